@@ -201,9 +201,9 @@ pub fn emit(api: &Api, opts: &Options) -> Result<Output, Error> {
         let method = ident(&r.method);
         let seg = literal(r);
         let gate = e.gate(r);
-        let doc = docs(&format!("The `{}` API root.", r.url));
+        let doc = e.docs(&format!("The `{}` API root.", r.url));
         mods.push(quote! { #doc #gate pub mod #module; });
-        let doc = docs(&format!("Starts a call under `{}`.", r.url));
+        let doc = e.docs(&format!("Starts a call under `{}`.", r.url));
         starts.push(quote! {
             #doc
             #gate
@@ -215,7 +215,7 @@ pub fn emit(api: &Api, opts: &Options) -> Result<Output, Error> {
         let mut items = e.node_head(r, true);
         for g in &r.children {
             let gm = ident(&g.module);
-            let doc = docs(&format!("`{}`", g.url));
+            let doc = e.docs(&format!("`{}`", g.url));
             let gate = e.gate(g);
             items.extend(quote! { #doc #gate pub mod #gm; });
             // A group file holds the group node and declares its children, each in a file of its
@@ -302,6 +302,8 @@ pub fn profile_groups(api: &Api, opts: &Options) -> Result<[std::time::Duration;
             t[1] += s.elapsed();
             let s = Instant::now();
             std::hint::black_box(prettyplease::unparse(&parsed));
+            e.objects.borrow_mut().clear();
+            e.doc_blocks.borrow_mut().clear();
             t[2] += s.elapsed();
         }
     }
@@ -318,14 +320,23 @@ struct Emitter {
     client: TokenStream,
     /// Group node URL → cargo feature.
     groups: BTreeMap<String, String>,
-    /// Whether the module being printed may use the prelude's `Option`, `String`, `Vec`, `Some`, `Ok`... by
+    /// Whether the module being printed may use the prelude's `Option`, `String` and `Vec` by
     /// their short names: true unless one of its own items has such a name (then full paths).
     prelude: std::cell::Cell<bool>,
+    /// The `json_object!`/`json_enum!` invocations of the file being built, in order: the macro,
+    /// the type's name and one line per field or variant. prettyplease fills a macro's tokens
+    /// into lines like a paragraph, so the tokens carry only the name and [`Emitter::print`]
+    /// lays the body out, one line per field or variant.
+    objects: std::cell::RefCell<Vec<(&'static str, String, Vec<String>)>>,
+    /// Doc comments of several lines of the file being built, by number: the tokens carry a
+    /// one-line placeholder and [`Emitter::print`] writes the lines (one attribute instead of
+    /// one per line for syn to parse and prettyplease to print).
+    doc_blocks: std::cell::RefCell<Vec<Vec<String>>>,
 }
 
 /// Whether a module with these item names may use the prelude names unqualified.
 fn prelude_safe<'a>(mut names: impl Iterator<Item = &'a str>) -> bool {
-    !names.any(|n| matches!(n, "Option" | "String" | "Vec" | "Result" | "Some" | "Ok" | "Err"))
+    !names.any(|n| matches!(n, "Option" | "String" | "Vec"))
 }
 
 fn parse_path(s: &str, what: &str) -> Result<TokenStream, Error> {
@@ -348,8 +359,9 @@ fn literal(n: &Node) -> String {
 /// Doc attributes: one paragraph per source line, so imported text never trips Markdown lints
 /// (lazy list continuations, over-indented items). Code fences are kept together and marked
 /// `text`, so that rustdoc never runs them as tests.
-fn docs(text: &str) -> TokenStream {
-    let mut out = TokenStream::new();
+/// The lines of a doc comment (each an attribute value: `" text"`, or `""` between paragraphs).
+fn doc_lines(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
     let mut first = true;
     let mut in_fence = false;
     for line in text.lines() {
@@ -359,24 +371,32 @@ fn docs(text: &str) -> TokenStream {
             continue;
         }
         if !first && !in_fence {
-            out.extend(quote!(#[doc = ""]));
+            out.push(String::new());
         }
         first = false;
-        let line = if is_fence {
+        out.push(if is_fence {
             in_fence = !in_fence;
             if in_fence { " ```text".to_string() } else { " ```".to_string() }
         } else if in_fence {
             format!(" {}", line.trim_end())
         } else {
             format!(" {trimmed}")
-        };
-        out.extend(quote!(#[doc = #line]));
+        });
     }
     if in_fence {
-        out.extend(quote!(#[doc = " ```"]));
+        out.push(" ```".to_string());
+    }
+    // A control character would end up in the comment; the placeholder below uses one.
+    for l in &mut out {
+        if l.contains(DOC_MARK) {
+            *l = l.replace(DOC_MARK, "");
+        }
     }
     out
 }
+
+/// Starts the placeholder of a doc comment of several lines (see `Emitter::docs`).
+const DOC_MARK: char = '\u{1}';
 
 impl Emitter {
     fn new(opts: &Options) -> Result<Self, Error> {
@@ -386,7 +406,27 @@ impl Emitter {
             client: parse_path(&opts.client, "client")?,
             groups: BTreeMap::new(),
             prelude: std::cell::Cell::new(false),
+            objects: std::cell::RefCell::new(Vec::new()),
+            doc_blocks: std::cell::RefCell::new(Vec::new()),
         })
+    }
+
+    /// Doc attributes for `text`: one line as it is, several as a numbered placeholder.
+    fn docs(&self, text: &str) -> TokenStream {
+        let mut lines = doc_lines(text);
+        match lines.len() {
+            0 => TokenStream::new(),
+            1 => {
+                let line = lines.pop();
+                quote!(#[doc = #line])
+            }
+            _ => {
+                let mut blocks = self.doc_blocks.borrow_mut();
+                let mark = format!("{DOC_MARK}{}", blocks.len());
+                blocks.push(lines);
+                quote!(#[doc = #mark])
+            }
+        }
     }
 
     /// `#[cfg(feature = "…")]` when `node` is a group behind a feature.
@@ -399,9 +439,73 @@ impl Emitter {
 
     /// Formats items into a file with the generated-file header.
     fn file(&self, items: TokenStream) -> Result<String, Error> {
-        let parsed: syn::File = syn::parse2(items).map_err(|e| Error::Internal(e.to_string()))?;
-        let body = prettyplease::unparse(&parsed);
+        let body = self.print(items)?;
         Ok(format!("{HEADER}\n\n{body}"))
+    }
+
+    /// Parses and prints items, then lays out the `json_object!`/`json_enum!` bodies (see `objects`).
+    fn print(&self, items: TokenStream) -> Result<String, Error> {
+        let parsed: syn::File = syn::parse2(items).map_err(|e| Error::Internal(e.to_string()))?;
+        let printed = prettyplease::unparse(&parsed);
+        let objects = std::mem::take(&mut *self.objects.borrow_mut());
+        let mut objects = objects.into_iter();
+        let mut next = objects.next();
+        let doc_blocks = std::mem::take(&mut *self.doc_blocks.borrow_mut());
+        let mut out = String::with_capacity(printed.len() + printed.len() / 4);
+        let lines: Vec<&str> = printed.split_inclusive('\n').collect();
+        let mut i = 0;
+        while i < lines.len() {
+            let line = lines[i];
+            i += 1;
+            // A doc placeholder: `///\u{1}N` → the lines of block N, as prettyplease would
+            // print one doc attribute per line (trailing spaces trimmed).
+            let trimmed = line.trim_start();
+            if let Some(n) = trimmed.strip_prefix("///").and_then(|r| r.strip_prefix(DOC_MARK)) {
+                let indent = &line[..line.len() - trimmed.len()];
+                let block = n.trim_end().parse::<usize>().ok().and_then(|n| doc_blocks.get(n));
+                let block = block.ok_or_else(|| Error::Internal(format!("unknown doc placeholder `{}`", trimmed.trim_end())))?;
+                for l in block {
+                    out.push_str(indent);
+                    out.push_str("///");
+                    out.push_str(l.trim_end_matches(' '));
+                    out.push('\n');
+                }
+                continue;
+            }
+            if let Some((mac, name, fields)) = &next {
+                // `…json_object!(Name);` on one line, or (a long name) over three.
+                let call = format!("{mac}!({name});");
+                let open = format!("{mac}!(");
+                let head = line.trim_end().strip_suffix(call.as_str()).or_else(|| {
+                    let head = line.trim_end().strip_suffix(open.as_str())?;
+                    let rest = lines.get(i..i + 2)?;
+                    (rest[0].trim() == name && rest[1].trim() == ");").then_some(head)
+                });
+                if let Some(head) = head {
+                    if !line.trim_end().ends_with(&call) {
+                        i += 2;
+                    }
+                    let indent = &line[..line.len() - line.trim_start().len()];
+                    out.push_str(head);
+                    if fields.is_empty() {
+                        out.push_str(&format!("{mac}!({name} {{}});\n"));
+                    } else {
+                        out.push_str(&format!("{mac}!({name} {{\n"));
+                        for f in fields {
+                            out.push_str(&format!("{indent}    {f}\n"));
+                        }
+                        out.push_str(&format!("{indent}}});\n"));
+                    }
+                    next = objects.next();
+                    continue;
+                }
+            }
+            out.push_str(line);
+        }
+        match next {
+            None => Ok(out),
+            Some((mac, name, _)) => Err(Error::Internal(format!("`{mac}!({name});` not found in the printed file"))),
+        }
     }
 
     /// A group file: the group node, and its children declared as modules in their own files.
@@ -409,7 +513,7 @@ impl Emitter {
         let mut items = self.node_head(node, false);
         for c in &node.children {
             let m = ident(&c.module);
-            let doc = docs(&format!("`{}`", c.url));
+            let doc = self.docs(&format!("`{}`", c.url));
             items.extend(quote! { #doc pub mod #m; });
         }
         items
@@ -421,7 +525,7 @@ impl Emitter {
         for c in &node.children {
             let m = ident(&c.module);
             let body = self.node_body(c);
-            let doc = docs(&format!("`{}`", c.url));
+            let doc = self.docs(&format!("`{}`", c.url));
             items.extend(quote! {
                 #doc
                 pub mod #m {
@@ -454,7 +558,7 @@ impl Emitter {
                         Ty::String => quote!(&str),
                         other => self.ty(other, false),
                     };
-                    let doc = docs(&format!(
+                    let doc = self.docs(&format!(
                         "`{}`: `{name}` is percent-encoded, never case-converted.",
                         c.url
                     ));
@@ -468,7 +572,7 @@ impl Emitter {
                 }
                 _ => {
                     let seg = literal(c);
-                    let doc = docs(&format!("`{}`", c.url));
+                    let doc = self.docs(&format!("`{}`", c.url));
                     methods.extend(quote! {
                         #doc
                         #[inline]
@@ -482,7 +586,7 @@ impl Emitter {
         for op in &node.ops {
             methods.extend(self.op(node, op));
         }
-        let doc = docs(&format!(
+        let doc = self.docs(&format!(
             "The chain step for `{}`, reached with `{}`.",
             node.url, node.chain
         ));
@@ -510,7 +614,7 @@ impl Emitter {
             text.push_str(d);
         }
         text.push_str(&format!("\n`{} {}`", op.method.as_str().to_uppercase(), node.url));
-        let doc = docs(&text);
+        let doc = self.docs(&text);
         let deprecated = op.deprecated.then(|| quote!(#[deprecated]));
         let mut arg = match &op.request {
             Some(r) => {
@@ -636,7 +740,7 @@ impl Emitter {
 
     fn struct_def(&self, t: &TypeDef, fields: &[Field], in_shared: bool, gate: &TokenStream) -> TokenStream {
         let name = ident(&t.name);
-        let doc = docs(t.description.as_deref().unwrap_or(&t.name));
+        let doc = self.docs(t.description.as_deref().unwrap_or(&t.name));
         let default = t.default.then(|| quote!(Default,));
         let all_fields = fields;
         let fields = fields.iter().map(|f| {
@@ -649,7 +753,7 @@ impl Emitter {
                     quote!(::std::option::Option<#ty>)
                 };
             }
-            let doc = docs(&field_doc(f));
+            let doc = self.docs(&field_doc(f));
             let deprecated = f.deprecated.then(|| quote!(#[deprecated]));
             quote! {
                 #doc
@@ -657,66 +761,22 @@ impl Emitter {
                 pub #id: #ty
             }
         });
-        // `Serialize` and `Deserialize` are written out, not derived: a few lines per struct over
-        // the runtime's `Fields`/`Object` instead of serde_derive's expansion, which was most of
-        // the crate's compile time. Only body fields are serialised (query parameters, headers
-        // and form parts travel elsewhere); every field is read back by its wire name.
+        // `Serialize` and `Deserialize` are not derived: the runtime's `json_object!` writes both
+        // from one line per field (see `runtime/object.rs`), a fraction of serde_derive's
+        // expansion, which was most of the crate's compile time. Only body fields are written
+        // (query parameters, headers and form parts travel elsewhere); every field is read back
+        // by its wire name.
         let rt = &self.rt;
-        let mut_m = all_fields.iter().any(|f| f.kind == FieldKind::Body).then(|| quote!(mut));
-        let puts = all_fields.iter().filter(|f| f.kind == FieldKind::Body).map(|f| {
-            let id = ident(&f.ident);
-            let wire = &f.wire;
-            if f.required {
-                quote!(m.req(#wire, &self.#id)?;)
-            } else {
-                quote!(m.opt(#wire, &self.#id)?;)
-            }
-        });
-        // All fields are taken, then matched at once: one branch per struct, not an early return
-        // (dropping everything taken so far) per field — see the runtime's `Object`.
-        let takes = all_fields.iter().map(|f| {
-            let wire = &f.wire;
-            if f.required {
-                quote!(o.req(#wire))
-            } else {
-                quote!(o.opt(#wire))
-            }
-        });
-        let (some, ok, err) = if self.prelude.get() {
-            (quote!(Some), quote!(Ok), quote!(Err))
-        } else {
-            (
-                quote!(::core::option::Option::Some),
-                quote!(::core::result::Result::Ok),
-                quote!(::core::result::Result::Err),
-            )
-        };
-        let binds = all_fields.iter().map(|f| {
-            let id = ident(&f.ident);
-            quote!(#some(#id))
-        });
-        let names = all_fields.iter().map(|f| ident(&f.ident));
-        let de_body = match all_fields.len() {
-            0 => quote! {
-                #rt::Object::new(deserializer)?;
-                #ok(Self {})
-            },
-            n => {
-                let (takes, binds, none) = if n == 1 {
-                    let none = if self.prelude.get() { quote!(None) } else { quote!(::core::option::Option::None) };
-                    (quote!(#(#takes)*), quote!(#(#binds)*), none)
-                } else {
-                    (quote!((#(#takes),*)), quote!((#(#binds),*)), quote!(_))
-                };
-                quote! {
-                    let mut o = #rt::Object::new(deserializer)?;
-                    match #takes {
-                        #binds => #ok(Self { #(#names),* }),
-                        #none => #err(o.error()),
-                    }
-                }
-            }
-        };
+        let lines = all_fields
+            .iter()
+            .map(|f| {
+                let read = if f.required { "req" } else { "opt" };
+                let write = if f.kind != FieldKind::Body { "skip" } else { read };
+                let wire = proc_macro2::Literal::string(&f.wire);
+                format!("{}: {wire} {write} {read},", ident(&f.ident))
+            })
+            .collect();
+        self.objects.borrow_mut().push(("json_object", t.name.clone(), lines));
         quote! {
             #doc
             #gate
@@ -726,20 +786,7 @@ impl Emitter {
             }
 
             #gate
-            impl ::serde::Serialize for #name {
-                fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
-                    let #mut_m m = #rt::Fields::new(serializer)?;
-                    #(#puts)*
-                    m.end()
-                }
-            }
-
-            #gate
-            impl<'de> ::serde::Deserialize<'de> for #name {
-                fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
-                    #de_body
-                }
-            }
+            #rt::json_object!(#name);
         }
     }
 
@@ -751,7 +798,7 @@ impl Emitter {
             "\nA value this client does not know yet is kept as [`{}::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.",
             t.name
         ));
-        let doc = docs(&text);
+        let doc = self.docs(&text);
         let decl = variants.iter().map(|v| {
             let id = ident(&v.ident);
             // One line: the wire value, then its meaning.
@@ -759,19 +806,14 @@ impl Emitter {
                 Some(d) => format!("`{}`: {}", v.value, d.replace('\n', " ")),
                 None => format!("`{}`", v.value),
             };
-            let doc = docs(&text);
+            let doc = self.docs(&text);
             quote!(#doc #id)
         });
-        let to_str = variants.iter().map(|v| {
-            let id = ident(&v.ident);
-            let s = &v.value;
-            quote!(Self::#id => #s)
-        });
-        let from_str = variants.iter().map(|v| {
-            let id = ident(&v.ident);
-            let s = &v.value;
-            quote!(#s => Self::#id)
-        });
+        let lines = variants
+            .iter()
+            .map(|v| format!("{} = {},", ident(&v.ident), proc_macro2::Literal::string(&v.value)))
+            .collect();
+        self.objects.borrow_mut().push(("json_enum", t.name.clone(), lines));
         quote! {
             #doc
             #gate
@@ -784,46 +826,7 @@ impl Emitter {
             }
 
             #gate
-            impl #name {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        #(#to_str,)*
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-
-            #gate
-            impl ::core::convert::From<&str> for #name {
-                fn from(s: &str) -> Self {
-                    match s {
-                        #(#from_str,)*
-                        other => Self::Unknown(#rt::UnknownValue::new(other)),
-                    }
-                }
-            }
-
-            #gate
-            impl ::core::fmt::Display for #name {
-                fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-
-            #gate
-            impl ::serde::Serialize for #name {
-                fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-
-            #gate
-            impl<'de> ::serde::Deserialize<'de> for #name {
-                fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
-                    #rt::deserialize_enum(deserializer)
-                }
-            }
+            #rt::json_enum!(#name);
         }
     }
 }

@@ -14,29 +14,10 @@ pub struct Amount {
     pub currency: Option<String>,
 }
 #[cfg(feature = "pay")]
-impl ::serde::Serialize for Amount {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("total", &self.total)?;
-        m.opt("currency", &self.currency)?;
-        m.end()
-    }
-}
-#[cfg(feature = "pay")]
-impl<'de> ::serde::Deserialize<'de> for Amount {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("total"), o.opt("currency")) {
-            (Some(total), Some(currency)) => Ok(Self { total, currency }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(Amount {
+    total: "total" req req,
+    currency: "currency" opt opt,
+});
 /// 申请单状态
 ///
 /// A value this client does not know yet is kept as [`ApplymentState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -74,79 +55,21 @@ pub enum ApplymentState {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(any(feature = "apply4subject", feature = "applyment4sub"))]
-impl ApplymentState {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::ApplymentStateWaittingForAudit => "APPLYMENT_STATE_WAITTING_FOR_AUDIT",
-            Self::ApplymentStateWaittingForConfirmContact => {
-                "APPLYMENT_STATE_WAITTING_FOR_CONFIRM_CONTACT"
-            }
-            Self::ApplymentStateWaittingForConfirmLegalperson => {
-                "APPLYMENT_STATE_WAITTING_FOR_CONFIRM_LEGALPERSON"
-            }
-            Self::ApplymentStatePassed => "APPLYMENT_STATE_PASSED",
-            Self::ApplymentStateFreezed => "APPLYMENT_STATE_FREEZED",
-            Self::ApplymentStateEditting => "APPLYMENT_STATE_EDITTING",
-            Self::ApplymentStateAuditing => "APPLYMENT_STATE_AUDITING",
-            Self::ApplymentStateRejected => "APPLYMENT_STATE_REJECTED",
-            Self::ApplymentStateToBeConfirmed => "APPLYMENT_STATE_TO_BE_CONFIRMED",
-            Self::ApplymentStateToBeSigned => "APPLYMENT_STATE_TO_BE_SIGNED",
-            Self::ApplymentStateSigning => "APPLYMENT_STATE_SIGNING",
-            Self::ApplymentStateFinished => "APPLYMENT_STATE_FINISHED",
-            Self::ApplymentStateCanceled => "APPLYMENT_STATE_CANCELED",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(any(feature = "apply4subject", feature = "applyment4sub"))]
-impl ::core::convert::From<&str> for ApplymentState {
-    fn from(s: &str) -> Self {
-        match s {
-            "APPLYMENT_STATE_WAITTING_FOR_AUDIT" => Self::ApplymentStateWaittingForAudit,
-            "APPLYMENT_STATE_WAITTING_FOR_CONFIRM_CONTACT" => {
-                Self::ApplymentStateWaittingForConfirmContact
-            }
-            "APPLYMENT_STATE_WAITTING_FOR_CONFIRM_LEGALPERSON" => {
-                Self::ApplymentStateWaittingForConfirmLegalperson
-            }
-            "APPLYMENT_STATE_PASSED" => Self::ApplymentStatePassed,
-            "APPLYMENT_STATE_FREEZED" => Self::ApplymentStateFreezed,
-            "APPLYMENT_STATE_EDITTING" => Self::ApplymentStateEditting,
-            "APPLYMENT_STATE_AUDITING" => Self::ApplymentStateAuditing,
-            "APPLYMENT_STATE_REJECTED" => Self::ApplymentStateRejected,
-            "APPLYMENT_STATE_TO_BE_CONFIRMED" => Self::ApplymentStateToBeConfirmed,
-            "APPLYMENT_STATE_TO_BE_SIGNED" => Self::ApplymentStateToBeSigned,
-            "APPLYMENT_STATE_SIGNING" => Self::ApplymentStateSigning,
-            "APPLYMENT_STATE_FINISHED" => Self::ApplymentStateFinished,
-            "APPLYMENT_STATE_CANCELED" => Self::ApplymentStateCanceled,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(any(feature = "apply4subject", feature = "applyment4sub"))]
-impl ::core::fmt::Display for ApplymentState {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(any(feature = "apply4subject", feature = "applyment4sub"))]
-impl ::serde::Serialize for ApplymentState {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(any(feature = "apply4subject", feature = "applyment4sub"))]
-impl<'de> ::serde::Deserialize<'de> for ApplymentState {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(ApplymentState {
+    ApplymentStateWaittingForAudit = "APPLYMENT_STATE_WAITTING_FOR_AUDIT",
+    ApplymentStateWaittingForConfirmContact = "APPLYMENT_STATE_WAITTING_FOR_CONFIRM_CONTACT",
+    ApplymentStateWaittingForConfirmLegalperson = "APPLYMENT_STATE_WAITTING_FOR_CONFIRM_LEGALPERSON",
+    ApplymentStatePassed = "APPLYMENT_STATE_PASSED",
+    ApplymentStateFreezed = "APPLYMENT_STATE_FREEZED",
+    ApplymentStateEditting = "APPLYMENT_STATE_EDITTING",
+    ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
+    ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
+    ApplymentStateToBeConfirmed = "APPLYMENT_STATE_TO_BE_CONFIRMED",
+    ApplymentStateToBeSigned = "APPLYMENT_STATE_TO_BE_SIGNED",
+    ApplymentStateSigning = "APPLYMENT_STATE_SIGNING",
+    ApplymentStateFinished = "APPLYMENT_STATE_FINISHED",
+    ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
+});
 /// 可用时间段
 #[cfg(feature = "marketing")]
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -157,34 +80,10 @@ pub struct AvailablePeriods {
     pub available_day_time: Option<Vec<AvailablePeriodsAvailableDayTime>>,
 }
 #[cfg(feature = "marketing")]
-impl ::serde::Serialize for AvailablePeriods {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("available_time", &self.available_time)?;
-        m.opt("available_day_time", &self.available_day_time)?;
-        m.end()
-    }
-}
-#[cfg(feature = "marketing")]
-impl<'de> ::serde::Deserialize<'de> for AvailablePeriods {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("available_time"), o.opt("available_day_time")) {
-            (Some(available_time), Some(available_day_time)) => {
-                Ok(Self {
-                    available_time,
-                    available_day_time,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(AvailablePeriods {
+    available_time: "available_time" opt opt,
+    available_day_time: "available_day_time" opt opt,
+});
 /// AvailablePeriodsAvailableDayTime
 #[cfg(feature = "marketing")]
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -195,34 +94,10 @@ pub struct AvailablePeriodsAvailableDayTime {
     pub end_day_time: Option<String>,
 }
 #[cfg(feature = "marketing")]
-impl ::serde::Serialize for AvailablePeriodsAvailableDayTime {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("begin_day_time", &self.begin_day_time)?;
-        m.opt("end_day_time", &self.end_day_time)?;
-        m.end()
-    }
-}
-#[cfg(feature = "marketing")]
-impl<'de> ::serde::Deserialize<'de> for AvailablePeriodsAvailableDayTime {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("begin_day_time"), o.opt("end_day_time")) {
-            (Some(begin_day_time), Some(end_day_time)) => {
-                Ok(Self {
-                    begin_day_time,
-                    end_day_time,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(AvailablePeriodsAvailableDayTime {
+    begin_day_time: "begin_day_time" opt opt,
+    end_day_time: "end_day_time" opt opt,
+});
 /// AvailablePeriodsAvailableTime
 #[cfg(feature = "marketing")]
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -233,29 +108,10 @@ pub struct AvailablePeriodsAvailableTime {
     pub end_time: Option<String>,
 }
 #[cfg(feature = "marketing")]
-impl ::serde::Serialize for AvailablePeriodsAvailableTime {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("begin_time", &self.begin_time)?;
-        m.opt("end_time", &self.end_time)?;
-        m.end()
-    }
-}
-#[cfg(feature = "marketing")]
-impl<'de> ::serde::Deserialize<'de> for AvailablePeriodsAvailableTime {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("begin_time"), o.opt("end_time")) {
-            (Some(begin_time), Some(end_time)) => Ok(Self { begin_time, end_time }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(AvailablePeriodsAvailableTime {
+    begin_time: "begin_time" opt opt,
+    end_time: "end_time" opt opt,
+});
 /// 奖品类型
 ///
 /// A value this client does not know yet is kept as [`AwardType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -269,47 +125,9 @@ pub enum AwardType {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "marketing")]
-impl AwardType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Busifavor => "BUSIFAVOR",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::core::convert::From<&str> for AwardType {
-    fn from(s: &str) -> Self {
-        match s {
-            "BUSIFAVOR" => Self::Busifavor,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::core::fmt::Display for AwardType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::serde::Serialize for AwardType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "marketing")]
-impl<'de> ::serde::Deserialize<'de> for AwardType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(AwardType {
+    Busifavor = "BUSIFAVOR",
+});
 /// 背景颜色
 ///
 /// A value this client does not know yet is kept as [`BackgroundColor::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -341,65 +159,18 @@ pub enum BackgroundColor {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "marketing")]
-impl BackgroundColor {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Color010 => "Color010",
-            Self::Color020 => "Color020",
-            Self::Color030 => "Color030",
-            Self::Color040 => "Color040",
-            Self::Color050 => "Color050",
-            Self::Color060 => "Color060",
-            Self::Color070 => "Color070",
-            Self::Color080 => "Color080",
-            Self::Color090 => "Color090",
-            Self::Color100 => "Color100",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::core::convert::From<&str> for BackgroundColor {
-    fn from(s: &str) -> Self {
-        match s {
-            "Color010" => Self::Color010,
-            "Color020" => Self::Color020,
-            "Color030" => Self::Color030,
-            "Color040" => Self::Color040,
-            "Color050" => Self::Color050,
-            "Color060" => Self::Color060,
-            "Color070" => Self::Color070,
-            "Color080" => Self::Color080,
-            "Color090" => Self::Color090,
-            "Color100" => Self::Color100,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::core::fmt::Display for BackgroundColor {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::serde::Serialize for BackgroundColor {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "marketing")]
-impl<'de> ::serde::Deserialize<'de> for BackgroundColor {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(BackgroundColor {
+    Color010 = "Color010",
+    Color020 = "Color020",
+    Color030 = "Color030",
+    Color040 = "Color040",
+    Color050 = "Color050",
+    Color060 = "Color060",
+    Color070 = "Color070",
+    Color080 = "Color080",
+    Color090 = "Color090",
+    Color100 = "Color100",
+});
 /// Base
 #[cfg(feature = "applyment4sub")]
 #[derive(Clone, Debug, PartialEq)]
@@ -430,60 +201,15 @@ pub struct Base {
     pub audit_detail: Option<Vec<BaseAuditDetail>>,
 }
 #[cfg(feature = "applyment4sub")]
-impl ::serde::Serialize for Base {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("business_code", &self.business_code)?;
-        m.opt("applyment_id", &self.applyment_id)?;
-        m.opt("sub_mchid", &self.sub_mchid)?;
-        m.opt("sign_url", &self.sign_url)?;
-        m.req("applyment_state", &self.applyment_state)?;
-        m.opt("applyment_state_msg", &self.applyment_state_msg)?;
-        m.opt("audit_detail", &self.audit_detail)?;
-        m.end()
-    }
-}
-#[cfg(feature = "applyment4sub")]
-impl<'de> ::serde::Deserialize<'de> for Base {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("business_code"),
-            o.opt("applyment_id"),
-            o.opt("sub_mchid"),
-            o.opt("sign_url"),
-            o.req("applyment_state"),
-            o.opt("applyment_state_msg"),
-            o.opt("audit_detail"),
-        ) {
-            (
-                Some(business_code),
-                Some(applyment_id),
-                Some(sub_mchid),
-                Some(sign_url),
-                Some(applyment_state),
-                Some(applyment_state_msg),
-                Some(audit_detail),
-            ) => {
-                Ok(Self {
-                    business_code,
-                    applyment_id,
-                    sub_mchid,
-                    sign_url,
-                    applyment_state,
-                    applyment_state_msg,
-                    audit_detail,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(Base {
+    business_code: "business_code" opt opt,
+    applyment_id: "applyment_id" opt opt,
+    sub_mchid: "sub_mchid" opt opt,
+    sign_url: "sign_url" opt opt,
+    applyment_state: "applyment_state" req req,
+    applyment_state_msg: "applyment_state_msg" opt opt,
+    audit_detail: "audit_detail" opt opt,
+});
 /// BaseAuditDetail
 #[cfg(feature = "applyment4sub")]
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -502,36 +228,11 @@ pub struct BaseAuditDetail {
     pub reject_reason: Option<String>,
 }
 #[cfg(feature = "applyment4sub")]
-impl ::serde::Serialize for BaseAuditDetail {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("field", &self.field)?;
-        m.opt("field_name", &self.field_name)?;
-        m.opt("reject_reason", &self.reject_reason)?;
-        m.end()
-    }
-}
-#[cfg(feature = "applyment4sub")]
-impl<'de> ::serde::Deserialize<'de> for BaseAuditDetail {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("field"), o.opt("field_name"), o.opt("reject_reason")) {
-            (Some(field), Some(field_name), Some(reject_reason)) => {
-                Ok(Self {
-                    field,
-                    field_name,
-                    reject_reason,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(BaseAuditDetail {
+    field: "field" opt opt,
+    field_name: "field_name" opt opt,
+    reject_reason: "reject_reason" opt opt,
+});
 /// 登记证书类型
 ///
 /// A value this client does not know yet is kept as [`CertType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -571,73 +272,22 @@ pub enum CertType {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(any(feature = "apply4subject", feature = "applyment4sub", feature = "ecommerce"))]
-impl CertType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::CertificateType2388 => "CERTIFICATE_TYPE_2388",
-            Self::CertificateType2389 => "CERTIFICATE_TYPE_2389",
-            Self::CertificateType2390 => "CERTIFICATE_TYPE_2390",
-            Self::CertificateType2391 => "CERTIFICATE_TYPE_2391",
-            Self::CertificateType2392 => "CERTIFICATE_TYPE_2392",
-            Self::CertificateType2393 => "CERTIFICATE_TYPE_2393",
-            Self::CertificateType2394 => "CERTIFICATE_TYPE_2394",
-            Self::CertificateType2395 => "CERTIFICATE_TYPE_2395",
-            Self::CertificateType2396 => "CERTIFICATE_TYPE_2396",
-            Self::CertificateType2399 => "CERTIFICATE_TYPE_2399",
-            Self::CertificateType2400 => "CERTIFICATE_TYPE_2400",
-            Self::CertificateType2520 => "CERTIFICATE_TYPE_2520",
-            Self::CertificateType2521 => "CERTIFICATE_TYPE_2521",
-            Self::CertificateType2522 => "CERTIFICATE_TYPE_2522",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(any(feature = "apply4subject", feature = "applyment4sub", feature = "ecommerce"))]
-impl ::core::convert::From<&str> for CertType {
-    fn from(s: &str) -> Self {
-        match s {
-            "CERTIFICATE_TYPE_2388" => Self::CertificateType2388,
-            "CERTIFICATE_TYPE_2389" => Self::CertificateType2389,
-            "CERTIFICATE_TYPE_2390" => Self::CertificateType2390,
-            "CERTIFICATE_TYPE_2391" => Self::CertificateType2391,
-            "CERTIFICATE_TYPE_2392" => Self::CertificateType2392,
-            "CERTIFICATE_TYPE_2393" => Self::CertificateType2393,
-            "CERTIFICATE_TYPE_2394" => Self::CertificateType2394,
-            "CERTIFICATE_TYPE_2395" => Self::CertificateType2395,
-            "CERTIFICATE_TYPE_2396" => Self::CertificateType2396,
-            "CERTIFICATE_TYPE_2399" => Self::CertificateType2399,
-            "CERTIFICATE_TYPE_2400" => Self::CertificateType2400,
-            "CERTIFICATE_TYPE_2520" => Self::CertificateType2520,
-            "CERTIFICATE_TYPE_2521" => Self::CertificateType2521,
-            "CERTIFICATE_TYPE_2522" => Self::CertificateType2522,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(any(feature = "apply4subject", feature = "applyment4sub", feature = "ecommerce"))]
-impl ::core::fmt::Display for CertType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(any(feature = "apply4subject", feature = "applyment4sub", feature = "ecommerce"))]
-impl ::serde::Serialize for CertType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(any(feature = "apply4subject", feature = "applyment4sub", feature = "ecommerce"))]
-impl<'de> ::serde::Deserialize<'de> for CertType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(CertType {
+    CertificateType2388 = "CERTIFICATE_TYPE_2388",
+    CertificateType2389 = "CERTIFICATE_TYPE_2389",
+    CertificateType2390 = "CERTIFICATE_TYPE_2390",
+    CertificateType2391 = "CERTIFICATE_TYPE_2391",
+    CertificateType2392 = "CERTIFICATE_TYPE_2392",
+    CertificateType2393 = "CERTIFICATE_TYPE_2393",
+    CertificateType2394 = "CERTIFICATE_TYPE_2394",
+    CertificateType2395 = "CERTIFICATE_TYPE_2395",
+    CertificateType2396 = "CERTIFICATE_TYPE_2396",
+    CertificateType2399 = "CERTIFICATE_TYPE_2399",
+    CertificateType2400 = "CERTIFICATE_TYPE_2400",
+    CertificateType2520 = "CERTIFICATE_TYPE_2520",
+    CertificateType2521 = "CERTIFICATE_TYPE_2521",
+    CertificateType2522 = "CERTIFICATE_TYPE_2522",
+});
 /// 超级管理员类型
 ///
 /// A value this client does not know yet is kept as [`ContactType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -653,49 +303,10 @@ pub enum ContactType {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(any(feature = "apply4subject", feature = "applyment4sub", feature = "ecommerce"))]
-impl ContactType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Legal => "LEGAL",
-            Self::Super => "SUPER",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(any(feature = "apply4subject", feature = "applyment4sub", feature = "ecommerce"))]
-impl ::core::convert::From<&str> for ContactType {
-    fn from(s: &str) -> Self {
-        match s {
-            "LEGAL" => Self::Legal,
-            "SUPER" => Self::Super,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(any(feature = "apply4subject", feature = "applyment4sub", feature = "ecommerce"))]
-impl ::core::fmt::Display for ContactType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(any(feature = "apply4subject", feature = "applyment4sub", feature = "ecommerce"))]
-impl ::serde::Serialize for ContactType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(any(feature = "apply4subject", feature = "applyment4sub", feature = "ecommerce"))]
-impl<'de> ::serde::Deserialize<'de> for ContactType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(ContactType {
+    Legal = "LEGAL",
+    Super = "SUPER",
+});
 /// code展示模式(NOT_SHOW：不展示code BARCODE：一维码 QRCODE：二维码)
 ///
 /// A value this client does not know yet is kept as [`CouponCodeDisplayMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -713,51 +324,11 @@ pub enum CouponCodeDisplayMode {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "marketing")]
-impl CouponCodeDisplayMode {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Barcode => "BARCODE",
-            Self::Qrcode => "QRCODE",
-            Self::NotShow => "NOT_SHOW",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::core::convert::From<&str> for CouponCodeDisplayMode {
-    fn from(s: &str) -> Self {
-        match s {
-            "BARCODE" => Self::Barcode,
-            "QRCODE" => Self::Qrcode,
-            "NOT_SHOW" => Self::NotShow,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::core::fmt::Display for CouponCodeDisplayMode {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::serde::Serialize for CouponCodeDisplayMode {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "marketing")]
-impl<'de> ::serde::Deserialize<'de> for CouponCodeDisplayMode {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(CouponCodeDisplayMode {
+    Barcode = "BARCODE",
+    Qrcode = "QRCODE",
+    NotShow = "NOT_SHOW",
+});
 /// 已实扣代金券核销信息
 #[cfg(feature = "marketing")]
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -774,48 +345,12 @@ pub struct CouponConsumeInfo {
     pub goods_detail: Option<Vec<CouponConsumeInfoGoodsDetail>>,
 }
 #[cfg(feature = "marketing")]
-impl ::serde::Serialize for CouponConsumeInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("consume_time", &self.consume_time)?;
-        m.opt("consume_mchid", &self.consume_mchid)?;
-        m.opt("transaction_id", &self.transaction_id)?;
-        m.opt("goods_detail", &self.goods_detail)?;
-        m.end()
-    }
-}
-#[cfg(feature = "marketing")]
-impl<'de> ::serde::Deserialize<'de> for CouponConsumeInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("consume_time"),
-            o.opt("consume_mchid"),
-            o.opt("transaction_id"),
-            o.opt("goods_detail"),
-        ) {
-            (
-                Some(consume_time),
-                Some(consume_mchid),
-                Some(transaction_id),
-                Some(goods_detail),
-            ) => {
-                Ok(Self {
-                    consume_time,
-                    consume_mchid,
-                    transaction_id,
-                    goods_detail,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(CouponConsumeInfo {
+    consume_time: "consume_time" opt opt,
+    consume_mchid: "consume_mchid" opt opt,
+    transaction_id: "transaction_id" opt opt,
+    goods_detail: "goods_detail" opt opt,
+});
 /// 单品信息
 #[cfg(feature = "marketing")]
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -838,43 +373,12 @@ pub struct CouponConsumeInfoGoodsDetail {
     pub discount_amount: Option<i64>,
 }
 #[cfg(feature = "marketing")]
-impl ::serde::Serialize for CouponConsumeInfoGoodsDetail {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("goods_id", &self.goods_id)?;
-        m.opt("quantity", &self.quantity)?;
-        m.opt("price", &self.price)?;
-        m.opt("discount_amount", &self.discount_amount)?;
-        m.end()
-    }
-}
-#[cfg(feature = "marketing")]
-impl<'de> ::serde::Deserialize<'de> for CouponConsumeInfoGoodsDetail {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("goods_id"),
-            o.opt("quantity"),
-            o.opt("price"),
-            o.opt("discount_amount"),
-        ) {
-            (Some(goods_id), Some(quantity), Some(price), Some(discount_amount)) => {
-                Ok(Self {
-                    goods_id,
-                    quantity,
-                    price,
-                    discount_amount,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(CouponConsumeInfoGoodsDetail {
+    goods_id: "goods_id" opt opt,
+    quantity: "quantity" opt opt,
+    price: "price" opt opt,
+    discount_amount: "discount_amount" opt opt,
+});
 /// 减至批次特定信息
 #[cfg(feature = "marketing")]
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -885,34 +389,10 @@ pub struct CutToMessage {
     pub cut_to_price: Option<i64>,
 }
 #[cfg(feature = "marketing")]
-impl ::serde::Serialize for CutToMessage {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("single_price_max", &self.single_price_max)?;
-        m.opt("cut_to_price", &self.cut_to_price)?;
-        m.end()
-    }
-}
-#[cfg(feature = "marketing")]
-impl<'de> ::serde::Deserialize<'de> for CutToMessage {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("single_price_max"), o.opt("cut_to_price")) {
-            (Some(single_price_max), Some(cut_to_price)) => {
-                Ok(Self {
-                    single_price_max,
-                    cut_to_price,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(CutToMessage {
+    single_price_max: "single_price_max" opt opt,
+    cut_to_price: "cut_to_price" opt opt,
+});
 /// 投放目的
 ///
 /// A value this client does not know yet is kept as [`DeliveryPurpose::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -928,49 +408,10 @@ pub enum DeliveryPurpose {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "marketing")]
-impl DeliveryPurpose {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::OffLinePay => "OFF_LINE_PAY",
-            Self::JumpMiniApp => "JUMP_MINI_APP",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::core::convert::From<&str> for DeliveryPurpose {
-    fn from(s: &str) -> Self {
-        match s {
-            "OFF_LINE_PAY" => Self::OffLinePay,
-            "JUMP_MINI_APP" => Self::JumpMiniApp,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::core::fmt::Display for DeliveryPurpose {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::serde::Serialize for DeliveryPurpose {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "marketing")]
-impl<'de> ::serde::Deserialize<'de> for DeliveryPurpose {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(DeliveryPurpose {
+    OffLinePay = "OFF_LINE_PAY",
+    JumpMiniApp = "JUMP_MINI_APP",
+});
 /// 优惠功能
 #[cfg(feature = "pay")]
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -987,36 +428,11 @@ pub struct Detail {
     pub goods_detail: Option<Vec<DetailGoodsDetail>>,
 }
 #[cfg(feature = "pay")]
-impl ::serde::Serialize for Detail {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("cost_price", &self.cost_price)?;
-        m.opt("invoice_id", &self.invoice_id)?;
-        m.opt("goods_detail", &self.goods_detail)?;
-        m.end()
-    }
-}
-#[cfg(feature = "pay")]
-impl<'de> ::serde::Deserialize<'de> for Detail {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("cost_price"), o.opt("invoice_id"), o.opt("goods_detail")) {
-            (Some(cost_price), Some(invoice_id), Some(goods_detail)) => {
-                Ok(Self {
-                    cost_price,
-                    invoice_id,
-                    goods_detail,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(Detail {
+    cost_price: "cost_price" opt opt,
+    invoice_id: "invoice_id" opt opt,
+    goods_detail: "goods_detail" opt opt,
+});
 /// DetailGoodsDetail
 #[cfg(feature = "pay")]
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -1043,52 +459,13 @@ pub struct DetailGoodsDetail {
     pub unit_price: i64,
 }
 #[cfg(feature = "pay")]
-impl ::serde::Serialize for DetailGoodsDetail {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("merchant_goods_id", &self.merchant_goods_id)?;
-        m.opt("wechatpay_goods_id", &self.wechatpay_goods_id)?;
-        m.opt("goods_name", &self.goods_name)?;
-        m.req("quantity", &self.quantity)?;
-        m.req("unit_price", &self.unit_price)?;
-        m.end()
-    }
-}
-#[cfg(feature = "pay")]
-impl<'de> ::serde::Deserialize<'de> for DetailGoodsDetail {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("merchant_goods_id"),
-            o.opt("wechatpay_goods_id"),
-            o.opt("goods_name"),
-            o.req("quantity"),
-            o.req("unit_price"),
-        ) {
-            (
-                Some(merchant_goods_id),
-                Some(wechatpay_goods_id),
-                Some(goods_name),
-                Some(quantity),
-                Some(unit_price),
-            ) => {
-                Ok(Self {
-                    merchant_goods_id,
-                    wechatpay_goods_id,
-                    goods_name,
-                    quantity,
-                    unit_price,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(DetailGoodsDetail {
+    merchant_goods_id: "merchant_goods_id" req req,
+    wechatpay_goods_id: "wechatpay_goods_id" opt opt,
+    goods_name: "goods_name" opt opt,
+    quantity: "quantity" req req,
+    unit_price: "unit_price" req req,
+});
 /// 申请状态
 ///
 /// A value this client does not know yet is kept as [`EcommerceApplymentState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1114,59 +491,15 @@ pub enum EcommerceApplymentState {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "ecommerce")]
-impl EcommerceApplymentState {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Checking => "CHECKING",
-            Self::AccountNeedVerify => "ACCOUNT_NEED_VERIFY",
-            Self::Auditing => "AUDITING",
-            Self::Rejected => "REJECTED",
-            Self::NeedSign => "NEED_SIGN",
-            Self::Finish => "FINISH",
-            Self::Frozen => "FROZEN",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl ::core::convert::From<&str> for EcommerceApplymentState {
-    fn from(s: &str) -> Self {
-        match s {
-            "CHECKING" => Self::Checking,
-            "ACCOUNT_NEED_VERIFY" => Self::AccountNeedVerify,
-            "AUDITING" => Self::Auditing,
-            "REJECTED" => Self::Rejected,
-            "NEED_SIGN" => Self::NeedSign,
-            "FINISH" => Self::Finish,
-            "FROZEN" => Self::Frozen,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl ::core::fmt::Display for EcommerceApplymentState {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl ::serde::Serialize for EcommerceApplymentState {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl<'de> ::serde::Deserialize<'de> for EcommerceApplymentState {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(EcommerceApplymentState {
+    Checking = "CHECKING",
+    AccountNeedVerify = "ACCOUNT_NEED_VERIFY",
+    Auditing = "AUDITING",
+    Rejected = "REJECTED",
+    NeedSign = "NEED_SIGN",
+    Finish = "FINISH",
+    Frozen = "FROZEN",
+});
 /// 代金券状态
 ///
 /// A value this client does not know yet is kept as [`FavorCouponStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1186,53 +519,12 @@ pub enum FavorCouponStatus {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "marketing")]
-impl FavorCouponStatus {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Sended => "SENDED",
-            Self::Used => "USED",
-            Self::Expired => "EXPIRED",
-            Self::Recover => "RECOVER",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::core::convert::From<&str> for FavorCouponStatus {
-    fn from(s: &str) -> Self {
-        match s {
-            "SENDED" => Self::Sended,
-            "USED" => Self::Used,
-            "EXPIRED" => Self::Expired,
-            "RECOVER" => Self::Recover,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::core::fmt::Display for FavorCouponStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::serde::Serialize for FavorCouponStatus {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "marketing")]
-impl<'de> ::serde::Deserialize<'de> for FavorCouponStatus {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(FavorCouponStatus {
+    Sended = "SENDED",
+    Used = "USED",
+    Expired = "EXPIRED",
+    Recover = "RECOVER",
+});
 /// 券类型
 ///
 /// A value this client does not know yet is kept as [`FavorCouponType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1248,49 +540,10 @@ pub enum FavorCouponType {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "marketing")]
-impl FavorCouponType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Normal => "NORMAL",
-            Self::CutTo => "CUT_TO",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::core::convert::From<&str> for FavorCouponType {
-    fn from(s: &str) -> Self {
-        match s {
-            "NORMAL" => Self::Normal,
-            "CUT_TO" => Self::CutTo,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::core::fmt::Display for FavorCouponType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::serde::Serialize for FavorCouponType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "marketing")]
-impl<'de> ::serde::Deserialize<'de> for FavorCouponType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(FavorCouponType {
+    Normal = "NORMAL",
+    CutTo = "CUT_TO",
+});
 /// 批次状态
 ///
 /// A value this client does not know yet is kept as [`FavorStockStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1312,55 +565,13 @@ pub enum FavorStockStatus {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "marketing")]
-impl FavorStockStatus {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Unactivated => "unactivated",
-            Self::Audit => "audit",
-            Self::Running => "running",
-            Self::Stoped => "stoped",
-            Self::Paused => "paused",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::core::convert::From<&str> for FavorStockStatus {
-    fn from(s: &str) -> Self {
-        match s {
-            "unactivated" => Self::Unactivated,
-            "audit" => Self::Audit,
-            "running" => Self::Running,
-            "stoped" => Self::Stoped,
-            "paused" => Self::Paused,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::core::fmt::Display for FavorStockStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::serde::Serialize for FavorStockStatus {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "marketing")]
-impl<'de> ::serde::Deserialize<'de> for FavorStockStatus {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(FavorStockStatus {
+    Unactivated = "unactivated",
+    Audit = "audit",
+    Running = "running",
+    Stoped = "stoped",
+    Paused = "paused",
+});
 /// 批次类型
 ///
 /// A value this client does not know yet is kept as [`FavorStockType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1382,55 +593,13 @@ pub enum FavorStockType {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "marketing")]
-impl FavorStockType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Normal => "NORMAL",
-            Self::Discount => "DISCOUNT",
-            Self::Exchahge => "EXCHAHGE",
-            Self::Random => "RANDOM",
-            Self::DiscountCut => "DISCOUNT_CUT",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::core::convert::From<&str> for FavorStockType {
-    fn from(s: &str) -> Self {
-        match s {
-            "NORMAL" => Self::Normal,
-            "DISCOUNT" => Self::Discount,
-            "EXCHAHGE" => Self::Exchahge,
-            "RANDOM" => Self::Random,
-            "DISCOUNT_CUT" => Self::DiscountCut,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::core::fmt::Display for FavorStockType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::serde::Serialize for FavorStockType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "marketing")]
-impl<'de> ::serde::Deserialize<'de> for FavorStockType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(FavorStockType {
+    Normal = "NORMAL",
+    Discount = "DISCOUNT",
+    Exchahge = "EXCHAHGE",
+    Random = "RANDOM",
+    DiscountCut = "DISCOUNT_CUT",
+});
 /// 金融机构类型
 ///
 /// A value this client does not know yet is kept as [`FinanceType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1452,55 +621,13 @@ pub enum FinanceType {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(any(feature = "apply4subject", feature = "applyment4sub", feature = "ecommerce"))]
-impl FinanceType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::BankAgent => "BANK_AGENT",
-            Self::PaymentAgent => "PAYMENT_AGENT",
-            Self::Insurance => "INSURANCE",
-            Self::TradeAndSettle => "TRADE_AND_SETTLE",
-            Self::Other => "OTHER",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(any(feature = "apply4subject", feature = "applyment4sub", feature = "ecommerce"))]
-impl ::core::convert::From<&str> for FinanceType {
-    fn from(s: &str) -> Self {
-        match s {
-            "BANK_AGENT" => Self::BankAgent,
-            "PAYMENT_AGENT" => Self::PaymentAgent,
-            "INSURANCE" => Self::Insurance,
-            "TRADE_AND_SETTLE" => Self::TradeAndSettle,
-            "OTHER" => Self::Other,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(any(feature = "apply4subject", feature = "applyment4sub", feature = "ecommerce"))]
-impl ::core::fmt::Display for FinanceType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(any(feature = "apply4subject", feature = "applyment4sub", feature = "ecommerce"))]
-impl ::serde::Serialize for FinanceType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(any(feature = "apply4subject", feature = "applyment4sub", feature = "ecommerce"))]
-impl<'de> ::serde::Deserialize<'de> for FinanceType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(FinanceType {
+    BankAgent = "BANK_AGENT",
+    PaymentAgent = "PAYMENT_AGENT",
+    Insurance = "INSURANCE",
+    TradeAndSettle = "TRADE_AND_SETTLE",
+    Other = "OTHER",
+});
 /// 固定面额满减券使用规则
 #[cfg(feature = "marketing")]
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -1511,34 +638,10 @@ pub struct FixedNormalCoupon {
     pub transaction_minimum: i64,
 }
 #[cfg(feature = "marketing")]
-impl ::serde::Serialize for FixedNormalCoupon {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("coupon_amount", &self.coupon_amount)?;
-        m.req("transaction_minimum", &self.transaction_minimum)?;
-        m.end()
-    }
-}
-#[cfg(feature = "marketing")]
-impl<'de> ::serde::Deserialize<'de> for FixedNormalCoupon {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("coupon_amount"), o.req("transaction_minimum")) {
-            (Some(coupon_amount), Some(transaction_minimum)) => {
-                Ok(Self {
-                    coupon_amount,
-                    transaction_minimum,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(FixedNormalCoupon {
+    coupon_amount: "coupon_amount" req req,
+    transaction_minimum: "transaction_minimum" req req,
+});
 /// 子商户同业过滤的同业过滤标签值
 ///
 /// A value this client does not know yet is kept as [`GoldPlanAdvertisingIndustry::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1622,117 +725,44 @@ pub enum GoldPlanAdvertisingIndustry {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "goldplan")]
-impl GoldPlanAdvertisingIndustry {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::ECommerce => "E_COMMERCE",
-            Self::LoveMarriage => "LOVE_MARRIAGE",
-            Self::Potography => "POTOGRAPHY",
-            Self::Education => "EDUCATION",
-            Self::Finance => "FINANCE",
-            Self::Tourism => "TOURISM",
-            Self::Skincare => "SKINCARE",
-            Self::Food => "FOOD",
-            Self::Sport => "SPORT",
-            Self::JewelryWatch => "JEWELRY_WATCH",
-            Self::Healthcare => "HEALTHCARE",
-            Self::Bussiness => "BUSSINESS",
-            Self::Parenting => "PARENTING",
-            Self::Catering => "CATERING",
-            Self::Retail => "RETAIL",
-            Self::Services => "SERVICES",
-            Self::Law => "LAW",
-            Self::Estate => "ESTATE",
-            Self::Transportation => "TRANSPORTATION",
-            Self::EnergySaving => "ENERGY_SAVING",
-            Self::Security => "SECURITY",
-            Self::BuildingMaterial => "BUILDING_MATERIAL",
-            Self::Communication => "COMMUNICATION",
-            Self::Merchandise => "MERCHANDISE",
-            Self::Association => "ASSOCIATION",
-            Self::Community => "COMMUNITY",
-            Self::OnlineAvr => "ONLINE_AVR",
-            Self::WeMedia => "WE_MEDIA",
-            Self::Car => "CAR",
-            Self::Software => "SOFTWARE",
-            Self::Game => "GAME",
-            Self::Clothing => "CLOTHING",
-            Self::Industy => "INDUSTY",
-            Self::Agriculture => "AGRICULTURE",
-            Self::PublishingMedia => "PUBLISHING_MEDIA",
-            Self::HomeDigital => "HOME_DIGITAL",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(feature = "goldplan")]
-impl ::core::convert::From<&str> for GoldPlanAdvertisingIndustry {
-    fn from(s: &str) -> Self {
-        match s {
-            "E_COMMERCE" => Self::ECommerce,
-            "LOVE_MARRIAGE" => Self::LoveMarriage,
-            "POTOGRAPHY" => Self::Potography,
-            "EDUCATION" => Self::Education,
-            "FINANCE" => Self::Finance,
-            "TOURISM" => Self::Tourism,
-            "SKINCARE" => Self::Skincare,
-            "FOOD" => Self::Food,
-            "SPORT" => Self::Sport,
-            "JEWELRY_WATCH" => Self::JewelryWatch,
-            "HEALTHCARE" => Self::Healthcare,
-            "BUSSINESS" => Self::Bussiness,
-            "PARENTING" => Self::Parenting,
-            "CATERING" => Self::Catering,
-            "RETAIL" => Self::Retail,
-            "SERVICES" => Self::Services,
-            "LAW" => Self::Law,
-            "ESTATE" => Self::Estate,
-            "TRANSPORTATION" => Self::Transportation,
-            "ENERGY_SAVING" => Self::EnergySaving,
-            "SECURITY" => Self::Security,
-            "BUILDING_MATERIAL" => Self::BuildingMaterial,
-            "COMMUNICATION" => Self::Communication,
-            "MERCHANDISE" => Self::Merchandise,
-            "ASSOCIATION" => Self::Association,
-            "COMMUNITY" => Self::Community,
-            "ONLINE_AVR" => Self::OnlineAvr,
-            "WE_MEDIA" => Self::WeMedia,
-            "CAR" => Self::Car,
-            "SOFTWARE" => Self::Software,
-            "GAME" => Self::Game,
-            "CLOTHING" => Self::Clothing,
-            "INDUSTY" => Self::Industy,
-            "AGRICULTURE" => Self::Agriculture,
-            "PUBLISHING_MEDIA" => Self::PublishingMedia,
-            "HOME_DIGITAL" => Self::HomeDigital,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(feature = "goldplan")]
-impl ::core::fmt::Display for GoldPlanAdvertisingIndustry {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "goldplan")]
-impl ::serde::Serialize for GoldPlanAdvertisingIndustry {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "goldplan")]
-impl<'de> ::serde::Deserialize<'de> for GoldPlanAdvertisingIndustry {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GoldPlanAdvertisingIndustry {
+    ECommerce = "E_COMMERCE",
+    LoveMarriage = "LOVE_MARRIAGE",
+    Potography = "POTOGRAPHY",
+    Education = "EDUCATION",
+    Finance = "FINANCE",
+    Tourism = "TOURISM",
+    Skincare = "SKINCARE",
+    Food = "FOOD",
+    Sport = "SPORT",
+    JewelryWatch = "JEWELRY_WATCH",
+    Healthcare = "HEALTHCARE",
+    Bussiness = "BUSSINESS",
+    Parenting = "PARENTING",
+    Catering = "CATERING",
+    Retail = "RETAIL",
+    Services = "SERVICES",
+    Law = "LAW",
+    Estate = "ESTATE",
+    Transportation = "TRANSPORTATION",
+    EnergySaving = "ENERGY_SAVING",
+    Security = "SECURITY",
+    BuildingMaterial = "BUILDING_MATERIAL",
+    Communication = "COMMUNICATION",
+    Merchandise = "MERCHANDISE",
+    Association = "ASSOCIATION",
+    Community = "COMMUNITY",
+    OnlineAvr = "ONLINE_AVR",
+    WeMedia = "WE_MEDIA",
+    Car = "CAR",
+    Software = "SOFTWARE",
+    Game = "GAME",
+    Clothing = "CLOTHING",
+    Industy = "INDUSTY",
+    Agriculture = "AGRICULTURE",
+    PublishingMedia = "PUBLISHING_MEDIA",
+    HomeDigital = "HOME_DIGITAL",
+});
 /// H5场景信息
 #[cfg(feature = "pay")]
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -1759,52 +789,13 @@ pub struct H5Info {
     pub package_name: Option<String>,
 }
 #[cfg(feature = "pay")]
-impl ::serde::Serialize for H5Info {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("type", &self.type_)?;
-        m.opt("app_name", &self.app_name)?;
-        m.opt("app_url", &self.app_url)?;
-        m.opt("bundle_id", &self.bundle_id)?;
-        m.opt("package_name", &self.package_name)?;
-        m.end()
-    }
-}
-#[cfg(feature = "pay")]
-impl<'de> ::serde::Deserialize<'de> for H5Info {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("type"),
-            o.opt("app_name"),
-            o.opt("app_url"),
-            o.opt("bundle_id"),
-            o.opt("package_name"),
-        ) {
-            (
-                Some(type_),
-                Some(app_name),
-                Some(app_url),
-                Some(bundle_id),
-                Some(package_name),
-            ) => {
-                Ok(Self {
-                    type_,
-                    app_name,
-                    app_url,
-                    bundle_id,
-                    package_name,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(H5Info {
+    type_: "type" opt opt,
+    app_name: "app_name" opt opt,
+    app_url: "app_url" opt opt,
+    bundle_id: "bundle_id" opt opt,
+    package_name: "package_name" opt opt,
+});
 /// IdType
 ///
 /// A value this client does not know yet is kept as [`IdType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1832,85 +823,16 @@ pub enum IdType {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(any(feature = "apply4subject", feature = "applyment4sub", feature = "ecommerce"))]
-impl IdType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::IdentificationTypeIdcard => "IDENTIFICATION_TYPE_IDCARD",
-            Self::IdentificationTypeOverseaPassport => {
-                "IDENTIFICATION_TYPE_OVERSEA_PASSPORT"
-            }
-            Self::IdentificationTypeHongkongPassport => {
-                "IDENTIFICATION_TYPE_HONGKONG_PASSPORT"
-            }
-            Self::IdentificationTypeMacaoPassport => "IDENTIFICATION_TYPE_MACAO_PASSPORT",
-            Self::IdentificationTypeTaiwanPassport => {
-                "IDENTIFICATION_TYPE_TAIWAN_PASSPORT"
-            }
-            Self::IdentificationTypeForeignResident => {
-                "IDENTIFICATION_TYPE_FOREIGN_RESIDENT"
-            }
-            Self::IdentificationTypeHongkongMacaoResident => {
-                "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT"
-            }
-            Self::IdentificationTypeTaiwanResident => {
-                "IDENTIFICATION_TYPE_TAIWAN_RESIDENT"
-            }
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(any(feature = "apply4subject", feature = "applyment4sub", feature = "ecommerce"))]
-impl ::core::convert::From<&str> for IdType {
-    fn from(s: &str) -> Self {
-        match s {
-            "IDENTIFICATION_TYPE_IDCARD" => Self::IdentificationTypeIdcard,
-            "IDENTIFICATION_TYPE_OVERSEA_PASSPORT" => {
-                Self::IdentificationTypeOverseaPassport
-            }
-            "IDENTIFICATION_TYPE_HONGKONG_PASSPORT" => {
-                Self::IdentificationTypeHongkongPassport
-            }
-            "IDENTIFICATION_TYPE_MACAO_PASSPORT" => Self::IdentificationTypeMacaoPassport,
-            "IDENTIFICATION_TYPE_TAIWAN_PASSPORT" => {
-                Self::IdentificationTypeTaiwanPassport
-            }
-            "IDENTIFICATION_TYPE_FOREIGN_RESIDENT" => {
-                Self::IdentificationTypeForeignResident
-            }
-            "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT" => {
-                Self::IdentificationTypeHongkongMacaoResident
-            }
-            "IDENTIFICATION_TYPE_TAIWAN_RESIDENT" => {
-                Self::IdentificationTypeTaiwanResident
-            }
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(any(feature = "apply4subject", feature = "applyment4sub", feature = "ecommerce"))]
-impl ::core::fmt::Display for IdType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(any(feature = "apply4subject", feature = "applyment4sub", feature = "ecommerce"))]
-impl ::serde::Serialize for IdType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(any(feature = "apply4subject", feature = "applyment4sub", feature = "ecommerce"))]
-impl<'de> ::serde::Deserialize<'de> for IdType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(IdType {
+    IdentificationTypeIdcard = "IDENTIFICATION_TYPE_IDCARD",
+    IdentificationTypeOverseaPassport = "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
+    IdentificationTypeHongkongPassport = "IDENTIFICATION_TYPE_HONGKONG_PASSPORT",
+    IdentificationTypeMacaoPassport = "IDENTIFICATION_TYPE_MACAO_PASSPORT",
+    IdentificationTypeTaiwanPassport = "IDENTIFICATION_TYPE_TAIWAN_PASSPORT",
+    IdentificationTypeForeignResident = "IDENTIFICATION_TYPE_FOREIGN_RESIDENT",
+    IdentificationTypeHongkongMacaoResident = "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT",
+    IdentificationTypeTaiwanResident = "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
+});
 /// 支付方式
 ///
 /// A value this client does not know yet is kept as [`LimitPay::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1930,53 +852,12 @@ pub enum LimitPay {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "pay")]
-impl LimitPay {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::NoBalance => "no_balance",
-            Self::NoCredit => "no_credit",
-            Self::NoDebit => "no_debit",
-            Self::BalanceOnly => "balance_only",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(feature = "pay")]
-impl ::core::convert::From<&str> for LimitPay {
-    fn from(s: &str) -> Self {
-        match s {
-            "no_balance" => Self::NoBalance,
-            "no_credit" => Self::NoCredit,
-            "no_debit" => Self::NoDebit,
-            "balance_only" => Self::BalanceOnly,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(feature = "pay")]
-impl ::core::fmt::Display for LimitPay {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "pay")]
-impl ::serde::Serialize for LimitPay {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "pay")]
-impl<'de> ::serde::Deserialize<'de> for LimitPay {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(LimitPay {
+    NoBalance = "no_balance",
+    NoCredit = "no_credit",
+    NoDebit = "no_debit",
+    BalanceOnly = "balance_only",
+});
 /// 会员卡code分配类型
 ///
 /// A value this client does not know yet is kept as [`MemberCardCodeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1994,51 +875,11 @@ pub enum MemberCardCodeMode {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "marketing")]
-impl MemberCardCodeMode {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::SystemAllocate => "SYSTEM_ALLOCATE",
-            Self::MerchantDeposit => "MERCHANT_DEPOSIT",
-            Self::RealTime => "REAL_TIME",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::core::convert::From<&str> for MemberCardCodeMode {
-    fn from(s: &str) -> Self {
-        match s {
-            "SYSTEM_ALLOCATE" => Self::SystemAllocate,
-            "MERCHANT_DEPOSIT" => Self::MerchantDeposit,
-            "REAL_TIME" => Self::RealTime,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::core::fmt::Display for MemberCardCodeMode {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::serde::Serialize for MemberCardCodeMode {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "marketing")]
-impl<'de> ::serde::Deserialize<'de> for MemberCardCodeMode {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(MemberCardCodeMode {
+    SystemAllocate = "SYSTEM_ALLOCATE",
+    MerchantDeposit = "MERCHANT_DEPOSIT",
+    RealTime = "REAL_TIME",
+});
 /// 会员码型
 ///
 /// A value this client does not know yet is kept as [`MemberCardCodeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2058,53 +899,12 @@ pub enum MemberCardCodeType {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "marketing")]
-impl MemberCardCodeType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::BarCode => "BAR_CODE",
-            Self::Qrcode => "QRCODE",
-            Self::BarCodeAndQrcode => "BAR_CODE_AND_QRCODE",
-            Self::NoneCode => "NONE_CODE",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::core::convert::From<&str> for MemberCardCodeType {
-    fn from(s: &str) -> Self {
-        match s {
-            "BAR_CODE" => Self::BarCode,
-            "QRCODE" => Self::Qrcode,
-            "BAR_CODE_AND_QRCODE" => Self::BarCodeAndQrcode,
-            "NONE_CODE" => Self::NoneCode,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::core::fmt::Display for MemberCardCodeType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::serde::Serialize for MemberCardCodeType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "marketing")]
-impl<'de> ::serde::Deserialize<'de> for MemberCardCodeType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(MemberCardCodeType {
+    BarCode = "BAR_CODE",
+    Qrcode = "QRCODE",
+    BarCodeAndQrcode = "BAR_CODE_AND_QRCODE",
+    NoneCode = "NONE_CODE",
+});
 /// 有效期类型
 ///
 /// A value this client does not know yet is kept as [`MemberCardDateInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2122,51 +922,11 @@ pub enum MemberCardDateInformationType {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "marketing")]
-impl MemberCardDateInformationType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::FixTimeRange => "FIX_TIME_RANGE",
-            Self::FixTerm => "FIX_TERM",
-            Self::Permanent => "PERMANENT",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::core::convert::From<&str> for MemberCardDateInformationType {
-    fn from(s: &str) -> Self {
-        match s {
-            "FIX_TIME_RANGE" => Self::FixTimeRange,
-            "FIX_TERM" => Self::FixTerm,
-            "PERMANENT" => Self::Permanent,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::core::fmt::Display for MemberCardDateInformationType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::serde::Serialize for MemberCardDateInformationType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "marketing")]
-impl<'de> ::serde::Deserialize<'de> for MemberCardDateInformationType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(MemberCardDateInformationType {
+    FixTimeRange = "FIX_TIME_RANGE",
+    FixTerm = "FIX_TERM",
+    Permanent = "PERMANENT",
+});
 /// 平台提供的通用开卡信息字段
 ///
 /// A value this client does not know yet is kept as [`MemberCardUserInformationCommonField::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2192,59 +952,15 @@ pub enum MemberCardUserInformationCommonField {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "marketing")]
-impl MemberCardUserInformationCommonField {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::UserFormFlagMobile => "USER_FORM_FLAG_MOBILE",
-            Self::UserFormFlagSex => "USER_FORM_FLAG_SEX",
-            Self::UserFormFlagName => "USER_FORM_FLAG_NAME",
-            Self::UserFormFlagBirthday => "USER_FORM_FLAG_BIRTHDAY",
-            Self::UserFormFlagAddress => "USER_FORM_FLAG_ADDRESS",
-            Self::UserFormFlagEmail => "USER_FORM_FLAG_EMAIL",
-            Self::UserFormFlagCity => "USER_FORM_FLAG_CITY",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::core::convert::From<&str> for MemberCardUserInformationCommonField {
-    fn from(s: &str) -> Self {
-        match s {
-            "USER_FORM_FLAG_MOBILE" => Self::UserFormFlagMobile,
-            "USER_FORM_FLAG_SEX" => Self::UserFormFlagSex,
-            "USER_FORM_FLAG_NAME" => Self::UserFormFlagName,
-            "USER_FORM_FLAG_BIRTHDAY" => Self::UserFormFlagBirthday,
-            "USER_FORM_FLAG_ADDRESS" => Self::UserFormFlagAddress,
-            "USER_FORM_FLAG_EMAIL" => Self::UserFormFlagEmail,
-            "USER_FORM_FLAG_CITY" => Self::UserFormFlagCity,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::core::fmt::Display for MemberCardUserInformationCommonField {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::serde::Serialize for MemberCardUserInformationCommonField {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "marketing")]
-impl<'de> ::serde::Deserialize<'de> for MemberCardUserInformationCommonField {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(MemberCardUserInformationCommonField {
+    UserFormFlagMobile = "USER_FORM_FLAG_MOBILE",
+    UserFormFlagSex = "USER_FORM_FLAG_SEX",
+    UserFormFlagName = "USER_FORM_FLAG_NAME",
+    UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
+    UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
+    UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
+    UserFormFlagCity = "USER_FORM_FLAG_CITY",
+});
 /// 商户自定义的开卡信息字段类型
 ///
 /// A value this client does not know yet is kept as [`MemberCardUserInformationCustomFieldType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2264,53 +980,12 @@ pub enum MemberCardUserInformationCustomFieldType {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "marketing")]
-impl MemberCardUserInformationCustomFieldType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Text => "TEXT",
-            Self::Select => "SELECT",
-            Self::Radio => "RADIO",
-            Self::CheckBox => "CHECK_BOX",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::core::convert::From<&str> for MemberCardUserInformationCustomFieldType {
-    fn from(s: &str) -> Self {
-        match s {
-            "TEXT" => Self::Text,
-            "SELECT" => Self::Select,
-            "RADIO" => Self::Radio,
-            "CHECK_BOX" => Self::CheckBox,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::core::fmt::Display for MemberCardUserInformationCustomFieldType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::serde::Serialize for MemberCardUserInformationCustomFieldType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "marketing")]
-impl<'de> ::serde::Deserialize<'de> for MemberCardUserInformationCustomFieldType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(MemberCardUserInformationCustomFieldType {
+    Text = "TEXT",
+    Select = "SELECT",
+    Radio = "RADIO",
+    CheckBox = "CHECK_BOX",
+});
 /// 发券商户号选项
 ///
 /// A value this client does not know yet is kept as [`MerchantOption::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2326,49 +1001,10 @@ pub enum MerchantOption {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "marketing")]
-impl MerchantOption {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::InSeviceCouponMerchant => "IN_SEVICE_COUPON_MERCHANT",
-            Self::ManualInputMerchant => "MANUAL_INPUT_MERCHANT",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::core::convert::From<&str> for MerchantOption {
-    fn from(s: &str) -> Self {
-        match s {
-            "IN_SEVICE_COUPON_MERCHANT" => Self::InSeviceCouponMerchant,
-            "MANUAL_INPUT_MERCHANT" => Self::ManualInputMerchant,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::core::fmt::Display for MerchantOption {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::serde::Serialize for MerchantOption {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "marketing")]
-impl<'de> ::serde::Deserialize<'de> for MerchantOption {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(MerchantOption {
+    InSeviceCouponMerchant = "IN_SEVICE_COUPON_MERCHANT",
+    ManualInputMerchant = "MANUAL_INPUT_MERCHANT",
+});
 /// 操作类型
 ///
 /// A value this client does not know yet is kept as [`OperationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2384,49 +1020,10 @@ pub enum OperationType {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "goldplan")]
-impl OperationType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Open => "OPEN",
-            Self::Close => "CLOSE",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(feature = "goldplan")]
-impl ::core::convert::From<&str> for OperationType {
-    fn from(s: &str) -> Self {
-        match s {
-            "OPEN" => Self::Open,
-            "CLOSE" => Self::Close,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(feature = "goldplan")]
-impl ::core::fmt::Display for OperationType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "goldplan")]
-impl ::serde::Serialize for OperationType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "goldplan")]
-impl<'de> ::serde::Deserialize<'de> for OperationType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(OperationType {
+    Open = "OPEN",
+    Close = "CLOSE",
+});
 /// 履约类型
 ///
 /// A value this client does not know yet is kept as [`PayScoreDiscountCardOrderPerformanceType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2442,49 +1039,10 @@ pub enum PayScoreDiscountCardOrderPerformanceType {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "discount-card")]
-impl PayScoreDiscountCardOrderPerformanceType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Increase => "INCREASE",
-            Self::Decrease => "DECREASE",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(feature = "discount-card")]
-impl ::core::convert::From<&str> for PayScoreDiscountCardOrderPerformanceType {
-    fn from(s: &str) -> Self {
-        match s {
-            "INCREASE" => Self::Increase,
-            "DECREASE" => Self::Decrease,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(feature = "discount-card")]
-impl ::core::fmt::Display for PayScoreDiscountCardOrderPerformanceType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "discount-card")]
-impl ::serde::Serialize for PayScoreDiscountCardOrderPerformanceType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "discount-card")]
-impl<'de> ::serde::Deserialize<'de> for PayScoreDiscountCardOrderPerformanceType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PayScoreDiscountCardOrderPerformanceType {
+    Increase = "INCREASE",
+    Decrease = "DECREASE",
+});
 /// 奖励类型
 ///
 /// A value this client does not know yet is kept as [`PayScoreDiscountCardOrderRewardType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2500,49 +1058,10 @@ pub enum PayScoreDiscountCardOrderRewardType {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "discount-card")]
-impl PayScoreDiscountCardOrderRewardType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Increase => "INCREASE",
-            Self::Decrease => "DECREASE",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(feature = "discount-card")]
-impl ::core::convert::From<&str> for PayScoreDiscountCardOrderRewardType {
-    fn from(s: &str) -> Self {
-        match s {
-            "INCREASE" => Self::Increase,
-            "DECREASE" => Self::Decrease,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(feature = "discount-card")]
-impl ::core::fmt::Display for PayScoreDiscountCardOrderRewardType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "discount-card")]
-impl ::serde::Serialize for PayScoreDiscountCardOrderRewardType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "discount-card")]
-impl<'de> ::serde::Deserialize<'de> for PayScoreDiscountCardOrderRewardType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PayScoreDiscountCardOrderRewardType {
+    Increase = "INCREASE",
+    Decrease = "DECREASE",
+});
 /// 订单状态
 ///
 /// A value this client does not know yet is kept as [`PayScoreDiscountCardOrderState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2566,57 +1085,14 @@ pub enum PayScoreDiscountCardOrderState {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "discount-card")]
-impl PayScoreDiscountCardOrderState {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Created => "CREATED",
-            Self::Settling => "SETTLING",
-            Self::Charging => "CHARGING",
-            Self::Charged => "CHARGED",
-            Self::NoCharge => "NO_CHARGE",
-            Self::Revoked => "REVOKED",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(feature = "discount-card")]
-impl ::core::convert::From<&str> for PayScoreDiscountCardOrderState {
-    fn from(s: &str) -> Self {
-        match s {
-            "CREATED" => Self::Created,
-            "SETTLING" => Self::Settling,
-            "CHARGING" => Self::Charging,
-            "CHARGED" => Self::Charged,
-            "NO_CHARGE" => Self::NoCharge,
-            "REVOKED" => Self::Revoked,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(feature = "discount-card")]
-impl ::core::fmt::Display for PayScoreDiscountCardOrderState {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "discount-card")]
-impl ::serde::Serialize for PayScoreDiscountCardOrderState {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "discount-card")]
-impl<'de> ::serde::Deserialize<'de> for PayScoreDiscountCardOrderState {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PayScoreDiscountCardOrderState {
+    Created = "CREATED",
+    Settling = "SETTLING",
+    Charging = "CHARGING",
+    Charged = "CHARGED",
+    NoCharge = "NO_CHARGE",
+    Revoked = "REVOKED",
+});
 /// 授权状态
 ///
 /// A value this client does not know yet is kept as [`PayScorePermissionAuthorizationState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2634,51 +1110,11 @@ pub enum PayScorePermissionAuthorizationState {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "payscore")]
-impl PayScorePermissionAuthorizationState {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Unavailable => "UNAVAILABLE",
-            Self::Available => "AVAILABLE",
-            Self::Unbinduser => "UNBINDUSER",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(feature = "payscore")]
-impl ::core::convert::From<&str> for PayScorePermissionAuthorizationState {
-    fn from(s: &str) -> Self {
-        match s {
-            "UNAVAILABLE" => Self::Unavailable,
-            "AVAILABLE" => Self::Available,
-            "UNBINDUSER" => Self::Unbinduser,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(feature = "payscore")]
-impl ::core::fmt::Display for PayScorePermissionAuthorizationState {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "payscore")]
-impl ::serde::Serialize for PayScorePermissionAuthorizationState {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "payscore")]
-impl<'de> ::serde::Deserialize<'de> for PayScorePermissionAuthorizationState {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PayScorePermissionAuthorizationState {
+    Unavailable = "UNAVAILABLE",
+    Available = "AVAILABLE",
+    Unbinduser = "UNBINDUSER",
+});
 /// 支付者
 #[cfg(feature = "pay")]
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -2693,29 +1129,10 @@ pub struct PayerServiceProvider {
     pub sub_openid: Option<String>,
 }
 #[cfg(feature = "pay")]
-impl ::serde::Serialize for PayerServiceProvider {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("sp_openid", &self.sp_openid)?;
-        m.opt("sub_openid", &self.sub_openid)?;
-        m.end()
-    }
-}
-#[cfg(feature = "pay")]
-impl<'de> ::serde::Deserialize<'de> for PayerServiceProvider {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("sp_openid"), o.opt("sub_openid")) {
-            (Some(sp_openid), Some(sub_openid)) => Ok(Self { sp_openid, sub_openid }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PayerServiceProvider {
+    sp_openid: "sp_openid" req req,
+    sub_openid: "sub_openid" opt opt,
+});
 /// PaymentScene
 ///
 /// A value this client does not know yet is kept as [`PaymentScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2729,47 +1146,9 @@ pub enum PaymentScene {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "marketing")]
-impl PaymentScene {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::AppScene => "APP_SCENE",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::core::convert::From<&str> for PaymentScene {
-    fn from(s: &str) -> Self {
-        match s {
-            "APP_SCENE" => Self::AppScene,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::core::fmt::Display for PaymentScene {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::serde::Serialize for PaymentScene {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "marketing")]
-impl<'de> ::serde::Deserialize<'de> for PaymentScene {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PaymentScene {
+    AppScene = "APP_SCENE",
+});
 /// 后付费商户优惠
 #[cfg(feature = "payscore")]
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -2792,38 +1171,12 @@ pub struct PostDiscount {
     pub count: Option<i64>,
 }
 #[cfg(feature = "payscore")]
-impl ::serde::Serialize for PostDiscount {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("name", &self.name)?;
-        m.opt("description", &self.description)?;
-        m.opt("amount", &self.amount)?;
-        m.opt("count", &self.count)?;
-        m.end()
-    }
-}
-#[cfg(feature = "payscore")]
-impl<'de> ::serde::Deserialize<'de> for PostDiscount {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("name"), o.opt("description"), o.opt("amount"), o.opt("count")) {
-            (Some(name), Some(description), Some(amount), Some(count)) => {
-                Ok(Self {
-                    name,
-                    description,
-                    amount,
-                    count,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostDiscount {
+    name: "name" opt opt,
+    description: "description" opt opt,
+    amount: "amount" opt opt,
+    count: "count" opt opt,
+});
 /// 后付费项目
 #[cfg(feature = "payscore")]
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -2846,38 +1199,12 @@ pub struct PostPayment {
     pub count: Option<i64>,
 }
 #[cfg(feature = "payscore")]
-impl ::serde::Serialize for PostPayment {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("name", &self.name)?;
-        m.opt("amount", &self.amount)?;
-        m.opt("description", &self.description)?;
-        m.opt("count", &self.count)?;
-        m.end()
-    }
-}
-#[cfg(feature = "payscore")]
-impl<'de> ::serde::Deserialize<'de> for PostPayment {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("name"), o.opt("amount"), o.opt("description"), o.opt("count")) {
-            (Some(name), Some(amount), Some(description), Some(count)) => {
-                Ok(Self {
-                    name,
-                    amount,
-                    description,
-                    count,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostPayment {
+    name: "name" opt opt,
+    amount: "amount" opt opt,
+    description: "description" opt opt,
+    count: "count" opt opt,
+});
 /// 分账失败原因
 ///
 /// A value this client does not know yet is kept as [`ProfitSharingFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2895,51 +1222,11 @@ pub enum ProfitSharingFailReason {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "ecommerce")]
-impl ProfitSharingFailReason {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::AccountAbnormal => "ACCOUNT_ABNORMAL",
-            Self::NoRelation => "NO_RELATION",
-            Self::ReceiverHighRisk => "RECEIVER_HIGH_RISK",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl ::core::convert::From<&str> for ProfitSharingFailReason {
-    fn from(s: &str) -> Self {
-        match s {
-            "ACCOUNT_ABNORMAL" => Self::AccountAbnormal,
-            "NO_RELATION" => Self::NoRelation,
-            "RECEIVER_HIGH_RISK" => Self::ReceiverHighRisk,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl ::core::fmt::Display for ProfitSharingFailReason {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl ::serde::Serialize for ProfitSharingFailReason {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl<'de> ::serde::Deserialize<'de> for ProfitSharingFailReason {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(ProfitSharingFailReason {
+    AccountAbnormal = "ACCOUNT_ABNORMAL",
+    NoRelation = "NO_RELATION",
+    ReceiverHighRisk = "RECEIVER_HIGH_RISK",
+});
 /// 分账单状态
 ///
 /// A value this client does not know yet is kept as [`ProfitSharingOrderState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2955,49 +1242,10 @@ pub enum ProfitSharingOrderState {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "ecommerce")]
-impl ProfitSharingOrderState {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Processing => "PROCESSING",
-            Self::Finished => "FINISHED",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl ::core::convert::From<&str> for ProfitSharingOrderState {
-    fn from(s: &str) -> Self {
-        match s {
-            "PROCESSING" => Self::Processing,
-            "FINISHED" => Self::Finished,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl ::core::fmt::Display for ProfitSharingOrderState {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl ::serde::Serialize for ProfitSharingOrderState {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl<'de> ::serde::Deserialize<'de> for ProfitSharingOrderState {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(ProfitSharingOrderState {
+    Processing = "PROCESSING",
+    Finished = "FINISHED",
+});
 /// 分账接收方类型
 ///
 /// A value this client does not know yet is kept as [`ProfitSharingReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3013,49 +1261,10 @@ pub enum ProfitSharingReceiverType {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "ecommerce")]
-impl ProfitSharingReceiverType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::MerchantId => "MERCHANT_ID",
-            Self::PersonalOpenid => "PERSONAL_OPENID",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl ::core::convert::From<&str> for ProfitSharingReceiverType {
-    fn from(s: &str) -> Self {
-        match s {
-            "MERCHANT_ID" => Self::MerchantId,
-            "PERSONAL_OPENID" => Self::PersonalOpenid,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl ::core::fmt::Display for ProfitSharingReceiverType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl ::serde::Serialize for ProfitSharingReceiverType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl<'de> ::serde::Deserialize<'de> for ProfitSharingReceiverType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(ProfitSharingReceiverType {
+    MerchantId = "MERCHANT_ID",
+    PersonalOpenid = "PERSONAL_OPENID",
+});
 /// 分账结果
 ///
 /// A value this client does not know yet is kept as [`ProfitSharingResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3073,51 +1282,11 @@ pub enum ProfitSharingResult {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "ecommerce")]
-impl ProfitSharingResult {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Pending => "PENDING",
-            Self::Success => "SUCCESS",
-            Self::Closed => "CLOSED",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl ::core::convert::From<&str> for ProfitSharingResult {
-    fn from(s: &str) -> Self {
-        match s {
-            "PENDING" => Self::Pending,
-            "SUCCESS" => Self::Success,
-            "CLOSED" => Self::Closed,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl ::core::fmt::Display for ProfitSharingResult {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl ::serde::Serialize for ProfitSharingResult {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl<'de> ::serde::Deserialize<'de> for ProfitSharingResult {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(ProfitSharingResult {
+    Pending = "PENDING",
+    Success = "SUCCESS",
+    Closed = "CLOSED",
+});
 /// 回退失败的原因
 ///
 /// A value this client does not know yet is kept as [`ProfitSharingReturnFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3133,49 +1302,10 @@ pub enum ProfitSharingReturnFailReason {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "ecommerce")]
-impl ProfitSharingReturnFailReason {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::AccountAbnormal => "ACCOUNT_ABNORMAL",
-            Self::TimeOutClosed => "TIME_OUT_CLOSED",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl ::core::convert::From<&str> for ProfitSharingReturnFailReason {
-    fn from(s: &str) -> Self {
-        match s {
-            "ACCOUNT_ABNORMAL" => Self::AccountAbnormal,
-            "TIME_OUT_CLOSED" => Self::TimeOutClosed,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl ::core::fmt::Display for ProfitSharingReturnFailReason {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl ::serde::Serialize for ProfitSharingReturnFailReason {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl<'de> ::serde::Deserialize<'de> for ProfitSharingReturnFailReason {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(ProfitSharingReturnFailReason {
+    AccountAbnormal = "ACCOUNT_ABNORMAL",
+    TimeOutClosed = "TIME_OUT_CLOSED",
+});
 /// 回退结果
 ///
 /// A value this client does not know yet is kept as [`ProfitSharingReturnResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3193,51 +1323,11 @@ pub enum ProfitSharingReturnResult {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "ecommerce")]
-impl ProfitSharingReturnResult {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Processing => "PROCESSING",
-            Self::Success => "SUCCESS",
-            Self::Fail => "FAIL",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl ::core::convert::From<&str> for ProfitSharingReturnResult {
-    fn from(s: &str) -> Self {
-        match s {
-            "PROCESSING" => Self::Processing,
-            "SUCCESS" => Self::Success,
-            "FAIL" => Self::Fail,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl ::core::fmt::Display for ProfitSharingReturnResult {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl ::serde::Serialize for ProfitSharingReturnResult {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl<'de> ::serde::Deserialize<'de> for ProfitSharingReturnResult {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(ProfitSharingReturnResult {
+    Processing = "PROCESSING",
+    Success = "SUCCESS",
+    Fail = "FAIL",
+});
 /// Record
 #[cfg(feature = "marketing")]
 #[derive(Clone, Debug, PartialEq)]
@@ -3314,120 +1404,30 @@ pub struct Record {
     pub additional_statement: Option<RecordAdditionalStatement>,
 }
 #[cfg(feature = "marketing")]
-impl ::serde::Serialize for Record {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("card_id", &self.card_id)?;
-        m.opt("create_time", &self.create_time)?;
-        m.opt("update_time", &self.update_time)?;
-        m.opt("remain_quantity", &self.remain_quantity)?;
-        m.opt("status", &self.status)?;
-        m.req("brand", &self.brand)?;
-        m.req("appid", &self.appid)?;
-        m.req("logo_url", &self.logo_url)?;
-        m.req("title", &self.title)?;
-        m.req("background_picture_url", &self.background_picture_url)?;
-        m.req("description", &self.description)?;
-        m.opt("service_phone", &self.service_phone)?;
-        m.req("code_type", &self.code_type)?;
-        m.opt("total_quantity", &self.total_quantity)?;
-        m.req("date_information", &self.date_information)?;
-        m.req("code_mode", &self.code_mode)?;
-        m.opt("need_display_level", &self.need_display_level)?;
-        m.opt("init_level", &self.init_level)?;
-        m.req("out_request_no", &self.out_request_no)?;
-        m.opt("balance_information", &self.balance_information)?;
-        m.opt("user_information_form", &self.user_information_form)?;
-        m.opt("additional_statement", &self.additional_statement)?;
-        m.end()
-    }
-}
-#[cfg(feature = "marketing")]
-impl<'de> ::serde::Deserialize<'de> for Record {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("card_id"),
-            o.opt("create_time"),
-            o.opt("update_time"),
-            o.opt("remain_quantity"),
-            o.opt("status"),
-            o.req("brand"),
-            o.req("appid"),
-            o.req("logo_url"),
-            o.req("title"),
-            o.req("background_picture_url"),
-            o.req("description"),
-            o.opt("service_phone"),
-            o.req("code_type"),
-            o.opt("total_quantity"),
-            o.req("date_information"),
-            o.req("code_mode"),
-            o.opt("need_display_level"),
-            o.opt("init_level"),
-            o.req("out_request_no"),
-            o.opt("balance_information"),
-            o.opt("user_information_form"),
-            o.opt("additional_statement"),
-        ) {
-            (
-                Some(card_id),
-                Some(create_time),
-                Some(update_time),
-                Some(remain_quantity),
-                Some(status),
-                Some(brand),
-                Some(appid),
-                Some(logo_url),
-                Some(title),
-                Some(background_picture_url),
-                Some(description),
-                Some(service_phone),
-                Some(code_type),
-                Some(total_quantity),
-                Some(date_information),
-                Some(code_mode),
-                Some(need_display_level),
-                Some(init_level),
-                Some(out_request_no),
-                Some(balance_information),
-                Some(user_information_form),
-                Some(additional_statement),
-            ) => {
-                Ok(Self {
-                    card_id,
-                    create_time,
-                    update_time,
-                    remain_quantity,
-                    status,
-                    brand,
-                    appid,
-                    logo_url,
-                    title,
-                    background_picture_url,
-                    description,
-                    service_phone,
-                    code_type,
-                    total_quantity,
-                    date_information,
-                    code_mode,
-                    need_display_level,
-                    init_level,
-                    out_request_no,
-                    balance_information,
-                    user_information_form,
-                    additional_statement,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(Record {
+    card_id: "card_id" req req,
+    create_time: "create_time" opt opt,
+    update_time: "update_time" opt opt,
+    remain_quantity: "remain_quantity" opt opt,
+    status: "status" opt opt,
+    brand: "brand" req req,
+    appid: "appid" req req,
+    logo_url: "logo_url" req req,
+    title: "title" req req,
+    background_picture_url: "background_picture_url" req req,
+    description: "description" req req,
+    service_phone: "service_phone" opt opt,
+    code_type: "code_type" req req,
+    total_quantity: "total_quantity" opt opt,
+    date_information: "date_information" req req,
+    code_mode: "code_mode" req req,
+    need_display_level: "need_display_level" opt opt,
+    init_level: "init_level" opt opt,
+    out_request_no: "out_request_no" req req,
+    balance_information: "balance_information" opt opt,
+    user_information_form: "user_information_form" opt opt,
+    additional_statement: "additional_statement" opt opt,
+});
 /// 商户补充声明
 #[cfg(feature = "marketing")]
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -3450,33 +1450,12 @@ pub struct RecordAdditionalStatement {
     pub path: Option<String>,
 }
 #[cfg(feature = "marketing")]
-impl ::serde::Serialize for RecordAdditionalStatement {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("title", &self.title)?;
-        m.opt("url", &self.url)?;
-        m.opt("appid", &self.appid)?;
-        m.opt("path", &self.path)?;
-        m.end()
-    }
-}
-#[cfg(feature = "marketing")]
-impl<'de> ::serde::Deserialize<'de> for RecordAdditionalStatement {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("title"), o.opt("url"), o.opt("appid"), o.opt("path")) {
-            (Some(title), Some(url), Some(appid), Some(path)) => {
-                Ok(Self { title, url, appid, path })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(RecordAdditionalStatement {
+    title: "title" opt opt,
+    url: "url" opt opt,
+    appid: "appid" opt opt,
+    path: "path" opt opt,
+});
 /// 储值信息
 #[cfg(feature = "marketing")]
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -3497,48 +1476,12 @@ pub struct RecordBalanceInformation {
     pub balance_url: Option<String>,
 }
 #[cfg(feature = "marketing")]
-impl ::serde::Serialize for RecordBalanceInformation {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("need_balance", &self.need_balance)?;
-        m.opt("balance_appid", &self.balance_appid)?;
-        m.opt("balance_path", &self.balance_path)?;
-        m.opt("balance_url", &self.balance_url)?;
-        m.end()
-    }
-}
-#[cfg(feature = "marketing")]
-impl<'de> ::serde::Deserialize<'de> for RecordBalanceInformation {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("need_balance"),
-            o.opt("balance_appid"),
-            o.opt("balance_path"),
-            o.opt("balance_url"),
-        ) {
-            (
-                Some(need_balance),
-                Some(balance_appid),
-                Some(balance_path),
-                Some(balance_url),
-            ) => {
-                Ok(Self {
-                    need_balance,
-                    balance_appid,
-                    balance_path,
-                    balance_url,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(RecordBalanceInformation {
+    need_balance: "need_balance" opt opt,
+    balance_appid: "balance_appid" opt opt,
+    balance_path: "balance_path" opt opt,
+    balance_url: "balance_url" opt opt,
+});
 /// 品牌信息
 #[cfg(feature = "marketing")]
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -3553,29 +1496,10 @@ pub struct RecordBrand {
     pub display_name: String,
 }
 #[cfg(feature = "marketing")]
-impl ::serde::Serialize for RecordBrand {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("brand_id", &self.brand_id)?;
-        m.req("display_name", &self.display_name)?;
-        m.end()
-    }
-}
-#[cfg(feature = "marketing")]
-impl<'de> ::serde::Deserialize<'de> for RecordBrand {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("brand_id"), o.req("display_name")) {
-            (Some(brand_id), Some(display_name)) => Ok(Self { brand_id, display_name }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(RecordBrand {
+    brand_id: "brand_id" req req,
+    display_name: "display_name" req req,
+});
 /// 有效期
 #[cfg(feature = "marketing")]
 #[derive(Clone, Debug, PartialEq)]
@@ -3596,48 +1520,12 @@ pub struct RecordDateInformation {
     pub available_day_after_receive: Option<i64>,
 }
 #[cfg(feature = "marketing")]
-impl ::serde::Serialize for RecordDateInformation {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("type", &self.type_)?;
-        m.opt("available_begin_time", &self.available_begin_time)?;
-        m.opt("available_end_time", &self.available_end_time)?;
-        m.opt("available_day_after_receive", &self.available_day_after_receive)?;
-        m.end()
-    }
-}
-#[cfg(feature = "marketing")]
-impl<'de> ::serde::Deserialize<'de> for RecordDateInformation {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("type"),
-            o.opt("available_begin_time"),
-            o.opt("available_end_time"),
-            o.opt("available_day_after_receive"),
-        ) {
-            (
-                Some(type_),
-                Some(available_begin_time),
-                Some(available_end_time),
-                Some(available_day_after_receive),
-            ) => {
-                Ok(Self {
-                    type_,
-                    available_begin_time,
-                    available_end_time,
-                    available_day_after_receive,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(RecordDateInformation {
+    type_: "type" req req,
+    available_begin_time: "available_begin_time" opt opt,
+    available_end_time: "available_end_time" opt opt,
+    available_day_after_receive: "available_day_after_receive" opt opt,
+});
 /// 会员卡状态
 ///
 /// A value this client does not know yet is kept as [`RecordStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3657,53 +1545,12 @@ pub enum RecordStatus {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "marketing")]
-impl RecordStatus {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::NotApprove => "NOT_APPROVE",
-            Self::ApproveFail => "APPROVE_FAIL",
-            Self::Approved => "APPROVED",
-            Self::Deleted => "DELETED",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::core::convert::From<&str> for RecordStatus {
-    fn from(s: &str) -> Self {
-        match s {
-            "NOT_APPROVE" => Self::NotApprove,
-            "APPROVE_FAIL" => Self::ApproveFail,
-            "APPROVED" => Self::Approved,
-            "DELETED" => Self::Deleted,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::core::fmt::Display for RecordStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::serde::Serialize for RecordStatus {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "marketing")]
-impl<'de> ::serde::Deserialize<'de> for RecordStatus {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(RecordStatus {
+    NotApprove = "NOT_APPROVE",
+    ApproveFail = "APPROVE_FAIL",
+    Approved = "APPROVED",
+    Deleted = "DELETED",
+});
 /// 开卡信息
 #[cfg(feature = "marketing")]
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -3716,34 +1563,10 @@ pub struct RecordUserInformationForm {
     pub custom_field_list: Option<Vec<RecordUserInformationFormCustomFieldList>>,
 }
 #[cfg(feature = "marketing")]
-impl ::serde::Serialize for RecordUserInformationForm {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("common_field_list", &self.common_field_list)?;
-        m.opt("custom_field_list", &self.custom_field_list)?;
-        m.end()
-    }
-}
-#[cfg(feature = "marketing")]
-impl<'de> ::serde::Deserialize<'de> for RecordUserInformationForm {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("common_field_list"), o.opt("custom_field_list")) {
-            (Some(common_field_list), Some(custom_field_list)) => {
-                Ok(Self {
-                    common_field_list,
-                    custom_field_list,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(RecordUserInformationForm {
+    common_field_list: "common_field_list" opt opt,
+    custom_field_list: "custom_field_list" opt opt,
+});
 /// RecordUserInformationFormCustomFieldList
 #[cfg(feature = "marketing")]
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -3758,30 +1581,11 @@ pub struct RecordUserInformationFormCustomFieldList {
     pub values: Option<Vec<String>>,
 }
 #[cfg(feature = "marketing")]
-impl ::serde::Serialize for RecordUserInformationFormCustomFieldList {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("type", &self.type_)?;
-        m.opt("name", &self.name)?;
-        m.opt("values", &self.values)?;
-        m.end()
-    }
-}
-#[cfg(feature = "marketing")]
-impl<'de> ::serde::Deserialize<'de> for RecordUserInformationFormCustomFieldList {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("type"), o.opt("name"), o.opt("values")) {
-            (Some(type_), Some(name), Some(values)) => Ok(Self { type_, name, values }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(RecordUserInformationFormCustomFieldList {
+    type_: "type" opt opt,
+    name: "name" opt opt,
+    values: "values" opt opt,
+});
 /// 退款渠道
 ///
 /// A value this client does not know yet is kept as [`RefundChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3801,53 +1605,12 @@ pub enum RefundChannel {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "ecommerce")]
-impl RefundChannel {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Original => "ORIGINAL",
-            Self::Balance => "BALANCE",
-            Self::OtherBalance => "OTHER_BALANCE",
-            Self::OtherBankcard => "OTHER_BANKCARD",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl ::core::convert::From<&str> for RefundChannel {
-    fn from(s: &str) -> Self {
-        match s {
-            "ORIGINAL" => Self::Original,
-            "BALANCE" => Self::Balance,
-            "OTHER_BALANCE" => Self::OtherBalance,
-            "OTHER_BANKCARD" => Self::OtherBankcard,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl ::core::fmt::Display for RefundChannel {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl ::serde::Serialize for RefundChannel {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl<'de> ::serde::Deserialize<'de> for RefundChannel {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(RefundChannel {
+    Original = "ORIGINAL",
+    Balance = "BALANCE",
+    OtherBalance = "OTHER_BALANCE",
+    OtherBankcard = "OTHER_BANKCARD",
+});
 /// 优惠类型
 ///
 /// A value this client does not know yet is kept as [`RefundPromotionDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3863,49 +1626,10 @@ pub enum RefundPromotionDetailType {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "ecommerce")]
-impl RefundPromotionDetailType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Coupon => "COUPON",
-            Self::Discount => "DISCOUNT",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl ::core::convert::From<&str> for RefundPromotionDetailType {
-    fn from(s: &str) -> Self {
-        match s {
-            "COUPON" => Self::Coupon,
-            "DISCOUNT" => Self::Discount,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl ::core::fmt::Display for RefundPromotionDetailType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl ::serde::Serialize for RefundPromotionDetailType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl<'de> ::serde::Deserialize<'de> for RefundPromotionDetailType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(RefundPromotionDetailType {
+    Coupon = "COUPON",
+    Discount = "DISCOUNT",
+});
 /// 退款状态
 ///
 /// A value this client does not know yet is kept as [`RefundStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3925,53 +1649,12 @@ pub enum RefundStatus {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "ecommerce")]
-impl RefundStatus {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Success => "SUCCESS",
-            Self::Close => "CLOSE",
-            Self::Processing => "PROCESSING",
-            Self::Abnormal => "ABNORMAL",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl ::core::convert::From<&str> for RefundStatus {
-    fn from(s: &str) -> Self {
-        match s {
-            "SUCCESS" => Self::Success,
-            "CLOSE" => Self::Close,
-            "PROCESSING" => Self::Processing,
-            "ABNORMAL" => Self::Abnormal,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl ::core::fmt::Display for RefundStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl ::serde::Serialize for RefundStatus {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl<'de> ::serde::Deserialize<'de> for RefundStatus {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(RefundStatus {
+    Success = "SUCCESS",
+    Close = "CLOSE",
+    Processing = "PROCESSING",
+    Abnormal = "ABNORMAL",
+});
 /// 场景信息
 #[cfg(feature = "pay")]
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -3988,36 +1671,11 @@ pub struct SceneInfo {
     pub store_info: Option<SceneInfoStoreInfo>,
 }
 #[cfg(feature = "pay")]
-impl ::serde::Serialize for SceneInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("payer_client_ip", &self.payer_client_ip)?;
-        m.opt("device_id", &self.device_id)?;
-        m.opt("store_info", &self.store_info)?;
-        m.end()
-    }
-}
-#[cfg(feature = "pay")]
-impl<'de> ::serde::Deserialize<'de> for SceneInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("payer_client_ip"), o.opt("device_id"), o.opt("store_info")) {
-            (Some(payer_client_ip), Some(device_id), Some(store_info)) => {
-                Ok(Self {
-                    payer_client_ip,
-                    device_id,
-                    store_info,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(SceneInfo {
+    payer_client_ip: "payer_client_ip" opt opt,
+    device_id: "device_id" opt opt,
+    store_info: "store_info" opt opt,
+});
 /// 商户门店信息
 #[cfg(feature = "pay")]
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -4040,38 +1698,12 @@ pub struct SceneInfoStoreInfo {
     pub address: String,
 }
 #[cfg(feature = "pay")]
-impl ::serde::Serialize for SceneInfoStoreInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("id", &self.id)?;
-        m.req("name", &self.name)?;
-        m.req("area_code", &self.area_code)?;
-        m.req("address", &self.address)?;
-        m.end()
-    }
-}
-#[cfg(feature = "pay")]
-impl<'de> ::serde::Deserialize<'de> for SceneInfoStoreInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("id"), o.req("name"), o.req("area_code"), o.req("address")) {
-            (Some(id), Some(name), Some(area_code), Some(address)) => {
-                Ok(Self {
-                    id,
-                    name,
-                    area_code,
-                    address,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(SceneInfoStoreInfo {
+    id: "id" opt opt,
+    name: "name" req req,
+    area_code: "area_code" req req,
+    address: "address" req req,
+});
 /// 发放内容
 ///
 /// A value this client does not know yet is kept as [`SendContent::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4087,49 +1719,10 @@ pub enum SendContent {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "marketing")]
-impl SendContent {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::SingleCoupon => "SINGLE_COUPON",
-            Self::GiftPackage => "GIFT_PACKAGE",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::core::convert::From<&str> for SendContent {
-    fn from(s: &str) -> Self {
-        match s {
-            "SINGLE_COUPON" => Self::SingleCoupon,
-            "GIFT_PACKAGE" => Self::GiftPackage,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::core::fmt::Display for SendContent {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::serde::Serialize for SendContent {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "marketing")]
-impl<'de> ::serde::Deserialize<'de> for SendContent {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(SendContent {
+    SingleCoupon = "SINGLE_COUPON",
+    GiftPackage = "GIFT_PACKAGE",
+});
 /// 结算信息
 #[cfg(feature = "pay")]
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -4142,34 +1735,10 @@ pub struct SettleInfo {
     pub subsidy_amount: Option<i64>,
 }
 #[cfg(feature = "pay")]
-impl ::serde::Serialize for SettleInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("profit_sharing", &self.profit_sharing)?;
-        m.opt("subsidy_amount", &self.subsidy_amount)?;
-        m.end()
-    }
-}
-#[cfg(feature = "pay")]
-impl<'de> ::serde::Deserialize<'de> for SettleInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("profit_sharing"), o.opt("subsidy_amount")) {
-            (Some(profit_sharing), Some(subsidy_amount)) => {
-                Ok(Self {
-                    profit_sharing,
-                    subsidy_amount,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(SettleInfo {
+    profit_sharing: "profit_sharing" opt opt,
+    subsidy_amount: "subsidy_amount" opt opt,
+});
 /// 批次类型(NORMAL：固定面额满减券批次 DISCOUNT：折扣券批次 EXCHANGE：换购券批次)
 ///
 /// A value this client does not know yet is kept as [`StockType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4187,51 +1756,11 @@ pub enum StockType {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "marketing")]
-impl StockType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Normal => "NORMAL",
-            Self::Discount => "DISCOUNT",
-            Self::Exchange => "EXCHANGE",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::core::convert::From<&str> for StockType {
-    fn from(s: &str) -> Self {
-        match s {
-            "NORMAL" => Self::Normal,
-            "DISCOUNT" => Self::Discount,
-            "EXCHANGE" => Self::Exchange,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::core::fmt::Display for StockType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::serde::Serialize for StockType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "marketing")]
-impl<'de> ::serde::Deserialize<'de> for StockType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(StockType {
+    Normal = "NORMAL",
+    Discount = "DISCOUNT",
+    Exchange = "EXCHANGE",
+});
 /// 发放规则
 #[cfg(feature = "marketing")]
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -4250,56 +1779,14 @@ pub struct StockUseRule {
     pub prevent_api_abuse: bool,
 }
 #[cfg(feature = "marketing")]
-impl ::serde::Serialize for StockUseRule {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("max_coupons", &self.max_coupons)?;
-        m.req("max_amount", &self.max_amount)?;
-        m.opt("max_amount_by_day", &self.max_amount_by_day)?;
-        m.req("max_coupons_per_user", &self.max_coupons_per_user)?;
-        m.req("natural_person_limit", &self.natural_person_limit)?;
-        m.req("prevent_api_abuse", &self.prevent_api_abuse)?;
-        m.end()
-    }
-}
-#[cfg(feature = "marketing")]
-impl<'de> ::serde::Deserialize<'de> for StockUseRule {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("max_coupons"),
-            o.req("max_amount"),
-            o.opt("max_amount_by_day"),
-            o.req("max_coupons_per_user"),
-            o.req("natural_person_limit"),
-            o.req("prevent_api_abuse"),
-        ) {
-            (
-                Some(max_coupons),
-                Some(max_amount),
-                Some(max_amount_by_day),
-                Some(max_coupons_per_user),
-                Some(natural_person_limit),
-                Some(prevent_api_abuse),
-            ) => {
-                Ok(Self {
-                    max_coupons,
-                    max_amount,
-                    max_amount_by_day,
-                    max_coupons_per_user,
-                    natural_person_limit,
-                    prevent_api_abuse,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(StockUseRule {
+    max_coupons: "max_coupons" req req,
+    max_amount: "max_amount" req req,
+    max_amount_by_day: "max_amount_by_day" opt opt,
+    max_coupons_per_user: "max_coupons_per_user" req req,
+    natural_person_limit: "natural_person_limit" req req,
+    prevent_api_abuse: "prevent_api_abuse" req req,
+});
 /// 主体类型
 ///
 /// A value this client does not know yet is kept as [`SubjectType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4325,59 +1812,15 @@ pub enum SubjectType {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(any(feature = "apply4subject", feature = "applyment4sub"))]
-impl SubjectType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::SubjectTypeIndividual => "SUBJECT_TYPE_INDIVIDUAL",
-            Self::SubjectTypeEnterprise => "SUBJECT_TYPE_ENTERPRISE",
-            Self::SubjectTypeInstitutions => "SUBJECT_TYPE_INSTITUTIONS",
-            Self::SubjectTypeOthers => "SUBJECT_TYPE_OTHERS",
-            Self::SubjectTypeMicro => "SUBJECT_TYPE_MICRO",
-            Self::SubjectTypeGovernment => "SUBJECT_TYPE_GOVERNMENT",
-            Self::SubjectTypeInstitutionsCloned => "SUBJECT_TYPE_INSTITUTIONS_CLONED",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(any(feature = "apply4subject", feature = "applyment4sub"))]
-impl ::core::convert::From<&str> for SubjectType {
-    fn from(s: &str) -> Self {
-        match s {
-            "SUBJECT_TYPE_INDIVIDUAL" => Self::SubjectTypeIndividual,
-            "SUBJECT_TYPE_ENTERPRISE" => Self::SubjectTypeEnterprise,
-            "SUBJECT_TYPE_INSTITUTIONS" => Self::SubjectTypeInstitutions,
-            "SUBJECT_TYPE_OTHERS" => Self::SubjectTypeOthers,
-            "SUBJECT_TYPE_MICRO" => Self::SubjectTypeMicro,
-            "SUBJECT_TYPE_GOVERNMENT" => Self::SubjectTypeGovernment,
-            "SUBJECT_TYPE_INSTITUTIONS_CLONED" => Self::SubjectTypeInstitutionsCloned,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(any(feature = "apply4subject", feature = "applyment4sub"))]
-impl ::core::fmt::Display for SubjectType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(any(feature = "apply4subject", feature = "applyment4sub"))]
-impl ::serde::Serialize for SubjectType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(any(feature = "apply4subject", feature = "applyment4sub"))]
-impl<'de> ::serde::Deserialize<'de> for SubjectType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(SubjectType {
+    SubjectTypeIndividual = "SUBJECT_TYPE_INDIVIDUAL",
+    SubjectTypeEnterprise = "SUBJECT_TYPE_ENTERPRISE",
+    SubjectTypeInstitutions = "SUBJECT_TYPE_INSTITUTIONS",
+    SubjectTypeOthers = "SUBJECT_TYPE_OTHERS",
+    SubjectTypeMicro = "SUBJECT_TYPE_MICRO",
+    SubjectTypeGovernment = "SUBJECT_TYPE_GOVERNMENT",
+    SubjectTypeInstitutionsCloned = "SUBJECT_TYPE_INSTITUTIONS_CLONED",
+});
 /// 补差单状态
 ///
 /// A value this client does not know yet is kept as [`SubsidyState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4395,51 +1838,11 @@ pub enum SubsidyState {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "ecommerce")]
-impl SubsidyState {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Success => "SUCCESS",
-            Self::Fail => "FAIL",
-            Self::Refund => "REFUND",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl ::core::convert::From<&str> for SubsidyState {
-    fn from(s: &str) -> Self {
-        match s {
-            "SUCCESS" => Self::Success,
-            "FAIL" => Self::Fail,
-            "REFUND" => Self::Refund,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl ::core::fmt::Display for SubsidyState {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl ::serde::Serialize for SubsidyState {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl<'de> ::serde::Deserialize<'de> for SubsidyState {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(SubsidyState {
+    Success = "SUCCESS",
+    Fail = "FAIL",
+    Refund = "REFUND",
+});
 /// 优惠范围
 ///
 /// A value this client does not know yet is kept as [`TransactionPromotionScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4455,49 +1858,10 @@ pub enum TransactionPromotionScope {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "ecommerce")]
-impl TransactionPromotionScope {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Global => "GLOBAL",
-            Self::Single => "SINGLE",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl ::core::convert::From<&str> for TransactionPromotionScope {
-    fn from(s: &str) -> Self {
-        match s {
-            "GLOBAL" => Self::Global,
-            "SINGLE" => Self::Single,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl ::core::fmt::Display for TransactionPromotionScope {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl ::serde::Serialize for TransactionPromotionScope {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "ecommerce")]
-impl<'de> ::serde::Deserialize<'de> for TransactionPromotionScope {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(TransactionPromotionScope {
+    Global = "GLOBAL",
+    Single = "SINGLE",
+});
 /// 交易状态
 ///
 /// A value this client does not know yet is kept as [`TransactionTradeState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4523,59 +1887,15 @@ pub enum TransactionTradeState {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "pay")]
-impl TransactionTradeState {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Success => "SUCCESS",
-            Self::Refund => "REFUND",
-            Self::Notpay => "NOTPAY",
-            Self::Closed => "CLOSED",
-            Self::Revoked => "REVOKED",
-            Self::Userpaying => "USERPAYING",
-            Self::Payerror => "PAYERROR",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(feature = "pay")]
-impl ::core::convert::From<&str> for TransactionTradeState {
-    fn from(s: &str) -> Self {
-        match s {
-            "SUCCESS" => Self::Success,
-            "REFUND" => Self::Refund,
-            "NOTPAY" => Self::Notpay,
-            "CLOSED" => Self::Closed,
-            "REVOKED" => Self::Revoked,
-            "USERPAYING" => Self::Userpaying,
-            "PAYERROR" => Self::Payerror,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(feature = "pay")]
-impl ::core::fmt::Display for TransactionTradeState {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "pay")]
-impl ::serde::Serialize for TransactionTradeState {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "pay")]
-impl<'de> ::serde::Deserialize<'de> for TransactionTradeState {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(TransactionTradeState {
+    Success = "SUCCESS",
+    Refund = "REFUND",
+    Notpay = "NOTPAY",
+    Closed = "CLOSED",
+    Revoked = "REVOKED",
+    Userpaying = "USERPAYING",
+    Payerror = "PAYERROR",
+});
 /// 交易类型
 ///
 /// A value this client does not know yet is kept as [`TransactionTradeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4599,57 +1919,14 @@ pub enum TransactionTradeType {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "pay")]
-impl TransactionTradeType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Jsapi => "JSAPI",
-            Self::Native => "NATIVE",
-            Self::App => "APP",
-            Self::Micropay => "MICROPAY",
-            Self::Mweb => "MWEB",
-            Self::Facepay => "FACEPAY",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(feature = "pay")]
-impl ::core::convert::From<&str> for TransactionTradeType {
-    fn from(s: &str) -> Self {
-        match s {
-            "JSAPI" => Self::Jsapi,
-            "NATIVE" => Self::Native,
-            "APP" => Self::App,
-            "MICROPAY" => Self::Micropay,
-            "MWEB" => Self::Mweb,
-            "FACEPAY" => Self::Facepay,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(feature = "pay")]
-impl ::core::fmt::Display for TransactionTradeType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "pay")]
-impl ::serde::Serialize for TransactionTradeType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "pay")]
-impl<'de> ::serde::Deserialize<'de> for TransactionTradeType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(TransactionTradeType {
+    Jsapi = "JSAPI",
+    Native = "NATIVE",
+    App = "APP",
+    Micropay = "MICROPAY",
+    Mweb = "MWEB",
+    Facepay = "FACEPAY",
+});
 /// 核销方式(OFF_LINE：线下滴码 MINI_PROGRAMS：线上小程序 PAYMENT_CODE：微信支付付款码 SELF_CONSUME：用户自助)
 ///
 /// A value this client does not know yet is kept as [`UseMethod::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4669,53 +1946,12 @@ pub enum UseMethod {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "marketing")]
-impl UseMethod {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::OffLine => "OFF_LINE",
-            Self::MiniPrograms => "MINI_PROGRAMS",
-            Self::PaymentCode => "PAYMENT_CODE",
-            Self::SelfConsume => "SELF_CONSUME",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::core::convert::From<&str> for UseMethod {
-    fn from(s: &str) -> Self {
-        match s {
-            "OFF_LINE" => Self::OffLine,
-            "MINI_PROGRAMS" => Self::MiniPrograms,
-            "PAYMENT_CODE" => Self::PaymentCode,
-            "SELF_CONSUME" => Self::SelfConsume,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::core::fmt::Display for UseMethod {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "marketing")]
-impl ::serde::Serialize for UseMethod {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "marketing")]
-impl<'de> ::serde::Deserialize<'de> for UseMethod {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(UseMethod {
+    OffLine = "OFF_LINE",
+    MiniPrograms = "MINI_PROGRAMS",
+    PaymentCode = "PAYMENT_CODE",
+    SelfConsume = "SELF_CONSUME",
+});
 /// 车牌颜色
 ///
 /// A value this client does not know yet is kept as [`VehiclePlateColor::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4739,54 +1975,11 @@ pub enum VehiclePlateColor {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "vehicle")]
-impl VehiclePlateColor {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Blue => "BLUE",
-            Self::Green => "GREEN",
-            Self::Yellow => "YELLOW",
-            Self::Black => "BLACK",
-            Self::White => "WHITE",
-            Self::Limegreen => "LIMEGREEN",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-#[cfg(feature = "vehicle")]
-impl ::core::convert::From<&str> for VehiclePlateColor {
-    fn from(s: &str) -> Self {
-        match s {
-            "BLUE" => Self::Blue,
-            "GREEN" => Self::Green,
-            "YELLOW" => Self::Yellow,
-            "BLACK" => Self::Black,
-            "WHITE" => Self::White,
-            "LIMEGREEN" => Self::Limegreen,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-#[cfg(feature = "vehicle")]
-impl ::core::fmt::Display for VehiclePlateColor {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "vehicle")]
-impl ::serde::Serialize for VehiclePlateColor {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "vehicle")]
-impl<'de> ::serde::Deserialize<'de> for VehiclePlateColor {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(VehiclePlateColor {
+    Blue = "BLUE",
+    Green = "GREEN",
+    Yellow = "YELLOW",
+    Black = "BLACK",
+    White = "WHITE",
+    Limegreen = "LIMEGREEN",
+});

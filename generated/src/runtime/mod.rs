@@ -51,6 +51,8 @@ pub use notify::{
 pub use paysign::{AppPayParams, JsapiPayParams};
 #[doc(hidden)]
 pub use object::{Fields, Object};
+#[doc(hidden)]
+pub use crate::{__json_enum as json_enum, __json_object as json_object};
 pub use reqwest::header::HeaderMap;
 pub use sensitive::SensitiveCiphertext;
 pub use request::{encode_component, Call, CallFuture, Request, ResponseSignature, Route};

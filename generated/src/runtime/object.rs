@@ -1,8 +1,12 @@
-//! Support for the generated `Deserialize` impls: an object read into a JSON map once, then taken
-//! field by field. Compared with `#[derive(Deserialize)]`, each generated impl is a few lines (one
-//! per field) and every field type is instantiated once for the whole crate, which is what keeps
-//! the ~6,000 generated types quick to compile. Unknown fields are ignored; a missing required
-//! field is an error naming it; `null` for an optional field is `None`.
+//! The `Serialize` and `Deserialize` impls of the generated structs: [`json_object!`] writes both
+//! from one line per field, over [`Fields`] (an object written field by field) and [`Object`] (an
+//! object read into a JSON map once, then taken field by field).
+//!
+//! Compared with `#[derive(Serialize, Deserialize)]`, each impl is a few lines (one per field)
+//! and every field type is instantiated once for the whole crate, which is what keeps the ~6,000
+//! generated types quick to compile. Unknown fields are ignored; a missing required field is an
+//! error naming it; `null` for an optional field is `None`; optional fields that are `None` are
+//! left out when writing.
 
 use std::fmt;
 
@@ -76,6 +80,55 @@ fn take<T: DeserializeOwned, E: de::Error>(key: &'static str, value: Value) -> R
 
 use serde::Deserialize as _;
 
+/// Writes the `Serialize` and `Deserialize` impls of a generated struct from its fields: each
+/// `field: "wire name" <write> <read>`, where `<write>` is `req` (always written), `opt` (written
+/// unless `None`) or `skip` (not part of the JSON body: a query parameter, a header), and
+/// `<read>` is `req` (missing is an error) or `opt` (missing or `null` is `None`).
+///
+/// ```ignore
+/// wechatpay::runtime::json_object!(Amount {
+///     total: "total" req req,
+///     currency: "currency" opt opt,
+/// });
+/// ```
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __json_object {
+    ($name:ident {}) => {
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
+                $crate::runtime::Fields::new(serializer)?.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
+                $crate::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {})
+            }
+        }
+    };
+    ($name:ident { $($field:ident: $wire:literal $write:ident $read:ident),+ $(,)? }) => {
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = $crate::runtime::Fields::new(serializer)?;
+                $(m.$write($wire, &self.$field)?;)+
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            // All fields are taken, then matched at once: one branch per struct rather than an
+            // early return (dropping every field taken so far) per field.
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
+                let mut o = $crate::runtime::Object::new(deserializer)?;
+                match ($(o.$read($wire),)+) {
+                    ($(::core::option::Option::Some($field),)+) => ::core::result::Result::Ok(Self { $($field),+ }),
+                    _ => ::core::result::Result::Err(o.error()),
+                }
+            }
+        }
+    };
+}
+
 /// Support for the generated `Serialize` impls: a JSON object written field by field, leaving out
 /// optional fields that are `None` (the counterpart of [`Object`]).
 #[doc(hidden)]
@@ -104,16 +157,70 @@ impl<S: serde::Serializer> Fields<S> {
         }
     }
 
+    /// A field that is not part of the JSON body (a query parameter, a header): nothing is written.
+    #[inline]
+    pub fn skip<T: ?Sized>(&mut self, _key: &'static str, _value: &T) -> Result<(), S::Error> {
+        Ok(())
+    }
+
     /// Ends the object.
     pub fn end(self) -> Result<S::Ok, S::Error> {
         serde::ser::SerializeMap::end(self.map)
     }
 }
 
+/// Writes the impls of a generated enum of string values from its variants (each
+/// `Variant = "wire value"`): `as_str`, `From<&str>` (an unlisted value becomes `Unknown`),
+/// `Display`, `Serialize` and `Deserialize`. The enum itself, with an `Unknown(UnknownValue)`
+/// variant, is declared beside it.
+///
+/// ```ignore
+/// wechatpay::runtime::json_enum!(TradeState {
+///     Success = "SUCCESS",
+///     Refund = "REFUND",
+/// });
+/// ```
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __json_enum {
+    ($name:ident { $($variant:ident = $wire:literal),* $(,)? }) => {
+        impl $name {
+            /// The value as sent on the wire.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(Self::$variant => $wire,)*
+                    Self::Unknown(v) => v.as_str(),
+                }
+            }
+        }
+        impl ::core::convert::From<&str> for $name {
+            fn from(s: &str) -> Self {
+                match s {
+                    $($wire => Self::$variant,)*
+                    other => Self::Unknown($crate::runtime::UnknownValue::new(other)),
+                }
+            }
+        }
+        impl ::core::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
+                $crate::runtime::deserialize_enum(deserializer)
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[derive(Debug, PartialEq)]
     struct S {
         a: String,
@@ -121,14 +228,62 @@ mod tests {
         c: Option<Vec<u32>>,
     }
 
-    impl serde::Serialize for S {
-        fn serialize<Z: serde::Serializer>(&self, s: Z) -> Result<Z::Ok, Z::Error> {
-            let mut m = Fields::new(s)?;
-            m.req("a", &self.a)?;
-            m.opt("b", &self.b)?;
-            m.opt("c", &self.c)?;
-            m.end()
-        }
+    crate::runtime::json_object!(S {
+        a: "a" req req,
+        b: "b" opt opt,
+        c: "c" opt opt,
+    });
+
+    /// Only `a` is part of the body; `q` (a query parameter, say) is read but never written.
+    #[derive(Debug, PartialEq)]
+    struct Q {
+        a: String,
+        q: Option<String>,
+    }
+
+    crate::runtime::json_object!(Q {
+        a: "a" req req,
+        q: "q" skip opt,
+    });
+
+    #[derive(Debug, PartialEq)]
+    struct Empty {}
+
+    crate::runtime::json_object!(Empty {});
+
+    #[derive(Debug, PartialEq)]
+    enum E {
+        A,
+        B,
+        Unknown(crate::runtime::UnknownValue),
+    }
+
+    crate::runtime::json_enum!(E {
+        A = "A_VALUE",
+        B = "B",
+    });
+
+    #[test]
+    fn enums_keep_unknown_values() {
+        assert_eq!(E::A.as_str(), "A_VALUE");
+        assert_eq!(E::from("B"), E::B);
+        assert_eq!(E::from("A"), E::Unknown(crate::runtime::UnknownValue::new("A")));
+        assert_eq!(serde_json::to_string(&E::A).unwrap(), r#""A_VALUE""#);
+        let e: E = serde_json::from_str(r#""NEW""#).unwrap();
+        assert_eq!(e.to_string(), "NEW");
+        assert_eq!(serde_json::to_string(&e).unwrap(), r#""NEW""#);
+        assert!(serde_json::from_str::<E>("1").is_err());
+    }
+
+    #[test]
+    fn skipped_fields_are_not_written_and_empty_structs_work() {
+        let q = Q { a: "x".into(), q: Some("y".into()) };
+        assert_eq!(serde_json::to_string(&q).unwrap(), r#"{"a":"x"}"#);
+        let q: Q = serde_json::from_str(r#"{"a":"x","q":"y"}"#).unwrap();
+        assert_eq!(q.q.as_deref(), Some("y"));
+        assert_eq!(serde_json::to_string(&Empty {}).unwrap(), "{}");
+        assert_eq!(serde_json::from_str::<Empty>(r#"{"z":1}"#).unwrap(), Empty {});
+        assert!(serde_json::from_str::<Empty>("[]").is_err());
     }
 
     #[test]
@@ -137,16 +292,6 @@ mod tests {
         assert_eq!(serde_json::to_string(&s).unwrap(), r#"{"a":"x","c":[3]}"#);
         let s = S { a: "x".into(), b: Some(100), c: None };
         assert_eq!(serde_json::to_string(&s).unwrap(), r#"{"a":"x","b":100}"#);
-    }
-
-    impl<'de> serde::Deserialize<'de> for S {
-        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            let mut o = Object::new(d)?;
-            match (o.req("a"), o.opt("b"), o.opt("c")) {
-                (Some(a), Some(b), Some(c)) => Ok(S { a, b, c }),
-                _ => Err(o.error()),
-            }
-        }
     }
 
     #[test]

@@ -27,26 +27,9 @@ pub struct GetRequest {
     /// Query parameter `algorithm_type`.
     pub algorithm_type: Option<GetRequestAlgorithmType>,
 }
-impl ::serde::Serialize for GetRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match o.opt("algorithm_type") {
-            Some(algorithm_type) => Ok(Self { algorithm_type }),
-            None => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetRequest {
+    algorithm_type: "algorithm_type" skip opt,
+});
 /// 证书算法版本
 ///
 /// A value this client does not know yet is kept as [`GetRequestAlgorithmType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -62,74 +45,20 @@ pub enum GetRequestAlgorithmType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl GetRequestAlgorithmType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Sm2 => "SM2",
-            Self::Rsa => "RSA",
-            Self::All => "ALL",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for GetRequestAlgorithmType {
-    fn from(s: &str) -> Self {
-        match s {
-            "SM2" => Self::Sm2,
-            "RSA" => Self::Rsa,
-            "ALL" => Self::All,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for GetRequestAlgorithmType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GetRequestAlgorithmType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetRequestAlgorithmType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GetRequestAlgorithmType {
+    Sm2 = "SM2",
+    Rsa = "RSA",
+    All = "ALL",
+});
 /// The response of `GET /v3/certificates` (获取平台证书列表).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
     /// `data`
     pub data: Vec<GetResponseData>,
 }
-impl ::serde::Serialize for GetResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("data", &self.data)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match o.req("data") {
-            Some(data) => Ok(Self { data }),
-            None => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponse {
+    data: "data" req req,
+});
 /// GetResponseData
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseData {
@@ -148,47 +77,12 @@ pub struct GetResponseData {
     /// `encrypt_certificate`
     pub encrypt_certificate: Option<GetResponseDataEncryptCertificate>,
 }
-impl ::serde::Serialize for GetResponseData {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("serial_no", &self.serial_no)?;
-        m.opt("effective_time", &self.effective_time)?;
-        m.opt("expire_time", &self.expire_time)?;
-        m.opt("encrypt_certificate", &self.encrypt_certificate)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("serial_no"),
-            o.opt("effective_time"),
-            o.opt("expire_time"),
-            o.opt("encrypt_certificate"),
-        ) {
-            (
-                Some(serial_no),
-                Some(effective_time),
-                Some(expire_time),
-                Some(encrypt_certificate),
-            ) => {
-                Ok(Self {
-                    serial_no,
-                    effective_time,
-                    expire_time,
-                    encrypt_certificate,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponseData {
+    serial_no: "serial_no" opt opt,
+    effective_time: "effective_time" opt opt,
+    expire_time: "expire_time" opt opt,
+    encrypt_certificate: "encrypt_certificate" opt opt,
+});
 /// GetResponseDataEncryptCertificate
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseDataEncryptCertificate {
@@ -209,39 +103,9 @@ pub struct GetResponseDataEncryptCertificate {
     /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `sRvt...`
     pub ciphertext: Option<String>,
 }
-impl ::serde::Serialize for GetResponseDataEncryptCertificate {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("algorithm", &self.algorithm)?;
-        m.opt("nonce", &self.nonce)?;
-        m.opt("associated_data", &self.associated_data)?;
-        m.opt("ciphertext", &self.ciphertext)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseDataEncryptCertificate {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("algorithm"),
-            o.opt("nonce"),
-            o.opt("associated_data"),
-            o.opt("ciphertext"),
-        ) {
-            (Some(algorithm), Some(nonce), Some(associated_data), Some(ciphertext)) => {
-                Ok(Self {
-                    algorithm,
-                    nonce,
-                    associated_data,
-                    ciphertext,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponseDataEncryptCertificate {
+    algorithm: "algorithm" opt opt,
+    nonce: "nonce" opt opt,
+    associated_data: "associated_data" opt opt,
+    ciphertext: "ciphertext" opt opt,
+});

@@ -102,52 +102,15 @@ pub mod orders {
         /// Query parameter `limit`. Example: `20`
         pub limit: Option<i64>,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("appid"),
-                o.req("mchid"),
-                o.req("order_type"),
-                o.req("order_no"),
-                o.req("customs"),
-                o.opt("offset"),
-                o.opt("limit"),
-            ) {
-                (
-                    Some(appid),
-                    Some(mchid),
-                    Some(order_type),
-                    Some(order_no),
-                    Some(customs),
-                    Some(offset),
-                    Some(limit),
-                ) => {
-                    Ok(Self {
-                        appid,
-                        mchid,
-                        order_type,
-                        order_no,
-                        customs,
-                        offset,
-                        limit,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        appid: "appid" skip req,
+        mchid: "mchid" skip req,
+        order_type: "order_type" skip req,
+        order_no: "order_no" skip req,
+        customs: "customs" skip req,
+        offset: "offset" skip opt,
+        limit: "limit" skip opt,
+    });
     /// 海关
     ///
     /// A value this client does not know yet is kept as [`GetRequestCustoms::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -175,59 +138,17 @@ pub mod orders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetRequestCustoms {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::GuangzhouZs => "GUANGZHOU_ZS",
-                Self::HangzhouZs => "HANGZHOU_ZS",
-                Self::Ningbo => "NINGBO",
-                Self::ZhengzhouBs => "ZHENGZHOU_BS",
-                Self::Chongqing => "CHONGQING",
-                Self::ShanghaiZs => "SHANGHAI_ZS",
-                Self::Shenzhen => "SHENZHEN",
-                Self::ZhengzhouZhZs => "ZHENGZHOU_ZH_ZS",
-                Self::Tianjin => "TIANJIN",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetRequestCustoms {
-        fn from(s: &str) -> Self {
-            match s {
-                "GUANGZHOU_ZS" => Self::GuangzhouZs,
-                "HANGZHOU_ZS" => Self::HangzhouZs,
-                "NINGBO" => Self::Ningbo,
-                "ZHENGZHOU_BS" => Self::ZhengzhouBs,
-                "CHONGQING" => Self::Chongqing,
-                "SHANGHAI_ZS" => Self::ShanghaiZs,
-                "SHENZHEN" => Self::Shenzhen,
-                "ZHENGZHOU_ZH_ZS" => Self::ZhengzhouZhZs,
-                "TIANJIN" => Self::Tianjin,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetRequestCustoms {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetRequestCustoms {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequestCustoms {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetRequestCustoms {
+        GuangzhouZs = "GUANGZHOU_ZS",
+        HangzhouZs = "HANGZHOU_ZS",
+        Ningbo = "NINGBO",
+        ZhengzhouBs = "ZHENGZHOU_BS",
+        Chongqing = "CHONGQING",
+        ShanghaiZs = "SHANGHAI_ZS",
+        Shenzhen = "SHENZHEN",
+        ZhengzhouZhZs = "ZHENGZHOU_ZH_ZS",
+        Tianjin = "TIANJIN",
+    });
     /// 订单类型
     ///
     /// A value this client does not know yet is kept as [`GetRequestOrderType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -245,49 +166,12 @@ pub mod orders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetRequestOrderType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::OutTradeNo => "out_trade_no",
-                Self::TransactionId => "transaction_id",
-                Self::SubOrderNo => "sub_order_no",
-                Self::SubOrderId => "sub_order_id",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetRequestOrderType {
-        fn from(s: &str) -> Self {
-            match s {
-                "out_trade_no" => Self::OutTradeNo,
-                "transaction_id" => Self::TransactionId,
-                "sub_order_no" => Self::SubOrderNo,
-                "sub_order_id" => Self::SubOrderId,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetRequestOrderType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetRequestOrderType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequestOrderType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetRequestOrderType {
+        OutTradeNo = "out_trade_no",
+        TransactionId = "transaction_id",
+        SubOrderNo = "sub_order_no",
+        SubOrderId = "sub_order_id",
+    });
     /// The response of `GET /global/v3/customs/orders` (报关查询API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
@@ -326,67 +210,17 @@ pub mod orders {
         /// 报关数据包
         pub data: Vec<GetResponseData>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("appid", &self.appid)?;
-            m.req("mchid", &self.mchid)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.req("verify_department", &self.verify_department)?;
-            m.req("verify_department_trade_id", &self.verify_department_trade_id)?;
-            m.req("offset", &self.offset)?;
-            m.req("limit", &self.limit)?;
-            m.req("total_count", &self.total_count)?;
-            m.req("data", &self.data)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("appid"),
-                o.req("mchid"),
-                o.req("transaction_id"),
-                o.req("verify_department"),
-                o.req("verify_department_trade_id"),
-                o.req("offset"),
-                o.req("limit"),
-                o.req("total_count"),
-                o.req("data"),
-            ) {
-                (
-                    Some(appid),
-                    Some(mchid),
-                    Some(transaction_id),
-                    Some(verify_department),
-                    Some(verify_department_trade_id),
-                    Some(offset),
-                    Some(limit),
-                    Some(total_count),
-                    Some(data),
-                ) => {
-                    Ok(Self {
-                        appid,
-                        mchid,
-                        transaction_id,
-                        verify_department,
-                        verify_department_trade_id,
-                        offset,
-                        limit,
-                        total_count,
-                        data,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        appid: "appid" req req,
+        mchid: "mchid" req req,
+        transaction_id: "transaction_id" req req,
+        verify_department: "verify_department" req req,
+        verify_department_trade_id: "verify_department_trade_id" req req,
+        offset: "offset" req req,
+        limit: "limit" req req,
+        total_count: "total_count" req req,
+        data: "data" req req,
+    });
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseData {
@@ -439,79 +273,20 @@ pub mod orders {
         /// Example: `2015-09-01T10:00:00+08:00`
         pub modify_time: String,
     }
-    impl ::serde::Serialize for GetResponseData {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("sub_order_no", &self.sub_order_no)?;
-            m.opt("sub_order_id", &self.sub_order_id)?;
-            m.opt("mch_customs_no", &self.mch_customs_no)?;
-            m.req("customs", &self.customs)?;
-            m.opt("fee_type", &self.fee_type)?;
-            m.opt("order_fee", &self.order_fee)?;
-            m.opt("duty", &self.duty)?;
-            m.opt("transport_fee", &self.transport_fee)?;
-            m.opt("product_fee", &self.product_fee)?;
-            m.req("state", &self.state)?;
-            m.opt("explanation", &self.explanation)?;
-            m.req("modify_time", &self.modify_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("sub_order_no"),
-                o.opt("sub_order_id"),
-                o.opt("mch_customs_no"),
-                o.req("customs"),
-                o.opt("fee_type"),
-                o.opt("order_fee"),
-                o.opt("duty"),
-                o.opt("transport_fee"),
-                o.opt("product_fee"),
-                o.req("state"),
-                o.opt("explanation"),
-                o.req("modify_time"),
-            ) {
-                (
-                    Some(sub_order_no),
-                    Some(sub_order_id),
-                    Some(mch_customs_no),
-                    Some(customs),
-                    Some(fee_type),
-                    Some(order_fee),
-                    Some(duty),
-                    Some(transport_fee),
-                    Some(product_fee),
-                    Some(state),
-                    Some(explanation),
-                    Some(modify_time),
-                ) => {
-                    Ok(Self {
-                        sub_order_no,
-                        sub_order_id,
-                        mch_customs_no,
-                        customs,
-                        fee_type,
-                        order_fee,
-                        duty,
-                        transport_fee,
-                        product_fee,
-                        state,
-                        explanation,
-                        modify_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseData {
+        sub_order_no: "sub_order_no" opt opt,
+        sub_order_id: "sub_order_id" opt opt,
+        mch_customs_no: "mch_customs_no" opt opt,
+        customs: "customs" req req,
+        fee_type: "fee_type" opt opt,
+        order_fee: "order_fee" opt opt,
+        duty: "duty" opt opt,
+        transport_fee: "transport_fee" opt opt,
+        product_fee: "product_fee" opt opt,
+        state: "state" req req,
+        explanation: "explanation" opt opt,
+        modify_time: "modify_time" req req,
+    });
     /// 海关代码
     ///
     /// A value this client does not know yet is kept as [`GetResponseDataCustoms::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -539,59 +314,17 @@ pub mod orders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseDataCustoms {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::GuangzhouZs => "GUANGZHOU_ZS",
-                Self::HangzhouZs => "HANGZHOU_ZS",
-                Self::Ningbo => "NINGBO",
-                Self::ZhengzhouBs => "ZHENGZHOU_BS",
-                Self::Chongqing => "CHONGQING",
-                Self::ShanghaiZs => "SHANGHAI_ZS",
-                Self::Shenzhen => "SHENZHEN",
-                Self::ZhengzhouZhZs => "ZHENGZHOU_ZH_ZS",
-                Self::Tianjin => "TIANJIN",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseDataCustoms {
-        fn from(s: &str) -> Self {
-            match s {
-                "GUANGZHOU_ZS" => Self::GuangzhouZs,
-                "HANGZHOU_ZS" => Self::HangzhouZs,
-                "NINGBO" => Self::Ningbo,
-                "ZHENGZHOU_BS" => Self::ZhengzhouBs,
-                "CHONGQING" => Self::Chongqing,
-                "SHANGHAI_ZS" => Self::ShanghaiZs,
-                "SHENZHEN" => Self::Shenzhen,
-                "ZHENGZHOU_ZH_ZS" => Self::ZhengzhouZhZs,
-                "TIANJIN" => Self::Tianjin,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseDataCustoms {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseDataCustoms {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseDataCustoms {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseDataCustoms {
+        GuangzhouZs = "GUANGZHOU_ZS",
+        HangzhouZs = "HANGZHOU_ZS",
+        Ningbo = "NINGBO",
+        ZhengzhouBs = "ZHENGZHOU_BS",
+        Chongqing = "CHONGQING",
+        ShanghaiZs = "SHANGHAI_ZS",
+        Shenzhen = "SHENZHEN",
+        ZhengzhouZhZs = "ZHENGZHOU_ZH_ZS",
+        Tianjin = "TIANJIN",
+    });
     /// 报关状态
     ///
     /// A value this client does not know yet is kept as [`GetResponseDataState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -613,53 +346,14 @@ pub mod orders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseDataState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Processing => "PROCESSING",
-                Self::Undeclared => "UNDECLARED",
-                Self::Submitted => "SUBMITTED",
-                Self::Success => "SUCCESS",
-                Self::Fail => "FAIL",
-                Self::Except => "EXCEPT",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseDataState {
-        fn from(s: &str) -> Self {
-            match s {
-                "PROCESSING" => Self::Processing,
-                "UNDECLARED" => Self::Undeclared,
-                "SUBMITTED" => Self::Submitted,
-                "SUCCESS" => Self::Success,
-                "FAIL" => Self::Fail,
-                "EXCEPT" => Self::Except,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseDataState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseDataState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseDataState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseDataState {
+        Processing = "PROCESSING",
+        Undeclared = "UNDECLARED",
+        Submitted = "SUBMITTED",
+        Success = "SUCCESS",
+        Fail = "FAIL",
+        Except = "EXCEPT",
+    });
     /// 核验机构
     ///
     /// A value this client does not know yet is kept as [`GetResponseVerifyDepartment::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -675,47 +369,11 @@ pub mod orders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseVerifyDepartment {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Unionpay => "UNIONPAY",
-                Self::Netsunion => "NETSUNION",
-                Self::Others => "OTHERS",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseVerifyDepartment {
-        fn from(s: &str) -> Self {
-            match s {
-                "UNIONPAY" => Self::Unionpay,
-                "NETSUNION" => Self::Netsunion,
-                "OTHERS" => Self::Others,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseVerifyDepartment {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseVerifyDepartment {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseVerifyDepartment {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseVerifyDepartment {
+        Unionpay = "UNIONPAY",
+        Netsunion = "NETSUNION",
+        Others = "OTHERS",
+    });
     /// The request of `PATCH /global/v3/customs/orders` (报关信息修改API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PatchRequest {
@@ -764,75 +422,19 @@ pub mod orders {
         /// Example: `888`
         pub product_fee: Option<i64>,
     }
-    impl ::serde::Serialize for PatchRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("appid", &self.appid)?;
-            m.req("mchid", &self.mchid)?;
-            m.req("out_trade_no", &self.out_trade_no)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.opt("sub_order_no", &self.sub_order_no)?;
-            m.req("customs", &self.customs)?;
-            m.req("merchant_customs_no", &self.merchant_customs_no)?;
-            m.opt("duty", &self.duty)?;
-            m.opt("order_fee", &self.order_fee)?;
-            m.opt("transport_fee", &self.transport_fee)?;
-            m.opt("product_fee", &self.product_fee)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PatchRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("appid"),
-                o.req("mchid"),
-                o.req("out_trade_no"),
-                o.req("transaction_id"),
-                o.opt("sub_order_no"),
-                o.req("customs"),
-                o.req("merchant_customs_no"),
-                o.opt("duty"),
-                o.opt("order_fee"),
-                o.opt("transport_fee"),
-                o.opt("product_fee"),
-            ) {
-                (
-                    Some(appid),
-                    Some(mchid),
-                    Some(out_trade_no),
-                    Some(transaction_id),
-                    Some(sub_order_no),
-                    Some(customs),
-                    Some(merchant_customs_no),
-                    Some(duty),
-                    Some(order_fee),
-                    Some(transport_fee),
-                    Some(product_fee),
-                ) => {
-                    Ok(Self {
-                        appid,
-                        mchid,
-                        out_trade_no,
-                        transaction_id,
-                        sub_order_no,
-                        customs,
-                        merchant_customs_no,
-                        duty,
-                        order_fee,
-                        transport_fee,
-                        product_fee,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PatchRequest {
+        appid: "appid" req req,
+        mchid: "mchid" req req,
+        out_trade_no: "out_trade_no" req req,
+        transaction_id: "transaction_id" req req,
+        sub_order_no: "sub_order_no" opt opt,
+        customs: "customs" req req,
+        merchant_customs_no: "merchant_customs_no" req req,
+        duty: "duty" opt opt,
+        order_fee: "order_fee" opt opt,
+        transport_fee: "transport_fee" opt opt,
+        product_fee: "product_fee" opt opt,
+    });
     /// 海关编码
     ///
     /// A value this client does not know yet is kept as [`PatchRequestCustoms::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -860,59 +462,17 @@ pub mod orders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PatchRequestCustoms {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::GuangzhouZs => "GUANGZHOU_ZS",
-                Self::HangzhouZs => "HANGZHOU_ZS",
-                Self::Ningbo => "NINGBO",
-                Self::ZhengzhouBs => "ZHENGZHOU_BS",
-                Self::Chongqing => "CHONGQING",
-                Self::ShanghaiZs => "SHANGHAI_ZS",
-                Self::Shenzhen => "SHENZHEN",
-                Self::ZhengzhouZhZs => "ZHENGZHOU_ZH_ZS",
-                Self::Tianjin => "TIANJIN",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PatchRequestCustoms {
-        fn from(s: &str) -> Self {
-            match s {
-                "GUANGZHOU_ZS" => Self::GuangzhouZs,
-                "HANGZHOU_ZS" => Self::HangzhouZs,
-                "NINGBO" => Self::Ningbo,
-                "ZHENGZHOU_BS" => Self::ZhengzhouBs,
-                "CHONGQING" => Self::Chongqing,
-                "SHANGHAI_ZS" => Self::ShanghaiZs,
-                "SHENZHEN" => Self::Shenzhen,
-                "ZHENGZHOU_ZH_ZS" => Self::ZhengzhouZhZs,
-                "TIANJIN" => Self::Tianjin,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PatchRequestCustoms {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PatchRequestCustoms {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PatchRequestCustoms {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PatchRequestCustoms {
+        GuangzhouZs = "GUANGZHOU_ZS",
+        HangzhouZs = "HANGZHOU_ZS",
+        Ningbo = "NINGBO",
+        ZhengzhouBs = "ZHENGZHOU_BS",
+        Chongqing = "CHONGQING",
+        ShanghaiZs = "SHANGHAI_ZS",
+        Shenzhen = "SHENZHEN",
+        ZhengzhouZhZs = "ZHENGZHOU_ZH_ZS",
+        Tianjin = "TIANJIN",
+    });
     /// The response of `PATCH /global/v3/customs/orders` (报关信息修改API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PatchResponse {
@@ -957,71 +517,18 @@ pub mod orders {
         /// Example: `2018112288340107038204310100000`
         pub verify_department_trade_id: String,
     }
-    impl ::serde::Serialize for PatchResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("appid", &self.appid)?;
-            m.req("mchid", &self.mchid)?;
-            m.req("state", &self.state)?;
-            m.req("out_trade_no", &self.out_trade_no)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.opt("sub_order_no", &self.sub_order_no)?;
-            m.opt("sub_order_id", &self.sub_order_id)?;
-            m.req("modify_time", &self.modify_time)?;
-            m.req("verify_department", &self.verify_department)?;
-            m.req("verify_department_trade_id", &self.verify_department_trade_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PatchResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("appid"),
-                o.req("mchid"),
-                o.req("state"),
-                o.req("out_trade_no"),
-                o.req("transaction_id"),
-                o.opt("sub_order_no"),
-                o.opt("sub_order_id"),
-                o.req("modify_time"),
-                o.req("verify_department"),
-                o.req("verify_department_trade_id"),
-            ) {
-                (
-                    Some(appid),
-                    Some(mchid),
-                    Some(state),
-                    Some(out_trade_no),
-                    Some(transaction_id),
-                    Some(sub_order_no),
-                    Some(sub_order_id),
-                    Some(modify_time),
-                    Some(verify_department),
-                    Some(verify_department_trade_id),
-                ) => {
-                    Ok(Self {
-                        appid,
-                        mchid,
-                        state,
-                        out_trade_no,
-                        transaction_id,
-                        sub_order_no,
-                        sub_order_id,
-                        modify_time,
-                        verify_department,
-                        verify_department_trade_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PatchResponse {
+        appid: "appid" req req,
+        mchid: "mchid" req req,
+        state: "state" req req,
+        out_trade_no: "out_trade_no" req req,
+        transaction_id: "transaction_id" req req,
+        sub_order_no: "sub_order_no" opt opt,
+        sub_order_id: "sub_order_id" opt opt,
+        modify_time: "modify_time" req req,
+        verify_department: "verify_department" req req,
+        verify_department_trade_id: "verify_department_trade_id" req req,
+    });
     /// 报关状态
     ///
     /// A value this client does not know yet is kept as [`PatchResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1043,53 +550,14 @@ pub mod orders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PatchResponseState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Processing => "PROCESSING",
-                Self::Undeclared => "UNDECLARED",
-                Self::Submitted => "SUBMITTED",
-                Self::Success => "SUCCESS",
-                Self::Fail => "FAIL",
-                Self::Except => "EXCEPT",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PatchResponseState {
-        fn from(s: &str) -> Self {
-            match s {
-                "PROCESSING" => Self::Processing,
-                "UNDECLARED" => Self::Undeclared,
-                "SUBMITTED" => Self::Submitted,
-                "SUCCESS" => Self::Success,
-                "FAIL" => Self::Fail,
-                "EXCEPT" => Self::Except,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PatchResponseState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PatchResponseState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PatchResponseState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PatchResponseState {
+        Processing = "PROCESSING",
+        Undeclared = "UNDECLARED",
+        Submitted = "SUBMITTED",
+        Success = "SUCCESS",
+        Fail = "FAIL",
+        Except = "EXCEPT",
+    });
     /// 核验机构
     ///
     /// A value this client does not know yet is kept as [`PatchResponseVerifyDepartment::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1105,47 +573,11 @@ pub mod orders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PatchResponseVerifyDepartment {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Unionpay => "UNIONPAY",
-                Self::Netsunion => "NETSUNION",
-                Self::Others => "OTHERS",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PatchResponseVerifyDepartment {
-        fn from(s: &str) -> Self {
-            match s {
-                "UNIONPAY" => Self::Unionpay,
-                "NETSUNION" => Self::Netsunion,
-                "OTHERS" => Self::Others,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PatchResponseVerifyDepartment {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PatchResponseVerifyDepartment {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PatchResponseVerifyDepartment {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PatchResponseVerifyDepartment {
+        Unionpay = "UNIONPAY",
+        Netsunion = "NETSUNION",
+        Others = "OTHERS",
+    });
     /// The request of `POST /global/v3/customs/orders` (报关API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
@@ -1198,79 +630,20 @@ pub mod orders {
         /// Example: `888`
         pub product_fee: Option<i64>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("appid", &self.appid)?;
-            m.req("mchid", &self.mchid)?;
-            m.req("out_trade_no", &self.out_trade_no)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.req("customs", &self.customs)?;
-            m.req("merchant_customs_no", &self.merchant_customs_no)?;
-            m.opt("duty", &self.duty)?;
-            m.opt("sub_order_no", &self.sub_order_no)?;
-            m.opt("fee_type", &self.fee_type)?;
-            m.opt("order_fee", &self.order_fee)?;
-            m.opt("transport_fee", &self.transport_fee)?;
-            m.opt("product_fee", &self.product_fee)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("appid"),
-                o.req("mchid"),
-                o.req("out_trade_no"),
-                o.req("transaction_id"),
-                o.req("customs"),
-                o.req("merchant_customs_no"),
-                o.opt("duty"),
-                o.opt("sub_order_no"),
-                o.opt("fee_type"),
-                o.opt("order_fee"),
-                o.opt("transport_fee"),
-                o.opt("product_fee"),
-            ) {
-                (
-                    Some(appid),
-                    Some(mchid),
-                    Some(out_trade_no),
-                    Some(transaction_id),
-                    Some(customs),
-                    Some(merchant_customs_no),
-                    Some(duty),
-                    Some(sub_order_no),
-                    Some(fee_type),
-                    Some(order_fee),
-                    Some(transport_fee),
-                    Some(product_fee),
-                ) => {
-                    Ok(Self {
-                        appid,
-                        mchid,
-                        out_trade_no,
-                        transaction_id,
-                        customs,
-                        merchant_customs_no,
-                        duty,
-                        sub_order_no,
-                        fee_type,
-                        order_fee,
-                        transport_fee,
-                        product_fee,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        appid: "appid" req req,
+        mchid: "mchid" req req,
+        out_trade_no: "out_trade_no" req req,
+        transaction_id: "transaction_id" req req,
+        customs: "customs" req req,
+        merchant_customs_no: "merchant_customs_no" req req,
+        duty: "duty" opt opt,
+        sub_order_no: "sub_order_no" opt opt,
+        fee_type: "fee_type" opt opt,
+        order_fee: "order_fee" opt opt,
+        transport_fee: "transport_fee" opt opt,
+        product_fee: "product_fee" opt opt,
+    });
     /// 海关
     ///
     /// A value this client does not know yet is kept as [`PostRequestCustoms::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1298,59 +671,17 @@ pub mod orders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestCustoms {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::GuangzhouZs => "GUANGZHOU_ZS",
-                Self::HangzhouZs => "HANGZHOU_ZS",
-                Self::Ningbo => "NINGBO",
-                Self::ZhengzhouBs => "ZHENGZHOU_BS",
-                Self::Chongqing => "CHONGQING",
-                Self::ShanghaiZs => "SHANGHAI_ZS",
-                Self::Shenzhen => "SHENZHEN",
-                Self::ZhengzhouZhZs => "ZHENGZHOU_ZH_ZS",
-                Self::Tianjin => "TIANJIN",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestCustoms {
-        fn from(s: &str) -> Self {
-            match s {
-                "GUANGZHOU_ZS" => Self::GuangzhouZs,
-                "HANGZHOU_ZS" => Self::HangzhouZs,
-                "NINGBO" => Self::Ningbo,
-                "ZHENGZHOU_BS" => Self::ZhengzhouBs,
-                "CHONGQING" => Self::Chongqing,
-                "SHANGHAI_ZS" => Self::ShanghaiZs,
-                "SHENZHEN" => Self::Shenzhen,
-                "ZHENGZHOU_ZH_ZS" => Self::ZhengzhouZhZs,
-                "TIANJIN" => Self::Tianjin,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestCustoms {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestCustoms {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestCustoms {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestCustoms {
+        GuangzhouZs = "GUANGZHOU_ZS",
+        HangzhouZs = "HANGZHOU_ZS",
+        Ningbo = "NINGBO",
+        ZhengzhouBs = "ZHENGZHOU_BS",
+        Chongqing = "CHONGQING",
+        ShanghaiZs = "SHANGHAI_ZS",
+        Shenzhen = "SHENZHEN",
+        ZhengzhouZhZs = "ZHENGZHOU_ZH_ZS",
+        Tianjin = "TIANJIN",
+    });
     /// The response of `POST /global/v3/customs/orders` (报关API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -1391,67 +722,17 @@ pub mod orders {
         /// Example: `2018112288340107038204310100000`
         pub verify_department_trade_id: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("appid", &self.appid)?;
-            m.req("mchid", &self.mchid)?;
-            m.req("state", &self.state)?;
-            m.req("out_trade_no", &self.out_trade_no)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.opt("sub_order_no", &self.sub_order_no)?;
-            m.opt("sub_order_id", &self.sub_order_id)?;
-            m.req("verify_department", &self.verify_department)?;
-            m.req("verify_department_trade_id", &self.verify_department_trade_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("appid"),
-                o.req("mchid"),
-                o.req("state"),
-                o.req("out_trade_no"),
-                o.req("transaction_id"),
-                o.opt("sub_order_no"),
-                o.opt("sub_order_id"),
-                o.req("verify_department"),
-                o.req("verify_department_trade_id"),
-            ) {
-                (
-                    Some(appid),
-                    Some(mchid),
-                    Some(state),
-                    Some(out_trade_no),
-                    Some(transaction_id),
-                    Some(sub_order_no),
-                    Some(sub_order_id),
-                    Some(verify_department),
-                    Some(verify_department_trade_id),
-                ) => {
-                    Ok(Self {
-                        appid,
-                        mchid,
-                        state,
-                        out_trade_no,
-                        transaction_id,
-                        sub_order_no,
-                        sub_order_id,
-                        verify_department,
-                        verify_department_trade_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        appid: "appid" req req,
+        mchid: "mchid" req req,
+        state: "state" req req,
+        out_trade_no: "out_trade_no" req req,
+        transaction_id: "transaction_id" req req,
+        sub_order_no: "sub_order_no" opt opt,
+        sub_order_id: "sub_order_id" opt opt,
+        verify_department: "verify_department" req req,
+        verify_department_trade_id: "verify_department_trade_id" req req,
+    });
     /// 报关状态
     ///
     /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1473,53 +754,14 @@ pub mod orders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Processing => "PROCESSING",
-                Self::Undeclared => "UNDECLARED",
-                Self::Submitted => "SUBMITTED",
-                Self::Success => "SUCCESS",
-                Self::Fail => "FAIL",
-                Self::Except => "EXCEPT",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseState {
-        fn from(s: &str) -> Self {
-            match s {
-                "PROCESSING" => Self::Processing,
-                "UNDECLARED" => Self::Undeclared,
-                "SUBMITTED" => Self::Submitted,
-                "SUCCESS" => Self::Success,
-                "FAIL" => Self::Fail,
-                "EXCEPT" => Self::Except,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseState {
+        Processing = "PROCESSING",
+        Undeclared = "UNDECLARED",
+        Submitted = "SUBMITTED",
+        Success = "SUCCESS",
+        Fail = "FAIL",
+        Except = "EXCEPT",
+    });
     /// 核验机构
     ///
     /// A value this client does not know yet is kept as [`PostResponseVerifyDepartment::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1535,47 +777,11 @@ pub mod orders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseVerifyDepartment {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Unionpay => "UNIONPAY",
-                Self::Netsunion => "NETSUNION",
-                Self::Others => "OTHERS",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseVerifyDepartment {
-        fn from(s: &str) -> Self {
-            match s {
-                "UNIONPAY" => Self::Unionpay,
-                "NETSUNION" => Self::Netsunion,
-                "OTHERS" => Self::Others,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseVerifyDepartment {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseVerifyDepartment {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseVerifyDepartment {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseVerifyDepartment {
+        Unionpay = "UNIONPAY",
+        Netsunion = "NETSUNION",
+        Others = "OTHERS",
+    });
 }
 /// `/global/v3/customs/redeclare`
 pub mod redeclare {
@@ -1631,63 +837,16 @@ pub mod redeclare {
         /// Example: `123456`
         pub merchant_customs_no: String,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("appid", &self.appid)?;
-            m.req("mchid", &self.mchid)?;
-            m.opt("out_trade_no", &self.out_trade_no)?;
-            m.opt("transaction_id", &self.transaction_id)?;
-            m.opt("sub_order_no", &self.sub_order_no)?;
-            m.opt("sub_order_id", &self.sub_order_id)?;
-            m.req("customs", &self.customs)?;
-            m.req("merchant_customs_no", &self.merchant_customs_no)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("appid"),
-                o.req("mchid"),
-                o.opt("out_trade_no"),
-                o.opt("transaction_id"),
-                o.opt("sub_order_no"),
-                o.opt("sub_order_id"),
-                o.req("customs"),
-                o.req("merchant_customs_no"),
-            ) {
-                (
-                    Some(appid),
-                    Some(mchid),
-                    Some(out_trade_no),
-                    Some(transaction_id),
-                    Some(sub_order_no),
-                    Some(sub_order_id),
-                    Some(customs),
-                    Some(merchant_customs_no),
-                ) => {
-                    Ok(Self {
-                        appid,
-                        mchid,
-                        out_trade_no,
-                        transaction_id,
-                        sub_order_no,
-                        sub_order_id,
-                        customs,
-                        merchant_customs_no,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        appid: "appid" req req,
+        mchid: "mchid" req req,
+        out_trade_no: "out_trade_no" opt opt,
+        transaction_id: "transaction_id" opt opt,
+        sub_order_no: "sub_order_no" opt opt,
+        sub_order_id: "sub_order_id" opt opt,
+        customs: "customs" req req,
+        merchant_customs_no: "merchant_customs_no" req req,
+    });
     /// 海关编码
     ///
     /// A value this client does not know yet is kept as [`PostRequestCustoms::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1715,59 +874,17 @@ pub mod redeclare {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestCustoms {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::GuangzhouZs => "GUANGZHOU_ZS",
-                Self::HangzhouZs => "HANGZHOU_ZS",
-                Self::Ningbo => "NINGBO",
-                Self::ZhengzhouBs => "ZHENGZHOU_BS",
-                Self::Chongqing => "CHONGQING",
-                Self::ShanghaiZs => "SHANGHAI_ZS",
-                Self::Shenzhen => "SHENZHEN",
-                Self::ZhengzhouZhZs => "ZHENGZHOU_ZH_ZS",
-                Self::Tianjin => "TIANJIN",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestCustoms {
-        fn from(s: &str) -> Self {
-            match s {
-                "GUANGZHOU_ZS" => Self::GuangzhouZs,
-                "HANGZHOU_ZS" => Self::HangzhouZs,
-                "NINGBO" => Self::Ningbo,
-                "ZHENGZHOU_BS" => Self::ZhengzhouBs,
-                "CHONGQING" => Self::Chongqing,
-                "SHANGHAI_ZS" => Self::ShanghaiZs,
-                "SHENZHEN" => Self::Shenzhen,
-                "ZHENGZHOU_ZH_ZS" => Self::ZhengzhouZhZs,
-                "TIANJIN" => Self::Tianjin,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestCustoms {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestCustoms {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestCustoms {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestCustoms {
+        GuangzhouZs = "GUANGZHOU_ZS",
+        HangzhouZs = "HANGZHOU_ZS",
+        Ningbo = "NINGBO",
+        ZhengzhouBs = "ZHENGZHOU_BS",
+        Chongqing = "CHONGQING",
+        ShanghaiZs = "SHANGHAI_ZS",
+        Shenzhen = "SHENZHEN",
+        ZhengzhouZhZs = "ZHENGZHOU_ZH_ZS",
+        Tianjin = "TIANJIN",
+    });
     /// The response of `POST /global/v3/customs/redeclare` (报关重推API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -1808,67 +925,17 @@ pub mod redeclare {
         /// Example: `支付单已存在并且为非退单状态`
         pub explanation: Option<String>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("appid", &self.appid)?;
-            m.req("mchid", &self.mchid)?;
-            m.req("state", &self.state)?;
-            m.req("out_trade_no", &self.out_trade_no)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.opt("sub_order_no", &self.sub_order_no)?;
-            m.opt("sub_order_id", &self.sub_order_id)?;
-            m.req("modify_time", &self.modify_time)?;
-            m.opt("explanation", &self.explanation)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("appid"),
-                o.req("mchid"),
-                o.req("state"),
-                o.req("out_trade_no"),
-                o.req("transaction_id"),
-                o.opt("sub_order_no"),
-                o.opt("sub_order_id"),
-                o.req("modify_time"),
-                o.opt("explanation"),
-            ) {
-                (
-                    Some(appid),
-                    Some(mchid),
-                    Some(state),
-                    Some(out_trade_no),
-                    Some(transaction_id),
-                    Some(sub_order_no),
-                    Some(sub_order_id),
-                    Some(modify_time),
-                    Some(explanation),
-                ) => {
-                    Ok(Self {
-                        appid,
-                        mchid,
-                        state,
-                        out_trade_no,
-                        transaction_id,
-                        sub_order_no,
-                        sub_order_id,
-                        modify_time,
-                        explanation,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        appid: "appid" req req,
+        mchid: "mchid" req req,
+        state: "state" req req,
+        out_trade_no: "out_trade_no" req req,
+        transaction_id: "transaction_id" req req,
+        sub_order_no: "sub_order_no" opt opt,
+        sub_order_id: "sub_order_id" opt opt,
+        modify_time: "modify_time" req req,
+        explanation: "explanation" opt opt,
+    });
     /// 报关状态
     ///
     /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1890,53 +957,14 @@ pub mod redeclare {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Processing => "PROCESSING",
-                Self::Undeclared => "UNDECLARED",
-                Self::Submitted => "SUBMITTED",
-                Self::Success => "SUCCESS",
-                Self::Fail => "FAIL",
-                Self::Except => "EXCEPT",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseState {
-        fn from(s: &str) -> Self {
-            match s {
-                "PROCESSING" => Self::Processing,
-                "UNDECLARED" => Self::Undeclared,
-                "SUBMITTED" => Self::Submitted,
-                "SUCCESS" => Self::Success,
-                "FAIL" => Self::Fail,
-                "EXCEPT" => Self::Except,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseState {
+        Processing = "PROCESSING",
+        Undeclared = "UNDECLARED",
+        Submitted = "SUBMITTED",
+        Success = "SUCCESS",
+        Fail = "FAIL",
+        Except = "EXCEPT",
+    });
 }
 /// `/global/v3/customs/verify-certificate`
 pub mod verify_certificate {
@@ -2008,74 +1036,19 @@ pub mod verify_certificate {
         /// Example: `张三`
         pub certificate_name: String,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("appid", &self.appid)?;
-            m.req("mchid", &self.mchid)?;
-            m.req("out_trade_no", &self.out_trade_no)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.opt("sub_order_no", &self.sub_order_no)?;
-            m.req("customs", &self.customs)?;
-            m.req("merchant_customs_no", &self.merchant_customs_no)?;
-            m.req("certificate_type", &self.certificate_type)?;
-            m.req("certificate_id", &self.certificate_id)?;
-            m.req("certificate_name", &self.certificate_name)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("Wechatpay-Serial"),
-                o.req("appid"),
-                o.req("mchid"),
-                o.req("out_trade_no"),
-                o.req("transaction_id"),
-                o.opt("sub_order_no"),
-                o.req("customs"),
-                o.req("merchant_customs_no"),
-                o.req("certificate_type"),
-                o.req("certificate_id"),
-                o.req("certificate_name"),
-            ) {
-                (
-                    Some(wechatpay_serial),
-                    Some(appid),
-                    Some(mchid),
-                    Some(out_trade_no),
-                    Some(transaction_id),
-                    Some(sub_order_no),
-                    Some(customs),
-                    Some(merchant_customs_no),
-                    Some(certificate_type),
-                    Some(certificate_id),
-                    Some(certificate_name),
-                ) => {
-                    Ok(Self {
-                        wechatpay_serial,
-                        appid,
-                        mchid,
-                        out_trade_no,
-                        transaction_id,
-                        sub_order_no,
-                        customs,
-                        merchant_customs_no,
-                        certificate_type,
-                        certificate_id,
-                        certificate_name,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        wechatpay_serial: "Wechatpay-Serial" skip req,
+        appid: "appid" req req,
+        mchid: "mchid" req req,
+        out_trade_no: "out_trade_no" req req,
+        transaction_id: "transaction_id" req req,
+        sub_order_no: "sub_order_no" opt opt,
+        customs: "customs" req req,
+        merchant_customs_no: "merchant_customs_no" req req,
+        certificate_type: "certificate_type" req req,
+        certificate_id: "certificate_id" req req,
+        certificate_name: "certificate_name" req req,
+    });
     /// 证件类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestCertificateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2087,43 +1060,9 @@ pub mod verify_certificate {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestCertificateType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Idcard => "IDCARD",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestCertificateType {
-        fn from(s: &str) -> Self {
-            match s {
-                "IDCARD" => Self::Idcard,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestCertificateType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestCertificateType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestCertificateType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestCertificateType {
+        Idcard = "IDCARD",
+    });
     /// 海关
     ///
     /// A value this client does not know yet is kept as [`PostRequestCustoms::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2151,59 +1090,17 @@ pub mod verify_certificate {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestCustoms {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::GuangzhouZs => "GUANGZHOU_ZS",
-                Self::HangzhouZs => "HANGZHOU_ZS",
-                Self::Ningbo => "NINGBO",
-                Self::ZhengzhouBs => "ZHENGZHOU_BS",
-                Self::Chongqing => "CHONGQING",
-                Self::ShanghaiZs => "SHANGHAI_ZS",
-                Self::Shenzhen => "SHENZHEN",
-                Self::ZhengzhouZhZs => "ZHENGZHOU_ZH_ZS",
-                Self::Tianjin => "TIANJIN",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestCustoms {
-        fn from(s: &str) -> Self {
-            match s {
-                "GUANGZHOU_ZS" => Self::GuangzhouZs,
-                "HANGZHOU_ZS" => Self::HangzhouZs,
-                "NINGBO" => Self::Ningbo,
-                "ZHENGZHOU_BS" => Self::ZhengzhouBs,
-                "CHONGQING" => Self::Chongqing,
-                "SHANGHAI_ZS" => Self::ShanghaiZs,
-                "SHENZHEN" => Self::Shenzhen,
-                "ZHENGZHOU_ZH_ZS" => Self::ZhengzhouZhZs,
-                "TIANJIN" => Self::Tianjin,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestCustoms {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestCustoms {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestCustoms {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestCustoms {
+        GuangzhouZs = "GUANGZHOU_ZS",
+        HangzhouZs = "HANGZHOU_ZS",
+        Ningbo = "NINGBO",
+        ZhengzhouBs = "ZHENGZHOU_BS",
+        Chongqing = "CHONGQING",
+        ShanghaiZs = "SHANGHAI_ZS",
+        Shenzhen = "SHENZHEN",
+        ZhengzhouZhZs = "ZHENGZHOU_ZH_ZS",
+        Tianjin = "TIANJIN",
+    });
     /// The response of `POST /global/v3/customs/verify-certificate` (身份信息校验API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -2228,51 +1125,13 @@ pub mod verify_certificate {
         /// Example: `SAME`
         pub certificate_check_result: PostResponseCertificateCheckResult,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("appid", &self.appid)?;
-            m.req("mchid", &self.mchid)?;
-            m.req("out_trade_no", &self.out_trade_no)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.req("certificate_check_result", &self.certificate_check_result)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("appid"),
-                o.req("mchid"),
-                o.req("out_trade_no"),
-                o.req("transaction_id"),
-                o.req("certificate_check_result"),
-            ) {
-                (
-                    Some(appid),
-                    Some(mchid),
-                    Some(out_trade_no),
-                    Some(transaction_id),
-                    Some(certificate_check_result),
-                ) => {
-                    Ok(Self {
-                        appid,
-                        mchid,
-                        out_trade_no,
-                        transaction_id,
-                        certificate_check_result,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        appid: "appid" req req,
+        mchid: "mchid" req req,
+        out_trade_no: "out_trade_no" req req,
+        transaction_id: "transaction_id" req req,
+        certificate_check_result: "certificate_check_result" req req,
+    });
     /// 身份核验结果
     ///
     /// A value this client does not know yet is kept as [`PostResponseCertificateCheckResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2286,43 +1145,8 @@ pub mod verify_certificate {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseCertificateCheckResult {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Same => "SAME",
-                Self::Different => "DIFFERENT",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseCertificateCheckResult {
-        fn from(s: &str) -> Self {
-            match s {
-                "SAME" => Self::Same,
-                "DIFFERENT" => Self::Different,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseCertificateCheckResult {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseCertificateCheckResult {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseCertificateCheckResult {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseCertificateCheckResult {
+        Same = "SAME",
+        Different = "DIFFERENT",
+    });
 }

@@ -19,27 +19,9 @@ pub struct GetResponse {
     /// `data`
     pub data: Vec<GetResponseData>,
 }
-impl ::serde::Serialize for GetResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("data", &self.data)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match o.req("data") {
-            Some(data) => Ok(Self { data }),
-            None => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponse {
+    data: "data" req req,
+});
 /// GetResponseData
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseData {
@@ -58,47 +40,12 @@ pub struct GetResponseData {
     /// `encrypt_certificate`
     pub encrypt_certificate: Option<GetResponseDataEncryptCertificate>,
 }
-impl ::serde::Serialize for GetResponseData {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("serial_no", &self.serial_no)?;
-        m.opt("effective_time", &self.effective_time)?;
-        m.opt("expire_time", &self.expire_time)?;
-        m.opt("encrypt_certificate", &self.encrypt_certificate)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("serial_no"),
-            o.opt("effective_time"),
-            o.opt("expire_time"),
-            o.opt("encrypt_certificate"),
-        ) {
-            (
-                Some(serial_no),
-                Some(effective_time),
-                Some(expire_time),
-                Some(encrypt_certificate),
-            ) => {
-                Ok(Self {
-                    serial_no,
-                    effective_time,
-                    expire_time,
-                    encrypt_certificate,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponseData {
+    serial_no: "serial_no" opt opt,
+    effective_time: "effective_time" opt opt,
+    expire_time: "expire_time" opt opt,
+    encrypt_certificate: "encrypt_certificate" opt opt,
+});
 /// GetResponseDataEncryptCertificate
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseDataEncryptCertificate {
@@ -119,39 +66,9 @@ pub struct GetResponseDataEncryptCertificate {
     /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `sRvt...`
     pub ciphertext: Option<String>,
 }
-impl ::serde::Serialize for GetResponseDataEncryptCertificate {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("algorithm", &self.algorithm)?;
-        m.opt("nonce", &self.nonce)?;
-        m.opt("associated_data", &self.associated_data)?;
-        m.opt("ciphertext", &self.ciphertext)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseDataEncryptCertificate {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("algorithm"),
-            o.opt("nonce"),
-            o.opt("associated_data"),
-            o.opt("ciphertext"),
-        ) {
-            (Some(algorithm), Some(nonce), Some(associated_data), Some(ciphertext)) => {
-                Ok(Self {
-                    algorithm,
-                    nonce,
-                    associated_data,
-                    ciphertext,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponseDataEncryptCertificate {
+    algorithm: "algorithm" opt opt,
+    nonce: "nonce" opt opt,
+    associated_data: "associated_data" opt opt,
+    ciphertext: "ciphertext" opt opt,
+});

@@ -114,105 +114,27 @@ pub struct PostRequest {
     /// 负责人信息
     pub principal: Option<PostRequestPrincipal>,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("sp_appid", &self.sp_appid)?;
-        m.req("sp_mchid", &self.sp_mchid)?;
-        m.req("name", &self.name)?;
-        m.req("shortname", &self.shortname)?;
-        m.req("office_phone", &self.office_phone)?;
-        m.req("contact", &self.contact)?;
-        m.req("business_category", &self.business_category)?;
-        m.opt("channel_id", &self.channel_id)?;
-        m.req("merchant_country_code", &self.merchant_country_code)?;
-        m.req("merchant_type", &self.merchant_type)?;
-        m.opt("registration_certificate_number", &self.registration_certificate_number)?;
-        m.opt("registration_certificate_date", &self.registration_certificate_date)?;
-        m.opt("registration_certificate_copy", &self.registration_certificate_copy)?;
-        m.opt("settlement_bank_number", &self.settlement_bank_number)?;
-        m.req("business", &self.business)?;
-        m.opt("director", &self.director)?;
-        m.opt("principal", &self.principal)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("Idempotency-Key"),
-            o.req("Wechatpay-Serial"),
-            o.req("sp_appid"),
-            o.req("sp_mchid"),
-            o.req("name"),
-            o.req("shortname"),
-            o.req("office_phone"),
-            o.req("contact"),
-            o.req("business_category"),
-            o.opt("channel_id"),
-            o.req("merchant_country_code"),
-            o.req("merchant_type"),
-            o.opt("registration_certificate_number"),
-            o.opt("registration_certificate_date"),
-            o.opt("registration_certificate_copy"),
-            o.opt("settlement_bank_number"),
-            o.req("business"),
-            o.opt("director"),
-            o.opt("principal"),
-        ) {
-            (
-                Some(idempotency_key),
-                Some(wechatpay_serial),
-                Some(sp_appid),
-                Some(sp_mchid),
-                Some(name),
-                Some(shortname),
-                Some(office_phone),
-                Some(contact),
-                Some(business_category),
-                Some(channel_id),
-                Some(merchant_country_code),
-                Some(merchant_type),
-                Some(registration_certificate_number),
-                Some(registration_certificate_date),
-                Some(registration_certificate_copy),
-                Some(settlement_bank_number),
-                Some(business),
-                Some(director),
-                Some(principal),
-            ) => {
-                Ok(Self {
-                    idempotency_key,
-                    wechatpay_serial,
-                    sp_appid,
-                    sp_mchid,
-                    name,
-                    shortname,
-                    office_phone,
-                    contact,
-                    business_category,
-                    channel_id,
-                    merchant_country_code,
-                    merchant_type,
-                    registration_certificate_number,
-                    registration_certificate_date,
-                    registration_certificate_copy,
-                    settlement_bank_number,
-                    business,
-                    director,
-                    principal,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    idempotency_key: "Idempotency-Key" skip opt,
+    wechatpay_serial: "Wechatpay-Serial" skip req,
+    sp_appid: "sp_appid" req req,
+    sp_mchid: "sp_mchid" req req,
+    name: "name" req req,
+    shortname: "shortname" req req,
+    office_phone: "office_phone" req req,
+    contact: "contact" req req,
+    business_category: "business_category" req req,
+    channel_id: "channel_id" opt opt,
+    merchant_country_code: "merchant_country_code" req req,
+    merchant_type: "merchant_type" req req,
+    registration_certificate_number: "registration_certificate_number" opt opt,
+    registration_certificate_date: "registration_certificate_date" opt opt,
+    registration_certificate_copy: "registration_certificate_copy" opt opt,
+    settlement_bank_number: "settlement_bank_number" opt opt,
+    business: "business" req req,
+    director: "director" opt opt,
+    principal: "principal" opt opt,
+});
 /// 业务信息
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestBusiness {
@@ -249,63 +171,16 @@ pub struct PostRequestBusiness {
     /// Example: `4214`
     pub mcc: Option<String>,
 }
-impl ::serde::Serialize for PostRequestBusiness {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("business_type", &self.business_type)?;
-        m.opt("app_download", &self.app_download)?;
-        m.opt("website", &self.website)?;
-        m.opt("office_account", &self.office_account)?;
-        m.opt("mini_program", &self.mini_program)?;
-        m.opt("store_address", &self.store_address)?;
-        m.opt("store_photos", &self.store_photos)?;
-        m.opt("mcc", &self.mcc)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestBusiness {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("business_type"),
-            o.opt("app_download"),
-            o.opt("website"),
-            o.opt("office_account"),
-            o.opt("mini_program"),
-            o.opt("store_address"),
-            o.opt("store_photos"),
-            o.opt("mcc"),
-        ) {
-            (
-                Some(business_type),
-                Some(app_download),
-                Some(website),
-                Some(office_account),
-                Some(mini_program),
-                Some(store_address),
-                Some(store_photos),
-                Some(mcc),
-            ) => {
-                Ok(Self {
-                    business_type,
-                    app_download,
-                    website,
-                    office_account,
-                    mini_program,
-                    store_address,
-                    store_photos,
-                    mcc,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestBusiness {
+    business_type: "business_type" req req,
+    app_download: "app_download" opt opt,
+    website: "website" opt opt,
+    office_account: "office_account" opt opt,
+    mini_program: "mini_program" opt opt,
+    store_address: "store_address" opt opt,
+    store_photos: "store_photos" opt opt,
+    mcc: "mcc" opt opt,
+});
 /// 业务类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestBusinessBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -321,47 +196,11 @@ pub enum PostRequestBusinessBusinessType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostRequestBusinessBusinessType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Online => "ONLINE",
-            Self::Offline => "OFFLINE",
-            Self::Both => "BOTH",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostRequestBusinessBusinessType {
-    fn from(s: &str) -> Self {
-        match s {
-            "ONLINE" => Self::Online,
-            "OFFLINE" => Self::Offline,
-            "BOTH" => Self::Both,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostRequestBusinessBusinessType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostRequestBusinessBusinessType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestBusinessBusinessType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostRequestBusinessBusinessType {
+    Online = "ONLINE",
+    Offline = "OFFLINE",
+    Both = "BOTH",
+});
 /// 联系人信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestContact {
@@ -378,29 +217,11 @@ pub struct PostRequestContact {
     /// Example: `test@test.com`
     pub email: String,
 }
-impl ::serde::Serialize for PostRequestContact {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("name", &self.name)?;
-        m.req("phone", &self.phone)?;
-        m.req("email", &self.email)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestContact {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("name"), o.req("phone"), o.req("email")) {
-            (Some(name), Some(phone), Some(email)) => Ok(Self { name, phone, email }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestContact {
+    name: "name" req req,
+    phone: "phone" req req,
+    email: "email" req req,
+});
 /// 董事信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestDirector {
@@ -413,28 +234,10 @@ pub struct PostRequestDirector {
     /// Example: `5555-8888`
     pub number: Option<String>,
 }
-impl ::serde::Serialize for PostRequestDirector {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("name", &self.name)?;
-        m.opt("number", &self.number)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestDirector {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("name"), o.opt("number")) {
-            (Some(name), Some(number)) => Ok(Self { name, number }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestDirector {
+    name: "name" opt opt,
+    number: "number" opt opt,
+});
 /// 商户类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestMerchantType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -448,45 +251,10 @@ pub enum PostRequestMerchantType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostRequestMerchantType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Enterprise => "ENTERPRISE",
-            Self::Individual => "INDIVIDUAL",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostRequestMerchantType {
-    fn from(s: &str) -> Self {
-        match s {
-            "ENTERPRISE" => Self::Enterprise,
-            "INDIVIDUAL" => Self::Individual,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostRequestMerchantType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostRequestMerchantType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestMerchantType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostRequestMerchantType {
+    Enterprise = "ENTERPRISE",
+    Individual = "INDIVIDUAL",
+});
 /// 负责人信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestPrincipal {
@@ -499,28 +267,10 @@ pub struct PostRequestPrincipal {
     /// Example: `5555-8888`
     pub number: Option<String>,
 }
-impl ::serde::Serialize for PostRequestPrincipal {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("name", &self.name)?;
-        m.opt("number", &self.number)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestPrincipal {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("name"), o.opt("number")) {
-            (Some(name), Some(number)) => Ok(Self { name, number }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestPrincipal {
+    name: "name" opt opt,
+    number: "number" opt opt,
+});
 /// The response of `POST /hk/v3/merchants` (子商户进件（融合钱包）).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -537,35 +287,11 @@ pub struct PostResponse {
     /// Example: `该子商户需要通过审核才可生效。请登录商户平台检查审核状态。`
     pub description: Option<String>,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("sub_mchid", &self.sub_mchid)?;
-        m.opt("verification_status", &self.verification_status)?;
-        m.opt("description", &self.description)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("sub_mchid"), o.opt("verification_status"), o.opt("description")) {
-            (Some(sub_mchid), Some(verification_status), Some(description)) => {
-                Ok(Self {
-                    sub_mchid,
-                    verification_status,
-                    description,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    sub_mchid: "sub_mchid" req req,
+    verification_status: "verification_status" opt opt,
+    description: "description" opt opt,
+});
 /// 验证状态
 ///
 /// A value this client does not know yet is kept as [`PostResponseVerificationStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -579,45 +305,10 @@ pub enum PostResponseVerificationStatus {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostResponseVerificationStatus {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::UnderReview => "Under Review",
-            Self::Approved => "Approved",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostResponseVerificationStatus {
-    fn from(s: &str) -> Self {
-        match s {
-            "Under Review" => Self::UnderReview,
-            "Approved" => Self::Approved,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostResponseVerificationStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostResponseVerificationStatus {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseVerificationStatus {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostResponseVerificationStatus {
+    UnderReview = "Under Review",
+    Approved = "Approved",
+});
 /// The request of `PUT /hk/v3/merchants` (修改子商户（融合钱包）).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PutRequest {
@@ -690,106 +381,27 @@ pub struct PutRequest {
     /// 负责人信息
     pub principal: Option<PutRequestPrincipal>,
 }
-impl ::serde::Serialize for PutRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("sp_appid", &self.sp_appid)?;
-        m.req("sp_mchid", &self.sp_mchid)?;
-        m.req("sub_mchid", &self.sub_mchid)?;
-        m.req("name", &self.name)?;
-        m.req("shortname", &self.shortname)?;
-        m.req("office_phone", &self.office_phone)?;
-        m.opt("contact", &self.contact)?;
-        m.req("business_category", &self.business_category)?;
-        m.opt("channel_id", &self.channel_id)?;
-        m.req("merchant_country_code", &self.merchant_country_code)?;
-        m.req("merchant_type", &self.merchant_type)?;
-        m.opt("registration_certificate_number", &self.registration_certificate_number)?;
-        m.opt("registration_certificate_date", &self.registration_certificate_date)?;
-        m.opt("registration_certificate_copy", &self.registration_certificate_copy)?;
-        m.opt("settlement_bank_number", &self.settlement_bank_number)?;
-        m.req("business", &self.business)?;
-        m.opt("director", &self.director)?;
-        m.opt("principal", &self.principal)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PutRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("Wechatpay-Serial"),
-            o.req("sp_appid"),
-            o.req("sp_mchid"),
-            o.req("sub_mchid"),
-            o.req("name"),
-            o.req("shortname"),
-            o.req("office_phone"),
-            o.opt("contact"),
-            o.req("business_category"),
-            o.opt("channel_id"),
-            o.req("merchant_country_code"),
-            o.req("merchant_type"),
-            o.opt("registration_certificate_number"),
-            o.opt("registration_certificate_date"),
-            o.opt("registration_certificate_copy"),
-            o.opt("settlement_bank_number"),
-            o.req("business"),
-            o.opt("director"),
-            o.opt("principal"),
-        ) {
-            (
-                Some(wechatpay_serial),
-                Some(sp_appid),
-                Some(sp_mchid),
-                Some(sub_mchid),
-                Some(name),
-                Some(shortname),
-                Some(office_phone),
-                Some(contact),
-                Some(business_category),
-                Some(channel_id),
-                Some(merchant_country_code),
-                Some(merchant_type),
-                Some(registration_certificate_number),
-                Some(registration_certificate_date),
-                Some(registration_certificate_copy),
-                Some(settlement_bank_number),
-                Some(business),
-                Some(director),
-                Some(principal),
-            ) => {
-                Ok(Self {
-                    wechatpay_serial,
-                    sp_appid,
-                    sp_mchid,
-                    sub_mchid,
-                    name,
-                    shortname,
-                    office_phone,
-                    contact,
-                    business_category,
-                    channel_id,
-                    merchant_country_code,
-                    merchant_type,
-                    registration_certificate_number,
-                    registration_certificate_date,
-                    registration_certificate_copy,
-                    settlement_bank_number,
-                    business,
-                    director,
-                    principal,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PutRequest {
+    wechatpay_serial: "Wechatpay-Serial" skip req,
+    sp_appid: "sp_appid" req req,
+    sp_mchid: "sp_mchid" req req,
+    sub_mchid: "sub_mchid" req req,
+    name: "name" req req,
+    shortname: "shortname" req req,
+    office_phone: "office_phone" req req,
+    contact: "contact" opt opt,
+    business_category: "business_category" req req,
+    channel_id: "channel_id" opt opt,
+    merchant_country_code: "merchant_country_code" req req,
+    merchant_type: "merchant_type" req req,
+    registration_certificate_number: "registration_certificate_number" opt opt,
+    registration_certificate_date: "registration_certificate_date" opt opt,
+    registration_certificate_copy: "registration_certificate_copy" opt opt,
+    settlement_bank_number: "settlement_bank_number" opt opt,
+    business: "business" req req,
+    director: "director" opt opt,
+    principal: "principal" opt opt,
+});
 /// 业务信息
 #[derive(Clone, Debug, PartialEq)]
 pub struct PutRequestBusiness {
@@ -826,63 +438,16 @@ pub struct PutRequestBusiness {
     /// Example: `4214`
     pub mcc: Option<String>,
 }
-impl ::serde::Serialize for PutRequestBusiness {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("business_type", &self.business_type)?;
-        m.opt("app_download", &self.app_download)?;
-        m.opt("website", &self.website)?;
-        m.opt("office_account", &self.office_account)?;
-        m.opt("mini_program", &self.mini_program)?;
-        m.opt("store_address", &self.store_address)?;
-        m.opt("store_photos", &self.store_photos)?;
-        m.opt("mcc", &self.mcc)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PutRequestBusiness {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("business_type"),
-            o.opt("app_download"),
-            o.opt("website"),
-            o.opt("office_account"),
-            o.opt("mini_program"),
-            o.opt("store_address"),
-            o.opt("store_photos"),
-            o.opt("mcc"),
-        ) {
-            (
-                Some(business_type),
-                Some(app_download),
-                Some(website),
-                Some(office_account),
-                Some(mini_program),
-                Some(store_address),
-                Some(store_photos),
-                Some(mcc),
-            ) => {
-                Ok(Self {
-                    business_type,
-                    app_download,
-                    website,
-                    office_account,
-                    mini_program,
-                    store_address,
-                    store_photos,
-                    mcc,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PutRequestBusiness {
+    business_type: "business_type" req req,
+    app_download: "app_download" opt opt,
+    website: "website" opt opt,
+    office_account: "office_account" opt opt,
+    mini_program: "mini_program" opt opt,
+    store_address: "store_address" opt opt,
+    store_photos: "store_photos" opt opt,
+    mcc: "mcc" opt opt,
+});
 /// 业务类型
 ///
 /// A value this client does not know yet is kept as [`PutRequestBusinessBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -898,47 +463,11 @@ pub enum PutRequestBusinessBusinessType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PutRequestBusinessBusinessType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Online => "ONLINE",
-            Self::Offline => "OFFLINE",
-            Self::Both => "BOTH",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PutRequestBusinessBusinessType {
-    fn from(s: &str) -> Self {
-        match s {
-            "ONLINE" => Self::Online,
-            "OFFLINE" => Self::Offline,
-            "BOTH" => Self::Both,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PutRequestBusinessBusinessType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PutRequestBusinessBusinessType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PutRequestBusinessBusinessType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PutRequestBusinessBusinessType {
+    Online = "ONLINE",
+    Offline = "OFFLINE",
+    Both = "BOTH",
+});
 /// 联系人信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PutRequestContact {
@@ -955,29 +484,11 @@ pub struct PutRequestContact {
     /// Example: `test@test.com`
     pub email: String,
 }
-impl ::serde::Serialize for PutRequestContact {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("name", &self.name)?;
-        m.req("phone", &self.phone)?;
-        m.req("email", &self.email)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PutRequestContact {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("name"), o.req("phone"), o.req("email")) {
-            (Some(name), Some(phone), Some(email)) => Ok(Self { name, phone, email }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PutRequestContact {
+    name: "name" req req,
+    phone: "phone" req req,
+    email: "email" req req,
+});
 /// 董事信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PutRequestDirector {
@@ -990,28 +501,10 @@ pub struct PutRequestDirector {
     /// Example: `5555-8888`
     pub number: Option<String>,
 }
-impl ::serde::Serialize for PutRequestDirector {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("name", &self.name)?;
-        m.opt("number", &self.number)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PutRequestDirector {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("name"), o.opt("number")) {
-            (Some(name), Some(number)) => Ok(Self { name, number }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PutRequestDirector {
+    name: "name" opt opt,
+    number: "number" opt opt,
+});
 /// 商户类型
 ///
 /// A value this client does not know yet is kept as [`PutRequestMerchantType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1025,45 +518,10 @@ pub enum PutRequestMerchantType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PutRequestMerchantType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Enterprise => "ENTERPRISE",
-            Self::Individual => "INDIVIDUAL",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PutRequestMerchantType {
-    fn from(s: &str) -> Self {
-        match s {
-            "ENTERPRISE" => Self::Enterprise,
-            "INDIVIDUAL" => Self::Individual,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PutRequestMerchantType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PutRequestMerchantType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PutRequestMerchantType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PutRequestMerchantType {
+    Enterprise = "ENTERPRISE",
+    Individual = "INDIVIDUAL",
+});
 /// 负责人信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PutRequestPrincipal {
@@ -1076,28 +534,10 @@ pub struct PutRequestPrincipal {
     /// Example: `5555-8888`
     pub number: Option<String>,
 }
-impl ::serde::Serialize for PutRequestPrincipal {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("name", &self.name)?;
-        m.opt("number", &self.number)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PutRequestPrincipal {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("name"), o.opt("number")) {
-            (Some(name), Some(number)) => Ok(Self { name, number }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PutRequestPrincipal {
+    name: "name" opt opt,
+    number: "number" opt opt,
+});
 /// The response of `PUT /hk/v3/merchants` (修改子商户（融合钱包）).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PutResponse {
@@ -1106,27 +546,9 @@ pub struct PutResponse {
     /// Example: `1900000109`
     pub sub_mchid: String,
 }
-impl ::serde::Serialize for PutResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("sub_mchid", &self.sub_mchid)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PutResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match o.req("sub_mchid") {
-            Some(sub_mchid) => Ok(Self { sub_mchid }),
-            None => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PutResponse {
+    sub_mchid: "sub_mchid" req req,
+});
 /// `/hk/v3/merchants/{sub_mchid}`
 pub mod by_sub_mchid {
     /// The chain step for `/hk/v3/merchants/{sub_mchid}`, reached with `client.hk().v3().merchants().sub_mchid(sub_mchid)`.
@@ -1161,26 +583,10 @@ pub mod by_sub_mchid {
         /// Query parameter `sp_mchid`. Example: `3200000001`
         pub sp_mchid: String,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("sp_appid"), o.req("sp_mchid")) {
-                (Some(sp_appid), Some(sp_mchid)) => Ok(Self { sp_appid, sp_mchid }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        sp_appid: "sp_appid" skip req,
+        sp_mchid: "sp_mchid" skip req,
+    });
     /// The response of `GET /hk/v3/merchants/{sub_mchid}` (查询子商户（融合钱包）).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -1233,90 +639,22 @@ pub mod by_sub_mchid {
         /// 负责人信息
         pub principal: Option<GetResponsePrincipal>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("name", &self.name)?;
-            m.req("shortname", &self.shortname)?;
-            m.req("office_phone", &self.office_phone)?;
-            m.req("merchant_country_code", &self.merchant_country_code)?;
-            m.req("business_category", &self.business_category)?;
-            m.opt("contact", &self.contact)?;
-            m.opt("merchant_type", &self.merchant_type)?;
-            m.opt(
-                "registration_certificate_number",
-                &self.registration_certificate_number,
-            )?;
-            m.opt("registration_certificate_date", &self.registration_certificate_date)?;
-            m.opt("settlement_bank_number", &self.settlement_bank_number)?;
-            m.opt("business", &self.business)?;
-            m.opt("director", &self.director)?;
-            m.opt("principal", &self.principal)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("sub_mchid"),
-                o.req("name"),
-                o.req("shortname"),
-                o.req("office_phone"),
-                o.req("merchant_country_code"),
-                o.req("business_category"),
-                o.opt("contact"),
-                o.opt("merchant_type"),
-                o.opt("registration_certificate_number"),
-                o.opt("registration_certificate_date"),
-                o.opt("settlement_bank_number"),
-                o.opt("business"),
-                o.opt("director"),
-                o.opt("principal"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(name),
-                    Some(shortname),
-                    Some(office_phone),
-                    Some(merchant_country_code),
-                    Some(business_category),
-                    Some(contact),
-                    Some(merchant_type),
-                    Some(registration_certificate_number),
-                    Some(registration_certificate_date),
-                    Some(settlement_bank_number),
-                    Some(business),
-                    Some(director),
-                    Some(principal),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        name,
-                        shortname,
-                        office_phone,
-                        merchant_country_code,
-                        business_category,
-                        contact,
-                        merchant_type,
-                        registration_certificate_number,
-                        registration_certificate_date,
-                        settlement_bank_number,
-                        business,
-                        director,
-                        principal,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        sub_mchid: "sub_mchid" req req,
+        name: "name" req req,
+        shortname: "shortname" req req,
+        office_phone: "office_phone" req req,
+        merchant_country_code: "merchant_country_code" req req,
+        business_category: "business_category" req req,
+        contact: "contact" opt opt,
+        merchant_type: "merchant_type" opt opt,
+        registration_certificate_number: "registration_certificate_number" opt opt,
+        registration_certificate_date: "registration_certificate_date" opt opt,
+        settlement_bank_number: "settlement_bank_number" opt opt,
+        business: "business" opt opt,
+        director: "director" opt opt,
+        principal: "principal" opt opt,
+    });
     /// 业务信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseBusiness {
@@ -1349,59 +687,15 @@ pub mod by_sub_mchid {
         /// Example: `4214`
         pub mcc: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseBusiness {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("business_type", &self.business_type)?;
-            m.opt("app_download", &self.app_download)?;
-            m.opt("website", &self.website)?;
-            m.opt("office_account", &self.office_account)?;
-            m.opt("mini_program", &self.mini_program)?;
-            m.opt("store_address", &self.store_address)?;
-            m.opt("mcc", &self.mcc)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseBusiness {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("business_type"),
-                o.opt("app_download"),
-                o.opt("website"),
-                o.opt("office_account"),
-                o.opt("mini_program"),
-                o.opt("store_address"),
-                o.opt("mcc"),
-            ) {
-                (
-                    Some(business_type),
-                    Some(app_download),
-                    Some(website),
-                    Some(office_account),
-                    Some(mini_program),
-                    Some(store_address),
-                    Some(mcc),
-                ) => {
-                    Ok(Self {
-                        business_type,
-                        app_download,
-                        website,
-                        office_account,
-                        mini_program,
-                        store_address,
-                        mcc,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseBusiness {
+        business_type: "business_type" opt opt,
+        app_download: "app_download" opt opt,
+        website: "website" opt opt,
+        office_account: "office_account" opt opt,
+        mini_program: "mini_program" opt opt,
+        store_address: "store_address" opt opt,
+        mcc: "mcc" opt opt,
+    });
     /// 业务类型
     ///
     /// A value this client does not know yet is kept as [`GetResponseBusinessBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1417,47 +711,11 @@ pub mod by_sub_mchid {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseBusinessBusinessType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Online => "ONLINE",
-                Self::Offline => "OFFLINE",
-                Self::Both => "BOTH",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseBusinessBusinessType {
-        fn from(s: &str) -> Self {
-            match s {
-                "ONLINE" => Self::Online,
-                "OFFLINE" => Self::Offline,
-                "BOTH" => Self::Both,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseBusinessBusinessType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseBusinessBusinessType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseBusinessBusinessType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseBusinessBusinessType {
+        Online = "ONLINE",
+        Offline = "OFFLINE",
+        Both = "BOTH",
+    });
     /// 联系人信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseContact {
@@ -1474,29 +732,11 @@ pub mod by_sub_mchid {
         /// Example: `test@test.com`
         pub email: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseContact {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("name", &self.name)?;
-            m.opt("phone", &self.phone)?;
-            m.opt("email", &self.email)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseContact {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("name"), o.opt("phone"), o.opt("email")) {
-                (Some(name), Some(phone), Some(email)) => Ok(Self { name, phone, email }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseContact {
+        name: "name" opt opt,
+        phone: "phone" opt opt,
+        email: "email" opt opt,
+    });
     /// 董事信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDirector {
@@ -1509,28 +749,10 @@ pub mod by_sub_mchid {
         /// Example: `5555-8888`
         pub number: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseDirector {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("name", &self.name)?;
-            m.opt("number", &self.number)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseDirector {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("name"), o.opt("number")) {
-                (Some(name), Some(number)) => Ok(Self { name, number }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseDirector {
+        name: "name" opt opt,
+        number: "number" opt opt,
+    });
     /// 商户类型
     ///
     /// A value this client does not know yet is kept as [`GetResponseMerchantType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1544,45 +766,10 @@ pub mod by_sub_mchid {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseMerchantType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Enterprise => "ENTERPRISE",
-                Self::Individual => "INDIVIDUAL",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseMerchantType {
-        fn from(s: &str) -> Self {
-            match s {
-                "ENTERPRISE" => Self::Enterprise,
-                "INDIVIDUAL" => Self::Individual,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseMerchantType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseMerchantType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseMerchantType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseMerchantType {
+        Enterprise = "ENTERPRISE",
+        Individual = "INDIVIDUAL",
+    });
     /// 负责人信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponsePrincipal {
@@ -1595,26 +782,8 @@ pub mod by_sub_mchid {
         /// Example: `5555-8888`
         pub number: Option<String>,
     }
-    impl ::serde::Serialize for GetResponsePrincipal {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("name", &self.name)?;
-            m.opt("number", &self.number)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponsePrincipal {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("name"), o.opt("number")) {
-                (Some(name), Some(number)) => Ok(Self { name, number }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponsePrincipal {
+        name: "name" opt opt,
+        number: "number" opt opt,
+    });
 }

@@ -79,52 +79,15 @@ pub struct GetRequest {
     /// Query parameter `count`. Example: `10`
     pub count: i64,
 }
-impl ::serde::Serialize for GetRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("transaction_id"),
-            o.opt("out_trade_no"),
-            o.req("mchid"),
-            o.req("sub_mchid"),
-            o.req("sp_mchid"),
-            o.req("offset"),
-            o.req("count"),
-        ) {
-            (
-                Some(transaction_id),
-                Some(out_trade_no),
-                Some(mchid),
-                Some(sub_mchid),
-                Some(sp_mchid),
-                Some(offset),
-                Some(count),
-            ) => {
-                Ok(Self {
-                    transaction_id,
-                    out_trade_no,
-                    mchid,
-                    sub_mchid,
-                    sp_mchid,
-                    offset,
-                    count,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetRequest {
+    transaction_id: "transaction_id" skip opt,
+    out_trade_no: "out_trade_no" skip opt,
+    mchid: "mchid" skip req,
+    sub_mchid: "sub_mchid" skip req,
+    sp_mchid: "sp_mchid" skip req,
+    offset: "offset" skip req,
+    count: "count" skip req,
+});
 /// The response of `GET /hk/v3/refunds` (查询所有退款).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
@@ -161,67 +124,17 @@ pub struct GetResponse {
     /// Example: `10`
     pub current_total_num: i64,
 }
-impl ::serde::Serialize for GetResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("id", &self.id)?;
-        m.req("mchid", &self.mchid)?;
-        m.req("sub_mchid", &self.sub_mchid)?;
-        m.req("sp_mchid", &self.sp_mchid)?;
-        m.req("out_trade_no", &self.out_trade_no)?;
-        m.req("amount", &self.amount)?;
-        m.req("data", &self.data)?;
-        m.req("total_num", &self.total_num)?;
-        m.req("current_total_num", &self.current_total_num)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("id"),
-            o.req("mchid"),
-            o.req("sub_mchid"),
-            o.req("sp_mchid"),
-            o.req("out_trade_no"),
-            o.req("amount"),
-            o.req("data"),
-            o.req("total_num"),
-            o.req("current_total_num"),
-        ) {
-            (
-                Some(id),
-                Some(mchid),
-                Some(sub_mchid),
-                Some(sp_mchid),
-                Some(out_trade_no),
-                Some(amount),
-                Some(data),
-                Some(total_num),
-                Some(current_total_num),
-            ) => {
-                Ok(Self {
-                    id,
-                    mchid,
-                    sub_mchid,
-                    sp_mchid,
-                    out_trade_no,
-                    amount,
-                    data,
-                    total_num,
-                    current_total_num,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponse {
+    id: "id" req req,
+    mchid: "mchid" req req,
+    sub_mchid: "sub_mchid" req req,
+    sp_mchid: "sp_mchid" req req,
+    out_trade_no: "out_trade_no" req req,
+    amount: "amount" req req,
+    data: "data" req req,
+    total_num: "total_num" req req,
+    current_total_num: "current_total_num" req req,
+});
 /// 订单金额
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseAmount {
@@ -242,42 +155,12 @@ pub struct GetResponseAmount {
     /// Example: `CNY`
     pub payer_currency: String,
 }
-impl ::serde::Serialize for GetResponseAmount {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("total", &self.total)?;
-        m.opt("currency", &self.currency)?;
-        m.req("payer_total", &self.payer_total)?;
-        m.req("payer_currency", &self.payer_currency)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("total"),
-            o.opt("currency"),
-            o.req("payer_total"),
-            o.req("payer_currency"),
-        ) {
-            (Some(total), Some(currency), Some(payer_total), Some(payer_currency)) => {
-                Ok(Self {
-                    total,
-                    currency,
-                    payer_total,
-                    payer_currency,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponseAmount {
+    total: "total" req req,
+    currency: "currency" opt opt,
+    payer_total: "payer_total" req req,
+    payer_currency: "payer_currency" req req,
+});
 /// GetResponseData
 #[derive(Clone, Debug, PartialEq)]
 pub struct GetResponseData {
@@ -318,71 +201,18 @@ pub struct GetResponseData {
     /// 优惠退款详情
     pub refund_detail: Option<GetResponseDataRefundDetail>,
 }
-impl ::serde::Serialize for GetResponseData {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("id", &self.id)?;
-        m.req("out_refund_no", &self.out_refund_no)?;
-        m.opt("channel", &self.channel)?;
-        m.opt("recv_account", &self.recv_account)?;
-        m.opt("fund_source", &self.fund_source)?;
-        m.opt("success_time", &self.success_time)?;
-        m.req("create_time", &self.create_time)?;
-        m.req("status", &self.status)?;
-        m.req("amount", &self.amount)?;
-        m.opt("refund_detail", &self.refund_detail)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("id"),
-            o.req("out_refund_no"),
-            o.opt("channel"),
-            o.opt("recv_account"),
-            o.opt("fund_source"),
-            o.opt("success_time"),
-            o.req("create_time"),
-            o.req("status"),
-            o.req("amount"),
-            o.opt("refund_detail"),
-        ) {
-            (
-                Some(id),
-                Some(out_refund_no),
-                Some(channel),
-                Some(recv_account),
-                Some(fund_source),
-                Some(success_time),
-                Some(create_time),
-                Some(status),
-                Some(amount),
-                Some(refund_detail),
-            ) => {
-                Ok(Self {
-                    id,
-                    out_refund_no,
-                    channel,
-                    recv_account,
-                    fund_source,
-                    success_time,
-                    create_time,
-                    status,
-                    amount,
-                    refund_detail,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponseData {
+    id: "id" req req,
+    out_refund_no: "out_refund_no" req req,
+    channel: "channel" opt opt,
+    recv_account: "recv_account" opt opt,
+    fund_source: "fund_source" opt opt,
+    success_time: "success_time" opt opt,
+    create_time: "create_time" req req,
+    status: "status" req req,
+    amount: "amount" req req,
+    refund_detail: "refund_detail" opt opt,
+});
 /// 退款金额
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseDataAmount {
@@ -405,51 +235,13 @@ pub struct GetResponseDataAmount {
     /// 汇率
     pub exchange_rate: GetResponseDataAmountExchangeRate,
 }
-impl ::serde::Serialize for GetResponseDataAmount {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("refund", &self.refund)?;
-        m.opt("currency", &self.currency)?;
-        m.req("payer_refund", &self.payer_refund)?;
-        m.req("payer_currency", &self.payer_currency)?;
-        m.req("exchange_rate", &self.exchange_rate)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseDataAmount {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("refund"),
-            o.opt("currency"),
-            o.req("payer_refund"),
-            o.req("payer_currency"),
-            o.req("exchange_rate"),
-        ) {
-            (
-                Some(refund),
-                Some(currency),
-                Some(payer_refund),
-                Some(payer_currency),
-                Some(exchange_rate),
-            ) => {
-                Ok(Self {
-                    refund,
-                    currency,
-                    payer_refund,
-                    payer_currency,
-                    exchange_rate,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponseDataAmount {
+    refund: "refund" req req,
+    currency: "currency" opt opt,
+    payer_refund: "payer_refund" req req,
+    payer_currency: "payer_currency" req req,
+    exchange_rate: "exchange_rate" req req,
+});
 /// 汇率
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseDataAmountExchangeRate {
@@ -462,28 +254,10 @@ pub struct GetResponseDataAmountExchangeRate {
     /// Example: `8000000`
     pub rate: Option<i64>,
 }
-impl ::serde::Serialize for GetResponseDataAmountExchangeRate {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("type", &self.type_)?;
-        m.opt("rate", &self.rate)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseDataAmountExchangeRate {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("type"), o.opt("rate")) {
-            (Some(type_), Some(rate)) => Ok(Self { type_, rate }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponseDataAmountExchangeRate {
+    type_: "type" opt opt,
+    rate: "rate" opt opt,
+});
 /// 汇率类型
 ///
 /// A value this client does not know yet is kept as [`GetResponseDataAmountExchangeRateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -495,43 +269,9 @@ pub enum GetResponseDataAmountExchangeRateType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl GetResponseDataAmountExchangeRateType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::SettlementRate => "SETTLEMENT_RATE",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for GetResponseDataAmountExchangeRateType {
-    fn from(s: &str) -> Self {
-        match s {
-            "SETTLEMENT_RATE" => Self::SettlementRate,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for GetResponseDataAmountExchangeRateType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GetResponseDataAmountExchangeRateType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseDataAmountExchangeRateType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GetResponseDataAmountExchangeRateType {
+    SettlementRate = "SETTLEMENT_RATE",
+});
 /// 退款渠道
 ///
 /// A value this client does not know yet is kept as [`GetResponseDataChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -549,49 +289,12 @@ pub enum GetResponseDataChannel {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl GetResponseDataChannel {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Original => "ORIGINAL",
-            Self::Balance => "BALANCE",
-            Self::OtherBalance => "OTHER_BALANCE",
-            Self::OtherBankcard => "OTHER_BANKCARD",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for GetResponseDataChannel {
-    fn from(s: &str) -> Self {
-        match s {
-            "ORIGINAL" => Self::Original,
-            "BALANCE" => Self::Balance,
-            "OTHER_BALANCE" => Self::OtherBalance,
-            "OTHER_BANKCARD" => Self::OtherBankcard,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for GetResponseDataChannel {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GetResponseDataChannel {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseDataChannel {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GetResponseDataChannel {
+    Original = "ORIGINAL",
+    Balance = "BALANCE",
+    OtherBalance = "OTHER_BALANCE",
+    OtherBankcard = "OTHER_BANKCARD",
+});
 /// 退款资金来源
 ///
 /// A value this client does not know yet is kept as [`GetResponseDataFundSource::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -605,45 +308,10 @@ pub enum GetResponseDataFundSource {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl GetResponseDataFundSource {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::RefundSourceUnsettledFunds => "REFUND_SOURCE_UNSETTLED_FUNDS",
-            Self::RefundSourceREchArgeFunds => "REFUND_SOURCE_REchARGE_FUNDS",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for GetResponseDataFundSource {
-    fn from(s: &str) -> Self {
-        match s {
-            "REFUND_SOURCE_UNSETTLED_FUNDS" => Self::RefundSourceUnsettledFunds,
-            "REFUND_SOURCE_REchARGE_FUNDS" => Self::RefundSourceREchArgeFunds,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for GetResponseDataFundSource {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GetResponseDataFundSource {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseDataFundSource {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GetResponseDataFundSource {
+    RefundSourceUnsettledFunds = "REFUND_SOURCE_UNSETTLED_FUNDS",
+    RefundSourceREchArgeFunds = "REFUND_SOURCE_REchARGE_FUNDS",
+});
 /// 优惠退款详情
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseDataRefundDetail {
@@ -670,55 +338,14 @@ pub struct GetResponseDataRefundDetail {
     /// Example: `CNY`
     pub currency: String,
 }
-impl ::serde::Serialize for GetResponseDataRefundDetail {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("promotion_id", &self.promotion_id)?;
-        m.opt("scope", &self.scope)?;
-        m.opt("type", &self.type_)?;
-        m.opt("amount", &self.amount)?;
-        m.opt("refund_amount", &self.refund_amount)?;
-        m.req("currency", &self.currency)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseDataRefundDetail {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("promotion_id"),
-            o.opt("scope"),
-            o.opt("type"),
-            o.opt("amount"),
-            o.opt("refund_amount"),
-            o.req("currency"),
-        ) {
-            (
-                Some(promotion_id),
-                Some(scope),
-                Some(type_),
-                Some(amount),
-                Some(refund_amount),
-                Some(currency),
-            ) => {
-                Ok(Self {
-                    promotion_id,
-                    scope,
-                    type_,
-                    amount,
-                    refund_amount,
-                    currency,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponseDataRefundDetail {
+    promotion_id: "promotion_id" req req,
+    scope: "scope" opt opt,
+    type_: "type" opt opt,
+    amount: "amount" opt opt,
+    refund_amount: "refund_amount" opt opt,
+    currency: "currency" req req,
+});
 /// 优惠范围
 ///
 /// A value this client does not know yet is kept as [`GetResponseDataRefundDetailScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -732,45 +359,10 @@ pub enum GetResponseDataRefundDetailScope {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl GetResponseDataRefundDetailScope {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Global => "GLOBAL",
-            Self::Single => "SINGLE",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for GetResponseDataRefundDetailScope {
-    fn from(s: &str) -> Self {
-        match s {
-            "GLOBAL" => Self::Global,
-            "SINGLE" => Self::Single,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for GetResponseDataRefundDetailScope {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GetResponseDataRefundDetailScope {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseDataRefundDetailScope {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GetResponseDataRefundDetailScope {
+    Global = "GLOBAL",
+    Single = "SINGLE",
+});
 /// 优惠类型
 ///
 /// A value this client does not know yet is kept as [`GetResponseDataRefundDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -784,45 +376,10 @@ pub enum GetResponseDataRefundDetailType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl GetResponseDataRefundDetailType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Coupon => "COUPON",
-            Self::Discount => "DISCOUNT",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for GetResponseDataRefundDetailType {
-    fn from(s: &str) -> Self {
-        match s {
-            "COUPON" => Self::Coupon,
-            "DISCOUNT" => Self::Discount,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for GetResponseDataRefundDetailType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GetResponseDataRefundDetailType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseDataRefundDetailType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GetResponseDataRefundDetailType {
+    Coupon = "COUPON",
+    Discount = "DISCOUNT",
+});
 /// 退款状态
 ///
 /// A value this client does not know yet is kept as [`GetResponseDataStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -840,49 +397,12 @@ pub enum GetResponseDataStatus {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl GetResponseDataStatus {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Success => "SUCCESS",
-            Self::Refundclose => "REFUNDCLOSE",
-            Self::Processing => "PROCESSING",
-            Self::Abnormal => "ABNORMAL",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for GetResponseDataStatus {
-    fn from(s: &str) -> Self {
-        match s {
-            "SUCCESS" => Self::Success,
-            "REFUNDCLOSE" => Self::Refundclose,
-            "PROCESSING" => Self::Processing,
-            "ABNORMAL" => Self::Abnormal,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for GetResponseDataStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GetResponseDataStatus {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseDataStatus {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GetResponseDataStatus {
+    Success = "SUCCESS",
+    Refundclose = "REFUNDCLOSE",
+    Processing = "PROCESSING",
+    Abnormal = "ABNORMAL",
+});
 /// The request of `POST /hk/v3/refunds` (申请退款).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
@@ -931,79 +451,20 @@ pub struct PostRequest {
     /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
     pub notify_url: Option<String>,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("mchid", &self.mchid)?;
-        m.req("appid", &self.appid)?;
-        m.req("sp_mchid", &self.sp_mchid)?;
-        m.req("sub_mchid", &self.sub_mchid)?;
-        m.req("sp_appid", &self.sp_appid)?;
-        m.opt("sub_appid", &self.sub_appid)?;
-        m.opt("transaction_id", &self.transaction_id)?;
-        m.opt("out_trade_no", &self.out_trade_no)?;
-        m.req("out_refund_no", &self.out_refund_no)?;
-        m.opt("reason", &self.reason)?;
-        m.req("amount", &self.amount)?;
-        m.opt("notify_url", &self.notify_url)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("mchid"),
-            o.req("appid"),
-            o.req("sp_mchid"),
-            o.req("sub_mchid"),
-            o.req("sp_appid"),
-            o.opt("sub_appid"),
-            o.opt("transaction_id"),
-            o.opt("out_trade_no"),
-            o.req("out_refund_no"),
-            o.opt("reason"),
-            o.req("amount"),
-            o.opt("notify_url"),
-        ) {
-            (
-                Some(mchid),
-                Some(appid),
-                Some(sp_mchid),
-                Some(sub_mchid),
-                Some(sp_appid),
-                Some(sub_appid),
-                Some(transaction_id),
-                Some(out_trade_no),
-                Some(out_refund_no),
-                Some(reason),
-                Some(amount),
-                Some(notify_url),
-            ) => {
-                Ok(Self {
-                    mchid,
-                    appid,
-                    sp_mchid,
-                    sub_mchid,
-                    sp_appid,
-                    sub_appid,
-                    transaction_id,
-                    out_trade_no,
-                    out_refund_no,
-                    reason,
-                    amount,
-                    notify_url,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    mchid: "mchid" req req,
+    appid: "appid" req req,
+    sp_mchid: "sp_mchid" req req,
+    sub_mchid: "sub_mchid" req req,
+    sp_appid: "sp_appid" req req,
+    sub_appid: "sub_appid" opt opt,
+    transaction_id: "transaction_id" opt opt,
+    out_trade_no: "out_trade_no" opt opt,
+    out_refund_no: "out_refund_no" req req,
+    reason: "reason" opt opt,
+    amount: "amount" req req,
+    notify_url: "notify_url" opt opt,
+});
 /// 订单金额
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestAmount {
@@ -1020,31 +481,11 @@ pub struct PostRequestAmount {
     /// Example: `CNY`
     pub currency: String,
 }
-impl ::serde::Serialize for PostRequestAmount {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("refund", &self.refund)?;
-        m.req("total", &self.total)?;
-        m.req("currency", &self.currency)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("refund"), o.req("total"), o.req("currency")) {
-            (Some(refund), Some(total), Some(currency)) => {
-                Ok(Self { refund, total, currency })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestAmount {
+    refund: "refund" req req,
+    total: "total" req req,
+    currency: "currency" req req,
+});
 /// The response of `POST /hk/v3/refunds` (申请退款).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -1065,51 +506,13 @@ pub struct PostResponse {
     /// 优惠退款详情
     pub detail: Option<PostResponseDetail>,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("id", &self.id)?;
-        m.req("out_refund_no", &self.out_refund_no)?;
-        m.req("create_time", &self.create_time)?;
-        m.req("amount", &self.amount)?;
-        m.opt("detail", &self.detail)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("id"),
-            o.req("out_refund_no"),
-            o.req("create_time"),
-            o.req("amount"),
-            o.opt("detail"),
-        ) {
-            (
-                Some(id),
-                Some(out_refund_no),
-                Some(create_time),
-                Some(amount),
-                Some(detail),
-            ) => {
-                Ok(Self {
-                    id,
-                    out_refund_no,
-                    create_time,
-                    amount,
-                    detail,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    id: "id" req req,
+    out_refund_no: "out_refund_no" req req,
+    create_time: "create_time" req req,
+    amount: "amount" req req,
+    detail: "detail" opt opt,
+});
 /// 退款金额
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponseAmount {
@@ -1132,51 +535,13 @@ pub struct PostResponseAmount {
     /// 汇率
     pub exchange_rate: PostResponseAmountExchangeRate,
 }
-impl ::serde::Serialize for PostResponseAmount {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("refund", &self.refund)?;
-        m.req("currency", &self.currency)?;
-        m.req("payer_refund", &self.payer_refund)?;
-        m.req("payer_currency", &self.payer_currency)?;
-        m.req("exchange_rate", &self.exchange_rate)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseAmount {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("refund"),
-            o.req("currency"),
-            o.req("payer_refund"),
-            o.req("payer_currency"),
-            o.req("exchange_rate"),
-        ) {
-            (
-                Some(refund),
-                Some(currency),
-                Some(payer_refund),
-                Some(payer_currency),
-                Some(exchange_rate),
-            ) => {
-                Ok(Self {
-                    refund,
-                    currency,
-                    payer_refund,
-                    payer_currency,
-                    exchange_rate,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponseAmount {
+    refund: "refund" req req,
+    currency: "currency" req req,
+    payer_refund: "payer_refund" req req,
+    payer_currency: "payer_currency" req req,
+    exchange_rate: "exchange_rate" req req,
+});
 /// 汇率
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponseAmountExchangeRate {
@@ -1189,28 +554,10 @@ pub struct PostResponseAmountExchangeRate {
     /// Example: `8000000`
     pub rate: Option<i64>,
 }
-impl ::serde::Serialize for PostResponseAmountExchangeRate {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("type", &self.type_)?;
-        m.opt("rate", &self.rate)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseAmountExchangeRate {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("type"), o.opt("rate")) {
-            (Some(type_), Some(rate)) => Ok(Self { type_, rate }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponseAmountExchangeRate {
+    type_: "type" opt opt,
+    rate: "rate" opt opt,
+});
 /// 汇率类型
 ///
 /// A value this client does not know yet is kept as [`PostResponseAmountExchangeRateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1222,43 +569,9 @@ pub enum PostResponseAmountExchangeRateType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostResponseAmountExchangeRateType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::SettlementRate => "SETTLEMENT_RATE",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostResponseAmountExchangeRateType {
-    fn from(s: &str) -> Self {
-        match s {
-            "SETTLEMENT_RATE" => Self::SettlementRate,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostResponseAmountExchangeRateType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostResponseAmountExchangeRateType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseAmountExchangeRateType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostResponseAmountExchangeRateType {
+    SettlementRate = "SETTLEMENT_RATE",
+});
 /// 优惠退款详情
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponseDetail {
@@ -1287,55 +600,14 @@ pub struct PostResponseDetail {
     /// Example: `CNY`
     pub currency: String,
 }
-impl ::serde::Serialize for PostResponseDetail {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("promotion_id", &self.promotion_id)?;
-        m.opt("scope", &self.scope)?;
-        m.opt("type", &self.type_)?;
-        m.opt("amount", &self.amount)?;
-        m.opt("refund_amount", &self.refund_amount)?;
-        m.req("currency", &self.currency)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseDetail {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("promotion_id"),
-            o.opt("scope"),
-            o.opt("type"),
-            o.opt("amount"),
-            o.opt("refund_amount"),
-            o.req("currency"),
-        ) {
-            (
-                Some(promotion_id),
-                Some(scope),
-                Some(type_),
-                Some(amount),
-                Some(refund_amount),
-                Some(currency),
-            ) => {
-                Ok(Self {
-                    promotion_id,
-                    scope,
-                    type_,
-                    amount,
-                    refund_amount,
-                    currency,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponseDetail {
+    promotion_id: "promotion_id" req req,
+    scope: "scope" opt opt,
+    type_: "type" opt opt,
+    amount: "amount" opt opt,
+    refund_amount: "refund_amount" opt opt,
+    currency: "currency" req req,
+});
 /// 优惠范围
 ///
 /// A value this client does not know yet is kept as [`PostResponseDetailScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1349,45 +621,10 @@ pub enum PostResponseDetailScope {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostResponseDetailScope {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Global => "GLOBAL",
-            Self::Single => "SINGLE",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostResponseDetailScope {
-    fn from(s: &str) -> Self {
-        match s {
-            "GLOBAL" => Self::Global,
-            "SINGLE" => Self::Single,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostResponseDetailScope {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostResponseDetailScope {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseDetailScope {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostResponseDetailScope {
+    Global = "GLOBAL",
+    Single = "SINGLE",
+});
 /// 优惠类型
 ///
 /// A value this client does not know yet is kept as [`PostResponseDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1401,45 +638,10 @@ pub enum PostResponseDetailType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostResponseDetailType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Coupon => "COUPON",
-            Self::Discount => "DISCOUNT",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostResponseDetailType {
-    fn from(s: &str) -> Self {
-        match s {
-            "COUPON" => Self::Coupon,
-            "DISCOUNT" => Self::Discount,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostResponseDetailType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostResponseDetailType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseDetailType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostResponseDetailType {
+    Coupon = "COUPON",
+    Discount = "DISCOUNT",
+});
 /// `/hk/v3/refunds/id`
 pub mod id {
     /// The chain step for `/hk/v3/refunds/id`, reached with `client.hk().v3().refunds().id()`.
@@ -1490,28 +692,11 @@ pub mod id {
             /// Query parameter `sp_mchid`. Example: `1900000100`
             pub sp_mchid: String,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("mchid"), o.req("sub_mchid"), o.req("sp_mchid")) {
-                    (Some(mchid), Some(sub_mchid), Some(sp_mchid)) => {
-                        Ok(Self { mchid, sub_mchid, sp_mchid })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            mchid: "mchid" skip req,
+            sub_mchid: "sub_mchid" skip req,
+            sp_mchid: "sp_mchid" skip req,
+        });
         /// The response of `GET /hk/v3/refunds/id/{refund_id}` (查询单笔退款(微信支付退款订单号)).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -1560,79 +745,20 @@ pub mod id {
             /// 优惠退款详情
             pub detail: Option<GetResponseDetail>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("id", &self.id)?;
-                m.req("out_refund_no", &self.out_refund_no)?;
-                m.req("transaction_id", &self.transaction_id)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.opt("channel", &self.channel)?;
-                m.opt("recv_account", &self.recv_account)?;
-                m.opt("fund_source", &self.fund_source)?;
-                m.opt("success_time", &self.success_time)?;
-                m.req("create_time", &self.create_time)?;
-                m.req("status", &self.status)?;
-                m.req("amount", &self.amount)?;
-                m.opt("detail", &self.detail)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("id"),
-                    o.req("out_refund_no"),
-                    o.req("transaction_id"),
-                    o.req("out_trade_no"),
-                    o.opt("channel"),
-                    o.opt("recv_account"),
-                    o.opt("fund_source"),
-                    o.opt("success_time"),
-                    o.req("create_time"),
-                    o.req("status"),
-                    o.req("amount"),
-                    o.opt("detail"),
-                ) {
-                    (
-                        Some(id),
-                        Some(out_refund_no),
-                        Some(transaction_id),
-                        Some(out_trade_no),
-                        Some(channel),
-                        Some(recv_account),
-                        Some(fund_source),
-                        Some(success_time),
-                        Some(create_time),
-                        Some(status),
-                        Some(amount),
-                        Some(detail),
-                    ) => {
-                        Ok(Self {
-                            id,
-                            out_refund_no,
-                            transaction_id,
-                            out_trade_no,
-                            channel,
-                            recv_account,
-                            fund_source,
-                            success_time,
-                            create_time,
-                            status,
-                            amount,
-                            detail,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            id: "id" req req,
+            out_refund_no: "out_refund_no" req req,
+            transaction_id: "transaction_id" req req,
+            out_trade_no: "out_trade_no" req req,
+            channel: "channel" opt opt,
+            recv_account: "recv_account" opt opt,
+            fund_source: "fund_source" opt opt,
+            success_time: "success_time" opt opt,
+            create_time: "create_time" req req,
+            status: "status" req req,
+            amount: "amount" req req,
+            detail: "detail" opt opt,
+        });
         /// 退款金额
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmount {
@@ -1655,51 +781,13 @@ pub mod id {
             /// 汇率
             pub exchange_rate: GetResponseAmountExchangeRate,
         }
-        impl ::serde::Serialize for GetResponseAmount {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("refund", &self.refund)?;
-                m.opt("currency", &self.currency)?;
-                m.req("payer_refund", &self.payer_refund)?;
-                m.req("payer_currency", &self.payer_currency)?;
-                m.req("exchange_rate", &self.exchange_rate)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("refund"),
-                    o.opt("currency"),
-                    o.req("payer_refund"),
-                    o.req("payer_currency"),
-                    o.req("exchange_rate"),
-                ) {
-                    (
-                        Some(refund),
-                        Some(currency),
-                        Some(payer_refund),
-                        Some(payer_currency),
-                        Some(exchange_rate),
-                    ) => {
-                        Ok(Self {
-                            refund,
-                            currency,
-                            payer_refund,
-                            payer_currency,
-                            exchange_rate,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseAmount {
+            refund: "refund" req req,
+            currency: "currency" opt opt,
+            payer_refund: "payer_refund" req req,
+            payer_currency: "payer_currency" req req,
+            exchange_rate: "exchange_rate" req req,
+        });
         /// 汇率
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmountExchangeRate {
@@ -1712,28 +800,10 @@ pub mod id {
             /// Example: `8000000`
             pub rate: Option<i64>,
         }
-        impl ::serde::Serialize for GetResponseAmountExchangeRate {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("type", &self.type_)?;
-                m.opt("rate", &self.rate)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAmountExchangeRate {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("type"), o.opt("rate")) {
-                    (Some(type_), Some(rate)) => Ok(Self { type_, rate }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseAmountExchangeRate {
+            type_: "type" opt opt,
+            rate: "rate" opt opt,
+        });
         /// 汇率类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseAmountExchangeRateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1745,45 +815,9 @@ pub mod id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseAmountExchangeRateType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::SettlementRate => "SETTLEMENT_RATE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseAmountExchangeRateType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "SETTLEMENT_RATE" => Self::SettlementRate,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseAmountExchangeRateType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseAmountExchangeRateType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAmountExchangeRateType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseAmountExchangeRateType {
+            SettlementRate = "SETTLEMENT_RATE",
+        });
         /// 退款渠道
         ///
         /// A value this client does not know yet is kept as [`GetResponseChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1801,51 +835,12 @@ pub mod id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseChannel {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Original => "ORIGINAL",
-                    Self::Balance => "BALANCE",
-                    Self::OtherBalance => "OTHER_BALANCE",
-                    Self::OtherBankcard => "OTHER_BANKCARD",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseChannel {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ORIGINAL" => Self::Original,
-                    "BALANCE" => Self::Balance,
-                    "OTHER_BALANCE" => Self::OtherBalance,
-                    "OTHER_BANKCARD" => Self::OtherBankcard,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseChannel {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseChannel {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseChannel {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseChannel {
+            Original = "ORIGINAL",
+            Balance = "BALANCE",
+            OtherBalance = "OTHER_BALANCE",
+            OtherBankcard = "OTHER_BANKCARD",
+        });
         /// 优惠退款详情
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDetail {
@@ -1874,55 +869,14 @@ pub mod id {
             /// Example: `CNY`
             pub currency: String,
         }
-        impl ::serde::Serialize for GetResponseDetail {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("promotion_id", &self.promotion_id)?;
-                m.opt("scope", &self.scope)?;
-                m.opt("type", &self.type_)?;
-                m.opt("amount", &self.amount)?;
-                m.opt("refund_amount", &self.refund_amount)?;
-                m.req("currency", &self.currency)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDetail {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("promotion_id"),
-                    o.opt("scope"),
-                    o.opt("type"),
-                    o.opt("amount"),
-                    o.opt("refund_amount"),
-                    o.req("currency"),
-                ) {
-                    (
-                        Some(promotion_id),
-                        Some(scope),
-                        Some(type_),
-                        Some(amount),
-                        Some(refund_amount),
-                        Some(currency),
-                    ) => {
-                        Ok(Self {
-                            promotion_id,
-                            scope,
-                            type_,
-                            amount,
-                            refund_amount,
-                            currency,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDetail {
+            promotion_id: "promotion_id" req req,
+            scope: "scope" opt opt,
+            type_: "type" opt opt,
+            amount: "amount" opt opt,
+            refund_amount: "refund_amount" opt opt,
+            currency: "currency" req req,
+        });
         /// 优惠范围
         ///
         /// A value this client does not know yet is kept as [`GetResponseDetailScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1936,47 +890,10 @@ pub mod id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDetailScope {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Global => "GLOBAL",
-                    Self::Single => "SINGLE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseDetailScope {
-            fn from(s: &str) -> Self {
-                match s {
-                    "GLOBAL" => Self::Global,
-                    "SINGLE" => Self::Single,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseDetailScope {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseDetailScope {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDetailScope {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDetailScope {
+            Global = "GLOBAL",
+            Single = "SINGLE",
+        });
         /// 优惠类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1990,47 +907,10 @@ pub mod id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDetailType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Coupon => "COUPON",
-                    Self::Discount => "DISCOUNT",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseDetailType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "COUPON" => Self::Coupon,
-                    "DISCOUNT" => Self::Discount,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseDetailType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseDetailType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDetailType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDetailType {
+            Coupon = "COUPON",
+            Discount = "DISCOUNT",
+        });
         /// 退款资金来源
         ///
         /// A value this client does not know yet is kept as [`GetResponseFundSource::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2044,47 +924,10 @@ pub mod id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseFundSource {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::RefundSourceUnsettledFunds => "REFUND_SOURCE_UNSETTLED_FUNDS",
-                    Self::RefundSourceREchArgeFunds => "REFUND_SOURCE_REchARGE_FUNDS",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseFundSource {
-            fn from(s: &str) -> Self {
-                match s {
-                    "REFUND_SOURCE_UNSETTLED_FUNDS" => Self::RefundSourceUnsettledFunds,
-                    "REFUND_SOURCE_REchARGE_FUNDS" => Self::RefundSourceREchArgeFunds,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseFundSource {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseFundSource {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseFundSource {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseFundSource {
+            RefundSourceUnsettledFunds = "REFUND_SOURCE_UNSETTLED_FUNDS",
+            RefundSourceREchArgeFunds = "REFUND_SOURCE_REchARGE_FUNDS",
+        });
         /// 退款状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2102,51 +945,12 @@ pub mod id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseStatus {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Success => "SUCCESS",
-                    Self::Refundclose => "REFUNDCLOSE",
-                    Self::Processing => "PROCESSING",
-                    Self::Abnormal => "ABNORMAL",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseStatus {
-            fn from(s: &str) -> Self {
-                match s {
-                    "SUCCESS" => Self::Success,
-                    "REFUNDCLOSE" => Self::Refundclose,
-                    "PROCESSING" => Self::Processing,
-                    "ABNORMAL" => Self::Abnormal,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseStatus {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseStatus {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseStatus {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseStatus {
+            Success = "SUCCESS",
+            Refundclose = "REFUNDCLOSE",
+            Processing = "PROCESSING",
+            Abnormal = "ABNORMAL",
+        });
     }
 }
 /// `/hk/v3/refunds/out-refund-no`
@@ -2202,28 +1006,11 @@ pub mod out_refund_no {
             /// Query parameter `sp_mchid`. Example: `1900000100`
             pub sp_mchid: String,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("mchid"), o.req("sub_mchid"), o.req("sp_mchid")) {
-                    (Some(mchid), Some(sub_mchid), Some(sp_mchid)) => {
-                        Ok(Self { mchid, sub_mchid, sp_mchid })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            mchid: "mchid" skip req,
+            sub_mchid: "sub_mchid" skip req,
+            sp_mchid: "sp_mchid" skip req,
+        });
         /// The response of `GET /hk/v3/refunds/out-refund-no/{out_refund_no}` (查询单笔退款(商户退款订单号)).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -2272,79 +1059,20 @@ pub mod out_refund_no {
             /// 优惠退款详情
             pub detail: Option<GetResponseDetail>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("id", &self.id)?;
-                m.req("out_refund_no", &self.out_refund_no)?;
-                m.req("transaction_id", &self.transaction_id)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.opt("channel", &self.channel)?;
-                m.opt("recv_account", &self.recv_account)?;
-                m.opt("fund_source", &self.fund_source)?;
-                m.opt("success_time", &self.success_time)?;
-                m.req("create_time", &self.create_time)?;
-                m.req("status", &self.status)?;
-                m.req("amount", &self.amount)?;
-                m.opt("detail", &self.detail)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("id"),
-                    o.req("out_refund_no"),
-                    o.req("transaction_id"),
-                    o.req("out_trade_no"),
-                    o.opt("channel"),
-                    o.opt("recv_account"),
-                    o.opt("fund_source"),
-                    o.opt("success_time"),
-                    o.req("create_time"),
-                    o.req("status"),
-                    o.req("amount"),
-                    o.opt("detail"),
-                ) {
-                    (
-                        Some(id),
-                        Some(out_refund_no),
-                        Some(transaction_id),
-                        Some(out_trade_no),
-                        Some(channel),
-                        Some(recv_account),
-                        Some(fund_source),
-                        Some(success_time),
-                        Some(create_time),
-                        Some(status),
-                        Some(amount),
-                        Some(detail),
-                    ) => {
-                        Ok(Self {
-                            id,
-                            out_refund_no,
-                            transaction_id,
-                            out_trade_no,
-                            channel,
-                            recv_account,
-                            fund_source,
-                            success_time,
-                            create_time,
-                            status,
-                            amount,
-                            detail,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            id: "id" req req,
+            out_refund_no: "out_refund_no" req req,
+            transaction_id: "transaction_id" req req,
+            out_trade_no: "out_trade_no" req req,
+            channel: "channel" opt opt,
+            recv_account: "recv_account" opt opt,
+            fund_source: "fund_source" opt opt,
+            success_time: "success_time" opt opt,
+            create_time: "create_time" req req,
+            status: "status" req req,
+            amount: "amount" req req,
+            detail: "detail" opt opt,
+        });
         /// 退款金额
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmount {
@@ -2367,51 +1095,13 @@ pub mod out_refund_no {
             /// 汇率
             pub exchange_rate: GetResponseAmountExchangeRate,
         }
-        impl ::serde::Serialize for GetResponseAmount {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("refund", &self.refund)?;
-                m.opt("currency", &self.currency)?;
-                m.req("payer_refund", &self.payer_refund)?;
-                m.req("payer_currency", &self.payer_currency)?;
-                m.req("exchange_rate", &self.exchange_rate)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("refund"),
-                    o.opt("currency"),
-                    o.req("payer_refund"),
-                    o.req("payer_currency"),
-                    o.req("exchange_rate"),
-                ) {
-                    (
-                        Some(refund),
-                        Some(currency),
-                        Some(payer_refund),
-                        Some(payer_currency),
-                        Some(exchange_rate),
-                    ) => {
-                        Ok(Self {
-                            refund,
-                            currency,
-                            payer_refund,
-                            payer_currency,
-                            exchange_rate,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseAmount {
+            refund: "refund" req req,
+            currency: "currency" opt opt,
+            payer_refund: "payer_refund" req req,
+            payer_currency: "payer_currency" req req,
+            exchange_rate: "exchange_rate" req req,
+        });
         /// 汇率
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmountExchangeRate {
@@ -2424,28 +1114,10 @@ pub mod out_refund_no {
             /// Example: `8000000`
             pub rate: Option<i64>,
         }
-        impl ::serde::Serialize for GetResponseAmountExchangeRate {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("type", &self.type_)?;
-                m.opt("rate", &self.rate)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAmountExchangeRate {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("type"), o.opt("rate")) {
-                    (Some(type_), Some(rate)) => Ok(Self { type_, rate }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseAmountExchangeRate {
+            type_: "type" opt opt,
+            rate: "rate" opt opt,
+        });
         /// 汇率类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseAmountExchangeRateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2457,45 +1129,9 @@ pub mod out_refund_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseAmountExchangeRateType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::SettlementRate => "SETTLEMENT_RATE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseAmountExchangeRateType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "SETTLEMENT_RATE" => Self::SettlementRate,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseAmountExchangeRateType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseAmountExchangeRateType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAmountExchangeRateType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseAmountExchangeRateType {
+            SettlementRate = "SETTLEMENT_RATE",
+        });
         /// 退款渠道
         ///
         /// A value this client does not know yet is kept as [`GetResponseChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2513,51 +1149,12 @@ pub mod out_refund_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseChannel {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Original => "ORIGINAL",
-                    Self::Balance => "BALANCE",
-                    Self::OtherBalance => "OTHER_BALANCE",
-                    Self::OtherBankcard => "OTHER_BANKCARD",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseChannel {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ORIGINAL" => Self::Original,
-                    "BALANCE" => Self::Balance,
-                    "OTHER_BALANCE" => Self::OtherBalance,
-                    "OTHER_BANKCARD" => Self::OtherBankcard,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseChannel {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseChannel {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseChannel {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseChannel {
+            Original = "ORIGINAL",
+            Balance = "BALANCE",
+            OtherBalance = "OTHER_BALANCE",
+            OtherBankcard = "OTHER_BANKCARD",
+        });
         /// 优惠退款详情
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDetail {
@@ -2586,55 +1183,14 @@ pub mod out_refund_no {
             /// Example: `CNY`
             pub currency: String,
         }
-        impl ::serde::Serialize for GetResponseDetail {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("promotion_id", &self.promotion_id)?;
-                m.opt("scope", &self.scope)?;
-                m.opt("type", &self.type_)?;
-                m.opt("amount", &self.amount)?;
-                m.opt("refund_amount", &self.refund_amount)?;
-                m.req("currency", &self.currency)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDetail {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("promotion_id"),
-                    o.opt("scope"),
-                    o.opt("type"),
-                    o.opt("amount"),
-                    o.opt("refund_amount"),
-                    o.req("currency"),
-                ) {
-                    (
-                        Some(promotion_id),
-                        Some(scope),
-                        Some(type_),
-                        Some(amount),
-                        Some(refund_amount),
-                        Some(currency),
-                    ) => {
-                        Ok(Self {
-                            promotion_id,
-                            scope,
-                            type_,
-                            amount,
-                            refund_amount,
-                            currency,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDetail {
+            promotion_id: "promotion_id" req req,
+            scope: "scope" opt opt,
+            type_: "type" opt opt,
+            amount: "amount" opt opt,
+            refund_amount: "refund_amount" opt opt,
+            currency: "currency" req req,
+        });
         /// 优惠范围
         ///
         /// A value this client does not know yet is kept as [`GetResponseDetailScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2648,47 +1204,10 @@ pub mod out_refund_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDetailScope {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Global => "GLOBAL",
-                    Self::Single => "SINGLE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseDetailScope {
-            fn from(s: &str) -> Self {
-                match s {
-                    "GLOBAL" => Self::Global,
-                    "SINGLE" => Self::Single,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseDetailScope {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseDetailScope {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDetailScope {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDetailScope {
+            Global = "GLOBAL",
+            Single = "SINGLE",
+        });
         /// 优惠类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2702,47 +1221,10 @@ pub mod out_refund_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDetailType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Coupon => "COUPON",
-                    Self::Discount => "DISCOUNT",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseDetailType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "COUPON" => Self::Coupon,
-                    "DISCOUNT" => Self::Discount,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseDetailType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseDetailType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDetailType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDetailType {
+            Coupon = "COUPON",
+            Discount = "DISCOUNT",
+        });
         /// 退款资金来源
         ///
         /// A value this client does not know yet is kept as [`GetResponseFundSource::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2756,47 +1238,10 @@ pub mod out_refund_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseFundSource {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::RefundSourceUnsettledFunds => "REFUND_SOURCE_UNSETTLED_FUNDS",
-                    Self::RefundSourceREchArgeFunds => "REFUND_SOURCE_REchARGE_FUNDS",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseFundSource {
-            fn from(s: &str) -> Self {
-                match s {
-                    "REFUND_SOURCE_UNSETTLED_FUNDS" => Self::RefundSourceUnsettledFunds,
-                    "REFUND_SOURCE_REchARGE_FUNDS" => Self::RefundSourceREchArgeFunds,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseFundSource {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseFundSource {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseFundSource {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseFundSource {
+            RefundSourceUnsettledFunds = "REFUND_SOURCE_UNSETTLED_FUNDS",
+            RefundSourceREchArgeFunds = "REFUND_SOURCE_REchARGE_FUNDS",
+        });
         /// 退款状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2814,50 +1259,11 @@ pub mod out_refund_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseStatus {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Success => "SUCCESS",
-                    Self::Refundclose => "REFUNDCLOSE",
-                    Self::Processing => "PROCESSING",
-                    Self::Abnormal => "ABNORMAL",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseStatus {
-            fn from(s: &str) -> Self {
-                match s {
-                    "SUCCESS" => Self::Success,
-                    "REFUNDCLOSE" => Self::Refundclose,
-                    "PROCESSING" => Self::Processing,
-                    "ABNORMAL" => Self::Abnormal,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseStatus {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseStatus {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseStatus {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseStatus {
+            Success = "SUCCESS",
+            Refundclose = "REFUNDCLOSE",
+            Processing = "PROCESSING",
+            Abnormal = "ABNORMAL",
+        });
     }
 }

@@ -38,29 +38,8 @@ pub struct GetRequest {
     /// Header `Accept-Encoding`. Example: `gzip`
     pub accept_encoding: Option<String>,
 }
-impl ::serde::Serialize for GetRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("date"), o.opt("mchid"), o.opt("Accept-Encoding")) {
-            (Some(date), Some(mchid), Some(accept_encoding)) => {
-                Ok(Self {
-                    date,
-                    mchid,
-                    accept_encoding,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetRequest {
+    date: "date" skip req,
+    mchid: "mchid" skip opt,
+    accept_encoding: "Accept-Encoding" skip opt,
+});

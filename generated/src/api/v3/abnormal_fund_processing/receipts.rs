@@ -59,59 +59,15 @@ pub mod by_receipt_id {
         /// 在途异常资金付款指令信息
         pub instruction: Option<GetResponseInstruction>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("product_name", &self.product_name)?;
-            m.req("receipt_id", &self.receipt_id)?;
-            m.req("transfer_amount", &self.transfer_amount)?;
-            m.req("receipt_state", &self.receipt_state)?;
-            m.opt("create_time", &self.create_time)?;
-            m.opt("last_update_time", &self.last_update_time)?;
-            m.opt("instruction", &self.instruction)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("product_name"),
-                o.req("receipt_id"),
-                o.req("transfer_amount"),
-                o.req("receipt_state"),
-                o.opt("create_time"),
-                o.opt("last_update_time"),
-                o.opt("instruction"),
-            ) {
-                (
-                    Some(product_name),
-                    Some(receipt_id),
-                    Some(transfer_amount),
-                    Some(receipt_state),
-                    Some(create_time),
-                    Some(last_update_time),
-                    Some(instruction),
-                ) => {
-                    Ok(Self {
-                        product_name,
-                        receipt_id,
-                        transfer_amount,
-                        receipt_state,
-                        create_time,
-                        last_update_time,
-                        instruction,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        product_name: "product_name" req req,
+        receipt_id: "receipt_id" req req,
+        transfer_amount: "transfer_amount" req req,
+        receipt_state: "receipt_state" req req,
+        create_time: "create_time" opt opt,
+        last_update_time: "last_update_time" opt opt,
+        instruction: "instruction" opt opt,
+    });
     /// 在途异常资金付款指令信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseInstruction {
@@ -134,55 +90,14 @@ pub mod by_receipt_id {
         /// Example: `https://weixin.qq.com`
         pub notify_url: String,
     }
-    impl ::serde::Serialize for GetResponseInstruction {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_instruction_no", &self.out_instruction_no)?;
-            m.req("commander", &self.commander)?;
-            m.req("transfer_mode", &self.transfer_mode)?;
-            m.opt("success_time", &self.success_time)?;
-            m.req("appid", &self.appid)?;
-            m.req("notify_url", &self.notify_url)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseInstruction {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("out_instruction_no"),
-                o.req("commander"),
-                o.req("transfer_mode"),
-                o.opt("success_time"),
-                o.req("appid"),
-                o.req("notify_url"),
-            ) {
-                (
-                    Some(out_instruction_no),
-                    Some(commander),
-                    Some(transfer_mode),
-                    Some(success_time),
-                    Some(appid),
-                    Some(notify_url),
-                ) => {
-                    Ok(Self {
-                        out_instruction_no,
-                        commander,
-                        transfer_mode,
-                        success_time,
-                        appid,
-                        notify_url,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseInstruction {
+        out_instruction_no: "out_instruction_no" req req,
+        commander: "commander" req req,
+        transfer_mode: "transfer_mode" req req,
+        success_time: "success_time" opt opt,
+        appid: "appid" req req,
+        notify_url: "notify_url" req req,
+    });
     /// 在途异常资金付款指令的发起方
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseInstructionCommander {
@@ -193,28 +108,10 @@ pub mod by_receipt_id {
         /// Example: `990055040`
         pub mchid: String,
     }
-    impl ::serde::Serialize for GetResponseInstructionCommander {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("operator", &self.operator)?;
-            m.req("mchid", &self.mchid)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseInstructionCommander {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("operator"), o.req("mchid")) {
-                (Some(operator), Some(mchid)) => Ok(Self { operator, mchid }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseInstructionCommander {
+        operator: "operator" req req,
+        mchid: "mchid" req req,
+    });
     /// 发起在途异常资金付款请求的角色
     ///
     /// A value this client does not know yet is kept as [`GetResponseInstructionCommanderOperator::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -226,43 +123,9 @@ pub mod by_receipt_id {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseInstructionCommanderOperator {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Merchant => "MERCHANT",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseInstructionCommanderOperator {
-        fn from(s: &str) -> Self {
-            match s {
-                "MERCHANT" => Self::Merchant,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseInstructionCommanderOperator {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseInstructionCommanderOperator {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseInstructionCommanderOperator {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseInstructionCommanderOperator {
+        Merchant = "MERCHANT",
+    });
     /// 付款方式
     ///
     /// A value this client does not know yet is kept as [`GetResponseInstructionTransferMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -274,47 +137,9 @@ pub mod by_receipt_id {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseInstructionTransferMode {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::TransferToOriginalReceiveUser => {
-                    "TRANSFER_TO_ORIGINAL_RECEIVE_USER"
-                }
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseInstructionTransferMode {
-        fn from(s: &str) -> Self {
-            match s {
-                "TRANSFER_TO_ORIGINAL_RECEIVE_USER" => {
-                    Self::TransferToOriginalReceiveUser
-                }
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseInstructionTransferMode {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseInstructionTransferMode {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseInstructionTransferMode {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseInstructionTransferMode {
+        TransferToOriginalReceiveUser = "TRANSFER_TO_ORIGINAL_RECEIVE_USER",
+    });
     /// 产品名称
     ///
     /// A value this client does not know yet is kept as [`GetResponseProductName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -326,43 +151,9 @@ pub mod by_receipt_id {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseProductName {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::C2c => "C2C",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseProductName {
-        fn from(s: &str) -> Self {
-            match s {
-                "C2C" => Self::C2c,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseProductName {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseProductName {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseProductName {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseProductName {
+        C2c = "C2C",
+    });
     /// 在途异常资金付款状态
     ///
     /// A value this client does not know yet is kept as [`GetResponseReceiptState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -378,47 +169,11 @@ pub mod by_receipt_id {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseReceiptState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::ReceiptStatePending => "RECEIPT_STATE_PENDING",
-                Self::ReceiptStateProgress => "RECEIPT_STATE_PROGRESS",
-                Self::ReceiptStateCompleted => "RECEIPT_STATE_COMPLETED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseReceiptState {
-        fn from(s: &str) -> Self {
-            match s {
-                "RECEIPT_STATE_PENDING" => Self::ReceiptStatePending,
-                "RECEIPT_STATE_PROGRESS" => Self::ReceiptStateProgress,
-                "RECEIPT_STATE_COMPLETED" => Self::ReceiptStateCompleted,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseReceiptState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseReceiptState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseReceiptState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseReceiptState {
+        ReceiptStatePending = "RECEIPT_STATE_PENDING",
+        ReceiptStateProgress = "RECEIPT_STATE_PROGRESS",
+        ReceiptStateCompleted = "RECEIPT_STATE_COMPLETED",
+    });
     /// 付款金额信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseTransferAmount {
@@ -429,28 +184,10 @@ pub mod by_receipt_id {
         /// 货币类型
         pub currency: GetResponseTransferAmountCurrency,
     }
-    impl ::serde::Serialize for GetResponseTransferAmount {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("total", &self.total)?;
-            m.req("currency", &self.currency)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseTransferAmount {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("total"), o.req("currency")) {
-                (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseTransferAmount {
+        total: "total" req req,
+        currency: "currency" req req,
+    });
     /// 货币类型
     ///
     /// A value this client does not know yet is kept as [`GetResponseTransferAmountCurrency::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -462,43 +199,9 @@ pub mod by_receipt_id {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseTransferAmountCurrency {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Cny => "CNY",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseTransferAmountCurrency {
-        fn from(s: &str) -> Self {
-            match s {
-                "CNY" => Self::Cny,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseTransferAmountCurrency {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseTransferAmountCurrency {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseTransferAmountCurrency {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseTransferAmountCurrency {
+        Cny = "CNY",
+    });
     /// `/v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions`
     pub mod transfer_instructions {
         /// The chain step for `/v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions`, reached with `client.v3().abnormal_fund_processing().receipts().receipt_id(receipt_id).transfer_instructions()`.
@@ -546,47 +249,12 @@ pub mod by_receipt_id {
             /// Example: `https://weixin.qq.com`
             pub notify_url: Option<String>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("out_instruction_no", &self.out_instruction_no)?;
-                m.req("transfer_mode", &self.transfer_mode)?;
-                m.opt("receiver", &self.receiver)?;
-                m.opt("notify_url", &self.notify_url)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("out_instruction_no"),
-                    o.req("transfer_mode"),
-                    o.opt("receiver"),
-                    o.opt("notify_url"),
-                ) {
-                    (
-                        Some(out_instruction_no),
-                        Some(transfer_mode),
-                        Some(receiver),
-                        Some(notify_url),
-                    ) => {
-                        Ok(Self {
-                            out_instruction_no,
-                            transfer_mode,
-                            receiver,
-                            notify_url,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            out_instruction_no: "out_instruction_no" req req,
+            transfer_mode: "transfer_mode" req req,
+            receiver: "receiver" opt opt,
+            notify_url: "notify_url" opt opt,
+        });
         /// 收款方
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestReceiver {
@@ -603,31 +271,11 @@ pub mod by_receipt_id {
             /// Example: `1900001108`
             pub mchid: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestReceiver {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("openid", &self.openid)?;
-                m.opt("appid", &self.appid)?;
-                m.opt("mchid", &self.mchid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiver {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("openid"), o.opt("appid"), o.opt("mchid")) {
-                    (Some(openid), Some(appid), Some(mchid)) => {
-                        Ok(Self { openid, appid, mchid })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestReceiver {
+            openid: "openid" opt opt,
+            appid: "appid" opt opt,
+            mchid: "mchid" opt opt,
+        });
         /// 付款方式
         ///
         /// A value this client does not know yet is kept as [`PostRequestTransferMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -643,61 +291,11 @@ pub mod by_receipt_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestTransferMode {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::TransferToOriginalReceiveUser => {
-                        "TRANSFER_TO_ORIGINAL_RECEIVE_USER"
-                    }
-                    Self::TransferModeToOriginalReceiveMerchant => {
-                        "TRANSFER_MODE_TO_ORIGINAL_RECEIVE_MERCHANT"
-                    }
-                    Self::TransferModeToSpecifiedReceiveMerchant => {
-                        "TRANSFER_MODE_TO_SPECIFIED_RECEIVE_MERCHANT"
-                    }
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestTransferMode {
-            fn from(s: &str) -> Self {
-                match s {
-                    "TRANSFER_TO_ORIGINAL_RECEIVE_USER" => {
-                        Self::TransferToOriginalReceiveUser
-                    }
-                    "TRANSFER_MODE_TO_ORIGINAL_RECEIVE_MERCHANT" => {
-                        Self::TransferModeToOriginalReceiveMerchant
-                    }
-                    "TRANSFER_MODE_TO_SPECIFIED_RECEIVE_MERCHANT" => {
-                        Self::TransferModeToSpecifiedReceiveMerchant
-                    }
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestTransferMode {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestTransferMode {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestTransferMode {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestTransferMode {
+            TransferToOriginalReceiveUser = "TRANSFER_TO_ORIGINAL_RECEIVE_USER",
+            TransferModeToOriginalReceiveMerchant = "TRANSFER_MODE_TO_ORIGINAL_RECEIVE_MERCHANT",
+            TransferModeToSpecifiedReceiveMerchant = "TRANSFER_MODE_TO_SPECIFIED_RECEIVE_MERCHANT",
+        });
         /// The response of `POST /v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions` (发起在途异常资金付款指令).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -724,59 +322,15 @@ pub mod by_receipt_id {
             /// 在途异常资金付款指令信息
             pub instruction: Option<PostResponseInstruction>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("product_name", &self.product_name)?;
-                m.req("receipt_id", &self.receipt_id)?;
-                m.req("transfer_amount", &self.transfer_amount)?;
-                m.req("receipt_state", &self.receipt_state)?;
-                m.opt("create_time", &self.create_time)?;
-                m.opt("last_update_time", &self.last_update_time)?;
-                m.opt("instruction", &self.instruction)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("product_name"),
-                    o.req("receipt_id"),
-                    o.req("transfer_amount"),
-                    o.req("receipt_state"),
-                    o.opt("create_time"),
-                    o.opt("last_update_time"),
-                    o.opt("instruction"),
-                ) {
-                    (
-                        Some(product_name),
-                        Some(receipt_id),
-                        Some(transfer_amount),
-                        Some(receipt_state),
-                        Some(create_time),
-                        Some(last_update_time),
-                        Some(instruction),
-                    ) => {
-                        Ok(Self {
-                            product_name,
-                            receipt_id,
-                            transfer_amount,
-                            receipt_state,
-                            create_time,
-                            last_update_time,
-                            instruction,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            product_name: "product_name" req req,
+            receipt_id: "receipt_id" req req,
+            transfer_amount: "transfer_amount" req req,
+            receipt_state: "receipt_state" req req,
+            create_time: "create_time" opt opt,
+            last_update_time: "last_update_time" opt opt,
+            instruction: "instruction" opt opt,
+        });
         /// 在途异常资金付款指令信息
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponseInstruction {
@@ -805,63 +359,16 @@ pub mod by_receipt_id {
             /// Example: `https://weixin.qq.com`
             pub notify_url: String,
         }
-        impl ::serde::Serialize for PostResponseInstruction {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("out_instruction_no", &self.out_instruction_no)?;
-                m.req("commander", &self.commander)?;
-                m.req("transfer_mode", &self.transfer_mode)?;
-                m.opt("receiver", &self.receiver)?;
-                m.opt("instruction_state", &self.instruction_state)?;
-                m.opt("create_time", &self.create_time)?;
-                m.opt("success_time", &self.success_time)?;
-                m.req("notify_url", &self.notify_url)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseInstruction {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("out_instruction_no"),
-                    o.req("commander"),
-                    o.req("transfer_mode"),
-                    o.opt("receiver"),
-                    o.opt("instruction_state"),
-                    o.opt("create_time"),
-                    o.opt("success_time"),
-                    o.req("notify_url"),
-                ) {
-                    (
-                        Some(out_instruction_no),
-                        Some(commander),
-                        Some(transfer_mode),
-                        Some(receiver),
-                        Some(instruction_state),
-                        Some(create_time),
-                        Some(success_time),
-                        Some(notify_url),
-                    ) => {
-                        Ok(Self {
-                            out_instruction_no,
-                            commander,
-                            transfer_mode,
-                            receiver,
-                            instruction_state,
-                            create_time,
-                            success_time,
-                            notify_url,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseInstruction {
+            out_instruction_no: "out_instruction_no" req req,
+            commander: "commander" req req,
+            transfer_mode: "transfer_mode" req req,
+            receiver: "receiver" opt opt,
+            instruction_state: "instruction_state" opt opt,
+            create_time: "create_time" opt opt,
+            success_time: "success_time" opt opt,
+            notify_url: "notify_url" req req,
+        });
         /// 在途异常资金付款指令的发起方
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponseInstructionCommander {
@@ -872,28 +379,10 @@ pub mod by_receipt_id {
             /// Example: `990055040`
             pub mchid: String,
         }
-        impl ::serde::Serialize for PostResponseInstructionCommander {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("operator", &self.operator)?;
-                m.req("mchid", &self.mchid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseInstructionCommander {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("operator"), o.req("mchid")) {
-                    (Some(operator), Some(mchid)) => Ok(Self { operator, mchid }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseInstructionCommander {
+            operator: "operator" req req,
+            mchid: "mchid" req req,
+        });
         /// 发起在途异常资金付款请求的角色
         ///
         /// A value this client does not know yet is kept as [`PostResponseInstructionCommanderOperator::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -905,46 +394,9 @@ pub mod by_receipt_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseInstructionCommanderOperator {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Merchant => "MERCHANT",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseInstructionCommanderOperator {
-            fn from(s: &str) -> Self {
-                match s {
-                    "MERCHANT" => Self::Merchant,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseInstructionCommanderOperator {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseInstructionCommanderOperator {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostResponseInstructionCommanderOperator {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseInstructionCommanderOperator {
+            Merchant = "MERCHANT",
+        });
         /// 在途异常资金付款指令状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseInstructionInstructionState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -962,51 +414,12 @@ pub mod by_receipt_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseInstructionInstructionState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::InstructionStatePending => "INSTRUCTION_STATE_PENDING",
-                    Self::InstructionStateInProgress => "INSTRUCTION_STATE_IN_PROGRESS",
-                    Self::InstructionStateClosed => "INSTRUCTION_STATE_CLOSED",
-                    Self::InstructionStateSuccess => "INSTRUCTION_STATE_SUCCESS",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseInstructionInstructionState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "INSTRUCTION_STATE_PENDING" => Self::InstructionStatePending,
-                    "INSTRUCTION_STATE_IN_PROGRESS" => Self::InstructionStateInProgress,
-                    "INSTRUCTION_STATE_CLOSED" => Self::InstructionStateClosed,
-                    "INSTRUCTION_STATE_SUCCESS" => Self::InstructionStateSuccess,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseInstructionInstructionState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseInstructionInstructionState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseInstructionInstructionState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseInstructionInstructionState {
+            InstructionStatePending = "INSTRUCTION_STATE_PENDING",
+            InstructionStateInProgress = "INSTRUCTION_STATE_IN_PROGRESS",
+            InstructionStateClosed = "INSTRUCTION_STATE_CLOSED",
+            InstructionStateSuccess = "INSTRUCTION_STATE_SUCCESS",
+        });
         /// 收款方
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseInstructionReceiver {
@@ -1023,31 +436,11 @@ pub mod by_receipt_id {
             /// Example: `1900001108`
             pub mchid: Option<String>,
         }
-        impl ::serde::Serialize for PostResponseInstructionReceiver {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("openid", &self.openid)?;
-                m.opt("appid", &self.appid)?;
-                m.opt("mchid", &self.mchid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseInstructionReceiver {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("openid"), o.opt("appid"), o.opt("mchid")) {
-                    (Some(openid), Some(appid), Some(mchid)) => {
-                        Ok(Self { openid, appid, mchid })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseInstructionReceiver {
+            openid: "openid" opt opt,
+            appid: "appid" opt opt,
+            mchid: "mchid" opt opt,
+        });
         /// 付款方式
         ///
         /// A value this client does not know yet is kept as [`PostResponseInstructionTransferMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1063,61 +456,11 @@ pub mod by_receipt_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseInstructionTransferMode {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::TransferToOriginalReceiveUser => {
-                        "TRANSFER_TO_ORIGINAL_RECEIVE_USER"
-                    }
-                    Self::TransferModeToOriginalReceiveMerchant => {
-                        "TRANSFER_MODE_TO_ORIGINAL_RECEIVE_MERCHANT"
-                    }
-                    Self::TransferModeToSpecifiedReceiveMerchant => {
-                        "TRANSFER_MODE_TO_SPECIFIED_RECEIVE_MERCHANT"
-                    }
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseInstructionTransferMode {
-            fn from(s: &str) -> Self {
-                match s {
-                    "TRANSFER_TO_ORIGINAL_RECEIVE_USER" => {
-                        Self::TransferToOriginalReceiveUser
-                    }
-                    "TRANSFER_MODE_TO_ORIGINAL_RECEIVE_MERCHANT" => {
-                        Self::TransferModeToOriginalReceiveMerchant
-                    }
-                    "TRANSFER_MODE_TO_SPECIFIED_RECEIVE_MERCHANT" => {
-                        Self::TransferModeToSpecifiedReceiveMerchant
-                    }
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseInstructionTransferMode {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseInstructionTransferMode {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseInstructionTransferMode {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseInstructionTransferMode {
+            TransferToOriginalReceiveUser = "TRANSFER_TO_ORIGINAL_RECEIVE_USER",
+            TransferModeToOriginalReceiveMerchant = "TRANSFER_MODE_TO_ORIGINAL_RECEIVE_MERCHANT",
+            TransferModeToSpecifiedReceiveMerchant = "TRANSFER_MODE_TO_SPECIFIED_RECEIVE_MERCHANT",
+        });
         /// 产品名称
         ///
         /// A value this client does not know yet is kept as [`PostResponseProductName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1129,45 +472,9 @@ pub mod by_receipt_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseProductName {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::C2c => "C2C",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseProductName {
-            fn from(s: &str) -> Self {
-                match s {
-                    "C2C" => Self::C2c,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseProductName {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseProductName {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseProductName {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseProductName {
+            C2c = "C2C",
+        });
         /// 在途异常资金付款状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseReceiptState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1183,49 +490,11 @@ pub mod by_receipt_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseReceiptState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::ReceiptStatePending => "RECEIPT_STATE_PENDING",
-                    Self::ReceiptStateProgress => "RECEIPT_STATE_PROGRESS",
-                    Self::ReceiptStateCompleted => "RECEIPT_STATE_COMPLETED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseReceiptState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "RECEIPT_STATE_PENDING" => Self::ReceiptStatePending,
-                    "RECEIPT_STATE_PROGRESS" => Self::ReceiptStateProgress,
-                    "RECEIPT_STATE_COMPLETED" => Self::ReceiptStateCompleted,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseReceiptState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseReceiptState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseReceiptState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseReceiptState {
+            ReceiptStatePending = "RECEIPT_STATE_PENDING",
+            ReceiptStateProgress = "RECEIPT_STATE_PROGRESS",
+            ReceiptStateCompleted = "RECEIPT_STATE_COMPLETED",
+        });
         /// 付款金额信息
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponseTransferAmount {
@@ -1236,28 +505,10 @@ pub mod by_receipt_id {
             /// 货币类型
             pub currency: PostResponseTransferAmountCurrency,
         }
-        impl ::serde::Serialize for PostResponseTransferAmount {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("total", &self.total)?;
-                m.req("currency", &self.currency)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseTransferAmount {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("total"), o.req("currency")) {
-                    (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseTransferAmount {
+            total: "total" req req,
+            currency: "currency" req req,
+        });
         /// 货币类型
         ///
         /// A value this client does not know yet is kept as [`PostResponseTransferAmountCurrency::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1269,45 +520,9 @@ pub mod by_receipt_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseTransferAmountCurrency {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Cny => "CNY",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseTransferAmountCurrency {
-            fn from(s: &str) -> Self {
-                match s {
-                    "CNY" => Self::Cny,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseTransferAmountCurrency {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseTransferAmountCurrency {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseTransferAmountCurrency {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseTransferAmountCurrency {
+            Cny = "CNY",
+        });
         /// `/v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions/{out_instruction_no}`
         pub mod by_out_instruction_no {
             /// The chain step for `/v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions/{out_instruction_no}`, reached with `client.v3().abnormal_fund_processing().receipts().receipt_id(receipt_id).transfer_instructions().out_instruction_no(out_instruction_no)`.
@@ -1363,71 +578,18 @@ pub mod by_receipt_id {
                 /// Example: `01010100021769054237638333570000010001`
                 pub instruction_instance_id: Option<String>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("out_instruction_no", &self.out_instruction_no)?;
-                    m.req("commander", &self.commander)?;
-                    m.req("transfer_mode", &self.transfer_mode)?;
-                    m.opt("receiver", &self.receiver)?;
-                    m.req("instruction_state", &self.instruction_state)?;
-                    m.opt("create_time", &self.create_time)?;
-                    m.opt("success_time", &self.success_time)?;
-                    m.opt("close_time", &self.close_time)?;
-                    m.req("notify_url", &self.notify_url)?;
-                    m.opt("instruction_instance_id", &self.instruction_instance_id)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("out_instruction_no"),
-                        o.req("commander"),
-                        o.req("transfer_mode"),
-                        o.opt("receiver"),
-                        o.req("instruction_state"),
-                        o.opt("create_time"),
-                        o.opt("success_time"),
-                        o.opt("close_time"),
-                        o.req("notify_url"),
-                        o.opt("instruction_instance_id"),
-                    ) {
-                        (
-                            Some(out_instruction_no),
-                            Some(commander),
-                            Some(transfer_mode),
-                            Some(receiver),
-                            Some(instruction_state),
-                            Some(create_time),
-                            Some(success_time),
-                            Some(close_time),
-                            Some(notify_url),
-                            Some(instruction_instance_id),
-                        ) => {
-                            Ok(Self {
-                                out_instruction_no,
-                                commander,
-                                transfer_mode,
-                                receiver,
-                                instruction_state,
-                                create_time,
-                                success_time,
-                                close_time,
-                                notify_url,
-                                instruction_instance_id,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                out_instruction_no: "out_instruction_no" req req,
+                commander: "commander" req req,
+                transfer_mode: "transfer_mode" req req,
+                receiver: "receiver" opt opt,
+                instruction_state: "instruction_state" req req,
+                create_time: "create_time" opt opt,
+                success_time: "success_time" opt opt,
+                close_time: "close_time" opt opt,
+                notify_url: "notify_url" req req,
+                instruction_instance_id: "instruction_instance_id" opt opt,
+            });
             /// 在途异常资金付款指令的发起方
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponseCommander {
@@ -1440,28 +602,10 @@ pub mod by_receipt_id {
                 /// Example: `990055040`
                 pub mchid: Option<String>,
             }
-            impl ::serde::Serialize for GetResponseCommander {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("operator", &self.operator)?;
-                    m.opt("mchid", &self.mchid)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseCommander {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("operator"), o.opt("mchid")) {
-                        (Some(operator), Some(mchid)) => Ok(Self { operator, mchid }),
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseCommander {
+                operator: "operator" req req,
+                mchid: "mchid" opt opt,
+            });
             /// 发起在途异常资金付款请求的角色
             ///
             /// A value this client does not know yet is kept as [`GetResponseCommanderOperator::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1473,48 +617,9 @@ pub mod by_receipt_id {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseCommanderOperator {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Merchant => "MERCHANT",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseCommanderOperator {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "MERCHANT" => Self::Merchant,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseCommanderOperator {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseCommanderOperator {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseCommanderOperator {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseCommanderOperator {
+                Merchant = "MERCHANT",
+            });
             /// 在途异常资金付款指令状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseInstructionState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1532,58 +637,12 @@ pub mod by_receipt_id {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseInstructionState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::InstructionStatePending => "INSTRUCTION_STATE_PENDING",
-                        Self::InstructionStateInProgress => {
-                            "INSTRUCTION_STATE_IN_PROGRESS"
-                        }
-                        Self::InstructionStateClosed => "INSTRUCTION_STATE_CLOSED",
-                        Self::InstructionStateSuccess => "INSTRUCTION_STATE_SUCCESS",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseInstructionState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "INSTRUCTION_STATE_PENDING" => Self::InstructionStatePending,
-                        "INSTRUCTION_STATE_IN_PROGRESS" => {
-                            Self::InstructionStateInProgress
-                        }
-                        "INSTRUCTION_STATE_CLOSED" => Self::InstructionStateClosed,
-                        "INSTRUCTION_STATE_SUCCESS" => Self::InstructionStateSuccess,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseInstructionState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseInstructionState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseInstructionState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseInstructionState {
+                InstructionStatePending = "INSTRUCTION_STATE_PENDING",
+                InstructionStateInProgress = "INSTRUCTION_STATE_IN_PROGRESS",
+                InstructionStateClosed = "INSTRUCTION_STATE_CLOSED",
+                InstructionStateSuccess = "INSTRUCTION_STATE_SUCCESS",
+            });
             /// 收款方
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseReceiver {
@@ -1600,42 +659,12 @@ pub mod by_receipt_id {
                 /// Example: `1900001108`
                 pub mchid: Option<String>,
             }
-            impl ::serde::Serialize for GetResponseReceiver {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("account_type", &self.account_type)?;
-                    m.opt("openid", &self.openid)?;
-                    m.opt("appid", &self.appid)?;
-                    m.opt("mchid", &self.mchid)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseReceiver {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("account_type"),
-                        o.opt("openid"),
-                        o.opt("appid"),
-                        o.opt("mchid"),
-                    ) {
-                        (Some(account_type), Some(openid), Some(appid), Some(mchid)) => {
-                            Ok(Self {
-                                account_type,
-                                openid,
-                                appid,
-                                mchid,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseReceiver {
+                account_type: "account_type" opt opt,
+                openid: "openid" opt opt,
+                appid: "appid" opt opt,
+                mchid: "mchid" opt opt,
+            });
             /// 付款方式
             ///
             /// A value this client does not know yet is kept as [`GetResponseTransferMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1651,64 +680,11 @@ pub mod by_receipt_id {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseTransferMode {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::TransferToOriginalReceiveUser => {
-                            "TRANSFER_TO_ORIGINAL_RECEIVE_USER"
-                        }
-                        Self::TransferModeToOriginalReceiveMerchant => {
-                            "TRANSFER_MODE_TO_ORIGINAL_RECEIVE_MERCHANT"
-                        }
-                        Self::TransferModeToSpecifiedReceiveMerchant => {
-                            "TRANSFER_MODE_TO_SPECIFIED_RECEIVE_MERCHANT"
-                        }
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseTransferMode {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "TRANSFER_TO_ORIGINAL_RECEIVE_USER" => {
-                            Self::TransferToOriginalReceiveUser
-                        }
-                        "TRANSFER_MODE_TO_ORIGINAL_RECEIVE_MERCHANT" => {
-                            Self::TransferModeToOriginalReceiveMerchant
-                        }
-                        "TRANSFER_MODE_TO_SPECIFIED_RECEIVE_MERCHANT" => {
-                            Self::TransferModeToSpecifiedReceiveMerchant
-                        }
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseTransferMode {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseTransferMode {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseTransferMode {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseTransferMode {
+                TransferToOriginalReceiveUser = "TRANSFER_TO_ORIGINAL_RECEIVE_USER",
+                TransferModeToOriginalReceiveMerchant = "TRANSFER_MODE_TO_ORIGINAL_RECEIVE_MERCHANT",
+                TransferModeToSpecifiedReceiveMerchant = "TRANSFER_MODE_TO_SPECIFIED_RECEIVE_MERCHANT",
+            });
         }
     }
 }

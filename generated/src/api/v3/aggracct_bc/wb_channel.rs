@@ -99,49 +99,14 @@ pub mod account {
             /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
             pub wechatpay_serial: String,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("mchid"),
-                    o.req("bal_account_no"),
-                    o.opt("card_no"),
-                    o.opt("sgn_no"),
-                    o.opt("req_scene"),
-                    o.req("Wechatpay-Serial"),
-                ) {
-                    (
-                        Some(mchid),
-                        Some(bal_account_no),
-                        Some(card_no),
-                        Some(sgn_no),
-                        Some(req_scene),
-                        Some(wechatpay_serial),
-                    ) => {
-                        Ok(Self {
-                            mchid,
-                            bal_account_no,
-                            card_no,
-                            sgn_no,
-                            req_scene,
-                            wechatpay_serial,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            mchid: "mchid" skip req,
+            bal_account_no: "bal_account_no" skip req,
+            card_no: "card_no" skip opt,
+            sgn_no: "sgn_no" skip opt,
+            req_scene: "req_scene" skip opt,
+            wechatpay_serial: "Wechatpay-Serial" skip req,
+        });
         /// 请求场景
         ///
         /// A value this client does not know yet is kept as [`GetRequestReqScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -157,57 +122,11 @@ pub mod account {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetRequestReqScene {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::SjtConvenientSettlementServiceMerchant => {
-                        "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT"
-                    }
-                    Self::SjtMicroMerchant => "SJT_MICRO_MERCHANT",
-                    Self::WxShopConvenientSettlementServiceMerchant => {
-                        "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT"
-                    }
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetRequestReqScene {
-            fn from(s: &str) -> Self {
-                match s {
-                    "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT" => {
-                        Self::SjtConvenientSettlementServiceMerchant
-                    }
-                    "SJT_MICRO_MERCHANT" => Self::SjtMicroMerchant,
-                    "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT" => {
-                        Self::WxShopConvenientSettlementServiceMerchant
-                    }
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetRequestReqScene {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetRequestReqScene {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequestReqScene {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetRequestReqScene {
+            SjtConvenientSettlementServiceMerchant = "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
+            SjtMicroMerchant = "SJT_MICRO_MERCHANT",
+            WxShopConvenientSettlementServiceMerchant = "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
+        });
         /// The response of `GET /v3/aggracct-bc/wb-channel/account/balance` (查询渠道额度).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -218,33 +137,10 @@ pub mod account {
             /// Example: `1`
             pub balance: Option<i64>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("in_transit_reduction_exist", &self.in_transit_reduction_exist)?;
-                m.opt("balance", &self.balance)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("in_transit_reduction_exist"), o.opt("balance")) {
-                    (Some(in_transit_reduction_exist), Some(balance)) => {
-                        Ok(Self {
-                            in_transit_reduction_exist,
-                            balance,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            in_transit_reduction_exist: "in_transit_reduction_exist" opt opt,
+            balance: "balance" opt opt,
+        });
     }
     /// `/v3/aggracct-bc/wb-channel/account/mch_archives`
     pub mod mch_archives {
@@ -300,49 +196,14 @@ pub mod account {
             /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
             pub wechatpay_serial: String,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("mchid"),
-                    o.req("bal_account_no"),
-                    o.opt("card_no"),
-                    o.opt("sgn_no"),
-                    o.opt("req_scene"),
-                    o.req("Wechatpay-Serial"),
-                ) {
-                    (
-                        Some(mchid),
-                        Some(bal_account_no),
-                        Some(card_no),
-                        Some(sgn_no),
-                        Some(req_scene),
-                        Some(wechatpay_serial),
-                    ) => {
-                        Ok(Self {
-                            mchid,
-                            bal_account_no,
-                            card_no,
-                            sgn_no,
-                            req_scene,
-                            wechatpay_serial,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            mchid: "mchid" skip req,
+            bal_account_no: "bal_account_no" skip req,
+            card_no: "card_no" skip opt,
+            sgn_no: "sgn_no" skip opt,
+            req_scene: "req_scene" skip opt,
+            wechatpay_serial: "Wechatpay-Serial" skip req,
+        });
         /// 请求场景
         ///
         /// A value this client does not know yet is kept as [`GetRequestReqScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -358,57 +219,11 @@ pub mod account {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetRequestReqScene {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::SjtConvenientSettlementServiceMerchant => {
-                        "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT"
-                    }
-                    Self::SjtMicroMerchant => "SJT_MICRO_MERCHANT",
-                    Self::WxShopConvenientSettlementServiceMerchant => {
-                        "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT"
-                    }
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetRequestReqScene {
-            fn from(s: &str) -> Self {
-                match s {
-                    "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT" => {
-                        Self::SjtConvenientSettlementServiceMerchant
-                    }
-                    "SJT_MICRO_MERCHANT" => Self::SjtMicroMerchant,
-                    "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT" => {
-                        Self::WxShopConvenientSettlementServiceMerchant
-                    }
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetRequestReqScene {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetRequestReqScene {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequestReqScene {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetRequestReqScene {
+            SjtConvenientSettlementServiceMerchant = "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
+            SjtMicroMerchant = "SJT_MICRO_MERCHANT",
+            WxShopConvenientSettlementServiceMerchant = "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
+        });
         /// The response of `GET /v3/aggracct-bc/wb-channel/account/mch_archives` (查询商户资料).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -469,91 +284,23 @@ pub mod account {
             /// Example: `example_sgn_no`
             pub sgn_no: Option<String>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("mchid", &self.mchid)?;
-                m.opt("bal_account_no", &self.bal_account_no)?;
-                m.opt("merchant_type", &self.merchant_type)?;
-                m.opt("merchant_id_type", &self.merchant_id_type)?;
-                m.opt("merchant_name", &self.merchant_name)?;
-                m.opt("merchant_id_no", &self.merchant_id_no)?;
-                m.opt("effective_date", &self.effective_date)?;
-                m.opt("expire_date", &self.expire_date)?;
-                m.opt("merchant_img_front_id", &self.merchant_img_front_id)?;
-                m.opt("register_address", &self.register_address)?;
-                m.opt("business_scope", &self.business_scope)?;
-                m.opt("legal_representative", &self.legal_representative)?;
-                m.opt("beneficial_owner", &self.beneficial_owner)?;
-                m.opt("card_no", &self.card_no)?;
-                m.opt("sgn_no", &self.sgn_no)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("mchid"),
-                    o.opt("bal_account_no"),
-                    o.opt("merchant_type"),
-                    o.opt("merchant_id_type"),
-                    o.opt("merchant_name"),
-                    o.opt("merchant_id_no"),
-                    o.opt("effective_date"),
-                    o.opt("expire_date"),
-                    o.opt("merchant_img_front_id"),
-                    o.opt("register_address"),
-                    o.opt("business_scope"),
-                    o.opt("legal_representative"),
-                    o.opt("beneficial_owner"),
-                    o.opt("card_no"),
-                    o.opt("sgn_no"),
-                ) {
-                    (
-                        Some(mchid),
-                        Some(bal_account_no),
-                        Some(merchant_type),
-                        Some(merchant_id_type),
-                        Some(merchant_name),
-                        Some(merchant_id_no),
-                        Some(effective_date),
-                        Some(expire_date),
-                        Some(merchant_img_front_id),
-                        Some(register_address),
-                        Some(business_scope),
-                        Some(legal_representative),
-                        Some(beneficial_owner),
-                        Some(card_no),
-                        Some(sgn_no),
-                    ) => {
-                        Ok(Self {
-                            mchid,
-                            bal_account_no,
-                            merchant_type,
-                            merchant_id_type,
-                            merchant_name,
-                            merchant_id_no,
-                            effective_date,
-                            expire_date,
-                            merchant_img_front_id,
-                            register_address,
-                            business_scope,
-                            legal_representative,
-                            beneficial_owner,
-                            card_no,
-                            sgn_no,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            mchid: "mchid" opt opt,
+            bal_account_no: "bal_account_no" opt opt,
+            merchant_type: "merchant_type" opt opt,
+            merchant_id_type: "merchant_id_type" opt opt,
+            merchant_name: "merchant_name" opt opt,
+            merchant_id_no: "merchant_id_no" opt opt,
+            effective_date: "effective_date" opt opt,
+            expire_date: "expire_date" opt opt,
+            merchant_img_front_id: "merchant_img_front_id" opt opt,
+            register_address: "register_address" opt opt,
+            business_scope: "business_scope" opt opt,
+            legal_representative: "legal_representative" opt opt,
+            beneficial_owner: "beneficial_owner" opt opt,
+            card_no: "card_no" opt opt,
+            sgn_no: "sgn_no" opt opt,
+        });
         /// GetResponseBeneficialOwner
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseBeneficialOwner {
@@ -594,79 +341,17 @@ pub mod account {
             /// Example: `江西省赣州市石城县琴江镇东南路山河馨城7-401室`
             pub beneficial_owner_address: String,
         }
-        impl ::serde::Serialize for GetResponseBeneficialOwner {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("beneficial_owner_no", &self.beneficial_owner_no)?;
-                m.req("beneficial_owner_id_type", &self.beneficial_owner_id_type)?;
-                m.req("beneficial_owner_name", &self.beneficial_owner_name)?;
-                m.req("beneficial_owner_id_no", &self.beneficial_owner_id_no)?;
-                m.req(
-                    "beneficial_owner_effective_date",
-                    &self.beneficial_owner_effective_date,
-                )?;
-                m.req(
-                    "beneficial_owner_expire_date",
-                    &self.beneficial_owner_expire_date,
-                )?;
-                m.req(
-                    "beneficial_owner_img_front_id",
-                    &self.beneficial_owner_img_front_id,
-                )?;
-                m.req(
-                    "beneficial_owner_img_back_id",
-                    &self.beneficial_owner_img_back_id,
-                )?;
-                m.req("beneficial_owner_address", &self.beneficial_owner_address)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseBeneficialOwner {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("beneficial_owner_no"),
-                    o.req("beneficial_owner_id_type"),
-                    o.req("beneficial_owner_name"),
-                    o.req("beneficial_owner_id_no"),
-                    o.req("beneficial_owner_effective_date"),
-                    o.req("beneficial_owner_expire_date"),
-                    o.req("beneficial_owner_img_front_id"),
-                    o.req("beneficial_owner_img_back_id"),
-                    o.req("beneficial_owner_address"),
-                ) {
-                    (
-                        Some(beneficial_owner_no),
-                        Some(beneficial_owner_id_type),
-                        Some(beneficial_owner_name),
-                        Some(beneficial_owner_id_no),
-                        Some(beneficial_owner_effective_date),
-                        Some(beneficial_owner_expire_date),
-                        Some(beneficial_owner_img_front_id),
-                        Some(beneficial_owner_img_back_id),
-                        Some(beneficial_owner_address),
-                    ) => {
-                        Ok(Self {
-                            beneficial_owner_no,
-                            beneficial_owner_id_type,
-                            beneficial_owner_name,
-                            beneficial_owner_id_no,
-                            beneficial_owner_effective_date,
-                            beneficial_owner_expire_date,
-                            beneficial_owner_img_front_id,
-                            beneficial_owner_img_back_id,
-                            beneficial_owner_address,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseBeneficialOwner {
+            beneficial_owner_no: "beneficial_owner_no" req req,
+            beneficial_owner_id_type: "beneficial_owner_id_type" req req,
+            beneficial_owner_name: "beneficial_owner_name" req req,
+            beneficial_owner_id_no: "beneficial_owner_id_no" req req,
+            beneficial_owner_effective_date: "beneficial_owner_effective_date" req req,
+            beneficial_owner_expire_date: "beneficial_owner_expire_date" req req,
+            beneficial_owner_img_front_id: "beneficial_owner_img_front_id" req req,
+            beneficial_owner_img_back_id: "beneficial_owner_img_back_id" req req,
+            beneficial_owner_address: "beneficial_owner_address" req req,
+        });
         /// 受益所有人证件类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseBeneficialOwnerBeneficialOwnerIdType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -678,47 +363,9 @@ pub mod account {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseBeneficialOwnerBeneficialOwnerIdType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::V01 => "01",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for GetResponseBeneficialOwnerBeneficialOwnerIdType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "01" => Self::V01,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseBeneficialOwnerBeneficialOwnerIdType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseBeneficialOwnerBeneficialOwnerIdType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseBeneficialOwnerBeneficialOwnerIdType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseBeneficialOwnerBeneficialOwnerIdType {
+            V01 = "01",
+        });
         /// 法定代表人信息
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseLegalRepresentative {
@@ -763,92 +410,18 @@ pub mod account {
             /// Example: `汉族`
             pub legal_representative_nation: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseLegalRepresentative {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req(
-                    "legal_representative_id_type",
-                    &self.legal_representative_id_type,
-                )?;
-                m.req("legal_representative_name", &self.legal_representative_name)?;
-                m.req("legal_representative_id_no", &self.legal_representative_id_no)?;
-                m.req(
-                    "legal_representative_effective_date",
-                    &self.legal_representative_effective_date,
-                )?;
-                m.req(
-                    "legal_representative_expire_date",
-                    &self.legal_representative_expire_date,
-                )?;
-                m.req(
-                    "legal_representative_img_front_id",
-                    &self.legal_representative_img_front_id,
-                )?;
-                m.req(
-                    "legal_representative_img_back_id",
-                    &self.legal_representative_img_back_id,
-                )?;
-                m.req(
-                    "legal_representative_address",
-                    &self.legal_representative_address,
-                )?;
-                m.opt(
-                    "legal_representative_issue_authority",
-                    &self.legal_representative_issue_authority,
-                )?;
-                m.opt("legal_representative_nation", &self.legal_representative_nation)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseLegalRepresentative {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("legal_representative_id_type"),
-                    o.req("legal_representative_name"),
-                    o.req("legal_representative_id_no"),
-                    o.req("legal_representative_effective_date"),
-                    o.req("legal_representative_expire_date"),
-                    o.req("legal_representative_img_front_id"),
-                    o.req("legal_representative_img_back_id"),
-                    o.req("legal_representative_address"),
-                    o.opt("legal_representative_issue_authority"),
-                    o.opt("legal_representative_nation"),
-                ) {
-                    (
-                        Some(legal_representative_id_type),
-                        Some(legal_representative_name),
-                        Some(legal_representative_id_no),
-                        Some(legal_representative_effective_date),
-                        Some(legal_representative_expire_date),
-                        Some(legal_representative_img_front_id),
-                        Some(legal_representative_img_back_id),
-                        Some(legal_representative_address),
-                        Some(legal_representative_issue_authority),
-                        Some(legal_representative_nation),
-                    ) => {
-                        Ok(Self {
-                            legal_representative_id_type,
-                            legal_representative_name,
-                            legal_representative_id_no,
-                            legal_representative_effective_date,
-                            legal_representative_expire_date,
-                            legal_representative_img_front_id,
-                            legal_representative_img_back_id,
-                            legal_representative_address,
-                            legal_representative_issue_authority,
-                            legal_representative_nation,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseLegalRepresentative {
+            legal_representative_id_type: "legal_representative_id_type" req req,
+            legal_representative_name: "legal_representative_name" req req,
+            legal_representative_id_no: "legal_representative_id_no" req req,
+            legal_representative_effective_date: "legal_representative_effective_date" req req,
+            legal_representative_expire_date: "legal_representative_expire_date" req req,
+            legal_representative_img_front_id: "legal_representative_img_front_id" req req,
+            legal_representative_img_back_id: "legal_representative_img_back_id" req req,
+            legal_representative_address: "legal_representative_address" req req,
+            legal_representative_issue_authority: "legal_representative_issue_authority" opt opt,
+            legal_representative_nation: "legal_representative_nation" opt opt,
+        });
         /// 法定代表人证件类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseLegalRepresentativeLegalRepresentativeIdType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -860,49 +433,9 @@ pub mod account {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseLegalRepresentativeLegalRepresentativeIdType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::V01 => "01",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for GetResponseLegalRepresentativeLegalRepresentativeIdType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "01" => Self::V01,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display
-        for GetResponseLegalRepresentativeLegalRepresentativeIdType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize
-        for GetResponseLegalRepresentativeLegalRepresentativeIdType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseLegalRepresentativeLegalRepresentativeIdType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseLegalRepresentativeLegalRepresentativeIdType {
+            V01 = "01",
+        });
         /// 主体证件类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseMerchantIdType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -914,45 +447,9 @@ pub mod account {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseMerchantIdType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::V12 => "12",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseMerchantIdType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "12" => Self::V12,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseMerchantIdType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseMerchantIdType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseMerchantIdType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseMerchantIdType {
+            V12 = "12",
+        });
         /// 主体类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseMerchantType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -968,49 +465,11 @@ pub mod account {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseMerchantType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::V1 => "1",
-                    Self::V2 => "2",
-                    Self::V3 => "3",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseMerchantType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "1" => Self::V1,
-                    "2" => Self::V2,
-                    "3" => Self::V3,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseMerchantType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseMerchantType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseMerchantType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseMerchantType {
+            V1 = "1",
+            V2 = "2",
+            V3 = "3",
+        });
     }
     /// `/v3/aggracct-bc/wb-channel/account/mch_media`
     pub mod mch_media {
@@ -1061,46 +520,13 @@ pub mod account {
             /// Query parameter `media_id`. Example: `media_id_example`
             pub media_id: Option<String>,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("mchid"),
-                    o.opt("platform_trx_id"),
-                    o.req("business_scene"),
-                    o.opt("mch_media_type"),
-                    o.opt("media_id"),
-                ) {
-                    (
-                        Some(mchid),
-                        Some(platform_trx_id),
-                        Some(business_scene),
-                        Some(mch_media_type),
-                        Some(media_id),
-                    ) => {
-                        Ok(Self {
-                            mchid,
-                            platform_trx_id,
-                            business_scene,
-                            mch_media_type,
-                            media_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            mchid: "mchid" skip opt,
+            platform_trx_id: "platform_trx_id" skip opt,
+            business_scene: "business_scene" skip req,
+            mch_media_type: "mch_media_type" skip opt,
+            media_id: "media_id" skip opt,
+        });
         /// 业务场景
         ///
         /// A value this client does not know yet is kept as [`GetRequestBusinessScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1116,49 +542,11 @@ pub mod account {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetRequestBusinessScene {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::SjtMicroPlusOpenAccount => "SJT_MICRO_PLUS_OPEN_ACCOUNT",
-                    Self::SjtMicroPlusUpdateInfo => "SJT_MICRO_PLUS_UPDATE_INFO",
-                    Self::GetByMediaId => "GET_BY_MEDIA_ID",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetRequestBusinessScene {
-            fn from(s: &str) -> Self {
-                match s {
-                    "SJT_MICRO_PLUS_OPEN_ACCOUNT" => Self::SjtMicroPlusOpenAccount,
-                    "SJT_MICRO_PLUS_UPDATE_INFO" => Self::SjtMicroPlusUpdateInfo,
-                    "GET_BY_MEDIA_ID" => Self::GetByMediaId,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetRequestBusinessScene {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetRequestBusinessScene {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequestBusinessScene {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetRequestBusinessScene {
+            SjtMicroPlusOpenAccount = "SJT_MICRO_PLUS_OPEN_ACCOUNT",
+            SjtMicroPlusUpdateInfo = "SJT_MICRO_PLUS_UPDATE_INFO",
+            GetByMediaId = "GET_BY_MEDIA_ID",
+        });
         /// 影像件类型
         ///
         /// A value this client does not know yet is kept as [`GetRequestMchMediaType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1176,51 +564,12 @@ pub mod account {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetRequestMchMediaType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::IdCardFront => "ID_CARD_FRONT",
-                    Self::IdCardBack => "ID_CARD_BACK",
-                    Self::StoreFront => "STORE_FRONT",
-                    Self::StoreInterior => "STORE_INTERIOR",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetRequestMchMediaType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ID_CARD_FRONT" => Self::IdCardFront,
-                    "ID_CARD_BACK" => Self::IdCardBack,
-                    "STORE_FRONT" => Self::StoreFront,
-                    "STORE_INTERIOR" => Self::StoreInterior,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetRequestMchMediaType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetRequestMchMediaType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequestMchMediaType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetRequestMchMediaType {
+            IdCardFront = "ID_CARD_FRONT",
+            IdCardBack = "ID_CARD_BACK",
+            StoreFront = "STORE_FRONT",
+            StoreInterior = "STORE_INTERIOR",
+        });
         /// The response of `GET /v3/aggracct-bc/wb-channel/account/mch_media` (查询商户影像件资料).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -1235,51 +584,13 @@ pub mod account {
             /// 影像件资料ID
             pub media_id: Option<String>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("media_content", &self.media_content)?;
-                m.opt("media_type", &self.media_type)?;
-                m.opt("media_sm3", &self.media_sm3)?;
-                m.opt("key", &self.key)?;
-                m.opt("media_id", &self.media_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("media_content"),
-                    o.opt("media_type"),
-                    o.opt("media_sm3"),
-                    o.opt("key"),
-                    o.opt("media_id"),
-                ) {
-                    (
-                        Some(media_content),
-                        Some(media_type),
-                        Some(media_sm3),
-                        Some(key),
-                        Some(media_id),
-                    ) => {
-                        Ok(Self {
-                            media_content,
-                            media_type,
-                            media_sm3,
-                            key,
-                            media_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            media_content: "media_content" opt opt,
+            media_type: "media_type" opt opt,
+            media_sm3: "media_sm3" opt opt,
+            key: "key" opt opt,
+            media_id: "media_id" opt opt,
+        });
         /// 文件类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseMediaType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1297,51 +608,12 @@ pub mod account {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseMediaType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Jpg => "jpg",
-                    Self::Png => "png",
-                    Self::Bmp => "bmp",
-                    Self::Jpeg => "jpeg",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseMediaType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "jpg" => Self::Jpg,
-                    "png" => Self::Png,
-                    "bmp" => Self::Bmp,
-                    "jpeg" => Self::Jpeg,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseMediaType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseMediaType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseMediaType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseMediaType {
+            Jpg = "jpg",
+            Png = "png",
+            Bmp = "bmp",
+            Jpeg = "jpeg",
+        });
     }
 }
 /// `/v3/aggracct-bc/wb-channel/bank-channel-account`
@@ -1413,54 +685,14 @@ pub mod bank_channel_account {
             /// Example: `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
             pub req_scene: Option<PostRequestReqScene>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("out_request_no", &self.out_request_no)?;
-                m.req("mchid", &self.mchid)?;
-                m.req("bal_account_no", &self.bal_account_no)?;
-                m.req("change_scene", &self.change_scene)?;
-                m.opt("req_scene", &self.req_scene)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("Wechatpay-Serial"),
-                    o.req("out_request_no"),
-                    o.req("mchid"),
-                    o.req("bal_account_no"),
-                    o.req("change_scene"),
-                    o.opt("req_scene"),
-                ) {
-                    (
-                        Some(wechatpay_serial),
-                        Some(out_request_no),
-                        Some(mchid),
-                        Some(bal_account_no),
-                        Some(change_scene),
-                        Some(req_scene),
-                    ) => {
-                        Ok(Self {
-                            wechatpay_serial,
-                            out_request_no,
-                            mchid,
-                            bal_account_no,
-                            change_scene,
-                            req_scene,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            wechatpay_serial: "Wechatpay-Serial" skip req,
+            out_request_no: "out_request_no" req req,
+            mchid: "mchid" req req,
+            bal_account_no: "bal_account_no" req req,
+            change_scene: "change_scene" req req,
+            req_scene: "req_scene" opt opt,
+        });
         /// 变更类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestChangeScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1472,45 +704,9 @@ pub mod bank_channel_account {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestChangeScene {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::SubjectInfoRename => "SUBJECT_INFO_RENAME",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestChangeScene {
-            fn from(s: &str) -> Self {
-                match s {
-                    "SUBJECT_INFO_RENAME" => Self::SubjectInfoRename,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestChangeScene {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestChangeScene {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestChangeScene {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestChangeScene {
+            SubjectInfoRename = "SUBJECT_INFO_RENAME",
+        });
         /// 请求场景
         ///
         /// A value this client does not know yet is kept as [`PostRequestReqScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1526,57 +722,11 @@ pub mod bank_channel_account {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestReqScene {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::SjtConvenientSettlementServiceMerchant => {
-                        "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT"
-                    }
-                    Self::SjtMicroMerchant => "SJT_MICRO_MERCHANT",
-                    Self::WxShopConvenientSettlementServiceMerchant => {
-                        "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT"
-                    }
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestReqScene {
-            fn from(s: &str) -> Self {
-                match s {
-                    "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT" => {
-                        Self::SjtConvenientSettlementServiceMerchant
-                    }
-                    "SJT_MICRO_MERCHANT" => Self::SjtMicroMerchant,
-                    "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT" => {
-                        Self::WxShopConvenientSettlementServiceMerchant
-                    }
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestReqScene {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestReqScene {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestReqScene {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestReqScene {
+            SjtConvenientSettlementServiceMerchant = "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
+            SjtMicroMerchant = "SJT_MICRO_MERCHANT",
+            WxShopConvenientSettlementServiceMerchant = "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
+        });
         /// The response of `POST /v3/aggracct-bc/wb-channel/bank-channel-account/rename` (受理渠道结算银行账户更名申请).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -1621,71 +771,18 @@ pub mod bank_channel_account {
             /// Example: `身份证有效期核验不通过，请检查有效期填写是否正确`
             pub fail_msg: Option<String>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("change_scene", &self.change_scene)?;
-                m.req("application_id", &self.application_id)?;
-                m.req("out_request_no", &self.out_request_no)?;
-                m.req("mchid", &self.mchid)?;
-                m.req("bal_account_no", &self.bal_account_no)?;
-                m.req("new_account_name", &self.new_account_name)?;
-                m.req("application_state", &self.application_state)?;
-                m.opt("finish_time", &self.finish_time)?;
-                m.opt("fail_code", &self.fail_code)?;
-                m.opt("fail_msg", &self.fail_msg)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("change_scene"),
-                    o.req("application_id"),
-                    o.req("out_request_no"),
-                    o.req("mchid"),
-                    o.req("bal_account_no"),
-                    o.req("new_account_name"),
-                    o.req("application_state"),
-                    o.opt("finish_time"),
-                    o.opt("fail_code"),
-                    o.opt("fail_msg"),
-                ) {
-                    (
-                        Some(change_scene),
-                        Some(application_id),
-                        Some(out_request_no),
-                        Some(mchid),
-                        Some(bal_account_no),
-                        Some(new_account_name),
-                        Some(application_state),
-                        Some(finish_time),
-                        Some(fail_code),
-                        Some(fail_msg),
-                    ) => {
-                        Ok(Self {
-                            change_scene,
-                            application_id,
-                            out_request_no,
-                            mchid,
-                            bal_account_no,
-                            new_account_name,
-                            application_state,
-                            finish_time,
-                            fail_code,
-                            fail_msg,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            change_scene: "change_scene" req req,
+            application_id: "application_id" req req,
+            out_request_no: "out_request_no" req req,
+            mchid: "mchid" req req,
+            bal_account_no: "bal_account_no" req req,
+            new_account_name: "new_account_name" req req,
+            application_state: "application_state" req req,
+            finish_time: "finish_time" opt opt,
+            fail_code: "fail_code" opt opt,
+            fail_msg: "fail_msg" opt opt,
+        });
         /// 申请单状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseApplicationState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1701,49 +798,11 @@ pub mod bank_channel_account {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseApplicationState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Processing => "PROCESSING",
-                    Self::Success => "SUCCESS",
-                    Self::Fail => "FAIL",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseApplicationState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "PROCESSING" => Self::Processing,
-                    "SUCCESS" => Self::Success,
-                    "FAIL" => Self::Fail,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseApplicationState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseApplicationState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseApplicationState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseApplicationState {
+            Processing = "PROCESSING",
+            Success = "SUCCESS",
+            Fail = "FAIL",
+        });
         /// 变更类型
         ///
         /// A value this client does not know yet is kept as [`PostResponseChangeScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1755,45 +814,9 @@ pub mod bank_channel_account {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseChangeScene {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::SubjectInfoRename => "SUBJECT_INFO_RENAME",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseChangeScene {
-            fn from(s: &str) -> Self {
-                match s {
-                    "SUBJECT_INFO_RENAME" => Self::SubjectInfoRename,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseChangeScene {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseChangeScene {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseChangeScene {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseChangeScene {
+            SubjectInfoRename = "SUBJECT_INFO_RENAME",
+        });
         /// `/v3/aggracct-bc/wb-channel/bank-channel-account/rename/{application_id}`
         pub mod by_application_id {
             /// The chain step for `/v3/aggracct-bc/wb-channel/bank-channel-account/rename/{application_id}`, reached with `client.v3().aggracct_bc().wb_channel().bank_channel_account().rename().application_id(application_id)`.
@@ -1833,36 +856,11 @@ pub mod bank_channel_account {
                 /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
                 pub wechatpay_serial: String,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("mchid"),
-                        o.req("bal_account_no"),
-                        o.req("Wechatpay-Serial"),
-                    ) {
-                        (Some(mchid), Some(bal_account_no), Some(wechatpay_serial)) => {
-                            Ok(Self {
-                                mchid,
-                                bal_account_no,
-                                wechatpay_serial,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                mchid: "mchid" skip req,
+                bal_account_no: "bal_account_no" skip req,
+                wechatpay_serial: "Wechatpay-Serial" skip req,
+            });
             /// The response of `GET /v3/aggracct-bc/wb-channel/bank-channel-account/rename/{application_id}` (查询渠道结算银行账户更名申请).
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
@@ -1907,71 +905,18 @@ pub mod bank_channel_account {
                 /// Example: `身份证有效期核验不通过，请检查有效期填写是否正确`
                 pub fail_msg: Option<String>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("change_scene", &self.change_scene)?;
-                    m.req("application_id", &self.application_id)?;
-                    m.req("out_request_no", &self.out_request_no)?;
-                    m.req("mchid", &self.mchid)?;
-                    m.req("bal_account_no", &self.bal_account_no)?;
-                    m.req("new_account_name", &self.new_account_name)?;
-                    m.req("application_state", &self.application_state)?;
-                    m.opt("finish_time", &self.finish_time)?;
-                    m.opt("fail_code", &self.fail_code)?;
-                    m.opt("fail_msg", &self.fail_msg)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("change_scene"),
-                        o.req("application_id"),
-                        o.req("out_request_no"),
-                        o.req("mchid"),
-                        o.req("bal_account_no"),
-                        o.req("new_account_name"),
-                        o.req("application_state"),
-                        o.opt("finish_time"),
-                        o.opt("fail_code"),
-                        o.opt("fail_msg"),
-                    ) {
-                        (
-                            Some(change_scene),
-                            Some(application_id),
-                            Some(out_request_no),
-                            Some(mchid),
-                            Some(bal_account_no),
-                            Some(new_account_name),
-                            Some(application_state),
-                            Some(finish_time),
-                            Some(fail_code),
-                            Some(fail_msg),
-                        ) => {
-                            Ok(Self {
-                                change_scene,
-                                application_id,
-                                out_request_no,
-                                mchid,
-                                bal_account_no,
-                                new_account_name,
-                                application_state,
-                                finish_time,
-                                fail_code,
-                                fail_msg,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                change_scene: "change_scene" req req,
+                application_id: "application_id" req req,
+                out_request_no: "out_request_no" req req,
+                mchid: "mchid" req req,
+                bal_account_no: "bal_account_no" req req,
+                new_account_name: "new_account_name" req req,
+                application_state: "application_state" req req,
+                finish_time: "finish_time" opt opt,
+                fail_code: "fail_code" opt opt,
+                fail_msg: "fail_msg" opt opt,
+            });
             /// 申请单状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseApplicationState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1987,52 +932,11 @@ pub mod bank_channel_account {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseApplicationState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Processing => "PROCESSING",
-                        Self::Success => "SUCCESS",
-                        Self::Fail => "FAIL",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseApplicationState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "PROCESSING" => Self::Processing,
-                        "SUCCESS" => Self::Success,
-                        "FAIL" => Self::Fail,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseApplicationState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseApplicationState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseApplicationState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseApplicationState {
+                Processing = "PROCESSING",
+                Success = "SUCCESS",
+                Fail = "FAIL",
+            });
             /// 变更类型
             ///
             /// A value this client does not know yet is kept as [`GetResponseChangeScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2044,48 +948,9 @@ pub mod bank_channel_account {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseChangeScene {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::SubjectInfoRename => "SUBJECT_INFO_RENAME",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseChangeScene {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "SUBJECT_INFO_RENAME" => Self::SubjectInfoRename,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseChangeScene {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseChangeScene {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseChangeScene {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseChangeScene {
+                SubjectInfoRename = "SUBJECT_INFO_RENAME",
+            });
         }
     }
 }
@@ -2157,36 +1022,11 @@ pub mod control_orders {
             /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
             pub wechatpay_serial: String,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("control_type"),
-                    o.req("mchid"),
-                    o.req("Wechatpay-Serial"),
-                ) {
-                    (Some(control_type), Some(mchid), Some(wechatpay_serial)) => {
-                        Ok(Self {
-                            control_type,
-                            mchid,
-                            wechatpay_serial,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            control_type: "control_type" skip req,
+            mchid: "mchid" skip req,
+            wechatpay_serial: "Wechatpay-Serial" skip req,
+        });
         /// 控制单类型
         ///
         /// A value this client does not know yet is kept as [`GetRequestControlType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2200,47 +1040,10 @@ pub mod control_orders {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetRequestControlType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Punish => "PUNISH",
-                    Self::Recover => "RECOVER",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetRequestControlType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "PUNISH" => Self::Punish,
-                    "RECOVER" => Self::Recover,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetRequestControlType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetRequestControlType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequestControlType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetRequestControlType {
+            Punish = "PUNISH",
+            Recover = "RECOVER",
+        });
         /// The response of `GET /v3/aggracct-bc/wb-channel/control-orders/{out_request_no}` (查询控制单).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -2253,39 +1056,11 @@ pub mod control_orders {
             /// 解管单
             pub recover_order: Option<GetResponseRecoverOrder>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("control_scene", &self.control_scene)?;
-                m.opt("punish_order", &self.punish_order)?;
-                m.opt("recover_order", &self.recover_order)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("control_scene"),
-                    o.opt("punish_order"),
-                    o.opt("recover_order"),
-                ) {
-                    (Some(control_scene), Some(punish_order), Some(recover_order)) => {
-                        Ok(Self {
-                            control_scene,
-                            punish_order,
-                            recover_order,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            control_scene: "control_scene" req req,
+            punish_order: "punish_order" opt opt,
+            recover_order: "recover_order" opt opt,
+        });
         /// 控制场景
         ///
         /// A value this client does not know yet is kept as [`GetResponseControlScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2299,47 +1074,10 @@ pub mod control_orders {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseControlScene {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Punish => "PUNISH",
-                    Self::Recover => "RECOVER",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseControlScene {
-            fn from(s: &str) -> Self {
-                match s {
-                    "PUNISH" => Self::Punish,
-                    "RECOVER" => Self::Recover,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseControlScene {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseControlScene {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseControlScene {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseControlScene {
+            Punish = "PUNISH",
+            Recover = "RECOVER",
+        });
         /// 管控单
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponsePunishOrder {
@@ -2402,91 +1140,23 @@ pub mod control_orders {
             /// Example: `example_error_code`
             pub error_code: Option<String>,
         }
-        impl ::serde::Serialize for GetResponsePunishOrder {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("wxpay_punish_no", &self.wxpay_punish_no)?;
-                m.req("out_request_no", &self.out_request_no)?;
-                m.req("mchid", &self.mchid)?;
-                m.req("punish_scene", &self.punish_scene)?;
-                m.req("punish_rule_version", &self.punish_rule_version)?;
-                m.opt("punish_reason", &self.punish_reason)?;
-                m.opt("punish_start_time", &self.punish_start_time)?;
-                m.opt("punish_end_time", &self.punish_end_time)?;
-                m.req("punish_accept_time", &self.punish_accept_time)?;
-                m.opt("punish_finish_time", &self.punish_finish_time)?;
-                m.req("punish_state", &self.punish_state)?;
-                m.opt("effect_state", &self.effect_state)?;
-                m.opt("control_action", &self.control_action)?;
-                m.opt("error_message", &self.error_message)?;
-                m.opt("error_code", &self.error_code)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePunishOrder {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("wxpay_punish_no"),
-                    o.req("out_request_no"),
-                    o.req("mchid"),
-                    o.req("punish_scene"),
-                    o.req("punish_rule_version"),
-                    o.opt("punish_reason"),
-                    o.opt("punish_start_time"),
-                    o.opt("punish_end_time"),
-                    o.req("punish_accept_time"),
-                    o.opt("punish_finish_time"),
-                    o.req("punish_state"),
-                    o.opt("effect_state"),
-                    o.opt("control_action"),
-                    o.opt("error_message"),
-                    o.opt("error_code"),
-                ) {
-                    (
-                        Some(wxpay_punish_no),
-                        Some(out_request_no),
-                        Some(mchid),
-                        Some(punish_scene),
-                        Some(punish_rule_version),
-                        Some(punish_reason),
-                        Some(punish_start_time),
-                        Some(punish_end_time),
-                        Some(punish_accept_time),
-                        Some(punish_finish_time),
-                        Some(punish_state),
-                        Some(effect_state),
-                        Some(control_action),
-                        Some(error_message),
-                        Some(error_code),
-                    ) => {
-                        Ok(Self {
-                            wxpay_punish_no,
-                            out_request_no,
-                            mchid,
-                            punish_scene,
-                            punish_rule_version,
-                            punish_reason,
-                            punish_start_time,
-                            punish_end_time,
-                            punish_accept_time,
-                            punish_finish_time,
-                            punish_state,
-                            effect_state,
-                            control_action,
-                            error_message,
-                            error_code,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponsePunishOrder {
+            wxpay_punish_no: "wxpay_punish_no" req req,
+            out_request_no: "out_request_no" req req,
+            mchid: "mchid" req req,
+            punish_scene: "punish_scene" req req,
+            punish_rule_version: "punish_rule_version" req req,
+            punish_reason: "punish_reason" opt opt,
+            punish_start_time: "punish_start_time" opt opt,
+            punish_end_time: "punish_end_time" opt opt,
+            punish_accept_time: "punish_accept_time" req req,
+            punish_finish_time: "punish_finish_time" opt opt,
+            punish_state: "punish_state" req req,
+            effect_state: "effect_state" opt opt,
+            control_action: "control_action" opt opt,
+            error_message: "error_message" opt opt,
+            error_code: "error_code" opt opt,
+        });
         /// GetResponsePunishOrderControlAction
         ///
         /// A value this client does not know yet is kept as [`GetResponsePunishOrderControlAction::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2506,53 +1176,13 @@ pub mod control_orders {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponsePunishOrderControlAction {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::DisableReceive => "DISABLE_RECEIVE",
-                    Self::DisableWithdrawal => "DISABLE_WITHDRAWAL",
-                    Self::DisablePay => "DISABLE_PAY",
-                    Self::DisableRefund => "DISABLE_REFUND",
-                    Self::DisableCloseMerchant => "DISABLE_CLOSE_MERCHANT",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponsePunishOrderControlAction {
-            fn from(s: &str) -> Self {
-                match s {
-                    "DISABLE_RECEIVE" => Self::DisableReceive,
-                    "DISABLE_WITHDRAWAL" => Self::DisableWithdrawal,
-                    "DISABLE_PAY" => Self::DisablePay,
-                    "DISABLE_REFUND" => Self::DisableRefund,
-                    "DISABLE_CLOSE_MERCHANT" => Self::DisableCloseMerchant,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponsePunishOrderControlAction {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponsePunishOrderControlAction {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePunishOrderControlAction {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponsePunishOrderControlAction {
+            DisableReceive = "DISABLE_RECEIVE",
+            DisableWithdrawal = "DISABLE_WITHDRAWAL",
+            DisablePay = "DISABLE_PAY",
+            DisableRefund = "DISABLE_REFUND",
+            DisableCloseMerchant = "DISABLE_CLOSE_MERCHANT",
+        });
         /// 生效状态
         ///
         /// A value this client does not know yet is kept as [`GetResponsePunishOrderEffectState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2566,47 +1196,10 @@ pub mod control_orders {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponsePunishOrderEffectState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Active => "ACTIVE",
-                    Self::Recovered => "RECOVERED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponsePunishOrderEffectState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ACTIVE" => Self::Active,
-                    "RECOVERED" => Self::Recovered,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponsePunishOrderEffectState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponsePunishOrderEffectState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePunishOrderEffectState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponsePunishOrderEffectState {
+            Active = "ACTIVE",
+            Recovered = "RECOVERED",
+        });
         /// 管控状态
         ///
         /// A value this client does not know yet is kept as [`GetResponsePunishOrderPunishState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2622,49 +1215,11 @@ pub mod control_orders {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponsePunishOrderPunishState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Executing => "EXECUTING",
-                    Self::Success => "SUCCESS",
-                    Self::Failed => "FAILED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponsePunishOrderPunishState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "EXECUTING" => Self::Executing,
-                    "SUCCESS" => Self::Success,
-                    "FAILED" => Self::Failed,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponsePunishOrderPunishState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponsePunishOrderPunishState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePunishOrderPunishState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponsePunishOrderPunishState {
+            Executing = "EXECUTING",
+            Success = "SUCCESS",
+            Failed = "FAILED",
+        });
         /// 解管单
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseRecoverOrder {
@@ -2717,79 +1272,20 @@ pub mod control_orders {
             /// Example: `example_error_code`
             pub error_code: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseRecoverOrder {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("wxpay_recover_no", &self.wxpay_recover_no)?;
-                m.req("out_request_no", &self.out_request_no)?;
-                m.req("related_wxpay_punish_no", &self.related_wxpay_punish_no)?;
-                m.req("mchid", &self.mchid)?;
-                m.req("punish_scene", &self.punish_scene)?;
-                m.req("punish_rule_version", &self.punish_rule_version)?;
-                m.req("recover_accept_time", &self.recover_accept_time)?;
-                m.req("recover_finish_time", &self.recover_finish_time)?;
-                m.req("recover_state", &self.recover_state)?;
-                m.req("recover_reason", &self.recover_reason)?;
-                m.opt("error_message", &self.error_message)?;
-                m.opt("error_code", &self.error_code)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseRecoverOrder {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("wxpay_recover_no"),
-                    o.req("out_request_no"),
-                    o.req("related_wxpay_punish_no"),
-                    o.req("mchid"),
-                    o.req("punish_scene"),
-                    o.req("punish_rule_version"),
-                    o.req("recover_accept_time"),
-                    o.req("recover_finish_time"),
-                    o.req("recover_state"),
-                    o.req("recover_reason"),
-                    o.opt("error_message"),
-                    o.opt("error_code"),
-                ) {
-                    (
-                        Some(wxpay_recover_no),
-                        Some(out_request_no),
-                        Some(related_wxpay_punish_no),
-                        Some(mchid),
-                        Some(punish_scene),
-                        Some(punish_rule_version),
-                        Some(recover_accept_time),
-                        Some(recover_finish_time),
-                        Some(recover_state),
-                        Some(recover_reason),
-                        Some(error_message),
-                        Some(error_code),
-                    ) => {
-                        Ok(Self {
-                            wxpay_recover_no,
-                            out_request_no,
-                            related_wxpay_punish_no,
-                            mchid,
-                            punish_scene,
-                            punish_rule_version,
-                            recover_accept_time,
-                            recover_finish_time,
-                            recover_state,
-                            recover_reason,
-                            error_message,
-                            error_code,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseRecoverOrder {
+            wxpay_recover_no: "wxpay_recover_no" req req,
+            out_request_no: "out_request_no" req req,
+            related_wxpay_punish_no: "related_wxpay_punish_no" req req,
+            mchid: "mchid" req req,
+            punish_scene: "punish_scene" req req,
+            punish_rule_version: "punish_rule_version" req req,
+            recover_accept_time: "recover_accept_time" req req,
+            recover_finish_time: "recover_finish_time" req req,
+            recover_state: "recover_state" req req,
+            recover_reason: "recover_reason" req req,
+            error_message: "error_message" opt opt,
+            error_code: "error_code" opt opt,
+        });
         /// 解管状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseRecoverOrderRecoverState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2805,49 +1301,11 @@ pub mod control_orders {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseRecoverOrderRecoverState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Executing => "EXECUTING",
-                    Self::Success => "SUCCESS",
-                    Self::Failed => "FAILED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseRecoverOrderRecoverState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "EXECUTING" => Self::Executing,
-                    "SUCCESS" => Self::Success,
-                    "FAILED" => Self::Failed,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseRecoverOrderRecoverState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseRecoverOrderRecoverState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseRecoverOrderRecoverState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseRecoverOrderRecoverState {
+            Executing = "EXECUTING",
+            Success = "SUCCESS",
+            Failed = "FAILED",
+        });
     }
     /// `/v3/aggracct-bc/wb-channel/control-orders/info`
     pub mod info {
@@ -2937,63 +1395,16 @@ pub mod control_orders {
                         /// 场景
                         pub scene: Option<PostRequestScene>,
                     }
-                    impl ::serde::Serialize for PostRequest {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("out_request_no", &self.out_request_no)?;
-                            m.req("mchid", &self.mchid)?;
-                            m.opt("audit_result", &self.audit_result)?;
-                            m.opt("audit_finish_time", &self.audit_finish_time)?;
-                            m.opt("attach_info", &self.attach_info)?;
-                            m.opt("fail_code", &self.fail_code)?;
-                            m.opt("fail_msg", &self.fail_msg)?;
-                            m.opt("scene", &self.scene)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (
-                                o.req("out_request_no"),
-                                o.req("mchid"),
-                                o.opt("audit_result"),
-                                o.opt("audit_finish_time"),
-                                o.opt("attach_info"),
-                                o.opt("fail_code"),
-                                o.opt("fail_msg"),
-                                o.opt("scene"),
-                            ) {
-                                (
-                                    Some(out_request_no),
-                                    Some(mchid),
-                                    Some(audit_result),
-                                    Some(audit_finish_time),
-                                    Some(attach_info),
-                                    Some(fail_code),
-                                    Some(fail_msg),
-                                    Some(scene),
-                                ) => {
-                                    Ok(Self {
-                                        out_request_no,
-                                        mchid,
-                                        audit_result,
-                                        audit_finish_time,
-                                        attach_info,
-                                        fail_code,
-                                        fail_msg,
-                                        scene,
-                                    })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(PostRequest {
+                        out_request_no: "out_request_no" req req,
+                        mchid: "mchid" req req,
+                        audit_result: "audit_result" opt opt,
+                        audit_finish_time: "audit_finish_time" opt opt,
+                        attach_info: "attach_info" opt opt,
+                        fail_code: "fail_code" opt opt,
+                        fail_msg: "fail_msg" opt opt,
+                        scene: "scene" opt opt,
+                    });
                     /// 审核结果
                     ///
                     /// A value this client does not know yet is kept as [`PostRequestAuditResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3007,52 +1418,10 @@ pub mod control_orders {
                         /// A value not listed in the spec, kept as received.
                         Unknown(::wechatpay::runtime::UnknownValue),
                     }
-                    impl PostRequestAuditResult {
-                        /// The value as sent on the wire.
-                        pub fn as_str(&self) -> &str {
-                            match self {
-                                Self::Pass => "PASS",
-                                Self::Reject => "REJECT",
-                                Self::Unknown(v) => v.as_str(),
-                            }
-                        }
-                    }
-                    impl ::core::convert::From<&str> for PostRequestAuditResult {
-                        fn from(s: &str) -> Self {
-                            match s {
-                                "PASS" => Self::Pass,
-                                "REJECT" => Self::Reject,
-                                other => {
-                                    Self::Unknown(
-                                        ::wechatpay::runtime::UnknownValue::new(other),
-                                    )
-                                }
-                            }
-                        }
-                    }
-                    impl ::core::fmt::Display for PostRequestAuditResult {
-                        fn fmt(
-                            &self,
-                            f: &mut ::core::fmt::Formatter<'_>,
-                        ) -> ::core::fmt::Result {
-                            f.write_str(self.as_str())
-                        }
-                    }
-                    impl ::serde::Serialize for PostRequestAuditResult {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            serializer.serialize_str(self.as_str())
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for PostRequestAuditResult {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            ::wechatpay::runtime::deserialize_enum(deserializer)
-                        }
-                    }
+                    ::wechatpay::runtime::json_enum!(PostRequestAuditResult {
+                        Pass = "PASS",
+                        Reject = "REJECT",
+                    });
                     /// 场景
                     ///
                     /// A value this client does not know yet is kept as [`PostRequestScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3068,54 +1437,11 @@ pub mod control_orders {
                         /// A value not listed in the spec, kept as received.
                         Unknown(::wechatpay::runtime::UnknownValue),
                     }
-                    impl PostRequestScene {
-                        /// The value as sent on the wire.
-                        pub fn as_str(&self) -> &str {
-                            match self {
-                                Self::V01 => "01",
-                                Self::V02 => "02",
-                                Self::V03 => "03",
-                                Self::Unknown(v) => v.as_str(),
-                            }
-                        }
-                    }
-                    impl ::core::convert::From<&str> for PostRequestScene {
-                        fn from(s: &str) -> Self {
-                            match s {
-                                "01" => Self::V01,
-                                "02" => Self::V02,
-                                "03" => Self::V03,
-                                other => {
-                                    Self::Unknown(
-                                        ::wechatpay::runtime::UnknownValue::new(other),
-                                    )
-                                }
-                            }
-                        }
-                    }
-                    impl ::core::fmt::Display for PostRequestScene {
-                        fn fmt(
-                            &self,
-                            f: &mut ::core::fmt::Formatter<'_>,
-                        ) -> ::core::fmt::Result {
-                            f.write_str(self.as_str())
-                        }
-                    }
-                    impl ::serde::Serialize for PostRequestScene {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            serializer.serialize_str(self.as_str())
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for PostRequestScene {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            ::wechatpay::runtime::deserialize_enum(deserializer)
-                        }
-                    }
+                    ::wechatpay::runtime::json_enum!(PostRequestScene {
+                        V01 = "01",
+                        V02 = "02",
+                        V03 = "03",
+                    });
                     /// The response of `POST /v3/aggracct-bc/wb-channel/control-orders/info/update/result/notify` (资料更新请求审核结果回调通知).
                     #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostResponse {
@@ -3124,27 +1450,9 @@ pub mod control_orders {
                         /// Example: `SUCC`
                         pub ret_msg: Option<String>,
                     }
-                    impl ::serde::Serialize for PostResponse {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.opt("ret_msg", &self.ret_msg)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match o.opt("ret_msg") {
-                                Some(ret_msg) => Ok(Self { ret_msg }),
-                                None => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(PostResponse {
+                        ret_msg: "ret_msg" opt opt,
+                    });
                 }
             }
         }
@@ -3219,74 +1527,19 @@ pub mod control_orders {
             /// Example: `ALL_FORBIDDEN`
             pub fund_repatriation_strategy: Option<PostRequestFundRepatriationStrategy>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("out_request_no", &self.out_request_no)?;
-                m.req("mchid", &self.mchid)?;
-                m.req("bal_account_no", &self.bal_account_no)?;
-                m.req("punish_scene", &self.punish_scene)?;
-                m.opt("punish_reason", &self.punish_reason)?;
-                m.opt("punish_end_time", &self.punish_end_time)?;
-                m.opt("card_no", &self.card_no)?;
-                m.opt("sgn_no", &self.sgn_no)?;
-                m.opt("req_scene", &self.req_scene)?;
-                m.opt("fund_repatriation_strategy", &self.fund_repatriation_strategy)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("Wechatpay-Serial"),
-                    o.req("out_request_no"),
-                    o.req("mchid"),
-                    o.req("bal_account_no"),
-                    o.req("punish_scene"),
-                    o.opt("punish_reason"),
-                    o.opt("punish_end_time"),
-                    o.opt("card_no"),
-                    o.opt("sgn_no"),
-                    o.opt("req_scene"),
-                    o.opt("fund_repatriation_strategy"),
-                ) {
-                    (
-                        Some(wechatpay_serial),
-                        Some(out_request_no),
-                        Some(mchid),
-                        Some(bal_account_no),
-                        Some(punish_scene),
-                        Some(punish_reason),
-                        Some(punish_end_time),
-                        Some(card_no),
-                        Some(sgn_no),
-                        Some(req_scene),
-                        Some(fund_repatriation_strategy),
-                    ) => {
-                        Ok(Self {
-                            wechatpay_serial,
-                            out_request_no,
-                            mchid,
-                            bal_account_no,
-                            punish_scene,
-                            punish_reason,
-                            punish_end_time,
-                            card_no,
-                            sgn_no,
-                            req_scene,
-                            fund_repatriation_strategy,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            wechatpay_serial: "Wechatpay-Serial" skip req,
+            out_request_no: "out_request_no" req req,
+            mchid: "mchid" req req,
+            bal_account_no: "bal_account_no" req req,
+            punish_scene: "punish_scene" req req,
+            punish_reason: "punish_reason" opt opt,
+            punish_end_time: "punish_end_time" opt opt,
+            card_no: "card_no" opt opt,
+            sgn_no: "sgn_no" opt opt,
+            req_scene: "req_scene" opt opt,
+            fund_repatriation_strategy: "fund_repatriation_strategy" opt opt,
+        });
         /// 微众资金划回策略
         ///
         /// A value this client does not know yet is kept as [`PostRequestFundRepatriationStrategy::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3300,47 +1553,10 @@ pub mod control_orders {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestFundRepatriationStrategy {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::AllForbidden => "ALL_FORBIDDEN",
-                    Self::AllAllowedWhenUnique => "ALL_ALLOWED_WHEN_UNIQUE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestFundRepatriationStrategy {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ALL_FORBIDDEN" => Self::AllForbidden,
-                    "ALL_ALLOWED_WHEN_UNIQUE" => Self::AllAllowedWhenUnique,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestFundRepatriationStrategy {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestFundRepatriationStrategy {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestFundRepatriationStrategy {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestFundRepatriationStrategy {
+            AllForbidden = "ALL_FORBIDDEN",
+            AllAllowedWhenUnique = "ALL_ALLOWED_WHEN_UNIQUE",
+        });
         /// 请求场景
         ///
         /// A value this client does not know yet is kept as [`PostRequestReqScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3356,57 +1572,11 @@ pub mod control_orders {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestReqScene {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::SjtConvenientSettlementServiceMerchant => {
-                        "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT"
-                    }
-                    Self::SjtMicroMerchant => "SJT_MICRO_MERCHANT",
-                    Self::WxShopConvenientSettlementServiceMerchant => {
-                        "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT"
-                    }
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestReqScene {
-            fn from(s: &str) -> Self {
-                match s {
-                    "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT" => {
-                        Self::SjtConvenientSettlementServiceMerchant
-                    }
-                    "SJT_MICRO_MERCHANT" => Self::SjtMicroMerchant,
-                    "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT" => {
-                        Self::WxShopConvenientSettlementServiceMerchant
-                    }
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestReqScene {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestReqScene {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestReqScene {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestReqScene {
+            SjtConvenientSettlementServiceMerchant = "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
+            SjtMicroMerchant = "SJT_MICRO_MERCHANT",
+            WxShopConvenientSettlementServiceMerchant = "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
+        });
         /// The response of `POST /v3/aggracct-bc/wb-channel/control-orders/punish` (发起微众台账管控).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -3419,33 +1589,10 @@ pub mod control_orders {
             /// Example: `example_out_request_no`
             pub out_request_no: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("wxpay_punish_no", &self.wxpay_punish_no)?;
-                m.req("out_request_no", &self.out_request_no)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("wxpay_punish_no"), o.req("out_request_no")) {
-                    (Some(wxpay_punish_no), Some(out_request_no)) => {
-                        Ok(Self {
-                            wxpay_punish_no,
-                            out_request_no,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            wxpay_punish_no: "wxpay_punish_no" req req,
+            out_request_no: "out_request_no" req req,
+        });
     }
     /// `/v3/aggracct-bc/wb-channel/control-orders/recover`
     pub mod recover {
@@ -3513,70 +1660,18 @@ pub mod control_orders {
             /// Example: `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
             pub req_scene: Option<PostRequestReqScene>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("out_request_no", &self.out_request_no)?;
-                m.req("related_webank_punish_no", &self.related_webank_punish_no)?;
-                m.req("related_wxpay_punish_no", &self.related_wxpay_punish_no)?;
-                m.req("mchid", &self.mchid)?;
-                m.req("bal_account_no", &self.bal_account_no)?;
-                m.req("recover_reason", &self.recover_reason)?;
-                m.opt("card_no", &self.card_no)?;
-                m.opt("sgn_no", &self.sgn_no)?;
-                m.opt("req_scene", &self.req_scene)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("Wechatpay-Serial"),
-                    o.req("out_request_no"),
-                    o.req("related_webank_punish_no"),
-                    o.req("related_wxpay_punish_no"),
-                    o.req("mchid"),
-                    o.req("bal_account_no"),
-                    o.req("recover_reason"),
-                    o.opt("card_no"),
-                    o.opt("sgn_no"),
-                    o.opt("req_scene"),
-                ) {
-                    (
-                        Some(wechatpay_serial),
-                        Some(out_request_no),
-                        Some(related_webank_punish_no),
-                        Some(related_wxpay_punish_no),
-                        Some(mchid),
-                        Some(bal_account_no),
-                        Some(recover_reason),
-                        Some(card_no),
-                        Some(sgn_no),
-                        Some(req_scene),
-                    ) => {
-                        Ok(Self {
-                            wechatpay_serial,
-                            out_request_no,
-                            related_webank_punish_no,
-                            related_wxpay_punish_no,
-                            mchid,
-                            bal_account_no,
-                            recover_reason,
-                            card_no,
-                            sgn_no,
-                            req_scene,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            wechatpay_serial: "Wechatpay-Serial" skip req,
+            out_request_no: "out_request_no" req req,
+            related_webank_punish_no: "related_webank_punish_no" req req,
+            related_wxpay_punish_no: "related_wxpay_punish_no" req req,
+            mchid: "mchid" req req,
+            bal_account_no: "bal_account_no" req req,
+            recover_reason: "recover_reason" req req,
+            card_no: "card_no" opt opt,
+            sgn_no: "sgn_no" opt opt,
+            req_scene: "req_scene" opt opt,
+        });
         /// 请求场景
         ///
         /// A value this client does not know yet is kept as [`PostRequestReqScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3592,57 +1687,11 @@ pub mod control_orders {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestReqScene {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::SjtConvenientSettlementServiceMerchant => {
-                        "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT"
-                    }
-                    Self::SjtMicroMerchant => "SJT_MICRO_MERCHANT",
-                    Self::WxShopConvenientSettlementServiceMerchant => {
-                        "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT"
-                    }
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestReqScene {
-            fn from(s: &str) -> Self {
-                match s {
-                    "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT" => {
-                        Self::SjtConvenientSettlementServiceMerchant
-                    }
-                    "SJT_MICRO_MERCHANT" => Self::SjtMicroMerchant,
-                    "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT" => {
-                        Self::WxShopConvenientSettlementServiceMerchant
-                    }
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestReqScene {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestReqScene {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestReqScene {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestReqScene {
+            SjtConvenientSettlementServiceMerchant = "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
+            SjtMicroMerchant = "SJT_MICRO_MERCHANT",
+            WxShopConvenientSettlementServiceMerchant = "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
+        });
         /// The response of `POST /v3/aggracct-bc/wb-channel/control-orders/recover` (解除对微众台账的管控).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -3655,33 +1704,10 @@ pub mod control_orders {
             /// Example: `example_out_request_no`
             pub out_request_no: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("wxpay_recover_no", &self.wxpay_recover_no)?;
-                m.req("out_request_no", &self.out_request_no)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("wxpay_recover_no"), o.req("out_request_no")) {
-                    (Some(wxpay_recover_no), Some(out_request_no)) => {
-                        Ok(Self {
-                            wxpay_recover_no,
-                            out_request_no,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            wxpay_recover_no: "wxpay_recover_no" req req,
+            out_request_no: "out_request_no" req req,
+        });
     }
 }
 /// `/v3/aggracct-bc/wb-channel/special-reduction`
@@ -3758,70 +1784,18 @@ pub mod special_reduction {
         /// Example: `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
         pub req_scene: Option<PostRequestReqScene>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("mchid", &self.mchid)?;
-            m.req("bal_account_no", &self.bal_account_no)?;
-            m.req("out_request_no", &self.out_request_no)?;
-            m.req("reduction_type", &self.reduction_type)?;
-            m.req("amount", &self.amount)?;
-            m.opt("reason", &self.reason)?;
-            m.opt("card_no", &self.card_no)?;
-            m.opt("sgn_no", &self.sgn_no)?;
-            m.opt("req_scene", &self.req_scene)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("Wechatpay-Serial"),
-                o.req("mchid"),
-                o.req("bal_account_no"),
-                o.req("out_request_no"),
-                o.req("reduction_type"),
-                o.req("amount"),
-                o.opt("reason"),
-                o.opt("card_no"),
-                o.opt("sgn_no"),
-                o.opt("req_scene"),
-            ) {
-                (
-                    Some(wechatpay_serial),
-                    Some(mchid),
-                    Some(bal_account_no),
-                    Some(out_request_no),
-                    Some(reduction_type),
-                    Some(amount),
-                    Some(reason),
-                    Some(card_no),
-                    Some(sgn_no),
-                    Some(req_scene),
-                ) => {
-                    Ok(Self {
-                        wechatpay_serial,
-                        mchid,
-                        bal_account_no,
-                        out_request_no,
-                        reduction_type,
-                        amount,
-                        reason,
-                        card_no,
-                        sgn_no,
-                        req_scene,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        wechatpay_serial: "Wechatpay-Serial" skip req,
+        mchid: "mchid" req req,
+        bal_account_no: "bal_account_no" req req,
+        out_request_no: "out_request_no" req req,
+        reduction_type: "reduction_type" req req,
+        amount: "amount" req req,
+        reason: "reason" opt opt,
+        card_no: "card_no" opt opt,
+        sgn_no: "sgn_no" opt opt,
+        req_scene: "req_scene" opt opt,
+    });
     /// 特殊减额类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestReductionType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3835,45 +1809,10 @@ pub mod special_reduction {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestReductionType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::FinancialPenalty => "FINANCIAL_PENALTY",
-                Self::JudicialDeduction => "JUDICIAL_DEDUCTION",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestReductionType {
-        fn from(s: &str) -> Self {
-            match s {
-                "FINANCIAL_PENALTY" => Self::FinancialPenalty,
-                "JUDICIAL_DEDUCTION" => Self::JudicialDeduction,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestReductionType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestReductionType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestReductionType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestReductionType {
+        FinancialPenalty = "FINANCIAL_PENALTY",
+        JudicialDeduction = "JUDICIAL_DEDUCTION",
+    });
     /// 请求场景
     ///
     /// A value this client does not know yet is kept as [`PostRequestReqScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3889,55 +1828,11 @@ pub mod special_reduction {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestReqScene {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::SjtConvenientSettlementServiceMerchant => {
-                    "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT"
-                }
-                Self::SjtMicroMerchant => "SJT_MICRO_MERCHANT",
-                Self::WxShopConvenientSettlementServiceMerchant => {
-                    "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT"
-                }
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestReqScene {
-        fn from(s: &str) -> Self {
-            match s {
-                "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT" => {
-                    Self::SjtConvenientSettlementServiceMerchant
-                }
-                "SJT_MICRO_MERCHANT" => Self::SjtMicroMerchant,
-                "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT" => {
-                    Self::WxShopConvenientSettlementServiceMerchant
-                }
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestReqScene {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestReqScene {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestReqScene {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestReqScene {
+        SjtConvenientSettlementServiceMerchant = "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
+        SjtMicroMerchant = "SJT_MICRO_MERCHANT",
+        WxShopConvenientSettlementServiceMerchant = "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
+    });
     /// The response of `POST /v3/aggracct-bc/wb-channel/special-reduction` (特殊减额).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -3986,75 +1881,19 @@ pub mod special_reduction {
         /// Example: `BALANCE_NOT_ENOUGH`
         pub fail_reason: Option<PostResponseFailReason>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("mchid", &self.mchid)?;
-            m.opt("bal_account_no", &self.bal_account_no)?;
-            m.opt("out_request_no", &self.out_request_no)?;
-            m.opt("reduction_type", &self.reduction_type)?;
-            m.opt("amount", &self.amount)?;
-            m.opt("state", &self.state)?;
-            m.opt("reason", &self.reason)?;
-            m.opt("quota_change_no", &self.quota_change_no)?;
-            m.opt("success_time", &self.success_time)?;
-            m.opt("fail_time", &self.fail_time)?;
-            m.opt("fail_reason", &self.fail_reason)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("mchid"),
-                o.opt("bal_account_no"),
-                o.opt("out_request_no"),
-                o.opt("reduction_type"),
-                o.opt("amount"),
-                o.opt("state"),
-                o.opt("reason"),
-                o.opt("quota_change_no"),
-                o.opt("success_time"),
-                o.opt("fail_time"),
-                o.opt("fail_reason"),
-            ) {
-                (
-                    Some(mchid),
-                    Some(bal_account_no),
-                    Some(out_request_no),
-                    Some(reduction_type),
-                    Some(amount),
-                    Some(state),
-                    Some(reason),
-                    Some(quota_change_no),
-                    Some(success_time),
-                    Some(fail_time),
-                    Some(fail_reason),
-                ) => {
-                    Ok(Self {
-                        mchid,
-                        bal_account_no,
-                        out_request_no,
-                        reduction_type,
-                        amount,
-                        state,
-                        reason,
-                        quota_change_no,
-                        success_time,
-                        fail_time,
-                        fail_reason,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        mchid: "mchid" opt opt,
+        bal_account_no: "bal_account_no" opt opt,
+        out_request_no: "out_request_no" opt opt,
+        reduction_type: "reduction_type" opt opt,
+        amount: "amount" opt opt,
+        state: "state" opt opt,
+        reason: "reason" opt opt,
+        quota_change_no: "quota_change_no" opt opt,
+        success_time: "success_time" opt opt,
+        fail_time: "fail_time" opt opt,
+        fail_reason: "fail_reason" opt opt,
+    });
     /// 失败原因
     ///
     /// A value this client does not know yet is kept as [`PostResponseFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4070,47 +1909,11 @@ pub mod special_reduction {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseFailReason {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::BalanceNotEnough => "BALANCE_NOT_ENOUGH",
-                Self::ReceiptNotExistClosed => "RECEIPT_NOT_EXIST_CLOSED",
-                Self::TimeOutClosed => "TIME_OUT_CLOSED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseFailReason {
-        fn from(s: &str) -> Self {
-            match s {
-                "BALANCE_NOT_ENOUGH" => Self::BalanceNotEnough,
-                "RECEIPT_NOT_EXIST_CLOSED" => Self::ReceiptNotExistClosed,
-                "TIME_OUT_CLOSED" => Self::TimeOutClosed,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseFailReason {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseFailReason {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseFailReason {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseFailReason {
+        BalanceNotEnough = "BALANCE_NOT_ENOUGH",
+        ReceiptNotExistClosed = "RECEIPT_NOT_EXIST_CLOSED",
+        TimeOutClosed = "TIME_OUT_CLOSED",
+    });
     /// 特殊减额类型
     ///
     /// A value this client does not know yet is kept as [`PostResponseReductionType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4124,45 +1927,10 @@ pub mod special_reduction {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseReductionType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::FinancialPenalty => "FINANCIAL_PENALTY",
-                Self::JudicialDeduction => "JUDICIAL_DEDUCTION",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseReductionType {
-        fn from(s: &str) -> Self {
-            match s {
-                "FINANCIAL_PENALTY" => Self::FinancialPenalty,
-                "JUDICIAL_DEDUCTION" => Self::JudicialDeduction,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseReductionType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseReductionType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseReductionType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseReductionType {
+        FinancialPenalty = "FINANCIAL_PENALTY",
+        JudicialDeduction = "JUDICIAL_DEDUCTION",
+    });
     /// 处理结果
     ///
     /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4178,47 +1946,11 @@ pub mod special_reduction {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Processing => "PROCESSING",
-                Self::Success => "SUCCESS",
-                Self::Failed => "FAILED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseState {
-        fn from(s: &str) -> Self {
-            match s {
-                "PROCESSING" => Self::Processing,
-                "SUCCESS" => Self::Success,
-                "FAILED" => Self::Failed,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseState {
+        Processing = "PROCESSING",
+        Success = "SUCCESS",
+        Failed = "FAILED",
+    });
     /// `/v3/aggracct-bc/wb-channel/special-reduction/{out_request_no}`
     pub mod by_out_request_no {
         /// The chain step for `/v3/aggracct-bc/wb-channel/special-reduction/{out_request_no}`, reached with `client.v3().aggracct_bc().wb_channel().special_reduction().out_request_no(out_request_no)`.
@@ -4273,49 +2005,14 @@ pub mod special_reduction {
             /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
             pub wechatpay_serial: String,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("mchid"),
-                    o.req("bal_account_no"),
-                    o.opt("card_no"),
-                    o.opt("sgn_no"),
-                    o.opt("req_scene"),
-                    o.req("Wechatpay-Serial"),
-                ) {
-                    (
-                        Some(mchid),
-                        Some(bal_account_no),
-                        Some(card_no),
-                        Some(sgn_no),
-                        Some(req_scene),
-                        Some(wechatpay_serial),
-                    ) => {
-                        Ok(Self {
-                            mchid,
-                            bal_account_no,
-                            card_no,
-                            sgn_no,
-                            req_scene,
-                            wechatpay_serial,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            mchid: "mchid" skip req,
+            bal_account_no: "bal_account_no" skip req,
+            card_no: "card_no" skip opt,
+            sgn_no: "sgn_no" skip opt,
+            req_scene: "req_scene" skip opt,
+            wechatpay_serial: "Wechatpay-Serial" skip req,
+        });
         /// 请求场景
         ///
         /// A value this client does not know yet is kept as [`GetRequestReqScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4331,57 +2028,11 @@ pub mod special_reduction {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetRequestReqScene {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::SjtConvenientSettlementServiceMerchant => {
-                        "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT"
-                    }
-                    Self::SjtMicroMerchant => "SJT_MICRO_MERCHANT",
-                    Self::WxShopConvenientSettlementServiceMerchant => {
-                        "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT"
-                    }
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetRequestReqScene {
-            fn from(s: &str) -> Self {
-                match s {
-                    "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT" => {
-                        Self::SjtConvenientSettlementServiceMerchant
-                    }
-                    "SJT_MICRO_MERCHANT" => Self::SjtMicroMerchant,
-                    "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT" => {
-                        Self::WxShopConvenientSettlementServiceMerchant
-                    }
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetRequestReqScene {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetRequestReqScene {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequestReqScene {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetRequestReqScene {
+            SjtConvenientSettlementServiceMerchant = "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
+            SjtMicroMerchant = "SJT_MICRO_MERCHANT",
+            WxShopConvenientSettlementServiceMerchant = "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
+        });
         /// The response of `GET /v3/aggracct-bc/wb-channel/special-reduction/{out_request_no}` (查询特殊减额结果).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -4430,75 +2081,19 @@ pub mod special_reduction {
             /// Example: `BALANCE_NOT_ENOUGH`
             pub fail_reason: Option<GetResponseFailReason>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("mchid", &self.mchid)?;
-                m.opt("bal_account_no", &self.bal_account_no)?;
-                m.opt("out_request_no", &self.out_request_no)?;
-                m.opt("reduction_type", &self.reduction_type)?;
-                m.opt("amount", &self.amount)?;
-                m.opt("state", &self.state)?;
-                m.opt("reason", &self.reason)?;
-                m.opt("quota_change_no", &self.quota_change_no)?;
-                m.opt("success_time", &self.success_time)?;
-                m.opt("fail_time", &self.fail_time)?;
-                m.opt("fail_reason", &self.fail_reason)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("mchid"),
-                    o.opt("bal_account_no"),
-                    o.opt("out_request_no"),
-                    o.opt("reduction_type"),
-                    o.opt("amount"),
-                    o.opt("state"),
-                    o.opt("reason"),
-                    o.opt("quota_change_no"),
-                    o.opt("success_time"),
-                    o.opt("fail_time"),
-                    o.opt("fail_reason"),
-                ) {
-                    (
-                        Some(mchid),
-                        Some(bal_account_no),
-                        Some(out_request_no),
-                        Some(reduction_type),
-                        Some(amount),
-                        Some(state),
-                        Some(reason),
-                        Some(quota_change_no),
-                        Some(success_time),
-                        Some(fail_time),
-                        Some(fail_reason),
-                    ) => {
-                        Ok(Self {
-                            mchid,
-                            bal_account_no,
-                            out_request_no,
-                            reduction_type,
-                            amount,
-                            state,
-                            reason,
-                            quota_change_no,
-                            success_time,
-                            fail_time,
-                            fail_reason,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            mchid: "mchid" opt opt,
+            bal_account_no: "bal_account_no" opt opt,
+            out_request_no: "out_request_no" opt opt,
+            reduction_type: "reduction_type" opt opt,
+            amount: "amount" opt opt,
+            state: "state" opt opt,
+            reason: "reason" opt opt,
+            quota_change_no: "quota_change_no" opt opt,
+            success_time: "success_time" opt opt,
+            fail_time: "fail_time" opt opt,
+            fail_reason: "fail_reason" opt opt,
+        });
         /// 失败原因
         ///
         /// A value this client does not know yet is kept as [`GetResponseFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4514,49 +2109,11 @@ pub mod special_reduction {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseFailReason {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::BalanceNotEnough => "BALANCE_NOT_ENOUGH",
-                    Self::ReceiptNotExistClosed => "RECEIPT_NOT_EXIST_CLOSED",
-                    Self::TimeOutClosed => "TIME_OUT_CLOSED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseFailReason {
-            fn from(s: &str) -> Self {
-                match s {
-                    "BALANCE_NOT_ENOUGH" => Self::BalanceNotEnough,
-                    "RECEIPT_NOT_EXIST_CLOSED" => Self::ReceiptNotExistClosed,
-                    "TIME_OUT_CLOSED" => Self::TimeOutClosed,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseFailReason {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseFailReason {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseFailReason {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseFailReason {
+            BalanceNotEnough = "BALANCE_NOT_ENOUGH",
+            ReceiptNotExistClosed = "RECEIPT_NOT_EXIST_CLOSED",
+            TimeOutClosed = "TIME_OUT_CLOSED",
+        });
         /// 特殊减额类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseReductionType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4570,47 +2127,10 @@ pub mod special_reduction {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseReductionType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::FinancialPenalty => "FINANCIAL_PENALTY",
-                    Self::JudicialDeduction => "JUDICIAL_DEDUCTION",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseReductionType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "FINANCIAL_PENALTY" => Self::FinancialPenalty,
-                    "JUDICIAL_DEDUCTION" => Self::JudicialDeduction,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseReductionType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseReductionType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseReductionType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseReductionType {
+            FinancialPenalty = "FINANCIAL_PENALTY",
+            JudicialDeduction = "JUDICIAL_DEDUCTION",
+        });
         /// 处理结果
         ///
         /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4626,48 +2146,10 @@ pub mod special_reduction {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Processing => "PROCESSING",
-                    Self::Success => "SUCCESS",
-                    Self::Failed => "FAILED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "PROCESSING" => Self::Processing,
-                    "SUCCESS" => Self::Success,
-                    "FAILED" => Self::Failed,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseState {
+            Processing = "PROCESSING",
+            Success = "SUCCESS",
+            Failed = "FAILED",
+        });
     }
 }

@@ -76,26 +76,9 @@ pub mod by_sub_mchid {
                 /// Query parameter `account_number_rule`. Example: `ACCOUNT_NUMBER_RULE_MASK_V1`
                 pub account_number_rule: Option<GetRequestAccountNumberRule>,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.opt("account_number_rule") {
-                        Some(account_number_rule) => Ok(Self { account_number_rule }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                account_number_rule: "account_number_rule" skip opt,
+            });
             /// 银行账号展示规则
             ///
             /// A value this client does not know yet is kept as [`GetRequestAccountNumberRule::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -109,50 +92,10 @@ pub mod by_sub_mchid {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetRequestAccountNumberRule {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::AccountNumberRuleMaskV1 => "ACCOUNT_NUMBER_RULE_MASK_V1",
-                        Self::AccountNumberRuleMaskV2 => "ACCOUNT_NUMBER_RULE_MASK_V2",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetRequestAccountNumberRule {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "ACCOUNT_NUMBER_RULE_MASK_V1" => Self::AccountNumberRuleMaskV1,
-                        "ACCOUNT_NUMBER_RULE_MASK_V2" => Self::AccountNumberRuleMaskV2,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetRequestAccountNumberRule {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetRequestAccountNumberRule {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequestAccountNumberRule {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetRequestAccountNumberRule {
+                AccountNumberRuleMaskV1 = "ACCOUNT_NUMBER_RULE_MASK_V1",
+                AccountNumberRuleMaskV2 = "ACCOUNT_NUMBER_RULE_MASK_V2",
+            });
             /// The response of `GET /v3/apply4sub/sub_merchants/{sub_mchid}/application/{application_no}` (查询结算账户修改申请状态).
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
@@ -193,67 +136,17 @@ pub mod by_sub_mchid {
                 /// Example: `2015-05-20T13:29:35+08:00`
                 pub verify_finish_time: Option<String>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("account_name", &self.account_name)?;
-                    m.req("account_type", &self.account_type)?;
-                    m.req("account_bank", &self.account_bank)?;
-                    m.opt("bank_name", &self.bank_name)?;
-                    m.opt("bank_branch_id", &self.bank_branch_id)?;
-                    m.req("account_number", &self.account_number)?;
-                    m.req("verify_result", &self.verify_result)?;
-                    m.opt("verify_fail_reason", &self.verify_fail_reason)?;
-                    m.opt("verify_finish_time", &self.verify_finish_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("account_name"),
-                        o.req("account_type"),
-                        o.req("account_bank"),
-                        o.opt("bank_name"),
-                        o.opt("bank_branch_id"),
-                        o.req("account_number"),
-                        o.req("verify_result"),
-                        o.opt("verify_fail_reason"),
-                        o.opt("verify_finish_time"),
-                    ) {
-                        (
-                            Some(account_name),
-                            Some(account_type),
-                            Some(account_bank),
-                            Some(bank_name),
-                            Some(bank_branch_id),
-                            Some(account_number),
-                            Some(verify_result),
-                            Some(verify_fail_reason),
-                            Some(verify_finish_time),
-                        ) => {
-                            Ok(Self {
-                                account_name,
-                                account_type,
-                                account_bank,
-                                bank_name,
-                                bank_branch_id,
-                                account_number,
-                                verify_result,
-                                verify_fail_reason,
-                                verify_finish_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                account_name: "account_name" req req,
+                account_type: "account_type" req req,
+                account_bank: "account_bank" req req,
+                bank_name: "bank_name" opt opt,
+                bank_branch_id: "bank_branch_id" opt opt,
+                account_number: "account_number" req req,
+                verify_result: "verify_result" req req,
+                verify_fail_reason: "verify_fail_reason" opt opt,
+                verify_finish_time: "verify_finish_time" opt opt,
+            });
             /// 账户类型
             ///
             /// A value this client does not know yet is kept as [`GetResponseAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -267,50 +160,10 @@ pub mod by_sub_mchid {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseAccountType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::AccountTypeBusiness => "ACCOUNT_TYPE_BUSINESS",
-                        Self::AccountTypePrivate => "ACCOUNT_TYPE_PRIVATE",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseAccountType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "ACCOUNT_TYPE_BUSINESS" => Self::AccountTypeBusiness,
-                        "ACCOUNT_TYPE_PRIVATE" => Self::AccountTypePrivate,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseAccountType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseAccountType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseAccountType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseAccountType {
+                AccountTypeBusiness = "ACCOUNT_TYPE_BUSINESS",
+                AccountTypePrivate = "ACCOUNT_TYPE_PRIVATE",
+            });
             /// 审核状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseVerifyResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -326,52 +179,11 @@ pub mod by_sub_mchid {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseVerifyResult {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::AuditSuccess => "AUDIT_SUCCESS",
-                        Self::Auditing => "AUDITING",
-                        Self::AuditFail => "AUDIT_FAIL",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseVerifyResult {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "AUDIT_SUCCESS" => Self::AuditSuccess,
-                        "AUDITING" => Self::Auditing,
-                        "AUDIT_FAIL" => Self::AuditFail,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseVerifyResult {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseVerifyResult {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseVerifyResult {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseVerifyResult {
+                AuditSuccess = "AUDIT_SUCCESS",
+                Auditing = "AUDITING",
+                AuditFail = "AUDIT_FAIL",
+            });
         }
     }
     /// `/v3/apply4sub/sub_merchants/{sub_mchid}/modify-settlement`
@@ -436,66 +248,17 @@ pub mod by_sub_mchid {
             /// Example: `ciphertext`
             pub account_name: Option<String>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("modify_mode", &self.modify_mode)?;
-                m.req("account_type", &self.account_type)?;
-                m.req("account_bank", &self.account_bank)?;
-                m.req("bank_address_code", &self.bank_address_code)?;
-                m.opt("bank_name", &self.bank_name)?;
-                m.opt("bank_branch_id", &self.bank_branch_id)?;
-                m.req("account_number", &self.account_number)?;
-                m.opt("account_name", &self.account_name)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("Wechatpay-Serial"),
-                    o.opt("modify_mode"),
-                    o.req("account_type"),
-                    o.req("account_bank"),
-                    o.req("bank_address_code"),
-                    o.opt("bank_name"),
-                    o.opt("bank_branch_id"),
-                    o.req("account_number"),
-                    o.opt("account_name"),
-                ) {
-                    (
-                        Some(wechatpay_serial),
-                        Some(modify_mode),
-                        Some(account_type),
-                        Some(account_bank),
-                        Some(bank_address_code),
-                        Some(bank_name),
-                        Some(bank_branch_id),
-                        Some(account_number),
-                        Some(account_name),
-                    ) => {
-                        Ok(Self {
-                            wechatpay_serial,
-                            modify_mode,
-                            account_type,
-                            account_bank,
-                            bank_address_code,
-                            bank_name,
-                            bank_branch_id,
-                            account_number,
-                            account_name,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            wechatpay_serial: "Wechatpay-Serial" skip req,
+            modify_mode: "modify_mode" opt opt,
+            account_type: "account_type" req req,
+            account_bank: "account_bank" req req,
+            bank_address_code: "bank_address_code" req req,
+            bank_name: "bank_name" opt opt,
+            bank_branch_id: "bank_branch_id" opt opt,
+            account_number: "account_number" req req,
+            account_name: "account_name" opt opt,
+        });
         /// 账户类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -509,47 +272,10 @@ pub mod by_sub_mchid {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestAccountType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::AccountTypeBusiness => "ACCOUNT_TYPE_BUSINESS",
-                    Self::AccountTypePrivate => "ACCOUNT_TYPE_PRIVATE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestAccountType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ACCOUNT_TYPE_BUSINESS" => Self::AccountTypeBusiness,
-                    "ACCOUNT_TYPE_PRIVATE" => Self::AccountTypePrivate,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestAccountType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestAccountType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestAccountType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestAccountType {
+            AccountTypeBusiness = "ACCOUNT_TYPE_BUSINESS",
+            AccountTypePrivate = "ACCOUNT_TYPE_PRIVATE",
+        });
         /// 修改模式
         ///
         /// A value this client does not know yet is kept as [`PostRequestModifyMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -561,45 +287,9 @@ pub mod by_sub_mchid {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestModifyMode {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::ModifyModeAsync => "MODIFY_MODE_ASYNC",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestModifyMode {
-            fn from(s: &str) -> Self {
-                match s {
-                    "MODIFY_MODE_ASYNC" => Self::ModifyModeAsync,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestModifyMode {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestModifyMode {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestModifyMode {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestModifyMode {
+            ModifyModeAsync = "MODIFY_MODE_ASYNC",
+        });
         /// The response of `POST /v3/apply4sub/sub_merchants/{sub_mchid}/modify-settlement` (修改结算帐号API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -608,27 +298,9 @@ pub mod by_sub_mchid {
             /// Example: `102329389XXXX`
             pub application_no: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("application_no", &self.application_no)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("application_no") {
-                    Some(application_no) => Ok(Self { application_no }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            application_no: "application_no" req req,
+        });
     }
     /// `/v3/apply4sub/sub_merchants/{sub_mchid}/settlement`
     pub mod settlement {
@@ -677,59 +349,15 @@ pub mod by_sub_mchid {
             /// Example: `用户姓名/证件/手机不匹配，请核对后重试`
             pub verify_fail_reason: Option<String>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("account_type", &self.account_type)?;
-                m.req("account_bank", &self.account_bank)?;
-                m.opt("bank_name", &self.bank_name)?;
-                m.opt("bank_branch_id", &self.bank_branch_id)?;
-                m.req("account_number", &self.account_number)?;
-                m.req("verify_result", &self.verify_result)?;
-                m.opt("verify_fail_reason", &self.verify_fail_reason)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("account_type"),
-                    o.req("account_bank"),
-                    o.opt("bank_name"),
-                    o.opt("bank_branch_id"),
-                    o.req("account_number"),
-                    o.req("verify_result"),
-                    o.opt("verify_fail_reason"),
-                ) {
-                    (
-                        Some(account_type),
-                        Some(account_bank),
-                        Some(bank_name),
-                        Some(bank_branch_id),
-                        Some(account_number),
-                        Some(verify_result),
-                        Some(verify_fail_reason),
-                    ) => {
-                        Ok(Self {
-                            account_type,
-                            account_bank,
-                            bank_name,
-                            bank_branch_id,
-                            account_number,
-                            verify_result,
-                            verify_fail_reason,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            account_type: "account_type" req req,
+            account_bank: "account_bank" req req,
+            bank_name: "bank_name" opt opt,
+            bank_branch_id: "bank_branch_id" opt opt,
+            account_number: "account_number" req req,
+            verify_result: "verify_result" req req,
+            verify_fail_reason: "verify_fail_reason" opt opt,
+        });
         /// 账户类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -743,47 +371,10 @@ pub mod by_sub_mchid {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseAccountType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::AccountTypeBusiness => "ACCOUNT_TYPE_BUSINESS",
-                    Self::AccountTypePrivate => "ACCOUNT_TYPE_PRIVATE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseAccountType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ACCOUNT_TYPE_BUSINESS" => Self::AccountTypeBusiness,
-                    "ACCOUNT_TYPE_PRIVATE" => Self::AccountTypePrivate,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseAccountType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseAccountType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAccountType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseAccountType {
+            AccountTypeBusiness = "ACCOUNT_TYPE_BUSINESS",
+            AccountTypePrivate = "ACCOUNT_TYPE_PRIVATE",
+        });
         /// 验证结果
         ///
         /// A value this client does not know yet is kept as [`GetResponseVerifyResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -799,48 +390,10 @@ pub mod by_sub_mchid {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseVerifyResult {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::VerifySuccess => "VERIFY_SUCCESS",
-                    Self::VerifyFail => "VERIFY_FAIL",
-                    Self::Verifying => "VERIFYING",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseVerifyResult {
-            fn from(s: &str) -> Self {
-                match s {
-                    "VERIFY_SUCCESS" => Self::VerifySuccess,
-                    "VERIFY_FAIL" => Self::VerifyFail,
-                    "VERIFYING" => Self::Verifying,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseVerifyResult {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseVerifyResult {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseVerifyResult {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseVerifyResult {
+            VerifySuccess = "VERIFY_SUCCESS",
+            VerifyFail = "VERIFY_FAIL",
+            Verifying = "VERIFYING",
+        });
     }
 }

@@ -79,31 +79,10 @@ pub struct GetRequest {
     /// Query parameter `business_code`.
     pub business_code: Option<String>,
 }
-impl ::serde::Serialize for GetRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("applyment_id"), o.opt("business_code")) {
-            (Some(applyment_id), Some(business_code)) => {
-                Ok(Self {
-                    applyment_id,
-                    business_code,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetRequest {
+    applyment_id: "applyment_id" skip opt,
+    business_code: "business_code" skip opt,
+});
 /// The response of `GET /v3/apply4subject/applyment` (查询商户开户意愿申请单审核结果API).
 #[derive(Clone, Debug, PartialEq)]
 pub struct GetResponse {
@@ -122,47 +101,12 @@ pub struct GetResponse {
     /// Example: `公司名称与工商局登记不一致`
     pub reject_reason: Option<String>,
 }
-impl ::serde::Serialize for GetResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("applyment_state", &self.applyment_state)?;
-        m.opt("qrcode_data", &self.qrcode_data)?;
-        m.opt("reject_param", &self.reject_param)?;
-        m.opt("reject_reason", &self.reject_reason)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("applyment_state"),
-            o.opt("qrcode_data"),
-            o.opt("reject_param"),
-            o.opt("reject_reason"),
-        ) {
-            (
-                Some(applyment_state),
-                Some(qrcode_data),
-                Some(reject_param),
-                Some(reject_reason),
-            ) => {
-                Ok(Self {
-                    applyment_state,
-                    qrcode_data,
-                    reject_param,
-                    reject_reason,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponse {
+    applyment_state: "applyment_state" req req,
+    qrcode_data: "qrcode_data" opt opt,
+    reject_param: "reject_param" opt opt,
+    reject_reason: "reject_reason" opt opt,
+});
 /// The request of `POST /v3/apply4subject/applyment` (提交商户开户意愿申请单API).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
@@ -187,88 +131,25 @@ pub struct PostRequest {
     /// 补充材料
     pub addition_info: Option<PostRequestAdditionInfo>,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("business_code", &self.business_code)?;
-        m.req("contact_info", &self.contact_info)?;
-        m.req("subject_info", &self.subject_info)?;
-        m.req("identification_info", &self.identification_info)?;
-        m.opt("ubo_info_list", &self.ubo_info_list)?;
-        m.opt("addition_info", &self.addition_info)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("channel_id"),
-            o.req("Wechatpay-Serial"),
-            o.req("business_code"),
-            o.req("contact_info"),
-            o.req("subject_info"),
-            o.req("identification_info"),
-            o.opt("ubo_info_list"),
-            o.opt("addition_info"),
-        ) {
-            (
-                Some(channel_id),
-                Some(wechatpay_serial),
-                Some(business_code),
-                Some(contact_info),
-                Some(subject_info),
-                Some(identification_info),
-                Some(ubo_info_list),
-                Some(addition_info),
-            ) => {
-                Ok(Self {
-                    channel_id,
-                    wechatpay_serial,
-                    business_code,
-                    contact_info,
-                    subject_info,
-                    identification_info,
-                    ubo_info_list,
-                    addition_info,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    channel_id: "channel_id" skip opt,
+    wechatpay_serial: "Wechatpay-Serial" skip req,
+    business_code: "business_code" req req,
+    contact_info: "contact_info" req req,
+    subject_info: "subject_info" req req,
+    identification_info: "identification_info" req req,
+    ubo_info_list: "ubo_info_list" opt opt,
+    addition_info: "addition_info" opt opt,
+});
 /// 补充材料
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestAdditionInfo {
     /// 待确认商户号列表
     pub confirm_mchid_list: Option<Vec<String>>,
 }
-impl ::serde::Serialize for PostRequestAdditionInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("confirm_mchid_list", &self.confirm_mchid_list)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestAdditionInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match o.opt("confirm_mchid_list") {
-            Some(confirm_mchid_list) => Ok(Self { confirm_mchid_list }),
-            None => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestAdditionInfo {
+    confirm_mchid_list: "confirm_mchid_list" opt opt,
+});
 /// 联系人信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestContactInfo {
@@ -299,71 +180,18 @@ pub struct PostRequestContactInfo {
     /// Sensitive: encrypted with the WeChat Pay public key before sending.
     pub mobile: String,
 }
-impl ::serde::Serialize for PostRequestContactInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("contact_type", &self.contact_type)?;
-        m.req("name", &self.name)?;
-        m.opt("contact_id_doc_type", &self.contact_id_doc_type)?;
-        m.req("id_card_number", &self.id_card_number)?;
-        m.opt("contact_id_doc_copy", &self.contact_id_doc_copy)?;
-        m.opt("contact_id_doc_copy_back", &self.contact_id_doc_copy_back)?;
-        m.opt("contact_period_begin", &self.contact_period_begin)?;
-        m.opt("contact_period_end", &self.contact_period_end)?;
-        m.opt("business_authorization_letter", &self.business_authorization_letter)?;
-        m.req("mobile", &self.mobile)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestContactInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("contact_type"),
-            o.req("name"),
-            o.opt("contact_id_doc_type"),
-            o.req("id_card_number"),
-            o.opt("contact_id_doc_copy"),
-            o.opt("contact_id_doc_copy_back"),
-            o.opt("contact_period_begin"),
-            o.opt("contact_period_end"),
-            o.opt("business_authorization_letter"),
-            o.req("mobile"),
-        ) {
-            (
-                Some(contact_type),
-                Some(name),
-                Some(contact_id_doc_type),
-                Some(id_card_number),
-                Some(contact_id_doc_copy),
-                Some(contact_id_doc_copy_back),
-                Some(contact_period_begin),
-                Some(contact_period_end),
-                Some(business_authorization_letter),
-                Some(mobile),
-            ) => {
-                Ok(Self {
-                    contact_type,
-                    name,
-                    contact_id_doc_type,
-                    id_card_number,
-                    contact_id_doc_copy,
-                    contact_id_doc_copy_back,
-                    contact_period_begin,
-                    contact_period_end,
-                    business_authorization_letter,
-                    mobile,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestContactInfo {
+    contact_type: "contact_type" opt opt,
+    name: "name" req req,
+    contact_id_doc_type: "contact_id_doc_type" opt opt,
+    id_card_number: "id_card_number" req req,
+    contact_id_doc_copy: "contact_id_doc_copy" opt opt,
+    contact_id_doc_copy_back: "contact_id_doc_copy_back" opt opt,
+    contact_period_begin: "contact_period_begin" opt opt,
+    contact_period_end: "contact_period_end" opt opt,
+    business_authorization_letter: "business_authorization_letter" opt opt,
+    mobile: "mobile" req req,
+});
 /// 法人身份信息
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestIdentificationInfo {
@@ -394,71 +222,18 @@ pub struct PostRequestIdentificationInfo {
     /// 经营者/法人是否为受益人
     pub owner: Option<bool>,
 }
-impl ::serde::Serialize for PostRequestIdentificationInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("id_holder_type", &self.id_holder_type)?;
-        m.req("identification_type", &self.identification_type)?;
-        m.opt("authorize_letter_copy", &self.authorize_letter_copy)?;
-        m.req("identification_name", &self.identification_name)?;
-        m.req("identification_number", &self.identification_number)?;
-        m.req("identification_valid_date", &self.identification_valid_date)?;
-        m.opt("identification_address", &self.identification_address)?;
-        m.req("identification_front_copy", &self.identification_front_copy)?;
-        m.opt("identification_back_copy", &self.identification_back_copy)?;
-        m.opt("owner", &self.owner)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestIdentificationInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("id_holder_type"),
-            o.req("identification_type"),
-            o.opt("authorize_letter_copy"),
-            o.req("identification_name"),
-            o.req("identification_number"),
-            o.req("identification_valid_date"),
-            o.opt("identification_address"),
-            o.req("identification_front_copy"),
-            o.opt("identification_back_copy"),
-            o.opt("owner"),
-        ) {
-            (
-                Some(id_holder_type),
-                Some(identification_type),
-                Some(authorize_letter_copy),
-                Some(identification_name),
-                Some(identification_number),
-                Some(identification_valid_date),
-                Some(identification_address),
-                Some(identification_front_copy),
-                Some(identification_back_copy),
-                Some(owner),
-            ) => {
-                Ok(Self {
-                    id_holder_type,
-                    identification_type,
-                    authorize_letter_copy,
-                    identification_name,
-                    identification_number,
-                    identification_valid_date,
-                    identification_address,
-                    identification_front_copy,
-                    identification_back_copy,
-                    owner,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestIdentificationInfo {
+    id_holder_type: "id_holder_type" opt opt,
+    identification_type: "identification_type" req req,
+    authorize_letter_copy: "authorize_letter_copy" opt opt,
+    identification_name: "identification_name" req req,
+    identification_number: "identification_number" req req,
+    identification_valid_date: "identification_valid_date" req req,
+    identification_address: "identification_address" opt opt,
+    identification_front_copy: "identification_front_copy" req req,
+    identification_back_copy: "identification_back_copy" opt opt,
+    owner: "owner" opt opt,
+});
 /// 主体信息
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestSubjectInfo {
@@ -479,63 +254,16 @@ pub struct PostRequestSubjectInfo {
     /// 金融机构许可证信息
     pub finance_institution_info: Option<PostRequestSubjectInfoFinanceInstitutionInfo>,
 }
-impl ::serde::Serialize for PostRequestSubjectInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("subject_type", &self.subject_type)?;
-        m.opt("is_finance_institution", &self.is_finance_institution)?;
-        m.req("business_license_info", &self.business_license_info)?;
-        m.opt("certificate_info", &self.certificate_info)?;
-        m.opt("company_prove_copy", &self.company_prove_copy)?;
-        m.opt("assist_prove_info", &self.assist_prove_info)?;
-        m.opt("special_operation_info", &self.special_operation_info)?;
-        m.opt("finance_institution_info", &self.finance_institution_info)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestSubjectInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("subject_type"),
-            o.opt("is_finance_institution"),
-            o.req("business_license_info"),
-            o.opt("certificate_info"),
-            o.opt("company_prove_copy"),
-            o.opt("assist_prove_info"),
-            o.opt("special_operation_info"),
-            o.opt("finance_institution_info"),
-        ) {
-            (
-                Some(subject_type),
-                Some(is_finance_institution),
-                Some(business_license_info),
-                Some(certificate_info),
-                Some(company_prove_copy),
-                Some(assist_prove_info),
-                Some(special_operation_info),
-                Some(finance_institution_info),
-            ) => {
-                Ok(Self {
-                    subject_type,
-                    is_finance_institution,
-                    business_license_info,
-                    certificate_info,
-                    company_prove_copy,
-                    assist_prove_info,
-                    special_operation_info,
-                    finance_institution_info,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestSubjectInfo {
+    subject_type: "subject_type" req req,
+    is_finance_institution: "is_finance_institution" opt opt,
+    business_license_info: "business_license_info" req req,
+    certificate_info: "certificate_info" opt opt,
+    company_prove_copy: "company_prove_copy" opt opt,
+    assist_prove_info: "assist_prove_info" opt opt,
+    special_operation_info: "special_operation_info" opt opt,
+    finance_institution_info: "finance_institution_info" opt opt,
+});
 /// 辅助证明材料信息
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestSubjectInfoAssistProveInfo {
@@ -554,55 +282,14 @@ pub struct PostRequestSubjectInfoAssistProveInfo {
     /// 店内环境照片
     pub store_indoor_copy: String,
 }
-impl ::serde::Serialize for PostRequestSubjectInfoAssistProveInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("micro_biz_type", &self.micro_biz_type)?;
-        m.req("store_name", &self.store_name)?;
-        m.opt("store_address_code", &self.store_address_code)?;
-        m.req("store_address", &self.store_address)?;
-        m.req("store_header_copy", &self.store_header_copy)?;
-        m.req("store_indoor_copy", &self.store_indoor_copy)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestSubjectInfoAssistProveInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("micro_biz_type"),
-            o.req("store_name"),
-            o.opt("store_address_code"),
-            o.req("store_address"),
-            o.req("store_header_copy"),
-            o.req("store_indoor_copy"),
-        ) {
-            (
-                Some(micro_biz_type),
-                Some(store_name),
-                Some(store_address_code),
-                Some(store_address),
-                Some(store_header_copy),
-                Some(store_indoor_copy),
-            ) => {
-                Ok(Self {
-                    micro_biz_type,
-                    store_name,
-                    store_address_code,
-                    store_address,
-                    store_header_copy,
-                    store_indoor_copy,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestSubjectInfoAssistProveInfo {
+    micro_biz_type: "micro_biz_type" req req,
+    store_name: "store_name" req req,
+    store_address_code: "store_address_code" opt opt,
+    store_address: "store_address" req req,
+    store_header_copy: "store_header_copy" req req,
+    store_indoor_copy: "store_indoor_copy" req req,
+});
 /// 小微经营类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestSubjectInfoAssistProveInfoMicroBizType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -618,48 +305,11 @@ pub enum PostRequestSubjectInfoAssistProveInfoMicroBizType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostRequestSubjectInfoAssistProveInfoMicroBizType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::MicroTypeStore => "MICRO_TYPE_STORE",
-            Self::MicroTypeMobile => "MICRO_TYPE_MOBILE",
-            Self::MicroTypeOnline => "MICRO_TYPE_ONLINE",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostRequestSubjectInfoAssistProveInfoMicroBizType {
-    fn from(s: &str) -> Self {
-        match s {
-            "MICRO_TYPE_STORE" => Self::MicroTypeStore,
-            "MICRO_TYPE_MOBILE" => Self::MicroTypeMobile,
-            "MICRO_TYPE_ONLINE" => Self::MicroTypeOnline,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostRequestSubjectInfoAssistProveInfoMicroBizType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostRequestSubjectInfoAssistProveInfoMicroBizType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de>
-for PostRequestSubjectInfoAssistProveInfoMicroBizType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostRequestSubjectInfoAssistProveInfoMicroBizType {
+    MicroTypeStore = "MICRO_TYPE_STORE",
+    MicroTypeMobile = "MICRO_TYPE_MOBILE",
+    MicroTypeOnline = "MICRO_TYPE_ONLINE",
+});
 /// 营业执照
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSubjectInfoBusinessLicenseInfo {
@@ -678,55 +328,14 @@ pub struct PostRequestSubjectInfoBusinessLicenseInfo {
     /// Example: `["1970-01-01","forever"]`
     pub licence_valid_date: String,
 }
-impl ::serde::Serialize for PostRequestSubjectInfoBusinessLicenseInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("licence_number", &self.licence_number)?;
-        m.req("licence_copy", &self.licence_copy)?;
-        m.req("merchant_name", &self.merchant_name)?;
-        m.req("legal_person", &self.legal_person)?;
-        m.req("company_address", &self.company_address)?;
-        m.req("licence_valid_date", &self.licence_valid_date)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestSubjectInfoBusinessLicenseInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("licence_number"),
-            o.req("licence_copy"),
-            o.req("merchant_name"),
-            o.req("legal_person"),
-            o.req("company_address"),
-            o.req("licence_valid_date"),
-        ) {
-            (
-                Some(licence_number),
-                Some(licence_copy),
-                Some(merchant_name),
-                Some(legal_person),
-                Some(company_address),
-                Some(licence_valid_date),
-            ) => {
-                Ok(Self {
-                    licence_number,
-                    licence_copy,
-                    merchant_name,
-                    legal_person,
-                    company_address,
-                    licence_valid_date,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestSubjectInfoBusinessLicenseInfo {
+    licence_number: "licence_number" req req,
+    licence_copy: "licence_copy" req req,
+    merchant_name: "merchant_name" req req,
+    legal_person: "legal_person" req req,
+    company_address: "company_address" req req,
+    licence_valid_date: "licence_valid_date" req req,
+});
 /// 登记证书
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestSubjectInfoCertificateInfo {
@@ -747,59 +356,15 @@ pub struct PostRequestSubjectInfoCertificateInfo {
     /// Example: `["1970-01-01","forever"]`
     pub cert_valid_date: String,
 }
-impl ::serde::Serialize for PostRequestSubjectInfoCertificateInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("cert_type", &self.cert_type)?;
-        m.req("cert_number", &self.cert_number)?;
-        m.req("cert_copy", &self.cert_copy)?;
-        m.req("merchant_name", &self.merchant_name)?;
-        m.req("legal_person", &self.legal_person)?;
-        m.req("company_address", &self.company_address)?;
-        m.req("cert_valid_date", &self.cert_valid_date)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestSubjectInfoCertificateInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("cert_type"),
-            o.req("cert_number"),
-            o.req("cert_copy"),
-            o.req("merchant_name"),
-            o.req("legal_person"),
-            o.req("company_address"),
-            o.req("cert_valid_date"),
-        ) {
-            (
-                Some(cert_type),
-                Some(cert_number),
-                Some(cert_copy),
-                Some(merchant_name),
-                Some(legal_person),
-                Some(company_address),
-                Some(cert_valid_date),
-            ) => {
-                Ok(Self {
-                    cert_type,
-                    cert_number,
-                    cert_copy,
-                    merchant_name,
-                    legal_person,
-                    company_address,
-                    cert_valid_date,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestSubjectInfoCertificateInfo {
+    cert_type: "cert_type" req req,
+    cert_number: "cert_number" req req,
+    cert_copy: "cert_copy" req req,
+    merchant_name: "merchant_name" req req,
+    legal_person: "legal_person" req req,
+    company_address: "company_address" req req,
+    cert_valid_date: "cert_valid_date" req req,
+});
 /// 金融机构许可证信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSubjectInfoFinanceInstitutionInfo {
@@ -808,33 +373,10 @@ pub struct PostRequestSubjectInfoFinanceInstitutionInfo {
     /// 金融机构许可证图片
     pub finance_license_pics: Option<Vec<String>>,
 }
-impl ::serde::Serialize for PostRequestSubjectInfoFinanceInstitutionInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("finance_type", &self.finance_type)?;
-        m.opt("finance_license_pics", &self.finance_license_pics)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestSubjectInfoFinanceInstitutionInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("finance_type"), o.opt("finance_license_pics")) {
-            (Some(finance_type), Some(finance_license_pics)) => {
-                Ok(Self {
-                    finance_type,
-                    finance_license_pics,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestSubjectInfoFinanceInstitutionInfo {
+    finance_type: "finance_type" opt opt,
+    finance_license_pics: "finance_license_pics" opt opt,
+});
 /// 经营许可证信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSubjectInfoSpecialOperationInfo {
@@ -869,33 +411,10 @@ pub struct PostRequestSubjectInfoSpecialOperationInfo {
     /// `store_indoor_copy`
     pub store_indoor_copy: Option<Vec<String>>,
 }
-impl ::serde::Serialize for PostRequestSubjectInfoSpecialOperationInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("category_id", &self.category_id)?;
-        m.opt("store_indoor_copy", &self.store_indoor_copy)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestSubjectInfoSpecialOperationInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("category_id"), o.opt("store_indoor_copy")) {
-            (Some(category_id), Some(store_indoor_copy)) => {
-                Ok(Self {
-                    category_id,
-                    store_indoor_copy,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestSubjectInfoSpecialOperationInfo {
+    category_id: "category_id" req req,
+    store_indoor_copy: "store_indoor_copy" opt opt,
+});
 /// PostRequestUboInfoList
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestUboInfoList {
@@ -922,63 +441,16 @@ pub struct PostRequestUboInfoList {
     /// 证件有效期结束时间
     pub ubo_period_end: String,
 }
-impl ::serde::Serialize for PostRequestUboInfoList {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("ubo_id_doc_type", &self.ubo_id_doc_type)?;
-        m.req("ubo_id_doc_copy", &self.ubo_id_doc_copy)?;
-        m.req("ubo_id_doc_copy_back", &self.ubo_id_doc_copy_back)?;
-        m.req("ubo_id_doc_name", &self.ubo_id_doc_name)?;
-        m.req("ubo_id_doc_number", &self.ubo_id_doc_number)?;
-        m.req("ubo_id_doc_address", &self.ubo_id_doc_address)?;
-        m.req("ubo_period_begin", &self.ubo_period_begin)?;
-        m.req("ubo_period_end", &self.ubo_period_end)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestUboInfoList {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("ubo_id_doc_type"),
-            o.req("ubo_id_doc_copy"),
-            o.req("ubo_id_doc_copy_back"),
-            o.req("ubo_id_doc_name"),
-            o.req("ubo_id_doc_number"),
-            o.req("ubo_id_doc_address"),
-            o.req("ubo_period_begin"),
-            o.req("ubo_period_end"),
-        ) {
-            (
-                Some(ubo_id_doc_type),
-                Some(ubo_id_doc_copy),
-                Some(ubo_id_doc_copy_back),
-                Some(ubo_id_doc_name),
-                Some(ubo_id_doc_number),
-                Some(ubo_id_doc_address),
-                Some(ubo_period_begin),
-                Some(ubo_period_end),
-            ) => {
-                Ok(Self {
-                    ubo_id_doc_type,
-                    ubo_id_doc_copy,
-                    ubo_id_doc_copy_back,
-                    ubo_id_doc_name,
-                    ubo_id_doc_number,
-                    ubo_id_doc_address,
-                    ubo_period_begin,
-                    ubo_period_end,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestUboInfoList {
+    ubo_id_doc_type: "ubo_id_doc_type" req req,
+    ubo_id_doc_copy: "ubo_id_doc_copy" req req,
+    ubo_id_doc_copy_back: "ubo_id_doc_copy_back" req req,
+    ubo_id_doc_name: "ubo_id_doc_name" req req,
+    ubo_id_doc_number: "ubo_id_doc_number" req req,
+    ubo_id_doc_address: "ubo_id_doc_address" req req,
+    ubo_period_begin: "ubo_period_begin" req req,
+    ubo_period_end: "ubo_period_end" req req,
+});
 /// The response of `POST /v3/apply4subject/applyment` (提交商户开户意愿申请单API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -987,27 +459,9 @@ pub struct PostResponse {
     /// Example: `20000000011111`
     pub applyment_id: u64,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("applyment_id", &self.applyment_id)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match o.req("applyment_id") {
-            Some(applyment_id) => Ok(Self { applyment_id }),
-            None => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    applyment_id: "applyment_id" req req,
+});
 /// `/v3/apply4subject/applyment/{applyment_id}`
 pub mod by_applyment_id {
     /// The chain step for `/v3/apply4subject/applyment/{applyment_id}`, reached with `client.v3().apply4subject().applyment().applyment_id(applyment_id)`.
@@ -1109,27 +563,9 @@ pub mod merchants {
                 /// Example: `AUTHORIZE_STATE_UNAUTHORIZED`
                 pub authorize_state: GetResponseAuthorizeState,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("authorize_state", &self.authorize_state)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("authorize_state") {
-                        Some(authorize_state) => Ok(Self { authorize_state }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                authorize_state: "authorize_state" req req,
+            });
             /// 授权状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseAuthorizeState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1143,54 +579,10 @@ pub mod merchants {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseAuthorizeState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::AuthorizeStateUnauthorized => {
-                            "AUTHORIZE_STATE_UNAUTHORIZED"
-                        }
-                        Self::AuthorizeStateAuthorized => "AUTHORIZE_STATE_AUTHORIZED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseAuthorizeState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "AUTHORIZE_STATE_UNAUTHORIZED" => {
-                            Self::AuthorizeStateUnauthorized
-                        }
-                        "AUTHORIZE_STATE_AUTHORIZED" => Self::AuthorizeStateAuthorized,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseAuthorizeState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseAuthorizeState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseAuthorizeState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseAuthorizeState {
+                AuthorizeStateUnauthorized = "AUTHORIZE_STATE_UNAUTHORIZED",
+                AuthorizeStateAuthorized = "AUTHORIZE_STATE_AUTHORIZED",
+            });
         }
     }
 }

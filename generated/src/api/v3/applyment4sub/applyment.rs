@@ -142,62 +142,16 @@ pub mod slash {
         /// 补充材料
         pub addition_info: Option<PostRequestAdditionInfo>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("business_code", &self.business_code)?;
-            m.req("contact_info", &self.contact_info)?;
-            m.req("subject_info", &self.subject_info)?;
-            m.req("business_info", &self.business_info)?;
-            m.req("settlement_info", &self.settlement_info)?;
-            m.req("bank_account_info", &self.bank_account_info)?;
-            m.opt("addition_info", &self.addition_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("Wechatpay-Serial"),
-                o.req("business_code"),
-                o.req("contact_info"),
-                o.req("subject_info"),
-                o.req("business_info"),
-                o.req("settlement_info"),
-                o.req("bank_account_info"),
-                o.opt("addition_info"),
-            ) {
-                (
-                    Some(wechatpay_serial),
-                    Some(business_code),
-                    Some(contact_info),
-                    Some(subject_info),
-                    Some(business_info),
-                    Some(settlement_info),
-                    Some(bank_account_info),
-                    Some(addition_info),
-                ) => {
-                    Ok(Self {
-                        wechatpay_serial,
-                        business_code,
-                        contact_info,
-                        subject_info,
-                        business_info,
-                        settlement_info,
-                        bank_account_info,
-                        addition_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        wechatpay_serial: "Wechatpay-Serial" skip req,
+        business_code: "business_code" req req,
+        contact_info: "contact_info" req req,
+        subject_info: "subject_info" req req,
+        business_info: "business_info" req req,
+        settlement_info: "settlement_info" req req,
+        bank_account_info: "bank_account_info" req req,
+        addition_info: "addition_info" opt opt,
+    });
     /// 补充材料
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAdditionInfo {
@@ -210,47 +164,12 @@ pub mod slash {
         /// 补充说明
         pub business_addition_msg: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestAdditionInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("legal_person_commitment", &self.legal_person_commitment)?;
-            m.opt("legal_person_video", &self.legal_person_video)?;
-            m.opt("business_addition_pics", &self.business_addition_pics)?;
-            m.opt("business_addition_msg", &self.business_addition_msg)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestAdditionInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("legal_person_commitment"),
-                o.opt("legal_person_video"),
-                o.opt("business_addition_pics"),
-                o.opt("business_addition_msg"),
-            ) {
-                (
-                    Some(legal_person_commitment),
-                    Some(legal_person_video),
-                    Some(business_addition_pics),
-                    Some(business_addition_msg),
-                ) => {
-                    Ok(Self {
-                        legal_person_commitment,
-                        legal_person_video,
-                        business_addition_pics,
-                        business_addition_msg,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestAdditionInfo {
+        legal_person_commitment: "legal_person_commitment" opt opt,
+        legal_person_video: "legal_person_video" opt opt,
+        business_addition_pics: "business_addition_pics" opt opt,
+        business_addition_msg: "business_addition_msg" opt opt,
+    });
     /// 结算银行账户
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestBankAccountInfo {
@@ -279,59 +198,15 @@ pub mod slash {
         /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `ciphertext`
         pub account_number: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestBankAccountInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("bank_account_type", &self.bank_account_type)?;
-            m.req("account_name", &self.account_name)?;
-            m.req("account_bank", &self.account_bank)?;
-            m.req("bank_address_code", &self.bank_address_code)?;
-            m.opt("bank_name", &self.bank_name)?;
-            m.opt("bank_branch_id", &self.bank_branch_id)?;
-            m.opt("account_number", &self.account_number)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestBankAccountInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("bank_account_type"),
-                o.req("account_name"),
-                o.req("account_bank"),
-                o.req("bank_address_code"),
-                o.opt("bank_name"),
-                o.opt("bank_branch_id"),
-                o.opt("account_number"),
-            ) {
-                (
-                    Some(bank_account_type),
-                    Some(account_name),
-                    Some(account_bank),
-                    Some(bank_address_code),
-                    Some(bank_name),
-                    Some(bank_branch_id),
-                    Some(account_number),
-                ) => {
-                    Ok(Self {
-                        bank_account_type,
-                        account_name,
-                        account_bank,
-                        bank_address_code,
-                        bank_name,
-                        bank_branch_id,
-                        account_number,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestBankAccountInfo {
+        bank_account_type: "bank_account_type" req req,
+        account_name: "account_name" req req,
+        account_bank: "account_bank" req req,
+        bank_address_code: "bank_address_code" req req,
+        bank_name: "bank_name" opt opt,
+        bank_branch_id: "bank_branch_id" opt opt,
+        account_number: "account_number" opt opt,
+    });
     /// 账户类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestBankAccountInfoBankAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -345,45 +220,10 @@ pub mod slash {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestBankAccountInfoBankAccountType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::BankAccountTypeCorporate => "BANK_ACCOUNT_TYPE_CORPORATE",
-                Self::BankAccountTypePersonal => "BANK_ACCOUNT_TYPE_PERSONAL",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestBankAccountInfoBankAccountType {
-        fn from(s: &str) -> Self {
-            match s {
-                "BANK_ACCOUNT_TYPE_CORPORATE" => Self::BankAccountTypeCorporate,
-                "BANK_ACCOUNT_TYPE_PERSONAL" => Self::BankAccountTypePersonal,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestBankAccountInfoBankAccountType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestBankAccountInfoBankAccountType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestBankAccountInfoBankAccountType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestBankAccountInfoBankAccountType {
+        BankAccountTypeCorporate = "BANK_ACCOUNT_TYPE_CORPORATE",
+        BankAccountTypePersonal = "BANK_ACCOUNT_TYPE_PERSONAL",
+    });
     /// 经营资料
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestBusinessInfo {
@@ -394,39 +234,11 @@ pub mod slash {
         /// 经营场景
         pub sales_info: PostRequestBusinessInfoSalesInfo,
     }
-    impl ::serde::Serialize for PostRequestBusinessInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("merchant_shortname", &self.merchant_shortname)?;
-            m.req("service_phone", &self.service_phone)?;
-            m.req("sales_info", &self.sales_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestBusinessInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("merchant_shortname"),
-                o.req("service_phone"),
-                o.req("sales_info"),
-            ) {
-                (Some(merchant_shortname), Some(service_phone), Some(sales_info)) => {
-                    Ok(Self {
-                        merchant_shortname,
-                        service_phone,
-                        sales_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestBusinessInfo {
+        merchant_shortname: "merchant_shortname" req req,
+        service_phone: "service_phone" req req,
+        sales_info: "sales_info" req req,
+    });
     /// 经营场景
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestBusinessInfoSalesInfo {
@@ -445,59 +257,15 @@ pub mod slash {
         /// 企业微信场景
         pub wework_info: Option<PostRequestBusinessInfoSalesInfoWeworkInfo>,
     }
-    impl ::serde::Serialize for PostRequestBusinessInfoSalesInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sales_scenes_type", &self.sales_scenes_type)?;
-            m.opt("biz_store_info", &self.biz_store_info)?;
-            m.opt("mp_info", &self.mp_info)?;
-            m.opt("mini_program_info", &self.mini_program_info)?;
-            m.opt("app_info", &self.app_info)?;
-            m.opt("web_info", &self.web_info)?;
-            m.opt("wework_info", &self.wework_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestBusinessInfoSalesInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("sales_scenes_type"),
-                o.opt("biz_store_info"),
-                o.opt("mp_info"),
-                o.opt("mini_program_info"),
-                o.opt("app_info"),
-                o.opt("web_info"),
-                o.opt("wework_info"),
-            ) {
-                (
-                    Some(sales_scenes_type),
-                    Some(biz_store_info),
-                    Some(mp_info),
-                    Some(mini_program_info),
-                    Some(app_info),
-                    Some(web_info),
-                    Some(wework_info),
-                ) => {
-                    Ok(Self {
-                        sales_scenes_type,
-                        biz_store_info,
-                        mp_info,
-                        mini_program_info,
-                        app_info,
-                        web_info,
-                        wework_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestBusinessInfoSalesInfo {
+        sales_scenes_type: "sales_scenes_type" req req,
+        biz_store_info: "biz_store_info" opt opt,
+        mp_info: "mp_info" opt opt,
+        mini_program_info: "mini_program_info" opt opt,
+        app_info: "app_info" opt opt,
+        web_info: "web_info" opt opt,
+        wework_info: "wework_info" opt opt,
+    });
     /// App场景
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestBusinessInfoSalesInfoAppInfo {
@@ -508,35 +276,11 @@ pub mod slash {
         /// `app_pics`
         pub app_pics: Option<Vec<String>>,
     }
-    impl ::serde::Serialize for PostRequestBusinessInfoSalesInfoAppInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("app_appid", &self.app_appid)?;
-            m.opt("app_sub_appid", &self.app_sub_appid)?;
-            m.opt("app_pics", &self.app_pics)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestBusinessInfoSalesInfoAppInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("app_appid"), o.opt("app_sub_appid"), o.opt("app_pics")) {
-                (Some(app_appid), Some(app_sub_appid), Some(app_pics)) => {
-                    Ok(Self {
-                        app_appid,
-                        app_sub_appid,
-                        app_pics,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestBusinessInfoSalesInfoAppInfo {
+        app_appid: "app_appid" opt opt,
+        app_sub_appid: "app_sub_appid" opt opt,
+        app_pics: "app_pics" opt opt,
+    });
     /// 线下场所场景
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestBusinessInfoSalesInfoBizStoreInfo {
@@ -553,56 +297,14 @@ pub mod slash {
         /// 线下场所对应的商家AppID
         pub biz_sub_appid: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestBusinessInfoSalesInfoBizStoreInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("biz_store_name", &self.biz_store_name)?;
-            m.req("biz_address_code", &self.biz_address_code)?;
-            m.req("biz_store_address", &self.biz_store_address)?;
-            m.req("store_entrance_pic", &self.store_entrance_pic)?;
-            m.req("indoor_pic", &self.indoor_pic)?;
-            m.opt("biz_sub_appid", &self.biz_sub_appid)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestBusinessInfoSalesInfoBizStoreInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("biz_store_name"),
-                o.req("biz_address_code"),
-                o.req("biz_store_address"),
-                o.req("store_entrance_pic"),
-                o.req("indoor_pic"),
-                o.opt("biz_sub_appid"),
-            ) {
-                (
-                    Some(biz_store_name),
-                    Some(biz_address_code),
-                    Some(biz_store_address),
-                    Some(store_entrance_pic),
-                    Some(indoor_pic),
-                    Some(biz_sub_appid),
-                ) => {
-                    Ok(Self {
-                        biz_store_name,
-                        biz_address_code,
-                        biz_store_address,
-                        store_entrance_pic,
-                        indoor_pic,
-                        biz_sub_appid,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestBusinessInfoSalesInfoBizStoreInfo {
+        biz_store_name: "biz_store_name" req req,
+        biz_address_code: "biz_address_code" req req,
+        biz_store_address: "biz_store_address" req req,
+        store_entrance_pic: "store_entrance_pic" req req,
+        indoor_pic: "indoor_pic" req req,
+        biz_sub_appid: "biz_sub_appid" opt opt,
+    });
     /// 小程序场景
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestBusinessInfoSalesInfoMiniProgramInfo {
@@ -613,44 +315,11 @@ pub mod slash {
         /// `mini_program_pics`
         pub mini_program_pics: Option<Vec<String>>,
     }
-    impl ::serde::Serialize for PostRequestBusinessInfoSalesInfoMiniProgramInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("mini_program_appid", &self.mini_program_appid)?;
-            m.opt("mini_program_sub_appid", &self.mini_program_sub_appid)?;
-            m.opt("mini_program_pics", &self.mini_program_pics)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestBusinessInfoSalesInfoMiniProgramInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("mini_program_appid"),
-                o.opt("mini_program_sub_appid"),
-                o.opt("mini_program_pics"),
-            ) {
-                (
-                    Some(mini_program_appid),
-                    Some(mini_program_sub_appid),
-                    Some(mini_program_pics),
-                ) => {
-                    Ok(Self {
-                        mini_program_appid,
-                        mini_program_sub_appid,
-                        mini_program_pics,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestBusinessInfoSalesInfoMiniProgramInfo {
+        mini_program_appid: "mini_program_appid" opt opt,
+        mini_program_sub_appid: "mini_program_sub_appid" opt opt,
+        mini_program_pics: "mini_program_pics" opt opt,
+    });
     /// 公众号场景
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestBusinessInfoSalesInfoMpInfo {
@@ -661,35 +330,11 @@ pub mod slash {
         /// `mp_pics`
         pub mp_pics: Option<Vec<String>>,
     }
-    impl ::serde::Serialize for PostRequestBusinessInfoSalesInfoMpInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("mp_appid", &self.mp_appid)?;
-            m.opt("mp_sub_appid", &self.mp_sub_appid)?;
-            m.opt("mp_pics", &self.mp_pics)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestBusinessInfoSalesInfoMpInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("mp_appid"), o.opt("mp_sub_appid"), o.opt("mp_pics")) {
-                (Some(mp_appid), Some(mp_sub_appid), Some(mp_pics)) => {
-                    Ok(Self {
-                        mp_appid,
-                        mp_sub_appid,
-                        mp_pics,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestBusinessInfoSalesInfoMpInfo {
+        mp_appid: "mp_appid" opt opt,
+        mp_sub_appid: "mp_sub_appid" opt opt,
+        mp_pics: "mp_pics" opt opt,
+    });
     /// 经营场景类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestBusinessInfoSalesInfoSalesScenesType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -711,55 +356,14 @@ pub mod slash {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestBusinessInfoSalesInfoSalesScenesType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::SalesScenesStore => "SALES_SCENES_STORE",
-                Self::SalesScenesMp => "SALES_SCENES_MP",
-                Self::SalesScenesMiniProgram => "SALES_SCENES_MINI_PROGRAM",
-                Self::SalesScenesWeb => "SALES_SCENES_WEB",
-                Self::SalesScenesApp => "SALES_SCENES_APP",
-                Self::SalesScenesWework => "SALES_SCENES_WEWORK",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for PostRequestBusinessInfoSalesInfoSalesScenesType {
-        fn from(s: &str) -> Self {
-            match s {
-                "SALES_SCENES_STORE" => Self::SalesScenesStore,
-                "SALES_SCENES_MP" => Self::SalesScenesMp,
-                "SALES_SCENES_MINI_PROGRAM" => Self::SalesScenesMiniProgram,
-                "SALES_SCENES_WEB" => Self::SalesScenesWeb,
-                "SALES_SCENES_APP" => Self::SalesScenesApp,
-                "SALES_SCENES_WEWORK" => Self::SalesScenesWework,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestBusinessInfoSalesInfoSalesScenesType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestBusinessInfoSalesInfoSalesScenesType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestBusinessInfoSalesInfoSalesScenesType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestBusinessInfoSalesInfoSalesScenesType {
+        SalesScenesStore = "SALES_SCENES_STORE",
+        SalesScenesMp = "SALES_SCENES_MP",
+        SalesScenesMiniProgram = "SALES_SCENES_MINI_PROGRAM",
+        SalesScenesWeb = "SALES_SCENES_WEB",
+        SalesScenesApp = "SALES_SCENES_APP",
+        SalesScenesWework = "SALES_SCENES_WEWORK",
+    });
     /// 互联网网站场景
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestBusinessInfoSalesInfoWebInfo {
@@ -770,35 +374,11 @@ pub mod slash {
         /// 互联网网站对应的商家APPID
         pub web_appid: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestBusinessInfoSalesInfoWebInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("domain", &self.domain)?;
-            m.opt("web_authorisation", &self.web_authorisation)?;
-            m.opt("web_appid", &self.web_appid)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestBusinessInfoSalesInfoWebInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("domain"), o.opt("web_authorisation"), o.opt("web_appid")) {
-                (Some(domain), Some(web_authorisation), Some(web_appid)) => {
-                    Ok(Self {
-                        domain,
-                        web_authorisation,
-                        web_appid,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestBusinessInfoSalesInfoWebInfo {
+        domain: "domain" opt opt,
+        web_authorisation: "web_authorisation" opt opt,
+        web_appid: "web_appid" opt opt,
+    });
     /// 企业微信场景
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestBusinessInfoSalesInfoWeworkInfo {
@@ -807,30 +387,10 @@ pub mod slash {
         /// `wework_pics`
         pub wework_pics: Option<Vec<String>>,
     }
-    impl ::serde::Serialize for PostRequestBusinessInfoSalesInfoWeworkInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("sub_corp_id", &self.sub_corp_id)?;
-            m.opt("wework_pics", &self.wework_pics)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestBusinessInfoSalesInfoWeworkInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("sub_corp_id"), o.opt("wework_pics")) {
-                (Some(sub_corp_id), Some(wework_pics)) => {
-                    Ok(Self { sub_corp_id, wework_pics })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestBusinessInfoSalesInfoWeworkInfo {
+        sub_corp_id: "sub_corp_id" opt opt,
+        wework_pics: "wework_pics" opt opt,
+    });
     /// 超级管理员信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestContactInfo {
@@ -869,79 +429,20 @@ pub mod slash {
         /// Sensitive: encrypted with the WeChat Pay public key before sending.
         pub contact_email: String,
     }
-    impl ::serde::Serialize for PostRequestContactInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("contact_type", &self.contact_type)?;
-            m.req("contact_name", &self.contact_name)?;
-            m.opt("contact_id_doc_type", &self.contact_id_doc_type)?;
-            m.opt("contact_id_number", &self.contact_id_number)?;
-            m.opt("contact_id_doc_copy", &self.contact_id_doc_copy)?;
-            m.opt("contact_id_doc_copy_back", &self.contact_id_doc_copy_back)?;
-            m.opt("contact_period_begin", &self.contact_period_begin)?;
-            m.opt("contact_period_end", &self.contact_period_end)?;
-            m.opt("business_authorization_letter", &self.business_authorization_letter)?;
-            m.opt("openid", &self.openid)?;
-            m.req("mobile_phone", &self.mobile_phone)?;
-            m.req("contact_email", &self.contact_email)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestContactInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("contact_type"),
-                o.req("contact_name"),
-                o.opt("contact_id_doc_type"),
-                o.opt("contact_id_number"),
-                o.opt("contact_id_doc_copy"),
-                o.opt("contact_id_doc_copy_back"),
-                o.opt("contact_period_begin"),
-                o.opt("contact_period_end"),
-                o.opt("business_authorization_letter"),
-                o.opt("openid"),
-                o.req("mobile_phone"),
-                o.req("contact_email"),
-            ) {
-                (
-                    Some(contact_type),
-                    Some(contact_name),
-                    Some(contact_id_doc_type),
-                    Some(contact_id_number),
-                    Some(contact_id_doc_copy),
-                    Some(contact_id_doc_copy_back),
-                    Some(contact_period_begin),
-                    Some(contact_period_end),
-                    Some(business_authorization_letter),
-                    Some(openid),
-                    Some(mobile_phone),
-                    Some(contact_email),
-                ) => {
-                    Ok(Self {
-                        contact_type,
-                        contact_name,
-                        contact_id_doc_type,
-                        contact_id_number,
-                        contact_id_doc_copy,
-                        contact_id_doc_copy_back,
-                        contact_period_begin,
-                        contact_period_end,
-                        business_authorization_letter,
-                        openid,
-                        mobile_phone,
-                        contact_email,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestContactInfo {
+        contact_type: "contact_type" req req,
+        contact_name: "contact_name" req req,
+        contact_id_doc_type: "contact_id_doc_type" opt opt,
+        contact_id_number: "contact_id_number" opt opt,
+        contact_id_doc_copy: "contact_id_doc_copy" opt opt,
+        contact_id_doc_copy_back: "contact_id_doc_copy_back" opt opt,
+        contact_period_begin: "contact_period_begin" opt opt,
+        contact_period_end: "contact_period_end" opt opt,
+        business_authorization_letter: "business_authorization_letter" opt opt,
+        openid: "openid" opt opt,
+        mobile_phone: "mobile_phone" req req,
+        contact_email: "contact_email" req req,
+    });
     /// 结算规则
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSettlementInfo {
@@ -962,63 +463,16 @@ pub mod slash {
         /// 优惠费率活动补充材料
         pub activities_additions: Option<Vec<String>>,
     }
-    impl ::serde::Serialize for PostRequestSettlementInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("settlement_id", &self.settlement_id)?;
-            m.opt("qualification_type", &self.qualification_type)?;
-            m.opt("qualifications", &self.qualifications)?;
-            m.opt("activities_id", &self.activities_id)?;
-            m.opt("activities_rate", &self.activities_rate)?;
-            m.opt("debit_activities_rate", &self.debit_activities_rate)?;
-            m.opt("credit_activities_rate", &self.credit_activities_rate)?;
-            m.opt("activities_additions", &self.activities_additions)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSettlementInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("settlement_id"),
-                o.opt("qualification_type"),
-                o.opt("qualifications"),
-                o.opt("activities_id"),
-                o.opt("activities_rate"),
-                o.opt("debit_activities_rate"),
-                o.opt("credit_activities_rate"),
-                o.opt("activities_additions"),
-            ) {
-                (
-                    Some(settlement_id),
-                    Some(qualification_type),
-                    Some(qualifications),
-                    Some(activities_id),
-                    Some(activities_rate),
-                    Some(debit_activities_rate),
-                    Some(credit_activities_rate),
-                    Some(activities_additions),
-                ) => {
-                    Ok(Self {
-                        settlement_id,
-                        qualification_type,
-                        qualifications,
-                        activities_id,
-                        activities_rate,
-                        debit_activities_rate,
-                        credit_activities_rate,
-                        activities_additions,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSettlementInfo {
+        settlement_id: "settlement_id" opt opt,
+        qualification_type: "qualification_type" opt opt,
+        qualifications: "qualifications" opt opt,
+        activities_id: "activities_id" opt opt,
+        activities_rate: "activities_rate" opt opt,
+        debit_activities_rate: "debit_activities_rate" opt opt,
+        credit_activities_rate: "credit_activities_rate" opt opt,
+        activities_additions: "activities_additions" opt opt,
+    });
     /// 主体资料
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestSubjectInfo {
@@ -1045,71 +499,18 @@ pub mod slash {
         /// 最终受益人信息列表
         pub ubo_info_list: Option<Vec<PostRequestSubjectInfoUboInfoList>>,
     }
-    impl ::serde::Serialize for PostRequestSubjectInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("subject_type", &self.subject_type)?;
-            m.opt("finance_institution", &self.finance_institution)?;
-            m.opt("micro_biz_info", &self.micro_biz_info)?;
-            m.req("business_license_info", &self.business_license_info)?;
-            m.req("certificate_info", &self.certificate_info)?;
-            m.opt("organization_info", &self.organization_info)?;
-            m.opt("certificate_letter_copy", &self.certificate_letter_copy)?;
-            m.opt("finance_institution_info", &self.finance_institution_info)?;
-            m.req("identity_info", &self.identity_info)?;
-            m.opt("ubo_info_list", &self.ubo_info_list)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSubjectInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("subject_type"),
-                o.opt("finance_institution"),
-                o.opt("micro_biz_info"),
-                o.req("business_license_info"),
-                o.req("certificate_info"),
-                o.opt("organization_info"),
-                o.opt("certificate_letter_copy"),
-                o.opt("finance_institution_info"),
-                o.req("identity_info"),
-                o.opt("ubo_info_list"),
-            ) {
-                (
-                    Some(subject_type),
-                    Some(finance_institution),
-                    Some(micro_biz_info),
-                    Some(business_license_info),
-                    Some(certificate_info),
-                    Some(organization_info),
-                    Some(certificate_letter_copy),
-                    Some(finance_institution_info),
-                    Some(identity_info),
-                    Some(ubo_info_list),
-                ) => {
-                    Ok(Self {
-                        subject_type,
-                        finance_institution,
-                        micro_biz_info,
-                        business_license_info,
-                        certificate_info,
-                        organization_info,
-                        certificate_letter_copy,
-                        finance_institution_info,
-                        identity_info,
-                        ubo_info_list,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSubjectInfo {
+        subject_type: "subject_type" req req,
+        finance_institution: "finance_institution" opt opt,
+        micro_biz_info: "micro_biz_info" opt opt,
+        business_license_info: "business_license_info" req req,
+        certificate_info: "certificate_info" req req,
+        organization_info: "organization_info" opt opt,
+        certificate_letter_copy: "certificate_letter_copy" opt opt,
+        finance_institution_info: "finance_institution_info" opt opt,
+        identity_info: "identity_info" req req,
+        ubo_info_list: "ubo_info_list" opt opt,
+    });
     /// 营业执照
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSubjectInfoBusinessLicenseInfo {
@@ -1128,59 +529,15 @@ pub mod slash {
         /// 有效期限结束日期
         pub period_end: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestSubjectInfoBusinessLicenseInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("license_copy", &self.license_copy)?;
-            m.req("license_number", &self.license_number)?;
-            m.req("merchant_name", &self.merchant_name)?;
-            m.req("legal_person", &self.legal_person)?;
-            m.opt("license_address", &self.license_address)?;
-            m.opt("period_begin", &self.period_begin)?;
-            m.opt("period_end", &self.period_end)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSubjectInfoBusinessLicenseInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("license_copy"),
-                o.req("license_number"),
-                o.req("merchant_name"),
-                o.req("legal_person"),
-                o.opt("license_address"),
-                o.opt("period_begin"),
-                o.opt("period_end"),
-            ) {
-                (
-                    Some(license_copy),
-                    Some(license_number),
-                    Some(merchant_name),
-                    Some(legal_person),
-                    Some(license_address),
-                    Some(period_begin),
-                    Some(period_end),
-                ) => {
-                    Ok(Self {
-                        license_copy,
-                        license_number,
-                        merchant_name,
-                        legal_person,
-                        license_address,
-                        period_begin,
-                        period_end,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSubjectInfoBusinessLicenseInfo {
+        license_copy: "license_copy" req req,
+        license_number: "license_number" req req,
+        merchant_name: "merchant_name" req req,
+        legal_person: "legal_person" req req,
+        license_address: "license_address" opt opt,
+        period_begin: "period_begin" opt opt,
+        period_end: "period_end" opt opt,
+    });
     /// 登记证书
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestSubjectInfoCertificateInfo {
@@ -1201,63 +558,16 @@ pub mod slash {
         /// 有效期限结束日期
         pub period_end: String,
     }
-    impl ::serde::Serialize for PostRequestSubjectInfoCertificateInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("cert_copy", &self.cert_copy)?;
-            m.req("cert_type", &self.cert_type)?;
-            m.req("cert_number", &self.cert_number)?;
-            m.req("merchant_name", &self.merchant_name)?;
-            m.req("company_address", &self.company_address)?;
-            m.req("legal_person", &self.legal_person)?;
-            m.req("period_begin", &self.period_begin)?;
-            m.req("period_end", &self.period_end)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSubjectInfoCertificateInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("cert_copy"),
-                o.req("cert_type"),
-                o.req("cert_number"),
-                o.req("merchant_name"),
-                o.req("company_address"),
-                o.req("legal_person"),
-                o.req("period_begin"),
-                o.req("period_end"),
-            ) {
-                (
-                    Some(cert_copy),
-                    Some(cert_type),
-                    Some(cert_number),
-                    Some(merchant_name),
-                    Some(company_address),
-                    Some(legal_person),
-                    Some(period_begin),
-                    Some(period_end),
-                ) => {
-                    Ok(Self {
-                        cert_copy,
-                        cert_type,
-                        cert_number,
-                        merchant_name,
-                        company_address,
-                        legal_person,
-                        period_begin,
-                        period_end,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSubjectInfoCertificateInfo {
+        cert_copy: "cert_copy" req req,
+        cert_type: "cert_type" req req,
+        cert_number: "cert_number" req req,
+        merchant_name: "merchant_name" req req,
+        company_address: "company_address" req req,
+        legal_person: "legal_person" req req,
+        period_begin: "period_begin" req req,
+        period_end: "period_end" req req,
+    });
     /// 金融机构许可证信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSubjectInfoFinanceInstitutionInfo {
@@ -1266,34 +576,10 @@ pub mod slash {
         /// 金融机构许可证图片
         pub finance_license_pics: Option<Vec<String>>,
     }
-    impl ::serde::Serialize for PostRequestSubjectInfoFinanceInstitutionInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("finance_type", &self.finance_type)?;
-            m.opt("finance_license_pics", &self.finance_license_pics)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestSubjectInfoFinanceInstitutionInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("finance_type"), o.opt("finance_license_pics")) {
-                (Some(finance_type), Some(finance_license_pics)) => {
-                    Ok(Self {
-                        finance_type,
-                        finance_license_pics,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSubjectInfoFinanceInstitutionInfo {
+        finance_type: "finance_type" opt opt,
+        finance_license_pics: "finance_license_pics" opt opt,
+    });
     /// 经营者/法人身份证件
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestSubjectInfoIdentityInfo {
@@ -1310,55 +596,14 @@ pub mod slash {
         /// 经营者/法人是否为受益人
         pub owner: Option<bool>,
     }
-    impl ::serde::Serialize for PostRequestSubjectInfoIdentityInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("id_holder_type", &self.id_holder_type)?;
-            m.req("id_doc_type", &self.id_doc_type)?;
-            m.opt("authorize_letter_copy", &self.authorize_letter_copy)?;
-            m.opt("id_card_info", &self.id_card_info)?;
-            m.opt("id_doc_info", &self.id_doc_info)?;
-            m.opt("owner", &self.owner)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSubjectInfoIdentityInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("id_holder_type"),
-                o.req("id_doc_type"),
-                o.opt("authorize_letter_copy"),
-                o.opt("id_card_info"),
-                o.opt("id_doc_info"),
-                o.opt("owner"),
-            ) {
-                (
-                    Some(id_holder_type),
-                    Some(id_doc_type),
-                    Some(authorize_letter_copy),
-                    Some(id_card_info),
-                    Some(id_doc_info),
-                    Some(owner),
-                ) => {
-                    Ok(Self {
-                        id_holder_type,
-                        id_doc_type,
-                        authorize_letter_copy,
-                        id_card_info,
-                        id_doc_info,
-                        owner,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSubjectInfoIdentityInfo {
+        id_holder_type: "id_holder_type" opt opt,
+        id_doc_type: "id_doc_type" req req,
+        authorize_letter_copy: "authorize_letter_copy" opt opt,
+        id_card_info: "id_card_info" opt opt,
+        id_doc_info: "id_doc_info" opt opt,
+        owner: "owner" opt opt,
+    });
     /// 经营者/法人身份证信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSubjectInfoIdentityInfoIdCardInfo {
@@ -1383,60 +628,15 @@ pub mod slash {
         /// 身份证有效期结束时间
         pub card_period_end: String,
     }
-    impl ::serde::Serialize for PostRequestSubjectInfoIdentityInfoIdCardInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("id_card_copy", &self.id_card_copy)?;
-            m.req("id_card_national", &self.id_card_national)?;
-            m.req("id_card_name", &self.id_card_name)?;
-            m.req("id_card_number", &self.id_card_number)?;
-            m.opt("id_card_address", &self.id_card_address)?;
-            m.req("card_period_begin", &self.card_period_begin)?;
-            m.req("card_period_end", &self.card_period_end)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestSubjectInfoIdentityInfoIdCardInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("id_card_copy"),
-                o.req("id_card_national"),
-                o.req("id_card_name"),
-                o.req("id_card_number"),
-                o.opt("id_card_address"),
-                o.req("card_period_begin"),
-                o.req("card_period_end"),
-            ) {
-                (
-                    Some(id_card_copy),
-                    Some(id_card_national),
-                    Some(id_card_name),
-                    Some(id_card_number),
-                    Some(id_card_address),
-                    Some(card_period_begin),
-                    Some(card_period_end),
-                ) => {
-                    Ok(Self {
-                        id_card_copy,
-                        id_card_national,
-                        id_card_name,
-                        id_card_number,
-                        id_card_address,
-                        card_period_begin,
-                        card_period_end,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSubjectInfoIdentityInfoIdCardInfo {
+        id_card_copy: "id_card_copy" req req,
+        id_card_national: "id_card_national" req req,
+        id_card_name: "id_card_name" req req,
+        id_card_number: "id_card_number" req req,
+        id_card_address: "id_card_address" opt opt,
+        card_period_begin: "card_period_begin" req req,
+        card_period_end: "card_period_end" req req,
+    });
     /// 经营者/法人其他类型证件信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSubjectInfoIdentityInfoIdDocInfo {
@@ -1455,59 +655,15 @@ pub mod slash {
         /// 证件有效期结束时间
         pub doc_period_end: String,
     }
-    impl ::serde::Serialize for PostRequestSubjectInfoIdentityInfoIdDocInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("id_doc_copy", &self.id_doc_copy)?;
-            m.opt("id_doc_copy_back", &self.id_doc_copy_back)?;
-            m.req("id_doc_name", &self.id_doc_name)?;
-            m.req("id_doc_number", &self.id_doc_number)?;
-            m.opt("id_doc_address", &self.id_doc_address)?;
-            m.req("doc_period_begin", &self.doc_period_begin)?;
-            m.req("doc_period_end", &self.doc_period_end)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSubjectInfoIdentityInfoIdDocInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("id_doc_copy"),
-                o.opt("id_doc_copy_back"),
-                o.req("id_doc_name"),
-                o.req("id_doc_number"),
-                o.opt("id_doc_address"),
-                o.req("doc_period_begin"),
-                o.req("doc_period_end"),
-            ) {
-                (
-                    Some(id_doc_copy),
-                    Some(id_doc_copy_back),
-                    Some(id_doc_name),
-                    Some(id_doc_number),
-                    Some(id_doc_address),
-                    Some(doc_period_begin),
-                    Some(doc_period_end),
-                ) => {
-                    Ok(Self {
-                        id_doc_copy,
-                        id_doc_copy_back,
-                        id_doc_name,
-                        id_doc_number,
-                        id_doc_address,
-                        doc_period_begin,
-                        doc_period_end,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSubjectInfoIdentityInfoIdDocInfo {
+        id_doc_copy: "id_doc_copy" req req,
+        id_doc_copy_back: "id_doc_copy_back" opt opt,
+        id_doc_name: "id_doc_name" req req,
+        id_doc_number: "id_doc_number" req req,
+        id_doc_address: "id_doc_address" opt opt,
+        doc_period_begin: "doc_period_begin" req req,
+        doc_period_end: "doc_period_end" req req,
+    });
     /// 小微辅助证明材料
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestSubjectInfoMicroBizInfo {
@@ -1520,47 +676,12 @@ pub mod slash {
         /// 线上商品/服务交易
         pub micro_online_info: Option<PostRequestSubjectInfoMicroBizInfoMicroOnlineInfo>,
     }
-    impl ::serde::Serialize for PostRequestSubjectInfoMicroBizInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("micro_biz_type", &self.micro_biz_type)?;
-            m.opt("micro_store_info", &self.micro_store_info)?;
-            m.opt("micro_mobile_info", &self.micro_mobile_info)?;
-            m.opt("micro_online_info", &self.micro_online_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSubjectInfoMicroBizInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("micro_biz_type"),
-                o.opt("micro_store_info"),
-                o.opt("micro_mobile_info"),
-                o.opt("micro_online_info"),
-            ) {
-                (
-                    Some(micro_biz_type),
-                    Some(micro_store_info),
-                    Some(micro_mobile_info),
-                    Some(micro_online_info),
-                ) => {
-                    Ok(Self {
-                        micro_biz_type,
-                        micro_store_info,
-                        micro_mobile_info,
-                        micro_online_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSubjectInfoMicroBizInfo {
+        micro_biz_type: "micro_biz_type" req req,
+        micro_store_info: "micro_store_info" opt opt,
+        micro_mobile_info: "micro_mobile_info" opt opt,
+        micro_online_info: "micro_online_info" opt opt,
+    });
     /// 小微经营类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestSubjectInfoMicroBizInfoMicroBizType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1576,48 +697,11 @@ pub mod slash {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestSubjectInfoMicroBizInfoMicroBizType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::MicroTypeStore => "MICRO_TYPE_STORE",
-                Self::MicroTypeMobile => "MICRO_TYPE_MOBILE",
-                Self::MicroTypeOnline => "MICRO_TYPE_ONLINE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestSubjectInfoMicroBizInfoMicroBizType {
-        fn from(s: &str) -> Self {
-            match s {
-                "MICRO_TYPE_STORE" => Self::MicroTypeStore,
-                "MICRO_TYPE_MOBILE" => Self::MicroTypeMobile,
-                "MICRO_TYPE_ONLINE" => Self::MicroTypeOnline,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestSubjectInfoMicroBizInfoMicroBizType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestSubjectInfoMicroBizInfoMicroBizType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestSubjectInfoMicroBizInfoMicroBizType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestSubjectInfoMicroBizInfoMicroBizType {
+        MicroTypeStore = "MICRO_TYPE_STORE",
+        MicroTypeMobile = "MICRO_TYPE_MOBILE",
+        MicroTypeOnline = "MICRO_TYPE_ONLINE",
+    });
     /// 流动经营/便民服务
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSubjectInfoMicroBizInfoMicroMobileInfo {
@@ -1630,48 +714,12 @@ pub mod slash {
         /// 经营/服务现场照片
         pub micro_mobile_pics: Vec<String>,
     }
-    impl ::serde::Serialize for PostRequestSubjectInfoMicroBizInfoMicroMobileInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("micro_mobile_name", &self.micro_mobile_name)?;
-            m.req("micro_mobile_city", &self.micro_mobile_city)?;
-            m.req("micro_mobile_address", &self.micro_mobile_address)?;
-            m.req("micro_mobile_pics", &self.micro_mobile_pics)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestSubjectInfoMicroBizInfoMicroMobileInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("micro_mobile_name"),
-                o.req("micro_mobile_city"),
-                o.req("micro_mobile_address"),
-                o.req("micro_mobile_pics"),
-            ) {
-                (
-                    Some(micro_mobile_name),
-                    Some(micro_mobile_city),
-                    Some(micro_mobile_address),
-                    Some(micro_mobile_pics),
-                ) => {
-                    Ok(Self {
-                        micro_mobile_name,
-                        micro_mobile_city,
-                        micro_mobile_address,
-                        micro_mobile_pics,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSubjectInfoMicroBizInfoMicroMobileInfo {
+        micro_mobile_name: "micro_mobile_name" req req,
+        micro_mobile_city: "micro_mobile_city" req req,
+        micro_mobile_address: "micro_mobile_address" req req,
+        micro_mobile_pics: "micro_mobile_pics" req req,
+    });
     /// 线上商品/服务交易
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSubjectInfoMicroBizInfoMicroOnlineInfo {
@@ -1684,48 +732,12 @@ pub mod slash {
         /// 店铺链接
         pub micro_link: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestSubjectInfoMicroBizInfoMicroOnlineInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("micro_online_store", &self.micro_online_store)?;
-            m.req("micro_ec_name", &self.micro_ec_name)?;
-            m.opt("micro_qrcode", &self.micro_qrcode)?;
-            m.opt("micro_link", &self.micro_link)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestSubjectInfoMicroBizInfoMicroOnlineInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("micro_online_store"),
-                o.req("micro_ec_name"),
-                o.opt("micro_qrcode"),
-                o.opt("micro_link"),
-            ) {
-                (
-                    Some(micro_online_store),
-                    Some(micro_ec_name),
-                    Some(micro_qrcode),
-                    Some(micro_link),
-                ) => {
-                    Ok(Self {
-                        micro_online_store,
-                        micro_ec_name,
-                        micro_qrcode,
-                        micro_link,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSubjectInfoMicroBizInfoMicroOnlineInfo {
+        micro_online_store: "micro_online_store" req req,
+        micro_ec_name: "micro_ec_name" req req,
+        micro_qrcode: "micro_qrcode" opt opt,
+        micro_link: "micro_link" opt opt,
+    });
     /// 门店场所
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSubjectInfoMicroBizInfoMicroStoreInfo {
@@ -1744,60 +756,15 @@ pub mod slash {
         /// 门店纬度
         pub store_latitude: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestSubjectInfoMicroBizInfoMicroStoreInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("micro_name", &self.micro_name)?;
-            m.req("micro_address_code", &self.micro_address_code)?;
-            m.req("micro_address", &self.micro_address)?;
-            m.req("store_entrance_pic", &self.store_entrance_pic)?;
-            m.req("micro_indoor_copy", &self.micro_indoor_copy)?;
-            m.opt("store_longitude", &self.store_longitude)?;
-            m.opt("store_latitude", &self.store_latitude)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestSubjectInfoMicroBizInfoMicroStoreInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("micro_name"),
-                o.req("micro_address_code"),
-                o.req("micro_address"),
-                o.req("store_entrance_pic"),
-                o.req("micro_indoor_copy"),
-                o.opt("store_longitude"),
-                o.opt("store_latitude"),
-            ) {
-                (
-                    Some(micro_name),
-                    Some(micro_address_code),
-                    Some(micro_address),
-                    Some(store_entrance_pic),
-                    Some(micro_indoor_copy),
-                    Some(store_longitude),
-                    Some(store_latitude),
-                ) => {
-                    Ok(Self {
-                        micro_name,
-                        micro_address_code,
-                        micro_address,
-                        store_entrance_pic,
-                        micro_indoor_copy,
-                        store_longitude,
-                        store_latitude,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSubjectInfoMicroBizInfoMicroStoreInfo {
+        micro_name: "micro_name" req req,
+        micro_address_code: "micro_address_code" req req,
+        micro_address: "micro_address" req req,
+        store_entrance_pic: "store_entrance_pic" req req,
+        micro_indoor_copy: "micro_indoor_copy" req req,
+        store_longitude: "store_longitude" opt opt,
+        store_latitude: "store_latitude" opt opt,
+    });
     /// 组织机构代码证信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSubjectInfoOrganizationInfo {
@@ -1810,47 +777,12 @@ pub mod slash {
         /// 组织机构代码证有效期结束日期
         pub org_period_end: String,
     }
-    impl ::serde::Serialize for PostRequestSubjectInfoOrganizationInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("organization_copy", &self.organization_copy)?;
-            m.req("organization_code", &self.organization_code)?;
-            m.req("org_period_begin", &self.org_period_begin)?;
-            m.req("org_period_end", &self.org_period_end)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSubjectInfoOrganizationInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("organization_copy"),
-                o.req("organization_code"),
-                o.req("org_period_begin"),
-                o.req("org_period_end"),
-            ) {
-                (
-                    Some(organization_copy),
-                    Some(organization_code),
-                    Some(org_period_begin),
-                    Some(org_period_end),
-                ) => {
-                    Ok(Self {
-                        organization_copy,
-                        organization_code,
-                        org_period_begin,
-                        org_period_end,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSubjectInfoOrganizationInfo {
+        organization_copy: "organization_copy" req req,
+        organization_code: "organization_code" req req,
+        org_period_begin: "org_period_begin" req req,
+        org_period_end: "org_period_end" req req,
+    });
     /// PostRequestSubjectInfoUboInfoList
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestSubjectInfoUboInfoList {
@@ -1877,63 +809,16 @@ pub mod slash {
         /// 证件有效期结束时间
         pub ubo_period_end: String,
     }
-    impl ::serde::Serialize for PostRequestSubjectInfoUboInfoList {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("ubo_id_doc_type", &self.ubo_id_doc_type)?;
-            m.req("ubo_id_doc_copy", &self.ubo_id_doc_copy)?;
-            m.req("ubo_id_doc_copy_back", &self.ubo_id_doc_copy_back)?;
-            m.req("ubo_id_doc_name", &self.ubo_id_doc_name)?;
-            m.req("ubo_id_doc_number", &self.ubo_id_doc_number)?;
-            m.req("ubo_id_doc_address", &self.ubo_id_doc_address)?;
-            m.req("ubo_period_begin", &self.ubo_period_begin)?;
-            m.req("ubo_period_end", &self.ubo_period_end)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSubjectInfoUboInfoList {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("ubo_id_doc_type"),
-                o.req("ubo_id_doc_copy"),
-                o.req("ubo_id_doc_copy_back"),
-                o.req("ubo_id_doc_name"),
-                o.req("ubo_id_doc_number"),
-                o.req("ubo_id_doc_address"),
-                o.req("ubo_period_begin"),
-                o.req("ubo_period_end"),
-            ) {
-                (
-                    Some(ubo_id_doc_type),
-                    Some(ubo_id_doc_copy),
-                    Some(ubo_id_doc_copy_back),
-                    Some(ubo_id_doc_name),
-                    Some(ubo_id_doc_number),
-                    Some(ubo_id_doc_address),
-                    Some(ubo_period_begin),
-                    Some(ubo_period_end),
-                ) => {
-                    Ok(Self {
-                        ubo_id_doc_type,
-                        ubo_id_doc_copy,
-                        ubo_id_doc_copy_back,
-                        ubo_id_doc_name,
-                        ubo_id_doc_number,
-                        ubo_id_doc_address,
-                        ubo_period_begin,
-                        ubo_period_end,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSubjectInfoUboInfoList {
+        ubo_id_doc_type: "ubo_id_doc_type" req req,
+        ubo_id_doc_copy: "ubo_id_doc_copy" req req,
+        ubo_id_doc_copy_back: "ubo_id_doc_copy_back" req req,
+        ubo_id_doc_name: "ubo_id_doc_name" req req,
+        ubo_id_doc_number: "ubo_id_doc_number" req req,
+        ubo_id_doc_address: "ubo_id_doc_address" req req,
+        ubo_period_begin: "ubo_period_begin" req req,
+        ubo_period_end: "ubo_period_end" req req,
+    });
     /// The response of `POST /v3/applyment4sub/applyment/` (提交申请单API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -1942,25 +827,7 @@ pub mod slash {
         /// Example: `2000002124775691`
         pub applyment_id: u64,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("applyment_id", &self.applyment_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("applyment_id") {
-                Some(applyment_id) => Ok(Self { applyment_id }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        applyment_id: "applyment_id" req req,
+    });
 }

@@ -60,31 +60,10 @@ pub mod detail_receipts {
         /// Query parameter `out_detail_no`. Example: `mx0911231610162610v4CNkO4HAf`
         pub out_detail_no: String,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("out_batch_no"), o.req("out_detail_no")) {
-                (Some(out_batch_no), Some(out_detail_no)) => {
-                    Ok(Self {
-                        out_batch_no,
-                        out_detail_no,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        out_batch_no: "out_batch_no" skip req,
+        out_detail_no: "out_detail_no" skip req,
+    });
     /// The response of `GET /v3/bank-batch-transfer/receipt/detail-receipts` (查询明细电子回单受理结果API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -117,59 +96,15 @@ pub mod detail_receipts {
         /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
         pub download_url: Option<String>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_batch_no", &self.out_batch_no)?;
-            m.req("out_detail_no", &self.out_detail_no)?;
-            m.req("receipt_no", &self.receipt_no)?;
-            m.opt("receipt_state", &self.receipt_state)?;
-            m.opt("hash_type", &self.hash_type)?;
-            m.opt("hash_value", &self.hash_value)?;
-            m.opt("download_url", &self.download_url)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("out_batch_no"),
-                o.req("out_detail_no"),
-                o.req("receipt_no"),
-                o.opt("receipt_state"),
-                o.opt("hash_type"),
-                o.opt("hash_value"),
-                o.opt("download_url"),
-            ) {
-                (
-                    Some(out_batch_no),
-                    Some(out_detail_no),
-                    Some(receipt_no),
-                    Some(receipt_state),
-                    Some(hash_type),
-                    Some(hash_value),
-                    Some(download_url),
-                ) => {
-                    Ok(Self {
-                        out_batch_no,
-                        out_detail_no,
-                        receipt_no,
-                        receipt_state,
-                        hash_type,
-                        hash_value,
-                        download_url,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        out_batch_no: "out_batch_no" req req,
+        out_detail_no: "out_detail_no" req req,
+        receipt_no: "receipt_no" req req,
+        receipt_state: "receipt_state" opt opt,
+        hash_type: "hash_type" opt opt,
+        hash_value: "hash_value" opt opt,
+        download_url: "download_url" opt opt,
+    });
     /// The request of `POST /v3/bank-batch-transfer/receipt/detail-receipts` (受理明细电子回单API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
@@ -182,33 +117,10 @@ pub mod detail_receipts {
         /// Example: `mx0911231610162610v4CNkO4HAf`
         pub out_detail_no: String,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_batch_no", &self.out_batch_no)?;
-            m.req("out_detail_no", &self.out_detail_no)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("out_batch_no"), o.req("out_detail_no")) {
-                (Some(out_batch_no), Some(out_detail_no)) => {
-                    Ok(Self {
-                        out_batch_no,
-                        out_detail_no,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        out_batch_no: "out_batch_no" req req,
+        out_detail_no: "out_detail_no" req req,
+    });
     /// The response of `POST /v3/bank-batch-transfer/receipt/detail-receipts` (受理明细电子回单API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -241,59 +153,15 @@ pub mod detail_receipts {
         /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
         pub download_url: Option<String>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_batch_no", &self.out_batch_no)?;
-            m.req("out_detail_no", &self.out_detail_no)?;
-            m.req("receipt_no", &self.receipt_no)?;
-            m.opt("receipt_state", &self.receipt_state)?;
-            m.opt("hash_type", &self.hash_type)?;
-            m.opt("hash_value", &self.hash_value)?;
-            m.opt("download_url", &self.download_url)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("out_batch_no"),
-                o.req("out_detail_no"),
-                o.req("receipt_no"),
-                o.opt("receipt_state"),
-                o.opt("hash_type"),
-                o.opt("hash_value"),
-                o.opt("download_url"),
-            ) {
-                (
-                    Some(out_batch_no),
-                    Some(out_detail_no),
-                    Some(receipt_no),
-                    Some(receipt_state),
-                    Some(hash_type),
-                    Some(hash_value),
-                    Some(download_url),
-                ) => {
-                    Ok(Self {
-                        out_batch_no,
-                        out_detail_no,
-                        receipt_no,
-                        receipt_state,
-                        hash_type,
-                        hash_value,
-                        download_url,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        out_batch_no: "out_batch_no" req req,
+        out_detail_no: "out_detail_no" req req,
+        receipt_no: "receipt_no" req req,
+        receipt_state: "receipt_state" opt opt,
+        hash_type: "hash_type" opt opt,
+        hash_value: "hash_value" opt opt,
+        download_url: "download_url" opt opt,
+    });
 }
 /// `/v3/bank-batch-transfer/receipt/summary-receipts`
 pub mod summary_receipts {
@@ -336,26 +204,9 @@ pub mod summary_receipts {
         /// Query parameter `out_batch_no`. Example: `GD2021011610162610BBdkkIwcu3`
         pub out_batch_no: String,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("out_batch_no") {
-                Some(out_batch_no) => Ok(Self { out_batch_no }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        out_batch_no: "out_batch_no" skip req,
+    });
     /// The response of `GET /v3/bank-batch-transfer/receipt/summary-receipts` (查询汇总电子回单受理结果API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -392,63 +243,16 @@ pub mod summary_receipts {
         /// Example: `2020-05-21T13:29:35.120+08:00`
         pub update_time: Option<String>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_batch_no", &self.out_batch_no)?;
-            m.req("receipt_no", &self.receipt_no)?;
-            m.opt("receipt_state", &self.receipt_state)?;
-            m.opt("hash_type", &self.hash_type)?;
-            m.opt("hash_value", &self.hash_value)?;
-            m.opt("download_url", &self.download_url)?;
-            m.opt("create_time", &self.create_time)?;
-            m.opt("update_time", &self.update_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("out_batch_no"),
-                o.req("receipt_no"),
-                o.opt("receipt_state"),
-                o.opt("hash_type"),
-                o.opt("hash_value"),
-                o.opt("download_url"),
-                o.opt("create_time"),
-                o.opt("update_time"),
-            ) {
-                (
-                    Some(out_batch_no),
-                    Some(receipt_no),
-                    Some(receipt_state),
-                    Some(hash_type),
-                    Some(hash_value),
-                    Some(download_url),
-                    Some(create_time),
-                    Some(update_time),
-                ) => {
-                    Ok(Self {
-                        out_batch_no,
-                        receipt_no,
-                        receipt_state,
-                        hash_type,
-                        hash_value,
-                        download_url,
-                        create_time,
-                        update_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        out_batch_no: "out_batch_no" req req,
+        receipt_no: "receipt_no" req req,
+        receipt_state: "receipt_state" opt opt,
+        hash_type: "hash_type" opt opt,
+        hash_value: "hash_value" opt opt,
+        download_url: "download_url" opt opt,
+        create_time: "create_time" opt opt,
+        update_time: "update_time" opt opt,
+    });
     /// The request of `POST /v3/bank-batch-transfer/receipt/summary-receipts` (受理汇总电子回单API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
@@ -457,27 +261,9 @@ pub mod summary_receipts {
         /// Example: `GD2021011610162610BBdkkIwcu3`
         pub out_batch_no: String,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_batch_no", &self.out_batch_no)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("out_batch_no") {
-                Some(out_batch_no) => Ok(Self { out_batch_no }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        out_batch_no: "out_batch_no" req req,
+    });
     /// The response of `POST /v3/bank-batch-transfer/receipt/summary-receipts` (受理汇总电子回单API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -514,61 +300,14 @@ pub mod summary_receipts {
         /// Example: `2020-05-21T13:29:35.120+08:00`
         pub update_time: Option<String>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_batch_no", &self.out_batch_no)?;
-            m.req("receipt_no", &self.receipt_no)?;
-            m.opt("receipt_state", &self.receipt_state)?;
-            m.opt("hash_type", &self.hash_type)?;
-            m.opt("hash_value", &self.hash_value)?;
-            m.opt("download_url", &self.download_url)?;
-            m.opt("create_time", &self.create_time)?;
-            m.opt("update_time", &self.update_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("out_batch_no"),
-                o.req("receipt_no"),
-                o.opt("receipt_state"),
-                o.opt("hash_type"),
-                o.opt("hash_value"),
-                o.opt("download_url"),
-                o.opt("create_time"),
-                o.opt("update_time"),
-            ) {
-                (
-                    Some(out_batch_no),
-                    Some(receipt_no),
-                    Some(receipt_state),
-                    Some(hash_type),
-                    Some(hash_value),
-                    Some(download_url),
-                    Some(create_time),
-                    Some(update_time),
-                ) => {
-                    Ok(Self {
-                        out_batch_no,
-                        receipt_no,
-                        receipt_state,
-                        hash_type,
-                        hash_value,
-                        download_url,
-                        create_time,
-                        update_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        out_batch_no: "out_batch_no" req req,
+        receipt_no: "receipt_no" req req,
+        receipt_state: "receipt_state" opt opt,
+        hash_type: "hash_type" opt opt,
+        hash_value: "hash_value" opt opt,
+        download_url: "download_url" opt opt,
+        create_time: "create_time" opt opt,
+        update_time: "update_time" opt opt,
+    });
 }

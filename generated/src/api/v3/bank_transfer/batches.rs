@@ -92,90 +92,23 @@ pub struct PostRequest {
     /// 转账明细列表
     pub transfer_detail_list: Option<Vec<PostRequestTransferDetailList>>,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("platform_mchid", &self.platform_mchid)?;
-        m.req("specialized_payment_mchid", &self.specialized_payment_mchid)?;
-        m.req("sponsor_mchid", &self.sponsor_mchid)?;
-        m.req("user_authorized_mchid", &self.user_authorized_mchid)?;
-        m.req("user_authorized_appid", &self.user_authorized_appid)?;
-        m.req("out_batch_no", &self.out_batch_no)?;
-        m.req("batch_name", &self.batch_name)?;
-        m.req("batch_remark", &self.batch_remark)?;
-        m.opt("attach_remark", &self.attach_remark)?;
-        m.req("total_amount", &self.total_amount)?;
-        m.req("total_count", &self.total_count)?;
-        m.req("transfer_scene", &self.transfer_scene)?;
-        m.req("transfer_purpose", &self.transfer_purpose)?;
-        m.opt("transfer_detail_list", &self.transfer_detail_list)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("Wechatpay-Serial"),
-            o.req("platform_mchid"),
-            o.req("specialized_payment_mchid"),
-            o.req("sponsor_mchid"),
-            o.req("user_authorized_mchid"),
-            o.req("user_authorized_appid"),
-            o.req("out_batch_no"),
-            o.req("batch_name"),
-            o.req("batch_remark"),
-            o.opt("attach_remark"),
-            o.req("total_amount"),
-            o.req("total_count"),
-            o.req("transfer_scene"),
-            o.req("transfer_purpose"),
-            o.opt("transfer_detail_list"),
-        ) {
-            (
-                Some(wechatpay_serial),
-                Some(platform_mchid),
-                Some(specialized_payment_mchid),
-                Some(sponsor_mchid),
-                Some(user_authorized_mchid),
-                Some(user_authorized_appid),
-                Some(out_batch_no),
-                Some(batch_name),
-                Some(batch_remark),
-                Some(attach_remark),
-                Some(total_amount),
-                Some(total_count),
-                Some(transfer_scene),
-                Some(transfer_purpose),
-                Some(transfer_detail_list),
-            ) => {
-                Ok(Self {
-                    wechatpay_serial,
-                    platform_mchid,
-                    specialized_payment_mchid,
-                    sponsor_mchid,
-                    user_authorized_mchid,
-                    user_authorized_appid,
-                    out_batch_no,
-                    batch_name,
-                    batch_remark,
-                    attach_remark,
-                    total_amount,
-                    total_count,
-                    transfer_scene,
-                    transfer_purpose,
-                    transfer_detail_list,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    wechatpay_serial: "Wechatpay-Serial" skip req,
+    platform_mchid: "platform_mchid" req req,
+    specialized_payment_mchid: "specialized_payment_mchid" req req,
+    sponsor_mchid: "sponsor_mchid" req req,
+    user_authorized_mchid: "user_authorized_mchid" req req,
+    user_authorized_appid: "user_authorized_appid" req req,
+    out_batch_no: "out_batch_no" req req,
+    batch_name: "batch_name" req req,
+    batch_remark: "batch_remark" req req,
+    attach_remark: "attach_remark" opt opt,
+    total_amount: "total_amount" req req,
+    total_count: "total_count" req req,
+    transfer_scene: "transfer_scene" req req,
+    transfer_purpose: "transfer_purpose" req req,
+    transfer_detail_list: "transfer_detail_list" opt opt,
+});
 /// PostRequestTransferDetailList
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestTransferDetailList {
@@ -204,55 +137,14 @@ pub struct PostRequestTransferDetailList {
     /// Example: `8609cb22e1774a50a930e414cc71eca06121bcd266335cda230d24a7886a8d9f`
     pub user_id_card: Option<String>,
 }
-impl ::serde::Serialize for PostRequestTransferDetailList {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("out_detail_no", &self.out_detail_no)?;
-        m.req("transfer_amount", &self.transfer_amount)?;
-        m.req("transfer_remark", &self.transfer_remark)?;
-        m.req("openid", &self.openid)?;
-        m.req("user_name", &self.user_name)?;
-        m.opt("user_id_card", &self.user_id_card)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestTransferDetailList {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("out_detail_no"),
-            o.req("transfer_amount"),
-            o.req("transfer_remark"),
-            o.req("openid"),
-            o.req("user_name"),
-            o.opt("user_id_card"),
-        ) {
-            (
-                Some(out_detail_no),
-                Some(transfer_amount),
-                Some(transfer_remark),
-                Some(openid),
-                Some(user_name),
-                Some(user_id_card),
-            ) => {
-                Ok(Self {
-                    out_detail_no,
-                    transfer_amount,
-                    transfer_remark,
-                    openid,
-                    user_name,
-                    user_id_card,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestTransferDetailList {
+    out_detail_no: "out_detail_no" req req,
+    transfer_amount: "transfer_amount" req req,
+    transfer_remark: "transfer_remark" req req,
+    openid: "openid" req req,
+    user_name: "user_name" req req,
+    user_id_card: "user_id_card" opt opt,
+});
 /// The response of `POST /v3/bank-transfer/batches` (发起批量转账API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -269,35 +161,11 @@ pub struct PostResponse {
     /// Example: `2015-05-20T13:29:35+08:00`
     pub create_time: String,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("out_batch_no", &self.out_batch_no)?;
-        m.req("batch_id", &self.batch_id)?;
-        m.req("create_time", &self.create_time)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("out_batch_no"), o.req("batch_id"), o.req("create_time")) {
-            (Some(out_batch_no), Some(batch_id), Some(create_time)) => {
-                Ok(Self {
-                    out_batch_no,
-                    batch_id,
-                    create_time,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    out_batch_no: "out_batch_no" req req,
+    batch_id: "batch_id" req req,
+    create_time: "create_time" req req,
+});
 /// `/v3/bank-transfer/batches/batch-id`
 pub mod batch_id {
     /// The chain step for `/v3/bank-transfer/batches/batch-id`, reached with `client.v3().bank_transfer().batches().batch_id()`.
@@ -358,43 +226,12 @@ pub mod batch_id {
             /// Query parameter `detail_state`. Example: `FAIL`
             pub detail_state: Option<GetRequestDetailState>,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("need_query_detail"),
-                    o.opt("offset"),
-                    o.opt("limit"),
-                    o.opt("detail_state"),
-                ) {
-                    (
-                        Some(need_query_detail),
-                        Some(offset),
-                        Some(limit),
-                        Some(detail_state),
-                    ) => {
-                        Ok(Self {
-                            need_query_detail,
-                            offset,
-                            limit,
-                            detail_state,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            need_query_detail: "need_query_detail" skip req,
+            offset: "offset" skip opt,
+            limit: "limit" skip opt,
+            detail_state: "detail_state" skip opt,
+        });
         /// 明细状态
         ///
         /// A value this client does not know yet is kept as [`GetRequestDetailState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -410,49 +247,11 @@ pub mod batch_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetRequestDetailState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::All => "ALL",
-                    Self::Success => "SUCCESS",
-                    Self::Fail => "FAIL",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetRequestDetailState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ALL" => Self::All,
-                    "SUCCESS" => Self::Success,
-                    "FAIL" => Self::Fail,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetRequestDetailState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetRequestDetailState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequestDetailState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetRequestDetailState {
+            All = "ALL",
+            Success = "SUCCESS",
+            Fail = "FAIL",
+        });
         /// The response of `GET /v3/bank-transfer/batches/batch-id/{batch_id}` (微信支付批次单号查询批次单API).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -551,127 +350,32 @@ pub mod batch_id {
             /// 转账明细单列表
             pub transfer_detail_list: Vec<GetResponseTransferDetailList>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("bank_sp_mchid", &self.bank_sp_mchid)?;
-                m.req("platform_mchid", &self.platform_mchid)?;
-                m.req("specialized_payment_mchid", &self.specialized_payment_mchid)?;
-                m.req("sponsor_mchid", &self.sponsor_mchid)?;
-                m.req("user_authorized_mchid", &self.user_authorized_mchid)?;
-                m.req("user_authorized_appid", &self.user_authorized_appid)?;
-                m.req("out_batch_no", &self.out_batch_no)?;
-                m.req("batch_id", &self.batch_id)?;
-                m.req("transfer_scene", &self.transfer_scene)?;
-                m.req("batch_name", &self.batch_name)?;
-                m.req("batch_remark", &self.batch_remark)?;
-                m.opt("attach_remark", &self.attach_remark)?;
-                m.req("transfer_purpose", &self.transfer_purpose)?;
-                m.req("batch_state", &self.batch_state)?;
-                m.opt("close_reason", &self.close_reason)?;
-                m.req("total_amount", &self.total_amount)?;
-                m.req("total_count", &self.total_count)?;
-                m.opt("create_time", &self.create_time)?;
-                m.opt("update_time", &self.update_time)?;
-                m.opt("success_amount", &self.success_amount)?;
-                m.opt("success_count", &self.success_count)?;
-                m.opt("fail_amount", &self.fail_amount)?;
-                m.opt("fail_count", &self.fail_count)?;
-                m.req("transfer_detail_list", &self.transfer_detail_list)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("bank_sp_mchid"),
-                    o.req("platform_mchid"),
-                    o.req("specialized_payment_mchid"),
-                    o.req("sponsor_mchid"),
-                    o.req("user_authorized_mchid"),
-                    o.req("user_authorized_appid"),
-                    o.req("out_batch_no"),
-                    o.req("batch_id"),
-                    o.req("transfer_scene"),
-                    o.req("batch_name"),
-                    o.req("batch_remark"),
-                    o.opt("attach_remark"),
-                    o.req("transfer_purpose"),
-                    o.req("batch_state"),
-                    o.opt("close_reason"),
-                    o.req("total_amount"),
-                    o.req("total_count"),
-                    o.opt("create_time"),
-                    o.opt("update_time"),
-                    o.opt("success_amount"),
-                    o.opt("success_count"),
-                    o.opt("fail_amount"),
-                    o.opt("fail_count"),
-                    o.req("transfer_detail_list"),
-                ) {
-                    (
-                        Some(bank_sp_mchid),
-                        Some(platform_mchid),
-                        Some(specialized_payment_mchid),
-                        Some(sponsor_mchid),
-                        Some(user_authorized_mchid),
-                        Some(user_authorized_appid),
-                        Some(out_batch_no),
-                        Some(batch_id),
-                        Some(transfer_scene),
-                        Some(batch_name),
-                        Some(batch_remark),
-                        Some(attach_remark),
-                        Some(transfer_purpose),
-                        Some(batch_state),
-                        Some(close_reason),
-                        Some(total_amount),
-                        Some(total_count),
-                        Some(create_time),
-                        Some(update_time),
-                        Some(success_amount),
-                        Some(success_count),
-                        Some(fail_amount),
-                        Some(fail_count),
-                        Some(transfer_detail_list),
-                    ) => {
-                        Ok(Self {
-                            bank_sp_mchid,
-                            platform_mchid,
-                            specialized_payment_mchid,
-                            sponsor_mchid,
-                            user_authorized_mchid,
-                            user_authorized_appid,
-                            out_batch_no,
-                            batch_id,
-                            transfer_scene,
-                            batch_name,
-                            batch_remark,
-                            attach_remark,
-                            transfer_purpose,
-                            batch_state,
-                            close_reason,
-                            total_amount,
-                            total_count,
-                            create_time,
-                            update_time,
-                            success_amount,
-                            success_count,
-                            fail_amount,
-                            fail_count,
-                            transfer_detail_list,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            bank_sp_mchid: "bank_sp_mchid" req req,
+            platform_mchid: "platform_mchid" req req,
+            specialized_payment_mchid: "specialized_payment_mchid" req req,
+            sponsor_mchid: "sponsor_mchid" req req,
+            user_authorized_mchid: "user_authorized_mchid" req req,
+            user_authorized_appid: "user_authorized_appid" req req,
+            out_batch_no: "out_batch_no" req req,
+            batch_id: "batch_id" req req,
+            transfer_scene: "transfer_scene" req req,
+            batch_name: "batch_name" req req,
+            batch_remark: "batch_remark" req req,
+            attach_remark: "attach_remark" opt opt,
+            transfer_purpose: "transfer_purpose" req req,
+            batch_state: "batch_state" req req,
+            close_reason: "close_reason" opt opt,
+            total_amount: "total_amount" req req,
+            total_count: "total_count" req req,
+            create_time: "create_time" opt opt,
+            update_time: "update_time" opt opt,
+            success_amount: "success_amount" opt opt,
+            success_count: "success_count" opt opt,
+            fail_amount: "fail_amount" opt opt,
+            fail_count: "fail_count" opt opt,
+            transfer_detail_list: "transfer_detail_list" req req,
+        });
         /// 批次状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseBatchState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -689,51 +393,12 @@ pub mod batch_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseBatchState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Accepted => "ACCEPTED",
-                    Self::Processing => "PROCESSING",
-                    Self::Finished => "FINISHED",
-                    Self::Closed => "CLOSED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseBatchState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ACCEPTED" => Self::Accepted,
-                    "PROCESSING" => Self::Processing,
-                    "FINISHED" => Self::Finished,
-                    "CLOSED" => Self::Closed,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseBatchState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseBatchState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseBatchState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseBatchState {
+            Accepted = "ACCEPTED",
+            Processing = "PROCESSING",
+            Finished = "FINISHED",
+            Closed = "CLOSED",
+        });
         /// 批次关闭原因
         ///
         /// A value this client does not know yet is kept as [`GetResponseCloseReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -747,47 +412,10 @@ pub mod batch_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseCloseReason {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::MerchantRevocation => "MERCHANT_REVOCATION",
-                    Self::OverdueClose => "OVERDUE_CLOSE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseCloseReason {
-            fn from(s: &str) -> Self {
-                match s {
-                    "MERCHANT_REVOCATION" => Self::MerchantRevocation,
-                    "OVERDUE_CLOSE" => Self::OverdueClose,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseCloseReason {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseCloseReason {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseCloseReason {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseCloseReason {
+            MerchantRevocation = "MERCHANT_REVOCATION",
+            OverdueClose = "OVERDUE_CLOSE",
+        });
         /// GetResponseTransferDetailList
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseTransferDetailList {
@@ -808,47 +436,12 @@ pub mod batch_id {
             /// Example: `ACCOUNT_FROZEN`
             pub fail_reason: Option<GetResponseTransferDetailListFailReason>,
         }
-        impl ::serde::Serialize for GetResponseTransferDetailList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("detail_id", &self.detail_id)?;
-                m.req("out_detail_no", &self.out_detail_no)?;
-                m.req("detail_state", &self.detail_state)?;
-                m.opt("fail_reason", &self.fail_reason)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseTransferDetailList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("detail_id"),
-                    o.req("out_detail_no"),
-                    o.req("detail_state"),
-                    o.opt("fail_reason"),
-                ) {
-                    (
-                        Some(detail_id),
-                        Some(out_detail_no),
-                        Some(detail_state),
-                        Some(fail_reason),
-                    ) => {
-                        Ok(Self {
-                            detail_id,
-                            out_detail_no,
-                            detail_state,
-                            fail_reason,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseTransferDetailList {
+            detail_id: "detail_id" req req,
+            out_detail_no: "out_detail_no" req req,
+            detail_state: "detail_state" req req,
+            fail_reason: "fail_reason" opt opt,
+        });
         /// 明细状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseTransferDetailListDetailState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -864,50 +457,11 @@ pub mod batch_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseTransferDetailListDetailState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Processing => "PROCESSING",
-                    Self::Success => "SUCCESS",
-                    Self::Refund => "REFUND",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseTransferDetailListDetailState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "PROCESSING" => Self::Processing,
-                    "SUCCESS" => Self::Success,
-                    "REFUND" => Self::Refund,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseTransferDetailListDetailState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseTransferDetailListDetailState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseTransferDetailListDetailState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseTransferDetailListDetailState {
+            Processing = "PROCESSING",
+            Success = "SUCCESS",
+            Refund = "REFUND",
+        });
         /// 明细失败原因
         ///
         /// A value this client does not know yet is kept as [`GetResponseTransferDetailListFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -973,115 +527,36 @@ pub mod batch_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseTransferDetailListFailReason {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::AccountFrozen => "ACCOUNT_FROZEN",
-                    Self::RealNameCheckFail => "REAL_NAME_CHECK_FAIL",
-                    Self::NameNotCorrect => "NAME_NOT_CORRECT",
-                    Self::OpenidInvalid => "OPENID_INVALID",
-                    Self::TransferQuotaExceed => "TRANSFER_QUOTA_EXCEED",
-                    Self::DayReceivedQuotaExceed => "DAY_RECEIVED_QUOTA_EXCEED",
-                    Self::MonthReceivedQuotaExceed => "MONTH_RECEIVED_QUOTA_EXCEED",
-                    Self::DayReceivedCountExceed => "DAY_RECEIVED_COUNT_EXCEED",
-                    Self::ProductAuthCheckFail => "PRODUCT_AUTH_CHECK_FAIL",
-                    Self::OverdueClose => "OVERDUE_CLOSE",
-                    Self::IdCardNotCorrect => "ID_CARD_NOT_CORRECT",
-                    Self::AccountNotExist => "ACCOUNT_NOT_EXIST",
-                    Self::TransferRisk => "TRANSFER_RISK",
-                    Self::PayrollCardAlreadyLogout => "PAYROLL_CARD_ALREADY_LOGOUT",
-                    Self::PayrollCardAlreadyFrozen => "PAYROLL_CARD_ALREADY_FROZEN",
-                    Self::PayrollCardUnauthorized => "PAYROLL_CARD_UNAUTHORIZED",
-                    Self::PayrollCardUserNotOpen => "PAYROLL_CARD_USER_NOT_OPEN",
-                    Self::PayrollCardNameCardNotMatch => {
-                        "PAYROLL_CARD_NAME_CARD_NOT_MATCH"
-                    }
-                    Self::PayrollCardIdCardNotMatch => "PAYROLL_CARD_ID_CARD_NOT_MATCH",
-                    Self::PayrollCardBankcardUnbundling => {
-                        "PAYROLL_CARD_BANKCARD_UNBUNDLING"
-                    }
-                    Self::BankCardCollectionsAboveQuota => {
-                        "BANK_CARD_COLLECTIONS_ABOVE_QUOTA"
-                    }
-                    Self::BankCardAccountAbnormal => "BANK_CARD_ACCOUNT_ABNORMAL",
-                    Self::BankCardStatusAbnormal => "BANK_CARD_STATUS_ABNORMAL",
-                    Self::BankCardBankInfoWrong => "BANK_CARD_BANK_INFO_WRONG",
-                    Self::BankCardCardInfoWrong => "BANK_CARD_CARD_INFO_WRONG",
-                    Self::OtherFailReasonType => "OTHER_FAIL_REASON_TYPE",
-                    Self::RealnameAccountReceivedQuotaExceed => {
-                        "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED"
-                    }
-                    Self::TransferRemarkSetFail => "TRANSFER_REMARK_SET_FAIL",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseTransferDetailListFailReason {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ACCOUNT_FROZEN" => Self::AccountFrozen,
-                    "REAL_NAME_CHECK_FAIL" => Self::RealNameCheckFail,
-                    "NAME_NOT_CORRECT" => Self::NameNotCorrect,
-                    "OPENID_INVALID" => Self::OpenidInvalid,
-                    "TRANSFER_QUOTA_EXCEED" => Self::TransferQuotaExceed,
-                    "DAY_RECEIVED_QUOTA_EXCEED" => Self::DayReceivedQuotaExceed,
-                    "MONTH_RECEIVED_QUOTA_EXCEED" => Self::MonthReceivedQuotaExceed,
-                    "DAY_RECEIVED_COUNT_EXCEED" => Self::DayReceivedCountExceed,
-                    "PRODUCT_AUTH_CHECK_FAIL" => Self::ProductAuthCheckFail,
-                    "OVERDUE_CLOSE" => Self::OverdueClose,
-                    "ID_CARD_NOT_CORRECT" => Self::IdCardNotCorrect,
-                    "ACCOUNT_NOT_EXIST" => Self::AccountNotExist,
-                    "TRANSFER_RISK" => Self::TransferRisk,
-                    "PAYROLL_CARD_ALREADY_LOGOUT" => Self::PayrollCardAlreadyLogout,
-                    "PAYROLL_CARD_ALREADY_FROZEN" => Self::PayrollCardAlreadyFrozen,
-                    "PAYROLL_CARD_UNAUTHORIZED" => Self::PayrollCardUnauthorized,
-                    "PAYROLL_CARD_USER_NOT_OPEN" => Self::PayrollCardUserNotOpen,
-                    "PAYROLL_CARD_NAME_CARD_NOT_MATCH" => {
-                        Self::PayrollCardNameCardNotMatch
-                    }
-                    "PAYROLL_CARD_ID_CARD_NOT_MATCH" => Self::PayrollCardIdCardNotMatch,
-                    "PAYROLL_CARD_BANKCARD_UNBUNDLING" => {
-                        Self::PayrollCardBankcardUnbundling
-                    }
-                    "BANK_CARD_COLLECTIONS_ABOVE_QUOTA" => {
-                        Self::BankCardCollectionsAboveQuota
-                    }
-                    "BANK_CARD_ACCOUNT_ABNORMAL" => Self::BankCardAccountAbnormal,
-                    "BANK_CARD_STATUS_ABNORMAL" => Self::BankCardStatusAbnormal,
-                    "BANK_CARD_BANK_INFO_WRONG" => Self::BankCardBankInfoWrong,
-                    "BANK_CARD_CARD_INFO_WRONG" => Self::BankCardCardInfoWrong,
-                    "OTHER_FAIL_REASON_TYPE" => Self::OtherFailReasonType,
-                    "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED" => {
-                        Self::RealnameAccountReceivedQuotaExceed
-                    }
-                    "TRANSFER_REMARK_SET_FAIL" => Self::TransferRemarkSetFail,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseTransferDetailListFailReason {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseTransferDetailListFailReason {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseTransferDetailListFailReason {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseTransferDetailListFailReason {
+            AccountFrozen = "ACCOUNT_FROZEN",
+            RealNameCheckFail = "REAL_NAME_CHECK_FAIL",
+            NameNotCorrect = "NAME_NOT_CORRECT",
+            OpenidInvalid = "OPENID_INVALID",
+            TransferQuotaExceed = "TRANSFER_QUOTA_EXCEED",
+            DayReceivedQuotaExceed = "DAY_RECEIVED_QUOTA_EXCEED",
+            MonthReceivedQuotaExceed = "MONTH_RECEIVED_QUOTA_EXCEED",
+            DayReceivedCountExceed = "DAY_RECEIVED_COUNT_EXCEED",
+            ProductAuthCheckFail = "PRODUCT_AUTH_CHECK_FAIL",
+            OverdueClose = "OVERDUE_CLOSE",
+            IdCardNotCorrect = "ID_CARD_NOT_CORRECT",
+            AccountNotExist = "ACCOUNT_NOT_EXIST",
+            TransferRisk = "TRANSFER_RISK",
+            PayrollCardAlreadyLogout = "PAYROLL_CARD_ALREADY_LOGOUT",
+            PayrollCardAlreadyFrozen = "PAYROLL_CARD_ALREADY_FROZEN",
+            PayrollCardUnauthorized = "PAYROLL_CARD_UNAUTHORIZED",
+            PayrollCardUserNotOpen = "PAYROLL_CARD_USER_NOT_OPEN",
+            PayrollCardNameCardNotMatch = "PAYROLL_CARD_NAME_CARD_NOT_MATCH",
+            PayrollCardIdCardNotMatch = "PAYROLL_CARD_ID_CARD_NOT_MATCH",
+            PayrollCardBankcardUnbundling = "PAYROLL_CARD_BANKCARD_UNBUNDLING",
+            BankCardCollectionsAboveQuota = "BANK_CARD_COLLECTIONS_ABOVE_QUOTA",
+            BankCardAccountAbnormal = "BANK_CARD_ACCOUNT_ABNORMAL",
+            BankCardStatusAbnormal = "BANK_CARD_STATUS_ABNORMAL",
+            BankCardBankInfoWrong = "BANK_CARD_BANK_INFO_WRONG",
+            BankCardCardInfoWrong = "BANK_CARD_CARD_INFO_WRONG",
+            OtherFailReasonType = "OTHER_FAIL_REASON_TYPE",
+            RealnameAccountReceivedQuotaExceed = "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED",
+            TransferRemarkSetFail = "TRANSFER_REMARK_SET_FAIL",
+        });
         /// 批量转账用途
         ///
         /// A value this client does not know yet is kept as [`GetResponseTransferPurpose::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1103,55 +578,14 @@ pub mod batch_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseTransferPurpose {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Goodspayment => "GOODSPAYMENT",
-                    Self::Commission => "COMMISSION",
-                    Self::Refund => "REFUND",
-                    Self::Reimbursement => "REIMBURSEMENT",
-                    Self::Freight => "FREIGHT",
-                    Self::Others => "OTHERS",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseTransferPurpose {
-            fn from(s: &str) -> Self {
-                match s {
-                    "GOODSPAYMENT" => Self::Goodspayment,
-                    "COMMISSION" => Self::Commission,
-                    "REFUND" => Self::Refund,
-                    "REIMBURSEMENT" => Self::Reimbursement,
-                    "FREIGHT" => Self::Freight,
-                    "OTHERS" => Self::Others,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseTransferPurpose {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseTransferPurpose {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseTransferPurpose {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseTransferPurpose {
+            Goodspayment = "GOODSPAYMENT",
+            Commission = "COMMISSION",
+            Refund = "REFUND",
+            Reimbursement = "REIMBURSEMENT",
+            Freight = "FREIGHT",
+            Others = "OTHERS",
+        });
         /// 转账场景
         ///
         /// A value this client does not know yet is kept as [`GetResponseTransferScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1165,47 +599,10 @@ pub mod batch_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseTransferScene {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::OrdinaryTransfer => "ORDINARY_TRANSFER",
-                    Self::PayrollCardTransfer => "PAYROLL_CARD_TRANSFER",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseTransferScene {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ORDINARY_TRANSFER" => Self::OrdinaryTransfer,
-                    "PAYROLL_CARD_TRANSFER" => Self::PayrollCardTransfer,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseTransferScene {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseTransferScene {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseTransferScene {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseTransferScene {
+            OrdinaryTransfer = "ORDINARY_TRANSFER",
+            PayrollCardTransfer = "PAYROLL_CARD_TRANSFER",
+        });
         /// `/v3/bank-transfer/batches/batch-id/{batch_id}/details`
         pub mod details {
             /// The chain step for `/v3/bank-transfer/batches/batch-id/{batch_id}/details`, reached with `client.v3().bank_transfer().batches().batch_id().batch_id(batch_id).details()`.
@@ -1340,122 +737,30 @@ pub mod batch_id {
                         /// Example: `1234`
                         pub bank_card_number_tail: Option<String>,
                     }
-                    impl ::serde::Serialize for GetResponse {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("bank_sp_mchid", &self.bank_sp_mchid)?;
-                            m.req("platform_mchid", &self.platform_mchid)?;
-                            m.req(
-                                "specialized_payment_mchid",
-                                &self.specialized_payment_mchid,
-                            )?;
-                            m.req("sponsor_mchid", &self.sponsor_mchid)?;
-                            m.req("user_authorized_mchid", &self.user_authorized_mchid)?;
-                            m.req("user_authorized_appid", &self.user_authorized_appid)?;
-                            m.req("out_batch_no", &self.out_batch_no)?;
-                            m.req("batch_id", &self.batch_id)?;
-                            m.req("transfer_scene", &self.transfer_scene)?;
-                            m.req("out_detail_no", &self.out_detail_no)?;
-                            m.req("detail_id", &self.detail_id)?;
-                            m.req("openid", &self.openid)?;
-                            m.req("username", &self.username)?;
-                            m.req("transfer_amount", &self.transfer_amount)?;
-                            m.req("transfer_remark", &self.transfer_remark)?;
-                            m.req("detail_state", &self.detail_state)?;
-                            m.opt("fail_reason", &self.fail_reason)?;
-                            m.opt("initiate_time", &self.initiate_time)?;
-                            m.req("update_time", &self.update_time)?;
-                            m.req("account_type", &self.account_type)?;
-                            m.opt("bank_name", &self.bank_name)?;
-                            m.opt("bank_card_number_tail", &self.bank_card_number_tail)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (
-                                o.req("bank_sp_mchid"),
-                                o.req("platform_mchid"),
-                                o.req("specialized_payment_mchid"),
-                                o.req("sponsor_mchid"),
-                                o.req("user_authorized_mchid"),
-                                o.req("user_authorized_appid"),
-                                o.req("out_batch_no"),
-                                o.req("batch_id"),
-                                o.req("transfer_scene"),
-                                o.req("out_detail_no"),
-                                o.req("detail_id"),
-                                o.req("openid"),
-                                o.req("username"),
-                                o.req("transfer_amount"),
-                                o.req("transfer_remark"),
-                                o.req("detail_state"),
-                                o.opt("fail_reason"),
-                                o.opt("initiate_time"),
-                                o.req("update_time"),
-                                o.req("account_type"),
-                                o.opt("bank_name"),
-                                o.opt("bank_card_number_tail"),
-                            ) {
-                                (
-                                    Some(bank_sp_mchid),
-                                    Some(platform_mchid),
-                                    Some(specialized_payment_mchid),
-                                    Some(sponsor_mchid),
-                                    Some(user_authorized_mchid),
-                                    Some(user_authorized_appid),
-                                    Some(out_batch_no),
-                                    Some(batch_id),
-                                    Some(transfer_scene),
-                                    Some(out_detail_no),
-                                    Some(detail_id),
-                                    Some(openid),
-                                    Some(username),
-                                    Some(transfer_amount),
-                                    Some(transfer_remark),
-                                    Some(detail_state),
-                                    Some(fail_reason),
-                                    Some(initiate_time),
-                                    Some(update_time),
-                                    Some(account_type),
-                                    Some(bank_name),
-                                    Some(bank_card_number_tail),
-                                ) => {
-                                    Ok(Self {
-                                        bank_sp_mchid,
-                                        platform_mchid,
-                                        specialized_payment_mchid,
-                                        sponsor_mchid,
-                                        user_authorized_mchid,
-                                        user_authorized_appid,
-                                        out_batch_no,
-                                        batch_id,
-                                        transfer_scene,
-                                        out_detail_no,
-                                        detail_id,
-                                        openid,
-                                        username,
-                                        transfer_amount,
-                                        transfer_remark,
-                                        detail_state,
-                                        fail_reason,
-                                        initiate_time,
-                                        update_time,
-                                        account_type,
-                                        bank_name,
-                                        bank_card_number_tail,
-                                    })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(GetResponse {
+                        bank_sp_mchid: "bank_sp_mchid" req req,
+                        platform_mchid: "platform_mchid" req req,
+                        specialized_payment_mchid: "specialized_payment_mchid" req req,
+                        sponsor_mchid: "sponsor_mchid" req req,
+                        user_authorized_mchid: "user_authorized_mchid" req req,
+                        user_authorized_appid: "user_authorized_appid" req req,
+                        out_batch_no: "out_batch_no" req req,
+                        batch_id: "batch_id" req req,
+                        transfer_scene: "transfer_scene" req req,
+                        out_detail_no: "out_detail_no" req req,
+                        detail_id: "detail_id" req req,
+                        openid: "openid" req req,
+                        username: "username" req req,
+                        transfer_amount: "transfer_amount" req req,
+                        transfer_remark: "transfer_remark" req req,
+                        detail_state: "detail_state" req req,
+                        fail_reason: "fail_reason" opt opt,
+                        initiate_time: "initiate_time" opt opt,
+                        update_time: "update_time" req req,
+                        account_type: "account_type" req req,
+                        bank_name: "bank_name" opt opt,
+                        bank_card_number_tail: "bank_card_number_tail" opt opt,
+                    });
                     /// 收款账户类型
                     ///
                     /// A value this client does not know yet is kept as [`GetResponseAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1469,52 +774,10 @@ pub mod batch_id {
                         /// A value not listed in the spec, kept as received.
                         Unknown(::wechatpay::runtime::UnknownValue),
                     }
-                    impl GetResponseAccountType {
-                        /// The value as sent on the wire.
-                        pub fn as_str(&self) -> &str {
-                            match self {
-                                Self::WechatpayAccount => "WECHATPAY_ACCOUNT",
-                                Self::BankAccount => "BANK_ACCOUNT",
-                                Self::Unknown(v) => v.as_str(),
-                            }
-                        }
-                    }
-                    impl ::core::convert::From<&str> for GetResponseAccountType {
-                        fn from(s: &str) -> Self {
-                            match s {
-                                "WECHATPAY_ACCOUNT" => Self::WechatpayAccount,
-                                "BANK_ACCOUNT" => Self::BankAccount,
-                                other => {
-                                    Self::Unknown(
-                                        ::wechatpay::runtime::UnknownValue::new(other),
-                                    )
-                                }
-                            }
-                        }
-                    }
-                    impl ::core::fmt::Display for GetResponseAccountType {
-                        fn fmt(
-                            &self,
-                            f: &mut ::core::fmt::Formatter<'_>,
-                        ) -> ::core::fmt::Result {
-                            f.write_str(self.as_str())
-                        }
-                    }
-                    impl ::serde::Serialize for GetResponseAccountType {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            serializer.serialize_str(self.as_str())
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for GetResponseAccountType {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            ::wechatpay::runtime::deserialize_enum(deserializer)
-                        }
-                    }
+                    ::wechatpay::runtime::json_enum!(GetResponseAccountType {
+                        WechatpayAccount = "WECHATPAY_ACCOUNT",
+                        BankAccount = "BANK_ACCOUNT",
+                    });
                     /// 明细状态
                     ///
                     /// A value this client does not know yet is kept as [`GetResponseDetailState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1532,56 +795,12 @@ pub mod batch_id {
                         /// A value not listed in the spec, kept as received.
                         Unknown(::wechatpay::runtime::UnknownValue),
                     }
-                    impl GetResponseDetailState {
-                        /// The value as sent on the wire.
-                        pub fn as_str(&self) -> &str {
-                            match self {
-                                Self::Processing => "PROCESSING",
-                                Self::Success => "SUCCESS",
-                                Self::Fail => "FAIL",
-                                Self::Refund => "REFUND",
-                                Self::Unknown(v) => v.as_str(),
-                            }
-                        }
-                    }
-                    impl ::core::convert::From<&str> for GetResponseDetailState {
-                        fn from(s: &str) -> Self {
-                            match s {
-                                "PROCESSING" => Self::Processing,
-                                "SUCCESS" => Self::Success,
-                                "FAIL" => Self::Fail,
-                                "REFUND" => Self::Refund,
-                                other => {
-                                    Self::Unknown(
-                                        ::wechatpay::runtime::UnknownValue::new(other),
-                                    )
-                                }
-                            }
-                        }
-                    }
-                    impl ::core::fmt::Display for GetResponseDetailState {
-                        fn fmt(
-                            &self,
-                            f: &mut ::core::fmt::Formatter<'_>,
-                        ) -> ::core::fmt::Result {
-                            f.write_str(self.as_str())
-                        }
-                    }
-                    impl ::serde::Serialize for GetResponseDetailState {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            serializer.serialize_str(self.as_str())
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for GetResponseDetailState {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            ::wechatpay::runtime::deserialize_enum(deserializer)
-                        }
-                    }
+                    ::wechatpay::runtime::json_enum!(GetResponseDetailState {
+                        Processing = "PROCESSING",
+                        Success = "SUCCESS",
+                        Fail = "FAIL",
+                        Refund = "REFUND",
+                    });
                     /// 明细失败原因
                     ///
                     /// A value this client does not know yet is kept as [`GetResponseFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1647,140 +866,36 @@ pub mod batch_id {
                         /// A value not listed in the spec, kept as received.
                         Unknown(::wechatpay::runtime::UnknownValue),
                     }
-                    impl GetResponseFailReason {
-                        /// The value as sent on the wire.
-                        pub fn as_str(&self) -> &str {
-                            match self {
-                                Self::AccountFrozen => "ACCOUNT_FROZEN",
-                                Self::RealNameCheckFail => "REAL_NAME_CHECK_FAIL",
-                                Self::NameNotCorrect => "NAME_NOT_CORRECT",
-                                Self::OpenidInvalid => "OPENID_INVALID",
-                                Self::TransferQuotaExceed => "TRANSFER_QUOTA_EXCEED",
-                                Self::DayReceivedQuotaExceed => "DAY_RECEIVED_QUOTA_EXCEED",
-                                Self::MonthReceivedQuotaExceed => {
-                                    "MONTH_RECEIVED_QUOTA_EXCEED"
-                                }
-                                Self::DayReceivedCountExceed => "DAY_RECEIVED_COUNT_EXCEED",
-                                Self::ProductAuthCheckFail => "PRODUCT_AUTH_CHECK_FAIL",
-                                Self::OverdueClose => "OVERDUE_CLOSE",
-                                Self::IdCardNotCorrect => "ID_CARD_NOT_CORRECT",
-                                Self::AccountNotExist => "ACCOUNT_NOT_EXIST",
-                                Self::TransferRisk => "TRANSFER_RISK",
-                                Self::PayrollCardAlreadyLogout => {
-                                    "PAYROLL_CARD_ALREADY_LOGOUT"
-                                }
-                                Self::PayrollCardAlreadyFrozen => {
-                                    "PAYROLL_CARD_ALREADY_FROZEN"
-                                }
-                                Self::PayrollCardUnauthorized => "PAYROLL_CARD_UNAUTHORIZED",
-                                Self::PayrollCardUserNotOpen => "PAYROLL_CARD_USER_NOT_OPEN",
-                                Self::PayrollCardNameCardNotMatch => {
-                                    "PAYROLL_CARD_NAME_CARD_NOT_MATCH"
-                                }
-                                Self::PayrollCardIdCardNotMatch => {
-                                    "PAYROLL_CARD_ID_CARD_NOT_MATCH"
-                                }
-                                Self::PayrollCardBankcardUnbundling => {
-                                    "PAYROLL_CARD_BANKCARD_UNBUNDLING"
-                                }
-                                Self::BankCardCollectionsAboveQuota => {
-                                    "BANK_CARD_COLLECTIONS_ABOVE_QUOTA"
-                                }
-                                Self::BankCardAccountAbnormal => {
-                                    "BANK_CARD_ACCOUNT_ABNORMAL"
-                                }
-                                Self::BankCardStatusAbnormal => "BANK_CARD_STATUS_ABNORMAL",
-                                Self::BankCardBankInfoWrong => "BANK_CARD_BANK_INFO_WRONG",
-                                Self::BankCardCardInfoWrong => "BANK_CARD_CARD_INFO_WRONG",
-                                Self::OtherFailReasonType => "OTHER_FAIL_REASON_TYPE",
-                                Self::RealnameAccountReceivedQuotaExceed => {
-                                    "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED"
-                                }
-                                Self::TransferRemarkSetFail => "TRANSFER_REMARK_SET_FAIL",
-                                Self::Unknown(v) => v.as_str(),
-                            }
-                        }
-                    }
-                    impl ::core::convert::From<&str> for GetResponseFailReason {
-                        fn from(s: &str) -> Self {
-                            match s {
-                                "ACCOUNT_FROZEN" => Self::AccountFrozen,
-                                "REAL_NAME_CHECK_FAIL" => Self::RealNameCheckFail,
-                                "NAME_NOT_CORRECT" => Self::NameNotCorrect,
-                                "OPENID_INVALID" => Self::OpenidInvalid,
-                                "TRANSFER_QUOTA_EXCEED" => Self::TransferQuotaExceed,
-                                "DAY_RECEIVED_QUOTA_EXCEED" => Self::DayReceivedQuotaExceed,
-                                "MONTH_RECEIVED_QUOTA_EXCEED" => {
-                                    Self::MonthReceivedQuotaExceed
-                                }
-                                "DAY_RECEIVED_COUNT_EXCEED" => Self::DayReceivedCountExceed,
-                                "PRODUCT_AUTH_CHECK_FAIL" => Self::ProductAuthCheckFail,
-                                "OVERDUE_CLOSE" => Self::OverdueClose,
-                                "ID_CARD_NOT_CORRECT" => Self::IdCardNotCorrect,
-                                "ACCOUNT_NOT_EXIST" => Self::AccountNotExist,
-                                "TRANSFER_RISK" => Self::TransferRisk,
-                                "PAYROLL_CARD_ALREADY_LOGOUT" => {
-                                    Self::PayrollCardAlreadyLogout
-                                }
-                                "PAYROLL_CARD_ALREADY_FROZEN" => {
-                                    Self::PayrollCardAlreadyFrozen
-                                }
-                                "PAYROLL_CARD_UNAUTHORIZED" => Self::PayrollCardUnauthorized,
-                                "PAYROLL_CARD_USER_NOT_OPEN" => Self::PayrollCardUserNotOpen,
-                                "PAYROLL_CARD_NAME_CARD_NOT_MATCH" => {
-                                    Self::PayrollCardNameCardNotMatch
-                                }
-                                "PAYROLL_CARD_ID_CARD_NOT_MATCH" => {
-                                    Self::PayrollCardIdCardNotMatch
-                                }
-                                "PAYROLL_CARD_BANKCARD_UNBUNDLING" => {
-                                    Self::PayrollCardBankcardUnbundling
-                                }
-                                "BANK_CARD_COLLECTIONS_ABOVE_QUOTA" => {
-                                    Self::BankCardCollectionsAboveQuota
-                                }
-                                "BANK_CARD_ACCOUNT_ABNORMAL" => {
-                                    Self::BankCardAccountAbnormal
-                                }
-                                "BANK_CARD_STATUS_ABNORMAL" => Self::BankCardStatusAbnormal,
-                                "BANK_CARD_BANK_INFO_WRONG" => Self::BankCardBankInfoWrong,
-                                "BANK_CARD_CARD_INFO_WRONG" => Self::BankCardCardInfoWrong,
-                                "OTHER_FAIL_REASON_TYPE" => Self::OtherFailReasonType,
-                                "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED" => {
-                                    Self::RealnameAccountReceivedQuotaExceed
-                                }
-                                "TRANSFER_REMARK_SET_FAIL" => Self::TransferRemarkSetFail,
-                                other => {
-                                    Self::Unknown(
-                                        ::wechatpay::runtime::UnknownValue::new(other),
-                                    )
-                                }
-                            }
-                        }
-                    }
-                    impl ::core::fmt::Display for GetResponseFailReason {
-                        fn fmt(
-                            &self,
-                            f: &mut ::core::fmt::Formatter<'_>,
-                        ) -> ::core::fmt::Result {
-                            f.write_str(self.as_str())
-                        }
-                    }
-                    impl ::serde::Serialize for GetResponseFailReason {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            serializer.serialize_str(self.as_str())
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for GetResponseFailReason {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            ::wechatpay::runtime::deserialize_enum(deserializer)
-                        }
-                    }
+                    ::wechatpay::runtime::json_enum!(GetResponseFailReason {
+                        AccountFrozen = "ACCOUNT_FROZEN",
+                        RealNameCheckFail = "REAL_NAME_CHECK_FAIL",
+                        NameNotCorrect = "NAME_NOT_CORRECT",
+                        OpenidInvalid = "OPENID_INVALID",
+                        TransferQuotaExceed = "TRANSFER_QUOTA_EXCEED",
+                        DayReceivedQuotaExceed = "DAY_RECEIVED_QUOTA_EXCEED",
+                        MonthReceivedQuotaExceed = "MONTH_RECEIVED_QUOTA_EXCEED",
+                        DayReceivedCountExceed = "DAY_RECEIVED_COUNT_EXCEED",
+                        ProductAuthCheckFail = "PRODUCT_AUTH_CHECK_FAIL",
+                        OverdueClose = "OVERDUE_CLOSE",
+                        IdCardNotCorrect = "ID_CARD_NOT_CORRECT",
+                        AccountNotExist = "ACCOUNT_NOT_EXIST",
+                        TransferRisk = "TRANSFER_RISK",
+                        PayrollCardAlreadyLogout = "PAYROLL_CARD_ALREADY_LOGOUT",
+                        PayrollCardAlreadyFrozen = "PAYROLL_CARD_ALREADY_FROZEN",
+                        PayrollCardUnauthorized = "PAYROLL_CARD_UNAUTHORIZED",
+                        PayrollCardUserNotOpen = "PAYROLL_CARD_USER_NOT_OPEN",
+                        PayrollCardNameCardNotMatch = "PAYROLL_CARD_NAME_CARD_NOT_MATCH",
+                        PayrollCardIdCardNotMatch = "PAYROLL_CARD_ID_CARD_NOT_MATCH",
+                        PayrollCardBankcardUnbundling = "PAYROLL_CARD_BANKCARD_UNBUNDLING",
+                        BankCardCollectionsAboveQuota = "BANK_CARD_COLLECTIONS_ABOVE_QUOTA",
+                        BankCardAccountAbnormal = "BANK_CARD_ACCOUNT_ABNORMAL",
+                        BankCardStatusAbnormal = "BANK_CARD_STATUS_ABNORMAL",
+                        BankCardBankInfoWrong = "BANK_CARD_BANK_INFO_WRONG",
+                        BankCardCardInfoWrong = "BANK_CARD_CARD_INFO_WRONG",
+                        OtherFailReasonType = "OTHER_FAIL_REASON_TYPE",
+                        RealnameAccountReceivedQuotaExceed = "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED",
+                        TransferRemarkSetFail = "TRANSFER_REMARK_SET_FAIL",
+                    });
                     /// 转账场景
                     ///
                     /// A value this client does not know yet is kept as [`GetResponseTransferScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1794,52 +909,10 @@ pub mod batch_id {
                         /// A value not listed in the spec, kept as received.
                         Unknown(::wechatpay::runtime::UnknownValue),
                     }
-                    impl GetResponseTransferScene {
-                        /// The value as sent on the wire.
-                        pub fn as_str(&self) -> &str {
-                            match self {
-                                Self::OrdinaryTransfer => "ORDINARY_TRANSFER",
-                                Self::PayrollCardTransfer => "PAYROLL_CARD_TRANSFER",
-                                Self::Unknown(v) => v.as_str(),
-                            }
-                        }
-                    }
-                    impl ::core::convert::From<&str> for GetResponseTransferScene {
-                        fn from(s: &str) -> Self {
-                            match s {
-                                "ORDINARY_TRANSFER" => Self::OrdinaryTransfer,
-                                "PAYROLL_CARD_TRANSFER" => Self::PayrollCardTransfer,
-                                other => {
-                                    Self::Unknown(
-                                        ::wechatpay::runtime::UnknownValue::new(other),
-                                    )
-                                }
-                            }
-                        }
-                    }
-                    impl ::core::fmt::Display for GetResponseTransferScene {
-                        fn fmt(
-                            &self,
-                            f: &mut ::core::fmt::Formatter<'_>,
-                        ) -> ::core::fmt::Result {
-                            f.write_str(self.as_str())
-                        }
-                    }
-                    impl ::serde::Serialize for GetResponseTransferScene {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            serializer.serialize_str(self.as_str())
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for GetResponseTransferScene {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            ::wechatpay::runtime::deserialize_enum(deserializer)
-                        }
-                    }
+                    ::wechatpay::runtime::json_enum!(GetResponseTransferScene {
+                        OrdinaryTransfer = "ORDINARY_TRANSFER",
+                        PayrollCardTransfer = "PAYROLL_CARD_TRANSFER",
+                    });
                 }
             }
         }
@@ -1913,46 +986,13 @@ pub mod out_batch_no {
             /// Query parameter `detail_state`. Example: `FAIL`
             pub detail_state: Option<GetRequestDetailState>,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("out_batch_no"),
-                    o.req("need_query_detail"),
-                    o.opt("offset"),
-                    o.opt("limit"),
-                    o.opt("detail_state"),
-                ) {
-                    (
-                        Some(out_batch_no),
-                        Some(need_query_detail),
-                        Some(offset),
-                        Some(limit),
-                        Some(detail_state),
-                    ) => {
-                        Ok(Self {
-                            out_batch_no,
-                            need_query_detail,
-                            offset,
-                            limit,
-                            detail_state,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            out_batch_no: "out_batch_no" skip req,
+            need_query_detail: "need_query_detail" skip req,
+            offset: "offset" skip opt,
+            limit: "limit" skip opt,
+            detail_state: "detail_state" skip opt,
+        });
         /// 明细状态
         ///
         /// A value this client does not know yet is kept as [`GetRequestDetailState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1968,49 +1008,11 @@ pub mod out_batch_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetRequestDetailState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::All => "ALL",
-                    Self::Success => "SUCCESS",
-                    Self::Fail => "FAIL",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetRequestDetailState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ALL" => Self::All,
-                    "SUCCESS" => Self::Success,
-                    "FAIL" => Self::Fail,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetRequestDetailState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetRequestDetailState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequestDetailState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetRequestDetailState {
+            All = "ALL",
+            Success = "SUCCESS",
+            Fail = "FAIL",
+        });
         /// The response of `GET /v3/bank-transfer/batches/out-batch-no/{out_batch_no}` (银行批次单号查询批次单API).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -2109,127 +1111,32 @@ pub mod out_batch_no {
             /// 转账明细单列表
             pub transfer_detail_list: Vec<GetResponseTransferDetailList>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("bank_sp_mchid", &self.bank_sp_mchid)?;
-                m.req("platform_mchid", &self.platform_mchid)?;
-                m.req("specialized_payment_mchid", &self.specialized_payment_mchid)?;
-                m.req("sponsor_mchid", &self.sponsor_mchid)?;
-                m.req("user_authorized_mchid", &self.user_authorized_mchid)?;
-                m.req("user_authorized_appid", &self.user_authorized_appid)?;
-                m.req("out_batch_no", &self.out_batch_no)?;
-                m.req("batch_id", &self.batch_id)?;
-                m.req("transfer_scene", &self.transfer_scene)?;
-                m.req("batch_name", &self.batch_name)?;
-                m.req("batch_remark", &self.batch_remark)?;
-                m.opt("attach_remark", &self.attach_remark)?;
-                m.req("transfer_purpose", &self.transfer_purpose)?;
-                m.req("batch_state", &self.batch_state)?;
-                m.opt("close_reason", &self.close_reason)?;
-                m.req("total_amount", &self.total_amount)?;
-                m.req("total_count", &self.total_count)?;
-                m.opt("create_time", &self.create_time)?;
-                m.opt("update_time", &self.update_time)?;
-                m.opt("success_amount", &self.success_amount)?;
-                m.opt("success_count", &self.success_count)?;
-                m.opt("fail_amount", &self.fail_amount)?;
-                m.opt("fail_count", &self.fail_count)?;
-                m.req("transfer_detail_list", &self.transfer_detail_list)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("bank_sp_mchid"),
-                    o.req("platform_mchid"),
-                    o.req("specialized_payment_mchid"),
-                    o.req("sponsor_mchid"),
-                    o.req("user_authorized_mchid"),
-                    o.req("user_authorized_appid"),
-                    o.req("out_batch_no"),
-                    o.req("batch_id"),
-                    o.req("transfer_scene"),
-                    o.req("batch_name"),
-                    o.req("batch_remark"),
-                    o.opt("attach_remark"),
-                    o.req("transfer_purpose"),
-                    o.req("batch_state"),
-                    o.opt("close_reason"),
-                    o.req("total_amount"),
-                    o.req("total_count"),
-                    o.opt("create_time"),
-                    o.opt("update_time"),
-                    o.opt("success_amount"),
-                    o.opt("success_count"),
-                    o.opt("fail_amount"),
-                    o.opt("fail_count"),
-                    o.req("transfer_detail_list"),
-                ) {
-                    (
-                        Some(bank_sp_mchid),
-                        Some(platform_mchid),
-                        Some(specialized_payment_mchid),
-                        Some(sponsor_mchid),
-                        Some(user_authorized_mchid),
-                        Some(user_authorized_appid),
-                        Some(out_batch_no),
-                        Some(batch_id),
-                        Some(transfer_scene),
-                        Some(batch_name),
-                        Some(batch_remark),
-                        Some(attach_remark),
-                        Some(transfer_purpose),
-                        Some(batch_state),
-                        Some(close_reason),
-                        Some(total_amount),
-                        Some(total_count),
-                        Some(create_time),
-                        Some(update_time),
-                        Some(success_amount),
-                        Some(success_count),
-                        Some(fail_amount),
-                        Some(fail_count),
-                        Some(transfer_detail_list),
-                    ) => {
-                        Ok(Self {
-                            bank_sp_mchid,
-                            platform_mchid,
-                            specialized_payment_mchid,
-                            sponsor_mchid,
-                            user_authorized_mchid,
-                            user_authorized_appid,
-                            out_batch_no,
-                            batch_id,
-                            transfer_scene,
-                            batch_name,
-                            batch_remark,
-                            attach_remark,
-                            transfer_purpose,
-                            batch_state,
-                            close_reason,
-                            total_amount,
-                            total_count,
-                            create_time,
-                            update_time,
-                            success_amount,
-                            success_count,
-                            fail_amount,
-                            fail_count,
-                            transfer_detail_list,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            bank_sp_mchid: "bank_sp_mchid" req req,
+            platform_mchid: "platform_mchid" req req,
+            specialized_payment_mchid: "specialized_payment_mchid" req req,
+            sponsor_mchid: "sponsor_mchid" req req,
+            user_authorized_mchid: "user_authorized_mchid" req req,
+            user_authorized_appid: "user_authorized_appid" req req,
+            out_batch_no: "out_batch_no" req req,
+            batch_id: "batch_id" req req,
+            transfer_scene: "transfer_scene" req req,
+            batch_name: "batch_name" req req,
+            batch_remark: "batch_remark" req req,
+            attach_remark: "attach_remark" opt opt,
+            transfer_purpose: "transfer_purpose" req req,
+            batch_state: "batch_state" req req,
+            close_reason: "close_reason" opt opt,
+            total_amount: "total_amount" req req,
+            total_count: "total_count" req req,
+            create_time: "create_time" opt opt,
+            update_time: "update_time" opt opt,
+            success_amount: "success_amount" opt opt,
+            success_count: "success_count" opt opt,
+            fail_amount: "fail_amount" opt opt,
+            fail_count: "fail_count" opt opt,
+            transfer_detail_list: "transfer_detail_list" req req,
+        });
         /// 批次状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseBatchState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2247,51 +1154,12 @@ pub mod out_batch_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseBatchState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Accepted => "ACCEPTED",
-                    Self::Processing => "PROCESSING",
-                    Self::Finished => "FINISHED",
-                    Self::Closed => "CLOSED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseBatchState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ACCEPTED" => Self::Accepted,
-                    "PROCESSING" => Self::Processing,
-                    "FINISHED" => Self::Finished,
-                    "CLOSED" => Self::Closed,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseBatchState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseBatchState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseBatchState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseBatchState {
+            Accepted = "ACCEPTED",
+            Processing = "PROCESSING",
+            Finished = "FINISHED",
+            Closed = "CLOSED",
+        });
         /// 批次关闭原因
         ///
         /// A value this client does not know yet is kept as [`GetResponseCloseReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2305,47 +1173,10 @@ pub mod out_batch_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseCloseReason {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::MerchantRevocation => "MERCHANT_REVOCATION",
-                    Self::OverdueClose => "OVERDUE_CLOSE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseCloseReason {
-            fn from(s: &str) -> Self {
-                match s {
-                    "MERCHANT_REVOCATION" => Self::MerchantRevocation,
-                    "OVERDUE_CLOSE" => Self::OverdueClose,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseCloseReason {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseCloseReason {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseCloseReason {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseCloseReason {
+            MerchantRevocation = "MERCHANT_REVOCATION",
+            OverdueClose = "OVERDUE_CLOSE",
+        });
         /// GetResponseTransferDetailList
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseTransferDetailList {
@@ -2366,47 +1197,12 @@ pub mod out_batch_no {
             /// Example: `ACCOUNT_FROZEN`
             pub fail_reason: Option<GetResponseTransferDetailListFailReason>,
         }
-        impl ::serde::Serialize for GetResponseTransferDetailList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("detail_id", &self.detail_id)?;
-                m.req("out_detail_no", &self.out_detail_no)?;
-                m.req("detail_state", &self.detail_state)?;
-                m.opt("fail_reason", &self.fail_reason)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseTransferDetailList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("detail_id"),
-                    o.req("out_detail_no"),
-                    o.req("detail_state"),
-                    o.opt("fail_reason"),
-                ) {
-                    (
-                        Some(detail_id),
-                        Some(out_detail_no),
-                        Some(detail_state),
-                        Some(fail_reason),
-                    ) => {
-                        Ok(Self {
-                            detail_id,
-                            out_detail_no,
-                            detail_state,
-                            fail_reason,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseTransferDetailList {
+            detail_id: "detail_id" req req,
+            out_detail_no: "out_detail_no" req req,
+            detail_state: "detail_state" req req,
+            fail_reason: "fail_reason" opt opt,
+        });
         /// 明细状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseTransferDetailListDetailState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2422,50 +1218,11 @@ pub mod out_batch_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseTransferDetailListDetailState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Processing => "PROCESSING",
-                    Self::Success => "SUCCESS",
-                    Self::Refund => "REFUND",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseTransferDetailListDetailState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "PROCESSING" => Self::Processing,
-                    "SUCCESS" => Self::Success,
-                    "REFUND" => Self::Refund,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseTransferDetailListDetailState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseTransferDetailListDetailState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseTransferDetailListDetailState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseTransferDetailListDetailState {
+            Processing = "PROCESSING",
+            Success = "SUCCESS",
+            Refund = "REFUND",
+        });
         /// 明细失败原因
         ///
         /// A value this client does not know yet is kept as [`GetResponseTransferDetailListFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2531,115 +1288,36 @@ pub mod out_batch_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseTransferDetailListFailReason {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::AccountFrozen => "ACCOUNT_FROZEN",
-                    Self::RealNameCheckFail => "REAL_NAME_CHECK_FAIL",
-                    Self::NameNotCorrect => "NAME_NOT_CORRECT",
-                    Self::OpenidInvalid => "OPENID_INVALID",
-                    Self::TransferQuotaExceed => "TRANSFER_QUOTA_EXCEED",
-                    Self::DayReceivedQuotaExceed => "DAY_RECEIVED_QUOTA_EXCEED",
-                    Self::MonthReceivedQuotaExceed => "MONTH_RECEIVED_QUOTA_EXCEED",
-                    Self::DayReceivedCountExceed => "DAY_RECEIVED_COUNT_EXCEED",
-                    Self::ProductAuthCheckFail => "PRODUCT_AUTH_CHECK_FAIL",
-                    Self::OverdueClose => "OVERDUE_CLOSE",
-                    Self::IdCardNotCorrect => "ID_CARD_NOT_CORRECT",
-                    Self::AccountNotExist => "ACCOUNT_NOT_EXIST",
-                    Self::TransferRisk => "TRANSFER_RISK",
-                    Self::PayrollCardAlreadyLogout => "PAYROLL_CARD_ALREADY_LOGOUT",
-                    Self::PayrollCardAlreadyFrozen => "PAYROLL_CARD_ALREADY_FROZEN",
-                    Self::PayrollCardUnauthorized => "PAYROLL_CARD_UNAUTHORIZED",
-                    Self::PayrollCardUserNotOpen => "PAYROLL_CARD_USER_NOT_OPEN",
-                    Self::PayrollCardNameCardNotMatch => {
-                        "PAYROLL_CARD_NAME_CARD_NOT_MATCH"
-                    }
-                    Self::PayrollCardIdCardNotMatch => "PAYROLL_CARD_ID_CARD_NOT_MATCH",
-                    Self::PayrollCardBankcardUnbundling => {
-                        "PAYROLL_CARD_BANKCARD_UNBUNDLING"
-                    }
-                    Self::BankCardCollectionsAboveQuota => {
-                        "BANK_CARD_COLLECTIONS_ABOVE_QUOTA"
-                    }
-                    Self::BankCardAccountAbnormal => "BANK_CARD_ACCOUNT_ABNORMAL",
-                    Self::BankCardStatusAbnormal => "BANK_CARD_STATUS_ABNORMAL",
-                    Self::BankCardBankInfoWrong => "BANK_CARD_BANK_INFO_WRONG",
-                    Self::BankCardCardInfoWrong => "BANK_CARD_CARD_INFO_WRONG",
-                    Self::OtherFailReasonType => "OTHER_FAIL_REASON_TYPE",
-                    Self::RealnameAccountReceivedQuotaExceed => {
-                        "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED"
-                    }
-                    Self::TransferRemarkSetFail => "TRANSFER_REMARK_SET_FAIL",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseTransferDetailListFailReason {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ACCOUNT_FROZEN" => Self::AccountFrozen,
-                    "REAL_NAME_CHECK_FAIL" => Self::RealNameCheckFail,
-                    "NAME_NOT_CORRECT" => Self::NameNotCorrect,
-                    "OPENID_INVALID" => Self::OpenidInvalid,
-                    "TRANSFER_QUOTA_EXCEED" => Self::TransferQuotaExceed,
-                    "DAY_RECEIVED_QUOTA_EXCEED" => Self::DayReceivedQuotaExceed,
-                    "MONTH_RECEIVED_QUOTA_EXCEED" => Self::MonthReceivedQuotaExceed,
-                    "DAY_RECEIVED_COUNT_EXCEED" => Self::DayReceivedCountExceed,
-                    "PRODUCT_AUTH_CHECK_FAIL" => Self::ProductAuthCheckFail,
-                    "OVERDUE_CLOSE" => Self::OverdueClose,
-                    "ID_CARD_NOT_CORRECT" => Self::IdCardNotCorrect,
-                    "ACCOUNT_NOT_EXIST" => Self::AccountNotExist,
-                    "TRANSFER_RISK" => Self::TransferRisk,
-                    "PAYROLL_CARD_ALREADY_LOGOUT" => Self::PayrollCardAlreadyLogout,
-                    "PAYROLL_CARD_ALREADY_FROZEN" => Self::PayrollCardAlreadyFrozen,
-                    "PAYROLL_CARD_UNAUTHORIZED" => Self::PayrollCardUnauthorized,
-                    "PAYROLL_CARD_USER_NOT_OPEN" => Self::PayrollCardUserNotOpen,
-                    "PAYROLL_CARD_NAME_CARD_NOT_MATCH" => {
-                        Self::PayrollCardNameCardNotMatch
-                    }
-                    "PAYROLL_CARD_ID_CARD_NOT_MATCH" => Self::PayrollCardIdCardNotMatch,
-                    "PAYROLL_CARD_BANKCARD_UNBUNDLING" => {
-                        Self::PayrollCardBankcardUnbundling
-                    }
-                    "BANK_CARD_COLLECTIONS_ABOVE_QUOTA" => {
-                        Self::BankCardCollectionsAboveQuota
-                    }
-                    "BANK_CARD_ACCOUNT_ABNORMAL" => Self::BankCardAccountAbnormal,
-                    "BANK_CARD_STATUS_ABNORMAL" => Self::BankCardStatusAbnormal,
-                    "BANK_CARD_BANK_INFO_WRONG" => Self::BankCardBankInfoWrong,
-                    "BANK_CARD_CARD_INFO_WRONG" => Self::BankCardCardInfoWrong,
-                    "OTHER_FAIL_REASON_TYPE" => Self::OtherFailReasonType,
-                    "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED" => {
-                        Self::RealnameAccountReceivedQuotaExceed
-                    }
-                    "TRANSFER_REMARK_SET_FAIL" => Self::TransferRemarkSetFail,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseTransferDetailListFailReason {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseTransferDetailListFailReason {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseTransferDetailListFailReason {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseTransferDetailListFailReason {
+            AccountFrozen = "ACCOUNT_FROZEN",
+            RealNameCheckFail = "REAL_NAME_CHECK_FAIL",
+            NameNotCorrect = "NAME_NOT_CORRECT",
+            OpenidInvalid = "OPENID_INVALID",
+            TransferQuotaExceed = "TRANSFER_QUOTA_EXCEED",
+            DayReceivedQuotaExceed = "DAY_RECEIVED_QUOTA_EXCEED",
+            MonthReceivedQuotaExceed = "MONTH_RECEIVED_QUOTA_EXCEED",
+            DayReceivedCountExceed = "DAY_RECEIVED_COUNT_EXCEED",
+            ProductAuthCheckFail = "PRODUCT_AUTH_CHECK_FAIL",
+            OverdueClose = "OVERDUE_CLOSE",
+            IdCardNotCorrect = "ID_CARD_NOT_CORRECT",
+            AccountNotExist = "ACCOUNT_NOT_EXIST",
+            TransferRisk = "TRANSFER_RISK",
+            PayrollCardAlreadyLogout = "PAYROLL_CARD_ALREADY_LOGOUT",
+            PayrollCardAlreadyFrozen = "PAYROLL_CARD_ALREADY_FROZEN",
+            PayrollCardUnauthorized = "PAYROLL_CARD_UNAUTHORIZED",
+            PayrollCardUserNotOpen = "PAYROLL_CARD_USER_NOT_OPEN",
+            PayrollCardNameCardNotMatch = "PAYROLL_CARD_NAME_CARD_NOT_MATCH",
+            PayrollCardIdCardNotMatch = "PAYROLL_CARD_ID_CARD_NOT_MATCH",
+            PayrollCardBankcardUnbundling = "PAYROLL_CARD_BANKCARD_UNBUNDLING",
+            BankCardCollectionsAboveQuota = "BANK_CARD_COLLECTIONS_ABOVE_QUOTA",
+            BankCardAccountAbnormal = "BANK_CARD_ACCOUNT_ABNORMAL",
+            BankCardStatusAbnormal = "BANK_CARD_STATUS_ABNORMAL",
+            BankCardBankInfoWrong = "BANK_CARD_BANK_INFO_WRONG",
+            BankCardCardInfoWrong = "BANK_CARD_CARD_INFO_WRONG",
+            OtherFailReasonType = "OTHER_FAIL_REASON_TYPE",
+            RealnameAccountReceivedQuotaExceed = "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED",
+            TransferRemarkSetFail = "TRANSFER_REMARK_SET_FAIL",
+        });
         /// 批量转账用途
         ///
         /// A value this client does not know yet is kept as [`GetResponseTransferPurpose::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2661,55 +1339,14 @@ pub mod out_batch_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseTransferPurpose {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Goodspayment => "GOODSPAYMENT",
-                    Self::Commission => "COMMISSION",
-                    Self::Refund => "REFUND",
-                    Self::Reimbursement => "REIMBURSEMENT",
-                    Self::Freight => "FREIGHT",
-                    Self::Others => "OTHERS",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseTransferPurpose {
-            fn from(s: &str) -> Self {
-                match s {
-                    "GOODSPAYMENT" => Self::Goodspayment,
-                    "COMMISSION" => Self::Commission,
-                    "REFUND" => Self::Refund,
-                    "REIMBURSEMENT" => Self::Reimbursement,
-                    "FREIGHT" => Self::Freight,
-                    "OTHERS" => Self::Others,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseTransferPurpose {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseTransferPurpose {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseTransferPurpose {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseTransferPurpose {
+            Goodspayment = "GOODSPAYMENT",
+            Commission = "COMMISSION",
+            Refund = "REFUND",
+            Reimbursement = "REIMBURSEMENT",
+            Freight = "FREIGHT",
+            Others = "OTHERS",
+        });
         /// 转账场景
         ///
         /// A value this client does not know yet is kept as [`GetResponseTransferScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2723,47 +1360,10 @@ pub mod out_batch_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseTransferScene {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::OrdinaryTransfer => "ORDINARY_TRANSFER",
-                    Self::PayrollCardTransfer => "PAYROLL_CARD_TRANSFER",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseTransferScene {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ORDINARY_TRANSFER" => Self::OrdinaryTransfer,
-                    "PAYROLL_CARD_TRANSFER" => Self::PayrollCardTransfer,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseTransferScene {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseTransferScene {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseTransferScene {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseTransferScene {
+            OrdinaryTransfer = "ORDINARY_TRANSFER",
+            PayrollCardTransfer = "PAYROLL_CARD_TRANSFER",
+        });
         /// `/v3/bank-transfer/batches/out-batch-no/{out_batch_no}/details`
         pub mod details {
             /// The chain step for `/v3/bank-transfer/batches/out-batch-no/{out_batch_no}/details`, reached with `client.v3().bank_transfer().batches().out_batch_no().out_batch_no(out_batch_no).details()`.
@@ -2900,122 +1500,30 @@ pub mod out_batch_no {
                         /// Example: `1234`
                         pub bank_card_number_tail: Option<String>,
                     }
-                    impl ::serde::Serialize for GetResponse {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("bank_sp_mchid", &self.bank_sp_mchid)?;
-                            m.req("platform_mchid", &self.platform_mchid)?;
-                            m.req(
-                                "specialized_payment_mchid",
-                                &self.specialized_payment_mchid,
-                            )?;
-                            m.req("sponsor_mchid", &self.sponsor_mchid)?;
-                            m.req("user_authorized_mchid", &self.user_authorized_mchid)?;
-                            m.req("user_authorized_appid", &self.user_authorized_appid)?;
-                            m.req("out_batch_no", &self.out_batch_no)?;
-                            m.req("batch_id", &self.batch_id)?;
-                            m.req("transfer_scene", &self.transfer_scene)?;
-                            m.req("out_detail_no", &self.out_detail_no)?;
-                            m.req("detail_id", &self.detail_id)?;
-                            m.req("openid", &self.openid)?;
-                            m.req("username", &self.username)?;
-                            m.req("transfer_amount", &self.transfer_amount)?;
-                            m.req("transfer_remark", &self.transfer_remark)?;
-                            m.req("detail_state", &self.detail_state)?;
-                            m.opt("fail_reason", &self.fail_reason)?;
-                            m.opt("initiate_time", &self.initiate_time)?;
-                            m.req("update_time", &self.update_time)?;
-                            m.req("account_type", &self.account_type)?;
-                            m.opt("bank_name", &self.bank_name)?;
-                            m.opt("bank_card_number_tail", &self.bank_card_number_tail)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (
-                                o.req("bank_sp_mchid"),
-                                o.req("platform_mchid"),
-                                o.req("specialized_payment_mchid"),
-                                o.req("sponsor_mchid"),
-                                o.req("user_authorized_mchid"),
-                                o.req("user_authorized_appid"),
-                                o.req("out_batch_no"),
-                                o.req("batch_id"),
-                                o.req("transfer_scene"),
-                                o.req("out_detail_no"),
-                                o.req("detail_id"),
-                                o.req("openid"),
-                                o.req("username"),
-                                o.req("transfer_amount"),
-                                o.req("transfer_remark"),
-                                o.req("detail_state"),
-                                o.opt("fail_reason"),
-                                o.opt("initiate_time"),
-                                o.req("update_time"),
-                                o.req("account_type"),
-                                o.opt("bank_name"),
-                                o.opt("bank_card_number_tail"),
-                            ) {
-                                (
-                                    Some(bank_sp_mchid),
-                                    Some(platform_mchid),
-                                    Some(specialized_payment_mchid),
-                                    Some(sponsor_mchid),
-                                    Some(user_authorized_mchid),
-                                    Some(user_authorized_appid),
-                                    Some(out_batch_no),
-                                    Some(batch_id),
-                                    Some(transfer_scene),
-                                    Some(out_detail_no),
-                                    Some(detail_id),
-                                    Some(openid),
-                                    Some(username),
-                                    Some(transfer_amount),
-                                    Some(transfer_remark),
-                                    Some(detail_state),
-                                    Some(fail_reason),
-                                    Some(initiate_time),
-                                    Some(update_time),
-                                    Some(account_type),
-                                    Some(bank_name),
-                                    Some(bank_card_number_tail),
-                                ) => {
-                                    Ok(Self {
-                                        bank_sp_mchid,
-                                        platform_mchid,
-                                        specialized_payment_mchid,
-                                        sponsor_mchid,
-                                        user_authorized_mchid,
-                                        user_authorized_appid,
-                                        out_batch_no,
-                                        batch_id,
-                                        transfer_scene,
-                                        out_detail_no,
-                                        detail_id,
-                                        openid,
-                                        username,
-                                        transfer_amount,
-                                        transfer_remark,
-                                        detail_state,
-                                        fail_reason,
-                                        initiate_time,
-                                        update_time,
-                                        account_type,
-                                        bank_name,
-                                        bank_card_number_tail,
-                                    })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(GetResponse {
+                        bank_sp_mchid: "bank_sp_mchid" req req,
+                        platform_mchid: "platform_mchid" req req,
+                        specialized_payment_mchid: "specialized_payment_mchid" req req,
+                        sponsor_mchid: "sponsor_mchid" req req,
+                        user_authorized_mchid: "user_authorized_mchid" req req,
+                        user_authorized_appid: "user_authorized_appid" req req,
+                        out_batch_no: "out_batch_no" req req,
+                        batch_id: "batch_id" req req,
+                        transfer_scene: "transfer_scene" req req,
+                        out_detail_no: "out_detail_no" req req,
+                        detail_id: "detail_id" req req,
+                        openid: "openid" req req,
+                        username: "username" req req,
+                        transfer_amount: "transfer_amount" req req,
+                        transfer_remark: "transfer_remark" req req,
+                        detail_state: "detail_state" req req,
+                        fail_reason: "fail_reason" opt opt,
+                        initiate_time: "initiate_time" opt opt,
+                        update_time: "update_time" req req,
+                        account_type: "account_type" req req,
+                        bank_name: "bank_name" opt opt,
+                        bank_card_number_tail: "bank_card_number_tail" opt opt,
+                    });
                     /// 收款账户类型
                     ///
                     /// A value this client does not know yet is kept as [`GetResponseAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3029,52 +1537,10 @@ pub mod out_batch_no {
                         /// A value not listed in the spec, kept as received.
                         Unknown(::wechatpay::runtime::UnknownValue),
                     }
-                    impl GetResponseAccountType {
-                        /// The value as sent on the wire.
-                        pub fn as_str(&self) -> &str {
-                            match self {
-                                Self::WechatpayAccount => "WECHATPAY_ACCOUNT",
-                                Self::BankAccount => "BANK_ACCOUNT",
-                                Self::Unknown(v) => v.as_str(),
-                            }
-                        }
-                    }
-                    impl ::core::convert::From<&str> for GetResponseAccountType {
-                        fn from(s: &str) -> Self {
-                            match s {
-                                "WECHATPAY_ACCOUNT" => Self::WechatpayAccount,
-                                "BANK_ACCOUNT" => Self::BankAccount,
-                                other => {
-                                    Self::Unknown(
-                                        ::wechatpay::runtime::UnknownValue::new(other),
-                                    )
-                                }
-                            }
-                        }
-                    }
-                    impl ::core::fmt::Display for GetResponseAccountType {
-                        fn fmt(
-                            &self,
-                            f: &mut ::core::fmt::Formatter<'_>,
-                        ) -> ::core::fmt::Result {
-                            f.write_str(self.as_str())
-                        }
-                    }
-                    impl ::serde::Serialize for GetResponseAccountType {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            serializer.serialize_str(self.as_str())
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for GetResponseAccountType {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            ::wechatpay::runtime::deserialize_enum(deserializer)
-                        }
-                    }
+                    ::wechatpay::runtime::json_enum!(GetResponseAccountType {
+                        WechatpayAccount = "WECHATPAY_ACCOUNT",
+                        BankAccount = "BANK_ACCOUNT",
+                    });
                     /// 明细状态
                     ///
                     /// A value this client does not know yet is kept as [`GetResponseDetailState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3092,56 +1558,12 @@ pub mod out_batch_no {
                         /// A value not listed in the spec, kept as received.
                         Unknown(::wechatpay::runtime::UnknownValue),
                     }
-                    impl GetResponseDetailState {
-                        /// The value as sent on the wire.
-                        pub fn as_str(&self) -> &str {
-                            match self {
-                                Self::Processing => "PROCESSING",
-                                Self::Success => "SUCCESS",
-                                Self::Fail => "FAIL",
-                                Self::Refund => "REFUND",
-                                Self::Unknown(v) => v.as_str(),
-                            }
-                        }
-                    }
-                    impl ::core::convert::From<&str> for GetResponseDetailState {
-                        fn from(s: &str) -> Self {
-                            match s {
-                                "PROCESSING" => Self::Processing,
-                                "SUCCESS" => Self::Success,
-                                "FAIL" => Self::Fail,
-                                "REFUND" => Self::Refund,
-                                other => {
-                                    Self::Unknown(
-                                        ::wechatpay::runtime::UnknownValue::new(other),
-                                    )
-                                }
-                            }
-                        }
-                    }
-                    impl ::core::fmt::Display for GetResponseDetailState {
-                        fn fmt(
-                            &self,
-                            f: &mut ::core::fmt::Formatter<'_>,
-                        ) -> ::core::fmt::Result {
-                            f.write_str(self.as_str())
-                        }
-                    }
-                    impl ::serde::Serialize for GetResponseDetailState {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            serializer.serialize_str(self.as_str())
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for GetResponseDetailState {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            ::wechatpay::runtime::deserialize_enum(deserializer)
-                        }
-                    }
+                    ::wechatpay::runtime::json_enum!(GetResponseDetailState {
+                        Processing = "PROCESSING",
+                        Success = "SUCCESS",
+                        Fail = "FAIL",
+                        Refund = "REFUND",
+                    });
                     /// 明细失败原因
                     ///
                     /// A value this client does not know yet is kept as [`GetResponseFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3207,140 +1629,36 @@ pub mod out_batch_no {
                         /// A value not listed in the spec, kept as received.
                         Unknown(::wechatpay::runtime::UnknownValue),
                     }
-                    impl GetResponseFailReason {
-                        /// The value as sent on the wire.
-                        pub fn as_str(&self) -> &str {
-                            match self {
-                                Self::AccountFrozen => "ACCOUNT_FROZEN",
-                                Self::RealNameCheckFail => "REAL_NAME_CHECK_FAIL",
-                                Self::NameNotCorrect => "NAME_NOT_CORRECT",
-                                Self::OpenidInvalid => "OPENID_INVALID",
-                                Self::TransferQuotaExceed => "TRANSFER_QUOTA_EXCEED",
-                                Self::DayReceivedQuotaExceed => "DAY_RECEIVED_QUOTA_EXCEED",
-                                Self::MonthReceivedQuotaExceed => {
-                                    "MONTH_RECEIVED_QUOTA_EXCEED"
-                                }
-                                Self::DayReceivedCountExceed => "DAY_RECEIVED_COUNT_EXCEED",
-                                Self::ProductAuthCheckFail => "PRODUCT_AUTH_CHECK_FAIL",
-                                Self::OverdueClose => "OVERDUE_CLOSE",
-                                Self::IdCardNotCorrect => "ID_CARD_NOT_CORRECT",
-                                Self::AccountNotExist => "ACCOUNT_NOT_EXIST",
-                                Self::TransferRisk => "TRANSFER_RISK",
-                                Self::PayrollCardAlreadyLogout => {
-                                    "PAYROLL_CARD_ALREADY_LOGOUT"
-                                }
-                                Self::PayrollCardAlreadyFrozen => {
-                                    "PAYROLL_CARD_ALREADY_FROZEN"
-                                }
-                                Self::PayrollCardUnauthorized => "PAYROLL_CARD_UNAUTHORIZED",
-                                Self::PayrollCardUserNotOpen => "PAYROLL_CARD_USER_NOT_OPEN",
-                                Self::PayrollCardNameCardNotMatch => {
-                                    "PAYROLL_CARD_NAME_CARD_NOT_MATCH"
-                                }
-                                Self::PayrollCardIdCardNotMatch => {
-                                    "PAYROLL_CARD_ID_CARD_NOT_MATCH"
-                                }
-                                Self::PayrollCardBankcardUnbundling => {
-                                    "PAYROLL_CARD_BANKCARD_UNBUNDLING"
-                                }
-                                Self::BankCardCollectionsAboveQuota => {
-                                    "BANK_CARD_COLLECTIONS_ABOVE_QUOTA"
-                                }
-                                Self::BankCardAccountAbnormal => {
-                                    "BANK_CARD_ACCOUNT_ABNORMAL"
-                                }
-                                Self::BankCardStatusAbnormal => "BANK_CARD_STATUS_ABNORMAL",
-                                Self::BankCardBankInfoWrong => "BANK_CARD_BANK_INFO_WRONG",
-                                Self::BankCardCardInfoWrong => "BANK_CARD_CARD_INFO_WRONG",
-                                Self::OtherFailReasonType => "OTHER_FAIL_REASON_TYPE",
-                                Self::RealnameAccountReceivedQuotaExceed => {
-                                    "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED"
-                                }
-                                Self::TransferRemarkSetFail => "TRANSFER_REMARK_SET_FAIL",
-                                Self::Unknown(v) => v.as_str(),
-                            }
-                        }
-                    }
-                    impl ::core::convert::From<&str> for GetResponseFailReason {
-                        fn from(s: &str) -> Self {
-                            match s {
-                                "ACCOUNT_FROZEN" => Self::AccountFrozen,
-                                "REAL_NAME_CHECK_FAIL" => Self::RealNameCheckFail,
-                                "NAME_NOT_CORRECT" => Self::NameNotCorrect,
-                                "OPENID_INVALID" => Self::OpenidInvalid,
-                                "TRANSFER_QUOTA_EXCEED" => Self::TransferQuotaExceed,
-                                "DAY_RECEIVED_QUOTA_EXCEED" => Self::DayReceivedQuotaExceed,
-                                "MONTH_RECEIVED_QUOTA_EXCEED" => {
-                                    Self::MonthReceivedQuotaExceed
-                                }
-                                "DAY_RECEIVED_COUNT_EXCEED" => Self::DayReceivedCountExceed,
-                                "PRODUCT_AUTH_CHECK_FAIL" => Self::ProductAuthCheckFail,
-                                "OVERDUE_CLOSE" => Self::OverdueClose,
-                                "ID_CARD_NOT_CORRECT" => Self::IdCardNotCorrect,
-                                "ACCOUNT_NOT_EXIST" => Self::AccountNotExist,
-                                "TRANSFER_RISK" => Self::TransferRisk,
-                                "PAYROLL_CARD_ALREADY_LOGOUT" => {
-                                    Self::PayrollCardAlreadyLogout
-                                }
-                                "PAYROLL_CARD_ALREADY_FROZEN" => {
-                                    Self::PayrollCardAlreadyFrozen
-                                }
-                                "PAYROLL_CARD_UNAUTHORIZED" => Self::PayrollCardUnauthorized,
-                                "PAYROLL_CARD_USER_NOT_OPEN" => Self::PayrollCardUserNotOpen,
-                                "PAYROLL_CARD_NAME_CARD_NOT_MATCH" => {
-                                    Self::PayrollCardNameCardNotMatch
-                                }
-                                "PAYROLL_CARD_ID_CARD_NOT_MATCH" => {
-                                    Self::PayrollCardIdCardNotMatch
-                                }
-                                "PAYROLL_CARD_BANKCARD_UNBUNDLING" => {
-                                    Self::PayrollCardBankcardUnbundling
-                                }
-                                "BANK_CARD_COLLECTIONS_ABOVE_QUOTA" => {
-                                    Self::BankCardCollectionsAboveQuota
-                                }
-                                "BANK_CARD_ACCOUNT_ABNORMAL" => {
-                                    Self::BankCardAccountAbnormal
-                                }
-                                "BANK_CARD_STATUS_ABNORMAL" => Self::BankCardStatusAbnormal,
-                                "BANK_CARD_BANK_INFO_WRONG" => Self::BankCardBankInfoWrong,
-                                "BANK_CARD_CARD_INFO_WRONG" => Self::BankCardCardInfoWrong,
-                                "OTHER_FAIL_REASON_TYPE" => Self::OtherFailReasonType,
-                                "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED" => {
-                                    Self::RealnameAccountReceivedQuotaExceed
-                                }
-                                "TRANSFER_REMARK_SET_FAIL" => Self::TransferRemarkSetFail,
-                                other => {
-                                    Self::Unknown(
-                                        ::wechatpay::runtime::UnknownValue::new(other),
-                                    )
-                                }
-                            }
-                        }
-                    }
-                    impl ::core::fmt::Display for GetResponseFailReason {
-                        fn fmt(
-                            &self,
-                            f: &mut ::core::fmt::Formatter<'_>,
-                        ) -> ::core::fmt::Result {
-                            f.write_str(self.as_str())
-                        }
-                    }
-                    impl ::serde::Serialize for GetResponseFailReason {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            serializer.serialize_str(self.as_str())
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for GetResponseFailReason {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            ::wechatpay::runtime::deserialize_enum(deserializer)
-                        }
-                    }
+                    ::wechatpay::runtime::json_enum!(GetResponseFailReason {
+                        AccountFrozen = "ACCOUNT_FROZEN",
+                        RealNameCheckFail = "REAL_NAME_CHECK_FAIL",
+                        NameNotCorrect = "NAME_NOT_CORRECT",
+                        OpenidInvalid = "OPENID_INVALID",
+                        TransferQuotaExceed = "TRANSFER_QUOTA_EXCEED",
+                        DayReceivedQuotaExceed = "DAY_RECEIVED_QUOTA_EXCEED",
+                        MonthReceivedQuotaExceed = "MONTH_RECEIVED_QUOTA_EXCEED",
+                        DayReceivedCountExceed = "DAY_RECEIVED_COUNT_EXCEED",
+                        ProductAuthCheckFail = "PRODUCT_AUTH_CHECK_FAIL",
+                        OverdueClose = "OVERDUE_CLOSE",
+                        IdCardNotCorrect = "ID_CARD_NOT_CORRECT",
+                        AccountNotExist = "ACCOUNT_NOT_EXIST",
+                        TransferRisk = "TRANSFER_RISK",
+                        PayrollCardAlreadyLogout = "PAYROLL_CARD_ALREADY_LOGOUT",
+                        PayrollCardAlreadyFrozen = "PAYROLL_CARD_ALREADY_FROZEN",
+                        PayrollCardUnauthorized = "PAYROLL_CARD_UNAUTHORIZED",
+                        PayrollCardUserNotOpen = "PAYROLL_CARD_USER_NOT_OPEN",
+                        PayrollCardNameCardNotMatch = "PAYROLL_CARD_NAME_CARD_NOT_MATCH",
+                        PayrollCardIdCardNotMatch = "PAYROLL_CARD_ID_CARD_NOT_MATCH",
+                        PayrollCardBankcardUnbundling = "PAYROLL_CARD_BANKCARD_UNBUNDLING",
+                        BankCardCollectionsAboveQuota = "BANK_CARD_COLLECTIONS_ABOVE_QUOTA",
+                        BankCardAccountAbnormal = "BANK_CARD_ACCOUNT_ABNORMAL",
+                        BankCardStatusAbnormal = "BANK_CARD_STATUS_ABNORMAL",
+                        BankCardBankInfoWrong = "BANK_CARD_BANK_INFO_WRONG",
+                        BankCardCardInfoWrong = "BANK_CARD_CARD_INFO_WRONG",
+                        OtherFailReasonType = "OTHER_FAIL_REASON_TYPE",
+                        RealnameAccountReceivedQuotaExceed = "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED",
+                        TransferRemarkSetFail = "TRANSFER_REMARK_SET_FAIL",
+                    });
                     /// 转账场景
                     ///
                     /// A value this client does not know yet is kept as [`GetResponseTransferScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3354,52 +1672,10 @@ pub mod out_batch_no {
                         /// A value not listed in the spec, kept as received.
                         Unknown(::wechatpay::runtime::UnknownValue),
                     }
-                    impl GetResponseTransferScene {
-                        /// The value as sent on the wire.
-                        pub fn as_str(&self) -> &str {
-                            match self {
-                                Self::OrdinaryTransfer => "ORDINARY_TRANSFER",
-                                Self::PayrollCardTransfer => "PAYROLL_CARD_TRANSFER",
-                                Self::Unknown(v) => v.as_str(),
-                            }
-                        }
-                    }
-                    impl ::core::convert::From<&str> for GetResponseTransferScene {
-                        fn from(s: &str) -> Self {
-                            match s {
-                                "ORDINARY_TRANSFER" => Self::OrdinaryTransfer,
-                                "PAYROLL_CARD_TRANSFER" => Self::PayrollCardTransfer,
-                                other => {
-                                    Self::Unknown(
-                                        ::wechatpay::runtime::UnknownValue::new(other),
-                                    )
-                                }
-                            }
-                        }
-                    }
-                    impl ::core::fmt::Display for GetResponseTransferScene {
-                        fn fmt(
-                            &self,
-                            f: &mut ::core::fmt::Formatter<'_>,
-                        ) -> ::core::fmt::Result {
-                            f.write_str(self.as_str())
-                        }
-                    }
-                    impl ::serde::Serialize for GetResponseTransferScene {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            serializer.serialize_str(self.as_str())
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for GetResponseTransferScene {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            ::wechatpay::runtime::deserialize_enum(deserializer)
-                        }
-                    }
+                    ::wechatpay::runtime::json_enum!(GetResponseTransferScene {
+                        OrdinaryTransfer = "ORDINARY_TRANSFER",
+                        PayrollCardTransfer = "PAYROLL_CARD_TRANSFER",
+                    });
                 }
             }
         }

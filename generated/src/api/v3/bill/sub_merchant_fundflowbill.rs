@@ -47,46 +47,13 @@ pub struct GetRequest {
     /// Query parameter `account_type`.
     pub account_type: GetRequestAccountType,
 }
-impl ::serde::Serialize for GetRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("sub_mchid"),
-            o.req("bill_date"),
-            o.opt("tar_type"),
-            o.req("algorithm"),
-            o.req("account_type"),
-        ) {
-            (
-                Some(sub_mchid),
-                Some(bill_date),
-                Some(tar_type),
-                Some(algorithm),
-                Some(account_type),
-            ) => {
-                Ok(Self {
-                    sub_mchid,
-                    bill_date,
-                    tar_type,
-                    algorithm,
-                    account_type,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetRequest {
+    sub_mchid: "sub_mchid" skip req,
+    bill_date: "bill_date" skip req,
+    tar_type: "tar_type" skip opt,
+    algorithm: "algorithm" skip req,
+    account_type: "account_type" skip req,
+});
 /// 资金账户类型
 ///
 /// A value this client does not know yet is kept as [`GetRequestAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -104,49 +71,12 @@ pub enum GetRequestAccountType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl GetRequestAccountType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Basic => "BASIC",
-            Self::Operation => "OPERATION",
-            Self::Fees => "FEES",
-            Self::Deposit => "DEPOSIT",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for GetRequestAccountType {
-    fn from(s: &str) -> Self {
-        match s {
-            "BASIC" => Self::Basic,
-            "OPERATION" => Self::Operation,
-            "FEES" => Self::Fees,
-            "DEPOSIT" => Self::Deposit,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for GetRequestAccountType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GetRequestAccountType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetRequestAccountType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GetRequestAccountType {
+    Basic = "BASIC",
+    Operation = "OPERATION",
+    Fees = "FEES",
+    Deposit = "DEPOSIT",
+});
 /// 加密算法
 ///
 /// A value this client does not know yet is kept as [`GetRequestAlgorithm::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -160,45 +90,10 @@ pub enum GetRequestAlgorithm {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl GetRequestAlgorithm {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::AeadAes256Gcm => "AEAD_AES_256_GCM",
-            Self::Sm4Gcm => "SM4_GCM",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for GetRequestAlgorithm {
-    fn from(s: &str) -> Self {
-        match s {
-            "AEAD_AES_256_GCM" => Self::AeadAes256Gcm,
-            "SM4_GCM" => Self::Sm4Gcm,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for GetRequestAlgorithm {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GetRequestAlgorithm {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetRequestAlgorithm {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GetRequestAlgorithm {
+    AeadAes256Gcm = "AEAD_AES_256_GCM",
+    Sm4Gcm = "SM4_GCM",
+});
 /// 压缩类型
 ///
 /// A value this client does not know yet is kept as [`GetRequestTarType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -210,43 +105,9 @@ pub enum GetRequestTarType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl GetRequestTarType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Gzip => "GZIP",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for GetRequestTarType {
-    fn from(s: &str) -> Self {
-        match s {
-            "GZIP" => Self::Gzip,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for GetRequestTarType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GetRequestTarType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetRequestTarType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GetRequestTarType {
+    Gzip = "GZIP",
+});
 /// The response of `GET /v3/bill/sub-merchant-fundflowbill` (申请单个子商户资金账单API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
@@ -257,33 +118,10 @@ pub struct GetResponse {
     /// 下载信息明细
     pub download_bill_list: Option<Vec<GetResponseDownloadBillList>>,
 }
-impl ::serde::Serialize for GetResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("download_bill_count", &self.download_bill_count)?;
-        m.opt("download_bill_list", &self.download_bill_list)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("download_bill_count"), o.opt("download_bill_list")) {
-            (Some(download_bill_count), Some(download_bill_list)) => {
-                Ok(Self {
-                    download_bill_count,
-                    download_bill_list,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponse {
+    download_bill_count: "download_bill_count" req req,
+    download_bill_list: "download_bill_list" opt opt,
+});
 /// GetResponseDownloadBillList
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseDownloadBillList {
@@ -312,52 +150,11 @@ pub struct GetResponseDownloadBillList {
     /// Example: `a8607ef79034c49c`
     pub nonce: String,
 }
-impl ::serde::Serialize for GetResponseDownloadBillList {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("bill_sequence", &self.bill_sequence)?;
-        m.req("download_url", &self.download_url)?;
-        m.req("encrypt_key", &self.encrypt_key)?;
-        m.req("hash_type", &self.hash_type)?;
-        m.req("hash_value", &self.hash_value)?;
-        m.req("nonce", &self.nonce)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseDownloadBillList {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("bill_sequence"),
-            o.req("download_url"),
-            o.req("encrypt_key"),
-            o.req("hash_type"),
-            o.req("hash_value"),
-            o.req("nonce"),
-        ) {
-            (
-                Some(bill_sequence),
-                Some(download_url),
-                Some(encrypt_key),
-                Some(hash_type),
-                Some(hash_value),
-                Some(nonce),
-            ) => {
-                Ok(Self {
-                    bill_sequence,
-                    download_url,
-                    encrypt_key,
-                    hash_type,
-                    hash_value,
-                    nonce,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponseDownloadBillList {
+    bill_sequence: "bill_sequence" req req,
+    download_url: "download_url" req req,
+    encrypt_key: "encrypt_key" req req,
+    hash_type: "hash_type" req req,
+    hash_value: "hash_value" req req,
+    nonce: "nonce" req req,
+});

@@ -42,38 +42,12 @@ pub struct GetRequest {
     /// Query parameter `tar_type`. Example: `GZIP`
     pub tar_type: Option<GetRequestTarType>,
 }
-impl ::serde::Serialize for GetRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("bill_date"),
-            o.opt("sub_mchid"),
-            o.opt("bill_type"),
-            o.opt("tar_type"),
-        ) {
-            (Some(bill_date), Some(sub_mchid), Some(bill_type), Some(tar_type)) => {
-                Ok(Self {
-                    bill_date,
-                    sub_mchid,
-                    bill_type,
-                    tar_type,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetRequest {
+    bill_date: "bill_date" skip req,
+    sub_mchid: "sub_mchid" skip opt,
+    bill_type: "bill_type" skip opt,
+    tar_type: "tar_type" skip opt,
+});
 /// 账单类型
 ///
 /// A value this client does not know yet is kept as [`GetRequestBillType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -91,49 +65,12 @@ pub enum GetRequestBillType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl GetRequestBillType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::RechargeRefund => "RECHARGE_REFUND",
-            Self::AllSpecial => "ALL_SPECIAL",
-            Self::SucSpecial => "SUC_SPECIAL",
-            Self::RefSpecial => "REF_SPECIAL",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for GetRequestBillType {
-    fn from(s: &str) -> Self {
-        match s {
-            "RECHARGE_REFUND" => Self::RechargeRefund,
-            "ALL_SPECIAL" => Self::AllSpecial,
-            "SUC_SPECIAL" => Self::SucSpecial,
-            "REF_SPECIAL" => Self::RefSpecial,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for GetRequestBillType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GetRequestBillType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetRequestBillType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GetRequestBillType {
+    RechargeRefund = "RECHARGE_REFUND",
+    AllSpecial = "ALL_SPECIAL",
+    SucSpecial = "SUC_SPECIAL",
+    RefSpecial = "REF_SPECIAL",
+});
 /// 压缩类型
 ///
 /// A value this client does not know yet is kept as [`GetRequestTarType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -145,43 +82,9 @@ pub enum GetRequestTarType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl GetRequestTarType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Gzip => "GZIP",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for GetRequestTarType {
-    fn from(s: &str) -> Self {
-        match s {
-            "GZIP" => Self::Gzip,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for GetRequestTarType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GetRequestTarType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetRequestTarType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GetRequestTarType {
+    Gzip = "GZIP",
+});
 /// The response of `GET /v3/bill/tradebill` (申请交易账单API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
@@ -198,32 +101,8 @@ pub struct GetResponse {
     /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
     pub download_url: String,
 }
-impl ::serde::Serialize for GetResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("hash_type", &self.hash_type)?;
-        m.req("hash_value", &self.hash_value)?;
-        m.req("download_url", &self.download_url)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("hash_type"), o.req("hash_value"), o.req("download_url")) {
-            (Some(hash_type), Some(hash_value), Some(download_url)) => {
-                Ok(Self {
-                    hash_type,
-                    hash_value,
-                    download_url,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponse {
+    hash_type: "hash_type" req req,
+    hash_value: "hash_value" req req,
+    download_url: "download_url" req req,
+});

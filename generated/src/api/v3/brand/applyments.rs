@@ -55,54 +55,14 @@ pub struct PostRequest {
     /// 品牌商标资料
     pub trademark: PostRequestTrademark,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("business_code", &self.business_code)?;
-        m.req("admin_info", &self.admin_info)?;
-        m.req("subject_info", &self.subject_info)?;
-        m.req("brand_basic_info", &self.brand_basic_info)?;
-        m.req("trademark", &self.trademark)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("Wechatpay-Serial"),
-            o.req("business_code"),
-            o.req("admin_info"),
-            o.req("subject_info"),
-            o.req("brand_basic_info"),
-            o.req("trademark"),
-        ) {
-            (
-                Some(wechatpay_serial),
-                Some(business_code),
-                Some(admin_info),
-                Some(subject_info),
-                Some(brand_basic_info),
-                Some(trademark),
-            ) => {
-                Ok(Self {
-                    wechatpay_serial,
-                    business_code,
-                    admin_info,
-                    subject_info,
-                    brand_basic_info,
-                    trademark,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    wechatpay_serial: "Wechatpay-Serial" skip req,
+    business_code: "business_code" req req,
+    admin_info: "admin_info" req req,
+    subject_info: "subject_info" req req,
+    brand_basic_info: "brand_basic_info" req req,
+    trademark: "trademark" req req,
+});
 /// 管理员信息
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestAdminInfo {
@@ -117,35 +77,11 @@ pub struct PostRequestAdminInfo {
     /// Example: `AOZdYGISxo4y44/UgZ69bdu9X+tfMUJ9dl+LetjM45`
     pub id_card_number: String,
 }
-impl ::serde::Serialize for PostRequestAdminInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("admin_name", &self.admin_name)?;
-        m.req("id_doc_type", &self.id_doc_type)?;
-        m.req("id_card_number", &self.id_card_number)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestAdminInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("admin_name"), o.req("id_doc_type"), o.req("id_card_number")) {
-            (Some(admin_name), Some(id_doc_type), Some(id_card_number)) => {
-                Ok(Self {
-                    admin_name,
-                    id_doc_type,
-                    id_card_number,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestAdminInfo {
+    admin_name: "admin_name" req req,
+    id_doc_type: "id_doc_type" req req,
+    id_card_number: "id_card_number" req req,
+});
 /// 管理员证件类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestAdminInfoIdDocType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -167,65 +103,14 @@ pub enum PostRequestAdminInfoIdDocType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostRequestAdminInfoIdDocType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::IdentificationTypeMainlandIdCard => {
-                "IDENTIFICATION_TYPE_MAINLAND_ID_CARD"
-            }
-            Self::IdentificationTypeHongkong => "IDENTIFICATION_TYPE_HONGKONG",
-            Self::IdentificationTypeMacao => "IDENTIFICATION_TYPE_MACAO",
-            Self::IdentificationTypeTaiwan => "IDENTIFICATION_TYPE_TAIWAN",
-            Self::IdentificationTypeHongkongMacaoResident => {
-                "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT"
-            }
-            Self::IdentificationTypeTaiwanResident => {
-                "IDENTIFICATION_TYPE_TAIWAN_RESIDENT"
-            }
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostRequestAdminInfoIdDocType {
-    fn from(s: &str) -> Self {
-        match s {
-            "IDENTIFICATION_TYPE_MAINLAND_ID_CARD" => {
-                Self::IdentificationTypeMainlandIdCard
-            }
-            "IDENTIFICATION_TYPE_HONGKONG" => Self::IdentificationTypeHongkong,
-            "IDENTIFICATION_TYPE_MACAO" => Self::IdentificationTypeMacao,
-            "IDENTIFICATION_TYPE_TAIWAN" => Self::IdentificationTypeTaiwan,
-            "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT" => {
-                Self::IdentificationTypeHongkongMacaoResident
-            }
-            "IDENTIFICATION_TYPE_TAIWAN_RESIDENT" => {
-                Self::IdentificationTypeTaiwanResident
-            }
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostRequestAdminInfoIdDocType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostRequestAdminInfoIdDocType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestAdminInfoIdDocType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostRequestAdminInfoIdDocType {
+    IdentificationTypeMainlandIdCard = "IDENTIFICATION_TYPE_MAINLAND_ID_CARD",
+    IdentificationTypeHongkong = "IDENTIFICATION_TYPE_HONGKONG",
+    IdentificationTypeMacao = "IDENTIFICATION_TYPE_MACAO",
+    IdentificationTypeTaiwan = "IDENTIFICATION_TYPE_TAIWAN",
+    IdentificationTypeHongkongMacaoResident = "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT",
+    IdentificationTypeTaiwanResident = "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
+});
 /// 品牌基础信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestBrandBasicInfo {
@@ -238,28 +123,10 @@ pub struct PostRequestBrandBasicInfo {
     /// Example: `U2FsdGVkX1+8n2qLk9jP4vRtY6Wx`
     pub brand_logo: String,
 }
-impl ::serde::Serialize for PostRequestBrandBasicInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("brand_name", &self.brand_name)?;
-        m.req("brand_logo", &self.brand_logo)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestBrandBasicInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("brand_name"), o.req("brand_logo")) {
-            (Some(brand_name), Some(brand_logo)) => Ok(Self { brand_name, brand_logo }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestBrandBasicInfo {
+    brand_name: "brand_name" req req,
+    brand_logo: "brand_logo" req req,
+});
 /// 主体资料
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestSubjectInfo {
@@ -276,43 +143,11 @@ pub struct PostRequestSubjectInfo {
     /// Example: `91310101MA1FPX1234`
     pub unified_social_credit_code: String,
 }
-impl ::serde::Serialize for PostRequestSubjectInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("subject_type", &self.subject_type)?;
-        m.req("subject_name", &self.subject_name)?;
-        m.req("unified_social_credit_code", &self.unified_social_credit_code)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestSubjectInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("subject_type"),
-            o.req("subject_name"),
-            o.req("unified_social_credit_code"),
-        ) {
-            (
-                Some(subject_type),
-                Some(subject_name),
-                Some(unified_social_credit_code),
-            ) => {
-                Ok(Self {
-                    subject_type,
-                    subject_name,
-                    unified_social_credit_code,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestSubjectInfo {
+    subject_type: "subject_type" req req,
+    subject_name: "subject_name" req req,
+    unified_social_credit_code: "unified_social_credit_code" req req,
+});
 /// 主体类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestSubjectInfoSubjectType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -326,45 +161,10 @@ pub enum PostRequestSubjectInfoSubjectType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostRequestSubjectInfoSubjectType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::SubjectTypeEnterprise => "SUBJECT_TYPE_ENTERPRISE",
-            Self::SubjectTypeIndividual => "SUBJECT_TYPE_INDIVIDUAL",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostRequestSubjectInfoSubjectType {
-    fn from(s: &str) -> Self {
-        match s {
-            "SUBJECT_TYPE_ENTERPRISE" => Self::SubjectTypeEnterprise,
-            "SUBJECT_TYPE_INDIVIDUAL" => Self::SubjectTypeIndividual,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostRequestSubjectInfoSubjectType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostRequestSubjectInfoSubjectType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestSubjectInfoSubjectType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostRequestSubjectInfoSubjectType {
+    SubjectTypeEnterprise = "SUBJECT_TYPE_ENTERPRISE",
+    SubjectTypeIndividual = "SUBJECT_TYPE_INDIVIDUAL",
+});
 /// 品牌商标资料
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestTrademark {
@@ -387,60 +187,13 @@ pub struct PostRequestTrademark {
     /// 无商标额外证明材料列表
     pub no_trademark_addition_prove_list: Option<Vec<String>>,
 }
-impl ::serde::Serialize for PostRequestTrademark {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("trademark_exists", &self.trademark_exists)?;
-        m.opt(
-            "trademark_registration_certificate",
-            &self.trademark_registration_certificate,
-        )?;
-        m.opt(
-            "logo_trademark_registration_certificate",
-            &self.logo_trademark_registration_certificate,
-        )?;
-        m.opt("no_trademark_addition_prove", &self.no_trademark_addition_prove)?;
-        m.opt(
-            "no_trademark_addition_prove_list",
-            &self.no_trademark_addition_prove_list,
-        )?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestTrademark {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("trademark_exists"),
-            o.opt("trademark_registration_certificate"),
-            o.opt("logo_trademark_registration_certificate"),
-            o.opt("no_trademark_addition_prove"),
-            o.opt("no_trademark_addition_prove_list"),
-        ) {
-            (
-                Some(trademark_exists),
-                Some(trademark_registration_certificate),
-                Some(logo_trademark_registration_certificate),
-                Some(no_trademark_addition_prove),
-                Some(no_trademark_addition_prove_list),
-            ) => {
-                Ok(Self {
-                    trademark_exists,
-                    trademark_registration_certificate,
-                    logo_trademark_registration_certificate,
-                    no_trademark_addition_prove,
-                    no_trademark_addition_prove_list,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestTrademark {
+    trademark_exists: "trademark_exists" req req,
+    trademark_registration_certificate: "trademark_registration_certificate" opt opt,
+    logo_trademark_registration_certificate: "logo_trademark_registration_certificate" opt opt,
+    no_trademark_addition_prove: "no_trademark_addition_prove" opt opt,
+    no_trademark_addition_prove_list: "no_trademark_addition_prove_list" opt opt,
+});
 /// Logo商标注册证
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestTrademarkLogoTrademarkRegistrationCertificate {
@@ -489,80 +242,20 @@ pub struct PostRequestTrademarkLogoTrademarkRegistrationCertificate {
     /// Logo商标许可使用授权书列表
     pub license_list: Option<Vec<String>>,
 }
-impl ::serde::Serialize for PostRequestTrademarkLogoTrademarkRegistrationCertificate {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("certificate", &self.certificate)?;
-        m.req("name", &self.name)?;
-        m.req("number", &self.number)?;
-        m.req("valid_begin_time", &self.valid_begin_time)?;
-        m.req("valid_end_time", &self.valid_end_time)?;
-        m.req("international_class", &self.international_class)?;
-        m.req("holder", &self.holder)?;
-        m.opt("license", &self.license)?;
-        m.opt("authorization_begin_time", &self.authorization_begin_time)?;
-        m.opt("authorization_end_time", &self.authorization_end_time)?;
-        m.opt("certificate_list", &self.certificate_list)?;
-        m.opt("license_list", &self.license_list)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de>
-for PostRequestTrademarkLogoTrademarkRegistrationCertificate {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("certificate"),
-            o.req("name"),
-            o.req("number"),
-            o.req("valid_begin_time"),
-            o.req("valid_end_time"),
-            o.req("international_class"),
-            o.req("holder"),
-            o.opt("license"),
-            o.opt("authorization_begin_time"),
-            o.opt("authorization_end_time"),
-            o.opt("certificate_list"),
-            o.opt("license_list"),
-        ) {
-            (
-                Some(certificate),
-                Some(name),
-                Some(number),
-                Some(valid_begin_time),
-                Some(valid_end_time),
-                Some(international_class),
-                Some(holder),
-                Some(license),
-                Some(authorization_begin_time),
-                Some(authorization_end_time),
-                Some(certificate_list),
-                Some(license_list),
-            ) => {
-                Ok(Self {
-                    certificate,
-                    name,
-                    number,
-                    valid_begin_time,
-                    valid_end_time,
-                    international_class,
-                    holder,
-                    license,
-                    authorization_begin_time,
-                    authorization_end_time,
-                    certificate_list,
-                    license_list,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestTrademarkLogoTrademarkRegistrationCertificate {
+    certificate: "certificate" opt opt,
+    name: "name" req req,
+    number: "number" req req,
+    valid_begin_time: "valid_begin_time" req req,
+    valid_end_time: "valid_end_time" req req,
+    international_class: "international_class" req req,
+    holder: "holder" req req,
+    license: "license" opt opt,
+    authorization_begin_time: "authorization_begin_time" opt opt,
+    authorization_end_time: "authorization_end_time" opt opt,
+    certificate_list: "certificate_list" opt opt,
+    license_list: "license_list" opt opt,
+});
 /// 有无商标
 ///
 /// A value this client does not know yet is kept as [`PostRequestTrademarkTrademarkExists::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -576,45 +269,10 @@ pub enum PostRequestTrademarkTrademarkExists {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostRequestTrademarkTrademarkExists {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::TrademarkExists => "TRADEMARK_EXISTS",
-            Self::TrademarkNone => "TRADEMARK_NONE",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostRequestTrademarkTrademarkExists {
-    fn from(s: &str) -> Self {
-        match s {
-            "TRADEMARK_EXISTS" => Self::TrademarkExists,
-            "TRADEMARK_NONE" => Self::TrademarkNone,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostRequestTrademarkTrademarkExists {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostRequestTrademarkTrademarkExists {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestTrademarkTrademarkExists {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostRequestTrademarkTrademarkExists {
+    TrademarkExists = "TRADEMARK_EXISTS",
+    TrademarkNone = "TRADEMARK_NONE",
+});
 /// 商标注册证
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestTrademarkTrademarkRegistrationCertificate {
@@ -663,80 +321,20 @@ pub struct PostRequestTrademarkTrademarkRegistrationCertificate {
     /// 商标许可使用授权书列表
     pub license_list: Option<Vec<String>>,
 }
-impl ::serde::Serialize for PostRequestTrademarkTrademarkRegistrationCertificate {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("certificate", &self.certificate)?;
-        m.req("name", &self.name)?;
-        m.req("number", &self.number)?;
-        m.req("valid_begin_time", &self.valid_begin_time)?;
-        m.req("valid_end_time", &self.valid_end_time)?;
-        m.req("international_class", &self.international_class)?;
-        m.req("holder", &self.holder)?;
-        m.opt("license", &self.license)?;
-        m.opt("authorization_begin_time", &self.authorization_begin_time)?;
-        m.opt("authorization_end_time", &self.authorization_end_time)?;
-        m.opt("certificate_list", &self.certificate_list)?;
-        m.opt("license_list", &self.license_list)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de>
-for PostRequestTrademarkTrademarkRegistrationCertificate {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("certificate"),
-            o.req("name"),
-            o.req("number"),
-            o.req("valid_begin_time"),
-            o.req("valid_end_time"),
-            o.req("international_class"),
-            o.req("holder"),
-            o.opt("license"),
-            o.opt("authorization_begin_time"),
-            o.opt("authorization_end_time"),
-            o.opt("certificate_list"),
-            o.opt("license_list"),
-        ) {
-            (
-                Some(certificate),
-                Some(name),
-                Some(number),
-                Some(valid_begin_time),
-                Some(valid_end_time),
-                Some(international_class),
-                Some(holder),
-                Some(license),
-                Some(authorization_begin_time),
-                Some(authorization_end_time),
-                Some(certificate_list),
-                Some(license_list),
-            ) => {
-                Ok(Self {
-                    certificate,
-                    name,
-                    number,
-                    valid_begin_time,
-                    valid_end_time,
-                    international_class,
-                    holder,
-                    license,
-                    authorization_begin_time,
-                    authorization_end_time,
-                    certificate_list,
-                    license_list,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestTrademarkTrademarkRegistrationCertificate {
+    certificate: "certificate" opt opt,
+    name: "name" req req,
+    number: "number" req req,
+    valid_begin_time: "valid_begin_time" req req,
+    valid_end_time: "valid_end_time" req req,
+    international_class: "international_class" req req,
+    holder: "holder" req req,
+    license: "license" opt opt,
+    authorization_begin_time: "authorization_begin_time" opt opt,
+    authorization_end_time: "authorization_end_time" opt opt,
+    certificate_list: "certificate_list" opt opt,
+    license_list: "license_list" opt opt,
+});
 /// The response of `POST /v3/brand/applyments` (提交入驻申请).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -749,33 +347,10 @@ pub struct PostResponse {
     /// Example: `1900013511_10000`
     pub business_code: String,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("applyment_id", &self.applyment_id)?;
-        m.req("business_code", &self.business_code)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("applyment_id"), o.req("business_code")) {
-            (Some(applyment_id), Some(business_code)) => {
-                Ok(Self {
-                    applyment_id,
-                    business_code,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    applyment_id: "applyment_id" req req,
+    business_code: "business_code" req req,
+});
 /// `/v3/brand/applyments/applyment-id`
 pub mod applyment_id {
     /// The chain step for `/v3/brand/applyments/applyment-id`, reached with `client.v3().brand().applyments().applyment_id()`.
@@ -835,62 +410,15 @@ pub mod applyment_id {
             /// Example: `123455667`
             pub brand_id: Option<String>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("applyment_id", &self.applyment_id)?;
-                m.req("business_code", &self.business_code)?;
-                m.req("applyment_state", &self.applyment_state)?;
-                m.req("applyment_state_desc", &self.applyment_state_desc)?;
-                m.opt(
-                    "authorization_confirmation_qr_code",
-                    &self.authorization_confirmation_qr_code,
-                )?;
-                m.opt("reject_reason", &self.reject_reason)?;
-                m.opt("brand_id", &self.brand_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("applyment_id"),
-                    o.req("business_code"),
-                    o.req("applyment_state"),
-                    o.req("applyment_state_desc"),
-                    o.opt("authorization_confirmation_qr_code"),
-                    o.opt("reject_reason"),
-                    o.opt("brand_id"),
-                ) {
-                    (
-                        Some(applyment_id),
-                        Some(business_code),
-                        Some(applyment_state),
-                        Some(applyment_state_desc),
-                        Some(authorization_confirmation_qr_code),
-                        Some(reject_reason),
-                        Some(brand_id),
-                    ) => {
-                        Ok(Self {
-                            applyment_id,
-                            business_code,
-                            applyment_state,
-                            applyment_state_desc,
-                            authorization_confirmation_qr_code,
-                            reject_reason,
-                            brand_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            applyment_id: "applyment_id" req req,
+            business_code: "business_code" req req,
+            applyment_state: "applyment_state" req req,
+            applyment_state_desc: "applyment_state_desc" req req,
+            authorization_confirmation_qr_code: "authorization_confirmation_qr_code" opt opt,
+            reject_reason: "reject_reason" opt opt,
+            brand_id: "brand_id" opt opt,
+        });
         /// 申请状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseApplymentState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -918,65 +446,17 @@ pub mod applyment_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseApplymentState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::ApplymentStateUnknown => "APPLYMENT_STATE_UNKNOWN",
-                    Self::ApplymentStateUnsubmitted => "APPLYMENT_STATE_UNSUBMITTED",
-                    Self::ApplymentStateWaitingValidate => {
-                        "APPLYMENT_STATE_WAITING_VALIDATE"
-                    }
-                    Self::ApplymentStateWaitingAudit => "APPLYMENT_STATE_WAITING_AUDIT",
-                    Self::ApplymentStateWaitingAuth => "APPLYMENT_STATE_WAITING_AUTH",
-                    Self::ApplymentStateOpenAccount => "APPLYMENT_STATE_OPEN_ACCOUNT",
-                    Self::ApplymentStateFinish => "APPLYMENT_STATE_FINISH",
-                    Self::ApplymentStateAuditRejected => "APPLYMENT_STATE_AUDIT_REJECTED",
-                    Self::ApplymentStateCanceled => "APPLYMENT_STATE_CANCELED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseApplymentState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "APPLYMENT_STATE_UNKNOWN" => Self::ApplymentStateUnknown,
-                    "APPLYMENT_STATE_UNSUBMITTED" => Self::ApplymentStateUnsubmitted,
-                    "APPLYMENT_STATE_WAITING_VALIDATE" => {
-                        Self::ApplymentStateWaitingValidate
-                    }
-                    "APPLYMENT_STATE_WAITING_AUDIT" => Self::ApplymentStateWaitingAudit,
-                    "APPLYMENT_STATE_WAITING_AUTH" => Self::ApplymentStateWaitingAuth,
-                    "APPLYMENT_STATE_OPEN_ACCOUNT" => Self::ApplymentStateOpenAccount,
-                    "APPLYMENT_STATE_FINISH" => Self::ApplymentStateFinish,
-                    "APPLYMENT_STATE_AUDIT_REJECTED" => Self::ApplymentStateAuditRejected,
-                    "APPLYMENT_STATE_CANCELED" => Self::ApplymentStateCanceled,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseApplymentState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseApplymentState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseApplymentState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseApplymentState {
+            ApplymentStateUnknown = "APPLYMENT_STATE_UNKNOWN",
+            ApplymentStateUnsubmitted = "APPLYMENT_STATE_UNSUBMITTED",
+            ApplymentStateWaitingValidate = "APPLYMENT_STATE_WAITING_VALIDATE",
+            ApplymentStateWaitingAudit = "APPLYMENT_STATE_WAITING_AUDIT",
+            ApplymentStateWaitingAuth = "APPLYMENT_STATE_WAITING_AUTH",
+            ApplymentStateOpenAccount = "APPLYMENT_STATE_OPEN_ACCOUNT",
+            ApplymentStateFinish = "APPLYMENT_STATE_FINISH",
+            ApplymentStateAuditRejected = "APPLYMENT_STATE_AUDIT_REJECTED",
+            ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
+        });
     }
 }
 /// `/v3/brand/applyments/business-code`
@@ -1038,62 +518,15 @@ pub mod business_code {
             /// Example: `123455667`
             pub brand_id: Option<String>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("applyment_id", &self.applyment_id)?;
-                m.req("business_code", &self.business_code)?;
-                m.req("applyment_state", &self.applyment_state)?;
-                m.req("applyment_state_desc", &self.applyment_state_desc)?;
-                m.opt(
-                    "authorization_confirmation_qr_code",
-                    &self.authorization_confirmation_qr_code,
-                )?;
-                m.opt("reject_reason", &self.reject_reason)?;
-                m.opt("brand_id", &self.brand_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("applyment_id"),
-                    o.req("business_code"),
-                    o.req("applyment_state"),
-                    o.req("applyment_state_desc"),
-                    o.opt("authorization_confirmation_qr_code"),
-                    o.opt("reject_reason"),
-                    o.opt("brand_id"),
-                ) {
-                    (
-                        Some(applyment_id),
-                        Some(business_code),
-                        Some(applyment_state),
-                        Some(applyment_state_desc),
-                        Some(authorization_confirmation_qr_code),
-                        Some(reject_reason),
-                        Some(brand_id),
-                    ) => {
-                        Ok(Self {
-                            applyment_id,
-                            business_code,
-                            applyment_state,
-                            applyment_state_desc,
-                            authorization_confirmation_qr_code,
-                            reject_reason,
-                            brand_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            applyment_id: "applyment_id" req req,
+            business_code: "business_code" req req,
+            applyment_state: "applyment_state" req req,
+            applyment_state_desc: "applyment_state_desc" req req,
+            authorization_confirmation_qr_code: "authorization_confirmation_qr_code" opt opt,
+            reject_reason: "reject_reason" opt opt,
+            brand_id: "brand_id" opt opt,
+        });
         /// 申请状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseApplymentState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1121,65 +554,17 @@ pub mod business_code {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseApplymentState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::ApplymentStateUnknown => "APPLYMENT_STATE_UNKNOWN",
-                    Self::ApplymentStateUnsubmitted => "APPLYMENT_STATE_UNSUBMITTED",
-                    Self::ApplymentStateWaitingValidate => {
-                        "APPLYMENT_STATE_WAITING_VALIDATE"
-                    }
-                    Self::ApplymentStateWaitingAudit => "APPLYMENT_STATE_WAITING_AUDIT",
-                    Self::ApplymentStateWaitingAuth => "APPLYMENT_STATE_WAITING_AUTH",
-                    Self::ApplymentStateOpenAccount => "APPLYMENT_STATE_OPEN_ACCOUNT",
-                    Self::ApplymentStateFinish => "APPLYMENT_STATE_FINISH",
-                    Self::ApplymentStateAuditRejected => "APPLYMENT_STATE_AUDIT_REJECTED",
-                    Self::ApplymentStateCanceled => "APPLYMENT_STATE_CANCELED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseApplymentState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "APPLYMENT_STATE_UNKNOWN" => Self::ApplymentStateUnknown,
-                    "APPLYMENT_STATE_UNSUBMITTED" => Self::ApplymentStateUnsubmitted,
-                    "APPLYMENT_STATE_WAITING_VALIDATE" => {
-                        Self::ApplymentStateWaitingValidate
-                    }
-                    "APPLYMENT_STATE_WAITING_AUDIT" => Self::ApplymentStateWaitingAudit,
-                    "APPLYMENT_STATE_WAITING_AUTH" => Self::ApplymentStateWaitingAuth,
-                    "APPLYMENT_STATE_OPEN_ACCOUNT" => Self::ApplymentStateOpenAccount,
-                    "APPLYMENT_STATE_FINISH" => Self::ApplymentStateFinish,
-                    "APPLYMENT_STATE_AUDIT_REJECTED" => Self::ApplymentStateAuditRejected,
-                    "APPLYMENT_STATE_CANCELED" => Self::ApplymentStateCanceled,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseApplymentState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseApplymentState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseApplymentState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseApplymentState {
+            ApplymentStateUnknown = "APPLYMENT_STATE_UNKNOWN",
+            ApplymentStateUnsubmitted = "APPLYMENT_STATE_UNSUBMITTED",
+            ApplymentStateWaitingValidate = "APPLYMENT_STATE_WAITING_VALIDATE",
+            ApplymentStateWaitingAudit = "APPLYMENT_STATE_WAITING_AUDIT",
+            ApplymentStateWaitingAuth = "APPLYMENT_STATE_WAITING_AUTH",
+            ApplymentStateOpenAccount = "APPLYMENT_STATE_OPEN_ACCOUNT",
+            ApplymentStateFinish = "APPLYMENT_STATE_FINISH",
+            ApplymentStateAuditRejected = "APPLYMENT_STATE_AUDIT_REJECTED",
+            ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
+        });
     }
 }
 /// `/v3/brand/applyments/cancel-applyment`
@@ -1212,33 +597,10 @@ pub mod cancel_applyment {
         /// Example: `1900013511_10000`
         pub business_code: Option<String>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("applyment_id", &self.applyment_id)?;
-            m.opt("business_code", &self.business_code)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("applyment_id"), o.opt("business_code")) {
-                (Some(applyment_id), Some(business_code)) => {
-                    Ok(Self {
-                        applyment_id,
-                        business_code,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        applyment_id: "applyment_id" opt opt,
+        business_code: "business_code" opt opt,
+    });
     /// The response of `POST /v3/brand/applyments/cancel-applyment` (撤销申请).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -1251,31 +613,8 @@ pub mod cancel_applyment {
         /// Example: `1900013511_10000`
         pub business_code: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("applyment_id", &self.applyment_id)?;
-            m.req("business_code", &self.business_code)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("applyment_id"), o.req("business_code")) {
-                (Some(applyment_id), Some(business_code)) => {
-                    Ok(Self {
-                        applyment_id,
-                        business_code,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        applyment_id: "applyment_id" req req,
+        business_code: "business_code" req req,
+    });
 }

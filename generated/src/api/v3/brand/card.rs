@@ -80,32 +80,11 @@ pub mod card_configs {
         /// Query parameter `brand_id`. Example: `120344`
         pub brand_id: String,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("business_code"), o.opt("applyment_id"), o.req("brand_id")) {
-                (Some(business_code), Some(applyment_id), Some(brand_id)) => {
-                    Ok(Self {
-                        business_code,
-                        applyment_id,
-                        brand_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        business_code: "business_code" skip opt,
+        applyment_id: "applyment_id" skip opt,
+        brand_id: "brand_id" skip req,
+    });
     /// The response of `GET /v3/brand/card/card-configs` (查询商家名片配置申请状态).
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
@@ -138,59 +117,15 @@ pub mod card_configs {
         /// Example: `2025-05-20T13:29:35+08:00`
         pub actual_publish_time: Option<String>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("business_code", &self.business_code)?;
-            m.req("applyment_id", &self.applyment_id)?;
-            m.req("brand_id", &self.brand_id)?;
-            m.req("applyment_state", &self.applyment_state)?;
-            m.opt("scheduled_publish_time", &self.scheduled_publish_time)?;
-            m.opt("reject_reason", &self.reject_reason)?;
-            m.opt("actual_publish_time", &self.actual_publish_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("business_code"),
-                o.req("applyment_id"),
-                o.req("brand_id"),
-                o.req("applyment_state"),
-                o.opt("scheduled_publish_time"),
-                o.opt("reject_reason"),
-                o.opt("actual_publish_time"),
-            ) {
-                (
-                    Some(business_code),
-                    Some(applyment_id),
-                    Some(brand_id),
-                    Some(applyment_state),
-                    Some(scheduled_publish_time),
-                    Some(reject_reason),
-                    Some(actual_publish_time),
-                ) => {
-                    Ok(Self {
-                        business_code,
-                        applyment_id,
-                        brand_id,
-                        applyment_state,
-                        scheduled_publish_time,
-                        reject_reason,
-                        actual_publish_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        business_code: "business_code" req req,
+        applyment_id: "applyment_id" req req,
+        brand_id: "brand_id" req req,
+        applyment_state: "applyment_state" req req,
+        scheduled_publish_time: "scheduled_publish_time" opt opt,
+        reject_reason: "reject_reason" opt opt,
+        actual_publish_time: "actual_publish_time" opt opt,
+    });
     /// 申请单状态
     ///
     /// A value this client does not know yet is kept as [`GetResponseApplymentState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -214,55 +149,15 @@ pub mod card_configs {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseApplymentState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::StateUnknown => "STATE_UNKNOWN",
-                Self::Drafting => "DRAFTING",
-                Self::Auditing => "AUDITING",
-                Self::AuditRejected => "AUDIT_REJECTED",
-                Self::PendingPublish => "PENDING_PUBLISH",
-                Self::Published => "PUBLISHED",
-                Self::Canceled => "CANCELED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseApplymentState {
-        fn from(s: &str) -> Self {
-            match s {
-                "STATE_UNKNOWN" => Self::StateUnknown,
-                "DRAFTING" => Self::Drafting,
-                "AUDITING" => Self::Auditing,
-                "AUDIT_REJECTED" => Self::AuditRejected,
-                "PENDING_PUBLISH" => Self::PendingPublish,
-                "PUBLISHED" => Self::Published,
-                "CANCELED" => Self::Canceled,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseApplymentState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseApplymentState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseApplymentState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseApplymentState {
+        StateUnknown = "STATE_UNKNOWN",
+        Drafting = "DRAFTING",
+        Auditing = "AUDITING",
+        AuditRejected = "AUDIT_REJECTED",
+        PendingPublish = "PENDING_PUBLISH",
+        Published = "PUBLISHED",
+        Canceled = "CANCELED",
+    });
     /// The request of `POST /v3/brand/card/card-configs` (提交商家名片配置申请).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
@@ -281,51 +176,13 @@ pub mod card_configs {
         /// 服务列表
         pub service_list: Option<Vec<PostRequestServiceList>>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("business_code", &self.business_code)?;
-            m.req("brand_id", &self.brand_id)?;
-            m.opt("brand_mini_program_info", &self.brand_mini_program_info)?;
-            m.req("brand_customer_service", &self.brand_customer_service)?;
-            m.opt("service_list", &self.service_list)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("business_code"),
-                o.req("brand_id"),
-                o.opt("brand_mini_program_info"),
-                o.req("brand_customer_service"),
-                o.opt("service_list"),
-            ) {
-                (
-                    Some(business_code),
-                    Some(brand_id),
-                    Some(brand_mini_program_info),
-                    Some(brand_customer_service),
-                    Some(service_list),
-                ) => {
-                    Ok(Self {
-                        business_code,
-                        brand_id,
-                        brand_mini_program_info,
-                        brand_customer_service,
-                        service_list,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        business_code: "business_code" req req,
+        brand_id: "brand_id" req req,
+        brand_mini_program_info: "brand_mini_program_info" opt opt,
+        brand_customer_service: "brand_customer_service" req req,
+        service_list: "service_list" opt opt,
+    });
     /// 品牌客服信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestBrandCustomerService {
@@ -346,47 +203,12 @@ pub mod card_configs {
         /// Example: `wx1234567890abcdef`
         pub appid: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestBrandCustomerService {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("customer_service_type", &self.customer_service_type)?;
-            m.opt("customer_service_phone", &self.customer_service_phone)?;
-            m.opt("customer_service_path", &self.customer_service_path)?;
-            m.opt("appid", &self.appid)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestBrandCustomerService {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("customer_service_type"),
-                o.opt("customer_service_phone"),
-                o.opt("customer_service_path"),
-                o.opt("appid"),
-            ) {
-                (
-                    Some(customer_service_type),
-                    Some(customer_service_phone),
-                    Some(customer_service_path),
-                    Some(appid),
-                ) => {
-                    Ok(Self {
-                        customer_service_type,
-                        customer_service_phone,
-                        customer_service_path,
-                        appid,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestBrandCustomerService {
+        customer_service_type: "customer_service_type" req req,
+        customer_service_phone: "customer_service_phone" opt opt,
+        customer_service_path: "customer_service_path" opt opt,
+        appid: "appid" opt opt,
+    });
     /// 客服类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestBrandCustomerServiceCustomerServiceType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -404,51 +226,12 @@ pub mod card_configs {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestBrandCustomerServiceCustomerServiceType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::MiniProgram => "MINI_PROGRAM",
-                Self::CustomizeWeb => "CUSTOMIZE_WEB",
-                Self::CustomizeMp => "CUSTOMIZE_MP",
-                Self::ServicePhone => "SERVICE_PHONE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for PostRequestBrandCustomerServiceCustomerServiceType {
-        fn from(s: &str) -> Self {
-            match s {
-                "MINI_PROGRAM" => Self::MiniProgram,
-                "CUSTOMIZE_WEB" => Self::CustomizeWeb,
-                "CUSTOMIZE_MP" => Self::CustomizeMp,
-                "SERVICE_PHONE" => Self::ServicePhone,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestBrandCustomerServiceCustomerServiceType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestBrandCustomerServiceCustomerServiceType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestBrandCustomerServiceCustomerServiceType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestBrandCustomerServiceCustomerServiceType {
+        MiniProgram = "MINI_PROGRAM",
+        CustomizeWeb = "CUSTOMIZE_WEB",
+        CustomizeMp = "CUSTOMIZE_MP",
+        ServicePhone = "SERVICE_PHONE",
+    });
     /// 品牌小程序信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestBrandMiniProgramInfo {
@@ -461,30 +244,10 @@ pub mod card_configs {
         /// Example: `pages/shop/index`
         pub default_jump_path: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestBrandMiniProgramInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("appid", &self.appid)?;
-            m.opt("default_jump_path", &self.default_jump_path)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestBrandMiniProgramInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("appid"), o.opt("default_jump_path")) {
-                (Some(appid), Some(default_jump_path)) => {
-                    Ok(Self { appid, default_jump_path })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestBrandMiniProgramInfo {
+        appid: "appid" req req,
+        default_jump_path: "default_jump_path" opt opt,
+    });
     /// PostRequestServiceList
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestServiceList {
@@ -509,51 +272,13 @@ pub mod card_configs {
         /// Example: `wx1234567890abcdef`
         pub appid: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestServiceList {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("service_classify_name", &self.service_classify_name)?;
-            m.opt("service_name", &self.service_name)?;
-            m.req("service_jump_type", &self.service_jump_type)?;
-            m.req("service_jump_path", &self.service_jump_path)?;
-            m.opt("appid", &self.appid)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestServiceList {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("service_classify_name"),
-                o.opt("service_name"),
-                o.req("service_jump_type"),
-                o.req("service_jump_path"),
-                o.opt("appid"),
-            ) {
-                (
-                    Some(service_classify_name),
-                    Some(service_name),
-                    Some(service_jump_type),
-                    Some(service_jump_path),
-                    Some(appid),
-                ) => {
-                    Ok(Self {
-                        service_classify_name,
-                        service_name,
-                        service_jump_type,
-                        service_jump_path,
-                        appid,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestServiceList {
+        service_classify_name: "service_classify_name" opt opt,
+        service_name: "service_name" opt opt,
+        service_jump_type: "service_jump_type" req req,
+        service_jump_path: "service_jump_path" req req,
+        appid: "appid" opt opt,
+    });
     /// 服务跳转类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestServiceListServiceJumpType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -567,45 +292,10 @@ pub mod card_configs {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestServiceListServiceJumpType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::JumpMiniProgram => "JUMP_MINI_PROGRAM",
-                Self::JumpWebPage => "JUMP_WEB_PAGE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestServiceListServiceJumpType {
-        fn from(s: &str) -> Self {
-            match s {
-                "JUMP_MINI_PROGRAM" => Self::JumpMiniProgram,
-                "JUMP_WEB_PAGE" => Self::JumpWebPage,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestServiceListServiceJumpType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestServiceListServiceJumpType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestServiceListServiceJumpType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestServiceListServiceJumpType {
+        JumpMiniProgram = "JUMP_MINI_PROGRAM",
+        JumpWebPage = "JUMP_WEB_PAGE",
+    });
     /// The response of `POST /v3/brand/card/card-configs` (提交商家名片配置申请).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -626,47 +316,12 @@ pub mod card_configs {
         /// Example: `https://pay.weixin.qq.com/xdc/mchcardinfomgrweb/miniapp?link_id=12345`
         pub card_preview_url: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("business_code", &self.business_code)?;
-            m.req("brand_id", &self.brand_id)?;
-            m.req("applyment_id", &self.applyment_id)?;
-            m.req("card_preview_url", &self.card_preview_url)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("business_code"),
-                o.req("brand_id"),
-                o.req("applyment_id"),
-                o.req("card_preview_url"),
-            ) {
-                (
-                    Some(business_code),
-                    Some(brand_id),
-                    Some(applyment_id),
-                    Some(card_preview_url),
-                ) => {
-                    Ok(Self {
-                        business_code,
-                        brand_id,
-                        applyment_id,
-                        card_preview_url,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        business_code: "business_code" req req,
+        brand_id: "brand_id" req req,
+        applyment_id: "applyment_id" req req,
+        card_preview_url: "card_preview_url" req req,
+    });
     /// `/v3/brand/card/card-configs/cancel-applyment`
     pub mod cancel_applyment {
         /// The chain step for `/v3/brand/card/card-configs/cancel-applyment`, reached with `client.v3().brand().card().card_configs().cancel_applyment()`.
@@ -704,39 +359,11 @@ pub mod card_configs {
             /// Example: `1004`
             pub brand_id: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("business_code", &self.business_code)?;
-                m.opt("applyment_id", &self.applyment_id)?;
-                m.req("brand_id", &self.brand_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("business_code"),
-                    o.opt("applyment_id"),
-                    o.req("brand_id"),
-                ) {
-                    (Some(business_code), Some(applyment_id), Some(brand_id)) => {
-                        Ok(Self {
-                            business_code,
-                            applyment_id,
-                            brand_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            business_code: "business_code" opt opt,
+            applyment_id: "applyment_id" opt opt,
+            brand_id: "brand_id" req req,
+        });
         /// The response of `POST /v3/brand/card/card-configs/cancel-applyment` (撤销商家名片配置申请).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -757,47 +384,12 @@ pub mod card_configs {
             /// Example: `CANCELED`
             pub applyment_state: PostResponseApplymentState,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("business_code", &self.business_code)?;
-                m.req("applyment_id", &self.applyment_id)?;
-                m.req("brand_id", &self.brand_id)?;
-                m.req("applyment_state", &self.applyment_state)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("business_code"),
-                    o.req("applyment_id"),
-                    o.req("brand_id"),
-                    o.req("applyment_state"),
-                ) {
-                    (
-                        Some(business_code),
-                        Some(applyment_id),
-                        Some(brand_id),
-                        Some(applyment_state),
-                    ) => {
-                        Ok(Self {
-                            business_code,
-                            applyment_id,
-                            brand_id,
-                            applyment_state,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            business_code: "business_code" req req,
+            applyment_id: "applyment_id" req req,
+            brand_id: "brand_id" req req,
+            applyment_state: "applyment_state" req req,
+        });
         /// 申请单状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseApplymentState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -821,57 +413,15 @@ pub mod card_configs {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseApplymentState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::StateUnknown => "STATE_UNKNOWN",
-                    Self::Drafting => "DRAFTING",
-                    Self::Auditing => "AUDITING",
-                    Self::AuditRejected => "AUDIT_REJECTED",
-                    Self::PendingPublish => "PENDING_PUBLISH",
-                    Self::Published => "PUBLISHED",
-                    Self::Canceled => "CANCELED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseApplymentState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "STATE_UNKNOWN" => Self::StateUnknown,
-                    "DRAFTING" => Self::Drafting,
-                    "AUDITING" => Self::Auditing,
-                    "AUDIT_REJECTED" => Self::AuditRejected,
-                    "PENDING_PUBLISH" => Self::PendingPublish,
-                    "PUBLISHED" => Self::Published,
-                    "CANCELED" => Self::Canceled,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseApplymentState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseApplymentState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseApplymentState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseApplymentState {
+            StateUnknown = "STATE_UNKNOWN",
+            Drafting = "DRAFTING",
+            Auditing = "AUDITING",
+            AuditRejected = "AUDIT_REJECTED",
+            PendingPublish = "PENDING_PUBLISH",
+            Published = "PUBLISHED",
+            Canceled = "CANCELED",
+        });
     }
     /// `/v3/brand/card/card-configs/preview-url`
     pub mod preview_url {
@@ -912,36 +462,11 @@ pub mod card_configs {
             /// Query parameter `brand_id`. Example: `120344`
             pub brand_id: String,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("business_code"),
-                    o.opt("applyment_id"),
-                    o.req("brand_id"),
-                ) {
-                    (Some(business_code), Some(applyment_id), Some(brand_id)) => {
-                        Ok(Self {
-                            business_code,
-                            applyment_id,
-                            brand_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            business_code: "business_code" skip opt,
+            applyment_id: "applyment_id" skip opt,
+            brand_id: "brand_id" skip req,
+        });
         /// The response of `GET /v3/brand/card/card-configs/preview-url` (获取商家名片预览二维码).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -966,51 +491,13 @@ pub mod card_configs {
             /// Example: `2025-05-20T13:29:35+08:00`
             pub url_expired_time: String,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("business_code", &self.business_code)?;
-                m.req("applyment_id", &self.applyment_id)?;
-                m.req("brand_id", &self.brand_id)?;
-                m.req("card_preview_url", &self.card_preview_url)?;
-                m.req("url_expired_time", &self.url_expired_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("business_code"),
-                    o.req("applyment_id"),
-                    o.req("brand_id"),
-                    o.req("card_preview_url"),
-                    o.req("url_expired_time"),
-                ) {
-                    (
-                        Some(business_code),
-                        Some(applyment_id),
-                        Some(brand_id),
-                        Some(card_preview_url),
-                        Some(url_expired_time),
-                    ) => {
-                        Ok(Self {
-                            business_code,
-                            applyment_id,
-                            brand_id,
-                            card_preview_url,
-                            url_expired_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            business_code: "business_code" req req,
+            applyment_id: "applyment_id" req req,
+            brand_id: "brand_id" req req,
+            card_preview_url: "card_preview_url" req req,
+            url_expired_time: "url_expired_time" req req,
+        });
     }
     /// `/v3/brand/card/card-configs/publish`
     pub mod publish {
@@ -1057,51 +544,13 @@ pub mod card_configs {
             /// Example: `2025-05-20T13:29:35+08:00`
             pub scheduled_publish_time: Option<String>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("business_code", &self.business_code)?;
-                m.opt("applyment_id", &self.applyment_id)?;
-                m.req("brand_id", &self.brand_id)?;
-                m.req("publish_type", &self.publish_type)?;
-                m.opt("scheduled_publish_time", &self.scheduled_publish_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("business_code"),
-                    o.opt("applyment_id"),
-                    o.req("brand_id"),
-                    o.req("publish_type"),
-                    o.opt("scheduled_publish_time"),
-                ) {
-                    (
-                        Some(business_code),
-                        Some(applyment_id),
-                        Some(brand_id),
-                        Some(publish_type),
-                        Some(scheduled_publish_time),
-                    ) => {
-                        Ok(Self {
-                            business_code,
-                            applyment_id,
-                            brand_id,
-                            publish_type,
-                            scheduled_publish_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            business_code: "business_code" opt opt,
+            applyment_id: "applyment_id" opt opt,
+            brand_id: "brand_id" req req,
+            publish_type: "publish_type" req req,
+            scheduled_publish_time: "scheduled_publish_time" opt opt,
+        });
         /// 发布方式
         ///
         /// A value this client does not know yet is kept as [`PostRequestPublishType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1115,47 +564,10 @@ pub mod card_configs {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestPublishType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::ImmediatePublish => "IMMEDIATE_PUBLISH",
-                    Self::ScheduledPublish => "SCHEDULED_PUBLISH",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestPublishType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "IMMEDIATE_PUBLISH" => Self::ImmediatePublish,
-                    "SCHEDULED_PUBLISH" => Self::ScheduledPublish,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestPublishType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestPublishType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestPublishType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestPublishType {
+            ImmediatePublish = "IMMEDIATE_PUBLISH",
+            ScheduledPublish = "SCHEDULED_PUBLISH",
+        });
         /// The response of `POST /v3/brand/card/card-configs/publish` (发布商家名片配置).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -1180,51 +592,13 @@ pub mod card_configs {
             /// Example: `2025-05-20T13:29:35+08:00`
             pub scheduled_publish_time: Option<String>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("business_code", &self.business_code)?;
-                m.req("applyment_id", &self.applyment_id)?;
-                m.req("brand_id", &self.brand_id)?;
-                m.req("publish_type", &self.publish_type)?;
-                m.opt("scheduled_publish_time", &self.scheduled_publish_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("business_code"),
-                    o.req("applyment_id"),
-                    o.req("brand_id"),
-                    o.req("publish_type"),
-                    o.opt("scheduled_publish_time"),
-                ) {
-                    (
-                        Some(business_code),
-                        Some(applyment_id),
-                        Some(brand_id),
-                        Some(publish_type),
-                        Some(scheduled_publish_time),
-                    ) => {
-                        Ok(Self {
-                            business_code,
-                            applyment_id,
-                            brand_id,
-                            publish_type,
-                            scheduled_publish_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            business_code: "business_code" req req,
+            applyment_id: "applyment_id" req req,
+            brand_id: "brand_id" req req,
+            publish_type: "publish_type" req req,
+            scheduled_publish_time: "scheduled_publish_time" opt opt,
+        });
         /// 发布方式
         ///
         /// A value this client does not know yet is kept as [`PostResponsePublishType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1238,47 +612,10 @@ pub mod card_configs {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponsePublishType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::ImmediatePublish => "IMMEDIATE_PUBLISH",
-                    Self::ScheduledPublish => "SCHEDULED_PUBLISH",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponsePublishType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "IMMEDIATE_PUBLISH" => Self::ImmediatePublish,
-                    "SCHEDULED_PUBLISH" => Self::ScheduledPublish,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponsePublishType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponsePublishType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponsePublishType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponsePublishType {
+            ImmediatePublish = "IMMEDIATE_PUBLISH",
+            ScheduledPublish = "SCHEDULED_PUBLISH",
+        });
     }
 }
 /// `/v3/brand/card/card-links`
@@ -1352,43 +689,12 @@ pub mod card_links {
         /// Query parameter `page_size`. Example: `50`
         pub page_size: Option<i64>,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("brand_id"),
-                o.opt("payment_scene"),
-                o.opt("page_index"),
-                o.opt("page_size"),
-            ) {
-                (
-                    Some(brand_id),
-                    Some(payment_scene),
-                    Some(page_index),
-                    Some(page_size),
-                ) => {
-                    Ok(Self {
-                        brand_id,
-                        payment_scene,
-                        page_index,
-                        page_size,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        brand_id: "brand_id" skip req,
+        payment_scene: "payment_scene" skip opt,
+        page_index: "page_index" skip opt,
+        page_size: "page_size" skip opt,
+    });
     /// 交易场景类型
     ///
     /// A value this client does not know yet is kept as [`GetRequestPaymentScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1406,49 +712,12 @@ pub mod card_links {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetRequestPaymentScene {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::MiniProgram => "MINI_PROGRAM",
-                Self::App => "APP",
-                Self::PaymentScore => "PAYMENT_SCORE",
-                Self::PaymentCode => "PAYMENT_CODE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetRequestPaymentScene {
-        fn from(s: &str) -> Self {
-            match s {
-                "MINI_PROGRAM" => Self::MiniProgram,
-                "APP" => Self::App,
-                "PAYMENT_SCORE" => Self::PaymentScore,
-                "PAYMENT_CODE" => Self::PaymentCode,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetRequestPaymentScene {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetRequestPaymentScene {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequestPaymentScene {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetRequestPaymentScene {
+        MiniProgram = "MINI_PROGRAM",
+        App = "APP",
+        PaymentScore = "PAYMENT_SCORE",
+        PaymentCode = "PAYMENT_CODE",
+    });
     /// The response of `GET /v3/brand/card/card-links` (查询已生效交易连接名片规则).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -1465,51 +734,13 @@ pub mod card_links {
         /// 已生效连接列表
         pub active_link_list: Option<Vec<GetResponseActiveLinkList>>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("brand_id", &self.brand_id)?;
-            m.opt("page_index", &self.page_index)?;
-            m.opt("page_size", &self.page_size)?;
-            m.opt("total_num", &self.total_num)?;
-            m.opt("active_link_list", &self.active_link_list)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("brand_id"),
-                o.opt("page_index"),
-                o.opt("page_size"),
-                o.opt("total_num"),
-                o.opt("active_link_list"),
-            ) {
-                (
-                    Some(brand_id),
-                    Some(page_index),
-                    Some(page_size),
-                    Some(total_num),
-                    Some(active_link_list),
-                ) => {
-                    Ok(Self {
-                        brand_id,
-                        page_index,
-                        page_size,
-                        total_num,
-                        active_link_list,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        brand_id: "brand_id" opt opt,
+        page_index: "page_index" opt opt,
+        page_size: "page_size" opt opt,
+        total_num: "total_num" opt opt,
+        active_link_list: "active_link_list" opt opt,
+    });
     /// GetResponseActiveLinkList
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseActiveLinkList {
@@ -1528,47 +759,12 @@ pub mod card_links {
         /// Example: `00005000000000548218251086296300`
         pub service_id: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseActiveLinkList {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("payment_scene", &self.payment_scene)?;
-            m.opt("appid_list", &self.appid_list)?;
-            m.opt("card_link_mchid", &self.card_link_mchid)?;
-            m.opt("service_id", &self.service_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseActiveLinkList {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("payment_scene"),
-                o.opt("appid_list"),
-                o.opt("card_link_mchid"),
-                o.opt("service_id"),
-            ) {
-                (
-                    Some(payment_scene),
-                    Some(appid_list),
-                    Some(card_link_mchid),
-                    Some(service_id),
-                ) => {
-                    Ok(Self {
-                        payment_scene,
-                        appid_list,
-                        card_link_mchid,
-                        service_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseActiveLinkList {
+        payment_scene: "payment_scene" req req,
+        appid_list: "appid_list" opt opt,
+        card_link_mchid: "card_link_mchid" opt opt,
+        service_id: "service_id" opt opt,
+    });
     /// 交易场景类型
     ///
     /// A value this client does not know yet is kept as [`GetResponseActiveLinkListPaymentScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1586,49 +782,12 @@ pub mod card_links {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseActiveLinkListPaymentScene {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::MiniProgram => "MINI_PROGRAM",
-                Self::App => "APP",
-                Self::PaymentScore => "PAYMENT_SCORE",
-                Self::PaymentCode => "PAYMENT_CODE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseActiveLinkListPaymentScene {
-        fn from(s: &str) -> Self {
-            match s {
-                "MINI_PROGRAM" => Self::MiniProgram,
-                "APP" => Self::App,
-                "PAYMENT_SCORE" => Self::PaymentScore,
-                "PAYMENT_CODE" => Self::PaymentCode,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseActiveLinkListPaymentScene {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseActiveLinkListPaymentScene {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseActiveLinkListPaymentScene {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseActiveLinkListPaymentScene {
+        MiniProgram = "MINI_PROGRAM",
+        App = "APP",
+        PaymentScore = "PAYMENT_SCORE",
+        PaymentCode = "PAYMENT_CODE",
+    });
     /// The request of `POST /v3/brand/card/card-links` (添加交易连接名片规则申请).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
@@ -1657,55 +816,14 @@ pub mod card_links {
         /// Example: `00005000000000548218251086296300`
         pub service_id: Option<String>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("business_code", &self.business_code)?;
-            m.req("brand_id", &self.brand_id)?;
-            m.req("payment_scene", &self.payment_scene)?;
-            m.opt("appid", &self.appid)?;
-            m.opt("card_link_mchid", &self.card_link_mchid)?;
-            m.opt("service_id", &self.service_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("business_code"),
-                o.req("brand_id"),
-                o.req("payment_scene"),
-                o.opt("appid"),
-                o.opt("card_link_mchid"),
-                o.opt("service_id"),
-            ) {
-                (
-                    Some(business_code),
-                    Some(brand_id),
-                    Some(payment_scene),
-                    Some(appid),
-                    Some(card_link_mchid),
-                    Some(service_id),
-                ) => {
-                    Ok(Self {
-                        business_code,
-                        brand_id,
-                        payment_scene,
-                        appid,
-                        card_link_mchid,
-                        service_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        business_code: "business_code" req req,
+        brand_id: "brand_id" req req,
+        payment_scene: "payment_scene" req req,
+        appid: "appid" opt opt,
+        card_link_mchid: "card_link_mchid" opt opt,
+        service_id: "service_id" opt opt,
+    });
     /// 交易场景类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestPaymentScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1723,49 +841,12 @@ pub mod card_links {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestPaymentScene {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::MiniProgram => "MINI_PROGRAM",
-                Self::App => "APP",
-                Self::PaymentScore => "PAYMENT_SCORE",
-                Self::PaymentCode => "PAYMENT_CODE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestPaymentScene {
-        fn from(s: &str) -> Self {
-            match s {
-                "MINI_PROGRAM" => Self::MiniProgram,
-                "APP" => Self::App,
-                "PAYMENT_SCORE" => Self::PaymentScore,
-                "PAYMENT_CODE" => Self::PaymentCode,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestPaymentScene {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestPaymentScene {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPaymentScene {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestPaymentScene {
+        MiniProgram = "MINI_PROGRAM",
+        App = "APP",
+        PaymentScore = "PAYMENT_SCORE",
+        PaymentCode = "PAYMENT_CODE",
+    });
     /// The response of `POST /v3/brand/card/card-links` (添加交易连接名片规则申请).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -1794,55 +875,14 @@ pub mod card_links {
         /// Example: `00005000000000548218251086296300`
         pub service_id: Option<String>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("business_code", &self.business_code)?;
-            m.req("brand_id", &self.brand_id)?;
-            m.req("payment_scene", &self.payment_scene)?;
-            m.opt("appid", &self.appid)?;
-            m.opt("card_link_mchid", &self.card_link_mchid)?;
-            m.opt("service_id", &self.service_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("business_code"),
-                o.req("brand_id"),
-                o.req("payment_scene"),
-                o.opt("appid"),
-                o.opt("card_link_mchid"),
-                o.opt("service_id"),
-            ) {
-                (
-                    Some(business_code),
-                    Some(brand_id),
-                    Some(payment_scene),
-                    Some(appid),
-                    Some(card_link_mchid),
-                    Some(service_id),
-                ) => {
-                    Ok(Self {
-                        business_code,
-                        brand_id,
-                        payment_scene,
-                        appid,
-                        card_link_mchid,
-                        service_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        business_code: "business_code" req req,
+        brand_id: "brand_id" req req,
+        payment_scene: "payment_scene" req req,
+        appid: "appid" opt opt,
+        card_link_mchid: "card_link_mchid" opt opt,
+        service_id: "service_id" opt opt,
+    });
     /// 交易场景类型
     ///
     /// A value this client does not know yet is kept as [`PostResponsePaymentScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1860,49 +900,12 @@ pub mod card_links {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponsePaymentScene {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::MiniProgram => "MINI_PROGRAM",
-                Self::App => "APP",
-                Self::PaymentScore => "PAYMENT_SCORE",
-                Self::PaymentCode => "PAYMENT_CODE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponsePaymentScene {
-        fn from(s: &str) -> Self {
-            match s {
-                "MINI_PROGRAM" => Self::MiniProgram,
-                "APP" => Self::App,
-                "PAYMENT_SCORE" => Self::PaymentScore,
-                "PAYMENT_CODE" => Self::PaymentCode,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponsePaymentScene {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponsePaymentScene {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponsePaymentScene {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponsePaymentScene {
+        MiniProgram = "MINI_PROGRAM",
+        App = "APP",
+        PaymentScore = "PAYMENT_SCORE",
+        PaymentCode = "PAYMENT_CODE",
+    });
     /// `/v3/brand/card/card-links/business-code`
     pub mod business_code {
         /// The chain step for `/v3/brand/card/card-links/business-code`, reached with `client.v3().brand().card().card_links().business_code()`.
@@ -1946,26 +949,9 @@ pub mod card_links {
                 /// Query parameter `brand_id`. Example: `120344`
                 pub brand_id: String,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("brand_id") {
-                        Some(brand_id) => Ok(Self { brand_id }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                brand_id: "brand_id" skip req,
+            });
             /// The response of `GET /v3/brand/card/card-links/business-code/{business_code}` (根据业务申请编号查询添加申请状态).
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
@@ -2002,63 +988,16 @@ pub mod card_links {
                 /// Example: `具体驳回原因xxx`
                 pub reject_reason: Option<String>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("business_code", &self.business_code)?;
-                    m.req("brand_id", &self.brand_id)?;
-                    m.req("payment_scene", &self.payment_scene)?;
-                    m.opt("appid", &self.appid)?;
-                    m.opt("card_link_mchid", &self.card_link_mchid)?;
-                    m.opt("service_id", &self.service_id)?;
-                    m.req("configuration_state", &self.configuration_state)?;
-                    m.opt("reject_reason", &self.reject_reason)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("business_code"),
-                        o.req("brand_id"),
-                        o.req("payment_scene"),
-                        o.opt("appid"),
-                        o.opt("card_link_mchid"),
-                        o.opt("service_id"),
-                        o.req("configuration_state"),
-                        o.opt("reject_reason"),
-                    ) {
-                        (
-                            Some(business_code),
-                            Some(brand_id),
-                            Some(payment_scene),
-                            Some(appid),
-                            Some(card_link_mchid),
-                            Some(service_id),
-                            Some(configuration_state),
-                            Some(reject_reason),
-                        ) => {
-                            Ok(Self {
-                                business_code,
-                                brand_id,
-                                payment_scene,
-                                appid,
-                                card_link_mchid,
-                                service_id,
-                                configuration_state,
-                                reject_reason,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                business_code: "business_code" req req,
+                brand_id: "brand_id" req req,
+                payment_scene: "payment_scene" req req,
+                appid: "appid" opt opt,
+                card_link_mchid: "card_link_mchid" opt opt,
+                service_id: "service_id" opt opt,
+                configuration_state: "configuration_state" req req,
+                reject_reason: "reject_reason" opt opt,
+            });
             /// 交易连接名片配置状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseConfigurationState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2078,56 +1017,13 @@ pub mod card_links {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseConfigurationState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::WaitingAudit => "WAITING_AUDIT",
-                        Self::AuditReject => "AUDIT_REJECT",
-                        Self::WaitingConfirmation => "WAITING_CONFIRMATION",
-                        Self::MerchantAdminReject => "MERCHANT_ADMIN_REJECT",
-                        Self::InEffect => "IN_EFFECT",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseConfigurationState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "WAITING_AUDIT" => Self::WaitingAudit,
-                        "AUDIT_REJECT" => Self::AuditReject,
-                        "WAITING_CONFIRMATION" => Self::WaitingConfirmation,
-                        "MERCHANT_ADMIN_REJECT" => Self::MerchantAdminReject,
-                        "IN_EFFECT" => Self::InEffect,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseConfigurationState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseConfigurationState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseConfigurationState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseConfigurationState {
+                WaitingAudit = "WAITING_AUDIT",
+                AuditReject = "AUDIT_REJECT",
+                WaitingConfirmation = "WAITING_CONFIRMATION",
+                MerchantAdminReject = "MERCHANT_ADMIN_REJECT",
+                InEffect = "IN_EFFECT",
+            });
             /// 交易场景类型
             ///
             /// A value this client does not know yet is kept as [`GetResponsePaymentScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2145,54 +1041,12 @@ pub mod card_links {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponsePaymentScene {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::MiniProgram => "MINI_PROGRAM",
-                        Self::App => "APP",
-                        Self::PaymentScore => "PAYMENT_SCORE",
-                        Self::PaymentCode => "PAYMENT_CODE",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponsePaymentScene {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "MINI_PROGRAM" => Self::MiniProgram,
-                        "APP" => Self::App,
-                        "PAYMENT_SCORE" => Self::PaymentScore,
-                        "PAYMENT_CODE" => Self::PaymentCode,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponsePaymentScene {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponsePaymentScene {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponsePaymentScene {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponsePaymentScene {
+                MiniProgram = "MINI_PROGRAM",
+                App = "APP",
+                PaymentScore = "PAYMENT_SCORE",
+                PaymentCode = "PAYMENT_CODE",
+            });
         }
     }
     /// `/v3/brand/card/card-links/cancel-applyment`
@@ -2228,30 +1082,10 @@ pub mod card_links {
             /// Example: `1004`
             pub brand_id: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("business_code", &self.business_code)?;
-                m.req("brand_id", &self.brand_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("business_code"), o.req("brand_id")) {
-                    (Some(business_code), Some(brand_id)) => {
-                        Ok(Self { business_code, brand_id })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            business_code: "business_code" req req,
+            brand_id: "brand_id" req req,
+        });
         /// The response of `POST /v3/brand/card/card-links/cancel-applyment` (撤销交易连接名片配置申请).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -2260,27 +1094,9 @@ pub mod card_links {
             /// Example: `1900013511_10000`
             pub business_code: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("business_code", &self.business_code)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("business_code") {
-                    Some(business_code) => Ok(Self { business_code }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            business_code: "business_code" req req,
+        });
     }
     /// `/v3/brand/card/card-links/unbind-card-link`
     pub mod unbind_card_link {
@@ -2327,51 +1143,13 @@ pub mod card_links {
             /// Example: `00005000000000548218251086296300`
             pub service_id: Option<String>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("brand_id", &self.brand_id)?;
-                m.req("payment_scene", &self.payment_scene)?;
-                m.opt("appid", &self.appid)?;
-                m.opt("card_link_mchid", &self.card_link_mchid)?;
-                m.opt("service_id", &self.service_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("brand_id"),
-                    o.req("payment_scene"),
-                    o.opt("appid"),
-                    o.opt("card_link_mchid"),
-                    o.opt("service_id"),
-                ) {
-                    (
-                        Some(brand_id),
-                        Some(payment_scene),
-                        Some(appid),
-                        Some(card_link_mchid),
-                        Some(service_id),
-                    ) => {
-                        Ok(Self {
-                            brand_id,
-                            payment_scene,
-                            appid,
-                            card_link_mchid,
-                            service_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            brand_id: "brand_id" req req,
+            payment_scene: "payment_scene" req req,
+            appid: "appid" opt opt,
+            card_link_mchid: "card_link_mchid" opt opt,
+            service_id: "service_id" opt opt,
+        });
         /// 交易场景类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestPaymentScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2389,51 +1167,12 @@ pub mod card_links {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestPaymentScene {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::MiniProgram => "MINI_PROGRAM",
-                    Self::App => "APP",
-                    Self::PaymentScore => "PAYMENT_SCORE",
-                    Self::PaymentCode => "PAYMENT_CODE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestPaymentScene {
-            fn from(s: &str) -> Self {
-                match s {
-                    "MINI_PROGRAM" => Self::MiniProgram,
-                    "APP" => Self::App,
-                    "PAYMENT_SCORE" => Self::PaymentScore,
-                    "PAYMENT_CODE" => Self::PaymentCode,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestPaymentScene {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestPaymentScene {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestPaymentScene {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestPaymentScene {
+            MiniProgram = "MINI_PROGRAM",
+            App = "APP",
+            PaymentScore = "PAYMENT_SCORE",
+            PaymentCode = "PAYMENT_CODE",
+        });
         /// The response of `POST /v3/brand/card/card-links/unbind-card-link` (解除已生效交易连接名片场景).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -2458,51 +1197,13 @@ pub mod card_links {
             /// Example: `00005000000000548218251086296300`
             pub service_id: Option<String>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("brand_id", &self.brand_id)?;
-                m.req("payment_scene", &self.payment_scene)?;
-                m.opt("appid", &self.appid)?;
-                m.opt("card_link_mchid", &self.card_link_mchid)?;
-                m.opt("service_id", &self.service_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("brand_id"),
-                    o.req("payment_scene"),
-                    o.opt("appid"),
-                    o.opt("card_link_mchid"),
-                    o.opt("service_id"),
-                ) {
-                    (
-                        Some(brand_id),
-                        Some(payment_scene),
-                        Some(appid),
-                        Some(card_link_mchid),
-                        Some(service_id),
-                    ) => {
-                        Ok(Self {
-                            brand_id,
-                            payment_scene,
-                            appid,
-                            card_link_mchid,
-                            service_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            brand_id: "brand_id" req req,
+            payment_scene: "payment_scene" req req,
+            appid: "appid" opt opt,
+            card_link_mchid: "card_link_mchid" opt opt,
+            service_id: "service_id" opt opt,
+        });
         /// 交易场景类型
         ///
         /// A value this client does not know yet is kept as [`PostResponsePaymentScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2520,50 +1221,11 @@ pub mod card_links {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponsePaymentScene {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::MiniProgram => "MINI_PROGRAM",
-                    Self::App => "APP",
-                    Self::PaymentScore => "PAYMENT_SCORE",
-                    Self::PaymentCode => "PAYMENT_CODE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponsePaymentScene {
-            fn from(s: &str) -> Self {
-                match s {
-                    "MINI_PROGRAM" => Self::MiniProgram,
-                    "APP" => Self::App,
-                    "PAYMENT_SCORE" => Self::PaymentScore,
-                    "PAYMENT_CODE" => Self::PaymentCode,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponsePaymentScene {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponsePaymentScene {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponsePaymentScene {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponsePaymentScene {
+            MiniProgram = "MINI_PROGRAM",
+            App = "APP",
+            PaymentScore = "PAYMENT_SCORE",
+            PaymentCode = "PAYMENT_CODE",
+        });
     }
 }

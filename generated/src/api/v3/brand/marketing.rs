@@ -69,46 +69,13 @@ pub mod shake_activities {
             /// Query parameter `audit_state`. Example: `PENDING`
             pub audit_state: Option<GetRequestAuditState>,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("brand_id"),
-                    o.req("limit"),
-                    o.req("offset"),
-                    o.opt("activity_state"),
-                    o.opt("audit_state"),
-                ) {
-                    (
-                        Some(brand_id),
-                        Some(limit),
-                        Some(offset),
-                        Some(activity_state),
-                        Some(audit_state),
-                    ) => {
-                        Ok(Self {
-                            brand_id,
-                            limit,
-                            offset,
-                            activity_state,
-                            audit_state,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            brand_id: "brand_id" skip req,
+            limit: "limit" skip req,
+            offset: "offset" skip req,
+            activity_state: "activity_state" skip opt,
+            audit_state: "audit_state" skip opt,
+        });
         /// 活动状态
         ///
         /// A value this client does not know yet is kept as [`GetRequestActivityState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -128,53 +95,13 @@ pub mod shake_activities {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetRequestActivityState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Created => "CREATED",
-                    Self::Delivering => "DELIVERING",
-                    Self::Expired => "EXPIRED",
-                    Self::Paused => "PAUSED",
-                    Self::Terminated => "TERMINATED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetRequestActivityState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "CREATED" => Self::Created,
-                    "DELIVERING" => Self::Delivering,
-                    "EXPIRED" => Self::Expired,
-                    "PAUSED" => Self::Paused,
-                    "TERMINATED" => Self::Terminated,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetRequestActivityState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetRequestActivityState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequestActivityState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetRequestActivityState {
+            Created = "CREATED",
+            Delivering = "DELIVERING",
+            Expired = "EXPIRED",
+            Paused = "PAUSED",
+            Terminated = "TERMINATED",
+        });
         /// GetRequestAuditState
         ///
         /// A value this client does not know yet is kept as [`GetRequestAuditState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -190,49 +117,11 @@ pub mod shake_activities {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetRequestAuditState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Pending => "PENDING",
-                    Self::Approved => "APPROVED",
-                    Self::Rejected => "REJECTED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetRequestAuditState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "PENDING" => Self::Pending,
-                    "APPROVED" => Self::Approved,
-                    "REJECTED" => Self::Rejected,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetRequestAuditState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetRequestAuditState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequestAuditState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetRequestAuditState {
+            Pending = "PENDING",
+            Approved = "APPROVED",
+            Rejected = "REJECTED",
+        });
         /// The response of `GET /v3/brand/marketing/shake-activities/activities` (查询摇优惠活动列表).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -245,42 +134,12 @@ pub mod shake_activities {
             /// 摇一摇有优惠活动列表
             pub data: Option<Vec<GetResponseData>>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("offset", &self.offset)?;
-                m.req("limit", &self.limit)?;
-                m.req("total_count", &self.total_count)?;
-                m.opt("data", &self.data)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("offset"),
-                    o.req("limit"),
-                    o.req("total_count"),
-                    o.opt("data"),
-                ) {
-                    (Some(offset), Some(limit), Some(total_count), Some(data)) => {
-                        Ok(Self {
-                            offset,
-                            limit,
-                            total_count,
-                            data,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            offset: "offset" req req,
+            limit: "limit" req req,
+            total_count: "total_count" req req,
+            data: "data" opt opt,
+        });
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseData {
@@ -311,67 +170,17 @@ pub mod shake_activities {
             /// 商品券
             pub product_coupon: Option<GetResponseDataProductCoupon>,
         }
-        impl ::serde::Serialize for GetResponseData {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("id", &self.id)?;
-                m.req("name", &self.name)?;
-                m.req("activity_state", &self.activity_state)?;
-                m.req("audit_state", &self.audit_state)?;
-                m.req("available_quota", &self.available_quota)?;
-                m.req("total_quota", &self.total_quota)?;
-                m.req("delivery_mode", &self.delivery_mode)?;
-                m.req("time_range", &self.time_range)?;
-                m.opt("product_coupon", &self.product_coupon)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("id"),
-                    o.req("name"),
-                    o.req("activity_state"),
-                    o.req("audit_state"),
-                    o.req("available_quota"),
-                    o.req("total_quota"),
-                    o.req("delivery_mode"),
-                    o.req("time_range"),
-                    o.opt("product_coupon"),
-                ) {
-                    (
-                        Some(id),
-                        Some(name),
-                        Some(activity_state),
-                        Some(audit_state),
-                        Some(available_quota),
-                        Some(total_quota),
-                        Some(delivery_mode),
-                        Some(time_range),
-                        Some(product_coupon),
-                    ) => {
-                        Ok(Self {
-                            id,
-                            name,
-                            activity_state,
-                            audit_state,
-                            available_quota,
-                            total_quota,
-                            delivery_mode,
-                            time_range,
-                            product_coupon,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseData {
+            id: "id" req req,
+            name: "name" req req,
+            activity_state: "activity_state" req req,
+            audit_state: "audit_state" req req,
+            available_quota: "available_quota" req req,
+            total_quota: "total_quota" req req,
+            delivery_mode: "delivery_mode" req req,
+            time_range: "time_range" req req,
+            product_coupon: "product_coupon" opt opt,
+        });
         /// 活动状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseDataActivityState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -391,53 +200,13 @@ pub mod shake_activities {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDataActivityState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Created => "CREATED",
-                    Self::Delivering => "DELIVERING",
-                    Self::Expired => "EXPIRED",
-                    Self::Paused => "PAUSED",
-                    Self::Terminated => "TERMINATED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseDataActivityState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "CREATED" => Self::Created,
-                    "DELIVERING" => Self::Delivering,
-                    "EXPIRED" => Self::Expired,
-                    "PAUSED" => Self::Paused,
-                    "TERMINATED" => Self::Terminated,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseDataActivityState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseDataActivityState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataActivityState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDataActivityState {
+            Created = "CREATED",
+            Delivering = "DELIVERING",
+            Expired = "EXPIRED",
+            Paused = "PAUSED",
+            Terminated = "TERMINATED",
+        });
         /// GetResponseDataAuditState
         ///
         /// A value this client does not know yet is kept as [`GetResponseDataAuditState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -453,49 +222,11 @@ pub mod shake_activities {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDataAuditState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Pending => "PENDING",
-                    Self::Approved => "APPROVED",
-                    Self::Rejected => "REJECTED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseDataAuditState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "PENDING" => Self::Pending,
-                    "APPROVED" => Self::Approved,
-                    "REJECTED" => Self::Rejected,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseDataAuditState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseDataAuditState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataAuditState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDataAuditState {
+            Pending = "PENDING",
+            Approved = "APPROVED",
+            Rejected = "REJECTED",
+        });
         /// 投放模式
         ///
         /// A value this client does not know yet is kept as [`GetResponseDataDeliveryMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -509,47 +240,10 @@ pub mod shake_activities {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDataDeliveryMode {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Smart => "SMART",
-                    Self::Targeted => "TARGETED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseDataDeliveryMode {
-            fn from(s: &str) -> Self {
-                match s {
-                    "SMART" => Self::Smart,
-                    "TARGETED" => Self::Targeted,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseDataDeliveryMode {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseDataDeliveryMode {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataDeliveryMode {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDataDeliveryMode {
+            Smart = "SMART",
+            Targeted = "TARGETED",
+        });
         /// 商品券
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataProductCoupon {
@@ -560,33 +254,10 @@ pub mod shake_activities {
             /// 商品券批次列表
             pub stock_list: Option<Vec<GetResponseDataProductCouponStockList>>,
         }
-        impl ::serde::Serialize for GetResponseDataProductCoupon {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("product_coupon_id", &self.product_coupon_id)?;
-                m.opt("stock_list", &self.stock_list)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataProductCoupon {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("product_coupon_id"), o.opt("stock_list")) {
-                    (Some(product_coupon_id), Some(stock_list)) => {
-                        Ok(Self {
-                            product_coupon_id,
-                            stock_list,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataProductCoupon {
+            product_coupon_id: "product_coupon_id" req req,
+            stock_list: "stock_list" opt opt,
+        });
         /// GetResponseDataProductCouponStockList
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataProductCouponStockList {
@@ -595,27 +266,9 @@ pub mod shake_activities {
             /// Example: `example_stock_id`
             pub stock_id: String,
         }
-        impl ::serde::Serialize for GetResponseDataProductCouponStockList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("stock_id", &self.stock_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataProductCouponStockList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("stock_id") {
-                    Some(stock_id) => Ok(Self { stock_id }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataProductCouponStockList {
+            stock_id: "stock_id" req req,
+        });
         /// 投放时间范围
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataTimeRange {
@@ -628,29 +281,9 @@ pub mod shake_activities {
             /// Example: `2015-05-20T13:29:35+08:00`
             pub end_time: String,
         }
-        impl ::serde::Serialize for GetResponseDataTimeRange {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("start_time", &self.start_time)?;
-                m.req("end_time", &self.end_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataTimeRange {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("start_time"), o.req("end_time")) {
-                    (Some(start_time), Some(end_time)) => {
-                        Ok(Self { start_time, end_time })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataTimeRange {
+            start_time: "start_time" req req,
+            end_time: "end_time" req req,
+        });
     }
 }

@@ -123,38 +123,12 @@ pub mod card_member {
             /// Query parameter `limit`. Example: `20`
             pub limit: Option<i64>,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("brand_id"),
-                    o.opt("state"),
-                    o.opt("offset"),
-                    o.opt("limit"),
-                ) {
-                    (Some(brand_id), Some(state), Some(offset), Some(limit)) => {
-                        Ok(Self {
-                            brand_id,
-                            state,
-                            offset,
-                            limit,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            brand_id: "brand_id" skip req,
+            state: "state" skip opt,
+            offset: "offset" skip opt,
+            limit: "limit" skip opt,
+        });
         /// 状态
         ///
         /// A value this client does not know yet is kept as [`GetRequestState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -168,47 +142,10 @@ pub mod card_member {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetRequestState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::CardEffective => "CARD_EFFECTIVE",
-                    Self::CardInvalid => "CARD_INVALID",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetRequestState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "CARD_EFFECTIVE" => Self::CardEffective,
-                    "CARD_INVALID" => Self::CardInvalid,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetRequestState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetRequestState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequestState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetRequestState {
+            CardEffective = "CARD_EFFECTIVE",
+            CardInvalid = "CARD_INVALID",
+        });
         /// The response of `GET /v3/brand/partner/card-member/cards` (查询会员卡模板列表).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -227,42 +164,12 @@ pub mod card_member {
             /// 会员卡模板列表
             pub data: Option<Vec<GetResponseData>>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("total_count", &self.total_count)?;
-                m.req("offset", &self.offset)?;
-                m.req("limit", &self.limit)?;
-                m.opt("data", &self.data)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("total_count"),
-                    o.req("offset"),
-                    o.req("limit"),
-                    o.opt("data"),
-                ) {
-                    (Some(total_count), Some(offset), Some(limit), Some(data)) => {
-                        Ok(Self {
-                            total_count,
-                            offset,
-                            limit,
-                            data,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            total_count: "total_count" req req,
+            offset: "offset" req req,
+            limit: "limit" req req,
+            data: "data" opt opt,
+        });
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseData {
@@ -343,131 +250,33 @@ pub mod card_member {
             /// Example: `2020-05-20T13:29:35.120+08:00`
             pub update_time: String,
         }
-        impl ::serde::Serialize for GetResponseData {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("card_id", &self.card_id)?;
-                m.req("brand_id", &self.brand_id)?;
-                m.req("appid", &self.appid)?;
-                m.req("card_type", &self.card_type)?;
-                m.req("card_title", &self.card_title)?;
-                m.req("card_color", &self.card_color)?;
-                m.req("card_picture_url", &self.card_picture_url)?;
-                m.req("code_mode", &self.code_mode)?;
-                m.req("code_type", &self.code_type)?;
-                m.opt("code_jump_information", &self.code_jump_information)?;
-                m.req("benefits", &self.benefits)?;
-                m.req("notify_url", &self.notify_url)?;
-                m.opt("need_pinned", &self.need_pinned)?;
-                m.opt("need_display_level", &self.need_display_level)?;
-                m.opt("init_level", &self.init_level)?;
-                m.opt("service_phone", &self.service_phone)?;
-                m.opt("legal_agreement", &self.legal_agreement)?;
-                m.req("valid_date_information", &self.valid_date_information)?;
-                m.opt("points_information", &self.points_information)?;
-                m.opt("balance_information", &self.balance_information)?;
-                m.opt("purchase_information", &self.purchase_information)?;
-                m.opt("user_information", &self.user_information)?;
-                m.req("state", &self.state)?;
-                m.req("create_time", &self.create_time)?;
-                m.req("update_time", &self.update_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("card_id"),
-                    o.req("brand_id"),
-                    o.req("appid"),
-                    o.req("card_type"),
-                    o.req("card_title"),
-                    o.req("card_color"),
-                    o.req("card_picture_url"),
-                    o.req("code_mode"),
-                    o.req("code_type"),
-                    o.opt("code_jump_information"),
-                    o.req("benefits"),
-                    o.req("notify_url"),
-                    o.opt("need_pinned"),
-                    o.opt("need_display_level"),
-                    o.opt("init_level"),
-                    o.opt("service_phone"),
-                    o.opt("legal_agreement"),
-                    o.req("valid_date_information"),
-                    o.opt("points_information"),
-                    o.opt("balance_information"),
-                    o.opt("purchase_information"),
-                    o.opt("user_information"),
-                    o.req("state"),
-                    o.req("create_time"),
-                    o.req("update_time"),
-                ) {
-                    (
-                        Some(card_id),
-                        Some(brand_id),
-                        Some(appid),
-                        Some(card_type),
-                        Some(card_title),
-                        Some(card_color),
-                        Some(card_picture_url),
-                        Some(code_mode),
-                        Some(code_type),
-                        Some(code_jump_information),
-                        Some(benefits),
-                        Some(notify_url),
-                        Some(need_pinned),
-                        Some(need_display_level),
-                        Some(init_level),
-                        Some(service_phone),
-                        Some(legal_agreement),
-                        Some(valid_date_information),
-                        Some(points_information),
-                        Some(balance_information),
-                        Some(purchase_information),
-                        Some(user_information),
-                        Some(state),
-                        Some(create_time),
-                        Some(update_time),
-                    ) => {
-                        Ok(Self {
-                            card_id,
-                            brand_id,
-                            appid,
-                            card_type,
-                            card_title,
-                            card_color,
-                            card_picture_url,
-                            code_mode,
-                            code_type,
-                            code_jump_information,
-                            benefits,
-                            notify_url,
-                            need_pinned,
-                            need_display_level,
-                            init_level,
-                            service_phone,
-                            legal_agreement,
-                            valid_date_information,
-                            points_information,
-                            balance_information,
-                            purchase_information,
-                            user_information,
-                            state,
-                            create_time,
-                            update_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseData {
+            card_id: "card_id" req req,
+            brand_id: "brand_id" req req,
+            appid: "appid" req req,
+            card_type: "card_type" req req,
+            card_title: "card_title" req req,
+            card_color: "card_color" req req,
+            card_picture_url: "card_picture_url" req req,
+            code_mode: "code_mode" req req,
+            code_type: "code_type" req req,
+            code_jump_information: "code_jump_information" opt opt,
+            benefits: "benefits" req req,
+            notify_url: "notify_url" req req,
+            need_pinned: "need_pinned" opt opt,
+            need_display_level: "need_display_level" opt opt,
+            init_level: "init_level" opt opt,
+            service_phone: "service_phone" opt opt,
+            legal_agreement: "legal_agreement" opt opt,
+            valid_date_information: "valid_date_information" req req,
+            points_information: "points_information" opt opt,
+            balance_information: "balance_information" opt opt,
+            purchase_information: "purchase_information" opt opt,
+            user_information: "user_information" opt opt,
+            state: "state" req req,
+            create_time: "create_time" req req,
+            update_time: "update_time" req req,
+        });
         /// 储值信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataBalanceInformation {
@@ -480,30 +289,10 @@ pub mod card_member {
             /// Example: `/pages/balance/balance`
             pub jump_path: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseDataBalanceInformation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("jump_appid", &self.jump_appid)?;
-                m.opt("jump_path", &self.jump_path)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataBalanceInformation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("jump_appid"), o.opt("jump_path")) {
-                    (Some(jump_appid), Some(jump_path)) => {
-                        Ok(Self { jump_appid, jump_path })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataBalanceInformation {
+            jump_appid: "jump_appid" opt opt,
+            jump_path: "jump_path" opt opt,
+        });
         /// 会员卡类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseDataCardType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -519,49 +308,11 @@ pub mod card_member {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDataCardType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Purchase => "PURCHASE",
-                    Self::Normal => "NORMAL",
-                    Self::Balance => "BALANCE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseDataCardType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "PURCHASE" => Self::Purchase,
-                    "NORMAL" => Self::Normal,
-                    "BALANCE" => Self::Balance,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseDataCardType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseDataCardType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataCardType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDataCardType {
+            Purchase = "PURCHASE",
+            Normal = "NORMAL",
+            Balance = "BALANCE",
+        });
         /// 会员码跳转信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataCodeJumpInformation {
@@ -574,30 +325,10 @@ pub mod card_member {
             /// Example: `/pages/code/code`
             pub jump_path: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseDataCodeJumpInformation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("jump_appid", &self.jump_appid)?;
-                m.opt("jump_path", &self.jump_path)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataCodeJumpInformation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("jump_appid"), o.opt("jump_path")) {
-                    (Some(jump_appid), Some(jump_path)) => {
-                        Ok(Self { jump_appid, jump_path })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataCodeJumpInformation {
+            jump_appid: "jump_appid" opt opt,
+            jump_path: "jump_path" opt opt,
+        });
         /// 会员卡code分配类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseDataCodeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -611,47 +342,10 @@ pub mod card_member {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDataCodeMode {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::SystemAllocate => "SYSTEM_ALLOCATE",
-                    Self::MerchantAllocate => "MERCHANT_ALLOCATE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseDataCodeMode {
-            fn from(s: &str) -> Self {
-                match s {
-                    "SYSTEM_ALLOCATE" => Self::SystemAllocate,
-                    "MERCHANT_ALLOCATE" => Self::MerchantAllocate,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseDataCodeMode {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseDataCodeMode {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataCodeMode {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDataCodeMode {
+            SystemAllocate = "SYSTEM_ALLOCATE",
+            MerchantAllocate = "MERCHANT_ALLOCATE",
+        });
         /// 会员码型
         ///
         /// A value this client does not know yet is kept as [`GetResponseDataCodeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -671,53 +365,13 @@ pub mod card_member {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDataCodeType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::NoneCode => "NONE_CODE",
-                    Self::BarCode => "BAR_CODE",
-                    Self::QrCode => "QR_CODE",
-                    Self::BarCodeAndQrCode => "BAR_CODE_AND_QR_CODE",
-                    Self::JumpMiniProgram => "JUMP_MINI_PROGRAM",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseDataCodeType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "NONE_CODE" => Self::NoneCode,
-                    "BAR_CODE" => Self::BarCode,
-                    "QR_CODE" => Self::QrCode,
-                    "BAR_CODE_AND_QR_CODE" => Self::BarCodeAndQrCode,
-                    "JUMP_MINI_PROGRAM" => Self::JumpMiniProgram,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseDataCodeType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseDataCodeType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataCodeType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDataCodeType {
+            NoneCode = "NONE_CODE",
+            BarCode = "BAR_CODE",
+            QrCode = "QR_CODE",
+            BarCodeAndQrCode = "BAR_CODE_AND_QR_CODE",
+            JumpMiniProgram = "JUMP_MINI_PROGRAM",
+        });
         /// 积分信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataPointsInformation {
@@ -730,30 +384,10 @@ pub mod card_member {
             /// Example: `/pages/points/points`
             pub jump_path: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseDataPointsInformation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("jump_appid", &self.jump_appid)?;
-                m.opt("jump_path", &self.jump_path)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataPointsInformation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("jump_appid"), o.opt("jump_path")) {
-                    (Some(jump_appid), Some(jump_path)) => {
-                        Ok(Self { jump_appid, jump_path })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataPointsInformation {
+            jump_appid: "jump_appid" opt opt,
+            jump_path: "jump_path" opt opt,
+        });
         /// 付费会员信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataPurchaseInformation {
@@ -770,35 +404,11 @@ pub mod card_member {
             /// Example: `/pages/purchase/purchase`
             pub jump_path: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseDataPurchaseInformation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("price", &self.price)?;
-                m.opt("jump_appid", &self.jump_appid)?;
-                m.opt("jump_path", &self.jump_path)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataPurchaseInformation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("price"), o.opt("jump_appid"), o.opt("jump_path")) {
-                    (Some(price), Some(jump_appid), Some(jump_path)) => {
-                        Ok(Self {
-                            price,
-                            jump_appid,
-                            jump_path,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataPurchaseInformation {
+            price: "price" opt opt,
+            jump_appid: "jump_appid" opt opt,
+            jump_path: "jump_path" opt opt,
+        });
         /// 状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseDataState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -812,47 +422,10 @@ pub mod card_member {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDataState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::CardEffective => "CARD_EFFECTIVE",
-                    Self::CardInvalid => "CARD_INVALID",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseDataState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "CARD_EFFECTIVE" => Self::CardEffective,
-                    "CARD_INVALID" => Self::CardInvalid,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseDataState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseDataState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDataState {
+            CardEffective = "CARD_EFFECTIVE",
+            CardInvalid = "CARD_INVALID",
+        });
         /// 用户开卡信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataUserInformation {
@@ -865,33 +438,10 @@ pub mod card_member {
                 Vec<GetResponseDataUserInformationCustomFieldList>,
             >,
         }
-        impl ::serde::Serialize for GetResponseDataUserInformation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("common_field_list", &self.common_field_list)?;
-                m.opt("custom_field_list", &self.custom_field_list)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataUserInformation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("common_field_list"), o.opt("custom_field_list")) {
-                    (Some(common_field_list), Some(custom_field_list)) => {
-                        Ok(Self {
-                            common_field_list,
-                            custom_field_list,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataUserInformation {
+            common_field_list: "common_field_list" opt opt,
+            custom_field_list: "custom_field_list" opt opt,
+        });
         /// 平台提供的通用开卡信息字段
         ///
         /// A value this client does not know yet is kept as [`GetResponseDataUserInformationCommonFieldList::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -913,57 +463,14 @@ pub mod card_member {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDataUserInformationCommonFieldList {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::UserFormFlagSex => "USER_FORM_FLAG_SEX",
-                    Self::UserFormFlagName => "USER_FORM_FLAG_NAME",
-                    Self::UserFormFlagBirthday => "USER_FORM_FLAG_BIRTHDAY",
-                    Self::UserFormFlagAddress => "USER_FORM_FLAG_ADDRESS",
-                    Self::UserFormFlagEmail => "USER_FORM_FLAG_EMAIL",
-                    Self::UserFormFlagCity => "USER_FORM_FLAG_CITY",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for GetResponseDataUserInformationCommonFieldList {
-            fn from(s: &str) -> Self {
-                match s {
-                    "USER_FORM_FLAG_SEX" => Self::UserFormFlagSex,
-                    "USER_FORM_FLAG_NAME" => Self::UserFormFlagName,
-                    "USER_FORM_FLAG_BIRTHDAY" => Self::UserFormFlagBirthday,
-                    "USER_FORM_FLAG_ADDRESS" => Self::UserFormFlagAddress,
-                    "USER_FORM_FLAG_EMAIL" => Self::UserFormFlagEmail,
-                    "USER_FORM_FLAG_CITY" => Self::UserFormFlagCity,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseDataUserInformationCommonFieldList {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseDataUserInformationCommonFieldList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseDataUserInformationCommonFieldList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDataUserInformationCommonFieldList {
+            UserFormFlagSex = "USER_FORM_FLAG_SEX",
+            UserFormFlagName = "USER_FORM_FLAG_NAME",
+            UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
+            UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
+            UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
+            UserFormFlagCity = "USER_FORM_FLAG_CITY",
+        });
         /// GetResponseDataUserInformationCustomFieldList
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataUserInformationCustomFieldList {
@@ -976,32 +483,11 @@ pub mod card_member {
             /// 字段值
             pub values: Option<Vec<String>>,
         }
-        impl ::serde::Serialize for GetResponseDataUserInformationCustomFieldList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("type", &self.type_)?;
-                m.opt("name", &self.name)?;
-                m.opt("values", &self.values)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseDataUserInformationCustomFieldList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("type"), o.opt("name"), o.opt("values")) {
-                    (Some(type_), Some(name), Some(values)) => {
-                        Ok(Self { type_, name, values })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataUserInformationCustomFieldList {
+            type_: "type" opt opt,
+            name: "name" opt opt,
+            values: "values" opt opt,
+        });
         /// 商户自定义的开卡信息字段类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseDataUserInformationCustomFieldListType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1015,49 +501,10 @@ pub mod card_member {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDataUserInformationCustomFieldListType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::CheckBox => "CHECK_BOX",
-                    Self::Radio => "RADIO",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for GetResponseDataUserInformationCustomFieldListType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "CHECK_BOX" => Self::CheckBox,
-                    "RADIO" => Self::Radio,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseDataUserInformationCustomFieldListType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseDataUserInformationCustomFieldListType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseDataUserInformationCustomFieldListType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDataUserInformationCustomFieldListType {
+            CheckBox = "CHECK_BOX",
+            Radio = "RADIO",
+        });
         /// 会员卡有效期
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseDataValidDateInformation {
@@ -1076,47 +523,12 @@ pub mod card_member {
             /// Example: `200`
             pub available_day_after_receive: Option<i64>,
         }
-        impl ::serde::Serialize for GetResponseDataValidDateInformation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("type", &self.type_)?;
-                m.opt("available_begin_time", &self.available_begin_time)?;
-                m.opt("available_end_time", &self.available_end_time)?;
-                m.opt("available_day_after_receive", &self.available_day_after_receive)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataValidDateInformation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("type"),
-                    o.opt("available_begin_time"),
-                    o.opt("available_end_time"),
-                    o.opt("available_day_after_receive"),
-                ) {
-                    (
-                        Some(type_),
-                        Some(available_begin_time),
-                        Some(available_end_time),
-                        Some(available_day_after_receive),
-                    ) => {
-                        Ok(Self {
-                            type_,
-                            available_begin_time,
-                            available_end_time,
-                            available_day_after_receive,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataValidDateInformation {
+            type_: "type" req req,
+            available_begin_time: "available_begin_time" opt opt,
+            available_end_time: "available_end_time" opt opt,
+            available_day_after_receive: "available_day_after_receive" opt opt,
+        });
         /// 有效期类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseDataValidDateInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1132,49 +544,11 @@ pub mod card_member {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDataValidDateInformationType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::FixTimeRange => "FIX_TIME_RANGE",
-                    Self::FixTerm => "FIX_TERM",
-                    Self::Permanent => "PERMANENT",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseDataValidDateInformationType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "FIX_TIME_RANGE" => Self::FixTimeRange,
-                    "FIX_TERM" => Self::FixTerm,
-                    "PERMANENT" => Self::Permanent,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseDataValidDateInformationType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseDataValidDateInformationType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataValidDateInformationType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDataValidDateInformationType {
+            FixTimeRange = "FIX_TIME_RANGE",
+            FixTerm = "FIX_TERM",
+            Permanent = "PERMANENT",
+        });
         /// The request of `POST /v3/brand/partner/card-member/cards` (创建会员卡模板).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
@@ -1241,115 +615,29 @@ pub mod card_member {
             /// 用户开卡信息
             pub user_information: Option<PostRequestUserInformation>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("brand_id", &self.brand_id)?;
-                m.req("appid", &self.appid)?;
-                m.req("card_type", &self.card_type)?;
-                m.req("card_title", &self.card_title)?;
-                m.req("card_color", &self.card_color)?;
-                m.req("card_picture_url", &self.card_picture_url)?;
-                m.req("code_mode", &self.code_mode)?;
-                m.req("code_type", &self.code_type)?;
-                m.opt("code_jump_information", &self.code_jump_information)?;
-                m.req("benefits", &self.benefits)?;
-                m.req("notify_url", &self.notify_url)?;
-                m.opt("need_pinned", &self.need_pinned)?;
-                m.opt("need_display_level", &self.need_display_level)?;
-                m.opt("init_level", &self.init_level)?;
-                m.opt("service_phone", &self.service_phone)?;
-                m.opt("legal_agreement", &self.legal_agreement)?;
-                m.req("valid_date_information", &self.valid_date_information)?;
-                m.opt("points_information", &self.points_information)?;
-                m.opt("balance_information", &self.balance_information)?;
-                m.opt("purchase_information", &self.purchase_information)?;
-                m.opt("user_information", &self.user_information)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("brand_id"),
-                    o.req("appid"),
-                    o.req("card_type"),
-                    o.req("card_title"),
-                    o.req("card_color"),
-                    o.req("card_picture_url"),
-                    o.req("code_mode"),
-                    o.req("code_type"),
-                    o.opt("code_jump_information"),
-                    o.req("benefits"),
-                    o.req("notify_url"),
-                    o.opt("need_pinned"),
-                    o.opt("need_display_level"),
-                    o.opt("init_level"),
-                    o.opt("service_phone"),
-                    o.opt("legal_agreement"),
-                    o.req("valid_date_information"),
-                    o.opt("points_information"),
-                    o.opt("balance_information"),
-                    o.opt("purchase_information"),
-                    o.opt("user_information"),
-                ) {
-                    (
-                        Some(brand_id),
-                        Some(appid),
-                        Some(card_type),
-                        Some(card_title),
-                        Some(card_color),
-                        Some(card_picture_url),
-                        Some(code_mode),
-                        Some(code_type),
-                        Some(code_jump_information),
-                        Some(benefits),
-                        Some(notify_url),
-                        Some(need_pinned),
-                        Some(need_display_level),
-                        Some(init_level),
-                        Some(service_phone),
-                        Some(legal_agreement),
-                        Some(valid_date_information),
-                        Some(points_information),
-                        Some(balance_information),
-                        Some(purchase_information),
-                        Some(user_information),
-                    ) => {
-                        Ok(Self {
-                            brand_id,
-                            appid,
-                            card_type,
-                            card_title,
-                            card_color,
-                            card_picture_url,
-                            code_mode,
-                            code_type,
-                            code_jump_information,
-                            benefits,
-                            notify_url,
-                            need_pinned,
-                            need_display_level,
-                            init_level,
-                            service_phone,
-                            legal_agreement,
-                            valid_date_information,
-                            points_information,
-                            balance_information,
-                            purchase_information,
-                            user_information,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            brand_id: "brand_id" req req,
+            appid: "appid" req req,
+            card_type: "card_type" req req,
+            card_title: "card_title" req req,
+            card_color: "card_color" req req,
+            card_picture_url: "card_picture_url" req req,
+            code_mode: "code_mode" req req,
+            code_type: "code_type" req req,
+            code_jump_information: "code_jump_information" opt opt,
+            benefits: "benefits" req req,
+            notify_url: "notify_url" req req,
+            need_pinned: "need_pinned" opt opt,
+            need_display_level: "need_display_level" opt opt,
+            init_level: "init_level" opt opt,
+            service_phone: "service_phone" opt opt,
+            legal_agreement: "legal_agreement" opt opt,
+            valid_date_information: "valid_date_information" req req,
+            points_information: "points_information" opt opt,
+            balance_information: "balance_information" opt opt,
+            purchase_information: "purchase_information" opt opt,
+            user_information: "user_information" opt opt,
+        });
         /// 储值信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestBalanceInformation {
@@ -1362,30 +650,10 @@ pub mod card_member {
             /// Example: `/pages/balance/balance`
             pub jump_path: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestBalanceInformation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("jump_appid", &self.jump_appid)?;
-                m.opt("jump_path", &self.jump_path)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestBalanceInformation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("jump_appid"), o.opt("jump_path")) {
-                    (Some(jump_appid), Some(jump_path)) => {
-                        Ok(Self { jump_appid, jump_path })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestBalanceInformation {
+            jump_appid: "jump_appid" opt opt,
+            jump_path: "jump_path" opt opt,
+        });
         /// 会员卡类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestCardType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1401,49 +669,11 @@ pub mod card_member {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestCardType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Purchase => "PURCHASE",
-                    Self::Normal => "NORMAL",
-                    Self::Balance => "BALANCE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestCardType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "PURCHASE" => Self::Purchase,
-                    "NORMAL" => Self::Normal,
-                    "BALANCE" => Self::Balance,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestCardType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestCardType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestCardType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestCardType {
+            Purchase = "PURCHASE",
+            Normal = "NORMAL",
+            Balance = "BALANCE",
+        });
         /// 会员码跳转信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestCodeJumpInformation {
@@ -1456,30 +686,10 @@ pub mod card_member {
             /// Example: `/pages/code/code`
             pub jump_path: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestCodeJumpInformation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("jump_appid", &self.jump_appid)?;
-                m.opt("jump_path", &self.jump_path)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestCodeJumpInformation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("jump_appid"), o.opt("jump_path")) {
-                    (Some(jump_appid), Some(jump_path)) => {
-                        Ok(Self { jump_appid, jump_path })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestCodeJumpInformation {
+            jump_appid: "jump_appid" opt opt,
+            jump_path: "jump_path" opt opt,
+        });
         /// 会员卡code分配类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestCodeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1493,47 +703,10 @@ pub mod card_member {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestCodeMode {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::SystemAllocate => "SYSTEM_ALLOCATE",
-                    Self::MerchantAllocate => "MERCHANT_ALLOCATE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestCodeMode {
-            fn from(s: &str) -> Self {
-                match s {
-                    "SYSTEM_ALLOCATE" => Self::SystemAllocate,
-                    "MERCHANT_ALLOCATE" => Self::MerchantAllocate,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestCodeMode {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestCodeMode {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestCodeMode {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestCodeMode {
+            SystemAllocate = "SYSTEM_ALLOCATE",
+            MerchantAllocate = "MERCHANT_ALLOCATE",
+        });
         /// 会员码型
         ///
         /// A value this client does not know yet is kept as [`PostRequestCodeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1553,53 +726,13 @@ pub mod card_member {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestCodeType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::NoneCode => "NONE_CODE",
-                    Self::BarCode => "BAR_CODE",
-                    Self::QrCode => "QR_CODE",
-                    Self::BarCodeAndQrCode => "BAR_CODE_AND_QR_CODE",
-                    Self::JumpMiniProgram => "JUMP_MINI_PROGRAM",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestCodeType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "NONE_CODE" => Self::NoneCode,
-                    "BAR_CODE" => Self::BarCode,
-                    "QR_CODE" => Self::QrCode,
-                    "BAR_CODE_AND_QR_CODE" => Self::BarCodeAndQrCode,
-                    "JUMP_MINI_PROGRAM" => Self::JumpMiniProgram,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestCodeType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestCodeType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestCodeType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestCodeType {
+            NoneCode = "NONE_CODE",
+            BarCode = "BAR_CODE",
+            QrCode = "QR_CODE",
+            BarCodeAndQrCode = "BAR_CODE_AND_QR_CODE",
+            JumpMiniProgram = "JUMP_MINI_PROGRAM",
+        });
         /// 积分信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPointsInformation {
@@ -1612,30 +745,10 @@ pub mod card_member {
             /// Example: `/pages/points/points`
             pub jump_path: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestPointsInformation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("jump_appid", &self.jump_appid)?;
-                m.opt("jump_path", &self.jump_path)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestPointsInformation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("jump_appid"), o.opt("jump_path")) {
-                    (Some(jump_appid), Some(jump_path)) => {
-                        Ok(Self { jump_appid, jump_path })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestPointsInformation {
+            jump_appid: "jump_appid" opt opt,
+            jump_path: "jump_path" opt opt,
+        });
         /// 付费会员信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPurchaseInformation {
@@ -1652,35 +765,11 @@ pub mod card_member {
             /// Example: `/pages/purchase/purchase`
             pub jump_path: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestPurchaseInformation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("price", &self.price)?;
-                m.opt("jump_appid", &self.jump_appid)?;
-                m.opt("jump_path", &self.jump_path)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestPurchaseInformation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("price"), o.opt("jump_appid"), o.opt("jump_path")) {
-                    (Some(price), Some(jump_appid), Some(jump_path)) => {
-                        Ok(Self {
-                            price,
-                            jump_appid,
-                            jump_path,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestPurchaseInformation {
+            price: "price" opt opt,
+            jump_appid: "jump_appid" opt opt,
+            jump_path: "jump_path" opt opt,
+        });
         /// 用户开卡信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestUserInformation {
@@ -1693,33 +782,10 @@ pub mod card_member {
                 Vec<PostRequestUserInformationCustomFieldList>,
             >,
         }
-        impl ::serde::Serialize for PostRequestUserInformation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("common_field_list", &self.common_field_list)?;
-                m.opt("custom_field_list", &self.custom_field_list)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestUserInformation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("common_field_list"), o.opt("custom_field_list")) {
-                    (Some(common_field_list), Some(custom_field_list)) => {
-                        Ok(Self {
-                            common_field_list,
-                            custom_field_list,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestUserInformation {
+            common_field_list: "common_field_list" opt opt,
+            custom_field_list: "custom_field_list" opt opt,
+        });
         /// 平台提供的通用开卡信息字段
         ///
         /// A value this client does not know yet is kept as [`PostRequestUserInformationCommonFieldList::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1741,56 +807,14 @@ pub mod card_member {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestUserInformationCommonFieldList {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::UserFormFlagSex => "USER_FORM_FLAG_SEX",
-                    Self::UserFormFlagName => "USER_FORM_FLAG_NAME",
-                    Self::UserFormFlagBirthday => "USER_FORM_FLAG_BIRTHDAY",
-                    Self::UserFormFlagAddress => "USER_FORM_FLAG_ADDRESS",
-                    Self::UserFormFlagEmail => "USER_FORM_FLAG_EMAIL",
-                    Self::UserFormFlagCity => "USER_FORM_FLAG_CITY",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestUserInformationCommonFieldList {
-            fn from(s: &str) -> Self {
-                match s {
-                    "USER_FORM_FLAG_SEX" => Self::UserFormFlagSex,
-                    "USER_FORM_FLAG_NAME" => Self::UserFormFlagName,
-                    "USER_FORM_FLAG_BIRTHDAY" => Self::UserFormFlagBirthday,
-                    "USER_FORM_FLAG_ADDRESS" => Self::UserFormFlagAddress,
-                    "USER_FORM_FLAG_EMAIL" => Self::UserFormFlagEmail,
-                    "USER_FORM_FLAG_CITY" => Self::UserFormFlagCity,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestUserInformationCommonFieldList {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestUserInformationCommonFieldList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostRequestUserInformationCommonFieldList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestUserInformationCommonFieldList {
+            UserFormFlagSex = "USER_FORM_FLAG_SEX",
+            UserFormFlagName = "USER_FORM_FLAG_NAME",
+            UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
+            UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
+            UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
+            UserFormFlagCity = "USER_FORM_FLAG_CITY",
+        });
         /// PostRequestUserInformationCustomFieldList
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestUserInformationCustomFieldList {
@@ -1803,32 +827,11 @@ pub mod card_member {
             /// 字段值
             pub values: Option<Vec<String>>,
         }
-        impl ::serde::Serialize for PostRequestUserInformationCustomFieldList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("type", &self.type_)?;
-                m.opt("name", &self.name)?;
-                m.opt("values", &self.values)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostRequestUserInformationCustomFieldList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("type"), o.opt("name"), o.opt("values")) {
-                    (Some(type_), Some(name), Some(values)) => {
-                        Ok(Self { type_, name, values })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestUserInformationCustomFieldList {
+            type_: "type" opt opt,
+            name: "name" opt opt,
+            values: "values" opt opt,
+        });
         /// 商户自定义的开卡信息字段类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestUserInformationCustomFieldListType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1842,49 +845,10 @@ pub mod card_member {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestUserInformationCustomFieldListType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::CheckBox => "CHECK_BOX",
-                    Self::Radio => "RADIO",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for PostRequestUserInformationCustomFieldListType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "CHECK_BOX" => Self::CheckBox,
-                    "RADIO" => Self::Radio,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestUserInformationCustomFieldListType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestUserInformationCustomFieldListType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostRequestUserInformationCustomFieldListType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestUserInformationCustomFieldListType {
+            CheckBox = "CHECK_BOX",
+            Radio = "RADIO",
+        });
         /// 会员卡有效期
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestValidDateInformation {
@@ -1903,47 +867,12 @@ pub mod card_member {
             /// Example: `200`
             pub available_day_after_receive: Option<i64>,
         }
-        impl ::serde::Serialize for PostRequestValidDateInformation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("type", &self.type_)?;
-                m.opt("available_begin_time", &self.available_begin_time)?;
-                m.opt("available_end_time", &self.available_end_time)?;
-                m.opt("available_day_after_receive", &self.available_day_after_receive)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestValidDateInformation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("type"),
-                    o.opt("available_begin_time"),
-                    o.opt("available_end_time"),
-                    o.opt("available_day_after_receive"),
-                ) {
-                    (
-                        Some(type_),
-                        Some(available_begin_time),
-                        Some(available_end_time),
-                        Some(available_day_after_receive),
-                    ) => {
-                        Ok(Self {
-                            type_,
-                            available_begin_time,
-                            available_end_time,
-                            available_day_after_receive,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestValidDateInformation {
+            type_: "type" req req,
+            available_begin_time: "available_begin_time" opt opt,
+            available_end_time: "available_end_time" opt opt,
+            available_day_after_receive: "available_day_after_receive" opt opt,
+        });
         /// 有效期类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestValidDateInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1959,49 +888,11 @@ pub mod card_member {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestValidDateInformationType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::FixTimeRange => "FIX_TIME_RANGE",
-                    Self::FixTerm => "FIX_TERM",
-                    Self::Permanent => "PERMANENT",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestValidDateInformationType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "FIX_TIME_RANGE" => Self::FixTimeRange,
-                    "FIX_TERM" => Self::FixTerm,
-                    "PERMANENT" => Self::Permanent,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestValidDateInformationType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestValidDateInformationType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestValidDateInformationType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestValidDateInformationType {
+            FixTimeRange = "FIX_TIME_RANGE",
+            FixTerm = "FIX_TERM",
+            Permanent = "PERMANENT",
+        });
         /// The response of `POST /v3/brand/partner/card-member/cards` (创建会员卡模板).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -2082,131 +973,33 @@ pub mod card_member {
             /// Example: `2020-05-20T13:29:35.120+08:00`
             pub update_time: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("card_id", &self.card_id)?;
-                m.req("brand_id", &self.brand_id)?;
-                m.req("appid", &self.appid)?;
-                m.req("card_type", &self.card_type)?;
-                m.req("card_title", &self.card_title)?;
-                m.req("card_color", &self.card_color)?;
-                m.req("card_picture_url", &self.card_picture_url)?;
-                m.req("code_mode", &self.code_mode)?;
-                m.req("code_type", &self.code_type)?;
-                m.opt("code_jump_information", &self.code_jump_information)?;
-                m.req("benefits", &self.benefits)?;
-                m.req("notify_url", &self.notify_url)?;
-                m.opt("need_pinned", &self.need_pinned)?;
-                m.opt("need_display_level", &self.need_display_level)?;
-                m.opt("init_level", &self.init_level)?;
-                m.opt("service_phone", &self.service_phone)?;
-                m.opt("legal_agreement", &self.legal_agreement)?;
-                m.req("valid_date_information", &self.valid_date_information)?;
-                m.opt("points_information", &self.points_information)?;
-                m.opt("balance_information", &self.balance_information)?;
-                m.opt("purchase_information", &self.purchase_information)?;
-                m.opt("user_information", &self.user_information)?;
-                m.req("state", &self.state)?;
-                m.req("create_time", &self.create_time)?;
-                m.req("update_time", &self.update_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("card_id"),
-                    o.req("brand_id"),
-                    o.req("appid"),
-                    o.req("card_type"),
-                    o.req("card_title"),
-                    o.req("card_color"),
-                    o.req("card_picture_url"),
-                    o.req("code_mode"),
-                    o.req("code_type"),
-                    o.opt("code_jump_information"),
-                    o.req("benefits"),
-                    o.req("notify_url"),
-                    o.opt("need_pinned"),
-                    o.opt("need_display_level"),
-                    o.opt("init_level"),
-                    o.opt("service_phone"),
-                    o.opt("legal_agreement"),
-                    o.req("valid_date_information"),
-                    o.opt("points_information"),
-                    o.opt("balance_information"),
-                    o.opt("purchase_information"),
-                    o.opt("user_information"),
-                    o.req("state"),
-                    o.req("create_time"),
-                    o.req("update_time"),
-                ) {
-                    (
-                        Some(card_id),
-                        Some(brand_id),
-                        Some(appid),
-                        Some(card_type),
-                        Some(card_title),
-                        Some(card_color),
-                        Some(card_picture_url),
-                        Some(code_mode),
-                        Some(code_type),
-                        Some(code_jump_information),
-                        Some(benefits),
-                        Some(notify_url),
-                        Some(need_pinned),
-                        Some(need_display_level),
-                        Some(init_level),
-                        Some(service_phone),
-                        Some(legal_agreement),
-                        Some(valid_date_information),
-                        Some(points_information),
-                        Some(balance_information),
-                        Some(purchase_information),
-                        Some(user_information),
-                        Some(state),
-                        Some(create_time),
-                        Some(update_time),
-                    ) => {
-                        Ok(Self {
-                            card_id,
-                            brand_id,
-                            appid,
-                            card_type,
-                            card_title,
-                            card_color,
-                            card_picture_url,
-                            code_mode,
-                            code_type,
-                            code_jump_information,
-                            benefits,
-                            notify_url,
-                            need_pinned,
-                            need_display_level,
-                            init_level,
-                            service_phone,
-                            legal_agreement,
-                            valid_date_information,
-                            points_information,
-                            balance_information,
-                            purchase_information,
-                            user_information,
-                            state,
-                            create_time,
-                            update_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            card_id: "card_id" req req,
+            brand_id: "brand_id" req req,
+            appid: "appid" req req,
+            card_type: "card_type" req req,
+            card_title: "card_title" req req,
+            card_color: "card_color" req req,
+            card_picture_url: "card_picture_url" req req,
+            code_mode: "code_mode" req req,
+            code_type: "code_type" req req,
+            code_jump_information: "code_jump_information" opt opt,
+            benefits: "benefits" req req,
+            notify_url: "notify_url" req req,
+            need_pinned: "need_pinned" opt opt,
+            need_display_level: "need_display_level" opt opt,
+            init_level: "init_level" opt opt,
+            service_phone: "service_phone" opt opt,
+            legal_agreement: "legal_agreement" opt opt,
+            valid_date_information: "valid_date_information" req req,
+            points_information: "points_information" opt opt,
+            balance_information: "balance_information" opt opt,
+            purchase_information: "purchase_information" opt opt,
+            user_information: "user_information" opt opt,
+            state: "state" req req,
+            create_time: "create_time" req req,
+            update_time: "update_time" req req,
+        });
         /// 储值信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseBalanceInformation {
@@ -2219,30 +1012,10 @@ pub mod card_member {
             /// Example: `/pages/balance/balance`
             pub jump_path: Option<String>,
         }
-        impl ::serde::Serialize for PostResponseBalanceInformation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("jump_appid", &self.jump_appid)?;
-                m.opt("jump_path", &self.jump_path)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseBalanceInformation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("jump_appid"), o.opt("jump_path")) {
-                    (Some(jump_appid), Some(jump_path)) => {
-                        Ok(Self { jump_appid, jump_path })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseBalanceInformation {
+            jump_appid: "jump_appid" opt opt,
+            jump_path: "jump_path" opt opt,
+        });
         /// 会员卡类型
         ///
         /// A value this client does not know yet is kept as [`PostResponseCardType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2258,49 +1031,11 @@ pub mod card_member {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseCardType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Purchase => "PURCHASE",
-                    Self::Normal => "NORMAL",
-                    Self::Balance => "BALANCE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseCardType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "PURCHASE" => Self::Purchase,
-                    "NORMAL" => Self::Normal,
-                    "BALANCE" => Self::Balance,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseCardType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseCardType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseCardType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseCardType {
+            Purchase = "PURCHASE",
+            Normal = "NORMAL",
+            Balance = "BALANCE",
+        });
         /// 会员码跳转信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseCodeJumpInformation {
@@ -2313,30 +1048,10 @@ pub mod card_member {
             /// Example: `/pages/code/code`
             pub jump_path: Option<String>,
         }
-        impl ::serde::Serialize for PostResponseCodeJumpInformation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("jump_appid", &self.jump_appid)?;
-                m.opt("jump_path", &self.jump_path)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseCodeJumpInformation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("jump_appid"), o.opt("jump_path")) {
-                    (Some(jump_appid), Some(jump_path)) => {
-                        Ok(Self { jump_appid, jump_path })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseCodeJumpInformation {
+            jump_appid: "jump_appid" opt opt,
+            jump_path: "jump_path" opt opt,
+        });
         /// 会员卡code分配类型
         ///
         /// A value this client does not know yet is kept as [`PostResponseCodeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2350,47 +1065,10 @@ pub mod card_member {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseCodeMode {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::SystemAllocate => "SYSTEM_ALLOCATE",
-                    Self::MerchantAllocate => "MERCHANT_ALLOCATE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseCodeMode {
-            fn from(s: &str) -> Self {
-                match s {
-                    "SYSTEM_ALLOCATE" => Self::SystemAllocate,
-                    "MERCHANT_ALLOCATE" => Self::MerchantAllocate,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseCodeMode {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseCodeMode {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseCodeMode {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseCodeMode {
+            SystemAllocate = "SYSTEM_ALLOCATE",
+            MerchantAllocate = "MERCHANT_ALLOCATE",
+        });
         /// 会员码型
         ///
         /// A value this client does not know yet is kept as [`PostResponseCodeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2410,53 +1088,13 @@ pub mod card_member {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseCodeType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::NoneCode => "NONE_CODE",
-                    Self::BarCode => "BAR_CODE",
-                    Self::QrCode => "QR_CODE",
-                    Self::BarCodeAndQrCode => "BAR_CODE_AND_QR_CODE",
-                    Self::JumpMiniProgram => "JUMP_MINI_PROGRAM",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseCodeType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "NONE_CODE" => Self::NoneCode,
-                    "BAR_CODE" => Self::BarCode,
-                    "QR_CODE" => Self::QrCode,
-                    "BAR_CODE_AND_QR_CODE" => Self::BarCodeAndQrCode,
-                    "JUMP_MINI_PROGRAM" => Self::JumpMiniProgram,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseCodeType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseCodeType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseCodeType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseCodeType {
+            NoneCode = "NONE_CODE",
+            BarCode = "BAR_CODE",
+            QrCode = "QR_CODE",
+            BarCodeAndQrCode = "BAR_CODE_AND_QR_CODE",
+            JumpMiniProgram = "JUMP_MINI_PROGRAM",
+        });
         /// 积分信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponsePointsInformation {
@@ -2469,30 +1107,10 @@ pub mod card_member {
             /// Example: `/pages/points/points`
             pub jump_path: Option<String>,
         }
-        impl ::serde::Serialize for PostResponsePointsInformation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("jump_appid", &self.jump_appid)?;
-                m.opt("jump_path", &self.jump_path)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponsePointsInformation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("jump_appid"), o.opt("jump_path")) {
-                    (Some(jump_appid), Some(jump_path)) => {
-                        Ok(Self { jump_appid, jump_path })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponsePointsInformation {
+            jump_appid: "jump_appid" opt opt,
+            jump_path: "jump_path" opt opt,
+        });
         /// 付费会员信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponsePurchaseInformation {
@@ -2509,35 +1127,11 @@ pub mod card_member {
             /// Example: `/pages/purchase/purchase`
             pub jump_path: Option<String>,
         }
-        impl ::serde::Serialize for PostResponsePurchaseInformation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("price", &self.price)?;
-                m.opt("jump_appid", &self.jump_appid)?;
-                m.opt("jump_path", &self.jump_path)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponsePurchaseInformation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("price"), o.opt("jump_appid"), o.opt("jump_path")) {
-                    (Some(price), Some(jump_appid), Some(jump_path)) => {
-                        Ok(Self {
-                            price,
-                            jump_appid,
-                            jump_path,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponsePurchaseInformation {
+            price: "price" opt opt,
+            jump_appid: "jump_appid" opt opt,
+            jump_path: "jump_path" opt opt,
+        });
         /// 状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2551,47 +1145,10 @@ pub mod card_member {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::CardEffective => "CARD_EFFECTIVE",
-                    Self::CardInvalid => "CARD_INVALID",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "CARD_EFFECTIVE" => Self::CardEffective,
-                    "CARD_INVALID" => Self::CardInvalid,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseState {
+            CardEffective = "CARD_EFFECTIVE",
+            CardInvalid = "CARD_INVALID",
+        });
         /// 用户开卡信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseUserInformation {
@@ -2604,33 +1161,10 @@ pub mod card_member {
                 Vec<PostResponseUserInformationCustomFieldList>,
             >,
         }
-        impl ::serde::Serialize for PostResponseUserInformation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("common_field_list", &self.common_field_list)?;
-                m.opt("custom_field_list", &self.custom_field_list)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseUserInformation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("common_field_list"), o.opt("custom_field_list")) {
-                    (Some(common_field_list), Some(custom_field_list)) => {
-                        Ok(Self {
-                            common_field_list,
-                            custom_field_list,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseUserInformation {
+            common_field_list: "common_field_list" opt opt,
+            custom_field_list: "custom_field_list" opt opt,
+        });
         /// 平台提供的通用开卡信息字段
         ///
         /// A value this client does not know yet is kept as [`PostResponseUserInformationCommonFieldList::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2652,56 +1186,14 @@ pub mod card_member {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseUserInformationCommonFieldList {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::UserFormFlagSex => "USER_FORM_FLAG_SEX",
-                    Self::UserFormFlagName => "USER_FORM_FLAG_NAME",
-                    Self::UserFormFlagBirthday => "USER_FORM_FLAG_BIRTHDAY",
-                    Self::UserFormFlagAddress => "USER_FORM_FLAG_ADDRESS",
-                    Self::UserFormFlagEmail => "USER_FORM_FLAG_EMAIL",
-                    Self::UserFormFlagCity => "USER_FORM_FLAG_CITY",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseUserInformationCommonFieldList {
-            fn from(s: &str) -> Self {
-                match s {
-                    "USER_FORM_FLAG_SEX" => Self::UserFormFlagSex,
-                    "USER_FORM_FLAG_NAME" => Self::UserFormFlagName,
-                    "USER_FORM_FLAG_BIRTHDAY" => Self::UserFormFlagBirthday,
-                    "USER_FORM_FLAG_ADDRESS" => Self::UserFormFlagAddress,
-                    "USER_FORM_FLAG_EMAIL" => Self::UserFormFlagEmail,
-                    "USER_FORM_FLAG_CITY" => Self::UserFormFlagCity,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseUserInformationCommonFieldList {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseUserInformationCommonFieldList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostResponseUserInformationCommonFieldList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseUserInformationCommonFieldList {
+            UserFormFlagSex = "USER_FORM_FLAG_SEX",
+            UserFormFlagName = "USER_FORM_FLAG_NAME",
+            UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
+            UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
+            UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
+            UserFormFlagCity = "USER_FORM_FLAG_CITY",
+        });
         /// PostResponseUserInformationCustomFieldList
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseUserInformationCustomFieldList {
@@ -2714,32 +1206,11 @@ pub mod card_member {
             /// 字段值
             pub values: Option<Vec<String>>,
         }
-        impl ::serde::Serialize for PostResponseUserInformationCustomFieldList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("type", &self.type_)?;
-                m.opt("name", &self.name)?;
-                m.opt("values", &self.values)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostResponseUserInformationCustomFieldList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("type"), o.opt("name"), o.opt("values")) {
-                    (Some(type_), Some(name), Some(values)) => {
-                        Ok(Self { type_, name, values })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseUserInformationCustomFieldList {
+            type_: "type" opt opt,
+            name: "name" opt opt,
+            values: "values" opt opt,
+        });
         /// 商户自定义的开卡信息字段类型
         ///
         /// A value this client does not know yet is kept as [`PostResponseUserInformationCustomFieldListType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2753,49 +1224,10 @@ pub mod card_member {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseUserInformationCustomFieldListType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::CheckBox => "CHECK_BOX",
-                    Self::Radio => "RADIO",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for PostResponseUserInformationCustomFieldListType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "CHECK_BOX" => Self::CheckBox,
-                    "RADIO" => Self::Radio,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseUserInformationCustomFieldListType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseUserInformationCustomFieldListType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostResponseUserInformationCustomFieldListType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseUserInformationCustomFieldListType {
+            CheckBox = "CHECK_BOX",
+            Radio = "RADIO",
+        });
         /// 会员卡有效期
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponseValidDateInformation {
@@ -2814,47 +1246,12 @@ pub mod card_member {
             /// Example: `200`
             pub available_day_after_receive: Option<i64>,
         }
-        impl ::serde::Serialize for PostResponseValidDateInformation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("type", &self.type_)?;
-                m.opt("available_begin_time", &self.available_begin_time)?;
-                m.opt("available_end_time", &self.available_end_time)?;
-                m.opt("available_day_after_receive", &self.available_day_after_receive)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseValidDateInformation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("type"),
-                    o.opt("available_begin_time"),
-                    o.opt("available_end_time"),
-                    o.opt("available_day_after_receive"),
-                ) {
-                    (
-                        Some(type_),
-                        Some(available_begin_time),
-                        Some(available_end_time),
-                        Some(available_day_after_receive),
-                    ) => {
-                        Ok(Self {
-                            type_,
-                            available_begin_time,
-                            available_end_time,
-                            available_day_after_receive,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseValidDateInformation {
+            type_: "type" req req,
+            available_begin_time: "available_begin_time" opt opt,
+            available_end_time: "available_end_time" opt opt,
+            available_day_after_receive: "available_day_after_receive" opt opt,
+        });
         /// 有效期类型
         ///
         /// A value this client does not know yet is kept as [`PostResponseValidDateInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2870,49 +1267,11 @@ pub mod card_member {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseValidDateInformationType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::FixTimeRange => "FIX_TIME_RANGE",
-                    Self::FixTerm => "FIX_TERM",
-                    Self::Permanent => "PERMANENT",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseValidDateInformationType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "FIX_TIME_RANGE" => Self::FixTimeRange,
-                    "FIX_TERM" => Self::FixTerm,
-                    "PERMANENT" => Self::Permanent,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseValidDateInformationType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseValidDateInformationType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseValidDateInformationType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseValidDateInformationType {
+            FixTimeRange = "FIX_TIME_RANGE",
+            FixTerm = "FIX_TERM",
+            Permanent = "PERMANENT",
+        });
         /// `/v3/brand/partner/card-member/cards/{card_id}`
         pub mod by_card_id {
             /// The chain step for `/v3/brand/partner/card-member/cards/{card_id}`, reached with `client.v3().brand().partner().card_member().cards().card_id(card_id)`.
@@ -2977,26 +1336,9 @@ pub mod card_member {
                 /// Query parameter `brand_id`. Example: `1004`
                 pub brand_id: String,
             }
-            impl ::serde::Serialize for DeleteRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for DeleteRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("brand_id") {
-                        Some(brand_id) => Ok(Self { brand_id }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(DeleteRequest {
+                brand_id: "brand_id" skip req,
+            });
             /// The response of `DELETE /v3/brand/partner/card-member/cards/{card_id}` (删除会员卡模板).
             #[derive(Clone, Debug, PartialEq)]
             pub struct DeleteResponse {
@@ -3077,131 +1419,33 @@ pub mod card_member {
                 /// Example: `2020-05-20T13:29:35.120+08:00`
                 pub update_time: String,
             }
-            impl ::serde::Serialize for DeleteResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("card_id", &self.card_id)?;
-                    m.req("brand_id", &self.brand_id)?;
-                    m.req("appid", &self.appid)?;
-                    m.req("card_type", &self.card_type)?;
-                    m.req("card_title", &self.card_title)?;
-                    m.req("card_color", &self.card_color)?;
-                    m.req("card_picture_url", &self.card_picture_url)?;
-                    m.req("code_mode", &self.code_mode)?;
-                    m.req("code_type", &self.code_type)?;
-                    m.opt("code_jump_information", &self.code_jump_information)?;
-                    m.req("benefits", &self.benefits)?;
-                    m.req("notify_url", &self.notify_url)?;
-                    m.opt("need_pinned", &self.need_pinned)?;
-                    m.opt("need_display_level", &self.need_display_level)?;
-                    m.opt("init_level", &self.init_level)?;
-                    m.opt("service_phone", &self.service_phone)?;
-                    m.opt("legal_agreement", &self.legal_agreement)?;
-                    m.req("valid_date_information", &self.valid_date_information)?;
-                    m.opt("points_information", &self.points_information)?;
-                    m.opt("balance_information", &self.balance_information)?;
-                    m.opt("purchase_information", &self.purchase_information)?;
-                    m.opt("user_information", &self.user_information)?;
-                    m.req("state", &self.state)?;
-                    m.req("create_time", &self.create_time)?;
-                    m.req("update_time", &self.update_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for DeleteResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("card_id"),
-                        o.req("brand_id"),
-                        o.req("appid"),
-                        o.req("card_type"),
-                        o.req("card_title"),
-                        o.req("card_color"),
-                        o.req("card_picture_url"),
-                        o.req("code_mode"),
-                        o.req("code_type"),
-                        o.opt("code_jump_information"),
-                        o.req("benefits"),
-                        o.req("notify_url"),
-                        o.opt("need_pinned"),
-                        o.opt("need_display_level"),
-                        o.opt("init_level"),
-                        o.opt("service_phone"),
-                        o.opt("legal_agreement"),
-                        o.req("valid_date_information"),
-                        o.opt("points_information"),
-                        o.opt("balance_information"),
-                        o.opt("purchase_information"),
-                        o.opt("user_information"),
-                        o.req("state"),
-                        o.req("create_time"),
-                        o.req("update_time"),
-                    ) {
-                        (
-                            Some(card_id),
-                            Some(brand_id),
-                            Some(appid),
-                            Some(card_type),
-                            Some(card_title),
-                            Some(card_color),
-                            Some(card_picture_url),
-                            Some(code_mode),
-                            Some(code_type),
-                            Some(code_jump_information),
-                            Some(benefits),
-                            Some(notify_url),
-                            Some(need_pinned),
-                            Some(need_display_level),
-                            Some(init_level),
-                            Some(service_phone),
-                            Some(legal_agreement),
-                            Some(valid_date_information),
-                            Some(points_information),
-                            Some(balance_information),
-                            Some(purchase_information),
-                            Some(user_information),
-                            Some(state),
-                            Some(create_time),
-                            Some(update_time),
-                        ) => {
-                            Ok(Self {
-                                card_id,
-                                brand_id,
-                                appid,
-                                card_type,
-                                card_title,
-                                card_color,
-                                card_picture_url,
-                                code_mode,
-                                code_type,
-                                code_jump_information,
-                                benefits,
-                                notify_url,
-                                need_pinned,
-                                need_display_level,
-                                init_level,
-                                service_phone,
-                                legal_agreement,
-                                valid_date_information,
-                                points_information,
-                                balance_information,
-                                purchase_information,
-                                user_information,
-                                state,
-                                create_time,
-                                update_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(DeleteResponse {
+                card_id: "card_id" req req,
+                brand_id: "brand_id" req req,
+                appid: "appid" req req,
+                card_type: "card_type" req req,
+                card_title: "card_title" req req,
+                card_color: "card_color" req req,
+                card_picture_url: "card_picture_url" req req,
+                code_mode: "code_mode" req req,
+                code_type: "code_type" req req,
+                code_jump_information: "code_jump_information" opt opt,
+                benefits: "benefits" req req,
+                notify_url: "notify_url" req req,
+                need_pinned: "need_pinned" opt opt,
+                need_display_level: "need_display_level" opt opt,
+                init_level: "init_level" opt opt,
+                service_phone: "service_phone" opt opt,
+                legal_agreement: "legal_agreement" opt opt,
+                valid_date_information: "valid_date_information" req req,
+                points_information: "points_information" opt opt,
+                balance_information: "balance_information" opt opt,
+                purchase_information: "purchase_information" opt opt,
+                user_information: "user_information" opt opt,
+                state: "state" req req,
+                create_time: "create_time" req req,
+                update_time: "update_time" req req,
+            });
             /// 储值信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct DeleteResponseBalanceInformation {
@@ -3214,30 +1458,10 @@ pub mod card_member {
                 /// Example: `/pages/balance/balance`
                 pub jump_path: Option<String>,
             }
-            impl ::serde::Serialize for DeleteResponseBalanceInformation {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("jump_appid", &self.jump_appid)?;
-                    m.opt("jump_path", &self.jump_path)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for DeleteResponseBalanceInformation {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("jump_appid"), o.opt("jump_path")) {
-                        (Some(jump_appid), Some(jump_path)) => {
-                            Ok(Self { jump_appid, jump_path })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(DeleteResponseBalanceInformation {
+                jump_appid: "jump_appid" opt opt,
+                jump_path: "jump_path" opt opt,
+            });
             /// 会员卡类型
             ///
             /// A value this client does not know yet is kept as [`DeleteResponseCardType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3253,52 +1477,11 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl DeleteResponseCardType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Purchase => "PURCHASE",
-                        Self::Normal => "NORMAL",
-                        Self::Balance => "BALANCE",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for DeleteResponseCardType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "PURCHASE" => Self::Purchase,
-                        "NORMAL" => Self::Normal,
-                        "BALANCE" => Self::Balance,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for DeleteResponseCardType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for DeleteResponseCardType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for DeleteResponseCardType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(DeleteResponseCardType {
+                Purchase = "PURCHASE",
+                Normal = "NORMAL",
+                Balance = "BALANCE",
+            });
             /// 会员码跳转信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct DeleteResponseCodeJumpInformation {
@@ -3311,30 +1494,10 @@ pub mod card_member {
                 /// Example: `/pages/code/code`
                 pub jump_path: Option<String>,
             }
-            impl ::serde::Serialize for DeleteResponseCodeJumpInformation {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("jump_appid", &self.jump_appid)?;
-                    m.opt("jump_path", &self.jump_path)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for DeleteResponseCodeJumpInformation {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("jump_appid"), o.opt("jump_path")) {
-                        (Some(jump_appid), Some(jump_path)) => {
-                            Ok(Self { jump_appid, jump_path })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(DeleteResponseCodeJumpInformation {
+                jump_appid: "jump_appid" opt opt,
+                jump_path: "jump_path" opt opt,
+            });
             /// 会员卡code分配类型
             ///
             /// A value this client does not know yet is kept as [`DeleteResponseCodeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3348,50 +1511,10 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl DeleteResponseCodeMode {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::SystemAllocate => "SYSTEM_ALLOCATE",
-                        Self::MerchantAllocate => "MERCHANT_ALLOCATE",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for DeleteResponseCodeMode {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "SYSTEM_ALLOCATE" => Self::SystemAllocate,
-                        "MERCHANT_ALLOCATE" => Self::MerchantAllocate,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for DeleteResponseCodeMode {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for DeleteResponseCodeMode {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for DeleteResponseCodeMode {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(DeleteResponseCodeMode {
+                SystemAllocate = "SYSTEM_ALLOCATE",
+                MerchantAllocate = "MERCHANT_ALLOCATE",
+            });
             /// 会员码型
             ///
             /// A value this client does not know yet is kept as [`DeleteResponseCodeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3411,56 +1534,13 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl DeleteResponseCodeType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::NoneCode => "NONE_CODE",
-                        Self::BarCode => "BAR_CODE",
-                        Self::QrCode => "QR_CODE",
-                        Self::BarCodeAndQrCode => "BAR_CODE_AND_QR_CODE",
-                        Self::JumpMiniProgram => "JUMP_MINI_PROGRAM",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for DeleteResponseCodeType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "NONE_CODE" => Self::NoneCode,
-                        "BAR_CODE" => Self::BarCode,
-                        "QR_CODE" => Self::QrCode,
-                        "BAR_CODE_AND_QR_CODE" => Self::BarCodeAndQrCode,
-                        "JUMP_MINI_PROGRAM" => Self::JumpMiniProgram,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for DeleteResponseCodeType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for DeleteResponseCodeType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for DeleteResponseCodeType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(DeleteResponseCodeType {
+                NoneCode = "NONE_CODE",
+                BarCode = "BAR_CODE",
+                QrCode = "QR_CODE",
+                BarCodeAndQrCode = "BAR_CODE_AND_QR_CODE",
+                JumpMiniProgram = "JUMP_MINI_PROGRAM",
+            });
             /// 积分信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct DeleteResponsePointsInformation {
@@ -3473,30 +1553,10 @@ pub mod card_member {
                 /// Example: `/pages/points/points`
                 pub jump_path: Option<String>,
             }
-            impl ::serde::Serialize for DeleteResponsePointsInformation {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("jump_appid", &self.jump_appid)?;
-                    m.opt("jump_path", &self.jump_path)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for DeleteResponsePointsInformation {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("jump_appid"), o.opt("jump_path")) {
-                        (Some(jump_appid), Some(jump_path)) => {
-                            Ok(Self { jump_appid, jump_path })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(DeleteResponsePointsInformation {
+                jump_appid: "jump_appid" opt opt,
+                jump_path: "jump_path" opt opt,
+            });
             /// 付费会员信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct DeleteResponsePurchaseInformation {
@@ -3513,35 +1573,11 @@ pub mod card_member {
                 /// Example: `/pages/purchase/purchase`
                 pub jump_path: Option<String>,
             }
-            impl ::serde::Serialize for DeleteResponsePurchaseInformation {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("price", &self.price)?;
-                    m.opt("jump_appid", &self.jump_appid)?;
-                    m.opt("jump_path", &self.jump_path)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for DeleteResponsePurchaseInformation {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("price"), o.opt("jump_appid"), o.opt("jump_path")) {
-                        (Some(price), Some(jump_appid), Some(jump_path)) => {
-                            Ok(Self {
-                                price,
-                                jump_appid,
-                                jump_path,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(DeleteResponsePurchaseInformation {
+                price: "price" opt opt,
+                jump_appid: "jump_appid" opt opt,
+                jump_path: "jump_path" opt opt,
+            });
             /// 状态
             ///
             /// A value this client does not know yet is kept as [`DeleteResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3555,50 +1591,10 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl DeleteResponseState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::CardEffective => "CARD_EFFECTIVE",
-                        Self::CardInvalid => "CARD_INVALID",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for DeleteResponseState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "CARD_EFFECTIVE" => Self::CardEffective,
-                        "CARD_INVALID" => Self::CardInvalid,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for DeleteResponseState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for DeleteResponseState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for DeleteResponseState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(DeleteResponseState {
+                CardEffective = "CARD_EFFECTIVE",
+                CardInvalid = "CARD_INVALID",
+            });
             /// 用户开卡信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct DeleteResponseUserInformation {
@@ -3611,33 +1607,10 @@ pub mod card_member {
                     Vec<DeleteResponseUserInformationCustomFieldList>,
                 >,
             }
-            impl ::serde::Serialize for DeleteResponseUserInformation {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("common_field_list", &self.common_field_list)?;
-                    m.opt("custom_field_list", &self.custom_field_list)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for DeleteResponseUserInformation {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("common_field_list"), o.opt("custom_field_list")) {
-                        (Some(common_field_list), Some(custom_field_list)) => {
-                            Ok(Self {
-                                common_field_list,
-                                custom_field_list,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(DeleteResponseUserInformation {
+                common_field_list: "common_field_list" opt opt,
+                custom_field_list: "custom_field_list" opt opt,
+            });
             /// 平台提供的通用开卡信息字段
             ///
             /// A value this client does not know yet is kept as [`DeleteResponseUserInformationCommonFieldList::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3659,60 +1632,14 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl DeleteResponseUserInformationCommonFieldList {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::UserFormFlagSex => "USER_FORM_FLAG_SEX",
-                        Self::UserFormFlagName => "USER_FORM_FLAG_NAME",
-                        Self::UserFormFlagBirthday => "USER_FORM_FLAG_BIRTHDAY",
-                        Self::UserFormFlagAddress => "USER_FORM_FLAG_ADDRESS",
-                        Self::UserFormFlagEmail => "USER_FORM_FLAG_EMAIL",
-                        Self::UserFormFlagCity => "USER_FORM_FLAG_CITY",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str>
-            for DeleteResponseUserInformationCommonFieldList {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "USER_FORM_FLAG_SEX" => Self::UserFormFlagSex,
-                        "USER_FORM_FLAG_NAME" => Self::UserFormFlagName,
-                        "USER_FORM_FLAG_BIRTHDAY" => Self::UserFormFlagBirthday,
-                        "USER_FORM_FLAG_ADDRESS" => Self::UserFormFlagAddress,
-                        "USER_FORM_FLAG_EMAIL" => Self::UserFormFlagEmail,
-                        "USER_FORM_FLAG_CITY" => Self::UserFormFlagCity,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for DeleteResponseUserInformationCommonFieldList {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for DeleteResponseUserInformationCommonFieldList {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for DeleteResponseUserInformationCommonFieldList {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(DeleteResponseUserInformationCommonFieldList {
+                UserFormFlagSex = "USER_FORM_FLAG_SEX",
+                UserFormFlagName = "USER_FORM_FLAG_NAME",
+                UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
+                UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
+                UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
+                UserFormFlagCity = "USER_FORM_FLAG_CITY",
+            });
             /// DeleteResponseUserInformationCustomFieldList
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct DeleteResponseUserInformationCustomFieldList {
@@ -3725,32 +1652,11 @@ pub mod card_member {
                 /// 字段值
                 pub values: Option<Vec<String>>,
             }
-            impl ::serde::Serialize for DeleteResponseUserInformationCustomFieldList {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("type", &self.type_)?;
-                    m.opt("name", &self.name)?;
-                    m.opt("values", &self.values)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for DeleteResponseUserInformationCustomFieldList {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("type"), o.opt("name"), o.opt("values")) {
-                        (Some(type_), Some(name), Some(values)) => {
-                            Ok(Self { type_, name, values })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(DeleteResponseUserInformationCustomFieldList {
+                type_: "type" opt opt,
+                name: "name" opt opt,
+                values: "values" opt opt,
+            });
             /// 商户自定义的开卡信息字段类型
             ///
             /// A value this client does not know yet is kept as [`DeleteResponseUserInformationCustomFieldListType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3764,54 +1670,10 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl DeleteResponseUserInformationCustomFieldListType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::CheckBox => "CHECK_BOX",
-                        Self::Radio => "RADIO",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str>
-            for DeleteResponseUserInformationCustomFieldListType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "CHECK_BOX" => Self::CheckBox,
-                        "RADIO" => Self::Radio,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display
-            for DeleteResponseUserInformationCustomFieldListType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize
-            for DeleteResponseUserInformationCustomFieldListType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for DeleteResponseUserInformationCustomFieldListType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(DeleteResponseUserInformationCustomFieldListType {
+                CheckBox = "CHECK_BOX",
+                Radio = "RADIO",
+            });
             /// 会员卡有效期
             #[derive(Clone, Debug, PartialEq)]
             pub struct DeleteResponseValidDateInformation {
@@ -3830,50 +1692,12 @@ pub mod card_member {
                 /// Example: `200`
                 pub available_day_after_receive: Option<i64>,
             }
-            impl ::serde::Serialize for DeleteResponseValidDateInformation {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("type", &self.type_)?;
-                    m.opt("available_begin_time", &self.available_begin_time)?;
-                    m.opt("available_end_time", &self.available_end_time)?;
-                    m.opt(
-                        "available_day_after_receive",
-                        &self.available_day_after_receive,
-                    )?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for DeleteResponseValidDateInformation {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("type"),
-                        o.opt("available_begin_time"),
-                        o.opt("available_end_time"),
-                        o.opt("available_day_after_receive"),
-                    ) {
-                        (
-                            Some(type_),
-                            Some(available_begin_time),
-                            Some(available_end_time),
-                            Some(available_day_after_receive),
-                        ) => {
-                            Ok(Self {
-                                type_,
-                                available_begin_time,
-                                available_end_time,
-                                available_day_after_receive,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(DeleteResponseValidDateInformation {
+                type_: "type" req req,
+                available_begin_time: "available_begin_time" opt opt,
+                available_end_time: "available_end_time" opt opt,
+                available_day_after_receive: "available_day_after_receive" opt opt,
+            });
             /// 有效期类型
             ///
             /// A value this client does not know yet is kept as [`DeleteResponseValidDateInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3889,53 +1713,11 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl DeleteResponseValidDateInformationType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::FixTimeRange => "FIX_TIME_RANGE",
-                        Self::FixTerm => "FIX_TERM",
-                        Self::Permanent => "PERMANENT",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for DeleteResponseValidDateInformationType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "FIX_TIME_RANGE" => Self::FixTimeRange,
-                        "FIX_TERM" => Self::FixTerm,
-                        "PERMANENT" => Self::Permanent,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for DeleteResponseValidDateInformationType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for DeleteResponseValidDateInformationType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for DeleteResponseValidDateInformationType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(DeleteResponseValidDateInformationType {
+                FixTimeRange = "FIX_TIME_RANGE",
+                FixTerm = "FIX_TERM",
+                Permanent = "PERMANENT",
+            });
             /// The request of `GET /v3/brand/partner/card-member/cards/{card_id}` (查询会员卡模板信息).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
@@ -3944,26 +1726,9 @@ pub mod card_member {
                 /// Query parameter `brand_id`. Example: `1004`
                 pub brand_id: String,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("brand_id") {
-                        Some(brand_id) => Ok(Self { brand_id }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                brand_id: "brand_id" skip req,
+            });
             /// The response of `GET /v3/brand/partner/card-member/cards/{card_id}` (查询会员卡模板信息).
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
@@ -4044,131 +1809,33 @@ pub mod card_member {
                 /// Example: `2020-05-20T13:29:35.120+08:00`
                 pub update_time: String,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("card_id", &self.card_id)?;
-                    m.req("brand_id", &self.brand_id)?;
-                    m.req("appid", &self.appid)?;
-                    m.req("card_type", &self.card_type)?;
-                    m.req("card_title", &self.card_title)?;
-                    m.req("card_color", &self.card_color)?;
-                    m.req("card_picture_url", &self.card_picture_url)?;
-                    m.req("code_mode", &self.code_mode)?;
-                    m.req("code_type", &self.code_type)?;
-                    m.opt("code_jump_information", &self.code_jump_information)?;
-                    m.req("benefits", &self.benefits)?;
-                    m.req("notify_url", &self.notify_url)?;
-                    m.opt("need_pinned", &self.need_pinned)?;
-                    m.opt("need_display_level", &self.need_display_level)?;
-                    m.opt("init_level", &self.init_level)?;
-                    m.opt("service_phone", &self.service_phone)?;
-                    m.opt("legal_agreement", &self.legal_agreement)?;
-                    m.req("valid_date_information", &self.valid_date_information)?;
-                    m.opt("points_information", &self.points_information)?;
-                    m.opt("balance_information", &self.balance_information)?;
-                    m.opt("purchase_information", &self.purchase_information)?;
-                    m.opt("user_information", &self.user_information)?;
-                    m.req("state", &self.state)?;
-                    m.req("create_time", &self.create_time)?;
-                    m.req("update_time", &self.update_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("card_id"),
-                        o.req("brand_id"),
-                        o.req("appid"),
-                        o.req("card_type"),
-                        o.req("card_title"),
-                        o.req("card_color"),
-                        o.req("card_picture_url"),
-                        o.req("code_mode"),
-                        o.req("code_type"),
-                        o.opt("code_jump_information"),
-                        o.req("benefits"),
-                        o.req("notify_url"),
-                        o.opt("need_pinned"),
-                        o.opt("need_display_level"),
-                        o.opt("init_level"),
-                        o.opt("service_phone"),
-                        o.opt("legal_agreement"),
-                        o.req("valid_date_information"),
-                        o.opt("points_information"),
-                        o.opt("balance_information"),
-                        o.opt("purchase_information"),
-                        o.opt("user_information"),
-                        o.req("state"),
-                        o.req("create_time"),
-                        o.req("update_time"),
-                    ) {
-                        (
-                            Some(card_id),
-                            Some(brand_id),
-                            Some(appid),
-                            Some(card_type),
-                            Some(card_title),
-                            Some(card_color),
-                            Some(card_picture_url),
-                            Some(code_mode),
-                            Some(code_type),
-                            Some(code_jump_information),
-                            Some(benefits),
-                            Some(notify_url),
-                            Some(need_pinned),
-                            Some(need_display_level),
-                            Some(init_level),
-                            Some(service_phone),
-                            Some(legal_agreement),
-                            Some(valid_date_information),
-                            Some(points_information),
-                            Some(balance_information),
-                            Some(purchase_information),
-                            Some(user_information),
-                            Some(state),
-                            Some(create_time),
-                            Some(update_time),
-                        ) => {
-                            Ok(Self {
-                                card_id,
-                                brand_id,
-                                appid,
-                                card_type,
-                                card_title,
-                                card_color,
-                                card_picture_url,
-                                code_mode,
-                                code_type,
-                                code_jump_information,
-                                benefits,
-                                notify_url,
-                                need_pinned,
-                                need_display_level,
-                                init_level,
-                                service_phone,
-                                legal_agreement,
-                                valid_date_information,
-                                points_information,
-                                balance_information,
-                                purchase_information,
-                                user_information,
-                                state,
-                                create_time,
-                                update_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                card_id: "card_id" req req,
+                brand_id: "brand_id" req req,
+                appid: "appid" req req,
+                card_type: "card_type" req req,
+                card_title: "card_title" req req,
+                card_color: "card_color" req req,
+                card_picture_url: "card_picture_url" req req,
+                code_mode: "code_mode" req req,
+                code_type: "code_type" req req,
+                code_jump_information: "code_jump_information" opt opt,
+                benefits: "benefits" req req,
+                notify_url: "notify_url" req req,
+                need_pinned: "need_pinned" opt opt,
+                need_display_level: "need_display_level" opt opt,
+                init_level: "init_level" opt opt,
+                service_phone: "service_phone" opt opt,
+                legal_agreement: "legal_agreement" opt opt,
+                valid_date_information: "valid_date_information" req req,
+                points_information: "points_information" opt opt,
+                balance_information: "balance_information" opt opt,
+                purchase_information: "purchase_information" opt opt,
+                user_information: "user_information" opt opt,
+                state: "state" req req,
+                create_time: "create_time" req req,
+                update_time: "update_time" req req,
+            });
             /// 储值信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseBalanceInformation {
@@ -4181,30 +1848,10 @@ pub mod card_member {
                 /// Example: `/pages/balance/balance`
                 pub jump_path: Option<String>,
             }
-            impl ::serde::Serialize for GetResponseBalanceInformation {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("jump_appid", &self.jump_appid)?;
-                    m.opt("jump_path", &self.jump_path)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseBalanceInformation {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("jump_appid"), o.opt("jump_path")) {
-                        (Some(jump_appid), Some(jump_path)) => {
-                            Ok(Self { jump_appid, jump_path })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseBalanceInformation {
+                jump_appid: "jump_appid" opt opt,
+                jump_path: "jump_path" opt opt,
+            });
             /// 会员卡类型
             ///
             /// A value this client does not know yet is kept as [`GetResponseCardType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4220,52 +1867,11 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseCardType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Purchase => "PURCHASE",
-                        Self::Normal => "NORMAL",
-                        Self::Balance => "BALANCE",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseCardType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "PURCHASE" => Self::Purchase,
-                        "NORMAL" => Self::Normal,
-                        "BALANCE" => Self::Balance,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseCardType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseCardType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseCardType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseCardType {
+                Purchase = "PURCHASE",
+                Normal = "NORMAL",
+                Balance = "BALANCE",
+            });
             /// 会员码跳转信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseCodeJumpInformation {
@@ -4278,30 +1884,10 @@ pub mod card_member {
                 /// Example: `/pages/code/code`
                 pub jump_path: Option<String>,
             }
-            impl ::serde::Serialize for GetResponseCodeJumpInformation {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("jump_appid", &self.jump_appid)?;
-                    m.opt("jump_path", &self.jump_path)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseCodeJumpInformation {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("jump_appid"), o.opt("jump_path")) {
-                        (Some(jump_appid), Some(jump_path)) => {
-                            Ok(Self { jump_appid, jump_path })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseCodeJumpInformation {
+                jump_appid: "jump_appid" opt opt,
+                jump_path: "jump_path" opt opt,
+            });
             /// 会员卡code分配类型
             ///
             /// A value this client does not know yet is kept as [`GetResponseCodeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4315,50 +1901,10 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseCodeMode {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::SystemAllocate => "SYSTEM_ALLOCATE",
-                        Self::MerchantAllocate => "MERCHANT_ALLOCATE",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseCodeMode {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "SYSTEM_ALLOCATE" => Self::SystemAllocate,
-                        "MERCHANT_ALLOCATE" => Self::MerchantAllocate,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseCodeMode {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseCodeMode {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseCodeMode {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseCodeMode {
+                SystemAllocate = "SYSTEM_ALLOCATE",
+                MerchantAllocate = "MERCHANT_ALLOCATE",
+            });
             /// 会员码型
             ///
             /// A value this client does not know yet is kept as [`GetResponseCodeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4378,56 +1924,13 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseCodeType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::NoneCode => "NONE_CODE",
-                        Self::BarCode => "BAR_CODE",
-                        Self::QrCode => "QR_CODE",
-                        Self::BarCodeAndQrCode => "BAR_CODE_AND_QR_CODE",
-                        Self::JumpMiniProgram => "JUMP_MINI_PROGRAM",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseCodeType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "NONE_CODE" => Self::NoneCode,
-                        "BAR_CODE" => Self::BarCode,
-                        "QR_CODE" => Self::QrCode,
-                        "BAR_CODE_AND_QR_CODE" => Self::BarCodeAndQrCode,
-                        "JUMP_MINI_PROGRAM" => Self::JumpMiniProgram,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseCodeType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseCodeType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseCodeType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseCodeType {
+                NoneCode = "NONE_CODE",
+                BarCode = "BAR_CODE",
+                QrCode = "QR_CODE",
+                BarCodeAndQrCode = "BAR_CODE_AND_QR_CODE",
+                JumpMiniProgram = "JUMP_MINI_PROGRAM",
+            });
             /// 积分信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponsePointsInformation {
@@ -4440,30 +1943,10 @@ pub mod card_member {
                 /// Example: `/pages/points/points`
                 pub jump_path: Option<String>,
             }
-            impl ::serde::Serialize for GetResponsePointsInformation {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("jump_appid", &self.jump_appid)?;
-                    m.opt("jump_path", &self.jump_path)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponsePointsInformation {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("jump_appid"), o.opt("jump_path")) {
-                        (Some(jump_appid), Some(jump_path)) => {
-                            Ok(Self { jump_appid, jump_path })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponsePointsInformation {
+                jump_appid: "jump_appid" opt opt,
+                jump_path: "jump_path" opt opt,
+            });
             /// 付费会员信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponsePurchaseInformation {
@@ -4480,35 +1963,11 @@ pub mod card_member {
                 /// Example: `/pages/purchase/purchase`
                 pub jump_path: Option<String>,
             }
-            impl ::serde::Serialize for GetResponsePurchaseInformation {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("price", &self.price)?;
-                    m.opt("jump_appid", &self.jump_appid)?;
-                    m.opt("jump_path", &self.jump_path)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponsePurchaseInformation {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("price"), o.opt("jump_appid"), o.opt("jump_path")) {
-                        (Some(price), Some(jump_appid), Some(jump_path)) => {
-                            Ok(Self {
-                                price,
-                                jump_appid,
-                                jump_path,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponsePurchaseInformation {
+                price: "price" opt opt,
+                jump_appid: "jump_appid" opt opt,
+                jump_path: "jump_path" opt opt,
+            });
             /// 状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4522,50 +1981,10 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::CardEffective => "CARD_EFFECTIVE",
-                        Self::CardInvalid => "CARD_INVALID",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "CARD_EFFECTIVE" => Self::CardEffective,
-                        "CARD_INVALID" => Self::CardInvalid,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseState {
+                CardEffective = "CARD_EFFECTIVE",
+                CardInvalid = "CARD_INVALID",
+            });
             /// 用户开卡信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseUserInformation {
@@ -4578,33 +1997,10 @@ pub mod card_member {
                     Vec<GetResponseUserInformationCustomFieldList>,
                 >,
             }
-            impl ::serde::Serialize for GetResponseUserInformation {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("common_field_list", &self.common_field_list)?;
-                    m.opt("custom_field_list", &self.custom_field_list)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseUserInformation {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("common_field_list"), o.opt("custom_field_list")) {
-                        (Some(common_field_list), Some(custom_field_list)) => {
-                            Ok(Self {
-                                common_field_list,
-                                custom_field_list,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseUserInformation {
+                common_field_list: "common_field_list" opt opt,
+                custom_field_list: "custom_field_list" opt opt,
+            });
             /// 平台提供的通用开卡信息字段
             ///
             /// A value this client does not know yet is kept as [`GetResponseUserInformationCommonFieldList::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4626,60 +2022,14 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseUserInformationCommonFieldList {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::UserFormFlagSex => "USER_FORM_FLAG_SEX",
-                        Self::UserFormFlagName => "USER_FORM_FLAG_NAME",
-                        Self::UserFormFlagBirthday => "USER_FORM_FLAG_BIRTHDAY",
-                        Self::UserFormFlagAddress => "USER_FORM_FLAG_ADDRESS",
-                        Self::UserFormFlagEmail => "USER_FORM_FLAG_EMAIL",
-                        Self::UserFormFlagCity => "USER_FORM_FLAG_CITY",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str>
-            for GetResponseUserInformationCommonFieldList {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "USER_FORM_FLAG_SEX" => Self::UserFormFlagSex,
-                        "USER_FORM_FLAG_NAME" => Self::UserFormFlagName,
-                        "USER_FORM_FLAG_BIRTHDAY" => Self::UserFormFlagBirthday,
-                        "USER_FORM_FLAG_ADDRESS" => Self::UserFormFlagAddress,
-                        "USER_FORM_FLAG_EMAIL" => Self::UserFormFlagEmail,
-                        "USER_FORM_FLAG_CITY" => Self::UserFormFlagCity,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseUserInformationCommonFieldList {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseUserInformationCommonFieldList {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for GetResponseUserInformationCommonFieldList {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseUserInformationCommonFieldList {
+                UserFormFlagSex = "USER_FORM_FLAG_SEX",
+                UserFormFlagName = "USER_FORM_FLAG_NAME",
+                UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
+                UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
+                UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
+                UserFormFlagCity = "USER_FORM_FLAG_CITY",
+            });
             /// GetResponseUserInformationCustomFieldList
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseUserInformationCustomFieldList {
@@ -4692,32 +2042,11 @@ pub mod card_member {
                 /// 字段值
                 pub values: Option<Vec<String>>,
             }
-            impl ::serde::Serialize for GetResponseUserInformationCustomFieldList {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("type", &self.type_)?;
-                    m.opt("name", &self.name)?;
-                    m.opt("values", &self.values)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for GetResponseUserInformationCustomFieldList {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("type"), o.opt("name"), o.opt("values")) {
-                        (Some(type_), Some(name), Some(values)) => {
-                            Ok(Self { type_, name, values })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseUserInformationCustomFieldList {
+                type_: "type" opt opt,
+                name: "name" opt opt,
+                values: "values" opt opt,
+            });
             /// 商户自定义的开卡信息字段类型
             ///
             /// A value this client does not know yet is kept as [`GetResponseUserInformationCustomFieldListType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4731,52 +2060,10 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseUserInformationCustomFieldListType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::CheckBox => "CHECK_BOX",
-                        Self::Radio => "RADIO",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str>
-            for GetResponseUserInformationCustomFieldListType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "CHECK_BOX" => Self::CheckBox,
-                        "RADIO" => Self::Radio,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseUserInformationCustomFieldListType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseUserInformationCustomFieldListType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for GetResponseUserInformationCustomFieldListType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseUserInformationCustomFieldListType {
+                CheckBox = "CHECK_BOX",
+                Radio = "RADIO",
+            });
             /// 会员卡有效期
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponseValidDateInformation {
@@ -4795,50 +2082,12 @@ pub mod card_member {
                 /// Example: `200`
                 pub available_day_after_receive: Option<i64>,
             }
-            impl ::serde::Serialize for GetResponseValidDateInformation {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("type", &self.type_)?;
-                    m.opt("available_begin_time", &self.available_begin_time)?;
-                    m.opt("available_end_time", &self.available_end_time)?;
-                    m.opt(
-                        "available_day_after_receive",
-                        &self.available_day_after_receive,
-                    )?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseValidDateInformation {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("type"),
-                        o.opt("available_begin_time"),
-                        o.opt("available_end_time"),
-                        o.opt("available_day_after_receive"),
-                    ) {
-                        (
-                            Some(type_),
-                            Some(available_begin_time),
-                            Some(available_end_time),
-                            Some(available_day_after_receive),
-                        ) => {
-                            Ok(Self {
-                                type_,
-                                available_begin_time,
-                                available_end_time,
-                                available_day_after_receive,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseValidDateInformation {
+                type_: "type" req req,
+                available_begin_time: "available_begin_time" opt opt,
+                available_end_time: "available_end_time" opt opt,
+                available_day_after_receive: "available_day_after_receive" opt opt,
+            });
             /// 有效期类型
             ///
             /// A value this client does not know yet is kept as [`GetResponseValidDateInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4854,52 +2103,11 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseValidDateInformationType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::FixTimeRange => "FIX_TIME_RANGE",
-                        Self::FixTerm => "FIX_TERM",
-                        Self::Permanent => "PERMANENT",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseValidDateInformationType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "FIX_TIME_RANGE" => Self::FixTimeRange,
-                        "FIX_TERM" => Self::FixTerm,
-                        "PERMANENT" => Self::Permanent,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseValidDateInformationType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseValidDateInformationType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseValidDateInformationType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseValidDateInformationType {
+                FixTimeRange = "FIX_TIME_RANGE",
+                FixTerm = "FIX_TERM",
+                Permanent = "PERMANENT",
+            });
             /// The request of `PATCH /v3/brand/partner/card-member/cards/{card_id}` (修改会员卡模板信息).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequest {
@@ -4956,99 +2164,25 @@ pub mod card_member {
                 /// 用户开卡信息
                 pub user_information: Option<PatchRequestUserInformation>,
             }
-            impl ::serde::Serialize for PatchRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("brand_id", &self.brand_id)?;
-                    m.opt("card_title", &self.card_title)?;
-                    m.opt("card_color", &self.card_color)?;
-                    m.opt("card_picture_url", &self.card_picture_url)?;
-                    m.opt("code_jump_information", &self.code_jump_information)?;
-                    m.opt("benefits", &self.benefits)?;
-                    m.opt("notify_url", &self.notify_url)?;
-                    m.opt("need_pinned", &self.need_pinned)?;
-                    m.opt("need_display_level", &self.need_display_level)?;
-                    m.opt("init_level", &self.init_level)?;
-                    m.opt("service_phone", &self.service_phone)?;
-                    m.opt("legal_agreement", &self.legal_agreement)?;
-                    m.opt("valid_date_information", &self.valid_date_information)?;
-                    m.opt("points_information", &self.points_information)?;
-                    m.opt("balance_information", &self.balance_information)?;
-                    m.opt("purchase_information", &self.purchase_information)?;
-                    m.opt("user_information", &self.user_information)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("brand_id"),
-                        o.opt("card_title"),
-                        o.opt("card_color"),
-                        o.opt("card_picture_url"),
-                        o.opt("code_jump_information"),
-                        o.opt("benefits"),
-                        o.opt("notify_url"),
-                        o.opt("need_pinned"),
-                        o.opt("need_display_level"),
-                        o.opt("init_level"),
-                        o.opt("service_phone"),
-                        o.opt("legal_agreement"),
-                        o.opt("valid_date_information"),
-                        o.opt("points_information"),
-                        o.opt("balance_information"),
-                        o.opt("purchase_information"),
-                        o.opt("user_information"),
-                    ) {
-                        (
-                            Some(brand_id),
-                            Some(card_title),
-                            Some(card_color),
-                            Some(card_picture_url),
-                            Some(code_jump_information),
-                            Some(benefits),
-                            Some(notify_url),
-                            Some(need_pinned),
-                            Some(need_display_level),
-                            Some(init_level),
-                            Some(service_phone),
-                            Some(legal_agreement),
-                            Some(valid_date_information),
-                            Some(points_information),
-                            Some(balance_information),
-                            Some(purchase_information),
-                            Some(user_information),
-                        ) => {
-                            Ok(Self {
-                                brand_id,
-                                card_title,
-                                card_color,
-                                card_picture_url,
-                                code_jump_information,
-                                benefits,
-                                notify_url,
-                                need_pinned,
-                                need_display_level,
-                                init_level,
-                                service_phone,
-                                legal_agreement,
-                                valid_date_information,
-                                points_information,
-                                balance_information,
-                                purchase_information,
-                                user_information,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchRequest {
+                brand_id: "brand_id" req req,
+                card_title: "card_title" opt opt,
+                card_color: "card_color" opt opt,
+                card_picture_url: "card_picture_url" opt opt,
+                code_jump_information: "code_jump_information" opt opt,
+                benefits: "benefits" opt opt,
+                notify_url: "notify_url" opt opt,
+                need_pinned: "need_pinned" opt opt,
+                need_display_level: "need_display_level" opt opt,
+                init_level: "init_level" opt opt,
+                service_phone: "service_phone" opt opt,
+                legal_agreement: "legal_agreement" opt opt,
+                valid_date_information: "valid_date_information" opt opt,
+                points_information: "points_information" opt opt,
+                balance_information: "balance_information" opt opt,
+                purchase_information: "purchase_information" opt opt,
+                user_information: "user_information" opt opt,
+            });
             /// 储值信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequestBalanceInformation {
@@ -5061,30 +2195,10 @@ pub mod card_member {
                 /// Example: `/pages/balance/balance`
                 pub jump_path: Option<String>,
             }
-            impl ::serde::Serialize for PatchRequestBalanceInformation {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("jump_appid", &self.jump_appid)?;
-                    m.opt("jump_path", &self.jump_path)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchRequestBalanceInformation {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("jump_appid"), o.opt("jump_path")) {
-                        (Some(jump_appid), Some(jump_path)) => {
-                            Ok(Self { jump_appid, jump_path })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchRequestBalanceInformation {
+                jump_appid: "jump_appid" opt opt,
+                jump_path: "jump_path" opt opt,
+            });
             /// 会员码跳转信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequestCodeJumpInformation {
@@ -5097,30 +2211,10 @@ pub mod card_member {
                 /// Example: `/pages/code/code`
                 pub jump_path: Option<String>,
             }
-            impl ::serde::Serialize for PatchRequestCodeJumpInformation {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("jump_appid", &self.jump_appid)?;
-                    m.opt("jump_path", &self.jump_path)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchRequestCodeJumpInformation {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("jump_appid"), o.opt("jump_path")) {
-                        (Some(jump_appid), Some(jump_path)) => {
-                            Ok(Self { jump_appid, jump_path })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchRequestCodeJumpInformation {
+                jump_appid: "jump_appid" opt opt,
+                jump_path: "jump_path" opt opt,
+            });
             /// 积分信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequestPointsInformation {
@@ -5133,30 +2227,10 @@ pub mod card_member {
                 /// Example: `/pages/points/points`
                 pub jump_path: Option<String>,
             }
-            impl ::serde::Serialize for PatchRequestPointsInformation {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("jump_appid", &self.jump_appid)?;
-                    m.opt("jump_path", &self.jump_path)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchRequestPointsInformation {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("jump_appid"), o.opt("jump_path")) {
-                        (Some(jump_appid), Some(jump_path)) => {
-                            Ok(Self { jump_appid, jump_path })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchRequestPointsInformation {
+                jump_appid: "jump_appid" opt opt,
+                jump_path: "jump_path" opt opt,
+            });
             /// 付费会员信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequestPurchaseInformation {
@@ -5173,35 +2247,11 @@ pub mod card_member {
                 /// Example: `/pages/purchase/purchase`
                 pub jump_path: Option<String>,
             }
-            impl ::serde::Serialize for PatchRequestPurchaseInformation {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("price", &self.price)?;
-                    m.opt("jump_appid", &self.jump_appid)?;
-                    m.opt("jump_path", &self.jump_path)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchRequestPurchaseInformation {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("price"), o.opt("jump_appid"), o.opt("jump_path")) {
-                        (Some(price), Some(jump_appid), Some(jump_path)) => {
-                            Ok(Self {
-                                price,
-                                jump_appid,
-                                jump_path,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchRequestPurchaseInformation {
+                price: "price" opt opt,
+                jump_appid: "jump_appid" opt opt,
+                jump_path: "jump_path" opt opt,
+            });
             /// 用户开卡信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequestUserInformation {
@@ -5214,33 +2264,10 @@ pub mod card_member {
                     Vec<PatchRequestUserInformationCustomFieldList>,
                 >,
             }
-            impl ::serde::Serialize for PatchRequestUserInformation {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("common_field_list", &self.common_field_list)?;
-                    m.opt("custom_field_list", &self.custom_field_list)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchRequestUserInformation {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("common_field_list"), o.opt("custom_field_list")) {
-                        (Some(common_field_list), Some(custom_field_list)) => {
-                            Ok(Self {
-                                common_field_list,
-                                custom_field_list,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchRequestUserInformation {
+                common_field_list: "common_field_list" opt opt,
+                custom_field_list: "custom_field_list" opt opt,
+            });
             /// 平台提供的通用开卡信息字段
             ///
             /// A value this client does not know yet is kept as [`PatchRequestUserInformationCommonFieldList::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5262,60 +2289,14 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PatchRequestUserInformationCommonFieldList {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::UserFormFlagSex => "USER_FORM_FLAG_SEX",
-                        Self::UserFormFlagName => "USER_FORM_FLAG_NAME",
-                        Self::UserFormFlagBirthday => "USER_FORM_FLAG_BIRTHDAY",
-                        Self::UserFormFlagAddress => "USER_FORM_FLAG_ADDRESS",
-                        Self::UserFormFlagEmail => "USER_FORM_FLAG_EMAIL",
-                        Self::UserFormFlagCity => "USER_FORM_FLAG_CITY",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str>
-            for PatchRequestUserInformationCommonFieldList {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "USER_FORM_FLAG_SEX" => Self::UserFormFlagSex,
-                        "USER_FORM_FLAG_NAME" => Self::UserFormFlagName,
-                        "USER_FORM_FLAG_BIRTHDAY" => Self::UserFormFlagBirthday,
-                        "USER_FORM_FLAG_ADDRESS" => Self::UserFormFlagAddress,
-                        "USER_FORM_FLAG_EMAIL" => Self::UserFormFlagEmail,
-                        "USER_FORM_FLAG_CITY" => Self::UserFormFlagCity,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PatchRequestUserInformationCommonFieldList {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PatchRequestUserInformationCommonFieldList {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PatchRequestUserInformationCommonFieldList {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PatchRequestUserInformationCommonFieldList {
+                UserFormFlagSex = "USER_FORM_FLAG_SEX",
+                UserFormFlagName = "USER_FORM_FLAG_NAME",
+                UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
+                UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
+                UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
+                UserFormFlagCity = "USER_FORM_FLAG_CITY",
+            });
             /// PatchRequestUserInformationCustomFieldList
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequestUserInformationCustomFieldList {
@@ -5328,32 +2309,11 @@ pub mod card_member {
                 /// 字段值
                 pub values: Option<Vec<String>>,
             }
-            impl ::serde::Serialize for PatchRequestUserInformationCustomFieldList {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("type", &self.type_)?;
-                    m.opt("name", &self.name)?;
-                    m.opt("values", &self.values)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PatchRequestUserInformationCustomFieldList {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("type"), o.opt("name"), o.opt("values")) {
-                        (Some(type_), Some(name), Some(values)) => {
-                            Ok(Self { type_, name, values })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchRequestUserInformationCustomFieldList {
+                type_: "type" opt opt,
+                name: "name" opt opt,
+                values: "values" opt opt,
+            });
             /// 商户自定义的开卡信息字段类型
             ///
             /// A value this client does not know yet is kept as [`PatchRequestUserInformationCustomFieldListType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5367,53 +2327,10 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PatchRequestUserInformationCustomFieldListType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::CheckBox => "CHECK_BOX",
-                        Self::Radio => "RADIO",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str>
-            for PatchRequestUserInformationCustomFieldListType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "CHECK_BOX" => Self::CheckBox,
-                        "RADIO" => Self::Radio,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display
-            for PatchRequestUserInformationCustomFieldListType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PatchRequestUserInformationCustomFieldListType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PatchRequestUserInformationCustomFieldListType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PatchRequestUserInformationCustomFieldListType {
+                CheckBox = "CHECK_BOX",
+                Radio = "RADIO",
+            });
             /// 会员卡有效期
             #[derive(Clone, Debug, PartialEq)]
             pub struct PatchRequestValidDateInformation {
@@ -5432,50 +2349,12 @@ pub mod card_member {
                 /// Example: `200`
                 pub available_day_after_receive: Option<i64>,
             }
-            impl ::serde::Serialize for PatchRequestValidDateInformation {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("type", &self.type_)?;
-                    m.opt("available_begin_time", &self.available_begin_time)?;
-                    m.opt("available_end_time", &self.available_end_time)?;
-                    m.opt(
-                        "available_day_after_receive",
-                        &self.available_day_after_receive,
-                    )?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchRequestValidDateInformation {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("type"),
-                        o.opt("available_begin_time"),
-                        o.opt("available_end_time"),
-                        o.opt("available_day_after_receive"),
-                    ) {
-                        (
-                            Some(type_),
-                            Some(available_begin_time),
-                            Some(available_end_time),
-                            Some(available_day_after_receive),
-                        ) => {
-                            Ok(Self {
-                                type_,
-                                available_begin_time,
-                                available_end_time,
-                                available_day_after_receive,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchRequestValidDateInformation {
+                type_: "type" req req,
+                available_begin_time: "available_begin_time" opt opt,
+                available_end_time: "available_end_time" opt opt,
+                available_day_after_receive: "available_day_after_receive" opt opt,
+            });
             /// 有效期类型
             ///
             /// A value this client does not know yet is kept as [`PatchRequestValidDateInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5491,53 +2370,11 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PatchRequestValidDateInformationType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::FixTimeRange => "FIX_TIME_RANGE",
-                        Self::FixTerm => "FIX_TERM",
-                        Self::Permanent => "PERMANENT",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PatchRequestValidDateInformationType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "FIX_TIME_RANGE" => Self::FixTimeRange,
-                        "FIX_TERM" => Self::FixTerm,
-                        "PERMANENT" => Self::Permanent,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PatchRequestValidDateInformationType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PatchRequestValidDateInformationType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PatchRequestValidDateInformationType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PatchRequestValidDateInformationType {
+                FixTimeRange = "FIX_TIME_RANGE",
+                FixTerm = "FIX_TERM",
+                Permanent = "PERMANENT",
+            });
             /// The response of `PATCH /v3/brand/partner/card-member/cards/{card_id}` (修改会员卡模板信息).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PatchResponse {
@@ -5618,131 +2455,33 @@ pub mod card_member {
                 /// Example: `2020-05-20T13:29:35.120+08:00`
                 pub update_time: String,
             }
-            impl ::serde::Serialize for PatchResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("card_id", &self.card_id)?;
-                    m.req("brand_id", &self.brand_id)?;
-                    m.req("appid", &self.appid)?;
-                    m.req("card_type", &self.card_type)?;
-                    m.req("card_title", &self.card_title)?;
-                    m.req("card_color", &self.card_color)?;
-                    m.req("card_picture_url", &self.card_picture_url)?;
-                    m.req("code_mode", &self.code_mode)?;
-                    m.req("code_type", &self.code_type)?;
-                    m.opt("code_jump_information", &self.code_jump_information)?;
-                    m.req("benefits", &self.benefits)?;
-                    m.req("notify_url", &self.notify_url)?;
-                    m.opt("need_pinned", &self.need_pinned)?;
-                    m.opt("need_display_level", &self.need_display_level)?;
-                    m.opt("init_level", &self.init_level)?;
-                    m.opt("service_phone", &self.service_phone)?;
-                    m.opt("legal_agreement", &self.legal_agreement)?;
-                    m.req("valid_date_information", &self.valid_date_information)?;
-                    m.opt("points_information", &self.points_information)?;
-                    m.opt("balance_information", &self.balance_information)?;
-                    m.opt("purchase_information", &self.purchase_information)?;
-                    m.opt("user_information", &self.user_information)?;
-                    m.req("state", &self.state)?;
-                    m.req("create_time", &self.create_time)?;
-                    m.req("update_time", &self.update_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("card_id"),
-                        o.req("brand_id"),
-                        o.req("appid"),
-                        o.req("card_type"),
-                        o.req("card_title"),
-                        o.req("card_color"),
-                        o.req("card_picture_url"),
-                        o.req("code_mode"),
-                        o.req("code_type"),
-                        o.opt("code_jump_information"),
-                        o.req("benefits"),
-                        o.req("notify_url"),
-                        o.opt("need_pinned"),
-                        o.opt("need_display_level"),
-                        o.opt("init_level"),
-                        o.opt("service_phone"),
-                        o.opt("legal_agreement"),
-                        o.req("valid_date_information"),
-                        o.opt("points_information"),
-                        o.opt("balance_information"),
-                        o.opt("purchase_information"),
-                        o.opt("user_information"),
-                        o.req("state"),
-                        o.req("create_time"),
-                        o.req("update_time"),
-                    ) {
-                        (
-                            Some(card_id),
-                            Some(brand_id),
-                            Some(appid),
-                            Some(card_type),
-                            Some(card_title),
-                            Some(card_color),
-                            Some(card_picture_url),
-                            Some(code_mode),
-                            Some(code_type),
-                            Some(code_jump_information),
-                            Some(benefits),
-                            Some(notify_url),
-                            Some(need_pinned),
-                            Some(need_display_level),
-                            Some(init_level),
-                            Some(service_phone),
-                            Some(legal_agreement),
-                            Some(valid_date_information),
-                            Some(points_information),
-                            Some(balance_information),
-                            Some(purchase_information),
-                            Some(user_information),
-                            Some(state),
-                            Some(create_time),
-                            Some(update_time),
-                        ) => {
-                            Ok(Self {
-                                card_id,
-                                brand_id,
-                                appid,
-                                card_type,
-                                card_title,
-                                card_color,
-                                card_picture_url,
-                                code_mode,
-                                code_type,
-                                code_jump_information,
-                                benefits,
-                                notify_url,
-                                need_pinned,
-                                need_display_level,
-                                init_level,
-                                service_phone,
-                                legal_agreement,
-                                valid_date_information,
-                                points_information,
-                                balance_information,
-                                purchase_information,
-                                user_information,
-                                state,
-                                create_time,
-                                update_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchResponse {
+                card_id: "card_id" req req,
+                brand_id: "brand_id" req req,
+                appid: "appid" req req,
+                card_type: "card_type" req req,
+                card_title: "card_title" req req,
+                card_color: "card_color" req req,
+                card_picture_url: "card_picture_url" req req,
+                code_mode: "code_mode" req req,
+                code_type: "code_type" req req,
+                code_jump_information: "code_jump_information" opt opt,
+                benefits: "benefits" req req,
+                notify_url: "notify_url" req req,
+                need_pinned: "need_pinned" opt opt,
+                need_display_level: "need_display_level" opt opt,
+                init_level: "init_level" opt opt,
+                service_phone: "service_phone" opt opt,
+                legal_agreement: "legal_agreement" opt opt,
+                valid_date_information: "valid_date_information" req req,
+                points_information: "points_information" opt opt,
+                balance_information: "balance_information" opt opt,
+                purchase_information: "purchase_information" opt opt,
+                user_information: "user_information" opt opt,
+                state: "state" req req,
+                create_time: "create_time" req req,
+                update_time: "update_time" req req,
+            });
             /// 储值信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchResponseBalanceInformation {
@@ -5755,30 +2494,10 @@ pub mod card_member {
                 /// Example: `/pages/balance/balance`
                 pub jump_path: Option<String>,
             }
-            impl ::serde::Serialize for PatchResponseBalanceInformation {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("jump_appid", &self.jump_appid)?;
-                    m.opt("jump_path", &self.jump_path)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchResponseBalanceInformation {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("jump_appid"), o.opt("jump_path")) {
-                        (Some(jump_appid), Some(jump_path)) => {
-                            Ok(Self { jump_appid, jump_path })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchResponseBalanceInformation {
+                jump_appid: "jump_appid" opt opt,
+                jump_path: "jump_path" opt opt,
+            });
             /// 会员卡类型
             ///
             /// A value this client does not know yet is kept as [`PatchResponseCardType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5794,52 +2513,11 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PatchResponseCardType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Purchase => "PURCHASE",
-                        Self::Normal => "NORMAL",
-                        Self::Balance => "BALANCE",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PatchResponseCardType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "PURCHASE" => Self::Purchase,
-                        "NORMAL" => Self::Normal,
-                        "BALANCE" => Self::Balance,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PatchResponseCardType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PatchResponseCardType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchResponseCardType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PatchResponseCardType {
+                Purchase = "PURCHASE",
+                Normal = "NORMAL",
+                Balance = "BALANCE",
+            });
             /// 会员码跳转信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchResponseCodeJumpInformation {
@@ -5852,30 +2530,10 @@ pub mod card_member {
                 /// Example: `/pages/code/code`
                 pub jump_path: Option<String>,
             }
-            impl ::serde::Serialize for PatchResponseCodeJumpInformation {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("jump_appid", &self.jump_appid)?;
-                    m.opt("jump_path", &self.jump_path)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchResponseCodeJumpInformation {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("jump_appid"), o.opt("jump_path")) {
-                        (Some(jump_appid), Some(jump_path)) => {
-                            Ok(Self { jump_appid, jump_path })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchResponseCodeJumpInformation {
+                jump_appid: "jump_appid" opt opt,
+                jump_path: "jump_path" opt opt,
+            });
             /// 会员卡code分配类型
             ///
             /// A value this client does not know yet is kept as [`PatchResponseCodeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5889,50 +2547,10 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PatchResponseCodeMode {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::SystemAllocate => "SYSTEM_ALLOCATE",
-                        Self::MerchantAllocate => "MERCHANT_ALLOCATE",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PatchResponseCodeMode {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "SYSTEM_ALLOCATE" => Self::SystemAllocate,
-                        "MERCHANT_ALLOCATE" => Self::MerchantAllocate,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PatchResponseCodeMode {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PatchResponseCodeMode {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchResponseCodeMode {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PatchResponseCodeMode {
+                SystemAllocate = "SYSTEM_ALLOCATE",
+                MerchantAllocate = "MERCHANT_ALLOCATE",
+            });
             /// 会员码型
             ///
             /// A value this client does not know yet is kept as [`PatchResponseCodeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5952,56 +2570,13 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PatchResponseCodeType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::NoneCode => "NONE_CODE",
-                        Self::BarCode => "BAR_CODE",
-                        Self::QrCode => "QR_CODE",
-                        Self::BarCodeAndQrCode => "BAR_CODE_AND_QR_CODE",
-                        Self::JumpMiniProgram => "JUMP_MINI_PROGRAM",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PatchResponseCodeType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "NONE_CODE" => Self::NoneCode,
-                        "BAR_CODE" => Self::BarCode,
-                        "QR_CODE" => Self::QrCode,
-                        "BAR_CODE_AND_QR_CODE" => Self::BarCodeAndQrCode,
-                        "JUMP_MINI_PROGRAM" => Self::JumpMiniProgram,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PatchResponseCodeType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PatchResponseCodeType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchResponseCodeType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PatchResponseCodeType {
+                NoneCode = "NONE_CODE",
+                BarCode = "BAR_CODE",
+                QrCode = "QR_CODE",
+                BarCodeAndQrCode = "BAR_CODE_AND_QR_CODE",
+                JumpMiniProgram = "JUMP_MINI_PROGRAM",
+            });
             /// 积分信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchResponsePointsInformation {
@@ -6014,30 +2589,10 @@ pub mod card_member {
                 /// Example: `/pages/points/points`
                 pub jump_path: Option<String>,
             }
-            impl ::serde::Serialize for PatchResponsePointsInformation {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("jump_appid", &self.jump_appid)?;
-                    m.opt("jump_path", &self.jump_path)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchResponsePointsInformation {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("jump_appid"), o.opt("jump_path")) {
-                        (Some(jump_appid), Some(jump_path)) => {
-                            Ok(Self { jump_appid, jump_path })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchResponsePointsInformation {
+                jump_appid: "jump_appid" opt opt,
+                jump_path: "jump_path" opt opt,
+            });
             /// 付费会员信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchResponsePurchaseInformation {
@@ -6054,35 +2609,11 @@ pub mod card_member {
                 /// Example: `/pages/purchase/purchase`
                 pub jump_path: Option<String>,
             }
-            impl ::serde::Serialize for PatchResponsePurchaseInformation {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("price", &self.price)?;
-                    m.opt("jump_appid", &self.jump_appid)?;
-                    m.opt("jump_path", &self.jump_path)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchResponsePurchaseInformation {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("price"), o.opt("jump_appid"), o.opt("jump_path")) {
-                        (Some(price), Some(jump_appid), Some(jump_path)) => {
-                            Ok(Self {
-                                price,
-                                jump_appid,
-                                jump_path,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchResponsePurchaseInformation {
+                price: "price" opt opt,
+                jump_appid: "jump_appid" opt opt,
+                jump_path: "jump_path" opt opt,
+            });
             /// 状态
             ///
             /// A value this client does not know yet is kept as [`PatchResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6096,50 +2627,10 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PatchResponseState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::CardEffective => "CARD_EFFECTIVE",
-                        Self::CardInvalid => "CARD_INVALID",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PatchResponseState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "CARD_EFFECTIVE" => Self::CardEffective,
-                        "CARD_INVALID" => Self::CardInvalid,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PatchResponseState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PatchResponseState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchResponseState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PatchResponseState {
+                CardEffective = "CARD_EFFECTIVE",
+                CardInvalid = "CARD_INVALID",
+            });
             /// 用户开卡信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchResponseUserInformation {
@@ -6152,33 +2643,10 @@ pub mod card_member {
                     Vec<PatchResponseUserInformationCustomFieldList>,
                 >,
             }
-            impl ::serde::Serialize for PatchResponseUserInformation {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("common_field_list", &self.common_field_list)?;
-                    m.opt("custom_field_list", &self.custom_field_list)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchResponseUserInformation {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("common_field_list"), o.opt("custom_field_list")) {
-                        (Some(common_field_list), Some(custom_field_list)) => {
-                            Ok(Self {
-                                common_field_list,
-                                custom_field_list,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchResponseUserInformation {
+                common_field_list: "common_field_list" opt opt,
+                custom_field_list: "custom_field_list" opt opt,
+            });
             /// 平台提供的通用开卡信息字段
             ///
             /// A value this client does not know yet is kept as [`PatchResponseUserInformationCommonFieldList::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6200,60 +2668,14 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PatchResponseUserInformationCommonFieldList {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::UserFormFlagSex => "USER_FORM_FLAG_SEX",
-                        Self::UserFormFlagName => "USER_FORM_FLAG_NAME",
-                        Self::UserFormFlagBirthday => "USER_FORM_FLAG_BIRTHDAY",
-                        Self::UserFormFlagAddress => "USER_FORM_FLAG_ADDRESS",
-                        Self::UserFormFlagEmail => "USER_FORM_FLAG_EMAIL",
-                        Self::UserFormFlagCity => "USER_FORM_FLAG_CITY",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str>
-            for PatchResponseUserInformationCommonFieldList {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "USER_FORM_FLAG_SEX" => Self::UserFormFlagSex,
-                        "USER_FORM_FLAG_NAME" => Self::UserFormFlagName,
-                        "USER_FORM_FLAG_BIRTHDAY" => Self::UserFormFlagBirthday,
-                        "USER_FORM_FLAG_ADDRESS" => Self::UserFormFlagAddress,
-                        "USER_FORM_FLAG_EMAIL" => Self::UserFormFlagEmail,
-                        "USER_FORM_FLAG_CITY" => Self::UserFormFlagCity,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PatchResponseUserInformationCommonFieldList {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PatchResponseUserInformationCommonFieldList {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PatchResponseUserInformationCommonFieldList {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PatchResponseUserInformationCommonFieldList {
+                UserFormFlagSex = "USER_FORM_FLAG_SEX",
+                UserFormFlagName = "USER_FORM_FLAG_NAME",
+                UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
+                UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
+                UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
+                UserFormFlagCity = "USER_FORM_FLAG_CITY",
+            });
             /// PatchResponseUserInformationCustomFieldList
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchResponseUserInformationCustomFieldList {
@@ -6266,32 +2688,11 @@ pub mod card_member {
                 /// 字段值
                 pub values: Option<Vec<String>>,
             }
-            impl ::serde::Serialize for PatchResponseUserInformationCustomFieldList {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("type", &self.type_)?;
-                    m.opt("name", &self.name)?;
-                    m.opt("values", &self.values)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PatchResponseUserInformationCustomFieldList {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("type"), o.opt("name"), o.opt("values")) {
-                        (Some(type_), Some(name), Some(values)) => {
-                            Ok(Self { type_, name, values })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchResponseUserInformationCustomFieldList {
+                type_: "type" opt opt,
+                name: "name" opt opt,
+                values: "values" opt opt,
+            });
             /// 商户自定义的开卡信息字段类型
             ///
             /// A value this client does not know yet is kept as [`PatchResponseUserInformationCustomFieldListType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6305,53 +2706,10 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PatchResponseUserInformationCustomFieldListType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::CheckBox => "CHECK_BOX",
-                        Self::Radio => "RADIO",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str>
-            for PatchResponseUserInformationCustomFieldListType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "CHECK_BOX" => Self::CheckBox,
-                        "RADIO" => Self::Radio,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display
-            for PatchResponseUserInformationCustomFieldListType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PatchResponseUserInformationCustomFieldListType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PatchResponseUserInformationCustomFieldListType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PatchResponseUserInformationCustomFieldListType {
+                CheckBox = "CHECK_BOX",
+                Radio = "RADIO",
+            });
             /// 会员卡有效期
             #[derive(Clone, Debug, PartialEq)]
             pub struct PatchResponseValidDateInformation {
@@ -6370,50 +2728,12 @@ pub mod card_member {
                 /// Example: `200`
                 pub available_day_after_receive: Option<i64>,
             }
-            impl ::serde::Serialize for PatchResponseValidDateInformation {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("type", &self.type_)?;
-                    m.opt("available_begin_time", &self.available_begin_time)?;
-                    m.opt("available_end_time", &self.available_end_time)?;
-                    m.opt(
-                        "available_day_after_receive",
-                        &self.available_day_after_receive,
-                    )?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchResponseValidDateInformation {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("type"),
-                        o.opt("available_begin_time"),
-                        o.opt("available_end_time"),
-                        o.opt("available_day_after_receive"),
-                    ) {
-                        (
-                            Some(type_),
-                            Some(available_begin_time),
-                            Some(available_end_time),
-                            Some(available_day_after_receive),
-                        ) => {
-                            Ok(Self {
-                                type_,
-                                available_begin_time,
-                                available_end_time,
-                                available_day_after_receive,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchResponseValidDateInformation {
+                type_: "type" req req,
+                available_begin_time: "available_begin_time" opt opt,
+                available_end_time: "available_end_time" opt opt,
+                available_day_after_receive: "available_day_after_receive" opt opt,
+            });
             /// 有效期类型
             ///
             /// A value this client does not know yet is kept as [`PatchResponseValidDateInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6429,53 +2749,11 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PatchResponseValidDateInformationType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::FixTimeRange => "FIX_TIME_RANGE",
-                        Self::FixTerm => "FIX_TERM",
-                        Self::Permanent => "PERMANENT",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PatchResponseValidDateInformationType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "FIX_TIME_RANGE" => Self::FixTimeRange,
-                        "FIX_TERM" => Self::FixTerm,
-                        "PERMANENT" => Self::Permanent,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PatchResponseValidDateInformationType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PatchResponseValidDateInformationType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PatchResponseValidDateInformationType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PatchResponseValidDateInformationType {
+                FixTimeRange = "FIX_TIME_RANGE",
+                FixTerm = "FIX_TERM",
+                Permanent = "PERMANENT",
+            });
             /// `/v3/brand/partner/card-member/cards/{card_id}/invalidate`
             pub mod invalidate {
                 /// The chain step for `/v3/brand/partner/card-member/cards/{card_id}/invalidate`, reached with `client.v3().brand().partner().card_member().cards().card_id(card_id).invalidate()`.
@@ -6505,27 +2783,9 @@ pub mod card_member {
                     /// Example: `1004`
                     pub brand_id: String,
                 }
-                impl ::serde::Serialize for PostRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("brand_id", &self.brand_id)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.req("brand_id") {
-                            Some(brand_id) => Ok(Self { brand_id }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequest {
+                    brand_id: "brand_id" req req,
+                });
                 /// The response of `POST /v3/brand/partner/card-member/cards/{card_id}/invalidate` (作废会员卡模板).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
@@ -6612,139 +2872,35 @@ pub mod card_member {
                     /// Example: `2020-05-20T13:29:35.120+08:00`
                     pub update_time: String,
                 }
-                impl ::serde::Serialize for PostResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("out_request_no", &self.out_request_no)?;
-                        m.req("card_id", &self.card_id)?;
-                        m.req("brand_id", &self.brand_id)?;
-                        m.req("appid", &self.appid)?;
-                        m.req("card_type", &self.card_type)?;
-                        m.req("card_title", &self.card_title)?;
-                        m.req("card_color", &self.card_color)?;
-                        m.req("card_picture_url", &self.card_picture_url)?;
-                        m.req("code_mode", &self.code_mode)?;
-                        m.req("code_type", &self.code_type)?;
-                        m.opt("code_jump_information", &self.code_jump_information)?;
-                        m.req("benefits", &self.benefits)?;
-                        m.req("notify_url", &self.notify_url)?;
-                        m.opt("need_pinned", &self.need_pinned)?;
-                        m.opt("need_display_level", &self.need_display_level)?;
-                        m.opt("init_level", &self.init_level)?;
-                        m.opt("service_phone", &self.service_phone)?;
-                        m.opt("legal_agreement", &self.legal_agreement)?;
-                        m.req("valid_date_information", &self.valid_date_information)?;
-                        m.req("member_information", &self.member_information)?;
-                        m.opt("points_information", &self.points_information)?;
-                        m.opt("balance_information", &self.balance_information)?;
-                        m.opt("purchase_information", &self.purchase_information)?;
-                        m.opt("user_information", &self.user_information)?;
-                        m.req("state", &self.state)?;
-                        m.req("create_time", &self.create_time)?;
-                        m.req("update_time", &self.update_time)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("out_request_no"),
-                            o.req("card_id"),
-                            o.req("brand_id"),
-                            o.req("appid"),
-                            o.req("card_type"),
-                            o.req("card_title"),
-                            o.req("card_color"),
-                            o.req("card_picture_url"),
-                            o.req("code_mode"),
-                            o.req("code_type"),
-                            o.opt("code_jump_information"),
-                            o.req("benefits"),
-                            o.req("notify_url"),
-                            o.opt("need_pinned"),
-                            o.opt("need_display_level"),
-                            o.opt("init_level"),
-                            o.opt("service_phone"),
-                            o.opt("legal_agreement"),
-                            o.req("valid_date_information"),
-                            o.req("member_information"),
-                            o.opt("points_information"),
-                            o.opt("balance_information"),
-                            o.opt("purchase_information"),
-                            o.opt("user_information"),
-                            o.req("state"),
-                            o.req("create_time"),
-                            o.req("update_time"),
-                        ) {
-                            (
-                                Some(out_request_no),
-                                Some(card_id),
-                                Some(brand_id),
-                                Some(appid),
-                                Some(card_type),
-                                Some(card_title),
-                                Some(card_color),
-                                Some(card_picture_url),
-                                Some(code_mode),
-                                Some(code_type),
-                                Some(code_jump_information),
-                                Some(benefits),
-                                Some(notify_url),
-                                Some(need_pinned),
-                                Some(need_display_level),
-                                Some(init_level),
-                                Some(service_phone),
-                                Some(legal_agreement),
-                                Some(valid_date_information),
-                                Some(member_information),
-                                Some(points_information),
-                                Some(balance_information),
-                                Some(purchase_information),
-                                Some(user_information),
-                                Some(state),
-                                Some(create_time),
-                                Some(update_time),
-                            ) => {
-                                Ok(Self {
-                                    out_request_no,
-                                    card_id,
-                                    brand_id,
-                                    appid,
-                                    card_type,
-                                    card_title,
-                                    card_color,
-                                    card_picture_url,
-                                    code_mode,
-                                    code_type,
-                                    code_jump_information,
-                                    benefits,
-                                    notify_url,
-                                    need_pinned,
-                                    need_display_level,
-                                    init_level,
-                                    service_phone,
-                                    legal_agreement,
-                                    valid_date_information,
-                                    member_information,
-                                    points_information,
-                                    balance_information,
-                                    purchase_information,
-                                    user_information,
-                                    state,
-                                    create_time,
-                                    update_time,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponse {
+                    out_request_no: "out_request_no" req req,
+                    card_id: "card_id" req req,
+                    brand_id: "brand_id" req req,
+                    appid: "appid" req req,
+                    card_type: "card_type" req req,
+                    card_title: "card_title" req req,
+                    card_color: "card_color" req req,
+                    card_picture_url: "card_picture_url" req req,
+                    code_mode: "code_mode" req req,
+                    code_type: "code_type" req req,
+                    code_jump_information: "code_jump_information" opt opt,
+                    benefits: "benefits" req req,
+                    notify_url: "notify_url" req req,
+                    need_pinned: "need_pinned" opt opt,
+                    need_display_level: "need_display_level" opt opt,
+                    init_level: "init_level" opt opt,
+                    service_phone: "service_phone" opt opt,
+                    legal_agreement: "legal_agreement" opt opt,
+                    valid_date_information: "valid_date_information" req req,
+                    member_information: "member_information" req req,
+                    points_information: "points_information" opt opt,
+                    balance_information: "balance_information" opt opt,
+                    purchase_information: "purchase_information" opt opt,
+                    user_information: "user_information" opt opt,
+                    state: "state" req req,
+                    create_time: "create_time" req req,
+                    update_time: "update_time" req req,
+                });
                 /// 储值信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseBalanceInformation {
@@ -6757,30 +2913,10 @@ pub mod card_member {
                     /// Example: `/pages/balance/balance`
                     pub jump_path: Option<String>,
                 }
-                impl ::serde::Serialize for PostResponseBalanceInformation {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("jump_appid", &self.jump_appid)?;
-                        m.opt("jump_path", &self.jump_path)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseBalanceInformation {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("jump_appid"), o.opt("jump_path")) {
-                            (Some(jump_appid), Some(jump_path)) => {
-                                Ok(Self { jump_appid, jump_path })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponseBalanceInformation {
+                    jump_appid: "jump_appid" opt opt,
+                    jump_path: "jump_path" opt opt,
+                });
                 /// 会员卡类型
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseCardType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6796,54 +2932,11 @@ pub mod card_member {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseCardType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Purchase => "PURCHASE",
-                            Self::Normal => "NORMAL",
-                            Self::Balance => "BALANCE",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PostResponseCardType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "PURCHASE" => Self::Purchase,
-                            "NORMAL" => Self::Normal,
-                            "BALANCE" => Self::Balance,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostResponseCardType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostResponseCardType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseCardType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseCardType {
+                    Purchase = "PURCHASE",
+                    Normal = "NORMAL",
+                    Balance = "BALANCE",
+                });
                 /// 会员码跳转信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseCodeJumpInformation {
@@ -6856,30 +2949,10 @@ pub mod card_member {
                     /// Example: `/pages/code/code`
                     pub jump_path: Option<String>,
                 }
-                impl ::serde::Serialize for PostResponseCodeJumpInformation {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("jump_appid", &self.jump_appid)?;
-                        m.opt("jump_path", &self.jump_path)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseCodeJumpInformation {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("jump_appid"), o.opt("jump_path")) {
-                            (Some(jump_appid), Some(jump_path)) => {
-                                Ok(Self { jump_appid, jump_path })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponseCodeJumpInformation {
+                    jump_appid: "jump_appid" opt opt,
+                    jump_path: "jump_path" opt opt,
+                });
                 /// 会员卡code分配类型
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseCodeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6893,52 +2966,10 @@ pub mod card_member {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseCodeMode {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::SystemAllocate => "SYSTEM_ALLOCATE",
-                            Self::MerchantAllocate => "MERCHANT_ALLOCATE",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PostResponseCodeMode {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "SYSTEM_ALLOCATE" => Self::SystemAllocate,
-                            "MERCHANT_ALLOCATE" => Self::MerchantAllocate,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostResponseCodeMode {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostResponseCodeMode {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseCodeMode {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseCodeMode {
+                    SystemAllocate = "SYSTEM_ALLOCATE",
+                    MerchantAllocate = "MERCHANT_ALLOCATE",
+                });
                 /// 会员码型
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseCodeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6958,58 +2989,13 @@ pub mod card_member {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseCodeType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::NoneCode => "NONE_CODE",
-                            Self::BarCode => "BAR_CODE",
-                            Self::QrCode => "QR_CODE",
-                            Self::BarCodeAndQrCode => "BAR_CODE_AND_QR_CODE",
-                            Self::JumpMiniProgram => "JUMP_MINI_PROGRAM",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PostResponseCodeType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "NONE_CODE" => Self::NoneCode,
-                            "BAR_CODE" => Self::BarCode,
-                            "QR_CODE" => Self::QrCode,
-                            "BAR_CODE_AND_QR_CODE" => Self::BarCodeAndQrCode,
-                            "JUMP_MINI_PROGRAM" => Self::JumpMiniProgram,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostResponseCodeType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostResponseCodeType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseCodeType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseCodeType {
+                    NoneCode = "NONE_CODE",
+                    BarCode = "BAR_CODE",
+                    QrCode = "QR_CODE",
+                    BarCodeAndQrCode = "BAR_CODE_AND_QR_CODE",
+                    JumpMiniProgram = "JUMP_MINI_PROGRAM",
+                });
                 /// 会员中心信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseMemberInformation {
@@ -7022,30 +3008,10 @@ pub mod card_member {
                     /// Example: `/pages/points/points`
                     pub jump_path: Option<String>,
                 }
-                impl ::serde::Serialize for PostResponseMemberInformation {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("jump_appid", &self.jump_appid)?;
-                        m.opt("jump_path", &self.jump_path)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseMemberInformation {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("jump_appid"), o.opt("jump_path")) {
-                            (Some(jump_appid), Some(jump_path)) => {
-                                Ok(Self { jump_appid, jump_path })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponseMemberInformation {
+                    jump_appid: "jump_appid" opt opt,
+                    jump_path: "jump_path" opt opt,
+                });
                 /// 积分信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponsePointsInformation {
@@ -7058,30 +3024,10 @@ pub mod card_member {
                     /// Example: `/pages/points/points`
                     pub jump_path: Option<String>,
                 }
-                impl ::serde::Serialize for PostResponsePointsInformation {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("jump_appid", &self.jump_appid)?;
-                        m.opt("jump_path", &self.jump_path)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponsePointsInformation {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("jump_appid"), o.opt("jump_path")) {
-                            (Some(jump_appid), Some(jump_path)) => {
-                                Ok(Self { jump_appid, jump_path })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponsePointsInformation {
+                    jump_appid: "jump_appid" opt opt,
+                    jump_path: "jump_path" opt opt,
+                });
                 /// 付费会员信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponsePurchaseInformation {
@@ -7098,35 +3044,11 @@ pub mod card_member {
                     /// Example: `/pages/purchase/purchase`
                     pub jump_path: Option<String>,
                 }
-                impl ::serde::Serialize for PostResponsePurchaseInformation {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("price", &self.price)?;
-                        m.opt("jump_appid", &self.jump_appid)?;
-                        m.opt("jump_path", &self.jump_path)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponsePurchaseInformation {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("price"), o.opt("jump_appid"), o.opt("jump_path")) {
-                            (Some(price), Some(jump_appid), Some(jump_path)) => {
-                                Ok(Self {
-                                    price,
-                                    jump_appid,
-                                    jump_path,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponsePurchaseInformation {
+                    price: "price" opt opt,
+                    jump_appid: "jump_appid" opt opt,
+                    jump_path: "jump_path" opt opt,
+                });
                 /// 状态
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -7140,52 +3062,10 @@ pub mod card_member {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::CardEffective => "CARD_EFFECTIVE",
-                            Self::CardInvalid => "CARD_INVALID",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PostResponseState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "CARD_EFFECTIVE" => Self::CardEffective,
-                            "CARD_INVALID" => Self::CardInvalid,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostResponseState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostResponseState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseState {
+                    CardEffective = "CARD_EFFECTIVE",
+                    CardInvalid = "CARD_INVALID",
+                });
                 /// 用户开卡信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseUserInformation {
@@ -7198,33 +3078,10 @@ pub mod card_member {
                         Vec<PostResponseUserInformationCustomFieldList>,
                     >,
                 }
-                impl ::serde::Serialize for PostResponseUserInformation {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("common_field_list", &self.common_field_list)?;
-                        m.opt("custom_field_list", &self.custom_field_list)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseUserInformation {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("common_field_list"), o.opt("custom_field_list")) {
-                            (Some(common_field_list), Some(custom_field_list)) => {
-                                Ok(Self {
-                                    common_field_list,
-                                    custom_field_list,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponseUserInformation {
+                    common_field_list: "common_field_list" opt opt,
+                    custom_field_list: "custom_field_list" opt opt,
+                });
                 /// 平台提供的通用开卡信息字段
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseUserInformationCommonFieldList::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -7246,63 +3103,14 @@ pub mod card_member {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseUserInformationCommonFieldList {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::UserFormFlagSex => "USER_FORM_FLAG_SEX",
-                            Self::UserFormFlagName => "USER_FORM_FLAG_NAME",
-                            Self::UserFormFlagBirthday => "USER_FORM_FLAG_BIRTHDAY",
-                            Self::UserFormFlagAddress => "USER_FORM_FLAG_ADDRESS",
-                            Self::UserFormFlagEmail => "USER_FORM_FLAG_EMAIL",
-                            Self::UserFormFlagCity => "USER_FORM_FLAG_CITY",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str>
-                for PostResponseUserInformationCommonFieldList {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "USER_FORM_FLAG_SEX" => Self::UserFormFlagSex,
-                            "USER_FORM_FLAG_NAME" => Self::UserFormFlagName,
-                            "USER_FORM_FLAG_BIRTHDAY" => Self::UserFormFlagBirthday,
-                            "USER_FORM_FLAG_ADDRESS" => Self::UserFormFlagAddress,
-                            "USER_FORM_FLAG_EMAIL" => Self::UserFormFlagEmail,
-                            "USER_FORM_FLAG_CITY" => Self::UserFormFlagCity,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display
-                for PostResponseUserInformationCommonFieldList {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostResponseUserInformationCommonFieldList {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for PostResponseUserInformationCommonFieldList {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseUserInformationCommonFieldList {
+                    UserFormFlagSex = "USER_FORM_FLAG_SEX",
+                    UserFormFlagName = "USER_FORM_FLAG_NAME",
+                    UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
+                    UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
+                    UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
+                    UserFormFlagCity = "USER_FORM_FLAG_CITY",
+                });
                 /// PostResponseUserInformationCustomFieldList
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseUserInformationCustomFieldList {
@@ -7315,32 +3123,11 @@ pub mod card_member {
                     /// 字段值
                     pub values: Option<Vec<String>>,
                 }
-                impl ::serde::Serialize for PostResponseUserInformationCustomFieldList {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("type", &self.type_)?;
-                        m.opt("name", &self.name)?;
-                        m.opt("values", &self.values)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for PostResponseUserInformationCustomFieldList {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("type"), o.opt("name"), o.opt("values")) {
-                            (Some(type_), Some(name), Some(values)) => {
-                                Ok(Self { type_, name, values })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponseUserInformationCustomFieldList {
+                    type_: "type" opt opt,
+                    name: "name" opt opt,
+                    values: "values" opt opt,
+                });
                 /// 商户自定义的开卡信息字段类型
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseUserInformationCustomFieldListType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -7354,56 +3141,10 @@ pub mod card_member {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseUserInformationCustomFieldListType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::CheckBox => "CHECK_BOX",
-                            Self::Radio => "RADIO",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str>
-                for PostResponseUserInformationCustomFieldListType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "CHECK_BOX" => Self::CheckBox,
-                            "RADIO" => Self::Radio,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display
-                for PostResponseUserInformationCustomFieldListType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize
-                for PostResponseUserInformationCustomFieldListType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for PostResponseUserInformationCustomFieldListType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseUserInformationCustomFieldListType {
+                    CheckBox = "CHECK_BOX",
+                    Radio = "RADIO",
+                });
                 /// 会员卡有效期
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponseValidDateInformation {
@@ -7422,51 +3163,12 @@ pub mod card_member {
                     /// Example: `200`
                     pub available_day_after_receive: Option<i64>,
                 }
-                impl ::serde::Serialize for PostResponseValidDateInformation {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("type", &self.type_)?;
-                        m.opt("available_begin_time", &self.available_begin_time)?;
-                        m.opt("available_end_time", &self.available_end_time)?;
-                        m.opt(
-                            "available_day_after_receive",
-                            &self.available_day_after_receive,
-                        )?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for PostResponseValidDateInformation {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("type"),
-                            o.opt("available_begin_time"),
-                            o.opt("available_end_time"),
-                            o.opt("available_day_after_receive"),
-                        ) {
-                            (
-                                Some(type_),
-                                Some(available_begin_time),
-                                Some(available_end_time),
-                                Some(available_day_after_receive),
-                            ) => {
-                                Ok(Self {
-                                    type_,
-                                    available_begin_time,
-                                    available_end_time,
-                                    available_day_after_receive,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponseValidDateInformation {
+                    type_: "type" req req,
+                    available_begin_time: "available_begin_time" opt opt,
+                    available_end_time: "available_end_time" opt opt,
+                    available_day_after_receive: "available_day_after_receive" opt opt,
+                });
                 /// 有效期类型
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseValidDateInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -7482,56 +3184,11 @@ pub mod card_member {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseValidDateInformationType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::FixTimeRange => "FIX_TIME_RANGE",
-                            Self::FixTerm => "FIX_TERM",
-                            Self::Permanent => "PERMANENT",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str>
-                for PostResponseValidDateInformationType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "FIX_TIME_RANGE" => Self::FixTimeRange,
-                            "FIX_TERM" => Self::FixTerm,
-                            "PERMANENT" => Self::Permanent,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostResponseValidDateInformationType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostResponseValidDateInformationType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for PostResponseValidDateInformationType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseValidDateInformationType {
+                    FixTimeRange = "FIX_TIME_RANGE",
+                    FixTerm = "FIX_TERM",
+                    Permanent = "PERMANENT",
+                });
             }
         }
     }
@@ -7607,46 +3264,13 @@ pub mod card_member {
             /// Query parameter `limit`. Example: `5`
             pub limit: i64,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("brand_id"),
-                    o.opt("card_id"),
-                    o.opt("activity_state"),
-                    o.req("offset"),
-                    o.req("limit"),
-                ) {
-                    (
-                        Some(brand_id),
-                        Some(card_id),
-                        Some(activity_state),
-                        Some(offset),
-                        Some(limit),
-                    ) => {
-                        Ok(Self {
-                            brand_id,
-                            card_id,
-                            activity_state,
-                            offset,
-                            limit,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            brand_id: "brand_id" skip req,
+            card_id: "card_id" skip opt,
+            activity_state: "activity_state" skip opt,
+            offset: "offset" skip req,
+            limit: "limit" skip req,
+        });
         /// 活动状态
         ///
         /// A value this client does not know yet is kept as [`GetRequestActivityState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -7664,55 +3288,12 @@ pub mod card_member {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetRequestActivityState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::MembershipActivityCreated => "MEMBERSHIP_ACTIVITY_CREATED",
-                    Self::MembershipActivityEffective => "MEMBERSHIP_ACTIVITY_EFFECTIVE",
-                    Self::MembershipActivityTerminated => {
-                        "MEMBERSHIP_ACTIVITY_TERMINATED"
-                    }
-                    Self::MembershipActivityExpired => "MEMBERSHIP_ACTIVITY_EXPIRED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetRequestActivityState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "MEMBERSHIP_ACTIVITY_CREATED" => Self::MembershipActivityCreated,
-                    "MEMBERSHIP_ACTIVITY_EFFECTIVE" => Self::MembershipActivityEffective,
-                    "MEMBERSHIP_ACTIVITY_TERMINATED" => {
-                        Self::MembershipActivityTerminated
-                    }
-                    "MEMBERSHIP_ACTIVITY_EXPIRED" => Self::MembershipActivityExpired,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetRequestActivityState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetRequestActivityState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequestActivityState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetRequestActivityState {
+            MembershipActivityCreated = "MEMBERSHIP_ACTIVITY_CREATED",
+            MembershipActivityEffective = "MEMBERSHIP_ACTIVITY_EFFECTIVE",
+            MembershipActivityTerminated = "MEMBERSHIP_ACTIVITY_TERMINATED",
+            MembershipActivityExpired = "MEMBERSHIP_ACTIVITY_EXPIRED",
+        });
         /// The response of `GET /v3/brand/partner/card-member/membership-activities` (查询品牌会员发券活动列表).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -7731,42 +3312,12 @@ pub mod card_member {
             /// Example: `1234`
             pub total_count: i64,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("data", &self.data)?;
-                m.req("offset", &self.offset)?;
-                m.req("limit", &self.limit)?;
-                m.req("total_count", &self.total_count)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("data"),
-                    o.req("offset"),
-                    o.req("limit"),
-                    o.req("total_count"),
-                ) {
-                    (Some(data), Some(offset), Some(limit), Some(total_count)) => {
-                        Ok(Self {
-                            data,
-                            offset,
-                            limit,
-                            total_count,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            data: "data" opt opt,
+            offset: "offset" req req,
+            limit: "limit" req req,
+            total_count: "total_count" req req,
+        });
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseData {
@@ -7829,91 +3380,23 @@ pub mod card_member {
             /// Example: `2015-05-20T13:29:35.120+08:00`
             pub modify_time: String,
         }
-        impl ::serde::Serialize for GetResponseData {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("out_request_no", &self.out_request_no)?;
-                m.req("brand_id", &self.brand_id)?;
-                m.req("card_id", &self.card_id)?;
-                m.req("activity_channel", &self.activity_channel)?;
-                m.req("title", &self.title)?;
-                m.req("sub_title", &self.sub_title)?;
-                m.req("begin_time", &self.begin_time)?;
-                m.req("end_time", &self.end_time)?;
-                m.req("apply_total", &self.apply_total)?;
-                m.req("apply_available", &self.apply_available)?;
-                m.req("product_coupon_stock_list", &self.product_coupon_stock_list)?;
-                m.req("activity_id", &self.activity_id)?;
-                m.req("activity_state", &self.activity_state)?;
-                m.req("create_time", &self.create_time)?;
-                m.req("modify_time", &self.modify_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("out_request_no"),
-                    o.req("brand_id"),
-                    o.req("card_id"),
-                    o.req("activity_channel"),
-                    o.req("title"),
-                    o.req("sub_title"),
-                    o.req("begin_time"),
-                    o.req("end_time"),
-                    o.req("apply_total"),
-                    o.req("apply_available"),
-                    o.req("product_coupon_stock_list"),
-                    o.req("activity_id"),
-                    o.req("activity_state"),
-                    o.req("create_time"),
-                    o.req("modify_time"),
-                ) {
-                    (
-                        Some(out_request_no),
-                        Some(brand_id),
-                        Some(card_id),
-                        Some(activity_channel),
-                        Some(title),
-                        Some(sub_title),
-                        Some(begin_time),
-                        Some(end_time),
-                        Some(apply_total),
-                        Some(apply_available),
-                        Some(product_coupon_stock_list),
-                        Some(activity_id),
-                        Some(activity_state),
-                        Some(create_time),
-                        Some(modify_time),
-                    ) => {
-                        Ok(Self {
-                            out_request_no,
-                            brand_id,
-                            card_id,
-                            activity_channel,
-                            title,
-                            sub_title,
-                            begin_time,
-                            end_time,
-                            apply_total,
-                            apply_available,
-                            product_coupon_stock_list,
-                            activity_id,
-                            activity_state,
-                            create_time,
-                            modify_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseData {
+            out_request_no: "out_request_no" req req,
+            brand_id: "brand_id" req req,
+            card_id: "card_id" req req,
+            activity_channel: "activity_channel" req req,
+            title: "title" req req,
+            sub_title: "sub_title" req req,
+            begin_time: "begin_time" req req,
+            end_time: "end_time" req req,
+            apply_total: "apply_total" req req,
+            apply_available: "apply_available" req req,
+            product_coupon_stock_list: "product_coupon_stock_list" req req,
+            activity_id: "activity_id" req req,
+            activity_state: "activity_state" req req,
+            create_time: "create_time" req req,
+            modify_time: "modify_time" req req,
+        });
         /// 活动渠道
         ///
         /// A value this client does not know yet is kept as [`GetResponseDataActivityChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -7925,45 +3408,9 @@ pub mod card_member {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDataActivityChannel {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::MechantAppComponent => "MECHANT_APP_COMPONENT",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseDataActivityChannel {
-            fn from(s: &str) -> Self {
-                match s {
-                    "MECHANT_APP_COMPONENT" => Self::MechantAppComponent,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseDataActivityChannel {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseDataActivityChannel {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataActivityChannel {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDataActivityChannel {
+            MechantAppComponent = "MECHANT_APP_COMPONENT",
+        });
         /// 活动状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseDataActivityState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -7981,55 +3428,12 @@ pub mod card_member {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDataActivityState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::MembershipActivityCreated => "MEMBERSHIP_ACTIVITY_CREATED",
-                    Self::MembershipActivityEffective => "MEMBERSHIP_ACTIVITY_EFFECTIVE",
-                    Self::MembershipActivityTerminated => {
-                        "MEMBERSHIP_ACTIVITY_TERMINATED"
-                    }
-                    Self::MembershipActivityExpired => "MEMBERSHIP_ACTIVITY_EXPIRED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseDataActivityState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "MEMBERSHIP_ACTIVITY_CREATED" => Self::MembershipActivityCreated,
-                    "MEMBERSHIP_ACTIVITY_EFFECTIVE" => Self::MembershipActivityEffective,
-                    "MEMBERSHIP_ACTIVITY_TERMINATED" => {
-                        Self::MembershipActivityTerminated
-                    }
-                    "MEMBERSHIP_ACTIVITY_EXPIRED" => Self::MembershipActivityExpired,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseDataActivityState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseDataActivityState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataActivityState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDataActivityState {
+            MembershipActivityCreated = "MEMBERSHIP_ACTIVITY_CREATED",
+            MembershipActivityEffective = "MEMBERSHIP_ACTIVITY_EFFECTIVE",
+            MembershipActivityTerminated = "MEMBERSHIP_ACTIVITY_TERMINATED",
+            MembershipActivityExpired = "MEMBERSHIP_ACTIVITY_EXPIRED",
+        });
         /// GetResponseDataProductCouponStockList
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataProductCouponStockList {
@@ -8042,33 +3446,10 @@ pub mod card_member {
             /// Example: `98065001`
             pub stock_id: String,
         }
-        impl ::serde::Serialize for GetResponseDataProductCouponStockList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("product_coupon_id", &self.product_coupon_id)?;
-                m.req("stock_id", &self.stock_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataProductCouponStockList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("product_coupon_id"), o.req("stock_id")) {
-                    (Some(product_coupon_id), Some(stock_id)) => {
-                        Ok(Self {
-                            product_coupon_id,
-                            stock_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataProductCouponStockList {
+            product_coupon_id: "product_coupon_id" req req,
+            stock_id: "stock_id" req req,
+        });
         /// The request of `POST /v3/brand/partner/card-member/membership-activities` (创建品牌会员发券活动).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
@@ -8111,71 +3492,18 @@ pub mod card_member {
             /// 商品券批次列表
             pub product_coupon_stock_list: Vec<PostRequestProductCouponStockList>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("out_request_no", &self.out_request_no)?;
-                m.req("brand_id", &self.brand_id)?;
-                m.req("card_id", &self.card_id)?;
-                m.req("activity_channel", &self.activity_channel)?;
-                m.req("title", &self.title)?;
-                m.req("sub_title", &self.sub_title)?;
-                m.req("begin_time", &self.begin_time)?;
-                m.req("end_time", &self.end_time)?;
-                m.req("apply_total", &self.apply_total)?;
-                m.req("product_coupon_stock_list", &self.product_coupon_stock_list)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("out_request_no"),
-                    o.req("brand_id"),
-                    o.req("card_id"),
-                    o.req("activity_channel"),
-                    o.req("title"),
-                    o.req("sub_title"),
-                    o.req("begin_time"),
-                    o.req("end_time"),
-                    o.req("apply_total"),
-                    o.req("product_coupon_stock_list"),
-                ) {
-                    (
-                        Some(out_request_no),
-                        Some(brand_id),
-                        Some(card_id),
-                        Some(activity_channel),
-                        Some(title),
-                        Some(sub_title),
-                        Some(begin_time),
-                        Some(end_time),
-                        Some(apply_total),
-                        Some(product_coupon_stock_list),
-                    ) => {
-                        Ok(Self {
-                            out_request_no,
-                            brand_id,
-                            card_id,
-                            activity_channel,
-                            title,
-                            sub_title,
-                            begin_time,
-                            end_time,
-                            apply_total,
-                            product_coupon_stock_list,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            out_request_no: "out_request_no" req req,
+            brand_id: "brand_id" req req,
+            card_id: "card_id" req req,
+            activity_channel: "activity_channel" req req,
+            title: "title" req req,
+            sub_title: "sub_title" req req,
+            begin_time: "begin_time" req req,
+            end_time: "end_time" req req,
+            apply_total: "apply_total" req req,
+            product_coupon_stock_list: "product_coupon_stock_list" req req,
+        });
         /// 活动渠道
         ///
         /// A value this client does not know yet is kept as [`PostRequestActivityChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -8187,45 +3515,9 @@ pub mod card_member {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestActivityChannel {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::MechantAppComponent => "MECHANT_APP_COMPONENT",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestActivityChannel {
-            fn from(s: &str) -> Self {
-                match s {
-                    "MECHANT_APP_COMPONENT" => Self::MechantAppComponent,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestActivityChannel {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestActivityChannel {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestActivityChannel {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestActivityChannel {
+            MechantAppComponent = "MECHANT_APP_COMPONENT",
+        });
         /// PostRequestProductCouponStockList
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestProductCouponStockList {
@@ -8238,33 +3530,10 @@ pub mod card_member {
             /// Example: `98065001`
             pub stock_id: String,
         }
-        impl ::serde::Serialize for PostRequestProductCouponStockList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("product_coupon_id", &self.product_coupon_id)?;
-                m.req("stock_id", &self.stock_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestProductCouponStockList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("product_coupon_id"), o.req("stock_id")) {
-                    (Some(product_coupon_id), Some(stock_id)) => {
-                        Ok(Self {
-                            product_coupon_id,
-                            stock_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestProductCouponStockList {
+            product_coupon_id: "product_coupon_id" req req,
+            stock_id: "stock_id" req req,
+        });
         /// The response of `POST /v3/brand/partner/card-member/membership-activities` (创建品牌会员发券活动).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -8327,91 +3596,23 @@ pub mod card_member {
             /// Example: `2015-05-20T13:29:35.120+08:00`
             pub modify_time: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("out_request_no", &self.out_request_no)?;
-                m.req("brand_id", &self.brand_id)?;
-                m.req("card_id", &self.card_id)?;
-                m.req("activity_channel", &self.activity_channel)?;
-                m.req("title", &self.title)?;
-                m.req("sub_title", &self.sub_title)?;
-                m.req("begin_time", &self.begin_time)?;
-                m.req("end_time", &self.end_time)?;
-                m.req("apply_total", &self.apply_total)?;
-                m.req("apply_available", &self.apply_available)?;
-                m.req("product_coupon_stock_list", &self.product_coupon_stock_list)?;
-                m.req("activity_id", &self.activity_id)?;
-                m.req("activity_state", &self.activity_state)?;
-                m.req("create_time", &self.create_time)?;
-                m.req("modify_time", &self.modify_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("out_request_no"),
-                    o.req("brand_id"),
-                    o.req("card_id"),
-                    o.req("activity_channel"),
-                    o.req("title"),
-                    o.req("sub_title"),
-                    o.req("begin_time"),
-                    o.req("end_time"),
-                    o.req("apply_total"),
-                    o.req("apply_available"),
-                    o.req("product_coupon_stock_list"),
-                    o.req("activity_id"),
-                    o.req("activity_state"),
-                    o.req("create_time"),
-                    o.req("modify_time"),
-                ) {
-                    (
-                        Some(out_request_no),
-                        Some(brand_id),
-                        Some(card_id),
-                        Some(activity_channel),
-                        Some(title),
-                        Some(sub_title),
-                        Some(begin_time),
-                        Some(end_time),
-                        Some(apply_total),
-                        Some(apply_available),
-                        Some(product_coupon_stock_list),
-                        Some(activity_id),
-                        Some(activity_state),
-                        Some(create_time),
-                        Some(modify_time),
-                    ) => {
-                        Ok(Self {
-                            out_request_no,
-                            brand_id,
-                            card_id,
-                            activity_channel,
-                            title,
-                            sub_title,
-                            begin_time,
-                            end_time,
-                            apply_total,
-                            apply_available,
-                            product_coupon_stock_list,
-                            activity_id,
-                            activity_state,
-                            create_time,
-                            modify_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            out_request_no: "out_request_no" req req,
+            brand_id: "brand_id" req req,
+            card_id: "card_id" req req,
+            activity_channel: "activity_channel" req req,
+            title: "title" req req,
+            sub_title: "sub_title" req req,
+            begin_time: "begin_time" req req,
+            end_time: "end_time" req req,
+            apply_total: "apply_total" req req,
+            apply_available: "apply_available" req req,
+            product_coupon_stock_list: "product_coupon_stock_list" req req,
+            activity_id: "activity_id" req req,
+            activity_state: "activity_state" req req,
+            create_time: "create_time" req req,
+            modify_time: "modify_time" req req,
+        });
         /// 活动渠道
         ///
         /// A value this client does not know yet is kept as [`PostResponseActivityChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -8423,45 +3624,9 @@ pub mod card_member {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseActivityChannel {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::MechantAppComponent => "MECHANT_APP_COMPONENT",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseActivityChannel {
-            fn from(s: &str) -> Self {
-                match s {
-                    "MECHANT_APP_COMPONENT" => Self::MechantAppComponent,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseActivityChannel {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseActivityChannel {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseActivityChannel {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseActivityChannel {
+            MechantAppComponent = "MECHANT_APP_COMPONENT",
+        });
         /// 活动状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseActivityState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -8479,55 +3644,12 @@ pub mod card_member {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseActivityState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::MembershipActivityCreated => "MEMBERSHIP_ACTIVITY_CREATED",
-                    Self::MembershipActivityEffective => "MEMBERSHIP_ACTIVITY_EFFECTIVE",
-                    Self::MembershipActivityTerminated => {
-                        "MEMBERSHIP_ACTIVITY_TERMINATED"
-                    }
-                    Self::MembershipActivityExpired => "MEMBERSHIP_ACTIVITY_EXPIRED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseActivityState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "MEMBERSHIP_ACTIVITY_CREATED" => Self::MembershipActivityCreated,
-                    "MEMBERSHIP_ACTIVITY_EFFECTIVE" => Self::MembershipActivityEffective,
-                    "MEMBERSHIP_ACTIVITY_TERMINATED" => {
-                        Self::MembershipActivityTerminated
-                    }
-                    "MEMBERSHIP_ACTIVITY_EXPIRED" => Self::MembershipActivityExpired,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseActivityState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseActivityState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseActivityState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseActivityState {
+            MembershipActivityCreated = "MEMBERSHIP_ACTIVITY_CREATED",
+            MembershipActivityEffective = "MEMBERSHIP_ACTIVITY_EFFECTIVE",
+            MembershipActivityTerminated = "MEMBERSHIP_ACTIVITY_TERMINATED",
+            MembershipActivityExpired = "MEMBERSHIP_ACTIVITY_EXPIRED",
+        });
         /// PostResponseProductCouponStockList
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseProductCouponStockList {
@@ -8540,33 +3662,10 @@ pub mod card_member {
             /// Example: `98065001`
             pub stock_id: String,
         }
-        impl ::serde::Serialize for PostResponseProductCouponStockList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("product_coupon_id", &self.product_coupon_id)?;
-                m.req("stock_id", &self.stock_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseProductCouponStockList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("product_coupon_id"), o.req("stock_id")) {
-                    (Some(product_coupon_id), Some(stock_id)) => {
-                        Ok(Self {
-                            product_coupon_id,
-                            stock_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseProductCouponStockList {
+            product_coupon_id: "product_coupon_id" req req,
+            stock_id: "stock_id" req req,
+        });
         /// `/v3/brand/partner/card-member/membership-activities/{activity_id}`
         pub mod by_activity_id {
             /// The chain step for `/v3/brand/partner/card-member/membership-activities/{activity_id}`, reached with `client.v3().brand().partner().card_member().membership_activities().activity_id(activity_id)`.
@@ -8616,26 +3715,9 @@ pub mod card_member {
                 /// Query parameter `brand_id`. Example: `1004`
                 pub brand_id: String,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("brand_id") {
-                        Some(brand_id) => Ok(Self { brand_id }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                brand_id: "brand_id" skip req,
+            });
             /// The response of `GET /v3/brand/partner/card-member/membership-activities/{activity_id}` (查询品牌会员发券活动).
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
@@ -8698,91 +3780,23 @@ pub mod card_member {
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 pub modify_time: String,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("out_request_no", &self.out_request_no)?;
-                    m.req("brand_id", &self.brand_id)?;
-                    m.req("card_id", &self.card_id)?;
-                    m.req("activity_channel", &self.activity_channel)?;
-                    m.req("title", &self.title)?;
-                    m.req("sub_title", &self.sub_title)?;
-                    m.req("begin_time", &self.begin_time)?;
-                    m.req("end_time", &self.end_time)?;
-                    m.req("apply_total", &self.apply_total)?;
-                    m.req("apply_available", &self.apply_available)?;
-                    m.req("product_coupon_stock_list", &self.product_coupon_stock_list)?;
-                    m.req("activity_id", &self.activity_id)?;
-                    m.req("activity_state", &self.activity_state)?;
-                    m.req("create_time", &self.create_time)?;
-                    m.req("modify_time", &self.modify_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("out_request_no"),
-                        o.req("brand_id"),
-                        o.req("card_id"),
-                        o.req("activity_channel"),
-                        o.req("title"),
-                        o.req("sub_title"),
-                        o.req("begin_time"),
-                        o.req("end_time"),
-                        o.req("apply_total"),
-                        o.req("apply_available"),
-                        o.req("product_coupon_stock_list"),
-                        o.req("activity_id"),
-                        o.req("activity_state"),
-                        o.req("create_time"),
-                        o.req("modify_time"),
-                    ) {
-                        (
-                            Some(out_request_no),
-                            Some(brand_id),
-                            Some(card_id),
-                            Some(activity_channel),
-                            Some(title),
-                            Some(sub_title),
-                            Some(begin_time),
-                            Some(end_time),
-                            Some(apply_total),
-                            Some(apply_available),
-                            Some(product_coupon_stock_list),
-                            Some(activity_id),
-                            Some(activity_state),
-                            Some(create_time),
-                            Some(modify_time),
-                        ) => {
-                            Ok(Self {
-                                out_request_no,
-                                brand_id,
-                                card_id,
-                                activity_channel,
-                                title,
-                                sub_title,
-                                begin_time,
-                                end_time,
-                                apply_total,
-                                apply_available,
-                                product_coupon_stock_list,
-                                activity_id,
-                                activity_state,
-                                create_time,
-                                modify_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                out_request_no: "out_request_no" req req,
+                brand_id: "brand_id" req req,
+                card_id: "card_id" req req,
+                activity_channel: "activity_channel" req req,
+                title: "title" req req,
+                sub_title: "sub_title" req req,
+                begin_time: "begin_time" req req,
+                end_time: "end_time" req req,
+                apply_total: "apply_total" req req,
+                apply_available: "apply_available" req req,
+                product_coupon_stock_list: "product_coupon_stock_list" req req,
+                activity_id: "activity_id" req req,
+                activity_state: "activity_state" req req,
+                create_time: "create_time" req req,
+                modify_time: "modify_time" req req,
+            });
             /// 活动渠道
             ///
             /// A value this client does not know yet is kept as [`GetResponseActivityChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -8794,48 +3808,9 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseActivityChannel {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::MechantAppComponent => "MECHANT_APP_COMPONENT",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseActivityChannel {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "MECHANT_APP_COMPONENT" => Self::MechantAppComponent,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseActivityChannel {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseActivityChannel {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseActivityChannel {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseActivityChannel {
+                MechantAppComponent = "MECHANT_APP_COMPONENT",
+            });
             /// 活动状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseActivityState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -8853,62 +3828,12 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseActivityState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::MembershipActivityCreated => "MEMBERSHIP_ACTIVITY_CREATED",
-                        Self::MembershipActivityEffective => {
-                            "MEMBERSHIP_ACTIVITY_EFFECTIVE"
-                        }
-                        Self::MembershipActivityTerminated => {
-                            "MEMBERSHIP_ACTIVITY_TERMINATED"
-                        }
-                        Self::MembershipActivityExpired => "MEMBERSHIP_ACTIVITY_EXPIRED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseActivityState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "MEMBERSHIP_ACTIVITY_CREATED" => Self::MembershipActivityCreated,
-                        "MEMBERSHIP_ACTIVITY_EFFECTIVE" => {
-                            Self::MembershipActivityEffective
-                        }
-                        "MEMBERSHIP_ACTIVITY_TERMINATED" => {
-                            Self::MembershipActivityTerminated
-                        }
-                        "MEMBERSHIP_ACTIVITY_EXPIRED" => Self::MembershipActivityExpired,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseActivityState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseActivityState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseActivityState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseActivityState {
+                MembershipActivityCreated = "MEMBERSHIP_ACTIVITY_CREATED",
+                MembershipActivityEffective = "MEMBERSHIP_ACTIVITY_EFFECTIVE",
+                MembershipActivityTerminated = "MEMBERSHIP_ACTIVITY_TERMINATED",
+                MembershipActivityExpired = "MEMBERSHIP_ACTIVITY_EXPIRED",
+            });
             /// GetResponseProductCouponStockList
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseProductCouponStockList {
@@ -8921,33 +3846,10 @@ pub mod card_member {
                 /// Example: `98065001`
                 pub stock_id: String,
             }
-            impl ::serde::Serialize for GetResponseProductCouponStockList {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("product_coupon_id", &self.product_coupon_id)?;
-                    m.req("stock_id", &self.stock_id)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseProductCouponStockList {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("product_coupon_id"), o.req("stock_id")) {
-                        (Some(product_coupon_id), Some(stock_id)) => {
-                            Ok(Self {
-                                product_coupon_id,
-                                stock_id,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseProductCouponStockList {
+                product_coupon_id: "product_coupon_id" req req,
+                stock_id: "stock_id" req req,
+            });
             /// The request of `PATCH /v3/brand/partner/card-member/membership-activities/{activity_id}` (修改品牌会员发券活动信息).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequest {
@@ -8972,51 +3874,13 @@ pub mod card_member {
                 /// Example: `2020-01-29T13:29:35.120+08:00`
                 pub end_time: String,
             }
-            impl ::serde::Serialize for PatchRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("brand_id", &self.brand_id)?;
-                    m.req("title", &self.title)?;
-                    m.req("sub_title", &self.sub_title)?;
-                    m.req("begin_time", &self.begin_time)?;
-                    m.req("end_time", &self.end_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("brand_id"),
-                        o.req("title"),
-                        o.req("sub_title"),
-                        o.req("begin_time"),
-                        o.req("end_time"),
-                    ) {
-                        (
-                            Some(brand_id),
-                            Some(title),
-                            Some(sub_title),
-                            Some(begin_time),
-                            Some(end_time),
-                        ) => {
-                            Ok(Self {
-                                brand_id,
-                                title,
-                                sub_title,
-                                begin_time,
-                                end_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchRequest {
+                brand_id: "brand_id" req req,
+                title: "title" req req,
+                sub_title: "sub_title" req req,
+                begin_time: "begin_time" req req,
+                end_time: "end_time" req req,
+            });
             /// The response of `PATCH /v3/brand/partner/card-member/membership-activities/{activity_id}` (修改品牌会员发券活动信息).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PatchResponse {
@@ -9079,91 +3943,23 @@ pub mod card_member {
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 pub modify_time: String,
             }
-            impl ::serde::Serialize for PatchResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("out_request_no", &self.out_request_no)?;
-                    m.req("brand_id", &self.brand_id)?;
-                    m.req("card_id", &self.card_id)?;
-                    m.req("activity_channel", &self.activity_channel)?;
-                    m.req("title", &self.title)?;
-                    m.req("sub_title", &self.sub_title)?;
-                    m.req("begin_time", &self.begin_time)?;
-                    m.req("end_time", &self.end_time)?;
-                    m.req("apply_total", &self.apply_total)?;
-                    m.req("apply_available", &self.apply_available)?;
-                    m.req("product_coupon_stock_list", &self.product_coupon_stock_list)?;
-                    m.req("activity_id", &self.activity_id)?;
-                    m.req("activity_state", &self.activity_state)?;
-                    m.req("create_time", &self.create_time)?;
-                    m.req("modify_time", &self.modify_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("out_request_no"),
-                        o.req("brand_id"),
-                        o.req("card_id"),
-                        o.req("activity_channel"),
-                        o.req("title"),
-                        o.req("sub_title"),
-                        o.req("begin_time"),
-                        o.req("end_time"),
-                        o.req("apply_total"),
-                        o.req("apply_available"),
-                        o.req("product_coupon_stock_list"),
-                        o.req("activity_id"),
-                        o.req("activity_state"),
-                        o.req("create_time"),
-                        o.req("modify_time"),
-                    ) {
-                        (
-                            Some(out_request_no),
-                            Some(brand_id),
-                            Some(card_id),
-                            Some(activity_channel),
-                            Some(title),
-                            Some(sub_title),
-                            Some(begin_time),
-                            Some(end_time),
-                            Some(apply_total),
-                            Some(apply_available),
-                            Some(product_coupon_stock_list),
-                            Some(activity_id),
-                            Some(activity_state),
-                            Some(create_time),
-                            Some(modify_time),
-                        ) => {
-                            Ok(Self {
-                                out_request_no,
-                                brand_id,
-                                card_id,
-                                activity_channel,
-                                title,
-                                sub_title,
-                                begin_time,
-                                end_time,
-                                apply_total,
-                                apply_available,
-                                product_coupon_stock_list,
-                                activity_id,
-                                activity_state,
-                                create_time,
-                                modify_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchResponse {
+                out_request_no: "out_request_no" req req,
+                brand_id: "brand_id" req req,
+                card_id: "card_id" req req,
+                activity_channel: "activity_channel" req req,
+                title: "title" req req,
+                sub_title: "sub_title" req req,
+                begin_time: "begin_time" req req,
+                end_time: "end_time" req req,
+                apply_total: "apply_total" req req,
+                apply_available: "apply_available" req req,
+                product_coupon_stock_list: "product_coupon_stock_list" req req,
+                activity_id: "activity_id" req req,
+                activity_state: "activity_state" req req,
+                create_time: "create_time" req req,
+                modify_time: "modify_time" req req,
+            });
             /// 活动渠道
             ///
             /// A value this client does not know yet is kept as [`PatchResponseActivityChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -9175,48 +3971,9 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PatchResponseActivityChannel {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::MechantAppComponent => "MECHANT_APP_COMPONENT",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PatchResponseActivityChannel {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "MECHANT_APP_COMPONENT" => Self::MechantAppComponent,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PatchResponseActivityChannel {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PatchResponseActivityChannel {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchResponseActivityChannel {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PatchResponseActivityChannel {
+                MechantAppComponent = "MECHANT_APP_COMPONENT",
+            });
             /// 活动状态
             ///
             /// A value this client does not know yet is kept as [`PatchResponseActivityState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -9234,62 +3991,12 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PatchResponseActivityState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::MembershipActivityCreated => "MEMBERSHIP_ACTIVITY_CREATED",
-                        Self::MembershipActivityEffective => {
-                            "MEMBERSHIP_ACTIVITY_EFFECTIVE"
-                        }
-                        Self::MembershipActivityTerminated => {
-                            "MEMBERSHIP_ACTIVITY_TERMINATED"
-                        }
-                        Self::MembershipActivityExpired => "MEMBERSHIP_ACTIVITY_EXPIRED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PatchResponseActivityState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "MEMBERSHIP_ACTIVITY_CREATED" => Self::MembershipActivityCreated,
-                        "MEMBERSHIP_ACTIVITY_EFFECTIVE" => {
-                            Self::MembershipActivityEffective
-                        }
-                        "MEMBERSHIP_ACTIVITY_TERMINATED" => {
-                            Self::MembershipActivityTerminated
-                        }
-                        "MEMBERSHIP_ACTIVITY_EXPIRED" => Self::MembershipActivityExpired,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PatchResponseActivityState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PatchResponseActivityState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchResponseActivityState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PatchResponseActivityState {
+                MembershipActivityCreated = "MEMBERSHIP_ACTIVITY_CREATED",
+                MembershipActivityEffective = "MEMBERSHIP_ACTIVITY_EFFECTIVE",
+                MembershipActivityTerminated = "MEMBERSHIP_ACTIVITY_TERMINATED",
+                MembershipActivityExpired = "MEMBERSHIP_ACTIVITY_EXPIRED",
+            });
             /// PatchResponseProductCouponStockList
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchResponseProductCouponStockList {
@@ -9302,33 +4009,10 @@ pub mod card_member {
                 /// Example: `98065001`
                 pub stock_id: String,
             }
-            impl ::serde::Serialize for PatchResponseProductCouponStockList {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("product_coupon_id", &self.product_coupon_id)?;
-                    m.req("stock_id", &self.stock_id)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchResponseProductCouponStockList {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("product_coupon_id"), o.req("stock_id")) {
-                        (Some(product_coupon_id), Some(stock_id)) => {
-                            Ok(Self {
-                                product_coupon_id,
-                                stock_id,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchResponseProductCouponStockList {
+                product_coupon_id: "product_coupon_id" req req,
+                stock_id: "stock_id" req req,
+            });
             /// `/v3/brand/partner/card-member/membership-activities/{activity_id}/terminate`
             pub mod terminate {
                 /// The chain step for `/v3/brand/partner/card-member/membership-activities/{activity_id}/terminate`, reached with `client.v3().brand().partner().card_member().membership_activities().activity_id(activity_id).terminate()`.
@@ -9358,27 +4042,9 @@ pub mod card_member {
                     /// Example: `1004`
                     pub brand_id: String,
                 }
-                impl ::serde::Serialize for PostRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("brand_id", &self.brand_id)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.req("brand_id") {
-                            Some(brand_id) => Ok(Self { brand_id }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequest {
+                    brand_id: "brand_id" req req,
+                });
                 /// The response of `POST /v3/brand/partner/card-member/membership-activities/{activity_id}/terminate` (终止品牌会员发券活动).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
@@ -9443,94 +4109,23 @@ pub mod card_member {
                     /// Example: `2015-05-20T13:29:35.120+08:00`
                     pub modify_time: String,
                 }
-                impl ::serde::Serialize for PostResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("out_request_no", &self.out_request_no)?;
-                        m.req("brand_id", &self.brand_id)?;
-                        m.req("card_id", &self.card_id)?;
-                        m.req("activity_channel", &self.activity_channel)?;
-                        m.req("title", &self.title)?;
-                        m.req("sub_title", &self.sub_title)?;
-                        m.req("begin_time", &self.begin_time)?;
-                        m.req("end_time", &self.end_time)?;
-                        m.req("apply_total", &self.apply_total)?;
-                        m.req("apply_available", &self.apply_available)?;
-                        m.req(
-                            "product_coupon_stock_list",
-                            &self.product_coupon_stock_list,
-                        )?;
-                        m.req("activity_id", &self.activity_id)?;
-                        m.req("activity_state", &self.activity_state)?;
-                        m.req("create_time", &self.create_time)?;
-                        m.req("modify_time", &self.modify_time)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("out_request_no"),
-                            o.req("brand_id"),
-                            o.req("card_id"),
-                            o.req("activity_channel"),
-                            o.req("title"),
-                            o.req("sub_title"),
-                            o.req("begin_time"),
-                            o.req("end_time"),
-                            o.req("apply_total"),
-                            o.req("apply_available"),
-                            o.req("product_coupon_stock_list"),
-                            o.req("activity_id"),
-                            o.req("activity_state"),
-                            o.req("create_time"),
-                            o.req("modify_time"),
-                        ) {
-                            (
-                                Some(out_request_no),
-                                Some(brand_id),
-                                Some(card_id),
-                                Some(activity_channel),
-                                Some(title),
-                                Some(sub_title),
-                                Some(begin_time),
-                                Some(end_time),
-                                Some(apply_total),
-                                Some(apply_available),
-                                Some(product_coupon_stock_list),
-                                Some(activity_id),
-                                Some(activity_state),
-                                Some(create_time),
-                                Some(modify_time),
-                            ) => {
-                                Ok(Self {
-                                    out_request_no,
-                                    brand_id,
-                                    card_id,
-                                    activity_channel,
-                                    title,
-                                    sub_title,
-                                    begin_time,
-                                    end_time,
-                                    apply_total,
-                                    apply_available,
-                                    product_coupon_stock_list,
-                                    activity_id,
-                                    activity_state,
-                                    create_time,
-                                    modify_time,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponse {
+                    out_request_no: "out_request_no" req req,
+                    brand_id: "brand_id" req req,
+                    card_id: "card_id" req req,
+                    activity_channel: "activity_channel" req req,
+                    title: "title" req req,
+                    sub_title: "sub_title" req req,
+                    begin_time: "begin_time" req req,
+                    end_time: "end_time" req req,
+                    apply_total: "apply_total" req req,
+                    apply_available: "apply_available" req req,
+                    product_coupon_stock_list: "product_coupon_stock_list" req req,
+                    activity_id: "activity_id" req req,
+                    activity_state: "activity_state" req req,
+                    create_time: "create_time" req req,
+                    modify_time: "modify_time" req req,
+                });
                 /// 活动渠道
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseActivityChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -9542,50 +4137,9 @@ pub mod card_member {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseActivityChannel {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::MechantAppComponent => "MECHANT_APP_COMPONENT",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PostResponseActivityChannel {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "MECHANT_APP_COMPONENT" => Self::MechantAppComponent,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostResponseActivityChannel {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostResponseActivityChannel {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseActivityChannel {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseActivityChannel {
+                    MechantAppComponent = "MECHANT_APP_COMPONENT",
+                });
                 /// 活动状态
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseActivityState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -9603,72 +4157,12 @@ pub mod card_member {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseActivityState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::MembershipActivityCreated => {
-                                "MEMBERSHIP_ACTIVITY_CREATED"
-                            }
-                            Self::MembershipActivityEffective => {
-                                "MEMBERSHIP_ACTIVITY_EFFECTIVE"
-                            }
-                            Self::MembershipActivityTerminated => {
-                                "MEMBERSHIP_ACTIVITY_TERMINATED"
-                            }
-                            Self::MembershipActivityExpired => {
-                                "MEMBERSHIP_ACTIVITY_EXPIRED"
-                            }
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PostResponseActivityState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "MEMBERSHIP_ACTIVITY_CREATED" => {
-                                Self::MembershipActivityCreated
-                            }
-                            "MEMBERSHIP_ACTIVITY_EFFECTIVE" => {
-                                Self::MembershipActivityEffective
-                            }
-                            "MEMBERSHIP_ACTIVITY_TERMINATED" => {
-                                Self::MembershipActivityTerminated
-                            }
-                            "MEMBERSHIP_ACTIVITY_EXPIRED" => {
-                                Self::MembershipActivityExpired
-                            }
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostResponseActivityState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostResponseActivityState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseActivityState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseActivityState {
+                    MembershipActivityCreated = "MEMBERSHIP_ACTIVITY_CREATED",
+                    MembershipActivityEffective = "MEMBERSHIP_ACTIVITY_EFFECTIVE",
+                    MembershipActivityTerminated = "MEMBERSHIP_ACTIVITY_TERMINATED",
+                    MembershipActivityExpired = "MEMBERSHIP_ACTIVITY_EXPIRED",
+                });
                 /// PostResponseProductCouponStockList
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseProductCouponStockList {
@@ -9681,34 +4175,10 @@ pub mod card_member {
                     /// Example: `98065001`
                     pub stock_id: String,
                 }
-                impl ::serde::Serialize for PostResponseProductCouponStockList {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("product_coupon_id", &self.product_coupon_id)?;
-                        m.req("stock_id", &self.stock_id)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for PostResponseProductCouponStockList {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.req("product_coupon_id"), o.req("stock_id")) {
-                            (Some(product_coupon_id), Some(stock_id)) => {
-                                Ok(Self {
-                                    product_coupon_id,
-                                    stock_id,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponseProductCouponStockList {
+                    product_coupon_id: "product_coupon_id" req req,
+                    stock_id: "stock_id" req req,
+                });
             }
         }
     }
@@ -9749,31 +4219,11 @@ pub mod card_member {
             /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
             pub openid: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("brand_id", &self.brand_id)?;
-                m.req("card_id", &self.card_id)?;
-                m.req("openid", &self.openid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("brand_id"), o.req("card_id"), o.req("openid")) {
-                    (Some(brand_id), Some(card_id), Some(openid)) => {
-                        Ok(Self { brand_id, card_id, openid })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            brand_id: "brand_id" req req,
+            card_id: "card_id" req req,
+            openid: "openid" req req,
+        });
         /// The response of `POST /v3/brand/partner/card-member/pay-view-tokens` (品牌会员展示付款码组件预授权).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -9786,28 +4236,10 @@ pub mod card_member {
             /// Example: `2030-05-20T13:29:35.120+08:00`
             pub expire_time: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("token", &self.token)?;
-                m.req("expire_time", &self.expire_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("token"), o.req("expire_time")) {
-                    (Some(token), Some(expire_time)) => Ok(Self { token, expire_time }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            token: "token" req req,
+            expire_time: "expire_time" req req,
+        });
     }
     /// `/v3/brand/partner/card-member/pre-auth-tokens`
     pub mod pre_auth_tokens {
@@ -9846,31 +4278,11 @@ pub mod card_member {
             /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
             pub openid: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("brand_id", &self.brand_id)?;
-                m.req("card_id", &self.card_id)?;
-                m.req("openid", &self.openid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("brand_id"), o.req("card_id"), o.req("openid")) {
-                    (Some(brand_id), Some(card_id), Some(openid)) => {
-                        Ok(Self { brand_id, card_id, openid })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            brand_id: "brand_id" req req,
+            card_id: "card_id" req req,
+            openid: "openid" req req,
+        });
         /// The response of `POST /v3/brand/partner/card-member/pre-auth-tokens` (入会组件预授权).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -9883,28 +4295,10 @@ pub mod card_member {
             /// Example: `2030-05-20T13:29:35.120+08:00`
             pub expire_time: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("token", &self.token)?;
-                m.req("expire_time", &self.expire_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("token"), o.req("expire_time")) {
-                    (Some(token), Some(expire_time)) => Ok(Self { token, expire_time }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            token: "token" req req,
+            expire_time: "expire_time" req req,
+        });
     }
     /// `/v3/brand/partner/card-member/user-cards`
     pub mod user_cards {
@@ -9973,46 +4367,13 @@ pub mod card_member {
             /// Query parameter `limit`. Example: `20`
             pub limit: i64,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("brand_id"),
-                    o.req("openid"),
-                    o.opt("user_card_state"),
-                    o.req("offset"),
-                    o.req("limit"),
-                ) {
-                    (
-                        Some(brand_id),
-                        Some(openid),
-                        Some(user_card_state),
-                        Some(offset),
-                        Some(limit),
-                    ) => {
-                        Ok(Self {
-                            brand_id,
-                            openid,
-                            user_card_state,
-                            offset,
-                            limit,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            brand_id: "brand_id" skip req,
+            openid: "openid" skip req,
+            user_card_state: "user_card_state" skip opt,
+            offset: "offset" skip req,
+            limit: "limit" skip req,
+        });
         /// 用户会员卡状态
         ///
         /// A value this client does not know yet is kept as [`GetRequestUserCardState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -10030,51 +4391,12 @@ pub mod card_member {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetRequestUserCardState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Unactivated => "UNACTIVATED",
-                    Self::Effective => "EFFECTIVE",
-                    Self::Expired => "EXPIRED",
-                    Self::Invalid => "INVALID",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetRequestUserCardState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "UNACTIVATED" => Self::Unactivated,
-                    "EFFECTIVE" => Self::Effective,
-                    "EXPIRED" => Self::Expired,
-                    "INVALID" => Self::Invalid,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetRequestUserCardState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetRequestUserCardState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequestUserCardState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetRequestUserCardState {
+            Unactivated = "UNACTIVATED",
+            Effective = "EFFECTIVE",
+            Expired = "EXPIRED",
+            Invalid = "INVALID",
+        });
         /// The response of `GET /v3/brand/partner/card-member/user-cards` (查询用户在品牌下所有会员卡).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -10093,42 +4415,12 @@ pub mod card_member {
             /// 会员卡列表
             pub data: Option<Vec<GetResponseData>>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("total_count", &self.total_count)?;
-                m.req("offset", &self.offset)?;
-                m.req("limit", &self.limit)?;
-                m.opt("data", &self.data)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("total_count"),
-                    o.req("offset"),
-                    o.req("limit"),
-                    o.opt("data"),
-                ) {
-                    (Some(total_count), Some(offset), Some(limit), Some(data)) => {
-                        Ok(Self {
-                            total_count,
-                            offset,
-                            limit,
-                            data,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            total_count: "total_count" req req,
+            offset: "offset" req req,
+            limit: "limit" req req,
+            data: "data" opt opt,
+        });
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseData {
@@ -10189,95 +4481,24 @@ pub mod card_member {
             /// Example: `2020-05-20T13:29:35.120+08:00`
             pub invalid_time: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseData {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("user_card_code", &self.user_card_code)?;
-                m.req("card_id", &self.card_id)?;
-                m.req("openid", &self.openid)?;
-                m.opt("card_color", &self.card_color)?;
-                m.opt("card_picture_url", &self.card_picture_url)?;
-                m.req("brand_id", &self.brand_id)?;
-                m.req("card_type", &self.card_type)?;
-                m.opt("phone_number", &self.phone_number)?;
-                m.opt("level", &self.level)?;
-                m.req("valid_date_information", &self.valid_date_information)?;
-                m.req("pickup_time", &self.pickup_time)?;
-                m.opt("user_information", &self.user_information)?;
-                m.opt("attach", &self.attach)?;
-                m.req("user_card_state", &self.user_card_state)?;
-                m.opt("invalid_reason", &self.invalid_reason)?;
-                m.opt("invalid_time", &self.invalid_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("user_card_code"),
-                    o.req("card_id"),
-                    o.req("openid"),
-                    o.opt("card_color"),
-                    o.opt("card_picture_url"),
-                    o.req("brand_id"),
-                    o.req("card_type"),
-                    o.opt("phone_number"),
-                    o.opt("level"),
-                    o.req("valid_date_information"),
-                    o.req("pickup_time"),
-                    o.opt("user_information"),
-                    o.opt("attach"),
-                    o.req("user_card_state"),
-                    o.opt("invalid_reason"),
-                    o.opt("invalid_time"),
-                ) {
-                    (
-                        Some(user_card_code),
-                        Some(card_id),
-                        Some(openid),
-                        Some(card_color),
-                        Some(card_picture_url),
-                        Some(brand_id),
-                        Some(card_type),
-                        Some(phone_number),
-                        Some(level),
-                        Some(valid_date_information),
-                        Some(pickup_time),
-                        Some(user_information),
-                        Some(attach),
-                        Some(user_card_state),
-                        Some(invalid_reason),
-                        Some(invalid_time),
-                    ) => {
-                        Ok(Self {
-                            user_card_code,
-                            card_id,
-                            openid,
-                            card_color,
-                            card_picture_url,
-                            brand_id,
-                            card_type,
-                            phone_number,
-                            level,
-                            valid_date_information,
-                            pickup_time,
-                            user_information,
-                            attach,
-                            user_card_state,
-                            invalid_reason,
-                            invalid_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseData {
+            user_card_code: "user_card_code" req req,
+            card_id: "card_id" req req,
+            openid: "openid" req req,
+            card_color: "card_color" opt opt,
+            card_picture_url: "card_picture_url" opt opt,
+            brand_id: "brand_id" req req,
+            card_type: "card_type" req req,
+            phone_number: "phone_number" opt opt,
+            level: "level" opt opt,
+            valid_date_information: "valid_date_information" req req,
+            pickup_time: "pickup_time" req req,
+            user_information: "user_information" opt opt,
+            attach: "attach" opt opt,
+            user_card_state: "user_card_state" req req,
+            invalid_reason: "invalid_reason" opt opt,
+            invalid_time: "invalid_time" opt opt,
+        });
         /// 会员卡类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseDataCardType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -10293,49 +4514,11 @@ pub mod card_member {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDataCardType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Purchase => "PURCHASE",
-                    Self::Normal => "NORMAL",
-                    Self::Balance => "BALANCE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseDataCardType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "PURCHASE" => Self::Purchase,
-                    "NORMAL" => Self::Normal,
-                    "BALANCE" => Self::Balance,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseDataCardType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseDataCardType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataCardType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDataCardType {
+            Purchase = "PURCHASE",
+            Normal = "NORMAL",
+            Balance = "BALANCE",
+        });
         /// 用户会员卡状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseDataUserCardState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -10353,51 +4536,12 @@ pub mod card_member {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDataUserCardState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Unactivated => "UNACTIVATED",
-                    Self::Effective => "EFFECTIVE",
-                    Self::Expired => "EXPIRED",
-                    Self::Invalid => "INVALID",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseDataUserCardState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "UNACTIVATED" => Self::Unactivated,
-                    "EFFECTIVE" => Self::Effective,
-                    "EXPIRED" => Self::Expired,
-                    "INVALID" => Self::Invalid,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseDataUserCardState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseDataUserCardState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataUserCardState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDataUserCardState {
+            Unactivated = "UNACTIVATED",
+            Effective = "EFFECTIVE",
+            Expired = "EXPIRED",
+            Invalid = "INVALID",
+        });
         /// 用户开卡时填写的个人信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataUserInformation {
@@ -10410,33 +4554,10 @@ pub mod card_member {
                 Vec<GetResponseDataUserInformationCustomFieldList>,
             >,
         }
-        impl ::serde::Serialize for GetResponseDataUserInformation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("common_field_list", &self.common_field_list)?;
-                m.opt("custom_field_list", &self.custom_field_list)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataUserInformation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("common_field_list"), o.opt("custom_field_list")) {
-                    (Some(common_field_list), Some(custom_field_list)) => {
-                        Ok(Self {
-                            common_field_list,
-                            custom_field_list,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataUserInformation {
+            common_field_list: "common_field_list" opt opt,
+            custom_field_list: "custom_field_list" opt opt,
+        });
         /// GetResponseDataUserInformationCommonFieldList
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataUserInformationCommonFieldList {
@@ -10447,29 +4568,10 @@ pub mod card_member {
             /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
             pub value: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseDataUserInformationCommonFieldList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("name", &self.name)?;
-                m.opt("value", &self.value)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseDataUserInformationCommonFieldList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("name"), o.opt("value")) {
-                    (Some(name), Some(value)) => Ok(Self { name, value }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataUserInformationCommonFieldList {
+            name: "name" opt opt,
+            value: "value" opt opt,
+        });
         /// 平台提供的通用开卡信息字段
         ///
         /// A value this client does not know yet is kept as [`GetResponseDataUserInformationCommonFieldListName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -10491,57 +4593,14 @@ pub mod card_member {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDataUserInformationCommonFieldListName {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::UserFormFlagSex => "USER_FORM_FLAG_SEX",
-                    Self::UserFormFlagName => "USER_FORM_FLAG_NAME",
-                    Self::UserFormFlagBirthday => "USER_FORM_FLAG_BIRTHDAY",
-                    Self::UserFormFlagAddress => "USER_FORM_FLAG_ADDRESS",
-                    Self::UserFormFlagEmail => "USER_FORM_FLAG_EMAIL",
-                    Self::UserFormFlagCity => "USER_FORM_FLAG_CITY",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for GetResponseDataUserInformationCommonFieldListName {
-            fn from(s: &str) -> Self {
-                match s {
-                    "USER_FORM_FLAG_SEX" => Self::UserFormFlagSex,
-                    "USER_FORM_FLAG_NAME" => Self::UserFormFlagName,
-                    "USER_FORM_FLAG_BIRTHDAY" => Self::UserFormFlagBirthday,
-                    "USER_FORM_FLAG_ADDRESS" => Self::UserFormFlagAddress,
-                    "USER_FORM_FLAG_EMAIL" => Self::UserFormFlagEmail,
-                    "USER_FORM_FLAG_CITY" => Self::UserFormFlagCity,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseDataUserInformationCommonFieldListName {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseDataUserInformationCommonFieldListName {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseDataUserInformationCommonFieldListName {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDataUserInformationCommonFieldListName {
+            UserFormFlagSex = "USER_FORM_FLAG_SEX",
+            UserFormFlagName = "USER_FORM_FLAG_NAME",
+            UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
+            UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
+            UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
+            UserFormFlagCity = "USER_FORM_FLAG_CITY",
+        });
         /// GetResponseDataUserInformationCustomFieldList
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataUserInformationCustomFieldList {
@@ -10552,31 +4611,10 @@ pub mod card_member {
             /// 加密的用户选择的字段值列表
             pub user_chosen_values: Option<Vec<String>>,
         }
-        impl ::serde::Serialize for GetResponseDataUserInformationCustomFieldList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("name", &self.name)?;
-                m.opt("user_chosen_values", &self.user_chosen_values)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseDataUserInformationCustomFieldList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("name"), o.opt("user_chosen_values")) {
-                    (Some(name), Some(user_chosen_values)) => {
-                        Ok(Self { name, user_chosen_values })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataUserInformationCustomFieldList {
+            name: "name" opt opt,
+            user_chosen_values: "user_chosen_values" opt opt,
+        });
         /// 会员卡有效期
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseDataValidDateInformation {
@@ -10595,47 +4633,12 @@ pub mod card_member {
             /// Example: `200`
             pub available_day_after_receive: Option<i64>,
         }
-        impl ::serde::Serialize for GetResponseDataValidDateInformation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("type", &self.type_)?;
-                m.opt("available_begin_time", &self.available_begin_time)?;
-                m.opt("available_end_time", &self.available_end_time)?;
-                m.opt("available_day_after_receive", &self.available_day_after_receive)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataValidDateInformation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("type"),
-                    o.opt("available_begin_time"),
-                    o.opt("available_end_time"),
-                    o.opt("available_day_after_receive"),
-                ) {
-                    (
-                        Some(type_),
-                        Some(available_begin_time),
-                        Some(available_end_time),
-                        Some(available_day_after_receive),
-                    ) => {
-                        Ok(Self {
-                            type_,
-                            available_begin_time,
-                            available_end_time,
-                            available_day_after_receive,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataValidDateInformation {
+            type_: "type" req req,
+            available_begin_time: "available_begin_time" opt opt,
+            available_end_time: "available_end_time" opt opt,
+            available_day_after_receive: "available_day_after_receive" opt opt,
+        });
         /// 有效期类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseDataValidDateInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -10651,49 +4654,11 @@ pub mod card_member {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDataValidDateInformationType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::FixTimeRange => "FIX_TIME_RANGE",
-                    Self::FixTerm => "FIX_TERM",
-                    Self::Permanent => "PERMANENT",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseDataValidDateInformationType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "FIX_TIME_RANGE" => Self::FixTimeRange,
-                    "FIX_TERM" => Self::FixTerm,
-                    "PERMANENT" => Self::Permanent,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseDataValidDateInformationType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseDataValidDateInformationType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataValidDateInformationType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDataValidDateInformationType {
+            FixTimeRange = "FIX_TIME_RANGE",
+            FixTerm = "FIX_TERM",
+            Permanent = "PERMANENT",
+        });
         /// `/v3/brand/partner/card-member/user-cards/{user_card_code}`
         pub mod by_user_card_code {
             /// The chain step for `/v3/brand/partner/card-member/user-cards/{user_card_code}`, reached with `client.v3().brand().partner().card_member().user_cards().user_card_code(user_card_code)`.
@@ -10759,28 +4724,11 @@ pub mod card_member {
                 /// Query parameter `openid`. Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
                 pub openid: String,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("brand_id"), o.req("card_id"), o.req("openid")) {
-                        (Some(brand_id), Some(card_id), Some(openid)) => {
-                            Ok(Self { brand_id, card_id, openid })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                brand_id: "brand_id" skip req,
+                card_id: "card_id" skip req,
+                openid: "openid" skip req,
+            });
             /// The response of `GET /v3/brand/partner/card-member/user-cards/{user_card_code}` (查询用户会员卡信息).
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
@@ -10841,95 +4789,24 @@ pub mod card_member {
                 /// Example: `2020-05-20T13:29:35.120+08:00`
                 pub invalid_time: Option<String>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("user_card_code", &self.user_card_code)?;
-                    m.req("card_id", &self.card_id)?;
-                    m.req("openid", &self.openid)?;
-                    m.opt("card_color", &self.card_color)?;
-                    m.opt("card_picture_url", &self.card_picture_url)?;
-                    m.req("brand_id", &self.brand_id)?;
-                    m.req("card_type", &self.card_type)?;
-                    m.opt("phone_number", &self.phone_number)?;
-                    m.opt("level", &self.level)?;
-                    m.req("valid_date_information", &self.valid_date_information)?;
-                    m.req("pickup_time", &self.pickup_time)?;
-                    m.opt("user_information", &self.user_information)?;
-                    m.opt("attach", &self.attach)?;
-                    m.req("user_card_state", &self.user_card_state)?;
-                    m.opt("invalid_reason", &self.invalid_reason)?;
-                    m.opt("invalid_time", &self.invalid_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("user_card_code"),
-                        o.req("card_id"),
-                        o.req("openid"),
-                        o.opt("card_color"),
-                        o.opt("card_picture_url"),
-                        o.req("brand_id"),
-                        o.req("card_type"),
-                        o.opt("phone_number"),
-                        o.opt("level"),
-                        o.req("valid_date_information"),
-                        o.req("pickup_time"),
-                        o.opt("user_information"),
-                        o.opt("attach"),
-                        o.req("user_card_state"),
-                        o.opt("invalid_reason"),
-                        o.opt("invalid_time"),
-                    ) {
-                        (
-                            Some(user_card_code),
-                            Some(card_id),
-                            Some(openid),
-                            Some(card_color),
-                            Some(card_picture_url),
-                            Some(brand_id),
-                            Some(card_type),
-                            Some(phone_number),
-                            Some(level),
-                            Some(valid_date_information),
-                            Some(pickup_time),
-                            Some(user_information),
-                            Some(attach),
-                            Some(user_card_state),
-                            Some(invalid_reason),
-                            Some(invalid_time),
-                        ) => {
-                            Ok(Self {
-                                user_card_code,
-                                card_id,
-                                openid,
-                                card_color,
-                                card_picture_url,
-                                brand_id,
-                                card_type,
-                                phone_number,
-                                level,
-                                valid_date_information,
-                                pickup_time,
-                                user_information,
-                                attach,
-                                user_card_state,
-                                invalid_reason,
-                                invalid_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                user_card_code: "user_card_code" req req,
+                card_id: "card_id" req req,
+                openid: "openid" req req,
+                card_color: "card_color" opt opt,
+                card_picture_url: "card_picture_url" opt opt,
+                brand_id: "brand_id" req req,
+                card_type: "card_type" req req,
+                phone_number: "phone_number" opt opt,
+                level: "level" opt opt,
+                valid_date_information: "valid_date_information" req req,
+                pickup_time: "pickup_time" req req,
+                user_information: "user_information" opt opt,
+                attach: "attach" opt opt,
+                user_card_state: "user_card_state" req req,
+                invalid_reason: "invalid_reason" opt opt,
+                invalid_time: "invalid_time" opt opt,
+            });
             /// 会员卡类型
             ///
             /// A value this client does not know yet is kept as [`GetResponseCardType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -10945,52 +4822,11 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseCardType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Purchase => "PURCHASE",
-                        Self::Normal => "NORMAL",
-                        Self::Balance => "BALANCE",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseCardType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "PURCHASE" => Self::Purchase,
-                        "NORMAL" => Self::Normal,
-                        "BALANCE" => Self::Balance,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseCardType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseCardType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseCardType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseCardType {
+                Purchase = "PURCHASE",
+                Normal = "NORMAL",
+                Balance = "BALANCE",
+            });
             /// 用户会员卡状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseUserCardState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -11008,54 +4844,12 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseUserCardState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Unactivated => "UNACTIVATED",
-                        Self::Effective => "EFFECTIVE",
-                        Self::Expired => "EXPIRED",
-                        Self::Invalid => "INVALID",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseUserCardState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "UNACTIVATED" => Self::Unactivated,
-                        "EFFECTIVE" => Self::Effective,
-                        "EXPIRED" => Self::Expired,
-                        "INVALID" => Self::Invalid,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseUserCardState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseUserCardState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseUserCardState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseUserCardState {
+                Unactivated = "UNACTIVATED",
+                Effective = "EFFECTIVE",
+                Expired = "EXPIRED",
+                Invalid = "INVALID",
+            });
             /// 用户开卡时填写的个人信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseUserInformation {
@@ -11068,33 +4862,10 @@ pub mod card_member {
                     Vec<GetResponseUserInformationCustomFieldList>,
                 >,
             }
-            impl ::serde::Serialize for GetResponseUserInformation {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("common_field_list", &self.common_field_list)?;
-                    m.opt("custom_field_list", &self.custom_field_list)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseUserInformation {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("common_field_list"), o.opt("custom_field_list")) {
-                        (Some(common_field_list), Some(custom_field_list)) => {
-                            Ok(Self {
-                                common_field_list,
-                                custom_field_list,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseUserInformation {
+                common_field_list: "common_field_list" opt opt,
+                custom_field_list: "custom_field_list" opt opt,
+            });
             /// GetResponseUserInformationCommonFieldList
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseUserInformationCommonFieldList {
@@ -11105,29 +4876,10 @@ pub mod card_member {
                 /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
                 pub value: Option<String>,
             }
-            impl ::serde::Serialize for GetResponseUserInformationCommonFieldList {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("name", &self.name)?;
-                    m.opt("value", &self.value)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for GetResponseUserInformationCommonFieldList {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("name"), o.opt("value")) {
-                        (Some(name), Some(value)) => Ok(Self { name, value }),
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseUserInformationCommonFieldList {
+                name: "name" opt opt,
+                value: "value" opt opt,
+            });
             /// 平台提供的通用开卡信息字段
             ///
             /// A value this client does not know yet is kept as [`GetResponseUserInformationCommonFieldListName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -11149,60 +4901,14 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseUserInformationCommonFieldListName {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::UserFormFlagSex => "USER_FORM_FLAG_SEX",
-                        Self::UserFormFlagName => "USER_FORM_FLAG_NAME",
-                        Self::UserFormFlagBirthday => "USER_FORM_FLAG_BIRTHDAY",
-                        Self::UserFormFlagAddress => "USER_FORM_FLAG_ADDRESS",
-                        Self::UserFormFlagEmail => "USER_FORM_FLAG_EMAIL",
-                        Self::UserFormFlagCity => "USER_FORM_FLAG_CITY",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str>
-            for GetResponseUserInformationCommonFieldListName {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "USER_FORM_FLAG_SEX" => Self::UserFormFlagSex,
-                        "USER_FORM_FLAG_NAME" => Self::UserFormFlagName,
-                        "USER_FORM_FLAG_BIRTHDAY" => Self::UserFormFlagBirthday,
-                        "USER_FORM_FLAG_ADDRESS" => Self::UserFormFlagAddress,
-                        "USER_FORM_FLAG_EMAIL" => Self::UserFormFlagEmail,
-                        "USER_FORM_FLAG_CITY" => Self::UserFormFlagCity,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseUserInformationCommonFieldListName {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseUserInformationCommonFieldListName {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for GetResponseUserInformationCommonFieldListName {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseUserInformationCommonFieldListName {
+                UserFormFlagSex = "USER_FORM_FLAG_SEX",
+                UserFormFlagName = "USER_FORM_FLAG_NAME",
+                UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
+                UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
+                UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
+                UserFormFlagCity = "USER_FORM_FLAG_CITY",
+            });
             /// GetResponseUserInformationCustomFieldList
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseUserInformationCustomFieldList {
@@ -11213,31 +4919,10 @@ pub mod card_member {
                 /// 加密的用户选择的字段值列表
                 pub user_chosen_values: Option<Vec<String>>,
             }
-            impl ::serde::Serialize for GetResponseUserInformationCustomFieldList {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("name", &self.name)?;
-                    m.opt("user_chosen_values", &self.user_chosen_values)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for GetResponseUserInformationCustomFieldList {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("name"), o.opt("user_chosen_values")) {
-                        (Some(name), Some(user_chosen_values)) => {
-                            Ok(Self { name, user_chosen_values })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseUserInformationCustomFieldList {
+                name: "name" opt opt,
+                user_chosen_values: "user_chosen_values" opt opt,
+            });
             /// 会员卡有效期
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponseValidDateInformation {
@@ -11256,50 +4941,12 @@ pub mod card_member {
                 /// Example: `200`
                 pub available_day_after_receive: Option<i64>,
             }
-            impl ::serde::Serialize for GetResponseValidDateInformation {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("type", &self.type_)?;
-                    m.opt("available_begin_time", &self.available_begin_time)?;
-                    m.opt("available_end_time", &self.available_end_time)?;
-                    m.opt(
-                        "available_day_after_receive",
-                        &self.available_day_after_receive,
-                    )?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseValidDateInformation {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("type"),
-                        o.opt("available_begin_time"),
-                        o.opt("available_end_time"),
-                        o.opt("available_day_after_receive"),
-                    ) {
-                        (
-                            Some(type_),
-                            Some(available_begin_time),
-                            Some(available_end_time),
-                            Some(available_day_after_receive),
-                        ) => {
-                            Ok(Self {
-                                type_,
-                                available_begin_time,
-                                available_end_time,
-                                available_day_after_receive,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseValidDateInformation {
+                type_: "type" req req,
+                available_begin_time: "available_begin_time" opt opt,
+                available_end_time: "available_end_time" opt opt,
+                available_day_after_receive: "available_day_after_receive" opt opt,
+            });
             /// 有效期类型
             ///
             /// A value this client does not know yet is kept as [`GetResponseValidDateInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -11315,52 +4962,11 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseValidDateInformationType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::FixTimeRange => "FIX_TIME_RANGE",
-                        Self::FixTerm => "FIX_TERM",
-                        Self::Permanent => "PERMANENT",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseValidDateInformationType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "FIX_TIME_RANGE" => Self::FixTimeRange,
-                        "FIX_TERM" => Self::FixTerm,
-                        "PERMANENT" => Self::Permanent,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseValidDateInformationType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseValidDateInformationType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseValidDateInformationType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseValidDateInformationType {
+                FixTimeRange = "FIX_TIME_RANGE",
+                FixTerm = "FIX_TERM",
+                Permanent = "PERMANENT",
+            });
             /// The request of `PATCH /v3/brand/partner/card-member/user-cards/{user_card_code}` (修改用户会员卡信息).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequest {
@@ -11405,74 +5011,19 @@ pub mod card_member {
                 /// Example: `自定义数据说明`
                 pub attach: Option<String>,
             }
-            impl ::serde::Serialize for PatchRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("brand_id", &self.brand_id)?;
-                    m.opt("openid", &self.openid)?;
-                    m.opt("card_color", &self.card_color)?;
-                    m.opt("card_picture_url", &self.card_picture_url)?;
-                    m.opt("phone_number", &self.phone_number)?;
-                    m.opt("level", &self.level)?;
-                    m.opt("valid_date_information", &self.valid_date_information)?;
-                    m.opt("pickup_time", &self.pickup_time)?;
-                    m.opt("user_information", &self.user_information)?;
-                    m.opt("attach", &self.attach)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("card_id"),
-                        o.opt("brand_id"),
-                        o.opt("openid"),
-                        o.opt("card_color"),
-                        o.opt("card_picture_url"),
-                        o.opt("phone_number"),
-                        o.opt("level"),
-                        o.opt("valid_date_information"),
-                        o.opt("pickup_time"),
-                        o.opt("user_information"),
-                        o.opt("attach"),
-                    ) {
-                        (
-                            Some(card_id),
-                            Some(brand_id),
-                            Some(openid),
-                            Some(card_color),
-                            Some(card_picture_url),
-                            Some(phone_number),
-                            Some(level),
-                            Some(valid_date_information),
-                            Some(pickup_time),
-                            Some(user_information),
-                            Some(attach),
-                        ) => {
-                            Ok(Self {
-                                card_id,
-                                brand_id,
-                                openid,
-                                card_color,
-                                card_picture_url,
-                                phone_number,
-                                level,
-                                valid_date_information,
-                                pickup_time,
-                                user_information,
-                                attach,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchRequest {
+                card_id: "card_id" skip req,
+                brand_id: "brand_id" opt opt,
+                openid: "openid" opt opt,
+                card_color: "card_color" opt opt,
+                card_picture_url: "card_picture_url" opt opt,
+                phone_number: "phone_number" opt opt,
+                level: "level" opt opt,
+                valid_date_information: "valid_date_information" opt opt,
+                pickup_time: "pickup_time" opt opt,
+                user_information: "user_information" opt opt,
+                attach: "attach" opt opt,
+            });
             /// 用户开卡时填写的个人信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequestUserInformation {
@@ -11485,33 +5036,10 @@ pub mod card_member {
                     Vec<PatchRequestUserInformationCustomFieldList>,
                 >,
             }
-            impl ::serde::Serialize for PatchRequestUserInformation {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("common_field_list", &self.common_field_list)?;
-                    m.opt("custom_field_list", &self.custom_field_list)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchRequestUserInformation {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("common_field_list"), o.opt("custom_field_list")) {
-                        (Some(common_field_list), Some(custom_field_list)) => {
-                            Ok(Self {
-                                common_field_list,
-                                custom_field_list,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchRequestUserInformation {
+                common_field_list: "common_field_list" opt opt,
+                custom_field_list: "custom_field_list" opt opt,
+            });
             /// PatchRequestUserInformationCommonFieldList
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequestUserInformationCommonFieldList {
@@ -11522,29 +5050,10 @@ pub mod card_member {
                 /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
                 pub value: Option<String>,
             }
-            impl ::serde::Serialize for PatchRequestUserInformationCommonFieldList {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("name", &self.name)?;
-                    m.opt("value", &self.value)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PatchRequestUserInformationCommonFieldList {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("name"), o.opt("value")) {
-                        (Some(name), Some(value)) => Ok(Self { name, value }),
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchRequestUserInformationCommonFieldList {
+                name: "name" opt opt,
+                value: "value" opt opt,
+            });
             /// 平台提供的通用开卡信息字段
             ///
             /// A value this client does not know yet is kept as [`PatchRequestUserInformationCommonFieldListName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -11566,61 +5075,14 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PatchRequestUserInformationCommonFieldListName {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::UserFormFlagSex => "USER_FORM_FLAG_SEX",
-                        Self::UserFormFlagName => "USER_FORM_FLAG_NAME",
-                        Self::UserFormFlagBirthday => "USER_FORM_FLAG_BIRTHDAY",
-                        Self::UserFormFlagAddress => "USER_FORM_FLAG_ADDRESS",
-                        Self::UserFormFlagEmail => "USER_FORM_FLAG_EMAIL",
-                        Self::UserFormFlagCity => "USER_FORM_FLAG_CITY",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str>
-            for PatchRequestUserInformationCommonFieldListName {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "USER_FORM_FLAG_SEX" => Self::UserFormFlagSex,
-                        "USER_FORM_FLAG_NAME" => Self::UserFormFlagName,
-                        "USER_FORM_FLAG_BIRTHDAY" => Self::UserFormFlagBirthday,
-                        "USER_FORM_FLAG_ADDRESS" => Self::UserFormFlagAddress,
-                        "USER_FORM_FLAG_EMAIL" => Self::UserFormFlagEmail,
-                        "USER_FORM_FLAG_CITY" => Self::UserFormFlagCity,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display
-            for PatchRequestUserInformationCommonFieldListName {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PatchRequestUserInformationCommonFieldListName {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PatchRequestUserInformationCommonFieldListName {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PatchRequestUserInformationCommonFieldListName {
+                UserFormFlagSex = "USER_FORM_FLAG_SEX",
+                UserFormFlagName = "USER_FORM_FLAG_NAME",
+                UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
+                UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
+                UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
+                UserFormFlagCity = "USER_FORM_FLAG_CITY",
+            });
             /// PatchRequestUserInformationCustomFieldList
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequestUserInformationCustomFieldList {
@@ -11631,31 +5093,10 @@ pub mod card_member {
                 /// 加密的用户选择的字段值列表
                 pub user_chosen_values: Option<Vec<String>>,
             }
-            impl ::serde::Serialize for PatchRequestUserInformationCustomFieldList {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("name", &self.name)?;
-                    m.opt("user_chosen_values", &self.user_chosen_values)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PatchRequestUserInformationCustomFieldList {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("name"), o.opt("user_chosen_values")) {
-                        (Some(name), Some(user_chosen_values)) => {
-                            Ok(Self { name, user_chosen_values })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchRequestUserInformationCustomFieldList {
+                name: "name" opt opt,
+                user_chosen_values: "user_chosen_values" opt opt,
+            });
             /// 会员卡有效期
             #[derive(Clone, Debug, PartialEq)]
             pub struct PatchRequestValidDateInformation {
@@ -11674,50 +5115,12 @@ pub mod card_member {
                 /// Example: `200`
                 pub available_day_after_receive: Option<i64>,
             }
-            impl ::serde::Serialize for PatchRequestValidDateInformation {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("type", &self.type_)?;
-                    m.opt("available_begin_time", &self.available_begin_time)?;
-                    m.opt("available_end_time", &self.available_end_time)?;
-                    m.opt(
-                        "available_day_after_receive",
-                        &self.available_day_after_receive,
-                    )?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchRequestValidDateInformation {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("type"),
-                        o.opt("available_begin_time"),
-                        o.opt("available_end_time"),
-                        o.opt("available_day_after_receive"),
-                    ) {
-                        (
-                            Some(type_),
-                            Some(available_begin_time),
-                            Some(available_end_time),
-                            Some(available_day_after_receive),
-                        ) => {
-                            Ok(Self {
-                                type_,
-                                available_begin_time,
-                                available_end_time,
-                                available_day_after_receive,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchRequestValidDateInformation {
+                type_: "type" req req,
+                available_begin_time: "available_begin_time" opt opt,
+                available_end_time: "available_end_time" opt opt,
+                available_day_after_receive: "available_day_after_receive" opt opt,
+            });
             /// 有效期类型
             ///
             /// A value this client does not know yet is kept as [`PatchRequestValidDateInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -11733,53 +5136,11 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PatchRequestValidDateInformationType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::FixTimeRange => "FIX_TIME_RANGE",
-                        Self::FixTerm => "FIX_TERM",
-                        Self::Permanent => "PERMANENT",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PatchRequestValidDateInformationType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "FIX_TIME_RANGE" => Self::FixTimeRange,
-                        "FIX_TERM" => Self::FixTerm,
-                        "PERMANENT" => Self::Permanent,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PatchRequestValidDateInformationType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PatchRequestValidDateInformationType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PatchRequestValidDateInformationType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PatchRequestValidDateInformationType {
+                FixTimeRange = "FIX_TIME_RANGE",
+                FixTerm = "FIX_TERM",
+                Permanent = "PERMANENT",
+            });
             /// The response of `PATCH /v3/brand/partner/card-member/user-cards/{user_card_code}` (修改用户会员卡信息).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PatchResponse {
@@ -11840,95 +5201,24 @@ pub mod card_member {
                 /// Example: `2020-05-20T13:29:35.120+08:00`
                 pub invalid_time: Option<String>,
             }
-            impl ::serde::Serialize for PatchResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("user_card_code", &self.user_card_code)?;
-                    m.req("card_id", &self.card_id)?;
-                    m.req("openid", &self.openid)?;
-                    m.opt("card_color", &self.card_color)?;
-                    m.opt("card_picture_url", &self.card_picture_url)?;
-                    m.req("brand_id", &self.brand_id)?;
-                    m.req("card_type", &self.card_type)?;
-                    m.opt("phone_number", &self.phone_number)?;
-                    m.opt("level", &self.level)?;
-                    m.req("valid_date_information", &self.valid_date_information)?;
-                    m.req("pickup_time", &self.pickup_time)?;
-                    m.opt("user_information", &self.user_information)?;
-                    m.opt("attach", &self.attach)?;
-                    m.req("user_card_state", &self.user_card_state)?;
-                    m.opt("invalid_reason", &self.invalid_reason)?;
-                    m.opt("invalid_time", &self.invalid_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("user_card_code"),
-                        o.req("card_id"),
-                        o.req("openid"),
-                        o.opt("card_color"),
-                        o.opt("card_picture_url"),
-                        o.req("brand_id"),
-                        o.req("card_type"),
-                        o.opt("phone_number"),
-                        o.opt("level"),
-                        o.req("valid_date_information"),
-                        o.req("pickup_time"),
-                        o.opt("user_information"),
-                        o.opt("attach"),
-                        o.req("user_card_state"),
-                        o.opt("invalid_reason"),
-                        o.opt("invalid_time"),
-                    ) {
-                        (
-                            Some(user_card_code),
-                            Some(card_id),
-                            Some(openid),
-                            Some(card_color),
-                            Some(card_picture_url),
-                            Some(brand_id),
-                            Some(card_type),
-                            Some(phone_number),
-                            Some(level),
-                            Some(valid_date_information),
-                            Some(pickup_time),
-                            Some(user_information),
-                            Some(attach),
-                            Some(user_card_state),
-                            Some(invalid_reason),
-                            Some(invalid_time),
-                        ) => {
-                            Ok(Self {
-                                user_card_code,
-                                card_id,
-                                openid,
-                                card_color,
-                                card_picture_url,
-                                brand_id,
-                                card_type,
-                                phone_number,
-                                level,
-                                valid_date_information,
-                                pickup_time,
-                                user_information,
-                                attach,
-                                user_card_state,
-                                invalid_reason,
-                                invalid_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchResponse {
+                user_card_code: "user_card_code" req req,
+                card_id: "card_id" req req,
+                openid: "openid" req req,
+                card_color: "card_color" opt opt,
+                card_picture_url: "card_picture_url" opt opt,
+                brand_id: "brand_id" req req,
+                card_type: "card_type" req req,
+                phone_number: "phone_number" opt opt,
+                level: "level" opt opt,
+                valid_date_information: "valid_date_information" req req,
+                pickup_time: "pickup_time" req req,
+                user_information: "user_information" opt opt,
+                attach: "attach" opt opt,
+                user_card_state: "user_card_state" req req,
+                invalid_reason: "invalid_reason" opt opt,
+                invalid_time: "invalid_time" opt opt,
+            });
             /// 会员卡类型
             ///
             /// A value this client does not know yet is kept as [`PatchResponseCardType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -11944,52 +5234,11 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PatchResponseCardType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Purchase => "PURCHASE",
-                        Self::Normal => "NORMAL",
-                        Self::Balance => "BALANCE",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PatchResponseCardType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "PURCHASE" => Self::Purchase,
-                        "NORMAL" => Self::Normal,
-                        "BALANCE" => Self::Balance,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PatchResponseCardType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PatchResponseCardType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchResponseCardType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PatchResponseCardType {
+                Purchase = "PURCHASE",
+                Normal = "NORMAL",
+                Balance = "BALANCE",
+            });
             /// 用户会员卡状态
             ///
             /// A value this client does not know yet is kept as [`PatchResponseUserCardState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -12007,54 +5256,12 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PatchResponseUserCardState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Unactivated => "UNACTIVATED",
-                        Self::Effective => "EFFECTIVE",
-                        Self::Expired => "EXPIRED",
-                        Self::Invalid => "INVALID",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PatchResponseUserCardState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "UNACTIVATED" => Self::Unactivated,
-                        "EFFECTIVE" => Self::Effective,
-                        "EXPIRED" => Self::Expired,
-                        "INVALID" => Self::Invalid,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PatchResponseUserCardState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PatchResponseUserCardState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchResponseUserCardState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PatchResponseUserCardState {
+                Unactivated = "UNACTIVATED",
+                Effective = "EFFECTIVE",
+                Expired = "EXPIRED",
+                Invalid = "INVALID",
+            });
             /// 用户开卡时填写的个人信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchResponseUserInformation {
@@ -12067,33 +5274,10 @@ pub mod card_member {
                     Vec<PatchResponseUserInformationCustomFieldList>,
                 >,
             }
-            impl ::serde::Serialize for PatchResponseUserInformation {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("common_field_list", &self.common_field_list)?;
-                    m.opt("custom_field_list", &self.custom_field_list)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchResponseUserInformation {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("common_field_list"), o.opt("custom_field_list")) {
-                        (Some(common_field_list), Some(custom_field_list)) => {
-                            Ok(Self {
-                                common_field_list,
-                                custom_field_list,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchResponseUserInformation {
+                common_field_list: "common_field_list" opt opt,
+                custom_field_list: "custom_field_list" opt opt,
+            });
             /// PatchResponseUserInformationCommonFieldList
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchResponseUserInformationCommonFieldList {
@@ -12104,29 +5288,10 @@ pub mod card_member {
                 /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
                 pub value: Option<String>,
             }
-            impl ::serde::Serialize for PatchResponseUserInformationCommonFieldList {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("name", &self.name)?;
-                    m.opt("value", &self.value)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PatchResponseUserInformationCommonFieldList {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("name"), o.opt("value")) {
-                        (Some(name), Some(value)) => Ok(Self { name, value }),
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchResponseUserInformationCommonFieldList {
+                name: "name" opt opt,
+                value: "value" opt opt,
+            });
             /// 平台提供的通用开卡信息字段
             ///
             /// A value this client does not know yet is kept as [`PatchResponseUserInformationCommonFieldListName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -12148,61 +5313,14 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PatchResponseUserInformationCommonFieldListName {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::UserFormFlagSex => "USER_FORM_FLAG_SEX",
-                        Self::UserFormFlagName => "USER_FORM_FLAG_NAME",
-                        Self::UserFormFlagBirthday => "USER_FORM_FLAG_BIRTHDAY",
-                        Self::UserFormFlagAddress => "USER_FORM_FLAG_ADDRESS",
-                        Self::UserFormFlagEmail => "USER_FORM_FLAG_EMAIL",
-                        Self::UserFormFlagCity => "USER_FORM_FLAG_CITY",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str>
-            for PatchResponseUserInformationCommonFieldListName {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "USER_FORM_FLAG_SEX" => Self::UserFormFlagSex,
-                        "USER_FORM_FLAG_NAME" => Self::UserFormFlagName,
-                        "USER_FORM_FLAG_BIRTHDAY" => Self::UserFormFlagBirthday,
-                        "USER_FORM_FLAG_ADDRESS" => Self::UserFormFlagAddress,
-                        "USER_FORM_FLAG_EMAIL" => Self::UserFormFlagEmail,
-                        "USER_FORM_FLAG_CITY" => Self::UserFormFlagCity,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display
-            for PatchResponseUserInformationCommonFieldListName {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PatchResponseUserInformationCommonFieldListName {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PatchResponseUserInformationCommonFieldListName {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PatchResponseUserInformationCommonFieldListName {
+                UserFormFlagSex = "USER_FORM_FLAG_SEX",
+                UserFormFlagName = "USER_FORM_FLAG_NAME",
+                UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
+                UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
+                UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
+                UserFormFlagCity = "USER_FORM_FLAG_CITY",
+            });
             /// PatchResponseUserInformationCustomFieldList
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchResponseUserInformationCustomFieldList {
@@ -12213,31 +5331,10 @@ pub mod card_member {
                 /// 加密的用户选择的字段值列表
                 pub user_chosen_values: Option<Vec<String>>,
             }
-            impl ::serde::Serialize for PatchResponseUserInformationCustomFieldList {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("name", &self.name)?;
-                    m.opt("user_chosen_values", &self.user_chosen_values)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PatchResponseUserInformationCustomFieldList {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("name"), o.opt("user_chosen_values")) {
-                        (Some(name), Some(user_chosen_values)) => {
-                            Ok(Self { name, user_chosen_values })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchResponseUserInformationCustomFieldList {
+                name: "name" opt opt,
+                user_chosen_values: "user_chosen_values" opt opt,
+            });
             /// 会员卡有效期
             #[derive(Clone, Debug, PartialEq)]
             pub struct PatchResponseValidDateInformation {
@@ -12256,50 +5353,12 @@ pub mod card_member {
                 /// Example: `200`
                 pub available_day_after_receive: Option<i64>,
             }
-            impl ::serde::Serialize for PatchResponseValidDateInformation {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("type", &self.type_)?;
-                    m.opt("available_begin_time", &self.available_begin_time)?;
-                    m.opt("available_end_time", &self.available_end_time)?;
-                    m.opt(
-                        "available_day_after_receive",
-                        &self.available_day_after_receive,
-                    )?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchResponseValidDateInformation {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("type"),
-                        o.opt("available_begin_time"),
-                        o.opt("available_end_time"),
-                        o.opt("available_day_after_receive"),
-                    ) {
-                        (
-                            Some(type_),
-                            Some(available_begin_time),
-                            Some(available_end_time),
-                            Some(available_day_after_receive),
-                        ) => {
-                            Ok(Self {
-                                type_,
-                                available_begin_time,
-                                available_end_time,
-                                available_day_after_receive,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchResponseValidDateInformation {
+                type_: "type" req req,
+                available_begin_time: "available_begin_time" opt opt,
+                available_end_time: "available_end_time" opt opt,
+                available_day_after_receive: "available_day_after_receive" opt opt,
+            });
             /// 有效期类型
             ///
             /// A value this client does not know yet is kept as [`PatchResponseValidDateInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -12315,53 +5374,11 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PatchResponseValidDateInformationType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::FixTimeRange => "FIX_TIME_RANGE",
-                        Self::FixTerm => "FIX_TERM",
-                        Self::Permanent => "PERMANENT",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PatchResponseValidDateInformationType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "FIX_TIME_RANGE" => Self::FixTimeRange,
-                        "FIX_TERM" => Self::FixTerm,
-                        "PERMANENT" => Self::Permanent,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PatchResponseValidDateInformationType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PatchResponseValidDateInformationType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PatchResponseValidDateInformationType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PatchResponseValidDateInformationType {
+                FixTimeRange = "FIX_TIME_RANGE",
+                FixTerm = "FIX_TERM",
+                Permanent = "PERMANENT",
+            });
             /// `/v3/brand/partner/card-member/user-cards/{user_card_code}/confirm`
             pub mod confirm {
                 /// The chain step for `/v3/brand/partner/card-member/user-cards/{user_card_code}/confirm`, reached with `client.v3().brand().partner().card_member().user_cards().user_card_code(user_card_code).confirm()`.
@@ -12431,77 +5448,20 @@ pub mod card_member {
                     /// 会员开卡状态
                     pub user_card_confirm_state: PostRequestUserCardConfirmState,
                 }
-                impl ::serde::Serialize for PostRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("brand_id", &self.brand_id)?;
-                        m.req("openid", &self.openid)?;
-                        m.opt("card_color", &self.card_color)?;
-                        m.opt("card_picture_url", &self.card_picture_url)?;
-                        m.opt("phone_number", &self.phone_number)?;
-                        m.opt("level", &self.level)?;
-                        m.opt("valid_date_information", &self.valid_date_information)?;
-                        m.opt("user_information", &self.user_information)?;
-                        m.opt("attach", &self.attach)?;
-                        m.req("user_card_confirm_state", &self.user_card_confirm_state)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("card_id"),
-                            o.req("Wechatpay-Serial"),
-                            o.req("brand_id"),
-                            o.req("openid"),
-                            o.opt("card_color"),
-                            o.opt("card_picture_url"),
-                            o.opt("phone_number"),
-                            o.opt("level"),
-                            o.opt("valid_date_information"),
-                            o.opt("user_information"),
-                            o.opt("attach"),
-                            o.req("user_card_confirm_state"),
-                        ) {
-                            (
-                                Some(card_id),
-                                Some(wechatpay_serial),
-                                Some(brand_id),
-                                Some(openid),
-                                Some(card_color),
-                                Some(card_picture_url),
-                                Some(phone_number),
-                                Some(level),
-                                Some(valid_date_information),
-                                Some(user_information),
-                                Some(attach),
-                                Some(user_card_confirm_state),
-                            ) => {
-                                Ok(Self {
-                                    card_id,
-                                    wechatpay_serial,
-                                    brand_id,
-                                    openid,
-                                    card_color,
-                                    card_picture_url,
-                                    phone_number,
-                                    level,
-                                    valid_date_information,
-                                    user_information,
-                                    attach,
-                                    user_card_confirm_state,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequest {
+                    card_id: "card_id" skip req,
+                    wechatpay_serial: "Wechatpay-Serial" skip req,
+                    brand_id: "brand_id" req req,
+                    openid: "openid" req req,
+                    card_color: "card_color" opt opt,
+                    card_picture_url: "card_picture_url" opt opt,
+                    phone_number: "phone_number" opt opt,
+                    level: "level" opt opt,
+                    valid_date_information: "valid_date_information" opt opt,
+                    user_information: "user_information" opt opt,
+                    attach: "attach" opt opt,
+                    user_card_confirm_state: "user_card_confirm_state" req req,
+                });
                 /// 会员开卡状态
                 ///
                 /// A value this client does not know yet is kept as [`PostRequestUserCardConfirmState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -12515,52 +5475,10 @@ pub mod card_member {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostRequestUserCardConfirmState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::CreateCardSuccess => "CREATE_CARD_SUCCESS",
-                            Self::CreateCardFail => "CREATE_CARD_FAIL",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PostRequestUserCardConfirmState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "CREATE_CARD_SUCCESS" => Self::CreateCardSuccess,
-                            "CREATE_CARD_FAIL" => Self::CreateCardFail,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostRequestUserCardConfirmState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostRequestUserCardConfirmState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequestUserCardConfirmState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostRequestUserCardConfirmState {
+                    CreateCardSuccess = "CREATE_CARD_SUCCESS",
+                    CreateCardFail = "CREATE_CARD_FAIL",
+                });
                 /// 用户开卡时填写的个人信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequestUserInformation {
@@ -12573,33 +5491,10 @@ pub mod card_member {
                         Vec<PostRequestUserInformationCustomFieldList>,
                     >,
                 }
-                impl ::serde::Serialize for PostRequestUserInformation {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("common_field_list", &self.common_field_list)?;
-                        m.opt("custom_field_list", &self.custom_field_list)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequestUserInformation {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("common_field_list"), o.opt("custom_field_list")) {
-                            (Some(common_field_list), Some(custom_field_list)) => {
-                                Ok(Self {
-                                    common_field_list,
-                                    custom_field_list,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequestUserInformation {
+                    common_field_list: "common_field_list" opt opt,
+                    custom_field_list: "custom_field_list" opt opt,
+                });
                 /// PostRequestUserInformationCommonFieldList
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequestUserInformationCommonFieldList {
@@ -12610,29 +5505,10 @@ pub mod card_member {
                     /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
                     pub value: Option<String>,
                 }
-                impl ::serde::Serialize for PostRequestUserInformationCommonFieldList {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("name", &self.name)?;
-                        m.opt("value", &self.value)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for PostRequestUserInformationCommonFieldList {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("name"), o.opt("value")) {
-                            (Some(name), Some(value)) => Ok(Self { name, value }),
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequestUserInformationCommonFieldList {
+                    name: "name" opt opt,
+                    value: "value" opt opt,
+                });
                 /// 平台提供的通用开卡信息字段
                 ///
                 /// A value this client does not know yet is kept as [`PostRequestUserInformationCommonFieldListName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -12654,64 +5530,14 @@ pub mod card_member {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostRequestUserInformationCommonFieldListName {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::UserFormFlagSex => "USER_FORM_FLAG_SEX",
-                            Self::UserFormFlagName => "USER_FORM_FLAG_NAME",
-                            Self::UserFormFlagBirthday => "USER_FORM_FLAG_BIRTHDAY",
-                            Self::UserFormFlagAddress => "USER_FORM_FLAG_ADDRESS",
-                            Self::UserFormFlagEmail => "USER_FORM_FLAG_EMAIL",
-                            Self::UserFormFlagCity => "USER_FORM_FLAG_CITY",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str>
-                for PostRequestUserInformationCommonFieldListName {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "USER_FORM_FLAG_SEX" => Self::UserFormFlagSex,
-                            "USER_FORM_FLAG_NAME" => Self::UserFormFlagName,
-                            "USER_FORM_FLAG_BIRTHDAY" => Self::UserFormFlagBirthday,
-                            "USER_FORM_FLAG_ADDRESS" => Self::UserFormFlagAddress,
-                            "USER_FORM_FLAG_EMAIL" => Self::UserFormFlagEmail,
-                            "USER_FORM_FLAG_CITY" => Self::UserFormFlagCity,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display
-                for PostRequestUserInformationCommonFieldListName {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize
-                for PostRequestUserInformationCommonFieldListName {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for PostRequestUserInformationCommonFieldListName {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostRequestUserInformationCommonFieldListName {
+                    UserFormFlagSex = "USER_FORM_FLAG_SEX",
+                    UserFormFlagName = "USER_FORM_FLAG_NAME",
+                    UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
+                    UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
+                    UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
+                    UserFormFlagCity = "USER_FORM_FLAG_CITY",
+                });
                 /// PostRequestUserInformationCustomFieldList
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequestUserInformationCustomFieldList {
@@ -12722,31 +5548,10 @@ pub mod card_member {
                     /// 加密的用户选择的字段值列表
                     pub user_chosen_values: Option<Vec<String>>,
                 }
-                impl ::serde::Serialize for PostRequestUserInformationCustomFieldList {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("name", &self.name)?;
-                        m.opt("user_chosen_values", &self.user_chosen_values)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for PostRequestUserInformationCustomFieldList {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("name"), o.opt("user_chosen_values")) {
-                            (Some(name), Some(user_chosen_values)) => {
-                                Ok(Self { name, user_chosen_values })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequestUserInformationCustomFieldList {
+                    name: "name" opt opt,
+                    user_chosen_values: "user_chosen_values" opt opt,
+                });
                 /// 会员卡有效期
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequestValidDateInformation {
@@ -12765,50 +5570,12 @@ pub mod card_member {
                     /// Example: `200`
                     pub available_day_after_receive: Option<i64>,
                 }
-                impl ::serde::Serialize for PostRequestValidDateInformation {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("type", &self.type_)?;
-                        m.opt("available_begin_time", &self.available_begin_time)?;
-                        m.opt("available_end_time", &self.available_end_time)?;
-                        m.opt(
-                            "available_day_after_receive",
-                            &self.available_day_after_receive,
-                        )?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequestValidDateInformation {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("type"),
-                            o.opt("available_begin_time"),
-                            o.opt("available_end_time"),
-                            o.opt("available_day_after_receive"),
-                        ) {
-                            (
-                                Some(type_),
-                                Some(available_begin_time),
-                                Some(available_end_time),
-                                Some(available_day_after_receive),
-                            ) => {
-                                Ok(Self {
-                                    type_,
-                                    available_begin_time,
-                                    available_end_time,
-                                    available_day_after_receive,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequestValidDateInformation {
+                    type_: "type" req req,
+                    available_begin_time: "available_begin_time" opt opt,
+                    available_end_time: "available_end_time" opt opt,
+                    available_day_after_receive: "available_day_after_receive" opt opt,
+                });
                 /// 有效期类型
                 ///
                 /// A value this client does not know yet is kept as [`PostRequestValidDateInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -12824,56 +5591,11 @@ pub mod card_member {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostRequestValidDateInformationType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::FixTimeRange => "FIX_TIME_RANGE",
-                            Self::FixTerm => "FIX_TERM",
-                            Self::Permanent => "PERMANENT",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str>
-                for PostRequestValidDateInformationType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "FIX_TIME_RANGE" => Self::FixTimeRange,
-                            "FIX_TERM" => Self::FixTerm,
-                            "PERMANENT" => Self::Permanent,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostRequestValidDateInformationType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostRequestValidDateInformationType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for PostRequestValidDateInformationType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostRequestValidDateInformationType {
+                    FixTimeRange = "FIX_TIME_RANGE",
+                    FixTerm = "FIX_TERM",
+                    Permanent = "PERMANENT",
+                });
                 /// The response of `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/confirm` (同步会员开通结果).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
@@ -12934,95 +5656,24 @@ pub mod card_member {
                     /// Example: `2020-05-20T13:29:35.120+08:00`
                     pub invalid_time: Option<String>,
                 }
-                impl ::serde::Serialize for PostResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("user_card_code", &self.user_card_code)?;
-                        m.req("card_id", &self.card_id)?;
-                        m.req("openid", &self.openid)?;
-                        m.opt("card_color", &self.card_color)?;
-                        m.opt("card_picture_url", &self.card_picture_url)?;
-                        m.req("brand_id", &self.brand_id)?;
-                        m.req("card_type", &self.card_type)?;
-                        m.opt("phone_number", &self.phone_number)?;
-                        m.opt("level", &self.level)?;
-                        m.req("valid_date_information", &self.valid_date_information)?;
-                        m.req("pickup_time", &self.pickup_time)?;
-                        m.opt("user_information", &self.user_information)?;
-                        m.opt("attach", &self.attach)?;
-                        m.req("user_card_state", &self.user_card_state)?;
-                        m.opt("invalid_reason", &self.invalid_reason)?;
-                        m.opt("invalid_time", &self.invalid_time)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("user_card_code"),
-                            o.req("card_id"),
-                            o.req("openid"),
-                            o.opt("card_color"),
-                            o.opt("card_picture_url"),
-                            o.req("brand_id"),
-                            o.req("card_type"),
-                            o.opt("phone_number"),
-                            o.opt("level"),
-                            o.req("valid_date_information"),
-                            o.req("pickup_time"),
-                            o.opt("user_information"),
-                            o.opt("attach"),
-                            o.req("user_card_state"),
-                            o.opt("invalid_reason"),
-                            o.opt("invalid_time"),
-                        ) {
-                            (
-                                Some(user_card_code),
-                                Some(card_id),
-                                Some(openid),
-                                Some(card_color),
-                                Some(card_picture_url),
-                                Some(brand_id),
-                                Some(card_type),
-                                Some(phone_number),
-                                Some(level),
-                                Some(valid_date_information),
-                                Some(pickup_time),
-                                Some(user_information),
-                                Some(attach),
-                                Some(user_card_state),
-                                Some(invalid_reason),
-                                Some(invalid_time),
-                            ) => {
-                                Ok(Self {
-                                    user_card_code,
-                                    card_id,
-                                    openid,
-                                    card_color,
-                                    card_picture_url,
-                                    brand_id,
-                                    card_type,
-                                    phone_number,
-                                    level,
-                                    valid_date_information,
-                                    pickup_time,
-                                    user_information,
-                                    attach,
-                                    user_card_state,
-                                    invalid_reason,
-                                    invalid_time,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponse {
+                    user_card_code: "user_card_code" req req,
+                    card_id: "card_id" req req,
+                    openid: "openid" req req,
+                    card_color: "card_color" opt opt,
+                    card_picture_url: "card_picture_url" opt opt,
+                    brand_id: "brand_id" req req,
+                    card_type: "card_type" req req,
+                    phone_number: "phone_number" opt opt,
+                    level: "level" opt opt,
+                    valid_date_information: "valid_date_information" req req,
+                    pickup_time: "pickup_time" req req,
+                    user_information: "user_information" opt opt,
+                    attach: "attach" opt opt,
+                    user_card_state: "user_card_state" req req,
+                    invalid_reason: "invalid_reason" opt opt,
+                    invalid_time: "invalid_time" opt opt,
+                });
                 /// 会员卡类型
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseCardType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -13038,54 +5689,11 @@ pub mod card_member {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseCardType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Purchase => "PURCHASE",
-                            Self::Normal => "NORMAL",
-                            Self::Balance => "BALANCE",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PostResponseCardType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "PURCHASE" => Self::Purchase,
-                            "NORMAL" => Self::Normal,
-                            "BALANCE" => Self::Balance,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostResponseCardType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostResponseCardType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseCardType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseCardType {
+                    Purchase = "PURCHASE",
+                    Normal = "NORMAL",
+                    Balance = "BALANCE",
+                });
                 /// 用户会员卡状态
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseUserCardState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -13103,56 +5711,12 @@ pub mod card_member {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseUserCardState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Unactivated => "UNACTIVATED",
-                            Self::Effective => "EFFECTIVE",
-                            Self::Expired => "EXPIRED",
-                            Self::Invalid => "INVALID",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PostResponseUserCardState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "UNACTIVATED" => Self::Unactivated,
-                            "EFFECTIVE" => Self::Effective,
-                            "EXPIRED" => Self::Expired,
-                            "INVALID" => Self::Invalid,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostResponseUserCardState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostResponseUserCardState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseUserCardState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseUserCardState {
+                    Unactivated = "UNACTIVATED",
+                    Effective = "EFFECTIVE",
+                    Expired = "EXPIRED",
+                    Invalid = "INVALID",
+                });
                 /// 用户开卡时填写的个人信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseUserInformation {
@@ -13165,33 +5729,10 @@ pub mod card_member {
                         Vec<PostResponseUserInformationCustomFieldList>,
                     >,
                 }
-                impl ::serde::Serialize for PostResponseUserInformation {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("common_field_list", &self.common_field_list)?;
-                        m.opt("custom_field_list", &self.custom_field_list)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseUserInformation {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("common_field_list"), o.opt("custom_field_list")) {
-                            (Some(common_field_list), Some(custom_field_list)) => {
-                                Ok(Self {
-                                    common_field_list,
-                                    custom_field_list,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponseUserInformation {
+                    common_field_list: "common_field_list" opt opt,
+                    custom_field_list: "custom_field_list" opt opt,
+                });
                 /// PostResponseUserInformationCommonFieldList
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseUserInformationCommonFieldList {
@@ -13202,29 +5743,10 @@ pub mod card_member {
                     /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
                     pub value: Option<String>,
                 }
-                impl ::serde::Serialize for PostResponseUserInformationCommonFieldList {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("name", &self.name)?;
-                        m.opt("value", &self.value)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for PostResponseUserInformationCommonFieldList {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("name"), o.opt("value")) {
-                            (Some(name), Some(value)) => Ok(Self { name, value }),
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponseUserInformationCommonFieldList {
+                    name: "name" opt opt,
+                    value: "value" opt opt,
+                });
                 /// 平台提供的通用开卡信息字段
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseUserInformationCommonFieldListName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -13246,64 +5768,14 @@ pub mod card_member {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseUserInformationCommonFieldListName {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::UserFormFlagSex => "USER_FORM_FLAG_SEX",
-                            Self::UserFormFlagName => "USER_FORM_FLAG_NAME",
-                            Self::UserFormFlagBirthday => "USER_FORM_FLAG_BIRTHDAY",
-                            Self::UserFormFlagAddress => "USER_FORM_FLAG_ADDRESS",
-                            Self::UserFormFlagEmail => "USER_FORM_FLAG_EMAIL",
-                            Self::UserFormFlagCity => "USER_FORM_FLAG_CITY",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str>
-                for PostResponseUserInformationCommonFieldListName {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "USER_FORM_FLAG_SEX" => Self::UserFormFlagSex,
-                            "USER_FORM_FLAG_NAME" => Self::UserFormFlagName,
-                            "USER_FORM_FLAG_BIRTHDAY" => Self::UserFormFlagBirthday,
-                            "USER_FORM_FLAG_ADDRESS" => Self::UserFormFlagAddress,
-                            "USER_FORM_FLAG_EMAIL" => Self::UserFormFlagEmail,
-                            "USER_FORM_FLAG_CITY" => Self::UserFormFlagCity,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display
-                for PostResponseUserInformationCommonFieldListName {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize
-                for PostResponseUserInformationCommonFieldListName {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for PostResponseUserInformationCommonFieldListName {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseUserInformationCommonFieldListName {
+                    UserFormFlagSex = "USER_FORM_FLAG_SEX",
+                    UserFormFlagName = "USER_FORM_FLAG_NAME",
+                    UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
+                    UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
+                    UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
+                    UserFormFlagCity = "USER_FORM_FLAG_CITY",
+                });
                 /// PostResponseUserInformationCustomFieldList
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseUserInformationCustomFieldList {
@@ -13314,31 +5786,10 @@ pub mod card_member {
                     /// 加密的用户选择的字段值列表
                     pub user_chosen_values: Option<Vec<String>>,
                 }
-                impl ::serde::Serialize for PostResponseUserInformationCustomFieldList {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("name", &self.name)?;
-                        m.opt("user_chosen_values", &self.user_chosen_values)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for PostResponseUserInformationCustomFieldList {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("name"), o.opt("user_chosen_values")) {
-                            (Some(name), Some(user_chosen_values)) => {
-                                Ok(Self { name, user_chosen_values })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponseUserInformationCustomFieldList {
+                    name: "name" opt opt,
+                    user_chosen_values: "user_chosen_values" opt opt,
+                });
                 /// 会员卡有效期
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponseValidDateInformation {
@@ -13357,51 +5808,12 @@ pub mod card_member {
                     /// Example: `200`
                     pub available_day_after_receive: Option<i64>,
                 }
-                impl ::serde::Serialize for PostResponseValidDateInformation {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("type", &self.type_)?;
-                        m.opt("available_begin_time", &self.available_begin_time)?;
-                        m.opt("available_end_time", &self.available_end_time)?;
-                        m.opt(
-                            "available_day_after_receive",
-                            &self.available_day_after_receive,
-                        )?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for PostResponseValidDateInformation {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("type"),
-                            o.opt("available_begin_time"),
-                            o.opt("available_end_time"),
-                            o.opt("available_day_after_receive"),
-                        ) {
-                            (
-                                Some(type_),
-                                Some(available_begin_time),
-                                Some(available_end_time),
-                                Some(available_day_after_receive),
-                            ) => {
-                                Ok(Self {
-                                    type_,
-                                    available_begin_time,
-                                    available_end_time,
-                                    available_day_after_receive,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponseValidDateInformation {
+                    type_: "type" req req,
+                    available_begin_time: "available_begin_time" opt opt,
+                    available_end_time: "available_end_time" opt opt,
+                    available_day_after_receive: "available_day_after_receive" opt opt,
+                });
                 /// 有效期类型
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseValidDateInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -13417,56 +5829,11 @@ pub mod card_member {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseValidDateInformationType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::FixTimeRange => "FIX_TIME_RANGE",
-                            Self::FixTerm => "FIX_TERM",
-                            Self::Permanent => "PERMANENT",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str>
-                for PostResponseValidDateInformationType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "FIX_TIME_RANGE" => Self::FixTimeRange,
-                            "FIX_TERM" => Self::FixTerm,
-                            "PERMANENT" => Self::Permanent,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostResponseValidDateInformationType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostResponseValidDateInformationType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for PostResponseValidDateInformationType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseValidDateInformationType {
+                    FixTimeRange = "FIX_TIME_RANGE",
+                    FixTerm = "FIX_TERM",
+                    Permanent = "PERMANENT",
+                });
             }
             /// `/v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate`
             pub mod invalidate {
@@ -13511,45 +5878,12 @@ pub mod card_member {
                     /// Example: `传入的自定义作废原因`
                     pub invalid_reason: Option<String>,
                 }
-                impl ::serde::Serialize for PostRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("openid", &self.openid)?;
-                        m.opt("invalid_reason", &self.invalid_reason)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("brand_id"),
-                            o.req("card_id"),
-                            o.req("openid"),
-                            o.opt("invalid_reason"),
-                        ) {
-                            (
-                                Some(brand_id),
-                                Some(card_id),
-                                Some(openid),
-                                Some(invalid_reason),
-                            ) => {
-                                Ok(Self {
-                                    brand_id,
-                                    card_id,
-                                    openid,
-                                    invalid_reason,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequest {
+                    brand_id: "brand_id" skip req,
+                    card_id: "card_id" skip req,
+                    openid: "openid" req req,
+                    invalid_reason: "invalid_reason" opt opt,
+                });
                 /// The response of `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate` (作废用户会员卡).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
@@ -13610,95 +5944,24 @@ pub mod card_member {
                     /// Example: `2020-05-20T13:29:35.120+08:00`
                     pub invalid_time: Option<String>,
                 }
-                impl ::serde::Serialize for PostResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("user_card_code", &self.user_card_code)?;
-                        m.req("card_id", &self.card_id)?;
-                        m.req("openid", &self.openid)?;
-                        m.opt("card_color", &self.card_color)?;
-                        m.opt("card_picture_url", &self.card_picture_url)?;
-                        m.req("brand_id", &self.brand_id)?;
-                        m.req("card_type", &self.card_type)?;
-                        m.opt("phone_number", &self.phone_number)?;
-                        m.opt("level", &self.level)?;
-                        m.req("valid_date_information", &self.valid_date_information)?;
-                        m.req("pickup_time", &self.pickup_time)?;
-                        m.opt("user_information", &self.user_information)?;
-                        m.opt("attach", &self.attach)?;
-                        m.req("user_card_state", &self.user_card_state)?;
-                        m.opt("invalid_reason", &self.invalid_reason)?;
-                        m.opt("invalid_time", &self.invalid_time)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("user_card_code"),
-                            o.req("card_id"),
-                            o.req("openid"),
-                            o.opt("card_color"),
-                            o.opt("card_picture_url"),
-                            o.req("brand_id"),
-                            o.req("card_type"),
-                            o.opt("phone_number"),
-                            o.opt("level"),
-                            o.req("valid_date_information"),
-                            o.req("pickup_time"),
-                            o.opt("user_information"),
-                            o.opt("attach"),
-                            o.req("user_card_state"),
-                            o.opt("invalid_reason"),
-                            o.opt("invalid_time"),
-                        ) {
-                            (
-                                Some(user_card_code),
-                                Some(card_id),
-                                Some(openid),
-                                Some(card_color),
-                                Some(card_picture_url),
-                                Some(brand_id),
-                                Some(card_type),
-                                Some(phone_number),
-                                Some(level),
-                                Some(valid_date_information),
-                                Some(pickup_time),
-                                Some(user_information),
-                                Some(attach),
-                                Some(user_card_state),
-                                Some(invalid_reason),
-                                Some(invalid_time),
-                            ) => {
-                                Ok(Self {
-                                    user_card_code,
-                                    card_id,
-                                    openid,
-                                    card_color,
-                                    card_picture_url,
-                                    brand_id,
-                                    card_type,
-                                    phone_number,
-                                    level,
-                                    valid_date_information,
-                                    pickup_time,
-                                    user_information,
-                                    attach,
-                                    user_card_state,
-                                    invalid_reason,
-                                    invalid_time,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponse {
+                    user_card_code: "user_card_code" req req,
+                    card_id: "card_id" req req,
+                    openid: "openid" req req,
+                    card_color: "card_color" opt opt,
+                    card_picture_url: "card_picture_url" opt opt,
+                    brand_id: "brand_id" req req,
+                    card_type: "card_type" req req,
+                    phone_number: "phone_number" opt opt,
+                    level: "level" opt opt,
+                    valid_date_information: "valid_date_information" req req,
+                    pickup_time: "pickup_time" req req,
+                    user_information: "user_information" opt opt,
+                    attach: "attach" opt opt,
+                    user_card_state: "user_card_state" req req,
+                    invalid_reason: "invalid_reason" opt opt,
+                    invalid_time: "invalid_time" opt opt,
+                });
                 /// 会员卡类型
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseCardType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -13714,54 +5977,11 @@ pub mod card_member {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseCardType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Purchase => "PURCHASE",
-                            Self::Normal => "NORMAL",
-                            Self::Balance => "BALANCE",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PostResponseCardType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "PURCHASE" => Self::Purchase,
-                            "NORMAL" => Self::Normal,
-                            "BALANCE" => Self::Balance,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostResponseCardType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostResponseCardType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseCardType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseCardType {
+                    Purchase = "PURCHASE",
+                    Normal = "NORMAL",
+                    Balance = "BALANCE",
+                });
                 /// 用户会员卡状态
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseUserCardState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -13779,56 +5999,12 @@ pub mod card_member {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseUserCardState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Unactivated => "UNACTIVATED",
-                            Self::Effective => "EFFECTIVE",
-                            Self::Expired => "EXPIRED",
-                            Self::Invalid => "INVALID",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PostResponseUserCardState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "UNACTIVATED" => Self::Unactivated,
-                            "EFFECTIVE" => Self::Effective,
-                            "EXPIRED" => Self::Expired,
-                            "INVALID" => Self::Invalid,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostResponseUserCardState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostResponseUserCardState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseUserCardState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseUserCardState {
+                    Unactivated = "UNACTIVATED",
+                    Effective = "EFFECTIVE",
+                    Expired = "EXPIRED",
+                    Invalid = "INVALID",
+                });
                 /// 用户开卡时填写的个人信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseUserInformation {
@@ -13841,33 +6017,10 @@ pub mod card_member {
                         Vec<PostResponseUserInformationCustomFieldList>,
                     >,
                 }
-                impl ::serde::Serialize for PostResponseUserInformation {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("common_field_list", &self.common_field_list)?;
-                        m.opt("custom_field_list", &self.custom_field_list)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseUserInformation {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("common_field_list"), o.opt("custom_field_list")) {
-                            (Some(common_field_list), Some(custom_field_list)) => {
-                                Ok(Self {
-                                    common_field_list,
-                                    custom_field_list,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponseUserInformation {
+                    common_field_list: "common_field_list" opt opt,
+                    custom_field_list: "custom_field_list" opt opt,
+                });
                 /// PostResponseUserInformationCommonFieldList
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseUserInformationCommonFieldList {
@@ -13878,29 +6031,10 @@ pub mod card_member {
                     /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
                     pub value: Option<String>,
                 }
-                impl ::serde::Serialize for PostResponseUserInformationCommonFieldList {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("name", &self.name)?;
-                        m.opt("value", &self.value)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for PostResponseUserInformationCommonFieldList {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("name"), o.opt("value")) {
-                            (Some(name), Some(value)) => Ok(Self { name, value }),
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponseUserInformationCommonFieldList {
+                    name: "name" opt opt,
+                    value: "value" opt opt,
+                });
                 /// 平台提供的通用开卡信息字段
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseUserInformationCommonFieldListName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -13922,64 +6056,14 @@ pub mod card_member {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseUserInformationCommonFieldListName {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::UserFormFlagSex => "USER_FORM_FLAG_SEX",
-                            Self::UserFormFlagName => "USER_FORM_FLAG_NAME",
-                            Self::UserFormFlagBirthday => "USER_FORM_FLAG_BIRTHDAY",
-                            Self::UserFormFlagAddress => "USER_FORM_FLAG_ADDRESS",
-                            Self::UserFormFlagEmail => "USER_FORM_FLAG_EMAIL",
-                            Self::UserFormFlagCity => "USER_FORM_FLAG_CITY",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str>
-                for PostResponseUserInformationCommonFieldListName {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "USER_FORM_FLAG_SEX" => Self::UserFormFlagSex,
-                            "USER_FORM_FLAG_NAME" => Self::UserFormFlagName,
-                            "USER_FORM_FLAG_BIRTHDAY" => Self::UserFormFlagBirthday,
-                            "USER_FORM_FLAG_ADDRESS" => Self::UserFormFlagAddress,
-                            "USER_FORM_FLAG_EMAIL" => Self::UserFormFlagEmail,
-                            "USER_FORM_FLAG_CITY" => Self::UserFormFlagCity,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display
-                for PostResponseUserInformationCommonFieldListName {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize
-                for PostResponseUserInformationCommonFieldListName {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for PostResponseUserInformationCommonFieldListName {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseUserInformationCommonFieldListName {
+                    UserFormFlagSex = "USER_FORM_FLAG_SEX",
+                    UserFormFlagName = "USER_FORM_FLAG_NAME",
+                    UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
+                    UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
+                    UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
+                    UserFormFlagCity = "USER_FORM_FLAG_CITY",
+                });
                 /// PostResponseUserInformationCustomFieldList
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseUserInformationCustomFieldList {
@@ -13990,31 +6074,10 @@ pub mod card_member {
                     /// 加密的用户选择的字段值列表
                     pub user_chosen_values: Option<Vec<String>>,
                 }
-                impl ::serde::Serialize for PostResponseUserInformationCustomFieldList {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("name", &self.name)?;
-                        m.opt("user_chosen_values", &self.user_chosen_values)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for PostResponseUserInformationCustomFieldList {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("name"), o.opt("user_chosen_values")) {
-                            (Some(name), Some(user_chosen_values)) => {
-                                Ok(Self { name, user_chosen_values })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponseUserInformationCustomFieldList {
+                    name: "name" opt opt,
+                    user_chosen_values: "user_chosen_values" opt opt,
+                });
                 /// 会员卡有效期
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponseValidDateInformation {
@@ -14033,51 +6096,12 @@ pub mod card_member {
                     /// Example: `200`
                     pub available_day_after_receive: Option<i64>,
                 }
-                impl ::serde::Serialize for PostResponseValidDateInformation {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("type", &self.type_)?;
-                        m.opt("available_begin_time", &self.available_begin_time)?;
-                        m.opt("available_end_time", &self.available_end_time)?;
-                        m.opt(
-                            "available_day_after_receive",
-                            &self.available_day_after_receive,
-                        )?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for PostResponseValidDateInformation {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("type"),
-                            o.opt("available_begin_time"),
-                            o.opt("available_end_time"),
-                            o.opt("available_day_after_receive"),
-                        ) {
-                            (
-                                Some(type_),
-                                Some(available_begin_time),
-                                Some(available_end_time),
-                                Some(available_day_after_receive),
-                            ) => {
-                                Ok(Self {
-                                    type_,
-                                    available_begin_time,
-                                    available_end_time,
-                                    available_day_after_receive,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponseValidDateInformation {
+                    type_: "type" req req,
+                    available_begin_time: "available_begin_time" opt opt,
+                    available_end_time: "available_end_time" opt opt,
+                    available_day_after_receive: "available_day_after_receive" opt opt,
+                });
                 /// 有效期类型
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseValidDateInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -14093,56 +6117,11 @@ pub mod card_member {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseValidDateInformationType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::FixTimeRange => "FIX_TIME_RANGE",
-                            Self::FixTerm => "FIX_TERM",
-                            Self::Permanent => "PERMANENT",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str>
-                for PostResponseValidDateInformationType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "FIX_TIME_RANGE" => Self::FixTimeRange,
-                            "FIX_TERM" => Self::FixTerm,
-                            "PERMANENT" => Self::Permanent,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostResponseValidDateInformationType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostResponseValidDateInformationType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for PostResponseValidDateInformationType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseValidDateInformationType {
+                    FixTimeRange = "FIX_TIME_RANGE",
+                    FixTerm = "FIX_TERM",
+                    Permanent = "PERMANENT",
+                });
             }
         }
         /// `/v3/brand/partner/card-member/user-cards/import-by-openid`
@@ -14203,66 +6182,17 @@ pub mod card_member {
                 /// Example: `2020-05-20T13:29:35.120+08:00`
                 pub pickup_time: String,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("brand_id", &self.brand_id)?;
-                    m.req("card_id", &self.card_id)?;
-                    m.req("openid", &self.openid)?;
-                    m.req("user_card_code", &self.user_card_code)?;
-                    m.opt("phone_number", &self.phone_number)?;
-                    m.opt("user_information", &self.user_information)?;
-                    m.req("date_information", &self.date_information)?;
-                    m.req("pickup_time", &self.pickup_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("Wechatpay-Serial"),
-                        o.req("brand_id"),
-                        o.req("card_id"),
-                        o.req("openid"),
-                        o.req("user_card_code"),
-                        o.opt("phone_number"),
-                        o.opt("user_information"),
-                        o.req("date_information"),
-                        o.req("pickup_time"),
-                    ) {
-                        (
-                            Some(wechatpay_serial),
-                            Some(brand_id),
-                            Some(card_id),
-                            Some(openid),
-                            Some(user_card_code),
-                            Some(phone_number),
-                            Some(user_information),
-                            Some(date_information),
-                            Some(pickup_time),
-                        ) => {
-                            Ok(Self {
-                                wechatpay_serial,
-                                brand_id,
-                                card_id,
-                                openid,
-                                user_card_code,
-                                phone_number,
-                                user_information,
-                                date_information,
-                                pickup_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                wechatpay_serial: "Wechatpay-Serial" skip req,
+                brand_id: "brand_id" req req,
+                card_id: "card_id" req req,
+                openid: "openid" req req,
+                user_card_code: "user_card_code" req req,
+                phone_number: "phone_number" opt opt,
+                user_information: "user_information" opt opt,
+                date_information: "date_information" req req,
+                pickup_time: "pickup_time" req req,
+            });
             /// 会员卡有效期
             #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequestDateInformation {
@@ -14281,50 +6211,12 @@ pub mod card_member {
                 /// Example: `200`
                 pub available_day_after_receive: Option<i64>,
             }
-            impl ::serde::Serialize for PostRequestDateInformation {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("type", &self.type_)?;
-                    m.opt("available_begin_time", &self.available_begin_time)?;
-                    m.opt("available_end_time", &self.available_end_time)?;
-                    m.opt(
-                        "available_day_after_receive",
-                        &self.available_day_after_receive,
-                    )?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestDateInformation {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("type"),
-                        o.opt("available_begin_time"),
-                        o.opt("available_end_time"),
-                        o.opt("available_day_after_receive"),
-                    ) {
-                        (
-                            Some(type_),
-                            Some(available_begin_time),
-                            Some(available_end_time),
-                            Some(available_day_after_receive),
-                        ) => {
-                            Ok(Self {
-                                type_,
-                                available_begin_time,
-                                available_end_time,
-                                available_day_after_receive,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestDateInformation {
+                type_: "type" req req,
+                available_begin_time: "available_begin_time" opt opt,
+                available_end_time: "available_end_time" opt opt,
+                available_day_after_receive: "available_day_after_receive" opt opt,
+            });
             /// 有效期类型
             ///
             /// A value this client does not know yet is kept as [`PostRequestDateInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -14340,52 +6232,11 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostRequestDateInformationType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::FixTimeRange => "FIX_TIME_RANGE",
-                        Self::FixTerm => "FIX_TERM",
-                        Self::Permanent => "PERMANENT",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostRequestDateInformationType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "FIX_TIME_RANGE" => Self::FixTimeRange,
-                        "FIX_TERM" => Self::FixTerm,
-                        "PERMANENT" => Self::Permanent,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostRequestDateInformationType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostRequestDateInformationType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestDateInformationType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostRequestDateInformationType {
+                FixTimeRange = "FIX_TIME_RANGE",
+                FixTerm = "FIX_TERM",
+                Permanent = "PERMANENT",
+            });
             /// 用户开卡时填写的个人信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestUserInformation {
@@ -14398,33 +6249,10 @@ pub mod card_member {
                     Vec<PostRequestUserInformationCustomFieldList>,
                 >,
             }
-            impl ::serde::Serialize for PostRequestUserInformation {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("common_field_list", &self.common_field_list)?;
-                    m.opt("custom_field_list", &self.custom_field_list)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestUserInformation {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("common_field_list"), o.opt("custom_field_list")) {
-                        (Some(common_field_list), Some(custom_field_list)) => {
-                            Ok(Self {
-                                common_field_list,
-                                custom_field_list,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestUserInformation {
+                common_field_list: "common_field_list" opt opt,
+                custom_field_list: "custom_field_list" opt opt,
+            });
             /// PostRequestUserInformationCommonFieldList
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestUserInformationCommonFieldList {
@@ -14435,29 +6263,10 @@ pub mod card_member {
                 /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
                 pub value: Option<String>,
             }
-            impl ::serde::Serialize for PostRequestUserInformationCommonFieldList {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("name", &self.name)?;
-                    m.opt("value", &self.value)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PostRequestUserInformationCommonFieldList {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("name"), o.opt("value")) {
-                        (Some(name), Some(value)) => Ok(Self { name, value }),
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestUserInformationCommonFieldList {
+                name: "name" opt opt,
+                value: "value" opt opt,
+            });
             /// 平台提供的通用开卡信息字段
             ///
             /// A value this client does not know yet is kept as [`PostRequestUserInformationCommonFieldListName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -14479,60 +6288,14 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostRequestUserInformationCommonFieldListName {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::UserFormFlagSex => "USER_FORM_FLAG_SEX",
-                        Self::UserFormFlagName => "USER_FORM_FLAG_NAME",
-                        Self::UserFormFlagBirthday => "USER_FORM_FLAG_BIRTHDAY",
-                        Self::UserFormFlagAddress => "USER_FORM_FLAG_ADDRESS",
-                        Self::UserFormFlagEmail => "USER_FORM_FLAG_EMAIL",
-                        Self::UserFormFlagCity => "USER_FORM_FLAG_CITY",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str>
-            for PostRequestUserInformationCommonFieldListName {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "USER_FORM_FLAG_SEX" => Self::UserFormFlagSex,
-                        "USER_FORM_FLAG_NAME" => Self::UserFormFlagName,
-                        "USER_FORM_FLAG_BIRTHDAY" => Self::UserFormFlagBirthday,
-                        "USER_FORM_FLAG_ADDRESS" => Self::UserFormFlagAddress,
-                        "USER_FORM_FLAG_EMAIL" => Self::UserFormFlagEmail,
-                        "USER_FORM_FLAG_CITY" => Self::UserFormFlagCity,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostRequestUserInformationCommonFieldListName {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostRequestUserInformationCommonFieldListName {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PostRequestUserInformationCommonFieldListName {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostRequestUserInformationCommonFieldListName {
+                UserFormFlagSex = "USER_FORM_FLAG_SEX",
+                UserFormFlagName = "USER_FORM_FLAG_NAME",
+                UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
+                UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
+                UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
+                UserFormFlagCity = "USER_FORM_FLAG_CITY",
+            });
             /// PostRequestUserInformationCustomFieldList
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestUserInformationCustomFieldList {
@@ -14543,31 +6306,10 @@ pub mod card_member {
                 /// 加密的用户选择的字段值列表
                 pub user_chosen_values: Option<Vec<String>>,
             }
-            impl ::serde::Serialize for PostRequestUserInformationCustomFieldList {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("name", &self.name)?;
-                    m.opt("user_chosen_values", &self.user_chosen_values)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PostRequestUserInformationCustomFieldList {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("name"), o.opt("user_chosen_values")) {
-                        (Some(name), Some(user_chosen_values)) => {
-                            Ok(Self { name, user_chosen_values })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestUserInformationCustomFieldList {
+                name: "name" opt opt,
+                user_chosen_values: "user_chosen_values" opt opt,
+            });
             /// The response of `POST /v3/brand/partner/card-member/user-cards/import-by-openid` (根据openid导入用户会员卡).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
@@ -14628,95 +6370,24 @@ pub mod card_member {
                 /// Example: `2020-05-20T13:29:35.120+08:00`
                 pub invalid_time: Option<String>,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("user_card_code", &self.user_card_code)?;
-                    m.req("card_id", &self.card_id)?;
-                    m.req("openid", &self.openid)?;
-                    m.opt("card_color", &self.card_color)?;
-                    m.opt("card_picture_url", &self.card_picture_url)?;
-                    m.req("brand_id", &self.brand_id)?;
-                    m.req("card_type", &self.card_type)?;
-                    m.opt("phone_number", &self.phone_number)?;
-                    m.opt("level", &self.level)?;
-                    m.req("valid_date_information", &self.valid_date_information)?;
-                    m.req("pickup_time", &self.pickup_time)?;
-                    m.opt("user_information", &self.user_information)?;
-                    m.opt("attach", &self.attach)?;
-                    m.req("user_card_state", &self.user_card_state)?;
-                    m.opt("invalid_reason", &self.invalid_reason)?;
-                    m.opt("invalid_time", &self.invalid_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("user_card_code"),
-                        o.req("card_id"),
-                        o.req("openid"),
-                        o.opt("card_color"),
-                        o.opt("card_picture_url"),
-                        o.req("brand_id"),
-                        o.req("card_type"),
-                        o.opt("phone_number"),
-                        o.opt("level"),
-                        o.req("valid_date_information"),
-                        o.req("pickup_time"),
-                        o.opt("user_information"),
-                        o.opt("attach"),
-                        o.req("user_card_state"),
-                        o.opt("invalid_reason"),
-                        o.opt("invalid_time"),
-                    ) {
-                        (
-                            Some(user_card_code),
-                            Some(card_id),
-                            Some(openid),
-                            Some(card_color),
-                            Some(card_picture_url),
-                            Some(brand_id),
-                            Some(card_type),
-                            Some(phone_number),
-                            Some(level),
-                            Some(valid_date_information),
-                            Some(pickup_time),
-                            Some(user_information),
-                            Some(attach),
-                            Some(user_card_state),
-                            Some(invalid_reason),
-                            Some(invalid_time),
-                        ) => {
-                            Ok(Self {
-                                user_card_code,
-                                card_id,
-                                openid,
-                                card_color,
-                                card_picture_url,
-                                brand_id,
-                                card_type,
-                                phone_number,
-                                level,
-                                valid_date_information,
-                                pickup_time,
-                                user_information,
-                                attach,
-                                user_card_state,
-                                invalid_reason,
-                                invalid_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                user_card_code: "user_card_code" req req,
+                card_id: "card_id" req req,
+                openid: "openid" req req,
+                card_color: "card_color" opt opt,
+                card_picture_url: "card_picture_url" opt opt,
+                brand_id: "brand_id" req req,
+                card_type: "card_type" req req,
+                phone_number: "phone_number" opt opt,
+                level: "level" opt opt,
+                valid_date_information: "valid_date_information" req req,
+                pickup_time: "pickup_time" req req,
+                user_information: "user_information" opt opt,
+                attach: "attach" opt opt,
+                user_card_state: "user_card_state" req req,
+                invalid_reason: "invalid_reason" opt opt,
+                invalid_time: "invalid_time" opt opt,
+            });
             /// 会员卡类型
             ///
             /// A value this client does not know yet is kept as [`PostResponseCardType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -14732,52 +6403,11 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostResponseCardType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Purchase => "PURCHASE",
-                        Self::Normal => "NORMAL",
-                        Self::Balance => "BALANCE",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostResponseCardType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "PURCHASE" => Self::Purchase,
-                        "NORMAL" => Self::Normal,
-                        "BALANCE" => Self::Balance,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostResponseCardType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostResponseCardType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponseCardType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostResponseCardType {
+                Purchase = "PURCHASE",
+                Normal = "NORMAL",
+                Balance = "BALANCE",
+            });
             /// 用户会员卡状态
             ///
             /// A value this client does not know yet is kept as [`PostResponseUserCardState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -14795,54 +6425,12 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostResponseUserCardState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Unactivated => "UNACTIVATED",
-                        Self::Effective => "EFFECTIVE",
-                        Self::Expired => "EXPIRED",
-                        Self::Invalid => "INVALID",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostResponseUserCardState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "UNACTIVATED" => Self::Unactivated,
-                        "EFFECTIVE" => Self::Effective,
-                        "EXPIRED" => Self::Expired,
-                        "INVALID" => Self::Invalid,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostResponseUserCardState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostResponseUserCardState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponseUserCardState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostResponseUserCardState {
+                Unactivated = "UNACTIVATED",
+                Effective = "EFFECTIVE",
+                Expired = "EXPIRED",
+                Invalid = "INVALID",
+            });
             /// 用户开卡时填写的个人信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseUserInformation {
@@ -14855,33 +6443,10 @@ pub mod card_member {
                     Vec<PostResponseUserInformationCustomFieldList>,
                 >,
             }
-            impl ::serde::Serialize for PostResponseUserInformation {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("common_field_list", &self.common_field_list)?;
-                    m.opt("custom_field_list", &self.custom_field_list)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponseUserInformation {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("common_field_list"), o.opt("custom_field_list")) {
-                        (Some(common_field_list), Some(custom_field_list)) => {
-                            Ok(Self {
-                                common_field_list,
-                                custom_field_list,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponseUserInformation {
+                common_field_list: "common_field_list" opt opt,
+                custom_field_list: "custom_field_list" opt opt,
+            });
             /// PostResponseUserInformationCommonFieldList
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseUserInformationCommonFieldList {
@@ -14892,29 +6457,10 @@ pub mod card_member {
                 /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
                 pub value: Option<String>,
             }
-            impl ::serde::Serialize for PostResponseUserInformationCommonFieldList {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("name", &self.name)?;
-                    m.opt("value", &self.value)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PostResponseUserInformationCommonFieldList {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("name"), o.opt("value")) {
-                        (Some(name), Some(value)) => Ok(Self { name, value }),
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponseUserInformationCommonFieldList {
+                name: "name" opt opt,
+                value: "value" opt opt,
+            });
             /// 平台提供的通用开卡信息字段
             ///
             /// A value this client does not know yet is kept as [`PostResponseUserInformationCommonFieldListName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -14936,61 +6482,14 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostResponseUserInformationCommonFieldListName {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::UserFormFlagSex => "USER_FORM_FLAG_SEX",
-                        Self::UserFormFlagName => "USER_FORM_FLAG_NAME",
-                        Self::UserFormFlagBirthday => "USER_FORM_FLAG_BIRTHDAY",
-                        Self::UserFormFlagAddress => "USER_FORM_FLAG_ADDRESS",
-                        Self::UserFormFlagEmail => "USER_FORM_FLAG_EMAIL",
-                        Self::UserFormFlagCity => "USER_FORM_FLAG_CITY",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str>
-            for PostResponseUserInformationCommonFieldListName {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "USER_FORM_FLAG_SEX" => Self::UserFormFlagSex,
-                        "USER_FORM_FLAG_NAME" => Self::UserFormFlagName,
-                        "USER_FORM_FLAG_BIRTHDAY" => Self::UserFormFlagBirthday,
-                        "USER_FORM_FLAG_ADDRESS" => Self::UserFormFlagAddress,
-                        "USER_FORM_FLAG_EMAIL" => Self::UserFormFlagEmail,
-                        "USER_FORM_FLAG_CITY" => Self::UserFormFlagCity,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display
-            for PostResponseUserInformationCommonFieldListName {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostResponseUserInformationCommonFieldListName {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PostResponseUserInformationCommonFieldListName {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostResponseUserInformationCommonFieldListName {
+                UserFormFlagSex = "USER_FORM_FLAG_SEX",
+                UserFormFlagName = "USER_FORM_FLAG_NAME",
+                UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
+                UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
+                UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
+                UserFormFlagCity = "USER_FORM_FLAG_CITY",
+            });
             /// PostResponseUserInformationCustomFieldList
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseUserInformationCustomFieldList {
@@ -15001,31 +6500,10 @@ pub mod card_member {
                 /// 加密的用户选择的字段值列表
                 pub user_chosen_values: Option<Vec<String>>,
             }
-            impl ::serde::Serialize for PostResponseUserInformationCustomFieldList {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("name", &self.name)?;
-                    m.opt("user_chosen_values", &self.user_chosen_values)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PostResponseUserInformationCustomFieldList {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("name"), o.opt("user_chosen_values")) {
-                        (Some(name), Some(user_chosen_values)) => {
-                            Ok(Self { name, user_chosen_values })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponseUserInformationCustomFieldList {
+                name: "name" opt opt,
+                user_chosen_values: "user_chosen_values" opt opt,
+            });
             /// 会员卡有效期
             #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponseValidDateInformation {
@@ -15044,50 +6522,12 @@ pub mod card_member {
                 /// Example: `200`
                 pub available_day_after_receive: Option<i64>,
             }
-            impl ::serde::Serialize for PostResponseValidDateInformation {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("type", &self.type_)?;
-                    m.opt("available_begin_time", &self.available_begin_time)?;
-                    m.opt("available_end_time", &self.available_end_time)?;
-                    m.opt(
-                        "available_day_after_receive",
-                        &self.available_day_after_receive,
-                    )?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponseValidDateInformation {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("type"),
-                        o.opt("available_begin_time"),
-                        o.opt("available_end_time"),
-                        o.opt("available_day_after_receive"),
-                    ) {
-                        (
-                            Some(type_),
-                            Some(available_begin_time),
-                            Some(available_end_time),
-                            Some(available_day_after_receive),
-                        ) => {
-                            Ok(Self {
-                                type_,
-                                available_begin_time,
-                                available_end_time,
-                                available_day_after_receive,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponseValidDateInformation {
+                type_: "type" req req,
+                available_begin_time: "available_begin_time" opt opt,
+                available_end_time: "available_end_time" opt opt,
+                available_day_after_receive: "available_day_after_receive" opt opt,
+            });
             /// 有效期类型
             ///
             /// A value this client does not know yet is kept as [`PostResponseValidDateInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -15103,53 +6543,11 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostResponseValidDateInformationType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::FixTimeRange => "FIX_TIME_RANGE",
-                        Self::FixTerm => "FIX_TERM",
-                        Self::Permanent => "PERMANENT",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostResponseValidDateInformationType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "FIX_TIME_RANGE" => Self::FixTimeRange,
-                        "FIX_TERM" => Self::FixTerm,
-                        "PERMANENT" => Self::Permanent,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostResponseValidDateInformationType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostResponseValidDateInformationType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PostResponseValidDateInformationType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostResponseValidDateInformationType {
+                FixTimeRange = "FIX_TIME_RANGE",
+                FixTerm = "FIX_TERM",
+                Permanent = "PERMANENT",
+            });
         }
         /// `/v3/brand/partner/card-member/user-cards/import-by-phone`
         pub mod import_by_phone {
@@ -15205,62 +6603,16 @@ pub mod card_member {
                 /// Example: `2020-05-20T13:29:35.120+08:00`
                 pub pickup_time: String,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("brand_id", &self.brand_id)?;
-                    m.req("card_id", &self.card_id)?;
-                    m.req("phone_number", &self.phone_number)?;
-                    m.req("user_card_code", &self.user_card_code)?;
-                    m.opt("user_information", &self.user_information)?;
-                    m.req("date_information", &self.date_information)?;
-                    m.req("pickup_time", &self.pickup_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("Wechatpay-Serial"),
-                        o.req("brand_id"),
-                        o.req("card_id"),
-                        o.req("phone_number"),
-                        o.req("user_card_code"),
-                        o.opt("user_information"),
-                        o.req("date_information"),
-                        o.req("pickup_time"),
-                    ) {
-                        (
-                            Some(wechatpay_serial),
-                            Some(brand_id),
-                            Some(card_id),
-                            Some(phone_number),
-                            Some(user_card_code),
-                            Some(user_information),
-                            Some(date_information),
-                            Some(pickup_time),
-                        ) => {
-                            Ok(Self {
-                                wechatpay_serial,
-                                brand_id,
-                                card_id,
-                                phone_number,
-                                user_card_code,
-                                user_information,
-                                date_information,
-                                pickup_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                wechatpay_serial: "Wechatpay-Serial" skip req,
+                brand_id: "brand_id" req req,
+                card_id: "card_id" req req,
+                phone_number: "phone_number" req req,
+                user_card_code: "user_card_code" req req,
+                user_information: "user_information" opt opt,
+                date_information: "date_information" req req,
+                pickup_time: "pickup_time" req req,
+            });
             /// 会员卡有效期
             #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequestDateInformation {
@@ -15279,50 +6631,12 @@ pub mod card_member {
                 /// Example: `200`
                 pub available_day_after_receive: Option<i64>,
             }
-            impl ::serde::Serialize for PostRequestDateInformation {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("type", &self.type_)?;
-                    m.opt("available_begin_time", &self.available_begin_time)?;
-                    m.opt("available_end_time", &self.available_end_time)?;
-                    m.opt(
-                        "available_day_after_receive",
-                        &self.available_day_after_receive,
-                    )?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestDateInformation {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("type"),
-                        o.opt("available_begin_time"),
-                        o.opt("available_end_time"),
-                        o.opt("available_day_after_receive"),
-                    ) {
-                        (
-                            Some(type_),
-                            Some(available_begin_time),
-                            Some(available_end_time),
-                            Some(available_day_after_receive),
-                        ) => {
-                            Ok(Self {
-                                type_,
-                                available_begin_time,
-                                available_end_time,
-                                available_day_after_receive,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestDateInformation {
+                type_: "type" req req,
+                available_begin_time: "available_begin_time" opt opt,
+                available_end_time: "available_end_time" opt opt,
+                available_day_after_receive: "available_day_after_receive" opt opt,
+            });
             /// 有效期类型
             ///
             /// A value this client does not know yet is kept as [`PostRequestDateInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -15338,52 +6652,11 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostRequestDateInformationType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::FixTimeRange => "FIX_TIME_RANGE",
-                        Self::FixTerm => "FIX_TERM",
-                        Self::Permanent => "PERMANENT",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostRequestDateInformationType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "FIX_TIME_RANGE" => Self::FixTimeRange,
-                        "FIX_TERM" => Self::FixTerm,
-                        "PERMANENT" => Self::Permanent,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostRequestDateInformationType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostRequestDateInformationType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestDateInformationType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostRequestDateInformationType {
+                FixTimeRange = "FIX_TIME_RANGE",
+                FixTerm = "FIX_TERM",
+                Permanent = "PERMANENT",
+            });
             /// 用户开卡时填写的个人信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestUserInformation {
@@ -15396,33 +6669,10 @@ pub mod card_member {
                     Vec<PostRequestUserInformationCustomFieldList>,
                 >,
             }
-            impl ::serde::Serialize for PostRequestUserInformation {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("common_field_list", &self.common_field_list)?;
-                    m.opt("custom_field_list", &self.custom_field_list)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestUserInformation {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("common_field_list"), o.opt("custom_field_list")) {
-                        (Some(common_field_list), Some(custom_field_list)) => {
-                            Ok(Self {
-                                common_field_list,
-                                custom_field_list,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestUserInformation {
+                common_field_list: "common_field_list" opt opt,
+                custom_field_list: "custom_field_list" opt opt,
+            });
             /// PostRequestUserInformationCommonFieldList
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestUserInformationCommonFieldList {
@@ -15433,29 +6683,10 @@ pub mod card_member {
                 /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
                 pub value: Option<String>,
             }
-            impl ::serde::Serialize for PostRequestUserInformationCommonFieldList {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("name", &self.name)?;
-                    m.opt("value", &self.value)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PostRequestUserInformationCommonFieldList {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("name"), o.opt("value")) {
-                        (Some(name), Some(value)) => Ok(Self { name, value }),
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestUserInformationCommonFieldList {
+                name: "name" opt opt,
+                value: "value" opt opt,
+            });
             /// 平台提供的通用开卡信息字段
             ///
             /// A value this client does not know yet is kept as [`PostRequestUserInformationCommonFieldListName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -15477,60 +6708,14 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostRequestUserInformationCommonFieldListName {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::UserFormFlagSex => "USER_FORM_FLAG_SEX",
-                        Self::UserFormFlagName => "USER_FORM_FLAG_NAME",
-                        Self::UserFormFlagBirthday => "USER_FORM_FLAG_BIRTHDAY",
-                        Self::UserFormFlagAddress => "USER_FORM_FLAG_ADDRESS",
-                        Self::UserFormFlagEmail => "USER_FORM_FLAG_EMAIL",
-                        Self::UserFormFlagCity => "USER_FORM_FLAG_CITY",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str>
-            for PostRequestUserInformationCommonFieldListName {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "USER_FORM_FLAG_SEX" => Self::UserFormFlagSex,
-                        "USER_FORM_FLAG_NAME" => Self::UserFormFlagName,
-                        "USER_FORM_FLAG_BIRTHDAY" => Self::UserFormFlagBirthday,
-                        "USER_FORM_FLAG_ADDRESS" => Self::UserFormFlagAddress,
-                        "USER_FORM_FLAG_EMAIL" => Self::UserFormFlagEmail,
-                        "USER_FORM_FLAG_CITY" => Self::UserFormFlagCity,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostRequestUserInformationCommonFieldListName {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostRequestUserInformationCommonFieldListName {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PostRequestUserInformationCommonFieldListName {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostRequestUserInformationCommonFieldListName {
+                UserFormFlagSex = "USER_FORM_FLAG_SEX",
+                UserFormFlagName = "USER_FORM_FLAG_NAME",
+                UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
+                UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
+                UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
+                UserFormFlagCity = "USER_FORM_FLAG_CITY",
+            });
             /// PostRequestUserInformationCustomFieldList
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestUserInformationCustomFieldList {
@@ -15541,31 +6726,10 @@ pub mod card_member {
                 /// 加密的用户选择的字段值列表
                 pub user_chosen_values: Option<Vec<String>>,
             }
-            impl ::serde::Serialize for PostRequestUserInformationCustomFieldList {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("name", &self.name)?;
-                    m.opt("user_chosen_values", &self.user_chosen_values)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PostRequestUserInformationCustomFieldList {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("name"), o.opt("user_chosen_values")) {
-                        (Some(name), Some(user_chosen_values)) => {
-                            Ok(Self { name, user_chosen_values })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestUserInformationCustomFieldList {
+                name: "name" opt opt,
+                user_chosen_values: "user_chosen_values" opt opt,
+            });
             /// The response of `POST /v3/brand/partner/card-member/user-cards/import-by-phone` (根据手机号导入用户会员卡).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
@@ -15626,95 +6790,24 @@ pub mod card_member {
                 /// Example: `2020-05-20T13:29:35.120+08:00`
                 pub invalid_time: Option<String>,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("user_card_code", &self.user_card_code)?;
-                    m.req("card_id", &self.card_id)?;
-                    m.req("openid", &self.openid)?;
-                    m.opt("card_color", &self.card_color)?;
-                    m.opt("card_picture_url", &self.card_picture_url)?;
-                    m.req("brand_id", &self.brand_id)?;
-                    m.req("card_type", &self.card_type)?;
-                    m.opt("phone_number", &self.phone_number)?;
-                    m.opt("level", &self.level)?;
-                    m.req("valid_date_information", &self.valid_date_information)?;
-                    m.req("pickup_time", &self.pickup_time)?;
-                    m.opt("user_information", &self.user_information)?;
-                    m.opt("attach", &self.attach)?;
-                    m.req("user_card_state", &self.user_card_state)?;
-                    m.opt("invalid_reason", &self.invalid_reason)?;
-                    m.opt("invalid_time", &self.invalid_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("user_card_code"),
-                        o.req("card_id"),
-                        o.req("openid"),
-                        o.opt("card_color"),
-                        o.opt("card_picture_url"),
-                        o.req("brand_id"),
-                        o.req("card_type"),
-                        o.opt("phone_number"),
-                        o.opt("level"),
-                        o.req("valid_date_information"),
-                        o.req("pickup_time"),
-                        o.opt("user_information"),
-                        o.opt("attach"),
-                        o.req("user_card_state"),
-                        o.opt("invalid_reason"),
-                        o.opt("invalid_time"),
-                    ) {
-                        (
-                            Some(user_card_code),
-                            Some(card_id),
-                            Some(openid),
-                            Some(card_color),
-                            Some(card_picture_url),
-                            Some(brand_id),
-                            Some(card_type),
-                            Some(phone_number),
-                            Some(level),
-                            Some(valid_date_information),
-                            Some(pickup_time),
-                            Some(user_information),
-                            Some(attach),
-                            Some(user_card_state),
-                            Some(invalid_reason),
-                            Some(invalid_time),
-                        ) => {
-                            Ok(Self {
-                                user_card_code,
-                                card_id,
-                                openid,
-                                card_color,
-                                card_picture_url,
-                                brand_id,
-                                card_type,
-                                phone_number,
-                                level,
-                                valid_date_information,
-                                pickup_time,
-                                user_information,
-                                attach,
-                                user_card_state,
-                                invalid_reason,
-                                invalid_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                user_card_code: "user_card_code" req req,
+                card_id: "card_id" req req,
+                openid: "openid" req req,
+                card_color: "card_color" opt opt,
+                card_picture_url: "card_picture_url" opt opt,
+                brand_id: "brand_id" req req,
+                card_type: "card_type" req req,
+                phone_number: "phone_number" opt opt,
+                level: "level" opt opt,
+                valid_date_information: "valid_date_information" req req,
+                pickup_time: "pickup_time" req req,
+                user_information: "user_information" opt opt,
+                attach: "attach" opt opt,
+                user_card_state: "user_card_state" req req,
+                invalid_reason: "invalid_reason" opt opt,
+                invalid_time: "invalid_time" opt opt,
+            });
             /// 会员卡类型
             ///
             /// A value this client does not know yet is kept as [`PostResponseCardType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -15730,52 +6823,11 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostResponseCardType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Purchase => "PURCHASE",
-                        Self::Normal => "NORMAL",
-                        Self::Balance => "BALANCE",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostResponseCardType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "PURCHASE" => Self::Purchase,
-                        "NORMAL" => Self::Normal,
-                        "BALANCE" => Self::Balance,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostResponseCardType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostResponseCardType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponseCardType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostResponseCardType {
+                Purchase = "PURCHASE",
+                Normal = "NORMAL",
+                Balance = "BALANCE",
+            });
             /// 用户会员卡状态
             ///
             /// A value this client does not know yet is kept as [`PostResponseUserCardState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -15793,54 +6845,12 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostResponseUserCardState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Unactivated => "UNACTIVATED",
-                        Self::Effective => "EFFECTIVE",
-                        Self::Expired => "EXPIRED",
-                        Self::Invalid => "INVALID",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostResponseUserCardState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "UNACTIVATED" => Self::Unactivated,
-                        "EFFECTIVE" => Self::Effective,
-                        "EXPIRED" => Self::Expired,
-                        "INVALID" => Self::Invalid,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostResponseUserCardState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostResponseUserCardState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponseUserCardState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostResponseUserCardState {
+                Unactivated = "UNACTIVATED",
+                Effective = "EFFECTIVE",
+                Expired = "EXPIRED",
+                Invalid = "INVALID",
+            });
             /// 用户开卡时填写的个人信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseUserInformation {
@@ -15853,33 +6863,10 @@ pub mod card_member {
                     Vec<PostResponseUserInformationCustomFieldList>,
                 >,
             }
-            impl ::serde::Serialize for PostResponseUserInformation {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("common_field_list", &self.common_field_list)?;
-                    m.opt("custom_field_list", &self.custom_field_list)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponseUserInformation {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("common_field_list"), o.opt("custom_field_list")) {
-                        (Some(common_field_list), Some(custom_field_list)) => {
-                            Ok(Self {
-                                common_field_list,
-                                custom_field_list,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponseUserInformation {
+                common_field_list: "common_field_list" opt opt,
+                custom_field_list: "custom_field_list" opt opt,
+            });
             /// PostResponseUserInformationCommonFieldList
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseUserInformationCommonFieldList {
@@ -15890,29 +6877,10 @@ pub mod card_member {
                 /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
                 pub value: Option<String>,
             }
-            impl ::serde::Serialize for PostResponseUserInformationCommonFieldList {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("name", &self.name)?;
-                    m.opt("value", &self.value)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PostResponseUserInformationCommonFieldList {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("name"), o.opt("value")) {
-                        (Some(name), Some(value)) => Ok(Self { name, value }),
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponseUserInformationCommonFieldList {
+                name: "name" opt opt,
+                value: "value" opt opt,
+            });
             /// 平台提供的通用开卡信息字段
             ///
             /// A value this client does not know yet is kept as [`PostResponseUserInformationCommonFieldListName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -15934,61 +6902,14 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostResponseUserInformationCommonFieldListName {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::UserFormFlagSex => "USER_FORM_FLAG_SEX",
-                        Self::UserFormFlagName => "USER_FORM_FLAG_NAME",
-                        Self::UserFormFlagBirthday => "USER_FORM_FLAG_BIRTHDAY",
-                        Self::UserFormFlagAddress => "USER_FORM_FLAG_ADDRESS",
-                        Self::UserFormFlagEmail => "USER_FORM_FLAG_EMAIL",
-                        Self::UserFormFlagCity => "USER_FORM_FLAG_CITY",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str>
-            for PostResponseUserInformationCommonFieldListName {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "USER_FORM_FLAG_SEX" => Self::UserFormFlagSex,
-                        "USER_FORM_FLAG_NAME" => Self::UserFormFlagName,
-                        "USER_FORM_FLAG_BIRTHDAY" => Self::UserFormFlagBirthday,
-                        "USER_FORM_FLAG_ADDRESS" => Self::UserFormFlagAddress,
-                        "USER_FORM_FLAG_EMAIL" => Self::UserFormFlagEmail,
-                        "USER_FORM_FLAG_CITY" => Self::UserFormFlagCity,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display
-            for PostResponseUserInformationCommonFieldListName {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostResponseUserInformationCommonFieldListName {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PostResponseUserInformationCommonFieldListName {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostResponseUserInformationCommonFieldListName {
+                UserFormFlagSex = "USER_FORM_FLAG_SEX",
+                UserFormFlagName = "USER_FORM_FLAG_NAME",
+                UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
+                UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
+                UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
+                UserFormFlagCity = "USER_FORM_FLAG_CITY",
+            });
             /// PostResponseUserInformationCustomFieldList
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseUserInformationCustomFieldList {
@@ -15999,31 +6920,10 @@ pub mod card_member {
                 /// 加密的用户选择的字段值列表
                 pub user_chosen_values: Option<Vec<String>>,
             }
-            impl ::serde::Serialize for PostResponseUserInformationCustomFieldList {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("name", &self.name)?;
-                    m.opt("user_chosen_values", &self.user_chosen_values)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PostResponseUserInformationCustomFieldList {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("name"), o.opt("user_chosen_values")) {
-                        (Some(name), Some(user_chosen_values)) => {
-                            Ok(Self { name, user_chosen_values })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponseUserInformationCustomFieldList {
+                name: "name" opt opt,
+                user_chosen_values: "user_chosen_values" opt opt,
+            });
             /// 会员卡有效期
             #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponseValidDateInformation {
@@ -16042,50 +6942,12 @@ pub mod card_member {
                 /// Example: `200`
                 pub available_day_after_receive: Option<i64>,
             }
-            impl ::serde::Serialize for PostResponseValidDateInformation {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("type", &self.type_)?;
-                    m.opt("available_begin_time", &self.available_begin_time)?;
-                    m.opt("available_end_time", &self.available_end_time)?;
-                    m.opt(
-                        "available_day_after_receive",
-                        &self.available_day_after_receive,
-                    )?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponseValidDateInformation {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("type"),
-                        o.opt("available_begin_time"),
-                        o.opt("available_end_time"),
-                        o.opt("available_day_after_receive"),
-                    ) {
-                        (
-                            Some(type_),
-                            Some(available_begin_time),
-                            Some(available_end_time),
-                            Some(available_day_after_receive),
-                        ) => {
-                            Ok(Self {
-                                type_,
-                                available_begin_time,
-                                available_end_time,
-                                available_day_after_receive,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponseValidDateInformation {
+                type_: "type" req req,
+                available_begin_time: "available_begin_time" opt opt,
+                available_end_time: "available_end_time" opt opt,
+                available_day_after_receive: "available_day_after_receive" opt opt,
+            });
             /// 有效期类型
             ///
             /// A value this client does not know yet is kept as [`PostResponseValidDateInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -16101,53 +6963,11 @@ pub mod card_member {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostResponseValidDateInformationType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::FixTimeRange => "FIX_TIME_RANGE",
-                        Self::FixTerm => "FIX_TERM",
-                        Self::Permanent => "PERMANENT",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostResponseValidDateInformationType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "FIX_TIME_RANGE" => Self::FixTimeRange,
-                        "FIX_TERM" => Self::FixTerm,
-                        "PERMANENT" => Self::Permanent,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostResponseValidDateInformationType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostResponseValidDateInformationType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PostResponseValidDateInformationType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostResponseValidDateInformationType {
+                FixTimeRange = "FIX_TIME_RANGE",
+                FixTerm = "FIX_TERM",
+                Permanent = "PERMANENT",
+            });
         }
     }
     /// `/v3/brand/partner/card-member/user-feeds`
@@ -16199,55 +7019,14 @@ pub mod card_member {
             /// Example: `15_1200_1`
             pub cell_message: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("brand_id", &self.brand_id)?;
-                m.req("card_id", &self.card_id)?;
-                m.req("user_card_code", &self.user_card_code)?;
-                m.req("openid", &self.openid)?;
-                m.req("out_request_no", &self.out_request_no)?;
-                m.req("cell_message", &self.cell_message)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("brand_id"),
-                    o.req("card_id"),
-                    o.req("user_card_code"),
-                    o.req("openid"),
-                    o.req("out_request_no"),
-                    o.req("cell_message"),
-                ) {
-                    (
-                        Some(brand_id),
-                        Some(card_id),
-                        Some(user_card_code),
-                        Some(openid),
-                        Some(out_request_no),
-                        Some(cell_message),
-                    ) => {
-                        Ok(Self {
-                            brand_id,
-                            card_id,
-                            user_card_code,
-                            openid,
-                            out_request_no,
-                            cell_message,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            brand_id: "brand_id" req req,
+            card_id: "card_id" req req,
+            user_card_code: "user_card_code" req req,
+            openid: "openid" req req,
+            out_request_no: "out_request_no" req req,
+            cell_message: "cell_message" req req,
+        });
         /// The response of `POST /v3/brand/partner/card-member/user-feeds` (创建用户动态信息).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -16276,55 +7055,14 @@ pub mod card_member {
             /// Example: `15_1200_1`
             pub cell_message: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("brand_id", &self.brand_id)?;
-                m.req("card_id", &self.card_id)?;
-                m.req("user_card_code", &self.user_card_code)?;
-                m.req("openid", &self.openid)?;
-                m.req("out_request_no", &self.out_request_no)?;
-                m.req("cell_message", &self.cell_message)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("brand_id"),
-                    o.req("card_id"),
-                    o.req("user_card_code"),
-                    o.req("openid"),
-                    o.req("out_request_no"),
-                    o.req("cell_message"),
-                ) {
-                    (
-                        Some(brand_id),
-                        Some(card_id),
-                        Some(user_card_code),
-                        Some(openid),
-                        Some(out_request_no),
-                        Some(cell_message),
-                    ) => {
-                        Ok(Self {
-                            brand_id,
-                            card_id,
-                            user_card_code,
-                            openid,
-                            out_request_no,
-                            cell_message,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            brand_id: "brand_id" req req,
+            card_id: "card_id" req req,
+            user_card_code: "user_card_code" req req,
+            openid: "openid" req req,
+            out_request_no: "out_request_no" req req,
+            cell_message: "cell_message" req req,
+        });
     }
     /// `/v3/brand/partner/card-member/user-points`
     pub mod user_points {
@@ -16414,70 +7152,17 @@ pub mod card_member {
                     /// Example: `积分不足`
                     pub fail_reason: Option<String>,
                 }
-                impl ::serde::Serialize for PostRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("record_id", &self.record_id)?;
-                        m.req(
-                            "exchange_coupon_template_id",
-                            &self.exchange_coupon_template_id,
-                        )?;
-                        m.req("brand_id", &self.brand_id)?;
-                        m.req("card_id", &self.card_id)?;
-                        m.req("openid", &self.openid)?;
-                        m.req("user_card_code", &self.user_card_code)?;
-                        m.req("state", &self.state)?;
-                        m.opt("coupon_code", &self.coupon_code)?;
-                        m.opt("fail_reason", &self.fail_reason)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("record_id"),
-                            o.req("exchange_coupon_template_id"),
-                            o.req("brand_id"),
-                            o.req("card_id"),
-                            o.req("openid"),
-                            o.req("user_card_code"),
-                            o.req("state"),
-                            o.opt("coupon_code"),
-                            o.opt("fail_reason"),
-                        ) {
-                            (
-                                Some(record_id),
-                                Some(exchange_coupon_template_id),
-                                Some(brand_id),
-                                Some(card_id),
-                                Some(openid),
-                                Some(user_card_code),
-                                Some(state),
-                                Some(coupon_code),
-                                Some(fail_reason),
-                            ) => {
-                                Ok(Self {
-                                    record_id,
-                                    exchange_coupon_template_id,
-                                    brand_id,
-                                    card_id,
-                                    openid,
-                                    user_card_code,
-                                    state,
-                                    coupon_code,
-                                    fail_reason,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequest {
+                    record_id: "record_id" req req,
+                    exchange_coupon_template_id: "exchange_coupon_template_id" req req,
+                    brand_id: "brand_id" req req,
+                    card_id: "card_id" req req,
+                    openid: "openid" req req,
+                    user_card_code: "user_card_code" req req,
+                    state: "state" req req,
+                    coupon_code: "coupon_code" opt opt,
+                    fail_reason: "fail_reason" opt opt,
+                });
                 /// 积分兑券状态
                 ///
                 /// A value this client does not know yet is kept as [`PostRequestState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -16491,56 +7176,10 @@ pub mod card_member {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostRequestState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::PointExchangeCouponSuccess => {
-                                "POINT_EXCHANGE_COUPON_SUCCESS"
-                            }
-                            Self::PointExchangeCouponFail => "POINT_EXCHANGE_COUPON_FAIL",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PostRequestState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "POINT_EXCHANGE_COUPON_SUCCESS" => {
-                                Self::PointExchangeCouponSuccess
-                            }
-                            "POINT_EXCHANGE_COUPON_FAIL" => Self::PointExchangeCouponFail,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostRequestState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostRequestState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequestState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostRequestState {
+                    PointExchangeCouponSuccess = "POINT_EXCHANGE_COUPON_SUCCESS",
+                    PointExchangeCouponFail = "POINT_EXCHANGE_COUPON_FAIL",
+                });
                 /// The response of `POST /v3/brand/partner/card-member/user-points/exchange-coupon/confirm` (同步积分兑券结果).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
@@ -16581,70 +7220,17 @@ pub mod card_member {
                     /// Example: `积分不足`
                     pub fail_reason: Option<String>,
                 }
-                impl ::serde::Serialize for PostResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("record_id", &self.record_id)?;
-                        m.req(
-                            "exchange_coupon_template_id",
-                            &self.exchange_coupon_template_id,
-                        )?;
-                        m.req("brand_id", &self.brand_id)?;
-                        m.req("card_id", &self.card_id)?;
-                        m.req("openid", &self.openid)?;
-                        m.req("user_card_code", &self.user_card_code)?;
-                        m.req("state", &self.state)?;
-                        m.opt("coupon_code", &self.coupon_code)?;
-                        m.opt("fail_reason", &self.fail_reason)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("record_id"),
-                            o.req("exchange_coupon_template_id"),
-                            o.req("brand_id"),
-                            o.req("card_id"),
-                            o.req("openid"),
-                            o.req("user_card_code"),
-                            o.req("state"),
-                            o.opt("coupon_code"),
-                            o.opt("fail_reason"),
-                        ) {
-                            (
-                                Some(record_id),
-                                Some(exchange_coupon_template_id),
-                                Some(brand_id),
-                                Some(card_id),
-                                Some(openid),
-                                Some(user_card_code),
-                                Some(state),
-                                Some(coupon_code),
-                                Some(fail_reason),
-                            ) => {
-                                Ok(Self {
-                                    record_id,
-                                    exchange_coupon_template_id,
-                                    brand_id,
-                                    card_id,
-                                    openid,
-                                    user_card_code,
-                                    state,
-                                    coupon_code,
-                                    fail_reason,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponse {
+                    record_id: "record_id" req req,
+                    exchange_coupon_template_id: "exchange_coupon_template_id" req req,
+                    brand_id: "brand_id" req req,
+                    card_id: "card_id" req req,
+                    openid: "openid" req req,
+                    user_card_code: "user_card_code" req req,
+                    state: "state" req req,
+                    coupon_code: "coupon_code" opt opt,
+                    fail_reason: "fail_reason" opt opt,
+                });
                 /// 积分兑券状态
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -16658,56 +7244,10 @@ pub mod card_member {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::PointExchangeCouponSuccess => {
-                                "POINT_EXCHANGE_COUPON_SUCCESS"
-                            }
-                            Self::PointExchangeCouponFail => "POINT_EXCHANGE_COUPON_FAIL",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PostResponseState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "POINT_EXCHANGE_COUPON_SUCCESS" => {
-                                Self::PointExchangeCouponSuccess
-                            }
-                            "POINT_EXCHANGE_COUPON_FAIL" => Self::PointExchangeCouponFail,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostResponseState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostResponseState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseState {
+                    PointExchangeCouponSuccess = "POINT_EXCHANGE_COUPON_SUCCESS",
+                    PointExchangeCouponFail = "POINT_EXCHANGE_COUPON_FAIL",
+                });
             }
         }
         /// `/v3/brand/partner/card-member/user-points/sync`
@@ -16759,55 +7299,14 @@ pub mod card_member {
                 /// Example: `1000`
                 pub point_balance: i64,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("out_request_no", &self.out_request_no)?;
-                    m.req("brand_id", &self.brand_id)?;
-                    m.req("card_id", &self.card_id)?;
-                    m.req("openid", &self.openid)?;
-                    m.req("user_card_code", &self.user_card_code)?;
-                    m.req("point_balance", &self.point_balance)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("out_request_no"),
-                        o.req("brand_id"),
-                        o.req("card_id"),
-                        o.req("openid"),
-                        o.req("user_card_code"),
-                        o.req("point_balance"),
-                    ) {
-                        (
-                            Some(out_request_no),
-                            Some(brand_id),
-                            Some(card_id),
-                            Some(openid),
-                            Some(user_card_code),
-                            Some(point_balance),
-                        ) => {
-                            Ok(Self {
-                                out_request_no,
-                                brand_id,
-                                card_id,
-                                openid,
-                                user_card_code,
-                                point_balance,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                out_request_no: "out_request_no" req req,
+                brand_id: "brand_id" req req,
+                card_id: "card_id" req req,
+                openid: "openid" req req,
+                user_card_code: "user_card_code" req req,
+                point_balance: "point_balance" req req,
+            });
             /// The response of `POST /v3/brand/partner/card-member/user-points/sync` (同步积分余额).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -16836,55 +7335,14 @@ pub mod card_member {
                 /// Example: `1000`
                 pub point_balance: i64,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("out_request_no", &self.out_request_no)?;
-                    m.req("brand_id", &self.brand_id)?;
-                    m.req("card_id", &self.card_id)?;
-                    m.req("openid", &self.openid)?;
-                    m.req("user_card_code", &self.user_card_code)?;
-                    m.req("point_balance", &self.point_balance)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("out_request_no"),
-                        o.req("brand_id"),
-                        o.req("card_id"),
-                        o.req("openid"),
-                        o.req("user_card_code"),
-                        o.req("point_balance"),
-                    ) {
-                        (
-                            Some(out_request_no),
-                            Some(brand_id),
-                            Some(card_id),
-                            Some(openid),
-                            Some(user_card_code),
-                            Some(point_balance),
-                        ) => {
-                            Ok(Self {
-                                out_request_no,
-                                brand_id,
-                                card_id,
-                                openid,
-                                user_card_code,
-                                point_balance,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                out_request_no: "out_request_no" req req,
+                brand_id: "brand_id" req req,
+                card_id: "card_id" req req,
+                openid: "openid" req req,
+                user_card_code: "user_card_code" req req,
+                point_balance: "point_balance" req req,
+            });
         }
     }
 }
@@ -16963,38 +7421,12 @@ pub mod store {
             /// Query parameter `limit`. Example: `50`
             pub limit: Option<i64>,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("brand_id"),
-                    o.opt("store_state"),
-                    o.opt("offset"),
-                    o.opt("limit"),
-                ) {
-                    (Some(brand_id), Some(store_state), Some(offset), Some(limit)) => {
-                        Ok(Self {
-                            brand_id,
-                            store_state,
-                            offset,
-                            limit,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            brand_id: "brand_id" skip req,
+            store_state: "store_state" skip opt,
+            offset: "offset" skip opt,
+            limit: "limit" skip opt,
+        });
         /// 门店状态
         ///
         /// A value this client does not know yet is kept as [`GetRequestStoreState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -17010,49 +7442,11 @@ pub mod store {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetRequestStoreState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Open => "OPEN",
-                    Self::Creating => "CREATING",
-                    Self::Closed => "CLOSED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetRequestStoreState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "OPEN" => Self::Open,
-                    "CREATING" => Self::Creating,
-                    "CLOSED" => Self::Closed,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetRequestStoreState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetRequestStoreState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequestStoreState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetRequestStoreState {
+            Open = "OPEN",
+            Creating = "CREATING",
+            Closed = "CLOSED",
+        });
         /// The response of `GET /v3/brand/partner/store/brandstores` (列表查询品牌门店信息).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -17069,51 +7463,13 @@ pub mod store {
             /// 品牌门店列表
             pub data: Option<Vec<GetResponseData>>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("brand_id", &self.brand_id)?;
-                m.opt("offset", &self.offset)?;
-                m.opt("limit", &self.limit)?;
-                m.opt("total_count", &self.total_count)?;
-                m.opt("data", &self.data)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("brand_id"),
-                    o.opt("offset"),
-                    o.opt("limit"),
-                    o.opt("total_count"),
-                    o.opt("data"),
-                ) {
-                    (
-                        Some(brand_id),
-                        Some(offset),
-                        Some(limit),
-                        Some(total_count),
-                        Some(data),
-                    ) => {
-                        Ok(Self {
-                            brand_id,
-                            offset,
-                            limit,
-                            total_count,
-                            data,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            brand_id: "brand_id" req req,
+            offset: "offset" opt opt,
+            limit: "limit" opt opt,
+            total_count: "total_count" opt opt,
+            data: "data" opt opt,
+        });
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseData {
@@ -17146,67 +7502,17 @@ pub mod store {
             /// 门店收款信息
             pub store_recipient: Option<Vec<GetResponseDataStoreRecipient>>,
         }
-        impl ::serde::Serialize for GetResponseData {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("brand_id", &self.brand_id)?;
-                m.opt("store_id", &self.store_id)?;
-                m.opt("store_state", &self.store_state)?;
-                m.opt("audit_state", &self.audit_state)?;
-                m.opt("review_reject_reason", &self.review_reject_reason)?;
-                m.opt("store_basics", &self.store_basics)?;
-                m.opt("store_address", &self.store_address)?;
-                m.opt("store_business", &self.store_business)?;
-                m.opt("store_recipient", &self.store_recipient)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("brand_id"),
-                    o.opt("store_id"),
-                    o.opt("store_state"),
-                    o.opt("audit_state"),
-                    o.opt("review_reject_reason"),
-                    o.opt("store_basics"),
-                    o.opt("store_address"),
-                    o.opt("store_business"),
-                    o.opt("store_recipient"),
-                ) {
-                    (
-                        Some(brand_id),
-                        Some(store_id),
-                        Some(store_state),
-                        Some(audit_state),
-                        Some(review_reject_reason),
-                        Some(store_basics),
-                        Some(store_address),
-                        Some(store_business),
-                        Some(store_recipient),
-                    ) => {
-                        Ok(Self {
-                            brand_id,
-                            store_id,
-                            store_state,
-                            audit_state,
-                            review_reject_reason,
-                            store_basics,
-                            store_address,
-                            store_business,
-                            store_recipient,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseData {
+            brand_id: "brand_id" req req,
+            store_id: "store_id" opt opt,
+            store_state: "store_state" opt opt,
+            audit_state: "audit_state" opt opt,
+            review_reject_reason: "review_reject_reason" opt opt,
+            store_basics: "store_basics" opt opt,
+            store_address: "store_address" opt opt,
+            store_business: "store_business" opt opt,
+            store_recipient: "store_recipient" opt opt,
+        });
         /// 审核状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseDataAuditState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -17222,49 +7528,11 @@ pub mod store {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDataAuditState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Success => "SUCCESS",
-                    Self::Processing => "PROCESSING",
-                    Self::Rejected => "REJECTED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseDataAuditState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "SUCCESS" => Self::Success,
-                    "PROCESSING" => Self::Processing,
-                    "REJECTED" => Self::Rejected,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseDataAuditState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseDataAuditState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataAuditState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDataAuditState {
+            Success = "SUCCESS",
+            Processing = "PROCESSING",
+            Rejected = "REJECTED",
+        });
         /// 门店地址信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataStoreAddress {
@@ -17289,51 +7557,13 @@ pub mod store {
             /// Example: `37.75464`
             pub latitude: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseDataStoreAddress {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("address_code", &self.address_code)?;
-                m.req("address_detail", &self.address_detail)?;
-                m.opt("address_complements", &self.address_complements)?;
-                m.opt("longitude", &self.longitude)?;
-                m.opt("latitude", &self.latitude)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataStoreAddress {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("address_code"),
-                    o.req("address_detail"),
-                    o.opt("address_complements"),
-                    o.opt("longitude"),
-                    o.opt("latitude"),
-                ) {
-                    (
-                        Some(address_code),
-                        Some(address_detail),
-                        Some(address_complements),
-                        Some(longitude),
-                        Some(latitude),
-                    ) => {
-                        Ok(Self {
-                            address_code,
-                            address_detail,
-                            address_complements,
-                            longitude,
-                            latitude,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataStoreAddress {
+            address_code: "address_code" req req,
+            address_detail: "address_detail" req req,
+            address_complements: "address_complements" opt opt,
+            longitude: "longitude" opt opt,
+            latitude: "latitude" opt opt,
+        });
         /// 门店基础信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataStoreBasics {
@@ -17346,33 +7576,10 @@ pub mod store {
             /// Example: `海岸城店`
             pub branch_name: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseDataStoreBasics {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("store_reference_id", &self.store_reference_id)?;
-                m.opt("branch_name", &self.branch_name)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataStoreBasics {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("store_reference_id"), o.opt("branch_name")) {
-                    (Some(store_reference_id), Some(branch_name)) => {
-                        Ok(Self {
-                            store_reference_id,
-                            branch_name,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataStoreBasics {
+            store_reference_id: "store_reference_id" opt opt,
+            branch_name: "branch_name" opt opt,
+        });
         /// 门店经营信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataStoreBusiness {
@@ -17385,33 +7592,10 @@ pub mod store {
             /// Example: `周一至周五 09:00-20:00|周六至周日 10:00-22:00`
             pub business_hours: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseDataStoreBusiness {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("service_phone", &self.service_phone)?;
-                m.opt("business_hours", &self.business_hours)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataStoreBusiness {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("service_phone"), o.opt("business_hours")) {
-                    (Some(service_phone), Some(business_hours)) => {
-                        Ok(Self {
-                            service_phone,
-                            business_hours,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataStoreBusiness {
+            service_phone: "service_phone" opt opt,
+            business_hours: "business_hours" opt opt,
+        });
         /// GetResponseDataStoreRecipient
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataStoreRecipient {
@@ -17428,35 +7612,11 @@ pub mod store {
             /// Example: `CONFIRMED`
             pub recipient_state: Option<GetResponseDataStoreRecipientRecipientState>,
         }
-        impl ::serde::Serialize for GetResponseDataStoreRecipient {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("mchid", &self.mchid)?;
-                m.opt("company_name", &self.company_name)?;
-                m.opt("recipient_state", &self.recipient_state)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataStoreRecipient {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("mchid"), o.opt("company_name"), o.opt("recipient_state")) {
-                    (Some(mchid), Some(company_name), Some(recipient_state)) => {
-                        Ok(Self {
-                            mchid,
-                            company_name,
-                            recipient_state,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataStoreRecipient {
+            mchid: "mchid" opt opt,
+            company_name: "company_name" opt opt,
+            recipient_state: "recipient_state" opt opt,
+        });
         /// 收款绑定状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseDataStoreRecipientRecipientState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -17474,53 +7634,12 @@ pub mod store {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDataStoreRecipientRecipientState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Confirmed => "CONFIRMED",
-                    Self::AdminRejected => "ADMIN_REJECTED",
-                    Self::Confirming => "CONFIRMING",
-                    Self::TimeoutRejected => "TIMEOUT_REJECTED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for GetResponseDataStoreRecipientRecipientState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "CONFIRMED" => Self::Confirmed,
-                    "ADMIN_REJECTED" => Self::AdminRejected,
-                    "CONFIRMING" => Self::Confirming,
-                    "TIMEOUT_REJECTED" => Self::TimeoutRejected,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseDataStoreRecipientRecipientState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseDataStoreRecipientRecipientState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseDataStoreRecipientRecipientState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDataStoreRecipientRecipientState {
+            Confirmed = "CONFIRMED",
+            AdminRejected = "ADMIN_REJECTED",
+            Confirming = "CONFIRMING",
+            TimeoutRejected = "TIMEOUT_REJECTED",
+        });
         /// 门店状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseDataStoreState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -17536,49 +7655,11 @@ pub mod store {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDataStoreState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Open => "OPEN",
-                    Self::Creating => "CREATING",
-                    Self::Closed => "CLOSED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseDataStoreState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "OPEN" => Self::Open,
-                    "CREATING" => Self::Creating,
-                    "CLOSED" => Self::Closed,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseDataStoreState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseDataStoreState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataStoreState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDataStoreState {
+            Open = "OPEN",
+            Creating = "CREATING",
+            Closed = "CLOSED",
+        });
         /// The request of `POST /v3/brand/partner/store/brandstores` (创建品牌门店).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
@@ -17593,47 +7674,12 @@ pub mod store {
             /// 门店经营信息
             pub store_business: Option<PostRequestStoreBusiness>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("brand_id", &self.brand_id)?;
-                m.opt("store_basics", &self.store_basics)?;
-                m.req("store_address", &self.store_address)?;
-                m.opt("store_business", &self.store_business)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("brand_id"),
-                    o.opt("store_basics"),
-                    o.req("store_address"),
-                    o.opt("store_business"),
-                ) {
-                    (
-                        Some(brand_id),
-                        Some(store_basics),
-                        Some(store_address),
-                        Some(store_business),
-                    ) => {
-                        Ok(Self {
-                            brand_id,
-                            store_basics,
-                            store_address,
-                            store_business,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            brand_id: "brand_id" req req,
+            store_basics: "store_basics" opt opt,
+            store_address: "store_address" req req,
+            store_business: "store_business" opt opt,
+        });
         /// 门店地址信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestStoreAddress {
@@ -17658,51 +7704,13 @@ pub mod store {
             /// Example: `37.75464`
             pub latitude: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestStoreAddress {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("address_code", &self.address_code)?;
-                m.req("address_detail", &self.address_detail)?;
-                m.opt("address_complements", &self.address_complements)?;
-                m.opt("longitude", &self.longitude)?;
-                m.opt("latitude", &self.latitude)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestStoreAddress {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("address_code"),
-                    o.req("address_detail"),
-                    o.opt("address_complements"),
-                    o.opt("longitude"),
-                    o.opt("latitude"),
-                ) {
-                    (
-                        Some(address_code),
-                        Some(address_detail),
-                        Some(address_complements),
-                        Some(longitude),
-                        Some(latitude),
-                    ) => {
-                        Ok(Self {
-                            address_code,
-                            address_detail,
-                            address_complements,
-                            longitude,
-                            latitude,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestStoreAddress {
+            address_code: "address_code" req req,
+            address_detail: "address_detail" req req,
+            address_complements: "address_complements" opt opt,
+            longitude: "longitude" opt opt,
+            latitude: "latitude" opt opt,
+        });
         /// 门店基础信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestStoreBasics {
@@ -17715,33 +7723,10 @@ pub mod store {
             /// Example: `海岸城店`
             pub branch_name: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestStoreBasics {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("store_reference_id", &self.store_reference_id)?;
-                m.opt("branch_name", &self.branch_name)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestStoreBasics {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("store_reference_id"), o.opt("branch_name")) {
-                    (Some(store_reference_id), Some(branch_name)) => {
-                        Ok(Self {
-                            store_reference_id,
-                            branch_name,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestStoreBasics {
+            store_reference_id: "store_reference_id" opt opt,
+            branch_name: "branch_name" opt opt,
+        });
         /// 门店经营信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestStoreBusiness {
@@ -17754,33 +7739,10 @@ pub mod store {
             /// Example: `周一至周五 09:00-20:00|周六至周日 10:00-22:00`
             pub business_hours: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestStoreBusiness {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("service_phone", &self.service_phone)?;
-                m.opt("business_hours", &self.business_hours)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestStoreBusiness {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("service_phone"), o.opt("business_hours")) {
-                    (Some(service_phone), Some(business_hours)) => {
-                        Ok(Self {
-                            service_phone,
-                            business_hours,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestStoreBusiness {
+            service_phone: "service_phone" opt opt,
+            business_hours: "business_hours" opt opt,
+        });
         /// The response of `POST /v3/brand/partner/store/brandstores` (创建品牌门店).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -17813,67 +7775,17 @@ pub mod store {
             /// 门店收款信息
             pub store_recipient: Option<Vec<PostResponseStoreRecipient>>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("brand_id", &self.brand_id)?;
-                m.opt("store_id", &self.store_id)?;
-                m.opt("store_state", &self.store_state)?;
-                m.opt("audit_state", &self.audit_state)?;
-                m.opt("review_reject_reason", &self.review_reject_reason)?;
-                m.opt("store_basics", &self.store_basics)?;
-                m.opt("store_address", &self.store_address)?;
-                m.opt("store_business", &self.store_business)?;
-                m.opt("store_recipient", &self.store_recipient)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("brand_id"),
-                    o.opt("store_id"),
-                    o.opt("store_state"),
-                    o.opt("audit_state"),
-                    o.opt("review_reject_reason"),
-                    o.opt("store_basics"),
-                    o.opt("store_address"),
-                    o.opt("store_business"),
-                    o.opt("store_recipient"),
-                ) {
-                    (
-                        Some(brand_id),
-                        Some(store_id),
-                        Some(store_state),
-                        Some(audit_state),
-                        Some(review_reject_reason),
-                        Some(store_basics),
-                        Some(store_address),
-                        Some(store_business),
-                        Some(store_recipient),
-                    ) => {
-                        Ok(Self {
-                            brand_id,
-                            store_id,
-                            store_state,
-                            audit_state,
-                            review_reject_reason,
-                            store_basics,
-                            store_address,
-                            store_business,
-                            store_recipient,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            brand_id: "brand_id" req req,
+            store_id: "store_id" opt opt,
+            store_state: "store_state" opt opt,
+            audit_state: "audit_state" opt opt,
+            review_reject_reason: "review_reject_reason" opt opt,
+            store_basics: "store_basics" opt opt,
+            store_address: "store_address" opt opt,
+            store_business: "store_business" opt opt,
+            store_recipient: "store_recipient" opt opt,
+        });
         /// 审核状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseAuditState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -17889,49 +7801,11 @@ pub mod store {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseAuditState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Success => "SUCCESS",
-                    Self::Processing => "PROCESSING",
-                    Self::Rejected => "REJECTED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseAuditState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "SUCCESS" => Self::Success,
-                    "PROCESSING" => Self::Processing,
-                    "REJECTED" => Self::Rejected,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseAuditState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseAuditState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseAuditState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseAuditState {
+            Success = "SUCCESS",
+            Processing = "PROCESSING",
+            Rejected = "REJECTED",
+        });
         /// 门店地址信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseStoreAddress {
@@ -17956,51 +7830,13 @@ pub mod store {
             /// Example: `37.75464`
             pub latitude: Option<String>,
         }
-        impl ::serde::Serialize for PostResponseStoreAddress {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("address_code", &self.address_code)?;
-                m.req("address_detail", &self.address_detail)?;
-                m.opt("address_complements", &self.address_complements)?;
-                m.opt("longitude", &self.longitude)?;
-                m.opt("latitude", &self.latitude)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseStoreAddress {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("address_code"),
-                    o.req("address_detail"),
-                    o.opt("address_complements"),
-                    o.opt("longitude"),
-                    o.opt("latitude"),
-                ) {
-                    (
-                        Some(address_code),
-                        Some(address_detail),
-                        Some(address_complements),
-                        Some(longitude),
-                        Some(latitude),
-                    ) => {
-                        Ok(Self {
-                            address_code,
-                            address_detail,
-                            address_complements,
-                            longitude,
-                            latitude,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseStoreAddress {
+            address_code: "address_code" req req,
+            address_detail: "address_detail" req req,
+            address_complements: "address_complements" opt opt,
+            longitude: "longitude" opt opt,
+            latitude: "latitude" opt opt,
+        });
         /// 门店基础信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseStoreBasics {
@@ -18013,33 +7849,10 @@ pub mod store {
             /// Example: `海岸城店`
             pub branch_name: Option<String>,
         }
-        impl ::serde::Serialize for PostResponseStoreBasics {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("store_reference_id", &self.store_reference_id)?;
-                m.opt("branch_name", &self.branch_name)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseStoreBasics {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("store_reference_id"), o.opt("branch_name")) {
-                    (Some(store_reference_id), Some(branch_name)) => {
-                        Ok(Self {
-                            store_reference_id,
-                            branch_name,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseStoreBasics {
+            store_reference_id: "store_reference_id" opt opt,
+            branch_name: "branch_name" opt opt,
+        });
         /// 门店经营信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseStoreBusiness {
@@ -18052,33 +7865,10 @@ pub mod store {
             /// Example: `周一至周五 09:00-20:00|周六至周日 10:00-22:00`
             pub business_hours: Option<String>,
         }
-        impl ::serde::Serialize for PostResponseStoreBusiness {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("service_phone", &self.service_phone)?;
-                m.opt("business_hours", &self.business_hours)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseStoreBusiness {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("service_phone"), o.opt("business_hours")) {
-                    (Some(service_phone), Some(business_hours)) => {
-                        Ok(Self {
-                            service_phone,
-                            business_hours,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseStoreBusiness {
+            service_phone: "service_phone" opt opt,
+            business_hours: "business_hours" opt opt,
+        });
         /// PostResponseStoreRecipient
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseStoreRecipient {
@@ -18095,35 +7885,11 @@ pub mod store {
             /// Example: `CONFIRMED`
             pub recipient_state: Option<PostResponseStoreRecipientRecipientState>,
         }
-        impl ::serde::Serialize for PostResponseStoreRecipient {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("mchid", &self.mchid)?;
-                m.opt("company_name", &self.company_name)?;
-                m.opt("recipient_state", &self.recipient_state)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseStoreRecipient {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("mchid"), o.opt("company_name"), o.opt("recipient_state")) {
-                    (Some(mchid), Some(company_name), Some(recipient_state)) => {
-                        Ok(Self {
-                            mchid,
-                            company_name,
-                            recipient_state,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseStoreRecipient {
+            mchid: "mchid" req req,
+            company_name: "company_name" opt opt,
+            recipient_state: "recipient_state" opt opt,
+        });
         /// 收款绑定状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseStoreRecipientRecipientState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -18141,52 +7907,12 @@ pub mod store {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseStoreRecipientRecipientState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Confirmed => "CONFIRMED",
-                    Self::AdminRejected => "ADMIN_REJECTED",
-                    Self::Confirming => "CONFIRMING",
-                    Self::TimeoutRejected => "TIMEOUT_REJECTED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseStoreRecipientRecipientState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "CONFIRMED" => Self::Confirmed,
-                    "ADMIN_REJECTED" => Self::AdminRejected,
-                    "CONFIRMING" => Self::Confirming,
-                    "TIMEOUT_REJECTED" => Self::TimeoutRejected,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseStoreRecipientRecipientState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseStoreRecipientRecipientState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostResponseStoreRecipientRecipientState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseStoreRecipientRecipientState {
+            Confirmed = "CONFIRMED",
+            AdminRejected = "ADMIN_REJECTED",
+            Confirming = "CONFIRMING",
+            TimeoutRejected = "TIMEOUT_REJECTED",
+        });
         /// 门店状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseStoreState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -18202,49 +7928,11 @@ pub mod store {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseStoreState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Open => "OPEN",
-                    Self::Creating => "CREATING",
-                    Self::Closed => "CLOSED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseStoreState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "OPEN" => Self::Open,
-                    "CREATING" => Self::Creating,
-                    "CLOSED" => Self::Closed,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseStoreState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseStoreState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseStoreState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseStoreState {
+            Open = "OPEN",
+            Creating = "CREATING",
+            Closed = "CLOSED",
+        });
         /// `/v3/brand/partner/store/brandstores/{store_id}`
         pub mod by_store_id {
             /// The chain step for `/v3/brand/partner/store/brandstores/{store_id}`, reached with `client.v3().brand().partner().store().brandstores().store_id(store_id)`.
@@ -18324,27 +8012,9 @@ pub mod store {
                 /// Example: `123456789`
                 pub brand_id: String,
             }
-            impl ::serde::Serialize for DeleteRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("brand_id", &self.brand_id)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for DeleteRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("brand_id") {
-                        Some(brand_id) => Ok(Self { brand_id }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(DeleteRequest {
+                brand_id: "brand_id" req req,
+            });
             /// The request of `GET /v3/brand/partner/store/brandstores/{store_id}` (查询品牌门店).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
@@ -18353,26 +8023,9 @@ pub mod store {
                 /// Query parameter `brand_id`. Example: `123456789`
                 pub brand_id: String,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("brand_id") {
-                        Some(brand_id) => Ok(Self { brand_id }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                brand_id: "brand_id" skip req,
+            });
             /// The response of `GET /v3/brand/partner/store/brandstores/{store_id}` (查询品牌门店).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -18405,67 +8058,17 @@ pub mod store {
                 /// 门店收款信息
                 pub store_recipient: Option<Vec<GetResponseStoreRecipient>>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("brand_id", &self.brand_id)?;
-                    m.req("store_id", &self.store_id)?;
-                    m.opt("store_state", &self.store_state)?;
-                    m.opt("audit_state", &self.audit_state)?;
-                    m.opt("review_reject_reason", &self.review_reject_reason)?;
-                    m.opt("store_basics", &self.store_basics)?;
-                    m.opt("store_address", &self.store_address)?;
-                    m.opt("store_business", &self.store_business)?;
-                    m.opt("store_recipient", &self.store_recipient)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("brand_id"),
-                        o.req("store_id"),
-                        o.opt("store_state"),
-                        o.opt("audit_state"),
-                        o.opt("review_reject_reason"),
-                        o.opt("store_basics"),
-                        o.opt("store_address"),
-                        o.opt("store_business"),
-                        o.opt("store_recipient"),
-                    ) {
-                        (
-                            Some(brand_id),
-                            Some(store_id),
-                            Some(store_state),
-                            Some(audit_state),
-                            Some(review_reject_reason),
-                            Some(store_basics),
-                            Some(store_address),
-                            Some(store_business),
-                            Some(store_recipient),
-                        ) => {
-                            Ok(Self {
-                                brand_id,
-                                store_id,
-                                store_state,
-                                audit_state,
-                                review_reject_reason,
-                                store_basics,
-                                store_address,
-                                store_business,
-                                store_recipient,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                brand_id: "brand_id" req req,
+                store_id: "store_id" req req,
+                store_state: "store_state" opt opt,
+                audit_state: "audit_state" opt opt,
+                review_reject_reason: "review_reject_reason" opt opt,
+                store_basics: "store_basics" opt opt,
+                store_address: "store_address" opt opt,
+                store_business: "store_business" opt opt,
+                store_recipient: "store_recipient" opt opt,
+            });
             /// 审核状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseAuditState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -18481,52 +8084,11 @@ pub mod store {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseAuditState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Success => "SUCCESS",
-                        Self::Processing => "PROCESSING",
-                        Self::Rejected => "REJECTED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseAuditState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "SUCCESS" => Self::Success,
-                        "PROCESSING" => Self::Processing,
-                        "REJECTED" => Self::Rejected,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseAuditState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseAuditState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseAuditState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseAuditState {
+                Success = "SUCCESS",
+                Processing = "PROCESSING",
+                Rejected = "REJECTED",
+            });
             /// 门店地址信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseStoreAddress {
@@ -18551,51 +8113,13 @@ pub mod store {
                 /// Example: `37.75464`
                 pub latitude: Option<String>,
             }
-            impl ::serde::Serialize for GetResponseStoreAddress {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("address_code", &self.address_code)?;
-                    m.req("address_detail", &self.address_detail)?;
-                    m.opt("address_complements", &self.address_complements)?;
-                    m.opt("longitude", &self.longitude)?;
-                    m.opt("latitude", &self.latitude)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseStoreAddress {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("address_code"),
-                        o.req("address_detail"),
-                        o.opt("address_complements"),
-                        o.opt("longitude"),
-                        o.opt("latitude"),
-                    ) {
-                        (
-                            Some(address_code),
-                            Some(address_detail),
-                            Some(address_complements),
-                            Some(longitude),
-                            Some(latitude),
-                        ) => {
-                            Ok(Self {
-                                address_code,
-                                address_detail,
-                                address_complements,
-                                longitude,
-                                latitude,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseStoreAddress {
+                address_code: "address_code" req req,
+                address_detail: "address_detail" req req,
+                address_complements: "address_complements" opt opt,
+                longitude: "longitude" opt opt,
+                latitude: "latitude" opt opt,
+            });
             /// 门店基础信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseStoreBasics {
@@ -18608,33 +8132,10 @@ pub mod store {
                 /// Example: `海岸城店`
                 pub branch_name: Option<String>,
             }
-            impl ::serde::Serialize for GetResponseStoreBasics {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("store_reference_id", &self.store_reference_id)?;
-                    m.opt("branch_name", &self.branch_name)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseStoreBasics {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("store_reference_id"), o.opt("branch_name")) {
-                        (Some(store_reference_id), Some(branch_name)) => {
-                            Ok(Self {
-                                store_reference_id,
-                                branch_name,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseStoreBasics {
+                store_reference_id: "store_reference_id" opt opt,
+                branch_name: "branch_name" opt opt,
+            });
             /// 门店经营信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseStoreBusiness {
@@ -18647,33 +8148,10 @@ pub mod store {
                 /// Example: `周一至周五 09:00-20:00|周六至周日 10:00-22:00`
                 pub business_hours: Option<String>,
             }
-            impl ::serde::Serialize for GetResponseStoreBusiness {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("service_phone", &self.service_phone)?;
-                    m.opt("business_hours", &self.business_hours)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseStoreBusiness {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("service_phone"), o.opt("business_hours")) {
-                        (Some(service_phone), Some(business_hours)) => {
-                            Ok(Self {
-                                service_phone,
-                                business_hours,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseStoreBusiness {
+                service_phone: "service_phone" opt opt,
+                business_hours: "business_hours" opt opt,
+            });
             /// GetResponseStoreRecipient
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseStoreRecipient {
@@ -18690,39 +8168,11 @@ pub mod store {
                 /// Example: `CONFIRMED`
                 pub recipient_state: Option<GetResponseStoreRecipientRecipientState>,
             }
-            impl ::serde::Serialize for GetResponseStoreRecipient {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("mchid", &self.mchid)?;
-                    m.opt("company_name", &self.company_name)?;
-                    m.opt("recipient_state", &self.recipient_state)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseStoreRecipient {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("mchid"),
-                        o.opt("company_name"),
-                        o.opt("recipient_state"),
-                    ) {
-                        (Some(mchid), Some(company_name), Some(recipient_state)) => {
-                            Ok(Self {
-                                mchid,
-                                company_name,
-                                recipient_state,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseStoreRecipient {
+                mchid: "mchid" req req,
+                company_name: "company_name" opt opt,
+                recipient_state: "recipient_state" opt opt,
+            });
             /// 收款绑定状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseStoreRecipientRecipientState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -18740,56 +8190,12 @@ pub mod store {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseStoreRecipientRecipientState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Confirmed => "CONFIRMED",
-                        Self::AdminRejected => "ADMIN_REJECTED",
-                        Self::Confirming => "CONFIRMING",
-                        Self::TimeoutRejected => "TIMEOUT_REJECTED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str>
-            for GetResponseStoreRecipientRecipientState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "CONFIRMED" => Self::Confirmed,
-                        "ADMIN_REJECTED" => Self::AdminRejected,
-                        "CONFIRMING" => Self::Confirming,
-                        "TIMEOUT_REJECTED" => Self::TimeoutRejected,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseStoreRecipientRecipientState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseStoreRecipientRecipientState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for GetResponseStoreRecipientRecipientState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseStoreRecipientRecipientState {
+                Confirmed = "CONFIRMED",
+                AdminRejected = "ADMIN_REJECTED",
+                Confirming = "CONFIRMING",
+                TimeoutRejected = "TIMEOUT_REJECTED",
+            });
             /// 门店状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseStoreState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -18805,52 +8211,11 @@ pub mod store {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseStoreState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Open => "OPEN",
-                        Self::Creating => "CREATING",
-                        Self::Closed => "CLOSED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseStoreState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "OPEN" => Self::Open,
-                        "CREATING" => Self::Creating,
-                        "CLOSED" => Self::Closed,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseStoreState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseStoreState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseStoreState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseStoreState {
+                Open = "OPEN",
+                Creating = "CREATING",
+                Closed = "CLOSED",
+            });
             /// The request of `PATCH /v3/brand/partner/store/brandstores/{store_id}` (更新品牌门店).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequest {
@@ -18865,47 +8230,12 @@ pub mod store {
                 /// 门店经营信息
                 pub store_business: Option<PatchRequestStoreBusiness>,
             }
-            impl ::serde::Serialize for PatchRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("brand_id", &self.brand_id)?;
-                    m.opt("store_basics", &self.store_basics)?;
-                    m.opt("store_address", &self.store_address)?;
-                    m.opt("store_business", &self.store_business)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("brand_id"),
-                        o.opt("store_basics"),
-                        o.opt("store_address"),
-                        o.opt("store_business"),
-                    ) {
-                        (
-                            Some(brand_id),
-                            Some(store_basics),
-                            Some(store_address),
-                            Some(store_business),
-                        ) => {
-                            Ok(Self {
-                                brand_id,
-                                store_basics,
-                                store_address,
-                                store_business,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchRequest {
+                brand_id: "brand_id" req req,
+                store_basics: "store_basics" opt opt,
+                store_address: "store_address" opt opt,
+                store_business: "store_business" opt opt,
+            });
             /// 门店地址信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequestStoreAddress {
@@ -18930,51 +8260,13 @@ pub mod store {
                 /// Example: `37.75464`
                 pub latitude: Option<String>,
             }
-            impl ::serde::Serialize for PatchRequestStoreAddress {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("address_code", &self.address_code)?;
-                    m.req("address_detail", &self.address_detail)?;
-                    m.opt("address_complements", &self.address_complements)?;
-                    m.opt("longitude", &self.longitude)?;
-                    m.opt("latitude", &self.latitude)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchRequestStoreAddress {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("address_code"),
-                        o.req("address_detail"),
-                        o.opt("address_complements"),
-                        o.opt("longitude"),
-                        o.opt("latitude"),
-                    ) {
-                        (
-                            Some(address_code),
-                            Some(address_detail),
-                            Some(address_complements),
-                            Some(longitude),
-                            Some(latitude),
-                        ) => {
-                            Ok(Self {
-                                address_code,
-                                address_detail,
-                                address_complements,
-                                longitude,
-                                latitude,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchRequestStoreAddress {
+                address_code: "address_code" req req,
+                address_detail: "address_detail" req req,
+                address_complements: "address_complements" opt opt,
+                longitude: "longitude" opt opt,
+                latitude: "latitude" opt opt,
+            });
             /// 门店基础信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequestStoreBasics {
@@ -18987,33 +8279,10 @@ pub mod store {
                 /// Example: `海岸城店`
                 pub branch_name: Option<String>,
             }
-            impl ::serde::Serialize for PatchRequestStoreBasics {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("store_reference_id", &self.store_reference_id)?;
-                    m.opt("branch_name", &self.branch_name)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchRequestStoreBasics {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("store_reference_id"), o.opt("branch_name")) {
-                        (Some(store_reference_id), Some(branch_name)) => {
-                            Ok(Self {
-                                store_reference_id,
-                                branch_name,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchRequestStoreBasics {
+                store_reference_id: "store_reference_id" opt opt,
+                branch_name: "branch_name" opt opt,
+            });
             /// 门店经营信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequestStoreBusiness {
@@ -19026,33 +8295,10 @@ pub mod store {
                 /// Example: `周一至周五 09:00-20:00|周六至周日 10:00-22:00`
                 pub business_hours: Option<String>,
             }
-            impl ::serde::Serialize for PatchRequestStoreBusiness {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("service_phone", &self.service_phone)?;
-                    m.opt("business_hours", &self.business_hours)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchRequestStoreBusiness {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("service_phone"), o.opt("business_hours")) {
-                        (Some(service_phone), Some(business_hours)) => {
-                            Ok(Self {
-                                service_phone,
-                                business_hours,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchRequestStoreBusiness {
+                service_phone: "service_phone" opt opt,
+                business_hours: "business_hours" opt opt,
+            });
             /// The response of `PATCH /v3/brand/partner/store/brandstores/{store_id}` (更新品牌门店).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchResponse {
@@ -19085,67 +8331,17 @@ pub mod store {
                 /// 门店收款信息
                 pub store_recipient: Option<Vec<PatchResponseStoreRecipient>>,
             }
-            impl ::serde::Serialize for PatchResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("brand_id", &self.brand_id)?;
-                    m.req("store_id", &self.store_id)?;
-                    m.opt("store_state", &self.store_state)?;
-                    m.opt("audit_state", &self.audit_state)?;
-                    m.opt("review_reject_reason", &self.review_reject_reason)?;
-                    m.opt("store_basics", &self.store_basics)?;
-                    m.opt("store_address", &self.store_address)?;
-                    m.opt("store_business", &self.store_business)?;
-                    m.opt("store_recipient", &self.store_recipient)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("brand_id"),
-                        o.req("store_id"),
-                        o.opt("store_state"),
-                        o.opt("audit_state"),
-                        o.opt("review_reject_reason"),
-                        o.opt("store_basics"),
-                        o.opt("store_address"),
-                        o.opt("store_business"),
-                        o.opt("store_recipient"),
-                    ) {
-                        (
-                            Some(brand_id),
-                            Some(store_id),
-                            Some(store_state),
-                            Some(audit_state),
-                            Some(review_reject_reason),
-                            Some(store_basics),
-                            Some(store_address),
-                            Some(store_business),
-                            Some(store_recipient),
-                        ) => {
-                            Ok(Self {
-                                brand_id,
-                                store_id,
-                                store_state,
-                                audit_state,
-                                review_reject_reason,
-                                store_basics,
-                                store_address,
-                                store_business,
-                                store_recipient,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchResponse {
+                brand_id: "brand_id" req req,
+                store_id: "store_id" req req,
+                store_state: "store_state" opt opt,
+                audit_state: "audit_state" opt opt,
+                review_reject_reason: "review_reject_reason" opt opt,
+                store_basics: "store_basics" opt opt,
+                store_address: "store_address" opt opt,
+                store_business: "store_business" opt opt,
+                store_recipient: "store_recipient" opt opt,
+            });
             /// 审核状态
             ///
             /// A value this client does not know yet is kept as [`PatchResponseAuditState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -19161,52 +8357,11 @@ pub mod store {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PatchResponseAuditState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Success => "SUCCESS",
-                        Self::Processing => "PROCESSING",
-                        Self::Rejected => "REJECTED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PatchResponseAuditState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "SUCCESS" => Self::Success,
-                        "PROCESSING" => Self::Processing,
-                        "REJECTED" => Self::Rejected,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PatchResponseAuditState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PatchResponseAuditState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchResponseAuditState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PatchResponseAuditState {
+                Success = "SUCCESS",
+                Processing = "PROCESSING",
+                Rejected = "REJECTED",
+            });
             /// 门店地址信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchResponseStoreAddress {
@@ -19231,51 +8386,13 @@ pub mod store {
                 /// Example: `37.75464`
                 pub latitude: Option<String>,
             }
-            impl ::serde::Serialize for PatchResponseStoreAddress {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("address_code", &self.address_code)?;
-                    m.req("address_detail", &self.address_detail)?;
-                    m.opt("address_complements", &self.address_complements)?;
-                    m.opt("longitude", &self.longitude)?;
-                    m.opt("latitude", &self.latitude)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchResponseStoreAddress {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("address_code"),
-                        o.req("address_detail"),
-                        o.opt("address_complements"),
-                        o.opt("longitude"),
-                        o.opt("latitude"),
-                    ) {
-                        (
-                            Some(address_code),
-                            Some(address_detail),
-                            Some(address_complements),
-                            Some(longitude),
-                            Some(latitude),
-                        ) => {
-                            Ok(Self {
-                                address_code,
-                                address_detail,
-                                address_complements,
-                                longitude,
-                                latitude,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchResponseStoreAddress {
+                address_code: "address_code" req req,
+                address_detail: "address_detail" req req,
+                address_complements: "address_complements" opt opt,
+                longitude: "longitude" opt opt,
+                latitude: "latitude" opt opt,
+            });
             /// 门店基础信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchResponseStoreBasics {
@@ -19288,33 +8405,10 @@ pub mod store {
                 /// Example: `海岸城店`
                 pub branch_name: Option<String>,
             }
-            impl ::serde::Serialize for PatchResponseStoreBasics {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("store_reference_id", &self.store_reference_id)?;
-                    m.opt("branch_name", &self.branch_name)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchResponseStoreBasics {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("store_reference_id"), o.opt("branch_name")) {
-                        (Some(store_reference_id), Some(branch_name)) => {
-                            Ok(Self {
-                                store_reference_id,
-                                branch_name,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchResponseStoreBasics {
+                store_reference_id: "store_reference_id" opt opt,
+                branch_name: "branch_name" opt opt,
+            });
             /// 门店经营信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchResponseStoreBusiness {
@@ -19327,33 +8421,10 @@ pub mod store {
                 /// Example: `周一至周五 09:00-20:00|周六至周日 10:00-22:00`
                 pub business_hours: Option<String>,
             }
-            impl ::serde::Serialize for PatchResponseStoreBusiness {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("service_phone", &self.service_phone)?;
-                    m.opt("business_hours", &self.business_hours)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchResponseStoreBusiness {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("service_phone"), o.opt("business_hours")) {
-                        (Some(service_phone), Some(business_hours)) => {
-                            Ok(Self {
-                                service_phone,
-                                business_hours,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchResponseStoreBusiness {
+                service_phone: "service_phone" opt opt,
+                business_hours: "business_hours" opt opt,
+            });
             /// PatchResponseStoreRecipient
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchResponseStoreRecipient {
@@ -19370,39 +8441,11 @@ pub mod store {
                 /// Example: `CONFIRMED`
                 pub recipient_state: Option<PatchResponseStoreRecipientRecipientState>,
             }
-            impl ::serde::Serialize for PatchResponseStoreRecipient {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("mchid", &self.mchid)?;
-                    m.opt("company_name", &self.company_name)?;
-                    m.opt("recipient_state", &self.recipient_state)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchResponseStoreRecipient {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("mchid"),
-                        o.opt("company_name"),
-                        o.opt("recipient_state"),
-                    ) {
-                        (Some(mchid), Some(company_name), Some(recipient_state)) => {
-                            Ok(Self {
-                                mchid,
-                                company_name,
-                                recipient_state,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchResponseStoreRecipient {
+                mchid: "mchid" req req,
+                company_name: "company_name" opt opt,
+                recipient_state: "recipient_state" opt opt,
+            });
             /// 收款绑定状态
             ///
             /// A value this client does not know yet is kept as [`PatchResponseStoreRecipientRecipientState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -19420,56 +8463,12 @@ pub mod store {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PatchResponseStoreRecipientRecipientState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Confirmed => "CONFIRMED",
-                        Self::AdminRejected => "ADMIN_REJECTED",
-                        Self::Confirming => "CONFIRMING",
-                        Self::TimeoutRejected => "TIMEOUT_REJECTED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str>
-            for PatchResponseStoreRecipientRecipientState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "CONFIRMED" => Self::Confirmed,
-                        "ADMIN_REJECTED" => Self::AdminRejected,
-                        "CONFIRMING" => Self::Confirming,
-                        "TIMEOUT_REJECTED" => Self::TimeoutRejected,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PatchResponseStoreRecipientRecipientState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PatchResponseStoreRecipientRecipientState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PatchResponseStoreRecipientRecipientState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PatchResponseStoreRecipientRecipientState {
+                Confirmed = "CONFIRMED",
+                AdminRejected = "ADMIN_REJECTED",
+                Confirming = "CONFIRMING",
+                TimeoutRejected = "TIMEOUT_REJECTED",
+            });
             /// 门店状态
             ///
             /// A value this client does not know yet is kept as [`PatchResponseStoreState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -19485,52 +8484,11 @@ pub mod store {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PatchResponseStoreState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Open => "OPEN",
-                        Self::Creating => "CREATING",
-                        Self::Closed => "CLOSED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PatchResponseStoreState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "OPEN" => Self::Open,
-                        "CREATING" => Self::Creating,
-                        "CLOSED" => Self::Closed,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PatchResponseStoreState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PatchResponseStoreState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchResponseStoreState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PatchResponseStoreState {
+                Open = "OPEN",
+                Creating = "CREATING",
+                Closed = "CLOSED",
+            });
             /// `/v3/brand/partner/store/brandstores/{store_id}/bindrecipient`
             pub mod bindrecipient {
                 /// The chain step for `/v3/brand/partner/store/brandstores/{store_id}/bindrecipient`, reached with `client.v3().brand().partner().store().brandstores().store_id(store_id).bindrecipient()`.
@@ -19568,39 +8526,11 @@ pub mod store {
                     /// Example: `腾讯科技（深圳）有限公司`
                     pub company_name: String,
                 }
-                impl ::serde::Serialize for PostRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("brand_id", &self.brand_id)?;
-                        m.req("mchid", &self.mchid)?;
-                        m.req("company_name", &self.company_name)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("brand_id"),
-                            o.req("mchid"),
-                            o.req("company_name"),
-                        ) {
-                            (Some(brand_id), Some(mchid), Some(company_name)) => {
-                                Ok(Self {
-                                    brand_id,
-                                    mchid,
-                                    company_name,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequest {
+                    brand_id: "brand_id" req req,
+                    mchid: "mchid" req req,
+                    company_name: "company_name" req req,
+                });
                 /// The response of `POST /v3/brand/partner/store/brandstores/{store_id}/bindrecipient` (绑定收款商户号).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
@@ -19625,51 +8555,13 @@ pub mod store {
                     /// Example: `CONFIRMED`
                     pub recipient_state: Option<PostResponseRecipientState>,
                 }
-                impl ::serde::Serialize for PostResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("brand_id", &self.brand_id)?;
-                        m.opt("store_id", &self.store_id)?;
-                        m.opt("mchid", &self.mchid)?;
-                        m.opt("company_name", &self.company_name)?;
-                        m.opt("recipient_state", &self.recipient_state)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.opt("brand_id"),
-                            o.opt("store_id"),
-                            o.opt("mchid"),
-                            o.opt("company_name"),
-                            o.opt("recipient_state"),
-                        ) {
-                            (
-                                Some(brand_id),
-                                Some(store_id),
-                                Some(mchid),
-                                Some(company_name),
-                                Some(recipient_state),
-                            ) => {
-                                Ok(Self {
-                                    brand_id,
-                                    store_id,
-                                    mchid,
-                                    company_name,
-                                    recipient_state,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponse {
+                    brand_id: "brand_id" opt opt,
+                    store_id: "store_id" opt opt,
+                    mchid: "mchid" opt opt,
+                    company_name: "company_name" opt opt,
+                    recipient_state: "recipient_state" opt opt,
+                });
                 /// 收款绑定状态
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseRecipientState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -19687,56 +8579,12 @@ pub mod store {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseRecipientState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Confirmed => "CONFIRMED",
-                            Self::AdminRejected => "ADMIN_REJECTED",
-                            Self::Confirming => "CONFIRMING",
-                            Self::TimeoutRejected => "TIMEOUT_REJECTED",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PostResponseRecipientState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "CONFIRMED" => Self::Confirmed,
-                            "ADMIN_REJECTED" => Self::AdminRejected,
-                            "CONFIRMING" => Self::Confirming,
-                            "TIMEOUT_REJECTED" => Self::TimeoutRejected,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostResponseRecipientState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostResponseRecipientState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseRecipientState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseRecipientState {
+                    Confirmed = "CONFIRMED",
+                    AdminRejected = "ADMIN_REJECTED",
+                    Confirming = "CONFIRMING",
+                    TimeoutRejected = "TIMEOUT_REJECTED",
+                });
             }
             /// `/v3/brand/partner/store/brandstores/{store_id}/close`
             pub mod close {
@@ -19767,27 +8615,9 @@ pub mod store {
                     /// Example: `123456789`
                     pub brand_id: String,
                 }
-                impl ::serde::Serialize for PostRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("brand_id", &self.brand_id)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.req("brand_id") {
-                            Some(brand_id) => Ok(Self { brand_id }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequest {
+                    brand_id: "brand_id" req req,
+                });
                 /// The response of `POST /v3/brand/partner/store/brandstores/{store_id}/close` (暂停门店营业).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
@@ -19804,39 +8634,11 @@ pub mod store {
                     /// Example: `CLOSED`
                     pub store_state: Option<PostResponseStoreState>,
                 }
-                impl ::serde::Serialize for PostResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("brand_id", &self.brand_id)?;
-                        m.opt("store_id", &self.store_id)?;
-                        m.opt("store_state", &self.store_state)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("brand_id"),
-                            o.opt("store_id"),
-                            o.opt("store_state"),
-                        ) {
-                            (Some(brand_id), Some(store_id), Some(store_state)) => {
-                                Ok(Self {
-                                    brand_id,
-                                    store_id,
-                                    store_state,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponse {
+                    brand_id: "brand_id" req req,
+                    store_id: "store_id" opt opt,
+                    store_state: "store_state" opt opt,
+                });
                 /// 门店状态
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseStoreState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -19852,54 +8654,11 @@ pub mod store {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseStoreState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Open => "OPEN",
-                            Self::Creating => "CREATING",
-                            Self::Closed => "CLOSED",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PostResponseStoreState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "OPEN" => Self::Open,
-                            "CREATING" => Self::Creating,
-                            "CLOSED" => Self::Closed,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostResponseStoreState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostResponseStoreState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseStoreState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseStoreState {
+                    Open = "OPEN",
+                    Creating = "CREATING",
+                    Closed = "CLOSED",
+                });
             }
             /// `/v3/brand/partner/store/brandstores/{store_id}/resume`
             pub mod resume {
@@ -19930,27 +8689,9 @@ pub mod store {
                     /// Example: `123456789`
                     pub brand_id: String,
                 }
-                impl ::serde::Serialize for PostRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("brand_id", &self.brand_id)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.req("brand_id") {
-                            Some(brand_id) => Ok(Self { brand_id }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequest {
+                    brand_id: "brand_id" req req,
+                });
                 /// The response of `POST /v3/brand/partner/store/brandstores/{store_id}/resume` (恢复门店营业).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
@@ -19967,39 +8708,11 @@ pub mod store {
                     /// Example: `CLOSED`
                     pub store_state: Option<PostResponseStoreState>,
                 }
-                impl ::serde::Serialize for PostResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("brand_id", &self.brand_id)?;
-                        m.opt("store_id", &self.store_id)?;
-                        m.opt("store_state", &self.store_state)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("brand_id"),
-                            o.opt("store_id"),
-                            o.opt("store_state"),
-                        ) {
-                            (Some(brand_id), Some(store_id), Some(store_state)) => {
-                                Ok(Self {
-                                    brand_id,
-                                    store_id,
-                                    store_state,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponse {
+                    brand_id: "brand_id" req req,
+                    store_id: "store_id" opt opt,
+                    store_state: "store_state" opt opt,
+                });
                 /// 门店状态
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseStoreState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -20015,54 +8728,11 @@ pub mod store {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseStoreState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Open => "OPEN",
-                            Self::Creating => "CREATING",
-                            Self::Closed => "CLOSED",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PostResponseStoreState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "OPEN" => Self::Open,
-                            "CREATING" => Self::Creating,
-                            "CLOSED" => Self::Closed,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostResponseStoreState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostResponseStoreState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseStoreState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseStoreState {
+                    Open = "OPEN",
+                    Creating = "CREATING",
+                    Closed = "CLOSED",
+                });
             }
             /// `/v3/brand/partner/store/brandstores/{store_id}/unbindrecipient`
             pub mod unbindrecipient {
@@ -20099,28 +8769,10 @@ pub mod store {
                     /// Example: `1230000109`
                     pub mchid: String,
                 }
-                impl ::serde::Serialize for PostRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("brand_id", &self.brand_id)?;
-                        m.req("mchid", &self.mchid)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.req("brand_id"), o.req("mchid")) {
-                            (Some(brand_id), Some(mchid)) => Ok(Self { brand_id, mchid }),
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequest {
+                    brand_id: "brand_id" req req,
+                    mchid: "mchid" req req,
+                });
                 /// The response of `POST /v3/brand/partner/store/brandstores/{store_id}/unbindrecipient` (解绑收款商户号).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
@@ -20129,27 +8781,9 @@ pub mod store {
                     /// Example: `example_failed_reason`
                     pub failed_reason: Option<String>,
                 }
-                impl ::serde::Serialize for PostResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("failed_reason", &self.failed_reason)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.opt("failed_reason") {
-                            Some(failed_reason) => Ok(Self { failed_reason }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponse {
+                    failed_reason: "failed_reason" opt opt,
+                });
             }
         }
     }

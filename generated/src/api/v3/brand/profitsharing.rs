@@ -67,30 +67,10 @@ pub mod brand_configs {
             /// Example: `2000`
             pub max_ratio: i64,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("brand_mchid", &self.brand_mchid)?;
-                m.req("max_ratio", &self.max_ratio)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("brand_mchid"), o.req("max_ratio")) {
-                    (Some(brand_mchid), Some(max_ratio)) => {
-                        Ok(Self { brand_mchid, max_ratio })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            brand_mchid: "brand_mchid" req req,
+            max_ratio: "max_ratio" req req,
+        });
     }
 }
 /// `/v3/brand/profitsharing/finish-order`
@@ -131,47 +111,12 @@ pub mod finish_order {
         /// Example: `分账完结`
         pub description: String,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.req("out_order_no", &self.out_order_no)?;
-            m.req("description", &self.description)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("sub_mchid"),
-                o.req("transaction_id"),
-                o.req("out_order_no"),
-                o.req("description"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(transaction_id),
-                    Some(out_order_no),
-                    Some(description),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        transaction_id,
-                        out_order_no,
-                        description,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        sub_mchid: "sub_mchid" req req,
+        transaction_id: "transaction_id" req req,
+        out_order_no: "out_order_no" req req,
+        description: "description" req req,
+    });
     /// The response of `POST /v3/brand/profitsharing/finish-order` (完结分账API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -192,47 +137,12 @@ pub mod finish_order {
         /// Example: `3008450740201411110007820472`
         pub order_id: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.req("out_order_no", &self.out_order_no)?;
-            m.req("order_id", &self.order_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("sub_mchid"),
-                o.req("transaction_id"),
-                o.req("out_order_no"),
-                o.req("order_id"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(transaction_id),
-                    Some(out_order_no),
-                    Some(order_id),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        transaction_id,
-                        out_order_no,
-                        order_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        sub_mchid: "sub_mchid" req req,
+        transaction_id: "transaction_id" req req,
+        out_order_no: "out_order_no" req req,
+        order_id: "order_id" req req,
+    });
 }
 /// `/v3/brand/profitsharing/orders`
 pub mod orders {
@@ -297,32 +207,11 @@ pub mod orders {
         /// Query parameter `out_order_no`. Example: `P20150806125346`
         pub out_order_no: String,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("sub_mchid"), o.req("transaction_id"), o.req("out_order_no")) {
-                (Some(sub_mchid), Some(transaction_id), Some(out_order_no)) => {
-                    Ok(Self {
-                        sub_mchid,
-                        transaction_id,
-                        out_order_no,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        sub_mchid: "sub_mchid" skip req,
+        transaction_id: "transaction_id" skip req,
+        out_order_no: "out_order_no" skip req,
+    });
     /// The response of `GET /v3/brand/profitsharing/orders` (查询分账结果API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
@@ -357,63 +246,16 @@ pub mod orders {
         /// Example: `分账完结`
         pub finish_description: Option<String>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.req("out_order_no", &self.out_order_no)?;
-            m.req("order_id", &self.order_id)?;
-            m.req("status", &self.status)?;
-            m.req("receivers", &self.receivers)?;
-            m.opt("finish_amount", &self.finish_amount)?;
-            m.opt("finish_description", &self.finish_description)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("sub_mchid"),
-                o.req("transaction_id"),
-                o.req("out_order_no"),
-                o.req("order_id"),
-                o.req("status"),
-                o.req("receivers"),
-                o.opt("finish_amount"),
-                o.opt("finish_description"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(transaction_id),
-                    Some(out_order_no),
-                    Some(order_id),
-                    Some(status),
-                    Some(receivers),
-                    Some(finish_amount),
-                    Some(finish_description),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        transaction_id,
-                        out_order_no,
-                        order_id,
-                        status,
-                        receivers,
-                        finish_amount,
-                        finish_description,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        sub_mchid: "sub_mchid" req req,
+        transaction_id: "transaction_id" req req,
+        out_order_no: "out_order_no" req req,
+        order_id: "order_id" req req,
+        status: "status" req req,
+        receivers: "receivers" req req,
+        finish_amount: "finish_amount" opt opt,
+        finish_description: "finish_description" opt opt,
+    });
     /// GetResponseReceivers
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseReceivers {
@@ -450,63 +292,16 @@ pub mod orders {
         /// Example: `36011111111111111111111`
         pub detail_id: String,
     }
-    impl ::serde::Serialize for GetResponseReceivers {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("type", &self.type_)?;
-            m.req("account", &self.account)?;
-            m.req("amount", &self.amount)?;
-            m.req("description", &self.description)?;
-            m.req("result", &self.result)?;
-            m.req("finish_time", &self.finish_time)?;
-            m.opt("fail_reason", &self.fail_reason)?;
-            m.req("detail_id", &self.detail_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseReceivers {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("type"),
-                o.req("account"),
-                o.req("amount"),
-                o.req("description"),
-                o.req("result"),
-                o.req("finish_time"),
-                o.opt("fail_reason"),
-                o.req("detail_id"),
-            ) {
-                (
-                    Some(type_),
-                    Some(account),
-                    Some(amount),
-                    Some(description),
-                    Some(result),
-                    Some(finish_time),
-                    Some(fail_reason),
-                    Some(detail_id),
-                ) => {
-                    Ok(Self {
-                        type_,
-                        account,
-                        amount,
-                        description,
-                        result,
-                        finish_time,
-                        fail_reason,
-                        detail_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseReceivers {
+        type_: "type" req req,
+        account: "account" req req,
+        amount: "amount" req req,
+        description: "description" req req,
+        result: "result" req req,
+        finish_time: "finish_time" req req,
+        fail_reason: "fail_reason" opt opt,
+        detail_id: "detail_id" req req,
+    });
     /// 分账失败原因
     ///
     /// A value this client does not know yet is kept as [`GetResponseReceiversFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -532,57 +327,16 @@ pub mod orders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseReceiversFailReason {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::AccountAbnormal => "ACCOUNT_ABNORMAL",
-                Self::NoRelation => "NO_RELATION",
-                Self::ReceiverHighRisk => "RECEIVER_HIGH_RISK",
-                Self::ReceiverRealNameNotVerified => "RECEIVER_REAL_NAME_NOT_VERIFIED",
-                Self::NoAuth => "NO_AUTH",
-                Self::ReceiverReceiptLimit => "RECEIVER_RECEIPT_LIMIT",
-                Self::PayerAccountAbnormal => "PAYER_ACCOUNT_ABNORMAL",
-                Self::InvalidRequest => "INVALID_REQUEST",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseReceiversFailReason {
-        fn from(s: &str) -> Self {
-            match s {
-                "ACCOUNT_ABNORMAL" => Self::AccountAbnormal,
-                "NO_RELATION" => Self::NoRelation,
-                "RECEIVER_HIGH_RISK" => Self::ReceiverHighRisk,
-                "RECEIVER_REAL_NAME_NOT_VERIFIED" => Self::ReceiverRealNameNotVerified,
-                "NO_AUTH" => Self::NoAuth,
-                "RECEIVER_RECEIPT_LIMIT" => Self::ReceiverReceiptLimit,
-                "PAYER_ACCOUNT_ABNORMAL" => Self::PayerAccountAbnormal,
-                "INVALID_REQUEST" => Self::InvalidRequest,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseReceiversFailReason {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseReceiversFailReason {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseReceiversFailReason {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseReceiversFailReason {
+        AccountAbnormal = "ACCOUNT_ABNORMAL",
+        NoRelation = "NO_RELATION",
+        ReceiverHighRisk = "RECEIVER_HIGH_RISK",
+        ReceiverRealNameNotVerified = "RECEIVER_REAL_NAME_NOT_VERIFIED",
+        NoAuth = "NO_AUTH",
+        ReceiverReceiptLimit = "RECEIVER_RECEIPT_LIMIT",
+        PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+        InvalidRequest = "INVALID_REQUEST",
+    });
     /// 分账结果
     ///
     /// A value this client does not know yet is kept as [`GetResponseReceiversResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -598,47 +352,11 @@ pub mod orders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseReceiversResult {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Pending => "PENDING",
-                Self::Suceess => "SUCEESS",
-                Self::Closed => "CLOSED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseReceiversResult {
-        fn from(s: &str) -> Self {
-            match s {
-                "PENDING" => Self::Pending,
-                "SUCEESS" => Self::Suceess,
-                "CLOSED" => Self::Closed,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseReceiversResult {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseReceiversResult {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseReceiversResult {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseReceiversResult {
+        Pending = "PENDING",
+        Suceess = "SUCEESS",
+        Closed = "CLOSED",
+    });
     /// 分账接收方类型
     ///
     /// A value this client does not know yet is kept as [`GetResponseReceiversType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -654,47 +372,11 @@ pub mod orders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseReceiversType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::MerchantId => "MERCHANT_ID",
-                Self::PersonalOpenid => "PERSONAL_OPENID",
-                Self::PersonalSubOpenid => "PERSONAL_SUB_OPENID",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseReceiversType {
-        fn from(s: &str) -> Self {
-            match s {
-                "MERCHANT_ID" => Self::MerchantId,
-                "PERSONAL_OPENID" => Self::PersonalOpenid,
-                "PERSONAL_SUB_OPENID" => Self::PersonalSubOpenid,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseReceiversType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseReceiversType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseReceiversType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseReceiversType {
+        MerchantId = "MERCHANT_ID",
+        PersonalOpenid = "PERSONAL_OPENID",
+        PersonalSubOpenid = "PERSONAL_SUB_OPENID",
+    });
     /// 分账单状态
     ///
     /// A value this client does not know yet is kept as [`GetResponseStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -708,45 +390,10 @@ pub mod orders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseStatus {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Processing => "PROCESSING",
-                Self::Finished => "FINISHED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseStatus {
-        fn from(s: &str) -> Self {
-            match s {
-                "PROCESSING" => Self::Processing,
-                "FINISHED" => Self::Finished,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseStatus {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseStatus {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseStatus {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseStatus {
+        Processing = "PROCESSING",
+        Finished = "FINISHED",
+    });
     /// The request of `POST /v3/brand/profitsharing/orders` (请求分账API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
@@ -783,66 +430,17 @@ pub mod orders {
         /// 是否分账完成
         pub finish: bool,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("brand_mchid", &self.brand_mchid)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("appid", &self.appid)?;
-            m.opt("sub_appid", &self.sub_appid)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.req("out_order_no", &self.out_order_no)?;
-            m.req("receivers", &self.receivers)?;
-            m.req("finish", &self.finish)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("Wechatpay-Serial"),
-                o.req("brand_mchid"),
-                o.req("sub_mchid"),
-                o.req("appid"),
-                o.opt("sub_appid"),
-                o.req("transaction_id"),
-                o.req("out_order_no"),
-                o.req("receivers"),
-                o.req("finish"),
-            ) {
-                (
-                    Some(wechatpay_serial),
-                    Some(brand_mchid),
-                    Some(sub_mchid),
-                    Some(appid),
-                    Some(sub_appid),
-                    Some(transaction_id),
-                    Some(out_order_no),
-                    Some(receivers),
-                    Some(finish),
-                ) => {
-                    Ok(Self {
-                        wechatpay_serial,
-                        brand_mchid,
-                        sub_mchid,
-                        appid,
-                        sub_appid,
-                        transaction_id,
-                        out_order_no,
-                        receivers,
-                        finish,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        wechatpay_serial: "Wechatpay-Serial" skip req,
+        brand_mchid: "brand_mchid" req req,
+        sub_mchid: "sub_mchid" req req,
+        appid: "appid" req req,
+        sub_appid: "sub_appid" opt opt,
+        transaction_id: "transaction_id" req req,
+        out_order_no: "out_order_no" req req,
+        receivers: "receivers" req req,
+        finish: "finish" req req,
+    });
     /// PostRequestReceivers
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestReceivers {
@@ -867,51 +465,13 @@ pub mod orders {
         /// Example: `hu89ohu89ohu89o`
         pub name: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestReceivers {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("type", &self.type_)?;
-            m.req("account", &self.account)?;
-            m.req("amount", &self.amount)?;
-            m.req("description", &self.description)?;
-            m.opt("name", &self.name)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestReceivers {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("type"),
-                o.req("account"),
-                o.req("amount"),
-                o.req("description"),
-                o.opt("name"),
-            ) {
-                (
-                    Some(type_),
-                    Some(account),
-                    Some(amount),
-                    Some(description),
-                    Some(name),
-                ) => {
-                    Ok(Self {
-                        type_,
-                        account,
-                        amount,
-                        description,
-                        name,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestReceivers {
+        type_: "type" req req,
+        account: "account" req req,
+        amount: "amount" req req,
+        description: "description" req req,
+        name: "name" opt opt,
+    });
     /// 分账接收方类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestReceiversType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -927,47 +487,11 @@ pub mod orders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestReceiversType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::MerchantId => "MERCHANT_ID",
-                Self::PersonalOpenid => "PERSONAL_OPENID",
-                Self::PersonalSubOpenid => "PERSONAL_SUB_OPENID",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestReceiversType {
-        fn from(s: &str) -> Self {
-            match s {
-                "MERCHANT_ID" => Self::MerchantId,
-                "PERSONAL_OPENID" => Self::PersonalOpenid,
-                "PERSONAL_SUB_OPENID" => Self::PersonalSubOpenid,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestReceiversType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestReceiversType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestReceiversType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestReceiversType {
+        MerchantId = "MERCHANT_ID",
+        PersonalOpenid = "PERSONAL_OPENID",
+        PersonalSubOpenid = "PERSONAL_SUB_OPENID",
+    });
     /// The response of `POST /v3/brand/profitsharing/orders` (请求分账API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -998,59 +522,15 @@ pub mod orders {
         /// Example: `PROCESSING`
         pub status: Option<PostResponseStatus>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("brand_mchid", &self.brand_mchid)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.req("out_order_no", &self.out_order_no)?;
-            m.req("order_id", &self.order_id)?;
-            m.opt("receivers", &self.receivers)?;
-            m.opt("status", &self.status)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("brand_mchid"),
-                o.req("sub_mchid"),
-                o.req("transaction_id"),
-                o.req("out_order_no"),
-                o.req("order_id"),
-                o.opt("receivers"),
-                o.opt("status"),
-            ) {
-                (
-                    Some(brand_mchid),
-                    Some(sub_mchid),
-                    Some(transaction_id),
-                    Some(out_order_no),
-                    Some(order_id),
-                    Some(receivers),
-                    Some(status),
-                ) => {
-                    Ok(Self {
-                        brand_mchid,
-                        sub_mchid,
-                        transaction_id,
-                        out_order_no,
-                        order_id,
-                        receivers,
-                        status,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        brand_mchid: "brand_mchid" req req,
+        sub_mchid: "sub_mchid" req req,
+        transaction_id: "transaction_id" req req,
+        out_order_no: "out_order_no" req req,
+        order_id: "order_id" req req,
+        receivers: "receivers" opt opt,
+        status: "status" opt opt,
+    });
     /// PostResponseReceivers
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponseReceivers {
@@ -1087,63 +567,16 @@ pub mod orders {
         /// Example: `36011111111111111111111`
         pub detail_id: String,
     }
-    impl ::serde::Serialize for PostResponseReceivers {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("type", &self.type_)?;
-            m.req("account", &self.account)?;
-            m.req("amount", &self.amount)?;
-            m.req("description", &self.description)?;
-            m.req("result", &self.result)?;
-            m.req("finish_time", &self.finish_time)?;
-            m.opt("fail_reason", &self.fail_reason)?;
-            m.req("detail_id", &self.detail_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseReceivers {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("type"),
-                o.req("account"),
-                o.req("amount"),
-                o.req("description"),
-                o.req("result"),
-                o.req("finish_time"),
-                o.opt("fail_reason"),
-                o.req("detail_id"),
-            ) {
-                (
-                    Some(type_),
-                    Some(account),
-                    Some(amount),
-                    Some(description),
-                    Some(result),
-                    Some(finish_time),
-                    Some(fail_reason),
-                    Some(detail_id),
-                ) => {
-                    Ok(Self {
-                        type_,
-                        account,
-                        amount,
-                        description,
-                        result,
-                        finish_time,
-                        fail_reason,
-                        detail_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseReceivers {
+        type_: "type" req req,
+        account: "account" req req,
+        amount: "amount" req req,
+        description: "description" req req,
+        result: "result" req req,
+        finish_time: "finish_time" req req,
+        fail_reason: "fail_reason" opt opt,
+        detail_id: "detail_id" req req,
+    });
     /// 分账失败原因
     ///
     /// A value this client does not know yet is kept as [`PostResponseReceiversFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1169,57 +602,16 @@ pub mod orders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseReceiversFailReason {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::AccountAbnormal => "ACCOUNT_ABNORMAL",
-                Self::NoRelation => "NO_RELATION",
-                Self::ReceiverHighRisk => "RECEIVER_HIGH_RISK",
-                Self::ReceiverRealNameNotVerified => "RECEIVER_REAL_NAME_NOT_VERIFIED",
-                Self::NoAuth => "NO_AUTH",
-                Self::ReceiverReceiptLimit => "RECEIVER_RECEIPT_LIMIT",
-                Self::PayerAccountAbnormal => "PAYER_ACCOUNT_ABNORMAL",
-                Self::InvalidRequest => "INVALID_REQUEST",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseReceiversFailReason {
-        fn from(s: &str) -> Self {
-            match s {
-                "ACCOUNT_ABNORMAL" => Self::AccountAbnormal,
-                "NO_RELATION" => Self::NoRelation,
-                "RECEIVER_HIGH_RISK" => Self::ReceiverHighRisk,
-                "RECEIVER_REAL_NAME_NOT_VERIFIED" => Self::ReceiverRealNameNotVerified,
-                "NO_AUTH" => Self::NoAuth,
-                "RECEIVER_RECEIPT_LIMIT" => Self::ReceiverReceiptLimit,
-                "PAYER_ACCOUNT_ABNORMAL" => Self::PayerAccountAbnormal,
-                "INVALID_REQUEST" => Self::InvalidRequest,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseReceiversFailReason {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseReceiversFailReason {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseReceiversFailReason {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseReceiversFailReason {
+        AccountAbnormal = "ACCOUNT_ABNORMAL",
+        NoRelation = "NO_RELATION",
+        ReceiverHighRisk = "RECEIVER_HIGH_RISK",
+        ReceiverRealNameNotVerified = "RECEIVER_REAL_NAME_NOT_VERIFIED",
+        NoAuth = "NO_AUTH",
+        ReceiverReceiptLimit = "RECEIVER_RECEIPT_LIMIT",
+        PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+        InvalidRequest = "INVALID_REQUEST",
+    });
     /// 分账结果
     ///
     /// A value this client does not know yet is kept as [`PostResponseReceiversResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1235,47 +627,11 @@ pub mod orders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseReceiversResult {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Pending => "PENDING",
-                Self::Success => "SUCCESS",
-                Self::Closed => "CLOSED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseReceiversResult {
-        fn from(s: &str) -> Self {
-            match s {
-                "PENDING" => Self::Pending,
-                "SUCCESS" => Self::Success,
-                "CLOSED" => Self::Closed,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseReceiversResult {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseReceiversResult {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseReceiversResult {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseReceiversResult {
+        Pending = "PENDING",
+        Success = "SUCCESS",
+        Closed = "CLOSED",
+    });
     /// 接收方类型
     ///
     /// A value this client does not know yet is kept as [`PostResponseReceiversType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1291,47 +647,11 @@ pub mod orders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseReceiversType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::MerchantId => "MERCHANT_ID",
-                Self::PersonalOpenid => "PERSONAL_OPENID",
-                Self::PersonalSubOpenid => "PERSONAL_SUB_OPENID",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseReceiversType {
-        fn from(s: &str) -> Self {
-            match s {
-                "MERCHANT_ID" => Self::MerchantId,
-                "PERSONAL_OPENID" => Self::PersonalOpenid,
-                "PERSONAL_SUB_OPENID" => Self::PersonalSubOpenid,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseReceiversType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseReceiversType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseReceiversType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseReceiversType {
+        MerchantId = "MERCHANT_ID",
+        PersonalOpenid = "PERSONAL_OPENID",
+        PersonalSubOpenid = "PERSONAL_SUB_OPENID",
+    });
     /// 分账单状态
     ///
     /// A value this client does not know yet is kept as [`PostResponseStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1345,45 +665,10 @@ pub mod orders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseStatus {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Processing => "PROCESSING",
-                Self::Finished => "FINISHED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseStatus {
-        fn from(s: &str) -> Self {
-            match s {
-                "PROCESSING" => Self::Processing,
-                "FINISHED" => Self::Finished,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseStatus {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseStatus {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseStatus {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseStatus {
+        Processing = "PROCESSING",
+        Finished = "FINISHED",
+    });
     /// `/v3/brand/profitsharing/orders/{transaction_id}`
     pub mod by_transaction_id {
         /// The chain step for `/v3/brand/profitsharing/orders/{transaction_id}`, reached with `client.v3().brand().profitsharing().orders().transaction_id(transaction_id)`.
@@ -1422,33 +707,10 @@ pub mod orders {
                 /// Example: `1000`
                 pub unsplit_amount: i64,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("transaction_id", &self.transaction_id)?;
-                    m.req("unsplit_amount", &self.unsplit_amount)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("transaction_id"), o.req("unsplit_amount")) {
-                        (Some(transaction_id), Some(unsplit_amount)) => {
-                            Ok(Self {
-                                transaction_id,
-                                unsplit_amount,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                transaction_id: "transaction_id" req req,
+                unsplit_amount: "unsplit_amount" req req,
+            });
         }
     }
 }
@@ -1521,59 +783,15 @@ pub mod receivers {
             /// Example: `SUPPLIER`
             pub relation_type: PostRequestRelationType,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("brand_mchid", &self.brand_mchid)?;
-                m.req("appid", &self.appid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.req("type", &self.type_)?;
-                m.req("account", &self.account)?;
-                m.opt("name", &self.name)?;
-                m.req("relation_type", &self.relation_type)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("brand_mchid"),
-                    o.req("appid"),
-                    o.opt("sub_appid"),
-                    o.req("type"),
-                    o.req("account"),
-                    o.opt("name"),
-                    o.req("relation_type"),
-                ) {
-                    (
-                        Some(brand_mchid),
-                        Some(appid),
-                        Some(sub_appid),
-                        Some(type_),
-                        Some(account),
-                        Some(name),
-                        Some(relation_type),
-                    ) => {
-                        Ok(Self {
-                            brand_mchid,
-                            appid,
-                            sub_appid,
-                            type_,
-                            account,
-                            name,
-                            relation_type,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            brand_mchid: "brand_mchid" req req,
+            appid: "appid" req req,
+            sub_appid: "sub_appid" opt opt,
+            type_: "type" req req,
+            account: "account" req req,
+            name: "name" opt opt,
+            relation_type: "relation_type" req req,
+        });
         /// 与品牌主商户的的关系类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestRelationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1595,55 +813,14 @@ pub mod receivers {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestRelationType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Supplier => "SUPPLIER",
-                    Self::Distributor => "DISTRIBUTOR",
-                    Self::ServiceProvider => "SERVICE_PROVIDER",
-                    Self::Platform => "PLATFORM",
-                    Self::Staff => "STAFF",
-                    Self::Others => "OTHERS",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestRelationType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "SUPPLIER" => Self::Supplier,
-                    "DISTRIBUTOR" => Self::Distributor,
-                    "SERVICE_PROVIDER" => Self::ServiceProvider,
-                    "PLATFORM" => Self::Platform,
-                    "STAFF" => Self::Staff,
-                    "OTHERS" => Self::Others,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestRelationType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestRelationType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestRelationType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestRelationType {
+            Supplier = "SUPPLIER",
+            Distributor = "DISTRIBUTOR",
+            ServiceProvider = "SERVICE_PROVIDER",
+            Platform = "PLATFORM",
+            Staff = "STAFF",
+            Others = "OTHERS",
+        });
         /// 分账接收方类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1659,49 +836,11 @@ pub mod receivers {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::MerchantId => "MERCHANT_ID",
-                    Self::PersonalOpenid => "PERSONAL_OPENID",
-                    Self::PersonalSubOpenid => "PERSONAL_SUB_OPENID",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "MERCHANT_ID" => Self::MerchantId,
-                    "PERSONAL_OPENID" => Self::PersonalOpenid,
-                    "PERSONAL_SUB_OPENID" => Self::PersonalSubOpenid,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestType {
+            MerchantId = "MERCHANT_ID",
+            PersonalOpenid = "PERSONAL_OPENID",
+            PersonalSubOpenid = "PERSONAL_SUB_OPENID",
+        });
         /// The response of `POST /v3/brand/profitsharing/receivers/add` (添加分账接收方API).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -1718,35 +857,11 @@ pub mod receivers {
             /// Example: `1900000109`
             pub account: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("brand_mchid", &self.brand_mchid)?;
-                m.req("type", &self.type_)?;
-                m.req("account", &self.account)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("brand_mchid"), o.req("type"), o.req("account")) {
-                    (Some(brand_mchid), Some(type_), Some(account)) => {
-                        Ok(Self {
-                            brand_mchid,
-                            type_,
-                            account,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            brand_mchid: "brand_mchid" req req,
+            type_: "type" req req,
+            account: "account" req req,
+        });
         /// 分账接收方类型
         ///
         /// A value this client does not know yet is kept as [`PostResponseType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1762,49 +877,11 @@ pub mod receivers {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::MerchantId => "MERCHANT_ID",
-                    Self::PersonalOpenid => "PERSONAL_OPENID",
-                    Self::PersonalSubOpenid => "PERSONAL_SUB_OPENID",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "MERCHANT_ID" => Self::MerchantId,
-                    "PERSONAL_OPENID" => Self::PersonalOpenid,
-                    "PERSONAL_SUB_OPENID" => Self::PersonalSubOpenid,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseType {
+            MerchantId = "MERCHANT_ID",
+            PersonalOpenid = "PERSONAL_OPENID",
+            PersonalSubOpenid = "PERSONAL_SUB_OPENID",
+        });
     }
     /// `/v3/brand/profitsharing/receivers/delete`
     pub mod delete_ {
@@ -1851,51 +928,13 @@ pub mod receivers {
             /// Example: `1900000109`
             pub account: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("brand_mchid", &self.brand_mchid)?;
-                m.req("appid", &self.appid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.req("type", &self.type_)?;
-                m.req("account", &self.account)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("brand_mchid"),
-                    o.req("appid"),
-                    o.opt("sub_appid"),
-                    o.req("type"),
-                    o.req("account"),
-                ) {
-                    (
-                        Some(brand_mchid),
-                        Some(appid),
-                        Some(sub_appid),
-                        Some(type_),
-                        Some(account),
-                    ) => {
-                        Ok(Self {
-                            brand_mchid,
-                            appid,
-                            sub_appid,
-                            type_,
-                            account,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            brand_mchid: "brand_mchid" req req,
+            appid: "appid" req req,
+            sub_appid: "sub_appid" opt opt,
+            type_: "type" req req,
+            account: "account" req req,
+        });
         /// 分账接收方类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1911,49 +950,11 @@ pub mod receivers {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::MerchantId => "MERCHANT_ID",
-                    Self::PersonalOpenid => "PERSONAL_OPENID",
-                    Self::PersonalSubOpenid => "PERSONAL_SUB_OPENID",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "MERCHANT_ID" => Self::MerchantId,
-                    "PERSONAL_OPENID" => Self::PersonalOpenid,
-                    "PERSONAL_SUB_OPENID" => Self::PersonalSubOpenid,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestType {
+            MerchantId = "MERCHANT_ID",
+            PersonalOpenid = "PERSONAL_OPENID",
+            PersonalSubOpenid = "PERSONAL_SUB_OPENID",
+        });
         /// The response of `POST /v3/brand/profitsharing/receivers/delete` (删除分账接收方API).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -1970,35 +971,11 @@ pub mod receivers {
             /// Example: `1900000109`
             pub account: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("brand_mchid", &self.brand_mchid)?;
-                m.req("type", &self.type_)?;
-                m.req("account", &self.account)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("brand_mchid"), o.req("type"), o.req("account")) {
-                    (Some(brand_mchid), Some(type_), Some(account)) => {
-                        Ok(Self {
-                            brand_mchid,
-                            type_,
-                            account,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            brand_mchid: "brand_mchid" req req,
+            type_: "type" req req,
+            account: "account" req req,
+        });
         /// 分账接收方类型
         ///
         /// A value this client does not know yet is kept as [`PostResponseType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2014,49 +991,11 @@ pub mod receivers {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::MerchantId => "MERCHANT_ID",
-                    Self::PersonalOpenid => "PERSONAL_OPENID",
-                    Self::PersonalSubOpenid => "PERSONAL_SUB_OPENID",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "MERCHANT_ID" => Self::MerchantId,
-                    "PERSONAL_OPENID" => Self::PersonalOpenid,
-                    "PERSONAL_SUB_OPENID" => Self::PersonalSubOpenid,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseType {
+            MerchantId = "MERCHANT_ID",
+            PersonalOpenid = "PERSONAL_OPENID",
+            PersonalSubOpenid = "PERSONAL_SUB_OPENID",
+        });
     }
 }
 /// `/v3/brand/profitsharing/returnorders`
@@ -2115,43 +1054,12 @@ pub mod returnorders {
         /// Query parameter `out_order_no`.
         pub out_order_no: Option<String>,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("sub_mchid"),
-                o.req("out_return_no"),
-                o.opt("order_id"),
-                o.opt("out_order_no"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(out_return_no),
-                    Some(order_id),
-                    Some(out_order_no),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        out_return_no,
-                        order_id,
-                        out_order_no,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        sub_mchid: "sub_mchid" skip req,
+        out_return_no: "out_return_no" skip req,
+        order_id: "order_id" skip opt,
+        out_order_no: "out_order_no" skip opt,
+    });
     /// The response of `GET /v3/brand/profitsharing/returnorders` (查询分账回退结果API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
@@ -2196,71 +1104,18 @@ pub mod returnorders {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub finish_time: String,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("order_id", &self.order_id)?;
-            m.req("out_order_no", &self.out_order_no)?;
-            m.req("out_return_no", &self.out_return_no)?;
-            m.req("return_mchid", &self.return_mchid)?;
-            m.req("return_no", &self.return_no)?;
-            m.req("amount", &self.amount)?;
-            m.req("result", &self.result)?;
-            m.opt("fail_reason", &self.fail_reason)?;
-            m.req("finish_time", &self.finish_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("sub_mchid"),
-                o.req("order_id"),
-                o.req("out_order_no"),
-                o.req("out_return_no"),
-                o.req("return_mchid"),
-                o.req("return_no"),
-                o.req("amount"),
-                o.req("result"),
-                o.opt("fail_reason"),
-                o.req("finish_time"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(order_id),
-                    Some(out_order_no),
-                    Some(out_return_no),
-                    Some(return_mchid),
-                    Some(return_no),
-                    Some(amount),
-                    Some(result),
-                    Some(fail_reason),
-                    Some(finish_time),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        order_id,
-                        out_order_no,
-                        out_return_no,
-                        return_mchid,
-                        return_no,
-                        amount,
-                        result,
-                        fail_reason,
-                        finish_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        sub_mchid: "sub_mchid" req req,
+        order_id: "order_id" req req,
+        out_order_no: "out_order_no" req req,
+        out_return_no: "out_return_no" req req,
+        return_mchid: "return_mchid" req req,
+        return_no: "return_no" req req,
+        amount: "amount" req req,
+        result: "result" req req,
+        fail_reason: "fail_reason" opt opt,
+        finish_time: "finish_time" req req,
+    });
     /// 失败原因
     ///
     /// A value this client does not know yet is kept as [`GetResponseFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2278,49 +1133,12 @@ pub mod returnorders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseFailReason {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::AccountAbnormal => "ACCOUNT_ABNORMAL",
-                Self::TimeOutClosed => "TIME_OUT_CLOSED",
-                Self::PayerAccountAbnormal => "PAYER_ACCOUNT_ABNORMAL",
-                Self::InvalidRequest => "INVALID_REQUEST",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseFailReason {
-        fn from(s: &str) -> Self {
-            match s {
-                "ACCOUNT_ABNORMAL" => Self::AccountAbnormal,
-                "TIME_OUT_CLOSED" => Self::TimeOutClosed,
-                "PAYER_ACCOUNT_ABNORMAL" => Self::PayerAccountAbnormal,
-                "INVALID_REQUEST" => Self::InvalidRequest,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseFailReason {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseFailReason {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseFailReason {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseFailReason {
+        AccountAbnormal = "ACCOUNT_ABNORMAL",
+        TimeOutClosed = "TIME_OUT_CLOSED",
+        PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+        InvalidRequest = "INVALID_REQUEST",
+    });
     /// 回退结果
     ///
     /// A value this client does not know yet is kept as [`GetResponseResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2336,47 +1154,11 @@ pub mod returnorders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseResult {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Processing => "PROCESSING",
-                Self::Success => "SUCCESS",
-                Self::Fail => "FAIL",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseResult {
-        fn from(s: &str) -> Self {
-            match s {
-                "PROCESSING" => Self::Processing,
-                "SUCCESS" => Self::Success,
-                "FAIL" => Self::Fail,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseResult {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseResult {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseResult {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseResult {
+        Processing = "PROCESSING",
+        Success = "SUCCESS",
+        Fail = "FAIL",
+    });
     /// The request of `POST /v3/brand/profitsharing/returnorders` (请求分账回退API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
@@ -2409,59 +1191,15 @@ pub mod returnorders {
         /// Example: `分账回退`
         pub description: String,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.opt("order_id", &self.order_id)?;
-            m.opt("out_order_no", &self.out_order_no)?;
-            m.req("out_return_no", &self.out_return_no)?;
-            m.req("return_mchid", &self.return_mchid)?;
-            m.req("amount", &self.amount)?;
-            m.req("description", &self.description)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("sub_mchid"),
-                o.opt("order_id"),
-                o.opt("out_order_no"),
-                o.req("out_return_no"),
-                o.req("return_mchid"),
-                o.req("amount"),
-                o.req("description"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(order_id),
-                    Some(out_order_no),
-                    Some(out_return_no),
-                    Some(return_mchid),
-                    Some(amount),
-                    Some(description),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        order_id,
-                        out_order_no,
-                        out_return_no,
-                        return_mchid,
-                        amount,
-                        description,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        sub_mchid: "sub_mchid" req req,
+        order_id: "order_id" opt opt,
+        out_order_no: "out_order_no" opt opt,
+        out_return_no: "out_return_no" req req,
+        return_mchid: "return_mchid" req req,
+        amount: "amount" req req,
+        description: "description" req req,
+    });
     /// The response of `POST /v3/brand/profitsharing/returnorders` (请求分账回退API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -2506,71 +1244,18 @@ pub mod returnorders {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub finish_time: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("order_id", &self.order_id)?;
-            m.req("out_order_no", &self.out_order_no)?;
-            m.req("out_return_no", &self.out_return_no)?;
-            m.req("return_mchid", &self.return_mchid)?;
-            m.req("amount", &self.amount)?;
-            m.req("return_no", &self.return_no)?;
-            m.req("result", &self.result)?;
-            m.opt("fail_reason", &self.fail_reason)?;
-            m.req("finish_time", &self.finish_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("sub_mchid"),
-                o.req("order_id"),
-                o.req("out_order_no"),
-                o.req("out_return_no"),
-                o.req("return_mchid"),
-                o.req("amount"),
-                o.req("return_no"),
-                o.req("result"),
-                o.opt("fail_reason"),
-                o.req("finish_time"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(order_id),
-                    Some(out_order_no),
-                    Some(out_return_no),
-                    Some(return_mchid),
-                    Some(amount),
-                    Some(return_no),
-                    Some(result),
-                    Some(fail_reason),
-                    Some(finish_time),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        order_id,
-                        out_order_no,
-                        out_return_no,
-                        return_mchid,
-                        amount,
-                        return_no,
-                        result,
-                        fail_reason,
-                        finish_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        sub_mchid: "sub_mchid" req req,
+        order_id: "order_id" req req,
+        out_order_no: "out_order_no" req req,
+        out_return_no: "out_return_no" req req,
+        return_mchid: "return_mchid" req req,
+        amount: "amount" req req,
+        return_no: "return_no" req req,
+        result: "result" req req,
+        fail_reason: "fail_reason" opt opt,
+        finish_time: "finish_time" req req,
+    });
     /// 失败原因
     ///
     /// A value this client does not know yet is kept as [`PostResponseFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2586,47 +1271,11 @@ pub mod returnorders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseFailReason {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::AccountAbnormal => "ACCOUNT_ABNORMAL",
-                Self::TimeOutClosed => "TIME_OUT_CLOSED",
-                Self::PayerAccountAbnormal => "PAYER_ACCOUNT_ABNORMAL",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseFailReason {
-        fn from(s: &str) -> Self {
-            match s {
-                "ACCOUNT_ABNORMAL" => Self::AccountAbnormal,
-                "TIME_OUT_CLOSED" => Self::TimeOutClosed,
-                "PAYER_ACCOUNT_ABNORMAL" => Self::PayerAccountAbnormal,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseFailReason {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseFailReason {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseFailReason {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseFailReason {
+        AccountAbnormal = "ACCOUNT_ABNORMAL",
+        TimeOutClosed = "TIME_OUT_CLOSED",
+        PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+    });
     /// 回退结果
     ///
     /// A value this client does not know yet is kept as [`PostResponseResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2642,45 +1291,9 @@ pub mod returnorders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseResult {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Processing => "PROCESSING",
-                Self::Success => "SUCCESS",
-                Self::Fail => "FAIL",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseResult {
-        fn from(s: &str) -> Self {
-            match s {
-                "PROCESSING" => Self::Processing,
-                "SUCCESS" => Self::Success,
-                "FAIL" => Self::Fail,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseResult {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseResult {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseResult {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseResult {
+        Processing = "PROCESSING",
+        Success = "SUCCESS",
+        Fail = "FAIL",
+    });
 }

@@ -70,47 +70,12 @@ pub mod brands {
                 /// Example: `2025-05-20T13:29:35+08:00`
                 pub update_time: String,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("brand_id", &self.brand_id)?;
-                    m.req("authorization_type", &self.authorization_type)?;
-                    m.opt("authorization_product", &self.authorization_product)?;
-                    m.req("update_time", &self.update_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("brand_id"),
-                        o.req("authorization_type"),
-                        o.opt("authorization_product"),
-                        o.req("update_time"),
-                    ) {
-                        (
-                            Some(brand_id),
-                            Some(authorization_type),
-                            Some(authorization_product),
-                            Some(update_time),
-                        ) => {
-                            Ok(Self {
-                                brand_id,
-                                authorization_type,
-                                authorization_product,
-                                update_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                brand_id: "brand_id" req req,
+                authorization_type: "authorization_type" req req,
+                authorization_product: "authorization_product" opt opt,
+                update_time: "update_time" req req,
+            });
             /// GetResponseAuthorizationProduct
             ///
             /// A value this client does not know yet is kept as [`GetResponseAuthorizationProduct::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -140,106 +105,18 @@ pub mod brands {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseAuthorizationProduct {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::BrandProductAuthorityMerchantCard => {
-                            "BRAND_PRODUCT_AUTHORITY_MERCHANT_CARD"
-                        }
-                        Self::BrandProductAuthorityCardLink => {
-                            "BRAND_PRODUCT_AUTHORITY_CARD_LINK"
-                        }
-                        Self::BrandProductAuthorityProductCoupon => {
-                            "BRAND_PRODUCT_AUTHORITY_PRODUCT_COUPON"
-                        }
-                        Self::BrandProductAuthorityShakeCoupon => {
-                            "BRAND_PRODUCT_AUTHORITY_SHAKE_COUPON"
-                        }
-                        Self::BrandProductAuthorityBrandPayGift => {
-                            "BRAND_PRODUCT_AUTHORITY_BRAND_PAY_GIFT"
-                        }
-                        Self::BrandProductAuthorityBrandStore => {
-                            "BRAND_PRODUCT_AUTHORITY_BRAND_STORE"
-                        }
-                        Self::BrandProductAuthorityPaymentMerchantManage => {
-                            "BRAND_PRODUCT_AUTHORITY_PAYMENT_MERCHANT_MANAGE"
-                        }
-                        Self::BrandProductAuthorityAppidManage => {
-                            "BRAND_PRODUCT_AUTHORITY_APPID_MANAGE"
-                        }
-                        Self::BrandProductAuthorityFinderManage => {
-                            "BRAND_PRODUCT_AUTHORITY_FINDER_MANAGE"
-                        }
-                        Self::BrandProductAuthorityCategoryManage => {
-                            "BRAND_PRODUCT_AUTHORITY_CATEGORY_MANAGE"
-                        }
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseAuthorizationProduct {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "BRAND_PRODUCT_AUTHORITY_MERCHANT_CARD" => {
-                            Self::BrandProductAuthorityMerchantCard
-                        }
-                        "BRAND_PRODUCT_AUTHORITY_CARD_LINK" => {
-                            Self::BrandProductAuthorityCardLink
-                        }
-                        "BRAND_PRODUCT_AUTHORITY_PRODUCT_COUPON" => {
-                            Self::BrandProductAuthorityProductCoupon
-                        }
-                        "BRAND_PRODUCT_AUTHORITY_SHAKE_COUPON" => {
-                            Self::BrandProductAuthorityShakeCoupon
-                        }
-                        "BRAND_PRODUCT_AUTHORITY_BRAND_PAY_GIFT" => {
-                            Self::BrandProductAuthorityBrandPayGift
-                        }
-                        "BRAND_PRODUCT_AUTHORITY_BRAND_STORE" => {
-                            Self::BrandProductAuthorityBrandStore
-                        }
-                        "BRAND_PRODUCT_AUTHORITY_PAYMENT_MERCHANT_MANAGE" => {
-                            Self::BrandProductAuthorityPaymentMerchantManage
-                        }
-                        "BRAND_PRODUCT_AUTHORITY_APPID_MANAGE" => {
-                            Self::BrandProductAuthorityAppidManage
-                        }
-                        "BRAND_PRODUCT_AUTHORITY_FINDER_MANAGE" => {
-                            Self::BrandProductAuthorityFinderManage
-                        }
-                        "BRAND_PRODUCT_AUTHORITY_CATEGORY_MANAGE" => {
-                            Self::BrandProductAuthorityCategoryManage
-                        }
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseAuthorizationProduct {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseAuthorizationProduct {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseAuthorizationProduct {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseAuthorizationProduct {
+                BrandProductAuthorityMerchantCard = "BRAND_PRODUCT_AUTHORITY_MERCHANT_CARD",
+                BrandProductAuthorityCardLink = "BRAND_PRODUCT_AUTHORITY_CARD_LINK",
+                BrandProductAuthorityProductCoupon = "BRAND_PRODUCT_AUTHORITY_PRODUCT_COUPON",
+                BrandProductAuthorityShakeCoupon = "BRAND_PRODUCT_AUTHORITY_SHAKE_COUPON",
+                BrandProductAuthorityBrandPayGift = "BRAND_PRODUCT_AUTHORITY_BRAND_PAY_GIFT",
+                BrandProductAuthorityBrandStore = "BRAND_PRODUCT_AUTHORITY_BRAND_STORE",
+                BrandProductAuthorityPaymentMerchantManage = "BRAND_PRODUCT_AUTHORITY_PAYMENT_MERCHANT_MANAGE",
+                BrandProductAuthorityAppidManage = "BRAND_PRODUCT_AUTHORITY_APPID_MANAGE",
+                BrandProductAuthorityFinderManage = "BRAND_PRODUCT_AUTHORITY_FINDER_MANAGE",
+                BrandProductAuthorityCategoryManage = "BRAND_PRODUCT_AUTHORITY_CATEGORY_MANAGE",
+            });
             /// 授权类型
             ///
             /// A value this client does not know yet is kept as [`GetResponseAuthorizationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -253,50 +130,10 @@ pub mod brands {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseAuthorizationType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::AuthorizationTypeHosting => "AUTHORIZATION_TYPE_HOSTING",
-                        Self::AuthorizationTypePartly => "AUTHORIZATION_TYPE_PARTLY",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseAuthorizationType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "AUTHORIZATION_TYPE_HOSTING" => Self::AuthorizationTypeHosting,
-                        "AUTHORIZATION_TYPE_PARTLY" => Self::AuthorizationTypePartly,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseAuthorizationType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseAuthorizationType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseAuthorizationType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseAuthorizationType {
+                AuthorizationTypeHosting = "AUTHORIZATION_TYPE_HOSTING",
+                AuthorizationTypePartly = "AUTHORIZATION_TYPE_PARTLY",
+            });
         }
     }
 }

@@ -45,56 +45,12 @@ pub struct PostRequest {
     /// Example: `2022-06-01T10:43:39+08:00`
     pub time: String,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("sub_mchid", &self.sub_mchid)?;
-        m.req("brandid", &self.brandid)?;
-        m.req("appid", &self.appid)?;
-        m.req("openid", &self.openid)?;
-        m.req("plate_number", &self.plate_number)?;
-        m.req("state", &self.state)?;
-        m.req("time", &self.time)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("sub_mchid"),
-            o.req("brandid"),
-            o.req("appid"),
-            o.req("openid"),
-            o.req("plate_number"),
-            o.req("state"),
-            o.req("time"),
-        ) {
-            (
-                Some(sub_mchid),
-                Some(brandid),
-                Some(appid),
-                Some(openid),
-                Some(plate_number),
-                Some(state),
-                Some(time),
-            ) => {
-                Ok(Self {
-                    sub_mchid,
-                    brandid,
-                    appid,
-                    openid,
-                    plate_number,
-                    state,
-                    time,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    sub_mchid: "sub_mchid" opt opt,
+    brandid: "brandid" req req,
+    appid: "appid" req req,
+    openid: "openid" req req,
+    plate_number: "plate_number" req req,
+    state: "state" req req,
+    time: "time" req req,
+});

@@ -62,65 +62,15 @@ pub mod notify {
         /// Example: `888888`
         pub total_points: Option<i64>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("sub_mchid", &self.sub_mchid)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.req("appid", &self.appid)?;
-            m.req("openid", &self.openid)?;
-            m.req("earn_points", &self.earn_points)?;
-            m.req("increased_points", &self.increased_points)?;
-            m.req("points_update_time", &self.points_update_time)?;
-            m.opt("no_points_remarks", &self.no_points_remarks)?;
-            m.opt("total_points", &self.total_points)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("sub_mchid"),
-                o.req("transaction_id"),
-                o.req("appid"),
-                o.req("openid"),
-                o.req("earn_points"),
-                o.req("increased_points"),
-                o.req("points_update_time"),
-                o.opt("no_points_remarks"),
-                o.opt("total_points"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(transaction_id),
-                    Some(appid),
-                    Some(openid),
-                    Some(earn_points),
-                    Some(increased_points),
-                    Some(points_update_time),
-                    Some(no_points_remarks),
-                    Some(total_points),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        transaction_id,
-                        appid,
-                        openid,
-                        earn_points,
-                        increased_points,
-                        points_update_time,
-                        no_points_remarks,
-                        total_points,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        sub_mchid: "sub_mchid" opt opt,
+        transaction_id: "transaction_id" req req,
+        appid: "appid" req req,
+        openid: "openid" req req,
+        earn_points: "earn_points" req req,
+        increased_points: "increased_points" req req,
+        points_update_time: "points_update_time" req req,
+        no_points_remarks: "no_points_remarks" opt opt,
+        total_points: "total_points" opt opt,
+    });
 }

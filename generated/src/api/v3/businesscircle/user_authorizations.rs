@@ -43,26 +43,10 @@ pub mod by_openid {
         /// Query parameter `appid`. Example: `wx1234567890abcdef`
         pub appid: String,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("sub_mchid"), o.req("appid")) {
-                (Some(sub_mchid), Some(appid)) => Ok(Self { sub_mchid, appid }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        sub_mchid: "sub_mchid" skip opt,
+        appid: "appid" skip req,
+    });
     /// The response of `GET /v3/businesscircle/user-authorizations/{openid}` (商圈积分授权查询).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -83,45 +67,10 @@ pub mod by_openid {
         /// Example: `2020-05-20T13:29:35+08:00`
         pub deauthorize_time: Option<String>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("openid", &self.openid)?;
-            m.req("authorize_state", &self.authorize_state)?;
-            m.opt("authorize_time", &self.authorize_time)?;
-            m.opt("deauthorize_time", &self.deauthorize_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("openid"),
-                o.req("authorize_state"),
-                o.opt("authorize_time"),
-                o.opt("deauthorize_time"),
-            ) {
-                (
-                    Some(openid),
-                    Some(authorize_state),
-                    Some(authorize_time),
-                    Some(deauthorize_time),
-                ) => {
-                    Ok(Self {
-                        openid,
-                        authorize_state,
-                        authorize_time,
-                        deauthorize_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        openid: "openid" req req,
+        authorize_state: "authorize_state" req req,
+        authorize_time: "authorize_time" opt opt,
+        deauthorize_time: "deauthorize_time" opt opt,
+    });
 }

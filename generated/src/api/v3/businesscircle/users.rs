@@ -70,28 +70,11 @@ pub mod by_openid {
                 /// Query parameter `appid`. Example: `wx931386123456789e`
                 pub appid: String,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("sub_mchid"), o.req("brandid"), o.req("appid")) {
-                        (Some(sub_mchid), Some(brandid), Some(appid)) => {
-                            Ok(Self { sub_mchid, brandid, appid })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                sub_mchid: "sub_mchid" skip opt,
+                brandid: "brandid" skip req,
+                appid: "appid" skip req,
+            });
         }
     }
 }

@@ -58,28 +58,10 @@ pub mod areas {
             /// Example: `10`
             pub total_count: i64,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("data", &self.data)?;
-                m.req("total_count", &self.total_count)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("data"), o.req("total_count")) {
-                    (Some(data), Some(total_count)) => Ok(Self { data, total_count }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            data: "data" opt opt,
+            total_count: "total_count" req req,
+        });
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseData {
@@ -92,33 +74,10 @@ pub mod areas {
             /// Example: `22`
             pub province_code: i64,
         }
-        impl ::serde::Serialize for GetResponseData {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("province_name", &self.province_name)?;
-                m.req("province_code", &self.province_code)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("province_name"), o.req("province_code")) {
-                    (Some(province_name), Some(province_code)) => {
-                        Ok(Self {
-                            province_name,
-                            province_code,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseData {
+            province_name: "province_name" req req,
+            province_code: "province_code" req req,
+        });
         /// `/v3/capital/capitallhh/areas/provinces/{province_code}`
         pub mod by_province_code {
             /// The chain step for `/v3/capital/capitallhh/areas/provinces/{province_code}`, reached with `client.v3().capital().capitallhh().areas().provinces().province_code(province_code)`.
@@ -155,30 +114,10 @@ pub mod areas {
                     /// Example: `10`
                     pub total_count: i64,
                 }
-                impl ::serde::Serialize for GetResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("data", &self.data)?;
-                        m.req("total_count", &self.total_count)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("data"), o.req("total_count")) {
-                            (Some(data), Some(total_count)) => {
-                                Ok(Self { data, total_count })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    data: "data" opt opt,
+                    total_count: "total_count" req req,
+                });
                 /// GetResponseData
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseData {
@@ -191,30 +130,10 @@ pub mod areas {
                     /// Example: `10`
                     pub city_code: i64,
                 }
-                impl ::serde::Serialize for GetResponseData {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("city_name", &self.city_name)?;
-                        m.req("city_code", &self.city_code)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.req("city_name"), o.req("city_code")) {
-                            (Some(city_name), Some(city_code)) => {
-                                Ok(Self { city_name, city_code })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseData {
+                    city_name: "city_name" req req,
+                    city_code: "city_code" req req,
+                });
             }
         }
     }
@@ -302,28 +221,11 @@ pub mod banks {
                 /// Query parameter `limit`. Example: `200`
                 pub limit: i64,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("city_code"), o.opt("offset"), o.req("limit")) {
-                        (Some(city_code), Some(offset), Some(limit)) => {
-                            Ok(Self { city_code, offset, limit })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                city_code: "city_code" skip req,
+                offset: "offset" skip opt,
+                limit: "limit" skip req,
+            });
             /// The response of `GET /v3/capital/capitallhh/banks/{bank_alias_code}/branches` (查询支行列表API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -360,67 +262,17 @@ pub mod banks {
                 /// Example: `1000006247`
                 pub bank_alias_code: String,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("total_count", &self.total_count)?;
-                    m.req("count", &self.count)?;
-                    m.opt("data", &self.data)?;
-                    m.req("offset", &self.offset)?;
-                    m.req("links", &self.links)?;
-                    m.req("account_bank", &self.account_bank)?;
-                    m.req("account_bank_code", &self.account_bank_code)?;
-                    m.req("bank_alias", &self.bank_alias)?;
-                    m.req("bank_alias_code", &self.bank_alias_code)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("total_count"),
-                        o.req("count"),
-                        o.opt("data"),
-                        o.req("offset"),
-                        o.req("links"),
-                        o.req("account_bank"),
-                        o.req("account_bank_code"),
-                        o.req("bank_alias"),
-                        o.req("bank_alias_code"),
-                    ) {
-                        (
-                            Some(total_count),
-                            Some(count),
-                            Some(data),
-                            Some(offset),
-                            Some(links),
-                            Some(account_bank),
-                            Some(account_bank_code),
-                            Some(bank_alias),
-                            Some(bank_alias_code),
-                        ) => {
-                            Ok(Self {
-                                total_count,
-                                count,
-                                data,
-                                offset,
-                                links,
-                                account_bank,
-                                account_bank_code,
-                                bank_alias,
-                                bank_alias_code,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                total_count: "total_count" req req,
+                count: "count" req req,
+                data: "data" opt opt,
+                offset: "offset" req req,
+                links: "links" req req,
+                account_bank: "account_bank" req req,
+                account_bank_code: "account_bank_code" req req,
+                bank_alias: "bank_alias" req req,
+                bank_alias_code: "bank_alias_code" req req,
+            });
             /// GetResponseData
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseData {
@@ -433,33 +285,10 @@ pub mod banks {
                 /// Example: `102290072311`
                 pub bank_branch_id: String,
             }
-            impl ::serde::Serialize for GetResponseData {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("bank_branch_name", &self.bank_branch_name)?;
-                    m.req("bank_branch_id", &self.bank_branch_id)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("bank_branch_name"), o.req("bank_branch_id")) {
-                        (Some(bank_branch_name), Some(bank_branch_id)) => {
-                            Ok(Self {
-                                bank_branch_name,
-                                bank_branch_id,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseData {
+                bank_branch_name: "bank_branch_name" req req,
+                bank_branch_id: "bank_branch_id" req req,
+            });
             /// 分页链接
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseLinks {
@@ -476,31 +305,11 @@ pub mod banks {
                 /// Example: `/v3/capital/capitallhh/banks/1001/branches?offset=5&limit=5`
                 pub self_: Option<String>,
             }
-            impl ::serde::Serialize for GetResponseLinks {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("next", &self.next)?;
-                    m.opt("prev", &self.prev)?;
-                    m.opt("self", &self.self_)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseLinks {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("next"), o.opt("prev"), o.opt("self")) {
-                        (Some(next), Some(prev), Some(self_)) => {
-                            Ok(Self { next, prev, self_ })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseLinks {
+                next: "next" opt opt,
+                prev: "prev" opt opt,
+                self_: "self" opt opt,
+            });
         }
     }
     /// `/v3/capital/capitallhh/banks/corporate-banking`
@@ -537,26 +346,10 @@ pub mod banks {
             /// Query parameter `limit`. Example: `200`
             pub limit: i64,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("offset"), o.req("limit")) {
-                    (Some(offset), Some(limit)) => Ok(Self { offset, limit }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            offset: "offset" skip opt,
+            limit: "limit" skip req,
+        });
         /// The response of `GET /v3/capital/capitallhh/banks/corporate-banking` (查询支持对公业务的银行列表API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -577,51 +370,13 @@ pub mod banks {
             /// 分页链接
             pub links: GetResponseLinks,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("total_count", &self.total_count)?;
-                m.req("count", &self.count)?;
-                m.opt("data", &self.data)?;
-                m.req("offset", &self.offset)?;
-                m.req("links", &self.links)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("total_count"),
-                    o.req("count"),
-                    o.opt("data"),
-                    o.req("offset"),
-                    o.req("links"),
-                ) {
-                    (
-                        Some(total_count),
-                        Some(count),
-                        Some(data),
-                        Some(offset),
-                        Some(links),
-                    ) => {
-                        Ok(Self {
-                            total_count,
-                            count,
-                            data,
-                            offset,
-                            links,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            total_count: "total_count" req req,
+            count: "count" req req,
+            data: "data" opt opt,
+            offset: "offset" req req,
+            links: "links" req req,
+        });
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseData {
@@ -644,51 +399,13 @@ pub mod banks {
             /// 是否需要填写支行
             pub need_bank_branch: bool,
         }
-        impl ::serde::Serialize for GetResponseData {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("bank_alias", &self.bank_alias)?;
-                m.req("bank_alias_code", &self.bank_alias_code)?;
-                m.req("account_bank", &self.account_bank)?;
-                m.req("account_bank_code", &self.account_bank_code)?;
-                m.req("need_bank_branch", &self.need_bank_branch)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("bank_alias"),
-                    o.req("bank_alias_code"),
-                    o.req("account_bank"),
-                    o.req("account_bank_code"),
-                    o.req("need_bank_branch"),
-                ) {
-                    (
-                        Some(bank_alias),
-                        Some(bank_alias_code),
-                        Some(account_bank),
-                        Some(account_bank_code),
-                        Some(need_bank_branch),
-                    ) => {
-                        Ok(Self {
-                            bank_alias,
-                            bank_alias_code,
-                            account_bank,
-                            account_bank_code,
-                            need_bank_branch,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseData {
+            bank_alias: "bank_alias" req req,
+            bank_alias_code: "bank_alias_code" req req,
+            account_bank: "account_bank" req req,
+            account_bank_code: "account_bank_code" req req,
+            need_bank_branch: "need_bank_branch" req req,
+        });
         /// 分页链接
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseLinks {
@@ -705,31 +422,11 @@ pub mod banks {
             /// Example: `/v3/capital/capitallhh/banks/corporate-banking?offset=5&limit=5`
             pub self_: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseLinks {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("next", &self.next)?;
-                m.opt("prev", &self.prev)?;
-                m.opt("self", &self.self_)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseLinks {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("next"), o.opt("prev"), o.opt("self")) {
-                    (Some(next), Some(prev), Some(self_)) => {
-                        Ok(Self { next, prev, self_ })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseLinks {
+            next: "next" opt opt,
+            prev: "prev" opt opt,
+            self_: "self" opt opt,
+        });
     }
     /// `/v3/capital/capitallhh/banks/personal-banking`
     pub mod personal_banking {
@@ -765,26 +462,10 @@ pub mod banks {
             /// Query parameter `limit`. Example: `200`
             pub limit: i64,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("offset"), o.req("limit")) {
-                    (Some(offset), Some(limit)) => Ok(Self { offset, limit }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            offset: "offset" skip opt,
+            limit: "limit" skip req,
+        });
         /// The response of `GET /v3/capital/capitallhh/banks/personal-banking` (查询支持个人业务的银行列表API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -805,51 +486,13 @@ pub mod banks {
             /// 分页链接
             pub links: GetResponseLinks,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("total_count", &self.total_count)?;
-                m.req("count", &self.count)?;
-                m.opt("data", &self.data)?;
-                m.req("offset", &self.offset)?;
-                m.req("links", &self.links)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("total_count"),
-                    o.req("count"),
-                    o.opt("data"),
-                    o.req("offset"),
-                    o.req("links"),
-                ) {
-                    (
-                        Some(total_count),
-                        Some(count),
-                        Some(data),
-                        Some(offset),
-                        Some(links),
-                    ) => {
-                        Ok(Self {
-                            total_count,
-                            count,
-                            data,
-                            offset,
-                            links,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            total_count: "total_count" req req,
+            count: "count" req req,
+            data: "data" opt opt,
+            offset: "offset" req req,
+            links: "links" req req,
+        });
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseData {
@@ -872,51 +515,13 @@ pub mod banks {
             /// 是否需要填写支行
             pub need_bank_branch: bool,
         }
-        impl ::serde::Serialize for GetResponseData {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("bank_alias", &self.bank_alias)?;
-                m.req("bank_alias_code", &self.bank_alias_code)?;
-                m.req("account_bank", &self.account_bank)?;
-                m.req("account_bank_code", &self.account_bank_code)?;
-                m.req("need_bank_branch", &self.need_bank_branch)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("bank_alias"),
-                    o.req("bank_alias_code"),
-                    o.req("account_bank"),
-                    o.req("account_bank_code"),
-                    o.req("need_bank_branch"),
-                ) {
-                    (
-                        Some(bank_alias),
-                        Some(bank_alias_code),
-                        Some(account_bank),
-                        Some(account_bank_code),
-                        Some(need_bank_branch),
-                    ) => {
-                        Ok(Self {
-                            bank_alias,
-                            bank_alias_code,
-                            account_bank,
-                            account_bank_code,
-                            need_bank_branch,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseData {
+            bank_alias: "bank_alias" req req,
+            bank_alias_code: "bank_alias_code" req req,
+            account_bank: "account_bank" req req,
+            account_bank_code: "account_bank_code" req req,
+            need_bank_branch: "need_bank_branch" req req,
+        });
         /// 分页链接
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseLinks {
@@ -933,31 +538,11 @@ pub mod banks {
             /// Example: `/v3/capital/capitallhh/banks/personal-banking?offset=5&limit=5`
             pub self_: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseLinks {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("next", &self.next)?;
-                m.opt("prev", &self.prev)?;
-                m.opt("self", &self.self_)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseLinks {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("next"), o.opt("prev"), o.opt("self")) {
-                    (Some(next), Some(prev), Some(self_)) => {
-                        Ok(Self { next, prev, self_ })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseLinks {
+            next: "next" opt opt,
+            prev: "prev" opt opt,
+            self_: "self" opt opt,
+        });
     }
     /// `/v3/capital/capitallhh/banks/search-banks-by-bank-account`
     pub mod search_banks_by_bank_account {
@@ -995,31 +580,10 @@ pub mod banks {
             /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
             pub wechatpay_serial: String,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("account_number"), o.req("Wechatpay-Serial")) {
-                    (Some(account_number), Some(wechatpay_serial)) => {
-                        Ok(Self {
-                            account_number,
-                            wechatpay_serial,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            account_number: "account_number" skip req,
+            wechatpay_serial: "Wechatpay-Serial" skip req,
+        });
         /// The response of `GET /v3/capital/capitallhh/banks/search-banks-by-bank-account` (获取对私银行卡号开户银行API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -1030,28 +594,10 @@ pub mod banks {
             /// 银行列表
             pub data: Option<Vec<GetResponseData>>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("total_count", &self.total_count)?;
-                m.opt("data", &self.data)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("total_count"), o.opt("data")) {
-                    (Some(total_count), Some(data)) => Ok(Self { total_count, data }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            total_count: "total_count" req req,
+            data: "data" opt opt,
+        });
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseData {
@@ -1074,50 +620,12 @@ pub mod banks {
             /// 是否需要填写支行
             pub need_bank_branch: bool,
         }
-        impl ::serde::Serialize for GetResponseData {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("bank_alias", &self.bank_alias)?;
-                m.req("bank_alias_code", &self.bank_alias_code)?;
-                m.req("account_bank", &self.account_bank)?;
-                m.req("account_bank_code", &self.account_bank_code)?;
-                m.req("need_bank_branch", &self.need_bank_branch)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("bank_alias"),
-                    o.req("bank_alias_code"),
-                    o.req("account_bank"),
-                    o.req("account_bank_code"),
-                    o.req("need_bank_branch"),
-                ) {
-                    (
-                        Some(bank_alias),
-                        Some(bank_alias_code),
-                        Some(account_bank),
-                        Some(account_bank_code),
-                        Some(need_bank_branch),
-                    ) => {
-                        Ok(Self {
-                            bank_alias,
-                            bank_alias_code,
-                            account_bank,
-                            account_bank_code,
-                            need_bank_branch,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseData {
+            bank_alias: "bank_alias" req req,
+            bank_alias_code: "bank_alias_code" req req,
+            account_bank: "account_bank" req req,
+            account_bank_code: "account_bank_code" req req,
+            need_bank_branch: "need_bank_branch" req req,
+        });
     }
 }

@@ -110,115 +110,29 @@ pub mod sync_status {
         /// 商户菜品信息列表
         pub dish_list: Vec<PostRequestDishList>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("sp_mchid", &self.sp_mchid)?;
-            m.opt("sp_appid", &self.sp_appid)?;
-            m.req("channel_id", &self.channel_id)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("sub_appid", &self.sub_appid)?;
-            m.req("out_shop_no", &self.out_shop_no)?;
-            m.req("sub_openid", &self.sub_openid)?;
-            m.req("login_token", &self.login_token)?;
-            m.req("order_entry", &self.order_entry)?;
-            m.req("total_amount", &self.total_amount)?;
-            m.req("discount_amount", &self.discount_amount)?;
-            m.req("user_amount", &self.user_amount)?;
-            m.req("status", &self.status)?;
-            m.req("action_time", &self.action_time)?;
-            m.opt("pay_time", &self.pay_time)?;
-            m.opt("transaction_id", &self.transaction_id)?;
-            m.opt("out_trade_no", &self.out_trade_no)?;
-            m.req("out_order_no", &self.out_order_no)?;
-            m.opt("out_table_no", &self.out_table_no)?;
-            m.opt("people_count", &self.people_count)?;
-            m.req("dish_list", &self.dish_list)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("sp_mchid"),
-                o.opt("sp_appid"),
-                o.req("channel_id"),
-                o.req("sub_mchid"),
-                o.req("sub_appid"),
-                o.req("out_shop_no"),
-                o.req("sub_openid"),
-                o.req("login_token"),
-                o.req("order_entry"),
-                o.req("total_amount"),
-                o.req("discount_amount"),
-                o.req("user_amount"),
-                o.req("status"),
-                o.req("action_time"),
-                o.opt("pay_time"),
-                o.opt("transaction_id"),
-                o.opt("out_trade_no"),
-                o.req("out_order_no"),
-                o.opt("out_table_no"),
-                o.opt("people_count"),
-                o.req("dish_list"),
-            ) {
-                (
-                    Some(sp_mchid),
-                    Some(sp_appid),
-                    Some(channel_id),
-                    Some(sub_mchid),
-                    Some(sub_appid),
-                    Some(out_shop_no),
-                    Some(sub_openid),
-                    Some(login_token),
-                    Some(order_entry),
-                    Some(total_amount),
-                    Some(discount_amount),
-                    Some(user_amount),
-                    Some(status),
-                    Some(action_time),
-                    Some(pay_time),
-                    Some(transaction_id),
-                    Some(out_trade_no),
-                    Some(out_order_no),
-                    Some(out_table_no),
-                    Some(people_count),
-                    Some(dish_list),
-                ) => {
-                    Ok(Self {
-                        sp_mchid,
-                        sp_appid,
-                        channel_id,
-                        sub_mchid,
-                        sub_appid,
-                        out_shop_no,
-                        sub_openid,
-                        login_token,
-                        order_entry,
-                        total_amount,
-                        discount_amount,
-                        user_amount,
-                        status,
-                        action_time,
-                        pay_time,
-                        transaction_id,
-                        out_trade_no,
-                        out_order_no,
-                        out_table_no,
-                        people_count,
-                        dish_list,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        sp_mchid: "sp_mchid" opt opt,
+        sp_appid: "sp_appid" opt opt,
+        channel_id: "channel_id" req req,
+        sub_mchid: "sub_mchid" req req,
+        sub_appid: "sub_appid" req req,
+        out_shop_no: "out_shop_no" req req,
+        sub_openid: "sub_openid" req req,
+        login_token: "login_token" req req,
+        order_entry: "order_entry" req req,
+        total_amount: "total_amount" req req,
+        discount_amount: "discount_amount" req req,
+        user_amount: "user_amount" req req,
+        status: "status" req req,
+        action_time: "action_time" req req,
+        pay_time: "pay_time" opt opt,
+        transaction_id: "transaction_id" opt opt,
+        out_trade_no: "out_trade_no" opt opt,
+        out_order_no: "out_order_no" req req,
+        out_table_no: "out_table_no" opt opt,
+        people_count: "people_count" opt opt,
+        dish_list: "dish_list" req req,
+    });
     /// 商户菜品信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestDishList {
@@ -257,67 +171,17 @@ pub mod sync_status {
         /// 菜品属性
         pub properties: Option<PostRequestDishListProperties>,
     }
-    impl ::serde::Serialize for PostRequestDishList {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_dish_no", &self.out_dish_no)?;
-            m.req("name", &self.name)?;
-            m.req("price", &self.price)?;
-            m.req("unit", &self.unit)?;
-            m.req("count", &self.count)?;
-            m.opt("discount", &self.discount)?;
-            m.opt("type", &self.type_)?;
-            m.opt("priority", &self.priority)?;
-            m.opt("properties", &self.properties)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestDishList {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("out_dish_no"),
-                o.req("name"),
-                o.req("price"),
-                o.req("unit"),
-                o.req("count"),
-                o.opt("discount"),
-                o.opt("type"),
-                o.opt("priority"),
-                o.opt("properties"),
-            ) {
-                (
-                    Some(out_dish_no),
-                    Some(name),
-                    Some(price),
-                    Some(unit),
-                    Some(count),
-                    Some(discount),
-                    Some(type_),
-                    Some(priority),
-                    Some(properties),
-                ) => {
-                    Ok(Self {
-                        out_dish_no,
-                        name,
-                        price,
-                        unit,
-                        count,
-                        discount,
-                        type_,
-                        priority,
-                        properties,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestDishList {
+        out_dish_no: "out_dish_no" req req,
+        name: "name" req req,
+        price: "price" req req,
+        unit: "unit" req req,
+        count: "count" req req,
+        discount: "discount" opt opt,
+        type_: "type" opt opt,
+        priority: "priority" opt opt,
+        properties: "properties" opt opt,
+    });
     /// 菜品属性
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDishListProperties {
@@ -342,51 +206,13 @@ pub mod sync_status {
         /// Example: `有机 | 农家`
         pub others: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestDishListProperties {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("taste", &self.taste)?;
-            m.req("cuisine", &self.cuisine)?;
-            m.req("main_material", &self.main_material)?;
-            m.req("ingredients", &self.ingredients)?;
-            m.opt("others", &self.others)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestDishListProperties {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("taste"),
-                o.req("cuisine"),
-                o.req("main_material"),
-                o.req("ingredients"),
-                o.opt("others"),
-            ) {
-                (
-                    Some(taste),
-                    Some(cuisine),
-                    Some(main_material),
-                    Some(ingredients),
-                    Some(others),
-                ) => {
-                    Ok(Self {
-                        taste,
-                        cuisine,
-                        main_material,
-                        ingredients,
-                        others,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestDishListProperties {
+        taste: "taste" req req,
+        cuisine: "cuisine" req req,
+        main_material: "main_material" req req,
+        ingredients: "ingredients" req req,
+        others: "others" opt opt,
+    });
     /// 菜品单位，BY_SHARE-按份 BY_WEIGHT-按重量
     ///
     /// A value this client does not know yet is kept as [`PostRequestDishListUnit::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -400,45 +226,10 @@ pub mod sync_status {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestDishListUnit {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::ByShare => "BY_SHARE",
-                Self::ByWeight => "BY_WEIGHT",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestDishListUnit {
-        fn from(s: &str) -> Self {
-            match s {
-                "BY_SHARE" => Self::ByShare,
-                "BY_WEIGHT" => Self::ByWeight,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestDishListUnit {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestDishListUnit {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestDishListUnit {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestDishListUnit {
+        ByShare = "BY_SHARE",
+        ByWeight = "BY_WEIGHT",
+    });
     /// 订单状态，取值如下：CREATE_DEAL—用户下单；PAY_SUCCESS—支付完成，结账成功；
     ///
     /// A value this client does not know yet is kept as [`PostRequestStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -452,43 +243,8 @@ pub mod sync_status {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestStatus {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::CreateDeal => "CREATE_DEAL",
-                Self::PaySuccess => "PAY_SUCCESS",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestStatus {
-        fn from(s: &str) -> Self {
-            match s {
-                "CREATE_DEAL" => Self::CreateDeal,
-                "PAY_SUCCESS" => Self::PaySuccess,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestStatus {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestStatus {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestStatus {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestStatus {
+        CreateDeal = "CREATE_DEAL",
+        PaySuccess = "PAY_SUCCESS",
+    });
 }

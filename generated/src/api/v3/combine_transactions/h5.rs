@@ -60,74 +60,19 @@ pub struct PostRequest {
     /// 支付者
     pub combine_payer_info: Option<PostRequestCombinePayerInfo>,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("combine_appid", &self.combine_appid)?;
-        m.req("combine_mchid", &self.combine_mchid)?;
-        m.req("combine_out_trade_no", &self.combine_out_trade_no)?;
-        m.req("scene_info", &self.scene_info)?;
-        m.req("sub_orders", &self.sub_orders)?;
-        m.opt("time_start", &self.time_start)?;
-        m.opt("time_expire", &self.time_expire)?;
-        m.req("notify_url", &self.notify_url)?;
-        m.opt("limit_pay", &self.limit_pay)?;
-        m.opt("combine_payer_info", &self.combine_payer_info)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("Wechatpay-Serial"),
-            o.req("combine_appid"),
-            o.req("combine_mchid"),
-            o.req("combine_out_trade_no"),
-            o.req("scene_info"),
-            o.req("sub_orders"),
-            o.opt("time_start"),
-            o.opt("time_expire"),
-            o.req("notify_url"),
-            o.opt("limit_pay"),
-            o.opt("combine_payer_info"),
-        ) {
-            (
-                Some(wechatpay_serial),
-                Some(combine_appid),
-                Some(combine_mchid),
-                Some(combine_out_trade_no),
-                Some(scene_info),
-                Some(sub_orders),
-                Some(time_start),
-                Some(time_expire),
-                Some(notify_url),
-                Some(limit_pay),
-                Some(combine_payer_info),
-            ) => {
-                Ok(Self {
-                    wechatpay_serial,
-                    combine_appid,
-                    combine_mchid,
-                    combine_out_trade_no,
-                    scene_info,
-                    sub_orders,
-                    time_start,
-                    time_expire,
-                    notify_url,
-                    limit_pay,
-                    combine_payer_info,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    wechatpay_serial: "Wechatpay-Serial" skip req,
+    combine_appid: "combine_appid" req req,
+    combine_mchid: "combine_mchid" req req,
+    combine_out_trade_no: "combine_out_trade_no" req req,
+    scene_info: "scene_info" req req,
+    sub_orders: "sub_orders" req req,
+    time_start: "time_start" opt opt,
+    time_expire: "time_expire" opt opt,
+    notify_url: "notify_url" req req,
+    limit_pay: "limit_pay" opt opt,
+    combine_payer_info: "combine_payer_info" opt opt,
+});
 /// 支付者
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestCombinePayerInfo {
@@ -142,35 +87,11 @@ pub struct PostRequestCombinePayerInfo {
     /// 实名支付(需单独申请权限)
     pub identity: Option<PostRequestCombinePayerInfoIdentity>,
 }
-impl ::serde::Serialize for PostRequestCombinePayerInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("openid", &self.openid)?;
-        m.opt("sub_openid", &self.sub_openid)?;
-        m.opt("identity", &self.identity)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestCombinePayerInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("openid"), o.opt("sub_openid"), o.opt("identity")) {
-            (Some(openid), Some(sub_openid), Some(identity)) => {
-                Ok(Self {
-                    openid,
-                    sub_openid,
-                    identity,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestCombinePayerInfo {
+    openid: "openid" opt opt,
+    sub_openid: "sub_openid" opt opt,
+    identity: "identity" opt opt,
+});
 /// 实名支付(需单独申请权限)
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestCombinePayerInfoIdentity {
@@ -185,29 +106,11 @@ pub struct PostRequestCombinePayerInfoIdentity {
     /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
     pub name: String,
 }
-impl ::serde::Serialize for PostRequestCombinePayerInfoIdentity {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("type", &self.type_)?;
-        m.req("number", &self.number)?;
-        m.req("name", &self.name)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestCombinePayerInfoIdentity {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("type"), o.req("number"), o.req("name")) {
-            (Some(type_), Some(number), Some(name)) => Ok(Self { type_, number, name }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestCombinePayerInfoIdentity {
+    type_: "type" req req,
+    number: "number" req req,
+    name: "name" req req,
+});
 /// 证件类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestCombinePayerInfoIdentityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -231,55 +134,15 @@ pub enum PostRequestCombinePayerInfoIdentityType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostRequestCombinePayerInfoIdentityType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Idcard => "IDCARD",
-            Self::HongkongMacao => "HONGKONG_MACAO",
-            Self::HongkongMacaoResident => "HONGKONG_MACAO_RESIDENT",
-            Self::TaiwanResident => "TAIWAN_RESIDENT",
-            Self::ForeignResident => "FOREIGN_RESIDENT",
-            Self::OverseaPassport => "OVERSEA_PASSPORT",
-            Self::PhoneNumber => "PHONE_NUMBER",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostRequestCombinePayerInfoIdentityType {
-    fn from(s: &str) -> Self {
-        match s {
-            "IDCARD" => Self::Idcard,
-            "HONGKONG_MACAO" => Self::HongkongMacao,
-            "HONGKONG_MACAO_RESIDENT" => Self::HongkongMacaoResident,
-            "TAIWAN_RESIDENT" => Self::TaiwanResident,
-            "FOREIGN_RESIDENT" => Self::ForeignResident,
-            "OVERSEA_PASSPORT" => Self::OverseaPassport,
-            "PHONE_NUMBER" => Self::PhoneNumber,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostRequestCombinePayerInfoIdentityType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostRequestCombinePayerInfoIdentityType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestCombinePayerInfoIdentityType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostRequestCombinePayerInfoIdentityType {
+    Idcard = "IDCARD",
+    HongkongMacao = "HONGKONG_MACAO",
+    HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
+    TaiwanResident = "TAIWAN_RESIDENT",
+    ForeignResident = "FOREIGN_RESIDENT",
+    OverseaPassport = "OVERSEA_PASSPORT",
+    PhoneNumber = "PHONE_NUMBER",
+});
 /// PostRequestLimitPay
 ///
 /// A value this client does not know yet is kept as [`PostRequestLimitPay::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -295,47 +158,11 @@ pub enum PostRequestLimitPay {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostRequestLimitPay {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::NoBalance => "no_balance",
-            Self::NoDebit => "no_debit",
-            Self::BalanceOnly => "balance_only",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostRequestLimitPay {
-    fn from(s: &str) -> Self {
-        match s {
-            "no_balance" => Self::NoBalance,
-            "no_debit" => Self::NoDebit,
-            "balance_only" => Self::BalanceOnly,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostRequestLimitPay {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostRequestLimitPay {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestLimitPay {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostRequestLimitPay {
+    NoBalance = "no_balance",
+    NoDebit = "no_debit",
+    BalanceOnly = "balance_only",
+});
 /// 场景信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSceneInfo {
@@ -350,35 +177,11 @@ pub struct PostRequestSceneInfo {
     /// H5场景信息
     pub h5_info: PostRequestSceneInfoH5Info,
 }
-impl ::serde::Serialize for PostRequestSceneInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("device_id", &self.device_id)?;
-        m.req("payer_client_ip", &self.payer_client_ip)?;
-        m.req("h5_info", &self.h5_info)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("device_id"), o.req("payer_client_ip"), o.req("h5_info")) {
-            (Some(device_id), Some(payer_client_ip), Some(h5_info)) => {
-                Ok(Self {
-                    device_id,
-                    payer_client_ip,
-                    h5_info,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestSceneInfo {
+    device_id: "device_id" req req,
+    payer_client_ip: "payer_client_ip" req req,
+    h5_info: "h5_info" req req,
+});
 /// H5场景信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSceneInfoH5Info {
@@ -403,51 +206,13 @@ pub struct PostRequestSceneInfoH5Info {
     /// Example: `com.tencent.tmgp.sgame`
     pub package_name: Option<String>,
 }
-impl ::serde::Serialize for PostRequestSceneInfoH5Info {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("type", &self.type_)?;
-        m.opt("app_name", &self.app_name)?;
-        m.opt("app_url", &self.app_url)?;
-        m.opt("bundle_id", &self.bundle_id)?;
-        m.opt("package_name", &self.package_name)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfoH5Info {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("type"),
-            o.opt("app_name"),
-            o.opt("app_url"),
-            o.opt("bundle_id"),
-            o.opt("package_name"),
-        ) {
-            (
-                Some(type_),
-                Some(app_name),
-                Some(app_url),
-                Some(bundle_id),
-                Some(package_name),
-            ) => {
-                Ok(Self {
-                    type_,
-                    app_name,
-                    app_url,
-                    bundle_id,
-                    package_name,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestSceneInfoH5Info {
+    type_: "type" req req,
+    app_name: "app_name" opt opt,
+    app_url: "app_url" opt opt,
+    bundle_id: "bundle_id" opt opt,
+    package_name: "package_name" opt opt,
+});
 /// PostRequestSubOrders
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSubOrders {
@@ -484,67 +249,17 @@ pub struct PostRequestSubOrders {
     /// Example: `wxd678efh567hg6999`
     pub sub_appid: Option<String>,
 }
-impl ::serde::Serialize for PostRequestSubOrders {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("mchid", &self.mchid)?;
-        m.req("attach", &self.attach)?;
-        m.req("amount", &self.amount)?;
-        m.req("out_trade_no", &self.out_trade_no)?;
-        m.req("sub_mchid", &self.sub_mchid)?;
-        m.opt("goods_tag", &self.goods_tag)?;
-        m.req("description", &self.description)?;
-        m.opt("settle_info", &self.settle_info)?;
-        m.opt("sub_appid", &self.sub_appid)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrders {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("mchid"),
-            o.req("attach"),
-            o.req("amount"),
-            o.req("out_trade_no"),
-            o.req("sub_mchid"),
-            o.opt("goods_tag"),
-            o.req("description"),
-            o.opt("settle_info"),
-            o.opt("sub_appid"),
-        ) {
-            (
-                Some(mchid),
-                Some(attach),
-                Some(amount),
-                Some(out_trade_no),
-                Some(sub_mchid),
-                Some(goods_tag),
-                Some(description),
-                Some(settle_info),
-                Some(sub_appid),
-            ) => {
-                Ok(Self {
-                    mchid,
-                    attach,
-                    amount,
-                    out_trade_no,
-                    sub_mchid,
-                    goods_tag,
-                    description,
-                    settle_info,
-                    sub_appid,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestSubOrders {
+    mchid: "mchid" req req,
+    attach: "attach" req req,
+    amount: "amount" req req,
+    out_trade_no: "out_trade_no" req req,
+    sub_mchid: "sub_mchid" req req,
+    goods_tag: "goods_tag" opt opt,
+    description: "description" req req,
+    settle_info: "settle_info" opt opt,
+    sub_appid: "sub_appid" opt opt,
+});
 /// 订单金额
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSubOrdersAmount {
@@ -557,28 +272,10 @@ pub struct PostRequestSubOrdersAmount {
     /// Example: `CNY`
     pub currency: String,
 }
-impl ::serde::Serialize for PostRequestSubOrdersAmount {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("total_amount", &self.total_amount)?;
-        m.req("currency", &self.currency)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrdersAmount {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("total_amount"), o.req("currency")) {
-            (Some(total_amount), Some(currency)) => Ok(Self { total_amount, currency }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestSubOrdersAmount {
+    total_amount: "total_amount" req req,
+    currency: "currency" req req,
+});
 /// 结算信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSubOrdersSettleInfo {
@@ -589,33 +286,10 @@ pub struct PostRequestSubOrdersSettleInfo {
     /// Example: `10`
     pub subsidy_amount: Option<i64>,
 }
-impl ::serde::Serialize for PostRequestSubOrdersSettleInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("profit_sharing", &self.profit_sharing)?;
-        m.opt("subsidy_amount", &self.subsidy_amount)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrdersSettleInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("profit_sharing"), o.opt("subsidy_amount")) {
-            (Some(profit_sharing), Some(subsidy_amount)) => {
-                Ok(Self {
-                    profit_sharing,
-                    subsidy_amount,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestSubOrdersSettleInfo {
+    profit_sharing: "profit_sharing" opt opt,
+    subsidy_amount: "subsidy_amount" opt opt,
+});
 /// The response of `POST /v3/combine-transactions/h5` (合单下单-H5支付API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -624,24 +298,6 @@ pub struct PostResponse {
     /// Example: `https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx2016121516420242444321ca0631331346&package=1405458241`
     pub h5_url: String,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("h5_url", &self.h5_url)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match o.req("h5_url") {
-            Some(h5_url) => Ok(Self { h5_url }),
-            None => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    h5_url: "h5_url" req req,
+});

@@ -59,63 +59,16 @@ pub mod by_combine_transaction_id {
         /// Example: `RECOMMERCE`
         pub trade_scenario: Option<GetResponseTradeScenario>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("combine_appid", &self.combine_appid)?;
-            m.req("combine_mchid", &self.combine_mchid)?;
-            m.req("combine_out_trade_no", &self.combine_out_trade_no)?;
-            m.req("combine_transaction_id", &self.combine_transaction_id)?;
-            m.opt("combine_payer_info", &self.combine_payer_info)?;
-            m.opt("scene_info", &self.scene_info)?;
-            m.opt("sub_orders", &self.sub_orders)?;
-            m.opt("trade_scenario", &self.trade_scenario)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("combine_appid"),
-                o.req("combine_mchid"),
-                o.req("combine_out_trade_no"),
-                o.req("combine_transaction_id"),
-                o.opt("combine_payer_info"),
-                o.opt("scene_info"),
-                o.opt("sub_orders"),
-                o.opt("trade_scenario"),
-            ) {
-                (
-                    Some(combine_appid),
-                    Some(combine_mchid),
-                    Some(combine_out_trade_no),
-                    Some(combine_transaction_id),
-                    Some(combine_payer_info),
-                    Some(scene_info),
-                    Some(sub_orders),
-                    Some(trade_scenario),
-                ) => {
-                    Ok(Self {
-                        combine_appid,
-                        combine_mchid,
-                        combine_out_trade_no,
-                        combine_transaction_id,
-                        combine_payer_info,
-                        scene_info,
-                        sub_orders,
-                        trade_scenario,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        combine_appid: "combine_appid" req req,
+        combine_mchid: "combine_mchid" req req,
+        combine_out_trade_no: "combine_out_trade_no" req req,
+        combine_transaction_id: "combine_transaction_id" req req,
+        combine_payer_info: "combine_payer_info" opt opt,
+        scene_info: "scene_info" opt opt,
+        sub_orders: "sub_orders" opt opt,
+        trade_scenario: "trade_scenario" opt opt,
+    });
     /// 支付者
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseCombinePayerInfo {
@@ -124,27 +77,9 @@ pub mod by_combine_transaction_id {
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         pub openid: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseCombinePayerInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("openid", &self.openid)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseCombinePayerInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.opt("openid") {
-                Some(openid) => Ok(Self { openid }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseCombinePayerInfo {
+        openid: "openid" opt opt,
+    });
     /// 场景信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseSceneInfo {
@@ -153,27 +88,9 @@ pub mod by_combine_transaction_id {
         /// Example: `POS1:1`
         pub device_id: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseSceneInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("device_id", &self.device_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseSceneInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.opt("device_id") {
-                Some(device_id) => Ok(Self { device_id }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseSceneInfo {
+        device_id: "device_id" opt opt,
+    });
     /// GetResponseSubOrders
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseSubOrders {
@@ -220,75 +137,19 @@ pub mod by_combine_transaction_id {
         /// 订单金额
         pub amount: Option<GetResponseSubOrdersAmount>,
     }
-    impl ::serde::Serialize for GetResponseSubOrders {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("mchid", &self.mchid)?;
-            m.req("individual_auth_id", &self.individual_auth_id)?;
-            m.opt("individual_name", &self.individual_name)?;
-            m.req("out_trade_no", &self.out_trade_no)?;
-            m.opt("transaction_id", &self.transaction_id)?;
-            m.opt("trade_type", &self.trade_type)?;
-            m.req("trade_state", &self.trade_state)?;
-            m.opt("bank_type", &self.bank_type)?;
-            m.opt("attach", &self.attach)?;
-            m.opt("success_time", &self.success_time)?;
-            m.opt("amount", &self.amount)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseSubOrders {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("mchid"),
-                o.req("individual_auth_id"),
-                o.opt("individual_name"),
-                o.req("out_trade_no"),
-                o.opt("transaction_id"),
-                o.opt("trade_type"),
-                o.req("trade_state"),
-                o.opt("bank_type"),
-                o.opt("attach"),
-                o.opt("success_time"),
-                o.opt("amount"),
-            ) {
-                (
-                    Some(mchid),
-                    Some(individual_auth_id),
-                    Some(individual_name),
-                    Some(out_trade_no),
-                    Some(transaction_id),
-                    Some(trade_type),
-                    Some(trade_state),
-                    Some(bank_type),
-                    Some(attach),
-                    Some(success_time),
-                    Some(amount),
-                ) => {
-                    Ok(Self {
-                        mchid,
-                        individual_auth_id,
-                        individual_name,
-                        out_trade_no,
-                        transaction_id,
-                        trade_type,
-                        trade_state,
-                        bank_type,
-                        attach,
-                        success_time,
-                        amount,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseSubOrders {
+        mchid: "mchid" req req,
+        individual_auth_id: "individual_auth_id" req req,
+        individual_name: "individual_name" opt opt,
+        out_trade_no: "out_trade_no" req req,
+        transaction_id: "transaction_id" opt opt,
+        trade_type: "trade_type" opt opt,
+        trade_state: "trade_state" req req,
+        bank_type: "bank_type" opt opt,
+        attach: "attach" opt opt,
+        success_time: "success_time" opt opt,
+        amount: "amount" opt opt,
+    });
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseSubOrdersAmount {
@@ -313,51 +174,13 @@ pub mod by_combine_transaction_id {
         /// Example: `650000000`
         pub settlement_rate: Option<f64>,
     }
-    impl ::serde::Serialize for GetResponseSubOrdersAmount {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("total_amount", &self.total_amount)?;
-            m.req("payer_amount", &self.payer_amount)?;
-            m.req("currency", &self.currency)?;
-            m.req("payer_currency", &self.payer_currency)?;
-            m.opt("settlement_rate", &self.settlement_rate)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseSubOrdersAmount {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("total_amount"),
-                o.req("payer_amount"),
-                o.req("currency"),
-                o.req("payer_currency"),
-                o.opt("settlement_rate"),
-            ) {
-                (
-                    Some(total_amount),
-                    Some(payer_amount),
-                    Some(currency),
-                    Some(payer_currency),
-                    Some(settlement_rate),
-                ) => {
-                    Ok(Self {
-                        total_amount,
-                        payer_amount,
-                        currency,
-                        payer_currency,
-                        settlement_rate,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseSubOrdersAmount {
+        total_amount: "total_amount" req req,
+        payer_amount: "payer_amount" req req,
+        currency: "currency" req req,
+        payer_currency: "payer_currency" req req,
+        settlement_rate: "settlement_rate" opt opt,
+    });
     /// 交易场景
     ///
     /// A value this client does not know yet is kept as [`GetResponseTradeScenario::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -369,41 +192,7 @@ pub mod by_combine_transaction_id {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseTradeScenario {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Recommerce => "RECOMMERCE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseTradeScenario {
-        fn from(s: &str) -> Self {
-            match s {
-                "RECOMMERCE" => Self::Recommerce,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseTradeScenario {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseTradeScenario {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseTradeScenario {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseTradeScenario {
+        Recommerce = "RECOMMERCE",
+    });
 }

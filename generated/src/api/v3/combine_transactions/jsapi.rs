@@ -62,78 +62,20 @@ pub struct PostRequest {
     /// 贴息信息(微信分付)
     pub subsidy_info: Option<PostRequestSubsidyInfo>,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("combine_appid", &self.combine_appid)?;
-        m.req("combine_mchid", &self.combine_mchid)?;
-        m.req("combine_out_trade_no", &self.combine_out_trade_no)?;
-        m.opt("scene_info", &self.scene_info)?;
-        m.req("sub_orders", &self.sub_orders)?;
-        m.req("combine_payer_info", &self.combine_payer_info)?;
-        m.opt("time_start", &self.time_start)?;
-        m.opt("time_expire", &self.time_expire)?;
-        m.req("notify_url", &self.notify_url)?;
-        m.opt("limit_pay", &self.limit_pay)?;
-        m.opt("subsidy_info", &self.subsidy_info)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("Wechatpay-Serial"),
-            o.req("combine_appid"),
-            o.req("combine_mchid"),
-            o.req("combine_out_trade_no"),
-            o.opt("scene_info"),
-            o.req("sub_orders"),
-            o.req("combine_payer_info"),
-            o.opt("time_start"),
-            o.opt("time_expire"),
-            o.req("notify_url"),
-            o.opt("limit_pay"),
-            o.opt("subsidy_info"),
-        ) {
-            (
-                Some(wechatpay_serial),
-                Some(combine_appid),
-                Some(combine_mchid),
-                Some(combine_out_trade_no),
-                Some(scene_info),
-                Some(sub_orders),
-                Some(combine_payer_info),
-                Some(time_start),
-                Some(time_expire),
-                Some(notify_url),
-                Some(limit_pay),
-                Some(subsidy_info),
-            ) => {
-                Ok(Self {
-                    wechatpay_serial,
-                    combine_appid,
-                    combine_mchid,
-                    combine_out_trade_no,
-                    scene_info,
-                    sub_orders,
-                    combine_payer_info,
-                    time_start,
-                    time_expire,
-                    notify_url,
-                    limit_pay,
-                    subsidy_info,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    wechatpay_serial: "Wechatpay-Serial" skip req,
+    combine_appid: "combine_appid" req req,
+    combine_mchid: "combine_mchid" req req,
+    combine_out_trade_no: "combine_out_trade_no" req req,
+    scene_info: "scene_info" opt opt,
+    sub_orders: "sub_orders" req req,
+    combine_payer_info: "combine_payer_info" req req,
+    time_start: "time_start" opt opt,
+    time_expire: "time_expire" opt opt,
+    notify_url: "notify_url" req req,
+    limit_pay: "limit_pay" opt opt,
+    subsidy_info: "subsidy_info" opt opt,
+});
 /// 支付者
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestCombinePayerInfo {
@@ -148,35 +90,11 @@ pub struct PostRequestCombinePayerInfo {
     /// 实名支付(需单独申请权限)
     pub identity: Option<PostRequestCombinePayerInfoIdentity>,
 }
-impl ::serde::Serialize for PostRequestCombinePayerInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("openid", &self.openid)?;
-        m.opt("sub_openid", &self.sub_openid)?;
-        m.opt("identity", &self.identity)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestCombinePayerInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("openid"), o.opt("sub_openid"), o.opt("identity")) {
-            (Some(openid), Some(sub_openid), Some(identity)) => {
-                Ok(Self {
-                    openid,
-                    sub_openid,
-                    identity,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestCombinePayerInfo {
+    openid: "openid" opt opt,
+    sub_openid: "sub_openid" opt opt,
+    identity: "identity" opt opt,
+});
 /// 实名支付(需单独申请权限)
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestCombinePayerInfoIdentity {
@@ -191,29 +109,11 @@ pub struct PostRequestCombinePayerInfoIdentity {
     /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
     pub name: String,
 }
-impl ::serde::Serialize for PostRequestCombinePayerInfoIdentity {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("type", &self.type_)?;
-        m.req("number", &self.number)?;
-        m.req("name", &self.name)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestCombinePayerInfoIdentity {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("type"), o.req("number"), o.req("name")) {
-            (Some(type_), Some(number), Some(name)) => Ok(Self { type_, number, name }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestCombinePayerInfoIdentity {
+    type_: "type" req req,
+    number: "number" req req,
+    name: "name" req req,
+});
 /// 证件类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestCombinePayerInfoIdentityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -237,55 +137,15 @@ pub enum PostRequestCombinePayerInfoIdentityType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostRequestCombinePayerInfoIdentityType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Idcard => "IDCARD",
-            Self::HongkongMacao => "HONGKONG_MACAO",
-            Self::HongkongMacaoResident => "HONGKONG_MACAO_RESIDENT",
-            Self::TaiwanResident => "TAIWAN_RESIDENT",
-            Self::ForeignResident => "FOREIGN_RESIDENT",
-            Self::OverseaPassport => "OVERSEA_PASSPORT",
-            Self::PhoneNumber => "PHONE_NUMBER",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostRequestCombinePayerInfoIdentityType {
-    fn from(s: &str) -> Self {
-        match s {
-            "IDCARD" => Self::Idcard,
-            "HONGKONG_MACAO" => Self::HongkongMacao,
-            "HONGKONG_MACAO_RESIDENT" => Self::HongkongMacaoResident,
-            "TAIWAN_RESIDENT" => Self::TaiwanResident,
-            "FOREIGN_RESIDENT" => Self::ForeignResident,
-            "OVERSEA_PASSPORT" => Self::OverseaPassport,
-            "PHONE_NUMBER" => Self::PhoneNumber,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostRequestCombinePayerInfoIdentityType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostRequestCombinePayerInfoIdentityType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestCombinePayerInfoIdentityType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostRequestCombinePayerInfoIdentityType {
+    Idcard = "IDCARD",
+    HongkongMacao = "HONGKONG_MACAO",
+    HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
+    TaiwanResident = "TAIWAN_RESIDENT",
+    ForeignResident = "FOREIGN_RESIDENT",
+    OverseaPassport = "OVERSEA_PASSPORT",
+    PhoneNumber = "PHONE_NUMBER",
+});
 /// PostRequestLimitPay
 ///
 /// A value this client does not know yet is kept as [`PostRequestLimitPay::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -301,47 +161,11 @@ pub enum PostRequestLimitPay {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostRequestLimitPay {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::NoBalance => "no_balance",
-            Self::NoDebit => "no_debit",
-            Self::BalanceOnly => "balance_only",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostRequestLimitPay {
-    fn from(s: &str) -> Self {
-        match s {
-            "no_balance" => Self::NoBalance,
-            "no_debit" => Self::NoDebit,
-            "balance_only" => Self::BalanceOnly,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostRequestLimitPay {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostRequestLimitPay {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestLimitPay {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostRequestLimitPay {
+    NoBalance = "no_balance",
+    NoDebit = "no_debit",
+    BalanceOnly = "balance_only",
+});
 /// 场景信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSceneInfo {
@@ -354,30 +178,10 @@ pub struct PostRequestSceneInfo {
     /// Example: `14.17.22.32`
     pub payer_client_ip: String,
 }
-impl ::serde::Serialize for PostRequestSceneInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("device_id", &self.device_id)?;
-        m.req("payer_client_ip", &self.payer_client_ip)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("device_id"), o.req("payer_client_ip")) {
-            (Some(device_id), Some(payer_client_ip)) => {
-                Ok(Self { device_id, payer_client_ip })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestSceneInfo {
+    device_id: "device_id" opt opt,
+    payer_client_ip: "payer_client_ip" req req,
+});
 /// PostRequestSubOrders
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSubOrders {
@@ -420,75 +224,19 @@ pub struct PostRequestSubOrders {
     /// 是否指定分账(settle_info.profit_sharing高权重)
     pub profit_sharing: Option<bool>,
 }
-impl ::serde::Serialize for PostRequestSubOrders {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("mchid", &self.mchid)?;
-        m.req("attach", &self.attach)?;
-        m.req("amount", &self.amount)?;
-        m.req("out_trade_no", &self.out_trade_no)?;
-        m.req("sub_mchid", &self.sub_mchid)?;
-        m.opt("detail", &self.detail)?;
-        m.opt("goods_tag", &self.goods_tag)?;
-        m.req("description", &self.description)?;
-        m.opt("settle_info", &self.settle_info)?;
-        m.opt("sub_appid", &self.sub_appid)?;
-        m.opt("profit_sharing", &self.profit_sharing)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrders {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("mchid"),
-            o.req("attach"),
-            o.req("amount"),
-            o.req("out_trade_no"),
-            o.req("sub_mchid"),
-            o.opt("detail"),
-            o.opt("goods_tag"),
-            o.req("description"),
-            o.opt("settle_info"),
-            o.opt("sub_appid"),
-            o.opt("profit_sharing"),
-        ) {
-            (
-                Some(mchid),
-                Some(attach),
-                Some(amount),
-                Some(out_trade_no),
-                Some(sub_mchid),
-                Some(detail),
-                Some(goods_tag),
-                Some(description),
-                Some(settle_info),
-                Some(sub_appid),
-                Some(profit_sharing),
-            ) => {
-                Ok(Self {
-                    mchid,
-                    attach,
-                    amount,
-                    out_trade_no,
-                    sub_mchid,
-                    detail,
-                    goods_tag,
-                    description,
-                    settle_info,
-                    sub_appid,
-                    profit_sharing,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestSubOrders {
+    mchid: "mchid" req req,
+    attach: "attach" req req,
+    amount: "amount" req req,
+    out_trade_no: "out_trade_no" req req,
+    sub_mchid: "sub_mchid" req req,
+    detail: "detail" opt opt,
+    goods_tag: "goods_tag" opt opt,
+    description: "description" req req,
+    settle_info: "settle_info" opt opt,
+    sub_appid: "sub_appid" opt opt,
+    profit_sharing: "profit_sharing" opt opt,
+});
 /// 订单金额
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSubOrdersAmount {
@@ -501,28 +249,10 @@ pub struct PostRequestSubOrdersAmount {
     /// Example: `CNY`
     pub currency: String,
 }
-impl ::serde::Serialize for PostRequestSubOrdersAmount {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("total_amount", &self.total_amount)?;
-        m.req("currency", &self.currency)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrdersAmount {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("total_amount"), o.req("currency")) {
-            (Some(total_amount), Some(currency)) => Ok(Self { total_amount, currency }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestSubOrdersAmount {
+    total_amount: "total_amount" req req,
+    currency: "currency" req req,
+});
 /// 结算信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSubOrdersSettleInfo {
@@ -533,60 +263,19 @@ pub struct PostRequestSubOrdersSettleInfo {
     /// Example: `10`
     pub subsidy_amount: Option<i64>,
 }
-impl ::serde::Serialize for PostRequestSubOrdersSettleInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("profit_sharing", &self.profit_sharing)?;
-        m.opt("subsidy_amount", &self.subsidy_amount)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrdersSettleInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("profit_sharing"), o.opt("subsidy_amount")) {
-            (Some(profit_sharing), Some(subsidy_amount)) => {
-                Ok(Self {
-                    profit_sharing,
-                    subsidy_amount,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestSubOrdersSettleInfo {
+    profit_sharing: "profit_sharing" opt opt,
+    subsidy_amount: "subsidy_amount" opt opt,
+});
 /// 贴息信息(微信分付)
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSubsidyInfo {
     /// 贴息详情列表
     pub subsidy_detail: Option<Vec<PostRequestSubsidyInfoSubsidyDetail>>,
 }
-impl ::serde::Serialize for PostRequestSubsidyInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("subsidy_detail", &self.subsidy_detail)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestSubsidyInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match o.opt("subsidy_detail") {
-            Some(subsidy_detail) => Ok(Self { subsidy_detail }),
-            None => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestSubsidyInfo {
+    subsidy_detail: "subsidy_detail" opt opt,
+});
 /// PostRequestSubsidyInfoSubsidyDetail
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestSubsidyInfoSubsidyDetail {
@@ -597,33 +286,10 @@ pub struct PostRequestSubsidyInfoSubsidyDetail {
     /// 贴息方案列表
     pub subsidy_plan: Vec<PostRequestSubsidyInfoSubsidyDetailSubsidyPlan>,
 }
-impl ::serde::Serialize for PostRequestSubsidyInfoSubsidyDetail {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("subsidy_period_type", &self.subsidy_period_type)?;
-        m.req("subsidy_plan", &self.subsidy_plan)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestSubsidyInfoSubsidyDetail {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("subsidy_period_type"), o.req("subsidy_plan")) {
-            (Some(subsidy_period_type), Some(subsidy_plan)) => {
-                Ok(Self {
-                    subsidy_period_type,
-                    subsidy_plan,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestSubsidyInfoSubsidyDetail {
+    subsidy_period_type: "subsidy_period_type" req req,
+    subsidy_plan: "subsidy_plan" req req,
+});
 /// 贴息方案类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -637,47 +303,10 @@ pub enum PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Daily => "DAILY",
-            Self::Period => "PERIOD",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str>
-for PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType {
-    fn from(s: &str) -> Self {
-        match s {
-            "DAILY" => Self::Daily,
-            "PERIOD" => Self::Period,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de>
-for PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType {
+    Daily = "DAILY",
+    Period = "PERIOD",
+});
 /// PostRequestSubsidyInfoSubsidyDetailSubsidyPlan
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
@@ -700,33 +329,10 @@ pub struct PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
     /// - `100`
     pub subsidy_percent: i64,
 }
-impl ::serde::Serialize for PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("subsidy_installment_num", &self.subsidy_installment_num)?;
-        m.req("subsidy_percent", &self.subsidy_percent)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("subsidy_installment_num"), o.req("subsidy_percent")) {
-            (Some(subsidy_installment_num), Some(subsidy_percent)) => {
-                Ok(Self {
-                    subsidy_installment_num,
-                    subsidy_percent,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
+    subsidy_installment_num: "subsidy_installment_num" req req,
+    subsidy_percent: "subsidy_percent" req req,
+});
 /// The response of `POST /v3/combine-transactions/jsapi` (合单下单-JSAPI支付API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -735,24 +341,6 @@ pub struct PostResponse {
     /// Example: `wx201410272009395522657a690389285100`
     pub prepay_id: String,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("prepay_id", &self.prepay_id)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match o.req("prepay_id") {
-            Some(prepay_id) => Ok(Self { prepay_id }),
-            None => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    prepay_id: "prepay_id" req req,
+});

@@ -50,67 +50,17 @@ pub struct PostRequest {
     /// Example: `RECOMMERCE`
     pub trade_scenario: Option<PostRequestTradeScenario>,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("combine_appid", &self.combine_appid)?;
-        m.req("combine_mchid", &self.combine_mchid)?;
-        m.req("combine_out_trade_no", &self.combine_out_trade_no)?;
-        m.req("combine_payer_info", &self.combine_payer_info)?;
-        m.opt("scene_info", &self.scene_info)?;
-        m.req("sub_orders", &self.sub_orders)?;
-        m.opt("time_expire", &self.time_expire)?;
-        m.opt("notify_url", &self.notify_url)?;
-        m.opt("trade_scenario", &self.trade_scenario)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("combine_appid"),
-            o.req("combine_mchid"),
-            o.req("combine_out_trade_no"),
-            o.req("combine_payer_info"),
-            o.opt("scene_info"),
-            o.req("sub_orders"),
-            o.opt("time_expire"),
-            o.opt("notify_url"),
-            o.opt("trade_scenario"),
-        ) {
-            (
-                Some(combine_appid),
-                Some(combine_mchid),
-                Some(combine_out_trade_no),
-                Some(combine_payer_info),
-                Some(scene_info),
-                Some(sub_orders),
-                Some(time_expire),
-                Some(notify_url),
-                Some(trade_scenario),
-            ) => {
-                Ok(Self {
-                    combine_appid,
-                    combine_mchid,
-                    combine_out_trade_no,
-                    combine_payer_info,
-                    scene_info,
-                    sub_orders,
-                    time_expire,
-                    notify_url,
-                    trade_scenario,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    combine_appid: "combine_appid" req req,
+    combine_mchid: "combine_mchid" req req,
+    combine_out_trade_no: "combine_out_trade_no" req req,
+    combine_payer_info: "combine_payer_info" req req,
+    scene_info: "scene_info" opt opt,
+    sub_orders: "sub_orders" req req,
+    time_expire: "time_expire" opt opt,
+    notify_url: "notify_url" opt opt,
+    trade_scenario: "trade_scenario" opt opt,
+});
 /// 支付者
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestCombinePayerInfo {
@@ -119,27 +69,9 @@ pub struct PostRequestCombinePayerInfo {
     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
     pub openid: String,
 }
-impl ::serde::Serialize for PostRequestCombinePayerInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("openid", &self.openid)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestCombinePayerInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match o.req("openid") {
-            Some(openid) => Ok(Self { openid }),
-            None => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestCombinePayerInfo {
+    openid: "openid" req req,
+});
 /// 场景信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSceneInfo {
@@ -152,30 +84,10 @@ pub struct PostRequestSceneInfo {
     /// Example: `127.0.0.1`
     pub payer_client_ip: String,
 }
-impl ::serde::Serialize for PostRequestSceneInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("device_id", &self.device_id)?;
-        m.req("payer_client_ip", &self.payer_client_ip)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("device_id"), o.req("payer_client_ip")) {
-            (Some(device_id), Some(payer_client_ip)) => {
-                Ok(Self { device_id, payer_client_ip })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestSceneInfo {
+    device_id: "device_id" opt opt,
+    payer_client_ip: "payer_client_ip" req req,
+});
 /// PostRequestSubOrders
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSubOrders {
@@ -208,63 +120,16 @@ pub struct PostRequestSubOrders {
     /// Example: `Image形象店-深圳腾大-QQ公仔`
     pub description: String,
 }
-impl ::serde::Serialize for PostRequestSubOrders {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("mchid", &self.mchid)?;
-        m.opt("order_service_type", &self.order_service_type)?;
-        m.req("individual_auth_id", &self.individual_auth_id)?;
-        m.opt("individual_name", &self.individual_name)?;
-        m.req("out_trade_no", &self.out_trade_no)?;
-        m.req("amount", &self.amount)?;
-        m.req("attach", &self.attach)?;
-        m.req("description", &self.description)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrders {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("mchid"),
-            o.opt("order_service_type"),
-            o.req("individual_auth_id"),
-            o.opt("individual_name"),
-            o.req("out_trade_no"),
-            o.req("amount"),
-            o.req("attach"),
-            o.req("description"),
-        ) {
-            (
-                Some(mchid),
-                Some(order_service_type),
-                Some(individual_auth_id),
-                Some(individual_name),
-                Some(out_trade_no),
-                Some(amount),
-                Some(attach),
-                Some(description),
-            ) => {
-                Ok(Self {
-                    mchid,
-                    order_service_type,
-                    individual_auth_id,
-                    individual_name,
-                    out_trade_no,
-                    amount,
-                    attach,
-                    description,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestSubOrders {
+    mchid: "mchid" req req,
+    order_service_type: "order_service_type" opt opt,
+    individual_auth_id: "individual_auth_id" req req,
+    individual_name: "individual_name" opt opt,
+    out_trade_no: "out_trade_no" req req,
+    amount: "amount" req req,
+    attach: "attach" req req,
+    description: "description" req req,
+});
 /// 商品单金额
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSubOrdersAmount {
@@ -277,28 +142,10 @@ pub struct PostRequestSubOrdersAmount {
     /// Example: `CNY`
     pub currency: String,
 }
-impl ::serde::Serialize for PostRequestSubOrdersAmount {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("total_amount", &self.total_amount)?;
-        m.req("currency", &self.currency)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrdersAmount {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("total_amount"), o.req("currency")) {
-            (Some(total_amount), Some(currency)) => Ok(Self { total_amount, currency }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestSubOrdersAmount {
+    total_amount: "total_amount" req req,
+    currency: "currency" req req,
+});
 /// 商品服务类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestSubOrdersOrderServiceType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -310,43 +157,9 @@ pub enum PostRequestSubOrdersOrderServiceType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostRequestSubOrdersOrderServiceType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Individualtrade => "INDIVIDUALTRADE",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostRequestSubOrdersOrderServiceType {
-    fn from(s: &str) -> Self {
-        match s {
-            "INDIVIDUALTRADE" => Self::Individualtrade,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostRequestSubOrdersOrderServiceType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostRequestSubOrdersOrderServiceType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrdersOrderServiceType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostRequestSubOrdersOrderServiceType {
+    Individualtrade = "INDIVIDUALTRADE",
+});
 /// 交易场景
 ///
 /// A value this client does not know yet is kept as [`PostRequestTradeScenario::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -358,43 +171,9 @@ pub enum PostRequestTradeScenario {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostRequestTradeScenario {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Recommerce => "RECOMMERCE",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostRequestTradeScenario {
-    fn from(s: &str) -> Self {
-        match s {
-            "RECOMMERCE" => Self::Recommerce,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostRequestTradeScenario {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostRequestTradeScenario {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestTradeScenario {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostRequestTradeScenario {
+    Recommerce = "RECOMMERCE",
+});
 /// The response of `POST /v3/combine-transactions/miniprogram` (个人收款交易下单-小程序).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -403,24 +182,6 @@ pub struct PostResponse {
     /// Example: `wx201410272009395522657a690389285100`
     pub prepay_id: String,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("prepay_id", &self.prepay_id)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match o.req("prepay_id") {
-            Some(prepay_id) => Ok(Self { prepay_id }),
-            None => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    prepay_id: "prepay_id" req req,
+});

@@ -66,67 +66,17 @@ pub mod by_combine_out_trade_no {
         /// 使用的商户贴息信息(微信分付)
         pub installment_info: Option<GetResponseInstallmentInfo>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("combine_appid", &self.combine_appid)?;
-            m.req("combine_mchid", &self.combine_mchid)?;
-            m.req("combine_out_trade_no", &self.combine_out_trade_no)?;
-            m.req("combine_transaction_id", &self.combine_transaction_id)?;
-            m.opt("scene_info", &self.scene_info)?;
-            m.opt("sub_orders", &self.sub_orders)?;
-            m.opt("combine_payer_info", &self.combine_payer_info)?;
-            m.opt("trade_scenario", &self.trade_scenario)?;
-            m.opt("installment_info", &self.installment_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("combine_appid"),
-                o.req("combine_mchid"),
-                o.req("combine_out_trade_no"),
-                o.req("combine_transaction_id"),
-                o.opt("scene_info"),
-                o.opt("sub_orders"),
-                o.opt("combine_payer_info"),
-                o.opt("trade_scenario"),
-                o.opt("installment_info"),
-            ) {
-                (
-                    Some(combine_appid),
-                    Some(combine_mchid),
-                    Some(combine_out_trade_no),
-                    Some(combine_transaction_id),
-                    Some(scene_info),
-                    Some(sub_orders),
-                    Some(combine_payer_info),
-                    Some(trade_scenario),
-                    Some(installment_info),
-                ) => {
-                    Ok(Self {
-                        combine_appid,
-                        combine_mchid,
-                        combine_out_trade_no,
-                        combine_transaction_id,
-                        scene_info,
-                        sub_orders,
-                        combine_payer_info,
-                        trade_scenario,
-                        installment_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        combine_appid: "combine_appid" req req,
+        combine_mchid: "combine_mchid" req req,
+        combine_out_trade_no: "combine_out_trade_no" req req,
+        combine_transaction_id: "combine_transaction_id" req req,
+        scene_info: "scene_info" opt opt,
+        sub_orders: "sub_orders" opt opt,
+        combine_payer_info: "combine_payer_info" opt opt,
+        trade_scenario: "trade_scenario" opt opt,
+        installment_info: "installment_info" opt opt,
+    });
     /// 支付者
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseCombinePayerInfo {
@@ -135,27 +85,9 @@ pub mod by_combine_out_trade_no {
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         pub openid: String,
     }
-    impl ::serde::Serialize for GetResponseCombinePayerInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("openid", &self.openid)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseCombinePayerInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("openid") {
-                Some(openid) => Ok(Self { openid }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseCombinePayerInfo {
+        openid: "openid" req req,
+    });
     /// 使用的商户贴息信息(微信分付)
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseInstallmentInfo {
@@ -166,33 +98,10 @@ pub mod by_combine_out_trade_no {
         /// Example: `3`
         pub selected_installment_number: i64,
     }
-    impl ::serde::Serialize for GetResponseInstallmentInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("use_subsidy", &self.use_subsidy)?;
-            m.req("selected_installment_number", &self.selected_installment_number)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseInstallmentInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("use_subsidy"), o.req("selected_installment_number")) {
-                (Some(use_subsidy), Some(selected_installment_number)) => {
-                    Ok(Self {
-                        use_subsidy,
-                        selected_installment_number,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseInstallmentInfo {
+        use_subsidy: "use_subsidy" req req,
+        selected_installment_number: "selected_installment_number" req req,
+    });
     /// 场景信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseSceneInfo {
@@ -201,27 +110,9 @@ pub mod by_combine_out_trade_no {
         /// Example: `POS1:1`
         pub device_id: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseSceneInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("device_id", &self.device_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseSceneInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.opt("device_id") {
-                Some(device_id) => Ok(Self { device_id }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseSceneInfo {
+        device_id: "device_id" opt opt,
+    });
     /// GetResponseSubOrders
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseSubOrders {
@@ -282,91 +173,23 @@ pub mod by_combine_out_trade_no {
         /// 订单金额
         pub amount: Option<GetResponseSubOrdersAmount>,
     }
-    impl ::serde::Serialize for GetResponseSubOrders {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("mchid", &self.mchid)?;
-            m.opt("individual_auth_id", &self.individual_auth_id)?;
-            m.opt("individual_name", &self.individual_name)?;
-            m.opt("trade_type", &self.trade_type)?;
-            m.opt("trade_state", &self.trade_state)?;
-            m.opt("bank_type", &self.bank_type)?;
-            m.opt("attach", &self.attach)?;
-            m.opt("success_time", &self.success_time)?;
-            m.opt("transaction_id", &self.transaction_id)?;
-            m.req("out_trade_no", &self.out_trade_no)?;
-            m.opt("sub_mchid", &self.sub_mchid)?;
-            m.opt("sub_appid", &self.sub_appid)?;
-            m.opt("sub_openid", &self.sub_openid)?;
-            m.opt("promotion_detail", &self.promotion_detail)?;
-            m.opt("amount", &self.amount)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseSubOrders {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("mchid"),
-                o.opt("individual_auth_id"),
-                o.opt("individual_name"),
-                o.opt("trade_type"),
-                o.opt("trade_state"),
-                o.opt("bank_type"),
-                o.opt("attach"),
-                o.opt("success_time"),
-                o.opt("transaction_id"),
-                o.req("out_trade_no"),
-                o.opt("sub_mchid"),
-                o.opt("sub_appid"),
-                o.opt("sub_openid"),
-                o.opt("promotion_detail"),
-                o.opt("amount"),
-            ) {
-                (
-                    Some(mchid),
-                    Some(individual_auth_id),
-                    Some(individual_name),
-                    Some(trade_type),
-                    Some(trade_state),
-                    Some(bank_type),
-                    Some(attach),
-                    Some(success_time),
-                    Some(transaction_id),
-                    Some(out_trade_no),
-                    Some(sub_mchid),
-                    Some(sub_appid),
-                    Some(sub_openid),
-                    Some(promotion_detail),
-                    Some(amount),
-                ) => {
-                    Ok(Self {
-                        mchid,
-                        individual_auth_id,
-                        individual_name,
-                        trade_type,
-                        trade_state,
-                        bank_type,
-                        attach,
-                        success_time,
-                        transaction_id,
-                        out_trade_no,
-                        sub_mchid,
-                        sub_appid,
-                        sub_openid,
-                        promotion_detail,
-                        amount,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseSubOrders {
+        mchid: "mchid" req req,
+        individual_auth_id: "individual_auth_id" opt opt,
+        individual_name: "individual_name" opt opt,
+        trade_type: "trade_type" opt opt,
+        trade_state: "trade_state" opt opt,
+        bank_type: "bank_type" opt opt,
+        attach: "attach" opt opt,
+        success_time: "success_time" opt opt,
+        transaction_id: "transaction_id" opt opt,
+        out_trade_no: "out_trade_no" req req,
+        sub_mchid: "sub_mchid" opt opt,
+        sub_appid: "sub_appid" opt opt,
+        sub_openid: "sub_openid" opt opt,
+        promotion_detail: "promotion_detail" opt opt,
+        amount: "amount" opt opt,
+    });
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseSubOrdersAmount {
@@ -391,51 +214,13 @@ pub mod by_combine_out_trade_no {
         /// Example: `650000000`
         pub settlement_rate: Option<i64>,
     }
-    impl ::serde::Serialize for GetResponseSubOrdersAmount {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("total_amount", &self.total_amount)?;
-            m.opt("currency", &self.currency)?;
-            m.req("payer_amount", &self.payer_amount)?;
-            m.opt("payer_currency", &self.payer_currency)?;
-            m.opt("settlement_rate", &self.settlement_rate)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseSubOrdersAmount {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("total_amount"),
-                o.opt("currency"),
-                o.req("payer_amount"),
-                o.opt("payer_currency"),
-                o.opt("settlement_rate"),
-            ) {
-                (
-                    Some(total_amount),
-                    Some(currency),
-                    Some(payer_amount),
-                    Some(payer_currency),
-                    Some(settlement_rate),
-                ) => {
-                    Ok(Self {
-                        total_amount,
-                        currency,
-                        payer_amount,
-                        payer_currency,
-                        settlement_rate,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseSubOrdersAmount {
+        total_amount: "total_amount" req req,
+        currency: "currency" opt opt,
+        payer_amount: "payer_amount" req req,
+        payer_currency: "payer_currency" opt opt,
+        settlement_rate: "settlement_rate" opt opt,
+    });
     /// GetResponseSubOrdersPromotionDetail
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseSubOrdersPromotionDetail {
@@ -464,75 +249,19 @@ pub mod by_combine_out_trade_no {
         /// 单品列表
         pub goods_detail: Option<Vec<GetResponseSubOrdersPromotionDetailGoodsDetail>>,
     }
-    impl ::serde::Serialize for GetResponseSubOrdersPromotionDetail {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("coupon_id", &self.coupon_id)?;
-            m.opt("name", &self.name)?;
-            m.opt("scope", &self.scope)?;
-            m.opt("type", &self.type_)?;
-            m.opt("amount", &self.amount)?;
-            m.opt("stock_id", &self.stock_id)?;
-            m.opt("wechatpay_contribute", &self.wechatpay_contribute)?;
-            m.opt("merchant_contribute", &self.merchant_contribute)?;
-            m.opt("other_contribute", &self.other_contribute)?;
-            m.opt("currency", &self.currency)?;
-            m.opt("goods_detail", &self.goods_detail)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseSubOrdersPromotionDetail {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("coupon_id"),
-                o.opt("name"),
-                o.opt("scope"),
-                o.opt("type"),
-                o.opt("amount"),
-                o.opt("stock_id"),
-                o.opt("wechatpay_contribute"),
-                o.opt("merchant_contribute"),
-                o.opt("other_contribute"),
-                o.opt("currency"),
-                o.opt("goods_detail"),
-            ) {
-                (
-                    Some(coupon_id),
-                    Some(name),
-                    Some(scope),
-                    Some(type_),
-                    Some(amount),
-                    Some(stock_id),
-                    Some(wechatpay_contribute),
-                    Some(merchant_contribute),
-                    Some(other_contribute),
-                    Some(currency),
-                    Some(goods_detail),
-                ) => {
-                    Ok(Self {
-                        coupon_id,
-                        name,
-                        scope,
-                        type_,
-                        amount,
-                        stock_id,
-                        wechatpay_contribute,
-                        merchant_contribute,
-                        other_contribute,
-                        currency,
-                        goods_detail,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseSubOrdersPromotionDetail {
+        coupon_id: "coupon_id" opt opt,
+        name: "name" opt opt,
+        scope: "scope" opt opt,
+        type_: "type" opt opt,
+        amount: "amount" opt opt,
+        stock_id: "stock_id" opt opt,
+        wechatpay_contribute: "wechatpay_contribute" opt opt,
+        merchant_contribute: "merchant_contribute" opt opt,
+        other_contribute: "other_contribute" opt opt,
+        currency: "currency" opt opt,
+        goods_detail: "goods_detail" opt opt,
+    });
     /// GetResponseSubOrdersPromotionDetailGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseSubOrdersPromotionDetailGoodsDetail {
@@ -557,52 +286,13 @@ pub mod by_combine_out_trade_no {
         /// Example: `商品备注信息`
         pub goods_remark: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseSubOrdersPromotionDetailGoodsDetail {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("goods_id", &self.goods_id)?;
-            m.req("quantity", &self.quantity)?;
-            m.req("unit_price", &self.unit_price)?;
-            m.opt("discount_amount", &self.discount_amount)?;
-            m.opt("goods_remark", &self.goods_remark)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseSubOrdersPromotionDetailGoodsDetail {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("goods_id"),
-                o.req("quantity"),
-                o.req("unit_price"),
-                o.opt("discount_amount"),
-                o.opt("goods_remark"),
-            ) {
-                (
-                    Some(goods_id),
-                    Some(quantity),
-                    Some(unit_price),
-                    Some(discount_amount),
-                    Some(goods_remark),
-                ) => {
-                    Ok(Self {
-                        goods_id,
-                        quantity,
-                        unit_price,
-                        discount_amount,
-                        goods_remark,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseSubOrdersPromotionDetailGoodsDetail {
+        goods_id: "goods_id" req req,
+        quantity: "quantity" req req,
+        unit_price: "unit_price" req req,
+        discount_amount: "discount_amount" opt opt,
+        goods_remark: "goods_remark" opt opt,
+    });
     /// 优惠范围
     ///
     /// A value this client does not know yet is kept as [`GetResponseSubOrdersPromotionDetailScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -616,45 +306,10 @@ pub mod by_combine_out_trade_no {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseSubOrdersPromotionDetailScope {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Global => "GLOBAL",
-                Self::Single => "SINGLE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseSubOrdersPromotionDetailScope {
-        fn from(s: &str) -> Self {
-            match s {
-                "GLOBAL" => Self::Global,
-                "SINGLE" => Self::Single,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseSubOrdersPromotionDetailScope {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseSubOrdersPromotionDetailScope {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseSubOrdersPromotionDetailScope {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseSubOrdersPromotionDetailScope {
+        Global = "GLOBAL",
+        Single = "SINGLE",
+    });
     /// 优惠类型
     ///
     /// A value this client does not know yet is kept as [`GetResponseSubOrdersPromotionDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -668,45 +323,10 @@ pub mod by_combine_out_trade_no {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseSubOrdersPromotionDetailType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Cash => "CASH",
-                Self::Nocash => "NOCASH",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseSubOrdersPromotionDetailType {
-        fn from(s: &str) -> Self {
-            match s {
-                "CASH" => Self::Cash,
-                "NOCASH" => Self::Nocash,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseSubOrdersPromotionDetailType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseSubOrdersPromotionDetailType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseSubOrdersPromotionDetailType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseSubOrdersPromotionDetailType {
+        Cash = "CASH",
+        Nocash = "NOCASH",
+    });
     /// 交易状态
     ///
     /// A value this client does not know yet is kept as [`GetResponseSubOrdersTradeState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -726,51 +346,13 @@ pub mod by_combine_out_trade_no {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseSubOrdersTradeState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Success => "SUCCESS",
-                Self::Refund => "REFUND",
-                Self::Notpay => "NOTPAY",
-                Self::Closed => "CLOSED",
-                Self::Payerror => "PAYERROR",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseSubOrdersTradeState {
-        fn from(s: &str) -> Self {
-            match s {
-                "SUCCESS" => Self::Success,
-                "REFUND" => Self::Refund,
-                "NOTPAY" => Self::Notpay,
-                "CLOSED" => Self::Closed,
-                "PAYERROR" => Self::Payerror,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseSubOrdersTradeState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseSubOrdersTradeState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseSubOrdersTradeState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseSubOrdersTradeState {
+        Success = "SUCCESS",
+        Refund = "REFUND",
+        Notpay = "NOTPAY",
+        Closed = "CLOSED",
+        Payerror = "PAYERROR",
+    });
     /// 交易类型
     ///
     /// A value this client does not know yet is kept as [`GetResponseSubOrdersTradeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -788,49 +370,12 @@ pub mod by_combine_out_trade_no {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseSubOrdersTradeType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Native => "NATIVE",
-                Self::Jsapi => "JSAPI",
-                Self::App => "APP",
-                Self::Mweb => "MWEB",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseSubOrdersTradeType {
-        fn from(s: &str) -> Self {
-            match s {
-                "NATIVE" => Self::Native,
-                "JSAPI" => Self::Jsapi,
-                "APP" => Self::App,
-                "MWEB" => Self::Mweb,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseSubOrdersTradeType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseSubOrdersTradeType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseSubOrdersTradeType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseSubOrdersTradeType {
+        Native = "NATIVE",
+        Jsapi = "JSAPI",
+        App = "APP",
+        Mweb = "MWEB",
+    });
     /// 交易场景
     ///
     /// A value this client does not know yet is kept as [`GetResponseTradeScenario::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -842,43 +387,9 @@ pub mod by_combine_out_trade_no {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseTradeScenario {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Recommerce => "RECOMMERCE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseTradeScenario {
-        fn from(s: &str) -> Self {
-            match s {
-                "RECOMMERCE" => Self::Recommerce,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseTradeScenario {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseTradeScenario {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseTradeScenario {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseTradeScenario {
+        Recommerce = "RECOMMERCE",
+    });
     /// `/v3/combine-transactions/out-trade-no/{combine_out_trade_no}/close`
     pub mod close {
         /// The chain step for `/v3/combine-transactions/out-trade-no/{combine_out_trade_no}/close`, reached with `client.v3().combine_transactions().out_trade_no().combine_out_trade_no(combine_out_trade_no).close()`.
@@ -910,30 +421,10 @@ pub mod by_combine_out_trade_no {
             /// 商品单信息
             pub sub_orders: Vec<PostRequestSubOrders>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("combine_appid", &self.combine_appid)?;
-                m.req("sub_orders", &self.sub_orders)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("combine_appid"), o.req("sub_orders")) {
-                    (Some(combine_appid), Some(sub_orders)) => {
-                        Ok(Self { combine_appid, sub_orders })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            combine_appid: "combine_appid" req req,
+            sub_orders: "sub_orders" req req,
+        });
         /// PostRequestSubOrders
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSubOrders {
@@ -958,50 +449,12 @@ pub mod by_combine_out_trade_no {
             /// Example: `wxd678efh567hg6999`
             pub sub_appid: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestSubOrders {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("mchid", &self.mchid)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.opt("individual_auth_id", &self.individual_auth_id)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrders {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("mchid"),
-                    o.req("out_trade_no"),
-                    o.opt("individual_auth_id"),
-                    o.opt("sub_mchid"),
-                    o.opt("sub_appid"),
-                ) {
-                    (
-                        Some(mchid),
-                        Some(out_trade_no),
-                        Some(individual_auth_id),
-                        Some(sub_mchid),
-                        Some(sub_appid),
-                    ) => {
-                        Ok(Self {
-                            mchid,
-                            out_trade_no,
-                            individual_auth_id,
-                            sub_mchid,
-                            sub_appid,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestSubOrders {
+            mchid: "mchid" req req,
+            out_trade_no: "out_trade_no" req req,
+            individual_auth_id: "individual_auth_id" opt opt,
+            sub_mchid: "sub_mchid" opt opt,
+            sub_appid: "sub_appid" opt opt,
+        });
     }
 }

@@ -42,27 +42,9 @@ pub mod merchants {
         /// Example: `1900009231`
         pub sub_mchid: String,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("sub_mchid") {
-                Some(sub_mchid) => Ok(Self { sub_mchid }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        sub_mchid: "sub_mchid" req req,
+    });
     /// The response of `POST /v3/compliance/inactive-merchant-identity-verification/merchants` (发起不活跃商户身份核实).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -71,27 +53,9 @@ pub mod merchants {
         /// Example: `28011678863778000000123124312`
         pub verification_id: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("verification_id", &self.verification_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("verification_id") {
-                Some(verification_id) => Ok(Self { verification_id }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        verification_id: "verification_id" req req,
+    });
     /// `/v3/compliance/inactive-merchant-identity-verification/merchants/{sub_mchid}`
     pub mod by_sub_mchid {
         /// The chain step for `/v3/compliance/inactive-merchant-identity-verification/merchants/{sub_mchid}`, reached with `client.v3().compliance().inactive_merchant_identity_verification().merchants().sub_mchid(sub_mchid)`.
@@ -160,55 +124,14 @@ pub mod merchants {
                     /// 完成时间
                     pub finish_time: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("sub_mchid", &self.sub_mchid)?;
-                        m.req("verification_id", &self.verification_id)?;
-                        m.req("state", &self.state)?;
-                        m.opt("fail_reason", &self.fail_reason)?;
-                        m.opt("create_time", &self.create_time)?;
-                        m.opt("finish_time", &self.finish_time)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("sub_mchid"),
-                            o.req("verification_id"),
-                            o.req("state"),
-                            o.opt("fail_reason"),
-                            o.opt("create_time"),
-                            o.opt("finish_time"),
-                        ) {
-                            (
-                                Some(sub_mchid),
-                                Some(verification_id),
-                                Some(state),
-                                Some(fail_reason),
-                                Some(create_time),
-                                Some(finish_time),
-                            ) => {
-                                Ok(Self {
-                                    sub_mchid,
-                                    verification_id,
-                                    state,
-                                    fail_reason,
-                                    create_time,
-                                    finish_time,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    sub_mchid: "sub_mchid" req req,
+                    verification_id: "verification_id" req req,
+                    state: "state" req req,
+                    fail_reason: "fail_reason" opt opt,
+                    create_time: "create_time" opt opt,
+                    finish_time: "finish_time" opt opt,
+                });
                 /// 失败原因
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -222,52 +145,10 @@ pub mod merchants {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseFailReason {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::MaterialsAbnormal => "MATERIALS_ABNORMAL",
-                            Self::ProcessTimeout => "PROCESS_TIMEOUT",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseFailReason {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "MATERIALS_ABNORMAL" => Self::MaterialsAbnormal,
-                            "PROCESS_TIMEOUT" => Self::ProcessTimeout,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseFailReason {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseFailReason {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseFailReason {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseFailReason {
+                    MaterialsAbnormal = "MATERIALS_ABNORMAL",
+                    ProcessTimeout = "PROCESS_TIMEOUT",
+                });
                 /// 核实单状态
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -283,54 +164,11 @@ pub mod merchants {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Processing => "PROCESSING",
-                            Self::Success => "SUCCESS",
-                            Self::Fail => "FAIL",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "PROCESSING" => Self::Processing,
-                            "SUCCESS" => Self::Success,
-                            "FAIL" => Self::Fail,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseState {
+                    Processing = "PROCESSING",
+                    Success = "SUCCESS",
+                    Fail = "FAIL",
+                });
             }
         }
     }

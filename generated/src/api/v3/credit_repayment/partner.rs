@@ -120,78 +120,20 @@ pub mod contracts {
             /// 交易信息
             pub trade_info: Option<PostRequestTradeInfo>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("appid", &self.appid)?;
-                m.req("plan_id", &self.plan_id)?;
-                m.req("out_contract_code", &self.out_contract_code)?;
-                m.req("display_name", &self.display_name)?;
-                m.req("contract_notify_url", &self.contract_notify_url)?;
-                m.req("repayment_day", &self.repayment_day)?;
-                m.req("repayment_amount_limit", &self.repayment_amount_limit)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.req("real_identity", &self.real_identity)?;
-                m.opt("trade_info", &self.trade_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("Wechatpay-Serial"),
-                    o.req("appid"),
-                    o.req("plan_id"),
-                    o.req("out_contract_code"),
-                    o.req("display_name"),
-                    o.req("contract_notify_url"),
-                    o.req("repayment_day"),
-                    o.req("repayment_amount_limit"),
-                    o.opt("sub_mchid"),
-                    o.opt("sub_appid"),
-                    o.req("real_identity"),
-                    o.opt("trade_info"),
-                ) {
-                    (
-                        Some(wechatpay_serial),
-                        Some(appid),
-                        Some(plan_id),
-                        Some(out_contract_code),
-                        Some(display_name),
-                        Some(contract_notify_url),
-                        Some(repayment_day),
-                        Some(repayment_amount_limit),
-                        Some(sub_mchid),
-                        Some(sub_appid),
-                        Some(real_identity),
-                        Some(trade_info),
-                    ) => {
-                        Ok(Self {
-                            wechatpay_serial,
-                            appid,
-                            plan_id,
-                            out_contract_code,
-                            display_name,
-                            contract_notify_url,
-                            repayment_day,
-                            repayment_amount_limit,
-                            sub_mchid,
-                            sub_appid,
-                            real_identity,
-                            trade_info,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            wechatpay_serial: "Wechatpay-Serial" skip req,
+            appid: "appid" req req,
+            plan_id: "plan_id" req req,
+            out_contract_code: "out_contract_code" req req,
+            display_name: "display_name" req req,
+            contract_notify_url: "contract_notify_url" req req,
+            repayment_day: "repayment_day" req req,
+            repayment_amount_limit: "repayment_amount_limit" req req,
+            sub_mchid: "sub_mchid" opt opt,
+            sub_appid: "sub_appid" opt opt,
+            real_identity: "real_identity" req req,
+            trade_info: "trade_info" opt opt,
+        });
         /// 用户实名信息
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestRealIdentity {
@@ -208,39 +150,11 @@ pub mod contracts {
             /// Example: `OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==`
             pub real_name: String,
         }
-        impl ::serde::Serialize for PostRequestRealIdentity {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("identity_type", &self.identity_type)?;
-                m.req("identity_id", &self.identity_id)?;
-                m.req("real_name", &self.real_name)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestRealIdentity {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("identity_type"),
-                    o.req("identity_id"),
-                    o.req("real_name"),
-                ) {
-                    (Some(identity_type), Some(identity_id), Some(real_name)) => {
-                        Ok(Self {
-                            identity_type,
-                            identity_id,
-                            real_name,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestRealIdentity {
+            identity_type: "identity_type" req req,
+            identity_id: "identity_id" req req,
+            real_name: "real_name" req req,
+        });
         /// 实名验证类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestRealIdentityIdentityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -254,47 +168,10 @@ pub mod contracts {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestRealIdentityIdentityType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::RealIdentityTypeInvalid => "REAL_IDENTITY_TYPE_INVALID",
-                    Self::RealIdentityTypeIdCard => "REAL_IDENTITY_TYPE_ID_CARD",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestRealIdentityIdentityType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "REAL_IDENTITY_TYPE_INVALID" => Self::RealIdentityTypeInvalid,
-                    "REAL_IDENTITY_TYPE_ID_CARD" => Self::RealIdentityTypeIdCard,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestRealIdentityIdentityType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestRealIdentityIdentityType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestRealIdentityIdentityType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestRealIdentityIdentityType {
+            RealIdentityTypeInvalid = "REAL_IDENTITY_TYPE_INVALID",
+            RealIdentityTypeIdCard = "REAL_IDENTITY_TYPE_ID_CARD",
+        });
         /// 交易信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestTradeInfo {
@@ -319,51 +196,13 @@ pub mod contracts {
             /// Example: `https://www.test.com`
             pub notify_url: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestTradeInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.req("deduct_amount", &self.deduct_amount)?;
-                m.opt("description", &self.description)?;
-                m.opt("attach", &self.attach)?;
-                m.opt("notify_url", &self.notify_url)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestTradeInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("out_trade_no"),
-                    o.req("deduct_amount"),
-                    o.opt("description"),
-                    o.opt("attach"),
-                    o.opt("notify_url"),
-                ) {
-                    (
-                        Some(out_trade_no),
-                        Some(deduct_amount),
-                        Some(description),
-                        Some(attach),
-                        Some(notify_url),
-                    ) => {
-                        Ok(Self {
-                            out_trade_no,
-                            deduct_amount,
-                            description,
-                            attach,
-                            notify_url,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestTradeInfo {
+            out_trade_no: "out_trade_no" req req,
+            deduct_amount: "deduct_amount" req req,
+            description: "description" opt opt,
+            attach: "attach" opt opt,
+            notify_url: "notify_url" opt opt,
+        });
         /// The response of `POST /v3/credit-repayment/partner/contracts/app-presign` (APP预签约自动还款协议).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -376,33 +215,10 @@ pub mod contracts {
             /// Example: `example_redirect_service`
             pub redirect_service: Option<String>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("presign_token", &self.presign_token)?;
-                m.opt("redirect_service", &self.redirect_service)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("presign_token"), o.opt("redirect_service")) {
-                    (Some(presign_token), Some(redirect_service)) => {
-                        Ok(Self {
-                            presign_token,
-                            redirect_service,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            presign_token: "presign_token" req req,
+            redirect_service: "redirect_service" opt opt,
+        });
     }
     /// `/v3/credit-repayment/partner/contracts/{out_contract_code}`
     pub mod by_out_contract_code {
@@ -475,83 +291,21 @@ pub mod contracts {
             /// Example: `10000`
             pub repayment_amount_limit: i64,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("contract_id", &self.contract_id)?;
-                m.req("plan_id", &self.plan_id)?;
-                m.req("out_contract_code", &self.out_contract_code)?;
-                m.req("display_name", &self.display_name)?;
-                m.req("contract_state", &self.contract_state)?;
-                m.opt("contract_signed_time", &self.contract_signed_time)?;
-                m.opt("contract_terminated_time", &self.contract_terminated_time)?;
-                m.opt("contract_terminated_mode", &self.contract_terminated_mode)?;
-                m.opt("contract_termination_remark", &self.contract_termination_remark)?;
-                m.opt("repayment_day", &self.repayment_day)?;
-                m.opt("openid", &self.openid)?;
-                m.opt("appid", &self.appid)?;
-                m.req("repayment_amount_limit", &self.repayment_amount_limit)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("contract_id"),
-                    o.req("plan_id"),
-                    o.req("out_contract_code"),
-                    o.req("display_name"),
-                    o.req("contract_state"),
-                    o.opt("contract_signed_time"),
-                    o.opt("contract_terminated_time"),
-                    o.opt("contract_terminated_mode"),
-                    o.opt("contract_termination_remark"),
-                    o.opt("repayment_day"),
-                    o.opt("openid"),
-                    o.opt("appid"),
-                    o.req("repayment_amount_limit"),
-                ) {
-                    (
-                        Some(contract_id),
-                        Some(plan_id),
-                        Some(out_contract_code),
-                        Some(display_name),
-                        Some(contract_state),
-                        Some(contract_signed_time),
-                        Some(contract_terminated_time),
-                        Some(contract_terminated_mode),
-                        Some(contract_termination_remark),
-                        Some(repayment_day),
-                        Some(openid),
-                        Some(appid),
-                        Some(repayment_amount_limit),
-                    ) => {
-                        Ok(Self {
-                            contract_id,
-                            plan_id,
-                            out_contract_code,
-                            display_name,
-                            contract_state,
-                            contract_signed_time,
-                            contract_terminated_time,
-                            contract_terminated_mode,
-                            contract_termination_remark,
-                            repayment_day,
-                            openid,
-                            appid,
-                            repayment_amount_limit,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            contract_id: "contract_id" req req,
+            plan_id: "plan_id" req req,
+            out_contract_code: "out_contract_code" req req,
+            display_name: "display_name" req req,
+            contract_state: "contract_state" req req,
+            contract_signed_time: "contract_signed_time" opt opt,
+            contract_terminated_time: "contract_terminated_time" opt opt,
+            contract_terminated_mode: "contract_terminated_mode" opt opt,
+            contract_termination_remark: "contract_termination_remark" opt opt,
+            repayment_day: "repayment_day" opt opt,
+            openid: "openid" opt opt,
+            appid: "appid" opt opt,
+            repayment_amount_limit: "repayment_amount_limit" req req,
+        });
         /// 协议状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseContractState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -567,49 +321,11 @@ pub mod contracts {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseContractState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::ContractStateInvalid => "CONTRACT_STATE_INVALID",
-                    Self::ContractStateEffective => "CONTRACT_STATE_EFFECTIVE",
-                    Self::ContractStateTerminated => "CONTRACT_STATE_TERMINATED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseContractState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "CONTRACT_STATE_INVALID" => Self::ContractStateInvalid,
-                    "CONTRACT_STATE_EFFECTIVE" => Self::ContractStateEffective,
-                    "CONTRACT_STATE_TERMINATED" => Self::ContractStateTerminated,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseContractState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseContractState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseContractState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseContractState {
+            ContractStateInvalid = "CONTRACT_STATE_INVALID",
+            ContractStateEffective = "CONTRACT_STATE_EFFECTIVE",
+            ContractStateTerminated = "CONTRACT_STATE_TERMINATED",
+        });
         /// 协议解约方式
         ///
         /// A value this client does not know yet is kept as [`GetResponseContractTerminatedMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -627,55 +343,12 @@ pub mod contracts {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseContractTerminatedMode {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::TerminationModeInvalid => "TERMINATION_MODE_INVALID",
-                    Self::TerminationModeByUser => "TERMINATION_MODE_BY_USER",
-                    Self::TerminationModeByMerchant => "TERMINATION_MODE_BY_MERCHANT",
-                    Self::TerminationModeByCustomerService => {
-                        "TERMINATION_MODE_BY_CUSTOMER_SERVICE"
-                    }
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseContractTerminatedMode {
-            fn from(s: &str) -> Self {
-                match s {
-                    "TERMINATION_MODE_INVALID" => Self::TerminationModeInvalid,
-                    "TERMINATION_MODE_BY_USER" => Self::TerminationModeByUser,
-                    "TERMINATION_MODE_BY_MERCHANT" => Self::TerminationModeByMerchant,
-                    "TERMINATION_MODE_BY_CUSTOMER_SERVICE" => {
-                        Self::TerminationModeByCustomerService
-                    }
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseContractTerminatedMode {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseContractTerminatedMode {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseContractTerminatedMode {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseContractTerminatedMode {
+            TerminationModeInvalid = "TERMINATION_MODE_INVALID",
+            TerminationModeByUser = "TERMINATION_MODE_BY_USER",
+            TerminationModeByMerchant = "TERMINATION_MODE_BY_MERCHANT",
+            TerminationModeByCustomerService = "TERMINATION_MODE_BY_CUSTOMER_SERVICE",
+        });
     }
     /// `/v3/credit-repayment/partner/contracts/h5-presign`
     pub mod h5_presign {
@@ -749,82 +422,21 @@ pub mod contracts {
             /// 跳转控制信息
             pub jump_info: Option<PostRequestJumpInfo>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("appid", &self.appid)?;
-                m.req("plan_id", &self.plan_id)?;
-                m.req("out_contract_code", &self.out_contract_code)?;
-                m.req("display_name", &self.display_name)?;
-                m.req("contract_notify_url", &self.contract_notify_url)?;
-                m.req("repayment_day", &self.repayment_day)?;
-                m.req("repayment_amount_limit", &self.repayment_amount_limit)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.req("real_identity", &self.real_identity)?;
-                m.opt("trade_info", &self.trade_info)?;
-                m.opt("jump_info", &self.jump_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("Wechatpay-Serial"),
-                    o.req("appid"),
-                    o.req("plan_id"),
-                    o.req("out_contract_code"),
-                    o.req("display_name"),
-                    o.req("contract_notify_url"),
-                    o.req("repayment_day"),
-                    o.req("repayment_amount_limit"),
-                    o.opt("sub_mchid"),
-                    o.opt("sub_appid"),
-                    o.req("real_identity"),
-                    o.opt("trade_info"),
-                    o.opt("jump_info"),
-                ) {
-                    (
-                        Some(wechatpay_serial),
-                        Some(appid),
-                        Some(plan_id),
-                        Some(out_contract_code),
-                        Some(display_name),
-                        Some(contract_notify_url),
-                        Some(repayment_day),
-                        Some(repayment_amount_limit),
-                        Some(sub_mchid),
-                        Some(sub_appid),
-                        Some(real_identity),
-                        Some(trade_info),
-                        Some(jump_info),
-                    ) => {
-                        Ok(Self {
-                            wechatpay_serial,
-                            appid,
-                            plan_id,
-                            out_contract_code,
-                            display_name,
-                            contract_notify_url,
-                            repayment_day,
-                            repayment_amount_limit,
-                            sub_mchid,
-                            sub_appid,
-                            real_identity,
-                            trade_info,
-                            jump_info,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            wechatpay_serial: "Wechatpay-Serial" skip req,
+            appid: "appid" req req,
+            plan_id: "plan_id" req req,
+            out_contract_code: "out_contract_code" req req,
+            display_name: "display_name" req req,
+            contract_notify_url: "contract_notify_url" req req,
+            repayment_day: "repayment_day" req req,
+            repayment_amount_limit: "repayment_amount_limit" req req,
+            sub_mchid: "sub_mchid" opt opt,
+            sub_appid: "sub_appid" opt opt,
+            real_identity: "real_identity" req req,
+            trade_info: "trade_info" opt opt,
+            jump_info: "jump_info" opt opt,
+        });
         /// 跳转控制信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestJumpInfo {
@@ -833,27 +445,9 @@ pub mod contracts {
             /// Example: `example_jump_appid`
             pub jump_appid: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestJumpInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("jump_appid", &self.jump_appid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestJumpInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("jump_appid") {
-                    Some(jump_appid) => Ok(Self { jump_appid }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestJumpInfo {
+            jump_appid: "jump_appid" opt opt,
+        });
         /// 用户实名信息
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestRealIdentity {
@@ -870,39 +464,11 @@ pub mod contracts {
             /// Example: `OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==`
             pub real_name: String,
         }
-        impl ::serde::Serialize for PostRequestRealIdentity {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("identity_type", &self.identity_type)?;
-                m.req("identity_id", &self.identity_id)?;
-                m.req("real_name", &self.real_name)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestRealIdentity {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("identity_type"),
-                    o.req("identity_id"),
-                    o.req("real_name"),
-                ) {
-                    (Some(identity_type), Some(identity_id), Some(real_name)) => {
-                        Ok(Self {
-                            identity_type,
-                            identity_id,
-                            real_name,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestRealIdentity {
+            identity_type: "identity_type" req req,
+            identity_id: "identity_id" req req,
+            real_name: "real_name" req req,
+        });
         /// 实名验证类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestRealIdentityIdentityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -916,47 +482,10 @@ pub mod contracts {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestRealIdentityIdentityType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::RealIdentityTypeInvalid => "REAL_IDENTITY_TYPE_INVALID",
-                    Self::RealIdentityTypeIdCard => "REAL_IDENTITY_TYPE_ID_CARD",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestRealIdentityIdentityType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "REAL_IDENTITY_TYPE_INVALID" => Self::RealIdentityTypeInvalid,
-                    "REAL_IDENTITY_TYPE_ID_CARD" => Self::RealIdentityTypeIdCard,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestRealIdentityIdentityType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestRealIdentityIdentityType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestRealIdentityIdentityType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestRealIdentityIdentityType {
+            RealIdentityTypeInvalid = "REAL_IDENTITY_TYPE_INVALID",
+            RealIdentityTypeIdCard = "REAL_IDENTITY_TYPE_ID_CARD",
+        });
         /// 交易信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestTradeInfo {
@@ -981,51 +510,13 @@ pub mod contracts {
             /// Example: `https://www.test.com`
             pub notify_url: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestTradeInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.req("deduct_amount", &self.deduct_amount)?;
-                m.opt("description", &self.description)?;
-                m.opt("attach", &self.attach)?;
-                m.opt("notify_url", &self.notify_url)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestTradeInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("out_trade_no"),
-                    o.req("deduct_amount"),
-                    o.opt("description"),
-                    o.opt("attach"),
-                    o.opt("notify_url"),
-                ) {
-                    (
-                        Some(out_trade_no),
-                        Some(deduct_amount),
-                        Some(description),
-                        Some(attach),
-                        Some(notify_url),
-                    ) => {
-                        Ok(Self {
-                            out_trade_no,
-                            deduct_amount,
-                            description,
-                            attach,
-                            notify_url,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestTradeInfo {
+            out_trade_no: "out_trade_no" req req,
+            deduct_amount: "deduct_amount" req req,
+            description: "description" opt opt,
+            attach: "attach" opt opt,
+            notify_url: "notify_url" opt opt,
+        });
         /// The response of `POST /v3/credit-repayment/partner/contracts/h5-presign` (H5预签约自动还款协议).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -1034,27 +525,9 @@ pub mod contracts {
             /// Example: `https://payapp.weixin.qq.com/xxx?presign_token=wx12334`
             pub redirect_url: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("redirect_url", &self.redirect_url)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("redirect_url") {
-                    Some(redirect_url) => Ok(Self { redirect_url }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            redirect_url: "redirect_url" req req,
+        });
     }
     /// `/v3/credit-repayment/partner/contracts/terminate`
     pub mod terminate {
@@ -1089,63 +562,19 @@ pub mod contracts {
             /// Example: `example_contract_termination_remark`
             pub contract_termination_remark: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("out_contract_code", &self.out_contract_code)?;
-                m.req("contract_termination_remark", &self.contract_termination_remark)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("out_contract_code"),
-                    o.req("contract_termination_remark"),
-                ) {
-                    (Some(out_contract_code), Some(contract_termination_remark)) => {
-                        Ok(Self {
-                            out_contract_code,
-                            contract_termination_remark,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            out_contract_code: "out_contract_code" req req,
+            contract_termination_remark: "contract_termination_remark" req req,
+        });
         /// The response of `POST /v3/credit-repayment/partner/contracts/terminate` (解除自动还款协议).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 协议信息
             pub contract_info: Option<PostResponseContractInfo>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("contract_info", &self.contract_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("contract_info") {
-                    Some(contract_info) => Ok(Self { contract_info }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            contract_info: "contract_info" opt opt,
+        });
         /// 协议信息
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponseContractInfo {
@@ -1204,83 +633,21 @@ pub mod contracts {
             /// Example: `10000`
             pub repayment_amount_limit: i64,
         }
-        impl ::serde::Serialize for PostResponseContractInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("contract_id", &self.contract_id)?;
-                m.req("plan_id", &self.plan_id)?;
-                m.req("out_contract_code", &self.out_contract_code)?;
-                m.req("display_name", &self.display_name)?;
-                m.req("contract_state", &self.contract_state)?;
-                m.opt("contract_signed_time", &self.contract_signed_time)?;
-                m.opt("contract_terminated_time", &self.contract_terminated_time)?;
-                m.opt("contract_terminated_mode", &self.contract_terminated_mode)?;
-                m.opt("contract_termination_remark", &self.contract_termination_remark)?;
-                m.opt("repayment_day", &self.repayment_day)?;
-                m.opt("openid", &self.openid)?;
-                m.opt("appid", &self.appid)?;
-                m.req("repayment_amount_limit", &self.repayment_amount_limit)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseContractInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("contract_id"),
-                    o.req("plan_id"),
-                    o.req("out_contract_code"),
-                    o.req("display_name"),
-                    o.req("contract_state"),
-                    o.opt("contract_signed_time"),
-                    o.opt("contract_terminated_time"),
-                    o.opt("contract_terminated_mode"),
-                    o.opt("contract_termination_remark"),
-                    o.opt("repayment_day"),
-                    o.opt("openid"),
-                    o.opt("appid"),
-                    o.req("repayment_amount_limit"),
-                ) {
-                    (
-                        Some(contract_id),
-                        Some(plan_id),
-                        Some(out_contract_code),
-                        Some(display_name),
-                        Some(contract_state),
-                        Some(contract_signed_time),
-                        Some(contract_terminated_time),
-                        Some(contract_terminated_mode),
-                        Some(contract_termination_remark),
-                        Some(repayment_day),
-                        Some(openid),
-                        Some(appid),
-                        Some(repayment_amount_limit),
-                    ) => {
-                        Ok(Self {
-                            contract_id,
-                            plan_id,
-                            out_contract_code,
-                            display_name,
-                            contract_state,
-                            contract_signed_time,
-                            contract_terminated_time,
-                            contract_terminated_mode,
-                            contract_termination_remark,
-                            repayment_day,
-                            openid,
-                            appid,
-                            repayment_amount_limit,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseContractInfo {
+            contract_id: "contract_id" req req,
+            plan_id: "plan_id" req req,
+            out_contract_code: "out_contract_code" req req,
+            display_name: "display_name" req req,
+            contract_state: "contract_state" req req,
+            contract_signed_time: "contract_signed_time" opt opt,
+            contract_terminated_time: "contract_terminated_time" opt opt,
+            contract_terminated_mode: "contract_terminated_mode" opt opt,
+            contract_termination_remark: "contract_termination_remark" opt opt,
+            repayment_day: "repayment_day" opt opt,
+            openid: "openid" opt opt,
+            appid: "appid" opt opt,
+            repayment_amount_limit: "repayment_amount_limit" req req,
+        });
         /// 协议状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseContractInfoContractState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1296,49 +663,11 @@ pub mod contracts {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseContractInfoContractState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::ContractStateInvalid => "CONTRACT_STATE_INVALID",
-                    Self::ContractStateEffective => "CONTRACT_STATE_EFFECTIVE",
-                    Self::ContractStateTerminated => "CONTRACT_STATE_TERMINATED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseContractInfoContractState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "CONTRACT_STATE_INVALID" => Self::ContractStateInvalid,
-                    "CONTRACT_STATE_EFFECTIVE" => Self::ContractStateEffective,
-                    "CONTRACT_STATE_TERMINATED" => Self::ContractStateTerminated,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseContractInfoContractState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseContractInfoContractState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseContractInfoContractState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseContractInfoContractState {
+            ContractStateInvalid = "CONTRACT_STATE_INVALID",
+            ContractStateEffective = "CONTRACT_STATE_EFFECTIVE",
+            ContractStateTerminated = "CONTRACT_STATE_TERMINATED",
+        });
         /// 协议解约方式
         ///
         /// A value this client does not know yet is kept as [`PostResponseContractInfoContractTerminatedMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1356,57 +685,12 @@ pub mod contracts {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseContractInfoContractTerminatedMode {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::TerminationModeInvalid => "TERMINATION_MODE_INVALID",
-                    Self::TerminationModeByUser => "TERMINATION_MODE_BY_USER",
-                    Self::TerminationModeByMerchant => "TERMINATION_MODE_BY_MERCHANT",
-                    Self::TerminationModeByCustomerService => {
-                        "TERMINATION_MODE_BY_CUSTOMER_SERVICE"
-                    }
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for PostResponseContractInfoContractTerminatedMode {
-            fn from(s: &str) -> Self {
-                match s {
-                    "TERMINATION_MODE_INVALID" => Self::TerminationModeInvalid,
-                    "TERMINATION_MODE_BY_USER" => Self::TerminationModeByUser,
-                    "TERMINATION_MODE_BY_MERCHANT" => Self::TerminationModeByMerchant,
-                    "TERMINATION_MODE_BY_CUSTOMER_SERVICE" => {
-                        Self::TerminationModeByCustomerService
-                    }
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseContractInfoContractTerminatedMode {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseContractInfoContractTerminatedMode {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostResponseContractInfoContractTerminatedMode {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseContractInfoContractTerminatedMode {
+            TerminationModeInvalid = "TERMINATION_MODE_INVALID",
+            TerminationModeByUser = "TERMINATION_MODE_BY_USER",
+            TerminationModeByMerchant = "TERMINATION_MODE_BY_MERCHANT",
+            TerminationModeByCustomerService = "TERMINATION_MODE_BY_CUSTOMER_SERVICE",
+        });
     }
 }
 /// `/v3/credit-repayment/partner/deduct-orders`
@@ -1467,59 +751,15 @@ pub mod deduct_orders {
         /// Example: `备注`
         pub attach: Option<String>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("contract_id", &self.contract_id)?;
-            m.req("out_trade_no", &self.out_trade_no)?;
-            m.req("out_record_id", &self.out_record_id)?;
-            m.req("deduct_amount", &self.deduct_amount)?;
-            m.req("notify_url", &self.notify_url)?;
-            m.req("description", &self.description)?;
-            m.opt("attach", &self.attach)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("contract_id"),
-                o.req("out_trade_no"),
-                o.req("out_record_id"),
-                o.req("deduct_amount"),
-                o.req("notify_url"),
-                o.req("description"),
-                o.opt("attach"),
-            ) {
-                (
-                    Some(contract_id),
-                    Some(out_trade_no),
-                    Some(out_record_id),
-                    Some(deduct_amount),
-                    Some(notify_url),
-                    Some(description),
-                    Some(attach),
-                ) => {
-                    Ok(Self {
-                        contract_id,
-                        out_trade_no,
-                        out_record_id,
-                        deduct_amount,
-                        notify_url,
-                        description,
-                        attach,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        contract_id: "contract_id" req req,
+        out_trade_no: "out_trade_no" req req,
+        out_record_id: "out_record_id" req req,
+        deduct_amount: "deduct_amount" req req,
+        notify_url: "notify_url" req req,
+        description: "description" req req,
+        attach: "attach" opt opt,
+    });
     /// The response of `POST /v3/credit-repayment/partner/deduct-orders` (发起还款).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -1572,79 +812,20 @@ pub mod deduct_orders {
         /// Example: `1009660380201506130728806387`
         pub transaction_id: Option<String>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_trade_no", &self.out_trade_no)?;
-            m.req("out_record_id", &self.out_record_id)?;
-            m.req("appid", &self.appid)?;
-            m.opt("sub_appid", &self.sub_appid)?;
-            m.req("openid", &self.openid)?;
-            m.req("contract_id", &self.contract_id)?;
-            m.req("order_state", &self.order_state)?;
-            m.req("deduct_amount", &self.deduct_amount)?;
-            m.opt("pay_success_amount", &self.pay_success_amount)?;
-            m.req("description", &self.description)?;
-            m.opt("attach", &self.attach)?;
-            m.opt("transaction_id", &self.transaction_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("out_trade_no"),
-                o.req("out_record_id"),
-                o.req("appid"),
-                o.opt("sub_appid"),
-                o.req("openid"),
-                o.req("contract_id"),
-                o.req("order_state"),
-                o.req("deduct_amount"),
-                o.opt("pay_success_amount"),
-                o.req("description"),
-                o.opt("attach"),
-                o.opt("transaction_id"),
-            ) {
-                (
-                    Some(out_trade_no),
-                    Some(out_record_id),
-                    Some(appid),
-                    Some(sub_appid),
-                    Some(openid),
-                    Some(contract_id),
-                    Some(order_state),
-                    Some(deduct_amount),
-                    Some(pay_success_amount),
-                    Some(description),
-                    Some(attach),
-                    Some(transaction_id),
-                ) => {
-                    Ok(Self {
-                        out_trade_no,
-                        out_record_id,
-                        appid,
-                        sub_appid,
-                        openid,
-                        contract_id,
-                        order_state,
-                        deduct_amount,
-                        pay_success_amount,
-                        description,
-                        attach,
-                        transaction_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        out_trade_no: "out_trade_no" req req,
+        out_record_id: "out_record_id" req req,
+        appid: "appid" req req,
+        sub_appid: "sub_appid" opt opt,
+        openid: "openid" req req,
+        contract_id: "contract_id" req req,
+        order_state: "order_state" req req,
+        deduct_amount: "deduct_amount" req req,
+        pay_success_amount: "pay_success_amount" opt opt,
+        description: "description" req req,
+        attach: "attach" opt opt,
+        transaction_id: "transaction_id" opt opt,
+    });
     /// 还款单状态
     ///
     /// A value this client does not know yet is kept as [`PostResponseOrderState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1662,49 +843,12 @@ pub mod deduct_orders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseOrderState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::DeductOrderStatePending => "DEDUCT_ORDER_STATE_PENDING",
-                Self::DeductOrderStateNotPay => "DEDUCT_ORDER_STATE_NOT_PAY",
-                Self::DeductOrderStatePaySuccess => "DEDUCT_ORDER_STATE_PAY_SUCCESS",
-                Self::DeductOrderStatePayFail => "DEDUCT_ORDER_STATE_PAY_FAIL",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseOrderState {
-        fn from(s: &str) -> Self {
-            match s {
-                "DEDUCT_ORDER_STATE_PENDING" => Self::DeductOrderStatePending,
-                "DEDUCT_ORDER_STATE_NOT_PAY" => Self::DeductOrderStateNotPay,
-                "DEDUCT_ORDER_STATE_PAY_SUCCESS" => Self::DeductOrderStatePaySuccess,
-                "DEDUCT_ORDER_STATE_PAY_FAIL" => Self::DeductOrderStatePayFail,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseOrderState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseOrderState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseOrderState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseOrderState {
+        DeductOrderStatePending = "DEDUCT_ORDER_STATE_PENDING",
+        DeductOrderStateNotPay = "DEDUCT_ORDER_STATE_NOT_PAY",
+        DeductOrderStatePaySuccess = "DEDUCT_ORDER_STATE_PAY_SUCCESS",
+        DeductOrderStatePayFail = "DEDUCT_ORDER_STATE_PAY_FAIL",
+    });
     /// `/v3/credit-repayment/partner/deduct-orders/{out_trade_no}`
     pub mod by_out_trade_no {
         /// The chain step for `/v3/credit-repayment/partner/deduct-orders/{out_trade_no}`, reached with `client.v3().credit_repayment().partner().deduct_orders().out_trade_no(out_trade_no)`.
@@ -1772,79 +916,20 @@ pub mod deduct_orders {
             /// Example: `1009660380201506130728806387`
             pub transaction_id: Option<String>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.req("out_record_id", &self.out_record_id)?;
-                m.req("appid", &self.appid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.req("openid", &self.openid)?;
-                m.req("contract_id", &self.contract_id)?;
-                m.req("order_state", &self.order_state)?;
-                m.req("deduct_amount", &self.deduct_amount)?;
-                m.opt("pay_success_amount", &self.pay_success_amount)?;
-                m.req("description", &self.description)?;
-                m.opt("attach", &self.attach)?;
-                m.opt("transaction_id", &self.transaction_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("out_trade_no"),
-                    o.req("out_record_id"),
-                    o.req("appid"),
-                    o.opt("sub_appid"),
-                    o.req("openid"),
-                    o.req("contract_id"),
-                    o.req("order_state"),
-                    o.req("deduct_amount"),
-                    o.opt("pay_success_amount"),
-                    o.req("description"),
-                    o.opt("attach"),
-                    o.opt("transaction_id"),
-                ) {
-                    (
-                        Some(out_trade_no),
-                        Some(out_record_id),
-                        Some(appid),
-                        Some(sub_appid),
-                        Some(openid),
-                        Some(contract_id),
-                        Some(order_state),
-                        Some(deduct_amount),
-                        Some(pay_success_amount),
-                        Some(description),
-                        Some(attach),
-                        Some(transaction_id),
-                    ) => {
-                        Ok(Self {
-                            out_trade_no,
-                            out_record_id,
-                            appid,
-                            sub_appid,
-                            openid,
-                            contract_id,
-                            order_state,
-                            deduct_amount,
-                            pay_success_amount,
-                            description,
-                            attach,
-                            transaction_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            out_trade_no: "out_trade_no" req req,
+            out_record_id: "out_record_id" req req,
+            appid: "appid" req req,
+            sub_appid: "sub_appid" opt opt,
+            openid: "openid" req req,
+            contract_id: "contract_id" req req,
+            order_state: "order_state" req req,
+            deduct_amount: "deduct_amount" req req,
+            pay_success_amount: "pay_success_amount" opt opt,
+            description: "description" req req,
+            attach: "attach" opt opt,
+            transaction_id: "transaction_id" opt opt,
+        });
         /// 还款单状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseOrderState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1862,51 +947,12 @@ pub mod deduct_orders {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseOrderState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::DeductOrderStatePending => "DEDUCT_ORDER_STATE_PENDING",
-                    Self::DeductOrderStateNotPay => "DEDUCT_ORDER_STATE_NOT_PAY",
-                    Self::DeductOrderStatePaySuccess => "DEDUCT_ORDER_STATE_PAY_SUCCESS",
-                    Self::DeductOrderStatePayFail => "DEDUCT_ORDER_STATE_PAY_FAIL",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseOrderState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "DEDUCT_ORDER_STATE_PENDING" => Self::DeductOrderStatePending,
-                    "DEDUCT_ORDER_STATE_NOT_PAY" => Self::DeductOrderStateNotPay,
-                    "DEDUCT_ORDER_STATE_PAY_SUCCESS" => Self::DeductOrderStatePaySuccess,
-                    "DEDUCT_ORDER_STATE_PAY_FAIL" => Self::DeductOrderStatePayFail,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseOrderState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseOrderState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseOrderState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseOrderState {
+            DeductOrderStatePending = "DEDUCT_ORDER_STATE_PENDING",
+            DeductOrderStateNotPay = "DEDUCT_ORDER_STATE_NOT_PAY",
+            DeductOrderStatePaySuccess = "DEDUCT_ORDER_STATE_PAY_SUCCESS",
+            DeductOrderStatePayFail = "DEDUCT_ORDER_STATE_PAY_FAIL",
+        });
     }
 }
 /// `/v3/credit-repayment/partner/schedule-records`
@@ -1967,47 +1013,12 @@ pub mod schedule_records {
             /// 预约还款项列表
             pub schedule_items: Vec<PostRequestScheduleItems>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("contract_id", &self.contract_id)?;
-                m.req("appid", &self.appid)?;
-                m.req("openid", &self.openid)?;
-                m.req("schedule_items", &self.schedule_items)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("contract_id"),
-                    o.req("appid"),
-                    o.req("openid"),
-                    o.req("schedule_items"),
-                ) {
-                    (
-                        Some(contract_id),
-                        Some(appid),
-                        Some(openid),
-                        Some(schedule_items),
-                    ) => {
-                        Ok(Self {
-                            contract_id,
-                            appid,
-                            openid,
-                            schedule_items,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            contract_id: "contract_id" req req,
+            appid: "appid" req req,
+            openid: "openid" req req,
+            schedule_items: "schedule_items" req req,
+        });
         /// PostRequestScheduleItems
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestScheduleItems {
@@ -2036,82 +1047,23 @@ pub mod schedule_records {
             /// Example: `2025-11-18`
             pub repayment_date: String,
         }
-        impl ::serde::Serialize for PostRequestScheduleItems {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("out_record_id", &self.out_record_id)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.req("repayment_amount", &self.repayment_amount)?;
-                m.opt("min_repayment_amount", &self.min_repayment_amount)?;
-                m.req("repayment_date", &self.repayment_date)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestScheduleItems {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("out_record_id"),
-                    o.req("sub_mchid"),
-                    o.opt("sub_appid"),
-                    o.req("repayment_amount"),
-                    o.opt("min_repayment_amount"),
-                    o.req("repayment_date"),
-                ) {
-                    (
-                        Some(out_record_id),
-                        Some(sub_mchid),
-                        Some(sub_appid),
-                        Some(repayment_amount),
-                        Some(min_repayment_amount),
-                        Some(repayment_date),
-                    ) => {
-                        Ok(Self {
-                            out_record_id,
-                            sub_mchid,
-                            sub_appid,
-                            repayment_amount,
-                            min_repayment_amount,
-                            repayment_date,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestScheduleItems {
+            out_record_id: "out_record_id" req req,
+            sub_mchid: "sub_mchid" req req,
+            sub_appid: "sub_appid" opt opt,
+            repayment_amount: "repayment_amount" req req,
+            min_repayment_amount: "min_repayment_amount" opt opt,
+            repayment_date: "repayment_date" req req,
+        });
         /// The response of `POST /v3/credit-repayment/partner/schedule-records/batch-create` (预约还款).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 预约还款记录列表
             pub schedule_records: Option<Vec<PostResponseScheduleRecords>>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("schedule_records", &self.schedule_records)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("schedule_records") {
-                    Some(schedule_records) => Ok(Self { schedule_records }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            schedule_records: "schedule_records" opt opt,
+        });
         /// PostResponseScheduleRecords
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseScheduleRecords {
@@ -2148,63 +1100,16 @@ pub mod schedule_records {
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             pub openid: String,
         }
-        impl ::serde::Serialize for PostResponseScheduleRecords {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("out_record_id", &self.out_record_id)?;
-                m.req("appid", &self.appid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.opt("contract_id", &self.contract_id)?;
-                m.req("repayment_amount", &self.repayment_amount)?;
-                m.req("min_repayment_amount", &self.min_repayment_amount)?;
-                m.req("repayment_date", &self.repayment_date)?;
-                m.req("openid", &self.openid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseScheduleRecords {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("out_record_id"),
-                    o.req("appid"),
-                    o.opt("sub_appid"),
-                    o.opt("contract_id"),
-                    o.req("repayment_amount"),
-                    o.req("min_repayment_amount"),
-                    o.req("repayment_date"),
-                    o.req("openid"),
-                ) {
-                    (
-                        Some(out_record_id),
-                        Some(appid),
-                        Some(sub_appid),
-                        Some(contract_id),
-                        Some(repayment_amount),
-                        Some(min_repayment_amount),
-                        Some(repayment_date),
-                        Some(openid),
-                    ) => {
-                        Ok(Self {
-                            out_record_id,
-                            appid,
-                            sub_appid,
-                            contract_id,
-                            repayment_amount,
-                            min_repayment_amount,
-                            repayment_date,
-                            openid,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseScheduleRecords {
+            out_record_id: "out_record_id" req req,
+            appid: "appid" req req,
+            sub_appid: "sub_appid" opt opt,
+            contract_id: "contract_id" opt opt,
+            repayment_amount: "repayment_amount" req req,
+            min_repayment_amount: "min_repayment_amount" req req,
+            repayment_date: "repayment_date" req req,
+            openid: "openid" req req,
+        });
     }
     /// `/v3/credit-repayment/partner/schedule-records/{out_record_id}`
     pub mod by_out_record_id {
@@ -2235,26 +1140,9 @@ pub mod schedule_records {
             /// Query parameter `contract_id`. Example: `20251105000000123456789`
             pub contract_id: String,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("contract_id") {
-                    Some(contract_id) => Ok(Self { contract_id }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            contract_id: "contract_id" skip req,
+        });
         /// The response of `GET /v3/credit-repayment/partner/schedule-records/{out_record_id}` (查询预约还款记录).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -2291,62 +1179,15 @@ pub mod schedule_records {
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             pub openid: String,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("out_record_id", &self.out_record_id)?;
-                m.req("appid", &self.appid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.opt("contract_id", &self.contract_id)?;
-                m.req("repayment_amount", &self.repayment_amount)?;
-                m.req("min_repayment_amount", &self.min_repayment_amount)?;
-                m.req("repayment_date", &self.repayment_date)?;
-                m.req("openid", &self.openid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("out_record_id"),
-                    o.req("appid"),
-                    o.opt("sub_appid"),
-                    o.opt("contract_id"),
-                    o.req("repayment_amount"),
-                    o.req("min_repayment_amount"),
-                    o.req("repayment_date"),
-                    o.req("openid"),
-                ) {
-                    (
-                        Some(out_record_id),
-                        Some(appid),
-                        Some(sub_appid),
-                        Some(contract_id),
-                        Some(repayment_amount),
-                        Some(min_repayment_amount),
-                        Some(repayment_date),
-                        Some(openid),
-                    ) => {
-                        Ok(Self {
-                            out_record_id,
-                            appid,
-                            sub_appid,
-                            contract_id,
-                            repayment_amount,
-                            min_repayment_amount,
-                            repayment_date,
-                            openid,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            out_record_id: "out_record_id" req req,
+            appid: "appid" req req,
+            sub_appid: "sub_appid" opt opt,
+            contract_id: "contract_id" opt opt,
+            repayment_amount: "repayment_amount" req req,
+            min_repayment_amount: "min_repayment_amount" req req,
+            repayment_date: "repayment_date" req req,
+            openid: "openid" req req,
+        });
     }
 }

@@ -44,47 +44,12 @@ pub struct PostRequest {
     /// Example: `https://api.test.com`
     pub notify_url: String,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("out_card_code", &self.out_card_code)?;
-        m.req("card_template_id", &self.card_template_id)?;
-        m.req("appid", &self.appid)?;
-        m.req("notify_url", &self.notify_url)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("out_card_code"),
-            o.req("card_template_id"),
-            o.req("appid"),
-            o.req("notify_url"),
-        ) {
-            (
-                Some(out_card_code),
-                Some(card_template_id),
-                Some(appid),
-                Some(notify_url),
-            ) => {
-                Ok(Self {
-                    out_card_code,
-                    card_template_id,
-                    appid,
-                    notify_url,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    out_card_code: "out_card_code" req req,
+    card_template_id: "card_template_id" req req,
+    appid: "appid" req req,
+    notify_url: "notify_url" req req,
+});
 /// The response of `POST /v3/discount-card/cards` (预受理领卡请求API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -93,27 +58,9 @@ pub struct PostResponse {
     /// Example: `zyx53Nkey8o4bHpxTQvd8m7e92nG5mG2`
     pub prepare_card_token: String,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("prepare_card_token", &self.prepare_card_token)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match o.req("prepare_card_token") {
-            Some(prepare_card_token) => Ok(Self { prepare_card_token }),
-            None => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    prepare_card_token: "prepare_card_token" req req,
+});
 /// `/v3/discount-card/cards/{out_card_code}`
 pub mod by_out_card_code {
     /// The chain step for `/v3/discount-card/cards/{out_card_code}`, reached with `client.v3().discount_card().cards().out_card_code(out_card_code)`.
@@ -190,91 +137,23 @@ pub mod by_out_card_code {
         /// Example: `oUpF8uMuAJ2pxb1Q9zNjWUHsd`
         pub sharer_openid: Option<String>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("card_id", &self.card_id)?;
-            m.req("card_template_id", &self.card_template_id)?;
-            m.req("openid", &self.openid)?;
-            m.req("out_card_code", &self.out_card_code)?;
-            m.req("appid", &self.appid)?;
-            m.req("mchid", &self.mchid)?;
-            m.req("time_range", &self.time_range)?;
-            m.req("state", &self.state)?;
-            m.opt("unfinished_reason", &self.unfinished_reason)?;
-            m.opt("total_amount", &self.total_amount)?;
-            m.opt("pay_information", &self.pay_information)?;
-            m.req("create_time", &self.create_time)?;
-            m.opt("objectives", &self.objectives)?;
-            m.opt("rewards", &self.rewards)?;
-            m.opt("sharer_openid", &self.sharer_openid)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("card_id"),
-                o.req("card_template_id"),
-                o.req("openid"),
-                o.req("out_card_code"),
-                o.req("appid"),
-                o.req("mchid"),
-                o.req("time_range"),
-                o.req("state"),
-                o.opt("unfinished_reason"),
-                o.opt("total_amount"),
-                o.opt("pay_information"),
-                o.req("create_time"),
-                o.opt("objectives"),
-                o.opt("rewards"),
-                o.opt("sharer_openid"),
-            ) {
-                (
-                    Some(card_id),
-                    Some(card_template_id),
-                    Some(openid),
-                    Some(out_card_code),
-                    Some(appid),
-                    Some(mchid),
-                    Some(time_range),
-                    Some(state),
-                    Some(unfinished_reason),
-                    Some(total_amount),
-                    Some(pay_information),
-                    Some(create_time),
-                    Some(objectives),
-                    Some(rewards),
-                    Some(sharer_openid),
-                ) => {
-                    Ok(Self {
-                        card_id,
-                        card_template_id,
-                        openid,
-                        out_card_code,
-                        appid,
-                        mchid,
-                        time_range,
-                        state,
-                        unfinished_reason,
-                        total_amount,
-                        pay_information,
-                        create_time,
-                        objectives,
-                        rewards,
-                        sharer_openid,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        card_id: "card_id" req req,
+        card_template_id: "card_template_id" req req,
+        openid: "openid" req req,
+        out_card_code: "out_card_code" req req,
+        appid: "appid" req req,
+        mchid: "mchid" req req,
+        time_range: "time_range" req req,
+        state: "state" req req,
+        unfinished_reason: "unfinished_reason" opt opt,
+        total_amount: "total_amount" opt opt,
+        pay_information: "pay_information" opt opt,
+        create_time: "create_time" req req,
+        objectives: "objectives" opt opt,
+        rewards: "rewards" opt opt,
+        sharer_openid: "sharer_openid" opt opt,
+    });
     /// GetResponseObjectives
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseObjectives {
@@ -303,55 +182,14 @@ pub mod by_out_card_code {
             Vec<GetResponseObjectivesObjectiveCompletionRecords>,
         >,
     }
-    impl ::serde::Serialize for GetResponseObjectives {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("objective_id", &self.objective_id)?;
-            m.req("name", &self.name)?;
-            m.req("count", &self.count)?;
-            m.req("unit", &self.unit)?;
-            m.opt("description", &self.description)?;
-            m.opt("objective_completion_records", &self.objective_completion_records)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseObjectives {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("objective_id"),
-                o.req("name"),
-                o.req("count"),
-                o.req("unit"),
-                o.opt("description"),
-                o.opt("objective_completion_records"),
-            ) {
-                (
-                    Some(objective_id),
-                    Some(name),
-                    Some(count),
-                    Some(unit),
-                    Some(description),
-                    Some(objective_completion_records),
-                ) => {
-                    Ok(Self {
-                        objective_id,
-                        name,
-                        count,
-                        unit,
-                        description,
-                        objective_completion_records,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseObjectives {
+        objective_id: "objective_id" req req,
+        name: "name" req req,
+        count: "count" req req,
+        unit: "unit" req req,
+        description: "description" opt opt,
+        objective_completion_records: "objective_completion_records" opt opt,
+    });
     /// GetResponseObjectivesObjectiveCompletionRecords
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseObjectivesObjectiveCompletionRecords {
@@ -384,63 +222,15 @@ pub mod by_out_card_code {
         /// Example: `特价商品`
         pub remark: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseObjectivesObjectiveCompletionRecords {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req(
-                "objective_completion_serial_no",
-                &self.objective_completion_serial_no,
-            )?;
-            m.req("objective_id", &self.objective_id)?;
-            m.req("completion_time", &self.completion_time)?;
-            m.req("completion_type", &self.completion_type)?;
-            m.req("description", &self.description)?;
-            m.req("completion_count", &self.completion_count)?;
-            m.opt("remark", &self.remark)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseObjectivesObjectiveCompletionRecords {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("objective_completion_serial_no"),
-                o.req("objective_id"),
-                o.req("completion_time"),
-                o.req("completion_type"),
-                o.req("description"),
-                o.req("completion_count"),
-                o.opt("remark"),
-            ) {
-                (
-                    Some(objective_completion_serial_no),
-                    Some(objective_id),
-                    Some(completion_time),
-                    Some(completion_type),
-                    Some(description),
-                    Some(completion_count),
-                    Some(remark),
-                ) => {
-                    Ok(Self {
-                        objective_completion_serial_no,
-                        objective_id,
-                        completion_time,
-                        completion_type,
-                        description,
-                        completion_count,
-                        remark,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseObjectivesObjectiveCompletionRecords {
+        objective_completion_serial_no: "objective_completion_serial_no" req req,
+        objective_id: "objective_id" req req,
+        completion_time: "completion_time" req req,
+        completion_type: "completion_type" req req,
+        description: "description" req req,
+        completion_count: "completion_count" req req,
+        remark: "remark" opt opt,
+    });
     /// 用户退回优惠的付款信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponsePayInformation {
@@ -461,47 +251,12 @@ pub mod by_out_card_code {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub pay_time: Option<String>,
     }
-    impl ::serde::Serialize for GetResponsePayInformation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("pay_amount", &self.pay_amount)?;
-            m.req("pay_state", &self.pay_state)?;
-            m.opt("transaction_id", &self.transaction_id)?;
-            m.opt("pay_time", &self.pay_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponsePayInformation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("pay_amount"),
-                o.req("pay_state"),
-                o.opt("transaction_id"),
-                o.opt("pay_time"),
-            ) {
-                (
-                    Some(pay_amount),
-                    Some(pay_state),
-                    Some(transaction_id),
-                    Some(pay_time),
-                ) => {
-                    Ok(Self {
-                        pay_amount,
-                        pay_state,
-                        transaction_id,
-                        pay_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponsePayInformation {
+        pay_amount: "pay_amount" req req,
+        pay_state: "pay_state" req req,
+        transaction_id: "transaction_id" opt opt,
+        pay_time: "pay_time" opt opt,
+    });
     /// GetResponseRewards
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseRewards {
@@ -536,63 +291,16 @@ pub mod by_out_card_code {
         /// 优惠使用记录列
         pub reward_usage_records: Option<Vec<GetResponseRewardsRewardUsageRecords>>,
     }
-    impl ::serde::Serialize for GetResponseRewards {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("reward_id", &self.reward_id)?;
-            m.req("name", &self.name)?;
-            m.req("count_type", &self.count_type)?;
-            m.req("count", &self.count)?;
-            m.req("unit", &self.unit)?;
-            m.req("amount", &self.amount)?;
-            m.opt("description", &self.description)?;
-            m.opt("reward_usage_records", &self.reward_usage_records)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseRewards {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("reward_id"),
-                o.req("name"),
-                o.req("count_type"),
-                o.req("count"),
-                o.req("unit"),
-                o.req("amount"),
-                o.opt("description"),
-                o.opt("reward_usage_records"),
-            ) {
-                (
-                    Some(reward_id),
-                    Some(name),
-                    Some(count_type),
-                    Some(count),
-                    Some(unit),
-                    Some(amount),
-                    Some(description),
-                    Some(reward_usage_records),
-                ) => {
-                    Ok(Self {
-                        reward_id,
-                        name,
-                        count_type,
-                        count,
-                        unit,
-                        amount,
-                        description,
-                        reward_usage_records,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseRewards {
+        reward_id: "reward_id" req req,
+        name: "name" req req,
+        count_type: "count_type" req req,
+        count: "count" req req,
+        unit: "unit" req req,
+        amount: "amount" req req,
+        description: "description" opt opt,
+        reward_usage_records: "reward_usage_records" opt opt,
+    });
     /// GetResponseRewardsRewardUsageRecords
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseRewardsRewardUsageRecords {
@@ -629,63 +337,16 @@ pub mod by_out_card_code {
         /// Example: `特价商品`
         pub remark: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseRewardsRewardUsageRecords {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("reward_usage_serial_no", &self.reward_usage_serial_no)?;
-            m.req("reward_id", &self.reward_id)?;
-            m.req("usage_time", &self.usage_time)?;
-            m.req("usage_type", &self.usage_type)?;
-            m.req("description", &self.description)?;
-            m.req("usage_count", &self.usage_count)?;
-            m.req("amount", &self.amount)?;
-            m.opt("remark", &self.remark)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseRewardsRewardUsageRecords {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("reward_usage_serial_no"),
-                o.req("reward_id"),
-                o.req("usage_time"),
-                o.req("usage_type"),
-                o.req("description"),
-                o.req("usage_count"),
-                o.req("amount"),
-                o.opt("remark"),
-            ) {
-                (
-                    Some(reward_usage_serial_no),
-                    Some(reward_id),
-                    Some(usage_time),
-                    Some(usage_type),
-                    Some(description),
-                    Some(usage_count),
-                    Some(amount),
-                    Some(remark),
-                ) => {
-                    Ok(Self {
-                        reward_usage_serial_no,
-                        reward_id,
-                        usage_time,
-                        usage_type,
-                        description,
-                        usage_count,
-                        amount,
-                        remark,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseRewardsRewardUsageRecords {
+        reward_usage_serial_no: "reward_usage_serial_no" req req,
+        reward_id: "reward_id" req req,
+        usage_time: "usage_time" req req,
+        usage_type: "usage_type" req req,
+        description: "description" req req,
+        usage_count: "usage_count" req req,
+        amount: "amount" req req,
+        remark: "remark" opt opt,
+    });
     /// 约定时间期限
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseTimeRange {
@@ -698,28 +359,10 @@ pub mod by_out_card_code {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub end_time: String,
     }
-    impl ::serde::Serialize for GetResponseTimeRange {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("begin_time", &self.begin_time)?;
-            m.req("end_time", &self.end_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseTimeRange {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("begin_time"), o.req("end_time")) {
-                (Some(begin_time), Some(end_time)) => Ok(Self { begin_time, end_time }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseTimeRange {
+        begin_time: "begin_time" req req,
+        end_time: "end_time" req req,
+    });
     /// `/v3/discount-card/cards/{out_card_code}/add-user-records`
     pub mod add_user_records {
         /// The chain step for `/v3/discount-card/cards/{out_card_code}/add-user-records`, reached with `client.v3().discount_card().cards().out_card_code(out_card_code).add_user_records()`.
@@ -755,46 +398,11 @@ pub mod by_out_card_code {
             /// 优惠使用记录
             pub reward_usage_records: Option<Vec<PostRequestRewardUsageRecords>>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("card_template_id", &self.card_template_id)?;
-                m.opt(
-                    "objective_completion_records",
-                    &self.objective_completion_records,
-                )?;
-                m.opt("reward_usage_records", &self.reward_usage_records)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("card_template_id"),
-                    o.opt("objective_completion_records"),
-                    o.opt("reward_usage_records"),
-                ) {
-                    (
-                        Some(card_template_id),
-                        Some(objective_completion_records),
-                        Some(reward_usage_records),
-                    ) => {
-                        Ok(Self {
-                            card_template_id,
-                            objective_completion_records,
-                            reward_usage_records,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            card_template_id: "card_template_id" req req,
+            objective_completion_records: "objective_completion_records" opt opt,
+            reward_usage_records: "reward_usage_records" opt opt,
+        });
         /// PostRequestObjectiveCompletionRecords
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestObjectiveCompletionRecords {
@@ -827,62 +435,15 @@ pub mod by_out_card_code {
             /// Example: `特价商品`
             pub remark: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestObjectiveCompletionRecords {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req(
-                    "objective_completion_serial_no",
-                    &self.objective_completion_serial_no,
-                )?;
-                m.req("objective_id", &self.objective_id)?;
-                m.req("completion_time", &self.completion_time)?;
-                m.req("completion_type", &self.completion_type)?;
-                m.req("description", &self.description)?;
-                m.req("completion_count", &self.completion_count)?;
-                m.opt("remark", &self.remark)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestObjectiveCompletionRecords {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("objective_completion_serial_no"),
-                    o.req("objective_id"),
-                    o.req("completion_time"),
-                    o.req("completion_type"),
-                    o.req("description"),
-                    o.req("completion_count"),
-                    o.opt("remark"),
-                ) {
-                    (
-                        Some(objective_completion_serial_no),
-                        Some(objective_id),
-                        Some(completion_time),
-                        Some(completion_type),
-                        Some(description),
-                        Some(completion_count),
-                        Some(remark),
-                    ) => {
-                        Ok(Self {
-                            objective_completion_serial_no,
-                            objective_id,
-                            completion_time,
-                            completion_type,
-                            description,
-                            completion_count,
-                            remark,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestObjectiveCompletionRecords {
+            objective_completion_serial_no: "objective_completion_serial_no" req req,
+            objective_id: "objective_id" req req,
+            completion_time: "completion_time" req req,
+            completion_type: "completion_type" req req,
+            description: "description" req req,
+            completion_count: "completion_count" req req,
+            remark: "remark" opt opt,
+        });
         /// PostRequestRewardUsageRecords
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestRewardUsageRecords {
@@ -919,62 +480,15 @@ pub mod by_out_card_code {
             /// Example: `特价商品`
             pub remark: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestRewardUsageRecords {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("reward_usage_serial_no", &self.reward_usage_serial_no)?;
-                m.req("reward_id", &self.reward_id)?;
-                m.req("usage_time", &self.usage_time)?;
-                m.req("usage_type", &self.usage_type)?;
-                m.req("description", &self.description)?;
-                m.req("usage_count", &self.usage_count)?;
-                m.req("amount", &self.amount)?;
-                m.opt("remark", &self.remark)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestRewardUsageRecords {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("reward_usage_serial_no"),
-                    o.req("reward_id"),
-                    o.req("usage_time"),
-                    o.req("usage_type"),
-                    o.req("description"),
-                    o.req("usage_count"),
-                    o.req("amount"),
-                    o.opt("remark"),
-                ) {
-                    (
-                        Some(reward_usage_serial_no),
-                        Some(reward_id),
-                        Some(usage_time),
-                        Some(usage_type),
-                        Some(description),
-                        Some(usage_count),
-                        Some(amount),
-                        Some(remark),
-                    ) => {
-                        Ok(Self {
-                            reward_usage_serial_no,
-                            reward_id,
-                            usage_time,
-                            usage_type,
-                            description,
-                            usage_count,
-                            amount,
-                            remark,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestRewardUsageRecords {
+            reward_usage_serial_no: "reward_usage_serial_no" req req,
+            reward_id: "reward_id" req req,
+            usage_time: "usage_time" req req,
+            usage_type: "usage_type" req req,
+            description: "description" req req,
+            usage_count: "usage_count" req req,
+            amount: "amount" req req,
+            remark: "remark" opt opt,
+        });
     }
 }

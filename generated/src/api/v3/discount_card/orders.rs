@@ -137,127 +137,32 @@ pub mod by_out_order_no {
         /// 奖励明细列表
         pub rewards: Option<Vec<GetResponseRewards>>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_order_no", &self.out_order_no)?;
-            m.req("discount_card_id", &self.discount_card_id)?;
-            m.req("out_trade_no", &self.out_trade_no)?;
-            m.req("appid", &self.appid)?;
-            m.req("service_id", &self.service_id)?;
-            m.req("order_id", &self.order_id)?;
-            m.opt("transaction_id", &self.transaction_id)?;
-            m.req("openid", &self.openid)?;
-            m.req("card_begin_time", &self.card_begin_time)?;
-            m.req("card_end_time", &self.card_end_time)?;
-            m.req("card_name", &self.card_name)?;
-            m.req("objective_description", &self.objective_description)?;
-            m.req("reward_description", &self.reward_description)?;
-            m.req("estimated_reward_amount", &self.estimated_reward_amount)?;
-            m.opt("online_instructions", &self.online_instructions)?;
-            m.opt("offline_instructions", &self.offline_instructions)?;
-            m.req("state", &self.state)?;
-            m.opt("total_amount", &self.total_amount)?;
-            m.opt("deduction_amount", &self.deduction_amount)?;
-            m.opt("settlement_amount", &self.settlement_amount)?;
-            m.req("create_time", &self.create_time)?;
-            m.opt("pay_time", &self.pay_time)?;
-            m.opt("objectives", &self.objectives)?;
-            m.opt("rewards", &self.rewards)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("out_order_no"),
-                o.req("discount_card_id"),
-                o.req("out_trade_no"),
-                o.req("appid"),
-                o.req("service_id"),
-                o.req("order_id"),
-                o.opt("transaction_id"),
-                o.req("openid"),
-                o.req("card_begin_time"),
-                o.req("card_end_time"),
-                o.req("card_name"),
-                o.req("objective_description"),
-                o.req("reward_description"),
-                o.req("estimated_reward_amount"),
-                o.opt("online_instructions"),
-                o.opt("offline_instructions"),
-                o.req("state"),
-                o.opt("total_amount"),
-                o.opt("deduction_amount"),
-                o.opt("settlement_amount"),
-                o.req("create_time"),
-                o.opt("pay_time"),
-                o.opt("objectives"),
-                o.opt("rewards"),
-            ) {
-                (
-                    Some(out_order_no),
-                    Some(discount_card_id),
-                    Some(out_trade_no),
-                    Some(appid),
-                    Some(service_id),
-                    Some(order_id),
-                    Some(transaction_id),
-                    Some(openid),
-                    Some(card_begin_time),
-                    Some(card_end_time),
-                    Some(card_name),
-                    Some(objective_description),
-                    Some(reward_description),
-                    Some(estimated_reward_amount),
-                    Some(online_instructions),
-                    Some(offline_instructions),
-                    Some(state),
-                    Some(total_amount),
-                    Some(deduction_amount),
-                    Some(settlement_amount),
-                    Some(create_time),
-                    Some(pay_time),
-                    Some(objectives),
-                    Some(rewards),
-                ) => {
-                    Ok(Self {
-                        out_order_no,
-                        discount_card_id,
-                        out_trade_no,
-                        appid,
-                        service_id,
-                        order_id,
-                        transaction_id,
-                        openid,
-                        card_begin_time,
-                        card_end_time,
-                        card_name,
-                        objective_description,
-                        reward_description,
-                        estimated_reward_amount,
-                        online_instructions,
-                        offline_instructions,
-                        state,
-                        total_amount,
-                        deduction_amount,
-                        settlement_amount,
-                        create_time,
-                        pay_time,
-                        objectives,
-                        rewards,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        out_order_no: "out_order_no" req req,
+        discount_card_id: "discount_card_id" req req,
+        out_trade_no: "out_trade_no" req req,
+        appid: "appid" req req,
+        service_id: "service_id" req req,
+        order_id: "order_id" req req,
+        transaction_id: "transaction_id" opt opt,
+        openid: "openid" req req,
+        card_begin_time: "card_begin_time" req req,
+        card_end_time: "card_end_time" req req,
+        card_name: "card_name" req req,
+        objective_description: "objective_description" req req,
+        reward_description: "reward_description" req req,
+        estimated_reward_amount: "estimated_reward_amount" req req,
+        online_instructions: "online_instructions" opt opt,
+        offline_instructions: "offline_instructions" opt opt,
+        state: "state" req req,
+        total_amount: "total_amount" opt opt,
+        deduction_amount: "deduction_amount" opt opt,
+        settlement_amount: "settlement_amount" opt opt,
+        create_time: "create_time" req req,
+        pay_time: "pay_time" opt opt,
+        objectives: "objectives" opt opt,
+        rewards: "rewards" opt opt,
+    });
     /// GetResponseObjectives
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseObjectives {
@@ -296,67 +201,17 @@ pub mod by_out_order_no {
         /// Example: `特价商品`
         pub remark: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseObjectives {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("objective_serial_no", &self.objective_serial_no)?;
-            m.req("objective_id", &self.objective_id)?;
-            m.opt("name", &self.name)?;
-            m.opt("unit", &self.unit)?;
-            m.req("performance_description", &self.performance_description)?;
-            m.req("performance_type", &self.performance_type)?;
-            m.req("count", &self.count)?;
-            m.req("performance_time", &self.performance_time)?;
-            m.opt("remark", &self.remark)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseObjectives {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("objective_serial_no"),
-                o.req("objective_id"),
-                o.opt("name"),
-                o.opt("unit"),
-                o.req("performance_description"),
-                o.req("performance_type"),
-                o.req("count"),
-                o.req("performance_time"),
-                o.opt("remark"),
-            ) {
-                (
-                    Some(objective_serial_no),
-                    Some(objective_id),
-                    Some(name),
-                    Some(unit),
-                    Some(performance_description),
-                    Some(performance_type),
-                    Some(count),
-                    Some(performance_time),
-                    Some(remark),
-                ) => {
-                    Ok(Self {
-                        objective_serial_no,
-                        objective_id,
-                        name,
-                        unit,
-                        performance_description,
-                        performance_type,
-                        count,
-                        performance_time,
-                        remark,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseObjectives {
+        objective_serial_no: "objective_serial_no" req req,
+        objective_id: "objective_id" req req,
+        name: "name" opt opt,
+        unit: "unit" opt opt,
+        performance_description: "performance_description" req req,
+        performance_type: "performance_type" req req,
+        count: "count" req req,
+        performance_time: "performance_time" req req,
+        remark: "remark" opt opt,
+    });
     /// GetResponseRewards
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseRewards {
@@ -399,71 +254,18 @@ pub mod by_out_order_no {
         /// Example: `特价商品`
         pub remark: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseRewards {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("reward_serial_no", &self.reward_serial_no)?;
-            m.req("reward_id", &self.reward_id)?;
-            m.opt("name", &self.name)?;
-            m.opt("unit", &self.unit)?;
-            m.req("description", &self.description)?;
-            m.req("reward_type", &self.reward_type)?;
-            m.req("count", &self.count)?;
-            m.req("amount", &self.amount)?;
-            m.req("reward_time", &self.reward_time)?;
-            m.opt("remark", &self.remark)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseRewards {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("reward_serial_no"),
-                o.req("reward_id"),
-                o.opt("name"),
-                o.opt("unit"),
-                o.req("description"),
-                o.req("reward_type"),
-                o.req("count"),
-                o.req("amount"),
-                o.req("reward_time"),
-                o.opt("remark"),
-            ) {
-                (
-                    Some(reward_serial_no),
-                    Some(reward_id),
-                    Some(name),
-                    Some(unit),
-                    Some(description),
-                    Some(reward_type),
-                    Some(count),
-                    Some(amount),
-                    Some(reward_time),
-                    Some(remark),
-                ) => {
-                    Ok(Self {
-                        reward_serial_no,
-                        reward_id,
-                        name,
-                        unit,
-                        description,
-                        reward_type,
-                        count,
-                        amount,
-                        reward_time,
-                        remark,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseRewards {
+        reward_serial_no: "reward_serial_no" req req,
+        reward_id: "reward_id" req req,
+        name: "name" opt opt,
+        unit: "unit" opt opt,
+        description: "description" req req,
+        reward_type: "reward_type" req req,
+        count: "count" req req,
+        amount: "amount" req req,
+        reward_time: "reward_time" req req,
+        remark: "remark" opt opt,
+    });
     /// The request of `PATCH /v3/discount-card/orders/{out_order_no}` (更新先享卡订单API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PatchRequest {
@@ -472,28 +274,10 @@ pub mod by_out_order_no {
         /// 奖励明细列表
         pub rewards: Option<Vec<PatchRequestRewards>>,
     }
-    impl ::serde::Serialize for PatchRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("objectives", &self.objectives)?;
-            m.opt("rewards", &self.rewards)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PatchRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("objectives"), o.opt("rewards")) {
-                (Some(objectives), Some(rewards)) => Ok(Self { objectives, rewards }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PatchRequest {
+        objectives: "objectives" opt opt,
+        rewards: "rewards" opt opt,
+    });
     /// PatchRequestObjectives
     #[derive(Clone, Debug, PartialEq)]
     pub struct PatchRequestObjectives {
@@ -524,59 +308,15 @@ pub mod by_out_order_no {
         /// Example: `特价商品`
         pub remark: Option<String>,
     }
-    impl ::serde::Serialize for PatchRequestObjectives {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("objective_serial_no", &self.objective_serial_no)?;
-            m.req("objective_id", &self.objective_id)?;
-            m.req("performance_description", &self.performance_description)?;
-            m.req("performance_type", &self.performance_type)?;
-            m.req("count", &self.count)?;
-            m.req("performance_time", &self.performance_time)?;
-            m.opt("remark", &self.remark)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PatchRequestObjectives {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("objective_serial_no"),
-                o.req("objective_id"),
-                o.req("performance_description"),
-                o.req("performance_type"),
-                o.req("count"),
-                o.req("performance_time"),
-                o.opt("remark"),
-            ) {
-                (
-                    Some(objective_serial_no),
-                    Some(objective_id),
-                    Some(performance_description),
-                    Some(performance_type),
-                    Some(count),
-                    Some(performance_time),
-                    Some(remark),
-                ) => {
-                    Ok(Self {
-                        objective_serial_no,
-                        objective_id,
-                        performance_description,
-                        performance_type,
-                        count,
-                        performance_time,
-                        remark,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PatchRequestObjectives {
+        objective_serial_no: "objective_serial_no" req req,
+        objective_id: "objective_id" req req,
+        performance_description: "performance_description" req req,
+        performance_type: "performance_type" req req,
+        count: "count" req req,
+        performance_time: "performance_time" req req,
+        remark: "remark" opt opt,
+    });
     /// PatchRequestRewards
     #[derive(Clone, Debug, PartialEq)]
     pub struct PatchRequestRewards {
@@ -611,63 +351,16 @@ pub mod by_out_order_no {
         /// Example: `特价商品`
         pub remark: Option<String>,
     }
-    impl ::serde::Serialize for PatchRequestRewards {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("reward_serial_no", &self.reward_serial_no)?;
-            m.req("reward_id", &self.reward_id)?;
-            m.req("description", &self.description)?;
-            m.req("reward_type", &self.reward_type)?;
-            m.req("count", &self.count)?;
-            m.req("amount", &self.amount)?;
-            m.req("reward_time", &self.reward_time)?;
-            m.opt("remark", &self.remark)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PatchRequestRewards {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("reward_serial_no"),
-                o.req("reward_id"),
-                o.req("description"),
-                o.req("reward_type"),
-                o.req("count"),
-                o.req("amount"),
-                o.req("reward_time"),
-                o.opt("remark"),
-            ) {
-                (
-                    Some(reward_serial_no),
-                    Some(reward_id),
-                    Some(description),
-                    Some(reward_type),
-                    Some(count),
-                    Some(amount),
-                    Some(reward_time),
-                    Some(remark),
-                ) => {
-                    Ok(Self {
-                        reward_serial_no,
-                        reward_id,
-                        description,
-                        reward_type,
-                        count,
-                        amount,
-                        reward_time,
-                        remark,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PatchRequestRewards {
+        reward_serial_no: "reward_serial_no" req req,
+        reward_id: "reward_id" req req,
+        description: "description" req req,
+        reward_type: "reward_type" req req,
+        count: "count" req req,
+        amount: "amount" req req,
+        reward_time: "reward_time" req req,
+        remark: "remark" opt opt,
+    });
     /// The response of `PATCH /v3/discount-card/orders/{out_order_no}` (更新先享卡订单API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PatchResponse {
@@ -680,30 +373,10 @@ pub mod by_out_order_no {
         /// Example: `15646546545165651651`
         pub order_id: String,
     }
-    impl ::serde::Serialize for PatchResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_order_no", &self.out_order_no)?;
-            m.req("order_id", &self.order_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PatchResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("out_order_no"), o.req("order_id")) {
-                (Some(out_order_no), Some(order_id)) => {
-                    Ok(Self { out_order_no, order_id })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PatchResponse {
+        out_order_no: "out_order_no" req req,
+        order_id: "order_id" req req,
+    });
 }
 /// `/v3/discount-card/orders/out-trade-no`
 pub mod out_trade_no {
@@ -829,127 +502,32 @@ pub mod out_trade_no {
             /// 奖励明细列表
             pub rewards: Option<Vec<GetResponseRewards>>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("out_order_no", &self.out_order_no)?;
-                m.req("discount_card_id", &self.discount_card_id)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.req("appid", &self.appid)?;
-                m.req("service_id", &self.service_id)?;
-                m.req("order_id", &self.order_id)?;
-                m.opt("transaction_id", &self.transaction_id)?;
-                m.req("openid", &self.openid)?;
-                m.req("card_begin_time", &self.card_begin_time)?;
-                m.req("card_end_time", &self.card_end_time)?;
-                m.req("card_name", &self.card_name)?;
-                m.req("objective_description", &self.objective_description)?;
-                m.req("reward_description", &self.reward_description)?;
-                m.req("estimated_reward_amount", &self.estimated_reward_amount)?;
-                m.opt("online_instructions", &self.online_instructions)?;
-                m.opt("offline_instructions", &self.offline_instructions)?;
-                m.req("state", &self.state)?;
-                m.opt("total_amount", &self.total_amount)?;
-                m.opt("deduction_amount", &self.deduction_amount)?;
-                m.opt("settlement_amount", &self.settlement_amount)?;
-                m.req("create_time", &self.create_time)?;
-                m.opt("pay_time", &self.pay_time)?;
-                m.opt("objectives", &self.objectives)?;
-                m.opt("rewards", &self.rewards)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("out_order_no"),
-                    o.req("discount_card_id"),
-                    o.req("out_trade_no"),
-                    o.req("appid"),
-                    o.req("service_id"),
-                    o.req("order_id"),
-                    o.opt("transaction_id"),
-                    o.req("openid"),
-                    o.req("card_begin_time"),
-                    o.req("card_end_time"),
-                    o.req("card_name"),
-                    o.req("objective_description"),
-                    o.req("reward_description"),
-                    o.req("estimated_reward_amount"),
-                    o.opt("online_instructions"),
-                    o.opt("offline_instructions"),
-                    o.req("state"),
-                    o.opt("total_amount"),
-                    o.opt("deduction_amount"),
-                    o.opt("settlement_amount"),
-                    o.req("create_time"),
-                    o.opt("pay_time"),
-                    o.opt("objectives"),
-                    o.opt("rewards"),
-                ) {
-                    (
-                        Some(out_order_no),
-                        Some(discount_card_id),
-                        Some(out_trade_no),
-                        Some(appid),
-                        Some(service_id),
-                        Some(order_id),
-                        Some(transaction_id),
-                        Some(openid),
-                        Some(card_begin_time),
-                        Some(card_end_time),
-                        Some(card_name),
-                        Some(objective_description),
-                        Some(reward_description),
-                        Some(estimated_reward_amount),
-                        Some(online_instructions),
-                        Some(offline_instructions),
-                        Some(state),
-                        Some(total_amount),
-                        Some(deduction_amount),
-                        Some(settlement_amount),
-                        Some(create_time),
-                        Some(pay_time),
-                        Some(objectives),
-                        Some(rewards),
-                    ) => {
-                        Ok(Self {
-                            out_order_no,
-                            discount_card_id,
-                            out_trade_no,
-                            appid,
-                            service_id,
-                            order_id,
-                            transaction_id,
-                            openid,
-                            card_begin_time,
-                            card_end_time,
-                            card_name,
-                            objective_description,
-                            reward_description,
-                            estimated_reward_amount,
-                            online_instructions,
-                            offline_instructions,
-                            state,
-                            total_amount,
-                            deduction_amount,
-                            settlement_amount,
-                            create_time,
-                            pay_time,
-                            objectives,
-                            rewards,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            out_order_no: "out_order_no" req req,
+            discount_card_id: "discount_card_id" req req,
+            out_trade_no: "out_trade_no" req req,
+            appid: "appid" req req,
+            service_id: "service_id" req req,
+            order_id: "order_id" req req,
+            transaction_id: "transaction_id" opt opt,
+            openid: "openid" req req,
+            card_begin_time: "card_begin_time" req req,
+            card_end_time: "card_end_time" req req,
+            card_name: "card_name" req req,
+            objective_description: "objective_description" req req,
+            reward_description: "reward_description" req req,
+            estimated_reward_amount: "estimated_reward_amount" req req,
+            online_instructions: "online_instructions" opt opt,
+            offline_instructions: "offline_instructions" opt opt,
+            state: "state" req req,
+            total_amount: "total_amount" opt opt,
+            deduction_amount: "deduction_amount" opt opt,
+            settlement_amount: "settlement_amount" opt opt,
+            create_time: "create_time" req req,
+            pay_time: "pay_time" opt opt,
+            objectives: "objectives" opt opt,
+            rewards: "rewards" opt opt,
+        });
         /// GetResponseObjectives
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseObjectives {
@@ -988,67 +566,17 @@ pub mod out_trade_no {
             /// Example: `特价商品`
             pub remark: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseObjectives {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("objective_serial_no", &self.objective_serial_no)?;
-                m.req("objective_id", &self.objective_id)?;
-                m.opt("name", &self.name)?;
-                m.opt("unit", &self.unit)?;
-                m.req("performance_description", &self.performance_description)?;
-                m.req("performance_type", &self.performance_type)?;
-                m.req("count", &self.count)?;
-                m.req("performance_time", &self.performance_time)?;
-                m.opt("remark", &self.remark)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseObjectives {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("objective_serial_no"),
-                    o.req("objective_id"),
-                    o.opt("name"),
-                    o.opt("unit"),
-                    o.req("performance_description"),
-                    o.req("performance_type"),
-                    o.req("count"),
-                    o.req("performance_time"),
-                    o.opt("remark"),
-                ) {
-                    (
-                        Some(objective_serial_no),
-                        Some(objective_id),
-                        Some(name),
-                        Some(unit),
-                        Some(performance_description),
-                        Some(performance_type),
-                        Some(count),
-                        Some(performance_time),
-                        Some(remark),
-                    ) => {
-                        Ok(Self {
-                            objective_serial_no,
-                            objective_id,
-                            name,
-                            unit,
-                            performance_description,
-                            performance_type,
-                            count,
-                            performance_time,
-                            remark,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseObjectives {
+            objective_serial_no: "objective_serial_no" req req,
+            objective_id: "objective_id" req req,
+            name: "name" opt opt,
+            unit: "unit" opt opt,
+            performance_description: "performance_description" req req,
+            performance_type: "performance_type" req req,
+            count: "count" req req,
+            performance_time: "performance_time" req req,
+            remark: "remark" opt opt,
+        });
         /// GetResponseRewards
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseRewards {
@@ -1091,70 +619,17 @@ pub mod out_trade_no {
             /// Example: `特价商品`
             pub remark: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseRewards {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("reward_serial_no", &self.reward_serial_no)?;
-                m.req("reward_id", &self.reward_id)?;
-                m.opt("name", &self.name)?;
-                m.opt("unit", &self.unit)?;
-                m.req("description", &self.description)?;
-                m.req("reward_type", &self.reward_type)?;
-                m.req("count", &self.count)?;
-                m.req("amount", &self.amount)?;
-                m.req("reward_time", &self.reward_time)?;
-                m.opt("remark", &self.remark)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseRewards {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("reward_serial_no"),
-                    o.req("reward_id"),
-                    o.opt("name"),
-                    o.opt("unit"),
-                    o.req("description"),
-                    o.req("reward_type"),
-                    o.req("count"),
-                    o.req("amount"),
-                    o.req("reward_time"),
-                    o.opt("remark"),
-                ) {
-                    (
-                        Some(reward_serial_no),
-                        Some(reward_id),
-                        Some(name),
-                        Some(unit),
-                        Some(description),
-                        Some(reward_type),
-                        Some(count),
-                        Some(amount),
-                        Some(reward_time),
-                        Some(remark),
-                    ) => {
-                        Ok(Self {
-                            reward_serial_no,
-                            reward_id,
-                            name,
-                            unit,
-                            description,
-                            reward_type,
-                            count,
-                            amount,
-                            reward_time,
-                            remark,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseRewards {
+            reward_serial_no: "reward_serial_no" req req,
+            reward_id: "reward_id" req req,
+            name: "name" opt opt,
+            unit: "unit" opt opt,
+            description: "description" req req,
+            reward_type: "reward_type" req req,
+            count: "count" req req,
+            amount: "amount" req req,
+            reward_time: "reward_time" req req,
+            remark: "remark" opt opt,
+        });
     }
 }

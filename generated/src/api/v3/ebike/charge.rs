@@ -70,26 +70,9 @@ pub mod contracts {
             /// Query parameter `sub_mchid`. Example: `1900000109`
             pub sub_mchid: Option<String>,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("sub_mchid") {
-                    Some(sub_mchid) => Ok(Self { sub_mchid }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            sub_mchid: "sub_mchid" skip opt,
+        });
         /// The response of `GET /v3/ebike/charge/contracts/{contract_id}` (通过签约号查询用户状态API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -114,51 +97,13 @@ pub mod contracts {
             /// Example: `DELETED`
             pub contract_state: String,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("mchid", &self.mchid)?;
-                m.req("openid", &self.openid)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.opt("contract_id", &self.contract_id)?;
-                m.req("contract_state", &self.contract_state)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("mchid"),
-                    o.req("openid"),
-                    o.opt("sub_mchid"),
-                    o.opt("contract_id"),
-                    o.req("contract_state"),
-                ) {
-                    (
-                        Some(mchid),
-                        Some(openid),
-                        Some(sub_mchid),
-                        Some(contract_id),
-                        Some(contract_state),
-                    ) => {
-                        Ok(Self {
-                            mchid,
-                            openid,
-                            sub_mchid,
-                            contract_id,
-                            contract_state,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            mchid: "mchid" req req,
+            openid: "openid" req req,
+            sub_mchid: "sub_mchid" opt opt,
+            contract_id: "contract_id" opt opt,
+            contract_state: "contract_state" req req,
+        });
         /// `/v3/ebike/charge/contracts/{contract_id}/confirm`
         pub mod confirm {
             /// The chain step for `/v3/ebike/charge/contracts/{contract_id}/confirm`, reached with `client.v3().ebike().charge().contracts().contract_id(contract_id).confirm()`.
@@ -199,47 +144,12 @@ pub mod contracts {
                 /// 充电场景信息
                 pub charge_info: PostRequestChargeInfo,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("sub_mchid", &self.sub_mchid)?;
-                    m.req("appid", &self.appid)?;
-                    m.opt("sub_appid", &self.sub_appid)?;
-                    m.req("charge_info", &self.charge_info)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("sub_mchid"),
-                        o.req("appid"),
-                        o.opt("sub_appid"),
-                        o.req("charge_info"),
-                    ) {
-                        (
-                            Some(sub_mchid),
-                            Some(appid),
-                            Some(sub_appid),
-                            Some(charge_info),
-                        ) => {
-                            Ok(Self {
-                                sub_mchid,
-                                appid,
-                                sub_appid,
-                                charge_info,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                sub_mchid: "sub_mchid" opt opt,
+                appid: "appid" req req,
+                sub_appid: "sub_appid" opt opt,
+                charge_info: "charge_info" req req,
+            });
             /// 充电场景信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestChargeInfo {
@@ -260,47 +170,12 @@ pub mod contracts {
                 /// Example: `12343232`
                 pub device_id: String,
             }
-            impl ::serde::Serialize for PostRequestChargeInfo {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("start_time", &self.start_time)?;
-                    m.req("charging_station_name", &self.charging_station_name)?;
-                    m.req("charging_gun_number", &self.charging_gun_number)?;
-                    m.req("device_id", &self.device_id)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestChargeInfo {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("start_time"),
-                        o.req("charging_station_name"),
-                        o.req("charging_gun_number"),
-                        o.req("device_id"),
-                    ) {
-                        (
-                            Some(start_time),
-                            Some(charging_station_name),
-                            Some(charging_gun_number),
-                            Some(device_id),
-                        ) => {
-                            Ok(Self {
-                                start_time,
-                                charging_station_name,
-                                charging_gun_number,
-                                device_id,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestChargeInfo {
+                start_time: "start_time" req req,
+                charging_station_name: "charging_station_name" req req,
+                charging_gun_number: "charging_gun_number" req req,
+                device_id: "device_id" req req,
+            });
             /// The response of `POST /v3/ebike/charge/contracts/{contract_id}/confirm` (创建用户当次充电代扣凭证API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -309,27 +184,9 @@ pub mod contracts {
                 /// Example: `sdjf23kdsHJfdksj8dj`
                 pub charging_token: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("charging_token", &self.charging_token)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("charging_token") {
-                        Some(charging_token) => Ok(Self { charging_token }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                charging_token: "charging_token" req req,
+            });
         }
     }
     /// `/v3/ebike/charge/contracts/preopen`
@@ -378,51 +235,13 @@ pub mod contracts {
             /// Example: `ot35_4gNgXsUuh2sQY0lT9N08AU0`
             pub openid: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.req("appid", &self.appid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.req("trade_scene", &self.trade_scene)?;
-                m.req("openid", &self.openid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("sub_mchid"),
-                    o.req("appid"),
-                    o.opt("sub_appid"),
-                    o.req("trade_scene"),
-                    o.req("openid"),
-                ) {
-                    (
-                        Some(sub_mchid),
-                        Some(appid),
-                        Some(sub_appid),
-                        Some(trade_scene),
-                        Some(openid),
-                    ) => {
-                        Ok(Self {
-                            sub_mchid,
-                            appid,
-                            sub_appid,
-                            trade_scene,
-                            openid,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            sub_mchid: "sub_mchid" opt opt,
+            appid: "appid" req req,
+            sub_appid: "sub_appid" opt opt,
+            trade_scene: "trade_scene" req req,
+            openid: "openid" req req,
+        });
         /// The response of `POST /v3/ebike/charge/contracts/preopen` (预开通服务API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -431,27 +250,9 @@ pub mod contracts {
             /// Example: `sdjf23kdsHJfdksj8djsK98HJio5hdI0`
             pub preopen_id: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("preopen_id", &self.preopen_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("preopen_id") {
-                    Some(preopen_id) => Ok(Self { preopen_id }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            preopen_id: "preopen_id" req req,
+        });
     }
 }
 /// `/v3/ebike/charge/transactions`
@@ -529,79 +330,20 @@ pub mod transactions {
         /// 设备信息
         pub device_info: PostRequestDeviceInfo,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("sub_mchid", &self.sub_mchid)?;
-            m.req("appid", &self.appid)?;
-            m.opt("sub_appid", &self.sub_appid)?;
-            m.req("out_trade_no", &self.out_trade_no)?;
-            m.opt("attach", &self.attach)?;
-            m.opt("goods_tag", &self.goods_tag)?;
-            m.req("notify_url", &self.notify_url)?;
-            m.req("description", &self.description)?;
-            m.req("charging_token", &self.charging_token)?;
-            m.req("amount", &self.amount)?;
-            m.req("charge_info", &self.charge_info)?;
-            m.req("device_info", &self.device_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("sub_mchid"),
-                o.req("appid"),
-                o.opt("sub_appid"),
-                o.req("out_trade_no"),
-                o.opt("attach"),
-                o.opt("goods_tag"),
-                o.req("notify_url"),
-                o.req("description"),
-                o.req("charging_token"),
-                o.req("amount"),
-                o.req("charge_info"),
-                o.req("device_info"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(appid),
-                    Some(sub_appid),
-                    Some(out_trade_no),
-                    Some(attach),
-                    Some(goods_tag),
-                    Some(notify_url),
-                    Some(description),
-                    Some(charging_token),
-                    Some(amount),
-                    Some(charge_info),
-                    Some(device_info),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        appid,
-                        sub_appid,
-                        out_trade_no,
-                        attach,
-                        goods_tag,
-                        notify_url,
-                        description,
-                        charging_token,
-                        amount,
-                        charge_info,
-                        device_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        sub_mchid: "sub_mchid" opt opt,
+        appid: "appid" req req,
+        sub_appid: "sub_appid" opt opt,
+        out_trade_no: "out_trade_no" req req,
+        attach: "attach" opt opt,
+        goods_tag: "goods_tag" opt opt,
+        notify_url: "notify_url" req req,
+        description: "description" req req,
+        charging_token: "charging_token" req req,
+        amount: "amount" req req,
+        charge_info: "charge_info" req req,
+        device_info: "device_info" req req,
+    });
     /// 订单金额信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAmount {
@@ -614,28 +356,10 @@ pub mod transactions {
         /// Example: `CNY`
         pub currency: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestAmount {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("total", &self.total)?;
-            m.opt("currency", &self.currency)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("total"), o.opt("currency")) {
-                (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestAmount {
+        total: "total" req req,
+        currency: "currency" opt opt,
+    });
     /// 充电自行车场景信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestChargeInfo {
@@ -668,59 +392,15 @@ pub mod transactions {
         /// Example: `100`
         pub park_fee: Option<i64>,
     }
-    impl ::serde::Serialize for PostRequestChargeInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("start_time", &self.start_time)?;
-            m.req("end_time", &self.end_time)?;
-            m.req("charging_station_name", &self.charging_station_name)?;
-            m.req("charging_gun_number", &self.charging_gun_number)?;
-            m.req("charged_capacity", &self.charged_capacity)?;
-            m.opt("park_duration", &self.park_duration)?;
-            m.opt("park_fee", &self.park_fee)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestChargeInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("start_time"),
-                o.req("end_time"),
-                o.req("charging_station_name"),
-                o.req("charging_gun_number"),
-                o.req("charged_capacity"),
-                o.opt("park_duration"),
-                o.opt("park_fee"),
-            ) {
-                (
-                    Some(start_time),
-                    Some(end_time),
-                    Some(charging_station_name),
-                    Some(charging_gun_number),
-                    Some(charged_capacity),
-                    Some(park_duration),
-                    Some(park_fee),
-                ) => {
-                    Ok(Self {
-                        start_time,
-                        end_time,
-                        charging_station_name,
-                        charging_gun_number,
-                        charged_capacity,
-                        park_duration,
-                        park_fee,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestChargeInfo {
+        start_time: "start_time" req req,
+        end_time: "end_time" req req,
+        charging_station_name: "charging_station_name" req req,
+        charging_gun_number: "charging_gun_number" req req,
+        charged_capacity: "charged_capacity" req req,
+        park_duration: "park_duration" opt opt,
+        park_fee: "park_fee" opt opt,
+    });
     /// 设备信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDeviceInfo {
@@ -733,28 +413,10 @@ pub mod transactions {
         /// Example: `123.12.12.123`
         pub device_ip: String,
     }
-    impl ::serde::Serialize for PostRequestDeviceInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("device_id", &self.device_id)?;
-            m.req("device_ip", &self.device_ip)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestDeviceInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("device_id"), o.req("device_ip")) {
-                (Some(device_id), Some(device_ip)) => Ok(Self { device_id, device_ip }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestDeviceInfo {
+        device_id: "device_id" req req,
+        device_ip: "device_ip" req req,
+    });
     /// The response of `POST /v3/ebike/charge/transactions` (充电自行车代扣受理扣款API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -767,30 +429,10 @@ pub mod transactions {
         /// Example: `2017-08-26T10:43:39+08:00`
         pub create_time: Option<String>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("accept_state", &self.accept_state)?;
-            m.opt("create_time", &self.create_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("accept_state"), o.opt("create_time")) {
-                (Some(accept_state), Some(create_time)) => {
-                    Ok(Self { accept_state, create_time })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        accept_state: "accept_state" req req,
+        create_time: "create_time" opt opt,
+    });
     /// `/v3/ebike/charge/transactions/id`
     pub mod id {
         /// The chain step for `/v3/ebike/charge/transactions/id`, reached with `client.v3().ebike().charge().transactions().id()`.
@@ -835,26 +477,9 @@ pub mod transactions {
                 /// Query parameter `sub_mchid`. Example: `1900000109`
                 pub sub_mchid: Option<String>,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.opt("sub_mchid") {
-                        Some(sub_mchid) => Ok(Self { sub_mchid }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                sub_mchid: "sub_mchid" skip opt,
+            });
             /// The response of `GET /v3/ebike/charge/transactions/id/{transaction_id}` (查询订单API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -919,99 +544,25 @@ pub mod transactions {
                 /// 优惠信息
                 pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("mchid", &self.mchid)?;
-                    m.opt("sub_mchid", &self.sub_mchid)?;
-                    m.req("appid", &self.appid)?;
-                    m.opt("sub_appid", &self.sub_appid)?;
-                    m.req("out_trade_no", &self.out_trade_no)?;
-                    m.opt("transaction_id", &self.transaction_id)?;
-                    m.opt("attach", &self.attach)?;
-                    m.req("trade_type", &self.trade_type)?;
-                    m.opt("bank_type", &self.bank_type)?;
-                    m.opt("success_time", &self.success_time)?;
-                    m.req("trade_state", &self.trade_state)?;
-                    m.opt("trade_state_des", &self.trade_state_des)?;
-                    m.req("contract_id", &self.contract_id)?;
-                    m.opt("payer", &self.payer)?;
-                    m.req("amount", &self.amount)?;
-                    m.req("device_info", &self.device_info)?;
-                    m.opt("promotion_detail", &self.promotion_detail)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("mchid"),
-                        o.opt("sub_mchid"),
-                        o.req("appid"),
-                        o.opt("sub_appid"),
-                        o.req("out_trade_no"),
-                        o.opt("transaction_id"),
-                        o.opt("attach"),
-                        o.req("trade_type"),
-                        o.opt("bank_type"),
-                        o.opt("success_time"),
-                        o.req("trade_state"),
-                        o.opt("trade_state_des"),
-                        o.req("contract_id"),
-                        o.opt("payer"),
-                        o.req("amount"),
-                        o.req("device_info"),
-                        o.opt("promotion_detail"),
-                    ) {
-                        (
-                            Some(mchid),
-                            Some(sub_mchid),
-                            Some(appid),
-                            Some(sub_appid),
-                            Some(out_trade_no),
-                            Some(transaction_id),
-                            Some(attach),
-                            Some(trade_type),
-                            Some(bank_type),
-                            Some(success_time),
-                            Some(trade_state),
-                            Some(trade_state_des),
-                            Some(contract_id),
-                            Some(payer),
-                            Some(amount),
-                            Some(device_info),
-                            Some(promotion_detail),
-                        ) => {
-                            Ok(Self {
-                                mchid,
-                                sub_mchid,
-                                appid,
-                                sub_appid,
-                                out_trade_no,
-                                transaction_id,
-                                attach,
-                                trade_type,
-                                bank_type,
-                                success_time,
-                                trade_state,
-                                trade_state_des,
-                                contract_id,
-                                payer,
-                                amount,
-                                device_info,
-                                promotion_detail,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                mchid: "mchid" req req,
+                sub_mchid: "sub_mchid" opt opt,
+                appid: "appid" req req,
+                sub_appid: "sub_appid" opt opt,
+                out_trade_no: "out_trade_no" req req,
+                transaction_id: "transaction_id" opt opt,
+                attach: "attach" opt opt,
+                trade_type: "trade_type" req req,
+                bank_type: "bank_type" opt opt,
+                success_time: "success_time" opt opt,
+                trade_state: "trade_state" req req,
+                trade_state_des: "trade_state_des" opt opt,
+                contract_id: "contract_id" req req,
+                payer: "payer" opt opt,
+                amount: "amount" req req,
+                device_info: "device_info" req req,
+                promotion_detail: "promotion_detail" opt opt,
+            });
             /// 订单金额信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseAmount {
@@ -1030,47 +581,12 @@ pub mod transactions {
                 /// Example: `100`
                 pub discount_total: Option<i64>,
             }
-            impl ::serde::Serialize for GetResponseAmount {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("total", &self.total)?;
-                    m.opt("currency", &self.currency)?;
-                    m.opt("payer_total", &self.payer_total)?;
-                    m.opt("discount_total", &self.discount_total)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("total"),
-                        o.opt("currency"),
-                        o.opt("payer_total"),
-                        o.opt("discount_total"),
-                    ) {
-                        (
-                            Some(total),
-                            Some(currency),
-                            Some(payer_total),
-                            Some(discount_total),
-                        ) => {
-                            Ok(Self {
-                                total,
-                                currency,
-                                payer_total,
-                                discount_total,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseAmount {
+                total: "total" req req,
+                currency: "currency" opt opt,
+                payer_total: "payer_total" opt opt,
+                discount_total: "discount_total" opt opt,
+            });
             /// 设备信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseDeviceInfo {
@@ -1083,30 +599,10 @@ pub mod transactions {
                 /// Example: `123.12.12.123`
                 pub device_ip: String,
             }
-            impl ::serde::Serialize for GetResponseDeviceInfo {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("device_id", &self.device_id)?;
-                    m.req("device_ip", &self.device_ip)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseDeviceInfo {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("device_id"), o.req("device_ip")) {
-                        (Some(device_id), Some(device_ip)) => {
-                            Ok(Self { device_id, device_ip })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseDeviceInfo {
+                device_id: "device_id" req req,
+                device_ip: "device_ip" req req,
+            });
             /// 支付者信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponsePayer {
@@ -1119,30 +615,10 @@ pub mod transactions {
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                 pub sub_openid: Option<String>,
             }
-            impl ::serde::Serialize for GetResponsePayer {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("openid", &self.openid)?;
-                    m.opt("sub_openid", &self.sub_openid)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponsePayer {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("openid"), o.opt("sub_openid")) {
-                        (Some(openid), Some(sub_openid)) => {
-                            Ok(Self { openid, sub_openid })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponsePayer {
+                openid: "openid" opt opt,
+                sub_openid: "sub_openid" opt opt,
+            });
             /// GetResponsePromotionDetail
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponsePromotionDetail {
@@ -1183,67 +659,17 @@ pub mod transactions {
                 /// Example: `5`
                 pub other_contribute: Option<i64>,
             }
-            impl ::serde::Serialize for GetResponsePromotionDetail {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("promotion_id", &self.promotion_id)?;
-                    m.opt("name", &self.name)?;
-                    m.opt("scope", &self.scope)?;
-                    m.opt("type", &self.type_)?;
-                    m.opt("activity_id", &self.activity_id)?;
-                    m.req("amount", &self.amount)?;
-                    m.opt("wxpay_contribute", &self.wxpay_contribute)?;
-                    m.opt("merchant_contribute", &self.merchant_contribute)?;
-                    m.opt("other_contribute", &self.other_contribute)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetail {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("promotion_id"),
-                        o.opt("name"),
-                        o.opt("scope"),
-                        o.opt("type"),
-                        o.opt("activity_id"),
-                        o.req("amount"),
-                        o.opt("wxpay_contribute"),
-                        o.opt("merchant_contribute"),
-                        o.opt("other_contribute"),
-                    ) {
-                        (
-                            Some(promotion_id),
-                            Some(name),
-                            Some(scope),
-                            Some(type_),
-                            Some(activity_id),
-                            Some(amount),
-                            Some(wxpay_contribute),
-                            Some(merchant_contribute),
-                            Some(other_contribute),
-                        ) => {
-                            Ok(Self {
-                                promotion_id,
-                                name,
-                                scope,
-                                type_,
-                                activity_id,
-                                amount,
-                                wxpay_contribute,
-                                merchant_contribute,
-                                other_contribute,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponsePromotionDetail {
+                promotion_id: "promotion_id" req req,
+                name: "name" opt opt,
+                scope: "scope" opt opt,
+                type_: "type" opt opt,
+                activity_id: "activity_id" opt opt,
+                amount: "amount" req req,
+                wxpay_contribute: "wxpay_contribute" opt opt,
+                merchant_contribute: "merchant_contribute" opt opt,
+                other_contribute: "other_contribute" opt opt,
+            });
         }
     }
     /// `/v3/ebike/charge/transactions/out-trade-no`
@@ -1290,26 +716,9 @@ pub mod transactions {
                 /// Query parameter `sub_mchid`. Example: `1900000109`
                 pub sub_mchid: Option<String>,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.opt("sub_mchid") {
-                        Some(sub_mchid) => Ok(Self { sub_mchid }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                sub_mchid: "sub_mchid" skip opt,
+            });
             /// The response of `GET /v3/ebike/charge/transactions/out-trade-no/{out_trade_no}` (查询订单API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -1374,99 +783,25 @@ pub mod transactions {
                 /// 优惠信息
                 pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("mchid", &self.mchid)?;
-                    m.opt("sub_mchid", &self.sub_mchid)?;
-                    m.req("appid", &self.appid)?;
-                    m.opt("sub_appid", &self.sub_appid)?;
-                    m.req("out_trade_no", &self.out_trade_no)?;
-                    m.opt("transaction_id", &self.transaction_id)?;
-                    m.opt("attach", &self.attach)?;
-                    m.req("trade_type", &self.trade_type)?;
-                    m.opt("bank_type", &self.bank_type)?;
-                    m.opt("success_time", &self.success_time)?;
-                    m.req("trade_state", &self.trade_state)?;
-                    m.opt("trade_state_des", &self.trade_state_des)?;
-                    m.req("contract_id", &self.contract_id)?;
-                    m.opt("payer", &self.payer)?;
-                    m.req("amount", &self.amount)?;
-                    m.req("device_info", &self.device_info)?;
-                    m.opt("promotion_detail", &self.promotion_detail)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("mchid"),
-                        o.opt("sub_mchid"),
-                        o.req("appid"),
-                        o.opt("sub_appid"),
-                        o.req("out_trade_no"),
-                        o.opt("transaction_id"),
-                        o.opt("attach"),
-                        o.req("trade_type"),
-                        o.opt("bank_type"),
-                        o.opt("success_time"),
-                        o.req("trade_state"),
-                        o.opt("trade_state_des"),
-                        o.req("contract_id"),
-                        o.opt("payer"),
-                        o.req("amount"),
-                        o.req("device_info"),
-                        o.opt("promotion_detail"),
-                    ) {
-                        (
-                            Some(mchid),
-                            Some(sub_mchid),
-                            Some(appid),
-                            Some(sub_appid),
-                            Some(out_trade_no),
-                            Some(transaction_id),
-                            Some(attach),
-                            Some(trade_type),
-                            Some(bank_type),
-                            Some(success_time),
-                            Some(trade_state),
-                            Some(trade_state_des),
-                            Some(contract_id),
-                            Some(payer),
-                            Some(amount),
-                            Some(device_info),
-                            Some(promotion_detail),
-                        ) => {
-                            Ok(Self {
-                                mchid,
-                                sub_mchid,
-                                appid,
-                                sub_appid,
-                                out_trade_no,
-                                transaction_id,
-                                attach,
-                                trade_type,
-                                bank_type,
-                                success_time,
-                                trade_state,
-                                trade_state_des,
-                                contract_id,
-                                payer,
-                                amount,
-                                device_info,
-                                promotion_detail,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                mchid: "mchid" req req,
+                sub_mchid: "sub_mchid" opt opt,
+                appid: "appid" req req,
+                sub_appid: "sub_appid" opt opt,
+                out_trade_no: "out_trade_no" req req,
+                transaction_id: "transaction_id" opt opt,
+                attach: "attach" opt opt,
+                trade_type: "trade_type" req req,
+                bank_type: "bank_type" opt opt,
+                success_time: "success_time" opt opt,
+                trade_state: "trade_state" req req,
+                trade_state_des: "trade_state_des" opt opt,
+                contract_id: "contract_id" req req,
+                payer: "payer" opt opt,
+                amount: "amount" req req,
+                device_info: "device_info" req req,
+                promotion_detail: "promotion_detail" opt opt,
+            });
             /// 订单金额信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseAmount {
@@ -1485,47 +820,12 @@ pub mod transactions {
                 /// Example: `100`
                 pub discount_total: Option<i64>,
             }
-            impl ::serde::Serialize for GetResponseAmount {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("total", &self.total)?;
-                    m.opt("currency", &self.currency)?;
-                    m.opt("payer_total", &self.payer_total)?;
-                    m.opt("discount_total", &self.discount_total)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("total"),
-                        o.opt("currency"),
-                        o.opt("payer_total"),
-                        o.opt("discount_total"),
-                    ) {
-                        (
-                            Some(total),
-                            Some(currency),
-                            Some(payer_total),
-                            Some(discount_total),
-                        ) => {
-                            Ok(Self {
-                                total,
-                                currency,
-                                payer_total,
-                                discount_total,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseAmount {
+                total: "total" req req,
+                currency: "currency" opt opt,
+                payer_total: "payer_total" opt opt,
+                discount_total: "discount_total" opt opt,
+            });
             /// 设备信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseDeviceInfo {
@@ -1538,30 +838,10 @@ pub mod transactions {
                 /// Example: `123.12.12.123`
                 pub device_ip: String,
             }
-            impl ::serde::Serialize for GetResponseDeviceInfo {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("device_id", &self.device_id)?;
-                    m.req("device_ip", &self.device_ip)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseDeviceInfo {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("device_id"), o.req("device_ip")) {
-                        (Some(device_id), Some(device_ip)) => {
-                            Ok(Self { device_id, device_ip })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseDeviceInfo {
+                device_id: "device_id" req req,
+                device_ip: "device_ip" req req,
+            });
             /// 支付者信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponsePayer {
@@ -1574,30 +854,10 @@ pub mod transactions {
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                 pub sub_openid: Option<String>,
             }
-            impl ::serde::Serialize for GetResponsePayer {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("openid", &self.openid)?;
-                    m.opt("sub_openid", &self.sub_openid)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponsePayer {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("openid"), o.opt("sub_openid")) {
-                        (Some(openid), Some(sub_openid)) => {
-                            Ok(Self { openid, sub_openid })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponsePayer {
+                openid: "openid" opt opt,
+                sub_openid: "sub_openid" opt opt,
+            });
             /// GetResponsePromotionDetail
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponsePromotionDetail {
@@ -1638,67 +898,17 @@ pub mod transactions {
                 /// Example: `5`
                 pub other_contribute: Option<i64>,
             }
-            impl ::serde::Serialize for GetResponsePromotionDetail {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("promotion_id", &self.promotion_id)?;
-                    m.opt("name", &self.name)?;
-                    m.opt("scope", &self.scope)?;
-                    m.opt("type", &self.type_)?;
-                    m.opt("activity_id", &self.activity_id)?;
-                    m.req("amount", &self.amount)?;
-                    m.opt("wxpay_contribute", &self.wxpay_contribute)?;
-                    m.opt("merchant_contribute", &self.merchant_contribute)?;
-                    m.opt("other_contribute", &self.other_contribute)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetail {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("promotion_id"),
-                        o.opt("name"),
-                        o.opt("scope"),
-                        o.opt("type"),
-                        o.opt("activity_id"),
-                        o.req("amount"),
-                        o.opt("wxpay_contribute"),
-                        o.opt("merchant_contribute"),
-                        o.opt("other_contribute"),
-                    ) {
-                        (
-                            Some(promotion_id),
-                            Some(name),
-                            Some(scope),
-                            Some(type_),
-                            Some(activity_id),
-                            Some(amount),
-                            Some(wxpay_contribute),
-                            Some(merchant_contribute),
-                            Some(other_contribute),
-                        ) => {
-                            Ok(Self {
-                                promotion_id,
-                                name,
-                                scope,
-                                type_,
-                                activity_id,
-                                amount,
-                                wxpay_contribute,
-                                merchant_contribute,
-                                other_contribute,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponsePromotionDetail {
+                promotion_id: "promotion_id" req req,
+                name: "name" opt opt,
+                scope: "scope" opt opt,
+                type_: "type" opt opt,
+                activity_id: "activity_id" opt opt,
+                amount: "amount" req req,
+                wxpay_contribute: "wxpay_contribute" opt opt,
+                merchant_contribute: "merchant_contribute" opt opt,
+                other_contribute: "other_contribute" opt opt,
+            });
         }
     }
 }
@@ -1759,28 +969,10 @@ pub mod users {
                 /// Query parameter `trade_scene`. Example: `CHARGE`
                 pub trade_scene: String,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("sub_mchid"), o.req("trade_scene")) {
-                        (Some(sub_mchid), Some(trade_scene)) => {
-                            Ok(Self { sub_mchid, trade_scene })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                sub_mchid: "sub_mchid" skip opt,
+                trade_scene: "trade_scene" skip req,
+            });
             /// The response of `GET /v3/ebike/charge/users/{openid}/contract` (通过用户标识查询用户状态API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -1805,51 +997,13 @@ pub mod users {
                 /// Example: `DELETED`
                 pub contract_state: String,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("mchid", &self.mchid)?;
-                    m.req("openid", &self.openid)?;
-                    m.opt("sub_mchid", &self.sub_mchid)?;
-                    m.opt("contract_id", &self.contract_id)?;
-                    m.req("contract_state", &self.contract_state)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("mchid"),
-                        o.req("openid"),
-                        o.opt("sub_mchid"),
-                        o.opt("contract_id"),
-                        o.req("contract_state"),
-                    ) {
-                        (
-                            Some(mchid),
-                            Some(openid),
-                            Some(sub_mchid),
-                            Some(contract_id),
-                            Some(contract_state),
-                        ) => {
-                            Ok(Self {
-                                mchid,
-                                openid,
-                                sub_mchid,
-                                contract_id,
-                                contract_state,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                mchid: "mchid" req req,
+                openid: "openid" req req,
+                sub_mchid: "sub_mchid" opt opt,
+                contract_id: "contract_id" opt opt,
+                contract_state: "contract_state" req req,
+            });
         }
     }
 }

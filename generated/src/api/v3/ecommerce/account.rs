@@ -88,62 +88,16 @@ pub mod apply_cancel_withdraw {
         /// Example: `特殊理由`
         pub remark: Option<String>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("out_request_no", &self.out_request_no)?;
-            m.opt("withdraw", &self.withdraw)?;
-            m.req("payee_info", &self.payee_info)?;
-            m.opt("proof_medias", &self.proof_medias)?;
-            m.opt("additional_materials", &self.additional_materials)?;
-            m.opt("remark", &self.remark)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("Wechatpay-Serial"),
-                o.req("sub_mchid"),
-                o.req("out_request_no"),
-                o.opt("withdraw"),
-                o.req("payee_info"),
-                o.opt("proof_medias"),
-                o.opt("additional_materials"),
-                o.opt("remark"),
-            ) {
-                (
-                    Some(wechatpay_serial),
-                    Some(sub_mchid),
-                    Some(out_request_no),
-                    Some(withdraw),
-                    Some(payee_info),
-                    Some(proof_medias),
-                    Some(additional_materials),
-                    Some(remark),
-                ) => {
-                    Ok(Self {
-                        wechatpay_serial,
-                        sub_mchid,
-                        out_request_no,
-                        withdraw,
-                        payee_info,
-                        proof_medias,
-                        additional_materials,
-                        remark,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        wechatpay_serial: "Wechatpay-Serial" skip req,
+        sub_mchid: "sub_mchid" req req,
+        out_request_no: "out_request_no" req req,
+        withdraw: "withdraw" opt opt,
+        payee_info: "payee_info" req req,
+        proof_medias: "proof_medias" opt opt,
+        additional_materials: "additional_materials" opt opt,
+        remark: "remark" opt opt,
+    });
     /// 收款账号信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestPayeeInfo {
@@ -156,39 +110,11 @@ pub mod apply_cancel_withdraw {
         /// 收款人账号对应的证件信息
         pub identity_info: Option<PostRequestPayeeInfoIdentityInfo>,
     }
-    impl ::serde::Serialize for PostRequestPayeeInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("account_type", &self.account_type)?;
-            m.req("bank_account_info", &self.bank_account_info)?;
-            m.opt("identity_info", &self.identity_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPayeeInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("account_type"),
-                o.req("bank_account_info"),
-                o.opt("identity_info"),
-            ) {
-                (Some(account_type), Some(bank_account_info), Some(identity_info)) => {
-                    Ok(Self {
-                        account_type,
-                        bank_account_info,
-                        identity_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestPayeeInfo {
+        account_type: "account_type" req req,
+        bank_account_info: "bank_account_info" req req,
+        identity_info: "identity_info" opt opt,
+    });
     /// 账户类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestPayeeInfoAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -202,45 +128,10 @@ pub mod apply_cancel_withdraw {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestPayeeInfoAccountType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::AccountTypeCorporate => "ACCOUNT_TYPE_CORPORATE",
-                Self::AccountTypePersonal => "ACCOUNT_TYPE_PERSONAL",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestPayeeInfoAccountType {
-        fn from(s: &str) -> Self {
-            match s {
-                "ACCOUNT_TYPE_CORPORATE" => Self::AccountTypeCorporate,
-                "ACCOUNT_TYPE_PERSONAL" => Self::AccountTypePersonal,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestPayeeInfoAccountType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestPayeeInfoAccountType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPayeeInfoAccountType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestPayeeInfoAccountType {
+        AccountTypeCorporate = "ACCOUNT_TYPE_CORPORATE",
+        AccountTypePersonal = "ACCOUNT_TYPE_PERSONAL",
+    });
     /// 银行账户
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPayeeInfoBankAccountInfo {
@@ -267,55 +158,14 @@ pub mod apply_cancel_withdraw {
         /// Example: `d+xT+MQCvrLHeorwC+w==`
         pub account_number: String,
     }
-    impl ::serde::Serialize for PostRequestPayeeInfoBankAccountInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("account_name", &self.account_name)?;
-            m.req("account_bank", &self.account_bank)?;
-            m.opt("bank_branch_id", &self.bank_branch_id)?;
-            m.opt("bank_branch_name", &self.bank_branch_name)?;
-            m.opt("bank_name", &self.bank_name)?;
-            m.req("account_number", &self.account_number)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPayeeInfoBankAccountInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("account_name"),
-                o.req("account_bank"),
-                o.opt("bank_branch_id"),
-                o.opt("bank_branch_name"),
-                o.opt("bank_name"),
-                o.req("account_number"),
-            ) {
-                (
-                    Some(account_name),
-                    Some(account_bank),
-                    Some(bank_branch_id),
-                    Some(bank_branch_name),
-                    Some(bank_name),
-                    Some(account_number),
-                ) => {
-                    Ok(Self {
-                        account_name,
-                        account_bank,
-                        bank_branch_id,
-                        bank_branch_name,
-                        bank_name,
-                        account_number,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestPayeeInfoBankAccountInfo {
+        account_name: "account_name" req req,
+        account_bank: "account_bank" req req,
+        bank_branch_id: "bank_branch_id" opt opt,
+        bank_branch_name: "bank_branch_name" opt opt,
+        bank_name: "bank_name" opt opt,
+        account_number: "account_number" req req,
+    });
     /// 收款人账号对应的证件信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPayeeInfoIdentityInfo {
@@ -332,43 +182,11 @@ pub mod apply_cancel_withdraw {
         /// Example: `AOZdYGISxo4y44/UgZ69bkw==`
         pub identification_no: String,
     }
-    impl ::serde::Serialize for PostRequestPayeeInfoIdentityInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("id_doc_type", &self.id_doc_type)?;
-            m.req("identification_name", &self.identification_name)?;
-            m.req("identification_no", &self.identification_no)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPayeeInfoIdentityInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("id_doc_type"),
-                o.req("identification_name"),
-                o.req("identification_no"),
-            ) {
-                (
-                    Some(id_doc_type),
-                    Some(identification_name),
-                    Some(identification_no),
-                ) => {
-                    Ok(Self {
-                        id_doc_type,
-                        identification_name,
-                        identification_no,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestPayeeInfoIdentityInfo {
+        id_doc_type: "id_doc_type" opt opt,
+        identification_name: "identification_name" req req,
+        identification_no: "identification_no" req req,
+    });
     /// 证件类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestPayeeInfoIdentityInfoIdDocType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -394,85 +212,16 @@ pub mod apply_cancel_withdraw {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestPayeeInfoIdentityInfoIdDocType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::IdentificationTypeIdcard => "IDENTIFICATION_TYPE_IDCARD",
-                Self::IdentificationTypeOverseaPassport => {
-                    "IDENTIFICATION_TYPE_OVERSEA_PASSPORT"
-                }
-                Self::IdentificationTypeHongkongPassport => {
-                    "IDENTIFICATION_TYPE_HONGKONG_PASSPORT"
-                }
-                Self::IdentificationTypeMacaoPassport => {
-                    "IDENTIFICATION_TYPE_MACAO_PASSPORT"
-                }
-                Self::IdentificationTypeTaiwanPassport => {
-                    "IDENTIFICATION_TYPE_TAIWAN_PASSPORT"
-                }
-                Self::IdentificationTypeForeignResident => {
-                    "IDENTIFICATION_TYPE_FOREIGN_RESIDENT"
-                }
-                Self::IdentificationTypeHongkongMacaoResident => {
-                    "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT"
-                }
-                Self::IdentificationTypeTaiwanResident => {
-                    "IDENTIFICATION_TYPE_TAIWAN_RESIDENT"
-                }
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestPayeeInfoIdentityInfoIdDocType {
-        fn from(s: &str) -> Self {
-            match s {
-                "IDENTIFICATION_TYPE_IDCARD" => Self::IdentificationTypeIdcard,
-                "IDENTIFICATION_TYPE_OVERSEA_PASSPORT" => {
-                    Self::IdentificationTypeOverseaPassport
-                }
-                "IDENTIFICATION_TYPE_HONGKONG_PASSPORT" => {
-                    Self::IdentificationTypeHongkongPassport
-                }
-                "IDENTIFICATION_TYPE_MACAO_PASSPORT" => {
-                    Self::IdentificationTypeMacaoPassport
-                }
-                "IDENTIFICATION_TYPE_TAIWAN_PASSPORT" => {
-                    Self::IdentificationTypeTaiwanPassport
-                }
-                "IDENTIFICATION_TYPE_FOREIGN_RESIDENT" => {
-                    Self::IdentificationTypeForeignResident
-                }
-                "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT" => {
-                    Self::IdentificationTypeHongkongMacaoResident
-                }
-                "IDENTIFICATION_TYPE_TAIWAN_RESIDENT" => {
-                    Self::IdentificationTypeTaiwanResident
-                }
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestPayeeInfoIdentityInfoIdDocType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestPayeeInfoIdentityInfoIdDocType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPayeeInfoIdentityInfoIdDocType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestPayeeInfoIdentityInfoIdDocType {
+        IdentificationTypeIdcard = "IDENTIFICATION_TYPE_IDCARD",
+        IdentificationTypeOverseaPassport = "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
+        IdentificationTypeHongkongPassport = "IDENTIFICATION_TYPE_HONGKONG_PASSPORT",
+        IdentificationTypeMacaoPassport = "IDENTIFICATION_TYPE_MACAO_PASSPORT",
+        IdentificationTypeTaiwanPassport = "IDENTIFICATION_TYPE_TAIWAN_PASSPORT",
+        IdentificationTypeForeignResident = "IDENTIFICATION_TYPE_FOREIGN_RESIDENT",
+        IdentificationTypeHongkongMacaoResident = "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT",
+        IdentificationTypeTaiwanResident = "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
+    });
     /// PostRequestProofMedias
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestProofMedias {
@@ -485,33 +234,10 @@ pub mod apply_cancel_withdraw {
         /// Example: `jTpGmxUX3FBWVQ5NJTZvlKXQ`
         pub proof_media: String,
     }
-    impl ::serde::Serialize for PostRequestProofMedias {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("proof_media_type", &self.proof_media_type)?;
-            m.req("proof_media", &self.proof_media)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestProofMedias {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("proof_media_type"), o.req("proof_media")) {
-                (Some(proof_media_type), Some(proof_media)) => {
-                    Ok(Self {
-                        proof_media_type,
-                        proof_media,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestProofMedias {
+        proof_media_type: "proof_media_type" req req,
+        proof_media: "proof_media" req req,
+    });
     /// 申请证明材料类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestProofMediasProofMediaType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -523,43 +249,9 @@ pub mod apply_cancel_withdraw {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestProofMediasProofMediaType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::WithdrawalApplication => "WITHDRAWAL_APPLICATION",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestProofMediasProofMediaType {
-        fn from(s: &str) -> Self {
-            match s {
-                "WITHDRAWAL_APPLICATION" => Self::WithdrawalApplication,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestProofMediasProofMediaType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestProofMediasProofMediaType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestProofMediasProofMediaType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestProofMediasProofMediaType {
+        WithdrawalApplication = "WITHDRAWAL_APPLICATION",
+    });
     /// 是否提取资金
     ///
     /// A value this client does not know yet is kept as [`PostRequestWithdraw::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -573,45 +265,10 @@ pub mod apply_cancel_withdraw {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestWithdraw {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::ApplyWithdraw => "APPLY_WITHDRAW",
-                Self::NotApplyWithdraw => "NOT_APPLY_WITHDRAW",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestWithdraw {
-        fn from(s: &str) -> Self {
-            match s {
-                "APPLY_WITHDRAW" => Self::ApplyWithdraw,
-                "NOT_APPLY_WITHDRAW" => Self::NotApplyWithdraw,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestWithdraw {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestWithdraw {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestWithdraw {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestWithdraw {
+        ApplyWithdraw = "APPLY_WITHDRAW",
+        NotApplyWithdraw = "NOT_APPLY_WITHDRAW",
+    });
     /// The response of `POST /v3/ecommerce/account/apply-cancel-withdraw` (提交注销提现申请).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -624,33 +281,10 @@ pub mod apply_cancel_withdraw {
         /// Example: `1234567`
         pub out_request_no: Option<String>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("applyment_id", &self.applyment_id)?;
-            m.opt("out_request_no", &self.out_request_no)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("applyment_id"), o.opt("out_request_no")) {
-                (Some(applyment_id), Some(out_request_no)) => {
-                    Ok(Self {
-                        applyment_id,
-                        out_request_no,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        applyment_id: "applyment_id" opt opt,
+        out_request_no: "out_request_no" opt opt,
+    });
     /// `/v3/ecommerce/account/apply-cancel-withdraw/applyment-id`
     pub mod applyment_id {
         /// The chain step for `/v3/ecommerce/account/apply-cancel-withdraw/applyment-id`, reached with `client.v3().ecommerce().account().apply_cancel_withdraw().applyment_id()`.
@@ -728,82 +362,20 @@ pub mod apply_cancel_withdraw {
                 /// 用于引导商户超级管理员确认注销的信息
                 pub confirm_cancel: Option<GetResponseConfirmCancel>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("applyment_id", &self.applyment_id)?;
-                    m.req("out_request_no", &self.out_request_no)?;
-                    m.req("cancel_state", &self.cancel_state)?;
-                    m.req("cancel_state_description", &self.cancel_state_description)?;
-                    m.opt("withdraw", &self.withdraw)?;
-                    m.opt("withdraw_state", &self.withdraw_state)?;
-                    m.opt(
-                        "withdraw_state_description",
-                        &self.withdraw_state_description,
-                    )?;
-                    m.opt("account_withdraw_result", &self.account_withdraw_result)?;
-                    m.opt("modify_time", &self.modify_time)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.opt("account_info", &self.account_info)?;
-                    m.opt("confirm_cancel", &self.confirm_cancel)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("applyment_id"),
-                        o.req("out_request_no"),
-                        o.req("cancel_state"),
-                        o.req("cancel_state_description"),
-                        o.opt("withdraw"),
-                        o.opt("withdraw_state"),
-                        o.opt("withdraw_state_description"),
-                        o.opt("account_withdraw_result"),
-                        o.opt("modify_time"),
-                        o.req("sub_mchid"),
-                        o.opt("account_info"),
-                        o.opt("confirm_cancel"),
-                    ) {
-                        (
-                            Some(applyment_id),
-                            Some(out_request_no),
-                            Some(cancel_state),
-                            Some(cancel_state_description),
-                            Some(withdraw),
-                            Some(withdraw_state),
-                            Some(withdraw_state_description),
-                            Some(account_withdraw_result),
-                            Some(modify_time),
-                            Some(sub_mchid),
-                            Some(account_info),
-                            Some(confirm_cancel),
-                        ) => {
-                            Ok(Self {
-                                applyment_id,
-                                out_request_no,
-                                cancel_state,
-                                cancel_state_description,
-                                withdraw,
-                                withdraw_state,
-                                withdraw_state_description,
-                                account_withdraw_result,
-                                modify_time,
-                                sub_mchid,
-                                account_info,
-                                confirm_cancel,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                applyment_id: "applyment_id" req req,
+                out_request_no: "out_request_no" req req,
+                cancel_state: "cancel_state" req req,
+                cancel_state_description: "cancel_state_description" req req,
+                withdraw: "withdraw" opt opt,
+                withdraw_state: "withdraw_state" opt opt,
+                withdraw_state_description: "withdraw_state_description" opt opt,
+                account_withdraw_result: "account_withdraw_result" opt opt,
+                modify_time: "modify_time" opt opt,
+                sub_mchid: "sub_mchid" req req,
+                account_info: "account_info" opt opt,
+                confirm_cancel: "confirm_cancel" opt opt,
+            });
             /// GetResponseAccountInfo
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponseAccountInfo {
@@ -814,30 +386,10 @@ pub mod apply_cancel_withdraw {
                 /// Example: `101`
                 pub amount: i64,
             }
-            impl ::serde::Serialize for GetResponseAccountInfo {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("out_account_type", &self.out_account_type)?;
-                    m.req("amount", &self.amount)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseAccountInfo {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("out_account_type"), o.req("amount")) {
-                        (Some(out_account_type), Some(amount)) => {
-                            Ok(Self { out_account_type, amount })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseAccountInfo {
+                out_account_type: "out_account_type" req req,
+                amount: "amount" req req,
+            });
             /// 二级商户号的出款子账户类型
             ///
             /// A value this client does not know yet is kept as [`GetResponseAccountInfoOutAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -855,55 +407,12 @@ pub mod apply_cancel_withdraw {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseAccountInfoOutAccountType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::BasicAccount => "BASIC_ACCOUNT",
-                        Self::OperateAccount => "OPERATE_ACCOUNT",
-                        Self::MarginAccount => "MARGIN_ACCOUNT",
-                        Self::TradeFeeAccount => "TRADE_FEE_ACCOUNT",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseAccountInfoOutAccountType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "BASIC_ACCOUNT" => Self::BasicAccount,
-                        "OPERATE_ACCOUNT" => Self::OperateAccount,
-                        "MARGIN_ACCOUNT" => Self::MarginAccount,
-                        "TRADE_FEE_ACCOUNT" => Self::TradeFeeAccount,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseAccountInfoOutAccountType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseAccountInfoOutAccountType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for GetResponseAccountInfoOutAccountType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseAccountInfoOutAccountType {
+                BasicAccount = "BASIC_ACCOUNT",
+                OperateAccount = "OPERATE_ACCOUNT",
+                MarginAccount = "MARGIN_ACCOUNT",
+                TradeFeeAccount = "TRADE_FEE_ACCOUNT",
+            });
             /// GetResponseAccountWithdrawResult
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponseAccountWithdrawResult {
@@ -918,43 +427,11 @@ pub mod apply_cancel_withdraw {
                 /// Example: `付款成功`
                 pub state_description: String,
             }
-            impl ::serde::Serialize for GetResponseAccountWithdrawResult {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("out_account_type", &self.out_account_type)?;
-                    m.req("pay_state", &self.pay_state)?;
-                    m.req("state_description", &self.state_description)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseAccountWithdrawResult {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("out_account_type"),
-                        o.req("pay_state"),
-                        o.req("state_description"),
-                    ) {
-                        (
-                            Some(out_account_type),
-                            Some(pay_state),
-                            Some(state_description),
-                        ) => {
-                            Ok(Self {
-                                out_account_type,
-                                pay_state,
-                                state_description,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseAccountWithdrawResult {
+                out_account_type: "out_account_type" req req,
+                pay_state: "pay_state" req req,
+                state_description: "state_description" req req,
+            });
             /// 二级商户号的出款子账户类型
             ///
             /// A value this client does not know yet is kept as [`GetResponseAccountWithdrawResultOutAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -972,57 +449,12 @@ pub mod apply_cancel_withdraw {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseAccountWithdrawResultOutAccountType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::BasicAccount => "BASIC_ACCOUNT",
-                        Self::OperateAccount => "OPERATE_ACCOUNT",
-                        Self::MarginAccount => "MARGIN_ACCOUNT",
-                        Self::TradeFeeAccount => "TRADE_FEE_ACCOUNT",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str>
-            for GetResponseAccountWithdrawResultOutAccountType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "BASIC_ACCOUNT" => Self::BasicAccount,
-                        "OPERATE_ACCOUNT" => Self::OperateAccount,
-                        "MARGIN_ACCOUNT" => Self::MarginAccount,
-                        "TRADE_FEE_ACCOUNT" => Self::TradeFeeAccount,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display
-            for GetResponseAccountWithdrawResultOutAccountType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseAccountWithdrawResultOutAccountType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for GetResponseAccountWithdrawResultOutAccountType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseAccountWithdrawResultOutAccountType {
+                BasicAccount = "BASIC_ACCOUNT",
+                OperateAccount = "OPERATE_ACCOUNT",
+                MarginAccount = "MARGIN_ACCOUNT",
+                TradeFeeAccount = "TRADE_FEE_ACCOUNT",
+            });
             /// 付款状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseAccountWithdrawResultPayState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1040,56 +472,12 @@ pub mod apply_cancel_withdraw {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseAccountWithdrawResultPayState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::PayProcessing => "PAY_PROCESSING",
-                        Self::PaySucceed => "PAY_SUCCEED",
-                        Self::PayFail => "PAY_FAIL",
-                        Self::BankRefunded => "BANK_REFUNDED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str>
-            for GetResponseAccountWithdrawResultPayState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "PAY_PROCESSING" => Self::PayProcessing,
-                        "PAY_SUCCEED" => Self::PaySucceed,
-                        "PAY_FAIL" => Self::PayFail,
-                        "BANK_REFUNDED" => Self::BankRefunded,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseAccountWithdrawResultPayState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseAccountWithdrawResultPayState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for GetResponseAccountWithdrawResultPayState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseAccountWithdrawResultPayState {
+                PayProcessing = "PAY_PROCESSING",
+                PaySucceed = "PAY_SUCCEED",
+                PayFail = "PAY_FAIL",
+                BankRefunded = "BANK_REFUNDED",
+            });
             /// 注销提现申请单状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseCancelState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1117,64 +505,17 @@ pub mod apply_cancel_withdraw {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseCancelState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Accepted => "ACCEPTED",
-                        Self::Reviewing => "REVIEWING",
-                        Self::Rejected => "REJECTED",
-                        Self::WaitingMerchantConfirm => "WAITING_MERCHANT_CONFIRM",
-                        Self::Revoked => "REVOKED",
-                        Self::SystemProcessing => "SYSTEM_PROCESSING",
-                        Self::Canceled => "CANCELED",
-                        Self::FundProcessing => "FUND_PROCESSING",
-                        Self::Finish => "FINISH",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseCancelState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "ACCEPTED" => Self::Accepted,
-                        "REVIEWING" => Self::Reviewing,
-                        "REJECTED" => Self::Rejected,
-                        "WAITING_MERCHANT_CONFIRM" => Self::WaitingMerchantConfirm,
-                        "REVOKED" => Self::Revoked,
-                        "SYSTEM_PROCESSING" => Self::SystemProcessing,
-                        "CANCELED" => Self::Canceled,
-                        "FUND_PROCESSING" => Self::FundProcessing,
-                        "FINISH" => Self::Finish,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseCancelState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseCancelState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseCancelState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseCancelState {
+                Accepted = "ACCEPTED",
+                Reviewing = "REVIEWING",
+                Rejected = "REJECTED",
+                WaitingMerchantConfirm = "WAITING_MERCHANT_CONFIRM",
+                Revoked = "REVOKED",
+                SystemProcessing = "SYSTEM_PROCESSING",
+                Canceled = "CANCELED",
+                FundProcessing = "FUND_PROCESSING",
+                Finish = "FINISH",
+            });
             /// 用于引导商户超级管理员确认注销的信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseConfirmCancel {
@@ -1183,27 +524,9 @@ pub mod apply_cancel_withdraw {
                 /// Example: `https://pay.weixin.qq.com/some_page?param_name=param_value`
                 pub confirm_cancel_url: Option<String>,
             }
-            impl ::serde::Serialize for GetResponseConfirmCancel {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("confirm_cancel_url", &self.confirm_cancel_url)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseConfirmCancel {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.opt("confirm_cancel_url") {
-                        Some(confirm_cancel_url) => Ok(Self { confirm_cancel_url }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseConfirmCancel {
+                confirm_cancel_url: "confirm_cancel_url" opt opt,
+            });
             /// 是否提取资金
             ///
             /// A value this client does not know yet is kept as [`GetResponseWithdraw::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1217,50 +540,10 @@ pub mod apply_cancel_withdraw {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseWithdraw {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::ApplyWithdraw => "APPLY_WITHDRAW",
-                        Self::NotApplyWithdraw => "NOT_APPLY_WITHDRAW",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseWithdraw {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "APPLY_WITHDRAW" => Self::ApplyWithdraw,
-                        "NOT_APPLY_WITHDRAW" => Self::NotApplyWithdraw,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseWithdraw {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseWithdraw {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseWithdraw {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseWithdraw {
+                ApplyWithdraw = "APPLY_WITHDRAW",
+                NotApplyWithdraw = "NOT_APPLY_WITHDRAW",
+            });
             /// 提现状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseWithdrawState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1276,52 +559,11 @@ pub mod apply_cancel_withdraw {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseWithdrawState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::WithdrawProcessing => "WITHDRAW_PROCESSING",
-                        Self::WithdrawException => "WITHDRAW_EXCEPTION",
-                        Self::WithdrawSucceed => "WITHDRAW_SUCCEED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseWithdrawState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "WITHDRAW_PROCESSING" => Self::WithdrawProcessing,
-                        "WITHDRAW_EXCEPTION" => Self::WithdrawException,
-                        "WITHDRAW_SUCCEED" => Self::WithdrawSucceed,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseWithdrawState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseWithdrawState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseWithdrawState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseWithdrawState {
+                WithdrawProcessing = "WITHDRAW_PROCESSING",
+                WithdrawException = "WITHDRAW_EXCEPTION",
+                WithdrawSucceed = "WITHDRAW_SUCCEED",
+            });
         }
     }
     /// `/v3/ecommerce/account/apply-cancel-withdraw/confirm`
@@ -1373,55 +615,14 @@ pub mod apply_cancel_withdraw {
             /// Example: `V20241213`
             pub cancel_contract_version: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("applyment_id", &self.applyment_id)?;
-                m.opt("out_request_no", &self.out_request_no)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.req("operator_identification", &self.operator_identification)?;
-                m.req("confirm_time", &self.confirm_time)?;
-                m.req("cancel_contract_version", &self.cancel_contract_version)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("applyment_id"),
-                    o.opt("out_request_no"),
-                    o.req("sub_mchid"),
-                    o.req("operator_identification"),
-                    o.req("confirm_time"),
-                    o.req("cancel_contract_version"),
-                ) {
-                    (
-                        Some(applyment_id),
-                        Some(out_request_no),
-                        Some(sub_mchid),
-                        Some(operator_identification),
-                        Some(confirm_time),
-                        Some(cancel_contract_version),
-                    ) => {
-                        Ok(Self {
-                            applyment_id,
-                            out_request_no,
-                            sub_mchid,
-                            operator_identification,
-                            confirm_time,
-                            cancel_contract_version,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            applyment_id: "applyment_id" opt opt,
+            out_request_no: "out_request_no" opt opt,
+            sub_mchid: "sub_mchid" req req,
+            operator_identification: "operator_identification" req req,
+            confirm_time: "confirm_time" req req,
+            cancel_contract_version: "cancel_contract_version" req req,
+        });
         /// The response of `POST /v3/ecommerce/account/apply-cancel-withdraw/confirm` (平台代商户确认注销).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -1438,39 +639,11 @@ pub mod apply_cancel_withdraw {
             /// Example: `1900000109`
             pub sub_mchid: Option<String>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("applyment_id", &self.applyment_id)?;
-                m.opt("out_request_no", &self.out_request_no)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("applyment_id"),
-                    o.opt("out_request_no"),
-                    o.opt("sub_mchid"),
-                ) {
-                    (Some(applyment_id), Some(out_request_no), Some(sub_mchid)) => {
-                        Ok(Self {
-                            applyment_id,
-                            out_request_no,
-                            sub_mchid,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            applyment_id: "applyment_id" opt opt,
+            out_request_no: "out_request_no" opt opt,
+            sub_mchid: "sub_mchid" opt opt,
+        });
     }
     /// `/v3/ecommerce/account/apply-cancel-withdraw/out-request-no`
     pub mod out_request_no {
@@ -1549,82 +722,20 @@ pub mod apply_cancel_withdraw {
                 /// 用于引导商户超级管理员确认注销的信息
                 pub confirm_cancel: Option<GetResponseConfirmCancel>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("applyment_id", &self.applyment_id)?;
-                    m.req("out_request_no", &self.out_request_no)?;
-                    m.req("cancel_state", &self.cancel_state)?;
-                    m.req("cancel_state_description", &self.cancel_state_description)?;
-                    m.opt("withdraw", &self.withdraw)?;
-                    m.opt("withdraw_state", &self.withdraw_state)?;
-                    m.opt(
-                        "withdraw_state_description",
-                        &self.withdraw_state_description,
-                    )?;
-                    m.opt("account_withdraw_result", &self.account_withdraw_result)?;
-                    m.opt("modify_time", &self.modify_time)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.opt("account_info", &self.account_info)?;
-                    m.opt("confirm_cancel", &self.confirm_cancel)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("applyment_id"),
-                        o.req("out_request_no"),
-                        o.req("cancel_state"),
-                        o.req("cancel_state_description"),
-                        o.opt("withdraw"),
-                        o.opt("withdraw_state"),
-                        o.opt("withdraw_state_description"),
-                        o.opt("account_withdraw_result"),
-                        o.opt("modify_time"),
-                        o.req("sub_mchid"),
-                        o.opt("account_info"),
-                        o.opt("confirm_cancel"),
-                    ) {
-                        (
-                            Some(applyment_id),
-                            Some(out_request_no),
-                            Some(cancel_state),
-                            Some(cancel_state_description),
-                            Some(withdraw),
-                            Some(withdraw_state),
-                            Some(withdraw_state_description),
-                            Some(account_withdraw_result),
-                            Some(modify_time),
-                            Some(sub_mchid),
-                            Some(account_info),
-                            Some(confirm_cancel),
-                        ) => {
-                            Ok(Self {
-                                applyment_id,
-                                out_request_no,
-                                cancel_state,
-                                cancel_state_description,
-                                withdraw,
-                                withdraw_state,
-                                withdraw_state_description,
-                                account_withdraw_result,
-                                modify_time,
-                                sub_mchid,
-                                account_info,
-                                confirm_cancel,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                applyment_id: "applyment_id" req req,
+                out_request_no: "out_request_no" req req,
+                cancel_state: "cancel_state" req req,
+                cancel_state_description: "cancel_state_description" req req,
+                withdraw: "withdraw" opt opt,
+                withdraw_state: "withdraw_state" opt opt,
+                withdraw_state_description: "withdraw_state_description" opt opt,
+                account_withdraw_result: "account_withdraw_result" opt opt,
+                modify_time: "modify_time" opt opt,
+                sub_mchid: "sub_mchid" req req,
+                account_info: "account_info" opt opt,
+                confirm_cancel: "confirm_cancel" opt opt,
+            });
             /// GetResponseAccountInfo
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponseAccountInfo {
@@ -1635,30 +746,10 @@ pub mod apply_cancel_withdraw {
                 /// Example: `101`
                 pub amount: i64,
             }
-            impl ::serde::Serialize for GetResponseAccountInfo {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("out_account_type", &self.out_account_type)?;
-                    m.req("amount", &self.amount)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseAccountInfo {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("out_account_type"), o.req("amount")) {
-                        (Some(out_account_type), Some(amount)) => {
-                            Ok(Self { out_account_type, amount })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseAccountInfo {
+                out_account_type: "out_account_type" req req,
+                amount: "amount" req req,
+            });
             /// 二级商户号的出款子账户类型
             ///
             /// A value this client does not know yet is kept as [`GetResponseAccountInfoOutAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1676,55 +767,12 @@ pub mod apply_cancel_withdraw {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseAccountInfoOutAccountType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::BasicAccount => "BASIC_ACCOUNT",
-                        Self::OperateAccount => "OPERATE_ACCOUNT",
-                        Self::MarginAccount => "MARGIN_ACCOUNT",
-                        Self::TradeFeeAccount => "TRADE_FEE_ACCOUNT",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseAccountInfoOutAccountType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "BASIC_ACCOUNT" => Self::BasicAccount,
-                        "OPERATE_ACCOUNT" => Self::OperateAccount,
-                        "MARGIN_ACCOUNT" => Self::MarginAccount,
-                        "TRADE_FEE_ACCOUNT" => Self::TradeFeeAccount,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseAccountInfoOutAccountType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseAccountInfoOutAccountType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for GetResponseAccountInfoOutAccountType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseAccountInfoOutAccountType {
+                BasicAccount = "BASIC_ACCOUNT",
+                OperateAccount = "OPERATE_ACCOUNT",
+                MarginAccount = "MARGIN_ACCOUNT",
+                TradeFeeAccount = "TRADE_FEE_ACCOUNT",
+            });
             /// GetResponseAccountWithdrawResult
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponseAccountWithdrawResult {
@@ -1739,43 +787,11 @@ pub mod apply_cancel_withdraw {
                 /// Example: `付款成功`
                 pub state_description: String,
             }
-            impl ::serde::Serialize for GetResponseAccountWithdrawResult {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("out_account_type", &self.out_account_type)?;
-                    m.req("pay_state", &self.pay_state)?;
-                    m.req("state_description", &self.state_description)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseAccountWithdrawResult {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("out_account_type"),
-                        o.req("pay_state"),
-                        o.req("state_description"),
-                    ) {
-                        (
-                            Some(out_account_type),
-                            Some(pay_state),
-                            Some(state_description),
-                        ) => {
-                            Ok(Self {
-                                out_account_type,
-                                pay_state,
-                                state_description,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseAccountWithdrawResult {
+                out_account_type: "out_account_type" req req,
+                pay_state: "pay_state" req req,
+                state_description: "state_description" req req,
+            });
             /// 二级商户号的出款子账户类型
             ///
             /// A value this client does not know yet is kept as [`GetResponseAccountWithdrawResultOutAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1793,57 +809,12 @@ pub mod apply_cancel_withdraw {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseAccountWithdrawResultOutAccountType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::BasicAccount => "BASIC_ACCOUNT",
-                        Self::OperateAccount => "OPERATE_ACCOUNT",
-                        Self::MarginAccount => "MARGIN_ACCOUNT",
-                        Self::TradeFeeAccount => "TRADE_FEE_ACCOUNT",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str>
-            for GetResponseAccountWithdrawResultOutAccountType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "BASIC_ACCOUNT" => Self::BasicAccount,
-                        "OPERATE_ACCOUNT" => Self::OperateAccount,
-                        "MARGIN_ACCOUNT" => Self::MarginAccount,
-                        "TRADE_FEE_ACCOUNT" => Self::TradeFeeAccount,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display
-            for GetResponseAccountWithdrawResultOutAccountType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseAccountWithdrawResultOutAccountType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for GetResponseAccountWithdrawResultOutAccountType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseAccountWithdrawResultOutAccountType {
+                BasicAccount = "BASIC_ACCOUNT",
+                OperateAccount = "OPERATE_ACCOUNT",
+                MarginAccount = "MARGIN_ACCOUNT",
+                TradeFeeAccount = "TRADE_FEE_ACCOUNT",
+            });
             /// 付款状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseAccountWithdrawResultPayState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1861,56 +832,12 @@ pub mod apply_cancel_withdraw {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseAccountWithdrawResultPayState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::PayProcessing => "PAY_PROCESSING",
-                        Self::PaySucceed => "PAY_SUCCEED",
-                        Self::PayFail => "PAY_FAIL",
-                        Self::BankRefunded => "BANK_REFUNDED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str>
-            for GetResponseAccountWithdrawResultPayState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "PAY_PROCESSING" => Self::PayProcessing,
-                        "PAY_SUCCEED" => Self::PaySucceed,
-                        "PAY_FAIL" => Self::PayFail,
-                        "BANK_REFUNDED" => Self::BankRefunded,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseAccountWithdrawResultPayState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseAccountWithdrawResultPayState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for GetResponseAccountWithdrawResultPayState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseAccountWithdrawResultPayState {
+                PayProcessing = "PAY_PROCESSING",
+                PaySucceed = "PAY_SUCCEED",
+                PayFail = "PAY_FAIL",
+                BankRefunded = "BANK_REFUNDED",
+            });
             /// 注销提现申请单状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseCancelState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1938,64 +865,17 @@ pub mod apply_cancel_withdraw {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseCancelState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Accepted => "ACCEPTED",
-                        Self::Reviewing => "REVIEWING",
-                        Self::Rejected => "REJECTED",
-                        Self::WaitingMerchantConfirm => "WAITING_MERCHANT_CONFIRM",
-                        Self::Revoked => "REVOKED",
-                        Self::SystemProcessing => "SYSTEM_PROCESSING",
-                        Self::Canceled => "CANCELED",
-                        Self::FundProcessing => "FUND_PROCESSING",
-                        Self::Finish => "FINISH",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseCancelState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "ACCEPTED" => Self::Accepted,
-                        "REVIEWING" => Self::Reviewing,
-                        "REJECTED" => Self::Rejected,
-                        "WAITING_MERCHANT_CONFIRM" => Self::WaitingMerchantConfirm,
-                        "REVOKED" => Self::Revoked,
-                        "SYSTEM_PROCESSING" => Self::SystemProcessing,
-                        "CANCELED" => Self::Canceled,
-                        "FUND_PROCESSING" => Self::FundProcessing,
-                        "FINISH" => Self::Finish,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseCancelState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseCancelState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseCancelState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseCancelState {
+                Accepted = "ACCEPTED",
+                Reviewing = "REVIEWING",
+                Rejected = "REJECTED",
+                WaitingMerchantConfirm = "WAITING_MERCHANT_CONFIRM",
+                Revoked = "REVOKED",
+                SystemProcessing = "SYSTEM_PROCESSING",
+                Canceled = "CANCELED",
+                FundProcessing = "FUND_PROCESSING",
+                Finish = "FINISH",
+            });
             /// 用于引导商户超级管理员确认注销的信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseConfirmCancel {
@@ -2004,27 +884,9 @@ pub mod apply_cancel_withdraw {
                 /// Example: `https://pay.weixin.qq.com/some_page?param_name=param_value`
                 pub confirm_cancel_url: Option<String>,
             }
-            impl ::serde::Serialize for GetResponseConfirmCancel {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("confirm_cancel_url", &self.confirm_cancel_url)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseConfirmCancel {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.opt("confirm_cancel_url") {
-                        Some(confirm_cancel_url) => Ok(Self { confirm_cancel_url }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseConfirmCancel {
+                confirm_cancel_url: "confirm_cancel_url" opt opt,
+            });
             /// 是否提取资金
             ///
             /// A value this client does not know yet is kept as [`GetResponseWithdraw::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2038,50 +900,10 @@ pub mod apply_cancel_withdraw {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseWithdraw {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::ApplyWithdraw => "APPLY_WITHDRAW",
-                        Self::NotApplyWithdraw => "NOT_APPLY_WITHDRAW",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseWithdraw {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "APPLY_WITHDRAW" => Self::ApplyWithdraw,
-                        "NOT_APPLY_WITHDRAW" => Self::NotApplyWithdraw,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseWithdraw {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseWithdraw {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseWithdraw {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseWithdraw {
+                ApplyWithdraw = "APPLY_WITHDRAW",
+                NotApplyWithdraw = "NOT_APPLY_WITHDRAW",
+            });
             /// 提现状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseWithdrawState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2097,52 +919,11 @@ pub mod apply_cancel_withdraw {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseWithdrawState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::WithdrawProcessing => "WITHDRAW_PROCESSING",
-                        Self::WithdrawException => "WITHDRAW_EXCEPTION",
-                        Self::WithdrawSucceed => "WITHDRAW_SUCCEED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseWithdrawState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "WITHDRAW_PROCESSING" => Self::WithdrawProcessing,
-                        "WITHDRAW_EXCEPTION" => Self::WithdrawException,
-                        "WITHDRAW_SUCCEED" => Self::WithdrawSucceed,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseWithdrawState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseWithdrawState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseWithdrawState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseWithdrawState {
+                WithdrawProcessing = "WITHDRAW_PROCESSING",
+                WithdrawException = "WITHDRAW_EXCEPTION",
+                WithdrawSucceed = "WITHDRAW_SUCCEED",
+            });
         }
     }
     /// `/v3/ecommerce/account/apply-cancel-withdraw/validate-cancel`
@@ -2191,51 +972,13 @@ pub mod apply_cancel_withdraw {
                 /// 不可发起注销原因
                 pub block_reasons: Option<Vec<GetResponseBlockReasons>>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.req("merchant_state", &self.merchant_state)?;
-                    m.req("validate_result", &self.validate_result)?;
-                    m.req("account_info", &self.account_info)?;
-                    m.opt("block_reasons", &self.block_reasons)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("sub_mchid"),
-                        o.req("merchant_state"),
-                        o.req("validate_result"),
-                        o.req("account_info"),
-                        o.opt("block_reasons"),
-                    ) {
-                        (
-                            Some(sub_mchid),
-                            Some(merchant_state),
-                            Some(validate_result),
-                            Some(account_info),
-                            Some(block_reasons),
-                        ) => {
-                            Ok(Self {
-                                sub_mchid,
-                                merchant_state,
-                                validate_result,
-                                account_info,
-                                block_reasons,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                sub_mchid: "sub_mchid" req req,
+                merchant_state: "merchant_state" req req,
+                validate_result: "validate_result" req req,
+                account_info: "account_info" req req,
+                block_reasons: "block_reasons" opt opt,
+            });
             /// GetResponseAccountInfo
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponseAccountInfo {
@@ -2246,30 +989,10 @@ pub mod apply_cancel_withdraw {
                 /// Example: `101`
                 pub amount: i64,
             }
-            impl ::serde::Serialize for GetResponseAccountInfo {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("out_account_type", &self.out_account_type)?;
-                    m.req("amount", &self.amount)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseAccountInfo {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("out_account_type"), o.req("amount")) {
-                        (Some(out_account_type), Some(amount)) => {
-                            Ok(Self { out_account_type, amount })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseAccountInfo {
+                out_account_type: "out_account_type" req req,
+                amount: "amount" req req,
+            });
             /// 商户资金账户余额
             ///
             /// A value this client does not know yet is kept as [`GetResponseAccountInfoOutAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2287,55 +1010,12 @@ pub mod apply_cancel_withdraw {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseAccountInfoOutAccountType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::BasicAccount => "BASIC_ACCOUNT",
-                        Self::OperateAccount => "OPERATE_ACCOUNT",
-                        Self::MarginAccount => "MARGIN_ACCOUNT",
-                        Self::TradeFeeAccount => "TRADE_FEE_ACCOUNT",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseAccountInfoOutAccountType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "BASIC_ACCOUNT" => Self::BasicAccount,
-                        "OPERATE_ACCOUNT" => Self::OperateAccount,
-                        "MARGIN_ACCOUNT" => Self::MarginAccount,
-                        "TRADE_FEE_ACCOUNT" => Self::TradeFeeAccount,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseAccountInfoOutAccountType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseAccountInfoOutAccountType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for GetResponseAccountInfoOutAccountType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseAccountInfoOutAccountType {
+                BasicAccount = "BASIC_ACCOUNT",
+                OperateAccount = "OPERATE_ACCOUNT",
+                MarginAccount = "MARGIN_ACCOUNT",
+                TradeFeeAccount = "TRADE_FEE_ACCOUNT",
+            });
             /// GetResponseBlockReasons
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseBlockReasons {
@@ -2348,30 +1028,10 @@ pub mod apply_cancel_withdraw {
                 /// Example: `该商户存在冻结资金或在途资金，请先处理资金再申请注销`
                 pub description: Option<String>,
             }
-            impl ::serde::Serialize for GetResponseBlockReasons {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("type", &self.type_)?;
-                    m.opt("description", &self.description)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseBlockReasons {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("type"), o.opt("description")) {
-                        (Some(type_), Some(description)) => {
-                            Ok(Self { type_, description })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseBlockReasons {
+                type_: "type" opt opt,
+                description: "description" opt opt,
+            });
             /// 二级商户号的出款子账户类型
             ///
             /// A value this client does not know yet is kept as [`GetResponseBlockReasonsType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2389,58 +1049,12 @@ pub mod apply_cancel_withdraw {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseBlockReasonsType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::ConsumerComplaintUnprocessed => {
-                            "CONSUMER_COMPLAINT_UNPROCESSED"
-                        }
-                        Self::HasBlockingControl => "HAS_BLOCKING_CONTROL",
-                        Self::FundsPendingProcessing => "FUNDS_PENDING_PROCESSING",
-                        Self::OtherReason => "OTHER_REASON",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseBlockReasonsType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "CONSUMER_COMPLAINT_UNPROCESSED" => {
-                            Self::ConsumerComplaintUnprocessed
-                        }
-                        "HAS_BLOCKING_CONTROL" => Self::HasBlockingControl,
-                        "FUNDS_PENDING_PROCESSING" => Self::FundsPendingProcessing,
-                        "OTHER_REASON" => Self::OtherReason,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseBlockReasonsType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseBlockReasonsType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseBlockReasonsType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseBlockReasonsType {
+                ConsumerComplaintUnprocessed = "CONSUMER_COMPLAINT_UNPROCESSED",
+                HasBlockingControl = "HAS_BLOCKING_CONTROL",
+                FundsPendingProcessing = "FUNDS_PENDING_PROCESSING",
+                OtherReason = "OTHER_REASON",
+            });
             /// 注销提现申请单状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseMerchantState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2454,50 +1068,10 @@ pub mod apply_cancel_withdraw {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseMerchantState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Normal => "NORMAL",
-                        Self::HasBeenCancelled => "HAS_BEEN_CANCELLED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseMerchantState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "NORMAL" => Self::Normal,
-                        "HAS_BEEN_CANCELLED" => Self::HasBeenCancelled,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseMerchantState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseMerchantState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseMerchantState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseMerchantState {
+                Normal = "NORMAL",
+                HasBeenCancelled = "HAS_BEEN_CANCELLED",
+            });
             /// 注销资格检查结果
             ///
             /// A value this client does not know yet is kept as [`GetResponseValidateResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2511,50 +1085,10 @@ pub mod apply_cancel_withdraw {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseValidateResult {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::AllowCancelWithdraw => "ALLOW_CANCEL_WITHDRAW",
-                        Self::NotAllowCancelWithdraw => "NOT_ALLOW_CANCEL_WITHDRAW",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseValidateResult {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "ALLOW_CANCEL_WITHDRAW" => Self::AllowCancelWithdraw,
-                        "NOT_ALLOW_CANCEL_WITHDRAW" => Self::NotAllowCancelWithdraw,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseValidateResult {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseValidateResult {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseValidateResult {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseValidateResult {
+                AllowCancelWithdraw = "ALLOW_CANCEL_WITHDRAW",
+                NotAllowCancelWithdraw = "NOT_ALLOW_CANCEL_WITHDRAW",
+            });
         }
     }
 }
@@ -2600,39 +1134,11 @@ pub mod cancel_applications {
         /// 注销申请材料
         pub application_info: Vec<PostRequestApplicationInfo>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("out_apply_no", &self.out_apply_no)?;
-            m.req("application_info", &self.application_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("sub_mchid"),
-                o.req("out_apply_no"),
-                o.req("application_info"),
-            ) {
-                (Some(sub_mchid), Some(out_apply_no), Some(application_info)) => {
-                    Ok(Self {
-                        sub_mchid,
-                        out_apply_no,
-                        application_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        sub_mchid: "sub_mchid" req req,
+        out_apply_no: "out_apply_no" req req,
+        application_info: "application_info" req req,
+    });
     /// PostRequestApplicationInfo
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestApplicationInfo {
@@ -2641,33 +1147,10 @@ pub mod cancel_applications {
         /// 图片MediaID
         pub application_media_id: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestApplicationInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("application_type", &self.application_type)?;
-            m.opt("application_media_id", &self.application_media_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestApplicationInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("application_type"), o.opt("application_media_id")) {
-                (Some(application_type), Some(application_media_id)) => {
-                    Ok(Self {
-                        application_type,
-                        application_media_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestApplicationInfo {
+        application_type: "application_type" opt opt,
+        application_media_id: "application_media_id" opt opt,
+    });
     /// 注销申请材料类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestApplicationInfoApplicationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2681,45 +1164,10 @@ pub mod cancel_applications {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestApplicationInfoApplicationType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::SpCancelAccountApplication => "SP_CANCEL_ACCOUNT_APPLICATION",
-                Self::SubCancelAccountApplication => "SUB_CANCEL_ACCOUNT_APPLICATION",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestApplicationInfoApplicationType {
-        fn from(s: &str) -> Self {
-            match s {
-                "SP_CANCEL_ACCOUNT_APPLICATION" => Self::SpCancelAccountApplication,
-                "SUB_CANCEL_ACCOUNT_APPLICATION" => Self::SubCancelAccountApplication,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestApplicationInfoApplicationType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestApplicationInfoApplicationType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestApplicationInfoApplicationType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestApplicationInfoApplicationType {
+        SpCancelAccountApplication = "SP_CANCEL_ACCOUNT_APPLICATION",
+        SubCancelAccountApplication = "SUB_CANCEL_ACCOUNT_APPLICATION",
+    });
     /// The response of `POST /v3/ecommerce/account/cancel-applications` (提交注销申请单).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -2742,51 +1190,13 @@ pub mod cancel_applications {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub update_time: Option<String>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_apply_no", &self.out_apply_no)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.opt("reject_reason", &self.reject_reason)?;
-            m.opt("cancel_state", &self.cancel_state)?;
-            m.opt("update_time", &self.update_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("out_apply_no"),
-                o.req("sub_mchid"),
-                o.opt("reject_reason"),
-                o.opt("cancel_state"),
-                o.opt("update_time"),
-            ) {
-                (
-                    Some(out_apply_no),
-                    Some(sub_mchid),
-                    Some(reject_reason),
-                    Some(cancel_state),
-                    Some(update_time),
-                ) => {
-                    Ok(Self {
-                        out_apply_no,
-                        sub_mchid,
-                        reject_reason,
-                        cancel_state,
-                        update_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        out_apply_no: "out_apply_no" req req,
+        sub_mchid: "sub_mchid" req req,
+        reject_reason: "reject_reason" opt opt,
+        cancel_state: "cancel_state" opt opt,
+        update_time: "update_time" opt opt,
+    });
     /// 注销状态
     ///
     /// A value this client does not know yet is kept as [`PostResponseCancelState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2802,47 +1212,11 @@ pub mod cancel_applications {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseCancelState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Reviewing => "REVIEWING",
-                Self::Rejected => "REJECTED",
-                Self::CancelSuccess => "CANCEL_SUCCESS",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseCancelState {
-        fn from(s: &str) -> Self {
-            match s {
-                "REVIEWING" => Self::Reviewing,
-                "REJECTED" => Self::Rejected,
-                "CANCEL_SUCCESS" => Self::CancelSuccess,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseCancelState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseCancelState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseCancelState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseCancelState {
+        Reviewing = "REVIEWING",
+        Rejected = "REJECTED",
+        CancelSuccess = "CANCEL_SUCCESS",
+    });
     /// `/v3/ecommerce/account/cancel-applications/media`
     pub mod media {
         /// The chain step for `/v3/ecommerce/account/cancel-applications/media`, reached with `client.v3().ecommerce().account().cancel_applications().media()`.
@@ -2871,27 +1245,9 @@ pub mod cancel_applications {
             /// 媒体文件元信息`JSON`格式字符串
             pub meta: PostRequestMeta,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("meta", &self.meta)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("meta") {
-                    Some(meta) => Ok(Self { meta }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            meta: "meta" req req,
+        });
         /// 媒体文件元信息`JSON`格式字符串
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMeta {
@@ -2900,30 +1256,10 @@ pub mod cancel_applications {
             /// 文件名称
             pub file_name: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestMeta {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("file_digest", &self.file_digest)?;
-                m.opt("file_name", &self.file_name)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestMeta {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("file_digest"), o.opt("file_name")) {
-                    (Some(file_digest), Some(file_name)) => {
-                        Ok(Self { file_digest, file_name })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestMeta {
+            file_digest: "file_digest" opt opt,
+            file_name: "file_name" opt opt,
+        });
         /// The response of `POST /v3/ecommerce/account/cancel-applications/media` (图片上传API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -2932,27 +1268,9 @@ pub mod cancel_applications {
             /// Example: `H1ihR9JUtVj-J7CJqBUY5ZOrG_Je75H-rKhTG7FUmg9sxNTbRN54dFiUHnhgrBQ6EKeHoGcHTJMHn5TAuLVjHUQDBInSWXcIHYXOeRa2OHA`
             pub media_id: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("media_id", &self.media_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("media_id") {
-                    Some(media_id) => Ok(Self { media_id }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            media_id: "media_id" req req,
+        });
     }
     /// `/v3/ecommerce/account/cancel-applications/out-apply-no`
     pub mod out_apply_no {
@@ -3005,51 +1323,13 @@ pub mod cancel_applications {
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 pub update_time: Option<String>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("out_apply_no", &self.out_apply_no)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.opt("reject_reason", &self.reject_reason)?;
-                    m.opt("cancel_state", &self.cancel_state)?;
-                    m.opt("update_time", &self.update_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("out_apply_no"),
-                        o.req("sub_mchid"),
-                        o.opt("reject_reason"),
-                        o.opt("cancel_state"),
-                        o.opt("update_time"),
-                    ) {
-                        (
-                            Some(out_apply_no),
-                            Some(sub_mchid),
-                            Some(reject_reason),
-                            Some(cancel_state),
-                            Some(update_time),
-                        ) => {
-                            Ok(Self {
-                                out_apply_no,
-                                sub_mchid,
-                                reject_reason,
-                                cancel_state,
-                                update_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                out_apply_no: "out_apply_no" req req,
+                sub_mchid: "sub_mchid" req req,
+                reject_reason: "reject_reason" opt opt,
+                cancel_state: "cancel_state" opt opt,
+                update_time: "update_time" opt opt,
+            });
             /// 注销状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseCancelState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3065,52 +1345,11 @@ pub mod cancel_applications {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseCancelState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Reviewing => "REVIEWING",
-                        Self::Rejected => "REJECTED",
-                        Self::CancelSuccess => "CANCEL_SUCCESS",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseCancelState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "REVIEWING" => Self::Reviewing,
-                        "REJECTED" => Self::Rejected,
-                        "CANCEL_SUCCESS" => Self::CancelSuccess,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseCancelState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseCancelState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseCancelState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseCancelState {
+                Reviewing = "REVIEWING",
+                Rejected = "REJECTED",
+                CancelSuccess = "CANCEL_SUCCESS",
+            });
         }
     }
 }

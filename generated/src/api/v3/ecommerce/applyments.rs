@@ -95,71 +95,18 @@ pub mod by_applyment_id {
         /// Example: `SIGNED`
         pub sign_state: Option<GetResponseSignState>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("applyment_state", &self.applyment_state)?;
-            m.req("applyment_state_desc", &self.applyment_state_desc)?;
-            m.opt("sign_url", &self.sign_url)?;
-            m.opt("sub_mchid", &self.sub_mchid)?;
-            m.opt("account_validation", &self.account_validation)?;
-            m.opt("audit_detail", &self.audit_detail)?;
-            m.opt("legal_validation_url", &self.legal_validation_url)?;
-            m.req("out_request_no", &self.out_request_no)?;
-            m.req("applyment_id", &self.applyment_id)?;
-            m.opt("sign_state", &self.sign_state)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("applyment_state"),
-                o.req("applyment_state_desc"),
-                o.opt("sign_url"),
-                o.opt("sub_mchid"),
-                o.opt("account_validation"),
-                o.opt("audit_detail"),
-                o.opt("legal_validation_url"),
-                o.req("out_request_no"),
-                o.req("applyment_id"),
-                o.opt("sign_state"),
-            ) {
-                (
-                    Some(applyment_state),
-                    Some(applyment_state_desc),
-                    Some(sign_url),
-                    Some(sub_mchid),
-                    Some(account_validation),
-                    Some(audit_detail),
-                    Some(legal_validation_url),
-                    Some(out_request_no),
-                    Some(applyment_id),
-                    Some(sign_state),
-                ) => {
-                    Ok(Self {
-                        applyment_state,
-                        applyment_state_desc,
-                        sign_url,
-                        sub_mchid,
-                        account_validation,
-                        audit_detail,
-                        legal_validation_url,
-                        out_request_no,
-                        applyment_id,
-                        sign_state,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        applyment_state: "applyment_state" req req,
+        applyment_state_desc: "applyment_state_desc" req req,
+        sign_url: "sign_url" opt opt,
+        sub_mchid: "sub_mchid" opt opt,
+        account_validation: "account_validation" opt opt,
+        audit_detail: "audit_detail" opt opt,
+        legal_validation_url: "legal_validation_url" opt opt,
+        out_request_no: "out_request_no" req req,
+        applyment_id: "applyment_id" req req,
+        sign_state: "sign_state" opt opt,
+    });
     /// 汇款账户验证信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseAccountValidation {
@@ -198,67 +145,17 @@ pub mod by_applyment_id {
         /// Example: `2018-12-10 17:09:01`
         pub deadline: String,
     }
-    impl ::serde::Serialize for GetResponseAccountValidation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("account_name", &self.account_name)?;
-            m.opt("account_no", &self.account_no)?;
-            m.req("pay_amount", &self.pay_amount)?;
-            m.req("destination_account_number", &self.destination_account_number)?;
-            m.req("destination_account_name", &self.destination_account_name)?;
-            m.req("destination_account_bank", &self.destination_account_bank)?;
-            m.req("city", &self.city)?;
-            m.req("remark", &self.remark)?;
-            m.req("deadline", &self.deadline)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseAccountValidation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("account_name"),
-                o.opt("account_no"),
-                o.req("pay_amount"),
-                o.req("destination_account_number"),
-                o.req("destination_account_name"),
-                o.req("destination_account_bank"),
-                o.req("city"),
-                o.req("remark"),
-                o.req("deadline"),
-            ) {
-                (
-                    Some(account_name),
-                    Some(account_no),
-                    Some(pay_amount),
-                    Some(destination_account_number),
-                    Some(destination_account_name),
-                    Some(destination_account_bank),
-                    Some(city),
-                    Some(remark),
-                    Some(deadline),
-                ) => {
-                    Ok(Self {
-                        account_name,
-                        account_no,
-                        pay_amount,
-                        destination_account_number,
-                        destination_account_name,
-                        destination_account_bank,
-                        city,
-                        remark,
-                        deadline,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseAccountValidation {
+        account_name: "account_name" req req,
+        account_no: "account_no" opt opt,
+        pay_amount: "pay_amount" req req,
+        destination_account_number: "destination_account_number" req req,
+        destination_account_name: "destination_account_name" req req,
+        destination_account_bank: "destination_account_bank" req req,
+        city: "city" req req,
+        remark: "remark" req req,
+        deadline: "deadline" req req,
+    });
     /// GetResponseAuditDetail
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseAuditDetail {
@@ -271,30 +168,10 @@ pub mod by_applyment_id {
         /// Example: `身份证背面识别失败，请上传更清晰的身份证图片`
         pub reject_reason: String,
     }
-    impl ::serde::Serialize for GetResponseAuditDetail {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("param_name", &self.param_name)?;
-            m.req("reject_reason", &self.reject_reason)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseAuditDetail {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("param_name"), o.req("reject_reason")) {
-                (Some(param_name), Some(reject_reason)) => {
-                    Ok(Self { param_name, reject_reason })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseAuditDetail {
+        param_name: "param_name" req req,
+        reject_reason: "reject_reason" req req,
+    });
     /// 签约状态
     ///
     /// A value this client does not know yet is kept as [`GetResponseSignState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -310,47 +187,11 @@ pub mod by_applyment_id {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseSignState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Unsigned => "UNSIGNED",
-                Self::Signed => "SIGNED",
-                Self::NotSignable => "NOT_SIGNABLE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseSignState {
-        fn from(s: &str) -> Self {
-            match s {
-                "UNSIGNED" => Self::Unsigned,
-                "SIGNED" => Self::Signed,
-                "NOT_SIGNABLE" => Self::NotSignable,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseSignState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseSignState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseSignState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseSignState {
+        Unsigned = "UNSIGNED",
+        Signed = "SIGNED",
+        NotSignable = "NOT_SIGNABLE",
+    });
     /// `/v3/ecommerce/applyments/{applyment_id}/revoke`
     pub mod revoke {
         /// The chain step for `/v3/ecommerce/applyments/{applyment_id}/revoke`, reached with `client.v3().ecommerce().applyments().applyment_id(applyment_id).revoke()`.
@@ -378,33 +219,10 @@ pub mod by_applyment_id {
             /// Example: `APPLYMENT_00000000001`
             pub out_request_no: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("applyment_id", &self.applyment_id)?;
-                m.req("out_request_no", &self.out_request_no)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("applyment_id"), o.req("out_request_no")) {
-                    (Some(applyment_id), Some(out_request_no)) => {
-                        Ok(Self {
-                            applyment_id,
-                            out_request_no,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            applyment_id: "applyment_id" req req,
+            out_request_no: "out_request_no" req req,
+        });
     }
 }
 /// `/v3/ecommerce/applyments/out-request-no`
@@ -479,71 +297,18 @@ pub mod out_request_no {
             /// Example: `SIGNED`
             pub sign_state: Option<GetResponseSignState>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("applyment_state", &self.applyment_state)?;
-                m.req("applyment_state_desc", &self.applyment_state_desc)?;
-                m.opt("sign_url", &self.sign_url)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.opt("account_validation", &self.account_validation)?;
-                m.opt("audit_detail", &self.audit_detail)?;
-                m.opt("legal_validation_url", &self.legal_validation_url)?;
-                m.req("out_request_no", &self.out_request_no)?;
-                m.req("applyment_id", &self.applyment_id)?;
-                m.opt("sign_state", &self.sign_state)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("applyment_state"),
-                    o.req("applyment_state_desc"),
-                    o.opt("sign_url"),
-                    o.opt("sub_mchid"),
-                    o.opt("account_validation"),
-                    o.opt("audit_detail"),
-                    o.opt("legal_validation_url"),
-                    o.req("out_request_no"),
-                    o.req("applyment_id"),
-                    o.opt("sign_state"),
-                ) {
-                    (
-                        Some(applyment_state),
-                        Some(applyment_state_desc),
-                        Some(sign_url),
-                        Some(sub_mchid),
-                        Some(account_validation),
-                        Some(audit_detail),
-                        Some(legal_validation_url),
-                        Some(out_request_no),
-                        Some(applyment_id),
-                        Some(sign_state),
-                    ) => {
-                        Ok(Self {
-                            applyment_state,
-                            applyment_state_desc,
-                            sign_url,
-                            sub_mchid,
-                            account_validation,
-                            audit_detail,
-                            legal_validation_url,
-                            out_request_no,
-                            applyment_id,
-                            sign_state,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            applyment_state: "applyment_state" req req,
+            applyment_state_desc: "applyment_state_desc" req req,
+            sign_url: "sign_url" opt opt,
+            sub_mchid: "sub_mchid" opt opt,
+            account_validation: "account_validation" opt opt,
+            audit_detail: "audit_detail" opt opt,
+            legal_validation_url: "legal_validation_url" opt opt,
+            out_request_no: "out_request_no" req req,
+            applyment_id: "applyment_id" req req,
+            sign_state: "sign_state" opt opt,
+        });
         /// 汇款账户验证信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAccountValidation {
@@ -582,67 +347,17 @@ pub mod out_request_no {
             /// Example: `2018-12-10 17:09:01`
             pub deadline: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseAccountValidation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("account_name", &self.account_name)?;
-                m.opt("account_no", &self.account_no)?;
-                m.opt("pay_amount", &self.pay_amount)?;
-                m.opt("destination_account_number", &self.destination_account_number)?;
-                m.opt("destination_account_name", &self.destination_account_name)?;
-                m.opt("destination_account_bank", &self.destination_account_bank)?;
-                m.opt("city", &self.city)?;
-                m.opt("remark", &self.remark)?;
-                m.opt("deadline", &self.deadline)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAccountValidation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("account_name"),
-                    o.opt("account_no"),
-                    o.opt("pay_amount"),
-                    o.opt("destination_account_number"),
-                    o.opt("destination_account_name"),
-                    o.opt("destination_account_bank"),
-                    o.opt("city"),
-                    o.opt("remark"),
-                    o.opt("deadline"),
-                ) {
-                    (
-                        Some(account_name),
-                        Some(account_no),
-                        Some(pay_amount),
-                        Some(destination_account_number),
-                        Some(destination_account_name),
-                        Some(destination_account_bank),
-                        Some(city),
-                        Some(remark),
-                        Some(deadline),
-                    ) => {
-                        Ok(Self {
-                            account_name,
-                            account_no,
-                            pay_amount,
-                            destination_account_number,
-                            destination_account_name,
-                            destination_account_bank,
-                            city,
-                            remark,
-                            deadline,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseAccountValidation {
+            account_name: "account_name" opt opt,
+            account_no: "account_no" opt opt,
+            pay_amount: "pay_amount" opt opt,
+            destination_account_number: "destination_account_number" opt opt,
+            destination_account_name: "destination_account_name" opt opt,
+            destination_account_bank: "destination_account_bank" opt opt,
+            city: "city" opt opt,
+            remark: "remark" opt opt,
+            deadline: "deadline" opt opt,
+        });
         /// GetResponseAuditDetail
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAuditDetail {
@@ -655,30 +370,10 @@ pub mod out_request_no {
             /// Example: `身份证背面识别失败，请上传更清晰的身份证图片`
             pub reject_reason: String,
         }
-        impl ::serde::Serialize for GetResponseAuditDetail {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("param_name", &self.param_name)?;
-                m.req("reject_reason", &self.reject_reason)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAuditDetail {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("param_name"), o.req("reject_reason")) {
-                    (Some(param_name), Some(reject_reason)) => {
-                        Ok(Self { param_name, reject_reason })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseAuditDetail {
+            param_name: "param_name" req req,
+            reject_reason: "reject_reason" req req,
+        });
         /// 签约状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseSignState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -694,49 +389,11 @@ pub mod out_request_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseSignState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Unsigned => "UNSIGNED",
-                    Self::Signed => "SIGNED",
-                    Self::NotSignable => "NOT_SIGNABLE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseSignState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "UNSIGNED" => Self::Unsigned,
-                    "SIGNED" => Self::Signed,
-                    "NOT_SIGNABLE" => Self::NotSignable,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseSignState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseSignState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseSignState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseSignState {
+            Unsigned = "UNSIGNED",
+            Signed = "SIGNED",
+            NotSignable = "NOT_SIGNABLE",
+        });
         /// `/v3/ecommerce/applyments/out-request-no/{out_request_no}/revoke`
         pub mod revoke {
             /// The chain step for `/v3/ecommerce/applyments/out-request-no/{out_request_no}/revoke`, reached with `client.v3().ecommerce().applyments().out_request_no().out_request_no(out_request_no).revoke()`.
@@ -764,33 +421,10 @@ pub mod out_request_no {
                 /// Example: `APPLYMENT_00000000001`
                 pub out_request_no: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("applyment_id", &self.applyment_id)?;
-                    m.req("out_request_no", &self.out_request_no)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("applyment_id"), o.req("out_request_no")) {
-                        (Some(applyment_id), Some(out_request_no)) => {
-                            Ok(Self {
-                                applyment_id,
-                                out_request_no,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                applyment_id: "applyment_id" req req,
+                out_request_no: "out_request_no" req req,
+            });
         }
     }
 }
@@ -880,114 +514,29 @@ pub mod slash {
         /// `business_addition_desc`
         pub business_addition_desc: Option<Vec<String>>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_request_no", &self.out_request_no)?;
-            m.req("organization_type", &self.organization_type)?;
-            m.opt("finance_institution", &self.finance_institution)?;
-            m.opt("business_license_info", &self.business_license_info)?;
-            m.opt("finance_institution_info", &self.finance_institution_info)?;
-            m.opt("id_holder_type", &self.id_holder_type)?;
-            m.opt("id_doc_type", &self.id_doc_type)?;
-            m.opt("authorize_letter_copy", &self.authorize_letter_copy)?;
-            m.opt("id_card_info", &self.id_card_info)?;
-            m.opt("id_doc_info", &self.id_doc_info)?;
-            m.opt("owner", &self.owner)?;
-            m.opt("ubo_info_list", &self.ubo_info_list)?;
-            m.req("account_info", &self.account_info)?;
-            m.req("contact_info", &self.contact_info)?;
-            m.req("sales_scene_info", &self.sales_scene_info)?;
-            m.opt("settlement_info", &self.settlement_info)?;
-            m.req("merchant_shortname", &self.merchant_shortname)?;
-            m.opt("qualifications", &self.qualifications)?;
-            m.opt("business_addition_pics", &self.business_addition_pics)?;
-            m.opt("business_addition_desc", &self.business_addition_desc)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("Wechatpay-Serial"),
-                o.req("out_request_no"),
-                o.req("organization_type"),
-                o.opt("finance_institution"),
-                o.opt("business_license_info"),
-                o.opt("finance_institution_info"),
-                o.opt("id_holder_type"),
-                o.opt("id_doc_type"),
-                o.opt("authorize_letter_copy"),
-                o.opt("id_card_info"),
-                o.opt("id_doc_info"),
-                o.opt("owner"),
-                o.opt("ubo_info_list"),
-                o.req("account_info"),
-                o.req("contact_info"),
-                o.req("sales_scene_info"),
-                o.opt("settlement_info"),
-                o.req("merchant_shortname"),
-                o.opt("qualifications"),
-                o.opt("business_addition_pics"),
-                o.opt("business_addition_desc"),
-            ) {
-                (
-                    Some(wechatpay_serial),
-                    Some(out_request_no),
-                    Some(organization_type),
-                    Some(finance_institution),
-                    Some(business_license_info),
-                    Some(finance_institution_info),
-                    Some(id_holder_type),
-                    Some(id_doc_type),
-                    Some(authorize_letter_copy),
-                    Some(id_card_info),
-                    Some(id_doc_info),
-                    Some(owner),
-                    Some(ubo_info_list),
-                    Some(account_info),
-                    Some(contact_info),
-                    Some(sales_scene_info),
-                    Some(settlement_info),
-                    Some(merchant_shortname),
-                    Some(qualifications),
-                    Some(business_addition_pics),
-                    Some(business_addition_desc),
-                ) => {
-                    Ok(Self {
-                        wechatpay_serial,
-                        out_request_no,
-                        organization_type,
-                        finance_institution,
-                        business_license_info,
-                        finance_institution_info,
-                        id_holder_type,
-                        id_doc_type,
-                        authorize_letter_copy,
-                        id_card_info,
-                        id_doc_info,
-                        owner,
-                        ubo_info_list,
-                        account_info,
-                        contact_info,
-                        sales_scene_info,
-                        settlement_info,
-                        merchant_shortname,
-                        qualifications,
-                        business_addition_pics,
-                        business_addition_desc,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        wechatpay_serial: "Wechatpay-Serial" skip req,
+        out_request_no: "out_request_no" req req,
+        organization_type: "organization_type" req req,
+        finance_institution: "finance_institution" opt opt,
+        business_license_info: "business_license_info" opt opt,
+        finance_institution_info: "finance_institution_info" opt opt,
+        id_holder_type: "id_holder_type" opt opt,
+        id_doc_type: "id_doc_type" opt opt,
+        authorize_letter_copy: "authorize_letter_copy" opt opt,
+        id_card_info: "id_card_info" opt opt,
+        id_doc_info: "id_doc_info" opt opt,
+        owner: "owner" opt opt,
+        ubo_info_list: "ubo_info_list" opt opt,
+        account_info: "account_info" req req,
+        contact_info: "contact_info" req req,
+        sales_scene_info: "sales_scene_info" req req,
+        settlement_info: "settlement_info" opt opt,
+        merchant_shortname: "merchant_shortname" req req,
+        qualifications: "qualifications" opt opt,
+        business_addition_pics: "business_addition_pics" opt opt,
+        business_addition_desc: "business_addition_desc" opt opt,
+    });
     /// 结算银行账户
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAccountInfo {
@@ -1020,59 +569,15 @@ pub mod slash {
         /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==`
         pub account_number: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestAccountInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("bank_account_type", &self.bank_account_type)?;
-            m.opt("account_bank", &self.account_bank)?;
-            m.opt("account_name", &self.account_name)?;
-            m.opt("bank_address_code", &self.bank_address_code)?;
-            m.opt("bank_branch_id", &self.bank_branch_id)?;
-            m.opt("bank_name", &self.bank_name)?;
-            m.opt("account_number", &self.account_number)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestAccountInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("bank_account_type"),
-                o.opt("account_bank"),
-                o.opt("account_name"),
-                o.opt("bank_address_code"),
-                o.opt("bank_branch_id"),
-                o.opt("bank_name"),
-                o.opt("account_number"),
-            ) {
-                (
-                    Some(bank_account_type),
-                    Some(account_bank),
-                    Some(account_name),
-                    Some(bank_address_code),
-                    Some(bank_branch_id),
-                    Some(bank_name),
-                    Some(account_number),
-                ) => {
-                    Ok(Self {
-                        bank_account_type,
-                        account_bank,
-                        account_name,
-                        bank_address_code,
-                        bank_branch_id,
-                        bank_name,
-                        account_number,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestAccountInfo {
+        bank_account_type: "bank_account_type" opt opt,
+        account_bank: "account_bank" opt opt,
+        account_name: "account_name" opt opt,
+        bank_address_code: "bank_address_code" opt opt,
+        bank_branch_id: "bank_branch_id" opt opt,
+        bank_name: "bank_name" opt opt,
+        account_number: "account_number" opt opt,
+    });
     /// 账户类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestAccountInfoBankAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1086,45 +591,10 @@ pub mod slash {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestAccountInfoBankAccountType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::V74 => "74",
-                Self::V75 => "75",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestAccountInfoBankAccountType {
-        fn from(s: &str) -> Self {
-            match s {
-                "74" => Self::V74,
-                "75" => Self::V75,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestAccountInfoBankAccountType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestAccountInfoBankAccountType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestAccountInfoBankAccountType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestAccountInfoBankAccountType {
+        V74 = "74",
+        V75 = "75",
+    });
     /// 营业执照/登记证书信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestBusinessLicenseInfo {
@@ -1155,59 +625,15 @@ pub mod slash {
         /// Example: `["2014-01-01","长期"]`
         pub business_time: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestBusinessLicenseInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("cert_type", &self.cert_type)?;
-            m.opt("business_license_copy", &self.business_license_copy)?;
-            m.opt("business_license_number", &self.business_license_number)?;
-            m.opt("merchant_name", &self.merchant_name)?;
-            m.opt("legal_person", &self.legal_person)?;
-            m.opt("company_address", &self.company_address)?;
-            m.opt("business_time", &self.business_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestBusinessLicenseInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("cert_type"),
-                o.opt("business_license_copy"),
-                o.opt("business_license_number"),
-                o.opt("merchant_name"),
-                o.opt("legal_person"),
-                o.opt("company_address"),
-                o.opt("business_time"),
-            ) {
-                (
-                    Some(cert_type),
-                    Some(business_license_copy),
-                    Some(business_license_number),
-                    Some(merchant_name),
-                    Some(legal_person),
-                    Some(company_address),
-                    Some(business_time),
-                ) => {
-                    Ok(Self {
-                        cert_type,
-                        business_license_copy,
-                        business_license_number,
-                        merchant_name,
-                        legal_person,
-                        company_address,
-                        business_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestBusinessLicenseInfo {
+        cert_type: "cert_type" opt opt,
+        business_license_copy: "business_license_copy" opt opt,
+        business_license_number: "business_license_number" opt opt,
+        merchant_name: "merchant_name" opt opt,
+        legal_person: "legal_person" opt opt,
+        company_address: "company_address" opt opt,
+        business_time: "business_time" opt opt,
+    });
     /// 超级管理员信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestContactInfo {
@@ -1240,71 +666,18 @@ pub mod slash {
         /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROvwia4ibL+F6mfjbzQIzfb3HHLEjZ4YiNWWNeespQO/0kjiwfqdfg==`
         pub mobile_phone: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestContactInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("contact_type", &self.contact_type)?;
-            m.opt("contact_name", &self.contact_name)?;
-            m.opt("contact_id_doc_type", &self.contact_id_doc_type)?;
-            m.opt("contact_id_card_number", &self.contact_id_card_number)?;
-            m.opt("contact_id_doc_copy", &self.contact_id_doc_copy)?;
-            m.opt("contact_id_doc_copy_back", &self.contact_id_doc_copy_back)?;
-            m.opt("contact_period_begin", &self.contact_period_begin)?;
-            m.opt("contact_period_end", &self.contact_period_end)?;
-            m.opt("business_authorization_letter", &self.business_authorization_letter)?;
-            m.opt("mobile_phone", &self.mobile_phone)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestContactInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("contact_type"),
-                o.opt("contact_name"),
-                o.opt("contact_id_doc_type"),
-                o.opt("contact_id_card_number"),
-                o.opt("contact_id_doc_copy"),
-                o.opt("contact_id_doc_copy_back"),
-                o.opt("contact_period_begin"),
-                o.opt("contact_period_end"),
-                o.opt("business_authorization_letter"),
-                o.opt("mobile_phone"),
-            ) {
-                (
-                    Some(contact_type),
-                    Some(contact_name),
-                    Some(contact_id_doc_type),
-                    Some(contact_id_card_number),
-                    Some(contact_id_doc_copy),
-                    Some(contact_id_doc_copy_back),
-                    Some(contact_period_begin),
-                    Some(contact_period_end),
-                    Some(business_authorization_letter),
-                    Some(mobile_phone),
-                ) => {
-                    Ok(Self {
-                        contact_type,
-                        contact_name,
-                        contact_id_doc_type,
-                        contact_id_card_number,
-                        contact_id_doc_copy,
-                        contact_id_doc_copy_back,
-                        contact_period_begin,
-                        contact_period_end,
-                        business_authorization_letter,
-                        mobile_phone,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestContactInfo {
+        contact_type: "contact_type" opt opt,
+        contact_name: "contact_name" opt opt,
+        contact_id_doc_type: "contact_id_doc_type" opt opt,
+        contact_id_card_number: "contact_id_card_number" opt opt,
+        contact_id_doc_copy: "contact_id_doc_copy" opt opt,
+        contact_id_doc_copy_back: "contact_id_doc_copy_back" opt opt,
+        contact_period_begin: "contact_period_begin" opt opt,
+        contact_period_end: "contact_period_end" opt opt,
+        business_authorization_letter: "business_authorization_letter" opt opt,
+        mobile_phone: "mobile_phone" opt opt,
+    });
     /// 超级管理员类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestContactInfoContactType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1318,45 +691,10 @@ pub mod slash {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestContactInfoContactType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::V65 => "65",
-                Self::V66 => "66",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestContactInfoContactType {
-        fn from(s: &str) -> Self {
-            match s {
-                "65" => Self::V65,
-                "66" => Self::V66,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestContactInfoContactType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestContactInfoContactType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestContactInfoContactType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestContactInfoContactType {
+        V65 = "65",
+        V66 = "66",
+    });
     /// 金融机构许可证信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestFinanceInstitutionInfo {
@@ -1365,33 +703,10 @@ pub mod slash {
         /// 金融机构许可证图片
         pub finance_license_pics: Option<Vec<String>>,
     }
-    impl ::serde::Serialize for PostRequestFinanceInstitutionInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("finance_type", &self.finance_type)?;
-            m.opt("finance_license_pics", &self.finance_license_pics)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestFinanceInstitutionInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("finance_type"), o.opt("finance_license_pics")) {
-                (Some(finance_type), Some(finance_license_pics)) => {
-                    Ok(Self {
-                        finance_type,
-                        finance_license_pics,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestFinanceInstitutionInfo {
+        finance_type: "finance_type" opt opt,
+        finance_license_pics: "finance_license_pics" opt opt,
+    });
     /// 经营者/法人身份证信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestIdCardInfo {
@@ -1416,55 +731,14 @@ pub mod slash {
         /// 身份证有效期结束时间
         pub id_card_valid_time: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestIdCardInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("id_card_copy", &self.id_card_copy)?;
-            m.opt("id_card_national", &self.id_card_national)?;
-            m.opt("id_card_name", &self.id_card_name)?;
-            m.opt("id_card_number", &self.id_card_number)?;
-            m.opt("id_card_valid_time_begin", &self.id_card_valid_time_begin)?;
-            m.opt("id_card_valid_time", &self.id_card_valid_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestIdCardInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("id_card_copy"),
-                o.opt("id_card_national"),
-                o.opt("id_card_name"),
-                o.opt("id_card_number"),
-                o.opt("id_card_valid_time_begin"),
-                o.opt("id_card_valid_time"),
-            ) {
-                (
-                    Some(id_card_copy),
-                    Some(id_card_national),
-                    Some(id_card_name),
-                    Some(id_card_number),
-                    Some(id_card_valid_time_begin),
-                    Some(id_card_valid_time),
-                ) => {
-                    Ok(Self {
-                        id_card_copy,
-                        id_card_national,
-                        id_card_name,
-                        id_card_number,
-                        id_card_valid_time_begin,
-                        id_card_valid_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestIdCardInfo {
+        id_card_copy: "id_card_copy" opt opt,
+        id_card_national: "id_card_national" opt opt,
+        id_card_name: "id_card_name" opt opt,
+        id_card_number: "id_card_number" opt opt,
+        id_card_valid_time_begin: "id_card_valid_time_begin" opt opt,
+        id_card_valid_time: "id_card_valid_time" opt opt,
+    });
     /// 经营者/法人其他类型证件信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestIdDocInfo {
@@ -1493,55 +767,14 @@ pub mod slash {
         /// Example: `2020-01-02`
         pub doc_period_end: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestIdDocInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("id_doc_name", &self.id_doc_name)?;
-            m.opt("id_doc_number", &self.id_doc_number)?;
-            m.opt("id_doc_copy", &self.id_doc_copy)?;
-            m.opt("id_doc_copy_back", &self.id_doc_copy_back)?;
-            m.opt("doc_period_begin", &self.doc_period_begin)?;
-            m.opt("doc_period_end", &self.doc_period_end)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestIdDocInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("id_doc_name"),
-                o.opt("id_doc_number"),
-                o.opt("id_doc_copy"),
-                o.opt("id_doc_copy_back"),
-                o.opt("doc_period_begin"),
-                o.opt("doc_period_end"),
-            ) {
-                (
-                    Some(id_doc_name),
-                    Some(id_doc_number),
-                    Some(id_doc_copy),
-                    Some(id_doc_copy_back),
-                    Some(doc_period_begin),
-                    Some(doc_period_end),
-                ) => {
-                    Ok(Self {
-                        id_doc_name,
-                        id_doc_number,
-                        id_doc_copy,
-                        id_doc_copy_back,
-                        doc_period_begin,
-                        doc_period_end,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestIdDocInfo {
+        id_doc_name: "id_doc_name" opt opt,
+        id_doc_number: "id_doc_number" opt opt,
+        id_doc_copy: "id_doc_copy" opt opt,
+        id_doc_copy_back: "id_doc_copy_back" opt opt,
+        doc_period_begin: "doc_period_begin" opt opt,
+        doc_period_end: "doc_period_end" opt opt,
+    });
     /// 主体类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestOrganizationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1565,55 +798,15 @@ pub mod slash {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestOrganizationType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::V2401 => "2401",
-                Self::V2500 => "2500",
-                Self::V4 => "4",
-                Self::V2 => "2",
-                Self::V3 => "3",
-                Self::V2502 => "2502",
-                Self::V1708 => "1708",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestOrganizationType {
-        fn from(s: &str) -> Self {
-            match s {
-                "2401" => Self::V2401,
-                "2500" => Self::V2500,
-                "4" => Self::V4,
-                "2" => Self::V2,
-                "3" => Self::V3,
-                "2502" => Self::V2502,
-                "1708" => Self::V1708,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestOrganizationType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestOrganizationType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestOrganizationType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestOrganizationType {
+        V2401 = "2401",
+        V2500 = "2500",
+        V4 = "4",
+        V2 = "2",
+        V3 = "3",
+        V2502 = "2502",
+        V1708 = "1708",
+    });
     /// 店铺信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSalesSceneInfo {
@@ -1630,47 +823,12 @@ pub mod slash {
         /// 小程序AppID
         pub mini_program_sub_appid: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestSalesSceneInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("store_name", &self.store_name)?;
-            m.opt("store_url", &self.store_url)?;
-            m.opt("store_qr_code", &self.store_qr_code)?;
-            m.opt("mini_program_sub_appid", &self.mini_program_sub_appid)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSalesSceneInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("store_name"),
-                o.opt("store_url"),
-                o.opt("store_qr_code"),
-                o.opt("mini_program_sub_appid"),
-            ) {
-                (
-                    Some(store_name),
-                    Some(store_url),
-                    Some(store_qr_code),
-                    Some(mini_program_sub_appid),
-                ) => {
-                    Ok(Self {
-                        store_name,
-                        store_url,
-                        store_qr_code,
-                        mini_program_sub_appid,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSalesSceneInfo {
+        store_name: "store_name" opt opt,
+        store_url: "store_url" opt opt,
+        store_qr_code: "store_qr_code" opt opt,
+        mini_program_sub_appid: "mini_program_sub_appid" opt opt,
+    });
     /// 结算规则
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSettlementInfo {
@@ -1679,33 +837,10 @@ pub mod slash {
         /// 所属行业
         pub qualification_type: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestSettlementInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("settlement_id", &self.settlement_id)?;
-            m.opt("qualification_type", &self.qualification_type)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSettlementInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("settlement_id"), o.opt("qualification_type")) {
-                (Some(settlement_id), Some(qualification_type)) => {
-                    Ok(Self {
-                        settlement_id,
-                        qualification_type,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSettlementInfo {
+        settlement_id: "settlement_id" opt opt,
+        qualification_type: "qualification_type" opt opt,
+    });
     /// PostRequestUboInfoList
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestUboInfoList {
@@ -1732,63 +867,16 @@ pub mod slash {
         /// 证件有效期结束时间
         pub ubo_period_end: String,
     }
-    impl ::serde::Serialize for PostRequestUboInfoList {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("ubo_id_doc_type", &self.ubo_id_doc_type)?;
-            m.req("ubo_id_doc_copy", &self.ubo_id_doc_copy)?;
-            m.req("ubo_id_doc_copy_back", &self.ubo_id_doc_copy_back)?;
-            m.req("ubo_id_doc_name", &self.ubo_id_doc_name)?;
-            m.req("ubo_id_doc_number", &self.ubo_id_doc_number)?;
-            m.req("ubo_id_doc_address", &self.ubo_id_doc_address)?;
-            m.req("ubo_period_begin", &self.ubo_period_begin)?;
-            m.req("ubo_period_end", &self.ubo_period_end)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestUboInfoList {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("ubo_id_doc_type"),
-                o.req("ubo_id_doc_copy"),
-                o.req("ubo_id_doc_copy_back"),
-                o.req("ubo_id_doc_name"),
-                o.req("ubo_id_doc_number"),
-                o.req("ubo_id_doc_address"),
-                o.req("ubo_period_begin"),
-                o.req("ubo_period_end"),
-            ) {
-                (
-                    Some(ubo_id_doc_type),
-                    Some(ubo_id_doc_copy),
-                    Some(ubo_id_doc_copy_back),
-                    Some(ubo_id_doc_name),
-                    Some(ubo_id_doc_number),
-                    Some(ubo_id_doc_address),
-                    Some(ubo_period_begin),
-                    Some(ubo_period_end),
-                ) => {
-                    Ok(Self {
-                        ubo_id_doc_type,
-                        ubo_id_doc_copy,
-                        ubo_id_doc_copy_back,
-                        ubo_id_doc_name,
-                        ubo_id_doc_number,
-                        ubo_id_doc_address,
-                        ubo_period_begin,
-                        ubo_period_end,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestUboInfoList {
+        ubo_id_doc_type: "ubo_id_doc_type" req req,
+        ubo_id_doc_copy: "ubo_id_doc_copy" req req,
+        ubo_id_doc_copy_back: "ubo_id_doc_copy_back" req req,
+        ubo_id_doc_name: "ubo_id_doc_name" req req,
+        ubo_id_doc_number: "ubo_id_doc_number" req req,
+        ubo_id_doc_address: "ubo_id_doc_address" req req,
+        ubo_period_begin: "ubo_period_begin" req req,
+        ubo_period_end: "ubo_period_end" req req,
+    });
     /// The response of `POST /v3/ecommerce/applyments/` (二级商户进件API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -1801,33 +889,10 @@ pub mod slash {
         /// Example: `APPLYMENT_00000000001`
         pub out_request_no: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("applyment_id", &self.applyment_id)?;
-            m.req("out_request_no", &self.out_request_no)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("applyment_id"), o.req("out_request_no")) {
-                (Some(applyment_id), Some(out_request_no)) => {
-                    Ok(Self {
-                        applyment_id,
-                        out_request_no,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        applyment_id: "applyment_id" req req,
+        out_request_no: "out_request_no" req req,
+    });
 }
 /// `/v3/ecommerce/applyments/submit-account-hosting-applyment`
 pub mod submit_account_hosting_applyment {
@@ -1903,118 +968,30 @@ pub mod submit_account_hosting_applyment {
         /// 法人影印件信息辅助填写的平台声明
         pub id_card_complete_statement: Option<String>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_request_no", &self.out_request_no)?;
-            m.req("organization_type", &self.organization_type)?;
-            m.opt("finance_institution", &self.finance_institution)?;
-            m.opt("business_license_info", &self.business_license_info)?;
-            m.opt("finance_institution_info", &self.finance_institution_info)?;
-            m.opt("id_holder_type", &self.id_holder_type)?;
-            m.opt("id_doc_type", &self.id_doc_type)?;
-            m.opt("authorize_letter_copy", &self.authorize_letter_copy)?;
-            m.opt("id_card_info", &self.id_card_info)?;
-            m.opt("id_doc_info", &self.id_doc_info)?;
-            m.opt("ubo_info_list", &self.ubo_info_list)?;
-            m.req("account_info", &self.account_info)?;
-            m.req("contact_info", &self.contact_info)?;
-            m.req("sales_scene_info", &self.sales_scene_info)?;
-            m.opt("settlement_info", &self.settlement_info)?;
-            m.req("merchant_shortname", &self.merchant_shortname)?;
-            m.opt("qualifications", &self.qualifications)?;
-            m.opt("business_addition_pics", &self.business_addition_pics)?;
-            m.opt("business_addition_desc", &self.business_addition_desc)?;
-            m.opt("proxy_sign_verify_mode", &self.proxy_sign_verify_mode)?;
-            m.opt("id_card_complete_statement", &self.id_card_complete_statement)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("Wechatpay-Serial"),
-                o.req("out_request_no"),
-                o.req("organization_type"),
-                o.opt("finance_institution"),
-                o.opt("business_license_info"),
-                o.opt("finance_institution_info"),
-                o.opt("id_holder_type"),
-                o.opt("id_doc_type"),
-                o.opt("authorize_letter_copy"),
-                o.opt("id_card_info"),
-                o.opt("id_doc_info"),
-                o.opt("ubo_info_list"),
-                o.req("account_info"),
-                o.req("contact_info"),
-                o.req("sales_scene_info"),
-                o.opt("settlement_info"),
-                o.req("merchant_shortname"),
-                o.opt("qualifications"),
-                o.opt("business_addition_pics"),
-                o.opt("business_addition_desc"),
-                o.opt("proxy_sign_verify_mode"),
-                o.opt("id_card_complete_statement"),
-            ) {
-                (
-                    Some(wechatpay_serial),
-                    Some(out_request_no),
-                    Some(organization_type),
-                    Some(finance_institution),
-                    Some(business_license_info),
-                    Some(finance_institution_info),
-                    Some(id_holder_type),
-                    Some(id_doc_type),
-                    Some(authorize_letter_copy),
-                    Some(id_card_info),
-                    Some(id_doc_info),
-                    Some(ubo_info_list),
-                    Some(account_info),
-                    Some(contact_info),
-                    Some(sales_scene_info),
-                    Some(settlement_info),
-                    Some(merchant_shortname),
-                    Some(qualifications),
-                    Some(business_addition_pics),
-                    Some(business_addition_desc),
-                    Some(proxy_sign_verify_mode),
-                    Some(id_card_complete_statement),
-                ) => {
-                    Ok(Self {
-                        wechatpay_serial,
-                        out_request_no,
-                        organization_type,
-                        finance_institution,
-                        business_license_info,
-                        finance_institution_info,
-                        id_holder_type,
-                        id_doc_type,
-                        authorize_letter_copy,
-                        id_card_info,
-                        id_doc_info,
-                        ubo_info_list,
-                        account_info,
-                        contact_info,
-                        sales_scene_info,
-                        settlement_info,
-                        merchant_shortname,
-                        qualifications,
-                        business_addition_pics,
-                        business_addition_desc,
-                        proxy_sign_verify_mode,
-                        id_card_complete_statement,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        wechatpay_serial: "Wechatpay-Serial" skip req,
+        out_request_no: "out_request_no" req req,
+        organization_type: "organization_type" req req,
+        finance_institution: "finance_institution" opt opt,
+        business_license_info: "business_license_info" opt opt,
+        finance_institution_info: "finance_institution_info" opt opt,
+        id_holder_type: "id_holder_type" opt opt,
+        id_doc_type: "id_doc_type" opt opt,
+        authorize_letter_copy: "authorize_letter_copy" opt opt,
+        id_card_info: "id_card_info" opt opt,
+        id_doc_info: "id_doc_info" opt opt,
+        ubo_info_list: "ubo_info_list" opt opt,
+        account_info: "account_info" req req,
+        contact_info: "contact_info" req req,
+        sales_scene_info: "sales_scene_info" req req,
+        settlement_info: "settlement_info" opt opt,
+        merchant_shortname: "merchant_shortname" req req,
+        qualifications: "qualifications" opt opt,
+        business_addition_pics: "business_addition_pics" opt opt,
+        business_addition_desc: "business_addition_desc" opt opt,
+        proxy_sign_verify_mode: "proxy_sign_verify_mode" opt opt,
+        id_card_complete_statement: "id_card_complete_statement" opt opt,
+    });
     /// 结算银行账户
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestAccountInfo {
@@ -2043,55 +1020,14 @@ pub mod submit_account_hosting_applyment {
         /// Example: `d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==`
         pub account_number: String,
     }
-    impl ::serde::Serialize for PostRequestAccountInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("bank_account_type", &self.bank_account_type)?;
-            m.req("account_bank", &self.account_bank)?;
-            m.req("account_name", &self.account_name)?;
-            m.opt("bank_branch_id", &self.bank_branch_id)?;
-            m.opt("bank_name", &self.bank_name)?;
-            m.req("account_number", &self.account_number)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestAccountInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("bank_account_type"),
-                o.req("account_bank"),
-                o.req("account_name"),
-                o.opt("bank_branch_id"),
-                o.opt("bank_name"),
-                o.req("account_number"),
-            ) {
-                (
-                    Some(bank_account_type),
-                    Some(account_bank),
-                    Some(account_name),
-                    Some(bank_branch_id),
-                    Some(bank_name),
-                    Some(account_number),
-                ) => {
-                    Ok(Self {
-                        bank_account_type,
-                        account_bank,
-                        account_name,
-                        bank_branch_id,
-                        bank_name,
-                        account_number,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestAccountInfo {
+        bank_account_type: "bank_account_type" req req,
+        account_bank: "account_bank" req req,
+        account_name: "account_name" req req,
+        bank_branch_id: "bank_branch_id" opt opt,
+        bank_name: "bank_name" opt opt,
+        account_number: "account_number" req req,
+    });
     /// 账户类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestAccountInfoBankAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2105,45 +1041,10 @@ pub mod submit_account_hosting_applyment {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestAccountInfoBankAccountType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::V74 => "74",
-                Self::V75 => "75",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestAccountInfoBankAccountType {
-        fn from(s: &str) -> Self {
-            match s {
-                "74" => Self::V74,
-                "75" => Self::V75,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestAccountInfoBankAccountType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestAccountInfoBankAccountType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestAccountInfoBankAccountType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestAccountInfoBankAccountType {
+        V74 = "74",
+        V75 = "75",
+    });
     /// 营业执照/登记证书信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestBusinessLicenseInfo {
@@ -2174,59 +1075,15 @@ pub mod submit_account_hosting_applyment {
         /// Example: `["2014-01-01","长期"]`
         pub business_time: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestBusinessLicenseInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("cert_type", &self.cert_type)?;
-            m.opt("business_license_copy", &self.business_license_copy)?;
-            m.opt("business_license_number", &self.business_license_number)?;
-            m.opt("merchant_name", &self.merchant_name)?;
-            m.opt("legal_person", &self.legal_person)?;
-            m.opt("company_address", &self.company_address)?;
-            m.opt("business_time", &self.business_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestBusinessLicenseInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("cert_type"),
-                o.opt("business_license_copy"),
-                o.opt("business_license_number"),
-                o.opt("merchant_name"),
-                o.opt("legal_person"),
-                o.opt("company_address"),
-                o.opt("business_time"),
-            ) {
-                (
-                    Some(cert_type),
-                    Some(business_license_copy),
-                    Some(business_license_number),
-                    Some(merchant_name),
-                    Some(legal_person),
-                    Some(company_address),
-                    Some(business_time),
-                ) => {
-                    Ok(Self {
-                        cert_type,
-                        business_license_copy,
-                        business_license_number,
-                        merchant_name,
-                        legal_person,
-                        company_address,
-                        business_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestBusinessLicenseInfo {
+        cert_type: "cert_type" opt opt,
+        business_license_copy: "business_license_copy" opt opt,
+        business_license_number: "business_license_number" opt opt,
+        merchant_name: "merchant_name" opt opt,
+        legal_person: "legal_person" opt opt,
+        company_address: "company_address" opt opt,
+        business_time: "business_time" opt opt,
+    });
     /// 超级管理员信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestContactInfo {
@@ -2267,79 +1124,20 @@ pub mod submit_account_hosting_applyment {
         /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROvwia4ibL+F6mfjbzQIzfb3HHLEjZ4YiNWWNeespQO/0kjiwfqdfg==`
         pub mobile_phone: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestContactInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("contact_type", &self.contact_type)?;
-            m.req("contact_name", &self.contact_name)?;
-            m.opt("contact_id_doc_type", &self.contact_id_doc_type)?;
-            m.opt("contact_id_card_number", &self.contact_id_card_number)?;
-            m.opt("contact_id_doc_copy", &self.contact_id_doc_copy)?;
-            m.opt("contact_id_doc_copy_back", &self.contact_id_doc_copy_back)?;
-            m.opt("contact_period_begin", &self.contact_period_begin)?;
-            m.opt("contact_period_end", &self.contact_period_end)?;
-            m.opt("business_authorization_letter", &self.business_authorization_letter)?;
-            m.opt("contact_id_doc_period_begin", &self.contact_id_doc_period_begin)?;
-            m.opt("contact_id_doc_period_end", &self.contact_id_doc_period_end)?;
-            m.opt("mobile_phone", &self.mobile_phone)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestContactInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("contact_type"),
-                o.req("contact_name"),
-                o.opt("contact_id_doc_type"),
-                o.opt("contact_id_card_number"),
-                o.opt("contact_id_doc_copy"),
-                o.opt("contact_id_doc_copy_back"),
-                o.opt("contact_period_begin"),
-                o.opt("contact_period_end"),
-                o.opt("business_authorization_letter"),
-                o.opt("contact_id_doc_period_begin"),
-                o.opt("contact_id_doc_period_end"),
-                o.opt("mobile_phone"),
-            ) {
-                (
-                    Some(contact_type),
-                    Some(contact_name),
-                    Some(contact_id_doc_type),
-                    Some(contact_id_card_number),
-                    Some(contact_id_doc_copy),
-                    Some(contact_id_doc_copy_back),
-                    Some(contact_period_begin),
-                    Some(contact_period_end),
-                    Some(business_authorization_letter),
-                    Some(contact_id_doc_period_begin),
-                    Some(contact_id_doc_period_end),
-                    Some(mobile_phone),
-                ) => {
-                    Ok(Self {
-                        contact_type,
-                        contact_name,
-                        contact_id_doc_type,
-                        contact_id_card_number,
-                        contact_id_doc_copy,
-                        contact_id_doc_copy_back,
-                        contact_period_begin,
-                        contact_period_end,
-                        business_authorization_letter,
-                        contact_id_doc_period_begin,
-                        contact_id_doc_period_end,
-                        mobile_phone,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestContactInfo {
+        contact_type: "contact_type" req req,
+        contact_name: "contact_name" req req,
+        contact_id_doc_type: "contact_id_doc_type" opt opt,
+        contact_id_card_number: "contact_id_card_number" opt opt,
+        contact_id_doc_copy: "contact_id_doc_copy" opt opt,
+        contact_id_doc_copy_back: "contact_id_doc_copy_back" opt opt,
+        contact_period_begin: "contact_period_begin" opt opt,
+        contact_period_end: "contact_period_end" opt opt,
+        business_authorization_letter: "business_authorization_letter" opt opt,
+        contact_id_doc_period_begin: "contact_id_doc_period_begin" opt opt,
+        contact_id_doc_period_end: "contact_id_doc_period_end" opt opt,
+        mobile_phone: "mobile_phone" opt opt,
+    });
     /// 超级管理员类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestContactInfoContactType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2353,45 +1151,10 @@ pub mod submit_account_hosting_applyment {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestContactInfoContactType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::V65 => "65",
-                Self::V66 => "66",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestContactInfoContactType {
-        fn from(s: &str) -> Self {
-            match s {
-                "65" => Self::V65,
-                "66" => Self::V66,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestContactInfoContactType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestContactInfoContactType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestContactInfoContactType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestContactInfoContactType {
+        V65 = "65",
+        V66 = "66",
+    });
     /// 金融机构许可证信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestFinanceInstitutionInfo {
@@ -2400,33 +1163,10 @@ pub mod submit_account_hosting_applyment {
         /// 金融机构许可证图片
         pub finance_license_pics: Option<Vec<String>>,
     }
-    impl ::serde::Serialize for PostRequestFinanceInstitutionInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("finance_type", &self.finance_type)?;
-            m.opt("finance_license_pics", &self.finance_license_pics)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestFinanceInstitutionInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("finance_type"), o.opt("finance_license_pics")) {
-                (Some(finance_type), Some(finance_license_pics)) => {
-                    Ok(Self {
-                        finance_type,
-                        finance_license_pics,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestFinanceInstitutionInfo {
+        finance_type: "finance_type" opt opt,
+        finance_license_pics: "finance_license_pics" opt opt,
+    });
     /// 经营者/法人身份证信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestIdCardInfo {
@@ -2451,55 +1191,14 @@ pub mod submit_account_hosting_applyment {
         /// 身份证有效期结束时间
         pub id_card_valid_time: String,
     }
-    impl ::serde::Serialize for PostRequestIdCardInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("id_card_copy", &self.id_card_copy)?;
-            m.req("id_card_national", &self.id_card_national)?;
-            m.req("id_card_name", &self.id_card_name)?;
-            m.req("id_card_number", &self.id_card_number)?;
-            m.req("id_card_valid_time_begin", &self.id_card_valid_time_begin)?;
-            m.req("id_card_valid_time", &self.id_card_valid_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestIdCardInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("id_card_copy"),
-                o.req("id_card_national"),
-                o.req("id_card_name"),
-                o.req("id_card_number"),
-                o.req("id_card_valid_time_begin"),
-                o.req("id_card_valid_time"),
-            ) {
-                (
-                    Some(id_card_copy),
-                    Some(id_card_national),
-                    Some(id_card_name),
-                    Some(id_card_number),
-                    Some(id_card_valid_time_begin),
-                    Some(id_card_valid_time),
-                ) => {
-                    Ok(Self {
-                        id_card_copy,
-                        id_card_national,
-                        id_card_name,
-                        id_card_number,
-                        id_card_valid_time_begin,
-                        id_card_valid_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestIdCardInfo {
+        id_card_copy: "id_card_copy" req req,
+        id_card_national: "id_card_national" req req,
+        id_card_name: "id_card_name" req req,
+        id_card_number: "id_card_number" req req,
+        id_card_valid_time_begin: "id_card_valid_time_begin" req req,
+        id_card_valid_time: "id_card_valid_time" req req,
+    });
     /// 经营者/法人其他类型证件信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestIdDocInfo {
@@ -2528,55 +1227,14 @@ pub mod submit_account_hosting_applyment {
         /// Example: `2020-01-02`
         pub doc_period_end: String,
     }
-    impl ::serde::Serialize for PostRequestIdDocInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("id_doc_name", &self.id_doc_name)?;
-            m.req("id_doc_number", &self.id_doc_number)?;
-            m.req("id_doc_copy", &self.id_doc_copy)?;
-            m.opt("id_doc_copy_back", &self.id_doc_copy_back)?;
-            m.req("doc_period_begin", &self.doc_period_begin)?;
-            m.req("doc_period_end", &self.doc_period_end)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestIdDocInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("id_doc_name"),
-                o.req("id_doc_number"),
-                o.req("id_doc_copy"),
-                o.opt("id_doc_copy_back"),
-                o.req("doc_period_begin"),
-                o.req("doc_period_end"),
-            ) {
-                (
-                    Some(id_doc_name),
-                    Some(id_doc_number),
-                    Some(id_doc_copy),
-                    Some(id_doc_copy_back),
-                    Some(doc_period_begin),
-                    Some(doc_period_end),
-                ) => {
-                    Ok(Self {
-                        id_doc_name,
-                        id_doc_number,
-                        id_doc_copy,
-                        id_doc_copy_back,
-                        doc_period_begin,
-                        doc_period_end,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestIdDocInfo {
+        id_doc_name: "id_doc_name" req req,
+        id_doc_number: "id_doc_number" req req,
+        id_doc_copy: "id_doc_copy" req req,
+        id_doc_copy_back: "id_doc_copy_back" opt opt,
+        doc_period_begin: "doc_period_begin" req req,
+        doc_period_end: "doc_period_end" req req,
+    });
     /// 主体类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestOrganizationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2600,55 +1258,15 @@ pub mod submit_account_hosting_applyment {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestOrganizationType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::V2401 => "2401",
-                Self::V2500 => "2500",
-                Self::V4 => "4",
-                Self::V2 => "2",
-                Self::V3 => "3",
-                Self::V2502 => "2502",
-                Self::V1708 => "1708",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestOrganizationType {
-        fn from(s: &str) -> Self {
-            match s {
-                "2401" => Self::V2401,
-                "2500" => Self::V2500,
-                "4" => Self::V4,
-                "2" => Self::V2,
-                "3" => Self::V3,
-                "2502" => Self::V2502,
-                "1708" => Self::V1708,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestOrganizationType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestOrganizationType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestOrganizationType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestOrganizationType {
+        V2401 = "2401",
+        V2500 = "2500",
+        V4 = "4",
+        V2 = "2",
+        V3 = "3",
+        V2502 = "2502",
+        V1708 = "1708",
+    });
     /// 店铺信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSalesSceneInfo {
@@ -2665,47 +1283,12 @@ pub mod submit_account_hosting_applyment {
         /// 小程序AppID
         pub mini_program_sub_appid: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestSalesSceneInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("store_name", &self.store_name)?;
-            m.opt("store_url", &self.store_url)?;
-            m.opt("store_qr_code", &self.store_qr_code)?;
-            m.opt("mini_program_sub_appid", &self.mini_program_sub_appid)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSalesSceneInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("store_name"),
-                o.opt("store_url"),
-                o.opt("store_qr_code"),
-                o.opt("mini_program_sub_appid"),
-            ) {
-                (
-                    Some(store_name),
-                    Some(store_url),
-                    Some(store_qr_code),
-                    Some(mini_program_sub_appid),
-                ) => {
-                    Ok(Self {
-                        store_name,
-                        store_url,
-                        store_qr_code,
-                        mini_program_sub_appid,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSalesSceneInfo {
+        store_name: "store_name" opt opt,
+        store_url: "store_url" opt opt,
+        store_qr_code: "store_qr_code" opt opt,
+        mini_program_sub_appid: "mini_program_sub_appid" opt opt,
+    });
     /// 结算规则
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSettlementInfo {
@@ -2714,33 +1297,10 @@ pub mod submit_account_hosting_applyment {
         /// 所属行业
         pub qualification_type: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestSettlementInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("settlement_id", &self.settlement_id)?;
-            m.opt("qualification_type", &self.qualification_type)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSettlementInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("settlement_id"), o.opt("qualification_type")) {
-                (Some(settlement_id), Some(qualification_type)) => {
-                    Ok(Self {
-                        settlement_id,
-                        qualification_type,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSettlementInfo {
+        settlement_id: "settlement_id" opt opt,
+        qualification_type: "qualification_type" opt opt,
+    });
     /// PostRequestUboInfoList
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestUboInfoList {
@@ -2765,71 +1325,18 @@ pub mod submit_account_hosting_applyment {
         /// 证件有效期结束时间
         pub ubo_id_doc_period_end: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestUboInfoList {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("ubo_id_doc_type", &self.ubo_id_doc_type)?;
-            m.opt("ubo_id_doc_copy", &self.ubo_id_doc_copy)?;
-            m.opt("ubo_id_doc_copy_back", &self.ubo_id_doc_copy_back)?;
-            m.opt("ubo_id_doc_name", &self.ubo_id_doc_name)?;
-            m.opt("ubo_id_doc_number", &self.ubo_id_doc_number)?;
-            m.opt("ubo_id_doc_address", &self.ubo_id_doc_address)?;
-            m.opt("ubo_period_begin", &self.ubo_period_begin)?;
-            m.opt("ubo_period_end", &self.ubo_period_end)?;
-            m.opt("ubo_id_doc_period_begin", &self.ubo_id_doc_period_begin)?;
-            m.opt("ubo_id_doc_period_end", &self.ubo_id_doc_period_end)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestUboInfoList {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("ubo_id_doc_type"),
-                o.opt("ubo_id_doc_copy"),
-                o.opt("ubo_id_doc_copy_back"),
-                o.opt("ubo_id_doc_name"),
-                o.opt("ubo_id_doc_number"),
-                o.opt("ubo_id_doc_address"),
-                o.opt("ubo_period_begin"),
-                o.opt("ubo_period_end"),
-                o.opt("ubo_id_doc_period_begin"),
-                o.opt("ubo_id_doc_period_end"),
-            ) {
-                (
-                    Some(ubo_id_doc_type),
-                    Some(ubo_id_doc_copy),
-                    Some(ubo_id_doc_copy_back),
-                    Some(ubo_id_doc_name),
-                    Some(ubo_id_doc_number),
-                    Some(ubo_id_doc_address),
-                    Some(ubo_period_begin),
-                    Some(ubo_period_end),
-                    Some(ubo_id_doc_period_begin),
-                    Some(ubo_id_doc_period_end),
-                ) => {
-                    Ok(Self {
-                        ubo_id_doc_type,
-                        ubo_id_doc_copy,
-                        ubo_id_doc_copy_back,
-                        ubo_id_doc_name,
-                        ubo_id_doc_number,
-                        ubo_id_doc_address,
-                        ubo_period_begin,
-                        ubo_period_end,
-                        ubo_id_doc_period_begin,
-                        ubo_id_doc_period_end,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestUboInfoList {
+        ubo_id_doc_type: "ubo_id_doc_type" opt opt,
+        ubo_id_doc_copy: "ubo_id_doc_copy" opt opt,
+        ubo_id_doc_copy_back: "ubo_id_doc_copy_back" opt opt,
+        ubo_id_doc_name: "ubo_id_doc_name" opt opt,
+        ubo_id_doc_number: "ubo_id_doc_number" opt opt,
+        ubo_id_doc_address: "ubo_id_doc_address" opt opt,
+        ubo_period_begin: "ubo_period_begin" opt opt,
+        ubo_period_end: "ubo_period_end" opt opt,
+        ubo_id_doc_period_begin: "ubo_id_doc_period_begin" opt opt,
+        ubo_id_doc_period_end: "ubo_id_doc_period_end" opt opt,
+    });
     /// The response of `POST /v3/ecommerce/applyments/submit-account-hosting-applyment` (提交申请单).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -2842,33 +1349,10 @@ pub mod submit_account_hosting_applyment {
         /// Example: `APPLYMENT_00000000001`
         pub out_request_no: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("applyment_id", &self.applyment_id)?;
-            m.req("out_request_no", &self.out_request_no)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("applyment_id"), o.req("out_request_no")) {
-                (Some(applyment_id), Some(out_request_no)) => {
-                    Ok(Self {
-                        applyment_id,
-                        out_request_no,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        applyment_id: "applyment_id" req req,
+        out_request_no: "out_request_no" req req,
+    });
 }
 /// `/v3/ecommerce/applyments/submit-sign-verify-info`
 pub mod submit_sign_verify_info {
@@ -2906,47 +1390,12 @@ pub mod submit_sign_verify_info {
         /// 平台代理核身信息
         pub proxy_verify_identity_info: Option<PostRequestProxyVerifyIdentityInfo>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_request_no", &self.out_request_no)?;
-            m.opt("applyment_id", &self.applyment_id)?;
-            m.opt("pre_sign_time", &self.pre_sign_time)?;
-            m.opt("proxy_verify_identity_info", &self.proxy_verify_identity_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("out_request_no"),
-                o.opt("applyment_id"),
-                o.opt("pre_sign_time"),
-                o.opt("proxy_verify_identity_info"),
-            ) {
-                (
-                    Some(out_request_no),
-                    Some(applyment_id),
-                    Some(pre_sign_time),
-                    Some(proxy_verify_identity_info),
-                ) => {
-                    Ok(Self {
-                        out_request_no,
-                        applyment_id,
-                        pre_sign_time,
-                        proxy_verify_identity_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        out_request_no: "out_request_no" req req,
+        applyment_id: "applyment_id" opt opt,
+        pre_sign_time: "pre_sign_time" opt opt,
+        proxy_verify_identity_info: "proxy_verify_identity_info" opt opt,
+    });
     /// 平台代理核身信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestProxyVerifyIdentityInfo {
@@ -2957,33 +1406,10 @@ pub mod submit_sign_verify_info {
         /// 核身结果
         pub verify_identity_result: bool,
     }
-    impl ::serde::Serialize for PostRequestProxyVerifyIdentityInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("verify_identity_type", &self.verify_identity_type)?;
-            m.req("verify_identity_result", &self.verify_identity_result)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestProxyVerifyIdentityInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("verify_identity_type"), o.req("verify_identity_result")) {
-                (Some(verify_identity_type), Some(verify_identity_result)) => {
-                    Ok(Self {
-                        verify_identity_type,
-                        verify_identity_result,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestProxyVerifyIdentityInfo {
+        verify_identity_type: "verify_identity_type" req req,
+        verify_identity_result: "verify_identity_result" req req,
+    });
     /// 核身方式
     ///
     /// A value this client does not know yet is kept as [`PostRequestProxyVerifyIdentityInfoVerifyIdentityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2997,47 +1423,10 @@ pub mod submit_sign_verify_info {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestProxyVerifyIdentityInfoVerifyIdentityType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::VerifyIdentityTypeFaceToFace => "VERIFY_IDENTITY_TYPE_FACE_TO_FACE",
-                Self::VerifyIdentityTypeRemote => "VERIFY_IDENTITY_TYPE_REMOTE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for PostRequestProxyVerifyIdentityInfoVerifyIdentityType {
-        fn from(s: &str) -> Self {
-            match s {
-                "VERIFY_IDENTITY_TYPE_FACE_TO_FACE" => Self::VerifyIdentityTypeFaceToFace,
-                "VERIFY_IDENTITY_TYPE_REMOTE" => Self::VerifyIdentityTypeRemote,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestProxyVerifyIdentityInfoVerifyIdentityType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestProxyVerifyIdentityInfoVerifyIdentityType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestProxyVerifyIdentityInfoVerifyIdentityType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestProxyVerifyIdentityInfoVerifyIdentityType {
+        VerifyIdentityTypeFaceToFace = "VERIFY_IDENTITY_TYPE_FACE_TO_FACE",
+        VerifyIdentityTypeRemote = "VERIFY_IDENTITY_TYPE_REMOTE",
+    });
     /// The response of `POST /v3/ecommerce/applyments/submit-sign-verify-info` (平台代理签约核身).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -3046,25 +1435,7 @@ pub mod submit_sign_verify_info {
         /// Example: `2000002124775691`
         pub applyment_id: i64,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("applyment_id", &self.applyment_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("applyment_id") {
-                Some(applyment_id) => Ok(Self { applyment_id }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        applyment_id: "applyment_id" req req,
+    });
 }

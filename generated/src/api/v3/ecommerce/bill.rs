@@ -53,43 +53,12 @@ pub mod fundflowbill {
         /// Query parameter `algorithm`.
         pub algorithm: GetRequestAlgorithm,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("bill_date"),
-                o.req("account_type"),
-                o.opt("tar_type"),
-                o.req("algorithm"),
-            ) {
-                (
-                    Some(bill_date),
-                    Some(account_type),
-                    Some(tar_type),
-                    Some(algorithm),
-                ) => {
-                    Ok(Self {
-                        bill_date,
-                        account_type,
-                        tar_type,
-                        algorithm,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        bill_date: "bill_date" skip req,
+        account_type: "account_type" skip req,
+        tar_type: "tar_type" skip opt,
+        algorithm: "algorithm" skip req,
+    });
     /// 资金账户类型
     ///
     /// A value this client does not know yet is kept as [`GetRequestAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -101,43 +70,9 @@ pub mod fundflowbill {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetRequestAccountType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::All => "ALL",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetRequestAccountType {
-        fn from(s: &str) -> Self {
-            match s {
-                "ALL" => Self::All,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetRequestAccountType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetRequestAccountType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequestAccountType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetRequestAccountType {
+        All = "ALL",
+    });
     /// 加密算法
     ///
     /// A value this client does not know yet is kept as [`GetRequestAlgorithm::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -151,45 +86,10 @@ pub mod fundflowbill {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetRequestAlgorithm {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::AeadAes256Gcm => "AEAD_AES_256_GCM",
-                Self::Sm4Gcm => "SM4_GCM",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetRequestAlgorithm {
-        fn from(s: &str) -> Self {
-            match s {
-                "AEAD_AES_256_GCM" => Self::AeadAes256Gcm,
-                "SM4_GCM" => Self::Sm4Gcm,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetRequestAlgorithm {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetRequestAlgorithm {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequestAlgorithm {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetRequestAlgorithm {
+        AeadAes256Gcm = "AEAD_AES_256_GCM",
+        Sm4Gcm = "SM4_GCM",
+    });
     /// 压缩类型
     ///
     /// A value this client does not know yet is kept as [`GetRequestTarType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -201,43 +101,9 @@ pub mod fundflowbill {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetRequestTarType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Gzip => "GZIP",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetRequestTarType {
-        fn from(s: &str) -> Self {
-            match s {
-                "GZIP" => Self::Gzip,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetRequestTarType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetRequestTarType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequestTarType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetRequestTarType {
+        Gzip = "GZIP",
+    });
     /// The response of `GET /v3/ecommerce/bill/fundflowbill` (申请二级商户资金账单API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -248,33 +114,10 @@ pub mod fundflowbill {
         /// 下载信息明细
         pub download_bill_list: Option<Vec<GetResponseDownloadBillList>>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("download_bill_count", &self.download_bill_count)?;
-            m.opt("download_bill_list", &self.download_bill_list)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("download_bill_count"), o.opt("download_bill_list")) {
-                (Some(download_bill_count), Some(download_bill_list)) => {
-                    Ok(Self {
-                        download_bill_count,
-                        download_bill_list,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        download_bill_count: "download_bill_count" req req,
+        download_bill_list: "download_bill_list" opt opt,
+    });
     /// GetResponseDownloadBillList
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseDownloadBillList {
@@ -303,55 +146,14 @@ pub mod fundflowbill {
         /// Example: `a8607ef79034c49c`
         pub nonce: String,
     }
-    impl ::serde::Serialize for GetResponseDownloadBillList {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("bill_sequence", &self.bill_sequence)?;
-            m.req("hash_type", &self.hash_type)?;
-            m.req("hash_value", &self.hash_value)?;
-            m.req("download_url", &self.download_url)?;
-            m.req("encrypt_key", &self.encrypt_key)?;
-            m.req("nonce", &self.nonce)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseDownloadBillList {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("bill_sequence"),
-                o.req("hash_type"),
-                o.req("hash_value"),
-                o.req("download_url"),
-                o.req("encrypt_key"),
-                o.req("nonce"),
-            ) {
-                (
-                    Some(bill_sequence),
-                    Some(hash_type),
-                    Some(hash_value),
-                    Some(download_url),
-                    Some(encrypt_key),
-                    Some(nonce),
-                ) => {
-                    Ok(Self {
-                        bill_sequence,
-                        hash_type,
-                        hash_value,
-                        download_url,
-                        encrypt_key,
-                        nonce,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseDownloadBillList {
+        bill_sequence: "bill_sequence" req req,
+        hash_type: "hash_type" req req,
+        hash_value: "hash_value" req req,
+        download_url: "download_url" req req,
+        encrypt_key: "encrypt_key" req req,
+        nonce: "nonce" req req,
+    });
     /// 哈希类型
     ///
     /// A value this client does not know yet is kept as [`GetResponseDownloadBillListHashType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -363,41 +165,7 @@ pub mod fundflowbill {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseDownloadBillListHashType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Sha1 => "SHA1",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseDownloadBillListHashType {
-        fn from(s: &str) -> Self {
-            match s {
-                "SHA1" => Self::Sha1,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseDownloadBillListHashType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseDownloadBillListHashType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseDownloadBillListHashType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseDownloadBillListHashType {
+        Sha1 = "SHA1",
+    });
 }

@@ -142,81 +142,19 @@ pub mod contracts {
                         /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
                         pub openid: String,
                     }
-                    impl ::serde::Serialize for GetResponse {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("mchid", &self.mchid)?;
-                            m.req("contract_id", &self.contract_id)?;
-                            m.req("appid", &self.appid)?;
-                            m.req("plan_id", &self.plan_id)?;
-                            m.req("out_contract_code", &self.out_contract_code)?;
-                            m.req(
-                                "contract_display_account",
-                                &self.contract_display_account,
-                            )?;
-                            m.req("contract_state", &self.contract_state)?;
-                            m.req("contract_signed_time", &self.contract_signed_time)?;
-                            m.req("contract_expired_time", &self.contract_expired_time)?;
-                            m.opt(
-                                "contract_terminate_info",
-                                &self.contract_terminate_info,
-                            )?;
-                            m.req("openid", &self.openid)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (
-                                o.req("mchid"),
-                                o.req("contract_id"),
-                                o.req("appid"),
-                                o.req("plan_id"),
-                                o.req("out_contract_code"),
-                                o.req("contract_display_account"),
-                                o.req("contract_state"),
-                                o.req("contract_signed_time"),
-                                o.req("contract_expired_time"),
-                                o.opt("contract_terminate_info"),
-                                o.req("openid"),
-                            ) {
-                                (
-                                    Some(mchid),
-                                    Some(contract_id),
-                                    Some(appid),
-                                    Some(plan_id),
-                                    Some(out_contract_code),
-                                    Some(contract_display_account),
-                                    Some(contract_state),
-                                    Some(contract_signed_time),
-                                    Some(contract_expired_time),
-                                    Some(contract_terminate_info),
-                                    Some(openid),
-                                ) => {
-                                    Ok(Self {
-                                        mchid,
-                                        contract_id,
-                                        appid,
-                                        plan_id,
-                                        out_contract_code,
-                                        contract_display_account,
-                                        contract_state,
-                                        contract_signed_time,
-                                        contract_expired_time,
-                                        contract_terminate_info,
-                                        openid,
-                                    })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(GetResponse {
+                        mchid: "mchid" req req,
+                        contract_id: "contract_id" req req,
+                        appid: "appid" req req,
+                        plan_id: "plan_id" req req,
+                        out_contract_code: "out_contract_code" req req,
+                        contract_display_account: "contract_display_account" req req,
+                        contract_state: "contract_state" req req,
+                        contract_signed_time: "contract_signed_time" req req,
+                        contract_expired_time: "contract_expired_time" req req,
+                        contract_terminate_info: "contract_terminate_info" opt opt,
+                        openid: "openid" req req,
+                    });
                     /// 协议解约信息
                     #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetResponseContractTerminateInfo {
@@ -233,53 +171,11 @@ pub mod contracts {
                         /// Example: `用户解约`
                         pub contract_termination_remark: String,
                     }
-                    impl ::serde::Serialize for GetResponseContractTerminateInfo {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req(
-                                "contract_termination_mode",
-                                &self.contract_termination_mode,
-                            )?;
-                            m.req(
-                                "contract_terminated_time",
-                                &self.contract_terminated_time,
-                            )?;
-                            m.req(
-                                "contract_termination_remark",
-                                &self.contract_termination_remark,
-                            )?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de>
-                    for GetResponseContractTerminateInfo {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (
-                                o.req("contract_termination_mode"),
-                                o.req("contract_terminated_time"),
-                                o.req("contract_termination_remark"),
-                            ) {
-                                (
-                                    Some(contract_termination_mode),
-                                    Some(contract_terminated_time),
-                                    Some(contract_termination_remark),
-                                ) => {
-                                    Ok(Self {
-                                        contract_termination_mode,
-                                        contract_terminated_time,
-                                        contract_termination_remark,
-                                    })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(GetResponseContractTerminateInfo {
+                        contract_termination_mode: "contract_termination_mode" req req,
+                        contract_terminated_time: "contract_terminated_time" req req,
+                        contract_termination_remark: "contract_termination_remark" req req,
+                    });
                     /// `/v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`
                     pub mod terminate {
                         /// The chain step for `/v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`, reached with `client.v3().ecommerce().combine_papay().contracts().plan_id().plan_id(plan_id).out_contract_code().out_contract_code(out_contract_code).terminate()`.
@@ -311,36 +207,9 @@ pub mod contracts {
                             /// Example: `用户解约`
                             pub contract_termination_remark: String,
                         }
-                        impl ::serde::Serialize for PostRequest {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.req(
-                                    "contract_termination_remark",
-                                    &self.contract_termination_remark,
-                                )?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match o.req("contract_termination_remark") {
-                                    Some(contract_termination_remark) => {
-                                        Ok(Self {
-                                            contract_termination_remark,
-                                        })
-                                    }
-                                    None => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(PostRequest {
+                            contract_termination_remark: "contract_termination_remark" req req,
+                        });
                         /// The response of `POST /v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (商户协议号解约协议API).
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostResponse {
@@ -357,41 +226,11 @@ pub mod contracts {
                             /// Example: `wxwtdk20200910100000`
                             pub out_contract_code: String,
                         }
-                        impl ::serde::Serialize for PostResponse {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.req("mchid", &self.mchid)?;
-                                m.req("plan_id", &self.plan_id)?;
-                                m.req("out_contract_code", &self.out_contract_code)?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (
-                                    o.req("mchid"),
-                                    o.req("plan_id"),
-                                    o.req("out_contract_code"),
-                                ) {
-                                    (Some(mchid), Some(plan_id), Some(out_contract_code)) => {
-                                        Ok(Self {
-                                            mchid,
-                                            plan_id,
-                                            out_contract_code,
-                                        })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(PostResponse {
+                            mchid: "mchid" req req,
+                            plan_id: "plan_id" req req,
+                            out_contract_code: "out_contract_code" req req,
+                        });
                     }
                 }
             }
@@ -453,59 +292,15 @@ pub mod contracts {
             /// Example: `example_attach`
             pub attach: Option<String>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("appid", &self.appid)?;
-                m.req("plan_id", &self.plan_id)?;
-                m.req("out_contract_code", &self.out_contract_code)?;
-                m.req("contract_display_account", &self.contract_display_account)?;
-                m.req("notify_url", &self.notify_url)?;
-                m.opt("return_app", &self.return_app)?;
-                m.opt("attach", &self.attach)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("appid"),
-                    o.req("plan_id"),
-                    o.req("out_contract_code"),
-                    o.req("contract_display_account"),
-                    o.req("notify_url"),
-                    o.opt("return_app"),
-                    o.opt("attach"),
-                ) {
-                    (
-                        Some(appid),
-                        Some(plan_id),
-                        Some(out_contract_code),
-                        Some(contract_display_account),
-                        Some(notify_url),
-                        Some(return_app),
-                        Some(attach),
-                    ) => {
-                        Ok(Self {
-                            appid,
-                            plan_id,
-                            out_contract_code,
-                            contract_display_account,
-                            notify_url,
-                            return_app,
-                            attach,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            appid: "appid" req req,
+            plan_id: "plan_id" req req,
+            out_contract_code: "out_contract_code" req req,
+            contract_display_account: "contract_display_account" req req,
+            notify_url: "notify_url" req req,
+            return_app: "return_app" opt opt,
+            attach: "attach" opt opt,
+        });
         /// The response of `POST /v3/ecommerce/combine-papay/contracts/pre-entrust-sign` (APP方式预签约API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -526,47 +321,12 @@ pub mod contracts {
             /// Example: `wxwtdk20200910100000`
             pub out_contract_code: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("pre_entrustweb_id", &self.pre_entrustweb_id)?;
-                m.req("mchid", &self.mchid)?;
-                m.req("plan_id", &self.plan_id)?;
-                m.req("out_contract_code", &self.out_contract_code)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("pre_entrustweb_id"),
-                    o.req("mchid"),
-                    o.req("plan_id"),
-                    o.req("out_contract_code"),
-                ) {
-                    (
-                        Some(pre_entrustweb_id),
-                        Some(mchid),
-                        Some(plan_id),
-                        Some(out_contract_code),
-                    ) => {
-                        Ok(Self {
-                            pre_entrustweb_id,
-                            mchid,
-                            plan_id,
-                            out_contract_code,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            pre_entrustweb_id: "pre_entrustweb_id" req req,
+            mchid: "mchid" req req,
+            plan_id: "plan_id" req req,
+            out_contract_code: "out_contract_code" req req,
+        });
         /// `/v3/ecommerce/combine-papay/contracts/pre-entrust-sign/mini-program`
         pub mod mini_program {
             /// The chain step for `/v3/ecommerce/combine-papay/contracts/pre-entrust-sign/mini-program`, reached with `client.v3().ecommerce().combine_papay().contracts().pre_entrust_sign().mini_program()`.
@@ -612,51 +372,13 @@ pub mod contracts {
                 /// Example: `https://yourapp.com/notify`
                 pub notify_url: String,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("appid", &self.appid)?;
-                    m.req("plan_id", &self.plan_id)?;
-                    m.req("out_contract_code", &self.out_contract_code)?;
-                    m.req("contract_display_account", &self.contract_display_account)?;
-                    m.req("notify_url", &self.notify_url)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("appid"),
-                        o.req("plan_id"),
-                        o.req("out_contract_code"),
-                        o.req("contract_display_account"),
-                        o.req("notify_url"),
-                    ) {
-                        (
-                            Some(appid),
-                            Some(plan_id),
-                            Some(out_contract_code),
-                            Some(contract_display_account),
-                            Some(notify_url),
-                        ) => {
-                            Ok(Self {
-                                appid,
-                                plan_id,
-                                out_contract_code,
-                                contract_display_account,
-                                notify_url,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                appid: "appid" req req,
+                plan_id: "plan_id" req req,
+                out_contract_code: "out_contract_code" req req,
+                contract_display_account: "contract_display_account" req req,
+                notify_url: "notify_url" req req,
+            });
             /// The response of `POST /v3/ecommerce/combine-papay/contracts/pre-entrust-sign/mini-program` (小程序方式预签约API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -677,47 +399,12 @@ pub mod contracts {
                 /// Example: `wxwtdk20200910100000`
                 pub out_contract_code: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("pre_entrustweb_id", &self.pre_entrustweb_id)?;
-                    m.req("mchid", &self.mchid)?;
-                    m.req("plan_id", &self.plan_id)?;
-                    m.req("out_contract_code", &self.out_contract_code)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("pre_entrustweb_id"),
-                        o.req("mchid"),
-                        o.req("plan_id"),
-                        o.req("out_contract_code"),
-                    ) {
-                        (
-                            Some(pre_entrustweb_id),
-                            Some(mchid),
-                            Some(plan_id),
-                            Some(out_contract_code),
-                        ) => {
-                            Ok(Self {
-                                pre_entrustweb_id,
-                                mchid,
-                                plan_id,
-                                out_contract_code,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                pre_entrustweb_id: "pre_entrustweb_id" req req,
+                mchid: "mchid" req req,
+                plan_id: "plan_id" req req,
+                out_contract_code: "out_contract_code" req req,
+            });
         }
     }
 }
@@ -775,55 +462,14 @@ pub mod transactions {
         /// Example: `ip:202.106.196.115;last_oid:ox6zi6jKVxWVxxxx-xWlkMxxxx7E;device:%27Android%3B12%3BHUAWEI%3BADA-AL00%27;`
         pub risk_info: Option<String>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("combine_appid", &self.combine_appid)?;
-            m.req("combine_mchid", &self.combine_mchid)?;
-            m.req("combine_out_trade_no", &self.combine_out_trade_no)?;
-            m.req("contract_id", &self.contract_id)?;
-            m.opt("sub_orders", &self.sub_orders)?;
-            m.opt("risk_info", &self.risk_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("combine_appid"),
-                o.req("combine_mchid"),
-                o.req("combine_out_trade_no"),
-                o.req("contract_id"),
-                o.opt("sub_orders"),
-                o.opt("risk_info"),
-            ) {
-                (
-                    Some(combine_appid),
-                    Some(combine_mchid),
-                    Some(combine_out_trade_no),
-                    Some(contract_id),
-                    Some(sub_orders),
-                    Some(risk_info),
-                ) => {
-                    Ok(Self {
-                        combine_appid,
-                        combine_mchid,
-                        combine_out_trade_no,
-                        contract_id,
-                        sub_orders,
-                        risk_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        combine_appid: "combine_appid" req req,
+        combine_mchid: "combine_mchid" req req,
+        combine_out_trade_no: "combine_out_trade_no" req req,
+        contract_id: "contract_id" req req,
+        sub_orders: "sub_orders" opt opt,
+        risk_info: "risk_info" opt opt,
+    });
     /// PostRequestSubOrders
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSubOrders {
@@ -860,67 +506,17 @@ pub mod transactions {
         /// Example: `ip:202.106.196.115;last_oid:ox6zi6jKVxWVxxxx-xWlkMxxxx7E;device:%27Android%3B12%3BHUAWEI%3BADA-AL00%27;`
         pub sub_risk_info: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestSubOrders {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("mchid", &self.mchid)?;
-            m.opt("attach", &self.attach)?;
-            m.req("amount", &self.amount)?;
-            m.req("out_trade_no", &self.out_trade_no)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.opt("sub_appid", &self.sub_appid)?;
-            m.req("description", &self.description)?;
-            m.opt("settle_info", &self.settle_info)?;
-            m.opt("sub_risk_info", &self.sub_risk_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrders {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("mchid"),
-                o.opt("attach"),
-                o.req("amount"),
-                o.req("out_trade_no"),
-                o.req("sub_mchid"),
-                o.opt("sub_appid"),
-                o.req("description"),
-                o.opt("settle_info"),
-                o.opt("sub_risk_info"),
-            ) {
-                (
-                    Some(mchid),
-                    Some(attach),
-                    Some(amount),
-                    Some(out_trade_no),
-                    Some(sub_mchid),
-                    Some(sub_appid),
-                    Some(description),
-                    Some(settle_info),
-                    Some(sub_risk_info),
-                ) => {
-                    Ok(Self {
-                        mchid,
-                        attach,
-                        amount,
-                        out_trade_no,
-                        sub_mchid,
-                        sub_appid,
-                        description,
-                        settle_info,
-                        sub_risk_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSubOrders {
+        mchid: "mchid" req req,
+        attach: "attach" opt opt,
+        amount: "amount" req req,
+        out_trade_no: "out_trade_no" req req,
+        sub_mchid: "sub_mchid" req req,
+        sub_appid: "sub_appid" opt opt,
+        description: "description" req req,
+        settle_info: "settle_info" opt opt,
+        sub_risk_info: "sub_risk_info" opt opt,
+    });
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSubOrdersAmount {
@@ -933,30 +529,10 @@ pub mod transactions {
         /// Example: `CNY`
         pub currency: String,
     }
-    impl ::serde::Serialize for PostRequestSubOrdersAmount {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("total_amount", &self.total_amount)?;
-            m.req("currency", &self.currency)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrdersAmount {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("total_amount"), o.req("currency")) {
-                (Some(total_amount), Some(currency)) => {
-                    Ok(Self { total_amount, currency })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSubOrdersAmount {
+        total_amount: "total_amount" req req,
+        currency: "currency" req req,
+    });
     /// 结算信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSubOrdersSettleInfo {
@@ -967,33 +543,10 @@ pub mod transactions {
         /// Example: `10`
         pub subsidy_amount: Option<i64>,
     }
-    impl ::serde::Serialize for PostRequestSubOrdersSettleInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("profit_sharing", &self.profit_sharing)?;
-            m.opt("subsidy_amount", &self.subsidy_amount)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrdersSettleInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("profit_sharing"), o.opt("subsidy_amount")) {
-                (Some(profit_sharing), Some(subsidy_amount)) => {
-                    Ok(Self {
-                        profit_sharing,
-                        subsidy_amount,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSubOrdersSettleInfo {
+        profit_sharing: "profit_sharing" opt opt,
+        subsidy_amount: "subsidy_amount" opt opt,
+    });
     /// The response of `POST /v3/ecommerce/combine-papay/transactions` (电商合单委托代扣支付API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -1014,51 +567,13 @@ pub mod transactions {
         /// 支付者
         pub combine_payer_info: Option<PostResponseCombinePayerInfo>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("combine_appid", &self.combine_appid)?;
-            m.req("combine_mchid", &self.combine_mchid)?;
-            m.req("combine_out_trade_no", &self.combine_out_trade_no)?;
-            m.opt("sub_orders", &self.sub_orders)?;
-            m.opt("combine_payer_info", &self.combine_payer_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("combine_appid"),
-                o.req("combine_mchid"),
-                o.req("combine_out_trade_no"),
-                o.opt("sub_orders"),
-                o.opt("combine_payer_info"),
-            ) {
-                (
-                    Some(combine_appid),
-                    Some(combine_mchid),
-                    Some(combine_out_trade_no),
-                    Some(sub_orders),
-                    Some(combine_payer_info),
-                ) => {
-                    Ok(Self {
-                        combine_appid,
-                        combine_mchid,
-                        combine_out_trade_no,
-                        sub_orders,
-                        combine_payer_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        combine_appid: "combine_appid" req req,
+        combine_mchid: "combine_mchid" req req,
+        combine_out_trade_no: "combine_out_trade_no" req req,
+        sub_orders: "sub_orders" opt opt,
+        combine_payer_info: "combine_payer_info" opt opt,
+    });
     /// 支付者
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseCombinePayerInfo {
@@ -1067,27 +582,9 @@ pub mod transactions {
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         pub openid: String,
     }
-    impl ::serde::Serialize for PostResponseCombinePayerInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("openid", &self.openid)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseCombinePayerInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("openid") {
-                Some(openid) => Ok(Self { openid }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseCombinePayerInfo {
+        openid: "openid" req req,
+    });
     /// PostResponseSubOrders
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseSubOrders {
@@ -1134,75 +631,19 @@ pub mod transactions {
         /// 订单金额
         pub amount: Option<PostResponseSubOrdersAmount>,
     }
-    impl ::serde::Serialize for PostResponseSubOrders {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("mchid", &self.mchid)?;
-            m.req("trade_type", &self.trade_type)?;
-            m.req("trade_state", &self.trade_state)?;
-            m.opt("bank_type", &self.bank_type)?;
-            m.opt("attach", &self.attach)?;
-            m.opt("success_time", &self.success_time)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.req("out_trade_no", &self.out_trade_no)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.opt("sub_appid", &self.sub_appid)?;
-            m.opt("amount", &self.amount)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseSubOrders {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("mchid"),
-                o.req("trade_type"),
-                o.req("trade_state"),
-                o.opt("bank_type"),
-                o.opt("attach"),
-                o.opt("success_time"),
-                o.req("transaction_id"),
-                o.req("out_trade_no"),
-                o.req("sub_mchid"),
-                o.opt("sub_appid"),
-                o.opt("amount"),
-            ) {
-                (
-                    Some(mchid),
-                    Some(trade_type),
-                    Some(trade_state),
-                    Some(bank_type),
-                    Some(attach),
-                    Some(success_time),
-                    Some(transaction_id),
-                    Some(out_trade_no),
-                    Some(sub_mchid),
-                    Some(sub_appid),
-                    Some(amount),
-                ) => {
-                    Ok(Self {
-                        mchid,
-                        trade_type,
-                        trade_state,
-                        bank_type,
-                        attach,
-                        success_time,
-                        transaction_id,
-                        out_trade_no,
-                        sub_mchid,
-                        sub_appid,
-                        amount,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseSubOrders {
+        mchid: "mchid" req req,
+        trade_type: "trade_type" req req,
+        trade_state: "trade_state" req req,
+        bank_type: "bank_type" opt opt,
+        attach: "attach" opt opt,
+        success_time: "success_time" opt opt,
+        transaction_id: "transaction_id" req req,
+        out_trade_no: "out_trade_no" req req,
+        sub_mchid: "sub_mchid" req req,
+        sub_appid: "sub_appid" opt opt,
+        amount: "amount" opt opt,
+    });
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseSubOrdersAmount {
@@ -1223,47 +664,12 @@ pub mod transactions {
         /// Example: `CNY`
         pub payer_currency: Option<String>,
     }
-    impl ::serde::Serialize for PostResponseSubOrdersAmount {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("total_amount", &self.total_amount)?;
-            m.req("currency", &self.currency)?;
-            m.opt("payer_amount", &self.payer_amount)?;
-            m.opt("payer_currency", &self.payer_currency)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseSubOrdersAmount {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("total_amount"),
-                o.req("currency"),
-                o.opt("payer_amount"),
-                o.opt("payer_currency"),
-            ) {
-                (
-                    Some(total_amount),
-                    Some(currency),
-                    Some(payer_amount),
-                    Some(payer_currency),
-                ) => {
-                    Ok(Self {
-                        total_amount,
-                        currency,
-                        payer_amount,
-                        payer_currency,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseSubOrdersAmount {
+        total_amount: "total_amount" req req,
+        currency: "currency" req req,
+        payer_amount: "payer_amount" opt opt,
+        payer_currency: "payer_currency" opt opt,
+    });
     /// `/v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}`
     pub mod by_combine_out_trade_no {
         /// The chain step for `/v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}`, reached with `client.v3().ecommerce().combine_papay().transactions().combine_out_trade_no(combine_out_trade_no)`.
@@ -1304,51 +710,13 @@ pub mod transactions {
             /// 支付者
             pub combine_payer_info: Option<GetResponseCombinePayerInfo>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("combine_appid", &self.combine_appid)?;
-                m.req("combine_mchid", &self.combine_mchid)?;
-                m.req("combine_out_trade_no", &self.combine_out_trade_no)?;
-                m.opt("sub_orders", &self.sub_orders)?;
-                m.opt("combine_payer_info", &self.combine_payer_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("combine_appid"),
-                    o.req("combine_mchid"),
-                    o.req("combine_out_trade_no"),
-                    o.opt("sub_orders"),
-                    o.opt("combine_payer_info"),
-                ) {
-                    (
-                        Some(combine_appid),
-                        Some(combine_mchid),
-                        Some(combine_out_trade_no),
-                        Some(sub_orders),
-                        Some(combine_payer_info),
-                    ) => {
-                        Ok(Self {
-                            combine_appid,
-                            combine_mchid,
-                            combine_out_trade_no,
-                            sub_orders,
-                            combine_payer_info,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            combine_appid: "combine_appid" req req,
+            combine_mchid: "combine_mchid" req req,
+            combine_out_trade_no: "combine_out_trade_no" req req,
+            sub_orders: "sub_orders" opt opt,
+            combine_payer_info: "combine_payer_info" opt opt,
+        });
         /// 支付者
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseCombinePayerInfo {
@@ -1357,27 +725,9 @@ pub mod transactions {
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             pub openid: String,
         }
-        impl ::serde::Serialize for GetResponseCombinePayerInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("openid", &self.openid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseCombinePayerInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("openid") {
-                    Some(openid) => Ok(Self { openid }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseCombinePayerInfo {
+            openid: "openid" req req,
+        });
         /// GetResponseSubOrders
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseSubOrders {
@@ -1424,75 +774,19 @@ pub mod transactions {
             /// 订单金额
             pub amount: Option<GetResponseSubOrdersAmount>,
         }
-        impl ::serde::Serialize for GetResponseSubOrders {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("mchid", &self.mchid)?;
-                m.req("trade_type", &self.trade_type)?;
-                m.req("trade_state", &self.trade_state)?;
-                m.opt("bank_type", &self.bank_type)?;
-                m.opt("attach", &self.attach)?;
-                m.opt("success_time", &self.success_time)?;
-                m.req("transaction_id", &self.transaction_id)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.opt("amount", &self.amount)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseSubOrders {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("mchid"),
-                    o.req("trade_type"),
-                    o.req("trade_state"),
-                    o.opt("bank_type"),
-                    o.opt("attach"),
-                    o.opt("success_time"),
-                    o.req("transaction_id"),
-                    o.req("out_trade_no"),
-                    o.req("sub_mchid"),
-                    o.opt("sub_appid"),
-                    o.opt("amount"),
-                ) {
-                    (
-                        Some(mchid),
-                        Some(trade_type),
-                        Some(trade_state),
-                        Some(bank_type),
-                        Some(attach),
-                        Some(success_time),
-                        Some(transaction_id),
-                        Some(out_trade_no),
-                        Some(sub_mchid),
-                        Some(sub_appid),
-                        Some(amount),
-                    ) => {
-                        Ok(Self {
-                            mchid,
-                            trade_type,
-                            trade_state,
-                            bank_type,
-                            attach,
-                            success_time,
-                            transaction_id,
-                            out_trade_no,
-                            sub_mchid,
-                            sub_appid,
-                            amount,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseSubOrders {
+            mchid: "mchid" req req,
+            trade_type: "trade_type" req req,
+            trade_state: "trade_state" req req,
+            bank_type: "bank_type" opt opt,
+            attach: "attach" opt opt,
+            success_time: "success_time" opt opt,
+            transaction_id: "transaction_id" req req,
+            out_trade_no: "out_trade_no" req req,
+            sub_mchid: "sub_mchid" req req,
+            sub_appid: "sub_appid" opt opt,
+            amount: "amount" opt opt,
+        });
         /// 订单金额
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseSubOrdersAmount {
@@ -1513,47 +807,12 @@ pub mod transactions {
             /// Example: `CNY`
             pub payer_currency: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseSubOrdersAmount {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("total_amount", &self.total_amount)?;
-                m.req("currency", &self.currency)?;
-                m.opt("payer_amount", &self.payer_amount)?;
-                m.opt("payer_currency", &self.payer_currency)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseSubOrdersAmount {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("total_amount"),
-                    o.req("currency"),
-                    o.opt("payer_amount"),
-                    o.opt("payer_currency"),
-                ) {
-                    (
-                        Some(total_amount),
-                        Some(currency),
-                        Some(payer_amount),
-                        Some(payer_currency),
-                    ) => {
-                        Ok(Self {
-                            total_amount,
-                            currency,
-                            payer_amount,
-                            payer_currency,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseSubOrdersAmount {
+            total_amount: "total_amount" req req,
+            currency: "currency" req req,
+            payer_amount: "payer_amount" opt opt,
+            payer_currency: "payer_currency" opt opt,
+        });
         /// `/v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}/reverse`
         pub mod reverse {
             /// The chain step for `/v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}/reverse`, reached with `client.v3().ecommerce().combine_papay().transactions().combine_out_trade_no(combine_out_trade_no).reverse()`.
@@ -1585,30 +844,10 @@ pub mod transactions {
                 /// 子单信息
                 pub sub_orders: Option<Vec<PostRequestSubOrders>>,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("combine_appid", &self.combine_appid)?;
-                    m.opt("sub_orders", &self.sub_orders)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("combine_appid"), o.opt("sub_orders")) {
-                        (Some(combine_appid), Some(sub_orders)) => {
-                            Ok(Self { combine_appid, sub_orders })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                combine_appid: "combine_appid" req req,
+                sub_orders: "sub_orders" opt opt,
+            });
             /// PostRequestSubOrders
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestSubOrders {
@@ -1629,47 +868,12 @@ pub mod transactions {
                 /// Example: `wxd678efh567hg6787`
                 pub sub_appid: Option<String>,
             }
-            impl ::serde::Serialize for PostRequestSubOrders {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("mchid", &self.mchid)?;
-                    m.req("out_trade_no", &self.out_trade_no)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.opt("sub_appid", &self.sub_appid)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrders {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("mchid"),
-                        o.req("out_trade_no"),
-                        o.req("sub_mchid"),
-                        o.opt("sub_appid"),
-                    ) {
-                        (
-                            Some(mchid),
-                            Some(out_trade_no),
-                            Some(sub_mchid),
-                            Some(sub_appid),
-                        ) => {
-                            Ok(Self {
-                                mchid,
-                                out_trade_no,
-                                sub_mchid,
-                                sub_appid,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestSubOrders {
+                mchid: "mchid" req req,
+                out_trade_no: "out_trade_no" req req,
+                sub_mchid: "sub_mchid" req req,
+                sub_appid: "sub_appid" opt opt,
+            });
         }
     }
 }

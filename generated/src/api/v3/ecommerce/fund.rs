@@ -59,26 +59,9 @@ pub mod balance {
             /// Query parameter `account_type`.
             pub account_type: Option<GetRequestAccountType>,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("account_type") {
-                    Some(account_type) => Ok(Self { account_type }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            account_type: "account_type" skip opt,
+        });
         /// 账户类型
         ///
         /// A value this client does not know yet is kept as [`GetRequestAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -90,45 +73,9 @@ pub mod balance {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetRequestAccountType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Deposit => "DEPOSIT",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetRequestAccountType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "DEPOSIT" => Self::Deposit,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetRequestAccountType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetRequestAccountType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequestAccountType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetRequestAccountType {
+            Deposit = "DEPOSIT",
+        });
         /// The response of `GET /v3/ecommerce/fund/balance/{sub_mchid}` (查询二级商户账户实时余额API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -147,47 +94,12 @@ pub mod balance {
             /// Example: `100`
             pub pending_amount: Option<i64>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.opt("account_type", &self.account_type)?;
-                m.req("available_amount", &self.available_amount)?;
-                m.opt("pending_amount", &self.pending_amount)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sub_mchid"),
-                    o.opt("account_type"),
-                    o.req("available_amount"),
-                    o.opt("pending_amount"),
-                ) {
-                    (
-                        Some(sub_mchid),
-                        Some(account_type),
-                        Some(available_amount),
-                        Some(pending_amount),
-                    ) => {
-                        Ok(Self {
-                            sub_mchid,
-                            account_type,
-                            available_amount,
-                            pending_amount,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            sub_mchid: "sub_mchid" req req,
+            account_type: "account_type" opt opt,
+            available_amount: "available_amount" req req,
+            pending_amount: "pending_amount" opt opt,
+        });
         /// 资金账户类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -199,45 +111,9 @@ pub mod balance {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseAccountType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Deposit => "DEPOSIT",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseAccountType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "DEPOSIT" => Self::Deposit,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseAccountType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseAccountType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAccountType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseAccountType {
+            Deposit = "DEPOSIT",
+        });
     }
 }
 /// `/v3/ecommerce/fund/enddaybalance`
@@ -285,26 +161,10 @@ pub mod enddaybalance {
             /// Query parameter `account_type`.
             pub account_type: Option<GetRequestAccountType>,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("date"), o.opt("account_type")) {
-                    (Some(date), Some(account_type)) => Ok(Self { date, account_type }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            date: "date" skip req,
+            account_type: "account_type" skip opt,
+        });
         /// 账户类型
         ///
         /// A value this client does not know yet is kept as [`GetRequestAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -318,47 +178,10 @@ pub mod enddaybalance {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetRequestAccountType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Basic => "BASIC",
-                    Self::Deposit => "DEPOSIT",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetRequestAccountType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "BASIC" => Self::Basic,
-                    "DEPOSIT" => Self::Deposit,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetRequestAccountType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetRequestAccountType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequestAccountType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetRequestAccountType {
+            Basic = "BASIC",
+            Deposit = "DEPOSIT",
+        });
         /// The response of `GET /v3/ecommerce/fund/enddaybalance/{sub_mchid}` (查询二级商户账户日终余额API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -379,47 +202,12 @@ pub mod enddaybalance {
             /// Example: `BASIC`
             pub account_type: Option<GetResponseAccountType>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.req("available_amount", &self.available_amount)?;
-                m.opt("pending_amount", &self.pending_amount)?;
-                m.opt("account_type", &self.account_type)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sub_mchid"),
-                    o.req("available_amount"),
-                    o.opt("pending_amount"),
-                    o.opt("account_type"),
-                ) {
-                    (
-                        Some(sub_mchid),
-                        Some(available_amount),
-                        Some(pending_amount),
-                        Some(account_type),
-                    ) => {
-                        Ok(Self {
-                            sub_mchid,
-                            available_amount,
-                            pending_amount,
-                            account_type,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            sub_mchid: "sub_mchid" req req,
+            available_amount: "available_amount" req req,
+            pending_amount: "pending_amount" opt opt,
+            account_type: "account_type" opt opt,
+        });
         /// 账户类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -433,47 +221,10 @@ pub mod enddaybalance {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseAccountType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Basic => "BASIC",
-                    Self::Deposit => "DEPOSIT",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseAccountType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "BASIC" => Self::Basic,
-                    "DEPOSIT" => Self::Deposit,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseAccountType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseAccountType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAccountType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseAccountType {
+            Basic = "BASIC",
+            Deposit = "DEPOSIT",
+        });
     }
 }
 /// `/v3/ecommerce/fund/withdraw`
@@ -536,59 +287,15 @@ pub mod withdraw {
         /// Example: `https://weixin.qq.com/a-fake-notify-url`
         pub notify_url: Option<String>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("out_request_no", &self.out_request_no)?;
-            m.req("amount", &self.amount)?;
-            m.opt("remark", &self.remark)?;
-            m.opt("bank_memo", &self.bank_memo)?;
-            m.opt("account_type", &self.account_type)?;
-            m.opt("notify_url", &self.notify_url)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("sub_mchid"),
-                o.req("out_request_no"),
-                o.req("amount"),
-                o.opt("remark"),
-                o.opt("bank_memo"),
-                o.opt("account_type"),
-                o.opt("notify_url"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(out_request_no),
-                    Some(amount),
-                    Some(remark),
-                    Some(bank_memo),
-                    Some(account_type),
-                    Some(notify_url),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        out_request_no,
-                        amount,
-                        remark,
-                        bank_memo,
-                        account_type,
-                        notify_url,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        sub_mchid: "sub_mchid" req req,
+        out_request_no: "out_request_no" req req,
+        amount: "amount" req req,
+        remark: "remark" opt opt,
+        bank_memo: "bank_memo" opt opt,
+        account_type: "account_type" opt opt,
+        notify_url: "notify_url" opt opt,
+    });
     /// 出款账户类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -604,47 +311,11 @@ pub mod withdraw {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestAccountType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Basic => "BASIC",
-                Self::Operation => "OPERATION",
-                Self::Fees => "FEES",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestAccountType {
-        fn from(s: &str) -> Self {
-            match s {
-                "BASIC" => Self::Basic,
-                "OPERATION" => Self::Operation,
-                "FEES" => Self::Fees,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestAccountType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestAccountType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestAccountType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestAccountType {
+        Basic = "BASIC",
+        Operation = "OPERATION",
+        Fees = "FEES",
+    });
     /// The response of `POST /v3/ecommerce/fund/withdraw` (账户余额提现API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -665,47 +336,12 @@ pub mod withdraw {
         /// Example: `BASIC`
         pub account_type: Option<PostResponseAccountType>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("withdraw_id", &self.withdraw_id)?;
-            m.req("out_request_no", &self.out_request_no)?;
-            m.opt("account_type", &self.account_type)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("sub_mchid"),
-                o.req("withdraw_id"),
-                o.req("out_request_no"),
-                o.opt("account_type"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(withdraw_id),
-                    Some(out_request_no),
-                    Some(account_type),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        withdraw_id,
-                        out_request_no,
-                        account_type,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        sub_mchid: "sub_mchid" req req,
+        withdraw_id: "withdraw_id" req req,
+        out_request_no: "out_request_no" req req,
+        account_type: "account_type" opt opt,
+    });
     /// 出款账户类型
     ///
     /// A value this client does not know yet is kept as [`PostResponseAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -721,47 +357,11 @@ pub mod withdraw {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseAccountType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Basic => "BASIC",
-                Self::Operation => "OPERATION",
-                Self::Fees => "FEES",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseAccountType {
-        fn from(s: &str) -> Self {
-            match s {
-                "BASIC" => Self::Basic,
-                "OPERATION" => Self::Operation,
-                "FEES" => Self::Fees,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseAccountType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseAccountType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseAccountType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseAccountType {
+        Basic = "BASIC",
+        Operation = "OPERATION",
+        Fees = "FEES",
+    });
     /// `/v3/ecommerce/fund/withdraw/{withdraw_id}`
     pub mod by_withdraw_id {
         /// The chain step for `/v3/ecommerce/fund/withdraw/{withdraw_id}`, reached with `client.v3().ecommerce().fund().withdraw().withdraw_id(withdraw_id)`.
@@ -791,26 +391,9 @@ pub mod withdraw {
             /// Query parameter `sub_mchid`. Example: `1900000109`
             pub sub_mchid: String,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("sub_mchid") {
-                    Some(sub_mchid) => Ok(Self { sub_mchid }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            sub_mchid: "sub_mchid" skip req,
+        });
         /// The response of `GET /v3/ecommerce/fund/withdraw/{withdraw_id}` (微信支付提现单号查询).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -869,91 +452,23 @@ pub mod withdraw {
             /// Example: `中国工商银行股份有限公司深圳软件园支行`
             pub bank_name: Option<String>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.req("sp_mchid", &self.sp_mchid)?;
-                m.req("status", &self.status)?;
-                m.req("withdraw_id", &self.withdraw_id)?;
-                m.req("out_request_no", &self.out_request_no)?;
-                m.req("amount", &self.amount)?;
-                m.opt("create_time", &self.create_time)?;
-                m.opt("update_time", &self.update_time)?;
-                m.opt("reason", &self.reason)?;
-                m.opt("remark", &self.remark)?;
-                m.opt("bank_memo", &self.bank_memo)?;
-                m.opt("account_type", &self.account_type)?;
-                m.opt("account_number", &self.account_number)?;
-                m.opt("account_bank", &self.account_bank)?;
-                m.opt("bank_name", &self.bank_name)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("sub_mchid"),
-                    o.req("sp_mchid"),
-                    o.req("status"),
-                    o.req("withdraw_id"),
-                    o.req("out_request_no"),
-                    o.req("amount"),
-                    o.opt("create_time"),
-                    o.opt("update_time"),
-                    o.opt("reason"),
-                    o.opt("remark"),
-                    o.opt("bank_memo"),
-                    o.opt("account_type"),
-                    o.opt("account_number"),
-                    o.opt("account_bank"),
-                    o.opt("bank_name"),
-                ) {
-                    (
-                        Some(sub_mchid),
-                        Some(sp_mchid),
-                        Some(status),
-                        Some(withdraw_id),
-                        Some(out_request_no),
-                        Some(amount),
-                        Some(create_time),
-                        Some(update_time),
-                        Some(reason),
-                        Some(remark),
-                        Some(bank_memo),
-                        Some(account_type),
-                        Some(account_number),
-                        Some(account_bank),
-                        Some(bank_name),
-                    ) => {
-                        Ok(Self {
-                            sub_mchid,
-                            sp_mchid,
-                            status,
-                            withdraw_id,
-                            out_request_no,
-                            amount,
-                            create_time,
-                            update_time,
-                            reason,
-                            remark,
-                            bank_memo,
-                            account_type,
-                            account_number,
-                            account_bank,
-                            bank_name,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            sub_mchid: "sub_mchid" opt opt,
+            sp_mchid: "sp_mchid" req req,
+            status: "status" req req,
+            withdraw_id: "withdraw_id" req req,
+            out_request_no: "out_request_no" req req,
+            amount: "amount" req req,
+            create_time: "create_time" opt opt,
+            update_time: "update_time" opt opt,
+            reason: "reason" opt opt,
+            remark: "remark" opt opt,
+            bank_memo: "bank_memo" opt opt,
+            account_type: "account_type" opt opt,
+            account_number: "account_number" opt opt,
+            account_bank: "account_bank" opt opt,
+            bank_name: "bank_name" opt opt,
+        });
         /// 出款账户类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -969,49 +484,11 @@ pub mod withdraw {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseAccountType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Basic => "BASIC",
-                    Self::Operation => "OPERATION",
-                    Self::Fees => "FEES",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseAccountType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "BASIC" => Self::Basic,
-                    "OPERATION" => Self::Operation,
-                    "FEES" => Self::Fees,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseAccountType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseAccountType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAccountType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseAccountType {
+            Basic = "BASIC",
+            Operation = "OPERATION",
+            Fees = "FEES",
+        });
         /// 提现单状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1033,55 +510,14 @@ pub mod withdraw {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseStatus {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::CreateSuccess => "CREATE_SUCCESS",
-                    Self::Success => "SUCCESS",
-                    Self::Fail => "FAIL",
-                    Self::Refund => "REFUND",
-                    Self::Close => "CLOSE",
-                    Self::Init => "INIT",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseStatus {
-            fn from(s: &str) -> Self {
-                match s {
-                    "CREATE_SUCCESS" => Self::CreateSuccess,
-                    "SUCCESS" => Self::Success,
-                    "FAIL" => Self::Fail,
-                    "REFUND" => Self::Refund,
-                    "CLOSE" => Self::Close,
-                    "INIT" => Self::Init,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseStatus {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseStatus {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseStatus {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseStatus {
+            CreateSuccess = "CREATE_SUCCESS",
+            Success = "SUCCESS",
+            Fail = "FAIL",
+            Refund = "REFUND",
+            Close = "CLOSE",
+            Init = "INIT",
+        });
     }
     /// `/v3/ecommerce/fund/withdraw/out-request-no`
     pub mod out_request_no {
@@ -1126,26 +562,9 @@ pub mod withdraw {
                 /// Query parameter `sub_mchid`. Example: `1900000109`
                 pub sub_mchid: String,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("sub_mchid") {
-                        Some(sub_mchid) => Ok(Self { sub_mchid }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                sub_mchid: "sub_mchid" skip req,
+            });
             /// The response of `GET /v3/ecommerce/fund/withdraw/out-request-no/{out_request_no}` (商户提现单号查询).
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
@@ -1204,91 +623,23 @@ pub mod withdraw {
                 /// Example: `中国工商银行股份有限公司深圳软件园支行`
                 pub bank_name: Option<String>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("sub_mchid", &self.sub_mchid)?;
-                    m.req("sp_mchid", &self.sp_mchid)?;
-                    m.req("status", &self.status)?;
-                    m.req("withdraw_id", &self.withdraw_id)?;
-                    m.req("out_request_no", &self.out_request_no)?;
-                    m.req("amount", &self.amount)?;
-                    m.opt("create_time", &self.create_time)?;
-                    m.opt("update_time", &self.update_time)?;
-                    m.opt("reason", &self.reason)?;
-                    m.opt("remark", &self.remark)?;
-                    m.opt("bank_memo", &self.bank_memo)?;
-                    m.opt("account_type", &self.account_type)?;
-                    m.opt("account_number", &self.account_number)?;
-                    m.opt("account_bank", &self.account_bank)?;
-                    m.opt("bank_name", &self.bank_name)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("sub_mchid"),
-                        o.req("sp_mchid"),
-                        o.req("status"),
-                        o.req("withdraw_id"),
-                        o.req("out_request_no"),
-                        o.req("amount"),
-                        o.opt("create_time"),
-                        o.opt("update_time"),
-                        o.opt("reason"),
-                        o.opt("remark"),
-                        o.opt("bank_memo"),
-                        o.opt("account_type"),
-                        o.opt("account_number"),
-                        o.opt("account_bank"),
-                        o.opt("bank_name"),
-                    ) {
-                        (
-                            Some(sub_mchid),
-                            Some(sp_mchid),
-                            Some(status),
-                            Some(withdraw_id),
-                            Some(out_request_no),
-                            Some(amount),
-                            Some(create_time),
-                            Some(update_time),
-                            Some(reason),
-                            Some(remark),
-                            Some(bank_memo),
-                            Some(account_type),
-                            Some(account_number),
-                            Some(account_bank),
-                            Some(bank_name),
-                        ) => {
-                            Ok(Self {
-                                sub_mchid,
-                                sp_mchid,
-                                status,
-                                withdraw_id,
-                                out_request_no,
-                                amount,
-                                create_time,
-                                update_time,
-                                reason,
-                                remark,
-                                bank_memo,
-                                account_type,
-                                account_number,
-                                account_bank,
-                                bank_name,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                sub_mchid: "sub_mchid" opt opt,
+                sp_mchid: "sp_mchid" req req,
+                status: "status" req req,
+                withdraw_id: "withdraw_id" req req,
+                out_request_no: "out_request_no" req req,
+                amount: "amount" req req,
+                create_time: "create_time" opt opt,
+                update_time: "update_time" opt opt,
+                reason: "reason" opt opt,
+                remark: "remark" opt opt,
+                bank_memo: "bank_memo" opt opt,
+                account_type: "account_type" opt opt,
+                account_number: "account_number" opt opt,
+                account_bank: "account_bank" opt opt,
+                bank_name: "bank_name" opt opt,
+            });
             /// 出款账户类型
             ///
             /// A value this client does not know yet is kept as [`GetResponseAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1304,52 +655,11 @@ pub mod withdraw {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseAccountType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Basic => "BASIC",
-                        Self::Operation => "OPERATION",
-                        Self::Fees => "FEES",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseAccountType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "BASIC" => Self::Basic,
-                        "OPERATION" => Self::Operation,
-                        "FEES" => Self::Fees,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseAccountType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseAccountType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseAccountType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseAccountType {
+                Basic = "BASIC",
+                Operation = "OPERATION",
+                Fees = "FEES",
+            });
             /// 提现单状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1371,58 +681,14 @@ pub mod withdraw {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseStatus {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::CreateSuccess => "CREATE_SUCCESS",
-                        Self::Success => "SUCCESS",
-                        Self::Fail => "FAIL",
-                        Self::Refund => "REFUND",
-                        Self::Close => "CLOSE",
-                        Self::Init => "INIT",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseStatus {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "CREATE_SUCCESS" => Self::CreateSuccess,
-                        "SUCCESS" => Self::Success,
-                        "FAIL" => Self::Fail,
-                        "REFUND" => Self::Refund,
-                        "CLOSE" => Self::Close,
-                        "INIT" => Self::Init,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseStatus {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseStatus {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseStatus {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseStatus {
+                CreateSuccess = "CREATE_SUCCESS",
+                Success = "SUCCESS",
+                Fail = "FAIL",
+                Refund = "REFUND",
+                Close = "CLOSE",
+                Init = "INIT",
+            });
         }
     }
 }

@@ -64,28 +64,10 @@ pub mod by_openid {
         /// Query parameter `permission_type`. Example: `INDIVIDUAL_PAYEE`
         pub permission_type: GetRequestPermissionType,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("appid"), o.req("permission_type")) {
-                (Some(appid), Some(permission_type)) => {
-                    Ok(Self { appid, permission_type })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        appid: "appid" skip req,
+        permission_type: "permission_type" skip req,
+    });
     /// 权限类型
     ///
     /// A value this client does not know yet is kept as [`GetRequestPermissionType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -97,43 +79,9 @@ pub mod by_openid {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetRequestPermissionType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::IndividualPayee => "INDIVIDUAL_PAYEE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetRequestPermissionType {
-        fn from(s: &str) -> Self {
-            match s {
-                "INDIVIDUAL_PAYEE" => Self::IndividualPayee,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetRequestPermissionType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetRequestPermissionType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequestPermissionType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetRequestPermissionType {
+        IndividualPayee = "INDIVIDUAL_PAYEE",
+    });
     /// The response of `GET /v3/ecommerce/individual-contracts/{openid}` (查询个人收款方授权结果).
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
@@ -150,39 +98,11 @@ pub mod by_openid {
         /// Example: `AUTHORIZED`
         pub auth_state: GetResponseAuthState,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("individual_auth_id", &self.individual_auth_id)?;
-            m.req("operation_time", &self.operation_time)?;
-            m.req("auth_state", &self.auth_state)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("individual_auth_id"),
-                o.req("operation_time"),
-                o.req("auth_state"),
-            ) {
-                (Some(individual_auth_id), Some(operation_time), Some(auth_state)) => {
-                    Ok(Self {
-                        individual_auth_id,
-                        operation_time,
-                        auth_state,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        individual_auth_id: "individual_auth_id" req req,
+        operation_time: "operation_time" req req,
+        auth_state: "auth_state" req req,
+    });
     /// 授权状态
     ///
     /// A value this client does not know yet is kept as [`GetResponseAuthState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -196,45 +116,10 @@ pub mod by_openid {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseAuthState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Authorized => "AUTHORIZED",
-                Self::Unauthorized => "UNAUTHORIZED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseAuthState {
-        fn from(s: &str) -> Self {
-            match s {
-                "AUTHORIZED" => Self::Authorized,
-                "UNAUTHORIZED" => Self::Unauthorized,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseAuthState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseAuthState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseAuthState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseAuthState {
+        Authorized = "AUTHORIZED",
+        Unauthorized = "UNAUTHORIZED",
+    });
 }
 /// `/v3/ecommerce/individual-contracts/out-contract-code`
 pub mod out_contract_code {
@@ -281,26 +166,9 @@ pub mod out_contract_code {
             /// Query parameter `appid`. Example: `wxd678efh567h23787`
             pub appid: String,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("appid") {
-                    Some(appid) => Ok(Self { appid }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            appid: "appid" skip req,
+        });
         /// The response of `GET /v3/ecommerce/individual-contracts/out-contract-code/{out_contract_code}` (根据业务申请单号查签约信息).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -323,51 +191,13 @@ pub mod out_contract_code {
             /// 实名授权结果
             pub real_name_auth_result: Option<GetResponseRealNameAuthResult>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("individual_auth_id", &self.individual_auth_id)?;
-                m.req("signed_time", &self.signed_time)?;
-                m.req("auth_state", &self.auth_state)?;
-                m.opt("individual_openid", &self.individual_openid)?;
-                m.opt("real_name_auth_result", &self.real_name_auth_result)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("individual_auth_id"),
-                    o.req("signed_time"),
-                    o.req("auth_state"),
-                    o.opt("individual_openid"),
-                    o.opt("real_name_auth_result"),
-                ) {
-                    (
-                        Some(individual_auth_id),
-                        Some(signed_time),
-                        Some(auth_state),
-                        Some(individual_openid),
-                        Some(real_name_auth_result),
-                    ) => {
-                        Ok(Self {
-                            individual_auth_id,
-                            signed_time,
-                            auth_state,
-                            individual_openid,
-                            real_name_auth_result,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            individual_auth_id: "individual_auth_id" opt opt,
+            signed_time: "signed_time" req req,
+            auth_state: "auth_state" req req,
+            individual_openid: "individual_openid" opt opt,
+            real_name_auth_result: "real_name_auth_result" opt opt,
+        });
         /// 授权状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseAuthState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -381,47 +211,10 @@ pub mod out_contract_code {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseAuthState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Authorized => "AUTHORIZED",
-                    Self::Unauthorized => "UNAUTHORIZED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseAuthState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "AUTHORIZED" => Self::Authorized,
-                    "UNAUTHORIZED" => Self::Unauthorized,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseAuthState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseAuthState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAuthState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseAuthState {
+            Authorized = "AUTHORIZED",
+            Unauthorized = "UNAUTHORIZED",
+        });
         /// 实名授权结果
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseRealNameAuthResult {
@@ -436,39 +229,11 @@ pub mod out_contract_code {
             /// Example: `2018-06-08T10:34:56+08:00`
             pub access_token_expire_time: String,
         }
-        impl ::serde::Serialize for GetResponseRealNameAuthResult {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("scope", &self.scope)?;
-                m.req("access_token", &self.access_token)?;
-                m.req("access_token_expire_time", &self.access_token_expire_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseRealNameAuthResult {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("scope"),
-                    o.req("access_token"),
-                    o.req("access_token_expire_time"),
-                ) {
-                    (Some(scope), Some(access_token), Some(access_token_expire_time)) => {
-                        Ok(Self {
-                            scope,
-                            access_token,
-                            access_token_expire_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseRealNameAuthResult {
+            scope: "scope" req req,
+            access_token: "access_token" req req,
+            access_token_expire_time: "access_token_expire_time" req req,
+        });
         /// 应用授权作用域
         ///
         /// A value this client does not know yet is kept as [`GetResponseRealNameAuthResultScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -480,45 +245,9 @@ pub mod out_contract_code {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseRealNameAuthResultScope {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::PayRealname => "pay_realname",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseRealNameAuthResultScope {
-            fn from(s: &str) -> Self {
-                match s {
-                    "pay_realname" => Self::PayRealname,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseRealNameAuthResultScope {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseRealNameAuthResultScope {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseRealNameAuthResultScope {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseRealNameAuthResultScope {
+            PayRealname = "pay_realname",
+        });
     }
 }
 /// `/v3/ecommerce/individual-contracts/pre-entrust-sign`
@@ -570,30 +299,10 @@ pub mod pre_entrust_sign {
             /// Example: `APPLYMENT_00000000001`
             pub out_contract_code: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("appid", &self.appid)?;
-                m.req("out_contract_code", &self.out_contract_code)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("appid"), o.req("out_contract_code")) {
-                    (Some(appid), Some(out_contract_code)) => {
-                        Ok(Self { appid, out_contract_code })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            appid: "appid" req req,
+            out_contract_code: "out_contract_code" req req,
+        });
         /// The response of `POST /v3/ecommerce/individual-contracts/pre-entrust-sign/app` (APP场景预签约).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -602,27 +311,9 @@ pub mod pre_entrust_sign {
             /// Example: `1121_9f3cec22a2d367737674d08d98e5e07b8388495fafedc0eba83c327e8ad720ed_12bfdd59b387c4bff8543de4719a886a`
             pub pre_entrustweb_id: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("pre_entrustweb_id", &self.pre_entrustweb_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("pre_entrustweb_id") {
-                    Some(pre_entrustweb_id) => Ok(Self { pre_entrustweb_id }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            pre_entrustweb_id: "pre_entrustweb_id" req req,
+        });
     }
     /// `/v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program`
     pub mod mini_program {
@@ -661,35 +352,11 @@ pub mod pre_entrust_sign {
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             pub openid: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("appid", &self.appid)?;
-                m.req("out_contract_code", &self.out_contract_code)?;
-                m.req("openid", &self.openid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("appid"), o.req("out_contract_code"), o.req("openid")) {
-                    (Some(appid), Some(out_contract_code), Some(openid)) => {
-                        Ok(Self {
-                            appid,
-                            out_contract_code,
-                            openid,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            appid: "appid" req req,
+            out_contract_code: "out_contract_code" req req,
+            openid: "openid" req req,
+        });
         /// The response of `POST /v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program` (小程序场景预签约).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -698,27 +365,9 @@ pub mod pre_entrust_sign {
             /// Example: `1121_9f3cec22a2d367737674d08d98e5e07b8388495fafedc0eba83c327e8ad720ed_12bfdd59b387c4bff8543de4719a886a`
             pub pre_entrustweb_id: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("pre_entrustweb_id", &self.pre_entrustweb_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("pre_entrustweb_id") {
-                    Some(pre_entrustweb_id) => Ok(Self { pre_entrustweb_id }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            pre_entrustweb_id: "pre_entrustweb_id" req req,
+        });
     }
 }
 /// `/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity`
@@ -789,54 +438,14 @@ pub mod pre_entrust_sign_with_real_name_identity {
             /// Example: `MZnwEx6zotwIz6ctW2/iQL5z9`
             pub cred_id: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("appid", &self.appid)?;
-                m.req("out_contract_code", &self.out_contract_code)?;
-                m.req("real_name", &self.real_name)?;
-                m.req("cred_type", &self.cred_type)?;
-                m.req("cred_id", &self.cred_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("Wechatpay-Serial"),
-                    o.req("appid"),
-                    o.req("out_contract_code"),
-                    o.req("real_name"),
-                    o.req("cred_type"),
-                    o.req("cred_id"),
-                ) {
-                    (
-                        Some(wechatpay_serial),
-                        Some(appid),
-                        Some(out_contract_code),
-                        Some(real_name),
-                        Some(cred_type),
-                        Some(cred_id),
-                    ) => {
-                        Ok(Self {
-                            wechatpay_serial,
-                            appid,
-                            out_contract_code,
-                            real_name,
-                            cred_type,
-                            cred_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            wechatpay_serial: "Wechatpay-Serial" skip req,
+            appid: "appid" req req,
+            out_contract_code: "out_contract_code" req req,
+            real_name: "real_name" req req,
+            cred_type: "cred_type" req req,
+            cred_id: "cred_id" req req,
+        });
         /// 证件类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestCredType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -848,45 +457,9 @@ pub mod pre_entrust_sign_with_real_name_identity {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestCredType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::IdCard => "ID_CARD",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestCredType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ID_CARD" => Self::IdCard,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestCredType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestCredType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestCredType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestCredType {
+            IdCard = "ID_CARD",
+        });
         /// The response of `POST /v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/app` (APP场景预签约（需要实名验证）).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -895,27 +468,9 @@ pub mod pre_entrust_sign_with_real_name_identity {
             /// Example: `1121_9f3cec22a2d367737674d08d98e5e07b8388495fafedc0eba83c327e8ad720ed_12bfdd59b387c4bff8543de4719a886a`
             pub pre_entrustweb_id: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("pre_entrustweb_id", &self.pre_entrustweb_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("pre_entrustweb_id") {
-                    Some(pre_entrustweb_id) => Ok(Self { pre_entrustweb_id }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            pre_entrustweb_id: "pre_entrustweb_id" req req,
+        });
     }
     /// `/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/mini-program`
     pub mod mini_program {
@@ -971,58 +526,15 @@ pub mod pre_entrust_sign_with_real_name_identity {
             /// Example: `MZnwEx6zotwIz6ctW2/iQL5z9`
             pub cred_id: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("appid", &self.appid)?;
-                m.req("out_contract_code", &self.out_contract_code)?;
-                m.req("openid", &self.openid)?;
-                m.req("real_name", &self.real_name)?;
-                m.req("cred_type", &self.cred_type)?;
-                m.req("cred_id", &self.cred_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("Wechatpay-Serial"),
-                    o.req("appid"),
-                    o.req("out_contract_code"),
-                    o.req("openid"),
-                    o.req("real_name"),
-                    o.req("cred_type"),
-                    o.req("cred_id"),
-                ) {
-                    (
-                        Some(wechatpay_serial),
-                        Some(appid),
-                        Some(out_contract_code),
-                        Some(openid),
-                        Some(real_name),
-                        Some(cred_type),
-                        Some(cred_id),
-                    ) => {
-                        Ok(Self {
-                            wechatpay_serial,
-                            appid,
-                            out_contract_code,
-                            openid,
-                            real_name,
-                            cred_type,
-                            cred_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            wechatpay_serial: "Wechatpay-Serial" skip req,
+            appid: "appid" req req,
+            out_contract_code: "out_contract_code" req req,
+            openid: "openid" req req,
+            real_name: "real_name" req req,
+            cred_type: "cred_type" req req,
+            cred_id: "cred_id" req req,
+        });
         /// 证件类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestCredType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1034,45 +546,9 @@ pub mod pre_entrust_sign_with_real_name_identity {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestCredType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::IdCard => "ID_CARD",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestCredType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ID_CARD" => Self::IdCard,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestCredType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestCredType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestCredType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestCredType {
+            IdCard = "ID_CARD",
+        });
         /// The response of `POST /v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/mini-program` (小程序场景预签约（需要实名验证）).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -1081,26 +557,8 @@ pub mod pre_entrust_sign_with_real_name_identity {
             /// Example: `1121_9f3cec22a2d367737674d08d98e5e07b8388495fafedc0eba83c327e8ad720ed_12bfdd59b387c4bff8543de4719a886a`
             pub pre_entrustweb_id: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("pre_entrustweb_id", &self.pre_entrustweb_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("pre_entrustweb_id") {
-                    Some(pre_entrustweb_id) => Ok(Self { pre_entrustweb_id }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            pre_entrustweb_id: "pre_entrustweb_id" req req,
+        });
     }
 }

@@ -47,30 +47,10 @@ pub mod authorizations {
         /// 签约协议列表
         pub agreement_list: Vec<PostRequestAgreementList>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("agreement_list", &self.agreement_list)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("sub_mchid"), o.req("agreement_list")) {
-                (Some(sub_mchid), Some(agreement_list)) => {
-                    Ok(Self { sub_mchid, agreement_list })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        sub_mchid: "sub_mchid" req req,
+        agreement_list: "agreement_list" req req,
+    });
     /// PostRequestAgreementList
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAgreementList {
@@ -91,47 +71,12 @@ pub mod authorizations {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub sign_time: String,
     }
-    impl ::serde::Serialize for PostRequestAgreementList {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("agreement_code", &self.agreement_code)?;
-            m.req("agreement_version", &self.agreement_version)?;
-            m.req("sign_organization", &self.sign_organization)?;
-            m.req("sign_time", &self.sign_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestAgreementList {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("agreement_code"),
-                o.req("agreement_version"),
-                o.req("sign_organization"),
-                o.req("sign_time"),
-            ) {
-                (
-                    Some(agreement_code),
-                    Some(agreement_version),
-                    Some(sign_organization),
-                    Some(sign_time),
-                ) => {
-                    Ok(Self {
-                        agreement_code,
-                        agreement_version,
-                        sign_organization,
-                        sign_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestAgreementList {
+        agreement_code: "agreement_code" req req,
+        agreement_version: "agreement_version" req req,
+        sign_organization: "sign_organization" req req,
+        sign_time: "sign_time" req req,
+    });
     /// The response of `POST /v3/ecommerce/mch-transfer/authorizations` (申请二级商户商家转账授权).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -152,47 +97,12 @@ pub mod authorizations {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub authorize_time: Option<String>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("authorization_state", &self.authorization_state)?;
-            m.req("accept_time", &self.accept_time)?;
-            m.opt("authorize_time", &self.authorize_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("sub_mchid"),
-                o.req("authorization_state"),
-                o.req("accept_time"),
-                o.opt("authorize_time"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(authorization_state),
-                    Some(accept_time),
-                    Some(authorize_time),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        authorization_state,
-                        accept_time,
-                        authorize_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        sub_mchid: "sub_mchid" req req,
+        authorization_state: "authorization_state" req req,
+        accept_time: "accept_time" req req,
+        authorize_time: "authorize_time" opt opt,
+    });
     /// `/v3/ecommerce/mch-transfer/authorizations/{sub_mchid}`
     pub mod by_sub_mchid {
         /// The chain step for `/v3/ecommerce/mch-transfer/authorizations/{sub_mchid}`, reached with `client.v3().ecommerce().mch_transfer().authorizations().sub_mchid(sub_mchid)`.
@@ -224,43 +134,11 @@ pub mod authorizations {
             /// Example: `2015-05-20T13:29:35.120+08:00`
             pub authorize_time: Option<String>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.req("authorization_state", &self.authorization_state)?;
-                m.opt("authorize_time", &self.authorize_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sub_mchid"),
-                    o.req("authorization_state"),
-                    o.opt("authorize_time"),
-                ) {
-                    (
-                        Some(sub_mchid),
-                        Some(authorization_state),
-                        Some(authorize_time),
-                    ) => {
-                        Ok(Self {
-                            sub_mchid,
-                            authorization_state,
-                            authorize_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            sub_mchid: "sub_mchid" req req,
+            authorization_state: "authorization_state" req req,
+            authorize_time: "authorize_time" opt opt,
+        });
     }
 }
 /// `/v3/ecommerce/mch-transfer/transfer-bills`
@@ -339,70 +217,18 @@ pub mod transfer_bills {
         /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
         pub notify_url: Option<String>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("appid", &self.appid)?;
-            m.req("out_bill_no", &self.out_bill_no)?;
-            m.req("transfer_scene_id", &self.transfer_scene_id)?;
-            m.req("openid", &self.openid)?;
-            m.opt("user_name", &self.user_name)?;
-            m.req("transfer_amount", &self.transfer_amount)?;
-            m.req("transfer_remark", &self.transfer_remark)?;
-            m.opt("notify_url", &self.notify_url)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("Wechatpay-Serial"),
-                o.req("sub_mchid"),
-                o.req("appid"),
-                o.req("out_bill_no"),
-                o.req("transfer_scene_id"),
-                o.req("openid"),
-                o.opt("user_name"),
-                o.req("transfer_amount"),
-                o.req("transfer_remark"),
-                o.opt("notify_url"),
-            ) {
-                (
-                    Some(wechatpay_serial),
-                    Some(sub_mchid),
-                    Some(appid),
-                    Some(out_bill_no),
-                    Some(transfer_scene_id),
-                    Some(openid),
-                    Some(user_name),
-                    Some(transfer_amount),
-                    Some(transfer_remark),
-                    Some(notify_url),
-                ) => {
-                    Ok(Self {
-                        wechatpay_serial,
-                        sub_mchid,
-                        appid,
-                        out_bill_no,
-                        transfer_scene_id,
-                        openid,
-                        user_name,
-                        transfer_amount,
-                        transfer_remark,
-                        notify_url,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        wechatpay_serial: "Wechatpay-Serial" skip req,
+        sub_mchid: "sub_mchid" req req,
+        appid: "appid" req req,
+        out_bill_no: "out_bill_no" req req,
+        transfer_scene_id: "transfer_scene_id" req req,
+        openid: "openid" req req,
+        user_name: "user_name" opt opt,
+        transfer_amount: "transfer_amount" req req,
+        transfer_remark: "transfer_remark" req req,
+        notify_url: "notify_url" opt opt,
+    });
     /// The response of `POST /v3/ecommerce/mch-transfer/transfer-bills` (发起转账).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -435,59 +261,15 @@ pub mod transfer_bills {
         /// Example: `affffddafdfafddffda==`
         pub package_info: Option<String>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("out_bill_no", &self.out_bill_no)?;
-            m.req("transfer_bill_no", &self.transfer_bill_no)?;
-            m.req("create_time", &self.create_time)?;
-            m.req("state", &self.state)?;
-            m.opt("fail_reason", &self.fail_reason)?;
-            m.opt("package_info", &self.package_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("sub_mchid"),
-                o.req("out_bill_no"),
-                o.req("transfer_bill_no"),
-                o.req("create_time"),
-                o.req("state"),
-                o.opt("fail_reason"),
-                o.opt("package_info"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(out_bill_no),
-                    Some(transfer_bill_no),
-                    Some(create_time),
-                    Some(state),
-                    Some(fail_reason),
-                    Some(package_info),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        out_bill_no,
-                        transfer_bill_no,
-                        create_time,
-                        state,
-                        fail_reason,
-                        package_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        sub_mchid: "sub_mchid" req req,
+        out_bill_no: "out_bill_no" req req,
+        transfer_bill_no: "transfer_bill_no" req req,
+        create_time: "create_time" req req,
+        state: "state" req req,
+        fail_reason: "fail_reason" opt opt,
+        package_info: "package_info" opt opt,
+    });
     /// `/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no`
     pub mod out_bill_no {
         /// The chain step for `/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no`, reached with `client.v3().ecommerce().mch_transfer().transfer_bills().out_bill_no()`.
@@ -536,26 +318,9 @@ pub mod transfer_bills {
                 /// Query parameter `sub_mchid`. Example: `1900001121`
                 pub sub_mchid: String,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("sub_mchid") {
-                        Some(sub_mchid) => Ok(Self { sub_mchid }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                sub_mchid: "sub_mchid" skip req,
+            });
             /// The response of `GET /v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}` (商户单号查询转账单).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -616,87 +381,22 @@ pub mod transfer_bills {
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 pub update_time: String,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("mchid", &self.mchid)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.req("out_bill_no", &self.out_bill_no)?;
-                    m.req("transfer_bill_no", &self.transfer_bill_no)?;
-                    m.req("appid", &self.appid)?;
-                    m.req("transfer_scene_id", &self.transfer_scene_id)?;
-                    m.req("state", &self.state)?;
-                    m.req("transfer_amount", &self.transfer_amount)?;
-                    m.req("transfer_remark", &self.transfer_remark)?;
-                    m.opt("fail_reason", &self.fail_reason)?;
-                    m.opt("openid", &self.openid)?;
-                    m.opt("user_name", &self.user_name)?;
-                    m.req("create_time", &self.create_time)?;
-                    m.req("update_time", &self.update_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("mchid"),
-                        o.req("sub_mchid"),
-                        o.req("out_bill_no"),
-                        o.req("transfer_bill_no"),
-                        o.req("appid"),
-                        o.req("transfer_scene_id"),
-                        o.req("state"),
-                        o.req("transfer_amount"),
-                        o.req("transfer_remark"),
-                        o.opt("fail_reason"),
-                        o.opt("openid"),
-                        o.opt("user_name"),
-                        o.req("create_time"),
-                        o.req("update_time"),
-                    ) {
-                        (
-                            Some(mchid),
-                            Some(sub_mchid),
-                            Some(out_bill_no),
-                            Some(transfer_bill_no),
-                            Some(appid),
-                            Some(transfer_scene_id),
-                            Some(state),
-                            Some(transfer_amount),
-                            Some(transfer_remark),
-                            Some(fail_reason),
-                            Some(openid),
-                            Some(user_name),
-                            Some(create_time),
-                            Some(update_time),
-                        ) => {
-                            Ok(Self {
-                                mchid,
-                                sub_mchid,
-                                out_bill_no,
-                                transfer_bill_no,
-                                appid,
-                                transfer_scene_id,
-                                state,
-                                transfer_amount,
-                                transfer_remark,
-                                fail_reason,
-                                openid,
-                                user_name,
-                                create_time,
-                                update_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                mchid: "mchid" req req,
+                sub_mchid: "sub_mchid" req req,
+                out_bill_no: "out_bill_no" req req,
+                transfer_bill_no: "transfer_bill_no" req req,
+                appid: "appid" req req,
+                transfer_scene_id: "transfer_scene_id" req req,
+                state: "state" req req,
+                transfer_amount: "transfer_amount" req req,
+                transfer_remark: "transfer_remark" req req,
+                fail_reason: "fail_reason" opt opt,
+                openid: "openid" opt opt,
+                user_name: "user_name" opt opt,
+                create_time: "create_time" req req,
+                update_time: "update_time" req req,
+            });
             /// `/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel`
             pub mod cancel {
                 /// The chain step for `/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel`, reached with `client.v3().ecommerce().mch_transfer().transfer_bills().out_bill_no().out_bill_no(out_bill_no).cancel()`.
@@ -726,27 +426,9 @@ pub mod transfer_bills {
                     /// Example: `1900001109`
                     pub sub_mchid: String,
                 }
-                impl ::serde::Serialize for PostRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("sub_mchid", &self.sub_mchid)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.req("sub_mchid") {
-                            Some(sub_mchid) => Ok(Self { sub_mchid }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequest {
+                    sub_mchid: "sub_mchid" req req,
+                });
                 /// The response of `POST /v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel` (撤销转账).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
@@ -771,51 +453,13 @@ pub mod transfer_bills {
                     /// Example: `2015-05-20T13:29:35.120+08:00`
                     pub update_time: String,
                 }
-                impl ::serde::Serialize for PostResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("sub_mchid", &self.sub_mchid)?;
-                        m.req("out_bill_no", &self.out_bill_no)?;
-                        m.req("transfer_bill_no", &self.transfer_bill_no)?;
-                        m.req("state", &self.state)?;
-                        m.req("update_time", &self.update_time)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("sub_mchid"),
-                            o.req("out_bill_no"),
-                            o.req("transfer_bill_no"),
-                            o.req("state"),
-                            o.req("update_time"),
-                        ) {
-                            (
-                                Some(sub_mchid),
-                                Some(out_bill_no),
-                                Some(transfer_bill_no),
-                                Some(state),
-                                Some(update_time),
-                            ) => {
-                                Ok(Self {
-                                    sub_mchid,
-                                    out_bill_no,
-                                    transfer_bill_no,
-                                    state,
-                                    update_time,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponse {
+                    sub_mchid: "sub_mchid" req req,
+                    out_bill_no: "out_bill_no" req req,
+                    transfer_bill_no: "transfer_bill_no" req req,
+                    state: "state" req req,
+                    update_time: "update_time" req req,
+                });
             }
         }
     }
@@ -864,26 +508,9 @@ pub mod transfer_bills {
                 /// Query parameter `sub_mchid`. Example: `1900001121`
                 pub sub_mchid: String,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("sub_mchid") {
-                        Some(sub_mchid) => Ok(Self { sub_mchid }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                sub_mchid: "sub_mchid" skip req,
+            });
             /// The response of `GET /v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}` (微信转账单号查询转账单).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -944,87 +571,22 @@ pub mod transfer_bills {
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 pub update_time: String,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("mchid", &self.mchid)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.req("out_bill_no", &self.out_bill_no)?;
-                    m.req("transfer_bill_no", &self.transfer_bill_no)?;
-                    m.req("appid", &self.appid)?;
-                    m.req("transfer_scene_id", &self.transfer_scene_id)?;
-                    m.req("state", &self.state)?;
-                    m.req("transfer_amount", &self.transfer_amount)?;
-                    m.req("transfer_remark", &self.transfer_remark)?;
-                    m.opt("fail_reason", &self.fail_reason)?;
-                    m.opt("openid", &self.openid)?;
-                    m.opt("user_name", &self.user_name)?;
-                    m.req("create_time", &self.create_time)?;
-                    m.req("update_time", &self.update_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("mchid"),
-                        o.req("sub_mchid"),
-                        o.req("out_bill_no"),
-                        o.req("transfer_bill_no"),
-                        o.req("appid"),
-                        o.req("transfer_scene_id"),
-                        o.req("state"),
-                        o.req("transfer_amount"),
-                        o.req("transfer_remark"),
-                        o.opt("fail_reason"),
-                        o.opt("openid"),
-                        o.opt("user_name"),
-                        o.req("create_time"),
-                        o.req("update_time"),
-                    ) {
-                        (
-                            Some(mchid),
-                            Some(sub_mchid),
-                            Some(out_bill_no),
-                            Some(transfer_bill_no),
-                            Some(appid),
-                            Some(transfer_scene_id),
-                            Some(state),
-                            Some(transfer_amount),
-                            Some(transfer_remark),
-                            Some(fail_reason),
-                            Some(openid),
-                            Some(user_name),
-                            Some(create_time),
-                            Some(update_time),
-                        ) => {
-                            Ok(Self {
-                                mchid,
-                                sub_mchid,
-                                out_bill_no,
-                                transfer_bill_no,
-                                appid,
-                                transfer_scene_id,
-                                state,
-                                transfer_amount,
-                                transfer_remark,
-                                fail_reason,
-                                openid,
-                                user_name,
-                                create_time,
-                                update_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                mchid: "mchid" req req,
+                sub_mchid: "sub_mchid" req req,
+                out_bill_no: "out_bill_no" req req,
+                transfer_bill_no: "transfer_bill_no" req req,
+                appid: "appid" req req,
+                transfer_scene_id: "transfer_scene_id" req req,
+                state: "state" req req,
+                transfer_amount: "transfer_amount" req req,
+                transfer_remark: "transfer_remark" req req,
+                fail_reason: "fail_reason" opt opt,
+                openid: "openid" opt opt,
+                user_name: "user_name" opt opt,
+                create_time: "create_time" req req,
+                update_time: "update_time" req req,
+            });
         }
     }
 }

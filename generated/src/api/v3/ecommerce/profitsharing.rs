@@ -75,28 +75,10 @@ pub mod after_sales_orders {
         /// Query parameter `transaction_id`.
         pub transaction_id: Option<String>,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("sub_mchid"), o.opt("transaction_id")) {
-                (Some(sub_mchid), Some(transaction_id)) => {
-                    Ok(Self { sub_mchid, transaction_id })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        sub_mchid: "sub_mchid" skip req,
+        transaction_id: "transaction_id" skip opt,
+    });
     /// The response of `GET /v3/ecommerce/profitsharing/after-sales-orders` (查询售后服务分账结果).
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
@@ -125,55 +107,14 @@ pub mod after_sales_orders {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub finish_time: String,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.req("amount", &self.amount)?;
-            m.req("result", &self.result)?;
-            m.opt("fail_reason", &self.fail_reason)?;
-            m.req("finish_time", &self.finish_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("sub_mchid"),
-                o.req("transaction_id"),
-                o.req("amount"),
-                o.req("result"),
-                o.opt("fail_reason"),
-                o.req("finish_time"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(transaction_id),
-                    Some(amount),
-                    Some(result),
-                    Some(fail_reason),
-                    Some(finish_time),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        transaction_id,
-                        amount,
-                        result,
-                        fail_reason,
-                        finish_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        sub_mchid: "sub_mchid" req req,
+        transaction_id: "transaction_id" req req,
+        amount: "amount" req req,
+        result: "result" req req,
+        fail_reason: "fail_reason" opt opt,
+        finish_time: "finish_time" req req,
+    });
     /// 分账失败原因
     ///
     /// A value this client does not know yet is kept as [`GetResponseFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -189,47 +130,11 @@ pub mod after_sales_orders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseFailReason {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::AccountAbnormal => "ACCOUNT_ABNORMAL",
-                Self::NoRelation => "NO_RELATION",
-                Self::ReceiverHighRisk => "RECEIVER_HIGH_RISK",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseFailReason {
-        fn from(s: &str) -> Self {
-            match s {
-                "ACCOUNT_ABNORMAL" => Self::AccountAbnormal,
-                "NO_RELATION" => Self::NoRelation,
-                "RECEIVER_HIGH_RISK" => Self::ReceiverHighRisk,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseFailReason {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseFailReason {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseFailReason {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseFailReason {
+        AccountAbnormal = "ACCOUNT_ABNORMAL",
+        NoRelation = "NO_RELATION",
+        ReceiverHighRisk = "RECEIVER_HIGH_RISK",
+    });
     /// 分账结果
     ///
     /// A value this client does not know yet is kept as [`GetResponseResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -245,47 +150,11 @@ pub mod after_sales_orders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseResult {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Processing => "PROCESSING",
-                Self::Success => "SUCCESS",
-                Self::Failed => "FAILED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseResult {
-        fn from(s: &str) -> Self {
-            match s {
-                "PROCESSING" => Self::Processing,
-                "SUCCESS" => Self::Success,
-                "FAILED" => Self::Failed,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseResult {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseResult {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseResult {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseResult {
+        Processing = "PROCESSING",
+        Success = "SUCCESS",
+        Failed = "FAILED",
+    });
     /// The request of `POST /v3/ecommerce/profitsharing/after-sales-orders` (请求售后服务分账).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
@@ -308,55 +177,14 @@ pub mod after_sales_orders {
         /// 微信退款单号
         pub refund_id: String,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.req("amount", &self.amount)?;
-            m.req("type", &self.type_)?;
-            m.req("scene", &self.scene)?;
-            m.req("refund_id", &self.refund_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("sub_mchid"),
-                o.req("transaction_id"),
-                o.req("amount"),
-                o.req("type"),
-                o.req("scene"),
-                o.req("refund_id"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(transaction_id),
-                    Some(amount),
-                    Some(type_),
-                    Some(scene),
-                    Some(refund_id),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        transaction_id,
-                        amount,
-                        type_,
-                        scene,
-                        refund_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        sub_mchid: "sub_mchid" req req,
+        transaction_id: "transaction_id" req req,
+        amount: "amount" req req,
+        type_: "type" req req,
+        scene: "scene" req req,
+        refund_id: "refund_id" req req,
+    });
     /// 场景
     ///
     /// A value this client does not know yet is kept as [`PostRequestScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -372,47 +200,11 @@ pub mod after_sales_orders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestScene {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::RefundTicket => "REFUND_TICKET",
-                Self::ChangeTicket => "CHANGE_TICKET",
-                Self::ReturnGoods => "RETURN_GOODS",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestScene {
-        fn from(s: &str) -> Self {
-            match s {
-                "REFUND_TICKET" => Self::RefundTicket,
-                "CHANGE_TICKET" => Self::ChangeTicket,
-                "RETURN_GOODS" => Self::ReturnGoods,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestScene {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestScene {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestScene {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestScene {
+        RefundTicket = "REFUND_TICKET",
+        ChangeTicket = "CHANGE_TICKET",
+        ReturnGoods = "RETURN_GOODS",
+    });
     /// 类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -424,43 +216,9 @@ pub mod after_sales_orders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::ServiceFeeIncome => "SERVICE_FEE_INCOME",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestType {
-        fn from(s: &str) -> Self {
-            match s {
-                "SERVICE_FEE_INCOME" => Self::ServiceFeeIncome,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestType {
+        ServiceFeeIncome = "SERVICE_FEE_INCOME",
+    });
     /// The response of `POST /v3/ecommerce/profitsharing/after-sales-orders` (请求售后服务分账).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -477,35 +235,11 @@ pub mod after_sales_orders {
         /// Example: `10`
         pub amount: i64,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.req("amount", &self.amount)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("sub_mchid"), o.req("transaction_id"), o.req("amount")) {
-                (Some(sub_mchid), Some(transaction_id), Some(amount)) => {
-                    Ok(Self {
-                        sub_mchid,
-                        transaction_id,
-                        amount,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        sub_mchid: "sub_mchid" req req,
+        transaction_id: "transaction_id" req req,
+        amount: "amount" req req,
+    });
 }
 /// `/v3/ecommerce/profitsharing/finish-order`
 pub mod finish_order {
@@ -545,47 +279,12 @@ pub mod finish_order {
         /// Example: `分账完结`
         pub description: String,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.req("out_order_no", &self.out_order_no)?;
-            m.req("description", &self.description)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("sub_mchid"),
-                o.req("transaction_id"),
-                o.req("out_order_no"),
-                o.req("description"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(transaction_id),
-                    Some(out_order_no),
-                    Some(description),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        transaction_id,
-                        out_order_no,
-                        description,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        sub_mchid: "sub_mchid" req req,
+        transaction_id: "transaction_id" req req,
+        out_order_no: "out_order_no" req req,
+        description: "description" req req,
+    });
     /// The response of `POST /v3/ecommerce/profitsharing/finish-order` (完结分账API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -606,47 +305,12 @@ pub mod finish_order {
         /// Example: `3008450740201411110007820472`
         pub order_id: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.req("out_order_no", &self.out_order_no)?;
-            m.req("order_id", &self.order_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("sub_mchid"),
-                o.req("transaction_id"),
-                o.req("out_order_no"),
-                o.req("order_id"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(transaction_id),
-                    Some(out_order_no),
-                    Some(order_id),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        transaction_id,
-                        out_order_no,
-                        order_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        sub_mchid: "sub_mchid" req req,
+        transaction_id: "transaction_id" req req,
+        out_order_no: "out_order_no" req req,
+        order_id: "order_id" req req,
+    });
 }
 /// `/v3/ecommerce/profitsharing/orders`
 pub mod orders {
@@ -711,32 +375,11 @@ pub mod orders {
         /// Query parameter `out_order_no`.
         pub out_order_no: String,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("sub_mchid"), o.req("transaction_id"), o.req("out_order_no")) {
-                (Some(sub_mchid), Some(transaction_id), Some(out_order_no)) => {
-                    Ok(Self {
-                        sub_mchid,
-                        transaction_id,
-                        out_order_no,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        sub_mchid: "sub_mchid" skip req,
+        transaction_id: "transaction_id" skip req,
+        out_order_no: "out_order_no" skip req,
+    });
     /// The response of `GET /v3/ecommerce/profitsharing/orders` (查询分账结果API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -783,83 +426,21 @@ pub mod orders {
         /// Example: `分账完结`
         pub finish_description: Option<String>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.req("out_order_no", &self.out_order_no)?;
-            m.req("order_id", &self.order_id)?;
-            m.opt("status", &self.status)?;
-            m.opt("receivers", &self.receivers)?;
-            m.opt("close_reason", &self.close_reason)?;
-            m.opt("abnormal_status", &self.abnormal_status)?;
-            m.opt("funds_abnormal_closed_reason", &self.funds_abnormal_closed_reason)?;
-            m.opt("funds_abnormal_redirect_id", &self.funds_abnormal_redirect_id)?;
-            m.opt("funds_abnormal_receivers", &self.funds_abnormal_receivers)?;
-            m.opt("finish_amount", &self.finish_amount)?;
-            m.opt("finish_description", &self.finish_description)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("sub_mchid"),
-                o.req("transaction_id"),
-                o.req("out_order_no"),
-                o.req("order_id"),
-                o.opt("status"),
-                o.opt("receivers"),
-                o.opt("close_reason"),
-                o.opt("abnormal_status"),
-                o.opt("funds_abnormal_closed_reason"),
-                o.opt("funds_abnormal_redirect_id"),
-                o.opt("funds_abnormal_receivers"),
-                o.opt("finish_amount"),
-                o.opt("finish_description"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(transaction_id),
-                    Some(out_order_no),
-                    Some(order_id),
-                    Some(status),
-                    Some(receivers),
-                    Some(close_reason),
-                    Some(abnormal_status),
-                    Some(funds_abnormal_closed_reason),
-                    Some(funds_abnormal_redirect_id),
-                    Some(funds_abnormal_receivers),
-                    Some(finish_amount),
-                    Some(finish_description),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        transaction_id,
-                        out_order_no,
-                        order_id,
-                        status,
-                        receivers,
-                        close_reason,
-                        abnormal_status,
-                        funds_abnormal_closed_reason,
-                        funds_abnormal_redirect_id,
-                        funds_abnormal_receivers,
-                        finish_amount,
-                        finish_description,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        sub_mchid: "sub_mchid" req req,
+        transaction_id: "transaction_id" req req,
+        out_order_no: "out_order_no" req req,
+        order_id: "order_id" req req,
+        status: "status" opt opt,
+        receivers: "receivers" opt opt,
+        close_reason: "close_reason" opt opt,
+        abnormal_status: "abnormal_status" opt opt,
+        funds_abnormal_closed_reason: "funds_abnormal_closed_reason" opt opt,
+        funds_abnormal_redirect_id: "funds_abnormal_redirect_id" opt opt,
+        funds_abnormal_receivers: "funds_abnormal_receivers" opt opt,
+        finish_amount: "finish_amount" opt opt,
+        finish_description: "finish_description" opt opt,
+    });
     /// 异常处理状态
     ///
     /// A value this client does not know yet is kept as [`GetResponseAbnormalStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -875,47 +456,11 @@ pub mod orders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseAbnormalStatus {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::AbnormalPending => "ABNORMAL_PENDING",
-                Self::AbnormalFinished => "ABNORMAL_FINISHED",
-                Self::AbnormalClosed => "ABNORMAL_CLOSED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseAbnormalStatus {
-        fn from(s: &str) -> Self {
-            match s {
-                "ABNORMAL_PENDING" => Self::AbnormalPending,
-                "ABNORMAL_FINISHED" => Self::AbnormalFinished,
-                "ABNORMAL_CLOSED" => Self::AbnormalClosed,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseAbnormalStatus {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseAbnormalStatus {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseAbnormalStatus {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseAbnormalStatus {
+        AbnormalPending = "ABNORMAL_PENDING",
+        AbnormalFinished = "ABNORMAL_FINISHED",
+        AbnormalClosed = "ABNORMAL_CLOSED",
+    });
     /// 异常处理关单原因
     ///
     /// A value this client does not know yet is kept as [`GetResponseFundsAbnormalClosedReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -929,45 +474,10 @@ pub mod orders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseFundsAbnormalClosedReason {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::ClosedReasonTimeout => "CLOSED_REASON_TIMEOUT",
-                Self::ClosedReasonRestrictTransfer => "CLOSED_REASON_RESTRICT_TRANSFER",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseFundsAbnormalClosedReason {
-        fn from(s: &str) -> Self {
-            match s {
-                "CLOSED_REASON_TIMEOUT" => Self::ClosedReasonTimeout,
-                "CLOSED_REASON_RESTRICT_TRANSFER" => Self::ClosedReasonRestrictTransfer,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseFundsAbnormalClosedReason {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseFundsAbnormalClosedReason {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseFundsAbnormalClosedReason {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseFundsAbnormalClosedReason {
+        ClosedReasonTimeout = "CLOSED_REASON_TIMEOUT",
+        ClosedReasonRestrictTransfer = "CLOSED_REASON_RESTRICT_TRANSFER",
+    });
     /// GetResponseFundsAbnormalReceivers
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseFundsAbnormalReceivers {
@@ -976,27 +486,9 @@ pub mod orders {
         /// Example: `1900000001`
         pub mchid: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseFundsAbnormalReceivers {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("mchid", &self.mchid)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseFundsAbnormalReceivers {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.opt("mchid") {
-                Some(mchid) => Ok(Self { mchid }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseFundsAbnormalReceivers {
+        mchid: "mchid" opt opt,
+    });
     /// GetResponseReceivers
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseReceivers {
@@ -1031,67 +523,17 @@ pub mod orders {
         /// Example: `36011111111111111111111`
         pub detail_id: String,
     }
-    impl ::serde::Serialize for GetResponseReceivers {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("receiver_mchid", &self.receiver_mchid)?;
-            m.req("amount", &self.amount)?;
-            m.req("description", &self.description)?;
-            m.opt("result", &self.result)?;
-            m.req("finish_time", &self.finish_time)?;
-            m.opt("fail_reason", &self.fail_reason)?;
-            m.req("type", &self.type_)?;
-            m.req("receiver_account", &self.receiver_account)?;
-            m.req("detail_id", &self.detail_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseReceivers {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("receiver_mchid"),
-                o.req("amount"),
-                o.req("description"),
-                o.opt("result"),
-                o.req("finish_time"),
-                o.opt("fail_reason"),
-                o.req("type"),
-                o.req("receiver_account"),
-                o.req("detail_id"),
-            ) {
-                (
-                    Some(receiver_mchid),
-                    Some(amount),
-                    Some(description),
-                    Some(result),
-                    Some(finish_time),
-                    Some(fail_reason),
-                    Some(type_),
-                    Some(receiver_account),
-                    Some(detail_id),
-                ) => {
-                    Ok(Self {
-                        receiver_mchid,
-                        amount,
-                        description,
-                        result,
-                        finish_time,
-                        fail_reason,
-                        type_,
-                        receiver_account,
-                        detail_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseReceivers {
+        receiver_mchid: "receiver_mchid" opt opt,
+        amount: "amount" req req,
+        description: "description" req req,
+        result: "result" opt opt,
+        finish_time: "finish_time" req req,
+        fail_reason: "fail_reason" opt opt,
+        type_: "type" req req,
+        receiver_account: "receiver_account" req req,
+        detail_id: "detail_id" req req,
+    });
     /// The request of `POST /v3/ecommerce/profitsharing/orders` (请求分账API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
@@ -1120,58 +562,15 @@ pub mod orders {
         /// 是否分账完成
         pub finish: bool,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("appid", &self.appid)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.req("out_order_no", &self.out_order_no)?;
-            m.req("receivers", &self.receivers)?;
-            m.req("finish", &self.finish)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("Wechatpay-Serial"),
-                o.opt("appid"),
-                o.req("sub_mchid"),
-                o.req("transaction_id"),
-                o.req("out_order_no"),
-                o.req("receivers"),
-                o.req("finish"),
-            ) {
-                (
-                    Some(wechatpay_serial),
-                    Some(appid),
-                    Some(sub_mchid),
-                    Some(transaction_id),
-                    Some(out_order_no),
-                    Some(receivers),
-                    Some(finish),
-                ) => {
-                    Ok(Self {
-                        wechatpay_serial,
-                        appid,
-                        sub_mchid,
-                        transaction_id,
-                        out_order_no,
-                        receivers,
-                        finish,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        wechatpay_serial: "Wechatpay-Serial" skip req,
+        appid: "appid" opt opt,
+        sub_mchid: "sub_mchid" req req,
+        transaction_id: "transaction_id" req req,
+        out_order_no: "out_order_no" req req,
+        receivers: "receivers" req req,
+        finish: "finish" req req,
+    });
     /// PostRequestReceivers
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestReceivers {
@@ -1194,51 +593,13 @@ pub mod orders {
         /// Example: `hu89ohu89ohu89o`
         pub receiver_name: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestReceivers {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("type", &self.type_)?;
-            m.req("receiver_account", &self.receiver_account)?;
-            m.req("amount", &self.amount)?;
-            m.req("description", &self.description)?;
-            m.opt("receiver_name", &self.receiver_name)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestReceivers {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("type"),
-                o.req("receiver_account"),
-                o.req("amount"),
-                o.req("description"),
-                o.opt("receiver_name"),
-            ) {
-                (
-                    Some(type_),
-                    Some(receiver_account),
-                    Some(amount),
-                    Some(description),
-                    Some(receiver_name),
-                ) => {
-                    Ok(Self {
-                        type_,
-                        receiver_account,
-                        amount,
-                        description,
-                        receiver_name,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestReceivers {
+        type_: "type" req req,
+        receiver_account: "receiver_account" req req,
+        amount: "amount" req req,
+        description: "description" req req,
+        receiver_name: "receiver_name" opt opt,
+    });
     /// The response of `POST /v3/ecommerce/profitsharing/orders` (请求分账API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -1263,55 +624,14 @@ pub mod orders {
         /// 分账接收方列表
         pub receivers: Vec<PostResponseReceivers>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.req("out_order_no", &self.out_order_no)?;
-            m.req("order_id", &self.order_id)?;
-            m.opt("status", &self.status)?;
-            m.req("receivers", &self.receivers)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("sub_mchid"),
-                o.req("transaction_id"),
-                o.req("out_order_no"),
-                o.req("order_id"),
-                o.opt("status"),
-                o.req("receivers"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(transaction_id),
-                    Some(out_order_no),
-                    Some(order_id),
-                    Some(status),
-                    Some(receivers),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        transaction_id,
-                        out_order_no,
-                        order_id,
-                        status,
-                        receivers,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        sub_mchid: "sub_mchid" req req,
+        transaction_id: "transaction_id" req req,
+        out_order_no: "out_order_no" req req,
+        order_id: "order_id" req req,
+        status: "status" opt opt,
+        receivers: "receivers" req req,
+    });
     /// PostResponseReceivers
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponseReceivers {
@@ -1356,79 +676,20 @@ pub mod orders {
             Vec<PostResponseReceiversFundsAbnormalReceivers>,
         >,
     }
-    impl ::serde::Serialize for PostResponseReceivers {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("amount", &self.amount)?;
-            m.req("description", &self.description)?;
-            m.opt("result", &self.result)?;
-            m.req("finish_time", &self.finish_time)?;
-            m.opt("fail_reason", &self.fail_reason)?;
-            m.req("type", &self.type_)?;
-            m.req("receiver_account", &self.receiver_account)?;
-            m.req("detail_id", &self.detail_id)?;
-            m.opt("abnormal_status", &self.abnormal_status)?;
-            m.opt("funds_abnormal_closed_reason", &self.funds_abnormal_closed_reason)?;
-            m.opt("funds_abnormal_redirect_id", &self.funds_abnormal_redirect_id)?;
-            m.opt("funds_abnormal_receivers", &self.funds_abnormal_receivers)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseReceivers {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("amount"),
-                o.req("description"),
-                o.opt("result"),
-                o.req("finish_time"),
-                o.opt("fail_reason"),
-                o.req("type"),
-                o.req("receiver_account"),
-                o.req("detail_id"),
-                o.opt("abnormal_status"),
-                o.opt("funds_abnormal_closed_reason"),
-                o.opt("funds_abnormal_redirect_id"),
-                o.opt("funds_abnormal_receivers"),
-            ) {
-                (
-                    Some(amount),
-                    Some(description),
-                    Some(result),
-                    Some(finish_time),
-                    Some(fail_reason),
-                    Some(type_),
-                    Some(receiver_account),
-                    Some(detail_id),
-                    Some(abnormal_status),
-                    Some(funds_abnormal_closed_reason),
-                    Some(funds_abnormal_redirect_id),
-                    Some(funds_abnormal_receivers),
-                ) => {
-                    Ok(Self {
-                        amount,
-                        description,
-                        result,
-                        finish_time,
-                        fail_reason,
-                        type_,
-                        receiver_account,
-                        detail_id,
-                        abnormal_status,
-                        funds_abnormal_closed_reason,
-                        funds_abnormal_redirect_id,
-                        funds_abnormal_receivers,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseReceivers {
+        amount: "amount" req req,
+        description: "description" req req,
+        result: "result" opt opt,
+        finish_time: "finish_time" req req,
+        fail_reason: "fail_reason" opt opt,
+        type_: "type" req req,
+        receiver_account: "receiver_account" req req,
+        detail_id: "detail_id" req req,
+        abnormal_status: "abnormal_status" opt opt,
+        funds_abnormal_closed_reason: "funds_abnormal_closed_reason" opt opt,
+        funds_abnormal_redirect_id: "funds_abnormal_redirect_id" opt opt,
+        funds_abnormal_receivers: "funds_abnormal_receivers" opt opt,
+    });
     /// 异常处理状态
     ///
     /// A value this client does not know yet is kept as [`PostResponseReceiversAbnormalStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1444,47 +705,11 @@ pub mod orders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseReceiversAbnormalStatus {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::AbnormalPending => "ABNORMAL_PENDING",
-                Self::AbnormalFinished => "ABNORMAL_FINISHED",
-                Self::AbnormalClosed => "ABNORMAL_CLOSED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseReceiversAbnormalStatus {
-        fn from(s: &str) -> Self {
-            match s {
-                "ABNORMAL_PENDING" => Self::AbnormalPending,
-                "ABNORMAL_FINISHED" => Self::AbnormalFinished,
-                "ABNORMAL_CLOSED" => Self::AbnormalClosed,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseReceiversAbnormalStatus {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseReceiversAbnormalStatus {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseReceiversAbnormalStatus {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseReceiversAbnormalStatus {
+        AbnormalPending = "ABNORMAL_PENDING",
+        AbnormalFinished = "ABNORMAL_FINISHED",
+        AbnormalClosed = "ABNORMAL_CLOSED",
+    });
     /// 异常处理关单原因
     ///
     /// A value this client does not know yet is kept as [`PostResponseReceiversFundsAbnormalClosedReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1498,46 +723,10 @@ pub mod orders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseReceiversFundsAbnormalClosedReason {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::ClosedReasonTimeout => "CLOSED_REASON_TIMEOUT",
-                Self::ClosedReasonRestrictTransfer => "CLOSED_REASON_RESTRICT_TRANSFER",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseReceiversFundsAbnormalClosedReason {
-        fn from(s: &str) -> Self {
-            match s {
-                "CLOSED_REASON_TIMEOUT" => Self::ClosedReasonTimeout,
-                "CLOSED_REASON_RESTRICT_TRANSFER" => Self::ClosedReasonRestrictTransfer,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseReceiversFundsAbnormalClosedReason {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseReceiversFundsAbnormalClosedReason {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostResponseReceiversFundsAbnormalClosedReason {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseReceiversFundsAbnormalClosedReason {
+        ClosedReasonTimeout = "CLOSED_REASON_TIMEOUT",
+        ClosedReasonRestrictTransfer = "CLOSED_REASON_RESTRICT_TRANSFER",
+    });
     /// PostResponseReceiversFundsAbnormalReceivers
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseReceiversFundsAbnormalReceivers {
@@ -1546,27 +735,9 @@ pub mod orders {
         /// Example: `1900000001`
         pub mchid: Option<String>,
     }
-    impl ::serde::Serialize for PostResponseReceiversFundsAbnormalReceivers {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("mchid", &self.mchid)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseReceiversFundsAbnormalReceivers {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.opt("mchid") {
-                Some(mchid) => Ok(Self { mchid }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseReceiversFundsAbnormalReceivers {
+        mchid: "mchid" opt opt,
+    });
     /// `/v3/ecommerce/profitsharing/orders/{transaction_id}`
     pub mod by_transaction_id {
         /// The chain step for `/v3/ecommerce/profitsharing/orders/{transaction_id}`, reached with `client.v3().ecommerce().profitsharing().orders().transaction_id(transaction_id)`.
@@ -1605,33 +776,10 @@ pub mod orders {
                 /// Example: `1000`
                 pub unsplit_amount: i64,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("transaction_id", &self.transaction_id)?;
-                    m.req("unsplit_amount", &self.unsplit_amount)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("transaction_id"), o.req("unsplit_amount")) {
-                        (Some(transaction_id), Some(unsplit_amount)) => {
-                            Ok(Self {
-                                transaction_id,
-                                unsplit_amount,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                transaction_id: "transaction_id" req req,
+                unsplit_amount: "unsplit_amount" req req,
+            });
         }
     }
 }
@@ -1702,58 +850,15 @@ pub mod receivers {
             /// 与分账方的关系类型
             pub relation_type: crate::types::ProfitSharingReceiverType,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("appid", &self.appid)?;
-                m.req("type", &self.type_)?;
-                m.req("account", &self.account)?;
-                m.opt("name", &self.name)?;
-                m.opt("encrypted_name", &self.encrypted_name)?;
-                m.req("relation_type", &self.relation_type)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("Wechatpay-Serial"),
-                    o.req("appid"),
-                    o.req("type"),
-                    o.req("account"),
-                    o.opt("name"),
-                    o.opt("encrypted_name"),
-                    o.req("relation_type"),
-                ) {
-                    (
-                        Some(wechatpay_serial),
-                        Some(appid),
-                        Some(type_),
-                        Some(account),
-                        Some(name),
-                        Some(encrypted_name),
-                        Some(relation_type),
-                    ) => {
-                        Ok(Self {
-                            wechatpay_serial,
-                            appid,
-                            type_,
-                            account,
-                            name,
-                            encrypted_name,
-                            relation_type,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            wechatpay_serial: "Wechatpay-Serial" skip req,
+            appid: "appid" req req,
+            type_: "type" req req,
+            account: "account" req req,
+            name: "name" opt opt,
+            encrypted_name: "encrypted_name" opt opt,
+            relation_type: "relation_type" req req,
+        });
         /// The response of `POST /v3/ecommerce/profitsharing/receivers/add` (添加分账接收方API).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -1764,28 +869,10 @@ pub mod receivers {
             /// Example: `190001001`
             pub account: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("type", &self.type_)?;
-                m.req("account", &self.account)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("type"), o.req("account")) {
-                    (Some(type_), Some(account)) => Ok(Self { type_, account }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            type_: "type" req req,
+            account: "account" req req,
+        });
     }
     /// `/v3/ecommerce/profitsharing/receivers/delete`
     pub mod delete_ {
@@ -1822,31 +909,11 @@ pub mod receivers {
             /// Example: `190001001`
             pub account: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("appid", &self.appid)?;
-                m.req("type", &self.type_)?;
-                m.req("account", &self.account)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("appid"), o.req("type"), o.req("account")) {
-                    (Some(appid), Some(type_), Some(account)) => {
-                        Ok(Self { appid, type_, account })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            appid: "appid" req req,
+            type_: "type" req req,
+            account: "account" req req,
+        });
         /// The response of `POST /v3/ecommerce/profitsharing/receivers/delete` (删除分账接收方API).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -1857,28 +924,10 @@ pub mod receivers {
             /// Example: `190001001`
             pub account: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("type", &self.type_)?;
-                m.req("account", &self.account)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("type"), o.req("account")) {
-                    (Some(type_), Some(account)) => Ok(Self { type_, account }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            type_: "type" req req,
+            account: "account" req req,
+        });
     }
 }
 /// `/v3/ecommerce/profitsharing/returnorders`
@@ -1937,43 +986,12 @@ pub mod returnorders {
         /// Query parameter `out_return_no`.
         pub out_return_no: String,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("sub_mchid"),
-                o.opt("order_id"),
-                o.opt("out_order_no"),
-                o.req("out_return_no"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(order_id),
-                    Some(out_order_no),
-                    Some(out_return_no),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        order_id,
-                        out_order_no,
-                        out_return_no,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        sub_mchid: "sub_mchid" skip req,
+        order_id: "order_id" skip opt,
+        out_order_no: "out_order_no" skip opt,
+        out_return_no: "out_return_no" skip req,
+    });
     /// The response of `GET /v3/ecommerce/profitsharing/returnorders` (查询分账回退结果API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
@@ -2014,71 +1032,18 @@ pub mod returnorders {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub finish_time: String,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("order_id", &self.order_id)?;
-            m.req("out_order_no", &self.out_order_no)?;
-            m.req("out_return_no", &self.out_return_no)?;
-            m.req("return_mchid", &self.return_mchid)?;
-            m.req("amount", &self.amount)?;
-            m.req("return_no", &self.return_no)?;
-            m.req("result", &self.result)?;
-            m.opt("fail_reason", &self.fail_reason)?;
-            m.req("finish_time", &self.finish_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("sub_mchid"),
-                o.req("order_id"),
-                o.req("out_order_no"),
-                o.req("out_return_no"),
-                o.req("return_mchid"),
-                o.req("amount"),
-                o.req("return_no"),
-                o.req("result"),
-                o.opt("fail_reason"),
-                o.req("finish_time"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(order_id),
-                    Some(out_order_no),
-                    Some(out_return_no),
-                    Some(return_mchid),
-                    Some(amount),
-                    Some(return_no),
-                    Some(result),
-                    Some(fail_reason),
-                    Some(finish_time),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        order_id,
-                        out_order_no,
-                        out_return_no,
-                        return_mchid,
-                        amount,
-                        return_no,
-                        result,
-                        fail_reason,
-                        finish_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        sub_mchid: "sub_mchid" req req,
+        order_id: "order_id" req req,
+        out_order_no: "out_order_no" req req,
+        out_return_no: "out_return_no" req req,
+        return_mchid: "return_mchid" req req,
+        amount: "amount" req req,
+        return_no: "return_no" req req,
+        result: "result" req req,
+        fail_reason: "fail_reason" opt opt,
+        finish_time: "finish_time" req req,
+    });
     /// The request of `POST /v3/ecommerce/profitsharing/returnorders` (请求分账回退API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
@@ -2111,63 +1076,16 @@ pub mod returnorders {
         /// 微信订单号
         pub transaction_id: Option<String>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.opt("order_id", &self.order_id)?;
-            m.opt("out_order_no", &self.out_order_no)?;
-            m.req("out_return_no", &self.out_return_no)?;
-            m.req("return_mchid", &self.return_mchid)?;
-            m.req("amount", &self.amount)?;
-            m.req("description", &self.description)?;
-            m.opt("transaction_id", &self.transaction_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("sub_mchid"),
-                o.opt("order_id"),
-                o.opt("out_order_no"),
-                o.req("out_return_no"),
-                o.req("return_mchid"),
-                o.req("amount"),
-                o.req("description"),
-                o.opt("transaction_id"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(order_id),
-                    Some(out_order_no),
-                    Some(out_return_no),
-                    Some(return_mchid),
-                    Some(amount),
-                    Some(description),
-                    Some(transaction_id),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        order_id,
-                        out_order_no,
-                        out_return_no,
-                        return_mchid,
-                        amount,
-                        description,
-                        transaction_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        sub_mchid: "sub_mchid" req req,
+        order_id: "order_id" opt opt,
+        out_order_no: "out_order_no" opt opt,
+        out_return_no: "out_return_no" req req,
+        return_mchid: "return_mchid" req req,
+        amount: "amount" req req,
+        description: "description" req req,
+        transaction_id: "transaction_id" opt opt,
+    });
     /// The response of `POST /v3/ecommerce/profitsharing/returnorders` (请求分账回退API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -2208,69 +1126,16 @@ pub mod returnorders {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub finish_time: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("order_id", &self.order_id)?;
-            m.req("out_order_no", &self.out_order_no)?;
-            m.req("out_return_no", &self.out_return_no)?;
-            m.req("return_mchid", &self.return_mchid)?;
-            m.req("amount", &self.amount)?;
-            m.req("return_no", &self.return_no)?;
-            m.req("result", &self.result)?;
-            m.opt("fail_reason", &self.fail_reason)?;
-            m.req("finish_time", &self.finish_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("sub_mchid"),
-                o.req("order_id"),
-                o.req("out_order_no"),
-                o.req("out_return_no"),
-                o.req("return_mchid"),
-                o.req("amount"),
-                o.req("return_no"),
-                o.req("result"),
-                o.opt("fail_reason"),
-                o.req("finish_time"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(order_id),
-                    Some(out_order_no),
-                    Some(out_return_no),
-                    Some(return_mchid),
-                    Some(amount),
-                    Some(return_no),
-                    Some(result),
-                    Some(fail_reason),
-                    Some(finish_time),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        order_id,
-                        out_order_no,
-                        out_return_no,
-                        return_mchid,
-                        amount,
-                        return_no,
-                        result,
-                        fail_reason,
-                        finish_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        sub_mchid: "sub_mchid" req req,
+        order_id: "order_id" req req,
+        out_order_no: "out_order_no" req req,
+        out_return_no: "out_return_no" req req,
+        return_mchid: "return_mchid" req req,
+        amount: "amount" req req,
+        return_no: "return_no" req req,
+        result: "result" req req,
+        fail_reason: "fail_reason" opt opt,
+        finish_time: "finish_time" req req,
+    });
 }

@@ -102,91 +102,23 @@ pub mod apply {
         /// Example: `AVAILABLE`
         pub funds_account: PostRequestFundsAccount,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("individual_auth_id", &self.individual_auth_id)?;
-            m.opt("sub_mchid", &self.sub_mchid)?;
-            m.req("sp_appid", &self.sp_appid)?;
-            m.opt("sub_appid", &self.sub_appid)?;
-            m.opt("combine_mchid", &self.combine_mchid)?;
-            m.opt("combine_out_trade_no", &self.combine_out_trade_no)?;
-            m.req("combine_transaction_id", &self.combine_transaction_id)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.opt("out_trade_no", &self.out_trade_no)?;
-            m.req("out_refund_no", &self.out_refund_no)?;
-            m.opt("reason", &self.reason)?;
-            m.req("amount", &self.amount)?;
-            m.opt("notify_url", &self.notify_url)?;
-            m.opt("refund_account", &self.refund_account)?;
-            m.req("funds_account", &self.funds_account)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("individual_auth_id"),
-                o.opt("sub_mchid"),
-                o.req("sp_appid"),
-                o.opt("sub_appid"),
-                o.opt("combine_mchid"),
-                o.opt("combine_out_trade_no"),
-                o.req("combine_transaction_id"),
-                o.req("transaction_id"),
-                o.opt("out_trade_no"),
-                o.req("out_refund_no"),
-                o.opt("reason"),
-                o.req("amount"),
-                o.opt("notify_url"),
-                o.opt("refund_account"),
-                o.req("funds_account"),
-            ) {
-                (
-                    Some(individual_auth_id),
-                    Some(sub_mchid),
-                    Some(sp_appid),
-                    Some(sub_appid),
-                    Some(combine_mchid),
-                    Some(combine_out_trade_no),
-                    Some(combine_transaction_id),
-                    Some(transaction_id),
-                    Some(out_trade_no),
-                    Some(out_refund_no),
-                    Some(reason),
-                    Some(amount),
-                    Some(notify_url),
-                    Some(refund_account),
-                    Some(funds_account),
-                ) => {
-                    Ok(Self {
-                        individual_auth_id,
-                        sub_mchid,
-                        sp_appid,
-                        sub_appid,
-                        combine_mchid,
-                        combine_out_trade_no,
-                        combine_transaction_id,
-                        transaction_id,
-                        out_trade_no,
-                        out_refund_no,
-                        reason,
-                        amount,
-                        notify_url,
-                        refund_account,
-                        funds_account,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        individual_auth_id: "individual_auth_id" opt opt,
+        sub_mchid: "sub_mchid" opt opt,
+        sp_appid: "sp_appid" req req,
+        sub_appid: "sub_appid" opt opt,
+        combine_mchid: "combine_mchid" opt opt,
+        combine_out_trade_no: "combine_out_trade_no" opt opt,
+        combine_transaction_id: "combine_transaction_id" req req,
+        transaction_id: "transaction_id" req req,
+        out_trade_no: "out_trade_no" opt opt,
+        out_refund_no: "out_refund_no" req req,
+        reason: "reason" opt opt,
+        amount: "amount" req req,
+        notify_url: "notify_url" opt opt,
+        refund_account: "refund_account" opt opt,
+        funds_account: "funds_account" req req,
+    });
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAmount {
@@ -205,37 +137,12 @@ pub mod apply {
         /// Example: `CNY`
         pub currency: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestAmount {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("refund", &self.refund)?;
-            m.opt("from", &self.from)?;
-            m.req("total", &self.total)?;
-            m.opt("currency", &self.currency)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("refund"), o.opt("from"), o.req("total"), o.opt("currency")) {
-                (Some(refund), Some(from), Some(total), Some(currency)) => {
-                    Ok(Self {
-                        refund,
-                        from,
-                        total,
-                        currency,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestAmount {
+        refund: "refund" req req,
+        from: "from" opt opt,
+        total: "total" req req,
+        currency: "currency" opt opt,
+    });
     /// PostRequestAmountFrom
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestAmountFrom {
@@ -246,28 +153,10 @@ pub mod apply {
         /// Example: `444`
         pub amount: f64,
     }
-    impl ::serde::Serialize for PostRequestAmountFrom {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("account", &self.account)?;
-            m.req("amount", &self.amount)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestAmountFrom {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("account"), o.req("amount")) {
-                (Some(account), Some(amount)) => Ok(Self { account, amount }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestAmountFrom {
+        account: "account" req req,
+        amount: "amount" req req,
+    });
     /// 出资账户类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestAmountFromAccount::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -281,45 +170,10 @@ pub mod apply {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestAmountFromAccount {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Available => "AVAILABLE",
-                Self::Unavailable => "UNAVAILABLE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestAmountFromAccount {
-        fn from(s: &str) -> Self {
-            match s {
-                "AVAILABLE" => Self::Available,
-                "UNAVAILABLE" => Self::Unavailable,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestAmountFromAccount {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestAmountFromAccount {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestAmountFromAccount {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestAmountFromAccount {
+        Available = "AVAILABLE",
+        Unavailable = "UNAVAILABLE",
+    });
     /// 资金账户
     ///
     /// A value this client does not know yet is kept as [`PostRequestFundsAccount::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -335,47 +189,11 @@ pub mod apply {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestFundsAccount {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Available => "AVAILABLE",
-                Self::Unsettled => "UNSETTLED",
-                Self::Prepaid => "PREPAID",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestFundsAccount {
-        fn from(s: &str) -> Self {
-            match s {
-                "AVAILABLE" => Self::Available,
-                "UNSETTLED" => Self::Unsettled,
-                "PREPAID" => Self::Prepaid,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestFundsAccount {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestFundsAccount {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestFundsAccount {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestFundsAccount {
+        Available = "AVAILABLE",
+        Unsettled = "UNSETTLED",
+        Prepaid = "PREPAID",
+    });
     /// 退款出资商户
     ///
     /// A value this client does not know yet is kept as [`PostRequestRefundAccount::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -389,45 +207,10 @@ pub mod apply {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestRefundAccount {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::RefundSourceSubMerchant => "REFUND_SOURCE_SUB_MERCHANT",
-                Self::RefundSourcePartnerAdvance => "REFUND_SOURCE_PARTNER_ADVANCE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestRefundAccount {
-        fn from(s: &str) -> Self {
-            match s {
-                "REFUND_SOURCE_SUB_MERCHANT" => Self::RefundSourceSubMerchant,
-                "REFUND_SOURCE_PARTNER_ADVANCE" => Self::RefundSourcePartnerAdvance,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestRefundAccount {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestRefundAccount {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestRefundAccount {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestRefundAccount {
+        RefundSourceSubMerchant = "REFUND_SOURCE_SUB_MERCHANT",
+        RefundSourcePartnerAdvance = "REFUND_SOURCE_PARTNER_ADVANCE",
+    });
     /// The response of `POST /v3/ecommerce/refunds/apply` (退款申请API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -452,55 +235,14 @@ pub mod apply {
         /// Example: `REFUND_SOURCE_SUB_MERCHANT`
         pub refund_account: Option<PostResponseRefundAccount>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("refund_id", &self.refund_id)?;
-            m.req("out_refund_no", &self.out_refund_no)?;
-            m.req("create_time", &self.create_time)?;
-            m.req("amount", &self.amount)?;
-            m.opt("promotion_detail", &self.promotion_detail)?;
-            m.opt("refund_account", &self.refund_account)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("refund_id"),
-                o.req("out_refund_no"),
-                o.req("create_time"),
-                o.req("amount"),
-                o.opt("promotion_detail"),
-                o.opt("refund_account"),
-            ) {
-                (
-                    Some(refund_id),
-                    Some(out_refund_no),
-                    Some(create_time),
-                    Some(amount),
-                    Some(promotion_detail),
-                    Some(refund_account),
-                ) => {
-                    Ok(Self {
-                        refund_id,
-                        out_refund_no,
-                        create_time,
-                        amount,
-                        promotion_detail,
-                        refund_account,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        refund_id: "refund_id" req req,
+        out_refund_no: "out_refund_no" req req,
+        create_time: "create_time" req req,
+        amount: "amount" req req,
+        promotion_detail: "promotion_detail" opt opt,
+        refund_account: "refund_account" opt opt,
+    });
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseAmount {
@@ -527,55 +269,14 @@ pub mod apply {
         /// Example: `888`
         pub advance: Option<f64>,
     }
-    impl ::serde::Serialize for PostResponseAmount {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("refund", &self.refund)?;
-            m.opt("from", &self.from)?;
-            m.req("payer_refund", &self.payer_refund)?;
-            m.opt("discount_refund", &self.discount_refund)?;
-            m.opt("currency", &self.currency)?;
-            m.opt("advance", &self.advance)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseAmount {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("refund"),
-                o.opt("from"),
-                o.req("payer_refund"),
-                o.opt("discount_refund"),
-                o.opt("currency"),
-                o.opt("advance"),
-            ) {
-                (
-                    Some(refund),
-                    Some(from),
-                    Some(payer_refund),
-                    Some(discount_refund),
-                    Some(currency),
-                    Some(advance),
-                ) => {
-                    Ok(Self {
-                        refund,
-                        from,
-                        payer_refund,
-                        discount_refund,
-                        currency,
-                        advance,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseAmount {
+        refund: "refund" req req,
+        from: "from" opt opt,
+        payer_refund: "payer_refund" req req,
+        discount_refund: "discount_refund" opt opt,
+        currency: "currency" opt opt,
+        advance: "advance" opt opt,
+    });
     /// PostResponseAmountFrom
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseAmountFrom {
@@ -588,28 +289,10 @@ pub mod apply {
         /// Example: `444`
         pub amount: f64,
     }
-    impl ::serde::Serialize for PostResponseAmountFrom {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("account", &self.account)?;
-            m.req("amount", &self.amount)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseAmountFrom {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("account"), o.req("amount")) {
-                (Some(account), Some(amount)) => Ok(Self { account, amount }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseAmountFrom {
+        account: "account" req req,
+        amount: "amount" req req,
+    });
     /// PostResponsePromotionDetail
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponsePromotionDetail {
@@ -630,51 +313,13 @@ pub mod apply {
         /// Example: `100`
         pub refund_amount: i64,
     }
-    impl ::serde::Serialize for PostResponsePromotionDetail {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("promotion_id", &self.promotion_id)?;
-            m.req("scope", &self.scope)?;
-            m.req("type", &self.type_)?;
-            m.req("amount", &self.amount)?;
-            m.req("refund_amount", &self.refund_amount)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponsePromotionDetail {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("promotion_id"),
-                o.req("scope"),
-                o.req("type"),
-                o.req("amount"),
-                o.req("refund_amount"),
-            ) {
-                (
-                    Some(promotion_id),
-                    Some(scope),
-                    Some(type_),
-                    Some(amount),
-                    Some(refund_amount),
-                ) => {
-                    Ok(Self {
-                        promotion_id,
-                        scope,
-                        type_,
-                        amount,
-                        refund_amount,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponsePromotionDetail {
+        promotion_id: "promotion_id" req req,
+        scope: "scope" req req,
+        type_: "type" req req,
+        amount: "amount" req req,
+        refund_amount: "refund_amount" req req,
+    });
     /// 退款出资商户
     ///
     /// A value this client does not know yet is kept as [`PostResponseRefundAccount::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -688,45 +333,10 @@ pub mod apply {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseRefundAccount {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::RefundSourceSubMerchant => "REFUND_SOURCE_SUB_MERCHANT",
-                Self::RefundSourcePartnerAdvance => "REFUND_SOURCE_PARTNER_ADVANCE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseRefundAccount {
-        fn from(s: &str) -> Self {
-            match s {
-                "REFUND_SOURCE_SUB_MERCHANT" => Self::RefundSourceSubMerchant,
-                "REFUND_SOURCE_PARTNER_ADVANCE" => Self::RefundSourcePartnerAdvance,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseRefundAccount {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseRefundAccount {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseRefundAccount {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseRefundAccount {
+        RefundSourceSubMerchant = "REFUND_SOURCE_SUB_MERCHANT",
+        RefundSourcePartnerAdvance = "REFUND_SOURCE_PARTNER_ADVANCE",
+    });
 }
 /// `/v3/ecommerce/refunds/{refund_id}`
 pub mod by_refund_id {
@@ -804,62 +414,16 @@ pub mod by_refund_id {
             /// Example: `UPgQcZSdq3zOayJwZ5XLrHY2dZU1W2Cd`
             pub real_name: Option<String>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.opt("individual_auth_id", &self.individual_auth_id)?;
-                m.req("out_refund_no", &self.out_refund_no)?;
-                m.req("type", &self.type_)?;
-                m.opt("bank_type", &self.bank_type)?;
-                m.opt("bank_account", &self.bank_account)?;
-                m.opt("real_name", &self.real_name)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("Wechatpay-Serial"),
-                    o.opt("sub_mchid"),
-                    o.opt("individual_auth_id"),
-                    o.req("out_refund_no"),
-                    o.req("type"),
-                    o.opt("bank_type"),
-                    o.opt("bank_account"),
-                    o.opt("real_name"),
-                ) {
-                    (
-                        Some(wechatpay_serial),
-                        Some(sub_mchid),
-                        Some(individual_auth_id),
-                        Some(out_refund_no),
-                        Some(type_),
-                        Some(bank_type),
-                        Some(bank_account),
-                        Some(real_name),
-                    ) => {
-                        Ok(Self {
-                            wechatpay_serial,
-                            sub_mchid,
-                            individual_auth_id,
-                            out_refund_no,
-                            type_,
-                            bank_type,
-                            bank_account,
-                            real_name,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            wechatpay_serial: "Wechatpay-Serial" skip req,
+            sub_mchid: "sub_mchid" opt opt,
+            individual_auth_id: "individual_auth_id" opt opt,
+            out_refund_no: "out_refund_no" req req,
+            type_: "type" req req,
+            bank_type: "bank_type" opt opt,
+            bank_account: "bank_account" opt opt,
+            real_name: "real_name" opt opt,
+        });
         /// 开户银行
         ///
         /// A value this client does not know yet is kept as [`PostRequestBankType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -899,73 +463,23 @@ pub mod by_refund_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestBankType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::CmbDebit => "CMB_DEBIT",
-                    Self::CommDebit => "COMM_DEBIT",
-                    Self::AbcDebit => "ABC_DEBIT",
-                    Self::CcbDebit => "CCB_DEBIT",
-                    Self::IcbcDebit => "ICBC_DEBIT",
-                    Self::BocDebit => "BOC_DEBIT",
-                    Self::PabDebit => "PAB_DEBIT",
-                    Self::SpdbDebit => "SPDB_DEBIT",
-                    Self::CiticDebit => "CITIC_DEBIT",
-                    Self::CebDebit => "CEB_DEBIT",
-                    Self::CmbcDebit => "CMBC_DEBIT",
-                    Self::CibDebit => "CIB_DEBIT",
-                    Self::GdbDebit => "GDB_DEBIT",
-                    Self::PsbcDebit => "PSBC_DEBIT",
-                    Self::NbcbDebit => "NBCB_DEBIT",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestBankType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "CMB_DEBIT" => Self::CmbDebit,
-                    "COMM_DEBIT" => Self::CommDebit,
-                    "ABC_DEBIT" => Self::AbcDebit,
-                    "CCB_DEBIT" => Self::CcbDebit,
-                    "ICBC_DEBIT" => Self::IcbcDebit,
-                    "BOC_DEBIT" => Self::BocDebit,
-                    "PAB_DEBIT" => Self::PabDebit,
-                    "SPDB_DEBIT" => Self::SpdbDebit,
-                    "CITIC_DEBIT" => Self::CiticDebit,
-                    "CEB_DEBIT" => Self::CebDebit,
-                    "CMBC_DEBIT" => Self::CmbcDebit,
-                    "CIB_DEBIT" => Self::CibDebit,
-                    "GDB_DEBIT" => Self::GdbDebit,
-                    "PSBC_DEBIT" => Self::PsbcDebit,
-                    "NBCB_DEBIT" => Self::NbcbDebit,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestBankType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestBankType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestBankType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestBankType {
+            CmbDebit = "CMB_DEBIT",
+            CommDebit = "COMM_DEBIT",
+            AbcDebit = "ABC_DEBIT",
+            CcbDebit = "CCB_DEBIT",
+            IcbcDebit = "ICBC_DEBIT",
+            BocDebit = "BOC_DEBIT",
+            PabDebit = "PAB_DEBIT",
+            SpdbDebit = "SPDB_DEBIT",
+            CiticDebit = "CITIC_DEBIT",
+            CebDebit = "CEB_DEBIT",
+            CmbcDebit = "CMBC_DEBIT",
+            CibDebit = "CIB_DEBIT",
+            GdbDebit = "GDB_DEBIT",
+            PsbcDebit = "PSBC_DEBIT",
+            NbcbDebit = "NBCB_DEBIT",
+        });
         /// 异常退款处理方式
         ///
         /// A value this client does not know yet is kept as [`PostRequestType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -979,47 +493,10 @@ pub mod by_refund_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::UserBankCard => "USER_BANK_CARD",
-                    Self::MerchantBankCard => "MERCHANT_BANK_CARD",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "USER_BANK_CARD" => Self::UserBankCard,
-                    "MERCHANT_BANK_CARD" => Self::MerchantBankCard,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestType {
+            UserBankCard = "USER_BANK_CARD",
+            MerchantBankCard = "MERCHANT_BANK_CARD",
+        });
         /// The response of `POST /v3/ecommerce/refunds/{refund_id}/apply-abnormal-refund` (发起异常退款).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -1070,83 +547,21 @@ pub mod by_refund_id {
             /// Example: `REFUND_SOURCE_SUB_MERCHANT`
             pub refund_account: Option<PostResponseRefundAccount>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("refund_id", &self.refund_id)?;
-                m.req("out_refund_no", &self.out_refund_no)?;
-                m.req("transaction_id", &self.transaction_id)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.opt("channel", &self.channel)?;
-                m.opt("user_received_account", &self.user_received_account)?;
-                m.opt("success_time", &self.success_time)?;
-                m.req("create_time", &self.create_time)?;
-                m.req("status", &self.status)?;
-                m.opt("funds_account", &self.funds_account)?;
-                m.req("amount", &self.amount)?;
-                m.opt("promotion_detail", &self.promotion_detail)?;
-                m.opt("refund_account", &self.refund_account)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("refund_id"),
-                    o.req("out_refund_no"),
-                    o.req("transaction_id"),
-                    o.req("out_trade_no"),
-                    o.opt("channel"),
-                    o.opt("user_received_account"),
-                    o.opt("success_time"),
-                    o.req("create_time"),
-                    o.req("status"),
-                    o.opt("funds_account"),
-                    o.req("amount"),
-                    o.opt("promotion_detail"),
-                    o.opt("refund_account"),
-                ) {
-                    (
-                        Some(refund_id),
-                        Some(out_refund_no),
-                        Some(transaction_id),
-                        Some(out_trade_no),
-                        Some(channel),
-                        Some(user_received_account),
-                        Some(success_time),
-                        Some(create_time),
-                        Some(status),
-                        Some(funds_account),
-                        Some(amount),
-                        Some(promotion_detail),
-                        Some(refund_account),
-                    ) => {
-                        Ok(Self {
-                            refund_id,
-                            out_refund_no,
-                            transaction_id,
-                            out_trade_no,
-                            channel,
-                            user_received_account,
-                            success_time,
-                            create_time,
-                            status,
-                            funds_account,
-                            amount,
-                            promotion_detail,
-                            refund_account,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            refund_id: "refund_id" req req,
+            out_refund_no: "out_refund_no" req req,
+            transaction_id: "transaction_id" req req,
+            out_trade_no: "out_trade_no" req req,
+            channel: "channel" opt opt,
+            user_received_account: "user_received_account" opt opt,
+            success_time: "success_time" opt opt,
+            create_time: "create_time" req req,
+            status: "status" req req,
+            funds_account: "funds_account" opt opt,
+            amount: "amount" req req,
+            promotion_detail: "promotion_detail" opt opt,
+            refund_account: "refund_account" opt opt,
+        });
         /// 金额信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseAmount {
@@ -1173,55 +588,14 @@ pub mod by_refund_id {
             /// Example: `100`
             pub refund_fee: Option<f64>,
         }
-        impl ::serde::Serialize for PostResponseAmount {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("refund", &self.refund)?;
-                m.opt("from", &self.from)?;
-                m.req("payer_refund", &self.payer_refund)?;
-                m.req("discount_refund", &self.discount_refund)?;
-                m.req("currency", &self.currency)?;
-                m.opt("refund_fee", &self.refund_fee)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseAmount {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("refund"),
-                    o.opt("from"),
-                    o.req("payer_refund"),
-                    o.req("discount_refund"),
-                    o.req("currency"),
-                    o.opt("refund_fee"),
-                ) {
-                    (
-                        Some(refund),
-                        Some(from),
-                        Some(payer_refund),
-                        Some(discount_refund),
-                        Some(currency),
-                        Some(refund_fee),
-                    ) => {
-                        Ok(Self {
-                            refund,
-                            from,
-                            payer_refund,
-                            discount_refund,
-                            currency,
-                            refund_fee,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseAmount {
+            refund: "refund" req req,
+            from: "from" opt opt,
+            payer_refund: "payer_refund" req req,
+            discount_refund: "discount_refund" req req,
+            currency: "currency" req req,
+            refund_fee: "refund_fee" opt opt,
+        });
         /// PostResponseAmountFrom
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseAmountFrom {
@@ -1234,28 +608,10 @@ pub mod by_refund_id {
             /// Example: `444`
             pub amount: f64,
         }
-        impl ::serde::Serialize for PostResponseAmountFrom {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("account", &self.account)?;
-                m.req("amount", &self.amount)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseAmountFrom {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("account"), o.req("amount")) {
-                    (Some(account), Some(amount)) => Ok(Self { account, amount }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseAmountFrom {
+            account: "account" req req,
+            amount: "amount" req req,
+        });
         /// 资金账户
         ///
         /// A value this client does not know yet is kept as [`PostResponseFundsAccount::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1269,47 +625,10 @@ pub mod by_refund_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseFundsAccount {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Available => "AVAILABLE",
-                    Self::Unsettled => "UNSETTLED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseFundsAccount {
-            fn from(s: &str) -> Self {
-                match s {
-                    "AVAILABLE" => Self::Available,
-                    "UNSETTLED" => Self::Unsettled,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseFundsAccount {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseFundsAccount {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseFundsAccount {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseFundsAccount {
+            Available = "AVAILABLE",
+            Unsettled = "UNSETTLED",
+        });
         /// PostResponsePromotionDetail
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponsePromotionDetail {
@@ -1336,55 +655,14 @@ pub mod by_refund_id {
             /// 商品列表
             pub goods_detail: Option<Vec<PostResponsePromotionDetailGoodsDetail>>,
         }
-        impl ::serde::Serialize for PostResponsePromotionDetail {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("promotion_id", &self.promotion_id)?;
-                m.req("scope", &self.scope)?;
-                m.req("type", &self.type_)?;
-                m.req("amount", &self.amount)?;
-                m.req("refund_amount", &self.refund_amount)?;
-                m.opt("goods_detail", &self.goods_detail)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponsePromotionDetail {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("promotion_id"),
-                    o.req("scope"),
-                    o.req("type"),
-                    o.req("amount"),
-                    o.req("refund_amount"),
-                    o.opt("goods_detail"),
-                ) {
-                    (
-                        Some(promotion_id),
-                        Some(scope),
-                        Some(type_),
-                        Some(amount),
-                        Some(refund_amount),
-                        Some(goods_detail),
-                    ) => {
-                        Ok(Self {
-                            promotion_id,
-                            scope,
-                            type_,
-                            amount,
-                            refund_amount,
-                            goods_detail,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponsePromotionDetail {
+            promotion_id: "promotion_id" req req,
+            scope: "scope" req req,
+            type_: "type" req req,
+            amount: "amount" req req,
+            refund_amount: "refund_amount" req req,
+            goods_detail: "goods_detail" opt opt,
+        });
         /// PostResponsePromotionDetailGoodsDetail
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponsePromotionDetailGoodsDetail {
@@ -1413,55 +691,14 @@ pub mod by_refund_id {
             /// Example: `1`
             pub refund_quantity: f64,
         }
-        impl ::serde::Serialize for PostResponsePromotionDetailGoodsDetail {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("merchant_goods_id", &self.merchant_goods_id)?;
-                m.opt("wechatpay_goods_id", &self.wechatpay_goods_id)?;
-                m.opt("goods_name", &self.goods_name)?;
-                m.req("unit_price", &self.unit_price)?;
-                m.req("refund_amount", &self.refund_amount)?;
-                m.req("refund_quantity", &self.refund_quantity)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponsePromotionDetailGoodsDetail {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("merchant_goods_id"),
-                    o.opt("wechatpay_goods_id"),
-                    o.opt("goods_name"),
-                    o.req("unit_price"),
-                    o.req("refund_amount"),
-                    o.req("refund_quantity"),
-                ) {
-                    (
-                        Some(merchant_goods_id),
-                        Some(wechatpay_goods_id),
-                        Some(goods_name),
-                        Some(unit_price),
-                        Some(refund_amount),
-                        Some(refund_quantity),
-                    ) => {
-                        Ok(Self {
-                            merchant_goods_id,
-                            wechatpay_goods_id,
-                            goods_name,
-                            unit_price,
-                            refund_amount,
-                            refund_quantity,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponsePromotionDetailGoodsDetail {
+            merchant_goods_id: "merchant_goods_id" req req,
+            wechatpay_goods_id: "wechatpay_goods_id" opt opt,
+            goods_name: "goods_name" opt opt,
+            unit_price: "unit_price" req req,
+            refund_amount: "refund_amount" req req,
+            refund_quantity: "refund_quantity" req req,
+        });
         /// 退款出资商户
         ///
         /// A value this client does not know yet is kept as [`PostResponseRefundAccount::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1475,47 +712,10 @@ pub mod by_refund_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseRefundAccount {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::RefundSourcePartnerAdvance => "REFUND_SOURCE_PARTNER_ADVANCE",
-                    Self::RefundSourceSubMerchant => "REFUND_SOURCE_SUB_MERCHANT",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseRefundAccount {
-            fn from(s: &str) -> Self {
-                match s {
-                    "REFUND_SOURCE_PARTNER_ADVANCE" => Self::RefundSourcePartnerAdvance,
-                    "REFUND_SOURCE_SUB_MERCHANT" => Self::RefundSourceSubMerchant,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseRefundAccount {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseRefundAccount {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseRefundAccount {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseRefundAccount {
+            RefundSourcePartnerAdvance = "REFUND_SOURCE_PARTNER_ADVANCE",
+            RefundSourceSubMerchant = "REFUND_SOURCE_SUB_MERCHANT",
+        });
     }
     /// `/v3/ecommerce/refunds/{refund_id}/return-advance`
     pub mod return_advance {
@@ -1561,26 +761,9 @@ pub mod by_refund_id {
             /// Query parameter `sub_mchid`. Example: `1900000109`
             pub sub_mchid: String,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("sub_mchid") {
-                    Some(sub_mchid) => Ok(Self { sub_mchid }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            sub_mchid: "sub_mchid" skip req,
+        });
         /// The response of `GET /v3/ecommerce/refunds/{refund_id}/return-advance` (查询垫付回补结果API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -1621,67 +804,17 @@ pub mod by_refund_id {
             /// Example: `2018-06-08T10:34:56+08:00`
             pub success_time: Option<String>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("refund_id", &self.refund_id)?;
-                m.req("advance_return_id", &self.advance_return_id)?;
-                m.req("return_amount", &self.return_amount)?;
-                m.req("payer_mchid", &self.payer_mchid)?;
-                m.req("payer_account", &self.payer_account)?;
-                m.req("payee_mchid", &self.payee_mchid)?;
-                m.req("payee_account", &self.payee_account)?;
-                m.req("result", &self.result)?;
-                m.opt("success_time", &self.success_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("refund_id"),
-                    o.req("advance_return_id"),
-                    o.req("return_amount"),
-                    o.req("payer_mchid"),
-                    o.req("payer_account"),
-                    o.req("payee_mchid"),
-                    o.req("payee_account"),
-                    o.req("result"),
-                    o.opt("success_time"),
-                ) {
-                    (
-                        Some(refund_id),
-                        Some(advance_return_id),
-                        Some(return_amount),
-                        Some(payer_mchid),
-                        Some(payer_account),
-                        Some(payee_mchid),
-                        Some(payee_account),
-                        Some(result),
-                        Some(success_time),
-                    ) => {
-                        Ok(Self {
-                            refund_id,
-                            advance_return_id,
-                            return_amount,
-                            payer_mchid,
-                            payer_account,
-                            payee_mchid,
-                            payee_account,
-                            result,
-                            success_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            refund_id: "refund_id" req req,
+            advance_return_id: "advance_return_id" req req,
+            return_amount: "return_amount" req req,
+            payer_mchid: "payer_mchid" req req,
+            payer_account: "payer_account" req req,
+            payee_mchid: "payee_mchid" req req,
+            payee_account: "payee_account" req req,
+            result: "result" req req,
+            success_time: "success_time" opt opt,
+        });
         /// The request of `POST /v3/ecommerce/refunds/{refund_id}/return-advance` (垫付退款回补API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
@@ -1690,27 +823,9 @@ pub mod by_refund_id {
             /// Example: `1900000109`
             pub sub_mchid: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("sub_mchid") {
-                    Some(sub_mchid) => Ok(Self { sub_mchid }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            sub_mchid: "sub_mchid" req req,
+        });
         /// The response of `POST /v3/ecommerce/refunds/{refund_id}/return-advance` (垫付退款回补API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -1751,67 +866,17 @@ pub mod by_refund_id {
             /// Example: `2018-06-08T10:34:56+08:00`
             pub success_time: Option<String>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("refund_id", &self.refund_id)?;
-                m.req("advance_return_id", &self.advance_return_id)?;
-                m.req("return_amount", &self.return_amount)?;
-                m.req("payer_mchid", &self.payer_mchid)?;
-                m.req("payer_account", &self.payer_account)?;
-                m.req("payee_mchid", &self.payee_mchid)?;
-                m.req("payee_account", &self.payee_account)?;
-                m.req("result", &self.result)?;
-                m.opt("success_time", &self.success_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("refund_id"),
-                    o.req("advance_return_id"),
-                    o.req("return_amount"),
-                    o.req("payer_mchid"),
-                    o.req("payer_account"),
-                    o.req("payee_mchid"),
-                    o.req("payee_account"),
-                    o.req("result"),
-                    o.opt("success_time"),
-                ) {
-                    (
-                        Some(refund_id),
-                        Some(advance_return_id),
-                        Some(return_amount),
-                        Some(payer_mchid),
-                        Some(payer_account),
-                        Some(payee_mchid),
-                        Some(payee_account),
-                        Some(result),
-                        Some(success_time),
-                    ) => {
-                        Ok(Self {
-                            refund_id,
-                            advance_return_id,
-                            return_amount,
-                            payer_mchid,
-                            payer_account,
-                            payee_mchid,
-                            payee_account,
-                            result,
-                            success_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            refund_id: "refund_id" req req,
+            advance_return_id: "advance_return_id" req req,
+            return_amount: "return_amount" req req,
+            payer_mchid: "payer_mchid" req req,
+            payer_account: "payer_account" req req,
+            payee_mchid: "payee_mchid" req req,
+            payee_account: "payee_account" req req,
+            result: "result" req req,
+            success_time: "success_time" opt opt,
+        });
     }
 }
 /// `/v3/ecommerce/refunds/id`
@@ -1859,31 +924,10 @@ pub mod id {
             /// Query parameter `sub_mchid`. Example: `1900000109`
             pub sub_mchid: Option<String>,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("individual_auth_id"), o.opt("sub_mchid")) {
-                    (Some(individual_auth_id), Some(sub_mchid)) => {
-                        Ok(Self {
-                            individual_auth_id,
-                            sub_mchid,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            individual_auth_id: "individual_auth_id" skip opt,
+            sub_mchid: "sub_mchid" skip opt,
+        });
         /// The response of `GET /v3/ecommerce/refunds/id/{refund_id}` (通过微信支付退款单号查询退款).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -1932,83 +976,21 @@ pub mod id {
             /// Example: `UNSETTLED`
             pub funds_account: Option<GetResponseFundsAccount>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("refund_id", &self.refund_id)?;
-                m.req("out_refund_no", &self.out_refund_no)?;
-                m.req("transaction_id", &self.transaction_id)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.opt("channel", &self.channel)?;
-                m.opt("user_received_account", &self.user_received_account)?;
-                m.opt("success_time", &self.success_time)?;
-                m.req("create_time", &self.create_time)?;
-                m.req("status", &self.status)?;
-                m.req("amount", &self.amount)?;
-                m.opt("promotion_detail", &self.promotion_detail)?;
-                m.opt("refund_account", &self.refund_account)?;
-                m.opt("funds_account", &self.funds_account)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("refund_id"),
-                    o.req("out_refund_no"),
-                    o.req("transaction_id"),
-                    o.req("out_trade_no"),
-                    o.opt("channel"),
-                    o.opt("user_received_account"),
-                    o.opt("success_time"),
-                    o.req("create_time"),
-                    o.req("status"),
-                    o.req("amount"),
-                    o.opt("promotion_detail"),
-                    o.opt("refund_account"),
-                    o.opt("funds_account"),
-                ) {
-                    (
-                        Some(refund_id),
-                        Some(out_refund_no),
-                        Some(transaction_id),
-                        Some(out_trade_no),
-                        Some(channel),
-                        Some(user_received_account),
-                        Some(success_time),
-                        Some(create_time),
-                        Some(status),
-                        Some(amount),
-                        Some(promotion_detail),
-                        Some(refund_account),
-                        Some(funds_account),
-                    ) => {
-                        Ok(Self {
-                            refund_id,
-                            out_refund_no,
-                            transaction_id,
-                            out_trade_no,
-                            channel,
-                            user_received_account,
-                            success_time,
-                            create_time,
-                            status,
-                            amount,
-                            promotion_detail,
-                            refund_account,
-                            funds_account,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            refund_id: "refund_id" req req,
+            out_refund_no: "out_refund_no" req req,
+            transaction_id: "transaction_id" req req,
+            out_trade_no: "out_trade_no" req req,
+            channel: "channel" opt opt,
+            user_received_account: "user_received_account" opt opt,
+            success_time: "success_time" opt opt,
+            create_time: "create_time" req req,
+            status: "status" req req,
+            amount: "amount" req req,
+            promotion_detail: "promotion_detail" opt opt,
+            refund_account: "refund_account" opt opt,
+            funds_account: "funds_account" opt opt,
+        });
         /// 退款金额信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmount {
@@ -2035,55 +1017,14 @@ pub mod id {
             /// Example: `888`
             pub advance: Option<f64>,
         }
-        impl ::serde::Serialize for GetResponseAmount {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("refund", &self.refund)?;
-                m.opt("from", &self.from)?;
-                m.req("payer_refund", &self.payer_refund)?;
-                m.opt("discount_refund", &self.discount_refund)?;
-                m.opt("currency", &self.currency)?;
-                m.opt("advance", &self.advance)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("refund"),
-                    o.opt("from"),
-                    o.req("payer_refund"),
-                    o.opt("discount_refund"),
-                    o.opt("currency"),
-                    o.opt("advance"),
-                ) {
-                    (
-                        Some(refund),
-                        Some(from),
-                        Some(payer_refund),
-                        Some(discount_refund),
-                        Some(currency),
-                        Some(advance),
-                    ) => {
-                        Ok(Self {
-                            refund,
-                            from,
-                            payer_refund,
-                            discount_refund,
-                            currency,
-                            advance,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseAmount {
+            refund: "refund" req req,
+            from: "from" opt opt,
+            payer_refund: "payer_refund" req req,
+            discount_refund: "discount_refund" opt opt,
+            currency: "currency" opt opt,
+            advance: "advance" opt opt,
+        });
         /// GetResponseAmountFrom
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseAmountFrom {
@@ -2096,28 +1037,10 @@ pub mod id {
             /// Example: `444`
             pub amount: f64,
         }
-        impl ::serde::Serialize for GetResponseAmountFrom {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("account", &self.account)?;
-                m.req("amount", &self.amount)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAmountFrom {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("account"), o.req("amount")) {
-                    (Some(account), Some(amount)) => Ok(Self { account, amount }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseAmountFrom {
+            account: "account" req req,
+            amount: "amount" req req,
+        });
         /// 出资账户类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseAmountFromAccount::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2131,47 +1054,10 @@ pub mod id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseAmountFromAccount {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Available => "AVAILABLE",
-                    Self::Unavailable => "UNAVAILABLE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseAmountFromAccount {
-            fn from(s: &str) -> Self {
-                match s {
-                    "AVAILABLE" => Self::Available,
-                    "UNAVAILABLE" => Self::Unavailable,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseAmountFromAccount {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseAmountFromAccount {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAmountFromAccount {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseAmountFromAccount {
+            Available = "AVAILABLE",
+            Unavailable = "UNAVAILABLE",
+        });
         /// 资金账户
         ///
         /// A value this client does not know yet is kept as [`GetResponseFundsAccount::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2191,53 +1077,13 @@ pub mod id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseFundsAccount {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Available => "AVAILABLE",
-                    Self::Unsettled => "UNSETTLED",
-                    Self::Operation => "OPERATION",
-                    Self::Basic => "BASIC",
-                    Self::EcnyBasic => "ECNY_BASIC",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseFundsAccount {
-            fn from(s: &str) -> Self {
-                match s {
-                    "AVAILABLE" => Self::Available,
-                    "UNSETTLED" => Self::Unsettled,
-                    "OPERATION" => Self::Operation,
-                    "BASIC" => Self::Basic,
-                    "ECNY_BASIC" => Self::EcnyBasic,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseFundsAccount {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseFundsAccount {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseFundsAccount {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseFundsAccount {
+            Available = "AVAILABLE",
+            Unsettled = "UNSETTLED",
+            Operation = "OPERATION",
+            Basic = "BASIC",
+            EcnyBasic = "ECNY_BASIC",
+        });
         /// GetResponsePromotionDetail
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponsePromotionDetail {
@@ -2258,51 +1104,13 @@ pub mod id {
             /// Example: `100`
             pub refund_amount: i64,
         }
-        impl ::serde::Serialize for GetResponsePromotionDetail {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("promotion_id", &self.promotion_id)?;
-                m.req("scope", &self.scope)?;
-                m.req("type", &self.type_)?;
-                m.req("amount", &self.amount)?;
-                m.req("refund_amount", &self.refund_amount)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetail {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("promotion_id"),
-                    o.req("scope"),
-                    o.req("type"),
-                    o.req("amount"),
-                    o.req("refund_amount"),
-                ) {
-                    (
-                        Some(promotion_id),
-                        Some(scope),
-                        Some(type_),
-                        Some(amount),
-                        Some(refund_amount),
-                    ) => {
-                        Ok(Self {
-                            promotion_id,
-                            scope,
-                            type_,
-                            amount,
-                            refund_amount,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponsePromotionDetail {
+            promotion_id: "promotion_id" req req,
+            scope: "scope" req req,
+            type_: "type" req req,
+            amount: "amount" req req,
+            refund_amount: "refund_amount" req req,
+        });
         /// 退款出资商户
         ///
         /// A value this client does not know yet is kept as [`GetResponseRefundAccount::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2316,47 +1124,10 @@ pub mod id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseRefundAccount {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::RefundSourceSubMerchant => "REFUND_SOURCE_SUB_MERCHANT",
-                    Self::RefundSourcePartnerAdvance => "REFUND_SOURCE_PARTNER_ADVANCE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseRefundAccount {
-            fn from(s: &str) -> Self {
-                match s {
-                    "REFUND_SOURCE_SUB_MERCHANT" => Self::RefundSourceSubMerchant,
-                    "REFUND_SOURCE_PARTNER_ADVANCE" => Self::RefundSourcePartnerAdvance,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseRefundAccount {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseRefundAccount {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseRefundAccount {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseRefundAccount {
+            RefundSourceSubMerchant = "REFUND_SOURCE_SUB_MERCHANT",
+            RefundSourcePartnerAdvance = "REFUND_SOURCE_PARTNER_ADVANCE",
+        });
     }
 }
 /// `/v3/ecommerce/refunds/out-refund-no`
@@ -2407,31 +1178,10 @@ pub mod out_refund_no {
             /// Query parameter `sub_mchid`. Example: `1900000109`
             pub sub_mchid: Option<String>,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("individual_auth_id"), o.opt("sub_mchid")) {
-                    (Some(individual_auth_id), Some(sub_mchid)) => {
-                        Ok(Self {
-                            individual_auth_id,
-                            sub_mchid,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            individual_auth_id: "individual_auth_id" skip opt,
+            sub_mchid: "sub_mchid" skip opt,
+        });
         /// The response of `GET /v3/ecommerce/refunds/out-refund-no/{out_refund_no}` (通过商户退款单号查询退款).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -2480,83 +1230,21 @@ pub mod out_refund_no {
             /// Example: `UNSETTLED`
             pub funds_account: Option<GetResponseFundsAccount>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("refund_id", &self.refund_id)?;
-                m.req("out_refund_no", &self.out_refund_no)?;
-                m.req("transaction_id", &self.transaction_id)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.opt("channel", &self.channel)?;
-                m.opt("user_received_account", &self.user_received_account)?;
-                m.opt("success_time", &self.success_time)?;
-                m.req("create_time", &self.create_time)?;
-                m.req("status", &self.status)?;
-                m.req("amount", &self.amount)?;
-                m.opt("promotion_detail", &self.promotion_detail)?;
-                m.opt("refund_account", &self.refund_account)?;
-                m.opt("funds_account", &self.funds_account)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("refund_id"),
-                    o.req("out_refund_no"),
-                    o.req("transaction_id"),
-                    o.req("out_trade_no"),
-                    o.opt("channel"),
-                    o.opt("user_received_account"),
-                    o.opt("success_time"),
-                    o.req("create_time"),
-                    o.req("status"),
-                    o.req("amount"),
-                    o.opt("promotion_detail"),
-                    o.opt("refund_account"),
-                    o.opt("funds_account"),
-                ) {
-                    (
-                        Some(refund_id),
-                        Some(out_refund_no),
-                        Some(transaction_id),
-                        Some(out_trade_no),
-                        Some(channel),
-                        Some(user_received_account),
-                        Some(success_time),
-                        Some(create_time),
-                        Some(status),
-                        Some(amount),
-                        Some(promotion_detail),
-                        Some(refund_account),
-                        Some(funds_account),
-                    ) => {
-                        Ok(Self {
-                            refund_id,
-                            out_refund_no,
-                            transaction_id,
-                            out_trade_no,
-                            channel,
-                            user_received_account,
-                            success_time,
-                            create_time,
-                            status,
-                            amount,
-                            promotion_detail,
-                            refund_account,
-                            funds_account,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            refund_id: "refund_id" req req,
+            out_refund_no: "out_refund_no" req req,
+            transaction_id: "transaction_id" req req,
+            out_trade_no: "out_trade_no" req req,
+            channel: "channel" opt opt,
+            user_received_account: "user_received_account" opt opt,
+            success_time: "success_time" opt opt,
+            create_time: "create_time" req req,
+            status: "status" req req,
+            amount: "amount" req req,
+            promotion_detail: "promotion_detail" opt opt,
+            refund_account: "refund_account" opt opt,
+            funds_account: "funds_account" opt opt,
+        });
         /// 退款金额信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmount {
@@ -2583,55 +1271,14 @@ pub mod out_refund_no {
             /// Example: `888`
             pub advance: Option<f64>,
         }
-        impl ::serde::Serialize for GetResponseAmount {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("refund", &self.refund)?;
-                m.opt("from", &self.from)?;
-                m.req("payer_refund", &self.payer_refund)?;
-                m.opt("discount_refund", &self.discount_refund)?;
-                m.opt("currency", &self.currency)?;
-                m.opt("advance", &self.advance)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("refund"),
-                    o.opt("from"),
-                    o.req("payer_refund"),
-                    o.opt("discount_refund"),
-                    o.opt("currency"),
-                    o.opt("advance"),
-                ) {
-                    (
-                        Some(refund),
-                        Some(from),
-                        Some(payer_refund),
-                        Some(discount_refund),
-                        Some(currency),
-                        Some(advance),
-                    ) => {
-                        Ok(Self {
-                            refund,
-                            from,
-                            payer_refund,
-                            discount_refund,
-                            currency,
-                            advance,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseAmount {
+            refund: "refund" req req,
+            from: "from" opt opt,
+            payer_refund: "payer_refund" req req,
+            discount_refund: "discount_refund" opt opt,
+            currency: "currency" opt opt,
+            advance: "advance" opt opt,
+        });
         /// GetResponseAmountFrom
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseAmountFrom {
@@ -2644,28 +1291,10 @@ pub mod out_refund_no {
             /// Example: `444`
             pub amount: f64,
         }
-        impl ::serde::Serialize for GetResponseAmountFrom {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("account", &self.account)?;
-                m.req("amount", &self.amount)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAmountFrom {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("account"), o.req("amount")) {
-                    (Some(account), Some(amount)) => Ok(Self { account, amount }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseAmountFrom {
+            account: "account" req req,
+            amount: "amount" req req,
+        });
         /// 出资账户类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseAmountFromAccount::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2679,47 +1308,10 @@ pub mod out_refund_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseAmountFromAccount {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Available => "AVAILABLE",
-                    Self::Unavailable => "UNAVAILABLE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseAmountFromAccount {
-            fn from(s: &str) -> Self {
-                match s {
-                    "AVAILABLE" => Self::Available,
-                    "UNAVAILABLE" => Self::Unavailable,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseAmountFromAccount {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseAmountFromAccount {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAmountFromAccount {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseAmountFromAccount {
+            Available = "AVAILABLE",
+            Unavailable = "UNAVAILABLE",
+        });
         /// 资金账户
         ///
         /// A value this client does not know yet is kept as [`GetResponseFundsAccount::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2739,53 +1331,13 @@ pub mod out_refund_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseFundsAccount {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Available => "AVAILABLE",
-                    Self::Unsettled => "UNSETTLED",
-                    Self::Operation => "OPERATION",
-                    Self::Basic => "BASIC",
-                    Self::EcnyBasic => "ECNY_BASIC",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseFundsAccount {
-            fn from(s: &str) -> Self {
-                match s {
-                    "AVAILABLE" => Self::Available,
-                    "UNSETTLED" => Self::Unsettled,
-                    "OPERATION" => Self::Operation,
-                    "BASIC" => Self::Basic,
-                    "ECNY_BASIC" => Self::EcnyBasic,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseFundsAccount {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseFundsAccount {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseFundsAccount {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseFundsAccount {
+            Available = "AVAILABLE",
+            Unsettled = "UNSETTLED",
+            Operation = "OPERATION",
+            Basic = "BASIC",
+            EcnyBasic = "ECNY_BASIC",
+        });
         /// GetResponsePromotionDetail
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponsePromotionDetail {
@@ -2806,51 +1358,13 @@ pub mod out_refund_no {
             /// Example: `100`
             pub refund_amount: i64,
         }
-        impl ::serde::Serialize for GetResponsePromotionDetail {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("promotion_id", &self.promotion_id)?;
-                m.req("scope", &self.scope)?;
-                m.req("type", &self.type_)?;
-                m.req("amount", &self.amount)?;
-                m.req("refund_amount", &self.refund_amount)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetail {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("promotion_id"),
-                    o.req("scope"),
-                    o.req("type"),
-                    o.req("amount"),
-                    o.req("refund_amount"),
-                ) {
-                    (
-                        Some(promotion_id),
-                        Some(scope),
-                        Some(type_),
-                        Some(amount),
-                        Some(refund_amount),
-                    ) => {
-                        Ok(Self {
-                            promotion_id,
-                            scope,
-                            type_,
-                            amount,
-                            refund_amount,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponsePromotionDetail {
+            promotion_id: "promotion_id" req req,
+            scope: "scope" req req,
+            type_: "type" req req,
+            amount: "amount" req req,
+            refund_amount: "refund_amount" req req,
+        });
         /// 退款出资商户
         ///
         /// A value this client does not know yet is kept as [`GetResponseRefundAccount::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2864,46 +1378,9 @@ pub mod out_refund_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseRefundAccount {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::RefundSourceSubMerchant => "REFUND_SOURCE_SUB_MERCHANT",
-                    Self::RefundSourcePartnerAdvance => "REFUND_SOURCE_PARTNER_ADVANCE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseRefundAccount {
-            fn from(s: &str) -> Self {
-                match s {
-                    "REFUND_SOURCE_SUB_MERCHANT" => Self::RefundSourceSubMerchant,
-                    "REFUND_SOURCE_PARTNER_ADVANCE" => Self::RefundSourcePartnerAdvance,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseRefundAccount {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseRefundAccount {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseRefundAccount {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseRefundAccount {
+            RefundSourceSubMerchant = "REFUND_SOURCE_SUB_MERCHANT",
+            RefundSourcePartnerAdvance = "REFUND_SOURCE_PARTNER_ADVANCE",
+        });
     }
 }

@@ -47,46 +47,13 @@ pub struct GetRequest {
     /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
     pub wechatpay_serial: String,
 }
-impl ::serde::Serialize for GetRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("organization_type"),
-            o.req("cert_number"),
-            o.opt("limit"),
-            o.opt("offset"),
-            o.req("Wechatpay-Serial"),
-        ) {
-            (
-                Some(organization_type),
-                Some(cert_number),
-                Some(limit),
-                Some(offset),
-                Some(wechatpay_serial),
-            ) => {
-                Ok(Self {
-                    organization_type,
-                    cert_number,
-                    limit,
-                    offset,
-                    wechatpay_serial,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetRequest {
+    organization_type: "organization_type" skip req,
+    cert_number: "cert_number" skip req,
+    limit: "limit" skip opt,
+    offset: "offset" skip opt,
+    wechatpay_serial: "Wechatpay-Serial" skip req,
+});
 /// 主体类型
 ///
 /// A value this client does not know yet is kept as [`GetRequestOrganizationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -108,53 +75,14 @@ pub enum GetRequestOrganizationType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl GetRequestOrganizationType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::SubjectTypeEnterprise => "SUBJECT_TYPE_ENTERPRISE",
-            Self::SubjectTypeInstitutionsCloned => "SUBJECT_TYPE_INSTITUTIONS_CLONED",
-            Self::SubjectTypeIndividual => "SUBJECT_TYPE_INDIVIDUAL",
-            Self::SubjectTypeOthers => "SUBJECT_TYPE_OTHERS",
-            Self::SubjectTypeGovernment => "SUBJECT_TYPE_GOVERNMENT",
-            Self::SubjectTypeMicro => "SUBJECT_TYPE_MICRO",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for GetRequestOrganizationType {
-    fn from(s: &str) -> Self {
-        match s {
-            "SUBJECT_TYPE_ENTERPRISE" => Self::SubjectTypeEnterprise,
-            "SUBJECT_TYPE_INSTITUTIONS_CLONED" => Self::SubjectTypeInstitutionsCloned,
-            "SUBJECT_TYPE_INDIVIDUAL" => Self::SubjectTypeIndividual,
-            "SUBJECT_TYPE_OTHERS" => Self::SubjectTypeOthers,
-            "SUBJECT_TYPE_GOVERNMENT" => Self::SubjectTypeGovernment,
-            "SUBJECT_TYPE_MICRO" => Self::SubjectTypeMicro,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for GetRequestOrganizationType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GetRequestOrganizationType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetRequestOrganizationType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GetRequestOrganizationType {
+    SubjectTypeEnterprise = "SUBJECT_TYPE_ENTERPRISE",
+    SubjectTypeInstitutionsCloned = "SUBJECT_TYPE_INSTITUTIONS_CLONED",
+    SubjectTypeIndividual = "SUBJECT_TYPE_INDIVIDUAL",
+    SubjectTypeOthers = "SUBJECT_TYPE_OTHERS",
+    SubjectTypeGovernment = "SUBJECT_TYPE_GOVERNMENT",
+    SubjectTypeMicro = "SUBJECT_TYPE_MICRO",
+});
 /// The response of `GET /v3/ecommerce/subject-sub-merchants` (查询指定主体子商户列表).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
@@ -173,37 +101,12 @@ pub struct GetResponse {
     /// Example: `100`
     pub total_count: i64,
 }
-impl ::serde::Serialize for GetResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("data", &self.data)?;
-        m.req("offset", &self.offset)?;
-        m.req("limit", &self.limit)?;
-        m.req("total_count", &self.total_count)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("data"), o.req("offset"), o.req("limit"), o.req("total_count")) {
-            (Some(data), Some(offset), Some(limit), Some(total_count)) => {
-                Ok(Self {
-                    data,
-                    offset,
-                    limit,
-                    total_count,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponse {
+    data: "data" req req,
+    offset: "offset" req req,
+    limit: "limit" req req,
+    total_count: "total_count" req req,
+});
 /// GetResponseData
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseData {
@@ -220,32 +123,8 @@ pub struct GetResponseData {
     /// Example: `2018-06-08T10:34:56+08:00`
     pub sign_time: String,
 }
-impl ::serde::Serialize for GetResponseData {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("sub_mchid", &self.sub_mchid)?;
-        m.req("merchant_shortname", &self.merchant_shortname)?;
-        m.req("sign_time", &self.sign_time)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("sub_mchid"), o.req("merchant_shortname"), o.req("sign_time")) {
-            (Some(sub_mchid), Some(merchant_shortname), Some(sign_time)) => {
-                Ok(Self {
-                    sub_mchid,
-                    merchant_shortname,
-                    sign_time,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponseData {
+    sub_mchid: "sub_mchid" req req,
+    merchant_shortname: "merchant_shortname" req req,
+    sign_time: "sign_time" req req,
+});

@@ -53,35 +53,11 @@ pub mod cancel {
         /// Example: `订单退款`
         pub description: String,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.req("description", &self.description)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("sub_mchid"), o.req("transaction_id"), o.req("description")) {
-                (Some(sub_mchid), Some(transaction_id), Some(description)) => {
-                    Ok(Self {
-                        sub_mchid,
-                        transaction_id,
-                        description,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        sub_mchid: "sub_mchid" req req,
+        transaction_id: "transaction_id" req req,
+        description: "description" req req,
+    });
     /// The response of `POST /v3/ecommerce/subsidies/cancel` (取消补差API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -100,47 +76,12 @@ pub mod cancel {
         /// Example: `订单退款`
         pub description: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.req("result", &self.result)?;
-            m.req("description", &self.description)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("sub_mchid"),
-                o.req("transaction_id"),
-                o.req("result"),
-                o.req("description"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(transaction_id),
-                    Some(result),
-                    Some(description),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        transaction_id,
-                        result,
-                        description,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        sub_mchid: "sub_mchid" req req,
+        transaction_id: "transaction_id" req req,
+        result: "result" req req,
+        description: "description" req req,
+    });
     /// 取消补差结果
     ///
     /// A value this client does not know yet is kept as [`PostResponseResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -154,45 +95,10 @@ pub mod cancel {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseResult {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Success => "SUCCESS",
-                Self::Fail => "FAIL",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseResult {
-        fn from(s: &str) -> Self {
-            match s {
-                "SUCCESS" => Self::Success,
-                "FAIL" => Self::Fail,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseResult {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseResult {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseResult {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseResult {
+        Success = "SUCCESS",
+        Fail = "FAIL",
+    });
 }
 /// `/v3/ecommerce/subsidies/create`
 pub mod create {
@@ -240,55 +146,14 @@ pub mod create {
         /// Example: `P20150806125347`
         pub out_subsidy_no: Option<String>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.req("amount", &self.amount)?;
-            m.req("description", &self.description)?;
-            m.opt("refund_id", &self.refund_id)?;
-            m.opt("out_subsidy_no", &self.out_subsidy_no)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("sub_mchid"),
-                o.req("transaction_id"),
-                o.req("amount"),
-                o.req("description"),
-                o.opt("refund_id"),
-                o.opt("out_subsidy_no"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(transaction_id),
-                    Some(amount),
-                    Some(description),
-                    Some(refund_id),
-                    Some(out_subsidy_no),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        transaction_id,
-                        amount,
-                        description,
-                        refund_id,
-                        out_subsidy_no,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        sub_mchid: "sub_mchid" req req,
+        transaction_id: "transaction_id" req req,
+        amount: "amount" req req,
+        description: "description" req req,
+        refund_id: "refund_id" opt opt,
+        out_subsidy_no: "out_subsidy_no" opt opt,
+    });
     /// The response of `POST /v3/ecommerce/subsidies/create` (请求补差API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -319,59 +184,15 @@ pub mod create {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub success_time: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.req("subsidy_id", &self.subsidy_id)?;
-            m.req("description", &self.description)?;
-            m.req("amount", &self.amount)?;
-            m.req("result", &self.result)?;
-            m.req("success_time", &self.success_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("sub_mchid"),
-                o.req("transaction_id"),
-                o.req("subsidy_id"),
-                o.req("description"),
-                o.req("amount"),
-                o.req("result"),
-                o.req("success_time"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(transaction_id),
-                    Some(subsidy_id),
-                    Some(description),
-                    Some(amount),
-                    Some(result),
-                    Some(success_time),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        transaction_id,
-                        subsidy_id,
-                        description,
-                        amount,
-                        result,
-                        success_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        sub_mchid: "sub_mchid" req req,
+        transaction_id: "transaction_id" req req,
+        subsidy_id: "subsidy_id" req req,
+        description: "description" req req,
+        amount: "amount" req req,
+        result: "result" req req,
+        success_time: "success_time" req req,
+    });
 }
 /// `/v3/ecommerce/subsidies/return`
 pub mod return_ {
@@ -425,63 +246,16 @@ pub mod return_ {
         /// 回退出资账户及金额
         pub from: Option<Vec<PostRequestFrom>>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("out_order_no", &self.out_order_no)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.req("refund_id", &self.refund_id)?;
-            m.req("amount", &self.amount)?;
-            m.req("description", &self.description)?;
-            m.opt("subsidy_id", &self.subsidy_id)?;
-            m.opt("from", &self.from)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("sub_mchid"),
-                o.req("out_order_no"),
-                o.req("transaction_id"),
-                o.req("refund_id"),
-                o.req("amount"),
-                o.req("description"),
-                o.opt("subsidy_id"),
-                o.opt("from"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(out_order_no),
-                    Some(transaction_id),
-                    Some(refund_id),
-                    Some(amount),
-                    Some(description),
-                    Some(subsidy_id),
-                    Some(from),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        out_order_no,
-                        transaction_id,
-                        refund_id,
-                        amount,
-                        description,
-                        subsidy_id,
-                        from,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        sub_mchid: "sub_mchid" req req,
+        out_order_no: "out_order_no" req req,
+        transaction_id: "transaction_id" req req,
+        refund_id: "refund_id" req req,
+        amount: "amount" req req,
+        description: "description" req req,
+        subsidy_id: "subsidy_id" opt opt,
+        from: "from" opt opt,
+    });
     /// PostRequestFrom
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestFrom {
@@ -492,28 +266,10 @@ pub mod return_ {
         /// Example: `10`
         pub amount: Option<i64>,
     }
-    impl ::serde::Serialize for PostRequestFrom {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("account", &self.account)?;
-            m.opt("amount", &self.amount)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestFrom {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("account"), o.opt("amount")) {
-                (Some(account), Some(amount)) => Ok(Self { account, amount }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestFrom {
+        account: "account" opt opt,
+        amount: "amount" opt opt,
+    });
     /// 出资账户类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestFromAccount::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -527,45 +283,10 @@ pub mod return_ {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestFromAccount {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Available => "AVAILABLE",
-                Self::Unavailable => "UNAVAILABLE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestFromAccount {
-        fn from(s: &str) -> Self {
-            match s {
-                "AVAILABLE" => Self::Available,
-                "UNAVAILABLE" => Self::Unavailable,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestFromAccount {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestFromAccount {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestFromAccount {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestFromAccount {
+        Available = "AVAILABLE",
+        Unavailable = "UNAVAILABLE",
+    });
     /// The response of `POST /v3/ecommerce/subsidies/return` (请求补差回退API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -604,65 +325,15 @@ pub mod return_ {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub success_time: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.req("subsidy_refund_id", &self.subsidy_refund_id)?;
-            m.req("refund_id", &self.refund_id)?;
-            m.req("out_order_no", &self.out_order_no)?;
-            m.req("amount", &self.amount)?;
-            m.req("description", &self.description)?;
-            m.req("result", &self.result)?;
-            m.req("success_time", &self.success_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("sub_mchid"),
-                o.req("transaction_id"),
-                o.req("subsidy_refund_id"),
-                o.req("refund_id"),
-                o.req("out_order_no"),
-                o.req("amount"),
-                o.req("description"),
-                o.req("result"),
-                o.req("success_time"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(transaction_id),
-                    Some(subsidy_refund_id),
-                    Some(refund_id),
-                    Some(out_order_no),
-                    Some(amount),
-                    Some(description),
-                    Some(result),
-                    Some(success_time),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        transaction_id,
-                        subsidy_refund_id,
-                        refund_id,
-                        out_order_no,
-                        amount,
-                        description,
-                        result,
-                        success_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        sub_mchid: "sub_mchid" req req,
+        transaction_id: "transaction_id" req req,
+        subsidy_refund_id: "subsidy_refund_id" req req,
+        refund_id: "refund_id" req req,
+        out_order_no: "out_order_no" req req,
+        amount: "amount" req req,
+        description: "description" req req,
+        result: "result" req req,
+        success_time: "success_time" req req,
+    });
 }

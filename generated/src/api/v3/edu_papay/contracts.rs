@@ -85,32 +85,11 @@ pub mod id {
             /// Query parameter `sub_appid`. Example: `wx8888888888888888`
             pub sub_appid: Option<String>,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("appid"), o.opt("sub_mchid"), o.opt("sub_appid")) {
-                    (Some(appid), Some(sub_mchid), Some(sub_appid)) => {
-                        Ok(Self {
-                            appid,
-                            sub_mchid,
-                            sub_appid,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            appid: "appid" skip req,
+            sub_mchid: "sub_mchid" skip opt,
+            sub_appid: "sub_appid" skip opt,
+        });
         /// The response of `GET /v3/edu-papay/contracts/id/{contract_id}` (通过协议号查询签约API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -141,63 +120,16 @@ pub mod id {
             /// 签约信息
             pub contract_information: Option<GetResponseContractInformation>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sp_mchid", &self.sp_mchid)?;
-                m.req("appid", &self.appid)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.opt("openid", &self.openid)?;
-                m.opt("sub_openid", &self.sub_openid)?;
-                m.opt("plan_id", &self.plan_id)?;
-                m.opt("contract_information", &self.contract_information)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sp_mchid"),
-                    o.req("appid"),
-                    o.opt("sub_mchid"),
-                    o.opt("sub_appid"),
-                    o.opt("openid"),
-                    o.opt("sub_openid"),
-                    o.opt("plan_id"),
-                    o.opt("contract_information"),
-                ) {
-                    (
-                        Some(sp_mchid),
-                        Some(appid),
-                        Some(sub_mchid),
-                        Some(sub_appid),
-                        Some(openid),
-                        Some(sub_openid),
-                        Some(plan_id),
-                        Some(contract_information),
-                    ) => {
-                        Ok(Self {
-                            sp_mchid,
-                            appid,
-                            sub_mchid,
-                            sub_appid,
-                            openid,
-                            sub_openid,
-                            plan_id,
-                            contract_information,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            sp_mchid: "sp_mchid" req req,
+            appid: "appid" req req,
+            sub_mchid: "sub_mchid" opt opt,
+            sub_appid: "sub_appid" opt opt,
+            openid: "openid" opt opt,
+            sub_openid: "sub_openid" opt opt,
+            plan_id: "plan_id" opt opt,
+            contract_information: "contract_information" opt opt,
+        });
         /// 签约信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseContractInformation {
@@ -214,39 +146,11 @@ pub mod id {
             /// Example: `2020-03-26T10:43:39+08:00`
             pub create_time: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseContractInformation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("contract_id", &self.contract_id)?;
-                m.opt("contract_status", &self.contract_status)?;
-                m.opt("create_time", &self.create_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseContractInformation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("contract_id"),
-                    o.opt("contract_status"),
-                    o.opt("create_time"),
-                ) {
-                    (Some(contract_id), Some(contract_status), Some(create_time)) => {
-                        Ok(Self {
-                            contract_id,
-                            contract_status,
-                            create_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseContractInformation {
+            contract_id: "contract_id" opt opt,
+            contract_status: "contract_status" opt opt,
+            create_time: "create_time" opt opt,
+        });
     }
 }
 /// `/v3/edu-papay/contracts/presign`
@@ -307,67 +211,17 @@ pub mod presign {
         /// Example: `EDUCATION_PERIOD`
         pub trade_scene: String,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("appid", &self.appid)?;
-            m.opt("sub_mchid", &self.sub_mchid)?;
-            m.opt("sub_appid", &self.sub_appid)?;
-            m.req("openid", &self.openid)?;
-            m.opt("sub_openid", &self.sub_openid)?;
-            m.req("plan_id", &self.plan_id)?;
-            m.req("user_id", &self.user_id)?;
-            m.req("period_start_date", &self.period_start_date)?;
-            m.req("trade_scene", &self.trade_scene)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("appid"),
-                o.opt("sub_mchid"),
-                o.opt("sub_appid"),
-                o.req("openid"),
-                o.opt("sub_openid"),
-                o.req("plan_id"),
-                o.req("user_id"),
-                o.req("period_start_date"),
-                o.req("trade_scene"),
-            ) {
-                (
-                    Some(appid),
-                    Some(sub_mchid),
-                    Some(sub_appid),
-                    Some(openid),
-                    Some(sub_openid),
-                    Some(plan_id),
-                    Some(user_id),
-                    Some(period_start_date),
-                    Some(trade_scene),
-                ) => {
-                    Ok(Self {
-                        appid,
-                        sub_mchid,
-                        sub_appid,
-                        openid,
-                        sub_openid,
-                        plan_id,
-                        user_id,
-                        period_start_date,
-                        trade_scene,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        appid: "appid" req req,
+        sub_mchid: "sub_mchid" opt opt,
+        sub_appid: "sub_appid" opt opt,
+        openid: "openid" req req,
+        sub_openid: "sub_openid" opt opt,
+        plan_id: "plan_id" req req,
+        user_id: "user_id" req req,
+        period_start_date: "period_start_date" req req,
+        trade_scene: "trade_scene" req req,
+    });
     /// The response of `POST /v3/edu-papay/contracts/presign` (预签约API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -376,25 +230,7 @@ pub mod presign {
         /// Example: `0044de6c799739c2e8534b`
         pub presign_token: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("presign_token", &self.presign_token)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("presign_token") {
-                Some(presign_token) => Ok(Self { presign_token }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        presign_token: "presign_token" req req,
+    });
 }

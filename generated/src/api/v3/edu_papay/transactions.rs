@@ -71,79 +71,20 @@ pub struct PostRequest {
     /// 设备信息
     pub device_information: PostRequestDeviceInformation,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("appid", &self.appid)?;
-        m.opt("sub_mchid", &self.sub_mchid)?;
-        m.opt("sub_appid", &self.sub_appid)?;
-        m.req("body", &self.body)?;
-        m.opt("attach", &self.attach)?;
-        m.req("out_trade_no", &self.out_trade_no)?;
-        m.opt("goods_tag", &self.goods_tag)?;
-        m.req("notify_url", &self.notify_url)?;
-        m.req("contract_id", &self.contract_id)?;
-        m.req("trade_scene", &self.trade_scene)?;
-        m.req("amount", &self.amount)?;
-        m.req("device_information", &self.device_information)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("appid"),
-            o.opt("sub_mchid"),
-            o.opt("sub_appid"),
-            o.req("body"),
-            o.opt("attach"),
-            o.req("out_trade_no"),
-            o.opt("goods_tag"),
-            o.req("notify_url"),
-            o.req("contract_id"),
-            o.req("trade_scene"),
-            o.req("amount"),
-            o.req("device_information"),
-        ) {
-            (
-                Some(appid),
-                Some(sub_mchid),
-                Some(sub_appid),
-                Some(body),
-                Some(attach),
-                Some(out_trade_no),
-                Some(goods_tag),
-                Some(notify_url),
-                Some(contract_id),
-                Some(trade_scene),
-                Some(amount),
-                Some(device_information),
-            ) => {
-                Ok(Self {
-                    appid,
-                    sub_mchid,
-                    sub_appid,
-                    body,
-                    attach,
-                    out_trade_no,
-                    goods_tag,
-                    notify_url,
-                    contract_id,
-                    trade_scene,
-                    amount,
-                    device_information,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    appid: "appid" req req,
+    sub_mchid: "sub_mchid" opt opt,
+    sub_appid: "sub_appid" opt opt,
+    body: "body" req req,
+    attach: "attach" opt opt,
+    out_trade_no: "out_trade_no" req req,
+    goods_tag: "goods_tag" opt opt,
+    notify_url: "notify_url" req req,
+    contract_id: "contract_id" req req,
+    trade_scene: "trade_scene" req req,
+    amount: "amount" req req,
+    device_information: "device_information" req req,
+});
 /// 订单金额
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestAmount {
@@ -156,28 +97,10 @@ pub struct PostRequestAmount {
     /// Example: `CNY`
     pub currency: Option<String>,
 }
-impl ::serde::Serialize for PostRequestAmount {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("total", &self.total)?;
-        m.opt("currency", &self.currency)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("total"), o.opt("currency")) {
-            (Some(total), Some(currency)) => Ok(Self { total, currency }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestAmount {
+    total: "total" req req,
+    currency: "currency" opt opt,
+});
 /// 设备信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestDeviceInformation {
@@ -190,28 +113,10 @@ pub struct PostRequestDeviceInformation {
     /// Example: `123.12.12.123`
     pub device_ip: String,
 }
-impl ::serde::Serialize for PostRequestDeviceInformation {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("device_id", &self.device_id)?;
-        m.req("device_ip", &self.device_ip)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestDeviceInformation {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("device_id"), o.req("device_ip")) {
-            (Some(device_id), Some(device_ip)) => Ok(Self { device_id, device_ip }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestDeviceInformation {
+    device_id: "device_id" opt opt,
+    device_ip: "device_ip" req req,
+});
 /// `/v3/edu-papay/transactions/id`
 pub mod id {
     /// The chain step for `/v3/edu-papay/transactions/id`, reached with `client.v3().edu_papay().transactions().id()`.
@@ -255,26 +160,9 @@ pub mod id {
             /// Query parameter `sub_mchid`. Example: `1900000109`
             pub sub_mchid: Option<String>,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("sub_mchid") {
-                    Some(sub_mchid) => Ok(Self { sub_mchid }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            sub_mchid: "sub_mchid" skip opt,
+        });
         /// The response of `GET /v3/edu-papay/transactions/id/{transaction_id}` (微信订单号查单API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -331,91 +219,23 @@ pub mod id {
             /// 优惠详情
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sp_mchid", &self.sp_mchid)?;
-                m.req("appid", &self.appid)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.opt("transaction_id", &self.transaction_id)?;
-                m.opt("attach", &self.attach)?;
-                m.opt("bank_type", &self.bank_type)?;
-                m.opt("success_time", &self.success_time)?;
-                m.req("trade_state", &self.trade_state)?;
-                m.opt("trade_state_description", &self.trade_state_description)?;
-                m.opt("payer", &self.payer)?;
-                m.req("amount", &self.amount)?;
-                m.req("device_information", &self.device_information)?;
-                m.opt("promotion_detail", &self.promotion_detail)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sp_mchid"),
-                    o.req("appid"),
-                    o.opt("sub_mchid"),
-                    o.opt("sub_appid"),
-                    o.req("out_trade_no"),
-                    o.opt("transaction_id"),
-                    o.opt("attach"),
-                    o.opt("bank_type"),
-                    o.opt("success_time"),
-                    o.req("trade_state"),
-                    o.opt("trade_state_description"),
-                    o.opt("payer"),
-                    o.req("amount"),
-                    o.req("device_information"),
-                    o.opt("promotion_detail"),
-                ) {
-                    (
-                        Some(sp_mchid),
-                        Some(appid),
-                        Some(sub_mchid),
-                        Some(sub_appid),
-                        Some(out_trade_no),
-                        Some(transaction_id),
-                        Some(attach),
-                        Some(bank_type),
-                        Some(success_time),
-                        Some(trade_state),
-                        Some(trade_state_description),
-                        Some(payer),
-                        Some(amount),
-                        Some(device_information),
-                        Some(promotion_detail),
-                    ) => {
-                        Ok(Self {
-                            sp_mchid,
-                            appid,
-                            sub_mchid,
-                            sub_appid,
-                            out_trade_no,
-                            transaction_id,
-                            attach,
-                            bank_type,
-                            success_time,
-                            trade_state,
-                            trade_state_description,
-                            payer,
-                            amount,
-                            device_information,
-                            promotion_detail,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            sp_mchid: "sp_mchid" req req,
+            appid: "appid" req req,
+            sub_mchid: "sub_mchid" opt opt,
+            sub_appid: "sub_appid" opt opt,
+            out_trade_no: "out_trade_no" req req,
+            transaction_id: "transaction_id" opt opt,
+            attach: "attach" opt opt,
+            bank_type: "bank_type" opt opt,
+            success_time: "success_time" opt opt,
+            trade_state: "trade_state" req req,
+            trade_state_description: "trade_state_description" opt opt,
+            payer: "payer" opt opt,
+            amount: "amount" req req,
+            device_information: "device_information" req req,
+            promotion_detail: "promotion_detail" opt opt,
+        });
         /// 订单金额
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmount {
@@ -436,47 +256,12 @@ pub mod id {
             /// Example: `CNY`
             pub currency: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseAmount {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("total", &self.total)?;
-                m.opt("payer_total", &self.payer_total)?;
-                m.opt("discount_total", &self.discount_total)?;
-                m.opt("currency", &self.currency)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("total"),
-                    o.opt("payer_total"),
-                    o.opt("discount_total"),
-                    o.opt("currency"),
-                ) {
-                    (
-                        Some(total),
-                        Some(payer_total),
-                        Some(discount_total),
-                        Some(currency),
-                    ) => {
-                        Ok(Self {
-                            total,
-                            payer_total,
-                            discount_total,
-                            currency,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseAmount {
+            total: "total" req req,
+            payer_total: "payer_total" opt opt,
+            discount_total: "discount_total" opt opt,
+            currency: "currency" opt opt,
+        });
         /// 设备信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDeviceInformation {
@@ -489,30 +274,10 @@ pub mod id {
             /// Example: `123.12.12.123`
             pub device_ip: String,
         }
-        impl ::serde::Serialize for GetResponseDeviceInformation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("device_id", &self.device_id)?;
-                m.req("device_ip", &self.device_ip)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDeviceInformation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("device_id"), o.req("device_ip")) {
-                    (Some(device_id), Some(device_ip)) => {
-                        Ok(Self { device_id, device_ip })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDeviceInformation {
+            device_id: "device_id" opt opt,
+            device_ip: "device_ip" req req,
+        });
         /// 支付者
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePayer {
@@ -525,28 +290,10 @@ pub mod id {
             /// Example: `oUpF8uMuAJOM2pxb1Q`
             pub sub_openid: Option<String>,
         }
-        impl ::serde::Serialize for GetResponsePayer {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("openid", &self.openid)?;
-                m.opt("sub_openid", &self.sub_openid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePayer {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("openid"), o.opt("sub_openid")) {
-                    (Some(openid), Some(sub_openid)) => Ok(Self { openid, sub_openid }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponsePayer {
+            openid: "openid" opt opt,
+            sub_openid: "sub_openid" opt opt,
+        });
         /// GetResponsePromotionDetail
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePromotionDetail {
@@ -587,67 +334,17 @@ pub mod id {
             /// Example: `100`
             pub other_contribute: Option<i64>,
         }
-        impl ::serde::Serialize for GetResponsePromotionDetail {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("coupon_id", &self.coupon_id)?;
-                m.opt("name", &self.name)?;
-                m.opt("scope", &self.scope)?;
-                m.opt("type", &self.type_)?;
-                m.opt("amount", &self.amount)?;
-                m.opt("stock_id", &self.stock_id)?;
-                m.opt("wechatpay_contribute", &self.wechatpay_contribute)?;
-                m.opt("merchant_contribute", &self.merchant_contribute)?;
-                m.opt("other_contribute", &self.other_contribute)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetail {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("coupon_id"),
-                    o.opt("name"),
-                    o.opt("scope"),
-                    o.opt("type"),
-                    o.opt("amount"),
-                    o.opt("stock_id"),
-                    o.opt("wechatpay_contribute"),
-                    o.opt("merchant_contribute"),
-                    o.opt("other_contribute"),
-                ) {
-                    (
-                        Some(coupon_id),
-                        Some(name),
-                        Some(scope),
-                        Some(type_),
-                        Some(amount),
-                        Some(stock_id),
-                        Some(wechatpay_contribute),
-                        Some(merchant_contribute),
-                        Some(other_contribute),
-                    ) => {
-                        Ok(Self {
-                            coupon_id,
-                            name,
-                            scope,
-                            type_,
-                            amount,
-                            stock_id,
-                            wechatpay_contribute,
-                            merchant_contribute,
-                            other_contribute,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponsePromotionDetail {
+            coupon_id: "coupon_id" opt opt,
+            name: "name" opt opt,
+            scope: "scope" opt opt,
+            type_: "type" opt opt,
+            amount: "amount" opt opt,
+            stock_id: "stock_id" opt opt,
+            wechatpay_contribute: "wechatpay_contribute" opt opt,
+            merchant_contribute: "merchant_contribute" opt opt,
+            other_contribute: "other_contribute" opt opt,
+        });
     }
 }
 /// `/v3/edu-papay/transactions/out-trade-no`
@@ -693,26 +390,9 @@ pub mod out_trade_no {
             /// Query parameter `sub_mchid`. Example: `1900000109`
             pub sub_mchid: Option<String>,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("sub_mchid") {
-                    Some(sub_mchid) => Ok(Self { sub_mchid }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            sub_mchid: "sub_mchid" skip opt,
+        });
         /// The response of `GET /v3/edu-papay/transactions/out-trade-no/{out_trade_no}` (商户订单号查单API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -769,91 +449,23 @@ pub mod out_trade_no {
             /// 优惠详情
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sp_mchid", &self.sp_mchid)?;
-                m.req("appid", &self.appid)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.opt("transaction_id", &self.transaction_id)?;
-                m.opt("attach", &self.attach)?;
-                m.opt("bank_type", &self.bank_type)?;
-                m.opt("success_time", &self.success_time)?;
-                m.req("trade_state", &self.trade_state)?;
-                m.opt("trade_state_description", &self.trade_state_description)?;
-                m.opt("payer", &self.payer)?;
-                m.req("amount", &self.amount)?;
-                m.req("device_information", &self.device_information)?;
-                m.opt("promotion_detail", &self.promotion_detail)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sp_mchid"),
-                    o.req("appid"),
-                    o.opt("sub_mchid"),
-                    o.opt("sub_appid"),
-                    o.req("out_trade_no"),
-                    o.opt("transaction_id"),
-                    o.opt("attach"),
-                    o.opt("bank_type"),
-                    o.opt("success_time"),
-                    o.req("trade_state"),
-                    o.opt("trade_state_description"),
-                    o.opt("payer"),
-                    o.req("amount"),
-                    o.req("device_information"),
-                    o.opt("promotion_detail"),
-                ) {
-                    (
-                        Some(sp_mchid),
-                        Some(appid),
-                        Some(sub_mchid),
-                        Some(sub_appid),
-                        Some(out_trade_no),
-                        Some(transaction_id),
-                        Some(attach),
-                        Some(bank_type),
-                        Some(success_time),
-                        Some(trade_state),
-                        Some(trade_state_description),
-                        Some(payer),
-                        Some(amount),
-                        Some(device_information),
-                        Some(promotion_detail),
-                    ) => {
-                        Ok(Self {
-                            sp_mchid,
-                            appid,
-                            sub_mchid,
-                            sub_appid,
-                            out_trade_no,
-                            transaction_id,
-                            attach,
-                            bank_type,
-                            success_time,
-                            trade_state,
-                            trade_state_description,
-                            payer,
-                            amount,
-                            device_information,
-                            promotion_detail,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            sp_mchid: "sp_mchid" req req,
+            appid: "appid" req req,
+            sub_mchid: "sub_mchid" opt opt,
+            sub_appid: "sub_appid" opt opt,
+            out_trade_no: "out_trade_no" req req,
+            transaction_id: "transaction_id" opt opt,
+            attach: "attach" opt opt,
+            bank_type: "bank_type" opt opt,
+            success_time: "success_time" opt opt,
+            trade_state: "trade_state" req req,
+            trade_state_description: "trade_state_description" opt opt,
+            payer: "payer" opt opt,
+            amount: "amount" req req,
+            device_information: "device_information" req req,
+            promotion_detail: "promotion_detail" opt opt,
+        });
         /// 订单金额
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmount {
@@ -874,47 +486,12 @@ pub mod out_trade_no {
             /// Example: `CNY`
             pub currency: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseAmount {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("total", &self.total)?;
-                m.opt("payer_total", &self.payer_total)?;
-                m.opt("discount_total", &self.discount_total)?;
-                m.opt("currency", &self.currency)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("total"),
-                    o.opt("payer_total"),
-                    o.opt("discount_total"),
-                    o.opt("currency"),
-                ) {
-                    (
-                        Some(total),
-                        Some(payer_total),
-                        Some(discount_total),
-                        Some(currency),
-                    ) => {
-                        Ok(Self {
-                            total,
-                            payer_total,
-                            discount_total,
-                            currency,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseAmount {
+            total: "total" req req,
+            payer_total: "payer_total" opt opt,
+            discount_total: "discount_total" opt opt,
+            currency: "currency" opt opt,
+        });
         /// 设备信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDeviceInformation {
@@ -927,30 +504,10 @@ pub mod out_trade_no {
             /// Example: `123.12.12.123`
             pub device_ip: String,
         }
-        impl ::serde::Serialize for GetResponseDeviceInformation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("device_id", &self.device_id)?;
-                m.req("device_ip", &self.device_ip)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDeviceInformation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("device_id"), o.req("device_ip")) {
-                    (Some(device_id), Some(device_ip)) => {
-                        Ok(Self { device_id, device_ip })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDeviceInformation {
+            device_id: "device_id" opt opt,
+            device_ip: "device_ip" req req,
+        });
         /// 支付者
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePayer {
@@ -963,28 +520,10 @@ pub mod out_trade_no {
             /// Example: `oUpF8uMuAJOM2pxb1Q`
             pub sub_openid: Option<String>,
         }
-        impl ::serde::Serialize for GetResponsePayer {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("openid", &self.openid)?;
-                m.opt("sub_openid", &self.sub_openid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePayer {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("openid"), o.opt("sub_openid")) {
-                    (Some(openid), Some(sub_openid)) => Ok(Self { openid, sub_openid }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponsePayer {
+            openid: "openid" opt opt,
+            sub_openid: "sub_openid" opt opt,
+        });
         /// GetResponsePromotionDetail
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePromotionDetail {
@@ -1025,66 +564,16 @@ pub mod out_trade_no {
             /// Example: `100`
             pub other_contribute: Option<i64>,
         }
-        impl ::serde::Serialize for GetResponsePromotionDetail {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("coupon_id", &self.coupon_id)?;
-                m.opt("name", &self.name)?;
-                m.opt("scope", &self.scope)?;
-                m.opt("type", &self.type_)?;
-                m.opt("amount", &self.amount)?;
-                m.opt("stock_id", &self.stock_id)?;
-                m.opt("wechatpay_contribute", &self.wechatpay_contribute)?;
-                m.opt("merchant_contribute", &self.merchant_contribute)?;
-                m.opt("other_contribute", &self.other_contribute)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetail {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("coupon_id"),
-                    o.opt("name"),
-                    o.opt("scope"),
-                    o.opt("type"),
-                    o.opt("amount"),
-                    o.opt("stock_id"),
-                    o.opt("wechatpay_contribute"),
-                    o.opt("merchant_contribute"),
-                    o.opt("other_contribute"),
-                ) {
-                    (
-                        Some(coupon_id),
-                        Some(name),
-                        Some(scope),
-                        Some(type_),
-                        Some(amount),
-                        Some(stock_id),
-                        Some(wechatpay_contribute),
-                        Some(merchant_contribute),
-                        Some(other_contribute),
-                    ) => {
-                        Ok(Self {
-                            coupon_id,
-                            name,
-                            scope,
-                            type_,
-                            amount,
-                            stock_id,
-                            wechatpay_contribute,
-                            merchant_contribute,
-                            other_contribute,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponsePromotionDetail {
+            coupon_id: "coupon_id" opt opt,
+            name: "name" opt opt,
+            scope: "scope" opt opt,
+            type_: "type" opt opt,
+            amount: "amount" opt opt,
+            stock_id: "stock_id" opt opt,
+            wechatpay_contribute: "wechatpay_contribute" opt opt,
+            merchant_contribute: "merchant_contribute" opt opt,
+            other_contribute: "other_contribute" opt opt,
+        });
     }
 }

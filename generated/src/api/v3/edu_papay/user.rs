@@ -84,55 +84,16 @@ pub mod by_openid {
             /// Query parameter `limit`. Example: `20`
             pub limit: Option<i64>,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("appid"),
-                    o.opt("sub_mchid"),
-                    o.opt("sub_appid"),
-                    o.opt("sub_openid"),
-                    o.req("plan_id"),
-                    o.opt("contract_status"),
-                    o.opt("offset"),
-                    o.opt("limit"),
-                ) {
-                    (
-                        Some(appid),
-                        Some(sub_mchid),
-                        Some(sub_appid),
-                        Some(sub_openid),
-                        Some(plan_id),
-                        Some(contract_status),
-                        Some(offset),
-                        Some(limit),
-                    ) => {
-                        Ok(Self {
-                            appid,
-                            sub_mchid,
-                            sub_appid,
-                            sub_openid,
-                            plan_id,
-                            contract_status,
-                            offset,
-                            limit,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            appid: "appid" skip req,
+            sub_mchid: "sub_mchid" skip opt,
+            sub_appid: "sub_appid" skip opt,
+            sub_openid: "sub_openid" skip opt,
+            plan_id: "plan_id" skip req,
+            contract_status: "contract_status" skip opt,
+            offset: "offset" skip opt,
+            limit: "limit" skip opt,
+        });
         /// 签约状态
         ///
         /// A value this client does not know yet is kept as [`GetRequestContractStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -146,47 +107,10 @@ pub mod by_openid {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetRequestContractStatus {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Add => "ADD",
-                    Self::Delete => "DELETE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetRequestContractStatus {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ADD" => Self::Add,
-                    "DELETE" => Self::Delete,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetRequestContractStatus {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetRequestContractStatus {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequestContractStatus {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetRequestContractStatus {
+            Add = "ADD",
+            Delete = "DELETE",
+        });
         /// The response of `GET /v3/edu-papay/user/{openid}/contracts` (通过用户标识查询签约API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -203,42 +127,12 @@ pub mod by_openid {
             /// Example: `20`
             pub limit: Option<i64>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("data", &self.data)?;
-                m.opt("total_count", &self.total_count)?;
-                m.opt("offset", &self.offset)?;
-                m.opt("limit", &self.limit)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("data"),
-                    o.opt("total_count"),
-                    o.opt("offset"),
-                    o.opt("limit"),
-                ) {
-                    (Some(data), Some(total_count), Some(offset), Some(limit)) => {
-                        Ok(Self {
-                            data,
-                            total_count,
-                            offset,
-                            limit,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            data: "data" opt opt,
+            total_count: "total_count" opt opt,
+            offset: "offset" opt opt,
+            limit: "limit" opt opt,
+        });
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseData {
@@ -273,63 +167,16 @@ pub mod by_openid {
             /// 签约信息
             pub contract_information: Option<GetResponseDataContractInformation>,
         }
-        impl ::serde::Serialize for GetResponseData {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sp_mchid", &self.sp_mchid)?;
-                m.req("appid", &self.appid)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.opt("openid", &self.openid)?;
-                m.opt("sub_openid", &self.sub_openid)?;
-                m.opt("plan_id", &self.plan_id)?;
-                m.opt("contract_information", &self.contract_information)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sp_mchid"),
-                    o.req("appid"),
-                    o.opt("sub_mchid"),
-                    o.opt("sub_appid"),
-                    o.opt("openid"),
-                    o.opt("sub_openid"),
-                    o.opt("plan_id"),
-                    o.opt("contract_information"),
-                ) {
-                    (
-                        Some(sp_mchid),
-                        Some(appid),
-                        Some(sub_mchid),
-                        Some(sub_appid),
-                        Some(openid),
-                        Some(sub_openid),
-                        Some(plan_id),
-                        Some(contract_information),
-                    ) => {
-                        Ok(Self {
-                            sp_mchid,
-                            appid,
-                            sub_mchid,
-                            sub_appid,
-                            openid,
-                            sub_openid,
-                            plan_id,
-                            contract_information,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseData {
+            sp_mchid: "sp_mchid" req req,
+            appid: "appid" req req,
+            sub_mchid: "sub_mchid" opt opt,
+            sub_appid: "sub_appid" opt opt,
+            openid: "openid" opt opt,
+            sub_openid: "sub_openid" opt opt,
+            plan_id: "plan_id" opt opt,
+            contract_information: "contract_information" opt opt,
+        });
         /// 签约信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataContractInformation {
@@ -346,38 +193,10 @@ pub mod by_openid {
             /// Example: `2020-03-26T10:43:39+08:00`
             pub create_time: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseDataContractInformation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("contract_id", &self.contract_id)?;
-                m.opt("contract_status", &self.contract_status)?;
-                m.opt("create_time", &self.create_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataContractInformation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("contract_id"),
-                    o.opt("contract_status"),
-                    o.opt("create_time"),
-                ) {
-                    (Some(contract_id), Some(contract_status), Some(create_time)) => {
-                        Ok(Self {
-                            contract_id,
-                            contract_status,
-                            create_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataContractInformation {
+            contract_id: "contract_id" opt opt,
+            contract_status: "contract_status" opt opt,
+            create_time: "create_time" opt opt,
+        });
     }
 }

@@ -57,34 +57,10 @@ pub mod by_contract_id {
             /// Example: `wx8888888888888888`
             pub sub_appid: Option<String>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("appid", &self.appid)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("appid"), o.opt("sub_mchid"), o.opt("sub_appid")) {
-                    (Some(appid), Some(sub_mchid), Some(sub_appid)) => {
-                        Ok(Self {
-                            appid,
-                            sub_mchid,
-                            sub_appid,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            appid: "appid" req req,
+            sub_mchid: "sub_mchid" opt opt,
+            sub_appid: "sub_appid" opt opt,
+        });
     }
 }

@@ -59,40 +59,13 @@ pub struct GetRequest {
     /// Query parameter `limit`. Example: `20`
     pub limit: Option<i64>,
 }
-impl ::serde::Serialize for GetRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("appid"),
-            o.opt("wechat_openid"),
-            o.opt("qq"),
-            o.opt("offset"),
-            o.opt("limit"),
-        ) {
-            (Some(appid), Some(wechat_openid), Some(qq), Some(offset), Some(limit)) => {
-                Ok(Self {
-                    appid,
-                    wechat_openid,
-                    qq,
-                    offset,
-                    limit,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetRequest {
+    appid: "appid" skip req,
+    wechat_openid: "wechat_openid" skip opt,
+    qq: "qq" skip opt,
+    offset: "offset" skip opt,
+    limit: "limit" skip opt,
+});
 /// The response of `GET /v3/edu-star/orders` (通过QQ账号查询核销订单列表API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
@@ -109,37 +82,12 @@ pub struct GetResponse {
     /// Example: `20`
     pub limit: Option<i64>,
 }
-impl ::serde::Serialize for GetResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("data", &self.data)?;
-        m.req("total_count", &self.total_count)?;
-        m.opt("offset", &self.offset)?;
-        m.opt("limit", &self.limit)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("data"), o.req("total_count"), o.opt("offset"), o.opt("limit")) {
-            (Some(data), Some(total_count), Some(offset), Some(limit)) => {
-                Ok(Self {
-                    data,
-                    total_count,
-                    offset,
-                    limit,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponse {
+    data: "data" req req,
+    total_count: "total_count" req req,
+    offset: "offset" opt opt,
+    limit: "limit" opt opt,
+});
 /// GetResponseData
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseData {
@@ -172,59 +120,15 @@ pub struct GetResponseData {
     /// Example: `cc1900ff00511f10c`
     pub order_id: String,
 }
-impl ::serde::Serialize for GetResponseData {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("appid", &self.appid)?;
-        m.req("wechat_openid", &self.wechat_openid)?;
-        m.opt("qq", &self.qq)?;
-        m.req("right_id", &self.right_id)?;
-        m.req("create_time", &self.create_time)?;
-        m.req("order_state", &self.order_state)?;
-        m.req("order_id", &self.order_id)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("appid"),
-            o.req("wechat_openid"),
-            o.opt("qq"),
-            o.req("right_id"),
-            o.req("create_time"),
-            o.req("order_state"),
-            o.req("order_id"),
-        ) {
-            (
-                Some(appid),
-                Some(wechat_openid),
-                Some(qq),
-                Some(right_id),
-                Some(create_time),
-                Some(order_state),
-                Some(order_id),
-            ) => {
-                Ok(Self {
-                    appid,
-                    wechat_openid,
-                    qq,
-                    right_id,
-                    create_time,
-                    order_state,
-                    order_id,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponseData {
+    appid: "appid" req req,
+    wechat_openid: "wechat_openid" req req,
+    qq: "qq" opt opt,
+    right_id: "right_id" req req,
+    create_time: "create_time" req req,
+    order_state: "order_state" req req,
+    order_id: "order_id" req req,
+});
 /// The request of `POST /v3/edu-star/orders` (创建核销订单API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
@@ -247,51 +151,13 @@ pub struct PostRequest {
     /// Example: `2018-05-23T12:13:50+08:00`
     pub create_time: String,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("appid", &self.appid)?;
-        m.opt("wechat_openid", &self.wechat_openid)?;
-        m.opt("qq", &self.qq)?;
-        m.req("right_id", &self.right_id)?;
-        m.req("create_time", &self.create_time)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("appid"),
-            o.opt("wechat_openid"),
-            o.opt("qq"),
-            o.req("right_id"),
-            o.req("create_time"),
-        ) {
-            (
-                Some(appid),
-                Some(wechat_openid),
-                Some(qq),
-                Some(right_id),
-                Some(create_time),
-            ) => {
-                Ok(Self {
-                    appid,
-                    wechat_openid,
-                    qq,
-                    right_id,
-                    create_time,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    appid: "appid" req req,
+    wechat_openid: "wechat_openid" opt opt,
+    qq: "qq" opt opt,
+    right_id: "right_id" req req,
+    create_time: "create_time" req req,
+});
 /// The response of `POST /v3/edu-star/orders` (创建核销订单API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -324,56 +190,12 @@ pub struct PostResponse {
     /// Example: `cc1900ff00511f10c`
     pub order_id: String,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("appid", &self.appid)?;
-        m.req("wechat_openid", &self.wechat_openid)?;
-        m.opt("qq", &self.qq)?;
-        m.req("right_id", &self.right_id)?;
-        m.req("create_time", &self.create_time)?;
-        m.req("order_state", &self.order_state)?;
-        m.req("order_id", &self.order_id)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("appid"),
-            o.req("wechat_openid"),
-            o.opt("qq"),
-            o.req("right_id"),
-            o.req("create_time"),
-            o.req("order_state"),
-            o.req("order_id"),
-        ) {
-            (
-                Some(appid),
-                Some(wechat_openid),
-                Some(qq),
-                Some(right_id),
-                Some(create_time),
-                Some(order_state),
-                Some(order_id),
-            ) => {
-                Ok(Self {
-                    appid,
-                    wechat_openid,
-                    qq,
-                    right_id,
-                    create_time,
-                    order_state,
-                    order_id,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    appid: "appid" req req,
+    wechat_openid: "wechat_openid" req req,
+    qq: "qq" opt opt,
+    right_id: "right_id" req req,
+    create_time: "create_time" req req,
+    order_state: "order_state" req req,
+    order_id: "order_id" req req,
+});

@@ -57,26 +57,9 @@ pub mod openid {
             /// Query parameter `appid`. Example: `wx998877665544wx`
             pub appid: String,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("appid") {
-                    Some(appid) => Ok(Self { appid }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            appid: "appid" skip req,
+        });
         /// The response of `GET /v3/edu-star/users/openid/{wechat_openid}` (通过微信用户标识查询用户信息API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -99,51 +82,13 @@ pub mod openid {
             /// Example: `2018-05-23T12:13:50+08:00`
             pub register_time: Option<String>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("education_star_student", &self.education_star_student)?;
-                m.req("appid", &self.appid)?;
-                m.req("wechat_openid", &self.wechat_openid)?;
-                m.opt("qq", &self.qq)?;
-                m.opt("register_time", &self.register_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("education_star_student"),
-                    o.req("appid"),
-                    o.req("wechat_openid"),
-                    o.opt("qq"),
-                    o.opt("register_time"),
-                ) {
-                    (
-                        Some(education_star_student),
-                        Some(appid),
-                        Some(wechat_openid),
-                        Some(qq),
-                        Some(register_time),
-                    ) => {
-                        Ok(Self {
-                            education_star_student,
-                            appid,
-                            wechat_openid,
-                            qq,
-                            register_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            education_star_student: "education_star_student" req req,
+            appid: "appid" req req,
+            wechat_openid: "wechat_openid" req req,
+            qq: "qq" opt opt,
+            register_time: "register_time" opt opt,
+        });
     }
 }
 /// `/v3/edu-star/users/qq`
@@ -186,26 +131,9 @@ pub mod qq {
             /// Query parameter `appid`. Example: `wx998877665544wx`
             pub appid: String,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("appid") {
-                    Some(appid) => Ok(Self { appid }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            appid: "appid" skip req,
+        });
         /// The response of `GET /v3/edu-star/users/qq/{qq}` (通过QQ账号查询用户信息API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -228,50 +156,12 @@ pub mod qq {
             /// Example: `2018-05-23T12:13:50+08:00`
             pub register_time: Option<String>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("education_star_student", &self.education_star_student)?;
-                m.req("appid", &self.appid)?;
-                m.req("wechat_openid", &self.wechat_openid)?;
-                m.req("qq", &self.qq)?;
-                m.opt("register_time", &self.register_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("education_star_student"),
-                    o.req("appid"),
-                    o.req("wechat_openid"),
-                    o.req("qq"),
-                    o.opt("register_time"),
-                ) {
-                    (
-                        Some(education_star_student),
-                        Some(appid),
-                        Some(wechat_openid),
-                        Some(qq),
-                        Some(register_time),
-                    ) => {
-                        Ok(Self {
-                            education_star_student,
-                            appid,
-                            wechat_openid,
-                            qq,
-                            register_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            education_star_student: "education_star_student" req req,
+            appid: "appid" req req,
+            wechat_openid: "wechat_openid" req req,
+            qq: "qq" req req,
+            register_time: "register_time" opt opt,
+        });
     }
 }

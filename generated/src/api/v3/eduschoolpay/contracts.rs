@@ -70,63 +70,16 @@ pub mod by_contract_id {
         /// Example: `20190806125346`
         pub out_contract_code: String,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("contract_id", &self.contract_id)?;
-            m.req("mchid", &self.mchid)?;
-            m.req("appid", &self.appid)?;
-            m.req("openid", &self.openid)?;
-            m.req("plan_id", &self.plan_id)?;
-            m.req("contract_status", &self.contract_status)?;
-            m.req("create_time", &self.create_time)?;
-            m.req("out_contract_code", &self.out_contract_code)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("contract_id"),
-                o.req("mchid"),
-                o.req("appid"),
-                o.req("openid"),
-                o.req("plan_id"),
-                o.req("contract_status"),
-                o.req("create_time"),
-                o.req("out_contract_code"),
-            ) {
-                (
-                    Some(contract_id),
-                    Some(mchid),
-                    Some(appid),
-                    Some(openid),
-                    Some(plan_id),
-                    Some(contract_status),
-                    Some(create_time),
-                    Some(out_contract_code),
-                ) => {
-                    Ok(Self {
-                        contract_id,
-                        mchid,
-                        appid,
-                        openid,
-                        plan_id,
-                        contract_status,
-                        create_time,
-                        out_contract_code,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        contract_id: "contract_id" req req,
+        mchid: "mchid" req req,
+        appid: "appid" req req,
+        openid: "openid" req req,
+        plan_id: "plan_id" req req,
+        contract_status: "contract_status" req req,
+        create_time: "create_time" req req,
+        out_contract_code: "out_contract_code" req req,
+    });
     /// `/v3/eduschoolpay/contracts/{contract_id}/terminate`
     pub mod terminate {
         /// The chain step for `/v3/eduschoolpay/contracts/{contract_id}/terminate`, reached with `client.v3().eduschoolpay().contracts().contract_id(contract_id).terminate()`.
@@ -208,74 +161,19 @@ pub mod presign {
         /// 签约银行卡
         pub bank_card: Option<PostRequestBankCard>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("appid", &self.appid)?;
-            m.req("openid", &self.openid)?;
-            m.req("plan_id", &self.plan_id)?;
-            m.req("user_id", &self.user_id)?;
-            m.req("school_id", &self.school_id)?;
-            m.req("out_contract_code", &self.out_contract_code)?;
-            m.opt("contract_mode", &self.contract_mode)?;
-            m.opt("downgrade_default_contract", &self.downgrade_default_contract)?;
-            m.opt("identity", &self.identity)?;
-            m.opt("bank_card", &self.bank_card)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("Wechatpay-Serial"),
-                o.req("appid"),
-                o.req("openid"),
-                o.req("plan_id"),
-                o.req("user_id"),
-                o.req("school_id"),
-                o.req("out_contract_code"),
-                o.opt("contract_mode"),
-                o.opt("downgrade_default_contract"),
-                o.opt("identity"),
-                o.opt("bank_card"),
-            ) {
-                (
-                    Some(wechatpay_serial),
-                    Some(appid),
-                    Some(openid),
-                    Some(plan_id),
-                    Some(user_id),
-                    Some(school_id),
-                    Some(out_contract_code),
-                    Some(contract_mode),
-                    Some(downgrade_default_contract),
-                    Some(identity),
-                    Some(bank_card),
-                ) => {
-                    Ok(Self {
-                        wechatpay_serial,
-                        appid,
-                        openid,
-                        plan_id,
-                        user_id,
-                        school_id,
-                        out_contract_code,
-                        contract_mode,
-                        downgrade_default_contract,
-                        identity,
-                        bank_card,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        wechatpay_serial: "Wechatpay-Serial" skip req,
+        appid: "appid" req req,
+        openid: "openid" req req,
+        plan_id: "plan_id" req req,
+        user_id: "user_id" req req,
+        school_id: "school_id" req req,
+        out_contract_code: "out_contract_code" req req,
+        contract_mode: "contract_mode" opt opt,
+        downgrade_default_contract: "downgrade_default_contract" opt opt,
+        identity: "identity" opt opt,
+        bank_card: "bank_card" opt opt,
+    });
     /// 签约银行卡
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestBankCard {
@@ -296,42 +194,12 @@ pub mod presign {
         /// Example: `CMC`
         pub bank_type: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestBankCard {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("bank_card_no", &self.bank_card_no)?;
-            m.opt("valid_thru", &self.valid_thru)?;
-            m.opt("phone", &self.phone)?;
-            m.opt("bank_type", &self.bank_type)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestBankCard {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("bank_card_no"),
-                o.opt("valid_thru"),
-                o.opt("phone"),
-                o.opt("bank_type"),
-            ) {
-                (Some(bank_card_no), Some(valid_thru), Some(phone), Some(bank_type)) => {
-                    Ok(Self {
-                        bank_card_no,
-                        valid_thru,
-                        phone,
-                        bank_type,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestBankCard {
+        bank_card_no: "bank_card_no" req req,
+        valid_thru: "valid_thru" opt opt,
+        phone: "phone" opt opt,
+        bank_type: "bank_type" opt opt,
+    });
     /// 实名信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestIdentity {
@@ -348,39 +216,11 @@ pub mod presign {
         /// Example: `6TqLAZvNZ4AXLNHLMbjA1yKq2k5krHM09m3tCuR`
         pub id_card_number: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestIdentity {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("real_name", &self.real_name)?;
-            m.req("credential_type", &self.credential_type)?;
-            m.opt("id_card_number", &self.id_card_number)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestIdentity {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("real_name"),
-                o.req("credential_type"),
-                o.opt("id_card_number"),
-            ) {
-                (Some(real_name), Some(credential_type), Some(id_card_number)) => {
-                    Ok(Self {
-                        real_name,
-                        credential_type,
-                        id_card_number,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestIdentity {
+        real_name: "real_name" req req,
+        credential_type: "credential_type" req req,
+        id_card_number: "id_card_number" opt opt,
+    });
     /// The response of `POST /v3/eduschoolpay/contracts/presign` (预签约API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -389,25 +229,7 @@ pub mod presign {
         /// Example: `0044de6c799739c2e8534b`
         pub presign_token: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("presign_token", &self.presign_token)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("presign_token") {
-                Some(presign_token) => Ok(Self { presign_token }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        presign_token: "presign_token" req req,
+    });
 }

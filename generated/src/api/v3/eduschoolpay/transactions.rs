@@ -82,91 +82,23 @@ pub struct PostRequest {
     /// Example: `SYNC`
     pub payment_mode: Option<String>,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("appid", &self.appid)?;
-        m.opt("sub_mchid", &self.sub_mchid)?;
-        m.opt("sub_appid", &self.sub_appid)?;
-        m.req("description", &self.description)?;
-        m.opt("attach", &self.attach)?;
-        m.req("out_trade_no", &self.out_trade_no)?;
-        m.opt("goods_tag", &self.goods_tag)?;
-        m.req("notify_url", &self.notify_url)?;
-        m.req("contract_id", &self.contract_id)?;
-        m.req("user_id", &self.user_id)?;
-        m.req("amount", &self.amount)?;
-        m.req("scene_info", &self.scene_info)?;
-        m.req("device_info", &self.device_info)?;
-        m.opt("settle_info", &self.settle_info)?;
-        m.opt("payment_mode", &self.payment_mode)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("appid"),
-            o.opt("sub_mchid"),
-            o.opt("sub_appid"),
-            o.req("description"),
-            o.opt("attach"),
-            o.req("out_trade_no"),
-            o.opt("goods_tag"),
-            o.req("notify_url"),
-            o.req("contract_id"),
-            o.req("user_id"),
-            o.req("amount"),
-            o.req("scene_info"),
-            o.req("device_info"),
-            o.opt("settle_info"),
-            o.opt("payment_mode"),
-        ) {
-            (
-                Some(appid),
-                Some(sub_mchid),
-                Some(sub_appid),
-                Some(description),
-                Some(attach),
-                Some(out_trade_no),
-                Some(goods_tag),
-                Some(notify_url),
-                Some(contract_id),
-                Some(user_id),
-                Some(amount),
-                Some(scene_info),
-                Some(device_info),
-                Some(settle_info),
-                Some(payment_mode),
-            ) => {
-                Ok(Self {
-                    appid,
-                    sub_mchid,
-                    sub_appid,
-                    description,
-                    attach,
-                    out_trade_no,
-                    goods_tag,
-                    notify_url,
-                    contract_id,
-                    user_id,
-                    amount,
-                    scene_info,
-                    device_info,
-                    settle_info,
-                    payment_mode,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    appid: "appid" req req,
+    sub_mchid: "sub_mchid" opt opt,
+    sub_appid: "sub_appid" opt opt,
+    description: "description" req req,
+    attach: "attach" opt opt,
+    out_trade_no: "out_trade_no" req req,
+    goods_tag: "goods_tag" opt opt,
+    notify_url: "notify_url" req req,
+    contract_id: "contract_id" req req,
+    user_id: "user_id" req req,
+    amount: "amount" req req,
+    scene_info: "scene_info" req req,
+    device_info: "device_info" req req,
+    settle_info: "settle_info" opt opt,
+    payment_mode: "payment_mode" opt opt,
+});
 /// 订单金额
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestAmount {
@@ -179,28 +111,10 @@ pub struct PostRequestAmount {
     /// Example: `CNY`
     pub currency: String,
 }
-impl ::serde::Serialize for PostRequestAmount {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("total", &self.total)?;
-        m.req("currency", &self.currency)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("total"), o.req("currency")) {
-            (Some(total), Some(currency)) => Ok(Self { total, currency }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestAmount {
+    total: "total" req req,
+    currency: "currency" req req,
+});
 /// 设备信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestDeviceInfo {
@@ -213,28 +127,10 @@ pub struct PostRequestDeviceInfo {
     /// Example: `123.12.12.123`
     pub device_ip: String,
 }
-impl ::serde::Serialize for PostRequestDeviceInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("device_id", &self.device_id)?;
-        m.req("device_ip", &self.device_ip)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestDeviceInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("device_id"), o.req("device_ip")) {
-            (Some(device_id), Some(device_ip)) => Ok(Self { device_id, device_ip }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestDeviceInfo {
+    device_id: "device_id" opt opt,
+    device_ip: "device_ip" req req,
+});
 /// 场景信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSceneInfo {
@@ -251,62 +147,20 @@ pub struct PostRequestSceneInfo {
     /// Example: `CANTEEN`
     pub scene_type: String,
 }
-impl ::serde::Serialize for PostRequestSceneInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("start_time", &self.start_time)?;
-        m.req("school_id", &self.school_id)?;
-        m.req("scene_type", &self.scene_type)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("start_time"), o.req("school_id"), o.req("scene_type")) {
-            (Some(start_time), Some(school_id), Some(scene_type)) => {
-                Ok(Self {
-                    start_time,
-                    school_id,
-                    scene_type,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestSceneInfo {
+    start_time: "start_time" req req,
+    school_id: "school_id" req req,
+    scene_type: "scene_type" req req,
+});
 /// 分账结算信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSettleInfo {
     /// 是否指定分账
     pub profit_sharing: Option<bool>,
 }
-impl ::serde::Serialize for PostRequestSettleInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("profit_sharing", &self.profit_sharing)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestSettleInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match o.opt("profit_sharing") {
-            Some(profit_sharing) => Ok(Self { profit_sharing }),
-            None => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestSettleInfo {
+    profit_sharing: "profit_sharing" opt opt,
+});
 /// The response of `POST /v3/eduschoolpay/transactions` (扣款API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -367,95 +221,24 @@ pub struct PostResponse {
     /// 优惠详情
     pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("mchid", &self.mchid)?;
-        m.req("appid", &self.appid)?;
-        m.opt("sub_mchid", &self.sub_mchid)?;
-        m.opt("sub_appid", &self.sub_appid)?;
-        m.req("out_trade_no", &self.out_trade_no)?;
-        m.opt("transaction_id", &self.transaction_id)?;
-        m.opt("trade_type", &self.trade_type)?;
-        m.req("trade_state", &self.trade_state)?;
-        m.opt("trade_state_desc", &self.trade_state_desc)?;
-        m.opt("bank_type", &self.bank_type)?;
-        m.opt("attach", &self.attach)?;
-        m.opt("success_time", &self.success_time)?;
-        m.opt("payer", &self.payer)?;
-        m.req("amount", &self.amount)?;
-        m.req("device_info", &self.device_info)?;
-        m.opt("promotion_detail", &self.promotion_detail)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("mchid"),
-            o.req("appid"),
-            o.opt("sub_mchid"),
-            o.opt("sub_appid"),
-            o.req("out_trade_no"),
-            o.opt("transaction_id"),
-            o.opt("trade_type"),
-            o.req("trade_state"),
-            o.opt("trade_state_desc"),
-            o.opt("bank_type"),
-            o.opt("attach"),
-            o.opt("success_time"),
-            o.opt("payer"),
-            o.req("amount"),
-            o.req("device_info"),
-            o.opt("promotion_detail"),
-        ) {
-            (
-                Some(mchid),
-                Some(appid),
-                Some(sub_mchid),
-                Some(sub_appid),
-                Some(out_trade_no),
-                Some(transaction_id),
-                Some(trade_type),
-                Some(trade_state),
-                Some(trade_state_desc),
-                Some(bank_type),
-                Some(attach),
-                Some(success_time),
-                Some(payer),
-                Some(amount),
-                Some(device_info),
-                Some(promotion_detail),
-            ) => {
-                Ok(Self {
-                    mchid,
-                    appid,
-                    sub_mchid,
-                    sub_appid,
-                    out_trade_no,
-                    transaction_id,
-                    trade_type,
-                    trade_state,
-                    trade_state_desc,
-                    bank_type,
-                    attach,
-                    success_time,
-                    payer,
-                    amount,
-                    device_info,
-                    promotion_detail,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    mchid: "mchid" req req,
+    appid: "appid" req req,
+    sub_mchid: "sub_mchid" opt opt,
+    sub_appid: "sub_appid" opt opt,
+    out_trade_no: "out_trade_no" req req,
+    transaction_id: "transaction_id" opt opt,
+    trade_type: "trade_type" opt opt,
+    trade_state: "trade_state" req req,
+    trade_state_desc: "trade_state_desc" opt opt,
+    bank_type: "bank_type" opt opt,
+    attach: "attach" opt opt,
+    success_time: "success_time" opt opt,
+    payer: "payer" opt opt,
+    amount: "amount" req req,
+    device_info: "device_info" req req,
+    promotion_detail: "promotion_detail" opt opt,
+});
 /// 订单金额
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponseAmount {
@@ -476,42 +259,12 @@ pub struct PostResponseAmount {
     /// Example: `CNY`
     pub currency: Option<String>,
 }
-impl ::serde::Serialize for PostResponseAmount {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("total", &self.total)?;
-        m.opt("payer_total", &self.payer_total)?;
-        m.opt("discount_total", &self.discount_total)?;
-        m.opt("currency", &self.currency)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseAmount {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("total"),
-            o.opt("payer_total"),
-            o.opt("discount_total"),
-            o.opt("currency"),
-        ) {
-            (Some(total), Some(payer_total), Some(discount_total), Some(currency)) => {
-                Ok(Self {
-                    total,
-                    payer_total,
-                    discount_total,
-                    currency,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponseAmount {
+    total: "total" req req,
+    payer_total: "payer_total" opt opt,
+    discount_total: "discount_total" opt opt,
+    currency: "currency" opt opt,
+});
 /// 设备信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponseDeviceInfo {
@@ -524,28 +277,10 @@ pub struct PostResponseDeviceInfo {
     /// Example: `123.12.12.123`
     pub device_ip: String,
 }
-impl ::serde::Serialize for PostResponseDeviceInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("device_id", &self.device_id)?;
-        m.req("device_ip", &self.device_ip)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseDeviceInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("device_id"), o.req("device_ip")) {
-            (Some(device_id), Some(device_ip)) => Ok(Self { device_id, device_ip }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponseDeviceInfo {
+    device_id: "device_id" opt opt,
+    device_ip: "device_ip" req req,
+});
 /// 支付者
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponsePayer {
@@ -558,28 +293,10 @@ pub struct PostResponsePayer {
     /// Example: `oUpF8uMuAJOM2pxb1Q`
     pub sub_openid: Option<String>,
 }
-impl ::serde::Serialize for PostResponsePayer {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("openid", &self.openid)?;
-        m.opt("sub_openid", &self.sub_openid)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponsePayer {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("openid"), o.opt("sub_openid")) {
-            (Some(openid), Some(sub_openid)) => Ok(Self { openid, sub_openid }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponsePayer {
+    openid: "openid" opt opt,
+    sub_openid: "sub_openid" opt opt,
+});
 /// PostResponsePromotionDetail
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponsePromotionDetail {
@@ -620,67 +337,17 @@ pub struct PostResponsePromotionDetail {
     /// Example: `0`
     pub other_contribute: Option<f64>,
 }
-impl ::serde::Serialize for PostResponsePromotionDetail {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("coupon_id", &self.coupon_id)?;
-        m.opt("name", &self.name)?;
-        m.opt("scope", &self.scope)?;
-        m.opt("type", &self.type_)?;
-        m.opt("amount", &self.amount)?;
-        m.opt("stock_id", &self.stock_id)?;
-        m.opt("wechatpay_contribute", &self.wechatpay_contribute)?;
-        m.opt("merchant_contribute", &self.merchant_contribute)?;
-        m.opt("other_contribute", &self.other_contribute)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponsePromotionDetail {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("coupon_id"),
-            o.opt("name"),
-            o.opt("scope"),
-            o.opt("type"),
-            o.opt("amount"),
-            o.opt("stock_id"),
-            o.opt("wechatpay_contribute"),
-            o.opt("merchant_contribute"),
-            o.opt("other_contribute"),
-        ) {
-            (
-                Some(coupon_id),
-                Some(name),
-                Some(scope),
-                Some(type_),
-                Some(amount),
-                Some(stock_id),
-                Some(wechatpay_contribute),
-                Some(merchant_contribute),
-                Some(other_contribute),
-            ) => {
-                Ok(Self {
-                    coupon_id,
-                    name,
-                    scope,
-                    type_,
-                    amount,
-                    stock_id,
-                    wechatpay_contribute,
-                    merchant_contribute,
-                    other_contribute,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponsePromotionDetail {
+    coupon_id: "coupon_id" opt opt,
+    name: "name" opt opt,
+    scope: "scope" opt opt,
+    type_: "type" opt opt,
+    amount: "amount" opt opt,
+    stock_id: "stock_id" opt opt,
+    wechatpay_contribute: "wechatpay_contribute" opt opt,
+    merchant_contribute: "merchant_contribute" opt opt,
+    other_contribute: "other_contribute" opt opt,
+});
 /// `/v3/eduschoolpay/transactions/id`
 pub mod id {
     /// The chain step for `/v3/eduschoolpay/transactions/id`, reached with `client.v3().eduschoolpay().transactions().id()`.
@@ -724,26 +391,9 @@ pub mod id {
             /// Query parameter `sub_mchid`. Example: `1900000109`
             pub sub_mchid: Option<String>,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("sub_mchid") {
-                    Some(sub_mchid) => Ok(Self { sub_mchid }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            sub_mchid: "sub_mchid" skip opt,
+        });
         /// The response of `GET /v3/eduschoolpay/transactions/id/{transaction_id}` (微信支付订单号查单API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -804,95 +454,24 @@ pub mod id {
             /// 优惠详情
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("mchid", &self.mchid)?;
-                m.req("appid", &self.appid)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.opt("transaction_id", &self.transaction_id)?;
-                m.opt("trade_type", &self.trade_type)?;
-                m.req("trade_state", &self.trade_state)?;
-                m.opt("trade_state_desc", &self.trade_state_desc)?;
-                m.opt("bank_type", &self.bank_type)?;
-                m.opt("attach", &self.attach)?;
-                m.opt("success_time", &self.success_time)?;
-                m.req("payer", &self.payer)?;
-                m.req("amount", &self.amount)?;
-                m.req("device_info", &self.device_info)?;
-                m.opt("promotion_detail", &self.promotion_detail)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("mchid"),
-                    o.req("appid"),
-                    o.opt("sub_mchid"),
-                    o.opt("sub_appid"),
-                    o.req("out_trade_no"),
-                    o.opt("transaction_id"),
-                    o.opt("trade_type"),
-                    o.req("trade_state"),
-                    o.opt("trade_state_desc"),
-                    o.opt("bank_type"),
-                    o.opt("attach"),
-                    o.opt("success_time"),
-                    o.req("payer"),
-                    o.req("amount"),
-                    o.req("device_info"),
-                    o.opt("promotion_detail"),
-                ) {
-                    (
-                        Some(mchid),
-                        Some(appid),
-                        Some(sub_mchid),
-                        Some(sub_appid),
-                        Some(out_trade_no),
-                        Some(transaction_id),
-                        Some(trade_type),
-                        Some(trade_state),
-                        Some(trade_state_desc),
-                        Some(bank_type),
-                        Some(attach),
-                        Some(success_time),
-                        Some(payer),
-                        Some(amount),
-                        Some(device_info),
-                        Some(promotion_detail),
-                    ) => {
-                        Ok(Self {
-                            mchid,
-                            appid,
-                            sub_mchid,
-                            sub_appid,
-                            out_trade_no,
-                            transaction_id,
-                            trade_type,
-                            trade_state,
-                            trade_state_desc,
-                            bank_type,
-                            attach,
-                            success_time,
-                            payer,
-                            amount,
-                            device_info,
-                            promotion_detail,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            mchid: "mchid" req req,
+            appid: "appid" req req,
+            sub_mchid: "sub_mchid" opt opt,
+            sub_appid: "sub_appid" opt opt,
+            out_trade_no: "out_trade_no" req req,
+            transaction_id: "transaction_id" opt opt,
+            trade_type: "trade_type" opt opt,
+            trade_state: "trade_state" req req,
+            trade_state_desc: "trade_state_desc" opt opt,
+            bank_type: "bank_type" opt opt,
+            attach: "attach" opt opt,
+            success_time: "success_time" opt opt,
+            payer: "payer" req req,
+            amount: "amount" req req,
+            device_info: "device_info" req req,
+            promotion_detail: "promotion_detail" opt opt,
+        });
         /// 订单金额
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmount {
@@ -913,47 +492,12 @@ pub mod id {
             /// Example: `CNY`
             pub currency: String,
         }
-        impl ::serde::Serialize for GetResponseAmount {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("total", &self.total)?;
-                m.opt("payer_total", &self.payer_total)?;
-                m.opt("discount_total", &self.discount_total)?;
-                m.req("currency", &self.currency)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("total"),
-                    o.opt("payer_total"),
-                    o.opt("discount_total"),
-                    o.req("currency"),
-                ) {
-                    (
-                        Some(total),
-                        Some(payer_total),
-                        Some(discount_total),
-                        Some(currency),
-                    ) => {
-                        Ok(Self {
-                            total,
-                            payer_total,
-                            discount_total,
-                            currency,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseAmount {
+            total: "total" req req,
+            payer_total: "payer_total" opt opt,
+            discount_total: "discount_total" opt opt,
+            currency: "currency" req req,
+        });
         /// 设备信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDeviceInfo {
@@ -966,30 +510,10 @@ pub mod id {
             /// Example: `123.12.12.123`
             pub device_ip: String,
         }
-        impl ::serde::Serialize for GetResponseDeviceInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("device_id", &self.device_id)?;
-                m.req("device_ip", &self.device_ip)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDeviceInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("device_id"), o.req("device_ip")) {
-                    (Some(device_id), Some(device_ip)) => {
-                        Ok(Self { device_id, device_ip })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDeviceInfo {
+            device_id: "device_id" opt opt,
+            device_ip: "device_ip" req req,
+        });
         /// 支付者
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePayer {
@@ -1002,28 +526,10 @@ pub mod id {
             /// Example: `oUpF8uMuAJOM2pxb1Q`
             pub sub_openid: Option<String>,
         }
-        impl ::serde::Serialize for GetResponsePayer {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("openid", &self.openid)?;
-                m.opt("sub_openid", &self.sub_openid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePayer {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("openid"), o.opt("sub_openid")) {
-                    (Some(openid), Some(sub_openid)) => Ok(Self { openid, sub_openid }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponsePayer {
+            openid: "openid" req req,
+            sub_openid: "sub_openid" opt opt,
+        });
         /// GetResponsePromotionDetail
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePromotionDetail {
@@ -1064,67 +570,17 @@ pub mod id {
             /// Example: `100`
             pub other_contribute: Option<i64>,
         }
-        impl ::serde::Serialize for GetResponsePromotionDetail {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("coupon_id", &self.coupon_id)?;
-                m.opt("name", &self.name)?;
-                m.opt("scope", &self.scope)?;
-                m.opt("type", &self.type_)?;
-                m.opt("amount", &self.amount)?;
-                m.req("stock_id", &self.stock_id)?;
-                m.opt("wechatpay_contribute", &self.wechatpay_contribute)?;
-                m.opt("merchant_contribute", &self.merchant_contribute)?;
-                m.opt("other_contribute", &self.other_contribute)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetail {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("coupon_id"),
-                    o.opt("name"),
-                    o.opt("scope"),
-                    o.opt("type"),
-                    o.opt("amount"),
-                    o.req("stock_id"),
-                    o.opt("wechatpay_contribute"),
-                    o.opt("merchant_contribute"),
-                    o.opt("other_contribute"),
-                ) {
-                    (
-                        Some(coupon_id),
-                        Some(name),
-                        Some(scope),
-                        Some(type_),
-                        Some(amount),
-                        Some(stock_id),
-                        Some(wechatpay_contribute),
-                        Some(merchant_contribute),
-                        Some(other_contribute),
-                    ) => {
-                        Ok(Self {
-                            coupon_id,
-                            name,
-                            scope,
-                            type_,
-                            amount,
-                            stock_id,
-                            wechatpay_contribute,
-                            merchant_contribute,
-                            other_contribute,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponsePromotionDetail {
+            coupon_id: "coupon_id" req req,
+            name: "name" opt opt,
+            scope: "scope" opt opt,
+            type_: "type" opt opt,
+            amount: "amount" opt opt,
+            stock_id: "stock_id" req req,
+            wechatpay_contribute: "wechatpay_contribute" opt opt,
+            merchant_contribute: "merchant_contribute" opt opt,
+            other_contribute: "other_contribute" opt opt,
+        });
     }
 }
 /// `/v3/eduschoolpay/transactions/out-trade-no`
@@ -1170,26 +626,9 @@ pub mod out_trade_no {
             /// Query parameter `sub_mchid`. Example: `1900000109`
             pub sub_mchid: Option<String>,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("sub_mchid") {
-                    Some(sub_mchid) => Ok(Self { sub_mchid }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            sub_mchid: "sub_mchid" skip opt,
+        });
         /// The response of `GET /v3/eduschoolpay/transactions/out-trade-no/{out_trade_no}` (商户订单号查单API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -1250,95 +689,24 @@ pub mod out_trade_no {
             /// 优惠详情
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("mchid", &self.mchid)?;
-                m.req("appid", &self.appid)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.opt("transaction_id", &self.transaction_id)?;
-                m.opt("trade_type", &self.trade_type)?;
-                m.req("trade_state", &self.trade_state)?;
-                m.opt("trade_state_desc", &self.trade_state_desc)?;
-                m.opt("bank_type", &self.bank_type)?;
-                m.opt("attach", &self.attach)?;
-                m.opt("success_time", &self.success_time)?;
-                m.req("payer", &self.payer)?;
-                m.req("amount", &self.amount)?;
-                m.req("device_info", &self.device_info)?;
-                m.opt("promotion_detail", &self.promotion_detail)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("mchid"),
-                    o.req("appid"),
-                    o.opt("sub_mchid"),
-                    o.opt("sub_appid"),
-                    o.req("out_trade_no"),
-                    o.opt("transaction_id"),
-                    o.opt("trade_type"),
-                    o.req("trade_state"),
-                    o.opt("trade_state_desc"),
-                    o.opt("bank_type"),
-                    o.opt("attach"),
-                    o.opt("success_time"),
-                    o.req("payer"),
-                    o.req("amount"),
-                    o.req("device_info"),
-                    o.opt("promotion_detail"),
-                ) {
-                    (
-                        Some(mchid),
-                        Some(appid),
-                        Some(sub_mchid),
-                        Some(sub_appid),
-                        Some(out_trade_no),
-                        Some(transaction_id),
-                        Some(trade_type),
-                        Some(trade_state),
-                        Some(trade_state_desc),
-                        Some(bank_type),
-                        Some(attach),
-                        Some(success_time),
-                        Some(payer),
-                        Some(amount),
-                        Some(device_info),
-                        Some(promotion_detail),
-                    ) => {
-                        Ok(Self {
-                            mchid,
-                            appid,
-                            sub_mchid,
-                            sub_appid,
-                            out_trade_no,
-                            transaction_id,
-                            trade_type,
-                            trade_state,
-                            trade_state_desc,
-                            bank_type,
-                            attach,
-                            success_time,
-                            payer,
-                            amount,
-                            device_info,
-                            promotion_detail,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            mchid: "mchid" req req,
+            appid: "appid" req req,
+            sub_mchid: "sub_mchid" opt opt,
+            sub_appid: "sub_appid" opt opt,
+            out_trade_no: "out_trade_no" req req,
+            transaction_id: "transaction_id" opt opt,
+            trade_type: "trade_type" opt opt,
+            trade_state: "trade_state" req req,
+            trade_state_desc: "trade_state_desc" opt opt,
+            bank_type: "bank_type" opt opt,
+            attach: "attach" opt opt,
+            success_time: "success_time" opt opt,
+            payer: "payer" req req,
+            amount: "amount" req req,
+            device_info: "device_info" req req,
+            promotion_detail: "promotion_detail" opt opt,
+        });
         /// 订单金额
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmount {
@@ -1359,47 +727,12 @@ pub mod out_trade_no {
             /// Example: `CNY`
             pub currency: String,
         }
-        impl ::serde::Serialize for GetResponseAmount {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("total", &self.total)?;
-                m.opt("payer_total", &self.payer_total)?;
-                m.opt("discount_total", &self.discount_total)?;
-                m.req("currency", &self.currency)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("total"),
-                    o.opt("payer_total"),
-                    o.opt("discount_total"),
-                    o.req("currency"),
-                ) {
-                    (
-                        Some(total),
-                        Some(payer_total),
-                        Some(discount_total),
-                        Some(currency),
-                    ) => {
-                        Ok(Self {
-                            total,
-                            payer_total,
-                            discount_total,
-                            currency,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseAmount {
+            total: "total" req req,
+            payer_total: "payer_total" opt opt,
+            discount_total: "discount_total" opt opt,
+            currency: "currency" req req,
+        });
         /// 设备信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDeviceInfo {
@@ -1412,30 +745,10 @@ pub mod out_trade_no {
             /// Example: `123.12.12.123`
             pub device_ip: String,
         }
-        impl ::serde::Serialize for GetResponseDeviceInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("device_id", &self.device_id)?;
-                m.req("device_ip", &self.device_ip)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDeviceInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("device_id"), o.req("device_ip")) {
-                    (Some(device_id), Some(device_ip)) => {
-                        Ok(Self { device_id, device_ip })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDeviceInfo {
+            device_id: "device_id" opt opt,
+            device_ip: "device_ip" req req,
+        });
         /// 支付者
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePayer {
@@ -1448,28 +761,10 @@ pub mod out_trade_no {
             /// Example: `oUpF8uMuAJOM2pxb1Q`
             pub sub_openid: Option<String>,
         }
-        impl ::serde::Serialize for GetResponsePayer {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("openid", &self.openid)?;
-                m.opt("sub_openid", &self.sub_openid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePayer {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("openid"), o.opt("sub_openid")) {
-                    (Some(openid), Some(sub_openid)) => Ok(Self { openid, sub_openid }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponsePayer {
+            openid: "openid" req req,
+            sub_openid: "sub_openid" opt opt,
+        });
         /// GetResponsePromotionDetail
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePromotionDetail {
@@ -1510,66 +805,16 @@ pub mod out_trade_no {
             /// Example: `100`
             pub other_contribute: Option<i64>,
         }
-        impl ::serde::Serialize for GetResponsePromotionDetail {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("coupon_id", &self.coupon_id)?;
-                m.opt("name", &self.name)?;
-                m.opt("scope", &self.scope)?;
-                m.opt("type", &self.type_)?;
-                m.opt("amount", &self.amount)?;
-                m.req("stock_id", &self.stock_id)?;
-                m.opt("wechatpay_contribute", &self.wechatpay_contribute)?;
-                m.opt("merchant_contribute", &self.merchant_contribute)?;
-                m.opt("other_contribute", &self.other_contribute)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetail {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("coupon_id"),
-                    o.opt("name"),
-                    o.opt("scope"),
-                    o.opt("type"),
-                    o.opt("amount"),
-                    o.req("stock_id"),
-                    o.opt("wechatpay_contribute"),
-                    o.opt("merchant_contribute"),
-                    o.opt("other_contribute"),
-                ) {
-                    (
-                        Some(coupon_id),
-                        Some(name),
-                        Some(scope),
-                        Some(type_),
-                        Some(amount),
-                        Some(stock_id),
-                        Some(wechatpay_contribute),
-                        Some(merchant_contribute),
-                        Some(other_contribute),
-                    ) => {
-                        Ok(Self {
-                            coupon_id,
-                            name,
-                            scope,
-                            type_,
-                            amount,
-                            stock_id,
-                            wechatpay_contribute,
-                            merchant_contribute,
-                            other_contribute,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponsePromotionDetail {
+            coupon_id: "coupon_id" req req,
+            name: "name" opt opt,
+            scope: "scope" opt opt,
+            type_: "type" opt opt,
+            amount: "amount" opt opt,
+            stock_id: "stock_id" req req,
+            wechatpay_contribute: "wechatpay_contribute" opt opt,
+            merchant_contribute: "merchant_contribute" opt opt,
+            other_contribute: "other_contribute" opt opt,
+        });
     }
 }

@@ -69,38 +69,12 @@ pub mod by_openid {
             /// Query parameter `limit`. Example: `20`
             pub limit: Option<i64>,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("plan_id"),
-                    o.req("contract_status"),
-                    o.opt("offset"),
-                    o.opt("limit"),
-                ) {
-                    (Some(plan_id), Some(contract_status), Some(offset), Some(limit)) => {
-                        Ok(Self {
-                            plan_id,
-                            contract_status,
-                            offset,
-                            limit,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            plan_id: "plan_id" skip req,
+            contract_status: "contract_status" skip req,
+            offset: "offset" skip opt,
+            limit: "limit" skip opt,
+        });
         /// The response of `GET /v3/eduschoolpay/users/{openid}/contracts` (查询用户签约列表API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -121,51 +95,13 @@ pub mod by_openid {
             /// 相关链接
             pub links: GetResponseLinks,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("data", &self.data)?;
-                m.req("offset", &self.offset)?;
-                m.req("limit", &self.limit)?;
-                m.req("total_count", &self.total_count)?;
-                m.req("links", &self.links)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("data"),
-                    o.req("offset"),
-                    o.req("limit"),
-                    o.req("total_count"),
-                    o.req("links"),
-                ) {
-                    (
-                        Some(data),
-                        Some(offset),
-                        Some(limit),
-                        Some(total_count),
-                        Some(links),
-                    ) => {
-                        Ok(Self {
-                            data,
-                            offset,
-                            limit,
-                            total_count,
-                            links,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            data: "data" opt opt,
+            offset: "offset" req req,
+            limit: "limit" req req,
+            total_count: "total_count" req req,
+            links: "links" req req,
+        });
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseData {
@@ -202,63 +138,16 @@ pub mod by_openid {
             /// Example: `20190806125346`
             pub out_contract_code: String,
         }
-        impl ::serde::Serialize for GetResponseData {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("contract_id", &self.contract_id)?;
-                m.req("mchid", &self.mchid)?;
-                m.req("appid", &self.appid)?;
-                m.req("openid", &self.openid)?;
-                m.req("plan_id", &self.plan_id)?;
-                m.req("contract_status", &self.contract_status)?;
-                m.req("create_time", &self.create_time)?;
-                m.req("out_contract_code", &self.out_contract_code)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("contract_id"),
-                    o.req("mchid"),
-                    o.req("appid"),
-                    o.req("openid"),
-                    o.req("plan_id"),
-                    o.req("contract_status"),
-                    o.req("create_time"),
-                    o.req("out_contract_code"),
-                ) {
-                    (
-                        Some(contract_id),
-                        Some(mchid),
-                        Some(appid),
-                        Some(openid),
-                        Some(plan_id),
-                        Some(contract_status),
-                        Some(create_time),
-                        Some(out_contract_code),
-                    ) => {
-                        Ok(Self {
-                            contract_id,
-                            mchid,
-                            appid,
-                            openid,
-                            plan_id,
-                            contract_status,
-                            create_time,
-                            out_contract_code,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseData {
+            contract_id: "contract_id" req req,
+            mchid: "mchid" req req,
+            appid: "appid" req req,
+            openid: "openid" req req,
+            plan_id: "plan_id" req req,
+            contract_status: "contract_status" req req,
+            create_time: "create_time" req req,
+            out_contract_code: "out_contract_code" req req,
+        });
         /// 相关链接
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseLinks {
@@ -275,31 +164,11 @@ pub mod by_openid {
             /// Example: `/v3/eduschoolpay/users/{openid}/contracts?offset=10&limit=5`
             pub self_: String,
         }
-        impl ::serde::Serialize for GetResponseLinks {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("next", &self.next)?;
-                m.opt("prev", &self.prev)?;
-                m.req("self", &self.self_)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseLinks {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("next"), o.opt("prev"), o.req("self")) {
-                    (Some(next), Some(prev), Some(self_)) => {
-                        Ok(Self { next, prev, self_ })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseLinks {
+            next: "next" opt opt,
+            prev: "prev" opt opt,
+            self_: "self" req req,
+        });
     }
     /// `/v3/eduschoolpay/users/{openid}/debt-state`
     pub mod debt_state {
@@ -340,50 +209,12 @@ pub mod by_openid {
             /// Example: `2017-08-26T09:43:39+08:00`
             pub update_time: String,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("appid", &self.appid)?;
-                m.req("openid", &self.openid)?;
-                m.req("state", &self.state)?;
-                m.req("debt_count", &self.debt_count)?;
-                m.req("update_time", &self.update_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("appid"),
-                    o.req("openid"),
-                    o.req("state"),
-                    o.req("debt_count"),
-                    o.req("update_time"),
-                ) {
-                    (
-                        Some(appid),
-                        Some(openid),
-                        Some(state),
-                        Some(debt_count),
-                        Some(update_time),
-                    ) => {
-                        Ok(Self {
-                            appid,
-                            openid,
-                            state,
-                            debt_count,
-                            update_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            appid: "appid" req req,
+            openid: "openid" req req,
+            state: "state" req req,
+            debt_count: "debt_count" req req,
+            update_time: "update_time" req req,
+        });
     }
 }

@@ -58,46 +58,13 @@ pub mod by_face_sid {
         /// Query parameter `sub_serial_no`. Example: `wx2b029c08a6255555`
         pub sub_serial_no: Option<String>,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("info_type"),
-                o.req("appid"),
-                o.opt("sub_mchid"),
-                o.opt("sub_appid"),
-                o.opt("sub_serial_no"),
-            ) {
-                (
-                    Some(info_type),
-                    Some(appid),
-                    Some(sub_mchid),
-                    Some(sub_appid),
-                    Some(sub_serial_no),
-                ) => {
-                    Ok(Self {
-                        info_type,
-                        appid,
-                        sub_mchid,
-                        sub_appid,
-                        sub_serial_no,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        info_type: "info_type" skip req,
+        appid: "appid" skip req,
+        sub_mchid: "sub_mchid" skip opt,
+        sub_appid: "sub_appid" skip opt,
+        sub_serial_no: "sub_serial_no" skip opt,
+    });
     /// 标识本次请求获取的信息类型
     ///
     /// A value this client does not know yet is kept as [`GetRequestInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -111,45 +78,10 @@ pub mod by_face_sid {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetRequestInfoType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::AskUnionid => "ASK_UNIONID",
-                Self::AskRealName => "ASK_REAL_NAME",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetRequestInfoType {
-        fn from(s: &str) -> Self {
-            match s {
-                "ASK_UNIONID" => Self::AskUnionid,
-                "ASK_REAL_NAME" => Self::AskRealName,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetRequestInfoType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetRequestInfoType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequestInfoType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetRequestInfoType {
+        AskUnionid = "ASK_UNIONID",
+        AskRealName = "ASK_REAL_NAME",
+    });
     /// The response of `GET /v3/facemch/users/{face_sid}` (查询用户授权的实名信息).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -162,47 +94,12 @@ pub mod by_face_sid {
         /// 姓名信息
         pub real_name_info: Option<GetResponseRealNameInfo>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("union_id", &self.union_id)?;
-            m.opt("openid", &self.openid)?;
-            m.opt("sub_openid", &self.sub_openid)?;
-            m.opt("real_name_info", &self.real_name_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("union_id"),
-                o.opt("openid"),
-                o.opt("sub_openid"),
-                o.opt("real_name_info"),
-            ) {
-                (
-                    Some(union_id),
-                    Some(openid),
-                    Some(sub_openid),
-                    Some(real_name_info),
-                ) => {
-                    Ok(Self {
-                        union_id,
-                        openid,
-                        sub_openid,
-                        real_name_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        union_id: "union_id" opt opt,
+        openid: "openid" opt opt,
+        sub_openid: "sub_openid" opt opt,
+        real_name_info: "real_name_info" opt opt,
+    });
     /// 姓名信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseRealNameInfo {
@@ -235,41 +132,9 @@ pub mod by_face_sid {
         /// 加密后的身份证号，商户用API证书私钥解密
         pub encrypted_credential_id: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseRealNameInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("encrypted_real_name", &self.encrypted_real_name)?;
-            m.opt("credential_type", &self.credential_type)?;
-            m.opt("encrypted_credential_id", &self.encrypted_credential_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseRealNameInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("encrypted_real_name"),
-                o.opt("credential_type"),
-                o.opt("encrypted_credential_id"),
-            ) {
-                (
-                    Some(encrypted_real_name),
-                    Some(credential_type),
-                    Some(encrypted_credential_id),
-                ) => {
-                    Ok(Self {
-                        encrypted_real_name,
-                        credential_type,
-                        encrypted_credential_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseRealNameInfo {
+        encrypted_real_name: "encrypted_real_name" opt opt,
+        credential_type: "credential_type" opt opt,
+        encrypted_credential_id: "encrypted_credential_id" opt opt,
+    });
 }

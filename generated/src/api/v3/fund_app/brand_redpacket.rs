@@ -95,74 +95,19 @@ pub mod brand_merchant_batches {
         /// 品牌红包明细列表
         pub detail_list: Vec<PostRequestDetailList>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("brand_id", &self.brand_id)?;
-            m.req("brand_appid", &self.brand_appid)?;
-            m.req("scene", &self.scene)?;
-            m.req("template_id", &self.template_id)?;
-            m.req("out_batch_no", &self.out_batch_no)?;
-            m.req("batch_name", &self.batch_name)?;
-            m.req("batch_remark", &self.batch_remark)?;
-            m.req("total_amount", &self.total_amount)?;
-            m.req("total_num", &self.total_num)?;
-            m.req("detail_list", &self.detail_list)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("Wechatpay-Serial"),
-                o.req("brand_id"),
-                o.req("brand_appid"),
-                o.req("scene"),
-                o.req("template_id"),
-                o.req("out_batch_no"),
-                o.req("batch_name"),
-                o.req("batch_remark"),
-                o.req("total_amount"),
-                o.req("total_num"),
-                o.req("detail_list"),
-            ) {
-                (
-                    Some(wechatpay_serial),
-                    Some(brand_id),
-                    Some(brand_appid),
-                    Some(scene),
-                    Some(template_id),
-                    Some(out_batch_no),
-                    Some(batch_name),
-                    Some(batch_remark),
-                    Some(total_amount),
-                    Some(total_num),
-                    Some(detail_list),
-                ) => {
-                    Ok(Self {
-                        wechatpay_serial,
-                        brand_id,
-                        brand_appid,
-                        scene,
-                        template_id,
-                        out_batch_no,
-                        batch_name,
-                        batch_remark,
-                        total_amount,
-                        total_num,
-                        detail_list,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        wechatpay_serial: "Wechatpay-Serial" skip req,
+        brand_id: "brand_id" req req,
+        brand_appid: "brand_appid" req req,
+        scene: "scene" req req,
+        template_id: "template_id" req req,
+        out_batch_no: "out_batch_no" req req,
+        batch_name: "batch_name" req req,
+        batch_remark: "batch_remark" req req,
+        total_amount: "total_amount" req req,
+        total_num: "total_num" req req,
+        detail_list: "detail_list" req req,
+    });
     /// PostRequestDetailList
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDetailList {
@@ -187,51 +132,13 @@ pub mod brand_merchant_batches {
         /// Example: `来自XX的红包`
         pub remark: String,
     }
-    impl ::serde::Serialize for PostRequestDetailList {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_detail_no", &self.out_detail_no)?;
-            m.req("amount", &self.amount)?;
-            m.req("openid", &self.openid)?;
-            m.opt("user_name", &self.user_name)?;
-            m.req("remark", &self.remark)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestDetailList {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("out_detail_no"),
-                o.req("amount"),
-                o.req("openid"),
-                o.opt("user_name"),
-                o.req("remark"),
-            ) {
-                (
-                    Some(out_detail_no),
-                    Some(amount),
-                    Some(openid),
-                    Some(user_name),
-                    Some(remark),
-                ) => {
-                    Ok(Self {
-                        out_detail_no,
-                        amount,
-                        openid,
-                        user_name,
-                        remark,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestDetailList {
+        out_detail_no: "out_detail_no" req req,
+        amount: "amount" req req,
+        openid: "openid" req req,
+        user_name: "user_name" opt opt,
+        remark: "remark" req req,
+    });
     /// 品牌红包发放场景
     ///
     /// A value this client does not know yet is kept as [`PostRequestScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -243,43 +150,9 @@ pub mod brand_merchant_batches {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestScene {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::CustomSend => "CUSTOM_SEND",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestScene {
-        fn from(s: &str) -> Self {
-            match s {
-                "CUSTOM_SEND" => Self::CustomSend,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestScene {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestScene {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestScene {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestScene {
+        CustomSend = "CUSTOM_SEND",
+    });
     /// The response of `POST /v3/fund-app/brand-redpacket/brand-merchant-batches` (品牌商户发放红包).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -300,47 +173,12 @@ pub mod brand_merchant_batches {
         /// Example: `ACCEPTED`
         pub batch_state: Option<PostResponseBatchState>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_batch_no", &self.out_batch_no)?;
-            m.opt("batch_no", &self.batch_no)?;
-            m.req("create_time", &self.create_time)?;
-            m.opt("batch_state", &self.batch_state)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("out_batch_no"),
-                o.opt("batch_no"),
-                o.req("create_time"),
-                o.opt("batch_state"),
-            ) {
-                (
-                    Some(out_batch_no),
-                    Some(batch_no),
-                    Some(create_time),
-                    Some(batch_state),
-                ) => {
-                    Ok(Self {
-                        out_batch_no,
-                        batch_no,
-                        create_time,
-                        batch_state,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        out_batch_no: "out_batch_no" req req,
+        batch_no: "batch_no" opt opt,
+        create_time: "create_time" req req,
+        batch_state: "batch_state" opt opt,
+    });
     /// 批次单状态
     ///
     /// A value this client does not know yet is kept as [`PostResponseBatchState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -360,51 +198,13 @@ pub mod brand_merchant_batches {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseBatchState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::WaitPay => "WAIT_PAY",
-                Self::Accepted => "ACCEPTED",
-                Self::Processing => "PROCESSING",
-                Self::Finished => "FINISHED",
-                Self::Closed => "CLOSED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseBatchState {
-        fn from(s: &str) -> Self {
-            match s {
-                "WAIT_PAY" => Self::WaitPay,
-                "ACCEPTED" => Self::Accepted,
-                "PROCESSING" => Self::Processing,
-                "FINISHED" => Self::Finished,
-                "CLOSED" => Self::Closed,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseBatchState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseBatchState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseBatchState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseBatchState {
+        WaitPay = "WAIT_PAY",
+        Accepted = "ACCEPTED",
+        Processing = "PROCESSING",
+        Finished = "FINISHED",
+        Closed = "CLOSED",
+    });
     /// `/v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}`
     pub mod by_batch_no {
         /// The chain step for `/v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}`, reached with `client.v3().fund_app().brand_redpacket().brand_merchant_batches().batch_no(batch_no)`.
@@ -444,31 +244,10 @@ pub mod brand_merchant_batches {
             /// Query parameter `detail_state`.
             pub detail_state: Option<GetRequestDetailState>,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("need_query_detail"), o.opt("detail_state")) {
-                    (Some(need_query_detail), Some(detail_state)) => {
-                        Ok(Self {
-                            need_query_detail,
-                            detail_state,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            need_query_detail: "need_query_detail" skip opt,
+            detail_state: "detail_state" skip opt,
+        });
         /// 品牌红包明细单状态
         ///
         /// A value this client does not know yet is kept as [`GetRequestDetailState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -484,49 +263,11 @@ pub mod brand_merchant_batches {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetRequestDetailState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::DetailViewAll => "DETAIL_VIEW_ALL",
-                    Self::DetailViewSuccess => "DETAIL_VIEW_SUCCESS",
-                    Self::DetailViewFail => "DETAIL_VIEW_FAIL",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetRequestDetailState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "DETAIL_VIEW_ALL" => Self::DetailViewAll,
-                    "DETAIL_VIEW_SUCCESS" => Self::DetailViewSuccess,
-                    "DETAIL_VIEW_FAIL" => Self::DetailViewFail,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetRequestDetailState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetRequestDetailState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequestDetailState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetRequestDetailState {
+            DetailViewAll = "DETAIL_VIEW_ALL",
+            DetailViewSuccess = "DETAIL_VIEW_SUCCESS",
+            DetailViewFail = "DETAIL_VIEW_FAIL",
+        });
         /// The response of `GET /v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}` (微信支付批次单号查询批次单).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -605,107 +346,27 @@ pub mod brand_merchant_batches {
             /// 品牌红包明细列表
             pub detail_list: Option<Vec<GetResponseDetailList>>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("brand_mchid", &self.brand_mchid)?;
-                m.req("batch_no", &self.batch_no)?;
-                m.req("out_batch_no", &self.out_batch_no)?;
-                m.opt("brand_id", &self.brand_id)?;
-                m.opt("template_id", &self.template_id)?;
-                m.opt("brand_appid", &self.brand_appid)?;
-                m.req("batch_state", &self.batch_state)?;
-                m.req("batch_name", &self.batch_name)?;
-                m.req("batch_remark", &self.batch_remark)?;
-                m.opt("close_reason", &self.close_reason)?;
-                m.req("total_amount", &self.total_amount)?;
-                m.req("total_num", &self.total_num)?;
-                m.req("create_time", &self.create_time)?;
-                m.opt("update_time", &self.update_time)?;
-                m.req("success_amount", &self.success_amount)?;
-                m.req("success_num", &self.success_num)?;
-                m.req("fail_amount", &self.fail_amount)?;
-                m.req("fail_num", &self.fail_num)?;
-                m.opt("detail_list", &self.detail_list)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("brand_mchid"),
-                    o.req("batch_no"),
-                    o.req("out_batch_no"),
-                    o.opt("brand_id"),
-                    o.opt("template_id"),
-                    o.opt("brand_appid"),
-                    o.req("batch_state"),
-                    o.req("batch_name"),
-                    o.req("batch_remark"),
-                    o.opt("close_reason"),
-                    o.req("total_amount"),
-                    o.req("total_num"),
-                    o.req("create_time"),
-                    o.opt("update_time"),
-                    o.req("success_amount"),
-                    o.req("success_num"),
-                    o.req("fail_amount"),
-                    o.req("fail_num"),
-                    o.opt("detail_list"),
-                ) {
-                    (
-                        Some(brand_mchid),
-                        Some(batch_no),
-                        Some(out_batch_no),
-                        Some(brand_id),
-                        Some(template_id),
-                        Some(brand_appid),
-                        Some(batch_state),
-                        Some(batch_name),
-                        Some(batch_remark),
-                        Some(close_reason),
-                        Some(total_amount),
-                        Some(total_num),
-                        Some(create_time),
-                        Some(update_time),
-                        Some(success_amount),
-                        Some(success_num),
-                        Some(fail_amount),
-                        Some(fail_num),
-                        Some(detail_list),
-                    ) => {
-                        Ok(Self {
-                            brand_mchid,
-                            batch_no,
-                            out_batch_no,
-                            brand_id,
-                            template_id,
-                            brand_appid,
-                            batch_state,
-                            batch_name,
-                            batch_remark,
-                            close_reason,
-                            total_amount,
-                            total_num,
-                            create_time,
-                            update_time,
-                            success_amount,
-                            success_num,
-                            fail_amount,
-                            fail_num,
-                            detail_list,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            brand_mchid: "brand_mchid" req req,
+            batch_no: "batch_no" req req,
+            out_batch_no: "out_batch_no" req req,
+            brand_id: "brand_id" opt opt,
+            template_id: "template_id" opt opt,
+            brand_appid: "brand_appid" opt opt,
+            batch_state: "batch_state" req req,
+            batch_name: "batch_name" req req,
+            batch_remark: "batch_remark" req req,
+            close_reason: "close_reason" opt opt,
+            total_amount: "total_amount" req req,
+            total_num: "total_num" req req,
+            create_time: "create_time" req req,
+            update_time: "update_time" opt opt,
+            success_amount: "success_amount" req req,
+            success_num: "success_num" req req,
+            fail_amount: "fail_amount" req req,
+            fail_num: "fail_num" req req,
+            detail_list: "detail_list" opt opt,
+        });
         /// 批次单状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseBatchState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -725,53 +386,13 @@ pub mod brand_merchant_batches {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseBatchState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::WaitPay => "WAIT_PAY",
-                    Self::Accepted => "ACCEPTED",
-                    Self::Processing => "PROCESSING",
-                    Self::Finished => "FINISHED",
-                    Self::Closed => "CLOSED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseBatchState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "WAIT_PAY" => Self::WaitPay,
-                    "ACCEPTED" => Self::Accepted,
-                    "PROCESSING" => Self::Processing,
-                    "FINISHED" => Self::Finished,
-                    "CLOSED" => Self::Closed,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseBatchState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseBatchState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseBatchState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseBatchState {
+            WaitPay = "WAIT_PAY",
+            Accepted = "ACCEPTED",
+            Processing = "PROCESSING",
+            Finished = "FINISHED",
+            Closed = "CLOSED",
+        });
         /// 品牌红包批次单关闭原因
         ///
         /// A value this client does not know yet is kept as [`GetResponseCloseReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -785,47 +406,10 @@ pub mod brand_merchant_batches {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseCloseReason {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::MerchantRevocation => "MERCHANT_REVOCATION",
-                    Self::SystemOverdueClose => "SYSTEM_OVERDUE_CLOSE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseCloseReason {
-            fn from(s: &str) -> Self {
-                match s {
-                    "MERCHANT_REVOCATION" => Self::MerchantRevocation,
-                    "SYSTEM_OVERDUE_CLOSE" => Self::SystemOverdueClose,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseCloseReason {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseCloseReason {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseCloseReason {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseCloseReason {
+            MerchantRevocation = "MERCHANT_REVOCATION",
+            SystemOverdueClose = "SYSTEM_OVERDUE_CLOSE",
+        });
         /// GetResponseDetailList
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseDetailList {
@@ -842,43 +426,11 @@ pub mod brand_merchant_batches {
             /// Example: `DETAIL_SUCCESS`
             pub detail_state: GetResponseDetailListDetailState,
         }
-        impl ::serde::Serialize for GetResponseDetailList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("transfer_detail_no", &self.transfer_detail_no)?;
-                m.req("out_detail_no", &self.out_detail_no)?;
-                m.req("detail_state", &self.detail_state)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDetailList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("transfer_detail_no"),
-                    o.req("out_detail_no"),
-                    o.req("detail_state"),
-                ) {
-                    (
-                        Some(transfer_detail_no),
-                        Some(out_detail_no),
-                        Some(detail_state),
-                    ) => {
-                        Ok(Self {
-                            transfer_detail_no,
-                            out_detail_no,
-                            detail_state,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDetailList {
+            transfer_detail_no: "transfer_detail_no" req req,
+            out_detail_no: "out_detail_no" req req,
+            detail_state: "detail_state" req req,
+        });
         /// 品牌红包明细单状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseDetailListDetailState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -898,53 +450,13 @@ pub mod brand_merchant_batches {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDetailListDetailState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::DetailInit => "DETAIL_INIT",
-                    Self::DetailWaitPay => "DETAIL_WAIT_PAY",
-                    Self::DetailProcessing => "DETAIL_PROCESSING",
-                    Self::DetailSuccess => "DETAIL_SUCCESS",
-                    Self::DetailFail => "DETAIL_FAIL",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseDetailListDetailState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "DETAIL_INIT" => Self::DetailInit,
-                    "DETAIL_WAIT_PAY" => Self::DetailWaitPay,
-                    "DETAIL_PROCESSING" => Self::DetailProcessing,
-                    "DETAIL_SUCCESS" => Self::DetailSuccess,
-                    "DETAIL_FAIL" => Self::DetailFail,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseDetailListDetailState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseDetailListDetailState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDetailListDetailState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDetailListDetailState {
+            DetailInit = "DETAIL_INIT",
+            DetailWaitPay = "DETAIL_WAIT_PAY",
+            DetailProcessing = "DETAIL_PROCESSING",
+            DetailSuccess = "DETAIL_SUCCESS",
+            DetailFail = "DETAIL_FAIL",
+        });
         /// `/v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}/details`
         pub mod details {
             /// The chain step for `/v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}/details`, reached with `client.v3().fund_app().brand_redpacket().brand_merchant_batches().batch_no(batch_no).details()`.
@@ -1039,95 +551,24 @@ pub mod brand_merchant_batches {
                     /// Example: `wxf636efh567hg4356`
                     pub brand_appid: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("brand_mchid", &self.brand_mchid)?;
-                        m.req("out_batch_no", &self.out_batch_no)?;
-                        m.req("batch_no", &self.batch_no)?;
-                        m.req("out_detail_no", &self.out_detail_no)?;
-                        m.req("detail_no", &self.detail_no)?;
-                        m.req("detail_state", &self.detail_state)?;
-                        m.req("amount", &self.amount)?;
-                        m.req("remark", &self.remark)?;
-                        m.opt("fail_reason", &self.fail_reason)?;
-                        m.req("openid", &self.openid)?;
-                        m.opt("user_name", &self.user_name)?;
-                        m.opt("initiate_time", &self.initiate_time)?;
-                        m.req("update_time", &self.update_time)?;
-                        m.req("brand_id", &self.brand_id)?;
-                        m.req("template_id", &self.template_id)?;
-                        m.opt("brand_appid", &self.brand_appid)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("brand_mchid"),
-                            o.req("out_batch_no"),
-                            o.req("batch_no"),
-                            o.req("out_detail_no"),
-                            o.req("detail_no"),
-                            o.req("detail_state"),
-                            o.req("amount"),
-                            o.req("remark"),
-                            o.opt("fail_reason"),
-                            o.req("openid"),
-                            o.opt("user_name"),
-                            o.opt("initiate_time"),
-                            o.req("update_time"),
-                            o.req("brand_id"),
-                            o.req("template_id"),
-                            o.opt("brand_appid"),
-                        ) {
-                            (
-                                Some(brand_mchid),
-                                Some(out_batch_no),
-                                Some(batch_no),
-                                Some(out_detail_no),
-                                Some(detail_no),
-                                Some(detail_state),
-                                Some(amount),
-                                Some(remark),
-                                Some(fail_reason),
-                                Some(openid),
-                                Some(user_name),
-                                Some(initiate_time),
-                                Some(update_time),
-                                Some(brand_id),
-                                Some(template_id),
-                                Some(brand_appid),
-                            ) => {
-                                Ok(Self {
-                                    brand_mchid,
-                                    out_batch_no,
-                                    batch_no,
-                                    out_detail_no,
-                                    detail_no,
-                                    detail_state,
-                                    amount,
-                                    remark,
-                                    fail_reason,
-                                    openid,
-                                    user_name,
-                                    initiate_time,
-                                    update_time,
-                                    brand_id,
-                                    template_id,
-                                    brand_appid,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    brand_mchid: "brand_mchid" req req,
+                    out_batch_no: "out_batch_no" req req,
+                    batch_no: "batch_no" req req,
+                    out_detail_no: "out_detail_no" req req,
+                    detail_no: "detail_no" req req,
+                    detail_state: "detail_state" req req,
+                    amount: "amount" req req,
+                    remark: "remark" req req,
+                    fail_reason: "fail_reason" opt opt,
+                    openid: "openid" req req,
+                    user_name: "user_name" opt opt,
+                    initiate_time: "initiate_time" opt opt,
+                    update_time: "update_time" req req,
+                    brand_id: "brand_id" req req,
+                    template_id: "template_id" req req,
+                    brand_appid: "brand_appid" opt opt,
+                });
                 /// 品牌红包明细单状态
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseDetailState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1147,58 +588,13 @@ pub mod brand_merchant_batches {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseDetailState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::DetailInit => "DETAIL_INIT",
-                            Self::DetailWaitPay => "DETAIL_WAIT_PAY",
-                            Self::DetailProcessing => "DETAIL_PROCESSING",
-                            Self::DetailSuccess => "DETAIL_SUCCESS",
-                            Self::DetailFail => "DETAIL_FAIL",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseDetailState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "DETAIL_INIT" => Self::DetailInit,
-                            "DETAIL_WAIT_PAY" => Self::DetailWaitPay,
-                            "DETAIL_PROCESSING" => Self::DetailProcessing,
-                            "DETAIL_SUCCESS" => Self::DetailSuccess,
-                            "DETAIL_FAIL" => Self::DetailFail,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseDetailState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseDetailState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseDetailState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseDetailState {
+                    DetailInit = "DETAIL_INIT",
+                    DetailWaitPay = "DETAIL_WAIT_PAY",
+                    DetailProcessing = "DETAIL_PROCESSING",
+                    DetailSuccess = "DETAIL_SUCCESS",
+                    DetailFail = "DETAIL_FAIL",
+                });
                 /// 失败原因
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1248,92 +644,28 @@ pub mod brand_merchant_batches {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseFailReason {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::AccountFrozen => "ACCOUNT_FROZEN",
-                            Self::RealNameCheckFail => "REAL_NAME_CHECK_FAIL",
-                            Self::NameNotCorrect => "NAME_NOT_CORRECT",
-                            Self::OpenidInvalid => "OPENID_INVALID",
-                            Self::TransferQuotaExceed => "TRANSFER_QUOTA_EXCEED",
-                            Self::DayReceivedQuotaExceed => "DAY_RECEIVED_QUOTA_EXCEED",
-                            Self::DayReceivedCountExceed => "DAY_RECEIVED_COUNT_EXCEED",
-                            Self::ProductAuthCheckFail => "PRODUCT_AUTH_CHECK_FAIL",
-                            Self::OverdueClose => "OVERDUE_CLOSE",
-                            Self::AccountNotExist => "ACCOUNT_NOT_EXIST",
-                            Self::TransferRisk => "TRANSFER_RISK",
-                            Self::UserAccountLimit => "USER_ACCOUNT_LIMIT",
-                            Self::FailReasonUnknown => "FAIL_REASON_UNKNOWN",
-                            Self::PayerAccountAbnormal => "PAYER_ACCOUNT_ABNORMAL",
-                            Self::PayeeAccountAbnormal => "PAYEE_ACCOUNT_ABNORMAL",
-                            Self::UserReceiveOverdue => "USER_RECEIVE_OVERDUE",
-                            Self::RemarkNotCorrect => "REMARK_NOT_CORRECT",
-                            Self::MerchantReject => "MERCHANT_REJECT",
-                            Self::MerchantNotConfirm => "MERCHANT_NOT_CONFIRM",
-                            Self::BlockB2cUserlimitamountBsruleMonth => {
-                                "BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH"
-                            }
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseFailReason {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "ACCOUNT_FROZEN" => Self::AccountFrozen,
-                            "REAL_NAME_CHECK_FAIL" => Self::RealNameCheckFail,
-                            "NAME_NOT_CORRECT" => Self::NameNotCorrect,
-                            "OPENID_INVALID" => Self::OpenidInvalid,
-                            "TRANSFER_QUOTA_EXCEED" => Self::TransferQuotaExceed,
-                            "DAY_RECEIVED_QUOTA_EXCEED" => Self::DayReceivedQuotaExceed,
-                            "DAY_RECEIVED_COUNT_EXCEED" => Self::DayReceivedCountExceed,
-                            "PRODUCT_AUTH_CHECK_FAIL" => Self::ProductAuthCheckFail,
-                            "OVERDUE_CLOSE" => Self::OverdueClose,
-                            "ACCOUNT_NOT_EXIST" => Self::AccountNotExist,
-                            "TRANSFER_RISK" => Self::TransferRisk,
-                            "USER_ACCOUNT_LIMIT" => Self::UserAccountLimit,
-                            "FAIL_REASON_UNKNOWN" => Self::FailReasonUnknown,
-                            "PAYER_ACCOUNT_ABNORMAL" => Self::PayerAccountAbnormal,
-                            "PAYEE_ACCOUNT_ABNORMAL" => Self::PayeeAccountAbnormal,
-                            "USER_RECEIVE_OVERDUE" => Self::UserReceiveOverdue,
-                            "REMARK_NOT_CORRECT" => Self::RemarkNotCorrect,
-                            "MERCHANT_REJECT" => Self::MerchantReject,
-                            "MERCHANT_NOT_CONFIRM" => Self::MerchantNotConfirm,
-                            "BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH" => {
-                                Self::BlockB2cUserlimitamountBsruleMonth
-                            }
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseFailReason {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseFailReason {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseFailReason {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseFailReason {
+                    AccountFrozen = "ACCOUNT_FROZEN",
+                    RealNameCheckFail = "REAL_NAME_CHECK_FAIL",
+                    NameNotCorrect = "NAME_NOT_CORRECT",
+                    OpenidInvalid = "OPENID_INVALID",
+                    TransferQuotaExceed = "TRANSFER_QUOTA_EXCEED",
+                    DayReceivedQuotaExceed = "DAY_RECEIVED_QUOTA_EXCEED",
+                    DayReceivedCountExceed = "DAY_RECEIVED_COUNT_EXCEED",
+                    ProductAuthCheckFail = "PRODUCT_AUTH_CHECK_FAIL",
+                    OverdueClose = "OVERDUE_CLOSE",
+                    AccountNotExist = "ACCOUNT_NOT_EXIST",
+                    TransferRisk = "TRANSFER_RISK",
+                    UserAccountLimit = "USER_ACCOUNT_LIMIT",
+                    FailReasonUnknown = "FAIL_REASON_UNKNOWN",
+                    PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+                    PayeeAccountAbnormal = "PAYEE_ACCOUNT_ABNORMAL",
+                    UserReceiveOverdue = "USER_RECEIVE_OVERDUE",
+                    RemarkNotCorrect = "REMARK_NOT_CORRECT",
+                    MerchantReject = "MERCHANT_REJECT",
+                    MerchantNotConfirm = "MERCHANT_NOT_CONFIRM",
+                    BlockB2cUserlimitamountBsruleMonth = "BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH",
+                });
             }
         }
     }
@@ -1391,31 +723,10 @@ pub mod brand_merchant_out_batches {
             /// Query parameter `detail_state`.
             pub detail_state: Option<GetRequestDetailState>,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("need_query_detail"), o.opt("detail_state")) {
-                    (Some(need_query_detail), Some(detail_state)) => {
-                        Ok(Self {
-                            need_query_detail,
-                            detail_state,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            need_query_detail: "need_query_detail" skip opt,
+            detail_state: "detail_state" skip opt,
+        });
         /// 品牌红包明细单状态
         ///
         /// A value this client does not know yet is kept as [`GetRequestDetailState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1431,49 +742,11 @@ pub mod brand_merchant_out_batches {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetRequestDetailState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::DetailViewAll => "DETAIL_VIEW_ALL",
-                    Self::DetailViewSuccess => "DETAIL_VIEW_SUCCESS",
-                    Self::DetailViewFail => "DETAIL_VIEW_FAIL",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetRequestDetailState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "DETAIL_VIEW_ALL" => Self::DetailViewAll,
-                    "DETAIL_VIEW_SUCCESS" => Self::DetailViewSuccess,
-                    "DETAIL_VIEW_FAIL" => Self::DetailViewFail,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetRequestDetailState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetRequestDetailState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequestDetailState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetRequestDetailState {
+            DetailViewAll = "DETAIL_VIEW_ALL",
+            DetailViewSuccess = "DETAIL_VIEW_SUCCESS",
+            DetailViewFail = "DETAIL_VIEW_FAIL",
+        });
         /// The response of `GET /v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}` (商家批次单号查询批次单).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -1552,107 +825,27 @@ pub mod brand_merchant_out_batches {
             /// 品牌红包明细列表
             pub detail_list: Option<Vec<GetResponseDetailList>>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("brand_mchid", &self.brand_mchid)?;
-                m.req("batch_no", &self.batch_no)?;
-                m.req("out_batch_no", &self.out_batch_no)?;
-                m.opt("brand_id", &self.brand_id)?;
-                m.opt("template_id", &self.template_id)?;
-                m.opt("brand_appid", &self.brand_appid)?;
-                m.req("batch_state", &self.batch_state)?;
-                m.req("batch_name", &self.batch_name)?;
-                m.req("batch_remark", &self.batch_remark)?;
-                m.opt("close_reason", &self.close_reason)?;
-                m.req("total_amount", &self.total_amount)?;
-                m.req("total_num", &self.total_num)?;
-                m.req("create_time", &self.create_time)?;
-                m.opt("update_time", &self.update_time)?;
-                m.req("success_amount", &self.success_amount)?;
-                m.req("success_num", &self.success_num)?;
-                m.req("fail_amount", &self.fail_amount)?;
-                m.req("fail_num", &self.fail_num)?;
-                m.opt("detail_list", &self.detail_list)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("brand_mchid"),
-                    o.req("batch_no"),
-                    o.req("out_batch_no"),
-                    o.opt("brand_id"),
-                    o.opt("template_id"),
-                    o.opt("brand_appid"),
-                    o.req("batch_state"),
-                    o.req("batch_name"),
-                    o.req("batch_remark"),
-                    o.opt("close_reason"),
-                    o.req("total_amount"),
-                    o.req("total_num"),
-                    o.req("create_time"),
-                    o.opt("update_time"),
-                    o.req("success_amount"),
-                    o.req("success_num"),
-                    o.req("fail_amount"),
-                    o.req("fail_num"),
-                    o.opt("detail_list"),
-                ) {
-                    (
-                        Some(brand_mchid),
-                        Some(batch_no),
-                        Some(out_batch_no),
-                        Some(brand_id),
-                        Some(template_id),
-                        Some(brand_appid),
-                        Some(batch_state),
-                        Some(batch_name),
-                        Some(batch_remark),
-                        Some(close_reason),
-                        Some(total_amount),
-                        Some(total_num),
-                        Some(create_time),
-                        Some(update_time),
-                        Some(success_amount),
-                        Some(success_num),
-                        Some(fail_amount),
-                        Some(fail_num),
-                        Some(detail_list),
-                    ) => {
-                        Ok(Self {
-                            brand_mchid,
-                            batch_no,
-                            out_batch_no,
-                            brand_id,
-                            template_id,
-                            brand_appid,
-                            batch_state,
-                            batch_name,
-                            batch_remark,
-                            close_reason,
-                            total_amount,
-                            total_num,
-                            create_time,
-                            update_time,
-                            success_amount,
-                            success_num,
-                            fail_amount,
-                            fail_num,
-                            detail_list,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            brand_mchid: "brand_mchid" req req,
+            batch_no: "batch_no" req req,
+            out_batch_no: "out_batch_no" req req,
+            brand_id: "brand_id" opt opt,
+            template_id: "template_id" opt opt,
+            brand_appid: "brand_appid" opt opt,
+            batch_state: "batch_state" req req,
+            batch_name: "batch_name" req req,
+            batch_remark: "batch_remark" req req,
+            close_reason: "close_reason" opt opt,
+            total_amount: "total_amount" req req,
+            total_num: "total_num" req req,
+            create_time: "create_time" req req,
+            update_time: "update_time" opt opt,
+            success_amount: "success_amount" req req,
+            success_num: "success_num" req req,
+            fail_amount: "fail_amount" req req,
+            fail_num: "fail_num" req req,
+            detail_list: "detail_list" opt opt,
+        });
         /// 批次单状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseBatchState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1672,53 +865,13 @@ pub mod brand_merchant_out_batches {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseBatchState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::WaitPay => "WAIT_PAY",
-                    Self::Accepted => "ACCEPTED",
-                    Self::Processing => "PROCESSING",
-                    Self::Finished => "FINISHED",
-                    Self::Closed => "CLOSED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseBatchState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "WAIT_PAY" => Self::WaitPay,
-                    "ACCEPTED" => Self::Accepted,
-                    "PROCESSING" => Self::Processing,
-                    "FINISHED" => Self::Finished,
-                    "CLOSED" => Self::Closed,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseBatchState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseBatchState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseBatchState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseBatchState {
+            WaitPay = "WAIT_PAY",
+            Accepted = "ACCEPTED",
+            Processing = "PROCESSING",
+            Finished = "FINISHED",
+            Closed = "CLOSED",
+        });
         /// 品牌红包批次单关闭原因
         ///
         /// A value this client does not know yet is kept as [`GetResponseCloseReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1732,47 +885,10 @@ pub mod brand_merchant_out_batches {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseCloseReason {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::MerchantRevocation => "MERCHANT_REVOCATION",
-                    Self::SystemOverdueClose => "SYSTEM_OVERDUE_CLOSE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseCloseReason {
-            fn from(s: &str) -> Self {
-                match s {
-                    "MERCHANT_REVOCATION" => Self::MerchantRevocation,
-                    "SYSTEM_OVERDUE_CLOSE" => Self::SystemOverdueClose,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseCloseReason {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseCloseReason {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseCloseReason {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseCloseReason {
+            MerchantRevocation = "MERCHANT_REVOCATION",
+            SystemOverdueClose = "SYSTEM_OVERDUE_CLOSE",
+        });
         /// GetResponseDetailList
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseDetailList {
@@ -1789,43 +905,11 @@ pub mod brand_merchant_out_batches {
             /// Example: `DETAIL_SUCCESS`
             pub detail_state: GetResponseDetailListDetailState,
         }
-        impl ::serde::Serialize for GetResponseDetailList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("transfer_detail_no", &self.transfer_detail_no)?;
-                m.req("out_detail_no", &self.out_detail_no)?;
-                m.req("detail_state", &self.detail_state)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDetailList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("transfer_detail_no"),
-                    o.req("out_detail_no"),
-                    o.req("detail_state"),
-                ) {
-                    (
-                        Some(transfer_detail_no),
-                        Some(out_detail_no),
-                        Some(detail_state),
-                    ) => {
-                        Ok(Self {
-                            transfer_detail_no,
-                            out_detail_no,
-                            detail_state,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDetailList {
+            transfer_detail_no: "transfer_detail_no" req req,
+            out_detail_no: "out_detail_no" req req,
+            detail_state: "detail_state" req req,
+        });
         /// 品牌红包明细单状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseDetailListDetailState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1845,53 +929,13 @@ pub mod brand_merchant_out_batches {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDetailListDetailState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::DetailInit => "DETAIL_INIT",
-                    Self::DetailWaitPay => "DETAIL_WAIT_PAY",
-                    Self::DetailProcessing => "DETAIL_PROCESSING",
-                    Self::DetailSuccess => "DETAIL_SUCCESS",
-                    Self::DetailFail => "DETAIL_FAIL",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseDetailListDetailState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "DETAIL_INIT" => Self::DetailInit,
-                    "DETAIL_WAIT_PAY" => Self::DetailWaitPay,
-                    "DETAIL_PROCESSING" => Self::DetailProcessing,
-                    "DETAIL_SUCCESS" => Self::DetailSuccess,
-                    "DETAIL_FAIL" => Self::DetailFail,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseDetailListDetailState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseDetailListDetailState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDetailListDetailState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDetailListDetailState {
+            DetailInit = "DETAIL_INIT",
+            DetailWaitPay = "DETAIL_WAIT_PAY",
+            DetailProcessing = "DETAIL_PROCESSING",
+            DetailSuccess = "DETAIL_SUCCESS",
+            DetailFail = "DETAIL_FAIL",
+        });
         /// `/v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}/out-details`
         pub mod out_details {
             /// The chain step for `/v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}/out-details`, reached with `client.v3().fund_app().brand_redpacket().brand_merchant_out_batches().out_batch_no(out_batch_no).out_details()`.
@@ -1989,95 +1033,24 @@ pub mod brand_merchant_out_batches {
                     /// Example: `wxf636efh567hg4356`
                     pub brand_appid: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("brand_mchid", &self.brand_mchid)?;
-                        m.req("out_batch_no", &self.out_batch_no)?;
-                        m.req("batch_no", &self.batch_no)?;
-                        m.req("out_detail_no", &self.out_detail_no)?;
-                        m.req("detail_no", &self.detail_no)?;
-                        m.req("detail_state", &self.detail_state)?;
-                        m.req("amount", &self.amount)?;
-                        m.req("remark", &self.remark)?;
-                        m.opt("fail_reason", &self.fail_reason)?;
-                        m.req("openid", &self.openid)?;
-                        m.opt("user_name", &self.user_name)?;
-                        m.opt("initiate_time", &self.initiate_time)?;
-                        m.req("update_time", &self.update_time)?;
-                        m.req("brand_id", &self.brand_id)?;
-                        m.req("template_id", &self.template_id)?;
-                        m.opt("brand_appid", &self.brand_appid)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("brand_mchid"),
-                            o.req("out_batch_no"),
-                            o.req("batch_no"),
-                            o.req("out_detail_no"),
-                            o.req("detail_no"),
-                            o.req("detail_state"),
-                            o.req("amount"),
-                            o.req("remark"),
-                            o.opt("fail_reason"),
-                            o.req("openid"),
-                            o.opt("user_name"),
-                            o.opt("initiate_time"),
-                            o.req("update_time"),
-                            o.req("brand_id"),
-                            o.req("template_id"),
-                            o.opt("brand_appid"),
-                        ) {
-                            (
-                                Some(brand_mchid),
-                                Some(out_batch_no),
-                                Some(batch_no),
-                                Some(out_detail_no),
-                                Some(detail_no),
-                                Some(detail_state),
-                                Some(amount),
-                                Some(remark),
-                                Some(fail_reason),
-                                Some(openid),
-                                Some(user_name),
-                                Some(initiate_time),
-                                Some(update_time),
-                                Some(brand_id),
-                                Some(template_id),
-                                Some(brand_appid),
-                            ) => {
-                                Ok(Self {
-                                    brand_mchid,
-                                    out_batch_no,
-                                    batch_no,
-                                    out_detail_no,
-                                    detail_no,
-                                    detail_state,
-                                    amount,
-                                    remark,
-                                    fail_reason,
-                                    openid,
-                                    user_name,
-                                    initiate_time,
-                                    update_time,
-                                    brand_id,
-                                    template_id,
-                                    brand_appid,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    brand_mchid: "brand_mchid" req req,
+                    out_batch_no: "out_batch_no" req req,
+                    batch_no: "batch_no" req req,
+                    out_detail_no: "out_detail_no" req req,
+                    detail_no: "detail_no" req req,
+                    detail_state: "detail_state" req req,
+                    amount: "amount" req req,
+                    remark: "remark" req req,
+                    fail_reason: "fail_reason" opt opt,
+                    openid: "openid" req req,
+                    user_name: "user_name" opt opt,
+                    initiate_time: "initiate_time" opt opt,
+                    update_time: "update_time" req req,
+                    brand_id: "brand_id" req req,
+                    template_id: "template_id" req req,
+                    brand_appid: "brand_appid" opt opt,
+                });
                 /// 品牌红包明细单状态
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseDetailState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2097,58 +1070,13 @@ pub mod brand_merchant_out_batches {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseDetailState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::DetailInit => "DETAIL_INIT",
-                            Self::DetailWaitPay => "DETAIL_WAIT_PAY",
-                            Self::DetailProcessing => "DETAIL_PROCESSING",
-                            Self::DetailSuccess => "DETAIL_SUCCESS",
-                            Self::DetailFail => "DETAIL_FAIL",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseDetailState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "DETAIL_INIT" => Self::DetailInit,
-                            "DETAIL_WAIT_PAY" => Self::DetailWaitPay,
-                            "DETAIL_PROCESSING" => Self::DetailProcessing,
-                            "DETAIL_SUCCESS" => Self::DetailSuccess,
-                            "DETAIL_FAIL" => Self::DetailFail,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseDetailState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseDetailState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseDetailState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseDetailState {
+                    DetailInit = "DETAIL_INIT",
+                    DetailWaitPay = "DETAIL_WAIT_PAY",
+                    DetailProcessing = "DETAIL_PROCESSING",
+                    DetailSuccess = "DETAIL_SUCCESS",
+                    DetailFail = "DETAIL_FAIL",
+                });
                 /// 失败原因
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2198,92 +1126,28 @@ pub mod brand_merchant_out_batches {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseFailReason {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::AccountFrozen => "ACCOUNT_FROZEN",
-                            Self::RealNameCheckFail => "REAL_NAME_CHECK_FAIL",
-                            Self::NameNotCorrect => "NAME_NOT_CORRECT",
-                            Self::OpenidInvalid => "OPENID_INVALID",
-                            Self::TransferQuotaExceed => "TRANSFER_QUOTA_EXCEED",
-                            Self::DayReceivedQuotaExceed => "DAY_RECEIVED_QUOTA_EXCEED",
-                            Self::DayReceivedCountExceed => "DAY_RECEIVED_COUNT_EXCEED",
-                            Self::ProductAuthCheckFail => "PRODUCT_AUTH_CHECK_FAIL",
-                            Self::OverdueClose => "OVERDUE_CLOSE",
-                            Self::AccountNotExist => "ACCOUNT_NOT_EXIST",
-                            Self::TransferRisk => "TRANSFER_RISK",
-                            Self::UserAccountLimit => "USER_ACCOUNT_LIMIT",
-                            Self::FailReasonUnknown => "FAIL_REASON_UNKNOWN",
-                            Self::PayerAccountAbnormal => "PAYER_ACCOUNT_ABNORMAL",
-                            Self::PayeeAccountAbnormal => "PAYEE_ACCOUNT_ABNORMAL",
-                            Self::UserReceiveOverdue => "USER_RECEIVE_OVERDUE",
-                            Self::RemarkNotCorrect => "REMARK_NOT_CORRECT",
-                            Self::MerchantReject => "MERCHANT_REJECT",
-                            Self::MerchantNotConfirm => "MERCHANT_NOT_CONFIRM",
-                            Self::BlockB2cUserlimitamountBsruleMonth => {
-                                "BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH"
-                            }
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseFailReason {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "ACCOUNT_FROZEN" => Self::AccountFrozen,
-                            "REAL_NAME_CHECK_FAIL" => Self::RealNameCheckFail,
-                            "NAME_NOT_CORRECT" => Self::NameNotCorrect,
-                            "OPENID_INVALID" => Self::OpenidInvalid,
-                            "TRANSFER_QUOTA_EXCEED" => Self::TransferQuotaExceed,
-                            "DAY_RECEIVED_QUOTA_EXCEED" => Self::DayReceivedQuotaExceed,
-                            "DAY_RECEIVED_COUNT_EXCEED" => Self::DayReceivedCountExceed,
-                            "PRODUCT_AUTH_CHECK_FAIL" => Self::ProductAuthCheckFail,
-                            "OVERDUE_CLOSE" => Self::OverdueClose,
-                            "ACCOUNT_NOT_EXIST" => Self::AccountNotExist,
-                            "TRANSFER_RISK" => Self::TransferRisk,
-                            "USER_ACCOUNT_LIMIT" => Self::UserAccountLimit,
-                            "FAIL_REASON_UNKNOWN" => Self::FailReasonUnknown,
-                            "PAYER_ACCOUNT_ABNORMAL" => Self::PayerAccountAbnormal,
-                            "PAYEE_ACCOUNT_ABNORMAL" => Self::PayeeAccountAbnormal,
-                            "USER_RECEIVE_OVERDUE" => Self::UserReceiveOverdue,
-                            "REMARK_NOT_CORRECT" => Self::RemarkNotCorrect,
-                            "MERCHANT_REJECT" => Self::MerchantReject,
-                            "MERCHANT_NOT_CONFIRM" => Self::MerchantNotConfirm,
-                            "BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH" => {
-                                Self::BlockB2cUserlimitamountBsruleMonth
-                            }
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseFailReason {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseFailReason {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseFailReason {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseFailReason {
+                    AccountFrozen = "ACCOUNT_FROZEN",
+                    RealNameCheckFail = "REAL_NAME_CHECK_FAIL",
+                    NameNotCorrect = "NAME_NOT_CORRECT",
+                    OpenidInvalid = "OPENID_INVALID",
+                    TransferQuotaExceed = "TRANSFER_QUOTA_EXCEED",
+                    DayReceivedQuotaExceed = "DAY_RECEIVED_QUOTA_EXCEED",
+                    DayReceivedCountExceed = "DAY_RECEIVED_COUNT_EXCEED",
+                    ProductAuthCheckFail = "PRODUCT_AUTH_CHECK_FAIL",
+                    OverdueClose = "OVERDUE_CLOSE",
+                    AccountNotExist = "ACCOUNT_NOT_EXIST",
+                    TransferRisk = "TRANSFER_RISK",
+                    UserAccountLimit = "USER_ACCOUNT_LIMIT",
+                    FailReasonUnknown = "FAIL_REASON_UNKNOWN",
+                    PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+                    PayeeAccountAbnormal = "PAYEE_ACCOUNT_ABNORMAL",
+                    UserReceiveOverdue = "USER_RECEIVE_OVERDUE",
+                    RemarkNotCorrect = "REMARK_NOT_CORRECT",
+                    MerchantReject = "MERCHANT_REJECT",
+                    MerchantNotConfirm = "MERCHANT_NOT_CONFIRM",
+                    BlockB2cUserlimitamountBsruleMonth = "BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH",
+                });
             }
         }
     }

@@ -90,27 +90,9 @@ pub mod elecsign {
             /// Example: `plfk2020042013`
             pub out_bill_no: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("out_bill_no", &self.out_bill_no)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("out_bill_no") {
-                    Some(out_bill_no) => Ok(Self { out_bill_no }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            out_bill_no: "out_bill_no" req req,
+        });
         /// The response of `POST /v3/fund-app/mch-transfer/elecsign/out-bill-no` (商户单号申请电子回单).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -123,28 +105,10 @@ pub mod elecsign {
             /// Example: `2015-05-20T13:29:35.120+08:00`
             pub create_time: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("state", &self.state)?;
-                m.req("create_time", &self.create_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("state"), o.req("create_time")) {
-                    (Some(state), Some(create_time)) => Ok(Self { state, create_time }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            state: "state" req req,
+            create_time: "create_time" req req,
+        });
         /// `/v3/fund-app/mch-transfer/elecsign/out-bill-no/{out_bill_no}`
         pub mod by_out_bill_no {
             /// The chain step for `/v3/fund-app/mch-transfer/elecsign/out-bill-no/{out_bill_no}`, reached with `client.v3().fund_app().mch_transfer().elecsign().out_bill_no().out_bill_no(out_bill_no)`.
@@ -192,59 +156,15 @@ pub mod elecsign {
                 /// Example: `转账单据不存在`
                 pub fail_reason: Option<String>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("state", &self.state)?;
-                    m.req("create_time", &self.create_time)?;
-                    m.req("update_time", &self.update_time)?;
-                    m.opt("hash_type", &self.hash_type)?;
-                    m.opt("hash_value", &self.hash_value)?;
-                    m.opt("download_url", &self.download_url)?;
-                    m.opt("fail_reason", &self.fail_reason)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("state"),
-                        o.req("create_time"),
-                        o.req("update_time"),
-                        o.opt("hash_type"),
-                        o.opt("hash_value"),
-                        o.opt("download_url"),
-                        o.opt("fail_reason"),
-                    ) {
-                        (
-                            Some(state),
-                            Some(create_time),
-                            Some(update_time),
-                            Some(hash_type),
-                            Some(hash_value),
-                            Some(download_url),
-                            Some(fail_reason),
-                        ) => {
-                            Ok(Self {
-                                state,
-                                create_time,
-                                update_time,
-                                hash_type,
-                                hash_value,
-                                download_url,
-                                fail_reason,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                state: "state" req req,
+                create_time: "create_time" req req,
+                update_time: "update_time" req req,
+                hash_type: "hash_type" opt opt,
+                hash_value: "hash_value" opt opt,
+                download_url: "download_url" opt opt,
+                fail_reason: "fail_reason" opt opt,
+            });
             /// 回单文件摘要类型
             ///
             /// A value this client does not know yet is kept as [`GetResponseHashType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -258,50 +178,10 @@ pub mod elecsign {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseHashType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Sha256 => "SHA256",
-                        Self::Sm3 => "SM3",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseHashType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "SHA256" => Self::Sha256,
-                        "SM3" => Self::Sm3,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseHashType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseHashType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseHashType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseHashType {
+                Sha256 = "SHA256",
+                Sm3 = "SM3",
+            });
             /// 申请单状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -317,52 +197,11 @@ pub mod elecsign {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Generating => "GENERATING",
-                        Self::Finished => "FINISHED",
-                        Self::Failed => "FAILED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "GENERATING" => Self::Generating,
-                        "FINISHED" => Self::Finished,
-                        "FAILED" => Self::Failed,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseState {
+                Generating = "GENERATING",
+                Finished = "FINISHED",
+                Failed = "FAILED",
+            });
         }
     }
     /// `/v3/fund-app/mch-transfer/elecsign/transfer-bill-no`
@@ -404,27 +243,9 @@ pub mod elecsign {
             /// Example: `1330000071100999991182020050700019480001`
             pub transfer_bill_no: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("transfer_bill_no", &self.transfer_bill_no)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("transfer_bill_no") {
-                    Some(transfer_bill_no) => Ok(Self { transfer_bill_no }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            transfer_bill_no: "transfer_bill_no" req req,
+        });
         /// The response of `POST /v3/fund-app/mch-transfer/elecsign/transfer-bill-no` (微信单号申请电子回单).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -437,28 +258,10 @@ pub mod elecsign {
             /// Example: `2015-05-20T13:29:35.120+08:00`
             pub create_time: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("state", &self.state)?;
-                m.req("create_time", &self.create_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("state"), o.req("create_time")) {
-                    (Some(state), Some(create_time)) => Ok(Self { state, create_time }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            state: "state" req req,
+            create_time: "create_time" req req,
+        });
         /// `/v3/fund-app/mch-transfer/elecsign/transfer-bill-no/{transfer_bill_no}`
         pub mod by_transfer_bill_no {
             /// The chain step for `/v3/fund-app/mch-transfer/elecsign/transfer-bill-no/{transfer_bill_no}`, reached with `client.v3().fund_app().mch_transfer().elecsign().transfer_bill_no().transfer_bill_no(transfer_bill_no)`.
@@ -506,59 +309,15 @@ pub mod elecsign {
                 /// Example: `转账单据不存在`
                 pub fail_reason: Option<String>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("state", &self.state)?;
-                    m.req("create_time", &self.create_time)?;
-                    m.req("update_time", &self.update_time)?;
-                    m.opt("hash_type", &self.hash_type)?;
-                    m.opt("hash_value", &self.hash_value)?;
-                    m.opt("download_url", &self.download_url)?;
-                    m.opt("fail_reason", &self.fail_reason)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("state"),
-                        o.req("create_time"),
-                        o.req("update_time"),
-                        o.opt("hash_type"),
-                        o.opt("hash_value"),
-                        o.opt("download_url"),
-                        o.opt("fail_reason"),
-                    ) {
-                        (
-                            Some(state),
-                            Some(create_time),
-                            Some(update_time),
-                            Some(hash_type),
-                            Some(hash_value),
-                            Some(download_url),
-                            Some(fail_reason),
-                        ) => {
-                            Ok(Self {
-                                state,
-                                create_time,
-                                update_time,
-                                hash_type,
-                                hash_value,
-                                download_url,
-                                fail_reason,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                state: "state" req req,
+                create_time: "create_time" req req,
+                update_time: "update_time" req req,
+                hash_type: "hash_type" opt opt,
+                hash_value: "hash_value" opt opt,
+                download_url: "download_url" opt opt,
+                fail_reason: "fail_reason" opt opt,
+            });
             /// 回单文件摘要类型
             ///
             /// A value this client does not know yet is kept as [`GetResponseHashType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -572,50 +331,10 @@ pub mod elecsign {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseHashType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Sha256 => "SHA256",
-                        Self::Sm3 => "SM3",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseHashType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "SHA256" => Self::Sha256,
-                        "SM3" => Self::Sm3,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseHashType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseHashType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseHashType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseHashType {
+                Sha256 = "SHA256",
+                Sm3 = "SM3",
+            });
             /// 申请单状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -631,52 +350,11 @@ pub mod elecsign {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Generating => "GENERATING",
-                        Self::Finished => "FINISHED",
-                        Self::Failed => "FAILED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "GENERATING" => Self::Generating,
-                        "FINISHED" => Self::Finished,
-                        "FAILED" => Self::Failed,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseState {
+                Generating = "GENERATING",
+                Finished = "FINISHED",
+                Failed = "FAILED",
+            });
         }
     }
 }
@@ -808,26 +486,9 @@ pub mod partner {
                     /// Query parameter `accept_id`. Example: `c2RmYWtqampqampsZmFza2xmanNhbGZqc2FrZmpzbGZqc2tsZmp`
                     pub accept_id: String,
                 }
-                impl ::serde::Serialize for GetRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.req("accept_id") {
-                            Some(accept_id) => Ok(Self { accept_id }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetRequest {
+                    accept_id: "accept_id" skip req,
+                });
                 /// The response of `GET /v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts` (查询预算出资的电子回单).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
@@ -872,71 +533,18 @@ pub mod partner {
                     /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=token`
                     pub download_url: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("out_budget_no", &self.out_budget_no)?;
-                        m.req("start_date", &self.start_date)?;
-                        m.req("end_date", &self.end_date)?;
-                        m.req("sponsor_mchid", &self.sponsor_mchid)?;
-                        m.opt("receiver_mchid", &self.receiver_mchid)?;
-                        m.req("receipt_state", &self.receipt_state)?;
-                        m.req("accept_id", &self.accept_id)?;
-                        m.opt("hash_type", &self.hash_type)?;
-                        m.opt("hash_value", &self.hash_value)?;
-                        m.opt("download_url", &self.download_url)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("out_budget_no"),
-                            o.req("start_date"),
-                            o.req("end_date"),
-                            o.req("sponsor_mchid"),
-                            o.opt("receiver_mchid"),
-                            o.req("receipt_state"),
-                            o.req("accept_id"),
-                            o.opt("hash_type"),
-                            o.opt("hash_value"),
-                            o.opt("download_url"),
-                        ) {
-                            (
-                                Some(out_budget_no),
-                                Some(start_date),
-                                Some(end_date),
-                                Some(sponsor_mchid),
-                                Some(receiver_mchid),
-                                Some(receipt_state),
-                                Some(accept_id),
-                                Some(hash_type),
-                                Some(hash_value),
-                                Some(download_url),
-                            ) => {
-                                Ok(Self {
-                                    out_budget_no,
-                                    start_date,
-                                    end_date,
-                                    sponsor_mchid,
-                                    receiver_mchid,
-                                    receipt_state,
-                                    accept_id,
-                                    hash_type,
-                                    hash_value,
-                                    download_url,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    out_budget_no: "out_budget_no" req req,
+                    start_date: "start_date" req req,
+                    end_date: "end_date" req req,
+                    sponsor_mchid: "sponsor_mchid" req req,
+                    receiver_mchid: "receiver_mchid" opt opt,
+                    receipt_state: "receipt_state" req req,
+                    accept_id: "accept_id" req req,
+                    hash_type: "hash_type" opt opt,
+                    hash_value: "hash_value" opt opt,
+                    download_url: "download_url" opt opt,
+                });
                 /// 电子回单文件的hash方法
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseHashType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -950,52 +558,10 @@ pub mod partner {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseHashType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Sha256 => "SHA256",
-                            Self::Sm3 => "SM3",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseHashType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "SHA256" => Self::Sha256,
-                            "SM3" => Self::Sm3,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseHashType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseHashType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseHashType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseHashType {
+                    Sha256 = "SHA256",
+                    Sm3 = "SM3",
+                });
                 /// 电子回单状态
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseReceiptState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1009,52 +575,10 @@ pub mod partner {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseReceiptState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Accepted => "ACCEPTED",
-                            Self::Finished => "FINISHED",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseReceiptState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "ACCEPTED" => Self::Accepted,
-                            "FINISHED" => Self::Finished,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseReceiptState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseReceiptState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseReceiptState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseReceiptState {
+                    Accepted = "ACCEPTED",
+                    Finished = "FINISHED",
+                });
                 /// The request of `POST /v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts` (申请预算出资的电子回单).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequest {
@@ -1075,47 +599,12 @@ pub mod partner {
                     /// Example: `1900102209`
                     pub receiver_mchid: Option<String>,
                 }
-                impl ::serde::Serialize for PostRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("start_date", &self.start_date)?;
-                        m.req("end_date", &self.end_date)?;
-                        m.req("sponsor_mchid", &self.sponsor_mchid)?;
-                        m.opt("receiver_mchid", &self.receiver_mchid)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("start_date"),
-                            o.req("end_date"),
-                            o.req("sponsor_mchid"),
-                            o.opt("receiver_mchid"),
-                        ) {
-                            (
-                                Some(start_date),
-                                Some(end_date),
-                                Some(sponsor_mchid),
-                                Some(receiver_mchid),
-                            ) => {
-                                Ok(Self {
-                                    start_date,
-                                    end_date,
-                                    sponsor_mchid,
-                                    receiver_mchid,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequest {
+                    start_date: "start_date" req req,
+                    end_date: "end_date" req req,
+                    sponsor_mchid: "sponsor_mchid" req req,
+                    receiver_mchid: "receiver_mchid" opt opt,
+                });
                 /// The response of `POST /v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts` (申请预算出资的电子回单).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
@@ -1160,71 +649,18 @@ pub mod partner {
                     /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=token`
                     pub download_url: Option<String>,
                 }
-                impl ::serde::Serialize for PostResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("out_budget_no", &self.out_budget_no)?;
-                        m.req("start_date", &self.start_date)?;
-                        m.req("end_date", &self.end_date)?;
-                        m.req("sponsor_mchid", &self.sponsor_mchid)?;
-                        m.opt("receiver_mchid", &self.receiver_mchid)?;
-                        m.req("receipt_state", &self.receipt_state)?;
-                        m.req("accept_id", &self.accept_id)?;
-                        m.opt("hash_type", &self.hash_type)?;
-                        m.opt("hash_value", &self.hash_value)?;
-                        m.opt("download_url", &self.download_url)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("out_budget_no"),
-                            o.req("start_date"),
-                            o.req("end_date"),
-                            o.req("sponsor_mchid"),
-                            o.opt("receiver_mchid"),
-                            o.req("receipt_state"),
-                            o.req("accept_id"),
-                            o.opt("hash_type"),
-                            o.opt("hash_value"),
-                            o.opt("download_url"),
-                        ) {
-                            (
-                                Some(out_budget_no),
-                                Some(start_date),
-                                Some(end_date),
-                                Some(sponsor_mchid),
-                                Some(receiver_mchid),
-                                Some(receipt_state),
-                                Some(accept_id),
-                                Some(hash_type),
-                                Some(hash_value),
-                                Some(download_url),
-                            ) => {
-                                Ok(Self {
-                                    out_budget_no,
-                                    start_date,
-                                    end_date,
-                                    sponsor_mchid,
-                                    receiver_mchid,
-                                    receipt_state,
-                                    accept_id,
-                                    hash_type,
-                                    hash_value,
-                                    download_url,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponse {
+                    out_budget_no: "out_budget_no" req req,
+                    start_date: "start_date" req req,
+                    end_date: "end_date" req req,
+                    sponsor_mchid: "sponsor_mchid" req req,
+                    receiver_mchid: "receiver_mchid" opt opt,
+                    receipt_state: "receipt_state" req req,
+                    accept_id: "accept_id" req req,
+                    hash_type: "hash_type" opt opt,
+                    hash_value: "hash_value" opt opt,
+                    download_url: "download_url" opt opt,
+                });
                 /// 电子回单文件的hash方法
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseHashType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1238,52 +674,10 @@ pub mod partner {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseHashType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Sha256 => "SHA256",
-                            Self::Sm3 => "SM3",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PostResponseHashType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "SHA256" => Self::Sha256,
-                            "SM3" => Self::Sm3,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostResponseHashType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostResponseHashType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseHashType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseHashType {
+                    Sha256 = "SHA256",
+                    Sm3 = "SM3",
+                });
                 /// 电子回单状态
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseReceiptState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1297,52 +691,10 @@ pub mod partner {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseReceiptState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Accepted => "ACCEPTED",
-                            Self::Finished => "FINISHED",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PostResponseReceiptState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "ACCEPTED" => Self::Accepted,
-                            "FINISHED" => Self::Finished,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostResponseReceiptState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostResponseReceiptState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseReceiptState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseReceiptState {
+                    Accepted = "ACCEPTED",
+                    Finished = "FINISHED",
+                });
             }
         }
     }
@@ -1407,59 +759,15 @@ pub mod partner {
             /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
             pub notify_url: Option<String>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("out_budget_no", &self.out_budget_no)?;
-                m.req("sponsor_mchid", &self.sponsor_mchid)?;
-                m.req("sponsor_subject_name", &self.sponsor_subject_name)?;
-                m.req("activity_name", &self.activity_name)?;
-                m.req("activity_remark", &self.activity_remark)?;
-                m.req("amount", &self.amount)?;
-                m.opt("notify_url", &self.notify_url)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("out_budget_no"),
-                    o.req("sponsor_mchid"),
-                    o.req("sponsor_subject_name"),
-                    o.req("activity_name"),
-                    o.req("activity_remark"),
-                    o.req("amount"),
-                    o.opt("notify_url"),
-                ) {
-                    (
-                        Some(out_budget_no),
-                        Some(sponsor_mchid),
-                        Some(sponsor_subject_name),
-                        Some(activity_name),
-                        Some(activity_remark),
-                        Some(amount),
-                        Some(notify_url),
-                    ) => {
-                        Ok(Self {
-                            out_budget_no,
-                            sponsor_mchid,
-                            sponsor_subject_name,
-                            activity_name,
-                            activity_remark,
-                            amount,
-                            notify_url,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            out_budget_no: "out_budget_no" req req,
+            sponsor_mchid: "sponsor_mchid" req req,
+            sponsor_subject_name: "sponsor_subject_name" req req,
+            activity_name: "activity_name" req req,
+            activity_remark: "activity_remark" req req,
+            amount: "amount" req req,
+            notify_url: "notify_url" opt opt,
+        });
         /// The response of `POST /v3/fund-app/mch-transfer/partner/charity-budget` (申请公益捐赠预算).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -1522,91 +830,23 @@ pub mod partner {
             /// Example: `2015-05-20T13:29:35+08:00`
             pub closed_time: Option<String>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sp_mchid", &self.sp_mchid)?;
-                m.req("out_budget_no", &self.out_budget_no)?;
-                m.req("budget_id", &self.budget_id)?;
-                m.req("amount", &self.amount)?;
-                m.req("sponsor_mchid", &self.sponsor_mchid)?;
-                m.req("activity_name", &self.activity_name)?;
-                m.req("activity_remark", &self.activity_remark)?;
-                m.opt("state", &self.state)?;
-                m.opt("confirm_url", &self.confirm_url)?;
-                m.opt("super_admin_wxid_mask", &self.super_admin_wxid_mask)?;
-                m.opt("remain_amount", &self.remain_amount)?;
-                m.opt("unlock_remark", &self.unlock_remark)?;
-                m.opt("locked_time", &self.locked_time)?;
-                m.opt("finished_time", &self.finished_time)?;
-                m.opt("closed_time", &self.closed_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sp_mchid"),
-                    o.req("out_budget_no"),
-                    o.req("budget_id"),
-                    o.req("amount"),
-                    o.req("sponsor_mchid"),
-                    o.req("activity_name"),
-                    o.req("activity_remark"),
-                    o.opt("state"),
-                    o.opt("confirm_url"),
-                    o.opt("super_admin_wxid_mask"),
-                    o.opt("remain_amount"),
-                    o.opt("unlock_remark"),
-                    o.opt("locked_time"),
-                    o.opt("finished_time"),
-                    o.opt("closed_time"),
-                ) {
-                    (
-                        Some(sp_mchid),
-                        Some(out_budget_no),
-                        Some(budget_id),
-                        Some(amount),
-                        Some(sponsor_mchid),
-                        Some(activity_name),
-                        Some(activity_remark),
-                        Some(state),
-                        Some(confirm_url),
-                        Some(super_admin_wxid_mask),
-                        Some(remain_amount),
-                        Some(unlock_remark),
-                        Some(locked_time),
-                        Some(finished_time),
-                        Some(closed_time),
-                    ) => {
-                        Ok(Self {
-                            sp_mchid,
-                            out_budget_no,
-                            budget_id,
-                            amount,
-                            sponsor_mchid,
-                            activity_name,
-                            activity_remark,
-                            state,
-                            confirm_url,
-                            super_admin_wxid_mask,
-                            remain_amount,
-                            unlock_remark,
-                            locked_time,
-                            finished_time,
-                            closed_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            sp_mchid: "sp_mchid" req req,
+            out_budget_no: "out_budget_no" req req,
+            budget_id: "budget_id" req req,
+            amount: "amount" req req,
+            sponsor_mchid: "sponsor_mchid" req req,
+            activity_name: "activity_name" req req,
+            activity_remark: "activity_remark" req req,
+            state: "state" opt opt,
+            confirm_url: "confirm_url" opt opt,
+            super_admin_wxid_mask: "super_admin_wxid_mask" opt opt,
+            remain_amount: "remain_amount" opt opt,
+            unlock_remark: "unlock_remark" opt opt,
+            locked_time: "locked_time" opt opt,
+            finished_time: "finished_time" opt opt,
+            closed_time: "closed_time" opt opt,
+        });
         /// 预算单状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1624,51 +864,12 @@ pub mod partner {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Pending => "PENDING",
-                    Self::Locked => "LOCKED",
-                    Self::Finished => "FINISHED",
-                    Self::Closed => "CLOSED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "PENDING" => Self::Pending,
-                    "LOCKED" => Self::Locked,
-                    "FINISHED" => Self::Finished,
-                    "CLOSED" => Self::Closed,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseState {
+            Pending = "PENDING",
+            Locked = "LOCKED",
+            Finished = "FINISHED",
+            Closed = "CLOSED",
+        });
         /// `/v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}`
         pub mod by_out_budget_no {
             /// The chain step for `/v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}`, reached with `client.v3().fund_app().mch_transfer().partner().charity_budget().out_budget_no(out_budget_no)`.
@@ -1703,26 +904,9 @@ pub mod partner {
                 /// Query parameter `sponsor_mchid`. Example: `1900001109`
                 pub sponsor_mchid: String,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("sponsor_mchid") {
-                        Some(sponsor_mchid) => Ok(Self { sponsor_mchid }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                sponsor_mchid: "sponsor_mchid" skip req,
+            });
             /// The response of `GET /v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}` (商户单号查询公益捐赠预算详情).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -1785,91 +969,23 @@ pub mod partner {
                 /// Example: `2015-05-20T13:29:35+08:00`
                 pub closed_time: Option<String>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("sp_mchid", &self.sp_mchid)?;
-                    m.req("out_budget_no", &self.out_budget_no)?;
-                    m.req("budget_id", &self.budget_id)?;
-                    m.req("amount", &self.amount)?;
-                    m.req("sponsor_mchid", &self.sponsor_mchid)?;
-                    m.req("activity_name", &self.activity_name)?;
-                    m.req("activity_remark", &self.activity_remark)?;
-                    m.opt("state", &self.state)?;
-                    m.opt("confirm_url", &self.confirm_url)?;
-                    m.opt("super_admin_wxid_mask", &self.super_admin_wxid_mask)?;
-                    m.opt("remain_amount", &self.remain_amount)?;
-                    m.opt("unlock_remark", &self.unlock_remark)?;
-                    m.opt("locked_time", &self.locked_time)?;
-                    m.opt("finished_time", &self.finished_time)?;
-                    m.opt("closed_time", &self.closed_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("sp_mchid"),
-                        o.req("out_budget_no"),
-                        o.req("budget_id"),
-                        o.req("amount"),
-                        o.req("sponsor_mchid"),
-                        o.req("activity_name"),
-                        o.req("activity_remark"),
-                        o.opt("state"),
-                        o.opt("confirm_url"),
-                        o.opt("super_admin_wxid_mask"),
-                        o.opt("remain_amount"),
-                        o.opt("unlock_remark"),
-                        o.opt("locked_time"),
-                        o.opt("finished_time"),
-                        o.opt("closed_time"),
-                    ) {
-                        (
-                            Some(sp_mchid),
-                            Some(out_budget_no),
-                            Some(budget_id),
-                            Some(amount),
-                            Some(sponsor_mchid),
-                            Some(activity_name),
-                            Some(activity_remark),
-                            Some(state),
-                            Some(confirm_url),
-                            Some(super_admin_wxid_mask),
-                            Some(remain_amount),
-                            Some(unlock_remark),
-                            Some(locked_time),
-                            Some(finished_time),
-                            Some(closed_time),
-                        ) => {
-                            Ok(Self {
-                                sp_mchid,
-                                out_budget_no,
-                                budget_id,
-                                amount,
-                                sponsor_mchid,
-                                activity_name,
-                                activity_remark,
-                                state,
-                                confirm_url,
-                                super_admin_wxid_mask,
-                                remain_amount,
-                                unlock_remark,
-                                locked_time,
-                                finished_time,
-                                closed_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                sp_mchid: "sp_mchid" req req,
+                out_budget_no: "out_budget_no" req req,
+                budget_id: "budget_id" req req,
+                amount: "amount" req req,
+                sponsor_mchid: "sponsor_mchid" req req,
+                activity_name: "activity_name" req req,
+                activity_remark: "activity_remark" req req,
+                state: "state" opt opt,
+                confirm_url: "confirm_url" opt opt,
+                super_admin_wxid_mask: "super_admin_wxid_mask" opt opt,
+                remain_amount: "remain_amount" opt opt,
+                unlock_remark: "unlock_remark" opt opt,
+                locked_time: "locked_time" opt opt,
+                finished_time: "finished_time" opt opt,
+                closed_time: "closed_time" opt opt,
+            });
             /// 预算单状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1887,54 +1003,12 @@ pub mod partner {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Pending => "PENDING",
-                        Self::Locked => "LOCKED",
-                        Self::Finished => "FINISHED",
-                        Self::Closed => "CLOSED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "PENDING" => Self::Pending,
-                        "LOCKED" => Self::Locked,
-                        "FINISHED" => Self::Finished,
-                        "CLOSED" => Self::Closed,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseState {
+                Pending = "PENDING",
+                Locked = "LOCKED",
+                Finished = "FINISHED",
+                Closed = "CLOSED",
+            });
             /// `/v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}/unlock`
             pub mod unlock {
                 /// The chain step for `/v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}/unlock`, reached with `client.v3().fund_app().mch_transfer().partner().charity_budget().out_budget_no(out_budget_no).unlock()`.
@@ -1968,33 +1042,10 @@ pub mod partner {
                     /// Example: `公益活动结束，解锁资金`
                     pub activity_remark: String,
                 }
-                impl ::serde::Serialize for PostRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("sponsor_mchid", &self.sponsor_mchid)?;
-                        m.req("activity_remark", &self.activity_remark)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.req("sponsor_mchid"), o.req("activity_remark")) {
-                            (Some(sponsor_mchid), Some(activity_remark)) => {
-                                Ok(Self {
-                                    sponsor_mchid,
-                                    activity_remark,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequest {
+                    sponsor_mchid: "sponsor_mchid" req req,
+                    activity_remark: "activity_remark" req req,
+                });
                 /// The response of `POST /v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}/unlock` (解锁公益捐赠预算).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
@@ -2045,79 +1096,20 @@ pub mod partner {
                     /// Example: `10000`
                     pub unlocked_amount: Option<i64>,
                 }
-                impl ::serde::Serialize for PostResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("sp_mchid", &self.sp_mchid)?;
-                        m.req("out_budget_no", &self.out_budget_no)?;
-                        m.req("budget_id", &self.budget_id)?;
-                        m.req("amount", &self.amount)?;
-                        m.req("sponsor_mchid", &self.sponsor_mchid)?;
-                        m.req("activity_name", &self.activity_name)?;
-                        m.req("activity_remark", &self.activity_remark)?;
-                        m.req("state", &self.state)?;
-                        m.req("unlock_remark", &self.unlock_remark)?;
-                        m.req("locked_time", &self.locked_time)?;
-                        m.req("finished_time", &self.finished_time)?;
-                        m.opt("unlocked_amount", &self.unlocked_amount)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("sp_mchid"),
-                            o.req("out_budget_no"),
-                            o.req("budget_id"),
-                            o.req("amount"),
-                            o.req("sponsor_mchid"),
-                            o.req("activity_name"),
-                            o.req("activity_remark"),
-                            o.req("state"),
-                            o.req("unlock_remark"),
-                            o.req("locked_time"),
-                            o.req("finished_time"),
-                            o.opt("unlocked_amount"),
-                        ) {
-                            (
-                                Some(sp_mchid),
-                                Some(out_budget_no),
-                                Some(budget_id),
-                                Some(amount),
-                                Some(sponsor_mchid),
-                                Some(activity_name),
-                                Some(activity_remark),
-                                Some(state),
-                                Some(unlock_remark),
-                                Some(locked_time),
-                                Some(finished_time),
-                                Some(unlocked_amount),
-                            ) => {
-                                Ok(Self {
-                                    sp_mchid,
-                                    out_budget_no,
-                                    budget_id,
-                                    amount,
-                                    sponsor_mchid,
-                                    activity_name,
-                                    activity_remark,
-                                    state,
-                                    unlock_remark,
-                                    locked_time,
-                                    finished_time,
-                                    unlocked_amount,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponse {
+                    sp_mchid: "sp_mchid" req req,
+                    out_budget_no: "out_budget_no" req req,
+                    budget_id: "budget_id" req req,
+                    amount: "amount" req req,
+                    sponsor_mchid: "sponsor_mchid" req req,
+                    activity_name: "activity_name" req req,
+                    activity_remark: "activity_remark" req req,
+                    state: "state" req req,
+                    unlock_remark: "unlock_remark" req req,
+                    locked_time: "locked_time" req req,
+                    finished_time: "finished_time" req req,
+                    unlocked_amount: "unlocked_amount" opt opt,
+                });
                 /// 预算单状态
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2129,50 +1121,9 @@ pub mod partner {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Finished => "FINISHED",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PostResponseState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "FINISHED" => Self::Finished,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostResponseState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostResponseState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseState {
+                    Finished = "FINISHED",
+                });
             }
         }
     }
@@ -2232,59 +1183,15 @@ pub mod partner {
             /// Example: `帮助受助群体爱心捐款`
             pub transfer_remark: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("out_budget_no", &self.out_budget_no)?;
-                m.req("out_transfer_no", &self.out_transfer_no)?;
-                m.opt("transaction_info", &self.transaction_info)?;
-                m.req("sponsor_mchid", &self.sponsor_mchid)?;
-                m.req("receive_mchid", &self.receive_mchid)?;
-                m.req("amount", &self.amount)?;
-                m.req("transfer_remark", &self.transfer_remark)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("out_budget_no"),
-                    o.req("out_transfer_no"),
-                    o.opt("transaction_info"),
-                    o.req("sponsor_mchid"),
-                    o.req("receive_mchid"),
-                    o.req("amount"),
-                    o.req("transfer_remark"),
-                ) {
-                    (
-                        Some(out_budget_no),
-                        Some(out_transfer_no),
-                        Some(transaction_info),
-                        Some(sponsor_mchid),
-                        Some(receive_mchid),
-                        Some(amount),
-                        Some(transfer_remark),
-                    ) => {
-                        Ok(Self {
-                            out_budget_no,
-                            out_transfer_no,
-                            transaction_info,
-                            sponsor_mchid,
-                            receive_mchid,
-                            amount,
-                            transfer_remark,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            out_budget_no: "out_budget_no" req req,
+            out_transfer_no: "out_transfer_no" req req,
+            transaction_info: "transaction_info" opt opt,
+            sponsor_mchid: "sponsor_mchid" req req,
+            receive_mchid: "receive_mchid" req req,
+            amount: "amount" req req,
+            transfer_remark: "transfer_remark" req req,
+        });
         /// 关联的交易单号
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestTransactionInfo {
@@ -2297,33 +1204,10 @@ pub mod partner {
             /// Example: `4217752501201407033233368018`
             pub transaction_id: String,
         }
-        impl ::serde::Serialize for PostRequestTransactionInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("transaction_type", &self.transaction_type)?;
-                m.req("transaction_id", &self.transaction_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestTransactionInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("transaction_type"), o.req("transaction_id")) {
-                    (Some(transaction_type), Some(transaction_id)) => {
-                        Ok(Self {
-                            transaction_type,
-                            transaction_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestTransactionInfo {
+            transaction_type: "transaction_type" req req,
+            transaction_id: "transaction_id" req req,
+        });
         /// 订单类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestTransactionInfoTransactionType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2335,46 +1219,9 @@ pub mod partner {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestTransactionInfoTransactionType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Wxpay => "WXPAY",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestTransactionInfoTransactionType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "WXPAY" => Self::Wxpay,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestTransactionInfoTransactionType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestTransactionInfoTransactionType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostRequestTransactionInfoTransactionType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestTransactionInfoTransactionType {
+            Wxpay = "WXPAY",
+        });
         /// The response of `POST /v3/fund-app/mch-transfer/partner/charity-transfer-bills` (发起公益捐赠).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -2419,71 +1266,18 @@ pub mod partner {
             /// Example: `2015-05-20T13:29:35+08:00`
             pub success_time: Option<String>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("out_budget_no", &self.out_budget_no)?;
-                m.req("budget_id", &self.budget_id)?;
-                m.req("out_transfer_no", &self.out_transfer_no)?;
-                m.req("transfer_id", &self.transfer_id)?;
-                m.req("amount", &self.amount)?;
-                m.req("transfer_remark", &self.transfer_remark)?;
-                m.req("receive_mchid", &self.receive_mchid)?;
-                m.req("state", &self.state)?;
-                m.req("create_time", &self.create_time)?;
-                m.opt("success_time", &self.success_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("out_budget_no"),
-                    o.req("budget_id"),
-                    o.req("out_transfer_no"),
-                    o.req("transfer_id"),
-                    o.req("amount"),
-                    o.req("transfer_remark"),
-                    o.req("receive_mchid"),
-                    o.req("state"),
-                    o.req("create_time"),
-                    o.opt("success_time"),
-                ) {
-                    (
-                        Some(out_budget_no),
-                        Some(budget_id),
-                        Some(out_transfer_no),
-                        Some(transfer_id),
-                        Some(amount),
-                        Some(transfer_remark),
-                        Some(receive_mchid),
-                        Some(state),
-                        Some(create_time),
-                        Some(success_time),
-                    ) => {
-                        Ok(Self {
-                            out_budget_no,
-                            budget_id,
-                            out_transfer_no,
-                            transfer_id,
-                            amount,
-                            transfer_remark,
-                            receive_mchid,
-                            state,
-                            create_time,
-                            success_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            out_budget_no: "out_budget_no" req req,
+            budget_id: "budget_id" req req,
+            out_transfer_no: "out_transfer_no" req req,
+            transfer_id: "transfer_id" req req,
+            amount: "amount" req req,
+            transfer_remark: "transfer_remark" req req,
+            receive_mchid: "receive_mchid" req req,
+            state: "state" req req,
+            create_time: "create_time" req req,
+            success_time: "success_time" opt opt,
+        });
         /// 捐赠状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2499,49 +1293,11 @@ pub mod partner {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Accepted => "ACCEPTED",
-                    Self::Success => "SUCCESS",
-                    Self::Close => "CLOSE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ACCEPTED" => Self::Accepted,
-                    "SUCCESS" => Self::Success,
-                    "CLOSE" => Self::Close,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseState {
+            Accepted = "ACCEPTED",
+            Success = "SUCCESS",
+            Close = "CLOSE",
+        });
         /// `/v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no`
         pub mod out_transfer_no {
             /// The chain step for `/v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no`, reached with `client.v3().fund_app().mch_transfer().partner().charity_transfer_bills().out_transfer_no()`.
@@ -2594,31 +1350,10 @@ pub mod partner {
                     /// Query parameter `out_budget_no`. Example: `budget202506030102`
                     pub out_budget_no: String,
                 }
-                impl ::serde::Serialize for GetRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.req("sponsor_mchid"), o.req("out_budget_no")) {
-                            (Some(sponsor_mchid), Some(out_budget_no)) => {
-                                Ok(Self {
-                                    sponsor_mchid,
-                                    out_budget_no,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetRequest {
+                    sponsor_mchid: "sponsor_mchid" skip req,
+                    out_budget_no: "out_budget_no" skip req,
+                });
                 /// The response of `GET /v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no/{out_transfer_no}` (商户单号查询公益捐赠详情).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
@@ -2663,71 +1398,18 @@ pub mod partner {
                     /// Example: `2015-05-20T13:29:35+08:00`
                     pub success_time: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("out_budget_no", &self.out_budget_no)?;
-                        m.req("budget_id", &self.budget_id)?;
-                        m.req("out_transfer_no", &self.out_transfer_no)?;
-                        m.req("transfer_id", &self.transfer_id)?;
-                        m.req("amount", &self.amount)?;
-                        m.req("transfer_remark", &self.transfer_remark)?;
-                        m.req("receive_mchid", &self.receive_mchid)?;
-                        m.req("state", &self.state)?;
-                        m.req("create_time", &self.create_time)?;
-                        m.opt("success_time", &self.success_time)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("out_budget_no"),
-                            o.req("budget_id"),
-                            o.req("out_transfer_no"),
-                            o.req("transfer_id"),
-                            o.req("amount"),
-                            o.req("transfer_remark"),
-                            o.req("receive_mchid"),
-                            o.req("state"),
-                            o.req("create_time"),
-                            o.opt("success_time"),
-                        ) {
-                            (
-                                Some(out_budget_no),
-                                Some(budget_id),
-                                Some(out_transfer_no),
-                                Some(transfer_id),
-                                Some(amount),
-                                Some(transfer_remark),
-                                Some(receive_mchid),
-                                Some(state),
-                                Some(create_time),
-                                Some(success_time),
-                            ) => {
-                                Ok(Self {
-                                    out_budget_no,
-                                    budget_id,
-                                    out_transfer_no,
-                                    transfer_id,
-                                    amount,
-                                    transfer_remark,
-                                    receive_mchid,
-                                    state,
-                                    create_time,
-                                    success_time,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    out_budget_no: "out_budget_no" req req,
+                    budget_id: "budget_id" req req,
+                    out_transfer_no: "out_transfer_no" req req,
+                    transfer_id: "transfer_id" req req,
+                    amount: "amount" req req,
+                    transfer_remark: "transfer_remark" req req,
+                    receive_mchid: "receive_mchid" req req,
+                    state: "state" req req,
+                    create_time: "create_time" req req,
+                    success_time: "success_time" opt opt,
+                });
                 /// 捐赠状态
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2743,54 +1425,11 @@ pub mod partner {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Accepted => "ACCEPTED",
-                            Self::Success => "SUCCESS",
-                            Self::Close => "CLOSE",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "ACCEPTED" => Self::Accepted,
-                            "SUCCESS" => Self::Success,
-                            "CLOSE" => Self::Close,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseState {
+                    Accepted = "ACCEPTED",
+                    Success = "SUCCESS",
+                    Close = "CLOSE",
+                });
             }
         }
     }
@@ -2835,30 +1474,10 @@ pub mod partner {
             /// Example: `plfk2020042013`
             pub out_bill_no: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.req("out_bill_no", &self.out_bill_no)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("sub_mchid"), o.req("out_bill_no")) {
-                    (Some(sub_mchid), Some(out_bill_no)) => {
-                        Ok(Self { sub_mchid, out_bill_no })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            sub_mchid: "sub_mchid" req req,
+            out_bill_no: "out_bill_no" req req,
+        });
         /// The response of `POST /v3/fund-app/mch-transfer/partner/electronic-receipts` (申请单笔转账电子回单).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -2895,63 +1514,16 @@ pub mod partner {
             /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=token`
             pub download_url: Option<String>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.req("out_bill_no", &self.out_bill_no)?;
-                m.req("state", &self.state)?;
-                m.req("create_time", &self.create_time)?;
-                m.opt("update_time", &self.update_time)?;
-                m.opt("hash_type", &self.hash_type)?;
-                m.opt("hash_value", &self.hash_value)?;
-                m.opt("download_url", &self.download_url)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sub_mchid"),
-                    o.req("out_bill_no"),
-                    o.req("state"),
-                    o.req("create_time"),
-                    o.opt("update_time"),
-                    o.opt("hash_type"),
-                    o.opt("hash_value"),
-                    o.opt("download_url"),
-                ) {
-                    (
-                        Some(sub_mchid),
-                        Some(out_bill_no),
-                        Some(state),
-                        Some(create_time),
-                        Some(update_time),
-                        Some(hash_type),
-                        Some(hash_value),
-                        Some(download_url),
-                    ) => {
-                        Ok(Self {
-                            sub_mchid,
-                            out_bill_no,
-                            state,
-                            create_time,
-                            update_time,
-                            hash_type,
-                            hash_value,
-                            download_url,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            sub_mchid: "sub_mchid" req req,
+            out_bill_no: "out_bill_no" req req,
+            state: "state" req req,
+            create_time: "create_time" req req,
+            update_time: "update_time" opt opt,
+            hash_type: "hash_type" opt opt,
+            hash_value: "hash_value" opt opt,
+            download_url: "download_url" opt opt,
+        });
         /// 回单文件摘要类型
         ///
         /// A value this client does not know yet is kept as [`PostResponseHashType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2963,45 +1535,9 @@ pub mod partner {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseHashType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Sm3 => "SM3",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseHashType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "SM3" => Self::Sm3,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseHashType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseHashType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseHashType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseHashType {
+            Sm3 = "SM3",
+        });
         /// 申请单状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3015,47 +1551,10 @@ pub mod partner {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Generating => "GENERATING",
-                    Self::Finished => "FINISHED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "GENERATING" => Self::Generating,
-                    "FINISHED" => Self::Finished,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseState {
+            Generating = "GENERATING",
+            Finished = "FINISHED",
+        });
         /// `/v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}`
         pub mod by_out_bill_no {
             /// The chain step for `/v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}`, reached with `client.v3().fund_app().mch_transfer().partner().electronic_receipts().out_bill_no(out_bill_no)`.
@@ -3085,26 +1584,9 @@ pub mod partner {
                 /// Query parameter `sub_mchid`. Example: `1900001121`
                 pub sub_mchid: String,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("sub_mchid") {
-                        Some(sub_mchid) => Ok(Self { sub_mchid }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                sub_mchid: "sub_mchid" skip req,
+            });
             /// The response of `GET /v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}` (查询单笔转账电子回单).
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
@@ -3141,63 +1623,16 @@ pub mod partner {
                 /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=token`
                 pub download_url: Option<String>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.req("out_bill_no", &self.out_bill_no)?;
-                    m.req("state", &self.state)?;
-                    m.req("create_time", &self.create_time)?;
-                    m.opt("update_time", &self.update_time)?;
-                    m.opt("hash_type", &self.hash_type)?;
-                    m.opt("hash_value", &self.hash_value)?;
-                    m.opt("download_url", &self.download_url)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("sub_mchid"),
-                        o.req("out_bill_no"),
-                        o.req("state"),
-                        o.req("create_time"),
-                        o.opt("update_time"),
-                        o.opt("hash_type"),
-                        o.opt("hash_value"),
-                        o.opt("download_url"),
-                    ) {
-                        (
-                            Some(sub_mchid),
-                            Some(out_bill_no),
-                            Some(state),
-                            Some(create_time),
-                            Some(update_time),
-                            Some(hash_type),
-                            Some(hash_value),
-                            Some(download_url),
-                        ) => {
-                            Ok(Self {
-                                sub_mchid,
-                                out_bill_no,
-                                state,
-                                create_time,
-                                update_time,
-                                hash_type,
-                                hash_value,
-                                download_url,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                sub_mchid: "sub_mchid" req req,
+                out_bill_no: "out_bill_no" req req,
+                state: "state" req req,
+                create_time: "create_time" req req,
+                update_time: "update_time" opt opt,
+                hash_type: "hash_type" opt opt,
+                hash_value: "hash_value" opt opt,
+                download_url: "download_url" opt opt,
+            });
             /// 回单文件摘要类型
             ///
             /// A value this client does not know yet is kept as [`GetResponseHashType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3209,48 +1644,9 @@ pub mod partner {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseHashType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Sm3 => "SM3",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseHashType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "SM3" => Self::Sm3,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseHashType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseHashType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseHashType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseHashType {
+                Sm3 = "SM3",
+            });
             /// 申请单状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3264,50 +1660,10 @@ pub mod partner {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Generating => "GENERATING",
-                        Self::Finished => "FINISHED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "GENERATING" => Self::Generating,
-                        "FINISHED" => Self::Finished,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseState {
+                Generating = "GENERATING",
+                Finished = "FINISHED",
+            });
         }
     }
     /// `/v3/fund-app/mch-transfer/partner/sub-mch-authorizations`
@@ -3348,30 +1704,10 @@ pub mod partner {
             /// Example: `apply2020042013`
             pub out_apply_no: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.req("out_apply_no", &self.out_apply_no)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("sub_mchid"), o.req("out_apply_no")) {
-                    (Some(sub_mchid), Some(out_apply_no)) => {
-                        Ok(Self { sub_mchid, out_apply_no })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            sub_mchid: "sub_mchid" req req,
+            out_apply_no: "out_apply_no" req req,
+        });
         /// The response of `POST /v3/fund-app/mch-transfer/partner/sub-mch-authorizations` (申请子商户商家转账授权).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -3396,51 +1732,13 @@ pub mod partner {
             /// Example: `2015-05-20T13:29:35.120+08:00`
             pub update_time: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.req("out_apply_no", &self.out_apply_no)?;
-                m.req("state", &self.state)?;
-                m.req("accept_time", &self.accept_time)?;
-                m.req("update_time", &self.update_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sub_mchid"),
-                    o.req("out_apply_no"),
-                    o.req("state"),
-                    o.req("accept_time"),
-                    o.req("update_time"),
-                ) {
-                    (
-                        Some(sub_mchid),
-                        Some(out_apply_no),
-                        Some(state),
-                        Some(accept_time),
-                        Some(update_time),
-                    ) => {
-                        Ok(Self {
-                            sub_mchid,
-                            out_apply_no,
-                            state,
-                            accept_time,
-                            update_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            sub_mchid: "sub_mchid" req req,
+            out_apply_no: "out_apply_no" req req,
+            state: "state" req req,
+            accept_time: "accept_time" req req,
+            update_time: "update_time" req req,
+        });
         /// 授权申请单状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3458,51 +1756,12 @@ pub mod partner {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Invited => "INVITED",
-                    Self::Passed => "PASSED",
-                    Self::Rejected => "REJECTED",
-                    Self::Expired => "EXPIRED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "INVITED" => Self::Invited,
-                    "PASSED" => Self::Passed,
-                    "REJECTED" => Self::Rejected,
-                    "EXPIRED" => Self::Expired,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseState {
+            Invited = "INVITED",
+            Passed = "PASSED",
+            Rejected = "REJECTED",
+            Expired = "EXPIRED",
+        });
         /// `/v3/fund-app/mch-transfer/partner/sub-mch-authorizations/{sub_mchid}`
         pub mod by_sub_mchid {
             /// The chain step for `/v3/fund-app/mch-transfer/partner/sub-mch-authorizations/{sub_mchid}`, reached with `client.v3().fund_app().mch_transfer().partner().sub_mch_authorizations().sub_mchid(sub_mchid)`.
@@ -3540,51 +1799,13 @@ pub mod partner {
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 pub cancel_authorization_time: Option<String>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.req("state", &self.state)?;
-                    m.opt("apply_order", &self.apply_order)?;
-                    m.opt("authorization_time", &self.authorization_time)?;
-                    m.opt("cancel_authorization_time", &self.cancel_authorization_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("sub_mchid"),
-                        o.req("state"),
-                        o.opt("apply_order"),
-                        o.opt("authorization_time"),
-                        o.opt("cancel_authorization_time"),
-                    ) {
-                        (
-                            Some(sub_mchid),
-                            Some(state),
-                            Some(apply_order),
-                            Some(authorization_time),
-                            Some(cancel_authorization_time),
-                        ) => {
-                            Ok(Self {
-                                sub_mchid,
-                                state,
-                                apply_order,
-                                authorization_time,
-                                cancel_authorization_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                sub_mchid: "sub_mchid" req req,
+                state: "state" req req,
+                apply_order: "apply_order" opt opt,
+                authorization_time: "authorization_time" opt opt,
+                cancel_authorization_time: "cancel_authorization_time" opt opt,
+            });
             /// 授权申请单
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponseApplyOrder {
@@ -3609,51 +1830,13 @@ pub mod partner {
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 pub update_time: String,
             }
-            impl ::serde::Serialize for GetResponseApplyOrder {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.req("out_apply_no", &self.out_apply_no)?;
-                    m.req("state", &self.state)?;
-                    m.req("accept_time", &self.accept_time)?;
-                    m.req("update_time", &self.update_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseApplyOrder {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("sub_mchid"),
-                        o.req("out_apply_no"),
-                        o.req("state"),
-                        o.req("accept_time"),
-                        o.req("update_time"),
-                    ) {
-                        (
-                            Some(sub_mchid),
-                            Some(out_apply_no),
-                            Some(state),
-                            Some(accept_time),
-                            Some(update_time),
-                        ) => {
-                            Ok(Self {
-                                sub_mchid,
-                                out_apply_no,
-                                state,
-                                accept_time,
-                                update_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseApplyOrder {
+                sub_mchid: "sub_mchid" req req,
+                out_apply_no: "out_apply_no" req req,
+                state: "state" req req,
+                accept_time: "accept_time" req req,
+                update_time: "update_time" req req,
+            });
             /// 授权申请单状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseApplyOrderState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3671,54 +1854,12 @@ pub mod partner {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseApplyOrderState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Invited => "INVITED",
-                        Self::Passed => "PASSED",
-                        Self::Rejected => "REJECTED",
-                        Self::Expired => "EXPIRED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseApplyOrderState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "INVITED" => Self::Invited,
-                        "PASSED" => Self::Passed,
-                        "REJECTED" => Self::Rejected,
-                        "EXPIRED" => Self::Expired,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseApplyOrderState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseApplyOrderState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseApplyOrderState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseApplyOrderState {
+                Invited = "INVITED",
+                Passed = "PASSED",
+                Rejected = "REJECTED",
+                Expired = "EXPIRED",
+            });
             /// 授权状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3734,52 +1875,11 @@ pub mod partner {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Authorized => "AUTHORIZED",
-                        Self::Unauthorized => "UNAUTHORIZED",
-                        Self::Canceled => "CANCELED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "AUTHORIZED" => Self::Authorized,
-                        "UNAUTHORIZED" => Self::Unauthorized,
-                        "CANCELED" => Self::Canceled,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseState {
+                Authorized = "AUTHORIZED",
+                Unauthorized = "UNAUTHORIZED",
+                Canceled = "CANCELED",
+            });
         }
     }
     /// `/v3/fund-app/mch-transfer/partner/transfer-bills`
@@ -3873,78 +1973,20 @@ pub mod partner {
             /// 转账场景报备信息
             pub transfer_scene_report_infos: Vec<PostRequestTransferSceneReportInfos>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.req("appid", &self.appid)?;
-                m.req("out_bill_no", &self.out_bill_no)?;
-                m.req("openid", &self.openid)?;
-                m.opt("user_name", &self.user_name)?;
-                m.req("transfer_amount", &self.transfer_amount)?;
-                m.req("transfer_remark", &self.transfer_remark)?;
-                m.opt("notify_url", &self.notify_url)?;
-                m.opt("user_recv_perception", &self.user_recv_perception)?;
-                m.req("transfer_scene_id", &self.transfer_scene_id)?;
-                m.req("transfer_scene_report_infos", &self.transfer_scene_report_infos)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("Wechatpay-Serial"),
-                    o.req("sub_mchid"),
-                    o.req("appid"),
-                    o.req("out_bill_no"),
-                    o.req("openid"),
-                    o.opt("user_name"),
-                    o.req("transfer_amount"),
-                    o.req("transfer_remark"),
-                    o.opt("notify_url"),
-                    o.opt("user_recv_perception"),
-                    o.req("transfer_scene_id"),
-                    o.req("transfer_scene_report_infos"),
-                ) {
-                    (
-                        Some(wechatpay_serial),
-                        Some(sub_mchid),
-                        Some(appid),
-                        Some(out_bill_no),
-                        Some(openid),
-                        Some(user_name),
-                        Some(transfer_amount),
-                        Some(transfer_remark),
-                        Some(notify_url),
-                        Some(user_recv_perception),
-                        Some(transfer_scene_id),
-                        Some(transfer_scene_report_infos),
-                    ) => {
-                        Ok(Self {
-                            wechatpay_serial,
-                            sub_mchid,
-                            appid,
-                            out_bill_no,
-                            openid,
-                            user_name,
-                            transfer_amount,
-                            transfer_remark,
-                            notify_url,
-                            user_recv_perception,
-                            transfer_scene_id,
-                            transfer_scene_report_infos,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            wechatpay_serial: "Wechatpay-Serial" skip req,
+            sub_mchid: "sub_mchid" req req,
+            appid: "appid" req req,
+            out_bill_no: "out_bill_no" req req,
+            openid: "openid" req req,
+            user_name: "user_name" opt opt,
+            transfer_amount: "transfer_amount" req req,
+            transfer_remark: "transfer_remark" req req,
+            notify_url: "notify_url" opt opt,
+            user_recv_perception: "user_recv_perception" opt opt,
+            transfer_scene_id: "transfer_scene_id" req req,
+            transfer_scene_report_infos: "transfer_scene_report_infos" req req,
+        });
         /// 转账场景ID
         ///
         /// A value this client does not know yet is kept as [`PostRequestTransferSceneId::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3970,59 +2012,16 @@ pub mod partner {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestTransferSceneId {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::V1000 => "1000",
-                    Self::V1002 => "1002",
-                    Self::V1004 => "1004",
-                    Self::V1005 => "1005",
-                    Self::V1009 => "1009",
-                    Self::V1010 => "1010",
-                    Self::V1011 => "1011",
-                    Self::V1013 => "1013",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestTransferSceneId {
-            fn from(s: &str) -> Self {
-                match s {
-                    "1000" => Self::V1000,
-                    "1002" => Self::V1002,
-                    "1004" => Self::V1004,
-                    "1005" => Self::V1005,
-                    "1009" => Self::V1009,
-                    "1010" => Self::V1010,
-                    "1011" => Self::V1011,
-                    "1013" => Self::V1013,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestTransferSceneId {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestTransferSceneId {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestTransferSceneId {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestTransferSceneId {
+            V1000 = "1000",
+            V1002 = "1002",
+            V1004 = "1004",
+            V1005 = "1005",
+            V1009 = "1009",
+            V1010 = "1010",
+            V1011 = "1011",
+            V1013 = "1013",
+        });
         /// PostRequestTransferSceneReportInfos
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestTransferSceneReportInfos {
@@ -4035,30 +2034,10 @@ pub mod partner {
             /// Example: `注册会员有礼`
             pub info_content: String,
         }
-        impl ::serde::Serialize for PostRequestTransferSceneReportInfos {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("info_type", &self.info_type)?;
-                m.req("info_content", &self.info_content)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestTransferSceneReportInfos {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("info_type"), o.req("info_content")) {
-                    (Some(info_type), Some(info_content)) => {
-                        Ok(Self { info_type, info_content })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestTransferSceneReportInfos {
+            info_type: "info_type" req req,
+            info_content: "info_content" req req,
+        });
         /// The response of `POST /v3/fund-app/mch-transfer/partner/transfer-bills` (发起转账).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -4083,51 +2062,13 @@ pub mod partner {
             /// Example: `affffddafdfafddffda==`
             pub package_info: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.req("out_bill_no", &self.out_bill_no)?;
-                m.req("transfer_bill_no", &self.transfer_bill_no)?;
-                m.req("create_time", &self.create_time)?;
-                m.req("package_info", &self.package_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sub_mchid"),
-                    o.req("out_bill_no"),
-                    o.req("transfer_bill_no"),
-                    o.req("create_time"),
-                    o.req("package_info"),
-                ) {
-                    (
-                        Some(sub_mchid),
-                        Some(out_bill_no),
-                        Some(transfer_bill_no),
-                        Some(create_time),
-                        Some(package_info),
-                    ) => {
-                        Ok(Self {
-                            sub_mchid,
-                            out_bill_no,
-                            transfer_bill_no,
-                            create_time,
-                            package_info,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            sub_mchid: "sub_mchid" req req,
+            out_bill_no: "out_bill_no" req req,
+            transfer_bill_no: "transfer_bill_no" req req,
+            create_time: "create_time" req req,
+            package_info: "package_info" req req,
+        });
         /// `/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no`
         pub mod out_bill_no {
             /// The chain step for `/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no`, reached with `client.v3().fund_app().mch_transfer().partner().transfer_bills().out_bill_no()`.
@@ -4176,26 +2117,9 @@ pub mod partner {
                     /// Query parameter `sub_mchid`. Example: `1900001121`
                     pub sub_mchid: String,
                 }
-                impl ::serde::Serialize for GetRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.req("sub_mchid") {
-                            Some(sub_mchid) => Ok(Self { sub_mchid }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetRequest {
+                    sub_mchid: "sub_mchid" skip req,
+                });
                 /// The response of `GET /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}` (商户单号查询转账单).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
@@ -4252,83 +2176,21 @@ pub mod partner {
                     /// Example: `2015-05-20T13:29:35.120+08:00`
                     pub update_time: String,
                 }
-                impl ::serde::Serialize for GetResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("sub_mchid", &self.sub_mchid)?;
-                        m.req("mchid", &self.mchid)?;
-                        m.req("out_bill_no", &self.out_bill_no)?;
-                        m.req("transfer_bill_no", &self.transfer_bill_no)?;
-                        m.req("appid", &self.appid)?;
-                        m.req("state", &self.state)?;
-                        m.req("transfer_amount", &self.transfer_amount)?;
-                        m.req("transfer_remark", &self.transfer_remark)?;
-                        m.opt("fail_reason", &self.fail_reason)?;
-                        m.opt("openid", &self.openid)?;
-                        m.opt("user_name", &self.user_name)?;
-                        m.req("create_time", &self.create_time)?;
-                        m.req("update_time", &self.update_time)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("sub_mchid"),
-                            o.req("mchid"),
-                            o.req("out_bill_no"),
-                            o.req("transfer_bill_no"),
-                            o.req("appid"),
-                            o.req("state"),
-                            o.req("transfer_amount"),
-                            o.req("transfer_remark"),
-                            o.opt("fail_reason"),
-                            o.opt("openid"),
-                            o.opt("user_name"),
-                            o.req("create_time"),
-                            o.req("update_time"),
-                        ) {
-                            (
-                                Some(sub_mchid),
-                                Some(mchid),
-                                Some(out_bill_no),
-                                Some(transfer_bill_no),
-                                Some(appid),
-                                Some(state),
-                                Some(transfer_amount),
-                                Some(transfer_remark),
-                                Some(fail_reason),
-                                Some(openid),
-                                Some(user_name),
-                                Some(create_time),
-                                Some(update_time),
-                            ) => {
-                                Ok(Self {
-                                    sub_mchid,
-                                    mchid,
-                                    out_bill_no,
-                                    transfer_bill_no,
-                                    appid,
-                                    state,
-                                    transfer_amount,
-                                    transfer_remark,
-                                    fail_reason,
-                                    openid,
-                                    user_name,
-                                    create_time,
-                                    update_time,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    sub_mchid: "sub_mchid" req req,
+                    mchid: "mchid" req req,
+                    out_bill_no: "out_bill_no" req req,
+                    transfer_bill_no: "transfer_bill_no" req req,
+                    appid: "appid" req req,
+                    state: "state" req req,
+                    transfer_amount: "transfer_amount" req req,
+                    transfer_remark: "transfer_remark" req req,
+                    fail_reason: "fail_reason" opt opt,
+                    openid: "openid" opt opt,
+                    user_name: "user_name" opt opt,
+                    create_time: "create_time" req req,
+                    update_time: "update_time" req req,
+                });
                 /// 单据状态
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4354,64 +2216,16 @@ pub mod partner {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Accepted => "ACCEPTED",
-                            Self::Processing => "PROCESSING",
-                            Self::WaitUserConfirm => "WAIT_USER_CONFIRM",
-                            Self::Transfering => "TRANSFERING",
-                            Self::Success => "SUCCESS",
-                            Self::Fail => "FAIL",
-                            Self::Canceling => "CANCELING",
-                            Self::Cancelled => "CANCELLED",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "ACCEPTED" => Self::Accepted,
-                            "PROCESSING" => Self::Processing,
-                            "WAIT_USER_CONFIRM" => Self::WaitUserConfirm,
-                            "TRANSFERING" => Self::Transfering,
-                            "SUCCESS" => Self::Success,
-                            "FAIL" => Self::Fail,
-                            "CANCELING" => Self::Canceling,
-                            "CANCELLED" => Self::Cancelled,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseState {
+                    Accepted = "ACCEPTED",
+                    Processing = "PROCESSING",
+                    WaitUserConfirm = "WAIT_USER_CONFIRM",
+                    Transfering = "TRANSFERING",
+                    Success = "SUCCESS",
+                    Fail = "FAIL",
+                    Canceling = "CANCELING",
+                    Cancelled = "CANCELLED",
+                });
                 /// `/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}/cancel`
                 pub mod cancel {
                     /// The chain step for `/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}/cancel`, reached with `client.v3().fund_app().mch_transfer().partner().transfer_bills().out_bill_no().out_bill_no(out_bill_no).cancel()`.
@@ -4441,27 +2255,9 @@ pub mod partner {
                         /// Example: `1900001121`
                         pub sub_mchid: String,
                     }
-                    impl ::serde::Serialize for PostRequest {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("sub_mchid", &self.sub_mchid)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match o.req("sub_mchid") {
-                                Some(sub_mchid) => Ok(Self { sub_mchid }),
-                                None => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(PostRequest {
+                        sub_mchid: "sub_mchid" req req,
+                    });
                     /// The response of `POST /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}/cancel` (撤销转账).
                     #[derive(Clone, Debug, PartialEq)]
                     pub struct PostResponse {
@@ -4510,75 +2306,19 @@ pub mod partner {
                         /// Example: `2015-05-20T13:29:35.120+08:00`
                         pub update_time: String,
                     }
-                    impl ::serde::Serialize for PostResponse {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("sub_mchid", &self.sub_mchid)?;
-                            m.req("out_bill_no", &self.out_bill_no)?;
-                            m.req("transfer_bill_no", &self.transfer_bill_no)?;
-                            m.req("state", &self.state)?;
-                            m.opt("transfer_amount", &self.transfer_amount)?;
-                            m.opt("transfer_remark", &self.transfer_remark)?;
-                            m.opt("fail_reason", &self.fail_reason)?;
-                            m.opt("openid", &self.openid)?;
-                            m.opt("user_name", &self.user_name)?;
-                            m.opt("create_time", &self.create_time)?;
-                            m.req("update_time", &self.update_time)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (
-                                o.req("sub_mchid"),
-                                o.req("out_bill_no"),
-                                o.req("transfer_bill_no"),
-                                o.req("state"),
-                                o.opt("transfer_amount"),
-                                o.opt("transfer_remark"),
-                                o.opt("fail_reason"),
-                                o.opt("openid"),
-                                o.opt("user_name"),
-                                o.opt("create_time"),
-                                o.req("update_time"),
-                            ) {
-                                (
-                                    Some(sub_mchid),
-                                    Some(out_bill_no),
-                                    Some(transfer_bill_no),
-                                    Some(state),
-                                    Some(transfer_amount),
-                                    Some(transfer_remark),
-                                    Some(fail_reason),
-                                    Some(openid),
-                                    Some(user_name),
-                                    Some(create_time),
-                                    Some(update_time),
-                                ) => {
-                                    Ok(Self {
-                                        sub_mchid,
-                                        out_bill_no,
-                                        transfer_bill_no,
-                                        state,
-                                        transfer_amount,
-                                        transfer_remark,
-                                        fail_reason,
-                                        openid,
-                                        user_name,
-                                        create_time,
-                                        update_time,
-                                    })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(PostResponse {
+                        sub_mchid: "sub_mchid" req req,
+                        out_bill_no: "out_bill_no" req req,
+                        transfer_bill_no: "transfer_bill_no" req req,
+                        state: "state" req req,
+                        transfer_amount: "transfer_amount" opt opt,
+                        transfer_remark: "transfer_remark" opt opt,
+                        fail_reason: "fail_reason" opt opt,
+                        openid: "openid" opt opt,
+                        user_name: "user_name" opt opt,
+                        create_time: "create_time" opt opt,
+                        update_time: "update_time" req req,
+                    });
                     /// 单据状态
                     ///
                     /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4604,64 +2344,16 @@ pub mod partner {
                         /// A value not listed in the spec, kept as received.
                         Unknown(::wechatpay::runtime::UnknownValue),
                     }
-                    impl PostResponseState {
-                        /// The value as sent on the wire.
-                        pub fn as_str(&self) -> &str {
-                            match self {
-                                Self::Accepted => "ACCEPTED",
-                                Self::Processing => "PROCESSING",
-                                Self::WaitUserConfirm => "WAIT_USER_CONFIRM",
-                                Self::Transfering => "TRANSFERING",
-                                Self::Success => "SUCCESS",
-                                Self::Fail => "FAIL",
-                                Self::Canceling => "CANCELING",
-                                Self::Cancelled => "CANCELLED",
-                                Self::Unknown(v) => v.as_str(),
-                            }
-                        }
-                    }
-                    impl ::core::convert::From<&str> for PostResponseState {
-                        fn from(s: &str) -> Self {
-                            match s {
-                                "ACCEPTED" => Self::Accepted,
-                                "PROCESSING" => Self::Processing,
-                                "WAIT_USER_CONFIRM" => Self::WaitUserConfirm,
-                                "TRANSFERING" => Self::Transfering,
-                                "SUCCESS" => Self::Success,
-                                "FAIL" => Self::Fail,
-                                "CANCELING" => Self::Canceling,
-                                "CANCELLED" => Self::Cancelled,
-                                other => {
-                                    Self::Unknown(
-                                        ::wechatpay::runtime::UnknownValue::new(other),
-                                    )
-                                }
-                            }
-                        }
-                    }
-                    impl ::core::fmt::Display for PostResponseState {
-                        fn fmt(
-                            &self,
-                            f: &mut ::core::fmt::Formatter<'_>,
-                        ) -> ::core::fmt::Result {
-                            f.write_str(self.as_str())
-                        }
-                    }
-                    impl ::serde::Serialize for PostResponseState {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            serializer.serialize_str(self.as_str())
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            ::wechatpay::runtime::deserialize_enum(deserializer)
-                        }
-                    }
+                    ::wechatpay::runtime::json_enum!(PostResponseState {
+                        Accepted = "ACCEPTED",
+                        Processing = "PROCESSING",
+                        WaitUserConfirm = "WAIT_USER_CONFIRM",
+                        Transfering = "TRANSFERING",
+                        Success = "SUCCESS",
+                        Fail = "FAIL",
+                        Canceling = "CANCELING",
+                        Cancelled = "CANCELLED",
+                    });
                 }
             }
         }
@@ -4743,85 +2435,21 @@ pub mod partner {
                 /// 自动收款授权信息
                 pub authorization_info: Option<PostRequestAuthorizationInfo>,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.req("appid", &self.appid)?;
-                    m.req("out_bill_no", &self.out_bill_no)?;
-                    m.req("openid", &self.openid)?;
-                    m.opt("user_name", &self.user_name)?;
-                    m.req("transfer_amount", &self.transfer_amount)?;
-                    m.req("transfer_remark", &self.transfer_remark)?;
-                    m.opt("notify_url", &self.notify_url)?;
-                    m.opt("user_recv_perception", &self.user_recv_perception)?;
-                    m.req("transfer_scene_id", &self.transfer_scene_id)?;
-                    m.req(
-                        "transfer_scene_report_infos",
-                        &self.transfer_scene_report_infos,
-                    )?;
-                    m.opt("authorization_info", &self.authorization_info)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("Wechatpay-Serial"),
-                        o.req("sub_mchid"),
-                        o.req("appid"),
-                        o.req("out_bill_no"),
-                        o.req("openid"),
-                        o.opt("user_name"),
-                        o.req("transfer_amount"),
-                        o.req("transfer_remark"),
-                        o.opt("notify_url"),
-                        o.opt("user_recv_perception"),
-                        o.req("transfer_scene_id"),
-                        o.req("transfer_scene_report_infos"),
-                        o.opt("authorization_info"),
-                    ) {
-                        (
-                            Some(wechatpay_serial),
-                            Some(sub_mchid),
-                            Some(appid),
-                            Some(out_bill_no),
-                            Some(openid),
-                            Some(user_name),
-                            Some(transfer_amount),
-                            Some(transfer_remark),
-                            Some(notify_url),
-                            Some(user_recv_perception),
-                            Some(transfer_scene_id),
-                            Some(transfer_scene_report_infos),
-                            Some(authorization_info),
-                        ) => {
-                            Ok(Self {
-                                wechatpay_serial,
-                                sub_mchid,
-                                appid,
-                                out_bill_no,
-                                openid,
-                                user_name,
-                                transfer_amount,
-                                transfer_remark,
-                                notify_url,
-                                user_recv_perception,
-                                transfer_scene_id,
-                                transfer_scene_report_infos,
-                                authorization_info,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                wechatpay_serial: "Wechatpay-Serial" skip req,
+                sub_mchid: "sub_mchid" req req,
+                appid: "appid" req req,
+                out_bill_no: "out_bill_no" req req,
+                openid: "openid" req req,
+                user_name: "user_name" opt opt,
+                transfer_amount: "transfer_amount" req req,
+                transfer_remark: "transfer_remark" req req,
+                notify_url: "notify_url" opt opt,
+                user_recv_perception: "user_recv_perception" opt opt,
+                transfer_scene_id: "transfer_scene_id" req req,
+                transfer_scene_report_infos: "transfer_scene_report_infos" req req,
+                authorization_info: "authorization_info" opt opt,
+            });
             /// 自动收款授权信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestAuthorizationInfo {
@@ -4838,43 +2466,11 @@ pub mod partner {
                 /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
                 pub authorization_notify_url: String,
             }
-            impl ::serde::Serialize for PostRequestAuthorizationInfo {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("user_display_name", &self.user_display_name)?;
-                    m.req("out_authorization_no", &self.out_authorization_no)?;
-                    m.req("authorization_notify_url", &self.authorization_notify_url)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestAuthorizationInfo {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("user_display_name"),
-                        o.req("out_authorization_no"),
-                        o.req("authorization_notify_url"),
-                    ) {
-                        (
-                            Some(user_display_name),
-                            Some(out_authorization_no),
-                            Some(authorization_notify_url),
-                        ) => {
-                            Ok(Self {
-                                user_display_name,
-                                out_authorization_no,
-                                authorization_notify_url,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestAuthorizationInfo {
+                user_display_name: "user_display_name" req req,
+                out_authorization_no: "out_authorization_no" req req,
+                authorization_notify_url: "authorization_notify_url" req req,
+            });
             /// 转账场景ID
             ///
             /// A value this client does not know yet is kept as [`PostRequestTransferSceneId::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4900,62 +2496,16 @@ pub mod partner {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostRequestTransferSceneId {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::V1000 => "1000",
-                        Self::V1002 => "1002",
-                        Self::V1004 => "1004",
-                        Self::V1005 => "1005",
-                        Self::V1009 => "1009",
-                        Self::V1010 => "1010",
-                        Self::V1011 => "1011",
-                        Self::V1013 => "1013",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostRequestTransferSceneId {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "1000" => Self::V1000,
-                        "1002" => Self::V1002,
-                        "1004" => Self::V1004,
-                        "1005" => Self::V1005,
-                        "1009" => Self::V1009,
-                        "1010" => Self::V1010,
-                        "1011" => Self::V1011,
-                        "1013" => Self::V1013,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostRequestTransferSceneId {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostRequestTransferSceneId {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestTransferSceneId {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostRequestTransferSceneId {
+                V1000 = "1000",
+                V1002 = "1002",
+                V1004 = "1004",
+                V1005 = "1005",
+                V1009 = "1009",
+                V1010 = "1010",
+                V1011 = "1011",
+                V1013 = "1013",
+            });
             /// PostRequestTransferSceneReportInfos
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestTransferSceneReportInfos {
@@ -4968,30 +2518,10 @@ pub mod partner {
                 /// Example: `注册会员有礼`
                 pub info_content: String,
             }
-            impl ::serde::Serialize for PostRequestTransferSceneReportInfos {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("info_type", &self.info_type)?;
-                    m.req("info_content", &self.info_content)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestTransferSceneReportInfos {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("info_type"), o.req("info_content")) {
-                        (Some(info_type), Some(info_content)) => {
-                            Ok(Self { info_type, info_content })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestTransferSceneReportInfos {
+                info_type: "info_type" req req,
+                info_content: "info_content" req req,
+            });
             /// The response of `POST /v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization` (发起转账并完成自动收款授权).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -5016,51 +2546,13 @@ pub mod partner {
                 /// Example: `affffddafdfafddffda==`
                 pub package_info: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.req("out_bill_no", &self.out_bill_no)?;
-                    m.req("transfer_bill_no", &self.transfer_bill_no)?;
-                    m.req("create_time", &self.create_time)?;
-                    m.req("package_info", &self.package_info)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("sub_mchid"),
-                        o.req("out_bill_no"),
-                        o.req("transfer_bill_no"),
-                        o.req("create_time"),
-                        o.req("package_info"),
-                    ) {
-                        (
-                            Some(sub_mchid),
-                            Some(out_bill_no),
-                            Some(transfer_bill_no),
-                            Some(create_time),
-                            Some(package_info),
-                        ) => {
-                            Ok(Self {
-                                sub_mchid,
-                                out_bill_no,
-                                transfer_bill_no,
-                                create_time,
-                                package_info,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                sub_mchid: "sub_mchid" req req,
+                out_bill_no: "out_bill_no" req req,
+                transfer_bill_no: "transfer_bill_no" req req,
+                create_time: "create_time" req req,
+                package_info: "package_info" req req,
+            });
         }
         /// `/v3/fund-app/mch-transfer/partner/transfer-bills/transfer`
         pub mod transfer {
@@ -5136,81 +2628,20 @@ pub mod partner {
                 /// Example: `201202504101000123456789012`
                 pub authorization_id: String,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.req("appid", &self.appid)?;
-                    m.req("out_bill_no", &self.out_bill_no)?;
-                    m.opt("user_name", &self.user_name)?;
-                    m.req("transfer_amount", &self.transfer_amount)?;
-                    m.req("transfer_remark", &self.transfer_remark)?;
-                    m.opt("notify_url", &self.notify_url)?;
-                    m.opt("user_recv_perception", &self.user_recv_perception)?;
-                    m.req("transfer_scene_id", &self.transfer_scene_id)?;
-                    m.req(
-                        "transfer_scene_report_infos",
-                        &self.transfer_scene_report_infos,
-                    )?;
-                    m.req("authorization_id", &self.authorization_id)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("Wechatpay-Serial"),
-                        o.req("sub_mchid"),
-                        o.req("appid"),
-                        o.req("out_bill_no"),
-                        o.opt("user_name"),
-                        o.req("transfer_amount"),
-                        o.req("transfer_remark"),
-                        o.opt("notify_url"),
-                        o.opt("user_recv_perception"),
-                        o.req("transfer_scene_id"),
-                        o.req("transfer_scene_report_infos"),
-                        o.req("authorization_id"),
-                    ) {
-                        (
-                            Some(wechatpay_serial),
-                            Some(sub_mchid),
-                            Some(appid),
-                            Some(out_bill_no),
-                            Some(user_name),
-                            Some(transfer_amount),
-                            Some(transfer_remark),
-                            Some(notify_url),
-                            Some(user_recv_perception),
-                            Some(transfer_scene_id),
-                            Some(transfer_scene_report_infos),
-                            Some(authorization_id),
-                        ) => {
-                            Ok(Self {
-                                wechatpay_serial,
-                                sub_mchid,
-                                appid,
-                                out_bill_no,
-                                user_name,
-                                transfer_amount,
-                                transfer_remark,
-                                notify_url,
-                                user_recv_perception,
-                                transfer_scene_id,
-                                transfer_scene_report_infos,
-                                authorization_id,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                wechatpay_serial: "Wechatpay-Serial" skip req,
+                sub_mchid: "sub_mchid" req req,
+                appid: "appid" req req,
+                out_bill_no: "out_bill_no" req req,
+                user_name: "user_name" opt opt,
+                transfer_amount: "transfer_amount" req req,
+                transfer_remark: "transfer_remark" req req,
+                notify_url: "notify_url" opt opt,
+                user_recv_perception: "user_recv_perception" opt opt,
+                transfer_scene_id: "transfer_scene_id" req req,
+                transfer_scene_report_infos: "transfer_scene_report_infos" req req,
+                authorization_id: "authorization_id" req req,
+            });
             /// 转账场景ID
             ///
             /// A value this client does not know yet is kept as [`PostRequestTransferSceneId::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5236,62 +2667,16 @@ pub mod partner {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostRequestTransferSceneId {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::V1000 => "1000",
-                        Self::V1002 => "1002",
-                        Self::V1004 => "1004",
-                        Self::V1005 => "1005",
-                        Self::V1009 => "1009",
-                        Self::V1010 => "1010",
-                        Self::V1011 => "1011",
-                        Self::V1013 => "1013",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostRequestTransferSceneId {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "1000" => Self::V1000,
-                        "1002" => Self::V1002,
-                        "1004" => Self::V1004,
-                        "1005" => Self::V1005,
-                        "1009" => Self::V1009,
-                        "1010" => Self::V1010,
-                        "1011" => Self::V1011,
-                        "1013" => Self::V1013,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostRequestTransferSceneId {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostRequestTransferSceneId {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestTransferSceneId {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostRequestTransferSceneId {
+                V1000 = "1000",
+                V1002 = "1002",
+                V1004 = "1004",
+                V1005 = "1005",
+                V1009 = "1009",
+                V1010 = "1010",
+                V1011 = "1011",
+                V1013 = "1013",
+            });
             /// PostRequestTransferSceneReportInfos
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestTransferSceneReportInfos {
@@ -5304,30 +2689,10 @@ pub mod partner {
                 /// Example: `注册会员有礼`
                 pub info_content: String,
             }
-            impl ::serde::Serialize for PostRequestTransferSceneReportInfos {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("info_type", &self.info_type)?;
-                    m.req("info_content", &self.info_content)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestTransferSceneReportInfos {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("info_type"), o.req("info_content")) {
-                        (Some(info_type), Some(info_content)) => {
-                            Ok(Self { info_type, info_content })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestTransferSceneReportInfos {
+                info_type: "info_type" req req,
+                info_content: "info_content" req req,
+            });
             /// The response of `POST /v3/fund-app/mch-transfer/partner/transfer-bills/transfer` (转账（用户自动收款）).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
@@ -5384,83 +2749,21 @@ pub mod partner {
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 pub update_time: Option<String>,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.opt("mchid", &self.mchid)?;
-                    m.req("out_bill_no", &self.out_bill_no)?;
-                    m.req("transfer_bill_no", &self.transfer_bill_no)?;
-                    m.opt("appid", &self.appid)?;
-                    m.req("state", &self.state)?;
-                    m.req("transfer_amount", &self.transfer_amount)?;
-                    m.req("transfer_remark", &self.transfer_remark)?;
-                    m.opt("fail_reason", &self.fail_reason)?;
-                    m.opt("openid", &self.openid)?;
-                    m.opt("user_name", &self.user_name)?;
-                    m.req("create_time", &self.create_time)?;
-                    m.opt("update_time", &self.update_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("sub_mchid"),
-                        o.opt("mchid"),
-                        o.req("out_bill_no"),
-                        o.req("transfer_bill_no"),
-                        o.opt("appid"),
-                        o.req("state"),
-                        o.req("transfer_amount"),
-                        o.req("transfer_remark"),
-                        o.opt("fail_reason"),
-                        o.opt("openid"),
-                        o.opt("user_name"),
-                        o.req("create_time"),
-                        o.opt("update_time"),
-                    ) {
-                        (
-                            Some(sub_mchid),
-                            Some(mchid),
-                            Some(out_bill_no),
-                            Some(transfer_bill_no),
-                            Some(appid),
-                            Some(state),
-                            Some(transfer_amount),
-                            Some(transfer_remark),
-                            Some(fail_reason),
-                            Some(openid),
-                            Some(user_name),
-                            Some(create_time),
-                            Some(update_time),
-                        ) => {
-                            Ok(Self {
-                                sub_mchid,
-                                mchid,
-                                out_bill_no,
-                                transfer_bill_no,
-                                appid,
-                                state,
-                                transfer_amount,
-                                transfer_remark,
-                                fail_reason,
-                                openid,
-                                user_name,
-                                create_time,
-                                update_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                sub_mchid: "sub_mchid" req req,
+                mchid: "mchid" opt opt,
+                out_bill_no: "out_bill_no" req req,
+                transfer_bill_no: "transfer_bill_no" req req,
+                appid: "appid" opt opt,
+                state: "state" req req,
+                transfer_amount: "transfer_amount" req req,
+                transfer_remark: "transfer_remark" req req,
+                fail_reason: "fail_reason" opt opt,
+                openid: "openid" opt opt,
+                user_name: "user_name" opt opt,
+                create_time: "create_time" req req,
+                update_time: "update_time" opt opt,
+            });
             /// 单据状态
             ///
             /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5474,50 +2777,10 @@ pub mod partner {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostResponseState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Accepted => "ACCEPTED",
-                        Self::Success => "SUCCESS",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostResponseState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "ACCEPTED" => Self::Accepted,
-                        "SUCCESS" => Self::Success,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostResponseState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostResponseState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostResponseState {
+                Accepted = "ACCEPTED",
+                Success = "SUCCESS",
+            });
         }
     }
     /// `/v3/fund-app/mch-transfer/partner/user-confirm-authorizations`
@@ -5585,59 +2848,15 @@ pub mod partner {
             /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
             pub notify_url: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("out_authorization_no", &self.out_authorization_no)?;
-                m.req("appid", &self.appid)?;
-                m.req("openid", &self.openid)?;
-                m.req("transfer_scene_id", &self.transfer_scene_id)?;
-                m.req("user_display_name", &self.user_display_name)?;
-                m.opt("user_recv_perception", &self.user_recv_perception)?;
-                m.req("notify_url", &self.notify_url)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("out_authorization_no"),
-                    o.req("appid"),
-                    o.req("openid"),
-                    o.req("transfer_scene_id"),
-                    o.req("user_display_name"),
-                    o.opt("user_recv_perception"),
-                    o.req("notify_url"),
-                ) {
-                    (
-                        Some(out_authorization_no),
-                        Some(appid),
-                        Some(openid),
-                        Some(transfer_scene_id),
-                        Some(user_display_name),
-                        Some(user_recv_perception),
-                        Some(notify_url),
-                    ) => {
-                        Ok(Self {
-                            out_authorization_no,
-                            appid,
-                            openid,
-                            transfer_scene_id,
-                            user_display_name,
-                            user_recv_perception,
-                            notify_url,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            out_authorization_no: "out_authorization_no" req req,
+            appid: "appid" req req,
+            openid: "openid" req req,
+            transfer_scene_id: "transfer_scene_id" req req,
+            user_display_name: "user_display_name" req req,
+            user_recv_perception: "user_recv_perception" opt opt,
+            notify_url: "notify_url" req req,
+        });
         /// 转账场景ID
         ///
         /// A value this client does not know yet is kept as [`PostRequestTransferSceneId::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5663,59 +2882,16 @@ pub mod partner {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestTransferSceneId {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::V1000 => "1000",
-                    Self::V1002 => "1002",
-                    Self::V1004 => "1004",
-                    Self::V1005 => "1005",
-                    Self::V1009 => "1009",
-                    Self::V1010 => "1010",
-                    Self::V1011 => "1011",
-                    Self::V1013 => "1013",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestTransferSceneId {
-            fn from(s: &str) -> Self {
-                match s {
-                    "1000" => Self::V1000,
-                    "1002" => Self::V1002,
-                    "1004" => Self::V1004,
-                    "1005" => Self::V1005,
-                    "1009" => Self::V1009,
-                    "1010" => Self::V1010,
-                    "1011" => Self::V1011,
-                    "1013" => Self::V1013,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestTransferSceneId {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestTransferSceneId {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestTransferSceneId {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestTransferSceneId {
+            V1000 = "1000",
+            V1002 = "1002",
+            V1004 = "1004",
+            V1005 = "1005",
+            V1009 = "1009",
+            V1010 = "1010",
+            V1011 = "1011",
+            V1013 = "1013",
+        });
         /// The response of `POST /v3/fund-app/mch-transfer/partner/user-confirm-authorizations` (申请免确认收款授权).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -5736,47 +2912,12 @@ pub mod partner {
             /// Example: `affffddafdfafddffda==`
             pub package_info: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("out_authorization_no", &self.out_authorization_no)?;
-                m.req("state", &self.state)?;
-                m.req("create_time", &self.create_time)?;
-                m.req("package_info", &self.package_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("out_authorization_no"),
-                    o.req("state"),
-                    o.req("create_time"),
-                    o.req("package_info"),
-                ) {
-                    (
-                        Some(out_authorization_no),
-                        Some(state),
-                        Some(create_time),
-                        Some(package_info),
-                    ) => {
-                        Ok(Self {
-                            out_authorization_no,
-                            state,
-                            create_time,
-                            package_info,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            out_authorization_no: "out_authorization_no" req req,
+            state: "state" req req,
+            create_time: "create_time" req req,
+            package_info: "package_info" req req,
+        });
         /// 单据状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5788,45 +2929,9 @@ pub mod partner {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::WaitUserConfirm => "WAIT_USER_CONFIRM",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "WAIT_USER_CONFIRM" => Self::WaitUserConfirm,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseState {
+            WaitUserConfirm = "WAIT_USER_CONFIRM",
+        });
         /// `/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}`
         pub mod by_out_authorization_no {
             /// The chain step for `/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}`, reached with `client.v3().fund_app().mch_transfer().partner().user_confirm_authorizations().out_authorization_no(out_authorization_no)`.
@@ -5895,75 +3000,19 @@ pub mod partner {
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 pub create_time: Option<String>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("out_authorization_no", &self.out_authorization_no)?;
-                    m.req("appid", &self.appid)?;
-                    m.req("openid", &self.openid)?;
-                    m.req("user_display_name", &self.user_display_name)?;
-                    m.req("authorization_id", &self.authorization_id)?;
-                    m.req("state", &self.state)?;
-                    m.req("authorize_time", &self.authorize_time)?;
-                    m.opt("close_info", &self.close_info)?;
-                    m.opt("transfer_scene_id", &self.transfer_scene_id)?;
-                    m.opt("user_recv_perception", &self.user_recv_perception)?;
-                    m.opt("create_time", &self.create_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("out_authorization_no"),
-                        o.req("appid"),
-                        o.req("openid"),
-                        o.req("user_display_name"),
-                        o.req("authorization_id"),
-                        o.req("state"),
-                        o.req("authorize_time"),
-                        o.opt("close_info"),
-                        o.opt("transfer_scene_id"),
-                        o.opt("user_recv_perception"),
-                        o.opt("create_time"),
-                    ) {
-                        (
-                            Some(out_authorization_no),
-                            Some(appid),
-                            Some(openid),
-                            Some(user_display_name),
-                            Some(authorization_id),
-                            Some(state),
-                            Some(authorize_time),
-                            Some(close_info),
-                            Some(transfer_scene_id),
-                            Some(user_recv_perception),
-                            Some(create_time),
-                        ) => {
-                            Ok(Self {
-                                out_authorization_no,
-                                appid,
-                                openid,
-                                user_display_name,
-                                authorization_id,
-                                state,
-                                authorize_time,
-                                close_info,
-                                transfer_scene_id,
-                                user_recv_perception,
-                                create_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                out_authorization_no: "out_authorization_no" req req,
+                appid: "appid" req req,
+                openid: "openid" req req,
+                user_display_name: "user_display_name" req req,
+                authorization_id: "authorization_id" req req,
+                state: "state" req req,
+                authorize_time: "authorize_time" req req,
+                close_info: "close_info" opt opt,
+                transfer_scene_id: "transfer_scene_id" opt opt,
+                user_recv_perception: "user_recv_perception" opt opt,
+                create_time: "create_time" opt opt,
+            });
             /// 自动收款授权的关闭信息
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponseCloseInfo {
@@ -5976,30 +3025,10 @@ pub mod partner {
                 /// Example: `CLOSE_VIA_MCH_API`
                 pub close_reason: GetResponseCloseInfoCloseReason,
             }
-            impl ::serde::Serialize for GetResponseCloseInfo {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("close_time", &self.close_time)?;
-                    m.req("close_reason", &self.close_reason)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseCloseInfo {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("close_time"), o.req("close_reason")) {
-                        (Some(close_time), Some(close_reason)) => {
-                            Ok(Self { close_time, close_reason })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseCloseInfo {
+                close_time: "close_time" req req,
+                close_reason: "close_reason" req req,
+            });
             /// 自动收款授权的原因
             ///
             /// A value this client does not know yet is kept as [`GetResponseCloseInfoCloseReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6013,50 +3042,10 @@ pub mod partner {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseCloseInfoCloseReason {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::CloseViaMchApi => "CLOSE_VIA_MCH_API",
-                        Self::UserClose => "USER_CLOSE",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseCloseInfoCloseReason {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "CLOSE_VIA_MCH_API" => Self::CloseViaMchApi,
-                        "USER_CLOSE" => Self::UserClose,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseCloseInfoCloseReason {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseCloseInfoCloseReason {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseCloseInfoCloseReason {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseCloseInfoCloseReason {
+                CloseViaMchApi = "CLOSE_VIA_MCH_API",
+                UserClose = "USER_CLOSE",
+            });
             /// 单据状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6072,52 +3061,11 @@ pub mod partner {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::TakingEffect => "TAKING_EFFECT",
-                        Self::Closed => "CLOSED",
-                        Self::WaitUserConfirm => "WAIT_USER_CONFIRM",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "TAKING_EFFECT" => Self::TakingEffect,
-                        "CLOSED" => Self::Closed,
-                        "WAIT_USER_CONFIRM" => Self::WaitUserConfirm,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseState {
+                TakingEffect = "TAKING_EFFECT",
+                Closed = "CLOSED",
+                WaitUserConfirm = "WAIT_USER_CONFIRM",
+            });
             /// 转账场景ID
             ///
             /// A value this client does not know yet is kept as [`GetResponseTransferSceneId::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6143,62 +3091,16 @@ pub mod partner {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseTransferSceneId {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::V1000 => "1000",
-                        Self::V1002 => "1002",
-                        Self::V1004 => "1004",
-                        Self::V1005 => "1005",
-                        Self::V1009 => "1009",
-                        Self::V1010 => "1010",
-                        Self::V1011 => "1011",
-                        Self::V1013 => "1013",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseTransferSceneId {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "1000" => Self::V1000,
-                        "1002" => Self::V1002,
-                        "1004" => Self::V1004,
-                        "1005" => Self::V1005,
-                        "1009" => Self::V1009,
-                        "1010" => Self::V1010,
-                        "1011" => Self::V1011,
-                        "1013" => Self::V1013,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseTransferSceneId {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseTransferSceneId {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseTransferSceneId {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseTransferSceneId {
+                V1000 = "1000",
+                V1002 = "1002",
+                V1004 = "1004",
+                V1005 = "1005",
+                V1009 = "1009",
+                V1010 = "1010",
+                V1011 = "1011",
+                V1013 = "1013",
+            });
             /// `/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}/close`
             pub mod close {
                 /// The chain step for `/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}/close`, reached with `client.v3().fund_app().mch_transfer().partner().user_confirm_authorizations().out_authorization_no(out_authorization_no).close()`.
@@ -6260,75 +3162,19 @@ pub mod partner {
                     /// Example: `2015-05-20T13:29:35.120+08:00`
                     pub create_time: Option<String>,
                 }
-                impl ::serde::Serialize for PostResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("out_authorization_no", &self.out_authorization_no)?;
-                        m.req("appid", &self.appid)?;
-                        m.req("openid", &self.openid)?;
-                        m.req("user_display_name", &self.user_display_name)?;
-                        m.req("authorization_id", &self.authorization_id)?;
-                        m.req("state", &self.state)?;
-                        m.req("authorize_time", &self.authorize_time)?;
-                        m.opt("close_info", &self.close_info)?;
-                        m.opt("transfer_scene_id", &self.transfer_scene_id)?;
-                        m.opt("user_recv_perception", &self.user_recv_perception)?;
-                        m.opt("create_time", &self.create_time)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("out_authorization_no"),
-                            o.req("appid"),
-                            o.req("openid"),
-                            o.req("user_display_name"),
-                            o.req("authorization_id"),
-                            o.req("state"),
-                            o.req("authorize_time"),
-                            o.opt("close_info"),
-                            o.opt("transfer_scene_id"),
-                            o.opt("user_recv_perception"),
-                            o.opt("create_time"),
-                        ) {
-                            (
-                                Some(out_authorization_no),
-                                Some(appid),
-                                Some(openid),
-                                Some(user_display_name),
-                                Some(authorization_id),
-                                Some(state),
-                                Some(authorize_time),
-                                Some(close_info),
-                                Some(transfer_scene_id),
-                                Some(user_recv_perception),
-                                Some(create_time),
-                            ) => {
-                                Ok(Self {
-                                    out_authorization_no,
-                                    appid,
-                                    openid,
-                                    user_display_name,
-                                    authorization_id,
-                                    state,
-                                    authorize_time,
-                                    close_info,
-                                    transfer_scene_id,
-                                    user_recv_perception,
-                                    create_time,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponse {
+                    out_authorization_no: "out_authorization_no" req req,
+                    appid: "appid" req req,
+                    openid: "openid" req req,
+                    user_display_name: "user_display_name" req req,
+                    authorization_id: "authorization_id" req req,
+                    state: "state" req req,
+                    authorize_time: "authorize_time" req req,
+                    close_info: "close_info" opt opt,
+                    transfer_scene_id: "transfer_scene_id" opt opt,
+                    user_recv_perception: "user_recv_perception" opt opt,
+                    create_time: "create_time" opt opt,
+                });
                 /// 自动收款授权的关闭信息
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponseCloseInfo {
@@ -6341,30 +3187,10 @@ pub mod partner {
                     /// Example: `CLOSE_VIA_MCH_API`
                     pub close_reason: PostResponseCloseInfoCloseReason,
                 }
-                impl ::serde::Serialize for PostResponseCloseInfo {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("close_time", &self.close_time)?;
-                        m.req("close_reason", &self.close_reason)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseCloseInfo {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.req("close_time"), o.req("close_reason")) {
-                            (Some(close_time), Some(close_reason)) => {
-                                Ok(Self { close_time, close_reason })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponseCloseInfo {
+                    close_time: "close_time" req req,
+                    close_reason: "close_reason" req req,
+                });
                 /// 自动收款授权的原因
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseCloseInfoCloseReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6376,51 +3202,9 @@ pub mod partner {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseCloseInfoCloseReason {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::CloseViaMchApi => "CLOSE_VIA_MCH_API",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PostResponseCloseInfoCloseReason {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "CLOSE_VIA_MCH_API" => Self::CloseViaMchApi,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostResponseCloseInfoCloseReason {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostResponseCloseInfoCloseReason {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for PostResponseCloseInfoCloseReason {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseCloseInfoCloseReason {
+                    CloseViaMchApi = "CLOSE_VIA_MCH_API",
+                });
                 /// 单据状态
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6432,50 +3216,9 @@ pub mod partner {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Closed => "CLOSED",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PostResponseState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "CLOSED" => Self::Closed,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostResponseState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostResponseState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseState {
+                    Closed = "CLOSED",
+                });
                 /// 转账场景ID
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseTransferSceneId::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6501,64 +3244,16 @@ pub mod partner {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseTransferSceneId {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::V1000 => "1000",
-                            Self::V1002 => "1002",
-                            Self::V1004 => "1004",
-                            Self::V1005 => "1005",
-                            Self::V1009 => "1009",
-                            Self::V1010 => "1010",
-                            Self::V1011 => "1011",
-                            Self::V1013 => "1013",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PostResponseTransferSceneId {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "1000" => Self::V1000,
-                            "1002" => Self::V1002,
-                            "1004" => Self::V1004,
-                            "1005" => Self::V1005,
-                            "1009" => Self::V1009,
-                            "1010" => Self::V1010,
-                            "1011" => Self::V1011,
-                            "1013" => Self::V1013,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostResponseTransferSceneId {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostResponseTransferSceneId {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseTransferSceneId {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseTransferSceneId {
+                    V1000 = "1000",
+                    V1002 = "1002",
+                    V1004 = "1004",
+                    V1005 = "1005",
+                    V1009 = "1009",
+                    V1010 = "1010",
+                    V1011 = "1011",
+                    V1013 = "1013",
+                });
             }
         }
     }
@@ -6657,78 +3352,20 @@ pub mod transfer_bills {
         /// 用户收款样式
         pub user_recv_style: Option<PostRequestUserRecvStyle>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("appid", &self.appid)?;
-            m.req("out_bill_no", &self.out_bill_no)?;
-            m.req("openid", &self.openid)?;
-            m.opt("user_name", &self.user_name)?;
-            m.req("transfer_amount", &self.transfer_amount)?;
-            m.req("transfer_remark", &self.transfer_remark)?;
-            m.opt("notify_url", &self.notify_url)?;
-            m.opt("user_recv_perception", &self.user_recv_perception)?;
-            m.req("transfer_scene_id", &self.transfer_scene_id)?;
-            m.req("transfer_scene_report_infos", &self.transfer_scene_report_infos)?;
-            m.opt("user_recv_style", &self.user_recv_style)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("Wechatpay-Serial"),
-                o.req("appid"),
-                o.req("out_bill_no"),
-                o.req("openid"),
-                o.opt("user_name"),
-                o.req("transfer_amount"),
-                o.req("transfer_remark"),
-                o.opt("notify_url"),
-                o.opt("user_recv_perception"),
-                o.req("transfer_scene_id"),
-                o.req("transfer_scene_report_infos"),
-                o.opt("user_recv_style"),
-            ) {
-                (
-                    Some(wechatpay_serial),
-                    Some(appid),
-                    Some(out_bill_no),
-                    Some(openid),
-                    Some(user_name),
-                    Some(transfer_amount),
-                    Some(transfer_remark),
-                    Some(notify_url),
-                    Some(user_recv_perception),
-                    Some(transfer_scene_id),
-                    Some(transfer_scene_report_infos),
-                    Some(user_recv_style),
-                ) => {
-                    Ok(Self {
-                        wechatpay_serial,
-                        appid,
-                        out_bill_no,
-                        openid,
-                        user_name,
-                        transfer_amount,
-                        transfer_remark,
-                        notify_url,
-                        user_recv_perception,
-                        transfer_scene_id,
-                        transfer_scene_report_infos,
-                        user_recv_style,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        wechatpay_serial: "Wechatpay-Serial" skip req,
+        appid: "appid" req req,
+        out_bill_no: "out_bill_no" req req,
+        openid: "openid" req req,
+        user_name: "user_name" opt opt,
+        transfer_amount: "transfer_amount" req req,
+        transfer_remark: "transfer_remark" req req,
+        notify_url: "notify_url" opt opt,
+        user_recv_perception: "user_recv_perception" opt opt,
+        transfer_scene_id: "transfer_scene_id" req req,
+        transfer_scene_report_infos: "transfer_scene_report_infos" req req,
+        user_recv_style: "user_recv_style" opt opt,
+    });
     /// 转账场景ID
     ///
     /// A value this client does not know yet is kept as [`PostRequestTransferSceneId::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6754,57 +3391,16 @@ pub mod transfer_bills {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestTransferSceneId {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::V1000 => "1000",
-                Self::V1002 => "1002",
-                Self::V1004 => "1004",
-                Self::V1005 => "1005",
-                Self::V1009 => "1009",
-                Self::V1010 => "1010",
-                Self::V1011 => "1011",
-                Self::V1013 => "1013",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestTransferSceneId {
-        fn from(s: &str) -> Self {
-            match s {
-                "1000" => Self::V1000,
-                "1002" => Self::V1002,
-                "1004" => Self::V1004,
-                "1005" => Self::V1005,
-                "1009" => Self::V1009,
-                "1010" => Self::V1010,
-                "1011" => Self::V1011,
-                "1013" => Self::V1013,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestTransferSceneId {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestTransferSceneId {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestTransferSceneId {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestTransferSceneId {
+        V1000 = "1000",
+        V1002 = "1002",
+        V1004 = "1004",
+        V1005 = "1005",
+        V1009 = "1009",
+        V1010 = "1010",
+        V1011 = "1011",
+        V1013 = "1013",
+    });
     /// PostRequestTransferSceneReportInfos
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestTransferSceneReportInfos {
@@ -6817,57 +3413,19 @@ pub mod transfer_bills {
         /// Example: `注册会员有礼`
         pub info_content: String,
     }
-    impl ::serde::Serialize for PostRequestTransferSceneReportInfos {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("info_type", &self.info_type)?;
-            m.req("info_content", &self.info_content)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestTransferSceneReportInfos {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("info_type"), o.req("info_content")) {
-                (Some(info_type), Some(info_content)) => {
-                    Ok(Self { info_type, info_content })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestTransferSceneReportInfos {
+        info_type: "info_type" req req,
+        info_content: "info_content" req req,
+    });
     /// 用户收款样式
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestUserRecvStyle {
         /// 用户收款样式类型
         pub type_: PostRequestUserRecvStyleType,
     }
-    impl ::serde::Serialize for PostRequestUserRecvStyle {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("type", &self.type_)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestUserRecvStyle {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("type") {
-                Some(type_) => Ok(Self { type_ }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestUserRecvStyle {
+        type_: "type" req req,
+    });
     /// 用户收款样式类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestUserRecvStyleType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6881,45 +3439,10 @@ pub mod transfer_bills {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestUserRecvStyleType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::ConfirmPage => "CONFIRM_PAGE",
-                Self::RedPacket => "RED_PACKET",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestUserRecvStyleType {
-        fn from(s: &str) -> Self {
-            match s {
-                "CONFIRM_PAGE" => Self::ConfirmPage,
-                "RED_PACKET" => Self::RedPacket,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestUserRecvStyleType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestUserRecvStyleType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestUserRecvStyleType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestUserRecvStyleType {
+        ConfirmPage = "CONFIRM_PAGE",
+        RedPacket = "RED_PACKET",
+    });
     /// The response of `POST /v3/fund-app/mch-transfer/transfer-bills` (发起转账).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -6948,55 +3471,14 @@ pub mod transfer_bills {
         /// Example: `affffddafdfafddffda==`
         pub package_info: Option<String>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_bill_no", &self.out_bill_no)?;
-            m.req("transfer_bill_no", &self.transfer_bill_no)?;
-            m.req("create_time", &self.create_time)?;
-            m.req("state", &self.state)?;
-            m.opt("fail_reason", &self.fail_reason)?;
-            m.opt("package_info", &self.package_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("out_bill_no"),
-                o.req("transfer_bill_no"),
-                o.req("create_time"),
-                o.req("state"),
-                o.opt("fail_reason"),
-                o.opt("package_info"),
-            ) {
-                (
-                    Some(out_bill_no),
-                    Some(transfer_bill_no),
-                    Some(create_time),
-                    Some(state),
-                    Some(fail_reason),
-                    Some(package_info),
-                ) => {
-                    Ok(Self {
-                        out_bill_no,
-                        transfer_bill_no,
-                        create_time,
-                        state,
-                        fail_reason,
-                        package_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        out_bill_no: "out_bill_no" req req,
+        transfer_bill_no: "transfer_bill_no" req req,
+        create_time: "create_time" req req,
+        state: "state" req req,
+        fail_reason: "fail_reason" opt opt,
+        package_info: "package_info" opt opt,
+    });
     /// 单据状态
     ///
     /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -7022,57 +3504,16 @@ pub mod transfer_bills {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Accepted => "ACCEPTED",
-                Self::Processing => "PROCESSING",
-                Self::WaitUserConfirm => "WAIT_USER_CONFIRM",
-                Self::Transfering => "TRANSFERING",
-                Self::Success => "SUCCESS",
-                Self::Fail => "FAIL",
-                Self::Canceling => "CANCELING",
-                Self::Cancelled => "CANCELLED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseState {
-        fn from(s: &str) -> Self {
-            match s {
-                "ACCEPTED" => Self::Accepted,
-                "PROCESSING" => Self::Processing,
-                "WAIT_USER_CONFIRM" => Self::WaitUserConfirm,
-                "TRANSFERING" => Self::Transfering,
-                "SUCCESS" => Self::Success,
-                "FAIL" => Self::Fail,
-                "CANCELING" => Self::Canceling,
-                "CANCELLED" => Self::Cancelled,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseState {
+        Accepted = "ACCEPTED",
+        Processing = "PROCESSING",
+        WaitUserConfirm = "WAIT_USER_CONFIRM",
+        Transfering = "TRANSFERING",
+        Success = "SUCCESS",
+        Fail = "FAIL",
+        Canceling = "CANCELING",
+        Cancelled = "CANCELLED",
+    });
     /// `/v3/fund-app/mch-transfer/transfer-bills/out-bill-no`
     pub mod out_bill_no {
         /// The chain step for `/v3/fund-app/mch-transfer/transfer-bills/out-bill-no`, reached with `client.v3().fund_app().mch_transfer().transfer_bills().out_bill_no()`.
@@ -7159,79 +3600,20 @@ pub mod transfer_bills {
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 pub update_time: String,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("mch_id", &self.mch_id)?;
-                    m.req("out_bill_no", &self.out_bill_no)?;
-                    m.req("transfer_bill_no", &self.transfer_bill_no)?;
-                    m.req("appid", &self.appid)?;
-                    m.req("state", &self.state)?;
-                    m.req("transfer_amount", &self.transfer_amount)?;
-                    m.req("transfer_remark", &self.transfer_remark)?;
-                    m.opt("fail_reason", &self.fail_reason)?;
-                    m.opt("openid", &self.openid)?;
-                    m.opt("user_name", &self.user_name)?;
-                    m.req("create_time", &self.create_time)?;
-                    m.req("update_time", &self.update_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("mch_id"),
-                        o.req("out_bill_no"),
-                        o.req("transfer_bill_no"),
-                        o.req("appid"),
-                        o.req("state"),
-                        o.req("transfer_amount"),
-                        o.req("transfer_remark"),
-                        o.opt("fail_reason"),
-                        o.opt("openid"),
-                        o.opt("user_name"),
-                        o.req("create_time"),
-                        o.req("update_time"),
-                    ) {
-                        (
-                            Some(mch_id),
-                            Some(out_bill_no),
-                            Some(transfer_bill_no),
-                            Some(appid),
-                            Some(state),
-                            Some(transfer_amount),
-                            Some(transfer_remark),
-                            Some(fail_reason),
-                            Some(openid),
-                            Some(user_name),
-                            Some(create_time),
-                            Some(update_time),
-                        ) => {
-                            Ok(Self {
-                                mch_id,
-                                out_bill_no,
-                                transfer_bill_no,
-                                appid,
-                                state,
-                                transfer_amount,
-                                transfer_remark,
-                                fail_reason,
-                                openid,
-                                user_name,
-                                create_time,
-                                update_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                mch_id: "mch_id" req req,
+                out_bill_no: "out_bill_no" req req,
+                transfer_bill_no: "transfer_bill_no" req req,
+                appid: "appid" req req,
+                state: "state" req req,
+                transfer_amount: "transfer_amount" req req,
+                transfer_remark: "transfer_remark" req req,
+                fail_reason: "fail_reason" opt opt,
+                openid: "openid" opt opt,
+                user_name: "user_name" opt opt,
+                create_time: "create_time" req req,
+                update_time: "update_time" req req,
+            });
             /// 单据状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -7257,62 +3639,16 @@ pub mod transfer_bills {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Accepted => "ACCEPTED",
-                        Self::Processing => "PROCESSING",
-                        Self::WaitUserConfirm => "WAIT_USER_CONFIRM",
-                        Self::Transfering => "TRANSFERING",
-                        Self::Success => "SUCCESS",
-                        Self::Fail => "FAIL",
-                        Self::Canceling => "CANCELING",
-                        Self::Cancelled => "CANCELLED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "ACCEPTED" => Self::Accepted,
-                        "PROCESSING" => Self::Processing,
-                        "WAIT_USER_CONFIRM" => Self::WaitUserConfirm,
-                        "TRANSFERING" => Self::Transfering,
-                        "SUCCESS" => Self::Success,
-                        "FAIL" => Self::Fail,
-                        "CANCELING" => Self::Canceling,
-                        "CANCELLED" => Self::Cancelled,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseState {
+                Accepted = "ACCEPTED",
+                Processing = "PROCESSING",
+                WaitUserConfirm = "WAIT_USER_CONFIRM",
+                Transfering = "TRANSFERING",
+                Success = "SUCCESS",
+                Fail = "FAIL",
+                Canceling = "CANCELING",
+                Cancelled = "CANCELLED",
+            });
             /// `/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel`
             pub mod cancel {
                 /// The chain step for `/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel`, reached with `client.v3().fund_app().mch_transfer().transfer_bills().out_bill_no().out_bill_no(out_bill_no).cancel()`.
@@ -7348,47 +3684,12 @@ pub mod transfer_bills {
                     /// Example: `2015-05-20T13:29:35.120+08:00`
                     pub update_time: String,
                 }
-                impl ::serde::Serialize for PostResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("out_bill_no", &self.out_bill_no)?;
-                        m.req("transfer_bill_no", &self.transfer_bill_no)?;
-                        m.req("state", &self.state)?;
-                        m.req("update_time", &self.update_time)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("out_bill_no"),
-                            o.req("transfer_bill_no"),
-                            o.req("state"),
-                            o.req("update_time"),
-                        ) {
-                            (
-                                Some(out_bill_no),
-                                Some(transfer_bill_no),
-                                Some(state),
-                                Some(update_time),
-                            ) => {
-                                Ok(Self {
-                                    out_bill_no,
-                                    transfer_bill_no,
-                                    state,
-                                    update_time,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponse {
+                    out_bill_no: "out_bill_no" req req,
+                    transfer_bill_no: "transfer_bill_no" req req,
+                    state: "state" req req,
+                    update_time: "update_time" req req,
+                });
                 /// 单据状态
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -7402,52 +3703,10 @@ pub mod transfer_bills {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Canceling => "CANCELING",
-                            Self::Cancelled => "CANCELLED",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PostResponseState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "CANCELING" => Self::Canceling,
-                            "CANCELLED" => Self::Cancelled,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostResponseState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostResponseState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseState {
+                    Canceling = "CANCELING",
+                    Cancelled = "CANCELLED",
+                });
             }
         }
     }
@@ -7527,82 +3786,21 @@ pub mod transfer_bills {
             /// Example: `1900001109`
             pub sponsor_mchid: Option<String>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("appid", &self.appid)?;
-                m.req("out_bill_no", &self.out_bill_no)?;
-                m.req("openid", &self.openid)?;
-                m.opt("user_name", &self.user_name)?;
-                m.req("transfer_amount", &self.transfer_amount)?;
-                m.req("transfer_remark", &self.transfer_remark)?;
-                m.opt("notify_url", &self.notify_url)?;
-                m.opt("user_recv_perception", &self.user_recv_perception)?;
-                m.req("transfer_scene_id", &self.transfer_scene_id)?;
-                m.req("transfer_scene_report_infos", &self.transfer_scene_report_infos)?;
-                m.opt("authorization_info", &self.authorization_info)?;
-                m.opt("sponsor_mchid", &self.sponsor_mchid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("Wechatpay-Serial"),
-                    o.req("appid"),
-                    o.req("out_bill_no"),
-                    o.req("openid"),
-                    o.opt("user_name"),
-                    o.req("transfer_amount"),
-                    o.req("transfer_remark"),
-                    o.opt("notify_url"),
-                    o.opt("user_recv_perception"),
-                    o.req("transfer_scene_id"),
-                    o.req("transfer_scene_report_infos"),
-                    o.opt("authorization_info"),
-                    o.opt("sponsor_mchid"),
-                ) {
-                    (
-                        Some(wechatpay_serial),
-                        Some(appid),
-                        Some(out_bill_no),
-                        Some(openid),
-                        Some(user_name),
-                        Some(transfer_amount),
-                        Some(transfer_remark),
-                        Some(notify_url),
-                        Some(user_recv_perception),
-                        Some(transfer_scene_id),
-                        Some(transfer_scene_report_infos),
-                        Some(authorization_info),
-                        Some(sponsor_mchid),
-                    ) => {
-                        Ok(Self {
-                            wechatpay_serial,
-                            appid,
-                            out_bill_no,
-                            openid,
-                            user_name,
-                            transfer_amount,
-                            transfer_remark,
-                            notify_url,
-                            user_recv_perception,
-                            transfer_scene_id,
-                            transfer_scene_report_infos,
-                            authorization_info,
-                            sponsor_mchid,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            wechatpay_serial: "Wechatpay-Serial" skip req,
+            appid: "appid" req req,
+            out_bill_no: "out_bill_no" req req,
+            openid: "openid" req req,
+            user_name: "user_name" opt opt,
+            transfer_amount: "transfer_amount" req req,
+            transfer_remark: "transfer_remark" req req,
+            notify_url: "notify_url" opt opt,
+            user_recv_perception: "user_recv_perception" opt opt,
+            transfer_scene_id: "transfer_scene_id" req req,
+            transfer_scene_report_infos: "transfer_scene_report_infos" req req,
+            authorization_info: "authorization_info" opt opt,
+            sponsor_mchid: "sponsor_mchid" opt opt,
+        });
         /// 自动收款授权信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestAuthorizationInfo {
@@ -7619,43 +3817,11 @@ pub mod transfer_bills {
             /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
             pub authorization_notify_url: String,
         }
-        impl ::serde::Serialize for PostRequestAuthorizationInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("user_display_name", &self.user_display_name)?;
-                m.req("out_authorization_no", &self.out_authorization_no)?;
-                m.req("authorization_notify_url", &self.authorization_notify_url)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestAuthorizationInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("user_display_name"),
-                    o.req("out_authorization_no"),
-                    o.req("authorization_notify_url"),
-                ) {
-                    (
-                        Some(user_display_name),
-                        Some(out_authorization_no),
-                        Some(authorization_notify_url),
-                    ) => {
-                        Ok(Self {
-                            user_display_name,
-                            out_authorization_no,
-                            authorization_notify_url,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestAuthorizationInfo {
+            user_display_name: "user_display_name" req req,
+            out_authorization_no: "out_authorization_no" req req,
+            authorization_notify_url: "authorization_notify_url" req req,
+        });
         /// 转账场景ID
         ///
         /// A value this client does not know yet is kept as [`PostRequestTransferSceneId::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -7681,59 +3847,16 @@ pub mod transfer_bills {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestTransferSceneId {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::V1000 => "1000",
-                    Self::V1002 => "1002",
-                    Self::V1004 => "1004",
-                    Self::V1005 => "1005",
-                    Self::V1009 => "1009",
-                    Self::V1010 => "1010",
-                    Self::V1011 => "1011",
-                    Self::V1013 => "1013",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestTransferSceneId {
-            fn from(s: &str) -> Self {
-                match s {
-                    "1000" => Self::V1000,
-                    "1002" => Self::V1002,
-                    "1004" => Self::V1004,
-                    "1005" => Self::V1005,
-                    "1009" => Self::V1009,
-                    "1010" => Self::V1010,
-                    "1011" => Self::V1011,
-                    "1013" => Self::V1013,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestTransferSceneId {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestTransferSceneId {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestTransferSceneId {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestTransferSceneId {
+            V1000 = "1000",
+            V1002 = "1002",
+            V1004 = "1004",
+            V1005 = "1005",
+            V1009 = "1009",
+            V1010 = "1010",
+            V1011 = "1011",
+            V1013 = "1013",
+        });
         /// PostRequestTransferSceneReportInfos
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestTransferSceneReportInfos {
@@ -7746,30 +3869,10 @@ pub mod transfer_bills {
             /// Example: `注册会员有礼`
             pub info_content: String,
         }
-        impl ::serde::Serialize for PostRequestTransferSceneReportInfos {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("info_type", &self.info_type)?;
-                m.req("info_content", &self.info_content)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestTransferSceneReportInfos {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("info_type"), o.req("info_content")) {
-                    (Some(info_type), Some(info_content)) => {
-                        Ok(Self { info_type, info_content })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestTransferSceneReportInfos {
+            info_type: "info_type" req req,
+            info_content: "info_content" req req,
+        });
         /// The response of `POST /v3/fund-app/mch-transfer/transfer-bills/pre-transfer-with-authorization` (发起转账并完成自动收款授权).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -7802,59 +3905,15 @@ pub mod transfer_bills {
             /// Example: `plfk2020042013`
             pub out_authorization_no: Option<String>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("out_bill_no", &self.out_bill_no)?;
-                m.req("transfer_bill_no", &self.transfer_bill_no)?;
-                m.req("create_time", &self.create_time)?;
-                m.req("state", &self.state)?;
-                m.opt("package_info", &self.package_info)?;
-                m.opt("user_display_name", &self.user_display_name)?;
-                m.opt("out_authorization_no", &self.out_authorization_no)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("out_bill_no"),
-                    o.req("transfer_bill_no"),
-                    o.req("create_time"),
-                    o.req("state"),
-                    o.opt("package_info"),
-                    o.opt("user_display_name"),
-                    o.opt("out_authorization_no"),
-                ) {
-                    (
-                        Some(out_bill_no),
-                        Some(transfer_bill_no),
-                        Some(create_time),
-                        Some(state),
-                        Some(package_info),
-                        Some(user_display_name),
-                        Some(out_authorization_no),
-                    ) => {
-                        Ok(Self {
-                            out_bill_no,
-                            transfer_bill_no,
-                            create_time,
-                            state,
-                            package_info,
-                            user_display_name,
-                            out_authorization_no,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            out_bill_no: "out_bill_no" req req,
+            transfer_bill_no: "transfer_bill_no" req req,
+            create_time: "create_time" req req,
+            state: "state" req req,
+            package_info: "package_info" opt opt,
+            user_display_name: "user_display_name" opt opt,
+            out_authorization_no: "out_authorization_no" opt opt,
+        });
         /// 单据状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -7876,55 +3935,14 @@ pub mod transfer_bills {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Accepted => "ACCEPTED",
-                    Self::Processing => "PROCESSING",
-                    Self::WaitUserConfirm => "WAIT_USER_CONFIRM",
-                    Self::Transfering => "TRANSFERING",
-                    Self::Success => "SUCCESS",
-                    Self::Canceling => "CANCELING",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ACCEPTED" => Self::Accepted,
-                    "PROCESSING" => Self::Processing,
-                    "WAIT_USER_CONFIRM" => Self::WaitUserConfirm,
-                    "TRANSFERING" => Self::Transfering,
-                    "SUCCESS" => Self::Success,
-                    "CANCELING" => Self::Canceling,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseState {
+            Accepted = "ACCEPTED",
+            Processing = "PROCESSING",
+            WaitUserConfirm = "WAIT_USER_CONFIRM",
+            Transfering = "TRANSFERING",
+            Success = "SUCCESS",
+            Canceling = "CANCELING",
+        });
     }
     /// `/v3/fund-app/mch-transfer/transfer-bills/transfer`
     pub mod transfer {
@@ -8002,82 +4020,21 @@ pub mod transfer_bills {
             /// Example: `plfk2020042013`
             pub out_authorization_no: Option<String>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("appid", &self.appid)?;
-                m.req("out_bill_no", &self.out_bill_no)?;
-                m.opt("user_name", &self.user_name)?;
-                m.req("transfer_amount", &self.transfer_amount)?;
-                m.req("transfer_remark", &self.transfer_remark)?;
-                m.opt("notify_url", &self.notify_url)?;
-                m.opt("user_recv_perception", &self.user_recv_perception)?;
-                m.req("transfer_scene_id", &self.transfer_scene_id)?;
-                m.req("transfer_scene_report_infos", &self.transfer_scene_report_infos)?;
-                m.opt("authorization_id", &self.authorization_id)?;
-                m.opt("sponsor_mchid", &self.sponsor_mchid)?;
-                m.opt("out_authorization_no", &self.out_authorization_no)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("Wechatpay-Serial"),
-                    o.req("appid"),
-                    o.req("out_bill_no"),
-                    o.opt("user_name"),
-                    o.req("transfer_amount"),
-                    o.req("transfer_remark"),
-                    o.opt("notify_url"),
-                    o.opt("user_recv_perception"),
-                    o.req("transfer_scene_id"),
-                    o.req("transfer_scene_report_infos"),
-                    o.opt("authorization_id"),
-                    o.opt("sponsor_mchid"),
-                    o.opt("out_authorization_no"),
-                ) {
-                    (
-                        Some(wechatpay_serial),
-                        Some(appid),
-                        Some(out_bill_no),
-                        Some(user_name),
-                        Some(transfer_amount),
-                        Some(transfer_remark),
-                        Some(notify_url),
-                        Some(user_recv_perception),
-                        Some(transfer_scene_id),
-                        Some(transfer_scene_report_infos),
-                        Some(authorization_id),
-                        Some(sponsor_mchid),
-                        Some(out_authorization_no),
-                    ) => {
-                        Ok(Self {
-                            wechatpay_serial,
-                            appid,
-                            out_bill_no,
-                            user_name,
-                            transfer_amount,
-                            transfer_remark,
-                            notify_url,
-                            user_recv_perception,
-                            transfer_scene_id,
-                            transfer_scene_report_infos,
-                            authorization_id,
-                            sponsor_mchid,
-                            out_authorization_no,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            wechatpay_serial: "Wechatpay-Serial" skip req,
+            appid: "appid" req req,
+            out_bill_no: "out_bill_no" req req,
+            user_name: "user_name" opt opt,
+            transfer_amount: "transfer_amount" req req,
+            transfer_remark: "transfer_remark" req req,
+            notify_url: "notify_url" opt opt,
+            user_recv_perception: "user_recv_perception" opt opt,
+            transfer_scene_id: "transfer_scene_id" req req,
+            transfer_scene_report_infos: "transfer_scene_report_infos" req req,
+            authorization_id: "authorization_id" opt opt,
+            sponsor_mchid: "sponsor_mchid" opt opt,
+            out_authorization_no: "out_authorization_no" opt opt,
+        });
         /// 转账场景ID
         ///
         /// A value this client does not know yet is kept as [`PostRequestTransferSceneId::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -8103,59 +4060,16 @@ pub mod transfer_bills {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestTransferSceneId {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::V1000 => "1000",
-                    Self::V1002 => "1002",
-                    Self::V1004 => "1004",
-                    Self::V1005 => "1005",
-                    Self::V1009 => "1009",
-                    Self::V1010 => "1010",
-                    Self::V1011 => "1011",
-                    Self::V1013 => "1013",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestTransferSceneId {
-            fn from(s: &str) -> Self {
-                match s {
-                    "1000" => Self::V1000,
-                    "1002" => Self::V1002,
-                    "1004" => Self::V1004,
-                    "1005" => Self::V1005,
-                    "1009" => Self::V1009,
-                    "1010" => Self::V1010,
-                    "1011" => Self::V1011,
-                    "1013" => Self::V1013,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestTransferSceneId {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestTransferSceneId {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestTransferSceneId {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestTransferSceneId {
+            V1000 = "1000",
+            V1002 = "1002",
+            V1004 = "1004",
+            V1005 = "1005",
+            V1009 = "1009",
+            V1010 = "1010",
+            V1011 = "1011",
+            V1013 = "1013",
+        });
         /// PostRequestTransferSceneReportInfos
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestTransferSceneReportInfos {
@@ -8168,30 +4082,10 @@ pub mod transfer_bills {
             /// Example: `注册会员有礼`
             pub info_content: String,
         }
-        impl ::serde::Serialize for PostRequestTransferSceneReportInfos {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("info_type", &self.info_type)?;
-                m.req("info_content", &self.info_content)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestTransferSceneReportInfos {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("info_type"), o.req("info_content")) {
-                    (Some(info_type), Some(info_content)) => {
-                        Ok(Self { info_type, info_content })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestTransferSceneReportInfos {
+            info_type: "info_type" req req,
+            info_content: "info_content" req req,
+        });
         /// The response of `POST /v3/fund-app/mch-transfer/transfer-bills/transfer` (用户授权后转账).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -8244,79 +4138,20 @@ pub mod transfer_bills {
             /// Example: `2015-05-20T13:29:35.120+08:00`
             pub update_time: Option<String>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("mch_id", &self.mch_id)?;
-                m.req("out_bill_no", &self.out_bill_no)?;
-                m.req("transfer_bill_no", &self.transfer_bill_no)?;
-                m.opt("appid", &self.appid)?;
-                m.req("state", &self.state)?;
-                m.req("transfer_amount", &self.transfer_amount)?;
-                m.req("transfer_remark", &self.transfer_remark)?;
-                m.opt("fail_reason", &self.fail_reason)?;
-                m.opt("openid", &self.openid)?;
-                m.opt("user_name", &self.user_name)?;
-                m.req("create_time", &self.create_time)?;
-                m.opt("update_time", &self.update_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("mch_id"),
-                    o.req("out_bill_no"),
-                    o.req("transfer_bill_no"),
-                    o.opt("appid"),
-                    o.req("state"),
-                    o.req("transfer_amount"),
-                    o.req("transfer_remark"),
-                    o.opt("fail_reason"),
-                    o.opt("openid"),
-                    o.opt("user_name"),
-                    o.req("create_time"),
-                    o.opt("update_time"),
-                ) {
-                    (
-                        Some(mch_id),
-                        Some(out_bill_no),
-                        Some(transfer_bill_no),
-                        Some(appid),
-                        Some(state),
-                        Some(transfer_amount),
-                        Some(transfer_remark),
-                        Some(fail_reason),
-                        Some(openid),
-                        Some(user_name),
-                        Some(create_time),
-                        Some(update_time),
-                    ) => {
-                        Ok(Self {
-                            mch_id,
-                            out_bill_no,
-                            transfer_bill_no,
-                            appid,
-                            state,
-                            transfer_amount,
-                            transfer_remark,
-                            fail_reason,
-                            openid,
-                            user_name,
-                            create_time,
-                            update_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            mch_id: "mch_id" req req,
+            out_bill_no: "out_bill_no" req req,
+            transfer_bill_no: "transfer_bill_no" req req,
+            appid: "appid" opt opt,
+            state: "state" req req,
+            transfer_amount: "transfer_amount" req req,
+            transfer_remark: "transfer_remark" req req,
+            fail_reason: "fail_reason" opt opt,
+            openid: "openid" opt opt,
+            user_name: "user_name" opt opt,
+            create_time: "create_time" req req,
+            update_time: "update_time" opt opt,
+        });
         /// 单据状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -8334,51 +4169,12 @@ pub mod transfer_bills {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Accepted => "ACCEPTED",
-                    Self::Processing => "PROCESSING",
-                    Self::Transfering => "TRANSFERING",
-                    Self::Success => "SUCCESS",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ACCEPTED" => Self::Accepted,
-                    "PROCESSING" => Self::Processing,
-                    "TRANSFERING" => Self::Transfering,
-                    "SUCCESS" => Self::Success,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseState {
+            Accepted = "ACCEPTED",
+            Processing = "PROCESSING",
+            Transfering = "TRANSFERING",
+            Success = "SUCCESS",
+        });
     }
     /// `/v3/fund-app/mch-transfer/transfer-bills/transfer-bill-no`
     pub mod transfer_bill_no {
@@ -8463,79 +4259,20 @@ pub mod transfer_bills {
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 pub update_time: String,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("mch_id", &self.mch_id)?;
-                    m.req("out_bill_no", &self.out_bill_no)?;
-                    m.req("transfer_bill_no", &self.transfer_bill_no)?;
-                    m.req("appid", &self.appid)?;
-                    m.req("state", &self.state)?;
-                    m.req("transfer_amount", &self.transfer_amount)?;
-                    m.req("transfer_remark", &self.transfer_remark)?;
-                    m.opt("fail_reason", &self.fail_reason)?;
-                    m.opt("openid", &self.openid)?;
-                    m.opt("user_name", &self.user_name)?;
-                    m.req("create_time", &self.create_time)?;
-                    m.req("update_time", &self.update_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("mch_id"),
-                        o.req("out_bill_no"),
-                        o.req("transfer_bill_no"),
-                        o.req("appid"),
-                        o.req("state"),
-                        o.req("transfer_amount"),
-                        o.req("transfer_remark"),
-                        o.opt("fail_reason"),
-                        o.opt("openid"),
-                        o.opt("user_name"),
-                        o.req("create_time"),
-                        o.req("update_time"),
-                    ) {
-                        (
-                            Some(mch_id),
-                            Some(out_bill_no),
-                            Some(transfer_bill_no),
-                            Some(appid),
-                            Some(state),
-                            Some(transfer_amount),
-                            Some(transfer_remark),
-                            Some(fail_reason),
-                            Some(openid),
-                            Some(user_name),
-                            Some(create_time),
-                            Some(update_time),
-                        ) => {
-                            Ok(Self {
-                                mch_id,
-                                out_bill_no,
-                                transfer_bill_no,
-                                appid,
-                                state,
-                                transfer_amount,
-                                transfer_remark,
-                                fail_reason,
-                                openid,
-                                user_name,
-                                create_time,
-                                update_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                mch_id: "mch_id" req req,
+                out_bill_no: "out_bill_no" req req,
+                transfer_bill_no: "transfer_bill_no" req req,
+                appid: "appid" req req,
+                state: "state" req req,
+                transfer_amount: "transfer_amount" req req,
+                transfer_remark: "transfer_remark" req req,
+                fail_reason: "fail_reason" opt opt,
+                openid: "openid" opt opt,
+                user_name: "user_name" opt opt,
+                create_time: "create_time" req req,
+                update_time: "update_time" req req,
+            });
             /// 单据状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -8561,62 +4298,16 @@ pub mod transfer_bills {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Accepted => "ACCEPTED",
-                        Self::Processing => "PROCESSING",
-                        Self::WaitUserConfirm => "WAIT_USER_CONFIRM",
-                        Self::Transfering => "TRANSFERING",
-                        Self::Success => "SUCCESS",
-                        Self::Fail => "FAIL",
-                        Self::Canceling => "CANCELING",
-                        Self::Cancelled => "CANCELLED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "ACCEPTED" => Self::Accepted,
-                        "PROCESSING" => Self::Processing,
-                        "WAIT_USER_CONFIRM" => Self::WaitUserConfirm,
-                        "TRANSFERING" => Self::Transfering,
-                        "SUCCESS" => Self::Success,
-                        "FAIL" => Self::Fail,
-                        "CANCELING" => Self::Canceling,
-                        "CANCELLED" => Self::Cancelled,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseState {
+                Accepted = "ACCEPTED",
+                Processing = "PROCESSING",
+                WaitUserConfirm = "WAIT_USER_CONFIRM",
+                Transfering = "TRANSFERING",
+                Success = "SUCCESS",
+                Fail = "FAIL",
+                Canceling = "CANCELING",
+                Cancelled = "CANCELLED",
+            });
         }
     }
 }
@@ -8693,74 +4384,19 @@ pub mod transfer_to_qq_wallet_bills {
         /// 转账场景报备信息
         pub transfer_scene_report_infos: Vec<PostRequestTransferSceneReportInfos>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("appid", &self.appid)?;
-            m.req("out_bill_no", &self.out_bill_no)?;
-            m.req("openid", &self.openid)?;
-            m.opt("user_qq", &self.user_qq)?;
-            m.opt("user_name", &self.user_name)?;
-            m.req("transfer_amount", &self.transfer_amount)?;
-            m.req("transfer_remark", &self.transfer_remark)?;
-            m.opt("notify_url", &self.notify_url)?;
-            m.req("transfer_scene_id", &self.transfer_scene_id)?;
-            m.req("transfer_scene_report_infos", &self.transfer_scene_report_infos)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("Wechatpay-Serial"),
-                o.req("appid"),
-                o.req("out_bill_no"),
-                o.req("openid"),
-                o.opt("user_qq"),
-                o.opt("user_name"),
-                o.req("transfer_amount"),
-                o.req("transfer_remark"),
-                o.opt("notify_url"),
-                o.req("transfer_scene_id"),
-                o.req("transfer_scene_report_infos"),
-            ) {
-                (
-                    Some(wechatpay_serial),
-                    Some(appid),
-                    Some(out_bill_no),
-                    Some(openid),
-                    Some(user_qq),
-                    Some(user_name),
-                    Some(transfer_amount),
-                    Some(transfer_remark),
-                    Some(notify_url),
-                    Some(transfer_scene_id),
-                    Some(transfer_scene_report_infos),
-                ) => {
-                    Ok(Self {
-                        wechatpay_serial,
-                        appid,
-                        out_bill_no,
-                        openid,
-                        user_qq,
-                        user_name,
-                        transfer_amount,
-                        transfer_remark,
-                        notify_url,
-                        transfer_scene_id,
-                        transfer_scene_report_infos,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        wechatpay_serial: "Wechatpay-Serial" skip req,
+        appid: "appid" req req,
+        out_bill_no: "out_bill_no" req req,
+        openid: "openid" req req,
+        user_qq: "user_qq" opt opt,
+        user_name: "user_name" opt opt,
+        transfer_amount: "transfer_amount" req req,
+        transfer_remark: "transfer_remark" req req,
+        notify_url: "notify_url" opt opt,
+        transfer_scene_id: "transfer_scene_id" req req,
+        transfer_scene_report_infos: "transfer_scene_report_infos" req req,
+    });
     /// 转账场景ID
     ///
     /// A value this client does not know yet is kept as [`PostRequestTransferSceneId::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -8772,43 +4408,9 @@ pub mod transfer_to_qq_wallet_bills {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestTransferSceneId {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::V1401 => "1401",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestTransferSceneId {
-        fn from(s: &str) -> Self {
-            match s {
-                "1401" => Self::V1401,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestTransferSceneId {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestTransferSceneId {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestTransferSceneId {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestTransferSceneId {
+        V1401 = "1401",
+    });
     /// PostRequestTransferSceneReportInfos
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestTransferSceneReportInfos {
@@ -8821,30 +4423,10 @@ pub mod transfer_to_qq_wallet_bills {
         /// Example: `注册会员有礼`
         pub info_content: String,
     }
-    impl ::serde::Serialize for PostRequestTransferSceneReportInfos {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("info_type", &self.info_type)?;
-            m.req("info_content", &self.info_content)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestTransferSceneReportInfos {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("info_type"), o.req("info_content")) {
-                (Some(info_type), Some(info_content)) => {
-                    Ok(Self { info_type, info_content })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestTransferSceneReportInfos {
+        info_type: "info_type" req req,
+        info_content: "info_content" req req,
+    });
     /// The response of `POST /v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills` (发起转账到QQ钱包).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -8901,83 +4483,21 @@ pub mod transfer_to_qq_wallet_bills {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub update_time: Option<String>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("mchid", &self.mchid)?;
-            m.req("out_bill_no", &self.out_bill_no)?;
-            m.req("transfer_bill_no", &self.transfer_bill_no)?;
-            m.opt("appid", &self.appid)?;
-            m.req("state", &self.state)?;
-            m.req("transfer_amount", &self.transfer_amount)?;
-            m.req("transfer_remark", &self.transfer_remark)?;
-            m.opt("openid", &self.openid)?;
-            m.opt("user_qq", &self.user_qq)?;
-            m.opt("user_name", &self.user_name)?;
-            m.opt("fail_reason", &self.fail_reason)?;
-            m.req("create_time", &self.create_time)?;
-            m.opt("update_time", &self.update_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("mchid"),
-                o.req("out_bill_no"),
-                o.req("transfer_bill_no"),
-                o.opt("appid"),
-                o.req("state"),
-                o.req("transfer_amount"),
-                o.req("transfer_remark"),
-                o.opt("openid"),
-                o.opt("user_qq"),
-                o.opt("user_name"),
-                o.opt("fail_reason"),
-                o.req("create_time"),
-                o.opt("update_time"),
-            ) {
-                (
-                    Some(mchid),
-                    Some(out_bill_no),
-                    Some(transfer_bill_no),
-                    Some(appid),
-                    Some(state),
-                    Some(transfer_amount),
-                    Some(transfer_remark),
-                    Some(openid),
-                    Some(user_qq),
-                    Some(user_name),
-                    Some(fail_reason),
-                    Some(create_time),
-                    Some(update_time),
-                ) => {
-                    Ok(Self {
-                        mchid,
-                        out_bill_no,
-                        transfer_bill_no,
-                        appid,
-                        state,
-                        transfer_amount,
-                        transfer_remark,
-                        openid,
-                        user_qq,
-                        user_name,
-                        fail_reason,
-                        create_time,
-                        update_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        mchid: "mchid" req req,
+        out_bill_no: "out_bill_no" req req,
+        transfer_bill_no: "transfer_bill_no" req req,
+        appid: "appid" opt opt,
+        state: "state" req req,
+        transfer_amount: "transfer_amount" req req,
+        transfer_remark: "transfer_remark" req req,
+        openid: "openid" opt opt,
+        user_qq: "user_qq" opt opt,
+        user_name: "user_name" opt opt,
+        fail_reason: "fail_reason" opt opt,
+        create_time: "create_time" req req,
+        update_time: "update_time" opt opt,
+    });
     /// 单据状态
     ///
     /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -9003,57 +4523,16 @@ pub mod transfer_to_qq_wallet_bills {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Accepted => "ACCEPTED",
-                Self::Processing => "PROCESSING",
-                Self::WaitUserConfirm => "WAIT_USER_CONFIRM",
-                Self::Transfering => "TRANSFERING",
-                Self::Success => "SUCCESS",
-                Self::Fail => "FAIL",
-                Self::Canceling => "CANCELING",
-                Self::Cancelled => "CANCELLED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseState {
-        fn from(s: &str) -> Self {
-            match s {
-                "ACCEPTED" => Self::Accepted,
-                "PROCESSING" => Self::Processing,
-                "WAIT_USER_CONFIRM" => Self::WaitUserConfirm,
-                "TRANSFERING" => Self::Transfering,
-                "SUCCESS" => Self::Success,
-                "FAIL" => Self::Fail,
-                "CANCELING" => Self::Canceling,
-                "CANCELLED" => Self::Cancelled,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseState {
+        Accepted = "ACCEPTED",
+        Processing = "PROCESSING",
+        WaitUserConfirm = "WAIT_USER_CONFIRM",
+        Transfering = "TRANSFERING",
+        Success = "SUCCESS",
+        Fail = "FAIL",
+        Canceling = "CANCELING",
+        Cancelled = "CANCELLED",
+    });
     /// `/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}`
     pub mod by_out_bill_no {
         /// The chain step for `/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}`, reached with `client.v3().fund_app().mch_transfer().transfer_to_qq_wallet_bills().out_bill_no(out_bill_no)`.
@@ -9130,83 +4609,21 @@ pub mod transfer_to_qq_wallet_bills {
             /// Example: `2015-05-20T13:29:35.120+08:00`
             pub update_time: Option<String>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("mchid", &self.mchid)?;
-                m.req("out_bill_no", &self.out_bill_no)?;
-                m.req("transfer_bill_no", &self.transfer_bill_no)?;
-                m.opt("appid", &self.appid)?;
-                m.req("state", &self.state)?;
-                m.req("transfer_amount", &self.transfer_amount)?;
-                m.req("transfer_remark", &self.transfer_remark)?;
-                m.opt("openid", &self.openid)?;
-                m.opt("user_qq", &self.user_qq)?;
-                m.opt("user_name", &self.user_name)?;
-                m.opt("fail_reason", &self.fail_reason)?;
-                m.req("create_time", &self.create_time)?;
-                m.opt("update_time", &self.update_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("mchid"),
-                    o.req("out_bill_no"),
-                    o.req("transfer_bill_no"),
-                    o.opt("appid"),
-                    o.req("state"),
-                    o.req("transfer_amount"),
-                    o.req("transfer_remark"),
-                    o.opt("openid"),
-                    o.opt("user_qq"),
-                    o.opt("user_name"),
-                    o.opt("fail_reason"),
-                    o.req("create_time"),
-                    o.opt("update_time"),
-                ) {
-                    (
-                        Some(mchid),
-                        Some(out_bill_no),
-                        Some(transfer_bill_no),
-                        Some(appid),
-                        Some(state),
-                        Some(transfer_amount),
-                        Some(transfer_remark),
-                        Some(openid),
-                        Some(user_qq),
-                        Some(user_name),
-                        Some(fail_reason),
-                        Some(create_time),
-                        Some(update_time),
-                    ) => {
-                        Ok(Self {
-                            mchid,
-                            out_bill_no,
-                            transfer_bill_no,
-                            appid,
-                            state,
-                            transfer_amount,
-                            transfer_remark,
-                            openid,
-                            user_qq,
-                            user_name,
-                            fail_reason,
-                            create_time,
-                            update_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            mchid: "mchid" req req,
+            out_bill_no: "out_bill_no" req req,
+            transfer_bill_no: "transfer_bill_no" req req,
+            appid: "appid" opt opt,
+            state: "state" req req,
+            transfer_amount: "transfer_amount" req req,
+            transfer_remark: "transfer_remark" req req,
+            openid: "openid" opt opt,
+            user_qq: "user_qq" opt opt,
+            user_name: "user_name" opt opt,
+            fail_reason: "fail_reason" opt opt,
+            create_time: "create_time" req req,
+            update_time: "update_time" opt opt,
+        });
         /// 单据状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -9232,59 +4649,16 @@ pub mod transfer_to_qq_wallet_bills {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Accepted => "ACCEPTED",
-                    Self::Processing => "PROCESSING",
-                    Self::WaitUserConfirm => "WAIT_USER_CONFIRM",
-                    Self::Transfering => "TRANSFERING",
-                    Self::Success => "SUCCESS",
-                    Self::Fail => "FAIL",
-                    Self::Canceling => "CANCELING",
-                    Self::Cancelled => "CANCELLED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ACCEPTED" => Self::Accepted,
-                    "PROCESSING" => Self::Processing,
-                    "WAIT_USER_CONFIRM" => Self::WaitUserConfirm,
-                    "TRANSFERING" => Self::Transfering,
-                    "SUCCESS" => Self::Success,
-                    "FAIL" => Self::Fail,
-                    "CANCELING" => Self::Canceling,
-                    "CANCELLED" => Self::Cancelled,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseState {
+            Accepted = "ACCEPTED",
+            Processing = "PROCESSING",
+            WaitUserConfirm = "WAIT_USER_CONFIRM",
+            Transfering = "TRANSFERING",
+            Success = "SUCCESS",
+            Fail = "FAIL",
+            Canceling = "CANCELING",
+            Cancelled = "CANCELLED",
+        });
         /// `/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}/cancel`
         pub mod cancel {
             /// The chain step for `/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}/cancel`, reached with `client.v3().fund_app().mch_transfer().transfer_to_qq_wallet_bills().out_bill_no(out_bill_no).cancel()`.
@@ -9356,83 +4730,21 @@ pub mod transfer_to_qq_wallet_bills {
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 pub update_time: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("mchid", &self.mchid)?;
-                    m.req("out_bill_no", &self.out_bill_no)?;
-                    m.req("transfer_bill_no", &self.transfer_bill_no)?;
-                    m.opt("appid", &self.appid)?;
-                    m.req("state", &self.state)?;
-                    m.opt("transfer_amount", &self.transfer_amount)?;
-                    m.opt("transfer_remark", &self.transfer_remark)?;
-                    m.opt("fail_reason", &self.fail_reason)?;
-                    m.opt("openid", &self.openid)?;
-                    m.opt("user_qq", &self.user_qq)?;
-                    m.opt("user_name", &self.user_name)?;
-                    m.opt("create_time", &self.create_time)?;
-                    m.req("update_time", &self.update_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("mchid"),
-                        o.req("out_bill_no"),
-                        o.req("transfer_bill_no"),
-                        o.opt("appid"),
-                        o.req("state"),
-                        o.opt("transfer_amount"),
-                        o.opt("transfer_remark"),
-                        o.opt("fail_reason"),
-                        o.opt("openid"),
-                        o.opt("user_qq"),
-                        o.opt("user_name"),
-                        o.opt("create_time"),
-                        o.req("update_time"),
-                    ) {
-                        (
-                            Some(mchid),
-                            Some(out_bill_no),
-                            Some(transfer_bill_no),
-                            Some(appid),
-                            Some(state),
-                            Some(transfer_amount),
-                            Some(transfer_remark),
-                            Some(fail_reason),
-                            Some(openid),
-                            Some(user_qq),
-                            Some(user_name),
-                            Some(create_time),
-                            Some(update_time),
-                        ) => {
-                            Ok(Self {
-                                mchid,
-                                out_bill_no,
-                                transfer_bill_no,
-                                appid,
-                                state,
-                                transfer_amount,
-                                transfer_remark,
-                                fail_reason,
-                                openid,
-                                user_qq,
-                                user_name,
-                                create_time,
-                                update_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                mchid: "mchid" opt opt,
+                out_bill_no: "out_bill_no" req req,
+                transfer_bill_no: "transfer_bill_no" req req,
+                appid: "appid" opt opt,
+                state: "state" req req,
+                transfer_amount: "transfer_amount" opt opt,
+                transfer_remark: "transfer_remark" opt opt,
+                fail_reason: "fail_reason" opt opt,
+                openid: "openid" opt opt,
+                user_qq: "user_qq" opt opt,
+                user_name: "user_name" opt opt,
+                create_time: "create_time" opt opt,
+                update_time: "update_time" req req,
+            });
             /// 单据状态
             ///
             /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -9458,62 +4770,16 @@ pub mod transfer_to_qq_wallet_bills {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostResponseState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Accepted => "ACCEPTED",
-                        Self::Processing => "PROCESSING",
-                        Self::WaitUserConfirm => "WAIT_USER_CONFIRM",
-                        Self::Transfering => "TRANSFERING",
-                        Self::Success => "SUCCESS",
-                        Self::Fail => "FAIL",
-                        Self::Canceling => "CANCELING",
-                        Self::Cancelled => "CANCELLED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostResponseState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "ACCEPTED" => Self::Accepted,
-                        "PROCESSING" => Self::Processing,
-                        "WAIT_USER_CONFIRM" => Self::WaitUserConfirm,
-                        "TRANSFERING" => Self::Transfering,
-                        "SUCCESS" => Self::Success,
-                        "FAIL" => Self::Fail,
-                        "CANCELING" => Self::Canceling,
-                        "CANCELLED" => Self::Cancelled,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostResponseState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostResponseState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostResponseState {
+                Accepted = "ACCEPTED",
+                Processing = "PROCESSING",
+                WaitUserConfirm = "WAIT_USER_CONFIRM",
+                Transfering = "TRANSFERING",
+                Success = "SUCCESS",
+                Fail = "FAIL",
+                Canceling = "CANCELING",
+                Cancelled = "CANCELLED",
+            });
         }
     }
 }
@@ -9576,63 +4842,16 @@ pub mod user_confirm_authorization {
         /// 场景信息
         pub scene_info: Option<PostRequestSceneInfo>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_authorization_no", &self.out_authorization_no)?;
-            m.req("appid", &self.appid)?;
-            m.req("openid", &self.openid)?;
-            m.req("transfer_scene_id", &self.transfer_scene_id)?;
-            m.req("user_display_name", &self.user_display_name)?;
-            m.opt("user_recv_perception", &self.user_recv_perception)?;
-            m.req("authorization_notify_url", &self.authorization_notify_url)?;
-            m.opt("scene_info", &self.scene_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("out_authorization_no"),
-                o.req("appid"),
-                o.req("openid"),
-                o.req("transfer_scene_id"),
-                o.req("user_display_name"),
-                o.opt("user_recv_perception"),
-                o.req("authorization_notify_url"),
-                o.opt("scene_info"),
-            ) {
-                (
-                    Some(out_authorization_no),
-                    Some(appid),
-                    Some(openid),
-                    Some(transfer_scene_id),
-                    Some(user_display_name),
-                    Some(user_recv_perception),
-                    Some(authorization_notify_url),
-                    Some(scene_info),
-                ) => {
-                    Ok(Self {
-                        out_authorization_no,
-                        appid,
-                        openid,
-                        transfer_scene_id,
-                        user_display_name,
-                        user_recv_perception,
-                        authorization_notify_url,
-                        scene_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        out_authorization_no: "out_authorization_no" req req,
+        appid: "appid" req req,
+        openid: "openid" req req,
+        transfer_scene_id: "transfer_scene_id" req req,
+        user_display_name: "user_display_name" req req,
+        user_recv_perception: "user_recv_perception" opt opt,
+        authorization_notify_url: "authorization_notify_url" req req,
+        scene_info: "scene_info" opt opt,
+    });
     /// 场景信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSceneInfo {
@@ -9649,35 +4868,11 @@ pub mod user_confirm_authorization {
         /// Example: `IOS`
         pub device_type: Option<PostRequestSceneInfoDeviceType>,
     }
-    impl ::serde::Serialize for PostRequestSceneInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("client_ip", &self.client_ip)?;
-            m.opt("device_id", &self.device_id)?;
-            m.opt("device_type", &self.device_type)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("client_ip"), o.opt("device_id"), o.opt("device_type")) {
-                (Some(client_ip), Some(device_id), Some(device_type)) => {
-                    Ok(Self {
-                        client_ip,
-                        device_id,
-                        device_type,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
+        client_ip: "client_ip" opt opt,
+        device_id: "device_id" opt opt,
+        device_type: "device_type" opt opt,
+    });
     /// 用户设备类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestSceneInfoDeviceType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -9695,49 +4890,12 @@ pub mod user_confirm_authorization {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestSceneInfoDeviceType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Ios => "IOS",
-                Self::Android => "ANDROID",
-                Self::Harmony => "HARMONY",
-                Self::Other => "OTHER",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestSceneInfoDeviceType {
-        fn from(s: &str) -> Self {
-            match s {
-                "IOS" => Self::Ios,
-                "ANDROID" => Self::Android,
-                "HARMONY" => Self::Harmony,
-                "OTHER" => Self::Other,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestSceneInfoDeviceType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestSceneInfoDeviceType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfoDeviceType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestSceneInfoDeviceType {
+        Ios = "IOS",
+        Android = "ANDROID",
+        Harmony = "HARMONY",
+        Other = "OTHER",
+    });
     /// 转账场景ID
     ///
     /// A value this client does not know yet is kept as [`PostRequestTransferSceneId::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -9763,57 +4921,16 @@ pub mod user_confirm_authorization {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestTransferSceneId {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::V1000 => "1000",
-                Self::V1002 => "1002",
-                Self::V1004 => "1004",
-                Self::V1005 => "1005",
-                Self::V1009 => "1009",
-                Self::V1010 => "1010",
-                Self::V1011 => "1011",
-                Self::V1013 => "1013",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestTransferSceneId {
-        fn from(s: &str) -> Self {
-            match s {
-                "1000" => Self::V1000,
-                "1002" => Self::V1002,
-                "1004" => Self::V1004,
-                "1005" => Self::V1005,
-                "1009" => Self::V1009,
-                "1010" => Self::V1010,
-                "1011" => Self::V1011,
-                "1013" => Self::V1013,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestTransferSceneId {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestTransferSceneId {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestTransferSceneId {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestTransferSceneId {
+        V1000 = "1000",
+        V1002 = "1002",
+        V1004 = "1004",
+        V1005 = "1005",
+        V1009 = "1009",
+        V1010 = "1010",
+        V1011 = "1011",
+        V1013 = "1013",
+    });
     /// The response of `POST /v3/fund-app/mch-transfer/user-confirm-authorization` (申请免确认收款授权).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -9834,47 +4951,12 @@ pub mod user_confirm_authorization {
         /// Example: `affffddafdfafddffda==`
         pub package_info: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_authorization_no", &self.out_authorization_no)?;
-            m.req("state", &self.state)?;
-            m.req("create_time", &self.create_time)?;
-            m.req("package_info", &self.package_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("out_authorization_no"),
-                o.req("state"),
-                o.req("create_time"),
-                o.req("package_info"),
-            ) {
-                (
-                    Some(out_authorization_no),
-                    Some(state),
-                    Some(create_time),
-                    Some(package_info),
-                ) => {
-                    Ok(Self {
-                        out_authorization_no,
-                        state,
-                        create_time,
-                        package_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        out_authorization_no: "out_authorization_no" req req,
+        state: "state" req req,
+        create_time: "create_time" req req,
+        package_info: "package_info" req req,
+    });
     /// 单据状态
     ///
     /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -9886,43 +4968,9 @@ pub mod user_confirm_authorization {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::WaitUserConfirm => "WAIT_USER_CONFIRM",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseState {
-        fn from(s: &str) -> Self {
-            match s {
-                "WAIT_USER_CONFIRM" => Self::WaitUserConfirm,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseState {
+        WaitUserConfirm = "WAIT_USER_CONFIRM",
+    });
     /// `/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no`
     pub mod out_authorization_no {
         /// The chain step for `/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no`, reached with `client.v3().fund_app().mch_transfer().user_confirm_authorization().out_authorization_no()`.
@@ -9978,28 +5026,9 @@ pub mod user_confirm_authorization {
                 /// Query parameter `is_display_authorization`. Example: `true`
                 pub is_display_authorization: Option<bool>,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.opt("is_display_authorization") {
-                        Some(is_display_authorization) => {
-                            Ok(Self { is_display_authorization })
-                        }
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                is_display_authorization: "is_display_authorization" skip opt,
+            });
             /// The response of `GET /v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}` (商户单号查询自动收款授权).
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
@@ -10044,79 +5073,20 @@ pub mod user_confirm_authorization {
                 /// Example: `affffddafdfafddffda==`
                 pub package_info: Option<String>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("out_authorization_no", &self.out_authorization_no)?;
-                    m.req("appid", &self.appid)?;
-                    m.req("openid", &self.openid)?;
-                    m.req("user_display_name", &self.user_display_name)?;
-                    m.opt("authorization_id", &self.authorization_id)?;
-                    m.req("state", &self.state)?;
-                    m.opt("authorize_time", &self.authorize_time)?;
-                    m.opt("close_info", &self.close_info)?;
-                    m.opt("transfer_scene_id", &self.transfer_scene_id)?;
-                    m.opt("user_recv_perception", &self.user_recv_perception)?;
-                    m.opt("create_time", &self.create_time)?;
-                    m.opt("package_info", &self.package_info)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("out_authorization_no"),
-                        o.req("appid"),
-                        o.req("openid"),
-                        o.req("user_display_name"),
-                        o.opt("authorization_id"),
-                        o.req("state"),
-                        o.opt("authorize_time"),
-                        o.opt("close_info"),
-                        o.opt("transfer_scene_id"),
-                        o.opt("user_recv_perception"),
-                        o.opt("create_time"),
-                        o.opt("package_info"),
-                    ) {
-                        (
-                            Some(out_authorization_no),
-                            Some(appid),
-                            Some(openid),
-                            Some(user_display_name),
-                            Some(authorization_id),
-                            Some(state),
-                            Some(authorize_time),
-                            Some(close_info),
-                            Some(transfer_scene_id),
-                            Some(user_recv_perception),
-                            Some(create_time),
-                            Some(package_info),
-                        ) => {
-                            Ok(Self {
-                                out_authorization_no,
-                                appid,
-                                openid,
-                                user_display_name,
-                                authorization_id,
-                                state,
-                                authorize_time,
-                                close_info,
-                                transfer_scene_id,
-                                user_recv_perception,
-                                create_time,
-                                package_info,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                out_authorization_no: "out_authorization_no" req req,
+                appid: "appid" req req,
+                openid: "openid" req req,
+                user_display_name: "user_display_name" req req,
+                authorization_id: "authorization_id" opt opt,
+                state: "state" req req,
+                authorize_time: "authorize_time" opt opt,
+                close_info: "close_info" opt opt,
+                transfer_scene_id: "transfer_scene_id" opt opt,
+                user_recv_perception: "user_recv_perception" opt opt,
+                create_time: "create_time" opt opt,
+                package_info: "package_info" opt opt,
+            });
             /// 自动收款授权的关闭信息
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponseCloseInfo {
@@ -10129,30 +5099,10 @@ pub mod user_confirm_authorization {
                 /// Example: `CLOSE_VIA_MCH_API`
                 pub close_reason: GetResponseCloseInfoCloseReason,
             }
-            impl ::serde::Serialize for GetResponseCloseInfo {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("close_time", &self.close_time)?;
-                    m.req("close_reason", &self.close_reason)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseCloseInfo {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("close_time"), o.req("close_reason")) {
-                        (Some(close_time), Some(close_reason)) => {
-                            Ok(Self { close_time, close_reason })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseCloseInfo {
+                close_time: "close_time" req req,
+                close_reason: "close_reason" req req,
+            });
             /// 自动收款授权的原因
             ///
             /// A value this client does not know yet is kept as [`GetResponseCloseInfoCloseReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -10172,56 +5122,13 @@ pub mod user_confirm_authorization {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseCloseInfoCloseReason {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::CloseViaMchApi => "CLOSE_VIA_MCH_API",
-                        Self::UserClose => "USER_CLOSE",
-                        Self::UserOverdueUnconfirmed => "USER_OVERDUE_UNCONFIRMED",
-                        Self::TransferRisk => "TRANSFER_RISK",
-                        Self::UserAccountAbnormal => "USER_ACCOUNT_ABNORMAL",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseCloseInfoCloseReason {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "CLOSE_VIA_MCH_API" => Self::CloseViaMchApi,
-                        "USER_CLOSE" => Self::UserClose,
-                        "USER_OVERDUE_UNCONFIRMED" => Self::UserOverdueUnconfirmed,
-                        "TRANSFER_RISK" => Self::TransferRisk,
-                        "USER_ACCOUNT_ABNORMAL" => Self::UserAccountAbnormal,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseCloseInfoCloseReason {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseCloseInfoCloseReason {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseCloseInfoCloseReason {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseCloseInfoCloseReason {
+                CloseViaMchApi = "CLOSE_VIA_MCH_API",
+                UserClose = "USER_CLOSE",
+                UserOverdueUnconfirmed = "USER_OVERDUE_UNCONFIRMED",
+                TransferRisk = "TRANSFER_RISK",
+                UserAccountAbnormal = "USER_ACCOUNT_ABNORMAL",
+            });
             /// 单据状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -10237,52 +5144,11 @@ pub mod user_confirm_authorization {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::TakingEffect => "TAKING_EFFECT",
-                        Self::Closed => "CLOSED",
-                        Self::WaitUserConfirm => "WAIT_USER_CONFIRM",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "TAKING_EFFECT" => Self::TakingEffect,
-                        "CLOSED" => Self::Closed,
-                        "WAIT_USER_CONFIRM" => Self::WaitUserConfirm,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseState {
+                TakingEffect = "TAKING_EFFECT",
+                Closed = "CLOSED",
+                WaitUserConfirm = "WAIT_USER_CONFIRM",
+            });
             /// `/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}/close`
             pub mod close {
                 /// The chain step for `/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}/close`, reached with `client.v3().fund_app().mch_transfer().user_confirm_authorization().out_authorization_no().out_authorization_no(out_authorization_no).close()`.
@@ -10344,75 +5210,19 @@ pub mod user_confirm_authorization {
                     /// Example: `2015-05-20T13:29:35.120+08:00`
                     pub create_time: Option<String>,
                 }
-                impl ::serde::Serialize for PostResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("out_authorization_no", &self.out_authorization_no)?;
-                        m.req("appid", &self.appid)?;
-                        m.req("openid", &self.openid)?;
-                        m.req("user_display_name", &self.user_display_name)?;
-                        m.opt("authorization_id", &self.authorization_id)?;
-                        m.req("state", &self.state)?;
-                        m.opt("authorize_time", &self.authorize_time)?;
-                        m.opt("close_info", &self.close_info)?;
-                        m.opt("transfer_scene_id", &self.transfer_scene_id)?;
-                        m.opt("user_recv_perception", &self.user_recv_perception)?;
-                        m.opt("create_time", &self.create_time)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("out_authorization_no"),
-                            o.req("appid"),
-                            o.req("openid"),
-                            o.req("user_display_name"),
-                            o.opt("authorization_id"),
-                            o.req("state"),
-                            o.opt("authorize_time"),
-                            o.opt("close_info"),
-                            o.opt("transfer_scene_id"),
-                            o.opt("user_recv_perception"),
-                            o.opt("create_time"),
-                        ) {
-                            (
-                                Some(out_authorization_no),
-                                Some(appid),
-                                Some(openid),
-                                Some(user_display_name),
-                                Some(authorization_id),
-                                Some(state),
-                                Some(authorize_time),
-                                Some(close_info),
-                                Some(transfer_scene_id),
-                                Some(user_recv_perception),
-                                Some(create_time),
-                            ) => {
-                                Ok(Self {
-                                    out_authorization_no,
-                                    appid,
-                                    openid,
-                                    user_display_name,
-                                    authorization_id,
-                                    state,
-                                    authorize_time,
-                                    close_info,
-                                    transfer_scene_id,
-                                    user_recv_perception,
-                                    create_time,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponse {
+                    out_authorization_no: "out_authorization_no" req req,
+                    appid: "appid" req req,
+                    openid: "openid" req req,
+                    user_display_name: "user_display_name" req req,
+                    authorization_id: "authorization_id" opt opt,
+                    state: "state" req req,
+                    authorize_time: "authorize_time" opt opt,
+                    close_info: "close_info" opt opt,
+                    transfer_scene_id: "transfer_scene_id" opt opt,
+                    user_recv_perception: "user_recv_perception" opt opt,
+                    create_time: "create_time" opt opt,
+                });
                 /// 自动收款授权的关闭信息
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponseCloseInfo {
@@ -10425,30 +5235,10 @@ pub mod user_confirm_authorization {
                     /// Example: `CLOSE_VIA_MCH_API`
                     pub close_reason: PostResponseCloseInfoCloseReason,
                 }
-                impl ::serde::Serialize for PostResponseCloseInfo {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("close_time", &self.close_time)?;
-                        m.req("close_reason", &self.close_reason)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseCloseInfo {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.req("close_time"), o.req("close_reason")) {
-                            (Some(close_time), Some(close_reason)) => {
-                                Ok(Self { close_time, close_reason })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponseCloseInfo {
+                    close_time: "close_time" req req,
+                    close_reason: "close_reason" req req,
+                });
                 /// 自动收款授权的原因
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseCloseInfoCloseReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -10460,51 +5250,9 @@ pub mod user_confirm_authorization {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseCloseInfoCloseReason {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::CloseViaMchApi => "CLOSE_VIA_MCH_API",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PostResponseCloseInfoCloseReason {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "CLOSE_VIA_MCH_API" => Self::CloseViaMchApi,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostResponseCloseInfoCloseReason {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostResponseCloseInfoCloseReason {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for PostResponseCloseInfoCloseReason {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseCloseInfoCloseReason {
+                    CloseViaMchApi = "CLOSE_VIA_MCH_API",
+                });
                 /// 单据状态
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -10516,50 +5264,9 @@ pub mod user_confirm_authorization {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Closed => "CLOSED",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PostResponseState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "CLOSED" => Self::Closed,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostResponseState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostResponseState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseState {
+                    Closed = "CLOSED",
+                });
             }
         }
     }

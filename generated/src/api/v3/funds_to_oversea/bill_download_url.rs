@@ -32,26 +32,10 @@ pub struct GetRequest {
     /// Query parameter `sub_mchid`. Example: `19000000001`
     pub sub_mchid: Option<String>,
 }
-impl ::serde::Serialize for GetRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("bill_date"), o.opt("sub_mchid")) {
-            (Some(bill_date), Some(sub_mchid)) => Ok(Self { bill_date, sub_mchid }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetRequest {
+    bill_date: "bill_date" skip req,
+    sub_mchid: "sub_mchid" skip opt,
+});
 /// The response of `GET /v3/funds-to-oversea/bill-download-url` (获取购付汇账单文件下载链接API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
@@ -68,32 +52,8 @@ pub struct GetResponse {
     /// Example: `https://api.mch.weixin.qq.com/v3/bill/downloadurl?token=xxx`
     pub download_url: String,
 }
-impl ::serde::Serialize for GetResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("hash_type", &self.hash_type)?;
-        m.req("hash_value", &self.hash_value)?;
-        m.req("download_url", &self.download_url)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("hash_type"), o.req("hash_value"), o.req("download_url")) {
-            (Some(hash_type), Some(hash_value), Some(download_url)) => {
-                Ok(Self {
-                    hash_type,
-                    hash_value,
-                    download_url,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponse {
+    hash_type: "hash_type" req req,
+    hash_value: "hash_value" req req,
+    download_url: "download_url" req req,
+});

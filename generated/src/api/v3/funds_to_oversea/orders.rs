@@ -55,71 +55,18 @@ pub struct PostRequest {
     /// 预售信息
     pub presale_info: Option<PostRequestPresaleInfo>,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("out_order_id", &self.out_order_id)?;
-        m.req("sub_mchid", &self.sub_mchid)?;
-        m.req("transaction_id", &self.transaction_id)?;
-        m.req("amount", &self.amount)?;
-        m.req("foreign_currency", &self.foreign_currency)?;
-        m.opt("goods_info", &self.goods_info)?;
-        m.req("seller_info", &self.seller_info)?;
-        m.req("express_info", &self.express_info)?;
-        m.req("payee_info", &self.payee_info)?;
-        m.opt("presale_info", &self.presale_info)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("out_order_id"),
-            o.req("sub_mchid"),
-            o.req("transaction_id"),
-            o.req("amount"),
-            o.req("foreign_currency"),
-            o.opt("goods_info"),
-            o.req("seller_info"),
-            o.req("express_info"),
-            o.req("payee_info"),
-            o.opt("presale_info"),
-        ) {
-            (
-                Some(out_order_id),
-                Some(sub_mchid),
-                Some(transaction_id),
-                Some(amount),
-                Some(foreign_currency),
-                Some(goods_info),
-                Some(seller_info),
-                Some(express_info),
-                Some(payee_info),
-                Some(presale_info),
-            ) => {
-                Ok(Self {
-                    out_order_id,
-                    sub_mchid,
-                    transaction_id,
-                    amount,
-                    foreign_currency,
-                    goods_info,
-                    seller_info,
-                    express_info,
-                    payee_info,
-                    presale_info,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    out_order_id: "out_order_id" req req,
+    sub_mchid: "sub_mchid" req req,
+    transaction_id: "transaction_id" req req,
+    amount: "amount" req req,
+    foreign_currency: "foreign_currency" req req,
+    goods_info: "goods_info" opt opt,
+    seller_info: "seller_info" req req,
+    express_info: "express_info" req req,
+    payee_info: "payee_info" req req,
+    presale_info: "presale_info" opt opt,
+});
 /// 物流信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestExpressInfo {
@@ -132,33 +79,10 @@ pub struct PostRequestExpressInfo {
     /// Example: `国际xxx物流`
     pub express_company_name: String,
 }
-impl ::serde::Serialize for PostRequestExpressInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("courier_number", &self.courier_number)?;
-        m.req("express_company_name", &self.express_company_name)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestExpressInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("courier_number"), o.req("express_company_name")) {
-            (Some(courier_number), Some(express_company_name)) => {
-                Ok(Self {
-                    courier_number,
-                    express_company_name,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestExpressInfo {
+    courier_number: "courier_number" req req,
+    express_company_name: "express_company_name" req req,
+});
 /// PostRequestGoodsInfo
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestGoodsInfo {
@@ -179,47 +103,12 @@ pub struct PostRequestGoodsInfo {
     /// Example: `1`
     pub goods_quantity: i64,
 }
-impl ::serde::Serialize for PostRequestGoodsInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("goods_name", &self.goods_name)?;
-        m.req("goods_category", &self.goods_category)?;
-        m.req("goods_unit_price", &self.goods_unit_price)?;
-        m.req("goods_quantity", &self.goods_quantity)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestGoodsInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("goods_name"),
-            o.req("goods_category"),
-            o.req("goods_unit_price"),
-            o.req("goods_quantity"),
-        ) {
-            (
-                Some(goods_name),
-                Some(goods_category),
-                Some(goods_unit_price),
-                Some(goods_quantity),
-            ) => {
-                Ok(Self {
-                    goods_name,
-                    goods_category,
-                    goods_unit_price,
-                    goods_quantity,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestGoodsInfo {
+    goods_name: "goods_name" req req,
+    goods_category: "goods_category" req req,
+    goods_unit_price: "goods_unit_price" req req,
+    goods_quantity: "goods_quantity" req req,
+});
 /// 收款人信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestPayeeInfo {
@@ -228,27 +117,9 @@ pub struct PostRequestPayeeInfo {
     /// Example: `ID123112312`
     pub payee_id: String,
 }
-impl ::serde::Serialize for PostRequestPayeeInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("payee_id", &self.payee_id)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestPayeeInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match o.req("payee_id") {
-            Some(payee_id) => Ok(Self { payee_id }),
-            None => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestPayeeInfo {
+    payee_id: "payee_id" req req,
+});
 /// 预售信息
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestPresaleInfo {
@@ -267,47 +138,12 @@ pub struct PostRequestPresaleInfo {
     /// Example: `4208450740201411110007820472`
     pub balance_transaction_id: Option<String>,
 }
-impl ::serde::Serialize for PostRequestPresaleInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("type", &self.type_)?;
-        m.req("total_amount", &self.total_amount)?;
-        m.opt("deposit_transaction_id", &self.deposit_transaction_id)?;
-        m.opt("balance_transaction_id", &self.balance_transaction_id)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestPresaleInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("type"),
-            o.req("total_amount"),
-            o.opt("deposit_transaction_id"),
-            o.opt("balance_transaction_id"),
-        ) {
-            (
-                Some(type_),
-                Some(total_amount),
-                Some(deposit_transaction_id),
-                Some(balance_transaction_id),
-            ) => {
-                Ok(Self {
-                    type_,
-                    total_amount,
-                    deposit_transaction_id,
-                    balance_transaction_id,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestPresaleInfo {
+    type_: "type" req req,
+    total_amount: "total_amount" req req,
+    deposit_transaction_id: "deposit_transaction_id" opt opt,
+    balance_transaction_id: "balance_transaction_id" opt opt,
+});
 /// 订单类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestPresaleInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -321,45 +157,10 @@ pub enum PostRequestPresaleInfoType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostRequestPresaleInfoType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Deposit => "DEPOSIT",
-            Self::Balance => "BALANCE",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostRequestPresaleInfoType {
-    fn from(s: &str) -> Self {
-        match s {
-            "DEPOSIT" => Self::Deposit,
-            "BALANCE" => Self::Balance,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostRequestPresaleInfoType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostRequestPresaleInfoType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestPresaleInfoType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostRequestPresaleInfoType {
+    Deposit = "DEPOSIT",
+    Balance = "BALANCE",
+});
 /// 卖家信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSellerInfo {
@@ -376,39 +177,11 @@ pub struct PostRequestSellerInfo {
     /// Example: `id2123123123`
     pub seller_id: String,
 }
-impl ::serde::Serialize for PostRequestSellerInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("oversea_business_name", &self.oversea_business_name)?;
-        m.req("oversea_shop_name", &self.oversea_shop_name)?;
-        m.req("seller_id", &self.seller_id)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestSellerInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("oversea_business_name"),
-            o.req("oversea_shop_name"),
-            o.req("seller_id"),
-        ) {
-            (Some(oversea_business_name), Some(oversea_shop_name), Some(seller_id)) => {
-                Ok(Self {
-                    oversea_business_name,
-                    oversea_shop_name,
-                    seller_id,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestSellerInfo {
+    oversea_business_name: "oversea_business_name" req req,
+    oversea_shop_name: "oversea_shop_name" req req,
+    seller_id: "seller_id" req req,
+});
 /// The response of `POST /v3/funds-to-oversea/orders` (申请资金出境API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -473,91 +246,23 @@ pub struct PostResponse {
     /// Example: `BASIC`
     pub charge_account_type: Option<String>,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("out_order_id", &self.out_order_id)?;
-        m.req("sub_mchid", &self.sub_mchid)?;
-        m.req("order_id", &self.order_id)?;
-        m.req("result", &self.result)?;
-        m.opt("fail_reason", &self.fail_reason)?;
-        m.req("amount", &self.amount)?;
-        m.opt("foreign_amount", &self.foreign_amount)?;
-        m.req("foreign_currency", &self.foreign_currency)?;
-        m.opt("rate", &self.rate)?;
-        m.opt("exchange_rate_time", &self.exchange_rate_time)?;
-        m.opt("estimate_exchange_rate_time", &self.estimate_exchange_rate_time)?;
-        m.opt("departure_amount", &self.departure_amount)?;
-        m.opt("fee", &self.fee)?;
-        m.opt("charge_mchid", &self.charge_mchid)?;
-        m.opt("charge_account_type", &self.charge_account_type)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("out_order_id"),
-            o.req("sub_mchid"),
-            o.req("order_id"),
-            o.req("result"),
-            o.opt("fail_reason"),
-            o.req("amount"),
-            o.opt("foreign_amount"),
-            o.req("foreign_currency"),
-            o.opt("rate"),
-            o.opt("exchange_rate_time"),
-            o.opt("estimate_exchange_rate_time"),
-            o.opt("departure_amount"),
-            o.opt("fee"),
-            o.opt("charge_mchid"),
-            o.opt("charge_account_type"),
-        ) {
-            (
-                Some(out_order_id),
-                Some(sub_mchid),
-                Some(order_id),
-                Some(result),
-                Some(fail_reason),
-                Some(amount),
-                Some(foreign_amount),
-                Some(foreign_currency),
-                Some(rate),
-                Some(exchange_rate_time),
-                Some(estimate_exchange_rate_time),
-                Some(departure_amount),
-                Some(fee),
-                Some(charge_mchid),
-                Some(charge_account_type),
-            ) => {
-                Ok(Self {
-                    out_order_id,
-                    sub_mchid,
-                    order_id,
-                    result,
-                    fail_reason,
-                    amount,
-                    foreign_amount,
-                    foreign_currency,
-                    rate,
-                    exchange_rate_time,
-                    estimate_exchange_rate_time,
-                    departure_amount,
-                    fee,
-                    charge_mchid,
-                    charge_account_type,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    out_order_id: "out_order_id" req req,
+    sub_mchid: "sub_mchid" req req,
+    order_id: "order_id" req req,
+    result: "result" req req,
+    fail_reason: "fail_reason" opt opt,
+    amount: "amount" req req,
+    foreign_amount: "foreign_amount" opt opt,
+    foreign_currency: "foreign_currency" req req,
+    rate: "rate" opt opt,
+    exchange_rate_time: "exchange_rate_time" opt opt,
+    estimate_exchange_rate_time: "estimate_exchange_rate_time" opt opt,
+    departure_amount: "departure_amount" opt opt,
+    fee: "fee" opt opt,
+    charge_mchid: "charge_mchid" opt opt,
+    charge_account_type: "charge_account_type" opt opt,
+});
 /// `/v3/funds-to-oversea/orders/{out_order_id}`
 pub mod by_out_order_id {
     /// The chain step for `/v3/funds-to-oversea/orders/{out_order_id}`, reached with `client.v3().funds_to_oversea().orders().out_order_id(out_order_id)`.
@@ -592,28 +297,10 @@ pub mod by_out_order_id {
         /// Query parameter `transaction_id`. Example: `4200000000000`
         pub transaction_id: String,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("sub_mchid"), o.req("transaction_id")) {
-                (Some(sub_mchid), Some(transaction_id)) => {
-                    Ok(Self { sub_mchid, transaction_id })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        sub_mchid: "sub_mchid" skip req,
+        transaction_id: "transaction_id" skip req,
+    });
     /// The response of `GET /v3/funds-to-oversea/orders/{out_order_id}` (查询出境结果API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -678,89 +365,21 @@ pub mod by_out_order_id {
         /// Example: `BASIC`
         pub charge_account_type: Option<String>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_order_id", &self.out_order_id)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("order_id", &self.order_id)?;
-            m.req("result", &self.result)?;
-            m.opt("fail_reason", &self.fail_reason)?;
-            m.req("amount", &self.amount)?;
-            m.opt("foreign_amount", &self.foreign_amount)?;
-            m.req("foreign_currency", &self.foreign_currency)?;
-            m.opt("rate", &self.rate)?;
-            m.opt("exchange_rate_time", &self.exchange_rate_time)?;
-            m.opt("estimate_exchange_rate_time", &self.estimate_exchange_rate_time)?;
-            m.opt("departure_amount", &self.departure_amount)?;
-            m.opt("fee", &self.fee)?;
-            m.opt("charge_mchid", &self.charge_mchid)?;
-            m.opt("charge_account_type", &self.charge_account_type)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("out_order_id"),
-                o.req("sub_mchid"),
-                o.req("order_id"),
-                o.req("result"),
-                o.opt("fail_reason"),
-                o.req("amount"),
-                o.opt("foreign_amount"),
-                o.req("foreign_currency"),
-                o.opt("rate"),
-                o.opt("exchange_rate_time"),
-                o.opt("estimate_exchange_rate_time"),
-                o.opt("departure_amount"),
-                o.opt("fee"),
-                o.opt("charge_mchid"),
-                o.opt("charge_account_type"),
-            ) {
-                (
-                    Some(out_order_id),
-                    Some(sub_mchid),
-                    Some(order_id),
-                    Some(result),
-                    Some(fail_reason),
-                    Some(amount),
-                    Some(foreign_amount),
-                    Some(foreign_currency),
-                    Some(rate),
-                    Some(exchange_rate_time),
-                    Some(estimate_exchange_rate_time),
-                    Some(departure_amount),
-                    Some(fee),
-                    Some(charge_mchid),
-                    Some(charge_account_type),
-                ) => {
-                    Ok(Self {
-                        out_order_id,
-                        sub_mchid,
-                        order_id,
-                        result,
-                        fail_reason,
-                        amount,
-                        foreign_amount,
-                        foreign_currency,
-                        rate,
-                        exchange_rate_time,
-                        estimate_exchange_rate_time,
-                        departure_amount,
-                        fee,
-                        charge_mchid,
-                        charge_account_type,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        out_order_id: "out_order_id" req req,
+        sub_mchid: "sub_mchid" req req,
+        order_id: "order_id" req req,
+        result: "result" req req,
+        fail_reason: "fail_reason" opt opt,
+        amount: "amount" req req,
+        foreign_amount: "foreign_amount" opt opt,
+        foreign_currency: "foreign_currency" req req,
+        rate: "rate" opt opt,
+        exchange_rate_time: "exchange_rate_time" opt opt,
+        estimate_exchange_rate_time: "estimate_exchange_rate_time" opt opt,
+        departure_amount: "departure_amount" opt opt,
+        fee: "fee" opt opt,
+        charge_mchid: "charge_mchid" opt opt,
+        charge_account_type: "charge_account_type" opt opt,
+    });
 }

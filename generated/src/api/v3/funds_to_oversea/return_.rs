@@ -60,55 +60,14 @@ pub mod return_orders {
         /// Example: `100`
         pub amount: i64,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_return_no", &self.out_return_no)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("out_order_id", &self.out_order_id)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.req("supplement_info", &self.supplement_info)?;
-            m.req("amount", &self.amount)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("out_return_no"),
-                o.req("sub_mchid"),
-                o.req("out_order_id"),
-                o.req("transaction_id"),
-                o.req("supplement_info"),
-                o.req("amount"),
-            ) {
-                (
-                    Some(out_return_no),
-                    Some(sub_mchid),
-                    Some(out_order_id),
-                    Some(transaction_id),
-                    Some(supplement_info),
-                    Some(amount),
-                ) => {
-                    Ok(Self {
-                        out_return_no,
-                        sub_mchid,
-                        out_order_id,
-                        transaction_id,
-                        supplement_info,
-                        amount,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        out_return_no: "out_return_no" req req,
+        sub_mchid: "sub_mchid" req req,
+        out_order_id: "out_order_id" req req,
+        transaction_id: "transaction_id" req req,
+        supplement_info: "supplement_info" req req,
+        amount: "amount" req req,
+    });
     /// The response of `POST /v3/funds-to-oversea/return/return-orders` (申请资金出境退回).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -157,75 +116,19 @@ pub mod return_orders {
         /// Example: `RETURN_AMOUNT_NOT_ENOUGH`
         pub fail_reason: Option<PostResponseFailReason>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_return_no", &self.out_return_no)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("return_id", &self.return_id)?;
-            m.req("out_order_id", &self.out_order_id)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.opt("supplement_info", &self.supplement_info)?;
-            m.req("amount", &self.amount)?;
-            m.req("state", &self.state)?;
-            m.req("create_time", &self.create_time)?;
-            m.opt("success_time", &self.success_time)?;
-            m.opt("fail_reason", &self.fail_reason)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("out_return_no"),
-                o.req("sub_mchid"),
-                o.req("return_id"),
-                o.req("out_order_id"),
-                o.req("transaction_id"),
-                o.opt("supplement_info"),
-                o.req("amount"),
-                o.req("state"),
-                o.req("create_time"),
-                o.opt("success_time"),
-                o.opt("fail_reason"),
-            ) {
-                (
-                    Some(out_return_no),
-                    Some(sub_mchid),
-                    Some(return_id),
-                    Some(out_order_id),
-                    Some(transaction_id),
-                    Some(supplement_info),
-                    Some(amount),
-                    Some(state),
-                    Some(create_time),
-                    Some(success_time),
-                    Some(fail_reason),
-                ) => {
-                    Ok(Self {
-                        out_return_no,
-                        sub_mchid,
-                        return_id,
-                        out_order_id,
-                        transaction_id,
-                        supplement_info,
-                        amount,
-                        state,
-                        create_time,
-                        success_time,
-                        fail_reason,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        out_return_no: "out_return_no" req req,
+        sub_mchid: "sub_mchid" req req,
+        return_id: "return_id" req req,
+        out_order_id: "out_order_id" req req,
+        transaction_id: "transaction_id" req req,
+        supplement_info: "supplement_info" opt opt,
+        amount: "amount" req req,
+        state: "state" req req,
+        create_time: "create_time" req req,
+        success_time: "success_time" opt opt,
+        fail_reason: "fail_reason" opt opt,
+    });
     /// 失败原因
     ///
     /// A value this client does not know yet is kept as [`PostResponseFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -237,43 +140,9 @@ pub mod return_orders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseFailReason {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::ReturnAmountNotEnough => "RETURN_AMOUNT_NOT_ENOUGH",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseFailReason {
-        fn from(s: &str) -> Self {
-            match s {
-                "RETURN_AMOUNT_NOT_ENOUGH" => Self::ReturnAmountNotEnough,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseFailReason {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseFailReason {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseFailReason {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseFailReason {
+        ReturnAmountNotEnough = "RETURN_AMOUNT_NOT_ENOUGH",
+    });
     /// 出境退回状态
     ///
     /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -289,47 +158,11 @@ pub mod return_orders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Processing => "PROCESSING",
-                Self::Success => "SUCCESS",
-                Self::Failed => "FAILED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseState {
-        fn from(s: &str) -> Self {
-            match s {
-                "PROCESSING" => Self::Processing,
-                "SUCCESS" => Self::Success,
-                "FAILED" => Self::Failed,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseState {
+        Processing = "PROCESSING",
+        Success = "SUCCESS",
+        Failed = "FAILED",
+    });
     /// `/v3/funds-to-oversea/return/return-orders/out-return-no`
     pub mod out_return_no {
         /// The chain step for `/v3/funds-to-oversea/return/return-orders/out-return-no`, reached with `client.v3().funds_to_oversea().return_().return_orders().out_return_no()`.
@@ -373,26 +206,9 @@ pub mod return_orders {
                 /// Query parameter `sub_mchid`. Example: `1231231`
                 pub sub_mchid: String,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("sub_mchid") {
-                        Some(sub_mchid) => Ok(Self { sub_mchid }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                sub_mchid: "sub_mchid" skip req,
+            });
             /// The response of `GET /v3/funds-to-oversea/return/return-orders/out-return-no/{out_return_no}` (查询出境退回结果（通过商户出境退回单号）).
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
@@ -441,75 +257,19 @@ pub mod return_orders {
                 /// Example: `RETURN_AMOUNT_NOT_ENOUGH`
                 pub fail_reason: Option<String>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("out_return_no", &self.out_return_no)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.req("return_id", &self.return_id)?;
-                    m.req("out_order_id", &self.out_order_id)?;
-                    m.req("transaction_id", &self.transaction_id)?;
-                    m.req("refund_id", &self.refund_id)?;
-                    m.req("amount", &self.amount)?;
-                    m.req("state", &self.state)?;
-                    m.req("create_time", &self.create_time)?;
-                    m.opt("success_time", &self.success_time)?;
-                    m.opt("fail_reason", &self.fail_reason)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("out_return_no"),
-                        o.req("sub_mchid"),
-                        o.req("return_id"),
-                        o.req("out_order_id"),
-                        o.req("transaction_id"),
-                        o.req("refund_id"),
-                        o.req("amount"),
-                        o.req("state"),
-                        o.req("create_time"),
-                        o.opt("success_time"),
-                        o.opt("fail_reason"),
-                    ) {
-                        (
-                            Some(out_return_no),
-                            Some(sub_mchid),
-                            Some(return_id),
-                            Some(out_order_id),
-                            Some(transaction_id),
-                            Some(refund_id),
-                            Some(amount),
-                            Some(state),
-                            Some(create_time),
-                            Some(success_time),
-                            Some(fail_reason),
-                        ) => {
-                            Ok(Self {
-                                out_return_no,
-                                sub_mchid,
-                                return_id,
-                                out_order_id,
-                                transaction_id,
-                                refund_id,
-                                amount,
-                                state,
-                                create_time,
-                                success_time,
-                                fail_reason,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                out_return_no: "out_return_no" req req,
+                sub_mchid: "sub_mchid" req req,
+                return_id: "return_id" req req,
+                out_order_id: "out_order_id" req req,
+                transaction_id: "transaction_id" req req,
+                refund_id: "refund_id" req req,
+                amount: "amount" req req,
+                state: "state" req req,
+                create_time: "create_time" req req,
+                success_time: "success_time" opt opt,
+                fail_reason: "fail_reason" opt opt,
+            });
             /// 出境退回状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -525,52 +285,11 @@ pub mod return_orders {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Processing => "PROCESSING",
-                        Self::Success => "SUCCESS",
-                        Self::Failed => "FAILED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "PROCESSING" => Self::Processing,
-                        "SUCCESS" => Self::Success,
-                        "FAILED" => Self::Failed,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseState {
+                Processing = "PROCESSING",
+                Success = "SUCCESS",
+                Failed = "FAILED",
+            });
         }
     }
 }

@@ -58,26 +58,9 @@ pub mod by_transaction_id {
             /// Query parameter `sub_mchid`. Example: `1900000109`
             pub sub_mchid: String,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("sub_mchid") {
-                    Some(sub_mchid) => Ok(Self { sub_mchid }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            sub_mchid: "sub_mchid" skip req,
+        });
         /// The response of `GET /v3/funds-to-oversea/transactions/{transaction_id}/available_abroad_amounts` (查询订单剩余可出境余额API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -90,32 +73,9 @@ pub mod by_transaction_id {
             /// Example: `21`
             pub available_abroad_amount: i64,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("transaction_id", &self.transaction_id)?;
-                m.req("available_abroad_amount", &self.available_abroad_amount)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("transaction_id"), o.req("available_abroad_amount")) {
-                    (Some(transaction_id), Some(available_abroad_amount)) => {
-                        Ok(Self {
-                            transaction_id,
-                            available_abroad_amount,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            transaction_id: "transaction_id" req req,
+            available_abroad_amount: "available_abroad_amount" req req,
+        });
     }
 }

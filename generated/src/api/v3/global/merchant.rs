@@ -116,78 +116,19 @@ pub mod h5 {
                 /// Example: `APPLY_FOR_PAYMENT_AUTHORITY`
                 pub applyment_type: Option<PostRequestApplymentType>,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("business_description", &self.business_description)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.req("domains", &self.domains)?;
-                    m.opt("company_register_cert", &self.company_register_cert)?;
-                    m.opt("transaction_limit_type", &self.transaction_limit_type)?;
-                    m.opt(
-                        "website_business_page_pics",
-                        &self.website_business_page_pics,
-                    )?;
-                    m.opt("website_homepage_pics", &self.website_homepage_pics)?;
-                    m.opt("website_state", &self.website_state)?;
-                    m.req("website_url", &self.website_url)?;
-                    m.opt("notify_url", &self.notify_url)?;
-                    m.opt("applyment_type", &self.applyment_type)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("business_description"),
-                        o.req("sub_mchid"),
-                        o.req("domains"),
-                        o.opt("company_register_cert"),
-                        o.opt("transaction_limit_type"),
-                        o.opt("website_business_page_pics"),
-                        o.opt("website_homepage_pics"),
-                        o.opt("website_state"),
-                        o.req("website_url"),
-                        o.opt("notify_url"),
-                        o.opt("applyment_type"),
-                    ) {
-                        (
-                            Some(business_description),
-                            Some(sub_mchid),
-                            Some(domains),
-                            Some(company_register_cert),
-                            Some(transaction_limit_type),
-                            Some(website_business_page_pics),
-                            Some(website_homepage_pics),
-                            Some(website_state),
-                            Some(website_url),
-                            Some(notify_url),
-                            Some(applyment_type),
-                        ) => {
-                            Ok(Self {
-                                business_description,
-                                sub_mchid,
-                                domains,
-                                company_register_cert,
-                                transaction_limit_type,
-                                website_business_page_pics,
-                                website_homepage_pics,
-                                website_state,
-                                website_url,
-                                notify_url,
-                                applyment_type,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                business_description: "business_description" opt opt,
+                sub_mchid: "sub_mchid" req req,
+                domains: "domains" req req,
+                company_register_cert: "company_register_cert" opt opt,
+                transaction_limit_type: "transaction_limit_type" opt opt,
+                website_business_page_pics: "website_business_page_pics" opt opt,
+                website_homepage_pics: "website_homepage_pics" opt opt,
+                website_state: "website_state" opt opt,
+                website_url: "website_url" req req,
+                notify_url: "notify_url" opt opt,
+                applyment_type: "applyment_type" opt opt,
+            });
             /// 申请单类型
             ///
             /// A value this client does not know yet is kept as [`PostRequestApplymentType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -201,50 +142,10 @@ pub mod h5 {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostRequestApplymentType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::ApplyForPaymentAuthority => "APPLY_FOR_PAYMENT_AUTHORITY",
-                        Self::ApplyForRelieveLimited => "APPLY_FOR_RELIEVE_LIMITED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostRequestApplymentType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "APPLY_FOR_PAYMENT_AUTHORITY" => Self::ApplyForPaymentAuthority,
-                        "APPLY_FOR_RELIEVE_LIMITED" => Self::ApplyForRelieveLimited,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostRequestApplymentType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostRequestApplymentType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestApplymentType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostRequestApplymentType {
+                ApplyForPaymentAuthority = "APPLY_FOR_PAYMENT_AUTHORITY",
+                ApplyForRelieveLimited = "APPLY_FOR_RELIEVE_LIMITED",
+            });
             /// 限额类型
             ///
             /// A value this client does not know yet is kept as [`PostRequestTransactionLimitType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -260,52 +161,11 @@ pub mod h5 {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostRequestTransactionLimitType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::UnLaunchedWebsiteLimit => "UN_LAUNCHED_WEBSITE_LIMIT",
-                        Self::NormalLimit => "NORMAL_LIMIT",
-                        Self::NoLimit => "NO_LIMIT",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostRequestTransactionLimitType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "UN_LAUNCHED_WEBSITE_LIMIT" => Self::UnLaunchedWebsiteLimit,
-                        "NORMAL_LIMIT" => Self::NormalLimit,
-                        "NO_LIMIT" => Self::NoLimit,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostRequestTransactionLimitType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostRequestTransactionLimitType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestTransactionLimitType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostRequestTransactionLimitType {
+                UnLaunchedWebsiteLimit = "UN_LAUNCHED_WEBSITE_LIMIT",
+                NormalLimit = "NORMAL_LIMIT",
+                NoLimit = "NO_LIMIT",
+            });
             /// 子商户经营网址状态
             ///
             /// A value this client does not know yet is kept as [`PostRequestWebsiteState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -319,50 +179,10 @@ pub mod h5 {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostRequestWebsiteState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::HasLaunched => "HAS_LAUNCHED",
-                        Self::UnLaunched => "UN_LAUNCHED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostRequestWebsiteState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "HAS_LAUNCHED" => Self::HasLaunched,
-                        "UN_LAUNCHED" => Self::UnLaunched,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostRequestWebsiteState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostRequestWebsiteState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestWebsiteState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostRequestWebsiteState {
+                HasLaunched = "HAS_LAUNCHED",
+                UnLaunched = "UN_LAUNCHED",
+            });
             /// The response of `POST /v3/global/merchant/h5/permission/applications` (创建H5支付权限申请单).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
@@ -421,90 +241,22 @@ pub mod h5 {
                 /// Example: `https://pay.weixin.qq.com/wxpay/pay.action`
                 pub notify_url: Option<String>,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.req("domains", &self.domains)?;
-                    m.opt("business_description", &self.business_description)?;
-                    m.req("transaction_limit_type", &self.transaction_limit_type)?;
-                    m.opt("company_register_cert", &self.company_register_cert)?;
-                    m.opt(
-                        "website_business_page_pics",
-                        &self.website_business_page_pics,
-                    )?;
-                    m.opt("website_homepage_pics", &self.website_homepage_pics)?;
-                    m.req("website_state", &self.website_state)?;
-                    m.req("website_url", &self.website_url)?;
-                    m.req("applyment_id", &self.applyment_id)?;
-                    m.opt("audit_reject_detail", &self.audit_reject_detail)?;
-                    m.req("applyment_state", &self.applyment_state)?;
-                    m.req("applyment_type", &self.applyment_type)?;
-                    m.opt("notify_url", &self.notify_url)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("sub_mchid"),
-                        o.req("domains"),
-                        o.opt("business_description"),
-                        o.req("transaction_limit_type"),
-                        o.opt("company_register_cert"),
-                        o.opt("website_business_page_pics"),
-                        o.opt("website_homepage_pics"),
-                        o.req("website_state"),
-                        o.req("website_url"),
-                        o.req("applyment_id"),
-                        o.opt("audit_reject_detail"),
-                        o.req("applyment_state"),
-                        o.req("applyment_type"),
-                        o.opt("notify_url"),
-                    ) {
-                        (
-                            Some(sub_mchid),
-                            Some(domains),
-                            Some(business_description),
-                            Some(transaction_limit_type),
-                            Some(company_register_cert),
-                            Some(website_business_page_pics),
-                            Some(website_homepage_pics),
-                            Some(website_state),
-                            Some(website_url),
-                            Some(applyment_id),
-                            Some(audit_reject_detail),
-                            Some(applyment_state),
-                            Some(applyment_type),
-                            Some(notify_url),
-                        ) => {
-                            Ok(Self {
-                                sub_mchid,
-                                domains,
-                                business_description,
-                                transaction_limit_type,
-                                company_register_cert,
-                                website_business_page_pics,
-                                website_homepage_pics,
-                                website_state,
-                                website_url,
-                                applyment_id,
-                                audit_reject_detail,
-                                applyment_state,
-                                applyment_type,
-                                notify_url,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                sub_mchid: "sub_mchid" req req,
+                domains: "domains" req req,
+                business_description: "business_description" opt opt,
+                transaction_limit_type: "transaction_limit_type" req req,
+                company_register_cert: "company_register_cert" opt opt,
+                website_business_page_pics: "website_business_page_pics" opt opt,
+                website_homepage_pics: "website_homepage_pics" opt opt,
+                website_state: "website_state" req req,
+                website_url: "website_url" req req,
+                applyment_id: "applyment_id" req req,
+                audit_reject_detail: "audit_reject_detail" opt opt,
+                applyment_state: "applyment_state" req req,
+                applyment_type: "applyment_type" req req,
+                notify_url: "notify_url" opt opt,
+            });
             /// 申请单状态
             ///
             /// A value this client does not know yet is kept as [`PostResponseApplymentState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -522,54 +274,12 @@ pub mod h5 {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostResponseApplymentState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Pending => "PENDING",
-                        Self::UnderReview => "UNDER_REVIEW",
-                        Self::Approved => "APPROVED",
-                        Self::Rejected => "REJECTED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostResponseApplymentState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "PENDING" => Self::Pending,
-                        "UNDER_REVIEW" => Self::UnderReview,
-                        "APPROVED" => Self::Approved,
-                        "REJECTED" => Self::Rejected,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostResponseApplymentState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostResponseApplymentState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponseApplymentState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostResponseApplymentState {
+                Pending = "PENDING",
+                UnderReview = "UNDER_REVIEW",
+                Approved = "APPROVED",
+                Rejected = "REJECTED",
+            });
             /// 申请单类型
             ///
             /// A value this client does not know yet is kept as [`PostResponseApplymentType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -583,50 +293,10 @@ pub mod h5 {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostResponseApplymentType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::ApplyForPaymentAuthority => "APPLY_FOR_PAYMENT_AUTHORITY",
-                        Self::ApplyForRelieveLimited => "APPLY_FOR_RELIEVE_LIMITED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostResponseApplymentType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "APPLY_FOR_PAYMENT_AUTHORITY" => Self::ApplyForPaymentAuthority,
-                        "APPLY_FOR_RELIEVE_LIMITED" => Self::ApplyForRelieveLimited,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostResponseApplymentType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostResponseApplymentType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponseApplymentType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostResponseApplymentType {
+                ApplyForPaymentAuthority = "APPLY_FOR_PAYMENT_AUTHORITY",
+                ApplyForRelieveLimited = "APPLY_FOR_RELIEVE_LIMITED",
+            });
             /// 限额类型
             ///
             /// A value this client does not know yet is kept as [`PostResponseTransactionLimitType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -642,52 +312,11 @@ pub mod h5 {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostResponseTransactionLimitType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::UnLaunchedWebsiteLimit => "UN_LAUNCHED_WEBSITE_LIMIT",
-                        Self::NormalLimit => "NORMAL_LIMIT",
-                        Self::NoLimit => "NO_LIMIT",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostResponseTransactionLimitType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "UN_LAUNCHED_WEBSITE_LIMIT" => Self::UnLaunchedWebsiteLimit,
-                        "NORMAL_LIMIT" => Self::NormalLimit,
-                        "NO_LIMIT" => Self::NoLimit,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostResponseTransactionLimitType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostResponseTransactionLimitType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponseTransactionLimitType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostResponseTransactionLimitType {
+                UnLaunchedWebsiteLimit = "UN_LAUNCHED_WEBSITE_LIMIT",
+                NormalLimit = "NORMAL_LIMIT",
+                NoLimit = "NO_LIMIT",
+            });
             /// 子商户经营网址状态
             ///
             /// A value this client does not know yet is kept as [`PostResponseWebsiteState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -701,50 +330,10 @@ pub mod h5 {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostResponseWebsiteState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::HasLaunched => "HAS_LAUNCHED",
-                        Self::UnLaunched => "UN_LAUNCHED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostResponseWebsiteState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "HAS_LAUNCHED" => Self::HasLaunched,
-                        "UN_LAUNCHED" => Self::UnLaunched,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostResponseWebsiteState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostResponseWebsiteState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponseWebsiteState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostResponseWebsiteState {
+                HasLaunched = "HAS_LAUNCHED",
+                UnLaunched = "UN_LAUNCHED",
+            });
             /// `/v3/global/merchant/h5/permission/applications/{applyment_id}`
             pub mod by_applyment_id {
                 /// The chain step for `/v3/global/merchant/h5/permission/applications/{applyment_id}`, reached with `client.v3().global().merchant().h5().permission().applications().applyment_id(applyment_id)`.
@@ -833,90 +422,22 @@ pub mod h5 {
                     /// Example: `https://pay.weixin.qq.com/wxpay/pay.action`
                     pub notify_url: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("sub_mchid", &self.sub_mchid)?;
-                        m.req("domains", &self.domains)?;
-                        m.opt("business_description", &self.business_description)?;
-                        m.req("transaction_limit_type", &self.transaction_limit_type)?;
-                        m.opt("company_register_cert", &self.company_register_cert)?;
-                        m.opt(
-                            "website_business_page_pics",
-                            &self.website_business_page_pics,
-                        )?;
-                        m.opt("website_homepage_pics", &self.website_homepage_pics)?;
-                        m.req("website_state", &self.website_state)?;
-                        m.req("website_url", &self.website_url)?;
-                        m.req("applyment_id", &self.applyment_id)?;
-                        m.opt("audit_reject_detail", &self.audit_reject_detail)?;
-                        m.req("applyment_state", &self.applyment_state)?;
-                        m.req("applyment_type", &self.applyment_type)?;
-                        m.opt("notify_url", &self.notify_url)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("sub_mchid"),
-                            o.req("domains"),
-                            o.opt("business_description"),
-                            o.req("transaction_limit_type"),
-                            o.opt("company_register_cert"),
-                            o.opt("website_business_page_pics"),
-                            o.opt("website_homepage_pics"),
-                            o.req("website_state"),
-                            o.req("website_url"),
-                            o.req("applyment_id"),
-                            o.opt("audit_reject_detail"),
-                            o.req("applyment_state"),
-                            o.req("applyment_type"),
-                            o.opt("notify_url"),
-                        ) {
-                            (
-                                Some(sub_mchid),
-                                Some(domains),
-                                Some(business_description),
-                                Some(transaction_limit_type),
-                                Some(company_register_cert),
-                                Some(website_business_page_pics),
-                                Some(website_homepage_pics),
-                                Some(website_state),
-                                Some(website_url),
-                                Some(applyment_id),
-                                Some(audit_reject_detail),
-                                Some(applyment_state),
-                                Some(applyment_type),
-                                Some(notify_url),
-                            ) => {
-                                Ok(Self {
-                                    sub_mchid,
-                                    domains,
-                                    business_description,
-                                    transaction_limit_type,
-                                    company_register_cert,
-                                    website_business_page_pics,
-                                    website_homepage_pics,
-                                    website_state,
-                                    website_url,
-                                    applyment_id,
-                                    audit_reject_detail,
-                                    applyment_state,
-                                    applyment_type,
-                                    notify_url,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    sub_mchid: "sub_mchid" req req,
+                    domains: "domains" req req,
+                    business_description: "business_description" opt opt,
+                    transaction_limit_type: "transaction_limit_type" req req,
+                    company_register_cert: "company_register_cert" opt opt,
+                    website_business_page_pics: "website_business_page_pics" opt opt,
+                    website_homepage_pics: "website_homepage_pics" opt opt,
+                    website_state: "website_state" req req,
+                    website_url: "website_url" req req,
+                    applyment_id: "applyment_id" req req,
+                    audit_reject_detail: "audit_reject_detail" opt opt,
+                    applyment_state: "applyment_state" req req,
+                    applyment_type: "applyment_type" req req,
+                    notify_url: "notify_url" opt opt,
+                });
                 /// 申请单状态
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseApplymentState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -934,56 +455,12 @@ pub mod h5 {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseApplymentState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Pending => "PENDING",
-                            Self::UnderReview => "UNDER_REVIEW",
-                            Self::Approved => "APPROVED",
-                            Self::Rejected => "REJECTED",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseApplymentState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "PENDING" => Self::Pending,
-                            "UNDER_REVIEW" => Self::UnderReview,
-                            "APPROVED" => Self::Approved,
-                            "REJECTED" => Self::Rejected,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseApplymentState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseApplymentState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseApplymentState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseApplymentState {
+                    Pending = "PENDING",
+                    UnderReview = "UNDER_REVIEW",
+                    Approved = "APPROVED",
+                    Rejected = "REJECTED",
+                });
                 /// 申请单类型
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseApplymentType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -997,56 +474,10 @@ pub mod h5 {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseApplymentType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::ApplyForPaymentAuthority => {
-                                "APPLY_FOR_PAYMENT_AUTHORITY"
-                            }
-                            Self::ApplyForRelieveLimited => "APPLY_FOR_RELIEVE_LIMITED",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseApplymentType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "APPLY_FOR_PAYMENT_AUTHORITY" => {
-                                Self::ApplyForPaymentAuthority
-                            }
-                            "APPLY_FOR_RELIEVE_LIMITED" => Self::ApplyForRelieveLimited,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseApplymentType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseApplymentType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseApplymentType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseApplymentType {
+                    ApplyForPaymentAuthority = "APPLY_FOR_PAYMENT_AUTHORITY",
+                    ApplyForRelieveLimited = "APPLY_FOR_RELIEVE_LIMITED",
+                });
                 /// 限额类型
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseTransactionLimitType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1062,54 +493,11 @@ pub mod h5 {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseTransactionLimitType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::UnLaunchedWebsiteLimit => "UN_LAUNCHED_WEBSITE_LIMIT",
-                            Self::NormalLimit => "NORMAL_LIMIT",
-                            Self::NoLimit => "NO_LIMIT",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseTransactionLimitType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "UN_LAUNCHED_WEBSITE_LIMIT" => Self::UnLaunchedWebsiteLimit,
-                            "NORMAL_LIMIT" => Self::NormalLimit,
-                            "NO_LIMIT" => Self::NoLimit,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseTransactionLimitType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseTransactionLimitType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseTransactionLimitType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseTransactionLimitType {
+                    UnLaunchedWebsiteLimit = "UN_LAUNCHED_WEBSITE_LIMIT",
+                    NormalLimit = "NORMAL_LIMIT",
+                    NoLimit = "NO_LIMIT",
+                });
                 /// 子商户经营网址状态
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseWebsiteState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1123,52 +511,10 @@ pub mod h5 {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseWebsiteState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::HasLaunched => "HAS_LAUNCHED",
-                            Self::UnLaunched => "UN_LAUNCHED",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseWebsiteState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "HAS_LAUNCHED" => Self::HasLaunched,
-                            "UN_LAUNCHED" => Self::UnLaunched,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseWebsiteState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseWebsiteState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseWebsiteState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseWebsiteState {
+                    HasLaunched = "HAS_LAUNCHED",
+                    UnLaunched = "UN_LAUNCHED",
+                });
                 /// The request of `PATCH /v3/global/merchant/h5/permission/applications/{applyment_id}` (修改H5支付权限申请单).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PatchRequest {
@@ -1199,62 +545,15 @@ pub mod h5 {
                     /// Example: `https://qq.com`
                     pub website_url: Option<String>,
                 }
-                impl ::serde::Serialize for PatchRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("domains", &self.domains)?;
-                        m.opt("business_description", &self.business_description)?;
-                        m.opt("company_register_cert", &self.company_register_cert)?;
-                        m.opt(
-                            "website_business_page_pics",
-                            &self.website_business_page_pics,
-                        )?;
-                        m.opt("website_homepage_pics", &self.website_homepage_pics)?;
-                        m.opt("website_state", &self.website_state)?;
-                        m.opt("website_url", &self.website_url)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PatchRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("domains"),
-                            o.opt("business_description"),
-                            o.opt("company_register_cert"),
-                            o.opt("website_business_page_pics"),
-                            o.opt("website_homepage_pics"),
-                            o.opt("website_state"),
-                            o.opt("website_url"),
-                        ) {
-                            (
-                                Some(domains),
-                                Some(business_description),
-                                Some(company_register_cert),
-                                Some(website_business_page_pics),
-                                Some(website_homepage_pics),
-                                Some(website_state),
-                                Some(website_url),
-                            ) => {
-                                Ok(Self {
-                                    domains,
-                                    business_description,
-                                    company_register_cert,
-                                    website_business_page_pics,
-                                    website_homepage_pics,
-                                    website_state,
-                                    website_url,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PatchRequest {
+                    domains: "domains" req req,
+                    business_description: "business_description" opt opt,
+                    company_register_cert: "company_register_cert" opt opt,
+                    website_business_page_pics: "website_business_page_pics" opt opt,
+                    website_homepage_pics: "website_homepage_pics" opt opt,
+                    website_state: "website_state" opt opt,
+                    website_url: "website_url" opt opt,
+                });
                 /// 子商户经营网址状态
                 ///
                 /// A value this client does not know yet is kept as [`PatchRequestWebsiteState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1268,52 +567,10 @@ pub mod h5 {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PatchRequestWebsiteState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::HasLaunched => "HAS_LAUNCHED",
-                            Self::UnLaunched => "UN_LAUNCHED",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PatchRequestWebsiteState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "HAS_LAUNCHED" => Self::HasLaunched,
-                            "UN_LAUNCHED" => Self::UnLaunched,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PatchRequestWebsiteState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PatchRequestWebsiteState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PatchRequestWebsiteState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PatchRequestWebsiteState {
+                    HasLaunched = "HAS_LAUNCHED",
+                    UnLaunched = "UN_LAUNCHED",
+                });
                 /// The response of `PATCH /v3/global/merchant/h5/permission/applications/{applyment_id}` (修改H5支付权限申请单).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct PatchResponse {
@@ -1372,90 +629,22 @@ pub mod h5 {
                     /// Example: `https://pay.weixin.qq.com/wxpay/pay.action`
                     pub notify_url: Option<String>,
                 }
-                impl ::serde::Serialize for PatchResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("sub_mchid", &self.sub_mchid)?;
-                        m.req("domains", &self.domains)?;
-                        m.opt("business_description", &self.business_description)?;
-                        m.req("transaction_limit_type", &self.transaction_limit_type)?;
-                        m.opt("company_register_cert", &self.company_register_cert)?;
-                        m.opt(
-                            "website_business_page_pics",
-                            &self.website_business_page_pics,
-                        )?;
-                        m.opt("website_homepage_pics", &self.website_homepage_pics)?;
-                        m.req("website_state", &self.website_state)?;
-                        m.req("website_url", &self.website_url)?;
-                        m.req("applyment_id", &self.applyment_id)?;
-                        m.opt("audit_reject_detail", &self.audit_reject_detail)?;
-                        m.req("applyment_state", &self.applyment_state)?;
-                        m.req("applyment_type", &self.applyment_type)?;
-                        m.opt("notify_url", &self.notify_url)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PatchResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("sub_mchid"),
-                            o.req("domains"),
-                            o.opt("business_description"),
-                            o.req("transaction_limit_type"),
-                            o.opt("company_register_cert"),
-                            o.opt("website_business_page_pics"),
-                            o.opt("website_homepage_pics"),
-                            o.req("website_state"),
-                            o.req("website_url"),
-                            o.req("applyment_id"),
-                            o.opt("audit_reject_detail"),
-                            o.req("applyment_state"),
-                            o.req("applyment_type"),
-                            o.opt("notify_url"),
-                        ) {
-                            (
-                                Some(sub_mchid),
-                                Some(domains),
-                                Some(business_description),
-                                Some(transaction_limit_type),
-                                Some(company_register_cert),
-                                Some(website_business_page_pics),
-                                Some(website_homepage_pics),
-                                Some(website_state),
-                                Some(website_url),
-                                Some(applyment_id),
-                                Some(audit_reject_detail),
-                                Some(applyment_state),
-                                Some(applyment_type),
-                                Some(notify_url),
-                            ) => {
-                                Ok(Self {
-                                    sub_mchid,
-                                    domains,
-                                    business_description,
-                                    transaction_limit_type,
-                                    company_register_cert,
-                                    website_business_page_pics,
-                                    website_homepage_pics,
-                                    website_state,
-                                    website_url,
-                                    applyment_id,
-                                    audit_reject_detail,
-                                    applyment_state,
-                                    applyment_type,
-                                    notify_url,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PatchResponse {
+                    sub_mchid: "sub_mchid" req req,
+                    domains: "domains" req req,
+                    business_description: "business_description" opt opt,
+                    transaction_limit_type: "transaction_limit_type" req req,
+                    company_register_cert: "company_register_cert" opt opt,
+                    website_business_page_pics: "website_business_page_pics" opt opt,
+                    website_homepage_pics: "website_homepage_pics" opt opt,
+                    website_state: "website_state" req req,
+                    website_url: "website_url" req req,
+                    applyment_id: "applyment_id" req req,
+                    audit_reject_detail: "audit_reject_detail" opt opt,
+                    applyment_state: "applyment_state" req req,
+                    applyment_type: "applyment_type" req req,
+                    notify_url: "notify_url" opt opt,
+                });
                 /// 申请单状态
                 ///
                 /// A value this client does not know yet is kept as [`PatchResponseApplymentState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1473,56 +662,12 @@ pub mod h5 {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PatchResponseApplymentState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Pending => "PENDING",
-                            Self::UnderReview => "UNDER_REVIEW",
-                            Self::Approved => "APPROVED",
-                            Self::Rejected => "REJECTED",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PatchResponseApplymentState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "PENDING" => Self::Pending,
-                            "UNDER_REVIEW" => Self::UnderReview,
-                            "APPROVED" => Self::Approved,
-                            "REJECTED" => Self::Rejected,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PatchResponseApplymentState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PatchResponseApplymentState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PatchResponseApplymentState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PatchResponseApplymentState {
+                    Pending = "PENDING",
+                    UnderReview = "UNDER_REVIEW",
+                    Approved = "APPROVED",
+                    Rejected = "REJECTED",
+                });
                 /// 申请单类型
                 ///
                 /// A value this client does not know yet is kept as [`PatchResponseApplymentType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1536,56 +681,10 @@ pub mod h5 {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PatchResponseApplymentType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::ApplyForPaymentAuthority => {
-                                "APPLY_FOR_PAYMENT_AUTHORITY"
-                            }
-                            Self::ApplyForRelieveLimited => "APPLY_FOR_RELIEVE_LIMITED",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PatchResponseApplymentType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "APPLY_FOR_PAYMENT_AUTHORITY" => {
-                                Self::ApplyForPaymentAuthority
-                            }
-                            "APPLY_FOR_RELIEVE_LIMITED" => Self::ApplyForRelieveLimited,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PatchResponseApplymentType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PatchResponseApplymentType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PatchResponseApplymentType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PatchResponseApplymentType {
+                    ApplyForPaymentAuthority = "APPLY_FOR_PAYMENT_AUTHORITY",
+                    ApplyForRelieveLimited = "APPLY_FOR_RELIEVE_LIMITED",
+                });
                 /// 限额类型
                 ///
                 /// A value this client does not know yet is kept as [`PatchResponseTransactionLimitType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1601,55 +700,11 @@ pub mod h5 {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PatchResponseTransactionLimitType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::UnLaunchedWebsiteLimit => "UN_LAUNCHED_WEBSITE_LIMIT",
-                            Self::NormalLimit => "NORMAL_LIMIT",
-                            Self::NoLimit => "NO_LIMIT",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PatchResponseTransactionLimitType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "UN_LAUNCHED_WEBSITE_LIMIT" => Self::UnLaunchedWebsiteLimit,
-                            "NORMAL_LIMIT" => Self::NormalLimit,
-                            "NO_LIMIT" => Self::NoLimit,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PatchResponseTransactionLimitType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PatchResponseTransactionLimitType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for PatchResponseTransactionLimitType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PatchResponseTransactionLimitType {
+                    UnLaunchedWebsiteLimit = "UN_LAUNCHED_WEBSITE_LIMIT",
+                    NormalLimit = "NORMAL_LIMIT",
+                    NoLimit = "NO_LIMIT",
+                });
                 /// 子商户经营网址状态
                 ///
                 /// A value this client does not know yet is kept as [`PatchResponseWebsiteState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1663,52 +718,10 @@ pub mod h5 {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PatchResponseWebsiteState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::HasLaunched => "HAS_LAUNCHED",
-                            Self::UnLaunched => "UN_LAUNCHED",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PatchResponseWebsiteState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "HAS_LAUNCHED" => Self::HasLaunched,
-                            "UN_LAUNCHED" => Self::UnLaunched,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PatchResponseWebsiteState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PatchResponseWebsiteState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PatchResponseWebsiteState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PatchResponseWebsiteState {
+                    HasLaunched = "HAS_LAUNCHED",
+                    UnLaunched = "UN_LAUNCHED",
+                });
             }
         }
         /// `/v3/global/merchant/h5/permission/{sub_mchid}`
@@ -1738,33 +751,10 @@ pub mod h5 {
                 /// Example: `AUTHORITY_TO_TEST`
                 pub authorization_state: GetResponseAuthorizationState,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.req("authorization_state", &self.authorization_state)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("sub_mchid"), o.req("authorization_state")) {
-                        (Some(sub_mchid), Some(authorization_state)) => {
-                            Ok(Self {
-                                sub_mchid,
-                                authorization_state,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                sub_mchid: "sub_mchid" req req,
+                authorization_state: "authorization_state" req req,
+            });
             /// H5支付权限状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseAuthorizationState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1784,56 +774,13 @@ pub mod h5 {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseAuthorizationState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::AuthorityToTest => "AUTHORITY_TO_TEST",
-                        Self::FormalAuthority => "FORMAL_AUTHORITY",
-                        Self::Authorized => "AUTHORIZED",
-                        Self::UnderPunishment => "UNDER_PUNISHMENT",
-                        Self::Unauthorized => "UNAUTHORIZED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseAuthorizationState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "AUTHORITY_TO_TEST" => Self::AuthorityToTest,
-                        "FORMAL_AUTHORITY" => Self::FormalAuthority,
-                        "AUTHORIZED" => Self::Authorized,
-                        "UNDER_PUNISHMENT" => Self::UnderPunishment,
-                        "UNAUTHORIZED" => Self::Unauthorized,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseAuthorizationState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseAuthorizationState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseAuthorizationState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseAuthorizationState {
+                AuthorityToTest = "AUTHORITY_TO_TEST",
+                FormalAuthority = "FORMAL_AUTHORITY",
+                Authorized = "AUTHORIZED",
+                UnderPunishment = "UNDER_PUNISHMENT",
+                Unauthorized = "UNAUTHORIZED",
+            });
         }
         /// `/v3/global/merchant/h5/permission/domain`
         pub mod domain {
@@ -1911,66 +858,16 @@ pub mod h5 {
                     /// Example: `123456`
                     pub out_applyment_id: String,
                 }
-                impl ::serde::Serialize for PostRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("sub_mchid", &self.sub_mchid)?;
-                        m.req("domains", &self.domains)?;
-                        m.req("website_url", &self.website_url)?;
-                        m.opt(
-                            "website_business_page_pics",
-                            &self.website_business_page_pics,
-                        )?;
-                        m.opt("website_homepage_pics", &self.website_homepage_pics)?;
-                        m.opt("website_state", &self.website_state)?;
-                        m.opt("notify_url", &self.notify_url)?;
-                        m.req("out_applyment_id", &self.out_applyment_id)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.opt("sub_mchid"),
-                            o.req("domains"),
-                            o.req("website_url"),
-                            o.opt("website_business_page_pics"),
-                            o.opt("website_homepage_pics"),
-                            o.opt("website_state"),
-                            o.opt("notify_url"),
-                            o.req("out_applyment_id"),
-                        ) {
-                            (
-                                Some(sub_mchid),
-                                Some(domains),
-                                Some(website_url),
-                                Some(website_business_page_pics),
-                                Some(website_homepage_pics),
-                                Some(website_state),
-                                Some(notify_url),
-                                Some(out_applyment_id),
-                            ) => {
-                                Ok(Self {
-                                    sub_mchid,
-                                    domains,
-                                    website_url,
-                                    website_business_page_pics,
-                                    website_homepage_pics,
-                                    website_state,
-                                    notify_url,
-                                    out_applyment_id,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequest {
+                    sub_mchid: "sub_mchid" opt opt,
+                    domains: "domains" req req,
+                    website_url: "website_url" req req,
+                    website_business_page_pics: "website_business_page_pics" opt opt,
+                    website_homepage_pics: "website_homepage_pics" opt opt,
+                    website_state: "website_state" opt opt,
+                    notify_url: "notify_url" opt opt,
+                    out_applyment_id: "out_applyment_id" req req,
+                });
                 /// 子商户经营网址状态
                 ///
                 /// A value this client does not know yet is kept as [`PostRequestWebsiteState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1984,52 +881,10 @@ pub mod h5 {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostRequestWebsiteState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::HasLaunched => "HAS_LAUNCHED",
-                            Self::UnLaunched => "UN_LAUNCHED",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PostRequestWebsiteState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "HAS_LAUNCHED" => Self::HasLaunched,
-                            "UN_LAUNCHED" => Self::UnLaunched,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostRequestWebsiteState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostRequestWebsiteState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequestWebsiteState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostRequestWebsiteState {
+                    HasLaunched = "HAS_LAUNCHED",
+                    UnLaunched = "UN_LAUNCHED",
+                });
                 /// The response of `POST /v3/global/merchant/h5/permission/domain/applications` (创建H5支付域名修改申请单).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
@@ -2078,78 +933,19 @@ pub mod h5 {
                     /// Example: `123456`
                     pub out_applyment_id: String,
                 }
-                impl ::serde::Serialize for PostResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("sub_mchid", &self.sub_mchid)?;
-                        m.req("website_state", &self.website_state)?;
-                        m.req("domains", &self.domains)?;
-                        m.req("webiste_url", &self.webiste_url)?;
-                        m.opt(
-                            "website_business_page_pics",
-                            &self.website_business_page_pics,
-                        )?;
-                        m.opt("website_homepage_pics", &self.website_homepage_pics)?;
-                        m.req("applyment_id", &self.applyment_id)?;
-                        m.opt("audit_reject_detail", &self.audit_reject_detail)?;
-                        m.opt("applyment_state", &self.applyment_state)?;
-                        m.opt("notify_url", &self.notify_url)?;
-                        m.req("out_applyment_id", &self.out_applyment_id)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("sub_mchid"),
-                            o.req("website_state"),
-                            o.req("domains"),
-                            o.req("webiste_url"),
-                            o.opt("website_business_page_pics"),
-                            o.opt("website_homepage_pics"),
-                            o.req("applyment_id"),
-                            o.opt("audit_reject_detail"),
-                            o.opt("applyment_state"),
-                            o.opt("notify_url"),
-                            o.req("out_applyment_id"),
-                        ) {
-                            (
-                                Some(sub_mchid),
-                                Some(website_state),
-                                Some(domains),
-                                Some(webiste_url),
-                                Some(website_business_page_pics),
-                                Some(website_homepage_pics),
-                                Some(applyment_id),
-                                Some(audit_reject_detail),
-                                Some(applyment_state),
-                                Some(notify_url),
-                                Some(out_applyment_id),
-                            ) => {
-                                Ok(Self {
-                                    sub_mchid,
-                                    website_state,
-                                    domains,
-                                    webiste_url,
-                                    website_business_page_pics,
-                                    website_homepage_pics,
-                                    applyment_id,
-                                    audit_reject_detail,
-                                    applyment_state,
-                                    notify_url,
-                                    out_applyment_id,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponse {
+                    sub_mchid: "sub_mchid" req req,
+                    website_state: "website_state" req req,
+                    domains: "domains" req req,
+                    webiste_url: "webiste_url" req req,
+                    website_business_page_pics: "website_business_page_pics" opt opt,
+                    website_homepage_pics: "website_homepage_pics" opt opt,
+                    applyment_id: "applyment_id" req req,
+                    audit_reject_detail: "audit_reject_detail" opt opt,
+                    applyment_state: "applyment_state" opt opt,
+                    notify_url: "notify_url" opt opt,
+                    out_applyment_id: "out_applyment_id" req req,
+                });
                 /// 申请单状态
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseApplymentState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2167,56 +963,12 @@ pub mod h5 {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseApplymentState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Pending => "PENDING",
-                            Self::UnderReview => "UNDER_REVIEW",
-                            Self::Approved => "APPROVED",
-                            Self::Rejected => "REJECTED",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PostResponseApplymentState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "PENDING" => Self::Pending,
-                            "UNDER_REVIEW" => Self::UnderReview,
-                            "APPROVED" => Self::Approved,
-                            "REJECTED" => Self::Rejected,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostResponseApplymentState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostResponseApplymentState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseApplymentState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseApplymentState {
+                    Pending = "PENDING",
+                    UnderReview = "UNDER_REVIEW",
+                    Approved = "APPROVED",
+                    Rejected = "REJECTED",
+                });
                 /// 子商户经营网址状态
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseWebsiteState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2230,52 +982,10 @@ pub mod h5 {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseWebsiteState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::HasLaunched => "HAS_LAUNCHED",
-                            Self::UnLaunched => "UN_LAUNCHED",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PostResponseWebsiteState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "HAS_LAUNCHED" => Self::HasLaunched,
-                            "UN_LAUNCHED" => Self::UnLaunched,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostResponseWebsiteState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostResponseWebsiteState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseWebsiteState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseWebsiteState {
+                    HasLaunched = "HAS_LAUNCHED",
+                    UnLaunched = "UN_LAUNCHED",
+                });
                 /// `/v3/global/merchant/h5/permission/domain/applications/{applyment_id}`
                 pub mod by_applyment_id {
                     /// The chain step for `/v3/global/merchant/h5/permission/domain/applications/{applyment_id}`, reached with `client.v3().global().merchant().h5().permission().domain().applications().applyment_id(applyment_id)`.
@@ -2356,78 +1066,19 @@ pub mod h5 {
                         /// Example: `123456`
                         pub out_applyment_id: String,
                     }
-                    impl ::serde::Serialize for GetResponse {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("sub_mchid", &self.sub_mchid)?;
-                            m.req("website_state", &self.website_state)?;
-                            m.req("domains", &self.domains)?;
-                            m.req("webiste_url", &self.webiste_url)?;
-                            m.opt(
-                                "website_business_page_pics",
-                                &self.website_business_page_pics,
-                            )?;
-                            m.opt("website_homepage_pics", &self.website_homepage_pics)?;
-                            m.req("applyment_id", &self.applyment_id)?;
-                            m.opt("audit_reject_detail", &self.audit_reject_detail)?;
-                            m.opt("applyment_state", &self.applyment_state)?;
-                            m.opt("notify_url", &self.notify_url)?;
-                            m.req("out_applyment_id", &self.out_applyment_id)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (
-                                o.req("sub_mchid"),
-                                o.req("website_state"),
-                                o.req("domains"),
-                                o.req("webiste_url"),
-                                o.opt("website_business_page_pics"),
-                                o.opt("website_homepage_pics"),
-                                o.req("applyment_id"),
-                                o.opt("audit_reject_detail"),
-                                o.opt("applyment_state"),
-                                o.opt("notify_url"),
-                                o.req("out_applyment_id"),
-                            ) {
-                                (
-                                    Some(sub_mchid),
-                                    Some(website_state),
-                                    Some(domains),
-                                    Some(webiste_url),
-                                    Some(website_business_page_pics),
-                                    Some(website_homepage_pics),
-                                    Some(applyment_id),
-                                    Some(audit_reject_detail),
-                                    Some(applyment_state),
-                                    Some(notify_url),
-                                    Some(out_applyment_id),
-                                ) => {
-                                    Ok(Self {
-                                        sub_mchid,
-                                        website_state,
-                                        domains,
-                                        webiste_url,
-                                        website_business_page_pics,
-                                        website_homepage_pics,
-                                        applyment_id,
-                                        audit_reject_detail,
-                                        applyment_state,
-                                        notify_url,
-                                        out_applyment_id,
-                                    })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(GetResponse {
+                        sub_mchid: "sub_mchid" req req,
+                        website_state: "website_state" req req,
+                        domains: "domains" req req,
+                        webiste_url: "webiste_url" req req,
+                        website_business_page_pics: "website_business_page_pics" opt opt,
+                        website_homepage_pics: "website_homepage_pics" opt opt,
+                        applyment_id: "applyment_id" req req,
+                        audit_reject_detail: "audit_reject_detail" opt opt,
+                        applyment_state: "applyment_state" opt opt,
+                        notify_url: "notify_url" opt opt,
+                        out_applyment_id: "out_applyment_id" req req,
+                    });
                     /// 申请单状态
                     ///
                     /// A value this client does not know yet is kept as [`GetResponseApplymentState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2445,56 +1096,12 @@ pub mod h5 {
                         /// A value not listed in the spec, kept as received.
                         Unknown(::wechatpay::runtime::UnknownValue),
                     }
-                    impl GetResponseApplymentState {
-                        /// The value as sent on the wire.
-                        pub fn as_str(&self) -> &str {
-                            match self {
-                                Self::Pending => "PENDING",
-                                Self::UnderReview => "UNDER_REVIEW",
-                                Self::Approved => "APPROVED",
-                                Self::Rejected => "REJECTED",
-                                Self::Unknown(v) => v.as_str(),
-                            }
-                        }
-                    }
-                    impl ::core::convert::From<&str> for GetResponseApplymentState {
-                        fn from(s: &str) -> Self {
-                            match s {
-                                "PENDING" => Self::Pending,
-                                "UNDER_REVIEW" => Self::UnderReview,
-                                "APPROVED" => Self::Approved,
-                                "REJECTED" => Self::Rejected,
-                                other => {
-                                    Self::Unknown(
-                                        ::wechatpay::runtime::UnknownValue::new(other),
-                                    )
-                                }
-                            }
-                        }
-                    }
-                    impl ::core::fmt::Display for GetResponseApplymentState {
-                        fn fmt(
-                            &self,
-                            f: &mut ::core::fmt::Formatter<'_>,
-                        ) -> ::core::fmt::Result {
-                            f.write_str(self.as_str())
-                        }
-                    }
-                    impl ::serde::Serialize for GetResponseApplymentState {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            serializer.serialize_str(self.as_str())
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for GetResponseApplymentState {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            ::wechatpay::runtime::deserialize_enum(deserializer)
-                        }
-                    }
+                    ::wechatpay::runtime::json_enum!(GetResponseApplymentState {
+                        Pending = "PENDING",
+                        UnderReview = "UNDER_REVIEW",
+                        Approved = "APPROVED",
+                        Rejected = "REJECTED",
+                    });
                     /// 子商户经营网址状态
                     ///
                     /// A value this client does not know yet is kept as [`GetResponseWebsiteState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2508,52 +1115,10 @@ pub mod h5 {
                         /// A value not listed in the spec, kept as received.
                         Unknown(::wechatpay::runtime::UnknownValue),
                     }
-                    impl GetResponseWebsiteState {
-                        /// The value as sent on the wire.
-                        pub fn as_str(&self) -> &str {
-                            match self {
-                                Self::HasLaunched => "HAS_LAUNCHED",
-                                Self::UnLaunched => "UN_LAUNCHED",
-                                Self::Unknown(v) => v.as_str(),
-                            }
-                        }
-                    }
-                    impl ::core::convert::From<&str> for GetResponseWebsiteState {
-                        fn from(s: &str) -> Self {
-                            match s {
-                                "HAS_LAUNCHED" => Self::HasLaunched,
-                                "UN_LAUNCHED" => Self::UnLaunched,
-                                other => {
-                                    Self::Unknown(
-                                        ::wechatpay::runtime::UnknownValue::new(other),
-                                    )
-                                }
-                            }
-                        }
-                    }
-                    impl ::core::fmt::Display for GetResponseWebsiteState {
-                        fn fmt(
-                            &self,
-                            f: &mut ::core::fmt::Formatter<'_>,
-                        ) -> ::core::fmt::Result {
-                            f.write_str(self.as_str())
-                        }
-                    }
-                    impl ::serde::Serialize for GetResponseWebsiteState {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            serializer.serialize_str(self.as_str())
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for GetResponseWebsiteState {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            ::wechatpay::runtime::deserialize_enum(deserializer)
-                        }
-                    }
+                    ::wechatpay::runtime::json_enum!(GetResponseWebsiteState {
+                        HasLaunched = "HAS_LAUNCHED",
+                        UnLaunched = "UN_LAUNCHED",
+                    });
                     /// The request of `PATCH /v3/global/merchant/h5/permission/domain/applications/{applyment_id}` (修改H5支付域名修改申请单).
                     #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PatchRequest {
@@ -2578,54 +1143,13 @@ pub mod h5 {
                         /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
                         pub website_homepage_pics: Option<Vec<String>>,
                     }
-                    impl ::serde::Serialize for PatchRequest {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("domains", &self.domains)?;
-                            m.opt("website_state", &self.website_state)?;
-                            m.opt("website_url", &self.website_url)?;
-                            m.opt(
-                                "website_business_page_pics",
-                                &self.website_business_page_pics,
-                            )?;
-                            m.opt("website_homepage_pics", &self.website_homepage_pics)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for PatchRequest {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (
-                                o.req("domains"),
-                                o.opt("website_state"),
-                                o.opt("website_url"),
-                                o.opt("website_business_page_pics"),
-                                o.opt("website_homepage_pics"),
-                            ) {
-                                (
-                                    Some(domains),
-                                    Some(website_state),
-                                    Some(website_url),
-                                    Some(website_business_page_pics),
-                                    Some(website_homepage_pics),
-                                ) => {
-                                    Ok(Self {
-                                        domains,
-                                        website_state,
-                                        website_url,
-                                        website_business_page_pics,
-                                        website_homepage_pics,
-                                    })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(PatchRequest {
+                        domains: "domains" req req,
+                        website_state: "website_state" opt opt,
+                        website_url: "website_url" opt opt,
+                        website_business_page_pics: "website_business_page_pics" opt opt,
+                        website_homepage_pics: "website_homepage_pics" opt opt,
+                    });
                     /// 子商户经营网址状态
                     ///
                     /// A value this client does not know yet is kept as [`PatchRequestWebsiteState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2639,52 +1163,10 @@ pub mod h5 {
                         /// A value not listed in the spec, kept as received.
                         Unknown(::wechatpay::runtime::UnknownValue),
                     }
-                    impl PatchRequestWebsiteState {
-                        /// The value as sent on the wire.
-                        pub fn as_str(&self) -> &str {
-                            match self {
-                                Self::HasLaunched => "HAS_LAUNCHED",
-                                Self::UnLaunched => "UN_LAUNCHED",
-                                Self::Unknown(v) => v.as_str(),
-                            }
-                        }
-                    }
-                    impl ::core::convert::From<&str> for PatchRequestWebsiteState {
-                        fn from(s: &str) -> Self {
-                            match s {
-                                "HAS_LAUNCHED" => Self::HasLaunched,
-                                "UN_LAUNCHED" => Self::UnLaunched,
-                                other => {
-                                    Self::Unknown(
-                                        ::wechatpay::runtime::UnknownValue::new(other),
-                                    )
-                                }
-                            }
-                        }
-                    }
-                    impl ::core::fmt::Display for PatchRequestWebsiteState {
-                        fn fmt(
-                            &self,
-                            f: &mut ::core::fmt::Formatter<'_>,
-                        ) -> ::core::fmt::Result {
-                            f.write_str(self.as_str())
-                        }
-                    }
-                    impl ::serde::Serialize for PatchRequestWebsiteState {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            serializer.serialize_str(self.as_str())
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for PatchRequestWebsiteState {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            ::wechatpay::runtime::deserialize_enum(deserializer)
-                        }
-                    }
+                    ::wechatpay::runtime::json_enum!(PatchRequestWebsiteState {
+                        HasLaunched = "HAS_LAUNCHED",
+                        UnLaunched = "UN_LAUNCHED",
+                    });
                     /// The response of `PATCH /v3/global/merchant/h5/permission/domain/applications/{applyment_id}` (修改H5支付域名修改申请单).
                     #[derive(Clone, Debug, PartialEq)]
                     pub struct PatchResponse {
@@ -2733,78 +1215,19 @@ pub mod h5 {
                         /// Example: `123456`
                         pub out_applyment_id: String,
                     }
-                    impl ::serde::Serialize for PatchResponse {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("sub_mchid", &self.sub_mchid)?;
-                            m.req("website_state", &self.website_state)?;
-                            m.req("domains", &self.domains)?;
-                            m.req("webiste_url", &self.webiste_url)?;
-                            m.opt(
-                                "website_business_page_pics",
-                                &self.website_business_page_pics,
-                            )?;
-                            m.opt("website_homepage_pics", &self.website_homepage_pics)?;
-                            m.req("applyment_id", &self.applyment_id)?;
-                            m.opt("audit_reject_detail", &self.audit_reject_detail)?;
-                            m.opt("applyment_state", &self.applyment_state)?;
-                            m.opt("notify_url", &self.notify_url)?;
-                            m.req("out_applyment_id", &self.out_applyment_id)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for PatchResponse {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (
-                                o.req("sub_mchid"),
-                                o.req("website_state"),
-                                o.req("domains"),
-                                o.req("webiste_url"),
-                                o.opt("website_business_page_pics"),
-                                o.opt("website_homepage_pics"),
-                                o.req("applyment_id"),
-                                o.opt("audit_reject_detail"),
-                                o.opt("applyment_state"),
-                                o.opt("notify_url"),
-                                o.req("out_applyment_id"),
-                            ) {
-                                (
-                                    Some(sub_mchid),
-                                    Some(website_state),
-                                    Some(domains),
-                                    Some(webiste_url),
-                                    Some(website_business_page_pics),
-                                    Some(website_homepage_pics),
-                                    Some(applyment_id),
-                                    Some(audit_reject_detail),
-                                    Some(applyment_state),
-                                    Some(notify_url),
-                                    Some(out_applyment_id),
-                                ) => {
-                                    Ok(Self {
-                                        sub_mchid,
-                                        website_state,
-                                        domains,
-                                        webiste_url,
-                                        website_business_page_pics,
-                                        website_homepage_pics,
-                                        applyment_id,
-                                        audit_reject_detail,
-                                        applyment_state,
-                                        notify_url,
-                                        out_applyment_id,
-                                    })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(PatchResponse {
+                        sub_mchid: "sub_mchid" req req,
+                        website_state: "website_state" req req,
+                        domains: "domains" req req,
+                        webiste_url: "webiste_url" req req,
+                        website_business_page_pics: "website_business_page_pics" opt opt,
+                        website_homepage_pics: "website_homepage_pics" opt opt,
+                        applyment_id: "applyment_id" req req,
+                        audit_reject_detail: "audit_reject_detail" opt opt,
+                        applyment_state: "applyment_state" opt opt,
+                        notify_url: "notify_url" opt opt,
+                        out_applyment_id: "out_applyment_id" req req,
+                    });
                     /// 申请单状态
                     ///
                     /// A value this client does not know yet is kept as [`PatchResponseApplymentState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2822,56 +1245,12 @@ pub mod h5 {
                         /// A value not listed in the spec, kept as received.
                         Unknown(::wechatpay::runtime::UnknownValue),
                     }
-                    impl PatchResponseApplymentState {
-                        /// The value as sent on the wire.
-                        pub fn as_str(&self) -> &str {
-                            match self {
-                                Self::Pending => "PENDING",
-                                Self::UnderReview => "UNDER_REVIEW",
-                                Self::Approved => "APPROVED",
-                                Self::Rejected => "REJECTED",
-                                Self::Unknown(v) => v.as_str(),
-                            }
-                        }
-                    }
-                    impl ::core::convert::From<&str> for PatchResponseApplymentState {
-                        fn from(s: &str) -> Self {
-                            match s {
-                                "PENDING" => Self::Pending,
-                                "UNDER_REVIEW" => Self::UnderReview,
-                                "APPROVED" => Self::Approved,
-                                "REJECTED" => Self::Rejected,
-                                other => {
-                                    Self::Unknown(
-                                        ::wechatpay::runtime::UnknownValue::new(other),
-                                    )
-                                }
-                            }
-                        }
-                    }
-                    impl ::core::fmt::Display for PatchResponseApplymentState {
-                        fn fmt(
-                            &self,
-                            f: &mut ::core::fmt::Formatter<'_>,
-                        ) -> ::core::fmt::Result {
-                            f.write_str(self.as_str())
-                        }
-                    }
-                    impl ::serde::Serialize for PatchResponseApplymentState {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            serializer.serialize_str(self.as_str())
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for PatchResponseApplymentState {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            ::wechatpay::runtime::deserialize_enum(deserializer)
-                        }
-                    }
+                    ::wechatpay::runtime::json_enum!(PatchResponseApplymentState {
+                        Pending = "PENDING",
+                        UnderReview = "UNDER_REVIEW",
+                        Approved = "APPROVED",
+                        Rejected = "REJECTED",
+                    });
                     /// 子商户经营网址状态
                     ///
                     /// A value this client does not know yet is kept as [`PatchResponseWebsiteState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2885,52 +1264,10 @@ pub mod h5 {
                         /// A value not listed in the spec, kept as received.
                         Unknown(::wechatpay::runtime::UnknownValue),
                     }
-                    impl PatchResponseWebsiteState {
-                        /// The value as sent on the wire.
-                        pub fn as_str(&self) -> &str {
-                            match self {
-                                Self::HasLaunched => "HAS_LAUNCHED",
-                                Self::UnLaunched => "UN_LAUNCHED",
-                                Self::Unknown(v) => v.as_str(),
-                            }
-                        }
-                    }
-                    impl ::core::convert::From<&str> for PatchResponseWebsiteState {
-                        fn from(s: &str) -> Self {
-                            match s {
-                                "HAS_LAUNCHED" => Self::HasLaunched,
-                                "UN_LAUNCHED" => Self::UnLaunched,
-                                other => {
-                                    Self::Unknown(
-                                        ::wechatpay::runtime::UnknownValue::new(other),
-                                    )
-                                }
-                            }
-                        }
-                    }
-                    impl ::core::fmt::Display for PatchResponseWebsiteState {
-                        fn fmt(
-                            &self,
-                            f: &mut ::core::fmt::Formatter<'_>,
-                        ) -> ::core::fmt::Result {
-                            f.write_str(self.as_str())
-                        }
-                    }
-                    impl ::serde::Serialize for PatchResponseWebsiteState {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            serializer.serialize_str(self.as_str())
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for PatchResponseWebsiteState {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            ::wechatpay::runtime::deserialize_enum(deserializer)
-                        }
-                    }
+                    ::wechatpay::runtime::json_enum!(PatchResponseWebsiteState {
+                        HasLaunched = "HAS_LAUNCHED",
+                        UnLaunched = "UN_LAUNCHED",
+                    });
                 }
             }
         }

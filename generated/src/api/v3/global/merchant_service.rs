@@ -83,28 +83,10 @@ pub mod complaint_notifications {
         /// Example: `https://www.xxx.com/notify`
         pub url: String,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("mchid", &self.mchid)?;
-            m.req("url", &self.url)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("mchid"), o.req("url")) {
-                (Some(mchid), Some(url)) => Ok(Self { mchid, url }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        mchid: "mchid" req req,
+        url: "url" req req,
+    });
     /// The request of `POST /v3/global/merchant-service/complaint-notifications` (创建投诉通知回调).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
@@ -113,27 +95,9 @@ pub mod complaint_notifications {
         /// Example: `https://www.xxx.com/notify`
         pub url: String,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("url", &self.url)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("url") {
-                Some(url) => Ok(Self { url }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        url: "url" req req,
+    });
     /// The response of `POST /v3/global/merchant-service/complaint-notifications` (创建投诉通知回调).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -146,28 +110,10 @@ pub mod complaint_notifications {
         /// Example: `https://www.xxx.com/notify`
         pub url: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("mchid", &self.mchid)?;
-            m.req("url", &self.url)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("mchid"), o.req("url")) {
-                (Some(mchid), Some(url)) => Ok(Self { mchid, url }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        mchid: "mchid" req req,
+        url: "url" req req,
+    });
     /// The request of `PUT /v3/global/merchant-service/complaint-notifications` (更新投诉通知回调).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PutRequest {
@@ -176,27 +122,9 @@ pub mod complaint_notifications {
         /// Example: `https://www.xxx.com/notify`
         pub url: String,
     }
-    impl ::serde::Serialize for PutRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("url", &self.url)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PutRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("url") {
-                Some(url) => Ok(Self { url }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PutRequest {
+        url: "url" req req,
+    });
     /// The response of `PUT /v3/global/merchant-service/complaint-notifications` (更新投诉通知回调).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PutResponse {
@@ -209,28 +137,10 @@ pub mod complaint_notifications {
         /// Example: `https://www.xxx.com/notify`
         pub url: String,
     }
-    impl ::serde::Serialize for PutResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("mchid", &self.mchid)?;
-            m.req("url", &self.url)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PutResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("mchid"), o.req("url")) {
-                (Some(mchid), Some(url)) => Ok(Self { mchid, url }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PutResponse {
+        mchid: "mchid" req req,
+        url: "url" req req,
+    });
 }
 /// `/v3/global/merchant-service/complaints`
 pub mod complaints {
@@ -294,49 +204,14 @@ pub mod complaints {
         /// Query parameter `mch_language`. Example: `zh_CN`
         pub mch_language: Option<GetRequestMchLanguage>,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("limit"),
-                o.opt("offset"),
-                o.req("begin_date"),
-                o.req("end_date"),
-                o.opt("complainted_mchid"),
-                o.opt("mch_language"),
-            ) {
-                (
-                    Some(limit),
-                    Some(offset),
-                    Some(begin_date),
-                    Some(end_date),
-                    Some(complainted_mchid),
-                    Some(mch_language),
-                ) => {
-                    Ok(Self {
-                        limit,
-                        offset,
-                        begin_date,
-                        end_date,
-                        complainted_mchid,
-                        mch_language,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        limit: "limit" skip opt,
+        offset: "offset" skip opt,
+        begin_date: "begin_date" skip req,
+        end_date: "end_date" skip req,
+        complainted_mchid: "complainted_mchid" skip opt,
+        mch_language: "mch_language" skip opt,
+    });
     /// 商户语言
     ///
     /// A value this client does not know yet is kept as [`GetRequestMchLanguage::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -372,67 +247,21 @@ pub mod complaints {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetRequestMchLanguage {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::ZhCn => "ZH_CN",
-                Self::ZhTw => "ZH_TW",
-                Self::ZhHk => "ZH_HK",
-                Self::En => "EN",
-                Self::Ja => "JA",
-                Self::Ko => "KO",
-                Self::Th => "TH",
-                Self::Vi => "VI",
-                Self::Ru => "RU",
-                Self::De => "DE",
-                Self::Fr => "FR",
-                Self::Ar => "AR",
-                Self::Es => "ES",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetRequestMchLanguage {
-        fn from(s: &str) -> Self {
-            match s {
-                "ZH_CN" => Self::ZhCn,
-                "ZH_TW" => Self::ZhTw,
-                "ZH_HK" => Self::ZhHk,
-                "EN" => Self::En,
-                "JA" => Self::Ja,
-                "KO" => Self::Ko,
-                "TH" => Self::Th,
-                "VI" => Self::Vi,
-                "RU" => Self::Ru,
-                "DE" => Self::De,
-                "FR" => Self::Fr,
-                "AR" => Self::Ar,
-                "ES" => Self::Es,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetRequestMchLanguage {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetRequestMchLanguage {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequestMchLanguage {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetRequestMchLanguage {
+        ZhCn = "ZH_CN",
+        ZhTw = "ZH_TW",
+        ZhHk = "ZH_HK",
+        En = "EN",
+        Ja = "JA",
+        Ko = "KO",
+        Th = "TH",
+        Vi = "VI",
+        Ru = "RU",
+        De = "DE",
+        Fr = "FR",
+        Ar = "AR",
+        Es = "ES",
+    });
     /// The response of `GET /v3/global/merchant-service/complaints` (查询投诉单列表).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -451,42 +280,12 @@ pub mod complaints {
         /// Example: `1000`
         pub total_count: Option<i64>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("data", &self.data)?;
-            m.req("limit", &self.limit)?;
-            m.req("offset", &self.offset)?;
-            m.opt("total_count", &self.total_count)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("data"),
-                o.req("limit"),
-                o.req("offset"),
-                o.opt("total_count"),
-            ) {
-                (Some(data), Some(limit), Some(offset), Some(total_count)) => {
-                    Ok(Self {
-                        data,
-                        limit,
-                        offset,
-                        total_count,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        data: "data" opt opt,
+        limit: "limit" req req,
+        offset: "offset" req req,
+        total_count: "total_count" opt opt,
+    });
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseData {
@@ -543,95 +342,24 @@ pub mod complaints {
         /// 投诉单关联服务单信息
         pub service_order_info: Option<Vec<GetResponseDataServiceOrderInfo>>,
     }
-    impl ::serde::Serialize for GetResponseData {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("complaint_id", &self.complaint_id)?;
-            m.req("complaint_time", &self.complaint_time)?;
-            m.req("complaint_detail", &self.complaint_detail)?;
-            m.req("complaint_state", &self.complaint_state)?;
-            m.req("complainted_mchid", &self.complainted_mchid)?;
-            m.opt("payer_phone", &self.payer_phone)?;
-            m.opt("complaint_order_info", &self.complaint_order_info)?;
-            m.req("complaint_full_refunded", &self.complaint_full_refunded)?;
-            m.opt("is_overdue", &self.is_overdue)?;
-            m.opt("priority", &self.priority)?;
-            m.req("incoming_user_response", &self.incoming_user_response)?;
-            m.req("user_complaint_times", &self.user_complaint_times)?;
-            m.opt("complaint_media_list", &self.complaint_media_list)?;
-            m.opt("problem_description", &self.problem_description)?;
-            m.opt("complaint_detail_trans", &self.complaint_detail_trans)?;
-            m.opt("service_order_info", &self.service_order_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("complaint_id"),
-                o.req("complaint_time"),
-                o.req("complaint_detail"),
-                o.req("complaint_state"),
-                o.req("complainted_mchid"),
-                o.opt("payer_phone"),
-                o.opt("complaint_order_info"),
-                o.req("complaint_full_refunded"),
-                o.opt("is_overdue"),
-                o.opt("priority"),
-                o.req("incoming_user_response"),
-                o.req("user_complaint_times"),
-                o.opt("complaint_media_list"),
-                o.opt("problem_description"),
-                o.opt("complaint_detail_trans"),
-                o.opt("service_order_info"),
-            ) {
-                (
-                    Some(complaint_id),
-                    Some(complaint_time),
-                    Some(complaint_detail),
-                    Some(complaint_state),
-                    Some(complainted_mchid),
-                    Some(payer_phone),
-                    Some(complaint_order_info),
-                    Some(complaint_full_refunded),
-                    Some(is_overdue),
-                    Some(priority),
-                    Some(incoming_user_response),
-                    Some(user_complaint_times),
-                    Some(complaint_media_list),
-                    Some(problem_description),
-                    Some(complaint_detail_trans),
-                    Some(service_order_info),
-                ) => {
-                    Ok(Self {
-                        complaint_id,
-                        complaint_time,
-                        complaint_detail,
-                        complaint_state,
-                        complainted_mchid,
-                        payer_phone,
-                        complaint_order_info,
-                        complaint_full_refunded,
-                        is_overdue,
-                        priority,
-                        incoming_user_response,
-                        user_complaint_times,
-                        complaint_media_list,
-                        problem_description,
-                        complaint_detail_trans,
-                        service_order_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseData {
+        complaint_id: "complaint_id" req req,
+        complaint_time: "complaint_time" req req,
+        complaint_detail: "complaint_detail" req req,
+        complaint_state: "complaint_state" req req,
+        complainted_mchid: "complainted_mchid" req req,
+        payer_phone: "payer_phone" opt opt,
+        complaint_order_info: "complaint_order_info" opt opt,
+        complaint_full_refunded: "complaint_full_refunded" req req,
+        is_overdue: "is_overdue" opt opt,
+        priority: "priority" opt opt,
+        incoming_user_response: "incoming_user_response" req req,
+        user_complaint_times: "user_complaint_times" req req,
+        complaint_media_list: "complaint_media_list" opt opt,
+        problem_description: "problem_description" opt opt,
+        complaint_detail_trans: "complaint_detail_trans" opt opt,
+        service_order_info: "service_order_info" opt opt,
+    });
     /// GetResponseDataComplaintMediaList
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseDataComplaintMediaList {
@@ -642,28 +370,10 @@ pub mod complaints {
         /// 媒体文列表
         pub media_url: Vec<String>,
     }
-    impl ::serde::Serialize for GetResponseDataComplaintMediaList {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("media_type", &self.media_type)?;
-            m.req("media_url", &self.media_url)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseDataComplaintMediaList {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("media_type"), o.req("media_url")) {
-                (Some(media_type), Some(media_url)) => Ok(Self { media_type, media_url }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseDataComplaintMediaList {
+        media_type: "media_type" req req,
+        media_url: "media_url" req req,
+    });
     /// 媒体文件业务类型
     ///
     /// A value this client does not know yet is kept as [`GetResponseDataComplaintMediaListMediaType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -677,45 +387,10 @@ pub mod complaints {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseDataComplaintMediaListMediaType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::UserComplaintImage => "USER_COMPLAINT_IMAGE",
-                Self::OperationImage => "OPERATION_IMAGE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseDataComplaintMediaListMediaType {
-        fn from(s: &str) -> Self {
-            match s {
-                "USER_COMPLAINT_IMAGE" => Self::UserComplaintImage,
-                "OPERATION_IMAGE" => Self::OperationImage,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseDataComplaintMediaListMediaType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseDataComplaintMediaListMediaType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseDataComplaintMediaListMediaType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseDataComplaintMediaListMediaType {
+        UserComplaintImage = "USER_COMPLAINT_IMAGE",
+        OperationImage = "OPERATION_IMAGE",
+    });
     /// GetResponseDataComplaintOrderInfo
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataComplaintOrderInfo {
@@ -756,67 +431,17 @@ pub mod complaints {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub trade_time: String,
     }
-    impl ::serde::Serialize for GetResponseDataComplaintOrderInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.req("out_trade_no", &self.out_trade_no)?;
-            m.req("settlement_amount", &self.settlement_amount)?;
-            m.req("settlement_refunded_amount", &self.settlement_refunded_amount)?;
-            m.req("settlement_currency", &self.settlement_currency)?;
-            m.req("payer_amount", &self.payer_amount)?;
-            m.req("payer_refunded_amount", &self.payer_refunded_amount)?;
-            m.req("payer_currency", &self.payer_currency)?;
-            m.req("trade_time", &self.trade_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseDataComplaintOrderInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("transaction_id"),
-                o.req("out_trade_no"),
-                o.req("settlement_amount"),
-                o.req("settlement_refunded_amount"),
-                o.req("settlement_currency"),
-                o.req("payer_amount"),
-                o.req("payer_refunded_amount"),
-                o.req("payer_currency"),
-                o.req("trade_time"),
-            ) {
-                (
-                    Some(transaction_id),
-                    Some(out_trade_no),
-                    Some(settlement_amount),
-                    Some(settlement_refunded_amount),
-                    Some(settlement_currency),
-                    Some(payer_amount),
-                    Some(payer_refunded_amount),
-                    Some(payer_currency),
-                    Some(trade_time),
-                ) => {
-                    Ok(Self {
-                        transaction_id,
-                        out_trade_no,
-                        settlement_amount,
-                        settlement_refunded_amount,
-                        settlement_currency,
-                        payer_amount,
-                        payer_refunded_amount,
-                        payer_currency,
-                        trade_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseDataComplaintOrderInfo {
+        transaction_id: "transaction_id" req req,
+        out_trade_no: "out_trade_no" req req,
+        settlement_amount: "settlement_amount" req req,
+        settlement_refunded_amount: "settlement_refunded_amount" req req,
+        settlement_currency: "settlement_currency" req req,
+        payer_amount: "payer_amount" req req,
+        payer_refunded_amount: "payer_refunded_amount" req req,
+        payer_currency: "payer_currency" req req,
+        trade_time: "trade_time" req req,
+    });
     /// 投诉单状态
     ///
     /// A value this client does not know yet is kept as [`GetResponseDataComplaintState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -832,47 +457,11 @@ pub mod complaints {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseDataComplaintState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Pending => "PENDING",
-                Self::Processing => "PROCESSING",
-                Self::Processed => "PROCESSED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseDataComplaintState {
-        fn from(s: &str) -> Self {
-            match s {
-                "PENDING" => Self::Pending,
-                "PROCESSING" => Self::Processing,
-                "PROCESSED" => Self::Processed,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseDataComplaintState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseDataComplaintState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseDataComplaintState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseDataComplaintState {
+        Pending = "PENDING",
+        Processing = "PROCESSING",
+        Processed = "PROCESSED",
+    });
     /// 优先级
     ///
     /// A value this client does not know yet is kept as [`GetResponseDataPriority::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -886,45 +475,10 @@ pub mod complaints {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseDataPriority {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Priority => "PRIORITY",
-                Self::General => "GENERAL",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseDataPriority {
-        fn from(s: &str) -> Self {
-            match s {
-                "PRIORITY" => Self::Priority,
-                "GENERAL" => Self::General,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseDataPriority {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseDataPriority {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseDataPriority {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseDataPriority {
+        Priority = "PRIORITY",
+        General = "GENERAL",
+    });
     /// GetResponseDataServiceOrderInfo
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataServiceOrderInfo {
@@ -941,35 +495,11 @@ pub mod complaints {
         /// Example: `DOING`
         pub state: Option<GetResponseDataServiceOrderInfoState>,
     }
-    impl ::serde::Serialize for GetResponseDataServiceOrderInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("order_id", &self.order_id)?;
-            m.opt("out_order_no", &self.out_order_no)?;
-            m.opt("state", &self.state)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseDataServiceOrderInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("order_id"), o.opt("out_order_no"), o.opt("state")) {
-                (Some(order_id), Some(out_order_no), Some(state)) => {
-                    Ok(Self {
-                        order_id,
-                        out_order_no,
-                        state,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseDataServiceOrderInfo {
+        order_id: "order_id" opt opt,
+        out_order_no: "out_order_no" opt opt,
+        state: "state" opt opt,
+    });
     /// 支付分服务单状态
     ///
     /// A value this client does not know yet is kept as [`GetResponseDataServiceOrderInfoState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -987,49 +517,12 @@ pub mod complaints {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseDataServiceOrderInfoState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Doing => "DOING",
-                Self::Revoked => "REVOKED",
-                Self::Waitpay => "WAITPAY",
-                Self::Done => "DONE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseDataServiceOrderInfoState {
-        fn from(s: &str) -> Self {
-            match s {
-                "DOING" => Self::Doing,
-                "REVOKED" => Self::Revoked,
-                "WAITPAY" => Self::Waitpay,
-                "DONE" => Self::Done,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseDataServiceOrderInfoState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseDataServiceOrderInfoState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseDataServiceOrderInfoState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseDataServiceOrderInfoState {
+        Doing = "DOING",
+        Revoked = "REVOKED",
+        Waitpay = "WAITPAY",
+        Done = "DONE",
+    });
     /// `/v3/global/merchant-service/complaints/{complaint_id}`
     pub mod by_complaint_id {
         /// The chain step for `/v3/global/merchant-service/complaints/{complaint_id}`, reached with `client.v3().global().merchant_service().complaints().complaint_id(complaint_id)`.
@@ -1078,26 +571,9 @@ pub mod complaints {
             /// Query parameter `mch_language`. Example: `zh_CN`
             pub mch_language: Option<GetRequestMchLanguage>,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("mch_language") {
-                    Some(mch_language) => Ok(Self { mch_language }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            mch_language: "mch_language" skip opt,
+        });
         /// 商户语言
         ///
         /// A value this client does not know yet is kept as [`GetRequestMchLanguage::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1133,69 +609,21 @@ pub mod complaints {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetRequestMchLanguage {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::ZhCn => "ZH_CN",
-                    Self::ZhTw => "ZH_TW",
-                    Self::ZhHk => "ZH_HK",
-                    Self::En => "EN",
-                    Self::Ja => "JA",
-                    Self::Ko => "KO",
-                    Self::Th => "TH",
-                    Self::Vi => "VI",
-                    Self::Ru => "RU",
-                    Self::De => "DE",
-                    Self::Fr => "FR",
-                    Self::Ar => "AR",
-                    Self::Es => "ES",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetRequestMchLanguage {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ZH_CN" => Self::ZhCn,
-                    "ZH_TW" => Self::ZhTw,
-                    "ZH_HK" => Self::ZhHk,
-                    "EN" => Self::En,
-                    "JA" => Self::Ja,
-                    "KO" => Self::Ko,
-                    "TH" => Self::Th,
-                    "VI" => Self::Vi,
-                    "RU" => Self::Ru,
-                    "DE" => Self::De,
-                    "FR" => Self::Fr,
-                    "AR" => Self::Ar,
-                    "ES" => Self::Es,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetRequestMchLanguage {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetRequestMchLanguage {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequestMchLanguage {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetRequestMchLanguage {
+            ZhCn = "ZH_CN",
+            ZhTw = "ZH_TW",
+            ZhHk = "ZH_HK",
+            En = "EN",
+            Ja = "JA",
+            Ko = "KO",
+            Th = "TH",
+            Vi = "VI",
+            Ru = "RU",
+            De = "DE",
+            Fr = "FR",
+            Ar = "AR",
+            Es = "ES",
+        });
         /// The response of `GET /v3/global/merchant-service/complaints/{complaint_id}` (查询投诉单详情).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -1252,95 +680,24 @@ pub mod complaints {
             /// 投诉单关联服务单信息
             pub service_order_info: Option<Vec<GetResponseServiceOrderInfo>>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("complaint_id", &self.complaint_id)?;
-                m.req("complaint_time", &self.complaint_time)?;
-                m.req("complaint_detail", &self.complaint_detail)?;
-                m.req("complaint_state", &self.complaint_state)?;
-                m.req("complainted_mchid", &self.complainted_mchid)?;
-                m.opt("payer_phone", &self.payer_phone)?;
-                m.opt("complaint_order_info", &self.complaint_order_info)?;
-                m.req("complaint_full_refunded", &self.complaint_full_refunded)?;
-                m.opt("is_overdue", &self.is_overdue)?;
-                m.opt("priority", &self.priority)?;
-                m.req("incoming_user_response", &self.incoming_user_response)?;
-                m.req("user_complaint_times", &self.user_complaint_times)?;
-                m.opt("complaint_media_list", &self.complaint_media_list)?;
-                m.opt("problem_description", &self.problem_description)?;
-                m.opt("complaint_detail_trans", &self.complaint_detail_trans)?;
-                m.opt("service_order_info", &self.service_order_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("complaint_id"),
-                    o.req("complaint_time"),
-                    o.req("complaint_detail"),
-                    o.req("complaint_state"),
-                    o.req("complainted_mchid"),
-                    o.opt("payer_phone"),
-                    o.opt("complaint_order_info"),
-                    o.req("complaint_full_refunded"),
-                    o.opt("is_overdue"),
-                    o.opt("priority"),
-                    o.req("incoming_user_response"),
-                    o.req("user_complaint_times"),
-                    o.opt("complaint_media_list"),
-                    o.opt("problem_description"),
-                    o.opt("complaint_detail_trans"),
-                    o.opt("service_order_info"),
-                ) {
-                    (
-                        Some(complaint_id),
-                        Some(complaint_time),
-                        Some(complaint_detail),
-                        Some(complaint_state),
-                        Some(complainted_mchid),
-                        Some(payer_phone),
-                        Some(complaint_order_info),
-                        Some(complaint_full_refunded),
-                        Some(is_overdue),
-                        Some(priority),
-                        Some(incoming_user_response),
-                        Some(user_complaint_times),
-                        Some(complaint_media_list),
-                        Some(problem_description),
-                        Some(complaint_detail_trans),
-                        Some(service_order_info),
-                    ) => {
-                        Ok(Self {
-                            complaint_id,
-                            complaint_time,
-                            complaint_detail,
-                            complaint_state,
-                            complainted_mchid,
-                            payer_phone,
-                            complaint_order_info,
-                            complaint_full_refunded,
-                            is_overdue,
-                            priority,
-                            incoming_user_response,
-                            user_complaint_times,
-                            complaint_media_list,
-                            problem_description,
-                            complaint_detail_trans,
-                            service_order_info,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            complaint_id: "complaint_id" req req,
+            complaint_time: "complaint_time" req req,
+            complaint_detail: "complaint_detail" req req,
+            complaint_state: "complaint_state" req req,
+            complainted_mchid: "complainted_mchid" req req,
+            payer_phone: "payer_phone" opt opt,
+            complaint_order_info: "complaint_order_info" opt opt,
+            complaint_full_refunded: "complaint_full_refunded" req req,
+            is_overdue: "is_overdue" opt opt,
+            priority: "priority" opt opt,
+            incoming_user_response: "incoming_user_response" req req,
+            user_complaint_times: "user_complaint_times" req req,
+            complaint_media_list: "complaint_media_list" opt opt,
+            problem_description: "problem_description" opt opt,
+            complaint_detail_trans: "complaint_detail_trans" opt opt,
+            service_order_info: "service_order_info" opt opt,
+        });
         /// GetResponseComplaintMediaList
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseComplaintMediaList {
@@ -1351,30 +708,10 @@ pub mod complaints {
             /// 媒体文列表
             pub media_url: Vec<String>,
         }
-        impl ::serde::Serialize for GetResponseComplaintMediaList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("media_type", &self.media_type)?;
-                m.req("media_url", &self.media_url)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseComplaintMediaList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("media_type"), o.req("media_url")) {
-                    (Some(media_type), Some(media_url)) => {
-                        Ok(Self { media_type, media_url })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseComplaintMediaList {
+            media_type: "media_type" req req,
+            media_url: "media_url" req req,
+        });
         /// 媒体文件业务类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseComplaintMediaListMediaType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1388,47 +725,10 @@ pub mod complaints {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseComplaintMediaListMediaType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::UserComplaintImage => "USER_COMPLAINT_IMAGE",
-                    Self::OperationImage => "OPERATION_IMAGE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseComplaintMediaListMediaType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "USER_COMPLAINT_IMAGE" => Self::UserComplaintImage,
-                    "OPERATION_IMAGE" => Self::OperationImage,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseComplaintMediaListMediaType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseComplaintMediaListMediaType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseComplaintMediaListMediaType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseComplaintMediaListMediaType {
+            UserComplaintImage = "USER_COMPLAINT_IMAGE",
+            OperationImage = "OPERATION_IMAGE",
+        });
         /// GetResponseComplaintOrderInfo
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseComplaintOrderInfo {
@@ -1469,67 +769,17 @@ pub mod complaints {
             /// Example: `2015-05-20T13:29:35.120+08:00`
             pub trade_time: String,
         }
-        impl ::serde::Serialize for GetResponseComplaintOrderInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("transaction_id", &self.transaction_id)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.req("settlement_amount", &self.settlement_amount)?;
-                m.req("settlement_refunded_amount", &self.settlement_refunded_amount)?;
-                m.req("settlement_currency", &self.settlement_currency)?;
-                m.req("payer_amount", &self.payer_amount)?;
-                m.req("payer_refunded_amount", &self.payer_refunded_amount)?;
-                m.req("payer_currency", &self.payer_currency)?;
-                m.req("trade_time", &self.trade_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseComplaintOrderInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("transaction_id"),
-                    o.req("out_trade_no"),
-                    o.req("settlement_amount"),
-                    o.req("settlement_refunded_amount"),
-                    o.req("settlement_currency"),
-                    o.req("payer_amount"),
-                    o.req("payer_refunded_amount"),
-                    o.req("payer_currency"),
-                    o.req("trade_time"),
-                ) {
-                    (
-                        Some(transaction_id),
-                        Some(out_trade_no),
-                        Some(settlement_amount),
-                        Some(settlement_refunded_amount),
-                        Some(settlement_currency),
-                        Some(payer_amount),
-                        Some(payer_refunded_amount),
-                        Some(payer_currency),
-                        Some(trade_time),
-                    ) => {
-                        Ok(Self {
-                            transaction_id,
-                            out_trade_no,
-                            settlement_amount,
-                            settlement_refunded_amount,
-                            settlement_currency,
-                            payer_amount,
-                            payer_refunded_amount,
-                            payer_currency,
-                            trade_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseComplaintOrderInfo {
+            transaction_id: "transaction_id" req req,
+            out_trade_no: "out_trade_no" req req,
+            settlement_amount: "settlement_amount" req req,
+            settlement_refunded_amount: "settlement_refunded_amount" req req,
+            settlement_currency: "settlement_currency" req req,
+            payer_amount: "payer_amount" req req,
+            payer_refunded_amount: "payer_refunded_amount" req req,
+            payer_currency: "payer_currency" req req,
+            trade_time: "trade_time" req req,
+        });
         /// 投诉单状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseComplaintState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1545,49 +795,11 @@ pub mod complaints {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseComplaintState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Pending => "PENDING",
-                    Self::Processing => "PROCESSING",
-                    Self::Processed => "PROCESSED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseComplaintState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "PENDING" => Self::Pending,
-                    "PROCESSING" => Self::Processing,
-                    "PROCESSED" => Self::Processed,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseComplaintState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseComplaintState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseComplaintState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseComplaintState {
+            Pending = "PENDING",
+            Processing = "PROCESSING",
+            Processed = "PROCESSED",
+        });
         /// 优先级
         ///
         /// A value this client does not know yet is kept as [`GetResponsePriority::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1601,47 +813,10 @@ pub mod complaints {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponsePriority {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Priority => "PRIORITY",
-                    Self::General => "GENERAL",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponsePriority {
-            fn from(s: &str) -> Self {
-                match s {
-                    "PRIORITY" => Self::Priority,
-                    "GENERAL" => Self::General,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponsePriority {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponsePriority {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePriority {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponsePriority {
+            Priority = "PRIORITY",
+            General = "GENERAL",
+        });
         /// GetResponseServiceOrderInfo
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseServiceOrderInfo {
@@ -1658,35 +833,11 @@ pub mod complaints {
             /// Example: `DOING`
             pub state: Option<GetResponseServiceOrderInfoState>,
         }
-        impl ::serde::Serialize for GetResponseServiceOrderInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("order_id", &self.order_id)?;
-                m.opt("out_order_no", &self.out_order_no)?;
-                m.opt("state", &self.state)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseServiceOrderInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("order_id"), o.opt("out_order_no"), o.opt("state")) {
-                    (Some(order_id), Some(out_order_no), Some(state)) => {
-                        Ok(Self {
-                            order_id,
-                            out_order_no,
-                            state,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseServiceOrderInfo {
+            order_id: "order_id" opt opt,
+            out_order_no: "out_order_no" opt opt,
+            state: "state" opt opt,
+        });
         /// 支付分服务单状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseServiceOrderInfoState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1704,51 +855,12 @@ pub mod complaints {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseServiceOrderInfoState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Doing => "DOING",
-                    Self::Revoked => "REVOKED",
-                    Self::Waitpay => "WAITPAY",
-                    Self::Done => "DONE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseServiceOrderInfoState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "DOING" => Self::Doing,
-                    "REVOKED" => Self::Revoked,
-                    "WAITPAY" => Self::Waitpay,
-                    "DONE" => Self::Done,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseServiceOrderInfoState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseServiceOrderInfoState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseServiceOrderInfoState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseServiceOrderInfoState {
+            Doing = "DOING",
+            Revoked = "REVOKED",
+            Waitpay = "WAITPAY",
+            Done = "DONE",
+        });
         /// `/v3/global/merchant-service/complaints/{complaint_id}/complete`
         pub mod complete {
             /// The chain step for `/v3/global/merchant-service/complaints/{complaint_id}/complete`, reached with `client.v3().global().merchant_service().complaints().complaint_id(complaint_id).complete()`.
@@ -1778,27 +890,9 @@ pub mod complaints {
                 /// Example: `1900012181`
                 pub complainted_mchid: String,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("complainted_mchid", &self.complainted_mchid)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("complainted_mchid") {
-                        Some(complainted_mchid) => Ok(Self { complainted_mchid }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                complainted_mchid: "complainted_mchid" req req,
+            });
         }
         /// `/v3/global/merchant-service/complaints/{complaint_id}/negotiation-historys`
         pub mod negotiation_historys {
@@ -1841,32 +935,11 @@ pub mod complaints {
                 /// Query parameter `mch_language`. Example: `zh_CN`
                 pub mch_language: Option<GetRequestMchLanguage>,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("limit"), o.opt("offset"), o.opt("mch_language")) {
-                        (Some(limit), Some(offset), Some(mch_language)) => {
-                            Ok(Self {
-                                limit,
-                                offset,
-                                mch_language,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                limit: "limit" skip opt,
+                offset: "offset" skip opt,
+                mch_language: "mch_language" skip opt,
+            });
             /// 商户语言
             ///
             /// A value this client does not know yet is kept as [`GetRequestMchLanguage::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1902,72 +975,21 @@ pub mod complaints {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetRequestMchLanguage {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::ZhCn => "ZH_CN",
-                        Self::ZhTw => "ZH_TW",
-                        Self::ZhHk => "ZH_HK",
-                        Self::En => "EN",
-                        Self::Ja => "JA",
-                        Self::Ko => "KO",
-                        Self::Th => "TH",
-                        Self::Vi => "VI",
-                        Self::Ru => "RU",
-                        Self::De => "DE",
-                        Self::Fr => "FR",
-                        Self::Ar => "AR",
-                        Self::Es => "ES",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetRequestMchLanguage {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "ZH_CN" => Self::ZhCn,
-                        "ZH_TW" => Self::ZhTw,
-                        "ZH_HK" => Self::ZhHk,
-                        "EN" => Self::En,
-                        "JA" => Self::Ja,
-                        "KO" => Self::Ko,
-                        "TH" => Self::Th,
-                        "VI" => Self::Vi,
-                        "RU" => Self::Ru,
-                        "DE" => Self::De,
-                        "FR" => Self::Fr,
-                        "AR" => Self::Ar,
-                        "ES" => Self::Es,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetRequestMchLanguage {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetRequestMchLanguage {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequestMchLanguage {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetRequestMchLanguage {
+                ZhCn = "ZH_CN",
+                ZhTw = "ZH_TW",
+                ZhHk = "ZH_HK",
+                En = "EN",
+                Ja = "JA",
+                Ko = "KO",
+                Th = "TH",
+                Vi = "VI",
+                Ru = "RU",
+                De = "DE",
+                Fr = "FR",
+                Ar = "AR",
+                Es = "ES",
+            });
             /// The response of `GET /v3/global/merchant-service/complaints/{complaint_id}/negotiation-historys` (查询投诉协商历史).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -1984,42 +1006,12 @@ pub mod complaints {
                 /// Example: `1000`
                 pub total_count: Option<i64>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("data", &self.data)?;
-                    m.req("limit", &self.limit)?;
-                    m.req("offset", &self.offset)?;
-                    m.opt("total_count", &self.total_count)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("data"),
-                        o.req("limit"),
-                        o.req("offset"),
-                        o.opt("total_count"),
-                    ) {
-                        (Some(data), Some(limit), Some(offset), Some(total_count)) => {
-                            Ok(Self {
-                                data,
-                                limit,
-                                offset,
-                                total_count,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                data: "data" opt opt,
+                limit: "limit" req req,
+                offset: "offset" req req,
+                total_count: "total_count" opt opt,
+            });
             /// GetResponseData
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponseData {
@@ -2048,59 +1040,15 @@ pub mod complaints {
                 /// 操作资料列表
                 pub complaint_media_list: Option<GetResponseDataComplaintMediaList>,
             }
-            impl ::serde::Serialize for GetResponseData {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("log_id", &self.log_id)?;
-                    m.req("operator", &self.operator)?;
-                    m.req("operate_time", &self.operate_time)?;
-                    m.req("operate_type", &self.operate_type)?;
-                    m.opt("operate_details", &self.operate_details)?;
-                    m.opt("image_list", &self.image_list)?;
-                    m.opt("complaint_media_list", &self.complaint_media_list)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("log_id"),
-                        o.req("operator"),
-                        o.req("operate_time"),
-                        o.req("operate_type"),
-                        o.opt("operate_details"),
-                        o.opt("image_list"),
-                        o.opt("complaint_media_list"),
-                    ) {
-                        (
-                            Some(log_id),
-                            Some(operator),
-                            Some(operate_time),
-                            Some(operate_type),
-                            Some(operate_details),
-                            Some(image_list),
-                            Some(complaint_media_list),
-                        ) => {
-                            Ok(Self {
-                                log_id,
-                                operator,
-                                operate_time,
-                                operate_type,
-                                operate_details,
-                                image_list,
-                                complaint_media_list,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseData {
+                log_id: "log_id" req req,
+                operator: "operator" req req,
+                operate_time: "operate_time" req req,
+                operate_type: "operate_type" req req,
+                operate_details: "operate_details" opt opt,
+                image_list: "image_list" opt opt,
+                complaint_media_list: "complaint_media_list" opt opt,
+            });
             /// 操作资料列表
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponseDataComplaintMediaList {
@@ -2111,30 +1059,10 @@ pub mod complaints {
                 /// `media_url`
                 pub media_url: Vec<String>,
             }
-            impl ::serde::Serialize for GetResponseDataComplaintMediaList {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("media_type", &self.media_type)?;
-                    m.req("media_url", &self.media_url)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseDataComplaintMediaList {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("media_type"), o.req("media_url")) {
-                        (Some(media_type), Some(media_url)) => {
-                            Ok(Self { media_type, media_url })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseDataComplaintMediaList {
+                media_type: "media_type" req req,
+                media_url: "media_url" req req,
+            });
             /// 媒体文件业务类型
             ///
             /// A value this client does not know yet is kept as [`GetResponseDataComplaintMediaListMediaType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2148,52 +1076,10 @@ pub mod complaints {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseDataComplaintMediaListMediaType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::UserComplaintImage => "USER_COMPLAINT_IMAGE",
-                        Self::OperationImage => "OPERATION_IMAGE",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str>
-            for GetResponseDataComplaintMediaListMediaType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "USER_COMPLAINT_IMAGE" => Self::UserComplaintImage,
-                        "OPERATION_IMAGE" => Self::OperationImage,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseDataComplaintMediaListMediaType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseDataComplaintMediaListMediaType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for GetResponseDataComplaintMediaListMediaType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseDataComplaintMediaListMediaType {
+                UserComplaintImage = "USER_COMPLAINT_IMAGE",
+                OperationImage = "OPERATION_IMAGE",
+            });
             /// 操作类型
             ///
             /// A value this client does not know yet is kept as [`GetResponseDataOperateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2245,112 +1131,29 @@ pub mod complaints {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseDataOperateType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::UserCreateComplaint => "USER_CREATE_COMPLAINT",
-                        Self::UserContinueComplaint => "USER_CONTINUE_COMPLAINT",
-                        Self::UserResponse => "USER_RESPONSE",
-                        Self::PlatformResponse => "PLATFORM_RESPONSE",
-                        Self::MerchantResponse => "MERCHANT_RESPONSE",
-                        Self::MerchantConfirmComplete => "MERCHANT_CONFIRM_COMPLETE",
-                        Self::UserCreateComplaintSystemMessage => {
-                            "USER_CREATE_COMPLAINT_SYSTEM_MESSAGE"
-                        }
-                        Self::ComplaintFullRefundedSystemMessage => {
-                            "COMPLAINT_FULL_REFUNDED_SYSTEM_MESSAGE"
-                        }
-                        Self::UserContinueComplaintSystemMessage => {
-                            "USER_CONTINUE_COMPLAINT_SYSTEM_MESSAGE"
-                        }
-                        Self::UserRevokeComplaint => "USER_REVOKE_COMPLAINT",
-                        Self::UserComfirmComplaint => "USER_COMFIRM_COMPLAINT",
-                        Self::PlatformHelpApplication => "PLATFORM_HELP_APPLICATION",
-                        Self::UserApplyPlatformHelp => "USER_APPLY_PLATFORM_HELP",
-                        Self::MerchantApproveRefund => "MERCHANT_APPROVE_REFUND",
-                        Self::MerchantRefuseRerund => "MERCHANT_REFUSE_RERUND",
-                        Self::UserSubmitSatisfaction => "USER_SUBMIT_SATISFACTION",
-                        Self::ServiceOrderCancel => "SERVICE_ORDER_CANCEL",
-                        Self::ServiceOrderComplete => "SERVICE_ORDER_COMPLETE",
-                        Self::ComplaintPartialRefundedSystemMessage => {
-                            "COMPLAINT_PARTIAL_REFUNDED_SYSTEM_MESSAGE"
-                        }
-                        Self::ComplaintRefundReceivedSystemMessage => {
-                            "COMPLAINT_REFUND_RECEIVED_SYSTEM_MESSAGE"
-                        }
-                        Self::ComplaintEntrustedRefundSystemMessage => {
-                            "COMPLAINT_ENTRUSTED_REFUND_SYSTEM_MESSAGE"
-                        }
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseDataOperateType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "USER_CREATE_COMPLAINT" => Self::UserCreateComplaint,
-                        "USER_CONTINUE_COMPLAINT" => Self::UserContinueComplaint,
-                        "USER_RESPONSE" => Self::UserResponse,
-                        "PLATFORM_RESPONSE" => Self::PlatformResponse,
-                        "MERCHANT_RESPONSE" => Self::MerchantResponse,
-                        "MERCHANT_CONFIRM_COMPLETE" => Self::MerchantConfirmComplete,
-                        "USER_CREATE_COMPLAINT_SYSTEM_MESSAGE" => {
-                            Self::UserCreateComplaintSystemMessage
-                        }
-                        "COMPLAINT_FULL_REFUNDED_SYSTEM_MESSAGE" => {
-                            Self::ComplaintFullRefundedSystemMessage
-                        }
-                        "USER_CONTINUE_COMPLAINT_SYSTEM_MESSAGE" => {
-                            Self::UserContinueComplaintSystemMessage
-                        }
-                        "USER_REVOKE_COMPLAINT" => Self::UserRevokeComplaint,
-                        "USER_COMFIRM_COMPLAINT" => Self::UserComfirmComplaint,
-                        "PLATFORM_HELP_APPLICATION" => Self::PlatformHelpApplication,
-                        "USER_APPLY_PLATFORM_HELP" => Self::UserApplyPlatformHelp,
-                        "MERCHANT_APPROVE_REFUND" => Self::MerchantApproveRefund,
-                        "MERCHANT_REFUSE_RERUND" => Self::MerchantRefuseRerund,
-                        "USER_SUBMIT_SATISFACTION" => Self::UserSubmitSatisfaction,
-                        "SERVICE_ORDER_CANCEL" => Self::ServiceOrderCancel,
-                        "SERVICE_ORDER_COMPLETE" => Self::ServiceOrderComplete,
-                        "COMPLAINT_PARTIAL_REFUNDED_SYSTEM_MESSAGE" => {
-                            Self::ComplaintPartialRefundedSystemMessage
-                        }
-                        "COMPLAINT_REFUND_RECEIVED_SYSTEM_MESSAGE" => {
-                            Self::ComplaintRefundReceivedSystemMessage
-                        }
-                        "COMPLAINT_ENTRUSTED_REFUND_SYSTEM_MESSAGE" => {
-                            Self::ComplaintEntrustedRefundSystemMessage
-                        }
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseDataOperateType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseDataOperateType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseDataOperateType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseDataOperateType {
+                UserCreateComplaint = "USER_CREATE_COMPLAINT",
+                UserContinueComplaint = "USER_CONTINUE_COMPLAINT",
+                UserResponse = "USER_RESPONSE",
+                PlatformResponse = "PLATFORM_RESPONSE",
+                MerchantResponse = "MERCHANT_RESPONSE",
+                MerchantConfirmComplete = "MERCHANT_CONFIRM_COMPLETE",
+                UserCreateComplaintSystemMessage = "USER_CREATE_COMPLAINT_SYSTEM_MESSAGE",
+                ComplaintFullRefundedSystemMessage = "COMPLAINT_FULL_REFUNDED_SYSTEM_MESSAGE",
+                UserContinueComplaintSystemMessage = "USER_CONTINUE_COMPLAINT_SYSTEM_MESSAGE",
+                UserRevokeComplaint = "USER_REVOKE_COMPLAINT",
+                UserComfirmComplaint = "USER_COMFIRM_COMPLAINT",
+                PlatformHelpApplication = "PLATFORM_HELP_APPLICATION",
+                UserApplyPlatformHelp = "USER_APPLY_PLATFORM_HELP",
+                MerchantApproveRefund = "MERCHANT_APPROVE_REFUND",
+                MerchantRefuseRerund = "MERCHANT_REFUSE_RERUND",
+                UserSubmitSatisfaction = "USER_SUBMIT_SATISFACTION",
+                ServiceOrderCancel = "SERVICE_ORDER_CANCEL",
+                ServiceOrderComplete = "SERVICE_ORDER_COMPLETE",
+                ComplaintPartialRefundedSystemMessage = "COMPLAINT_PARTIAL_REFUNDED_SYSTEM_MESSAGE",
+                ComplaintRefundReceivedSystemMessage = "COMPLAINT_REFUND_RECEIVED_SYSTEM_MESSAGE",
+                ComplaintEntrustedRefundSystemMessage = "COMPLAINT_ENTRUSTED_REFUND_SYSTEM_MESSAGE",
+            });
         }
         /// `/v3/global/merchant-service/complaints/{complaint_id}/response`
         pub mod response {
@@ -2395,51 +1198,13 @@ pub mod complaints {
                 /// Example: `查看订单详情`
                 pub jump_url_text: Option<String>,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("complainted_mchid", &self.complainted_mchid)?;
-                    m.req("response_content", &self.response_content)?;
-                    m.opt("response_images", &self.response_images)?;
-                    m.opt("jump_url", &self.jump_url)?;
-                    m.opt("jump_url_text", &self.jump_url_text)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("complainted_mchid"),
-                        o.req("response_content"),
-                        o.opt("response_images"),
-                        o.opt("jump_url"),
-                        o.opt("jump_url_text"),
-                    ) {
-                        (
-                            Some(complainted_mchid),
-                            Some(response_content),
-                            Some(response_images),
-                            Some(jump_url),
-                            Some(jump_url_text),
-                        ) => {
-                            Ok(Self {
-                                complainted_mchid,
-                                response_content,
-                                response_images,
-                                jump_url,
-                                jump_url_text,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                complainted_mchid: "complainted_mchid" req req,
+                response_content: "response_content" req req,
+                response_images: "response_images" opt opt,
+                jump_url: "jump_url" opt opt,
+                jump_url_text: "jump_url_text" opt opt,
+            });
         }
     }
 }
@@ -2489,26 +1254,9 @@ pub mod images {
             /// Query parameter `complaint_id`. Example: `200201820200101080076610000`
             pub complaint_id: String,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("complaint_id") {
-                    Some(complaint_id) => Ok(Self { complaint_id }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            complaint_id: "complaint_id" skip req,
+        });
     }
     /// `/v3/global/merchant-service/images/upload`
     pub mod upload {
@@ -2538,27 +1286,9 @@ pub mod images {
             /// 媒体文件元信息`JSON`格式字符串
             pub meta: PostRequestMeta,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("meta", &self.meta)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("meta") {
-                    Some(meta) => Ok(Self { meta }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            meta: "meta" req req,
+        });
         /// 媒体文件元信息`JSON`格式字符串
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMeta {
@@ -2567,28 +1297,10 @@ pub mod images {
             /// 文件摘要
             pub sha256: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestMeta {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("filename", &self.filename)?;
-                m.opt("sha256", &self.sha256)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestMeta {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("filename"), o.opt("sha256")) {
-                    (Some(filename), Some(sha256)) => Ok(Self { filename, sha256 }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestMeta {
+            filename: "filename" opt opt,
+            sha256: "sha256" opt opt,
+        });
         /// The response of `POST /v3/global/merchant-service/images/upload` (商户上传反馈图片API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -2597,26 +1309,8 @@ pub mod images {
             /// Example: `file752398_7983424`
             pub media_id: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("media_id", &self.media_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("media_id") {
-                    Some(media_id) => Ok(Self { media_id }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            media_id: "media_id" req req,
+        });
     }
 }

@@ -48,27 +48,9 @@ pub mod file {
             /// 媒体文件元信息`JSON`格式字符串
             pub meta: PostRequestMeta,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("meta", &self.meta)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("meta") {
-                    Some(meta) => Ok(Self { meta }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            meta: "meta" req req,
+        });
         /// 媒体文件元信息`JSON`格式字符串
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMeta {
@@ -77,28 +59,10 @@ pub mod file {
             /// 文件摘要
             pub sha256: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestMeta {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("filename", &self.filename)?;
-                m.opt("sha256", &self.sha256)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestMeta {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("filename"), o.opt("sha256")) {
-                    (Some(filename), Some(sha256)) => Ok(Self { filename, sha256 }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestMeta {
+            filename: "filename" opt opt,
+            sha256: "sha256" opt opt,
+        });
         /// The response of `POST /v3/global/merchant-storage/file/upload` (上传文件API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -107,26 +71,8 @@ pub mod file {
             /// Example: `b6a17e2a-1dc4-4376-8630-e73d06490c0d`
             pub file_id: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("file_id", &self.file_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("file_id") {
-                    Some(file_id) => Ok(Self { file_id }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            file_id: "file_id" req req,
+        });
     }
 }

@@ -106,117 +106,30 @@ pub struct PostRequest {
     /// Example: `555588889999`
     pub attach: Option<String>,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("sp_appid", &self.sp_appid)?;
-        m.req("sp_mchid", &self.sp_mchid)?;
-        m.req("name", &self.name)?;
-        m.req("shortname", &self.shortname)?;
-        m.req("office_phone", &self.office_phone)?;
-        m.req("contact", &self.contact)?;
-        m.req("business_category", &self.business_category)?;
-        m.opt("channel_id", &self.channel_id)?;
-        m.req("merchant_country_code", &self.merchant_country_code)?;
-        m.req("merchant_type", &self.merchant_type)?;
-        m.opt("registration_certificate_number", &self.registration_certificate_number)?;
-        m.opt("registration_certificate_date", &self.registration_certificate_date)?;
-        m.opt("registration_certificate_copy", &self.registration_certificate_copy)?;
-        m.opt("settlement_bank_number", &self.settlement_bank_number)?;
-        m.req("business", &self.business)?;
-        m.opt("director", &self.director)?;
-        m.opt("principal", &self.principal)?;
-        m.opt("apply_h5_payment", &self.apply_h5_payment)?;
-        m.opt("h5_payment_apply_info", &self.h5_payment_apply_info)?;
-        m.opt("attach", &self.attach)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("Idempotency-Key"),
-            o.req("Wechatpay-Serial"),
-            o.req("sp_appid"),
-            o.req("sp_mchid"),
-            o.req("name"),
-            o.req("shortname"),
-            o.req("office_phone"),
-            o.req("contact"),
-            o.req("business_category"),
-            o.opt("channel_id"),
-            o.req("merchant_country_code"),
-            o.req("merchant_type"),
-            o.opt("registration_certificate_number"),
-            o.opt("registration_certificate_date"),
-            o.opt("registration_certificate_copy"),
-            o.opt("settlement_bank_number"),
-            o.req("business"),
-            o.opt("director"),
-            o.opt("principal"),
-            o.opt("apply_h5_payment"),
-            o.opt("h5_payment_apply_info"),
-            o.opt("attach"),
-        ) {
-            (
-                Some(idempotency_key),
-                Some(wechatpay_serial),
-                Some(sp_appid),
-                Some(sp_mchid),
-                Some(name),
-                Some(shortname),
-                Some(office_phone),
-                Some(contact),
-                Some(business_category),
-                Some(channel_id),
-                Some(merchant_country_code),
-                Some(merchant_type),
-                Some(registration_certificate_number),
-                Some(registration_certificate_date),
-                Some(registration_certificate_copy),
-                Some(settlement_bank_number),
-                Some(business),
-                Some(director),
-                Some(principal),
-                Some(apply_h5_payment),
-                Some(h5_payment_apply_info),
-                Some(attach),
-            ) => {
-                Ok(Self {
-                    idempotency_key,
-                    wechatpay_serial,
-                    sp_appid,
-                    sp_mchid,
-                    name,
-                    shortname,
-                    office_phone,
-                    contact,
-                    business_category,
-                    channel_id,
-                    merchant_country_code,
-                    merchant_type,
-                    registration_certificate_number,
-                    registration_certificate_date,
-                    registration_certificate_copy,
-                    settlement_bank_number,
-                    business,
-                    director,
-                    principal,
-                    apply_h5_payment,
-                    h5_payment_apply_info,
-                    attach,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    idempotency_key: "Idempotency-Key" skip opt,
+    wechatpay_serial: "Wechatpay-Serial" skip req,
+    sp_appid: "sp_appid" req req,
+    sp_mchid: "sp_mchid" req req,
+    name: "name" req req,
+    shortname: "shortname" req req,
+    office_phone: "office_phone" req req,
+    contact: "contact" req req,
+    business_category: "business_category" req req,
+    channel_id: "channel_id" opt opt,
+    merchant_country_code: "merchant_country_code" req req,
+    merchant_type: "merchant_type" req req,
+    registration_certificate_number: "registration_certificate_number" opt opt,
+    registration_certificate_date: "registration_certificate_date" opt opt,
+    registration_certificate_copy: "registration_certificate_copy" opt opt,
+    settlement_bank_number: "settlement_bank_number" opt opt,
+    business: "business" req req,
+    director: "director" opt opt,
+    principal: "principal" opt opt,
+    apply_h5_payment: "apply_h5_payment" opt opt,
+    h5_payment_apply_info: "h5_payment_apply_info" opt opt,
+    attach: "attach" opt opt,
+});
 /// 业务信息
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestBusiness {
@@ -253,63 +166,16 @@ pub struct PostRequestBusiness {
     /// Example: `4214`
     pub mcc: Option<String>,
 }
-impl ::serde::Serialize for PostRequestBusiness {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("business_type", &self.business_type)?;
-        m.opt("app_download", &self.app_download)?;
-        m.opt("website", &self.website)?;
-        m.opt("office_account", &self.office_account)?;
-        m.opt("mini_program", &self.mini_program)?;
-        m.opt("store_address", &self.store_address)?;
-        m.opt("store_photos", &self.store_photos)?;
-        m.opt("mcc", &self.mcc)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestBusiness {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("business_type"),
-            o.opt("app_download"),
-            o.opt("website"),
-            o.opt("office_account"),
-            o.opt("mini_program"),
-            o.opt("store_address"),
-            o.opt("store_photos"),
-            o.opt("mcc"),
-        ) {
-            (
-                Some(business_type),
-                Some(app_download),
-                Some(website),
-                Some(office_account),
-                Some(mini_program),
-                Some(store_address),
-                Some(store_photos),
-                Some(mcc),
-            ) => {
-                Ok(Self {
-                    business_type,
-                    app_download,
-                    website,
-                    office_account,
-                    mini_program,
-                    store_address,
-                    store_photos,
-                    mcc,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestBusiness {
+    business_type: "business_type" req req,
+    app_download: "app_download" opt opt,
+    website: "website" opt opt,
+    office_account: "office_account" opt opt,
+    mini_program: "mini_program" opt opt,
+    store_address: "store_address" opt opt,
+    store_photos: "store_photos" opt opt,
+    mcc: "mcc" opt opt,
+});
 /// 业务类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestBusinessBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -325,47 +191,11 @@ pub enum PostRequestBusinessBusinessType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostRequestBusinessBusinessType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Online => "ONLINE",
-            Self::Offline => "OFFLINE",
-            Self::Both => "BOTH",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostRequestBusinessBusinessType {
-    fn from(s: &str) -> Self {
-        match s {
-            "ONLINE" => Self::Online,
-            "OFFLINE" => Self::Offline,
-            "BOTH" => Self::Both,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostRequestBusinessBusinessType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostRequestBusinessBusinessType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestBusinessBusinessType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostRequestBusinessBusinessType {
+    Online = "ONLINE",
+    Offline = "OFFLINE",
+    Both = "BOTH",
+});
 /// 联系人信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestContact {
@@ -382,29 +212,11 @@ pub struct PostRequestContact {
     /// Example: `test@test.com`
     pub email: String,
 }
-impl ::serde::Serialize for PostRequestContact {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("name", &self.name)?;
-        m.req("phone", &self.phone)?;
-        m.req("email", &self.email)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestContact {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("name"), o.req("phone"), o.req("email")) {
-            (Some(name), Some(phone), Some(email)) => Ok(Self { name, phone, email }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestContact {
+    name: "name" req req,
+    phone: "phone" req req,
+    email: "email" req req,
+});
 /// 董事信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestDirector {
@@ -417,28 +229,10 @@ pub struct PostRequestDirector {
     /// Example: `5555-8888`
     pub number: Option<String>,
 }
-impl ::serde::Serialize for PostRequestDirector {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("name", &self.name)?;
-        m.opt("number", &self.number)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestDirector {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("name"), o.opt("number")) {
-            (Some(name), Some(number)) => Ok(Self { name, number }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestDirector {
+    name: "name" opt opt,
+    number: "number" opt opt,
+});
 /// H5申请资料
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestH5PaymentApplyInfo {
@@ -449,28 +243,10 @@ pub struct PostRequestH5PaymentApplyInfo {
     /// 拉起H5支付的域名，不超过5个
     pub domains: Vec<String>,
 }
-impl ::serde::Serialize for PostRequestH5PaymentApplyInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("h5_website_url", &self.h5_website_url)?;
-        m.req("domains", &self.domains)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestH5PaymentApplyInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("h5_website_url"), o.req("domains")) {
-            (Some(h5_website_url), Some(domains)) => Ok(Self { h5_website_url, domains }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestH5PaymentApplyInfo {
+    h5_website_url: "h5_website_url" req req,
+    domains: "domains" req req,
+});
 /// 商户类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestMerchantType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -484,45 +260,10 @@ pub enum PostRequestMerchantType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostRequestMerchantType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Enterprise => "ENTERPRISE",
-            Self::Individual => "INDIVIDUAL",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostRequestMerchantType {
-    fn from(s: &str) -> Self {
-        match s {
-            "ENTERPRISE" => Self::Enterprise,
-            "INDIVIDUAL" => Self::Individual,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostRequestMerchantType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostRequestMerchantType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestMerchantType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostRequestMerchantType {
+    Enterprise = "ENTERPRISE",
+    Individual = "INDIVIDUAL",
+});
 /// 负责人信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestPrincipal {
@@ -535,28 +276,10 @@ pub struct PostRequestPrincipal {
     /// Example: `5555-8888`
     pub number: Option<String>,
 }
-impl ::serde::Serialize for PostRequestPrincipal {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("name", &self.name)?;
-        m.opt("number", &self.number)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestPrincipal {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("name"), o.opt("number")) {
-            (Some(name), Some(number)) => Ok(Self { name, number }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestPrincipal {
+    name: "name" opt opt,
+    number: "number" opt opt,
+});
 /// The response of `POST /v3/global/merchants` (子商户进件（融合钱包）).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -577,47 +300,12 @@ pub struct PostResponse {
     /// Example: `APPROVED`
     pub h5_authorization_state: Option<PostResponseH5AuthorizationState>,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("sub_mchid", &self.sub_mchid)?;
-        m.opt("verification_status", &self.verification_status)?;
-        m.opt("description", &self.description)?;
-        m.opt("h5_authorization_state", &self.h5_authorization_state)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("sub_mchid"),
-            o.opt("verification_status"),
-            o.opt("description"),
-            o.opt("h5_authorization_state"),
-        ) {
-            (
-                Some(sub_mchid),
-                Some(verification_status),
-                Some(description),
-                Some(h5_authorization_state),
-            ) => {
-                Ok(Self {
-                    sub_mchid,
-                    verification_status,
-                    description,
-                    h5_authorization_state,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    sub_mchid: "sub_mchid" req req,
+    verification_status: "verification_status" opt opt,
+    description: "description" opt opt,
+    h5_authorization_state: "h5_authorization_state" opt opt,
+});
 /// H5支付权限状态
 ///
 /// A value this client does not know yet is kept as [`PostResponseH5AuthorizationState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -639,53 +327,14 @@ pub enum PostResponseH5AuthorizationState {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostResponseH5AuthorizationState {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Approved => "APPROVED",
-            Self::Unauthorized => "UNAUTHORIZED",
-            Self::UnderReview => "UNDER_REVIEW",
-            Self::Rejected => "REJECTED",
-            Self::UnderPunishment => "UNDER_PUNISHMENT",
-            Self::ApplicationFailed => "APPLICATION_FAILED",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostResponseH5AuthorizationState {
-    fn from(s: &str) -> Self {
-        match s {
-            "APPROVED" => Self::Approved,
-            "UNAUTHORIZED" => Self::Unauthorized,
-            "UNDER_REVIEW" => Self::UnderReview,
-            "REJECTED" => Self::Rejected,
-            "UNDER_PUNISHMENT" => Self::UnderPunishment,
-            "APPLICATION_FAILED" => Self::ApplicationFailed,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostResponseH5AuthorizationState {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostResponseH5AuthorizationState {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseH5AuthorizationState {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostResponseH5AuthorizationState {
+    Approved = "APPROVED",
+    Unauthorized = "UNAUTHORIZED",
+    UnderReview = "UNDER_REVIEW",
+    Rejected = "REJECTED",
+    UnderPunishment = "UNDER_PUNISHMENT",
+    ApplicationFailed = "APPLICATION_FAILED",
+});
 /// 验证状态
 ///
 /// A value this client does not know yet is kept as [`PostResponseVerificationStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -699,45 +348,10 @@ pub enum PostResponseVerificationStatus {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostResponseVerificationStatus {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::UnderReview => "Under Review",
-            Self::Approved => "Approved",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostResponseVerificationStatus {
-    fn from(s: &str) -> Self {
-        match s {
-            "Under Review" => Self::UnderReview,
-            "Approved" => Self::Approved,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostResponseVerificationStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostResponseVerificationStatus {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseVerificationStatus {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostResponseVerificationStatus {
+    UnderReview = "Under Review",
+    Approved = "Approved",
+});
 /// `/v3/global/merchants/{sub_mchid}`
 pub mod by_sub_mchid {
     /// The chain step for `/v3/global/merchants/{sub_mchid}`, reached with `client.v3().global().merchants().sub_mchid(sub_mchid)`.
@@ -788,26 +402,10 @@ pub mod by_sub_mchid {
         /// Query parameter `sp_mchid`. Example: `3200000001`
         pub sp_mchid: String,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("sp_appid"), o.req("sp_mchid")) {
-                (Some(sp_appid), Some(sp_mchid)) => Ok(Self { sp_appid, sp_mchid }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        sp_appid: "sp_appid" skip req,
+        sp_mchid: "sp_mchid" skip req,
+    });
     /// The response of `GET /v3/global/merchants/{sub_mchid}` (查询子商户（融合钱包）).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -868,102 +466,25 @@ pub mod by_sub_mchid {
         /// Example: `555588889999`
         pub attach: Option<String>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("name", &self.name)?;
-            m.req("shortname", &self.shortname)?;
-            m.req("office_phone", &self.office_phone)?;
-            m.req("merchant_country_code", &self.merchant_country_code)?;
-            m.req("business_category", &self.business_category)?;
-            m.opt("contact", &self.contact)?;
-            m.opt("merchant_type", &self.merchant_type)?;
-            m.opt(
-                "registration_certificate_number",
-                &self.registration_certificate_number,
-            )?;
-            m.opt("registration_certificate_date", &self.registration_certificate_date)?;
-            m.opt("settlement_bank_number", &self.settlement_bank_number)?;
-            m.opt("business", &self.business)?;
-            m.opt("director", &self.director)?;
-            m.opt("principal", &self.principal)?;
-            m.opt("h5_payment", &self.h5_payment)?;
-            m.opt("sub_merchant_state", &self.sub_merchant_state)?;
-            m.opt("attach", &self.attach)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("sub_mchid"),
-                o.req("name"),
-                o.req("shortname"),
-                o.req("office_phone"),
-                o.req("merchant_country_code"),
-                o.req("business_category"),
-                o.opt("contact"),
-                o.opt("merchant_type"),
-                o.opt("registration_certificate_number"),
-                o.opt("registration_certificate_date"),
-                o.opt("settlement_bank_number"),
-                o.opt("business"),
-                o.opt("director"),
-                o.opt("principal"),
-                o.opt("h5_payment"),
-                o.opt("sub_merchant_state"),
-                o.opt("attach"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(name),
-                    Some(shortname),
-                    Some(office_phone),
-                    Some(merchant_country_code),
-                    Some(business_category),
-                    Some(contact),
-                    Some(merchant_type),
-                    Some(registration_certificate_number),
-                    Some(registration_certificate_date),
-                    Some(settlement_bank_number),
-                    Some(business),
-                    Some(director),
-                    Some(principal),
-                    Some(h5_payment),
-                    Some(sub_merchant_state),
-                    Some(attach),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        name,
-                        shortname,
-                        office_phone,
-                        merchant_country_code,
-                        business_category,
-                        contact,
-                        merchant_type,
-                        registration_certificate_number,
-                        registration_certificate_date,
-                        settlement_bank_number,
-                        business,
-                        director,
-                        principal,
-                        h5_payment,
-                        sub_merchant_state,
-                        attach,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        sub_mchid: "sub_mchid" req req,
+        name: "name" req req,
+        shortname: "shortname" req req,
+        office_phone: "office_phone" req req,
+        merchant_country_code: "merchant_country_code" req req,
+        business_category: "business_category" req req,
+        contact: "contact" opt opt,
+        merchant_type: "merchant_type" opt opt,
+        registration_certificate_number: "registration_certificate_number" opt opt,
+        registration_certificate_date: "registration_certificate_date" opt opt,
+        settlement_bank_number: "settlement_bank_number" opt opt,
+        business: "business" opt opt,
+        director: "director" opt opt,
+        principal: "principal" opt opt,
+        h5_payment: "h5_payment" opt opt,
+        sub_merchant_state: "sub_merchant_state" opt opt,
+        attach: "attach" opt opt,
+    });
     /// 业务信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseBusiness {
@@ -996,59 +517,15 @@ pub mod by_sub_mchid {
         /// Example: `4214`
         pub mcc: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseBusiness {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("business_type", &self.business_type)?;
-            m.opt("app_download", &self.app_download)?;
-            m.opt("website", &self.website)?;
-            m.opt("office_account", &self.office_account)?;
-            m.opt("mini_program", &self.mini_program)?;
-            m.opt("store_address", &self.store_address)?;
-            m.opt("mcc", &self.mcc)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseBusiness {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("business_type"),
-                o.opt("app_download"),
-                o.opt("website"),
-                o.opt("office_account"),
-                o.opt("mini_program"),
-                o.opt("store_address"),
-                o.opt("mcc"),
-            ) {
-                (
-                    Some(business_type),
-                    Some(app_download),
-                    Some(website),
-                    Some(office_account),
-                    Some(mini_program),
-                    Some(store_address),
-                    Some(mcc),
-                ) => {
-                    Ok(Self {
-                        business_type,
-                        app_download,
-                        website,
-                        office_account,
-                        mini_program,
-                        store_address,
-                        mcc,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseBusiness {
+        business_type: "business_type" opt opt,
+        app_download: "app_download" opt opt,
+        website: "website" opt opt,
+        office_account: "office_account" opt opt,
+        mini_program: "mini_program" opt opt,
+        store_address: "store_address" opt opt,
+        mcc: "mcc" opt opt,
+    });
     /// 业务类型
     ///
     /// A value this client does not know yet is kept as [`GetResponseBusinessBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1064,47 +541,11 @@ pub mod by_sub_mchid {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseBusinessBusinessType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Online => "ONLINE",
-                Self::Offline => "OFFLINE",
-                Self::Both => "BOTH",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseBusinessBusinessType {
-        fn from(s: &str) -> Self {
-            match s {
-                "ONLINE" => Self::Online,
-                "OFFLINE" => Self::Offline,
-                "BOTH" => Self::Both,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseBusinessBusinessType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseBusinessBusinessType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseBusinessBusinessType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseBusinessBusinessType {
+        Online = "ONLINE",
+        Offline = "OFFLINE",
+        Both = "BOTH",
+    });
     /// 联系人信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseContact {
@@ -1121,29 +562,11 @@ pub mod by_sub_mchid {
         /// Example: `test@test.com`
         pub email: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseContact {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("name", &self.name)?;
-            m.opt("phone", &self.phone)?;
-            m.opt("email", &self.email)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseContact {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("name"), o.opt("phone"), o.opt("email")) {
-                (Some(name), Some(phone), Some(email)) => Ok(Self { name, phone, email }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseContact {
+        name: "name" opt opt,
+        phone: "phone" opt opt,
+        email: "email" opt opt,
+    });
     /// 董事信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDirector {
@@ -1156,28 +579,10 @@ pub mod by_sub_mchid {
         /// Example: `5555-8888`
         pub number: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseDirector {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("name", &self.name)?;
-            m.opt("number", &self.number)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseDirector {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("name"), o.opt("number")) {
-                (Some(name), Some(number)) => Ok(Self { name, number }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseDirector {
+        name: "name" opt opt,
+        number: "number" opt opt,
+    });
     /// H5支付权限详情
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseH5Payment {
@@ -1190,33 +595,10 @@ pub mod by_sub_mchid {
         /// Example: `APPROVED`
         pub h5_authorization_state: Option<GetResponseH5PaymentH5AuthorizationState>,
     }
-    impl ::serde::Serialize for GetResponseH5Payment {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("audit_reject_detail", &self.audit_reject_detail)?;
-            m.opt("h5_authorization_state", &self.h5_authorization_state)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseH5Payment {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("audit_reject_detail"), o.opt("h5_authorization_state")) {
-                (Some(audit_reject_detail), Some(h5_authorization_state)) => {
-                    Ok(Self {
-                        audit_reject_detail,
-                        h5_authorization_state,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseH5Payment {
+        audit_reject_detail: "audit_reject_detail" opt opt,
+        h5_authorization_state: "h5_authorization_state" opt opt,
+    });
     /// H5支付权限状态
     ///
     /// A value this client does not know yet is kept as [`GetResponseH5PaymentH5AuthorizationState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1238,53 +620,14 @@ pub mod by_sub_mchid {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseH5PaymentH5AuthorizationState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Approved => "APPROVED",
-                Self::Unauthorized => "UNAUTHORIZED",
-                Self::UnderReview => "UNDER_REVIEW",
-                Self::Rejected => "REJECTED",
-                Self::UnderPunishment => "UNDER_PUNISHMENT",
-                Self::ApplicationFailed => "APPLICATION_FAILED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseH5PaymentH5AuthorizationState {
-        fn from(s: &str) -> Self {
-            match s {
-                "APPROVED" => Self::Approved,
-                "UNAUTHORIZED" => Self::Unauthorized,
-                "UNDER_REVIEW" => Self::UnderReview,
-                "REJECTED" => Self::Rejected,
-                "UNDER_PUNISHMENT" => Self::UnderPunishment,
-                "APPLICATION_FAILED" => Self::ApplicationFailed,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseH5PaymentH5AuthorizationState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseH5PaymentH5AuthorizationState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseH5PaymentH5AuthorizationState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseH5PaymentH5AuthorizationState {
+        Approved = "APPROVED",
+        Unauthorized = "UNAUTHORIZED",
+        UnderReview = "UNDER_REVIEW",
+        Rejected = "REJECTED",
+        UnderPunishment = "UNDER_PUNISHMENT",
+        ApplicationFailed = "APPLICATION_FAILED",
+    });
     /// 商户类型
     ///
     /// A value this client does not know yet is kept as [`GetResponseMerchantType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1298,45 +641,10 @@ pub mod by_sub_mchid {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseMerchantType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Enterprise => "ENTERPRISE",
-                Self::Individual => "INDIVIDUAL",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseMerchantType {
-        fn from(s: &str) -> Self {
-            match s {
-                "ENTERPRISE" => Self::Enterprise,
-                "INDIVIDUAL" => Self::Individual,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseMerchantType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseMerchantType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseMerchantType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseMerchantType {
+        Enterprise = "ENTERPRISE",
+        Individual = "INDIVIDUAL",
+    });
     /// 负责人信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponsePrincipal {
@@ -1349,28 +657,10 @@ pub mod by_sub_mchid {
         /// Example: `5555-8888`
         pub number: Option<String>,
     }
-    impl ::serde::Serialize for GetResponsePrincipal {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("name", &self.name)?;
-            m.opt("number", &self.number)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponsePrincipal {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("name"), o.opt("number")) {
-                (Some(name), Some(number)) => Ok(Self { name, number }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponsePrincipal {
+        name: "name" opt opt,
+        number: "number" opt opt,
+    });
     /// 子商户状态信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseSubMerchantState {
@@ -1387,43 +677,11 @@ pub mod by_sub_mchid {
             GetResponseSubMerchantStateApplicationRejectDetail,
         >,
     }
-    impl ::serde::Serialize for GetResponseSubMerchantState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("sub_merchant_status", &self.sub_merchant_status)?;
-            m.opt("application_status", &self.application_status)?;
-            m.opt("application_reject_detail", &self.application_reject_detail)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseSubMerchantState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("sub_merchant_status"),
-                o.opt("application_status"),
-                o.opt("application_reject_detail"),
-            ) {
-                (
-                    Some(sub_merchant_status),
-                    Some(application_status),
-                    Some(application_reject_detail),
-                ) => {
-                    Ok(Self {
-                        sub_merchant_status,
-                        application_status,
-                        application_reject_detail,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseSubMerchantState {
+        sub_merchant_status: "sub_merchant_status" opt opt,
+        application_status: "application_status" opt opt,
+        application_reject_detail: "application_reject_detail" opt opt,
+    });
     /// 子商户入驻驳回详情
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseSubMerchantStateApplicationRejectDetail {
@@ -1436,29 +694,10 @@ pub mod by_sub_mchid {
         /// Example: `Merchant name is invalid`
         pub reason: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseSubMerchantStateApplicationRejectDetail {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("field", &self.field)?;
-            m.opt("reason", &self.reason)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseSubMerchantStateApplicationRejectDetail {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("field"), o.opt("reason")) {
-                (Some(field), Some(reason)) => Ok(Self { field, reason }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseSubMerchantStateApplicationRejectDetail {
+        field: "field" opt opt,
+        reason: "reason" opt opt,
+    });
     /// 子商户入驻状态
     ///
     /// A value this client does not know yet is kept as [`GetResponseSubMerchantStateApplicationStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1474,48 +713,11 @@ pub mod by_sub_mchid {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseSubMerchantStateApplicationStatus {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::IncompleteApplication => "INCOMPLETE_APPLICATION",
-                Self::UnderReview => "UNDER_REVIEW",
-                Self::Rejected => "REJECTED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseSubMerchantStateApplicationStatus {
-        fn from(s: &str) -> Self {
-            match s {
-                "INCOMPLETE_APPLICATION" => Self::IncompleteApplication,
-                "UNDER_REVIEW" => Self::UnderReview,
-                "REJECTED" => Self::Rejected,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseSubMerchantStateApplicationStatus {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseSubMerchantStateApplicationStatus {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseSubMerchantStateApplicationStatus {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseSubMerchantStateApplicationStatus {
+        IncompleteApplication = "INCOMPLETE_APPLICATION",
+        UnderReview = "UNDER_REVIEW",
+        Rejected = "REJECTED",
+    });
     /// 子商户状态
     ///
     /// A value this client does not know yet is kept as [`GetResponseSubMerchantStateSubMerchantStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1535,52 +737,13 @@ pub mod by_sub_mchid {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseSubMerchantStateSubMerchantStatus {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Operating => "OPERATING",
-                Self::Pending => "PENDING",
-                Self::Deactivated => "DEACTIVATED",
-                Self::Closed => "CLOSED",
-                Self::IncompleteApplication => "INCOMPLETE_APPLICATION",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseSubMerchantStateSubMerchantStatus {
-        fn from(s: &str) -> Self {
-            match s {
-                "OPERATING" => Self::Operating,
-                "PENDING" => Self::Pending,
-                "DEACTIVATED" => Self::Deactivated,
-                "CLOSED" => Self::Closed,
-                "INCOMPLETE_APPLICATION" => Self::IncompleteApplication,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseSubMerchantStateSubMerchantStatus {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseSubMerchantStateSubMerchantStatus {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseSubMerchantStateSubMerchantStatus {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseSubMerchantStateSubMerchantStatus {
+        Operating = "OPERATING",
+        Pending = "PENDING",
+        Deactivated = "DEACTIVATED",
+        Closed = "CLOSED",
+        IncompleteApplication = "INCOMPLETE_APPLICATION",
+    });
     /// The request of `PATCH /v3/global/merchants/{sub_mchid}` (修改子商户（融合钱包）).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PatchRequest {
@@ -1657,117 +820,29 @@ pub mod by_sub_mchid {
         /// H5支付申请资料资料
         pub h5_payment_apply_info: Option<PatchRequestH5PaymentApplyInfo>,
     }
-    impl ::serde::Serialize for PatchRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sp_appid", &self.sp_appid)?;
-            m.req("sp_mchid", &self.sp_mchid)?;
-            m.req("name", &self.name)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("shortname", &self.shortname)?;
-            m.req("office_phone", &self.office_phone)?;
-            m.req("contact", &self.contact)?;
-            m.req("business_category", &self.business_category)?;
-            m.opt("channel_id", &self.channel_id)?;
-            m.req("merchant_country_code", &self.merchant_country_code)?;
-            m.req("merchant_type", &self.merchant_type)?;
-            m.req(
-                "registration_certificate_number",
-                &self.registration_certificate_number,
-            )?;
-            m.req("registration_certificate_date", &self.registration_certificate_date)?;
-            m.opt("registration_certificate_copy", &self.registration_certificate_copy)?;
-            m.opt("settlement_bank_number", &self.settlement_bank_number)?;
-            m.req("business", &self.business)?;
-            m.opt("director", &self.director)?;
-            m.opt("principal", &self.principal)?;
-            m.opt("apply_h5_payment", &self.apply_h5_payment)?;
-            m.opt("h5_payment_apply_info", &self.h5_payment_apply_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PatchRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("Wechatpay-Serial"),
-                o.req("sp_appid"),
-                o.req("sp_mchid"),
-                o.req("name"),
-                o.req("sub_mchid"),
-                o.req("shortname"),
-                o.req("office_phone"),
-                o.req("contact"),
-                o.req("business_category"),
-                o.opt("channel_id"),
-                o.req("merchant_country_code"),
-                o.req("merchant_type"),
-                o.req("registration_certificate_number"),
-                o.req("registration_certificate_date"),
-                o.opt("registration_certificate_copy"),
-                o.opt("settlement_bank_number"),
-                o.req("business"),
-                o.opt("director"),
-                o.opt("principal"),
-                o.opt("apply_h5_payment"),
-                o.opt("h5_payment_apply_info"),
-            ) {
-                (
-                    Some(wechatpay_serial),
-                    Some(sp_appid),
-                    Some(sp_mchid),
-                    Some(name),
-                    Some(sub_mchid),
-                    Some(shortname),
-                    Some(office_phone),
-                    Some(contact),
-                    Some(business_category),
-                    Some(channel_id),
-                    Some(merchant_country_code),
-                    Some(merchant_type),
-                    Some(registration_certificate_number),
-                    Some(registration_certificate_date),
-                    Some(registration_certificate_copy),
-                    Some(settlement_bank_number),
-                    Some(business),
-                    Some(director),
-                    Some(principal),
-                    Some(apply_h5_payment),
-                    Some(h5_payment_apply_info),
-                ) => {
-                    Ok(Self {
-                        wechatpay_serial,
-                        sp_appid,
-                        sp_mchid,
-                        name,
-                        sub_mchid,
-                        shortname,
-                        office_phone,
-                        contact,
-                        business_category,
-                        channel_id,
-                        merchant_country_code,
-                        merchant_type,
-                        registration_certificate_number,
-                        registration_certificate_date,
-                        registration_certificate_copy,
-                        settlement_bank_number,
-                        business,
-                        director,
-                        principal,
-                        apply_h5_payment,
-                        h5_payment_apply_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PatchRequest {
+        wechatpay_serial: "Wechatpay-Serial" skip req,
+        sp_appid: "sp_appid" req req,
+        sp_mchid: "sp_mchid" req req,
+        name: "name" req req,
+        sub_mchid: "sub_mchid" req req,
+        shortname: "shortname" req req,
+        office_phone: "office_phone" req req,
+        contact: "contact" req req,
+        business_category: "business_category" req req,
+        channel_id: "channel_id" opt opt,
+        merchant_country_code: "merchant_country_code" req req,
+        merchant_type: "merchant_type" req req,
+        registration_certificate_number: "registration_certificate_number" req req,
+        registration_certificate_date: "registration_certificate_date" req req,
+        registration_certificate_copy: "registration_certificate_copy" opt opt,
+        settlement_bank_number: "settlement_bank_number" opt opt,
+        business: "business" req req,
+        director: "director" opt opt,
+        principal: "principal" opt opt,
+        apply_h5_payment: "apply_h5_payment" opt opt,
+        h5_payment_apply_info: "h5_payment_apply_info" opt opt,
+    });
     /// 业务信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PatchRequestBusiness {
@@ -1804,63 +879,16 @@ pub mod by_sub_mchid {
         /// Example: `4214`
         pub mcc: Option<String>,
     }
-    impl ::serde::Serialize for PatchRequestBusiness {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("business_type", &self.business_type)?;
-            m.opt("app_download", &self.app_download)?;
-            m.opt("website", &self.website)?;
-            m.opt("office_account", &self.office_account)?;
-            m.opt("mini_program", &self.mini_program)?;
-            m.opt("store_address", &self.store_address)?;
-            m.opt("store_photos", &self.store_photos)?;
-            m.opt("mcc", &self.mcc)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PatchRequestBusiness {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("business_type"),
-                o.opt("app_download"),
-                o.opt("website"),
-                o.opt("office_account"),
-                o.opt("mini_program"),
-                o.opt("store_address"),
-                o.opt("store_photos"),
-                o.opt("mcc"),
-            ) {
-                (
-                    Some(business_type),
-                    Some(app_download),
-                    Some(website),
-                    Some(office_account),
-                    Some(mini_program),
-                    Some(store_address),
-                    Some(store_photos),
-                    Some(mcc),
-                ) => {
-                    Ok(Self {
-                        business_type,
-                        app_download,
-                        website,
-                        office_account,
-                        mini_program,
-                        store_address,
-                        store_photos,
-                        mcc,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PatchRequestBusiness {
+        business_type: "business_type" req req,
+        app_download: "app_download" opt opt,
+        website: "website" opt opt,
+        office_account: "office_account" opt opt,
+        mini_program: "mini_program" opt opt,
+        store_address: "store_address" opt opt,
+        store_photos: "store_photos" opt opt,
+        mcc: "mcc" opt opt,
+    });
     /// 业务类型
     ///
     /// A value this client does not know yet is kept as [`PatchRequestBusinessBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1876,47 +904,11 @@ pub mod by_sub_mchid {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PatchRequestBusinessBusinessType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Online => "ONLINE",
-                Self::Offline => "OFFLINE",
-                Self::Both => "BOTH",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PatchRequestBusinessBusinessType {
-        fn from(s: &str) -> Self {
-            match s {
-                "ONLINE" => Self::Online,
-                "OFFLINE" => Self::Offline,
-                "BOTH" => Self::Both,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PatchRequestBusinessBusinessType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PatchRequestBusinessBusinessType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PatchRequestBusinessBusinessType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PatchRequestBusinessBusinessType {
+        Online = "ONLINE",
+        Offline = "OFFLINE",
+        Both = "BOTH",
+    });
     /// 联系人信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PatchRequestContact {
@@ -1933,29 +925,11 @@ pub mod by_sub_mchid {
         /// Example: `test@test.com`
         pub email: String,
     }
-    impl ::serde::Serialize for PatchRequestContact {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("name", &self.name)?;
-            m.req("phone", &self.phone)?;
-            m.req("email", &self.email)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PatchRequestContact {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("name"), o.req("phone"), o.req("email")) {
-                (Some(name), Some(phone), Some(email)) => Ok(Self { name, phone, email }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PatchRequestContact {
+        name: "name" req req,
+        phone: "phone" req req,
+        email: "email" req req,
+    });
     /// 董事信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PatchRequestDirector {
@@ -1968,28 +942,10 @@ pub mod by_sub_mchid {
         /// Example: `5555-8888`
         pub number: Option<String>,
     }
-    impl ::serde::Serialize for PatchRequestDirector {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("name", &self.name)?;
-            m.opt("number", &self.number)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PatchRequestDirector {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("name"), o.opt("number")) {
-                (Some(name), Some(number)) => Ok(Self { name, number }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PatchRequestDirector {
+        name: "name" opt opt,
+        number: "number" opt opt,
+    });
     /// H5支付申请资料资料
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PatchRequestH5PaymentApplyInfo {
@@ -2000,28 +956,10 @@ pub mod by_sub_mchid {
         /// H5支付域名
         pub domains: Option<Vec<String>>,
     }
-    impl ::serde::Serialize for PatchRequestH5PaymentApplyInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("website_url", &self.website_url)?;
-            m.opt("domains", &self.domains)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PatchRequestH5PaymentApplyInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("website_url"), o.opt("domains")) {
-                (Some(website_url), Some(domains)) => Ok(Self { website_url, domains }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PatchRequestH5PaymentApplyInfo {
+        website_url: "website_url" opt opt,
+        domains: "domains" opt opt,
+    });
     /// 商户类型
     ///
     /// A value this client does not know yet is kept as [`PatchRequestMerchantType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2035,45 +973,10 @@ pub mod by_sub_mchid {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PatchRequestMerchantType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Enterprise => "ENTERPRISE",
-                Self::Individual => "INDIVIDUAL",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PatchRequestMerchantType {
-        fn from(s: &str) -> Self {
-            match s {
-                "ENTERPRISE" => Self::Enterprise,
-                "INDIVIDUAL" => Self::Individual,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PatchRequestMerchantType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PatchRequestMerchantType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PatchRequestMerchantType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PatchRequestMerchantType {
+        Enterprise = "ENTERPRISE",
+        Individual = "INDIVIDUAL",
+    });
     /// 负责人信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PatchRequestPrincipal {
@@ -2086,28 +989,10 @@ pub mod by_sub_mchid {
         /// Example: `5555-8888`
         pub number: Option<String>,
     }
-    impl ::serde::Serialize for PatchRequestPrincipal {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("name", &self.name)?;
-            m.opt("number", &self.number)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PatchRequestPrincipal {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("name"), o.opt("number")) {
-                (Some(name), Some(number)) => Ok(Self { name, number }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PatchRequestPrincipal {
+        name: "name" opt opt,
+        number: "number" opt opt,
+    });
     /// The response of `PATCH /v3/global/merchants/{sub_mchid}` (修改子商户（融合钱包）).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PatchResponse {
@@ -2120,33 +1005,10 @@ pub mod by_sub_mchid {
         /// Example: `APPROVED`
         pub h5_authorization_state: Option<PatchResponseH5AuthorizationState>,
     }
-    impl ::serde::Serialize for PatchResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.opt("h5_authorization_state", &self.h5_authorization_state)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PatchResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("sub_mchid"), o.opt("h5_authorization_state")) {
-                (Some(sub_mchid), Some(h5_authorization_state)) => {
-                    Ok(Self {
-                        sub_mchid,
-                        h5_authorization_state,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PatchResponse {
+        sub_mchid: "sub_mchid" req req,
+        h5_authorization_state: "h5_authorization_state" opt opt,
+    });
     /// H5支付权限状态
     ///
     /// A value this client does not know yet is kept as [`PatchResponseH5AuthorizationState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2168,51 +1030,12 @@ pub mod by_sub_mchid {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PatchResponseH5AuthorizationState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Approved => "APPROVED",
-                Self::Unauthorized => "UNAUTHORIZED",
-                Self::UnderReview => "UNDER_REVIEW",
-                Self::Rejected => "REJECTED",
-                Self::UnderPunishment => "UNDER_PUNISHMENT",
-                Self::ApplicationFailed => "APPLICATION_FAILED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PatchResponseH5AuthorizationState {
-        fn from(s: &str) -> Self {
-            match s {
-                "APPROVED" => Self::Approved,
-                "UNAUTHORIZED" => Self::Unauthorized,
-                "UNDER_REVIEW" => Self::UnderReview,
-                "REJECTED" => Self::Rejected,
-                "UNDER_PUNISHMENT" => Self::UnderPunishment,
-                "APPLICATION_FAILED" => Self::ApplicationFailed,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PatchResponseH5AuthorizationState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PatchResponseH5AuthorizationState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PatchResponseH5AuthorizationState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PatchResponseH5AuthorizationState {
+        Approved = "APPROVED",
+        Unauthorized = "UNAUTHORIZED",
+        UnderReview = "UNDER_REVIEW",
+        Rejected = "REJECTED",
+        UnderPunishment = "UNDER_PUNISHMENT",
+        ApplicationFailed = "APPLICATION_FAILED",
+    });
 }

@@ -92,31 +92,11 @@ pub mod transactions {
                     /// Example: `1900000109`
                     pub sub_mchid: String,
                 }
-                impl ::serde::Serialize for PostRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("mchid", &self.mchid)?;
-                        m.req("sp_mchid", &self.sp_mchid)?;
-                        m.req("sub_mchid", &self.sub_mchid)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.req("mchid"), o.req("sp_mchid"), o.req("sub_mchid")) {
-                            (Some(mchid), Some(sp_mchid), Some(sub_mchid)) => {
-                                Ok(Self { mchid, sp_mchid, sub_mchid })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequest {
+                    mchid: "mchid" req req,
+                    sp_mchid: "sp_mchid" req req,
+                    sub_mchid: "sub_mchid" req req,
+                });
             }
         }
     }
@@ -182,31 +162,11 @@ pub mod transactions {
                     /// Example: `1900000109`
                     pub sub_mchid: String,
                 }
-                impl ::serde::Serialize for PostRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("mchid", &self.mchid)?;
-                        m.req("sp_mchid", &self.sp_mchid)?;
-                        m.req("sub_mchid", &self.sub_mchid)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.req("mchid"), o.req("sp_mchid"), o.req("sub_mchid")) {
-                            (Some(mchid), Some(sp_mchid), Some(sub_mchid)) => {
-                                Ok(Self { mchid, sp_mchid, sub_mchid })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequest {
+                    mchid: "mchid" req req,
+                    sp_mchid: "sp_mchid" req req,
+                    sub_mchid: "sub_mchid" req req,
+                });
             }
         }
     }
@@ -295,99 +255,25 @@ pub mod transactions {
             /// 优惠功能
             pub detail: Option<Vec<PostRequestDetail>>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("mchid", &self.mchid)?;
-                m.req("appid", &self.appid)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.req("sp_mchid", &self.sp_mchid)?;
-                m.req("sp_appid", &self.sp_appid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.req("description", &self.description)?;
-                m.opt("attach", &self.attach)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.opt("goods_tag", &self.goods_tag)?;
-                m.req("trade_type", &self.trade_type)?;
-                m.opt("limit_pay", &self.limit_pay)?;
-                m.req("merchant_category_code", &self.merchant_category_code)?;
-                m.opt("payer", &self.payer)?;
-                m.req("amount", &self.amount)?;
-                m.opt("scene_info", &self.scene_info)?;
-                m.opt("detail", &self.detail)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("mchid"),
-                    o.req("appid"),
-                    o.req("sub_mchid"),
-                    o.req("sp_mchid"),
-                    o.req("sp_appid"),
-                    o.opt("sub_appid"),
-                    o.req("description"),
-                    o.opt("attach"),
-                    o.req("out_trade_no"),
-                    o.opt("goods_tag"),
-                    o.req("trade_type"),
-                    o.opt("limit_pay"),
-                    o.req("merchant_category_code"),
-                    o.opt("payer"),
-                    o.req("amount"),
-                    o.opt("scene_info"),
-                    o.opt("detail"),
-                ) {
-                    (
-                        Some(mchid),
-                        Some(appid),
-                        Some(sub_mchid),
-                        Some(sp_mchid),
-                        Some(sp_appid),
-                        Some(sub_appid),
-                        Some(description),
-                        Some(attach),
-                        Some(out_trade_no),
-                        Some(goods_tag),
-                        Some(trade_type),
-                        Some(limit_pay),
-                        Some(merchant_category_code),
-                        Some(payer),
-                        Some(amount),
-                        Some(scene_info),
-                        Some(detail),
-                    ) => {
-                        Ok(Self {
-                            mchid,
-                            appid,
-                            sub_mchid,
-                            sp_mchid,
-                            sp_appid,
-                            sub_appid,
-                            description,
-                            attach,
-                            out_trade_no,
-                            goods_tag,
-                            trade_type,
-                            limit_pay,
-                            merchant_category_code,
-                            payer,
-                            amount,
-                            scene_info,
-                            detail,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            mchid: "mchid" req req,
+            appid: "appid" req req,
+            sub_mchid: "sub_mchid" req req,
+            sp_mchid: "sp_mchid" req req,
+            sp_appid: "sp_appid" req req,
+            sub_appid: "sub_appid" opt opt,
+            description: "description" req req,
+            attach: "attach" opt opt,
+            out_trade_no: "out_trade_no" req req,
+            goods_tag: "goods_tag" opt opt,
+            trade_type: "trade_type" req req,
+            limit_pay: "limit_pay" opt opt,
+            merchant_category_code: "merchant_category_code" req req,
+            payer: "payer" opt opt,
+            amount: "amount" req req,
+            scene_info: "scene_info" opt opt,
+            detail: "detail" opt opt,
+        });
         /// 订单金额
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestAmount {
@@ -400,28 +286,10 @@ pub mod transactions {
             /// Example: `HKD`
             pub currency: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestAmount {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("total", &self.total)?;
-                m.opt("currency", &self.currency)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("total"), o.opt("currency")) {
-                    (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestAmount {
+            total: "total" req req,
+            currency: "currency" opt opt,
+        });
         /// PostRequestDetail
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestDetail {
@@ -436,35 +304,11 @@ pub mod transactions {
             /// 单品列表
             pub goods_detail: Option<Vec<PostRequestDetailGoodsDetail>>,
         }
-        impl ::serde::Serialize for PostRequestDetail {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("cost_price", &self.cost_price)?;
-                m.opt("receipt_id", &self.receipt_id)?;
-                m.opt("goods_detail", &self.goods_detail)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestDetail {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("cost_price"), o.opt("receipt_id"), o.opt("goods_detail")) {
-                    (Some(cost_price), Some(receipt_id), Some(goods_detail)) => {
-                        Ok(Self {
-                            cost_price,
-                            receipt_id,
-                            goods_detail,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestDetail {
+            cost_price: "cost_price" opt opt,
+            receipt_id: "receipt_id" opt opt,
+            goods_detail: "goods_detail" opt opt,
+        });
         /// PostRequestDetailGoodsDetail
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestDetailGoodsDetail {
@@ -489,51 +333,13 @@ pub mod transactions {
             /// Example: `528800`
             pub price: i64,
         }
-        impl ::serde::Serialize for PostRequestDetailGoodsDetail {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("goods_id", &self.goods_id)?;
-                m.opt("wxpay_goods_id", &self.wxpay_goods_id)?;
-                m.opt("goods_name", &self.goods_name)?;
-                m.req("quantity", &self.quantity)?;
-                m.req("price", &self.price)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestDetailGoodsDetail {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("goods_id"),
-                    o.opt("wxpay_goods_id"),
-                    o.opt("goods_name"),
-                    o.req("quantity"),
-                    o.req("price"),
-                ) {
-                    (
-                        Some(goods_id),
-                        Some(wxpay_goods_id),
-                        Some(goods_name),
-                        Some(quantity),
-                        Some(price),
-                    ) => {
-                        Ok(Self {
-                            goods_id,
-                            wxpay_goods_id,
-                            goods_name,
-                            quantity,
-                            price,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestDetailGoodsDetail {
+            goods_id: "goods_id" req req,
+            wxpay_goods_id: "wxpay_goods_id" opt opt,
+            goods_name: "goods_name" opt opt,
+            quantity: "quantity" req req,
+            price: "price" req req,
+        });
         /// 支付者
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPayer {
@@ -542,27 +348,9 @@ pub mod transactions {
             /// Example: `120061098828009406`
             pub auth_code: String,
         }
-        impl ::serde::Serialize for PostRequestPayer {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("auth_code", &self.auth_code)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestPayer {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("auth_code") {
-                    Some(auth_code) => Ok(Self { auth_code }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestPayer {
+            auth_code: "auth_code" req req,
+        });
         /// 场景信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSceneInfo {
@@ -585,51 +373,13 @@ pub mod transactions {
             /// 商户门店信息
             pub store_info: Option<PostRequestSceneInfoStoreInfo>,
         }
-        impl ::serde::Serialize for PostRequestSceneInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("device_id", &self.device_id)?;
-                m.opt("device_ip", &self.device_ip)?;
-                m.opt("payer_client_ip", &self.payer_client_ip)?;
-                m.opt("operator_id", &self.operator_id)?;
-                m.opt("store_info", &self.store_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("device_id"),
-                    o.opt("device_ip"),
-                    o.opt("payer_client_ip"),
-                    o.opt("operator_id"),
-                    o.opt("store_info"),
-                ) {
-                    (
-                        Some(device_id),
-                        Some(device_ip),
-                        Some(payer_client_ip),
-                        Some(operator_id),
-                        Some(store_info),
-                    ) => {
-                        Ok(Self {
-                            device_id,
-                            device_ip,
-                            payer_client_ip,
-                            operator_id,
-                            store_info,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
+            device_id: "device_id" opt opt,
+            device_ip: "device_ip" opt opt,
+            payer_client_ip: "payer_client_ip" opt opt,
+            operator_id: "operator_id" opt opt,
+            store_info: "store_info" opt opt,
+        });
         /// 商户门店信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSceneInfoStoreInfo {
@@ -646,31 +396,11 @@ pub mod transactions {
             /// Example: `广东省深圳市南山区科技中一道10000号`
             pub address: String,
         }
-        impl ::serde::Serialize for PostRequestSceneInfoStoreInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("id", &self.id)?;
-                m.req("name", &self.name)?;
-                m.req("address", &self.address)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfoStoreInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("id"), o.req("name"), o.req("address")) {
-                    (Some(id), Some(name), Some(address)) => {
-                        Ok(Self { id, name, address })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestSceneInfoStoreInfo {
+            id: "id" opt opt,
+            name: "name" req req,
+            address: "address" req req,
+        });
         /// The response of `POST /v3/global/micropay/transactions/pay` (提交付款码支付).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -737,99 +467,25 @@ pub mod transactions {
             /// 优惠功能
             pub detail: Option<Vec<PostResponseDetail>>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("id", &self.id)?;
-                m.req("mchid", &self.mchid)?;
-                m.req("appid", &self.appid)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.req("sp_mchid", &self.sp_mchid)?;
-                m.req("sp_appid", &self.sp_appid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.req("trade_type", &self.trade_type)?;
-                m.req("trade_state", &self.trade_state)?;
-                m.req("trade_state_desc", &self.trade_state_desc)?;
-                m.req("bank_type", &self.bank_type)?;
-                m.opt("attach", &self.attach)?;
-                m.req("success_time", &self.success_time)?;
-                m.opt("payer", &self.payer)?;
-                m.req("amount", &self.amount)?;
-                m.opt("detail", &self.detail)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("id"),
-                    o.req("mchid"),
-                    o.req("appid"),
-                    o.req("sub_mchid"),
-                    o.req("sp_mchid"),
-                    o.req("sp_appid"),
-                    o.opt("sub_appid"),
-                    o.req("out_trade_no"),
-                    o.req("trade_type"),
-                    o.req("trade_state"),
-                    o.req("trade_state_desc"),
-                    o.req("bank_type"),
-                    o.opt("attach"),
-                    o.req("success_time"),
-                    o.opt("payer"),
-                    o.req("amount"),
-                    o.opt("detail"),
-                ) {
-                    (
-                        Some(id),
-                        Some(mchid),
-                        Some(appid),
-                        Some(sub_mchid),
-                        Some(sp_mchid),
-                        Some(sp_appid),
-                        Some(sub_appid),
-                        Some(out_trade_no),
-                        Some(trade_type),
-                        Some(trade_state),
-                        Some(trade_state_desc),
-                        Some(bank_type),
-                        Some(attach),
-                        Some(success_time),
-                        Some(payer),
-                        Some(amount),
-                        Some(detail),
-                    ) => {
-                        Ok(Self {
-                            id,
-                            mchid,
-                            appid,
-                            sub_mchid,
-                            sp_mchid,
-                            sp_appid,
-                            sub_appid,
-                            out_trade_no,
-                            trade_type,
-                            trade_state,
-                            trade_state_desc,
-                            bank_type,
-                            attach,
-                            success_time,
-                            payer,
-                            amount,
-                            detail,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            id: "id" req req,
+            mchid: "mchid" req req,
+            appid: "appid" req req,
+            sub_mchid: "sub_mchid" req req,
+            sp_mchid: "sp_mchid" req req,
+            sp_appid: "sp_appid" req req,
+            sub_appid: "sub_appid" opt opt,
+            out_trade_no: "out_trade_no" req req,
+            trade_type: "trade_type" req req,
+            trade_state: "trade_state" req req,
+            trade_state_desc: "trade_state_desc" req req,
+            bank_type: "bank_type" req req,
+            attach: "attach" opt opt,
+            success_time: "success_time" req req,
+            payer: "payer" opt opt,
+            amount: "amount" req req,
+            detail: "detail" opt opt,
+        });
         /// 订单金额
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseAmount {
@@ -852,51 +508,13 @@ pub mod transactions {
             /// 汇率
             pub exchange_rate: Option<PostResponseAmountExchangeRate>,
         }
-        impl ::serde::Serialize for PostResponseAmount {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("total", &self.total)?;
-                m.opt("currency", &self.currency)?;
-                m.req("payer_total", &self.payer_total)?;
-                m.opt("payer _currency", &self.payer_currency)?;
-                m.opt("exchange_rate", &self.exchange_rate)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseAmount {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("total"),
-                    o.opt("currency"),
-                    o.req("payer_total"),
-                    o.opt("payer _currency"),
-                    o.opt("exchange_rate"),
-                ) {
-                    (
-                        Some(total),
-                        Some(currency),
-                        Some(payer_total),
-                        Some(payer_currency),
-                        Some(exchange_rate),
-                    ) => {
-                        Ok(Self {
-                            total,
-                            currency,
-                            payer_total,
-                            payer_currency,
-                            exchange_rate,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseAmount {
+            total: "total" req req,
+            currency: "currency" opt opt,
+            payer_total: "payer_total" req req,
+            payer_currency: "payer _currency" opt opt,
+            exchange_rate: "exchange_rate" opt opt,
+        });
         /// 汇率
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseAmountExchangeRate {
@@ -909,28 +527,10 @@ pub mod transactions {
             /// Example: `80000000`
             pub rate: Option<i64>,
         }
-        impl ::serde::Serialize for PostResponseAmountExchangeRate {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("type", &self.type_)?;
-                m.opt("rate", &self.rate)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseAmountExchangeRate {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("type"), o.opt("rate")) {
-                    (Some(type_), Some(rate)) => Ok(Self { type_, rate }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseAmountExchangeRate {
+            type_: "type" opt opt,
+            rate: "rate" opt opt,
+        });
         /// 汇率类型
         ///
         /// A value this client does not know yet is kept as [`PostResponseAmountExchangeRateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -942,45 +542,9 @@ pub mod transactions {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseAmountExchangeRateType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::SettlementRate => "SETTLEMENT_RATE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseAmountExchangeRateType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "SETTLEMENT_RATE" => Self::SettlementRate,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseAmountExchangeRateType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseAmountExchangeRateType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseAmountExchangeRateType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseAmountExchangeRateType {
+            SettlementRate = "SETTLEMENT_RATE",
+        });
         /// PostResponseDetail
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseDetail {
@@ -1027,75 +591,19 @@ pub mod transactions {
             /// 单品列表
             pub goods_detail: Option<Vec<PostResponseDetailGoodsDetail>>,
         }
-        impl ::serde::Serialize for PostResponseDetail {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("promotion_id", &self.promotion_id)?;
-                m.opt("name", &self.name)?;
-                m.opt("scope", &self.scope)?;
-                m.opt("type", &self.type_)?;
-                m.req("amount", &self.amount)?;
-                m.opt("currency", &self.currency)?;
-                m.opt("activity_id", &self.activity_id)?;
-                m.opt("wechatpay_contribute_amount", &self.wechatpay_contribute_amount)?;
-                m.opt("merchant_contribute_amount", &self.merchant_contribute_amount)?;
-                m.opt("other_contribute_amount", &self.other_contribute_amount)?;
-                m.opt("goods_detail", &self.goods_detail)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseDetail {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("promotion_id"),
-                    o.opt("name"),
-                    o.opt("scope"),
-                    o.opt("type"),
-                    o.req("amount"),
-                    o.opt("currency"),
-                    o.opt("activity_id"),
-                    o.opt("wechatpay_contribute_amount"),
-                    o.opt("merchant_contribute_amount"),
-                    o.opt("other_contribute_amount"),
-                    o.opt("goods_detail"),
-                ) {
-                    (
-                        Some(promotion_id),
-                        Some(name),
-                        Some(scope),
-                        Some(type_),
-                        Some(amount),
-                        Some(currency),
-                        Some(activity_id),
-                        Some(wechatpay_contribute_amount),
-                        Some(merchant_contribute_amount),
-                        Some(other_contribute_amount),
-                        Some(goods_detail),
-                    ) => {
-                        Ok(Self {
-                            promotion_id,
-                            name,
-                            scope,
-                            type_,
-                            amount,
-                            currency,
-                            activity_id,
-                            wechatpay_contribute_amount,
-                            merchant_contribute_amount,
-                            other_contribute_amount,
-                            goods_detail,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseDetail {
+            promotion_id: "promotion_id" req req,
+            name: "name" opt opt,
+            scope: "scope" opt opt,
+            type_: "type" opt opt,
+            amount: "amount" req req,
+            currency: "currency" opt opt,
+            activity_id: "activity_id" opt opt,
+            wechatpay_contribute_amount: "wechatpay_contribute_amount" opt opt,
+            merchant_contribute_amount: "merchant_contribute_amount" opt opt,
+            other_contribute_amount: "other_contribute_amount" opt opt,
+            goods_detail: "goods_detail" opt opt,
+        });
         /// PostResponseDetailGoodsDetail
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseDetailGoodsDetail {
@@ -1116,42 +624,12 @@ pub mod transactions {
             /// Example: `528800`
             pub price: i64,
         }
-        impl ::serde::Serialize for PostResponseDetailGoodsDetail {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("goods_id", &self.goods_id)?;
-                m.opt("goods_remark", &self.goods_remark)?;
-                m.req("quantity", &self.quantity)?;
-                m.req("price", &self.price)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseDetailGoodsDetail {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("goods_id"),
-                    o.opt("goods_remark"),
-                    o.req("quantity"),
-                    o.req("price"),
-                ) {
-                    (Some(goods_id), Some(goods_remark), Some(quantity), Some(price)) => {
-                        Ok(Self {
-                            goods_id,
-                            goods_remark,
-                            quantity,
-                            price,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseDetailGoodsDetail {
+            goods_id: "goods_id" req req,
+            goods_remark: "goods_remark" opt opt,
+            quantity: "quantity" req req,
+            price: "price" req req,
+        });
         /// 优惠范围
         ///
         /// A value this client does not know yet is kept as [`PostResponseDetailScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1165,47 +643,10 @@ pub mod transactions {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseDetailScope {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Global => "GLOBAL",
-                    Self::Single => "SINGLE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseDetailScope {
-            fn from(s: &str) -> Self {
-                match s {
-                    "GLOBAL" => Self::Global,
-                    "SINGLE" => Self::Single,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseDetailScope {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseDetailScope {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseDetailScope {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseDetailScope {
+            Global = "GLOBAL",
+            Single = "SINGLE",
+        });
         /// 优惠类型
         ///
         /// A value this client does not know yet is kept as [`PostResponseDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1219,47 +660,10 @@ pub mod transactions {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseDetailType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Coupon => "COUPON",
-                    Self::Discount => "DISCOUNT",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseDetailType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "COUPON" => Self::Coupon,
-                    "DISCOUNT" => Self::Discount,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseDetailType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseDetailType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseDetailType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseDetailType {
+            Coupon = "COUPON",
+            Discount = "DISCOUNT",
+        });
         /// 支付者
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponsePayer {
@@ -1276,34 +680,10 @@ pub mod transactions {
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             pub sub_openid: Option<String>,
         }
-        impl ::serde::Serialize for PostResponsePayer {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("openid", &self.openid)?;
-                m.opt("sp_openid", &self.sp_openid)?;
-                m.opt("sub_openid", &self.sub_openid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponsePayer {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("openid"), o.opt("sp_openid"), o.opt("sub_openid")) {
-                    (Some(openid), Some(sp_openid), Some(sub_openid)) => {
-                        Ok(Self {
-                            openid,
-                            sp_openid,
-                            sub_openid,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponsePayer {
+            openid: "openid" opt opt,
+            sp_openid: "sp_openid" opt opt,
+            sub_openid: "sub_openid" opt opt,
+        });
     }
 }

@@ -140,79 +140,20 @@ pub mod contracts {
             /// Example: `2021-11-20T13:29:35+08:00`
             pub expired_time: Option<String>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("appid", &self.appid)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.opt("sp_appid", &self.sp_appid)?;
-                m.opt("sp_mchid", &self.sp_mchid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.opt("plan_id", &self.plan_id)?;
-                m.opt("out_contract_code", &self.out_contract_code)?;
-                m.opt("user_display_name", &self.user_display_name)?;
-                m.opt("success_notify_url", &self.success_notify_url)?;
-                m.opt("openid", &self.openid)?;
-                m.opt("user_client_ip", &self.user_client_ip)?;
-                m.opt("expired_time", &self.expired_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("appid"),
-                    o.opt("sub_mchid"),
-                    o.opt("sp_appid"),
-                    o.opt("sp_mchid"),
-                    o.opt("sub_appid"),
-                    o.opt("plan_id"),
-                    o.opt("out_contract_code"),
-                    o.opt("user_display_name"),
-                    o.opt("success_notify_url"),
-                    o.opt("openid"),
-                    o.opt("user_client_ip"),
-                    o.opt("expired_time"),
-                ) {
-                    (
-                        Some(appid),
-                        Some(sub_mchid),
-                        Some(sp_appid),
-                        Some(sp_mchid),
-                        Some(sub_appid),
-                        Some(plan_id),
-                        Some(out_contract_code),
-                        Some(user_display_name),
-                        Some(success_notify_url),
-                        Some(openid),
-                        Some(user_client_ip),
-                        Some(expired_time),
-                    ) => {
-                        Ok(Self {
-                            appid,
-                            sub_mchid,
-                            sp_appid,
-                            sp_mchid,
-                            sub_appid,
-                            plan_id,
-                            out_contract_code,
-                            user_display_name,
-                            success_notify_url,
-                            openid,
-                            user_client_ip,
-                            expired_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            appid: "appid" opt opt,
+            sub_mchid: "sub_mchid" opt opt,
+            sp_appid: "sp_appid" opt opt,
+            sp_mchid: "sp_mchid" opt opt,
+            sub_appid: "sub_appid" opt opt,
+            plan_id: "plan_id" opt opt,
+            out_contract_code: "out_contract_code" opt opt,
+            user_display_name: "user_display_name" opt opt,
+            success_notify_url: "success_notify_url" opt opt,
+            openid: "openid" opt opt,
+            user_client_ip: "user_client_ip" opt opt,
+            expired_time: "expired_time" opt opt,
+        });
         /// The response of `POST /v3/global/papay/contracts/app-pre-entrust-sign` (APP签约API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -221,27 +162,9 @@ pub mod contracts {
             /// Example: `201710180325670965`
             pub session_id: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("session_id", &self.session_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("session_id") {
-                    Some(session_id) => Ok(Self { session_id }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            session_id: "session_id" req req,
+        });
     }
     /// `/v3/global/papay/contracts/{contract_id}`
     pub mod by_contract_id {
@@ -302,49 +225,14 @@ pub mod contracts {
             /// Query parameter `plan_id`. Example: `123`
             pub plan_id: Option<i64>,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("appid"),
-                    o.opt("sub_mchid"),
-                    o.opt("sp_appid"),
-                    o.opt("sp_mchid"),
-                    o.opt("sub_appid"),
-                    o.opt("plan_id"),
-                ) {
-                    (
-                        Some(appid),
-                        Some(sub_mchid),
-                        Some(sp_appid),
-                        Some(sp_mchid),
-                        Some(sub_appid),
-                        Some(plan_id),
-                    ) => {
-                        Ok(Self {
-                            appid,
-                            sub_mchid,
-                            sp_appid,
-                            sp_mchid,
-                            sub_appid,
-                            plan_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            appid: "appid" skip opt,
+            sub_mchid: "sub_mchid" skip opt,
+            sp_appid: "sp_appid" skip opt,
+            sp_mchid: "sp_mchid" skip opt,
+            sub_appid: "sub_appid" skip opt,
+            plan_id: "plan_id" skip opt,
+        });
         /// The response of `GET /v3/global/papay/contracts/{contract_id}` (代扣协议ID查询签约API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -413,95 +301,24 @@ pub mod contracts {
             /// Example: `ouFhd5X9s9WteC3eWRjXV3lea123`
             pub openid: Option<String>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("mchid", &self.mchid)?;
-                m.opt("appid", &self.appid)?;
-                m.opt("sp_mchid", &self.sp_mchid)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.opt("sp_appid", &self.sp_appid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.opt("contract_id", &self.contract_id)?;
-                m.opt("plan_id", &self.plan_id)?;
-                m.opt("out_contract_code", &self.out_contract_code)?;
-                m.opt("user_display_name", &self.user_display_name)?;
-                m.opt("state", &self.state)?;
-                m.opt("signed_time", &self.signed_time)?;
-                m.opt("terminated_time", &self.terminated_time)?;
-                m.opt("termination_mode", &self.termination_mode)?;
-                m.opt("termination_note", &self.termination_note)?;
-                m.opt("openid", &self.openid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("mchid"),
-                    o.opt("appid"),
-                    o.opt("sp_mchid"),
-                    o.opt("sub_mchid"),
-                    o.opt("sp_appid"),
-                    o.opt("sub_appid"),
-                    o.opt("contract_id"),
-                    o.opt("plan_id"),
-                    o.opt("out_contract_code"),
-                    o.opt("user_display_name"),
-                    o.opt("state"),
-                    o.opt("signed_time"),
-                    o.opt("terminated_time"),
-                    o.opt("termination_mode"),
-                    o.opt("termination_note"),
-                    o.opt("openid"),
-                ) {
-                    (
-                        Some(mchid),
-                        Some(appid),
-                        Some(sp_mchid),
-                        Some(sub_mchid),
-                        Some(sp_appid),
-                        Some(sub_appid),
-                        Some(contract_id),
-                        Some(plan_id),
-                        Some(out_contract_code),
-                        Some(user_display_name),
-                        Some(state),
-                        Some(signed_time),
-                        Some(terminated_time),
-                        Some(termination_mode),
-                        Some(termination_note),
-                        Some(openid),
-                    ) => {
-                        Ok(Self {
-                            mchid,
-                            appid,
-                            sp_mchid,
-                            sub_mchid,
-                            sp_appid,
-                            sub_appid,
-                            contract_id,
-                            plan_id,
-                            out_contract_code,
-                            user_display_name,
-                            state,
-                            signed_time,
-                            terminated_time,
-                            termination_mode,
-                            termination_note,
-                            openid,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            mchid: "mchid" opt opt,
+            appid: "appid" opt opt,
+            sp_mchid: "sp_mchid" opt opt,
+            sub_mchid: "sub_mchid" opt opt,
+            sp_appid: "sp_appid" opt opt,
+            sub_appid: "sub_appid" opt opt,
+            contract_id: "contract_id" opt opt,
+            plan_id: "plan_id" opt opt,
+            out_contract_code: "out_contract_code" opt opt,
+            user_display_name: "user_display_name" opt opt,
+            state: "state" opt opt,
+            signed_time: "signed_time" opt opt,
+            terminated_time: "terminated_time" opt opt,
+            termination_mode: "termination_mode" opt opt,
+            termination_note: "termination_note" opt opt,
+            openid: "openid" opt opt,
+        });
         /// `/v3/global/papay/contracts/{contract_id}/terminate`
         pub mod terminate {
             /// The chain step for `/v3/global/papay/contracts/{contract_id}/terminate`, reached with `client.v3().global().papay().contracts().contract_id(contract_id).terminate()`.
@@ -547,51 +364,13 @@ pub mod contracts {
                 /// Example: `解约原因`
                 pub termination_note: Option<String>,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("appid", &self.appid)?;
-                    m.opt("sp_appid", &self.sp_appid)?;
-                    m.opt("sub_mchid", &self.sub_mchid)?;
-                    m.opt("sub_appid", &self.sub_appid)?;
-                    m.opt("termination_note", &self.termination_note)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("appid"),
-                        o.opt("sp_appid"),
-                        o.opt("sub_mchid"),
-                        o.opt("sub_appid"),
-                        o.opt("termination_note"),
-                    ) {
-                        (
-                            Some(appid),
-                            Some(sp_appid),
-                            Some(sub_mchid),
-                            Some(sub_appid),
-                            Some(termination_note),
-                        ) => {
-                            Ok(Self {
-                                appid,
-                                sp_appid,
-                                sub_mchid,
-                                sub_appid,
-                                termination_note,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                appid: "appid" opt opt,
+                sp_appid: "sp_appid" opt opt,
+                sub_mchid: "sub_mchid" opt opt,
+                sub_appid: "sub_appid" opt opt,
+                termination_note: "termination_note" opt opt,
+            });
         }
     }
     /// `/v3/global/papay/contracts/h5-pre-entrust-sign`
@@ -671,83 +450,21 @@ pub mod contracts {
             /// Example: `https://pay.weixin.qq.com`
             pub return_url: Option<String>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("appid", &self.appid)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.opt("sp_appid", &self.sp_appid)?;
-                m.opt("sp_mchid", &self.sp_mchid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.opt("plan_id", &self.plan_id)?;
-                m.opt("out_contract_code", &self.out_contract_code)?;
-                m.opt("user_display_name", &self.user_display_name)?;
-                m.opt("success_notify_url", &self.success_notify_url)?;
-                m.opt("return_appid", &self.return_appid)?;
-                m.opt("user_client_ip", &self.user_client_ip)?;
-                m.opt("expired_time", &self.expired_time)?;
-                m.opt("return_url", &self.return_url)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("appid"),
-                    o.opt("sub_mchid"),
-                    o.opt("sp_appid"),
-                    o.opt("sp_mchid"),
-                    o.opt("sub_appid"),
-                    o.opt("plan_id"),
-                    o.opt("out_contract_code"),
-                    o.opt("user_display_name"),
-                    o.opt("success_notify_url"),
-                    o.opt("return_appid"),
-                    o.opt("user_client_ip"),
-                    o.opt("expired_time"),
-                    o.opt("return_url"),
-                ) {
-                    (
-                        Some(appid),
-                        Some(sub_mchid),
-                        Some(sp_appid),
-                        Some(sp_mchid),
-                        Some(sub_appid),
-                        Some(plan_id),
-                        Some(out_contract_code),
-                        Some(user_display_name),
-                        Some(success_notify_url),
-                        Some(return_appid),
-                        Some(user_client_ip),
-                        Some(expired_time),
-                        Some(return_url),
-                    ) => {
-                        Ok(Self {
-                            appid,
-                            sub_mchid,
-                            sp_appid,
-                            sp_mchid,
-                            sub_appid,
-                            plan_id,
-                            out_contract_code,
-                            user_display_name,
-                            success_notify_url,
-                            return_appid,
-                            user_client_ip,
-                            expired_time,
-                            return_url,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            appid: "appid" opt opt,
+            sub_mchid: "sub_mchid" opt opt,
+            sp_appid: "sp_appid" opt opt,
+            sp_mchid: "sp_mchid" opt opt,
+            sub_appid: "sub_appid" opt opt,
+            plan_id: "plan_id" opt opt,
+            out_contract_code: "out_contract_code" opt opt,
+            user_display_name: "user_display_name" opt opt,
+            success_notify_url: "success_notify_url" opt opt,
+            return_appid: "return_appid" opt opt,
+            user_client_ip: "user_client_ip" opt opt,
+            expired_time: "expired_time" opt opt,
+            return_url: "return_url" opt opt,
+        });
         /// The response of `POST /v3/global/papay/contracts/h5-pre-entrust-sign` (H5预签约API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -756,27 +473,9 @@ pub mod contracts {
             /// Example: `https://apihk.mch.weixin.qq.com/global/papay/contracts/login?os_session_id=2021120910391616228#wechat_redirect`
             pub sign_url: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sign_url", &self.sign_url)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("sign_url") {
-                    Some(sign_url) => Ok(Self { sign_url }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            sign_url: "sign_url" req req,
+        });
     }
     /// `/v3/global/papay/contracts/jsapi-pre-entrust-sign`
     pub mod jsapi_pre_entrust_sign {
@@ -851,79 +550,20 @@ pub mod contracts {
             /// Example: `2021-11-20T13:29:35+08:00`
             pub expired_time: Option<String>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("appid", &self.appid)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.opt("sp_appid", &self.sp_appid)?;
-                m.opt("sp_mchid", &self.sp_mchid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.opt("plan_id", &self.plan_id)?;
-                m.opt("out_contract_code", &self.out_contract_code)?;
-                m.opt("user_display_name", &self.user_display_name)?;
-                m.opt("success_notify_url", &self.success_notify_url)?;
-                m.opt("openid", &self.openid)?;
-                m.opt("return_url", &self.return_url)?;
-                m.opt("expired_time", &self.expired_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("appid"),
-                    o.opt("sub_mchid"),
-                    o.opt("sp_appid"),
-                    o.opt("sp_mchid"),
-                    o.opt("sub_appid"),
-                    o.opt("plan_id"),
-                    o.opt("out_contract_code"),
-                    o.opt("user_display_name"),
-                    o.opt("success_notify_url"),
-                    o.opt("openid"),
-                    o.opt("return_url"),
-                    o.opt("expired_time"),
-                ) {
-                    (
-                        Some(appid),
-                        Some(sub_mchid),
-                        Some(sp_appid),
-                        Some(sp_mchid),
-                        Some(sub_appid),
-                        Some(plan_id),
-                        Some(out_contract_code),
-                        Some(user_display_name),
-                        Some(success_notify_url),
-                        Some(openid),
-                        Some(return_url),
-                        Some(expired_time),
-                    ) => {
-                        Ok(Self {
-                            appid,
-                            sub_mchid,
-                            sp_appid,
-                            sp_mchid,
-                            sub_appid,
-                            plan_id,
-                            out_contract_code,
-                            user_display_name,
-                            success_notify_url,
-                            openid,
-                            return_url,
-                            expired_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            appid: "appid" opt opt,
+            sub_mchid: "sub_mchid" opt opt,
+            sp_appid: "sp_appid" opt opt,
+            sp_mchid: "sp_mchid" opt opt,
+            sub_appid: "sub_appid" opt opt,
+            plan_id: "plan_id" opt opt,
+            out_contract_code: "out_contract_code" opt opt,
+            user_display_name: "user_display_name" opt opt,
+            success_notify_url: "success_notify_url" opt opt,
+            openid: "openid" opt opt,
+            return_url: "return_url" opt opt,
+            expired_time: "expired_time" opt opt,
+        });
         /// The response of `POST /v3/global/papay/contracts/jsapi-pre-entrust-sign` (JSAPI预签约API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -932,27 +572,9 @@ pub mod contracts {
             /// Example: `https://apihk.mch.weixin.qq.com/global/papay/contracts/login?os_session_id=2021120910391616228#wechat_redirect`
             pub sign_url: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sign_url", &self.sign_url)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("sign_url") {
-                    Some(sign_url) => Ok(Self { sign_url }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            sign_url: "sign_url" req req,
+        });
     }
     /// `/v3/global/papay/contracts/miniprogram-pre-entrust-sign`
     pub mod miniprogram_pre_entrust_sign {
@@ -1029,79 +651,20 @@ pub mod contracts {
             /// Example: `2021-11-20T13:29:35+08:00`
             pub expired_time: Option<String>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("appid", &self.appid)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.opt("sp_appid", &self.sp_appid)?;
-                m.opt("sp_mchid", &self.sp_mchid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.opt("plan_id", &self.plan_id)?;
-                m.opt("out_contract_code", &self.out_contract_code)?;
-                m.opt("user_display_name", &self.user_display_name)?;
-                m.opt("success_notify_url", &self.success_notify_url)?;
-                m.opt("openid", &self.openid)?;
-                m.opt("user_client_ip", &self.user_client_ip)?;
-                m.opt("expired_time", &self.expired_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("appid"),
-                    o.opt("sub_mchid"),
-                    o.opt("sp_appid"),
-                    o.opt("sp_mchid"),
-                    o.opt("sub_appid"),
-                    o.opt("plan_id"),
-                    o.opt("out_contract_code"),
-                    o.opt("user_display_name"),
-                    o.opt("success_notify_url"),
-                    o.opt("openid"),
-                    o.opt("user_client_ip"),
-                    o.opt("expired_time"),
-                ) {
-                    (
-                        Some(appid),
-                        Some(sub_mchid),
-                        Some(sp_appid),
-                        Some(sp_mchid),
-                        Some(sub_appid),
-                        Some(plan_id),
-                        Some(out_contract_code),
-                        Some(user_display_name),
-                        Some(success_notify_url),
-                        Some(openid),
-                        Some(user_client_ip),
-                        Some(expired_time),
-                    ) => {
-                        Ok(Self {
-                            appid,
-                            sub_mchid,
-                            sp_appid,
-                            sp_mchid,
-                            sub_appid,
-                            plan_id,
-                            out_contract_code,
-                            user_display_name,
-                            success_notify_url,
-                            openid,
-                            user_client_ip,
-                            expired_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            appid: "appid" opt opt,
+            sub_mchid: "sub_mchid" opt opt,
+            sp_appid: "sp_appid" opt opt,
+            sp_mchid: "sp_mchid" opt opt,
+            sub_appid: "sub_appid" opt opt,
+            plan_id: "plan_id" opt opt,
+            out_contract_code: "out_contract_code" opt opt,
+            user_display_name: "user_display_name" opt opt,
+            success_notify_url: "success_notify_url" opt opt,
+            openid: "openid" opt opt,
+            user_client_ip: "user_client_ip" opt opt,
+            expired_time: "expired_time" opt opt,
+        });
         /// The response of `POST /v3/global/papay/contracts/miniprogram-pre-entrust-sign` (小程序签约API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -1110,27 +673,9 @@ pub mod contracts {
             /// Example: `201710180325670965`
             pub session_id: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("session_id", &self.session_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("session_id") {
-                    Some(session_id) => Ok(Self { session_id }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            session_id: "session_id" req req,
+        });
     }
     /// `/v3/global/papay/contracts/out-contract-code`
     pub mod out_contract_code {
@@ -1197,46 +742,13 @@ pub mod contracts {
                 /// Query parameter `sub_appid`. Example: `wxcbda96de0b165484`
                 pub sub_appid: Option<String>,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("appid"),
-                        o.opt("sub_mchid"),
-                        o.opt("sp_appid"),
-                        o.opt("sp_mchid"),
-                        o.opt("sub_appid"),
-                    ) {
-                        (
-                            Some(appid),
-                            Some(sub_mchid),
-                            Some(sp_appid),
-                            Some(sp_mchid),
-                            Some(sub_appid),
-                        ) => {
-                            Ok(Self {
-                                appid,
-                                sub_mchid,
-                                sp_appid,
-                                sp_mchid,
-                                sub_appid,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                appid: "appid" skip opt,
+                sub_mchid: "sub_mchid" skip opt,
+                sp_appid: "sp_appid" skip opt,
+                sp_mchid: "sp_mchid" skip opt,
+                sub_appid: "sub_appid" skip opt,
+            });
             /// The response of `GET /v3/global/papay/contracts/out-contract-code/{out_contract_code}` (商户协议号查询签约API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -1305,95 +817,24 @@ pub mod contracts {
                 /// Example: `ouFhd5X9s9WteC3eWRjXV3lea123`
                 pub openid: Option<String>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("mchid", &self.mchid)?;
-                    m.opt("appid", &self.appid)?;
-                    m.opt("sp_mchid", &self.sp_mchid)?;
-                    m.opt("sub_mchid", &self.sub_mchid)?;
-                    m.opt("sp_appid", &self.sp_appid)?;
-                    m.opt("sub_appid", &self.sub_appid)?;
-                    m.opt("contract_id", &self.contract_id)?;
-                    m.opt("plan_id", &self.plan_id)?;
-                    m.opt("out_contract_code", &self.out_contract_code)?;
-                    m.opt("user_display_name", &self.user_display_name)?;
-                    m.opt("state", &self.state)?;
-                    m.opt("signed_time", &self.signed_time)?;
-                    m.opt("terminated_time", &self.terminated_time)?;
-                    m.opt("termination_mode", &self.termination_mode)?;
-                    m.opt("termination_note", &self.termination_note)?;
-                    m.opt("openid", &self.openid)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("mchid"),
-                        o.opt("appid"),
-                        o.opt("sp_mchid"),
-                        o.opt("sub_mchid"),
-                        o.opt("sp_appid"),
-                        o.opt("sub_appid"),
-                        o.opt("contract_id"),
-                        o.opt("plan_id"),
-                        o.opt("out_contract_code"),
-                        o.opt("user_display_name"),
-                        o.opt("state"),
-                        o.opt("signed_time"),
-                        o.opt("terminated_time"),
-                        o.opt("termination_mode"),
-                        o.opt("termination_note"),
-                        o.opt("openid"),
-                    ) {
-                        (
-                            Some(mchid),
-                            Some(appid),
-                            Some(sp_mchid),
-                            Some(sub_mchid),
-                            Some(sp_appid),
-                            Some(sub_appid),
-                            Some(contract_id),
-                            Some(plan_id),
-                            Some(out_contract_code),
-                            Some(user_display_name),
-                            Some(state),
-                            Some(signed_time),
-                            Some(terminated_time),
-                            Some(termination_mode),
-                            Some(termination_note),
-                            Some(openid),
-                        ) => {
-                            Ok(Self {
-                                mchid,
-                                appid,
-                                sp_mchid,
-                                sub_mchid,
-                                sp_appid,
-                                sub_appid,
-                                contract_id,
-                                plan_id,
-                                out_contract_code,
-                                user_display_name,
-                                state,
-                                signed_time,
-                                terminated_time,
-                                termination_mode,
-                                termination_note,
-                                openid,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                mchid: "mchid" opt opt,
+                appid: "appid" opt opt,
+                sp_mchid: "sp_mchid" opt opt,
+                sub_mchid: "sub_mchid" opt opt,
+                sp_appid: "sp_appid" opt opt,
+                sub_appid: "sub_appid" opt opt,
+                contract_id: "contract_id" opt opt,
+                plan_id: "plan_id" opt opt,
+                out_contract_code: "out_contract_code" opt opt,
+                user_display_name: "user_display_name" opt opt,
+                state: "state" opt opt,
+                signed_time: "signed_time" opt opt,
+                terminated_time: "terminated_time" opt opt,
+                termination_mode: "termination_mode" opt opt,
+                termination_note: "termination_note" opt opt,
+                openid: "openid" opt opt,
+            });
         }
     }
     /// `/v3/global/papay/contracts/web-pre-entrust-sign`
@@ -1465,75 +906,19 @@ pub mod contracts {
             /// Example: `https://pay.weixin.qq.com`
             pub return_url: Option<String>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("appid", &self.appid)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.opt("sp_appid", &self.sp_appid)?;
-                m.opt("sp_mchid", &self.sp_mchid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.opt("plan_id", &self.plan_id)?;
-                m.opt("out_contract_code", &self.out_contract_code)?;
-                m.opt("user_display_name", &self.user_display_name)?;
-                m.opt("success_notify_url", &self.success_notify_url)?;
-                m.opt("expired_time", &self.expired_time)?;
-                m.opt("return_url", &self.return_url)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("appid"),
-                    o.opt("sub_mchid"),
-                    o.opt("sp_appid"),
-                    o.opt("sp_mchid"),
-                    o.opt("sub_appid"),
-                    o.opt("plan_id"),
-                    o.opt("out_contract_code"),
-                    o.opt("user_display_name"),
-                    o.opt("success_notify_url"),
-                    o.opt("expired_time"),
-                    o.opt("return_url"),
-                ) {
-                    (
-                        Some(appid),
-                        Some(sub_mchid),
-                        Some(sp_appid),
-                        Some(sp_mchid),
-                        Some(sub_appid),
-                        Some(plan_id),
-                        Some(out_contract_code),
-                        Some(user_display_name),
-                        Some(success_notify_url),
-                        Some(expired_time),
-                        Some(return_url),
-                    ) => {
-                        Ok(Self {
-                            appid,
-                            sub_mchid,
-                            sp_appid,
-                            sp_mchid,
-                            sub_appid,
-                            plan_id,
-                            out_contract_code,
-                            user_display_name,
-                            success_notify_url,
-                            expired_time,
-                            return_url,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            appid: "appid" opt opt,
+            sub_mchid: "sub_mchid" opt opt,
+            sp_appid: "sp_appid" opt opt,
+            sp_mchid: "sp_mchid" opt opt,
+            sub_appid: "sub_appid" opt opt,
+            plan_id: "plan_id" opt opt,
+            out_contract_code: "out_contract_code" opt opt,
+            user_display_name: "user_display_name" opt opt,
+            success_notify_url: "success_notify_url" opt opt,
+            expired_time: "expired_time" opt opt,
+            return_url: "return_url" opt opt,
+        });
         /// The response of `POST /v3/global/papay/contracts/web-pre-entrust-sign` (WEB预签约API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -1542,27 +927,9 @@ pub mod contracts {
             /// Example: `https://osapp.pay.weixin.qq.com/global/papay/contracts/sessions/show_code?os_session_id=2025032811X0100X5371319501`
             pub show_code_url: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("show_code_url", &self.show_code_url)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("show_code_url") {
-                    Some(show_code_url) => Ok(Self { show_code_url }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            show_code_url: "show_code_url" req req,
+        });
     }
 }
 /// `/v3/global/papay/transactions`
@@ -1648,83 +1015,21 @@ pub mod transactions {
         /// 场景信息
         pub scene_info: Option<PostRequestSceneInfo>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("appid", &self.appid)?;
-            m.opt("sp_appid", &self.sp_appid)?;
-            m.opt("sub_mchid", &self.sub_mchid)?;
-            m.opt("sub_appid", &self.sub_appid)?;
-            m.req("description", &self.description)?;
-            m.opt("attach", &self.attach)?;
-            m.req("notify_url", &self.notify_url)?;
-            m.req("out_trade_no", &self.out_trade_no)?;
-            m.opt("goods_tag", &self.goods_tag)?;
-            m.req("merchant_category_code", &self.merchant_category_code)?;
-            m.req("contract_id", &self.contract_id)?;
-            m.req("amount", &self.amount)?;
-            m.opt("scene_info", &self.scene_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("appid"),
-                o.opt("sp_appid"),
-                o.opt("sub_mchid"),
-                o.opt("sub_appid"),
-                o.req("description"),
-                o.opt("attach"),
-                o.req("notify_url"),
-                o.req("out_trade_no"),
-                o.opt("goods_tag"),
-                o.req("merchant_category_code"),
-                o.req("contract_id"),
-                o.req("amount"),
-                o.opt("scene_info"),
-            ) {
-                (
-                    Some(appid),
-                    Some(sp_appid),
-                    Some(sub_mchid),
-                    Some(sub_appid),
-                    Some(description),
-                    Some(attach),
-                    Some(notify_url),
-                    Some(out_trade_no),
-                    Some(goods_tag),
-                    Some(merchant_category_code),
-                    Some(contract_id),
-                    Some(amount),
-                    Some(scene_info),
-                ) => {
-                    Ok(Self {
-                        appid,
-                        sp_appid,
-                        sub_mchid,
-                        sub_appid,
-                        description,
-                        attach,
-                        notify_url,
-                        out_trade_no,
-                        goods_tag,
-                        merchant_category_code,
-                        contract_id,
-                        amount,
-                        scene_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        appid: "appid" opt opt,
+        sp_appid: "sp_appid" opt opt,
+        sub_mchid: "sub_mchid" opt opt,
+        sub_appid: "sub_appid" opt opt,
+        description: "description" req req,
+        attach: "attach" opt opt,
+        notify_url: "notify_url" req req,
+        out_trade_no: "out_trade_no" req req,
+        goods_tag: "goods_tag" opt opt,
+        merchant_category_code: "merchant_category_code" req req,
+        contract_id: "contract_id" req req,
+        amount: "amount" req req,
+        scene_info: "scene_info" opt opt,
+    });
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAmount {
@@ -1737,28 +1042,10 @@ pub mod transactions {
         /// Example: `HKD`
         pub currency: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestAmount {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("total", &self.total)?;
-            m.opt("currency", &self.currency)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("total"), o.opt("currency")) {
-                (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestAmount {
+        total: "total" req req,
+        currency: "currency" opt opt,
+    });
     /// 场景信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSceneInfo {
@@ -1771,28 +1058,10 @@ pub mod transactions {
         /// Example: `128.0.0.1`
         pub device_ip: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestSceneInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("device_id", &self.device_id)?;
-            m.opt("device_ip", &self.device_ip)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("device_id"), o.opt("device_ip")) {
-                (Some(device_id), Some(device_ip)) => Ok(Self { device_id, device_ip }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
+        device_id: "device_id" opt opt,
+        device_ip: "device_ip" opt opt,
+    });
     /// The response of `POST /v3/global/papay/transactions` (支付扣款API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -1859,99 +1128,25 @@ pub mod transactions {
         /// 优惠功能
         pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("mchid", &self.mchid)?;
-            m.opt("appid", &self.appid)?;
-            m.opt("sp_mchid", &self.sp_mchid)?;
-            m.opt("sub_mchid", &self.sub_mchid)?;
-            m.opt("sp_appid", &self.sp_appid)?;
-            m.opt("sub_appid", &self.sub_appid)?;
-            m.req("out_trade_no", &self.out_trade_no)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.opt("attach", &self.attach)?;
-            m.req("trade_type", &self.trade_type)?;
-            m.req("bank_type", &self.bank_type)?;
-            m.req("success_time", &self.success_time)?;
-            m.req("trade_state", &self.trade_state)?;
-            m.req("trade_state_desc", &self.trade_state_desc)?;
-            m.req("payer", &self.payer)?;
-            m.req("amount", &self.amount)?;
-            m.opt("promotion_detail", &self.promotion_detail)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("mchid"),
-                o.opt("appid"),
-                o.opt("sp_mchid"),
-                o.opt("sub_mchid"),
-                o.opt("sp_appid"),
-                o.opt("sub_appid"),
-                o.req("out_trade_no"),
-                o.req("transaction_id"),
-                o.opt("attach"),
-                o.req("trade_type"),
-                o.req("bank_type"),
-                o.req("success_time"),
-                o.req("trade_state"),
-                o.req("trade_state_desc"),
-                o.req("payer"),
-                o.req("amount"),
-                o.opt("promotion_detail"),
-            ) {
-                (
-                    Some(mchid),
-                    Some(appid),
-                    Some(sp_mchid),
-                    Some(sub_mchid),
-                    Some(sp_appid),
-                    Some(sub_appid),
-                    Some(out_trade_no),
-                    Some(transaction_id),
-                    Some(attach),
-                    Some(trade_type),
-                    Some(bank_type),
-                    Some(success_time),
-                    Some(trade_state),
-                    Some(trade_state_desc),
-                    Some(payer),
-                    Some(amount),
-                    Some(promotion_detail),
-                ) => {
-                    Ok(Self {
-                        mchid,
-                        appid,
-                        sp_mchid,
-                        sub_mchid,
-                        sp_appid,
-                        sub_appid,
-                        out_trade_no,
-                        transaction_id,
-                        attach,
-                        trade_type,
-                        bank_type,
-                        success_time,
-                        trade_state,
-                        trade_state_desc,
-                        payer,
-                        amount,
-                        promotion_detail,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        mchid: "mchid" opt opt,
+        appid: "appid" opt opt,
+        sp_mchid: "sp_mchid" opt opt,
+        sub_mchid: "sub_mchid" opt opt,
+        sp_appid: "sp_appid" opt opt,
+        sub_appid: "sub_appid" opt opt,
+        out_trade_no: "out_trade_no" req req,
+        transaction_id: "transaction_id" req req,
+        attach: "attach" opt opt,
+        trade_type: "trade_type" req req,
+        bank_type: "bank_type" req req,
+        success_time: "success_time" req req,
+        trade_state: "trade_state" req req,
+        trade_state_desc: "trade_state_desc" req req,
+        payer: "payer" req req,
+        amount: "amount" req req,
+        promotion_detail: "promotion_detail" opt opt,
+    });
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseAmount {
@@ -1974,51 +1169,13 @@ pub mod transactions {
         /// 汇率信息
         pub exchange_rate: Option<PostResponseAmountExchangeRate>,
     }
-    impl ::serde::Serialize for PostResponseAmount {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("total", &self.total)?;
-            m.req("payer_total", &self.payer_total)?;
-            m.req("currency", &self.currency)?;
-            m.req("payer_currency", &self.payer_currency)?;
-            m.opt("exchange_rate", &self.exchange_rate)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseAmount {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("total"),
-                o.req("payer_total"),
-                o.req("currency"),
-                o.req("payer_currency"),
-                o.opt("exchange_rate"),
-            ) {
-                (
-                    Some(total),
-                    Some(payer_total),
-                    Some(currency),
-                    Some(payer_currency),
-                    Some(exchange_rate),
-                ) => {
-                    Ok(Self {
-                        total,
-                        payer_total,
-                        currency,
-                        payer_currency,
-                        exchange_rate,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseAmount {
+        total: "total" req req,
+        payer_total: "payer_total" req req,
+        currency: "currency" req req,
+        payer_currency: "payer_currency" req req,
+        exchange_rate: "exchange_rate" opt opt,
+    });
     /// 汇率信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseAmountExchangeRate {
@@ -2031,28 +1188,10 @@ pub mod transactions {
         /// Example: `80000000`
         pub rate: Option<i64>,
     }
-    impl ::serde::Serialize for PostResponseAmountExchangeRate {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("type", &self.type_)?;
-            m.opt("rate", &self.rate)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseAmountExchangeRate {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("type"), o.opt("rate")) {
-                (Some(type_), Some(rate)) => Ok(Self { type_, rate }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseAmountExchangeRate {
+        type_: "type" opt opt,
+        rate: "rate" opt opt,
+    });
     /// 汇率类型
     ///
     /// A value this client does not know yet is kept as [`PostResponseAmountExchangeRateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2066,45 +1205,10 @@ pub mod transactions {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseAmountExchangeRateType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::SettlementRate => "SETTLEMENT_RATE",
-                Self::UserpaymentRate => "USERPAYMENT_RATE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseAmountExchangeRateType {
-        fn from(s: &str) -> Self {
-            match s {
-                "SETTLEMENT_RATE" => Self::SettlementRate,
-                "USERPAYMENT_RATE" => Self::UserpaymentRate,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseAmountExchangeRateType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseAmountExchangeRateType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseAmountExchangeRateType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseAmountExchangeRateType {
+        SettlementRate = "SETTLEMENT_RATE",
+        UserpaymentRate = "USERPAYMENT_RATE",
+    });
     /// 支付者
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePayer {
@@ -2121,35 +1225,11 @@ pub mod transactions {
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         pub sub_openid: Option<String>,
     }
-    impl ::serde::Serialize for PostResponsePayer {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("openid", &self.openid)?;
-            m.opt("sp_openid", &self.sp_openid)?;
-            m.opt("sub_openid", &self.sub_openid)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponsePayer {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("openid"), o.opt("sp_openid"), o.opt("sub_openid")) {
-                (Some(openid), Some(sp_openid), Some(sub_openid)) => {
-                    Ok(Self {
-                        openid,
-                        sp_openid,
-                        sub_openid,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponsePayer {
+        openid: "openid" opt opt,
+        sp_openid: "sp_openid" opt opt,
+        sub_openid: "sub_openid" opt opt,
+    });
     /// PostResponsePromotionDetail
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePromotionDetail {
@@ -2196,75 +1276,19 @@ pub mod transactions {
         /// 单品列表
         pub goods_detail: Option<Vec<PostResponsePromotionDetailGoodsDetail>>,
     }
-    impl ::serde::Serialize for PostResponsePromotionDetail {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("promotion_id", &self.promotion_id)?;
-            m.opt("name", &self.name)?;
-            m.opt("scope", &self.scope)?;
-            m.opt("type", &self.type_)?;
-            m.req("amount", &self.amount)?;
-            m.req("currency", &self.currency)?;
-            m.opt("activity_id", &self.activity_id)?;
-            m.opt("wxpay_contribute_amount", &self.wxpay_contribute_amount)?;
-            m.opt("merchant_contribute_amount", &self.merchant_contribute_amount)?;
-            m.opt("other_contribute_amount", &self.other_contribute_amount)?;
-            m.opt("goods_detail", &self.goods_detail)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponsePromotionDetail {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("promotion_id"),
-                o.opt("name"),
-                o.opt("scope"),
-                o.opt("type"),
-                o.req("amount"),
-                o.req("currency"),
-                o.opt("activity_id"),
-                o.opt("wxpay_contribute_amount"),
-                o.opt("merchant_contribute_amount"),
-                o.opt("other_contribute_amount"),
-                o.opt("goods_detail"),
-            ) {
-                (
-                    Some(promotion_id),
-                    Some(name),
-                    Some(scope),
-                    Some(type_),
-                    Some(amount),
-                    Some(currency),
-                    Some(activity_id),
-                    Some(wxpay_contribute_amount),
-                    Some(merchant_contribute_amount),
-                    Some(other_contribute_amount),
-                    Some(goods_detail),
-                ) => {
-                    Ok(Self {
-                        promotion_id,
-                        name,
-                        scope,
-                        type_,
-                        amount,
-                        currency,
-                        activity_id,
-                        wxpay_contribute_amount,
-                        merchant_contribute_amount,
-                        other_contribute_amount,
-                        goods_detail,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponsePromotionDetail {
+        promotion_id: "promotion_id" req req,
+        name: "name" opt opt,
+        scope: "scope" opt opt,
+        type_: "type" opt opt,
+        amount: "amount" req req,
+        currency: "currency" req req,
+        activity_id: "activity_id" opt opt,
+        wxpay_contribute_amount: "wxpay_contribute_amount" opt opt,
+        merchant_contribute_amount: "merchant_contribute_amount" opt opt,
+        other_contribute_amount: "other_contribute_amount" opt opt,
+        goods_detail: "goods_detail" opt opt,
+    });
     /// PostResponsePromotionDetailGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePromotionDetailGoodsDetail {
@@ -2289,51 +1313,13 @@ pub mod transactions {
         /// Example: `528800`
         pub price: i64,
     }
-    impl ::serde::Serialize for PostResponsePromotionDetailGoodsDetail {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("goods_id", &self.goods_id)?;
-            m.opt("goods_remark", &self.goods_remark)?;
-            m.req("discount_amount", &self.discount_amount)?;
-            m.req("quantity", &self.quantity)?;
-            m.req("price", &self.price)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponsePromotionDetailGoodsDetail {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("goods_id"),
-                o.opt("goods_remark"),
-                o.req("discount_amount"),
-                o.req("quantity"),
-                o.req("price"),
-            ) {
-                (
-                    Some(goods_id),
-                    Some(goods_remark),
-                    Some(discount_amount),
-                    Some(quantity),
-                    Some(price),
-                ) => {
-                    Ok(Self {
-                        goods_id,
-                        goods_remark,
-                        discount_amount,
-                        quantity,
-                        price,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponsePromotionDetailGoodsDetail {
+        goods_id: "goods_id" req req,
+        goods_remark: "goods_remark" opt opt,
+        discount_amount: "discount_amount" req req,
+        quantity: "quantity" req req,
+        price: "price" req req,
+    });
     /// 优惠范围
     ///
     /// A value this client does not know yet is kept as [`PostResponsePromotionDetailScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2347,45 +1333,10 @@ pub mod transactions {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponsePromotionDetailScope {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Global => "GLOBAL",
-                Self::Single => "SINGLE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponsePromotionDetailScope {
-        fn from(s: &str) -> Self {
-            match s {
-                "GLOBAL" => Self::Global,
-                "SINGLE" => Self::Single,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponsePromotionDetailScope {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponsePromotionDetailScope {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponsePromotionDetailScope {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponsePromotionDetailScope {
+        Global = "GLOBAL",
+        Single = "SINGLE",
+    });
     /// 优惠类型
     ///
     /// A value this client does not know yet is kept as [`PostResponsePromotionDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2399,45 +1350,10 @@ pub mod transactions {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponsePromotionDetailType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Coupon => "COUPON",
-                Self::Discount => "DISCOUNT",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponsePromotionDetailType {
-        fn from(s: &str) -> Self {
-            match s {
-                "COUPON" => Self::Coupon,
-                "DISCOUNT" => Self::Discount,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponsePromotionDetailType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponsePromotionDetailType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponsePromotionDetailType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponsePromotionDetailType {
+        Coupon = "COUPON",
+        Discount = "DISCOUNT",
+    });
     /// 交易状态
     ///
     /// A value this client does not know yet is kept as [`PostResponseTradeState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2459,53 +1375,14 @@ pub mod transactions {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseTradeState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Success => "SUCCESS",
-                Self::Refund => "REFUND",
-                Self::Notpay => "NOTPAY",
-                Self::Closed => "CLOSED",
-                Self::Payerror => "PAYERROR",
-                Self::Userpaying => "USERPAYING",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseTradeState {
-        fn from(s: &str) -> Self {
-            match s {
-                "SUCCESS" => Self::Success,
-                "REFUND" => Self::Refund,
-                "NOTPAY" => Self::Notpay,
-                "CLOSED" => Self::Closed,
-                "PAYERROR" => Self::Payerror,
-                "USERPAYING" => Self::Userpaying,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseTradeState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseTradeState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseTradeState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseTradeState {
+        Success = "SUCCESS",
+        Refund = "REFUND",
+        Notpay = "NOTPAY",
+        Closed = "CLOSED",
+        Payerror = "PAYERROR",
+        Userpaying = "USERPAYING",
+    });
     /// 交易类型
     ///
     /// A value this client does not know yet is kept as [`PostResponseTradeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2517,43 +1394,9 @@ pub mod transactions {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseTradeType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Auth => "AUTH",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseTradeType {
-        fn from(s: &str) -> Self {
-            match s {
-                "AUTH" => Self::Auth,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseTradeType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseTradeType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseTradeType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseTradeType {
+        Auth = "AUTH",
+    });
     /// `/v3/global/papay/transactions/{transaction_id}`
     pub mod by_transaction_id {
         /// The chain step for `/v3/global/papay/transactions/{transaction_id}`, reached with `client.v3().global().papay().transactions().transaction_id(transaction_id)`.
@@ -2583,26 +1426,9 @@ pub mod transactions {
             /// Query parameter `sub_mchid`. Example: `1900000109`
             pub sub_mchid: String,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("sub_mchid") {
-                    Some(sub_mchid) => Ok(Self { sub_mchid }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            sub_mchid: "sub_mchid" skip req,
+        });
         /// The response of `GET /v3/global/papay/transactions/{transaction_id}` (查询订单(微信支付订单号)).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -2669,99 +1495,25 @@ pub mod transactions {
             /// 优惠功能
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("mchid", &self.mchid)?;
-                m.req("appid", &self.appid)?;
-                m.req("sp_mchid", &self.sp_mchid)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.req("sp_appid", &self.sp_appid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.req("transaction_id", &self.transaction_id)?;
-                m.opt("attach", &self.attach)?;
-                m.req("trade_type", &self.trade_type)?;
-                m.req("bank_type", &self.bank_type)?;
-                m.req("success_time", &self.success_time)?;
-                m.req("trade_state", &self.trade_state)?;
-                m.req("trade_state_desc", &self.trade_state_desc)?;
-                m.req("payer", &self.payer)?;
-                m.req("amount", &self.amount)?;
-                m.opt("promotion_detail", &self.promotion_detail)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("mchid"),
-                    o.req("appid"),
-                    o.req("sp_mchid"),
-                    o.req("sub_mchid"),
-                    o.req("sp_appid"),
-                    o.opt("sub_appid"),
-                    o.req("out_trade_no"),
-                    o.req("transaction_id"),
-                    o.opt("attach"),
-                    o.req("trade_type"),
-                    o.req("bank_type"),
-                    o.req("success_time"),
-                    o.req("trade_state"),
-                    o.req("trade_state_desc"),
-                    o.req("payer"),
-                    o.req("amount"),
-                    o.opt("promotion_detail"),
-                ) {
-                    (
-                        Some(mchid),
-                        Some(appid),
-                        Some(sp_mchid),
-                        Some(sub_mchid),
-                        Some(sp_appid),
-                        Some(sub_appid),
-                        Some(out_trade_no),
-                        Some(transaction_id),
-                        Some(attach),
-                        Some(trade_type),
-                        Some(bank_type),
-                        Some(success_time),
-                        Some(trade_state),
-                        Some(trade_state_desc),
-                        Some(payer),
-                        Some(amount),
-                        Some(promotion_detail),
-                    ) => {
-                        Ok(Self {
-                            mchid,
-                            appid,
-                            sp_mchid,
-                            sub_mchid,
-                            sp_appid,
-                            sub_appid,
-                            out_trade_no,
-                            transaction_id,
-                            attach,
-                            trade_type,
-                            bank_type,
-                            success_time,
-                            trade_state,
-                            trade_state_desc,
-                            payer,
-                            amount,
-                            promotion_detail,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            mchid: "mchid" req req,
+            appid: "appid" req req,
+            sp_mchid: "sp_mchid" req req,
+            sub_mchid: "sub_mchid" req req,
+            sp_appid: "sp_appid" req req,
+            sub_appid: "sub_appid" opt opt,
+            out_trade_no: "out_trade_no" req req,
+            transaction_id: "transaction_id" req req,
+            attach: "attach" opt opt,
+            trade_type: "trade_type" req req,
+            bank_type: "bank_type" req req,
+            success_time: "success_time" req req,
+            trade_state: "trade_state" req req,
+            trade_state_desc: "trade_state_desc" req req,
+            payer: "payer" req req,
+            amount: "amount" req req,
+            promotion_detail: "promotion_detail" opt opt,
+        });
         /// 订单金额
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmount {
@@ -2784,51 +1536,13 @@ pub mod transactions {
             /// 汇率信息
             pub exchange_rate: Option<GetResponseAmountExchangeRate>,
         }
-        impl ::serde::Serialize for GetResponseAmount {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("total", &self.total)?;
-                m.req("payer_total", &self.payer_total)?;
-                m.req("currency", &self.currency)?;
-                m.req("payer_currency", &self.payer_currency)?;
-                m.opt("exchange_rate", &self.exchange_rate)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("total"),
-                    o.req("payer_total"),
-                    o.req("currency"),
-                    o.req("payer_currency"),
-                    o.opt("exchange_rate"),
-                ) {
-                    (
-                        Some(total),
-                        Some(payer_total),
-                        Some(currency),
-                        Some(payer_currency),
-                        Some(exchange_rate),
-                    ) => {
-                        Ok(Self {
-                            total,
-                            payer_total,
-                            currency,
-                            payer_currency,
-                            exchange_rate,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseAmount {
+            total: "total" req req,
+            payer_total: "payer_total" req req,
+            currency: "currency" req req,
+            payer_currency: "payer_currency" req req,
+            exchange_rate: "exchange_rate" opt opt,
+        });
         /// 汇率信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmountExchangeRate {
@@ -2841,28 +1555,10 @@ pub mod transactions {
             /// Example: `80000000`
             pub rate: Option<i64>,
         }
-        impl ::serde::Serialize for GetResponseAmountExchangeRate {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("type", &self.type_)?;
-                m.opt("rate", &self.rate)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAmountExchangeRate {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("type"), o.opt("rate")) {
-                    (Some(type_), Some(rate)) => Ok(Self { type_, rate }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseAmountExchangeRate {
+            type_: "type" opt opt,
+            rate: "rate" opt opt,
+        });
         /// 汇率类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseAmountExchangeRateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2874,45 +1570,9 @@ pub mod transactions {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseAmountExchangeRateType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::SettlementRate => "SETTLEMENT_RATE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseAmountExchangeRateType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "SETTLEMENT_RATE" => Self::SettlementRate,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseAmountExchangeRateType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseAmountExchangeRateType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAmountExchangeRateType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseAmountExchangeRateType {
+            SettlementRate = "SETTLEMENT_RATE",
+        });
         /// 支付者
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePayer {
@@ -2929,35 +1589,11 @@ pub mod transactions {
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             pub sub_openid: Option<String>,
         }
-        impl ::serde::Serialize for GetResponsePayer {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("openid", &self.openid)?;
-                m.opt("sp_openid", &self.sp_openid)?;
-                m.opt("sub_openid", &self.sub_openid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePayer {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("openid"), o.opt("sp_openid"), o.opt("sub_openid")) {
-                    (Some(openid), Some(sp_openid), Some(sub_openid)) => {
-                        Ok(Self {
-                            openid,
-                            sp_openid,
-                            sub_openid,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponsePayer {
+            openid: "openid" opt opt,
+            sp_openid: "sp_openid" opt opt,
+            sub_openid: "sub_openid" opt opt,
+        });
         /// GetResponsePromotionDetail
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePromotionDetail {
@@ -3004,75 +1640,19 @@ pub mod transactions {
             /// 单品列表
             pub goods_detail: Option<Vec<GetResponsePromotionDetailGoodsDetail>>,
         }
-        impl ::serde::Serialize for GetResponsePromotionDetail {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("promotion_id", &self.promotion_id)?;
-                m.opt("name", &self.name)?;
-                m.opt("scope", &self.scope)?;
-                m.opt("type", &self.type_)?;
-                m.req("amount", &self.amount)?;
-                m.req("currency", &self.currency)?;
-                m.opt("activity_id", &self.activity_id)?;
-                m.opt("wxpay_contribute_amount", &self.wxpay_contribute_amount)?;
-                m.opt("merchant_contribute_amount", &self.merchant_contribute_amount)?;
-                m.opt("other_contribute_amount", &self.other_contribute_amount)?;
-                m.opt("goods_detail", &self.goods_detail)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetail {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("promotion_id"),
-                    o.opt("name"),
-                    o.opt("scope"),
-                    o.opt("type"),
-                    o.req("amount"),
-                    o.req("currency"),
-                    o.opt("activity_id"),
-                    o.opt("wxpay_contribute_amount"),
-                    o.opt("merchant_contribute_amount"),
-                    o.opt("other_contribute_amount"),
-                    o.opt("goods_detail"),
-                ) {
-                    (
-                        Some(promotion_id),
-                        Some(name),
-                        Some(scope),
-                        Some(type_),
-                        Some(amount),
-                        Some(currency),
-                        Some(activity_id),
-                        Some(wxpay_contribute_amount),
-                        Some(merchant_contribute_amount),
-                        Some(other_contribute_amount),
-                        Some(goods_detail),
-                    ) => {
-                        Ok(Self {
-                            promotion_id,
-                            name,
-                            scope,
-                            type_,
-                            amount,
-                            currency,
-                            activity_id,
-                            wxpay_contribute_amount,
-                            merchant_contribute_amount,
-                            other_contribute_amount,
-                            goods_detail,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponsePromotionDetail {
+            promotion_id: "promotion_id" req req,
+            name: "name" opt opt,
+            scope: "scope" opt opt,
+            type_: "type" opt opt,
+            amount: "amount" req req,
+            currency: "currency" req req,
+            activity_id: "activity_id" opt opt,
+            wxpay_contribute_amount: "wxpay_contribute_amount" opt opt,
+            merchant_contribute_amount: "merchant_contribute_amount" opt opt,
+            other_contribute_amount: "other_contribute_amount" opt opt,
+            goods_detail: "goods_detail" opt opt,
+        });
         /// GetResponsePromotionDetailGoodsDetail
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePromotionDetailGoodsDetail {
@@ -3097,51 +1677,13 @@ pub mod transactions {
             /// Example: `528800`
             pub price: i64,
         }
-        impl ::serde::Serialize for GetResponsePromotionDetailGoodsDetail {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("goods_id", &self.goods_id)?;
-                m.opt("goods_remark", &self.goods_remark)?;
-                m.req("discount_amount", &self.discount_amount)?;
-                m.req("quantity", &self.quantity)?;
-                m.req("price", &self.price)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetailGoodsDetail {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("goods_id"),
-                    o.opt("goods_remark"),
-                    o.req("discount_amount"),
-                    o.req("quantity"),
-                    o.req("price"),
-                ) {
-                    (
-                        Some(goods_id),
-                        Some(goods_remark),
-                        Some(discount_amount),
-                        Some(quantity),
-                        Some(price),
-                    ) => {
-                        Ok(Self {
-                            goods_id,
-                            goods_remark,
-                            discount_amount,
-                            quantity,
-                            price,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponsePromotionDetailGoodsDetail {
+            goods_id: "goods_id" req req,
+            goods_remark: "goods_remark" opt opt,
+            discount_amount: "discount_amount" req req,
+            quantity: "quantity" req req,
+            price: "price" req req,
+        });
         /// 优惠范围
         ///
         /// A value this client does not know yet is kept as [`GetResponsePromotionDetailScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3155,47 +1697,10 @@ pub mod transactions {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponsePromotionDetailScope {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Global => "GLOBAL",
-                    Self::Single => "SINGLE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponsePromotionDetailScope {
-            fn from(s: &str) -> Self {
-                match s {
-                    "GLOBAL" => Self::Global,
-                    "SINGLE" => Self::Single,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponsePromotionDetailScope {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponsePromotionDetailScope {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetailScope {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponsePromotionDetailScope {
+            Global = "GLOBAL",
+            Single = "SINGLE",
+        });
         /// 优惠类型
         ///
         /// A value this client does not know yet is kept as [`GetResponsePromotionDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3209,47 +1714,10 @@ pub mod transactions {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponsePromotionDetailType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Coupon => "COUPON",
-                    Self::Discount => "DISCOUNT",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponsePromotionDetailType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "COUPON" => Self::Coupon,
-                    "DISCOUNT" => Self::Discount,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponsePromotionDetailType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponsePromotionDetailType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetailType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponsePromotionDetailType {
+            Coupon = "COUPON",
+            Discount = "DISCOUNT",
+        });
         /// 交易类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseTradeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3269,53 +1737,13 @@ pub mod transactions {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseTradeType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Jsapi => "JSAPI",
-                    Self::Native => "NATIVE",
-                    Self::App => "APP",
-                    Self::Mweb => "MWEB",
-                    Self::Micropay => "MICROPAY",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseTradeType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "JSAPI" => Self::Jsapi,
-                    "NATIVE" => Self::Native,
-                    "APP" => Self::App,
-                    "MWEB" => Self::Mweb,
-                    "MICROPAY" => Self::Micropay,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseTradeType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseTradeType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseTradeType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseTradeType {
+            Jsapi = "JSAPI",
+            Native = "NATIVE",
+            App = "APP",
+            Mweb = "MWEB",
+            Micropay = "MICROPAY",
+        });
     }
     /// `/v3/global/papay/transactions/out-trade-no`
     pub mod out_trade_no {
@@ -3365,26 +1793,9 @@ pub mod transactions {
                 /// Query parameter `sub_mchid`. Example: `1900000109`
                 pub sub_mchid: String,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("sub_mchid") {
-                        Some(sub_mchid) => Ok(Self { sub_mchid }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                sub_mchid: "sub_mchid" skip req,
+            });
             /// The response of `GET /v3/global/papay/transactions/out-trade-no/{out_trade_no}` (查询订单(商户订单号)).
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
@@ -3451,99 +1862,25 @@ pub mod transactions {
                 /// 优惠功能
                 pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("mchid", &self.mchid)?;
-                    m.req("appid", &self.appid)?;
-                    m.req("sp_mchid", &self.sp_mchid)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.req("sp_appid", &self.sp_appid)?;
-                    m.opt("sub_appid", &self.sub_appid)?;
-                    m.req("out_trade_no", &self.out_trade_no)?;
-                    m.req("transaction_id", &self.transaction_id)?;
-                    m.opt("attach", &self.attach)?;
-                    m.req("trade_type", &self.trade_type)?;
-                    m.req("bank_type", &self.bank_type)?;
-                    m.req("success_time", &self.success_time)?;
-                    m.req("trade_state", &self.trade_state)?;
-                    m.req("trade_state_desc", &self.trade_state_desc)?;
-                    m.req("payer", &self.payer)?;
-                    m.req("amount", &self.amount)?;
-                    m.opt("promotion_detail", &self.promotion_detail)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("mchid"),
-                        o.req("appid"),
-                        o.req("sp_mchid"),
-                        o.req("sub_mchid"),
-                        o.req("sp_appid"),
-                        o.opt("sub_appid"),
-                        o.req("out_trade_no"),
-                        o.req("transaction_id"),
-                        o.opt("attach"),
-                        o.req("trade_type"),
-                        o.req("bank_type"),
-                        o.req("success_time"),
-                        o.req("trade_state"),
-                        o.req("trade_state_desc"),
-                        o.req("payer"),
-                        o.req("amount"),
-                        o.opt("promotion_detail"),
-                    ) {
-                        (
-                            Some(mchid),
-                            Some(appid),
-                            Some(sp_mchid),
-                            Some(sub_mchid),
-                            Some(sp_appid),
-                            Some(sub_appid),
-                            Some(out_trade_no),
-                            Some(transaction_id),
-                            Some(attach),
-                            Some(trade_type),
-                            Some(bank_type),
-                            Some(success_time),
-                            Some(trade_state),
-                            Some(trade_state_desc),
-                            Some(payer),
-                            Some(amount),
-                            Some(promotion_detail),
-                        ) => {
-                            Ok(Self {
-                                mchid,
-                                appid,
-                                sp_mchid,
-                                sub_mchid,
-                                sp_appid,
-                                sub_appid,
-                                out_trade_no,
-                                transaction_id,
-                                attach,
-                                trade_type,
-                                bank_type,
-                                success_time,
-                                trade_state,
-                                trade_state_desc,
-                                payer,
-                                amount,
-                                promotion_detail,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                mchid: "mchid" req req,
+                appid: "appid" req req,
+                sp_mchid: "sp_mchid" req req,
+                sub_mchid: "sub_mchid" req req,
+                sp_appid: "sp_appid" req req,
+                sub_appid: "sub_appid" opt opt,
+                out_trade_no: "out_trade_no" req req,
+                transaction_id: "transaction_id" req req,
+                attach: "attach" opt opt,
+                trade_type: "trade_type" req req,
+                bank_type: "bank_type" req req,
+                success_time: "success_time" req req,
+                trade_state: "trade_state" req req,
+                trade_state_desc: "trade_state_desc" req req,
+                payer: "payer" req req,
+                amount: "amount" req req,
+                promotion_detail: "promotion_detail" opt opt,
+            });
             /// 订单金额
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseAmount {
@@ -3566,51 +1903,13 @@ pub mod transactions {
                 /// 汇率信息
                 pub exchange_rate: Option<GetResponseAmountExchangeRate>,
             }
-            impl ::serde::Serialize for GetResponseAmount {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("total", &self.total)?;
-                    m.req("payer_total", &self.payer_total)?;
-                    m.req("currency", &self.currency)?;
-                    m.req("payer_currency", &self.payer_currency)?;
-                    m.opt("exchange_rate", &self.exchange_rate)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("total"),
-                        o.req("payer_total"),
-                        o.req("currency"),
-                        o.req("payer_currency"),
-                        o.opt("exchange_rate"),
-                    ) {
-                        (
-                            Some(total),
-                            Some(payer_total),
-                            Some(currency),
-                            Some(payer_currency),
-                            Some(exchange_rate),
-                        ) => {
-                            Ok(Self {
-                                total,
-                                payer_total,
-                                currency,
-                                payer_currency,
-                                exchange_rate,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseAmount {
+                total: "total" req req,
+                payer_total: "payer_total" req req,
+                currency: "currency" req req,
+                payer_currency: "payer_currency" req req,
+                exchange_rate: "exchange_rate" opt opt,
+            });
             /// 汇率信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseAmountExchangeRate {
@@ -3623,28 +1922,10 @@ pub mod transactions {
                 /// Example: `80000000`
                 pub rate: Option<i64>,
             }
-            impl ::serde::Serialize for GetResponseAmountExchangeRate {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("type", &self.type_)?;
-                    m.opt("rate", &self.rate)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseAmountExchangeRate {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("type"), o.opt("rate")) {
-                        (Some(type_), Some(rate)) => Ok(Self { type_, rate }),
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseAmountExchangeRate {
+                type_: "type" opt opt,
+                rate: "rate" opt opt,
+            });
             /// 汇率类型
             ///
             /// A value this client does not know yet is kept as [`GetResponseAmountExchangeRateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3656,48 +1937,9 @@ pub mod transactions {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseAmountExchangeRateType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::SettlementRate => "SETTLEMENT_RATE",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseAmountExchangeRateType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "SETTLEMENT_RATE" => Self::SettlementRate,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseAmountExchangeRateType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseAmountExchangeRateType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseAmountExchangeRateType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseAmountExchangeRateType {
+                SettlementRate = "SETTLEMENT_RATE",
+            });
             /// 支付者
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponsePayer {
@@ -3714,35 +1956,11 @@ pub mod transactions {
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                 pub sub_openid: Option<String>,
             }
-            impl ::serde::Serialize for GetResponsePayer {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("openid", &self.openid)?;
-                    m.opt("sp_openid", &self.sp_openid)?;
-                    m.opt("sub_openid", &self.sub_openid)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponsePayer {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("openid"), o.opt("sp_openid"), o.opt("sub_openid")) {
-                        (Some(openid), Some(sp_openid), Some(sub_openid)) => {
-                            Ok(Self {
-                                openid,
-                                sp_openid,
-                                sub_openid,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponsePayer {
+                openid: "openid" opt opt,
+                sp_openid: "sp_openid" opt opt,
+                sub_openid: "sub_openid" opt opt,
+            });
             /// GetResponsePromotionDetail
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponsePromotionDetail {
@@ -3789,78 +2007,19 @@ pub mod transactions {
                 /// 单品列表
                 pub goods_detail: Option<Vec<GetResponsePromotionDetailGoodsDetail>>,
             }
-            impl ::serde::Serialize for GetResponsePromotionDetail {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("promotion_id", &self.promotion_id)?;
-                    m.opt("name", &self.name)?;
-                    m.opt("scope", &self.scope)?;
-                    m.opt("type", &self.type_)?;
-                    m.req("amount", &self.amount)?;
-                    m.req("currency", &self.currency)?;
-                    m.opt("activity_id", &self.activity_id)?;
-                    m.opt("wxpay_contribute_amount", &self.wxpay_contribute_amount)?;
-                    m.opt(
-                        "merchant_contribute_amount",
-                        &self.merchant_contribute_amount,
-                    )?;
-                    m.opt("other_contribute_amount", &self.other_contribute_amount)?;
-                    m.opt("goods_detail", &self.goods_detail)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetail {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("promotion_id"),
-                        o.opt("name"),
-                        o.opt("scope"),
-                        o.opt("type"),
-                        o.req("amount"),
-                        o.req("currency"),
-                        o.opt("activity_id"),
-                        o.opt("wxpay_contribute_amount"),
-                        o.opt("merchant_contribute_amount"),
-                        o.opt("other_contribute_amount"),
-                        o.opt("goods_detail"),
-                    ) {
-                        (
-                            Some(promotion_id),
-                            Some(name),
-                            Some(scope),
-                            Some(type_),
-                            Some(amount),
-                            Some(currency),
-                            Some(activity_id),
-                            Some(wxpay_contribute_amount),
-                            Some(merchant_contribute_amount),
-                            Some(other_contribute_amount),
-                            Some(goods_detail),
-                        ) => {
-                            Ok(Self {
-                                promotion_id,
-                                name,
-                                scope,
-                                type_,
-                                amount,
-                                currency,
-                                activity_id,
-                                wxpay_contribute_amount,
-                                merchant_contribute_amount,
-                                other_contribute_amount,
-                                goods_detail,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponsePromotionDetail {
+                promotion_id: "promotion_id" req req,
+                name: "name" opt opt,
+                scope: "scope" opt opt,
+                type_: "type" opt opt,
+                amount: "amount" req req,
+                currency: "currency" req req,
+                activity_id: "activity_id" opt opt,
+                wxpay_contribute_amount: "wxpay_contribute_amount" opt opt,
+                merchant_contribute_amount: "merchant_contribute_amount" opt opt,
+                other_contribute_amount: "other_contribute_amount" opt opt,
+                goods_detail: "goods_detail" opt opt,
+            });
             /// GetResponsePromotionDetailGoodsDetail
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponsePromotionDetailGoodsDetail {
@@ -3885,52 +2044,13 @@ pub mod transactions {
                 /// Example: `528800`
                 pub price: i64,
             }
-            impl ::serde::Serialize for GetResponsePromotionDetailGoodsDetail {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("goods_id", &self.goods_id)?;
-                    m.opt("goods_remark", &self.goods_remark)?;
-                    m.req("discount_amount", &self.discount_amount)?;
-                    m.req("quantity", &self.quantity)?;
-                    m.req("price", &self.price)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for GetResponsePromotionDetailGoodsDetail {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("goods_id"),
-                        o.opt("goods_remark"),
-                        o.req("discount_amount"),
-                        o.req("quantity"),
-                        o.req("price"),
-                    ) {
-                        (
-                            Some(goods_id),
-                            Some(goods_remark),
-                            Some(discount_amount),
-                            Some(quantity),
-                            Some(price),
-                        ) => {
-                            Ok(Self {
-                                goods_id,
-                                goods_remark,
-                                discount_amount,
-                                quantity,
-                                price,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponsePromotionDetailGoodsDetail {
+                goods_id: "goods_id" req req,
+                goods_remark: "goods_remark" opt opt,
+                discount_amount: "discount_amount" req req,
+                quantity: "quantity" req req,
+                price: "price" req req,
+            });
             /// 优惠范围
             ///
             /// A value this client does not know yet is kept as [`GetResponsePromotionDetailScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3944,50 +2064,10 @@ pub mod transactions {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponsePromotionDetailScope {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Global => "GLOBAL",
-                        Self::Single => "SINGLE",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponsePromotionDetailScope {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "GLOBAL" => Self::Global,
-                        "SINGLE" => Self::Single,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponsePromotionDetailScope {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponsePromotionDetailScope {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetailScope {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponsePromotionDetailScope {
+                Global = "GLOBAL",
+                Single = "SINGLE",
+            });
             /// 优惠类型
             ///
             /// A value this client does not know yet is kept as [`GetResponsePromotionDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4001,50 +2081,10 @@ pub mod transactions {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponsePromotionDetailType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Coupon => "COUPON",
-                        Self::Discount => "DISCOUNT",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponsePromotionDetailType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "COUPON" => Self::Coupon,
-                        "DISCOUNT" => Self::Discount,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponsePromotionDetailType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponsePromotionDetailType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetailType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponsePromotionDetailType {
+                Coupon = "COUPON",
+                Discount = "DISCOUNT",
+            });
             /// 交易类型
             ///
             /// A value this client does not know yet is kept as [`GetResponseTradeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4064,56 +2104,13 @@ pub mod transactions {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseTradeType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Jsapi => "JSAPI",
-                        Self::Native => "NATIVE",
-                        Self::App => "APP",
-                        Self::Mweb => "MWEB",
-                        Self::Micropay => "MICROPAY",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseTradeType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "JSAPI" => Self::Jsapi,
-                        "NATIVE" => Self::Native,
-                        "APP" => Self::App,
-                        "MWEB" => Self::Mweb,
-                        "MICROPAY" => Self::Micropay,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseTradeType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseTradeType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseTradeType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseTradeType {
+                Jsapi = "JSAPI",
+                Native = "NATIVE",
+                App = "APP",
+                Mweb = "MWEB",
+                Micropay = "MICROPAY",
+            });
             /// `/v3/global/papay/transactions/out-trade-no/{out_trade_no}/reverse`
             pub mod reverse {
                 /// The chain step for `/v3/global/papay/transactions/out-trade-no/{out_trade_no}/reverse`, reached with `client.v3().global().papay().transactions().out_trade_no().out_trade_no(out_trade_no).reverse()`.
@@ -4143,26 +2140,9 @@ pub mod transactions {
                     /// Query parameter `sub_mchid`. Example: `1900000109`
                     pub sub_mchid: String,
                 }
-                impl ::serde::Serialize for PostRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.req("sub_mchid") {
-                            Some(sub_mchid) => Ok(Self { sub_mchid }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequest {
+                    sub_mchid: "sub_mchid" skip req,
+                });
             }
         }
     }

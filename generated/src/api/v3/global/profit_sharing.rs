@@ -63,26 +63,10 @@ pub mod bill_download_url {
         /// Query parameter `bill_date`. Example: `2020-01-01`
         pub bill_date: Option<String>,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("sub_mchid"), o.opt("bill_date")) {
-                (Some(sub_mchid), Some(bill_date)) => Ok(Self { sub_mchid, bill_date }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        sub_mchid: "sub_mchid" skip opt,
+        bill_date: "bill_date" skip opt,
+    });
     /// The response of `GET /v3/global/profit-sharing/bill-download-url` (获取分账账单文件下载地址API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -91,27 +75,9 @@ pub mod bill_download_url {
         /// Example: `https://apihk.mch.weixin.qq.com/v3/bill/downloadurl?token=xxx`
         pub download_url: String,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("download_url", &self.download_url)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("download_url") {
-                Some(download_url) => Ok(Self { download_url }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        download_url: "download_url" req req,
+    });
 }
 /// `/v3/global/profit-sharing/orders`
 pub mod orders {
@@ -172,59 +138,15 @@ pub mod orders {
         /// 是否解冻剩余未分资金
         pub unfreeze_unsplit: bool,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("sub_mchid", &self.sub_mchid)?;
-            m.req("appid", &self.appid)?;
-            m.opt("sub_appid", &self.sub_appid)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.req("out_order_no", &self.out_order_no)?;
-            m.opt("receivers", &self.receivers)?;
-            m.req("unfreeze_unsplit", &self.unfreeze_unsplit)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("sub_mchid"),
-                o.req("appid"),
-                o.opt("sub_appid"),
-                o.req("transaction_id"),
-                o.req("out_order_no"),
-                o.opt("receivers"),
-                o.req("unfreeze_unsplit"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(appid),
-                    Some(sub_appid),
-                    Some(transaction_id),
-                    Some(out_order_no),
-                    Some(receivers),
-                    Some(unfreeze_unsplit),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        appid,
-                        sub_appid,
-                        transaction_id,
-                        out_order_no,
-                        receivers,
-                        unfreeze_unsplit,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        sub_mchid: "sub_mchid" opt opt,
+        appid: "appid" req req,
+        sub_appid: "sub_appid" opt opt,
+        transaction_id: "transaction_id" req req,
+        out_order_no: "out_order_no" req req,
+        receivers: "receivers" opt opt,
+        unfreeze_unsplit: "unfreeze_unsplit" req req,
+    });
     /// PostRequestReceivers
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestReceivers {
@@ -257,59 +179,15 @@ pub mod orders {
         /// Example: `分给商户A`
         pub description: String,
     }
-    impl ::serde::Serialize for PostRequestReceivers {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("currency", &self.currency)?;
-            m.req("type", &self.type_)?;
-            m.req("account", &self.account)?;
-            m.opt("name", &self.name)?;
-            m.opt("authorized", &self.authorized)?;
-            m.req("amount", &self.amount)?;
-            m.req("description", &self.description)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestReceivers {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("currency"),
-                o.req("type"),
-                o.req("account"),
-                o.opt("name"),
-                o.opt("authorized"),
-                o.req("amount"),
-                o.req("description"),
-            ) {
-                (
-                    Some(currency),
-                    Some(type_),
-                    Some(account),
-                    Some(name),
-                    Some(authorized),
-                    Some(amount),
-                    Some(description),
-                ) => {
-                    Ok(Self {
-                        currency,
-                        type_,
-                        account,
-                        name,
-                        authorized,
-                        amount,
-                        description,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestReceivers {
+        currency: "currency" req req,
+        type_: "type" req req,
+        account: "account" req req,
+        name: "name" opt opt,
+        authorized: "authorized" opt opt,
+        amount: "amount" req req,
+        description: "description" req req,
+    });
     /// 分账币种
     ///
     /// A value this client does not know yet is kept as [`PostRequestReceiversCurrency::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -321,43 +199,9 @@ pub mod orders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestReceiversCurrency {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Cny => "CNY",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestReceiversCurrency {
-        fn from(s: &str) -> Self {
-            match s {
-                "CNY" => Self::Cny,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestReceiversCurrency {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestReceiversCurrency {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestReceiversCurrency {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestReceiversCurrency {
+        Cny = "CNY",
+    });
     /// 分账接收方类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestReceiversType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -373,47 +217,11 @@ pub mod orders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestReceiversType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::MerchantId => "MERCHANT_ID",
-                Self::PersonalOpenid => "PERSONAL_OPENID",
-                Self::PersonalSubOpenid => "PERSONAL_SUB_OPENID",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestReceiversType {
-        fn from(s: &str) -> Self {
-            match s {
-                "MERCHANT_ID" => Self::MerchantId,
-                "PERSONAL_OPENID" => Self::PersonalOpenid,
-                "PERSONAL_SUB_OPENID" => Self::PersonalSubOpenid,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestReceiversType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestReceiversType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestReceiversType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestReceiversType {
+        MerchantId = "MERCHANT_ID",
+        PersonalOpenid = "PERSONAL_OPENID",
+        PersonalSubOpenid = "PERSONAL_SUB_OPENID",
+    });
     /// The response of `POST /v3/global/profit-sharing/orders` (请求分账API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -440,55 +248,14 @@ pub mod orders {
         /// 分账接收方列表
         pub receivers: Option<Vec<PostResponseReceivers>>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("sub_mchid", &self.sub_mchid)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.req("out_order_no", &self.out_order_no)?;
-            m.req("order_id", &self.order_id)?;
-            m.req("state", &self.state)?;
-            m.opt("receivers", &self.receivers)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("sub_mchid"),
-                o.req("transaction_id"),
-                o.req("out_order_no"),
-                o.req("order_id"),
-                o.req("state"),
-                o.opt("receivers"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(transaction_id),
-                    Some(out_order_no),
-                    Some(order_id),
-                    Some(state),
-                    Some(receivers),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        transaction_id,
-                        out_order_no,
-                        order_id,
-                        state,
-                        receivers,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        sub_mchid: "sub_mchid" opt opt,
+        transaction_id: "transaction_id" req req,
+        out_order_no: "out_order_no" req req,
+        order_id: "order_id" req req,
+        state: "state" req req,
+        receivers: "receivers" opt opt,
+    });
     /// PostResponseReceivers
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponseReceivers {
@@ -541,87 +308,22 @@ pub mod orders {
         /// 汇率值
         pub rate: Option<i64>,
     }
-    impl ::serde::Serialize for PostResponseReceivers {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("currency", &self.currency)?;
-            m.req("amount", &self.amount)?;
-            m.req("description", &self.description)?;
-            m.req("type", &self.type_)?;
-            m.req("account", &self.account)?;
-            m.req("result", &self.result)?;
-            m.req("fail_reason", &self.fail_reason)?;
-            m.req("create_time", &self.create_time)?;
-            m.req("finish_time", &self.finish_time)?;
-            m.opt("detail_id", &self.detail_id)?;
-            m.opt("detail_type", &self.detail_type)?;
-            m.opt("settlement_currency", &self.settlement_currency)?;
-            m.opt("settlement_amount", &self.settlement_amount)?;
-            m.opt("rate", &self.rate)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseReceivers {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("currency"),
-                o.req("amount"),
-                o.req("description"),
-                o.req("type"),
-                o.req("account"),
-                o.req("result"),
-                o.req("fail_reason"),
-                o.req("create_time"),
-                o.req("finish_time"),
-                o.opt("detail_id"),
-                o.opt("detail_type"),
-                o.opt("settlement_currency"),
-                o.opt("settlement_amount"),
-                o.opt("rate"),
-            ) {
-                (
-                    Some(currency),
-                    Some(amount),
-                    Some(description),
-                    Some(type_),
-                    Some(account),
-                    Some(result),
-                    Some(fail_reason),
-                    Some(create_time),
-                    Some(finish_time),
-                    Some(detail_id),
-                    Some(detail_type),
-                    Some(settlement_currency),
-                    Some(settlement_amount),
-                    Some(rate),
-                ) => {
-                    Ok(Self {
-                        currency,
-                        amount,
-                        description,
-                        type_,
-                        account,
-                        result,
-                        fail_reason,
-                        create_time,
-                        finish_time,
-                        detail_id,
-                        detail_type,
-                        settlement_currency,
-                        settlement_amount,
-                        rate,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseReceivers {
+        currency: "currency" req req,
+        amount: "amount" req req,
+        description: "description" req req,
+        type_: "type" req req,
+        account: "account" req req,
+        result: "result" req req,
+        fail_reason: "fail_reason" req req,
+        create_time: "create_time" req req,
+        finish_time: "finish_time" req req,
+        detail_id: "detail_id" opt opt,
+        detail_type: "detail_type" opt opt,
+        settlement_currency: "settlement_currency" opt opt,
+        settlement_amount: "settlement_amount" opt opt,
+        rate: "rate" opt opt,
+    });
     /// 分账接收方类型
     ///
     /// A value this client does not know yet is kept as [`PostResponseReceiversType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -637,47 +339,11 @@ pub mod orders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseReceiversType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::MerchantId => "MERCHANT_ID",
-                Self::PersonalOpenid => "PERSONAL_OPENID",
-                Self::PersonalSubOpenid => "PERSONAL_SUB_OPENID",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseReceiversType {
-        fn from(s: &str) -> Self {
-            match s {
-                "MERCHANT_ID" => Self::MerchantId,
-                "PERSONAL_OPENID" => Self::PersonalOpenid,
-                "PERSONAL_SUB_OPENID" => Self::PersonalSubOpenid,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseReceiversType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseReceiversType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseReceiversType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseReceiversType {
+        MerchantId = "MERCHANT_ID",
+        PersonalOpenid = "PERSONAL_OPENID",
+        PersonalSubOpenid = "PERSONAL_SUB_OPENID",
+    });
     /// `/v3/global/profit-sharing/orders/{out_order_no}`
     pub mod by_out_order_no {
         /// The chain step for `/v3/global/profit-sharing/orders/{out_order_no}`, reached with `client.v3().global().profit_sharing().orders().out_order_no(out_order_no)`.
@@ -712,28 +378,10 @@ pub mod orders {
             /// Query parameter `transaction_id`. Example: `4208450740201411110007820472`
             pub transaction_id: Option<String>,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("sub_mchid"), o.opt("transaction_id")) {
-                    (Some(sub_mchid), Some(transaction_id)) => {
-                        Ok(Self { sub_mchid, transaction_id })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            sub_mchid: "sub_mchid" skip opt,
+            transaction_id: "transaction_id" skip opt,
+        });
         /// The response of `GET /v3/global/profit-sharing/orders/{out_order_no}` (查询分账结果API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -760,55 +408,14 @@ pub mod orders {
             /// 分账接收方列表
             pub receivers: Option<Vec<GetResponseReceivers>>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.req("transaction_id", &self.transaction_id)?;
-                m.req("out_order_no", &self.out_order_no)?;
-                m.req("order_id", &self.order_id)?;
-                m.req("state", &self.state)?;
-                m.opt("receivers", &self.receivers)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("sub_mchid"),
-                    o.req("transaction_id"),
-                    o.req("out_order_no"),
-                    o.req("order_id"),
-                    o.req("state"),
-                    o.opt("receivers"),
-                ) {
-                    (
-                        Some(sub_mchid),
-                        Some(transaction_id),
-                        Some(out_order_no),
-                        Some(order_id),
-                        Some(state),
-                        Some(receivers),
-                    ) => {
-                        Ok(Self {
-                            sub_mchid,
-                            transaction_id,
-                            out_order_no,
-                            order_id,
-                            state,
-                            receivers,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            sub_mchid: "sub_mchid" opt opt,
+            transaction_id: "transaction_id" req req,
+            out_order_no: "out_order_no" req req,
+            order_id: "order_id" req req,
+            state: "state" req req,
+            receivers: "receivers" opt opt,
+        });
         /// GetResponseReceivers
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseReceivers {
@@ -861,87 +468,22 @@ pub mod orders {
             /// 汇率值
             pub rate: Option<i64>,
         }
-        impl ::serde::Serialize for GetResponseReceivers {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("currency", &self.currency)?;
-                m.req("amount", &self.amount)?;
-                m.req("description", &self.description)?;
-                m.req("type", &self.type_)?;
-                m.req("account", &self.account)?;
-                m.req("result", &self.result)?;
-                m.req("fail_reason", &self.fail_reason)?;
-                m.req("create_time", &self.create_time)?;
-                m.req("finish_time", &self.finish_time)?;
-                m.opt("detail_id", &self.detail_id)?;
-                m.opt("detail_type", &self.detail_type)?;
-                m.opt("settlement_currency", &self.settlement_currency)?;
-                m.opt("settlement_amount", &self.settlement_amount)?;
-                m.opt("rate", &self.rate)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseReceivers {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("currency"),
-                    o.req("amount"),
-                    o.req("description"),
-                    o.req("type"),
-                    o.req("account"),
-                    o.req("result"),
-                    o.req("fail_reason"),
-                    o.req("create_time"),
-                    o.req("finish_time"),
-                    o.opt("detail_id"),
-                    o.opt("detail_type"),
-                    o.opt("settlement_currency"),
-                    o.opt("settlement_amount"),
-                    o.opt("rate"),
-                ) {
-                    (
-                        Some(currency),
-                        Some(amount),
-                        Some(description),
-                        Some(type_),
-                        Some(account),
-                        Some(result),
-                        Some(fail_reason),
-                        Some(create_time),
-                        Some(finish_time),
-                        Some(detail_id),
-                        Some(detail_type),
-                        Some(settlement_currency),
-                        Some(settlement_amount),
-                        Some(rate),
-                    ) => {
-                        Ok(Self {
-                            currency,
-                            amount,
-                            description,
-                            type_,
-                            account,
-                            result,
-                            fail_reason,
-                            create_time,
-                            finish_time,
-                            detail_id,
-                            detail_type,
-                            settlement_currency,
-                            settlement_amount,
-                            rate,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseReceivers {
+            currency: "currency" req req,
+            amount: "amount" req req,
+            description: "description" req req,
+            type_: "type" req req,
+            account: "account" req req,
+            result: "result" req req,
+            fail_reason: "fail_reason" req req,
+            create_time: "create_time" req req,
+            finish_time: "finish_time" req req,
+            detail_id: "detail_id" opt opt,
+            detail_type: "detail_type" opt opt,
+            settlement_currency: "settlement_currency" opt opt,
+            settlement_amount: "settlement_amount" opt opt,
+            rate: "rate" opt opt,
+        });
         /// 分账接收方类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseReceiversType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -957,49 +499,11 @@ pub mod orders {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseReceiversType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::MerchantId => "MERCHANT_ID",
-                    Self::PersonalOpenid => "PERSONAL_OPENID",
-                    Self::PersonalSubOpenid => "PERSONAL_SUB_OPENID",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseReceiversType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "MERCHANT_ID" => Self::MerchantId,
-                    "PERSONAL_OPENID" => Self::PersonalOpenid,
-                    "PERSONAL_SUB_OPENID" => Self::PersonalSubOpenid,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseReceiversType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseReceiversType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseReceiversType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseReceiversType {
+            MerchantId = "MERCHANT_ID",
+            PersonalOpenid = "PERSONAL_OPENID",
+            PersonalSubOpenid = "PERSONAL_SUB_OPENID",
+        });
     }
     /// `/v3/global/profit-sharing/orders/unfreeze`
     pub mod unfreeze {
@@ -1042,47 +546,12 @@ pub mod orders {
             /// Example: `解冻全部剩余资金`
             pub description: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.req("transaction_id", &self.transaction_id)?;
-                m.req("out_order_no", &self.out_order_no)?;
-                m.req("description", &self.description)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("sub_mchid"),
-                    o.req("transaction_id"),
-                    o.req("out_order_no"),
-                    o.req("description"),
-                ) {
-                    (
-                        Some(sub_mchid),
-                        Some(transaction_id),
-                        Some(out_order_no),
-                        Some(description),
-                    ) => {
-                        Ok(Self {
-                            sub_mchid,
-                            transaction_id,
-                            out_order_no,
-                            description,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            sub_mchid: "sub_mchid" opt opt,
+            transaction_id: "transaction_id" req req,
+            out_order_no: "out_order_no" req req,
+            description: "description" req req,
+        });
         /// The response of `POST /v3/global/profit-sharing/orders/unfreeze` (解冻剩余资金API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -1109,55 +578,14 @@ pub mod orders {
             /// 分账接收方列表
             pub receivers: Option<Vec<PostResponseReceivers>>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.req("transaction_id", &self.transaction_id)?;
-                m.req("out_order_no", &self.out_order_no)?;
-                m.req("order_id", &self.order_id)?;
-                m.req("state", &self.state)?;
-                m.opt("receivers", &self.receivers)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("sub_mchid"),
-                    o.req("transaction_id"),
-                    o.req("out_order_no"),
-                    o.req("order_id"),
-                    o.req("state"),
-                    o.opt("receivers"),
-                ) {
-                    (
-                        Some(sub_mchid),
-                        Some(transaction_id),
-                        Some(out_order_no),
-                        Some(order_id),
-                        Some(state),
-                        Some(receivers),
-                    ) => {
-                        Ok(Self {
-                            sub_mchid,
-                            transaction_id,
-                            out_order_no,
-                            order_id,
-                            state,
-                            receivers,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            sub_mchid: "sub_mchid" opt opt,
+            transaction_id: "transaction_id" req req,
+            out_order_no: "out_order_no" req req,
+            order_id: "order_id" req req,
+            state: "state" req req,
+            receivers: "receivers" opt opt,
+        });
         /// PostResponseReceivers
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponseReceivers {
@@ -1210,87 +638,22 @@ pub mod orders {
             /// 汇率值
             pub rate: Option<i64>,
         }
-        impl ::serde::Serialize for PostResponseReceivers {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("currency", &self.currency)?;
-                m.req("amount", &self.amount)?;
-                m.req("description", &self.description)?;
-                m.req("type", &self.type_)?;
-                m.req("account", &self.account)?;
-                m.req("result", &self.result)?;
-                m.req("fail_reason", &self.fail_reason)?;
-                m.req("create_time", &self.create_time)?;
-                m.req("finish_time", &self.finish_time)?;
-                m.opt("detail_id", &self.detail_id)?;
-                m.opt("detail_type", &self.detail_type)?;
-                m.opt("settlement_currency", &self.settlement_currency)?;
-                m.opt("settlement_amount", &self.settlement_amount)?;
-                m.opt("rate", &self.rate)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseReceivers {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("currency"),
-                    o.req("amount"),
-                    o.req("description"),
-                    o.req("type"),
-                    o.req("account"),
-                    o.req("result"),
-                    o.req("fail_reason"),
-                    o.req("create_time"),
-                    o.req("finish_time"),
-                    o.opt("detail_id"),
-                    o.opt("detail_type"),
-                    o.opt("settlement_currency"),
-                    o.opt("settlement_amount"),
-                    o.opt("rate"),
-                ) {
-                    (
-                        Some(currency),
-                        Some(amount),
-                        Some(description),
-                        Some(type_),
-                        Some(account),
-                        Some(result),
-                        Some(fail_reason),
-                        Some(create_time),
-                        Some(finish_time),
-                        Some(detail_id),
-                        Some(detail_type),
-                        Some(settlement_currency),
-                        Some(settlement_amount),
-                        Some(rate),
-                    ) => {
-                        Ok(Self {
-                            currency,
-                            amount,
-                            description,
-                            type_,
-                            account,
-                            result,
-                            fail_reason,
-                            create_time,
-                            finish_time,
-                            detail_id,
-                            detail_type,
-                            settlement_currency,
-                            settlement_amount,
-                            rate,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseReceivers {
+            currency: "currency" req req,
+            amount: "amount" req req,
+            description: "description" req req,
+            type_: "type" req req,
+            account: "account" req req,
+            result: "result" req req,
+            fail_reason: "fail_reason" req req,
+            create_time: "create_time" req req,
+            finish_time: "finish_time" req req,
+            detail_id: "detail_id" opt opt,
+            detail_type: "detail_type" opt opt,
+            settlement_currency: "settlement_currency" opt opt,
+            settlement_amount: "settlement_amount" opt opt,
+            rate: "rate" opt opt,
+        });
         /// 分账接收方类型
         ///
         /// A value this client does not know yet is kept as [`PostResponseReceiversType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1306,49 +669,11 @@ pub mod orders {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseReceiversType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::MerchantId => "MERCHANT_ID",
-                    Self::PersonalOpenid => "PERSONAL_OPENID",
-                    Self::PersonalSubOpenid => "PERSONAL_SUB_OPENID",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseReceiversType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "MERCHANT_ID" => Self::MerchantId,
-                    "PERSONAL_OPENID" => Self::PersonalOpenid,
-                    "PERSONAL_SUB_OPENID" => Self::PersonalSubOpenid,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseReceiversType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseReceiversType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseReceiversType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseReceiversType {
+            MerchantId = "MERCHANT_ID",
+            PersonalOpenid = "PERSONAL_OPENID",
+            PersonalSubOpenid = "PERSONAL_SUB_OPENID",
+        });
     }
 }
 /// `/v3/global/profit-sharing/receivers`
@@ -1413,51 +738,13 @@ pub mod receivers {
         /// Example: `86693852`
         pub account: Option<String>,
     }
-    impl ::serde::Serialize for DeleteRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("sub_mchid", &self.sub_mchid)?;
-            m.opt("appid", &self.appid)?;
-            m.opt("sub_appid", &self.sub_appid)?;
-            m.opt("type", &self.type_)?;
-            m.opt("account", &self.account)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for DeleteRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("sub_mchid"),
-                o.opt("appid"),
-                o.opt("sub_appid"),
-                o.opt("type"),
-                o.opt("account"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(appid),
-                    Some(sub_appid),
-                    Some(type_),
-                    Some(account),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        appid,
-                        sub_appid,
-                        type_,
-                        account,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(DeleteRequest {
+        sub_mchid: "sub_mchid" opt opt,
+        appid: "appid" opt opt,
+        sub_appid: "sub_appid" opt opt,
+        type_: "type" opt opt,
+        account: "account" opt opt,
+    });
     /// 分账接收方类型
     ///
     /// A value this client does not know yet is kept as [`DeleteRequestType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1473,47 +760,11 @@ pub mod receivers {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl DeleteRequestType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::MerchantId => "MERCHANT_ID",
-                Self::PersonalOpenid => "PERSONAL_OPENID",
-                Self::PersonalSubOpenid => "PERSONAL_SUB_OPENID",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for DeleteRequestType {
-        fn from(s: &str) -> Self {
-            match s {
-                "MERCHANT_ID" => Self::MerchantId,
-                "PERSONAL_OPENID" => Self::PersonalOpenid,
-                "PERSONAL_SUB_OPENID" => Self::PersonalSubOpenid,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for DeleteRequestType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for DeleteRequestType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for DeleteRequestType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(DeleteRequestType {
+        MerchantId = "MERCHANT_ID",
+        PersonalOpenid = "PERSONAL_OPENID",
+        PersonalSubOpenid = "PERSONAL_SUB_OPENID",
+    });
     /// The request of `POST /v3/global/profit-sharing/receivers` (添加分账接收方API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
@@ -1574,87 +825,22 @@ pub mod receivers {
         /// Example: `de851a06-5a38-9d31-a102-275a17c477de`
         pub partnership_file_id: Option<String>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("sub_mchid", &self.sub_mchid)?;
-            m.opt("appid", &self.appid)?;
-            m.opt("sub_appid", &self.sub_appid)?;
-            m.opt("type", &self.type_)?;
-            m.opt("account", &self.account)?;
-            m.opt("name", &self.name)?;
-            m.opt("authorized", &self.authorized)?;
-            m.opt("relation_type", &self.relation_type)?;
-            m.opt("custom_relation", &self.custom_relation)?;
-            m.opt("scene", &self.scene)?;
-            m.opt("major_service", &self.major_service)?;
-            m.opt("expected_ratio", &self.expected_ratio)?;
-            m.opt("application_file_id", &self.application_file_id)?;
-            m.opt("partnership_file_id", &self.partnership_file_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("sub_mchid"),
-                o.opt("appid"),
-                o.opt("sub_appid"),
-                o.opt("type"),
-                o.opt("account"),
-                o.opt("name"),
-                o.opt("authorized"),
-                o.opt("relation_type"),
-                o.opt("custom_relation"),
-                o.opt("scene"),
-                o.opt("major_service"),
-                o.opt("expected_ratio"),
-                o.opt("application_file_id"),
-                o.opt("partnership_file_id"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(appid),
-                    Some(sub_appid),
-                    Some(type_),
-                    Some(account),
-                    Some(name),
-                    Some(authorized),
-                    Some(relation_type),
-                    Some(custom_relation),
-                    Some(scene),
-                    Some(major_service),
-                    Some(expected_ratio),
-                    Some(application_file_id),
-                    Some(partnership_file_id),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        appid,
-                        sub_appid,
-                        type_,
-                        account,
-                        name,
-                        authorized,
-                        relation_type,
-                        custom_relation,
-                        scene,
-                        major_service,
-                        expected_ratio,
-                        application_file_id,
-                        partnership_file_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        sub_mchid: "sub_mchid" opt opt,
+        appid: "appid" opt opt,
+        sub_appid: "sub_appid" opt opt,
+        type_: "type" opt opt,
+        account: "account" opt opt,
+        name: "name" opt opt,
+        authorized: "authorized" opt opt,
+        relation_type: "relation_type" opt opt,
+        custom_relation: "custom_relation" opt opt,
+        scene: "scene" opt opt,
+        major_service: "major_service" opt opt,
+        expected_ratio: "expected_ratio" opt opt,
+        application_file_id: "application_file_id" opt opt,
+        partnership_file_id: "partnership_file_id" opt opt,
+    });
     /// 与分账方的关系类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestRelationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1674,51 +860,13 @@ pub mod receivers {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestRelationType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Supplier => "SUPPLIER",
-                Self::Distributor => "DISTRIBUTOR",
-                Self::TaxServiceProvider => "TAX_SERVICE_PROVIDER",
-                Self::ItServiceProvider => "IT_SERVICE_PROVIDER",
-                Self::Custom => "CUSTOM",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestRelationType {
-        fn from(s: &str) -> Self {
-            match s {
-                "SUPPLIER" => Self::Supplier,
-                "DISTRIBUTOR" => Self::Distributor,
-                "TAX_SERVICE_PROVIDER" => Self::TaxServiceProvider,
-                "IT_SERVICE_PROVIDER" => Self::ItServiceProvider,
-                "CUSTOM" => Self::Custom,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestRelationType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestRelationType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestRelationType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestRelationType {
+        Supplier = "SUPPLIER",
+        Distributor = "DISTRIBUTOR",
+        TaxServiceProvider = "TAX_SERVICE_PROVIDER",
+        ItServiceProvider = "IT_SERVICE_PROVIDER",
+        Custom = "CUSTOM",
+    });
     /// 分账接收方类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1734,47 +882,11 @@ pub mod receivers {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::MerchantId => "MERCHANT_ID",
-                Self::PersonalOpenid => "PERSONAL_OPENID",
-                Self::PersonalSubOpenid => "PERSONAL_SUB_OPENID",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestType {
-        fn from(s: &str) -> Self {
-            match s {
-                "MERCHANT_ID" => Self::MerchantId,
-                "PERSONAL_OPENID" => Self::PersonalOpenid,
-                "PERSONAL_SUB_OPENID" => Self::PersonalSubOpenid,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestType {
+        MerchantId = "MERCHANT_ID",
+        PersonalOpenid = "PERSONAL_OPENID",
+        PersonalSubOpenid = "PERSONAL_SUB_OPENID",
+    });
     /// The response of `POST /v3/global/profit-sharing/receivers` (添加分账接收方API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -1831,87 +943,22 @@ pub mod receivers {
         /// Example: `de851a06-5a38-9d31-a102-275a17c477de`
         pub partnership_file_id: Option<String>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("sub_mchid", &self.sub_mchid)?;
-            m.req("type", &self.type_)?;
-            m.req("account", &self.account)?;
-            m.opt("name", &self.name)?;
-            m.req("relation_type", &self.relation_type)?;
-            m.opt("custom_relation", &self.custom_relation)?;
-            m.opt("scene", &self.scene)?;
-            m.opt("major_service", &self.major_service)?;
-            m.opt("expected_ratio", &self.expected_ratio)?;
-            m.opt("file_id", &self.file_id)?;
-            m.opt("state", &self.state)?;
-            m.opt("fail_reason", &self.fail_reason)?;
-            m.opt("application_file_id", &self.application_file_id)?;
-            m.opt("partnership_file_id", &self.partnership_file_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("sub_mchid"),
-                o.req("type"),
-                o.req("account"),
-                o.opt("name"),
-                o.req("relation_type"),
-                o.opt("custom_relation"),
-                o.opt("scene"),
-                o.opt("major_service"),
-                o.opt("expected_ratio"),
-                o.opt("file_id"),
-                o.opt("state"),
-                o.opt("fail_reason"),
-                o.opt("application_file_id"),
-                o.opt("partnership_file_id"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(type_),
-                    Some(account),
-                    Some(name),
-                    Some(relation_type),
-                    Some(custom_relation),
-                    Some(scene),
-                    Some(major_service),
-                    Some(expected_ratio),
-                    Some(file_id),
-                    Some(state),
-                    Some(fail_reason),
-                    Some(application_file_id),
-                    Some(partnership_file_id),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        type_,
-                        account,
-                        name,
-                        relation_type,
-                        custom_relation,
-                        scene,
-                        major_service,
-                        expected_ratio,
-                        file_id,
-                        state,
-                        fail_reason,
-                        application_file_id,
-                        partnership_file_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        sub_mchid: "sub_mchid" opt opt,
+        type_: "type" req req,
+        account: "account" req req,
+        name: "name" opt opt,
+        relation_type: "relation_type" req req,
+        custom_relation: "custom_relation" opt opt,
+        scene: "scene" opt opt,
+        major_service: "major_service" opt opt,
+        expected_ratio: "expected_ratio" opt opt,
+        file_id: "file_id" opt opt,
+        state: "state" opt opt,
+        fail_reason: "fail_reason" opt opt,
+        application_file_id: "application_file_id" opt opt,
+        partnership_file_id: "partnership_file_id" opt opt,
+    });
     /// 与分账方的关系类型
     ///
     /// A value this client does not know yet is kept as [`PostResponseRelationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1931,51 +978,13 @@ pub mod receivers {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseRelationType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Supplier => "SUPPLIER",
-                Self::Distributor => "DISTRIBUTOR",
-                Self::TaxServiceProvider => "TAX_SERVICE_PROVIDER",
-                Self::ItServiceProvider => "IT_SERVICE_PROVIDER",
-                Self::Custom => "CUSTOM",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseRelationType {
-        fn from(s: &str) -> Self {
-            match s {
-                "SUPPLIER" => Self::Supplier,
-                "DISTRIBUTOR" => Self::Distributor,
-                "TAX_SERVICE_PROVIDER" => Self::TaxServiceProvider,
-                "IT_SERVICE_PROVIDER" => Self::ItServiceProvider,
-                "CUSTOM" => Self::Custom,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseRelationType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseRelationType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseRelationType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseRelationType {
+        Supplier = "SUPPLIER",
+        Distributor = "DISTRIBUTOR",
+        TaxServiceProvider = "TAX_SERVICE_PROVIDER",
+        ItServiceProvider = "IT_SERVICE_PROVIDER",
+        Custom = "CUSTOM",
+    });
     /// 分账接收方类型
     ///
     /// A value this client does not know yet is kept as [`PostResponseType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1991,47 +1000,11 @@ pub mod receivers {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::MerchantId => "MERCHANT_ID",
-                Self::PersonalOpenid => "PERSONAL_OPENID",
-                Self::PersonalSubOpenid => "PERSONAL_SUB_OPENID",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseType {
-        fn from(s: &str) -> Self {
-            match s {
-                "MERCHANT_ID" => Self::MerchantId,
-                "PERSONAL_OPENID" => Self::PersonalOpenid,
-                "PERSONAL_SUB_OPENID" => Self::PersonalSubOpenid,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseType {
+        MerchantId = "MERCHANT_ID",
+        PersonalOpenid = "PERSONAL_OPENID",
+        PersonalSubOpenid = "PERSONAL_SUB_OPENID",
+    });
     /// `/v3/global/profit-sharing/receivers/{account}`
     pub mod by_account {
         /// The chain step for `/v3/global/profit-sharing/receivers/{account}`, reached with `client.v3().global().profit_sharing().receivers().account(account)`.
@@ -2081,46 +1054,13 @@ pub mod receivers {
             /// Query parameter `type`. Example: `MERCHANT_ID`
             pub type_: Option<GetRequestType>,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("sub_mchid"),
-                    o.opt("transaction_id"),
-                    o.opt("appid"),
-                    o.opt("sub_appid"),
-                    o.opt("type"),
-                ) {
-                    (
-                        Some(sub_mchid),
-                        Some(transaction_id),
-                        Some(appid),
-                        Some(sub_appid),
-                        Some(type_),
-                    ) => {
-                        Ok(Self {
-                            sub_mchid,
-                            transaction_id,
-                            appid,
-                            sub_appid,
-                            type_,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            sub_mchid: "sub_mchid" skip opt,
+            transaction_id: "transaction_id" skip opt,
+            appid: "appid" skip opt,
+            sub_appid: "sub_appid" skip opt,
+            type_: "type" skip opt,
+        });
         /// 分账接收方类型
         ///
         /// A value this client does not know yet is kept as [`GetRequestType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2136,49 +1076,11 @@ pub mod receivers {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetRequestType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::MerchantId => "MERCHANT_ID",
-                    Self::PersonalOpenid => "PERSONAL_OPENID",
-                    Self::PersonalSubOpenid => "PERSONAL_SUB_OPENID",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetRequestType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "MERCHANT_ID" => Self::MerchantId,
-                    "PERSONAL_OPENID" => Self::PersonalOpenid,
-                    "PERSONAL_SUB_OPENID" => Self::PersonalSubOpenid,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetRequestType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetRequestType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequestType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetRequestType {
+            MerchantId = "MERCHANT_ID",
+            PersonalOpenid = "PERSONAL_OPENID",
+            PersonalSubOpenid = "PERSONAL_SUB_OPENID",
+        });
         /// The response of `GET /v3/global/profit-sharing/receivers/{account}` (查询分账接收方添加结果API).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -2227,79 +1129,20 @@ pub mod receivers {
             /// 接收关系添加失败原因
             pub fail_reason: Option<String>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.req("type", &self.type_)?;
-                m.req("account", &self.account)?;
-                m.opt("name", &self.name)?;
-                m.req("relation_type", &self.relation_type)?;
-                m.opt("custom_relation", &self.custom_relation)?;
-                m.opt("scene", &self.scene)?;
-                m.opt("major_service", &self.major_service)?;
-                m.opt("expected_ratio", &self.expected_ratio)?;
-                m.opt("file_id", &self.file_id)?;
-                m.opt("state", &self.state)?;
-                m.opt("fail_reason", &self.fail_reason)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("sub_mchid"),
-                    o.req("type"),
-                    o.req("account"),
-                    o.opt("name"),
-                    o.req("relation_type"),
-                    o.opt("custom_relation"),
-                    o.opt("scene"),
-                    o.opt("major_service"),
-                    o.opt("expected_ratio"),
-                    o.opt("file_id"),
-                    o.opt("state"),
-                    o.opt("fail_reason"),
-                ) {
-                    (
-                        Some(sub_mchid),
-                        Some(type_),
-                        Some(account),
-                        Some(name),
-                        Some(relation_type),
-                        Some(custom_relation),
-                        Some(scene),
-                        Some(major_service),
-                        Some(expected_ratio),
-                        Some(file_id),
-                        Some(state),
-                        Some(fail_reason),
-                    ) => {
-                        Ok(Self {
-                            sub_mchid,
-                            type_,
-                            account,
-                            name,
-                            relation_type,
-                            custom_relation,
-                            scene,
-                            major_service,
-                            expected_ratio,
-                            file_id,
-                            state,
-                            fail_reason,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            sub_mchid: "sub_mchid" opt opt,
+            type_: "type" req req,
+            account: "account" req req,
+            name: "name" opt opt,
+            relation_type: "relation_type" req req,
+            custom_relation: "custom_relation" opt opt,
+            scene: "scene" opt opt,
+            major_service: "major_service" opt opt,
+            expected_ratio: "expected_ratio" opt opt,
+            file_id: "file_id" opt opt,
+            state: "state" opt opt,
+            fail_reason: "fail_reason" opt opt,
+        });
         /// 与分账方的关系类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseRelationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2319,53 +1162,13 @@ pub mod receivers {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseRelationType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Supplier => "SUPPLIER",
-                    Self::Distributor => "DISTRIBUTOR",
-                    Self::TaxServiceProvider => "TAX_SERVICE_PROVIDER",
-                    Self::ItServiceProvider => "IT_SERVICE_PROVIDER",
-                    Self::Custom => "CUSTOM",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseRelationType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "SUPPLIER" => Self::Supplier,
-                    "DISTRIBUTOR" => Self::Distributor,
-                    "TAX_SERVICE_PROVIDER" => Self::TaxServiceProvider,
-                    "IT_SERVICE_PROVIDER" => Self::ItServiceProvider,
-                    "CUSTOM" => Self::Custom,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseRelationType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseRelationType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseRelationType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseRelationType {
+            Supplier = "SUPPLIER",
+            Distributor = "DISTRIBUTOR",
+            TaxServiceProvider = "TAX_SERVICE_PROVIDER",
+            ItServiceProvider = "IT_SERVICE_PROVIDER",
+            Custom = "CUSTOM",
+        });
         /// 分账接收方类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2381,49 +1184,11 @@ pub mod receivers {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::MerchantId => "MERCHANT_ID",
-                    Self::PersonalOpenid => "PERSONAL_OPENID",
-                    Self::PersonalSubOpenid => "PERSONAL_SUB_OPENID",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "MERCHANT_ID" => Self::MerchantId,
-                    "PERSONAL_OPENID" => Self::PersonalOpenid,
-                    "PERSONAL_SUB_OPENID" => Self::PersonalSubOpenid,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseType {
+            MerchantId = "MERCHANT_ID",
+            PersonalOpenid = "PERSONAL_OPENID",
+            PersonalSubOpenid = "PERSONAL_SUB_OPENID",
+        });
     }
 }
 /// `/v3/global/profit-sharing/refunds`
@@ -2476,28 +1241,10 @@ pub mod refunds {
             /// Query parameter `bill_date`. Example: `2020-01-01`
             pub bill_date: Option<String>,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("sub_mchid"), o.opt("bill_date")) {
-                    (Some(sub_mchid), Some(bill_date)) => {
-                        Ok(Self { sub_mchid, bill_date })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            sub_mchid: "sub_mchid" skip opt,
+            bill_date: "bill_date" skip opt,
+        });
         /// The response of `GET /v3/global/profit-sharing/refunds/bill-download-url` (获取分账退款账单下载链接API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -2506,27 +1253,9 @@ pub mod refunds {
             /// Example: `https://apihk.mch.weixin.qq.com/v3/bill/downloadurl?token=xxx`
             pub download_url: String,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("download_url", &self.download_url)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("download_url") {
-                    Some(download_url) => Ok(Self { download_url }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            download_url: "download_url" req req,
+        });
     }
     /// `/v3/global/profit-sharing/refunds/refundable-balance`
     pub mod refundable_balance {
@@ -2559,35 +1288,11 @@ pub mod refunds {
             /// Example: `CNY`
             pub currency: Option<String>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("sponsor_mchid", &self.sponsor_mchid)?;
-                m.opt("balance", &self.balance)?;
-                m.opt("currency", &self.currency)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("sponsor_mchid"), o.opt("balance"), o.opt("currency")) {
-                    (Some(sponsor_mchid), Some(balance), Some(currency)) => {
-                        Ok(Self {
-                            sponsor_mchid,
-                            balance,
-                            currency,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            sponsor_mchid: "sponsor_mchid" opt opt,
+            balance: "balance" opt opt,
+            currency: "currency" opt opt,
+        });
     }
 }
 /// `/v3/global/profit-sharing/transactions`
@@ -2656,26 +1361,9 @@ pub mod transactions {
                 /// Query parameter `sub_mchid`. Example: `1900000109`
                 pub sub_mchid: Option<String>,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.opt("sub_mchid") {
-                        Some(sub_mchid) => Ok(Self { sub_mchid }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                sub_mchid: "sub_mchid" skip opt,
+            });
             /// The response of `GET /v3/global/profit-sharing/transactions/{transaction_id}/amounts` (查询剩余待分金额API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -2692,39 +1380,11 @@ pub mod transactions {
                 /// Example: `CNY`
                 pub currency: Option<String>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("transaction_id", &self.transaction_id)?;
-                    m.opt("unsplit_amount", &self.unsplit_amount)?;
-                    m.opt("currency", &self.currency)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("transaction_id"),
-                        o.opt("unsplit_amount"),
-                        o.opt("currency"),
-                    ) {
-                        (Some(transaction_id), Some(unsplit_amount), Some(currency)) => {
-                            Ok(Self {
-                                transaction_id,
-                                unsplit_amount,
-                                currency,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                transaction_id: "transaction_id" req req,
+                unsplit_amount: "unsplit_amount" opt opt,
+                currency: "currency" opt opt,
+            });
         }
         /// `/v3/global/profit-sharing/transactions/{transaction_id}/refundable-amounts`
         pub mod refundable_amounts {
@@ -2755,26 +1415,9 @@ pub mod transactions {
                 /// Query parameter `sub_mchid`. Example: `1900000109`
                 pub sub_mchid: Option<String>,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.opt("sub_mchid") {
-                        Some(sub_mchid) => Ok(Self { sub_mchid }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                sub_mchid: "sub_mchid" skip opt,
+            });
             /// The response of `GET /v3/global/profit-sharing/transactions/{transaction_id}/refundable-amounts` (查询订单剩余可退款金额API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -2795,47 +1438,12 @@ pub mod transactions {
                 /// Example: `1000`
                 pub funds_refundable_amount: Option<i64>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("transaction_id", &self.transaction_id)?;
-                    m.opt("refundable_amount", &self.refundable_amount)?;
-                    m.opt("currency", &self.currency)?;
-                    m.opt("funds_refundable_amount", &self.funds_refundable_amount)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("transaction_id"),
-                        o.opt("refundable_amount"),
-                        o.opt("currency"),
-                        o.opt("funds_refundable_amount"),
-                    ) {
-                        (
-                            Some(transaction_id),
-                            Some(refundable_amount),
-                            Some(currency),
-                            Some(funds_refundable_amount),
-                        ) => {
-                            Ok(Self {
-                                transaction_id,
-                                refundable_amount,
-                                currency,
-                                funds_refundable_amount,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                transaction_id: "transaction_id" req req,
+                refundable_amount: "refundable_amount" opt opt,
+                currency: "currency" opt opt,
+                funds_refundable_amount: "funds_refundable_amount" opt opt,
+            });
         }
     }
     /// `/v3/global/profit-sharing/transactions/mark`
@@ -2875,34 +1483,10 @@ pub mod transactions {
             /// Example: `CNY`
             pub currency: Option<String>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.opt("out_trade_no", &self.out_trade_no)?;
-                m.opt("currency", &self.currency)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("sub_mchid"), o.opt("out_trade_no"), o.opt("currency")) {
-                    (Some(sub_mchid), Some(out_trade_no), Some(currency)) => {
-                        Ok(Self {
-                            sub_mchid,
-                            out_trade_no,
-                            currency,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            sub_mchid: "sub_mchid" opt opt,
+            out_trade_no: "out_trade_no" opt opt,
+            currency: "currency" opt opt,
+        });
     }
 }

@@ -74,30 +74,10 @@ pub mod partner {
                     /// Example: `KHD`
                     pub currency: String,
                 }
-                impl ::serde::Serialize for GetResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("remaining_amount", &self.remaining_amount)?;
-                        m.req("currency", &self.currency)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.req("remaining_amount"), o.req("currency")) {
-                            (Some(remaining_amount), Some(currency)) => {
-                                Ok(Self { remaining_amount, currency })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    remaining_amount: "remaining_amount" req req,
+                    currency: "currency" req req,
+                });
             }
         }
     }
@@ -129,28 +109,8 @@ pub mod recharge_balance {
         /// Example: `KHD`
         pub currency: String,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("remaining_amount", &self.remaining_amount)?;
-            m.req("currency", &self.currency)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("remaining_amount"), o.req("currency")) {
-                (Some(remaining_amount), Some(currency)) => {
-                    Ok(Self { remaining_amount, currency })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        remaining_amount: "remaining_amount" req req,
+        currency: "currency" req req,
+    });
 }

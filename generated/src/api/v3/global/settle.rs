@@ -63,49 +63,14 @@ pub mod settlements {
         /// Query parameter `offset`. Example: `10`
         pub offset: i64,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("sub_mchid"),
-                o.req("settle_state"),
-                o.opt("settle_start_date"),
-                o.opt("settle_end_date"),
-                o.req("limit"),
-                o.req("offset"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(settle_state),
-                    Some(settle_start_date),
-                    Some(settle_end_date),
-                    Some(limit),
-                    Some(offset),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        settle_state,
-                        settle_start_date,
-                        settle_end_date,
-                        limit,
-                        offset,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        sub_mchid: "sub_mchid" skip opt,
+        settle_state: "settle_state" skip req,
+        settle_start_date: "settle_start_date" skip opt,
+        settle_end_date: "settle_end_date" skip opt,
+        limit: "limit" skip req,
+        offset: "offset" skip req,
+    });
     /// 结算状态
     ///
     /// A value this client does not know yet is kept as [`GetRequestSettleState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -119,45 +84,10 @@ pub mod settlements {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetRequestSettleState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Settled => "SETTLED",
-                Self::Unsettle => "UNSETTLE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetRequestSettleState {
-        fn from(s: &str) -> Self {
-            match s {
-                "SETTLED" => Self::Settled,
-                "UNSETTLE" => Self::Unsettle,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetRequestSettleState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetRequestSettleState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequestSettleState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetRequestSettleState {
+        Settled = "SETTLED",
+        Unsettle = "UNSETTLE",
+    });
     /// The response of `GET /v3/global/settle/settlements` (查询结算资金明细API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -176,42 +106,12 @@ pub mod settlements {
         /// Example: `20`
         pub limit: i64,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("data", &self.data)?;
-            m.req("total_count", &self.total_count)?;
-            m.req("offset", &self.offset)?;
-            m.req("limit", &self.limit)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("data"),
-                o.req("total_count"),
-                o.req("offset"),
-                o.req("limit"),
-            ) {
-                (Some(data), Some(total_count), Some(offset), Some(limit)) => {
-                    Ok(Self {
-                        data,
-                        total_count,
-                        offset,
-                        limit,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        data: "data" opt opt,
+        total_count: "total_count" req req,
+        offset: "offset" req req,
+        limit: "limit" req req,
+    });
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseData {
@@ -240,59 +140,15 @@ pub mod settlements {
         /// 分账业务金额
         pub split_amount: Option<GetResponseDataSplitAmount>,
     }
-    impl ::serde::Serialize for GetResponseData {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("batch_id", &self.batch_id)?;
-            m.req("settlement_date", &self.settlement_date)?;
-            m.req("trade_start_date", &self.trade_start_date)?;
-            m.req("trade_end_date", &self.trade_end_date)?;
-            m.req("amount", &self.amount)?;
-            m.opt("wallet_region", &self.wallet_region)?;
-            m.opt("split_amount", &self.split_amount)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("batch_id"),
-                o.req("settlement_date"),
-                o.req("trade_start_date"),
-                o.req("trade_end_date"),
-                o.req("amount"),
-                o.opt("wallet_region"),
-                o.opt("split_amount"),
-            ) {
-                (
-                    Some(batch_id),
-                    Some(settlement_date),
-                    Some(trade_start_date),
-                    Some(trade_end_date),
-                    Some(amount),
-                    Some(wallet_region),
-                    Some(split_amount),
-                ) => {
-                    Ok(Self {
-                        batch_id,
-                        settlement_date,
-                        trade_start_date,
-                        trade_end_date,
-                        amount,
-                        wallet_region,
-                        split_amount,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseData {
+        batch_id: "batch_id" req req,
+        settlement_date: "settlement_date" req req,
+        trade_start_date: "trade_start_date" req req,
+        trade_end_date: "trade_end_date" req req,
+        amount: "amount" req req,
+        wallet_region: "wallet_region" opt opt,
+        split_amount: "split_amount" opt opt,
+    });
     /// 金额
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataAmount {
@@ -325,59 +181,15 @@ pub mod settlements {
         /// Example: `5`
         pub fee: i64,
     }
-    impl ::serde::Serialize for GetResponseDataAmount {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("settled", &self.settled)?;
-            m.req("unsettle", &self.unsettle)?;
-            m.req("currency", &self.currency)?;
-            m.req("pay", &self.pay)?;
-            m.req("refund", &self.refund)?;
-            m.req("net", &self.net)?;
-            m.req("fee", &self.fee)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseDataAmount {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("settled"),
-                o.req("unsettle"),
-                o.req("currency"),
-                o.req("pay"),
-                o.req("refund"),
-                o.req("net"),
-                o.req("fee"),
-            ) {
-                (
-                    Some(settled),
-                    Some(unsettle),
-                    Some(currency),
-                    Some(pay),
-                    Some(refund),
-                    Some(net),
-                    Some(fee),
-                ) => {
-                    Ok(Self {
-                        settled,
-                        unsettle,
-                        currency,
-                        pay,
-                        refund,
-                        net,
-                        fee,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseDataAmount {
+        settled: "settled" req req,
+        unsettle: "unsettle" req req,
+        currency: "currency" req req,
+        pay: "pay" req req,
+        refund: "refund" req req,
+        net: "net" req req,
+        fee: "fee" req req,
+    });
     /// 分账业务金额
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataSplitAmount {
@@ -402,51 +214,13 @@ pub mod settlements {
         /// Example: `123`
         pub refund: i64,
     }
-    impl ::serde::Serialize for GetResponseDataSplitAmount {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("settled", &self.settled)?;
-            m.req("unsettle", &self.unsettle)?;
-            m.req("currency", &self.currency)?;
-            m.req("pay", &self.pay)?;
-            m.req("refund", &self.refund)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseDataSplitAmount {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("settled"),
-                o.req("unsettle"),
-                o.req("currency"),
-                o.req("pay"),
-                o.req("refund"),
-            ) {
-                (
-                    Some(settled),
-                    Some(unsettle),
-                    Some(currency),
-                    Some(pay),
-                    Some(refund),
-                ) => {
-                    Ok(Self {
-                        settled,
-                        unsettle,
-                        currency,
-                        pay,
-                        refund,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseDataSplitAmount {
+        settled: "settled" req req,
+        unsettle: "unsettle" req req,
+        currency: "currency" req req,
+        pay: "pay" req req,
+        refund: "refund" req req,
+    });
     /// 钱包主体
     ///
     /// A value this client does not know yet is kept as [`GetResponseDataWalletRegion::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -460,43 +234,8 @@ pub mod settlements {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseDataWalletRegion {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::ChinaMainland => "CHINA_MAINLAND",
-                Self::ChinaHongkong => "CHINA_HONGKONG",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseDataWalletRegion {
-        fn from(s: &str) -> Self {
-            match s {
-                "CHINA_MAINLAND" => Self::ChinaMainland,
-                "CHINA_HONGKONG" => Self::ChinaHongkong,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseDataWalletRegion {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseDataWalletRegion {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseDataWalletRegion {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseDataWalletRegion {
+        ChinaMainland = "CHINA_MAINLAND",
+        ChinaHongkong = "CHINA_HONGKONG",
+    });
 }

@@ -43,30 +43,9 @@ pub struct GetRequest {
     /// Query parameter `sub_mchid`. Example: `1900000109`
     pub sub_mchid: Option<String>,
 }
-impl ::serde::Serialize for GetRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("date"), o.opt("mchid"), o.opt("sp_mchid"), o.opt("sub_mchid")) {
-            (Some(date), Some(mchid), Some(sp_mchid), Some(sub_mchid)) => {
-                Ok(Self {
-                    date,
-                    mchid,
-                    sp_mchid,
-                    sub_mchid,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetRequest {
+    date: "date" skip req,
+    mchid: "mchid" skip opt,
+    sp_mchid: "sp_mchid" skip opt,
+    sub_mchid: "sub_mchid" skip opt,
+});

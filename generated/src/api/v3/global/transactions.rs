@@ -126,111 +126,28 @@ pub mod app {
         /// 优惠功能
         pub detail: Option<Vec<PostRequestDetail>>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("mchid", &self.mchid)?;
-            m.req("appid", &self.appid)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("sp_mchid", &self.sp_mchid)?;
-            m.req("sp_appid", &self.sp_appid)?;
-            m.opt("sub_appid", &self.sub_appid)?;
-            m.req("description", &self.description)?;
-            m.opt("attach", &self.attach)?;
-            m.req("notify_url", &self.notify_url)?;
-            m.req("out_trade_no", &self.out_trade_no)?;
-            m.opt("goods_tag", &self.goods_tag)?;
-            m.req("trade_type", &self.trade_type)?;
-            m.opt("limit_pay", &self.limit_pay)?;
-            m.opt("time_start", &self.time_start)?;
-            m.opt("time_expire", &self.time_expire)?;
-            m.req("merchant_category_code", &self.merchant_category_code)?;
-            m.opt("payer", &self.payer)?;
-            m.req("amount", &self.amount)?;
-            m.opt("scene_info", &self.scene_info)?;
-            m.opt("detail", &self.detail)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("mchid"),
-                o.req("appid"),
-                o.req("sub_mchid"),
-                o.req("sp_mchid"),
-                o.req("sp_appid"),
-                o.opt("sub_appid"),
-                o.req("description"),
-                o.opt("attach"),
-                o.req("notify_url"),
-                o.req("out_trade_no"),
-                o.opt("goods_tag"),
-                o.req("trade_type"),
-                o.opt("limit_pay"),
-                o.opt("time_start"),
-                o.opt("time_expire"),
-                o.req("merchant_category_code"),
-                o.opt("payer"),
-                o.req("amount"),
-                o.opt("scene_info"),
-                o.opt("detail"),
-            ) {
-                (
-                    Some(mchid),
-                    Some(appid),
-                    Some(sub_mchid),
-                    Some(sp_mchid),
-                    Some(sp_appid),
-                    Some(sub_appid),
-                    Some(description),
-                    Some(attach),
-                    Some(notify_url),
-                    Some(out_trade_no),
-                    Some(goods_tag),
-                    Some(trade_type),
-                    Some(limit_pay),
-                    Some(time_start),
-                    Some(time_expire),
-                    Some(merchant_category_code),
-                    Some(payer),
-                    Some(amount),
-                    Some(scene_info),
-                    Some(detail),
-                ) => {
-                    Ok(Self {
-                        mchid,
-                        appid,
-                        sub_mchid,
-                        sp_mchid,
-                        sp_appid,
-                        sub_appid,
-                        description,
-                        attach,
-                        notify_url,
-                        out_trade_no,
-                        goods_tag,
-                        trade_type,
-                        limit_pay,
-                        time_start,
-                        time_expire,
-                        merchant_category_code,
-                        payer,
-                        amount,
-                        scene_info,
-                        detail,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        mchid: "mchid" req req,
+        appid: "appid" req req,
+        sub_mchid: "sub_mchid" req req,
+        sp_mchid: "sp_mchid" req req,
+        sp_appid: "sp_appid" req req,
+        sub_appid: "sub_appid" opt opt,
+        description: "description" req req,
+        attach: "attach" opt opt,
+        notify_url: "notify_url" req req,
+        out_trade_no: "out_trade_no" req req,
+        goods_tag: "goods_tag" opt opt,
+        trade_type: "trade_type" req req,
+        limit_pay: "limit_pay" opt opt,
+        time_start: "time_start" opt opt,
+        time_expire: "time_expire" opt opt,
+        merchant_category_code: "merchant_category_code" req req,
+        payer: "payer" opt opt,
+        amount: "amount" req req,
+        scene_info: "scene_info" opt opt,
+        detail: "detail" opt opt,
+    });
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAmount {
@@ -243,28 +160,10 @@ pub mod app {
         /// Example: `HKD`
         pub currency: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestAmount {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("total", &self.total)?;
-            m.opt("currency", &self.currency)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("total"), o.opt("currency")) {
-                (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestAmount {
+        total: "total" req req,
+        currency: "currency" opt opt,
+    });
     /// PostRequestDetail
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDetail {
@@ -279,35 +178,11 @@ pub mod app {
         /// 单品列表
         pub goods_detail: Option<Vec<PostRequestDetailGoodsDetail>>,
     }
-    impl ::serde::Serialize for PostRequestDetail {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("cost_price", &self.cost_price)?;
-            m.opt("receipt_id", &self.receipt_id)?;
-            m.opt("goods_detail", &self.goods_detail)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestDetail {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("cost_price"), o.opt("receipt_id"), o.opt("goods_detail")) {
-                (Some(cost_price), Some(receipt_id), Some(goods_detail)) => {
-                    Ok(Self {
-                        cost_price,
-                        receipt_id,
-                        goods_detail,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestDetail {
+        cost_price: "cost_price" opt opt,
+        receipt_id: "receipt_id" opt opt,
+        goods_detail: "goods_detail" opt opt,
+    });
     /// PostRequestDetailGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDetailGoodsDetail {
@@ -332,51 +207,13 @@ pub mod app {
         /// Example: `528800`
         pub price: i64,
     }
-    impl ::serde::Serialize for PostRequestDetailGoodsDetail {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("goods_id", &self.goods_id)?;
-            m.opt("wxpay_goods_id", &self.wxpay_goods_id)?;
-            m.opt("goods_name", &self.goods_name)?;
-            m.req("quantity", &self.quantity)?;
-            m.req("price", &self.price)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestDetailGoodsDetail {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("goods_id"),
-                o.opt("wxpay_goods_id"),
-                o.opt("goods_name"),
-                o.req("quantity"),
-                o.req("price"),
-            ) {
-                (
-                    Some(goods_id),
-                    Some(wxpay_goods_id),
-                    Some(goods_name),
-                    Some(quantity),
-                    Some(price),
-                ) => {
-                    Ok(Self {
-                        goods_id,
-                        wxpay_goods_id,
-                        goods_name,
-                        quantity,
-                        price,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestDetailGoodsDetail {
+        goods_id: "goods_id" req req,
+        wxpay_goods_id: "wxpay_goods_id" opt opt,
+        goods_name: "goods_name" opt opt,
+        quantity: "quantity" req req,
+        price: "price" req req,
+    });
     /// 支付者
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPayer {
@@ -393,35 +230,11 @@ pub mod app {
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         pub sub_openid: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestPayer {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("openid", &self.openid)?;
-            m.opt("sp_openid", &self.sp_openid)?;
-            m.opt("sub_openid", &self.sub_openid)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPayer {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("openid"), o.opt("sp_openid"), o.opt("sub_openid")) {
-                (Some(openid), Some(sp_openid), Some(sub_openid)) => {
-                    Ok(Self {
-                        openid,
-                        sp_openid,
-                        sub_openid,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestPayer {
+        openid: "openid" opt opt,
+        sp_openid: "sp_openid" opt opt,
+        sub_openid: "sub_openid" opt opt,
+    });
     /// 场景信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSceneInfo {
@@ -444,51 +257,13 @@ pub mod app {
         /// 商户门店信息
         pub store_info: Option<PostRequestSceneInfoStoreInfo>,
     }
-    impl ::serde::Serialize for PostRequestSceneInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("device_id", &self.device_id)?;
-            m.opt("device_ip", &self.device_ip)?;
-            m.opt("payer_client_ip", &self.payer_client_ip)?;
-            m.opt("operator_id", &self.operator_id)?;
-            m.opt("store_info", &self.store_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("device_id"),
-                o.opt("device_ip"),
-                o.opt("payer_client_ip"),
-                o.opt("operator_id"),
-                o.opt("store_info"),
-            ) {
-                (
-                    Some(device_id),
-                    Some(device_ip),
-                    Some(payer_client_ip),
-                    Some(operator_id),
-                    Some(store_info),
-                ) => {
-                    Ok(Self {
-                        device_id,
-                        device_ip,
-                        payer_client_ip,
-                        operator_id,
-                        store_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
+        device_id: "device_id" opt opt,
+        device_ip: "device_ip" opt opt,
+        payer_client_ip: "payer_client_ip" opt opt,
+        operator_id: "operator_id" opt opt,
+        store_info: "store_info" opt opt,
+    });
     /// 商户门店信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSceneInfoStoreInfo {
@@ -505,29 +280,11 @@ pub mod app {
         /// Example: `广东省深圳市南山区科技中一道10000号`
         pub address: String,
     }
-    impl ::serde::Serialize for PostRequestSceneInfoStoreInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("id", &self.id)?;
-            m.req("name", &self.name)?;
-            m.req("address", &self.address)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfoStoreInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("id"), o.req("name"), o.req("address")) {
-                (Some(id), Some(name), Some(address)) => Ok(Self { id, name, address }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSceneInfoStoreInfo {
+        id: "id" opt opt,
+        name: "name" req req,
+        address: "address" req req,
+    });
     /// The response of `POST /v3/global/transactions/app` (APP支付下单).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -536,27 +293,9 @@ pub mod app {
         /// Example: `wx201410272009395522657a690389285100`
         pub prepay_id: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("prepay_id", &self.prepay_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("prepay_id") {
-                Some(prepay_id) => Ok(Self { prepay_id }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        prepay_id: "prepay_id" req req,
+    });
 }
 /// `/v3/global/transactions/id`
 pub mod id {
@@ -616,28 +355,11 @@ pub mod id {
             /// Query parameter `sp_mchid`. Example: `1900000100`
             pub sp_mchid: String,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("mchid"), o.req("sub_mchid"), o.req("sp_mchid")) {
-                    (Some(mchid), Some(sub_mchid), Some(sp_mchid)) => {
-                        Ok(Self { mchid, sub_mchid, sp_mchid })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            mchid: "mchid" skip req,
+            sub_mchid: "sub_mchid" skip req,
+            sp_mchid: "sp_mchid" skip req,
+        });
         /// The response of `GET /v3/global/transactions/id/{transaction_id}` (查询订单(微信支付订单号)).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -704,99 +426,25 @@ pub mod id {
             /// 优惠功能
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("mchid", &self.mchid)?;
-                m.req("appid", &self.appid)?;
-                m.req("sp_mchid", &self.sp_mchid)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.req("sp_appid", &self.sp_appid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.req("id", &self.id)?;
-                m.opt("attach", &self.attach)?;
-                m.req("trade_type", &self.trade_type)?;
-                m.req("bank_type", &self.bank_type)?;
-                m.req("success_time", &self.success_time)?;
-                m.req("trade_state", &self.trade_state)?;
-                m.req("trade_state_desc", &self.trade_state_desc)?;
-                m.req("payer", &self.payer)?;
-                m.req("amount", &self.amount)?;
-                m.opt("promotion_detail", &self.promotion_detail)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("mchid"),
-                    o.req("appid"),
-                    o.req("sp_mchid"),
-                    o.req("sub_mchid"),
-                    o.req("sp_appid"),
-                    o.opt("sub_appid"),
-                    o.req("out_trade_no"),
-                    o.req("id"),
-                    o.opt("attach"),
-                    o.req("trade_type"),
-                    o.req("bank_type"),
-                    o.req("success_time"),
-                    o.req("trade_state"),
-                    o.req("trade_state_desc"),
-                    o.req("payer"),
-                    o.req("amount"),
-                    o.opt("promotion_detail"),
-                ) {
-                    (
-                        Some(mchid),
-                        Some(appid),
-                        Some(sp_mchid),
-                        Some(sub_mchid),
-                        Some(sp_appid),
-                        Some(sub_appid),
-                        Some(out_trade_no),
-                        Some(id),
-                        Some(attach),
-                        Some(trade_type),
-                        Some(bank_type),
-                        Some(success_time),
-                        Some(trade_state),
-                        Some(trade_state_desc),
-                        Some(payer),
-                        Some(amount),
-                        Some(promotion_detail),
-                    ) => {
-                        Ok(Self {
-                            mchid,
-                            appid,
-                            sp_mchid,
-                            sub_mchid,
-                            sp_appid,
-                            sub_appid,
-                            out_trade_no,
-                            id,
-                            attach,
-                            trade_type,
-                            bank_type,
-                            success_time,
-                            trade_state,
-                            trade_state_desc,
-                            payer,
-                            amount,
-                            promotion_detail,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            mchid: "mchid" req req,
+            appid: "appid" req req,
+            sp_mchid: "sp_mchid" req req,
+            sub_mchid: "sub_mchid" req req,
+            sp_appid: "sp_appid" req req,
+            sub_appid: "sub_appid" opt opt,
+            out_trade_no: "out_trade_no" req req,
+            id: "id" req req,
+            attach: "attach" opt opt,
+            trade_type: "trade_type" req req,
+            bank_type: "bank_type" req req,
+            success_time: "success_time" req req,
+            trade_state: "trade_state" req req,
+            trade_state_desc: "trade_state_desc" req req,
+            payer: "payer" req req,
+            amount: "amount" req req,
+            promotion_detail: "promotion_detail" opt opt,
+        });
         /// 订单金额
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmount {
@@ -819,51 +467,13 @@ pub mod id {
             /// 汇率信息
             pub exchange_rate: Option<GetResponseAmountExchangeRate>,
         }
-        impl ::serde::Serialize for GetResponseAmount {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("total", &self.total)?;
-                m.req("payer_total", &self.payer_total)?;
-                m.req("currency", &self.currency)?;
-                m.req("payer_currency", &self.payer_currency)?;
-                m.opt("exchange_rate", &self.exchange_rate)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("total"),
-                    o.req("payer_total"),
-                    o.req("currency"),
-                    o.req("payer_currency"),
-                    o.opt("exchange_rate"),
-                ) {
-                    (
-                        Some(total),
-                        Some(payer_total),
-                        Some(currency),
-                        Some(payer_currency),
-                        Some(exchange_rate),
-                    ) => {
-                        Ok(Self {
-                            total,
-                            payer_total,
-                            currency,
-                            payer_currency,
-                            exchange_rate,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseAmount {
+            total: "total" req req,
+            payer_total: "payer_total" req req,
+            currency: "currency" req req,
+            payer_currency: "payer_currency" req req,
+            exchange_rate: "exchange_rate" opt opt,
+        });
         /// 汇率信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmountExchangeRate {
@@ -876,28 +486,10 @@ pub mod id {
             /// Example: `80000000`
             pub rate: Option<i64>,
         }
-        impl ::serde::Serialize for GetResponseAmountExchangeRate {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("type", &self.type_)?;
-                m.opt("rate", &self.rate)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAmountExchangeRate {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("type"), o.opt("rate")) {
-                    (Some(type_), Some(rate)) => Ok(Self { type_, rate }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseAmountExchangeRate {
+            type_: "type" opt opt,
+            rate: "rate" opt opt,
+        });
         /// 汇率类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseAmountExchangeRateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -909,45 +501,9 @@ pub mod id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseAmountExchangeRateType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::SettlementRate => "SETTLEMENT_RATE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseAmountExchangeRateType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "SETTLEMENT_RATE" => Self::SettlementRate,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseAmountExchangeRateType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseAmountExchangeRateType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAmountExchangeRateType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseAmountExchangeRateType {
+            SettlementRate = "SETTLEMENT_RATE",
+        });
         /// 支付者
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePayer {
@@ -964,35 +520,11 @@ pub mod id {
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             pub sub_openid: Option<String>,
         }
-        impl ::serde::Serialize for GetResponsePayer {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("openid", &self.openid)?;
-                m.opt("sp_openid", &self.sp_openid)?;
-                m.opt("sub_openid", &self.sub_openid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePayer {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("openid"), o.opt("sp_openid"), o.opt("sub_openid")) {
-                    (Some(openid), Some(sp_openid), Some(sub_openid)) => {
-                        Ok(Self {
-                            openid,
-                            sp_openid,
-                            sub_openid,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponsePayer {
+            openid: "openid" opt opt,
+            sp_openid: "sp_openid" opt opt,
+            sub_openid: "sub_openid" opt opt,
+        });
         /// GetResponsePromotionDetail
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePromotionDetail {
@@ -1039,75 +571,19 @@ pub mod id {
             /// 单品列表
             pub goods_detail: Option<Vec<GetResponsePromotionDetailGoodsDetail>>,
         }
-        impl ::serde::Serialize for GetResponsePromotionDetail {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("promotion_id", &self.promotion_id)?;
-                m.opt("name", &self.name)?;
-                m.opt("scope", &self.scope)?;
-                m.opt("type", &self.type_)?;
-                m.req("amount", &self.amount)?;
-                m.req("currency", &self.currency)?;
-                m.opt("activity_id", &self.activity_id)?;
-                m.opt("wxpay_contribute_amount", &self.wxpay_contribute_amount)?;
-                m.opt("merchant_contribute_amount", &self.merchant_contribute_amount)?;
-                m.opt("other_contribute_amount", &self.other_contribute_amount)?;
-                m.opt("goods_detail", &self.goods_detail)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetail {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("promotion_id"),
-                    o.opt("name"),
-                    o.opt("scope"),
-                    o.opt("type"),
-                    o.req("amount"),
-                    o.req("currency"),
-                    o.opt("activity_id"),
-                    o.opt("wxpay_contribute_amount"),
-                    o.opt("merchant_contribute_amount"),
-                    o.opt("other_contribute_amount"),
-                    o.opt("goods_detail"),
-                ) {
-                    (
-                        Some(promotion_id),
-                        Some(name),
-                        Some(scope),
-                        Some(type_),
-                        Some(amount),
-                        Some(currency),
-                        Some(activity_id),
-                        Some(wxpay_contribute_amount),
-                        Some(merchant_contribute_amount),
-                        Some(other_contribute_amount),
-                        Some(goods_detail),
-                    ) => {
-                        Ok(Self {
-                            promotion_id,
-                            name,
-                            scope,
-                            type_,
-                            amount,
-                            currency,
-                            activity_id,
-                            wxpay_contribute_amount,
-                            merchant_contribute_amount,
-                            other_contribute_amount,
-                            goods_detail,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponsePromotionDetail {
+            promotion_id: "promotion_id" req req,
+            name: "name" opt opt,
+            scope: "scope" opt opt,
+            type_: "type" opt opt,
+            amount: "amount" req req,
+            currency: "currency" req req,
+            activity_id: "activity_id" opt opt,
+            wxpay_contribute_amount: "wxpay_contribute_amount" opt opt,
+            merchant_contribute_amount: "merchant_contribute_amount" opt opt,
+            other_contribute_amount: "other_contribute_amount" opt opt,
+            goods_detail: "goods_detail" opt opt,
+        });
         /// GetResponsePromotionDetailGoodsDetail
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePromotionDetailGoodsDetail {
@@ -1132,51 +608,13 @@ pub mod id {
             /// Example: `528800`
             pub price: i64,
         }
-        impl ::serde::Serialize for GetResponsePromotionDetailGoodsDetail {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("goods_id", &self.goods_id)?;
-                m.opt("goods_remark", &self.goods_remark)?;
-                m.req("discount_amount", &self.discount_amount)?;
-                m.req("quantity", &self.quantity)?;
-                m.req("price", &self.price)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetailGoodsDetail {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("goods_id"),
-                    o.opt("goods_remark"),
-                    o.req("discount_amount"),
-                    o.req("quantity"),
-                    o.req("price"),
-                ) {
-                    (
-                        Some(goods_id),
-                        Some(goods_remark),
-                        Some(discount_amount),
-                        Some(quantity),
-                        Some(price),
-                    ) => {
-                        Ok(Self {
-                            goods_id,
-                            goods_remark,
-                            discount_amount,
-                            quantity,
-                            price,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponsePromotionDetailGoodsDetail {
+            goods_id: "goods_id" req req,
+            goods_remark: "goods_remark" opt opt,
+            discount_amount: "discount_amount" req req,
+            quantity: "quantity" req req,
+            price: "price" req req,
+        });
         /// 优惠类型
         ///
         /// A value this client does not know yet is kept as [`GetResponsePromotionDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1190,47 +628,10 @@ pub mod id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponsePromotionDetailType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Coupon => "COUPON",
-                    Self::Discount => "DISCOUNT",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponsePromotionDetailType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "COUPON" => Self::Coupon,
-                    "DISCOUNT" => Self::Discount,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponsePromotionDetailType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponsePromotionDetailType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetailType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponsePromotionDetailType {
+            Coupon = "COUPON",
+            Discount = "DISCOUNT",
+        });
         /// 交易类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseTradeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1250,53 +651,13 @@ pub mod id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseTradeType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Jsapi => "JSAPI",
-                    Self::Native => "NATIVE",
-                    Self::App => "APP",
-                    Self::Mweb => "MWEB",
-                    Self::Micropay => "MICROPAY",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseTradeType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "JSAPI" => Self::Jsapi,
-                    "NATIVE" => Self::Native,
-                    "APP" => Self::App,
-                    "MWEB" => Self::Mweb,
-                    "MICROPAY" => Self::Micropay,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseTradeType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseTradeType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseTradeType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseTradeType {
+            Jsapi = "JSAPI",
+            Native = "NATIVE",
+            App = "APP",
+            Mweb = "MWEB",
+            Micropay = "MICROPAY",
+        });
         /// `/v3/global/transactions/id/{transaction_id}/close`
         pub mod close {
             /// The chain step for `/v3/global/transactions/id/{transaction_id}/close`, reached with `client.v3().global().transactions().id().transaction_id(transaction_id).close()`.
@@ -1334,31 +695,11 @@ pub mod id {
                 /// Example: `1230000109`
                 pub sp_mchid: Option<String>,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("mchid", &self.mchid)?;
-                    m.opt("sub_mchid", &self.sub_mchid)?;
-                    m.opt("sp_mchid", &self.sp_mchid)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("mchid"), o.opt("sub_mchid"), o.opt("sp_mchid")) {
-                        (Some(mchid), Some(sub_mchid), Some(sp_mchid)) => {
-                            Ok(Self { mchid, sub_mchid, sp_mchid })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                mchid: "mchid" req req,
+                sub_mchid: "sub_mchid" opt opt,
+                sp_mchid: "sp_mchid" opt opt,
+            });
         }
     }
 }
@@ -1454,111 +795,28 @@ pub mod jsapi {
         /// 优惠功能
         pub detail: Option<Vec<PostRequestDetail>>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("mchid", &self.mchid)?;
-            m.req("appid", &self.appid)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("sp_mchid", &self.sp_mchid)?;
-            m.req("sp_appid", &self.sp_appid)?;
-            m.opt("sub_appid", &self.sub_appid)?;
-            m.req("description", &self.description)?;
-            m.opt("attach", &self.attach)?;
-            m.req("notify_url", &self.notify_url)?;
-            m.req("out_trade_no", &self.out_trade_no)?;
-            m.opt("goods_tag", &self.goods_tag)?;
-            m.req("trade_type", &self.trade_type)?;
-            m.opt("limit_pay", &self.limit_pay)?;
-            m.opt("time_start", &self.time_start)?;
-            m.opt("time_expire", &self.time_expire)?;
-            m.req("merchant_category_code", &self.merchant_category_code)?;
-            m.opt("payer", &self.payer)?;
-            m.req("amount", &self.amount)?;
-            m.opt("scene_info", &self.scene_info)?;
-            m.opt("detail", &self.detail)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("mchid"),
-                o.req("appid"),
-                o.req("sub_mchid"),
-                o.req("sp_mchid"),
-                o.req("sp_appid"),
-                o.opt("sub_appid"),
-                o.req("description"),
-                o.opt("attach"),
-                o.req("notify_url"),
-                o.req("out_trade_no"),
-                o.opt("goods_tag"),
-                o.req("trade_type"),
-                o.opt("limit_pay"),
-                o.opt("time_start"),
-                o.opt("time_expire"),
-                o.req("merchant_category_code"),
-                o.opt("payer"),
-                o.req("amount"),
-                o.opt("scene_info"),
-                o.opt("detail"),
-            ) {
-                (
-                    Some(mchid),
-                    Some(appid),
-                    Some(sub_mchid),
-                    Some(sp_mchid),
-                    Some(sp_appid),
-                    Some(sub_appid),
-                    Some(description),
-                    Some(attach),
-                    Some(notify_url),
-                    Some(out_trade_no),
-                    Some(goods_tag),
-                    Some(trade_type),
-                    Some(limit_pay),
-                    Some(time_start),
-                    Some(time_expire),
-                    Some(merchant_category_code),
-                    Some(payer),
-                    Some(amount),
-                    Some(scene_info),
-                    Some(detail),
-                ) => {
-                    Ok(Self {
-                        mchid,
-                        appid,
-                        sub_mchid,
-                        sp_mchid,
-                        sp_appid,
-                        sub_appid,
-                        description,
-                        attach,
-                        notify_url,
-                        out_trade_no,
-                        goods_tag,
-                        trade_type,
-                        limit_pay,
-                        time_start,
-                        time_expire,
-                        merchant_category_code,
-                        payer,
-                        amount,
-                        scene_info,
-                        detail,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        mchid: "mchid" req req,
+        appid: "appid" req req,
+        sub_mchid: "sub_mchid" req req,
+        sp_mchid: "sp_mchid" req req,
+        sp_appid: "sp_appid" req req,
+        sub_appid: "sub_appid" opt opt,
+        description: "description" req req,
+        attach: "attach" opt opt,
+        notify_url: "notify_url" req req,
+        out_trade_no: "out_trade_no" req req,
+        goods_tag: "goods_tag" opt opt,
+        trade_type: "trade_type" req req,
+        limit_pay: "limit_pay" opt opt,
+        time_start: "time_start" opt opt,
+        time_expire: "time_expire" opt opt,
+        merchant_category_code: "merchant_category_code" req req,
+        payer: "payer" opt opt,
+        amount: "amount" req req,
+        scene_info: "scene_info" opt opt,
+        detail: "detail" opt opt,
+    });
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAmount {
@@ -1571,28 +829,10 @@ pub mod jsapi {
         /// Example: `HKD`
         pub currency: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestAmount {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("total", &self.total)?;
-            m.opt("currency", &self.currency)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("total"), o.opt("currency")) {
-                (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestAmount {
+        total: "total" req req,
+        currency: "currency" opt opt,
+    });
     /// PostRequestDetail
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDetail {
@@ -1607,35 +847,11 @@ pub mod jsapi {
         /// 单品列表
         pub goods_detail: Option<Vec<PostRequestDetailGoodsDetail>>,
     }
-    impl ::serde::Serialize for PostRequestDetail {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("cost_price", &self.cost_price)?;
-            m.opt("receipt_id", &self.receipt_id)?;
-            m.opt("goods_detail", &self.goods_detail)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestDetail {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("cost_price"), o.opt("receipt_id"), o.opt("goods_detail")) {
-                (Some(cost_price), Some(receipt_id), Some(goods_detail)) => {
-                    Ok(Self {
-                        cost_price,
-                        receipt_id,
-                        goods_detail,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestDetail {
+        cost_price: "cost_price" opt opt,
+        receipt_id: "receipt_id" opt opt,
+        goods_detail: "goods_detail" opt opt,
+    });
     /// PostRequestDetailGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDetailGoodsDetail {
@@ -1660,51 +876,13 @@ pub mod jsapi {
         /// Example: `528800`
         pub price: i64,
     }
-    impl ::serde::Serialize for PostRequestDetailGoodsDetail {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("goods_id", &self.goods_id)?;
-            m.opt("wxpay_goods_id", &self.wxpay_goods_id)?;
-            m.opt("goods_name", &self.goods_name)?;
-            m.req("quantity", &self.quantity)?;
-            m.req("price", &self.price)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestDetailGoodsDetail {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("goods_id"),
-                o.opt("wxpay_goods_id"),
-                o.opt("goods_name"),
-                o.req("quantity"),
-                o.req("price"),
-            ) {
-                (
-                    Some(goods_id),
-                    Some(wxpay_goods_id),
-                    Some(goods_name),
-                    Some(quantity),
-                    Some(price),
-                ) => {
-                    Ok(Self {
-                        goods_id,
-                        wxpay_goods_id,
-                        goods_name,
-                        quantity,
-                        price,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestDetailGoodsDetail {
+        goods_id: "goods_id" req req,
+        wxpay_goods_id: "wxpay_goods_id" opt opt,
+        goods_name: "goods_name" opt opt,
+        quantity: "quantity" req req,
+        price: "price" req req,
+    });
     /// 支付者
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPayer {
@@ -1721,35 +899,11 @@ pub mod jsapi {
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         pub sub_openid: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestPayer {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("openid", &self.openid)?;
-            m.opt("sp_openid", &self.sp_openid)?;
-            m.opt("sub_openid", &self.sub_openid)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPayer {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("openid"), o.opt("sp_openid"), o.opt("sub_openid")) {
-                (Some(openid), Some(sp_openid), Some(sub_openid)) => {
-                    Ok(Self {
-                        openid,
-                        sp_openid,
-                        sub_openid,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestPayer {
+        openid: "openid" opt opt,
+        sp_openid: "sp_openid" opt opt,
+        sub_openid: "sub_openid" opt opt,
+    });
     /// 场景信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSceneInfo {
@@ -1772,51 +926,13 @@ pub mod jsapi {
         /// 商户门店信息
         pub store_info: Option<PostRequestSceneInfoStoreInfo>,
     }
-    impl ::serde::Serialize for PostRequestSceneInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("device_id", &self.device_id)?;
-            m.opt("device_ip", &self.device_ip)?;
-            m.opt("payer_client_ip", &self.payer_client_ip)?;
-            m.opt("operator_id", &self.operator_id)?;
-            m.opt("store_info", &self.store_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("device_id"),
-                o.opt("device_ip"),
-                o.opt("payer_client_ip"),
-                o.opt("operator_id"),
-                o.opt("store_info"),
-            ) {
-                (
-                    Some(device_id),
-                    Some(device_ip),
-                    Some(payer_client_ip),
-                    Some(operator_id),
-                    Some(store_info),
-                ) => {
-                    Ok(Self {
-                        device_id,
-                        device_ip,
-                        payer_client_ip,
-                        operator_id,
-                        store_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
+        device_id: "device_id" opt opt,
+        device_ip: "device_ip" opt opt,
+        payer_client_ip: "payer_client_ip" opt opt,
+        operator_id: "operator_id" opt opt,
+        store_info: "store_info" opt opt,
+    });
     /// 商户门店信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSceneInfoStoreInfo {
@@ -1833,29 +949,11 @@ pub mod jsapi {
         /// Example: `广东省深圳市南山区科技中一道10000号`
         pub address: String,
     }
-    impl ::serde::Serialize for PostRequestSceneInfoStoreInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("id", &self.id)?;
-            m.req("name", &self.name)?;
-            m.req("address", &self.address)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfoStoreInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("id"), o.req("name"), o.req("address")) {
-                (Some(id), Some(name), Some(address)) => Ok(Self { id, name, address }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSceneInfoStoreInfo {
+        id: "id" opt opt,
+        name: "name" req req,
+        address: "address" req req,
+    });
     /// The response of `POST /v3/global/transactions/jsapi` (JSAPI支付下单API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -1864,27 +962,9 @@ pub mod jsapi {
         /// Example: `wx201410272009395522657a690389285100`
         pub prepay_id: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("prepay_id", &self.prepay_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("prepay_id") {
-                Some(prepay_id) => Ok(Self { prepay_id }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        prepay_id: "prepay_id" req req,
+    });
 }
 /// `/v3/global/transactions/mweb`
 pub mod mweb {
@@ -1978,111 +1058,28 @@ pub mod mweb {
         /// 优惠功能
         pub detail: Option<Vec<PostRequestDetail>>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("mchid", &self.mchid)?;
-            m.req("appid", &self.appid)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("sp_mchid", &self.sp_mchid)?;
-            m.req("sp_appid", &self.sp_appid)?;
-            m.opt("sub_appid", &self.sub_appid)?;
-            m.req("description", &self.description)?;
-            m.opt("attach", &self.attach)?;
-            m.req("notify_url", &self.notify_url)?;
-            m.req("out_trade_no", &self.out_trade_no)?;
-            m.opt("goods_tag", &self.goods_tag)?;
-            m.req("trade_type", &self.trade_type)?;
-            m.opt("limit_pay", &self.limit_pay)?;
-            m.opt("time_start", &self.time_start)?;
-            m.opt("time_expire", &self.time_expire)?;
-            m.req("merchant_category_code", &self.merchant_category_code)?;
-            m.opt("payer", &self.payer)?;
-            m.req("amount", &self.amount)?;
-            m.req("scene_info", &self.scene_info)?;
-            m.opt("detail", &self.detail)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("mchid"),
-                o.req("appid"),
-                o.req("sub_mchid"),
-                o.req("sp_mchid"),
-                o.req("sp_appid"),
-                o.opt("sub_appid"),
-                o.req("description"),
-                o.opt("attach"),
-                o.req("notify_url"),
-                o.req("out_trade_no"),
-                o.opt("goods_tag"),
-                o.req("trade_type"),
-                o.opt("limit_pay"),
-                o.opt("time_start"),
-                o.opt("time_expire"),
-                o.req("merchant_category_code"),
-                o.opt("payer"),
-                o.req("amount"),
-                o.req("scene_info"),
-                o.opt("detail"),
-            ) {
-                (
-                    Some(mchid),
-                    Some(appid),
-                    Some(sub_mchid),
-                    Some(sp_mchid),
-                    Some(sp_appid),
-                    Some(sub_appid),
-                    Some(description),
-                    Some(attach),
-                    Some(notify_url),
-                    Some(out_trade_no),
-                    Some(goods_tag),
-                    Some(trade_type),
-                    Some(limit_pay),
-                    Some(time_start),
-                    Some(time_expire),
-                    Some(merchant_category_code),
-                    Some(payer),
-                    Some(amount),
-                    Some(scene_info),
-                    Some(detail),
-                ) => {
-                    Ok(Self {
-                        mchid,
-                        appid,
-                        sub_mchid,
-                        sp_mchid,
-                        sp_appid,
-                        sub_appid,
-                        description,
-                        attach,
-                        notify_url,
-                        out_trade_no,
-                        goods_tag,
-                        trade_type,
-                        limit_pay,
-                        time_start,
-                        time_expire,
-                        merchant_category_code,
-                        payer,
-                        amount,
-                        scene_info,
-                        detail,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        mchid: "mchid" req req,
+        appid: "appid" req req,
+        sub_mchid: "sub_mchid" req req,
+        sp_mchid: "sp_mchid" req req,
+        sp_appid: "sp_appid" req req,
+        sub_appid: "sub_appid" opt opt,
+        description: "description" req req,
+        attach: "attach" opt opt,
+        notify_url: "notify_url" req req,
+        out_trade_no: "out_trade_no" req req,
+        goods_tag: "goods_tag" opt opt,
+        trade_type: "trade_type" req req,
+        limit_pay: "limit_pay" opt opt,
+        time_start: "time_start" opt opt,
+        time_expire: "time_expire" opt opt,
+        merchant_category_code: "merchant_category_code" req req,
+        payer: "payer" opt opt,
+        amount: "amount" req req,
+        scene_info: "scene_info" req req,
+        detail: "detail" opt opt,
+    });
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAmount {
@@ -2095,28 +1092,10 @@ pub mod mweb {
         /// Example: `HKD`
         pub currency: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestAmount {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("total", &self.total)?;
-            m.opt("currency", &self.currency)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("total"), o.opt("currency")) {
-                (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestAmount {
+        total: "total" req req,
+        currency: "currency" opt opt,
+    });
     /// PostRequestDetail
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDetail {
@@ -2131,35 +1110,11 @@ pub mod mweb {
         /// 单品列表
         pub goods_detail: Option<Vec<PostRequestDetailGoodsDetail>>,
     }
-    impl ::serde::Serialize for PostRequestDetail {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("cost_price", &self.cost_price)?;
-            m.opt("receipt_id", &self.receipt_id)?;
-            m.opt("goods_detail", &self.goods_detail)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestDetail {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("cost_price"), o.opt("receipt_id"), o.opt("goods_detail")) {
-                (Some(cost_price), Some(receipt_id), Some(goods_detail)) => {
-                    Ok(Self {
-                        cost_price,
-                        receipt_id,
-                        goods_detail,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestDetail {
+        cost_price: "cost_price" opt opt,
+        receipt_id: "receipt_id" opt opt,
+        goods_detail: "goods_detail" opt opt,
+    });
     /// PostRequestDetailGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDetailGoodsDetail {
@@ -2184,51 +1139,13 @@ pub mod mweb {
         /// Example: `528800`
         pub price: i64,
     }
-    impl ::serde::Serialize for PostRequestDetailGoodsDetail {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("goods_id", &self.goods_id)?;
-            m.opt("wxpay_goods_id", &self.wxpay_goods_id)?;
-            m.opt("goods_name", &self.goods_name)?;
-            m.req("quantity", &self.quantity)?;
-            m.req("price", &self.price)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestDetailGoodsDetail {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("goods_id"),
-                o.opt("wxpay_goods_id"),
-                o.opt("goods_name"),
-                o.req("quantity"),
-                o.req("price"),
-            ) {
-                (
-                    Some(goods_id),
-                    Some(wxpay_goods_id),
-                    Some(goods_name),
-                    Some(quantity),
-                    Some(price),
-                ) => {
-                    Ok(Self {
-                        goods_id,
-                        wxpay_goods_id,
-                        goods_name,
-                        quantity,
-                        price,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestDetailGoodsDetail {
+        goods_id: "goods_id" req req,
+        wxpay_goods_id: "wxpay_goods_id" opt opt,
+        goods_name: "goods_name" opt opt,
+        quantity: "quantity" req req,
+        price: "price" req req,
+    });
     /// 支付者
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPayer {
@@ -2245,35 +1162,11 @@ pub mod mweb {
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         pub sub_openid: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestPayer {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("openid", &self.openid)?;
-            m.opt("sp_openid", &self.sp_openid)?;
-            m.opt("sub_openid", &self.sub_openid)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPayer {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("openid"), o.opt("sp_openid"), o.opt("sub_openid")) {
-                (Some(openid), Some(sp_openid), Some(sub_openid)) => {
-                    Ok(Self {
-                        openid,
-                        sp_openid,
-                        sub_openid,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestPayer {
+        openid: "openid" opt opt,
+        sp_openid: "sp_openid" opt opt,
+        sub_openid: "sub_openid" opt opt,
+    });
     /// 场景信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSceneInfo {
@@ -2296,51 +1189,13 @@ pub mod mweb {
         /// 商户门店信息
         pub store_info: PostRequestSceneInfoStoreInfo,
     }
-    impl ::serde::Serialize for PostRequestSceneInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("device_id", &self.device_id)?;
-            m.opt("device_ip", &self.device_ip)?;
-            m.req("payer_client_ip", &self.payer_client_ip)?;
-            m.opt("operator_id", &self.operator_id)?;
-            m.req("store_info", &self.store_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("device_id"),
-                o.opt("device_ip"),
-                o.req("payer_client_ip"),
-                o.opt("operator_id"),
-                o.req("store_info"),
-            ) {
-                (
-                    Some(device_id),
-                    Some(device_ip),
-                    Some(payer_client_ip),
-                    Some(operator_id),
-                    Some(store_info),
-                ) => {
-                    Ok(Self {
-                        device_id,
-                        device_ip,
-                        payer_client_ip,
-                        operator_id,
-                        store_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
+        device_id: "device_id" opt opt,
+        device_ip: "device_ip" opt opt,
+        payer_client_ip: "payer_client_ip" req req,
+        operator_id: "operator_id" opt opt,
+        store_info: "store_info" req req,
+    });
     /// 商户门店信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSceneInfoStoreInfo {
@@ -2357,29 +1212,11 @@ pub mod mweb {
         /// Example: `广东省深圳市南山区科技中一道10000号`
         pub address: String,
     }
-    impl ::serde::Serialize for PostRequestSceneInfoStoreInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("id", &self.id)?;
-            m.req("name", &self.name)?;
-            m.req("address", &self.address)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfoStoreInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("id"), o.req("name"), o.req("address")) {
-                (Some(id), Some(name), Some(address)) => Ok(Self { id, name, address }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSceneInfoStoreInfo {
+        id: "id" opt opt,
+        name: "name" req req,
+        address: "address" req req,
+    });
     /// The response of `POST /v3/global/transactions/mweb` (H5支付下单).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -2388,27 +1225,9 @@ pub mod mweb {
         /// Example: `https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx2016121516420242444321ca0631331346&package=1405458241`
         pub mweb_url: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("mweb_url", &self.mweb_url)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("mweb_url") {
-                Some(mweb_url) => Ok(Self { mweb_url }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        mweb_url: "mweb_url" req req,
+    });
 }
 /// `/v3/global/transactions/native`
 pub mod native {
@@ -2502,111 +1321,28 @@ pub mod native {
         /// 优惠功能
         pub detail: Option<Vec<PostRequestDetail>>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("mchid", &self.mchid)?;
-            m.req("appid", &self.appid)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("sp_mchid", &self.sp_mchid)?;
-            m.req("sp_appid", &self.sp_appid)?;
-            m.opt("sub_appid", &self.sub_appid)?;
-            m.req("description", &self.description)?;
-            m.opt("attach", &self.attach)?;
-            m.req("notify_url", &self.notify_url)?;
-            m.req("out_trade_no", &self.out_trade_no)?;
-            m.opt("goods_tag", &self.goods_tag)?;
-            m.req("trade_type", &self.trade_type)?;
-            m.opt("limit_pay", &self.limit_pay)?;
-            m.opt("time_start", &self.time_start)?;
-            m.opt("time_expire", &self.time_expire)?;
-            m.req("merchant_category_code", &self.merchant_category_code)?;
-            m.opt("payer", &self.payer)?;
-            m.req("amount", &self.amount)?;
-            m.opt("scene_info", &self.scene_info)?;
-            m.opt("detail", &self.detail)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("mchid"),
-                o.req("appid"),
-                o.req("sub_mchid"),
-                o.req("sp_mchid"),
-                o.req("sp_appid"),
-                o.opt("sub_appid"),
-                o.req("description"),
-                o.opt("attach"),
-                o.req("notify_url"),
-                o.req("out_trade_no"),
-                o.opt("goods_tag"),
-                o.req("trade_type"),
-                o.opt("limit_pay"),
-                o.opt("time_start"),
-                o.opt("time_expire"),
-                o.req("merchant_category_code"),
-                o.opt("payer"),
-                o.req("amount"),
-                o.opt("scene_info"),
-                o.opt("detail"),
-            ) {
-                (
-                    Some(mchid),
-                    Some(appid),
-                    Some(sub_mchid),
-                    Some(sp_mchid),
-                    Some(sp_appid),
-                    Some(sub_appid),
-                    Some(description),
-                    Some(attach),
-                    Some(notify_url),
-                    Some(out_trade_no),
-                    Some(goods_tag),
-                    Some(trade_type),
-                    Some(limit_pay),
-                    Some(time_start),
-                    Some(time_expire),
-                    Some(merchant_category_code),
-                    Some(payer),
-                    Some(amount),
-                    Some(scene_info),
-                    Some(detail),
-                ) => {
-                    Ok(Self {
-                        mchid,
-                        appid,
-                        sub_mchid,
-                        sp_mchid,
-                        sp_appid,
-                        sub_appid,
-                        description,
-                        attach,
-                        notify_url,
-                        out_trade_no,
-                        goods_tag,
-                        trade_type,
-                        limit_pay,
-                        time_start,
-                        time_expire,
-                        merchant_category_code,
-                        payer,
-                        amount,
-                        scene_info,
-                        detail,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        mchid: "mchid" req req,
+        appid: "appid" req req,
+        sub_mchid: "sub_mchid" req req,
+        sp_mchid: "sp_mchid" req req,
+        sp_appid: "sp_appid" req req,
+        sub_appid: "sub_appid" opt opt,
+        description: "description" req req,
+        attach: "attach" opt opt,
+        notify_url: "notify_url" req req,
+        out_trade_no: "out_trade_no" req req,
+        goods_tag: "goods_tag" opt opt,
+        trade_type: "trade_type" req req,
+        limit_pay: "limit_pay" opt opt,
+        time_start: "time_start" opt opt,
+        time_expire: "time_expire" opt opt,
+        merchant_category_code: "merchant_category_code" req req,
+        payer: "payer" opt opt,
+        amount: "amount" req req,
+        scene_info: "scene_info" opt opt,
+        detail: "detail" opt opt,
+    });
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAmount {
@@ -2619,28 +1355,10 @@ pub mod native {
         /// Example: `HKD`
         pub currency: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestAmount {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("total", &self.total)?;
-            m.opt("currency", &self.currency)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("total"), o.opt("currency")) {
-                (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestAmount {
+        total: "total" req req,
+        currency: "currency" opt opt,
+    });
     /// PostRequestDetail
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDetail {
@@ -2655,35 +1373,11 @@ pub mod native {
         /// 单品列表
         pub goods_detail: Option<Vec<PostRequestDetailGoodsDetail>>,
     }
-    impl ::serde::Serialize for PostRequestDetail {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("cost_price", &self.cost_price)?;
-            m.opt("receipt_id", &self.receipt_id)?;
-            m.opt("goods_detail", &self.goods_detail)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestDetail {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("cost_price"), o.opt("receipt_id"), o.opt("goods_detail")) {
-                (Some(cost_price), Some(receipt_id), Some(goods_detail)) => {
-                    Ok(Self {
-                        cost_price,
-                        receipt_id,
-                        goods_detail,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestDetail {
+        cost_price: "cost_price" opt opt,
+        receipt_id: "receipt_id" opt opt,
+        goods_detail: "goods_detail" opt opt,
+    });
     /// PostRequestDetailGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDetailGoodsDetail {
@@ -2708,51 +1402,13 @@ pub mod native {
         /// Example: `528800`
         pub price: i64,
     }
-    impl ::serde::Serialize for PostRequestDetailGoodsDetail {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("goods_id", &self.goods_id)?;
-            m.opt("wxpay_goods_id", &self.wxpay_goods_id)?;
-            m.opt("goods_name", &self.goods_name)?;
-            m.req("quantity", &self.quantity)?;
-            m.req("price", &self.price)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestDetailGoodsDetail {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("goods_id"),
-                o.opt("wxpay_goods_id"),
-                o.opt("goods_name"),
-                o.req("quantity"),
-                o.req("price"),
-            ) {
-                (
-                    Some(goods_id),
-                    Some(wxpay_goods_id),
-                    Some(goods_name),
-                    Some(quantity),
-                    Some(price),
-                ) => {
-                    Ok(Self {
-                        goods_id,
-                        wxpay_goods_id,
-                        goods_name,
-                        quantity,
-                        price,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestDetailGoodsDetail {
+        goods_id: "goods_id" req req,
+        wxpay_goods_id: "wxpay_goods_id" opt opt,
+        goods_name: "goods_name" opt opt,
+        quantity: "quantity" req req,
+        price: "price" req req,
+    });
     /// 支付者
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPayer {
@@ -2769,35 +1425,11 @@ pub mod native {
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         pub sub_openid: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestPayer {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("openid", &self.openid)?;
-            m.opt("sp_openid", &self.sp_openid)?;
-            m.opt("sub_openid", &self.sub_openid)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPayer {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("openid"), o.opt("sp_openid"), o.opt("sub_openid")) {
-                (Some(openid), Some(sp_openid), Some(sub_openid)) => {
-                    Ok(Self {
-                        openid,
-                        sp_openid,
-                        sub_openid,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestPayer {
+        openid: "openid" opt opt,
+        sp_openid: "sp_openid" opt opt,
+        sub_openid: "sub_openid" opt opt,
+    });
     /// 场景信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSceneInfo {
@@ -2820,51 +1452,13 @@ pub mod native {
         /// 商户门店信息
         pub store_info: Option<PostRequestSceneInfoStoreInfo>,
     }
-    impl ::serde::Serialize for PostRequestSceneInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("device_id", &self.device_id)?;
-            m.opt("device_ip", &self.device_ip)?;
-            m.opt("payer_client_ip", &self.payer_client_ip)?;
-            m.opt("operator_id", &self.operator_id)?;
-            m.opt("store_info", &self.store_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("device_id"),
-                o.opt("device_ip"),
-                o.opt("payer_client_ip"),
-                o.opt("operator_id"),
-                o.opt("store_info"),
-            ) {
-                (
-                    Some(device_id),
-                    Some(device_ip),
-                    Some(payer_client_ip),
-                    Some(operator_id),
-                    Some(store_info),
-                ) => {
-                    Ok(Self {
-                        device_id,
-                        device_ip,
-                        payer_client_ip,
-                        operator_id,
-                        store_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
+        device_id: "device_id" opt opt,
+        device_ip: "device_ip" opt opt,
+        payer_client_ip: "payer_client_ip" opt opt,
+        operator_id: "operator_id" opt opt,
+        store_info: "store_info" opt opt,
+    });
     /// 商户门店信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSceneInfoStoreInfo {
@@ -2881,29 +1475,11 @@ pub mod native {
         /// Example: `广东省深圳市南山区科技中一道10000号`
         pub address: String,
     }
-    impl ::serde::Serialize for PostRequestSceneInfoStoreInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("id", &self.id)?;
-            m.req("name", &self.name)?;
-            m.req("address", &self.address)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfoStoreInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("id"), o.req("name"), o.req("address")) {
-                (Some(id), Some(name), Some(address)) => Ok(Self { id, name, address }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSceneInfoStoreInfo {
+        id: "id" opt opt,
+        name: "name" req req,
+        address: "address" req req,
+    });
     /// The response of `POST /v3/global/transactions/native` (Native支付下单API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -2912,27 +1488,9 @@ pub mod native {
         /// Example: `weixin://wxpay/s/An4baqw`
         pub code_url: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("code_url", &self.code_url)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("code_url") {
-                Some(code_url) => Ok(Self { code_url }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        code_url: "code_url" req req,
+    });
 }
 /// `/v3/global/transactions/out-trade-no`
 pub mod out_trade_no {
@@ -2992,28 +1550,11 @@ pub mod out_trade_no {
             /// Query parameter `sp_mchid`. Example: `1900000100`
             pub sp_mchid: String,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("mchid"), o.req("sub_mchid"), o.req("sp_mchid")) {
-                    (Some(mchid), Some(sub_mchid), Some(sp_mchid)) => {
-                        Ok(Self { mchid, sub_mchid, sp_mchid })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            mchid: "mchid" skip req,
+            sub_mchid: "sub_mchid" skip req,
+            sp_mchid: "sp_mchid" skip req,
+        });
         /// The response of `GET /v3/global/transactions/out-trade-no/{out_trade_no}` (查询订单(商户订单号)).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -3080,99 +1621,25 @@ pub mod out_trade_no {
             /// 优惠功能
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("mchid", &self.mchid)?;
-                m.req("appid", &self.appid)?;
-                m.req("sp_mchid", &self.sp_mchid)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.req("sp_appid", &self.sp_appid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.req("id", &self.id)?;
-                m.opt("attach", &self.attach)?;
-                m.req("trade_type", &self.trade_type)?;
-                m.req("bank_type", &self.bank_type)?;
-                m.req("success_time", &self.success_time)?;
-                m.req("trade_state", &self.trade_state)?;
-                m.req("trade_state_desc", &self.trade_state_desc)?;
-                m.req("payer", &self.payer)?;
-                m.req("amount", &self.amount)?;
-                m.opt("promotion_detail", &self.promotion_detail)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("mchid"),
-                    o.req("appid"),
-                    o.req("sp_mchid"),
-                    o.req("sub_mchid"),
-                    o.req("sp_appid"),
-                    o.opt("sub_appid"),
-                    o.req("out_trade_no"),
-                    o.req("id"),
-                    o.opt("attach"),
-                    o.req("trade_type"),
-                    o.req("bank_type"),
-                    o.req("success_time"),
-                    o.req("trade_state"),
-                    o.req("trade_state_desc"),
-                    o.req("payer"),
-                    o.req("amount"),
-                    o.opt("promotion_detail"),
-                ) {
-                    (
-                        Some(mchid),
-                        Some(appid),
-                        Some(sp_mchid),
-                        Some(sub_mchid),
-                        Some(sp_appid),
-                        Some(sub_appid),
-                        Some(out_trade_no),
-                        Some(id),
-                        Some(attach),
-                        Some(trade_type),
-                        Some(bank_type),
-                        Some(success_time),
-                        Some(trade_state),
-                        Some(trade_state_desc),
-                        Some(payer),
-                        Some(amount),
-                        Some(promotion_detail),
-                    ) => {
-                        Ok(Self {
-                            mchid,
-                            appid,
-                            sp_mchid,
-                            sub_mchid,
-                            sp_appid,
-                            sub_appid,
-                            out_trade_no,
-                            id,
-                            attach,
-                            trade_type,
-                            bank_type,
-                            success_time,
-                            trade_state,
-                            trade_state_desc,
-                            payer,
-                            amount,
-                            promotion_detail,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            mchid: "mchid" req req,
+            appid: "appid" req req,
+            sp_mchid: "sp_mchid" req req,
+            sub_mchid: "sub_mchid" req req,
+            sp_appid: "sp_appid" req req,
+            sub_appid: "sub_appid" opt opt,
+            out_trade_no: "out_trade_no" req req,
+            id: "id" req req,
+            attach: "attach" opt opt,
+            trade_type: "trade_type" req req,
+            bank_type: "bank_type" req req,
+            success_time: "success_time" req req,
+            trade_state: "trade_state" req req,
+            trade_state_desc: "trade_state_desc" req req,
+            payer: "payer" req req,
+            amount: "amount" req req,
+            promotion_detail: "promotion_detail" opt opt,
+        });
         /// 订单金额
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmount {
@@ -3195,51 +1662,13 @@ pub mod out_trade_no {
             /// 汇率信息
             pub exchange_rate: Option<GetResponseAmountExchangeRate>,
         }
-        impl ::serde::Serialize for GetResponseAmount {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("total", &self.total)?;
-                m.req("payer_total", &self.payer_total)?;
-                m.req("currency", &self.currency)?;
-                m.req("payer_currency", &self.payer_currency)?;
-                m.opt("exchange_rate", &self.exchange_rate)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("total"),
-                    o.req("payer_total"),
-                    o.req("currency"),
-                    o.req("payer_currency"),
-                    o.opt("exchange_rate"),
-                ) {
-                    (
-                        Some(total),
-                        Some(payer_total),
-                        Some(currency),
-                        Some(payer_currency),
-                        Some(exchange_rate),
-                    ) => {
-                        Ok(Self {
-                            total,
-                            payer_total,
-                            currency,
-                            payer_currency,
-                            exchange_rate,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseAmount {
+            total: "total" req req,
+            payer_total: "payer_total" req req,
+            currency: "currency" req req,
+            payer_currency: "payer_currency" req req,
+            exchange_rate: "exchange_rate" opt opt,
+        });
         /// 汇率信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmountExchangeRate {
@@ -3252,28 +1681,10 @@ pub mod out_trade_no {
             /// Example: `80000000`
             pub rate: Option<i64>,
         }
-        impl ::serde::Serialize for GetResponseAmountExchangeRate {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("type", &self.type_)?;
-                m.opt("rate", &self.rate)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAmountExchangeRate {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("type"), o.opt("rate")) {
-                    (Some(type_), Some(rate)) => Ok(Self { type_, rate }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseAmountExchangeRate {
+            type_: "type" opt opt,
+            rate: "rate" opt opt,
+        });
         /// 汇率类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseAmountExchangeRateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3285,45 +1696,9 @@ pub mod out_trade_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseAmountExchangeRateType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::SettlementRate => "SETTLEMENT_RATE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseAmountExchangeRateType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "SETTLEMENT_RATE" => Self::SettlementRate,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseAmountExchangeRateType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseAmountExchangeRateType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAmountExchangeRateType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseAmountExchangeRateType {
+            SettlementRate = "SETTLEMENT_RATE",
+        });
         /// 支付者
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePayer {
@@ -3340,35 +1715,11 @@ pub mod out_trade_no {
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             pub sub_openid: Option<String>,
         }
-        impl ::serde::Serialize for GetResponsePayer {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("openid", &self.openid)?;
-                m.opt("sp_openid", &self.sp_openid)?;
-                m.opt("sub_openid", &self.sub_openid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePayer {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("openid"), o.opt("sp_openid"), o.opt("sub_openid")) {
-                    (Some(openid), Some(sp_openid), Some(sub_openid)) => {
-                        Ok(Self {
-                            openid,
-                            sp_openid,
-                            sub_openid,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponsePayer {
+            openid: "openid" opt opt,
+            sp_openid: "sp_openid" opt opt,
+            sub_openid: "sub_openid" opt opt,
+        });
         /// GetResponsePromotionDetail
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePromotionDetail {
@@ -3415,75 +1766,19 @@ pub mod out_trade_no {
             /// 单品列表
             pub goods_detail: Option<Vec<GetResponsePromotionDetailGoodsDetail>>,
         }
-        impl ::serde::Serialize for GetResponsePromotionDetail {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("promotion_id", &self.promotion_id)?;
-                m.opt("name", &self.name)?;
-                m.opt("scope", &self.scope)?;
-                m.opt("type", &self.type_)?;
-                m.req("amount", &self.amount)?;
-                m.req("currency", &self.currency)?;
-                m.opt("activity_id", &self.activity_id)?;
-                m.opt("wxpay_contribute_amount", &self.wxpay_contribute_amount)?;
-                m.opt("merchant_contribute_amount", &self.merchant_contribute_amount)?;
-                m.opt("other_contribute_amount", &self.other_contribute_amount)?;
-                m.opt("goods_detail", &self.goods_detail)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetail {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("promotion_id"),
-                    o.opt("name"),
-                    o.opt("scope"),
-                    o.opt("type"),
-                    o.req("amount"),
-                    o.req("currency"),
-                    o.opt("activity_id"),
-                    o.opt("wxpay_contribute_amount"),
-                    o.opt("merchant_contribute_amount"),
-                    o.opt("other_contribute_amount"),
-                    o.opt("goods_detail"),
-                ) {
-                    (
-                        Some(promotion_id),
-                        Some(name),
-                        Some(scope),
-                        Some(type_),
-                        Some(amount),
-                        Some(currency),
-                        Some(activity_id),
-                        Some(wxpay_contribute_amount),
-                        Some(merchant_contribute_amount),
-                        Some(other_contribute_amount),
-                        Some(goods_detail),
-                    ) => {
-                        Ok(Self {
-                            promotion_id,
-                            name,
-                            scope,
-                            type_,
-                            amount,
-                            currency,
-                            activity_id,
-                            wxpay_contribute_amount,
-                            merchant_contribute_amount,
-                            other_contribute_amount,
-                            goods_detail,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponsePromotionDetail {
+            promotion_id: "promotion_id" req req,
+            name: "name" opt opt,
+            scope: "scope" opt opt,
+            type_: "type" opt opt,
+            amount: "amount" req req,
+            currency: "currency" req req,
+            activity_id: "activity_id" opt opt,
+            wxpay_contribute_amount: "wxpay_contribute_amount" opt opt,
+            merchant_contribute_amount: "merchant_contribute_amount" opt opt,
+            other_contribute_amount: "other_contribute_amount" opt opt,
+            goods_detail: "goods_detail" opt opt,
+        });
         /// GetResponsePromotionDetailGoodsDetail
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePromotionDetailGoodsDetail {
@@ -3508,51 +1803,13 @@ pub mod out_trade_no {
             /// Example: `528800`
             pub price: i64,
         }
-        impl ::serde::Serialize for GetResponsePromotionDetailGoodsDetail {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("goods_id", &self.goods_id)?;
-                m.opt("goods_remark", &self.goods_remark)?;
-                m.req("discount_amount", &self.discount_amount)?;
-                m.req("quantity", &self.quantity)?;
-                m.req("price", &self.price)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetailGoodsDetail {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("goods_id"),
-                    o.opt("goods_remark"),
-                    o.req("discount_amount"),
-                    o.req("quantity"),
-                    o.req("price"),
-                ) {
-                    (
-                        Some(goods_id),
-                        Some(goods_remark),
-                        Some(discount_amount),
-                        Some(quantity),
-                        Some(price),
-                    ) => {
-                        Ok(Self {
-                            goods_id,
-                            goods_remark,
-                            discount_amount,
-                            quantity,
-                            price,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponsePromotionDetailGoodsDetail {
+            goods_id: "goods_id" req req,
+            goods_remark: "goods_remark" opt opt,
+            discount_amount: "discount_amount" req req,
+            quantity: "quantity" req req,
+            price: "price" req req,
+        });
         /// 优惠类型
         ///
         /// A value this client does not know yet is kept as [`GetResponsePromotionDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3566,47 +1823,10 @@ pub mod out_trade_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponsePromotionDetailType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Coupon => "COUPON",
-                    Self::Discount => "DISCOUNT",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponsePromotionDetailType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "COUPON" => Self::Coupon,
-                    "DISCOUNT" => Self::Discount,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponsePromotionDetailType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponsePromotionDetailType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetailType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponsePromotionDetailType {
+            Coupon = "COUPON",
+            Discount = "DISCOUNT",
+        });
         /// 交易类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseTradeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3626,53 +1846,13 @@ pub mod out_trade_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseTradeType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Jsapi => "JSAPI",
-                    Self::Native => "NATIVE",
-                    Self::App => "APP",
-                    Self::Mweb => "MWEB",
-                    Self::Micropay => "MICROPAY",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseTradeType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "JSAPI" => Self::Jsapi,
-                    "NATIVE" => Self::Native,
-                    "APP" => Self::App,
-                    "MWEB" => Self::Mweb,
-                    "MICROPAY" => Self::Micropay,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseTradeType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseTradeType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseTradeType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseTradeType {
+            Jsapi = "JSAPI",
+            Native = "NATIVE",
+            App = "APP",
+            Mweb = "MWEB",
+            Micropay = "MICROPAY",
+        });
         /// `/v3/global/transactions/out-trade-no/{out_trade_no}/close`
         pub mod close {
             /// The chain step for `/v3/global/transactions/out-trade-no/{out_trade_no}/close`, reached with `client.v3().global().transactions().out_trade_no().out_trade_no(out_trade_no).close()`.
@@ -3710,31 +1890,11 @@ pub mod out_trade_no {
                 /// Example: `1230000109`
                 pub sp_mchid: Option<String>,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("mchid", &self.mchid)?;
-                    m.opt("sub_mchid", &self.sub_mchid)?;
-                    m.opt("sp_mchid", &self.sp_mchid)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("mchid"), o.opt("sub_mchid"), o.opt("sp_mchid")) {
-                        (Some(mchid), Some(sub_mchid), Some(sp_mchid)) => {
-                            Ok(Self { mchid, sub_mchid, sp_mchid })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                mchid: "mchid" req req,
+                sub_mchid: "sub_mchid" opt opt,
+                sp_mchid: "sp_mchid" opt opt,
+            });
         }
     }
 }

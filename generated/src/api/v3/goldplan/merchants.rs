@@ -71,30 +71,10 @@ pub mod changecustompagestatus {
         /// `operation_type`
         pub operation_type: crate::types::OperationType,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("operation_type", &self.operation_type)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("sub_mchid"), o.req("operation_type")) {
-                (Some(sub_mchid), Some(operation_type)) => {
-                    Ok(Self { sub_mchid, operation_type })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        sub_mchid: "sub_mchid" req req,
+        operation_type: "operation_type" req req,
+    });
     /// The response of `POST /v3/goldplan/merchants/changecustompagestatus` (商家小票管理API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -105,30 +85,10 @@ pub mod changecustompagestatus {
         /// `operation_type`
         pub operation_type: crate::types::OperationType,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("operation_type", &self.operation_type)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("sub_mchid"), o.req("operation_type")) {
-                (Some(sub_mchid), Some(operation_type)) => {
-                    Ok(Self { sub_mchid, operation_type })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        sub_mchid: "sub_mchid" req req,
+        operation_type: "operation_type" req req,
+    });
 }
 /// `/v3/goldplan/merchants/changegoldplanstatus`
 pub mod changegoldplanstatus {
@@ -160,39 +120,11 @@ pub mod changegoldplanstatus {
         /// 支付场景
         pub operation_pay_scene: Option<PostRequestOperationPayScene>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("operation_type", &self.operation_type)?;
-            m.opt("operation_pay_scene", &self.operation_pay_scene)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("sub_mchid"),
-                o.req("operation_type"),
-                o.opt("operation_pay_scene"),
-            ) {
-                (Some(sub_mchid), Some(operation_type), Some(operation_pay_scene)) => {
-                    Ok(Self {
-                        sub_mchid,
-                        operation_type,
-                        operation_pay_scene,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        sub_mchid: "sub_mchid" req req,
+        operation_type: "operation_type" req req,
+        operation_pay_scene: "operation_pay_scene" opt opt,
+    });
     /// 支付场景
     ///
     /// A value this client does not know yet is kept as [`PostRequestOperationPayScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -208,47 +140,11 @@ pub mod changegoldplanstatus {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestOperationPayScene {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::JsapiAndMiniprogram => "JSAPI_AND_MINIPROGRAM",
-                Self::Jsapi => "JSAPI",
-                Self::Miniprogram => "MINIPROGRAM",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestOperationPayScene {
-        fn from(s: &str) -> Self {
-            match s {
-                "JSAPI_AND_MINIPROGRAM" => Self::JsapiAndMiniprogram,
-                "JSAPI" => Self::Jsapi,
-                "MINIPROGRAM" => Self::Miniprogram,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestOperationPayScene {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestOperationPayScene {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestOperationPayScene {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestOperationPayScene {
+        JsapiAndMiniprogram = "JSAPI_AND_MINIPROGRAM",
+        Jsapi = "JSAPI",
+        Miniprogram = "MINIPROGRAM",
+    });
     /// The response of `POST /v3/goldplan/merchants/changegoldplanstatus` (点金计划管理API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -257,27 +153,9 @@ pub mod changegoldplanstatus {
         /// Example: `1234567890`
         pub sub_mchid: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("sub_mchid") {
-                Some(sub_mchid) => Ok(Self { sub_mchid }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        sub_mchid: "sub_mchid" req req,
+    });
 }
 /// `/v3/goldplan/merchants/close-advertising-show`
 pub mod close_advertising_show {
@@ -302,27 +180,9 @@ pub mod close_advertising_show {
         /// Example: `1900000109`
         pub sub_mchid: String,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("sub_mchid") {
-                Some(sub_mchid) => Ok(Self { sub_mchid }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        sub_mchid: "sub_mchid" req req,
+    });
 }
 /// `/v3/goldplan/merchants/open-advertising-show`
 pub mod open_advertising_show {
@@ -357,33 +217,10 @@ pub mod open_advertising_show {
             Vec<crate::types::GoldPlanAdvertisingIndustry>,
         >,
     }
-    impl ::serde::Serialize for PatchRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.opt("advertising_industry_filters", &self.advertising_industry_filters)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PatchRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("sub_mchid"), o.opt("advertising_industry_filters")) {
-                (Some(sub_mchid), Some(advertising_industry_filters)) => {
-                    Ok(Self {
-                        sub_mchid,
-                        advertising_industry_filters,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PatchRequest {
+        sub_mchid: "sub_mchid" req req,
+        advertising_industry_filters: "advertising_industry_filters" opt opt,
+    });
 }
 /// `/v3/goldplan/merchants/set-advertising-industry-filter`
 pub mod set_advertising_industry_filter {
@@ -414,31 +251,8 @@ pub mod set_advertising_industry_filter {
             Vec<crate::types::GoldPlanAdvertisingIndustry>,
         >,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.opt("advertising_industry_filters", &self.advertising_industry_filters)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("sub_mchid"), o.opt("advertising_industry_filters")) {
-                (Some(sub_mchid), Some(advertising_industry_filters)) => {
-                    Ok(Self {
-                        sub_mchid,
-                        advertising_industry_filters,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        sub_mchid: "sub_mchid" req req,
+        advertising_industry_filters: "advertising_industry_filters" opt opt,
+    });
 }

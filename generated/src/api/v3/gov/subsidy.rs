@@ -122,39 +122,11 @@ pub mod audit {
                 /// 审核记录上传时间
                 pub upload_time: String,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("org_no", &self.org_no)?;
-                    m.req("mchnt_order_id", &self.mchnt_order_id)?;
-                    m.req("upload_time", &self.upload_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("org_no"),
-                        o.req("mchnt_order_id"),
-                        o.req("upload_time"),
-                    ) {
-                        (Some(org_no), Some(mchnt_order_id), Some(upload_time)) => {
-                            Ok(Self {
-                                org_no,
-                                mchnt_order_id,
-                                upload_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                org_no: "org_no" req req,
+                mchnt_order_id: "mchnt_order_id" req req,
+                upload_time: "upload_time" req req,
+            });
             /// The response of `POST /v3/gov/subsidy/audit/cup/invalid` (查询审核结果).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -171,42 +143,12 @@ pub mod audit {
                 /// 详细应答码描述
                 pub sub_msg: Option<String>,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("code", &self.code)?;
-                    m.req("msg", &self.msg)?;
-                    m.opt("sub_code", &self.sub_code)?;
-                    m.opt("sub_msg", &self.sub_msg)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("code"),
-                        o.req("msg"),
-                        o.opt("sub_code"),
-                        o.opt("sub_msg"),
-                    ) {
-                        (Some(code), Some(msg), Some(sub_code), Some(sub_msg)) => {
-                            Ok(Self {
-                                code,
-                                msg,
-                                sub_code,
-                                sub_msg,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                code: "code" req req,
+                msg: "msg" req req,
+                sub_code: "sub_code" opt opt,
+                sub_msg: "sub_msg" opt opt,
+            });
         }
         /// `/v3/gov/subsidy/audit/cup/query`
         pub mod query {
@@ -239,39 +181,11 @@ pub mod audit {
                 /// 审核记录上传时间
                 pub upload_time: String,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("org_no", &self.org_no)?;
-                    m.req("mchnt_order_id", &self.mchnt_order_id)?;
-                    m.req("upload_time", &self.upload_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("org_no"),
-                        o.req("mchnt_order_id"),
-                        o.req("upload_time"),
-                    ) {
-                        (Some(org_no), Some(mchnt_order_id), Some(upload_time)) => {
-                            Ok(Self {
-                                org_no,
-                                mchnt_order_id,
-                                upload_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                org_no: "org_no" req req,
+                mchnt_order_id: "mchnt_order_id" req req,
+                upload_time: "upload_time" req req,
+            });
             /// The response of `POST /v3/gov/subsidy/audit/cup/query` (查询审核结果).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -306,83 +220,21 @@ pub mod audit {
                 /// 分公司机构代码
                 pub org_no: Option<String>,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("code", &self.code)?;
-                    m.opt("msg", &self.msg)?;
-                    m.opt("sub_code", &self.sub_code)?;
-                    m.opt("sub_msg", &self.sub_msg)?;
-                    m.opt("mchnt_order_id", &self.mchnt_order_id)?;
-                    m.opt("verify_status", &self.verify_status)?;
-                    m.opt("verify_status_desc", &self.verify_status_desc)?;
-                    m.opt("audit_status", &self.audit_status)?;
-                    m.opt("audit_status_desc", &self.audit_status_desc)?;
-                    m.opt("trade_status", &self.trade_status)?;
-                    m.opt("refund_at", &self.refund_at)?;
-                    m.opt("refund_dt", &self.refund_dt)?;
-                    m.opt("org_no", &self.org_no)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("code"),
-                        o.opt("msg"),
-                        o.opt("sub_code"),
-                        o.opt("sub_msg"),
-                        o.opt("mchnt_order_id"),
-                        o.opt("verify_status"),
-                        o.opt("verify_status_desc"),
-                        o.opt("audit_status"),
-                        o.opt("audit_status_desc"),
-                        o.opt("trade_status"),
-                        o.opt("refund_at"),
-                        o.opt("refund_dt"),
-                        o.opt("org_no"),
-                    ) {
-                        (
-                            Some(code),
-                            Some(msg),
-                            Some(sub_code),
-                            Some(sub_msg),
-                            Some(mchnt_order_id),
-                            Some(verify_status),
-                            Some(verify_status_desc),
-                            Some(audit_status),
-                            Some(audit_status_desc),
-                            Some(trade_status),
-                            Some(refund_at),
-                            Some(refund_dt),
-                            Some(org_no),
-                        ) => {
-                            Ok(Self {
-                                code,
-                                msg,
-                                sub_code,
-                                sub_msg,
-                                mchnt_order_id,
-                                verify_status,
-                                verify_status_desc,
-                                audit_status,
-                                audit_status_desc,
-                                trade_status,
-                                refund_at,
-                                refund_dt,
-                                org_no,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                code: "code" req req,
+                msg: "msg" opt opt,
+                sub_code: "sub_code" opt opt,
+                sub_msg: "sub_msg" opt opt,
+                mchnt_order_id: "mchnt_order_id" opt opt,
+                verify_status: "verify_status" opt opt,
+                verify_status_desc: "verify_status_desc" opt opt,
+                audit_status: "audit_status" opt opt,
+                audit_status_desc: "audit_status_desc" opt opt,
+                trade_status: "trade_status" opt opt,
+                refund_at: "refund_at" opt opt,
+                refund_dt: "refund_dt" opt opt,
+                org_no: "org_no" opt opt,
+            });
         }
         /// `/v3/gov/subsidy/audit/cup/refund`
         pub mod refund {
@@ -430,51 +282,13 @@ pub mod audit {
                     /// 退款日期
                     pub refund_dt: String,
                 }
-                impl ::serde::Serialize for PostRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("org_no", &self.org_no)?;
-                        m.req("mchnt_order_id", &self.mchnt_order_id)?;
-                        m.req("upload_time", &self.upload_time)?;
-                        m.req("refund_at", &self.refund_at)?;
-                        m.req("refund_dt", &self.refund_dt)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("org_no"),
-                            o.req("mchnt_order_id"),
-                            o.req("upload_time"),
-                            o.req("refund_at"),
-                            o.req("refund_dt"),
-                        ) {
-                            (
-                                Some(org_no),
-                                Some(mchnt_order_id),
-                                Some(upload_time),
-                                Some(refund_at),
-                                Some(refund_dt),
-                            ) => {
-                                Ok(Self {
-                                    org_no,
-                                    mchnt_order_id,
-                                    upload_time,
-                                    refund_at,
-                                    refund_dt,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequest {
+                    org_no: "org_no" req req,
+                    mchnt_order_id: "mchnt_order_id" req req,
+                    upload_time: "upload_time" req req,
+                    refund_at: "refund_at" req req,
+                    refund_dt: "refund_dt" req req,
+                });
                 /// The response of `POST /v3/gov/subsidy/audit/cup/refund/sync` (同步非银联支付交易退款信息).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
@@ -491,42 +305,12 @@ pub mod audit {
                     /// 详细应答码描述
                     pub sub_msg: Option<String>,
                 }
-                impl ::serde::Serialize for PostResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("code", &self.code)?;
-                        m.req("msg", &self.msg)?;
-                        m.opt("sub_code", &self.sub_code)?;
-                        m.opt("sub_msg", &self.sub_msg)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("code"),
-                            o.req("msg"),
-                            o.opt("sub_code"),
-                            o.opt("sub_msg"),
-                        ) {
-                            (Some(code), Some(msg), Some(sub_code), Some(sub_msg)) => {
-                                Ok(Self {
-                                    code,
-                                    msg,
-                                    sub_code,
-                                    sub_msg,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponse {
+                    code: "code" req req,
+                    msg: "msg" req req,
+                    sub_code: "sub_code" opt opt,
+                    sub_msg: "sub_msg" opt opt,
+                });
             }
         }
         /// `/v3/gov/subsidy/audit/cup/update`
@@ -650,226 +434,56 @@ pub mod audit {
                 /// 物流信息
                 pub track_info: PostRequestTrackInfo,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("org_no", &self.org_no)?;
-                    m.req("sub_mchnt_cd", &self.sub_mchnt_cd)?;
-                    m.req("sub_mchnt_nm", &self.sub_mchnt_nm)?;
-                    m.opt("store_nm", &self.store_nm)?;
-                    m.req("online_no", &self.online_no)?;
-                    m.req("mchnt_order_id", &self.mchnt_order_id)?;
-                    m.req("upload_time", &self.upload_time)?;
-                    m.req("notify_url", &self.notify_url)?;
-                    m.req("prod_id", &self.prod_id)?;
-                    m.opt("eng_grade", &self.eng_grade)?;
-                    m.req("brand_nm", &self.brand_nm)?;
-                    m.req("prod_model", &self.prod_model)?;
-                    m.opt("sales_chnl", &self.sales_chnl)?;
-                    m.req("plat_form", &self.plat_form)?;
-                    m.req("payer_tp", &self.payer_tp)?;
-                    m.opt("trade_in_order_id", &self.trade_in_order_id)?;
-                    m.opt("trade_in_at", &self.trade_in_at)?;
-                    m.opt("is_trade_in", &self.is_trade_in)?;
-                    m.req("sales_at", &self.sales_at)?;
-                    m.req("actual_at", &self.actual_at)?;
-                    m.req("trans_tm", &self.trans_tm)?;
-                    m.req("mchnt_cd", &self.mchnt_cd)?;
-                    m.opt("mer_sub_at", &self.mer_sub_at)?;
-                    m.req("discount_at", &self.discount_at)?;
-                    m.opt("image01", &self.image01)?;
-                    m.opt("image02", &self.image02)?;
-                    m.opt("image03", &self.image03)?;
-                    m.opt("image04", &self.image04)?;
-                    m.opt("image05", &self.image05)?;
-                    m.opt("image06", &self.image06)?;
-                    m.opt("image07", &self.image07)?;
-                    m.opt("image08", &self.image08)?;
-                    m.opt("image09", &self.image09)?;
-                    m.opt("image10", &self.image10)?;
-                    m.opt("commitment_letter_photo", &self.commitment_letter_photo)?;
-                    m.opt(
-                        "commitment_letter_photo_format",
-                        &self.commitment_letter_photo_format,
-                    )?;
-                    m.opt("device_photo", &self.device_photo)?;
-                    m.opt("device_photo_format", &self.device_photo_format)?;
-                    m.opt("pack_and_active_photo", &self.pack_and_active_photo)?;
-                    m.opt("bar_code", &self.bar_code)?;
-                    m.req("sn_code", &self.sn_code)?;
-                    m.opt("imei1", &self.imei1)?;
-                    m.opt("imei2", &self.imei2)?;
-                    m.opt("register_model", &self.register_model)?;
-                    m.opt("record_number", &self.record_number)?;
-                    m.opt("eng_grade_standard", &self.eng_grade_standard)?;
-                    m.req("invoice_info", &self.invoice_info)?;
-                    m.req("track_info", &self.track_info)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("org_no"),
-                        o.req("sub_mchnt_cd"),
-                        o.req("sub_mchnt_nm"),
-                        o.opt("store_nm"),
-                        o.req("online_no"),
-                        o.req("mchnt_order_id"),
-                        o.req("upload_time"),
-                        o.req("notify_url"),
-                        o.req("prod_id"),
-                        o.opt("eng_grade"),
-                        o.req("brand_nm"),
-                        o.req("prod_model"),
-                        o.opt("sales_chnl"),
-                        o.req("plat_form"),
-                        o.req("payer_tp"),
-                        o.opt("trade_in_order_id"),
-                        o.opt("trade_in_at"),
-                        o.opt("is_trade_in"),
-                        o.req("sales_at"),
-                        o.req("actual_at"),
-                        o.req("trans_tm"),
-                        o.req("mchnt_cd"),
-                        o.opt("mer_sub_at"),
-                        o.req("discount_at"),
-                        o.opt("image01"),
-                        o.opt("image02"),
-                        o.opt("image03"),
-                        o.opt("image04"),
-                        o.opt("image05"),
-                        o.opt("image06"),
-                        o.opt("image07"),
-                        o.opt("image08"),
-                        o.opt("image09"),
-                        o.opt("image10"),
-                        o.opt("commitment_letter_photo"),
-                        o.opt("commitment_letter_photo_format"),
-                        o.opt("device_photo"),
-                        o.opt("device_photo_format"),
-                        o.opt("pack_and_active_photo"),
-                        o.opt("bar_code"),
-                        o.req("sn_code"),
-                        o.opt("imei1"),
-                        o.opt("imei2"),
-                        o.opt("register_model"),
-                        o.opt("record_number"),
-                        o.opt("eng_grade_standard"),
-                        o.req("invoice_info"),
-                        o.req("track_info"),
-                    ) {
-                        (
-                            Some(org_no),
-                            Some(sub_mchnt_cd),
-                            Some(sub_mchnt_nm),
-                            Some(store_nm),
-                            Some(online_no),
-                            Some(mchnt_order_id),
-                            Some(upload_time),
-                            Some(notify_url),
-                            Some(prod_id),
-                            Some(eng_grade),
-                            Some(brand_nm),
-                            Some(prod_model),
-                            Some(sales_chnl),
-                            Some(plat_form),
-                            Some(payer_tp),
-                            Some(trade_in_order_id),
-                            Some(trade_in_at),
-                            Some(is_trade_in),
-                            Some(sales_at),
-                            Some(actual_at),
-                            Some(trans_tm),
-                            Some(mchnt_cd),
-                            Some(mer_sub_at),
-                            Some(discount_at),
-                            Some(image01),
-                            Some(image02),
-                            Some(image03),
-                            Some(image04),
-                            Some(image05),
-                            Some(image06),
-                            Some(image07),
-                            Some(image08),
-                            Some(image09),
-                            Some(image10),
-                            Some(commitment_letter_photo),
-                            Some(commitment_letter_photo_format),
-                            Some(device_photo),
-                            Some(device_photo_format),
-                            Some(pack_and_active_photo),
-                            Some(bar_code),
-                            Some(sn_code),
-                            Some(imei1),
-                            Some(imei2),
-                            Some(register_model),
-                            Some(record_number),
-                            Some(eng_grade_standard),
-                            Some(invoice_info),
-                            Some(track_info),
-                        ) => {
-                            Ok(Self {
-                                org_no,
-                                sub_mchnt_cd,
-                                sub_mchnt_nm,
-                                store_nm,
-                                online_no,
-                                mchnt_order_id,
-                                upload_time,
-                                notify_url,
-                                prod_id,
-                                eng_grade,
-                                brand_nm,
-                                prod_model,
-                                sales_chnl,
-                                plat_form,
-                                payer_tp,
-                                trade_in_order_id,
-                                trade_in_at,
-                                is_trade_in,
-                                sales_at,
-                                actual_at,
-                                trans_tm,
-                                mchnt_cd,
-                                mer_sub_at,
-                                discount_at,
-                                image01,
-                                image02,
-                                image03,
-                                image04,
-                                image05,
-                                image06,
-                                image07,
-                                image08,
-                                image09,
-                                image10,
-                                commitment_letter_photo,
-                                commitment_letter_photo_format,
-                                device_photo,
-                                device_photo_format,
-                                pack_and_active_photo,
-                                bar_code,
-                                sn_code,
-                                imei1,
-                                imei2,
-                                register_model,
-                                record_number,
-                                eng_grade_standard,
-                                invoice_info,
-                                track_info,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                org_no: "org_no" req req,
+                sub_mchnt_cd: "sub_mchnt_cd" req req,
+                sub_mchnt_nm: "sub_mchnt_nm" req req,
+                store_nm: "store_nm" opt opt,
+                online_no: "online_no" req req,
+                mchnt_order_id: "mchnt_order_id" req req,
+                upload_time: "upload_time" req req,
+                notify_url: "notify_url" req req,
+                prod_id: "prod_id" req req,
+                eng_grade: "eng_grade" opt opt,
+                brand_nm: "brand_nm" req req,
+                prod_model: "prod_model" req req,
+                sales_chnl: "sales_chnl" opt opt,
+                plat_form: "plat_form" req req,
+                payer_tp: "payer_tp" req req,
+                trade_in_order_id: "trade_in_order_id" opt opt,
+                trade_in_at: "trade_in_at" opt opt,
+                is_trade_in: "is_trade_in" opt opt,
+                sales_at: "sales_at" req req,
+                actual_at: "actual_at" req req,
+                trans_tm: "trans_tm" req req,
+                mchnt_cd: "mchnt_cd" req req,
+                mer_sub_at: "mer_sub_at" opt opt,
+                discount_at: "discount_at" req req,
+                image01: "image01" opt opt,
+                image02: "image02" opt opt,
+                image03: "image03" opt opt,
+                image04: "image04" opt opt,
+                image05: "image05" opt opt,
+                image06: "image06" opt opt,
+                image07: "image07" opt opt,
+                image08: "image08" opt opt,
+                image09: "image09" opt opt,
+                image10: "image10" opt opt,
+                commitment_letter_photo: "commitment_letter_photo" opt opt,
+                commitment_letter_photo_format: "commitment_letter_photo_format" opt opt,
+                device_photo: "device_photo" opt opt,
+                device_photo_format: "device_photo_format" opt opt,
+                pack_and_active_photo: "pack_and_active_photo" opt opt,
+                bar_code: "bar_code" opt opt,
+                sn_code: "sn_code" req req,
+                imei1: "imei1" opt opt,
+                imei2: "imei2" opt opt,
+                register_model: "register_model" opt opt,
+                record_number: "record_number" opt opt,
+                eng_grade_standard: "eng_grade_standard" opt opt,
+                invoice_info: "invoice_info" req req,
+                track_info: "track_info" req req,
+            });
             /// 发票信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestInvoiceInfo {
@@ -900,83 +514,21 @@ pub mod audit {
                 /// 货物或应税劳务服务名称（含型号）
                 pub service_nm: Option<String>,
             }
-            impl ::serde::Serialize for PostRequestInvoiceInfo {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("invoice_cd", &self.invoice_cd)?;
-                    m.opt("invoice_no", &self.invoice_no)?;
-                    m.opt("invoice_dt", &self.invoice_dt)?;
-                    m.opt("invoice_link", &self.invoice_link)?;
-                    m.opt("invoice_tp", &self.invoice_tp)?;
-                    m.opt("invoice_ck_cd", &self.invoice_ck_cd)?;
-                    m.opt("nm", &self.nm)?;
-                    m.opt("tax", &self.tax)?;
-                    m.opt("invoice_tax_amt", &self.invoice_tax_amt)?;
-                    m.opt("sales_ent_nm", &self.sales_ent_nm)?;
-                    m.opt("tax_payer", &self.tax_payer)?;
-                    m.opt("num", &self.num)?;
-                    m.opt("service_nm", &self.service_nm)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestInvoiceInfo {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("invoice_cd"),
-                        o.opt("invoice_no"),
-                        o.opt("invoice_dt"),
-                        o.opt("invoice_link"),
-                        o.opt("invoice_tp"),
-                        o.opt("invoice_ck_cd"),
-                        o.opt("nm"),
-                        o.opt("tax"),
-                        o.opt("invoice_tax_amt"),
-                        o.opt("sales_ent_nm"),
-                        o.opt("tax_payer"),
-                        o.opt("num"),
-                        o.opt("service_nm"),
-                    ) {
-                        (
-                            Some(invoice_cd),
-                            Some(invoice_no),
-                            Some(invoice_dt),
-                            Some(invoice_link),
-                            Some(invoice_tp),
-                            Some(invoice_ck_cd),
-                            Some(nm),
-                            Some(tax),
-                            Some(invoice_tax_amt),
-                            Some(sales_ent_nm),
-                            Some(tax_payer),
-                            Some(num),
-                            Some(service_nm),
-                        ) => {
-                            Ok(Self {
-                                invoice_cd,
-                                invoice_no,
-                                invoice_dt,
-                                invoice_link,
-                                invoice_tp,
-                                invoice_ck_cd,
-                                nm,
-                                tax,
-                                invoice_tax_amt,
-                                sales_ent_nm,
-                                tax_payer,
-                                num,
-                                service_nm,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestInvoiceInfo {
+                invoice_cd: "invoice_cd" opt opt,
+                invoice_no: "invoice_no" opt opt,
+                invoice_dt: "invoice_dt" opt opt,
+                invoice_link: "invoice_link" opt opt,
+                invoice_tp: "invoice_tp" opt opt,
+                invoice_ck_cd: "invoice_ck_cd" opt opt,
+                nm: "nm" opt opt,
+                tax: "tax" opt opt,
+                invoice_tax_amt: "invoice_tax_amt" opt opt,
+                sales_ent_nm: "sales_ent_nm" opt opt,
+                tax_payer: "tax_payer" opt opt,
+                num: "num" opt opt,
+                service_nm: "service_nm" opt opt,
+            });
             /// 物流信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestTrackInfo {
@@ -1001,71 +553,18 @@ pub mod audit {
                 /// 签收时间
                 pub delivery_time: Option<String>,
             }
-            impl ::serde::Serialize for PostRequestTrackInfo {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("tracking_no", &self.tracking_no)?;
-                    m.opt("tracking_company", &self.tracking_company)?;
-                    m.opt("usr_prov", &self.usr_prov)?;
-                    m.opt("usr_city", &self.usr_city)?;
-                    m.opt("usr_area", &self.usr_area)?;
-                    m.opt("usr_addr", &self.usr_addr)?;
-                    m.opt("tracking_type", &self.tracking_type)?;
-                    m.opt("delivery_method", &self.delivery_method)?;
-                    m.opt("shipping_addr", &self.shipping_addr)?;
-                    m.opt("delivery_time", &self.delivery_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestTrackInfo {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("tracking_no"),
-                        o.opt("tracking_company"),
-                        o.opt("usr_prov"),
-                        o.opt("usr_city"),
-                        o.opt("usr_area"),
-                        o.opt("usr_addr"),
-                        o.opt("tracking_type"),
-                        o.opt("delivery_method"),
-                        o.opt("shipping_addr"),
-                        o.opt("delivery_time"),
-                    ) {
-                        (
-                            Some(tracking_no),
-                            Some(tracking_company),
-                            Some(usr_prov),
-                            Some(usr_city),
-                            Some(usr_area),
-                            Some(usr_addr),
-                            Some(tracking_type),
-                            Some(delivery_method),
-                            Some(shipping_addr),
-                            Some(delivery_time),
-                        ) => {
-                            Ok(Self {
-                                tracking_no,
-                                tracking_company,
-                                usr_prov,
-                                usr_city,
-                                usr_area,
-                                usr_addr,
-                                tracking_type,
-                                delivery_method,
-                                shipping_addr,
-                                delivery_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestTrackInfo {
+                tracking_no: "tracking_no" opt opt,
+                tracking_company: "tracking_company" opt opt,
+                usr_prov: "usr_prov" opt opt,
+                usr_city: "usr_city" opt opt,
+                usr_area: "usr_area" opt opt,
+                usr_addr: "usr_addr" opt opt,
+                tracking_type: "tracking_type" opt opt,
+                delivery_method: "delivery_method" opt opt,
+                shipping_addr: "shipping_addr" opt opt,
+                delivery_time: "delivery_time" opt opt,
+            });
             /// The response of `POST /v3/gov/subsidy/audit/cup/update` (更新审核数据).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -1082,42 +581,12 @@ pub mod audit {
                 /// 详细应答码描述
                 pub sub_msg: Option<String>,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("code", &self.code)?;
-                    m.req("msg", &self.msg)?;
-                    m.opt("sub_code", &self.sub_code)?;
-                    m.opt("sub_msg", &self.sub_msg)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("code"),
-                        o.req("msg"),
-                        o.opt("sub_code"),
-                        o.opt("sub_msg"),
-                    ) {
-                        (Some(code), Some(msg), Some(sub_code), Some(sub_msg)) => {
-                            Ok(Self {
-                                code,
-                                msg,
-                                sub_code,
-                                sub_msg,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                code: "code" req req,
+                msg: "msg" req req,
+                sub_code: "sub_code" opt opt,
+                sub_msg: "sub_msg" opt opt,
+            });
         }
         /// `/v3/gov/subsidy/audit/cup/upload`
         pub mod upload {
@@ -1240,226 +709,56 @@ pub mod audit {
                 /// 物流信息
                 pub track_info: PostRequestTrackInfo,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("org_no", &self.org_no)?;
-                    m.req("sub_mchnt_cd", &self.sub_mchnt_cd)?;
-                    m.req("sub_mchnt_nm", &self.sub_mchnt_nm)?;
-                    m.opt("store_nm", &self.store_nm)?;
-                    m.req("online_no", &self.online_no)?;
-                    m.req("mchnt_order_id", &self.mchnt_order_id)?;
-                    m.req("upload_time", &self.upload_time)?;
-                    m.req("notify_url", &self.notify_url)?;
-                    m.req("prod_id", &self.prod_id)?;
-                    m.opt("eng_grade", &self.eng_grade)?;
-                    m.req("brand_nm", &self.brand_nm)?;
-                    m.req("prod_model", &self.prod_model)?;
-                    m.opt("sales_chnl", &self.sales_chnl)?;
-                    m.req("plat_form", &self.plat_form)?;
-                    m.req("payer_tp", &self.payer_tp)?;
-                    m.opt("trade_in_order_id", &self.trade_in_order_id)?;
-                    m.opt("trade_in_at", &self.trade_in_at)?;
-                    m.opt("is_trade_in", &self.is_trade_in)?;
-                    m.req("sales_at", &self.sales_at)?;
-                    m.req("actual_at", &self.actual_at)?;
-                    m.req("trans_tm", &self.trans_tm)?;
-                    m.req("mchnt_cd", &self.mchnt_cd)?;
-                    m.opt("mer_sub_at", &self.mer_sub_at)?;
-                    m.req("discount_at", &self.discount_at)?;
-                    m.opt("image01", &self.image01)?;
-                    m.opt("image02", &self.image02)?;
-                    m.opt("image03", &self.image03)?;
-                    m.opt("image04", &self.image04)?;
-                    m.opt("image05", &self.image05)?;
-                    m.opt("image06", &self.image06)?;
-                    m.opt("image07", &self.image07)?;
-                    m.opt("image08", &self.image08)?;
-                    m.opt("image09", &self.image09)?;
-                    m.opt("image10", &self.image10)?;
-                    m.opt("commitment_letter_photo", &self.commitment_letter_photo)?;
-                    m.opt(
-                        "commitment_letter_photo_format",
-                        &self.commitment_letter_photo_format,
-                    )?;
-                    m.opt("device_photo", &self.device_photo)?;
-                    m.opt("device_photo_format", &self.device_photo_format)?;
-                    m.opt("pack_and_active_photo", &self.pack_and_active_photo)?;
-                    m.opt("bar_code", &self.bar_code)?;
-                    m.req("sn_code", &self.sn_code)?;
-                    m.opt("imei1", &self.imei1)?;
-                    m.opt("imei2", &self.imei2)?;
-                    m.opt("register_model", &self.register_model)?;
-                    m.opt("record_number", &self.record_number)?;
-                    m.opt("eng_grade_standard", &self.eng_grade_standard)?;
-                    m.req("invoice_info", &self.invoice_info)?;
-                    m.req("track_info", &self.track_info)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("org_no"),
-                        o.req("sub_mchnt_cd"),
-                        o.req("sub_mchnt_nm"),
-                        o.opt("store_nm"),
-                        o.req("online_no"),
-                        o.req("mchnt_order_id"),
-                        o.req("upload_time"),
-                        o.req("notify_url"),
-                        o.req("prod_id"),
-                        o.opt("eng_grade"),
-                        o.req("brand_nm"),
-                        o.req("prod_model"),
-                        o.opt("sales_chnl"),
-                        o.req("plat_form"),
-                        o.req("payer_tp"),
-                        o.opt("trade_in_order_id"),
-                        o.opt("trade_in_at"),
-                        o.opt("is_trade_in"),
-                        o.req("sales_at"),
-                        o.req("actual_at"),
-                        o.req("trans_tm"),
-                        o.req("mchnt_cd"),
-                        o.opt("mer_sub_at"),
-                        o.req("discount_at"),
-                        o.opt("image01"),
-                        o.opt("image02"),
-                        o.opt("image03"),
-                        o.opt("image04"),
-                        o.opt("image05"),
-                        o.opt("image06"),
-                        o.opt("image07"),
-                        o.opt("image08"),
-                        o.opt("image09"),
-                        o.opt("image10"),
-                        o.opt("commitment_letter_photo"),
-                        o.opt("commitment_letter_photo_format"),
-                        o.opt("device_photo"),
-                        o.opt("device_photo_format"),
-                        o.opt("pack_and_active_photo"),
-                        o.opt("bar_code"),
-                        o.req("sn_code"),
-                        o.opt("imei1"),
-                        o.opt("imei2"),
-                        o.opt("register_model"),
-                        o.opt("record_number"),
-                        o.opt("eng_grade_standard"),
-                        o.req("invoice_info"),
-                        o.req("track_info"),
-                    ) {
-                        (
-                            Some(org_no),
-                            Some(sub_mchnt_cd),
-                            Some(sub_mchnt_nm),
-                            Some(store_nm),
-                            Some(online_no),
-                            Some(mchnt_order_id),
-                            Some(upload_time),
-                            Some(notify_url),
-                            Some(prod_id),
-                            Some(eng_grade),
-                            Some(brand_nm),
-                            Some(prod_model),
-                            Some(sales_chnl),
-                            Some(plat_form),
-                            Some(payer_tp),
-                            Some(trade_in_order_id),
-                            Some(trade_in_at),
-                            Some(is_trade_in),
-                            Some(sales_at),
-                            Some(actual_at),
-                            Some(trans_tm),
-                            Some(mchnt_cd),
-                            Some(mer_sub_at),
-                            Some(discount_at),
-                            Some(image01),
-                            Some(image02),
-                            Some(image03),
-                            Some(image04),
-                            Some(image05),
-                            Some(image06),
-                            Some(image07),
-                            Some(image08),
-                            Some(image09),
-                            Some(image10),
-                            Some(commitment_letter_photo),
-                            Some(commitment_letter_photo_format),
-                            Some(device_photo),
-                            Some(device_photo_format),
-                            Some(pack_and_active_photo),
-                            Some(bar_code),
-                            Some(sn_code),
-                            Some(imei1),
-                            Some(imei2),
-                            Some(register_model),
-                            Some(record_number),
-                            Some(eng_grade_standard),
-                            Some(invoice_info),
-                            Some(track_info),
-                        ) => {
-                            Ok(Self {
-                                org_no,
-                                sub_mchnt_cd,
-                                sub_mchnt_nm,
-                                store_nm,
-                                online_no,
-                                mchnt_order_id,
-                                upload_time,
-                                notify_url,
-                                prod_id,
-                                eng_grade,
-                                brand_nm,
-                                prod_model,
-                                sales_chnl,
-                                plat_form,
-                                payer_tp,
-                                trade_in_order_id,
-                                trade_in_at,
-                                is_trade_in,
-                                sales_at,
-                                actual_at,
-                                trans_tm,
-                                mchnt_cd,
-                                mer_sub_at,
-                                discount_at,
-                                image01,
-                                image02,
-                                image03,
-                                image04,
-                                image05,
-                                image06,
-                                image07,
-                                image08,
-                                image09,
-                                image10,
-                                commitment_letter_photo,
-                                commitment_letter_photo_format,
-                                device_photo,
-                                device_photo_format,
-                                pack_and_active_photo,
-                                bar_code,
-                                sn_code,
-                                imei1,
-                                imei2,
-                                register_model,
-                                record_number,
-                                eng_grade_standard,
-                                invoice_info,
-                                track_info,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                org_no: "org_no" req req,
+                sub_mchnt_cd: "sub_mchnt_cd" req req,
+                sub_mchnt_nm: "sub_mchnt_nm" req req,
+                store_nm: "store_nm" opt opt,
+                online_no: "online_no" req req,
+                mchnt_order_id: "mchnt_order_id" req req,
+                upload_time: "upload_time" req req,
+                notify_url: "notify_url" req req,
+                prod_id: "prod_id" req req,
+                eng_grade: "eng_grade" opt opt,
+                brand_nm: "brand_nm" req req,
+                prod_model: "prod_model" req req,
+                sales_chnl: "sales_chnl" opt opt,
+                plat_form: "plat_form" req req,
+                payer_tp: "payer_tp" req req,
+                trade_in_order_id: "trade_in_order_id" opt opt,
+                trade_in_at: "trade_in_at" opt opt,
+                is_trade_in: "is_trade_in" opt opt,
+                sales_at: "sales_at" req req,
+                actual_at: "actual_at" req req,
+                trans_tm: "trans_tm" req req,
+                mchnt_cd: "mchnt_cd" req req,
+                mer_sub_at: "mer_sub_at" opt opt,
+                discount_at: "discount_at" req req,
+                image01: "image01" opt opt,
+                image02: "image02" opt opt,
+                image03: "image03" opt opt,
+                image04: "image04" opt opt,
+                image05: "image05" opt opt,
+                image06: "image06" opt opt,
+                image07: "image07" opt opt,
+                image08: "image08" opt opt,
+                image09: "image09" opt opt,
+                image10: "image10" opt opt,
+                commitment_letter_photo: "commitment_letter_photo" opt opt,
+                commitment_letter_photo_format: "commitment_letter_photo_format" opt opt,
+                device_photo: "device_photo" opt opt,
+                device_photo_format: "device_photo_format" opt opt,
+                pack_and_active_photo: "pack_and_active_photo" opt opt,
+                bar_code: "bar_code" opt opt,
+                sn_code: "sn_code" req req,
+                imei1: "imei1" opt opt,
+                imei2: "imei2" opt opt,
+                register_model: "register_model" opt opt,
+                record_number: "record_number" opt opt,
+                eng_grade_standard: "eng_grade_standard" opt opt,
+                invoice_info: "invoice_info" req req,
+                track_info: "track_info" req req,
+            });
             /// 发票信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestInvoiceInfo {
@@ -1490,83 +789,21 @@ pub mod audit {
                 /// 货物或应税劳务服务名称（含型号）
                 pub service_nm: Option<String>,
             }
-            impl ::serde::Serialize for PostRequestInvoiceInfo {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("invoice_cd", &self.invoice_cd)?;
-                    m.opt("invoice_no", &self.invoice_no)?;
-                    m.opt("invoice_dt", &self.invoice_dt)?;
-                    m.opt("invoice_link", &self.invoice_link)?;
-                    m.opt("invoice_tp", &self.invoice_tp)?;
-                    m.opt("invoice_ck_cd", &self.invoice_ck_cd)?;
-                    m.opt("nm", &self.nm)?;
-                    m.opt("tax", &self.tax)?;
-                    m.opt("invoice_tax_amt", &self.invoice_tax_amt)?;
-                    m.opt("sales_ent_nm", &self.sales_ent_nm)?;
-                    m.opt("tax_payer", &self.tax_payer)?;
-                    m.opt("num", &self.num)?;
-                    m.opt("service_nm", &self.service_nm)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestInvoiceInfo {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("invoice_cd"),
-                        o.opt("invoice_no"),
-                        o.opt("invoice_dt"),
-                        o.opt("invoice_link"),
-                        o.opt("invoice_tp"),
-                        o.opt("invoice_ck_cd"),
-                        o.opt("nm"),
-                        o.opt("tax"),
-                        o.opt("invoice_tax_amt"),
-                        o.opt("sales_ent_nm"),
-                        o.opt("tax_payer"),
-                        o.opt("num"),
-                        o.opt("service_nm"),
-                    ) {
-                        (
-                            Some(invoice_cd),
-                            Some(invoice_no),
-                            Some(invoice_dt),
-                            Some(invoice_link),
-                            Some(invoice_tp),
-                            Some(invoice_ck_cd),
-                            Some(nm),
-                            Some(tax),
-                            Some(invoice_tax_amt),
-                            Some(sales_ent_nm),
-                            Some(tax_payer),
-                            Some(num),
-                            Some(service_nm),
-                        ) => {
-                            Ok(Self {
-                                invoice_cd,
-                                invoice_no,
-                                invoice_dt,
-                                invoice_link,
-                                invoice_tp,
-                                invoice_ck_cd,
-                                nm,
-                                tax,
-                                invoice_tax_amt,
-                                sales_ent_nm,
-                                tax_payer,
-                                num,
-                                service_nm,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestInvoiceInfo {
+                invoice_cd: "invoice_cd" opt opt,
+                invoice_no: "invoice_no" opt opt,
+                invoice_dt: "invoice_dt" opt opt,
+                invoice_link: "invoice_link" opt opt,
+                invoice_tp: "invoice_tp" opt opt,
+                invoice_ck_cd: "invoice_ck_cd" opt opt,
+                nm: "nm" opt opt,
+                tax: "tax" opt opt,
+                invoice_tax_amt: "invoice_tax_amt" opt opt,
+                sales_ent_nm: "sales_ent_nm" opt opt,
+                tax_payer: "tax_payer" opt opt,
+                num: "num" opt opt,
+                service_nm: "service_nm" opt opt,
+            });
             /// 物流信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestTrackInfo {
@@ -1591,71 +828,18 @@ pub mod audit {
                 /// 签收时间
                 pub delivery_time: Option<String>,
             }
-            impl ::serde::Serialize for PostRequestTrackInfo {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("tracking_no", &self.tracking_no)?;
-                    m.opt("tracking_company", &self.tracking_company)?;
-                    m.opt("usr_prov", &self.usr_prov)?;
-                    m.opt("usr_city", &self.usr_city)?;
-                    m.opt("usr_area", &self.usr_area)?;
-                    m.opt("usr_addr", &self.usr_addr)?;
-                    m.opt("tracking_type", &self.tracking_type)?;
-                    m.opt("delivery_method", &self.delivery_method)?;
-                    m.opt("shipping_addr", &self.shipping_addr)?;
-                    m.opt("delivery_time", &self.delivery_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestTrackInfo {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("tracking_no"),
-                        o.opt("tracking_company"),
-                        o.opt("usr_prov"),
-                        o.opt("usr_city"),
-                        o.opt("usr_area"),
-                        o.opt("usr_addr"),
-                        o.opt("tracking_type"),
-                        o.opt("delivery_method"),
-                        o.opt("shipping_addr"),
-                        o.opt("delivery_time"),
-                    ) {
-                        (
-                            Some(tracking_no),
-                            Some(tracking_company),
-                            Some(usr_prov),
-                            Some(usr_city),
-                            Some(usr_area),
-                            Some(usr_addr),
-                            Some(tracking_type),
-                            Some(delivery_method),
-                            Some(shipping_addr),
-                            Some(delivery_time),
-                        ) => {
-                            Ok(Self {
-                                tracking_no,
-                                tracking_company,
-                                usr_prov,
-                                usr_city,
-                                usr_area,
-                                usr_addr,
-                                tracking_type,
-                                delivery_method,
-                                shipping_addr,
-                                delivery_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestTrackInfo {
+                tracking_no: "tracking_no" opt opt,
+                tracking_company: "tracking_company" opt opt,
+                usr_prov: "usr_prov" opt opt,
+                usr_city: "usr_city" opt opt,
+                usr_area: "usr_area" opt opt,
+                usr_addr: "usr_addr" opt opt,
+                tracking_type: "tracking_type" opt opt,
+                delivery_method: "delivery_method" opt opt,
+                shipping_addr: "shipping_addr" opt opt,
+                delivery_time: "delivery_time" opt opt,
+            });
             /// The response of `POST /v3/gov/subsidy/audit/cup/upload` (上传审核数据).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -1672,42 +856,12 @@ pub mod audit {
                 /// 详细应答码描述
                 pub sub_msg: Option<String>,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("code", &self.code)?;
-                    m.req("msg", &self.msg)?;
-                    m.opt("sub_code", &self.sub_code)?;
-                    m.opt("sub_msg", &self.sub_msg)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("code"),
-                        o.req("msg"),
-                        o.opt("sub_code"),
-                        o.opt("sub_msg"),
-                    ) {
-                        (Some(code), Some(msg), Some(sub_code), Some(sub_msg)) => {
-                            Ok(Self {
-                                code,
-                                msg,
-                                sub_code,
-                                sub_msg,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                code: "code" req req,
+                msg: "msg" req req,
+                sub_code: "sub_code" opt opt,
+                sub_msg: "sub_msg" opt opt,
+            });
         }
     }
 }
@@ -1755,33 +909,10 @@ pub mod companies {
             /// Example: `91110108397173806M`
             pub license_number: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("qualification_region_code", &self.qualification_region_code)?;
-                m.req("license_number", &self.license_number)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("qualification_region_code"), o.req("license_number")) {
-                    (Some(qualification_region_code), Some(license_number)) => {
-                        Ok(Self {
-                            qualification_region_code,
-                            license_number,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            qualification_region_code: "qualification_region_code" req req,
+            license_number: "license_number" req req,
+        });
         /// The response of `POST /v3/gov/subsidy/companies/query` (企业信息查询).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -1802,47 +933,12 @@ pub mod companies {
             /// Example: `成功`
             pub message: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("company_name", &self.company_name)?;
-                m.opt("collect_state", &self.collect_state)?;
-                m.req("code", &self.code)?;
-                m.req("message", &self.message)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("company_name"),
-                    o.opt("collect_state"),
-                    o.req("code"),
-                    o.req("message"),
-                ) {
-                    (
-                        Some(company_name),
-                        Some(collect_state),
-                        Some(code),
-                        Some(message),
-                    ) => {
-                        Ok(Self {
-                            company_name,
-                            collect_state,
-                            code,
-                            message,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            company_name: "company_name" opt opt,
+            collect_state: "collect_state" opt opt,
+            code: "code" req req,
+            message: "message" req req,
+        });
         /// 归集状态枚举
         ///
         /// A value this client does not know yet is kept as [`PostResponseCollectState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1858,53 +954,11 @@ pub mod companies {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseCollectState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::CollectStateNotCollect => "COLLECT_STATE_NOT_COLLECT",
-                    Self::CollectStateCollected => "COLLECT_STATE_COLLECTED",
-                    Self::CollectStateCollectionFailed => {
-                        "COLLECT_STATE_COLLECTION_FAILED"
-                    }
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseCollectState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "COLLECT_STATE_NOT_COLLECT" => Self::CollectStateNotCollect,
-                    "COLLECT_STATE_COLLECTED" => Self::CollectStateCollected,
-                    "COLLECT_STATE_COLLECTION_FAILED" => {
-                        Self::CollectStateCollectionFailed
-                    }
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseCollectState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseCollectState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseCollectState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseCollectState {
+            CollectStateNotCollect = "COLLECT_STATE_NOT_COLLECT",
+            CollectStateCollected = "COLLECT_STATE_COLLECTED",
+            CollectStateCollectionFailed = "COLLECT_STATE_COLLECTION_FAILED",
+        });
     }
 }
 /// `/v3/gov/subsidy/goods`
@@ -2025,79 +1079,20 @@ pub mod goods {
             /// Example: `6901010101098`
             pub bar_code: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("appliance_id", &self.appliance_id)?;
-                m.req("product_name", &self.product_name)?;
-                m.opt("energy_grade", &self.energy_grade)?;
-                m.req("brand", &self.brand)?;
-                m.req("qualification_region_code", &self.qualification_region_code)?;
-                m.req("seller_name", &self.seller_name)?;
-                m.req("license_number", &self.license_number)?;
-                m.req("base_price", &self.base_price)?;
-                m.req("average_trading_price", &self.average_trading_price)?;
-                m.req("product_type", &self.product_type)?;
-                m.opt("product_model", &self.product_model)?;
-                m.req("bar_code", &self.bar_code)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("appliance_id"),
-                    o.req("product_name"),
-                    o.opt("energy_grade"),
-                    o.req("brand"),
-                    o.req("qualification_region_code"),
-                    o.req("seller_name"),
-                    o.req("license_number"),
-                    o.req("base_price"),
-                    o.req("average_trading_price"),
-                    o.req("product_type"),
-                    o.opt("product_model"),
-                    o.req("bar_code"),
-                ) {
-                    (
-                        Some(appliance_id),
-                        Some(product_name),
-                        Some(energy_grade),
-                        Some(brand),
-                        Some(qualification_region_code),
-                        Some(seller_name),
-                        Some(license_number),
-                        Some(base_price),
-                        Some(average_trading_price),
-                        Some(product_type),
-                        Some(product_model),
-                        Some(bar_code),
-                    ) => {
-                        Ok(Self {
-                            appliance_id,
-                            product_name,
-                            energy_grade,
-                            brand,
-                            qualification_region_code,
-                            seller_name,
-                            license_number,
-                            base_price,
-                            average_trading_price,
-                            product_type,
-                            product_model,
-                            bar_code,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            appliance_id: "appliance_id" req req,
+            product_name: "product_name" req req,
+            energy_grade: "energy_grade" opt opt,
+            brand: "brand" req req,
+            qualification_region_code: "qualification_region_code" req req,
+            seller_name: "seller_name" req req,
+            license_number: "license_number" req req,
+            base_price: "base_price" req req,
+            average_trading_price: "average_trading_price" req req,
+            product_type: "product_type" req req,
+            product_model: "product_model" opt opt,
+            bar_code: "bar_code" req req,
+        });
         /// 能效等级
         ///
         /// A value this client does not know yet is kept as [`PostRequestEnergyGrade::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2113,49 +1108,11 @@ pub mod goods {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestEnergyGrade {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::FirstLevel => "FIRST_LEVEL",
-                    Self::SecondLevel => "SECOND_LEVEL",
-                    Self::EnergyGradeUnknown => "ENERGY_GRADE_UNKNOWN",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestEnergyGrade {
-            fn from(s: &str) -> Self {
-                match s {
-                    "FIRST_LEVEL" => Self::FirstLevel,
-                    "SECOND_LEVEL" => Self::SecondLevel,
-                    "ENERGY_GRADE_UNKNOWN" => Self::EnergyGradeUnknown,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestEnergyGrade {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestEnergyGrade {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestEnergyGrade {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestEnergyGrade {
+            FirstLevel = "FIRST_LEVEL",
+            SecondLevel = "SECOND_LEVEL",
+            EnergyGradeUnknown = "ENERGY_GRADE_UNKNOWN",
+        });
         /// 产品类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestProductType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2169,47 +1126,10 @@ pub mod goods {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestProductType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::CommonProduct => "COMMON_PRODUCT",
-                    Self::AiProduct => "AI_PRODUCT",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestProductType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "COMMON_PRODUCT" => Self::CommonProduct,
-                    "AI_PRODUCT" => Self::AiProduct,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestProductType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestProductType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestProductType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestProductType {
+            CommonProduct = "COMMON_PRODUCT",
+            AiProduct = "AI_PRODUCT",
+        });
         /// The response of `POST /v3/gov/subsidy/goods/upload` (商品信息上传).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -2222,28 +1142,10 @@ pub mod goods {
             /// Example: `成功`
             pub message: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("code", &self.code)?;
-                m.req("message", &self.message)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("code"), o.req("message")) {
-                    (Some(code), Some(message)) => Ok(Self { code, message }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            code: "code" req req,
+            message: "message" req req,
+        });
     }
 }
 /// `/v3/gov/subsidy/n-qualifications`
@@ -2457,174 +1359,44 @@ pub mod n_qualifications {
             /// Example: `123456789`
             pub refund_id: Option<String>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("real_name", &self.real_name)?;
-                m.req("id_card_number", &self.id_card_number)?;
-                m.req("phone_number", &self.phone_number)?;
-                m.opt("appliance_id", &self.appliance_id)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.opt("energy_grade", &self.energy_grade)?;
-                m.req("receive_region_code", &self.receive_region_code)?;
-                m.req("brand", &self.brand)?;
-                m.req("address", &self.address)?;
-                m.req("qualification_region_code", &self.qualification_region_code)?;
-                m.req("seller_name", &self.seller_name)?;
-                m.req("license_number", &self.license_number)?;
-                m.opt("logistics_num", &self.logistics_num)?;
-                m.opt("delivery_time", &self.delivery_time)?;
-                m.req("invoice_num", &self.invoice_num)?;
-                m.req("product_type", &self.product_type)?;
-                m.opt("pc_type", &self.pc_type)?;
-                m.req("order_amount", &self.order_amount)?;
-                m.req("discount_amount", &self.discount_amount)?;
-                m.req("mch_order_id", &self.mch_order_id)?;
-                m.req("invoice_time", &self.invoice_time)?;
-                m.req("purchaser_name", &self.purchaser_name)?;
-                m.req("sale_model", &self.sale_model)?;
-                m.req("identity_document_type", &self.identity_document_type)?;
-                m.req("invoice_address_code", &self.invoice_address_code)?;
-                m.req("tax_authority_code", &self.tax_authority_code)?;
-                m.req("transaction_time", &self.transaction_time)?;
-                m.req("cate_state", &self.cate_state)?;
-                m.opt("longitude", &self.longitude)?;
-                m.opt("latitude", &self.latitude)?;
-                m.req("cate_code", &self.cate_code)?;
-                m.opt("coupon_code", &self.coupon_code)?;
-                m.opt("invoice_code", &self.invoice_code)?;
-                m.opt("refund_id", &self.refund_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("Wechatpay-Serial"),
-                    o.req("real_name"),
-                    o.req("id_card_number"),
-                    o.req("phone_number"),
-                    o.opt("appliance_id"),
-                    o.req("out_trade_no"),
-                    o.opt("sub_mchid"),
-                    o.opt("energy_grade"),
-                    o.req("receive_region_code"),
-                    o.req("brand"),
-                    o.req("address"),
-                    o.req("qualification_region_code"),
-                    o.req("seller_name"),
-                    o.req("license_number"),
-                    o.opt("logistics_num"),
-                    o.opt("delivery_time"),
-                    o.req("invoice_num"),
-                    o.req("product_type"),
-                    o.opt("pc_type"),
-                    o.req("order_amount"),
-                    o.req("discount_amount"),
-                    o.req("mch_order_id"),
-                    o.req("invoice_time"),
-                    o.req("purchaser_name"),
-                    o.req("sale_model"),
-                    o.req("identity_document_type"),
-                    o.req("invoice_address_code"),
-                    o.req("tax_authority_code"),
-                    o.req("transaction_time"),
-                    o.req("cate_state"),
-                    o.opt("longitude"),
-                    o.opt("latitude"),
-                    o.req("cate_code"),
-                    o.opt("coupon_code"),
-                    o.opt("invoice_code"),
-                    o.opt("refund_id"),
-                ) {
-                    (
-                        Some(wechatpay_serial),
-                        Some(real_name),
-                        Some(id_card_number),
-                        Some(phone_number),
-                        Some(appliance_id),
-                        Some(out_trade_no),
-                        Some(sub_mchid),
-                        Some(energy_grade),
-                        Some(receive_region_code),
-                        Some(brand),
-                        Some(address),
-                        Some(qualification_region_code),
-                        Some(seller_name),
-                        Some(license_number),
-                        Some(logistics_num),
-                        Some(delivery_time),
-                        Some(invoice_num),
-                        Some(product_type),
-                        Some(pc_type),
-                        Some(order_amount),
-                        Some(discount_amount),
-                        Some(mch_order_id),
-                        Some(invoice_time),
-                        Some(purchaser_name),
-                        Some(sale_model),
-                        Some(identity_document_type),
-                        Some(invoice_address_code),
-                        Some(tax_authority_code),
-                        Some(transaction_time),
-                        Some(cate_state),
-                        Some(longitude),
-                        Some(latitude),
-                        Some(cate_code),
-                        Some(coupon_code),
-                        Some(invoice_code),
-                        Some(refund_id),
-                    ) => {
-                        Ok(Self {
-                            wechatpay_serial,
-                            real_name,
-                            id_card_number,
-                            phone_number,
-                            appliance_id,
-                            out_trade_no,
-                            sub_mchid,
-                            energy_grade,
-                            receive_region_code,
-                            brand,
-                            address,
-                            qualification_region_code,
-                            seller_name,
-                            license_number,
-                            logistics_num,
-                            delivery_time,
-                            invoice_num,
-                            product_type,
-                            pc_type,
-                            order_amount,
-                            discount_amount,
-                            mch_order_id,
-                            invoice_time,
-                            purchaser_name,
-                            sale_model,
-                            identity_document_type,
-                            invoice_address_code,
-                            tax_authority_code,
-                            transaction_time,
-                            cate_state,
-                            longitude,
-                            latitude,
-                            cate_code,
-                            coupon_code,
-                            invoice_code,
-                            refund_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            wechatpay_serial: "Wechatpay-Serial" skip req,
+            real_name: "real_name" req req,
+            id_card_number: "id_card_number" req req,
+            phone_number: "phone_number" req req,
+            appliance_id: "appliance_id" opt opt,
+            out_trade_no: "out_trade_no" req req,
+            sub_mchid: "sub_mchid" opt opt,
+            energy_grade: "energy_grade" opt opt,
+            receive_region_code: "receive_region_code" req req,
+            brand: "brand" req req,
+            address: "address" req req,
+            qualification_region_code: "qualification_region_code" req req,
+            seller_name: "seller_name" req req,
+            license_number: "license_number" req req,
+            logistics_num: "logistics_num" opt opt,
+            delivery_time: "delivery_time" opt opt,
+            invoice_num: "invoice_num" req req,
+            product_type: "product_type" req req,
+            pc_type: "pc_type" opt opt,
+            order_amount: "order_amount" req req,
+            discount_amount: "discount_amount" req req,
+            mch_order_id: "mch_order_id" req req,
+            invoice_time: "invoice_time" req req,
+            purchaser_name: "purchaser_name" req req,
+            sale_model: "sale_model" req req,
+            identity_document_type: "identity_document_type" req req,
+            invoice_address_code: "invoice_address_code" req req,
+            tax_authority_code: "tax_authority_code" req req,
+            transaction_time: "transaction_time" req req,
+            cate_state: "cate_state" req req,
+            longitude: "longitude" opt opt,
+            latitude: "latitude" opt opt,
+            cate_code: "cate_code" req req,
+            coupon_code: "coupon_code" opt opt,
+            invoice_code: "invoice_code" opt opt,
+            refund_id: "refund_id" opt opt,
+        });
         /// 品类状态
         ///
         /// A value this client does not know yet is kept as [`PostRequestCateState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2638,47 +1410,10 @@ pub mod n_qualifications {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestCateState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::CateStateRedeem => "CATE_STATE_REDEEM",
-                    Self::CateStateRefund => "CATE_STATE_REFUND",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestCateState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "CATE_STATE_REDEEM" => Self::CateStateRedeem,
-                    "CATE_STATE_REFUND" => Self::CateStateRefund,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestCateState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestCateState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestCateState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestCateState {
+            CateStateRedeem = "CATE_STATE_REDEEM",
+            CateStateRefund = "CATE_STATE_REFUND",
+        });
         /// 能效等级
         ///
         /// A value this client does not know yet is kept as [`PostRequestEnergyGrade::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2694,49 +1429,11 @@ pub mod n_qualifications {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestEnergyGrade {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::FirstLevel => "FIRST_LEVEL",
-                    Self::SecondLevel => "SECOND_LEVEL",
-                    Self::EnergyGradeUnknown => "ENERGY_GRADE_UNKNOWN",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestEnergyGrade {
-            fn from(s: &str) -> Self {
-                match s {
-                    "FIRST_LEVEL" => Self::FirstLevel,
-                    "SECOND_LEVEL" => Self::SecondLevel,
-                    "ENERGY_GRADE_UNKNOWN" => Self::EnergyGradeUnknown,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestEnergyGrade {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestEnergyGrade {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestEnergyGrade {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestEnergyGrade {
+            FirstLevel = "FIRST_LEVEL",
+            SecondLevel = "SECOND_LEVEL",
+            EnergyGradeUnknown = "ENERGY_GRADE_UNKNOWN",
+        });
         /// 证件类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestIdentityDocumentType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2752,57 +1449,11 @@ pub mod n_qualifications {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestIdentityDocumentType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::IdDocTypeIdCard => "ID_DOC_TYPE_ID_CARD",
-                    Self::IdDocTypeMainlandTravelPermitForHkMc => {
-                        "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC"
-                    }
-                    Self::IdDocTypeMainlandTravelPermitForTw => {
-                        "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW"
-                    }
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestIdentityDocumentType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ID_DOC_TYPE_ID_CARD" => Self::IdDocTypeIdCard,
-                    "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC" => {
-                        Self::IdDocTypeMainlandTravelPermitForHkMc
-                    }
-                    "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW" => {
-                        Self::IdDocTypeMainlandTravelPermitForTw
-                    }
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestIdentityDocumentType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestIdentityDocumentType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestIdentityDocumentType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestIdentityDocumentType {
+            IdDocTypeIdCard = "ID_DOC_TYPE_ID_CARD",
+            IdDocTypeMainlandTravelPermitForHkMc = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC",
+            IdDocTypeMainlandTravelPermitForTw = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW",
+        });
         /// 类型(台式、笔记本)，当品类为电脑时必填
         ///
         /// A value this client does not know yet is kept as [`PostRequestPcType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2818,49 +1469,11 @@ pub mod n_qualifications {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestPcType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Desktop => "DESKTOP",
-                    Self::Laptop => "LAPTOP",
-                    Self::ComputerTypeUnknown => "COMPUTER_TYPE_UNKNOWN",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestPcType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "DESKTOP" => Self::Desktop,
-                    "LAPTOP" => Self::Laptop,
-                    "COMPUTER_TYPE_UNKNOWN" => Self::ComputerTypeUnknown,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestPcType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestPcType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestPcType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestPcType {
+            Desktop = "DESKTOP",
+            Laptop = "LAPTOP",
+            ComputerTypeUnknown = "COMPUTER_TYPE_UNKNOWN",
+        });
         /// 产品类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestProductType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2874,47 +1487,10 @@ pub mod n_qualifications {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestProductType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::CommonProduct => "COMMON_PRODUCT",
-                    Self::AiProduct => "AI_PRODUCT",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestProductType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "COMMON_PRODUCT" => Self::CommonProduct,
-                    "AI_PRODUCT" => Self::AiProduct,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestProductType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestProductType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestProductType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestProductType {
+            CommonProduct = "COMMON_PRODUCT",
+            AiProduct = "AI_PRODUCT",
+        });
         /// 销售方式
         ///
         /// A value this client does not know yet is kept as [`PostRequestSaleModel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2928,47 +1504,10 @@ pub mod n_qualifications {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestSaleModel {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::SaleModelOnline => "SALE_MODEL_ONLINE",
-                    Self::SaleModelOffline => "SALE_MODEL_OFFLINE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestSaleModel {
-            fn from(s: &str) -> Self {
-                match s {
-                    "SALE_MODEL_ONLINE" => Self::SaleModelOnline,
-                    "SALE_MODEL_OFFLINE" => Self::SaleModelOffline,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestSaleModel {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestSaleModel {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestSaleModel {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestSaleModel {
+            SaleModelOnline = "SALE_MODEL_ONLINE",
+            SaleModelOffline = "SALE_MODEL_OFFLINE",
+        });
         /// The response of `POST /v3/gov/subsidy/n-qualifications/sync` (N品类同步资格核销信息).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -2981,28 +1520,10 @@ pub mod n_qualifications {
             /// Example: `成功`
             pub message: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("code", &self.code)?;
-                m.req("message", &self.message)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("code"), o.req("message")) {
-                    (Some(code), Some(message)) => Ok(Self { code, message }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            code: "code" req req,
+            message: "message" req req,
+        });
     }
 }
 /// `/v3/gov/subsidy/qualification`
@@ -3111,58 +1632,17 @@ pub mod qualification {
         /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
         pub wechatpay_serial: String,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("real_name"),
-                o.opt("id_card_number"),
-                o.opt("phone_number"),
-                o.req("appliance_id"),
-                o.opt("openid"),
-                o.opt("appid"),
-                o.req("qualification_region_code"),
-                o.opt("identity_document_type"),
-                o.req("Wechatpay-Serial"),
-            ) {
-                (
-                    Some(real_name),
-                    Some(id_card_number),
-                    Some(phone_number),
-                    Some(appliance_id),
-                    Some(openid),
-                    Some(appid),
-                    Some(qualification_region_code),
-                    Some(identity_document_type),
-                    Some(wechatpay_serial),
-                ) => {
-                    Ok(Self {
-                        real_name,
-                        id_card_number,
-                        phone_number,
-                        appliance_id,
-                        openid,
-                        appid,
-                        qualification_region_code,
-                        identity_document_type,
-                        wechatpay_serial,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        real_name: "real_name" skip opt,
+        id_card_number: "id_card_number" skip opt,
+        phone_number: "phone_number" skip opt,
+        appliance_id: "appliance_id" skip req,
+        openid: "openid" skip opt,
+        appid: "appid" skip opt,
+        qualification_region_code: "qualification_region_code" skip req,
+        identity_document_type: "identity_document_type" skip opt,
+        wechatpay_serial: "Wechatpay-Serial" skip req,
+    });
     /// 证件类型
     ///
     /// A value this client does not know yet is kept as [`GetRequestIdentityDocumentType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3178,55 +1658,11 @@ pub mod qualification {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetRequestIdentityDocumentType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::IdDocTypeIdCard => "ID_DOC_TYPE_ID_CARD",
-                Self::IdDocTypeMainlandTravelPermitForHkMc => {
-                    "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC"
-                }
-                Self::IdDocTypeMainlandTravelPermitForTw => {
-                    "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW"
-                }
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetRequestIdentityDocumentType {
-        fn from(s: &str) -> Self {
-            match s {
-                "ID_DOC_TYPE_ID_CARD" => Self::IdDocTypeIdCard,
-                "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC" => {
-                    Self::IdDocTypeMainlandTravelPermitForHkMc
-                }
-                "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW" => {
-                    Self::IdDocTypeMainlandTravelPermitForTw
-                }
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetRequestIdentityDocumentType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetRequestIdentityDocumentType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequestIdentityDocumentType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetRequestIdentityDocumentType {
+        IdDocTypeIdCard = "ID_DOC_TYPE_ID_CARD",
+        IdDocTypeMainlandTravelPermitForHkMc = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC",
+        IdDocTypeMainlandTravelPermitForTw = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW",
+    });
     /// The response of `GET /v3/gov/subsidy/qualification` (查询补贴资格).
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
@@ -3235,27 +1671,9 @@ pub mod qualification {
         /// Example: `UNREDEEMED`
         pub state: GetResponseState,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("state", &self.state)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("state") {
-                Some(state) => Ok(Self { state }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        state: "state" req req,
+    });
     /// 资格的状态
     ///
     /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3271,47 +1689,11 @@ pub mod qualification {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Unclaimed => "UNCLAIMED",
-                Self::Unredeemed => "UNREDEEMED",
-                Self::Redeemed => "REDEEMED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseState {
-        fn from(s: &str) -> Self {
-            match s {
-                "UNCLAIMED" => Self::Unclaimed,
-                "UNREDEEMED" => Self::Unredeemed,
-                "REDEEMED" => Self::Redeemed,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseState {
+        Unclaimed = "UNCLAIMED",
+        Unredeemed = "UNREDEEMED",
+        Redeemed = "REDEEMED",
+    });
 }
 /// `/v3/gov/subsidy/qualifications`
 pub mod qualifications {
@@ -3447,62 +1829,16 @@ pub mod qualifications {
                 /// Example: `ID_DOC_TYPE_ID_CARD`
                 pub identity_document_type: PostRequestIdentityDocumentType,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("real_name", &self.real_name)?;
-                    m.req("id_card_number", &self.id_card_number)?;
-                    m.req("phone_number", &self.phone_number)?;
-                    m.req("appliance_id", &self.appliance_id)?;
-                    m.req("qualification_region_code", &self.qualification_region_code)?;
-                    m.opt("out_request_no", &self.out_request_no)?;
-                    m.req("identity_document_type", &self.identity_document_type)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("Wechatpay-Serial"),
-                        o.req("real_name"),
-                        o.req("id_card_number"),
-                        o.req("phone_number"),
-                        o.req("appliance_id"),
-                        o.req("qualification_region_code"),
-                        o.opt("out_request_no"),
-                        o.req("identity_document_type"),
-                    ) {
-                        (
-                            Some(wechatpay_serial),
-                            Some(real_name),
-                            Some(id_card_number),
-                            Some(phone_number),
-                            Some(appliance_id),
-                            Some(qualification_region_code),
-                            Some(out_request_no),
-                            Some(identity_document_type),
-                        ) => {
-                            Ok(Self {
-                                wechatpay_serial,
-                                real_name,
-                                id_card_number,
-                                phone_number,
-                                appliance_id,
-                                qualification_region_code,
-                                out_request_no,
-                                identity_document_type,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                wechatpay_serial: "Wechatpay-Serial" skip req,
+                real_name: "real_name" req req,
+                id_card_number: "id_card_number" req req,
+                phone_number: "phone_number" req req,
+                appliance_id: "appliance_id" req req,
+                qualification_region_code: "qualification_region_code" req req,
+                out_request_no: "out_request_no" opt opt,
+                identity_document_type: "identity_document_type" req req,
+            });
             /// 证件类型
             ///
             /// A value this client does not know yet is kept as [`PostRequestIdentityDocumentType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3518,60 +1854,11 @@ pub mod qualifications {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostRequestIdentityDocumentType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::IdDocTypeIdCard => "ID_DOC_TYPE_ID_CARD",
-                        Self::IdDocTypeMainlandTravelPermitForHkMc => {
-                            "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC"
-                        }
-                        Self::IdDocTypeMainlandTravelPermitForTw => {
-                            "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW"
-                        }
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostRequestIdentityDocumentType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "ID_DOC_TYPE_ID_CARD" => Self::IdDocTypeIdCard,
-                        "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC" => {
-                            Self::IdDocTypeMainlandTravelPermitForHkMc
-                        }
-                        "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW" => {
-                            Self::IdDocTypeMainlandTravelPermitForTw
-                        }
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostRequestIdentityDocumentType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostRequestIdentityDocumentType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestIdentityDocumentType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostRequestIdentityDocumentType {
+                IdDocTypeIdCard = "ID_DOC_TYPE_ID_CARD",
+                IdDocTypeMainlandTravelPermitForHkMc = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC",
+                IdDocTypeMainlandTravelPermitForTw = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW",
+            });
             /// The response of `POST /v3/gov/subsidy/qualifications/passthrough/cancel` (取消资格(透传模式)).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -3584,28 +1871,10 @@ pub mod qualifications {
                 /// Example: `成功`
                 pub message: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("code", &self.code)?;
-                    m.req("message", &self.message)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("code"), o.req("message")) {
-                        (Some(code), Some(message)) => Ok(Self { code, message }),
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                code: "code" req req,
+                message: "message" req req,
+            });
         }
         /// `/v3/gov/subsidy/qualifications/passthrough/claim`
         pub mod claim {
@@ -3699,66 +1968,17 @@ pub mod qualifications {
                 /// 纬度
                 pub latitude: String,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("real_name", &self.real_name)?;
-                    m.req("id_card_number", &self.id_card_number)?;
-                    m.req("phone_number", &self.phone_number)?;
-                    m.opt("appliance_id", &self.appliance_id)?;
-                    m.req("qualification_region_code", &self.qualification_region_code)?;
-                    m.req("identity_document_type", &self.identity_document_type)?;
-                    m.req("longitude", &self.longitude)?;
-                    m.req("latitude", &self.latitude)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("Wechatpay-Serial"),
-                        o.req("real_name"),
-                        o.req("id_card_number"),
-                        o.req("phone_number"),
-                        o.opt("appliance_id"),
-                        o.req("qualification_region_code"),
-                        o.req("identity_document_type"),
-                        o.req("longitude"),
-                        o.req("latitude"),
-                    ) {
-                        (
-                            Some(wechatpay_serial),
-                            Some(real_name),
-                            Some(id_card_number),
-                            Some(phone_number),
-                            Some(appliance_id),
-                            Some(qualification_region_code),
-                            Some(identity_document_type),
-                            Some(longitude),
-                            Some(latitude),
-                        ) => {
-                            Ok(Self {
-                                wechatpay_serial,
-                                real_name,
-                                id_card_number,
-                                phone_number,
-                                appliance_id,
-                                qualification_region_code,
-                                identity_document_type,
-                                longitude,
-                                latitude,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                wechatpay_serial: "Wechatpay-Serial" skip req,
+                real_name: "real_name" req req,
+                id_card_number: "id_card_number" req req,
+                phone_number: "phone_number" req req,
+                appliance_id: "appliance_id" opt opt,
+                qualification_region_code: "qualification_region_code" req req,
+                identity_document_type: "identity_document_type" req req,
+                longitude: "longitude" req req,
+                latitude: "latitude" req req,
+            });
             /// 证件类型
             ///
             /// A value this client does not know yet is kept as [`PostRequestIdentityDocumentType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3774,60 +1994,11 @@ pub mod qualifications {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostRequestIdentityDocumentType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::IdDocTypeIdCard => "ID_DOC_TYPE_ID_CARD",
-                        Self::IdDocTypeMainlandTravelPermitForHkMc => {
-                            "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC"
-                        }
-                        Self::IdDocTypeMainlandTravelPermitForTw => {
-                            "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW"
-                        }
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostRequestIdentityDocumentType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "ID_DOC_TYPE_ID_CARD" => Self::IdDocTypeIdCard,
-                        "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC" => {
-                            Self::IdDocTypeMainlandTravelPermitForHkMc
-                        }
-                        "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW" => {
-                            Self::IdDocTypeMainlandTravelPermitForTw
-                        }
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostRequestIdentityDocumentType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostRequestIdentityDocumentType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestIdentityDocumentType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostRequestIdentityDocumentType {
+                IdDocTypeIdCard = "ID_DOC_TYPE_ID_CARD",
+                IdDocTypeMainlandTravelPermitForHkMc = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC",
+                IdDocTypeMainlandTravelPermitForTw = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW",
+            });
             /// The response of `POST /v3/gov/subsidy/qualifications/passthrough/claim` (领取资格(透传模式)).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -3840,28 +2011,10 @@ pub mod qualifications {
                 /// Example: `成功`
                 pub message: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("code", &self.code)?;
-                    m.req("message", &self.message)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("code"), o.req("message")) {
-                        (Some(code), Some(message)) => Ok(Self { code, message }),
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                code: "code" req req,
+                message: "message" req req,
+            });
         }
         /// `/v3/gov/subsidy/qualifications/passthrough/query`
         pub mod query {
@@ -3913,54 +2066,14 @@ pub mod qualifications {
                 /// Example: `ID_DOC_TYPE_ID_CARD`
                 pub identity_document_type: PostRequestIdentityDocumentType,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("real_name", &self.real_name)?;
-                    m.req("id_card_number", &self.id_card_number)?;
-                    m.req("phone_number", &self.phone_number)?;
-                    m.req("qualification_region_code", &self.qualification_region_code)?;
-                    m.req("identity_document_type", &self.identity_document_type)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("Wechatpay-Serial"),
-                        o.req("real_name"),
-                        o.req("id_card_number"),
-                        o.req("phone_number"),
-                        o.req("qualification_region_code"),
-                        o.req("identity_document_type"),
-                    ) {
-                        (
-                            Some(wechatpay_serial),
-                            Some(real_name),
-                            Some(id_card_number),
-                            Some(phone_number),
-                            Some(qualification_region_code),
-                            Some(identity_document_type),
-                        ) => {
-                            Ok(Self {
-                                wechatpay_serial,
-                                real_name,
-                                id_card_number,
-                                phone_number,
-                                qualification_region_code,
-                                identity_document_type,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                wechatpay_serial: "Wechatpay-Serial" skip req,
+                real_name: "real_name" req req,
+                id_card_number: "id_card_number" req req,
+                phone_number: "phone_number" req req,
+                qualification_region_code: "qualification_region_code" req req,
+                identity_document_type: "identity_document_type" req req,
+            });
             /// 证件类型
             ///
             /// A value this client does not know yet is kept as [`PostRequestIdentityDocumentType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3976,87 +2089,20 @@ pub mod qualifications {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostRequestIdentityDocumentType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::IdDocTypeIdCard => "ID_DOC_TYPE_ID_CARD",
-                        Self::IdDocTypeMainlandTravelPermitForHkMc => {
-                            "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC"
-                        }
-                        Self::IdDocTypeMainlandTravelPermitForTw => {
-                            "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW"
-                        }
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostRequestIdentityDocumentType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "ID_DOC_TYPE_ID_CARD" => Self::IdDocTypeIdCard,
-                        "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC" => {
-                            Self::IdDocTypeMainlandTravelPermitForHkMc
-                        }
-                        "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW" => {
-                            Self::IdDocTypeMainlandTravelPermitForTw
-                        }
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostRequestIdentityDocumentType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostRequestIdentityDocumentType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestIdentityDocumentType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostRequestIdentityDocumentType {
+                IdDocTypeIdCard = "ID_DOC_TYPE_ID_CARD",
+                IdDocTypeMainlandTravelPermitForHkMc = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC",
+                IdDocTypeMainlandTravelPermitForTw = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW",
+            });
             /// The response of `POST /v3/gov/subsidy/qualifications/passthrough/query` (批量查询用户资格(透传模式)).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 资格状态数组
                 pub qualification_list: Vec<PostResponseQualificationList>,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("qualification_list", &self.qualification_list)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("qualification_list") {
-                        Some(qualification_list) => Ok(Self { qualification_list }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                qualification_list: "qualification_list" req req,
+            });
             /// PostResponseQualificationList
             #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponseQualificationList {
@@ -4121,55 +2167,14 @@ pub mod qualifications {
                 /// Example: `重庆`
                 pub claimed_region_name: Option<String>,
             }
-            impl ::serde::Serialize for PostResponseQualificationList {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("appliance_id", &self.appliance_id)?;
-                    m.req("state", &self.state)?;
-                    m.opt("unclaimed_reason", &self.unclaimed_reason)?;
-                    m.opt("claim_mode", &self.claim_mode)?;
-                    m.opt("claimed_platform_name", &self.claimed_platform_name)?;
-                    m.opt("claimed_region_name", &self.claimed_region_name)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponseQualificationList {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("appliance_id"),
-                        o.req("state"),
-                        o.opt("unclaimed_reason"),
-                        o.opt("claim_mode"),
-                        o.opt("claimed_platform_name"),
-                        o.opt("claimed_region_name"),
-                    ) {
-                        (
-                            Some(appliance_id),
-                            Some(state),
-                            Some(unclaimed_reason),
-                            Some(claim_mode),
-                            Some(claimed_platform_name),
-                            Some(claimed_region_name),
-                        ) => {
-                            Ok(Self {
-                                appliance_id,
-                                state,
-                                unclaimed_reason,
-                                claim_mode,
-                                claimed_platform_name,
-                                claimed_region_name,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponseQualificationList {
+                appliance_id: "appliance_id" req req,
+                state: "state" req req,
+                unclaimed_reason: "unclaimed_reason" opt opt,
+                claim_mode: "claim_mode" opt opt,
+                claimed_platform_name: "claimed_platform_name" opt opt,
+                claimed_region_name: "claimed_region_name" opt opt,
+            });
             /// 区分对接模式
             ///
             /// A value this client does not know yet is kept as [`PostResponseQualificationListClaimMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4183,55 +2188,10 @@ pub mod qualifications {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostResponseQualificationListClaimMode {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::ClaimModeMiniProgram => "CLAIM_MODE_MINI_PROGRAM",
-                        Self::ClaimModeInterfacePassThrough => {
-                            "CLAIM_MODE_INTERFACE_PASS_THROUGH"
-                        }
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostResponseQualificationListClaimMode {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "CLAIM_MODE_MINI_PROGRAM" => Self::ClaimModeMiniProgram,
-                        "CLAIM_MODE_INTERFACE_PASS_THROUGH" => {
-                            Self::ClaimModeInterfacePassThrough
-                        }
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostResponseQualificationListClaimMode {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostResponseQualificationListClaimMode {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PostResponseQualificationListClaimMode {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostResponseQualificationListClaimMode {
+                ClaimModeMiniProgram = "CLAIM_MODE_MINI_PROGRAM",
+                ClaimModeInterfacePassThrough = "CLAIM_MODE_INTERFACE_PASS_THROUGH",
+            });
             /// 状态
             ///
             /// A value this client does not know yet is kept as [`PostResponseQualificationListState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4247,52 +2207,11 @@ pub mod qualifications {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostResponseQualificationListState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Unclaimed => "UNCLAIMED",
-                        Self::Unredeemed => "UNREDEEMED",
-                        Self::Redeemed => "REDEEMED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostResponseQualificationListState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "UNCLAIMED" => Self::Unclaimed,
-                        "UNREDEEMED" => Self::Unredeemed,
-                        "REDEEMED" => Self::Redeemed,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostResponseQualificationListState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostResponseQualificationListState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponseQualificationListState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostResponseQualificationListState {
+                Unclaimed = "UNCLAIMED",
+                Unredeemed = "UNREDEEMED",
+                Redeemed = "REDEEMED",
+            });
             /// 区分未领取的原因
             ///
             /// A value this client does not know yet is kept as [`PostResponseQualificationListUnclaimedReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4310,64 +2229,12 @@ pub mod qualifications {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostResponseQualificationListUnclaimedReason {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::ReasonClaimedByOtherRegion => {
-                            "REASON_CLAIMED_BY_OTHER_REGION"
-                        }
-                        Self::ReasonClaimedByOtherPlatformOrRegion => {
-                            "REASON_CLAIMED_BY_OTHER_PLATFORM_OR_REGION"
-                        }
-                        Self::ReasonUnclaimed => "REASON_UNCLAIMED",
-                        Self::ReasonClaimedByOtherMode => "REASON_CLAIMED_BY_OTHER_MODE",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str>
-            for PostResponseQualificationListUnclaimedReason {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "REASON_CLAIMED_BY_OTHER_REGION" => {
-                            Self::ReasonClaimedByOtherRegion
-                        }
-                        "REASON_CLAIMED_BY_OTHER_PLATFORM_OR_REGION" => {
-                            Self::ReasonClaimedByOtherPlatformOrRegion
-                        }
-                        "REASON_UNCLAIMED" => Self::ReasonUnclaimed,
-                        "REASON_CLAIMED_BY_OTHER_MODE" => Self::ReasonClaimedByOtherMode,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostResponseQualificationListUnclaimedReason {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostResponseQualificationListUnclaimedReason {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PostResponseQualificationListUnclaimedReason {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostResponseQualificationListUnclaimedReason {
+                ReasonClaimedByOtherRegion = "REASON_CLAIMED_BY_OTHER_REGION",
+                ReasonClaimedByOtherPlatformOrRegion = "REASON_CLAIMED_BY_OTHER_PLATFORM_OR_REGION",
+                ReasonUnclaimed = "REASON_UNCLAIMED",
+                ReasonClaimedByOtherMode = "REASON_CLAIMED_BY_OTHER_MODE",
+            });
         }
     }
     /// `/v3/gov/subsidy/qualifications/query`
@@ -4420,54 +2287,14 @@ pub mod qualifications {
             /// Example: `ID_DOC_TYPE_ID_CARD`
             pub identity_document_type: PostRequestIdentityDocumentType,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("real_name", &self.real_name)?;
-                m.req("id_card_number", &self.id_card_number)?;
-                m.req("phone_number", &self.phone_number)?;
-                m.req("qualification_region_code", &self.qualification_region_code)?;
-                m.req("identity_document_type", &self.identity_document_type)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("Wechatpay-Serial"),
-                    o.req("real_name"),
-                    o.req("id_card_number"),
-                    o.req("phone_number"),
-                    o.req("qualification_region_code"),
-                    o.req("identity_document_type"),
-                ) {
-                    (
-                        Some(wechatpay_serial),
-                        Some(real_name),
-                        Some(id_card_number),
-                        Some(phone_number),
-                        Some(qualification_region_code),
-                        Some(identity_document_type),
-                    ) => {
-                        Ok(Self {
-                            wechatpay_serial,
-                            real_name,
-                            id_card_number,
-                            phone_number,
-                            qualification_region_code,
-                            identity_document_type,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            wechatpay_serial: "Wechatpay-Serial" skip req,
+            real_name: "real_name" req req,
+            id_card_number: "id_card_number" req req,
+            phone_number: "phone_number" req req,
+            qualification_region_code: "qualification_region_code" req req,
+            identity_document_type: "identity_document_type" req req,
+        });
         /// 证件类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestIdentityDocumentType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4483,84 +2310,20 @@ pub mod qualifications {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestIdentityDocumentType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::IdDocTypeIdCard => "ID_DOC_TYPE_ID_CARD",
-                    Self::IdDocTypeMainlandTravelPermitForHkMc => {
-                        "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC"
-                    }
-                    Self::IdDocTypeMainlandTravelPermitForTw => {
-                        "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW"
-                    }
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestIdentityDocumentType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ID_DOC_TYPE_ID_CARD" => Self::IdDocTypeIdCard,
-                    "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC" => {
-                        Self::IdDocTypeMainlandTravelPermitForHkMc
-                    }
-                    "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW" => {
-                        Self::IdDocTypeMainlandTravelPermitForTw
-                    }
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestIdentityDocumentType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestIdentityDocumentType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestIdentityDocumentType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestIdentityDocumentType {
+            IdDocTypeIdCard = "ID_DOC_TYPE_ID_CARD",
+            IdDocTypeMainlandTravelPermitForHkMc = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC",
+            IdDocTypeMainlandTravelPermitForTw = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW",
+        });
         /// The response of `POST /v3/gov/subsidy/qualifications/query` (批量查询用户资格).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 资格状态数组
             pub qualification_list: Vec<PostResponseQualificationList>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("qualification_list", &self.qualification_list)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("qualification_list") {
-                    Some(qualification_list) => Ok(Self { qualification_list }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            qualification_list: "qualification_list" req req,
+        });
         /// PostResponseQualificationList
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponseQualificationList {
@@ -4619,51 +2382,13 @@ pub mod qualifications {
             /// Example: `重庆`
             pub claimed_region_name: Option<String>,
         }
-        impl ::serde::Serialize for PostResponseQualificationList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("appliance_id", &self.appliance_id)?;
-                m.req("state", &self.state)?;
-                m.opt("unclaimed_reason", &self.unclaimed_reason)?;
-                m.opt("claimed_platform_name", &self.claimed_platform_name)?;
-                m.opt("claimed_region_name", &self.claimed_region_name)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseQualificationList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("appliance_id"),
-                    o.req("state"),
-                    o.opt("unclaimed_reason"),
-                    o.opt("claimed_platform_name"),
-                    o.opt("claimed_region_name"),
-                ) {
-                    (
-                        Some(appliance_id),
-                        Some(state),
-                        Some(unclaimed_reason),
-                        Some(claimed_platform_name),
-                        Some(claimed_region_name),
-                    ) => {
-                        Ok(Self {
-                            appliance_id,
-                            state,
-                            unclaimed_reason,
-                            claimed_platform_name,
-                            claimed_region_name,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseQualificationList {
+            appliance_id: "appliance_id" req req,
+            state: "state" req req,
+            unclaimed_reason: "unclaimed_reason" opt opt,
+            claimed_platform_name: "claimed_platform_name" opt opt,
+            claimed_region_name: "claimed_region_name" opt opt,
+        });
         /// 状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseQualificationListState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4679,49 +2404,11 @@ pub mod qualifications {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseQualificationListState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Unclaimed => "UNCLAIMED",
-                    Self::Unredeemed => "UNREDEEMED",
-                    Self::Redeemed => "REDEEMED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseQualificationListState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "UNCLAIMED" => Self::Unclaimed,
-                    "UNREDEEMED" => Self::Unredeemed,
-                    "REDEEMED" => Self::Redeemed,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseQualificationListState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseQualificationListState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseQualificationListState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseQualificationListState {
+            Unclaimed = "UNCLAIMED",
+            Unredeemed = "UNREDEEMED",
+            Redeemed = "REDEEMED",
+        });
         /// 区分未领取的原因
         ///
         /// A value this client does not know yet is kept as [`PostResponseQualificationListUnclaimedReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4739,57 +2426,12 @@ pub mod qualifications {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseQualificationListUnclaimedReason {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::ReasonClaimedByOtherRegion => "REASON_CLAIMED_BY_OTHER_REGION",
-                    Self::ReasonClaimedByOtherPlatformOrRegion => {
-                        "REASON_CLAIMED_BY_OTHER_PLATFORM_OR_REGION"
-                    }
-                    Self::ReasonUnclaimed => "REASON_UNCLAIMED",
-                    Self::ReasonClaimedByOtherMode => "REASON_CLAIMED_BY_OTHER_MODE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for PostResponseQualificationListUnclaimedReason {
-            fn from(s: &str) -> Self {
-                match s {
-                    "REASON_CLAIMED_BY_OTHER_REGION" => Self::ReasonClaimedByOtherRegion,
-                    "REASON_CLAIMED_BY_OTHER_PLATFORM_OR_REGION" => {
-                        Self::ReasonClaimedByOtherPlatformOrRegion
-                    }
-                    "REASON_UNCLAIMED" => Self::ReasonUnclaimed,
-                    "REASON_CLAIMED_BY_OTHER_MODE" => Self::ReasonClaimedByOtherMode,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseQualificationListUnclaimedReason {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseQualificationListUnclaimedReason {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostResponseQualificationListUnclaimedReason {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseQualificationListUnclaimedReason {
+            ReasonClaimedByOtherRegion = "REASON_CLAIMED_BY_OTHER_REGION",
+            ReasonClaimedByOtherPlatformOrRegion = "REASON_CLAIMED_BY_OTHER_PLATFORM_OR_REGION",
+            ReasonUnclaimed = "REASON_UNCLAIMED",
+            ReasonClaimedByOtherMode = "REASON_CLAIMED_BY_OTHER_MODE",
+        });
     }
     /// `/v3/gov/subsidy/qualifications/sync`
     pub mod sync {
@@ -5007,186 +2649,47 @@ pub mod qualifications {
             /// Example: `江苏京东信息技术有限公司`
             pub mch_name: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("real_name", &self.real_name)?;
-                m.opt("id_card_number", &self.id_card_number)?;
-                m.opt("phone_number", &self.phone_number)?;
-                m.opt("appliance_id", &self.appliance_id)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.opt("sub_mch_id", &self.sub_mch_id)?;
-                m.opt("energy_grade", &self.energy_grade)?;
-                m.req("receive_region_code", &self.receive_region_code)?;
-                m.req("brand", &self.brand)?;
-                m.req("address", &self.address)?;
-                m.req("qualification_region_code", &self.qualification_region_code)?;
-                m.req("sn_code", &self.sn_code)?;
-                m.req("seller_name", &self.seller_name)?;
-                m.req("license_number", &self.license_number)?;
-                m.req("barcode", &self.barcode)?;
-                m.req("item_name", &self.item_name)?;
-                m.req("spec_model", &self.spec_model)?;
-                m.opt("logistics_num", &self.logistics_num)?;
-                m.opt("delivery_time", &self.delivery_time)?;
-                m.req("invoice_num", &self.invoice_num)?;
-                m.req("product_type", &self.product_type)?;
-                m.opt("pc_type", &self.pc_type)?;
-                m.req("order_amount", &self.order_amount)?;
-                m.req("discount_amount", &self.discount_amount)?;
-                m.opt("imei1", &self.imei1)?;
-                m.opt("imei2", &self.imei2)?;
-                m.req("mch_order_id", &self.mch_order_id)?;
-                m.opt("refund_id", &self.refund_id)?;
-                m.req("invoice_time", &self.invoice_time)?;
-                m.req("purchaser_name", &self.purchaser_name)?;
-                m.req("sale_model", &self.sale_model)?;
-                m.req("identity_document_type", &self.identity_document_type)?;
-                m.req("invoice_address_code", &self.invoice_address_code)?;
-                m.opt("invoice_code", &self.invoice_code)?;
-                m.req("tax_authority_code", &self.tax_authority_code)?;
-                m.req("transaction_time", &self.transaction_time)?;
-                m.req("cate_state", &self.cate_state)?;
-                m.req("mch_name", &self.mch_name)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("Wechatpay-Serial"),
-                    o.opt("real_name"),
-                    o.opt("id_card_number"),
-                    o.opt("phone_number"),
-                    o.opt("appliance_id"),
-                    o.req("out_trade_no"),
-                    o.opt("sub_mch_id"),
-                    o.opt("energy_grade"),
-                    o.req("receive_region_code"),
-                    o.req("brand"),
-                    o.req("address"),
-                    o.req("qualification_region_code"),
-                    o.req("sn_code"),
-                    o.req("seller_name"),
-                    o.req("license_number"),
-                    o.req("barcode"),
-                    o.req("item_name"),
-                    o.req("spec_model"),
-                    o.opt("logistics_num"),
-                    o.opt("delivery_time"),
-                    o.req("invoice_num"),
-                    o.req("product_type"),
-                    o.opt("pc_type"),
-                    o.req("order_amount"),
-                    o.req("discount_amount"),
-                    o.opt("imei1"),
-                    o.opt("imei2"),
-                    o.req("mch_order_id"),
-                    o.opt("refund_id"),
-                    o.req("invoice_time"),
-                    o.req("purchaser_name"),
-                    o.req("sale_model"),
-                    o.req("identity_document_type"),
-                    o.req("invoice_address_code"),
-                    o.opt("invoice_code"),
-                    o.req("tax_authority_code"),
-                    o.req("transaction_time"),
-                    o.req("cate_state"),
-                    o.req("mch_name"),
-                ) {
-                    (
-                        Some(wechatpay_serial),
-                        Some(real_name),
-                        Some(id_card_number),
-                        Some(phone_number),
-                        Some(appliance_id),
-                        Some(out_trade_no),
-                        Some(sub_mch_id),
-                        Some(energy_grade),
-                        Some(receive_region_code),
-                        Some(brand),
-                        Some(address),
-                        Some(qualification_region_code),
-                        Some(sn_code),
-                        Some(seller_name),
-                        Some(license_number),
-                        Some(barcode),
-                        Some(item_name),
-                        Some(spec_model),
-                        Some(logistics_num),
-                        Some(delivery_time),
-                        Some(invoice_num),
-                        Some(product_type),
-                        Some(pc_type),
-                        Some(order_amount),
-                        Some(discount_amount),
-                        Some(imei1),
-                        Some(imei2),
-                        Some(mch_order_id),
-                        Some(refund_id),
-                        Some(invoice_time),
-                        Some(purchaser_name),
-                        Some(sale_model),
-                        Some(identity_document_type),
-                        Some(invoice_address_code),
-                        Some(invoice_code),
-                        Some(tax_authority_code),
-                        Some(transaction_time),
-                        Some(cate_state),
-                        Some(mch_name),
-                    ) => {
-                        Ok(Self {
-                            wechatpay_serial,
-                            real_name,
-                            id_card_number,
-                            phone_number,
-                            appliance_id,
-                            out_trade_no,
-                            sub_mch_id,
-                            energy_grade,
-                            receive_region_code,
-                            brand,
-                            address,
-                            qualification_region_code,
-                            sn_code,
-                            seller_name,
-                            license_number,
-                            barcode,
-                            item_name,
-                            spec_model,
-                            logistics_num,
-                            delivery_time,
-                            invoice_num,
-                            product_type,
-                            pc_type,
-                            order_amount,
-                            discount_amount,
-                            imei1,
-                            imei2,
-                            mch_order_id,
-                            refund_id,
-                            invoice_time,
-                            purchaser_name,
-                            sale_model,
-                            identity_document_type,
-                            invoice_address_code,
-                            invoice_code,
-                            tax_authority_code,
-                            transaction_time,
-                            cate_state,
-                            mch_name,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            wechatpay_serial: "Wechatpay-Serial" skip req,
+            real_name: "real_name" opt opt,
+            id_card_number: "id_card_number" opt opt,
+            phone_number: "phone_number" opt opt,
+            appliance_id: "appliance_id" opt opt,
+            out_trade_no: "out_trade_no" req req,
+            sub_mch_id: "sub_mch_id" opt opt,
+            energy_grade: "energy_grade" opt opt,
+            receive_region_code: "receive_region_code" req req,
+            brand: "brand" req req,
+            address: "address" req req,
+            qualification_region_code: "qualification_region_code" req req,
+            sn_code: "sn_code" req req,
+            seller_name: "seller_name" req req,
+            license_number: "license_number" req req,
+            barcode: "barcode" req req,
+            item_name: "item_name" req req,
+            spec_model: "spec_model" req req,
+            logistics_num: "logistics_num" opt opt,
+            delivery_time: "delivery_time" opt opt,
+            invoice_num: "invoice_num" req req,
+            product_type: "product_type" req req,
+            pc_type: "pc_type" opt opt,
+            order_amount: "order_amount" req req,
+            discount_amount: "discount_amount" req req,
+            imei1: "imei1" opt opt,
+            imei2: "imei2" opt opt,
+            mch_order_id: "mch_order_id" req req,
+            refund_id: "refund_id" opt opt,
+            invoice_time: "invoice_time" req req,
+            purchaser_name: "purchaser_name" req req,
+            sale_model: "sale_model" req req,
+            identity_document_type: "identity_document_type" req req,
+            invoice_address_code: "invoice_address_code" req req,
+            invoice_code: "invoice_code" opt opt,
+            tax_authority_code: "tax_authority_code" req req,
+            transaction_time: "transaction_time" req req,
+            cate_state: "cate_state" req req,
+            mch_name: "mch_name" req req,
+        });
         /// 品类状态
         ///
         /// A value this client does not know yet is kept as [`PostRequestCateState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5200,47 +2703,10 @@ pub mod qualifications {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestCateState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::CateStateRedeem => "CATE_STATE_REDEEM",
-                    Self::CateStateRefund => "CATE_STATE_REFUND",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestCateState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "CATE_STATE_REDEEM" => Self::CateStateRedeem,
-                    "CATE_STATE_REFUND" => Self::CateStateRefund,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestCateState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestCateState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestCateState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestCateState {
+            CateStateRedeem = "CATE_STATE_REDEEM",
+            CateStateRefund = "CATE_STATE_REFUND",
+        });
         /// 能效等级
         ///
         /// A value this client does not know yet is kept as [`PostRequestEnergyGrade::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5256,49 +2722,11 @@ pub mod qualifications {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestEnergyGrade {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::FirstLevel => "FIRST_LEVEL",
-                    Self::SecondLevel => "SECOND_LEVEL",
-                    Self::EnergyGradeUnknown => "ENERGY_GRADE_UNKNOWN",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestEnergyGrade {
-            fn from(s: &str) -> Self {
-                match s {
-                    "FIRST_LEVEL" => Self::FirstLevel,
-                    "SECOND_LEVEL" => Self::SecondLevel,
-                    "ENERGY_GRADE_UNKNOWN" => Self::EnergyGradeUnknown,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestEnergyGrade {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestEnergyGrade {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestEnergyGrade {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestEnergyGrade {
+            FirstLevel = "FIRST_LEVEL",
+            SecondLevel = "SECOND_LEVEL",
+            EnergyGradeUnknown = "ENERGY_GRADE_UNKNOWN",
+        });
         /// 证件类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestIdentityDocumentType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5314,57 +2742,11 @@ pub mod qualifications {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestIdentityDocumentType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::IdDocTypeIdCard => "ID_DOC_TYPE_ID_CARD",
-                    Self::IdDocTypeMainlandTravelPermitForHkMc => {
-                        "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC"
-                    }
-                    Self::IdDocTypeMainlandTravelPermitForTw => {
-                        "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW"
-                    }
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestIdentityDocumentType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ID_DOC_TYPE_ID_CARD" => Self::IdDocTypeIdCard,
-                    "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC" => {
-                        Self::IdDocTypeMainlandTravelPermitForHkMc
-                    }
-                    "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW" => {
-                        Self::IdDocTypeMainlandTravelPermitForTw
-                    }
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestIdentityDocumentType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestIdentityDocumentType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestIdentityDocumentType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestIdentityDocumentType {
+            IdDocTypeIdCard = "ID_DOC_TYPE_ID_CARD",
+            IdDocTypeMainlandTravelPermitForHkMc = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC",
+            IdDocTypeMainlandTravelPermitForTw = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW",
+        });
         /// 类型(台式、笔记本)，当品类为电脑时必填
         ///
         /// A value this client does not know yet is kept as [`PostRequestPcType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5380,49 +2762,11 @@ pub mod qualifications {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestPcType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Desktop => "DESKTOP",
-                    Self::Laptop => "LAPTOP",
-                    Self::ComputerTypeUnknown => "COMPUTER_TYPE_UNKNOWN",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestPcType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "DESKTOP" => Self::Desktop,
-                    "LAPTOP" => Self::Laptop,
-                    "COMPUTER_TYPE_UNKNOWN" => Self::ComputerTypeUnknown,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestPcType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestPcType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestPcType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestPcType {
+            Desktop = "DESKTOP",
+            Laptop = "LAPTOP",
+            ComputerTypeUnknown = "COMPUTER_TYPE_UNKNOWN",
+        });
         /// 产品类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestProductType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5436,47 +2780,10 @@ pub mod qualifications {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestProductType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::CommonProduct => "COMMON_PRODUCT",
-                    Self::AiProduct => "AI_PRODUCT",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestProductType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "COMMON_PRODUCT" => Self::CommonProduct,
-                    "AI_PRODUCT" => Self::AiProduct,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestProductType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestProductType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestProductType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestProductType {
+            CommonProduct = "COMMON_PRODUCT",
+            AiProduct = "AI_PRODUCT",
+        });
         /// 销售方式
         ///
         /// A value this client does not know yet is kept as [`PostRequestSaleModel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5490,47 +2797,10 @@ pub mod qualifications {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestSaleModel {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::SaleModelOnline => "SALE_MODEL_ONLINE",
-                    Self::SaleModelOffline => "SALE_MODEL_OFFLINE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestSaleModel {
-            fn from(s: &str) -> Self {
-                match s {
-                    "SALE_MODEL_ONLINE" => Self::SaleModelOnline,
-                    "SALE_MODEL_OFFLINE" => Self::SaleModelOffline,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestSaleModel {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestSaleModel {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestSaleModel {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestSaleModel {
+            SaleModelOnline = "SALE_MODEL_ONLINE",
+            SaleModelOffline = "SALE_MODEL_OFFLINE",
+        });
         /// The response of `POST /v3/gov/subsidy/qualifications/sync` (同步资格核销信息).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -5543,28 +2813,10 @@ pub mod qualifications {
             /// Example: `成功`
             pub message: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("code", &self.code)?;
-                m.req("message", &self.message)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("code"), o.req("message")) {
-                    (Some(code), Some(message)) => Ok(Self { code, message }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            code: "code" req req,
+            message: "message" req req,
+        });
     }
 }
 /// `/v3/gov/subsidy/sncode`
@@ -5693,79 +2945,20 @@ pub mod sncode {
             /// Example: `358882046176540`
             pub imei2: Option<String>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("appliance_id", &self.appliance_id)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.req("brand", &self.brand)?;
-                m.req("qualification_region_code", &self.qualification_region_code)?;
-                m.req("sn_code", &self.sn_code)?;
-                m.req("manufacturer_info", &self.manufacturer_info)?;
-                m.req("barcode", &self.barcode)?;
-                m.req("spec_model", &self.spec_model)?;
-                m.req("product_type", &self.product_type)?;
-                m.opt("sale_time", &self.sale_time)?;
-                m.opt("imei1", &self.imei1)?;
-                m.opt("imei2", &self.imei2)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("appliance_id"),
-                    o.req("out_trade_no"),
-                    o.req("brand"),
-                    o.req("qualification_region_code"),
-                    o.req("sn_code"),
-                    o.req("manufacturer_info"),
-                    o.req("barcode"),
-                    o.req("spec_model"),
-                    o.req("product_type"),
-                    o.opt("sale_time"),
-                    o.opt("imei1"),
-                    o.opt("imei2"),
-                ) {
-                    (
-                        Some(appliance_id),
-                        Some(out_trade_no),
-                        Some(brand),
-                        Some(qualification_region_code),
-                        Some(sn_code),
-                        Some(manufacturer_info),
-                        Some(barcode),
-                        Some(spec_model),
-                        Some(product_type),
-                        Some(sale_time),
-                        Some(imei1),
-                        Some(imei2),
-                    ) => {
-                        Ok(Self {
-                            appliance_id,
-                            out_trade_no,
-                            brand,
-                            qualification_region_code,
-                            sn_code,
-                            manufacturer_info,
-                            barcode,
-                            spec_model,
-                            product_type,
-                            sale_time,
-                            imei1,
-                            imei2,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            appliance_id: "appliance_id" req req,
+            out_trade_no: "out_trade_no" req req,
+            brand: "brand" req req,
+            qualification_region_code: "qualification_region_code" req req,
+            sn_code: "sn_code" req req,
+            manufacturer_info: "manufacturer_info" req req,
+            barcode: "barcode" req req,
+            spec_model: "spec_model" req req,
+            product_type: "product_type" req req,
+            sale_time: "sale_time" opt opt,
+            imei1: "imei1" opt opt,
+            imei2: "imei2" opt opt,
+        });
         /// 产品类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestProductType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5779,47 +2972,10 @@ pub mod sncode {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestProductType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::CommonProduct => "COMMON_PRODUCT",
-                    Self::AiProduct => "AI_PRODUCT",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestProductType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "COMMON_PRODUCT" => Self::CommonProduct,
-                    "AI_PRODUCT" => Self::AiProduct,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestProductType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestProductType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestProductType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestProductType {
+            CommonProduct = "COMMON_PRODUCT",
+            AiProduct = "AI_PRODUCT",
+        });
         /// The response of `POST /v3/gov/subsidy/sncode/lock` (sn码锁定).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -5832,28 +2988,10 @@ pub mod sncode {
             /// Example: `成功`
             pub message: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("code", &self.code)?;
-                m.req("message", &self.message)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("code"), o.req("message")) {
-                    (Some(code), Some(message)) => Ok(Self { code, message }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            code: "code" req req,
+            message: "message" req req,
+        });
     }
     /// `/v3/gov/subsidy/sncode/query`
     pub mod query {
@@ -5886,60 +3024,19 @@ pub mod sncode {
             /// Example: `310100`
             pub qualification_region_code: i64,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sn_code_list", &self.sn_code_list)?;
-                m.req("qualification_region_code", &self.qualification_region_code)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("sn_code_list"), o.req("qualification_region_code")) {
-                    (Some(sn_code_list), Some(qualification_region_code)) => {
-                        Ok(Self {
-                            sn_code_list,
-                            qualification_region_code,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            sn_code_list: "sn_code_list" req req,
+            qualification_region_code: "qualification_region_code" req req,
+        });
         /// The response of `POST /v3/gov/subsidy/sncode/query` (查询sn码状态).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// sn码状态数组
             pub goods_sn_list: Vec<PostResponseGoodsSnList>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("goods_sn_list", &self.goods_sn_list)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("goods_sn_list") {
-                    Some(goods_sn_list) => Ok(Self { goods_sn_list }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            goods_sn_list: "goods_sn_list" req req,
+        });
         /// PostResponseGoodsSnList
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponseGoodsSnList {
@@ -5956,35 +3053,11 @@ pub mod sncode {
             /// Example: `NOT_SELLABLE_REASON_NOT_FOUND`
             pub not_sellable_reason: Option<PostResponseGoodsSnListNotSellableReason>,
         }
-        impl ::serde::Serialize for PostResponseGoodsSnList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sn_code", &self.sn_code)?;
-                m.req("state", &self.state)?;
-                m.opt("not_sellable_reason", &self.not_sellable_reason)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseGoodsSnList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("sn_code"), o.req("state"), o.opt("not_sellable_reason")) {
-                    (Some(sn_code), Some(state), Some(not_sellable_reason)) => {
-                        Ok(Self {
-                            sn_code,
-                            state,
-                            not_sellable_reason,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseGoodsSnList {
+            sn_code: "sn_code" req req,
+            state: "state" req req,
+            not_sellable_reason: "not_sellable_reason" opt opt,
+        });
         /// 不可售的原因
         ///
         /// A value this client does not know yet is kept as [`PostResponseGoodsSnListNotSellableReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5998,48 +3071,10 @@ pub mod sncode {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseGoodsSnListNotSellableReason {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::NotSellableReasonUsed => "NOT_SELLABLE_REASON_USED",
-                    Self::NotSellableReasonNotFound => "NOT_SELLABLE_REASON_NOT_FOUND",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseGoodsSnListNotSellableReason {
-            fn from(s: &str) -> Self {
-                match s {
-                    "NOT_SELLABLE_REASON_USED" => Self::NotSellableReasonUsed,
-                    "NOT_SELLABLE_REASON_NOT_FOUND" => Self::NotSellableReasonNotFound,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseGoodsSnListNotSellableReason {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseGoodsSnListNotSellableReason {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostResponseGoodsSnListNotSellableReason {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseGoodsSnListNotSellableReason {
+            NotSellableReasonUsed = "NOT_SELLABLE_REASON_USED",
+            NotSellableReasonNotFound = "NOT_SELLABLE_REASON_NOT_FOUND",
+        });
         /// 状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseGoodsSnListState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6055,49 +3090,11 @@ pub mod sncode {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseGoodsSnListState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::SncodeStateUnknown => "SNCODE_STATE_UNKNOWN",
-                    Self::SncodeStateSellable => "SNCODE_STATE_SELLABLE",
-                    Self::SncodeStateNotSellable => "SNCODE_STATE_NOT_SELLABLE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseGoodsSnListState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "SNCODE_STATE_UNKNOWN" => Self::SncodeStateUnknown,
-                    "SNCODE_STATE_SELLABLE" => Self::SncodeStateSellable,
-                    "SNCODE_STATE_NOT_SELLABLE" => Self::SncodeStateNotSellable,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseGoodsSnListState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseGoodsSnListState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseGoodsSnListState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseGoodsSnListState {
+            SncodeStateUnknown = "SNCODE_STATE_UNKNOWN",
+            SncodeStateSellable = "SNCODE_STATE_SELLABLE",
+            SncodeStateNotSellable = "SNCODE_STATE_NOT_SELLABLE",
+        });
     }
     /// `/v3/gov/subsidy/sncode/unlock`
     pub mod unlock {
@@ -6182,55 +3179,14 @@ pub mod sncode {
             /// Example: `COMMON_PRODUCT`
             pub product_type: PostRequestProductType,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("appliance_id", &self.appliance_id)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.req("qualification_region_code", &self.qualification_region_code)?;
-                m.req("sn_code", &self.sn_code)?;
-                m.req("barcode", &self.barcode)?;
-                m.req("product_type", &self.product_type)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("appliance_id"),
-                    o.req("out_trade_no"),
-                    o.req("qualification_region_code"),
-                    o.req("sn_code"),
-                    o.req("barcode"),
-                    o.req("product_type"),
-                ) {
-                    (
-                        Some(appliance_id),
-                        Some(out_trade_no),
-                        Some(qualification_region_code),
-                        Some(sn_code),
-                        Some(barcode),
-                        Some(product_type),
-                    ) => {
-                        Ok(Self {
-                            appliance_id,
-                            out_trade_no,
-                            qualification_region_code,
-                            sn_code,
-                            barcode,
-                            product_type,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            appliance_id: "appliance_id" req req,
+            out_trade_no: "out_trade_no" req req,
+            qualification_region_code: "qualification_region_code" req req,
+            sn_code: "sn_code" req req,
+            barcode: "barcode" req req,
+            product_type: "product_type" req req,
+        });
         /// 产品类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestProductType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6244,47 +3200,10 @@ pub mod sncode {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestProductType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::CommonProduct => "COMMON_PRODUCT",
-                    Self::AiProduct => "AI_PRODUCT",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestProductType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "COMMON_PRODUCT" => Self::CommonProduct,
-                    "AI_PRODUCT" => Self::AiProduct,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestProductType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestProductType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestProductType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestProductType {
+            CommonProduct = "COMMON_PRODUCT",
+            AiProduct = "AI_PRODUCT",
+        });
         /// The response of `POST /v3/gov/subsidy/sncode/unlock` (sn码解锁).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -6297,28 +3216,10 @@ pub mod sncode {
             /// Example: `成功`
             pub message: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("code", &self.code)?;
-                m.req("message", &self.message)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("code"), o.req("message")) {
-                    (Some(code), Some(message)) => Ok(Self { code, message }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            code: "code" req req,
+            message: "message" req req,
+        });
     }
 }
 /// `/v3/gov/subsidy/transactions`
@@ -6373,33 +3274,10 @@ pub mod transactions {
             /// 商户订单号数组
             pub order_number_list: Vec<String>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("qualification_region_code", &self.qualification_region_code)?;
-                m.req("order_number_list", &self.order_number_list)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("qualification_region_code"), o.req("order_number_list")) {
-                    (Some(qualification_region_code), Some(order_number_list)) => {
-                        Ok(Self {
-                            qualification_region_code,
-                            order_number_list,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            qualification_region_code: "qualification_region_code" req req,
+            order_number_list: "order_number_list" req req,
+        });
         /// The response of `POST /v3/gov/subsidy/transactions/query` (交易信息查询).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -6414,35 +3292,11 @@ pub mod transactions {
             /// 订单状态数组
             pub shop_order_list: Vec<PostResponseShopOrderList>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("code", &self.code)?;
-                m.req("message", &self.message)?;
-                m.req("shop_order_list", &self.shop_order_list)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("code"), o.req("message"), o.req("shop_order_list")) {
-                    (Some(code), Some(message), Some(shop_order_list)) => {
-                        Ok(Self {
-                            code,
-                            message,
-                            shop_order_list,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            code: "code" req req,
+            message: "message" req req,
+            shop_order_list: "shop_order_list" req req,
+        });
         /// PostResponseShopOrderList
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseShopOrderList {
@@ -6455,39 +3309,11 @@ pub mod transactions {
             /// 品类状态
             pub cate_state: Option<PostResponseShopOrderListCateState>,
         }
-        impl ::serde::Serialize for PostResponseShopOrderList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("shop_order_number", &self.shop_order_number)?;
-                m.opt("collect_state", &self.collect_state)?;
-                m.opt("cate_state", &self.cate_state)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseShopOrderList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("shop_order_number"),
-                    o.opt("collect_state"),
-                    o.opt("cate_state"),
-                ) {
-                    (Some(shop_order_number), Some(collect_state), Some(cate_state)) => {
-                        Ok(Self {
-                            shop_order_number,
-                            collect_state,
-                            cate_state,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseShopOrderList {
+            shop_order_number: "shop_order_number" opt opt,
+            collect_state: "collect_state" opt opt,
+            cate_state: "cate_state" opt opt,
+        });
         /// 品类状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseShopOrderListCateState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6501,47 +3327,10 @@ pub mod transactions {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseShopOrderListCateState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::CateStateRedeem => "CATE_STATE_REDEEM",
-                    Self::CateStateRefund => "CATE_STATE_REFUND",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseShopOrderListCateState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "CATE_STATE_REDEEM" => Self::CateStateRedeem,
-                    "CATE_STATE_REFUND" => Self::CateStateRefund,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseShopOrderListCateState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseShopOrderListCateState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseShopOrderListCateState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseShopOrderListCateState {
+            CateStateRedeem = "CATE_STATE_REDEEM",
+            CateStateRefund = "CATE_STATE_REFUND",
+        });
         /// 归集状态枚举
         ///
         /// A value this client does not know yet is kept as [`PostResponseShopOrderListCollectState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6557,53 +3346,11 @@ pub mod transactions {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseShopOrderListCollectState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::CollectStateNotCollect => "COLLECT_STATE_NOT_COLLECT",
-                    Self::CollectStateCollected => "COLLECT_STATE_COLLECTED",
-                    Self::CollectStateCollectionFailed => {
-                        "COLLECT_STATE_COLLECTION_FAILED"
-                    }
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseShopOrderListCollectState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "COLLECT_STATE_NOT_COLLECT" => Self::CollectStateNotCollect,
-                    "COLLECT_STATE_COLLECTED" => Self::CollectStateCollected,
-                    "COLLECT_STATE_COLLECTION_FAILED" => {
-                        Self::CollectStateCollectionFailed
-                    }
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseShopOrderListCollectState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseShopOrderListCollectState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseShopOrderListCollectState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseShopOrderListCollectState {
+            CollectStateNotCollect = "COLLECT_STATE_NOT_COLLECT",
+            CollectStateCollected = "COLLECT_STATE_COLLECTED",
+            CollectStateCollectionFailed = "COLLECT_STATE_COLLECTION_FAILED",
+        });
     }
     /// `/v3/gov/subsidy/transactions/summary`
     pub mod summary {
@@ -6695,51 +3442,13 @@ pub mod transactions {
                 /// Example: `CATE_STATE_REDEEM`
                 pub cate_state: Option<PostRequestCateState>,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("qualification_region_code", &self.qualification_region_code)?;
-                    m.req("query_date", &self.query_date)?;
-                    m.req("query_type", &self.query_type)?;
-                    m.opt("appliance_id", &self.appliance_id)?;
-                    m.opt("cate_state", &self.cate_state)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("qualification_region_code"),
-                        o.req("query_date"),
-                        o.req("query_type"),
-                        o.opt("appliance_id"),
-                        o.opt("cate_state"),
-                    ) {
-                        (
-                            Some(qualification_region_code),
-                            Some(query_date),
-                            Some(query_type),
-                            Some(appliance_id),
-                            Some(cate_state),
-                        ) => {
-                            Ok(Self {
-                                qualification_region_code,
-                                query_date,
-                                query_type,
-                                appliance_id,
-                                cate_state,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                qualification_region_code: "qualification_region_code" req req,
+                query_date: "query_date" req req,
+                query_type: "query_type" req req,
+                appliance_id: "appliance_id" opt opt,
+                cate_state: "cate_state" opt opt,
+            });
             /// 品类状态
             ///
             /// A value this client does not know yet is kept as [`PostRequestCateState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6753,50 +3462,10 @@ pub mod transactions {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostRequestCateState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::CateStateRedeem => "CATE_STATE_REDEEM",
-                        Self::CateStateRefund => "CATE_STATE_REFUND",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostRequestCateState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "CATE_STATE_REDEEM" => Self::CateStateRedeem,
-                        "CATE_STATE_REFUND" => Self::CateStateRefund,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostRequestCateState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostRequestCateState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestCateState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostRequestCateState {
+                CateStateRedeem = "CATE_STATE_REDEEM",
+                CateStateRefund = "CATE_STATE_REFUND",
+            });
             /// 查询的订单类别
             ///
             /// A value this client does not know yet is kept as [`PostRequestQueryType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6814,58 +3483,12 @@ pub mod transactions {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostRequestQueryType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::OrderTypeTransaction => "ORDER_TYPE_TRANSACTION",
-                        Self::OrderTypeApplianceRedeem => "ORDER_TYPE_APPLIANCE_REDEEM",
-                        Self::OrderType3cRedeem => "ORDER_TYPE_3C_REDEEM",
-                        Self::OrderTypeNQualificationRedeem => {
-                            "ORDER_TYPE_N_QUALIFICATION_REDEEM"
-                        }
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostRequestQueryType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "ORDER_TYPE_TRANSACTION" => Self::OrderTypeTransaction,
-                        "ORDER_TYPE_APPLIANCE_REDEEM" => Self::OrderTypeApplianceRedeem,
-                        "ORDER_TYPE_3C_REDEEM" => Self::OrderType3cRedeem,
-                        "ORDER_TYPE_N_QUALIFICATION_REDEEM" => {
-                            Self::OrderTypeNQualificationRedeem
-                        }
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostRequestQueryType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostRequestQueryType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestQueryType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostRequestQueryType {
+                OrderTypeTransaction = "ORDER_TYPE_TRANSACTION",
+                OrderTypeApplianceRedeem = "ORDER_TYPE_APPLIANCE_REDEEM",
+                OrderType3cRedeem = "ORDER_TYPE_3C_REDEEM",
+                OrderTypeNQualificationRedeem = "ORDER_TYPE_N_QUALIFICATION_REDEEM",
+            });
             /// The response of `POST /v3/gov/subsidy/transactions/summary/query-day` (查询单日交易汇总).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -6890,51 +3513,13 @@ pub mod transactions {
                 /// Example: `999`
                 pub total_subsidy_count: i64,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("code", &self.code)?;
-                    m.req("message", &self.message)?;
-                    m.req("total_trade_count", &self.total_trade_count)?;
-                    m.req("total_trade_amount", &self.total_trade_amount)?;
-                    m.req("total_subsidy_count", &self.total_subsidy_count)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("code"),
-                        o.req("message"),
-                        o.req("total_trade_count"),
-                        o.req("total_trade_amount"),
-                        o.req("total_subsidy_count"),
-                    ) {
-                        (
-                            Some(code),
-                            Some(message),
-                            Some(total_trade_count),
-                            Some(total_trade_amount),
-                            Some(total_subsidy_count),
-                        ) => {
-                            Ok(Self {
-                                code,
-                                message,
-                                total_trade_count,
-                                total_trade_amount,
-                                total_subsidy_count,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                code: "code" req req,
+                message: "message" req req,
+                total_trade_count: "total_trade_count" req req,
+                total_trade_amount: "total_trade_amount" req req,
+                total_subsidy_count: "total_subsidy_count" req req,
+            });
         }
     }
     /// `/v3/gov/subsidy/transactions/sync`
@@ -7089,122 +3674,31 @@ pub mod transactions {
             /// Example: `123456`
             pub sub_mchid: Option<String>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("real_name", &self.real_name)?;
-                m.opt("id_card_number", &self.id_card_number)?;
-                m.opt("phone_number", &self.phone_number)?;
-                m.opt("appliance_id", &self.appliance_id)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.opt("energy_grade", &self.energy_grade)?;
-                m.req("receive_region_code", &self.receive_region_code)?;
-                m.req("brand", &self.brand)?;
-                m.opt("address", &self.address)?;
-                m.req("qualification_region_code", &self.qualification_region_code)?;
-                m.req("seller_name", &self.seller_name)?;
-                m.req("license_number", &self.license_number)?;
-                m.req("order_amount", &self.order_amount)?;
-                m.req("discount_amount", &self.discount_amount)?;
-                m.req("transaction_time", &self.transaction_time)?;
-                m.req("mch_order_id", &self.mch_order_id)?;
-                m.opt("refund_id", &self.refund_id)?;
-                m.req("mch_name", &self.mch_name)?;
-                m.opt("sale_model", &self.sale_model)?;
-                m.req("cate_state", &self.cate_state)?;
-                m.req("identity_document_type", &self.identity_document_type)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("Wechatpay-Serial"),
-                    o.opt("real_name"),
-                    o.opt("id_card_number"),
-                    o.opt("phone_number"),
-                    o.opt("appliance_id"),
-                    o.req("out_trade_no"),
-                    o.opt("energy_grade"),
-                    o.req("receive_region_code"),
-                    o.req("brand"),
-                    o.opt("address"),
-                    o.req("qualification_region_code"),
-                    o.req("seller_name"),
-                    o.req("license_number"),
-                    o.req("order_amount"),
-                    o.req("discount_amount"),
-                    o.req("transaction_time"),
-                    o.req("mch_order_id"),
-                    o.opt("refund_id"),
-                    o.req("mch_name"),
-                    o.opt("sale_model"),
-                    o.req("cate_state"),
-                    o.req("identity_document_type"),
-                    o.opt("sub_mchid"),
-                ) {
-                    (
-                        Some(wechatpay_serial),
-                        Some(real_name),
-                        Some(id_card_number),
-                        Some(phone_number),
-                        Some(appliance_id),
-                        Some(out_trade_no),
-                        Some(energy_grade),
-                        Some(receive_region_code),
-                        Some(brand),
-                        Some(address),
-                        Some(qualification_region_code),
-                        Some(seller_name),
-                        Some(license_number),
-                        Some(order_amount),
-                        Some(discount_amount),
-                        Some(transaction_time),
-                        Some(mch_order_id),
-                        Some(refund_id),
-                        Some(mch_name),
-                        Some(sale_model),
-                        Some(cate_state),
-                        Some(identity_document_type),
-                        Some(sub_mchid),
-                    ) => {
-                        Ok(Self {
-                            wechatpay_serial,
-                            real_name,
-                            id_card_number,
-                            phone_number,
-                            appliance_id,
-                            out_trade_no,
-                            energy_grade,
-                            receive_region_code,
-                            brand,
-                            address,
-                            qualification_region_code,
-                            seller_name,
-                            license_number,
-                            order_amount,
-                            discount_amount,
-                            transaction_time,
-                            mch_order_id,
-                            refund_id,
-                            mch_name,
-                            sale_model,
-                            cate_state,
-                            identity_document_type,
-                            sub_mchid,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            wechatpay_serial: "Wechatpay-Serial" skip req,
+            real_name: "real_name" opt opt,
+            id_card_number: "id_card_number" opt opt,
+            phone_number: "phone_number" opt opt,
+            appliance_id: "appliance_id" opt opt,
+            out_trade_no: "out_trade_no" req req,
+            energy_grade: "energy_grade" opt opt,
+            receive_region_code: "receive_region_code" req req,
+            brand: "brand" req req,
+            address: "address" opt opt,
+            qualification_region_code: "qualification_region_code" req req,
+            seller_name: "seller_name" req req,
+            license_number: "license_number" req req,
+            order_amount: "order_amount" req req,
+            discount_amount: "discount_amount" req req,
+            transaction_time: "transaction_time" req req,
+            mch_order_id: "mch_order_id" req req,
+            refund_id: "refund_id" opt opt,
+            mch_name: "mch_name" req req,
+            sale_model: "sale_model" opt opt,
+            cate_state: "cate_state" req req,
+            identity_document_type: "identity_document_type" req req,
+            sub_mchid: "sub_mchid" opt opt,
+        });
         /// 品类状态
         ///
         /// A value this client does not know yet is kept as [`PostRequestCateState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -7218,47 +3712,10 @@ pub mod transactions {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestCateState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::CateStateRedeem => "CATE_STATE_REDEEM",
-                    Self::CateStateRefund => "CATE_STATE_REFUND",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestCateState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "CATE_STATE_REDEEM" => Self::CateStateRedeem,
-                    "CATE_STATE_REFUND" => Self::CateStateRefund,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestCateState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestCateState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestCateState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestCateState {
+            CateStateRedeem = "CATE_STATE_REDEEM",
+            CateStateRefund = "CATE_STATE_REFUND",
+        });
         /// 能效等级
         ///
         /// A value this client does not know yet is kept as [`PostRequestEnergyGrade::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -7274,49 +3731,11 @@ pub mod transactions {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestEnergyGrade {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::FirstLevel => "FIRST_LEVEL",
-                    Self::SecondLevel => "SECOND_LEVEL",
-                    Self::EnergyGradeUnknown => "ENERGY_GRADE_UNKNOWN",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestEnergyGrade {
-            fn from(s: &str) -> Self {
-                match s {
-                    "FIRST_LEVEL" => Self::FirstLevel,
-                    "SECOND_LEVEL" => Self::SecondLevel,
-                    "ENERGY_GRADE_UNKNOWN" => Self::EnergyGradeUnknown,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestEnergyGrade {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestEnergyGrade {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestEnergyGrade {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestEnergyGrade {
+            FirstLevel = "FIRST_LEVEL",
+            SecondLevel = "SECOND_LEVEL",
+            EnergyGradeUnknown = "ENERGY_GRADE_UNKNOWN",
+        });
         /// 证件类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestIdentityDocumentType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -7332,57 +3751,11 @@ pub mod transactions {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestIdentityDocumentType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::IdDocTypeIdCard => "ID_DOC_TYPE_ID_CARD",
-                    Self::IdDocTypeMainlandTravelPermitForHkMc => {
-                        "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC"
-                    }
-                    Self::IdDocTypeMainlandTravelPermitForTw => {
-                        "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW"
-                    }
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestIdentityDocumentType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ID_DOC_TYPE_ID_CARD" => Self::IdDocTypeIdCard,
-                    "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC" => {
-                        Self::IdDocTypeMainlandTravelPermitForHkMc
-                    }
-                    "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW" => {
-                        Self::IdDocTypeMainlandTravelPermitForTw
-                    }
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestIdentityDocumentType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestIdentityDocumentType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestIdentityDocumentType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestIdentityDocumentType {
+            IdDocTypeIdCard = "ID_DOC_TYPE_ID_CARD",
+            IdDocTypeMainlandTravelPermitForHkMc = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC",
+            IdDocTypeMainlandTravelPermitForTw = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW",
+        });
         /// 销售方式
         ///
         /// A value this client does not know yet is kept as [`PostRequestSaleModel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -7396,47 +3769,10 @@ pub mod transactions {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestSaleModel {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::SaleModelOnline => "SALE_MODEL_ONLINE",
-                    Self::SaleModelOffline => "SALE_MODEL_OFFLINE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestSaleModel {
-            fn from(s: &str) -> Self {
-                match s {
-                    "SALE_MODEL_ONLINE" => Self::SaleModelOnline,
-                    "SALE_MODEL_OFFLINE" => Self::SaleModelOffline,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestSaleModel {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestSaleModel {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestSaleModel {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestSaleModel {
+            SaleModelOnline = "SALE_MODEL_ONLINE",
+            SaleModelOffline = "SALE_MODEL_OFFLINE",
+        });
         /// The response of `POST /v3/gov/subsidy/transactions/sync` (交易信息回传).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -7449,28 +3785,10 @@ pub mod transactions {
             /// Example: `成功`
             pub message: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("code", &self.code)?;
-                m.req("message", &self.message)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("code"), o.req("message")) {
-                    (Some(code), Some(message)) => Ok(Self { code, message }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            code: "code" req req,
+            message: "message" req req,
+        });
     }
 }
 /// `/v3/gov/subsidy/zhejiang`
@@ -7574,55 +3892,14 @@ pub mod zhejiang {
                 /// Example: `123`
                 pub req_ssn: String,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("sp_serial_no", &self.sp_serial_no)?;
-                    m.req("cred_frozen_no", &self.cred_frozen_no)?;
-                    m.req("trans_date", &self.trans_date)?;
-                    m.req("trans_time", &self.trans_time)?;
-                    m.req("auth_code", &self.auth_code)?;
-                    m.req("req_ssn", &self.req_ssn)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("sp_serial_no"),
-                        o.req("cred_frozen_no"),
-                        o.req("trans_date"),
-                        o.req("trans_time"),
-                        o.req("auth_code"),
-                        o.req("req_ssn"),
-                    ) {
-                        (
-                            Some(sp_serial_no),
-                            Some(cred_frozen_no),
-                            Some(trans_date),
-                            Some(trans_time),
-                            Some(auth_code),
-                            Some(req_ssn),
-                        ) => {
-                            Ok(Self {
-                                sp_serial_no,
-                                cred_frozen_no,
-                                trans_date,
-                                trans_time,
-                                auth_code,
-                                req_ssn,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                sp_serial_no: "sp_serial_no" req req,
+                cred_frozen_no: "cred_frozen_no" req req,
+                trans_date: "trans_date" req req,
+                trans_time: "trans_time" req req,
+                auth_code: "auth_code" req req,
+                req_ssn: "req_ssn" req req,
+            });
             /// The response of `POST /v3/gov/subsidy/zhejiang/authcode/cancel` (品类凭证码预核销撤销).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -7635,30 +3912,10 @@ pub mod zhejiang {
                 /// Example: `成功`
                 pub resp_desc: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("resp_code", &self.resp_code)?;
-                    m.req("resp_desc", &self.resp_desc)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("resp_code"), o.req("resp_desc")) {
-                        (Some(resp_code), Some(resp_desc)) => {
-                            Ok(Self { resp_code, resp_desc })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                resp_code: "resp_code" req req,
+                resp_desc: "resp_desc" req req,
+            });
         }
         /// `/v3/gov/subsidy/zhejiang/authcode/commit`
         pub mod commit {
@@ -7731,115 +3988,29 @@ pub mod zhejiang {
                 /// 原订单金额
                 pub amount: Option<f64>,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("sp_serial_no", &self.sp_serial_no)?;
-                    m.req("cred_frozen_no", &self.cred_frozen_no)?;
-                    m.req("trans_date", &self.trans_date)?;
-                    m.req("trans_time", &self.trans_time)?;
-                    m.opt("acq_org_order_no", &self.acq_org_order_no)?;
-                    m.opt("order_no", &self.order_no)?;
-                    m.opt("subsidy_amt", &self.subsidy_amt)?;
-                    m.opt("add_code", &self.add_code)?;
-                    m.opt("address", &self.address)?;
-                    m.opt("sale_models", &self.sale_models)?;
-                    m.opt("corp_name", &self.corp_name)?;
-                    m.opt("brand", &self.brand)?;
-                    m.opt("uniscid", &self.uniscid)?;
-                    m.opt("barcode", &self.barcode)?;
-                    m.req("auth_code", &self.auth_code)?;
-                    m.req("req_ssn", &self.req_ssn)?;
-                    m.opt("bank_name", &self.bank_name)?;
-                    m.opt("bank_subsidy", &self.bank_subsidy)?;
-                    m.opt("plat_subsidy", &self.plat_subsidy)?;
-                    m.opt("county_code", &self.county_code)?;
-                    m.opt("amount", &self.amount)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("sp_serial_no"),
-                        o.req("cred_frozen_no"),
-                        o.req("trans_date"),
-                        o.req("trans_time"),
-                        o.opt("acq_org_order_no"),
-                        o.opt("order_no"),
-                        o.opt("subsidy_amt"),
-                        o.opt("add_code"),
-                        o.opt("address"),
-                        o.opt("sale_models"),
-                        o.opt("corp_name"),
-                        o.opt("brand"),
-                        o.opt("uniscid"),
-                        o.opt("barcode"),
-                        o.req("auth_code"),
-                        o.req("req_ssn"),
-                        o.opt("bank_name"),
-                        o.opt("bank_subsidy"),
-                        o.opt("plat_subsidy"),
-                        o.opt("county_code"),
-                        o.opt("amount"),
-                    ) {
-                        (
-                            Some(sp_serial_no),
-                            Some(cred_frozen_no),
-                            Some(trans_date),
-                            Some(trans_time),
-                            Some(acq_org_order_no),
-                            Some(order_no),
-                            Some(subsidy_amt),
-                            Some(add_code),
-                            Some(address),
-                            Some(sale_models),
-                            Some(corp_name),
-                            Some(brand),
-                            Some(uniscid),
-                            Some(barcode),
-                            Some(auth_code),
-                            Some(req_ssn),
-                            Some(bank_name),
-                            Some(bank_subsidy),
-                            Some(plat_subsidy),
-                            Some(county_code),
-                            Some(amount),
-                        ) => {
-                            Ok(Self {
-                                sp_serial_no,
-                                cred_frozen_no,
-                                trans_date,
-                                trans_time,
-                                acq_org_order_no,
-                                order_no,
-                                subsidy_amt,
-                                add_code,
-                                address,
-                                sale_models,
-                                corp_name,
-                                brand,
-                                uniscid,
-                                barcode,
-                                auth_code,
-                                req_ssn,
-                                bank_name,
-                                bank_subsidy,
-                                plat_subsidy,
-                                county_code,
-                                amount,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                sp_serial_no: "sp_serial_no" req req,
+                cred_frozen_no: "cred_frozen_no" req req,
+                trans_date: "trans_date" req req,
+                trans_time: "trans_time" req req,
+                acq_org_order_no: "acq_org_order_no" opt opt,
+                order_no: "order_no" opt opt,
+                subsidy_amt: "subsidy_amt" opt opt,
+                add_code: "add_code" opt opt,
+                address: "address" opt opt,
+                sale_models: "sale_models" opt opt,
+                corp_name: "corp_name" opt opt,
+                brand: "brand" opt opt,
+                uniscid: "uniscid" opt opt,
+                barcode: "barcode" opt opt,
+                auth_code: "auth_code" req req,
+                req_ssn: "req_ssn" req req,
+                bank_name: "bank_name" opt opt,
+                bank_subsidy: "bank_subsidy" opt opt,
+                plat_subsidy: "plat_subsidy" opt opt,
+                county_code: "county_code" opt opt,
+                amount: "amount" opt opt,
+            });
             /// 销售方式(0-线上/1-线下)
             ///
             /// A value this client does not know yet is kept as [`PostRequestSaleModels::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -7853,50 +4024,10 @@ pub mod zhejiang {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostRequestSaleModels {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::V0 => "0",
-                        Self::V1 => "1",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostRequestSaleModels {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "0" => Self::V0,
-                        "1" => Self::V1,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostRequestSaleModels {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostRequestSaleModels {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestSaleModels {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostRequestSaleModels {
+                V0 = "0",
+                V1 = "1",
+            });
             /// The response of `POST /v3/gov/subsidy/zhejiang/authcode/commit` (品类凭证码上报确认).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -7909,30 +4040,10 @@ pub mod zhejiang {
                 /// Example: `成功`
                 pub resp_desc: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("resp_code", &self.resp_code)?;
-                    m.req("resp_desc", &self.resp_desc)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("resp_code"), o.req("resp_desc")) {
-                        (Some(resp_code), Some(resp_desc)) => {
-                            Ok(Self { resp_code, resp_desc })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                resp_code: "resp_code" req req,
+                resp_desc: "resp_desc" req req,
+            });
         }
         /// `/v3/gov/subsidy/zhejiang/authcode/issue`
         pub mod issue {
@@ -7996,70 +4107,18 @@ pub mod zhejiang {
                 /// Example: `123`
                 pub req_ssn: String,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("category_id", &self.category_id)?;
-                    m.opt("openid", &self.openid)?;
-                    m.req("name", &self.name)?;
-                    m.req("mobile", &self.mobile)?;
-                    m.req("add_code", &self.add_code)?;
-                    m.opt("custom_info", &self.custom_info)?;
-                    m.req("cert_type", &self.cert_type)?;
-                    m.req("cert_no", &self.cert_no)?;
-                    m.req("req_ssn", &self.req_ssn)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("Wechatpay-Serial"),
-                        o.req("category_id"),
-                        o.opt("openid"),
-                        o.req("name"),
-                        o.req("mobile"),
-                        o.req("add_code"),
-                        o.opt("custom_info"),
-                        o.req("cert_type"),
-                        o.req("cert_no"),
-                        o.req("req_ssn"),
-                    ) {
-                        (
-                            Some(wechatpay_serial),
-                            Some(category_id),
-                            Some(openid),
-                            Some(name),
-                            Some(mobile),
-                            Some(add_code),
-                            Some(custom_info),
-                            Some(cert_type),
-                            Some(cert_no),
-                            Some(req_ssn),
-                        ) => {
-                            Ok(Self {
-                                wechatpay_serial,
-                                category_id,
-                                openid,
-                                name,
-                                mobile,
-                                add_code,
-                                custom_info,
-                                cert_type,
-                                cert_no,
-                                req_ssn,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                wechatpay_serial: "Wechatpay-Serial" skip req,
+                category_id: "category_id" req req,
+                openid: "openid" opt opt,
+                name: "name" req req,
+                mobile: "mobile" req req,
+                add_code: "add_code" req req,
+                custom_info: "custom_info" opt opt,
+                cert_type: "cert_type" req req,
+                cert_no: "cert_no" req req,
+                req_ssn: "req_ssn" req req,
+            });
             /// 证件类型
             ///
             /// A value this client does not know yet is kept as [`PostRequestCertType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -8079,56 +4138,13 @@ pub mod zhejiang {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostRequestCertType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::V1 => "1",
-                        Self::V2 => "2",
-                        Self::V3 => "3",
-                        Self::V4 => "4",
-                        Self::V5 => "5",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostRequestCertType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "1" => Self::V1,
-                        "2" => Self::V2,
-                        "3" => Self::V3,
-                        "4" => Self::V4,
-                        "5" => Self::V5,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostRequestCertType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostRequestCertType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestCertType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostRequestCertType {
+                V1 = "1",
+                V2 = "2",
+                V3 = "3",
+                V4 = "4",
+                V5 = "5",
+            });
             /// The response of `POST /v3/gov/subsidy/zhejiang/authcode/issue` (申请品类凭证码).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -8145,35 +4161,11 @@ pub mod zhejiang {
                 /// Example: `0be5f8c9071ad939651948480316da8a2d610833bb63bf67c78fdee5edd5aea1`
                 pub auth_code: Option<String>,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("resp_code", &self.resp_code)?;
-                    m.req("resp_desc", &self.resp_desc)?;
-                    m.opt("auth_code", &self.auth_code)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("resp_code"), o.req("resp_desc"), o.opt("auth_code")) {
-                        (Some(resp_code), Some(resp_desc), Some(auth_code)) => {
-                            Ok(Self {
-                                resp_code,
-                                resp_desc,
-                                auth_code,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                resp_code: "resp_code" req req,
+                resp_desc: "resp_desc" req req,
+                auth_code: "auth_code" opt opt,
+            });
         }
         /// `/v3/gov/subsidy/zhejiang/authcode/refund`
         pub mod refund {
@@ -8238,103 +4230,26 @@ pub mod zhejiang {
                 /// 家电品牌
                 pub brand: Option<String>,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("sp_serial_no", &self.sp_serial_no)?;
-                    m.req("cred_frozen_no", &self.cred_frozen_no)?;
-                    m.req("trans_date", &self.trans_date)?;
-                    m.req("trans_time", &self.trans_time)?;
-                    m.opt("order_no", &self.order_no)?;
-                    m.opt("subsidy_amt", &self.subsidy_amt)?;
-                    m.opt("add_code", &self.add_code)?;
-                    m.opt("address", &self.address)?;
-                    m.opt("sale_models", &self.sale_models)?;
-                    m.opt("uniscid", &self.uniscid)?;
-                    m.opt("barcode", &self.barcode)?;
-                    m.req("auth_code", &self.auth_code)?;
-                    m.req("req_ssn", &self.req_ssn)?;
-                    m.opt("bank_name", &self.bank_name)?;
-                    m.opt("bank_subsidy", &self.bank_subsidy)?;
-                    m.opt("plat_subsidy", &self.plat_subsidy)?;
-                    m.opt("corp_name", &self.corp_name)?;
-                    m.opt("brand", &self.brand)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("sp_serial_no"),
-                        o.req("cred_frozen_no"),
-                        o.req("trans_date"),
-                        o.req("trans_time"),
-                        o.opt("order_no"),
-                        o.opt("subsidy_amt"),
-                        o.opt("add_code"),
-                        o.opt("address"),
-                        o.opt("sale_models"),
-                        o.opt("uniscid"),
-                        o.opt("barcode"),
-                        o.req("auth_code"),
-                        o.req("req_ssn"),
-                        o.opt("bank_name"),
-                        o.opt("bank_subsidy"),
-                        o.opt("plat_subsidy"),
-                        o.opt("corp_name"),
-                        o.opt("brand"),
-                    ) {
-                        (
-                            Some(sp_serial_no),
-                            Some(cred_frozen_no),
-                            Some(trans_date),
-                            Some(trans_time),
-                            Some(order_no),
-                            Some(subsidy_amt),
-                            Some(add_code),
-                            Some(address),
-                            Some(sale_models),
-                            Some(uniscid),
-                            Some(barcode),
-                            Some(auth_code),
-                            Some(req_ssn),
-                            Some(bank_name),
-                            Some(bank_subsidy),
-                            Some(plat_subsidy),
-                            Some(corp_name),
-                            Some(brand),
-                        ) => {
-                            Ok(Self {
-                                sp_serial_no,
-                                cred_frozen_no,
-                                trans_date,
-                                trans_time,
-                                order_no,
-                                subsidy_amt,
-                                add_code,
-                                address,
-                                sale_models,
-                                uniscid,
-                                barcode,
-                                auth_code,
-                                req_ssn,
-                                bank_name,
-                                bank_subsidy,
-                                plat_subsidy,
-                                corp_name,
-                                brand,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                sp_serial_no: "sp_serial_no" req req,
+                cred_frozen_no: "cred_frozen_no" req req,
+                trans_date: "trans_date" req req,
+                trans_time: "trans_time" req req,
+                order_no: "order_no" opt opt,
+                subsidy_amt: "subsidy_amt" opt opt,
+                add_code: "add_code" opt opt,
+                address: "address" opt opt,
+                sale_models: "sale_models" opt opt,
+                uniscid: "uniscid" opt opt,
+                barcode: "barcode" opt opt,
+                auth_code: "auth_code" req req,
+                req_ssn: "req_ssn" req req,
+                bank_name: "bank_name" opt opt,
+                bank_subsidy: "bank_subsidy" opt opt,
+                plat_subsidy: "plat_subsidy" opt opt,
+                corp_name: "corp_name" opt opt,
+                brand: "brand" opt opt,
+            });
             /// 销售方式(0-线上/1-线下)
             ///
             /// A value this client does not know yet is kept as [`PostRequestSaleModels::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -8348,50 +4263,10 @@ pub mod zhejiang {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostRequestSaleModels {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::V0 => "0",
-                        Self::V1 => "1",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostRequestSaleModels {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "0" => Self::V0,
-                        "1" => Self::V1,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostRequestSaleModels {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostRequestSaleModels {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestSaleModels {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostRequestSaleModels {
+                V0 = "0",
+                V1 = "1",
+            });
             /// The response of `POST /v3/gov/subsidy/zhejiang/authcode/refund` (品类凭证码上报撤销).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -8404,30 +4279,10 @@ pub mod zhejiang {
                 /// Example: `成功`
                 pub resp_desc: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("resp_code", &self.resp_code)?;
-                    m.req("resp_desc", &self.resp_desc)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("resp_code"), o.req("resp_desc")) {
-                        (Some(resp_code), Some(resp_desc)) => {
-                            Ok(Self { resp_code, resp_desc })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                resp_code: "resp_code" req req,
+                resp_desc: "resp_desc" req req,
+            });
         }
         /// `/v3/gov/subsidy/zhejiang/authcode/try`
         pub mod try_ {
@@ -8470,55 +4325,14 @@ pub mod zhejiang {
                 /// Example: `330000`
                 pub county_code: String,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("sp_serial_no", &self.sp_serial_no)?;
-                    m.req("mchnt_no", &self.mchnt_no)?;
-                    m.req("term_no", &self.term_no)?;
-                    m.req("auth_code", &self.auth_code)?;
-                    m.req("category", &self.category)?;
-                    m.req("county_code", &self.county_code)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("sp_serial_no"),
-                        o.req("mchnt_no"),
-                        o.req("term_no"),
-                        o.req("auth_code"),
-                        o.req("category"),
-                        o.req("county_code"),
-                    ) {
-                        (
-                            Some(sp_serial_no),
-                            Some(mchnt_no),
-                            Some(term_no),
-                            Some(auth_code),
-                            Some(category),
-                            Some(county_code),
-                        ) => {
-                            Ok(Self {
-                                sp_serial_no,
-                                mchnt_no,
-                                term_no,
-                                auth_code,
-                                category,
-                                county_code,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                sp_serial_no: "sp_serial_no" req req,
+                mchnt_no: "mchnt_no" req req,
+                term_no: "term_no" req req,
+                auth_code: "auth_code" req req,
+                category: "category" req req,
+                county_code: "county_code" req req,
+            });
             /// The response of `POST /v3/gov/subsidy/zhejiang/authcode/try` (预核销品类凭证码).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
@@ -8551,79 +4365,20 @@ pub mod zhejiang {
                 /// 品类编码
                 pub category_id: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("resp_code", &self.resp_code)?;
-                    m.req("resp_desc", &self.resp_desc)?;
-                    m.req("cred_frozen_no", &self.cred_frozen_no)?;
-                    m.req("event_id", &self.event_id)?;
-                    m.req("event_title", &self.event_title)?;
-                    m.req("discount_mode", &self.discount_mode)?;
-                    m.opt("amount", &self.amount)?;
-                    m.opt("discount_amt", &self.discount_amt)?;
-                    m.opt("pay_amt", &self.pay_amt)?;
-                    m.opt("channel_dis_flag", &self.channel_dis_flag)?;
-                    m.opt("channel_evt_no", &self.channel_evt_no)?;
-                    m.req("category_id", &self.category_id)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("resp_code"),
-                        o.req("resp_desc"),
-                        o.req("cred_frozen_no"),
-                        o.req("event_id"),
-                        o.req("event_title"),
-                        o.req("discount_mode"),
-                        o.opt("amount"),
-                        o.opt("discount_amt"),
-                        o.opt("pay_amt"),
-                        o.opt("channel_dis_flag"),
-                        o.opt("channel_evt_no"),
-                        o.req("category_id"),
-                    ) {
-                        (
-                            Some(resp_code),
-                            Some(resp_desc),
-                            Some(cred_frozen_no),
-                            Some(event_id),
-                            Some(event_title),
-                            Some(discount_mode),
-                            Some(amount),
-                            Some(discount_amt),
-                            Some(pay_amt),
-                            Some(channel_dis_flag),
-                            Some(channel_evt_no),
-                            Some(category_id),
-                        ) => {
-                            Ok(Self {
-                                resp_code,
-                                resp_desc,
-                                cred_frozen_no,
-                                event_id,
-                                event_title,
-                                discount_mode,
-                                amount,
-                                discount_amt,
-                                pay_amt,
-                                channel_dis_flag,
-                                channel_evt_no,
-                                category_id,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                resp_code: "resp_code" req req,
+                resp_desc: "resp_desc" req req,
+                cred_frozen_no: "cred_frozen_no" req req,
+                event_id: "event_id" req req,
+                event_title: "event_title" req req,
+                discount_mode: "discount_mode" req req,
+                amount: "amount" opt opt,
+                discount_amt: "discount_amt" opt opt,
+                pay_amt: "pay_amt" opt opt,
+                channel_dis_flag: "channel_dis_flag" opt opt,
+                channel_evt_no: "channel_evt_no" opt opt,
+                category_id: "category_id" req req,
+            });
             /// 优惠模式
             ///
             /// A value this client does not know yet is kept as [`PostResponseDiscountMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -8639,52 +4394,11 @@ pub mod zhejiang {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostResponseDiscountMode {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::DisFlag => "DIS_FLAG",
-                        Self::DisCalc => "DIS_CALC",
-                        Self::DisSmkt => "DIS_SMKT",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostResponseDiscountMode {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "DIS_FLAG" => Self::DisFlag,
-                        "DIS_CALC" => Self::DisCalc,
-                        "DIS_SMKT" => Self::DisSmkt,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostResponseDiscountMode {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostResponseDiscountMode {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponseDiscountMode {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostResponseDiscountMode {
+                DisFlag = "DIS_FLAG",
+                DisCalc = "DIS_CALC",
+                DisSmkt = "DIS_SMKT",
+            });
         }
     }
     /// `/v3/gov/subsidy/zhejiang/goods`
@@ -8733,47 +4447,12 @@ pub mod zhejiang {
                 /// 请求时间
                 pub req_time: Option<String>,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("goods_bar_code", &self.goods_bar_code)?;
-                    m.opt("province", &self.province)?;
-                    m.req("req_ssn", &self.req_ssn)?;
-                    m.opt("req_time", &self.req_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("goods_bar_code"),
-                        o.opt("province"),
-                        o.req("req_ssn"),
-                        o.opt("req_time"),
-                    ) {
-                        (
-                            Some(goods_bar_code),
-                            Some(province),
-                            Some(req_ssn),
-                            Some(req_time),
-                        ) => {
-                            Ok(Self {
-                                goods_bar_code,
-                                province,
-                                req_ssn,
-                                req_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                goods_bar_code: "goods_bar_code" opt opt,
+                province: "province" opt opt,
+                req_ssn: "req_ssn" req req,
+                req_time: "req_time" opt opt,
+            });
             /// The response of `POST /v3/gov/subsidy/zhejiang/goods/query` (商品信息查询).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
@@ -8868,203 +4547,51 @@ pub mod zhejiang {
                 /// 上送平台编码
                 pub msg_src_platform: Option<String>,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("resp_code", &self.resp_code)?;
-                    m.req("resp_desc", &self.resp_desc)?;
-                    m.req("goods_bar_code", &self.goods_bar_code)?;
-                    m.req("seq_id", &self.seq_id)?;
-                    m.req("province", &self.province)?;
-                    m.req("code_type", &self.code_type)?;
-                    m.req("goods_type", &self.goods_type)?;
-                    m.req("goods_name", &self.goods_name)?;
-                    m.req("logo_name", &self.logo_name)?;
-                    m.req("goods_model", &self.goods_model)?;
-                    m.req("basis_price", &self.basis_price)?;
-                    m.req("manufact_cert_code", &self.manufact_cert_code)?;
-                    m.req("manufact_price", &self.manufact_price)?;
-                    m.opt("energy_effciency", &self.energy_effciency)?;
-                    m.opt("energy_reg_code", &self.energy_reg_code)?;
-                    m.opt("energy_reg_model", &self.energy_reg_model)?;
-                    m.opt("reg_3c_code", &self.reg_3c_code)?;
-                    m.opt("water_effciency", &self.water_effciency)?;
-                    m.opt("expire_date", &self.expire_date)?;
-                    m.opt("description", &self.description)?;
-                    m.opt("gpc", &self.gpc)?;
-                    m.opt("net_content", &self.net_content)?;
-                    m.opt("unit_code", &self.unit_code)?;
-                    m.opt("origin", &self.origin)?;
-                    m.opt("city", &self.city)?;
-                    m.opt("county", &self.county)?;
-                    m.opt("data_state", &self.data_state)?;
-                    m.opt("remark", &self.remark)?;
-                    m.opt("upload_state", &self.upload_state)?;
-                    m.opt("expire_time", &self.expire_time)?;
-                    m.opt("is_ai_product", &self.is_ai_product)?;
-                    m.opt("device_type", &self.device_type)?;
-                    m.opt("manufact_code", &self.manufact_code)?;
-                    m.opt("manufact_login_date", &self.manufact_login_date)?;
-                    m.opt("manufact_logout_date", &self.manufact_logout_date)?;
-                    m.opt("manufact_logout_flag", &self.manufact_logout_flag)?;
-                    m.opt("manufact_register_addr", &self.manufact_register_addr)?;
-                    m.opt("manufact_valid_date", &self.manufact_valid_date)?;
-                    m.opt("manufact_firm_name", &self.manufact_firm_name)?;
-                    m.opt("price_unit", &self.price_unit)?;
-                    m.opt("sale_date", &self.sale_date)?;
-                    m.opt("pc_type", &self.pc_type)?;
-                    m.opt("msg_src_platform", &self.msg_src_platform)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("resp_code"),
-                        o.req("resp_desc"),
-                        o.req("goods_bar_code"),
-                        o.req("seq_id"),
-                        o.req("province"),
-                        o.req("code_type"),
-                        o.req("goods_type"),
-                        o.req("goods_name"),
-                        o.req("logo_name"),
-                        o.req("goods_model"),
-                        o.req("basis_price"),
-                        o.req("manufact_cert_code"),
-                        o.req("manufact_price"),
-                        o.opt("energy_effciency"),
-                        o.opt("energy_reg_code"),
-                        o.opt("energy_reg_model"),
-                        o.opt("reg_3c_code"),
-                        o.opt("water_effciency"),
-                        o.opt("expire_date"),
-                        o.opt("description"),
-                        o.opt("gpc"),
-                        o.opt("net_content"),
-                        o.opt("unit_code"),
-                        o.opt("origin"),
-                        o.opt("city"),
-                        o.opt("county"),
-                        o.opt("data_state"),
-                        o.opt("remark"),
-                        o.opt("upload_state"),
-                        o.opt("expire_time"),
-                        o.opt("is_ai_product"),
-                        o.opt("device_type"),
-                        o.opt("manufact_code"),
-                        o.opt("manufact_login_date"),
-                        o.opt("manufact_logout_date"),
-                        o.opt("manufact_logout_flag"),
-                        o.opt("manufact_register_addr"),
-                        o.opt("manufact_valid_date"),
-                        o.opt("manufact_firm_name"),
-                        o.opt("price_unit"),
-                        o.opt("sale_date"),
-                        o.opt("pc_type"),
-                        o.opt("msg_src_platform"),
-                    ) {
-                        (
-                            Some(resp_code),
-                            Some(resp_desc),
-                            Some(goods_bar_code),
-                            Some(seq_id),
-                            Some(province),
-                            Some(code_type),
-                            Some(goods_type),
-                            Some(goods_name),
-                            Some(logo_name),
-                            Some(goods_model),
-                            Some(basis_price),
-                            Some(manufact_cert_code),
-                            Some(manufact_price),
-                            Some(energy_effciency),
-                            Some(energy_reg_code),
-                            Some(energy_reg_model),
-                            Some(reg_3c_code),
-                            Some(water_effciency),
-                            Some(expire_date),
-                            Some(description),
-                            Some(gpc),
-                            Some(net_content),
-                            Some(unit_code),
-                            Some(origin),
-                            Some(city),
-                            Some(county),
-                            Some(data_state),
-                            Some(remark),
-                            Some(upload_state),
-                            Some(expire_time),
-                            Some(is_ai_product),
-                            Some(device_type),
-                            Some(manufact_code),
-                            Some(manufact_login_date),
-                            Some(manufact_logout_date),
-                            Some(manufact_logout_flag),
-                            Some(manufact_register_addr),
-                            Some(manufact_valid_date),
-                            Some(manufact_firm_name),
-                            Some(price_unit),
-                            Some(sale_date),
-                            Some(pc_type),
-                            Some(msg_src_platform),
-                        ) => {
-                            Ok(Self {
-                                resp_code,
-                                resp_desc,
-                                goods_bar_code,
-                                seq_id,
-                                province,
-                                code_type,
-                                goods_type,
-                                goods_name,
-                                logo_name,
-                                goods_model,
-                                basis_price,
-                                manufact_cert_code,
-                                manufact_price,
-                                energy_effciency,
-                                energy_reg_code,
-                                energy_reg_model,
-                                reg_3c_code,
-                                water_effciency,
-                                expire_date,
-                                description,
-                                gpc,
-                                net_content,
-                                unit_code,
-                                origin,
-                                city,
-                                county,
-                                data_state,
-                                remark,
-                                upload_state,
-                                expire_time,
-                                is_ai_product,
-                                device_type,
-                                manufact_code,
-                                manufact_login_date,
-                                manufact_logout_date,
-                                manufact_logout_flag,
-                                manufact_register_addr,
-                                manufact_valid_date,
-                                manufact_firm_name,
-                                price_unit,
-                                sale_date,
-                                pc_type,
-                                msg_src_platform,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                resp_code: "resp_code" req req,
+                resp_desc: "resp_desc" req req,
+                goods_bar_code: "goods_bar_code" req req,
+                seq_id: "seq_id" req req,
+                province: "province" req req,
+                code_type: "code_type" req req,
+                goods_type: "goods_type" req req,
+                goods_name: "goods_name" req req,
+                logo_name: "logo_name" req req,
+                goods_model: "goods_model" req req,
+                basis_price: "basis_price" req req,
+                manufact_cert_code: "manufact_cert_code" req req,
+                manufact_price: "manufact_price" req req,
+                energy_effciency: "energy_effciency" opt opt,
+                energy_reg_code: "energy_reg_code" opt opt,
+                energy_reg_model: "energy_reg_model" opt opt,
+                reg_3c_code: "reg_3c_code" opt opt,
+                water_effciency: "water_effciency" opt opt,
+                expire_date: "expire_date" opt opt,
+                description: "description" opt opt,
+                gpc: "gpc" opt opt,
+                net_content: "net_content" opt opt,
+                unit_code: "unit_code" opt opt,
+                origin: "origin" opt opt,
+                city: "city" opt opt,
+                county: "county" opt opt,
+                data_state: "data_state" opt opt,
+                remark: "remark" opt opt,
+                upload_state: "upload_state" opt opt,
+                expire_time: "expire_time" opt opt,
+                is_ai_product: "is_ai_product" opt opt,
+                device_type: "device_type" opt opt,
+                manufact_code: "manufact_code" opt opt,
+                manufact_login_date: "manufact_login_date" opt opt,
+                manufact_logout_date: "manufact_logout_date" opt opt,
+                manufact_logout_flag: "manufact_logout_flag" opt opt,
+                manufact_register_addr: "manufact_register_addr" opt opt,
+                manufact_valid_date: "manufact_valid_date" opt opt,
+                manufact_firm_name: "manufact_firm_name" opt opt,
+                price_unit: "price_unit" opt opt,
+                sale_date: "sale_date" opt opt,
+                pc_type: "pc_type" opt opt,
+                msg_src_platform: "msg_src_platform" opt opt,
+            });
             /// 条码类型
             ///
             /// A value this client does not know yet is kept as [`PostResponseCodeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -9078,50 +4605,10 @@ pub mod zhejiang {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostResponseCodeType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::V001 => "001",
-                        Self::V002 => "002",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostResponseCodeType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "001" => Self::V001,
-                        "002" => Self::V002,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostResponseCodeType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostResponseCodeType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponseCodeType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostResponseCodeType {
+                V001 = "001",
+                V002 = "002",
+            });
         }
     }
     /// `/v3/gov/subsidy/zhejiang/n-qualifications`
@@ -9173,46 +4660,12 @@ pub mod zhejiang {
                 /// 请求时间
                 pub req_time: Option<String>,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("data", &self.data)?;
-                    m.req("req_ssn", &self.req_ssn)?;
-                    m.opt("req_time", &self.req_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("Wechatpay-Serial"),
-                        o.opt("data"),
-                        o.req("req_ssn"),
-                        o.opt("req_time"),
-                    ) {
-                        (
-                            Some(wechatpay_serial),
-                            Some(data),
-                            Some(req_ssn),
-                            Some(req_time),
-                        ) => {
-                            Ok(Self {
-                                wechatpay_serial,
-                                data,
-                                req_ssn,
-                                req_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                wechatpay_serial: "Wechatpay-Serial" skip req,
+                data: "data" opt opt,
+                req_ssn: "req_ssn" req req,
+                req_time: "req_time" opt opt,
+            });
             /// PostRequestData
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestData {
@@ -9257,111 +4710,28 @@ pub mod zhejiang {
                 /// 数据流水号，保证平台唯一
                 pub serial_num: String,
             }
-            impl ::serde::Serialize for PostRequestData {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("cate_code", &self.cate_code)?;
-                    m.req("cert_no", &self.cert_no)?;
-                    m.opt("grade", &self.grade)?;
-                    m.req("name", &self.name)?;
-                    m.req("operation_time", &self.operation_time)?;
-                    m.opt("bank_name", &self.bank_name)?;
-                    m.opt("bank_subsidy", &self.bank_subsidy)?;
-                    m.opt("plat_subsidy", &self.plat_subsidy)?;
-                    m.req("sales", &self.sales)?;
-                    m.req("status", &self.status)?;
-                    m.req("subsidy", &self.subsidy)?;
-                    m.req("tel", &self.tel)?;
-                    m.req("add_code", &self.add_code)?;
-                    m.req("address", &self.address)?;
-                    m.req("sale_models", &self.sale_models)?;
-                    m.req("brand", &self.brand)?;
-                    m.req("activity_add_code", &self.activity_add_code)?;
-                    m.req("uniscid", &self.uniscid)?;
-                    m.req("corp_name", &self.corp_name)?;
-                    m.req("serial_num", &self.serial_num)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestData {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("cate_code"),
-                        o.req("cert_no"),
-                        o.opt("grade"),
-                        o.req("name"),
-                        o.req("operation_time"),
-                        o.opt("bank_name"),
-                        o.opt("bank_subsidy"),
-                        o.opt("plat_subsidy"),
-                        o.req("sales"),
-                        o.req("status"),
-                        o.req("subsidy"),
-                        o.req("tel"),
-                        o.req("add_code"),
-                        o.req("address"),
-                        o.req("sale_models"),
-                        o.req("brand"),
-                        o.req("activity_add_code"),
-                        o.req("uniscid"),
-                        o.req("corp_name"),
-                        o.req("serial_num"),
-                    ) {
-                        (
-                            Some(cate_code),
-                            Some(cert_no),
-                            Some(grade),
-                            Some(name),
-                            Some(operation_time),
-                            Some(bank_name),
-                            Some(bank_subsidy),
-                            Some(plat_subsidy),
-                            Some(sales),
-                            Some(status),
-                            Some(subsidy),
-                            Some(tel),
-                            Some(add_code),
-                            Some(address),
-                            Some(sale_models),
-                            Some(brand),
-                            Some(activity_add_code),
-                            Some(uniscid),
-                            Some(corp_name),
-                            Some(serial_num),
-                        ) => {
-                            Ok(Self {
-                                cate_code,
-                                cert_no,
-                                grade,
-                                name,
-                                operation_time,
-                                bank_name,
-                                bank_subsidy,
-                                plat_subsidy,
-                                sales,
-                                status,
-                                subsidy,
-                                tel,
-                                add_code,
-                                address,
-                                sale_models,
-                                brand,
-                                activity_add_code,
-                                uniscid,
-                                corp_name,
-                                serial_num,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestData {
+                cate_code: "cate_code" req req,
+                cert_no: "cert_no" req req,
+                grade: "grade" opt opt,
+                name: "name" req req,
+                operation_time: "operation_time" req req,
+                bank_name: "bank_name" opt opt,
+                bank_subsidy: "bank_subsidy" opt opt,
+                plat_subsidy: "plat_subsidy" opt opt,
+                sales: "sales" req req,
+                status: "status" req req,
+                subsidy: "subsidy" req req,
+                tel: "tel" req req,
+                add_code: "add_code" req req,
+                address: "address" req req,
+                sale_models: "sale_models" req req,
+                brand: "brand" req req,
+                activity_add_code: "activity_add_code" req req,
+                uniscid: "uniscid" req req,
+                corp_name: "corp_name" req req,
+                serial_num: "serial_num" req req,
+            });
             /// The response of `POST /v3/gov/subsidy/zhejiang/n-qualifications/confirm` (n品类核销).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -9374,30 +4744,10 @@ pub mod zhejiang {
                 /// Example: `成功`
                 pub resp_desc: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("resp_code", &self.resp_code)?;
-                    m.req("resp_desc", &self.resp_desc)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("resp_code"), o.req("resp_desc")) {
-                        (Some(resp_code), Some(resp_desc)) => {
-                            Ok(Self { resp_code, resp_desc })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                resp_code: "resp_code" req req,
+                resp_desc: "resp_desc" req req,
+            });
         }
     }
     /// `/v3/gov/subsidy/zhejiang/qualifications`
@@ -9476,54 +4826,14 @@ pub mod zhejiang {
                 /// Example: `123`
                 pub req_ssn: String,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("cate_code", &self.cate_code)?;
-                    m.req("cert_no", &self.cert_no)?;
-                    m.req("name", &self.name)?;
-                    m.req("tel", &self.tel)?;
-                    m.req("req_ssn", &self.req_ssn)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("Wechatpay-Serial"),
-                        o.req("cate_code"),
-                        o.req("cert_no"),
-                        o.req("name"),
-                        o.req("tel"),
-                        o.req("req_ssn"),
-                    ) {
-                        (
-                            Some(wechatpay_serial),
-                            Some(cate_code),
-                            Some(cert_no),
-                            Some(name),
-                            Some(tel),
-                            Some(req_ssn),
-                        ) => {
-                            Ok(Self {
-                                wechatpay_serial,
-                                cate_code,
-                                cert_no,
-                                name,
-                                tel,
-                                req_ssn,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                wechatpay_serial: "Wechatpay-Serial" skip req,
+                cate_code: "cate_code" req req,
+                cert_no: "cert_no" req req,
+                name: "name" req req,
+                tel: "tel" req req,
+                req_ssn: "req_ssn" req req,
+            });
             /// The response of `POST /v3/gov/subsidy/zhejiang/qualifications/alter` (变更资格).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -9540,35 +4850,11 @@ pub mod zhejiang {
                 /// Example: `0be5f8c9071ad939651948480316da8a2d610833bb63bf67c78fdee5edd5aea1`
                 pub auth_code: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("resp_code", &self.resp_code)?;
-                    m.req("resp_desc", &self.resp_desc)?;
-                    m.req("auth_code", &self.auth_code)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("resp_code"), o.req("resp_desc"), o.req("auth_code")) {
-                        (Some(resp_code), Some(resp_desc), Some(auth_code)) => {
-                            Ok(Self {
-                                resp_code,
-                                resp_desc,
-                                auth_code,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                resp_code: "resp_code" req req,
+                resp_desc: "resp_desc" req req,
+                auth_code: "auth_code" req req,
+            });
         }
         /// `/v3/gov/subsidy/zhejiang/qualifications/claim`
         pub mod claim {
@@ -9624,58 +4910,15 @@ pub mod zhejiang {
                 /// Example: `123`
                 pub req_ssn: String,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("cate_code", &self.cate_code)?;
-                    m.req("cert_no", &self.cert_no)?;
-                    m.req("name", &self.name)?;
-                    m.req("tel", &self.tel)?;
-                    m.opt("cert_type", &self.cert_type)?;
-                    m.req("req_ssn", &self.req_ssn)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("Wechatpay-Serial"),
-                        o.req("cate_code"),
-                        o.req("cert_no"),
-                        o.req("name"),
-                        o.req("tel"),
-                        o.opt("cert_type"),
-                        o.req("req_ssn"),
-                    ) {
-                        (
-                            Some(wechatpay_serial),
-                            Some(cate_code),
-                            Some(cert_no),
-                            Some(name),
-                            Some(tel),
-                            Some(cert_type),
-                            Some(req_ssn),
-                        ) => {
-                            Ok(Self {
-                                wechatpay_serial,
-                                cate_code,
-                                cert_no,
-                                name,
-                                tel,
-                                cert_type,
-                                req_ssn,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                wechatpay_serial: "Wechatpay-Serial" skip req,
+                cate_code: "cate_code" req req,
+                cert_no: "cert_no" req req,
+                name: "name" req req,
+                tel: "tel" req req,
+                cert_type: "cert_type" opt opt,
+                req_ssn: "req_ssn" req req,
+            });
             /// 证件类型
             ///
             /// A value this client does not know yet is kept as [`PostRequestCertType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -9695,56 +4938,13 @@ pub mod zhejiang {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostRequestCertType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::V1 => "1",
-                        Self::V2 => "2",
-                        Self::V3 => "3",
-                        Self::V4 => "4",
-                        Self::V5 => "5",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostRequestCertType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "1" => Self::V1,
-                        "2" => Self::V2,
-                        "3" => Self::V3,
-                        "4" => Self::V4,
-                        "5" => Self::V5,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostRequestCertType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostRequestCertType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestCertType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostRequestCertType {
+                V1 = "1",
+                V2 = "2",
+                V3 = "3",
+                V4 = "4",
+                V5 = "5",
+            });
             /// The response of `POST /v3/gov/subsidy/zhejiang/qualifications/claim` (领取资格).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -9757,30 +4957,10 @@ pub mod zhejiang {
                 /// Example: `成功`
                 pub resp_desc: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("resp_code", &self.resp_code)?;
-                    m.req("resp_desc", &self.resp_desc)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("resp_code"), o.req("resp_desc")) {
-                        (Some(resp_code), Some(resp_desc)) => {
-                            Ok(Self { resp_code, resp_desc })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                resp_code: "resp_code" req req,
+                resp_desc: "resp_desc" req req,
+            });
         }
         /// `/v3/gov/subsidy/zhejiang/qualifications/query`
         pub mod query {
@@ -9824,46 +5004,12 @@ pub mod zhejiang {
                 /// Example: `123`
                 pub req_ssn: String,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("cert_no", &self.cert_no)?;
-                    m.opt("cate_code", &self.cate_code)?;
-                    m.req("req_ssn", &self.req_ssn)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("Wechatpay-Serial"),
-                        o.req("cert_no"),
-                        o.opt("cate_code"),
-                        o.req("req_ssn"),
-                    ) {
-                        (
-                            Some(wechatpay_serial),
-                            Some(cert_no),
-                            Some(cate_code),
-                            Some(req_ssn),
-                        ) => {
-                            Ok(Self {
-                                wechatpay_serial,
-                                cert_no,
-                                cate_code,
-                                req_ssn,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                wechatpay_serial: "Wechatpay-Serial" skip req,
+                cert_no: "cert_no" req req,
+                cate_code: "cate_code" opt opt,
+                req_ssn: "req_ssn" req req,
+            });
             /// The response of `POST /v3/gov/subsidy/zhejiang/qualifications/query` (查询补贴资格).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -9878,31 +5024,11 @@ pub mod zhejiang {
                 /// 资格信息
                 pub data: Option<Vec<PostResponseData>>,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("resp_code", &self.resp_code)?;
-                    m.req("resp_desc", &self.resp_desc)?;
-                    m.opt("data", &self.data)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("resp_code"), o.req("resp_desc"), o.opt("data")) {
-                        (Some(resp_code), Some(resp_desc), Some(data)) => {
-                            Ok(Self { resp_code, resp_desc, data })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                resp_code: "resp_code" req req,
+                resp_desc: "resp_desc" req req,
+                data: "data" opt opt,
+            });
             /// PostResponseData
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseData {
@@ -9919,35 +5045,11 @@ pub mod zhejiang {
                 /// Example: `00`
                 pub status_code: Option<PostResponseDataStatusCode>,
             }
-            impl ::serde::Serialize for PostResponseData {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("cate_code", &self.cate_code)?;
-                    m.opt("status", &self.status)?;
-                    m.opt("status_code", &self.status_code)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponseData {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("cate_code"), o.opt("status"), o.opt("status_code")) {
-                        (Some(cate_code), Some(status), Some(status_code)) => {
-                            Ok(Self {
-                                cate_code,
-                                status,
-                                status_code,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponseData {
+                cate_code: "cate_code" req req,
+                status: "status" opt opt,
+                status_code: "status_code" opt opt,
+            });
             /// 状态编码
             ///
             /// A value this client does not know yet is kept as [`PostResponseDataStatusCode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -9971,60 +5073,15 @@ pub mod zhejiang {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostResponseDataStatusCode {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::V00 => "00",
-                        Self::V01 => "01",
-                        Self::V02 => "02",
-                        Self::V03 => "03",
-                        Self::V04 => "04",
-                        Self::V05 => "05",
-                        Self::V06 => "06",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostResponseDataStatusCode {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "00" => Self::V00,
-                        "01" => Self::V01,
-                        "02" => Self::V02,
-                        "03" => Self::V03,
-                        "04" => Self::V04,
-                        "05" => Self::V05,
-                        "06" => Self::V06,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostResponseDataStatusCode {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostResponseDataStatusCode {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponseDataStatusCode {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostResponseDataStatusCode {
+                V00 = "00",
+                V01 = "01",
+                V02 = "02",
+                V03 = "03",
+                V04 = "04",
+                V05 = "05",
+                V06 = "06",
+            });
         }
         /// `/v3/gov/subsidy/zhejiang/qualifications/sync`
         pub mod sync {
@@ -10062,34 +5119,11 @@ pub mod zhejiang {
                 /// 资格集合
                 pub data: Option<Vec<PostRequestData>>,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("req_ssn", &self.req_ssn)?;
-                    m.opt("data", &self.data)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("Wechatpay-Serial"), o.opt("req_ssn"), o.opt("data")) {
-                        (Some(wechatpay_serial), Some(req_ssn), Some(data)) => {
-                            Ok(Self {
-                                wechatpay_serial,
-                                req_ssn,
-                                data,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                wechatpay_serial: "Wechatpay-Serial" skip req,
+                req_ssn: "req_ssn" opt opt,
+                data: "data" opt opt,
+            });
             /// PostRequestData
             #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequestData {
@@ -10174,167 +5208,42 @@ pub mod zhejiang {
                 /// 3C SN 锁定解锁订单号
                 pub ccc_sn_order_no: Option<String>,
             }
-            impl ::serde::Serialize for PostRequestData {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("auth_code", &self.auth_code)?;
-                    m.req("cate_code", &self.cate_code)?;
-                    m.req("cert_no", &self.cert_no)?;
-                    m.opt("grade", &self.grade)?;
-                    m.req("name", &self.name)?;
-                    m.req("operation_time", &self.operation_time)?;
-                    m.opt("bank_name", &self.bank_name)?;
-                    m.opt("bank_subsidy", &self.bank_subsidy)?;
-                    m.opt("plat_subsidy", &self.plat_subsidy)?;
-                    m.req("sales", &self.sales)?;
-                    m.req("status", &self.status)?;
-                    m.req("subsidy", &self.subsidy)?;
-                    m.req("tel", &self.tel)?;
-                    m.req("add_code", &self.add_code)?;
-                    m.req("address", &self.address)?;
-                    m.req("sale_models", &self.sale_models)?;
-                    m.req("sn_code", &self.sn_code)?;
-                    m.req("uniscid", &self.uniscid)?;
-                    m.req("corp_name", &self.corp_name)?;
-                    m.req("barcode", &self.barcode)?;
-                    m.req("item_name", &self.item_name)?;
-                    m.req("spec_model", &self.spec_model)?;
-                    m.req("brand", &self.brand)?;
-                    m.opt("logistics_no", &self.logistics_no)?;
-                    m.opt("delivery_time", &self.delivery_time)?;
-                    m.opt("invoice_no", &self.invoice_no)?;
-                    m.req("is_ai_product", &self.is_ai_product)?;
-                    m.opt("pc_type", &self.pc_type)?;
-                    m.req("order_no", &self.order_no)?;
-                    m.opt("origin_order_no", &self.origin_order_no)?;
-                    m.req("activity_add_code", &self.activity_add_code)?;
-                    m.opt("imei1", &self.imei1)?;
-                    m.opt("imei2", &self.imei2)?;
-                    m.opt("ccc_sn_order_no", &self.ccc_sn_order_no)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestData {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("auth_code"),
-                        o.req("cate_code"),
-                        o.req("cert_no"),
-                        o.opt("grade"),
-                        o.req("name"),
-                        o.req("operation_time"),
-                        o.opt("bank_name"),
-                        o.opt("bank_subsidy"),
-                        o.opt("plat_subsidy"),
-                        o.req("sales"),
-                        o.req("status"),
-                        o.req("subsidy"),
-                        o.req("tel"),
-                        o.req("add_code"),
-                        o.req("address"),
-                        o.req("sale_models"),
-                        o.req("sn_code"),
-                        o.req("uniscid"),
-                        o.req("corp_name"),
-                        o.req("barcode"),
-                        o.req("item_name"),
-                        o.req("spec_model"),
-                        o.req("brand"),
-                        o.opt("logistics_no"),
-                        o.opt("delivery_time"),
-                        o.opt("invoice_no"),
-                        o.req("is_ai_product"),
-                        o.opt("pc_type"),
-                        o.req("order_no"),
-                        o.opt("origin_order_no"),
-                        o.req("activity_add_code"),
-                        o.opt("imei1"),
-                        o.opt("imei2"),
-                        o.opt("ccc_sn_order_no"),
-                    ) {
-                        (
-                            Some(auth_code),
-                            Some(cate_code),
-                            Some(cert_no),
-                            Some(grade),
-                            Some(name),
-                            Some(operation_time),
-                            Some(bank_name),
-                            Some(bank_subsidy),
-                            Some(plat_subsidy),
-                            Some(sales),
-                            Some(status),
-                            Some(subsidy),
-                            Some(tel),
-                            Some(add_code),
-                            Some(address),
-                            Some(sale_models),
-                            Some(sn_code),
-                            Some(uniscid),
-                            Some(corp_name),
-                            Some(barcode),
-                            Some(item_name),
-                            Some(spec_model),
-                            Some(brand),
-                            Some(logistics_no),
-                            Some(delivery_time),
-                            Some(invoice_no),
-                            Some(is_ai_product),
-                            Some(pc_type),
-                            Some(order_no),
-                            Some(origin_order_no),
-                            Some(activity_add_code),
-                            Some(imei1),
-                            Some(imei2),
-                            Some(ccc_sn_order_no),
-                        ) => {
-                            Ok(Self {
-                                auth_code,
-                                cate_code,
-                                cert_no,
-                                grade,
-                                name,
-                                operation_time,
-                                bank_name,
-                                bank_subsidy,
-                                plat_subsidy,
-                                sales,
-                                status,
-                                subsidy,
-                                tel,
-                                add_code,
-                                address,
-                                sale_models,
-                                sn_code,
-                                uniscid,
-                                corp_name,
-                                barcode,
-                                item_name,
-                                spec_model,
-                                brand,
-                                logistics_no,
-                                delivery_time,
-                                invoice_no,
-                                is_ai_product,
-                                pc_type,
-                                order_no,
-                                origin_order_no,
-                                activity_add_code,
-                                imei1,
-                                imei2,
-                                ccc_sn_order_no,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestData {
+                auth_code: "auth_code" req req,
+                cate_code: "cate_code" req req,
+                cert_no: "cert_no" req req,
+                grade: "grade" opt opt,
+                name: "name" req req,
+                operation_time: "operation_time" req req,
+                bank_name: "bank_name" opt opt,
+                bank_subsidy: "bank_subsidy" opt opt,
+                plat_subsidy: "plat_subsidy" opt opt,
+                sales: "sales" req req,
+                status: "status" req req,
+                subsidy: "subsidy" req req,
+                tel: "tel" req req,
+                add_code: "add_code" req req,
+                address: "address" req req,
+                sale_models: "sale_models" req req,
+                sn_code: "sn_code" req req,
+                uniscid: "uniscid" req req,
+                corp_name: "corp_name" req req,
+                barcode: "barcode" req req,
+                item_name: "item_name" req req,
+                spec_model: "spec_model" req req,
+                brand: "brand" req req,
+                logistics_no: "logistics_no" opt opt,
+                delivery_time: "delivery_time" opt opt,
+                invoice_no: "invoice_no" opt opt,
+                is_ai_product: "is_ai_product" req req,
+                pc_type: "pc_type" opt opt,
+                order_no: "order_no" req req,
+                origin_order_no: "origin_order_no" opt opt,
+                activity_add_code: "activity_add_code" req req,
+                imei1: "imei1" opt opt,
+                imei2: "imei2" opt opt,
+                ccc_sn_order_no: "ccc_sn_order_no" opt opt,
+            });
             /// 能耗等级
             ///
             /// A value this client does not know yet is kept as [`PostRequestDataGrade::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -10348,50 +5257,10 @@ pub mod zhejiang {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostRequestDataGrade {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::一级 => "一级",
-                        Self::二级 => "二级",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostRequestDataGrade {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "一级" => Self::一级,
-                        "二级" => Self::二级,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostRequestDataGrade {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostRequestDataGrade {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestDataGrade {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostRequestDataGrade {
+                一级 = "一级",
+                二级 = "二级",
+            });
             /// 销售方式(0-线上/1-线下)
             ///
             /// A value this client does not know yet is kept as [`PostRequestDataSaleModels::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -10405,50 +5274,10 @@ pub mod zhejiang {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostRequestDataSaleModels {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::V0 => "0",
-                        Self::V1 => "1",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostRequestDataSaleModels {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "0" => Self::V0,
-                        "1" => Self::V1,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostRequestDataSaleModels {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostRequestDataSaleModels {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestDataSaleModels {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostRequestDataSaleModels {
+                V0 = "0",
+                V1 = "1",
+            });
             /// 品类状态
             ///
             /// A value this client does not know yet is kept as [`PostRequestDataStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -10462,50 +5291,10 @@ pub mod zhejiang {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostRequestDataStatus {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::V0 => "0",
-                        Self::V1 => "1",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostRequestDataStatus {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "0" => Self::V0,
-                        "1" => Self::V1,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostRequestDataStatus {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostRequestDataStatus {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestDataStatus {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostRequestDataStatus {
+                V0 = "0",
+                V1 = "1",
+            });
             /// The response of `POST /v3/gov/subsidy/zhejiang/qualifications/sync` (核销资格).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -10520,35 +5309,11 @@ pub mod zhejiang {
                 /// 异常数据说明列表
                 pub error_data: Option<Vec<String>>,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("resp_code", &self.resp_code)?;
-                    m.req("resp_desc", &self.resp_desc)?;
-                    m.opt("error_data", &self.error_data)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("resp_code"), o.req("resp_desc"), o.opt("error_data")) {
-                        (Some(resp_code), Some(resp_desc), Some(error_data)) => {
-                            Ok(Self {
-                                resp_code,
-                                resp_desc,
-                                error_data,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                resp_code: "resp_code" req req,
+                resp_desc: "resp_desc" req req,
+                error_data: "error_data" opt opt,
+            });
         }
     }
     /// `/v3/gov/subsidy/zhejiang/sncode`
@@ -10643,123 +5408,31 @@ pub mod zhejiang {
                 /// 请求时间
                 pub req_time: String,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("create_user", &self.create_user)?;
-                    m.req("province", &self.province)?;
-                    m.opt("manufact_cert_code", &self.manufact_cert_code)?;
-                    m.req("sn", &self.sn)?;
-                    m.req("goods_bar_code", &self.goods_bar_code)?;
-                    m.req("goods_type", &self.goods_type)?;
-                    m.req("goods_name", &self.goods_name)?;
-                    m.opt("goods_model", &self.goods_model)?;
-                    m.opt("imei1", &self.imei1)?;
-                    m.opt("imei2", &self.imei2)?;
-                    m.req("trans_orderid", &self.trans_orderid)?;
-                    m.req("order_price", &self.order_price)?;
-                    m.opt("acquire_code", &self.acquire_code)?;
-                    m.req("sell_orderid", &self.sell_orderid)?;
-                    m.opt("city", &self.city)?;
-                    m.opt("county", &self.county)?;
-                    m.opt("is_ai_product", &self.is_ai_product)?;
-                    m.opt("sale_time", &self.sale_time)?;
-                    m.opt("mfr_info", &self.mfr_info)?;
-                    m.opt("brand", &self.brand)?;
-                    m.opt("sale_models", &self.sale_models)?;
-                    m.req("req_ssn", &self.req_ssn)?;
-                    m.req("req_time", &self.req_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("create_user"),
-                        o.req("province"),
-                        o.opt("manufact_cert_code"),
-                        o.req("sn"),
-                        o.req("goods_bar_code"),
-                        o.req("goods_type"),
-                        o.req("goods_name"),
-                        o.opt("goods_model"),
-                        o.opt("imei1"),
-                        o.opt("imei2"),
-                        o.req("trans_orderid"),
-                        o.req("order_price"),
-                        o.opt("acquire_code"),
-                        o.req("sell_orderid"),
-                        o.opt("city"),
-                        o.opt("county"),
-                        o.opt("is_ai_product"),
-                        o.opt("sale_time"),
-                        o.opt("mfr_info"),
-                        o.opt("brand"),
-                        o.opt("sale_models"),
-                        o.req("req_ssn"),
-                        o.req("req_time"),
-                    ) {
-                        (
-                            Some(create_user),
-                            Some(province),
-                            Some(manufact_cert_code),
-                            Some(sn),
-                            Some(goods_bar_code),
-                            Some(goods_type),
-                            Some(goods_name),
-                            Some(goods_model),
-                            Some(imei1),
-                            Some(imei2),
-                            Some(trans_orderid),
-                            Some(order_price),
-                            Some(acquire_code),
-                            Some(sell_orderid),
-                            Some(city),
-                            Some(county),
-                            Some(is_ai_product),
-                            Some(sale_time),
-                            Some(mfr_info),
-                            Some(brand),
-                            Some(sale_models),
-                            Some(req_ssn),
-                            Some(req_time),
-                        ) => {
-                            Ok(Self {
-                                create_user,
-                                province,
-                                manufact_cert_code,
-                                sn,
-                                goods_bar_code,
-                                goods_type,
-                                goods_name,
-                                goods_model,
-                                imei1,
-                                imei2,
-                                trans_orderid,
-                                order_price,
-                                acquire_code,
-                                sell_orderid,
-                                city,
-                                county,
-                                is_ai_product,
-                                sale_time,
-                                mfr_info,
-                                brand,
-                                sale_models,
-                                req_ssn,
-                                req_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                create_user: "create_user" req req,
+                province: "province" req req,
+                manufact_cert_code: "manufact_cert_code" opt opt,
+                sn: "sn" req req,
+                goods_bar_code: "goods_bar_code" req req,
+                goods_type: "goods_type" req req,
+                goods_name: "goods_name" req req,
+                goods_model: "goods_model" opt opt,
+                imei1: "imei1" opt opt,
+                imei2: "imei2" opt opt,
+                trans_orderid: "trans_orderid" req req,
+                order_price: "order_price" req req,
+                acquire_code: "acquire_code" opt opt,
+                sell_orderid: "sell_orderid" req req,
+                city: "city" opt opt,
+                county: "county" opt opt,
+                is_ai_product: "is_ai_product" opt opt,
+                sale_time: "sale_time" opt opt,
+                mfr_info: "mfr_info" opt opt,
+                brand: "brand" opt opt,
+                sale_models: "sale_models" opt opt,
+                req_ssn: "req_ssn" req req,
+                req_time: "req_time" req req,
+            });
             /// The response of `POST /v3/gov/subsidy/zhejiang/sncode/lock` (sn码锁定).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -10776,42 +5449,12 @@ pub mod zhejiang {
                 /// IMEI_2 码
                 pub imei2: Option<String>,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("resp_code", &self.resp_code)?;
-                    m.req("resp_desc", &self.resp_desc)?;
-                    m.opt("imei1", &self.imei1)?;
-                    m.opt("imei2", &self.imei2)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("resp_code"),
-                        o.req("resp_desc"),
-                        o.opt("imei1"),
-                        o.opt("imei2"),
-                    ) {
-                        (Some(resp_code), Some(resp_desc), Some(imei1), Some(imei2)) => {
-                            Ok(Self {
-                                resp_code,
-                                resp_desc,
-                                imei1,
-                                imei2,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                resp_code: "resp_code" req req,
+                resp_desc: "resp_desc" req req,
+                imei1: "imei1" opt opt,
+                imei2: "imei2" opt opt,
+            });
         }
         /// `/v3/gov/subsidy/zhejiang/sncode/query`
         pub mod query {
@@ -10858,71 +5501,18 @@ pub mod zhejiang {
                 /// 请求时间
                 pub req_time: String,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("sn", &self.sn)?;
-                    m.req("province", &self.province)?;
-                    m.opt("manufact_cert_code", &self.manufact_cert_code)?;
-                    m.req("goods_type", &self.goods_type)?;
-                    m.req("goods_bar_code", &self.goods_bar_code)?;
-                    m.opt("imei1", &self.imei1)?;
-                    m.opt("imei2", &self.imei2)?;
-                    m.opt("sales_models", &self.sales_models)?;
-                    m.req("req_ssn", &self.req_ssn)?;
-                    m.req("req_time", &self.req_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("sn"),
-                        o.req("province"),
-                        o.opt("manufact_cert_code"),
-                        o.req("goods_type"),
-                        o.req("goods_bar_code"),
-                        o.opt("imei1"),
-                        o.opt("imei2"),
-                        o.opt("sales_models"),
-                        o.req("req_ssn"),
-                        o.req("req_time"),
-                    ) {
-                        (
-                            Some(sn),
-                            Some(province),
-                            Some(manufact_cert_code),
-                            Some(goods_type),
-                            Some(goods_bar_code),
-                            Some(imei1),
-                            Some(imei2),
-                            Some(sales_models),
-                            Some(req_ssn),
-                            Some(req_time),
-                        ) => {
-                            Ok(Self {
-                                sn,
-                                province,
-                                manufact_cert_code,
-                                goods_type,
-                                goods_bar_code,
-                                imei1,
-                                imei2,
-                                sales_models,
-                                req_ssn,
-                                req_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                sn: "sn" req req,
+                province: "province" req req,
+                manufact_cert_code: "manufact_cert_code" opt opt,
+                goods_type: "goods_type" req req,
+                goods_bar_code: "goods_bar_code" req req,
+                imei1: "imei1" opt opt,
+                imei2: "imei2" opt opt,
+                sales_models: "sales_models" opt opt,
+                req_ssn: "req_ssn" req req,
+                req_time: "req_time" req req,
+            });
             /// The response of `POST /v3/gov/subsidy/zhejiang/sncode/query` (sn码销售状态查询).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -10941,51 +5531,13 @@ pub mod zhejiang {
                 /// 售卖状态
                 pub sell_state: Option<PostResponseSellState>,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("resp_code", &self.resp_code)?;
-                    m.req("resp_desc", &self.resp_desc)?;
-                    m.opt("sn", &self.sn)?;
-                    m.opt("province", &self.province)?;
-                    m.opt("sell_state", &self.sell_state)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("resp_code"),
-                        o.req("resp_desc"),
-                        o.opt("sn"),
-                        o.opt("province"),
-                        o.opt("sell_state"),
-                    ) {
-                        (
-                            Some(resp_code),
-                            Some(resp_desc),
-                            Some(sn),
-                            Some(province),
-                            Some(sell_state),
-                        ) => {
-                            Ok(Self {
-                                resp_code,
-                                resp_desc,
-                                sn,
-                                province,
-                                sell_state,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                resp_code: "resp_code" req req,
+                resp_desc: "resp_desc" req req,
+                sn: "sn" opt opt,
+                province: "province" opt opt,
+                sell_state: "sell_state" opt opt,
+            });
             /// 售卖状态
             ///
             /// A value this client does not know yet is kept as [`PostResponseSellState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -11003,54 +5555,12 @@ pub mod zhejiang {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostResponseSellState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::U0022 => "U0022",
-                        Self::U0023 => "U0023",
-                        Self::U0024 => "U0024",
-                        Self::U9999 => "U9999",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostResponseSellState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "U0022" => Self::U0022,
-                        "U0023" => Self::U0023,
-                        "U0024" => Self::U0024,
-                        "U9999" => Self::U9999,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostResponseSellState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostResponseSellState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponseSellState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostResponseSellState {
+                U0022 = "U0022",
+                U0023 = "U0023",
+                U0024 = "U0024",
+                U9999 = "U9999",
+            });
         }
         /// `/v3/gov/subsidy/zhejiang/sncode/unlock`
         pub mod unlock {
@@ -11125,127 +5635,32 @@ pub mod zhejiang {
                 /// 渠道类型
                 pub sales_models: Option<String>,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("req_ssn", &self.req_ssn)?;
-                    m.req("req_time", &self.req_time)?;
-                    m.req("create_user", &self.create_user)?;
-                    m.req("province", &self.province)?;
-                    m.opt("manufact_cert_code", &self.manufact_cert_code)?;
-                    m.req("sn", &self.sn)?;
-                    m.req("goods_bar_code", &self.goods_bar_code)?;
-                    m.req("goods_type", &self.goods_type)?;
-                    m.req("goods_name", &self.goods_name)?;
-                    m.opt("goods_model", &self.goods_model)?;
-                    m.opt("imei1", &self.imei1)?;
-                    m.opt("imei2", &self.imei2)?;
-                    m.req("trans_orderid", &self.trans_orderid)?;
-                    m.req("ori_pay_orderid", &self.ori_pay_orderid)?;
-                    m.req("order_price", &self.order_price)?;
-                    m.opt("acquire_code", &self.acquire_code)?;
-                    m.req("sell_orderid", &self.sell_orderid)?;
-                    m.opt("city", &self.city)?;
-                    m.opt("county", &self.county)?;
-                    m.opt("is_ai_product", &self.is_ai_product)?;
-                    m.opt("sale_time", &self.sale_time)?;
-                    m.opt("mfr_info", &self.mfr_info)?;
-                    m.opt("brand", &self.brand)?;
-                    m.opt("sales_models", &self.sales_models)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("req_ssn"),
-                        o.req("req_time"),
-                        o.req("create_user"),
-                        o.req("province"),
-                        o.opt("manufact_cert_code"),
-                        o.req("sn"),
-                        o.req("goods_bar_code"),
-                        o.req("goods_type"),
-                        o.req("goods_name"),
-                        o.opt("goods_model"),
-                        o.opt("imei1"),
-                        o.opt("imei2"),
-                        o.req("trans_orderid"),
-                        o.req("ori_pay_orderid"),
-                        o.req("order_price"),
-                        o.opt("acquire_code"),
-                        o.req("sell_orderid"),
-                        o.opt("city"),
-                        o.opt("county"),
-                        o.opt("is_ai_product"),
-                        o.opt("sale_time"),
-                        o.opt("mfr_info"),
-                        o.opt("brand"),
-                        o.opt("sales_models"),
-                    ) {
-                        (
-                            Some(req_ssn),
-                            Some(req_time),
-                            Some(create_user),
-                            Some(province),
-                            Some(manufact_cert_code),
-                            Some(sn),
-                            Some(goods_bar_code),
-                            Some(goods_type),
-                            Some(goods_name),
-                            Some(goods_model),
-                            Some(imei1),
-                            Some(imei2),
-                            Some(trans_orderid),
-                            Some(ori_pay_orderid),
-                            Some(order_price),
-                            Some(acquire_code),
-                            Some(sell_orderid),
-                            Some(city),
-                            Some(county),
-                            Some(is_ai_product),
-                            Some(sale_time),
-                            Some(mfr_info),
-                            Some(brand),
-                            Some(sales_models),
-                        ) => {
-                            Ok(Self {
-                                req_ssn,
-                                req_time,
-                                create_user,
-                                province,
-                                manufact_cert_code,
-                                sn,
-                                goods_bar_code,
-                                goods_type,
-                                goods_name,
-                                goods_model,
-                                imei1,
-                                imei2,
-                                trans_orderid,
-                                ori_pay_orderid,
-                                order_price,
-                                acquire_code,
-                                sell_orderid,
-                                city,
-                                county,
-                                is_ai_product,
-                                sale_time,
-                                mfr_info,
-                                brand,
-                                sales_models,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                req_ssn: "req_ssn" req req,
+                req_time: "req_time" req req,
+                create_user: "create_user" req req,
+                province: "province" req req,
+                manufact_cert_code: "manufact_cert_code" opt opt,
+                sn: "sn" req req,
+                goods_bar_code: "goods_bar_code" req req,
+                goods_type: "goods_type" req req,
+                goods_name: "goods_name" req req,
+                goods_model: "goods_model" opt opt,
+                imei1: "imei1" opt opt,
+                imei2: "imei2" opt opt,
+                trans_orderid: "trans_orderid" req req,
+                ori_pay_orderid: "ori_pay_orderid" req req,
+                order_price: "order_price" req req,
+                acquire_code: "acquire_code" opt opt,
+                sell_orderid: "sell_orderid" req req,
+                city: "city" opt opt,
+                county: "county" opt opt,
+                is_ai_product: "is_ai_product" opt opt,
+                sale_time: "sale_time" opt opt,
+                mfr_info: "mfr_info" opt opt,
+                brand: "brand" opt opt,
+                sales_models: "sales_models" opt opt,
+            });
             /// The response of `POST /v3/gov/subsidy/zhejiang/sncode/unlock` (sn码解锁).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -11258,30 +5673,10 @@ pub mod zhejiang {
                 /// Example: `成功`
                 pub resp_desc: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("resp_code", &self.resp_code)?;
-                    m.req("resp_desc", &self.resp_desc)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("resp_code"), o.req("resp_desc")) {
-                        (Some(resp_code), Some(resp_desc)) => {
-                            Ok(Self { resp_code, resp_desc })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                resp_code: "resp_code" req req,
+                resp_desc: "resp_desc" req req,
+            });
         }
     }
 }

@@ -41,42 +41,12 @@ pub struct PostRequest {
     /// Example: `实例值`
     pub service_id: Option<String>,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("out_order_no", &self.out_order_no)?;
-        m.opt("openid", &self.openid)?;
-        m.opt("notify_url", &self.notify_url)?;
-        m.opt("service_id", &self.service_id)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("out_order_no"),
-            o.opt("openid"),
-            o.opt("notify_url"),
-            o.opt("service_id"),
-        ) {
-            (Some(out_order_no), Some(openid), Some(notify_url), Some(service_id)) => {
-                Ok(Self {
-                    out_order_no,
-                    openid,
-                    notify_url,
-                    service_id,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    out_order_no: "out_order_no" opt opt,
+    openid: "openid" opt opt,
+    notify_url: "notify_url" opt opt,
+    service_id: "service_id" opt opt,
+});
 /// The response of `POST /v3/hire-power-bank/insurance-orders` (创建保险订单).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -117,67 +87,17 @@ pub struct PostResponse {
     /// Example: `RECEIVING`
     pub order_receive_state: Option<String>,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("order_id", &self.order_id)?;
-        m.opt("out_order_no", &self.out_order_no)?;
-        m.opt("openid", &self.openid)?;
-        m.opt("max_claim_count", &self.max_claim_count)?;
-        m.opt("claimed_count", &self.claimed_count)?;
-        m.opt("order_receive_time", &self.order_receive_time)?;
-        m.opt("order_begin_time", &self.order_begin_time)?;
-        m.opt("order_end_time", &self.order_end_time)?;
-        m.opt("order_receive_state", &self.order_receive_state)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("order_id"),
-            o.opt("out_order_no"),
-            o.opt("openid"),
-            o.opt("max_claim_count"),
-            o.opt("claimed_count"),
-            o.opt("order_receive_time"),
-            o.opt("order_begin_time"),
-            o.opt("order_end_time"),
-            o.opt("order_receive_state"),
-        ) {
-            (
-                Some(order_id),
-                Some(out_order_no),
-                Some(openid),
-                Some(max_claim_count),
-                Some(claimed_count),
-                Some(order_receive_time),
-                Some(order_begin_time),
-                Some(order_end_time),
-                Some(order_receive_state),
-            ) => {
-                Ok(Self {
-                    order_id,
-                    out_order_no,
-                    openid,
-                    max_claim_count,
-                    claimed_count,
-                    order_receive_time,
-                    order_begin_time,
-                    order_end_time,
-                    order_receive_state,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    order_id: "order_id" opt opt,
+    out_order_no: "out_order_no" opt opt,
+    openid: "openid" opt opt,
+    max_claim_count: "max_claim_count" opt opt,
+    claimed_count: "claimed_count" opt opt,
+    order_receive_time: "order_receive_time" opt opt,
+    order_begin_time: "order_begin_time" opt opt,
+    order_end_time: "order_end_time" opt opt,
+    order_receive_state: "order_receive_state" opt opt,
+});
 /// `/v3/hire-power-bank/insurance-orders/{out_order_no}`
 pub mod by_out_order_no {
     /// The chain step for `/v3/hire-power-bank/insurance-orders/{out_order_no}`, reached with `client.v3().hire_power_bank().insurance_orders().out_order_no(out_order_no)`.
@@ -233,65 +153,15 @@ pub mod by_out_order_no {
         /// Example: `RECEIVING`
         pub order_receive_state: Option<String>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("order_id", &self.order_id)?;
-            m.opt("out_order_no", &self.out_order_no)?;
-            m.opt("openid", &self.openid)?;
-            m.opt("max_claim_count", &self.max_claim_count)?;
-            m.opt("claimed_count", &self.claimed_count)?;
-            m.opt("order_receive_time", &self.order_receive_time)?;
-            m.opt("order_begin_time", &self.order_begin_time)?;
-            m.opt("order_end_time", &self.order_end_time)?;
-            m.opt("order_receive_state", &self.order_receive_state)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("order_id"),
-                o.opt("out_order_no"),
-                o.opt("openid"),
-                o.opt("max_claim_count"),
-                o.opt("claimed_count"),
-                o.opt("order_receive_time"),
-                o.opt("order_begin_time"),
-                o.opt("order_end_time"),
-                o.opt("order_receive_state"),
-            ) {
-                (
-                    Some(order_id),
-                    Some(out_order_no),
-                    Some(openid),
-                    Some(max_claim_count),
-                    Some(claimed_count),
-                    Some(order_receive_time),
-                    Some(order_begin_time),
-                    Some(order_end_time),
-                    Some(order_receive_state),
-                ) => {
-                    Ok(Self {
-                        order_id,
-                        out_order_no,
-                        openid,
-                        max_claim_count,
-                        claimed_count,
-                        order_receive_time,
-                        order_begin_time,
-                        order_end_time,
-                        order_receive_state,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        order_id: "order_id" opt opt,
+        out_order_no: "out_order_no" opt opt,
+        openid: "openid" opt opt,
+        max_claim_count: "max_claim_count" opt opt,
+        claimed_count: "claimed_count" opt opt,
+        order_receive_time: "order_receive_time" opt opt,
+        order_begin_time: "order_begin_time" opt opt,
+        order_end_time: "order_end_time" opt opt,
+        order_receive_state: "order_receive_state" opt opt,
+    });
 }

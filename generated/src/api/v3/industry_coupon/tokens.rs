@@ -26,28 +26,10 @@ pub struct PostRequest {
     /// 出行券列表
     pub coupon_list: Vec<PostRequestCouponList>,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("open_id", &self.open_id)?;
-        m.req("coupon_list", &self.coupon_list)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("open_id"), o.req("coupon_list")) {
-            (Some(open_id), Some(coupon_list)) => Ok(Self { open_id, coupon_list }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    open_id: "open_id" req req,
+    coupon_list: "coupon_list" req req,
+});
 /// PostRequestCouponList
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestCouponList {
@@ -60,28 +42,10 @@ pub struct PostRequestCouponList {
     /// Example: `11004999626`
     pub coupon_id: String,
 }
-impl ::serde::Serialize for PostRequestCouponList {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("stock_id", &self.stock_id)?;
-        m.req("coupon_id", &self.coupon_id)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestCouponList {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("stock_id"), o.req("coupon_id")) {
-            (Some(stock_id), Some(coupon_id)) => Ok(Self { stock_id, coupon_id }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestCouponList {
+    stock_id: "stock_id" req req,
+    coupon_id: "coupon_id" req req,
+});
 /// The response of `POST /v3/industry-coupon/tokens` (出行券切卡组件预下单API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -94,25 +58,7 @@ pub struct PostResponse {
     /// Example: `2015-05-20T13:29:35+08:00`
     pub expires_time: Option<String>,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("token", &self.token)?;
-        m.opt("expires_time", &self.expires_time)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("token"), o.opt("expires_time")) {
-            (Some(token), Some(expires_time)) => Ok(Self { token, expires_time }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    token: "token" opt opt,
+    expires_time: "expires_time" opt opt,
+});

@@ -50,55 +50,14 @@ pub mod transactions {
         /// 单品列表
         pub goods_detail: Option<Vec<PostRequestGoodsDetail>>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("brand_id", &self.brand_id)?;
-            m.opt("transaction_id", &self.transaction_id)?;
-            m.req("out_trade_no", &self.out_trade_no)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.opt("device_id", &self.device_id)?;
-            m.opt("goods_detail", &self.goods_detail)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("brand_id"),
-                o.opt("transaction_id"),
-                o.req("out_trade_no"),
-                o.req("sub_mchid"),
-                o.opt("device_id"),
-                o.opt("goods_detail"),
-            ) {
-                (
-                    Some(brand_id),
-                    Some(transaction_id),
-                    Some(out_trade_no),
-                    Some(sub_mchid),
-                    Some(device_id),
-                    Some(goods_detail),
-                ) => {
-                    Ok(Self {
-                        brand_id,
-                        transaction_id,
-                        out_trade_no,
-                        sub_mchid,
-                        device_id,
-                        goods_detail,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        brand_id: "brand_id" opt opt,
+        transaction_id: "transaction_id" opt opt,
+        out_trade_no: "out_trade_no" req req,
+        sub_mchid: "sub_mchid" req req,
+        device_id: "device_id" opt opt,
+        goods_detail: "goods_detail" opt opt,
+    });
     /// PostRequestGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestGoodsDetail {
@@ -123,49 +82,11 @@ pub mod transactions {
         /// Example: `528800`
         pub price: f64,
     }
-    impl ::serde::Serialize for PostRequestGoodsDetail {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("barcode", &self.barcode)?;
-            m.opt("merchant_goods_id", &self.merchant_goods_id)?;
-            m.req("goods_name", &self.goods_name)?;
-            m.req("quantity", &self.quantity)?;
-            m.req("price", &self.price)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestGoodsDetail {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("barcode"),
-                o.opt("merchant_goods_id"),
-                o.req("goods_name"),
-                o.req("quantity"),
-                o.req("price"),
-            ) {
-                (
-                    Some(barcode),
-                    Some(merchant_goods_id),
-                    Some(goods_name),
-                    Some(quantity),
-                    Some(price),
-                ) => {
-                    Ok(Self {
-                        barcode,
-                        merchant_goods_id,
-                        goods_name,
-                        quantity,
-                        price,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestGoodsDetail {
+        barcode: "barcode" req req,
+        merchant_goods_id: "merchant_goods_id" opt opt,
+        goods_name: "goods_name" req req,
+        quantity: "quantity" req req,
+        price: "price" req req,
+    });
 }

@@ -43,33 +43,9 @@ pub mod by_transaction_id {
         /// Example: `example_out_trade_no`
         pub out_trade_no: String,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("code_url", &self.code_url)?;
-            m.req("out_trade_no", &self.out_trade_no)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("sub_mchid"), o.req("code_url"), o.req("out_trade_no")) {
-                (Some(sub_mchid), Some(code_url), Some(out_trade_no)) => {
-                    Ok(Self {
-                        sub_mchid,
-                        code_url,
-                        out_trade_no,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        sub_mchid: "sub_mchid" req req,
+        code_url: "code_url" req req,
+        out_trade_no: "out_trade_no" req req,
+    });
 }

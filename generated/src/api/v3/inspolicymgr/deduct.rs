@@ -72,59 +72,15 @@ pub mod authorizations {
         /// Example: `wx7f3f0032b6e6f0cc`
         pub payee_appid: Option<String>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_insurance_no", &self.out_insurance_no)?;
-            m.req("appid", &self.appid)?;
-            m.req("plan_id", &self.plan_id)?;
-            m.req("out_contract_code", &self.out_contract_code)?;
-            m.req("insurance_name", &self.insurance_name)?;
-            m.opt("payee_mchid", &self.payee_mchid)?;
-            m.opt("payee_appid", &self.payee_appid)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("out_insurance_no"),
-                o.req("appid"),
-                o.req("plan_id"),
-                o.req("out_contract_code"),
-                o.req("insurance_name"),
-                o.opt("payee_mchid"),
-                o.opt("payee_appid"),
-            ) {
-                (
-                    Some(out_insurance_no),
-                    Some(appid),
-                    Some(plan_id),
-                    Some(out_contract_code),
-                    Some(insurance_name),
-                    Some(payee_mchid),
-                    Some(payee_appid),
-                ) => {
-                    Ok(Self {
-                        out_insurance_no,
-                        appid,
-                        plan_id,
-                        out_contract_code,
-                        insurance_name,
-                        payee_mchid,
-                        payee_appid,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        out_insurance_no: "out_insurance_no" req req,
+        appid: "appid" req req,
+        plan_id: "plan_id" req req,
+        out_contract_code: "out_contract_code" req req,
+        insurance_name: "insurance_name" req req,
+        payee_mchid: "payee_mchid" opt opt,
+        payee_appid: "payee_appid" opt opt,
+    });
     /// The response of `POST /v3/inspolicymgr/deduct/authorizations` (提交保单授权信息).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -157,59 +113,15 @@ pub mod authorizations {
         /// Example: `2025-09-21T17:11:12+08:00`
         pub user_auth_time: Option<String>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_insurance_no", &self.out_insurance_no)?;
-            m.opt("appid", &self.appid)?;
-            m.req("plan_id", &self.plan_id)?;
-            m.req("out_contract_code", &self.out_contract_code)?;
-            m.req("insurance_name", &self.insurance_name)?;
-            m.req("auth_state", &self.auth_state)?;
-            m.opt("user_auth_time", &self.user_auth_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("out_insurance_no"),
-                o.opt("appid"),
-                o.req("plan_id"),
-                o.req("out_contract_code"),
-                o.req("insurance_name"),
-                o.req("auth_state"),
-                o.opt("user_auth_time"),
-            ) {
-                (
-                    Some(out_insurance_no),
-                    Some(appid),
-                    Some(plan_id),
-                    Some(out_contract_code),
-                    Some(insurance_name),
-                    Some(auth_state),
-                    Some(user_auth_time),
-                ) => {
-                    Ok(Self {
-                        out_insurance_no,
-                        appid,
-                        plan_id,
-                        out_contract_code,
-                        insurance_name,
-                        auth_state,
-                        user_auth_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        out_insurance_no: "out_insurance_no" req req,
+        appid: "appid" opt opt,
+        plan_id: "plan_id" req req,
+        out_contract_code: "out_contract_code" req req,
+        insurance_name: "insurance_name" req req,
+        auth_state: "auth_state" req req,
+        user_auth_time: "user_auth_time" opt opt,
+    });
     /// 授权状态
     ///
     /// A value this client does not know yet is kept as [`PostResponseAuthState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -229,51 +141,13 @@ pub mod authorizations {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseAuthState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::AuthStateInit => "AUTH_STATE_INIT",
-                Self::AuthStatePending => "AUTH_STATE_PENDING",
-                Self::AuthStateGranted => "AUTH_STATE_GRANTED",
-                Self::AuthStateDenied => "AUTH_STATE_DENIED",
-                Self::AuthStateExpired => "AUTH_STATE_EXPIRED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseAuthState {
-        fn from(s: &str) -> Self {
-            match s {
-                "AUTH_STATE_INIT" => Self::AuthStateInit,
-                "AUTH_STATE_PENDING" => Self::AuthStatePending,
-                "AUTH_STATE_GRANTED" => Self::AuthStateGranted,
-                "AUTH_STATE_DENIED" => Self::AuthStateDenied,
-                "AUTH_STATE_EXPIRED" => Self::AuthStateExpired,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseAuthState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseAuthState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseAuthState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseAuthState {
+        AuthStateInit = "AUTH_STATE_INIT",
+        AuthStatePending = "AUTH_STATE_PENDING",
+        AuthStateGranted = "AUTH_STATE_GRANTED",
+        AuthStateDenied = "AUTH_STATE_DENIED",
+        AuthStateExpired = "AUTH_STATE_EXPIRED",
+    });
     /// `/v3/inspolicymgr/deduct/authorizations/{out_insurance_no}`
     pub mod by_out_insurance_no {
         /// The chain step for `/v3/inspolicymgr/deduct/authorizations/{out_insurance_no}`, reached with `client.v3().inspolicymgr().deduct().authorizations().out_insurance_no(out_insurance_no)`.
@@ -321,59 +195,15 @@ pub mod authorizations {
             /// Example: `2025-09-21T17:11:12+08:00`
             pub user_auth_time: Option<String>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("out_insurance_no", &self.out_insurance_no)?;
-                m.req("appid", &self.appid)?;
-                m.req("plan_id", &self.plan_id)?;
-                m.req("out_contract_code", &self.out_contract_code)?;
-                m.req("insurance_name", &self.insurance_name)?;
-                m.req("auth_state", &self.auth_state)?;
-                m.opt("user_auth_time", &self.user_auth_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("out_insurance_no"),
-                    o.req("appid"),
-                    o.req("plan_id"),
-                    o.req("out_contract_code"),
-                    o.req("insurance_name"),
-                    o.req("auth_state"),
-                    o.opt("user_auth_time"),
-                ) {
-                    (
-                        Some(out_insurance_no),
-                        Some(appid),
-                        Some(plan_id),
-                        Some(out_contract_code),
-                        Some(insurance_name),
-                        Some(auth_state),
-                        Some(user_auth_time),
-                    ) => {
-                        Ok(Self {
-                            out_insurance_no,
-                            appid,
-                            plan_id,
-                            out_contract_code,
-                            insurance_name,
-                            auth_state,
-                            user_auth_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            out_insurance_no: "out_insurance_no" req req,
+            appid: "appid" req req,
+            plan_id: "plan_id" req req,
+            out_contract_code: "out_contract_code" req req,
+            insurance_name: "insurance_name" req req,
+            auth_state: "auth_state" req req,
+            user_auth_time: "user_auth_time" opt opt,
+        });
         /// 授权状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseAuthState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -393,53 +223,13 @@ pub mod authorizations {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseAuthState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::AuthStateInit => "AUTH_STATE_INIT",
-                    Self::AuthStatePending => "AUTH_STATE_PENDING",
-                    Self::AuthStateGranted => "AUTH_STATE_GRANTED",
-                    Self::AuthStateDenied => "AUTH_STATE_DENIED",
-                    Self::AuthStateExpired => "AUTH_STATE_EXPIRED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseAuthState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "AUTH_STATE_INIT" => Self::AuthStateInit,
-                    "AUTH_STATE_PENDING" => Self::AuthStatePending,
-                    "AUTH_STATE_GRANTED" => Self::AuthStateGranted,
-                    "AUTH_STATE_DENIED" => Self::AuthStateDenied,
-                    "AUTH_STATE_EXPIRED" => Self::AuthStateExpired,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseAuthState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseAuthState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAuthState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseAuthState {
+            AuthStateInit = "AUTH_STATE_INIT",
+            AuthStatePending = "AUTH_STATE_PENDING",
+            AuthStateGranted = "AUTH_STATE_GRANTED",
+            AuthStateDenied = "AUTH_STATE_DENIED",
+            AuthStateExpired = "AUTH_STATE_EXPIRED",
+        });
     }
 }
 /// `/v3/inspolicymgr/deduct/policies`
@@ -586,158 +376,40 @@ pub mod policies {
         /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
         pub payee_openid: Option<String>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_insurance_no", &self.out_insurance_no)?;
-            m.req("insured_name_list", &self.insured_name_list)?;
-            m.req("insurance_company_code", &self.insurance_company_code)?;
-            m.req("effective_time", &self.effective_time)?;
-            m.req("expired_time", &self.expired_time)?;
-            m.req("coverage_detail", &self.coverage_detail)?;
-            m.req("support_renewal", &self.support_renewal)?;
-            m.opt("start_renewal_time", &self.start_renewal_time)?;
-            m.opt("end_renewal_time", &self.end_renewal_time)?;
-            m.req("policy_type", &self.policy_type)?;
-            m.opt("car_number", &self.car_number)?;
-            m.opt("pet_name", &self.pet_name)?;
-            m.opt("address", &self.address)?;
-            m.req("policy_state", &self.policy_state)?;
-            m.opt("policy_code", &self.policy_code)?;
-            m.req("plan_id", &self.plan_id)?;
-            m.req("out_contract_code", &self.out_contract_code)?;
-            m.req("policy_periods", &self.policy_periods)?;
-            m.req("appid", &self.appid)?;
-            m.req("openid", &self.openid)?;
-            m.req("free_insurance", &self.free_insurance)?;
-            m.opt("combined_payment", &self.combined_payment)?;
-            m.opt("payment_method", &self.payment_method)?;
-            m.opt("period_premium_mode", &self.period_premium_mode)?;
-            m.opt("payment_period", &self.payment_period)?;
-            m.opt("first_period_amount", &self.first_period_amount)?;
-            m.opt("subsequent_period_amount", &self.subsequent_period_amount)?;
-            m.opt("coverage_term_type", &self.coverage_term_type)?;
-            m.opt("payee_mchid", &self.payee_mchid)?;
-            m.opt("payee_appid", &self.payee_appid)?;
-            m.opt("payee_openid", &self.payee_openid)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("Wechatpay-Serial"),
-                o.req("out_insurance_no"),
-                o.req("insured_name_list"),
-                o.req("insurance_company_code"),
-                o.req("effective_time"),
-                o.req("expired_time"),
-                o.req("coverage_detail"),
-                o.req("support_renewal"),
-                o.opt("start_renewal_time"),
-                o.opt("end_renewal_time"),
-                o.req("policy_type"),
-                o.opt("car_number"),
-                o.opt("pet_name"),
-                o.opt("address"),
-                o.req("policy_state"),
-                o.opt("policy_code"),
-                o.req("plan_id"),
-                o.req("out_contract_code"),
-                o.req("policy_periods"),
-                o.req("appid"),
-                o.req("openid"),
-                o.req("free_insurance"),
-                o.opt("combined_payment"),
-                o.opt("payment_method"),
-                o.opt("period_premium_mode"),
-                o.opt("payment_period"),
-                o.opt("first_period_amount"),
-                o.opt("subsequent_period_amount"),
-                o.opt("coverage_term_type"),
-                o.opt("payee_mchid"),
-                o.opt("payee_appid"),
-                o.opt("payee_openid"),
-            ) {
-                (
-                    Some(wechatpay_serial),
-                    Some(out_insurance_no),
-                    Some(insured_name_list),
-                    Some(insurance_company_code),
-                    Some(effective_time),
-                    Some(expired_time),
-                    Some(coverage_detail),
-                    Some(support_renewal),
-                    Some(start_renewal_time),
-                    Some(end_renewal_time),
-                    Some(policy_type),
-                    Some(car_number),
-                    Some(pet_name),
-                    Some(address),
-                    Some(policy_state),
-                    Some(policy_code),
-                    Some(plan_id),
-                    Some(out_contract_code),
-                    Some(policy_periods),
-                    Some(appid),
-                    Some(openid),
-                    Some(free_insurance),
-                    Some(combined_payment),
-                    Some(payment_method),
-                    Some(period_premium_mode),
-                    Some(payment_period),
-                    Some(first_period_amount),
-                    Some(subsequent_period_amount),
-                    Some(coverage_term_type),
-                    Some(payee_mchid),
-                    Some(payee_appid),
-                    Some(payee_openid),
-                ) => {
-                    Ok(Self {
-                        wechatpay_serial,
-                        out_insurance_no,
-                        insured_name_list,
-                        insurance_company_code,
-                        effective_time,
-                        expired_time,
-                        coverage_detail,
-                        support_renewal,
-                        start_renewal_time,
-                        end_renewal_time,
-                        policy_type,
-                        car_number,
-                        pet_name,
-                        address,
-                        policy_state,
-                        policy_code,
-                        plan_id,
-                        out_contract_code,
-                        policy_periods,
-                        appid,
-                        openid,
-                        free_insurance,
-                        combined_payment,
-                        payment_method,
-                        period_premium_mode,
-                        payment_period,
-                        first_period_amount,
-                        subsequent_period_amount,
-                        coverage_term_type,
-                        payee_mchid,
-                        payee_appid,
-                        payee_openid,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        wechatpay_serial: "Wechatpay-Serial" skip req,
+        out_insurance_no: "out_insurance_no" req req,
+        insured_name_list: "insured_name_list" req req,
+        insurance_company_code: "insurance_company_code" req req,
+        effective_time: "effective_time" req req,
+        expired_time: "expired_time" req req,
+        coverage_detail: "coverage_detail" req req,
+        support_renewal: "support_renewal" req req,
+        start_renewal_time: "start_renewal_time" opt opt,
+        end_renewal_time: "end_renewal_time" opt opt,
+        policy_type: "policy_type" req req,
+        car_number: "car_number" opt opt,
+        pet_name: "pet_name" opt opt,
+        address: "address" opt opt,
+        policy_state: "policy_state" req req,
+        policy_code: "policy_code" opt opt,
+        plan_id: "plan_id" req req,
+        out_contract_code: "out_contract_code" req req,
+        policy_periods: "policy_periods" req req,
+        appid: "appid" req req,
+        openid: "openid" req req,
+        free_insurance: "free_insurance" req req,
+        combined_payment: "combined_payment" opt opt,
+        payment_method: "payment_method" opt opt,
+        period_premium_mode: "period_premium_mode" opt opt,
+        payment_period: "payment_period" opt opt,
+        first_period_amount: "first_period_amount" opt opt,
+        subsequent_period_amount: "subsequent_period_amount" opt opt,
+        coverage_term_type: "coverage_term_type" opt opt,
+        payee_mchid: "payee_mchid" opt opt,
+        payee_appid: "payee_appid" opt opt,
+        payee_openid: "payee_openid" opt opt,
+    });
     /// 保障期限类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestCoverageTermType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -751,45 +423,10 @@ pub mod policies {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestCoverageTermType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::CoverageTermTypeFixedDate => "COVERAGE_TERM_TYPE_FIXED_DATE",
-                Self::CoverageTermTypeLifetime => "COVERAGE_TERM_TYPE_LIFETIME",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestCoverageTermType {
-        fn from(s: &str) -> Self {
-            match s {
-                "COVERAGE_TERM_TYPE_FIXED_DATE" => Self::CoverageTermTypeFixedDate,
-                "COVERAGE_TERM_TYPE_LIFETIME" => Self::CoverageTermTypeLifetime,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestCoverageTermType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestCoverageTermType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestCoverageTermType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestCoverageTermType {
+        CoverageTermTypeFixedDate = "COVERAGE_TERM_TYPE_FIXED_DATE",
+        CoverageTermTypeLifetime = "COVERAGE_TERM_TYPE_LIFETIME",
+    });
     /// 缴费方式
     ///
     /// A value this client does not know yet is kept as [`PostRequestPaymentMethod::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -805,47 +442,11 @@ pub mod policies {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestPaymentMethod {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::PaymentMethodOther => "PAYMENT_METHOD_OTHER",
-                Self::PaymentMethodPeriod => "PAYMENT_METHOD_PERIOD",
-                Self::PaymentMethodLumpSum => "PAYMENT_METHOD_LUMP_SUM",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestPaymentMethod {
-        fn from(s: &str) -> Self {
-            match s {
-                "PAYMENT_METHOD_OTHER" => Self::PaymentMethodOther,
-                "PAYMENT_METHOD_PERIOD" => Self::PaymentMethodPeriod,
-                "PAYMENT_METHOD_LUMP_SUM" => Self::PaymentMethodLumpSum,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestPaymentMethod {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestPaymentMethod {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPaymentMethod {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestPaymentMethod {
+        PaymentMethodOther = "PAYMENT_METHOD_OTHER",
+        PaymentMethodPeriod = "PAYMENT_METHOD_PERIOD",
+        PaymentMethodLumpSum = "PAYMENT_METHOD_LUMP_SUM",
+    });
     /// 缴费周期
     ///
     /// A value this client does not know yet is kept as [`PostRequestPaymentPeriod::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -869,55 +470,15 @@ pub mod policies {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestPaymentPeriod {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::PaymentPeriodDay => "PAYMENT_PERIOD_DAY",
-                Self::PaymentPeriodWeek => "PAYMENT_PERIOD_WEEK",
-                Self::PaymentPeriodBiweekly => "PAYMENT_PERIOD_BIWEEKLY",
-                Self::PaymentPeriodMonth => "PAYMENT_PERIOD_MONTH",
-                Self::PaymentPeriodQuarter => "PAYMENT_PERIOD_QUARTER",
-                Self::PaymentPeriodHalfYear => "PAYMENT_PERIOD_HALF_YEAR",
-                Self::PaymentPeriodYear => "PAYMENT_PERIOD_YEAR",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestPaymentPeriod {
-        fn from(s: &str) -> Self {
-            match s {
-                "PAYMENT_PERIOD_DAY" => Self::PaymentPeriodDay,
-                "PAYMENT_PERIOD_WEEK" => Self::PaymentPeriodWeek,
-                "PAYMENT_PERIOD_BIWEEKLY" => Self::PaymentPeriodBiweekly,
-                "PAYMENT_PERIOD_MONTH" => Self::PaymentPeriodMonth,
-                "PAYMENT_PERIOD_QUARTER" => Self::PaymentPeriodQuarter,
-                "PAYMENT_PERIOD_HALF_YEAR" => Self::PaymentPeriodHalfYear,
-                "PAYMENT_PERIOD_YEAR" => Self::PaymentPeriodYear,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestPaymentPeriod {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestPaymentPeriod {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPaymentPeriod {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestPaymentPeriod {
+        PaymentPeriodDay = "PAYMENT_PERIOD_DAY",
+        PaymentPeriodWeek = "PAYMENT_PERIOD_WEEK",
+        PaymentPeriodBiweekly = "PAYMENT_PERIOD_BIWEEKLY",
+        PaymentPeriodMonth = "PAYMENT_PERIOD_MONTH",
+        PaymentPeriodQuarter = "PAYMENT_PERIOD_QUARTER",
+        PaymentPeriodHalfYear = "PAYMENT_PERIOD_HALF_YEAR",
+        PaymentPeriodYear = "PAYMENT_PERIOD_YEAR",
+    });
     /// 期交保费模式
     ///
     /// A value this client does not know yet is kept as [`PostRequestPeriodPremiumMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -933,47 +494,11 @@ pub mod policies {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestPeriodPremiumMode {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::PeriodPremiumModeEqual => "PERIOD_PREMIUM_MODE_EQUAL",
-                Self::PeriodPremiumModeFirstDiff => "PERIOD_PREMIUM_MODE_FIRST_DIFF",
-                Self::PeriodPremiumModeMultiDiff => "PERIOD_PREMIUM_MODE_MULTI_DIFF",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestPeriodPremiumMode {
-        fn from(s: &str) -> Self {
-            match s {
-                "PERIOD_PREMIUM_MODE_EQUAL" => Self::PeriodPremiumModeEqual,
-                "PERIOD_PREMIUM_MODE_FIRST_DIFF" => Self::PeriodPremiumModeFirstDiff,
-                "PERIOD_PREMIUM_MODE_MULTI_DIFF" => Self::PeriodPremiumModeMultiDiff,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestPeriodPremiumMode {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestPeriodPremiumMode {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPeriodPremiumMode {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestPeriodPremiumMode {
+        PeriodPremiumModeEqual = "PERIOD_PREMIUM_MODE_EQUAL",
+        PeriodPremiumModeFirstDiff = "PERIOD_PREMIUM_MODE_FIRST_DIFF",
+        PeriodPremiumModeMultiDiff = "PERIOD_PREMIUM_MODE_MULTI_DIFF",
+    });
     /// 保单状态
     ///
     /// A value this client does not know yet is kept as [`PostRequestPolicyState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -991,49 +516,12 @@ pub mod policies {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestPolicyState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::PolicyStateIssuing => "POLICY_STATE_ISSUING",
-                Self::PolicyStateApproved => "POLICY_STATE_APPROVED",
-                Self::PolicyStateDeclined => "POLICY_STATE_DECLINED",
-                Self::PolicyStateInactive => "POLICY_STATE_INACTIVE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestPolicyState {
-        fn from(s: &str) -> Self {
-            match s {
-                "POLICY_STATE_ISSUING" => Self::PolicyStateIssuing,
-                "POLICY_STATE_APPROVED" => Self::PolicyStateApproved,
-                "POLICY_STATE_DECLINED" => Self::PolicyStateDeclined,
-                "POLICY_STATE_INACTIVE" => Self::PolicyStateInactive,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestPolicyState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestPolicyState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPolicyState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestPolicyState {
+        PolicyStateIssuing = "POLICY_STATE_ISSUING",
+        PolicyStateApproved = "POLICY_STATE_APPROVED",
+        PolicyStateDeclined = "POLICY_STATE_DECLINED",
+        PolicyStateInactive = "POLICY_STATE_INACTIVE",
+    });
     /// 保单类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestPolicyType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1061,59 +549,17 @@ pub mod policies {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestPolicyType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::PolicyTypeOther => "POLICY_TYPE_OTHER",
-                Self::PolicyTypeMedical => "POLICY_TYPE_MEDICAL",
-                Self::PolicyTypeAccident => "POLICY_TYPE_ACCIDENT",
-                Self::PolicyTypeCritical => "POLICY_TYPE_CRITICAL",
-                Self::PolicyTypeCar => "POLICY_TYPE_CAR",
-                Self::PolicyTypeLife => "POLICY_TYPE_LIFE",
-                Self::PolicyTypeProperty => "POLICY_TYPE_PROPERTY",
-                Self::PolicyTypePet => "POLICY_TYPE_PET",
-                Self::PolicyTypeAnnuity => "POLICY_TYPE_ANNUITY",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestPolicyType {
-        fn from(s: &str) -> Self {
-            match s {
-                "POLICY_TYPE_OTHER" => Self::PolicyTypeOther,
-                "POLICY_TYPE_MEDICAL" => Self::PolicyTypeMedical,
-                "POLICY_TYPE_ACCIDENT" => Self::PolicyTypeAccident,
-                "POLICY_TYPE_CRITICAL" => Self::PolicyTypeCritical,
-                "POLICY_TYPE_CAR" => Self::PolicyTypeCar,
-                "POLICY_TYPE_LIFE" => Self::PolicyTypeLife,
-                "POLICY_TYPE_PROPERTY" => Self::PolicyTypeProperty,
-                "POLICY_TYPE_PET" => Self::PolicyTypePet,
-                "POLICY_TYPE_ANNUITY" => Self::PolicyTypeAnnuity,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestPolicyType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestPolicyType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPolicyType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestPolicyType {
+        PolicyTypeOther = "POLICY_TYPE_OTHER",
+        PolicyTypeMedical = "POLICY_TYPE_MEDICAL",
+        PolicyTypeAccident = "POLICY_TYPE_ACCIDENT",
+        PolicyTypeCritical = "POLICY_TYPE_CRITICAL",
+        PolicyTypeCar = "POLICY_TYPE_CAR",
+        PolicyTypeLife = "POLICY_TYPE_LIFE",
+        PolicyTypeProperty = "POLICY_TYPE_PROPERTY",
+        PolicyTypePet = "POLICY_TYPE_PET",
+        PolicyTypeAnnuity = "POLICY_TYPE_ANNUITY",
+    });
     /// The response of `POST /v3/inspolicymgr/deduct/policies` (上传保单).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -1208,139 +654,35 @@ pub mod policies {
         /// 保障期限类型
         pub coverage_term_type: Option<PostResponseCoverageTermType>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_insurance_no", &self.out_insurance_no)?;
-            m.req("insurance_name", &self.insurance_name)?;
-            m.req("insured_name_list", &self.insured_name_list)?;
-            m.req("insurance_company_code", &self.insurance_company_code)?;
-            m.req("effective_time", &self.effective_time)?;
-            m.req("expired_time", &self.expired_time)?;
-            m.req("coverage_detail", &self.coverage_detail)?;
-            m.req("support_renewal", &self.support_renewal)?;
-            m.opt("start_renewal_time", &self.start_renewal_time)?;
-            m.opt("end_renewal_time", &self.end_renewal_time)?;
-            m.req("policy_type", &self.policy_type)?;
-            m.opt("car_number", &self.car_number)?;
-            m.opt("pet_name", &self.pet_name)?;
-            m.opt("address", &self.address)?;
-            m.req("policy_state", &self.policy_state)?;
-            m.opt("policy_code", &self.policy_code)?;
-            m.req("plan_id", &self.plan_id)?;
-            m.req("out_contract_code", &self.out_contract_code)?;
-            m.req("policy_periods", &self.policy_periods)?;
-            m.req("free_insurance", &self.free_insurance)?;
-            m.opt("combined_payment", &self.combined_payment)?;
-            m.opt("payment_method", &self.payment_method)?;
-            m.opt("period_premium_mode", &self.period_premium_mode)?;
-            m.opt("payment_period", &self.payment_period)?;
-            m.opt("first_period_amount", &self.first_period_amount)?;
-            m.opt("subsequent_period_amount", &self.subsequent_period_amount)?;
-            m.opt("coverage_term_type", &self.coverage_term_type)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("out_insurance_no"),
-                o.req("insurance_name"),
-                o.req("insured_name_list"),
-                o.req("insurance_company_code"),
-                o.req("effective_time"),
-                o.req("expired_time"),
-                o.req("coverage_detail"),
-                o.req("support_renewal"),
-                o.opt("start_renewal_time"),
-                o.opt("end_renewal_time"),
-                o.req("policy_type"),
-                o.opt("car_number"),
-                o.opt("pet_name"),
-                o.opt("address"),
-                o.req("policy_state"),
-                o.opt("policy_code"),
-                o.req("plan_id"),
-                o.req("out_contract_code"),
-                o.req("policy_periods"),
-                o.req("free_insurance"),
-                o.opt("combined_payment"),
-                o.opt("payment_method"),
-                o.opt("period_premium_mode"),
-                o.opt("payment_period"),
-                o.opt("first_period_amount"),
-                o.opt("subsequent_period_amount"),
-                o.opt("coverage_term_type"),
-            ) {
-                (
-                    Some(out_insurance_no),
-                    Some(insurance_name),
-                    Some(insured_name_list),
-                    Some(insurance_company_code),
-                    Some(effective_time),
-                    Some(expired_time),
-                    Some(coverage_detail),
-                    Some(support_renewal),
-                    Some(start_renewal_time),
-                    Some(end_renewal_time),
-                    Some(policy_type),
-                    Some(car_number),
-                    Some(pet_name),
-                    Some(address),
-                    Some(policy_state),
-                    Some(policy_code),
-                    Some(plan_id),
-                    Some(out_contract_code),
-                    Some(policy_periods),
-                    Some(free_insurance),
-                    Some(combined_payment),
-                    Some(payment_method),
-                    Some(period_premium_mode),
-                    Some(payment_period),
-                    Some(first_period_amount),
-                    Some(subsequent_period_amount),
-                    Some(coverage_term_type),
-                ) => {
-                    Ok(Self {
-                        out_insurance_no,
-                        insurance_name,
-                        insured_name_list,
-                        insurance_company_code,
-                        effective_time,
-                        expired_time,
-                        coverage_detail,
-                        support_renewal,
-                        start_renewal_time,
-                        end_renewal_time,
-                        policy_type,
-                        car_number,
-                        pet_name,
-                        address,
-                        policy_state,
-                        policy_code,
-                        plan_id,
-                        out_contract_code,
-                        policy_periods,
-                        free_insurance,
-                        combined_payment,
-                        payment_method,
-                        period_premium_mode,
-                        payment_period,
-                        first_period_amount,
-                        subsequent_period_amount,
-                        coverage_term_type,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        out_insurance_no: "out_insurance_no" req req,
+        insurance_name: "insurance_name" req req,
+        insured_name_list: "insured_name_list" req req,
+        insurance_company_code: "insurance_company_code" req req,
+        effective_time: "effective_time" req req,
+        expired_time: "expired_time" req req,
+        coverage_detail: "coverage_detail" req req,
+        support_renewal: "support_renewal" req req,
+        start_renewal_time: "start_renewal_time" opt opt,
+        end_renewal_time: "end_renewal_time" opt opt,
+        policy_type: "policy_type" req req,
+        car_number: "car_number" opt opt,
+        pet_name: "pet_name" opt opt,
+        address: "address" opt opt,
+        policy_state: "policy_state" req req,
+        policy_code: "policy_code" opt opt,
+        plan_id: "plan_id" req req,
+        out_contract_code: "out_contract_code" req req,
+        policy_periods: "policy_periods" req req,
+        free_insurance: "free_insurance" req req,
+        combined_payment: "combined_payment" opt opt,
+        payment_method: "payment_method" opt opt,
+        period_premium_mode: "period_premium_mode" opt opt,
+        payment_period: "payment_period" opt opt,
+        first_period_amount: "first_period_amount" opt opt,
+        subsequent_period_amount: "subsequent_period_amount" opt opt,
+        coverage_term_type: "coverage_term_type" opt opt,
+    });
     /// 保障期限类型
     ///
     /// A value this client does not know yet is kept as [`PostResponseCoverageTermType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1354,45 +696,10 @@ pub mod policies {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseCoverageTermType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::CoverageTermTypeFixedDate => "COVERAGE_TERM_TYPE_FIXED_DATE",
-                Self::CoverageTermTypeLifetime => "COVERAGE_TERM_TYPE_LIFETIME",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseCoverageTermType {
-        fn from(s: &str) -> Self {
-            match s {
-                "COVERAGE_TERM_TYPE_FIXED_DATE" => Self::CoverageTermTypeFixedDate,
-                "COVERAGE_TERM_TYPE_LIFETIME" => Self::CoverageTermTypeLifetime,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseCoverageTermType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseCoverageTermType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseCoverageTermType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseCoverageTermType {
+        CoverageTermTypeFixedDate = "COVERAGE_TERM_TYPE_FIXED_DATE",
+        CoverageTermTypeLifetime = "COVERAGE_TERM_TYPE_LIFETIME",
+    });
     /// 缴费方式
     ///
     /// A value this client does not know yet is kept as [`PostResponsePaymentMethod::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1408,47 +715,11 @@ pub mod policies {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponsePaymentMethod {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::PaymentMethodOther => "PAYMENT_METHOD_OTHER",
-                Self::PaymentMethodPeriod => "PAYMENT_METHOD_PERIOD",
-                Self::PaymentMethodLumpSum => "PAYMENT_METHOD_LUMP_SUM",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponsePaymentMethod {
-        fn from(s: &str) -> Self {
-            match s {
-                "PAYMENT_METHOD_OTHER" => Self::PaymentMethodOther,
-                "PAYMENT_METHOD_PERIOD" => Self::PaymentMethodPeriod,
-                "PAYMENT_METHOD_LUMP_SUM" => Self::PaymentMethodLumpSum,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponsePaymentMethod {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponsePaymentMethod {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponsePaymentMethod {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponsePaymentMethod {
+        PaymentMethodOther = "PAYMENT_METHOD_OTHER",
+        PaymentMethodPeriod = "PAYMENT_METHOD_PERIOD",
+        PaymentMethodLumpSum = "PAYMENT_METHOD_LUMP_SUM",
+    });
     /// 缴费周期
     ///
     /// A value this client does not know yet is kept as [`PostResponsePaymentPeriod::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1472,55 +743,15 @@ pub mod policies {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponsePaymentPeriod {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::PaymentPeriodDay => "PAYMENT_PERIOD_DAY",
-                Self::PaymentPeriodWeek => "PAYMENT_PERIOD_WEEK",
-                Self::PaymentPeriodBiweekly => "PAYMENT_PERIOD_BIWEEKLY",
-                Self::PaymentPeriodMonth => "PAYMENT_PERIOD_MONTH",
-                Self::PaymentPeriodQuarter => "PAYMENT_PERIOD_QUARTER",
-                Self::PaymentPeriodHalfYear => "PAYMENT_PERIOD_HALF_YEAR",
-                Self::PaymentPeriodYear => "PAYMENT_PERIOD_YEAR",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponsePaymentPeriod {
-        fn from(s: &str) -> Self {
-            match s {
-                "PAYMENT_PERIOD_DAY" => Self::PaymentPeriodDay,
-                "PAYMENT_PERIOD_WEEK" => Self::PaymentPeriodWeek,
-                "PAYMENT_PERIOD_BIWEEKLY" => Self::PaymentPeriodBiweekly,
-                "PAYMENT_PERIOD_MONTH" => Self::PaymentPeriodMonth,
-                "PAYMENT_PERIOD_QUARTER" => Self::PaymentPeriodQuarter,
-                "PAYMENT_PERIOD_HALF_YEAR" => Self::PaymentPeriodHalfYear,
-                "PAYMENT_PERIOD_YEAR" => Self::PaymentPeriodYear,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponsePaymentPeriod {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponsePaymentPeriod {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponsePaymentPeriod {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponsePaymentPeriod {
+        PaymentPeriodDay = "PAYMENT_PERIOD_DAY",
+        PaymentPeriodWeek = "PAYMENT_PERIOD_WEEK",
+        PaymentPeriodBiweekly = "PAYMENT_PERIOD_BIWEEKLY",
+        PaymentPeriodMonth = "PAYMENT_PERIOD_MONTH",
+        PaymentPeriodQuarter = "PAYMENT_PERIOD_QUARTER",
+        PaymentPeriodHalfYear = "PAYMENT_PERIOD_HALF_YEAR",
+        PaymentPeriodYear = "PAYMENT_PERIOD_YEAR",
+    });
     /// 期交保费模式
     ///
     /// A value this client does not know yet is kept as [`PostResponsePeriodPremiumMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1536,47 +767,11 @@ pub mod policies {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponsePeriodPremiumMode {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::PeriodPremiumModeEqual => "PERIOD_PREMIUM_MODE_EQUAL",
-                Self::PeriodPremiumModeFirstDiff => "PERIOD_PREMIUM_MODE_FIRST_DIFF",
-                Self::PeriodPremiumModeMultiDiff => "PERIOD_PREMIUM_MODE_MULTI_DIFF",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponsePeriodPremiumMode {
-        fn from(s: &str) -> Self {
-            match s {
-                "PERIOD_PREMIUM_MODE_EQUAL" => Self::PeriodPremiumModeEqual,
-                "PERIOD_PREMIUM_MODE_FIRST_DIFF" => Self::PeriodPremiumModeFirstDiff,
-                "PERIOD_PREMIUM_MODE_MULTI_DIFF" => Self::PeriodPremiumModeMultiDiff,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponsePeriodPremiumMode {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponsePeriodPremiumMode {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponsePeriodPremiumMode {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponsePeriodPremiumMode {
+        PeriodPremiumModeEqual = "PERIOD_PREMIUM_MODE_EQUAL",
+        PeriodPremiumModeFirstDiff = "PERIOD_PREMIUM_MODE_FIRST_DIFF",
+        PeriodPremiumModeMultiDiff = "PERIOD_PREMIUM_MODE_MULTI_DIFF",
+    });
     /// 保单状态
     ///
     /// A value this client does not know yet is kept as [`PostResponsePolicyState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1594,49 +789,12 @@ pub mod policies {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponsePolicyState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::PolicyStateIssuing => "POLICY_STATE_ISSUING",
-                Self::PolicyStateApproved => "POLICY_STATE_APPROVED",
-                Self::PolicyStateDeclined => "POLICY_STATE_DECLINED",
-                Self::PolicyStateInactive => "POLICY_STATE_INACTIVE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponsePolicyState {
-        fn from(s: &str) -> Self {
-            match s {
-                "POLICY_STATE_ISSUING" => Self::PolicyStateIssuing,
-                "POLICY_STATE_APPROVED" => Self::PolicyStateApproved,
-                "POLICY_STATE_DECLINED" => Self::PolicyStateDeclined,
-                "POLICY_STATE_INACTIVE" => Self::PolicyStateInactive,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponsePolicyState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponsePolicyState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponsePolicyState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponsePolicyState {
+        PolicyStateIssuing = "POLICY_STATE_ISSUING",
+        PolicyStateApproved = "POLICY_STATE_APPROVED",
+        PolicyStateDeclined = "POLICY_STATE_DECLINED",
+        PolicyStateInactive = "POLICY_STATE_INACTIVE",
+    });
     /// 保单类型
     ///
     /// A value this client does not know yet is kept as [`PostResponsePolicyType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1664,59 +822,17 @@ pub mod policies {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponsePolicyType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::PolicyTypeOther => "POLICY_TYPE_OTHER",
-                Self::PolicyTypeMedical => "POLICY_TYPE_MEDICAL",
-                Self::PolicyTypeAccident => "POLICY_TYPE_ACCIDENT",
-                Self::PolicyTypeCritical => "POLICY_TYPE_CRITICAL",
-                Self::PolicyTypeCar => "POLICY_TYPE_CAR",
-                Self::PolicyTypeLife => "POLICY_TYPE_LIFE",
-                Self::PolicyTypeProperty => "POLICY_TYPE_PROPERTY",
-                Self::PolicyTypePet => "POLICY_TYPE_PET",
-                Self::PolicyTypeAnnuity => "POLICY_TYPE_ANNUITY",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponsePolicyType {
-        fn from(s: &str) -> Self {
-            match s {
-                "POLICY_TYPE_OTHER" => Self::PolicyTypeOther,
-                "POLICY_TYPE_MEDICAL" => Self::PolicyTypeMedical,
-                "POLICY_TYPE_ACCIDENT" => Self::PolicyTypeAccident,
-                "POLICY_TYPE_CRITICAL" => Self::PolicyTypeCritical,
-                "POLICY_TYPE_CAR" => Self::PolicyTypeCar,
-                "POLICY_TYPE_LIFE" => Self::PolicyTypeLife,
-                "POLICY_TYPE_PROPERTY" => Self::PolicyTypeProperty,
-                "POLICY_TYPE_PET" => Self::PolicyTypePet,
-                "POLICY_TYPE_ANNUITY" => Self::PolicyTypeAnnuity,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponsePolicyType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponsePolicyType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponsePolicyType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponsePolicyType {
+        PolicyTypeOther = "POLICY_TYPE_OTHER",
+        PolicyTypeMedical = "POLICY_TYPE_MEDICAL",
+        PolicyTypeAccident = "POLICY_TYPE_ACCIDENT",
+        PolicyTypeCritical = "POLICY_TYPE_CRITICAL",
+        PolicyTypeCar = "POLICY_TYPE_CAR",
+        PolicyTypeLife = "POLICY_TYPE_LIFE",
+        PolicyTypeProperty = "POLICY_TYPE_PROPERTY",
+        PolicyTypePet = "POLICY_TYPE_PET",
+        PolicyTypeAnnuity = "POLICY_TYPE_ANNUITY",
+    });
     /// `/v3/inspolicymgr/deduct/policies/{out_insurance_no}`
     pub mod by_out_insurance_no {
         /// The chain step for `/v3/inspolicymgr/deduct/policies/{out_insurance_no}`, reached with `client.v3().inspolicymgr().deduct().policies().out_insurance_no(out_insurance_no)`.
@@ -1842,139 +958,35 @@ pub mod policies {
             /// 保障期限类型
             pub coverage_term_type: Option<GetResponseCoverageTermType>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("out_insurance_no", &self.out_insurance_no)?;
-                m.req("insurance_name", &self.insurance_name)?;
-                m.req("insured_name_list", &self.insured_name_list)?;
-                m.req("insurance_company_code", &self.insurance_company_code)?;
-                m.req("effective_time", &self.effective_time)?;
-                m.req("expired_time", &self.expired_time)?;
-                m.req("coverage_detail", &self.coverage_detail)?;
-                m.req("support_renewal", &self.support_renewal)?;
-                m.opt("start_renewal_time", &self.start_renewal_time)?;
-                m.opt("end_renewal_time", &self.end_renewal_time)?;
-                m.req("policy_type", &self.policy_type)?;
-                m.opt("car_number", &self.car_number)?;
-                m.opt("pet_name", &self.pet_name)?;
-                m.opt("address", &self.address)?;
-                m.req("policy_state", &self.policy_state)?;
-                m.opt("policy_code", &self.policy_code)?;
-                m.req("plan_id", &self.plan_id)?;
-                m.req("out_contract_code", &self.out_contract_code)?;
-                m.req("policy_periods", &self.policy_periods)?;
-                m.req("free_insurance", &self.free_insurance)?;
-                m.opt("combined_payment", &self.combined_payment)?;
-                m.opt("payment_method", &self.payment_method)?;
-                m.opt("period_premium_mode", &self.period_premium_mode)?;
-                m.opt("payment_period", &self.payment_period)?;
-                m.opt("first_period_amount", &self.first_period_amount)?;
-                m.opt("subsequent_period_amount", &self.subsequent_period_amount)?;
-                m.opt("coverage_term_type", &self.coverage_term_type)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("out_insurance_no"),
-                    o.req("insurance_name"),
-                    o.req("insured_name_list"),
-                    o.req("insurance_company_code"),
-                    o.req("effective_time"),
-                    o.req("expired_time"),
-                    o.req("coverage_detail"),
-                    o.req("support_renewal"),
-                    o.opt("start_renewal_time"),
-                    o.opt("end_renewal_time"),
-                    o.req("policy_type"),
-                    o.opt("car_number"),
-                    o.opt("pet_name"),
-                    o.opt("address"),
-                    o.req("policy_state"),
-                    o.opt("policy_code"),
-                    o.req("plan_id"),
-                    o.req("out_contract_code"),
-                    o.req("policy_periods"),
-                    o.req("free_insurance"),
-                    o.opt("combined_payment"),
-                    o.opt("payment_method"),
-                    o.opt("period_premium_mode"),
-                    o.opt("payment_period"),
-                    o.opt("first_period_amount"),
-                    o.opt("subsequent_period_amount"),
-                    o.opt("coverage_term_type"),
-                ) {
-                    (
-                        Some(out_insurance_no),
-                        Some(insurance_name),
-                        Some(insured_name_list),
-                        Some(insurance_company_code),
-                        Some(effective_time),
-                        Some(expired_time),
-                        Some(coverage_detail),
-                        Some(support_renewal),
-                        Some(start_renewal_time),
-                        Some(end_renewal_time),
-                        Some(policy_type),
-                        Some(car_number),
-                        Some(pet_name),
-                        Some(address),
-                        Some(policy_state),
-                        Some(policy_code),
-                        Some(plan_id),
-                        Some(out_contract_code),
-                        Some(policy_periods),
-                        Some(free_insurance),
-                        Some(combined_payment),
-                        Some(payment_method),
-                        Some(period_premium_mode),
-                        Some(payment_period),
-                        Some(first_period_amount),
-                        Some(subsequent_period_amount),
-                        Some(coverage_term_type),
-                    ) => {
-                        Ok(Self {
-                            out_insurance_no,
-                            insurance_name,
-                            insured_name_list,
-                            insurance_company_code,
-                            effective_time,
-                            expired_time,
-                            coverage_detail,
-                            support_renewal,
-                            start_renewal_time,
-                            end_renewal_time,
-                            policy_type,
-                            car_number,
-                            pet_name,
-                            address,
-                            policy_state,
-                            policy_code,
-                            plan_id,
-                            out_contract_code,
-                            policy_periods,
-                            free_insurance,
-                            combined_payment,
-                            payment_method,
-                            period_premium_mode,
-                            payment_period,
-                            first_period_amount,
-                            subsequent_period_amount,
-                            coverage_term_type,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            out_insurance_no: "out_insurance_no" req req,
+            insurance_name: "insurance_name" req req,
+            insured_name_list: "insured_name_list" req req,
+            insurance_company_code: "insurance_company_code" req req,
+            effective_time: "effective_time" req req,
+            expired_time: "expired_time" req req,
+            coverage_detail: "coverage_detail" req req,
+            support_renewal: "support_renewal" req req,
+            start_renewal_time: "start_renewal_time" opt opt,
+            end_renewal_time: "end_renewal_time" opt opt,
+            policy_type: "policy_type" req req,
+            car_number: "car_number" opt opt,
+            pet_name: "pet_name" opt opt,
+            address: "address" opt opt,
+            policy_state: "policy_state" req req,
+            policy_code: "policy_code" opt opt,
+            plan_id: "plan_id" req req,
+            out_contract_code: "out_contract_code" req req,
+            policy_periods: "policy_periods" req req,
+            free_insurance: "free_insurance" req req,
+            combined_payment: "combined_payment" opt opt,
+            payment_method: "payment_method" opt opt,
+            period_premium_mode: "period_premium_mode" opt opt,
+            payment_period: "payment_period" opt opt,
+            first_period_amount: "first_period_amount" opt opt,
+            subsequent_period_amount: "subsequent_period_amount" opt opt,
+            coverage_term_type: "coverage_term_type" opt opt,
+        });
         /// 保障期限类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseCoverageTermType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1988,47 +1000,10 @@ pub mod policies {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseCoverageTermType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::CoverageTermTypeFixedDate => "COVERAGE_TERM_TYPE_FIXED_DATE",
-                    Self::CoverageTermTypeLifetime => "COVERAGE_TERM_TYPE_LIFETIME",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseCoverageTermType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "COVERAGE_TERM_TYPE_FIXED_DATE" => Self::CoverageTermTypeFixedDate,
-                    "COVERAGE_TERM_TYPE_LIFETIME" => Self::CoverageTermTypeLifetime,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseCoverageTermType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseCoverageTermType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseCoverageTermType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseCoverageTermType {
+            CoverageTermTypeFixedDate = "COVERAGE_TERM_TYPE_FIXED_DATE",
+            CoverageTermTypeLifetime = "COVERAGE_TERM_TYPE_LIFETIME",
+        });
         /// 缴费方式
         ///
         /// A value this client does not know yet is kept as [`GetResponsePaymentMethod::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2044,49 +1019,11 @@ pub mod policies {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponsePaymentMethod {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::PaymentMethodOther => "PAYMENT_METHOD_OTHER",
-                    Self::PaymentMethodPeriod => "PAYMENT_METHOD_PERIOD",
-                    Self::PaymentMethodLumpSum => "PAYMENT_METHOD_LUMP_SUM",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponsePaymentMethod {
-            fn from(s: &str) -> Self {
-                match s {
-                    "PAYMENT_METHOD_OTHER" => Self::PaymentMethodOther,
-                    "PAYMENT_METHOD_PERIOD" => Self::PaymentMethodPeriod,
-                    "PAYMENT_METHOD_LUMP_SUM" => Self::PaymentMethodLumpSum,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponsePaymentMethod {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponsePaymentMethod {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePaymentMethod {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponsePaymentMethod {
+            PaymentMethodOther = "PAYMENT_METHOD_OTHER",
+            PaymentMethodPeriod = "PAYMENT_METHOD_PERIOD",
+            PaymentMethodLumpSum = "PAYMENT_METHOD_LUMP_SUM",
+        });
         /// 缴费周期
         ///
         /// A value this client does not know yet is kept as [`GetResponsePaymentPeriod::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2110,57 +1047,15 @@ pub mod policies {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponsePaymentPeriod {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::PaymentPeriodDay => "PAYMENT_PERIOD_DAY",
-                    Self::PaymentPeriodWeek => "PAYMENT_PERIOD_WEEK",
-                    Self::PaymentPeriodBiweekly => "PAYMENT_PERIOD_BIWEEKLY",
-                    Self::PaymentPeriodMonth => "PAYMENT_PERIOD_MONTH",
-                    Self::PaymentPeriodQuarter => "PAYMENT_PERIOD_QUARTER",
-                    Self::PaymentPeriodHalfYear => "PAYMENT_PERIOD_HALF_YEAR",
-                    Self::PaymentPeriodYear => "PAYMENT_PERIOD_YEAR",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponsePaymentPeriod {
-            fn from(s: &str) -> Self {
-                match s {
-                    "PAYMENT_PERIOD_DAY" => Self::PaymentPeriodDay,
-                    "PAYMENT_PERIOD_WEEK" => Self::PaymentPeriodWeek,
-                    "PAYMENT_PERIOD_BIWEEKLY" => Self::PaymentPeriodBiweekly,
-                    "PAYMENT_PERIOD_MONTH" => Self::PaymentPeriodMonth,
-                    "PAYMENT_PERIOD_QUARTER" => Self::PaymentPeriodQuarter,
-                    "PAYMENT_PERIOD_HALF_YEAR" => Self::PaymentPeriodHalfYear,
-                    "PAYMENT_PERIOD_YEAR" => Self::PaymentPeriodYear,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponsePaymentPeriod {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponsePaymentPeriod {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePaymentPeriod {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponsePaymentPeriod {
+            PaymentPeriodDay = "PAYMENT_PERIOD_DAY",
+            PaymentPeriodWeek = "PAYMENT_PERIOD_WEEK",
+            PaymentPeriodBiweekly = "PAYMENT_PERIOD_BIWEEKLY",
+            PaymentPeriodMonth = "PAYMENT_PERIOD_MONTH",
+            PaymentPeriodQuarter = "PAYMENT_PERIOD_QUARTER",
+            PaymentPeriodHalfYear = "PAYMENT_PERIOD_HALF_YEAR",
+            PaymentPeriodYear = "PAYMENT_PERIOD_YEAR",
+        });
         /// 期交保费模式
         ///
         /// A value this client does not know yet is kept as [`GetResponsePeriodPremiumMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2176,49 +1071,11 @@ pub mod policies {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponsePeriodPremiumMode {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::PeriodPremiumModeEqual => "PERIOD_PREMIUM_MODE_EQUAL",
-                    Self::PeriodPremiumModeFirstDiff => "PERIOD_PREMIUM_MODE_FIRST_DIFF",
-                    Self::PeriodPremiumModeMultiDiff => "PERIOD_PREMIUM_MODE_MULTI_DIFF",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponsePeriodPremiumMode {
-            fn from(s: &str) -> Self {
-                match s {
-                    "PERIOD_PREMIUM_MODE_EQUAL" => Self::PeriodPremiumModeEqual,
-                    "PERIOD_PREMIUM_MODE_FIRST_DIFF" => Self::PeriodPremiumModeFirstDiff,
-                    "PERIOD_PREMIUM_MODE_MULTI_DIFF" => Self::PeriodPremiumModeMultiDiff,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponsePeriodPremiumMode {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponsePeriodPremiumMode {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePeriodPremiumMode {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponsePeriodPremiumMode {
+            PeriodPremiumModeEqual = "PERIOD_PREMIUM_MODE_EQUAL",
+            PeriodPremiumModeFirstDiff = "PERIOD_PREMIUM_MODE_FIRST_DIFF",
+            PeriodPremiumModeMultiDiff = "PERIOD_PREMIUM_MODE_MULTI_DIFF",
+        });
         /// 保单状态
         ///
         /// A value this client does not know yet is kept as [`GetResponsePolicyState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2236,51 +1093,12 @@ pub mod policies {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponsePolicyState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::PolicyStateIssuing => "POLICY_STATE_ISSUING",
-                    Self::PolicyStateApproved => "POLICY_STATE_APPROVED",
-                    Self::PolicyStateDeclined => "POLICY_STATE_DECLINED",
-                    Self::PolicyStateInactive => "POLICY_STATE_INACTIVE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponsePolicyState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "POLICY_STATE_ISSUING" => Self::PolicyStateIssuing,
-                    "POLICY_STATE_APPROVED" => Self::PolicyStateApproved,
-                    "POLICY_STATE_DECLINED" => Self::PolicyStateDeclined,
-                    "POLICY_STATE_INACTIVE" => Self::PolicyStateInactive,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponsePolicyState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponsePolicyState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePolicyState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponsePolicyState {
+            PolicyStateIssuing = "POLICY_STATE_ISSUING",
+            PolicyStateApproved = "POLICY_STATE_APPROVED",
+            PolicyStateDeclined = "POLICY_STATE_DECLINED",
+            PolicyStateInactive = "POLICY_STATE_INACTIVE",
+        });
         /// 保单类型
         ///
         /// A value this client does not know yet is kept as [`GetResponsePolicyType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2308,61 +1126,17 @@ pub mod policies {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponsePolicyType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::PolicyTypeOther => "POLICY_TYPE_OTHER",
-                    Self::PolicyTypeMedical => "POLICY_TYPE_MEDICAL",
-                    Self::PolicyTypeAccident => "POLICY_TYPE_ACCIDENT",
-                    Self::PolicyTypeCritical => "POLICY_TYPE_CRITICAL",
-                    Self::PolicyTypeCar => "POLICY_TYPE_CAR",
-                    Self::PolicyTypeLife => "POLICY_TYPE_LIFE",
-                    Self::PolicyTypeProperty => "POLICY_TYPE_PROPERTY",
-                    Self::PolicyTypePet => "POLICY_TYPE_PET",
-                    Self::PolicyTypeAnnuity => "POLICY_TYPE_ANNUITY",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponsePolicyType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "POLICY_TYPE_OTHER" => Self::PolicyTypeOther,
-                    "POLICY_TYPE_MEDICAL" => Self::PolicyTypeMedical,
-                    "POLICY_TYPE_ACCIDENT" => Self::PolicyTypeAccident,
-                    "POLICY_TYPE_CRITICAL" => Self::PolicyTypeCritical,
-                    "POLICY_TYPE_CAR" => Self::PolicyTypeCar,
-                    "POLICY_TYPE_LIFE" => Self::PolicyTypeLife,
-                    "POLICY_TYPE_PROPERTY" => Self::PolicyTypeProperty,
-                    "POLICY_TYPE_PET" => Self::PolicyTypePet,
-                    "POLICY_TYPE_ANNUITY" => Self::PolicyTypeAnnuity,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponsePolicyType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponsePolicyType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePolicyType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponsePolicyType {
+            PolicyTypeOther = "POLICY_TYPE_OTHER",
+            PolicyTypeMedical = "POLICY_TYPE_MEDICAL",
+            PolicyTypeAccident = "POLICY_TYPE_ACCIDENT",
+            PolicyTypeCritical = "POLICY_TYPE_CRITICAL",
+            PolicyTypeCar = "POLICY_TYPE_CAR",
+            PolicyTypeLife = "POLICY_TYPE_LIFE",
+            PolicyTypeProperty = "POLICY_TYPE_PROPERTY",
+            PolicyTypePet = "POLICY_TYPE_PET",
+            PolicyTypeAnnuity = "POLICY_TYPE_ANNUITY",
+        });
         /// The request of `PATCH /v3/inspolicymgr/deduct/policies/{out_insurance_no}` (更新保单信息).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequest {
@@ -2453,134 +1227,34 @@ pub mod policies {
             /// 保障期限类型
             pub coverage_term_type: Option<PatchRequestCoverageTermType>,
         }
-        impl ::serde::Serialize for PatchRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("insured_name_list", &self.insured_name_list)?;
-                m.opt("insurance_name", &self.insurance_name)?;
-                m.opt("effective_time", &self.effective_time)?;
-                m.opt("expired_time", &self.expired_time)?;
-                m.opt("coverage_detail", &self.coverage_detail)?;
-                m.opt("support_renewal", &self.support_renewal)?;
-                m.opt("start_renewal_time", &self.start_renewal_time)?;
-                m.opt("end_renewal_time", &self.end_renewal_time)?;
-                m.opt("policy_type", &self.policy_type)?;
-                m.opt("car_number", &self.car_number)?;
-                m.opt("pet_name", &self.pet_name)?;
-                m.opt("address", &self.address)?;
-                m.opt("policy_state", &self.policy_state)?;
-                m.opt("policy_code", &self.policy_code)?;
-                m.opt("plan_id", &self.plan_id)?;
-                m.opt("out_contract_code", &self.out_contract_code)?;
-                m.opt("policy_periods", &self.policy_periods)?;
-                m.opt("free_insurance", &self.free_insurance)?;
-                m.opt("combined_payment", &self.combined_payment)?;
-                m.opt("payment_method", &self.payment_method)?;
-                m.opt("period_premium_mode", &self.period_premium_mode)?;
-                m.opt("payment_period", &self.payment_period)?;
-                m.opt("first_period_amount", &self.first_period_amount)?;
-                m.opt("subsequent_period_amount", &self.subsequent_period_amount)?;
-                m.opt("coverage_term_type", &self.coverage_term_type)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PatchRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("Wechatpay-Serial"),
-                    o.opt("insured_name_list"),
-                    o.opt("insurance_name"),
-                    o.opt("effective_time"),
-                    o.opt("expired_time"),
-                    o.opt("coverage_detail"),
-                    o.opt("support_renewal"),
-                    o.opt("start_renewal_time"),
-                    o.opt("end_renewal_time"),
-                    o.opt("policy_type"),
-                    o.opt("car_number"),
-                    o.opt("pet_name"),
-                    o.opt("address"),
-                    o.opt("policy_state"),
-                    o.opt("policy_code"),
-                    o.opt("plan_id"),
-                    o.opt("out_contract_code"),
-                    o.opt("policy_periods"),
-                    o.opt("free_insurance"),
-                    o.opt("combined_payment"),
-                    o.opt("payment_method"),
-                    o.opt("period_premium_mode"),
-                    o.opt("payment_period"),
-                    o.opt("first_period_amount"),
-                    o.opt("subsequent_period_amount"),
-                    o.opt("coverage_term_type"),
-                ) {
-                    (
-                        Some(wechatpay_serial),
-                        Some(insured_name_list),
-                        Some(insurance_name),
-                        Some(effective_time),
-                        Some(expired_time),
-                        Some(coverage_detail),
-                        Some(support_renewal),
-                        Some(start_renewal_time),
-                        Some(end_renewal_time),
-                        Some(policy_type),
-                        Some(car_number),
-                        Some(pet_name),
-                        Some(address),
-                        Some(policy_state),
-                        Some(policy_code),
-                        Some(plan_id),
-                        Some(out_contract_code),
-                        Some(policy_periods),
-                        Some(free_insurance),
-                        Some(combined_payment),
-                        Some(payment_method),
-                        Some(period_premium_mode),
-                        Some(payment_period),
-                        Some(first_period_amount),
-                        Some(subsequent_period_amount),
-                        Some(coverage_term_type),
-                    ) => {
-                        Ok(Self {
-                            wechatpay_serial,
-                            insured_name_list,
-                            insurance_name,
-                            effective_time,
-                            expired_time,
-                            coverage_detail,
-                            support_renewal,
-                            start_renewal_time,
-                            end_renewal_time,
-                            policy_type,
-                            car_number,
-                            pet_name,
-                            address,
-                            policy_state,
-                            policy_code,
-                            plan_id,
-                            out_contract_code,
-                            policy_periods,
-                            free_insurance,
-                            combined_payment,
-                            payment_method,
-                            period_premium_mode,
-                            payment_period,
-                            first_period_amount,
-                            subsequent_period_amount,
-                            coverage_term_type,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PatchRequest {
+            wechatpay_serial: "Wechatpay-Serial" skip req,
+            insured_name_list: "insured_name_list" opt opt,
+            insurance_name: "insurance_name" opt opt,
+            effective_time: "effective_time" opt opt,
+            expired_time: "expired_time" opt opt,
+            coverage_detail: "coverage_detail" opt opt,
+            support_renewal: "support_renewal" opt opt,
+            start_renewal_time: "start_renewal_time" opt opt,
+            end_renewal_time: "end_renewal_time" opt opt,
+            policy_type: "policy_type" opt opt,
+            car_number: "car_number" opt opt,
+            pet_name: "pet_name" opt opt,
+            address: "address" opt opt,
+            policy_state: "policy_state" opt opt,
+            policy_code: "policy_code" opt opt,
+            plan_id: "plan_id" opt opt,
+            out_contract_code: "out_contract_code" opt opt,
+            policy_periods: "policy_periods" opt opt,
+            free_insurance: "free_insurance" opt opt,
+            combined_payment: "combined_payment" opt opt,
+            payment_method: "payment_method" opt opt,
+            period_premium_mode: "period_premium_mode" opt opt,
+            payment_period: "payment_period" opt opt,
+            first_period_amount: "first_period_amount" opt opt,
+            subsequent_period_amount: "subsequent_period_amount" opt opt,
+            coverage_term_type: "coverage_term_type" opt opt,
+        });
         /// 保障期限类型
         ///
         /// A value this client does not know yet is kept as [`PatchRequestCoverageTermType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2594,47 +1268,10 @@ pub mod policies {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PatchRequestCoverageTermType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::CoverageTermTypeFixedDate => "COVERAGE_TERM_TYPE_FIXED_DATE",
-                    Self::CoverageTermTypeLifetime => "COVERAGE_TERM_TYPE_LIFETIME",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PatchRequestCoverageTermType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "COVERAGE_TERM_TYPE_FIXED_DATE" => Self::CoverageTermTypeFixedDate,
-                    "COVERAGE_TERM_TYPE_LIFETIME" => Self::CoverageTermTypeLifetime,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PatchRequestCoverageTermType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PatchRequestCoverageTermType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PatchRequestCoverageTermType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PatchRequestCoverageTermType {
+            CoverageTermTypeFixedDate = "COVERAGE_TERM_TYPE_FIXED_DATE",
+            CoverageTermTypeLifetime = "COVERAGE_TERM_TYPE_LIFETIME",
+        });
         /// 缴费方式
         ///
         /// A value this client does not know yet is kept as [`PatchRequestPaymentMethod::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2650,49 +1287,11 @@ pub mod policies {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PatchRequestPaymentMethod {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::PaymentMethodOther => "PAYMENT_METHOD_OTHER",
-                    Self::PaymentMethodPeriod => "PAYMENT_METHOD_PERIOD",
-                    Self::PaymentMethodLumpSum => "PAYMENT_METHOD_LUMP_SUM",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PatchRequestPaymentMethod {
-            fn from(s: &str) -> Self {
-                match s {
-                    "PAYMENT_METHOD_OTHER" => Self::PaymentMethodOther,
-                    "PAYMENT_METHOD_PERIOD" => Self::PaymentMethodPeriod,
-                    "PAYMENT_METHOD_LUMP_SUM" => Self::PaymentMethodLumpSum,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PatchRequestPaymentMethod {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PatchRequestPaymentMethod {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PatchRequestPaymentMethod {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PatchRequestPaymentMethod {
+            PaymentMethodOther = "PAYMENT_METHOD_OTHER",
+            PaymentMethodPeriod = "PAYMENT_METHOD_PERIOD",
+            PaymentMethodLumpSum = "PAYMENT_METHOD_LUMP_SUM",
+        });
         /// 缴费周期
         ///
         /// A value this client does not know yet is kept as [`PatchRequestPaymentPeriod::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2716,57 +1315,15 @@ pub mod policies {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PatchRequestPaymentPeriod {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::PaymentPeriodDay => "PAYMENT_PERIOD_DAY",
-                    Self::PaymentPeriodWeek => "PAYMENT_PERIOD_WEEK",
-                    Self::PaymentPeriodBiweekly => "PAYMENT_PERIOD_BIWEEKLY",
-                    Self::PaymentPeriodMonth => "PAYMENT_PERIOD_MONTH",
-                    Self::PaymentPeriodQuarter => "PAYMENT_PERIOD_QUARTER",
-                    Self::PaymentPeriodHalfYear => "PAYMENT_PERIOD_HALF_YEAR",
-                    Self::PaymentPeriodYear => "PAYMENT_PERIOD_YEAR",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PatchRequestPaymentPeriod {
-            fn from(s: &str) -> Self {
-                match s {
-                    "PAYMENT_PERIOD_DAY" => Self::PaymentPeriodDay,
-                    "PAYMENT_PERIOD_WEEK" => Self::PaymentPeriodWeek,
-                    "PAYMENT_PERIOD_BIWEEKLY" => Self::PaymentPeriodBiweekly,
-                    "PAYMENT_PERIOD_MONTH" => Self::PaymentPeriodMonth,
-                    "PAYMENT_PERIOD_QUARTER" => Self::PaymentPeriodQuarter,
-                    "PAYMENT_PERIOD_HALF_YEAR" => Self::PaymentPeriodHalfYear,
-                    "PAYMENT_PERIOD_YEAR" => Self::PaymentPeriodYear,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PatchRequestPaymentPeriod {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PatchRequestPaymentPeriod {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PatchRequestPaymentPeriod {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PatchRequestPaymentPeriod {
+            PaymentPeriodDay = "PAYMENT_PERIOD_DAY",
+            PaymentPeriodWeek = "PAYMENT_PERIOD_WEEK",
+            PaymentPeriodBiweekly = "PAYMENT_PERIOD_BIWEEKLY",
+            PaymentPeriodMonth = "PAYMENT_PERIOD_MONTH",
+            PaymentPeriodQuarter = "PAYMENT_PERIOD_QUARTER",
+            PaymentPeriodHalfYear = "PAYMENT_PERIOD_HALF_YEAR",
+            PaymentPeriodYear = "PAYMENT_PERIOD_YEAR",
+        });
         /// 期交保费模式
         ///
         /// A value this client does not know yet is kept as [`PatchRequestPeriodPremiumMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2782,49 +1339,11 @@ pub mod policies {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PatchRequestPeriodPremiumMode {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::PeriodPremiumModeEqual => "PERIOD_PREMIUM_MODE_EQUAL",
-                    Self::PeriodPremiumModeFirstDiff => "PERIOD_PREMIUM_MODE_FIRST_DIFF",
-                    Self::PeriodPremiumModeMultiDiff => "PERIOD_PREMIUM_MODE_MULTI_DIFF",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PatchRequestPeriodPremiumMode {
-            fn from(s: &str) -> Self {
-                match s {
-                    "PERIOD_PREMIUM_MODE_EQUAL" => Self::PeriodPremiumModeEqual,
-                    "PERIOD_PREMIUM_MODE_FIRST_DIFF" => Self::PeriodPremiumModeFirstDiff,
-                    "PERIOD_PREMIUM_MODE_MULTI_DIFF" => Self::PeriodPremiumModeMultiDiff,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PatchRequestPeriodPremiumMode {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PatchRequestPeriodPremiumMode {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PatchRequestPeriodPremiumMode {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PatchRequestPeriodPremiumMode {
+            PeriodPremiumModeEqual = "PERIOD_PREMIUM_MODE_EQUAL",
+            PeriodPremiumModeFirstDiff = "PERIOD_PREMIUM_MODE_FIRST_DIFF",
+            PeriodPremiumModeMultiDiff = "PERIOD_PREMIUM_MODE_MULTI_DIFF",
+        });
         /// 保单状态
         ///
         /// A value this client does not know yet is kept as [`PatchRequestPolicyState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2842,51 +1361,12 @@ pub mod policies {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PatchRequestPolicyState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::PolicyStateIssuing => "POLICY_STATE_ISSUING",
-                    Self::PolicyStateApproved => "POLICY_STATE_APPROVED",
-                    Self::PolicyStateDeclined => "POLICY_STATE_DECLINED",
-                    Self::PolicyStateInactive => "POLICY_STATE_INACTIVE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PatchRequestPolicyState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "POLICY_STATE_ISSUING" => Self::PolicyStateIssuing,
-                    "POLICY_STATE_APPROVED" => Self::PolicyStateApproved,
-                    "POLICY_STATE_DECLINED" => Self::PolicyStateDeclined,
-                    "POLICY_STATE_INACTIVE" => Self::PolicyStateInactive,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PatchRequestPolicyState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PatchRequestPolicyState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PatchRequestPolicyState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PatchRequestPolicyState {
+            PolicyStateIssuing = "POLICY_STATE_ISSUING",
+            PolicyStateApproved = "POLICY_STATE_APPROVED",
+            PolicyStateDeclined = "POLICY_STATE_DECLINED",
+            PolicyStateInactive = "POLICY_STATE_INACTIVE",
+        });
         /// 保单类型
         ///
         /// A value this client does not know yet is kept as [`PatchRequestPolicyType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2914,61 +1394,17 @@ pub mod policies {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PatchRequestPolicyType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::PolicyTypeOther => "POLICY_TYPE_OTHER",
-                    Self::PolicyTypeMedical => "POLICY_TYPE_MEDICAL",
-                    Self::PolicyTypeAccident => "POLICY_TYPE_ACCIDENT",
-                    Self::PolicyTypeCritical => "POLICY_TYPE_CRITICAL",
-                    Self::PolicyTypeCar => "POLICY_TYPE_CAR",
-                    Self::PolicyTypeLife => "POLICY_TYPE_LIFE",
-                    Self::PolicyTypeProperty => "POLICY_TYPE_PROPERTY",
-                    Self::PolicyTypePet => "POLICY_TYPE_PET",
-                    Self::PolicyTypeAnnuity => "POLICY_TYPE_ANNUITY",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PatchRequestPolicyType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "POLICY_TYPE_OTHER" => Self::PolicyTypeOther,
-                    "POLICY_TYPE_MEDICAL" => Self::PolicyTypeMedical,
-                    "POLICY_TYPE_ACCIDENT" => Self::PolicyTypeAccident,
-                    "POLICY_TYPE_CRITICAL" => Self::PolicyTypeCritical,
-                    "POLICY_TYPE_CAR" => Self::PolicyTypeCar,
-                    "POLICY_TYPE_LIFE" => Self::PolicyTypeLife,
-                    "POLICY_TYPE_PROPERTY" => Self::PolicyTypeProperty,
-                    "POLICY_TYPE_PET" => Self::PolicyTypePet,
-                    "POLICY_TYPE_ANNUITY" => Self::PolicyTypeAnnuity,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PatchRequestPolicyType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PatchRequestPolicyType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PatchRequestPolicyType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PatchRequestPolicyType {
+            PolicyTypeOther = "POLICY_TYPE_OTHER",
+            PolicyTypeMedical = "POLICY_TYPE_MEDICAL",
+            PolicyTypeAccident = "POLICY_TYPE_ACCIDENT",
+            PolicyTypeCritical = "POLICY_TYPE_CRITICAL",
+            PolicyTypeCar = "POLICY_TYPE_CAR",
+            PolicyTypeLife = "POLICY_TYPE_LIFE",
+            PolicyTypeProperty = "POLICY_TYPE_PROPERTY",
+            PolicyTypePet = "POLICY_TYPE_PET",
+            PolicyTypeAnnuity = "POLICY_TYPE_ANNUITY",
+        });
         /// The response of `PATCH /v3/inspolicymgr/deduct/policies/{out_insurance_no}` (更新保单信息).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PatchResponse {
@@ -3063,139 +1499,35 @@ pub mod policies {
             /// 保障期限类型
             pub coverage_term_type: Option<PatchResponseCoverageTermType>,
         }
-        impl ::serde::Serialize for PatchResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("out_insurance_no", &self.out_insurance_no)?;
-                m.req("insurance_name", &self.insurance_name)?;
-                m.req("insured_name_list", &self.insured_name_list)?;
-                m.req("insurance_company_code", &self.insurance_company_code)?;
-                m.req("effective_time", &self.effective_time)?;
-                m.req("expired_time", &self.expired_time)?;
-                m.req("coverage_detail", &self.coverage_detail)?;
-                m.req("support_renewal", &self.support_renewal)?;
-                m.opt("start_renewal_time", &self.start_renewal_time)?;
-                m.opt("end_renewal_time", &self.end_renewal_time)?;
-                m.req("policy_type", &self.policy_type)?;
-                m.opt("car_number", &self.car_number)?;
-                m.opt("pet_name", &self.pet_name)?;
-                m.opt("address", &self.address)?;
-                m.req("policy_state", &self.policy_state)?;
-                m.opt("policy_code", &self.policy_code)?;
-                m.req("plan_id", &self.plan_id)?;
-                m.req("out_contract_code", &self.out_contract_code)?;
-                m.req("policy_periods", &self.policy_periods)?;
-                m.req("free_insurance", &self.free_insurance)?;
-                m.opt("combined_payment", &self.combined_payment)?;
-                m.opt("payment_method", &self.payment_method)?;
-                m.opt("period_premium_mode", &self.period_premium_mode)?;
-                m.opt("payment_period", &self.payment_period)?;
-                m.opt("first_period_amount", &self.first_period_amount)?;
-                m.opt("subsequent_period_amount", &self.subsequent_period_amount)?;
-                m.opt("coverage_term_type", &self.coverage_term_type)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PatchResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("out_insurance_no"),
-                    o.req("insurance_name"),
-                    o.req("insured_name_list"),
-                    o.req("insurance_company_code"),
-                    o.req("effective_time"),
-                    o.req("expired_time"),
-                    o.req("coverage_detail"),
-                    o.req("support_renewal"),
-                    o.opt("start_renewal_time"),
-                    o.opt("end_renewal_time"),
-                    o.req("policy_type"),
-                    o.opt("car_number"),
-                    o.opt("pet_name"),
-                    o.opt("address"),
-                    o.req("policy_state"),
-                    o.opt("policy_code"),
-                    o.req("plan_id"),
-                    o.req("out_contract_code"),
-                    o.req("policy_periods"),
-                    o.req("free_insurance"),
-                    o.opt("combined_payment"),
-                    o.opt("payment_method"),
-                    o.opt("period_premium_mode"),
-                    o.opt("payment_period"),
-                    o.opt("first_period_amount"),
-                    o.opt("subsequent_period_amount"),
-                    o.opt("coverage_term_type"),
-                ) {
-                    (
-                        Some(out_insurance_no),
-                        Some(insurance_name),
-                        Some(insured_name_list),
-                        Some(insurance_company_code),
-                        Some(effective_time),
-                        Some(expired_time),
-                        Some(coverage_detail),
-                        Some(support_renewal),
-                        Some(start_renewal_time),
-                        Some(end_renewal_time),
-                        Some(policy_type),
-                        Some(car_number),
-                        Some(pet_name),
-                        Some(address),
-                        Some(policy_state),
-                        Some(policy_code),
-                        Some(plan_id),
-                        Some(out_contract_code),
-                        Some(policy_periods),
-                        Some(free_insurance),
-                        Some(combined_payment),
-                        Some(payment_method),
-                        Some(period_premium_mode),
-                        Some(payment_period),
-                        Some(first_period_amount),
-                        Some(subsequent_period_amount),
-                        Some(coverage_term_type),
-                    ) => {
-                        Ok(Self {
-                            out_insurance_no,
-                            insurance_name,
-                            insured_name_list,
-                            insurance_company_code,
-                            effective_time,
-                            expired_time,
-                            coverage_detail,
-                            support_renewal,
-                            start_renewal_time,
-                            end_renewal_time,
-                            policy_type,
-                            car_number,
-                            pet_name,
-                            address,
-                            policy_state,
-                            policy_code,
-                            plan_id,
-                            out_contract_code,
-                            policy_periods,
-                            free_insurance,
-                            combined_payment,
-                            payment_method,
-                            period_premium_mode,
-                            payment_period,
-                            first_period_amount,
-                            subsequent_period_amount,
-                            coverage_term_type,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PatchResponse {
+            out_insurance_no: "out_insurance_no" req req,
+            insurance_name: "insurance_name" req req,
+            insured_name_list: "insured_name_list" req req,
+            insurance_company_code: "insurance_company_code" req req,
+            effective_time: "effective_time" req req,
+            expired_time: "expired_time" req req,
+            coverage_detail: "coverage_detail" req req,
+            support_renewal: "support_renewal" req req,
+            start_renewal_time: "start_renewal_time" opt opt,
+            end_renewal_time: "end_renewal_time" opt opt,
+            policy_type: "policy_type" req req,
+            car_number: "car_number" opt opt,
+            pet_name: "pet_name" opt opt,
+            address: "address" opt opt,
+            policy_state: "policy_state" req req,
+            policy_code: "policy_code" opt opt,
+            plan_id: "plan_id" req req,
+            out_contract_code: "out_contract_code" req req,
+            policy_periods: "policy_periods" req req,
+            free_insurance: "free_insurance" req req,
+            combined_payment: "combined_payment" opt opt,
+            payment_method: "payment_method" opt opt,
+            period_premium_mode: "period_premium_mode" opt opt,
+            payment_period: "payment_period" opt opt,
+            first_period_amount: "first_period_amount" opt opt,
+            subsequent_period_amount: "subsequent_period_amount" opt opt,
+            coverage_term_type: "coverage_term_type" opt opt,
+        });
         /// 保障期限类型
         ///
         /// A value this client does not know yet is kept as [`PatchResponseCoverageTermType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3209,47 +1541,10 @@ pub mod policies {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PatchResponseCoverageTermType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::CoverageTermTypeFixedDate => "COVERAGE_TERM_TYPE_FIXED_DATE",
-                    Self::CoverageTermTypeLifetime => "COVERAGE_TERM_TYPE_LIFETIME",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PatchResponseCoverageTermType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "COVERAGE_TERM_TYPE_FIXED_DATE" => Self::CoverageTermTypeFixedDate,
-                    "COVERAGE_TERM_TYPE_LIFETIME" => Self::CoverageTermTypeLifetime,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PatchResponseCoverageTermType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PatchResponseCoverageTermType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PatchResponseCoverageTermType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PatchResponseCoverageTermType {
+            CoverageTermTypeFixedDate = "COVERAGE_TERM_TYPE_FIXED_DATE",
+            CoverageTermTypeLifetime = "COVERAGE_TERM_TYPE_LIFETIME",
+        });
         /// 缴费方式
         ///
         /// A value this client does not know yet is kept as [`PatchResponsePaymentMethod::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3265,49 +1560,11 @@ pub mod policies {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PatchResponsePaymentMethod {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::PaymentMethodOther => "PAYMENT_METHOD_OTHER",
-                    Self::PaymentMethodPeriod => "PAYMENT_METHOD_PERIOD",
-                    Self::PaymentMethodLumpSum => "PAYMENT_METHOD_LUMP_SUM",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PatchResponsePaymentMethod {
-            fn from(s: &str) -> Self {
-                match s {
-                    "PAYMENT_METHOD_OTHER" => Self::PaymentMethodOther,
-                    "PAYMENT_METHOD_PERIOD" => Self::PaymentMethodPeriod,
-                    "PAYMENT_METHOD_LUMP_SUM" => Self::PaymentMethodLumpSum,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PatchResponsePaymentMethod {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PatchResponsePaymentMethod {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PatchResponsePaymentMethod {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PatchResponsePaymentMethod {
+            PaymentMethodOther = "PAYMENT_METHOD_OTHER",
+            PaymentMethodPeriod = "PAYMENT_METHOD_PERIOD",
+            PaymentMethodLumpSum = "PAYMENT_METHOD_LUMP_SUM",
+        });
         /// 缴费周期
         ///
         /// A value this client does not know yet is kept as [`PatchResponsePaymentPeriod::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3331,57 +1588,15 @@ pub mod policies {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PatchResponsePaymentPeriod {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::PaymentPeriodDay => "PAYMENT_PERIOD_DAY",
-                    Self::PaymentPeriodWeek => "PAYMENT_PERIOD_WEEK",
-                    Self::PaymentPeriodBiweekly => "PAYMENT_PERIOD_BIWEEKLY",
-                    Self::PaymentPeriodMonth => "PAYMENT_PERIOD_MONTH",
-                    Self::PaymentPeriodQuarter => "PAYMENT_PERIOD_QUARTER",
-                    Self::PaymentPeriodHalfYear => "PAYMENT_PERIOD_HALF_YEAR",
-                    Self::PaymentPeriodYear => "PAYMENT_PERIOD_YEAR",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PatchResponsePaymentPeriod {
-            fn from(s: &str) -> Self {
-                match s {
-                    "PAYMENT_PERIOD_DAY" => Self::PaymentPeriodDay,
-                    "PAYMENT_PERIOD_WEEK" => Self::PaymentPeriodWeek,
-                    "PAYMENT_PERIOD_BIWEEKLY" => Self::PaymentPeriodBiweekly,
-                    "PAYMENT_PERIOD_MONTH" => Self::PaymentPeriodMonth,
-                    "PAYMENT_PERIOD_QUARTER" => Self::PaymentPeriodQuarter,
-                    "PAYMENT_PERIOD_HALF_YEAR" => Self::PaymentPeriodHalfYear,
-                    "PAYMENT_PERIOD_YEAR" => Self::PaymentPeriodYear,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PatchResponsePaymentPeriod {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PatchResponsePaymentPeriod {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PatchResponsePaymentPeriod {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PatchResponsePaymentPeriod {
+            PaymentPeriodDay = "PAYMENT_PERIOD_DAY",
+            PaymentPeriodWeek = "PAYMENT_PERIOD_WEEK",
+            PaymentPeriodBiweekly = "PAYMENT_PERIOD_BIWEEKLY",
+            PaymentPeriodMonth = "PAYMENT_PERIOD_MONTH",
+            PaymentPeriodQuarter = "PAYMENT_PERIOD_QUARTER",
+            PaymentPeriodHalfYear = "PAYMENT_PERIOD_HALF_YEAR",
+            PaymentPeriodYear = "PAYMENT_PERIOD_YEAR",
+        });
         /// 期交保费模式
         ///
         /// A value this client does not know yet is kept as [`PatchResponsePeriodPremiumMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3397,49 +1612,11 @@ pub mod policies {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PatchResponsePeriodPremiumMode {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::PeriodPremiumModeEqual => "PERIOD_PREMIUM_MODE_EQUAL",
-                    Self::PeriodPremiumModeFirstDiff => "PERIOD_PREMIUM_MODE_FIRST_DIFF",
-                    Self::PeriodPremiumModeMultiDiff => "PERIOD_PREMIUM_MODE_MULTI_DIFF",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PatchResponsePeriodPremiumMode {
-            fn from(s: &str) -> Self {
-                match s {
-                    "PERIOD_PREMIUM_MODE_EQUAL" => Self::PeriodPremiumModeEqual,
-                    "PERIOD_PREMIUM_MODE_FIRST_DIFF" => Self::PeriodPremiumModeFirstDiff,
-                    "PERIOD_PREMIUM_MODE_MULTI_DIFF" => Self::PeriodPremiumModeMultiDiff,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PatchResponsePeriodPremiumMode {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PatchResponsePeriodPremiumMode {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PatchResponsePeriodPremiumMode {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PatchResponsePeriodPremiumMode {
+            PeriodPremiumModeEqual = "PERIOD_PREMIUM_MODE_EQUAL",
+            PeriodPremiumModeFirstDiff = "PERIOD_PREMIUM_MODE_FIRST_DIFF",
+            PeriodPremiumModeMultiDiff = "PERIOD_PREMIUM_MODE_MULTI_DIFF",
+        });
         /// 保单状态
         ///
         /// A value this client does not know yet is kept as [`PatchResponsePolicyState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3457,51 +1634,12 @@ pub mod policies {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PatchResponsePolicyState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::PolicyStateIssuing => "POLICY_STATE_ISSUING",
-                    Self::PolicyStateApproved => "POLICY_STATE_APPROVED",
-                    Self::PolicyStateDeclined => "POLICY_STATE_DECLINED",
-                    Self::PolicyStateInactive => "POLICY_STATE_INACTIVE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PatchResponsePolicyState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "POLICY_STATE_ISSUING" => Self::PolicyStateIssuing,
-                    "POLICY_STATE_APPROVED" => Self::PolicyStateApproved,
-                    "POLICY_STATE_DECLINED" => Self::PolicyStateDeclined,
-                    "POLICY_STATE_INACTIVE" => Self::PolicyStateInactive,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PatchResponsePolicyState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PatchResponsePolicyState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PatchResponsePolicyState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PatchResponsePolicyState {
+            PolicyStateIssuing = "POLICY_STATE_ISSUING",
+            PolicyStateApproved = "POLICY_STATE_APPROVED",
+            PolicyStateDeclined = "POLICY_STATE_DECLINED",
+            PolicyStateInactive = "POLICY_STATE_INACTIVE",
+        });
         /// 保单类型
         ///
         /// A value this client does not know yet is kept as [`PatchResponsePolicyType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3529,60 +1667,16 @@ pub mod policies {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PatchResponsePolicyType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::PolicyTypeOther => "POLICY_TYPE_OTHER",
-                    Self::PolicyTypeMedical => "POLICY_TYPE_MEDICAL",
-                    Self::PolicyTypeAccident => "POLICY_TYPE_ACCIDENT",
-                    Self::PolicyTypeCritical => "POLICY_TYPE_CRITICAL",
-                    Self::PolicyTypeCar => "POLICY_TYPE_CAR",
-                    Self::PolicyTypeLife => "POLICY_TYPE_LIFE",
-                    Self::PolicyTypeProperty => "POLICY_TYPE_PROPERTY",
-                    Self::PolicyTypePet => "POLICY_TYPE_PET",
-                    Self::PolicyTypeAnnuity => "POLICY_TYPE_ANNUITY",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PatchResponsePolicyType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "POLICY_TYPE_OTHER" => Self::PolicyTypeOther,
-                    "POLICY_TYPE_MEDICAL" => Self::PolicyTypeMedical,
-                    "POLICY_TYPE_ACCIDENT" => Self::PolicyTypeAccident,
-                    "POLICY_TYPE_CRITICAL" => Self::PolicyTypeCritical,
-                    "POLICY_TYPE_CAR" => Self::PolicyTypeCar,
-                    "POLICY_TYPE_LIFE" => Self::PolicyTypeLife,
-                    "POLICY_TYPE_PROPERTY" => Self::PolicyTypeProperty,
-                    "POLICY_TYPE_PET" => Self::PolicyTypePet,
-                    "POLICY_TYPE_ANNUITY" => Self::PolicyTypeAnnuity,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PatchResponsePolicyType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PatchResponsePolicyType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PatchResponsePolicyType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PatchResponsePolicyType {
+            PolicyTypeOther = "POLICY_TYPE_OTHER",
+            PolicyTypeMedical = "POLICY_TYPE_MEDICAL",
+            PolicyTypeAccident = "POLICY_TYPE_ACCIDENT",
+            PolicyTypeCritical = "POLICY_TYPE_CRITICAL",
+            PolicyTypeCar = "POLICY_TYPE_CAR",
+            PolicyTypeLife = "POLICY_TYPE_LIFE",
+            PolicyTypeProperty = "POLICY_TYPE_PROPERTY",
+            PolicyTypePet = "POLICY_TYPE_PET",
+            PolicyTypeAnnuity = "POLICY_TYPE_ANNUITY",
+        });
     }
 }

@@ -50,75 +50,19 @@ pub mod by_device_sn {
         /// 查询时间
         pub inspect_time: String,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("device_sn", &self.device_sn)?;
-            m.req("wired_mac", &self.wired_mac)?;
-            m.req("wireless_mac", &self.wireless_mac)?;
-            m.req("bluetooth_mac", &self.bluetooth_mac)?;
-            m.req("app_version", &self.app_version)?;
-            m.req("camera_sn", &self.camera_sn)?;
-            m.req("imei", &self.imei)?;
-            m.req("result", &self.result)?;
-            m.opt("errors", &self.errors)?;
-            m.opt("warnings", &self.warnings)?;
-            m.req("inspect_time", &self.inspect_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("device_sn"),
-                o.req("wired_mac"),
-                o.req("wireless_mac"),
-                o.req("bluetooth_mac"),
-                o.req("app_version"),
-                o.req("camera_sn"),
-                o.req("imei"),
-                o.req("result"),
-                o.opt("errors"),
-                o.opt("warnings"),
-                o.req("inspect_time"),
-            ) {
-                (
-                    Some(device_sn),
-                    Some(wired_mac),
-                    Some(wireless_mac),
-                    Some(bluetooth_mac),
-                    Some(app_version),
-                    Some(camera_sn),
-                    Some(imei),
-                    Some(result),
-                    Some(errors),
-                    Some(warnings),
-                    Some(inspect_time),
-                ) => {
-                    Ok(Self {
-                        device_sn,
-                        wired_mac,
-                        wireless_mac,
-                        bluetooth_mac,
-                        app_version,
-                        camera_sn,
-                        imei,
-                        result,
-                        errors,
-                        warnings,
-                        inspect_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        device_sn: "device_sn" req req,
+        wired_mac: "wired_mac" req req,
+        wireless_mac: "wireless_mac" req req,
+        bluetooth_mac: "bluetooth_mac" req req,
+        app_version: "app_version" req req,
+        camera_sn: "camera_sn" req req,
+        imei: "imei" req req,
+        result: "result" req req,
+        errors: "errors" opt opt,
+        warnings: "warnings" opt opt,
+        inspect_time: "inspect_time" req req,
+    });
     /// 查询结果
     ///
     /// A value this client does not know yet is kept as [`GetResponseResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -134,45 +78,9 @@ pub mod by_device_sn {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseResult {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Success => "SUCCESS",
-                Self::Warn => "WARN",
-                Self::Fail => "FAIL",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseResult {
-        fn from(s: &str) -> Self {
-            match s {
-                "SUCCESS" => Self::Success,
-                "WARN" => Self::Warn,
-                "FAIL" => Self::Fail,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseResult {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseResult {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseResult {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseResult {
+        Success = "SUCCESS",
+        Warn = "WARN",
+        Fail = "FAIL",
+    });
 }

@@ -32,26 +32,10 @@ pub struct GetRequest {
     /// Query parameter `offset`. Example: `10`
     pub offset: u64,
 }
-impl ::serde::Serialize for GetRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("limit"), o.req("offset")) {
-            (Some(limit), Some(offset)) => Ok(Self { limit, offset }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetRequest {
+    limit: "limit" skip req,
+    offset: "offset" skip req,
+});
 /// The response of `GET /v3/iotmanage/devices` (智能设备列表).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
@@ -72,45 +56,13 @@ pub struct GetResponse {
     /// 相关链接
     pub links: GetResponseLinks,
 }
-impl ::serde::Serialize for GetResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("data", &self.data)?;
-        m.req("offset", &self.offset)?;
-        m.req("limit", &self.limit)?;
-        m.req("total_count", &self.total_count)?;
-        m.req("links", &self.links)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("data"),
-            o.req("offset"),
-            o.req("limit"),
-            o.req("total_count"),
-            o.req("links"),
-        ) {
-            (Some(data), Some(offset), Some(limit), Some(total_count), Some(links)) => {
-                Ok(Self {
-                    data,
-                    offset,
-                    limit,
-                    total_count,
-                    links,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponse {
+    data: "data" req req,
+    offset: "offset" req req,
+    limit: "limit" req req,
+    total_count: "total_count" req req,
+    links: "links" req req,
+});
 /// 设备信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseData {
@@ -147,95 +99,24 @@ pub struct GetResponseData {
     /// 子商户简称
     pub sub_merchant_shortname: Option<String>,
 }
-impl ::serde::Serialize for GetResponseData {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("device_sn", &self.device_sn)?;
-        m.opt("camera_sn", &self.camera_sn)?;
-        m.opt("device_category_code", &self.device_category_code)?;
-        m.opt("device_category", &self.device_category)?;
-        m.opt("device_class_code", &self.device_class_code)?;
-        m.opt("device_class", &self.device_class)?;
-        m.opt("device_model", &self.device_model)?;
-        m.opt("app_scene_code", &self.app_scene_code)?;
-        m.opt("app_scene", &self.app_scene)?;
-        m.opt("operating_system", &self.operating_system)?;
-        m.opt("activation_status", &self.activation_status)?;
-        m.opt("activation_time", &self.activation_time)?;
-        m.opt("mchid", &self.mchid)?;
-        m.opt("merchant_shortname", &self.merchant_shortname)?;
-        m.opt("sub_mchid", &self.sub_mchid)?;
-        m.opt("sub_merchant_shortname", &self.sub_merchant_shortname)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("device_sn"),
-            o.opt("camera_sn"),
-            o.opt("device_category_code"),
-            o.opt("device_category"),
-            o.opt("device_class_code"),
-            o.opt("device_class"),
-            o.opt("device_model"),
-            o.opt("app_scene_code"),
-            o.opt("app_scene"),
-            o.opt("operating_system"),
-            o.opt("activation_status"),
-            o.opt("activation_time"),
-            o.opt("mchid"),
-            o.opt("merchant_shortname"),
-            o.opt("sub_mchid"),
-            o.opt("sub_merchant_shortname"),
-        ) {
-            (
-                Some(device_sn),
-                Some(camera_sn),
-                Some(device_category_code),
-                Some(device_category),
-                Some(device_class_code),
-                Some(device_class),
-                Some(device_model),
-                Some(app_scene_code),
-                Some(app_scene),
-                Some(operating_system),
-                Some(activation_status),
-                Some(activation_time),
-                Some(mchid),
-                Some(merchant_shortname),
-                Some(sub_mchid),
-                Some(sub_merchant_shortname),
-            ) => {
-                Ok(Self {
-                    device_sn,
-                    camera_sn,
-                    device_category_code,
-                    device_category,
-                    device_class_code,
-                    device_class,
-                    device_model,
-                    app_scene_code,
-                    app_scene,
-                    operating_system,
-                    activation_status,
-                    activation_time,
-                    mchid,
-                    merchant_shortname,
-                    sub_mchid,
-                    sub_merchant_shortname,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponseData {
+    device_sn: "device_sn" opt opt,
+    camera_sn: "camera_sn" opt opt,
+    device_category_code: "device_category_code" opt opt,
+    device_category: "device_category" opt opt,
+    device_class_code: "device_class_code" opt opt,
+    device_class: "device_class" opt opt,
+    device_model: "device_model" opt opt,
+    app_scene_code: "app_scene_code" opt opt,
+    app_scene: "app_scene" opt opt,
+    operating_system: "operating_system" opt opt,
+    activation_status: "activation_status" opt opt,
+    activation_time: "activation_time" opt opt,
+    mchid: "mchid" opt opt,
+    merchant_shortname: "merchant_shortname" opt opt,
+    sub_mchid: "sub_mchid" opt opt,
+    sub_merchant_shortname: "sub_merchant_shortname" opt opt,
+});
 /// 激活状态
 ///
 /// A value this client does not know yet is kept as [`GetResponseDataActivationStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -249,45 +130,10 @@ pub enum GetResponseDataActivationStatus {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl GetResponseDataActivationStatus {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Activated => "ACTIVATED",
-            Self::Inactivated => "INACTIVATED",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for GetResponseDataActivationStatus {
-    fn from(s: &str) -> Self {
-        match s {
-            "ACTIVATED" => Self::Activated,
-            "INACTIVATED" => Self::Inactivated,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for GetResponseDataActivationStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GetResponseDataActivationStatus {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseDataActivationStatus {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GetResponseDataActivationStatus {
+    Activated = "ACTIVATED",
+    Inactivated = "INACTIVATED",
+});
 /// 相关链接
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseLinks {
@@ -298,26 +144,8 @@ pub struct GetResponseLinks {
     /// 当前链接
     pub self_: Option<String>,
 }
-impl ::serde::Serialize for GetResponseLinks {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("next", &self.next)?;
-        m.opt("prev", &self.prev)?;
-        m.opt("self", &self.self_)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseLinks {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("next"), o.opt("prev"), o.opt("self")) {
-            (Some(next), Some(prev), Some(self_)) => Ok(Self { next, prev, self_ }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponseLinks {
+    next: "next" opt opt,
+    prev: "prev" opt opt,
+    self_: "self" opt opt,
+});

@@ -32,31 +32,8 @@ pub mod by_brand_id {
         /// 供餐数量
         pub consume_count: i64,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("donate_count", &self.donate_count)?;
-            m.req("consume_count", &self.consume_count)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("donate_count"), o.req("consume_count")) {
-                (Some(donate_count), Some(consume_count)) => {
-                    Ok(Self {
-                        donate_count,
-                        consume_count,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        donate_count: "donate_count" req req,
+        consume_count: "consume_count" req req,
+    });
 }

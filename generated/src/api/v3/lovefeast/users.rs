@@ -81,26 +81,10 @@ pub mod by_openid {
                     /// Query parameter `limit`. Example: `20`
                     pub limit: Option<i64>,
                 }
-                impl ::serde::Serialize for GetRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("offset"), o.opt("limit")) {
-                            (Some(offset), Some(limit)) => Ok(Self { offset, limit }),
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetRequest {
+                    offset: "offset" skip opt,
+                    limit: "limit" skip opt,
+                });
                 /// The response of `GET /v3/lovefeast/users/{openid}/orders/brand-id/{brand_id}` (查询用户捐赠单列表).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponse {
@@ -115,51 +99,13 @@ pub mod by_openid {
                     /// 结果集
                     pub data: Option<Vec<GetResponseData>>,
                 }
-                impl ::serde::Serialize for GetResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("count", &self.count)?;
-                        m.opt("limit", &self.limit)?;
-                        m.opt("offset", &self.offset)?;
-                        m.opt("total_count", &self.total_count)?;
-                        m.opt("data", &self.data)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.opt("count"),
-                            o.opt("limit"),
-                            o.opt("offset"),
-                            o.opt("total_count"),
-                            o.opt("data"),
-                        ) {
-                            (
-                                Some(count),
-                                Some(limit),
-                                Some(offset),
-                                Some(total_count),
-                                Some(data),
-                            ) => {
-                                Ok(Self {
-                                    count,
-                                    limit,
-                                    offset,
-                                    total_count,
-                                    data,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    count: "count" opt opt,
+                    limit: "limit" opt opt,
+                    offset: "offset" opt opt,
+                    total_count: "total_count" opt opt,
+                    data: "data" opt opt,
+                });
                 /// GetResponseData
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseData {
@@ -190,83 +136,21 @@ pub mod by_openid {
                     /// 设备编号
                     pub device_id: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponseData {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("welfare_trade_id", &self.welfare_trade_id)?;
-                        m.opt("appid", &self.appid)?;
-                        m.opt("sub_appid", &self.sub_appid)?;
-                        m.opt("brand_id", &self.brand_id)?;
-                        m.opt("donate_source", &self.donate_source)?;
-                        m.opt("merchant_order", &self.merchant_order)?;
-                        m.opt("institution_name", &self.institution_name)?;
-                        m.opt("business_id", &self.business_id)?;
-                        m.opt("business_name", &self.business_name)?;
-                        m.opt("success_time", &self.success_time)?;
-                        m.opt("payer", &self.payer)?;
-                        m.opt("amount", &self.amount)?;
-                        m.opt("device_id", &self.device_id)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.opt("welfare_trade_id"),
-                            o.opt("appid"),
-                            o.opt("sub_appid"),
-                            o.opt("brand_id"),
-                            o.opt("donate_source"),
-                            o.opt("merchant_order"),
-                            o.opt("institution_name"),
-                            o.opt("business_id"),
-                            o.opt("business_name"),
-                            o.opt("success_time"),
-                            o.opt("payer"),
-                            o.opt("amount"),
-                            o.opt("device_id"),
-                        ) {
-                            (
-                                Some(welfare_trade_id),
-                                Some(appid),
-                                Some(sub_appid),
-                                Some(brand_id),
-                                Some(donate_source),
-                                Some(merchant_order),
-                                Some(institution_name),
-                                Some(business_id),
-                                Some(business_name),
-                                Some(success_time),
-                                Some(payer),
-                                Some(amount),
-                                Some(device_id),
-                            ) => {
-                                Ok(Self {
-                                    welfare_trade_id,
-                                    appid,
-                                    sub_appid,
-                                    brand_id,
-                                    donate_source,
-                                    merchant_order,
-                                    institution_name,
-                                    business_id,
-                                    business_name,
-                                    success_time,
-                                    payer,
-                                    amount,
-                                    device_id,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseData {
+                    welfare_trade_id: "welfare_trade_id" opt opt,
+                    appid: "appid" opt opt,
+                    sub_appid: "sub_appid" opt opt,
+                    brand_id: "brand_id" opt opt,
+                    donate_source: "donate_source" opt opt,
+                    merchant_order: "merchant_order" opt opt,
+                    institution_name: "institution_name" opt opt,
+                    business_id: "business_id" opt opt,
+                    business_name: "business_name" opt opt,
+                    success_time: "success_time" opt opt,
+                    payer: "payer" opt opt,
+                    amount: "amount" opt opt,
+                    device_id: "device_id" opt opt,
+                });
                 /// 订单金额
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseDataAmount {
@@ -279,47 +163,12 @@ pub mod by_openid {
                     /// 用户支付币种
                     pub payer_currency: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponseDataAmount {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("total", &self.total)?;
-                        m.opt("payer_total", &self.payer_total)?;
-                        m.opt("currency", &self.currency)?;
-                        m.opt("payer_currency", &self.payer_currency)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseDataAmount {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.opt("total"),
-                            o.opt("payer_total"),
-                            o.opt("currency"),
-                            o.opt("payer_currency"),
-                        ) {
-                            (
-                                Some(total),
-                                Some(payer_total),
-                                Some(currency),
-                                Some(payer_currency),
-                            ) => {
-                                Ok(Self {
-                                    total,
-                                    payer_total,
-                                    currency,
-                                    payer_currency,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseDataAmount {
+                    total: "total" opt opt,
+                    payer_total: "payer_total" opt opt,
+                    currency: "currency" opt opt,
+                    payer_currency: "payer_currency" opt opt,
+                });
                 /// 捐赠来源
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseDataDonateSource::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -333,52 +182,10 @@ pub mod by_openid {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseDataDonateSource {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::MiniprogramPay => "MINIPROGRAM_PAY",
-                            Self::EntrustPay => "ENTRUST_PAY",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseDataDonateSource {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "MINIPROGRAM_PAY" => Self::MiniprogramPay,
-                            "ENTRUST_PAY" => Self::EntrustPay,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseDataDonateSource {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseDataDonateSource {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseDataDonateSource {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseDataDonateSource {
+                    MiniprogramPay = "MINIPROGRAM_PAY",
+                    EntrustPay = "ENTRUST_PAY",
+                });
                 /// 支付者
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseDataPayer {
@@ -391,47 +198,12 @@ pub mod by_openid {
                     /// 用户昵称
                     pub nickname: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponseDataPayer {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("openid", &self.openid)?;
-                        m.opt("sub_openid", &self.sub_openid)?;
-                        m.opt("avatar", &self.avatar)?;
-                        m.opt("nickname", &self.nickname)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseDataPayer {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.opt("openid"),
-                            o.opt("sub_openid"),
-                            o.opt("avatar"),
-                            o.opt("nickname"),
-                        ) {
-                            (
-                                Some(openid),
-                                Some(sub_openid),
-                                Some(avatar),
-                                Some(nickname),
-                            ) => {
-                                Ok(Self {
-                                    openid,
-                                    sub_openid,
-                                    avatar,
-                                    nickname,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseDataPayer {
+                    openid: "openid" opt opt,
+                    sub_openid: "sub_openid" opt opt,
+                    avatar: "avatar" opt opt,
+                    nickname: "nickname" opt opt,
+                });
             }
         }
         /// `/v3/lovefeast/users/{openid}/orders/out-trade-no`
@@ -493,83 +265,21 @@ pub mod by_openid {
                     /// 设备编号
                     pub device_id: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("welfare_trade_id", &self.welfare_trade_id)?;
-                        m.opt("appid", &self.appid)?;
-                        m.opt("sub_appid", &self.sub_appid)?;
-                        m.opt("brand_id", &self.brand_id)?;
-                        m.opt("donate_source", &self.donate_source)?;
-                        m.opt("merchant_order", &self.merchant_order)?;
-                        m.opt("institution_name", &self.institution_name)?;
-                        m.opt("business_id", &self.business_id)?;
-                        m.opt("business_name", &self.business_name)?;
-                        m.opt("success_time", &self.success_time)?;
-                        m.opt("payer", &self.payer)?;
-                        m.opt("amount", &self.amount)?;
-                        m.opt("device_id", &self.device_id)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.opt("welfare_trade_id"),
-                            o.opt("appid"),
-                            o.opt("sub_appid"),
-                            o.opt("brand_id"),
-                            o.opt("donate_source"),
-                            o.opt("merchant_order"),
-                            o.opt("institution_name"),
-                            o.opt("business_id"),
-                            o.opt("business_name"),
-                            o.opt("success_time"),
-                            o.opt("payer"),
-                            o.opt("amount"),
-                            o.opt("device_id"),
-                        ) {
-                            (
-                                Some(welfare_trade_id),
-                                Some(appid),
-                                Some(sub_appid),
-                                Some(brand_id),
-                                Some(donate_source),
-                                Some(merchant_order),
-                                Some(institution_name),
-                                Some(business_id),
-                                Some(business_name),
-                                Some(success_time),
-                                Some(payer),
-                                Some(amount),
-                                Some(device_id),
-                            ) => {
-                                Ok(Self {
-                                    welfare_trade_id,
-                                    appid,
-                                    sub_appid,
-                                    brand_id,
-                                    donate_source,
-                                    merchant_order,
-                                    institution_name,
-                                    business_id,
-                                    business_name,
-                                    success_time,
-                                    payer,
-                                    amount,
-                                    device_id,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    welfare_trade_id: "welfare_trade_id" opt opt,
+                    appid: "appid" opt opt,
+                    sub_appid: "sub_appid" opt opt,
+                    brand_id: "brand_id" opt opt,
+                    donate_source: "donate_source" opt opt,
+                    merchant_order: "merchant_order" opt opt,
+                    institution_name: "institution_name" opt opt,
+                    business_id: "business_id" opt opt,
+                    business_name: "business_name" opt opt,
+                    success_time: "success_time" opt opt,
+                    payer: "payer" opt opt,
+                    amount: "amount" opt opt,
+                    device_id: "device_id" opt opt,
+                });
                 /// 订单金额
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseAmount {
@@ -582,47 +292,12 @@ pub mod by_openid {
                     /// 用户支付币种
                     pub payer_currency: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponseAmount {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("total", &self.total)?;
-                        m.opt("payer_total", &self.payer_total)?;
-                        m.opt("currency", &self.currency)?;
-                        m.opt("payer_currency", &self.payer_currency)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.opt("total"),
-                            o.opt("payer_total"),
-                            o.opt("currency"),
-                            o.opt("payer_currency"),
-                        ) {
-                            (
-                                Some(total),
-                                Some(payer_total),
-                                Some(currency),
-                                Some(payer_currency),
-                            ) => {
-                                Ok(Self {
-                                    total,
-                                    payer_total,
-                                    currency,
-                                    payer_currency,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseAmount {
+                    total: "total" opt opt,
+                    payer_total: "payer_total" opt opt,
+                    currency: "currency" opt opt,
+                    payer_currency: "payer_currency" opt opt,
+                });
                 /// 捐赠来源
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseDonateSource::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -636,52 +311,10 @@ pub mod by_openid {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseDonateSource {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::MiniprogramPay => "MINIPROGRAM_PAY",
-                            Self::EntrustPay => "ENTRUST_PAY",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseDonateSource {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "MINIPROGRAM_PAY" => Self::MiniprogramPay,
-                            "ENTRUST_PAY" => Self::EntrustPay,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseDonateSource {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseDonateSource {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseDonateSource {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseDonateSource {
+                    MiniprogramPay = "MINIPROGRAM_PAY",
+                    EntrustPay = "ENTRUST_PAY",
+                });
                 /// 支付者
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponsePayer {
@@ -694,47 +327,12 @@ pub mod by_openid {
                     /// 用户昵称
                     pub nickname: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponsePayer {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("openid", &self.openid)?;
-                        m.opt("sub_openid", &self.sub_openid)?;
-                        m.opt("avatar", &self.avatar)?;
-                        m.opt("nickname", &self.nickname)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponsePayer {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.opt("openid"),
-                            o.opt("sub_openid"),
-                            o.opt("avatar"),
-                            o.opt("nickname"),
-                        ) {
-                            (
-                                Some(openid),
-                                Some(sub_openid),
-                                Some(avatar),
-                                Some(nickname),
-                            ) => {
-                                Ok(Self {
-                                    openid,
-                                    sub_openid,
-                                    avatar,
-                                    nickname,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponsePayer {
+                    openid: "openid" opt opt,
+                    sub_openid: "sub_openid" opt opt,
+                    avatar: "avatar" opt opt,
+                    nickname: "nickname" opt opt,
+                });
             }
         }
     }

@@ -91,38 +91,12 @@ pub mod packages {
                 /// Query parameter `limit`. Example: `20`
                 pub limit: Option<i64>,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("status"),
-                        o.opt("filename"),
-                        o.opt("offset"),
-                        o.opt("limit"),
-                    ) {
-                        (Some(status), Some(filename), Some(offset), Some(limit)) => {
-                            Ok(Self {
-                                status,
-                                filename,
-                                offset,
-                                limit,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                status: "status" skip opt,
+                filename: "filename" skip opt,
+                offset: "offset" skip opt,
+                limit: "limit" skip opt,
+            });
             /// 任务状态
             ///
             /// A value this client does not know yet is kept as [`GetRequestStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -136,50 +110,10 @@ pub mod packages {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetRequestStatus {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Processing => "PROCESSING",
-                        Self::Finished => "FINISHED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetRequestStatus {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "PROCESSING" => Self::Processing,
-                        "FINISHED" => Self::Finished,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetRequestStatus {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetRequestStatus {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequestStatus {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetRequestStatus {
+                Processing = "PROCESSING",
+                Finished = "FINISHED",
+            });
             /// The response of `GET /v3/marketing/bank/packages/{package_id}/tasks` (查询上传任务列表API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -198,42 +132,12 @@ pub mod packages {
                 /// Example: `20`
                 pub limit: i64,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("data", &self.data)?;
-                    m.req("total_count", &self.total_count)?;
-                    m.req("offset", &self.offset)?;
-                    m.req("limit", &self.limit)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("data"),
-                        o.req("total_count"),
-                        o.req("offset"),
-                        o.req("limit"),
-                    ) {
-                        (Some(data), Some(total_count), Some(offset), Some(limit)) => {
-                            Ok(Self {
-                                data,
-                                total_count,
-                                offset,
-                                limit,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                data: "data" req req,
+                total_count: "total_count" req req,
+                offset: "offset" req req,
+                limit: "limit" req req,
+            });
             /// GetResponseData
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseData {
@@ -278,98 +182,27 @@ pub mod packages {
                 /// Example: `ICBC_DEBIT`
                 pub bank_type: Option<String>,
             }
-            impl ::serde::Serialize for GetResponseData {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("task_id", &self.task_id)?;
-                    m.req("package_id", &self.package_id)?;
-                    m.req("filename", &self.filename)?;
-                    m.req("create_time", &self.create_time)?;
-                    m.opt("update_time", &self.update_time)?;
-                    m.opt("status", &self.status)?;
-                    m.opt("success_count", &self.success_count)?;
-                    m.opt("fail_count", &self.fail_count)?;
-                    m.opt("success_user_count", &self.success_user_count)?;
-                    m.opt("bank_type", &self.bank_type)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("task_id"),
-                        o.req("package_id"),
-                        o.req("filename"),
-                        o.req("create_time"),
-                        o.opt("update_time"),
-                        o.opt("status"),
-                        o.opt("success_count"),
-                        o.opt("fail_count"),
-                        o.opt("success_user_count"),
-                        o.opt("bank_type"),
-                    ) {
-                        (
-                            Some(task_id),
-                            Some(package_id),
-                            Some(filename),
-                            Some(create_time),
-                            Some(update_time),
-                            Some(status),
-                            Some(success_count),
-                            Some(fail_count),
-                            Some(success_user_count),
-                            Some(bank_type),
-                        ) => {
-                            Ok(Self {
-                                task_id,
-                                package_id,
-                                filename,
-                                create_time,
-                                update_time,
-                                status,
-                                success_count,
-                                fail_count,
-                                success_user_count,
-                                bank_type,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseData {
+                task_id: "task_id" req req,
+                package_id: "package_id" req req,
+                filename: "filename" req req,
+                create_time: "create_time" req req,
+                update_time: "update_time" opt opt,
+                status: "status" opt opt,
+                success_count: "success_count" opt opt,
+                fail_count: "fail_count" opt opt,
+                success_user_count: "success_user_count" opt opt,
+                bank_type: "bank_type" opt opt,
+            });
             /// The request of `POST /v3/marketing/bank/packages/{package_id}/tasks` (导入定向用户协议号API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 文件元信息`JSON`格式字符串
                 pub meta: PostRequestMeta,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("meta", &self.meta)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("meta") {
-                        Some(meta) => Ok(Self { meta }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                meta: "meta" req req,
+            });
             /// 文件元信息`JSON`格式字符串
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestMeta {
@@ -386,35 +219,11 @@ pub mod packages {
                 /// Example: `addca90a6a290b9642dbaccffdf01e8c22aa348940b2e96754169ba08c19e5db`
                 pub sha256: String,
             }
-            impl ::serde::Serialize for PostRequestMeta {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("bank_type", &self.bank_type)?;
-                    m.opt("filename", &self.filename)?;
-                    m.req("sha256", &self.sha256)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestMeta {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("bank_type"), o.opt("filename"), o.req("sha256")) {
-                        (Some(bank_type), Some(filename), Some(sha256)) => {
-                            Ok(Self {
-                                bank_type,
-                                filename,
-                                sha256,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestMeta {
+                bank_type: "bank_type" req req,
+                filename: "filename" opt opt,
+                sha256: "sha256" req req,
+            });
             /// The response of `POST /v3/marketing/bank/packages/{package_id}/tasks` (导入定向用户协议号API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -459,71 +268,18 @@ pub mod packages {
                 /// Example: `2020-05-20T13:29:35+08:00`
                 pub update_time: Option<String>,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("bank_type", &self.bank_type)?;
-                    m.req("create_time", &self.create_time)?;
-                    m.opt("fail_count", &self.fail_count)?;
-                    m.req("filename", &self.filename)?;
-                    m.req("package_id", &self.package_id)?;
-                    m.opt("status", &self.status)?;
-                    m.opt("success_count", &self.success_count)?;
-                    m.opt("success_user_count", &self.success_user_count)?;
-                    m.req("task_id", &self.task_id)?;
-                    m.opt("update_time", &self.update_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("bank_type"),
-                        o.req("create_time"),
-                        o.opt("fail_count"),
-                        o.req("filename"),
-                        o.req("package_id"),
-                        o.opt("status"),
-                        o.opt("success_count"),
-                        o.opt("success_user_count"),
-                        o.req("task_id"),
-                        o.opt("update_time"),
-                    ) {
-                        (
-                            Some(bank_type),
-                            Some(create_time),
-                            Some(fail_count),
-                            Some(filename),
-                            Some(package_id),
-                            Some(status),
-                            Some(success_count),
-                            Some(success_user_count),
-                            Some(task_id),
-                            Some(update_time),
-                        ) => {
-                            Ok(Self {
-                                bank_type,
-                                create_time,
-                                fail_count,
-                                filename,
-                                package_id,
-                                status,
-                                success_count,
-                                success_user_count,
-                                task_id,
-                                update_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                bank_type: "bank_type" opt opt,
+                create_time: "create_time" req req,
+                fail_count: "fail_count" opt opt,
+                filename: "filename" req req,
+                package_id: "package_id" req req,
+                status: "status" opt opt,
+                success_count: "success_count" opt opt,
+                success_user_count: "success_user_count" opt opt,
+                task_id: "task_id" req req,
+                update_time: "update_time" opt opt,
+            });
         }
     }
 }

@@ -85,51 +85,13 @@ pub mod users {
                 /// Example: `9800064`
                 pub stock_creator_mchid: String,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("stock_id", &self.stock_id)?;
-                    m.req("activity_id", &self.activity_id)?;
-                    m.req("out_request_no", &self.out_request_no)?;
-                    m.req("appid", &self.appid)?;
-                    m.req("stock_creator_mchid", &self.stock_creator_mchid)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("stock_id"),
-                        o.req("activity_id"),
-                        o.req("out_request_no"),
-                        o.req("appid"),
-                        o.req("stock_creator_mchid"),
-                    ) {
-                        (
-                            Some(stock_id),
-                            Some(activity_id),
-                            Some(out_request_no),
-                            Some(appid),
-                            Some(stock_creator_mchid),
-                        ) => {
-                            Ok(Self {
-                                stock_id,
-                                activity_id,
-                                out_request_no,
-                                appid,
-                                stock_creator_mchid,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                stock_id: "stock_id" req req,
+                activity_id: "activity_id" req req,
+                out_request_no: "out_request_no" req req,
+                appid: "appid" req req,
+                stock_creator_mchid: "stock_creator_mchid" req req,
+            });
             /// The response of `POST /v3/marketing/bank-favor/users/{openid}/bank-multi-activity` (给指定用户报名多笔立减活动).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -138,27 +100,9 @@ pub mod users {
                 /// Example: `98674556`
                 pub coupon_id: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("coupon_id", &self.coupon_id)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("coupon_id") {
-                        Some(coupon_id) => Ok(Self { coupon_id }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                coupon_id: "coupon_id" req req,
+            });
         }
         /// `/v3/marketing/bank-favor/users/{openid}/coupons`
         pub mod coupons {
@@ -200,26 +144,9 @@ pub mod users {
                     /// Query parameter `appid`. Example: `wx57849631bb367f52`
                     pub appid: String,
                 }
-                impl ::serde::Serialize for GetRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.req("appid") {
-                            Some(appid) => Ok(Self { appid }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetRequest {
+                    appid: "appid" skip req,
+                });
                 /// The response of `GET /v3/marketing/bank-favor/users/{openid}/coupons/{coupon_id}` (查询绑定多笔立减活动的代金券详情).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
@@ -278,87 +205,22 @@ pub mod users {
                     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                     pub openid: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("stock_creator_mchid", &self.stock_creator_mchid)?;
-                        m.req("stock_id", &self.stock_id)?;
-                        m.req("coupon_id", &self.coupon_id)?;
-                        m.req("coupon_name", &self.coupon_name)?;
-                        m.req("coupon_state", &self.coupon_state)?;
-                        m.req("receive_time", &self.receive_time)?;
-                        m.req("available_begin_time", &self.available_begin_time)?;
-                        m.req("available_end_time", &self.available_end_time)?;
-                        m.req("activity_id", &self.activity_id)?;
-                        m.req("max_use_number", &self.max_use_number)?;
-                        m.req("available_number", &self.available_number)?;
-                        m.req("used_number", &self.used_number)?;
-                        m.opt("use_amount_list", &self.use_amount_list)?;
-                        m.opt("openid", &self.openid)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("stock_creator_mchid"),
-                            o.req("stock_id"),
-                            o.req("coupon_id"),
-                            o.req("coupon_name"),
-                            o.req("coupon_state"),
-                            o.req("receive_time"),
-                            o.req("available_begin_time"),
-                            o.req("available_end_time"),
-                            o.req("activity_id"),
-                            o.req("max_use_number"),
-                            o.req("available_number"),
-                            o.req("used_number"),
-                            o.opt("use_amount_list"),
-                            o.opt("openid"),
-                        ) {
-                            (
-                                Some(stock_creator_mchid),
-                                Some(stock_id),
-                                Some(coupon_id),
-                                Some(coupon_name),
-                                Some(coupon_state),
-                                Some(receive_time),
-                                Some(available_begin_time),
-                                Some(available_end_time),
-                                Some(activity_id),
-                                Some(max_use_number),
-                                Some(available_number),
-                                Some(used_number),
-                                Some(use_amount_list),
-                                Some(openid),
-                            ) => {
-                                Ok(Self {
-                                    stock_creator_mchid,
-                                    stock_id,
-                                    coupon_id,
-                                    coupon_name,
-                                    coupon_state,
-                                    receive_time,
-                                    available_begin_time,
-                                    available_end_time,
-                                    activity_id,
-                                    max_use_number,
-                                    available_number,
-                                    used_number,
-                                    use_amount_list,
-                                    openid,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    stock_creator_mchid: "stock_creator_mchid" req req,
+                    stock_id: "stock_id" req req,
+                    coupon_id: "coupon_id" req req,
+                    coupon_name: "coupon_name" req req,
+                    coupon_state: "coupon_state" req req,
+                    receive_time: "receive_time" req req,
+                    available_begin_time: "available_begin_time" req req,
+                    available_end_time: "available_end_time" req req,
+                    activity_id: "activity_id" req req,
+                    max_use_number: "max_use_number" req req,
+                    available_number: "available_number" req req,
+                    used_number: "used_number" req req,
+                    use_amount_list: "use_amount_list" opt opt,
+                    openid: "openid" opt opt,
+                });
                 /// 券状态
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseCouponState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -376,83 +238,21 @@ pub mod users {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseCouponState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::CouponStateUnknow => "COUPON_STATE_UNKNOW",
-                            Self::CouponStateSend => "COUPON_STATE_SEND",
-                            Self::CouponStateUsed => "COUPON_STATE_USED",
-                            Self::CouponStateExpired => "COUPON_STATE_EXPIRED",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseCouponState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "COUPON_STATE_UNKNOW" => Self::CouponStateUnknow,
-                            "COUPON_STATE_SEND" => Self::CouponStateSend,
-                            "COUPON_STATE_USED" => Self::CouponStateUsed,
-                            "COUPON_STATE_EXPIRED" => Self::CouponStateExpired,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseCouponState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseCouponState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseCouponState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseCouponState {
+                    CouponStateUnknow = "COUPON_STATE_UNKNOW",
+                    CouponStateSend = "COUPON_STATE_SEND",
+                    CouponStateUsed = "COUPON_STATE_USED",
+                    CouponStateExpired = "COUPON_STATE_EXPIRED",
+                });
                 /// 已用金额列表
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseUseAmountList {
                     /// 已用金额
                     pub used_amounts: Option<Vec<String>>,
                 }
-                impl ::serde::Serialize for GetResponseUseAmountList {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("used_amounts", &self.used_amounts)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseUseAmountList {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.opt("used_amounts") {
-                            Some(used_amounts) => Ok(Self { used_amounts }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseUseAmountList {
+                    used_amounts: "used_amounts" opt opt,
+                });
             }
         }
     }

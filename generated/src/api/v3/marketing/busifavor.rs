@@ -75,26 +75,9 @@ pub mod callbacks {
         /// Query parameter `mchid`. Example: `10000098`
         pub mchid: String,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("mchid") {
-                Some(mchid) => Ok(Self { mchid }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        mchid: "mchid" skip req,
+    });
     /// The response of `GET /v3/marketing/busifavor/callbacks` (查询商家券事件通知地址API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -107,28 +90,10 @@ pub mod callbacks {
         /// Example: `10000098`
         pub mchid: String,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("notify_url", &self.notify_url)?;
-            m.req("mchid", &self.mchid)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("notify_url"), o.req("mchid")) {
-                (Some(notify_url), Some(mchid)) => Ok(Self { notify_url, mchid }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        notify_url: "notify_url" req req,
+        mchid: "mchid" req req,
+    });
     /// The request of `POST /v3/marketing/busifavor/callbacks` (设置商家券事件通知地址API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
@@ -141,28 +106,10 @@ pub mod callbacks {
         /// Example: `https://pay.weixin.qq.com`
         pub notify_url: String,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("mchid", &self.mchid)?;
-            m.req("notify_url", &self.notify_url)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("mchid"), o.req("notify_url")) {
-                (Some(mchid), Some(notify_url)) => Ok(Self { mchid, notify_url }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        mchid: "mchid" opt opt,
+        notify_url: "notify_url" req req,
+    });
     /// The response of `POST /v3/marketing/busifavor/callbacks` (设置商家券事件通知地址API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -179,35 +126,11 @@ pub mod callbacks {
         /// Example: `10000098`
         pub mchid: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("update_time", &self.update_time)?;
-            m.req("notify_url", &self.notify_url)?;
-            m.req("mchid", &self.mchid)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("update_time"), o.req("notify_url"), o.req("mchid")) {
-                (Some(update_time), Some(notify_url), Some(mchid)) => {
-                    Ok(Self {
-                        update_time,
-                        notify_url,
-                        mchid,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        update_time: "update_time" opt opt,
+        notify_url: "notify_url" req req,
+        mchid: "mchid" req req,
+    });
 }
 /// `/v3/marketing/busifavor/coupons`
 pub mod coupons {
@@ -283,76 +206,21 @@ pub mod coupons {
             /// 商户请求单号
             pub out_request_no: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("stock_id", &self.stock_id)?;
-                m.req("coupon_code", &self.coupon_code)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.req("out_request_no", &self.out_request_no)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("stock_id"),
-                    o.req("coupon_code"),
-                    o.req("out_trade_no"),
-                    o.req("out_request_no"),
-                ) {
-                    (
-                        Some(stock_id),
-                        Some(coupon_code),
-                        Some(out_trade_no),
-                        Some(out_request_no),
-                    ) => {
-                        Ok(Self {
-                            stock_id,
-                            coupon_code,
-                            out_trade_no,
-                            out_request_no,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            stock_id: "stock_id" req req,
+            coupon_code: "coupon_code" req req,
+            out_trade_no: "out_trade_no" req req,
+            out_request_no: "out_request_no" req req,
+        });
         /// The response of `POST /v3/marketing/busifavor/coupons/associate` (关联订单信息API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 关联成功时间
             pub wechatpay_associate_time: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("wechatpay_associate_time", &self.wechatpay_associate_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("wechatpay_associate_time") {
-                    Some(wechatpay_associate_time) => {
-                        Ok(Self { wechatpay_associate_time })
-                    }
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            wechatpay_associate_time: "wechatpay_associate_time" req req,
+        });
     }
     /// `/v3/marketing/busifavor/coupons/{card_id}`
     pub mod by_card_id {
@@ -398,47 +266,12 @@ pub mod coupons {
                 /// 请求发卡时间
                 pub send_time: String,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("appid", &self.appid)?;
-                    m.req("openid", &self.openid)?;
-                    m.req("out_request_no", &self.out_request_no)?;
-                    m.req("send_time", &self.send_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("appid"),
-                        o.req("openid"),
-                        o.req("out_request_no"),
-                        o.req("send_time"),
-                    ) {
-                        (
-                            Some(appid),
-                            Some(openid),
-                            Some(out_request_no),
-                            Some(send_time),
-                        ) => {
-                            Ok(Self {
-                                appid,
-                                openid,
-                                out_request_no,
-                                send_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                appid: "appid" req req,
+                openid: "openid" req req,
+                out_request_no: "out_request_no" req req,
+                send_time: "send_time" req req,
+            });
             /// The response of `POST /v3/marketing/busifavor/coupons/{card_id}/send` (发放消费卡API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -447,27 +280,9 @@ pub mod coupons {
                 /// Example: `198555211279`
                 pub card_code: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("card_code", &self.card_code)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("card_code") {
-                        Some(card_code) => Ok(Self { card_code }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                card_code: "card_code" req req,
+            });
         }
     }
     /// `/v3/marketing/busifavor/coupons/deactivate`
@@ -511,47 +326,12 @@ pub mod coupons {
             /// Example: `此券使用时间设置错误`
             pub deactivate_reason: Option<String>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("coupon_code", &self.coupon_code)?;
-                m.req("stock_id", &self.stock_id)?;
-                m.req("deactivate_request_no", &self.deactivate_request_no)?;
-                m.opt("deactivate_reason", &self.deactivate_reason)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("coupon_code"),
-                    o.req("stock_id"),
-                    o.req("deactivate_request_no"),
-                    o.opt("deactivate_reason"),
-                ) {
-                    (
-                        Some(coupon_code),
-                        Some(stock_id),
-                        Some(deactivate_request_no),
-                        Some(deactivate_reason),
-                    ) => {
-                        Ok(Self {
-                            coupon_code,
-                            stock_id,
-                            deactivate_request_no,
-                            deactivate_reason,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            coupon_code: "coupon_code" req req,
+            stock_id: "stock_id" req req,
+            deactivate_request_no: "deactivate_request_no" req req,
+            deactivate_reason: "deactivate_reason" opt opt,
+        });
         /// The response of `POST /v3/marketing/busifavor/coupons/deactivate` (使券失效API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -560,29 +340,9 @@ pub mod coupons {
             /// Example: `2020-05-20T13:29:35.08:00`
             pub wechatpay_deactivate_time: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("wechatpay_deactivate_time", &self.wechatpay_deactivate_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("wechatpay_deactivate_time") {
-                    Some(wechatpay_deactivate_time) => {
-                        Ok(Self { wechatpay_deactivate_time })
-                    }
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            wechatpay_deactivate_time: "wechatpay_deactivate_time" req req,
+        });
     }
     /// `/v3/marketing/busifavor/coupons/disassociate`
     pub mod disassociate {
@@ -617,47 +377,12 @@ pub mod coupons {
             /// 商户请求单号
             pub out_request_no: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("stock_id", &self.stock_id)?;
-                m.req("coupon_code", &self.coupon_code)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.req("out_request_no", &self.out_request_no)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("stock_id"),
-                    o.req("coupon_code"),
-                    o.req("out_trade_no"),
-                    o.req("out_request_no"),
-                ) {
-                    (
-                        Some(stock_id),
-                        Some(coupon_code),
-                        Some(out_trade_no),
-                        Some(out_request_no),
-                    ) => {
-                        Ok(Self {
-                            stock_id,
-                            coupon_code,
-                            out_trade_no,
-                            out_request_no,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            stock_id: "stock_id" req req,
+            coupon_code: "coupon_code" req req,
+            out_trade_no: "out_trade_no" req req,
+            out_request_no: "out_request_no" req req,
+        });
         /// The response of `POST /v3/marketing/busifavor/coupons/disassociate` (取消关联订单信息API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -666,31 +391,9 @@ pub mod coupons {
             /// Example: `2015-05-20T13:29:35+08:00`
             pub wechatpay_disassociate_time: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("wechatpay_disassociate_time", &self.wechatpay_disassociate_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("wechatpay_disassociate_time") {
-                    Some(wechatpay_disassociate_time) => {
-                        Ok(Self {
-                            wechatpay_disassociate_time,
-                        })
-                    }
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            wechatpay_disassociate_time: "wechatpay_disassociate_time" req req,
+        });
     }
     /// `/v3/marketing/busifavor/coupons/return`
     pub mod return_ {
@@ -729,39 +432,11 @@ pub mod coupons {
             /// Example: `1002600620019090123143254436`
             pub return_request_no: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("coupon_code", &self.coupon_code)?;
-                m.req("stock_id", &self.stock_id)?;
-                m.req("return_request_no", &self.return_request_no)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("coupon_code"),
-                    o.req("stock_id"),
-                    o.req("return_request_no"),
-                ) {
-                    (Some(coupon_code), Some(stock_id), Some(return_request_no)) => {
-                        Ok(Self {
-                            coupon_code,
-                            stock_id,
-                            return_request_no,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            coupon_code: "coupon_code" req req,
+            stock_id: "stock_id" req req,
+            return_request_no: "return_request_no" req req,
+        });
         /// The response of `POST /v3/marketing/busifavor/coupons/return` (申请退券API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -770,27 +445,9 @@ pub mod coupons {
             /// Example: `2020-05-20T13:29:35+08:00`
             pub wechatpay_return_time: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("wechatpay_return_time", &self.wechatpay_return_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("wechatpay_return_time") {
-                    Some(wechatpay_return_time) => Ok(Self { wechatpay_return_time }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            wechatpay_return_time: "wechatpay_return_time" req req,
+        });
     }
     /// `/v3/marketing/busifavor/coupons/send`
     pub mod send {
@@ -837,51 +494,13 @@ pub mod coupons {
             /// Example: `sxxe34343434`
             pub coupon_code: Option<String>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("openid", &self.openid)?;
-                m.req("appid", &self.appid)?;
-                m.req("stock_id", &self.stock_id)?;
-                m.req("out_request_no", &self.out_request_no)?;
-                m.opt("coupon_code", &self.coupon_code)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("openid"),
-                    o.req("appid"),
-                    o.req("stock_id"),
-                    o.req("out_request_no"),
-                    o.opt("coupon_code"),
-                ) {
-                    (
-                        Some(openid),
-                        Some(appid),
-                        Some(stock_id),
-                        Some(out_request_no),
-                        Some(coupon_code),
-                    ) => {
-                        Ok(Self {
-                            openid,
-                            appid,
-                            stock_id,
-                            out_request_no,
-                            coupon_code,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            openid: "openid" req req,
+            appid: "appid" req req,
+            stock_id: "stock_id" req req,
+            out_request_no: "out_request_no" req req,
+            coupon_code: "coupon_code" opt opt,
+        });
         /// The response of `POST /v3/marketing/busifavor/coupons/send` (向用户发券).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -898,39 +517,11 @@ pub mod coupons {
             /// Example: `1002600620019090123143254435`
             pub out_request_no: Option<String>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("stock_id", &self.stock_id)?;
-                m.opt("coupon_code", &self.coupon_code)?;
-                m.opt("out_request_no", &self.out_request_no)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("stock_id"),
-                    o.opt("coupon_code"),
-                    o.opt("out_request_no"),
-                ) {
-                    (Some(stock_id), Some(coupon_code), Some(out_request_no)) => {
-                        Ok(Self {
-                            stock_id,
-                            coupon_code,
-                            out_request_no,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            stock_id: "stock_id" req req,
+            coupon_code: "coupon_code" opt opt,
+            out_request_no: "out_request_no" opt opt,
+        });
     }
     /// `/v3/marketing/busifavor/coupons/use`
     pub mod use_ {
@@ -993,67 +584,17 @@ pub mod coupons {
             /// Example: `4200000001856498491`
             pub transaction_id: Option<String>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("coupon_code", &self.coupon_code)?;
-                m.opt("stock_id", &self.stock_id)?;
-                m.req("appid", &self.appid)?;
-                m.req("use_time", &self.use_time)?;
-                m.req("use_request_no", &self.use_request_no)?;
-                m.opt("openid", &self.openid)?;
-                m.opt("out_trade_no", &self.out_trade_no)?;
-                m.opt("mch_id", &self.mch_id)?;
-                m.opt("transaction_id", &self.transaction_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("coupon_code"),
-                    o.opt("stock_id"),
-                    o.req("appid"),
-                    o.req("use_time"),
-                    o.req("use_request_no"),
-                    o.opt("openid"),
-                    o.opt("out_trade_no"),
-                    o.opt("mch_id"),
-                    o.opt("transaction_id"),
-                ) {
-                    (
-                        Some(coupon_code),
-                        Some(stock_id),
-                        Some(appid),
-                        Some(use_time),
-                        Some(use_request_no),
-                        Some(openid),
-                        Some(out_trade_no),
-                        Some(mch_id),
-                        Some(transaction_id),
-                    ) => {
-                        Ok(Self {
-                            coupon_code,
-                            stock_id,
-                            appid,
-                            use_time,
-                            use_request_no,
-                            openid,
-                            out_trade_no,
-                            mch_id,
-                            transaction_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            coupon_code: "coupon_code" req req,
+            stock_id: "stock_id" opt opt,
+            appid: "appid" req req,
+            use_time: "use_time" req req,
+            use_request_no: "use_request_no" req req,
+            openid: "openid" opt opt,
+            out_trade_no: "out_trade_no" opt opt,
+            mch_id: "mch_id" opt opt,
+            transaction_id: "transaction_id" opt opt,
+        });
         /// The response of `POST /v3/marketing/busifavor/coupons/use` (核销用户券API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -1070,35 +611,11 @@ pub mod coupons {
             /// Example: `2015-05-20T13:29:35+08:00`
             pub wechatpay_use_time: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("stock_id", &self.stock_id)?;
-                m.req("openid", &self.openid)?;
-                m.req("wechatpay_use_time", &self.wechatpay_use_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("stock_id"), o.req("openid"), o.req("wechatpay_use_time")) {
-                    (Some(stock_id), Some(openid), Some(wechatpay_use_time)) => {
-                        Ok(Self {
-                            stock_id,
-                            openid,
-                            wechatpay_use_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            stock_id: "stock_id" req req,
+            openid: "openid" req req,
+            wechatpay_use_time: "wechatpay_use_time" req req,
+        });
     }
 }
 /// `/v3/marketing/busifavor/product-coupons`
@@ -1162,51 +679,13 @@ pub mod product_coupons {
             /// Example: `34657_20250101_123456`
             pub send_request_no: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("stock_id", &self.stock_id)?;
-                m.opt("coupon_code", &self.coupon_code)?;
-                m.req("appid", &self.appid)?;
-                m.opt("openid", &self.openid)?;
-                m.req("send_request_no", &self.send_request_no)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("stock_id"),
-                    o.opt("coupon_code"),
-                    o.req("appid"),
-                    o.opt("openid"),
-                    o.req("send_request_no"),
-                ) {
-                    (
-                        Some(stock_id),
-                        Some(coupon_code),
-                        Some(appid),
-                        Some(openid),
-                        Some(send_request_no),
-                    ) => {
-                        Ok(Self {
-                            stock_id,
-                            coupon_code,
-                            appid,
-                            openid,
-                            send_request_no,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            stock_id: "stock_id" req req,
+            coupon_code: "coupon_code" opt opt,
+            appid: "appid" req req,
+            openid: "openid" opt opt,
+            send_request_no: "send_request_no" req req,
+        });
         /// The response of `POST /v3/marketing/busifavor/product-coupons/pre-send` (向用户预发放商品券).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -1215,27 +694,9 @@ pub mod product_coupons {
             /// Example: `ABBpZjCfAAABAAAAAACmTrRvExc7XKea-`
             pub token: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("token", &self.token)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("token") {
-                    Some(token) => Ok(Self { token }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            token: "token" req req,
+        });
     }
     /// `/v3/marketing/busifavor/product-coupons/send`
     pub mod send {
@@ -1290,59 +751,15 @@ pub mod product_coupons {
             /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
             pub member_card_id: Option<String>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("openid", &self.openid)?;
-                m.req("appid", &self.appid)?;
-                m.req("stock_id", &self.stock_id)?;
-                m.req("out_request_no", &self.out_request_no)?;
-                m.opt("coupon_code", &self.coupon_code)?;
-                m.req("coupon_type", &self.coupon_type)?;
-                m.opt("member_card_id", &self.member_card_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("openid"),
-                    o.req("appid"),
-                    o.req("stock_id"),
-                    o.req("out_request_no"),
-                    o.opt("coupon_code"),
-                    o.req("coupon_type"),
-                    o.opt("member_card_id"),
-                ) {
-                    (
-                        Some(openid),
-                        Some(appid),
-                        Some(stock_id),
-                        Some(out_request_no),
-                        Some(coupon_code),
-                        Some(coupon_type),
-                        Some(member_card_id),
-                    ) => {
-                        Ok(Self {
-                            openid,
-                            appid,
-                            stock_id,
-                            out_request_no,
-                            coupon_code,
-                            coupon_type,
-                            member_card_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            openid: "openid" req req,
+            appid: "appid" req req,
+            stock_id: "stock_id" req req,
+            out_request_no: "out_request_no" req req,
+            coupon_code: "coupon_code" opt opt,
+            coupon_type: "coupon_type" req req,
+            member_card_id: "member_card_id" opt opt,
+        });
         /// 券类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestCouponType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1356,47 +773,10 @@ pub mod product_coupons {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestCouponType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Normal => "NORMAL",
-                    Self::Member => "MEMBER",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestCouponType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "NORMAL" => Self::Normal,
-                    "MEMBER" => Self::Member,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestCouponType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestCouponType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestCouponType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestCouponType {
+            Normal = "NORMAL",
+            Member = "MEMBER",
+        });
         /// The response of `POST /v3/marketing/busifavor/product-coupons/send` (向用户发放商品券).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -1413,39 +793,11 @@ pub mod product_coupons {
             /// Example: `2335465`
             pub out_request_no: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("stock_id", &self.stock_id)?;
-                m.req("coupon_code", &self.coupon_code)?;
-                m.req("out_request_no", &self.out_request_no)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("stock_id"),
-                    o.req("coupon_code"),
-                    o.req("out_request_no"),
-                ) {
-                    (Some(stock_id), Some(coupon_code), Some(out_request_no)) => {
-                        Ok(Self {
-                            stock_id,
-                            coupon_code,
-                            out_request_no,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            stock_id: "stock_id" req req,
+            coupon_code: "coupon_code" req req,
+            out_request_no: "out_request_no" req req,
+        });
     }
 }
 /// `/v3/marketing/busifavor/stocks`
@@ -1515,83 +867,21 @@ pub mod stocks {
         /// 是否允许营销补贴
         pub subsidy: Option<bool>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("stock_name", &self.stock_name)?;
-            m.req("belong_merchant", &self.belong_merchant)?;
-            m.opt("comment", &self.comment)?;
-            m.req("goods_name", &self.goods_name)?;
-            m.req("stock_type", &self.stock_type)?;
-            m.req("coupon_use_rule", &self.coupon_use_rule)?;
-            m.req("stock_send_rule", &self.stock_send_rule)?;
-            m.req("out_request_no", &self.out_request_no)?;
-            m.opt("custom_entrance", &self.custom_entrance)?;
-            m.opt("display_pattern_info", &self.display_pattern_info)?;
-            m.req("coupon_code_mode", &self.coupon_code_mode)?;
-            m.opt("notify_config", &self.notify_config)?;
-            m.opt("subsidy", &self.subsidy)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("stock_name"),
-                o.req("belong_merchant"),
-                o.opt("comment"),
-                o.req("goods_name"),
-                o.req("stock_type"),
-                o.req("coupon_use_rule"),
-                o.req("stock_send_rule"),
-                o.req("out_request_no"),
-                o.opt("custom_entrance"),
-                o.opt("display_pattern_info"),
-                o.req("coupon_code_mode"),
-                o.opt("notify_config"),
-                o.opt("subsidy"),
-            ) {
-                (
-                    Some(stock_name),
-                    Some(belong_merchant),
-                    Some(comment),
-                    Some(goods_name),
-                    Some(stock_type),
-                    Some(coupon_use_rule),
-                    Some(stock_send_rule),
-                    Some(out_request_no),
-                    Some(custom_entrance),
-                    Some(display_pattern_info),
-                    Some(coupon_code_mode),
-                    Some(notify_config),
-                    Some(subsidy),
-                ) => {
-                    Ok(Self {
-                        stock_name,
-                        belong_merchant,
-                        comment,
-                        goods_name,
-                        stock_type,
-                        coupon_use_rule,
-                        stock_send_rule,
-                        out_request_no,
-                        custom_entrance,
-                        display_pattern_info,
-                        coupon_code_mode,
-                        notify_config,
-                        subsidy,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        stock_name: "stock_name" req req,
+        belong_merchant: "belong_merchant" req req,
+        comment: "comment" opt opt,
+        goods_name: "goods_name" req req,
+        stock_type: "stock_type" req req,
+        coupon_use_rule: "coupon_use_rule" req req,
+        stock_send_rule: "stock_send_rule" req req,
+        out_request_no: "out_request_no" req req,
+        custom_entrance: "custom_entrance" opt opt,
+        display_pattern_info: "display_pattern_info" opt opt,
+        coupon_code_mode: "coupon_code_mode" req req,
+        notify_config: "notify_config" opt opt,
+        subsidy: "subsidy" opt opt,
+    });
     /// 券code模式
     ///
     /// A value this client does not know yet is kept as [`PostRequestCouponCodeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1607,47 +897,11 @@ pub mod stocks {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestCouponCodeMode {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::WechatpayMode => "WECHATPAY_MODE",
-                Self::MerchantApi => "MERCHANT_API",
-                Self::MerchantUpload => "MERCHANT_UPLOAD",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestCouponCodeMode {
-        fn from(s: &str) -> Self {
-            match s {
-                "WECHATPAY_MODE" => Self::WechatpayMode,
-                "MERCHANT_API" => Self::MerchantApi,
-                "MERCHANT_UPLOAD" => Self::MerchantUpload,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestCouponCodeMode {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestCouponCodeMode {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestCouponCodeMode {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestCouponCodeMode {
+        WechatpayMode = "WECHATPAY_MODE",
+        MerchantApi = "MERCHANT_API",
+        MerchantUpload = "MERCHANT_UPLOAD",
+    });
     /// 核销规则
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestCouponUseRule {
@@ -1672,59 +926,15 @@ pub mod stocks {
         /// Example: `/path/index/index`
         pub mini_programs_path: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestCouponUseRule {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("coupon_available_time", &self.coupon_available_time)?;
-            m.opt("fixed_normal_coupon", &self.fixed_normal_coupon)?;
-            m.opt("discount_coupon", &self.discount_coupon)?;
-            m.opt("exchange_coupon", &self.exchange_coupon)?;
-            m.req("use_method", &self.use_method)?;
-            m.opt("mini_programs_appid", &self.mini_programs_appid)?;
-            m.opt("mini_programs_path", &self.mini_programs_path)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestCouponUseRule {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("coupon_available_time"),
-                o.opt("fixed_normal_coupon"),
-                o.opt("discount_coupon"),
-                o.opt("exchange_coupon"),
-                o.req("use_method"),
-                o.opt("mini_programs_appid"),
-                o.opt("mini_programs_path"),
-            ) {
-                (
-                    Some(coupon_available_time),
-                    Some(fixed_normal_coupon),
-                    Some(discount_coupon),
-                    Some(exchange_coupon),
-                    Some(use_method),
-                    Some(mini_programs_appid),
-                    Some(mini_programs_path),
-                ) => {
-                    Ok(Self {
-                        coupon_available_time,
-                        fixed_normal_coupon,
-                        discount_coupon,
-                        exchange_coupon,
-                        use_method,
-                        mini_programs_appid,
-                        mini_programs_path,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestCouponUseRule {
+        coupon_available_time: "coupon_available_time" req req,
+        fixed_normal_coupon: "fixed_normal_coupon" opt opt,
+        discount_coupon: "discount_coupon" opt opt,
+        exchange_coupon: "exchange_coupon" opt opt,
+        use_method: "use_method" req req,
+        mini_programs_appid: "mini_programs_appid" opt opt,
+        mini_programs_path: "mini_programs_path" opt opt,
+    });
     /// 券可核销时间
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestCouponUseRuleCouponAvailableTime {
@@ -1757,62 +967,15 @@ pub mod stocks {
         /// Example: `3600`
         pub available_second_after_receive: Option<i64>,
     }
-    impl ::serde::Serialize for PostRequestCouponUseRuleCouponAvailableTime {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("available_begin_time", &self.available_begin_time)?;
-            m.req("available_end_time", &self.available_end_time)?;
-            m.opt("available_day_after_receive", &self.available_day_after_receive)?;
-            m.opt("available_week", &self.available_week)?;
-            m.opt("irregulary_avaliable_time", &self.irregulary_avaliable_time)?;
-            m.opt("wait_days_after_receive", &self.wait_days_after_receive)?;
-            m.opt(
-                "available_second_after_receive",
-                &self.available_second_after_receive,
-            )?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestCouponUseRuleCouponAvailableTime {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("available_begin_time"),
-                o.req("available_end_time"),
-                o.opt("available_day_after_receive"),
-                o.opt("available_week"),
-                o.opt("irregulary_avaliable_time"),
-                o.opt("wait_days_after_receive"),
-                o.opt("available_second_after_receive"),
-            ) {
-                (
-                    Some(available_begin_time),
-                    Some(available_end_time),
-                    Some(available_day_after_receive),
-                    Some(available_week),
-                    Some(irregulary_avaliable_time),
-                    Some(wait_days_after_receive),
-                    Some(available_second_after_receive),
-                ) => {
-                    Ok(Self {
-                        available_begin_time,
-                        available_end_time,
-                        available_day_after_receive,
-                        available_week,
-                        irregulary_avaliable_time,
-                        wait_days_after_receive,
-                        available_second_after_receive,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestCouponUseRuleCouponAvailableTime {
+        available_begin_time: "available_begin_time" req req,
+        available_end_time: "available_end_time" req req,
+        available_day_after_receive: "available_day_after_receive" opt opt,
+        available_week: "available_week" opt opt,
+        irregulary_avaliable_time: "irregulary_avaliable_time" opt opt,
+        wait_days_after_receive: "wait_days_after_receive" opt opt,
+        available_second_after_receive: "available_second_after_receive" opt opt,
+    });
     /// 固定周期有效时间段
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestCouponUseRuleCouponAvailableTimeAvailableWeek {
@@ -1823,35 +986,10 @@ pub mod stocks {
             Vec<PostRequestCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime>,
         >,
     }
-    impl ::serde::Serialize
-    for PostRequestCouponUseRuleCouponAvailableTimeAvailableWeek {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("week_day", &self.week_day)?;
-            m.opt("available_day_time", &self.available_day_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestCouponUseRuleCouponAvailableTimeAvailableWeek {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("week_day"), o.opt("available_day_time")) {
-                (Some(week_day), Some(available_day_time)) => {
-                    Ok(Self {
-                        week_day,
-                        available_day_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestCouponUseRuleCouponAvailableTimeAvailableWeek {
+        week_day: "week_day" opt opt,
+        available_day_time: "available_day_time" opt opt,
+    });
     /// PostRequestCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime {
@@ -1864,30 +1002,10 @@ pub mod stocks {
         /// Example: `86399`
         pub end_time: Option<i64>,
     }
-    impl ::serde::Serialize
-    for PostRequestCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("begin_time", &self.begin_time)?;
-            m.opt("end_time", &self.end_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("begin_time"), o.opt("end_time")) {
-                (Some(begin_time), Some(end_time)) => Ok(Self { begin_time, end_time }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime {
+        begin_time: "begin_time" opt opt,
+        end_time: "end_time" opt opt,
+    });
     /// PostRequestCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime {
@@ -1900,30 +1018,10 @@ pub mod stocks {
         /// Example: `2015-05-20T13:29:35+08:00`
         pub end_time: Option<String>,
     }
-    impl ::serde::Serialize
-    for PostRequestCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("begin_time", &self.begin_time)?;
-            m.opt("end_time", &self.end_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("begin_time"), o.opt("end_time")) {
-                (Some(begin_time), Some(end_time)) => Ok(Self { begin_time, end_time }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime {
+        begin_time: "begin_time" opt opt,
+        end_time: "end_time" opt opt,
+    });
     /// 折扣券使用规则
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestCouponUseRuleDiscountCoupon {
@@ -1936,33 +1034,10 @@ pub mod stocks {
         /// Example: `100`
         pub transaction_minimum: i64,
     }
-    impl ::serde::Serialize for PostRequestCouponUseRuleDiscountCoupon {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("discount_percent", &self.discount_percent)?;
-            m.req("transaction_minimum", &self.transaction_minimum)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestCouponUseRuleDiscountCoupon {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("discount_percent"), o.req("transaction_minimum")) {
-                (Some(discount_percent), Some(transaction_minimum)) => {
-                    Ok(Self {
-                        discount_percent,
-                        transaction_minimum,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestCouponUseRuleDiscountCoupon {
+        discount_percent: "discount_percent" req req,
+        transaction_minimum: "transaction_minimum" req req,
+    });
     /// 换购券使用规则
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestCouponUseRuleExchangeCoupon {
@@ -1975,33 +1050,10 @@ pub mod stocks {
         /// Example: `100`
         pub transaction_minimum: i64,
     }
-    impl ::serde::Serialize for PostRequestCouponUseRuleExchangeCoupon {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("exchange_price", &self.exchange_price)?;
-            m.req("transaction_minimum", &self.transaction_minimum)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestCouponUseRuleExchangeCoupon {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("exchange_price"), o.req("transaction_minimum")) {
-                (Some(exchange_price), Some(transaction_minimum)) => {
-                    Ok(Self {
-                        exchange_price,
-                        transaction_minimum,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestCouponUseRuleExchangeCoupon {
+        exchange_price: "exchange_price" req req,
+        transaction_minimum: "transaction_minimum" req req,
+    });
     /// 固定面额满减券使用规则
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestCouponUseRuleFixedNormalCoupon {
@@ -2014,33 +1066,10 @@ pub mod stocks {
         /// Example: `100`
         pub transaction_minimum: i64,
     }
-    impl ::serde::Serialize for PostRequestCouponUseRuleFixedNormalCoupon {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("discount_amount", &self.discount_amount)?;
-            m.req("transaction_minimum", &self.transaction_minimum)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestCouponUseRuleFixedNormalCoupon {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("discount_amount"), o.req("transaction_minimum")) {
-                (Some(discount_amount), Some(transaction_minimum)) => {
-                    Ok(Self {
-                        discount_amount,
-                        transaction_minimum,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestCouponUseRuleFixedNormalCoupon {
+        discount_amount: "discount_amount" req req,
+        transaction_minimum: "transaction_minimum" req req,
+    });
     /// 核销方式
     ///
     /// A value this client does not know yet is kept as [`PostRequestCouponUseRuleUseMethod::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2058,49 +1087,12 @@ pub mod stocks {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestCouponUseRuleUseMethod {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::OffLine => "OFF_LINE",
-                Self::MiniPrograms => "MINI_PROGRAMS",
-                Self::SelfConsume => "SELF_CONSUME",
-                Self::PaymentCode => "PAYMENT_CODE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestCouponUseRuleUseMethod {
-        fn from(s: &str) -> Self {
-            match s {
-                "OFF_LINE" => Self::OffLine,
-                "MINI_PROGRAMS" => Self::MiniPrograms,
-                "SELF_CONSUME" => Self::SelfConsume,
-                "PAYMENT_CODE" => Self::PaymentCode,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestCouponUseRuleUseMethod {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestCouponUseRuleUseMethod {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestCouponUseRuleUseMethod {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestCouponUseRuleUseMethod {
+        OffLine = "OFF_LINE",
+        MiniPrograms = "MINI_PROGRAMS",
+        SelfConsume = "SELF_CONSUME",
+        PaymentCode = "PAYMENT_CODE",
+    });
     /// 自定义入口
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestCustomEntrance {
@@ -2123,51 +1115,13 @@ pub mod stocks {
         /// Example: `BARCODE`
         pub code_display_mode: Option<PostRequestCustomEntranceCodeDisplayMode>,
     }
-    impl ::serde::Serialize for PostRequestCustomEntrance {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("mini_programs_info", &self.mini_programs_info)?;
-            m.opt("appid", &self.appid)?;
-            m.opt("hall_id", &self.hall_id)?;
-            m.opt("store_id", &self.store_id)?;
-            m.opt("code_display_mode", &self.code_display_mode)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestCustomEntrance {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("mini_programs_info"),
-                o.opt("appid"),
-                o.opt("hall_id"),
-                o.opt("store_id"),
-                o.opt("code_display_mode"),
-            ) {
-                (
-                    Some(mini_programs_info),
-                    Some(appid),
-                    Some(hall_id),
-                    Some(store_id),
-                    Some(code_display_mode),
-                ) => {
-                    Ok(Self {
-                        mini_programs_info,
-                        appid,
-                        hall_id,
-                        store_id,
-                        code_display_mode,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestCustomEntrance {
+        mini_programs_info: "mini_programs_info" opt opt,
+        appid: "appid" opt opt,
+        hall_id: "hall_id" opt opt,
+        store_id: "store_id" opt opt,
+        code_display_mode: "code_display_mode" opt opt,
+    });
     /// code展示模式
     ///
     /// A value this client does not know yet is kept as [`PostRequestCustomEntranceCodeDisplayMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2183,47 +1137,11 @@ pub mod stocks {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestCustomEntranceCodeDisplayMode {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::NotShow => "NOT_SHOW",
-                Self::Barcode => "BARCODE",
-                Self::Qrcode => "QRCODE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestCustomEntranceCodeDisplayMode {
-        fn from(s: &str) -> Self {
-            match s {
-                "NOT_SHOW" => Self::NotShow,
-                "BARCODE" => Self::Barcode,
-                "QRCODE" => Self::Qrcode,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestCustomEntranceCodeDisplayMode {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestCustomEntranceCodeDisplayMode {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestCustomEntranceCodeDisplayMode {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestCustomEntranceCodeDisplayMode {
+        NotShow = "NOT_SHOW",
+        Barcode = "BARCODE",
+        Qrcode = "QRCODE",
+    });
     /// 小程序入口
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestCustomEntranceMiniProgramsInfo {
@@ -2244,47 +1162,12 @@ pub mod stocks {
         /// Example: `获取更多优惠`
         pub guiding_words: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestCustomEntranceMiniProgramsInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("mini_programs_appid", &self.mini_programs_appid)?;
-            m.req("mini_programs_path", &self.mini_programs_path)?;
-            m.req("entrance_words", &self.entrance_words)?;
-            m.opt("guiding_words", &self.guiding_words)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestCustomEntranceMiniProgramsInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("mini_programs_appid"),
-                o.req("mini_programs_path"),
-                o.req("entrance_words"),
-                o.opt("guiding_words"),
-            ) {
-                (
-                    Some(mini_programs_appid),
-                    Some(mini_programs_path),
-                    Some(entrance_words),
-                    Some(guiding_words),
-                ) => {
-                    Ok(Self {
-                        mini_programs_appid,
-                        mini_programs_path,
-                        entrance_words,
-                        guiding_words,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestCustomEntranceMiniProgramsInfo {
+        mini_programs_appid: "mini_programs_appid" req req,
+        mini_programs_path: "mini_programs_path" req req,
+        entrance_words: "entrance_words" req req,
+        guiding_words: "guiding_words" opt opt,
+    });
     /// 样式信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDisplayPatternInfo {
@@ -2311,55 +1194,14 @@ pub mod stocks {
         /// 视频号相关信息
         pub finder_info: Option<PostRequestDisplayPatternInfoFinderInfo>,
     }
-    impl ::serde::Serialize for PostRequestDisplayPatternInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("description", &self.description)?;
-            m.opt("merchant_logo_url", &self.merchant_logo_url)?;
-            m.opt("merchant_name", &self.merchant_name)?;
-            m.opt("background_color", &self.background_color)?;
-            m.opt("coupon_image_url", &self.coupon_image_url)?;
-            m.opt("finder_info", &self.finder_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestDisplayPatternInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("description"),
-                o.opt("merchant_logo_url"),
-                o.opt("merchant_name"),
-                o.opt("background_color"),
-                o.opt("coupon_image_url"),
-                o.opt("finder_info"),
-            ) {
-                (
-                    Some(description),
-                    Some(merchant_logo_url),
-                    Some(merchant_name),
-                    Some(background_color),
-                    Some(coupon_image_url),
-                    Some(finder_info),
-                ) => {
-                    Ok(Self {
-                        description,
-                        merchant_logo_url,
-                        merchant_name,
-                        background_color,
-                        coupon_image_url,
-                        finder_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestDisplayPatternInfo {
+        description: "description" opt opt,
+        merchant_logo_url: "merchant_logo_url" opt opt,
+        merchant_name: "merchant_name" opt opt,
+        background_color: "background_color" opt opt,
+        coupon_image_url: "coupon_image_url" opt opt,
+        finder_info: "finder_info" opt opt,
+    });
     /// 背景颜色
     ///
     /// A value this client does not know yet is kept as [`PostRequestDisplayPatternInfoBackgroundColor::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2389,62 +1231,18 @@ pub mod stocks {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestDisplayPatternInfoBackgroundColor {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Color010 => "Color010",
-                Self::Color020 => "Color020",
-                Self::Color030 => "Color030",
-                Self::Color040 => "Color040",
-                Self::Color050 => "Color050",
-                Self::Color060 => "Color060",
-                Self::Color070 => "Color070",
-                Self::Color080 => "Color080",
-                Self::Color090 => "Color090",
-                Self::Color100 => "Color100",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestDisplayPatternInfoBackgroundColor {
-        fn from(s: &str) -> Self {
-            match s {
-                "Color010" => Self::Color010,
-                "Color020" => Self::Color020,
-                "Color030" => Self::Color030,
-                "Color040" => Self::Color040,
-                "Color050" => Self::Color050,
-                "Color060" => Self::Color060,
-                "Color070" => Self::Color070,
-                "Color080" => Self::Color080,
-                "Color090" => Self::Color090,
-                "Color100" => Self::Color100,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestDisplayPatternInfoBackgroundColor {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestDisplayPatternInfoBackgroundColor {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestDisplayPatternInfoBackgroundColor {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestDisplayPatternInfoBackgroundColor {
+        Color010 = "Color010",
+        Color020 = "Color020",
+        Color030 = "Color030",
+        Color040 = "Color040",
+        Color050 = "Color050",
+        Color060 = "Color060",
+        Color070 = "Color070",
+        Color080 = "Color080",
+        Color090 = "Color090",
+        Color100 = "Color100",
+    });
     /// 视频号相关信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDisplayPatternInfoFinderInfo {
@@ -2461,43 +1259,11 @@ pub mod stocks {
         /// Example: `https://wxpaylogo.qpic.cn/xxx`
         pub finder_video_cover_image_url: String,
     }
-    impl ::serde::Serialize for PostRequestDisplayPatternInfoFinderInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("finder_id", &self.finder_id)?;
-            m.req("finder_video_id", &self.finder_video_id)?;
-            m.req("finder_video_cover_image_url", &self.finder_video_cover_image_url)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestDisplayPatternInfoFinderInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("finder_id"),
-                o.req("finder_video_id"),
-                o.req("finder_video_cover_image_url"),
-            ) {
-                (
-                    Some(finder_id),
-                    Some(finder_video_id),
-                    Some(finder_video_cover_image_url),
-                ) => {
-                    Ok(Self {
-                        finder_id,
-                        finder_video_id,
-                        finder_video_cover_image_url,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestDisplayPatternInfoFinderInfo {
+        finder_id: "finder_id" req req,
+        finder_video_id: "finder_video_id" req req,
+        finder_video_cover_image_url: "finder_video_cover_image_url" req req,
+    });
     /// 事件通知配置
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestNotifyConfig {
@@ -2506,27 +1272,9 @@ pub mod stocks {
         /// Example: `wx23232232323`
         pub notify_appid: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestNotifyConfig {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("notify_appid", &self.notify_appid)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestNotifyConfig {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.opt("notify_appid") {
-                Some(notify_appid) => Ok(Self { notify_appid }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestNotifyConfig {
+        notify_appid: "notify_appid" opt opt,
+    });
     /// 发放规则
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestStockSendRule {
@@ -2559,67 +1307,17 @@ pub mod stocks {
         /// 是否允许分享链接
         pub shareable: Option<bool>,
     }
-    impl ::serde::Serialize for PostRequestStockSendRule {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("max_amount", &self.max_amount)?;
-            m.req("max_coupons", &self.max_coupons)?;
-            m.req("max_coupons_per_user", &self.max_coupons_per_user)?;
-            m.opt("max_amount_by_day", &self.max_amount_by_day)?;
-            m.opt("max_coupons_by_day", &self.max_coupons_by_day)?;
-            m.opt("natural_person_limit", &self.natural_person_limit)?;
-            m.opt("prevent_api_abuse", &self.prevent_api_abuse)?;
-            m.opt("transferable", &self.transferable)?;
-            m.opt("shareable", &self.shareable)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestStockSendRule {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("max_amount"),
-                o.req("max_coupons"),
-                o.req("max_coupons_per_user"),
-                o.opt("max_amount_by_day"),
-                o.opt("max_coupons_by_day"),
-                o.opt("natural_person_limit"),
-                o.opt("prevent_api_abuse"),
-                o.opt("transferable"),
-                o.opt("shareable"),
-            ) {
-                (
-                    Some(max_amount),
-                    Some(max_coupons),
-                    Some(max_coupons_per_user),
-                    Some(max_amount_by_day),
-                    Some(max_coupons_by_day),
-                    Some(natural_person_limit),
-                    Some(prevent_api_abuse),
-                    Some(transferable),
-                    Some(shareable),
-                ) => {
-                    Ok(Self {
-                        max_amount,
-                        max_coupons,
-                        max_coupons_per_user,
-                        max_amount_by_day,
-                        max_coupons_by_day,
-                        natural_person_limit,
-                        prevent_api_abuse,
-                        transferable,
-                        shareable,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestStockSendRule {
+        max_amount: "max_amount" opt opt,
+        max_coupons: "max_coupons" req req,
+        max_coupons_per_user: "max_coupons_per_user" req req,
+        max_amount_by_day: "max_amount_by_day" opt opt,
+        max_coupons_by_day: "max_coupons_by_day" opt opt,
+        natural_person_limit: "natural_person_limit" opt opt,
+        prevent_api_abuse: "prevent_api_abuse" opt opt,
+        transferable: "transferable" opt opt,
+        shareable: "shareable" opt opt,
+    });
     /// 批次类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestStockType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2635,47 +1333,11 @@ pub mod stocks {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestStockType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Normal => "NORMAL",
-                Self::Discount => "DISCOUNT",
-                Self::Exchange => "EXCHANGE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestStockType {
-        fn from(s: &str) -> Self {
-            match s {
-                "NORMAL" => Self::Normal,
-                "DISCOUNT" => Self::Discount,
-                "EXCHANGE" => Self::Exchange,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestStockType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestStockType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestStockType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestStockType {
+        Normal = "NORMAL",
+        Discount = "DISCOUNT",
+        Exchange = "EXCHANGE",
+    });
     /// The response of `POST /v3/marketing/busifavor/stocks` (创建商家券API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -2688,28 +1350,10 @@ pub mod stocks {
         /// Example: `2015-05-20T13:29:35+08:00`
         pub create_time: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("stock_id", &self.stock_id)?;
-            m.req("create_time", &self.create_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("stock_id"), o.req("create_time")) {
-                (Some(stock_id), Some(create_time)) => Ok(Self { stock_id, create_time }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        stock_id: "stock_id" req req,
+        create_time: "create_time" req req,
+    });
     /// `/v3/marketing/busifavor/stocks/{stock_id}`
     pub mod by_stock_id {
         /// The chain step for `/v3/marketing/busifavor/stocks/{stock_id}`, reached with `client.v3().marketing().busifavor().stocks().stock_id(stock_id)`.
@@ -2802,95 +1446,24 @@ pub mod stocks {
             /// Example: `false`
             pub subsidy: Option<bool>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("stock_name", &self.stock_name)?;
-                m.req("belong_merchant", &self.belong_merchant)?;
-                m.opt("comment", &self.comment)?;
-                m.req("goods_name", &self.goods_name)?;
-                m.req("stock_type", &self.stock_type)?;
-                m.req("coupon_use_rule", &self.coupon_use_rule)?;
-                m.req("stock_send_rule", &self.stock_send_rule)?;
-                m.opt("custom_entrance", &self.custom_entrance)?;
-                m.opt("display_pattern_info", &self.display_pattern_info)?;
-                m.req("stock_state", &self.stock_state)?;
-                m.req("coupon_code_mode", &self.coupon_code_mode)?;
-                m.req("stock_id", &self.stock_id)?;
-                m.opt("coupon_code_count", &self.coupon_code_count)?;
-                m.opt("notify_config", &self.notify_config)?;
-                m.opt("send_count_information", &self.send_count_information)?;
-                m.opt("subsidy", &self.subsidy)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("stock_name"),
-                    o.req("belong_merchant"),
-                    o.opt("comment"),
-                    o.req("goods_name"),
-                    o.req("stock_type"),
-                    o.req("coupon_use_rule"),
-                    o.req("stock_send_rule"),
-                    o.opt("custom_entrance"),
-                    o.opt("display_pattern_info"),
-                    o.req("stock_state"),
-                    o.req("coupon_code_mode"),
-                    o.req("stock_id"),
-                    o.opt("coupon_code_count"),
-                    o.opt("notify_config"),
-                    o.opt("send_count_information"),
-                    o.opt("subsidy"),
-                ) {
-                    (
-                        Some(stock_name),
-                        Some(belong_merchant),
-                        Some(comment),
-                        Some(goods_name),
-                        Some(stock_type),
-                        Some(coupon_use_rule),
-                        Some(stock_send_rule),
-                        Some(custom_entrance),
-                        Some(display_pattern_info),
-                        Some(stock_state),
-                        Some(coupon_code_mode),
-                        Some(stock_id),
-                        Some(coupon_code_count),
-                        Some(notify_config),
-                        Some(send_count_information),
-                        Some(subsidy),
-                    ) => {
-                        Ok(Self {
-                            stock_name,
-                            belong_merchant,
-                            comment,
-                            goods_name,
-                            stock_type,
-                            coupon_use_rule,
-                            stock_send_rule,
-                            custom_entrance,
-                            display_pattern_info,
-                            stock_state,
-                            coupon_code_mode,
-                            stock_id,
-                            coupon_code_count,
-                            notify_config,
-                            send_count_information,
-                            subsidy,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            stock_name: "stock_name" req req,
+            belong_merchant: "belong_merchant" req req,
+            comment: "comment" opt opt,
+            goods_name: "goods_name" req req,
+            stock_type: "stock_type" req req,
+            coupon_use_rule: "coupon_use_rule" req req,
+            stock_send_rule: "stock_send_rule" req req,
+            custom_entrance: "custom_entrance" opt opt,
+            display_pattern_info: "display_pattern_info" opt opt,
+            stock_state: "stock_state" req req,
+            coupon_code_mode: "coupon_code_mode" req req,
+            stock_id: "stock_id" req req,
+            coupon_code_count: "coupon_code_count" opt opt,
+            notify_config: "notify_config" opt opt,
+            send_count_information: "send_count_information" opt opt,
+            subsidy: "subsidy" opt opt,
+        });
         /// 券code数量
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseCouponCodeCount {
@@ -2903,33 +1476,10 @@ pub mod stocks {
             /// Example: `50`
             pub available_count: i64,
         }
-        impl ::serde::Serialize for GetResponseCouponCodeCount {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("total_count", &self.total_count)?;
-                m.req("available_count", &self.available_count)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseCouponCodeCount {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("total_count"), o.req("available_count")) {
-                    (Some(total_count), Some(available_count)) => {
-                        Ok(Self {
-                            total_count,
-                            available_count,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseCouponCodeCount {
+            total_count: "total_count" req req,
+            available_count: "available_count" req req,
+        });
         /// 券code模式
         ///
         /// A value this client does not know yet is kept as [`GetResponseCouponCodeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2945,49 +1495,11 @@ pub mod stocks {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseCouponCodeMode {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::WechatpayMode => "WECHATPAY_MODE",
-                    Self::MerchantApi => "MERCHANT_API",
-                    Self::MerchantUpload => "MERCHANT_UPLOAD",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseCouponCodeMode {
-            fn from(s: &str) -> Self {
-                match s {
-                    "WECHATPAY_MODE" => Self::WechatpayMode,
-                    "MERCHANT_API" => Self::MerchantApi,
-                    "MERCHANT_UPLOAD" => Self::MerchantUpload,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseCouponCodeMode {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseCouponCodeMode {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseCouponCodeMode {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseCouponCodeMode {
+            WechatpayMode = "WECHATPAY_MODE",
+            MerchantApi = "MERCHANT_API",
+            MerchantUpload = "MERCHANT_UPLOAD",
+        });
         /// 核销规则
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseCouponUseRule {
@@ -3012,59 +1524,15 @@ pub mod stocks {
             /// Example: `/path/index/index`
             pub mini_programs_path: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseCouponUseRule {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("coupon_available_time", &self.coupon_available_time)?;
-                m.opt("fixed_normal_coupon", &self.fixed_normal_coupon)?;
-                m.opt("discount_coupon", &self.discount_coupon)?;
-                m.opt("exchange_coupon", &self.exchange_coupon)?;
-                m.req("use_method", &self.use_method)?;
-                m.opt("mini_programs_appid", &self.mini_programs_appid)?;
-                m.opt("mini_programs_path", &self.mini_programs_path)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseCouponUseRule {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("coupon_available_time"),
-                    o.opt("fixed_normal_coupon"),
-                    o.opt("discount_coupon"),
-                    o.opt("exchange_coupon"),
-                    o.req("use_method"),
-                    o.opt("mini_programs_appid"),
-                    o.opt("mini_programs_path"),
-                ) {
-                    (
-                        Some(coupon_available_time),
-                        Some(fixed_normal_coupon),
-                        Some(discount_coupon),
-                        Some(exchange_coupon),
-                        Some(use_method),
-                        Some(mini_programs_appid),
-                        Some(mini_programs_path),
-                    ) => {
-                        Ok(Self {
-                            coupon_available_time,
-                            fixed_normal_coupon,
-                            discount_coupon,
-                            exchange_coupon,
-                            use_method,
-                            mini_programs_appid,
-                            mini_programs_path,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseCouponUseRule {
+            coupon_available_time: "coupon_available_time" req req,
+            fixed_normal_coupon: "fixed_normal_coupon" opt opt,
+            discount_coupon: "discount_coupon" opt opt,
+            exchange_coupon: "exchange_coupon" opt opt,
+            use_method: "use_method" req req,
+            mini_programs_appid: "mini_programs_appid" opt opt,
+            mini_programs_path: "mini_programs_path" opt opt,
+        });
         /// 券可核销时间
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseCouponUseRuleCouponAvailableTime {
@@ -3093,56 +1561,14 @@ pub mod stocks {
             /// Example: `7`
             pub wait_days_after_receive: Option<i64>,
         }
-        impl ::serde::Serialize for GetResponseCouponUseRuleCouponAvailableTime {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("available_begin_time", &self.available_begin_time)?;
-                m.req("available_end_time", &self.available_end_time)?;
-                m.opt("available_day_after_receive", &self.available_day_after_receive)?;
-                m.opt("available_week", &self.available_week)?;
-                m.opt("irregulary_avaliable_time", &self.irregulary_avaliable_time)?;
-                m.opt("wait_days_after_receive", &self.wait_days_after_receive)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseCouponUseRuleCouponAvailableTime {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("available_begin_time"),
-                    o.req("available_end_time"),
-                    o.opt("available_day_after_receive"),
-                    o.opt("available_week"),
-                    o.opt("irregulary_avaliable_time"),
-                    o.opt("wait_days_after_receive"),
-                ) {
-                    (
-                        Some(available_begin_time),
-                        Some(available_end_time),
-                        Some(available_day_after_receive),
-                        Some(available_week),
-                        Some(irregulary_avaliable_time),
-                        Some(wait_days_after_receive),
-                    ) => {
-                        Ok(Self {
-                            available_begin_time,
-                            available_end_time,
-                            available_day_after_receive,
-                            available_week,
-                            irregulary_avaliable_time,
-                            wait_days_after_receive,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseCouponUseRuleCouponAvailableTime {
+            available_begin_time: "available_begin_time" req req,
+            available_end_time: "available_end_time" req req,
+            available_day_after_receive: "available_day_after_receive" opt opt,
+            available_week: "available_week" opt opt,
+            irregulary_avaliable_time: "irregulary_avaliable_time" opt opt,
+            wait_days_after_receive: "wait_days_after_receive" opt opt,
+        });
         /// 固定周期有效时间段
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseCouponUseRuleCouponAvailableTimeAvailableWeek {
@@ -3155,35 +1581,10 @@ pub mod stocks {
                 >,
             >,
         }
-        impl ::serde::Serialize
-        for GetResponseCouponUseRuleCouponAvailableTimeAvailableWeek {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("week_day", &self.week_day)?;
-                m.opt("available_day_time", &self.available_day_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseCouponUseRuleCouponAvailableTimeAvailableWeek {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("week_day"), o.opt("available_day_time")) {
-                    (Some(week_day), Some(available_day_time)) => {
-                        Ok(Self {
-                            week_day,
-                            available_day_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseCouponUseRuleCouponAvailableTimeAvailableWeek {
+            week_day: "week_day" opt opt,
+            available_day_time: "available_day_time" opt opt,
+        });
         /// GetResponseCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime {
@@ -3196,32 +1597,10 @@ pub mod stocks {
             /// Example: `86399`
             pub end_time: Option<i64>,
         }
-        impl ::serde::Serialize
-        for GetResponseCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("begin_time", &self.begin_time)?;
-                m.opt("end_time", &self.end_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("begin_time"), o.opt("end_time")) {
-                    (Some(begin_time), Some(end_time)) => {
-                        Ok(Self { begin_time, end_time })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime {
+            begin_time: "begin_time" opt opt,
+            end_time: "end_time" opt opt,
+        });
         /// GetResponseCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime {
@@ -3234,32 +1613,10 @@ pub mod stocks {
             /// Example: `2015-05-20T13:29:35+08:00`
             pub end_time: Option<String>,
         }
-        impl ::serde::Serialize
-        for GetResponseCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("begin_time", &self.begin_time)?;
-                m.opt("end_time", &self.end_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("begin_time"), o.opt("end_time")) {
-                    (Some(begin_time), Some(end_time)) => {
-                        Ok(Self { begin_time, end_time })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime {
+            begin_time: "begin_time" opt opt,
+            end_time: "end_time" opt opt,
+        });
         /// 折扣券使用规则
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseCouponUseRuleDiscountCoupon {
@@ -3272,33 +1629,10 @@ pub mod stocks {
             /// Example: `100`
             pub transaction_minimum: i64,
         }
-        impl ::serde::Serialize for GetResponseCouponUseRuleDiscountCoupon {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("discount_percent", &self.discount_percent)?;
-                m.req("transaction_minimum", &self.transaction_minimum)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseCouponUseRuleDiscountCoupon {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("discount_percent"), o.req("transaction_minimum")) {
-                    (Some(discount_percent), Some(transaction_minimum)) => {
-                        Ok(Self {
-                            discount_percent,
-                            transaction_minimum,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseCouponUseRuleDiscountCoupon {
+            discount_percent: "discount_percent" req req,
+            transaction_minimum: "transaction_minimum" req req,
+        });
         /// 换购券使用规则
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseCouponUseRuleExchangeCoupon {
@@ -3311,33 +1645,10 @@ pub mod stocks {
             /// Example: `100`
             pub transaction_minimum: i64,
         }
-        impl ::serde::Serialize for GetResponseCouponUseRuleExchangeCoupon {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("exchange_price", &self.exchange_price)?;
-                m.req("transaction_minimum", &self.transaction_minimum)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseCouponUseRuleExchangeCoupon {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("exchange_price"), o.req("transaction_minimum")) {
-                    (Some(exchange_price), Some(transaction_minimum)) => {
-                        Ok(Self {
-                            exchange_price,
-                            transaction_minimum,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseCouponUseRuleExchangeCoupon {
+            exchange_price: "exchange_price" req req,
+            transaction_minimum: "transaction_minimum" req req,
+        });
         /// 固定面额满减券使用规则
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseCouponUseRuleFixedNormalCoupon {
@@ -3350,34 +1661,10 @@ pub mod stocks {
             /// Example: `100`
             pub transaction_minimum: i64,
         }
-        impl ::serde::Serialize for GetResponseCouponUseRuleFixedNormalCoupon {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("discount_amount", &self.discount_amount)?;
-                m.req("transaction_minimum", &self.transaction_minimum)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseCouponUseRuleFixedNormalCoupon {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("discount_amount"), o.req("transaction_minimum")) {
-                    (Some(discount_amount), Some(transaction_minimum)) => {
-                        Ok(Self {
-                            discount_amount,
-                            transaction_minimum,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseCouponUseRuleFixedNormalCoupon {
+            discount_amount: "discount_amount" req req,
+            transaction_minimum: "transaction_minimum" req req,
+        });
         /// 核销方式
         ///
         /// A value this client does not know yet is kept as [`GetResponseCouponUseRuleUseMethod::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3395,51 +1682,12 @@ pub mod stocks {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseCouponUseRuleUseMethod {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::OffLine => "OFF_LINE",
-                    Self::MiniPrograms => "MINI_PROGRAMS",
-                    Self::SelfConsume => "SELF_CONSUME",
-                    Self::PaymentCode => "PAYMENT_CODE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseCouponUseRuleUseMethod {
-            fn from(s: &str) -> Self {
-                match s {
-                    "OFF_LINE" => Self::OffLine,
-                    "MINI_PROGRAMS" => Self::MiniPrograms,
-                    "SELF_CONSUME" => Self::SelfConsume,
-                    "PAYMENT_CODE" => Self::PaymentCode,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseCouponUseRuleUseMethod {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseCouponUseRuleUseMethod {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseCouponUseRuleUseMethod {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseCouponUseRuleUseMethod {
+            OffLine = "OFF_LINE",
+            MiniPrograms = "MINI_PROGRAMS",
+            SelfConsume = "SELF_CONSUME",
+            PaymentCode = "PAYMENT_CODE",
+        });
         /// 自定义入口
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseCustomEntrance {
@@ -3462,51 +1710,13 @@ pub mod stocks {
             /// Example: `BARCODE`
             pub code_display_mode: Option<GetResponseCustomEntranceCodeDisplayMode>,
         }
-        impl ::serde::Serialize for GetResponseCustomEntrance {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("mini_programs_info", &self.mini_programs_info)?;
-                m.opt("appid", &self.appid)?;
-                m.opt("hall_id", &self.hall_id)?;
-                m.opt("store_id", &self.store_id)?;
-                m.opt("code_display_mode", &self.code_display_mode)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseCustomEntrance {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("mini_programs_info"),
-                    o.opt("appid"),
-                    o.opt("hall_id"),
-                    o.opt("store_id"),
-                    o.opt("code_display_mode"),
-                ) {
-                    (
-                        Some(mini_programs_info),
-                        Some(appid),
-                        Some(hall_id),
-                        Some(store_id),
-                        Some(code_display_mode),
-                    ) => {
-                        Ok(Self {
-                            mini_programs_info,
-                            appid,
-                            hall_id,
-                            store_id,
-                            code_display_mode,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseCustomEntrance {
+            mini_programs_info: "mini_programs_info" opt opt,
+            appid: "appid" opt opt,
+            hall_id: "hall_id" opt opt,
+            store_id: "store_id" opt opt,
+            code_display_mode: "code_display_mode" opt opt,
+        });
         /// code展示模式
         ///
         /// A value this client does not know yet is kept as [`GetResponseCustomEntranceCodeDisplayMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3522,50 +1732,11 @@ pub mod stocks {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseCustomEntranceCodeDisplayMode {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::NotShow => "NOT_SHOW",
-                    Self::Barcode => "BARCODE",
-                    Self::Qrcode => "QRCODE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseCustomEntranceCodeDisplayMode {
-            fn from(s: &str) -> Self {
-                match s {
-                    "NOT_SHOW" => Self::NotShow,
-                    "BARCODE" => Self::Barcode,
-                    "QRCODE" => Self::Qrcode,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseCustomEntranceCodeDisplayMode {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseCustomEntranceCodeDisplayMode {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseCustomEntranceCodeDisplayMode {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseCustomEntranceCodeDisplayMode {
+            NotShow = "NOT_SHOW",
+            Barcode = "BARCODE",
+            Qrcode = "QRCODE",
+        });
         /// 小程序入口
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseCustomEntranceMiniProgramsInfo {
@@ -3586,48 +1757,12 @@ pub mod stocks {
             /// Example: `获取更多优惠`
             pub guiding_words: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseCustomEntranceMiniProgramsInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("mini_programs_appid", &self.mini_programs_appid)?;
-                m.req("mini_programs_path", &self.mini_programs_path)?;
-                m.req("entrance_words", &self.entrance_words)?;
-                m.opt("guiding_words", &self.guiding_words)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseCustomEntranceMiniProgramsInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("mini_programs_appid"),
-                    o.req("mini_programs_path"),
-                    o.req("entrance_words"),
-                    o.opt("guiding_words"),
-                ) {
-                    (
-                        Some(mini_programs_appid),
-                        Some(mini_programs_path),
-                        Some(entrance_words),
-                        Some(guiding_words),
-                    ) => {
-                        Ok(Self {
-                            mini_programs_appid,
-                            mini_programs_path,
-                            entrance_words,
-                            guiding_words,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseCustomEntranceMiniProgramsInfo {
+            mini_programs_appid: "mini_programs_appid" req req,
+            mini_programs_path: "mini_programs_path" req req,
+            entrance_words: "entrance_words" req req,
+            guiding_words: "guiding_words" opt opt,
+        });
         /// 样式信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDisplayPatternInfo {
@@ -3654,55 +1789,14 @@ pub mod stocks {
             /// 视频号相关信息
             pub finder_info: Option<GetResponseDisplayPatternInfoFinderInfo>,
         }
-        impl ::serde::Serialize for GetResponseDisplayPatternInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("description", &self.description)?;
-                m.opt("merchant_logo_url", &self.merchant_logo_url)?;
-                m.opt("merchant_name", &self.merchant_name)?;
-                m.opt("background_color", &self.background_color)?;
-                m.opt("coupon_image_url", &self.coupon_image_url)?;
-                m.opt("finder_info", &self.finder_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDisplayPatternInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("description"),
-                    o.opt("merchant_logo_url"),
-                    o.opt("merchant_name"),
-                    o.opt("background_color"),
-                    o.opt("coupon_image_url"),
-                    o.opt("finder_info"),
-                ) {
-                    (
-                        Some(description),
-                        Some(merchant_logo_url),
-                        Some(merchant_name),
-                        Some(background_color),
-                        Some(coupon_image_url),
-                        Some(finder_info),
-                    ) => {
-                        Ok(Self {
-                            description,
-                            merchant_logo_url,
-                            merchant_name,
-                            background_color,
-                            coupon_image_url,
-                            finder_info,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDisplayPatternInfo {
+            description: "description" opt opt,
+            merchant_logo_url: "merchant_logo_url" opt opt,
+            merchant_name: "merchant_name" opt opt,
+            background_color: "background_color" opt opt,
+            coupon_image_url: "coupon_image_url" opt opt,
+            finder_info: "finder_info" opt opt,
+        });
         /// 背景颜色
         ///
         /// A value this client does not know yet is kept as [`GetResponseDisplayPatternInfoBackgroundColor::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3732,65 +1826,18 @@ pub mod stocks {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDisplayPatternInfoBackgroundColor {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Color010 => "Color010",
-                    Self::Color020 => "Color020",
-                    Self::Color030 => "Color030",
-                    Self::Color040 => "Color040",
-                    Self::Color050 => "Color050",
-                    Self::Color060 => "Color060",
-                    Self::Color070 => "Color070",
-                    Self::Color080 => "Color080",
-                    Self::Color090 => "Color090",
-                    Self::Color100 => "Color100",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for GetResponseDisplayPatternInfoBackgroundColor {
-            fn from(s: &str) -> Self {
-                match s {
-                    "Color010" => Self::Color010,
-                    "Color020" => Self::Color020,
-                    "Color030" => Self::Color030,
-                    "Color040" => Self::Color040,
-                    "Color050" => Self::Color050,
-                    "Color060" => Self::Color060,
-                    "Color070" => Self::Color070,
-                    "Color080" => Self::Color080,
-                    "Color090" => Self::Color090,
-                    "Color100" => Self::Color100,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseDisplayPatternInfoBackgroundColor {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseDisplayPatternInfoBackgroundColor {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseDisplayPatternInfoBackgroundColor {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDisplayPatternInfoBackgroundColor {
+            Color010 = "Color010",
+            Color020 = "Color020",
+            Color030 = "Color030",
+            Color040 = "Color040",
+            Color050 = "Color050",
+            Color060 = "Color060",
+            Color070 = "Color070",
+            Color080 = "Color080",
+            Color090 = "Color090",
+            Color100 = "Color100",
+        });
         /// 视频号相关信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDisplayPatternInfoFinderInfo {
@@ -3807,46 +1854,11 @@ pub mod stocks {
             /// Example: `https://wxpaylogo.qpic.cn/xxx`
             pub finder_video_cover_image_url: String,
         }
-        impl ::serde::Serialize for GetResponseDisplayPatternInfoFinderInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("finder_id", &self.finder_id)?;
-                m.req("finder_video_id", &self.finder_video_id)?;
-                m.req(
-                    "finder_video_cover_image_url",
-                    &self.finder_video_cover_image_url,
-                )?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDisplayPatternInfoFinderInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("finder_id"),
-                    o.req("finder_video_id"),
-                    o.req("finder_video_cover_image_url"),
-                ) {
-                    (
-                        Some(finder_id),
-                        Some(finder_video_id),
-                        Some(finder_video_cover_image_url),
-                    ) => {
-                        Ok(Self {
-                            finder_id,
-                            finder_video_id,
-                            finder_video_cover_image_url,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDisplayPatternInfoFinderInfo {
+            finder_id: "finder_id" req req,
+            finder_video_id: "finder_video_id" req req,
+            finder_video_cover_image_url: "finder_video_cover_image_url" req req,
+        });
         /// 事件通知配置
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseNotifyConfig {
@@ -3855,27 +1867,9 @@ pub mod stocks {
             /// Example: `wx23232232323`
             pub notify_appid: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseNotifyConfig {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("notify_appid", &self.notify_appid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseNotifyConfig {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("notify_appid") {
-                    Some(notify_appid) => Ok(Self { notify_appid }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseNotifyConfig {
+            notify_appid: "notify_appid" opt opt,
+        });
         /// 批次发放情况
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseSendCountInformation {
@@ -3896,47 +1890,12 @@ pub mod stocks {
             /// Example: `34`
             pub today_send_amount: Option<i64>,
         }
-        impl ::serde::Serialize for GetResponseSendCountInformation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("total_send_num", &self.total_send_num)?;
-                m.opt("total_send_amount", &self.total_send_amount)?;
-                m.opt("today_send_num", &self.today_send_num)?;
-                m.opt("today_send_amount", &self.today_send_amount)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseSendCountInformation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("total_send_num"),
-                    o.opt("total_send_amount"),
-                    o.opt("today_send_num"),
-                    o.opt("today_send_amount"),
-                ) {
-                    (
-                        Some(total_send_num),
-                        Some(total_send_amount),
-                        Some(today_send_num),
-                        Some(today_send_amount),
-                    ) => {
-                        Ok(Self {
-                            total_send_num,
-                            total_send_amount,
-                            today_send_num,
-                            today_send_amount,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseSendCountInformation {
+            total_send_num: "total_send_num" opt opt,
+            total_send_amount: "total_send_amount" opt opt,
+            today_send_num: "today_send_num" opt opt,
+            today_send_amount: "today_send_amount" opt opt,
+        });
         /// 发放规则
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseStockSendRule {
@@ -3969,67 +1928,17 @@ pub mod stocks {
             /// 是否允许分享链接
             pub shareable: Option<bool>,
         }
-        impl ::serde::Serialize for GetResponseStockSendRule {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("max_amount", &self.max_amount)?;
-                m.opt("max_coupons", &self.max_coupons)?;
-                m.req("max_coupons_per_user", &self.max_coupons_per_user)?;
-                m.opt("max_amount_by_day", &self.max_amount_by_day)?;
-                m.opt("max_coupons_by_day", &self.max_coupons_by_day)?;
-                m.opt("natural_person_limit", &self.natural_person_limit)?;
-                m.opt("prevent_api_abuse", &self.prevent_api_abuse)?;
-                m.opt("transferable", &self.transferable)?;
-                m.opt("shareable", &self.shareable)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseStockSendRule {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("max_amount"),
-                    o.opt("max_coupons"),
-                    o.req("max_coupons_per_user"),
-                    o.opt("max_amount_by_day"),
-                    o.opt("max_coupons_by_day"),
-                    o.opt("natural_person_limit"),
-                    o.opt("prevent_api_abuse"),
-                    o.opt("transferable"),
-                    o.opt("shareable"),
-                ) {
-                    (
-                        Some(max_amount),
-                        Some(max_coupons),
-                        Some(max_coupons_per_user),
-                        Some(max_amount_by_day),
-                        Some(max_coupons_by_day),
-                        Some(natural_person_limit),
-                        Some(prevent_api_abuse),
-                        Some(transferable),
-                        Some(shareable),
-                    ) => {
-                        Ok(Self {
-                            max_amount,
-                            max_coupons,
-                            max_coupons_per_user,
-                            max_amount_by_day,
-                            max_coupons_by_day,
-                            natural_person_limit,
-                            prevent_api_abuse,
-                            transferable,
-                            shareable,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseStockSendRule {
+            max_amount: "max_amount" req req,
+            max_coupons: "max_coupons" opt opt,
+            max_coupons_per_user: "max_coupons_per_user" req req,
+            max_amount_by_day: "max_amount_by_day" opt opt,
+            max_coupons_by_day: "max_coupons_by_day" opt opt,
+            natural_person_limit: "natural_person_limit" opt opt,
+            prevent_api_abuse: "prevent_api_abuse" opt opt,
+            transferable: "transferable" opt opt,
+            shareable: "shareable" opt opt,
+        });
         /// 批次状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseStockState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4047,51 +1956,12 @@ pub mod stocks {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseStockState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Unaudit => "UNAUDIT",
-                    Self::Running => "RUNNING",
-                    Self::Stoped => "STOPED",
-                    Self::Paused => "PAUSED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseStockState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "UNAUDIT" => Self::Unaudit,
-                    "RUNNING" => Self::Running,
-                    "STOPED" => Self::Stoped,
-                    "PAUSED" => Self::Paused,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseStockState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseStockState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseStockState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseStockState {
+            Unaudit = "UNAUDIT",
+            Running = "RUNNING",
+            Stoped = "STOPED",
+            Paused = "PAUSED",
+        });
         /// 批次类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseStockType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4107,49 +1977,11 @@ pub mod stocks {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseStockType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Normal => "NORMAL",
-                    Self::Discount => "DISCOUNT",
-                    Self::Exchange => "EXCHANGE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseStockType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "NORMAL" => Self::Normal,
-                    "DISCOUNT" => Self::Discount,
-                    "EXCHANGE" => Self::Exchange,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseStockType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseStockType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseStockType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseStockType {
+            Normal = "NORMAL",
+            Discount = "DISCOUNT",
+            Exchange = "EXCHANGE",
+        });
         /// The request of `PATCH /v3/marketing/busifavor/stocks/{stock_id}` (修改商家券基本信息API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequest {
@@ -4184,71 +2016,18 @@ pub mod stocks {
             /// Example: `false`
             pub subsidy: Option<bool>,
         }
-        impl ::serde::Serialize for PatchRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("custom_entrance", &self.custom_entrance)?;
-                m.opt("stock_name", &self.stock_name)?;
-                m.opt("comment", &self.comment)?;
-                m.opt("goods_name", &self.goods_name)?;
-                m.req("out_request_no", &self.out_request_no)?;
-                m.opt("display_pattern_info", &self.display_pattern_info)?;
-                m.opt("coupon_use_rule", &self.coupon_use_rule)?;
-                m.opt("stock_send_rule", &self.stock_send_rule)?;
-                m.opt("notify_config", &self.notify_config)?;
-                m.opt("subsidy", &self.subsidy)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PatchRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("custom_entrance"),
-                    o.opt("stock_name"),
-                    o.opt("comment"),
-                    o.opt("goods_name"),
-                    o.req("out_request_no"),
-                    o.opt("display_pattern_info"),
-                    o.opt("coupon_use_rule"),
-                    o.opt("stock_send_rule"),
-                    o.opt("notify_config"),
-                    o.opt("subsidy"),
-                ) {
-                    (
-                        Some(custom_entrance),
-                        Some(stock_name),
-                        Some(comment),
-                        Some(goods_name),
-                        Some(out_request_no),
-                        Some(display_pattern_info),
-                        Some(coupon_use_rule),
-                        Some(stock_send_rule),
-                        Some(notify_config),
-                        Some(subsidy),
-                    ) => {
-                        Ok(Self {
-                            custom_entrance,
-                            stock_name,
-                            comment,
-                            goods_name,
-                            out_request_no,
-                            display_pattern_info,
-                            coupon_use_rule,
-                            stock_send_rule,
-                            notify_config,
-                            subsidy,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PatchRequest {
+            custom_entrance: "custom_entrance" opt opt,
+            stock_name: "stock_name" opt opt,
+            comment: "comment" opt opt,
+            goods_name: "goods_name" opt opt,
+            out_request_no: "out_request_no" req req,
+            display_pattern_info: "display_pattern_info" opt opt,
+            coupon_use_rule: "coupon_use_rule" opt opt,
+            stock_send_rule: "stock_send_rule" opt opt,
+            notify_config: "notify_config" opt opt,
+            subsidy: "subsidy" opt opt,
+        });
         /// 核销规则
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequestCouponUseRule {
@@ -4265,43 +2044,11 @@ pub mod stocks {
             /// Example: `/path/index/index`
             pub mini_programs_path: Option<String>,
         }
-        impl ::serde::Serialize for PatchRequestCouponUseRule {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("use_method", &self.use_method)?;
-                m.opt("mini_programs_appid", &self.mini_programs_appid)?;
-                m.opt("mini_programs_path", &self.mini_programs_path)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PatchRequestCouponUseRule {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("use_method"),
-                    o.opt("mini_programs_appid"),
-                    o.opt("mini_programs_path"),
-                ) {
-                    (
-                        Some(use_method),
-                        Some(mini_programs_appid),
-                        Some(mini_programs_path),
-                    ) => {
-                        Ok(Self {
-                            use_method,
-                            mini_programs_appid,
-                            mini_programs_path,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PatchRequestCouponUseRule {
+            use_method: "use_method" opt opt,
+            mini_programs_appid: "mini_programs_appid" opt opt,
+            mini_programs_path: "mini_programs_path" opt opt,
+        });
         /// 核销方式
         ///
         /// A value this client does not know yet is kept as [`PatchRequestCouponUseRuleUseMethod::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4319,51 +2066,12 @@ pub mod stocks {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PatchRequestCouponUseRuleUseMethod {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::OffLine => "OFF_LINE",
-                    Self::MiniPrograms => "MINI_PROGRAMS",
-                    Self::SelfConsume => "SELF_CONSUME",
-                    Self::PaymentCode => "PAYMENT_CODE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PatchRequestCouponUseRuleUseMethod {
-            fn from(s: &str) -> Self {
-                match s {
-                    "OFF_LINE" => Self::OffLine,
-                    "MINI_PROGRAMS" => Self::MiniPrograms,
-                    "SELF_CONSUME" => Self::SelfConsume,
-                    "PAYMENT_CODE" => Self::PaymentCode,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PatchRequestCouponUseRuleUseMethod {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PatchRequestCouponUseRuleUseMethod {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PatchRequestCouponUseRuleUseMethod {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PatchRequestCouponUseRuleUseMethod {
+            OffLine = "OFF_LINE",
+            MiniPrograms = "MINI_PROGRAMS",
+            SelfConsume = "SELF_CONSUME",
+            PaymentCode = "PAYMENT_CODE",
+        });
         /// 自定义入口
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequestCustomEntrance {
@@ -4382,47 +2090,12 @@ pub mod stocks {
             /// Example: `BARCODE`
             pub code_display_mode: Option<PatchRequestCustomEntranceCodeDisplayMode>,
         }
-        impl ::serde::Serialize for PatchRequestCustomEntrance {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("mini_programs_info", &self.mini_programs_info)?;
-                m.opt("appid", &self.appid)?;
-                m.opt("hall_id", &self.hall_id)?;
-                m.opt("code_display_mode", &self.code_display_mode)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PatchRequestCustomEntrance {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("mini_programs_info"),
-                    o.opt("appid"),
-                    o.opt("hall_id"),
-                    o.opt("code_display_mode"),
-                ) {
-                    (
-                        Some(mini_programs_info),
-                        Some(appid),
-                        Some(hall_id),
-                        Some(code_display_mode),
-                    ) => {
-                        Ok(Self {
-                            mini_programs_info,
-                            appid,
-                            hall_id,
-                            code_display_mode,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PatchRequestCustomEntrance {
+            mini_programs_info: "mini_programs_info" opt opt,
+            appid: "appid" opt opt,
+            hall_id: "hall_id" opt opt,
+            code_display_mode: "code_display_mode" opt opt,
+        });
         /// code展示模式
         ///
         /// A value this client does not know yet is kept as [`PatchRequestCustomEntranceCodeDisplayMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4438,50 +2111,11 @@ pub mod stocks {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PatchRequestCustomEntranceCodeDisplayMode {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::NotShow => "NOT_SHOW",
-                    Self::Barcode => "BARCODE",
-                    Self::Qrcode => "QRCODE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PatchRequestCustomEntranceCodeDisplayMode {
-            fn from(s: &str) -> Self {
-                match s {
-                    "NOT_SHOW" => Self::NotShow,
-                    "BARCODE" => Self::Barcode,
-                    "QRCODE" => Self::Qrcode,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PatchRequestCustomEntranceCodeDisplayMode {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PatchRequestCustomEntranceCodeDisplayMode {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PatchRequestCustomEntranceCodeDisplayMode {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PatchRequestCustomEntranceCodeDisplayMode {
+            NotShow = "NOT_SHOW",
+            Barcode = "BARCODE",
+            Qrcode = "QRCODE",
+        });
         /// 小程序入口
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequestCustomEntranceMiniProgramsInfo {
@@ -4502,48 +2136,12 @@ pub mod stocks {
             /// Example: `获取更多优惠`
             pub guiding_words: Option<String>,
         }
-        impl ::serde::Serialize for PatchRequestCustomEntranceMiniProgramsInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("mini_programs_appid", &self.mini_programs_appid)?;
-                m.req("mini_programs_path", &self.mini_programs_path)?;
-                m.req("entrance_words", &self.entrance_words)?;
-                m.opt("guiding_words", &self.guiding_words)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PatchRequestCustomEntranceMiniProgramsInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("mini_programs_appid"),
-                    o.req("mini_programs_path"),
-                    o.req("entrance_words"),
-                    o.opt("guiding_words"),
-                ) {
-                    (
-                        Some(mini_programs_appid),
-                        Some(mini_programs_path),
-                        Some(entrance_words),
-                        Some(guiding_words),
-                    ) => {
-                        Ok(Self {
-                            mini_programs_appid,
-                            mini_programs_path,
-                            entrance_words,
-                            guiding_words,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PatchRequestCustomEntranceMiniProgramsInfo {
+            mini_programs_appid: "mini_programs_appid" req req,
+            mini_programs_path: "mini_programs_path" req req,
+            entrance_words: "entrance_words" req req,
+            guiding_words: "guiding_words" opt opt,
+        });
         /// 样式信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequestDisplayPatternInfo {
@@ -4570,55 +2168,14 @@ pub mod stocks {
             /// 视频号相关信息
             pub finder_info: Option<PatchRequestDisplayPatternInfoFinderInfo>,
         }
-        impl ::serde::Serialize for PatchRequestDisplayPatternInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("description", &self.description)?;
-                m.opt("merchant_logo_url", &self.merchant_logo_url)?;
-                m.opt("merchant_name", &self.merchant_name)?;
-                m.opt("background_color", &self.background_color)?;
-                m.opt("coupon_image_url", &self.coupon_image_url)?;
-                m.opt("finder_info", &self.finder_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PatchRequestDisplayPatternInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("description"),
-                    o.opt("merchant_logo_url"),
-                    o.opt("merchant_name"),
-                    o.opt("background_color"),
-                    o.opt("coupon_image_url"),
-                    o.opt("finder_info"),
-                ) {
-                    (
-                        Some(description),
-                        Some(merchant_logo_url),
-                        Some(merchant_name),
-                        Some(background_color),
-                        Some(coupon_image_url),
-                        Some(finder_info),
-                    ) => {
-                        Ok(Self {
-                            description,
-                            merchant_logo_url,
-                            merchant_name,
-                            background_color,
-                            coupon_image_url,
-                            finder_info,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PatchRequestDisplayPatternInfo {
+            description: "description" opt opt,
+            merchant_logo_url: "merchant_logo_url" opt opt,
+            merchant_name: "merchant_name" opt opt,
+            background_color: "background_color" opt opt,
+            coupon_image_url: "coupon_image_url" opt opt,
+            finder_info: "finder_info" opt opt,
+        });
         /// 背景颜色
         ///
         /// A value this client does not know yet is kept as [`PatchRequestDisplayPatternInfoBackgroundColor::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4648,65 +2205,18 @@ pub mod stocks {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PatchRequestDisplayPatternInfoBackgroundColor {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Color010 => "Color010",
-                    Self::Color020 => "Color020",
-                    Self::Color030 => "Color030",
-                    Self::Color040 => "Color040",
-                    Self::Color050 => "Color050",
-                    Self::Color060 => "Color060",
-                    Self::Color070 => "Color070",
-                    Self::Color080 => "Color080",
-                    Self::Color090 => "Color090",
-                    Self::Color100 => "Color100",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for PatchRequestDisplayPatternInfoBackgroundColor {
-            fn from(s: &str) -> Self {
-                match s {
-                    "Color010" => Self::Color010,
-                    "Color020" => Self::Color020,
-                    "Color030" => Self::Color030,
-                    "Color040" => Self::Color040,
-                    "Color050" => Self::Color050,
-                    "Color060" => Self::Color060,
-                    "Color070" => Self::Color070,
-                    "Color080" => Self::Color080,
-                    "Color090" => Self::Color090,
-                    "Color100" => Self::Color100,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PatchRequestDisplayPatternInfoBackgroundColor {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PatchRequestDisplayPatternInfoBackgroundColor {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PatchRequestDisplayPatternInfoBackgroundColor {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PatchRequestDisplayPatternInfoBackgroundColor {
+            Color010 = "Color010",
+            Color020 = "Color020",
+            Color030 = "Color030",
+            Color040 = "Color040",
+            Color050 = "Color050",
+            Color060 = "Color060",
+            Color070 = "Color070",
+            Color080 = "Color080",
+            Color090 = "Color090",
+            Color100 = "Color100",
+        });
         /// 视频号相关信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequestDisplayPatternInfoFinderInfo {
@@ -4723,47 +2233,11 @@ pub mod stocks {
             /// Example: `https://wxpaylogo.qpic.cn/xxx`
             pub finder_video_cover_image_url: String,
         }
-        impl ::serde::Serialize for PatchRequestDisplayPatternInfoFinderInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("finder_id", &self.finder_id)?;
-                m.req("finder_video_id", &self.finder_video_id)?;
-                m.req(
-                    "finder_video_cover_image_url",
-                    &self.finder_video_cover_image_url,
-                )?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PatchRequestDisplayPatternInfoFinderInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("finder_id"),
-                    o.req("finder_video_id"),
-                    o.req("finder_video_cover_image_url"),
-                ) {
-                    (
-                        Some(finder_id),
-                        Some(finder_video_id),
-                        Some(finder_video_cover_image_url),
-                    ) => {
-                        Ok(Self {
-                            finder_id,
-                            finder_video_id,
-                            finder_video_cover_image_url,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PatchRequestDisplayPatternInfoFinderInfo {
+            finder_id: "finder_id" req req,
+            finder_video_id: "finder_video_id" req req,
+            finder_video_cover_image_url: "finder_video_cover_image_url" req req,
+        });
         /// 事件通知配置
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequestNotifyConfig {
@@ -4772,27 +2246,9 @@ pub mod stocks {
             /// Example: `wx23232232323`
             pub notify_appid: Option<String>,
         }
-        impl ::serde::Serialize for PatchRequestNotifyConfig {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("notify_appid", &self.notify_appid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PatchRequestNotifyConfig {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("notify_appid") {
-                    Some(notify_appid) => Ok(Self { notify_appid }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PatchRequestNotifyConfig {
+            notify_appid: "notify_appid" opt opt,
+        });
         /// 发放规则
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequestStockSendRule {
@@ -4801,33 +2257,10 @@ pub mod stocks {
             /// 可疑账号拦截
             pub prevent_api_abuse: Option<bool>,
         }
-        impl ::serde::Serialize for PatchRequestStockSendRule {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("natural_person_limit", &self.natural_person_limit)?;
-                m.opt("prevent_api_abuse", &self.prevent_api_abuse)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PatchRequestStockSendRule {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("natural_person_limit"), o.opt("prevent_api_abuse")) {
-                    (Some(natural_person_limit), Some(prevent_api_abuse)) => {
-                        Ok(Self {
-                            natural_person_limit,
-                            prevent_api_abuse,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PatchRequestStockSendRule {
+            natural_person_limit: "natural_person_limit" opt opt,
+            prevent_api_abuse: "prevent_api_abuse" opt opt,
+        });
         /// `/v3/marketing/busifavor/stocks/{stock_id}/budget`
         pub mod budget {
             /// The chain step for `/v3/marketing/busifavor/stocks/{stock_id}/budget`, reached with `client.v3().marketing().busifavor().stocks().stock_id(stock_id).budget()`.
@@ -4871,54 +2304,13 @@ pub mod stocks {
                 /// Example: `1002600620019090123143254436`
                 pub modify_budget_request_no: String,
             }
-            impl ::serde::Serialize for PatchRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("target_max_coupons", &self.target_max_coupons)?;
-                    m.opt("target_max_coupons_by_day", &self.target_max_coupons_by_day)?;
-                    m.opt("current_max_coupons", &self.current_max_coupons)?;
-                    m.opt(
-                        "current_max_coupons_by_day",
-                        &self.current_max_coupons_by_day,
-                    )?;
-                    m.req("modify_budget_request_no", &self.modify_budget_request_no)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("target_max_coupons"),
-                        o.opt("target_max_coupons_by_day"),
-                        o.opt("current_max_coupons"),
-                        o.opt("current_max_coupons_by_day"),
-                        o.req("modify_budget_request_no"),
-                    ) {
-                        (
-                            Some(target_max_coupons),
-                            Some(target_max_coupons_by_day),
-                            Some(current_max_coupons),
-                            Some(current_max_coupons_by_day),
-                            Some(modify_budget_request_no),
-                        ) => {
-                            Ok(Self {
-                                target_max_coupons,
-                                target_max_coupons_by_day,
-                                current_max_coupons,
-                                current_max_coupons_by_day,
-                                modify_budget_request_no,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchRequest {
+                target_max_coupons: "target_max_coupons" opt opt,
+                target_max_coupons_by_day: "target_max_coupons_by_day" opt opt,
+                current_max_coupons: "current_max_coupons" opt opt,
+                current_max_coupons_by_day: "current_max_coupons_by_day" opt opt,
+                modify_budget_request_no: "modify_budget_request_no" req req,
+            });
             /// The response of `PATCH /v3/marketing/busifavor/stocks/{stock_id}/budget` (修改批次预算API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchResponse {
@@ -4931,33 +2323,10 @@ pub mod stocks {
                 /// Example: `100`
                 pub max_coupons_by_day: Option<i64>,
             }
-            impl ::serde::Serialize for PatchResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("max_coupons", &self.max_coupons)?;
-                    m.opt("max_coupons_by_day", &self.max_coupons_by_day)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("max_coupons"), o.opt("max_coupons_by_day")) {
-                        (Some(max_coupons), Some(max_coupons_by_day)) => {
-                            Ok(Self {
-                                max_coupons,
-                                max_coupons_by_day,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchResponse {
+                max_coupons: "max_coupons" req req,
+                max_coupons_by_day: "max_coupons_by_day" opt opt,
+            });
         }
         /// `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes`
         pub mod couponcodes {
@@ -5026,38 +2395,12 @@ pub mod stocks {
                 /// Query parameter `limit`. Example: `20`
                 pub limit: Option<f64>,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("status"),
-                        o.opt("appid"),
-                        o.opt("offset"),
-                        o.opt("limit"),
-                    ) {
-                        (Some(status), Some(appid), Some(offset), Some(limit)) => {
-                            Ok(Self {
-                                status,
-                                appid,
-                                offset,
-                                limit,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                status: "status" skip opt,
+                appid: "appid" skip opt,
+                offset: "offset" skip opt,
+                limit: "limit" skip opt,
+            });
             /// 券code状态
             ///
             /// A value this client does not know yet is kept as [`GetRequestStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5077,56 +2420,13 @@ pub mod stocks {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetRequestStatus {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Sended => "SENDED",
-                        Self::Used => "USED",
-                        Self::Expired => "EXPIRED",
-                        Self::Deleted => "DELETED",
-                        Self::Deactivated => "DEACTIVATED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetRequestStatus {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "SENDED" => Self::Sended,
-                        "USED" => Self::Used,
-                        "EXPIRED" => Self::Expired,
-                        "DELETED" => Self::Deleted,
-                        "DEACTIVATED" => Self::Deactivated,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetRequestStatus {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetRequestStatus {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequestStatus {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetRequestStatus {
+                Sended = "SENDED",
+                Used = "USED",
+                Expired = "EXPIRED",
+                Deleted = "DELETED",
+                Deactivated = "DEACTIVATED",
+            });
             /// The response of `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes` (查询预存code列表).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -5149,51 +2449,13 @@ pub mod stocks {
                 /// 券code列表
                 pub data: Option<Vec<GetResponseData>>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("stock_id", &self.stock_id)?;
-                    m.req("total_count", &self.total_count)?;
-                    m.req("limit", &self.limit)?;
-                    m.req("offset", &self.offset)?;
-                    m.opt("data", &self.data)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("stock_id"),
-                        o.req("total_count"),
-                        o.req("limit"),
-                        o.req("offset"),
-                        o.opt("data"),
-                    ) {
-                        (
-                            Some(stock_id),
-                            Some(total_count),
-                            Some(limit),
-                            Some(offset),
-                            Some(data),
-                        ) => {
-                            Ok(Self {
-                                stock_id,
-                                total_count,
-                                limit,
-                                offset,
-                                data,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                stock_id: "stock_id" req req,
+                total_count: "total_count" req req,
+                limit: "limit" req req,
+                offset: "offset" req req,
+                data: "data" opt opt,
+            });
             /// 券code信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseData {
@@ -5212,59 +2474,15 @@ pub mod stocks {
                 /// 用户券code
                 pub coupon_code: Option<String>,
             }
-            impl ::serde::Serialize for GetResponseData {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("code", &self.code)?;
-                    m.opt("code_status", &self.code_status)?;
-                    m.opt("upload_time", &self.upload_time)?;
-                    m.opt("dispatched_time", &self.dispatched_time)?;
-                    m.opt("openid", &self.openid)?;
-                    m.opt("unionid", &self.unionid)?;
-                    m.opt("coupon_code", &self.coupon_code)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("code"),
-                        o.opt("code_status"),
-                        o.opt("upload_time"),
-                        o.opt("dispatched_time"),
-                        o.opt("openid"),
-                        o.opt("unionid"),
-                        o.opt("coupon_code"),
-                    ) {
-                        (
-                            Some(code),
-                            Some(code_status),
-                            Some(upload_time),
-                            Some(dispatched_time),
-                            Some(openid),
-                            Some(unionid),
-                            Some(coupon_code),
-                        ) => {
-                            Ok(Self {
-                                code,
-                                code_status,
-                                upload_time,
-                                dispatched_time,
-                                openid,
-                                unionid,
-                                coupon_code,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseData {
+                code: "code" opt opt,
+                code_status: "code_status" opt opt,
+                upload_time: "upload_time" opt opt,
+                dispatched_time: "dispatched_time" opt opt,
+                openid: "openid" opt opt,
+                unionid: "unionid" opt opt,
+                coupon_code: "coupon_code" opt opt,
+            });
             /// The request of `POST /v3/marketing/busifavor/stocks/{stock_id}/couponcodes` (上传预存code API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
@@ -5275,33 +2493,10 @@ pub mod stocks {
                 /// Example: `100002322019090134234sfdf`
                 pub upload_request_no: String,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("coupon_code_list", &self.coupon_code_list)?;
-                    m.req("upload_request_no", &self.upload_request_no)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("coupon_code_list"), o.req("upload_request_no")) {
-                        (Some(coupon_code_list), Some(upload_request_no)) => {
-                            Ok(Self {
-                                coupon_code_list,
-                                upload_request_no,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                coupon_code_list: "coupon_code_list" opt opt,
+                upload_request_no: "upload_request_no" req req,
+            });
             /// The response of `POST /v3/marketing/busifavor/stocks/{stock_id}/couponcodes` (上传预存code API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -5334,67 +2529,17 @@ pub mod stocks {
                 /// 本次请求中重复的code列表
                 pub duplicate_codes: Option<Vec<String>>,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("stock_id", &self.stock_id)?;
-                    m.req("total_count", &self.total_count)?;
-                    m.req("success_count", &self.success_count)?;
-                    m.opt("success_codes", &self.success_codes)?;
-                    m.req("success_time", &self.success_time)?;
-                    m.opt("fail_count", &self.fail_count)?;
-                    m.opt("fail_codes", &self.fail_codes)?;
-                    m.opt("exist_codes", &self.exist_codes)?;
-                    m.opt("duplicate_codes", &self.duplicate_codes)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("stock_id"),
-                        o.req("total_count"),
-                        o.req("success_count"),
-                        o.opt("success_codes"),
-                        o.req("success_time"),
-                        o.opt("fail_count"),
-                        o.opt("fail_codes"),
-                        o.opt("exist_codes"),
-                        o.opt("duplicate_codes"),
-                    ) {
-                        (
-                            Some(stock_id),
-                            Some(total_count),
-                            Some(success_count),
-                            Some(success_codes),
-                            Some(success_time),
-                            Some(fail_count),
-                            Some(fail_codes),
-                            Some(exist_codes),
-                            Some(duplicate_codes),
-                        ) => {
-                            Ok(Self {
-                                stock_id,
-                                total_count,
-                                success_count,
-                                success_codes,
-                                success_time,
-                                fail_count,
-                                fail_codes,
-                                exist_codes,
-                                duplicate_codes,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                stock_id: "stock_id" req req,
+                total_count: "total_count" req req,
+                success_count: "success_count" req req,
+                success_codes: "success_codes" opt opt,
+                success_time: "success_time" req req,
+                fail_count: "fail_count" opt opt,
+                fail_codes: "fail_codes" opt opt,
+                exist_codes: "exist_codes" opt opt,
+                duplicate_codes: "duplicate_codes" opt opt,
+            });
             /// PostResponseFailCodes
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseFailCodes {
@@ -5411,31 +2556,11 @@ pub mod stocks {
                 /// Example: `长度超过最大值32位`
                 pub message: String,
             }
-            impl ::serde::Serialize for PostResponseFailCodes {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("coupon_code", &self.coupon_code)?;
-                    m.req("code", &self.code)?;
-                    m.req("message", &self.message)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponseFailCodes {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("coupon_code"), o.req("code"), o.req("message")) {
-                        (Some(coupon_code), Some(code), Some(message)) => {
-                            Ok(Self { coupon_code, code, message })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponseFailCodes {
+                coupon_code: "coupon_code" req req,
+                code: "code" req req,
+                message: "message" req req,
+            });
             /// `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`
             pub mod by_coupon_code {
                 /// The chain step for `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`, reached with `client.v3().marketing().busifavor().stocks().stock_id(stock_id).couponcodes().coupon_code(coupon_code)`.
@@ -5480,26 +2605,9 @@ pub mod stocks {
                     /// Query parameter `delete_request_no`. Example: `1212`
                     pub delete_request_no: String,
                 }
-                impl ::serde::Serialize for DeleteRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for DeleteRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.req("delete_request_no") {
-                            Some(delete_request_no) => Ok(Self { delete_request_no }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(DeleteRequest {
+                    delete_request_no: "delete_request_no" skip req,
+                });
                 /// The response of `DELETE /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}` (删除预存code).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct DeleteResponse {
@@ -5510,30 +2618,10 @@ pub mod stocks {
                     /// 删除时间
                     pub delete_time: Option<String>,
                 }
-                impl ::serde::Serialize for DeleteResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("stock_id", &self.stock_id)?;
-                        m.opt("delete_time", &self.delete_time)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for DeleteResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("stock_id"), o.opt("delete_time")) {
-                            (Some(stock_id), Some(delete_time)) => {
-                                Ok(Self { stock_id, delete_time })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(DeleteResponse {
+                    stock_id: "stock_id" opt opt,
+                    delete_time: "delete_time" opt opt,
+                });
                 /// The request of `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}` (查询预存code详情).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetRequest {
@@ -5542,26 +2630,9 @@ pub mod stocks {
                     /// Query parameter `appid`. Example: `wx233544546545989`
                     pub appid: Option<String>,
                 }
-                impl ::serde::Serialize for GetRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.opt("appid") {
-                            Some(appid) => Ok(Self { appid }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetRequest {
+                    appid: "appid" skip opt,
+                });
                 /// The response of `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}` (查询预存code详情).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
@@ -5570,33 +2641,10 @@ pub mod stocks {
                     /// 券码信息
                     pub coupon_information: GetResponseCouponInformation,
                 }
-                impl ::serde::Serialize for GetResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("code_information", &self.code_information)?;
-                        m.req("coupon_information", &self.coupon_information)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.req("code_information"), o.req("coupon_information")) {
-                            (Some(code_information), Some(coupon_information)) => {
-                                Ok(Self {
-                                    code_information,
-                                    coupon_information,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    code_information: "code_information" req req,
+                    coupon_information: "coupon_information" req req,
+                });
                 /// 券code信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCodeInformation {
@@ -5615,59 +2663,15 @@ pub mod stocks {
                     /// 用户券code
                     pub coupon_code: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponseCodeInformation {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("code", &self.code)?;
-                        m.opt("code_status", &self.code_status)?;
-                        m.opt("upload_time", &self.upload_time)?;
-                        m.opt("dispatched_time", &self.dispatched_time)?;
-                        m.opt("openid", &self.openid)?;
-                        m.opt("unionid", &self.unionid)?;
-                        m.opt("coupon_code", &self.coupon_code)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseCodeInformation {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.opt("code"),
-                            o.opt("code_status"),
-                            o.opt("upload_time"),
-                            o.opt("dispatched_time"),
-                            o.opt("openid"),
-                            o.opt("unionid"),
-                            o.opt("coupon_code"),
-                        ) {
-                            (
-                                Some(code),
-                                Some(code_status),
-                                Some(upload_time),
-                                Some(dispatched_time),
-                                Some(openid),
-                                Some(unionid),
-                                Some(coupon_code),
-                            ) => {
-                                Ok(Self {
-                                    code,
-                                    code_status,
-                                    upload_time,
-                                    dispatched_time,
-                                    openid,
-                                    unionid,
-                                    coupon_code,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseCodeInformation {
+                    code: "code" opt opt,
+                    code_status: "code_status" opt opt,
+                    upload_time: "upload_time" opt opt,
+                    dispatched_time: "dispatched_time" opt opt,
+                    openid: "openid" opt opt,
+                    unionid: "unionid" opt opt,
+                    coupon_code: "coupon_code" opt opt,
+                });
                 /// 券码信息
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponseCouponInformation {
@@ -5708,75 +2712,19 @@ pub mod stocks {
                         GetResponseCouponInformationDisplayPatternInfo,
                     >,
                 }
-                impl ::serde::Serialize for GetResponseCouponInformation {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("stock_name", &self.stock_name)?;
-                        m.req("belong_merchant", &self.belong_merchant)?;
-                        m.opt("comment", &self.comment)?;
-                        m.req("goods_name", &self.goods_name)?;
-                        m.req("stock_type", &self.stock_type)?;
-                        m.opt("transferable", &self.transferable)?;
-                        m.opt("shareable", &self.shareable)?;
-                        m.opt("coupon_state", &self.coupon_state)?;
-                        m.req("coupon_use_rule", &self.coupon_use_rule)?;
-                        m.opt("custom_entrance", &self.custom_entrance)?;
-                        m.opt("display_pattern_info", &self.display_pattern_info)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseCouponInformation {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("stock_name"),
-                            o.req("belong_merchant"),
-                            o.opt("comment"),
-                            o.req("goods_name"),
-                            o.req("stock_type"),
-                            o.opt("transferable"),
-                            o.opt("shareable"),
-                            o.opt("coupon_state"),
-                            o.req("coupon_use_rule"),
-                            o.opt("custom_entrance"),
-                            o.opt("display_pattern_info"),
-                        ) {
-                            (
-                                Some(stock_name),
-                                Some(belong_merchant),
-                                Some(comment),
-                                Some(goods_name),
-                                Some(stock_type),
-                                Some(transferable),
-                                Some(shareable),
-                                Some(coupon_state),
-                                Some(coupon_use_rule),
-                                Some(custom_entrance),
-                                Some(display_pattern_info),
-                            ) => {
-                                Ok(Self {
-                                    stock_name,
-                                    belong_merchant,
-                                    comment,
-                                    goods_name,
-                                    stock_type,
-                                    transferable,
-                                    shareable,
-                                    coupon_state,
-                                    coupon_use_rule,
-                                    custom_entrance,
-                                    display_pattern_info,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseCouponInformation {
+                    stock_name: "stock_name" req req,
+                    belong_merchant: "belong_merchant" req req,
+                    comment: "comment" opt opt,
+                    goods_name: "goods_name" req req,
+                    stock_type: "stock_type" req req,
+                    transferable: "transferable" opt opt,
+                    shareable: "shareable" opt opt,
+                    coupon_state: "coupon_state" opt opt,
+                    coupon_use_rule: "coupon_use_rule" req req,
+                    custom_entrance: "custom_entrance" opt opt,
+                    display_pattern_info: "display_pattern_info" opt opt,
+                });
                 /// 核销规则
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponseCouponInformationCouponUseRule {
@@ -5807,60 +2755,15 @@ pub mod stocks {
                     /// Example: `/path/index/index`
                     pub mini_programs_path: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponseCouponInformationCouponUseRule {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("coupon_available_time", &self.coupon_available_time)?;
-                        m.opt("fixed_normal_coupon", &self.fixed_normal_coupon)?;
-                        m.opt("discount_coupon", &self.discount_coupon)?;
-                        m.opt("exchange_coupon", &self.exchange_coupon)?;
-                        m.req("use_method", &self.use_method)?;
-                        m.opt("mini_programs_appid", &self.mini_programs_appid)?;
-                        m.opt("mini_programs_path", &self.mini_programs_path)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseCouponInformationCouponUseRule {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("coupon_available_time"),
-                            o.opt("fixed_normal_coupon"),
-                            o.opt("discount_coupon"),
-                            o.opt("exchange_coupon"),
-                            o.req("use_method"),
-                            o.opt("mini_programs_appid"),
-                            o.opt("mini_programs_path"),
-                        ) {
-                            (
-                                Some(coupon_available_time),
-                                Some(fixed_normal_coupon),
-                                Some(discount_coupon),
-                                Some(exchange_coupon),
-                                Some(use_method),
-                                Some(mini_programs_appid),
-                                Some(mini_programs_path),
-                            ) => {
-                                Ok(Self {
-                                    coupon_available_time,
-                                    fixed_normal_coupon,
-                                    discount_coupon,
-                                    exchange_coupon,
-                                    use_method,
-                                    mini_programs_appid,
-                                    mini_programs_path,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseCouponInformationCouponUseRule {
+                    coupon_available_time: "coupon_available_time" req req,
+                    fixed_normal_coupon: "fixed_normal_coupon" opt opt,
+                    discount_coupon: "discount_coupon" opt opt,
+                    exchange_coupon: "exchange_coupon" opt opt,
+                    use_method: "use_method" req req,
+                    mini_programs_appid: "mini_programs_appid" opt opt,
+                    mini_programs_path: "mini_programs_path" opt opt,
+                });
                 /// 券可核销时间
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCouponInformationCouponUseRuleCouponAvailableTime {
@@ -5891,63 +2794,14 @@ pub mod stocks {
                     /// Example: `7`
                     pub wait_days_after_receive: Option<i64>,
                 }
-                impl ::serde::Serialize
-                for GetResponseCouponInformationCouponUseRuleCouponAvailableTime {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("available_begin_time", &self.available_begin_time)?;
-                        m.req("available_end_time", &self.available_end_time)?;
-                        m.opt(
-                            "available_day_after_receive",
-                            &self.available_day_after_receive,
-                        )?;
-                        m.opt("available_week", &self.available_week)?;
-                        m.opt(
-                            "irregulary_avaliable_time",
-                            &self.irregulary_avaliable_time,
-                        )?;
-                        m.opt("wait_days_after_receive", &self.wait_days_after_receive)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseCouponInformationCouponUseRuleCouponAvailableTime {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("available_begin_time"),
-                            o.req("available_end_time"),
-                            o.opt("available_day_after_receive"),
-                            o.opt("available_week"),
-                            o.opt("irregulary_avaliable_time"),
-                            o.opt("wait_days_after_receive"),
-                        ) {
-                            (
-                                Some(available_begin_time),
-                                Some(available_end_time),
-                                Some(available_day_after_receive),
-                                Some(available_week),
-                                Some(irregulary_avaliable_time),
-                                Some(wait_days_after_receive),
-                            ) => {
-                                Ok(Self {
-                                    available_begin_time,
-                                    available_end_time,
-                                    available_day_after_receive,
-                                    available_week,
-                                    irregulary_avaliable_time,
-                                    wait_days_after_receive,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseCouponInformationCouponUseRuleCouponAvailableTime {
+                    available_begin_time: "available_begin_time" req req,
+                    available_end_time: "available_end_time" req req,
+                    available_day_after_receive: "available_day_after_receive" opt opt,
+                    available_week: "available_week" opt opt,
+                    irregulary_avaliable_time: "irregulary_avaliable_time" opt opt,
+                    wait_days_after_receive: "wait_days_after_receive" opt opt,
+                });
                 /// 固定周期有效时间段
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCouponInformationCouponUseRuleCouponAvailableTimeAvailableWeek {
@@ -5960,35 +2814,10 @@ pub mod stocks {
                         >,
                     >,
                 }
-                impl ::serde::Serialize
-                for GetResponseCouponInformationCouponUseRuleCouponAvailableTimeAvailableWeek {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("week_day", &self.week_day)?;
-                        m.opt("available_day_time", &self.available_day_time)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseCouponInformationCouponUseRuleCouponAvailableTimeAvailableWeek {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("week_day"), o.opt("available_day_time")) {
-                            (Some(week_day), Some(available_day_time)) => {
-                                Ok(Self {
-                                    week_day,
-                                    available_day_time,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseCouponInformationCouponUseRuleCouponAvailableTimeAvailableWeek {
+                    week_day: "week_day" opt opt,
+                    available_day_time: "available_day_time" opt opt,
+                });
                 /// GetResponseCouponInformationCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCouponInformationCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime {
@@ -6001,32 +2830,10 @@ pub mod stocks {
                     /// Example: `86399`
                     pub end_time: Option<i64>,
                 }
-                impl ::serde::Serialize
-                for GetResponseCouponInformationCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("begin_time", &self.begin_time)?;
-                        m.opt("end_time", &self.end_time)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseCouponInformationCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("begin_time"), o.opt("end_time")) {
-                            (Some(begin_time), Some(end_time)) => {
-                                Ok(Self { begin_time, end_time })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseCouponInformationCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime {
+                    begin_time: "begin_time" opt opt,
+                    end_time: "end_time" opt opt,
+                });
                 /// GetResponseCouponInformationCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCouponInformationCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime {
@@ -6039,32 +2846,10 @@ pub mod stocks {
                     /// Example: `2015-05-20T13:29:35+08:00`
                     pub end_time: Option<String>,
                 }
-                impl ::serde::Serialize
-                for GetResponseCouponInformationCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("begin_time", &self.begin_time)?;
-                        m.opt("end_time", &self.end_time)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseCouponInformationCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("begin_time"), o.opt("end_time")) {
-                            (Some(begin_time), Some(end_time)) => {
-                                Ok(Self { begin_time, end_time })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseCouponInformationCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime {
+                    begin_time: "begin_time" opt opt,
+                    end_time: "end_time" opt opt,
+                });
                 /// 折扣券使用规则
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCouponInformationCouponUseRuleDiscountCoupon {
@@ -6077,35 +2862,10 @@ pub mod stocks {
                     /// Example: `100`
                     pub transaction_minimum: i64,
                 }
-                impl ::serde::Serialize
-                for GetResponseCouponInformationCouponUseRuleDiscountCoupon {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("discount_percent", &self.discount_percent)?;
-                        m.req("transaction_minimum", &self.transaction_minimum)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseCouponInformationCouponUseRuleDiscountCoupon {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.req("discount_percent"), o.req("transaction_minimum")) {
-                            (Some(discount_percent), Some(transaction_minimum)) => {
-                                Ok(Self {
-                                    discount_percent,
-                                    transaction_minimum,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseCouponInformationCouponUseRuleDiscountCoupon {
+                    discount_percent: "discount_percent" req req,
+                    transaction_minimum: "transaction_minimum" req req,
+                });
                 /// 换购券使用规则
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCouponInformationCouponUseRuleExchangeCoupon {
@@ -6118,35 +2878,10 @@ pub mod stocks {
                     /// Example: `100`
                     pub transaction_minimum: i64,
                 }
-                impl ::serde::Serialize
-                for GetResponseCouponInformationCouponUseRuleExchangeCoupon {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("exchange_price", &self.exchange_price)?;
-                        m.req("transaction_minimum", &self.transaction_minimum)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseCouponInformationCouponUseRuleExchangeCoupon {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.req("exchange_price"), o.req("transaction_minimum")) {
-                            (Some(exchange_price), Some(transaction_minimum)) => {
-                                Ok(Self {
-                                    exchange_price,
-                                    transaction_minimum,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseCouponInformationCouponUseRuleExchangeCoupon {
+                    exchange_price: "exchange_price" req req,
+                    transaction_minimum: "transaction_minimum" req req,
+                });
                 /// 固定面额满减券使用规则
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCouponInformationCouponUseRuleFixedNormalCoupon {
@@ -6159,35 +2894,10 @@ pub mod stocks {
                     /// Example: `100`
                     pub transaction_minimum: i64,
                 }
-                impl ::serde::Serialize
-                for GetResponseCouponInformationCouponUseRuleFixedNormalCoupon {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("discount_amount", &self.discount_amount)?;
-                        m.req("transaction_minimum", &self.transaction_minimum)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseCouponInformationCouponUseRuleFixedNormalCoupon {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.req("discount_amount"), o.req("transaction_minimum")) {
-                            (Some(discount_amount), Some(transaction_minimum)) => {
-                                Ok(Self {
-                                    discount_amount,
-                                    transaction_minimum,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseCouponInformationCouponUseRuleFixedNormalCoupon {
+                    discount_amount: "discount_amount" req req,
+                    transaction_minimum: "transaction_minimum" req req,
+                });
                 /// 核销方式
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseCouponInformationCouponUseRuleUseMethod::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6205,60 +2915,12 @@ pub mod stocks {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseCouponInformationCouponUseRuleUseMethod {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::OffLine => "OFF_LINE",
-                            Self::MiniPrograms => "MINI_PROGRAMS",
-                            Self::SelfConsume => "SELF_CONSUME",
-                            Self::PaymentCode => "PAYMENT_CODE",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str>
-                for GetResponseCouponInformationCouponUseRuleUseMethod {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "OFF_LINE" => Self::OffLine,
-                            "MINI_PROGRAMS" => Self::MiniPrograms,
-                            "SELF_CONSUME" => Self::SelfConsume,
-                            "PAYMENT_CODE" => Self::PaymentCode,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display
-                for GetResponseCouponInformationCouponUseRuleUseMethod {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize
-                for GetResponseCouponInformationCouponUseRuleUseMethod {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseCouponInformationCouponUseRuleUseMethod {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseCouponInformationCouponUseRuleUseMethod {
+                    OffLine = "OFF_LINE",
+                    MiniPrograms = "MINI_PROGRAMS",
+                    SelfConsume = "SELF_CONSUME",
+                    PaymentCode = "PAYMENT_CODE",
+                });
                 /// 自定义入口
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCouponInformationCustomEntrance {
@@ -6285,52 +2947,13 @@ pub mod stocks {
                         GetResponseCouponInformationCustomEntranceCodeDisplayMode,
                     >,
                 }
-                impl ::serde::Serialize for GetResponseCouponInformationCustomEntrance {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("mini_programs_info", &self.mini_programs_info)?;
-                        m.opt("appid", &self.appid)?;
-                        m.opt("hall_id", &self.hall_id)?;
-                        m.opt("store_id", &self.store_id)?;
-                        m.opt("code_display_mode", &self.code_display_mode)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseCouponInformationCustomEntrance {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.opt("mini_programs_info"),
-                            o.opt("appid"),
-                            o.opt("hall_id"),
-                            o.opt("store_id"),
-                            o.opt("code_display_mode"),
-                        ) {
-                            (
-                                Some(mini_programs_info),
-                                Some(appid),
-                                Some(hall_id),
-                                Some(store_id),
-                                Some(code_display_mode),
-                            ) => {
-                                Ok(Self {
-                                    mini_programs_info,
-                                    appid,
-                                    hall_id,
-                                    store_id,
-                                    code_display_mode,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseCouponInformationCustomEntrance {
+                    mini_programs_info: "mini_programs_info" opt opt,
+                    appid: "appid" opt opt,
+                    hall_id: "hall_id" opt opt,
+                    store_id: "store_id" opt opt,
+                    code_display_mode: "code_display_mode" opt opt,
+                });
                 /// code展示模式
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseCouponInformationCustomEntranceCodeDisplayMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6346,58 +2969,11 @@ pub mod stocks {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseCouponInformationCustomEntranceCodeDisplayMode {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::NotShow => "NOT_SHOW",
-                            Self::Barcode => "BARCODE",
-                            Self::Qrcode => "QRCODE",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str>
-                for GetResponseCouponInformationCustomEntranceCodeDisplayMode {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "NOT_SHOW" => Self::NotShow,
-                            "BARCODE" => Self::Barcode,
-                            "QRCODE" => Self::Qrcode,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display
-                for GetResponseCouponInformationCustomEntranceCodeDisplayMode {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize
-                for GetResponseCouponInformationCustomEntranceCodeDisplayMode {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseCouponInformationCustomEntranceCodeDisplayMode {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseCouponInformationCustomEntranceCodeDisplayMode {
+                    NotShow = "NOT_SHOW",
+                    Barcode = "BARCODE",
+                    Qrcode = "QRCODE",
+                });
                 /// 小程序入口
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCouponInformationCustomEntranceMiniProgramsInfo {
@@ -6418,49 +2994,12 @@ pub mod stocks {
                     /// Example: `获取更多优惠`
                     pub guiding_words: Option<String>,
                 }
-                impl ::serde::Serialize
-                for GetResponseCouponInformationCustomEntranceMiniProgramsInfo {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("mini_programs_appid", &self.mini_programs_appid)?;
-                        m.req("mini_programs_path", &self.mini_programs_path)?;
-                        m.req("entrance_words", &self.entrance_words)?;
-                        m.opt("guiding_words", &self.guiding_words)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseCouponInformationCustomEntranceMiniProgramsInfo {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("mini_programs_appid"),
-                            o.req("mini_programs_path"),
-                            o.req("entrance_words"),
-                            o.opt("guiding_words"),
-                        ) {
-                            (
-                                Some(mini_programs_appid),
-                                Some(mini_programs_path),
-                                Some(entrance_words),
-                                Some(guiding_words),
-                            ) => {
-                                Ok(Self {
-                                    mini_programs_appid,
-                                    mini_programs_path,
-                                    entrance_words,
-                                    guiding_words,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseCouponInformationCustomEntranceMiniProgramsInfo {
+                    mini_programs_appid: "mini_programs_appid" req req,
+                    mini_programs_path: "mini_programs_path" req req,
+                    entrance_words: "entrance_words" req req,
+                    guiding_words: "guiding_words" opt opt,
+                });
                 /// 样式信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCouponInformationDisplayPatternInfo {
@@ -6491,57 +3030,14 @@ pub mod stocks {
                         GetResponseCouponInformationDisplayPatternInfoFinderInfo,
                     >,
                 }
-                impl ::serde::Serialize
-                for GetResponseCouponInformationDisplayPatternInfo {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("description", &self.description)?;
-                        m.opt("merchant_logo_url", &self.merchant_logo_url)?;
-                        m.opt("merchant_name", &self.merchant_name)?;
-                        m.opt("background_color", &self.background_color)?;
-                        m.opt("coupon_image_url", &self.coupon_image_url)?;
-                        m.opt("finder_info", &self.finder_info)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseCouponInformationDisplayPatternInfo {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.opt("description"),
-                            o.opt("merchant_logo_url"),
-                            o.opt("merchant_name"),
-                            o.opt("background_color"),
-                            o.opt("coupon_image_url"),
-                            o.opt("finder_info"),
-                        ) {
-                            (
-                                Some(description),
-                                Some(merchant_logo_url),
-                                Some(merchant_name),
-                                Some(background_color),
-                                Some(coupon_image_url),
-                                Some(finder_info),
-                            ) => {
-                                Ok(Self {
-                                    description,
-                                    merchant_logo_url,
-                                    merchant_name,
-                                    background_color,
-                                    coupon_image_url,
-                                    finder_info,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseCouponInformationDisplayPatternInfo {
+                    description: "description" opt opt,
+                    merchant_logo_url: "merchant_logo_url" opt opt,
+                    merchant_name: "merchant_name" opt opt,
+                    background_color: "background_color" opt opt,
+                    coupon_image_url: "coupon_image_url" opt opt,
+                    finder_info: "finder_info" opt opt,
+                });
                 /// 背景颜色
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseCouponInformationDisplayPatternInfoBackgroundColor::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6571,72 +3067,18 @@ pub mod stocks {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseCouponInformationDisplayPatternInfoBackgroundColor {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Color010 => "Color010",
-                            Self::Color020 => "Color020",
-                            Self::Color030 => "Color030",
-                            Self::Color040 => "Color040",
-                            Self::Color050 => "Color050",
-                            Self::Color060 => "Color060",
-                            Self::Color070 => "Color070",
-                            Self::Color080 => "Color080",
-                            Self::Color090 => "Color090",
-                            Self::Color100 => "Color100",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str>
-                for GetResponseCouponInformationDisplayPatternInfoBackgroundColor {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "Color010" => Self::Color010,
-                            "Color020" => Self::Color020,
-                            "Color030" => Self::Color030,
-                            "Color040" => Self::Color040,
-                            "Color050" => Self::Color050,
-                            "Color060" => Self::Color060,
-                            "Color070" => Self::Color070,
-                            "Color080" => Self::Color080,
-                            "Color090" => Self::Color090,
-                            "Color100" => Self::Color100,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display
-                for GetResponseCouponInformationDisplayPatternInfoBackgroundColor {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize
-                for GetResponseCouponInformationDisplayPatternInfoBackgroundColor {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseCouponInformationDisplayPatternInfoBackgroundColor {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseCouponInformationDisplayPatternInfoBackgroundColor {
+                    Color010 = "Color010",
+                    Color020 = "Color020",
+                    Color030 = "Color030",
+                    Color040 = "Color040",
+                    Color050 = "Color050",
+                    Color060 = "Color060",
+                    Color070 = "Color070",
+                    Color080 = "Color080",
+                    Color090 = "Color090",
+                    Color100 = "Color100",
+                });
                 /// 视频号相关信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCouponInformationDisplayPatternInfoFinderInfo {
@@ -6653,48 +3095,11 @@ pub mod stocks {
                     /// Example: `https://wxpaylogo.qpic.cn/xxx`
                     pub finder_video_cover_image_url: String,
                 }
-                impl ::serde::Serialize
-                for GetResponseCouponInformationDisplayPatternInfoFinderInfo {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("finder_id", &self.finder_id)?;
-                        m.req("finder_video_id", &self.finder_video_id)?;
-                        m.req(
-                            "finder_video_cover_image_url",
-                            &self.finder_video_cover_image_url,
-                        )?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseCouponInformationDisplayPatternInfoFinderInfo {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("finder_id"),
-                            o.req("finder_video_id"),
-                            o.req("finder_video_cover_image_url"),
-                        ) {
-                            (
-                                Some(finder_id),
-                                Some(finder_video_id),
-                                Some(finder_video_cover_image_url),
-                            ) => {
-                                Ok(Self {
-                                    finder_id,
-                                    finder_video_id,
-                                    finder_video_cover_image_url,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseCouponInformationDisplayPatternInfoFinderInfo {
+                    finder_id: "finder_id" req req,
+                    finder_video_id: "finder_video_id" req req,
+                    finder_video_cover_image_url: "finder_video_cover_image_url" req req,
+                });
                 /// 批次类型
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseCouponInformationStockType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6710,56 +3115,11 @@ pub mod stocks {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseCouponInformationStockType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Normal => "NORMAL",
-                            Self::Discount => "DISCOUNT",
-                            Self::Exchange => "EXCHANGE",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str>
-                for GetResponseCouponInformationStockType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "NORMAL" => Self::Normal,
-                            "DISCOUNT" => Self::Discount,
-                            "EXCHANGE" => Self::Exchange,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseCouponInformationStockType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseCouponInformationStockType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseCouponInformationStockType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseCouponInformationStockType {
+                    Normal = "NORMAL",
+                    Discount = "DISCOUNT",
+                    Exchange = "EXCHANGE",
+                });
             }
         }
     }
@@ -6844,63 +3204,20 @@ pub mod subsidy {
             /// Query parameter `out_subsidy_no`. Example: `subsidy-abcd-12345678`
             pub out_subsidy_no: Option<String>,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("stock_id"),
-                    o.req("coupon_code"),
-                    o.opt("out_subsidy_no"),
-                ) {
-                    (Some(stock_id), Some(coupon_code), Some(out_subsidy_no)) => {
-                        Ok(Self {
-                            stock_id,
-                            coupon_code,
-                            out_subsidy_no,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            stock_id: "stock_id" skip req,
+            coupon_code: "coupon_code" skip req,
+            out_subsidy_no: "out_subsidy_no" skip opt,
+        });
         /// The response of `GET /v3/marketing/busifavor/subsidy/pay-receipts` (查询营销补差付款单列表API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 补差付款单据列表
             pub pay_receipt_list: Option<Vec<GetResponsePayReceiptList>>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("pay_receipt_list", &self.pay_receipt_list)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("pay_receipt_list") {
-                    Some(pay_receipt_list) => Ok(Self { pay_receipt_list }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            pay_receipt_list: "pay_receipt_list" opt opt,
+        });
         /// GetResponsePayReceiptList
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePayReceiptList {
@@ -6957,83 +3274,21 @@ pub mod subsidy {
             /// Example: `2021-01-20T10:29:35+08:00`
             pub create_time: Option<String>,
         }
-        impl ::serde::Serialize for GetResponsePayReceiptList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("subsidy_receipt_id", &self.subsidy_receipt_id)?;
-                m.req("stock_id", &self.stock_id)?;
-                m.req("coupon_code", &self.coupon_code)?;
-                m.req("transaction_id", &self.transaction_id)?;
-                m.req("payer_merchant", &self.payer_merchant)?;
-                m.req("payee_merchant", &self.payee_merchant)?;
-                m.req("amount", &self.amount)?;
-                m.req("description", &self.description)?;
-                m.req("status", &self.status)?;
-                m.opt("fail_reason", &self.fail_reason)?;
-                m.opt("success_time", &self.success_time)?;
-                m.req("out_subsidy_no", &self.out_subsidy_no)?;
-                m.opt("create_time", &self.create_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePayReceiptList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("subsidy_receipt_id"),
-                    o.req("stock_id"),
-                    o.req("coupon_code"),
-                    o.req("transaction_id"),
-                    o.req("payer_merchant"),
-                    o.req("payee_merchant"),
-                    o.req("amount"),
-                    o.req("description"),
-                    o.req("status"),
-                    o.opt("fail_reason"),
-                    o.opt("success_time"),
-                    o.req("out_subsidy_no"),
-                    o.opt("create_time"),
-                ) {
-                    (
-                        Some(subsidy_receipt_id),
-                        Some(stock_id),
-                        Some(coupon_code),
-                        Some(transaction_id),
-                        Some(payer_merchant),
-                        Some(payee_merchant),
-                        Some(amount),
-                        Some(description),
-                        Some(status),
-                        Some(fail_reason),
-                        Some(success_time),
-                        Some(out_subsidy_no),
-                        Some(create_time),
-                    ) => {
-                        Ok(Self {
-                            subsidy_receipt_id,
-                            stock_id,
-                            coupon_code,
-                            transaction_id,
-                            payer_merchant,
-                            payee_merchant,
-                            amount,
-                            description,
-                            status,
-                            fail_reason,
-                            success_time,
-                            out_subsidy_no,
-                            create_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponsePayReceiptList {
+            subsidy_receipt_id: "subsidy_receipt_id" req req,
+            stock_id: "stock_id" req req,
+            coupon_code: "coupon_code" req req,
+            transaction_id: "transaction_id" req req,
+            payer_merchant: "payer_merchant" req req,
+            payee_merchant: "payee_merchant" req req,
+            amount: "amount" req req,
+            description: "description" req req,
+            status: "status" req req,
+            fail_reason: "fail_reason" opt opt,
+            success_time: "success_time" opt opt,
+            out_subsidy_no: "out_subsidy_no" req req,
+            create_time: "create_time" opt opt,
+        });
         /// The request of `POST /v3/marketing/busifavor/subsidy/pay-receipts` (营销补差付款API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
@@ -7070,63 +3325,16 @@ pub mod subsidy {
             /// Example: `subsidy-abcd-12345678`
             pub out_subsidy_no: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("stock_id", &self.stock_id)?;
-                m.req("coupon_code", &self.coupon_code)?;
-                m.req("transaction_id", &self.transaction_id)?;
-                m.req("payer_merchant", &self.payer_merchant)?;
-                m.req("payee_merchant", &self.payee_merchant)?;
-                m.req("amount", &self.amount)?;
-                m.req("description", &self.description)?;
-                m.req("out_subsidy_no", &self.out_subsidy_no)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("stock_id"),
-                    o.req("coupon_code"),
-                    o.req("transaction_id"),
-                    o.req("payer_merchant"),
-                    o.req("payee_merchant"),
-                    o.req("amount"),
-                    o.req("description"),
-                    o.req("out_subsidy_no"),
-                ) {
-                    (
-                        Some(stock_id),
-                        Some(coupon_code),
-                        Some(transaction_id),
-                        Some(payer_merchant),
-                        Some(payee_merchant),
-                        Some(amount),
-                        Some(description),
-                        Some(out_subsidy_no),
-                    ) => {
-                        Ok(Self {
-                            stock_id,
-                            coupon_code,
-                            transaction_id,
-                            payer_merchant,
-                            payee_merchant,
-                            amount,
-                            description,
-                            out_subsidy_no,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            stock_id: "stock_id" req req,
+            coupon_code: "coupon_code" req req,
+            transaction_id: "transaction_id" req req,
+            payer_merchant: "payer_merchant" req req,
+            payee_merchant: "payee_merchant" req req,
+            amount: "amount" req req,
+            description: "description" req req,
+            out_subsidy_no: "out_subsidy_no" req req,
+        });
         /// The response of `POST /v3/marketing/busifavor/subsidy/pay-receipts` (营销补差付款API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -7183,83 +3391,21 @@ pub mod subsidy {
             /// Example: `2021-01-20T10:29:35+08:00`
             pub create_time: Option<String>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("subsidy_receipt_id", &self.subsidy_receipt_id)?;
-                m.req("stock_id", &self.stock_id)?;
-                m.req("coupon_code", &self.coupon_code)?;
-                m.req("transaction_id", &self.transaction_id)?;
-                m.req("payer_merchant", &self.payer_merchant)?;
-                m.req("payee_merchant", &self.payee_merchant)?;
-                m.req("amount", &self.amount)?;
-                m.req("description", &self.description)?;
-                m.req("status", &self.status)?;
-                m.opt("fail_reason", &self.fail_reason)?;
-                m.opt("success_time", &self.success_time)?;
-                m.req("out_subsidy_no", &self.out_subsidy_no)?;
-                m.opt("create_time", &self.create_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("subsidy_receipt_id"),
-                    o.req("stock_id"),
-                    o.req("coupon_code"),
-                    o.req("transaction_id"),
-                    o.req("payer_merchant"),
-                    o.req("payee_merchant"),
-                    o.req("amount"),
-                    o.req("description"),
-                    o.req("status"),
-                    o.opt("fail_reason"),
-                    o.opt("success_time"),
-                    o.req("out_subsidy_no"),
-                    o.opt("create_time"),
-                ) {
-                    (
-                        Some(subsidy_receipt_id),
-                        Some(stock_id),
-                        Some(coupon_code),
-                        Some(transaction_id),
-                        Some(payer_merchant),
-                        Some(payee_merchant),
-                        Some(amount),
-                        Some(description),
-                        Some(status),
-                        Some(fail_reason),
-                        Some(success_time),
-                        Some(out_subsidy_no),
-                        Some(create_time),
-                    ) => {
-                        Ok(Self {
-                            subsidy_receipt_id,
-                            stock_id,
-                            coupon_code,
-                            transaction_id,
-                            payer_merchant,
-                            payee_merchant,
-                            amount,
-                            description,
-                            status,
-                            fail_reason,
-                            success_time,
-                            out_subsidy_no,
-                            create_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            subsidy_receipt_id: "subsidy_receipt_id" req req,
+            stock_id: "stock_id" req req,
+            coupon_code: "coupon_code" req req,
+            transaction_id: "transaction_id" req req,
+            payer_merchant: "payer_merchant" req req,
+            payee_merchant: "payee_merchant" req req,
+            amount: "amount" req req,
+            description: "description" req req,
+            status: "status" req req,
+            fail_reason: "fail_reason" opt opt,
+            success_time: "success_time" opt opt,
+            out_subsidy_no: "out_subsidy_no" req req,
+            create_time: "create_time" opt opt,
+        });
         /// `/v3/marketing/busifavor/subsidy/pay-receipts/{subsidy_receipt_id}`
         pub mod by_subsidy_receipt_id {
             /// The chain step for `/v3/marketing/busifavor/subsidy/pay-receipts/{subsidy_receipt_id}`, reached with `client.v3().marketing().busifavor().subsidy().pay_receipts().subsidy_receipt_id(subsidy_receipt_id)`.
@@ -7333,83 +3479,21 @@ pub mod subsidy {
                 /// Example: `2021-01-20T10:29:35+08:00`
                 pub create_time: Option<String>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("subsidy_receipt_id", &self.subsidy_receipt_id)?;
-                    m.req("stock_id", &self.stock_id)?;
-                    m.req("coupon_code", &self.coupon_code)?;
-                    m.req("transaction_id", &self.transaction_id)?;
-                    m.req("payer_merchant", &self.payer_merchant)?;
-                    m.req("payee_merchant", &self.payee_merchant)?;
-                    m.req("amount", &self.amount)?;
-                    m.req("description", &self.description)?;
-                    m.req("status", &self.status)?;
-                    m.opt("fail_reason", &self.fail_reason)?;
-                    m.opt("success_time", &self.success_time)?;
-                    m.req("out_subsidy_no", &self.out_subsidy_no)?;
-                    m.opt("create_time", &self.create_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("subsidy_receipt_id"),
-                        o.req("stock_id"),
-                        o.req("coupon_code"),
-                        o.req("transaction_id"),
-                        o.req("payer_merchant"),
-                        o.req("payee_merchant"),
-                        o.req("amount"),
-                        o.req("description"),
-                        o.req("status"),
-                        o.opt("fail_reason"),
-                        o.opt("success_time"),
-                        o.req("out_subsidy_no"),
-                        o.opt("create_time"),
-                    ) {
-                        (
-                            Some(subsidy_receipt_id),
-                            Some(stock_id),
-                            Some(coupon_code),
-                            Some(transaction_id),
-                            Some(payer_merchant),
-                            Some(payee_merchant),
-                            Some(amount),
-                            Some(description),
-                            Some(status),
-                            Some(fail_reason),
-                            Some(success_time),
-                            Some(out_subsidy_no),
-                            Some(create_time),
-                        ) => {
-                            Ok(Self {
-                                subsidy_receipt_id,
-                                stock_id,
-                                coupon_code,
-                                transaction_id,
-                                payer_merchant,
-                                payee_merchant,
-                                amount,
-                                description,
-                                status,
-                                fail_reason,
-                                success_time,
-                                out_subsidy_no,
-                                create_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                subsidy_receipt_id: "subsidy_receipt_id" req req,
+                stock_id: "stock_id" req req,
+                coupon_code: "coupon_code" req req,
+                transaction_id: "transaction_id" req req,
+                payer_merchant: "payer_merchant" req req,
+                payee_merchant: "payee_merchant" req req,
+                amount: "amount" req req,
+                description: "description" req req,
+                status: "status" req req,
+                fail_reason: "fail_reason" opt opt,
+                success_time: "success_time" opt opt,
+                out_subsidy_no: "out_subsidy_no" req req,
+                create_time: "create_time" opt opt,
+            });
         }
     }
     /// `/v3/marketing/busifavor/subsidy/return-receipts`
@@ -7483,67 +3567,17 @@ pub mod subsidy {
             /// Example: `subsidy-abcd-12345678`
             pub out_subsidy_return_no: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("stock_id", &self.stock_id)?;
-                m.req("coupon_code", &self.coupon_code)?;
-                m.req("transaction_id", &self.transaction_id)?;
-                m.req("refund_id", &self.refund_id)?;
-                m.req("payer_merchant", &self.payer_merchant)?;
-                m.req("payee_merchant", &self.payee_merchant)?;
-                m.req("amount", &self.amount)?;
-                m.req("description", &self.description)?;
-                m.req("out_subsidy_return_no", &self.out_subsidy_return_no)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("stock_id"),
-                    o.req("coupon_code"),
-                    o.req("transaction_id"),
-                    o.req("refund_id"),
-                    o.req("payer_merchant"),
-                    o.req("payee_merchant"),
-                    o.req("amount"),
-                    o.req("description"),
-                    o.req("out_subsidy_return_no"),
-                ) {
-                    (
-                        Some(stock_id),
-                        Some(coupon_code),
-                        Some(transaction_id),
-                        Some(refund_id),
-                        Some(payer_merchant),
-                        Some(payee_merchant),
-                        Some(amount),
-                        Some(description),
-                        Some(out_subsidy_return_no),
-                    ) => {
-                        Ok(Self {
-                            stock_id,
-                            coupon_code,
-                            transaction_id,
-                            refund_id,
-                            payer_merchant,
-                            payee_merchant,
-                            amount,
-                            description,
-                            out_subsidy_return_no,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            stock_id: "stock_id" req req,
+            coupon_code: "coupon_code" req req,
+            transaction_id: "transaction_id" req req,
+            refund_id: "refund_id" req req,
+            payer_merchant: "payer_merchant" req req,
+            payee_merchant: "payee_merchant" req req,
+            amount: "amount" req req,
+            description: "description" req req,
+            out_subsidy_return_no: "out_subsidy_return_no" req req,
+        });
         /// The response of `POST /v3/marketing/busifavor/subsidy/return-receipts` (营销补差回退API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -7608,91 +3642,23 @@ pub mod subsidy {
             /// Example: `2021-01-20T10:29:35+08:00`
             pub return_create_time: Option<String>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("subsidy_return_receipt_id", &self.subsidy_return_receipt_id)?;
-                m.req("stock_id", &self.stock_id)?;
-                m.req("coupon_code", &self.coupon_code)?;
-                m.req("transaction_id", &self.transaction_id)?;
-                m.req("refund_id", &self.refund_id)?;
-                m.req("payer_merchant", &self.payer_merchant)?;
-                m.req("payee_merchant", &self.payee_merchant)?;
-                m.req("amount", &self.amount)?;
-                m.req("description", &self.description)?;
-                m.req("status", &self.status)?;
-                m.opt("fail_reason", &self.fail_reason)?;
-                m.opt("return_done_time", &self.return_done_time)?;
-                m.req("subsidy_receipt_id", &self.subsidy_receipt_id)?;
-                m.req("out_subsidy_return_no", &self.out_subsidy_return_no)?;
-                m.opt("return_create_time", &self.return_create_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("subsidy_return_receipt_id"),
-                    o.req("stock_id"),
-                    o.req("coupon_code"),
-                    o.req("transaction_id"),
-                    o.req("refund_id"),
-                    o.req("payer_merchant"),
-                    o.req("payee_merchant"),
-                    o.req("amount"),
-                    o.req("description"),
-                    o.req("status"),
-                    o.opt("fail_reason"),
-                    o.opt("return_done_time"),
-                    o.req("subsidy_receipt_id"),
-                    o.req("out_subsidy_return_no"),
-                    o.opt("return_create_time"),
-                ) {
-                    (
-                        Some(subsidy_return_receipt_id),
-                        Some(stock_id),
-                        Some(coupon_code),
-                        Some(transaction_id),
-                        Some(refund_id),
-                        Some(payer_merchant),
-                        Some(payee_merchant),
-                        Some(amount),
-                        Some(description),
-                        Some(status),
-                        Some(fail_reason),
-                        Some(return_done_time),
-                        Some(subsidy_receipt_id),
-                        Some(out_subsidy_return_no),
-                        Some(return_create_time),
-                    ) => {
-                        Ok(Self {
-                            subsidy_return_receipt_id,
-                            stock_id,
-                            coupon_code,
-                            transaction_id,
-                            refund_id,
-                            payer_merchant,
-                            payee_merchant,
-                            amount,
-                            description,
-                            status,
-                            fail_reason,
-                            return_done_time,
-                            subsidy_receipt_id,
-                            out_subsidy_return_no,
-                            return_create_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            subsidy_return_receipt_id: "subsidy_return_receipt_id" opt opt,
+            stock_id: "stock_id" req req,
+            coupon_code: "coupon_code" req req,
+            transaction_id: "transaction_id" req req,
+            refund_id: "refund_id" req req,
+            payer_merchant: "payer_merchant" req req,
+            payee_merchant: "payee_merchant" req req,
+            amount: "amount" req req,
+            description: "description" req req,
+            status: "status" req req,
+            fail_reason: "fail_reason" opt opt,
+            return_done_time: "return_done_time" opt opt,
+            subsidy_receipt_id: "subsidy_receipt_id" req req,
+            out_subsidy_return_no: "out_subsidy_return_no" req req,
+            return_create_time: "return_create_time" opt opt,
+        });
         /// `/v3/marketing/busifavor/subsidy/return-receipts/{subsidy_return_receipt_id}`
         pub mod by_subsidy_return_receipt_id {
             /// The chain step for `/v3/marketing/busifavor/subsidy/return-receipts/{subsidy_return_receipt_id}`, reached with `client.v3().marketing().busifavor().subsidy().return_receipts().subsidy_return_receipt_id(subsidy_return_receipt_id)`.
@@ -7774,91 +3740,23 @@ pub mod subsidy {
                 /// Example: `2021-06-15T19:35:11+08:00`
                 pub return_create_time: Option<String>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("subsidy_return_receipt_id", &self.subsidy_return_receipt_id)?;
-                    m.req("stock_id", &self.stock_id)?;
-                    m.req("coupon_code", &self.coupon_code)?;
-                    m.req("transaction_id", &self.transaction_id)?;
-                    m.req("refund_id", &self.refund_id)?;
-                    m.req("payer_merchant", &self.payer_merchant)?;
-                    m.req("payee_merchant", &self.payee_merchant)?;
-                    m.req("amount", &self.amount)?;
-                    m.req("description", &self.description)?;
-                    m.req("status", &self.status)?;
-                    m.opt("fail_reason", &self.fail_reason)?;
-                    m.opt("return_done_time", &self.return_done_time)?;
-                    m.req("subsidy_receipt_id", &self.subsidy_receipt_id)?;
-                    m.req("out_subsidy_return_no", &self.out_subsidy_return_no)?;
-                    m.opt("return_create_time", &self.return_create_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("subsidy_return_receipt_id"),
-                        o.req("stock_id"),
-                        o.req("coupon_code"),
-                        o.req("transaction_id"),
-                        o.req("refund_id"),
-                        o.req("payer_merchant"),
-                        o.req("payee_merchant"),
-                        o.req("amount"),
-                        o.req("description"),
-                        o.req("status"),
-                        o.opt("fail_reason"),
-                        o.opt("return_done_time"),
-                        o.req("subsidy_receipt_id"),
-                        o.req("out_subsidy_return_no"),
-                        o.opt("return_create_time"),
-                    ) {
-                        (
-                            Some(subsidy_return_receipt_id),
-                            Some(stock_id),
-                            Some(coupon_code),
-                            Some(transaction_id),
-                            Some(refund_id),
-                            Some(payer_merchant),
-                            Some(payee_merchant),
-                            Some(amount),
-                            Some(description),
-                            Some(status),
-                            Some(fail_reason),
-                            Some(return_done_time),
-                            Some(subsidy_receipt_id),
-                            Some(out_subsidy_return_no),
-                            Some(return_create_time),
-                        ) => {
-                            Ok(Self {
-                                subsidy_return_receipt_id,
-                                stock_id,
-                                coupon_code,
-                                transaction_id,
-                                refund_id,
-                                payer_merchant,
-                                payee_merchant,
-                                amount,
-                                description,
-                                status,
-                                fail_reason,
-                                return_done_time,
-                                subsidy_receipt_id,
-                                out_subsidy_return_no,
-                                return_create_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                subsidy_return_receipt_id: "subsidy_return_receipt_id" opt opt,
+                stock_id: "stock_id" req req,
+                coupon_code: "coupon_code" req req,
+                transaction_id: "transaction_id" req req,
+                refund_id: "refund_id" req req,
+                payer_merchant: "payer_merchant" req req,
+                payee_merchant: "payee_merchant" req req,
+                amount: "amount" req req,
+                description: "description" req req,
+                status: "status" req req,
+                fail_reason: "fail_reason" opt opt,
+                return_done_time: "return_done_time" opt opt,
+                subsidy_receipt_id: "subsidy_receipt_id" req req,
+                out_subsidy_return_no: "out_subsidy_return_no" req req,
+                return_create_time: "return_create_time" opt opt,
+            });
         }
     }
 }
@@ -7956,55 +3854,16 @@ pub mod users {
                 /// Query parameter `limit`. Example: `20`
                 pub limit: Option<f64>,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("appid"),
-                        o.opt("stock_id"),
-                        o.opt("coupon_state"),
-                        o.opt("creator_merchant"),
-                        o.opt("belong_merchant"),
-                        o.opt("sender_merchant"),
-                        o.opt("offset"),
-                        o.opt("limit"),
-                    ) {
-                        (
-                            Some(appid),
-                            Some(stock_id),
-                            Some(coupon_state),
-                            Some(creator_merchant),
-                            Some(belong_merchant),
-                            Some(sender_merchant),
-                            Some(offset),
-                            Some(limit),
-                        ) => {
-                            Ok(Self {
-                                appid,
-                                stock_id,
-                                coupon_state,
-                                creator_merchant,
-                                belong_merchant,
-                                sender_merchant,
-                                offset,
-                                limit,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                appid: "appid" skip req,
+                stock_id: "stock_id" skip opt,
+                coupon_state: "coupon_state" skip opt,
+                creator_merchant: "creator_merchant" skip opt,
+                belong_merchant: "belong_merchant" skip opt,
+                sender_merchant: "sender_merchant" skip opt,
+                offset: "offset" skip opt,
+                limit: "limit" skip opt,
+            });
             /// 券状态
             ///
             /// A value this client does not know yet is kept as [`GetRequestCouponState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -8024,56 +3883,13 @@ pub mod users {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetRequestCouponState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Sended => "SENDED",
-                        Self::Used => "USED",
-                        Self::Expired => "EXPIRED",
-                        Self::Deleted => "DELETED",
-                        Self::Deactivated => "DEACTIVATED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetRequestCouponState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "SENDED" => Self::Sended,
-                        "USED" => Self::Used,
-                        "EXPIRED" => Self::Expired,
-                        "DELETED" => Self::Deleted,
-                        "DEACTIVATED" => Self::Deactivated,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetRequestCouponState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetRequestCouponState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequestCouponState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetRequestCouponState {
+                Sended = "SENDED",
+                Used = "USED",
+                Expired = "EXPIRED",
+                Deleted = "DELETED",
+                Deactivated = "DEACTIVATED",
+            });
             /// The response of `GET /v3/marketing/busifavor/users/{openid}/coupons` (根据过滤条件查询用户券API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -8086,42 +3902,12 @@ pub mod users {
                 /// 结果集
                 pub data: Vec<GetResponseData>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("total_count", &self.total_count)?;
-                    m.req("offset", &self.offset)?;
-                    m.req("limit", &self.limit)?;
-                    m.req("data", &self.data)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("total_count"),
-                        o.req("offset"),
-                        o.req("limit"),
-                        o.req("data"),
-                    ) {
-                        (Some(total_count), Some(offset), Some(limit), Some(data)) => {
-                            Ok(Self {
-                                total_count,
-                                offset,
-                                limit,
-                                data,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                total_count: "total_count" req req,
+                offset: "offset" req req,
+                limit: "limit" req req,
+                data: "data" req req,
+            });
             /// GetResponseData
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponseData {
@@ -8166,107 +3952,27 @@ pub mod users {
                 /// 券核销时间
                 pub use_time: Option<String>,
             }
-            impl ::serde::Serialize for GetResponseData {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("stock_name", &self.stock_name)?;
-                    m.req("belong_merchant", &self.belong_merchant)?;
-                    m.opt("comment", &self.comment)?;
-                    m.req("goods_name", &self.goods_name)?;
-                    m.req("stock_type", &self.stock_type)?;
-                    m.req("coupon_use_rule", &self.coupon_use_rule)?;
-                    m.opt("custom_entrance", &self.custom_entrance)?;
-                    m.req("display_pattern_info", &self.display_pattern_info)?;
-                    m.opt("coupon_code", &self.coupon_code)?;
-                    m.opt("coupon_state", &self.coupon_state)?;
-                    m.opt("stock_id", &self.stock_id)?;
-                    m.opt("transferable", &self.transferable)?;
-                    m.opt("shareable", &self.shareable)?;
-                    m.req("send_request_no", &self.send_request_no)?;
-                    m.opt("use_request_no", &self.use_request_no)?;
-                    m.req("available_start_time", &self.available_start_time)?;
-                    m.req("expire_time", &self.expire_time)?;
-                    m.req("receive_time", &self.receive_time)?;
-                    m.opt("use_time", &self.use_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("stock_name"),
-                        o.req("belong_merchant"),
-                        o.opt("comment"),
-                        o.req("goods_name"),
-                        o.req("stock_type"),
-                        o.req("coupon_use_rule"),
-                        o.opt("custom_entrance"),
-                        o.req("display_pattern_info"),
-                        o.opt("coupon_code"),
-                        o.opt("coupon_state"),
-                        o.opt("stock_id"),
-                        o.opt("transferable"),
-                        o.opt("shareable"),
-                        o.req("send_request_no"),
-                        o.opt("use_request_no"),
-                        o.req("available_start_time"),
-                        o.req("expire_time"),
-                        o.req("receive_time"),
-                        o.opt("use_time"),
-                    ) {
-                        (
-                            Some(stock_name),
-                            Some(belong_merchant),
-                            Some(comment),
-                            Some(goods_name),
-                            Some(stock_type),
-                            Some(coupon_use_rule),
-                            Some(custom_entrance),
-                            Some(display_pattern_info),
-                            Some(coupon_code),
-                            Some(coupon_state),
-                            Some(stock_id),
-                            Some(transferable),
-                            Some(shareable),
-                            Some(send_request_no),
-                            Some(use_request_no),
-                            Some(available_start_time),
-                            Some(expire_time),
-                            Some(receive_time),
-                            Some(use_time),
-                        ) => {
-                            Ok(Self {
-                                stock_name,
-                                belong_merchant,
-                                comment,
-                                goods_name,
-                                stock_type,
-                                coupon_use_rule,
-                                custom_entrance,
-                                display_pattern_info,
-                                coupon_code,
-                                coupon_state,
-                                stock_id,
-                                transferable,
-                                shareable,
-                                send_request_no,
-                                use_request_no,
-                                available_start_time,
-                                expire_time,
-                                receive_time,
-                                use_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseData {
+                stock_name: "stock_name" req req,
+                belong_merchant: "belong_merchant" req req,
+                comment: "comment" opt opt,
+                goods_name: "goods_name" req req,
+                stock_type: "stock_type" req req,
+                coupon_use_rule: "coupon_use_rule" req req,
+                custom_entrance: "custom_entrance" opt opt,
+                display_pattern_info: "display_pattern_info" req req,
+                coupon_code: "coupon_code" opt opt,
+                coupon_state: "coupon_state" opt opt,
+                stock_id: "stock_id" opt opt,
+                transferable: "transferable" opt opt,
+                shareable: "shareable" opt opt,
+                send_request_no: "send_request_no" req req,
+                use_request_no: "use_request_no" opt opt,
+                available_start_time: "available_start_time" req req,
+                expire_time: "expire_time" req req,
+                receive_time: "receive_time" req req,
+                use_time: "use_time" opt opt,
+            });
             /// 券状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseDataCouponState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -8286,56 +3992,13 @@ pub mod users {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseDataCouponState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Sended => "SENDED",
-                        Self::Used => "USED",
-                        Self::Expired => "EXPIRED",
-                        Self::Deleted => "DELETED",
-                        Self::Deactivated => "DEACTIVATED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseDataCouponState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "SENDED" => Self::Sended,
-                        "USED" => Self::Used,
-                        "EXPIRED" => Self::Expired,
-                        "DELETED" => Self::Deleted,
-                        "DEACTIVATED" => Self::Deactivated,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseDataCouponState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseDataCouponState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseDataCouponState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseDataCouponState {
+                Sended = "SENDED",
+                Used = "USED",
+                Expired = "EXPIRED",
+                Deleted = "DELETED",
+                Deactivated = "DEACTIVATED",
+            });
             /// 核销规则
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponseDataCouponUseRule {
@@ -8362,67 +4025,17 @@ pub mod users {
                 /// 小程序path
                 pub mini_programs_path: Option<String>,
             }
-            impl ::serde::Serialize for GetResponseDataCouponUseRule {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("coupon_available_time", &self.coupon_available_time)?;
-                    m.opt("available_week", &self.available_week)?;
-                    m.opt("irregulary_avaliable_time", &self.irregulary_avaliable_time)?;
-                    m.opt("fixed_normal_coupon", &self.fixed_normal_coupon)?;
-                    m.opt("discount_coupon", &self.discount_coupon)?;
-                    m.opt("exchange_coupon", &self.exchange_coupon)?;
-                    m.req("use_method", &self.use_method)?;
-                    m.opt("mini_programs_appid", &self.mini_programs_appid)?;
-                    m.opt("mini_programs_path", &self.mini_programs_path)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseDataCouponUseRule {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("coupon_available_time"),
-                        o.opt("available_week"),
-                        o.opt("irregulary_avaliable_time"),
-                        o.opt("fixed_normal_coupon"),
-                        o.opt("discount_coupon"),
-                        o.opt("exchange_coupon"),
-                        o.req("use_method"),
-                        o.opt("mini_programs_appid"),
-                        o.opt("mini_programs_path"),
-                    ) {
-                        (
-                            Some(coupon_available_time),
-                            Some(available_week),
-                            Some(irregulary_avaliable_time),
-                            Some(fixed_normal_coupon),
-                            Some(discount_coupon),
-                            Some(exchange_coupon),
-                            Some(use_method),
-                            Some(mini_programs_appid),
-                            Some(mini_programs_path),
-                        ) => {
-                            Ok(Self {
-                                coupon_available_time,
-                                available_week,
-                                irregulary_avaliable_time,
-                                fixed_normal_coupon,
-                                discount_coupon,
-                                exchange_coupon,
-                                use_method,
-                                mini_programs_appid,
-                                mini_programs_path,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseDataCouponUseRule {
+                coupon_available_time: "coupon_available_time" req req,
+                available_week: "available_week" opt opt,
+                irregulary_avaliable_time: "irregulary_avaliable_time" opt opt,
+                fixed_normal_coupon: "fixed_normal_coupon" opt opt,
+                discount_coupon: "discount_coupon" opt opt,
+                exchange_coupon: "exchange_coupon" opt opt,
+                use_method: "use_method" req req,
+                mini_programs_appid: "mini_programs_appid" opt opt,
+                mini_programs_path: "mini_programs_path" opt opt,
+            });
             /// 固定周期有效时间段
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseDataCouponUseRuleAvailableWeek {
@@ -8433,34 +4046,10 @@ pub mod users {
                     Vec<GetResponseDataCouponUseRuleAvailableWeekAvailableDayTime>,
                 >,
             }
-            impl ::serde::Serialize for GetResponseDataCouponUseRuleAvailableWeek {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("week_day", &self.week_day)?;
-                    m.opt("available_day_time", &self.available_day_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for GetResponseDataCouponUseRuleAvailableWeek {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("week_day"), o.opt("available_day_time")) {
-                        (Some(week_day), Some(available_day_time)) => {
-                            Ok(Self {
-                                week_day,
-                                available_day_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseDataCouponUseRuleAvailableWeek {
+                week_day: "week_day" opt opt,
+                available_day_time: "available_day_time" opt opt,
+            });
             /// GetResponseDataCouponUseRuleAvailableWeekAvailableDayTime
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseDataCouponUseRuleAvailableWeekAvailableDayTime {
@@ -8473,32 +4062,10 @@ pub mod users {
                 /// Example: `86399`
                 pub end_time: Option<i64>,
             }
-            impl ::serde::Serialize
-            for GetResponseDataCouponUseRuleAvailableWeekAvailableDayTime {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("begin_time", &self.begin_time)?;
-                    m.opt("end_time", &self.end_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for GetResponseDataCouponUseRuleAvailableWeekAvailableDayTime {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("begin_time"), o.opt("end_time")) {
-                        (Some(begin_time), Some(end_time)) => {
-                            Ok(Self { begin_time, end_time })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseDataCouponUseRuleAvailableWeekAvailableDayTime {
+                begin_time: "begin_time" opt opt,
+                end_time: "end_time" opt opt,
+            });
             /// 券可核销时间
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseDataCouponUseRuleCouponAvailableTime {
@@ -8509,47 +4076,11 @@ pub mod users {
                 /// 领取后N天内有效
                 pub available_day_after_receive: Option<i64>,
             }
-            impl ::serde::Serialize for GetResponseDataCouponUseRuleCouponAvailableTime {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("available_begin_time", &self.available_begin_time)?;
-                    m.opt("available_end_time", &self.available_end_time)?;
-                    m.opt(
-                        "available_day_after_receive",
-                        &self.available_day_after_receive,
-                    )?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for GetResponseDataCouponUseRuleCouponAvailableTime {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("available_begin_time"),
-                        o.opt("available_end_time"),
-                        o.opt("available_day_after_receive"),
-                    ) {
-                        (
-                            Some(available_begin_time),
-                            Some(available_end_time),
-                            Some(available_day_after_receive),
-                        ) => {
-                            Ok(Self {
-                                available_begin_time,
-                                available_end_time,
-                                available_day_after_receive,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseDataCouponUseRuleCouponAvailableTime {
+                available_begin_time: "available_begin_time" opt opt,
+                available_end_time: "available_end_time" opt opt,
+                available_day_after_receive: "available_day_after_receive" opt opt,
+            });
             /// 折扣券使用规则
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseDataCouponUseRuleDiscountCoupon {
@@ -8558,34 +4089,10 @@ pub mod users {
                 /// 消费门槛
                 pub transaction_minimum: Option<i64>,
             }
-            impl ::serde::Serialize for GetResponseDataCouponUseRuleDiscountCoupon {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("discount_percent", &self.discount_percent)?;
-                    m.opt("transaction_minimum", &self.transaction_minimum)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for GetResponseDataCouponUseRuleDiscountCoupon {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("discount_percent"), o.opt("transaction_minimum")) {
-                        (Some(discount_percent), Some(transaction_minimum)) => {
-                            Ok(Self {
-                                discount_percent,
-                                transaction_minimum,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseDataCouponUseRuleDiscountCoupon {
+                discount_percent: "discount_percent" opt opt,
+                transaction_minimum: "transaction_minimum" opt opt,
+            });
             /// 换购券使用规则
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseDataCouponUseRuleExchangeCoupon {
@@ -8594,34 +4101,10 @@ pub mod users {
                 /// 消费门槛
                 pub transaction_minimum: Option<i64>,
             }
-            impl ::serde::Serialize for GetResponseDataCouponUseRuleExchangeCoupon {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("exchange_price", &self.exchange_price)?;
-                    m.opt("transaction_minimum", &self.transaction_minimum)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for GetResponseDataCouponUseRuleExchangeCoupon {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("exchange_price"), o.opt("transaction_minimum")) {
-                        (Some(exchange_price), Some(transaction_minimum)) => {
-                            Ok(Self {
-                                exchange_price,
-                                transaction_minimum,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseDataCouponUseRuleExchangeCoupon {
+                exchange_price: "exchange_price" opt opt,
+                transaction_minimum: "transaction_minimum" opt opt,
+            });
             /// 固定面额满减券使用规则
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseDataCouponUseRuleFixedNormalCoupon {
@@ -8630,34 +4113,10 @@ pub mod users {
                 /// 消费门槛
                 pub transaction_minimum: Option<i64>,
             }
-            impl ::serde::Serialize for GetResponseDataCouponUseRuleFixedNormalCoupon {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("discount_amount", &self.discount_amount)?;
-                    m.opt("transaction_minimum", &self.transaction_minimum)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for GetResponseDataCouponUseRuleFixedNormalCoupon {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("discount_amount"), o.opt("transaction_minimum")) {
-                        (Some(discount_amount), Some(transaction_minimum)) => {
-                            Ok(Self {
-                                discount_amount,
-                                transaction_minimum,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseDataCouponUseRuleFixedNormalCoupon {
+                discount_amount: "discount_amount" opt opt,
+                transaction_minimum: "transaction_minimum" opt opt,
+            });
             /// 无规律的有效时间段
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseDataCouponUseRuleIrregularyAvaliableTime {
@@ -8666,32 +4125,10 @@ pub mod users {
                 /// 结束时间
                 pub end_time: Option<String>,
             }
-            impl ::serde::Serialize
-            for GetResponseDataCouponUseRuleIrregularyAvaliableTime {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("begin_time", &self.begin_time)?;
-                    m.opt("end_time", &self.end_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for GetResponseDataCouponUseRuleIrregularyAvaliableTime {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("begin_time"), o.opt("end_time")) {
-                        (Some(begin_time), Some(end_time)) => {
-                            Ok(Self { begin_time, end_time })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseDataCouponUseRuleIrregularyAvaliableTime {
+                begin_time: "begin_time" opt opt,
+                end_time: "end_time" opt opt,
+            });
             /// 自定义入口
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseDataCustomEntrance {
@@ -8708,51 +4145,13 @@ pub mod users {
                 /// code展示模式
                 pub code_display_mode: Option<crate::types::CouponCodeDisplayMode>,
             }
-            impl ::serde::Serialize for GetResponseDataCustomEntrance {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("mini_programs_info", &self.mini_programs_info)?;
-                    m.opt("appid", &self.appid)?;
-                    m.opt("hall_id", &self.hall_id)?;
-                    m.opt("store_id", &self.store_id)?;
-                    m.opt("code_display_mode", &self.code_display_mode)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseDataCustomEntrance {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("mini_programs_info"),
-                        o.opt("appid"),
-                        o.opt("hall_id"),
-                        o.opt("store_id"),
-                        o.opt("code_display_mode"),
-                    ) {
-                        (
-                            Some(mini_programs_info),
-                            Some(appid),
-                            Some(hall_id),
-                            Some(store_id),
-                            Some(code_display_mode),
-                        ) => {
-                            Ok(Self {
-                                mini_programs_info,
-                                appid,
-                                hall_id,
-                                store_id,
-                                code_display_mode,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseDataCustomEntrance {
+                mini_programs_info: "mini_programs_info" opt opt,
+                appid: "appid" opt opt,
+                hall_id: "hall_id" opt opt,
+                store_id: "store_id" opt opt,
+                code_display_mode: "code_display_mode" opt opt,
+            });
             /// 小程序入口
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseDataCustomEntranceMiniProgramsInfo {
@@ -8765,48 +4164,12 @@ pub mod users {
                 /// 引导文案
                 pub guiding_words: Option<String>,
             }
-            impl ::serde::Serialize for GetResponseDataCustomEntranceMiniProgramsInfo {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("mini_programs_appid", &self.mini_programs_appid)?;
-                    m.req("mini_programs_path", &self.mini_programs_path)?;
-                    m.req("entrance_words", &self.entrance_words)?;
-                    m.opt("guiding_words", &self.guiding_words)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for GetResponseDataCustomEntranceMiniProgramsInfo {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("mini_programs_appid"),
-                        o.req("mini_programs_path"),
-                        o.req("entrance_words"),
-                        o.opt("guiding_words"),
-                    ) {
-                        (
-                            Some(mini_programs_appid),
-                            Some(mini_programs_path),
-                            Some(entrance_words),
-                            Some(guiding_words),
-                        ) => {
-                            Ok(Self {
-                                mini_programs_appid,
-                                mini_programs_path,
-                                entrance_words,
-                                guiding_words,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseDataCustomEntranceMiniProgramsInfo {
+                mini_programs_appid: "mini_programs_appid" req req,
+                mini_programs_path: "mini_programs_path" req req,
+                entrance_words: "entrance_words" req req,
+                guiding_words: "guiding_words" opt opt,
+            });
             /// 样式信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseDataDisplayPatternInfo {
@@ -8823,55 +4186,14 @@ pub mod users {
                 /// 视频号相关信息
                 pub finder_info: Option<GetResponseDataDisplayPatternInfoFinderInfo>,
             }
-            impl ::serde::Serialize for GetResponseDataDisplayPatternInfo {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("description", &self.description)?;
-                    m.opt("merchant_logo_url", &self.merchant_logo_url)?;
-                    m.opt("merchant_name", &self.merchant_name)?;
-                    m.opt("background_color", &self.background_color)?;
-                    m.opt("coupon_image_url", &self.coupon_image_url)?;
-                    m.opt("finder_info", &self.finder_info)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseDataDisplayPatternInfo {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("description"),
-                        o.opt("merchant_logo_url"),
-                        o.opt("merchant_name"),
-                        o.opt("background_color"),
-                        o.opt("coupon_image_url"),
-                        o.opt("finder_info"),
-                    ) {
-                        (
-                            Some(description),
-                            Some(merchant_logo_url),
-                            Some(merchant_name),
-                            Some(background_color),
-                            Some(coupon_image_url),
-                            Some(finder_info),
-                        ) => {
-                            Ok(Self {
-                                description,
-                                merchant_logo_url,
-                                merchant_name,
-                                background_color,
-                                coupon_image_url,
-                                finder_info,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseDataDisplayPatternInfo {
+                description: "description" opt opt,
+                merchant_logo_url: "merchant_logo_url" opt opt,
+                merchant_name: "merchant_name" opt opt,
+                background_color: "background_color" opt opt,
+                coupon_image_url: "coupon_image_url" opt opt,
+                finder_info: "finder_info" opt opt,
+            });
             /// 视频号相关信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseDataDisplayPatternInfoFinderInfo {
@@ -8888,47 +4210,11 @@ pub mod users {
                 /// Example: `https://wxpaylogo.qpic.cn/xxx`
                 pub finder_video_cover_image_url: String,
             }
-            impl ::serde::Serialize for GetResponseDataDisplayPatternInfoFinderInfo {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("finder_id", &self.finder_id)?;
-                    m.req("finder_video_id", &self.finder_video_id)?;
-                    m.req(
-                        "finder_video_cover_image_url",
-                        &self.finder_video_cover_image_url,
-                    )?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for GetResponseDataDisplayPatternInfoFinderInfo {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("finder_id"),
-                        o.req("finder_video_id"),
-                        o.req("finder_video_cover_image_url"),
-                    ) {
-                        (
-                            Some(finder_id),
-                            Some(finder_video_id),
-                            Some(finder_video_cover_image_url),
-                        ) => {
-                            Ok(Self {
-                                finder_id,
-                                finder_video_id,
-                                finder_video_cover_image_url,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseDataDisplayPatternInfoFinderInfo {
+                finder_id: "finder_id" req req,
+                finder_video_id: "finder_video_id" req req,
+                finder_video_cover_image_url: "finder_video_cover_image_url" req req,
+            });
             /// `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}`
             pub mod by_coupon_code {
                 /// The chain step for `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}`, reached with `client.v3().marketing().busifavor().users().openid(openid).coupons().coupon_code(coupon_code)`.
@@ -9016,109 +4302,27 @@ pub mod users {
                             /// 券核销时间
                             pub use_time: Option<String>,
                         }
-                        impl ::serde::Serialize for GetResponse {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.req("stock_name", &self.stock_name)?;
-                                m.req("belong_merchant", &self.belong_merchant)?;
-                                m.opt("comment", &self.comment)?;
-                                m.req("goods_name", &self.goods_name)?;
-                                m.req("stock_type", &self.stock_type)?;
-                                m.req("coupon_use_rule", &self.coupon_use_rule)?;
-                                m.opt("custom_entrance", &self.custom_entrance)?;
-                                m.req("display_pattern_info", &self.display_pattern_info)?;
-                                m.opt("coupon_code", &self.coupon_code)?;
-                                m.opt("coupon_state", &self.coupon_state)?;
-                                m.opt("stock_id", &self.stock_id)?;
-                                m.opt("transferable", &self.transferable)?;
-                                m.opt("shareable", &self.shareable)?;
-                                m.req("send_request_no", &self.send_request_no)?;
-                                m.opt("use_request_no", &self.use_request_no)?;
-                                m.req("available_start_time", &self.available_start_time)?;
-                                m.req("expire_time", &self.expire_time)?;
-                                m.req("receive_time", &self.receive_time)?;
-                                m.opt("use_time", &self.use_time)?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (
-                                    o.req("stock_name"),
-                                    o.req("belong_merchant"),
-                                    o.opt("comment"),
-                                    o.req("goods_name"),
-                                    o.req("stock_type"),
-                                    o.req("coupon_use_rule"),
-                                    o.opt("custom_entrance"),
-                                    o.req("display_pattern_info"),
-                                    o.opt("coupon_code"),
-                                    o.opt("coupon_state"),
-                                    o.opt("stock_id"),
-                                    o.opt("transferable"),
-                                    o.opt("shareable"),
-                                    o.req("send_request_no"),
-                                    o.opt("use_request_no"),
-                                    o.req("available_start_time"),
-                                    o.req("expire_time"),
-                                    o.req("receive_time"),
-                                    o.opt("use_time"),
-                                ) {
-                                    (
-                                        Some(stock_name),
-                                        Some(belong_merchant),
-                                        Some(comment),
-                                        Some(goods_name),
-                                        Some(stock_type),
-                                        Some(coupon_use_rule),
-                                        Some(custom_entrance),
-                                        Some(display_pattern_info),
-                                        Some(coupon_code),
-                                        Some(coupon_state),
-                                        Some(stock_id),
-                                        Some(transferable),
-                                        Some(shareable),
-                                        Some(send_request_no),
-                                        Some(use_request_no),
-                                        Some(available_start_time),
-                                        Some(expire_time),
-                                        Some(receive_time),
-                                        Some(use_time),
-                                    ) => {
-                                        Ok(Self {
-                                            stock_name,
-                                            belong_merchant,
-                                            comment,
-                                            goods_name,
-                                            stock_type,
-                                            coupon_use_rule,
-                                            custom_entrance,
-                                            display_pattern_info,
-                                            coupon_code,
-                                            coupon_state,
-                                            stock_id,
-                                            transferable,
-                                            shareable,
-                                            send_request_no,
-                                            use_request_no,
-                                            available_start_time,
-                                            expire_time,
-                                            receive_time,
-                                            use_time,
-                                        })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(GetResponse {
+                            stock_name: "stock_name" req req,
+                            belong_merchant: "belong_merchant" req req,
+                            comment: "comment" opt opt,
+                            goods_name: "goods_name" req req,
+                            stock_type: "stock_type" req req,
+                            coupon_use_rule: "coupon_use_rule" req req,
+                            custom_entrance: "custom_entrance" opt opt,
+                            display_pattern_info: "display_pattern_info" req req,
+                            coupon_code: "coupon_code" opt opt,
+                            coupon_state: "coupon_state" opt opt,
+                            stock_id: "stock_id" opt opt,
+                            transferable: "transferable" opt opt,
+                            shareable: "shareable" opt opt,
+                            send_request_no: "send_request_no" req req,
+                            use_request_no: "use_request_no" opt opt,
+                            available_start_time: "available_start_time" req req,
+                            expire_time: "expire_time" req req,
+                            receive_time: "receive_time" req req,
+                            use_time: "use_time" opt opt,
+                        });
                         /// 券状态
                         ///
                         /// A value this client does not know yet is kept as [`GetResponseCouponState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -9136,56 +4340,12 @@ pub mod users {
                             /// A value not listed in the spec, kept as received.
                             Unknown(::wechatpay::runtime::UnknownValue),
                         }
-                        impl GetResponseCouponState {
-                            /// The value as sent on the wire.
-                            pub fn as_str(&self) -> &str {
-                                match self {
-                                    Self::PendingRedeem => "PENDING_REDEEM",
-                                    Self::RedeemConfirming => "REDEEM_CONFIRMING",
-                                    Self::RedeemFailed => "REDEEM_FAILED",
-                                    Self::RedeemExpired => "REDEEM_EXPIRED",
-                                    Self::Unknown(v) => v.as_str(),
-                                }
-                            }
-                        }
-                        impl ::core::convert::From<&str> for GetResponseCouponState {
-                            fn from(s: &str) -> Self {
-                                match s {
-                                    "PENDING_REDEEM" => Self::PendingRedeem,
-                                    "REDEEM_CONFIRMING" => Self::RedeemConfirming,
-                                    "REDEEM_FAILED" => Self::RedeemFailed,
-                                    "REDEEM_EXPIRED" => Self::RedeemExpired,
-                                    other => {
-                                        Self::Unknown(
-                                            ::wechatpay::runtime::UnknownValue::new(other),
-                                        )
-                                    }
-                                }
-                            }
-                        }
-                        impl ::core::fmt::Display for GetResponseCouponState {
-                            fn fmt(
-                                &self,
-                                f: &mut ::core::fmt::Formatter<'_>,
-                            ) -> ::core::fmt::Result {
-                                f.write_str(self.as_str())
-                            }
-                        }
-                        impl ::serde::Serialize for GetResponseCouponState {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                serializer.serialize_str(self.as_str())
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de> for GetResponseCouponState {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                ::wechatpay::runtime::deserialize_enum(deserializer)
-                            }
-                        }
+                        ::wechatpay::runtime::json_enum!(GetResponseCouponState {
+                            PendingRedeem = "PENDING_REDEEM",
+                            RedeemConfirming = "REDEEM_CONFIRMING",
+                            RedeemFailed = "REDEEM_FAILED",
+                            RedeemExpired = "REDEEM_EXPIRED",
+                        });
                         /// 核销规则
                         #[derive(Clone, Debug, PartialEq)]
                         pub struct GetResponseCouponUseRule {
@@ -9218,76 +4378,17 @@ pub mod users {
                             /// 小程序path
                             pub mini_programs_path: Option<String>,
                         }
-                        impl ::serde::Serialize for GetResponseCouponUseRule {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.req(
-                                    "coupon_available_time",
-                                    &self.coupon_available_time,
-                                )?;
-                                m.opt("available_week", &self.available_week)?;
-                                m.opt(
-                                    "irregulary_avaliable_time",
-                                    &self.irregulary_avaliable_time,
-                                )?;
-                                m.opt("fixed_normal_coupon", &self.fixed_normal_coupon)?;
-                                m.opt("discount_coupon", &self.discount_coupon)?;
-                                m.opt("exchange_coupon", &self.exchange_coupon)?;
-                                m.req("use_method", &self.use_method)?;
-                                m.opt("mini_programs_appid", &self.mini_programs_appid)?;
-                                m.opt("mini_programs_path", &self.mini_programs_path)?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de>
-                        for GetResponseCouponUseRule {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (
-                                    o.req("coupon_available_time"),
-                                    o.opt("available_week"),
-                                    o.opt("irregulary_avaliable_time"),
-                                    o.opt("fixed_normal_coupon"),
-                                    o.opt("discount_coupon"),
-                                    o.opt("exchange_coupon"),
-                                    o.req("use_method"),
-                                    o.opt("mini_programs_appid"),
-                                    o.opt("mini_programs_path"),
-                                ) {
-                                    (
-                                        Some(coupon_available_time),
-                                        Some(available_week),
-                                        Some(irregulary_avaliable_time),
-                                        Some(fixed_normal_coupon),
-                                        Some(discount_coupon),
-                                        Some(exchange_coupon),
-                                        Some(use_method),
-                                        Some(mini_programs_appid),
-                                        Some(mini_programs_path),
-                                    ) => {
-                                        Ok(Self {
-                                            coupon_available_time,
-                                            available_week,
-                                            irregulary_avaliable_time,
-                                            fixed_normal_coupon,
-                                            discount_coupon,
-                                            exchange_coupon,
-                                            use_method,
-                                            mini_programs_appid,
-                                            mini_programs_path,
-                                        })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(GetResponseCouponUseRule {
+                            coupon_available_time: "coupon_available_time" req req,
+                            available_week: "available_week" opt opt,
+                            irregulary_avaliable_time: "irregulary_avaliable_time" opt opt,
+                            fixed_normal_coupon: "fixed_normal_coupon" opt opt,
+                            discount_coupon: "discount_coupon" opt opt,
+                            exchange_coupon: "exchange_coupon" opt opt,
+                            use_method: "use_method" req req,
+                            mini_programs_appid: "mini_programs_appid" opt opt,
+                            mini_programs_path: "mini_programs_path" opt opt,
+                        });
                         /// 固定周期有效时间段
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponseCouponUseRuleAvailableWeek {
@@ -9298,37 +4399,10 @@ pub mod users {
                                 Vec<GetResponseCouponUseRuleAvailableWeekAvailableDayTime>,
                             >,
                         }
-                        impl ::serde::Serialize
-                        for GetResponseCouponUseRuleAvailableWeek {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.opt("week_day", &self.week_day)?;
-                                m.opt("available_day_time", &self.available_day_time)?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de>
-                        for GetResponseCouponUseRuleAvailableWeek {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (o.opt("week_day"), o.opt("available_day_time")) {
-                                    (Some(week_day), Some(available_day_time)) => {
-                                        Ok(Self {
-                                            week_day,
-                                            available_day_time,
-                                        })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(GetResponseCouponUseRuleAvailableWeek {
+                            week_day: "week_day" opt opt,
+                            available_day_time: "available_day_time" opt opt,
+                        });
                         /// GetResponseCouponUseRuleAvailableWeekAvailableDayTime
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponseCouponUseRuleAvailableWeekAvailableDayTime {
@@ -9341,34 +4415,10 @@ pub mod users {
                             /// Example: `86399`
                             pub end_time: Option<i64>,
                         }
-                        impl ::serde::Serialize
-                        for GetResponseCouponUseRuleAvailableWeekAvailableDayTime {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.opt("begin_time", &self.begin_time)?;
-                                m.opt("end_time", &self.end_time)?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de>
-                        for GetResponseCouponUseRuleAvailableWeekAvailableDayTime {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (o.opt("begin_time"), o.opt("end_time")) {
-                                    (Some(begin_time), Some(end_time)) => {
-                                        Ok(Self { begin_time, end_time })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(GetResponseCouponUseRuleAvailableWeekAvailableDayTime {
+                            begin_time: "begin_time" opt opt,
+                            end_time: "end_time" opt opt,
+                        });
                         /// 券可核销时间
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponseCouponUseRuleCouponAvailableTime {
@@ -9379,50 +4429,11 @@ pub mod users {
                             /// 领取后N天内有效
                             pub available_day_after_receive: Option<i64>,
                         }
-                        impl ::serde::Serialize
-                        for GetResponseCouponUseRuleCouponAvailableTime {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.opt("available_begin_time", &self.available_begin_time)?;
-                                m.opt("available_end_time", &self.available_end_time)?;
-                                m.opt(
-                                    "available_day_after_receive",
-                                    &self.available_day_after_receive,
-                                )?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de>
-                        for GetResponseCouponUseRuleCouponAvailableTime {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (
-                                    o.opt("available_begin_time"),
-                                    o.opt("available_end_time"),
-                                    o.opt("available_day_after_receive"),
-                                ) {
-                                    (
-                                        Some(available_begin_time),
-                                        Some(available_end_time),
-                                        Some(available_day_after_receive),
-                                    ) => {
-                                        Ok(Self {
-                                            available_begin_time,
-                                            available_end_time,
-                                            available_day_after_receive,
-                                        })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(GetResponseCouponUseRuleCouponAvailableTime {
+                            available_begin_time: "available_begin_time" opt opt,
+                            available_end_time: "available_end_time" opt opt,
+                            available_day_after_receive: "available_day_after_receive" opt opt,
+                        });
                         /// 折扣券使用规则
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponseCouponUseRuleDiscountCoupon {
@@ -9431,40 +4442,10 @@ pub mod users {
                             /// 消费门槛
                             pub transaction_minimum: Option<i64>,
                         }
-                        impl ::serde::Serialize
-                        for GetResponseCouponUseRuleDiscountCoupon {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.opt("discount_percent", &self.discount_percent)?;
-                                m.opt("transaction_minimum", &self.transaction_minimum)?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de>
-                        for GetResponseCouponUseRuleDiscountCoupon {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (
-                                    o.opt("discount_percent"),
-                                    o.opt("transaction_minimum"),
-                                ) {
-                                    (Some(discount_percent), Some(transaction_minimum)) => {
-                                        Ok(Self {
-                                            discount_percent,
-                                            transaction_minimum,
-                                        })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(GetResponseCouponUseRuleDiscountCoupon {
+                            discount_percent: "discount_percent" opt opt,
+                            transaction_minimum: "transaction_minimum" opt opt,
+                        });
                         /// 换购券使用规则
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponseCouponUseRuleExchangeCoupon {
@@ -9473,40 +4454,10 @@ pub mod users {
                             /// 消费门槛
                             pub transaction_minimum: Option<i64>,
                         }
-                        impl ::serde::Serialize
-                        for GetResponseCouponUseRuleExchangeCoupon {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.opt("exchange_price", &self.exchange_price)?;
-                                m.opt("transaction_minimum", &self.transaction_minimum)?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de>
-                        for GetResponseCouponUseRuleExchangeCoupon {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (
-                                    o.opt("exchange_price"),
-                                    o.opt("transaction_minimum"),
-                                ) {
-                                    (Some(exchange_price), Some(transaction_minimum)) => {
-                                        Ok(Self {
-                                            exchange_price,
-                                            transaction_minimum,
-                                        })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(GetResponseCouponUseRuleExchangeCoupon {
+                            exchange_price: "exchange_price" opt opt,
+                            transaction_minimum: "transaction_minimum" opt opt,
+                        });
                         /// 固定面额满减券使用规则
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponseCouponUseRuleFixedNormalCoupon {
@@ -9515,40 +4466,10 @@ pub mod users {
                             /// 消费门槛
                             pub transaction_minimum: Option<i64>,
                         }
-                        impl ::serde::Serialize
-                        for GetResponseCouponUseRuleFixedNormalCoupon {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.opt("discount_amount", &self.discount_amount)?;
-                                m.opt("transaction_minimum", &self.transaction_minimum)?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de>
-                        for GetResponseCouponUseRuleFixedNormalCoupon {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (
-                                    o.opt("discount_amount"),
-                                    o.opt("transaction_minimum"),
-                                ) {
-                                    (Some(discount_amount), Some(transaction_minimum)) => {
-                                        Ok(Self {
-                                            discount_amount,
-                                            transaction_minimum,
-                                        })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(GetResponseCouponUseRuleFixedNormalCoupon {
+                            discount_amount: "discount_amount" opt opt,
+                            transaction_minimum: "transaction_minimum" opt opt,
+                        });
                         /// 无规律的有效时间段
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponseCouponUseRuleIrregularyAvaliableTime {
@@ -9557,34 +4478,10 @@ pub mod users {
                             /// 结束时间
                             pub end_time: Option<String>,
                         }
-                        impl ::serde::Serialize
-                        for GetResponseCouponUseRuleIrregularyAvaliableTime {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.opt("begin_time", &self.begin_time)?;
-                                m.opt("end_time", &self.end_time)?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de>
-                        for GetResponseCouponUseRuleIrregularyAvaliableTime {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (o.opt("begin_time"), o.opt("end_time")) {
-                                    (Some(begin_time), Some(end_time)) => {
-                                        Ok(Self { begin_time, end_time })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(GetResponseCouponUseRuleIrregularyAvaliableTime {
+                            begin_time: "begin_time" opt opt,
+                            end_time: "end_time" opt opt,
+                        });
                         /// 自定义入口
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponseCustomEntrance {
@@ -9603,54 +4500,13 @@ pub mod users {
                                 crate::types::CouponCodeDisplayMode,
                             >,
                         }
-                        impl ::serde::Serialize for GetResponseCustomEntrance {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.opt("mini_programs_info", &self.mini_programs_info)?;
-                                m.opt("appid", &self.appid)?;
-                                m.opt("hall_id", &self.hall_id)?;
-                                m.opt("store_id", &self.store_id)?;
-                                m.opt("code_display_mode", &self.code_display_mode)?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de>
-                        for GetResponseCustomEntrance {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (
-                                    o.opt("mini_programs_info"),
-                                    o.opt("appid"),
-                                    o.opt("hall_id"),
-                                    o.opt("store_id"),
-                                    o.opt("code_display_mode"),
-                                ) {
-                                    (
-                                        Some(mini_programs_info),
-                                        Some(appid),
-                                        Some(hall_id),
-                                        Some(store_id),
-                                        Some(code_display_mode),
-                                    ) => {
-                                        Ok(Self {
-                                            mini_programs_info,
-                                            appid,
-                                            hall_id,
-                                            store_id,
-                                            code_display_mode,
-                                        })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(GetResponseCustomEntrance {
+                            mini_programs_info: "mini_programs_info" opt opt,
+                            appid: "appid" opt opt,
+                            hall_id: "hall_id" opt opt,
+                            store_id: "store_id" opt opt,
+                            code_display_mode: "code_display_mode" opt opt,
+                        });
                         /// 小程序入口
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponseCustomEntranceMiniProgramsInfo {
@@ -9663,51 +4519,12 @@ pub mod users {
                             /// 引导文案
                             pub guiding_words: Option<String>,
                         }
-                        impl ::serde::Serialize
-                        for GetResponseCustomEntranceMiniProgramsInfo {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.req("mini_programs_appid", &self.mini_programs_appid)?;
-                                m.req("mini_programs_path", &self.mini_programs_path)?;
-                                m.req("entrance_words", &self.entrance_words)?;
-                                m.opt("guiding_words", &self.guiding_words)?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de>
-                        for GetResponseCustomEntranceMiniProgramsInfo {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (
-                                    o.req("mini_programs_appid"),
-                                    o.req("mini_programs_path"),
-                                    o.req("entrance_words"),
-                                    o.opt("guiding_words"),
-                                ) {
-                                    (
-                                        Some(mini_programs_appid),
-                                        Some(mini_programs_path),
-                                        Some(entrance_words),
-                                        Some(guiding_words),
-                                    ) => {
-                                        Ok(Self {
-                                            mini_programs_appid,
-                                            mini_programs_path,
-                                            entrance_words,
-                                            guiding_words,
-                                        })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(GetResponseCustomEntranceMiniProgramsInfo {
+                            mini_programs_appid: "mini_programs_appid" req req,
+                            mini_programs_path: "mini_programs_path" req req,
+                            entrance_words: "entrance_words" req req,
+                            guiding_words: "guiding_words" opt opt,
+                        });
                         /// 样式信息
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponseDisplayPatternInfo {
@@ -9726,58 +4543,14 @@ pub mod users {
                                 GetResponseDisplayPatternInfoFinderInfo,
                             >,
                         }
-                        impl ::serde::Serialize for GetResponseDisplayPatternInfo {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.opt("description", &self.description)?;
-                                m.opt("merchant_logo_url", &self.merchant_logo_url)?;
-                                m.opt("merchant_name", &self.merchant_name)?;
-                                m.opt("background_color", &self.background_color)?;
-                                m.opt("coupon_image_url", &self.coupon_image_url)?;
-                                m.opt("finder_info", &self.finder_info)?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de>
-                        for GetResponseDisplayPatternInfo {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (
-                                    o.opt("description"),
-                                    o.opt("merchant_logo_url"),
-                                    o.opt("merchant_name"),
-                                    o.opt("background_color"),
-                                    o.opt("coupon_image_url"),
-                                    o.opt("finder_info"),
-                                ) {
-                                    (
-                                        Some(description),
-                                        Some(merchant_logo_url),
-                                        Some(merchant_name),
-                                        Some(background_color),
-                                        Some(coupon_image_url),
-                                        Some(finder_info),
-                                    ) => {
-                                        Ok(Self {
-                                            description,
-                                            merchant_logo_url,
-                                            merchant_name,
-                                            background_color,
-                                            coupon_image_url,
-                                            finder_info,
-                                        })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(GetResponseDisplayPatternInfo {
+                            description: "description" opt opt,
+                            merchant_logo_url: "merchant_logo_url" opt opt,
+                            merchant_name: "merchant_name" opt opt,
+                            background_color: "background_color" opt opt,
+                            coupon_image_url: "coupon_image_url" opt opt,
+                            finder_info: "finder_info" opt opt,
+                        });
                         /// 视频号相关信息
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponseDisplayPatternInfoFinderInfo {
@@ -9794,50 +4567,11 @@ pub mod users {
                             /// Example: `https://wxpaylogo.qpic.cn/xxx`
                             pub finder_video_cover_image_url: String,
                         }
-                        impl ::serde::Serialize
-                        for GetResponseDisplayPatternInfoFinderInfo {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.req("finder_id", &self.finder_id)?;
-                                m.req("finder_video_id", &self.finder_video_id)?;
-                                m.req(
-                                    "finder_video_cover_image_url",
-                                    &self.finder_video_cover_image_url,
-                                )?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de>
-                        for GetResponseDisplayPatternInfoFinderInfo {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (
-                                    o.req("finder_id"),
-                                    o.req("finder_video_id"),
-                                    o.req("finder_video_cover_image_url"),
-                                ) {
-                                    (
-                                        Some(finder_id),
-                                        Some(finder_video_id),
-                                        Some(finder_video_cover_image_url),
-                                    ) => {
-                                        Ok(Self {
-                                            finder_id,
-                                            finder_video_id,
-                                            finder_video_cover_image_url,
-                                        })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(GetResponseDisplayPatternInfoFinderInfo {
+                            finder_id: "finder_id" req req,
+                            finder_video_id: "finder_video_id" req req,
+                            finder_video_cover_image_url: "finder_video_cover_image_url" req req,
+                        });
                     }
                 }
             }

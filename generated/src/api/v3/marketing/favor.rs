@@ -70,26 +70,9 @@ pub mod callbacks {
         /// Query parameter `mchid`. Example: `9856888`
         pub mchid: String,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("mchid") {
-                Some(mchid) => Ok(Self { mchid }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        mchid: "mchid" skip req,
+    });
     /// The response of `GET /v3/marketing/favor/callbacks` (获取已设置的消息通知地址API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -102,28 +85,10 @@ pub mod callbacks {
         /// Example: `api.weixin.qq.com`
         pub notify_url: String,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("mchid", &self.mchid)?;
-            m.req("notify_url", &self.notify_url)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("mchid"), o.req("notify_url")) {
-                (Some(mchid), Some(notify_url)) => Ok(Self { mchid, notify_url }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        mchid: "mchid" req req,
+        notify_url: "notify_url" req req,
+    });
     /// The request of `POST /v3/marketing/favor/callbacks` (设置消息通知地址API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
@@ -140,31 +105,11 @@ pub mod callbacks {
         /// Example: `true`
         pub switch: Option<bool>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("mchid", &self.mchid)?;
-            m.req("notify_url", &self.notify_url)?;
-            m.opt("switch", &self.switch)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("mchid"), o.req("notify_url"), o.opt("switch")) {
-                (Some(mchid), Some(notify_url), Some(switch)) => {
-                    Ok(Self { mchid, notify_url, switch })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        mchid: "mchid" req req,
+        notify_url: "notify_url" req req,
+        switch: "switch" opt opt,
+    });
     /// The response of `POST /v3/marketing/favor/callbacks` (设置消息通知地址API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -177,30 +122,10 @@ pub mod callbacks {
         /// Example: `api.weixin.qq.com`
         pub notify_url: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("update_time", &self.update_time)?;
-            m.req("notify_url", &self.notify_url)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("update_time"), o.req("notify_url")) {
-                (Some(update_time), Some(notify_url)) => {
-                    Ok(Self { update_time, notify_url })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        update_time: "update_time" req req,
+        notify_url: "notify_url" req req,
+    });
 }
 /// `/v3/marketing/favor/coupon-stocks`
 pub mod coupon_stocks {
@@ -260,79 +185,20 @@ pub mod coupon_stocks {
         /// Example: `{"exinfo1":"1234","exinfo2":"3456"}`
         pub ext_info: Option<String>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("stock_name", &self.stock_name)?;
-            m.req("available_begin_time", &self.available_begin_time)?;
-            m.req("available_end_time", &self.available_end_time)?;
-            m.req("stock_use_rule", &self.stock_use_rule)?;
-            m.req("no_cash", &self.no_cash)?;
-            m.req("stock_type", &self.stock_type)?;
-            m.opt("comment", &self.comment)?;
-            m.req("belong_merchant", &self.belong_merchant)?;
-            m.opt("pattern_info", &self.pattern_info)?;
-            m.req("coupon_use_rule", &self.coupon_use_rule)?;
-            m.req("out_request_no", &self.out_request_no)?;
-            m.opt("ext_info", &self.ext_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("stock_name"),
-                o.req("available_begin_time"),
-                o.req("available_end_time"),
-                o.req("stock_use_rule"),
-                o.req("no_cash"),
-                o.req("stock_type"),
-                o.opt("comment"),
-                o.req("belong_merchant"),
-                o.opt("pattern_info"),
-                o.req("coupon_use_rule"),
-                o.req("out_request_no"),
-                o.opt("ext_info"),
-            ) {
-                (
-                    Some(stock_name),
-                    Some(available_begin_time),
-                    Some(available_end_time),
-                    Some(stock_use_rule),
-                    Some(no_cash),
-                    Some(stock_type),
-                    Some(comment),
-                    Some(belong_merchant),
-                    Some(pattern_info),
-                    Some(coupon_use_rule),
-                    Some(out_request_no),
-                    Some(ext_info),
-                ) => {
-                    Ok(Self {
-                        stock_name,
-                        available_begin_time,
-                        available_end_time,
-                        stock_use_rule,
-                        no_cash,
-                        stock_type,
-                        comment,
-                        belong_merchant,
-                        pattern_info,
-                        coupon_use_rule,
-                        out_request_no,
-                        ext_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        stock_name: "stock_name" req req,
+        available_begin_time: "available_begin_time" req req,
+        available_end_time: "available_end_time" req req,
+        stock_use_rule: "stock_use_rule" req req,
+        no_cash: "no_cash" req req,
+        stock_type: "stock_type" req req,
+        comment: "comment" opt opt,
+        belong_merchant: "belong_merchant" req req,
+        pattern_info: "pattern_info" opt opt,
+        coupon_use_rule: "coupon_use_rule" req req,
+        out_request_no: "out_request_no" req req,
+        ext_info: "ext_info" opt opt,
+    });
     /// 核销规则
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestCouponUseRule {
@@ -361,79 +227,20 @@ pub mod coupon_stocks {
         /// 是否可叠加其他优惠
         pub combine_use: Option<bool>,
     }
-    impl ::serde::Serialize for PostRequestCouponUseRule {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("coupon_available_time", &self.coupon_available_time)?;
-            m.opt("fixed_normal_coupon", &self.fixed_normal_coupon)?;
-            m.opt("discount_coupon", &self.discount_coupon)?;
-            m.opt("exchange_coupon", &self.exchange_coupon)?;
-            m.opt("goods_tag", &self.goods_tag)?;
-            m.opt("limit_pay", &self.limit_pay)?;
-            m.opt("limit_card", &self.limit_card)?;
-            m.opt("trade_type", &self.trade_type)?;
-            m.opt("available_items", &self.available_items)?;
-            m.opt("unavailable_items", &self.unavailable_items)?;
-            m.opt("available_merchants", &self.available_merchants)?;
-            m.opt("combine_use", &self.combine_use)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestCouponUseRule {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("coupon_available_time"),
-                o.opt("fixed_normal_coupon"),
-                o.opt("discount_coupon"),
-                o.opt("exchange_coupon"),
-                o.opt("goods_tag"),
-                o.opt("limit_pay"),
-                o.opt("limit_card"),
-                o.opt("trade_type"),
-                o.opt("available_items"),
-                o.opt("unavailable_items"),
-                o.opt("available_merchants"),
-                o.opt("combine_use"),
-            ) {
-                (
-                    Some(coupon_available_time),
-                    Some(fixed_normal_coupon),
-                    Some(discount_coupon),
-                    Some(exchange_coupon),
-                    Some(goods_tag),
-                    Some(limit_pay),
-                    Some(limit_card),
-                    Some(trade_type),
-                    Some(available_items),
-                    Some(unavailable_items),
-                    Some(available_merchants),
-                    Some(combine_use),
-                ) => {
-                    Ok(Self {
-                        coupon_available_time,
-                        fixed_normal_coupon,
-                        discount_coupon,
-                        exchange_coupon,
-                        goods_tag,
-                        limit_pay,
-                        limit_card,
-                        trade_type,
-                        available_items,
-                        unavailable_items,
-                        available_merchants,
-                        combine_use,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestCouponUseRule {
+        coupon_available_time: "coupon_available_time" req req,
+        fixed_normal_coupon: "fixed_normal_coupon" opt opt,
+        discount_coupon: "discount_coupon" opt opt,
+        exchange_coupon: "exchange_coupon" opt opt,
+        goods_tag: "goods_tag" opt opt,
+        limit_pay: "limit_pay" opt opt,
+        limit_card: "limit_card" opt opt,
+        trade_type: "trade_type" opt opt,
+        available_items: "available_items" opt opt,
+        unavailable_items: "unavailable_items" opt opt,
+        available_merchants: "available_merchants" opt opt,
+        combine_use: "combine_use" opt opt,
+    });
     /// 券可核销时间
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestCouponUseRuleCouponAvailableTime {
@@ -450,51 +257,13 @@ pub mod coupon_stocks {
         /// 领取后有效时间
         pub available_time_after_receive: Option<i64>,
     }
-    impl ::serde::Serialize for PostRequestCouponUseRuleCouponAvailableTime {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("available_begin_time", &self.available_begin_time)?;
-            m.opt("available_end_time", &self.available_end_time)?;
-            m.opt("fix_available_time", &self.fix_available_time)?;
-            m.opt("second_day_available", &self.second_day_available)?;
-            m.opt("available_time_after_receive", &self.available_time_after_receive)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestCouponUseRuleCouponAvailableTime {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("available_begin_time"),
-                o.opt("available_end_time"),
-                o.opt("fix_available_time"),
-                o.opt("second_day_available"),
-                o.opt("available_time_after_receive"),
-            ) {
-                (
-                    Some(available_begin_time),
-                    Some(available_end_time),
-                    Some(fix_available_time),
-                    Some(second_day_available),
-                    Some(available_time_after_receive),
-                ) => {
-                    Ok(Self {
-                        available_begin_time,
-                        available_end_time,
-                        fix_available_time,
-                        second_day_available,
-                        available_time_after_receive,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestCouponUseRuleCouponAvailableTime {
+        available_begin_time: "available_begin_time" opt opt,
+        available_end_time: "available_end_time" opt opt,
+        fix_available_time: "fix_available_time" opt opt,
+        second_day_available: "second_day_available" opt opt,
+        available_time_after_receive: "available_time_after_receive" opt opt,
+    });
     /// 固定时间段可用
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestCouponUseRuleCouponAvailableTimeFixAvailableTime {
@@ -509,37 +278,11 @@ pub mod coupon_stocks {
         /// Example: `86399`
         pub end_time: Option<i64>,
     }
-    impl ::serde::Serialize
-    for PostRequestCouponUseRuleCouponAvailableTimeFixAvailableTime {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("available_week_day", &self.available_week_day)?;
-            m.opt("begin_time", &self.begin_time)?;
-            m.opt("end_time", &self.end_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestCouponUseRuleCouponAvailableTimeFixAvailableTime {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("available_week_day"), o.opt("begin_time"), o.opt("end_time")) {
-                (Some(available_week_day), Some(begin_time), Some(end_time)) => {
-                    Ok(Self {
-                        available_week_day,
-                        begin_time,
-                        end_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestCouponUseRuleCouponAvailableTimeFixAvailableTime {
+        available_week_day: "available_week_day" opt opt,
+        begin_time: "begin_time" opt opt,
+        end_time: "end_time" opt opt,
+    });
     /// 折扣券使用规则
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestCouponUseRuleDiscountCoupon {
@@ -550,43 +293,11 @@ pub mod coupon_stocks {
         /// 门槛
         pub transaction_minimum: Option<i64>,
     }
-    impl ::serde::Serialize for PostRequestCouponUseRuleDiscountCoupon {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("discount_amount_max", &self.discount_amount_max)?;
-            m.opt("discount_percent", &self.discount_percent)?;
-            m.opt("transaction_minimum", &self.transaction_minimum)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestCouponUseRuleDiscountCoupon {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("discount_amount_max"),
-                o.opt("discount_percent"),
-                o.opt("transaction_minimum"),
-            ) {
-                (
-                    Some(discount_amount_max),
-                    Some(discount_percent),
-                    Some(transaction_minimum),
-                ) => {
-                    Ok(Self {
-                        discount_amount_max,
-                        discount_percent,
-                        transaction_minimum,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestCouponUseRuleDiscountCoupon {
+        discount_amount_max: "discount_amount_max" opt opt,
+        discount_percent: "discount_percent" opt opt,
+        transaction_minimum: "transaction_minimum" opt opt,
+    });
     /// 换购券使用规则
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestCouponUseRuleExchangeCoupon {
@@ -595,33 +306,10 @@ pub mod coupon_stocks {
         /// 消费门槛
         pub transaction_minimum: Option<i64>,
     }
-    impl ::serde::Serialize for PostRequestCouponUseRuleExchangeCoupon {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("exchange_price", &self.exchange_price)?;
-            m.opt("transaction_minimum", &self.transaction_minimum)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestCouponUseRuleExchangeCoupon {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("exchange_price"), o.opt("transaction_minimum")) {
-                (Some(exchange_price), Some(transaction_minimum)) => {
-                    Ok(Self {
-                        exchange_price,
-                        transaction_minimum,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestCouponUseRuleExchangeCoupon {
+        exchange_price: "exchange_price" opt opt,
+        transaction_minimum: "transaction_minimum" opt opt,
+    });
     /// 指定银行卡BIN
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestCouponUseRuleLimitCard {
@@ -632,28 +320,10 @@ pub mod coupon_stocks {
         /// 指定卡BIN
         pub bin: Option<Vec<String>>,
     }
-    impl ::serde::Serialize for PostRequestCouponUseRuleLimitCard {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("name", &self.name)?;
-            m.opt("bin", &self.bin)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestCouponUseRuleLimitCard {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("name"), o.opt("bin")) {
-                (Some(name), Some(bin)) => Ok(Self { name, bin }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestCouponUseRuleLimitCard {
+        name: "name" opt opt,
+        bin: "bin" opt opt,
+    });
     /// 支付方式
     ///
     /// A value this client does not know yet is kept as [`PostRequestCouponUseRuleTradeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -675,53 +345,14 @@ pub mod coupon_stocks {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestCouponUseRuleTradeType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Microapp => "MICROAPP",
-                Self::Apppay => "APPPAY",
-                Self::Ppay => "PPAY",
-                Self::Card => "CARD",
-                Self::Face => "FACE",
-                Self::Other => "OTHER",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestCouponUseRuleTradeType {
-        fn from(s: &str) -> Self {
-            match s {
-                "MICROAPP" => Self::Microapp,
-                "APPPAY" => Self::Apppay,
-                "PPAY" => Self::Ppay,
-                "CARD" => Self::Card,
-                "FACE" => Self::Face,
-                "OTHER" => Self::Other,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestCouponUseRuleTradeType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestCouponUseRuleTradeType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestCouponUseRuleTradeType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestCouponUseRuleTradeType {
+        Microapp = "MICROAPP",
+        Apppay = "APPPAY",
+        Ppay = "PPAY",
+        Card = "CARD",
+        Face = "FACE",
+        Other = "OTHER",
+    });
     /// 样式信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPatternInfo {
@@ -742,63 +373,16 @@ pub mod coupon_stocks {
         /// 小程序path
         pub mini_program_path: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestPatternInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("description", &self.description)?;
-            m.opt("merchant_logo", &self.merchant_logo)?;
-            m.opt("merchant_name", &self.merchant_name)?;
-            m.opt("background_color", &self.background_color)?;
-            m.opt("coupon_image", &self.coupon_image)?;
-            m.opt("jump_target", &self.jump_target)?;
-            m.opt("mini_program_appid", &self.mini_program_appid)?;
-            m.opt("mini_program_path", &self.mini_program_path)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPatternInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("description"),
-                o.opt("merchant_logo"),
-                o.opt("merchant_name"),
-                o.opt("background_color"),
-                o.opt("coupon_image"),
-                o.opt("jump_target"),
-                o.opt("mini_program_appid"),
-                o.opt("mini_program_path"),
-            ) {
-                (
-                    Some(description),
-                    Some(merchant_logo),
-                    Some(merchant_name),
-                    Some(background_color),
-                    Some(coupon_image),
-                    Some(jump_target),
-                    Some(mini_program_appid),
-                    Some(mini_program_path),
-                ) => {
-                    Ok(Self {
-                        description,
-                        merchant_logo,
-                        merchant_name,
-                        background_color,
-                        coupon_image,
-                        jump_target,
-                        mini_program_appid,
-                        mini_program_path,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestPatternInfo {
+        description: "description" opt opt,
+        merchant_logo: "merchant_logo" opt opt,
+        merchant_name: "merchant_name" opt opt,
+        background_color: "background_color" opt opt,
+        coupon_image: "coupon_image" opt opt,
+        jump_target: "jump_target" opt opt,
+        mini_program_appid: "mini_program_appid" opt opt,
+        mini_program_path: "mini_program_path" opt opt,
+    });
     /// 卡包跳转目标
     ///
     /// A value this client does not know yet is kept as [`PostRequestPatternInfoJumpTarget::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -814,47 +398,11 @@ pub mod coupon_stocks {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestPatternInfoJumpTarget {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::PaymentCode => "PAYMENT_CODE",
-                Self::MiniProgram => "MINI_PROGRAM",
-                Self::DefaultPage => "DEFAULT_PAGE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestPatternInfoJumpTarget {
-        fn from(s: &str) -> Self {
-            match s {
-                "PAYMENT_CODE" => Self::PaymentCode,
-                "MINI_PROGRAM" => Self::MiniProgram,
-                "DEFAULT_PAGE" => Self::DefaultPage,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestPatternInfoJumpTarget {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestPatternInfoJumpTarget {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPatternInfoJumpTarget {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestPatternInfoJumpTarget {
+        PaymentCode = "PAYMENT_CODE",
+        MiniProgram = "MINI_PROGRAM",
+        DefaultPage = "DEFAULT_PAGE",
+    });
     /// The response of `POST /v3/marketing/favor/coupon-stocks` (创建代金券批次API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -867,28 +415,10 @@ pub mod coupon_stocks {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub create_time: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("stock_id", &self.stock_id)?;
-            m.req("create_time", &self.create_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("stock_id"), o.req("create_time")) {
-                (Some(stock_id), Some(create_time)) => Ok(Self { stock_id, create_time }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        stock_id: "stock_id" req req,
+        create_time: "create_time" req req,
+    });
 }
 /// `/v3/marketing/favor/media`
 pub mod media {
@@ -929,27 +459,9 @@ pub mod media {
             /// 媒体文件元信息`JSON`格式字符串
             pub meta: PostRequestMeta,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("meta", &self.meta)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("meta") {
-                    Some(meta) => Ok(Self { meta }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            meta: "meta" req req,
+        });
         /// 媒体文件元信息`JSON`格式字符串
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMeta {
@@ -958,28 +470,10 @@ pub mod media {
             /// 文件摘要
             pub sha256: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestMeta {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("filename", &self.filename)?;
-                m.opt("sha256", &self.sha256)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestMeta {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("filename"), o.opt("sha256")) {
-                    (Some(filename), Some(sha256)) => Ok(Self { filename, sha256 }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestMeta {
+            filename: "filename" opt opt,
+            sha256: "sha256" opt opt,
+        });
         /// The response of `POST /v3/marketing/favor/media/image-upload` (（营销）图片上传API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -988,27 +482,9 @@ pub mod media {
             /// Example: `https://qpic.cn/xxx`
             pub media_url: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("media_url", &self.media_url)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("media_url") {
-                    Some(media_url) => Ok(Self { media_url }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            media_url: "media_url" req req,
+        });
     }
 }
 /// `/v3/marketing/favor/stocks`
@@ -1070,49 +546,14 @@ pub mod stocks {
         /// Query parameter `status`.
         pub status: Option<GetRequestStatus>,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("offset"),
-                o.req("limit"),
-                o.req("stock_creator_mchid"),
-                o.opt("create_start_time"),
-                o.opt("create_end_time"),
-                o.opt("status"),
-            ) {
-                (
-                    Some(offset),
-                    Some(limit),
-                    Some(stock_creator_mchid),
-                    Some(create_start_time),
-                    Some(create_end_time),
-                    Some(status),
-                ) => {
-                    Ok(Self {
-                        offset,
-                        limit,
-                        stock_creator_mchid,
-                        create_start_time,
-                        create_end_time,
-                        status,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        offset: "offset" skip req,
+        limit: "limit" skip req,
+        stock_creator_mchid: "stock_creator_mchid" skip req,
+        create_start_time: "create_start_time" skip opt,
+        create_end_time: "create_end_time" skip opt,
+        status: "status" skip opt,
+    });
     /// 批次状态
     ///
     /// A value this client does not know yet is kept as [`GetRequestStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1132,51 +573,13 @@ pub mod stocks {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetRequestStatus {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Unactivated => "unactivated",
-                Self::Audit => "audit",
-                Self::Running => "running",
-                Self::Stoped => "stoped",
-                Self::Paused => "paused",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetRequestStatus {
-        fn from(s: &str) -> Self {
-            match s {
-                "unactivated" => Self::Unactivated,
-                "audit" => Self::Audit,
-                "running" => Self::Running,
-                "stoped" => Self::Stoped,
-                "paused" => Self::Paused,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetRequestStatus {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetRequestStatus {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequestStatus {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetRequestStatus {
+        Unactivated = "unactivated",
+        Audit = "audit",
+        Running = "running",
+        Stoped = "stoped",
+        Paused = "paused",
+    });
     /// The response of `GET /v3/marketing/favor/stocks` (条件查询批次列表API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -1195,42 +598,12 @@ pub mod stocks {
         /// 批次详情
         pub data: Option<Vec<GetResponseData>>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("total_count", &self.total_count)?;
-            m.req("limit", &self.limit)?;
-            m.req("offset", &self.offset)?;
-            m.opt("data", &self.data)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("total_count"),
-                o.req("limit"),
-                o.req("offset"),
-                o.opt("data"),
-            ) {
-                (Some(total_count), Some(limit), Some(offset), Some(data)) => {
-                    Ok(Self {
-                        total_count,
-                        limit,
-                        offset,
-                        data,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        total_count: "total_count" req req,
+        limit: "limit" req req,
+        offset: "offset" req req,
+        data: "data" opt opt,
+    });
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseData {
@@ -1289,107 +662,27 @@ pub mod stocks {
         /// Example: `- 餐饮`
         pub available_industry_list: Option<Vec<String>>,
     }
-    impl ::serde::Serialize for GetResponseData {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("stock_name", &self.stock_name)?;
-            m.req("available_begin_time", &self.available_begin_time)?;
-            m.req("available_end_time", &self.available_end_time)?;
-            m.req("stock_use_rule", &self.stock_use_rule)?;
-            m.req("no_cash", &self.no_cash)?;
-            m.req("stock_type", &self.stock_type)?;
-            m.opt("stock_id", &self.stock_id)?;
-            m.opt("stock_creator_mchid", &self.stock_creator_mchid)?;
-            m.opt("status", &self.status)?;
-            m.req("description", &self.description)?;
-            m.opt("create_time", &self.create_time)?;
-            m.opt("start_time", &self.start_time)?;
-            m.opt("stop_time", &self.stop_time)?;
-            m.opt("singleitem", &self.singleitem)?;
-            m.opt("cut_to_message", &self.cut_to_message)?;
-            m.opt("distributed_coupons", &self.distributed_coupons)?;
-            m.opt("business_type", &self.business_type)?;
-            m.opt("available_region_list", &self.available_region_list)?;
-            m.opt("available_industry_list", &self.available_industry_list)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("stock_name"),
-                o.req("available_begin_time"),
-                o.req("available_end_time"),
-                o.req("stock_use_rule"),
-                o.req("no_cash"),
-                o.req("stock_type"),
-                o.opt("stock_id"),
-                o.opt("stock_creator_mchid"),
-                o.opt("status"),
-                o.req("description"),
-                o.opt("create_time"),
-                o.opt("start_time"),
-                o.opt("stop_time"),
-                o.opt("singleitem"),
-                o.opt("cut_to_message"),
-                o.opt("distributed_coupons"),
-                o.opt("business_type"),
-                o.opt("available_region_list"),
-                o.opt("available_industry_list"),
-            ) {
-                (
-                    Some(stock_name),
-                    Some(available_begin_time),
-                    Some(available_end_time),
-                    Some(stock_use_rule),
-                    Some(no_cash),
-                    Some(stock_type),
-                    Some(stock_id),
-                    Some(stock_creator_mchid),
-                    Some(status),
-                    Some(description),
-                    Some(create_time),
-                    Some(start_time),
-                    Some(stop_time),
-                    Some(singleitem),
-                    Some(cut_to_message),
-                    Some(distributed_coupons),
-                    Some(business_type),
-                    Some(available_region_list),
-                    Some(available_industry_list),
-                ) => {
-                    Ok(Self {
-                        stock_name,
-                        available_begin_time,
-                        available_end_time,
-                        stock_use_rule,
-                        no_cash,
-                        stock_type,
-                        stock_id,
-                        stock_creator_mchid,
-                        status,
-                        description,
-                        create_time,
-                        start_time,
-                        stop_time,
-                        singleitem,
-                        cut_to_message,
-                        distributed_coupons,
-                        business_type,
-                        available_region_list,
-                        available_industry_list,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseData {
+        stock_name: "stock_name" req req,
+        available_begin_time: "available_begin_time" req req,
+        available_end_time: "available_end_time" req req,
+        stock_use_rule: "stock_use_rule" req req,
+        no_cash: "no_cash" req req,
+        stock_type: "stock_type" req req,
+        stock_id: "stock_id" opt opt,
+        stock_creator_mchid: "stock_creator_mchid" opt opt,
+        status: "status" opt opt,
+        description: "description" req req,
+        create_time: "create_time" opt opt,
+        start_time: "start_time" opt opt,
+        stop_time: "stop_time" opt opt,
+        singleitem: "singleitem" opt opt,
+        cut_to_message: "cut_to_message" opt opt,
+        distributed_coupons: "distributed_coupons" opt opt,
+        business_type: "business_type" opt opt,
+        available_region_list: "available_region_list" opt opt,
+        available_industry_list: "available_industry_list" opt opt,
+    });
     /// GetResponseDataAvailableRegionList
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataAvailableRegionList {
@@ -1404,51 +697,13 @@ pub mod stocks {
         /// 国家
         pub country: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseDataAvailableRegionList {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("type", &self.type_)?;
-            m.opt("province", &self.province)?;
-            m.opt("city", &self.city)?;
-            m.opt("district", &self.district)?;
-            m.opt("country", &self.country)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseDataAvailableRegionList {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("type"),
-                o.opt("province"),
-                o.opt("city"),
-                o.opt("district"),
-                o.opt("country"),
-            ) {
-                (
-                    Some(type_),
-                    Some(province),
-                    Some(city),
-                    Some(district),
-                    Some(country),
-                ) => {
-                    Ok(Self {
-                        type_,
-                        province,
-                        city,
-                        district,
-                        country,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseDataAvailableRegionList {
+        type_: "type" opt opt,
+        province: "province" opt opt,
+        city: "city" opt opt,
+        district: "district" opt opt,
+        country: "country" opt opt,
+    });
     /// 业务类型
     ///
     /// A value this client does not know yet is kept as [`GetResponseDataBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1460,43 +715,9 @@ pub mod stocks {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseDataBusinessType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Multiuse => "MULTIUSE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseDataBusinessType {
-        fn from(s: &str) -> Self {
-            match s {
-                "MULTIUSE" => Self::Multiuse,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseDataBusinessType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseDataBusinessType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseDataBusinessType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseDataBusinessType {
+        Multiuse = "MULTIUSE",
+    });
     /// `/v3/marketing/favor/stocks/{stock_id}`
     pub mod by_stock_id {
         /// The chain step for `/v3/marketing/favor/stocks/{stock_id}`, reached with `client.v3().marketing().favor().stocks().stock_id(stock_id)`.
@@ -1576,26 +797,9 @@ pub mod stocks {
             /// Query parameter `stock_creator_mchid`.
             pub stock_creator_mchid: String,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("stock_creator_mchid") {
-                    Some(stock_creator_mchid) => Ok(Self { stock_creator_mchid }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            stock_creator_mchid: "stock_creator_mchid" skip req,
+        });
         /// The response of `GET /v3/marketing/favor/stocks/{stock_id}` (查询批次详情API).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -1654,107 +858,27 @@ pub mod stocks {
             /// Example: `- 餐饮`
             pub available_industry_list: Option<Vec<String>>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("stock_name", &self.stock_name)?;
-                m.req("available_begin_time", &self.available_begin_time)?;
-                m.req("available_end_time", &self.available_end_time)?;
-                m.req("stock_use_rule", &self.stock_use_rule)?;
-                m.req("no_cash", &self.no_cash)?;
-                m.req("stock_type", &self.stock_type)?;
-                m.opt("stock_id", &self.stock_id)?;
-                m.opt("stock_creator_mchid", &self.stock_creator_mchid)?;
-                m.opt("status", &self.status)?;
-                m.req("description", &self.description)?;
-                m.opt("create_time", &self.create_time)?;
-                m.opt("start_time", &self.start_time)?;
-                m.opt("stop_time", &self.stop_time)?;
-                m.opt("singleitem", &self.singleitem)?;
-                m.opt("cut_to_message", &self.cut_to_message)?;
-                m.opt("distributed_coupons", &self.distributed_coupons)?;
-                m.opt("business_type", &self.business_type)?;
-                m.opt("available_region_list", &self.available_region_list)?;
-                m.opt("available_industry_list", &self.available_industry_list)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("stock_name"),
-                    o.req("available_begin_time"),
-                    o.req("available_end_time"),
-                    o.req("stock_use_rule"),
-                    o.req("no_cash"),
-                    o.req("stock_type"),
-                    o.opt("stock_id"),
-                    o.opt("stock_creator_mchid"),
-                    o.opt("status"),
-                    o.req("description"),
-                    o.opt("create_time"),
-                    o.opt("start_time"),
-                    o.opt("stop_time"),
-                    o.opt("singleitem"),
-                    o.opt("cut_to_message"),
-                    o.opt("distributed_coupons"),
-                    o.opt("business_type"),
-                    o.opt("available_region_list"),
-                    o.opt("available_industry_list"),
-                ) {
-                    (
-                        Some(stock_name),
-                        Some(available_begin_time),
-                        Some(available_end_time),
-                        Some(stock_use_rule),
-                        Some(no_cash),
-                        Some(stock_type),
-                        Some(stock_id),
-                        Some(stock_creator_mchid),
-                        Some(status),
-                        Some(description),
-                        Some(create_time),
-                        Some(start_time),
-                        Some(stop_time),
-                        Some(singleitem),
-                        Some(cut_to_message),
-                        Some(distributed_coupons),
-                        Some(business_type),
-                        Some(available_region_list),
-                        Some(available_industry_list),
-                    ) => {
-                        Ok(Self {
-                            stock_name,
-                            available_begin_time,
-                            available_end_time,
-                            stock_use_rule,
-                            no_cash,
-                            stock_type,
-                            stock_id,
-                            stock_creator_mchid,
-                            status,
-                            description,
-                            create_time,
-                            start_time,
-                            stop_time,
-                            singleitem,
-                            cut_to_message,
-                            distributed_coupons,
-                            business_type,
-                            available_region_list,
-                            available_industry_list,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            stock_name: "stock_name" req req,
+            available_begin_time: "available_begin_time" req req,
+            available_end_time: "available_end_time" req req,
+            stock_use_rule: "stock_use_rule" req req,
+            no_cash: "no_cash" req req,
+            stock_type: "stock_type" req req,
+            stock_id: "stock_id" opt opt,
+            stock_creator_mchid: "stock_creator_mchid" opt opt,
+            status: "status" opt opt,
+            description: "description" req req,
+            create_time: "create_time" opt opt,
+            start_time: "start_time" opt opt,
+            stop_time: "stop_time" opt opt,
+            singleitem: "singleitem" opt opt,
+            cut_to_message: "cut_to_message" opt opt,
+            distributed_coupons: "distributed_coupons" opt opt,
+            business_type: "business_type" opt opt,
+            available_region_list: "available_region_list" opt opt,
+            available_industry_list: "available_industry_list" opt opt,
+        });
         /// GetResponseAvailableRegionList
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAvailableRegionList {
@@ -1769,51 +893,13 @@ pub mod stocks {
             /// 国家
             pub country: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseAvailableRegionList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("type", &self.type_)?;
-                m.opt("province", &self.province)?;
-                m.opt("city", &self.city)?;
-                m.opt("district", &self.district)?;
-                m.opt("country", &self.country)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAvailableRegionList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("type"),
-                    o.opt("province"),
-                    o.opt("city"),
-                    o.opt("district"),
-                    o.opt("country"),
-                ) {
-                    (
-                        Some(type_),
-                        Some(province),
-                        Some(city),
-                        Some(district),
-                        Some(country),
-                    ) => {
-                        Ok(Self {
-                            type_,
-                            province,
-                            city,
-                            district,
-                            country,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseAvailableRegionList {
+            type_: "type" opt opt,
+            province: "province" opt opt,
+            city: "city" opt opt,
+            district: "district" opt opt,
+            country: "country" opt opt,
+        });
         /// 业务类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1825,45 +911,9 @@ pub mod stocks {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseBusinessType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Multiuse => "MULTIUSE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseBusinessType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "MULTIUSE" => Self::Multiuse,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseBusinessType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseBusinessType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseBusinessType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseBusinessType {
+            Multiuse = "MULTIUSE",
+        });
         /// `/v3/marketing/favor/stocks/{stock_id}/items`
         pub mod items {
             /// The chain step for `/v3/marketing/favor/stocks/{stock_id}/items`, reached with `client.v3().marketing().favor().stocks().stock_id(stock_id).items()`.
@@ -1903,36 +953,11 @@ pub mod stocks {
                 /// Query parameter `limit`.
                 pub limit: String,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("stock_creator_mchid"),
-                        o.req("offset"),
-                        o.req("limit"),
-                    ) {
-                        (Some(stock_creator_mchid), Some(offset), Some(limit)) => {
-                            Ok(Self {
-                                stock_creator_mchid,
-                                offset,
-                                limit,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                stock_creator_mchid: "stock_creator_mchid" skip req,
+                offset: "offset" skip req,
+                limit: "limit" skip req,
+            });
             /// The response of `GET /v3/marketing/favor/stocks/{stock_id}/items` (查询代金券可用单品API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -1955,51 +980,13 @@ pub mod stocks {
                 /// Example: `9865000`
                 pub stock_id: String,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("total_count", &self.total_count)?;
-                    m.opt("data", &self.data)?;
-                    m.req("offset", &self.offset)?;
-                    m.req("limit", &self.limit)?;
-                    m.req("stock_id", &self.stock_id)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("total_count"),
-                        o.opt("data"),
-                        o.req("offset"),
-                        o.req("limit"),
-                        o.req("stock_id"),
-                    ) {
-                        (
-                            Some(total_count),
-                            Some(data),
-                            Some(offset),
-                            Some(limit),
-                            Some(stock_id),
-                        ) => {
-                            Ok(Self {
-                                total_count,
-                                data,
-                                offset,
-                                limit,
-                                stock_id,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                total_count: "total_count" req req,
+                data: "data" opt opt,
+                offset: "offset" req req,
+                limit: "limit" req req,
+                stock_id: "stock_id" req req,
+            });
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/merchants`
         pub mod merchants {
@@ -2040,36 +1027,11 @@ pub mod stocks {
                 /// Query parameter `stock_creator_mchid`.
                 pub stock_creator_mchid: String,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("offset"),
-                        o.req("limit"),
-                        o.req("stock_creator_mchid"),
-                    ) {
-                        (Some(offset), Some(limit), Some(stock_creator_mchid)) => {
-                            Ok(Self {
-                                offset,
-                                limit,
-                                stock_creator_mchid,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                offset: "offset" skip req,
+                limit: "limit" skip req,
+                stock_creator_mchid: "stock_creator_mchid" skip req,
+            });
             /// The response of `GET /v3/marketing/favor/stocks/{stock_id}/merchants` (查询代金券可用商户API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -2092,51 +1054,13 @@ pub mod stocks {
                 /// Example: `9865000`
                 pub stock_id: String,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("total_count", &self.total_count)?;
-                    m.opt("data", &self.data)?;
-                    m.req("offset", &self.offset)?;
-                    m.req("limit", &self.limit)?;
-                    m.req("stock_id", &self.stock_id)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("total_count"),
-                        o.opt("data"),
-                        o.req("offset"),
-                        o.req("limit"),
-                        o.req("stock_id"),
-                    ) {
-                        (
-                            Some(total_count),
-                            Some(data),
-                            Some(offset),
-                            Some(limit),
-                            Some(stock_id),
-                        ) => {
-                            Ok(Self {
-                                total_count,
-                                data,
-                                offset,
-                                limit,
-                                stock_id,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                total_count: "total_count" req req,
+                data: "data" opt opt,
+                offset: "offset" req req,
+                limit: "limit" req req,
+                stock_id: "stock_id" req req,
+            });
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/modify-goods-id`
         pub mod modify_goods_id {
@@ -2171,43 +1095,11 @@ pub mod stocks {
                 /// 删除单品编码列表
                 pub delete_goods_id_list: Option<Vec<String>>,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("stock_creator_mchid", &self.stock_creator_mchid)?;
-                    m.opt("add_goods_id_list", &self.add_goods_id_list)?;
-                    m.opt("delete_goods_id_list", &self.delete_goods_id_list)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("stock_creator_mchid"),
-                        o.opt("add_goods_id_list"),
-                        o.opt("delete_goods_id_list"),
-                    ) {
-                        (
-                            Some(stock_creator_mchid),
-                            Some(add_goods_id_list),
-                            Some(delete_goods_id_list),
-                        ) => {
-                            Ok(Self {
-                                stock_creator_mchid,
-                                add_goods_id_list,
-                                delete_goods_id_list,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                stock_creator_mchid: "stock_creator_mchid" req req,
+                add_goods_id_list: "add_goods_id_list" opt opt,
+                delete_goods_id_list: "delete_goods_id_list" opt opt,
+            });
             /// The response of `POST /v3/marketing/favor/stocks/{stock_id}/modify-goods-id` (修改可用单品编码).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -2220,30 +1112,10 @@ pub mod stocks {
                 /// Example: `9865000`
                 pub stock_id: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("pause_time", &self.pause_time)?;
-                    m.req("stock_id", &self.stock_id)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("pause_time"), o.req("stock_id")) {
-                        (Some(pause_time), Some(stock_id)) => {
-                            Ok(Self { pause_time, stock_id })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                pause_time: "pause_time" req req,
+                stock_id: "stock_id" req req,
+            });
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/pause`
         pub mod pause {
@@ -2274,27 +1146,9 @@ pub mod stocks {
                 /// Example: `8956000`
                 pub stock_creator_mchid: String,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("stock_creator_mchid", &self.stock_creator_mchid)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("stock_creator_mchid") {
-                        Some(stock_creator_mchid) => Ok(Self { stock_creator_mchid }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                stock_creator_mchid: "stock_creator_mchid" req req,
+            });
             /// The response of `POST /v3/marketing/favor/stocks/{stock_id}/pause` (暂停代金券批次API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -2307,30 +1161,10 @@ pub mod stocks {
                 /// Example: `9865000`
                 pub stock_id: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("pause_time", &self.pause_time)?;
-                    m.req("stock_id", &self.stock_id)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("pause_time"), o.req("stock_id")) {
-                        (Some(pause_time), Some(stock_id)) => {
-                            Ok(Self { pause_time, stock_id })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                pause_time: "pause_time" req req,
+                stock_id: "stock_id" req req,
+            });
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/refund-flow`
         pub mod refund_flow {
@@ -2363,31 +1197,11 @@ pub mod stocks {
                 /// Example: `SHA1`
                 pub hash_type: String,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("url", &self.url)?;
-                    m.req("hash_value", &self.hash_value)?;
-                    m.req("hash_type", &self.hash_type)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("url"), o.req("hash_value"), o.req("hash_type")) {
-                        (Some(url), Some(hash_value), Some(hash_type)) => {
-                            Ok(Self { url, hash_value, hash_type })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                url: "url" req req,
+                hash_value: "hash_value" req req,
+                hash_type: "hash_type" req req,
+            });
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/refund-flow-by-day`
         pub mod refund_flow_by_day {
@@ -2418,26 +1232,9 @@ pub mod stocks {
                 /// Query parameter `bill_date`. Example: `2025-08-09`
                 pub bill_date: String,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("bill_date") {
-                        Some(bill_date) => Ok(Self { bill_date }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                bill_date: "bill_date" skip req,
+            });
             /// The response of `GET /v3/marketing/favor/stocks/{stock_id}/refund-flow-by-day` (获取批次退款明细下载链接).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -2454,43 +1251,11 @@ pub mod stocks {
                 /// Example: `2030`
                 pub stock_refundflow_count: String,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("url", &self.url)?;
-                    m.req("stock_refundflow_hash", &self.stock_refundflow_hash)?;
-                    m.req("stock_refundflow_count", &self.stock_refundflow_count)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("url"),
-                        o.req("stock_refundflow_hash"),
-                        o.req("stock_refundflow_count"),
-                    ) {
-                        (
-                            Some(url),
-                            Some(stock_refundflow_hash),
-                            Some(stock_refundflow_count),
-                        ) => {
-                            Ok(Self {
-                                url,
-                                stock_refundflow_hash,
-                                stock_refundflow_count,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                url: "url" req req,
+                stock_refundflow_hash: "stock_refundflow_hash" req req,
+                stock_refundflow_count: "stock_refundflow_count" req req,
+            });
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/restart`
         pub mod restart {
@@ -2521,27 +1286,9 @@ pub mod stocks {
                 /// Example: `8956000`
                 pub stock_creator_mchid: String,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("stock_creator_mchid", &self.stock_creator_mchid)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("stock_creator_mchid") {
-                        Some(stock_creator_mchid) => Ok(Self { stock_creator_mchid }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                stock_creator_mchid: "stock_creator_mchid" req req,
+            });
             /// The response of `POST /v3/marketing/favor/stocks/{stock_id}/restart` (重启代金券批次API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -2554,30 +1301,10 @@ pub mod stocks {
                 /// Example: `9865000`
                 pub stock_id: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("restart_time", &self.restart_time)?;
-                    m.req("stock_id", &self.stock_id)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("restart_time"), o.req("stock_id")) {
-                        (Some(restart_time), Some(stock_id)) => {
-                            Ok(Self { restart_time, stock_id })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                restart_time: "restart_time" req req,
+                stock_id: "stock_id" req req,
+            });
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/start`
         pub mod start {
@@ -2608,27 +1335,9 @@ pub mod stocks {
                 /// Example: `8956000`
                 pub stock_creator_mchid: String,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("stock_creator_mchid", &self.stock_creator_mchid)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("stock_creator_mchid") {
-                        Some(stock_creator_mchid) => Ok(Self { stock_creator_mchid }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                stock_creator_mchid: "stock_creator_mchid" req req,
+            });
             /// The response of `POST /v3/marketing/favor/stocks/{stock_id}/start` (激活代金券批次API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -2641,30 +1350,10 @@ pub mod stocks {
                 /// Example: `9865000`
                 pub stock_id: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("start_time", &self.start_time)?;
-                    m.req("stock_id", &self.stock_id)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("start_time"), o.req("stock_id")) {
-                        (Some(start_time), Some(stock_id)) => {
-                            Ok(Self { start_time, stock_id })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                start_time: "start_time" req req,
+                stock_id: "stock_id" req req,
+            });
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/use-flow`
         pub mod use_flow {
@@ -2697,31 +1386,11 @@ pub mod stocks {
                 /// Example: `SHA1`
                 pub hash_type: String,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("url", &self.url)?;
-                    m.req("hash_value", &self.hash_value)?;
-                    m.req("hash_type", &self.hash_type)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("url"), o.req("hash_value"), o.req("hash_type")) {
-                        (Some(url), Some(hash_value), Some(hash_type)) => {
-                            Ok(Self { url, hash_value, hash_type })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                url: "url" req req,
+                hash_value: "hash_value" req req,
+                hash_type: "hash_type" req req,
+            });
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/use-flow-by-day`
         pub mod use_flow_by_day {
@@ -2752,26 +1421,9 @@ pub mod stocks {
                 /// Query parameter `bill_date`. Example: `2025-08-09`
                 pub bill_date: String,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("bill_date") {
-                        Some(bill_date) => Ok(Self { bill_date }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                bill_date: "bill_date" skip req,
+            });
             /// The response of `GET /v3/marketing/favor/stocks/{stock_id}/use-flow-by-day` (获取批次核销明细下载链接).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -2788,43 +1440,11 @@ pub mod stocks {
                 /// Example: `2030`
                 pub stock_useflow_count: String,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("url", &self.url)?;
-                    m.req("stock_useflow_hash", &self.stock_useflow_hash)?;
-                    m.req("stock_useflow_count", &self.stock_useflow_count)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("url"),
-                        o.req("stock_useflow_hash"),
-                        o.req("stock_useflow_count"),
-                    ) {
-                        (
-                            Some(url),
-                            Some(stock_useflow_hash),
-                            Some(stock_useflow_count),
-                        ) => {
-                            Ok(Self {
-                                url,
-                                stock_useflow_hash,
-                                stock_useflow_count,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                url: "url" req req,
+                stock_useflow_hash: "stock_useflow_hash" req req,
+                stock_useflow_count: "stock_useflow_count" req req,
+            });
         }
     }
 }
@@ -2939,58 +1559,17 @@ pub mod users {
                 /// Query parameter `business_type`. Example: `MULTIUSE`
                 pub business_type: Option<GetRequestBusinessType>,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("appid"),
-                        o.opt("stock_id"),
-                        o.opt("status"),
-                        o.opt("creator_mchid"),
-                        o.opt("sender_mchid"),
-                        o.opt("available_mchid"),
-                        o.opt("offset"),
-                        o.opt("limit"),
-                        o.opt("business_type"),
-                    ) {
-                        (
-                            Some(appid),
-                            Some(stock_id),
-                            Some(status),
-                            Some(creator_mchid),
-                            Some(sender_mchid),
-                            Some(available_mchid),
-                            Some(offset),
-                            Some(limit),
-                            Some(business_type),
-                        ) => {
-                            Ok(Self {
-                                appid,
-                                stock_id,
-                                status,
-                                creator_mchid,
-                                sender_mchid,
-                                available_mchid,
-                                offset,
-                                limit,
-                                business_type,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                appid: "appid" skip req,
+                stock_id: "stock_id" skip opt,
+                status: "status" skip opt,
+                creator_mchid: "creator_mchid" skip opt,
+                sender_mchid: "sender_mchid" skip opt,
+                available_mchid: "available_mchid" skip opt,
+                offset: "offset" skip opt,
+                limit: "limit" skip opt,
+                business_type: "business_type" skip opt,
+            });
             /// 业务类型
             ///
             /// A value this client does not know yet is kept as [`GetRequestBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3002,48 +1581,9 @@ pub mod users {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetRequestBusinessType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Multiuse => "MULTIUSE",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetRequestBusinessType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "MULTIUSE" => Self::Multiuse,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetRequestBusinessType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetRequestBusinessType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequestBusinessType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetRequestBusinessType {
+                Multiuse = "MULTIUSE",
+            });
             /// 券或消费金状态
             ///
             /// A value this client does not know yet is kept as [`GetRequestStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3057,50 +1597,10 @@ pub mod users {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetRequestStatus {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Sended => "SENDED",
-                        Self::Used => "USED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetRequestStatus {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "SENDED" => Self::Sended,
-                        "USED" => Self::Used,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetRequestStatus {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetRequestStatus {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequestStatus {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetRequestStatus {
+                Sended = "SENDED",
+                Used = "USED",
+            });
             /// The response of `GET /v3/marketing/favor/users/{openid}/coupons` (根据商户号查用户的券).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -3113,42 +1613,12 @@ pub mod users {
                 /// 结果集
                 pub data: Vec<GetResponseData>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("total_count", &self.total_count)?;
-                    m.req("offset", &self.offset)?;
-                    m.req("limit", &self.limit)?;
-                    m.req("data", &self.data)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("total_count"),
-                        o.req("offset"),
-                        o.req("limit"),
-                        o.req("data"),
-                    ) {
-                        (Some(total_count), Some(offset), Some(limit), Some(data)) => {
-                            Ok(Self {
-                                total_count,
-                                offset,
-                                limit,
-                                data,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                total_count: "total_count" req req,
+                offset: "offset" req req,
+                limit: "limit" req req,
+                data: "data" req req,
+            });
             /// GetResponseData
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseData {
@@ -3205,103 +1675,26 @@ pub mod users {
                 /// 业务类型
                 pub business_type: Option<GetResponseDataBusinessType>,
             }
-            impl ::serde::Serialize for GetResponseData {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("stock_creator_mchid", &self.stock_creator_mchid)?;
-                    m.opt("stock_id", &self.stock_id)?;
-                    m.opt("coupon_id", &self.coupon_id)?;
-                    m.opt("coupon_name", &self.coupon_name)?;
-                    m.opt("status", &self.status)?;
-                    m.opt("description", &self.description)?;
-                    m.opt("create_time", &self.create_time)?;
-                    m.opt("coupon_type", &self.coupon_type)?;
-                    m.opt("start_time", &self.start_time)?;
-                    m.opt("stop_time", &self.stop_time)?;
-                    m.opt("singleitem", &self.singleitem)?;
-                    m.opt("cut_to_message", &self.cut_to_message)?;
-                    m.opt("available_begin_time", &self.available_begin_time)?;
-                    m.opt("available_end_time", &self.available_end_time)?;
-                    m.opt("normal_coupon_information", &self.normal_coupon_information)?;
-                    m.opt("consume_information", &self.consume_information)?;
-                    m.opt("available_balance", &self.available_balance)?;
-                    m.opt("business_type", &self.business_type)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("stock_creator_mchid"),
-                        o.opt("stock_id"),
-                        o.opt("coupon_id"),
-                        o.opt("coupon_name"),
-                        o.opt("status"),
-                        o.opt("description"),
-                        o.opt("create_time"),
-                        o.opt("coupon_type"),
-                        o.opt("start_time"),
-                        o.opt("stop_time"),
-                        o.opt("singleitem"),
-                        o.opt("cut_to_message"),
-                        o.opt("available_begin_time"),
-                        o.opt("available_end_time"),
-                        o.opt("normal_coupon_information"),
-                        o.opt("consume_information"),
-                        o.opt("available_balance"),
-                        o.opt("business_type"),
-                    ) {
-                        (
-                            Some(stock_creator_mchid),
-                            Some(stock_id),
-                            Some(coupon_id),
-                            Some(coupon_name),
-                            Some(status),
-                            Some(description),
-                            Some(create_time),
-                            Some(coupon_type),
-                            Some(start_time),
-                            Some(stop_time),
-                            Some(singleitem),
-                            Some(cut_to_message),
-                            Some(available_begin_time),
-                            Some(available_end_time),
-                            Some(normal_coupon_information),
-                            Some(consume_information),
-                            Some(available_balance),
-                            Some(business_type),
-                        ) => {
-                            Ok(Self {
-                                stock_creator_mchid,
-                                stock_id,
-                                coupon_id,
-                                coupon_name,
-                                status,
-                                description,
-                                create_time,
-                                coupon_type,
-                                start_time,
-                                stop_time,
-                                singleitem,
-                                cut_to_message,
-                                available_begin_time,
-                                available_end_time,
-                                normal_coupon_information,
-                                consume_information,
-                                available_balance,
-                                business_type,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseData {
+                stock_creator_mchid: "stock_creator_mchid" opt opt,
+                stock_id: "stock_id" opt opt,
+                coupon_id: "coupon_id" opt opt,
+                coupon_name: "coupon_name" opt opt,
+                status: "status" opt opt,
+                description: "description" opt opt,
+                create_time: "create_time" opt opt,
+                coupon_type: "coupon_type" opt opt,
+                start_time: "start_time" opt opt,
+                stop_time: "stop_time" opt opt,
+                singleitem: "singleitem" opt opt,
+                cut_to_message: "cut_to_message" opt opt,
+                available_begin_time: "available_begin_time" opt opt,
+                available_end_time: "available_end_time" opt opt,
+                normal_coupon_information: "normal_coupon_information" opt opt,
+                consume_information: "consume_information" opt opt,
+                available_balance: "available_balance" opt opt,
+                business_type: "business_type" opt opt,
+            });
             /// 业务类型
             ///
             /// A value this client does not know yet is kept as [`GetResponseDataBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3313,48 +1706,9 @@ pub mod users {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseDataBusinessType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Multiuse => "MULTIUSE",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseDataBusinessType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "MULTIUSE" => Self::Multiuse,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseDataBusinessType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseDataBusinessType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseDataBusinessType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseDataBusinessType {
+                Multiuse = "MULTIUSE",
+            });
             /// The request of `POST /v3/marketing/favor/users/{openid}/coupons` (发放代金券API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
@@ -3383,55 +1737,14 @@ pub mod users {
                 /// Example: `100`
                 pub coupon_minimum: Option<i64>,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("stock_id", &self.stock_id)?;
-                    m.req("out_request_no", &self.out_request_no)?;
-                    m.req("appid", &self.appid)?;
-                    m.req("stock_creator_mchid", &self.stock_creator_mchid)?;
-                    m.opt("coupon_value", &self.coupon_value)?;
-                    m.opt("coupon_minimum", &self.coupon_minimum)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("stock_id"),
-                        o.req("out_request_no"),
-                        o.req("appid"),
-                        o.req("stock_creator_mchid"),
-                        o.opt("coupon_value"),
-                        o.opt("coupon_minimum"),
-                    ) {
-                        (
-                            Some(stock_id),
-                            Some(out_request_no),
-                            Some(appid),
-                            Some(stock_creator_mchid),
-                            Some(coupon_value),
-                            Some(coupon_minimum),
-                        ) => {
-                            Ok(Self {
-                                stock_id,
-                                out_request_no,
-                                appid,
-                                stock_creator_mchid,
-                                coupon_value,
-                                coupon_minimum,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                stock_id: "stock_id" req req,
+                out_request_no: "out_request_no" req req,
+                appid: "appid" req req,
+                stock_creator_mchid: "stock_creator_mchid" req req,
+                coupon_value: "coupon_value" opt opt,
+                coupon_minimum: "coupon_minimum" opt opt,
+            });
             /// The response of `POST /v3/marketing/favor/users/{openid}/coupons` (发放代金券API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -3440,27 +1753,9 @@ pub mod users {
                 /// Example: `9867041`
                 pub coupon_id: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("coupon_id", &self.coupon_id)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("coupon_id") {
-                        Some(coupon_id) => Ok(Self { coupon_id }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                coupon_id: "coupon_id" req req,
+            });
             /// `/v3/marketing/favor/users/{openid}/coupons/{coupon_id}`
             pub mod by_coupon_id {
                 /// The chain step for `/v3/marketing/favor/users/{openid}/coupons/{coupon_id}`, reached with `client.v3().marketing().favor().users().openid(openid).coupons().coupon_id(coupon_id)`.
@@ -3490,26 +1785,9 @@ pub mod users {
                     /// Query parameter `appid`.
                     pub appid: String,
                 }
-                impl ::serde::Serialize for GetRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.req("appid") {
-                            Some(appid) => Ok(Self { appid }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetRequest {
+                    appid: "appid" skip req,
+                });
                 /// The response of `GET /v3/marketing/favor/users/{openid}/coupons/{coupon_id}` (查询代金券详情API).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponse {
@@ -3568,106 +1846,26 @@ pub mod users {
                     /// 业务类型
                     pub business_type: Option<GetResponseBusinessType>,
                 }
-                impl ::serde::Serialize for GetResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("stock_creator_mchid", &self.stock_creator_mchid)?;
-                        m.opt("stock_id", &self.stock_id)?;
-                        m.opt("coupon_id", &self.coupon_id)?;
-                        m.opt("coupon_name", &self.coupon_name)?;
-                        m.opt("status", &self.status)?;
-                        m.opt("description", &self.description)?;
-                        m.opt("create_time", &self.create_time)?;
-                        m.opt("coupon_type", &self.coupon_type)?;
-                        m.opt("start_time", &self.start_time)?;
-                        m.opt("stop_time", &self.stop_time)?;
-                        m.opt("singleitem", &self.singleitem)?;
-                        m.opt("cut_to_message", &self.cut_to_message)?;
-                        m.opt("available_begin_time", &self.available_begin_time)?;
-                        m.opt("available_end_time", &self.available_end_time)?;
-                        m.opt(
-                            "normal_coupon_information",
-                            &self.normal_coupon_information,
-                        )?;
-                        m.opt("consume_information", &self.consume_information)?;
-                        m.opt("available_balance", &self.available_balance)?;
-                        m.opt("business_type", &self.business_type)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.opt("stock_creator_mchid"),
-                            o.opt("stock_id"),
-                            o.opt("coupon_id"),
-                            o.opt("coupon_name"),
-                            o.opt("status"),
-                            o.opt("description"),
-                            o.opt("create_time"),
-                            o.opt("coupon_type"),
-                            o.opt("start_time"),
-                            o.opt("stop_time"),
-                            o.opt("singleitem"),
-                            o.opt("cut_to_message"),
-                            o.opt("available_begin_time"),
-                            o.opt("available_end_time"),
-                            o.opt("normal_coupon_information"),
-                            o.opt("consume_information"),
-                            o.opt("available_balance"),
-                            o.opt("business_type"),
-                        ) {
-                            (
-                                Some(stock_creator_mchid),
-                                Some(stock_id),
-                                Some(coupon_id),
-                                Some(coupon_name),
-                                Some(status),
-                                Some(description),
-                                Some(create_time),
-                                Some(coupon_type),
-                                Some(start_time),
-                                Some(stop_time),
-                                Some(singleitem),
-                                Some(cut_to_message),
-                                Some(available_begin_time),
-                                Some(available_end_time),
-                                Some(normal_coupon_information),
-                                Some(consume_information),
-                                Some(available_balance),
-                                Some(business_type),
-                            ) => {
-                                Ok(Self {
-                                    stock_creator_mchid,
-                                    stock_id,
-                                    coupon_id,
-                                    coupon_name,
-                                    status,
-                                    description,
-                                    create_time,
-                                    coupon_type,
-                                    start_time,
-                                    stop_time,
-                                    singleitem,
-                                    cut_to_message,
-                                    available_begin_time,
-                                    available_end_time,
-                                    normal_coupon_information,
-                                    consume_information,
-                                    available_balance,
-                                    business_type,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    stock_creator_mchid: "stock_creator_mchid" opt opt,
+                    stock_id: "stock_id" opt opt,
+                    coupon_id: "coupon_id" opt opt,
+                    coupon_name: "coupon_name" opt opt,
+                    status: "status" opt opt,
+                    description: "description" opt opt,
+                    create_time: "create_time" opt opt,
+                    coupon_type: "coupon_type" opt opt,
+                    start_time: "start_time" opt opt,
+                    stop_time: "stop_time" opt opt,
+                    singleitem: "singleitem" opt opt,
+                    cut_to_message: "cut_to_message" opt opt,
+                    available_begin_time: "available_begin_time" opt opt,
+                    available_end_time: "available_end_time" opt opt,
+                    normal_coupon_information: "normal_coupon_information" opt opt,
+                    consume_information: "consume_information" opt opt,
+                    available_balance: "available_balance" opt opt,
+                    business_type: "business_type" opt opt,
+                });
                 /// 业务类型
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3679,50 +1877,9 @@ pub mod users {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseBusinessType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Multiuse => "MULTIUSE",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseBusinessType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "MULTIUSE" => Self::Multiuse,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseBusinessType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseBusinessType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseBusinessType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseBusinessType {
+                    Multiuse = "MULTIUSE",
+                });
             }
         }
     }

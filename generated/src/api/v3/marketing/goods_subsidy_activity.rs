@@ -63,28 +63,11 @@ pub mod activities {
         /// Query parameter `limit`.
         pub limit: f64,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("city_id"), o.req("offset"), o.req("limit")) {
-                (Some(city_id), Some(offset), Some(limit)) => {
-                    Ok(Self { city_id, offset, limit })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        city_id: "city_id" skip req,
+        offset: "offset" skip req,
+        limit: "limit" skip req,
+    });
     /// The response of `GET /v3/marketing/goods-subsidy-activity/activities` (按区域查询品牌加价购活动).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -103,42 +86,12 @@ pub mod activities {
         /// Example: `10`
         pub limit: Option<f64>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("total_count", &self.total_count)?;
-            m.opt("data", &self.data)?;
-            m.opt("offset", &self.offset)?;
-            m.opt("limit", &self.limit)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("total_count"),
-                o.opt("data"),
-                o.opt("offset"),
-                o.opt("limit"),
-            ) {
-                (Some(total_count), Some(data), Some(offset), Some(limit)) => {
-                    Ok(Self {
-                        total_count,
-                        data,
-                        offset,
-                        limit,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        total_count: "total_count" opt opt,
+        data: "data" opt opt,
+        offset: "offset" opt opt,
+        limit: "limit" opt opt,
+    });
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseData {
@@ -155,55 +108,14 @@ pub mod activities {
         /// 活动规则
         pub rule_information: Option<GetResponseDataRuleInformation>,
     }
-    impl ::serde::Serialize for GetResponseData {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("activity_id", &self.activity_id)?;
-            m.opt("brand_id", &self.brand_id)?;
-            m.opt("creator_merchant_id", &self.creator_merchant_id)?;
-            m.opt("activity_info", &self.activity_info)?;
-            m.opt("goods_information", &self.goods_information)?;
-            m.opt("rule_information", &self.rule_information)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("activity_id"),
-                o.opt("brand_id"),
-                o.opt("creator_merchant_id"),
-                o.opt("activity_info"),
-                o.opt("goods_information"),
-                o.opt("rule_information"),
-            ) {
-                (
-                    Some(activity_id),
-                    Some(brand_id),
-                    Some(creator_merchant_id),
-                    Some(activity_info),
-                    Some(goods_information),
-                    Some(rule_information),
-                ) => {
-                    Ok(Self {
-                        activity_id,
-                        brand_id,
-                        creator_merchant_id,
-                        activity_info,
-                        goods_information,
-                        rule_information,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseData {
+        activity_id: "activity_id" opt opt,
+        brand_id: "brand_id" opt opt,
+        creator_merchant_id: "creator_merchant_id" opt opt,
+        activity_info: "activity_info" opt opt,
+        goods_information: "goods_information" opt opt,
+        rule_information: "rule_information" opt opt,
+    });
     /// 活动信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataActivityInfo {
@@ -220,55 +132,14 @@ pub mod activities {
         /// 活动描述
         pub activity_description: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseDataActivityInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("activity_name", &self.activity_name)?;
-            m.opt("apply_start_time", &self.apply_start_time)?;
-            m.opt("apply_end_time", &self.apply_end_time)?;
-            m.opt("activity_start_time", &self.activity_start_time)?;
-            m.opt("activity_end_time", &self.activity_end_time)?;
-            m.opt("activity_description", &self.activity_description)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseDataActivityInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("activity_name"),
-                o.opt("apply_start_time"),
-                o.opt("apply_end_time"),
-                o.opt("activity_start_time"),
-                o.opt("activity_end_time"),
-                o.opt("activity_description"),
-            ) {
-                (
-                    Some(activity_name),
-                    Some(apply_start_time),
-                    Some(apply_end_time),
-                    Some(activity_start_time),
-                    Some(activity_end_time),
-                    Some(activity_description),
-                ) => {
-                    Ok(Self {
-                        activity_name,
-                        apply_start_time,
-                        apply_end_time,
-                        activity_start_time,
-                        activity_end_time,
-                        activity_description,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseDataActivityInfo {
+        activity_name: "activity_name" opt opt,
+        apply_start_time: "apply_start_time" opt opt,
+        apply_end_time: "apply_end_time" opt opt,
+        activity_start_time: "activity_start_time" opt opt,
+        activity_end_time: "activity_end_time" opt opt,
+        activity_description: "activity_description" opt opt,
+    });
     /// 活动商品信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataGoodsInformation {
@@ -279,35 +150,11 @@ pub mod activities {
         /// 商品图片URL
         pub goods_picture_url: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseDataGoodsInformation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("goods_id", &self.goods_id)?;
-            m.opt("goods_name", &self.goods_name)?;
-            m.opt("goods_picture_url", &self.goods_picture_url)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseDataGoodsInformation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("goods_id"), o.opt("goods_name"), o.opt("goods_picture_url")) {
-                (Some(goods_id), Some(goods_name), Some(goods_picture_url)) => {
-                    Ok(Self {
-                        goods_id,
-                        goods_name,
-                        goods_picture_url,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseDataGoodsInformation {
+        goods_id: "goods_id" opt opt,
+        goods_name: "goods_name" opt opt,
+        goods_picture_url: "goods_picture_url" opt opt,
+    });
     /// 活动规则
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataRuleInformation {
@@ -322,51 +169,13 @@ pub mod activities {
         /// 活动区域列表
         pub areas: Option<Vec<GetResponseDataRuleInformationAreas>>,
     }
-    impl ::serde::Serialize for GetResponseDataRuleInformation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("store_subsidy", &self.store_subsidy)?;
-            m.opt("service_provider_subsidy", &self.service_provider_subsidy)?;
-            m.opt("store_subsidy_quota", &self.store_subsidy_quota)?;
-            m.opt("user_subsidy_quota", &self.user_subsidy_quota)?;
-            m.opt("areas", &self.areas)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseDataRuleInformation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("store_subsidy"),
-                o.opt("service_provider_subsidy"),
-                o.opt("store_subsidy_quota"),
-                o.opt("user_subsidy_quota"),
-                o.opt("areas"),
-            ) {
-                (
-                    Some(store_subsidy),
-                    Some(service_provider_subsidy),
-                    Some(store_subsidy_quota),
-                    Some(user_subsidy_quota),
-                    Some(areas),
-                ) => {
-                    Ok(Self {
-                        store_subsidy,
-                        service_provider_subsidy,
-                        store_subsidy_quota,
-                        user_subsidy_quota,
-                        areas,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseDataRuleInformation {
+        store_subsidy: "store_subsidy" opt opt,
+        service_provider_subsidy: "service_provider_subsidy" opt opt,
+        store_subsidy_quota: "store_subsidy_quota" opt opt,
+        user_subsidy_quota: "user_subsidy_quota" opt opt,
+        areas: "areas" opt opt,
+    });
     /// GetResponseDataRuleInformationAreas
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataRuleInformationAreas {
@@ -377,31 +186,11 @@ pub mod activities {
         /// 区名称
         pub district: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseDataRuleInformationAreas {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("province", &self.province)?;
-            m.opt("city", &self.city)?;
-            m.opt("district", &self.district)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseDataRuleInformationAreas {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("province"), o.opt("city"), o.opt("district")) {
-                (Some(province), Some(city), Some(district)) => {
-                    Ok(Self { province, city, district })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseDataRuleInformationAreas {
+        province: "province" opt opt,
+        city: "city" opt opt,
+        district: "district" opt opt,
+    });
 }
 /// `/v3/marketing/goods-subsidy-activity/activity`
 pub mod activity {
@@ -454,33 +243,10 @@ pub mod activity {
                 /// 门店报名信息
                 pub apply_infos: Vec<PostRequestApplyInfos>,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("caller_merchant_id", &self.caller_merchant_id)?;
-                    m.req("apply_infos", &self.apply_infos)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("caller_merchant_id"), o.req("apply_infos")) {
-                        (Some(caller_merchant_id), Some(apply_infos)) => {
-                            Ok(Self {
-                                caller_merchant_id,
-                                apply_infos,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                caller_merchant_id: "caller_merchant_id" req req,
+                apply_infos: "apply_infos" req req,
+            });
             /// PostRequestApplyInfos
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestApplyInfos {
@@ -489,33 +255,10 @@ pub mod activity {
                 /// 商品原价
                 pub goods_original_price: Option<f64>,
             }
-            impl ::serde::Serialize for PostRequestApplyInfos {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("store_info", &self.store_info)?;
-                    m.opt("goods_original_price", &self.goods_original_price)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestApplyInfos {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("store_info"), o.opt("goods_original_price")) {
-                        (Some(store_info), Some(goods_original_price)) => {
-                            Ok(Self {
-                                store_info,
-                                goods_original_price,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestApplyInfos {
+                store_info: "store_info" opt opt,
+                goods_original_price: "goods_original_price" opt opt,
+            });
             /// 门店信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestApplyInfosStoreInfo {
@@ -526,43 +269,11 @@ pub mod activity {
                 /// 门店商户号
                 pub merchant_id: Option<String>,
             }
-            impl ::serde::Serialize for PostRequestApplyInfosStoreInfo {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("store_id", &self.store_id)?;
-                    m.opt("accounting_merchant_id", &self.accounting_merchant_id)?;
-                    m.opt("merchant_id", &self.merchant_id)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestApplyInfosStoreInfo {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("store_id"),
-                        o.opt("accounting_merchant_id"),
-                        o.opt("merchant_id"),
-                    ) {
-                        (
-                            Some(store_id),
-                            Some(accounting_merchant_id),
-                            Some(merchant_id),
-                        ) => {
-                            Ok(Self {
-                                store_id,
-                                accounting_merchant_id,
-                                merchant_id,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestApplyInfosStoreInfo {
+                store_id: "store_id" opt opt,
+                accounting_merchant_id: "accounting_merchant_id" opt opt,
+                merchant_id: "merchant_id" opt opt,
+            });
             /// The response of `POST /v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply` (门店报名品牌加价购活动).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -573,43 +284,11 @@ pub mod activity {
                 /// 成功的报名记录
                 pub succeed_apply_infos: Option<Vec<PostResponseSucceedApplyInfos>>,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("return_message", &self.return_message)?;
-                    m.opt("failed_apply_infos", &self.failed_apply_infos)?;
-                    m.opt("succeed_apply_infos", &self.succeed_apply_infos)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("return_message"),
-                        o.opt("failed_apply_infos"),
-                        o.opt("succeed_apply_infos"),
-                    ) {
-                        (
-                            Some(return_message),
-                            Some(failed_apply_infos),
-                            Some(succeed_apply_infos),
-                        ) => {
-                            Ok(Self {
-                                return_message,
-                                failed_apply_infos,
-                                succeed_apply_infos,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                return_message: "return_message" opt opt,
+                failed_apply_infos: "failed_apply_infos" opt opt,
+                succeed_apply_infos: "succeed_apply_infos" opt opt,
+            });
             /// PostResponseFailedApplyInfos
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseFailedApplyInfos {
@@ -618,33 +297,10 @@ pub mod activity {
                 /// 商品原价
                 pub goods_original_price: Option<f64>,
             }
-            impl ::serde::Serialize for PostResponseFailedApplyInfos {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("store_info", &self.store_info)?;
-                    m.opt("goods_original_price", &self.goods_original_price)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponseFailedApplyInfos {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("store_info"), o.opt("goods_original_price")) {
-                        (Some(store_info), Some(goods_original_price)) => {
-                            Ok(Self {
-                                store_info,
-                                goods_original_price,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponseFailedApplyInfos {
+                store_info: "store_info" opt opt,
+                goods_original_price: "goods_original_price" opt opt,
+            });
             /// 门店信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseFailedApplyInfosStoreInfo {
@@ -655,44 +311,11 @@ pub mod activity {
                 /// 门店商户号
                 pub merchant_id: Option<String>,
             }
-            impl ::serde::Serialize for PostResponseFailedApplyInfosStoreInfo {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("store_id", &self.store_id)?;
-                    m.opt("accounting_merchant_id", &self.accounting_merchant_id)?;
-                    m.opt("merchant_id", &self.merchant_id)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PostResponseFailedApplyInfosStoreInfo {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("store_id"),
-                        o.opt("accounting_merchant_id"),
-                        o.opt("merchant_id"),
-                    ) {
-                        (
-                            Some(store_id),
-                            Some(accounting_merchant_id),
-                            Some(merchant_id),
-                        ) => {
-                            Ok(Self {
-                                store_id,
-                                accounting_merchant_id,
-                                merchant_id,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponseFailedApplyInfosStoreInfo {
+                store_id: "store_id" opt opt,
+                accounting_merchant_id: "accounting_merchant_id" opt opt,
+                merchant_id: "merchant_id" opt opt,
+            });
             /// PostResponseSucceedApplyInfos
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseSucceedApplyInfos {
@@ -701,33 +324,10 @@ pub mod activity {
                 /// 商品原价
                 pub goods_original_price: Option<f64>,
             }
-            impl ::serde::Serialize for PostResponseSucceedApplyInfos {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("store_info", &self.store_info)?;
-                    m.opt("goods_original_price", &self.goods_original_price)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponseSucceedApplyInfos {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("store_info"), o.opt("goods_original_price")) {
-                        (Some(store_info), Some(goods_original_price)) => {
-                            Ok(Self {
-                                store_info,
-                                goods_original_price,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponseSucceedApplyInfos {
+                store_info: "store_info" opt opt,
+                goods_original_price: "goods_original_price" opt opt,
+            });
             /// 门店信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseSucceedApplyInfosStoreInfo {
@@ -738,44 +338,11 @@ pub mod activity {
                 /// 门店商户号
                 pub merchant_id: Option<String>,
             }
-            impl ::serde::Serialize for PostResponseSucceedApplyInfosStoreInfo {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("store_id", &self.store_id)?;
-                    m.opt("accounting_merchant_id", &self.accounting_merchant_id)?;
-                    m.opt("merchant_id", &self.merchant_id)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PostResponseSucceedApplyInfosStoreInfo {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("store_id"),
-                        o.opt("accounting_merchant_id"),
-                        o.opt("merchant_id"),
-                    ) {
-                        (
-                            Some(store_id),
-                            Some(accounting_merchant_id),
-                            Some(merchant_id),
-                        ) => {
-                            Ok(Self {
-                                store_id,
-                                accounting_merchant_id,
-                                merchant_id,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponseSucceedApplyInfosStoreInfo {
+                store_id: "store_id" opt opt,
+                accounting_merchant_id: "accounting_merchant_id" opt opt,
+                merchant_id: "merchant_id" opt opt,
+            });
         }
     }
 }
@@ -824,33 +391,10 @@ pub mod qualification {
             /// 待锁定的加价购资格ID列表
             pub qualification_ids: Vec<String>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("order_information", &self.order_information)?;
-                m.req("qualification_ids", &self.qualification_ids)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("order_information"), o.req("qualification_ids")) {
-                    (Some(order_information), Some(qualification_ids)) => {
-                        Ok(Self {
-                            order_information,
-                            qualification_ids,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            order_information: "order_information" req req,
+            qualification_ids: "qualification_ids" req req,
+        });
         /// 订单信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestOrderInformation {
@@ -865,51 +409,13 @@ pub mod qualification {
             /// 门店商户号
             pub store_merchant_id: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestOrderInformation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("payer_openid", &self.payer_openid)?;
-                m.opt("out_trade_no", &self.out_trade_no)?;
-                m.opt("total_fee", &self.total_fee)?;
-                m.opt("store_id", &self.store_id)?;
-                m.opt("store_merchant_id", &self.store_merchant_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestOrderInformation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("payer_openid"),
-                    o.opt("out_trade_no"),
-                    o.opt("total_fee"),
-                    o.opt("store_id"),
-                    o.opt("store_merchant_id"),
-                ) {
-                    (
-                        Some(payer_openid),
-                        Some(out_trade_no),
-                        Some(total_fee),
-                        Some(store_id),
-                        Some(store_merchant_id),
-                    ) => {
-                        Ok(Self {
-                            payer_openid,
-                            out_trade_no,
-                            total_fee,
-                            store_id,
-                            store_merchant_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestOrderInformation {
+            payer_openid: "payer_openid" opt opt,
+            out_trade_no: "out_trade_no" opt opt,
+            total_fee: "total_fee" opt opt,
+            store_id: "store_id" opt opt,
+            store_merchant_id: "store_merchant_id" opt opt,
+        });
         /// The response of `POST /v3/marketing/goods-subsidy-activity/qualification/lock` (锁定品牌加价购活动资格).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -920,43 +426,11 @@ pub mod qualification {
             /// 锁定成功的资格ID列表
             pub succeed_qualification_ids: Option<Vec<String>>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("return_message", &self.return_message)?;
-                m.opt("failed_qualification_ids", &self.failed_qualification_ids)?;
-                m.opt("succeed_qualification_ids", &self.succeed_qualification_ids)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("return_message"),
-                    o.opt("failed_qualification_ids"),
-                    o.opt("succeed_qualification_ids"),
-                ) {
-                    (
-                        Some(return_message),
-                        Some(failed_qualification_ids),
-                        Some(succeed_qualification_ids),
-                    ) => {
-                        Ok(Self {
-                            return_message,
-                            failed_qualification_ids,
-                            succeed_qualification_ids,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            return_message: "return_message" opt opt,
+            failed_qualification_ids: "failed_qualification_ids" opt opt,
+            succeed_qualification_ids: "succeed_qualification_ids" opt opt,
+        });
     }
     /// `/v3/marketing/goods-subsidy-activity/qualification/unlock`
     pub mod unlock {
@@ -987,33 +461,10 @@ pub mod qualification {
             /// 待锁定的加价购资格ID列表
             pub qualification_ids: Vec<String>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("order_information", &self.order_information)?;
-                m.req("qualification_ids", &self.qualification_ids)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("order_information"), o.req("qualification_ids")) {
-                    (Some(order_information), Some(qualification_ids)) => {
-                        Ok(Self {
-                            order_information,
-                            qualification_ids,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            order_information: "order_information" req req,
+            qualification_ids: "qualification_ids" req req,
+        });
         /// 订单信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestOrderInformation {
@@ -1028,51 +479,13 @@ pub mod qualification {
             /// 门店商户号
             pub store_merchant_id: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestOrderInformation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("payer_openid", &self.payer_openid)?;
-                m.opt("out_trade_no", &self.out_trade_no)?;
-                m.opt("total_fee", &self.total_fee)?;
-                m.opt("store_id", &self.store_id)?;
-                m.opt("store_merchant_id", &self.store_merchant_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestOrderInformation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("payer_openid"),
-                    o.opt("out_trade_no"),
-                    o.opt("total_fee"),
-                    o.opt("store_id"),
-                    o.opt("store_merchant_id"),
-                ) {
-                    (
-                        Some(payer_openid),
-                        Some(out_trade_no),
-                        Some(total_fee),
-                        Some(store_id),
-                        Some(store_merchant_id),
-                    ) => {
-                        Ok(Self {
-                            payer_openid,
-                            out_trade_no,
-                            total_fee,
-                            store_id,
-                            store_merchant_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestOrderInformation {
+            payer_openid: "payer_openid" opt opt,
+            out_trade_no: "out_trade_no" opt opt,
+            total_fee: "total_fee" opt opt,
+            store_id: "store_id" opt opt,
+            store_merchant_id: "store_merchant_id" opt opt,
+        });
         /// The response of `POST /v3/marketing/goods-subsidy-activity/qualification/unlock` (解锁品牌加价购活动资格).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -1083,43 +496,11 @@ pub mod qualification {
             /// 锁定成功的资格ID列表
             pub succeed_qualification_ids: Option<Vec<String>>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("return_message", &self.return_message)?;
-                m.opt("failed_qualification_ids", &self.failed_qualification_ids)?;
-                m.opt("succeed_qualification_ids", &self.succeed_qualification_ids)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("return_message"),
-                    o.opt("failed_qualification_ids"),
-                    o.opt("succeed_qualification_ids"),
-                ) {
-                    (
-                        Some(return_message),
-                        Some(failed_qualification_ids),
-                        Some(succeed_qualification_ids),
-                    ) => {
-                        Ok(Self {
-                            return_message,
-                            failed_qualification_ids,
-                            succeed_qualification_ids,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            return_message: "return_message" opt opt,
+            failed_qualification_ids: "failed_qualification_ids" opt opt,
+            succeed_qualification_ids: "succeed_qualification_ids" opt opt,
+        });
     }
 }
 /// `/v3/marketing/goods-subsidy-activity/retail-store-act`
@@ -1204,43 +585,11 @@ pub mod retail_store_act {
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 pub delete_time: String,
             }
-            impl ::serde::Serialize for DeleteRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("representative_info_list", &self.representative_info_list)?;
-                    m.req("out_request_no", &self.out_request_no)?;
-                    m.req("delete_time", &self.delete_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for DeleteRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("representative_info_list"),
-                        o.req("out_request_no"),
-                        o.req("delete_time"),
-                    ) {
-                        (
-                            Some(representative_info_list),
-                            Some(out_request_no),
-                            Some(delete_time),
-                        ) => {
-                            Ok(Self {
-                                representative_info_list,
-                                out_request_no,
-                                delete_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(DeleteRequest {
+                representative_info_list: "representative_info_list" req req,
+                out_request_no: "out_request_no" req req,
+                delete_time: "delete_time" req req,
+            });
             /// DeleteRequestRepresentativeInfoList
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct DeleteRequestRepresentativeInfoList {
@@ -1249,27 +598,9 @@ pub mod retail_store_act {
                 /// Example: `oK7fFt8zzEZ909XH-LE2#`
                 pub openid: String,
             }
-            impl ::serde::Serialize for DeleteRequestRepresentativeInfoList {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("openid", &self.openid)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for DeleteRequestRepresentativeInfoList {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("openid") {
-                        Some(openid) => Ok(Self { openid }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(DeleteRequestRepresentativeInfoList {
+                openid: "openid" req req,
+            });
             /// The response of `DELETE /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative` (删除零售小店活动业务代理).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct DeleteResponse {
@@ -1286,46 +617,11 @@ pub mod retail_store_act {
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 pub delete_time: String,
             }
-            impl ::serde::Serialize for DeleteResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("activity_id", &self.activity_id)?;
-                    m.opt(
-                        "failed_representative_info_list",
-                        &self.failed_representative_info_list,
-                    )?;
-                    m.req("delete_time", &self.delete_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for DeleteResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("activity_id"),
-                        o.opt("failed_representative_info_list"),
-                        o.req("delete_time"),
-                    ) {
-                        (
-                            Some(activity_id),
-                            Some(failed_representative_info_list),
-                            Some(delete_time),
-                        ) => {
-                            Ok(Self {
-                                activity_id,
-                                failed_representative_info_list,
-                                delete_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(DeleteResponse {
+                activity_id: "activity_id" req req,
+                failed_representative_info_list: "failed_representative_info_list" opt opt,
+                delete_time: "delete_time" req req,
+            });
             /// DeleteResponseFailedRepresentativeInfoList
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct DeleteResponseFailedRepresentativeInfoList {
@@ -1334,28 +630,9 @@ pub mod retail_store_act {
                 /// Example: `oK7fFt8zzEZ909XH-LE2#`
                 pub openid: String,
             }
-            impl ::serde::Serialize for DeleteResponseFailedRepresentativeInfoList {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("openid", &self.openid)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for DeleteResponseFailedRepresentativeInfoList {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("openid") {
-                        Some(openid) => Ok(Self { openid }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(DeleteResponseFailedRepresentativeInfoList {
+                openid: "openid" req req,
+            });
             /// The request of `PUT /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative` (添加零售小店活动业务代理).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PutRequest {
@@ -1370,43 +647,11 @@ pub mod retail_store_act {
                 /// Example: `2015-05-20T13:29:35+08:00`
                 pub add_time: Option<String>,
             }
-            impl ::serde::Serialize for PutRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("representative_info_list", &self.representative_info_list)?;
-                    m.req("out_request_no", &self.out_request_no)?;
-                    m.opt("add_time", &self.add_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PutRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("representative_info_list"),
-                        o.req("out_request_no"),
-                        o.opt("add_time"),
-                    ) {
-                        (
-                            Some(representative_info_list),
-                            Some(out_request_no),
-                            Some(add_time),
-                        ) => {
-                            Ok(Self {
-                                representative_info_list,
-                                out_request_no,
-                                add_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PutRequest {
+                representative_info_list: "representative_info_list" req req,
+                out_request_no: "out_request_no" req req,
+                add_time: "add_time" opt opt,
+            });
             /// PutRequestRepresentativeInfoList
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PutRequestRepresentativeInfoList {
@@ -1415,27 +660,9 @@ pub mod retail_store_act {
                 /// Example: `oK7fFt8zzEZ909XH-LE2#`
                 pub openid: String,
             }
-            impl ::serde::Serialize for PutRequestRepresentativeInfoList {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("openid", &self.openid)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PutRequestRepresentativeInfoList {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("openid") {
-                        Some(openid) => Ok(Self { openid }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PutRequestRepresentativeInfoList {
+                openid: "openid" req req,
+            });
             /// The response of `PUT /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative` (添加零售小店活动业务代理).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PutResponse {
@@ -1452,46 +679,11 @@ pub mod retail_store_act {
                 /// Example: `2015-05-20T13:29:35+08:00`
                 pub add_time: String,
             }
-            impl ::serde::Serialize for PutResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("activity_id", &self.activity_id)?;
-                    m.opt(
-                        "failed_representative_info_list",
-                        &self.failed_representative_info_list,
-                    )?;
-                    m.req("add_time", &self.add_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PutResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("activity_id"),
-                        o.opt("failed_representative_info_list"),
-                        o.req("add_time"),
-                    ) {
-                        (
-                            Some(activity_id),
-                            Some(failed_representative_info_list),
-                            Some(add_time),
-                        ) => {
-                            Ok(Self {
-                                activity_id,
-                                failed_representative_info_list,
-                                add_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PutResponse {
+                activity_id: "activity_id" req req,
+                failed_representative_info_list: "failed_representative_info_list" opt opt,
+                add_time: "add_time" req req,
+            });
             /// PutResponseFailedRepresentativeInfoList
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PutResponseFailedRepresentativeInfoList {
@@ -1500,28 +692,9 @@ pub mod retail_store_act {
                 /// Example: `oK7fFt8zzEZ909XH-LE2#`
                 pub openid: String,
             }
-            impl ::serde::Serialize for PutResponseFailedRepresentativeInfoList {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("openid", &self.openid)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PutResponseFailedRepresentativeInfoList {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("openid") {
-                        Some(openid) => Ok(Self { openid }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PutResponseFailedRepresentativeInfoList {
+                openid: "openid" req req,
+            });
         }
         /// `/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representatives`
         pub mod representatives {
@@ -1557,26 +730,10 @@ pub mod retail_store_act {
                 /// Query parameter `limit`. Example: `10`
                 pub limit: i64,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("offset"), o.req("limit")) {
-                        (Some(offset), Some(limit)) => Ok(Self { offset, limit }),
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                offset: "offset" skip req,
+                limit: "limit" skip req,
+            });
             /// The response of `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representatives` (查询零售小店活动业务代理).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -1595,42 +752,12 @@ pub mod retail_store_act {
                 /// Example: `10`
                 pub limit: f64,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("total_count", &self.total_count)?;
-                    m.opt("data", &self.data)?;
-                    m.req("offset", &self.offset)?;
-                    m.req("limit", &self.limit)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("total_count"),
-                        o.opt("data"),
-                        o.req("offset"),
-                        o.req("limit"),
-                    ) {
-                        (Some(total_count), Some(data), Some(offset), Some(limit)) => {
-                            Ok(Self {
-                                total_count,
-                                data,
-                                offset,
-                                limit,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                total_count: "total_count" opt opt,
+                data: "data" opt opt,
+                offset: "offset" req req,
+                limit: "limit" req req,
+            });
             /// GetResponseData
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseData {
@@ -1639,27 +766,9 @@ pub mod retail_store_act {
                 /// Example: `oK7fFt8zzEZ909XH-LE2#`
                 pub openid: String,
             }
-            impl ::serde::Serialize for GetResponseData {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("openid", &self.openid)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("openid") {
-                        Some(openid) => Ok(Self { openid }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseData {
+                openid: "openid" req req,
+            });
         }
     }
     /// `/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}`
@@ -1711,60 +820,19 @@ pub mod retail_store_act {
                 /// Example: `100`
                 pub material_num: f64,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("out_request_no", &self.out_request_no)?;
-                    m.req("material_num", &self.material_num)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("out_request_no"), o.req("material_num")) {
-                        (Some(out_request_no), Some(material_num)) => {
-                            Ok(Self {
-                                out_request_no,
-                                material_num,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                out_request_no: "out_request_no" req req,
+                material_num: "material_num" req req,
+            });
             /// The response of `POST /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/materials` (生成小店活动物料码).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 成功的物料码列表
                 pub material_list: Option<Vec<PostResponseMaterialList>>,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("material_list", &self.material_list)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.opt("material_list") {
-                        Some(material_list) => Ok(Self { material_list }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                material_list: "material_list" opt opt,
+            });
             /// PostResponseMaterialList
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseMaterialList {
@@ -1777,30 +845,10 @@ pub mod retail_store_act {
                 /// Example: `https://action.weixin.qq.com/fmcg/details?brand_id=1001&material_id=1001_123456`
                 pub material_url: Option<String>,
             }
-            impl ::serde::Serialize for PostResponseMaterialList {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("material_id", &self.material_id)?;
-                    m.opt("material_url", &self.material_url)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponseMaterialList {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("material_id"), o.opt("material_url")) {
-                        (Some(material_id), Some(material_url)) => {
-                            Ok(Self { material_id, material_url })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponseMaterialList {
+                material_id: "material_id" opt opt,
+                material_url: "material_url" opt opt,
+            });
         }
         /// `/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores`
         pub mod stores {
@@ -1876,39 +924,11 @@ pub mod retail_store_act {
                 /// 待删除的小店活动门店列表
                 pub stores: Vec<DeleteRequestStores>,
             }
-            impl ::serde::Serialize for DeleteRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("out_request_no", &self.out_request_no)?;
-                    m.req("delete_time", &self.delete_time)?;
-                    m.req("stores", &self.stores)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for DeleteRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("out_request_no"),
-                        o.req("delete_time"),
-                        o.req("stores"),
-                    ) {
-                        (Some(out_request_no), Some(delete_time), Some(stores)) => {
-                            Ok(Self {
-                                out_request_no,
-                                delete_time,
-                                stores,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(DeleteRequest {
+                out_request_no: "out_request_no" req req,
+                delete_time: "delete_time" req req,
+                stores: "stores" req req,
+            });
             /// DeleteRequestStores
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct DeleteRequestStores {
@@ -1921,30 +941,10 @@ pub mod retail_store_act {
                 /// Example: `幸福小店`
                 pub store_name: Option<String>,
             }
-            impl ::serde::Serialize for DeleteRequestStores {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("store_code", &self.store_code)?;
-                    m.opt("store_name", &self.store_name)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for DeleteRequestStores {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("store_code"), o.opt("store_name")) {
-                        (Some(store_code), Some(store_name)) => {
-                            Ok(Self { store_code, store_name })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(DeleteRequestStores {
+                store_code: "store_code" opt opt,
+                store_name: "store_name" opt opt,
+            });
             /// The response of `DELETE /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` (删除小店活动门店).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct DeleteResponse {
@@ -1955,30 +955,10 @@ pub mod retail_store_act {
                 /// 删除失败的小店活动门店列表
                 pub failed_stores: Option<Vec<DeleteResponseFailedStores>>,
             }
-            impl ::serde::Serialize for DeleteResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("delete_time", &self.delete_time)?;
-                    m.opt("failed_stores", &self.failed_stores)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for DeleteResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("delete_time"), o.opt("failed_stores")) {
-                        (Some(delete_time), Some(failed_stores)) => {
-                            Ok(Self { delete_time, failed_stores })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(DeleteResponse {
+                delete_time: "delete_time" opt opt,
+                failed_stores: "failed_stores" opt opt,
+            });
             /// DeleteResponseFailedStores
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct DeleteResponseFailedStores {
@@ -1991,30 +971,10 @@ pub mod retail_store_act {
                 /// Example: `幸福小店`
                 pub store_name: Option<String>,
             }
-            impl ::serde::Serialize for DeleteResponseFailedStores {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("store_code", &self.store_code)?;
-                    m.opt("store_name", &self.store_name)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for DeleteResponseFailedStores {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("store_code"), o.opt("store_name")) {
-                        (Some(store_code), Some(store_name)) => {
-                            Ok(Self { store_code, store_name })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(DeleteResponseFailedStores {
+                store_code: "store_code" opt opt,
+                store_name: "store_name" opt opt,
+            });
             /// The request of `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` (查询小店活动门店列表).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
@@ -2027,26 +987,10 @@ pub mod retail_store_act {
                 /// Query parameter `limit`. Example: `10`
                 pub limit: i64,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("offset"), o.req("limit")) {
-                        (Some(offset), Some(limit)) => Ok(Self { offset, limit }),
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                offset: "offset" skip req,
+                limit: "limit" skip req,
+            });
             /// The response of `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` (查询小店活动门店列表).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -2065,42 +1009,12 @@ pub mod retail_store_act {
                 /// Example: `10`
                 pub limit: Option<f64>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("total_count", &self.total_count)?;
-                    m.opt("data", &self.data)?;
-                    m.opt("offset", &self.offset)?;
-                    m.opt("limit", &self.limit)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("total_count"),
-                        o.opt("data"),
-                        o.opt("offset"),
-                        o.opt("limit"),
-                    ) {
-                        (Some(total_count), Some(data), Some(offset), Some(limit)) => {
-                            Ok(Self {
-                                total_count,
-                                data,
-                                offset,
-                                limit,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                total_count: "total_count" opt opt,
+                data: "data" opt opt,
+                offset: "offset" opt opt,
+                limit: "limit" opt opt,
+            });
             /// GetResponseData
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseData {
@@ -2113,30 +1027,10 @@ pub mod retail_store_act {
                 /// Example: `幸福小店`
                 pub store_name: Option<String>,
             }
-            impl ::serde::Serialize for GetResponseData {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("store_code", &self.store_code)?;
-                    m.opt("store_name", &self.store_name)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("store_code"), o.opt("store_name")) {
-                        (Some(store_code), Some(store_name)) => {
-                            Ok(Self { store_code, store_name })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseData {
+                store_code: "store_code" opt opt,
+                store_name: "store_name" opt opt,
+            });
             /// The request of `POST /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` (添加小店活动门店).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
@@ -2151,35 +1045,11 @@ pub mod retail_store_act {
                 /// 待新增的小店活动门店列表
                 pub stores: Vec<PostRequestStores>,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("out_request_no", &self.out_request_no)?;
-                    m.req("add_time", &self.add_time)?;
-                    m.req("stores", &self.stores)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("out_request_no"), o.req("add_time"), o.req("stores")) {
-                        (Some(out_request_no), Some(add_time), Some(stores)) => {
-                            Ok(Self {
-                                out_request_no,
-                                add_time,
-                                stores,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                out_request_no: "out_request_no" req req,
+                add_time: "add_time" req req,
+                stores: "stores" req req,
+            });
             /// PostRequestStores
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestStores {
@@ -2192,30 +1062,10 @@ pub mod retail_store_act {
                 /// Example: `幸福小店`
                 pub store_name: Option<String>,
             }
-            impl ::serde::Serialize for PostRequestStores {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("store_code", &self.store_code)?;
-                    m.opt("store_name", &self.store_name)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestStores {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("store_code"), o.opt("store_name")) {
-                        (Some(store_code), Some(store_name)) => {
-                            Ok(Self { store_code, store_name })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestStores {
+                store_code: "store_code" opt opt,
+                store_name: "store_name" opt opt,
+            });
             /// The response of `POST /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` (添加小店活动门店).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -2226,30 +1076,10 @@ pub mod retail_store_act {
                 /// 添加失败的小店活动门店列表
                 pub failed_stores: Option<Vec<PostResponseFailedStores>>,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("add_time", &self.add_time)?;
-                    m.opt("failed_stores", &self.failed_stores)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("add_time"), o.opt("failed_stores")) {
-                        (Some(add_time), Some(failed_stores)) => {
-                            Ok(Self { add_time, failed_stores })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                add_time: "add_time" opt opt,
+                failed_stores: "failed_stores" opt opt,
+            });
             /// PostResponseFailedStores
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseFailedStores {
@@ -2262,30 +1092,10 @@ pub mod retail_store_act {
                 /// Example: `幸福小店`
                 pub store_name: Option<String>,
             }
-            impl ::serde::Serialize for PostResponseFailedStores {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("store_code", &self.store_code)?;
-                    m.opt("store_name", &self.store_name)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponseFailedStores {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("store_code"), o.opt("store_name")) {
-                        (Some(store_code), Some(store_name)) => {
-                            Ok(Self { store_code, store_name })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponseFailedStores {
+                store_code: "store_code" opt opt,
+                store_name: "store_name" opt opt,
+            });
             /// `/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores/{store_code}`
             pub mod by_store_code {
                 /// The chain step for `/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores/{store_code}`, reached with `client.v3().marketing().goods_subsidy_activity().retail_store_act().brand_id(brand_id).stores().store_code(store_code)`.
@@ -2313,30 +1123,10 @@ pub mod retail_store_act {
                     /// Example: `幸福小店`
                     pub store_name: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("store_code", &self.store_code)?;
-                        m.opt("store_name", &self.store_name)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("store_code"), o.opt("store_name")) {
-                            (Some(store_code), Some(store_name)) => {
-                                Ok(Self { store_code, store_name })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    store_code: "store_code" opt opt,
+                    store_name: "store_name" opt opt,
+                });
             }
         }
     }

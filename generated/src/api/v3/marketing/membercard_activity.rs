@@ -75,46 +75,13 @@ pub mod activities {
         /// Query parameter `activity_status`. Example: `ONGOING`
         pub activity_status: Option<GetRequestActivityStatus>,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("limit"),
-                o.opt("offset"),
-                o.req("activity_type"),
-                o.opt("card_id"),
-                o.opt("activity_status"),
-            ) {
-                (
-                    Some(limit),
-                    Some(offset),
-                    Some(activity_type),
-                    Some(card_id),
-                    Some(activity_status),
-                ) => {
-                    Ok(Self {
-                        limit,
-                        offset,
-                        activity_type,
-                        card_id,
-                        activity_status,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        limit: "limit" skip opt,
+        offset: "offset" skip opt,
+        activity_type: "activity_type" skip req,
+        card_id: "card_id" skip opt,
+        activity_status: "activity_status" skip opt,
+    });
     /// 活动的当前状态
     ///
     /// A value this client does not know yet is kept as [`GetRequestActivityStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -132,49 +99,12 @@ pub mod activities {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetRequestActivityStatus {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Created => "CREATED",
-                Self::Ongoing => "ONGOING",
-                Self::Terminated => "TERMINATED",
-                Self::OverTime => "OVER_TIME",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetRequestActivityStatus {
-        fn from(s: &str) -> Self {
-            match s {
-                "CREATED" => Self::Created,
-                "ONGOING" => Self::Ongoing,
-                "TERMINATED" => Self::Terminated,
-                "OVER_TIME" => Self::OverTime,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetRequestActivityStatus {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetRequestActivityStatus {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequestActivityStatus {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetRequestActivityStatus {
+        Created = "CREATED",
+        Ongoing = "ONGOING",
+        Terminated = "TERMINATED",
+        OverTime = "OVER_TIME",
+    });
     /// 活动类型
     ///
     /// A value this client does not know yet is kept as [`GetRequestActivityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -192,49 +122,12 @@ pub mod activities {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetRequestActivityType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::NonMemberAfterpay => "NON_MEMBER_AFTERPAY",
-                Self::MemberAfterpay => "MEMBER_AFTERPAY",
-                Self::NonMemberMiniprogram => "NON_MEMBER_MINIPROGRAM",
-                Self::MemberMiniprogram => "MEMBER_MINIPROGRAM",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetRequestActivityType {
-        fn from(s: &str) -> Self {
-            match s {
-                "NON_MEMBER_AFTERPAY" => Self::NonMemberAfterpay,
-                "MEMBER_AFTERPAY" => Self::MemberAfterpay,
-                "NON_MEMBER_MINIPROGRAM" => Self::NonMemberMiniprogram,
-                "MEMBER_MINIPROGRAM" => Self::MemberMiniprogram,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetRequestActivityType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetRequestActivityType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequestActivityType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetRequestActivityType {
+        NonMemberAfterpay = "NON_MEMBER_AFTERPAY",
+        MemberAfterpay = "MEMBER_AFTERPAY",
+        NonMemberMiniprogram = "NON_MEMBER_MINIPROGRAM",
+        MemberMiniprogram = "MEMBER_MINIPROGRAM",
+    });
     /// The response of `GET /v3/marketing/membercard-activity/activities` (查询活动列表API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -253,42 +146,12 @@ pub mod activities {
         /// Example: `1234`
         pub total_count: Option<i64>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("data", &self.data)?;
-            m.opt("offset", &self.offset)?;
-            m.opt("limit", &self.limit)?;
-            m.opt("total_count", &self.total_count)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("data"),
-                o.opt("offset"),
-                o.opt("limit"),
-                o.opt("total_count"),
-            ) {
-                (Some(data), Some(offset), Some(limit), Some(total_count)) => {
-                    Ok(Self {
-                        data,
-                        offset,
-                        limit,
-                        total_count,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        data: "data" opt opt,
+        offset: "offset" opt opt,
+        limit: "limit" opt opt,
+        total_count: "total_count" opt opt,
+    });
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseData {
@@ -343,87 +206,22 @@ pub mod activities {
             GetResponseDataMiniprogramActivitySetting,
         >,
     }
-    impl ::serde::Serialize for GetResponseData {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("activity_id", &self.activity_id)?;
-            m.opt("activity_status", &self.activity_status)?;
-            m.opt("create_time", &self.create_time)?;
-            m.opt("update_time", &self.update_time)?;
-            m.opt("card_id", &self.card_id)?;
-            m.opt("activity_name", &self.activity_name)?;
-            m.opt("activity_type", &self.activity_type)?;
-            m.opt("begin_time", &self.begin_time)?;
-            m.opt("end_time", &self.end_time)?;
-            m.opt("award_send_period", &self.award_send_period)?;
-            m.opt("stock_list", &self.stock_list)?;
-            m.opt("out_request_no", &self.out_request_no)?;
-            m.opt("pay_activity_setting", &self.pay_activity_setting)?;
-            m.opt("miniprogram_activity_setting", &self.miniprogram_activity_setting)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("activity_id"),
-                o.opt("activity_status"),
-                o.opt("create_time"),
-                o.opt("update_time"),
-                o.opt("card_id"),
-                o.opt("activity_name"),
-                o.opt("activity_type"),
-                o.opt("begin_time"),
-                o.opt("end_time"),
-                o.opt("award_send_period"),
-                o.opt("stock_list"),
-                o.opt("out_request_no"),
-                o.opt("pay_activity_setting"),
-                o.opt("miniprogram_activity_setting"),
-            ) {
-                (
-                    Some(activity_id),
-                    Some(activity_status),
-                    Some(create_time),
-                    Some(update_time),
-                    Some(card_id),
-                    Some(activity_name),
-                    Some(activity_type),
-                    Some(begin_time),
-                    Some(end_time),
-                    Some(award_send_period),
-                    Some(stock_list),
-                    Some(out_request_no),
-                    Some(pay_activity_setting),
-                    Some(miniprogram_activity_setting),
-                ) => {
-                    Ok(Self {
-                        activity_id,
-                        activity_status,
-                        create_time,
-                        update_time,
-                        card_id,
-                        activity_name,
-                        activity_type,
-                        begin_time,
-                        end_time,
-                        award_send_period,
-                        stock_list,
-                        out_request_no,
-                        pay_activity_setting,
-                        miniprogram_activity_setting,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseData {
+        activity_id: "activity_id" req req,
+        activity_status: "activity_status" opt opt,
+        create_time: "create_time" opt opt,
+        update_time: "update_time" opt opt,
+        card_id: "card_id" opt opt,
+        activity_name: "activity_name" opt opt,
+        activity_type: "activity_type" opt opt,
+        begin_time: "begin_time" opt opt,
+        end_time: "end_time" opt opt,
+        award_send_period: "award_send_period" opt opt,
+        stock_list: "stock_list" opt opt,
+        out_request_no: "out_request_no" opt opt,
+        pay_activity_setting: "pay_activity_setting" opt opt,
+        miniprogram_activity_setting: "miniprogram_activity_setting" opt opt,
+    });
     /// 发放时间段
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataAwardSendPeriod {
@@ -434,33 +232,10 @@ pub mod activities {
             Vec<GetResponseDataAwardSendPeriodAwardSendDayTime>,
         >,
     }
-    impl ::serde::Serialize for GetResponseDataAwardSendPeriod {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("award_send_time", &self.award_send_time)?;
-            m.opt("award_send_day_time", &self.award_send_day_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseDataAwardSendPeriod {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("award_send_time"), o.opt("award_send_day_time")) {
-                (Some(award_send_time), Some(award_send_day_time)) => {
-                    Ok(Self {
-                        award_send_time,
-                        award_send_day_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseDataAwardSendPeriod {
+        award_send_time: "award_send_time" opt opt,
+        award_send_day_time: "award_send_day_time" opt opt,
+    });
     /// GetResponseDataAwardSendPeriodAwardSendDayTime
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataAwardSendPeriodAwardSendDayTime {
@@ -469,34 +244,10 @@ pub mod activities {
         /// 每日发放结束时间
         pub end_day_time: GetResponseDataAwardSendPeriodAwardSendDayTimeEndDayTime,
     }
-    impl ::serde::Serialize for GetResponseDataAwardSendPeriodAwardSendDayTime {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("begin_day_time", &self.begin_day_time)?;
-            m.req("end_day_time", &self.end_day_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseDataAwardSendPeriodAwardSendDayTime {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("begin_day_time"), o.req("end_day_time")) {
-                (Some(begin_day_time), Some(end_day_time)) => {
-                    Ok(Self {
-                        begin_day_time,
-                        end_day_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseDataAwardSendPeriodAwardSendDayTime {
+        begin_day_time: "begin_day_time" req req,
+        end_day_time: "end_day_time" req req,
+    });
     /// 每日发放开始时间
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataAwardSendPeriodAwardSendDayTimeBeginDayTime {
@@ -513,33 +264,11 @@ pub mod activities {
         /// Example: `6`
         pub seconds: i64,
     }
-    impl ::serde::Serialize
-    for GetResponseDataAwardSendPeriodAwardSendDayTimeBeginDayTime {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("hours", &self.hours)?;
-            m.req("minutes", &self.minutes)?;
-            m.req("seconds", &self.seconds)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseDataAwardSendPeriodAwardSendDayTimeBeginDayTime {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("hours"), o.req("minutes"), o.req("seconds")) {
-                (Some(hours), Some(minutes), Some(seconds)) => {
-                    Ok(Self { hours, minutes, seconds })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseDataAwardSendPeriodAwardSendDayTimeBeginDayTime {
+        hours: "hours" req req,
+        minutes: "minutes" req req,
+        seconds: "seconds" req req,
+    });
     /// 每日发放结束时间
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataAwardSendPeriodAwardSendDayTimeEndDayTime {
@@ -556,33 +285,11 @@ pub mod activities {
         /// Example: `6`
         pub seconds: i64,
     }
-    impl ::serde::Serialize
-    for GetResponseDataAwardSendPeriodAwardSendDayTimeEndDayTime {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("hours", &self.hours)?;
-            m.req("minutes", &self.minutes)?;
-            m.req("seconds", &self.seconds)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseDataAwardSendPeriodAwardSendDayTimeEndDayTime {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("hours"), o.req("minutes"), o.req("seconds")) {
-                (Some(hours), Some(minutes), Some(seconds)) => {
-                    Ok(Self { hours, minutes, seconds })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseDataAwardSendPeriodAwardSendDayTimeEndDayTime {
+        hours: "hours" req req,
+        minutes: "minutes" req req,
+        seconds: "seconds" req req,
+    });
     /// GetResponseDataAwardSendPeriodAwardSendTime
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataAwardSendPeriodAwardSendTime {
@@ -595,28 +302,10 @@ pub mod activities {
         /// Example: `2020-01-27T00:00:00.000+08:00`
         pub end_time: String,
     }
-    impl ::serde::Serialize for GetResponseDataAwardSendPeriodAwardSendTime {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("begin_time", &self.begin_time)?;
-            m.req("end_time", &self.end_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseDataAwardSendPeriodAwardSendTime {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("begin_time"), o.req("end_time")) {
-                (Some(begin_time), Some(end_time)) => Ok(Self { begin_time, end_time }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseDataAwardSendPeriodAwardSendTime {
+        begin_time: "begin_time" req req,
+        end_time: "end_time" req req,
+    });
     /// 支付前会员活动设置
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataMiniprogramActivitySetting {
@@ -627,33 +316,10 @@ pub mod activities {
             GetResponseDataMiniprogramActivitySettingAwardJumpDeploy,
         >,
     }
-    impl ::serde::Serialize for GetResponseDataMiniprogramActivitySetting {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("outer_str", &self.outer_str)?;
-            m.opt("award_jump_deploy", &self.award_jump_deploy)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseDataMiniprogramActivitySetting {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("outer_str"), o.opt("award_jump_deploy")) {
-                (Some(outer_str), Some(award_jump_deploy)) => {
-                    Ok(Self {
-                        outer_str,
-                        award_jump_deploy,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseDataMiniprogramActivitySetting {
+        outer_str: "outer_str" opt opt,
+        award_jump_deploy: "award_jump_deploy" opt opt,
+    });
     /// 领奖页面跳转配置
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataMiniprogramActivitySettingAwardJumpDeploy {
@@ -670,45 +336,11 @@ pub mod activities {
         /// Example: `点击`
         pub button_text: Option<String>,
     }
-    impl ::serde::Serialize
-    for GetResponseDataMiniprogramActivitySettingAwardJumpDeploy {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("mini_program_appid", &self.mini_program_appid)?;
-            m.opt("mini_program_path", &self.mini_program_path)?;
-            m.opt("button_text", &self.button_text)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseDataMiniprogramActivitySettingAwardJumpDeploy {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("mini_program_appid"),
-                o.opt("mini_program_path"),
-                o.opt("button_text"),
-            ) {
-                (
-                    Some(mini_program_appid),
-                    Some(mini_program_path),
-                    Some(button_text),
-                ) => {
-                    Ok(Self {
-                        mini_program_appid,
-                        mini_program_path,
-                        button_text,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseDataMiniprogramActivitySettingAwardJumpDeploy {
+        mini_program_appid: "mini_program_appid" opt opt,
+        mini_program_path: "mini_program_path" opt opt,
+        button_text: "button_text" opt opt,
+    });
     /// 支付后活动设置
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataPayActivitySetting {
@@ -727,51 +359,13 @@ pub mod activities {
         /// 支付设置
         pub payment_setting: Option<GetResponseDataPayActivitySettingPaymentSetting>,
     }
-    impl ::serde::Serialize for GetResponseDataPayActivitySetting {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("logo_url", &self.logo_url)?;
-            m.req("activity_second_title", &self.activity_second_title)?;
-            m.opt("mchid_list", &self.mchid_list)?;
-            m.opt("activate_setting", &self.activate_setting)?;
-            m.opt("payment_setting", &self.payment_setting)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseDataPayActivitySetting {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("logo_url"),
-                o.req("activity_second_title"),
-                o.opt("mchid_list"),
-                o.opt("activate_setting"),
-                o.opt("payment_setting"),
-            ) {
-                (
-                    Some(logo_url),
-                    Some(activity_second_title),
-                    Some(mchid_list),
-                    Some(activate_setting),
-                    Some(payment_setting),
-                ) => {
-                    Ok(Self {
-                        logo_url,
-                        activity_second_title,
-                        mchid_list,
-                        activate_setting,
-                        payment_setting,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseDataPayActivitySetting {
+        logo_url: "logo_url" req req,
+        activity_second_title: "activity_second_title" req req,
+        mchid_list: "mchid_list" opt opt,
+        activate_setting: "activate_setting" opt opt,
+        payment_setting: "payment_setting" opt opt,
+    });
     /// 激活方式设置
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataPayActivitySettingActivateSetting {
@@ -788,40 +382,11 @@ pub mod activities {
             GetResponseDataPayActivitySettingActivateSettingActivateMiniprogram,
         >,
     }
-    impl ::serde::Serialize for GetResponseDataPayActivitySettingActivateSetting {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("activate_type", &self.activate_type)?;
-            m.opt("activate_url", &self.activate_url)?;
-            m.opt("activate_miniprogram", &self.activate_miniprogram)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseDataPayActivitySettingActivateSetting {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("activate_type"),
-                o.opt("activate_url"),
-                o.opt("activate_miniprogram"),
-            ) {
-                (Some(activate_type), Some(activate_url), Some(activate_miniprogram)) => {
-                    Ok(Self {
-                        activate_type,
-                        activate_url,
-                        activate_miniprogram,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseDataPayActivitySettingActivateSetting {
+        activate_type: "activate_type" req req,
+        activate_url: "activate_url" opt opt,
+        activate_miniprogram: "activate_miniprogram" opt opt,
+    });
     /// 跳转激活的小程序
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataPayActivitySettingActivateSettingActivateMiniprogram {
@@ -834,35 +399,10 @@ pub mod activities {
         /// Example: `pages/activate/activate`
         pub activate_path: String,
     }
-    impl ::serde::Serialize
-    for GetResponseDataPayActivitySettingActivateSettingActivateMiniprogram {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("activate_appid", &self.activate_appid)?;
-            m.req("activate_path", &self.activate_path)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseDataPayActivitySettingActivateSettingActivateMiniprogram {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("activate_appid"), o.req("activate_path")) {
-                (Some(activate_appid), Some(activate_path)) => {
-                    Ok(Self {
-                        activate_appid,
-                        activate_path,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseDataPayActivitySettingActivateSettingActivateMiniprogram {
+        activate_appid: "activate_appid" req req,
+        activate_path: "activate_path" req req,
+    });
     /// 支付设置
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataPayActivitySettingPaymentSetting {
@@ -879,36 +419,11 @@ pub mod activities {
         /// Example: `xxx,yyy`
         pub goods_tags: Option<Vec<::serde_json::Value>>,
     }
-    impl ::serde::Serialize for GetResponseDataPayActivitySettingPaymentSetting {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("payment_mode", &self.payment_mode)?;
-            m.opt("limit_bank", &self.limit_bank)?;
-            m.opt("goods_tags", &self.goods_tags)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseDataPayActivitySettingPaymentSetting {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("payment_mode"), o.opt("limit_bank"), o.opt("goods_tags")) {
-                (Some(payment_mode), Some(limit_bank), Some(goods_tags)) => {
-                    Ok(Self {
-                        payment_mode,
-                        limit_bank,
-                        goods_tags,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseDataPayActivitySettingPaymentSetting {
+        payment_mode: "payment_mode" opt opt,
+        limit_bank: "limit_bank" opt opt,
+        goods_tags: "goods_tags" opt opt,
+    });
     /// 支付模式
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataPayActivitySettingPaymentSettingPaymentMode {
@@ -917,29 +432,9 @@ pub mod activities {
         /// Example: `APP`
         pub payment_scene_list: Option<Vec<::serde_json::Value>>,
     }
-    impl ::serde::Serialize
-    for GetResponseDataPayActivitySettingPaymentSettingPaymentMode {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("payment_scene_list", &self.payment_scene_list)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseDataPayActivitySettingPaymentSettingPaymentMode {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.opt("payment_scene_list") {
-                Some(payment_scene_list) => Ok(Self { payment_scene_list }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseDataPayActivitySettingPaymentSettingPaymentMode {
+        payment_scene_list: "payment_scene_list" opt opt,
+    });
     /// GetResponseDataStockList
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataStockList {
@@ -952,33 +447,10 @@ pub mod activities {
         /// Example: `98065001`
         pub stock_id: String,
     }
-    impl ::serde::Serialize for GetResponseDataStockList {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("stock_creator_mchid", &self.stock_creator_mchid)?;
-            m.req("stock_id", &self.stock_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseDataStockList {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("stock_creator_mchid"), o.req("stock_id")) {
-                (Some(stock_creator_mchid), Some(stock_id)) => {
-                    Ok(Self {
-                        stock_creator_mchid,
-                        stock_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseDataStockList {
+        stock_creator_mchid: "stock_creator_mchid" req req,
+        stock_id: "stock_id" req req,
+    });
     /// The request of `POST /v3/marketing/membercard-activity/activities` (创建活动API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
@@ -1015,71 +487,18 @@ pub mod activities {
         /// 支付前会员活动设置
         pub miniprogram_activity_setting: Option<PostRequestMiniprogramActivitySetting>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("card_id", &self.card_id)?;
-            m.req("activity_name", &self.activity_name)?;
-            m.req("activity_type", &self.activity_type)?;
-            m.req("begin_time", &self.begin_time)?;
-            m.req("end_time", &self.end_time)?;
-            m.opt("award_send_period", &self.award_send_period)?;
-            m.opt("stock_list", &self.stock_list)?;
-            m.req("out_request_no", &self.out_request_no)?;
-            m.opt("pay_activity_setting", &self.pay_activity_setting)?;
-            m.opt("miniprogram_activity_setting", &self.miniprogram_activity_setting)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("card_id"),
-                o.req("activity_name"),
-                o.req("activity_type"),
-                o.req("begin_time"),
-                o.req("end_time"),
-                o.opt("award_send_period"),
-                o.opt("stock_list"),
-                o.req("out_request_no"),
-                o.opt("pay_activity_setting"),
-                o.opt("miniprogram_activity_setting"),
-            ) {
-                (
-                    Some(card_id),
-                    Some(activity_name),
-                    Some(activity_type),
-                    Some(begin_time),
-                    Some(end_time),
-                    Some(award_send_period),
-                    Some(stock_list),
-                    Some(out_request_no),
-                    Some(pay_activity_setting),
-                    Some(miniprogram_activity_setting),
-                ) => {
-                    Ok(Self {
-                        card_id,
-                        activity_name,
-                        activity_type,
-                        begin_time,
-                        end_time,
-                        award_send_period,
-                        stock_list,
-                        out_request_no,
-                        pay_activity_setting,
-                        miniprogram_activity_setting,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        card_id: "card_id" req req,
+        activity_name: "activity_name" req req,
+        activity_type: "activity_type" req req,
+        begin_time: "begin_time" req req,
+        end_time: "end_time" req req,
+        award_send_period: "award_send_period" opt opt,
+        stock_list: "stock_list" opt opt,
+        out_request_no: "out_request_no" req req,
+        pay_activity_setting: "pay_activity_setting" opt opt,
+        miniprogram_activity_setting: "miniprogram_activity_setting" opt opt,
+    });
     /// 活动类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestActivityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1097,49 +516,12 @@ pub mod activities {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestActivityType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::NonMemberAfterpay => "NON_MEMBER_AFTERPAY",
-                Self::MemberAfterpay => "MEMBER_AFTERPAY",
-                Self::NonMemberMiniprogram => "NON_MEMBER_MINIPROGRAM",
-                Self::MemberMiniprogram => "MEMBER_MINIPROGRAM",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestActivityType {
-        fn from(s: &str) -> Self {
-            match s {
-                "NON_MEMBER_AFTERPAY" => Self::NonMemberAfterpay,
-                "MEMBER_AFTERPAY" => Self::MemberAfterpay,
-                "NON_MEMBER_MINIPROGRAM" => Self::NonMemberMiniprogram,
-                "MEMBER_MINIPROGRAM" => Self::MemberMiniprogram,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestActivityType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestActivityType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestActivityType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestActivityType {
+        NonMemberAfterpay = "NON_MEMBER_AFTERPAY",
+        MemberAfterpay = "MEMBER_AFTERPAY",
+        NonMemberMiniprogram = "NON_MEMBER_MINIPROGRAM",
+        MemberMiniprogram = "MEMBER_MINIPROGRAM",
+    });
     /// 发放时间段
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAwardSendPeriod {
@@ -1148,33 +530,10 @@ pub mod activities {
         /// 指定时间段
         pub award_send_day_time: Option<Vec<PostRequestAwardSendPeriodAwardSendDayTime>>,
     }
-    impl ::serde::Serialize for PostRequestAwardSendPeriod {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("award_send_time", &self.award_send_time)?;
-            m.opt("award_send_day_time", &self.award_send_day_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestAwardSendPeriod {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("award_send_time"), o.opt("award_send_day_time")) {
-                (Some(award_send_time), Some(award_send_day_time)) => {
-                    Ok(Self {
-                        award_send_time,
-                        award_send_day_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestAwardSendPeriod {
+        award_send_time: "award_send_time" opt opt,
+        award_send_day_time: "award_send_day_time" opt opt,
+    });
     /// PostRequestAwardSendPeriodAwardSendDayTime
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAwardSendPeriodAwardSendDayTime {
@@ -1183,33 +542,10 @@ pub mod activities {
         /// 每日发放结束时间
         pub end_day_time: PostRequestAwardSendPeriodAwardSendDayTimeEndDayTime,
     }
-    impl ::serde::Serialize for PostRequestAwardSendPeriodAwardSendDayTime {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("begin_day_time", &self.begin_day_time)?;
-            m.req("end_day_time", &self.end_day_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestAwardSendPeriodAwardSendDayTime {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("begin_day_time"), o.req("end_day_time")) {
-                (Some(begin_day_time), Some(end_day_time)) => {
-                    Ok(Self {
-                        begin_day_time,
-                        end_day_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestAwardSendPeriodAwardSendDayTime {
+        begin_day_time: "begin_day_time" req req,
+        end_day_time: "end_day_time" req req,
+    });
     /// 每日发放开始时间
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAwardSendPeriodAwardSendDayTimeBeginDayTime {
@@ -1226,32 +562,11 @@ pub mod activities {
         /// Example: `6`
         pub seconds: i64,
     }
-    impl ::serde::Serialize for PostRequestAwardSendPeriodAwardSendDayTimeBeginDayTime {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("hours", &self.hours)?;
-            m.req("minutes", &self.minutes)?;
-            m.req("seconds", &self.seconds)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestAwardSendPeriodAwardSendDayTimeBeginDayTime {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("hours"), o.req("minutes"), o.req("seconds")) {
-                (Some(hours), Some(minutes), Some(seconds)) => {
-                    Ok(Self { hours, minutes, seconds })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestAwardSendPeriodAwardSendDayTimeBeginDayTime {
+        hours: "hours" req req,
+        minutes: "minutes" req req,
+        seconds: "seconds" req req,
+    });
     /// 每日发放结束时间
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAwardSendPeriodAwardSendDayTimeEndDayTime {
@@ -1268,32 +583,11 @@ pub mod activities {
         /// Example: `6`
         pub seconds: i64,
     }
-    impl ::serde::Serialize for PostRequestAwardSendPeriodAwardSendDayTimeEndDayTime {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("hours", &self.hours)?;
-            m.req("minutes", &self.minutes)?;
-            m.req("seconds", &self.seconds)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestAwardSendPeriodAwardSendDayTimeEndDayTime {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("hours"), o.req("minutes"), o.req("seconds")) {
-                (Some(hours), Some(minutes), Some(seconds)) => {
-                    Ok(Self { hours, minutes, seconds })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestAwardSendPeriodAwardSendDayTimeEndDayTime {
+        hours: "hours" req req,
+        minutes: "minutes" req req,
+        seconds: "seconds" req req,
+    });
     /// PostRequestAwardSendPeriodAwardSendTime
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAwardSendPeriodAwardSendTime {
@@ -1306,28 +600,10 @@ pub mod activities {
         /// Example: `2020-01-27T00:00:00.000+08:00`
         pub end_time: String,
     }
-    impl ::serde::Serialize for PostRequestAwardSendPeriodAwardSendTime {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("begin_time", &self.begin_time)?;
-            m.req("end_time", &self.end_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestAwardSendPeriodAwardSendTime {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("begin_time"), o.req("end_time")) {
-                (Some(begin_time), Some(end_time)) => Ok(Self { begin_time, end_time }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestAwardSendPeriodAwardSendTime {
+        begin_time: "begin_time" req req,
+        end_time: "end_time" req req,
+    });
     /// 支付前会员活动设置
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestMiniprogramActivitySetting {
@@ -1338,33 +614,10 @@ pub mod activities {
             PostRequestMiniprogramActivitySettingAwardJumpDeploy,
         >,
     }
-    impl ::serde::Serialize for PostRequestMiniprogramActivitySetting {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("outer_str", &self.outer_str)?;
-            m.opt("award_jump_deploy", &self.award_jump_deploy)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestMiniprogramActivitySetting {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("outer_str"), o.opt("award_jump_deploy")) {
-                (Some(outer_str), Some(award_jump_deploy)) => {
-                    Ok(Self {
-                        outer_str,
-                        award_jump_deploy,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestMiniprogramActivitySetting {
+        outer_str: "outer_str" opt opt,
+        award_jump_deploy: "award_jump_deploy" opt opt,
+    });
     /// 领奖页面跳转配置
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestMiniprogramActivitySettingAwardJumpDeploy {
@@ -1381,44 +634,11 @@ pub mod activities {
         /// Example: `点击`
         pub button_text: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestMiniprogramActivitySettingAwardJumpDeploy {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("mini_program_appid", &self.mini_program_appid)?;
-            m.opt("mini_program_path", &self.mini_program_path)?;
-            m.opt("button_text", &self.button_text)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestMiniprogramActivitySettingAwardJumpDeploy {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("mini_program_appid"),
-                o.opt("mini_program_path"),
-                o.opt("button_text"),
-            ) {
-                (
-                    Some(mini_program_appid),
-                    Some(mini_program_path),
-                    Some(button_text),
-                ) => {
-                    Ok(Self {
-                        mini_program_appid,
-                        mini_program_path,
-                        button_text,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestMiniprogramActivitySettingAwardJumpDeploy {
+        mini_program_appid: "mini_program_appid" opt opt,
+        mini_program_path: "mini_program_path" opt opt,
+        button_text: "button_text" opt opt,
+    });
     /// 支付后活动设置
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPayActivitySetting {
@@ -1437,51 +657,13 @@ pub mod activities {
         /// 支付设置
         pub payment_setting: Option<PostRequestPayActivitySettingPaymentSetting>,
     }
-    impl ::serde::Serialize for PostRequestPayActivitySetting {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("logo_url", &self.logo_url)?;
-            m.req("activity_second_title", &self.activity_second_title)?;
-            m.opt("mchid_list", &self.mchid_list)?;
-            m.opt("activate_setting", &self.activate_setting)?;
-            m.opt("payment_setting", &self.payment_setting)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPayActivitySetting {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("logo_url"),
-                o.req("activity_second_title"),
-                o.opt("mchid_list"),
-                o.opt("activate_setting"),
-                o.opt("payment_setting"),
-            ) {
-                (
-                    Some(logo_url),
-                    Some(activity_second_title),
-                    Some(mchid_list),
-                    Some(activate_setting),
-                    Some(payment_setting),
-                ) => {
-                    Ok(Self {
-                        logo_url,
-                        activity_second_title,
-                        mchid_list,
-                        activate_setting,
-                        payment_setting,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestPayActivitySetting {
+        logo_url: "logo_url" req req,
+        activity_second_title: "activity_second_title" req req,
+        mchid_list: "mchid_list" opt opt,
+        activate_setting: "activate_setting" opt opt,
+        payment_setting: "payment_setting" opt opt,
+    });
     /// 激活方式设置
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPayActivitySettingActivateSetting {
@@ -1498,40 +680,11 @@ pub mod activities {
             PostRequestPayActivitySettingActivateSettingActivateMiniprogram,
         >,
     }
-    impl ::serde::Serialize for PostRequestPayActivitySettingActivateSetting {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("activate_type", &self.activate_type)?;
-            m.opt("activate_url", &self.activate_url)?;
-            m.opt("activate_miniprogram", &self.activate_miniprogram)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestPayActivitySettingActivateSetting {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("activate_type"),
-                o.opt("activate_url"),
-                o.opt("activate_miniprogram"),
-            ) {
-                (Some(activate_type), Some(activate_url), Some(activate_miniprogram)) => {
-                    Ok(Self {
-                        activate_type,
-                        activate_url,
-                        activate_miniprogram,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestPayActivitySettingActivateSetting {
+        activate_type: "activate_type" req req,
+        activate_url: "activate_url" opt opt,
+        activate_miniprogram: "activate_miniprogram" opt opt,
+    });
     /// 跳转激活的小程序
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPayActivitySettingActivateSettingActivateMiniprogram {
@@ -1544,35 +697,10 @@ pub mod activities {
         /// Example: `pages/activate/activate`
         pub activate_path: String,
     }
-    impl ::serde::Serialize
-    for PostRequestPayActivitySettingActivateSettingActivateMiniprogram {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("activate_appid", &self.activate_appid)?;
-            m.req("activate_path", &self.activate_path)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestPayActivitySettingActivateSettingActivateMiniprogram {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("activate_appid"), o.req("activate_path")) {
-                (Some(activate_appid), Some(activate_path)) => {
-                    Ok(Self {
-                        activate_appid,
-                        activate_path,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestPayActivitySettingActivateSettingActivateMiniprogram {
+        activate_appid: "activate_appid" req req,
+        activate_path: "activate_path" req req,
+    });
     /// 支付设置
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPayActivitySettingPaymentSetting {
@@ -1585,63 +713,20 @@ pub mod activities {
         /// 订单优惠标记
         pub goods_tags: Option<Vec<String>>,
     }
-    impl ::serde::Serialize for PostRequestPayActivitySettingPaymentSetting {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("payment_mode", &self.payment_mode)?;
-            m.opt("limit_bank", &self.limit_bank)?;
-            m.opt("goods_tags", &self.goods_tags)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPayActivitySettingPaymentSetting {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("payment_mode"), o.opt("limit_bank"), o.opt("goods_tags")) {
-                (Some(payment_mode), Some(limit_bank), Some(goods_tags)) => {
-                    Ok(Self {
-                        payment_mode,
-                        limit_bank,
-                        goods_tags,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestPayActivitySettingPaymentSetting {
+        payment_mode: "payment_mode" opt opt,
+        limit_bank: "limit_bank" opt opt,
+        goods_tags: "goods_tags" opt opt,
+    });
     /// 支付模式
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPayActivitySettingPaymentSettingPaymentMode {
         /// 支付场景列表
         pub payment_scene_list: Option<Vec<String>>,
     }
-    impl ::serde::Serialize for PostRequestPayActivitySettingPaymentSettingPaymentMode {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("payment_scene_list", &self.payment_scene_list)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestPayActivitySettingPaymentSettingPaymentMode {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.opt("payment_scene_list") {
-                Some(payment_scene_list) => Ok(Self { payment_scene_list }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestPayActivitySettingPaymentSettingPaymentMode {
+        payment_scene_list: "payment_scene_list" opt opt,
+    });
     /// PostRequestStockList
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestStockList {
@@ -1654,33 +739,10 @@ pub mod activities {
         /// Example: `98065001`
         pub stock_id: String,
     }
-    impl ::serde::Serialize for PostRequestStockList {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("stock_creator_mchid", &self.stock_creator_mchid)?;
-            m.req("stock_id", &self.stock_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestStockList {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("stock_creator_mchid"), o.req("stock_id")) {
-                (Some(stock_creator_mchid), Some(stock_id)) => {
-                    Ok(Self {
-                        stock_creator_mchid,
-                        stock_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestStockList {
+        stock_creator_mchid: "stock_creator_mchid" req req,
+        stock_id: "stock_id" req req,
+    });
     /// The response of `POST /v3/marketing/membercard-activity/activities` (创建活动API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -1733,87 +795,22 @@ pub mod activities {
         /// 支付前会员活动设置
         pub miniprogram_activity_setting: Option<PostResponseMiniprogramActivitySetting>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("activity_id", &self.activity_id)?;
-            m.opt("activity_status", &self.activity_status)?;
-            m.opt("create_time", &self.create_time)?;
-            m.opt("update_time", &self.update_time)?;
-            m.opt("card_id", &self.card_id)?;
-            m.opt("activity_name", &self.activity_name)?;
-            m.opt("activity_type", &self.activity_type)?;
-            m.opt("begin_time", &self.begin_time)?;
-            m.opt("end_time", &self.end_time)?;
-            m.opt("award_send_period", &self.award_send_period)?;
-            m.opt("stock_list", &self.stock_list)?;
-            m.opt("out_request_no", &self.out_request_no)?;
-            m.opt("pay_activity_setting", &self.pay_activity_setting)?;
-            m.opt("miniprogram_activity_setting", &self.miniprogram_activity_setting)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("activity_id"),
-                o.opt("activity_status"),
-                o.opt("create_time"),
-                o.opt("update_time"),
-                o.opt("card_id"),
-                o.opt("activity_name"),
-                o.opt("activity_type"),
-                o.opt("begin_time"),
-                o.opt("end_time"),
-                o.opt("award_send_period"),
-                o.opt("stock_list"),
-                o.opt("out_request_no"),
-                o.opt("pay_activity_setting"),
-                o.opt("miniprogram_activity_setting"),
-            ) {
-                (
-                    Some(activity_id),
-                    Some(activity_status),
-                    Some(create_time),
-                    Some(update_time),
-                    Some(card_id),
-                    Some(activity_name),
-                    Some(activity_type),
-                    Some(begin_time),
-                    Some(end_time),
-                    Some(award_send_period),
-                    Some(stock_list),
-                    Some(out_request_no),
-                    Some(pay_activity_setting),
-                    Some(miniprogram_activity_setting),
-                ) => {
-                    Ok(Self {
-                        activity_id,
-                        activity_status,
-                        create_time,
-                        update_time,
-                        card_id,
-                        activity_name,
-                        activity_type,
-                        begin_time,
-                        end_time,
-                        award_send_period,
-                        stock_list,
-                        out_request_no,
-                        pay_activity_setting,
-                        miniprogram_activity_setting,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        activity_id: "activity_id" req req,
+        activity_status: "activity_status" opt opt,
+        create_time: "create_time" opt opt,
+        update_time: "update_time" opt opt,
+        card_id: "card_id" opt opt,
+        activity_name: "activity_name" opt opt,
+        activity_type: "activity_type" opt opt,
+        begin_time: "begin_time" opt opt,
+        end_time: "end_time" opt opt,
+        award_send_period: "award_send_period" opt opt,
+        stock_list: "stock_list" opt opt,
+        out_request_no: "out_request_no" opt opt,
+        pay_activity_setting: "pay_activity_setting" opt opt,
+        miniprogram_activity_setting: "miniprogram_activity_setting" opt opt,
+    });
     /// 发放时间段
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseAwardSendPeriod {
@@ -1824,33 +821,10 @@ pub mod activities {
             Vec<PostResponseAwardSendPeriodAwardSendDayTime>,
         >,
     }
-    impl ::serde::Serialize for PostResponseAwardSendPeriod {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("award_send_time", &self.award_send_time)?;
-            m.opt("award_send_day_time", &self.award_send_day_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseAwardSendPeriod {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("award_send_time"), o.opt("award_send_day_time")) {
-                (Some(award_send_time), Some(award_send_day_time)) => {
-                    Ok(Self {
-                        award_send_time,
-                        award_send_day_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseAwardSendPeriod {
+        award_send_time: "award_send_time" opt opt,
+        award_send_day_time: "award_send_day_time" opt opt,
+    });
     /// PostResponseAwardSendPeriodAwardSendDayTime
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseAwardSendPeriodAwardSendDayTime {
@@ -1859,33 +833,10 @@ pub mod activities {
         /// 每日发放结束时间
         pub end_day_time: PostResponseAwardSendPeriodAwardSendDayTimeEndDayTime,
     }
-    impl ::serde::Serialize for PostResponseAwardSendPeriodAwardSendDayTime {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("begin_day_time", &self.begin_day_time)?;
-            m.req("end_day_time", &self.end_day_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseAwardSendPeriodAwardSendDayTime {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("begin_day_time"), o.req("end_day_time")) {
-                (Some(begin_day_time), Some(end_day_time)) => {
-                    Ok(Self {
-                        begin_day_time,
-                        end_day_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseAwardSendPeriodAwardSendDayTime {
+        begin_day_time: "begin_day_time" req req,
+        end_day_time: "end_day_time" req req,
+    });
     /// 每日发放开始时间
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseAwardSendPeriodAwardSendDayTimeBeginDayTime {
@@ -1902,32 +853,11 @@ pub mod activities {
         /// Example: `6`
         pub seconds: i64,
     }
-    impl ::serde::Serialize for PostResponseAwardSendPeriodAwardSendDayTimeBeginDayTime {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("hours", &self.hours)?;
-            m.req("minutes", &self.minutes)?;
-            m.req("seconds", &self.seconds)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostResponseAwardSendPeriodAwardSendDayTimeBeginDayTime {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("hours"), o.req("minutes"), o.req("seconds")) {
-                (Some(hours), Some(minutes), Some(seconds)) => {
-                    Ok(Self { hours, minutes, seconds })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseAwardSendPeriodAwardSendDayTimeBeginDayTime {
+        hours: "hours" req req,
+        minutes: "minutes" req req,
+        seconds: "seconds" req req,
+    });
     /// 每日发放结束时间
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseAwardSendPeriodAwardSendDayTimeEndDayTime {
@@ -1944,32 +874,11 @@ pub mod activities {
         /// Example: `6`
         pub seconds: i64,
     }
-    impl ::serde::Serialize for PostResponseAwardSendPeriodAwardSendDayTimeEndDayTime {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("hours", &self.hours)?;
-            m.req("minutes", &self.minutes)?;
-            m.req("seconds", &self.seconds)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostResponseAwardSendPeriodAwardSendDayTimeEndDayTime {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("hours"), o.req("minutes"), o.req("seconds")) {
-                (Some(hours), Some(minutes), Some(seconds)) => {
-                    Ok(Self { hours, minutes, seconds })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseAwardSendPeriodAwardSendDayTimeEndDayTime {
+        hours: "hours" req req,
+        minutes: "minutes" req req,
+        seconds: "seconds" req req,
+    });
     /// PostResponseAwardSendPeriodAwardSendTime
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseAwardSendPeriodAwardSendTime {
@@ -1982,28 +891,10 @@ pub mod activities {
         /// Example: `2020-01-27T00:00:00.000+08:00`
         pub end_time: String,
     }
-    impl ::serde::Serialize for PostResponseAwardSendPeriodAwardSendTime {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("begin_time", &self.begin_time)?;
-            m.req("end_time", &self.end_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseAwardSendPeriodAwardSendTime {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("begin_time"), o.req("end_time")) {
-                (Some(begin_time), Some(end_time)) => Ok(Self { begin_time, end_time }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseAwardSendPeriodAwardSendTime {
+        begin_time: "begin_time" req req,
+        end_time: "end_time" req req,
+    });
     /// 支付前会员活动设置
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseMiniprogramActivitySetting {
@@ -2014,33 +905,10 @@ pub mod activities {
             PostResponseMiniprogramActivitySettingAwardJumpDeploy,
         >,
     }
-    impl ::serde::Serialize for PostResponseMiniprogramActivitySetting {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("outer_str", &self.outer_str)?;
-            m.opt("award_jump_deploy", &self.award_jump_deploy)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseMiniprogramActivitySetting {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("outer_str"), o.opt("award_jump_deploy")) {
-                (Some(outer_str), Some(award_jump_deploy)) => {
-                    Ok(Self {
-                        outer_str,
-                        award_jump_deploy,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseMiniprogramActivitySetting {
+        outer_str: "outer_str" opt opt,
+        award_jump_deploy: "award_jump_deploy" opt opt,
+    });
     /// 领奖页面跳转配置
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseMiniprogramActivitySettingAwardJumpDeploy {
@@ -2057,44 +925,11 @@ pub mod activities {
         /// Example: `点击`
         pub button_text: Option<String>,
     }
-    impl ::serde::Serialize for PostResponseMiniprogramActivitySettingAwardJumpDeploy {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("mini_program_appid", &self.mini_program_appid)?;
-            m.opt("mini_program_path", &self.mini_program_path)?;
-            m.opt("button_text", &self.button_text)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostResponseMiniprogramActivitySettingAwardJumpDeploy {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("mini_program_appid"),
-                o.opt("mini_program_path"),
-                o.opt("button_text"),
-            ) {
-                (
-                    Some(mini_program_appid),
-                    Some(mini_program_path),
-                    Some(button_text),
-                ) => {
-                    Ok(Self {
-                        mini_program_appid,
-                        mini_program_path,
-                        button_text,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseMiniprogramActivitySettingAwardJumpDeploy {
+        mini_program_appid: "mini_program_appid" opt opt,
+        mini_program_path: "mini_program_path" opt opt,
+        button_text: "button_text" opt opt,
+    });
     /// 支付后活动设置
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePayActivitySetting {
@@ -2113,51 +948,13 @@ pub mod activities {
         /// 支付设置
         pub payment_setting: Option<PostResponsePayActivitySettingPaymentSetting>,
     }
-    impl ::serde::Serialize for PostResponsePayActivitySetting {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("logo_url", &self.logo_url)?;
-            m.req("activity_second_title", &self.activity_second_title)?;
-            m.opt("mchid_list", &self.mchid_list)?;
-            m.opt("activate_setting", &self.activate_setting)?;
-            m.opt("payment_setting", &self.payment_setting)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponsePayActivitySetting {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("logo_url"),
-                o.req("activity_second_title"),
-                o.opt("mchid_list"),
-                o.opt("activate_setting"),
-                o.opt("payment_setting"),
-            ) {
-                (
-                    Some(logo_url),
-                    Some(activity_second_title),
-                    Some(mchid_list),
-                    Some(activate_setting),
-                    Some(payment_setting),
-                ) => {
-                    Ok(Self {
-                        logo_url,
-                        activity_second_title,
-                        mchid_list,
-                        activate_setting,
-                        payment_setting,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponsePayActivitySetting {
+        logo_url: "logo_url" req req,
+        activity_second_title: "activity_second_title" req req,
+        mchid_list: "mchid_list" opt opt,
+        activate_setting: "activate_setting" opt opt,
+        payment_setting: "payment_setting" opt opt,
+    });
     /// 激活方式设置
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePayActivitySettingActivateSetting {
@@ -2174,40 +971,11 @@ pub mod activities {
             PostResponsePayActivitySettingActivateSettingActivateMiniprogram,
         >,
     }
-    impl ::serde::Serialize for PostResponsePayActivitySettingActivateSetting {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("activate_type", &self.activate_type)?;
-            m.opt("activate_url", &self.activate_url)?;
-            m.opt("activate_miniprogram", &self.activate_miniprogram)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostResponsePayActivitySettingActivateSetting {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("activate_type"),
-                o.opt("activate_url"),
-                o.opt("activate_miniprogram"),
-            ) {
-                (Some(activate_type), Some(activate_url), Some(activate_miniprogram)) => {
-                    Ok(Self {
-                        activate_type,
-                        activate_url,
-                        activate_miniprogram,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponsePayActivitySettingActivateSetting {
+        activate_type: "activate_type" req req,
+        activate_url: "activate_url" opt opt,
+        activate_miniprogram: "activate_miniprogram" opt opt,
+    });
     /// 跳转激活的小程序
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePayActivitySettingActivateSettingActivateMiniprogram {
@@ -2220,35 +988,10 @@ pub mod activities {
         /// Example: `pages/activate/activate`
         pub activate_path: String,
     }
-    impl ::serde::Serialize
-    for PostResponsePayActivitySettingActivateSettingActivateMiniprogram {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("activate_appid", &self.activate_appid)?;
-            m.req("activate_path", &self.activate_path)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostResponsePayActivitySettingActivateSettingActivateMiniprogram {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("activate_appid"), o.req("activate_path")) {
-                (Some(activate_appid), Some(activate_path)) => {
-                    Ok(Self {
-                        activate_appid,
-                        activate_path,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponsePayActivitySettingActivateSettingActivateMiniprogram {
+        activate_appid: "activate_appid" req req,
+        activate_path: "activate_path" req req,
+    });
     /// 支付设置
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePayActivitySettingPaymentSetting {
@@ -2265,36 +1008,11 @@ pub mod activities {
         /// Example: `xxx,yyy`
         pub goods_tags: Option<Vec<::serde_json::Value>>,
     }
-    impl ::serde::Serialize for PostResponsePayActivitySettingPaymentSetting {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("payment_mode", &self.payment_mode)?;
-            m.opt("limit_bank", &self.limit_bank)?;
-            m.opt("goods_tags", &self.goods_tags)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostResponsePayActivitySettingPaymentSetting {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("payment_mode"), o.opt("limit_bank"), o.opt("goods_tags")) {
-                (Some(payment_mode), Some(limit_bank), Some(goods_tags)) => {
-                    Ok(Self {
-                        payment_mode,
-                        limit_bank,
-                        goods_tags,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponsePayActivitySettingPaymentSetting {
+        payment_mode: "payment_mode" opt opt,
+        limit_bank: "limit_bank" opt opt,
+        goods_tags: "goods_tags" opt opt,
+    });
     /// 支付模式
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePayActivitySettingPaymentSettingPaymentMode {
@@ -2303,28 +1021,9 @@ pub mod activities {
         /// Example: `APP`
         pub payment_scene_list: Option<Vec<::serde_json::Value>>,
     }
-    impl ::serde::Serialize for PostResponsePayActivitySettingPaymentSettingPaymentMode {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("payment_scene_list", &self.payment_scene_list)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostResponsePayActivitySettingPaymentSettingPaymentMode {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.opt("payment_scene_list") {
-                Some(payment_scene_list) => Ok(Self { payment_scene_list }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponsePayActivitySettingPaymentSettingPaymentMode {
+        payment_scene_list: "payment_scene_list" opt opt,
+    });
     /// PostResponseStockList
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseStockList {
@@ -2337,33 +1036,10 @@ pub mod activities {
         /// Example: `98065001`
         pub stock_id: String,
     }
-    impl ::serde::Serialize for PostResponseStockList {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("stock_creator_mchid", &self.stock_creator_mchid)?;
-            m.req("stock_id", &self.stock_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseStockList {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("stock_creator_mchid"), o.req("stock_id")) {
-                (Some(stock_creator_mchid), Some(stock_id)) => {
-                    Ok(Self {
-                        stock_creator_mchid,
-                        stock_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseStockList {
+        stock_creator_mchid: "stock_creator_mchid" req req,
+        stock_id: "stock_id" req req,
+    });
     /// `/v3/marketing/membercard-activity/activities/{activity_id}`
     pub mod by_activity_id {
         /// The chain step for `/v3/marketing/membercard-activity/activities/{activity_id}`, reached with `client.v3().marketing().membercard_activity().activities().activity_id(activity_id)`.
@@ -2438,90 +1114,22 @@ pub mod activities {
                 GetResponseMiniprogramActivitySetting,
             >,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("activity_id", &self.activity_id)?;
-                m.opt("activity_status", &self.activity_status)?;
-                m.opt("create_time", &self.create_time)?;
-                m.opt("update_time", &self.update_time)?;
-                m.opt("card_id", &self.card_id)?;
-                m.opt("activity_name", &self.activity_name)?;
-                m.opt("activity_type", &self.activity_type)?;
-                m.opt("begin_time", &self.begin_time)?;
-                m.opt("end_time", &self.end_time)?;
-                m.opt("award_send_period", &self.award_send_period)?;
-                m.opt("stock_list", &self.stock_list)?;
-                m.opt("out_request_no", &self.out_request_no)?;
-                m.opt("pay_activity_setting", &self.pay_activity_setting)?;
-                m.opt(
-                    "miniprogram_activity_setting",
-                    &self.miniprogram_activity_setting,
-                )?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("activity_id"),
-                    o.opt("activity_status"),
-                    o.opt("create_time"),
-                    o.opt("update_time"),
-                    o.opt("card_id"),
-                    o.opt("activity_name"),
-                    o.opt("activity_type"),
-                    o.opt("begin_time"),
-                    o.opt("end_time"),
-                    o.opt("award_send_period"),
-                    o.opt("stock_list"),
-                    o.opt("out_request_no"),
-                    o.opt("pay_activity_setting"),
-                    o.opt("miniprogram_activity_setting"),
-                ) {
-                    (
-                        Some(activity_id),
-                        Some(activity_status),
-                        Some(create_time),
-                        Some(update_time),
-                        Some(card_id),
-                        Some(activity_name),
-                        Some(activity_type),
-                        Some(begin_time),
-                        Some(end_time),
-                        Some(award_send_period),
-                        Some(stock_list),
-                        Some(out_request_no),
-                        Some(pay_activity_setting),
-                        Some(miniprogram_activity_setting),
-                    ) => {
-                        Ok(Self {
-                            activity_id,
-                            activity_status,
-                            create_time,
-                            update_time,
-                            card_id,
-                            activity_name,
-                            activity_type,
-                            begin_time,
-                            end_time,
-                            award_send_period,
-                            stock_list,
-                            out_request_no,
-                            pay_activity_setting,
-                            miniprogram_activity_setting,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            activity_id: "activity_id" req req,
+            activity_status: "activity_status" opt opt,
+            create_time: "create_time" opt opt,
+            update_time: "update_time" opt opt,
+            card_id: "card_id" opt opt,
+            activity_name: "activity_name" opt opt,
+            activity_type: "activity_type" opt opt,
+            begin_time: "begin_time" opt opt,
+            end_time: "end_time" opt opt,
+            award_send_period: "award_send_period" opt opt,
+            stock_list: "stock_list" opt opt,
+            out_request_no: "out_request_no" opt opt,
+            pay_activity_setting: "pay_activity_setting" opt opt,
+            miniprogram_activity_setting: "miniprogram_activity_setting" opt opt,
+        });
         /// 发放时间段
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAwardSendPeriod {
@@ -2532,33 +1140,10 @@ pub mod activities {
                 Vec<GetResponseAwardSendPeriodAwardSendDayTime>,
             >,
         }
-        impl ::serde::Serialize for GetResponseAwardSendPeriod {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("award_send_time", &self.award_send_time)?;
-                m.opt("award_send_day_time", &self.award_send_day_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAwardSendPeriod {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("award_send_time"), o.opt("award_send_day_time")) {
-                    (Some(award_send_time), Some(award_send_day_time)) => {
-                        Ok(Self {
-                            award_send_time,
-                            award_send_day_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseAwardSendPeriod {
+            award_send_time: "award_send_time" opt opt,
+            award_send_day_time: "award_send_day_time" opt opt,
+        });
         /// GetResponseAwardSendPeriodAwardSendDayTime
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAwardSendPeriodAwardSendDayTime {
@@ -2567,34 +1152,10 @@ pub mod activities {
             /// 每日发放结束时间
             pub end_day_time: GetResponseAwardSendPeriodAwardSendDayTimeEndDayTime,
         }
-        impl ::serde::Serialize for GetResponseAwardSendPeriodAwardSendDayTime {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("begin_day_time", &self.begin_day_time)?;
-                m.req("end_day_time", &self.end_day_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseAwardSendPeriodAwardSendDayTime {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("begin_day_time"), o.req("end_day_time")) {
-                    (Some(begin_day_time), Some(end_day_time)) => {
-                        Ok(Self {
-                            begin_day_time,
-                            end_day_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseAwardSendPeriodAwardSendDayTime {
+            begin_day_time: "begin_day_time" req req,
+            end_day_time: "end_day_time" req req,
+        });
         /// 每日发放开始时间
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAwardSendPeriodAwardSendDayTimeBeginDayTime {
@@ -2611,33 +1172,11 @@ pub mod activities {
             /// Example: `6`
             pub seconds: i64,
         }
-        impl ::serde::Serialize
-        for GetResponseAwardSendPeriodAwardSendDayTimeBeginDayTime {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("hours", &self.hours)?;
-                m.req("minutes", &self.minutes)?;
-                m.req("seconds", &self.seconds)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseAwardSendPeriodAwardSendDayTimeBeginDayTime {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("hours"), o.req("minutes"), o.req("seconds")) {
-                    (Some(hours), Some(minutes), Some(seconds)) => {
-                        Ok(Self { hours, minutes, seconds })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseAwardSendPeriodAwardSendDayTimeBeginDayTime {
+            hours: "hours" req req,
+            minutes: "minutes" req req,
+            seconds: "seconds" req req,
+        });
         /// 每日发放结束时间
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAwardSendPeriodAwardSendDayTimeEndDayTime {
@@ -2654,33 +1193,11 @@ pub mod activities {
             /// Example: `6`
             pub seconds: i64,
         }
-        impl ::serde::Serialize
-        for GetResponseAwardSendPeriodAwardSendDayTimeEndDayTime {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("hours", &self.hours)?;
-                m.req("minutes", &self.minutes)?;
-                m.req("seconds", &self.seconds)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseAwardSendPeriodAwardSendDayTimeEndDayTime {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("hours"), o.req("minutes"), o.req("seconds")) {
-                    (Some(hours), Some(minutes), Some(seconds)) => {
-                        Ok(Self { hours, minutes, seconds })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseAwardSendPeriodAwardSendDayTimeEndDayTime {
+            hours: "hours" req req,
+            minutes: "minutes" req req,
+            seconds: "seconds" req req,
+        });
         /// GetResponseAwardSendPeriodAwardSendTime
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAwardSendPeriodAwardSendTime {
@@ -2693,30 +1210,10 @@ pub mod activities {
             /// Example: `2020-01-27T00:00:00.000+08:00`
             pub end_time: String,
         }
-        impl ::serde::Serialize for GetResponseAwardSendPeriodAwardSendTime {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("begin_time", &self.begin_time)?;
-                m.req("end_time", &self.end_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAwardSendPeriodAwardSendTime {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("begin_time"), o.req("end_time")) {
-                    (Some(begin_time), Some(end_time)) => {
-                        Ok(Self { begin_time, end_time })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseAwardSendPeriodAwardSendTime {
+            begin_time: "begin_time" req req,
+            end_time: "end_time" req req,
+        });
         /// 支付前会员活动设置
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseMiniprogramActivitySetting {
@@ -2727,33 +1224,10 @@ pub mod activities {
                 GetResponseMiniprogramActivitySettingAwardJumpDeploy,
             >,
         }
-        impl ::serde::Serialize for GetResponseMiniprogramActivitySetting {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("outer_str", &self.outer_str)?;
-                m.opt("award_jump_deploy", &self.award_jump_deploy)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseMiniprogramActivitySetting {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("outer_str"), o.opt("award_jump_deploy")) {
-                    (Some(outer_str), Some(award_jump_deploy)) => {
-                        Ok(Self {
-                            outer_str,
-                            award_jump_deploy,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseMiniprogramActivitySetting {
+            outer_str: "outer_str" opt opt,
+            award_jump_deploy: "award_jump_deploy" opt opt,
+        });
         /// 领奖页面跳转配置
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseMiniprogramActivitySettingAwardJumpDeploy {
@@ -2770,45 +1244,11 @@ pub mod activities {
             /// Example: `点击`
             pub button_text: Option<String>,
         }
-        impl ::serde::Serialize
-        for GetResponseMiniprogramActivitySettingAwardJumpDeploy {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("mini_program_appid", &self.mini_program_appid)?;
-                m.opt("mini_program_path", &self.mini_program_path)?;
-                m.opt("button_text", &self.button_text)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseMiniprogramActivitySettingAwardJumpDeploy {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("mini_program_appid"),
-                    o.opt("mini_program_path"),
-                    o.opt("button_text"),
-                ) {
-                    (
-                        Some(mini_program_appid),
-                        Some(mini_program_path),
-                        Some(button_text),
-                    ) => {
-                        Ok(Self {
-                            mini_program_appid,
-                            mini_program_path,
-                            button_text,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseMiniprogramActivitySettingAwardJumpDeploy {
+            mini_program_appid: "mini_program_appid" opt opt,
+            mini_program_path: "mini_program_path" opt opt,
+            button_text: "button_text" opt opt,
+        });
         /// 支付后活动设置
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePayActivitySetting {
@@ -2829,51 +1269,13 @@ pub mod activities {
             /// 支付设置
             pub payment_setting: Option<GetResponsePayActivitySettingPaymentSetting>,
         }
-        impl ::serde::Serialize for GetResponsePayActivitySetting {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("logo_url", &self.logo_url)?;
-                m.req("activity_second_title", &self.activity_second_title)?;
-                m.opt("mchid_list", &self.mchid_list)?;
-                m.opt("activate_setting", &self.activate_setting)?;
-                m.opt("payment_setting", &self.payment_setting)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePayActivitySetting {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("logo_url"),
-                    o.req("activity_second_title"),
-                    o.opt("mchid_list"),
-                    o.opt("activate_setting"),
-                    o.opt("payment_setting"),
-                ) {
-                    (
-                        Some(logo_url),
-                        Some(activity_second_title),
-                        Some(mchid_list),
-                        Some(activate_setting),
-                        Some(payment_setting),
-                    ) => {
-                        Ok(Self {
-                            logo_url,
-                            activity_second_title,
-                            mchid_list,
-                            activate_setting,
-                            payment_setting,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponsePayActivitySetting {
+            logo_url: "logo_url" req req,
+            activity_second_title: "activity_second_title" req req,
+            mchid_list: "mchid_list" opt opt,
+            activate_setting: "activate_setting" opt opt,
+            payment_setting: "payment_setting" opt opt,
+        });
         /// 激活方式设置
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePayActivitySettingActivateSetting {
@@ -2890,44 +1292,11 @@ pub mod activities {
                 GetResponsePayActivitySettingActivateSettingActivateMiniprogram,
             >,
         }
-        impl ::serde::Serialize for GetResponsePayActivitySettingActivateSetting {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("activate_type", &self.activate_type)?;
-                m.opt("activate_url", &self.activate_url)?;
-                m.opt("activate_miniprogram", &self.activate_miniprogram)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponsePayActivitySettingActivateSetting {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("activate_type"),
-                    o.opt("activate_url"),
-                    o.opt("activate_miniprogram"),
-                ) {
-                    (
-                        Some(activate_type),
-                        Some(activate_url),
-                        Some(activate_miniprogram),
-                    ) => {
-                        Ok(Self {
-                            activate_type,
-                            activate_url,
-                            activate_miniprogram,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponsePayActivitySettingActivateSetting {
+            activate_type: "activate_type" req req,
+            activate_url: "activate_url" opt opt,
+            activate_miniprogram: "activate_miniprogram" opt opt,
+        });
         /// 跳转激活的小程序
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePayActivitySettingActivateSettingActivateMiniprogram {
@@ -2940,35 +1309,10 @@ pub mod activities {
             /// Example: `pages/activate/activate`
             pub activate_path: String,
         }
-        impl ::serde::Serialize
-        for GetResponsePayActivitySettingActivateSettingActivateMiniprogram {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("activate_appid", &self.activate_appid)?;
-                m.req("activate_path", &self.activate_path)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponsePayActivitySettingActivateSettingActivateMiniprogram {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("activate_appid"), o.req("activate_path")) {
-                    (Some(activate_appid), Some(activate_path)) => {
-                        Ok(Self {
-                            activate_appid,
-                            activate_path,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponsePayActivitySettingActivateSettingActivateMiniprogram {
+            activate_appid: "activate_appid" req req,
+            activate_path: "activate_path" req req,
+        });
         /// 支付设置
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePayActivitySettingPaymentSetting {
@@ -2985,36 +1329,11 @@ pub mod activities {
             /// Example: `xxx,yyy`
             pub goods_tags: Option<Vec<::serde_json::Value>>,
         }
-        impl ::serde::Serialize for GetResponsePayActivitySettingPaymentSetting {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("payment_mode", &self.payment_mode)?;
-                m.opt("limit_bank", &self.limit_bank)?;
-                m.opt("goods_tags", &self.goods_tags)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponsePayActivitySettingPaymentSetting {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("payment_mode"), o.opt("limit_bank"), o.opt("goods_tags")) {
-                    (Some(payment_mode), Some(limit_bank), Some(goods_tags)) => {
-                        Ok(Self {
-                            payment_mode,
-                            limit_bank,
-                            goods_tags,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponsePayActivitySettingPaymentSetting {
+            payment_mode: "payment_mode" opt opt,
+            limit_bank: "limit_bank" opt opt,
+            goods_tags: "goods_tags" opt opt,
+        });
         /// 支付模式
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePayActivitySettingPaymentSettingPaymentMode {
@@ -3023,29 +1342,9 @@ pub mod activities {
             /// Example: `APP`
             pub payment_scene_list: Option<Vec<::serde_json::Value>>,
         }
-        impl ::serde::Serialize
-        for GetResponsePayActivitySettingPaymentSettingPaymentMode {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("payment_scene_list", &self.payment_scene_list)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponsePayActivitySettingPaymentSettingPaymentMode {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("payment_scene_list") {
-                    Some(payment_scene_list) => Ok(Self { payment_scene_list }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponsePayActivitySettingPaymentSettingPaymentMode {
+            payment_scene_list: "payment_scene_list" opt opt,
+        });
         /// GetResponseStockList
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseStockList {
@@ -3058,33 +1357,10 @@ pub mod activities {
             /// Example: `98065001`
             pub stock_id: String,
         }
-        impl ::serde::Serialize for GetResponseStockList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("stock_creator_mchid", &self.stock_creator_mchid)?;
-                m.req("stock_id", &self.stock_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseStockList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("stock_creator_mchid"), o.req("stock_id")) {
-                    (Some(stock_creator_mchid), Some(stock_id)) => {
-                        Ok(Self {
-                            stock_creator_mchid,
-                            stock_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseStockList {
+            stock_creator_mchid: "stock_creator_mchid" req req,
+            stock_id: "stock_id" req req,
+        });
         /// `/v3/marketing/membercard-activity/activities/{activity_id}/terminate`
         pub mod terminate {
             /// The chain step for `/v3/marketing/membercard-activity/activities/{activity_id}/terminate`, reached with `client.v3().marketing().membercard_activity().activities().activity_id(activity_id).terminate()`.
@@ -3112,33 +1388,10 @@ pub mod activities {
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 pub terminate_time: Option<String>,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("activity_id", &self.activity_id)?;
-                    m.opt("terminate_time", &self.terminate_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("activity_id"), o.opt("terminate_time")) {
-                        (Some(activity_id), Some(terminate_time)) => {
-                            Ok(Self {
-                                activity_id,
-                                terminate_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                activity_id: "activity_id" req req,
+                terminate_time: "terminate_time" opt opt,
+            });
         }
     }
 }

@@ -74,39 +74,11 @@ pub mod activate_informations {
             /// 用户开卡时填写的个人信息
             pub user_information: Option<GetResponseUserInformation>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("nickname", &self.nickname)?;
-                m.opt("head_image_url", &self.head_image_url)?;
-                m.opt("user_information", &self.user_information)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("nickname"),
-                    o.opt("head_image_url"),
-                    o.opt("user_information"),
-                ) {
-                    (Some(nickname), Some(head_image_url), Some(user_information)) => {
-                        Ok(Self {
-                            nickname,
-                            head_image_url,
-                            user_information,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            nickname: "nickname" opt opt,
+            head_image_url: "head_image_url" opt opt,
+            user_information: "user_information" opt opt,
+        });
         /// 用户开卡时填写的个人信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseUserInformation {
@@ -119,33 +91,10 @@ pub mod activate_informations {
                 Vec<GetResponseUserInformationCustomFieldList>,
             >,
         }
-        impl ::serde::Serialize for GetResponseUserInformation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("common_field_list", &self.common_field_list)?;
-                m.opt("custom_field_list", &self.custom_field_list)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseUserInformation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("common_field_list"), o.opt("custom_field_list")) {
-                    (Some(common_field_list), Some(custom_field_list)) => {
-                        Ok(Self {
-                            common_field_list,
-                            custom_field_list,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseUserInformation {
+            common_field_list: "common_field_list" opt opt,
+            custom_field_list: "custom_field_list" opt opt,
+        });
         /// GetResponseUserInformationCommonFieldList
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseUserInformationCommonFieldList {
@@ -156,29 +105,10 @@ pub mod activate_informations {
             /// Example: `深圳`
             pub value: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseUserInformationCommonFieldList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("name", &self.name)?;
-                m.opt("value", &self.value)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseUserInformationCommonFieldList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("name"), o.opt("value")) {
-                    (Some(name), Some(value)) => Ok(Self { name, value }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseUserInformationCommonFieldList {
+            name: "name" opt opt,
+            value: "value" opt opt,
+        });
         /// GetResponseUserInformationCustomFieldList
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseUserInformationCustomFieldList {
@@ -193,32 +123,11 @@ pub mod activate_informations {
             /// 字段值
             pub value_list: Option<Vec<String>>,
         }
-        impl ::serde::Serialize for GetResponseUserInformationCustomFieldList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("name", &self.name)?;
-                m.opt("value", &self.value)?;
-                m.opt("value_list", &self.value_list)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseUserInformationCustomFieldList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("name"), o.opt("value"), o.opt("value_list")) {
-                    (Some(name), Some(value), Some(value_list)) => {
-                        Ok(Self { name, value, value_list })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseUserInformationCustomFieldList {
+            name: "name" opt opt,
+            value: "value" opt opt,
+            value_list: "value_list" opt opt,
+        });
     }
 }
 /// `/v3/marketing/membercard-open/callback`
@@ -260,28 +169,10 @@ pub mod callback {
         /// Example: `99999105`
         pub mchid: Option<String>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("notify_url", &self.notify_url)?;
-            m.opt("mchid", &self.mchid)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("notify_url"), o.opt("mchid")) {
-                (Some(notify_url), Some(mchid)) => Ok(Self { notify_url, mchid }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        notify_url: "notify_url" req req,
+        mchid: "mchid" opt opt,
+    });
     /// The request of `PATCH /v3/marketing/membercard-open/callback` (设置回调地址API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PatchRequest {
@@ -290,27 +181,9 @@ pub mod callback {
         /// Example: `https://pay.weixin.qq.com`
         pub notify_url: String,
     }
-    impl ::serde::Serialize for PatchRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("notify_url", &self.notify_url)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PatchRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("notify_url") {
-                Some(notify_url) => Ok(Self { notify_url }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PatchRequest {
+        notify_url: "notify_url" req req,
+    });
     /// The response of `PATCH /v3/marketing/membercard-open/callback` (设置回调地址API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PatchResponse {
@@ -323,28 +196,10 @@ pub mod callback {
         /// Example: `99999105`
         pub mchid: Option<String>,
     }
-    impl ::serde::Serialize for PatchResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("notify_url", &self.notify_url)?;
-            m.opt("mchid", &self.mchid)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PatchResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("notify_url"), o.opt("mchid")) {
-                (Some(notify_url), Some(mchid)) => Ok(Self { notify_url, mchid }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PatchResponse {
+        notify_url: "notify_url" req req,
+        mchid: "mchid" opt opt,
+    });
 }
 /// `/v3/marketing/membercard-open/cards`
 pub mod cards {
@@ -407,33 +262,12 @@ pub mod cards {
         /// Query parameter `limit`. Example: `20`
         pub limit: i64,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("brand_id"), o.opt("appid"), o.req("offset"), o.req("limit")) {
-                (Some(brand_id), Some(appid), Some(offset), Some(limit)) => {
-                    Ok(Self {
-                        brand_id,
-                        appid,
-                        offset,
-                        limit,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        brand_id: "brand_id" skip opt,
+        appid: "appid" skip opt,
+        offset: "offset" skip req,
+        limit: "limit" skip req,
+    });
     /// The response of `GET /v3/marketing/membercard-open/cards` (查询会员卡模板列表API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -446,42 +280,12 @@ pub mod cards {
         /// 会员卡列表
         pub data: Option<Vec<crate::types::Record>>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("total_count", &self.total_count)?;
-            m.req("limit", &self.limit)?;
-            m.req("offset", &self.offset)?;
-            m.opt("data", &self.data)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("total_count"),
-                o.req("limit"),
-                o.req("offset"),
-                o.opt("data"),
-            ) {
-                (Some(total_count), Some(limit), Some(offset), Some(data)) => {
-                    Ok(Self {
-                        total_count,
-                        limit,
-                        offset,
-                        data,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        total_count: "total_count" req req,
+        limit: "limit" req req,
+        offset: "offset" req req,
+        data: "data" opt opt,
+    });
     /// The request of `POST /v3/marketing/membercard-open/cards` (创建会员卡模板API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
@@ -542,103 +346,26 @@ pub mod cards {
         /// Example: `false`
         pub need_dynamic_code: Option<bool>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("appid", &self.appid)?;
-            m.req("logo_url", &self.logo_url)?;
-            m.req("brand", &self.brand)?;
-            m.req("title", &self.title)?;
-            m.req("background_picture_url", &self.background_picture_url)?;
-            m.req("description", &self.description)?;
-            m.opt("service_phone", &self.service_phone)?;
-            m.req("code_type", &self.code_type)?;
-            m.opt("total_quantity", &self.total_quantity)?;
-            m.req("date_information", &self.date_information)?;
-            m.req("code_mode", &self.code_mode)?;
-            m.opt("need_display_level", &self.need_display_level)?;
-            m.opt("init_level", &self.init_level)?;
-            m.req("out_request_no", &self.out_request_no)?;
-            m.opt("balance_information", &self.balance_information)?;
-            m.opt("user_information_form", &self.user_information_form)?;
-            m.opt("additional_statement", &self.additional_statement)?;
-            m.opt("need_dynamic_code", &self.need_dynamic_code)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("appid"),
-                o.req("logo_url"),
-                o.req("brand"),
-                o.req("title"),
-                o.req("background_picture_url"),
-                o.req("description"),
-                o.opt("service_phone"),
-                o.req("code_type"),
-                o.opt("total_quantity"),
-                o.req("date_information"),
-                o.req("code_mode"),
-                o.opt("need_display_level"),
-                o.opt("init_level"),
-                o.req("out_request_no"),
-                o.opt("balance_information"),
-                o.opt("user_information_form"),
-                o.opt("additional_statement"),
-                o.opt("need_dynamic_code"),
-            ) {
-                (
-                    Some(appid),
-                    Some(logo_url),
-                    Some(brand),
-                    Some(title),
-                    Some(background_picture_url),
-                    Some(description),
-                    Some(service_phone),
-                    Some(code_type),
-                    Some(total_quantity),
-                    Some(date_information),
-                    Some(code_mode),
-                    Some(need_display_level),
-                    Some(init_level),
-                    Some(out_request_no),
-                    Some(balance_information),
-                    Some(user_information_form),
-                    Some(additional_statement),
-                    Some(need_dynamic_code),
-                ) => {
-                    Ok(Self {
-                        appid,
-                        logo_url,
-                        brand,
-                        title,
-                        background_picture_url,
-                        description,
-                        service_phone,
-                        code_type,
-                        total_quantity,
-                        date_information,
-                        code_mode,
-                        need_display_level,
-                        init_level,
-                        out_request_no,
-                        balance_information,
-                        user_information_form,
-                        additional_statement,
-                        need_dynamic_code,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        appid: "appid" req req,
+        logo_url: "logo_url" req req,
+        brand: "brand" req req,
+        title: "title" req req,
+        background_picture_url: "background_picture_url" req req,
+        description: "description" req req,
+        service_phone: "service_phone" opt opt,
+        code_type: "code_type" req req,
+        total_quantity: "total_quantity" opt opt,
+        date_information: "date_information" req req,
+        code_mode: "code_mode" req req,
+        need_display_level: "need_display_level" opt opt,
+        init_level: "init_level" opt opt,
+        out_request_no: "out_request_no" req req,
+        balance_information: "balance_information" opt opt,
+        user_information_form: "user_information_form" opt opt,
+        additional_statement: "additional_statement" opt opt,
+        need_dynamic_code: "need_dynamic_code" opt opt,
+    });
     /// 商户补充声明
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAdditionalStatement {
@@ -659,32 +386,12 @@ pub mod cards {
         /// Example: `pages/statement/statement`
         pub path: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestAdditionalStatement {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("title", &self.title)?;
-            m.opt("url", &self.url)?;
-            m.opt("appid", &self.appid)?;
-            m.opt("path", &self.path)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestAdditionalStatement {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("title"), o.opt("url"), o.opt("appid"), o.opt("path")) {
-                (Some(title), Some(url), Some(appid), Some(path)) => {
-                    Ok(Self { title, url, appid, path })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestAdditionalStatement {
+        title: "title" opt opt,
+        url: "url" opt opt,
+        appid: "appid" opt opt,
+        path: "path" opt opt,
+    });
     /// 储值信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestBalanceInformation {
@@ -703,47 +410,12 @@ pub mod cards {
         /// Example: `https://xxx.com`
         pub balance_url: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestBalanceInformation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("need_balance", &self.need_balance)?;
-            m.opt("balance_appid", &self.balance_appid)?;
-            m.opt("balance_path", &self.balance_path)?;
-            m.opt("balance_url", &self.balance_url)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestBalanceInformation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("need_balance"),
-                o.opt("balance_appid"),
-                o.opt("balance_path"),
-                o.opt("balance_url"),
-            ) {
-                (
-                    Some(need_balance),
-                    Some(balance_appid),
-                    Some(balance_path),
-                    Some(balance_url),
-                ) => {
-                    Ok(Self {
-                        need_balance,
-                        balance_appid,
-                        balance_path,
-                        balance_url,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestBalanceInformation {
+        need_balance: "need_balance" opt opt,
+        balance_appid: "balance_appid" opt opt,
+        balance_path: "balance_path" opt opt,
+        balance_url: "balance_url" opt opt,
+    });
     /// 品牌信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestBrand {
@@ -756,30 +428,10 @@ pub mod cards {
         /// Example: `微信支付`
         pub display_name: String,
     }
-    impl ::serde::Serialize for PostRequestBrand {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("brand_id", &self.brand_id)?;
-            m.req("display_name", &self.display_name)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestBrand {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("brand_id"), o.req("display_name")) {
-                (Some(brand_id), Some(display_name)) => {
-                    Ok(Self { brand_id, display_name })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestBrand {
+        brand_id: "brand_id" req req,
+        display_name: "display_name" req req,
+    });
     /// 有效期
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestDateInformation {
@@ -802,51 +454,13 @@ pub mod cards {
         /// Example: `1`
         pub wait_days_after_receive: Option<i64>,
     }
-    impl ::serde::Serialize for PostRequestDateInformation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("type", &self.type_)?;
-            m.opt("available_begin_time", &self.available_begin_time)?;
-            m.opt("available_end_time", &self.available_end_time)?;
-            m.opt("available_day_after_receive", &self.available_day_after_receive)?;
-            m.opt("wait_days_after_receive", &self.wait_days_after_receive)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestDateInformation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("type"),
-                o.opt("available_begin_time"),
-                o.opt("available_end_time"),
-                o.opt("available_day_after_receive"),
-                o.opt("wait_days_after_receive"),
-            ) {
-                (
-                    Some(type_),
-                    Some(available_begin_time),
-                    Some(available_end_time),
-                    Some(available_day_after_receive),
-                    Some(wait_days_after_receive),
-                ) => {
-                    Ok(Self {
-                        type_,
-                        available_begin_time,
-                        available_end_time,
-                        available_day_after_receive,
-                        wait_days_after_receive,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestDateInformation {
+        type_: "type" req req,
+        available_begin_time: "available_begin_time" opt opt,
+        available_end_time: "available_end_time" opt opt,
+        available_day_after_receive: "available_day_after_receive" opt opt,
+        wait_days_after_receive: "wait_days_after_receive" opt opt,
+    });
     /// 开卡信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestUserInformationForm {
@@ -861,33 +475,10 @@ pub mod cards {
             Vec<PostRequestUserInformationFormCustomFieldList>,
         >,
     }
-    impl ::serde::Serialize for PostRequestUserInformationForm {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("common_field_list", &self.common_field_list)?;
-            m.opt("custom_field_list", &self.custom_field_list)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestUserInformationForm {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("common_field_list"), o.opt("custom_field_list")) {
-                (Some(common_field_list), Some(custom_field_list)) => {
-                    Ok(Self {
-                        common_field_list,
-                        custom_field_list,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestUserInformationForm {
+        common_field_list: "common_field_list" opt opt,
+        custom_field_list: "custom_field_list" opt opt,
+    });
     /// PostRequestUserInformationFormCustomFieldList
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestUserInformationFormCustomFieldList {
@@ -900,32 +491,11 @@ pub mod cards {
         /// 字段值
         pub values: Option<Vec<String>>,
     }
-    impl ::serde::Serialize for PostRequestUserInformationFormCustomFieldList {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("type", &self.type_)?;
-            m.opt("name", &self.name)?;
-            m.opt("values", &self.values)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestUserInformationFormCustomFieldList {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("type"), o.opt("name"), o.opt("values")) {
-                (Some(type_), Some(name), Some(values)) => {
-                    Ok(Self { type_, name, values })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestUserInformationFormCustomFieldList {
+        type_: "type" opt opt,
+        name: "name" opt opt,
+        values: "values" opt opt,
+    });
     /// `/v3/marketing/membercard-open/cards/{card_id}`
     pub mod by_card_id {
         /// The chain step for `/v3/marketing/membercard-open/cards/{card_id}`, reached with `client.v3().marketing().membercard_open().cards().card_id(card_id)`.
@@ -1068,95 +638,24 @@ pub mod cards {
             /// Example: `false`
             pub need_dynamic_code: Option<bool>,
         }
-        impl ::serde::Serialize for PatchRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("appid", &self.appid)?;
-                m.opt("logo_url", &self.logo_url)?;
-                m.opt("title", &self.title)?;
-                m.opt("background_picture_url", &self.background_picture_url)?;
-                m.opt("description", &self.description)?;
-                m.opt("service_phone", &self.service_phone)?;
-                m.opt("total_quantity", &self.total_quantity)?;
-                m.opt("date_information", &self.date_information)?;
-                m.opt("need_display_level", &self.need_display_level)?;
-                m.opt("init_level", &self.init_level)?;
-                m.opt("balance_information", &self.balance_information)?;
-                m.opt("user_information_form", &self.user_information_form)?;
-                m.opt("additional_statement", &self.additional_statement)?;
-                m.opt("code_mode", &self.code_mode)?;
-                m.opt("code_type", &self.code_type)?;
-                m.opt("need_dynamic_code", &self.need_dynamic_code)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PatchRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("appid"),
-                    o.opt("logo_url"),
-                    o.opt("title"),
-                    o.opt("background_picture_url"),
-                    o.opt("description"),
-                    o.opt("service_phone"),
-                    o.opt("total_quantity"),
-                    o.opt("date_information"),
-                    o.opt("need_display_level"),
-                    o.opt("init_level"),
-                    o.opt("balance_information"),
-                    o.opt("user_information_form"),
-                    o.opt("additional_statement"),
-                    o.opt("code_mode"),
-                    o.opt("code_type"),
-                    o.opt("need_dynamic_code"),
-                ) {
-                    (
-                        Some(appid),
-                        Some(logo_url),
-                        Some(title),
-                        Some(background_picture_url),
-                        Some(description),
-                        Some(service_phone),
-                        Some(total_quantity),
-                        Some(date_information),
-                        Some(need_display_level),
-                        Some(init_level),
-                        Some(balance_information),
-                        Some(user_information_form),
-                        Some(additional_statement),
-                        Some(code_mode),
-                        Some(code_type),
-                        Some(need_dynamic_code),
-                    ) => {
-                        Ok(Self {
-                            appid,
-                            logo_url,
-                            title,
-                            background_picture_url,
-                            description,
-                            service_phone,
-                            total_quantity,
-                            date_information,
-                            need_display_level,
-                            init_level,
-                            balance_information,
-                            user_information_form,
-                            additional_statement,
-                            code_mode,
-                            code_type,
-                            need_dynamic_code,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PatchRequest {
+            appid: "appid" opt opt,
+            logo_url: "logo_url" opt opt,
+            title: "title" opt opt,
+            background_picture_url: "background_picture_url" opt opt,
+            description: "description" opt opt,
+            service_phone: "service_phone" opt opt,
+            total_quantity: "total_quantity" opt opt,
+            date_information: "date_information" opt opt,
+            need_display_level: "need_display_level" opt opt,
+            init_level: "init_level" opt opt,
+            balance_information: "balance_information" opt opt,
+            user_information_form: "user_information_form" opt opt,
+            additional_statement: "additional_statement" opt opt,
+            code_mode: "code_mode" opt opt,
+            code_type: "code_type" opt opt,
+            need_dynamic_code: "need_dynamic_code" opt opt,
+        });
         /// 商户补充声明
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequestAdditionalStatement {
@@ -1177,32 +676,12 @@ pub mod cards {
             /// Example: `pages/statement/statement`
             pub path: Option<String>,
         }
-        impl ::serde::Serialize for PatchRequestAdditionalStatement {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("title", &self.title)?;
-                m.opt("url", &self.url)?;
-                m.opt("appid", &self.appid)?;
-                m.opt("path", &self.path)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PatchRequestAdditionalStatement {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("title"), o.opt("url"), o.opt("appid"), o.opt("path")) {
-                    (Some(title), Some(url), Some(appid), Some(path)) => {
-                        Ok(Self { title, url, appid, path })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PatchRequestAdditionalStatement {
+            title: "title" opt opt,
+            url: "url" opt opt,
+            appid: "appid" opt opt,
+            path: "path" opt opt,
+        });
         /// 储值信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequestBalanceInformation {
@@ -1221,47 +700,12 @@ pub mod cards {
             /// Example: `https://xxx.com`
             pub balance_url: Option<String>,
         }
-        impl ::serde::Serialize for PatchRequestBalanceInformation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("need_balance", &self.need_balance)?;
-                m.opt("balance_appid", &self.balance_appid)?;
-                m.opt("balance_path", &self.balance_path)?;
-                m.opt("balance_url", &self.balance_url)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PatchRequestBalanceInformation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("need_balance"),
-                    o.opt("balance_appid"),
-                    o.opt("balance_path"),
-                    o.opt("balance_url"),
-                ) {
-                    (
-                        Some(need_balance),
-                        Some(balance_appid),
-                        Some(balance_path),
-                        Some(balance_url),
-                    ) => {
-                        Ok(Self {
-                            need_balance,
-                            balance_appid,
-                            balance_path,
-                            balance_url,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PatchRequestBalanceInformation {
+            need_balance: "need_balance" opt opt,
+            balance_appid: "balance_appid" opt opt,
+            balance_path: "balance_path" opt opt,
+            balance_url: "balance_url" opt opt,
+        });
         /// 会员卡code分配类型
         ///
         /// A value this client does not know yet is kept as [`PatchRequestCodeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1277,49 +721,11 @@ pub mod cards {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PatchRequestCodeMode {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::SystemAllocate => "SYSTEM_ALLOCATE",
-                    Self::MerchantDeposit => "MERCHANT_DEPOSIT",
-                    Self::RealTime => "REAL_TIME",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PatchRequestCodeMode {
-            fn from(s: &str) -> Self {
-                match s {
-                    "SYSTEM_ALLOCATE" => Self::SystemAllocate,
-                    "MERCHANT_DEPOSIT" => Self::MerchantDeposit,
-                    "REAL_TIME" => Self::RealTime,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PatchRequestCodeMode {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PatchRequestCodeMode {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PatchRequestCodeMode {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PatchRequestCodeMode {
+            SystemAllocate = "SYSTEM_ALLOCATE",
+            MerchantDeposit = "MERCHANT_DEPOSIT",
+            RealTime = "REAL_TIME",
+        });
         /// 会员码型
         ///
         /// A value this client does not know yet is kept as [`PatchRequestCodeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1337,51 +743,12 @@ pub mod cards {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PatchRequestCodeType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::BarCode => "BAR_CODE",
-                    Self::Qrcode => "QRCODE",
-                    Self::BarCodeAndQrcode => "BAR_CODE_AND_QRCODE",
-                    Self::NoneCode => "NONE_CODE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PatchRequestCodeType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "BAR_CODE" => Self::BarCode,
-                    "QRCODE" => Self::Qrcode,
-                    "BAR_CODE_AND_QRCODE" => Self::BarCodeAndQrcode,
-                    "NONE_CODE" => Self::NoneCode,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PatchRequestCodeType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PatchRequestCodeType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PatchRequestCodeType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PatchRequestCodeType {
+            BarCode = "BAR_CODE",
+            Qrcode = "QRCODE",
+            BarCodeAndQrcode = "BAR_CODE_AND_QRCODE",
+            NoneCode = "NONE_CODE",
+        });
         /// 有效期
         #[derive(Clone, Debug, PartialEq)]
         pub struct PatchRequestDateInformation {
@@ -1404,51 +771,13 @@ pub mod cards {
             /// Example: `2020-05-20T13:29:35.120+08:00`
             pub available_begin_time: Option<String>,
         }
-        impl ::serde::Serialize for PatchRequestDateInformation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("type", &self.type_)?;
-                m.opt("available_end_time", &self.available_end_time)?;
-                m.opt("available_day_after_receive", &self.available_day_after_receive)?;
-                m.opt("wait_days_after_receive", &self.wait_days_after_receive)?;
-                m.opt("available_begin_time", &self.available_begin_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PatchRequestDateInformation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("type"),
-                    o.opt("available_end_time"),
-                    o.opt("available_day_after_receive"),
-                    o.opt("wait_days_after_receive"),
-                    o.opt("available_begin_time"),
-                ) {
-                    (
-                        Some(type_),
-                        Some(available_end_time),
-                        Some(available_day_after_receive),
-                        Some(wait_days_after_receive),
-                        Some(available_begin_time),
-                    ) => {
-                        Ok(Self {
-                            type_,
-                            available_end_time,
-                            available_day_after_receive,
-                            wait_days_after_receive,
-                            available_begin_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PatchRequestDateInformation {
+            type_: "type" req req,
+            available_end_time: "available_end_time" opt opt,
+            available_day_after_receive: "available_day_after_receive" opt opt,
+            wait_days_after_receive: "wait_days_after_receive" opt opt,
+            available_begin_time: "available_begin_time" opt opt,
+        });
         /// 开卡信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequestUserInformationForm {
@@ -1465,43 +794,11 @@ pub mod cards {
                 Vec<PatchRequestUserInformationFormCustomFieldList>,
             >,
         }
-        impl ::serde::Serialize for PatchRequestUserInformationForm {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("can_modify_after_activate", &self.can_modify_after_activate)?;
-                m.opt("common_field_list", &self.common_field_list)?;
-                m.opt("custom_field_list", &self.custom_field_list)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PatchRequestUserInformationForm {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("can_modify_after_activate"),
-                    o.opt("common_field_list"),
-                    o.opt("custom_field_list"),
-                ) {
-                    (
-                        Some(can_modify_after_activate),
-                        Some(common_field_list),
-                        Some(custom_field_list),
-                    ) => {
-                        Ok(Self {
-                            can_modify_after_activate,
-                            common_field_list,
-                            custom_field_list,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PatchRequestUserInformationForm {
+            can_modify_after_activate: "can_modify_after_activate" opt opt,
+            common_field_list: "common_field_list" opt opt,
+            custom_field_list: "custom_field_list" opt opt,
+        });
         /// PatchRequestUserInformationFormCustomFieldList
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequestUserInformationFormCustomFieldList {
@@ -1514,32 +811,11 @@ pub mod cards {
             /// 字段值
             pub values: Option<Vec<String>>,
         }
-        impl ::serde::Serialize for PatchRequestUserInformationFormCustomFieldList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("type", &self.type_)?;
-                m.opt("name", &self.name)?;
-                m.opt("values", &self.values)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PatchRequestUserInformationFormCustomFieldList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("type"), o.opt("name"), o.opt("values")) {
-                    (Some(type_), Some(name), Some(values)) => {
-                        Ok(Self { type_, name, values })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PatchRequestUserInformationFormCustomFieldList {
+            type_: "type" opt opt,
+            name: "name" opt opt,
+            values: "values" opt opt,
+        });
         /// `/v3/marketing/membercard-open/cards/{card_id}/codes`
         pub mod codes {
             /// The chain step for `/v3/marketing/membercard-open/cards/{card_id}/codes`, reached with `client.v3().marketing().membercard_open().cards().card_id(card_id).codes()`.
@@ -1663,79 +939,20 @@ pub mod cards {
                     /// Example: `600`
                     pub bonus_value: Option<i64>,
                 }
-                impl ::serde::Serialize for GetResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("card_id", &self.card_id)?;
-                        m.opt("code", &self.code)?;
-                        m.opt("openid", &self.openid)?;
-                        m.opt("membership_number", &self.membership_number)?;
-                        m.opt("level", &self.level)?;
-                        m.opt("nickname", &self.nickname)?;
-                        m.opt("head_image_url", &self.head_image_url)?;
-                        m.opt("background_picture_url", &self.background_picture_url)?;
-                        m.opt("balance", &self.balance)?;
-                        m.opt("user_card_status", &self.user_card_status)?;
-                        m.opt("user_information", &self.user_information)?;
-                        m.opt("bonus_value", &self.bonus_value)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.opt("card_id"),
-                            o.opt("code"),
-                            o.opt("openid"),
-                            o.opt("membership_number"),
-                            o.opt("level"),
-                            o.opt("nickname"),
-                            o.opt("head_image_url"),
-                            o.opt("background_picture_url"),
-                            o.opt("balance"),
-                            o.opt("user_card_status"),
-                            o.opt("user_information"),
-                            o.opt("bonus_value"),
-                        ) {
-                            (
-                                Some(card_id),
-                                Some(code),
-                                Some(openid),
-                                Some(membership_number),
-                                Some(level),
-                                Some(nickname),
-                                Some(head_image_url),
-                                Some(background_picture_url),
-                                Some(balance),
-                                Some(user_card_status),
-                                Some(user_information),
-                                Some(bonus_value),
-                            ) => {
-                                Ok(Self {
-                                    card_id,
-                                    code,
-                                    openid,
-                                    membership_number,
-                                    level,
-                                    nickname,
-                                    head_image_url,
-                                    background_picture_url,
-                                    balance,
-                                    user_card_status,
-                                    user_information,
-                                    bonus_value,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    card_id: "card_id" opt opt,
+                    code: "code" opt opt,
+                    openid: "openid" opt opt,
+                    membership_number: "membership_number" opt opt,
+                    level: "level" opt opt,
+                    nickname: "nickname" opt opt,
+                    head_image_url: "head_image_url" opt opt,
+                    background_picture_url: "background_picture_url" opt opt,
+                    balance: "balance" opt opt,
+                    user_card_status: "user_card_status" opt opt,
+                    user_information: "user_information" opt opt,
+                    bonus_value: "bonus_value" opt opt,
+                });
                 /// 用户会员卡状态
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseUserCardStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1755,58 +972,13 @@ pub mod cards {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseUserCardStatus {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::NotActivate => "NOT_ACTIVATE",
-                            Self::Effective => "EFFECTIVE",
-                            Self::Expire => "EXPIRE",
-                            Self::Unavailable => "UNAVAILABLE",
-                            Self::Delete => "DELETE",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseUserCardStatus {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "NOT_ACTIVATE" => Self::NotActivate,
-                            "EFFECTIVE" => Self::Effective,
-                            "EXPIRE" => Self::Expire,
-                            "UNAVAILABLE" => Self::Unavailable,
-                            "DELETE" => Self::Delete,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseUserCardStatus {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseUserCardStatus {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseUserCardStatus {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseUserCardStatus {
+                    NotActivate = "NOT_ACTIVATE",
+                    Effective = "EFFECTIVE",
+                    Expire = "EXPIRE",
+                    Unavailable = "UNAVAILABLE",
+                    Delete = "DELETE",
+                });
                 /// 用户开卡时填写的个人信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseUserInformation {
@@ -1819,33 +991,10 @@ pub mod cards {
                         Vec<GetResponseUserInformationCustomFieldList>,
                     >,
                 }
-                impl ::serde::Serialize for GetResponseUserInformation {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("common_field_list", &self.common_field_list)?;
-                        m.opt("custom_field_list", &self.custom_field_list)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseUserInformation {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("common_field_list"), o.opt("custom_field_list")) {
-                            (Some(common_field_list), Some(custom_field_list)) => {
-                                Ok(Self {
-                                    common_field_list,
-                                    custom_field_list,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseUserInformation {
+                    common_field_list: "common_field_list" opt opt,
+                    custom_field_list: "custom_field_list" opt opt,
+                });
                 /// GetResponseUserInformationCommonFieldList
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseUserInformationCommonFieldList {
@@ -1856,29 +1005,10 @@ pub mod cards {
                     /// Example: `深圳`
                     pub value: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponseUserInformationCommonFieldList {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("name", &self.name)?;
-                        m.opt("value", &self.value)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseUserInformationCommonFieldList {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("name"), o.opt("value")) {
-                            (Some(name), Some(value)) => Ok(Self { name, value }),
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseUserInformationCommonFieldList {
+                    name: "name" opt opt,
+                    value: "value" opt opt,
+                });
                 /// GetResponseUserInformationCustomFieldList
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseUserInformationCustomFieldList {
@@ -1893,32 +1023,11 @@ pub mod cards {
                     /// 字段值列表
                     pub value_list: Option<Vec<String>>,
                 }
-                impl ::serde::Serialize for GetResponseUserInformationCustomFieldList {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("name", &self.name)?;
-                        m.opt("value", &self.value)?;
-                        m.opt("value_list", &self.value_list)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseUserInformationCustomFieldList {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("name"), o.opt("value"), o.opt("value_list")) {
-                            (Some(name), Some(value), Some(value_list)) => {
-                                Ok(Self { name, value, value_list })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseUserInformationCustomFieldList {
+                    name: "name" opt opt,
+                    value: "value" opt opt,
+                    value_list: "value_list" opt opt,
+                });
                 /// The request of `PATCH /v3/marketing/membercard-open/cards/{card_id}/codes/{code}` (修改用户会员卡信息API).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PatchRequest {
@@ -1949,59 +1058,15 @@ pub mod cards {
                     /// Example: `true`
                     pub need_inform_level: Option<bool>,
                 }
-                impl ::serde::Serialize for PatchRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("membership_number", &self.membership_number)?;
-                        m.opt("background_picture_url", &self.background_picture_url)?;
-                        m.opt("level", &self.level)?;
-                        m.opt("out_request_no", &self.out_request_no)?;
-                        m.opt("balance_information", &self.balance_information)?;
-                        m.opt("need_inform_balance", &self.need_inform_balance)?;
-                        m.opt("need_inform_level", &self.need_inform_level)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PatchRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.opt("membership_number"),
-                            o.opt("background_picture_url"),
-                            o.opt("level"),
-                            o.opt("out_request_no"),
-                            o.opt("balance_information"),
-                            o.opt("need_inform_balance"),
-                            o.opt("need_inform_level"),
-                        ) {
-                            (
-                                Some(membership_number),
-                                Some(background_picture_url),
-                                Some(level),
-                                Some(out_request_no),
-                                Some(balance_information),
-                                Some(need_inform_balance),
-                                Some(need_inform_level),
-                            ) => {
-                                Ok(Self {
-                                    membership_number,
-                                    background_picture_url,
-                                    level,
-                                    out_request_no,
-                                    balance_information,
-                                    need_inform_balance,
-                                    need_inform_level,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PatchRequest {
+                    membership_number: "membership_number" opt opt,
+                    background_picture_url: "background_picture_url" opt opt,
+                    level: "level" opt opt,
+                    out_request_no: "out_request_no" opt opt,
+                    balance_information: "balance_information" opt opt,
+                    need_inform_balance: "need_inform_balance" opt opt,
+                    need_inform_level: "need_inform_level" opt opt,
+                });
                 /// 用户储值变更信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PatchRequestBalanceInformation {
@@ -2022,47 +1087,12 @@ pub mod cards {
                     /// Example: `购买一杯珍珠奶茶，消耗30元`
                     pub balance_remark: Option<String>,
                 }
-                impl ::serde::Serialize for PatchRequestBalanceInformation {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("before_balance", &self.before_balance)?;
-                        m.req("balance", &self.balance)?;
-                        m.req("add_balance", &self.add_balance)?;
-                        m.opt("balance_remark", &self.balance_remark)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PatchRequestBalanceInformation {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("before_balance"),
-                            o.req("balance"),
-                            o.req("add_balance"),
-                            o.opt("balance_remark"),
-                        ) {
-                            (
-                                Some(before_balance),
-                                Some(balance),
-                                Some(add_balance),
-                                Some(balance_remark),
-                            ) => {
-                                Ok(Self {
-                                    before_balance,
-                                    balance,
-                                    add_balance,
-                                    balance_remark,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PatchRequestBalanceInformation {
+                    before_balance: "before_balance" req req,
+                    balance: "balance" req req,
+                    add_balance: "add_balance" req req,
+                    balance_remark: "balance_remark" opt opt,
+                });
                 /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/activate`
                 pub mod activate {
                     /// The chain step for `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/activate`, reached with `client.v3().marketing().membercard_open().cards().card_id(card_id).codes().code(code).activate()`.
@@ -2092,27 +1122,9 @@ pub mod cards {
                         /// Example: `316510891298`
                         pub membership_number: Option<String>,
                     }
-                    impl ::serde::Serialize for PostRequest {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.opt("membership_number", &self.membership_number)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match o.opt("membership_number") {
-                                Some(membership_number) => Ok(Self { membership_number }),
-                                None => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(PostRequest {
+                        membership_number: "membership_number" opt opt,
+                    });
                 }
                 /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus`
                 pub mod bonus {
@@ -2173,49 +1185,12 @@ pub mod cards {
                             /// Example: `30`
                             pub bonus_value: i64,
                         }
-                        impl ::serde::Serialize for PostRequest {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.req("out_trade_no", &self.out_trade_no)?;
-                                m.req("mchid", &self.mchid)?;
-                                m.req("sub_mchid", &self.sub_mchid)?;
-                                m.req("bonus_value", &self.bonus_value)?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (
-                                    o.req("out_trade_no"),
-                                    o.req("mchid"),
-                                    o.req("sub_mchid"),
-                                    o.req("bonus_value"),
-                                ) {
-                                    (
-                                        Some(out_trade_no),
-                                        Some(mchid),
-                                        Some(sub_mchid),
-                                        Some(bonus_value),
-                                    ) => {
-                                        Ok(Self {
-                                            out_trade_no,
-                                            mchid,
-                                            sub_mchid,
-                                            bonus_value,
-                                        })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(PostRequest {
+                            out_trade_no: "out_trade_no" req req,
+                            mchid: "mchid" req req,
+                            sub_mchid: "sub_mchid" req req,
+                            bonus_value: "bonus_value" req req,
+                        });
                     }
                     /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus/prepare`
                     pub mod prepare {
@@ -2260,49 +1235,12 @@ pub mod cards {
                             /// Example: `30`
                             pub bonus_value: i64,
                         }
-                        impl ::serde::Serialize for PostRequest {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.req("out_trade_no", &self.out_trade_no)?;
-                                m.req("mchid", &self.mchid)?;
-                                m.req("sub_mchid", &self.sub_mchid)?;
-                                m.req("bonus_value", &self.bonus_value)?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (
-                                    o.req("out_trade_no"),
-                                    o.req("mchid"),
-                                    o.req("sub_mchid"),
-                                    o.req("bonus_value"),
-                                ) {
-                                    (
-                                        Some(out_trade_no),
-                                        Some(mchid),
-                                        Some(sub_mchid),
-                                        Some(bonus_value),
-                                    ) => {
-                                        Ok(Self {
-                                            out_trade_no,
-                                            mchid,
-                                            sub_mchid,
-                                            bonus_value,
-                                        })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(PostRequest {
+                            out_trade_no: "out_trade_no" req req,
+                            mchid: "mchid" req req,
+                            sub_mchid: "sub_mchid" req req,
+                            bonus_value: "bonus_value" req req,
+                        });
                     }
                 }
                 /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/rights`
@@ -2360,63 +1298,16 @@ pub mod cards {
                         /// 会员专属咨询信息
                         pub guide: Option<PatchRequestGuide>,
                     }
-                    impl ::serde::Serialize for PatchRequest {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.opt("before_bonus_value", &self.before_bonus_value)?;
-                            m.opt("bonus_value", &self.bonus_value)?;
-                            m.opt("add_bonus_value", &self.add_bonus_value)?;
-                            m.req("out_request_no", &self.out_request_no)?;
-                            m.opt("need_inform_bonus", &self.need_inform_bonus)?;
-                            m.opt("member_price_word", &self.member_price_word)?;
-                            m.opt("fapiao_jump_word", &self.fapiao_jump_word)?;
-                            m.opt("guide", &self.guide)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for PatchRequest {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (
-                                o.opt("before_bonus_value"),
-                                o.opt("bonus_value"),
-                                o.opt("add_bonus_value"),
-                                o.req("out_request_no"),
-                                o.opt("need_inform_bonus"),
-                                o.opt("member_price_word"),
-                                o.opt("fapiao_jump_word"),
-                                o.opt("guide"),
-                            ) {
-                                (
-                                    Some(before_bonus_value),
-                                    Some(bonus_value),
-                                    Some(add_bonus_value),
-                                    Some(out_request_no),
-                                    Some(need_inform_bonus),
-                                    Some(member_price_word),
-                                    Some(fapiao_jump_word),
-                                    Some(guide),
-                                ) => {
-                                    Ok(Self {
-                                        before_bonus_value,
-                                        bonus_value,
-                                        add_bonus_value,
-                                        out_request_no,
-                                        need_inform_bonus,
-                                        member_price_word,
-                                        fapiao_jump_word,
-                                        guide,
-                                    })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(PatchRequest {
+                        before_bonus_value: "before_bonus_value" opt opt,
+                        bonus_value: "bonus_value" opt opt,
+                        add_bonus_value: "add_bonus_value" opt opt,
+                        out_request_no: "out_request_no" req req,
+                        need_inform_bonus: "need_inform_bonus" opt opt,
+                        member_price_word: "member_price_word" opt opt,
+                        fapiao_jump_word: "fapiao_jump_word" opt opt,
+                        guide: "guide" opt opt,
+                    });
                     /// 会员专属咨询信息
                     #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PatchRequestGuide {
@@ -2441,57 +1332,13 @@ pub mod cards {
                         /// Example: `0755-12345677`
                         pub phone_number: Option<String>,
                     }
-                    impl ::serde::Serialize for PatchRequestGuide {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.opt("staff_name", &self.staff_name)?;
-                            m.opt("head_image_url", &self.head_image_url)?;
-                            m.opt(
-                                "contact_information_name",
-                                &self.contact_information_name,
-                            )?;
-                            m.opt(
-                                "contact_information_value",
-                                &self.contact_information_value,
-                            )?;
-                            m.opt("phone_number", &self.phone_number)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for PatchRequestGuide {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (
-                                o.opt("staff_name"),
-                                o.opt("head_image_url"),
-                                o.opt("contact_information_name"),
-                                o.opt("contact_information_value"),
-                                o.opt("phone_number"),
-                            ) {
-                                (
-                                    Some(staff_name),
-                                    Some(head_image_url),
-                                    Some(contact_information_name),
-                                    Some(contact_information_value),
-                                    Some(phone_number),
-                                ) => {
-                                    Ok(Self {
-                                        staff_name,
-                                        head_image_url,
-                                        contact_information_name,
-                                        contact_information_value,
-                                        phone_number,
-                                    })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(PatchRequestGuide {
+                        staff_name: "staff_name" opt opt,
+                        head_image_url: "head_image_url" opt opt,
+                        contact_information_name: "contact_information_name" opt opt,
+                        contact_information_value: "contact_information_value" opt opt,
+                        phone_number: "phone_number" opt opt,
+                    });
                 }
                 /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/set-service-module-data`
                 pub mod set_service_module_data {
@@ -2530,43 +1377,11 @@ pub mod cards {
                         /// 服务状态设置
                         pub state_setting: PostRequestStateSetting,
                     }
-                    impl ::serde::Serialize for PostRequest {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("out_request_no", &self.out_request_no)?;
-                            m.req("service_module_id", &self.service_module_id)?;
-                            m.req("state_setting", &self.state_setting)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (
-                                o.req("out_request_no"),
-                                o.req("service_module_id"),
-                                o.req("state_setting"),
-                            ) {
-                                (
-                                    Some(out_request_no),
-                                    Some(service_module_id),
-                                    Some(state_setting),
-                                ) => {
-                                    Ok(Self {
-                                        out_request_no,
-                                        service_module_id,
-                                        state_setting,
-                                    })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(PostRequest {
+                        out_request_no: "out_request_no" req req,
+                        service_module_id: "service_module_id" req req,
+                        state_setting: "state_setting" req req,
+                    });
                     /// 服务状态设置
                     #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostRequestStateSetting {
@@ -2581,46 +1396,11 @@ pub mod cards {
                             PostRequestStateSettingMessageTemplateSetting,
                         >,
                     }
-                    impl ::serde::Serialize for PostRequestStateSetting {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("state_id", &self.state_id)?;
-                            m.req("content_template_data", &self.content_template_data)?;
-                            m.opt(
-                                "message_template_setting",
-                                &self.message_template_setting,
-                            )?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for PostRequestStateSetting {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (
-                                o.req("state_id"),
-                                o.req("content_template_data"),
-                                o.opt("message_template_setting"),
-                            ) {
-                                (
-                                    Some(state_id),
-                                    Some(content_template_data),
-                                    Some(message_template_setting),
-                                ) => {
-                                    Ok(Self {
-                                        state_id,
-                                        content_template_data,
-                                        message_template_setting,
-                                    })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(PostRequestStateSetting {
+                        state_id: "state_id" req req,
+                        content_template_data: "content_template_data" req req,
+                        message_template_setting: "message_template_setting" opt opt,
+                    });
                     /// 内容模板设置
                     #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostRequestStateSettingContentTemplateData {
@@ -2633,32 +1413,10 @@ pub mod cards {
                             PostRequestStateSettingContentTemplateDataActionSetting,
                         >,
                     }
-                    impl ::serde::Serialize
-                    for PostRequestStateSettingContentTemplateData {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.opt("field_list", &self.field_list)?;
-                            m.opt("action_setting", &self.action_setting)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de>
-                    for PostRequestStateSettingContentTemplateData {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (o.opt("field_list"), o.opt("action_setting")) {
-                                (Some(field_list), Some(action_setting)) => {
-                                    Ok(Self { field_list, action_setting })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(PostRequestStateSettingContentTemplateData {
+                        field_list: "field_list" opt opt,
+                        action_setting: "action_setting" opt opt,
+                    });
                     /// 操作设置
                     #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostRequestStateSettingContentTemplateDataActionSetting {
@@ -2669,35 +1427,10 @@ pub mod cards {
                         /// 跳转小程序
                         pub jump_miniprogram: PostRequestStateSettingContentTemplateDataActionSettingJumpMiniprogram,
                     }
-                    impl ::serde::Serialize
-                    for PostRequestStateSettingContentTemplateDataActionSetting {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("action_name", &self.action_name)?;
-                            m.req("jump_miniprogram", &self.jump_miniprogram)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de>
-                    for PostRequestStateSettingContentTemplateDataActionSetting {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (o.req("action_name"), o.req("jump_miniprogram")) {
-                                (Some(action_name), Some(jump_miniprogram)) => {
-                                    Ok(Self {
-                                        action_name,
-                                        jump_miniprogram,
-                                    })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(PostRequestStateSettingContentTemplateDataActionSetting {
+                        action_name: "action_name" req req,
+                        jump_miniprogram: "jump_miniprogram" req req,
+                    });
                     /// 跳转小程序
                     #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostRequestStateSettingContentTemplateDataActionSettingJumpMiniprogram {
@@ -2710,30 +1443,10 @@ pub mod cards {
                         /// Example: `pages/index/index`
                         pub path: String,
                     }
-                    impl ::serde::Serialize
-                    for PostRequestStateSettingContentTemplateDataActionSettingJumpMiniprogram {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("appid", &self.appid)?;
-                            m.req("path", &self.path)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de>
-                    for PostRequestStateSettingContentTemplateDataActionSettingJumpMiniprogram {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (o.req("appid"), o.req("path")) {
-                                (Some(appid), Some(path)) => Ok(Self { appid, path }),
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(PostRequestStateSettingContentTemplateDataActionSettingJumpMiniprogram {
+                        appid: "appid" req req,
+                        path: "path" req req,
+                    });
                     /// PostRequestStateSettingContentTemplateDataFieldList
                     #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostRequestStateSettingContentTemplateDataFieldList {
@@ -2746,32 +1459,10 @@ pub mod cards {
                         /// Example: `深圳市南山区滨海路700号`
                         pub field_value: String,
                     }
-                    impl ::serde::Serialize
-                    for PostRequestStateSettingContentTemplateDataFieldList {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("field_id", &self.field_id)?;
-                            m.req("field_value", &self.field_value)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de>
-                    for PostRequestStateSettingContentTemplateDataFieldList {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (o.req("field_id"), o.req("field_value")) {
-                                (Some(field_id), Some(field_value)) => {
-                                    Ok(Self { field_id, field_value })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(PostRequestStateSettingContentTemplateDataFieldList {
+                        field_id: "field_id" req req,
+                        field_value: "field_value" req req,
+                    });
                     /// 消息模板设置
                     #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostRequestStateSettingMessageTemplateSetting {
@@ -2784,35 +1475,10 @@ pub mod cards {
                             PostRequestStateSettingMessageTemplateSettingFieldList,
                         >,
                     }
-                    impl ::serde::Serialize
-                    for PostRequestStateSettingMessageTemplateSetting {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("message_template_id", &self.message_template_id)?;
-                            m.req("field_list", &self.field_list)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de>
-                    for PostRequestStateSettingMessageTemplateSetting {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (o.req("message_template_id"), o.req("field_list")) {
-                                (Some(message_template_id), Some(field_list)) => {
-                                    Ok(Self {
-                                        message_template_id,
-                                        field_list,
-                                    })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(PostRequestStateSettingMessageTemplateSetting {
+                        message_template_id: "message_template_id" req req,
+                        field_list: "field_list" req req,
+                    });
                     /// PostRequestStateSettingMessageTemplateSettingFieldList
                     #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostRequestStateSettingMessageTemplateSettingFieldList {
@@ -2825,32 +1491,10 @@ pub mod cards {
                         /// Example: `深圳市南山区滨海路700号`
                         pub field_value: String,
                     }
-                    impl ::serde::Serialize
-                    for PostRequestStateSettingMessageTemplateSettingFieldList {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("field_id", &self.field_id)?;
-                            m.req("field_value", &self.field_value)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de>
-                    for PostRequestStateSettingMessageTemplateSettingFieldList {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (o.req("field_id"), o.req("field_value")) {
-                                (Some(field_id), Some(field_value)) => {
-                                    Ok(Self { field_id, field_value })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(PostRequestStateSettingMessageTemplateSettingFieldList {
+                        field_id: "field_id" req req,
+                        field_value: "field_value" req req,
+                    });
                 }
                 /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/unavailable`
                 pub mod unavailable {
@@ -2883,27 +1527,9 @@ pub mod cards {
                         /// Example: `用户违反会员条例`
                         pub reason: Option<String>,
                     }
-                    impl ::serde::Serialize for PostRequest {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.opt("reason", &self.reason)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match o.opt("reason") {
-                                Some(reason) => Ok(Self { reason }),
-                                None => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(PostRequest {
+                        reason: "reason" opt opt,
+                    });
                 }
             }
             /// `/v3/marketing/membercard-open/cards/{card_id}/codes/deposit`
@@ -2935,54 +1561,18 @@ pub mod cards {
                     /// Example: `- '478515832665'`
                     pub code: Option<Vec<String>>,
                 }
-                impl ::serde::Serialize for PostRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("code", &self.code)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.opt("code") {
-                            Some(code) => Ok(Self { code }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequest {
+                    code: "code" opt opt,
+                });
                 /// The response of `POST /v3/marketing/membercard-open/cards/{card_id}/codes/deposit` (导入会员Code API).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
                     /// 导入结果
                     pub data: Option<Vec<PostResponseData>>,
                 }
-                impl ::serde::Serialize for PostResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("data", &self.data)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.opt("data") {
-                            Some(data) => Ok(Self { data }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponse {
+                    data: "data" opt opt,
+                });
                 /// PostResponseData
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseData {
@@ -2993,28 +1583,10 @@ pub mod cards {
                     /// 导入结果
                     pub result: Option<PostResponseDataResult>,
                 }
-                impl ::serde::Serialize for PostResponseData {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("code", &self.code)?;
-                        m.opt("result", &self.result)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseData {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("code"), o.opt("result")) {
-                            (Some(code), Some(result)) => Ok(Self { code, result }),
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponseData {
+                    code: "code" opt opt,
+                    result: "result" opt opt,
+                });
                 /// 导入结果
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseDataResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3030,54 +1602,11 @@ pub mod cards {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseDataResult {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Success => "SUCCESS",
-                            Self::Duplicate => "DUPLICATE",
-                            Self::Fail => "FAIL",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PostResponseDataResult {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "SUCCESS" => Self::Success,
-                            "DUPLICATE" => Self::Duplicate,
-                            "FAIL" => Self::Fail,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostResponseDataResult {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostResponseDataResult {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseDataResult {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseDataResult {
+                    Success = "SUCCESS",
+                    Duplicate = "DUPLICATE",
+                    Fail = "FAIL",
+                });
             }
         }
         /// `/v3/marketing/membercard-open/cards/{card_id}/decrypt-code`
@@ -3109,26 +1638,9 @@ pub mod cards {
                 /// Query parameter `encrypt_code`. Example: `XXIzTtMqCxwOaawoE91+VJdsFmv7b8g0VZIZkqf4GWA60Fzpc8ksZ/5ZZ0DVkXdE`
                 pub encrypt_code: String,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("encrypt_code") {
-                        Some(encrypt_code) => Ok(Self { encrypt_code }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                encrypt_code: "encrypt_code" skip req,
+            });
             /// The response of `GET /v3/marketing/membercard-open/cards/{card_id}/decrypt-code` (加密code解码（跳转型激活）API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -3137,27 +1649,9 @@ pub mod cards {
                 /// Example: `751234212312`
                 pub code: String,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("code", &self.code)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("code") {
-                        Some(code) => Ok(Self { code }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                code: "code" req req,
+            });
         }
         /// `/v3/marketing/membercard-open/cards/{card_id}/permission-tokens`
         pub mod permission_tokens {
@@ -3206,58 +1700,14 @@ pub mod cards {
                 /// Example: `szwxtd`
                 pub outer_str: Option<String>,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("activate_type", &self.activate_type)?;
-                    m.opt(
-                        "navigate_back_previous_page",
-                        &self.navigate_back_previous_page,
-                    )?;
-                    m.opt("activate_url", &self.activate_url)?;
-                    m.opt("activate_appid", &self.activate_appid)?;
-                    m.opt("activate_path", &self.activate_path)?;
-                    m.opt("outer_str", &self.outer_str)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("activate_type"),
-                        o.opt("navigate_back_previous_page"),
-                        o.opt("activate_url"),
-                        o.opt("activate_appid"),
-                        o.opt("activate_path"),
-                        o.opt("outer_str"),
-                    ) {
-                        (
-                            Some(activate_type),
-                            Some(navigate_back_previous_page),
-                            Some(activate_url),
-                            Some(activate_appid),
-                            Some(activate_path),
-                            Some(outer_str),
-                        ) => {
-                            Ok(Self {
-                                activate_type,
-                                navigate_back_previous_page,
-                                activate_url,
-                                activate_appid,
-                                activate_path,
-                                outer_str,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                activate_type: "activate_type" req req,
+                navigate_back_previous_page: "navigate_back_previous_page" opt opt,
+                activate_url: "activate_url" opt opt,
+                activate_appid: "activate_appid" opt opt,
+                activate_path: "activate_path" opt opt,
+                outer_str: "outer_str" opt opt,
+            });
             /// The response of `POST /v3/marketing/membercard-open/cards/{card_id}/permission-tokens` (商户预授权).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -3266,27 +1716,9 @@ pub mod cards {
                 /// Example: `EhhEF0Jt0uDLPK6Cr70KCrJmkTtfPPE222gUFsdP87CF4RqzpIdnNpDsbOD1kpsNuioecawJqEUfANcDhLrSA3xadU4pD6IJ7tpLEheA3kS1b6`
                 pub permission_token: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("permission_token", &self.permission_token)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("permission_token") {
-                        Some(permission_token) => Ok(Self { permission_token }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                permission_token: "permission_token" req req,
+            });
         }
         /// `/v3/marketing/membercard-open/cards/{card_id}/phone-membercard`
         pub mod phone_membercard {
@@ -3341,46 +1773,12 @@ pub mod cards {
                     /// Example: `100002322019090134234sfdf`
                     pub out_request_no: String,
                 }
-                impl ::serde::Serialize for PostRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("encrypted_phone_number", &self.encrypted_phone_number)?;
-                        m.opt("code", &self.code)?;
-                        m.req("out_request_no", &self.out_request_no)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("Wechatpay-Serial"),
-                            o.req("encrypted_phone_number"),
-                            o.opt("code"),
-                            o.req("out_request_no"),
-                        ) {
-                            (
-                                Some(wechatpay_serial),
-                                Some(encrypted_phone_number),
-                                Some(code),
-                                Some(out_request_no),
-                            ) => {
-                                Ok(Self {
-                                    wechatpay_serial,
-                                    encrypted_phone_number,
-                                    code,
-                                    out_request_no,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequest {
+                    wechatpay_serial: "Wechatpay-Serial" skip req,
+                    encrypted_phone_number: "encrypted_phone_number" req req,
+                    code: "code" opt opt,
+                    out_request_no: "out_request_no" req req,
+                });
                 /// The response of `POST /v3/marketing/membercard-open/cards/{card_id}/phone-membercard/import` (根据手机号导入用户会员卡API).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
@@ -3389,27 +1787,9 @@ pub mod cards {
                     /// Example: `478515832665`
                     pub code: String,
                 }
-                impl ::serde::Serialize for PostResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("code", &self.code)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.req("code") {
-                            Some(code) => Ok(Self { code }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponse {
+                    code: "code" req req,
+                });
             }
         }
         /// `/v3/marketing/membercard-open/cards/{card_id}/qrcode`
@@ -3455,51 +1835,13 @@ pub mod cards {
                 /// Example: `szwxtd`
                 pub outer_str: Option<String>,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("activate_type", &self.activate_type)?;
-                    m.opt("activate_url", &self.activate_url)?;
-                    m.opt("activate_appid", &self.activate_appid)?;
-                    m.opt("activate_path", &self.activate_path)?;
-                    m.opt("outer_str", &self.outer_str)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("activate_type"),
-                        o.opt("activate_url"),
-                        o.opt("activate_appid"),
-                        o.opt("activate_path"),
-                        o.opt("outer_str"),
-                    ) {
-                        (
-                            Some(activate_type),
-                            Some(activate_url),
-                            Some(activate_appid),
-                            Some(activate_path),
-                            Some(outer_str),
-                        ) => {
-                            Ok(Self {
-                                activate_type,
-                                activate_url,
-                                activate_appid,
-                                activate_path,
-                                outer_str,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                activate_type: "activate_type" req req,
+                activate_url: "activate_url" opt opt,
+                activate_appid: "activate_appid" opt opt,
+                activate_path: "activate_path" opt opt,
+                outer_str: "outer_str" opt opt,
+            });
             /// 会员卡激活类型
             ///
             /// A value this client does not know yet is kept as [`PostRequestActivateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3513,50 +1855,10 @@ pub mod cards {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostRequestActivateType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::AutoActivate => "AUTO_ACTIVATE",
-                        Self::JumpActivate => "JUMP_ACTIVATE",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostRequestActivateType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "AUTO_ACTIVATE" => Self::AutoActivate,
-                        "JUMP_ACTIVATE" => Self::JumpActivate,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostRequestActivateType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostRequestActivateType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestActivateType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostRequestActivateType {
+                AutoActivate = "AUTO_ACTIVATE",
+                JumpActivate = "JUMP_ACTIVATE",
+            });
             /// The response of `POST /v3/marketing/membercard-open/cards/{card_id}/qrcode` (创建会员卡二维码API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -3565,27 +1867,9 @@ pub mod cards {
                 /// Example: `https://w.url.cn/s/Ahz3p2C`
                 pub url: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("url", &self.url)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("url") {
-                        Some(url) => Ok(Self { url }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                url: "url" req req,
+            });
         }
         /// `/v3/marketing/membercard-open/cards/{card_id}/rights`
         pub mod rights {
@@ -3632,63 +1916,16 @@ pub mod cards {
                 /// 会员专属咨询信息
                 pub guide: Option<PatchRequestGuide>,
             }
-            impl ::serde::Serialize for PatchRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("show_bonus", &self.show_bonus)?;
-                    m.req("show_favor", &self.show_favor)?;
-                    m.opt("bonus", &self.bonus)?;
-                    m.opt("favor", &self.favor)?;
-                    m.opt("show_fapiao", &self.show_fapiao)?;
-                    m.opt("fapiao", &self.fapiao)?;
-                    m.opt("show_guide", &self.show_guide)?;
-                    m.opt("guide", &self.guide)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("show_bonus"),
-                        o.req("show_favor"),
-                        o.opt("bonus"),
-                        o.opt("favor"),
-                        o.opt("show_fapiao"),
-                        o.opt("fapiao"),
-                        o.opt("show_guide"),
-                        o.opt("guide"),
-                    ) {
-                        (
-                            Some(show_bonus),
-                            Some(show_favor),
-                            Some(bonus),
-                            Some(favor),
-                            Some(show_fapiao),
-                            Some(fapiao),
-                            Some(show_guide),
-                            Some(guide),
-                        ) => {
-                            Ok(Self {
-                                show_bonus,
-                                show_favor,
-                                bonus,
-                                favor,
-                                show_fapiao,
-                                fapiao,
-                                show_guide,
-                                guide,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchRequest {
+                show_bonus: "show_bonus" req req,
+                show_favor: "show_favor" req req,
+                bonus: "bonus" opt opt,
+                favor: "favor" opt opt,
+                show_fapiao: "show_fapiao" opt opt,
+                fapiao: "fapiao" opt opt,
+                show_guide: "show_guide" opt opt,
+                guide: "guide" opt opt,
+            });
             /// 会员积分
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequestBonus {
@@ -3729,67 +1966,17 @@ pub mod cards {
                 /// Example: `pages/selfbonus/selfbonus`
                 pub bonus_support_path: Option<String>,
             }
-            impl ::serde::Serialize for PatchRequestBonus {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("init_bonus", &self.init_bonus)?;
-                    m.req("bonus_value_word", &self.bonus_value_word)?;
-                    m.opt("bonus_cost_title", &self.bonus_cost_title)?;
-                    m.req("bonus_cost_word", &self.bonus_cost_word)?;
-                    m.opt("bonus_jump_word", &self.bonus_jump_word)?;
-                    m.opt("bonus_jump_appid", &self.bonus_jump_appid)?;
-                    m.opt("bonus_jump_path", &self.bonus_jump_path)?;
-                    m.opt("bonus_support_appid", &self.bonus_support_appid)?;
-                    m.opt("bonus_support_path", &self.bonus_support_path)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchRequestBonus {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("init_bonus"),
-                        o.req("bonus_value_word"),
-                        o.opt("bonus_cost_title"),
-                        o.req("bonus_cost_word"),
-                        o.opt("bonus_jump_word"),
-                        o.opt("bonus_jump_appid"),
-                        o.opt("bonus_jump_path"),
-                        o.opt("bonus_support_appid"),
-                        o.opt("bonus_support_path"),
-                    ) {
-                        (
-                            Some(init_bonus),
-                            Some(bonus_value_word),
-                            Some(bonus_cost_title),
-                            Some(bonus_cost_word),
-                            Some(bonus_jump_word),
-                            Some(bonus_jump_appid),
-                            Some(bonus_jump_path),
-                            Some(bonus_support_appid),
-                            Some(bonus_support_path),
-                        ) => {
-                            Ok(Self {
-                                init_bonus,
-                                bonus_value_word,
-                                bonus_cost_title,
-                                bonus_cost_word,
-                                bonus_jump_word,
-                                bonus_jump_appid,
-                                bonus_jump_path,
-                                bonus_support_appid,
-                                bonus_support_path,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchRequestBonus {
+                init_bonus: "init_bonus" req req,
+                bonus_value_word: "bonus_value_word" req req,
+                bonus_cost_title: "bonus_cost_title" opt opt,
+                bonus_cost_word: "bonus_cost_word" req req,
+                bonus_jump_word: "bonus_jump_word" opt opt,
+                bonus_jump_appid: "bonus_jump_appid" opt opt,
+                bonus_jump_path: "bonus_jump_path" opt opt,
+                bonus_support_appid: "bonus_support_appid" opt opt,
+                bonus_support_path: "bonus_support_path" opt opt,
+            });
             /// 会员发票
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequestFapiao {
@@ -3806,43 +1993,11 @@ pub mod cards {
                 /// Example: `pages/fapiao/fapiao`
                 pub fapiao_jump_path: Option<String>,
             }
-            impl ::serde::Serialize for PatchRequestFapiao {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("fapiao_jump_word", &self.fapiao_jump_word)?;
-                    m.opt("fapiao_jump_appid", &self.fapiao_jump_appid)?;
-                    m.opt("fapiao_jump_path", &self.fapiao_jump_path)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchRequestFapiao {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("fapiao_jump_word"),
-                        o.opt("fapiao_jump_appid"),
-                        o.opt("fapiao_jump_path"),
-                    ) {
-                        (
-                            Some(fapiao_jump_word),
-                            Some(fapiao_jump_appid),
-                            Some(fapiao_jump_path),
-                        ) => {
-                            Ok(Self {
-                                fapiao_jump_word,
-                                fapiao_jump_appid,
-                                fapiao_jump_path,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchRequestFapiao {
+                fapiao_jump_word: "fapiao_jump_word" opt opt,
+                fapiao_jump_appid: "fapiao_jump_appid" opt opt,
+                fapiao_jump_path: "fapiao_jump_path" opt opt,
+            });
             /// 会员优惠
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequestFavor {
@@ -3869,55 +2024,14 @@ pub mod cards {
                 /// Example: `FAVOR`
                 pub favor_module_title: Option<PatchRequestFavorFavorModuleTitle>,
             }
-            impl ::serde::Serialize for PatchRequestFavor {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("show_coupon", &self.show_coupon)?;
-                    m.opt("member_price_word", &self.member_price_word)?;
-                    m.opt("member_price_appid", &self.member_price_appid)?;
-                    m.opt("member_price_path", &self.member_price_path)?;
-                    m.opt("member_price_title", &self.member_price_title)?;
-                    m.opt("favor_module_title", &self.favor_module_title)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchRequestFavor {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("show_coupon"),
-                        o.opt("member_price_word"),
-                        o.opt("member_price_appid"),
-                        o.opt("member_price_path"),
-                        o.opt("member_price_title"),
-                        o.opt("favor_module_title"),
-                    ) {
-                        (
-                            Some(show_coupon),
-                            Some(member_price_word),
-                            Some(member_price_appid),
-                            Some(member_price_path),
-                            Some(member_price_title),
-                            Some(favor_module_title),
-                        ) => {
-                            Ok(Self {
-                                show_coupon,
-                                member_price_word,
-                                member_price_appid,
-                                member_price_path,
-                                member_price_title,
-                                favor_module_title,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchRequestFavor {
+                show_coupon: "show_coupon" req req,
+                member_price_word: "member_price_word" opt opt,
+                member_price_appid: "member_price_appid" opt opt,
+                member_price_path: "member_price_path" opt opt,
+                member_price_title: "member_price_title" opt opt,
+                favor_module_title: "favor_module_title" opt opt,
+            });
             /// 会员优惠栏目名称
             ///
             /// A value this client does not know yet is kept as [`PatchRequestFavorFavorModuleTitle::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3931,50 +2045,10 @@ pub mod cards {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PatchRequestFavorFavorModuleTitle {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Favor => "FAVOR",
-                        Self::Vip => "VIP",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PatchRequestFavorFavorModuleTitle {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "FAVOR" => Self::Favor,
-                        "VIP" => Self::Vip,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PatchRequestFavorFavorModuleTitle {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PatchRequestFavorFavorModuleTitle {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchRequestFavorFavorModuleTitle {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PatchRequestFavorFavorModuleTitle {
+                Favor = "FAVOR",
+                Vip = "VIP",
+            });
             /// 会员专享价标题
             ///
             /// A value this client does not know yet is kept as [`PatchRequestFavorMemberPriceTitle::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3988,50 +2062,10 @@ pub mod cards {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PatchRequestFavorMemberPriceTitle {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::MemberPrice => "MEMBER_PRICE",
-                        Self::MemberActivity => "MEMBER_ACTIVITY",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PatchRequestFavorMemberPriceTitle {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "MEMBER_PRICE" => Self::MemberPrice,
-                        "MEMBER_ACTIVITY" => Self::MemberActivity,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PatchRequestFavorMemberPriceTitle {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PatchRequestFavorMemberPriceTitle {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchRequestFavorMemberPriceTitle {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PatchRequestFavorMemberPriceTitle {
+                MemberPrice = "MEMBER_PRICE",
+                MemberActivity = "MEMBER_ACTIVITY",
+            });
             /// 会员专属咨询信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequestGuide {
@@ -4056,51 +2090,13 @@ pub mod cards {
                 /// Example: `0755-12345677`
                 pub phone_number: Option<String>,
             }
-            impl ::serde::Serialize for PatchRequestGuide {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("staff_name", &self.staff_name)?;
-                    m.opt("head_image_url", &self.head_image_url)?;
-                    m.opt("contact_information_name", &self.contact_information_name)?;
-                    m.opt("contact_information_value", &self.contact_information_value)?;
-                    m.opt("phone_number", &self.phone_number)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PatchRequestGuide {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("staff_name"),
-                        o.opt("head_image_url"),
-                        o.opt("contact_information_name"),
-                        o.opt("contact_information_value"),
-                        o.opt("phone_number"),
-                    ) {
-                        (
-                            Some(staff_name),
-                            Some(head_image_url),
-                            Some(contact_information_name),
-                            Some(contact_information_value),
-                            Some(phone_number),
-                        ) => {
-                            Ok(Self {
-                                staff_name,
-                                head_image_url,
-                                contact_information_name,
-                                contact_information_value,
-                                phone_number,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PatchRequestGuide {
+                staff_name: "staff_name" opt opt,
+                head_image_url: "head_image_url" opt opt,
+                contact_information_name: "contact_information_name" opt opt,
+                contact_information_value: "contact_information_value" opt opt,
+                phone_number: "phone_number" opt opt,
+            });
         }
         /// `/v3/marketing/membercard-open/cards/{card_id}/service-modules`
         pub mod service_modules {
@@ -4143,33 +2139,10 @@ pub mod cards {
                 /// 跳转小程序
                 pub jump_miniprogram: PostRequestJumpMiniprogram,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("service_module_id", &self.service_module_id)?;
-                    m.req("jump_miniprogram", &self.jump_miniprogram)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("service_module_id"), o.req("jump_miniprogram")) {
-                        (Some(service_module_id), Some(jump_miniprogram)) => {
-                            Ok(Self {
-                                service_module_id,
-                                jump_miniprogram,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                service_module_id: "service_module_id" req req,
+                jump_miniprogram: "jump_miniprogram" req req,
+            });
             /// 跳转小程序
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestJumpMiniprogram {
@@ -4182,28 +2155,10 @@ pub mod cards {
                 /// Example: `pages/index/index`
                 pub path: String,
             }
-            impl ::serde::Serialize for PostRequestJumpMiniprogram {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("appid", &self.appid)?;
-                    m.req("path", &self.path)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestJumpMiniprogram {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("appid"), o.req("path")) {
-                        (Some(appid), Some(path)) => Ok(Self { appid, path }),
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestJumpMiniprogram {
+                appid: "appid" req req,
+                path: "path" req req,
+            });
             /// The response of `POST /v3/marketing/membercard-open/cards/{card_id}/service-modules` (添加会员卡服务项).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -4218,43 +2173,11 @@ pub mod cards {
                 /// 跳转小程序
                 pub jump_miniprogram: PostResponseJumpMiniprogram,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("card_id", &self.card_id)?;
-                    m.req("service_module_id", &self.service_module_id)?;
-                    m.req("jump_miniprogram", &self.jump_miniprogram)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("card_id"),
-                        o.req("service_module_id"),
-                        o.req("jump_miniprogram"),
-                    ) {
-                        (
-                            Some(card_id),
-                            Some(service_module_id),
-                            Some(jump_miniprogram),
-                        ) => {
-                            Ok(Self {
-                                card_id,
-                                service_module_id,
-                                jump_miniprogram,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                card_id: "card_id" req req,
+                service_module_id: "service_module_id" req req,
+                jump_miniprogram: "jump_miniprogram" req req,
+            });
             /// 跳转小程序
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseJumpMiniprogram {
@@ -4267,28 +2190,10 @@ pub mod cards {
                 /// Example: `pages/index/index`
                 pub path: String,
             }
-            impl ::serde::Serialize for PostResponseJumpMiniprogram {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("appid", &self.appid)?;
-                    m.req("path", &self.path)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponseJumpMiniprogram {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("appid"), o.req("path")) {
-                        (Some(appid), Some(path)) => Ok(Self { appid, path }),
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponseJumpMiniprogram {
+                appid: "appid" req req,
+                path: "path" req req,
+            });
             /// `/v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}`
             pub mod by_service_module_id {
                 /// The chain step for `/v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}`, reached with `client.v3().marketing().membercard_open().cards().card_id(card_id).service_modules().service_module_id(service_module_id)`.
@@ -4327,27 +2232,9 @@ pub mod cards {
                     /// 跳转小程序
                     pub jump_miniprogram: PatchRequestJumpMiniprogram,
                 }
-                impl ::serde::Serialize for PatchRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("jump_miniprogram", &self.jump_miniprogram)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PatchRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.req("jump_miniprogram") {
-                            Some(jump_miniprogram) => Ok(Self { jump_miniprogram }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PatchRequest {
+                    jump_miniprogram: "jump_miniprogram" req req,
+                });
                 /// 跳转小程序
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PatchRequestJumpMiniprogram {
@@ -4360,28 +2247,10 @@ pub mod cards {
                     /// Example: `pages/index/index`
                     pub path: String,
                 }
-                impl ::serde::Serialize for PatchRequestJumpMiniprogram {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("appid", &self.appid)?;
-                        m.req("path", &self.path)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PatchRequestJumpMiniprogram {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.req("appid"), o.req("path")) {
-                            (Some(appid), Some(path)) => Ok(Self { appid, path }),
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PatchRequestJumpMiniprogram {
+                    appid: "appid" req req,
+                    path: "path" req req,
+                });
                 /// The response of `PATCH /v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}` (修改会员卡服务项).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PatchResponse {
@@ -4396,43 +2265,11 @@ pub mod cards {
                     /// 跳转小程序
                     pub jump_miniprogram: PatchResponseJumpMiniprogram,
                 }
-                impl ::serde::Serialize for PatchResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("card_id", &self.card_id)?;
-                        m.req("service_module_id", &self.service_module_id)?;
-                        m.req("jump_miniprogram", &self.jump_miniprogram)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PatchResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("card_id"),
-                            o.req("service_module_id"),
-                            o.req("jump_miniprogram"),
-                        ) {
-                            (
-                                Some(card_id),
-                                Some(service_module_id),
-                                Some(jump_miniprogram),
-                            ) => {
-                                Ok(Self {
-                                    card_id,
-                                    service_module_id,
-                                    jump_miniprogram,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PatchResponse {
+                    card_id: "card_id" req req,
+                    service_module_id: "service_module_id" req req,
+                    jump_miniprogram: "jump_miniprogram" req req,
+                });
                 /// 跳转小程序
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PatchResponseJumpMiniprogram {
@@ -4445,28 +2282,10 @@ pub mod cards {
                     /// Example: `pages/index/index`
                     pub path: String,
                 }
-                impl ::serde::Serialize for PatchResponseJumpMiniprogram {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("appid", &self.appid)?;
-                        m.req("path", &self.path)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PatchResponseJumpMiniprogram {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.req("appid"), o.req("path")) {
-                            (Some(appid), Some(path)) => Ok(Self { appid, path }),
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PatchResponseJumpMiniprogram {
+                    appid: "appid" req req,
+                    path: "path" req req,
+                });
             }
         }
         /// `/v3/marketing/membercard-open/cards/{card_id}/upgrade`
@@ -4502,28 +2321,10 @@ pub mod cards {
                 /// Example: `wxea9c30890f48d5ae`
                 pub appid: String,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("brand_id", &self.brand_id)?;
-                    m.req("appid", &self.appid)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("brand_id"), o.req("appid")) {
-                        (Some(brand_id), Some(appid)) => Ok(Self { brand_id, appid }),
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                brand_id: "brand_id" req req,
+                appid: "appid" req req,
+            });
         }
         /// `/v3/marketing/membercard-open/cards/{card_id}/users`
         pub mod users {
@@ -4573,35 +2374,11 @@ pub mod cards {
                     /// Example: `100002322019090134234sfdf`
                     pub out_request_no: String,
                 }
-                impl ::serde::Serialize for PostRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("openid", &self.openid)?;
-                        m.opt("code", &self.code)?;
-                        m.req("out_request_no", &self.out_request_no)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.req("openid"), o.opt("code"), o.req("out_request_no")) {
-                            (Some(openid), Some(code), Some(out_request_no)) => {
-                                Ok(Self {
-                                    openid,
-                                    code,
-                                    out_request_no,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequest {
+                    openid: "openid" req req,
+                    code: "code" opt opt,
+                    out_request_no: "out_request_no" req req,
+                });
                 /// The response of `POST /v3/marketing/membercard-open/cards/{card_id}/users/import` (根据openid导入用户会员卡API).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
@@ -4610,27 +2387,9 @@ pub mod cards {
                     /// Example: `478515832665`
                     pub code: String,
                 }
-                impl ::serde::Serialize for PostResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("code", &self.code)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.req("code") {
-                            Some(code) => Ok(Self { code }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponse {
+                    code: "code" req req,
+                });
             }
         }
     }
@@ -4692,46 +2451,12 @@ pub mod phonenumber_member {
             /// Example: `my_card_CARD`
             pub outer_str: Option<String>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("member_information", &self.member_information)?;
-                m.req("encrypted_phone_number", &self.encrypted_phone_number)?;
-                m.opt("outer_str", &self.outer_str)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("Wechatpay-Serial"),
-                    o.req("member_information"),
-                    o.req("encrypted_phone_number"),
-                    o.opt("outer_str"),
-                ) {
-                    (
-                        Some(wechatpay_serial),
-                        Some(member_information),
-                        Some(encrypted_phone_number),
-                        Some(outer_str),
-                    ) => {
-                        Ok(Self {
-                            wechatpay_serial,
-                            member_information,
-                            encrypted_phone_number,
-                            outer_str,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            wechatpay_serial: "Wechatpay-Serial" skip req,
+            member_information: "member_information" req req,
+            encrypted_phone_number: "encrypted_phone_number" req req,
+            outer_str: "outer_str" opt opt,
+        });
         /// 会员信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMemberInformation {
@@ -4752,47 +2477,12 @@ pub mod phonenumber_member {
             /// Example: `2015-05-20T13:29:35.120+08:00`
             pub registration_time: String,
         }
-        impl ::serde::Serialize for PostRequestMemberInformation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("card_id", &self.card_id)?;
-                m.opt("code", &self.code)?;
-                m.opt("membership_number", &self.membership_number)?;
-                m.req("registration_time", &self.registration_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestMemberInformation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("card_id"),
-                    o.opt("code"),
-                    o.opt("membership_number"),
-                    o.req("registration_time"),
-                ) {
-                    (
-                        Some(card_id),
-                        Some(code),
-                        Some(membership_number),
-                        Some(registration_time),
-                    ) => {
-                        Ok(Self {
-                            card_id,
-                            code,
-                            membership_number,
-                            registration_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestMemberInformation {
+            card_id: "card_id" req req,
+            code: "code" opt opt,
+            membership_number: "membership_number" opt opt,
+            registration_time: "registration_time" req req,
+        });
     }
     /// `/v3/marketing/membercard-open/phonenumber-member/search`
     pub mod search {
@@ -4833,40 +2523,11 @@ pub mod phonenumber_member {
             /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
             pub wechatpay_serial: String,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("card_id"),
-                    o.req("encrypted_phone_number"),
-                    o.req("Wechatpay-Serial"),
-                ) {
-                    (
-                        Some(card_id),
-                        Some(encrypted_phone_number),
-                        Some(wechatpay_serial),
-                    ) => {
-                        Ok(Self {
-                            card_id,
-                            encrypted_phone_number,
-                            wechatpay_serial,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            card_id: "card_id" skip req,
+            encrypted_phone_number: "encrypted_phone_number" skip req,
+            wechatpay_serial: "Wechatpay-Serial" skip req,
+        });
         /// The response of `GET /v3/marketing/membercard-open/phonenumber-member/search` (通过加密手机号查询会员领卡状态API).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -4875,33 +2536,10 @@ pub mod phonenumber_member {
             /// 用户会员卡信息
             pub user_card_information: Option<GetResponseUserCardInformation>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("receive_status", &self.receive_status)?;
-                m.opt("user_card_information", &self.user_card_information)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("receive_status"), o.opt("user_card_information")) {
-                    (Some(receive_status), Some(user_card_information)) => {
-                        Ok(Self {
-                            receive_status,
-                            user_card_information,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            receive_status: "receive_status" req req,
+            user_card_information: "user_card_information" opt opt,
+        });
         /// 用户领取状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseReceiveStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4917,49 +2555,11 @@ pub mod phonenumber_member {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseReceiveStatus {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Unshowed => "UNSHOWED",
-                    Self::Unreceived => "UNRECEIVED",
-                    Self::Received => "RECEIVED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseReceiveStatus {
-            fn from(s: &str) -> Self {
-                match s {
-                    "UNSHOWED" => Self::Unshowed,
-                    "UNRECEIVED" => Self::Unreceived,
-                    "RECEIVED" => Self::Received,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseReceiveStatus {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseReceiveStatus {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseReceiveStatus {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseReceiveStatus {
+            Unshowed = "UNSHOWED",
+            Unreceived = "UNRECEIVED",
+            Received = "RECEIVED",
+        });
         /// 用户会员卡信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseUserCardInformation {
@@ -4988,55 +2588,14 @@ pub mod phonenumber_member {
             /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
             pub card_id: String,
         }
-        impl ::serde::Serialize for GetResponseUserCardInformation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("code", &self.code)?;
-                m.req("openid", &self.openid)?;
-                m.opt("unionid", &self.unionid)?;
-                m.req("receive_time", &self.receive_time)?;
-                m.req("card_appid", &self.card_appid)?;
-                m.req("card_id", &self.card_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseUserCardInformation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("code"),
-                    o.req("openid"),
-                    o.opt("unionid"),
-                    o.req("receive_time"),
-                    o.req("card_appid"),
-                    o.req("card_id"),
-                ) {
-                    (
-                        Some(code),
-                        Some(openid),
-                        Some(unionid),
-                        Some(receive_time),
-                        Some(card_appid),
-                        Some(card_id),
-                    ) => {
-                        Ok(Self {
-                            code,
-                            openid,
-                            unionid,
-                            receive_time,
-                            card_appid,
-                            card_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseUserCardInformation {
+            code: "code" req req,
+            openid: "openid" req req,
+            unionid: "unionid" opt opt,
+            receive_time: "receive_time" req req,
+            card_appid: "card_appid" req req,
+            card_id: "card_id" req req,
+        });
     }
 }
 /// `/v3/marketing/membercard-open/user`
@@ -5094,38 +2653,12 @@ pub mod user {
             /// Query parameter `limit`.
             pub limit: i64,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("openid"),
-                    o.opt("appid"),
-                    o.req("offset"),
-                    o.req("limit"),
-                ) {
-                    (Some(openid), Some(appid), Some(offset), Some(limit)) => {
-                        Ok(Self {
-                            openid,
-                            appid,
-                            offset,
-                            limit,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            openid: "openid" skip req,
+            appid: "appid" skip opt,
+            offset: "offset" skip req,
+            limit: "limit" skip req,
+        });
         /// The response of `GET /v3/marketing/membercard-open/user/cards` (查询用户在品牌下所有会员卡API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -5144,42 +2677,12 @@ pub mod user {
             /// Example: `20`
             pub limit: i64,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("data", &self.data)?;
-                m.req("total_count", &self.total_count)?;
-                m.req("offset", &self.offset)?;
-                m.req("limit", &self.limit)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("data"),
-                    o.req("total_count"),
-                    o.req("offset"),
-                    o.req("limit"),
-                ) {
-                    (Some(data), Some(total_count), Some(offset), Some(limit)) => {
-                        Ok(Self {
-                            data,
-                            total_count,
-                            offset,
-                            limit,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            data: "data" opt opt,
+            total_count: "total_count" req req,
+            offset: "offset" req req,
+            limit: "limit" req req,
+        });
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseData {
@@ -5192,27 +2695,9 @@ pub mod user {
             /// Example: `478515832665`
             pub code: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseData {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("card_id", &self.card_id)?;
-                m.opt("code", &self.code)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("card_id"), o.opt("code")) {
-                    (Some(card_id), Some(code)) => Ok(Self { card_id, code }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseData {
+            card_id: "card_id" opt opt,
+            code: "code" opt opt,
+        });
     }
 }

@@ -52,38 +52,12 @@ pub struct GetRequest {
     /// Query parameter `offset`.
     pub offset: Option<i64>,
 }
-impl ::serde::Serialize for GetRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("partner"),
-            o.opt("authorized_data"),
-            o.opt("limit"),
-            o.opt("offset"),
-        ) {
-            (Some(partner), Some(authorized_data), Some(limit), Some(offset)) => {
-                Ok(Self {
-                    partner,
-                    authorized_data,
-                    limit,
-                    offset,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetRequest {
+    partner: "partner" skip opt,
+    authorized_data: "authorized_data" skip opt,
+    limit: "limit" skip opt,
+    offset: "offset" skip opt,
+});
 /// The response of `GET /v3/marketing/partnerships` (查询合作关系列表API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
@@ -102,37 +76,12 @@ pub struct GetResponse {
     /// Example: `1234`
     pub total_count: Option<i64>,
 }
-impl ::serde::Serialize for GetResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("data", &self.data)?;
-        m.req("limit", &self.limit)?;
-        m.req("offset", &self.offset)?;
-        m.opt("total_count", &self.total_count)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("data"), o.req("limit"), o.req("offset"), o.opt("total_count")) {
-            (Some(data), Some(limit), Some(offset), Some(total_count)) => {
-                Ok(Self {
-                    data,
-                    limit,
-                    offset,
-                    total_count,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponse {
+    data: "data" opt opt,
+    limit: "limit" req req,
+    offset: "offset" req req,
+    total_count: "total_count" opt opt,
+});
 /// GetResponseData
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseData {
@@ -157,55 +106,14 @@ pub struct GetResponseData {
     /// Example: `2015-05-20T13:29:35.120+08:00`
     pub update_time: String,
 }
-impl ::serde::Serialize for GetResponseData {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("partner", &self.partner)?;
-        m.req("authorized_data", &self.authorized_data)?;
-        m.req("build_time", &self.build_time)?;
-        m.opt("terminate_time", &self.terminate_time)?;
-        m.req("create_time", &self.create_time)?;
-        m.req("update_time", &self.update_time)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("partner"),
-            o.req("authorized_data"),
-            o.req("build_time"),
-            o.opt("terminate_time"),
-            o.req("create_time"),
-            o.req("update_time"),
-        ) {
-            (
-                Some(partner),
-                Some(authorized_data),
-                Some(build_time),
-                Some(terminate_time),
-                Some(create_time),
-                Some(update_time),
-            ) => {
-                Ok(Self {
-                    partner,
-                    authorized_data,
-                    build_time,
-                    terminate_time,
-                    create_time,
-                    update_time,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponseData {
+    partner: "partner" req req,
+    authorized_data: "authorized_data" req req,
+    build_time: "build_time" req req,
+    terminate_time: "terminate_time" opt opt,
+    create_time: "create_time" req req,
+    update_time: "update_time" req req,
+});
 /// 被授权数据
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseDataAuthorizedData {
@@ -218,28 +126,10 @@ pub struct GetResponseDataAuthorizedData {
     /// Example: `2433405`
     pub stock_id: Option<String>,
 }
-impl ::serde::Serialize for GetResponseDataAuthorizedData {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("business_type", &self.business_type)?;
-        m.opt("stock_id", &self.stock_id)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseDataAuthorizedData {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("business_type"), o.opt("stock_id")) {
-            (Some(business_type), Some(stock_id)) => Ok(Self { business_type, stock_id }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponseDataAuthorizedData {
+    business_type: "business_type" req req,
+    stock_id: "stock_id" opt opt,
+});
 /// 合作方信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseDataPartner {
@@ -256,31 +146,11 @@ pub struct GetResponseDataPartner {
     /// Example: `2480029552`
     pub merchant_id: Option<String>,
 }
-impl ::serde::Serialize for GetResponseDataPartner {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("type", &self.type_)?;
-        m.opt("appid", &self.appid)?;
-        m.opt("merchant_id", &self.merchant_id)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseDataPartner {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("type"), o.opt("appid"), o.opt("merchant_id")) {
-            (Some(type_), Some(appid), Some(merchant_id)) => {
-                Ok(Self { type_, appid, merchant_id })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponseDataPartner {
+    type_: "type" req req,
+    appid: "appid" opt opt,
+    merchant_id: "merchant_id" opt opt,
+});
 /// `/v3/marketing/partnerships/build`
 pub mod build {
     /// The chain step for `/v3/marketing/partnerships/build`, reached with `client.v3().marketing().partnerships().build()`.
@@ -315,38 +185,11 @@ pub mod build {
         /// 被授权数据
         pub authorized_data: PostRequestAuthorizedData,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("partner", &self.partner)?;
-            m.req("authorized_data", &self.authorized_data)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("Idempotency-Key"),
-                o.req("partner"),
-                o.req("authorized_data"),
-            ) {
-                (Some(idempotency_key), Some(partner), Some(authorized_data)) => {
-                    Ok(Self {
-                        idempotency_key,
-                        partner,
-                        authorized_data,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        idempotency_key: "Idempotency-Key" skip req,
+        partner: "partner" req req,
+        authorized_data: "authorized_data" req req,
+    });
     /// 被授权数据
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestAuthorizedData {
@@ -357,30 +200,10 @@ pub mod build {
         /// Example: `2433405`
         pub stock_id: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestAuthorizedData {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("business_type", &self.business_type)?;
-            m.opt("stock_id", &self.stock_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestAuthorizedData {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("business_type"), o.opt("stock_id")) {
-                (Some(business_type), Some(stock_id)) => {
-                    Ok(Self { business_type, stock_id })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestAuthorizedData {
+        business_type: "business_type" req req,
+        stock_id: "stock_id" opt opt,
+    });
     /// 授权业务类别
     ///
     /// A value this client does not know yet is kept as [`PostRequestAuthorizedDataBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -394,45 +217,10 @@ pub mod build {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestAuthorizedDataBusinessType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::FavorStock => "FAVOR_STOCK",
-                Self::BusifavorStock => "BUSIFAVOR_STOCK",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestAuthorizedDataBusinessType {
-        fn from(s: &str) -> Self {
-            match s {
-                "FAVOR_STOCK" => Self::FavorStock,
-                "BUSIFAVOR_STOCK" => Self::BusifavorStock,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestAuthorizedDataBusinessType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestAuthorizedDataBusinessType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestAuthorizedDataBusinessType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestAuthorizedDataBusinessType {
+        FavorStock = "FAVOR_STOCK",
+        BusifavorStock = "BUSIFAVOR_STOCK",
+    });
     /// 合作方信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestPartner {
@@ -447,31 +235,11 @@ pub mod build {
         /// Example: `2480029552`
         pub merchant_id: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestPartner {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("type", &self.type_)?;
-            m.opt("appid", &self.appid)?;
-            m.opt("merchant_id", &self.merchant_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPartner {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("type"), o.opt("appid"), o.opt("merchant_id")) {
-                (Some(type_), Some(appid), Some(merchant_id)) => {
-                    Ok(Self { type_, appid, merchant_id })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestPartner {
+        type_: "type" req req,
+        appid: "appid" opt opt,
+        merchant_id: "merchant_id" opt opt,
+    });
     /// 合作方类别
     ///
     /// A value this client does not know yet is kept as [`PostRequestPartnerType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -485,45 +253,10 @@ pub mod build {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestPartnerType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Appid => "APPID",
-                Self::Merchant => "MERCHANT",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestPartnerType {
-        fn from(s: &str) -> Self {
-            match s {
-                "APPID" => Self::Appid,
-                "MERCHANT" => Self::Merchant,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestPartnerType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestPartnerType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPartnerType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestPartnerType {
+        Appid = "APPID",
+        Merchant = "MERCHANT",
+    });
     /// The response of `POST /v3/marketing/partnerships/build` (建立合作关系API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -540,55 +273,14 @@ pub mod build {
         /// 更新时间
         pub update_time: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("partner", &self.partner)?;
-            m.req("authorized_data", &self.authorized_data)?;
-            m.req("state", &self.state)?;
-            m.req("build_time", &self.build_time)?;
-            m.req("create_time", &self.create_time)?;
-            m.req("update_time", &self.update_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("partner"),
-                o.req("authorized_data"),
-                o.req("state"),
-                o.req("build_time"),
-                o.req("create_time"),
-                o.req("update_time"),
-            ) {
-                (
-                    Some(partner),
-                    Some(authorized_data),
-                    Some(state),
-                    Some(build_time),
-                    Some(create_time),
-                    Some(update_time),
-                ) => {
-                    Ok(Self {
-                        partner,
-                        authorized_data,
-                        state,
-                        build_time,
-                        create_time,
-                        update_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        partner: "partner" req req,
+        authorized_data: "authorized_data" req req,
+        state: "state" req req,
+        build_time: "build_time" req req,
+        create_time: "create_time" req req,
+        update_time: "update_time" req req,
+    });
     /// 被授权数据
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponseAuthorizedData {
@@ -597,30 +289,10 @@ pub mod build {
         /// 授权批次ID
         pub stock_id: Option<String>,
     }
-    impl ::serde::Serialize for PostResponseAuthorizedData {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("business_type", &self.business_type)?;
-            m.opt("stock_id", &self.stock_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseAuthorizedData {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("business_type"), o.opt("stock_id")) {
-                (Some(business_type), Some(stock_id)) => {
-                    Ok(Self { business_type, stock_id })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseAuthorizedData {
+        business_type: "business_type" req req,
+        stock_id: "stock_id" opt opt,
+    });
     /// 授权业务类别
     ///
     /// A value this client does not know yet is kept as [`PostResponseAuthorizedDataBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -634,45 +306,10 @@ pub mod build {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseAuthorizedDataBusinessType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::FavorStock => "FAVOR_STOCK",
-                Self::BusifavorStock => "BUSIFAVOR_STOCK",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseAuthorizedDataBusinessType {
-        fn from(s: &str) -> Self {
-            match s {
-                "FAVOR_STOCK" => Self::FavorStock,
-                "BUSIFAVOR_STOCK" => Self::BusifavorStock,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseAuthorizedDataBusinessType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseAuthorizedDataBusinessType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseAuthorizedDataBusinessType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseAuthorizedDataBusinessType {
+        FavorStock = "FAVOR_STOCK",
+        BusifavorStock = "BUSIFAVOR_STOCK",
+    });
     /// 合作方信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponsePartner {
@@ -683,31 +320,11 @@ pub mod build {
         /// 合作方商户ID
         pub merchant_id: Option<String>,
     }
-    impl ::serde::Serialize for PostResponsePartner {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("type", &self.type_)?;
-            m.opt("appid", &self.appid)?;
-            m.opt("merchant_id", &self.merchant_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponsePartner {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("type"), o.opt("appid"), o.opt("merchant_id")) {
-                (Some(type_), Some(appid), Some(merchant_id)) => {
-                    Ok(Self { type_, appid, merchant_id })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponsePartner {
+        type_: "type" req req,
+        appid: "appid" opt opt,
+        merchant_id: "merchant_id" opt opt,
+    });
     /// 合作方类别
     ///
     /// A value this client does not know yet is kept as [`PostResponsePartnerType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -721,45 +338,10 @@ pub mod build {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponsePartnerType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Appid => "APPID",
-                Self::Merchant => "MERCHANT",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponsePartnerType {
-        fn from(s: &str) -> Self {
-            match s {
-                "APPID" => Self::Appid,
-                "MERCHANT" => Self::Merchant,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponsePartnerType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponsePartnerType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponsePartnerType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponsePartnerType {
+        Appid = "APPID",
+        Merchant = "MERCHANT",
+    });
     /// 合作状态
     ///
     /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -773,45 +355,10 @@ pub mod build {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Established => "ESTABLISHED",
-                Self::Terminated => "TERMINATED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseState {
-        fn from(s: &str) -> Self {
-            match s {
-                "ESTABLISHED" => Self::Established,
-                "TERMINATED" => Self::Terminated,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseState {
+        Established = "ESTABLISHED",
+        Terminated = "TERMINATED",
+    });
 }
 /// `/v3/marketing/partnerships/terminate`
 pub mod terminate {
@@ -847,38 +394,11 @@ pub mod terminate {
         /// 被授权数据
         pub authorized_data: PostRequestAuthorizedData,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("partner", &self.partner)?;
-            m.req("authorized_data", &self.authorized_data)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("Idempotency-Key"),
-                o.req("partner"),
-                o.req("authorized_data"),
-            ) {
-                (Some(idempotency_key), Some(partner), Some(authorized_data)) => {
-                    Ok(Self {
-                        idempotency_key,
-                        partner,
-                        authorized_data,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        idempotency_key: "Idempotency-Key" skip req,
+        partner: "partner" req req,
+        authorized_data: "authorized_data" req req,
+    });
     /// 被授权数据
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestAuthorizedData {
@@ -889,30 +409,10 @@ pub mod terminate {
         /// Example: `2433405`
         pub stock_id: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestAuthorizedData {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("business_type", &self.business_type)?;
-            m.opt("stock_id", &self.stock_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestAuthorizedData {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("business_type"), o.opt("stock_id")) {
-                (Some(business_type), Some(stock_id)) => {
-                    Ok(Self { business_type, stock_id })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestAuthorizedData {
+        business_type: "business_type" req req,
+        stock_id: "stock_id" opt opt,
+    });
     /// 授权业务类别
     ///
     /// A value this client does not know yet is kept as [`PostRequestAuthorizedDataBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -926,45 +426,10 @@ pub mod terminate {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestAuthorizedDataBusinessType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::FavorStock => "FAVOR_STOCK",
-                Self::BusifavorStock => "BUSIFAVOR_STOCK",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestAuthorizedDataBusinessType {
-        fn from(s: &str) -> Self {
-            match s {
-                "FAVOR_STOCK" => Self::FavorStock,
-                "BUSIFAVOR_STOCK" => Self::BusifavorStock,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestAuthorizedDataBusinessType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestAuthorizedDataBusinessType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestAuthorizedDataBusinessType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestAuthorizedDataBusinessType {
+        FavorStock = "FAVOR_STOCK",
+        BusifavorStock = "BUSIFAVOR_STOCK",
+    });
     /// 合作方信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestPartner {
@@ -979,31 +444,11 @@ pub mod terminate {
         /// Example: `2480029552`
         pub merchant_id: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestPartner {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("type", &self.type_)?;
-            m.opt("appid", &self.appid)?;
-            m.opt("merchant_id", &self.merchant_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPartner {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("type"), o.opt("appid"), o.opt("merchant_id")) {
-                (Some(type_), Some(appid), Some(merchant_id)) => {
-                    Ok(Self { type_, appid, merchant_id })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestPartner {
+        type_: "type" req req,
+        appid: "appid" opt opt,
+        merchant_id: "merchant_id" opt opt,
+    });
     /// 合作方类别
     ///
     /// A value this client does not know yet is kept as [`PostRequestPartnerType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1017,45 +462,10 @@ pub mod terminate {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestPartnerType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Appid => "APPID",
-                Self::Merchant => "MERCHANT",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestPartnerType {
-        fn from(s: &str) -> Self {
-            match s {
-                "APPID" => Self::Appid,
-                "MERCHANT" => Self::Merchant,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestPartnerType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestPartnerType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPartnerType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestPartnerType {
+        Appid = "APPID",
+        Merchant = "MERCHANT",
+    });
     /// The response of `POST /v3/marketing/partnerships/terminate` (终止合作关系API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -1064,25 +474,7 @@ pub mod terminate {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub terminate_time: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("terminate_time", &self.terminate_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("terminate_time") {
-                Some(terminate_time) => Ok(Self { terminate_time }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        terminate_time: "terminate_time" req req,
+    });
 }

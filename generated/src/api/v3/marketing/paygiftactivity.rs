@@ -72,46 +72,13 @@ pub mod activities {
         /// Query parameter `award_type`.
         pub award_type: Option<GetRequestAwardType>,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("offset"),
-                o.req("limit"),
-                o.opt("activity_name"),
-                o.opt("activity_status"),
-                o.opt("award_type"),
-            ) {
-                (
-                    Some(offset),
-                    Some(limit),
-                    Some(activity_name),
-                    Some(activity_status),
-                    Some(award_type),
-                ) => {
-                    Ok(Self {
-                        offset,
-                        limit,
-                        activity_name,
-                        activity_status,
-                        award_type,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        offset: "offset" skip req,
+        limit: "limit" skip req,
+        activity_name: "activity_name" skip opt,
+        activity_status: "activity_status" skip opt,
+        award_type: "award_type" skip opt,
+    });
     /// 活动状态
     ///
     /// A value this client does not know yet is kept as [`GetRequestActivityStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -133,53 +100,14 @@ pub mod activities {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetRequestActivityStatus {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::CreateActStatus => "CREATE_ACT_STATUS",
-                Self::OngoingActStatus => "ONGOING_ACT_STATUS",
-                Self::TerminateActStatus => "TERMINATE_ACT_STATUS",
-                Self::StopActStatus => "STOP_ACT_STATUS",
-                Self::OverTimeActStatus => "OVER_TIME_ACT_STATUS",
-                Self::CreateActFailed => "CREATE_ACT_FAILED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetRequestActivityStatus {
-        fn from(s: &str) -> Self {
-            match s {
-                "CREATE_ACT_STATUS" => Self::CreateActStatus,
-                "ONGOING_ACT_STATUS" => Self::OngoingActStatus,
-                "TERMINATE_ACT_STATUS" => Self::TerminateActStatus,
-                "STOP_ACT_STATUS" => Self::StopActStatus,
-                "OVER_TIME_ACT_STATUS" => Self::OverTimeActStatus,
-                "CREATE_ACT_FAILED" => Self::CreateActFailed,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetRequestActivityStatus {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetRequestActivityStatus {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequestActivityStatus {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetRequestActivityStatus {
+        CreateActStatus = "CREATE_ACT_STATUS",
+        OngoingActStatus = "ONGOING_ACT_STATUS",
+        TerminateActStatus = "TERMINATE_ACT_STATUS",
+        StopActStatus = "STOP_ACT_STATUS",
+        OverTimeActStatus = "OVER_TIME_ACT_STATUS",
+        CreateActFailed = "CREATE_ACT_FAILED",
+    });
     /// 奖品类型
     ///
     /// A value this client does not know yet is kept as [`GetRequestAwardType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -191,43 +119,9 @@ pub mod activities {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetRequestAwardType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Busifavor => "BUSIFAVOR",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetRequestAwardType {
-        fn from(s: &str) -> Self {
-            match s {
-                "BUSIFAVOR" => Self::Busifavor,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetRequestAwardType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetRequestAwardType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequestAwardType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetRequestAwardType {
+        Busifavor = "BUSIFAVOR",
+    });
     /// The response of `GET /v3/marketing/paygiftactivity/activities` (获取支付有礼活动列表API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -240,42 +134,12 @@ pub mod activities {
         /// 结果集
         pub data: Option<Vec<GetResponseData>>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("offset", &self.offset)?;
-            m.opt("limit", &self.limit)?;
-            m.opt("total_count", &self.total_count)?;
-            m.opt("data", &self.data)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("offset"),
-                o.opt("limit"),
-                o.opt("total_count"),
-                o.opt("data"),
-            ) {
-                (Some(offset), Some(limit), Some(total_count), Some(data)) => {
-                    Ok(Self {
-                        offset,
-                        limit,
-                        total_count,
-                        data,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        offset: "offset" opt opt,
+        limit: "limit" opt opt,
+        total_count: "total_count" opt opt,
+        data: "data" opt opt,
+    });
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseData {
@@ -288,47 +152,12 @@ pub mod activities {
         /// 活动奖品发放规则
         pub award_send_rule: GetResponseDataAwardSendRule,
     }
-    impl ::serde::Serialize for GetResponseData {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("activity_base_info", &self.activity_base_info)?;
-            m.opt("advanced_setting", &self.advanced_setting)?;
-            m.opt("activity_id", &self.activity_id)?;
-            m.req("award_send_rule", &self.award_send_rule)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("activity_base_info"),
-                o.opt("advanced_setting"),
-                o.opt("activity_id"),
-                o.req("award_send_rule"),
-            ) {
-                (
-                    Some(activity_base_info),
-                    Some(advanced_setting),
-                    Some(activity_id),
-                    Some(award_send_rule),
-                ) => {
-                    Ok(Self {
-                        activity_base_info,
-                        advanced_setting,
-                        activity_id,
-                        award_send_rule,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseData {
+        activity_base_info: "activity_base_info" req req,
+        advanced_setting: "advanced_setting" opt opt,
+        activity_id: "activity_id" opt opt,
+        award_send_rule: "award_send_rule" req req,
+    });
     /// 活动基本信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseDataActivityBaseInfo {
@@ -355,75 +184,19 @@ pub mod activities {
         /// 商家小程序path
         pub mini_programs_path: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseDataActivityBaseInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("activity_name", &self.activity_name)?;
-            m.req("activity_second_title", &self.activity_second_title)?;
-            m.req("merchant_logo_url", &self.merchant_logo_url)?;
-            m.opt("background_color", &self.background_color)?;
-            m.opt("begin_time", &self.begin_time)?;
-            m.opt("end_time", &self.end_time)?;
-            m.opt("available_periods", &self.available_periods)?;
-            m.req("out_request_no", &self.out_request_no)?;
-            m.req("delivery_purpose", &self.delivery_purpose)?;
-            m.opt("mini_programs_appid", &self.mini_programs_appid)?;
-            m.opt("mini_programs_path", &self.mini_programs_path)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseDataActivityBaseInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("activity_name"),
-                o.req("activity_second_title"),
-                o.req("merchant_logo_url"),
-                o.opt("background_color"),
-                o.opt("begin_time"),
-                o.opt("end_time"),
-                o.opt("available_periods"),
-                o.req("out_request_no"),
-                o.req("delivery_purpose"),
-                o.opt("mini_programs_appid"),
-                o.opt("mini_programs_path"),
-            ) {
-                (
-                    Some(activity_name),
-                    Some(activity_second_title),
-                    Some(merchant_logo_url),
-                    Some(background_color),
-                    Some(begin_time),
-                    Some(end_time),
-                    Some(available_periods),
-                    Some(out_request_no),
-                    Some(delivery_purpose),
-                    Some(mini_programs_appid),
-                    Some(mini_programs_path),
-                ) => {
-                    Ok(Self {
-                        activity_name,
-                        activity_second_title,
-                        merchant_logo_url,
-                        background_color,
-                        begin_time,
-                        end_time,
-                        available_periods,
-                        out_request_no,
-                        delivery_purpose,
-                        mini_programs_appid,
-                        mini_programs_path,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseDataActivityBaseInfo {
+        activity_name: "activity_name" req req,
+        activity_second_title: "activity_second_title" req req,
+        merchant_logo_url: "merchant_logo_url" req req,
+        background_color: "background_color" opt opt,
+        begin_time: "begin_time" opt opt,
+        end_time: "end_time" opt opt,
+        available_periods: "available_periods" opt opt,
+        out_request_no: "out_request_no" req req,
+        delivery_purpose: "delivery_purpose" req req,
+        mini_programs_appid: "mini_programs_appid" opt opt,
+        mini_programs_path: "mini_programs_path" opt opt,
+    });
     /// 活动高级设置
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataAdvancedSetting {
@@ -436,47 +209,12 @@ pub mod activities {
         /// 订单优惠标记
         pub goods_tags: Option<Vec<String>>,
     }
-    impl ::serde::Serialize for GetResponseDataAdvancedSetting {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("delivery_user_category", &self.delivery_user_category)?;
-            m.opt("merchant_member_appid", &self.merchant_member_appid)?;
-            m.opt("payment_mode", &self.payment_mode)?;
-            m.opt("goods_tags", &self.goods_tags)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseDataAdvancedSetting {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("delivery_user_category"),
-                o.opt("merchant_member_appid"),
-                o.opt("payment_mode"),
-                o.opt("goods_tags"),
-            ) {
-                (
-                    Some(delivery_user_category),
-                    Some(merchant_member_appid),
-                    Some(payment_mode),
-                    Some(goods_tags),
-                ) => {
-                    Ok(Self {
-                        delivery_user_category,
-                        merchant_member_appid,
-                        payment_mode,
-                        goods_tags,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseDataAdvancedSetting {
+        delivery_user_category: "delivery_user_category" opt opt,
+        merchant_member_appid: "merchant_member_appid" opt opt,
+        payment_mode: "payment_mode" opt opt,
+        goods_tags: "goods_tags" opt opt,
+    });
     /// 支付模式
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataAdvancedSettingPaymentMode {
@@ -487,33 +225,10 @@ pub mod activities {
             GetResponseDataAdvancedSettingPaymentModePaymentMethodInformation,
         >,
     }
-    impl ::serde::Serialize for GetResponseDataAdvancedSettingPaymentMode {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("payment_scene_list", &self.payment_scene_list)?;
-            m.opt("payment_method_information", &self.payment_method_information)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseDataAdvancedSettingPaymentMode {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("payment_scene_list"), o.opt("payment_method_information")) {
-                (Some(payment_scene_list), Some(payment_method_information)) => {
-                    Ok(Self {
-                        payment_scene_list,
-                        payment_method_information,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseDataAdvancedSettingPaymentMode {
+        payment_scene_list: "payment_scene_list" opt opt,
+        payment_method_information: "payment_method_information" opt opt,
+    });
     /// 支付方式信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataAdvancedSettingPaymentModePaymentMethodInformation {
@@ -524,35 +239,10 @@ pub mod activities {
         /// 银行简称
         pub bank_abbreviation: Option<String>,
     }
-    impl ::serde::Serialize
-    for GetResponseDataAdvancedSettingPaymentModePaymentMethodInformation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("payment_method", &self.payment_method)?;
-            m.opt("bank_abbreviation", &self.bank_abbreviation)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseDataAdvancedSettingPaymentModePaymentMethodInformation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("payment_method"), o.opt("bank_abbreviation")) {
-                (Some(payment_method), Some(bank_abbreviation)) => {
-                    Ok(Self {
-                        payment_method,
-                        bank_abbreviation,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseDataAdvancedSettingPaymentModePaymentMethodInformation {
+        payment_method: "payment_method" opt opt,
+        bank_abbreviation: "bank_abbreviation" opt opt,
+    });
     /// 支付方式
     ///
     /// A value this client does not know yet is kept as [`GetResponseDataAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -566,49 +256,10 @@ pub mod activities {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseDataAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Cft => "CFT",
-                Self::SpecificBankCard => "SPECIFIC_BANK_CARD",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for GetResponseDataAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod {
-        fn from(s: &str) -> Self {
-            match s {
-                "CFT" => Self::Cft,
-                "SPECIFIC_BANK_CARD" => Self::SpecificBankCard,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for GetResponseDataAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for GetResponseDataAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseDataAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseDataAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod {
+        Cft = "CFT",
+        SpecificBankCard = "SPECIFIC_BANK_CARD",
+    });
     /// 活动奖品发放规则
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataAwardSendRule {
@@ -617,33 +268,10 @@ pub mod activities {
         /// 阶梯送发放规则
         pub step_send_rule: Option<GetResponseDataAwardSendRuleStepSendRule>,
     }
-    impl ::serde::Serialize for GetResponseDataAwardSendRule {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("full_send_rule", &self.full_send_rule)?;
-            m.opt("step_send_rule", &self.step_send_rule)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseDataAwardSendRule {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("full_send_rule"), o.opt("step_send_rule")) {
-                (Some(full_send_rule), Some(step_send_rule)) => {
-                    Ok(Self {
-                        full_send_rule,
-                        step_send_rule,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseDataAwardSendRule {
+        full_send_rule: "full_send_rule" opt opt,
+        step_send_rule: "step_send_rule" opt opt,
+    });
     /// 阶梯送发放规则
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseDataAwardSendRuleFullSendRule {
@@ -660,55 +288,14 @@ pub mod activities {
         /// 发券商户号列表
         pub merchant_id_list: Option<Vec<String>>,
     }
-    impl ::serde::Serialize for GetResponseDataAwardSendRuleFullSendRule {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("award_type", &self.award_type)?;
-            m.req("merchant_option", &self.merchant_option)?;
-            m.req("transaction_amount_minimum", &self.transaction_amount_minimum)?;
-            m.req("send_content", &self.send_content)?;
-            m.opt("award_list", &self.award_list)?;
-            m.opt("merchant_id_list", &self.merchant_id_list)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseDataAwardSendRuleFullSendRule {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("award_type"),
-                o.req("merchant_option"),
-                o.req("transaction_amount_minimum"),
-                o.req("send_content"),
-                o.opt("award_list"),
-                o.opt("merchant_id_list"),
-            ) {
-                (
-                    Some(award_type),
-                    Some(merchant_option),
-                    Some(transaction_amount_minimum),
-                    Some(send_content),
-                    Some(award_list),
-                    Some(merchant_id_list),
-                ) => {
-                    Ok(Self {
-                        award_type,
-                        merchant_option,
-                        transaction_amount_minimum,
-                        send_content,
-                        award_list,
-                        merchant_id_list,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseDataAwardSendRuleFullSendRule {
+        award_type: "award_type" req req,
+        merchant_option: "merchant_option" req req,
+        transaction_amount_minimum: "transaction_amount_minimum" req req,
+        send_content: "send_content" req req,
+        award_list: "award_list" opt opt,
+        merchant_id_list: "merchant_id_list" opt opt,
+    });
     /// GetResponseDataAwardSendRuleFullSendRuleAwardList
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataAwardSendRuleFullSendRuleAwardList {
@@ -719,40 +306,11 @@ pub mod activities {
         /// 奖品缩略图（小图）
         pub thumbnail_url: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseDataAwardSendRuleFullSendRuleAwardList {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("stock_id", &self.stock_id)?;
-            m.opt("original_image_url", &self.original_image_url)?;
-            m.opt("thumbnail_url", &self.thumbnail_url)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseDataAwardSendRuleFullSendRuleAwardList {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("stock_id"),
-                o.opt("original_image_url"),
-                o.opt("thumbnail_url"),
-            ) {
-                (Some(stock_id), Some(original_image_url), Some(thumbnail_url)) => {
-                    Ok(Self {
-                        stock_id,
-                        original_image_url,
-                        thumbnail_url,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseDataAwardSendRuleFullSendRuleAwardList {
+        stock_id: "stock_id" opt opt,
+        original_image_url: "original_image_url" opt opt,
+        thumbnail_url: "thumbnail_url" opt opt,
+    });
     /// 阶梯送发放规则
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseDataAwardSendRuleStepSendRule {
@@ -761,33 +319,10 @@ pub mod activities {
         /// `merchant_option`
         pub merchant_option: crate::types::MerchantOption,
     }
-    impl ::serde::Serialize for GetResponseDataAwardSendRuleStepSendRule {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("award_type", &self.award_type)?;
-            m.req("merchant_option", &self.merchant_option)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseDataAwardSendRuleStepSendRule {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("award_type"), o.req("merchant_option")) {
-                (Some(award_type), Some(merchant_option)) => {
-                    Ok(Self {
-                        award_type,
-                        merchant_option,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseDataAwardSendRuleStepSendRule {
+        award_type: "award_type" req req,
+        merchant_option: "merchant_option" req req,
+    });
     /// `/v3/marketing/paygiftactivity/activities/{activity_id}`
     pub mod by_activity_id {
         /// The chain step for `/v3/marketing/paygiftactivity/activities/{activity_id}`, reached with `client.v3().marketing().paygiftactivity().activities().activity_id(activity_id)`.
@@ -850,79 +385,20 @@ pub mod activities {
             /// 活动奖品发放规则
             pub award_send_rule: GetResponseAwardSendRule,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("activity_id", &self.activity_id)?;
-                m.opt("activity_type", &self.activity_type)?;
-                m.opt("activity_status", &self.activity_status)?;
-                m.opt("creator_merchant_id", &self.creator_merchant_id)?;
-                m.opt("belong_merchant_id", &self.belong_merchant_id)?;
-                m.opt("pause_time", &self.pause_time)?;
-                m.opt("recovery_time", &self.recovery_time)?;
-                m.opt("create_time", &self.create_time)?;
-                m.opt("update_time", &self.update_time)?;
-                m.req("activity_base_info", &self.activity_base_info)?;
-                m.opt("advanced_setting", &self.advanced_setting)?;
-                m.req("award_send_rule", &self.award_send_rule)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("activity_id"),
-                    o.opt("activity_type"),
-                    o.opt("activity_status"),
-                    o.opt("creator_merchant_id"),
-                    o.opt("belong_merchant_id"),
-                    o.opt("pause_time"),
-                    o.opt("recovery_time"),
-                    o.opt("create_time"),
-                    o.opt("update_time"),
-                    o.req("activity_base_info"),
-                    o.opt("advanced_setting"),
-                    o.req("award_send_rule"),
-                ) {
-                    (
-                        Some(activity_id),
-                        Some(activity_type),
-                        Some(activity_status),
-                        Some(creator_merchant_id),
-                        Some(belong_merchant_id),
-                        Some(pause_time),
-                        Some(recovery_time),
-                        Some(create_time),
-                        Some(update_time),
-                        Some(activity_base_info),
-                        Some(advanced_setting),
-                        Some(award_send_rule),
-                    ) => {
-                        Ok(Self {
-                            activity_id,
-                            activity_type,
-                            activity_status,
-                            creator_merchant_id,
-                            belong_merchant_id,
-                            pause_time,
-                            recovery_time,
-                            create_time,
-                            update_time,
-                            activity_base_info,
-                            advanced_setting,
-                            award_send_rule,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            activity_id: "activity_id" opt opt,
+            activity_type: "activity_type" opt opt,
+            activity_status: "activity_status" opt opt,
+            creator_merchant_id: "creator_merchant_id" opt opt,
+            belong_merchant_id: "belong_merchant_id" opt opt,
+            pause_time: "pause_time" opt opt,
+            recovery_time: "recovery_time" opt opt,
+            create_time: "create_time" opt opt,
+            update_time: "update_time" opt opt,
+            activity_base_info: "activity_base_info" req req,
+            advanced_setting: "advanced_setting" opt opt,
+            award_send_rule: "award_send_rule" req req,
+        });
         /// 活动基本信息
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseActivityBaseInfo {
@@ -949,75 +425,19 @@ pub mod activities {
             /// 商家小程序path
             pub mini_programs_path: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseActivityBaseInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("activity_name", &self.activity_name)?;
-                m.req("activity_second_title", &self.activity_second_title)?;
-                m.req("merchant_logo_url", &self.merchant_logo_url)?;
-                m.opt("background_color", &self.background_color)?;
-                m.opt("begin_time", &self.begin_time)?;
-                m.opt("end_time", &self.end_time)?;
-                m.opt("available_periods", &self.available_periods)?;
-                m.req("out_request_no", &self.out_request_no)?;
-                m.req("delivery_purpose", &self.delivery_purpose)?;
-                m.opt("mini_programs_appid", &self.mini_programs_appid)?;
-                m.opt("mini_programs_path", &self.mini_programs_path)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseActivityBaseInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("activity_name"),
-                    o.req("activity_second_title"),
-                    o.req("merchant_logo_url"),
-                    o.opt("background_color"),
-                    o.opt("begin_time"),
-                    o.opt("end_time"),
-                    o.opt("available_periods"),
-                    o.req("out_request_no"),
-                    o.req("delivery_purpose"),
-                    o.opt("mini_programs_appid"),
-                    o.opt("mini_programs_path"),
-                ) {
-                    (
-                        Some(activity_name),
-                        Some(activity_second_title),
-                        Some(merchant_logo_url),
-                        Some(background_color),
-                        Some(begin_time),
-                        Some(end_time),
-                        Some(available_periods),
-                        Some(out_request_no),
-                        Some(delivery_purpose),
-                        Some(mini_programs_appid),
-                        Some(mini_programs_path),
-                    ) => {
-                        Ok(Self {
-                            activity_name,
-                            activity_second_title,
-                            merchant_logo_url,
-                            background_color,
-                            begin_time,
-                            end_time,
-                            available_periods,
-                            out_request_no,
-                            delivery_purpose,
-                            mini_programs_appid,
-                            mini_programs_path,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseActivityBaseInfo {
+            activity_name: "activity_name" req req,
+            activity_second_title: "activity_second_title" req req,
+            merchant_logo_url: "merchant_logo_url" req req,
+            background_color: "background_color" opt opt,
+            begin_time: "begin_time" opt opt,
+            end_time: "end_time" opt opt,
+            available_periods: "available_periods" opt opt,
+            out_request_no: "out_request_no" req req,
+            delivery_purpose: "delivery_purpose" req req,
+            mini_programs_appid: "mini_programs_appid" opt opt,
+            mini_programs_path: "mini_programs_path" opt opt,
+        });
         /// 活动状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseActivityStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1039,55 +459,14 @@ pub mod activities {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseActivityStatus {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::CreateActStatus => "CREATE_ACT_STATUS",
-                    Self::OngoingActStatus => "ONGOING_ACT_STATUS",
-                    Self::TerminateActStatus => "TERMINATE_ACT_STATUS",
-                    Self::StopActStatus => "STOP_ACT_STATUS",
-                    Self::OverTimeActStatus => "OVER_TIME_ACT_STATUS",
-                    Self::CreateActFailed => "CREATE_ACT_FAILED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseActivityStatus {
-            fn from(s: &str) -> Self {
-                match s {
-                    "CREATE_ACT_STATUS" => Self::CreateActStatus,
-                    "ONGOING_ACT_STATUS" => Self::OngoingActStatus,
-                    "TERMINATE_ACT_STATUS" => Self::TerminateActStatus,
-                    "STOP_ACT_STATUS" => Self::StopActStatus,
-                    "OVER_TIME_ACT_STATUS" => Self::OverTimeActStatus,
-                    "CREATE_ACT_FAILED" => Self::CreateActFailed,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseActivityStatus {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseActivityStatus {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseActivityStatus {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseActivityStatus {
+            CreateActStatus = "CREATE_ACT_STATUS",
+            OngoingActStatus = "ONGOING_ACT_STATUS",
+            TerminateActStatus = "TERMINATE_ACT_STATUS",
+            StopActStatus = "STOP_ACT_STATUS",
+            OverTimeActStatus = "OVER_TIME_ACT_STATUS",
+            CreateActFailed = "CREATE_ACT_FAILED",
+        });
         /// 活动类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseActivityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1103,49 +482,11 @@ pub mod activities {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseActivityType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::FullSendActType => "FULL_SEND_ACT_TYPE",
-                    Self::StepSendActType => "STEP_SEND_ACT_TYPE",
-                    Self::SpecificSendActType => "SPECIFIC_SEND_ACT_TYPE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseActivityType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "FULL_SEND_ACT_TYPE" => Self::FullSendActType,
-                    "STEP_SEND_ACT_TYPE" => Self::StepSendActType,
-                    "SPECIFIC_SEND_ACT_TYPE" => Self::SpecificSendActType,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseActivityType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseActivityType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseActivityType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseActivityType {
+            FullSendActType = "FULL_SEND_ACT_TYPE",
+            StepSendActType = "STEP_SEND_ACT_TYPE",
+            SpecificSendActType = "SPECIFIC_SEND_ACT_TYPE",
+        });
         /// 活动高级设置
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAdvancedSetting {
@@ -1158,47 +499,12 @@ pub mod activities {
             /// 订单优惠标记
             pub goods_tags: Option<Vec<String>>,
         }
-        impl ::serde::Serialize for GetResponseAdvancedSetting {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("delivery_user_category", &self.delivery_user_category)?;
-                m.opt("merchant_member_appid", &self.merchant_member_appid)?;
-                m.opt("payment_mode", &self.payment_mode)?;
-                m.opt("goods_tags", &self.goods_tags)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAdvancedSetting {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("delivery_user_category"),
-                    o.opt("merchant_member_appid"),
-                    o.opt("payment_mode"),
-                    o.opt("goods_tags"),
-                ) {
-                    (
-                        Some(delivery_user_category),
-                        Some(merchant_member_appid),
-                        Some(payment_mode),
-                        Some(goods_tags),
-                    ) => {
-                        Ok(Self {
-                            delivery_user_category,
-                            merchant_member_appid,
-                            payment_mode,
-                            goods_tags,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseAdvancedSetting {
+            delivery_user_category: "delivery_user_category" opt opt,
+            merchant_member_appid: "merchant_member_appid" opt opt,
+            payment_mode: "payment_mode" opt opt,
+            goods_tags: "goods_tags" opt opt,
+        });
         /// 支付模式
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAdvancedSettingPaymentMode {
@@ -1209,36 +515,10 @@ pub mod activities {
                 GetResponseAdvancedSettingPaymentModePaymentMethodInformation,
             >,
         }
-        impl ::serde::Serialize for GetResponseAdvancedSettingPaymentMode {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("payment_scene_list", &self.payment_scene_list)?;
-                m.opt("payment_method_information", &self.payment_method_information)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAdvancedSettingPaymentMode {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("payment_scene_list"),
-                    o.opt("payment_method_information"),
-                ) {
-                    (Some(payment_scene_list), Some(payment_method_information)) => {
-                        Ok(Self {
-                            payment_scene_list,
-                            payment_method_information,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseAdvancedSettingPaymentMode {
+            payment_scene_list: "payment_scene_list" opt opt,
+            payment_method_information: "payment_method_information" opt opt,
+        });
         /// 支付方式信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAdvancedSettingPaymentModePaymentMethodInformation {
@@ -1249,35 +529,10 @@ pub mod activities {
             /// 银行简称
             pub bank_abbreviation: Option<String>,
         }
-        impl ::serde::Serialize
-        for GetResponseAdvancedSettingPaymentModePaymentMethodInformation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("payment_method", &self.payment_method)?;
-                m.opt("bank_abbreviation", &self.bank_abbreviation)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseAdvancedSettingPaymentModePaymentMethodInformation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("payment_method"), o.opt("bank_abbreviation")) {
-                    (Some(payment_method), Some(bank_abbreviation)) => {
-                        Ok(Self {
-                            payment_method,
-                            bank_abbreviation,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseAdvancedSettingPaymentModePaymentMethodInformation {
+            payment_method: "payment_method" opt opt,
+            bank_abbreviation: "bank_abbreviation" opt opt,
+        });
         /// 支付方式
         ///
         /// A value this client does not know yet is kept as [`GetResponseAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1291,78 +546,19 @@ pub mod activities {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Cft => "CFT",
-                    Self::SpecificBankCard => "SPECIFIC_BANK_CARD",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for GetResponseAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod {
-            fn from(s: &str) -> Self {
-                match s {
-                    "CFT" => Self::Cft,
-                    "SPECIFIC_BANK_CARD" => Self::SpecificBankCard,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display
-        for GetResponseAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize
-        for GetResponseAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod {
+            Cft = "CFT",
+            SpecificBankCard = "SPECIFIC_BANK_CARD",
+        });
         /// 活动奖品发放规则
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAwardSendRule {
             /// 阶梯送发放规则
             pub full_send_rule: Option<GetResponseAwardSendRuleFullSendRule>,
         }
-        impl ::serde::Serialize for GetResponseAwardSendRule {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("full_send_rule", &self.full_send_rule)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAwardSendRule {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("full_send_rule") {
-                    Some(full_send_rule) => Ok(Self { full_send_rule }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseAwardSendRule {
+            full_send_rule: "full_send_rule" opt opt,
+        });
         /// 阶梯送发放规则
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseAwardSendRuleFullSendRule {
@@ -1377,51 +573,13 @@ pub mod activities {
             /// 奖品基本信息列表
             pub award_list: Option<Vec<GetResponseAwardSendRuleFullSendRuleAwardList>>,
         }
-        impl ::serde::Serialize for GetResponseAwardSendRuleFullSendRule {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("award_type", &self.award_type)?;
-                m.req("merchant_option", &self.merchant_option)?;
-                m.req("transaction_amount_minimum", &self.transaction_amount_minimum)?;
-                m.req("send_content", &self.send_content)?;
-                m.opt("award_list", &self.award_list)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAwardSendRuleFullSendRule {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("award_type"),
-                    o.req("merchant_option"),
-                    o.req("transaction_amount_minimum"),
-                    o.req("send_content"),
-                    o.opt("award_list"),
-                ) {
-                    (
-                        Some(award_type),
-                        Some(merchant_option),
-                        Some(transaction_amount_minimum),
-                        Some(send_content),
-                        Some(award_list),
-                    ) => {
-                        Ok(Self {
-                            award_type,
-                            merchant_option,
-                            transaction_amount_minimum,
-                            send_content,
-                            award_list,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseAwardSendRuleFullSendRule {
+            award_type: "award_type" req req,
+            merchant_option: "merchant_option" req req,
+            transaction_amount_minimum: "transaction_amount_minimum" req req,
+            send_content: "send_content" req req,
+            award_list: "award_list" opt opt,
+        });
         /// GetResponseAwardSendRuleFullSendRuleAwardList
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAwardSendRuleFullSendRuleAwardList {
@@ -1432,40 +590,11 @@ pub mod activities {
             /// 奖品缩略图（小图）
             pub thumbnail_url: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseAwardSendRuleFullSendRuleAwardList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("stock_id", &self.stock_id)?;
-                m.opt("original_image_url", &self.original_image_url)?;
-                m.opt("thumbnail_url", &self.thumbnail_url)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseAwardSendRuleFullSendRuleAwardList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("stock_id"),
-                    o.opt("original_image_url"),
-                    o.opt("thumbnail_url"),
-                ) {
-                    (Some(stock_id), Some(original_image_url), Some(thumbnail_url)) => {
-                        Ok(Self {
-                            stock_id,
-                            original_image_url,
-                            thumbnail_url,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseAwardSendRuleFullSendRuleAwardList {
+            stock_id: "stock_id" opt opt,
+            original_image_url: "original_image_url" opt opt,
+            thumbnail_url: "thumbnail_url" opt opt,
+        });
         /// `/v3/marketing/paygiftactivity/activities/{activity_id}/goods`
         pub mod goods {
             /// The chain step for `/v3/marketing/paygiftactivity/activities/{activity_id}/goods`, reached with `client.v3().marketing().paygiftactivity().activities().activity_id(activity_id).goods()`.
@@ -1500,26 +629,10 @@ pub mod activities {
                 /// Query parameter `limit`. Example: `20`
                 pub limit: Option<i64>,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("offset"), o.opt("limit")) {
-                        (Some(offset), Some(limit)) => Ok(Self { offset, limit }),
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                offset: "offset" skip opt,
+                limit: "limit" skip opt,
+            });
             /// The response of `GET /v3/marketing/paygiftactivity/activities/{activity_id}/goods` (查询活动指定商品列表API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -1538,51 +651,13 @@ pub mod activities {
                 /// 结果集
                 pub data: Option<Vec<GetResponseData>>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("offset", &self.offset)?;
-                    m.opt("limit", &self.limit)?;
-                    m.opt("total_count", &self.total_count)?;
-                    m.opt("activity_id", &self.activity_id)?;
-                    m.opt("data", &self.data)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("offset"),
-                        o.opt("limit"),
-                        o.opt("total_count"),
-                        o.opt("activity_id"),
-                        o.opt("data"),
-                    ) {
-                        (
-                            Some(offset),
-                            Some(limit),
-                            Some(total_count),
-                            Some(activity_id),
-                            Some(data),
-                        ) => {
-                            Ok(Self {
-                                offset,
-                                limit,
-                                total_count,
-                                activity_id,
-                                data,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                offset: "offset" opt opt,
+                limit: "limit" opt opt,
+                total_count: "total_count" opt opt,
+                activity_id: "activity_id" opt opt,
+                data: "data" opt opt,
+            });
             /// GetResponseData
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseData {
@@ -1593,39 +668,11 @@ pub mod activities {
                 /// 更新时间
                 pub update_time: Option<String>,
             }
-            impl ::serde::Serialize for GetResponseData {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("goods_id", &self.goods_id)?;
-                    m.opt("create_time", &self.create_time)?;
-                    m.opt("update_time", &self.update_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("goods_id"),
-                        o.opt("create_time"),
-                        o.opt("update_time"),
-                    ) {
-                        (Some(goods_id), Some(create_time), Some(update_time)) => {
-                            Ok(Self {
-                                goods_id,
-                                create_time,
-                                update_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseData {
+                goods_id: "goods_id" opt opt,
+                create_time: "create_time" opt opt,
+                update_time: "update_time" opt opt,
+            });
         }
         /// `/v3/marketing/paygiftactivity/activities/{activity_id}/merchants`
         pub mod merchants {
@@ -1671,26 +718,10 @@ pub mod activities {
                 /// Query parameter `limit`. Example: `20`
                 pub limit: Option<i64>,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("offset"), o.opt("limit")) {
-                        (Some(offset), Some(limit)) => Ok(Self { offset, limit }),
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                offset: "offset" skip opt,
+                limit: "limit" skip opt,
+            });
             /// The response of `GET /v3/marketing/paygiftactivity/activities/{activity_id}/merchants` (查询活动发券商户号API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -1709,51 +740,13 @@ pub mod activities {
                 /// 结果集
                 pub data: Option<Vec<GetResponseData>>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("offset", &self.offset)?;
-                    m.opt("limit", &self.limit)?;
-                    m.opt("total_count", &self.total_count)?;
-                    m.opt("activity_id", &self.activity_id)?;
-                    m.opt("data", &self.data)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("offset"),
-                        o.opt("limit"),
-                        o.opt("total_count"),
-                        o.opt("activity_id"),
-                        o.opt("data"),
-                    ) {
-                        (
-                            Some(offset),
-                            Some(limit),
-                            Some(total_count),
-                            Some(activity_id),
-                            Some(data),
-                        ) => {
-                            Ok(Self {
-                                offset,
-                                limit,
-                                total_count,
-                                activity_id,
-                                data,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                offset: "offset" opt opt,
+                limit: "limit" opt opt,
+                total_count: "total_count" opt opt,
+                activity_id: "activity_id" opt opt,
+                data: "data" opt opt,
+            });
             /// GetResponseData
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseData {
@@ -1766,47 +759,12 @@ pub mod activities {
                 /// 更新时间
                 pub update_time: Option<String>,
             }
-            impl ::serde::Serialize for GetResponseData {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("mchid", &self.mchid)?;
-                    m.opt("merchant_name", &self.merchant_name)?;
-                    m.opt("create_time", &self.create_time)?;
-                    m.opt("update_time", &self.update_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("mchid"),
-                        o.opt("merchant_name"),
-                        o.opt("create_time"),
-                        o.opt("update_time"),
-                    ) {
-                        (
-                            Some(mchid),
-                            Some(merchant_name),
-                            Some(create_time),
-                            Some(update_time),
-                        ) => {
-                            Ok(Self {
-                                mchid,
-                                merchant_name,
-                                create_time,
-                                update_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseData {
+                mchid: "mchid" opt opt,
+                merchant_name: "merchant_name" opt opt,
+                create_time: "create_time" opt opt,
+                update_time: "update_time" opt opt,
+            });
             /// `/v3/marketing/paygiftactivity/activities/{activity_id}/merchants/add`
             pub mod add {
                 /// The chain step for `/v3/marketing/paygiftactivity/activities/{activity_id}/merchants/add`, reached with `client.v3().marketing().paygiftactivity().activities().activity_id(activity_id).merchants().add()`.
@@ -1836,33 +794,10 @@ pub mod activities {
                     /// 请求业务单据号
                     pub add_request_no: Option<String>,
                 }
-                impl ::serde::Serialize for PostRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("merchant_id_list", &self.merchant_id_list)?;
-                        m.opt("add_request_no", &self.add_request_no)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("merchant_id_list"), o.opt("add_request_no")) {
-                            (Some(merchant_id_list), Some(add_request_no)) => {
-                                Ok(Self {
-                                    merchant_id_list,
-                                    add_request_no,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequest {
+                    merchant_id_list: "merchant_id_list" opt opt,
+                    add_request_no: "add_request_no" opt opt,
+                });
                 /// The response of `POST /v3/marketing/paygiftactivity/activities/{activity_id}/merchants/add` (新增活动发券商户号API).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
@@ -1875,46 +810,11 @@ pub mod activities {
                         Vec<PostResponseInvalidMerchantIdList>,
                     >,
                 }
-                impl ::serde::Serialize for PostResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("activity_id", &self.activity_id)?;
-                        m.opt("add_time", &self.add_time)?;
-                        m.opt(
-                            "invalid_merchant_id_list",
-                            &self.invalid_merchant_id_list,
-                        )?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.opt("activity_id"),
-                            o.opt("add_time"),
-                            o.opt("invalid_merchant_id_list"),
-                        ) {
-                            (
-                                Some(activity_id),
-                                Some(add_time),
-                                Some(invalid_merchant_id_list),
-                            ) => {
-                                Ok(Self {
-                                    activity_id,
-                                    add_time,
-                                    invalid_merchant_id_list,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponse {
+                    activity_id: "activity_id" opt opt,
+                    add_time: "add_time" opt opt,
+                    invalid_merchant_id_list: "invalid_merchant_id_list" opt opt,
+                });
                 /// PostResponseInvalidMerchantIdList
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseInvalidMerchantIdList {
@@ -1923,31 +823,10 @@ pub mod activities {
                     /// 无效原因
                     pub invalid_reason: Option<String>,
                 }
-                impl ::serde::Serialize for PostResponseInvalidMerchantIdList {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("mchid", &self.mchid)?;
-                        m.opt("invalid_reason", &self.invalid_reason)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for PostResponseInvalidMerchantIdList {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("mchid"), o.opt("invalid_reason")) {
-                            (Some(mchid), Some(invalid_reason)) => {
-                                Ok(Self { mchid, invalid_reason })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponseInvalidMerchantIdList {
+                    mchid: "mchid" opt opt,
+                    invalid_reason: "invalid_reason" opt opt,
+                });
             }
             /// `/v3/marketing/paygiftactivity/activities/{activity_id}/merchants/delete`
             pub mod delete_ {
@@ -1980,33 +859,10 @@ pub mod activities {
                     /// Example: `100002322019090134234sfdf`
                     pub delete_request_no: Option<String>,
                 }
-                impl ::serde::Serialize for PostRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("merchant_id_list", &self.merchant_id_list)?;
-                        m.opt("delete_request_no", &self.delete_request_no)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("merchant_id_list"), o.opt("delete_request_no")) {
-                            (Some(merchant_id_list), Some(delete_request_no)) => {
-                                Ok(Self {
-                                    merchant_id_list,
-                                    delete_request_no,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequest {
+                    merchant_id_list: "merchant_id_list" opt opt,
+                    delete_request_no: "delete_request_no" opt opt,
+                });
                 /// The response of `POST /v3/marketing/paygiftactivity/activities/{activity_id}/merchants/delete` (删除活动发券商户号API).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
@@ -2019,30 +875,10 @@ pub mod activities {
                     /// Example: `2015-05-20T13:29:35.120+08:00`
                     pub delete_time: Option<String>,
                 }
-                impl ::serde::Serialize for PostResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("activity_id", &self.activity_id)?;
-                        m.opt("delete_time", &self.delete_time)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("activity_id"), o.opt("delete_time")) {
-                            (Some(activity_id), Some(delete_time)) => {
-                                Ok(Self { activity_id, delete_time })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponse {
+                    activity_id: "activity_id" opt opt,
+                    delete_time: "delete_time" opt opt,
+                });
             }
         }
         /// `/v3/marketing/paygiftactivity/activities/{activity_id}/terminate`
@@ -2068,33 +904,10 @@ pub mod activities {
                 /// 生效时间
                 pub terminate_time: Option<String>,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("activity_id", &self.activity_id)?;
-                    m.opt("terminate_time", &self.terminate_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("activity_id"), o.opt("terminate_time")) {
-                        (Some(activity_id), Some(terminate_time)) => {
-                            Ok(Self {
-                                activity_id,
-                                terminate_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                activity_id: "activity_id" opt opt,
+                terminate_time: "terminate_time" opt opt,
+            });
         }
     }
 }
@@ -2126,43 +939,11 @@ pub mod unique_threshold_activity {
         /// 阶梯送发放规则
         pub award_send_rule: PostRequestAwardSendRule,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("activity_base_info", &self.activity_base_info)?;
-            m.opt("advanced_setting", &self.advanced_setting)?;
-            m.req("award_send_rule", &self.award_send_rule)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("activity_base_info"),
-                o.opt("advanced_setting"),
-                o.req("award_send_rule"),
-            ) {
-                (
-                    Some(activity_base_info),
-                    Some(advanced_setting),
-                    Some(award_send_rule),
-                ) => {
-                    Ok(Self {
-                        activity_base_info,
-                        advanced_setting,
-                        award_send_rule,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        activity_base_info: "activity_base_info" req req,
+        advanced_setting: "advanced_setting" opt opt,
+        award_send_rule: "award_send_rule" req req,
+    });
     /// 活动基本信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestActivityBaseInfo {
@@ -2189,75 +970,19 @@ pub mod unique_threshold_activity {
         /// 商家小程序path
         pub mini_programs_path: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestActivityBaseInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("activity_name", &self.activity_name)?;
-            m.req("activity_second_title", &self.activity_second_title)?;
-            m.req("merchant_logo_url", &self.merchant_logo_url)?;
-            m.opt("background_color", &self.background_color)?;
-            m.opt("begin_time", &self.begin_time)?;
-            m.opt("end_time", &self.end_time)?;
-            m.opt("available_periods", &self.available_periods)?;
-            m.req("out_request_no", &self.out_request_no)?;
-            m.req("delivery_purpose", &self.delivery_purpose)?;
-            m.opt("mini_programs_appid", &self.mini_programs_appid)?;
-            m.opt("mini_programs_path", &self.mini_programs_path)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestActivityBaseInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("activity_name"),
-                o.req("activity_second_title"),
-                o.req("merchant_logo_url"),
-                o.opt("background_color"),
-                o.opt("begin_time"),
-                o.opt("end_time"),
-                o.opt("available_periods"),
-                o.req("out_request_no"),
-                o.req("delivery_purpose"),
-                o.opt("mini_programs_appid"),
-                o.opt("mini_programs_path"),
-            ) {
-                (
-                    Some(activity_name),
-                    Some(activity_second_title),
-                    Some(merchant_logo_url),
-                    Some(background_color),
-                    Some(begin_time),
-                    Some(end_time),
-                    Some(available_periods),
-                    Some(out_request_no),
-                    Some(delivery_purpose),
-                    Some(mini_programs_appid),
-                    Some(mini_programs_path),
-                ) => {
-                    Ok(Self {
-                        activity_name,
-                        activity_second_title,
-                        merchant_logo_url,
-                        background_color,
-                        begin_time,
-                        end_time,
-                        available_periods,
-                        out_request_no,
-                        delivery_purpose,
-                        mini_programs_appid,
-                        mini_programs_path,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestActivityBaseInfo {
+        activity_name: "activity_name" req req,
+        activity_second_title: "activity_second_title" req req,
+        merchant_logo_url: "merchant_logo_url" req req,
+        background_color: "background_color" opt opt,
+        begin_time: "begin_time" opt opt,
+        end_time: "end_time" opt opt,
+        available_periods: "available_periods" opt opt,
+        out_request_no: "out_request_no" req req,
+        delivery_purpose: "delivery_purpose" req req,
+        mini_programs_appid: "mini_programs_appid" opt opt,
+        mini_programs_path: "mini_programs_path" opt opt,
+    });
     /// 活动高级设置
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAdvancedSetting {
@@ -2274,51 +999,13 @@ pub mod unique_threshold_activity {
             PostRequestAdvancedSettingPaymentMethodInformation,
         >,
     }
-    impl ::serde::Serialize for PostRequestAdvancedSetting {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("delivery_user_category", &self.delivery_user_category)?;
-            m.opt("merchant_member_appid", &self.merchant_member_appid)?;
-            m.opt("payment_mode", &self.payment_mode)?;
-            m.opt("goods_tags", &self.goods_tags)?;
-            m.opt("payment_method_information", &self.payment_method_information)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestAdvancedSetting {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("delivery_user_category"),
-                o.opt("merchant_member_appid"),
-                o.opt("payment_mode"),
-                o.opt("goods_tags"),
-                o.opt("payment_method_information"),
-            ) {
-                (
-                    Some(delivery_user_category),
-                    Some(merchant_member_appid),
-                    Some(payment_mode),
-                    Some(goods_tags),
-                    Some(payment_method_information),
-                ) => {
-                    Ok(Self {
-                        delivery_user_category,
-                        merchant_member_appid,
-                        payment_mode,
-                        goods_tags,
-                        payment_method_information,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestAdvancedSetting {
+        delivery_user_category: "delivery_user_category" opt opt,
+        merchant_member_appid: "merchant_member_appid" opt opt,
+        payment_mode: "payment_mode" opt opt,
+        goods_tags: "goods_tags" opt opt,
+        payment_method_information: "payment_method_information" opt opt,
+    });
     /// 支付方式信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAdvancedSettingPaymentMethodInformation {
@@ -2329,34 +1016,10 @@ pub mod unique_threshold_activity {
         /// 银行简称
         pub bank_abbreviation: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestAdvancedSettingPaymentMethodInformation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("payment_method", &self.payment_method)?;
-            m.opt("bank_abbreviation", &self.bank_abbreviation)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestAdvancedSettingPaymentMethodInformation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("payment_method"), o.opt("bank_abbreviation")) {
-                (Some(payment_method), Some(bank_abbreviation)) => {
-                    Ok(Self {
-                        payment_method,
-                        bank_abbreviation,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestAdvancedSettingPaymentMethodInformation {
+        payment_method: "payment_method" opt opt,
+        bank_abbreviation: "bank_abbreviation" opt opt,
+    });
     /// 支付方式
     ///
     /// A value this client does not know yet is kept as [`PostRequestAdvancedSettingPaymentMethodInformationPaymentMethod::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2370,49 +1033,10 @@ pub mod unique_threshold_activity {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestAdvancedSettingPaymentMethodInformationPaymentMethod {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Cft => "CFT",
-                Self::SpecificBankCard => "SPECIFIC_BANK_CARD",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for PostRequestAdvancedSettingPaymentMethodInformationPaymentMethod {
-        fn from(s: &str) -> Self {
-            match s {
-                "CFT" => Self::Cft,
-                "SPECIFIC_BANK_CARD" => Self::SpecificBankCard,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for PostRequestAdvancedSettingPaymentMethodInformationPaymentMethod {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for PostRequestAdvancedSettingPaymentMethodInformationPaymentMethod {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestAdvancedSettingPaymentMethodInformationPaymentMethod {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestAdvancedSettingPaymentMethodInformationPaymentMethod {
+        Cft = "CFT",
+        SpecificBankCard = "SPECIFIC_BANK_CARD",
+    });
     /// 支付模式
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAdvancedSettingPaymentMode {
@@ -2423,33 +1047,10 @@ pub mod unique_threshold_activity {
             PostRequestAdvancedSettingPaymentModePaymentMethodInformation,
         >,
     }
-    impl ::serde::Serialize for PostRequestAdvancedSettingPaymentMode {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("payment_scene_list", &self.payment_scene_list)?;
-            m.opt("payment_method_information", &self.payment_method_information)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestAdvancedSettingPaymentMode {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("payment_scene_list"), o.opt("payment_method_information")) {
-                (Some(payment_scene_list), Some(payment_method_information)) => {
-                    Ok(Self {
-                        payment_scene_list,
-                        payment_method_information,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestAdvancedSettingPaymentMode {
+        payment_scene_list: "payment_scene_list" opt opt,
+        payment_method_information: "payment_method_information" opt opt,
+    });
     /// 支付方式信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAdvancedSettingPaymentModePaymentMethodInformation {
@@ -2460,35 +1061,10 @@ pub mod unique_threshold_activity {
         /// 银行简称
         pub bank_abbreviation: Option<String>,
     }
-    impl ::serde::Serialize
-    for PostRequestAdvancedSettingPaymentModePaymentMethodInformation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("payment_method", &self.payment_method)?;
-            m.opt("bank_abbreviation", &self.bank_abbreviation)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestAdvancedSettingPaymentModePaymentMethodInformation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("payment_method"), o.opt("bank_abbreviation")) {
-                (Some(payment_method), Some(bank_abbreviation)) => {
-                    Ok(Self {
-                        payment_method,
-                        bank_abbreviation,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestAdvancedSettingPaymentModePaymentMethodInformation {
+        payment_method: "payment_method" opt opt,
+        bank_abbreviation: "bank_abbreviation" opt opt,
+    });
     /// 支付方式
     ///
     /// A value this client does not know yet is kept as [`PostRequestAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2502,49 +1078,10 @@ pub mod unique_threshold_activity {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Cft => "CFT",
-                Self::SpecificBankCard => "SPECIFIC_BANK_CARD",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for PostRequestAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod {
-        fn from(s: &str) -> Self {
-            match s {
-                "CFT" => Self::Cft,
-                "SPECIFIC_BANK_CARD" => Self::SpecificBankCard,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for PostRequestAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for PostRequestAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod {
+        Cft = "CFT",
+        SpecificBankCard = "SPECIFIC_BANK_CARD",
+    });
     /// 阶梯送发放规则
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestAwardSendRule {
@@ -2561,55 +1098,14 @@ pub mod unique_threshold_activity {
         /// 发券商户号列表
         pub merchant_id_list: Option<Vec<String>>,
     }
-    impl ::serde::Serialize for PostRequestAwardSendRule {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("award_type", &self.award_type)?;
-            m.req("merchant_option", &self.merchant_option)?;
-            m.req("transaction_amount_minimum", &self.transaction_amount_minimum)?;
-            m.req("send_content", &self.send_content)?;
-            m.opt("award_list", &self.award_list)?;
-            m.opt("merchant_id_list", &self.merchant_id_list)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestAwardSendRule {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("award_type"),
-                o.req("merchant_option"),
-                o.req("transaction_amount_minimum"),
-                o.req("send_content"),
-                o.opt("award_list"),
-                o.opt("merchant_id_list"),
-            ) {
-                (
-                    Some(award_type),
-                    Some(merchant_option),
-                    Some(transaction_amount_minimum),
-                    Some(send_content),
-                    Some(award_list),
-                    Some(merchant_id_list),
-                ) => {
-                    Ok(Self {
-                        award_type,
-                        merchant_option,
-                        transaction_amount_minimum,
-                        send_content,
-                        award_list,
-                        merchant_id_list,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestAwardSendRule {
+        award_type: "award_type" req req,
+        merchant_option: "merchant_option" req req,
+        transaction_amount_minimum: "transaction_amount_minimum" req req,
+        send_content: "send_content" req req,
+        award_list: "award_list" opt opt,
+        merchant_id_list: "merchant_id_list" opt opt,
+    });
     /// PostRequestAwardSendRuleAwardList
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAwardSendRuleAwardList {
@@ -2620,39 +1116,11 @@ pub mod unique_threshold_activity {
         /// 奖品缩略图（小图）
         pub thumbnail_url: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestAwardSendRuleAwardList {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("stock_id", &self.stock_id)?;
-            m.opt("original_image_url", &self.original_image_url)?;
-            m.opt("thumbnail_url", &self.thumbnail_url)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestAwardSendRuleAwardList {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("stock_id"),
-                o.opt("original_image_url"),
-                o.opt("thumbnail_url"),
-            ) {
-                (Some(stock_id), Some(original_image_url), Some(thumbnail_url)) => {
-                    Ok(Self {
-                        stock_id,
-                        original_image_url,
-                        thumbnail_url,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestAwardSendRuleAwardList {
+        stock_id: "stock_id" opt opt,
+        original_image_url: "original_image_url" opt opt,
+        thumbnail_url: "thumbnail_url" opt opt,
+    });
     /// The response of `POST /v3/marketing/paygiftactivity/unique-threshold-activity` (创建全场满额送活动API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -2661,28 +1129,8 @@ pub mod unique_threshold_activity {
         /// 创建时间
         pub create_time: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("activity_id", &self.activity_id)?;
-            m.req("create_time", &self.create_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("activity_id"), o.req("create_time")) {
-                (Some(activity_id), Some(create_time)) => {
-                    Ok(Self { activity_id, create_time })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        activity_id: "activity_id" req req,
+        create_time: "create_time" req req,
+    });
 }

@@ -84,67 +84,17 @@ pub mod customentrances {
         /// 自定义入口跳转信息
         pub jump_link: PostRequestJumpLink,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("custom_entrance_type", &self.custom_entrance_type)?;
-            m.req("subtitle", &self.subtitle)?;
-            m.opt("goods_thumbnail_url", &self.goods_thumbnail_url)?;
-            m.req("start_time", &self.start_time)?;
-            m.req("end_time", &self.end_time)?;
-            m.req("custom_entrance_state", &self.custom_entrance_state)?;
-            m.req("brand_id", &self.brand_id)?;
-            m.req("out_request_no", &self.out_request_no)?;
-            m.req("jump_link", &self.jump_link)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("custom_entrance_type"),
-                o.req("subtitle"),
-                o.opt("goods_thumbnail_url"),
-                o.req("start_time"),
-                o.req("end_time"),
-                o.req("custom_entrance_state"),
-                o.req("brand_id"),
-                o.req("out_request_no"),
-                o.req("jump_link"),
-            ) {
-                (
-                    Some(custom_entrance_type),
-                    Some(subtitle),
-                    Some(goods_thumbnail_url),
-                    Some(start_time),
-                    Some(end_time),
-                    Some(custom_entrance_state),
-                    Some(brand_id),
-                    Some(out_request_no),
-                    Some(jump_link),
-                ) => {
-                    Ok(Self {
-                        custom_entrance_type,
-                        subtitle,
-                        goods_thumbnail_url,
-                        start_time,
-                        end_time,
-                        custom_entrance_state,
-                        brand_id,
-                        out_request_no,
-                        jump_link,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        custom_entrance_type: "custom_entrance_type" req req,
+        subtitle: "subtitle" req req,
+        goods_thumbnail_url: "goods_thumbnail_url" opt opt,
+        start_time: "start_time" req req,
+        end_time: "end_time" req req,
+        custom_entrance_state: "custom_entrance_state" req req,
+        brand_id: "brand_id" req req,
+        out_request_no: "out_request_no" req req,
+        jump_link: "jump_link" req req,
+    });
     /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
     ///
     /// A value this client does not know yet is kept as [`PostRequestCustomEntranceState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -158,45 +108,10 @@ pub mod customentrances {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestCustomEntranceState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Online => "ONLINE",
-                Self::Offline => "OFFLINE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestCustomEntranceState {
-        fn from(s: &str) -> Self {
-            match s {
-                "ONLINE" => Self::Online,
-                "OFFLINE" => Self::Offline,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestCustomEntranceState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestCustomEntranceState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestCustomEntranceState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestCustomEntranceState {
+        Online = "ONLINE",
+        Offline = "OFFLINE",
+    });
     /// 自定义入口种类
     ///
     /// A value this client does not know yet is kept as [`PostRequestCustomEntranceType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -210,45 +125,10 @@ pub mod customentrances {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestCustomEntranceType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::MerchantActivity => "MERCHANT_ACTIVITY",
-                Self::MerchantMiniProgram => "MERCHANT_MINI_PROGRAM",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestCustomEntranceType {
-        fn from(s: &str) -> Self {
-            match s {
-                "MERCHANT_ACTIVITY" => Self::MerchantActivity,
-                "MERCHANT_MINI_PROGRAM" => Self::MerchantMiniProgram,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestCustomEntranceType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestCustomEntranceType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestCustomEntranceType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestCustomEntranceType {
+        MerchantActivity = "MERCHANT_ACTIVITY",
+        MerchantMiniProgram = "MERCHANT_MINI_PROGRAM",
+    });
     /// 自定义入口跳转信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestJumpLink {
@@ -261,33 +141,10 @@ pub mod customentrances {
         /// Example: `/pages/bonus/bonus`
         pub mini_programs_path: String,
     }
-    impl ::serde::Serialize for PostRequestJumpLink {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("mini_programs_appid", &self.mini_programs_appid)?;
-            m.req("mini_programs_path", &self.mini_programs_path)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestJumpLink {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("mini_programs_appid"), o.req("mini_programs_path")) {
-                (Some(mini_programs_appid), Some(mini_programs_path)) => {
-                    Ok(Self {
-                        mini_programs_appid,
-                        mini_programs_path,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestJumpLink {
+        mini_programs_appid: "mini_programs_appid" req req,
+        mini_programs_path: "mini_programs_path" req req,
+    });
     /// The response of `POST /v3/marketing/shopping-receipt/customentrances` (创建自定义入口).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -334,75 +191,19 @@ pub mod customentrances {
         /// 自定义入口跳转信息
         pub jump_link: PostResponseJumpLink,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("custom_entrance_type", &self.custom_entrance_type)?;
-            m.req("subtitle", &self.subtitle)?;
-            m.opt("goods_thumbnail_url", &self.goods_thumbnail_url)?;
-            m.req("custom_entrance_state", &self.custom_entrance_state)?;
-            m.req("start_time", &self.start_time)?;
-            m.req("end_time", &self.end_time)?;
-            m.req("brand_id", &self.brand_id)?;
-            m.req("create_time", &self.create_time)?;
-            m.req("modify_time", &self.modify_time)?;
-            m.req("out_request_no", &self.out_request_no)?;
-            m.req("jump_link", &self.jump_link)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("custom_entrance_type"),
-                o.req("subtitle"),
-                o.opt("goods_thumbnail_url"),
-                o.req("custom_entrance_state"),
-                o.req("start_time"),
-                o.req("end_time"),
-                o.req("brand_id"),
-                o.req("create_time"),
-                o.req("modify_time"),
-                o.req("out_request_no"),
-                o.req("jump_link"),
-            ) {
-                (
-                    Some(custom_entrance_type),
-                    Some(subtitle),
-                    Some(goods_thumbnail_url),
-                    Some(custom_entrance_state),
-                    Some(start_time),
-                    Some(end_time),
-                    Some(brand_id),
-                    Some(create_time),
-                    Some(modify_time),
-                    Some(out_request_no),
-                    Some(jump_link),
-                ) => {
-                    Ok(Self {
-                        custom_entrance_type,
-                        subtitle,
-                        goods_thumbnail_url,
-                        custom_entrance_state,
-                        start_time,
-                        end_time,
-                        brand_id,
-                        create_time,
-                        modify_time,
-                        out_request_no,
-                        jump_link,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        custom_entrance_type: "custom_entrance_type" req req,
+        subtitle: "subtitle" req req,
+        goods_thumbnail_url: "goods_thumbnail_url" opt opt,
+        custom_entrance_state: "custom_entrance_state" req req,
+        start_time: "start_time" req req,
+        end_time: "end_time" req req,
+        brand_id: "brand_id" req req,
+        create_time: "create_time" req req,
+        modify_time: "modify_time" req req,
+        out_request_no: "out_request_no" req req,
+        jump_link: "jump_link" req req,
+    });
     /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
     ///
     /// A value this client does not know yet is kept as [`PostResponseCustomEntranceState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -416,45 +217,10 @@ pub mod customentrances {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseCustomEntranceState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Online => "ONLINE",
-                Self::Offline => "OFFLINE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseCustomEntranceState {
-        fn from(s: &str) -> Self {
-            match s {
-                "ONLINE" => Self::Online,
-                "OFFLINE" => Self::Offline,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseCustomEntranceState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseCustomEntranceState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseCustomEntranceState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseCustomEntranceState {
+        Online = "ONLINE",
+        Offline = "OFFLINE",
+    });
     /// 自定义入口种类
     ///
     /// A value this client does not know yet is kept as [`PostResponseCustomEntranceType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -468,45 +234,10 @@ pub mod customentrances {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseCustomEntranceType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::MerchantActivity => "MERCHANT_ACTIVITY",
-                Self::MerchantMiniProgram => "MERCHANT_MINI_PROGRAM",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseCustomEntranceType {
-        fn from(s: &str) -> Self {
-            match s {
-                "MERCHANT_ACTIVITY" => Self::MerchantActivity,
-                "MERCHANT_MINI_PROGRAM" => Self::MerchantMiniProgram,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseCustomEntranceType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseCustomEntranceType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseCustomEntranceType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseCustomEntranceType {
+        MerchantActivity = "MERCHANT_ACTIVITY",
+        MerchantMiniProgram = "MERCHANT_MINI_PROGRAM",
+    });
     /// 自定义入口跳转信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseJumpLink {
@@ -519,33 +250,10 @@ pub mod customentrances {
         /// Example: `/pages/bonus/bonus`
         pub mini_programs_path: String,
     }
-    impl ::serde::Serialize for PostResponseJumpLink {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("mini_programs_appid", &self.mini_programs_appid)?;
-            m.req("mini_programs_path", &self.mini_programs_path)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseJumpLink {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("mini_programs_appid"), o.req("mini_programs_path")) {
-                (Some(mini_programs_appid), Some(mini_programs_path)) => {
-                    Ok(Self {
-                        mini_programs_appid,
-                        mini_programs_path,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseJumpLink {
+        mini_programs_appid: "mini_programs_appid" req req,
+        mini_programs_path: "mini_programs_path" req req,
+    });
     /// `/v3/marketing/shopping-receipt/customentrances/{brand_id}`
     pub mod by_brand_id {
         /// The chain step for `/v3/marketing/shopping-receipt/customentrances/{brand_id}`, reached with `client.v3().marketing().shopping_receipt().customentrances().brand_id(brand_id)`.
@@ -622,75 +330,19 @@ pub mod customentrances {
             /// 自定义入口跳转信息
             pub jump_link: GetResponseJumpLink,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("custom_entrance_type", &self.custom_entrance_type)?;
-                m.req("subtitle", &self.subtitle)?;
-                m.opt("goods_thumbnail_url", &self.goods_thumbnail_url)?;
-                m.req("custom_entrance_state", &self.custom_entrance_state)?;
-                m.req("start_time", &self.start_time)?;
-                m.req("end_time", &self.end_time)?;
-                m.req("brand_id", &self.brand_id)?;
-                m.req("create_time", &self.create_time)?;
-                m.req("modify_time", &self.modify_time)?;
-                m.req("out_request_no", &self.out_request_no)?;
-                m.req("jump_link", &self.jump_link)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("custom_entrance_type"),
-                    o.req("subtitle"),
-                    o.opt("goods_thumbnail_url"),
-                    o.req("custom_entrance_state"),
-                    o.req("start_time"),
-                    o.req("end_time"),
-                    o.req("brand_id"),
-                    o.req("create_time"),
-                    o.req("modify_time"),
-                    o.req("out_request_no"),
-                    o.req("jump_link"),
-                ) {
-                    (
-                        Some(custom_entrance_type),
-                        Some(subtitle),
-                        Some(goods_thumbnail_url),
-                        Some(custom_entrance_state),
-                        Some(start_time),
-                        Some(end_time),
-                        Some(brand_id),
-                        Some(create_time),
-                        Some(modify_time),
-                        Some(out_request_no),
-                        Some(jump_link),
-                    ) => {
-                        Ok(Self {
-                            custom_entrance_type,
-                            subtitle,
-                            goods_thumbnail_url,
-                            custom_entrance_state,
-                            start_time,
-                            end_time,
-                            brand_id,
-                            create_time,
-                            modify_time,
-                            out_request_no,
-                            jump_link,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            custom_entrance_type: "custom_entrance_type" req req,
+            subtitle: "subtitle" req req,
+            goods_thumbnail_url: "goods_thumbnail_url" opt opt,
+            custom_entrance_state: "custom_entrance_state" req req,
+            start_time: "start_time" req req,
+            end_time: "end_time" req req,
+            brand_id: "brand_id" req req,
+            create_time: "create_time" req req,
+            modify_time: "modify_time" req req,
+            out_request_no: "out_request_no" req req,
+            jump_link: "jump_link" req req,
+        });
         /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
         ///
         /// A value this client does not know yet is kept as [`GetResponseCustomEntranceState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -704,47 +356,10 @@ pub mod customentrances {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseCustomEntranceState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Online => "ONLINE",
-                    Self::Offline => "OFFLINE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseCustomEntranceState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ONLINE" => Self::Online,
-                    "OFFLINE" => Self::Offline,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseCustomEntranceState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseCustomEntranceState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseCustomEntranceState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseCustomEntranceState {
+            Online = "ONLINE",
+            Offline = "OFFLINE",
+        });
         /// 自定义入口种类
         ///
         /// A value this client does not know yet is kept as [`GetResponseCustomEntranceType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -758,47 +373,10 @@ pub mod customentrances {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseCustomEntranceType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::MerchantActivity => "MERCHANT_ACTIVITY",
-                    Self::MerchantMiniProgram => "MERCHANT_MINI_PROGRAM",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseCustomEntranceType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "MERCHANT_ACTIVITY" => Self::MerchantActivity,
-                    "MERCHANT_MINI_PROGRAM" => Self::MerchantMiniProgram,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseCustomEntranceType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseCustomEntranceType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseCustomEntranceType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseCustomEntranceType {
+            MerchantActivity = "MERCHANT_ACTIVITY",
+            MerchantMiniProgram = "MERCHANT_MINI_PROGRAM",
+        });
         /// 自定义入口跳转信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseJumpLink {
@@ -811,33 +389,10 @@ pub mod customentrances {
             /// Example: `/pages/bonus/bonus`
             pub mini_programs_path: String,
         }
-        impl ::serde::Serialize for GetResponseJumpLink {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("mini_programs_appid", &self.mini_programs_appid)?;
-                m.req("mini_programs_path", &self.mini_programs_path)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseJumpLink {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("mini_programs_appid"), o.req("mini_programs_path")) {
-                    (Some(mini_programs_appid), Some(mini_programs_path)) => {
-                        Ok(Self {
-                            mini_programs_appid,
-                            mini_programs_path,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseJumpLink {
+            mini_programs_appid: "mini_programs_appid" req req,
+            mini_programs_path: "mini_programs_path" req req,
+        });
         /// The request of `PATCH /v3/marketing/shopping-receipt/customentrances/{brand_id}` (更新自定义入口).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequest {
@@ -872,63 +427,16 @@ pub mod customentrances {
             /// 自定义入口跳转信息
             pub jump_link: Option<PatchRequestJumpLink>,
         }
-        impl ::serde::Serialize for PatchRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("custom_entrance_type", &self.custom_entrance_type)?;
-                m.opt("subtitle", &self.subtitle)?;
-                m.opt("goods_thumbnail_url", &self.goods_thumbnail_url)?;
-                m.opt("custom_entrance_state", &self.custom_entrance_state)?;
-                m.opt("start_time", &self.start_time)?;
-                m.opt("end_time", &self.end_time)?;
-                m.req("out_request_no", &self.out_request_no)?;
-                m.opt("jump_link", &self.jump_link)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PatchRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("custom_entrance_type"),
-                    o.opt("subtitle"),
-                    o.opt("goods_thumbnail_url"),
-                    o.opt("custom_entrance_state"),
-                    o.opt("start_time"),
-                    o.opt("end_time"),
-                    o.req("out_request_no"),
-                    o.opt("jump_link"),
-                ) {
-                    (
-                        Some(custom_entrance_type),
-                        Some(subtitle),
-                        Some(goods_thumbnail_url),
-                        Some(custom_entrance_state),
-                        Some(start_time),
-                        Some(end_time),
-                        Some(out_request_no),
-                        Some(jump_link),
-                    ) => {
-                        Ok(Self {
-                            custom_entrance_type,
-                            subtitle,
-                            goods_thumbnail_url,
-                            custom_entrance_state,
-                            start_time,
-                            end_time,
-                            out_request_no,
-                            jump_link,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PatchRequest {
+            custom_entrance_type: "custom_entrance_type" opt opt,
+            subtitle: "subtitle" opt opt,
+            goods_thumbnail_url: "goods_thumbnail_url" opt opt,
+            custom_entrance_state: "custom_entrance_state" opt opt,
+            start_time: "start_time" opt opt,
+            end_time: "end_time" opt opt,
+            out_request_no: "out_request_no" req req,
+            jump_link: "jump_link" opt opt,
+        });
         /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
         ///
         /// A value this client does not know yet is kept as [`PatchRequestCustomEntranceState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -942,47 +450,10 @@ pub mod customentrances {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PatchRequestCustomEntranceState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Online => "ONLINE",
-                    Self::Offline => "OFFLINE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PatchRequestCustomEntranceState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ONLINE" => Self::Online,
-                    "OFFLINE" => Self::Offline,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PatchRequestCustomEntranceState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PatchRequestCustomEntranceState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PatchRequestCustomEntranceState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PatchRequestCustomEntranceState {
+            Online = "ONLINE",
+            Offline = "OFFLINE",
+        });
         /// 自定义入口种类
         ///
         /// A value this client does not know yet is kept as [`PatchRequestCustomEntranceType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -996,47 +467,10 @@ pub mod customentrances {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PatchRequestCustomEntranceType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::MerchantActivity => "MERCHANT_ACTIVITY",
-                    Self::MerchantMiniProgram => "MERCHANT_MINI_PROGRAM",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PatchRequestCustomEntranceType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "MERCHANT_ACTIVITY" => Self::MerchantActivity,
-                    "MERCHANT_MINI_PROGRAM" => Self::MerchantMiniProgram,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PatchRequestCustomEntranceType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PatchRequestCustomEntranceType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PatchRequestCustomEntranceType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PatchRequestCustomEntranceType {
+            MerchantActivity = "MERCHANT_ACTIVITY",
+            MerchantMiniProgram = "MERCHANT_MINI_PROGRAM",
+        });
         /// 自定义入口跳转信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequestJumpLink {
@@ -1049,33 +483,10 @@ pub mod customentrances {
             /// Example: `/pages/bonus/bonus`
             pub mini_programs_path: String,
         }
-        impl ::serde::Serialize for PatchRequestJumpLink {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("mini_programs_appid", &self.mini_programs_appid)?;
-                m.req("mini_programs_path", &self.mini_programs_path)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PatchRequestJumpLink {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("mini_programs_appid"), o.req("mini_programs_path")) {
-                    (Some(mini_programs_appid), Some(mini_programs_path)) => {
-                        Ok(Self {
-                            mini_programs_appid,
-                            mini_programs_path,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PatchRequestJumpLink {
+            mini_programs_appid: "mini_programs_appid" req req,
+            mini_programs_path: "mini_programs_path" req req,
+        });
         /// The response of `PATCH /v3/marketing/shopping-receipt/customentrances/{brand_id}` (更新自定义入口).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PatchResponse {
@@ -1122,75 +533,19 @@ pub mod customentrances {
             /// 自定义入口跳转信息
             pub jump_link: PatchResponseJumpLink,
         }
-        impl ::serde::Serialize for PatchResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("custom_entrance_type", &self.custom_entrance_type)?;
-                m.req("subtitle", &self.subtitle)?;
-                m.opt("goods_thumbnail_url", &self.goods_thumbnail_url)?;
-                m.req("custom_entrance_state", &self.custom_entrance_state)?;
-                m.req("start_time", &self.start_time)?;
-                m.req("end_time", &self.end_time)?;
-                m.req("brand_id", &self.brand_id)?;
-                m.req("create_time", &self.create_time)?;
-                m.req("modify_time", &self.modify_time)?;
-                m.req("out_request_no", &self.out_request_no)?;
-                m.req("jump_link", &self.jump_link)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PatchResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("custom_entrance_type"),
-                    o.req("subtitle"),
-                    o.opt("goods_thumbnail_url"),
-                    o.req("custom_entrance_state"),
-                    o.req("start_time"),
-                    o.req("end_time"),
-                    o.req("brand_id"),
-                    o.req("create_time"),
-                    o.req("modify_time"),
-                    o.req("out_request_no"),
-                    o.req("jump_link"),
-                ) {
-                    (
-                        Some(custom_entrance_type),
-                        Some(subtitle),
-                        Some(goods_thumbnail_url),
-                        Some(custom_entrance_state),
-                        Some(start_time),
-                        Some(end_time),
-                        Some(brand_id),
-                        Some(create_time),
-                        Some(modify_time),
-                        Some(out_request_no),
-                        Some(jump_link),
-                    ) => {
-                        Ok(Self {
-                            custom_entrance_type,
-                            subtitle,
-                            goods_thumbnail_url,
-                            custom_entrance_state,
-                            start_time,
-                            end_time,
-                            brand_id,
-                            create_time,
-                            modify_time,
-                            out_request_no,
-                            jump_link,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PatchResponse {
+            custom_entrance_type: "custom_entrance_type" req req,
+            subtitle: "subtitle" req req,
+            goods_thumbnail_url: "goods_thumbnail_url" opt opt,
+            custom_entrance_state: "custom_entrance_state" req req,
+            start_time: "start_time" req req,
+            end_time: "end_time" req req,
+            brand_id: "brand_id" req req,
+            create_time: "create_time" req req,
+            modify_time: "modify_time" req req,
+            out_request_no: "out_request_no" req req,
+            jump_link: "jump_link" req req,
+        });
         /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
         ///
         /// A value this client does not know yet is kept as [`PatchResponseCustomEntranceState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1204,47 +559,10 @@ pub mod customentrances {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PatchResponseCustomEntranceState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Online => "ONLINE",
-                    Self::Offline => "OFFLINE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PatchResponseCustomEntranceState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ONLINE" => Self::Online,
-                    "OFFLINE" => Self::Offline,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PatchResponseCustomEntranceState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PatchResponseCustomEntranceState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PatchResponseCustomEntranceState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PatchResponseCustomEntranceState {
+            Online = "ONLINE",
+            Offline = "OFFLINE",
+        });
         /// 自定义入口种类
         ///
         /// A value this client does not know yet is kept as [`PatchResponseCustomEntranceType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1258,47 +576,10 @@ pub mod customentrances {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PatchResponseCustomEntranceType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::MerchantActivity => "MERCHANT_ACTIVITY",
-                    Self::MerchantMiniProgram => "MERCHANT_MINI_PROGRAM",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PatchResponseCustomEntranceType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "MERCHANT_ACTIVITY" => Self::MerchantActivity,
-                    "MERCHANT_MINI_PROGRAM" => Self::MerchantMiniProgram,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PatchResponseCustomEntranceType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PatchResponseCustomEntranceType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PatchResponseCustomEntranceType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PatchResponseCustomEntranceType {
+            MerchantActivity = "MERCHANT_ACTIVITY",
+            MerchantMiniProgram = "MERCHANT_MINI_PROGRAM",
+        });
         /// 自定义入口跳转信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchResponseJumpLink {
@@ -1311,33 +592,10 @@ pub mod customentrances {
             /// Example: `/pages/bonus/bonus`
             pub mini_programs_path: String,
         }
-        impl ::serde::Serialize for PatchResponseJumpLink {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("mini_programs_appid", &self.mini_programs_appid)?;
-                m.req("mini_programs_path", &self.mini_programs_path)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PatchResponseJumpLink {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("mini_programs_appid"), o.req("mini_programs_path")) {
-                    (Some(mini_programs_appid), Some(mini_programs_path)) => {
-                        Ok(Self {
-                            mini_programs_appid,
-                            mini_programs_path,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PatchResponseJumpLink {
+            mini_programs_appid: "mini_programs_appid" req req,
+            mini_programs_path: "mini_programs_path" req req,
+        });
     }
 }
 /// `/v3/marketing/shopping-receipt/merchantshoppingreceiptjumpinfos`
@@ -1386,55 +644,14 @@ pub mod merchantshoppingreceiptjumpinfos {
         /// 跳转信息
         pub jump_info: PostRequestJumpInfo,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.opt("transaction_mchid", &self.transaction_mchid)?;
-            m.opt("transaction_sub_mchid", &self.transaction_sub_mchid)?;
-            m.req("openid", &self.openid)?;
-            m.req("merchant_upload_time", &self.merchant_upload_time)?;
-            m.req("jump_info", &self.jump_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("transaction_id"),
-                o.opt("transaction_mchid"),
-                o.opt("transaction_sub_mchid"),
-                o.req("openid"),
-                o.req("merchant_upload_time"),
-                o.req("jump_info"),
-            ) {
-                (
-                    Some(transaction_id),
-                    Some(transaction_mchid),
-                    Some(transaction_sub_mchid),
-                    Some(openid),
-                    Some(merchant_upload_time),
-                    Some(jump_info),
-                ) => {
-                    Ok(Self {
-                        transaction_id,
-                        transaction_mchid,
-                        transaction_sub_mchid,
-                        openid,
-                        merchant_upload_time,
-                        jump_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        transaction_id: "transaction_id" req req,
+        transaction_mchid: "transaction_mchid" opt opt,
+        transaction_sub_mchid: "transaction_sub_mchid" opt opt,
+        openid: "openid" req req,
+        merchant_upload_time: "merchant_upload_time" req req,
+        jump_info: "jump_info" req req,
+    });
     /// 跳转信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestJumpInfo {
@@ -1447,60 +664,19 @@ pub mod merchantshoppingreceiptjumpinfos {
         /// Example: `example_merchant_path`
         pub merchant_path: String,
     }
-    impl ::serde::Serialize for PostRequestJumpInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("merchant_appid", &self.merchant_appid)?;
-            m.req("merchant_path", &self.merchant_path)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestJumpInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("merchant_appid"), o.req("merchant_path")) {
-                (Some(merchant_appid), Some(merchant_path)) => {
-                    Ok(Self {
-                        merchant_appid,
-                        merchant_path,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestJumpInfo {
+        merchant_appid: "merchant_appid" req req,
+        merchant_path: "merchant_path" req req,
+    });
     /// The response of `POST /v3/marketing/shopping-receipt/merchantshoppingreceiptjumpinfos` (上传商家电子小票跳转信息).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 商家电子小票跳转信息
         pub merchant_jump_info: Option<PostResponseMerchantJumpInfo>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("merchant_jump_info", &self.merchant_jump_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.opt("merchant_jump_info") {
-                Some(merchant_jump_info) => Ok(Self { merchant_jump_info }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        merchant_jump_info: "merchant_jump_info" opt opt,
+    });
     /// 商家电子小票跳转信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseMerchantJumpInfo {
@@ -1539,67 +715,17 @@ pub mod merchantshoppingreceiptjumpinfos {
         /// Example: `1142`
         pub brand_id: Option<i64>,
     }
-    impl ::serde::Serialize for PostResponseMerchantJumpInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.opt("transaction_mchid", &self.transaction_mchid)?;
-            m.opt("transaction_sub_mchid", &self.transaction_sub_mchid)?;
-            m.req("openid", &self.openid)?;
-            m.req("merchant_upload_time", &self.merchant_upload_time)?;
-            m.req("jump_info", &self.jump_info)?;
-            m.req("create_time", &self.create_time)?;
-            m.req("modify_time", &self.modify_time)?;
-            m.opt("brand_id", &self.brand_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseMerchantJumpInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("transaction_id"),
-                o.opt("transaction_mchid"),
-                o.opt("transaction_sub_mchid"),
-                o.req("openid"),
-                o.req("merchant_upload_time"),
-                o.req("jump_info"),
-                o.req("create_time"),
-                o.req("modify_time"),
-                o.opt("brand_id"),
-            ) {
-                (
-                    Some(transaction_id),
-                    Some(transaction_mchid),
-                    Some(transaction_sub_mchid),
-                    Some(openid),
-                    Some(merchant_upload_time),
-                    Some(jump_info),
-                    Some(create_time),
-                    Some(modify_time),
-                    Some(brand_id),
-                ) => {
-                    Ok(Self {
-                        transaction_id,
-                        transaction_mchid,
-                        transaction_sub_mchid,
-                        openid,
-                        merchant_upload_time,
-                        jump_info,
-                        create_time,
-                        modify_time,
-                        brand_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseMerchantJumpInfo {
+        transaction_id: "transaction_id" req req,
+        transaction_mchid: "transaction_mchid" opt opt,
+        transaction_sub_mchid: "transaction_sub_mchid" opt opt,
+        openid: "openid" req req,
+        merchant_upload_time: "merchant_upload_time" req req,
+        jump_info: "jump_info" req req,
+        create_time: "create_time" req req,
+        modify_time: "modify_time" req req,
+        brand_id: "brand_id" opt opt,
+    });
     /// 跳转信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseMerchantJumpInfoJumpInfo {
@@ -1612,33 +738,10 @@ pub mod merchantshoppingreceiptjumpinfos {
         /// Example: `example_merchant_path`
         pub merchant_path: String,
     }
-    impl ::serde::Serialize for PostResponseMerchantJumpInfoJumpInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("merchant_appid", &self.merchant_appid)?;
-            m.req("merchant_path", &self.merchant_path)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseMerchantJumpInfoJumpInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("merchant_appid"), o.req("merchant_path")) {
-                (Some(merchant_appid), Some(merchant_path)) => {
-                    Ok(Self {
-                        merchant_appid,
-                        merchant_path,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseMerchantJumpInfoJumpInfo {
+        merchant_appid: "merchant_appid" req req,
+        merchant_path: "merchant_path" req req,
+    });
 }
 /// `/v3/marketing/shopping-receipt/shoppingreceipts`
 pub mod shoppingreceipts {
@@ -1673,29 +776,10 @@ pub mod shoppingreceipts {
         /// 电子小票上传信息`JSON`格式字符串
         pub meta: PostRequestMeta,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("meta", &self.meta)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("Wechatpay-Serial"), o.req("meta")) {
-                (Some(wechatpay_serial), Some(meta)) => {
-                    Ok(Self { wechatpay_serial, meta })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        wechatpay_serial: "Wechatpay-Serial" skip req,
+        meta: "meta" req req,
+    });
     /// 电子小票上传信息`JSON`格式字符串
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestMeta {
@@ -1718,63 +802,16 @@ pub mod shoppingreceipts {
         /// 上传时间，用于标识请求的先后顺序
         pub upload_time: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestMeta {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.opt("transaction_mchid", &self.transaction_mchid)?;
-            m.opt("transaction_sub_mchid", &self.transaction_sub_mchid)?;
-            m.opt("out_trade_no", &self.out_trade_no)?;
-            m.req("openid", &self.openid)?;
-            m.req("sha256", &self.sha256)?;
-            m.opt("merchant_contact_information", &self.merchant_contact_information)?;
-            m.opt("upload_time", &self.upload_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestMeta {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("transaction_id"),
-                o.opt("transaction_mchid"),
-                o.opt("transaction_sub_mchid"),
-                o.opt("out_trade_no"),
-                o.req("openid"),
-                o.req("sha256"),
-                o.opt("merchant_contact_information"),
-                o.opt("upload_time"),
-            ) {
-                (
-                    Some(transaction_id),
-                    Some(transaction_mchid),
-                    Some(transaction_sub_mchid),
-                    Some(out_trade_no),
-                    Some(openid),
-                    Some(sha256),
-                    Some(merchant_contact_information),
-                    Some(upload_time),
-                ) => {
-                    Ok(Self {
-                        transaction_id,
-                        transaction_mchid,
-                        transaction_sub_mchid,
-                        out_trade_no,
-                        openid,
-                        sha256,
-                        merchant_contact_information,
-                        upload_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestMeta {
+        transaction_id: "transaction_id" req req,
+        transaction_mchid: "transaction_mchid" opt opt,
+        transaction_sub_mchid: "transaction_sub_mchid" opt opt,
+        out_trade_no: "out_trade_no" opt opt,
+        openid: "openid" req req,
+        sha256: "sha256" req req,
+        merchant_contact_information: "merchant_contact_information" opt opt,
+        upload_time: "upload_time" opt opt,
+    });
     /// 用户与商家的联系渠道
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestMetaMerchantContactInformation {
@@ -1783,54 +820,18 @@ pub mod shoppingreceipts {
         /// Example: `pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==`
         pub consultation_phone_number: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestMetaMerchantContactInformation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("consultation_phone_number", &self.consultation_phone_number)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestMetaMerchantContactInformation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.opt("consultation_phone_number") {
-                Some(consultation_phone_number) => Ok(Self { consultation_phone_number }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestMetaMerchantContactInformation {
+        consultation_phone_number: "consultation_phone_number" opt opt,
+    });
     /// The response of `POST /v3/marketing/shopping-receipt/shoppingreceipts` (上传电子小票).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 电子小票上传信息
         pub receipt: PostResponseReceipt,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("receipt", &self.receipt)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("receipt") {
-                Some(receipt) => Ok(Self { receipt }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        receipt: "receipt" req req,
+    });
     /// 电子小票上传信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponseReceipt {
@@ -1887,83 +888,21 @@ pub mod shoppingreceipts {
         /// Example: `2021-05-20T13:29:35.120+08:00`
         pub upload_time: Option<String>,
     }
-    impl ::serde::Serialize for PostResponseReceipt {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("receipt_id", &self.receipt_id)?;
-            m.req("state", &self.state)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.opt("transaction_mchid", &self.transaction_mchid)?;
-            m.opt("transaction_sub_mchid", &self.transaction_sub_mchid)?;
-            m.req("openid", &self.openid)?;
-            m.opt("brand_id", &self.brand_id)?;
-            m.req("sha256", &self.sha256)?;
-            m.req("image_type", &self.image_type)?;
-            m.req("create_time", &self.create_time)?;
-            m.req("modify_time", &self.modify_time)?;
-            m.opt("merchant_contact_information", &self.merchant_contact_information)?;
-            m.opt("upload_time", &self.upload_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseReceipt {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("receipt_id"),
-                o.req("state"),
-                o.req("transaction_id"),
-                o.opt("transaction_mchid"),
-                o.opt("transaction_sub_mchid"),
-                o.req("openid"),
-                o.opt("brand_id"),
-                o.req("sha256"),
-                o.req("image_type"),
-                o.req("create_time"),
-                o.req("modify_time"),
-                o.opt("merchant_contact_information"),
-                o.opt("upload_time"),
-            ) {
-                (
-                    Some(receipt_id),
-                    Some(state),
-                    Some(transaction_id),
-                    Some(transaction_mchid),
-                    Some(transaction_sub_mchid),
-                    Some(openid),
-                    Some(brand_id),
-                    Some(sha256),
-                    Some(image_type),
-                    Some(create_time),
-                    Some(modify_time),
-                    Some(merchant_contact_information),
-                    Some(upload_time),
-                ) => {
-                    Ok(Self {
-                        receipt_id,
-                        state,
-                        transaction_id,
-                        transaction_mchid,
-                        transaction_sub_mchid,
-                        openid,
-                        brand_id,
-                        sha256,
-                        image_type,
-                        create_time,
-                        modify_time,
-                        merchant_contact_information,
-                        upload_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseReceipt {
+        receipt_id: "receipt_id" req req,
+        state: "state" req req,
+        transaction_id: "transaction_id" req req,
+        transaction_mchid: "transaction_mchid" opt opt,
+        transaction_sub_mchid: "transaction_sub_mchid" opt opt,
+        openid: "openid" req req,
+        brand_id: "brand_id" opt opt,
+        sha256: "sha256" req req,
+        image_type: "image_type" req req,
+        create_time: "create_time" req req,
+        modify_time: "modify_time" req req,
+        merchant_contact_information: "merchant_contact_information" opt opt,
+        upload_time: "upload_time" opt opt,
+    });
     /// 用户与商家的联系渠道
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseReceiptMerchantContactInformation {
@@ -1972,28 +911,9 @@ pub mod shoppingreceipts {
         /// Example: `pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==`
         pub consultation_phone_number: Option<String>,
     }
-    impl ::serde::Serialize for PostResponseReceiptMerchantContactInformation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("consultation_phone_number", &self.consultation_phone_number)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostResponseReceiptMerchantContactInformation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.opt("consultation_phone_number") {
-                Some(consultation_phone_number) => Ok(Self { consultation_phone_number }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseReceiptMerchantContactInformation {
+        consultation_phone_number: "consultation_phone_number" opt opt,
+    });
     /// 电子小票图片审核状态
     ///
     /// A value this client does not know yet is kept as [`PostResponseReceiptState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2009,45 +929,9 @@ pub mod shoppingreceipts {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseReceiptState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::WaitReview => "WAIT_REVIEW",
-                Self::NotPassReview => "NOT_PASS_REVIEW",
-                Self::PassReview => "PASS_REVIEW",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseReceiptState {
-        fn from(s: &str) -> Self {
-            match s {
-                "WAIT_REVIEW" => Self::WaitReview,
-                "NOT_PASS_REVIEW" => Self::NotPassReview,
-                "PASS_REVIEW" => Self::PassReview,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseReceiptState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseReceiptState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseReceiptState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseReceiptState {
+        WaitReview = "WAIT_REVIEW",
+        NotPassReview = "NOT_PASS_REVIEW",
+        PassReview = "PASS_REVIEW",
+    });
 }

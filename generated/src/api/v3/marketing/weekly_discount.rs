@@ -68,49 +68,14 @@ pub mod activities {
         /// Query parameter `activity_scene`. Example: `SCAN_CODE_TO_ORDER`
         pub activity_scene: String,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("limit"),
-                o.req("offset"),
-                o.req("applying_merchant_id"),
-                o.opt("store_id"),
-                o.req("activity_area_code"),
-                o.req("activity_scene"),
-            ) {
-                (
-                    Some(limit),
-                    Some(offset),
-                    Some(applying_merchant_id),
-                    Some(store_id),
-                    Some(activity_area_code),
-                    Some(activity_scene),
-                ) => {
-                    Ok(Self {
-                        limit,
-                        offset,
-                        applying_merchant_id,
-                        store_id,
-                        activity_area_code,
-                        activity_scene,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        limit: "limit" skip req,
+        offset: "offset" skip req,
+        applying_merchant_id: "applying_merchant_id" skip req,
+        store_id: "store_id" skip opt,
+        activity_area_code: "activity_area_code" skip req,
+        activity_scene: "activity_scene" skip req,
+    });
     /// The response of `GET /v3/marketing/weekly-discount/activities` (查询周周惠活动列表API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -129,42 +94,12 @@ pub mod activities {
         /// Example: `1234`
         pub total_count: i64,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("data", &self.data)?;
-            m.req("offset", &self.offset)?;
-            m.req("limit", &self.limit)?;
-            m.req("total_count", &self.total_count)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("data"),
-                o.req("offset"),
-                o.req("limit"),
-                o.req("total_count"),
-            ) {
-                (Some(data), Some(offset), Some(limit), Some(total_count)) => {
-                    Ok(Self {
-                        data,
-                        offset,
-                        limit,
-                        total_count,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        data: "data" req req,
+        offset: "offset" req req,
+        limit: "limit" req req,
+        total_count: "total_count" req req,
+    });
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseData {
@@ -229,94 +164,23 @@ pub mod activities {
         /// Example: `https://xxx.xxx.xxx.jpg`
         pub activity_logo: String,
     }
-    impl ::serde::Serialize for GetResponseData {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("activity_id", &self.activity_id)?;
-            m.req("activity_name", &self.activity_name)?;
-            m.req("activity_scene", &self.activity_scene)?;
-            m.req("activity_area_code", &self.activity_area_code)?;
-            m.opt("activity_limit_pay", &self.activity_limit_pay)?;
-            m.req(
-                "activity_transaction_minimum_amount",
-                &self.activity_transaction_minimum_amount,
-            )?;
-            m.req("activity_coupon_amount", &self.activity_coupon_amount)?;
-            m.req("activity_available_week", &self.activity_available_week)?;
-            m.req("activity_max_amount", &self.activity_max_amount)?;
-            m.opt("activity_max_amount_per_day", &self.activity_max_amount_per_day)?;
-            m.req("activity_available_begin_time", &self.activity_available_begin_time)?;
-            m.req("activity_available_end_time", &self.activity_available_end_time)?;
-            m.req("activity_state", &self.activity_state)?;
-            m.opt("activity_remark", &self.activity_remark)?;
-            m.req("activity_logo", &self.activity_logo)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("activity_id"),
-                o.req("activity_name"),
-                o.req("activity_scene"),
-                o.req("activity_area_code"),
-                o.opt("activity_limit_pay"),
-                o.req("activity_transaction_minimum_amount"),
-                o.req("activity_coupon_amount"),
-                o.req("activity_available_week"),
-                o.req("activity_max_amount"),
-                o.opt("activity_max_amount_per_day"),
-                o.req("activity_available_begin_time"),
-                o.req("activity_available_end_time"),
-                o.req("activity_state"),
-                o.opt("activity_remark"),
-                o.req("activity_logo"),
-            ) {
-                (
-                    Some(activity_id),
-                    Some(activity_name),
-                    Some(activity_scene),
-                    Some(activity_area_code),
-                    Some(activity_limit_pay),
-                    Some(activity_transaction_minimum_amount),
-                    Some(activity_coupon_amount),
-                    Some(activity_available_week),
-                    Some(activity_max_amount),
-                    Some(activity_max_amount_per_day),
-                    Some(activity_available_begin_time),
-                    Some(activity_available_end_time),
-                    Some(activity_state),
-                    Some(activity_remark),
-                    Some(activity_logo),
-                ) => {
-                    Ok(Self {
-                        activity_id,
-                        activity_name,
-                        activity_scene,
-                        activity_area_code,
-                        activity_limit_pay,
-                        activity_transaction_minimum_amount,
-                        activity_coupon_amount,
-                        activity_available_week,
-                        activity_max_amount,
-                        activity_max_amount_per_day,
-                        activity_available_begin_time,
-                        activity_available_end_time,
-                        activity_state,
-                        activity_remark,
-                        activity_logo,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseData {
+        activity_id: "activity_id" opt opt,
+        activity_name: "activity_name" req req,
+        activity_scene: "activity_scene" req req,
+        activity_area_code: "activity_area_code" req req,
+        activity_limit_pay: "activity_limit_pay" opt opt,
+        activity_transaction_minimum_amount: "activity_transaction_minimum_amount" req req,
+        activity_coupon_amount: "activity_coupon_amount" req req,
+        activity_available_week: "activity_available_week" req req,
+        activity_max_amount: "activity_max_amount" req req,
+        activity_max_amount_per_day: "activity_max_amount_per_day" opt opt,
+        activity_available_begin_time: "activity_available_begin_time" req req,
+        activity_available_end_time: "activity_available_end_time" req req,
+        activity_state: "activity_state" req req,
+        activity_remark: "activity_remark" opt opt,
+        activity_logo: "activity_logo" req req,
+    });
     /// `/v3/marketing/weekly-discount/activities/{activity_id}`
     pub mod by_activity_id {
         /// The chain step for `/v3/marketing/weekly-discount/activities/{activity_id}`, reached with `client.v3().marketing().weekly_discount().activities().activity_id(activity_id)`.
@@ -401,97 +265,23 @@ pub mod activities {
             /// Example: `https://xxx.xxx.xxx.jpg`
             pub activity_logo: String,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("activity_id", &self.activity_id)?;
-                m.req("activity_name", &self.activity_name)?;
-                m.req("activity_scene", &self.activity_scene)?;
-                m.req("activity_area_code", &self.activity_area_code)?;
-                m.opt("activity_limit_pay", &self.activity_limit_pay)?;
-                m.req(
-                    "activity_transaction_minimum_amount",
-                    &self.activity_transaction_minimum_amount,
-                )?;
-                m.req("activity_coupon_amount", &self.activity_coupon_amount)?;
-                m.req("activity_available_week", &self.activity_available_week)?;
-                m.req("activity_max_amount", &self.activity_max_amount)?;
-                m.opt("activity_max_amount_per_day", &self.activity_max_amount_per_day)?;
-                m.req(
-                    "activity_available_begin_time",
-                    &self.activity_available_begin_time,
-                )?;
-                m.req("activity_available_end_time", &self.activity_available_end_time)?;
-                m.req("activity_state", &self.activity_state)?;
-                m.opt("activity_remark", &self.activity_remark)?;
-                m.req("activity_logo", &self.activity_logo)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("activity_id"),
-                    o.req("activity_name"),
-                    o.req("activity_scene"),
-                    o.req("activity_area_code"),
-                    o.opt("activity_limit_pay"),
-                    o.req("activity_transaction_minimum_amount"),
-                    o.req("activity_coupon_amount"),
-                    o.req("activity_available_week"),
-                    o.req("activity_max_amount"),
-                    o.opt("activity_max_amount_per_day"),
-                    o.req("activity_available_begin_time"),
-                    o.req("activity_available_end_time"),
-                    o.req("activity_state"),
-                    o.opt("activity_remark"),
-                    o.req("activity_logo"),
-                ) {
-                    (
-                        Some(activity_id),
-                        Some(activity_name),
-                        Some(activity_scene),
-                        Some(activity_area_code),
-                        Some(activity_limit_pay),
-                        Some(activity_transaction_minimum_amount),
-                        Some(activity_coupon_amount),
-                        Some(activity_available_week),
-                        Some(activity_max_amount),
-                        Some(activity_max_amount_per_day),
-                        Some(activity_available_begin_time),
-                        Some(activity_available_end_time),
-                        Some(activity_state),
-                        Some(activity_remark),
-                        Some(activity_logo),
-                    ) => {
-                        Ok(Self {
-                            activity_id,
-                            activity_name,
-                            activity_scene,
-                            activity_area_code,
-                            activity_limit_pay,
-                            activity_transaction_minimum_amount,
-                            activity_coupon_amount,
-                            activity_available_week,
-                            activity_max_amount,
-                            activity_max_amount_per_day,
-                            activity_available_begin_time,
-                            activity_available_end_time,
-                            activity_state,
-                            activity_remark,
-                            activity_logo,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            activity_id: "activity_id" opt opt,
+            activity_name: "activity_name" req req,
+            activity_scene: "activity_scene" req req,
+            activity_area_code: "activity_area_code" req req,
+            activity_limit_pay: "activity_limit_pay" opt opt,
+            activity_transaction_minimum_amount: "activity_transaction_minimum_amount" req req,
+            activity_coupon_amount: "activity_coupon_amount" req req,
+            activity_available_week: "activity_available_week" req req,
+            activity_max_amount: "activity_max_amount" req req,
+            activity_max_amount_per_day: "activity_max_amount_per_day" opt opt,
+            activity_available_begin_time: "activity_available_begin_time" req req,
+            activity_available_end_time: "activity_available_end_time" req req,
+            activity_state: "activity_state" req req,
+            activity_remark: "activity_remark" opt opt,
+            activity_logo: "activity_logo" req req,
+        });
         /// `/v3/marketing/weekly-discount/activities/{activity_id}/apply`
         pub mod apply {
             /// The chain step for `/v3/marketing/weekly-discount/activities/{activity_id}/apply`, reached with `client.v3().marketing().weekly_discount().activities().activity_id(activity_id).apply()`.
@@ -525,33 +315,10 @@ pub mod activities {
                 /// Example: `111111`
                 pub store_id: i64,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("applying_merchant_id", &self.applying_merchant_id)?;
-                    m.req("store_id", &self.store_id)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("applying_merchant_id"), o.req("store_id")) {
-                        (Some(applying_merchant_id), Some(store_id)) => {
-                            Ok(Self {
-                                applying_merchant_id,
-                                store_id,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                applying_merchant_id: "applying_merchant_id" req req,
+                store_id: "store_id" req req,
+            });
             /// The response of `POST /v3/marketing/weekly-discount/activities/{activity_id}/apply` (报名周周惠活动API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -564,30 +331,10 @@ pub mod activities {
                 /// Example: `2018-06-08T10:34:56+08:00`
                 pub success_time: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("activity_id", &self.activity_id)?;
-                    m.req("success_time", &self.success_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("activity_id"), o.req("success_time")) {
-                        (Some(activity_id), Some(success_time)) => {
-                            Ok(Self { activity_id, success_time })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                activity_id: "activity_id" req req,
+                success_time: "success_time" req req,
+            });
         }
     }
 }

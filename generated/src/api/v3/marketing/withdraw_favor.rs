@@ -95,46 +95,13 @@ pub mod users {
                 /// Query parameter `limit`. Example: `10`
                 pub limit: Option<i64>,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("mchid"),
-                        o.req("stock_id"),
-                        o.req("appid"),
-                        o.opt("offset"),
-                        o.opt("limit"),
-                    ) {
-                        (
-                            Some(mchid),
-                            Some(stock_id),
-                            Some(appid),
-                            Some(offset),
-                            Some(limit),
-                        ) => {
-                            Ok(Self {
-                                mchid,
-                                stock_id,
-                                appid,
-                                offset,
-                                limit,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                mchid: "mchid" skip req,
+                stock_id: "stock_id" skip req,
+                appid: "appid" skip req,
+                offset: "offset" skip opt,
+                limit: "limit" skip opt,
+            });
             /// The response of `GET /v3/marketing/withdraw-favor/users/{openid}/coupons` (查询批次下用户银行提现免费券列表API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -153,42 +120,12 @@ pub mod users {
                 /// Example: `100`
                 pub total_count: i64,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("data", &self.data)?;
-                    m.req("offset", &self.offset)?;
-                    m.req("limit", &self.limit)?;
-                    m.req("total_count", &self.total_count)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("data"),
-                        o.req("offset"),
-                        o.req("limit"),
-                        o.req("total_count"),
-                    ) {
-                        (Some(data), Some(offset), Some(limit), Some(total_count)) => {
-                            Ok(Self {
-                                data,
-                                offset,
-                                limit,
-                                total_count,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                data: "data" req req,
+                offset: "offset" req req,
+                limit: "limit" req req,
+                total_count: "total_count" req req,
+            });
             /// GetResponseData
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseData {
@@ -213,51 +150,13 @@ pub mod users {
                 /// Example: `VALID`
                 pub coupon_state: Option<String>,
             }
-            impl ::serde::Serialize for GetResponseData {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("send_time", &self.send_time)?;
-                    m.opt("send_quota", &self.send_quota)?;
-                    m.opt("coupon_id", &self.coupon_id)?;
-                    m.opt("use_quota", &self.use_quota)?;
-                    m.opt("coupon_state", &self.coupon_state)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("send_time"),
-                        o.opt("send_quota"),
-                        o.opt("coupon_id"),
-                        o.opt("use_quota"),
-                        o.opt("coupon_state"),
-                    ) {
-                        (
-                            Some(send_time),
-                            Some(send_quota),
-                            Some(coupon_id),
-                            Some(use_quota),
-                            Some(coupon_state),
-                        ) => {
-                            Ok(Self {
-                                send_time,
-                                send_quota,
-                                coupon_id,
-                                use_quota,
-                                coupon_state,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseData {
+                send_time: "send_time" opt opt,
+                send_quota: "send_quota" opt opt,
+                coupon_id: "coupon_id" opt opt,
+                use_quota: "use_quota" opt opt,
+                coupon_state: "coupon_state" opt opt,
+            });
             /// The request of `POST /v3/marketing/withdraw-favor/users/{openid}/coupons` (为用户发银行提现免费券API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
@@ -278,47 +177,12 @@ pub mod users {
                 /// Example: `89560002019101000121`
                 pub send_request_no: String,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("mchid", &self.mchid)?;
-                    m.req("stock_id", &self.stock_id)?;
-                    m.req("appid", &self.appid)?;
-                    m.req("send_request_no", &self.send_request_no)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("mchid"),
-                        o.req("stock_id"),
-                        o.req("appid"),
-                        o.req("send_request_no"),
-                    ) {
-                        (
-                            Some(mchid),
-                            Some(stock_id),
-                            Some(appid),
-                            Some(send_request_no),
-                        ) => {
-                            Ok(Self {
-                                mchid,
-                                stock_id,
-                                appid,
-                                send_request_no,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                mchid: "mchid" req req,
+                stock_id: "stock_id" req req,
+                appid: "appid" req req,
+                send_request_no: "send_request_no" req req,
+            });
             /// The response of `POST /v3/marketing/withdraw-favor/users/{openid}/coupons` (为用户发银行提现免费券API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -331,30 +195,10 @@ pub mod users {
                 /// Example: `2021-05-20T13:29:35.120+08:00`
                 pub expire_time: Option<String>,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("coupon_id", &self.coupon_id)?;
-                    m.opt("expire_time", &self.expire_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("coupon_id"), o.opt("expire_time")) {
-                        (Some(coupon_id), Some(expire_time)) => {
-                            Ok(Self { coupon_id, expire_time })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                coupon_id: "coupon_id" opt opt,
+                expire_time: "expire_time" opt opt,
+            });
         }
     }
 }

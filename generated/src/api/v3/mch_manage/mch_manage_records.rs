@@ -55,26 +55,9 @@ pub mod by_manage_record_id {
         /// Query parameter `sub_mchid`. Example: `123000110`
         pub sub_mchid: String,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("sub_mchid") {
-                Some(sub_mchid) => Ok(Self { sub_mchid }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        sub_mchid: "sub_mchid" skip req,
+    });
     /// The response of `GET /v3/mch-manage/mch-manage-records/{manage_record_id}` (查询子商户下指定商户管理记录).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -145,99 +128,25 @@ pub mod by_manage_record_id {
         /// Example: `{"record_fields":[]}`
         pub requested_item_info: Option<String>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("sub_mchid", &self.sub_mchid)?;
-            m.opt("manage_record_id", &self.manage_record_id)?;
-            m.opt("manage_record_type", &self.manage_record_type)?;
-            m.opt("manage_time", &self.manage_time)?;
-            m.opt("manage_reason", &self.manage_reason)?;
-            m.opt("limit_ability", &self.limit_ability)?;
-            m.opt("recover_way", &self.recover_way)?;
-            m.opt("allow_submit", &self.allow_submit)?;
-            m.opt("forbid_submit_reason", &self.forbid_submit_reason)?;
-            m.opt("submit_start_time", &self.submit_start_time)?;
-            m.opt("submit_end_time", &self.submit_end_time)?;
-            m.opt("manage_record_state", &self.manage_record_state)?;
-            m.opt("recover_time", &self.recover_time)?;
-            m.opt("recover_reason", &self.recover_reason)?;
-            m.opt("reject_reason", &self.reject_reason)?;
-            m.opt("approve_time", &self.approve_time)?;
-            m.opt("requested_item_info", &self.requested_item_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("sub_mchid"),
-                o.opt("manage_record_id"),
-                o.opt("manage_record_type"),
-                o.opt("manage_time"),
-                o.opt("manage_reason"),
-                o.opt("limit_ability"),
-                o.opt("recover_way"),
-                o.opt("allow_submit"),
-                o.opt("forbid_submit_reason"),
-                o.opt("submit_start_time"),
-                o.opt("submit_end_time"),
-                o.opt("manage_record_state"),
-                o.opt("recover_time"),
-                o.opt("recover_reason"),
-                o.opt("reject_reason"),
-                o.opt("approve_time"),
-                o.opt("requested_item_info"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(manage_record_id),
-                    Some(manage_record_type),
-                    Some(manage_time),
-                    Some(manage_reason),
-                    Some(limit_ability),
-                    Some(recover_way),
-                    Some(allow_submit),
-                    Some(forbid_submit_reason),
-                    Some(submit_start_time),
-                    Some(submit_end_time),
-                    Some(manage_record_state),
-                    Some(recover_time),
-                    Some(recover_reason),
-                    Some(reject_reason),
-                    Some(approve_time),
-                    Some(requested_item_info),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        manage_record_id,
-                        manage_record_type,
-                        manage_time,
-                        manage_reason,
-                        limit_ability,
-                        recover_way,
-                        allow_submit,
-                        forbid_submit_reason,
-                        submit_start_time,
-                        submit_end_time,
-                        manage_record_state,
-                        recover_time,
-                        recover_reason,
-                        reject_reason,
-                        approve_time,
-                        requested_item_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        sub_mchid: "sub_mchid" opt opt,
+        manage_record_id: "manage_record_id" opt opt,
+        manage_record_type: "manage_record_type" opt opt,
+        manage_time: "manage_time" opt opt,
+        manage_reason: "manage_reason" opt opt,
+        limit_ability: "limit_ability" opt opt,
+        recover_way: "recover_way" opt opt,
+        allow_submit: "allow_submit" opt opt,
+        forbid_submit_reason: "forbid_submit_reason" opt opt,
+        submit_start_time: "submit_start_time" opt opt,
+        submit_end_time: "submit_end_time" opt opt,
+        manage_record_state: "manage_record_state" opt opt,
+        recover_time: "recover_time" opt opt,
+        recover_reason: "recover_reason" opt opt,
+        reject_reason: "reject_reason" opt opt,
+        approve_time: "approve_time" opt opt,
+        requested_item_info: "requested_item_info" opt opt,
+    });
     /// 商户管理记录状态
     ///
     /// A value this client does not know yet is kept as [`GetResponseManageRecordState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -259,53 +168,14 @@ pub mod by_manage_record_id {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseManageRecordState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Pending => "PENDING",
-                Self::Submitted => "SUBMITTED",
-                Self::Expired => "EXPIRED",
-                Self::UnderReview => "UNDER_REVIEW",
-                Self::Recovered => "RECOVERED",
-                Self::Rejected => "REJECTED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseManageRecordState {
-        fn from(s: &str) -> Self {
-            match s {
-                "PENDING" => Self::Pending,
-                "SUBMITTED" => Self::Submitted,
-                "EXPIRED" => Self::Expired,
-                "UNDER_REVIEW" => Self::UnderReview,
-                "RECOVERED" => Self::Recovered,
-                "REJECTED" => Self::Rejected,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseManageRecordState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseManageRecordState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseManageRecordState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseManageRecordState {
+        Pending = "PENDING",
+        Submitted = "SUBMITTED",
+        Expired = "EXPIRED",
+        UnderReview = "UNDER_REVIEW",
+        Recovered = "RECOVERED",
+        Rejected = "REJECTED",
+    });
     /// 商户管理记录类型
     ///
     /// A value this client does not know yet is kept as [`GetResponseManageRecordType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -319,45 +189,10 @@ pub mod by_manage_record_id {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseManageRecordType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::FunctionalLimitRecord => "FUNCTIONAL_LIMIT_RECORD",
-                Self::InvestigateRecord => "INVESTIGATE_RECORD",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseManageRecordType {
-        fn from(s: &str) -> Self {
-            match s {
-                "FUNCTIONAL_LIMIT_RECORD" => Self::FunctionalLimitRecord,
-                "INVESTIGATE_RECORD" => Self::InvestigateRecord,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseManageRecordType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseManageRecordType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseManageRecordType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseManageRecordType {
+        FunctionalLimitRecord = "FUNCTIONAL_LIMIT_RECORD",
+        InvestigateRecord = "INVESTIGATE_RECORD",
+    });
     /// 解除管控原因
     ///
     /// A value this client does not know yet is kept as [`GetResponseRecoverReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -373,47 +208,11 @@ pub mod by_manage_record_id {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseRecoverReason {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::MerchantSubmitRecover => "MERCHANT_SUBMIT_RECOVER",
-                Self::MerchantOperateRecover => "MERCHANT_OPERATE_RECOVER",
-                Self::PlatformAutoRecover => "PLATFORM_AUTO_RECOVER",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseRecoverReason {
-        fn from(s: &str) -> Self {
-            match s {
-                "MERCHANT_SUBMIT_RECOVER" => Self::MerchantSubmitRecover,
-                "MERCHANT_OPERATE_RECOVER" => Self::MerchantOperateRecover,
-                "PLATFORM_AUTO_RECOVER" => Self::PlatformAutoRecover,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseRecoverReason {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseRecoverReason {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseRecoverReason {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseRecoverReason {
+        MerchantSubmitRecover = "MERCHANT_SUBMIT_RECOVER",
+        MerchantOperateRecover = "MERCHANT_OPERATE_RECOVER",
+        PlatformAutoRecover = "PLATFORM_AUTO_RECOVER",
+    });
     /// 解除管控方式
     ///
     /// A value this client does not know yet is kept as [`GetResponseRecoverWay::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -431,53 +230,12 @@ pub mod by_manage_record_id {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseRecoverWay {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::SubmitInformation => "SUBMIT_INFORMATION",
-                Self::VerifyInactiveMerchantIdentity => {
-                    "VERIFY_INACTIVE_MERCHANT_IDENTITY"
-                }
-                Self::ModifyOrganizationInformation => "MODIFY_ORGANIZATION_INFORMATION",
-                Self::Other => "OTHER",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseRecoverWay {
-        fn from(s: &str) -> Self {
-            match s {
-                "SUBMIT_INFORMATION" => Self::SubmitInformation,
-                "VERIFY_INACTIVE_MERCHANT_IDENTITY" => {
-                    Self::VerifyInactiveMerchantIdentity
-                }
-                "MODIFY_ORGANIZATION_INFORMATION" => Self::ModifyOrganizationInformation,
-                "OTHER" => Self::Other,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseRecoverWay {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseRecoverWay {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseRecoverWay {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseRecoverWay {
+        SubmitInformation = "SUBMIT_INFORMATION",
+        VerifyInactiveMerchantIdentity = "VERIFY_INACTIVE_MERCHANT_IDENTITY",
+        ModifyOrganizationInformation = "MODIFY_ORGANIZATION_INFORMATION",
+        Other = "OTHER",
+    });
     /// `/v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions`
     pub mod mch_manage_submissions {
         /// The chain step for `/v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions`, reached with `client.v3().mch_manage().mch_manage_records().manage_record_id(manage_record_id).mch_manage_submissions()`.
@@ -511,30 +269,10 @@ pub mod by_manage_record_id {
             /// Example: `{"record_fields":[]}`
             pub submit_data: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.req("submit_data", &self.submit_data)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("sub_mchid"), o.req("submit_data")) {
-                    (Some(sub_mchid), Some(submit_data)) => {
-                        Ok(Self { sub_mchid, submit_data })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            sub_mchid: "sub_mchid" req req,
+            submit_data: "submit_data" req req,
+        });
         /// The response of `POST /v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions` (对指定商户管理记录提交资料).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -543,27 +281,9 @@ pub mod by_manage_record_id {
             /// Example: `S0120190217140201012345672111223`
             pub manage_submission_id: Option<String>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("manage_submission_id", &self.manage_submission_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("manage_submission_id") {
-                    Some(manage_submission_id) => Ok(Self { manage_submission_id }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            manage_submission_id: "manage_submission_id" opt opt,
+        });
     }
 }
 /// `/v3/mch-manage/mch-manage-records/sub-mchid`
@@ -624,43 +344,12 @@ pub mod sub_mchid {
             /// Query parameter `manage_record_state`. Example: `PENDING`
             pub manage_record_state: Option<GetRequestManageRecordState>,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("limit"),
-                    o.opt("offset"),
-                    o.req("manage_record_type"),
-                    o.opt("manage_record_state"),
-                ) {
-                    (
-                        Some(limit),
-                        Some(offset),
-                        Some(manage_record_type),
-                        Some(manage_record_state),
-                    ) => {
-                        Ok(Self {
-                            limit,
-                            offset,
-                            manage_record_type,
-                            manage_record_state,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            limit: "limit" skip req,
+            offset: "offset" skip opt,
+            manage_record_type: "manage_record_type" skip req,
+            manage_record_state: "manage_record_state" skip opt,
+        });
         /// 商户管理记录状态
         ///
         /// A value this client does not know yet is kept as [`GetRequestManageRecordState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -682,55 +371,14 @@ pub mod sub_mchid {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetRequestManageRecordState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Pending => "PENDING",
-                    Self::Submitted => "SUBMITTED",
-                    Self::Expired => "EXPIRED",
-                    Self::UnderReview => "UNDER_REVIEW",
-                    Self::Recovered => "RECOVERED",
-                    Self::Rejected => "REJECTED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetRequestManageRecordState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "PENDING" => Self::Pending,
-                    "SUBMITTED" => Self::Submitted,
-                    "EXPIRED" => Self::Expired,
-                    "UNDER_REVIEW" => Self::UnderReview,
-                    "RECOVERED" => Self::Recovered,
-                    "REJECTED" => Self::Rejected,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetRequestManageRecordState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetRequestManageRecordState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequestManageRecordState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetRequestManageRecordState {
+            Pending = "PENDING",
+            Submitted = "SUBMITTED",
+            Expired = "EXPIRED",
+            UnderReview = "UNDER_REVIEW",
+            Recovered = "RECOVERED",
+            Rejected = "REJECTED",
+        });
         /// 商户管理记录类型
         ///
         /// A value this client does not know yet is kept as [`GetRequestManageRecordType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -744,47 +392,10 @@ pub mod sub_mchid {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetRequestManageRecordType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::FunctionalLimitRecord => "FUNCTIONAL_LIMIT_RECORD",
-                    Self::InvestigateRecord => "INVESTIGATE_RECORD",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetRequestManageRecordType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "FUNCTIONAL_LIMIT_RECORD" => Self::FunctionalLimitRecord,
-                    "INVESTIGATE_RECORD" => Self::InvestigateRecord,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetRequestManageRecordType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetRequestManageRecordType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequestManageRecordType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetRequestManageRecordType {
+            FunctionalLimitRecord = "FUNCTIONAL_LIMIT_RECORD",
+            InvestigateRecord = "INVESTIGATE_RECORD",
+        });
         /// The response of `GET /v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}` (分页查询子商户名下的商户管理记录).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -803,42 +414,12 @@ pub mod sub_mchid {
             /// 商户管理记录详情列表
             pub data: Option<Vec<GetResponseData>>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("offset", &self.offset)?;
-                m.opt("limit", &self.limit)?;
-                m.opt("total_count", &self.total_count)?;
-                m.opt("data", &self.data)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("offset"),
-                    o.opt("limit"),
-                    o.opt("total_count"),
-                    o.opt("data"),
-                ) {
-                    (Some(offset), Some(limit), Some(total_count), Some(data)) => {
-                        Ok(Self {
-                            offset,
-                            limit,
-                            total_count,
-                            data,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            offset: "offset" opt opt,
+            limit: "limit" opt opt,
+            total_count: "total_count" opt opt,
+            data: "data" opt opt,
+        });
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseData {
@@ -909,99 +490,25 @@ pub mod sub_mchid {
             /// Example: `{"record_fields":[]}`
             pub requested_item_info: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseData {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.opt("manage_record_id", &self.manage_record_id)?;
-                m.opt("manage_record_type", &self.manage_record_type)?;
-                m.opt("manage_time", &self.manage_time)?;
-                m.opt("manage_reason", &self.manage_reason)?;
-                m.opt("limit_ability", &self.limit_ability)?;
-                m.opt("recover_way", &self.recover_way)?;
-                m.opt("allow_submit", &self.allow_submit)?;
-                m.opt("forbid_submit_reason", &self.forbid_submit_reason)?;
-                m.opt("submit_start_time", &self.submit_start_time)?;
-                m.opt("submit_end_time", &self.submit_end_time)?;
-                m.opt("manage_record_state", &self.manage_record_state)?;
-                m.opt("recover_time", &self.recover_time)?;
-                m.opt("recover_reason", &self.recover_reason)?;
-                m.opt("reject_reason", &self.reject_reason)?;
-                m.opt("approve_time", &self.approve_time)?;
-                m.opt("requested_item_info", &self.requested_item_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("sub_mchid"),
-                    o.opt("manage_record_id"),
-                    o.opt("manage_record_type"),
-                    o.opt("manage_time"),
-                    o.opt("manage_reason"),
-                    o.opt("limit_ability"),
-                    o.opt("recover_way"),
-                    o.opt("allow_submit"),
-                    o.opt("forbid_submit_reason"),
-                    o.opt("submit_start_time"),
-                    o.opt("submit_end_time"),
-                    o.opt("manage_record_state"),
-                    o.opt("recover_time"),
-                    o.opt("recover_reason"),
-                    o.opt("reject_reason"),
-                    o.opt("approve_time"),
-                    o.opt("requested_item_info"),
-                ) {
-                    (
-                        Some(sub_mchid),
-                        Some(manage_record_id),
-                        Some(manage_record_type),
-                        Some(manage_time),
-                        Some(manage_reason),
-                        Some(limit_ability),
-                        Some(recover_way),
-                        Some(allow_submit),
-                        Some(forbid_submit_reason),
-                        Some(submit_start_time),
-                        Some(submit_end_time),
-                        Some(manage_record_state),
-                        Some(recover_time),
-                        Some(recover_reason),
-                        Some(reject_reason),
-                        Some(approve_time),
-                        Some(requested_item_info),
-                    ) => {
-                        Ok(Self {
-                            sub_mchid,
-                            manage_record_id,
-                            manage_record_type,
-                            manage_time,
-                            manage_reason,
-                            limit_ability,
-                            recover_way,
-                            allow_submit,
-                            forbid_submit_reason,
-                            submit_start_time,
-                            submit_end_time,
-                            manage_record_state,
-                            recover_time,
-                            recover_reason,
-                            reject_reason,
-                            approve_time,
-                            requested_item_info,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseData {
+            sub_mchid: "sub_mchid" opt opt,
+            manage_record_id: "manage_record_id" opt opt,
+            manage_record_type: "manage_record_type" opt opt,
+            manage_time: "manage_time" opt opt,
+            manage_reason: "manage_reason" opt opt,
+            limit_ability: "limit_ability" opt opt,
+            recover_way: "recover_way" opt opt,
+            allow_submit: "allow_submit" opt opt,
+            forbid_submit_reason: "forbid_submit_reason" opt opt,
+            submit_start_time: "submit_start_time" opt opt,
+            submit_end_time: "submit_end_time" opt opt,
+            manage_record_state: "manage_record_state" opt opt,
+            recover_time: "recover_time" opt opt,
+            recover_reason: "recover_reason" opt opt,
+            reject_reason: "reject_reason" opt opt,
+            approve_time: "approve_time" opt opt,
+            requested_item_info: "requested_item_info" opt opt,
+        });
         /// 商户管理记录状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseDataManageRecordState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1023,55 +530,14 @@ pub mod sub_mchid {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDataManageRecordState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Pending => "PENDING",
-                    Self::Submitted => "SUBMITTED",
-                    Self::Expired => "EXPIRED",
-                    Self::UnderReview => "UNDER_REVIEW",
-                    Self::Recovered => "RECOVERED",
-                    Self::Rejected => "REJECTED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseDataManageRecordState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "PENDING" => Self::Pending,
-                    "SUBMITTED" => Self::Submitted,
-                    "EXPIRED" => Self::Expired,
-                    "UNDER_REVIEW" => Self::UnderReview,
-                    "RECOVERED" => Self::Recovered,
-                    "REJECTED" => Self::Rejected,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseDataManageRecordState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseDataManageRecordState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataManageRecordState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDataManageRecordState {
+            Pending = "PENDING",
+            Submitted = "SUBMITTED",
+            Expired = "EXPIRED",
+            UnderReview = "UNDER_REVIEW",
+            Recovered = "RECOVERED",
+            Rejected = "REJECTED",
+        });
         /// 商户管理记录类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseDataManageRecordType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1085,47 +551,10 @@ pub mod sub_mchid {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDataManageRecordType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::FunctionalLimitRecord => "FUNCTIONAL_LIMIT_RECORD",
-                    Self::InvestigateRecord => "INVESTIGATE_RECORD",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseDataManageRecordType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "FUNCTIONAL_LIMIT_RECORD" => Self::FunctionalLimitRecord,
-                    "INVESTIGATE_RECORD" => Self::InvestigateRecord,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseDataManageRecordType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseDataManageRecordType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataManageRecordType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDataManageRecordType {
+            FunctionalLimitRecord = "FUNCTIONAL_LIMIT_RECORD",
+            InvestigateRecord = "INVESTIGATE_RECORD",
+        });
         /// 解除管控原因
         ///
         /// A value this client does not know yet is kept as [`GetResponseDataRecoverReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1141,49 +570,11 @@ pub mod sub_mchid {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDataRecoverReason {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::MerchantSubmitRecover => "MERCHANT_SUBMIT_RECOVER",
-                    Self::MerchantOperateRecover => "MERCHANT_OPERATE_RECOVER",
-                    Self::PlatformAutoRecover => "PLATFORM_AUTO_RECOVER",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseDataRecoverReason {
-            fn from(s: &str) -> Self {
-                match s {
-                    "MERCHANT_SUBMIT_RECOVER" => Self::MerchantSubmitRecover,
-                    "MERCHANT_OPERATE_RECOVER" => Self::MerchantOperateRecover,
-                    "PLATFORM_AUTO_RECOVER" => Self::PlatformAutoRecover,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseDataRecoverReason {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseDataRecoverReason {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataRecoverReason {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDataRecoverReason {
+            MerchantSubmitRecover = "MERCHANT_SUBMIT_RECOVER",
+            MerchantOperateRecover = "MERCHANT_OPERATE_RECOVER",
+            PlatformAutoRecover = "PLATFORM_AUTO_RECOVER",
+        });
         /// 解除管控方式
         ///
         /// A value this client does not know yet is kept as [`GetResponseDataRecoverWay::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1201,58 +592,11 @@ pub mod sub_mchid {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDataRecoverWay {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::SubmitInformation => "SUBMIT_INFORMATION",
-                    Self::VerifyInactiveMerchantIdentity => {
-                        "VERIFY_INACTIVE_MERCHANT_IDENTITY"
-                    }
-                    Self::ModifyOrganizationInformation => {
-                        "MODIFY_ORGANIZATION_INFORMATION"
-                    }
-                    Self::Other => "OTHER",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseDataRecoverWay {
-            fn from(s: &str) -> Self {
-                match s {
-                    "SUBMIT_INFORMATION" => Self::SubmitInformation,
-                    "VERIFY_INACTIVE_MERCHANT_IDENTITY" => {
-                        Self::VerifyInactiveMerchantIdentity
-                    }
-                    "MODIFY_ORGANIZATION_INFORMATION" => {
-                        Self::ModifyOrganizationInformation
-                    }
-                    "OTHER" => Self::Other,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseDataRecoverWay {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseDataRecoverWay {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataRecoverWay {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDataRecoverWay {
+            SubmitInformation = "SUBMIT_INFORMATION",
+            VerifyInactiveMerchantIdentity = "VERIFY_INACTIVE_MERCHANT_IDENTITY",
+            ModifyOrganizationInformation = "MODIFY_ORGANIZATION_INFORMATION",
+            Other = "OTHER",
+        });
     }
 }

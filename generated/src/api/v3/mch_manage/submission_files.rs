@@ -69,33 +69,11 @@ pub mod sub_mchid {
                 /// Form part `manage_record_id` of the upload. Example: `56`
                 pub manage_record_id: String,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("meta", &self.meta)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("meta"), o.req("item_id"), o.req("manage_record_id")) {
-                        (Some(meta), Some(item_id), Some(manage_record_id)) => {
-                            Ok(Self {
-                                meta,
-                                item_id,
-                                manage_record_id,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                meta: "meta" req req,
+                item_id: "item_id" skip req,
+                manage_record_id: "manage_record_id" skip req,
+            });
             /// 媒体文件元信息`JSON`格式字符串
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestMeta {
@@ -108,30 +86,10 @@ pub mod sub_mchid {
                 /// Example: `B94D27B9934D3E08A52E52D7DA7DABFAC484EFE37A5380EE9088F7ACE2EFCDE9`
                 pub file_digest: Option<String>,
             }
-            impl ::serde::Serialize for PostRequestMeta {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("file_name", &self.file_name)?;
-                    m.opt("file_digest", &self.file_digest)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestMeta {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("file_name"), o.opt("file_digest")) {
-                        (Some(file_name), Some(file_digest)) => {
-                            Ok(Self { file_name, file_digest })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestMeta {
+                file_name: "file_name" opt opt,
+                file_digest: "file_digest" opt opt,
+            });
             /// The response of `POST /v3/mch-manage/submission-files/sub-mchid/{sub_mchid}/upload` (上传商户提交资料文件).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -140,27 +98,9 @@ pub mod sub_mchid {
                 /// Example: `V1_E1W7MchDBewmOMGmKSMCgh5`
                 pub file_id: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("file_id", &self.file_id)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("file_id") {
-                        Some(file_id) => Ok(Self { file_id }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                file_id: "file_id" req req,
+            });
         }
     }
 }

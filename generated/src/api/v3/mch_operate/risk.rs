@@ -83,101 +83,28 @@ pub mod withdrawl_apply {
         /// Example: `特殊理由`
         pub remark: Option<String>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("out_account_type", &self.out_account_type)?;
-            m.req("amount", &self.amount)?;
-            m.req("out_request_no", &self.out_request_no)?;
-            m.req("payee_type", &self.payee_type)?;
-            m.opt("payee_mchid", &self.payee_mchid)?;
-            m.req("payee_info", &self.payee_info)?;
-            m.opt("proof_media_list", &self.proof_media_list)?;
-            m.opt("additional_materials", &self.additional_materials)?;
-            m.opt("remark", &self.remark)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("Wechatpay-Serial"),
-                o.req("sub_mchid"),
-                o.req("out_account_type"),
-                o.req("amount"),
-                o.req("out_request_no"),
-                o.req("payee_type"),
-                o.opt("payee_mchid"),
-                o.req("payee_info"),
-                o.opt("proof_media_list"),
-                o.opt("additional_materials"),
-                o.opt("remark"),
-            ) {
-                (
-                    Some(wechatpay_serial),
-                    Some(sub_mchid),
-                    Some(out_account_type),
-                    Some(amount),
-                    Some(out_request_no),
-                    Some(payee_type),
-                    Some(payee_mchid),
-                    Some(payee_info),
-                    Some(proof_media_list),
-                    Some(additional_materials),
-                    Some(remark),
-                ) => {
-                    Ok(Self {
-                        wechatpay_serial,
-                        sub_mchid,
-                        out_account_type,
-                        amount,
-                        out_request_no,
-                        payee_type,
-                        payee_mchid,
-                        payee_info,
-                        proof_media_list,
-                        additional_materials,
-                        remark,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        wechatpay_serial: "Wechatpay-Serial" skip req,
+        sub_mchid: "sub_mchid" req req,
+        out_account_type: "out_account_type" req req,
+        amount: "amount" req req,
+        out_request_no: "out_request_no" req req,
+        payee_type: "payee_type" req req,
+        payee_mchid: "payee_mchid" opt opt,
+        payee_info: "payee_info" req req,
+        proof_media_list: "proof_media_list" opt opt,
+        additional_materials: "additional_materials" opt opt,
+        remark: "remark" opt opt,
+    });
     /// 补充材料
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAdditionalMaterials {
         /// 补充材料照片列表，最多10张
         pub additional_media: Option<Vec<String>>,
     }
-    impl ::serde::Serialize for PostRequestAdditionalMaterials {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("additional_media", &self.additional_media)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestAdditionalMaterials {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.opt("additional_media") {
-                Some(additional_media) => Ok(Self { additional_media }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestAdditionalMaterials {
+        additional_media: "additional_media" opt opt,
+    });
     /// 二级商户号的出款子账户类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestOutAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -193,47 +120,11 @@ pub mod withdrawl_apply {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestOutAccountType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::BasicAccount => "BASIC_ACCOUNT",
-                Self::OperateAccount => "OPERATE_ACCOUNT",
-                Self::MarginAccount => "MARGIN_ACCOUNT",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestOutAccountType {
-        fn from(s: &str) -> Self {
-            match s {
-                "BASIC_ACCOUNT" => Self::BasicAccount,
-                "OPERATE_ACCOUNT" => Self::OperateAccount,
-                "MARGIN_ACCOUNT" => Self::MarginAccount,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestOutAccountType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestOutAccountType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestOutAccountType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestOutAccountType {
+        BasicAccount = "BASIC_ACCOUNT",
+        OperateAccount = "OPERATE_ACCOUNT",
+        MarginAccount = "MARGIN_ACCOUNT",
+    });
     /// 收款账号信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestPayeeInfo {
@@ -246,39 +137,11 @@ pub mod withdrawl_apply {
         /// 收款人账号对应的证件信息
         pub identity_info: Option<PostRequestPayeeInfoIdentityInfo>,
     }
-    impl ::serde::Serialize for PostRequestPayeeInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("account_type", &self.account_type)?;
-            m.opt("bank_account_info", &self.bank_account_info)?;
-            m.opt("identity_info", &self.identity_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPayeeInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("account_type"),
-                o.opt("bank_account_info"),
-                o.opt("identity_info"),
-            ) {
-                (Some(account_type), Some(bank_account_info), Some(identity_info)) => {
-                    Ok(Self {
-                        account_type,
-                        bank_account_info,
-                        identity_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestPayeeInfo {
+        account_type: "account_type" req req,
+        bank_account_info: "bank_account_info" opt opt,
+        identity_info: "identity_info" opt opt,
+    });
     /// 账户类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestPayeeInfoAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -292,45 +155,10 @@ pub mod withdrawl_apply {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestPayeeInfoAccountType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::AccountTypeCorporate => "ACCOUNT_TYPE_CORPORATE",
-                Self::AccountTypePersonal => "ACCOUNT_TYPE_PERSONAL",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestPayeeInfoAccountType {
-        fn from(s: &str) -> Self {
-            match s {
-                "ACCOUNT_TYPE_CORPORATE" => Self::AccountTypeCorporate,
-                "ACCOUNT_TYPE_PERSONAL" => Self::AccountTypePersonal,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestPayeeInfoAccountType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestPayeeInfoAccountType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPayeeInfoAccountType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestPayeeInfoAccountType {
+        AccountTypeCorporate = "ACCOUNT_TYPE_CORPORATE",
+        AccountTypePersonal = "ACCOUNT_TYPE_PERSONAL",
+    });
     /// 银行账户
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPayeeInfoBankAccountInfo {
@@ -355,51 +183,13 @@ pub mod withdrawl_apply {
         /// Example: `d+xT+MQCvrLHeorwC+w==`
         pub account_number: String,
     }
-    impl ::serde::Serialize for PostRequestPayeeInfoBankAccountInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("account_name", &self.account_name)?;
-            m.req("account_bank", &self.account_bank)?;
-            m.opt("bank_branch_id", &self.bank_branch_id)?;
-            m.opt("bank_name", &self.bank_name)?;
-            m.req("account_number", &self.account_number)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPayeeInfoBankAccountInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("account_name"),
-                o.req("account_bank"),
-                o.opt("bank_branch_id"),
-                o.opt("bank_name"),
-                o.req("account_number"),
-            ) {
-                (
-                    Some(account_name),
-                    Some(account_bank),
-                    Some(bank_branch_id),
-                    Some(bank_name),
-                    Some(account_number),
-                ) => {
-                    Ok(Self {
-                        account_name,
-                        account_bank,
-                        bank_branch_id,
-                        bank_name,
-                        account_number,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestPayeeInfoBankAccountInfo {
+        account_name: "account_name" req req,
+        account_bank: "account_bank" req req,
+        bank_branch_id: "bank_branch_id" opt opt,
+        bank_name: "bank_name" opt opt,
+        account_number: "account_number" req req,
+    });
     /// 收款人账号对应的证件信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPayeeInfoIdentityInfo {
@@ -416,43 +206,11 @@ pub mod withdrawl_apply {
         /// Example: `AOZdYGISxo4y44/UgZ69bkw==`
         pub identification_no: String,
     }
-    impl ::serde::Serialize for PostRequestPayeeInfoIdentityInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("id_doc_type", &self.id_doc_type)?;
-            m.req("identification_name", &self.identification_name)?;
-            m.req("identification_no", &self.identification_no)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPayeeInfoIdentityInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("id_doc_type"),
-                o.req("identification_name"),
-                o.req("identification_no"),
-            ) {
-                (
-                    Some(id_doc_type),
-                    Some(identification_name),
-                    Some(identification_no),
-                ) => {
-                    Ok(Self {
-                        id_doc_type,
-                        identification_name,
-                        identification_no,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestPayeeInfoIdentityInfo {
+        id_doc_type: "id_doc_type" opt opt,
+        identification_name: "identification_name" req req,
+        identification_no: "identification_no" req req,
+    });
     /// 证件类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestPayeeInfoIdentityInfoIdDocType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -478,85 +236,16 @@ pub mod withdrawl_apply {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestPayeeInfoIdentityInfoIdDocType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::IdentificationTypeIdcard => "IDENTIFICATION_TYPE_IDCARD",
-                Self::IdentificationTypeOverseaPassport => {
-                    "IDENTIFICATION_TYPE_OVERSEA_PASSPORT"
-                }
-                Self::IdentificationTypeHongkongPassport => {
-                    "IDENTIFICATION_TYPE_HONGKONG_PASSPORT"
-                }
-                Self::IdentificationTypeMacaoPassport => {
-                    "IDENTIFICATION_TYPE_MACAO_PASSPORT"
-                }
-                Self::IdentificationTypeTaiwanPassport => {
-                    "IDENTIFICATION_TYPE_TAIWAN_PASSPORT"
-                }
-                Self::IdentificationTypeForeignResident => {
-                    "IDENTIFICATION_TYPE_FOREIGN_RESIDENT"
-                }
-                Self::IdentificationTypeHongkongMacaoResident => {
-                    "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT"
-                }
-                Self::IdentificationTypeTaiwanResident => {
-                    "IDENTIFICATION_TYPE_TAIWAN_RESIDENT"
-                }
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestPayeeInfoIdentityInfoIdDocType {
-        fn from(s: &str) -> Self {
-            match s {
-                "IDENTIFICATION_TYPE_IDCARD" => Self::IdentificationTypeIdcard,
-                "IDENTIFICATION_TYPE_OVERSEA_PASSPORT" => {
-                    Self::IdentificationTypeOverseaPassport
-                }
-                "IDENTIFICATION_TYPE_HONGKONG_PASSPORT" => {
-                    Self::IdentificationTypeHongkongPassport
-                }
-                "IDENTIFICATION_TYPE_MACAO_PASSPORT" => {
-                    Self::IdentificationTypeMacaoPassport
-                }
-                "IDENTIFICATION_TYPE_TAIWAN_PASSPORT" => {
-                    Self::IdentificationTypeTaiwanPassport
-                }
-                "IDENTIFICATION_TYPE_FOREIGN_RESIDENT" => {
-                    Self::IdentificationTypeForeignResident
-                }
-                "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT" => {
-                    Self::IdentificationTypeHongkongMacaoResident
-                }
-                "IDENTIFICATION_TYPE_TAIWAN_RESIDENT" => {
-                    Self::IdentificationTypeTaiwanResident
-                }
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestPayeeInfoIdentityInfoIdDocType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestPayeeInfoIdentityInfoIdDocType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPayeeInfoIdentityInfoIdDocType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestPayeeInfoIdentityInfoIdDocType {
+        IdentificationTypeIdcard = "IDENTIFICATION_TYPE_IDCARD",
+        IdentificationTypeOverseaPassport = "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
+        IdentificationTypeHongkongPassport = "IDENTIFICATION_TYPE_HONGKONG_PASSPORT",
+        IdentificationTypeMacaoPassport = "IDENTIFICATION_TYPE_MACAO_PASSPORT",
+        IdentificationTypeTaiwanPassport = "IDENTIFICATION_TYPE_TAIWAN_PASSPORT",
+        IdentificationTypeForeignResident = "IDENTIFICATION_TYPE_FOREIGN_RESIDENT",
+        IdentificationTypeHongkongMacaoResident = "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT",
+        IdentificationTypeTaiwanResident = "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
+    });
     /// 收款对象类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestPayeeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -574,76 +263,21 @@ pub mod withdrawl_apply {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestPayeeType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::ContributionMerchant => "CONTRIBUTION_MERCHANT",
-                Self::ServiceProviderMerchant => "SERVICE_PROVIDER_MERCHANT",
-                Self::OtherMerchant => "OTHER_MERCHANT",
-                Self::Individual => "INDIVIDUAL",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestPayeeType {
-        fn from(s: &str) -> Self {
-            match s {
-                "CONTRIBUTION_MERCHANT" => Self::ContributionMerchant,
-                "SERVICE_PROVIDER_MERCHANT" => Self::ServiceProviderMerchant,
-                "OTHER_MERCHANT" => Self::OtherMerchant,
-                "INDIVIDUAL" => Self::Individual,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestPayeeType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestPayeeType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPayeeType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestPayeeType {
+        ContributionMerchant = "CONTRIBUTION_MERCHANT",
+        ServiceProviderMerchant = "SERVICE_PROVIDER_MERCHANT",
+        OtherMerchant = "OTHER_MERCHANT",
+        Individual = "INDIVIDUAL",
+    });
     /// 付款申请证明材料
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestProofMediaList {
         /// 申请证明材料
         pub proof_payee_media: Option<Vec<PostRequestProofMediaListProofPayeeMedia>>,
     }
-    impl ::serde::Serialize for PostRequestProofMediaList {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("proof_payee_media", &self.proof_payee_media)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestProofMediaList {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.opt("proof_payee_media") {
-                Some(proof_payee_media) => Ok(Self { proof_payee_media }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestProofMediaList {
+        proof_payee_media: "proof_payee_media" opt opt,
+    });
     /// PostRequestProofMediaListProofPayeeMedia
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestProofMediaListProofPayeeMedia {
@@ -656,33 +290,10 @@ pub mod withdrawl_apply {
         /// Example: `jTpGmxUX3FBWVQ5NJTZvlKXQ`
         pub proof_media: String,
     }
-    impl ::serde::Serialize for PostRequestProofMediaListProofPayeeMedia {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("proof_media_type", &self.proof_media_type)?;
-            m.req("proof_media", &self.proof_media)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestProofMediaListProofPayeeMedia {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("proof_media_type"), o.req("proof_media")) {
-                (Some(proof_media_type), Some(proof_media)) => {
-                    Ok(Self {
-                        proof_media_type,
-                        proof_media,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestProofMediaListProofPayeeMedia {
+        proof_media_type: "proof_media_type" req req,
+        proof_media: "proof_media" req req,
+    });
     /// 申请证明材料类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestProofMediaListProofPayeeMediaProofMediaType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -708,72 +319,16 @@ pub mod withdrawl_apply {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestProofMediaListProofPayeeMediaProofMediaType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::BasicTransactionInformation => "BASIC_TRANSACTION_INFORMATION",
-                Self::LegalIdCard => "LEGAL_ID_CARD",
-                Self::IdCard => "ID_CARD",
-                Self::BusinessLicensePhoto => "BUSINESS_LICENSE_PHOTO",
-                Self::PayeeIdCard => "PAYEE_ID_CARD",
-                Self::WechatPayWithdrawalApplicationType6 => {
-                    "WECHAT_PAY_WITHDRAWAL_APPLICATION_TYPE_6"
-                }
-                Self::WechatPayWithdrawalApplicationType7 => {
-                    "WECHAT_PAY_WITHDRAWAL_APPLICATION_TYPE_7"
-                }
-                Self::WechatPayWithdrawalApplicationType8 => {
-                    "WECHAT_PAY_WITHDRAWAL_APPLICATION_TYPE_8"
-                }
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for PostRequestProofMediaListProofPayeeMediaProofMediaType {
-        fn from(s: &str) -> Self {
-            match s {
-                "BASIC_TRANSACTION_INFORMATION" => Self::BasicTransactionInformation,
-                "LEGAL_ID_CARD" => Self::LegalIdCard,
-                "ID_CARD" => Self::IdCard,
-                "BUSINESS_LICENSE_PHOTO" => Self::BusinessLicensePhoto,
-                "PAYEE_ID_CARD" => Self::PayeeIdCard,
-                "WECHAT_PAY_WITHDRAWAL_APPLICATION_TYPE_6" => {
-                    Self::WechatPayWithdrawalApplicationType6
-                }
-                "WECHAT_PAY_WITHDRAWAL_APPLICATION_TYPE_7" => {
-                    Self::WechatPayWithdrawalApplicationType7
-                }
-                "WECHAT_PAY_WITHDRAWAL_APPLICATION_TYPE_8" => {
-                    Self::WechatPayWithdrawalApplicationType8
-                }
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for PostRequestProofMediaListProofPayeeMediaProofMediaType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestProofMediaListProofPayeeMediaProofMediaType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestProofMediaListProofPayeeMediaProofMediaType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestProofMediaListProofPayeeMediaProofMediaType {
+        BasicTransactionInformation = "BASIC_TRANSACTION_INFORMATION",
+        LegalIdCard = "LEGAL_ID_CARD",
+        IdCard = "ID_CARD",
+        BusinessLicensePhoto = "BUSINESS_LICENSE_PHOTO",
+        PayeeIdCard = "PAYEE_ID_CARD",
+        WechatPayWithdrawalApplicationType6 = "WECHAT_PAY_WITHDRAWAL_APPLICATION_TYPE_6",
+        WechatPayWithdrawalApplicationType7 = "WECHAT_PAY_WITHDRAWAL_APPLICATION_TYPE_7",
+        WechatPayWithdrawalApplicationType8 = "WECHAT_PAY_WITHDRAWAL_APPLICATION_TYPE_8",
+    });
     /// The response of `POST /v3/mch_operate/risk/withdrawl-apply` (提交已注销商户号可用余额提现申请单API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -786,33 +341,10 @@ pub mod withdrawl_apply {
         /// Example: `1234567`
         pub out_request_no: Option<String>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("applyment_id", &self.applyment_id)?;
-            m.opt("out_request_no", &self.out_request_no)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("applyment_id"), o.opt("out_request_no")) {
-                (Some(applyment_id), Some(out_request_no)) => {
-                    Ok(Self {
-                        applyment_id,
-                        out_request_no,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        applyment_id: "applyment_id" opt opt,
+        out_request_no: "out_request_no" opt opt,
+    });
     /// `/v3/mch_operate/risk/withdrawl-apply/applyment-id`
     pub mod applyment_id {
         /// The chain step for `/v3/mch_operate/risk/withdrawl-apply/applyment-id`, reached with `client.v3().mch_operate().risk().withdrawl_apply().applyment_id()`.
@@ -848,27 +380,9 @@ pub mod withdrawl_apply {
                 /// 提现申请单信息
                 pub withdrawl_apply: GetResponseWithdrawlApply,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("withdrawl_apply", &self.withdrawl_apply)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("withdrawl_apply") {
-                        Some(withdrawl_apply) => Ok(Self { withdrawl_apply }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                withdrawl_apply: "withdrawl_apply" req req,
+            });
             /// 提现申请单信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseWithdrawlApply {
@@ -893,51 +407,13 @@ pub mod withdrawl_apply {
                 /// Example: `2015-05-20T13:29:35+08:00`
                 pub modify_time: Option<String>,
             }
-            impl ::serde::Serialize for GetResponseWithdrawlApply {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("applyment_id", &self.applyment_id)?;
-                    m.req("out_request_no", &self.out_request_no)?;
-                    m.req("state", &self.state)?;
-                    m.opt("fail_reason", &self.fail_reason)?;
-                    m.opt("modify_time", &self.modify_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseWithdrawlApply {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("applyment_id"),
-                        o.req("out_request_no"),
-                        o.req("state"),
-                        o.opt("fail_reason"),
-                        o.opt("modify_time"),
-                    ) {
-                        (
-                            Some(applyment_id),
-                            Some(out_request_no),
-                            Some(state),
-                            Some(fail_reason),
-                            Some(modify_time),
-                        ) => {
-                            Ok(Self {
-                                applyment_id,
-                                out_request_no,
-                                state,
-                                fail_reason,
-                                modify_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseWithdrawlApply {
+                applyment_id: "applyment_id" req req,
+                out_request_no: "out_request_no" req req,
+                state: "state" req req,
+                fail_reason: "fail_reason" opt opt,
+                modify_time: "modify_time" opt opt,
+            });
         }
     }
     /// `/v3/mch_operate/risk/withdrawl-apply/out-request-no`
@@ -975,27 +451,9 @@ pub mod withdrawl_apply {
                 /// 提现申请单信息
                 pub withdrawl_apply: GetResponseWithdrawlApply,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("withdrawl_apply", &self.withdrawl_apply)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("withdrawl_apply") {
-                        Some(withdrawl_apply) => Ok(Self { withdrawl_apply }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                withdrawl_apply: "withdrawl_apply" req req,
+            });
             /// 提现申请单信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseWithdrawlApply {
@@ -1020,51 +478,13 @@ pub mod withdrawl_apply {
                 /// Example: `2015-05-20T13:29:35+08:00`
                 pub modify_time: Option<String>,
             }
-            impl ::serde::Serialize for GetResponseWithdrawlApply {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("applyment_id", &self.applyment_id)?;
-                    m.req("out_request_no", &self.out_request_no)?;
-                    m.req("state", &self.state)?;
-                    m.opt("fail_reason", &self.fail_reason)?;
-                    m.opt("modify_time", &self.modify_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseWithdrawlApply {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("applyment_id"),
-                        o.req("out_request_no"),
-                        o.req("state"),
-                        o.opt("fail_reason"),
-                        o.opt("modify_time"),
-                    ) {
-                        (
-                            Some(applyment_id),
-                            Some(out_request_no),
-                            Some(state),
-                            Some(fail_reason),
-                            Some(modify_time),
-                        ) => {
-                            Ok(Self {
-                                applyment_id,
-                                out_request_no,
-                                state,
-                                fail_reason,
-                                modify_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseWithdrawlApply {
+                applyment_id: "applyment_id" req req,
+                out_request_no: "out_request_no" req req,
+                state: "state" req req,
+                fail_reason: "fail_reason" opt opt,
+                modify_time: "modify_time" opt opt,
+            });
         }
     }
 }

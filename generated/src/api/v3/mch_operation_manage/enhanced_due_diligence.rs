@@ -51,26 +51,9 @@ pub mod by_due_diligence_id {
         /// Query parameter `sub_mchid`. Example: `123000110`
         pub sub_mchid: String,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("sub_mchid") {
-                Some(sub_mchid) => Ok(Self { sub_mchid }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        sub_mchid: "sub_mchid" skip req,
+    });
     /// The response of `GET /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}` (查询子商户强化尽调单信息).
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
@@ -113,75 +96,19 @@ pub mod by_due_diligence_id {
         /// 尽调已经提交的资料
         pub submission_data: Option<String>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("due_diligence_id", &self.due_diligence_id)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("due_diligence_state", &self.due_diligence_state)?;
-            m.opt("reject_reason", &self.reject_reason)?;
-            m.req("deadline_time", &self.deadline_time)?;
-            m.opt("terminal_time", &self.terminal_time)?;
-            m.opt("submit_time", &self.submit_time)?;
-            m.opt("reject_time", &self.reject_time)?;
-            m.opt("complete_time", &self.complete_time)?;
-            m.opt("submission_template", &self.submission_template)?;
-            m.opt("submission_data", &self.submission_data)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("due_diligence_id"),
-                o.req("sub_mchid"),
-                o.req("due_diligence_state"),
-                o.opt("reject_reason"),
-                o.req("deadline_time"),
-                o.opt("terminal_time"),
-                o.opt("submit_time"),
-                o.opt("reject_time"),
-                o.opt("complete_time"),
-                o.opt("submission_template"),
-                o.opt("submission_data"),
-            ) {
-                (
-                    Some(due_diligence_id),
-                    Some(sub_mchid),
-                    Some(due_diligence_state),
-                    Some(reject_reason),
-                    Some(deadline_time),
-                    Some(terminal_time),
-                    Some(submit_time),
-                    Some(reject_time),
-                    Some(complete_time),
-                    Some(submission_template),
-                    Some(submission_data),
-                ) => {
-                    Ok(Self {
-                        due_diligence_id,
-                        sub_mchid,
-                        due_diligence_state,
-                        reject_reason,
-                        deadline_time,
-                        terminal_time,
-                        submit_time,
-                        reject_time,
-                        complete_time,
-                        submission_template,
-                        submission_data,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        due_diligence_id: "due_diligence_id" req req,
+        sub_mchid: "sub_mchid" req req,
+        due_diligence_state: "due_diligence_state" req req,
+        reject_reason: "reject_reason" opt opt,
+        deadline_time: "deadline_time" req req,
+        terminal_time: "terminal_time" opt opt,
+        submit_time: "submit_time" opt opt,
+        reject_time: "reject_time" opt opt,
+        complete_time: "complete_time" opt opt,
+        submission_template: "submission_template" opt opt,
+        submission_data: "submission_data" opt opt,
+    });
     /// 尽调单状态
     ///
     /// A value this client does not know yet is kept as [`GetResponseDueDiligenceState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -203,53 +130,14 @@ pub mod by_due_diligence_id {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseDueDiligenceState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::DueDiligenceStateCollecting => "DUE_DILIGENCE_STATE_COLLECTING",
-                Self::DueDiligenceStateAuditing => "DUE_DILIGENCE_STATE_AUDITING",
-                Self::DueDiligenceStateRejected => "DUE_DILIGENCE_STATE_REJECTED",
-                Self::DueDiligenceStateExpired => "DUE_DILIGENCE_STATE_EXPIRED",
-                Self::DueDiligenceStateCancelled => "DUE_DILIGENCE_STATE_CANCELLED",
-                Self::DueDiligenceStateFinished => "DUE_DILIGENCE_STATE_FINISHED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseDueDiligenceState {
-        fn from(s: &str) -> Self {
-            match s {
-                "DUE_DILIGENCE_STATE_COLLECTING" => Self::DueDiligenceStateCollecting,
-                "DUE_DILIGENCE_STATE_AUDITING" => Self::DueDiligenceStateAuditing,
-                "DUE_DILIGENCE_STATE_REJECTED" => Self::DueDiligenceStateRejected,
-                "DUE_DILIGENCE_STATE_EXPIRED" => Self::DueDiligenceStateExpired,
-                "DUE_DILIGENCE_STATE_CANCELLED" => Self::DueDiligenceStateCancelled,
-                "DUE_DILIGENCE_STATE_FINISHED" => Self::DueDiligenceStateFinished,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseDueDiligenceState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseDueDiligenceState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseDueDiligenceState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseDueDiligenceState {
+        DueDiligenceStateCollecting = "DUE_DILIGENCE_STATE_COLLECTING",
+        DueDiligenceStateAuditing = "DUE_DILIGENCE_STATE_AUDITING",
+        DueDiligenceStateRejected = "DUE_DILIGENCE_STATE_REJECTED",
+        DueDiligenceStateExpired = "DUE_DILIGENCE_STATE_EXPIRED",
+        DueDiligenceStateCancelled = "DUE_DILIGENCE_STATE_CANCELLED",
+        DueDiligenceStateFinished = "DUE_DILIGENCE_STATE_FINISHED",
+    });
     /// `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit`
     pub mod submit {
         /// The chain step for `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit`, reached with `client.v3().mch_operation_manage().enhanced_due_diligence().due_diligence_id(due_diligence_id).submit()`.
@@ -283,30 +171,10 @@ pub mod by_due_diligence_id {
             /// Example: `{"record_fields":[]}`
             pub submit_data: Option<String>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.opt("submit_data", &self.submit_data)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("sub_mchid"), o.opt("submit_data")) {
-                    (Some(sub_mchid), Some(submit_data)) => {
-                        Ok(Self { sub_mchid, submit_data })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            sub_mchid: "sub_mchid" req req,
+            submit_data: "submit_data" opt opt,
+        });
         /// The response of `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit` (提交尽调资料).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -323,47 +191,12 @@ pub mod by_due_diligence_id {
             /// 尽调已经提交的资料
             pub submission_data: Option<String>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("due_diligence_state", &self.due_diligence_state)?;
-                m.opt("submit_time", &self.submit_time)?;
-                m.opt("submission_template", &self.submission_template)?;
-                m.opt("submission_data", &self.submission_data)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("due_diligence_state"),
-                    o.opt("submit_time"),
-                    o.opt("submission_template"),
-                    o.opt("submission_data"),
-                ) {
-                    (
-                        Some(due_diligence_state),
-                        Some(submit_time),
-                        Some(submission_template),
-                        Some(submission_data),
-                    ) => {
-                        Ok(Self {
-                            due_diligence_state,
-                            submit_time,
-                            submission_template,
-                            submission_data,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            due_diligence_state: "due_diligence_state" opt opt,
+            submit_time: "submit_time" opt opt,
+            submission_template: "submission_template" opt opt,
+            submission_data: "submission_data" opt opt,
+        });
         /// 尽调单状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseDueDiligenceState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -385,55 +218,14 @@ pub mod by_due_diligence_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseDueDiligenceState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::DueDiligenceStateCollecting => "DUE_DILIGENCE_STATE_COLLECTING",
-                    Self::DueDiligenceStateAuditing => "DUE_DILIGENCE_STATE_AUDITING",
-                    Self::DueDiligenceStateRejected => "DUE_DILIGENCE_STATE_REJECTED",
-                    Self::DueDiligenceStateExpired => "DUE_DILIGENCE_STATE_EXPIRED",
-                    Self::DueDiligenceStateCancelled => "DUE_DILIGENCE_STATE_CANCELLED",
-                    Self::DueDiligenceStateFinished => "DUE_DILIGENCE_STATE_FINISHED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseDueDiligenceState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "DUE_DILIGENCE_STATE_COLLECTING" => Self::DueDiligenceStateCollecting,
-                    "DUE_DILIGENCE_STATE_AUDITING" => Self::DueDiligenceStateAuditing,
-                    "DUE_DILIGENCE_STATE_REJECTED" => Self::DueDiligenceStateRejected,
-                    "DUE_DILIGENCE_STATE_EXPIRED" => Self::DueDiligenceStateExpired,
-                    "DUE_DILIGENCE_STATE_CANCELLED" => Self::DueDiligenceStateCancelled,
-                    "DUE_DILIGENCE_STATE_FINISHED" => Self::DueDiligenceStateFinished,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseDueDiligenceState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseDueDiligenceState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseDueDiligenceState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseDueDiligenceState {
+            DueDiligenceStateCollecting = "DUE_DILIGENCE_STATE_COLLECTING",
+            DueDiligenceStateAuditing = "DUE_DILIGENCE_STATE_AUDITING",
+            DueDiligenceStateRejected = "DUE_DILIGENCE_STATE_REJECTED",
+            DueDiligenceStateExpired = "DUE_DILIGENCE_STATE_EXPIRED",
+            DueDiligenceStateCancelled = "DUE_DILIGENCE_STATE_CANCELLED",
+            DueDiligenceStateFinished = "DUE_DILIGENCE_STATE_FINISHED",
+        });
     }
     /// `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/upload`
     pub mod upload {
@@ -463,27 +255,9 @@ pub mod by_due_diligence_id {
             /// 媒体文件元信息`JSON`格式字符串
             pub meta: PostRequestMeta,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("meta", &self.meta)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("meta") {
-                    Some(meta) => Ok(Self { meta }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            meta: "meta" req req,
+        });
         /// 媒体文件元信息`JSON`格式字符串
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMeta {
@@ -504,47 +278,12 @@ pub mod by_due_diligence_id {
             /// Example: `130013`
             pub item_id: Option<f64>,
         }
-        impl ::serde::Serialize for PostRequestMeta {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("file_name", &self.file_name)?;
-                m.opt("file_digest", &self.file_digest)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.opt("item_id", &self.item_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestMeta {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("file_name"),
-                    o.opt("file_digest"),
-                    o.opt("sub_mchid"),
-                    o.opt("item_id"),
-                ) {
-                    (
-                        Some(file_name),
-                        Some(file_digest),
-                        Some(sub_mchid),
-                        Some(item_id),
-                    ) => {
-                        Ok(Self {
-                            file_name,
-                            file_digest,
-                            sub_mchid,
-                            item_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestMeta {
+            file_name: "file_name" opt opt,
+            file_digest: "file_digest" opt opt,
+            sub_mchid: "sub_mchid" opt opt,
+            item_id: "item_id" opt opt,
+        });
         /// The response of `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/upload` (上传尽调资料文件).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -553,26 +292,8 @@ pub mod by_due_diligence_id {
             /// Example: `V1_E1W7MchDBewmOMGmKSMCgh5`
             pub file_id: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("file_id", &self.file_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("file_id") {
-                    Some(file_id) => Ok(Self { file_id }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            file_id: "file_id" req req,
+        });
     }
 }

@@ -51,47 +51,12 @@ pub mod sub_mchid {
             /// Example: `关闭相册扫码支付,关闭长按识别支付`
             pub other_limited_functions: Option<String>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("mchid", &self.mchid)?;
-                m.opt("limited_functions", &self.limited_functions)?;
-                m.opt("recovery_specifications", &self.recovery_specifications)?;
-                m.opt("other_limited_functions", &self.other_limited_functions)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("mchid"),
-                    o.opt("limited_functions"),
-                    o.opt("recovery_specifications"),
-                    o.opt("other_limited_functions"),
-                ) {
-                    (
-                        Some(mchid),
-                        Some(limited_functions),
-                        Some(recovery_specifications),
-                        Some(other_limited_functions),
-                    ) => {
-                        Ok(Self {
-                            mchid,
-                            limited_functions,
-                            recovery_specifications,
-                            other_limited_functions,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            mchid: "mchid" req req,
+            limited_functions: "limited_functions" opt opt,
+            recovery_specifications: "recovery_specifications" opt opt,
+            other_limited_functions: "other_limited_functions" opt opt,
+        });
         /// GetResponseLimitedFunctions
         ///
         /// A value this client does not know yet is kept as [`GetResponseLimitedFunctions::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -115,61 +80,15 @@ pub mod sub_mchid {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseLimitedFunctions {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::NoTransactionAndRecharge => "NO_TRANSACTION_AND_RECHARGE",
-                    Self::NoPayment => "NO_PAYMENT",
-                    Self::NoWithdrawal => "NO_WITHDRAWAL",
-                    Self::NoRefund => "NO_REFUND",
-                    Self::NoTransaction => "NO_TRANSACTION",
-                    Self::NoProfitSharing => "NO_PROFIT_SHARING",
-                    Self::NoPaymentPointCompleteOrder => {
-                        "NO_PAYMENT_POINT_COMPLETE_ORDER"
-                    }
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseLimitedFunctions {
-            fn from(s: &str) -> Self {
-                match s {
-                    "NO_TRANSACTION_AND_RECHARGE" => Self::NoTransactionAndRecharge,
-                    "NO_PAYMENT" => Self::NoPayment,
-                    "NO_WITHDRAWAL" => Self::NoWithdrawal,
-                    "NO_REFUND" => Self::NoRefund,
-                    "NO_TRANSACTION" => Self::NoTransaction,
-                    "NO_PROFIT_SHARING" => Self::NoProfitSharing,
-                    "NO_PAYMENT_POINT_COMPLETE_ORDER" => {
-                        Self::NoPaymentPointCompleteOrder
-                    }
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseLimitedFunctions {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseLimitedFunctions {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseLimitedFunctions {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseLimitedFunctions {
+            NoTransactionAndRecharge = "NO_TRANSACTION_AND_RECHARGE",
+            NoPayment = "NO_PAYMENT",
+            NoWithdrawal = "NO_WITHDRAWAL",
+            NoRefund = "NO_REFUND",
+            NoTransaction = "NO_TRANSACTION",
+            NoProfitSharing = "NO_PROFIT_SHARING",
+            NoPaymentPointCompleteOrder = "NO_PAYMENT_POINT_COMPLETE_ORDER",
+        });
         /// GetResponseRecoverySpecifications
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseRecoverySpecifications {
@@ -226,79 +145,20 @@ pub mod sub_mchid {
             /// Example: `关闭相册扫码支付,关闭长按识别支付`
             pub other_relate_limitations: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseRecoverySpecifications {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("limitation_case_id", &self.limitation_case_id)?;
-                m.opt("limitation_reason", &self.limitation_reason)?;
-                m.opt("limitation_reason_describe", &self.limitation_reason_describe)?;
-                m.opt("recover_way", &self.recover_way)?;
-                m.opt("recover_way_param", &self.recover_way_param)?;
-                m.opt("recover_help_url", &self.recover_help_url)?;
-                m.opt("limitation_action_type", &self.limitation_action_type)?;
-                m.opt("limitation_start_date", &self.limitation_start_date)?;
-                m.opt("limitation_date", &self.limitation_date)?;
-                m.opt("limitation_reason_type", &self.limitation_reason_type)?;
-                m.opt("relate_limitations", &self.relate_limitations)?;
-                m.opt("other_relate_limitations", &self.other_relate_limitations)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseRecoverySpecifications {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("limitation_case_id"),
-                    o.opt("limitation_reason"),
-                    o.opt("limitation_reason_describe"),
-                    o.opt("recover_way"),
-                    o.opt("recover_way_param"),
-                    o.opt("recover_help_url"),
-                    o.opt("limitation_action_type"),
-                    o.opt("limitation_start_date"),
-                    o.opt("limitation_date"),
-                    o.opt("limitation_reason_type"),
-                    o.opt("relate_limitations"),
-                    o.opt("other_relate_limitations"),
-                ) {
-                    (
-                        Some(limitation_case_id),
-                        Some(limitation_reason),
-                        Some(limitation_reason_describe),
-                        Some(recover_way),
-                        Some(recover_way_param),
-                        Some(recover_help_url),
-                        Some(limitation_action_type),
-                        Some(limitation_start_date),
-                        Some(limitation_date),
-                        Some(limitation_reason_type),
-                        Some(relate_limitations),
-                        Some(other_relate_limitations),
-                    ) => {
-                        Ok(Self {
-                            limitation_case_id,
-                            limitation_reason,
-                            limitation_reason_describe,
-                            recover_way,
-                            recover_way_param,
-                            recover_help_url,
-                            limitation_action_type,
-                            limitation_start_date,
-                            limitation_date,
-                            limitation_reason_type,
-                            relate_limitations,
-                            other_relate_limitations,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseRecoverySpecifications {
+            limitation_case_id: "limitation_case_id" opt opt,
+            limitation_reason: "limitation_reason" opt opt,
+            limitation_reason_describe: "limitation_reason_describe" opt opt,
+            recover_way: "recover_way" opt opt,
+            recover_way_param: "recover_way_param" opt opt,
+            recover_help_url: "recover_help_url" opt opt,
+            limitation_action_type: "limitation_action_type" opt opt,
+            limitation_start_date: "limitation_start_date" opt opt,
+            limitation_date: "limitation_date" opt opt,
+            limitation_reason_type: "limitation_reason_type" opt opt,
+            relate_limitations: "relate_limitations" opt opt,
+            other_relate_limitations: "other_relate_limitations" opt opt,
+        });
         /// 处置方式
         ///
         /// A value this client does not know yet is kept as [`GetResponseRecoverySpecificationsLimitationActionType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -312,59 +172,10 @@ pub mod sub_mchid {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseRecoverySpecificationsLimitationActionType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::LimitActionTypeImmediateControl => {
-                        "LIMIT_ACTION_TYPE_IMMEDIATE_CONTROL"
-                    }
-                    Self::LimitActionTypeDelayControl => {
-                        "LIMIT_ACTION_TYPE_DELAY_CONTROL"
-                    }
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for GetResponseRecoverySpecificationsLimitationActionType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "LIMIT_ACTION_TYPE_IMMEDIATE_CONTROL" => {
-                        Self::LimitActionTypeImmediateControl
-                    }
-                    "LIMIT_ACTION_TYPE_DELAY_CONTROL" => {
-                        Self::LimitActionTypeDelayControl
-                    }
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display
-        for GetResponseRecoverySpecificationsLimitationActionType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize
-        for GetResponseRecoverySpecificationsLimitationActionType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseRecoverySpecificationsLimitationActionType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseRecoverySpecificationsLimitationActionType {
+            LimitActionTypeImmediateControl = "LIMIT_ACTION_TYPE_IMMEDIATE_CONTROL",
+            LimitActionTypeDelayControl = "LIMIT_ACTION_TYPE_DELAY_CONTROL",
+        });
         /// 商户被管控原因类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseRecoverySpecificationsLimitationReasonType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -394,75 +205,18 @@ pub mod sub_mchid {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseRecoverySpecificationsLimitationReasonType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::LicenseAbnormal => "LICENSE_ABNORMAL",
-                    Self::NoTrade => "NO_TRADE",
-                    Self::SettleAccountAbnormal => "SETTLE_ACCOUNT_ABNORMAL",
-                    Self::RiskAbnormal => "RISK_ABNORMAL",
-                    Self::Other => "OTHER",
-                    Self::InspectAbnormal => "INSPECT_ABNORMAL",
-                    Self::InvalidRepresentativeInformation => {
-                        "INVALID_REPRESENTATIVE_INFORMATION"
-                    }
-                    Self::InvalidBusinessStatus => "INVALID_BUSINESS_STATUS",
-                    Self::InvalidBusinessLicense => "INVALID_BUSINESS_LICENSE",
-                    Self::InvalidBeneficiaryInformation => {
-                        "INVALID_BENEFICIARY_INFORMATION"
-                    }
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for GetResponseRecoverySpecificationsLimitationReasonType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "LICENSE_ABNORMAL" => Self::LicenseAbnormal,
-                    "NO_TRADE" => Self::NoTrade,
-                    "SETTLE_ACCOUNT_ABNORMAL" => Self::SettleAccountAbnormal,
-                    "RISK_ABNORMAL" => Self::RiskAbnormal,
-                    "OTHER" => Self::Other,
-                    "INSPECT_ABNORMAL" => Self::InspectAbnormal,
-                    "INVALID_REPRESENTATIVE_INFORMATION" => {
-                        Self::InvalidRepresentativeInformation
-                    }
-                    "INVALID_BUSINESS_STATUS" => Self::InvalidBusinessStatus,
-                    "INVALID_BUSINESS_LICENSE" => Self::InvalidBusinessLicense,
-                    "INVALID_BENEFICIARY_INFORMATION" => {
-                        Self::InvalidBeneficiaryInformation
-                    }
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display
-        for GetResponseRecoverySpecificationsLimitationReasonType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize
-        for GetResponseRecoverySpecificationsLimitationReasonType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseRecoverySpecificationsLimitationReasonType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseRecoverySpecificationsLimitationReasonType {
+            LicenseAbnormal = "LICENSE_ABNORMAL",
+            NoTrade = "NO_TRADE",
+            SettleAccountAbnormal = "SETTLE_ACCOUNT_ABNORMAL",
+            RiskAbnormal = "RISK_ABNORMAL",
+            Other = "OTHER",
+            InspectAbnormal = "INSPECT_ABNORMAL",
+            InvalidRepresentativeInformation = "INVALID_REPRESENTATIVE_INFORMATION",
+            InvalidBusinessStatus = "INVALID_BUSINESS_STATUS",
+            InvalidBusinessLicense = "INVALID_BUSINESS_LICENSE",
+            InvalidBeneficiaryInformation = "INVALID_BENEFICIARY_INFORMATION",
+        });
         /// 商户被该原因管控的解脱路径
         ///
         /// A value this client does not know yet is kept as [`GetResponseRecoverySpecificationsRecoverWay::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -510,119 +264,27 @@ pub mod sub_mchid {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseRecoverySpecificationsRecoverWay {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Irrecoverable => "IRRECOVERABLE",
-                    Self::ModifySubjectInformation => "MODIFY_SUBJECT_INFORMATION",
-                    Self::ModifySettleAccountInformation => {
-                        "MODIFY_SETTLE_ACCOUNT_INFORMATION"
-                    }
-                    Self::VerifyInactiveMerchantIdentity => {
-                        "VERIFY_INACTIVE_MERCHANT_IDENTITY"
-                    }
-                    Self::SubmitOfflineBusinessScenarioInformation => {
-                        "SUBMIT_OFFLINE_BUSINESS_SCENARIO_INFORMATION"
-                    }
-                    Self::SubmitInformationForAppeal => "SUBMIT_INFORMATION_FOR_APPEAL",
-                    Self::ResolveTransactionDisputes => "RESOLVE_TRANSACTION_DISPUTES",
-                    Self::ModifyAdministratorInformation => {
-                        "MODIFY_ADMINISTRATOR_INFORMATION"
-                    }
-                    Self::CallCustomerServiceAt95017 => "CALL_CUSTOMER_SERVICE_AT_95017",
-                    Self::UpdateBusinessScenarioInformation => {
-                        "UPDATE_BUSINESS_SCENARIO_INFORMATION"
-                    }
-                    Self::SubmitCddInformation => "SUBMIT_CDD_INFORMATION",
-                    Self::WaitingForPlatformReview => "WAITING_FOR_PLATFORM_REVIEW",
-                    Self::SubmitUboInformation => "SUBMIT_UBO_INFORMATION",
-                    Self::SignAntiFraudPledgeAndVerifyFace => {
-                        "SIGN_ANTI_FRAUD_PLEDGE_AND_VERIFY_FACE"
-                    }
-                    Self::ContactAppropriateAuthorityForConsultation => {
-                        "CONTACT_APPROPRIATE_AUTHORITY_FOR_CONSULTATION"
-                    }
-                    Self::ModifyAbbreviationInformation => {
-                        "MODIFY_ABBREVIATION_INFORMATION"
-                    }
-                    Self::ConfirmBusinessType => "CONFIRM_BUSINESS_TYPE",
-                    Self::SubmitOnlineBusinessScenarioInformation => {
-                        "SUBMIT_ONLINE_BUSINESS_SCENARIO_INFORMATION"
-                    }
-                    Self::ContactServiceProvider => "CONTACT_SERVICE_PROVIDER",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for GetResponseRecoverySpecificationsRecoverWay {
-            fn from(s: &str) -> Self {
-                match s {
-                    "IRRECOVERABLE" => Self::Irrecoverable,
-                    "MODIFY_SUBJECT_INFORMATION" => Self::ModifySubjectInformation,
-                    "MODIFY_SETTLE_ACCOUNT_INFORMATION" => {
-                        Self::ModifySettleAccountInformation
-                    }
-                    "VERIFY_INACTIVE_MERCHANT_IDENTITY" => {
-                        Self::VerifyInactiveMerchantIdentity
-                    }
-                    "SUBMIT_OFFLINE_BUSINESS_SCENARIO_INFORMATION" => {
-                        Self::SubmitOfflineBusinessScenarioInformation
-                    }
-                    "SUBMIT_INFORMATION_FOR_APPEAL" => Self::SubmitInformationForAppeal,
-                    "RESOLVE_TRANSACTION_DISPUTES" => Self::ResolveTransactionDisputes,
-                    "MODIFY_ADMINISTRATOR_INFORMATION" => {
-                        Self::ModifyAdministratorInformation
-                    }
-                    "CALL_CUSTOMER_SERVICE_AT_95017" => Self::CallCustomerServiceAt95017,
-                    "UPDATE_BUSINESS_SCENARIO_INFORMATION" => {
-                        Self::UpdateBusinessScenarioInformation
-                    }
-                    "SUBMIT_CDD_INFORMATION" => Self::SubmitCddInformation,
-                    "WAITING_FOR_PLATFORM_REVIEW" => Self::WaitingForPlatformReview,
-                    "SUBMIT_UBO_INFORMATION" => Self::SubmitUboInformation,
-                    "SIGN_ANTI_FRAUD_PLEDGE_AND_VERIFY_FACE" => {
-                        Self::SignAntiFraudPledgeAndVerifyFace
-                    }
-                    "CONTACT_APPROPRIATE_AUTHORITY_FOR_CONSULTATION" => {
-                        Self::ContactAppropriateAuthorityForConsultation
-                    }
-                    "MODIFY_ABBREVIATION_INFORMATION" => {
-                        Self::ModifyAbbreviationInformation
-                    }
-                    "CONFIRM_BUSINESS_TYPE" => Self::ConfirmBusinessType,
-                    "SUBMIT_ONLINE_BUSINESS_SCENARIO_INFORMATION" => {
-                        Self::SubmitOnlineBusinessScenarioInformation
-                    }
-                    "CONTACT_SERVICE_PROVIDER" => Self::ContactServiceProvider,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseRecoverySpecificationsRecoverWay {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseRecoverySpecificationsRecoverWay {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseRecoverySpecificationsRecoverWay {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseRecoverySpecificationsRecoverWay {
+            Irrecoverable = "IRRECOVERABLE",
+            ModifySubjectInformation = "MODIFY_SUBJECT_INFORMATION",
+            ModifySettleAccountInformation = "MODIFY_SETTLE_ACCOUNT_INFORMATION",
+            VerifyInactiveMerchantIdentity = "VERIFY_INACTIVE_MERCHANT_IDENTITY",
+            SubmitOfflineBusinessScenarioInformation = "SUBMIT_OFFLINE_BUSINESS_SCENARIO_INFORMATION",
+            SubmitInformationForAppeal = "SUBMIT_INFORMATION_FOR_APPEAL",
+            ResolveTransactionDisputes = "RESOLVE_TRANSACTION_DISPUTES",
+            ModifyAdministratorInformation = "MODIFY_ADMINISTRATOR_INFORMATION",
+            CallCustomerServiceAt95017 = "CALL_CUSTOMER_SERVICE_AT_95017",
+            UpdateBusinessScenarioInformation = "UPDATE_BUSINESS_SCENARIO_INFORMATION",
+            SubmitCddInformation = "SUBMIT_CDD_INFORMATION",
+            WaitingForPlatformReview = "WAITING_FOR_PLATFORM_REVIEW",
+            SubmitUboInformation = "SUBMIT_UBO_INFORMATION",
+            SignAntiFraudPledgeAndVerifyFace = "SIGN_ANTI_FRAUD_PLEDGE_AND_VERIFY_FACE",
+            ContactAppropriateAuthorityForConsultation = "CONTACT_APPROPRIATE_AUTHORITY_FOR_CONSULTATION",
+            ModifyAbbreviationInformation = "MODIFY_ABBREVIATION_INFORMATION",
+            ConfirmBusinessType = "CONFIRM_BUSINESS_TYPE",
+            SubmitOnlineBusinessScenarioInformation = "SUBMIT_ONLINE_BUSINESS_SCENARIO_INFORMATION",
+            ContactServiceProvider = "CONTACT_SERVICE_PROVIDER",
+        });
         /// GetResponseRecoverySpecificationsRelateLimitations
         ///
         /// A value this client does not know yet is kept as [`GetResponseRecoverySpecificationsRelateLimitations::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -646,63 +308,14 @@ pub mod sub_mchid {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseRecoverySpecificationsRelateLimitations {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::NoTransactionAndRecharge => "NO_TRANSACTION_AND_RECHARGE",
-                    Self::NoPayment => "NO_PAYMENT",
-                    Self::NoWithdrawal => "NO_WITHDRAWAL",
-                    Self::NoRefund => "NO_REFUND",
-                    Self::NoTransaction => "NO_TRANSACTION",
-                    Self::NoProfitSharing => "NO_PROFIT_SHARING",
-                    Self::NoPaymentPointCompleteOrder => {
-                        "NO_PAYMENT_POINT_COMPLETE_ORDER"
-                    }
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for GetResponseRecoverySpecificationsRelateLimitations {
-            fn from(s: &str) -> Self {
-                match s {
-                    "NO_TRANSACTION_AND_RECHARGE" => Self::NoTransactionAndRecharge,
-                    "NO_PAYMENT" => Self::NoPayment,
-                    "NO_WITHDRAWAL" => Self::NoWithdrawal,
-                    "NO_REFUND" => Self::NoRefund,
-                    "NO_TRANSACTION" => Self::NoTransaction,
-                    "NO_PROFIT_SHARING" => Self::NoProfitSharing,
-                    "NO_PAYMENT_POINT_COMPLETE_ORDER" => {
-                        Self::NoPaymentPointCompleteOrder
-                    }
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display
-        for GetResponseRecoverySpecificationsRelateLimitations {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseRecoverySpecificationsRelateLimitations {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseRecoverySpecificationsRelateLimitations {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseRecoverySpecificationsRelateLimitations {
+            NoTransactionAndRecharge = "NO_TRANSACTION_AND_RECHARGE",
+            NoPayment = "NO_PAYMENT",
+            NoWithdrawal = "NO_WITHDRAWAL",
+            NoRefund = "NO_REFUND",
+            NoTransaction = "NO_TRANSACTION",
+            NoProfitSharing = "NO_PROFIT_SHARING",
+            NoPaymentPointCompleteOrder = "NO_PAYMENT_POINT_COMPLETE_ORDER",
+        });
     }
 }

@@ -48,46 +48,12 @@ pub struct PostRequest {
     /// 超级管理员信息
     pub contact_info: Option<PostRequestContactInfo>,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("merchant_code", &self.merchant_code)?;
-        m.req("out_request_no", &self.out_request_no)?;
-        m.opt("contact_info", &self.contact_info)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("Wechatpay-Serial"),
-            o.req("merchant_code"),
-            o.req("out_request_no"),
-            o.opt("contact_info"),
-        ) {
-            (
-                Some(wechatpay_serial),
-                Some(merchant_code),
-                Some(out_request_no),
-                Some(contact_info),
-            ) => {
-                Ok(Self {
-                    wechatpay_serial,
-                    merchant_code,
-                    out_request_no,
-                    contact_info,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    wechatpay_serial: "Wechatpay-Serial" skip req,
+    merchant_code: "merchant_code" req req,
+    out_request_no: "out_request_no" req req,
+    contact_info: "contact_info" opt opt,
+});
 /// 超级管理员信息
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestContactInfo {
@@ -122,67 +88,17 @@ pub struct PostRequestContactInfo {
     /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROvwia4ibL+F6mfjbzQIzfb3HHLEjZ4YiNWWNeespQO/0kjiwfqdfg==`
     pub mobile_phone: String,
 }
-impl ::serde::Serialize for PostRequestContactInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("contact_name", &self.contact_name)?;
-        m.req("contact_id_doc_type", &self.contact_id_doc_type)?;
-        m.req("contact_id_card_number", &self.contact_id_card_number)?;
-        m.req("contact_id_doc_copy", &self.contact_id_doc_copy)?;
-        m.opt("contact_id_doc_copy_back", &self.contact_id_doc_copy_back)?;
-        m.req("contact_id_doc_period_begin", &self.contact_id_doc_period_begin)?;
-        m.req("contact_id_doc_period_end", &self.contact_id_doc_period_end)?;
-        m.opt("business_authorization_letter", &self.business_authorization_letter)?;
-        m.req("mobile_phone", &self.mobile_phone)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestContactInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("contact_name"),
-            o.req("contact_id_doc_type"),
-            o.req("contact_id_card_number"),
-            o.req("contact_id_doc_copy"),
-            o.opt("contact_id_doc_copy_back"),
-            o.req("contact_id_doc_period_begin"),
-            o.req("contact_id_doc_period_end"),
-            o.opt("business_authorization_letter"),
-            o.req("mobile_phone"),
-        ) {
-            (
-                Some(contact_name),
-                Some(contact_id_doc_type),
-                Some(contact_id_card_number),
-                Some(contact_id_doc_copy),
-                Some(contact_id_doc_copy_back),
-                Some(contact_id_doc_period_begin),
-                Some(contact_id_doc_period_end),
-                Some(business_authorization_letter),
-                Some(mobile_phone),
-            ) => {
-                Ok(Self {
-                    contact_name,
-                    contact_id_doc_type,
-                    contact_id_card_number,
-                    contact_id_doc_copy,
-                    contact_id_doc_copy_back,
-                    contact_id_doc_period_begin,
-                    contact_id_doc_period_end,
-                    business_authorization_letter,
-                    mobile_phone,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestContactInfo {
+    contact_name: "contact_name" req req,
+    contact_id_doc_type: "contact_id_doc_type" req req,
+    contact_id_card_number: "contact_id_card_number" req req,
+    contact_id_doc_copy: "contact_id_doc_copy" req req,
+    contact_id_doc_copy_back: "contact_id_doc_copy_back" opt opt,
+    contact_id_doc_period_begin: "contact_id_doc_period_begin" req req,
+    contact_id_doc_period_end: "contact_id_doc_period_end" req req,
+    business_authorization_letter: "business_authorization_letter" opt opt,
+    mobile_phone: "mobile_phone" req req,
+});
 /// 超级管理员证件类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestContactInfoContactIdDocType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -208,81 +124,16 @@ pub enum PostRequestContactInfoContactIdDocType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostRequestContactInfoContactIdDocType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::IdentificationTypeIdcard => "IDENTIFICATION_TYPE_IDCARD",
-            Self::IdentificationTypeOverseaPassport => {
-                "IDENTIFICATION_TYPE_OVERSEA_PASSPORT"
-            }
-            Self::IdentificationTypeHongkongPassport => {
-                "IDENTIFICATION_TYPE_HONGKONG_PASSPORT"
-            }
-            Self::IdentificationTypeMacaoPassport => "IDENTIFICATION_TYPE_MACAO_PASSPORT",
-            Self::IdentificationTypeTaiwanPassport => {
-                "IDENTIFICATION_TYPE_TAIWAN_PASSPORT"
-            }
-            Self::IdentificationTypeForeignResident => {
-                "IDENTIFICATION_TYPE_FOREIGN_RESIDENT"
-            }
-            Self::IdentificationTypeHongkongMacaoResident => {
-                "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT"
-            }
-            Self::IdentificationTypeTaiwanResident => {
-                "IDENTIFICATION_TYPE_TAIWAN_RESIDENT"
-            }
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostRequestContactInfoContactIdDocType {
-    fn from(s: &str) -> Self {
-        match s {
-            "IDENTIFICATION_TYPE_IDCARD" => Self::IdentificationTypeIdcard,
-            "IDENTIFICATION_TYPE_OVERSEA_PASSPORT" => {
-                Self::IdentificationTypeOverseaPassport
-            }
-            "IDENTIFICATION_TYPE_HONGKONG_PASSPORT" => {
-                Self::IdentificationTypeHongkongPassport
-            }
-            "IDENTIFICATION_TYPE_MACAO_PASSPORT" => Self::IdentificationTypeMacaoPassport,
-            "IDENTIFICATION_TYPE_TAIWAN_PASSPORT" => {
-                Self::IdentificationTypeTaiwanPassport
-            }
-            "IDENTIFICATION_TYPE_FOREIGN_RESIDENT" => {
-                Self::IdentificationTypeForeignResident
-            }
-            "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT" => {
-                Self::IdentificationTypeHongkongMacaoResident
-            }
-            "IDENTIFICATION_TYPE_TAIWAN_RESIDENT" => {
-                Self::IdentificationTypeTaiwanResident
-            }
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostRequestContactInfoContactIdDocType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostRequestContactInfoContactIdDocType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestContactInfoContactIdDocType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostRequestContactInfoContactIdDocType {
+    IdentificationTypeIdcard = "IDENTIFICATION_TYPE_IDCARD",
+    IdentificationTypeOverseaPassport = "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
+    IdentificationTypeHongkongPassport = "IDENTIFICATION_TYPE_HONGKONG_PASSPORT",
+    IdentificationTypeMacaoPassport = "IDENTIFICATION_TYPE_MACAO_PASSPORT",
+    IdentificationTypeTaiwanPassport = "IDENTIFICATION_TYPE_TAIWAN_PASSPORT",
+    IdentificationTypeForeignResident = "IDENTIFICATION_TYPE_FOREIGN_RESIDENT",
+    IdentificationTypeHongkongMacaoResident = "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT",
+    IdentificationTypeTaiwanResident = "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
+});
 /// The response of `POST /v3/mchalterapply/mchcontactalterapplyment` (提交超管变更申请单).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -291,27 +142,9 @@ pub struct PostResponse {
     /// Example: `20220617143306000013906025001`
     pub apply_id: Option<String>,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("apply_id", &self.apply_id)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match o.opt("apply_id") {
-            Some(apply_id) => Ok(Self { apply_id }),
-            None => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    apply_id: "apply_id" opt opt,
+});
 /// `/v3/mchalterapply/mchcontactalterapplyment/{apply_id}`
 pub mod by_apply_id {
     /// The chain step for `/v3/mchalterapply/mchcontactalterapplyment/{apply_id}`, reached with `client.v3().mchalterapply().mchcontactalterapplyment().apply_id(apply_id)`.
@@ -358,55 +191,14 @@ pub mod by_apply_id {
         /// 驳回原因详情
         pub audit_reject_detail: Option<Vec<GetResponseAuditRejectDetail>>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("apply_id", &self.apply_id)?;
-            m.req("out_request_no", &self.out_request_no)?;
-            m.req("merchant_code", &self.merchant_code)?;
-            m.req("state", &self.state)?;
-            m.opt("audit_reject_reason", &self.audit_reject_reason)?;
-            m.opt("audit_reject_detail", &self.audit_reject_detail)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("apply_id"),
-                o.req("out_request_no"),
-                o.req("merchant_code"),
-                o.req("state"),
-                o.opt("audit_reject_reason"),
-                o.opt("audit_reject_detail"),
-            ) {
-                (
-                    Some(apply_id),
-                    Some(out_request_no),
-                    Some(merchant_code),
-                    Some(state),
-                    Some(audit_reject_reason),
-                    Some(audit_reject_detail),
-                ) => {
-                    Ok(Self {
-                        apply_id,
-                        out_request_no,
-                        merchant_code,
-                        state,
-                        audit_reject_reason,
-                        audit_reject_detail,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        apply_id: "apply_id" req req,
+        out_request_no: "out_request_no" req req,
+        merchant_code: "merchant_code" req req,
+        state: "state" req req,
+        audit_reject_reason: "audit_reject_reason" opt opt,
+        audit_reject_detail: "audit_reject_detail" opt opt,
+    });
     /// GetResponseAuditRejectDetail
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseAuditRejectDetail {
@@ -419,30 +211,10 @@ pub mod by_apply_id {
         /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
         pub reject_reason: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseAuditRejectDetail {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("param_name", &self.param_name)?;
-            m.opt("reject_reason", &self.reject_reason)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseAuditRejectDetail {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("param_name"), o.opt("reject_reason")) {
-                (Some(param_name), Some(reject_reason)) => {
-                    Ok(Self { param_name, reject_reason })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseAuditRejectDetail {
+        param_name: "param_name" opt opt,
+        reject_reason: "reject_reason" opt opt,
+    });
     /// 申请单状态
     ///
     /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -462,51 +234,13 @@ pub mod by_apply_id {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::ApplymentStateAuditing => "APPLYMENT_STATE_AUDITING",
-                Self::ApplymentStateRejected => "APPLYMENT_STATE_REJECTED",
-                Self::ApplymentStateModifing => "APPLYMENT_STATE_MODIFING",
-                Self::ApplymentStateFinished => "APPLYMENT_STATE_FINISHED",
-                Self::ApplymentStateCanceled => "APPLYMENT_STATE_CANCELED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseState {
-        fn from(s: &str) -> Self {
-            match s {
-                "APPLYMENT_STATE_AUDITING" => Self::ApplymentStateAuditing,
-                "APPLYMENT_STATE_REJECTED" => Self::ApplymentStateRejected,
-                "APPLYMENT_STATE_MODIFING" => Self::ApplymentStateModifing,
-                "APPLYMENT_STATE_FINISHED" => Self::ApplymentStateFinished,
-                "APPLYMENT_STATE_CANCELED" => Self::ApplymentStateCanceled,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseState {
+        ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
+        ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
+        ApplymentStateModifing = "APPLYMENT_STATE_MODIFING",
+        ApplymentStateFinished = "APPLYMENT_STATE_FINISHED",
+        ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
+    });
     /// `/v3/mchalterapply/mchcontactalterapplyment/{apply_id}/revoke`
     pub mod revoke {
         /// The chain step for `/v3/mchalterapply/mchcontactalterapplyment/{apply_id}/revoke`, reached with `client.v3().mchalterapply().mchcontactalterapplyment().apply_id(apply_id).revoke()`.
@@ -534,28 +268,10 @@ pub mod by_apply_id {
             /// Example: `APPLYMENT_STATE_CANCELED`
             pub state: Option<PostResponseState>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("apply_id", &self.apply_id)?;
-                m.opt("state", &self.state)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("apply_id"), o.opt("state")) {
-                    (Some(apply_id), Some(state)) => Ok(Self { apply_id, state }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            apply_id: "apply_id" opt opt,
+            state: "state" opt opt,
+        });
         /// 申请单状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -575,53 +291,13 @@ pub mod by_apply_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::ApplymentStateAuditing => "APPLYMENT_STATE_AUDITING",
-                    Self::ApplymentStateRejected => "APPLYMENT_STATE_REJECTED",
-                    Self::ApplymentStateModifing => "APPLYMENT_STATE_MODIFING",
-                    Self::ApplymentStateFinished => "APPLYMENT_STATE_FINISHED",
-                    Self::ApplymentStateCanceled => "APPLYMENT_STATE_CANCELED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "APPLYMENT_STATE_AUDITING" => Self::ApplymentStateAuditing,
-                    "APPLYMENT_STATE_REJECTED" => Self::ApplymentStateRejected,
-                    "APPLYMENT_STATE_MODIFING" => Self::ApplymentStateModifing,
-                    "APPLYMENT_STATE_FINISHED" => Self::ApplymentStateFinished,
-                    "APPLYMENT_STATE_CANCELED" => Self::ApplymentStateCanceled,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseState {
+            ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
+            ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
+            ApplymentStateModifing = "APPLYMENT_STATE_MODIFING",
+            ApplymentStateFinished = "APPLYMENT_STATE_FINISHED",
+            ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
+        });
     }
 }
 /// `/v3/mchalterapply/mchcontactalterapplyment/merchant`
@@ -706,55 +382,14 @@ pub mod merchant {
                     /// 驳回原因详情
                     pub audit_reject_detail: Option<Vec<GetResponseAuditRejectDetail>>,
                 }
-                impl ::serde::Serialize for GetResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("apply_id", &self.apply_id)?;
-                        m.req("out_request_no", &self.out_request_no)?;
-                        m.req("merchant_code", &self.merchant_code)?;
-                        m.req("state", &self.state)?;
-                        m.opt("audit_reject_reason", &self.audit_reject_reason)?;
-                        m.opt("audit_reject_detail", &self.audit_reject_detail)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("apply_id"),
-                            o.req("out_request_no"),
-                            o.req("merchant_code"),
-                            o.req("state"),
-                            o.opt("audit_reject_reason"),
-                            o.opt("audit_reject_detail"),
-                        ) {
-                            (
-                                Some(apply_id),
-                                Some(out_request_no),
-                                Some(merchant_code),
-                                Some(state),
-                                Some(audit_reject_reason),
-                                Some(audit_reject_detail),
-                            ) => {
-                                Ok(Self {
-                                    apply_id,
-                                    out_request_no,
-                                    merchant_code,
-                                    state,
-                                    audit_reject_reason,
-                                    audit_reject_detail,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    apply_id: "apply_id" req req,
+                    out_request_no: "out_request_no" req req,
+                    merchant_code: "merchant_code" req req,
+                    state: "state" req req,
+                    audit_reject_reason: "audit_reject_reason" opt opt,
+                    audit_reject_detail: "audit_reject_detail" opt opt,
+                });
                 /// GetResponseAuditRejectDetail
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseAuditRejectDetail {
@@ -767,30 +402,10 @@ pub mod merchant {
                     /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
                     pub reject_reason: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponseAuditRejectDetail {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("param_name", &self.param_name)?;
-                        m.opt("reject_reason", &self.reject_reason)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseAuditRejectDetail {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("param_name"), o.opt("reject_reason")) {
-                            (Some(param_name), Some(reject_reason)) => {
-                                Ok(Self { param_name, reject_reason })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseAuditRejectDetail {
+                    param_name: "param_name" opt opt,
+                    reject_reason: "reject_reason" opt opt,
+                });
                 /// 申请单状态
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -810,58 +425,13 @@ pub mod merchant {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::ApplymentStateAuditing => "APPLYMENT_STATE_AUDITING",
-                            Self::ApplymentStateRejected => "APPLYMENT_STATE_REJECTED",
-                            Self::ApplymentStateModifing => "APPLYMENT_STATE_MODIFING",
-                            Self::ApplymentStateFinished => "APPLYMENT_STATE_FINISHED",
-                            Self::ApplymentStateCanceled => "APPLYMENT_STATE_CANCELED",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "APPLYMENT_STATE_AUDITING" => Self::ApplymentStateAuditing,
-                            "APPLYMENT_STATE_REJECTED" => Self::ApplymentStateRejected,
-                            "APPLYMENT_STATE_MODIFING" => Self::ApplymentStateModifing,
-                            "APPLYMENT_STATE_FINISHED" => Self::ApplymentStateFinished,
-                            "APPLYMENT_STATE_CANCELED" => Self::ApplymentStateCanceled,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseState {
+                    ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
+                    ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
+                    ApplymentStateModifing = "APPLYMENT_STATE_MODIFING",
+                    ApplymentStateFinished = "APPLYMENT_STATE_FINISHED",
+                    ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
+                });
             }
         }
     }

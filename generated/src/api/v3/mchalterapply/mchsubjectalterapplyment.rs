@@ -68,78 +68,20 @@ pub struct PostRequest {
     /// 补充材料列表
     pub addition: Option<PostRequestAddition>,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("merchant_code", &self.merchant_code)?;
-        m.req("out_request_no", &self.out_request_no)?;
-        m.opt("alter_scope", &self.alter_scope)?;
-        m.req("organization_type", &self.organization_type)?;
-        m.opt("finance_institution", &self.finance_institution)?;
-        m.opt("business_license_info", &self.business_license_info)?;
-        m.opt("certificate_info", &self.certificate_info)?;
-        m.opt("finance_institution_info", &self.finance_institution_info)?;
-        m.opt("legal_person_info", &self.legal_person_info)?;
-        m.opt("ubo_info_list", &self.ubo_info_list)?;
-        m.opt("addition", &self.addition)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("Wechatpay-Serial"),
-            o.req("merchant_code"),
-            o.req("out_request_no"),
-            o.opt("alter_scope"),
-            o.req("organization_type"),
-            o.opt("finance_institution"),
-            o.opt("business_license_info"),
-            o.opt("certificate_info"),
-            o.opt("finance_institution_info"),
-            o.opt("legal_person_info"),
-            o.opt("ubo_info_list"),
-            o.opt("addition"),
-        ) {
-            (
-                Some(wechatpay_serial),
-                Some(merchant_code),
-                Some(out_request_no),
-                Some(alter_scope),
-                Some(organization_type),
-                Some(finance_institution),
-                Some(business_license_info),
-                Some(certificate_info),
-                Some(finance_institution_info),
-                Some(legal_person_info),
-                Some(ubo_info_list),
-                Some(addition),
-            ) => {
-                Ok(Self {
-                    wechatpay_serial,
-                    merchant_code,
-                    out_request_no,
-                    alter_scope,
-                    organization_type,
-                    finance_institution,
-                    business_license_info,
-                    certificate_info,
-                    finance_institution_info,
-                    legal_person_info,
-                    ubo_info_list,
-                    addition,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    wechatpay_serial: "Wechatpay-Serial" skip req,
+    merchant_code: "merchant_code" req req,
+    out_request_no: "out_request_no" req req,
+    alter_scope: "alter_scope" opt opt,
+    organization_type: "organization_type" req req,
+    finance_institution: "finance_institution" opt opt,
+    business_license_info: "business_license_info" opt opt,
+    certificate_info: "certificate_info" opt opt,
+    finance_institution_info: "finance_institution_info" opt opt,
+    legal_person_info: "legal_person_info" opt opt,
+    ubo_info_list: "ubo_info_list" opt opt,
+    addition: "addition" opt opt,
+});
 /// 补充材料列表
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestAddition {
@@ -164,51 +106,13 @@ pub struct PostRequestAddition {
     /// Example: `- 0P3ng6KTIW4-Q_l2FjmFJBZR9FwczhJehHhAZN6BKXQPcs-VvdSo`
     pub ubo_prove: Option<Vec<String>>,
 }
-impl ::serde::Serialize for PostRequestAddition {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("bank_openaccount_license", &self.bank_openaccount_license)?;
-        m.opt("openaccount_approval", &self.openaccount_approval)?;
-        m.opt("legal_other_prove", &self.legal_other_prove)?;
-        m.opt("agency_prove", &self.agency_prove)?;
-        m.opt("ubo_prove", &self.ubo_prove)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestAddition {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("bank_openaccount_license"),
-            o.opt("openaccount_approval"),
-            o.opt("legal_other_prove"),
-            o.opt("agency_prove"),
-            o.opt("ubo_prove"),
-        ) {
-            (
-                Some(bank_openaccount_license),
-                Some(openaccount_approval),
-                Some(legal_other_prove),
-                Some(agency_prove),
-                Some(ubo_prove),
-            ) => {
-                Ok(Self {
-                    bank_openaccount_license,
-                    openaccount_approval,
-                    legal_other_prove,
-                    agency_prove,
-                    ubo_prove,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestAddition {
+    bank_openaccount_license: "bank_openaccount_license" opt opt,
+    openaccount_approval: "openaccount_approval" opt opt,
+    legal_other_prove: "legal_other_prove" opt opt,
+    agency_prove: "agency_prove" opt opt,
+    ubo_prove: "ubo_prove" opt opt,
+});
 /// 主体资料变更范围
 ///
 /// A value this client does not know yet is kept as [`PostRequestAlterScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -224,47 +128,11 @@ pub enum PostRequestAlterScope {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostRequestAlterScope {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::AlterScopeFull => "ALTER_SCOPE_FULL",
-            Self::AlterScopeBusinessCert => "ALTER_SCOPE_BUSINESS_CERT",
-            Self::AlterScopeUbo => "ALTER_SCOPE_UBO",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostRequestAlterScope {
-    fn from(s: &str) -> Self {
-        match s {
-            "ALTER_SCOPE_FULL" => Self::AlterScopeFull,
-            "ALTER_SCOPE_BUSINESS_CERT" => Self::AlterScopeBusinessCert,
-            "ALTER_SCOPE_UBO" => Self::AlterScopeUbo,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostRequestAlterScope {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostRequestAlterScope {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestAlterScope {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostRequestAlterScope {
+    AlterScopeFull = "ALTER_SCOPE_FULL",
+    AlterScopeBusinessCert = "ALTER_SCOPE_BUSINESS_CERT",
+    AlterScopeUbo = "ALTER_SCOPE_UBO",
+});
 /// 营业执照信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestBusinessLicenseInfo {
@@ -297,59 +165,15 @@ pub struct PostRequestBusinessLicenseInfo {
     /// Example: `2026-06-06`
     pub license_period_end: Option<String>,
 }
-impl ::serde::Serialize for PostRequestBusinessLicenseInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("license_number", &self.license_number)?;
-        m.req("license_copy", &self.license_copy)?;
-        m.req("merchant_name", &self.merchant_name)?;
-        m.req("legal_person", &self.legal_person)?;
-        m.opt("company_address", &self.company_address)?;
-        m.opt("license_period_begin", &self.license_period_begin)?;
-        m.opt("license_period_end", &self.license_period_end)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestBusinessLicenseInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("license_number"),
-            o.req("license_copy"),
-            o.req("merchant_name"),
-            o.req("legal_person"),
-            o.opt("company_address"),
-            o.opt("license_period_begin"),
-            o.opt("license_period_end"),
-        ) {
-            (
-                Some(license_number),
-                Some(license_copy),
-                Some(merchant_name),
-                Some(legal_person),
-                Some(company_address),
-                Some(license_period_begin),
-                Some(license_period_end),
-            ) => {
-                Ok(Self {
-                    license_number,
-                    license_copy,
-                    merchant_name,
-                    legal_person,
-                    company_address,
-                    license_period_begin,
-                    license_period_end,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestBusinessLicenseInfo {
+    license_number: "license_number" req req,
+    license_copy: "license_copy" req req,
+    merchant_name: "merchant_name" req req,
+    legal_person: "legal_person" req req,
+    company_address: "company_address" opt opt,
+    license_period_begin: "license_period_begin" opt opt,
+    license_period_end: "license_period_end" opt opt,
+});
 /// 登记证书信息
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestCertificateInfo {
@@ -386,63 +210,16 @@ pub struct PostRequestCertificateInfo {
     /// Example: `2026-06-06`
     pub cert_period_end: String,
 }
-impl ::serde::Serialize for PostRequestCertificateInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("cert_type", &self.cert_type)?;
-        m.req("cert_number", &self.cert_number)?;
-        m.req("cert_copy", &self.cert_copy)?;
-        m.req("merchant_name", &self.merchant_name)?;
-        m.req("legal_person", &self.legal_person)?;
-        m.req("company_address", &self.company_address)?;
-        m.req("cert_period_begin", &self.cert_period_begin)?;
-        m.req("cert_period_end", &self.cert_period_end)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestCertificateInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("cert_type"),
-            o.req("cert_number"),
-            o.req("cert_copy"),
-            o.req("merchant_name"),
-            o.req("legal_person"),
-            o.req("company_address"),
-            o.req("cert_period_begin"),
-            o.req("cert_period_end"),
-        ) {
-            (
-                Some(cert_type),
-                Some(cert_number),
-                Some(cert_copy),
-                Some(merchant_name),
-                Some(legal_person),
-                Some(company_address),
-                Some(cert_period_begin),
-                Some(cert_period_end),
-            ) => {
-                Ok(Self {
-                    cert_type,
-                    cert_number,
-                    cert_copy,
-                    merchant_name,
-                    legal_person,
-                    company_address,
-                    cert_period_begin,
-                    cert_period_end,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestCertificateInfo {
+    cert_type: "cert_type" req req,
+    cert_number: "cert_number" req req,
+    cert_copy: "cert_copy" req req,
+    merchant_name: "merchant_name" req req,
+    legal_person: "legal_person" req req,
+    company_address: "company_address" req req,
+    cert_period_begin: "cert_period_begin" req req,
+    cert_period_end: "cert_period_end" req req,
+});
 /// 证书类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestCertificateInfoCertType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -472,61 +249,18 @@ pub enum PostRequestCertificateInfoCertType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostRequestCertificateInfoCertType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::CertificateType2388 => "CERTIFICATE_TYPE_2388",
-            Self::CertificateType2389 => "CERTIFICATE_TYPE_2389",
-            Self::CertificateType2394 => "CERTIFICATE_TYPE_2394",
-            Self::CertificateType2395 => "CERTIFICATE_TYPE_2395",
-            Self::CertificateType2396 => "CERTIFICATE_TYPE_2396",
-            Self::CertificateType2520 => "CERTIFICATE_TYPE_2520",
-            Self::CertificateType2521 => "CERTIFICATE_TYPE_2521",
-            Self::CertificateType2522 => "CERTIFICATE_TYPE_2522",
-            Self::CertificateType2399 => "CERTIFICATE_TYPE_2399",
-            Self::CertificateType2400 => "CERTIFICATE_TYPE_2400",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostRequestCertificateInfoCertType {
-    fn from(s: &str) -> Self {
-        match s {
-            "CERTIFICATE_TYPE_2388" => Self::CertificateType2388,
-            "CERTIFICATE_TYPE_2389" => Self::CertificateType2389,
-            "CERTIFICATE_TYPE_2394" => Self::CertificateType2394,
-            "CERTIFICATE_TYPE_2395" => Self::CertificateType2395,
-            "CERTIFICATE_TYPE_2396" => Self::CertificateType2396,
-            "CERTIFICATE_TYPE_2520" => Self::CertificateType2520,
-            "CERTIFICATE_TYPE_2521" => Self::CertificateType2521,
-            "CERTIFICATE_TYPE_2522" => Self::CertificateType2522,
-            "CERTIFICATE_TYPE_2399" => Self::CertificateType2399,
-            "CERTIFICATE_TYPE_2400" => Self::CertificateType2400,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostRequestCertificateInfoCertType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostRequestCertificateInfoCertType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestCertificateInfoCertType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostRequestCertificateInfoCertType {
+    CertificateType2388 = "CERTIFICATE_TYPE_2388",
+    CertificateType2389 = "CERTIFICATE_TYPE_2389",
+    CertificateType2394 = "CERTIFICATE_TYPE_2394",
+    CertificateType2395 = "CERTIFICATE_TYPE_2395",
+    CertificateType2396 = "CERTIFICATE_TYPE_2396",
+    CertificateType2520 = "CERTIFICATE_TYPE_2520",
+    CertificateType2521 = "CERTIFICATE_TYPE_2521",
+    CertificateType2522 = "CERTIFICATE_TYPE_2522",
+    CertificateType2399 = "CERTIFICATE_TYPE_2399",
+    CertificateType2400 = "CERTIFICATE_TYPE_2400",
+});
 /// 金融机构许可证
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestFinanceInstitutionInfo {
@@ -539,33 +273,10 @@ pub struct PostRequestFinanceInstitutionInfo {
     /// Example: `- 0P3ng6KTIW4-Q_l2FjmFJBZR9FwczhJehHhAZN6BKXQPcs-VvdSo`
     pub finance_license_pics: Vec<String>,
 }
-impl ::serde::Serialize for PostRequestFinanceInstitutionInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("finance_type", &self.finance_type)?;
-        m.req("finance_license_pics", &self.finance_license_pics)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestFinanceInstitutionInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("finance_type"), o.req("finance_license_pics")) {
-            (Some(finance_type), Some(finance_license_pics)) => {
-                Ok(Self {
-                    finance_type,
-                    finance_license_pics,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestFinanceInstitutionInfo {
+    finance_type: "finance_type" req req,
+    finance_license_pics: "finance_license_pics" req req,
+});
 /// 金融机构类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestFinanceInstitutionInfoFinanceType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -585,51 +296,13 @@ pub enum PostRequestFinanceInstitutionInfoFinanceType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostRequestFinanceInstitutionInfoFinanceType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::FinanceTypeBankAgent => "FINANCE_TYPE_BANK_AGENT",
-            Self::FinanceTypePaymentAgent => "FINANCE_TYPE_PAYMENT_AGENT",
-            Self::FinanceTypeInsurance => "FINANCE_TYPE_INSURANCE",
-            Self::FinanceTypeTradeAndSettle => "FINANCE_TYPE_TRADE_AND_SETTLE",
-            Self::FinanceTypeOther => "FINANCE_TYPE_OTHER",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostRequestFinanceInstitutionInfoFinanceType {
-    fn from(s: &str) -> Self {
-        match s {
-            "FINANCE_TYPE_BANK_AGENT" => Self::FinanceTypeBankAgent,
-            "FINANCE_TYPE_PAYMENT_AGENT" => Self::FinanceTypePaymentAgent,
-            "FINANCE_TYPE_INSURANCE" => Self::FinanceTypeInsurance,
-            "FINANCE_TYPE_TRADE_AND_SETTLE" => Self::FinanceTypeTradeAndSettle,
-            "FINANCE_TYPE_OTHER" => Self::FinanceTypeOther,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostRequestFinanceInstitutionInfoFinanceType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostRequestFinanceInstitutionInfoFinanceType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestFinanceInstitutionInfoFinanceType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostRequestFinanceInstitutionInfoFinanceType {
+    FinanceTypeBankAgent = "FINANCE_TYPE_BANK_AGENT",
+    FinanceTypePaymentAgent = "FINANCE_TYPE_PAYMENT_AGENT",
+    FinanceTypeInsurance = "FINANCE_TYPE_INSURANCE",
+    FinanceTypeTradeAndSettle = "FINANCE_TYPE_TRADE_AND_SETTLE",
+    FinanceTypeOther = "FINANCE_TYPE_OTHER",
+});
 /// 法人身份信息
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestLegalPersonInfo {
@@ -676,75 +349,19 @@ pub struct PostRequestLegalPersonInfo {
     /// 经营者/法人是否为受益人
     pub as_ubo: Option<bool>,
 }
-impl ::serde::Serialize for PostRequestLegalPersonInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("id_holder_type", &self.id_holder_type)?;
-        m.opt("id_doc_type", &self.id_doc_type)?;
-        m.opt("authorize_letter_copy", &self.authorize_letter_copy)?;
-        m.opt("card_front", &self.card_front)?;
-        m.opt("card_back", &self.card_back)?;
-        m.opt("card_name", &self.card_name)?;
-        m.opt("card_number", &self.card_number)?;
-        m.opt("card_address", &self.card_address)?;
-        m.opt("card_period_begin", &self.card_period_begin)?;
-        m.opt("card_period_end", &self.card_period_end)?;
-        m.opt("as_ubo", &self.as_ubo)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestLegalPersonInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("id_holder_type"),
-            o.opt("id_doc_type"),
-            o.opt("authorize_letter_copy"),
-            o.opt("card_front"),
-            o.opt("card_back"),
-            o.opt("card_name"),
-            o.opt("card_number"),
-            o.opt("card_address"),
-            o.opt("card_period_begin"),
-            o.opt("card_period_end"),
-            o.opt("as_ubo"),
-        ) {
-            (
-                Some(id_holder_type),
-                Some(id_doc_type),
-                Some(authorize_letter_copy),
-                Some(card_front),
-                Some(card_back),
-                Some(card_name),
-                Some(card_number),
-                Some(card_address),
-                Some(card_period_begin),
-                Some(card_period_end),
-                Some(as_ubo),
-            ) => {
-                Ok(Self {
-                    id_holder_type,
-                    id_doc_type,
-                    authorize_letter_copy,
-                    card_front,
-                    card_back,
-                    card_name,
-                    card_number,
-                    card_address,
-                    card_period_begin,
-                    card_period_end,
-                    as_ubo,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestLegalPersonInfo {
+    id_holder_type: "id_holder_type" req req,
+    id_doc_type: "id_doc_type" opt opt,
+    authorize_letter_copy: "authorize_letter_copy" opt opt,
+    card_front: "card_front" opt opt,
+    card_back: "card_back" opt opt,
+    card_name: "card_name" opt opt,
+    card_number: "card_number" opt opt,
+    card_address: "card_address" opt opt,
+    card_period_begin: "card_period_begin" opt opt,
+    card_period_end: "card_period_end" opt opt,
+    as_ubo: "as_ubo" opt opt,
+});
 /// 证件类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestLegalPersonInfoIdDocType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -770,81 +387,16 @@ pub enum PostRequestLegalPersonInfoIdDocType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostRequestLegalPersonInfoIdDocType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::IdentificationTypeIdcard => "IDENTIFICATION_TYPE_IDCARD",
-            Self::IdentificationTypeOverseaPassport => {
-                "IDENTIFICATION_TYPE_OVERSEA_PASSPORT"
-            }
-            Self::IdentificationTypeHongkongPassport => {
-                "IDENTIFICATION_TYPE_HONGKONG_PASSPORT"
-            }
-            Self::IdentificationTypeMacaoPassport => "IDENTIFICATION_TYPE_MACAO_PASSPORT",
-            Self::IdentificationTypeTaiwanPassport => {
-                "IDENTIFICATION_TYPE_TAIWAN_PASSPORT"
-            }
-            Self::IdentificationTypeForeignResident => {
-                "IDENTIFICATION_TYPE_FOREIGN_RESIDENT"
-            }
-            Self::IdentificationTypeHongkongMacaoResident => {
-                "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT"
-            }
-            Self::IdentificationTypeTaiwanResident => {
-                "IDENTIFICATION_TYPE_TAIWAN_RESIDENT"
-            }
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostRequestLegalPersonInfoIdDocType {
-    fn from(s: &str) -> Self {
-        match s {
-            "IDENTIFICATION_TYPE_IDCARD" => Self::IdentificationTypeIdcard,
-            "IDENTIFICATION_TYPE_OVERSEA_PASSPORT" => {
-                Self::IdentificationTypeOverseaPassport
-            }
-            "IDENTIFICATION_TYPE_HONGKONG_PASSPORT" => {
-                Self::IdentificationTypeHongkongPassport
-            }
-            "IDENTIFICATION_TYPE_MACAO_PASSPORT" => Self::IdentificationTypeMacaoPassport,
-            "IDENTIFICATION_TYPE_TAIWAN_PASSPORT" => {
-                Self::IdentificationTypeTaiwanPassport
-            }
-            "IDENTIFICATION_TYPE_FOREIGN_RESIDENT" => {
-                Self::IdentificationTypeForeignResident
-            }
-            "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT" => {
-                Self::IdentificationTypeHongkongMacaoResident
-            }
-            "IDENTIFICATION_TYPE_TAIWAN_RESIDENT" => {
-                Self::IdentificationTypeTaiwanResident
-            }
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostRequestLegalPersonInfoIdDocType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostRequestLegalPersonInfoIdDocType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestLegalPersonInfoIdDocType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostRequestLegalPersonInfoIdDocType {
+    IdentificationTypeIdcard = "IDENTIFICATION_TYPE_IDCARD",
+    IdentificationTypeOverseaPassport = "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
+    IdentificationTypeHongkongPassport = "IDENTIFICATION_TYPE_HONGKONG_PASSPORT",
+    IdentificationTypeMacaoPassport = "IDENTIFICATION_TYPE_MACAO_PASSPORT",
+    IdentificationTypeTaiwanPassport = "IDENTIFICATION_TYPE_TAIWAN_PASSPORT",
+    IdentificationTypeForeignResident = "IDENTIFICATION_TYPE_FOREIGN_RESIDENT",
+    IdentificationTypeHongkongMacaoResident = "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT",
+    IdentificationTypeTaiwanResident = "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
+});
 /// 证件持有人类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestLegalPersonInfoIdHolderType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -858,45 +410,10 @@ pub enum PostRequestLegalPersonInfoIdHolderType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostRequestLegalPersonInfoIdHolderType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Legal => "LEGAL",
-            Self::Super => "SUPER",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostRequestLegalPersonInfoIdHolderType {
-    fn from(s: &str) -> Self {
-        match s {
-            "LEGAL" => Self::Legal,
-            "SUPER" => Self::Super,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostRequestLegalPersonInfoIdHolderType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostRequestLegalPersonInfoIdHolderType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestLegalPersonInfoIdHolderType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostRequestLegalPersonInfoIdHolderType {
+    Legal = "LEGAL",
+    Super = "SUPER",
+});
 /// 主体类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestOrganizationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -918,53 +435,14 @@ pub enum PostRequestOrganizationType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostRequestOrganizationType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::SubjectTypeEnterprise => "SUBJECT_TYPE_ENTERPRISE",
-            Self::SubjectTypeInstitutionsCloned => "SUBJECT_TYPE_INSTITUTIONS_CLONED",
-            Self::SubjectTypeIndividual => "SUBJECT_TYPE_INDIVIDUAL",
-            Self::SubjectTypeOthers => "SUBJECT_TYPE_OTHERS",
-            Self::SubjectTypeGovernment => "SUBJECT_TYPE_GOVERNMENT",
-            Self::SubjectTypeMicro => "SUBJECT_TYPE_MICRO",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostRequestOrganizationType {
-    fn from(s: &str) -> Self {
-        match s {
-            "SUBJECT_TYPE_ENTERPRISE" => Self::SubjectTypeEnterprise,
-            "SUBJECT_TYPE_INSTITUTIONS_CLONED" => Self::SubjectTypeInstitutionsCloned,
-            "SUBJECT_TYPE_INDIVIDUAL" => Self::SubjectTypeIndividual,
-            "SUBJECT_TYPE_OTHERS" => Self::SubjectTypeOthers,
-            "SUBJECT_TYPE_GOVERNMENT" => Self::SubjectTypeGovernment,
-            "SUBJECT_TYPE_MICRO" => Self::SubjectTypeMicro,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostRequestOrganizationType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostRequestOrganizationType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestOrganizationType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostRequestOrganizationType {
+    SubjectTypeEnterprise = "SUBJECT_TYPE_ENTERPRISE",
+    SubjectTypeInstitutionsCloned = "SUBJECT_TYPE_INSTITUTIONS_CLONED",
+    SubjectTypeIndividual = "SUBJECT_TYPE_INDIVIDUAL",
+    SubjectTypeOthers = "SUBJECT_TYPE_OTHERS",
+    SubjectTypeGovernment = "SUBJECT_TYPE_GOVERNMENT",
+    SubjectTypeMicro = "SUBJECT_TYPE_MICRO",
+});
 /// PostRequestUboInfoList
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestUboInfoList {
@@ -1001,63 +479,16 @@ pub struct PostRequestUboInfoList {
     /// Example: `2026-06-06`
     pub card_period_end: String,
 }
-impl ::serde::Serialize for PostRequestUboInfoList {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("id_doc_type", &self.id_doc_type)?;
-        m.req("card_front", &self.card_front)?;
-        m.opt("card_back", &self.card_back)?;
-        m.req("card_name", &self.card_name)?;
-        m.req("card_number", &self.card_number)?;
-        m.req("card_address", &self.card_address)?;
-        m.req("card_period_begin", &self.card_period_begin)?;
-        m.req("card_period_end", &self.card_period_end)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestUboInfoList {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("id_doc_type"),
-            o.req("card_front"),
-            o.opt("card_back"),
-            o.req("card_name"),
-            o.req("card_number"),
-            o.req("card_address"),
-            o.req("card_period_begin"),
-            o.req("card_period_end"),
-        ) {
-            (
-                Some(id_doc_type),
-                Some(card_front),
-                Some(card_back),
-                Some(card_name),
-                Some(card_number),
-                Some(card_address),
-                Some(card_period_begin),
-                Some(card_period_end),
-            ) => {
-                Ok(Self {
-                    id_doc_type,
-                    card_front,
-                    card_back,
-                    card_name,
-                    card_number,
-                    card_address,
-                    card_period_begin,
-                    card_period_end,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestUboInfoList {
+    id_doc_type: "id_doc_type" req req,
+    card_front: "card_front" req req,
+    card_back: "card_back" opt opt,
+    card_name: "card_name" req req,
+    card_number: "card_number" req req,
+    card_address: "card_address" req req,
+    card_period_begin: "card_period_begin" req req,
+    card_period_end: "card_period_end" req req,
+});
 /// 证件类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestUboInfoListIdDocType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1083,81 +514,16 @@ pub enum PostRequestUboInfoListIdDocType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostRequestUboInfoListIdDocType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::IdentificationTypeIdcard => "IDENTIFICATION_TYPE_IDCARD",
-            Self::IdentificationTypeOverseaPassport => {
-                "IDENTIFICATION_TYPE_OVERSEA_PASSPORT"
-            }
-            Self::IdentificationTypeHongkongPassport => {
-                "IDENTIFICATION_TYPE_HONGKONG_PASSPORT"
-            }
-            Self::IdentificationTypeMacaoPassport => "IDENTIFICATION_TYPE_MACAO_PASSPORT",
-            Self::IdentificationTypeTaiwanPassport => {
-                "IDENTIFICATION_TYPE_TAIWAN_PASSPORT"
-            }
-            Self::IdentificationTypeForeignResident => {
-                "IDENTIFICATION_TYPE_FOREIGN_RESIDENT"
-            }
-            Self::IdentificationTypeHongkongMacaoResident => {
-                "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT"
-            }
-            Self::IdentificationTypeTaiwanResident => {
-                "IDENTIFICATION_TYPE_TAIWAN_RESIDENT"
-            }
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostRequestUboInfoListIdDocType {
-    fn from(s: &str) -> Self {
-        match s {
-            "IDENTIFICATION_TYPE_IDCARD" => Self::IdentificationTypeIdcard,
-            "IDENTIFICATION_TYPE_OVERSEA_PASSPORT" => {
-                Self::IdentificationTypeOverseaPassport
-            }
-            "IDENTIFICATION_TYPE_HONGKONG_PASSPORT" => {
-                Self::IdentificationTypeHongkongPassport
-            }
-            "IDENTIFICATION_TYPE_MACAO_PASSPORT" => Self::IdentificationTypeMacaoPassport,
-            "IDENTIFICATION_TYPE_TAIWAN_PASSPORT" => {
-                Self::IdentificationTypeTaiwanPassport
-            }
-            "IDENTIFICATION_TYPE_FOREIGN_RESIDENT" => {
-                Self::IdentificationTypeForeignResident
-            }
-            "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT" => {
-                Self::IdentificationTypeHongkongMacaoResident
-            }
-            "IDENTIFICATION_TYPE_TAIWAN_RESIDENT" => {
-                Self::IdentificationTypeTaiwanResident
-            }
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostRequestUboInfoListIdDocType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostRequestUboInfoListIdDocType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestUboInfoListIdDocType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostRequestUboInfoListIdDocType {
+    IdentificationTypeIdcard = "IDENTIFICATION_TYPE_IDCARD",
+    IdentificationTypeOverseaPassport = "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
+    IdentificationTypeHongkongPassport = "IDENTIFICATION_TYPE_HONGKONG_PASSPORT",
+    IdentificationTypeMacaoPassport = "IDENTIFICATION_TYPE_MACAO_PASSPORT",
+    IdentificationTypeTaiwanPassport = "IDENTIFICATION_TYPE_TAIWAN_PASSPORT",
+    IdentificationTypeForeignResident = "IDENTIFICATION_TYPE_FOREIGN_RESIDENT",
+    IdentificationTypeHongkongMacaoResident = "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT",
+    IdentificationTypeTaiwanResident = "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
+});
 /// The response of `POST /v3/mchalterapply/mchsubjectalterapplyment` (提交资料变更申请单).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -1166,27 +532,9 @@ pub struct PostResponse {
     /// Example: `20220617143306000013906025001`
     pub apply_id: Option<String>,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("apply_id", &self.apply_id)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match o.opt("apply_id") {
-            Some(apply_id) => Ok(Self { apply_id }),
-            None => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    apply_id: "apply_id" opt opt,
+});
 /// `/v3/mchalterapply/mchsubjectalterapplyment/{apply_id}`
 pub mod by_apply_id {
     /// The chain step for `/v3/mchalterapply/mchsubjectalterapplyment/{apply_id}`, reached with `client.v3().mchalterapply().mchsubjectalterapplyment().apply_id(apply_id)`.
@@ -1233,55 +581,14 @@ pub mod by_apply_id {
         /// 驳回原因详情
         pub audit_reject_detail: Option<Vec<GetResponseAuditRejectDetail>>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("merchant_code", &self.merchant_code)?;
-            m.req("apply_id", &self.apply_id)?;
-            m.req("out_request_no", &self.out_request_no)?;
-            m.req("state", &self.state)?;
-            m.opt("audit_reject_reason", &self.audit_reject_reason)?;
-            m.opt("audit_reject_detail", &self.audit_reject_detail)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("merchant_code"),
-                o.req("apply_id"),
-                o.req("out_request_no"),
-                o.req("state"),
-                o.opt("audit_reject_reason"),
-                o.opt("audit_reject_detail"),
-            ) {
-                (
-                    Some(merchant_code),
-                    Some(apply_id),
-                    Some(out_request_no),
-                    Some(state),
-                    Some(audit_reject_reason),
-                    Some(audit_reject_detail),
-                ) => {
-                    Ok(Self {
-                        merchant_code,
-                        apply_id,
-                        out_request_no,
-                        state,
-                        audit_reject_reason,
-                        audit_reject_detail,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        merchant_code: "merchant_code" req req,
+        apply_id: "apply_id" req req,
+        out_request_no: "out_request_no" req req,
+        state: "state" req req,
+        audit_reject_reason: "audit_reject_reason" opt opt,
+        audit_reject_detail: "audit_reject_detail" opt opt,
+    });
     /// GetResponseAuditRejectDetail
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseAuditRejectDetail {
@@ -1294,30 +601,10 @@ pub mod by_apply_id {
         /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
         pub reject_reason: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseAuditRejectDetail {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("param_name", &self.param_name)?;
-            m.opt("reject_reason", &self.reject_reason)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseAuditRejectDetail {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("param_name"), o.opt("reject_reason")) {
-                (Some(param_name), Some(reject_reason)) => {
-                    Ok(Self { param_name, reject_reason })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseAuditRejectDetail {
+        param_name: "param_name" opt opt,
+        reject_reason: "reject_reason" opt opt,
+    });
     /// 申请单状态
     ///
     /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1339,53 +626,14 @@ pub mod by_apply_id {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::ApplymentStateAuditing => "APPLYMENT_STATE_AUDITING",
-                Self::ApplymentStateRejected => "APPLYMENT_STATE_REJECTED",
-                Self::ApplymentStateModifing => "APPLYMENT_STATE_MODIFING",
-                Self::ApplymentStateFinished => "APPLYMENT_STATE_FINISHED",
-                Self::ApplymentStateCanceled => "APPLYMENT_STATE_CANCELED",
-                Self::ApplymentStateEditting => "APPLYMENT_STATE_EDITTING",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseState {
-        fn from(s: &str) -> Self {
-            match s {
-                "APPLYMENT_STATE_AUDITING" => Self::ApplymentStateAuditing,
-                "APPLYMENT_STATE_REJECTED" => Self::ApplymentStateRejected,
-                "APPLYMENT_STATE_MODIFING" => Self::ApplymentStateModifing,
-                "APPLYMENT_STATE_FINISHED" => Self::ApplymentStateFinished,
-                "APPLYMENT_STATE_CANCELED" => Self::ApplymentStateCanceled,
-                "APPLYMENT_STATE_EDITTING" => Self::ApplymentStateEditting,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseState {
+        ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
+        ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
+        ApplymentStateModifing = "APPLYMENT_STATE_MODIFING",
+        ApplymentStateFinished = "APPLYMENT_STATE_FINISHED",
+        ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
+        ApplymentStateEditting = "APPLYMENT_STATE_EDITTING",
+    });
     /// `/v3/mchalterapply/mchsubjectalterapplyment/{apply_id}/revoke`
     pub mod revoke {
         /// The chain step for `/v3/mchalterapply/mchsubjectalterapplyment/{apply_id}/revoke`, reached with `client.v3().mchalterapply().mchsubjectalterapplyment().apply_id(apply_id).revoke()`.
@@ -1409,27 +657,9 @@ pub mod by_apply_id {
             /// Example: `SUCCESS`
             pub result: PostResponseResult,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("result", &self.result)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("result") {
-                    Some(result) => Ok(Self { result }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            result: "result" req req,
+        });
         /// 撤销状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1443,47 +673,10 @@ pub mod by_apply_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseResult {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Success => "SUCCESS",
-                    Self::Fail => "FAIL",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseResult {
-            fn from(s: &str) -> Self {
-                match s {
-                    "SUCCESS" => Self::Success,
-                    "FAIL" => Self::Fail,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseResult {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseResult {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseResult {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseResult {
+            Success = "SUCCESS",
+            Fail = "FAIL",
+        });
     }
 }
 /// `/v3/mchalterapply/mchsubjectalterapplyment/merchant`
@@ -1568,55 +761,14 @@ pub mod merchant {
                     /// 驳回原因详情
                     pub audit_reject_detail: Option<Vec<GetResponseAuditRejectDetail>>,
                 }
-                impl ::serde::Serialize for GetResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("merchant_code", &self.merchant_code)?;
-                        m.req("apply_id", &self.apply_id)?;
-                        m.req("out_request_no", &self.out_request_no)?;
-                        m.req("state", &self.state)?;
-                        m.opt("audit_reject_reason", &self.audit_reject_reason)?;
-                        m.opt("audit_reject_detail", &self.audit_reject_detail)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("merchant_code"),
-                            o.req("apply_id"),
-                            o.req("out_request_no"),
-                            o.req("state"),
-                            o.opt("audit_reject_reason"),
-                            o.opt("audit_reject_detail"),
-                        ) {
-                            (
-                                Some(merchant_code),
-                                Some(apply_id),
-                                Some(out_request_no),
-                                Some(state),
-                                Some(audit_reject_reason),
-                                Some(audit_reject_detail),
-                            ) => {
-                                Ok(Self {
-                                    merchant_code,
-                                    apply_id,
-                                    out_request_no,
-                                    state,
-                                    audit_reject_reason,
-                                    audit_reject_detail,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    merchant_code: "merchant_code" req req,
+                    apply_id: "apply_id" req req,
+                    out_request_no: "out_request_no" req req,
+                    state: "state" req req,
+                    audit_reject_reason: "audit_reject_reason" opt opt,
+                    audit_reject_detail: "audit_reject_detail" opt opt,
+                });
                 /// GetResponseAuditRejectDetail
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseAuditRejectDetail {
@@ -1629,30 +781,10 @@ pub mod merchant {
                     /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
                     pub reject_reason: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponseAuditRejectDetail {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("param_name", &self.param_name)?;
-                        m.opt("reject_reason", &self.reject_reason)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseAuditRejectDetail {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("param_name"), o.opt("reject_reason")) {
-                            (Some(param_name), Some(reject_reason)) => {
-                                Ok(Self { param_name, reject_reason })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseAuditRejectDetail {
+                    param_name: "param_name" opt opt,
+                    reject_reason: "reject_reason" opt opt,
+                });
                 /// 申请单状态
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1674,60 +806,14 @@ pub mod merchant {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::ApplymentStateAuditing => "APPLYMENT_STATE_AUDITING",
-                            Self::ApplymentStateRejected => "APPLYMENT_STATE_REJECTED",
-                            Self::ApplymentStateModifing => "APPLYMENT_STATE_MODIFING",
-                            Self::ApplymentStateFinished => "APPLYMENT_STATE_FINISHED",
-                            Self::ApplymentStateCanceled => "APPLYMENT_STATE_CANCELED",
-                            Self::ApplymentStateEditting => "APPLYMENT_STATE_EDITTING",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "APPLYMENT_STATE_AUDITING" => Self::ApplymentStateAuditing,
-                            "APPLYMENT_STATE_REJECTED" => Self::ApplymentStateRejected,
-                            "APPLYMENT_STATE_MODIFING" => Self::ApplymentStateModifing,
-                            "APPLYMENT_STATE_FINISHED" => Self::ApplymentStateFinished,
-                            "APPLYMENT_STATE_CANCELED" => Self::ApplymentStateCanceled,
-                            "APPLYMENT_STATE_EDITTING" => Self::ApplymentStateEditting,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseState {
+                    ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
+                    ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
+                    ApplymentStateModifing = "APPLYMENT_STATE_MODIFING",
+                    ApplymentStateFinished = "APPLYMENT_STATE_FINISHED",
+                    ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
+                    ApplymentStateEditting = "APPLYMENT_STATE_EDITTING",
+                });
             }
         }
     }

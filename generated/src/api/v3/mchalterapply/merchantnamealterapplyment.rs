@@ -42,39 +42,11 @@ pub struct PostRequest {
     /// Example: `新疆大枣专卖店`
     pub merchant_shortname: String,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("sub_mchid", &self.sub_mchid)?;
-        m.req("out_request_no", &self.out_request_no)?;
-        m.req("merchant_shortname", &self.merchant_shortname)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("sub_mchid"),
-            o.req("out_request_no"),
-            o.req("merchant_shortname"),
-        ) {
-            (Some(sub_mchid), Some(out_request_no), Some(merchant_shortname)) => {
-                Ok(Self {
-                    sub_mchid,
-                    out_request_no,
-                    merchant_shortname,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    sub_mchid: "sub_mchid" req req,
+    out_request_no: "out_request_no" req req,
+    merchant_shortname: "merchant_shortname" req req,
+});
 /// The response of `POST /v3/mchalterapply/merchantnamealterapplyment` (提交商户简称变更申请单).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -83,27 +55,9 @@ pub struct PostResponse {
     /// Example: `20220617143306000013906025001`
     pub apply_id: Option<String>,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("apply_id", &self.apply_id)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match o.opt("apply_id") {
-            Some(apply_id) => Ok(Self { apply_id }),
-            None => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    apply_id: "apply_id" opt opt,
+});
 /// `/v3/mchalterapply/merchantnamealterapplyment/{apply_id}`
 pub mod by_apply_id {
     /// The chain step for `/v3/mchalterapply/merchantnamealterapplyment/{apply_id}`, reached with `client.v3().mchalterapply().merchantnamealterapplyment().apply_id(apply_id)`.
@@ -148,51 +102,13 @@ pub mod by_apply_id {
         /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
         pub audit_reject_reason: Option<String>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("apply_id", &self.apply_id)?;
-            m.req("out_request_no", &self.out_request_no)?;
-            m.req("merchant_code", &self.merchant_code)?;
-            m.req("state", &self.state)?;
-            m.opt("audit_reject_reason", &self.audit_reject_reason)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("apply_id"),
-                o.req("out_request_no"),
-                o.req("merchant_code"),
-                o.req("state"),
-                o.opt("audit_reject_reason"),
-            ) {
-                (
-                    Some(apply_id),
-                    Some(out_request_no),
-                    Some(merchant_code),
-                    Some(state),
-                    Some(audit_reject_reason),
-                ) => {
-                    Ok(Self {
-                        apply_id,
-                        out_request_no,
-                        merchant_code,
-                        state,
-                        audit_reject_reason,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        apply_id: "apply_id" req req,
+        out_request_no: "out_request_no" req req,
+        merchant_code: "merchant_code" req req,
+        state: "state" req req,
+        audit_reject_reason: "audit_reject_reason" opt opt,
+    });
     /// 申请单状态
     ///
     /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -212,51 +128,13 @@ pub mod by_apply_id {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::ApplymentStateAuditing => "APPLYMENT_STATE_AUDITING",
-                Self::ApplymentStateRejected => "APPLYMENT_STATE_REJECTED",
-                Self::ApplymentStateModifing => "APPLYMENT_STATE_MODIFING",
-                Self::ApplymentStateFinished => "APPLYMENT_STATE_FINISHED",
-                Self::ApplymentStateCanceled => "APPLYMENT_STATE_CANCELED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseState {
-        fn from(s: &str) -> Self {
-            match s {
-                "APPLYMENT_STATE_AUDITING" => Self::ApplymentStateAuditing,
-                "APPLYMENT_STATE_REJECTED" => Self::ApplymentStateRejected,
-                "APPLYMENT_STATE_MODIFING" => Self::ApplymentStateModifing,
-                "APPLYMENT_STATE_FINISHED" => Self::ApplymentStateFinished,
-                "APPLYMENT_STATE_CANCELED" => Self::ApplymentStateCanceled,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseState {
+        ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
+        ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
+        ApplymentStateModifing = "APPLYMENT_STATE_MODIFING",
+        ApplymentStateFinished = "APPLYMENT_STATE_FINISHED",
+        ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
+    });
     /// `/v3/mchalterapply/merchantnamealterapplyment/{apply_id}/revoke`
     pub mod revoke {
         /// The chain step for `/v3/mchalterapply/merchantnamealterapplyment/{apply_id}/revoke`, reached with `client.v3().mchalterapply().merchantnamealterapplyment().apply_id(apply_id).revoke()`.
@@ -284,28 +162,10 @@ pub mod by_apply_id {
             /// Example: `APPLYMENT_STATE_CANCELED`
             pub state: Option<PostResponseState>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("apply_id", &self.apply_id)?;
-                m.opt("state", &self.state)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("apply_id"), o.opt("state")) {
-                    (Some(apply_id), Some(state)) => Ok(Self { apply_id, state }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            apply_id: "apply_id" opt opt,
+            state: "state" opt opt,
+        });
         /// 申请单状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -317,45 +177,9 @@ pub mod by_apply_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::ApplymentStateCanceled => "APPLYMENT_STATE_CANCELED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "APPLYMENT_STATE_CANCELED" => Self::ApplymentStateCanceled,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseState {
+            ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
+        });
     }
 }
 /// `/v3/mchalterapply/merchantnamealterapplyment/merchant`
@@ -435,51 +259,13 @@ pub mod merchant {
                     /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
                     pub audit_reject_reason: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("apply_id", &self.apply_id)?;
-                        m.req("out_request_no", &self.out_request_no)?;
-                        m.req("sub_mchid", &self.sub_mchid)?;
-                        m.req("state", &self.state)?;
-                        m.opt("audit_reject_reason", &self.audit_reject_reason)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("apply_id"),
-                            o.req("out_request_no"),
-                            o.req("sub_mchid"),
-                            o.req("state"),
-                            o.opt("audit_reject_reason"),
-                        ) {
-                            (
-                                Some(apply_id),
-                                Some(out_request_no),
-                                Some(sub_mchid),
-                                Some(state),
-                                Some(audit_reject_reason),
-                            ) => {
-                                Ok(Self {
-                                    apply_id,
-                                    out_request_no,
-                                    sub_mchid,
-                                    state,
-                                    audit_reject_reason,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    apply_id: "apply_id" req req,
+                    out_request_no: "out_request_no" req req,
+                    sub_mchid: "sub_mchid" req req,
+                    state: "state" req req,
+                    audit_reject_reason: "audit_reject_reason" opt opt,
+                });
                 /// 申请单状态
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -499,58 +285,13 @@ pub mod merchant {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::ApplymentStateAuditing => "APPLYMENT_STATE_AUDITING",
-                            Self::ApplymentStateRejected => "APPLYMENT_STATE_REJECTED",
-                            Self::ApplymentStateModifing => "APPLYMENT_STATE_MODIFING",
-                            Self::ApplymentStateFinished => "APPLYMENT_STATE_FINISHED",
-                            Self::ApplymentStateCanceled => "APPLYMENT_STATE_CANCELED",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "APPLYMENT_STATE_AUDITING" => Self::ApplymentStateAuditing,
-                            "APPLYMENT_STATE_REJECTED" => Self::ApplymentStateRejected,
-                            "APPLYMENT_STATE_MODIFING" => Self::ApplymentStateModifing,
-                            "APPLYMENT_STATE_FINISHED" => Self::ApplymentStateFinished,
-                            "APPLYMENT_STATE_CANCELED" => Self::ApplymentStateCanceled,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseState {
+                    ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
+                    ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
+                    ApplymentStateModifing = "APPLYMENT_STATE_MODIFING",
+                    ApplymentStateFinished = "APPLYMENT_STATE_FINISHED",
+                    ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
+                });
             }
         }
     }

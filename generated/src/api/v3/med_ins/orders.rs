@@ -162,170 +162,43 @@ pub struct PostRequest {
     /// 是否到医保局测试环境下单
     pub med_ins_test_env: Option<bool>,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("mix_pay_type", &self.mix_pay_type)?;
-        m.req("order_type", &self.order_type)?;
-        m.req("appid", &self.appid)?;
-        m.opt("sub_appid", &self.sub_appid)?;
-        m.opt("sub_mchid", &self.sub_mchid)?;
-        m.opt("openid", &self.openid)?;
-        m.opt("sub_openid", &self.sub_openid)?;
-        m.req("payer", &self.payer)?;
-        m.opt("pay_for_relatives", &self.pay_for_relatives)?;
-        m.opt("relative", &self.relative)?;
-        m.req("out_trade_no", &self.out_trade_no)?;
-        m.req("serial_no", &self.serial_no)?;
-        m.opt("pay_order_id", &self.pay_order_id)?;
-        m.opt("pay_auth_no", &self.pay_auth_no)?;
-        m.opt("geo_location", &self.geo_location)?;
-        m.req("city_id", &self.city_id)?;
-        m.req("med_inst_name", &self.med_inst_name)?;
-        m.req("med_inst_no", &self.med_inst_no)?;
-        m.opt("med_ins_order_create_time", &self.med_ins_order_create_time)?;
-        m.req("total_fee", &self.total_fee)?;
-        m.opt("med_ins_gov_fee", &self.med_ins_gov_fee)?;
-        m.opt("med_ins_self_fee", &self.med_ins_self_fee)?;
-        m.opt("med_ins_other_fee", &self.med_ins_other_fee)?;
-        m.opt("med_ins_cash_fee", &self.med_ins_cash_fee)?;
-        m.opt("wechat_pay_cash_fee", &self.wechat_pay_cash_fee)?;
-        m.opt("cash_add_detail", &self.cash_add_detail)?;
-        m.opt("cash_reduce_detail", &self.cash_reduce_detail)?;
-        m.req("callback_url", &self.callback_url)?;
-        m.opt("prepay_id", &self.prepay_id)?;
-        m.opt("passthrough_request_content", &self.passthrough_request_content)?;
-        m.opt("extends", &self.extends)?;
-        m.opt("attach", &self.attach)?;
-        m.opt("channel_no", &self.channel_no)?;
-        m.opt("med_ins_test_env", &self.med_ins_test_env)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("Wechatpay-Serial"),
-            o.req("mix_pay_type"),
-            o.req("order_type"),
-            o.req("appid"),
-            o.opt("sub_appid"),
-            o.opt("sub_mchid"),
-            o.opt("openid"),
-            o.opt("sub_openid"),
-            o.req("payer"),
-            o.opt("pay_for_relatives"),
-            o.opt("relative"),
-            o.req("out_trade_no"),
-            o.req("serial_no"),
-            o.opt("pay_order_id"),
-            o.opt("pay_auth_no"),
-            o.opt("geo_location"),
-            o.req("city_id"),
-            o.req("med_inst_name"),
-            o.req("med_inst_no"),
-            o.opt("med_ins_order_create_time"),
-            o.req("total_fee"),
-            o.opt("med_ins_gov_fee"),
-            o.opt("med_ins_self_fee"),
-            o.opt("med_ins_other_fee"),
-            o.opt("med_ins_cash_fee"),
-            o.opt("wechat_pay_cash_fee"),
-            o.opt("cash_add_detail"),
-            o.opt("cash_reduce_detail"),
-            o.req("callback_url"),
-            o.opt("prepay_id"),
-            o.opt("passthrough_request_content"),
-            o.opt("extends"),
-            o.opt("attach"),
-            o.opt("channel_no"),
-            o.opt("med_ins_test_env"),
-        ) {
-            (
-                Some(wechatpay_serial),
-                Some(mix_pay_type),
-                Some(order_type),
-                Some(appid),
-                Some(sub_appid),
-                Some(sub_mchid),
-                Some(openid),
-                Some(sub_openid),
-                Some(payer),
-                Some(pay_for_relatives),
-                Some(relative),
-                Some(out_trade_no),
-                Some(serial_no),
-                Some(pay_order_id),
-                Some(pay_auth_no),
-                Some(geo_location),
-                Some(city_id),
-                Some(med_inst_name),
-                Some(med_inst_no),
-                Some(med_ins_order_create_time),
-                Some(total_fee),
-                Some(med_ins_gov_fee),
-                Some(med_ins_self_fee),
-                Some(med_ins_other_fee),
-                Some(med_ins_cash_fee),
-                Some(wechat_pay_cash_fee),
-                Some(cash_add_detail),
-                Some(cash_reduce_detail),
-                Some(callback_url),
-                Some(prepay_id),
-                Some(passthrough_request_content),
-                Some(extends),
-                Some(attach),
-                Some(channel_no),
-                Some(med_ins_test_env),
-            ) => {
-                Ok(Self {
-                    wechatpay_serial,
-                    mix_pay_type,
-                    order_type,
-                    appid,
-                    sub_appid,
-                    sub_mchid,
-                    openid,
-                    sub_openid,
-                    payer,
-                    pay_for_relatives,
-                    relative,
-                    out_trade_no,
-                    serial_no,
-                    pay_order_id,
-                    pay_auth_no,
-                    geo_location,
-                    city_id,
-                    med_inst_name,
-                    med_inst_no,
-                    med_ins_order_create_time,
-                    total_fee,
-                    med_ins_gov_fee,
-                    med_ins_self_fee,
-                    med_ins_other_fee,
-                    med_ins_cash_fee,
-                    wechat_pay_cash_fee,
-                    cash_add_detail,
-                    cash_reduce_detail,
-                    callback_url,
-                    prepay_id,
-                    passthrough_request_content,
-                    extends,
-                    attach,
-                    channel_no,
-                    med_ins_test_env,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    wechatpay_serial: "Wechatpay-Serial" skip req,
+    mix_pay_type: "mix_pay_type" req req,
+    order_type: "order_type" req req,
+    appid: "appid" req req,
+    sub_appid: "sub_appid" opt opt,
+    sub_mchid: "sub_mchid" opt opt,
+    openid: "openid" opt opt,
+    sub_openid: "sub_openid" opt opt,
+    payer: "payer" req req,
+    pay_for_relatives: "pay_for_relatives" opt opt,
+    relative: "relative" opt opt,
+    out_trade_no: "out_trade_no" req req,
+    serial_no: "serial_no" req req,
+    pay_order_id: "pay_order_id" opt opt,
+    pay_auth_no: "pay_auth_no" opt opt,
+    geo_location: "geo_location" opt opt,
+    city_id: "city_id" req req,
+    med_inst_name: "med_inst_name" req req,
+    med_inst_no: "med_inst_no" req req,
+    med_ins_order_create_time: "med_ins_order_create_time" opt opt,
+    total_fee: "total_fee" req req,
+    med_ins_gov_fee: "med_ins_gov_fee" opt opt,
+    med_ins_self_fee: "med_ins_self_fee" opt opt,
+    med_ins_other_fee: "med_ins_other_fee" opt opt,
+    med_ins_cash_fee: "med_ins_cash_fee" opt opt,
+    wechat_pay_cash_fee: "wechat_pay_cash_fee" opt opt,
+    cash_add_detail: "cash_add_detail" opt opt,
+    cash_reduce_detail: "cash_reduce_detail" opt opt,
+    callback_url: "callback_url" req req,
+    prepay_id: "prepay_id" opt opt,
+    passthrough_request_content: "passthrough_request_content" opt opt,
+    extends: "extends" opt opt,
+    attach: "attach" opt opt,
+    channel_no: "channel_no" opt opt,
+    med_ins_test_env: "med_ins_test_env" opt opt,
+});
 /// PostRequestCashAddDetail
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestCashAddDetail {
@@ -338,33 +211,10 @@ pub struct PostRequestCashAddDetail {
     /// Example: `FREIGHT`
     pub cash_add_type: PostRequestCashAddDetailCashAddType,
 }
-impl ::serde::Serialize for PostRequestCashAddDetail {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("cash_add_fee", &self.cash_add_fee)?;
-        m.req("cash_add_type", &self.cash_add_type)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestCashAddDetail {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("cash_add_fee"), o.req("cash_add_type")) {
-            (Some(cash_add_fee), Some(cash_add_type)) => {
-                Ok(Self {
-                    cash_add_fee,
-                    cash_add_type,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestCashAddDetail {
+    cash_add_fee: "cash_add_fee" req req,
+    cash_add_type: "cash_add_type" req req,
+});
 /// 现金补充类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestCashAddDetailCashAddType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -380,47 +230,11 @@ pub enum PostRequestCashAddDetailCashAddType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostRequestCashAddDetailCashAddType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::DefaultAddType => "DEFAULT_ADD_TYPE",
-            Self::Freight => "FREIGHT",
-            Self::OtherMedicalExpenses => "OTHER_MEDICAL_EXPENSES",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostRequestCashAddDetailCashAddType {
-    fn from(s: &str) -> Self {
-        match s {
-            "DEFAULT_ADD_TYPE" => Self::DefaultAddType,
-            "FREIGHT" => Self::Freight,
-            "OTHER_MEDICAL_EXPENSES" => Self::OtherMedicalExpenses,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostRequestCashAddDetailCashAddType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostRequestCashAddDetailCashAddType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestCashAddDetailCashAddType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostRequestCashAddDetailCashAddType {
+    DefaultAddType = "DEFAULT_ADD_TYPE",
+    Freight = "FREIGHT",
+    OtherMedicalExpenses = "OTHER_MEDICAL_EXPENSES",
+});
 /// PostRequestCashReduceDetail
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestCashReduceDetail {
@@ -433,33 +247,10 @@ pub struct PostRequestCashReduceDetail {
     /// Example: `DEFAULT_REDUCE_TYPE`
     pub cash_reduce_type: PostRequestCashReduceDetailCashReduceType,
 }
-impl ::serde::Serialize for PostRequestCashReduceDetail {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("cash_reduce_fee", &self.cash_reduce_fee)?;
-        m.req("cash_reduce_type", &self.cash_reduce_type)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestCashReduceDetail {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("cash_reduce_fee"), o.req("cash_reduce_type")) {
-            (Some(cash_reduce_fee), Some(cash_reduce_type)) => {
-                Ok(Self {
-                    cash_reduce_fee,
-                    cash_reduce_type,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestCashReduceDetail {
+    cash_reduce_fee: "cash_reduce_fee" req req,
+    cash_reduce_type: "cash_reduce_type" req req,
+});
 /// 现金减免类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestCashReduceDetailCashReduceType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -481,53 +272,14 @@ pub enum PostRequestCashReduceDetailCashReduceType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostRequestCashReduceDetailCashReduceType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::DefaultReduceType => "DEFAULT_REDUCE_TYPE",
-            Self::HospitalReduce => "HOSPITAL_REDUCE",
-            Self::PharmacyDiscount => "PHARMACY_DISCOUNT",
-            Self::Discount => "DISCOUNT",
-            Self::PrePayment => "PRE_PAYMENT",
-            Self::DepositDeduction => "DEPOSIT_DEDUCTION",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostRequestCashReduceDetailCashReduceType {
-    fn from(s: &str) -> Self {
-        match s {
-            "DEFAULT_REDUCE_TYPE" => Self::DefaultReduceType,
-            "HOSPITAL_REDUCE" => Self::HospitalReduce,
-            "PHARMACY_DISCOUNT" => Self::PharmacyDiscount,
-            "DISCOUNT" => Self::Discount,
-            "PRE_PAYMENT" => Self::PrePayment,
-            "DEPOSIT_DEDUCTION" => Self::DepositDeduction,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostRequestCashReduceDetailCashReduceType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostRequestCashReduceDetailCashReduceType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestCashReduceDetailCashReduceType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostRequestCashReduceDetailCashReduceType {
+    DefaultReduceType = "DEFAULT_REDUCE_TYPE",
+    HospitalReduce = "HOSPITAL_REDUCE",
+    PharmacyDiscount = "PHARMACY_DISCOUNT",
+    Discount = "DISCOUNT",
+    PrePayment = "PRE_PAYMENT",
+    DepositDeduction = "DEPOSIT_DEDUCTION",
+});
 /// 混合支付类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestMixPayType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -545,49 +297,12 @@ pub enum PostRequestMixPayType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostRequestMixPayType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::UnknownMixPayType => "UNKNOWN_MIX_PAY_TYPE",
-            Self::CashOnly => "CASH_ONLY",
-            Self::InsuranceOnly => "INSURANCE_ONLY",
-            Self::CashAndInsurance => "CASH_AND_INSURANCE",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostRequestMixPayType {
-    fn from(s: &str) -> Self {
-        match s {
-            "UNKNOWN_MIX_PAY_TYPE" => Self::UnknownMixPayType,
-            "CASH_ONLY" => Self::CashOnly,
-            "INSURANCE_ONLY" => Self::InsuranceOnly,
-            "CASH_AND_INSURANCE" => Self::CashAndInsurance,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostRequestMixPayType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostRequestMixPayType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestMixPayType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostRequestMixPayType {
+    UnknownMixPayType = "UNKNOWN_MIX_PAY_TYPE",
+    CashOnly = "CASH_ONLY",
+    InsuranceOnly = "INSURANCE_ONLY",
+    CashAndInsurance = "CASH_AND_INSURANCE",
+});
 /// 订单类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestOrderType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -621,65 +336,20 @@ pub enum PostRequestOrderType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostRequestOrderType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::UnknownOrderType => "UNKNOWN_ORDER_TYPE",
-            Self::RegPay => "REG_PAY",
-            Self::DiagPay => "DIAG_PAY",
-            Self::CovidExamPay => "COVID_EXAM_PAY",
-            Self::InHospPay => "IN_HOSP_PAY",
-            Self::PharmacyPay => "PHARMACY_PAY",
-            Self::InsurancePay => "INSURANCE_PAY",
-            Self::IntRegPay => "INT_REG_PAY",
-            Self::IntReDiagPay => "INT_RE_DIAG_PAY",
-            Self::IntRxPay => "INT_RX_PAY",
-            Self::CovidAntigenPay => "COVID_ANTIGEN_PAY",
-            Self::MedPay => "MED_PAY",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostRequestOrderType {
-    fn from(s: &str) -> Self {
-        match s {
-            "UNKNOWN_ORDER_TYPE" => Self::UnknownOrderType,
-            "REG_PAY" => Self::RegPay,
-            "DIAG_PAY" => Self::DiagPay,
-            "COVID_EXAM_PAY" => Self::CovidExamPay,
-            "IN_HOSP_PAY" => Self::InHospPay,
-            "PHARMACY_PAY" => Self::PharmacyPay,
-            "INSURANCE_PAY" => Self::InsurancePay,
-            "INT_REG_PAY" => Self::IntRegPay,
-            "INT_RE_DIAG_PAY" => Self::IntReDiagPay,
-            "INT_RX_PAY" => Self::IntRxPay,
-            "COVID_ANTIGEN_PAY" => Self::CovidAntigenPay,
-            "MED_PAY" => Self::MedPay,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostRequestOrderType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostRequestOrderType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestOrderType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostRequestOrderType {
+    UnknownOrderType = "UNKNOWN_ORDER_TYPE",
+    RegPay = "REG_PAY",
+    DiagPay = "DIAG_PAY",
+    CovidExamPay = "COVID_EXAM_PAY",
+    InHospPay = "IN_HOSP_PAY",
+    PharmacyPay = "PHARMACY_PAY",
+    InsurancePay = "INSURANCE_PAY",
+    IntRegPay = "INT_REG_PAY",
+    IntReDiagPay = "INT_RE_DIAG_PAY",
+    IntRxPay = "INT_RX_PAY",
+    CovidAntigenPay = "COVID_ANTIGEN_PAY",
+    MedPay = "MED_PAY",
+});
 /// 支付人身份信息
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestPayer {
@@ -692,31 +362,11 @@ pub struct PostRequestPayer {
     /// Example: `ID_CARD`
     pub card_type: PostRequestPayerCardType,
 }
-impl ::serde::Serialize for PostRequestPayer {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("name", &self.name)?;
-        m.req("id_digest", &self.id_digest)?;
-        m.req("card_type", &self.card_type)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestPayer {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("name"), o.req("id_digest"), o.req("card_type")) {
-            (Some(name), Some(id_digest), Some(card_type)) => {
-                Ok(Self { name, id_digest, card_type })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestPayer {
+    name: "name" req req,
+    id_digest: "id_digest" req req,
+    card_type: "card_type" req req,
+});
 /// 证件类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestPayerCardType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -742,57 +392,16 @@ pub enum PostRequestPayerCardType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostRequestPayerCardType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::UnknownUserCardType => "UNKNOWN_USER_CARD_TYPE",
-            Self::IdCard => "ID_CARD",
-            Self::HouseholdRegistration => "HOUSEHOLD_REGISTRATION",
-            Self::ForeignerPassport => "FOREIGNER_PASSPORT",
-            Self::MainlandTravelPermitForTw => "MAINLAND_TRAVEL_PERMIT_FOR_TW",
-            Self::MainlandTravelPermitForMo => "MAINLAND_TRAVEL_PERMIT_FOR_MO",
-            Self::MainlandTravelPermitForHk => "MAINLAND_TRAVEL_PERMIT_FOR_HK",
-            Self::ForeignPermanentResident => "FOREIGN_PERMANENT_RESIDENT",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostRequestPayerCardType {
-    fn from(s: &str) -> Self {
-        match s {
-            "UNKNOWN_USER_CARD_TYPE" => Self::UnknownUserCardType,
-            "ID_CARD" => Self::IdCard,
-            "HOUSEHOLD_REGISTRATION" => Self::HouseholdRegistration,
-            "FOREIGNER_PASSPORT" => Self::ForeignerPassport,
-            "MAINLAND_TRAVEL_PERMIT_FOR_TW" => Self::MainlandTravelPermitForTw,
-            "MAINLAND_TRAVEL_PERMIT_FOR_MO" => Self::MainlandTravelPermitForMo,
-            "MAINLAND_TRAVEL_PERMIT_FOR_HK" => Self::MainlandTravelPermitForHk,
-            "FOREIGN_PERMANENT_RESIDENT" => Self::ForeignPermanentResident,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostRequestPayerCardType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostRequestPayerCardType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestPayerCardType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostRequestPayerCardType {
+    UnknownUserCardType = "UNKNOWN_USER_CARD_TYPE",
+    IdCard = "ID_CARD",
+    HouseholdRegistration = "HOUSEHOLD_REGISTRATION",
+    ForeignerPassport = "FOREIGNER_PASSPORT",
+    MainlandTravelPermitForTw = "MAINLAND_TRAVEL_PERMIT_FOR_TW",
+    MainlandTravelPermitForMo = "MAINLAND_TRAVEL_PERMIT_FOR_MO",
+    MainlandTravelPermitForHk = "MAINLAND_TRAVEL_PERMIT_FOR_HK",
+    ForeignPermanentResident = "FOREIGN_PERMANENT_RESIDENT",
+});
 /// 亲属身份信息
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestRelative {
@@ -805,31 +414,11 @@ pub struct PostRequestRelative {
     /// Example: `ID_CARD`
     pub card_type: PostRequestRelativeCardType,
 }
-impl ::serde::Serialize for PostRequestRelative {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("name", &self.name)?;
-        m.req("id_digest", &self.id_digest)?;
-        m.req("card_type", &self.card_type)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestRelative {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("name"), o.req("id_digest"), o.req("card_type")) {
-            (Some(name), Some(id_digest), Some(card_type)) => {
-                Ok(Self { name, id_digest, card_type })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestRelative {
+    name: "name" req req,
+    id_digest: "id_digest" req req,
+    card_type: "card_type" req req,
+});
 /// 证件类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestRelativeCardType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -855,57 +444,16 @@ pub enum PostRequestRelativeCardType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostRequestRelativeCardType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::UnknownUserCardType => "UNKNOWN_USER_CARD_TYPE",
-            Self::IdCard => "ID_CARD",
-            Self::HouseholdRegistration => "HOUSEHOLD_REGISTRATION",
-            Self::ForeignerPassport => "FOREIGNER_PASSPORT",
-            Self::MainlandTravelPermitForTw => "MAINLAND_TRAVEL_PERMIT_FOR_TW",
-            Self::MainlandTravelPermitForMo => "MAINLAND_TRAVEL_PERMIT_FOR_MO",
-            Self::MainlandTravelPermitForHk => "MAINLAND_TRAVEL_PERMIT_FOR_HK",
-            Self::ForeignPermanentResident => "FOREIGN_PERMANENT_RESIDENT",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostRequestRelativeCardType {
-    fn from(s: &str) -> Self {
-        match s {
-            "UNKNOWN_USER_CARD_TYPE" => Self::UnknownUserCardType,
-            "ID_CARD" => Self::IdCard,
-            "HOUSEHOLD_REGISTRATION" => Self::HouseholdRegistration,
-            "FOREIGNER_PASSPORT" => Self::ForeignerPassport,
-            "MAINLAND_TRAVEL_PERMIT_FOR_TW" => Self::MainlandTravelPermitForTw,
-            "MAINLAND_TRAVEL_PERMIT_FOR_MO" => Self::MainlandTravelPermitForMo,
-            "MAINLAND_TRAVEL_PERMIT_FOR_HK" => Self::MainlandTravelPermitForHk,
-            "FOREIGN_PERMANENT_RESIDENT" => Self::ForeignPermanentResident,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostRequestRelativeCardType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostRequestRelativeCardType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestRelativeCardType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostRequestRelativeCardType {
+    UnknownUserCardType = "UNKNOWN_USER_CARD_TYPE",
+    IdCard = "ID_CARD",
+    HouseholdRegistration = "HOUSEHOLD_REGISTRATION",
+    ForeignerPassport = "FOREIGNER_PASSPORT",
+    MainlandTravelPermitForTw = "MAINLAND_TRAVEL_PERMIT_FOR_TW",
+    MainlandTravelPermitForMo = "MAINLAND_TRAVEL_PERMIT_FOR_MO",
+    MainlandTravelPermitForHk = "MAINLAND_TRAVEL_PERMIT_FOR_HK",
+    ForeignPermanentResident = "FOREIGN_PERMANENT_RESIDENT",
+});
 /// The response of `POST /v3/med-ins/orders` (医保自费混合收款下单).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostResponse {
@@ -1056,187 +604,47 @@ pub struct PostResponse {
     /// 医保支付失败原因
     pub med_ins_fail_reason: Option<String>,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("mix_trade_no", &self.mix_trade_no)?;
-        m.req("mix_pay_status", &self.mix_pay_status)?;
-        m.req("self_pay_status", &self.self_pay_status)?;
-        m.req("med_ins_pay_status", &self.med_ins_pay_status)?;
-        m.opt("paid_time", &self.paid_time)?;
-        m.opt("passthrough_response_content", &self.passthrough_response_content)?;
-        m.req("mix_pay_type", &self.mix_pay_type)?;
-        m.req("order_type", &self.order_type)?;
-        m.req("appid", &self.appid)?;
-        m.opt("sub_appid", &self.sub_appid)?;
-        m.opt("sub_mchid", &self.sub_mchid)?;
-        m.opt("openid", &self.openid)?;
-        m.opt("sub_openid", &self.sub_openid)?;
-        m.opt("pay_for_relatives", &self.pay_for_relatives)?;
-        m.req("out_trade_no", &self.out_trade_no)?;
-        m.req("serial_no", &self.serial_no)?;
-        m.opt("pay_order_id", &self.pay_order_id)?;
-        m.opt("pay_auth_no", &self.pay_auth_no)?;
-        m.opt("geo_location", &self.geo_location)?;
-        m.req("city_id", &self.city_id)?;
-        m.req("med_inst_name", &self.med_inst_name)?;
-        m.req("med_inst_no", &self.med_inst_no)?;
-        m.opt("med_ins_order_create_time", &self.med_ins_order_create_time)?;
-        m.req("total_fee", &self.total_fee)?;
-        m.opt("med_ins_gov_fee", &self.med_ins_gov_fee)?;
-        m.opt("med_ins_self_fee", &self.med_ins_self_fee)?;
-        m.opt("med_ins_other_fee", &self.med_ins_other_fee)?;
-        m.opt("med_ins_cash_fee", &self.med_ins_cash_fee)?;
-        m.opt("wechat_pay_cash_fee", &self.wechat_pay_cash_fee)?;
-        m.opt("cash_add_detail", &self.cash_add_detail)?;
-        m.opt("cash_reduce_detail", &self.cash_reduce_detail)?;
-        m.req("callback_url", &self.callback_url)?;
-        m.opt("prepay_id", &self.prepay_id)?;
-        m.opt("passthrough_request_content", &self.passthrough_request_content)?;
-        m.opt("extends", &self.extends)?;
-        m.opt("attach", &self.attach)?;
-        m.opt("channel_no", &self.channel_no)?;
-        m.opt("med_ins_test_env", &self.med_ins_test_env)?;
-        m.opt("med_ins_fail_reason", &self.med_ins_fail_reason)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("mix_trade_no"),
-            o.req("mix_pay_status"),
-            o.req("self_pay_status"),
-            o.req("med_ins_pay_status"),
-            o.opt("paid_time"),
-            o.opt("passthrough_response_content"),
-            o.req("mix_pay_type"),
-            o.req("order_type"),
-            o.req("appid"),
-            o.opt("sub_appid"),
-            o.opt("sub_mchid"),
-            o.opt("openid"),
-            o.opt("sub_openid"),
-            o.opt("pay_for_relatives"),
-            o.req("out_trade_no"),
-            o.req("serial_no"),
-            o.opt("pay_order_id"),
-            o.opt("pay_auth_no"),
-            o.opt("geo_location"),
-            o.req("city_id"),
-            o.req("med_inst_name"),
-            o.req("med_inst_no"),
-            o.opt("med_ins_order_create_time"),
-            o.req("total_fee"),
-            o.opt("med_ins_gov_fee"),
-            o.opt("med_ins_self_fee"),
-            o.opt("med_ins_other_fee"),
-            o.opt("med_ins_cash_fee"),
-            o.opt("wechat_pay_cash_fee"),
-            o.opt("cash_add_detail"),
-            o.opt("cash_reduce_detail"),
-            o.req("callback_url"),
-            o.opt("prepay_id"),
-            o.opt("passthrough_request_content"),
-            o.opt("extends"),
-            o.opt("attach"),
-            o.opt("channel_no"),
-            o.opt("med_ins_test_env"),
-            o.opt("med_ins_fail_reason"),
-        ) {
-            (
-                Some(mix_trade_no),
-                Some(mix_pay_status),
-                Some(self_pay_status),
-                Some(med_ins_pay_status),
-                Some(paid_time),
-                Some(passthrough_response_content),
-                Some(mix_pay_type),
-                Some(order_type),
-                Some(appid),
-                Some(sub_appid),
-                Some(sub_mchid),
-                Some(openid),
-                Some(sub_openid),
-                Some(pay_for_relatives),
-                Some(out_trade_no),
-                Some(serial_no),
-                Some(pay_order_id),
-                Some(pay_auth_no),
-                Some(geo_location),
-                Some(city_id),
-                Some(med_inst_name),
-                Some(med_inst_no),
-                Some(med_ins_order_create_time),
-                Some(total_fee),
-                Some(med_ins_gov_fee),
-                Some(med_ins_self_fee),
-                Some(med_ins_other_fee),
-                Some(med_ins_cash_fee),
-                Some(wechat_pay_cash_fee),
-                Some(cash_add_detail),
-                Some(cash_reduce_detail),
-                Some(callback_url),
-                Some(prepay_id),
-                Some(passthrough_request_content),
-                Some(extends),
-                Some(attach),
-                Some(channel_no),
-                Some(med_ins_test_env),
-                Some(med_ins_fail_reason),
-            ) => {
-                Ok(Self {
-                    mix_trade_no,
-                    mix_pay_status,
-                    self_pay_status,
-                    med_ins_pay_status,
-                    paid_time,
-                    passthrough_response_content,
-                    mix_pay_type,
-                    order_type,
-                    appid,
-                    sub_appid,
-                    sub_mchid,
-                    openid,
-                    sub_openid,
-                    pay_for_relatives,
-                    out_trade_no,
-                    serial_no,
-                    pay_order_id,
-                    pay_auth_no,
-                    geo_location,
-                    city_id,
-                    med_inst_name,
-                    med_inst_no,
-                    med_ins_order_create_time,
-                    total_fee,
-                    med_ins_gov_fee,
-                    med_ins_self_fee,
-                    med_ins_other_fee,
-                    med_ins_cash_fee,
-                    wechat_pay_cash_fee,
-                    cash_add_detail,
-                    cash_reduce_detail,
-                    callback_url,
-                    prepay_id,
-                    passthrough_request_content,
-                    extends,
-                    attach,
-                    channel_no,
-                    med_ins_test_env,
-                    med_ins_fail_reason,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    mix_trade_no: "mix_trade_no" req req,
+    mix_pay_status: "mix_pay_status" req req,
+    self_pay_status: "self_pay_status" req req,
+    med_ins_pay_status: "med_ins_pay_status" req req,
+    paid_time: "paid_time" opt opt,
+    passthrough_response_content: "passthrough_response_content" opt opt,
+    mix_pay_type: "mix_pay_type" req req,
+    order_type: "order_type" req req,
+    appid: "appid" req req,
+    sub_appid: "sub_appid" opt opt,
+    sub_mchid: "sub_mchid" opt opt,
+    openid: "openid" opt opt,
+    sub_openid: "sub_openid" opt opt,
+    pay_for_relatives: "pay_for_relatives" opt opt,
+    out_trade_no: "out_trade_no" req req,
+    serial_no: "serial_no" req req,
+    pay_order_id: "pay_order_id" opt opt,
+    pay_auth_no: "pay_auth_no" opt opt,
+    geo_location: "geo_location" opt opt,
+    city_id: "city_id" req req,
+    med_inst_name: "med_inst_name" req req,
+    med_inst_no: "med_inst_no" req req,
+    med_ins_order_create_time: "med_ins_order_create_time" opt opt,
+    total_fee: "total_fee" req req,
+    med_ins_gov_fee: "med_ins_gov_fee" opt opt,
+    med_ins_self_fee: "med_ins_self_fee" opt opt,
+    med_ins_other_fee: "med_ins_other_fee" opt opt,
+    med_ins_cash_fee: "med_ins_cash_fee" opt opt,
+    wechat_pay_cash_fee: "wechat_pay_cash_fee" opt opt,
+    cash_add_detail: "cash_add_detail" opt opt,
+    cash_reduce_detail: "cash_reduce_detail" opt opt,
+    callback_url: "callback_url" req req,
+    prepay_id: "prepay_id" opt opt,
+    passthrough_request_content: "passthrough_request_content" opt opt,
+    extends: "extends" opt opt,
+    attach: "attach" opt opt,
+    channel_no: "channel_no" opt opt,
+    med_ins_test_env: "med_ins_test_env" opt opt,
+    med_ins_fail_reason: "med_ins_fail_reason" opt opt,
+});
 /// PostResponseCashAddDetail
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostResponseCashAddDetail {
@@ -1249,33 +657,10 @@ pub struct PostResponseCashAddDetail {
     /// Example: `FREIGHT`
     pub cash_add_type: PostResponseCashAddDetailCashAddType,
 }
-impl ::serde::Serialize for PostResponseCashAddDetail {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("cash_add_fee", &self.cash_add_fee)?;
-        m.req("cash_add_type", &self.cash_add_type)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseCashAddDetail {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("cash_add_fee"), o.req("cash_add_type")) {
-            (Some(cash_add_fee), Some(cash_add_type)) => {
-                Ok(Self {
-                    cash_add_fee,
-                    cash_add_type,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponseCashAddDetail {
+    cash_add_fee: "cash_add_fee" req req,
+    cash_add_type: "cash_add_type" req req,
+});
 /// 现金补充类型
 ///
 /// A value this client does not know yet is kept as [`PostResponseCashAddDetailCashAddType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1291,47 +676,11 @@ pub enum PostResponseCashAddDetailCashAddType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostResponseCashAddDetailCashAddType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::DefaultAddType => "DEFAULT_ADD_TYPE",
-            Self::Freight => "FREIGHT",
-            Self::OtherMedicalExpenses => "OTHER_MEDICAL_EXPENSES",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostResponseCashAddDetailCashAddType {
-    fn from(s: &str) -> Self {
-        match s {
-            "DEFAULT_ADD_TYPE" => Self::DefaultAddType,
-            "FREIGHT" => Self::Freight,
-            "OTHER_MEDICAL_EXPENSES" => Self::OtherMedicalExpenses,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostResponseCashAddDetailCashAddType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostResponseCashAddDetailCashAddType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseCashAddDetailCashAddType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostResponseCashAddDetailCashAddType {
+    DefaultAddType = "DEFAULT_ADD_TYPE",
+    Freight = "FREIGHT",
+    OtherMedicalExpenses = "OTHER_MEDICAL_EXPENSES",
+});
 /// PostResponseCashReduceDetail
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostResponseCashReduceDetail {
@@ -1344,33 +693,10 @@ pub struct PostResponseCashReduceDetail {
     /// Example: `DEFAULT_REDUCE_TYPE`
     pub cash_reduce_type: PostResponseCashReduceDetailCashReduceType,
 }
-impl ::serde::Serialize for PostResponseCashReduceDetail {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("cash_reduce_fee", &self.cash_reduce_fee)?;
-        m.req("cash_reduce_type", &self.cash_reduce_type)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseCashReduceDetail {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("cash_reduce_fee"), o.req("cash_reduce_type")) {
-            (Some(cash_reduce_fee), Some(cash_reduce_type)) => {
-                Ok(Self {
-                    cash_reduce_fee,
-                    cash_reduce_type,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponseCashReduceDetail {
+    cash_reduce_fee: "cash_reduce_fee" req req,
+    cash_reduce_type: "cash_reduce_type" req req,
+});
 /// 现金减免类型
 ///
 /// A value this client does not know yet is kept as [`PostResponseCashReduceDetailCashReduceType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1392,53 +718,14 @@ pub enum PostResponseCashReduceDetailCashReduceType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostResponseCashReduceDetailCashReduceType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::DefaultReduceType => "DEFAULT_REDUCE_TYPE",
-            Self::HospitalReduce => "HOSPITAL_REDUCE",
-            Self::PharmacyDiscount => "PHARMACY_DISCOUNT",
-            Self::Discount => "DISCOUNT",
-            Self::PrePayment => "PRE_PAYMENT",
-            Self::DepositDeduction => "DEPOSIT_DEDUCTION",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostResponseCashReduceDetailCashReduceType {
-    fn from(s: &str) -> Self {
-        match s {
-            "DEFAULT_REDUCE_TYPE" => Self::DefaultReduceType,
-            "HOSPITAL_REDUCE" => Self::HospitalReduce,
-            "PHARMACY_DISCOUNT" => Self::PharmacyDiscount,
-            "DISCOUNT" => Self::Discount,
-            "PRE_PAYMENT" => Self::PrePayment,
-            "DEPOSIT_DEDUCTION" => Self::DepositDeduction,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostResponseCashReduceDetailCashReduceType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostResponseCashReduceDetailCashReduceType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseCashReduceDetailCashReduceType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostResponseCashReduceDetailCashReduceType {
+    DefaultReduceType = "DEFAULT_REDUCE_TYPE",
+    HospitalReduce = "HOSPITAL_REDUCE",
+    PharmacyDiscount = "PHARMACY_DISCOUNT",
+    Discount = "DISCOUNT",
+    PrePayment = "PRE_PAYMENT",
+    DepositDeduction = "DEPOSIT_DEDUCTION",
+});
 /// 混合订单中自费部分的支付状态
 ///
 /// A value this client does not know yet is kept as [`PostResponseMedInsPayStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1460,53 +747,14 @@ pub enum PostResponseMedInsPayStatus {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostResponseMedInsPayStatus {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::UnknownMedInsPayStatus => "UNKNOWN_MED_INS_PAY_STATUS",
-            Self::MedInsPayCreated => "MED_INS_PAY_CREATED",
-            Self::MedInsPaySuccess => "MED_INS_PAY_SUCCESS",
-            Self::MedInsPayRefund => "MED_INS_PAY_REFUND",
-            Self::MedInsPayFail => "MED_INS_PAY_FAIL",
-            Self::NoMedInsPay => "NO_MED_INS_PAY",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostResponseMedInsPayStatus {
-    fn from(s: &str) -> Self {
-        match s {
-            "UNKNOWN_MED_INS_PAY_STATUS" => Self::UnknownMedInsPayStatus,
-            "MED_INS_PAY_CREATED" => Self::MedInsPayCreated,
-            "MED_INS_PAY_SUCCESS" => Self::MedInsPaySuccess,
-            "MED_INS_PAY_REFUND" => Self::MedInsPayRefund,
-            "MED_INS_PAY_FAIL" => Self::MedInsPayFail,
-            "NO_MED_INS_PAY" => Self::NoMedInsPay,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostResponseMedInsPayStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostResponseMedInsPayStatus {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseMedInsPayStatus {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostResponseMedInsPayStatus {
+    UnknownMedInsPayStatus = "UNKNOWN_MED_INS_PAY_STATUS",
+    MedInsPayCreated = "MED_INS_PAY_CREATED",
+    MedInsPaySuccess = "MED_INS_PAY_SUCCESS",
+    MedInsPayRefund = "MED_INS_PAY_REFUND",
+    MedInsPayFail = "MED_INS_PAY_FAIL",
+    NoMedInsPay = "NO_MED_INS_PAY",
+});
 /// 医保自费混合订单支付状态
 ///
 /// A value this client does not know yet is kept as [`PostResponseMixPayStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1526,51 +774,13 @@ pub enum PostResponseMixPayStatus {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostResponseMixPayStatus {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::UnknownMixPayStatus => "UNKNOWN_MIX_PAY_STATUS",
-            Self::MixPayCreated => "MIX_PAY_CREATED",
-            Self::MixPaySuccess => "MIX_PAY_SUCCESS",
-            Self::MixPayRefund => "MIX_PAY_REFUND",
-            Self::MixPayFail => "MIX_PAY_FAIL",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostResponseMixPayStatus {
-    fn from(s: &str) -> Self {
-        match s {
-            "UNKNOWN_MIX_PAY_STATUS" => Self::UnknownMixPayStatus,
-            "MIX_PAY_CREATED" => Self::MixPayCreated,
-            "MIX_PAY_SUCCESS" => Self::MixPaySuccess,
-            "MIX_PAY_REFUND" => Self::MixPayRefund,
-            "MIX_PAY_FAIL" => Self::MixPayFail,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostResponseMixPayStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostResponseMixPayStatus {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseMixPayStatus {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostResponseMixPayStatus {
+    UnknownMixPayStatus = "UNKNOWN_MIX_PAY_STATUS",
+    MixPayCreated = "MIX_PAY_CREATED",
+    MixPaySuccess = "MIX_PAY_SUCCESS",
+    MixPayRefund = "MIX_PAY_REFUND",
+    MixPayFail = "MIX_PAY_FAIL",
+});
 /// 混合支付类型
 ///
 /// A value this client does not know yet is kept as [`PostResponseMixPayType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1588,49 +798,12 @@ pub enum PostResponseMixPayType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostResponseMixPayType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::UnknownMixPayType => "UNKNOWN_MIX_PAY_TYPE",
-            Self::CashOnly => "CASH_ONLY",
-            Self::InsuranceOnly => "INSURANCE_ONLY",
-            Self::CashAndInsurance => "CASH_AND_INSURANCE",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostResponseMixPayType {
-    fn from(s: &str) -> Self {
-        match s {
-            "UNKNOWN_MIX_PAY_TYPE" => Self::UnknownMixPayType,
-            "CASH_ONLY" => Self::CashOnly,
-            "INSURANCE_ONLY" => Self::InsuranceOnly,
-            "CASH_AND_INSURANCE" => Self::CashAndInsurance,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostResponseMixPayType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostResponseMixPayType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseMixPayType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostResponseMixPayType {
+    UnknownMixPayType = "UNKNOWN_MIX_PAY_TYPE",
+    CashOnly = "CASH_ONLY",
+    InsuranceOnly = "INSURANCE_ONLY",
+    CashAndInsurance = "CASH_AND_INSURANCE",
+});
 /// 订单类型
 ///
 /// A value this client does not know yet is kept as [`PostResponseOrderType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1664,65 +837,20 @@ pub enum PostResponseOrderType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostResponseOrderType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::UnknownOrderType => "UNKNOWN_ORDER_TYPE",
-            Self::RegPay => "REG_PAY",
-            Self::DiagPay => "DIAG_PAY",
-            Self::CovidExamPay => "COVID_EXAM_PAY",
-            Self::InHospPay => "IN_HOSP_PAY",
-            Self::PharmacyPay => "PHARMACY_PAY",
-            Self::InsurancePay => "INSURANCE_PAY",
-            Self::IntRegPay => "INT_REG_PAY",
-            Self::IntReDiagPay => "INT_RE_DIAG_PAY",
-            Self::IntRxPay => "INT_RX_PAY",
-            Self::CovidAntigenPay => "COVID_ANTIGEN_PAY",
-            Self::MedPay => "MED_PAY",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostResponseOrderType {
-    fn from(s: &str) -> Self {
-        match s {
-            "UNKNOWN_ORDER_TYPE" => Self::UnknownOrderType,
-            "REG_PAY" => Self::RegPay,
-            "DIAG_PAY" => Self::DiagPay,
-            "COVID_EXAM_PAY" => Self::CovidExamPay,
-            "IN_HOSP_PAY" => Self::InHospPay,
-            "PHARMACY_PAY" => Self::PharmacyPay,
-            "INSURANCE_PAY" => Self::InsurancePay,
-            "INT_REG_PAY" => Self::IntRegPay,
-            "INT_RE_DIAG_PAY" => Self::IntReDiagPay,
-            "INT_RX_PAY" => Self::IntRxPay,
-            "COVID_ANTIGEN_PAY" => Self::CovidAntigenPay,
-            "MED_PAY" => Self::MedPay,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostResponseOrderType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostResponseOrderType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseOrderType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostResponseOrderType {
+    UnknownOrderType = "UNKNOWN_ORDER_TYPE",
+    RegPay = "REG_PAY",
+    DiagPay = "DIAG_PAY",
+    CovidExamPay = "COVID_EXAM_PAY",
+    InHospPay = "IN_HOSP_PAY",
+    PharmacyPay = "PHARMACY_PAY",
+    InsurancePay = "INSURANCE_PAY",
+    IntRegPay = "INT_REG_PAY",
+    IntReDiagPay = "INT_RE_DIAG_PAY",
+    IntRxPay = "INT_RX_PAY",
+    CovidAntigenPay = "COVID_ANTIGEN_PAY",
+    MedPay = "MED_PAY",
+});
 /// 混合订单中自费部分的支付状态
 ///
 /// A value this client does not know yet is kept as [`PostResponseSelfPayStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1744,53 +872,14 @@ pub enum PostResponseSelfPayStatus {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostResponseSelfPayStatus {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::UnknownSelfPayStatus => "UNKNOWN_SELF_PAY_STATUS",
-            Self::SelfPayCreated => "SELF_PAY_CREATED",
-            Self::SelfPaySuccess => "SELF_PAY_SUCCESS",
-            Self::SelfPayRefund => "SELF_PAY_REFUND",
-            Self::SelfPayFail => "SELF_PAY_FAIL",
-            Self::NoSelfPay => "NO_SELF_PAY",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostResponseSelfPayStatus {
-    fn from(s: &str) -> Self {
-        match s {
-            "UNKNOWN_SELF_PAY_STATUS" => Self::UnknownSelfPayStatus,
-            "SELF_PAY_CREATED" => Self::SelfPayCreated,
-            "SELF_PAY_SUCCESS" => Self::SelfPaySuccess,
-            "SELF_PAY_REFUND" => Self::SelfPayRefund,
-            "SELF_PAY_FAIL" => Self::SelfPayFail,
-            "NO_SELF_PAY" => Self::NoSelfPay,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostResponseSelfPayStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostResponseSelfPayStatus {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseSelfPayStatus {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostResponseSelfPayStatus {
+    UnknownSelfPayStatus = "UNKNOWN_SELF_PAY_STATUS",
+    SelfPayCreated = "SELF_PAY_CREATED",
+    SelfPaySuccess = "SELF_PAY_SUCCESS",
+    SelfPayRefund = "SELF_PAY_REFUND",
+    SelfPayFail = "SELF_PAY_FAIL",
+    NoSelfPay = "NO_SELF_PAY",
+});
 /// `/v3/med-ins/orders/mix-trade-no`
 pub mod mix_trade_no {
     /// The chain step for `/v3/med-ins/orders/mix-trade-no`, reached with `client.v3().med_ins().orders().mix_trade_no()`.
@@ -1834,26 +923,9 @@ pub mod mix_trade_no {
             /// Query parameter `sub_mchid`. Example: `1900000109`
             pub sub_mchid: Option<String>,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("sub_mchid") {
-                    Some(sub_mchid) => Ok(Self { sub_mchid }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            sub_mchid: "sub_mchid" skip opt,
+        });
         /// The response of `GET /v3/med-ins/orders/mix-trade-no/{mix_trade_no}` (使用医保自费混合订单号查看下单结果).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -2004,190 +1076,47 @@ pub mod mix_trade_no {
             /// 医保支付失败原因
             pub med_ins_fail_reason: Option<String>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("mix_trade_no", &self.mix_trade_no)?;
-                m.req("mix_pay_status", &self.mix_pay_status)?;
-                m.req("self_pay_status", &self.self_pay_status)?;
-                m.req("med_ins_pay_status", &self.med_ins_pay_status)?;
-                m.opt("paid_time", &self.paid_time)?;
-                m.opt(
-                    "passthrough_response_content",
-                    &self.passthrough_response_content,
-                )?;
-                m.req("mix_pay_type", &self.mix_pay_type)?;
-                m.req("order_type", &self.order_type)?;
-                m.req("appid", &self.appid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.opt("openid", &self.openid)?;
-                m.opt("sub_openid", &self.sub_openid)?;
-                m.opt("pay_for_relatives", &self.pay_for_relatives)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.req("serial_no", &self.serial_no)?;
-                m.opt("pay_order_id", &self.pay_order_id)?;
-                m.opt("pay_auth_no", &self.pay_auth_no)?;
-                m.opt("geo_location", &self.geo_location)?;
-                m.req("city_id", &self.city_id)?;
-                m.req("med_inst_name", &self.med_inst_name)?;
-                m.req("med_inst_no", &self.med_inst_no)?;
-                m.opt("med_ins_order_create_time", &self.med_ins_order_create_time)?;
-                m.req("total_fee", &self.total_fee)?;
-                m.opt("med_ins_gov_fee", &self.med_ins_gov_fee)?;
-                m.opt("med_ins_self_fee", &self.med_ins_self_fee)?;
-                m.opt("med_ins_other_fee", &self.med_ins_other_fee)?;
-                m.opt("med_ins_cash_fee", &self.med_ins_cash_fee)?;
-                m.opt("wechat_pay_cash_fee", &self.wechat_pay_cash_fee)?;
-                m.opt("cash_add_detail", &self.cash_add_detail)?;
-                m.opt("cash_reduce_detail", &self.cash_reduce_detail)?;
-                m.req("callback_url", &self.callback_url)?;
-                m.opt("prepay_id", &self.prepay_id)?;
-                m.opt("passthrough_request_content", &self.passthrough_request_content)?;
-                m.opt("extends", &self.extends)?;
-                m.opt("attach", &self.attach)?;
-                m.opt("channel_no", &self.channel_no)?;
-                m.opt("med_ins_test_env", &self.med_ins_test_env)?;
-                m.opt("med_ins_fail_reason", &self.med_ins_fail_reason)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("mix_trade_no"),
-                    o.req("mix_pay_status"),
-                    o.req("self_pay_status"),
-                    o.req("med_ins_pay_status"),
-                    o.opt("paid_time"),
-                    o.opt("passthrough_response_content"),
-                    o.req("mix_pay_type"),
-                    o.req("order_type"),
-                    o.req("appid"),
-                    o.opt("sub_appid"),
-                    o.opt("sub_mchid"),
-                    o.opt("openid"),
-                    o.opt("sub_openid"),
-                    o.opt("pay_for_relatives"),
-                    o.req("out_trade_no"),
-                    o.req("serial_no"),
-                    o.opt("pay_order_id"),
-                    o.opt("pay_auth_no"),
-                    o.opt("geo_location"),
-                    o.req("city_id"),
-                    o.req("med_inst_name"),
-                    o.req("med_inst_no"),
-                    o.opt("med_ins_order_create_time"),
-                    o.req("total_fee"),
-                    o.opt("med_ins_gov_fee"),
-                    o.opt("med_ins_self_fee"),
-                    o.opt("med_ins_other_fee"),
-                    o.opt("med_ins_cash_fee"),
-                    o.opt("wechat_pay_cash_fee"),
-                    o.opt("cash_add_detail"),
-                    o.opt("cash_reduce_detail"),
-                    o.req("callback_url"),
-                    o.opt("prepay_id"),
-                    o.opt("passthrough_request_content"),
-                    o.opt("extends"),
-                    o.opt("attach"),
-                    o.opt("channel_no"),
-                    o.opt("med_ins_test_env"),
-                    o.opt("med_ins_fail_reason"),
-                ) {
-                    (
-                        Some(mix_trade_no),
-                        Some(mix_pay_status),
-                        Some(self_pay_status),
-                        Some(med_ins_pay_status),
-                        Some(paid_time),
-                        Some(passthrough_response_content),
-                        Some(mix_pay_type),
-                        Some(order_type),
-                        Some(appid),
-                        Some(sub_appid),
-                        Some(sub_mchid),
-                        Some(openid),
-                        Some(sub_openid),
-                        Some(pay_for_relatives),
-                        Some(out_trade_no),
-                        Some(serial_no),
-                        Some(pay_order_id),
-                        Some(pay_auth_no),
-                        Some(geo_location),
-                        Some(city_id),
-                        Some(med_inst_name),
-                        Some(med_inst_no),
-                        Some(med_ins_order_create_time),
-                        Some(total_fee),
-                        Some(med_ins_gov_fee),
-                        Some(med_ins_self_fee),
-                        Some(med_ins_other_fee),
-                        Some(med_ins_cash_fee),
-                        Some(wechat_pay_cash_fee),
-                        Some(cash_add_detail),
-                        Some(cash_reduce_detail),
-                        Some(callback_url),
-                        Some(prepay_id),
-                        Some(passthrough_request_content),
-                        Some(extends),
-                        Some(attach),
-                        Some(channel_no),
-                        Some(med_ins_test_env),
-                        Some(med_ins_fail_reason),
-                    ) => {
-                        Ok(Self {
-                            mix_trade_no,
-                            mix_pay_status,
-                            self_pay_status,
-                            med_ins_pay_status,
-                            paid_time,
-                            passthrough_response_content,
-                            mix_pay_type,
-                            order_type,
-                            appid,
-                            sub_appid,
-                            sub_mchid,
-                            openid,
-                            sub_openid,
-                            pay_for_relatives,
-                            out_trade_no,
-                            serial_no,
-                            pay_order_id,
-                            pay_auth_no,
-                            geo_location,
-                            city_id,
-                            med_inst_name,
-                            med_inst_no,
-                            med_ins_order_create_time,
-                            total_fee,
-                            med_ins_gov_fee,
-                            med_ins_self_fee,
-                            med_ins_other_fee,
-                            med_ins_cash_fee,
-                            wechat_pay_cash_fee,
-                            cash_add_detail,
-                            cash_reduce_detail,
-                            callback_url,
-                            prepay_id,
-                            passthrough_request_content,
-                            extends,
-                            attach,
-                            channel_no,
-                            med_ins_test_env,
-                            med_ins_fail_reason,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            mix_trade_no: "mix_trade_no" req req,
+            mix_pay_status: "mix_pay_status" req req,
+            self_pay_status: "self_pay_status" req req,
+            med_ins_pay_status: "med_ins_pay_status" req req,
+            paid_time: "paid_time" opt opt,
+            passthrough_response_content: "passthrough_response_content" opt opt,
+            mix_pay_type: "mix_pay_type" req req,
+            order_type: "order_type" req req,
+            appid: "appid" req req,
+            sub_appid: "sub_appid" opt opt,
+            sub_mchid: "sub_mchid" opt opt,
+            openid: "openid" opt opt,
+            sub_openid: "sub_openid" opt opt,
+            pay_for_relatives: "pay_for_relatives" opt opt,
+            out_trade_no: "out_trade_no" req req,
+            serial_no: "serial_no" req req,
+            pay_order_id: "pay_order_id" opt opt,
+            pay_auth_no: "pay_auth_no" opt opt,
+            geo_location: "geo_location" opt opt,
+            city_id: "city_id" req req,
+            med_inst_name: "med_inst_name" req req,
+            med_inst_no: "med_inst_no" req req,
+            med_ins_order_create_time: "med_ins_order_create_time" opt opt,
+            total_fee: "total_fee" req req,
+            med_ins_gov_fee: "med_ins_gov_fee" opt opt,
+            med_ins_self_fee: "med_ins_self_fee" opt opt,
+            med_ins_other_fee: "med_ins_other_fee" opt opt,
+            med_ins_cash_fee: "med_ins_cash_fee" opt opt,
+            wechat_pay_cash_fee: "wechat_pay_cash_fee" opt opt,
+            cash_add_detail: "cash_add_detail" opt opt,
+            cash_reduce_detail: "cash_reduce_detail" opt opt,
+            callback_url: "callback_url" req req,
+            prepay_id: "prepay_id" opt opt,
+            passthrough_request_content: "passthrough_request_content" opt opt,
+            extends: "extends" opt opt,
+            attach: "attach" opt opt,
+            channel_no: "channel_no" opt opt,
+            med_ins_test_env: "med_ins_test_env" opt opt,
+            med_ins_fail_reason: "med_ins_fail_reason" opt opt,
+        });
         /// GetResponseCashAddDetail
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseCashAddDetail {
@@ -2200,33 +1129,10 @@ pub mod mix_trade_no {
             /// Example: `FREIGHT`
             pub cash_add_type: GetResponseCashAddDetailCashAddType,
         }
-        impl ::serde::Serialize for GetResponseCashAddDetail {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("cash_add_fee", &self.cash_add_fee)?;
-                m.req("cash_add_type", &self.cash_add_type)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseCashAddDetail {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("cash_add_fee"), o.req("cash_add_type")) {
-                    (Some(cash_add_fee), Some(cash_add_type)) => {
-                        Ok(Self {
-                            cash_add_fee,
-                            cash_add_type,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseCashAddDetail {
+            cash_add_fee: "cash_add_fee" req req,
+            cash_add_type: "cash_add_type" req req,
+        });
         /// 现金补充类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseCashAddDetailCashAddType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2242,49 +1148,11 @@ pub mod mix_trade_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseCashAddDetailCashAddType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::DefaultAddType => "DEFAULT_ADD_TYPE",
-                    Self::Freight => "FREIGHT",
-                    Self::OtherMedicalExpenses => "OTHER_MEDICAL_EXPENSES",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseCashAddDetailCashAddType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "DEFAULT_ADD_TYPE" => Self::DefaultAddType,
-                    "FREIGHT" => Self::Freight,
-                    "OTHER_MEDICAL_EXPENSES" => Self::OtherMedicalExpenses,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseCashAddDetailCashAddType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseCashAddDetailCashAddType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseCashAddDetailCashAddType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseCashAddDetailCashAddType {
+            DefaultAddType = "DEFAULT_ADD_TYPE",
+            Freight = "FREIGHT",
+            OtherMedicalExpenses = "OTHER_MEDICAL_EXPENSES",
+        });
         /// GetResponseCashReduceDetail
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseCashReduceDetail {
@@ -2297,33 +1165,10 @@ pub mod mix_trade_no {
             /// Example: `DEFAULT_REDUCE_TYPE`
             pub cash_reduce_type: GetResponseCashReduceDetailCashReduceType,
         }
-        impl ::serde::Serialize for GetResponseCashReduceDetail {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("cash_reduce_fee", &self.cash_reduce_fee)?;
-                m.req("cash_reduce_type", &self.cash_reduce_type)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseCashReduceDetail {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("cash_reduce_fee"), o.req("cash_reduce_type")) {
-                    (Some(cash_reduce_fee), Some(cash_reduce_type)) => {
-                        Ok(Self {
-                            cash_reduce_fee,
-                            cash_reduce_type,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseCashReduceDetail {
+            cash_reduce_fee: "cash_reduce_fee" req req,
+            cash_reduce_type: "cash_reduce_type" req req,
+        });
         /// 现金减免类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseCashReduceDetailCashReduceType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2345,56 +1190,14 @@ pub mod mix_trade_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseCashReduceDetailCashReduceType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::DefaultReduceType => "DEFAULT_REDUCE_TYPE",
-                    Self::HospitalReduce => "HOSPITAL_REDUCE",
-                    Self::PharmacyDiscount => "PHARMACY_DISCOUNT",
-                    Self::Discount => "DISCOUNT",
-                    Self::PrePayment => "PRE_PAYMENT",
-                    Self::DepositDeduction => "DEPOSIT_DEDUCTION",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseCashReduceDetailCashReduceType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "DEFAULT_REDUCE_TYPE" => Self::DefaultReduceType,
-                    "HOSPITAL_REDUCE" => Self::HospitalReduce,
-                    "PHARMACY_DISCOUNT" => Self::PharmacyDiscount,
-                    "DISCOUNT" => Self::Discount,
-                    "PRE_PAYMENT" => Self::PrePayment,
-                    "DEPOSIT_DEDUCTION" => Self::DepositDeduction,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseCashReduceDetailCashReduceType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseCashReduceDetailCashReduceType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseCashReduceDetailCashReduceType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseCashReduceDetailCashReduceType {
+            DefaultReduceType = "DEFAULT_REDUCE_TYPE",
+            HospitalReduce = "HOSPITAL_REDUCE",
+            PharmacyDiscount = "PHARMACY_DISCOUNT",
+            Discount = "DISCOUNT",
+            PrePayment = "PRE_PAYMENT",
+            DepositDeduction = "DEPOSIT_DEDUCTION",
+        });
         /// 混合订单中自费部分的支付状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseMedInsPayStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2416,55 +1219,14 @@ pub mod mix_trade_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseMedInsPayStatus {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::UnknownMedInsPayStatus => "UNKNOWN_MED_INS_PAY_STATUS",
-                    Self::MedInsPayCreated => "MED_INS_PAY_CREATED",
-                    Self::MedInsPaySuccess => "MED_INS_PAY_SUCCESS",
-                    Self::MedInsPayRefund => "MED_INS_PAY_REFUND",
-                    Self::MedInsPayFail => "MED_INS_PAY_FAIL",
-                    Self::NoMedInsPay => "NO_MED_INS_PAY",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseMedInsPayStatus {
-            fn from(s: &str) -> Self {
-                match s {
-                    "UNKNOWN_MED_INS_PAY_STATUS" => Self::UnknownMedInsPayStatus,
-                    "MED_INS_PAY_CREATED" => Self::MedInsPayCreated,
-                    "MED_INS_PAY_SUCCESS" => Self::MedInsPaySuccess,
-                    "MED_INS_PAY_REFUND" => Self::MedInsPayRefund,
-                    "MED_INS_PAY_FAIL" => Self::MedInsPayFail,
-                    "NO_MED_INS_PAY" => Self::NoMedInsPay,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseMedInsPayStatus {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseMedInsPayStatus {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseMedInsPayStatus {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseMedInsPayStatus {
+            UnknownMedInsPayStatus = "UNKNOWN_MED_INS_PAY_STATUS",
+            MedInsPayCreated = "MED_INS_PAY_CREATED",
+            MedInsPaySuccess = "MED_INS_PAY_SUCCESS",
+            MedInsPayRefund = "MED_INS_PAY_REFUND",
+            MedInsPayFail = "MED_INS_PAY_FAIL",
+            NoMedInsPay = "NO_MED_INS_PAY",
+        });
         /// 医保自费混合订单支付状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseMixPayStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2484,53 +1246,13 @@ pub mod mix_trade_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseMixPayStatus {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::UnknownMixPayStatus => "UNKNOWN_MIX_PAY_STATUS",
-                    Self::MixPayCreated => "MIX_PAY_CREATED",
-                    Self::MixPaySuccess => "MIX_PAY_SUCCESS",
-                    Self::MixPayRefund => "MIX_PAY_REFUND",
-                    Self::MixPayFail => "MIX_PAY_FAIL",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseMixPayStatus {
-            fn from(s: &str) -> Self {
-                match s {
-                    "UNKNOWN_MIX_PAY_STATUS" => Self::UnknownMixPayStatus,
-                    "MIX_PAY_CREATED" => Self::MixPayCreated,
-                    "MIX_PAY_SUCCESS" => Self::MixPaySuccess,
-                    "MIX_PAY_REFUND" => Self::MixPayRefund,
-                    "MIX_PAY_FAIL" => Self::MixPayFail,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseMixPayStatus {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseMixPayStatus {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseMixPayStatus {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseMixPayStatus {
+            UnknownMixPayStatus = "UNKNOWN_MIX_PAY_STATUS",
+            MixPayCreated = "MIX_PAY_CREATED",
+            MixPaySuccess = "MIX_PAY_SUCCESS",
+            MixPayRefund = "MIX_PAY_REFUND",
+            MixPayFail = "MIX_PAY_FAIL",
+        });
         /// 混合支付类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseMixPayType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2548,51 +1270,12 @@ pub mod mix_trade_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseMixPayType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::UnknownMixPayType => "UNKNOWN_MIX_PAY_TYPE",
-                    Self::CashOnly => "CASH_ONLY",
-                    Self::InsuranceOnly => "INSURANCE_ONLY",
-                    Self::CashAndInsurance => "CASH_AND_INSURANCE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseMixPayType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "UNKNOWN_MIX_PAY_TYPE" => Self::UnknownMixPayType,
-                    "CASH_ONLY" => Self::CashOnly,
-                    "INSURANCE_ONLY" => Self::InsuranceOnly,
-                    "CASH_AND_INSURANCE" => Self::CashAndInsurance,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseMixPayType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseMixPayType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseMixPayType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseMixPayType {
+            UnknownMixPayType = "UNKNOWN_MIX_PAY_TYPE",
+            CashOnly = "CASH_ONLY",
+            InsuranceOnly = "INSURANCE_ONLY",
+            CashAndInsurance = "CASH_AND_INSURANCE",
+        });
         /// 订单类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseOrderType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2626,67 +1309,20 @@ pub mod mix_trade_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseOrderType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::UnknownOrderType => "UNKNOWN_ORDER_TYPE",
-                    Self::RegPay => "REG_PAY",
-                    Self::DiagPay => "DIAG_PAY",
-                    Self::CovidExamPay => "COVID_EXAM_PAY",
-                    Self::InHospPay => "IN_HOSP_PAY",
-                    Self::PharmacyPay => "PHARMACY_PAY",
-                    Self::InsurancePay => "INSURANCE_PAY",
-                    Self::IntRegPay => "INT_REG_PAY",
-                    Self::IntReDiagPay => "INT_RE_DIAG_PAY",
-                    Self::IntRxPay => "INT_RX_PAY",
-                    Self::CovidAntigenPay => "COVID_ANTIGEN_PAY",
-                    Self::MedPay => "MED_PAY",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseOrderType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "UNKNOWN_ORDER_TYPE" => Self::UnknownOrderType,
-                    "REG_PAY" => Self::RegPay,
-                    "DIAG_PAY" => Self::DiagPay,
-                    "COVID_EXAM_PAY" => Self::CovidExamPay,
-                    "IN_HOSP_PAY" => Self::InHospPay,
-                    "PHARMACY_PAY" => Self::PharmacyPay,
-                    "INSURANCE_PAY" => Self::InsurancePay,
-                    "INT_REG_PAY" => Self::IntRegPay,
-                    "INT_RE_DIAG_PAY" => Self::IntReDiagPay,
-                    "INT_RX_PAY" => Self::IntRxPay,
-                    "COVID_ANTIGEN_PAY" => Self::CovidAntigenPay,
-                    "MED_PAY" => Self::MedPay,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseOrderType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseOrderType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseOrderType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseOrderType {
+            UnknownOrderType = "UNKNOWN_ORDER_TYPE",
+            RegPay = "REG_PAY",
+            DiagPay = "DIAG_PAY",
+            CovidExamPay = "COVID_EXAM_PAY",
+            InHospPay = "IN_HOSP_PAY",
+            PharmacyPay = "PHARMACY_PAY",
+            InsurancePay = "INSURANCE_PAY",
+            IntRegPay = "INT_REG_PAY",
+            IntReDiagPay = "INT_RE_DIAG_PAY",
+            IntRxPay = "INT_RX_PAY",
+            CovidAntigenPay = "COVID_ANTIGEN_PAY",
+            MedPay = "MED_PAY",
+        });
         /// 混合订单中自费部分的支付状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseSelfPayStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2708,55 +1344,14 @@ pub mod mix_trade_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseSelfPayStatus {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::UnknownSelfPayStatus => "UNKNOWN_SELF_PAY_STATUS",
-                    Self::SelfPayCreated => "SELF_PAY_CREATED",
-                    Self::SelfPaySuccess => "SELF_PAY_SUCCESS",
-                    Self::SelfPayRefund => "SELF_PAY_REFUND",
-                    Self::SelfPayFail => "SELF_PAY_FAIL",
-                    Self::NoSelfPay => "NO_SELF_PAY",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseSelfPayStatus {
-            fn from(s: &str) -> Self {
-                match s {
-                    "UNKNOWN_SELF_PAY_STATUS" => Self::UnknownSelfPayStatus,
-                    "SELF_PAY_CREATED" => Self::SelfPayCreated,
-                    "SELF_PAY_SUCCESS" => Self::SelfPaySuccess,
-                    "SELF_PAY_REFUND" => Self::SelfPayRefund,
-                    "SELF_PAY_FAIL" => Self::SelfPayFail,
-                    "NO_SELF_PAY" => Self::NoSelfPay,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseSelfPayStatus {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseSelfPayStatus {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseSelfPayStatus {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseSelfPayStatus {
+            UnknownSelfPayStatus = "UNKNOWN_SELF_PAY_STATUS",
+            SelfPayCreated = "SELF_PAY_CREATED",
+            SelfPaySuccess = "SELF_PAY_SUCCESS",
+            SelfPayRefund = "SELF_PAY_REFUND",
+            SelfPayFail = "SELF_PAY_FAIL",
+            NoSelfPay = "NO_SELF_PAY",
+        });
     }
 }
 /// `/v3/med-ins/orders/out-trade-no`
@@ -2802,26 +1397,9 @@ pub mod out_trade_no {
             /// Query parameter `sub_mchid`. Example: `1900000109`
             pub sub_mchid: Option<String>,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("sub_mchid") {
-                    Some(sub_mchid) => Ok(Self { sub_mchid }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            sub_mchid: "sub_mchid" skip opt,
+        });
         /// The response of `GET /v3/med-ins/orders/out-trade-no/{out_trade_no}` (使用商户订单号查看下单结果).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -2972,190 +1550,47 @@ pub mod out_trade_no {
             /// 医保支付失败原因
             pub med_ins_fail_reason: Option<String>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("mix_trade_no", &self.mix_trade_no)?;
-                m.req("mix_pay_status", &self.mix_pay_status)?;
-                m.req("self_pay_status", &self.self_pay_status)?;
-                m.req("med_ins_pay_status", &self.med_ins_pay_status)?;
-                m.opt("paid_time", &self.paid_time)?;
-                m.opt(
-                    "passthrough_response_content",
-                    &self.passthrough_response_content,
-                )?;
-                m.req("mix_pay_type", &self.mix_pay_type)?;
-                m.req("order_type", &self.order_type)?;
-                m.req("appid", &self.appid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.opt("openid", &self.openid)?;
-                m.opt("sub_openid", &self.sub_openid)?;
-                m.opt("pay_for_relatives", &self.pay_for_relatives)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.req("serial_no", &self.serial_no)?;
-                m.opt("pay_order_id", &self.pay_order_id)?;
-                m.opt("pay_auth_no", &self.pay_auth_no)?;
-                m.opt("geo_location", &self.geo_location)?;
-                m.req("city_id", &self.city_id)?;
-                m.req("med_inst_name", &self.med_inst_name)?;
-                m.req("med_inst_no", &self.med_inst_no)?;
-                m.opt("med_ins_order_create_time", &self.med_ins_order_create_time)?;
-                m.req("total_fee", &self.total_fee)?;
-                m.opt("med_ins_gov_fee", &self.med_ins_gov_fee)?;
-                m.opt("med_ins_self_fee", &self.med_ins_self_fee)?;
-                m.opt("med_ins_other_fee", &self.med_ins_other_fee)?;
-                m.opt("med_ins_cash_fee", &self.med_ins_cash_fee)?;
-                m.opt("wechat_pay_cash_fee", &self.wechat_pay_cash_fee)?;
-                m.opt("cash_add_detail", &self.cash_add_detail)?;
-                m.opt("cash_reduce_detail", &self.cash_reduce_detail)?;
-                m.req("callback_url", &self.callback_url)?;
-                m.opt("prepay_id", &self.prepay_id)?;
-                m.opt("passthrough_request_content", &self.passthrough_request_content)?;
-                m.opt("extends", &self.extends)?;
-                m.opt("attach", &self.attach)?;
-                m.opt("channel_no", &self.channel_no)?;
-                m.opt("med_ins_test_env", &self.med_ins_test_env)?;
-                m.opt("med_ins_fail_reason", &self.med_ins_fail_reason)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("mix_trade_no"),
-                    o.req("mix_pay_status"),
-                    o.req("self_pay_status"),
-                    o.req("med_ins_pay_status"),
-                    o.opt("paid_time"),
-                    o.opt("passthrough_response_content"),
-                    o.req("mix_pay_type"),
-                    o.req("order_type"),
-                    o.req("appid"),
-                    o.opt("sub_appid"),
-                    o.opt("sub_mchid"),
-                    o.opt("openid"),
-                    o.opt("sub_openid"),
-                    o.opt("pay_for_relatives"),
-                    o.req("out_trade_no"),
-                    o.req("serial_no"),
-                    o.opt("pay_order_id"),
-                    o.opt("pay_auth_no"),
-                    o.opt("geo_location"),
-                    o.req("city_id"),
-                    o.req("med_inst_name"),
-                    o.req("med_inst_no"),
-                    o.opt("med_ins_order_create_time"),
-                    o.req("total_fee"),
-                    o.opt("med_ins_gov_fee"),
-                    o.opt("med_ins_self_fee"),
-                    o.opt("med_ins_other_fee"),
-                    o.opt("med_ins_cash_fee"),
-                    o.opt("wechat_pay_cash_fee"),
-                    o.opt("cash_add_detail"),
-                    o.opt("cash_reduce_detail"),
-                    o.req("callback_url"),
-                    o.opt("prepay_id"),
-                    o.opt("passthrough_request_content"),
-                    o.opt("extends"),
-                    o.opt("attach"),
-                    o.opt("channel_no"),
-                    o.opt("med_ins_test_env"),
-                    o.opt("med_ins_fail_reason"),
-                ) {
-                    (
-                        Some(mix_trade_no),
-                        Some(mix_pay_status),
-                        Some(self_pay_status),
-                        Some(med_ins_pay_status),
-                        Some(paid_time),
-                        Some(passthrough_response_content),
-                        Some(mix_pay_type),
-                        Some(order_type),
-                        Some(appid),
-                        Some(sub_appid),
-                        Some(sub_mchid),
-                        Some(openid),
-                        Some(sub_openid),
-                        Some(pay_for_relatives),
-                        Some(out_trade_no),
-                        Some(serial_no),
-                        Some(pay_order_id),
-                        Some(pay_auth_no),
-                        Some(geo_location),
-                        Some(city_id),
-                        Some(med_inst_name),
-                        Some(med_inst_no),
-                        Some(med_ins_order_create_time),
-                        Some(total_fee),
-                        Some(med_ins_gov_fee),
-                        Some(med_ins_self_fee),
-                        Some(med_ins_other_fee),
-                        Some(med_ins_cash_fee),
-                        Some(wechat_pay_cash_fee),
-                        Some(cash_add_detail),
-                        Some(cash_reduce_detail),
-                        Some(callback_url),
-                        Some(prepay_id),
-                        Some(passthrough_request_content),
-                        Some(extends),
-                        Some(attach),
-                        Some(channel_no),
-                        Some(med_ins_test_env),
-                        Some(med_ins_fail_reason),
-                    ) => {
-                        Ok(Self {
-                            mix_trade_no,
-                            mix_pay_status,
-                            self_pay_status,
-                            med_ins_pay_status,
-                            paid_time,
-                            passthrough_response_content,
-                            mix_pay_type,
-                            order_type,
-                            appid,
-                            sub_appid,
-                            sub_mchid,
-                            openid,
-                            sub_openid,
-                            pay_for_relatives,
-                            out_trade_no,
-                            serial_no,
-                            pay_order_id,
-                            pay_auth_no,
-                            geo_location,
-                            city_id,
-                            med_inst_name,
-                            med_inst_no,
-                            med_ins_order_create_time,
-                            total_fee,
-                            med_ins_gov_fee,
-                            med_ins_self_fee,
-                            med_ins_other_fee,
-                            med_ins_cash_fee,
-                            wechat_pay_cash_fee,
-                            cash_add_detail,
-                            cash_reduce_detail,
-                            callback_url,
-                            prepay_id,
-                            passthrough_request_content,
-                            extends,
-                            attach,
-                            channel_no,
-                            med_ins_test_env,
-                            med_ins_fail_reason,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            mix_trade_no: "mix_trade_no" req req,
+            mix_pay_status: "mix_pay_status" req req,
+            self_pay_status: "self_pay_status" req req,
+            med_ins_pay_status: "med_ins_pay_status" req req,
+            paid_time: "paid_time" opt opt,
+            passthrough_response_content: "passthrough_response_content" opt opt,
+            mix_pay_type: "mix_pay_type" req req,
+            order_type: "order_type" req req,
+            appid: "appid" req req,
+            sub_appid: "sub_appid" opt opt,
+            sub_mchid: "sub_mchid" opt opt,
+            openid: "openid" opt opt,
+            sub_openid: "sub_openid" opt opt,
+            pay_for_relatives: "pay_for_relatives" opt opt,
+            out_trade_no: "out_trade_no" req req,
+            serial_no: "serial_no" req req,
+            pay_order_id: "pay_order_id" opt opt,
+            pay_auth_no: "pay_auth_no" opt opt,
+            geo_location: "geo_location" opt opt,
+            city_id: "city_id" req req,
+            med_inst_name: "med_inst_name" req req,
+            med_inst_no: "med_inst_no" req req,
+            med_ins_order_create_time: "med_ins_order_create_time" opt opt,
+            total_fee: "total_fee" req req,
+            med_ins_gov_fee: "med_ins_gov_fee" opt opt,
+            med_ins_self_fee: "med_ins_self_fee" opt opt,
+            med_ins_other_fee: "med_ins_other_fee" opt opt,
+            med_ins_cash_fee: "med_ins_cash_fee" opt opt,
+            wechat_pay_cash_fee: "wechat_pay_cash_fee" opt opt,
+            cash_add_detail: "cash_add_detail" opt opt,
+            cash_reduce_detail: "cash_reduce_detail" opt opt,
+            callback_url: "callback_url" req req,
+            prepay_id: "prepay_id" opt opt,
+            passthrough_request_content: "passthrough_request_content" opt opt,
+            extends: "extends" opt opt,
+            attach: "attach" opt opt,
+            channel_no: "channel_no" opt opt,
+            med_ins_test_env: "med_ins_test_env" opt opt,
+            med_ins_fail_reason: "med_ins_fail_reason" opt opt,
+        });
         /// GetResponseCashAddDetail
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseCashAddDetail {
@@ -3168,33 +1603,10 @@ pub mod out_trade_no {
             /// Example: `FREIGHT`
             pub cash_add_type: GetResponseCashAddDetailCashAddType,
         }
-        impl ::serde::Serialize for GetResponseCashAddDetail {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("cash_add_fee", &self.cash_add_fee)?;
-                m.req("cash_add_type", &self.cash_add_type)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseCashAddDetail {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("cash_add_fee"), o.req("cash_add_type")) {
-                    (Some(cash_add_fee), Some(cash_add_type)) => {
-                        Ok(Self {
-                            cash_add_fee,
-                            cash_add_type,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseCashAddDetail {
+            cash_add_fee: "cash_add_fee" req req,
+            cash_add_type: "cash_add_type" req req,
+        });
         /// 现金补充类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseCashAddDetailCashAddType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3210,49 +1622,11 @@ pub mod out_trade_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseCashAddDetailCashAddType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::DefaultAddType => "DEFAULT_ADD_TYPE",
-                    Self::Freight => "FREIGHT",
-                    Self::OtherMedicalExpenses => "OTHER_MEDICAL_EXPENSES",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseCashAddDetailCashAddType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "DEFAULT_ADD_TYPE" => Self::DefaultAddType,
-                    "FREIGHT" => Self::Freight,
-                    "OTHER_MEDICAL_EXPENSES" => Self::OtherMedicalExpenses,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseCashAddDetailCashAddType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseCashAddDetailCashAddType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseCashAddDetailCashAddType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseCashAddDetailCashAddType {
+            DefaultAddType = "DEFAULT_ADD_TYPE",
+            Freight = "FREIGHT",
+            OtherMedicalExpenses = "OTHER_MEDICAL_EXPENSES",
+        });
         /// GetResponseCashReduceDetail
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseCashReduceDetail {
@@ -3265,33 +1639,10 @@ pub mod out_trade_no {
             /// Example: `DEFAULT_REDUCE_TYPE`
             pub cash_reduce_type: GetResponseCashReduceDetailCashReduceType,
         }
-        impl ::serde::Serialize for GetResponseCashReduceDetail {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("cash_reduce_fee", &self.cash_reduce_fee)?;
-                m.req("cash_reduce_type", &self.cash_reduce_type)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseCashReduceDetail {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("cash_reduce_fee"), o.req("cash_reduce_type")) {
-                    (Some(cash_reduce_fee), Some(cash_reduce_type)) => {
-                        Ok(Self {
-                            cash_reduce_fee,
-                            cash_reduce_type,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseCashReduceDetail {
+            cash_reduce_fee: "cash_reduce_fee" req req,
+            cash_reduce_type: "cash_reduce_type" req req,
+        });
         /// 现金减免类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseCashReduceDetailCashReduceType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3313,56 +1664,14 @@ pub mod out_trade_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseCashReduceDetailCashReduceType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::DefaultReduceType => "DEFAULT_REDUCE_TYPE",
-                    Self::HospitalReduce => "HOSPITAL_REDUCE",
-                    Self::PharmacyDiscount => "PHARMACY_DISCOUNT",
-                    Self::Discount => "DISCOUNT",
-                    Self::PrePayment => "PRE_PAYMENT",
-                    Self::DepositDeduction => "DEPOSIT_DEDUCTION",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseCashReduceDetailCashReduceType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "DEFAULT_REDUCE_TYPE" => Self::DefaultReduceType,
-                    "HOSPITAL_REDUCE" => Self::HospitalReduce,
-                    "PHARMACY_DISCOUNT" => Self::PharmacyDiscount,
-                    "DISCOUNT" => Self::Discount,
-                    "PRE_PAYMENT" => Self::PrePayment,
-                    "DEPOSIT_DEDUCTION" => Self::DepositDeduction,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseCashReduceDetailCashReduceType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseCashReduceDetailCashReduceType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseCashReduceDetailCashReduceType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseCashReduceDetailCashReduceType {
+            DefaultReduceType = "DEFAULT_REDUCE_TYPE",
+            HospitalReduce = "HOSPITAL_REDUCE",
+            PharmacyDiscount = "PHARMACY_DISCOUNT",
+            Discount = "DISCOUNT",
+            PrePayment = "PRE_PAYMENT",
+            DepositDeduction = "DEPOSIT_DEDUCTION",
+        });
         /// 混合订单中自费部分的支付状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseMedInsPayStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3384,55 +1693,14 @@ pub mod out_trade_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseMedInsPayStatus {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::UnknownMedInsPayStatus => "UNKNOWN_MED_INS_PAY_STATUS",
-                    Self::MedInsPayCreated => "MED_INS_PAY_CREATED",
-                    Self::MedInsPaySuccess => "MED_INS_PAY_SUCCESS",
-                    Self::MedInsPayRefund => "MED_INS_PAY_REFUND",
-                    Self::MedInsPayFail => "MED_INS_PAY_FAIL",
-                    Self::NoMedInsPay => "NO_MED_INS_PAY",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseMedInsPayStatus {
-            fn from(s: &str) -> Self {
-                match s {
-                    "UNKNOWN_MED_INS_PAY_STATUS" => Self::UnknownMedInsPayStatus,
-                    "MED_INS_PAY_CREATED" => Self::MedInsPayCreated,
-                    "MED_INS_PAY_SUCCESS" => Self::MedInsPaySuccess,
-                    "MED_INS_PAY_REFUND" => Self::MedInsPayRefund,
-                    "MED_INS_PAY_FAIL" => Self::MedInsPayFail,
-                    "NO_MED_INS_PAY" => Self::NoMedInsPay,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseMedInsPayStatus {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseMedInsPayStatus {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseMedInsPayStatus {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseMedInsPayStatus {
+            UnknownMedInsPayStatus = "UNKNOWN_MED_INS_PAY_STATUS",
+            MedInsPayCreated = "MED_INS_PAY_CREATED",
+            MedInsPaySuccess = "MED_INS_PAY_SUCCESS",
+            MedInsPayRefund = "MED_INS_PAY_REFUND",
+            MedInsPayFail = "MED_INS_PAY_FAIL",
+            NoMedInsPay = "NO_MED_INS_PAY",
+        });
         /// 医保自费混合订单支付状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseMixPayStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3452,53 +1720,13 @@ pub mod out_trade_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseMixPayStatus {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::UnknownMixPayStatus => "UNKNOWN_MIX_PAY_STATUS",
-                    Self::MixPayCreated => "MIX_PAY_CREATED",
-                    Self::MixPaySuccess => "MIX_PAY_SUCCESS",
-                    Self::MixPayRefund => "MIX_PAY_REFUND",
-                    Self::MixPayFail => "MIX_PAY_FAIL",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseMixPayStatus {
-            fn from(s: &str) -> Self {
-                match s {
-                    "UNKNOWN_MIX_PAY_STATUS" => Self::UnknownMixPayStatus,
-                    "MIX_PAY_CREATED" => Self::MixPayCreated,
-                    "MIX_PAY_SUCCESS" => Self::MixPaySuccess,
-                    "MIX_PAY_REFUND" => Self::MixPayRefund,
-                    "MIX_PAY_FAIL" => Self::MixPayFail,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseMixPayStatus {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseMixPayStatus {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseMixPayStatus {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseMixPayStatus {
+            UnknownMixPayStatus = "UNKNOWN_MIX_PAY_STATUS",
+            MixPayCreated = "MIX_PAY_CREATED",
+            MixPaySuccess = "MIX_PAY_SUCCESS",
+            MixPayRefund = "MIX_PAY_REFUND",
+            MixPayFail = "MIX_PAY_FAIL",
+        });
         /// 混合支付类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseMixPayType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3516,51 +1744,12 @@ pub mod out_trade_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseMixPayType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::UnknownMixPayType => "UNKNOWN_MIX_PAY_TYPE",
-                    Self::CashOnly => "CASH_ONLY",
-                    Self::InsuranceOnly => "INSURANCE_ONLY",
-                    Self::CashAndInsurance => "CASH_AND_INSURANCE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseMixPayType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "UNKNOWN_MIX_PAY_TYPE" => Self::UnknownMixPayType,
-                    "CASH_ONLY" => Self::CashOnly,
-                    "INSURANCE_ONLY" => Self::InsuranceOnly,
-                    "CASH_AND_INSURANCE" => Self::CashAndInsurance,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseMixPayType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseMixPayType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseMixPayType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseMixPayType {
+            UnknownMixPayType = "UNKNOWN_MIX_PAY_TYPE",
+            CashOnly = "CASH_ONLY",
+            InsuranceOnly = "INSURANCE_ONLY",
+            CashAndInsurance = "CASH_AND_INSURANCE",
+        });
         /// 订单类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseOrderType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3594,67 +1783,20 @@ pub mod out_trade_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseOrderType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::UnknownOrderType => "UNKNOWN_ORDER_TYPE",
-                    Self::RegPay => "REG_PAY",
-                    Self::DiagPay => "DIAG_PAY",
-                    Self::CovidExamPay => "COVID_EXAM_PAY",
-                    Self::InHospPay => "IN_HOSP_PAY",
-                    Self::PharmacyPay => "PHARMACY_PAY",
-                    Self::InsurancePay => "INSURANCE_PAY",
-                    Self::IntRegPay => "INT_REG_PAY",
-                    Self::IntReDiagPay => "INT_RE_DIAG_PAY",
-                    Self::IntRxPay => "INT_RX_PAY",
-                    Self::CovidAntigenPay => "COVID_ANTIGEN_PAY",
-                    Self::MedPay => "MED_PAY",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseOrderType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "UNKNOWN_ORDER_TYPE" => Self::UnknownOrderType,
-                    "REG_PAY" => Self::RegPay,
-                    "DIAG_PAY" => Self::DiagPay,
-                    "COVID_EXAM_PAY" => Self::CovidExamPay,
-                    "IN_HOSP_PAY" => Self::InHospPay,
-                    "PHARMACY_PAY" => Self::PharmacyPay,
-                    "INSURANCE_PAY" => Self::InsurancePay,
-                    "INT_REG_PAY" => Self::IntRegPay,
-                    "INT_RE_DIAG_PAY" => Self::IntReDiagPay,
-                    "INT_RX_PAY" => Self::IntRxPay,
-                    "COVID_ANTIGEN_PAY" => Self::CovidAntigenPay,
-                    "MED_PAY" => Self::MedPay,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseOrderType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseOrderType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseOrderType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseOrderType {
+            UnknownOrderType = "UNKNOWN_ORDER_TYPE",
+            RegPay = "REG_PAY",
+            DiagPay = "DIAG_PAY",
+            CovidExamPay = "COVID_EXAM_PAY",
+            InHospPay = "IN_HOSP_PAY",
+            PharmacyPay = "PHARMACY_PAY",
+            InsurancePay = "INSURANCE_PAY",
+            IntRegPay = "INT_REG_PAY",
+            IntReDiagPay = "INT_RE_DIAG_PAY",
+            IntRxPay = "INT_RX_PAY",
+            CovidAntigenPay = "COVID_ANTIGEN_PAY",
+            MedPay = "MED_PAY",
+        });
         /// 混合订单中自费部分的支付状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseSelfPayStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3676,54 +1818,13 @@ pub mod out_trade_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseSelfPayStatus {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::UnknownSelfPayStatus => "UNKNOWN_SELF_PAY_STATUS",
-                    Self::SelfPayCreated => "SELF_PAY_CREATED",
-                    Self::SelfPaySuccess => "SELF_PAY_SUCCESS",
-                    Self::SelfPayRefund => "SELF_PAY_REFUND",
-                    Self::SelfPayFail => "SELF_PAY_FAIL",
-                    Self::NoSelfPay => "NO_SELF_PAY",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseSelfPayStatus {
-            fn from(s: &str) -> Self {
-                match s {
-                    "UNKNOWN_SELF_PAY_STATUS" => Self::UnknownSelfPayStatus,
-                    "SELF_PAY_CREATED" => Self::SelfPayCreated,
-                    "SELF_PAY_SUCCESS" => Self::SelfPaySuccess,
-                    "SELF_PAY_REFUND" => Self::SelfPayRefund,
-                    "SELF_PAY_FAIL" => Self::SelfPayFail,
-                    "NO_SELF_PAY" => Self::NoSelfPay,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseSelfPayStatus {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseSelfPayStatus {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseSelfPayStatus {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseSelfPayStatus {
+            UnknownSelfPayStatus = "UNKNOWN_SELF_PAY_STATUS",
+            SelfPayCreated = "SELF_PAY_CREATED",
+            SelfPaySuccess = "SELF_PAY_SUCCESS",
+            SelfPayRefund = "SELF_PAY_REFUND",
+            SelfPayFail = "SELF_PAY_FAIL",
+            NoSelfPay = "NO_SELF_PAY",
+        });
     }
 }

@@ -64,60 +64,14 @@ pub mod notify {
         /// Example: `R202204022005169952975171534816`
         pub out_refund_no: String,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("med_refund_total_fee", &self.med_refund_total_fee)?;
-            m.req("med_refund__gov_fee", &self.med_refund_gov_fee)?;
-            m.req("med_refund__self_fee", &self.med_refund_self_fee)?;
-            m.req("med_refund__other_fee", &self.med_refund_other_fee)?;
-            m.req("refund_time", &self.refund_time)?;
-            m.req("out_refund_no", &self.out_refund_no)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("mix_trade_no"),
-                o.req("sub_mchid"),
-                o.req("med_refund_total_fee"),
-                o.req("med_refund__gov_fee"),
-                o.req("med_refund__self_fee"),
-                o.req("med_refund__other_fee"),
-                o.req("refund_time"),
-                o.req("out_refund_no"),
-            ) {
-                (
-                    Some(mix_trade_no),
-                    Some(sub_mchid),
-                    Some(med_refund_total_fee),
-                    Some(med_refund_gov_fee),
-                    Some(med_refund_self_fee),
-                    Some(med_refund_other_fee),
-                    Some(refund_time),
-                    Some(out_refund_no),
-                ) => {
-                    Ok(Self {
-                        mix_trade_no,
-                        sub_mchid,
-                        med_refund_total_fee,
-                        med_refund_gov_fee,
-                        med_refund_self_fee,
-                        med_refund_other_fee,
-                        refund_time,
-                        out_refund_no,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        mix_trade_no: "mix_trade_no" skip req,
+        sub_mchid: "sub_mchid" req req,
+        med_refund_total_fee: "med_refund_total_fee" req req,
+        med_refund_gov_fee: "med_refund__gov_fee" req req,
+        med_refund_self_fee: "med_refund__self_fee" req req,
+        med_refund_other_fee: "med_refund__other_fee" req req,
+        refund_time: "refund_time" req req,
+        out_refund_no: "out_refund_no" req req,
+    });
 }

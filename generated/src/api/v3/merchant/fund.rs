@@ -60,33 +60,10 @@ pub mod balance {
             /// Example: `100`
             pub pending_amount: Option<i64>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("available_amount", &self.available_amount)?;
-                m.opt("pending_amount", &self.pending_amount)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("available_amount"), o.opt("pending_amount")) {
-                    (Some(available_amount), Some(pending_amount)) => {
-                        Ok(Self {
-                            available_amount,
-                            pending_amount,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            available_amount: "available_amount" req req,
+            pending_amount: "pending_amount" opt opt,
+        });
     }
 }
 /// `/v3/merchant/fund/dayendbalance`
@@ -132,26 +109,9 @@ pub mod dayendbalance {
             /// Query parameter `date`. Example: `2019-06-11`
             pub date: String,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("date") {
-                    Some(date) => Ok(Self { date }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            date: "date" skip req,
+        });
         /// The response of `GET /v3/merchant/fund/dayendbalance/{account_type}` (查询账户日终余额API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -164,33 +124,10 @@ pub mod dayendbalance {
             /// Example: `100`
             pub pending_amount: Option<i64>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("available_amount", &self.available_amount)?;
-                m.opt("pending_amount", &self.pending_amount)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("available_amount"), o.opt("pending_amount")) {
-                    (Some(available_amount), Some(pending_amount)) => {
-                        Ok(Self {
-                            available_amount,
-                            pending_amount,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            available_amount: "available_amount" req req,
+            pending_amount: "pending_amount" opt opt,
+        });
     }
 }
 /// `/v3/merchant/fund/withdraw`
@@ -250,55 +187,14 @@ pub mod withdraw {
         /// 提现结果通知地址
         pub notify_url: Option<String>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_request_no", &self.out_request_no)?;
-            m.req("amount", &self.amount)?;
-            m.opt("remark", &self.remark)?;
-            m.opt("bank_memo", &self.bank_memo)?;
-            m.req("account_type", &self.account_type)?;
-            m.opt("notify_url", &self.notify_url)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("out_request_no"),
-                o.req("amount"),
-                o.opt("remark"),
-                o.opt("bank_memo"),
-                o.req("account_type"),
-                o.opt("notify_url"),
-            ) {
-                (
-                    Some(out_request_no),
-                    Some(amount),
-                    Some(remark),
-                    Some(bank_memo),
-                    Some(account_type),
-                    Some(notify_url),
-                ) => {
-                    Ok(Self {
-                        out_request_no,
-                        amount,
-                        remark,
-                        bank_memo,
-                        account_type,
-                        notify_url,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        out_request_no: "out_request_no" req req,
+        amount: "amount" req req,
+        remark: "remark" opt opt,
+        bank_memo: "bank_memo" opt opt,
+        account_type: "account_type" req req,
+        notify_url: "notify_url" opt opt,
+    });
     /// 资金账户类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -314,47 +210,11 @@ pub mod withdraw {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestAccountType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Basic => "BASIC",
-                Self::Operation => "OPERATION",
-                Self::Fees => "FEES",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestAccountType {
-        fn from(s: &str) -> Self {
-            match s {
-                "BASIC" => Self::Basic,
-                "OPERATION" => Self::Operation,
-                "FEES" => Self::Fees,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestAccountType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestAccountType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestAccountType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestAccountType {
+        Basic = "BASIC",
+        Operation = "OPERATION",
+        Fees = "FEES",
+    });
     /// The response of `POST /v3/merchant/fund/withdraw` (电商平台提现API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -367,33 +227,10 @@ pub mod withdraw {
         /// Example: `20190611222222222200000000012122`
         pub out_request_no: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("withdraw_id", &self.withdraw_id)?;
-            m.req("out_request_no", &self.out_request_no)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("withdraw_id"), o.req("out_request_no")) {
-                (Some(withdraw_id), Some(out_request_no)) => {
-                    Ok(Self {
-                        withdraw_id,
-                        out_request_no,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        withdraw_id: "withdraw_id" req req,
+        out_request_no: "out_request_no" req req,
+    });
     /// `/v3/merchant/fund/withdraw/bill-type`
     pub mod bill_type {
         /// The chain step for `/v3/merchant/fund/withdraw/bill-type`, reached with `client.v3().merchant().fund().withdraw().bill_type()`.
@@ -444,32 +281,11 @@ pub mod withdraw {
                 /// Query parameter `tar_type`. Example: `GZIP`
                 pub tar_type: Option<GetRequestTarType>,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("bill_type"), o.req("bill_date"), o.opt("tar_type")) {
-                        (Some(bill_type), Some(bill_date), Some(tar_type)) => {
-                            Ok(Self {
-                                bill_type,
-                                bill_date,
-                                tar_type,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                bill_type: "bill_type" skip opt,
+                bill_date: "bill_date" skip req,
+                tar_type: "tar_type" skip opt,
+            });
             /// 账单类型
             ///
             /// A value this client does not know yet is kept as [`GetRequestBillType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -481,48 +297,9 @@ pub mod withdraw {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetRequestBillType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::NoSucc => "NO_SUCC",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetRequestBillType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "NO_SUCC" => Self::NoSucc,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetRequestBillType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetRequestBillType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequestBillType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetRequestBillType {
+                NoSucc = "NO_SUCC",
+            });
             /// 压缩类型
             ///
             /// A value this client does not know yet is kept as [`GetRequestTarType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -534,48 +311,9 @@ pub mod withdraw {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetRequestTarType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Gzip => "GZIP",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetRequestTarType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "GZIP" => Self::Gzip,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetRequestTarType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetRequestTarType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequestTarType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetRequestTarType {
+                Gzip = "GZIP",
+            });
             /// The response of `GET /v3/merchant/fund/withdraw/bill-type/{bill_type}` (按日下载提现异常文件API).
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
@@ -592,39 +330,11 @@ pub mod withdraw {
                 /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
                 pub download_url: String,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("hash_type", &self.hash_type)?;
-                    m.req("hash_value", &self.hash_value)?;
-                    m.req("download_url", &self.download_url)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("hash_type"),
-                        o.req("hash_value"),
-                        o.req("download_url"),
-                    ) {
-                        (Some(hash_type), Some(hash_value), Some(download_url)) => {
-                            Ok(Self {
-                                hash_type,
-                                hash_value,
-                                download_url,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                hash_type: "hash_type" req req,
+                hash_value: "hash_value" req req,
+                download_url: "download_url" req req,
+            });
             /// 哈希类型
             ///
             /// A value this client does not know yet is kept as [`GetResponseHashType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -636,48 +346,9 @@ pub mod withdraw {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseHashType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Sha1 => "SHA1",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseHashType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "SHA1" => Self::Sha1,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseHashType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseHashType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseHashType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseHashType {
+                Sha1 = "SHA1",
+            });
         }
     }
     /// `/v3/merchant/fund/withdraw/out-request-no`
@@ -757,75 +428,19 @@ pub mod withdraw {
                 /// Example: `请修改结算银行卡信息`
                 pub solution: String,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("status", &self.status)?;
-                    m.req("withdraw_id", &self.withdraw_id)?;
-                    m.req("out_request_no", &self.out_request_no)?;
-                    m.req("amount", &self.amount)?;
-                    m.req("create_time", &self.create_time)?;
-                    m.req("update_time", &self.update_time)?;
-                    m.req("reason", &self.reason)?;
-                    m.req("remark", &self.remark)?;
-                    m.req("bank_memo", &self.bank_memo)?;
-                    m.req("account_type", &self.account_type)?;
-                    m.req("solution", &self.solution)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("status"),
-                        o.req("withdraw_id"),
-                        o.req("out_request_no"),
-                        o.req("amount"),
-                        o.req("create_time"),
-                        o.req("update_time"),
-                        o.req("reason"),
-                        o.req("remark"),
-                        o.req("bank_memo"),
-                        o.req("account_type"),
-                        o.req("solution"),
-                    ) {
-                        (
-                            Some(status),
-                            Some(withdraw_id),
-                            Some(out_request_no),
-                            Some(amount),
-                            Some(create_time),
-                            Some(update_time),
-                            Some(reason),
-                            Some(remark),
-                            Some(bank_memo),
-                            Some(account_type),
-                            Some(solution),
-                        ) => {
-                            Ok(Self {
-                                status,
-                                withdraw_id,
-                                out_request_no,
-                                amount,
-                                create_time,
-                                update_time,
-                                reason,
-                                remark,
-                                bank_memo,
-                                account_type,
-                                solution,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                status: "status" req req,
+                withdraw_id: "withdraw_id" req req,
+                out_request_no: "out_request_no" req req,
+                amount: "amount" req req,
+                create_time: "create_time" req req,
+                update_time: "update_time" req req,
+                reason: "reason" req req,
+                remark: "remark" req req,
+                bank_memo: "bank_memo" req req,
+                account_type: "account_type" req req,
+                solution: "solution" req req,
+            });
             /// 出款账户类型
             ///
             /// A value this client does not know yet is kept as [`GetResponseAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -841,52 +456,11 @@ pub mod withdraw {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseAccountType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Basic => "BASIC",
-                        Self::Operation => "OPERATION",
-                        Self::Fees => "FEES",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseAccountType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "BASIC" => Self::Basic,
-                        "OPERATION" => Self::Operation,
-                        "FEES" => Self::Fees,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseAccountType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseAccountType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseAccountType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseAccountType {
+                Basic = "BASIC",
+                Operation = "OPERATION",
+                Fees = "FEES",
+            });
             /// 提现单状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -908,58 +482,14 @@ pub mod withdraw {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseStatus {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::CreateSuccess => "CREATE_SUCCESS",
-                        Self::Success => "SUCCESS",
-                        Self::Fail => "FAIL",
-                        Self::Refund => "REFUND",
-                        Self::Close => "CLOSE",
-                        Self::Init => "INIT",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseStatus {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "CREATE_SUCCESS" => Self::CreateSuccess,
-                        "SUCCESS" => Self::Success,
-                        "FAIL" => Self::Fail,
-                        "REFUND" => Self::Refund,
-                        "CLOSE" => Self::Close,
-                        "INIT" => Self::Init,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseStatus {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseStatus {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseStatus {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseStatus {
+                CreateSuccess = "CREATE_SUCCESS",
+                Success = "SUCCESS",
+                Fail = "FAIL",
+                Refund = "REFUND",
+                Close = "CLOSE",
+                Init = "INIT",
+            });
         }
     }
     /// `/v3/merchant/fund/withdraw/withdraw-id`
@@ -1039,75 +569,19 @@ pub mod withdraw {
                 /// Example: `请修改结算银行卡信息`
                 pub solution: String,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("status", &self.status)?;
-                    m.req("withdraw_id", &self.withdraw_id)?;
-                    m.req("out_request_no", &self.out_request_no)?;
-                    m.req("amount", &self.amount)?;
-                    m.req("create_time", &self.create_time)?;
-                    m.req("update_time", &self.update_time)?;
-                    m.req("reason", &self.reason)?;
-                    m.req("remark", &self.remark)?;
-                    m.req("bank_memo", &self.bank_memo)?;
-                    m.req("account_type", &self.account_type)?;
-                    m.req("solution", &self.solution)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("status"),
-                        o.req("withdraw_id"),
-                        o.req("out_request_no"),
-                        o.req("amount"),
-                        o.req("create_time"),
-                        o.req("update_time"),
-                        o.req("reason"),
-                        o.req("remark"),
-                        o.req("bank_memo"),
-                        o.req("account_type"),
-                        o.req("solution"),
-                    ) {
-                        (
-                            Some(status),
-                            Some(withdraw_id),
-                            Some(out_request_no),
-                            Some(amount),
-                            Some(create_time),
-                            Some(update_time),
-                            Some(reason),
-                            Some(remark),
-                            Some(bank_memo),
-                            Some(account_type),
-                            Some(solution),
-                        ) => {
-                            Ok(Self {
-                                status,
-                                withdraw_id,
-                                out_request_no,
-                                amount,
-                                create_time,
-                                update_time,
-                                reason,
-                                remark,
-                                bank_memo,
-                                account_type,
-                                solution,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                status: "status" req req,
+                withdraw_id: "withdraw_id" req req,
+                out_request_no: "out_request_no" req req,
+                amount: "amount" req req,
+                create_time: "create_time" req req,
+                update_time: "update_time" req req,
+                reason: "reason" req req,
+                remark: "remark" req req,
+                bank_memo: "bank_memo" req req,
+                account_type: "account_type" req req,
+                solution: "solution" req req,
+            });
             /// 出款账户类型
             ///
             /// A value this client does not know yet is kept as [`GetResponseAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1123,52 +597,11 @@ pub mod withdraw {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseAccountType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Basic => "BASIC",
-                        Self::Operation => "OPERATION",
-                        Self::Fees => "FEES",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseAccountType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "BASIC" => Self::Basic,
-                        "OPERATION" => Self::Operation,
-                        "FEES" => Self::Fees,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseAccountType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseAccountType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseAccountType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseAccountType {
+                Basic = "BASIC",
+                Operation = "OPERATION",
+                Fees = "FEES",
+            });
             /// 提现单状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1190,58 +623,14 @@ pub mod withdraw {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseStatus {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::CreateSuccess => "CREATE_SUCCESS",
-                        Self::Success => "SUCCESS",
-                        Self::Fail => "FAIL",
-                        Self::Refund => "REFUND",
-                        Self::Close => "CLOSE",
-                        Self::Init => "INIT",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseStatus {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "CREATE_SUCCESS" => Self::CreateSuccess,
-                        "SUCCESS" => Self::Success,
-                        "FAIL" => Self::Fail,
-                        "REFUND" => Self::Refund,
-                        "CLOSE" => Self::Close,
-                        "INIT" => Self::Init,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseStatus {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseStatus {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseStatus {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseStatus {
+                CreateSuccess = "CREATE_SUCCESS",
+                Success = "SUCCESS",
+                Fail = "FAIL",
+                Refund = "REFUND",
+                Close = "CLOSE",
+                Init = "INIT",
+            });
         }
     }
 }

@@ -42,27 +42,9 @@ pub mod upload {
         /// 媒体文件元信息`JSON`格式字符串
         pub meta: PostRequestMeta,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("meta", &self.meta)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("meta") {
-                Some(meta) => Ok(Self { meta }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        meta: "meta" req req,
+    });
     /// 媒体文件元信息`JSON`格式字符串
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestMeta {
@@ -71,28 +53,10 @@ pub mod upload {
         /// 文件摘要
         pub sha256: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestMeta {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("filename", &self.filename)?;
-            m.opt("sha256", &self.sha256)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestMeta {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("filename"), o.opt("sha256")) {
-                (Some(filename), Some(sha256)) => Ok(Self { filename, sha256 }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestMeta {
+        filename: "filename" opt opt,
+        sha256: "sha256" opt opt,
+    });
     /// The response of `POST /v3/merchant/media/upload` (文件上传).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -101,27 +65,9 @@ pub mod upload {
         /// Example: `6uqyGjGrCf2GtyXP8bxrbuH9-aAoTjH-rKeSl3Lf4_So6kdkQu4w8BYVP3bzLtvR38lxt4PjtCDXsQpzqge_hQEovHzOhsLleGFQVRF-U_0`
         pub media_id: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("media_id", &self.media_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("media_id") {
-                Some(media_id) => Ok(Self { media_id }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        media_id: "media_id" req req,
+    });
 }
 /// `/v3/merchant/media/video_upload`
 pub mod video_upload {
@@ -151,27 +97,9 @@ pub mod video_upload {
         /// 媒体文件元信息`JSON`格式字符串
         pub meta: PostRequestMeta,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("meta", &self.meta)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("meta") {
-                Some(meta) => Ok(Self { meta }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        meta: "meta" req req,
+    });
     /// 媒体文件元信息`JSON`格式字符串
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestMeta {
@@ -180,28 +108,10 @@ pub mod video_upload {
         /// 文件摘要
         pub sha256: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestMeta {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("filename", &self.filename)?;
-            m.opt("sha256", &self.sha256)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestMeta {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("filename"), o.opt("sha256")) {
-                (Some(filename), Some(sha256)) => Ok(Self { filename, sha256 }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestMeta {
+        filename: "filename" opt opt,
+        sha256: "sha256" opt opt,
+    });
     /// The response of `POST /v3/merchant/media/video_upload` (视频上传API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -210,25 +120,7 @@ pub mod video_upload {
         /// Example: `6uqyGjGrCf2GtyXP8bxrbuH9-aAoTjH-rKeSl3Lf4_So6kdkQu4w8BYVP3bzLtvR38lxt4PjtCDXsQpzqge_hQEovHzOhsLleGFQVRF-U_0`
         pub media_id: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("media_id", &self.media_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("media_id") {
-                Some(media_id) => Ok(Self { media_id }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        media_id: "media_id" req req,
+    });
 }

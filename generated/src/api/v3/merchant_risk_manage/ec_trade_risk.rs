@@ -64,59 +64,15 @@ pub mod query_risk_trades {
         /// Example: `10`
         pub page_size: Option<f64>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("sp_mchid", &self.sp_mchid)?;
-            m.opt("sub_mchid", &self.sub_mchid)?;
-            m.opt("mchid", &self.mchid)?;
-            m.opt("start_time", &self.start_time)?;
-            m.opt("end_time", &self.end_time)?;
-            m.opt("page_index", &self.page_index)?;
-            m.opt("page_size", &self.page_size)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("sp_mchid"),
-                o.opt("sub_mchid"),
-                o.opt("mchid"),
-                o.opt("start_time"),
-                o.opt("end_time"),
-                o.opt("page_index"),
-                o.opt("page_size"),
-            ) {
-                (
-                    Some(sp_mchid),
-                    Some(sub_mchid),
-                    Some(mchid),
-                    Some(start_time),
-                    Some(end_time),
-                    Some(page_index),
-                    Some(page_size),
-                ) => {
-                    Ok(Self {
-                        sp_mchid,
-                        sub_mchid,
-                        mchid,
-                        start_time,
-                        end_time,
-                        page_index,
-                        page_size,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        sp_mchid: "sp_mchid" opt opt,
+        sub_mchid: "sub_mchid" opt opt,
+        mchid: "mchid" opt opt,
+        start_time: "start_time" opt opt,
+        end_time: "end_time" opt opt,
+        page_index: "page_index" opt opt,
+        page_size: "page_size" opt opt,
+    });
     /// The response of `POST /v3/merchant-risk-manage/ec-trade-risk/query-risk-trades` (查询风险订单).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -127,30 +83,10 @@ pub mod query_risk_trades {
         /// 风险订单列表
         pub risk_trade_list: Option<Vec<PostResponseRiskTradeList>>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("total_num", &self.total_num)?;
-            m.opt("risk_trade_list", &self.risk_trade_list)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("total_num"), o.opt("risk_trade_list")) {
-                (Some(total_num), Some(risk_trade_list)) => {
-                    Ok(Self { total_num, risk_trade_list })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        total_num: "total_num" opt opt,
+        risk_trade_list: "risk_trade_list" opt opt,
+    });
     /// PostResponseRiskTradeList
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseRiskTradeList {
@@ -189,51 +125,13 @@ pub mod query_risk_trades {
         /// Example: `2020-12-01T16:18:12+08:00`
         pub risk_discove_time: Option<String>,
     }
-    impl ::serde::Serialize for PostResponseRiskTradeList {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("mchid", &self.mchid)?;
-            m.opt("out_trade_no", &self.out_trade_no)?;
-            m.opt("risk_type", &self.risk_type)?;
-            m.opt("risk_level", &self.risk_level)?;
-            m.opt("risk_discove_time", &self.risk_discove_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseRiskTradeList {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("mchid"),
-                o.opt("out_trade_no"),
-                o.opt("risk_type"),
-                o.opt("risk_level"),
-                o.opt("risk_discove_time"),
-            ) {
-                (
-                    Some(mchid),
-                    Some(out_trade_no),
-                    Some(risk_type),
-                    Some(risk_level),
-                    Some(risk_discove_time),
-                ) => {
-                    Ok(Self {
-                        mchid,
-                        out_trade_no,
-                        risk_type,
-                        risk_level,
-                        risk_discove_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseRiskTradeList {
+        mchid: "mchid" opt opt,
+        out_trade_no: "out_trade_no" opt opt,
+        risk_type: "risk_type" opt opt,
+        risk_level: "risk_level" opt opt,
+        risk_discove_time: "risk_discove_time" opt opt,
+    });
 }
 /// `/v3/merchant-risk-manage/ec-trade-risk/recv-dispose-result`
 pub mod recv_dispose_result {
@@ -305,71 +203,18 @@ pub mod recv_dispose_result {
         /// Example: `100`
         pub refund_amount: Option<f64>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("sp_mchid", &self.sp_mchid)?;
-            m.opt("sub_mchid", &self.sub_mchid)?;
-            m.opt("mchid", &self.mchid)?;
-            m.req("out_trade_no", &self.out_trade_no)?;
-            m.opt("final_risk_result", &self.final_risk_result)?;
-            m.opt("final_risk_type", &self.final_risk_type)?;
-            m.opt("disp_conclusion", &self.disp_conclusion)?;
-            m.opt("disp_addition", &self.disp_addition)?;
-            m.opt("exist_complaint", &self.exist_complaint)?;
-            m.opt("refund_amount", &self.refund_amount)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("sp_mchid"),
-                o.opt("sub_mchid"),
-                o.opt("mchid"),
-                o.req("out_trade_no"),
-                o.opt("final_risk_result"),
-                o.opt("final_risk_type"),
-                o.opt("disp_conclusion"),
-                o.opt("disp_addition"),
-                o.opt("exist_complaint"),
-                o.opt("refund_amount"),
-            ) {
-                (
-                    Some(sp_mchid),
-                    Some(sub_mchid),
-                    Some(mchid),
-                    Some(out_trade_no),
-                    Some(final_risk_result),
-                    Some(final_risk_type),
-                    Some(disp_conclusion),
-                    Some(disp_addition),
-                    Some(exist_complaint),
-                    Some(refund_amount),
-                ) => {
-                    Ok(Self {
-                        sp_mchid,
-                        sub_mchid,
-                        mchid,
-                        out_trade_no,
-                        final_risk_result,
-                        final_risk_type,
-                        disp_conclusion,
-                        disp_addition,
-                        exist_complaint,
-                        refund_amount,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        sp_mchid: "sp_mchid" opt opt,
+        sub_mchid: "sub_mchid" opt opt,
+        mchid: "mchid" opt opt,
+        out_trade_no: "out_trade_no" req req,
+        final_risk_result: "final_risk_result" opt opt,
+        final_risk_type: "final_risk_type" opt opt,
+        disp_conclusion: "disp_conclusion" opt opt,
+        disp_addition: "disp_addition" opt opt,
+        exist_complaint: "exist_complaint" opt opt,
+        refund_amount: "refund_amount" opt opt,
+    });
     /// The response of `POST /v3/merchant-risk-manage/ec-trade-risk/recv-dispose-result` (回传处置结果).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -378,25 +223,7 @@ pub mod recv_dispose_result {
         /// Example: `ok`
         pub rsp_msg: Option<String>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("rsp_msg", &self.rsp_msg)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.opt("rsp_msg") {
-                Some(rsp_msg) => Ok(Self { rsp_msg }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        rsp_msg: "rsp_msg" opt opt,
+    });
 }

@@ -264,218 +264,55 @@ pub struct PostRequest {
     /// 子单列表
     pub sub_orders: Option<Vec<PostRequestSubOrders>>,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("sp_mchid", &self.sp_mchid)?;
-        m.opt("acquiring_bank_id", &self.acquiring_bank_id)?;
-        m.opt("channel_id", &self.channel_id)?;
-        m.opt("sub_mchid", &self.sub_mchid)?;
-        m.opt("out_trade_no", &self.out_trade_no)?;
-        m.opt("openid", &self.openid)?;
-        m.opt("phone", &self.phone)?;
-        m.opt("certificates_number", &self.certificates_number)?;
-        m.opt("client_ip", &self.client_ip)?;
-        m.opt("risk_level", &self.risk_level)?;
-        m.opt("line_type", &self.line_type)?;
-        m.opt("goods_type", &self.goods_type)?;
-        m.opt("seller_type", &self.seller_type)?;
-        m.opt("is_need_deliver", &self.is_need_deliver)?;
-        m.opt("device_type", &self.device_type)?;
-        m.opt("userid", &self.userid)?;
-        m.opt("phone_from", &self.phone_from)?;
-        m.opt("seller_userid", &self.seller_userid)?;
-        m.opt("scene", &self.scene)?;
-        m.opt("recharge_fields", &self.recharge_fields)?;
-        m.opt("living_expenses_fields", &self.living_expenses_fields)?;
-        m.opt("extra_fields1", &self.extra_fields1)?;
-        m.opt("extra_fields2", &self.extra_fields2)?;
-        m.opt("extra_fields3", &self.extra_fields3)?;
-        m.opt("high_risk_goods", &self.high_risk_goods)?;
-        m.opt("same_deviced", &self.same_deviced)?;
-        m.opt("reliable_device", &self.reliable_device)?;
-        m.opt("delivery_province", &self.delivery_province)?;
-        m.opt("delivery_city", &self.delivery_city)?;
-        m.opt("new_address", &self.new_address)?;
-        m.opt("last_pay_openid", &self.last_pay_openid)?;
-        m.opt("risky_goods", &self.risky_goods)?;
-        m.opt("offline_delivery_label", &self.offline_delivery_label)?;
-        m.opt("proxy_payment", &self.proxy_payment)?;
-        m.opt("order_phone_number", &self.order_phone_number)?;
-        m.opt("user_risk_level", &self.user_risk_level)?;
-        m.opt("sp_risk_level", &self.sp_risk_level)?;
-        m.opt("phone_number_location", &self.phone_number_location)?;
-        m.opt("goods_category", &self.goods_category)?;
-        m.opt("pre_opening_behavior", &self.pre_opening_behavior)?;
-        m.opt("new_store", &self.new_store)?;
-        m.opt("store_identifier", &self.store_identifier)?;
-        m.opt("goods_listing_time", &self.goods_listing_time)?;
-        m.opt("combine_out_trade_no", &self.combine_out_trade_no)?;
-        m.opt("combine_mchid", &self.combine_mchid)?;
-        m.opt("sub_orders", &self.sub_orders)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("Wechatpay-Serial"),
-            o.opt("sp_mchid"),
-            o.opt("acquiring_bank_id"),
-            o.opt("channel_id"),
-            o.opt("sub_mchid"),
-            o.opt("out_trade_no"),
-            o.opt("openid"),
-            o.opt("phone"),
-            o.opt("certificates_number"),
-            o.opt("client_ip"),
-            o.opt("risk_level"),
-            o.opt("line_type"),
-            o.opt("goods_type"),
-            o.opt("seller_type"),
-            o.opt("is_need_deliver"),
-            o.opt("device_type"),
-            o.opt("userid"),
-            o.opt("phone_from"),
-            o.opt("seller_userid"),
-            o.opt("scene"),
-            o.opt("recharge_fields"),
-            o.opt("living_expenses_fields"),
-            o.opt("extra_fields1"),
-            o.opt("extra_fields2"),
-            o.opt("extra_fields3"),
-            o.opt("high_risk_goods"),
-            o.opt("same_deviced"),
-            o.opt("reliable_device"),
-            o.opt("delivery_province"),
-            o.opt("delivery_city"),
-            o.opt("new_address"),
-            o.opt("last_pay_openid"),
-            o.opt("risky_goods"),
-            o.opt("offline_delivery_label"),
-            o.opt("proxy_payment"),
-            o.opt("order_phone_number"),
-            o.opt("user_risk_level"),
-            o.opt("sp_risk_level"),
-            o.opt("phone_number_location"),
-            o.opt("goods_category"),
-            o.opt("pre_opening_behavior"),
-            o.opt("new_store"),
-            o.opt("store_identifier"),
-            o.opt("goods_listing_time"),
-            o.opt("combine_out_trade_no"),
-            o.opt("combine_mchid"),
-            o.opt("sub_orders"),
-        ) {
-            (
-                Some(wechatpay_serial),
-                Some(sp_mchid),
-                Some(acquiring_bank_id),
-                Some(channel_id),
-                Some(sub_mchid),
-                Some(out_trade_no),
-                Some(openid),
-                Some(phone),
-                Some(certificates_number),
-                Some(client_ip),
-                Some(risk_level),
-                Some(line_type),
-                Some(goods_type),
-                Some(seller_type),
-                Some(is_need_deliver),
-                Some(device_type),
-                Some(userid),
-                Some(phone_from),
-                Some(seller_userid),
-                Some(scene),
-                Some(recharge_fields),
-                Some(living_expenses_fields),
-                Some(extra_fields1),
-                Some(extra_fields2),
-                Some(extra_fields3),
-                Some(high_risk_goods),
-                Some(same_deviced),
-                Some(reliable_device),
-                Some(delivery_province),
-                Some(delivery_city),
-                Some(new_address),
-                Some(last_pay_openid),
-                Some(risky_goods),
-                Some(offline_delivery_label),
-                Some(proxy_payment),
-                Some(order_phone_number),
-                Some(user_risk_level),
-                Some(sp_risk_level),
-                Some(phone_number_location),
-                Some(goods_category),
-                Some(pre_opening_behavior),
-                Some(new_store),
-                Some(store_identifier),
-                Some(goods_listing_time),
-                Some(combine_out_trade_no),
-                Some(combine_mchid),
-                Some(sub_orders),
-            ) => {
-                Ok(Self {
-                    wechatpay_serial,
-                    sp_mchid,
-                    acquiring_bank_id,
-                    channel_id,
-                    sub_mchid,
-                    out_trade_no,
-                    openid,
-                    phone,
-                    certificates_number,
-                    client_ip,
-                    risk_level,
-                    line_type,
-                    goods_type,
-                    seller_type,
-                    is_need_deliver,
-                    device_type,
-                    userid,
-                    phone_from,
-                    seller_userid,
-                    scene,
-                    recharge_fields,
-                    living_expenses_fields,
-                    extra_fields1,
-                    extra_fields2,
-                    extra_fields3,
-                    high_risk_goods,
-                    same_deviced,
-                    reliable_device,
-                    delivery_province,
-                    delivery_city,
-                    new_address,
-                    last_pay_openid,
-                    risky_goods,
-                    offline_delivery_label,
-                    proxy_payment,
-                    order_phone_number,
-                    user_risk_level,
-                    sp_risk_level,
-                    phone_number_location,
-                    goods_category,
-                    pre_opening_behavior,
-                    new_store,
-                    store_identifier,
-                    goods_listing_time,
-                    combine_out_trade_no,
-                    combine_mchid,
-                    sub_orders,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    wechatpay_serial: "Wechatpay-Serial" skip req,
+    sp_mchid: "sp_mchid" opt opt,
+    acquiring_bank_id: "acquiring_bank_id" opt opt,
+    channel_id: "channel_id" opt opt,
+    sub_mchid: "sub_mchid" opt opt,
+    out_trade_no: "out_trade_no" opt opt,
+    openid: "openid" opt opt,
+    phone: "phone" opt opt,
+    certificates_number: "certificates_number" opt opt,
+    client_ip: "client_ip" opt opt,
+    risk_level: "risk_level" opt opt,
+    line_type: "line_type" opt opt,
+    goods_type: "goods_type" opt opt,
+    seller_type: "seller_type" opt opt,
+    is_need_deliver: "is_need_deliver" opt opt,
+    device_type: "device_type" opt opt,
+    userid: "userid" opt opt,
+    phone_from: "phone_from" opt opt,
+    seller_userid: "seller_userid" opt opt,
+    scene: "scene" opt opt,
+    recharge_fields: "recharge_fields" opt opt,
+    living_expenses_fields: "living_expenses_fields" opt opt,
+    extra_fields1: "extra_fields1" opt opt,
+    extra_fields2: "extra_fields2" opt opt,
+    extra_fields3: "extra_fields3" opt opt,
+    high_risk_goods: "high_risk_goods" opt opt,
+    same_deviced: "same_deviced" opt opt,
+    reliable_device: "reliable_device" opt opt,
+    delivery_province: "delivery_province" opt opt,
+    delivery_city: "delivery_city" opt opt,
+    new_address: "new_address" opt opt,
+    last_pay_openid: "last_pay_openid" opt opt,
+    risky_goods: "risky_goods" opt opt,
+    offline_delivery_label: "offline_delivery_label" opt opt,
+    proxy_payment: "proxy_payment" opt opt,
+    order_phone_number: "order_phone_number" opt opt,
+    user_risk_level: "user_risk_level" opt opt,
+    sp_risk_level: "sp_risk_level" opt opt,
+    phone_number_location: "phone_number_location" opt opt,
+    goods_category: "goods_category" opt opt,
+    pre_opening_behavior: "pre_opening_behavior" opt opt,
+    new_store: "new_store" opt opt,
+    store_identifier: "store_identifier" opt opt,
+    goods_listing_time: "goods_listing_time" opt opt,
+    combine_out_trade_no: "combine_out_trade_no" opt opt,
+    combine_mchid: "combine_mchid" opt opt,
+    sub_orders: "sub_orders" opt opt,
+});
 /// 生活缴费场景独有字段
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestLivingExpensesFields {
@@ -508,59 +345,15 @@ pub struct PostRequestLivingExpensesFields {
     /// Example: `500`
     pub amount: Option<f64>,
 }
-impl ::serde::Serialize for PostRequestLivingExpensesFields {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("acc_no", &self.acc_no)?;
-        m.opt("type", &self.type_)?;
-        m.opt("city", &self.city)?;
-        m.opt("address", &self.address)?;
-        m.opt("acc_name", &self.acc_name)?;
-        m.opt("company_name", &self.company_name)?;
-        m.opt("amount", &self.amount)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestLivingExpensesFields {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("acc_no"),
-            o.opt("type"),
-            o.opt("city"),
-            o.opt("address"),
-            o.opt("acc_name"),
-            o.opt("company_name"),
-            o.opt("amount"),
-        ) {
-            (
-                Some(acc_no),
-                Some(type_),
-                Some(city),
-                Some(address),
-                Some(acc_name),
-                Some(company_name),
-                Some(amount),
-            ) => {
-                Ok(Self {
-                    acc_no,
-                    type_,
-                    city,
-                    address,
-                    acc_name,
-                    company_name,
-                    amount,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestLivingExpensesFields {
+    acc_no: "acc_no" opt opt,
+    type_: "type" opt opt,
+    city: "city" opt opt,
+    address: "address" opt opt,
+    acc_name: "acc_name" opt opt,
+    company_name: "company_name" opt opt,
+    amount: "amount" opt opt,
+});
 /// 充值业务场景独有字段
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestRechargeFields {
@@ -573,28 +366,10 @@ pub struct PostRequestRechargeFields {
     /// Example: `example_account`
     pub account: Option<String>,
 }
-impl ::serde::Serialize for PostRequestRechargeFields {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("account_type", &self.account_type)?;
-        m.opt("account", &self.account)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestRechargeFields {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("account_type"), o.opt("account")) {
-            (Some(account_type), Some(account)) => Ok(Self { account_type, account }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestRechargeFields {
+    account_type: "account_type" opt opt,
+    account: "account" opt opt,
+});
 /// PostRequestSubOrders
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSubOrders {
@@ -667,59 +442,15 @@ pub struct PostRequestSubOrders {
     /// - `7`
     pub sp_risk_level: Option<i64>,
 }
-impl ::serde::Serialize for PostRequestSubOrders {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("out_trade_no", &self.out_trade_no)?;
-        m.opt("mch_id", &self.mch_id)?;
-        m.opt("delivery_province", &self.delivery_province)?;
-        m.opt("delivery_city", &self.delivery_city)?;
-        m.opt("risky_goods", &self.risky_goods)?;
-        m.opt("user_risk_level", &self.user_risk_level)?;
-        m.opt("sp_risk_level", &self.sp_risk_level)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrders {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("out_trade_no"),
-            o.opt("mch_id"),
-            o.opt("delivery_province"),
-            o.opt("delivery_city"),
-            o.opt("risky_goods"),
-            o.opt("user_risk_level"),
-            o.opt("sp_risk_level"),
-        ) {
-            (
-                Some(out_trade_no),
-                Some(mch_id),
-                Some(delivery_province),
-                Some(delivery_city),
-                Some(risky_goods),
-                Some(user_risk_level),
-                Some(sp_risk_level),
-            ) => {
-                Ok(Self {
-                    out_trade_no,
-                    mch_id,
-                    delivery_province,
-                    delivery_city,
-                    risky_goods,
-                    user_risk_level,
-                    sp_risk_level,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestSubOrders {
+    out_trade_no: "out_trade_no" opt opt,
+    mch_id: "mch_id" opt opt,
+    delivery_province: "delivery_province" opt opt,
+    delivery_city: "delivery_city" opt opt,
+    risky_goods: "risky_goods" opt opt,
+    user_risk_level: "user_risk_level" opt opt,
+    sp_risk_level: "sp_risk_level" opt opt,
+});
 /// The response of `POST /v3/merchant-risk-manage/report-trade-union-information` (上报订单关联信息).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -744,48 +475,10 @@ pub struct PostResponse {
     /// Example: `1217752501201407033233368018`
     pub out_trade_no: Option<String>,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("sp_mchid", &self.sp_mchid)?;
-        m.opt("acquiring_bank_id", &self.acquiring_bank_id)?;
-        m.opt("channel_id", &self.channel_id)?;
-        m.opt("sub_mchid", &self.sub_mchid)?;
-        m.opt("out_trade_no", &self.out_trade_no)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("sp_mchid"),
-            o.opt("acquiring_bank_id"),
-            o.opt("channel_id"),
-            o.opt("sub_mchid"),
-            o.opt("out_trade_no"),
-        ) {
-            (
-                Some(sp_mchid),
-                Some(acquiring_bank_id),
-                Some(channel_id),
-                Some(sub_mchid),
-                Some(out_trade_no),
-            ) => {
-                Ok(Self {
-                    sp_mchid,
-                    acquiring_bank_id,
-                    channel_id,
-                    sub_mchid,
-                    out_trade_no,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    sp_mchid: "sp_mchid" opt opt,
+    acquiring_bank_id: "acquiring_bank_id" opt opt,
+    channel_id: "channel_id" opt opt,
+    sub_mchid: "sub_mchid" opt opt,
+    out_trade_no: "out_trade_no" opt opt,
+});

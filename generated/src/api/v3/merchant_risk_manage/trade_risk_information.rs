@@ -52,49 +52,14 @@ pub struct GetRequest {
     /// Query parameter `complaints_information`. Example: `商家说高额返利，支付很大金额之后发现并没有返利，是骗子`
     pub complaints_information: Option<String>,
 }
-impl ::serde::Serialize for GetRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("sp_mchid"),
-            o.opt("acquiring_bank_id"),
-            o.opt("channel_id"),
-            o.opt("sub_mchid"),
-            o.req("out_trade_no"),
-            o.opt("complaints_information"),
-        ) {
-            (
-                Some(sp_mchid),
-                Some(acquiring_bank_id),
-                Some(channel_id),
-                Some(sub_mchid),
-                Some(out_trade_no),
-                Some(complaints_information),
-            ) => {
-                Ok(Self {
-                    sp_mchid,
-                    acquiring_bank_id,
-                    channel_id,
-                    sub_mchid,
-                    out_trade_no,
-                    complaints_information,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetRequest {
+    sp_mchid: "sp_mchid" skip opt,
+    acquiring_bank_id: "acquiring_bank_id" skip opt,
+    channel_id: "channel_id" skip opt,
+    sub_mchid: "sub_mchid" skip opt,
+    out_trade_no: "out_trade_no" skip req,
+    complaints_information: "complaints_information" skip opt,
+});
 /// The response of `GET /v3/merchant-risk-manage/trade-risk-information` (查询风险信息).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
@@ -115,47 +80,12 @@ pub struct GetResponse {
     /// Example: `延长商户账期7天`
     pub punish_description: Option<String>,
 }
-impl ::serde::Serialize for GetResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("risk_score", &self.risk_score)?;
-        m.opt("risk_type", &self.risk_type)?;
-        m.opt("punish_type", &self.punish_type)?;
-        m.opt("punish_description", &self.punish_description)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("risk_score"),
-            o.opt("risk_type"),
-            o.opt("punish_type"),
-            o.opt("punish_description"),
-        ) {
-            (
-                Some(risk_score),
-                Some(risk_type),
-                Some(punish_type),
-                Some(punish_description),
-            ) => {
-                Ok(Self {
-                    risk_score,
-                    risk_type,
-                    punish_type,
-                    punish_description,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponse {
+    risk_score: "risk_score" req req,
+    risk_type: "risk_type" opt opt,
+    punish_type: "punish_type" opt opt,
+    punish_description: "punish_description" opt opt,
+});
 /// 处置手段
 ///
 /// A value this client does not know yet is kept as [`GetResponsePunishType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -185,61 +115,18 @@ pub enum GetResponsePunishType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl GetResponsePunishType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::OtherPunish => "OTHER_PUNISH",
-            Self::DisablePayment => "DISABLE_PAYMENT",
-            Self::SuspendSettlement => "SUSPEND_SETTLEMENT",
-            Self::DisableWithdraw => "DISABLE_WITHDRAW",
-            Self::RemoveMerchants => "REMOVE_MERCHANTS",
-            Self::AddMerchantsBlacklist => "ADD_MERCHANTS_BLACKLIST",
-            Self::Refund => "REFUND",
-            Self::FreezingFundByTransaction => "FREEZING_FUND_BY_TRANSACTION",
-            Self::FreezingFundByMerchants => "FREEZING_FUND_BY_MERCHANTS",
-            Self::BlockedUser => "BLOCKED_USER",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for GetResponsePunishType {
-    fn from(s: &str) -> Self {
-        match s {
-            "OTHER_PUNISH" => Self::OtherPunish,
-            "DISABLE_PAYMENT" => Self::DisablePayment,
-            "SUSPEND_SETTLEMENT" => Self::SuspendSettlement,
-            "DISABLE_WITHDRAW" => Self::DisableWithdraw,
-            "REMOVE_MERCHANTS" => Self::RemoveMerchants,
-            "ADD_MERCHANTS_BLACKLIST" => Self::AddMerchantsBlacklist,
-            "REFUND" => Self::Refund,
-            "FREEZING_FUND_BY_TRANSACTION" => Self::FreezingFundByTransaction,
-            "FREEZING_FUND_BY_MERCHANTS" => Self::FreezingFundByMerchants,
-            "BLOCKED_USER" => Self::BlockedUser,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for GetResponsePunishType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GetResponsePunishType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponsePunishType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GetResponsePunishType {
+    OtherPunish = "OTHER_PUNISH",
+    DisablePayment = "DISABLE_PAYMENT",
+    SuspendSettlement = "SUSPEND_SETTLEMENT",
+    DisableWithdraw = "DISABLE_WITHDRAW",
+    RemoveMerchants = "REMOVE_MERCHANTS",
+    AddMerchantsBlacklist = "ADD_MERCHANTS_BLACKLIST",
+    Refund = "REFUND",
+    FreezingFundByTransaction = "FREEZING_FUND_BY_TRANSACTION",
+    FreezingFundByMerchants = "FREEZING_FUND_BY_MERCHANTS",
+    BlockedUser = "BLOCKED_USER",
+});
 /// 风险类型
 ///
 /// A value this client does not know yet is kept as [`GetResponseRiskType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -259,48 +146,10 @@ pub enum GetResponseRiskType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl GetResponseRiskType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::OtherRisk => "OTHER_RISK",
-            Self::InducePayment => "INDUCE_PAYMENT",
-            Self::Fraud => "FRAUD",
-            Self::Gambling => "GAMBLING",
-            Self::Cybersex => "CYBERSEX",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for GetResponseRiskType {
-    fn from(s: &str) -> Self {
-        match s {
-            "OTHER_RISK" => Self::OtherRisk,
-            "INDUCE_PAYMENT" => Self::InducePayment,
-            "FRAUD" => Self::Fraud,
-            "GAMBLING" => Self::Gambling,
-            "CYBERSEX" => Self::Cybersex,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for GetResponseRiskType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GetResponseRiskType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseRiskType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GetResponseRiskType {
+    OtherRisk = "OTHER_RISK",
+    InducePayment = "INDUCE_PAYMENT",
+    Fraud = "FRAUD",
+    Gambling = "GAMBLING",
+    Cybersex = "CYBERSEX",
+});

@@ -56,67 +56,17 @@ pub struct PostRequest {
     /// Example: `商家说高额返利，支付很大金额之后发现并没有返利，是骗子`
     pub complaints_information: Option<String>,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("sp_mchid", &self.sp_mchid)?;
-        m.opt("acquiring_bank_id", &self.acquiring_bank_id)?;
-        m.opt("channel_id", &self.channel_id)?;
-        m.opt("sub_mchid", &self.sub_mchid)?;
-        m.opt("out_trade_no", &self.out_trade_no)?;
-        m.opt("risk_type", &self.risk_type)?;
-        m.req("punish_type", &self.punish_type)?;
-        m.opt("additional_punish_type", &self.additional_punish_type)?;
-        m.opt("complaints_information", &self.complaints_information)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("sp_mchid"),
-            o.opt("acquiring_bank_id"),
-            o.opt("channel_id"),
-            o.opt("sub_mchid"),
-            o.opt("out_trade_no"),
-            o.opt("risk_type"),
-            o.req("punish_type"),
-            o.opt("additional_punish_type"),
-            o.opt("complaints_information"),
-        ) {
-            (
-                Some(sp_mchid),
-                Some(acquiring_bank_id),
-                Some(channel_id),
-                Some(sub_mchid),
-                Some(out_trade_no),
-                Some(risk_type),
-                Some(punish_type),
-                Some(additional_punish_type),
-                Some(complaints_information),
-            ) => {
-                Ok(Self {
-                    sp_mchid,
-                    acquiring_bank_id,
-                    channel_id,
-                    sub_mchid,
-                    out_trade_no,
-                    risk_type,
-                    punish_type,
-                    additional_punish_type,
-                    complaints_information,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    sp_mchid: "sp_mchid" opt opt,
+    acquiring_bank_id: "acquiring_bank_id" opt opt,
+    channel_id: "channel_id" opt opt,
+    sub_mchid: "sub_mchid" opt opt,
+    out_trade_no: "out_trade_no" opt opt,
+    risk_type: "risk_type" opt opt,
+    punish_type: "punish_type" req req,
+    additional_punish_type: "additional_punish_type" opt opt,
+    complaints_information: "complaints_information" opt opt,
+});
 /// 处置手段
 ///
 /// A value this client does not know yet is kept as [`PostRequestPunishType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -146,61 +96,18 @@ pub enum PostRequestPunishType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostRequestPunishType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::OtherPunish => "OTHER_PUNISH",
-            Self::DisablePayment => "DISABLE_PAYMENT",
-            Self::SuspendSettlement => "SUSPEND_SETTLEMENT",
-            Self::DisableWithdraw => "DISABLE_WITHDRAW",
-            Self::RemoveMerchants => "REMOVE_MERCHANTS",
-            Self::AddMerchantsBlacklist => "ADD_MERCHANTS_BLACKLIST",
-            Self::Refund => "REFUND",
-            Self::FreezingFundByTransaction => "FREEZING_FUND_BY_TRANSACTION",
-            Self::FreezingFundByMerchants => "FREEZING_FUND_BY_MERCHANTS",
-            Self::BlockedUser => "BLOCKED_USER",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostRequestPunishType {
-    fn from(s: &str) -> Self {
-        match s {
-            "OTHER_PUNISH" => Self::OtherPunish,
-            "DISABLE_PAYMENT" => Self::DisablePayment,
-            "SUSPEND_SETTLEMENT" => Self::SuspendSettlement,
-            "DISABLE_WITHDRAW" => Self::DisableWithdraw,
-            "REMOVE_MERCHANTS" => Self::RemoveMerchants,
-            "ADD_MERCHANTS_BLACKLIST" => Self::AddMerchantsBlacklist,
-            "REFUND" => Self::Refund,
-            "FREEZING_FUND_BY_TRANSACTION" => Self::FreezingFundByTransaction,
-            "FREEZING_FUND_BY_MERCHANTS" => Self::FreezingFundByMerchants,
-            "BLOCKED_USER" => Self::BlockedUser,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostRequestPunishType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostRequestPunishType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestPunishType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostRequestPunishType {
+    OtherPunish = "OTHER_PUNISH",
+    DisablePayment = "DISABLE_PAYMENT",
+    SuspendSettlement = "SUSPEND_SETTLEMENT",
+    DisableWithdraw = "DISABLE_WITHDRAW",
+    RemoveMerchants = "REMOVE_MERCHANTS",
+    AddMerchantsBlacklist = "ADD_MERCHANTS_BLACKLIST",
+    Refund = "REFUND",
+    FreezingFundByTransaction = "FREEZING_FUND_BY_TRANSACTION",
+    FreezingFundByMerchants = "FREEZING_FUND_BY_MERCHANTS",
+    BlockedUser = "BLOCKED_USER",
+});
 /// 风险类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestRiskType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -220,51 +127,13 @@ pub enum PostRequestRiskType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostRequestRiskType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::OtherRisk => "OTHER_RISK",
-            Self::InducePayment => "INDUCE_PAYMENT",
-            Self::Fraud => "FRAUD",
-            Self::Gambling => "GAMBLING",
-            Self::Cybersex => "CYBERSEX",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostRequestRiskType {
-    fn from(s: &str) -> Self {
-        match s {
-            "OTHER_RISK" => Self::OtherRisk,
-            "INDUCE_PAYMENT" => Self::InducePayment,
-            "FRAUD" => Self::Fraud,
-            "GAMBLING" => Self::Gambling,
-            "CYBERSEX" => Self::Cybersex,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostRequestRiskType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostRequestRiskType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestRiskType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostRequestRiskType {
+    OtherRisk = "OTHER_RISK",
+    InducePayment = "INDUCE_PAYMENT",
+    Fraud = "FRAUD",
+    Gambling = "GAMBLING",
+    Cybersex = "CYBERSEX",
+});
 /// The response of `POST /v3/merchant-risk-manage/trade-risk-result` (处置结果回传).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostResponse {
@@ -305,67 +174,17 @@ pub struct PostResponse {
     /// Example: `延长商户账期7天`
     pub punish_description: Option<String>,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("sp_mchid", &self.sp_mchid)?;
-        m.opt("acquiring_bank_id", &self.acquiring_bank_id)?;
-        m.opt("channel_id", &self.channel_id)?;
-        m.opt("sub_mchid", &self.sub_mchid)?;
-        m.opt("out_trade_no", &self.out_trade_no)?;
-        m.opt("risk_type", &self.risk_type)?;
-        m.req("punish_type", &self.punish_type)?;
-        m.opt("additional_punish_type", &self.additional_punish_type)?;
-        m.opt("punish_description", &self.punish_description)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("sp_mchid"),
-            o.opt("acquiring_bank_id"),
-            o.opt("channel_id"),
-            o.opt("sub_mchid"),
-            o.opt("out_trade_no"),
-            o.opt("risk_type"),
-            o.req("punish_type"),
-            o.opt("additional_punish_type"),
-            o.opt("punish_description"),
-        ) {
-            (
-                Some(sp_mchid),
-                Some(acquiring_bank_id),
-                Some(channel_id),
-                Some(sub_mchid),
-                Some(out_trade_no),
-                Some(risk_type),
-                Some(punish_type),
-                Some(additional_punish_type),
-                Some(punish_description),
-            ) => {
-                Ok(Self {
-                    sp_mchid,
-                    acquiring_bank_id,
-                    channel_id,
-                    sub_mchid,
-                    out_trade_no,
-                    risk_type,
-                    punish_type,
-                    additional_punish_type,
-                    punish_description,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    sp_mchid: "sp_mchid" opt opt,
+    acquiring_bank_id: "acquiring_bank_id" opt opt,
+    channel_id: "channel_id" opt opt,
+    sub_mchid: "sub_mchid" opt opt,
+    out_trade_no: "out_trade_no" opt opt,
+    risk_type: "risk_type" opt opt,
+    punish_type: "punish_type" req req,
+    additional_punish_type: "additional_punish_type" opt opt,
+    punish_description: "punish_description" opt opt,
+});
 /// 处置手段
 ///
 /// A value this client does not know yet is kept as [`PostResponsePunishType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -395,61 +214,18 @@ pub enum PostResponsePunishType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostResponsePunishType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::OtherPunish => "OTHER_PUNISH",
-            Self::DisablePayment => "DISABLE_PAYMENT",
-            Self::SuspendSettlement => "SUSPEND_SETTLEMENT",
-            Self::DisableWithdraw => "DISABLE_WITHDRAW",
-            Self::RemoveMerchants => "REMOVE_MERCHANTS",
-            Self::AddMerchantsBlacklist => "ADD_MERCHANTS_BLACKLIST",
-            Self::Refund => "REFUND",
-            Self::FreezingFundByTransaction => "FREEZING_FUND_BY_TRANSACTION",
-            Self::FreezingFundByMerchants => "FREEZING_FUND_BY_MERCHANTS",
-            Self::BlockedUser => "BLOCKED_USER",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostResponsePunishType {
-    fn from(s: &str) -> Self {
-        match s {
-            "OTHER_PUNISH" => Self::OtherPunish,
-            "DISABLE_PAYMENT" => Self::DisablePayment,
-            "SUSPEND_SETTLEMENT" => Self::SuspendSettlement,
-            "DISABLE_WITHDRAW" => Self::DisableWithdraw,
-            "REMOVE_MERCHANTS" => Self::RemoveMerchants,
-            "ADD_MERCHANTS_BLACKLIST" => Self::AddMerchantsBlacklist,
-            "REFUND" => Self::Refund,
-            "FREEZING_FUND_BY_TRANSACTION" => Self::FreezingFundByTransaction,
-            "FREEZING_FUND_BY_MERCHANTS" => Self::FreezingFundByMerchants,
-            "BLOCKED_USER" => Self::BlockedUser,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostResponsePunishType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostResponsePunishType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponsePunishType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostResponsePunishType {
+    OtherPunish = "OTHER_PUNISH",
+    DisablePayment = "DISABLE_PAYMENT",
+    SuspendSettlement = "SUSPEND_SETTLEMENT",
+    DisableWithdraw = "DISABLE_WITHDRAW",
+    RemoveMerchants = "REMOVE_MERCHANTS",
+    AddMerchantsBlacklist = "ADD_MERCHANTS_BLACKLIST",
+    Refund = "REFUND",
+    FreezingFundByTransaction = "FREEZING_FUND_BY_TRANSACTION",
+    FreezingFundByMerchants = "FREEZING_FUND_BY_MERCHANTS",
+    BlockedUser = "BLOCKED_USER",
+});
 /// 风险类型
 ///
 /// A value this client does not know yet is kept as [`PostResponseRiskType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -469,48 +245,10 @@ pub enum PostResponseRiskType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostResponseRiskType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::OtherRisk => "OTHER_RISK",
-            Self::InducePayment => "INDUCE_PAYMENT",
-            Self::Fraud => "FRAUD",
-            Self::Gambling => "GAMBLING",
-            Self::Cybersex => "CYBERSEX",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostResponseRiskType {
-    fn from(s: &str) -> Self {
-        match s {
-            "OTHER_RISK" => Self::OtherRisk,
-            "INDUCE_PAYMENT" => Self::InducePayment,
-            "FRAUD" => Self::Fraud,
-            "GAMBLING" => Self::Gambling,
-            "CYBERSEX" => Self::Cybersex,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostResponseRiskType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostResponseRiskType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseRiskType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostResponseRiskType {
+    OtherRisk = "OTHER_RISK",
+    InducePayment = "INDUCE_PAYMENT",
+    Fraud = "FRAUD",
+    Gambling = "GAMBLING",
+    Cybersex = "CYBERSEX",
+});

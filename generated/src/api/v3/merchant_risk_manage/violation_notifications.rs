@@ -54,27 +54,9 @@ pub struct GetResponse {
     /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
     pub notify_url: Option<String>,
 }
-impl ::serde::Serialize for GetResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("notify_url", &self.notify_url)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match o.opt("notify_url") {
-            Some(notify_url) => Ok(Self { notify_url }),
-            None => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponse {
+    notify_url: "notify_url" opt opt,
+});
 /// The request of `POST /v3/merchant-risk-manage/violation-notifications` (创建商户违规通知回调地址API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
@@ -83,27 +65,9 @@ pub struct PostRequest {
     /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
     pub notify_url: Option<String>,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("notify_url", &self.notify_url)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match o.opt("notify_url") {
-            Some(notify_url) => Ok(Self { notify_url }),
-            None => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    notify_url: "notify_url" opt opt,
+});
 /// The response of `POST /v3/merchant-risk-manage/violation-notifications` (创建商户违规通知回调地址API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -112,27 +76,9 @@ pub struct PostResponse {
     /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
     pub notify_url: Option<String>,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("notify_url", &self.notify_url)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match o.opt("notify_url") {
-            Some(notify_url) => Ok(Self { notify_url }),
-            None => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    notify_url: "notify_url" opt opt,
+});
 /// The request of `PUT /v3/merchant-risk-manage/violation-notifications` (修改商户违规通知回调地址API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PutRequest {
@@ -141,27 +87,9 @@ pub struct PutRequest {
     /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
     pub notify_url: Option<String>,
 }
-impl ::serde::Serialize for PutRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("notify_url", &self.notify_url)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PutRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match o.opt("notify_url") {
-            Some(notify_url) => Ok(Self { notify_url }),
-            None => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PutRequest {
+    notify_url: "notify_url" opt opt,
+});
 /// The response of `PUT /v3/merchant-risk-manage/violation-notifications` (修改商户违规通知回调地址API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PutResponse {
@@ -170,24 +98,6 @@ pub struct PutResponse {
     /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
     pub notify_url: Option<String>,
 }
-impl ::serde::Serialize for PutResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("notify_url", &self.notify_url)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PutResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match o.opt("notify_url") {
-            Some(notify_url) => Ok(Self { notify_url }),
-            None => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PutResponse {
+    notify_url: "notify_url" opt opt,
+});

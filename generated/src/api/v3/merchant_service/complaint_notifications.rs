@@ -58,28 +58,10 @@ pub struct GetResponse {
     /// Example: `https://www.xxx.com/notify`
     pub url: String,
 }
-impl ::serde::Serialize for GetResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("mchid", &self.mchid)?;
-        m.req("url", &self.url)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("mchid"), o.req("url")) {
-            (Some(mchid), Some(url)) => Ok(Self { mchid, url }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponse {
+    mchid: "mchid" req req,
+    url: "url" req req,
+});
 /// The request of `POST /v3/merchant-service/complaint-notifications` (创建投诉通知回调API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
@@ -88,27 +70,9 @@ pub struct PostRequest {
     /// Example: `https://www.xxx.com/notify`
     pub url: String,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("url", &self.url)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match o.req("url") {
-            Some(url) => Ok(Self { url }),
-            None => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    url: "url" req req,
+});
 /// The response of `POST /v3/merchant-service/complaint-notifications` (创建投诉通知回调API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -121,28 +85,10 @@ pub struct PostResponse {
     /// Example: `https://www.xxx.com/notify`
     pub url: String,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("mchid", &self.mchid)?;
-        m.req("url", &self.url)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("mchid"), o.req("url")) {
-            (Some(mchid), Some(url)) => Ok(Self { mchid, url }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    mchid: "mchid" req req,
+    url: "url" req req,
+});
 /// The request of `PUT /v3/merchant-service/complaint-notifications` (更新投诉通知回调API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PutRequest {
@@ -151,27 +97,9 @@ pub struct PutRequest {
     /// Example: `https://www.xxx.com/notify`
     pub url: String,
 }
-impl ::serde::Serialize for PutRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("url", &self.url)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PutRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match o.req("url") {
-            Some(url) => Ok(Self { url }),
-            None => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PutRequest {
+    url: "url" req req,
+});
 /// The response of `PUT /v3/merchant-service/complaint-notifications` (更新投诉通知回调API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PutResponse {
@@ -184,25 +112,7 @@ pub struct PutResponse {
     /// Example: `https://www.xxx.com/notify`
     pub url: String,
 }
-impl ::serde::Serialize for PutResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("mchid", &self.mchid)?;
-        m.req("url", &self.url)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PutResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("mchid"), o.req("url")) {
-            (Some(mchid), Some(url)) => Ok(Self { mchid, url }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PutResponse {
+    mchid: "mchid" req req,
+    url: "url" req req,
+});

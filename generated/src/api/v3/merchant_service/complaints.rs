@@ -56,46 +56,13 @@ pub struct GetRequest {
     /// Query parameter `sub_mchid`. Example: `1900012181`
     pub sub_mchid: Option<String>,
 }
-impl ::serde::Serialize for GetRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("limit"),
-            o.opt("offset"),
-            o.req("begin_date"),
-            o.req("end_date"),
-            o.opt("sub_mchid"),
-        ) {
-            (
-                Some(limit),
-                Some(offset),
-                Some(begin_date),
-                Some(end_date),
-                Some(sub_mchid),
-            ) => {
-                Ok(Self {
-                    limit,
-                    offset,
-                    begin_date,
-                    end_date,
-                    sub_mchid,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetRequest {
+    limit: "limit" skip opt,
+    offset: "offset" skip opt,
+    begin_date: "begin_date" skip req,
+    end_date: "end_date" skip req,
+    sub_mchid: "sub_mchid" skip opt,
+});
 /// The response of `GET /v3/merchant-service/complaints` (查询投诉信息API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
@@ -114,37 +81,12 @@ pub struct GetResponse {
     /// `data`
     pub data: Option<Vec<GetResponseData>>,
 }
-impl ::serde::Serialize for GetResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("offset", &self.offset)?;
-        m.req("limit", &self.limit)?;
-        m.opt("total_count", &self.total_count)?;
-        m.opt("data", &self.data)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("offset"), o.req("limit"), o.opt("total_count"), o.opt("data")) {
-            (Some(offset), Some(limit), Some(total_count), Some(data)) => {
-                Ok(Self {
-                    offset,
-                    limit,
-                    total_count,
-                    data,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponse {
+    offset: "offset" req req,
+    limit: "limit" req req,
+    total_count: "total_count" opt opt,
+    data: "data" opt opt,
+});
 /// 用户投诉信息详情
 #[derive(Clone, Debug, PartialEq)]
 pub struct GetResponseData {
@@ -179,67 +121,17 @@ pub struct GetResponseData {
     /// 特约商户号
     pub sub_mchid: Option<String>,
 }
-impl ::serde::Serialize for GetResponseData {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("out_trade_no", &self.out_trade_no)?;
-        m.req("complaint_time", &self.complaint_time)?;
-        m.req("amount", &self.amount)?;
-        m.opt("payer_phone", &self.payer_phone)?;
-        m.req("complaint_detail", &self.complaint_detail)?;
-        m.req("complaint_state", &self.complaint_state)?;
-        m.req("transaction_id", &self.transaction_id)?;
-        m.opt("frozen_end_time", &self.frozen_end_time)?;
-        m.opt("sub_mchid", &self.sub_mchid)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("out_trade_no"),
-            o.req("complaint_time"),
-            o.req("amount"),
-            o.opt("payer_phone"),
-            o.req("complaint_detail"),
-            o.req("complaint_state"),
-            o.req("transaction_id"),
-            o.opt("frozen_end_time"),
-            o.opt("sub_mchid"),
-        ) {
-            (
-                Some(out_trade_no),
-                Some(complaint_time),
-                Some(amount),
-                Some(payer_phone),
-                Some(complaint_detail),
-                Some(complaint_state),
-                Some(transaction_id),
-                Some(frozen_end_time),
-                Some(sub_mchid),
-            ) => {
-                Ok(Self {
-                    out_trade_no,
-                    complaint_time,
-                    amount,
-                    payer_phone,
-                    complaint_detail,
-                    complaint_state,
-                    transaction_id,
-                    frozen_end_time,
-                    sub_mchid,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponseData {
+    out_trade_no: "out_trade_no" req req,
+    complaint_time: "complaint_time" req req,
+    amount: "amount" req req,
+    payer_phone: "payer_phone" opt opt,
+    complaint_detail: "complaint_detail" req req,
+    complaint_state: "complaint_state" req req,
+    transaction_id: "transaction_id" req req,
+    frozen_end_time: "frozen_end_time" opt opt,
+    sub_mchid: "sub_mchid" opt opt,
+});
 /// 投诉单状态
 ///
 /// A value this client does not know yet is kept as [`GetResponseDataComplaintState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -263,55 +155,15 @@ pub enum GetResponseDataComplaintState {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl GetResponseDataComplaintState {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::PayerComplainted => "PAYER_COMPLAINTED",
-            Self::Frozened => "FROZENED",
-            Self::FrozenFinished => "FROZEN_FINISHED",
-            Self::PayerCanceled => "PAYER_CANCELED",
-            Self::MerchantRefunded => "MERCHANT_REFUNDED",
-            Self::SystemRefunded => "SYSTEM_REFUNDED",
-            Self::ManualUnfrozen => "MANUAL_UNFROZEN",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for GetResponseDataComplaintState {
-    fn from(s: &str) -> Self {
-        match s {
-            "PAYER_COMPLAINTED" => Self::PayerComplainted,
-            "FROZENED" => Self::Frozened,
-            "FROZEN_FINISHED" => Self::FrozenFinished,
-            "PAYER_CANCELED" => Self::PayerCanceled,
-            "MERCHANT_REFUNDED" => Self::MerchantRefunded,
-            "SYSTEM_REFUNDED" => Self::SystemRefunded,
-            "MANUAL_UNFROZEN" => Self::ManualUnfrozen,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for GetResponseDataComplaintState {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GetResponseDataComplaintState {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseDataComplaintState {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GetResponseDataComplaintState {
+    PayerComplainted = "PAYER_COMPLAINTED",
+    Frozened = "FROZENED",
+    FrozenFinished = "FROZEN_FINISHED",
+    PayerCanceled = "PAYER_CANCELED",
+    MerchantRefunded = "MERCHANT_REFUNDED",
+    SystemRefunded = "SYSTEM_REFUNDED",
+    ManualUnfrozen = "MANUAL_UNFROZEN",
+});
 /// `/v3/merchant-service/complaints/{transaction_id}`
 pub mod by_transaction_id {
     /// The chain step for `/v3/merchant-service/complaints/{transaction_id}`, reached with `client.v3().merchant_service().complaints().transaction_id(transaction_id)`.
@@ -379,71 +231,18 @@ pub mod by_transaction_id {
         /// Example: `WAIT_MERCHANT_RESPONSE`
         pub complaint_handle_state: String,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_trade_no", &self.out_trade_no)?;
-            m.req("complaint_time", &self.complaint_time)?;
-            m.req("amount", &self.amount)?;
-            m.opt("payer_phone", &self.payer_phone)?;
-            m.req("complaint_detail", &self.complaint_detail)?;
-            m.opt("complaint_state", &self.complaint_state)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.opt("frozen_end_time", &self.frozen_end_time)?;
-            m.opt("sub_mchid", &self.sub_mchid)?;
-            m.req("complaint_handle_state", &self.complaint_handle_state)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("out_trade_no"),
-                o.req("complaint_time"),
-                o.req("amount"),
-                o.opt("payer_phone"),
-                o.req("complaint_detail"),
-                o.opt("complaint_state"),
-                o.req("transaction_id"),
-                o.opt("frozen_end_time"),
-                o.opt("sub_mchid"),
-                o.req("complaint_handle_state"),
-            ) {
-                (
-                    Some(out_trade_no),
-                    Some(complaint_time),
-                    Some(amount),
-                    Some(payer_phone),
-                    Some(complaint_detail),
-                    Some(complaint_state),
-                    Some(transaction_id),
-                    Some(frozen_end_time),
-                    Some(sub_mchid),
-                    Some(complaint_handle_state),
-                ) => {
-                    Ok(Self {
-                        out_trade_no,
-                        complaint_time,
-                        amount,
-                        payer_phone,
-                        complaint_detail,
-                        complaint_state,
-                        transaction_id,
-                        frozen_end_time,
-                        sub_mchid,
-                        complaint_handle_state,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        out_trade_no: "out_trade_no" req req,
+        complaint_time: "complaint_time" req req,
+        amount: "amount" req req,
+        payer_phone: "payer_phone" opt opt,
+        complaint_detail: "complaint_detail" req req,
+        complaint_state: "complaint_state" opt opt,
+        transaction_id: "transaction_id" req req,
+        frozen_end_time: "frozen_end_time" opt opt,
+        sub_mchid: "sub_mchid" opt opt,
+        complaint_handle_state: "complaint_handle_state" req req,
+    });
     /// `/v3/merchant-service/complaints/{transaction_id}/negotiation-historys`
     pub mod negotiation_historys {
         /// The chain step for `/v3/merchant-service/complaints/{transaction_id}/negotiation-historys`, reached with `client.v3().merchant_service().complaints().transaction_id(transaction_id).negotiation_historys()`.
@@ -468,34 +267,9 @@ pub mod by_transaction_id {
                 Vec<GetResponseComplaintNegotiationHistory>,
             >,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt(
-                    "complaint_negotiation_history",
-                    &self.complaint_negotiation_history,
-                )?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("complaint_negotiation_history") {
-                    Some(complaint_negotiation_history) => {
-                        Ok(Self {
-                            complaint_negotiation_history,
-                        })
-                    }
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            complaint_negotiation_history: "complaint_negotiation_history" opt opt,
+        });
         /// GetResponseComplaintNegotiationHistory
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseComplaintNegotiationHistory {
@@ -520,51 +294,13 @@ pub mod by_transaction_id {
             /// Example: `https://qpic.cn/xxx`
             pub image_list: Option<Vec<::serde_json::Value>>,
         }
-        impl ::serde::Serialize for GetResponseComplaintNegotiationHistory {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("operate_user", &self.operate_user)?;
-                m.req("operate_time", &self.operate_time)?;
-                m.req("operate_type", &self.operate_type)?;
-                m.opt("operate_details", &self.operate_details)?;
-                m.opt("image_list", &self.image_list)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseComplaintNegotiationHistory {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("operate_user"),
-                    o.req("operate_time"),
-                    o.req("operate_type"),
-                    o.opt("operate_details"),
-                    o.opt("image_list"),
-                ) {
-                    (
-                        Some(operate_user),
-                        Some(operate_time),
-                        Some(operate_type),
-                        Some(operate_details),
-                        Some(image_list),
-                    ) => {
-                        Ok(Self {
-                            operate_user,
-                            operate_time,
-                            operate_type,
-                            operate_details,
-                            image_list,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseComplaintNegotiationHistory {
+            operate_user: "operate_user" req req,
+            operate_time: "operate_time" req req,
+            operate_type: "operate_type" req req,
+            operate_details: "operate_details" opt opt,
+            image_list: "image_list" opt opt,
+        });
         /// 操作类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseComplaintNegotiationHistoryOperateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -606,96 +342,23 @@ pub mod by_transaction_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseComplaintNegotiationHistoryOperateType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::UserCreateComplaint => "USER_CREATE_COMPLAINT",
-                    Self::CreateComplaintByPlatform => "CREATE_COMPLAINT_BY_PLATFORM",
-                    Self::UserContinueComplaint => "USER_CONTINUE_COMPLAINT",
-                    Self::UserRevokeComplaint => "USER_REVOKE_COMPLAINT",
-                    Self::UserConfirmComplaint => "USER_CONFIRM_COMPLAINT",
-                    Self::SellerRefund => "SELLER_REFUND",
-                    Self::MerchantLaunchConfirmProcess => {
-                        "MERCHANT_LAUNCH_CONFIRM_PROCESS"
-                    }
-                    Self::UserResponse => "USER_RESPONSE",
-                    Self::MerchantResponse => "MERCHANT_RESPONSE",
-                    Self::ResponseByPlatform => "RESPONSE_BY_PLATFORM",
-                    Self::ContinueComplaintByPlatform => "CONTINUE_COMPLAINT_BY_PLATFORM",
-                    Self::CreateComplaintSystemMessage => {
-                        "CREATE_COMPLAINT_SYSTEM_MESSAGE"
-                    }
-                    Self::ComplaintTimeoutSystemMessage => {
-                        "COMPLAINT_TIMEOUT_SYSTEM_MESSAGE"
-                    }
-                    Self::SellerRefundSystemMessage => "SELLER_REFUND_SYSTEM_MESSAGE",
-                    Self::ContinueComplaintSystemMessage => {
-                        "CONTINUE_COMPLAINT_SYSTEM_MESSAGE"
-                    }
-                    Self::LaunchConfirmProcessSystemMessage => {
-                        "LAUNCH_CONFIRM_PROCESS_SYSTEM_MESSAGE"
-                    }
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for GetResponseComplaintNegotiationHistoryOperateType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "USER_CREATE_COMPLAINT" => Self::UserCreateComplaint,
-                    "CREATE_COMPLAINT_BY_PLATFORM" => Self::CreateComplaintByPlatform,
-                    "USER_CONTINUE_COMPLAINT" => Self::UserContinueComplaint,
-                    "USER_REVOKE_COMPLAINT" => Self::UserRevokeComplaint,
-                    "USER_CONFIRM_COMPLAINT" => Self::UserConfirmComplaint,
-                    "SELLER_REFUND" => Self::SellerRefund,
-                    "MERCHANT_LAUNCH_CONFIRM_PROCESS" => {
-                        Self::MerchantLaunchConfirmProcess
-                    }
-                    "USER_RESPONSE" => Self::UserResponse,
-                    "MERCHANT_RESPONSE" => Self::MerchantResponse,
-                    "RESPONSE_BY_PLATFORM" => Self::ResponseByPlatform,
-                    "CONTINUE_COMPLAINT_BY_PLATFORM" => Self::ContinueComplaintByPlatform,
-                    "CREATE_COMPLAINT_SYSTEM_MESSAGE" => {
-                        Self::CreateComplaintSystemMessage
-                    }
-                    "COMPLAINT_TIMEOUT_SYSTEM_MESSAGE" => {
-                        Self::ComplaintTimeoutSystemMessage
-                    }
-                    "SELLER_REFUND_SYSTEM_MESSAGE" => Self::SellerRefundSystemMessage,
-                    "CONTINUE_COMPLAINT_SYSTEM_MESSAGE" => {
-                        Self::ContinueComplaintSystemMessage
-                    }
-                    "LAUNCH_CONFIRM_PROCESS_SYSTEM_MESSAGE" => {
-                        Self::LaunchConfirmProcessSystemMessage
-                    }
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseComplaintNegotiationHistoryOperateType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseComplaintNegotiationHistoryOperateType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseComplaintNegotiationHistoryOperateType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseComplaintNegotiationHistoryOperateType {
+            UserCreateComplaint = "USER_CREATE_COMPLAINT",
+            CreateComplaintByPlatform = "CREATE_COMPLAINT_BY_PLATFORM",
+            UserContinueComplaint = "USER_CONTINUE_COMPLAINT",
+            UserRevokeComplaint = "USER_REVOKE_COMPLAINT",
+            UserConfirmComplaint = "USER_CONFIRM_COMPLAINT",
+            SellerRefund = "SELLER_REFUND",
+            MerchantLaunchConfirmProcess = "MERCHANT_LAUNCH_CONFIRM_PROCESS",
+            UserResponse = "USER_RESPONSE",
+            MerchantResponse = "MERCHANT_RESPONSE",
+            ResponseByPlatform = "RESPONSE_BY_PLATFORM",
+            ContinueComplaintByPlatform = "CONTINUE_COMPLAINT_BY_PLATFORM",
+            CreateComplaintSystemMessage = "CREATE_COMPLAINT_SYSTEM_MESSAGE",
+            ComplaintTimeoutSystemMessage = "COMPLAINT_TIMEOUT_SYSTEM_MESSAGE",
+            SellerRefundSystemMessage = "SELLER_REFUND_SYSTEM_MESSAGE",
+            ContinueComplaintSystemMessage = "CONTINUE_COMPLAINT_SYSTEM_MESSAGE",
+            LaunchConfirmProcessSystemMessage = "LAUNCH_CONFIRM_PROCESS_SYSTEM_MESSAGE",
+        });
     }
 }

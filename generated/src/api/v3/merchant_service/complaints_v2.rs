@@ -52,46 +52,13 @@ pub struct GetRequest {
     /// Query parameter `complainted_mchid`. Example: `1900012181`
     pub complainted_mchid: Option<String>,
 }
-impl ::serde::Serialize for GetRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("limit"),
-            o.opt("offset"),
-            o.req("begin_date"),
-            o.req("end_date"),
-            o.opt("complainted_mchid"),
-        ) {
-            (
-                Some(limit),
-                Some(offset),
-                Some(begin_date),
-                Some(end_date),
-                Some(complainted_mchid),
-            ) => {
-                Ok(Self {
-                    limit,
-                    offset,
-                    begin_date,
-                    end_date,
-                    complainted_mchid,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetRequest {
+    limit: "limit" skip opt,
+    offset: "offset" skip opt,
+    begin_date: "begin_date" skip req,
+    end_date: "end_date" skip req,
+    complainted_mchid: "complainted_mchid" skip opt,
+});
 /// The response of `GET /v3/merchant-service/complaints-v2` (查询投诉单列表API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
@@ -110,37 +77,12 @@ pub struct GetResponse {
     /// Example: `1000`
     pub total_count: Option<i64>,
 }
-impl ::serde::Serialize for GetResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("data", &self.data)?;
-        m.req("limit", &self.limit)?;
-        m.req("offset", &self.offset)?;
-        m.opt("total_count", &self.total_count)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("data"), o.req("limit"), o.req("offset"), o.opt("total_count")) {
-            (Some(data), Some(limit), Some(offset), Some(total_count)) => {
-                Ok(Self {
-                    data,
-                    limit,
-                    offset,
-                    total_count,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponse {
+    data: "data" opt opt,
+    limit: "limit" req req,
+    offset: "offset" req req,
+    total_count: "total_count" opt opt,
+});
 /// GetResponseData
 #[derive(Clone, Debug, PartialEq)]
 pub struct GetResponseData {
@@ -209,111 +151,28 @@ pub struct GetResponseData {
     /// 是否是智能体投诉
     pub is_agent_mode: Option<bool>,
 }
-impl ::serde::Serialize for GetResponseData {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("complaint_id", &self.complaint_id)?;
-        m.req("complaint_time", &self.complaint_time)?;
-        m.req("complaint_detail", &self.complaint_detail)?;
-        m.req("complaint_state", &self.complaint_state)?;
-        m.req("complainted_mchid", &self.complainted_mchid)?;
-        m.opt("payer_phone", &self.payer_phone)?;
-        m.opt("complaint_order_info", &self.complaint_order_info)?;
-        m.opt("service_order_info", &self.service_order_info)?;
-        m.opt("complaint_media_list", &self.complaint_media_list)?;
-        m.req("complaint_full_refunded", &self.complaint_full_refunded)?;
-        m.req("incoming_user_response", &self.incoming_user_response)?;
-        m.req("problem_description", &self.problem_description)?;
-        m.req("user_complaint_times", &self.user_complaint_times)?;
-        m.opt("problem_type", &self.problem_type)?;
-        m.opt("apply_refund_amount", &self.apply_refund_amount)?;
-        m.opt("user_tag_list", &self.user_tag_list)?;
-        m.opt("additional_info", &self.additional_info)?;
-        m.opt("in_platform_service", &self.in_platform_service)?;
-        m.opt("need_immediate_service", &self.need_immediate_service)?;
-        m.opt("is_agent_mode", &self.is_agent_mode)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("complaint_id"),
-            o.req("complaint_time"),
-            o.req("complaint_detail"),
-            o.req("complaint_state"),
-            o.req("complainted_mchid"),
-            o.opt("payer_phone"),
-            o.opt("complaint_order_info"),
-            o.opt("service_order_info"),
-            o.opt("complaint_media_list"),
-            o.req("complaint_full_refunded"),
-            o.req("incoming_user_response"),
-            o.req("problem_description"),
-            o.req("user_complaint_times"),
-            o.opt("problem_type"),
-            o.opt("apply_refund_amount"),
-            o.opt("user_tag_list"),
-            o.opt("additional_info"),
-            o.opt("in_platform_service"),
-            o.opt("need_immediate_service"),
-            o.opt("is_agent_mode"),
-        ) {
-            (
-                Some(complaint_id),
-                Some(complaint_time),
-                Some(complaint_detail),
-                Some(complaint_state),
-                Some(complainted_mchid),
-                Some(payer_phone),
-                Some(complaint_order_info),
-                Some(service_order_info),
-                Some(complaint_media_list),
-                Some(complaint_full_refunded),
-                Some(incoming_user_response),
-                Some(problem_description),
-                Some(user_complaint_times),
-                Some(problem_type),
-                Some(apply_refund_amount),
-                Some(user_tag_list),
-                Some(additional_info),
-                Some(in_platform_service),
-                Some(need_immediate_service),
-                Some(is_agent_mode),
-            ) => {
-                Ok(Self {
-                    complaint_id,
-                    complaint_time,
-                    complaint_detail,
-                    complaint_state,
-                    complainted_mchid,
-                    payer_phone,
-                    complaint_order_info,
-                    service_order_info,
-                    complaint_media_list,
-                    complaint_full_refunded,
-                    incoming_user_response,
-                    problem_description,
-                    user_complaint_times,
-                    problem_type,
-                    apply_refund_amount,
-                    user_tag_list,
-                    additional_info,
-                    in_platform_service,
-                    need_immediate_service,
-                    is_agent_mode,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponseData {
+    complaint_id: "complaint_id" req req,
+    complaint_time: "complaint_time" req req,
+    complaint_detail: "complaint_detail" req req,
+    complaint_state: "complaint_state" req req,
+    complainted_mchid: "complainted_mchid" req req,
+    payer_phone: "payer_phone" opt opt,
+    complaint_order_info: "complaint_order_info" opt opt,
+    service_order_info: "service_order_info" opt opt,
+    complaint_media_list: "complaint_media_list" opt opt,
+    complaint_full_refunded: "complaint_full_refunded" req req,
+    incoming_user_response: "incoming_user_response" req req,
+    problem_description: "problem_description" req req,
+    user_complaint_times: "user_complaint_times" req req,
+    problem_type: "problem_type" opt opt,
+    apply_refund_amount: "apply_refund_amount" opt opt,
+    user_tag_list: "user_tag_list" opt opt,
+    additional_info: "additional_info" opt opt,
+    in_platform_service: "in_platform_service" opt opt,
+    need_immediate_service: "need_immediate_service" opt opt,
+    is_agent_mode: "is_agent_mode" opt opt,
+});
 /// 补充信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseDataAdditionalInfo {
@@ -324,28 +183,10 @@ pub struct GetResponseDataAdditionalInfo {
     /// 充电宝投诉相关信息
     pub share_power_info: Option<GetResponseDataAdditionalInfoSharePowerInfo>,
 }
-impl ::serde::Serialize for GetResponseDataAdditionalInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("type", &self.type_)?;
-        m.opt("share_power_info", &self.share_power_info)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseDataAdditionalInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("type"), o.opt("share_power_info")) {
-            (Some(type_), Some(share_power_info)) => Ok(Self { type_, share_power_info }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponseDataAdditionalInfo {
+    type_: "type" opt opt,
+    share_power_info: "share_power_info" opt opt,
+});
 /// 充电宝投诉相关信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseDataAdditionalInfoSharePowerInfo {
@@ -362,43 +203,11 @@ pub struct GetResponseDataAdditionalInfoSharePowerInfo {
     /// Example: `false`
     pub is_returned_to_same_machine: Option<bool>,
 }
-impl ::serde::Serialize for GetResponseDataAdditionalInfoSharePowerInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("return_time", &self.return_time)?;
-        m.opt("return_address_info", &self.return_address_info)?;
-        m.opt("is_returned_to_same_machine", &self.is_returned_to_same_machine)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseDataAdditionalInfoSharePowerInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("return_time"),
-            o.opt("return_address_info"),
-            o.opt("is_returned_to_same_machine"),
-        ) {
-            (
-                Some(return_time),
-                Some(return_address_info),
-                Some(is_returned_to_same_machine),
-            ) => {
-                Ok(Self {
-                    return_time,
-                    return_address_info,
-                    is_returned_to_same_machine,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponseDataAdditionalInfoSharePowerInfo {
+    return_time: "return_time" opt opt,
+    return_address_info: "return_address_info" opt opt,
+    is_returned_to_same_machine: "is_returned_to_same_machine" opt opt,
+});
 /// 归还地点信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseDataAdditionalInfoSharePowerInfoReturnAddressInfo {
@@ -415,37 +224,11 @@ pub struct GetResponseDataAdditionalInfoSharePowerInfoReturnAddressInfo {
     /// Example: `22.52305518747831`
     pub latitude: Option<String>,
 }
-impl ::serde::Serialize
-for GetResponseDataAdditionalInfoSharePowerInfoReturnAddressInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("return_address", &self.return_address)?;
-        m.opt("longitude", &self.longitude)?;
-        m.opt("latitude", &self.latitude)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de>
-for GetResponseDataAdditionalInfoSharePowerInfoReturnAddressInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("return_address"), o.opt("longitude"), o.opt("latitude")) {
-            (Some(return_address), Some(longitude), Some(latitude)) => {
-                Ok(Self {
-                    return_address,
-                    longitude,
-                    latitude,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponseDataAdditionalInfoSharePowerInfoReturnAddressInfo {
+    return_address: "return_address" opt opt,
+    longitude: "longitude" opt opt,
+    latitude: "latitude" opt opt,
+});
 /// 补充信息类型
 ///
 /// A value this client does not know yet is kept as [`GetResponseDataAdditionalInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -457,43 +240,9 @@ pub enum GetResponseDataAdditionalInfoType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl GetResponseDataAdditionalInfoType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::SharePowerType => "SHARE_POWER_TYPE",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for GetResponseDataAdditionalInfoType {
-    fn from(s: &str) -> Self {
-        match s {
-            "SHARE_POWER_TYPE" => Self::SharePowerType,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for GetResponseDataAdditionalInfoType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GetResponseDataAdditionalInfoType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseDataAdditionalInfoType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GetResponseDataAdditionalInfoType {
+    SharePowerType = "SHARE_POWER_TYPE",
+});
 /// GetResponseDataComplaintMediaList
 #[derive(Clone, Debug, PartialEq)]
 pub struct GetResponseDataComplaintMediaList {
@@ -504,28 +253,10 @@ pub struct GetResponseDataComplaintMediaList {
     /// 媒体文列表
     pub media_url: Option<Vec<String>>,
 }
-impl ::serde::Serialize for GetResponseDataComplaintMediaList {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("media_type", &self.media_type)?;
-        m.opt("media_url", &self.media_url)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseDataComplaintMediaList {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("media_type"), o.opt("media_url")) {
-            (Some(media_type), Some(media_url)) => Ok(Self { media_type, media_url }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponseDataComplaintMediaList {
+    media_type: "media_type" req req,
+    media_url: "media_url" opt opt,
+});
 /// 媒体文件业务类型
 ///
 /// A value this client does not know yet is kept as [`GetResponseDataComplaintMediaListMediaType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -539,45 +270,10 @@ pub enum GetResponseDataComplaintMediaListMediaType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl GetResponseDataComplaintMediaListMediaType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::UserComplaintImage => "USER_COMPLAINT_IMAGE",
-            Self::OperationImage => "OPERATION_IMAGE",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for GetResponseDataComplaintMediaListMediaType {
-    fn from(s: &str) -> Self {
-        match s {
-            "USER_COMPLAINT_IMAGE" => Self::UserComplaintImage,
-            "OPERATION_IMAGE" => Self::OperationImage,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for GetResponseDataComplaintMediaListMediaType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GetResponseDataComplaintMediaListMediaType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseDataComplaintMediaListMediaType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GetResponseDataComplaintMediaListMediaType {
+    UserComplaintImage = "USER_COMPLAINT_IMAGE",
+    OperationImage = "OPERATION_IMAGE",
+});
 /// GetResponseDataComplaintOrderInfo
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseDataComplaintOrderInfo {
@@ -594,35 +290,11 @@ pub struct GetResponseDataComplaintOrderInfo {
     /// Example: `3`
     pub amount: i64,
 }
-impl ::serde::Serialize for GetResponseDataComplaintOrderInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("transaction_id", &self.transaction_id)?;
-        m.req("out_trade_no", &self.out_trade_no)?;
-        m.req("amount", &self.amount)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseDataComplaintOrderInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("transaction_id"), o.req("out_trade_no"), o.req("amount")) {
-            (Some(transaction_id), Some(out_trade_no), Some(amount)) => {
-                Ok(Self {
-                    transaction_id,
-                    out_trade_no,
-                    amount,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponseDataComplaintOrderInfo {
+    transaction_id: "transaction_id" req req,
+    out_trade_no: "out_trade_no" req req,
+    amount: "amount" req req,
+});
 /// 投诉单状态
 ///
 /// A value this client does not know yet is kept as [`GetResponseDataComplaintState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -638,47 +310,11 @@ pub enum GetResponseDataComplaintState {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl GetResponseDataComplaintState {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Pending => "PENDING",
-            Self::Processing => "PROCESSING",
-            Self::Processed => "PROCESSED",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for GetResponseDataComplaintState {
-    fn from(s: &str) -> Self {
-        match s {
-            "PENDING" => Self::Pending,
-            "PROCESSING" => Self::Processing,
-            "PROCESSED" => Self::Processed,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for GetResponseDataComplaintState {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GetResponseDataComplaintState {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseDataComplaintState {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GetResponseDataComplaintState {
+    Pending = "PENDING",
+    Processing = "PROCESSING",
+    Processed = "PROCESSED",
+});
 /// 问题类型
 ///
 /// A value this client does not know yet is kept as [`GetResponseDataProblemType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -694,47 +330,11 @@ pub enum GetResponseDataProblemType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl GetResponseDataProblemType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Refund => "REFUND",
-            Self::ServiceNotWork => "SERVICE_NOT_WORK",
-            Self::Others => "OTHERS",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for GetResponseDataProblemType {
-    fn from(s: &str) -> Self {
-        match s {
-            "REFUND" => Self::Refund,
-            "SERVICE_NOT_WORK" => Self::ServiceNotWork,
-            "OTHERS" => Self::Others,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for GetResponseDataProblemType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GetResponseDataProblemType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseDataProblemType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GetResponseDataProblemType {
+    Refund = "REFUND",
+    ServiceNotWork = "SERVICE_NOT_WORK",
+    Others = "OTHERS",
+});
 /// GetResponseDataServiceOrderInfo
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseDataServiceOrderInfo {
@@ -751,35 +351,11 @@ pub struct GetResponseDataServiceOrderInfo {
     /// Example: `DOING`
     pub state: Option<GetResponseDataServiceOrderInfoState>,
 }
-impl ::serde::Serialize for GetResponseDataServiceOrderInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("order_id", &self.order_id)?;
-        m.opt("out_order_no", &self.out_order_no)?;
-        m.opt("state", &self.state)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseDataServiceOrderInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("order_id"), o.opt("out_order_no"), o.opt("state")) {
-            (Some(order_id), Some(out_order_no), Some(state)) => {
-                Ok(Self {
-                    order_id,
-                    out_order_no,
-                    state,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponseDataServiceOrderInfo {
+    order_id: "order_id" opt opt,
+    out_order_no: "out_order_no" opt opt,
+    state: "state" opt opt,
+});
 /// 支付分服务单状态
 ///
 /// A value this client does not know yet is kept as [`GetResponseDataServiceOrderInfoState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -797,49 +373,12 @@ pub enum GetResponseDataServiceOrderInfoState {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl GetResponseDataServiceOrderInfoState {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Doing => "DOING",
-            Self::Revoked => "REVOKED",
-            Self::Waitpay => "WAITPAY",
-            Self::Done => "DONE",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for GetResponseDataServiceOrderInfoState {
-    fn from(s: &str) -> Self {
-        match s {
-            "DOING" => Self::Doing,
-            "REVOKED" => Self::Revoked,
-            "WAITPAY" => Self::Waitpay,
-            "DONE" => Self::Done,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for GetResponseDataServiceOrderInfoState {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GetResponseDataServiceOrderInfoState {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseDataServiceOrderInfoState {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GetResponseDataServiceOrderInfoState {
+    Doing = "DOING",
+    Revoked = "REVOKED",
+    Waitpay = "WAITPAY",
+    Done = "DONE",
+});
 /// GetResponseDataUserTagList
 ///
 /// A value this client does not know yet is kept as [`GetResponseDataUserTagList::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -853,45 +392,10 @@ pub enum GetResponseDataUserTagList {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl GetResponseDataUserTagList {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Trusted => "TRUSTED",
-            Self::HighRisk => "HIGH_RISK",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for GetResponseDataUserTagList {
-    fn from(s: &str) -> Self {
-        match s {
-            "TRUSTED" => Self::Trusted,
-            "HIGH_RISK" => Self::HighRisk,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for GetResponseDataUserTagList {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GetResponseDataUserTagList {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseDataUserTagList {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GetResponseDataUserTagList {
+    Trusted = "TRUSTED",
+    HighRisk = "HIGH_RISK",
+});
 /// `/v3/merchant-service/complaints-v2/{complaint_id}`
 pub mod by_complaint_id {
     /// The chain step for `/v3/merchant-service/complaints-v2/{complaint_id}`, reached with `client.v3().merchant_service().complaints_v2().complaint_id(complaint_id)`.
@@ -1016,115 +520,29 @@ pub mod by_complaint_id {
         /// 是否是智能体投诉
         pub is_agent_mode: Option<bool>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("complaint_id", &self.complaint_id)?;
-            m.req("complaint_time", &self.complaint_time)?;
-            m.req("complaint_detail", &self.complaint_detail)?;
-            m.req("complaint_state", &self.complaint_state)?;
-            m.req("complainted_mchid", &self.complainted_mchid)?;
-            m.opt("payer_phone", &self.payer_phone)?;
-            m.opt("payer_openid", &self.payer_openid)?;
-            m.opt("complaint_media_list", &self.complaint_media_list)?;
-            m.opt("complaint_order_info", &self.complaint_order_info)?;
-            m.opt("service_order_info", &self.service_order_info)?;
-            m.req("complaint_full_refunded", &self.complaint_full_refunded)?;
-            m.req("incoming_user_response", &self.incoming_user_response)?;
-            m.req("problem_description", &self.problem_description)?;
-            m.req("user_complaint_times", &self.user_complaint_times)?;
-            m.opt("problem_type", &self.problem_type)?;
-            m.opt("apply_refund_amount", &self.apply_refund_amount)?;
-            m.opt("user_tag_list", &self.user_tag_list)?;
-            m.opt("additional_info", &self.additional_info)?;
-            m.opt("in_platform_service", &self.in_platform_service)?;
-            m.opt("need_immediate_service", &self.need_immediate_service)?;
-            m.opt("is_agent_mode", &self.is_agent_mode)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("complaint_id"),
-                o.req("complaint_time"),
-                o.req("complaint_detail"),
-                o.req("complaint_state"),
-                o.req("complainted_mchid"),
-                o.opt("payer_phone"),
-                o.opt("payer_openid"),
-                o.opt("complaint_media_list"),
-                o.opt("complaint_order_info"),
-                o.opt("service_order_info"),
-                o.req("complaint_full_refunded"),
-                o.req("incoming_user_response"),
-                o.req("problem_description"),
-                o.req("user_complaint_times"),
-                o.opt("problem_type"),
-                o.opt("apply_refund_amount"),
-                o.opt("user_tag_list"),
-                o.opt("additional_info"),
-                o.opt("in_platform_service"),
-                o.opt("need_immediate_service"),
-                o.opt("is_agent_mode"),
-            ) {
-                (
-                    Some(complaint_id),
-                    Some(complaint_time),
-                    Some(complaint_detail),
-                    Some(complaint_state),
-                    Some(complainted_mchid),
-                    Some(payer_phone),
-                    Some(payer_openid),
-                    Some(complaint_media_list),
-                    Some(complaint_order_info),
-                    Some(service_order_info),
-                    Some(complaint_full_refunded),
-                    Some(incoming_user_response),
-                    Some(problem_description),
-                    Some(user_complaint_times),
-                    Some(problem_type),
-                    Some(apply_refund_amount),
-                    Some(user_tag_list),
-                    Some(additional_info),
-                    Some(in_platform_service),
-                    Some(need_immediate_service),
-                    Some(is_agent_mode),
-                ) => {
-                    Ok(Self {
-                        complaint_id,
-                        complaint_time,
-                        complaint_detail,
-                        complaint_state,
-                        complainted_mchid,
-                        payer_phone,
-                        payer_openid,
-                        complaint_media_list,
-                        complaint_order_info,
-                        service_order_info,
-                        complaint_full_refunded,
-                        incoming_user_response,
-                        problem_description,
-                        user_complaint_times,
-                        problem_type,
-                        apply_refund_amount,
-                        user_tag_list,
-                        additional_info,
-                        in_platform_service,
-                        need_immediate_service,
-                        is_agent_mode,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        complaint_id: "complaint_id" req req,
+        complaint_time: "complaint_time" req req,
+        complaint_detail: "complaint_detail" req req,
+        complaint_state: "complaint_state" req req,
+        complainted_mchid: "complainted_mchid" req req,
+        payer_phone: "payer_phone" opt opt,
+        payer_openid: "payer_openid" opt opt,
+        complaint_media_list: "complaint_media_list" opt opt,
+        complaint_order_info: "complaint_order_info" opt opt,
+        service_order_info: "service_order_info" opt opt,
+        complaint_full_refunded: "complaint_full_refunded" req req,
+        incoming_user_response: "incoming_user_response" req req,
+        problem_description: "problem_description" req req,
+        user_complaint_times: "user_complaint_times" req req,
+        problem_type: "problem_type" opt opt,
+        apply_refund_amount: "apply_refund_amount" opt opt,
+        user_tag_list: "user_tag_list" opt opt,
+        additional_info: "additional_info" opt opt,
+        in_platform_service: "in_platform_service" opt opt,
+        need_immediate_service: "need_immediate_service" opt opt,
+        is_agent_mode: "is_agent_mode" opt opt,
+    });
     /// 补充信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseAdditionalInfo {
@@ -1135,30 +553,10 @@ pub mod by_complaint_id {
         /// 充电宝投诉相关信息
         pub share_power_info: Option<GetResponseAdditionalInfoSharePowerInfo>,
     }
-    impl ::serde::Serialize for GetResponseAdditionalInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("type", &self.type_)?;
-            m.opt("share_power_info", &self.share_power_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseAdditionalInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("type"), o.opt("share_power_info")) {
-                (Some(type_), Some(share_power_info)) => {
-                    Ok(Self { type_, share_power_info })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseAdditionalInfo {
+        type_: "type" opt opt,
+        share_power_info: "share_power_info" opt opt,
+    });
     /// 充电宝投诉相关信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseAdditionalInfoSharePowerInfo {
@@ -1175,43 +573,11 @@ pub mod by_complaint_id {
         /// Example: `false`
         pub is_returned_to_same_machine: Option<bool>,
     }
-    impl ::serde::Serialize for GetResponseAdditionalInfoSharePowerInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("return_time", &self.return_time)?;
-            m.opt("return_address_info", &self.return_address_info)?;
-            m.opt("is_returned_to_same_machine", &self.is_returned_to_same_machine)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseAdditionalInfoSharePowerInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("return_time"),
-                o.opt("return_address_info"),
-                o.opt("is_returned_to_same_machine"),
-            ) {
-                (
-                    Some(return_time),
-                    Some(return_address_info),
-                    Some(is_returned_to_same_machine),
-                ) => {
-                    Ok(Self {
-                        return_time,
-                        return_address_info,
-                        is_returned_to_same_machine,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseAdditionalInfoSharePowerInfo {
+        return_time: "return_time" opt opt,
+        return_address_info: "return_address_info" opt opt,
+        is_returned_to_same_machine: "is_returned_to_same_machine" opt opt,
+    });
     /// 归还地点信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseAdditionalInfoSharePowerInfoReturnAddressInfo {
@@ -1228,37 +594,11 @@ pub mod by_complaint_id {
         /// Example: `22.52305518747831`
         pub latitude: Option<String>,
     }
-    impl ::serde::Serialize
-    for GetResponseAdditionalInfoSharePowerInfoReturnAddressInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("return_address", &self.return_address)?;
-            m.opt("longitude", &self.longitude)?;
-            m.opt("latitude", &self.latitude)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseAdditionalInfoSharePowerInfoReturnAddressInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("return_address"), o.opt("longitude"), o.opt("latitude")) {
-                (Some(return_address), Some(longitude), Some(latitude)) => {
-                    Ok(Self {
-                        return_address,
-                        longitude,
-                        latitude,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseAdditionalInfoSharePowerInfoReturnAddressInfo {
+        return_address: "return_address" opt opt,
+        longitude: "longitude" opt opt,
+        latitude: "latitude" opt opt,
+    });
     /// 补充信息类型
     ///
     /// A value this client does not know yet is kept as [`GetResponseAdditionalInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1270,43 +610,9 @@ pub mod by_complaint_id {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseAdditionalInfoType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::SharePowerType => "SHARE_POWER_TYPE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseAdditionalInfoType {
-        fn from(s: &str) -> Self {
-            match s {
-                "SHARE_POWER_TYPE" => Self::SharePowerType,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseAdditionalInfoType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseAdditionalInfoType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseAdditionalInfoType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseAdditionalInfoType {
+        SharePowerType = "SHARE_POWER_TYPE",
+    });
     /// GetResponseComplaintMediaList
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseComplaintMediaList {
@@ -1317,28 +623,10 @@ pub mod by_complaint_id {
         /// 媒体文列表
         pub media_url: Option<Vec<String>>,
     }
-    impl ::serde::Serialize for GetResponseComplaintMediaList {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("media_type", &self.media_type)?;
-            m.opt("media_url", &self.media_url)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseComplaintMediaList {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("media_type"), o.opt("media_url")) {
-                (Some(media_type), Some(media_url)) => Ok(Self { media_type, media_url }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseComplaintMediaList {
+        media_type: "media_type" req req,
+        media_url: "media_url" opt opt,
+    });
     /// 媒体文件业务类型
     ///
     /// A value this client does not know yet is kept as [`GetResponseComplaintMediaListMediaType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1352,45 +640,10 @@ pub mod by_complaint_id {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseComplaintMediaListMediaType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::UserComplaintImage => "USER_COMPLAINT_IMAGE",
-                Self::OperationImage => "OPERATION_IMAGE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseComplaintMediaListMediaType {
-        fn from(s: &str) -> Self {
-            match s {
-                "USER_COMPLAINT_IMAGE" => Self::UserComplaintImage,
-                "OPERATION_IMAGE" => Self::OperationImage,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseComplaintMediaListMediaType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseComplaintMediaListMediaType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseComplaintMediaListMediaType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseComplaintMediaListMediaType {
+        UserComplaintImage = "USER_COMPLAINT_IMAGE",
+        OperationImage = "OPERATION_IMAGE",
+    });
     /// GetResponseComplaintOrderInfo
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseComplaintOrderInfo {
@@ -1407,35 +660,11 @@ pub mod by_complaint_id {
         /// Example: `3`
         pub amount: i64,
     }
-    impl ::serde::Serialize for GetResponseComplaintOrderInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.req("out_trade_no", &self.out_trade_no)?;
-            m.req("amount", &self.amount)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseComplaintOrderInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("transaction_id"), o.req("out_trade_no"), o.req("amount")) {
-                (Some(transaction_id), Some(out_trade_no), Some(amount)) => {
-                    Ok(Self {
-                        transaction_id,
-                        out_trade_no,
-                        amount,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseComplaintOrderInfo {
+        transaction_id: "transaction_id" req req,
+        out_trade_no: "out_trade_no" req req,
+        amount: "amount" req req,
+    });
     /// 投诉单状态
     ///
     /// A value this client does not know yet is kept as [`GetResponseComplaintState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1451,47 +680,11 @@ pub mod by_complaint_id {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseComplaintState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Pending => "PENDING",
-                Self::Processing => "PROCESSING",
-                Self::Processed => "PROCESSED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseComplaintState {
-        fn from(s: &str) -> Self {
-            match s {
-                "PENDING" => Self::Pending,
-                "PROCESSING" => Self::Processing,
-                "PROCESSED" => Self::Processed,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseComplaintState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseComplaintState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseComplaintState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseComplaintState {
+        Pending = "PENDING",
+        Processing = "PROCESSING",
+        Processed = "PROCESSED",
+    });
     /// 问题类型
     ///
     /// A value this client does not know yet is kept as [`GetResponseProblemType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1507,47 +700,11 @@ pub mod by_complaint_id {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseProblemType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Refund => "REFUND",
-                Self::ServiceNotWork => "SERVICE_NOT_WORK",
-                Self::Others => "OTHERS",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseProblemType {
-        fn from(s: &str) -> Self {
-            match s {
-                "REFUND" => Self::Refund,
-                "SERVICE_NOT_WORK" => Self::ServiceNotWork,
-                "OTHERS" => Self::Others,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseProblemType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseProblemType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseProblemType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseProblemType {
+        Refund = "REFUND",
+        ServiceNotWork = "SERVICE_NOT_WORK",
+        Others = "OTHERS",
+    });
     /// GetResponseServiceOrderInfo
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseServiceOrderInfo {
@@ -1564,35 +721,11 @@ pub mod by_complaint_id {
         /// Example: `DOING`
         pub state: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseServiceOrderInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("order_id", &self.order_id)?;
-            m.opt("out_order_no", &self.out_order_no)?;
-            m.opt("state", &self.state)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseServiceOrderInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("order_id"), o.opt("out_order_no"), o.opt("state")) {
-                (Some(order_id), Some(out_order_no), Some(state)) => {
-                    Ok(Self {
-                        order_id,
-                        out_order_no,
-                        state,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseServiceOrderInfo {
+        order_id: "order_id" opt opt,
+        out_order_no: "out_order_no" opt opt,
+        state: "state" opt opt,
+    });
     /// GetResponseUserTagList
     ///
     /// A value this client does not know yet is kept as [`GetResponseUserTagList::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1606,45 +739,10 @@ pub mod by_complaint_id {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseUserTagList {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Trusted => "TRUSTED",
-                Self::HighRisk => "HIGH_RISK",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseUserTagList {
-        fn from(s: &str) -> Self {
-            match s {
-                "TRUSTED" => Self::Trusted,
-                "HIGH_RISK" => Self::HighRisk,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseUserTagList {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseUserTagList {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseUserTagList {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseUserTagList {
+        Trusted = "TRUSTED",
+        HighRisk = "HIGH_RISK",
+    });
     /// `/v3/merchant-service/complaints-v2/{complaint_id}/complete`
     pub mod complete {
         /// The chain step for `/v3/merchant-service/complaints-v2/{complaint_id}/complete`, reached with `client.v3().merchant_service().complaints_v2().complaint_id(complaint_id).complete()`.
@@ -1674,27 +772,9 @@ pub mod by_complaint_id {
             /// Example: `1900012181`
             pub complainted_mchid: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("complainted_mchid", &self.complainted_mchid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("complainted_mchid") {
-                    Some(complainted_mchid) => Ok(Self { complainted_mchid }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            complainted_mchid: "complainted_mchid" req req,
+        });
     }
     /// `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`
     pub mod negotiation_historys {
@@ -1730,26 +810,10 @@ pub mod by_complaint_id {
             /// Query parameter `offset`. Example: `10`
             pub offset: Option<i64>,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("limit"), o.opt("offset")) {
-                    (Some(limit), Some(offset)) => Ok(Self { limit, offset }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            limit: "limit" skip opt,
+            offset: "offset" skip opt,
+        });
         /// The response of `GET /v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys` (查询投诉协商历史API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -1766,42 +830,12 @@ pub mod by_complaint_id {
             /// Example: `1000`
             pub total_count: Option<i64>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("data", &self.data)?;
-                m.req("limit", &self.limit)?;
-                m.req("offset", &self.offset)?;
-                m.opt("total_count", &self.total_count)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("data"),
-                    o.req("limit"),
-                    o.req("offset"),
-                    o.opt("total_count"),
-                ) {
-                    (Some(data), Some(limit), Some(offset), Some(total_count)) => {
-                        Ok(Self {
-                            data,
-                            limit,
-                            offset,
-                            total_count,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            data: "data" opt opt,
+            limit: "limit" req req,
+            offset: "offset" req req,
+            total_count: "total_count" opt opt,
+        });
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseData {
@@ -1842,81 +876,19 @@ pub mod by_complaint_id {
             /// 用户点击回复消息
             pub click_message: Option<GetResponseDataClickMessage>,
         }
-        impl ::serde::Serialize for GetResponseData {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("complaint_media_list", &self.complaint_media_list)?;
-                m.req("log_id", &self.log_id)?;
-                m.req("operator", &self.operator)?;
-                m.req("operate_time", &self.operate_time)?;
-                m.req("operate_type", &self.operate_type)?;
-                m.opt("operate_details", &self.operate_details)?;
-                m.opt("image_list", &self.image_list)?;
-                m.opt(
-                    "user_appy_platform_service_reason",
-                    &self.user_appy_platform_service_reason,
-                )?;
-                m.opt(
-                    "user_appy_platform_service_reason_description",
-                    &self.user_appy_platform_service_reason_description,
-                )?;
-                m.opt("normal_message", &self.normal_message)?;
-                m.opt("click_message", &self.click_message)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("complaint_media_list"),
-                    o.req("log_id"),
-                    o.req("operator"),
-                    o.req("operate_time"),
-                    o.req("operate_type"),
-                    o.opt("operate_details"),
-                    o.opt("image_list"),
-                    o.opt("user_appy_platform_service_reason"),
-                    o.opt("user_appy_platform_service_reason_description"),
-                    o.opt("normal_message"),
-                    o.opt("click_message"),
-                ) {
-                    (
-                        Some(complaint_media_list),
-                        Some(log_id),
-                        Some(operator),
-                        Some(operate_time),
-                        Some(operate_type),
-                        Some(operate_details),
-                        Some(image_list),
-                        Some(user_appy_platform_service_reason),
-                        Some(user_appy_platform_service_reason_description),
-                        Some(normal_message),
-                        Some(click_message),
-                    ) => {
-                        Ok(Self {
-                            complaint_media_list,
-                            log_id,
-                            operator,
-                            operate_time,
-                            operate_type,
-                            operate_details,
-                            image_list,
-                            user_appy_platform_service_reason,
-                            user_appy_platform_service_reason_description,
-                            normal_message,
-                            click_message,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseData {
+            complaint_media_list: "complaint_media_list" opt opt,
+            log_id: "log_id" req req,
+            operator: "operator" req req,
+            operate_time: "operate_time" req req,
+            operate_type: "operate_type" req req,
+            operate_details: "operate_details" opt opt,
+            image_list: "image_list" opt opt,
+            user_appy_platform_service_reason: "user_appy_platform_service_reason" opt opt,
+            user_appy_platform_service_reason_description: "user_appy_platform_service_reason_description" opt opt,
+            normal_message: "normal_message" opt opt,
+            click_message: "click_message" opt opt,
+        });
         /// 用户点击回复消息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataClickMessage {
@@ -1933,39 +905,11 @@ pub mod by_complaint_id {
             /// Example: `example_clicked_log_id`
             pub clicked_log_id: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseDataClickMessage {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("message_content", &self.message_content)?;
-                m.opt("action_id", &self.action_id)?;
-                m.opt("clicked_log_id", &self.clicked_log_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataClickMessage {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("message_content"),
-                    o.opt("action_id"),
-                    o.opt("clicked_log_id"),
-                ) {
-                    (Some(message_content), Some(action_id), Some(clicked_log_id)) => {
-                        Ok(Self {
-                            message_content,
-                            action_id,
-                            clicked_log_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataClickMessage {
+            message_content: "message_content" opt opt,
+            action_id: "action_id" opt opt,
+            clicked_log_id: "clicked_log_id" opt opt,
+        });
         /// 操作资料列表
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataComplaintMediaList {
@@ -1976,30 +920,10 @@ pub mod by_complaint_id {
             /// `media_url`
             pub media_url: Option<Vec<String>>,
         }
-        impl ::serde::Serialize for GetResponseDataComplaintMediaList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("media_type", &self.media_type)?;
-                m.opt("media_url", &self.media_url)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataComplaintMediaList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("media_type"), o.opt("media_url")) {
-                    (Some(media_type), Some(media_url)) => {
-                        Ok(Self { media_type, media_url })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataComplaintMediaList {
+            media_type: "media_type" opt opt,
+            media_url: "media_url" opt opt,
+        });
         /// 媒体文件业务类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseDataComplaintMediaListMediaType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2013,48 +937,10 @@ pub mod by_complaint_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDataComplaintMediaListMediaType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::UserComplaintImage => "USER_COMPLAINT_IMAGE",
-                    Self::OperationImage => "OPERATION_IMAGE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseDataComplaintMediaListMediaType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "USER_COMPLAINT_IMAGE" => Self::UserComplaintImage,
-                    "OPERATION_IMAGE" => Self::OperationImage,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseDataComplaintMediaListMediaType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseDataComplaintMediaListMediaType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseDataComplaintMediaListMediaType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDataComplaintMediaListMediaType {
+            UserComplaintImage = "USER_COMPLAINT_IMAGE",
+            OperationImage = "OPERATION_IMAGE",
+        });
         /// 普通消息内容
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessage {
@@ -2069,35 +955,11 @@ pub mod by_complaint_id {
             /// Example: `example_custom_data`
             pub custom_data: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseDataNormalMessage {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("blocks", &self.blocks)?;
-                m.opt("sender_identity", &self.sender_identity)?;
-                m.opt("custom_data", &self.custom_data)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataNormalMessage {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("blocks"), o.opt("sender_identity"), o.opt("custom_data")) {
-                    (Some(blocks), Some(sender_identity), Some(custom_data)) => {
-                        Ok(Self {
-                            blocks,
-                            sender_identity,
-                            custom_data,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessage {
+            blocks: "blocks" opt opt,
+            sender_identity: "sender_identity" opt opt,
+            custom_data: "custom_data" opt opt,
+        });
         /// GetResponseDataNormalMessageBlocks
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocks {
@@ -2118,59 +980,15 @@ pub mod by_complaint_id {
             /// 按钮组
             pub button_group: Option<GetResponseDataNormalMessageBlocksButtonGroup>,
         }
-        impl ::serde::Serialize for GetResponseDataNormalMessageBlocks {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("type", &self.type_)?;
-                m.opt("text", &self.text)?;
-                m.opt("image", &self.image)?;
-                m.opt("link", &self.link)?;
-                m.opt("faq_list", &self.faq_list)?;
-                m.opt("button", &self.button)?;
-                m.opt("button_group", &self.button_group)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataNormalMessageBlocks {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("type"),
-                    o.opt("text"),
-                    o.opt("image"),
-                    o.opt("link"),
-                    o.opt("faq_list"),
-                    o.opt("button"),
-                    o.opt("button_group"),
-                ) {
-                    (
-                        Some(type_),
-                        Some(text),
-                        Some(image),
-                        Some(link),
-                        Some(faq_list),
-                        Some(button),
-                        Some(button_group),
-                    ) => {
-                        Ok(Self {
-                            type_,
-                            text,
-                            image,
-                            link,
-                            faq_list,
-                            button,
-                            button_group,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocks {
+            type_: "type" opt opt,
+            text: "text" opt opt,
+            image: "image" opt opt,
+            link: "link" opt opt,
+            faq_list: "faq_list" opt opt,
+            button: "button" opt opt,
+            button_group: "button_group" opt opt,
+        });
         /// 按钮
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksButton {
@@ -2185,32 +1003,11 @@ pub mod by_complaint_id {
                 GetResponseDataNormalMessageBlocksButtonInvalidInfo,
             >,
         }
-        impl ::serde::Serialize for GetResponseDataNormalMessageBlocksButton {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("text", &self.text)?;
-                m.opt("action", &self.action)?;
-                m.opt("invalid_info", &self.invalid_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseDataNormalMessageBlocksButton {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("text"), o.opt("action"), o.opt("invalid_info")) {
-                    (Some(text), Some(action), Some(invalid_info)) => {
-                        Ok(Self { text, action, invalid_info })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksButton {
+            text: "text" opt opt,
+            action: "action" opt opt,
+            invalid_info: "invalid_info" opt opt,
+        });
         /// 动作
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksButtonAction {
@@ -2237,52 +1034,13 @@ pub mod by_complaint_id {
             /// Example: `example_action_id`
             pub action_id: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseDataNormalMessageBlocksButtonAction {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("action_type", &self.action_type)?;
-                m.opt("jump_url", &self.jump_url)?;
-                m.opt("mini_program_jump_info", &self.mini_program_jump_info)?;
-                m.opt("message_info", &self.message_info)?;
-                m.opt("action_id", &self.action_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseDataNormalMessageBlocksButtonAction {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("action_type"),
-                    o.opt("jump_url"),
-                    o.opt("mini_program_jump_info"),
-                    o.opt("message_info"),
-                    o.opt("action_id"),
-                ) {
-                    (
-                        Some(action_type),
-                        Some(jump_url),
-                        Some(mini_program_jump_info),
-                        Some(message_info),
-                        Some(action_id),
-                    ) => {
-                        Ok(Self {
-                            action_type,
-                            jump_url,
-                            mini_program_jump_info,
-                            message_info,
-                            action_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksButtonAction {
+            action_type: "action_type" opt opt,
+            jump_url: "jump_url" opt opt,
+            mini_program_jump_info: "mini_program_jump_info" opt opt,
+            message_info: "message_info" opt opt,
+            action_id: "action_id" opt opt,
+        });
         /// 动作类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseDataNormalMessageBlocksButtonActionActionType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2298,53 +1056,11 @@ pub mod by_complaint_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDataNormalMessageBlocksButtonActionActionType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::ActionTypeSendMessage => "ACTION_TYPE_SEND_MESSAGE",
-                    Self::ActionTypeJumpUrl => "ACTION_TYPE_JUMP_URL",
-                    Self::ActionTypeJumpMiniProgram => "ACTION_TYPE_JUMP_MINI_PROGRAM",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for GetResponseDataNormalMessageBlocksButtonActionActionType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ACTION_TYPE_SEND_MESSAGE" => Self::ActionTypeSendMessage,
-                    "ACTION_TYPE_JUMP_URL" => Self::ActionTypeJumpUrl,
-                    "ACTION_TYPE_JUMP_MINI_PROGRAM" => Self::ActionTypeJumpMiniProgram,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display
-        for GetResponseDataNormalMessageBlocksButtonActionActionType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize
-        for GetResponseDataNormalMessageBlocksButtonActionActionType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseDataNormalMessageBlocksButtonActionActionType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDataNormalMessageBlocksButtonActionActionType {
+            ActionTypeSendMessage = "ACTION_TYPE_SEND_MESSAGE",
+            ActionTypeJumpUrl = "ACTION_TYPE_JUMP_URL",
+            ActionTypeJumpMiniProgram = "ACTION_TYPE_JUMP_MINI_PROGRAM",
+        });
         /// 回复消息内容
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksButtonActionMessageInfo {
@@ -2357,32 +1073,10 @@ pub mod by_complaint_id {
             /// Example: `example_custom_data`
             pub custom_data: Option<String>,
         }
-        impl ::serde::Serialize
-        for GetResponseDataNormalMessageBlocksButtonActionMessageInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("content", &self.content)?;
-                m.opt("custom_data", &self.custom_data)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseDataNormalMessageBlocksButtonActionMessageInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("content"), o.opt("custom_data")) {
-                    (Some(content), Some(custom_data)) => {
-                        Ok(Self { content, custom_data })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksButtonActionMessageInfo {
+            content: "content" req req,
+            custom_data: "custom_data" opt opt,
+        });
         /// 跳转小程序信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksButtonActionMiniProgramJumpInfo {
@@ -2399,33 +1093,11 @@ pub mod by_complaint_id {
             /// Example: `example_text`
             pub text: String,
         }
-        impl ::serde::Serialize
-        for GetResponseDataNormalMessageBlocksButtonActionMiniProgramJumpInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("appid", &self.appid)?;
-                m.req("path", &self.path)?;
-                m.req("text", &self.text)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseDataNormalMessageBlocksButtonActionMiniProgramJumpInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("appid"), o.req("path"), o.req("text")) {
-                    (Some(appid), Some(path), Some(text)) => {
-                        Ok(Self { appid, path, text })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksButtonActionMiniProgramJumpInfo {
+            appid: "appid" req req,
+            path: "path" req req,
+            text: "text" req req,
+        });
         /// 按钮组
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksButtonGroup {
@@ -2444,36 +1116,11 @@ pub mod by_complaint_id {
                 GetResponseDataNormalMessageBlocksButtonGroupInvalidInfo,
             >,
         }
-        impl ::serde::Serialize for GetResponseDataNormalMessageBlocksButtonGroup {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("buttons", &self.buttons)?;
-                m.opt("button_layout", &self.button_layout)?;
-                m.opt("invalid_info", &self.invalid_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseDataNormalMessageBlocksButtonGroup {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("buttons"), o.opt("button_layout"), o.opt("invalid_info")) {
-                    (Some(buttons), Some(button_layout), Some(invalid_info)) => {
-                        Ok(Self {
-                            buttons,
-                            button_layout,
-                            invalid_info,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksButtonGroup {
+            buttons: "buttons" opt opt,
+            button_layout: "button_layout" opt opt,
+            invalid_info: "invalid_info" opt opt,
+        });
         /// 按钮布局方式
         ///
         /// A value this client does not know yet is kept as [`GetResponseDataNormalMessageBlocksButtonGroupButtonLayout::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2489,53 +1136,11 @@ pub mod by_complaint_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDataNormalMessageBlocksButtonGroupButtonLayout {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::LayoutUnknown => "LAYOUT_UNKNOWN",
-                    Self::LayoutHorizontal => "LAYOUT_HORIZONTAL",
-                    Self::LayoutVertical => "LAYOUT_VERTICAL",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for GetResponseDataNormalMessageBlocksButtonGroupButtonLayout {
-            fn from(s: &str) -> Self {
-                match s {
-                    "LAYOUT_UNKNOWN" => Self::LayoutUnknown,
-                    "LAYOUT_HORIZONTAL" => Self::LayoutHorizontal,
-                    "LAYOUT_VERTICAL" => Self::LayoutVertical,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display
-        for GetResponseDataNormalMessageBlocksButtonGroupButtonLayout {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize
-        for GetResponseDataNormalMessageBlocksButtonGroupButtonLayout {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseDataNormalMessageBlocksButtonGroupButtonLayout {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDataNormalMessageBlocksButtonGroupButtonLayout {
+            LayoutUnknown = "LAYOUT_UNKNOWN",
+            LayoutHorizontal = "LAYOUT_HORIZONTAL",
+            LayoutVertical = "LAYOUT_VERTICAL",
+        });
         /// GetResponseDataNormalMessageBlocksButtonGroupButtons
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksButtonGroupButtons {
@@ -2552,33 +1157,11 @@ pub mod by_complaint_id {
                 GetResponseDataNormalMessageBlocksButtonGroupButtonsInvalidInfo,
             >,
         }
-        impl ::serde::Serialize
-        for GetResponseDataNormalMessageBlocksButtonGroupButtons {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("text", &self.text)?;
-                m.opt("action", &self.action)?;
-                m.opt("invalid_info", &self.invalid_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseDataNormalMessageBlocksButtonGroupButtons {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("text"), o.opt("action"), o.opt("invalid_info")) {
-                    (Some(text), Some(action), Some(invalid_info)) => {
-                        Ok(Self { text, action, invalid_info })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksButtonGroupButtons {
+            text: "text" opt opt,
+            action: "action" opt opt,
+            invalid_info: "invalid_info" opt opt,
+        });
         /// 动作
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksButtonGroupButtonsAction {
@@ -2605,53 +1188,13 @@ pub mod by_complaint_id {
             /// Example: `example_action_id`
             pub action_id: Option<String>,
         }
-        impl ::serde::Serialize
-        for GetResponseDataNormalMessageBlocksButtonGroupButtonsAction {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("action_type", &self.action_type)?;
-                m.opt("jump_url", &self.jump_url)?;
-                m.opt("mini_program_jump_info", &self.mini_program_jump_info)?;
-                m.opt("message_info", &self.message_info)?;
-                m.opt("action_id", &self.action_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseDataNormalMessageBlocksButtonGroupButtonsAction {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("action_type"),
-                    o.opt("jump_url"),
-                    o.opt("mini_program_jump_info"),
-                    o.opt("message_info"),
-                    o.opt("action_id"),
-                ) {
-                    (
-                        Some(action_type),
-                        Some(jump_url),
-                        Some(mini_program_jump_info),
-                        Some(message_info),
-                        Some(action_id),
-                    ) => {
-                        Ok(Self {
-                            action_type,
-                            jump_url,
-                            mini_program_jump_info,
-                            message_info,
-                            action_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksButtonGroupButtonsAction {
+            action_type: "action_type" opt opt,
+            jump_url: "jump_url" opt opt,
+            mini_program_jump_info: "mini_program_jump_info" opt opt,
+            message_info: "message_info" opt opt,
+            action_id: "action_id" opt opt,
+        });
         /// 动作类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseDataNormalMessageBlocksButtonGroupButtonsActionActionType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2667,53 +1210,11 @@ pub mod by_complaint_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDataNormalMessageBlocksButtonGroupButtonsActionActionType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::ActionTypeSendMessage => "ACTION_TYPE_SEND_MESSAGE",
-                    Self::ActionTypeJumpUrl => "ACTION_TYPE_JUMP_URL",
-                    Self::ActionTypeJumpMiniProgram => "ACTION_TYPE_JUMP_MINI_PROGRAM",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for GetResponseDataNormalMessageBlocksButtonGroupButtonsActionActionType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ACTION_TYPE_SEND_MESSAGE" => Self::ActionTypeSendMessage,
-                    "ACTION_TYPE_JUMP_URL" => Self::ActionTypeJumpUrl,
-                    "ACTION_TYPE_JUMP_MINI_PROGRAM" => Self::ActionTypeJumpMiniProgram,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display
-        for GetResponseDataNormalMessageBlocksButtonGroupButtonsActionActionType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize
-        for GetResponseDataNormalMessageBlocksButtonGroupButtonsActionActionType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseDataNormalMessageBlocksButtonGroupButtonsActionActionType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDataNormalMessageBlocksButtonGroupButtonsActionActionType {
+            ActionTypeSendMessage = "ACTION_TYPE_SEND_MESSAGE",
+            ActionTypeJumpUrl = "ACTION_TYPE_JUMP_URL",
+            ActionTypeJumpMiniProgram = "ACTION_TYPE_JUMP_MINI_PROGRAM",
+        });
         /// 回复消息内容
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksButtonGroupButtonsActionMessageInfo {
@@ -2726,32 +1227,10 @@ pub mod by_complaint_id {
             /// Example: `example_custom_data`
             pub custom_data: Option<String>,
         }
-        impl ::serde::Serialize
-        for GetResponseDataNormalMessageBlocksButtonGroupButtonsActionMessageInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("content", &self.content)?;
-                m.opt("custom_data", &self.custom_data)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseDataNormalMessageBlocksButtonGroupButtonsActionMessageInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("content"), o.opt("custom_data")) {
-                    (Some(content), Some(custom_data)) => {
-                        Ok(Self { content, custom_data })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksButtonGroupButtonsActionMessageInfo {
+            content: "content" req req,
+            custom_data: "custom_data" opt opt,
+        });
         /// 跳转小程序信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksButtonGroupButtonsActionMiniProgramJumpInfo {
@@ -2768,33 +1247,11 @@ pub mod by_complaint_id {
             /// Example: `example_text`
             pub text: String,
         }
-        impl ::serde::Serialize
-        for GetResponseDataNormalMessageBlocksButtonGroupButtonsActionMiniProgramJumpInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("appid", &self.appid)?;
-                m.req("path", &self.path)?;
-                m.req("text", &self.text)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseDataNormalMessageBlocksButtonGroupButtonsActionMiniProgramJumpInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("appid"), o.req("path"), o.req("text")) {
-                    (Some(appid), Some(path), Some(text)) => {
-                        Ok(Self { appid, path, text })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksButtonGroupButtonsActionMiniProgramJumpInfo {
+            appid: "appid" req req,
+            path: "path" req req,
+            text: "text" req req,
+        });
         /// 失效配置
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksButtonGroupButtonsInvalidInfo {
@@ -2805,35 +1262,10 @@ pub mod by_complaint_id {
             /// 是否可以多次点击
             pub multi_clickable: Option<bool>,
         }
-        impl ::serde::Serialize
-        for GetResponseDataNormalMessageBlocksButtonGroupButtonsInvalidInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("expired_time", &self.expired_time)?;
-                m.opt("multi_clickable", &self.multi_clickable)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseDataNormalMessageBlocksButtonGroupButtonsInvalidInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("expired_time"), o.opt("multi_clickable")) {
-                    (Some(expired_time), Some(multi_clickable)) => {
-                        Ok(Self {
-                            expired_time,
-                            multi_clickable,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksButtonGroupButtonsInvalidInfo {
+            expired_time: "expired_time" opt opt,
+            multi_clickable: "multi_clickable" opt opt,
+        });
         /// 失效配置
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksButtonGroupInvalidInfo {
@@ -2844,35 +1276,10 @@ pub mod by_complaint_id {
             /// 是否可以多次点击
             pub multi_clickable: Option<bool>,
         }
-        impl ::serde::Serialize
-        for GetResponseDataNormalMessageBlocksButtonGroupInvalidInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("expired_time", &self.expired_time)?;
-                m.opt("multi_clickable", &self.multi_clickable)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseDataNormalMessageBlocksButtonGroupInvalidInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("expired_time"), o.opt("multi_clickable")) {
-                    (Some(expired_time), Some(multi_clickable)) => {
-                        Ok(Self {
-                            expired_time,
-                            multi_clickable,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksButtonGroupInvalidInfo {
+            expired_time: "expired_time" opt opt,
+            multi_clickable: "multi_clickable" opt opt,
+        });
         /// 失效配置
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksButtonInvalidInfo {
@@ -2883,62 +1290,19 @@ pub mod by_complaint_id {
             /// 是否可以多次点击
             pub multi_clickable: Option<bool>,
         }
-        impl ::serde::Serialize for GetResponseDataNormalMessageBlocksButtonInvalidInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("expired_time", &self.expired_time)?;
-                m.opt("multi_clickable", &self.multi_clickable)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseDataNormalMessageBlocksButtonInvalidInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("expired_time"), o.opt("multi_clickable")) {
-                    (Some(expired_time), Some(multi_clickable)) => {
-                        Ok(Self {
-                            expired_time,
-                            multi_clickable,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksButtonInvalidInfo {
+            expired_time: "expired_time" opt opt,
+            multi_clickable: "multi_clickable" opt opt,
+        });
         /// FAQ列表
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksFaqList {
             /// FAQ列表
             pub faqs: Option<Vec<GetResponseDataNormalMessageBlocksFaqListFaqs>>,
         }
-        impl ::serde::Serialize for GetResponseDataNormalMessageBlocksFaqList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("faqs", &self.faqs)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseDataNormalMessageBlocksFaqList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("faqs") {
-                    Some(faqs) => Ok(Self { faqs }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksFaqList {
+            faqs: "faqs" opt opt,
+        });
         /// GetResponseDataNormalMessageBlocksFaqListFaqs
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksFaqListFaqs {
@@ -2953,32 +1317,11 @@ pub mod by_complaint_id {
             /// 动作
             pub action: Option<GetResponseDataNormalMessageBlocksFaqListFaqsAction>,
         }
-        impl ::serde::Serialize for GetResponseDataNormalMessageBlocksFaqListFaqs {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("faq_id", &self.faq_id)?;
-                m.opt("faq_title", &self.faq_title)?;
-                m.opt("action", &self.action)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseDataNormalMessageBlocksFaqListFaqs {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("faq_id"), o.opt("faq_title"), o.opt("action")) {
-                    (Some(faq_id), Some(faq_title), Some(action)) => {
-                        Ok(Self { faq_id, faq_title, action })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksFaqListFaqs {
+            faq_id: "faq_id" opt opt,
+            faq_title: "faq_title" opt opt,
+            action: "action" opt opt,
+        });
         /// 动作
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksFaqListFaqsAction {
@@ -3005,52 +1348,13 @@ pub mod by_complaint_id {
             /// Example: `example_action_id`
             pub action_id: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseDataNormalMessageBlocksFaqListFaqsAction {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("action_type", &self.action_type)?;
-                m.opt("jump_url", &self.jump_url)?;
-                m.opt("mini_program_jump_info", &self.mini_program_jump_info)?;
-                m.opt("message_info", &self.message_info)?;
-                m.opt("action_id", &self.action_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseDataNormalMessageBlocksFaqListFaqsAction {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("action_type"),
-                    o.opt("jump_url"),
-                    o.opt("mini_program_jump_info"),
-                    o.opt("message_info"),
-                    o.opt("action_id"),
-                ) {
-                    (
-                        Some(action_type),
-                        Some(jump_url),
-                        Some(mini_program_jump_info),
-                        Some(message_info),
-                        Some(action_id),
-                    ) => {
-                        Ok(Self {
-                            action_type,
-                            jump_url,
-                            mini_program_jump_info,
-                            message_info,
-                            action_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksFaqListFaqsAction {
+            action_type: "action_type" opt opt,
+            jump_url: "jump_url" opt opt,
+            mini_program_jump_info: "mini_program_jump_info" opt opt,
+            message_info: "message_info" opt opt,
+            action_id: "action_id" opt opt,
+        });
         /// 动作类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseDataNormalMessageBlocksFaqListFaqsActionActionType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3066,53 +1370,11 @@ pub mod by_complaint_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDataNormalMessageBlocksFaqListFaqsActionActionType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::ActionTypeSendMessage => "ACTION_TYPE_SEND_MESSAGE",
-                    Self::ActionTypeJumpUrl => "ACTION_TYPE_JUMP_URL",
-                    Self::ActionTypeJumpMiniProgram => "ACTION_TYPE_JUMP_MINI_PROGRAM",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for GetResponseDataNormalMessageBlocksFaqListFaqsActionActionType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ACTION_TYPE_SEND_MESSAGE" => Self::ActionTypeSendMessage,
-                    "ACTION_TYPE_JUMP_URL" => Self::ActionTypeJumpUrl,
-                    "ACTION_TYPE_JUMP_MINI_PROGRAM" => Self::ActionTypeJumpMiniProgram,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display
-        for GetResponseDataNormalMessageBlocksFaqListFaqsActionActionType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize
-        for GetResponseDataNormalMessageBlocksFaqListFaqsActionActionType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseDataNormalMessageBlocksFaqListFaqsActionActionType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDataNormalMessageBlocksFaqListFaqsActionActionType {
+            ActionTypeSendMessage = "ACTION_TYPE_SEND_MESSAGE",
+            ActionTypeJumpUrl = "ACTION_TYPE_JUMP_URL",
+            ActionTypeJumpMiniProgram = "ACTION_TYPE_JUMP_MINI_PROGRAM",
+        });
         /// 回复消息内容
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksFaqListFaqsActionMessageInfo {
@@ -3125,32 +1387,10 @@ pub mod by_complaint_id {
             /// Example: `example_custom_data`
             pub custom_data: Option<String>,
         }
-        impl ::serde::Serialize
-        for GetResponseDataNormalMessageBlocksFaqListFaqsActionMessageInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("content", &self.content)?;
-                m.opt("custom_data", &self.custom_data)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseDataNormalMessageBlocksFaqListFaqsActionMessageInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("content"), o.opt("custom_data")) {
-                    (Some(content), Some(custom_data)) => {
-                        Ok(Self { content, custom_data })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksFaqListFaqsActionMessageInfo {
+            content: "content" req req,
+            custom_data: "custom_data" opt opt,
+        });
         /// 跳转小程序信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksFaqListFaqsActionMiniProgramJumpInfo {
@@ -3167,33 +1407,11 @@ pub mod by_complaint_id {
             /// Example: `example_text`
             pub text: String,
         }
-        impl ::serde::Serialize
-        for GetResponseDataNormalMessageBlocksFaqListFaqsActionMiniProgramJumpInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("appid", &self.appid)?;
-                m.req("path", &self.path)?;
-                m.req("text", &self.text)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseDataNormalMessageBlocksFaqListFaqsActionMiniProgramJumpInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("appid"), o.req("path"), o.req("text")) {
-                    (Some(appid), Some(path), Some(text)) => {
-                        Ok(Self { appid, path, text })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksFaqListFaqsActionMiniProgramJumpInfo {
+            appid: "appid" req req,
+            path: "path" req req,
+            text: "text" req req,
+        });
         /// 图片
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksImage {
@@ -3208,30 +1426,10 @@ pub mod by_complaint_id {
                 GetResponseDataNormalMessageBlocksImageImageStyleType,
             >,
         }
-        impl ::serde::Serialize for GetResponseDataNormalMessageBlocksImage {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("media_id", &self.media_id)?;
-                m.opt("image_style_type", &self.image_style_type)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataNormalMessageBlocksImage {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("media_id"), o.opt("image_style_type")) {
-                    (Some(media_id), Some(image_style_type)) => {
-                        Ok(Self { media_id, image_style_type })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksImage {
+            media_id: "media_id" opt opt,
+            image_style_type: "image_style_type" opt opt,
+        });
         /// 图片样式类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseDataNormalMessageBlocksImageImageStyleType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3245,51 +1443,10 @@ pub mod by_complaint_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDataNormalMessageBlocksImageImageStyleType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::ImageStyleTypeNarrow => "IMAGE_STYLE_TYPE_NARROW",
-                    Self::ImageStyleTypeWide => "IMAGE_STYLE_TYPE_WIDE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for GetResponseDataNormalMessageBlocksImageImageStyleType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "IMAGE_STYLE_TYPE_NARROW" => Self::ImageStyleTypeNarrow,
-                    "IMAGE_STYLE_TYPE_WIDE" => Self::ImageStyleTypeWide,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display
-        for GetResponseDataNormalMessageBlocksImageImageStyleType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize
-        for GetResponseDataNormalMessageBlocksImageImageStyleType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseDataNormalMessageBlocksImageImageStyleType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDataNormalMessageBlocksImageImageStyleType {
+            ImageStyleTypeNarrow = "IMAGE_STYLE_TYPE_NARROW",
+            ImageStyleTypeWide = "IMAGE_STYLE_TYPE_WIDE",
+        });
         /// 链接
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksLink {
@@ -3302,31 +1459,11 @@ pub mod by_complaint_id {
             /// 失效配置
             pub invalid_info: Option<GetResponseDataNormalMessageBlocksLinkInvalidInfo>,
         }
-        impl ::serde::Serialize for GetResponseDataNormalMessageBlocksLink {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("text", &self.text)?;
-                m.opt("action", &self.action)?;
-                m.opt("invalid_info", &self.invalid_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataNormalMessageBlocksLink {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("text"), o.opt("action"), o.opt("invalid_info")) {
-                    (Some(text), Some(action), Some(invalid_info)) => {
-                        Ok(Self { text, action, invalid_info })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksLink {
+            text: "text" opt opt,
+            action: "action" opt opt,
+            invalid_info: "invalid_info" opt opt,
+        });
         /// 动作
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksLinkAction {
@@ -3353,52 +1490,13 @@ pub mod by_complaint_id {
             /// Example: `example_action_id`
             pub action_id: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseDataNormalMessageBlocksLinkAction {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("action_type", &self.action_type)?;
-                m.opt("jump_url", &self.jump_url)?;
-                m.opt("mini_program_jump_info", &self.mini_program_jump_info)?;
-                m.opt("message_info", &self.message_info)?;
-                m.opt("action_id", &self.action_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseDataNormalMessageBlocksLinkAction {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("action_type"),
-                    o.opt("jump_url"),
-                    o.opt("mini_program_jump_info"),
-                    o.opt("message_info"),
-                    o.opt("action_id"),
-                ) {
-                    (
-                        Some(action_type),
-                        Some(jump_url),
-                        Some(mini_program_jump_info),
-                        Some(message_info),
-                        Some(action_id),
-                    ) => {
-                        Ok(Self {
-                            action_type,
-                            jump_url,
-                            mini_program_jump_info,
-                            message_info,
-                            action_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksLinkAction {
+            action_type: "action_type" opt opt,
+            jump_url: "jump_url" opt opt,
+            mini_program_jump_info: "mini_program_jump_info" opt opt,
+            message_info: "message_info" opt opt,
+            action_id: "action_id" opt opt,
+        });
         /// 动作类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseDataNormalMessageBlocksLinkActionActionType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3414,53 +1512,11 @@ pub mod by_complaint_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDataNormalMessageBlocksLinkActionActionType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::ActionTypeSendMessage => "ACTION_TYPE_SEND_MESSAGE",
-                    Self::ActionTypeJumpUrl => "ACTION_TYPE_JUMP_URL",
-                    Self::ActionTypeJumpMiniProgram => "ACTION_TYPE_JUMP_MINI_PROGRAM",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for GetResponseDataNormalMessageBlocksLinkActionActionType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ACTION_TYPE_SEND_MESSAGE" => Self::ActionTypeSendMessage,
-                    "ACTION_TYPE_JUMP_URL" => Self::ActionTypeJumpUrl,
-                    "ACTION_TYPE_JUMP_MINI_PROGRAM" => Self::ActionTypeJumpMiniProgram,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display
-        for GetResponseDataNormalMessageBlocksLinkActionActionType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize
-        for GetResponseDataNormalMessageBlocksLinkActionActionType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseDataNormalMessageBlocksLinkActionActionType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDataNormalMessageBlocksLinkActionActionType {
+            ActionTypeSendMessage = "ACTION_TYPE_SEND_MESSAGE",
+            ActionTypeJumpUrl = "ACTION_TYPE_JUMP_URL",
+            ActionTypeJumpMiniProgram = "ACTION_TYPE_JUMP_MINI_PROGRAM",
+        });
         /// 回复消息内容
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksLinkActionMessageInfo {
@@ -3473,32 +1529,10 @@ pub mod by_complaint_id {
             /// Example: `example_custom_data`
             pub custom_data: Option<String>,
         }
-        impl ::serde::Serialize
-        for GetResponseDataNormalMessageBlocksLinkActionMessageInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("content", &self.content)?;
-                m.opt("custom_data", &self.custom_data)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseDataNormalMessageBlocksLinkActionMessageInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("content"), o.opt("custom_data")) {
-                    (Some(content), Some(custom_data)) => {
-                        Ok(Self { content, custom_data })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksLinkActionMessageInfo {
+            content: "content" req req,
+            custom_data: "custom_data" opt opt,
+        });
         /// 跳转小程序信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksLinkActionMiniProgramJumpInfo {
@@ -3515,33 +1549,11 @@ pub mod by_complaint_id {
             /// Example: `example_text`
             pub text: String,
         }
-        impl ::serde::Serialize
-        for GetResponseDataNormalMessageBlocksLinkActionMiniProgramJumpInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("appid", &self.appid)?;
-                m.req("path", &self.path)?;
-                m.req("text", &self.text)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseDataNormalMessageBlocksLinkActionMiniProgramJumpInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("appid"), o.req("path"), o.req("text")) {
-                    (Some(appid), Some(path), Some(text)) => {
-                        Ok(Self { appid, path, text })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksLinkActionMiniProgramJumpInfo {
+            appid: "appid" req req,
+            path: "path" req req,
+            text: "text" req req,
+        });
         /// 失效配置
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksLinkInvalidInfo {
@@ -3552,34 +1564,10 @@ pub mod by_complaint_id {
             /// 是否可以多次点击
             pub multi_clickable: Option<bool>,
         }
-        impl ::serde::Serialize for GetResponseDataNormalMessageBlocksLinkInvalidInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("expired_time", &self.expired_time)?;
-                m.opt("multi_clickable", &self.multi_clickable)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseDataNormalMessageBlocksLinkInvalidInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("expired_time"), o.opt("multi_clickable")) {
-                    (Some(expired_time), Some(multi_clickable)) => {
-                        Ok(Self {
-                            expired_time,
-                            multi_clickable,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksLinkInvalidInfo {
+            expired_time: "expired_time" opt opt,
+            multi_clickable: "multi_clickable" opt opt,
+        });
         /// 文本
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksText {
@@ -3594,31 +1582,11 @@ pub mod by_complaint_id {
             /// 是否粗体
             pub is_bold: Option<bool>,
         }
-        impl ::serde::Serialize for GetResponseDataNormalMessageBlocksText {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("text", &self.text)?;
-                m.opt("color", &self.color)?;
-                m.opt("is_bold", &self.is_bold)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataNormalMessageBlocksText {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("text"), o.opt("color"), o.opt("is_bold")) {
-                    (Some(text), Some(color), Some(is_bold)) => {
-                        Ok(Self { text, color, is_bold })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksText {
+            text: "text" opt opt,
+            color: "color" opt opt,
+            is_bold: "is_bold" opt opt,
+        });
         /// 文本颜色
         ///
         /// A value this client does not know yet is kept as [`GetResponseDataNormalMessageBlocksTextColor::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3632,49 +1600,10 @@ pub mod by_complaint_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDataNormalMessageBlocksTextColor {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Default => "DEFAULT",
-                    Self::Secondary => "SECONDARY",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for GetResponseDataNormalMessageBlocksTextColor {
-            fn from(s: &str) -> Self {
-                match s {
-                    "DEFAULT" => Self::Default,
-                    "SECONDARY" => Self::Secondary,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseDataNormalMessageBlocksTextColor {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseDataNormalMessageBlocksTextColor {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseDataNormalMessageBlocksTextColor {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDataNormalMessageBlocksTextColor {
+            Default = "DEFAULT",
+            Secondary = "SECONDARY",
+        });
         /// 消息块类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseDataNormalMessageBlocksType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3696,55 +1625,14 @@ pub mod by_complaint_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDataNormalMessageBlocksType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Text => "TEXT",
-                    Self::Image => "IMAGE",
-                    Self::Link => "LINK",
-                    Self::FaqList => "FAQ_LIST",
-                    Self::Button => "BUTTON",
-                    Self::ButtonGroup => "BUTTON_GROUP",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseDataNormalMessageBlocksType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "TEXT" => Self::Text,
-                    "IMAGE" => Self::Image,
-                    "LINK" => Self::Link,
-                    "FAQ_LIST" => Self::FaqList,
-                    "BUTTON" => Self::Button,
-                    "BUTTON_GROUP" => Self::ButtonGroup,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseDataNormalMessageBlocksType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseDataNormalMessageBlocksType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataNormalMessageBlocksType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDataNormalMessageBlocksType {
+            Text = "TEXT",
+            Image = "IMAGE",
+            Link = "LINK",
+            FaqList = "FAQ_LIST",
+            Button = "BUTTON",
+            ButtonGroup = "BUTTON_GROUP",
+        });
         /// 发送者身份类别
         ///
         /// A value this client does not know yet is kept as [`GetResponseDataNormalMessageSenderIdentity::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3760,50 +1648,11 @@ pub mod by_complaint_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDataNormalMessageSenderIdentity {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Unknown_ => "UNKNOWN",
-                    Self::Manual => "MANUAL",
-                    Self::Machine => "MACHINE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseDataNormalMessageSenderIdentity {
-            fn from(s: &str) -> Self {
-                match s {
-                    "UNKNOWN" => Self::Unknown_,
-                    "MANUAL" => Self::Manual,
-                    "MACHINE" => Self::Machine,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseDataNormalMessageSenderIdentity {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseDataNormalMessageSenderIdentity {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseDataNormalMessageSenderIdentity {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDataNormalMessageSenderIdentity {
+            Unknown_ = "UNKNOWN",
+            Manual = "MANUAL",
+            Machine = "MACHINE",
+        });
         /// 操作类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseDataOperateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3863,117 +1712,33 @@ pub mod by_complaint_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDataOperateType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::UserCreateComplaint => "USER_CREATE_COMPLAINT",
-                    Self::UserContinueComplaint => "USER_CONTINUE_COMPLAINT",
-                    Self::UserResponse => "USER_RESPONSE",
-                    Self::PlatformResponse => "PLATFORM_RESPONSE",
-                    Self::MerchantResponse => "MERCHANT_RESPONSE",
-                    Self::MerchantConfirmComplete => "MERCHANT_CONFIRM_COMPLETE",
-                    Self::UserCreateComplaintSystemMessage => {
-                        "USER_CREATE_COMPLAINT_SYSTEM_MESSAGE"
-                    }
-                    Self::ComplaintFullRefundedSystemMessage => {
-                        "COMPLAINT_FULL_REFUNDED_SYSTEM_MESSAGE"
-                    }
-                    Self::UserContinueComplaintSystemMessage => {
-                        "USER_CONTINUE_COMPLAINT_SYSTEM_MESSAGE"
-                    }
-                    Self::UserRevokeComplaint => "USER_REVOKE_COMPLAINT",
-                    Self::UserComfirmComplaint => "USER_COMFIRM_COMPLAINT",
-                    Self::PlatformHelpApplication => "PLATFORM_HELP_APPLICATION",
-                    Self::UserApplyPlatformHelp => "USER_APPLY_PLATFORM_HELP",
-                    Self::MerchantApproveRefund => "MERCHANT_APPROVE_REFUND",
-                    Self::MerchantRefuseRerund => "MERCHANT_REFUSE_RERUND",
-                    Self::UserSubmitSatisfaction => "USER_SUBMIT_SATISFACTION",
-                    Self::ServiceOrderCancel => "SERVICE_ORDER_CANCEL",
-                    Self::ServiceOrderComplete => "SERVICE_ORDER_COMPLETE",
-                    Self::ComplaintPartialRefundedSystemMessage => {
-                        "COMPLAINT_PARTIAL_REFUNDED_SYSTEM_MESSAGE"
-                    }
-                    Self::ComplaintRefundReceivedSystemMessage => {
-                        "COMPLAINT_REFUND_RECEIVED_SYSTEM_MESSAGE"
-                    }
-                    Self::ComplaintEntrustedRefundSystemMessage => {
-                        "COMPLAINT_ENTRUSTED_REFUND_SYSTEM_MESSAGE"
-                    }
-                    Self::UserApplyPlatformService => "USER_APPLY_PLATFORM_SERVICE",
-                    Self::UserCancelPlatformService => "USER_CANCEL_PLATFORM_SERVICE",
-                    Self::PlatformServiceFinished => "PLATFORM_SERVICE_FINISHED",
-                    Self::UserClickResponse => "USER_CLICK_RESPONSE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseDataOperateType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "USER_CREATE_COMPLAINT" => Self::UserCreateComplaint,
-                    "USER_CONTINUE_COMPLAINT" => Self::UserContinueComplaint,
-                    "USER_RESPONSE" => Self::UserResponse,
-                    "PLATFORM_RESPONSE" => Self::PlatformResponse,
-                    "MERCHANT_RESPONSE" => Self::MerchantResponse,
-                    "MERCHANT_CONFIRM_COMPLETE" => Self::MerchantConfirmComplete,
-                    "USER_CREATE_COMPLAINT_SYSTEM_MESSAGE" => {
-                        Self::UserCreateComplaintSystemMessage
-                    }
-                    "COMPLAINT_FULL_REFUNDED_SYSTEM_MESSAGE" => {
-                        Self::ComplaintFullRefundedSystemMessage
-                    }
-                    "USER_CONTINUE_COMPLAINT_SYSTEM_MESSAGE" => {
-                        Self::UserContinueComplaintSystemMessage
-                    }
-                    "USER_REVOKE_COMPLAINT" => Self::UserRevokeComplaint,
-                    "USER_COMFIRM_COMPLAINT" => Self::UserComfirmComplaint,
-                    "PLATFORM_HELP_APPLICATION" => Self::PlatformHelpApplication,
-                    "USER_APPLY_PLATFORM_HELP" => Self::UserApplyPlatformHelp,
-                    "MERCHANT_APPROVE_REFUND" => Self::MerchantApproveRefund,
-                    "MERCHANT_REFUSE_RERUND" => Self::MerchantRefuseRerund,
-                    "USER_SUBMIT_SATISFACTION" => Self::UserSubmitSatisfaction,
-                    "SERVICE_ORDER_CANCEL" => Self::ServiceOrderCancel,
-                    "SERVICE_ORDER_COMPLETE" => Self::ServiceOrderComplete,
-                    "COMPLAINT_PARTIAL_REFUNDED_SYSTEM_MESSAGE" => {
-                        Self::ComplaintPartialRefundedSystemMessage
-                    }
-                    "COMPLAINT_REFUND_RECEIVED_SYSTEM_MESSAGE" => {
-                        Self::ComplaintRefundReceivedSystemMessage
-                    }
-                    "COMPLAINT_ENTRUSTED_REFUND_SYSTEM_MESSAGE" => {
-                        Self::ComplaintEntrustedRefundSystemMessage
-                    }
-                    "USER_APPLY_PLATFORM_SERVICE" => Self::UserApplyPlatformService,
-                    "USER_CANCEL_PLATFORM_SERVICE" => Self::UserCancelPlatformService,
-                    "PLATFORM_SERVICE_FINISHED" => Self::PlatformServiceFinished,
-                    "USER_CLICK_RESPONSE" => Self::UserClickResponse,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseDataOperateType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseDataOperateType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataOperateType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDataOperateType {
+            UserCreateComplaint = "USER_CREATE_COMPLAINT",
+            UserContinueComplaint = "USER_CONTINUE_COMPLAINT",
+            UserResponse = "USER_RESPONSE",
+            PlatformResponse = "PLATFORM_RESPONSE",
+            MerchantResponse = "MERCHANT_RESPONSE",
+            MerchantConfirmComplete = "MERCHANT_CONFIRM_COMPLETE",
+            UserCreateComplaintSystemMessage = "USER_CREATE_COMPLAINT_SYSTEM_MESSAGE",
+            ComplaintFullRefundedSystemMessage = "COMPLAINT_FULL_REFUNDED_SYSTEM_MESSAGE",
+            UserContinueComplaintSystemMessage = "USER_CONTINUE_COMPLAINT_SYSTEM_MESSAGE",
+            UserRevokeComplaint = "USER_REVOKE_COMPLAINT",
+            UserComfirmComplaint = "USER_COMFIRM_COMPLAINT",
+            PlatformHelpApplication = "PLATFORM_HELP_APPLICATION",
+            UserApplyPlatformHelp = "USER_APPLY_PLATFORM_HELP",
+            MerchantApproveRefund = "MERCHANT_APPROVE_REFUND",
+            MerchantRefuseRerund = "MERCHANT_REFUSE_RERUND",
+            UserSubmitSatisfaction = "USER_SUBMIT_SATISFACTION",
+            ServiceOrderCancel = "SERVICE_ORDER_CANCEL",
+            ServiceOrderComplete = "SERVICE_ORDER_COMPLETE",
+            ComplaintPartialRefundedSystemMessage = "COMPLAINT_PARTIAL_REFUNDED_SYSTEM_MESSAGE",
+            ComplaintRefundReceivedSystemMessage = "COMPLAINT_REFUND_RECEIVED_SYSTEM_MESSAGE",
+            ComplaintEntrustedRefundSystemMessage = "COMPLAINT_ENTRUSTED_REFUND_SYSTEM_MESSAGE",
+            UserApplyPlatformService = "USER_APPLY_PLATFORM_SERVICE",
+            UserCancelPlatformService = "USER_CANCEL_PLATFORM_SERVICE",
+            PlatformServiceFinished = "PLATFORM_SERVICE_FINISHED",
+            UserClickResponse = "USER_CLICK_RESPONSE",
+        });
     }
     /// `/v3/merchant-service/complaints-v2/{complaint_id}/response`
     pub mod response {
@@ -4020,55 +1785,14 @@ pub mod by_complaint_id {
             /// 跳转小程序信息
             pub mini_program_jump_info: Option<PostRequestMiniProgramJumpInfo>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("complainted_mchid", &self.complainted_mchid)?;
-                m.req("response_content", &self.response_content)?;
-                m.opt("response_images", &self.response_images)?;
-                m.opt("jump_url", &self.jump_url)?;
-                m.opt("jump_url_text", &self.jump_url_text)?;
-                m.opt("mini_program_jump_info", &self.mini_program_jump_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("complainted_mchid"),
-                    o.req("response_content"),
-                    o.opt("response_images"),
-                    o.opt("jump_url"),
-                    o.opt("jump_url_text"),
-                    o.opt("mini_program_jump_info"),
-                ) {
-                    (
-                        Some(complainted_mchid),
-                        Some(response_content),
-                        Some(response_images),
-                        Some(jump_url),
-                        Some(jump_url_text),
-                        Some(mini_program_jump_info),
-                    ) => {
-                        Ok(Self {
-                            complainted_mchid,
-                            response_content,
-                            response_images,
-                            jump_url,
-                            jump_url_text,
-                            mini_program_jump_info,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            complainted_mchid: "complainted_mchid" req req,
+            response_content: "response_content" req req,
+            response_images: "response_images" opt opt,
+            jump_url: "jump_url" opt opt,
+            jump_url_text: "jump_url_text" opt opt,
+            mini_program_jump_info: "mini_program_jump_info" opt opt,
+        });
         /// 跳转小程序信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMiniProgramJumpInfo {
@@ -4085,31 +1809,11 @@ pub mod by_complaint_id {
             /// Example: `example_text`
             pub text: String,
         }
-        impl ::serde::Serialize for PostRequestMiniProgramJumpInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("appid", &self.appid)?;
-                m.req("path", &self.path)?;
-                m.req("text", &self.text)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestMiniProgramJumpInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("appid"), o.req("path"), o.req("text")) {
-                    (Some(appid), Some(path), Some(text)) => {
-                        Ok(Self { appid, path, text })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestMiniProgramJumpInfo {
+            appid: "appid" req req,
+            path: "path" req req,
+            text: "text" req req,
+        });
     }
     /// `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`
     pub mod response_immediate_service {
@@ -4148,39 +1852,11 @@ pub mod by_complaint_id {
             /// Example: `550e8400-e29b-41d4-a716-446655440000`
             pub idempotent_id: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("complainted_mchid", &self.complainted_mchid)?;
-                m.req("message", &self.message)?;
-                m.req("idempotent_id", &self.idempotent_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("complainted_mchid"),
-                    o.req("message"),
-                    o.req("idempotent_id"),
-                ) {
-                    (Some(complainted_mchid), Some(message), Some(idempotent_id)) => {
-                        Ok(Self {
-                            complainted_mchid,
-                            message,
-                            idempotent_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            complainted_mchid: "complainted_mchid" req req,
+            message: "message" req req,
+            idempotent_id: "idempotent_id" req req,
+        });
         /// 消息内容
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessage {
@@ -4195,35 +1871,11 @@ pub mod by_complaint_id {
             /// Example: `example_custom_data`
             pub custom_data: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestMessage {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("blocks", &self.blocks)?;
-                m.opt("sender_identity", &self.sender_identity)?;
-                m.opt("custom_data", &self.custom_data)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestMessage {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("blocks"), o.opt("sender_identity"), o.opt("custom_data")) {
-                    (Some(blocks), Some(sender_identity), Some(custom_data)) => {
-                        Ok(Self {
-                            blocks,
-                            sender_identity,
-                            custom_data,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestMessage {
+            blocks: "blocks" opt opt,
+            sender_identity: "sender_identity" opt opt,
+            custom_data: "custom_data" opt opt,
+        });
         /// PostRequestMessageBlocks
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocks {
@@ -4244,59 +1896,15 @@ pub mod by_complaint_id {
             /// 按钮组
             pub button_group: Option<PostRequestMessageBlocksButtonGroup>,
         }
-        impl ::serde::Serialize for PostRequestMessageBlocks {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("type", &self.type_)?;
-                m.opt("text", &self.text)?;
-                m.opt("image", &self.image)?;
-                m.opt("link", &self.link)?;
-                m.opt("faq_list", &self.faq_list)?;
-                m.opt("button", &self.button)?;
-                m.opt("button_group", &self.button_group)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestMessageBlocks {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("type"),
-                    o.opt("text"),
-                    o.opt("image"),
-                    o.opt("link"),
-                    o.opt("faq_list"),
-                    o.opt("button"),
-                    o.opt("button_group"),
-                ) {
-                    (
-                        Some(type_),
-                        Some(text),
-                        Some(image),
-                        Some(link),
-                        Some(faq_list),
-                        Some(button),
-                        Some(button_group),
-                    ) => {
-                        Ok(Self {
-                            type_,
-                            text,
-                            image,
-                            link,
-                            faq_list,
-                            button,
-                            button_group,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestMessageBlocks {
+            type_: "type" opt opt,
+            text: "text" opt opt,
+            image: "image" opt opt,
+            link: "link" opt opt,
+            faq_list: "faq_list" opt opt,
+            button: "button" opt opt,
+            button_group: "button_group" opt opt,
+        });
         /// 按钮
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksButton {
@@ -4309,31 +1917,11 @@ pub mod by_complaint_id {
             /// 失效配置
             pub invalid_info: Option<PostRequestMessageBlocksButtonInvalidInfo>,
         }
-        impl ::serde::Serialize for PostRequestMessageBlocksButton {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("text", &self.text)?;
-                m.opt("action", &self.action)?;
-                m.opt("invalid_info", &self.invalid_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestMessageBlocksButton {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("text"), o.opt("action"), o.opt("invalid_info")) {
-                    (Some(text), Some(action), Some(invalid_info)) => {
-                        Ok(Self { text, action, invalid_info })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksButton {
+            text: "text" opt opt,
+            action: "action" opt opt,
+            invalid_info: "invalid_info" opt opt,
+        });
         /// 动作
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksButtonAction {
@@ -4356,51 +1944,13 @@ pub mod by_complaint_id {
             /// Example: `example_action_id`
             pub action_id: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestMessageBlocksButtonAction {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("action_type", &self.action_type)?;
-                m.opt("jump_url", &self.jump_url)?;
-                m.opt("mini_program_jump_info", &self.mini_program_jump_info)?;
-                m.opt("message_info", &self.message_info)?;
-                m.opt("action_id", &self.action_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestMessageBlocksButtonAction {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("action_type"),
-                    o.opt("jump_url"),
-                    o.opt("mini_program_jump_info"),
-                    o.opt("message_info"),
-                    o.opt("action_id"),
-                ) {
-                    (
-                        Some(action_type),
-                        Some(jump_url),
-                        Some(mini_program_jump_info),
-                        Some(message_info),
-                        Some(action_id),
-                    ) => {
-                        Ok(Self {
-                            action_type,
-                            jump_url,
-                            mini_program_jump_info,
-                            message_info,
-                            action_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksButtonAction {
+            action_type: "action_type" opt opt,
+            jump_url: "jump_url" opt opt,
+            mini_program_jump_info: "mini_program_jump_info" opt opt,
+            message_info: "message_info" opt opt,
+            action_id: "action_id" opt opt,
+        });
         /// 动作类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestMessageBlocksButtonActionActionType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4416,51 +1966,11 @@ pub mod by_complaint_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestMessageBlocksButtonActionActionType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::ActionTypeSendMessage => "ACTION_TYPE_SEND_MESSAGE",
-                    Self::ActionTypeJumpUrl => "ACTION_TYPE_JUMP_URL",
-                    Self::ActionTypeJumpMiniProgram => "ACTION_TYPE_JUMP_MINI_PROGRAM",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for PostRequestMessageBlocksButtonActionActionType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ACTION_TYPE_SEND_MESSAGE" => Self::ActionTypeSendMessage,
-                    "ACTION_TYPE_JUMP_URL" => Self::ActionTypeJumpUrl,
-                    "ACTION_TYPE_JUMP_MINI_PROGRAM" => Self::ActionTypeJumpMiniProgram,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestMessageBlocksButtonActionActionType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestMessageBlocksButtonActionActionType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostRequestMessageBlocksButtonActionActionType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestMessageBlocksButtonActionActionType {
+            ActionTypeSendMessage = "ACTION_TYPE_SEND_MESSAGE",
+            ActionTypeJumpUrl = "ACTION_TYPE_JUMP_URL",
+            ActionTypeJumpMiniProgram = "ACTION_TYPE_JUMP_MINI_PROGRAM",
+        });
         /// 回复消息内容
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksButtonActionMessageInfo {
@@ -4473,31 +1983,10 @@ pub mod by_complaint_id {
             /// Example: `example_custom_data`
             pub custom_data: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestMessageBlocksButtonActionMessageInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("content", &self.content)?;
-                m.opt("custom_data", &self.custom_data)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostRequestMessageBlocksButtonActionMessageInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("content"), o.opt("custom_data")) {
-                    (Some(content), Some(custom_data)) => {
-                        Ok(Self { content, custom_data })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksButtonActionMessageInfo {
+            content: "content" req req,
+            custom_data: "custom_data" opt opt,
+        });
         /// 跳转小程序信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksButtonActionMiniProgramJumpInfo {
@@ -4514,33 +2003,11 @@ pub mod by_complaint_id {
             /// Example: `example_text`
             pub text: Option<String>,
         }
-        impl ::serde::Serialize
-        for PostRequestMessageBlocksButtonActionMiniProgramJumpInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("appid", &self.appid)?;
-                m.opt("path", &self.path)?;
-                m.opt("text", &self.text)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostRequestMessageBlocksButtonActionMiniProgramJumpInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("appid"), o.opt("path"), o.opt("text")) {
-                    (Some(appid), Some(path), Some(text)) => {
-                        Ok(Self { appid, path, text })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksButtonActionMiniProgramJumpInfo {
+            appid: "appid" req req,
+            path: "path" opt opt,
+            text: "text" opt opt,
+        });
         /// 按钮组
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksButtonGroup {
@@ -4553,35 +2020,11 @@ pub mod by_complaint_id {
             /// 失效配置
             pub invalid_info: Option<PostRequestMessageBlocksButtonGroupInvalidInfo>,
         }
-        impl ::serde::Serialize for PostRequestMessageBlocksButtonGroup {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("buttons", &self.buttons)?;
-                m.opt("button_layout", &self.button_layout)?;
-                m.opt("invalid_info", &self.invalid_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestMessageBlocksButtonGroup {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("buttons"), o.opt("button_layout"), o.opt("invalid_info")) {
-                    (Some(buttons), Some(button_layout), Some(invalid_info)) => {
-                        Ok(Self {
-                            buttons,
-                            button_layout,
-                            invalid_info,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksButtonGroup {
+            buttons: "buttons" opt opt,
+            button_layout: "button_layout" opt opt,
+            invalid_info: "invalid_info" opt opt,
+        });
         /// 按钮布局方式
         ///
         /// A value this client does not know yet is kept as [`PostRequestMessageBlocksButtonGroupButtonLayout::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4597,51 +2040,11 @@ pub mod by_complaint_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestMessageBlocksButtonGroupButtonLayout {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::LayoutUnknown => "LAYOUT_UNKNOWN",
-                    Self::LayoutHorizontal => "LAYOUT_HORIZONTAL",
-                    Self::LayoutVertical => "LAYOUT_VERTICAL",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for PostRequestMessageBlocksButtonGroupButtonLayout {
-            fn from(s: &str) -> Self {
-                match s {
-                    "LAYOUT_UNKNOWN" => Self::LayoutUnknown,
-                    "LAYOUT_HORIZONTAL" => Self::LayoutHorizontal,
-                    "LAYOUT_VERTICAL" => Self::LayoutVertical,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestMessageBlocksButtonGroupButtonLayout {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestMessageBlocksButtonGroupButtonLayout {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostRequestMessageBlocksButtonGroupButtonLayout {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestMessageBlocksButtonGroupButtonLayout {
+            LayoutUnknown = "LAYOUT_UNKNOWN",
+            LayoutHorizontal = "LAYOUT_HORIZONTAL",
+            LayoutVertical = "LAYOUT_VERTICAL",
+        });
         /// PostRequestMessageBlocksButtonGroupButtons
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksButtonGroupButtons {
@@ -4656,32 +2059,11 @@ pub mod by_complaint_id {
                 PostRequestMessageBlocksButtonGroupButtonsInvalidInfo,
             >,
         }
-        impl ::serde::Serialize for PostRequestMessageBlocksButtonGroupButtons {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("text", &self.text)?;
-                m.opt("action", &self.action)?;
-                m.opt("invalid_info", &self.invalid_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostRequestMessageBlocksButtonGroupButtons {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("text"), o.opt("action"), o.opt("invalid_info")) {
-                    (Some(text), Some(action), Some(invalid_info)) => {
-                        Ok(Self { text, action, invalid_info })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksButtonGroupButtons {
+            text: "text" opt opt,
+            action: "action" opt opt,
+            invalid_info: "invalid_info" opt opt,
+        });
         /// 动作
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksButtonGroupButtonsAction {
@@ -4708,52 +2090,13 @@ pub mod by_complaint_id {
             /// Example: `example_action_id`
             pub action_id: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestMessageBlocksButtonGroupButtonsAction {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("action_type", &self.action_type)?;
-                m.opt("jump_url", &self.jump_url)?;
-                m.opt("mini_program_jump_info", &self.mini_program_jump_info)?;
-                m.opt("message_info", &self.message_info)?;
-                m.opt("action_id", &self.action_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostRequestMessageBlocksButtonGroupButtonsAction {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("action_type"),
-                    o.opt("jump_url"),
-                    o.opt("mini_program_jump_info"),
-                    o.opt("message_info"),
-                    o.opt("action_id"),
-                ) {
-                    (
-                        Some(action_type),
-                        Some(jump_url),
-                        Some(mini_program_jump_info),
-                        Some(message_info),
-                        Some(action_id),
-                    ) => {
-                        Ok(Self {
-                            action_type,
-                            jump_url,
-                            mini_program_jump_info,
-                            message_info,
-                            action_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksButtonGroupButtonsAction {
+            action_type: "action_type" opt opt,
+            jump_url: "jump_url" opt opt,
+            mini_program_jump_info: "mini_program_jump_info" opt opt,
+            message_info: "message_info" opt opt,
+            action_id: "action_id" opt opt,
+        });
         /// 动作类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestMessageBlocksButtonGroupButtonsActionActionType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4769,53 +2112,11 @@ pub mod by_complaint_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestMessageBlocksButtonGroupButtonsActionActionType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::ActionTypeSendMessage => "ACTION_TYPE_SEND_MESSAGE",
-                    Self::ActionTypeJumpUrl => "ACTION_TYPE_JUMP_URL",
-                    Self::ActionTypeJumpMiniProgram => "ACTION_TYPE_JUMP_MINI_PROGRAM",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for PostRequestMessageBlocksButtonGroupButtonsActionActionType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ACTION_TYPE_SEND_MESSAGE" => Self::ActionTypeSendMessage,
-                    "ACTION_TYPE_JUMP_URL" => Self::ActionTypeJumpUrl,
-                    "ACTION_TYPE_JUMP_MINI_PROGRAM" => Self::ActionTypeJumpMiniProgram,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display
-        for PostRequestMessageBlocksButtonGroupButtonsActionActionType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize
-        for PostRequestMessageBlocksButtonGroupButtonsActionActionType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostRequestMessageBlocksButtonGroupButtonsActionActionType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestMessageBlocksButtonGroupButtonsActionActionType {
+            ActionTypeSendMessage = "ACTION_TYPE_SEND_MESSAGE",
+            ActionTypeJumpUrl = "ACTION_TYPE_JUMP_URL",
+            ActionTypeJumpMiniProgram = "ACTION_TYPE_JUMP_MINI_PROGRAM",
+        });
         /// 回复消息内容
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksButtonGroupButtonsActionMessageInfo {
@@ -4828,32 +2129,10 @@ pub mod by_complaint_id {
             /// Example: `example_custom_data`
             pub custom_data: Option<String>,
         }
-        impl ::serde::Serialize
-        for PostRequestMessageBlocksButtonGroupButtonsActionMessageInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("content", &self.content)?;
-                m.opt("custom_data", &self.custom_data)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostRequestMessageBlocksButtonGroupButtonsActionMessageInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("content"), o.opt("custom_data")) {
-                    (Some(content), Some(custom_data)) => {
-                        Ok(Self { content, custom_data })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksButtonGroupButtonsActionMessageInfo {
+            content: "content" req req,
+            custom_data: "custom_data" opt opt,
+        });
         /// 跳转小程序信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksButtonGroupButtonsActionMiniProgramJumpInfo {
@@ -4870,33 +2149,11 @@ pub mod by_complaint_id {
             /// Example: `example_text`
             pub text: Option<String>,
         }
-        impl ::serde::Serialize
-        for PostRequestMessageBlocksButtonGroupButtonsActionMiniProgramJumpInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("appid", &self.appid)?;
-                m.opt("path", &self.path)?;
-                m.opt("text", &self.text)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostRequestMessageBlocksButtonGroupButtonsActionMiniProgramJumpInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("appid"), o.opt("path"), o.opt("text")) {
-                    (Some(appid), Some(path), Some(text)) => {
-                        Ok(Self { appid, path, text })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksButtonGroupButtonsActionMiniProgramJumpInfo {
+            appid: "appid" req req,
+            path: "path" opt opt,
+            text: "text" opt opt,
+        });
         /// 失效配置
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksButtonGroupButtonsInvalidInfo {
@@ -4907,35 +2164,10 @@ pub mod by_complaint_id {
             /// 是否可以多次点击
             pub multi_clickable: Option<bool>,
         }
-        impl ::serde::Serialize
-        for PostRequestMessageBlocksButtonGroupButtonsInvalidInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("expired_time", &self.expired_time)?;
-                m.opt("multi_clickable", &self.multi_clickable)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostRequestMessageBlocksButtonGroupButtonsInvalidInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("expired_time"), o.opt("multi_clickable")) {
-                    (Some(expired_time), Some(multi_clickable)) => {
-                        Ok(Self {
-                            expired_time,
-                            multi_clickable,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksButtonGroupButtonsInvalidInfo {
+            expired_time: "expired_time" opt opt,
+            multi_clickable: "multi_clickable" opt opt,
+        });
         /// 失效配置
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksButtonGroupInvalidInfo {
@@ -4946,34 +2178,10 @@ pub mod by_complaint_id {
             /// 是否可以多次点击
             pub multi_clickable: Option<bool>,
         }
-        impl ::serde::Serialize for PostRequestMessageBlocksButtonGroupInvalidInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("expired_time", &self.expired_time)?;
-                m.opt("multi_clickable", &self.multi_clickable)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostRequestMessageBlocksButtonGroupInvalidInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("expired_time"), o.opt("multi_clickable")) {
-                    (Some(expired_time), Some(multi_clickable)) => {
-                        Ok(Self {
-                            expired_time,
-                            multi_clickable,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksButtonGroupInvalidInfo {
+            expired_time: "expired_time" opt opt,
+            multi_clickable: "multi_clickable" opt opt,
+        });
         /// 失效配置
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksButtonInvalidInfo {
@@ -4984,61 +2192,19 @@ pub mod by_complaint_id {
             /// 是否可以多次点击
             pub multi_clickable: Option<bool>,
         }
-        impl ::serde::Serialize for PostRequestMessageBlocksButtonInvalidInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("expired_time", &self.expired_time)?;
-                m.opt("multi_clickable", &self.multi_clickable)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostRequestMessageBlocksButtonInvalidInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("expired_time"), o.opt("multi_clickable")) {
-                    (Some(expired_time), Some(multi_clickable)) => {
-                        Ok(Self {
-                            expired_time,
-                            multi_clickable,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksButtonInvalidInfo {
+            expired_time: "expired_time" opt opt,
+            multi_clickable: "multi_clickable" opt opt,
+        });
         /// FAQ列表
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksFaqList {
             /// FAQ列表
             pub faqs: Option<Vec<PostRequestMessageBlocksFaqListFaqs>>,
         }
-        impl ::serde::Serialize for PostRequestMessageBlocksFaqList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("faqs", &self.faqs)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestMessageBlocksFaqList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("faqs") {
-                    Some(faqs) => Ok(Self { faqs }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksFaqList {
+            faqs: "faqs" opt opt,
+        });
         /// PostRequestMessageBlocksFaqListFaqs
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksFaqListFaqs {
@@ -5053,31 +2219,11 @@ pub mod by_complaint_id {
             /// 动作
             pub action: Option<PostRequestMessageBlocksFaqListFaqsAction>,
         }
-        impl ::serde::Serialize for PostRequestMessageBlocksFaqListFaqs {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("faq_id", &self.faq_id)?;
-                m.opt("faq_title", &self.faq_title)?;
-                m.opt("action", &self.action)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestMessageBlocksFaqListFaqs {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("faq_id"), o.opt("faq_title"), o.opt("action")) {
-                    (Some(faq_id), Some(faq_title), Some(action)) => {
-                        Ok(Self { faq_id, faq_title, action })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksFaqListFaqs {
+            faq_id: "faq_id" opt opt,
+            faq_title: "faq_title" opt opt,
+            action: "action" opt opt,
+        });
         /// 动作
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksFaqListFaqsAction {
@@ -5102,52 +2248,13 @@ pub mod by_complaint_id {
             /// Example: `example_action_id`
             pub action_id: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestMessageBlocksFaqListFaqsAction {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("action_type", &self.action_type)?;
-                m.opt("jump_url", &self.jump_url)?;
-                m.opt("mini_program_jump_info", &self.mini_program_jump_info)?;
-                m.opt("message_info", &self.message_info)?;
-                m.opt("action_id", &self.action_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostRequestMessageBlocksFaqListFaqsAction {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("action_type"),
-                    o.opt("jump_url"),
-                    o.opt("mini_program_jump_info"),
-                    o.opt("message_info"),
-                    o.opt("action_id"),
-                ) {
-                    (
-                        Some(action_type),
-                        Some(jump_url),
-                        Some(mini_program_jump_info),
-                        Some(message_info),
-                        Some(action_id),
-                    ) => {
-                        Ok(Self {
-                            action_type,
-                            jump_url,
-                            mini_program_jump_info,
-                            message_info,
-                            action_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksFaqListFaqsAction {
+            action_type: "action_type" opt opt,
+            jump_url: "jump_url" opt opt,
+            mini_program_jump_info: "mini_program_jump_info" opt opt,
+            message_info: "message_info" opt opt,
+            action_id: "action_id" opt opt,
+        });
         /// 动作类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestMessageBlocksFaqListFaqsActionActionType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5163,52 +2270,11 @@ pub mod by_complaint_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestMessageBlocksFaqListFaqsActionActionType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::ActionTypeSendMessage => "ACTION_TYPE_SEND_MESSAGE",
-                    Self::ActionTypeJumpUrl => "ACTION_TYPE_JUMP_URL",
-                    Self::ActionTypeJumpMiniProgram => "ACTION_TYPE_JUMP_MINI_PROGRAM",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for PostRequestMessageBlocksFaqListFaqsActionActionType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ACTION_TYPE_SEND_MESSAGE" => Self::ActionTypeSendMessage,
-                    "ACTION_TYPE_JUMP_URL" => Self::ActionTypeJumpUrl,
-                    "ACTION_TYPE_JUMP_MINI_PROGRAM" => Self::ActionTypeJumpMiniProgram,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display
-        for PostRequestMessageBlocksFaqListFaqsActionActionType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestMessageBlocksFaqListFaqsActionActionType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostRequestMessageBlocksFaqListFaqsActionActionType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestMessageBlocksFaqListFaqsActionActionType {
+            ActionTypeSendMessage = "ACTION_TYPE_SEND_MESSAGE",
+            ActionTypeJumpUrl = "ACTION_TYPE_JUMP_URL",
+            ActionTypeJumpMiniProgram = "ACTION_TYPE_JUMP_MINI_PROGRAM",
+        });
         /// 回复消息内容
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksFaqListFaqsActionMessageInfo {
@@ -5221,32 +2287,10 @@ pub mod by_complaint_id {
             /// Example: `example_custom_data`
             pub custom_data: Option<String>,
         }
-        impl ::serde::Serialize
-        for PostRequestMessageBlocksFaqListFaqsActionMessageInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("content", &self.content)?;
-                m.opt("custom_data", &self.custom_data)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostRequestMessageBlocksFaqListFaqsActionMessageInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("content"), o.opt("custom_data")) {
-                    (Some(content), Some(custom_data)) => {
-                        Ok(Self { content, custom_data })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksFaqListFaqsActionMessageInfo {
+            content: "content" req req,
+            custom_data: "custom_data" opt opt,
+        });
         /// 跳转小程序信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksFaqListFaqsActionMiniProgramJumpInfo {
@@ -5263,33 +2307,11 @@ pub mod by_complaint_id {
             /// Example: `example_text`
             pub text: Option<String>,
         }
-        impl ::serde::Serialize
-        for PostRequestMessageBlocksFaqListFaqsActionMiniProgramJumpInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("appid", &self.appid)?;
-                m.opt("path", &self.path)?;
-                m.opt("text", &self.text)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostRequestMessageBlocksFaqListFaqsActionMiniProgramJumpInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("appid"), o.opt("path"), o.opt("text")) {
-                    (Some(appid), Some(path), Some(text)) => {
-                        Ok(Self { appid, path, text })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksFaqListFaqsActionMiniProgramJumpInfo {
+            appid: "appid" req req,
+            path: "path" opt opt,
+            text: "text" opt opt,
+        });
         /// 图片
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksImage {
@@ -5302,30 +2324,10 @@ pub mod by_complaint_id {
             /// Example: `IMAGE_STYLE_TYPE_NARROW`
             pub image_style_type: Option<PostRequestMessageBlocksImageImageStyleType>,
         }
-        impl ::serde::Serialize for PostRequestMessageBlocksImage {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("media_id", &self.media_id)?;
-                m.opt("image_style_type", &self.image_style_type)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestMessageBlocksImage {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("media_id"), o.opt("image_style_type")) {
-                    (Some(media_id), Some(image_style_type)) => {
-                        Ok(Self { media_id, image_style_type })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksImage {
+            media_id: "media_id" opt opt,
+            image_style_type: "image_style_type" opt opt,
+        });
         /// 图片样式类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestMessageBlocksImageImageStyleType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5339,49 +2341,10 @@ pub mod by_complaint_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestMessageBlocksImageImageStyleType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::ImageStyleTypeNarrow => "IMAGE_STYLE_TYPE_NARROW",
-                    Self::ImageStyleTypeWide => "IMAGE_STYLE_TYPE_WIDE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for PostRequestMessageBlocksImageImageStyleType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "IMAGE_STYLE_TYPE_NARROW" => Self::ImageStyleTypeNarrow,
-                    "IMAGE_STYLE_TYPE_WIDE" => Self::ImageStyleTypeWide,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestMessageBlocksImageImageStyleType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestMessageBlocksImageImageStyleType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostRequestMessageBlocksImageImageStyleType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestMessageBlocksImageImageStyleType {
+            ImageStyleTypeNarrow = "IMAGE_STYLE_TYPE_NARROW",
+            ImageStyleTypeWide = "IMAGE_STYLE_TYPE_WIDE",
+        });
         /// 链接
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksLink {
@@ -5394,31 +2357,11 @@ pub mod by_complaint_id {
             /// 失效配置
             pub invalid_info: Option<PostRequestMessageBlocksLinkInvalidInfo>,
         }
-        impl ::serde::Serialize for PostRequestMessageBlocksLink {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("text", &self.text)?;
-                m.opt("action", &self.action)?;
-                m.opt("invalid_info", &self.invalid_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestMessageBlocksLink {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("text"), o.opt("action"), o.opt("invalid_info")) {
-                    (Some(text), Some(action), Some(invalid_info)) => {
-                        Ok(Self { text, action, invalid_info })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksLink {
+            text: "text" opt opt,
+            action: "action" opt opt,
+            invalid_info: "invalid_info" opt opt,
+        });
         /// 动作
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksLinkAction {
@@ -5441,51 +2384,13 @@ pub mod by_complaint_id {
             /// Example: `example_action_id`
             pub action_id: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestMessageBlocksLinkAction {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("action_type", &self.action_type)?;
-                m.opt("jump_url", &self.jump_url)?;
-                m.opt("mini_program_jump_info", &self.mini_program_jump_info)?;
-                m.opt("message_info", &self.message_info)?;
-                m.opt("action_id", &self.action_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestMessageBlocksLinkAction {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("action_type"),
-                    o.opt("jump_url"),
-                    o.opt("mini_program_jump_info"),
-                    o.opt("message_info"),
-                    o.opt("action_id"),
-                ) {
-                    (
-                        Some(action_type),
-                        Some(jump_url),
-                        Some(mini_program_jump_info),
-                        Some(message_info),
-                        Some(action_id),
-                    ) => {
-                        Ok(Self {
-                            action_type,
-                            jump_url,
-                            mini_program_jump_info,
-                            message_info,
-                            action_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksLinkAction {
+            action_type: "action_type" opt opt,
+            jump_url: "jump_url" opt opt,
+            mini_program_jump_info: "mini_program_jump_info" opt opt,
+            message_info: "message_info" opt opt,
+            action_id: "action_id" opt opt,
+        });
         /// 动作类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestMessageBlocksLinkActionActionType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5501,51 +2406,11 @@ pub mod by_complaint_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestMessageBlocksLinkActionActionType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::ActionTypeSendMessage => "ACTION_TYPE_SEND_MESSAGE",
-                    Self::ActionTypeJumpUrl => "ACTION_TYPE_JUMP_URL",
-                    Self::ActionTypeJumpMiniProgram => "ACTION_TYPE_JUMP_MINI_PROGRAM",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for PostRequestMessageBlocksLinkActionActionType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ACTION_TYPE_SEND_MESSAGE" => Self::ActionTypeSendMessage,
-                    "ACTION_TYPE_JUMP_URL" => Self::ActionTypeJumpUrl,
-                    "ACTION_TYPE_JUMP_MINI_PROGRAM" => Self::ActionTypeJumpMiniProgram,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestMessageBlocksLinkActionActionType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestMessageBlocksLinkActionActionType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostRequestMessageBlocksLinkActionActionType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestMessageBlocksLinkActionActionType {
+            ActionTypeSendMessage = "ACTION_TYPE_SEND_MESSAGE",
+            ActionTypeJumpUrl = "ACTION_TYPE_JUMP_URL",
+            ActionTypeJumpMiniProgram = "ACTION_TYPE_JUMP_MINI_PROGRAM",
+        });
         /// 回复消息内容
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksLinkActionMessageInfo {
@@ -5558,31 +2423,10 @@ pub mod by_complaint_id {
             /// Example: `example_custom_data`
             pub custom_data: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestMessageBlocksLinkActionMessageInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("content", &self.content)?;
-                m.opt("custom_data", &self.custom_data)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostRequestMessageBlocksLinkActionMessageInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("content"), o.opt("custom_data")) {
-                    (Some(content), Some(custom_data)) => {
-                        Ok(Self { content, custom_data })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksLinkActionMessageInfo {
+            content: "content" req req,
+            custom_data: "custom_data" opt opt,
+        });
         /// 跳转小程序信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksLinkActionMiniProgramJumpInfo {
@@ -5599,33 +2443,11 @@ pub mod by_complaint_id {
             /// Example: `example_text`
             pub text: Option<String>,
         }
-        impl ::serde::Serialize
-        for PostRequestMessageBlocksLinkActionMiniProgramJumpInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("appid", &self.appid)?;
-                m.opt("path", &self.path)?;
-                m.opt("text", &self.text)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostRequestMessageBlocksLinkActionMiniProgramJumpInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("appid"), o.opt("path"), o.opt("text")) {
-                    (Some(appid), Some(path), Some(text)) => {
-                        Ok(Self { appid, path, text })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksLinkActionMiniProgramJumpInfo {
+            appid: "appid" req req,
+            path: "path" opt opt,
+            text: "text" opt opt,
+        });
         /// 失效配置
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksLinkInvalidInfo {
@@ -5636,33 +2458,10 @@ pub mod by_complaint_id {
             /// 是否可以多次点击
             pub multi_clickable: Option<bool>,
         }
-        impl ::serde::Serialize for PostRequestMessageBlocksLinkInvalidInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("expired_time", &self.expired_time)?;
-                m.opt("multi_clickable", &self.multi_clickable)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestMessageBlocksLinkInvalidInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("expired_time"), o.opt("multi_clickable")) {
-                    (Some(expired_time), Some(multi_clickable)) => {
-                        Ok(Self {
-                            expired_time,
-                            multi_clickable,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksLinkInvalidInfo {
+            expired_time: "expired_time" opt opt,
+            multi_clickable: "multi_clickable" opt opt,
+        });
         /// 文本
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksText {
@@ -5677,31 +2476,11 @@ pub mod by_complaint_id {
             /// 是否粗体
             pub is_bold: Option<bool>,
         }
-        impl ::serde::Serialize for PostRequestMessageBlocksText {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("text", &self.text)?;
-                m.opt("color", &self.color)?;
-                m.opt("is_bold", &self.is_bold)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestMessageBlocksText {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("text"), o.opt("color"), o.opt("is_bold")) {
-                    (Some(text), Some(color), Some(is_bold)) => {
-                        Ok(Self { text, color, is_bold })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksText {
+            text: "text" opt opt,
+            color: "color" opt opt,
+            is_bold: "is_bold" opt opt,
+        });
         /// 文本颜色
         ///
         /// A value this client does not know yet is kept as [`PostRequestMessageBlocksTextColor::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5715,47 +2494,10 @@ pub mod by_complaint_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestMessageBlocksTextColor {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Default => "DEFAULT",
-                    Self::Secondary => "SECONDARY",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestMessageBlocksTextColor {
-            fn from(s: &str) -> Self {
-                match s {
-                    "DEFAULT" => Self::Default,
-                    "SECONDARY" => Self::Secondary,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestMessageBlocksTextColor {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestMessageBlocksTextColor {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestMessageBlocksTextColor {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestMessageBlocksTextColor {
+            Default = "DEFAULT",
+            Secondary = "SECONDARY",
+        });
         /// 消息块类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestMessageBlocksType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5777,55 +2519,14 @@ pub mod by_complaint_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestMessageBlocksType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Text => "TEXT",
-                    Self::Image => "IMAGE",
-                    Self::Link => "LINK",
-                    Self::FaqList => "FAQ_LIST",
-                    Self::Button => "BUTTON",
-                    Self::ButtonGroup => "BUTTON_GROUP",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestMessageBlocksType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "TEXT" => Self::Text,
-                    "IMAGE" => Self::Image,
-                    "LINK" => Self::Link,
-                    "FAQ_LIST" => Self::FaqList,
-                    "BUTTON" => Self::Button,
-                    "BUTTON_GROUP" => Self::ButtonGroup,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestMessageBlocksType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestMessageBlocksType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestMessageBlocksType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestMessageBlocksType {
+            Text = "TEXT",
+            Image = "IMAGE",
+            Link = "LINK",
+            FaqList = "FAQ_LIST",
+            Button = "BUTTON",
+            ButtonGroup = "BUTTON_GROUP",
+        });
         /// 发送者身份类别
         ///
         /// A value this client does not know yet is kept as [`PostRequestMessageSenderIdentity::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5841,49 +2542,11 @@ pub mod by_complaint_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestMessageSenderIdentity {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Unknown_ => "UNKNOWN",
-                    Self::Manual => "MANUAL",
-                    Self::Machine => "MACHINE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestMessageSenderIdentity {
-            fn from(s: &str) -> Self {
-                match s {
-                    "UNKNOWN" => Self::Unknown_,
-                    "MANUAL" => Self::Manual,
-                    "MACHINE" => Self::Machine,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestMessageSenderIdentity {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestMessageSenderIdentity {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestMessageSenderIdentity {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestMessageSenderIdentity {
+            Unknown_ = "UNKNOWN",
+            Manual = "MANUAL",
+            Machine = "MACHINE",
+        });
         /// The response of `POST /v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service` (回复需要即时服务的投诉单).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -5892,27 +2555,9 @@ pub mod by_complaint_id {
             /// Example: `300285320210322170000071077`
             pub log_id: Option<String>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("log_id", &self.log_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("log_id") {
-                    Some(log_id) => Ok(Self { log_id }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            log_id: "log_id" opt opt,
+        });
     }
     /// `/v3/merchant-service/complaints-v2/{complaint_id}/update-refund-progress`
     pub mod update_refund_progress {
@@ -5955,51 +2600,13 @@ pub mod by_complaint_id {
             /// Example: `已处理完成`
             pub remark: Option<String>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("action", &self.action)?;
-                m.opt("launch_refund_day", &self.launch_refund_day)?;
-                m.opt("reject_reason", &self.reject_reason)?;
-                m.opt("reject_media_list", &self.reject_media_list)?;
-                m.opt("remark", &self.remark)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("action"),
-                    o.opt("launch_refund_day"),
-                    o.opt("reject_reason"),
-                    o.opt("reject_media_list"),
-                    o.opt("remark"),
-                ) {
-                    (
-                        Some(action),
-                        Some(launch_refund_day),
-                        Some(reject_reason),
-                        Some(reject_media_list),
-                        Some(remark),
-                    ) => {
-                        Ok(Self {
-                            action,
-                            launch_refund_day,
-                            reject_reason,
-                            reject_media_list,
-                            remark,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            action: "action" req req,
+            launch_refund_day: "launch_refund_day" opt opt,
+            reject_reason: "reject_reason" opt opt,
+            reject_media_list: "reject_media_list" opt opt,
+            remark: "remark" opt opt,
+        });
         /// 审批动作
         ///
         /// A value this client does not know yet is kept as [`PostRequestAction::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6013,46 +2620,9 @@ pub mod by_complaint_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestAction {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Reject => "REJECT",
-                    Self::Approve => "APPROVE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestAction {
-            fn from(s: &str) -> Self {
-                match s {
-                    "REJECT" => Self::Reject,
-                    "APPROVE" => Self::Approve,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestAction {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestAction {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestAction {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestAction {
+            Reject = "REJECT",
+            Approve = "APPROVE",
+        });
     }
 }

@@ -40,52 +40,11 @@ pub struct PostRequest {
     /// 反馈处理完成
     pub launch_confirm_process: Option<bool>,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("transaction_id", &self.transaction_id)?;
-        m.req("complainted_mchid", &self.complainted_mchid)?;
-        m.opt("feedback_type", &self.feedback_type)?;
-        m.req("feedback_content", &self.feedback_content)?;
-        m.opt("feedback_images", &self.feedback_images)?;
-        m.opt("launch_confirm_process", &self.launch_confirm_process)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("transaction_id"),
-            o.req("complainted_mchid"),
-            o.opt("feedback_type"),
-            o.req("feedback_content"),
-            o.opt("feedback_images"),
-            o.opt("launch_confirm_process"),
-        ) {
-            (
-                Some(transaction_id),
-                Some(complainted_mchid),
-                Some(feedback_type),
-                Some(feedback_content),
-                Some(feedback_images),
-                Some(launch_confirm_process),
-            ) => {
-                Ok(Self {
-                    transaction_id,
-                    complainted_mchid,
-                    feedback_type,
-                    feedback_content,
-                    feedback_images,
-                    launch_confirm_process,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    transaction_id: "transaction_id" req req,
+    complainted_mchid: "complainted_mchid" req req,
+    feedback_type: "feedback_type" opt opt,
+    feedback_content: "feedback_content" req req,
+    feedback_images: "feedback_images" opt opt,
+    launch_confirm_process: "launch_confirm_process" opt opt,
+});

@@ -63,27 +63,9 @@ pub mod upload {
         /// 媒体文件元信息`JSON`格式字符串
         pub meta: PostRequestMeta,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("meta", &self.meta)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("meta") {
-                Some(meta) => Ok(Self { meta }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        meta: "meta" req req,
+    });
     /// 媒体文件元信息`JSON`格式字符串
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestMeta {
@@ -92,28 +74,10 @@ pub mod upload {
         /// 文件摘要
         pub sha256: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestMeta {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("filename", &self.filename)?;
-            m.opt("sha256", &self.sha256)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestMeta {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("filename"), o.opt("sha256")) {
-                (Some(filename), Some(sha256)) => Ok(Self { filename, sha256 }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestMeta {
+        filename: "filename" opt opt,
+        sha256: "sha256" opt opt,
+    });
     /// The response of `POST /v3/merchant-service/images/upload` (商户上传反馈图片API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -122,25 +86,7 @@ pub mod upload {
         /// Example: `BB04A5DEEFEA18D4F2554C1EDD3B610B.bmp`
         pub media_id: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("media_id", &self.media_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("media_id") {
-                Some(media_id) => Ok(Self { media_id }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        media_id: "media_id" req req,
+    });
 }

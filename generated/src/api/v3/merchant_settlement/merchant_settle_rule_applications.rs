@@ -46,47 +46,12 @@ pub struct PostRequest {
     /// Example: `760`
     pub settle_rule_id: i64,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("acquiring_bank_id", &self.acquiring_bank_id)?;
-        m.req("channel_id", &self.channel_id)?;
-        m.req("sub_mchid", &self.sub_mchid)?;
-        m.req("settle_rule_id", &self.settle_rule_id)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("acquiring_bank_id"),
-            o.req("channel_id"),
-            o.req("sub_mchid"),
-            o.req("settle_rule_id"),
-        ) {
-            (
-                Some(acquiring_bank_id),
-                Some(channel_id),
-                Some(sub_mchid),
-                Some(settle_rule_id),
-            ) => {
-                Ok(Self {
-                    acquiring_bank_id,
-                    channel_id,
-                    sub_mchid,
-                    settle_rule_id,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    acquiring_bank_id: "acquiring_bank_id" req req,
+    channel_id: "channel_id" req req,
+    sub_mchid: "sub_mchid" req req,
+    settle_rule_id: "settle_rule_id" req req,
+});
 /// The response of `POST /v3/merchant-settlement/merchant-settle-rule-applications` (申请修改特约商户结算规则API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -123,63 +88,16 @@ pub struct PostResponse {
     /// Example: `760`
     pub settle_rule_id: Option<i64>,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("application_id", &self.application_id)?;
-        m.opt("application_process_info", &self.application_process_info)?;
-        m.opt("application_state", &self.application_state)?;
-        m.opt("update_time", &self.update_time)?;
-        m.opt("acquiring_bank_id", &self.acquiring_bank_id)?;
-        m.opt("channel_id", &self.channel_id)?;
-        m.opt("sub_mchid", &self.sub_mchid)?;
-        m.opt("settle_rule_id", &self.settle_rule_id)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("application_id"),
-            o.opt("application_process_info"),
-            o.opt("application_state"),
-            o.opt("update_time"),
-            o.opt("acquiring_bank_id"),
-            o.opt("channel_id"),
-            o.opt("sub_mchid"),
-            o.opt("settle_rule_id"),
-        ) {
-            (
-                Some(application_id),
-                Some(application_process_info),
-                Some(application_state),
-                Some(update_time),
-                Some(acquiring_bank_id),
-                Some(channel_id),
-                Some(sub_mchid),
-                Some(settle_rule_id),
-            ) => {
-                Ok(Self {
-                    application_id,
-                    application_process_info,
-                    application_state,
-                    update_time,
-                    acquiring_bank_id,
-                    channel_id,
-                    sub_mchid,
-                    settle_rule_id,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    application_id: "application_id" req req,
+    application_process_info: "application_process_info" opt opt,
+    application_state: "application_state" opt opt,
+    update_time: "update_time" opt opt,
+    acquiring_bank_id: "acquiring_bank_id" opt opt,
+    channel_id: "channel_id" opt opt,
+    sub_mchid: "sub_mchid" opt opt,
+    settle_rule_id: "settle_rule_id" opt opt,
+});
 /// `/v3/merchant-settlement/merchant-settle-rule-applications/{application_id}`
 pub mod by_application_id {
     /// The chain step for `/v3/merchant-settlement/merchant-settle-rule-applications/{application_id}`, reached with `client.v3().merchant_settlement().merchant_settle_rule_applications().application_id(application_id)`.
@@ -231,61 +149,14 @@ pub mod by_application_id {
         /// Example: `760`
         pub settle_rule_id: Option<i64>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("application_id", &self.application_id)?;
-            m.opt("application_process_info", &self.application_process_info)?;
-            m.opt("application_state", &self.application_state)?;
-            m.opt("update_time", &self.update_time)?;
-            m.opt("acquiring_bank_id", &self.acquiring_bank_id)?;
-            m.opt("channel_id", &self.channel_id)?;
-            m.opt("sub_mchid", &self.sub_mchid)?;
-            m.opt("settle_rule_id", &self.settle_rule_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("application_id"),
-                o.opt("application_process_info"),
-                o.opt("application_state"),
-                o.opt("update_time"),
-                o.opt("acquiring_bank_id"),
-                o.opt("channel_id"),
-                o.opt("sub_mchid"),
-                o.opt("settle_rule_id"),
-            ) {
-                (
-                    Some(application_id),
-                    Some(application_process_info),
-                    Some(application_state),
-                    Some(update_time),
-                    Some(acquiring_bank_id),
-                    Some(channel_id),
-                    Some(sub_mchid),
-                    Some(settle_rule_id),
-                ) => {
-                    Ok(Self {
-                        application_id,
-                        application_process_info,
-                        application_state,
-                        update_time,
-                        acquiring_bank_id,
-                        channel_id,
-                        sub_mchid,
-                        settle_rule_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        application_id: "application_id" req req,
+        application_process_info: "application_process_info" opt opt,
+        application_state: "application_state" opt opt,
+        update_time: "update_time" opt opt,
+        acquiring_bank_id: "acquiring_bank_id" opt opt,
+        channel_id: "channel_id" opt opt,
+        sub_mchid: "sub_mchid" opt opt,
+        settle_rule_id: "settle_rule_id" opt opt,
+    });
 }

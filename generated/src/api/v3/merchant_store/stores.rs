@@ -37,51 +37,13 @@ pub struct PostRequest {
     /// 门店收款信息
     pub store_recipient: Option<Vec<PostRequestStoreRecipient>>,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("sub_mchid", &self.sub_mchid)?;
-        m.opt("store_basics", &self.store_basics)?;
-        m.opt("store_address", &self.store_address)?;
-        m.opt("store_business", &self.store_business)?;
-        m.opt("store_recipient", &self.store_recipient)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("sub_mchid"),
-            o.opt("store_basics"),
-            o.opt("store_address"),
-            o.opt("store_business"),
-            o.opt("store_recipient"),
-        ) {
-            (
-                Some(sub_mchid),
-                Some(store_basics),
-                Some(store_address),
-                Some(store_business),
-                Some(store_recipient),
-            ) => {
-                Ok(Self {
-                    sub_mchid,
-                    store_basics,
-                    store_address,
-                    store_business,
-                    store_recipient,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    sub_mchid: "sub_mchid" opt opt,
+    store_basics: "store_basics" opt opt,
+    store_address: "store_address" opt opt,
+    store_business: "store_business" opt opt,
+    store_recipient: "store_recipient" opt opt,
+});
 /// 门店地址信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestStoreAddress {
@@ -106,51 +68,13 @@ pub struct PostRequestStoreAddress {
     /// Example: `37.75464`
     pub latitude: Option<String>,
 }
-impl ::serde::Serialize for PostRequestStoreAddress {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("address_code", &self.address_code)?;
-        m.req("address_detail", &self.address_detail)?;
-        m.opt("address_complements", &self.address_complements)?;
-        m.opt("longitude", &self.longitude)?;
-        m.opt("latitude", &self.latitude)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestStoreAddress {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("address_code"),
-            o.req("address_detail"),
-            o.opt("address_complements"),
-            o.opt("longitude"),
-            o.opt("latitude"),
-        ) {
-            (
-                Some(address_code),
-                Some(address_detail),
-                Some(address_complements),
-                Some(longitude),
-                Some(latitude),
-            ) => {
-                Ok(Self {
-                    address_code,
-                    address_detail,
-                    address_complements,
-                    longitude,
-                    latitude,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestStoreAddress {
+    address_code: "address_code" req req,
+    address_detail: "address_detail" req req,
+    address_complements: "address_complements" opt opt,
+    longitude: "longitude" opt opt,
+    latitude: "latitude" opt opt,
+});
 /// 门店基础信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestStoreBasics {
@@ -175,51 +99,13 @@ pub struct PostRequestStoreBasics {
     /// Example: `1001`
     pub brand_id: Option<f64>,
 }
-impl ::serde::Serialize for PostRequestStoreBasics {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("store_reference_id", &self.store_reference_id)?;
-        m.opt("brand_name", &self.brand_name)?;
-        m.req("store_name", &self.store_name)?;
-        m.opt("branch_name", &self.branch_name)?;
-        m.opt("brand_id", &self.brand_id)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestStoreBasics {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("store_reference_id"),
-            o.opt("brand_name"),
-            o.req("store_name"),
-            o.opt("branch_name"),
-            o.opt("brand_id"),
-        ) {
-            (
-                Some(store_reference_id),
-                Some(brand_name),
-                Some(store_name),
-                Some(branch_name),
-                Some(brand_id),
-            ) => {
-                Ok(Self {
-                    store_reference_id,
-                    brand_name,
-                    store_name,
-                    branch_name,
-                    brand_id,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestStoreBasics {
+    store_reference_id: "store_reference_id" opt opt,
+    brand_name: "brand_name" opt opt,
+    store_name: "store_name" req req,
+    branch_name: "branch_name" opt opt,
+    brand_id: "brand_id" opt opt,
+});
 /// 门店经营信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestStoreBusiness {
@@ -232,33 +118,10 @@ pub struct PostRequestStoreBusiness {
     /// Example: `周一至周五 09:00-20:00|周六至周日 10:00-22:00`
     pub business_hours: Option<String>,
 }
-impl ::serde::Serialize for PostRequestStoreBusiness {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("service_phone", &self.service_phone)?;
-        m.opt("business_hours", &self.business_hours)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestStoreBusiness {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("service_phone"), o.opt("business_hours")) {
-            (Some(service_phone), Some(business_hours)) => {
-                Ok(Self {
-                    service_phone,
-                    business_hours,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestStoreBusiness {
+    service_phone: "service_phone" opt opt,
+    business_hours: "business_hours" opt opt,
+});
 /// PostRequestStoreRecipient
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestStoreRecipient {
@@ -271,28 +134,10 @@ pub struct PostRequestStoreRecipient {
     /// Example: `腾讯科技（深圳）有限公司`
     pub company_name: Option<String>,
 }
-impl ::serde::Serialize for PostRequestStoreRecipient {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("mchid", &self.mchid)?;
-        m.opt("company_name", &self.company_name)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestStoreRecipient {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("mchid"), o.opt("company_name")) {
-            (Some(mchid), Some(company_name)) => Ok(Self { mchid, company_name }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestStoreRecipient {
+    mchid: "mchid" req req,
+    company_name: "company_name" opt opt,
+});
 /// The response of `POST /v3/merchant-store/stores` (创建门店API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -301,27 +146,9 @@ pub struct PostResponse {
     /// Example: `20488000`
     pub store_id: i64,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("store_id", &self.store_id)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match o.req("store_id") {
-            Some(store_id) => Ok(Self { store_id }),
-            None => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    store_id: "store_id" req req,
+});
 /// `/v3/merchant-store/stores/{store_id}`
 pub mod by_store_id {
     /// The chain step for `/v3/merchant-store/stores/{store_id}`, reached with `client.v3().merchant_store().stores().store_id(store_id)`.
@@ -371,26 +198,9 @@ pub mod by_store_id {
         /// Query parameter `sub_mchid`. Example: `1900000109`
         pub sub_mchid: Option<String>,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.opt("sub_mchid") {
-                Some(sub_mchid) => Ok(Self { sub_mchid }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        sub_mchid: "sub_mchid" skip opt,
+    });
     /// The response of `GET /v3/merchant-store/stores/{store_id}` (查询门店API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -405,51 +215,13 @@ pub mod by_store_id {
         /// 门店状态
         pub store_state: Option<GetResponseStoreState>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("store_basics", &self.store_basics)?;
-            m.opt("store_address", &self.store_address)?;
-            m.opt("store_business", &self.store_business)?;
-            m.opt("store_recipient", &self.store_recipient)?;
-            m.opt("store_state", &self.store_state)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("store_basics"),
-                o.opt("store_address"),
-                o.opt("store_business"),
-                o.opt("store_recipient"),
-                o.opt("store_state"),
-            ) {
-                (
-                    Some(store_basics),
-                    Some(store_address),
-                    Some(store_business),
-                    Some(store_recipient),
-                    Some(store_state),
-                ) => {
-                    Ok(Self {
-                        store_basics,
-                        store_address,
-                        store_business,
-                        store_recipient,
-                        store_state,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        store_basics: "store_basics" opt opt,
+        store_address: "store_address" opt opt,
+        store_business: "store_business" opt opt,
+        store_recipient: "store_recipient" opt opt,
+        store_state: "store_state" opt opt,
+    });
     /// 门店地址信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseStoreAddress {
@@ -474,51 +246,13 @@ pub mod by_store_id {
         /// Example: `37.75464`
         pub latitude: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseStoreAddress {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("address_code", &self.address_code)?;
-            m.req("address_detail", &self.address_detail)?;
-            m.opt("address_complements", &self.address_complements)?;
-            m.opt("longitude", &self.longitude)?;
-            m.opt("latitude", &self.latitude)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseStoreAddress {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("address_code"),
-                o.req("address_detail"),
-                o.opt("address_complements"),
-                o.opt("longitude"),
-                o.opt("latitude"),
-            ) {
-                (
-                    Some(address_code),
-                    Some(address_detail),
-                    Some(address_complements),
-                    Some(longitude),
-                    Some(latitude),
-                ) => {
-                    Ok(Self {
-                        address_code,
-                        address_detail,
-                        address_complements,
-                        longitude,
-                        latitude,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseStoreAddress {
+        address_code: "address_code" req req,
+        address_detail: "address_detail" req req,
+        address_complements: "address_complements" opt opt,
+        longitude: "longitude" opt opt,
+        latitude: "latitude" opt opt,
+    });
     /// 门店基础信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseStoreBasics {
@@ -543,51 +277,13 @@ pub mod by_store_id {
         /// Example: `1001`
         pub brand_id: Option<f64>,
     }
-    impl ::serde::Serialize for GetResponseStoreBasics {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("store_reference_id", &self.store_reference_id)?;
-            m.opt("brand_name", &self.brand_name)?;
-            m.req("store_name", &self.store_name)?;
-            m.opt("branch_name", &self.branch_name)?;
-            m.opt("brand_id", &self.brand_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseStoreBasics {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("store_reference_id"),
-                o.opt("brand_name"),
-                o.req("store_name"),
-                o.opt("branch_name"),
-                o.opt("brand_id"),
-            ) {
-                (
-                    Some(store_reference_id),
-                    Some(brand_name),
-                    Some(store_name),
-                    Some(branch_name),
-                    Some(brand_id),
-                ) => {
-                    Ok(Self {
-                        store_reference_id,
-                        brand_name,
-                        store_name,
-                        branch_name,
-                        brand_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseStoreBasics {
+        store_reference_id: "store_reference_id" opt opt,
+        brand_name: "brand_name" opt opt,
+        store_name: "store_name" req req,
+        branch_name: "branch_name" opt opt,
+        brand_id: "brand_id" opt opt,
+    });
     /// 门店经营信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseStoreBusiness {
@@ -600,33 +296,10 @@ pub mod by_store_id {
         /// Example: `周一至周五 09:00-20:00|周六至周日 10:00-22:00`
         pub business_hours: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseStoreBusiness {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("service_phone", &self.service_phone)?;
-            m.opt("business_hours", &self.business_hours)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseStoreBusiness {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("service_phone"), o.opt("business_hours")) {
-                (Some(service_phone), Some(business_hours)) => {
-                    Ok(Self {
-                        service_phone,
-                        business_hours,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseStoreBusiness {
+        service_phone: "service_phone" opt opt,
+        business_hours: "business_hours" opt opt,
+    });
     /// GetResponseStoreRecipient
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseStoreRecipient {
@@ -639,28 +312,10 @@ pub mod by_store_id {
         /// Example: `腾讯科技（深圳）有限公司`
         pub company_name: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseStoreRecipient {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("mchid", &self.mchid)?;
-            m.opt("company_name", &self.company_name)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseStoreRecipient {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("mchid"), o.opt("company_name")) {
-                (Some(mchid), Some(company_name)) => Ok(Self { mchid, company_name }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseStoreRecipient {
+        mchid: "mchid" req req,
+        company_name: "company_name" opt opt,
+    });
     /// 门店状态
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseStoreState {
@@ -675,43 +330,11 @@ pub mod by_store_id {
         /// STORE_STATE_VALID
         pub store_state_value: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseStoreState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("store_state_message", &self.store_state_message)?;
-            m.opt("address_failed_reason", &self.address_failed_reason)?;
-            m.opt("store_state_value", &self.store_state_value)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseStoreState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("store_state_message"),
-                o.opt("address_failed_reason"),
-                o.opt("store_state_value"),
-            ) {
-                (
-                    Some(store_state_message),
-                    Some(address_failed_reason),
-                    Some(store_state_value),
-                ) => {
-                    Ok(Self {
-                        store_state_message,
-                        address_failed_reason,
-                        store_state_value,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseStoreState {
+        store_state_message: "store_state_message" opt opt,
+        address_failed_reason: "address_failed_reason" opt opt,
+        store_state_value: "store_state_value" opt opt,
+    });
     /// The request of `PATCH /v3/merchant-store/stores/{store_id}` (修改门店API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PatchRequest {
@@ -726,47 +349,12 @@ pub mod by_store_id {
         /// 门店经营信息
         pub store_business: Option<PatchRequestStoreBusiness>,
     }
-    impl ::serde::Serialize for PatchRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("sub_mchid", &self.sub_mchid)?;
-            m.opt("store_basics", &self.store_basics)?;
-            m.opt("store_address", &self.store_address)?;
-            m.opt("store_business", &self.store_business)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PatchRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("sub_mchid"),
-                o.opt("store_basics"),
-                o.opt("store_address"),
-                o.opt("store_business"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(store_basics),
-                    Some(store_address),
-                    Some(store_business),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        store_basics,
-                        store_address,
-                        store_business,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PatchRequest {
+        sub_mchid: "sub_mchid" opt opt,
+        store_basics: "store_basics" opt opt,
+        store_address: "store_address" opt opt,
+        store_business: "store_business" opt opt,
+    });
     /// 门店地址信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PatchRequestStoreAddress {
@@ -791,51 +379,13 @@ pub mod by_store_id {
         /// Example: `37.75464`
         pub latitude: Option<String>,
     }
-    impl ::serde::Serialize for PatchRequestStoreAddress {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("address_code", &self.address_code)?;
-            m.req("address_detail", &self.address_detail)?;
-            m.opt("address_complements", &self.address_complements)?;
-            m.opt("longitude", &self.longitude)?;
-            m.opt("latitude", &self.latitude)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PatchRequestStoreAddress {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("address_code"),
-                o.req("address_detail"),
-                o.opt("address_complements"),
-                o.opt("longitude"),
-                o.opt("latitude"),
-            ) {
-                (
-                    Some(address_code),
-                    Some(address_detail),
-                    Some(address_complements),
-                    Some(longitude),
-                    Some(latitude),
-                ) => {
-                    Ok(Self {
-                        address_code,
-                        address_detail,
-                        address_complements,
-                        longitude,
-                        latitude,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PatchRequestStoreAddress {
+        address_code: "address_code" req req,
+        address_detail: "address_detail" req req,
+        address_complements: "address_complements" opt opt,
+        longitude: "longitude" opt opt,
+        latitude: "latitude" opt opt,
+    });
     /// 门店基础信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PatchRequestStoreBasics {
@@ -860,51 +410,13 @@ pub mod by_store_id {
         /// Example: `1001`
         pub brand_id: Option<f64>,
     }
-    impl ::serde::Serialize for PatchRequestStoreBasics {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("store_reference_id", &self.store_reference_id)?;
-            m.opt("brand_name", &self.brand_name)?;
-            m.req("store_name", &self.store_name)?;
-            m.opt("branch_name", &self.branch_name)?;
-            m.opt("brand_id", &self.brand_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PatchRequestStoreBasics {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("store_reference_id"),
-                o.opt("brand_name"),
-                o.req("store_name"),
-                o.opt("branch_name"),
-                o.opt("brand_id"),
-            ) {
-                (
-                    Some(store_reference_id),
-                    Some(brand_name),
-                    Some(store_name),
-                    Some(branch_name),
-                    Some(brand_id),
-                ) => {
-                    Ok(Self {
-                        store_reference_id,
-                        brand_name,
-                        store_name,
-                        branch_name,
-                        brand_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PatchRequestStoreBasics {
+        store_reference_id: "store_reference_id" opt opt,
+        brand_name: "brand_name" opt opt,
+        store_name: "store_name" req req,
+        branch_name: "branch_name" opt opt,
+        brand_id: "brand_id" opt opt,
+    });
     /// 门店经营信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PatchRequestStoreBusiness {
@@ -917,33 +429,10 @@ pub mod by_store_id {
         /// Example: `周一至周五 09:00-20:00|周六至周日 10:00-22:00`
         pub business_hours: Option<String>,
     }
-    impl ::serde::Serialize for PatchRequestStoreBusiness {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("service_phone", &self.service_phone)?;
-            m.opt("business_hours", &self.business_hours)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PatchRequestStoreBusiness {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("service_phone"), o.opt("business_hours")) {
-                (Some(service_phone), Some(business_hours)) => {
-                    Ok(Self {
-                        service_phone,
-                        business_hours,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PatchRequestStoreBusiness {
+        service_phone: "service_phone" opt opt,
+        business_hours: "business_hours" opt opt,
+    });
     /// `/v3/merchant-store/stores/{store_id}/recipients`
     pub mod recipients {
         /// The chain step for `/v3/merchant-store/stores/{store_id}/recipients`, reached with `client.v3().merchant_store().stores().store_id(store_id).recipients()`.
@@ -991,30 +480,10 @@ pub mod by_store_id {
                 /// 门店收款信息
                 pub store_recipient: Vec<PostRequestStoreRecipient>,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.req("store_recipient", &self.store_recipient)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("sub_mchid"), o.req("store_recipient")) {
-                        (Some(sub_mchid), Some(store_recipient)) => {
-                            Ok(Self { sub_mchid, store_recipient })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                sub_mchid: "sub_mchid" req req,
+                store_recipient: "store_recipient" req req,
+            });
             /// 收款门店信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestStoreRecipient {
@@ -1027,30 +496,10 @@ pub mod by_store_id {
                 /// Example: `腾讯科技（深圳）有限公司`
                 pub company_name: Option<String>,
             }
-            impl ::serde::Serialize for PostRequestStoreRecipient {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("mchid", &self.mchid)?;
-                    m.opt("company_name", &self.company_name)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestStoreRecipient {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("mchid"), o.opt("company_name")) {
-                        (Some(mchid), Some(company_name)) => {
-                            Ok(Self { mchid, company_name })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestStoreRecipient {
+                mchid: "mchid" req req,
+                company_name: "company_name" opt opt,
+            });
             /// The response of `POST /v3/merchant-store/stores/{store_id}/recipients/bind` (绑定门店收款信息).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -1059,29 +508,9 @@ pub mod by_store_id {
                     Vec<PostResponseFailedStoreRecipient>,
                 >,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("failed_store_recipient", &self.failed_store_recipient)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.opt("failed_store_recipient") {
-                        Some(failed_store_recipient) => {
-                            Ok(Self { failed_store_recipient })
-                        }
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                failed_store_recipient: "failed_store_recipient" opt opt,
+            });
             /// 收款门店信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseFailedStoreRecipient {
@@ -1094,30 +523,10 @@ pub mod by_store_id {
                 /// Example: `收款商户号与收款主体不一致`
                 pub failed_reason: Option<String>,
             }
-            impl ::serde::Serialize for PostResponseFailedStoreRecipient {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("mchid", &self.mchid)?;
-                    m.opt("failed_reason", &self.failed_reason)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponseFailedStoreRecipient {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("mchid"), o.opt("failed_reason")) {
-                        (Some(mchid), Some(failed_reason)) => {
-                            Ok(Self { mchid, failed_reason })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponseFailedStoreRecipient {
+                mchid: "mchid" opt opt,
+                failed_reason: "failed_reason" opt opt,
+            });
         }
         /// `/v3/merchant-store/stores/{store_id}/recipients/unbind`
         pub mod unbind {
@@ -1150,30 +559,10 @@ pub mod by_store_id {
                 /// 门店收款信息
                 pub store_recipient: Option<Vec<PostRequestStoreRecipient>>,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("sub_mchid", &self.sub_mchid)?;
-                    m.opt("store_recipient", &self.store_recipient)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("sub_mchid"), o.opt("store_recipient")) {
-                        (Some(sub_mchid), Some(store_recipient)) => {
-                            Ok(Self { sub_mchid, store_recipient })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                sub_mchid: "sub_mchid" opt opt,
+                store_recipient: "store_recipient" opt opt,
+            });
             /// 收款门店信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestStoreRecipient {
@@ -1186,30 +575,10 @@ pub mod by_store_id {
                 /// Example: `腾讯科技（深圳）有限公司`
                 pub company_name: Option<String>,
             }
-            impl ::serde::Serialize for PostRequestStoreRecipient {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("mchid", &self.mchid)?;
-                    m.opt("company_name", &self.company_name)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestStoreRecipient {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("mchid"), o.opt("company_name")) {
-                        (Some(mchid), Some(company_name)) => {
-                            Ok(Self { mchid, company_name })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestStoreRecipient {
+                mchid: "mchid" req req,
+                company_name: "company_name" opt opt,
+            });
             /// The response of `POST /v3/merchant-store/stores/{store_id}/recipients/unbind` (解除门店收款信息绑定).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -1218,29 +587,9 @@ pub mod by_store_id {
                     Vec<PostResponseFailedStoreRecipient>,
                 >,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("failed_store_recipient", &self.failed_store_recipient)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.opt("failed_store_recipient") {
-                        Some(failed_store_recipient) => {
-                            Ok(Self { failed_store_recipient })
-                        }
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                failed_store_recipient: "failed_store_recipient" opt opt,
+            });
             /// 收款门店信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseFailedStoreRecipient {
@@ -1253,30 +602,10 @@ pub mod by_store_id {
                 /// Example: `收款商户号与收款主体不一致`
                 pub failed_reason: Option<String>,
             }
-            impl ::serde::Serialize for PostResponseFailedStoreRecipient {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("mchid", &self.mchid)?;
-                    m.opt("failed_reason", &self.failed_reason)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponseFailedStoreRecipient {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("mchid"), o.opt("failed_reason")) {
-                        (Some(mchid), Some(failed_reason)) => {
-                            Ok(Self { mchid, failed_reason })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponseFailedStoreRecipient {
+                mchid: "mchid" opt opt,
+                failed_reason: "failed_reason" opt opt,
+            });
         }
     }
 }

@@ -58,46 +58,13 @@ pub mod income_records {
         /// Query parameter `limit`. Example: `100`
         pub limit: i64,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("sub_mchid"),
-                o.req("account_type"),
-                o.req("date"),
-                o.opt("offset"),
-                o.req("limit"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(account_type),
-                    Some(date),
-                    Some(offset),
-                    Some(limit),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        account_type,
-                        date,
-                        offset,
-                        limit,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        sub_mchid: "sub_mchid" skip req,
+        account_type: "account_type" skip req,
+        date: "date" skip req,
+        offset: "offset" skip opt,
+        limit: "limit" skip req,
+    });
     /// 账户类型
     ///
     /// A value this client does not know yet is kept as [`GetRequestAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -113,47 +80,11 @@ pub mod income_records {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetRequestAccountType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Basic => "BASIC",
-                Self::Operation => "OPERATION",
-                Self::Fees => "FEES",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetRequestAccountType {
-        fn from(s: &str) -> Self {
-            match s {
-                "BASIC" => Self::Basic,
-                "OPERATION" => Self::Operation,
-                "FEES" => Self::Fees,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetRequestAccountType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetRequestAccountType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequestAccountType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetRequestAccountType {
+        Basic = "BASIC",
+        Operation = "OPERATION",
+        Fees = "FEES",
+    });
     /// The response of `GET /v3/merchantfund/partner/income-records` (特约商户银行来账查询).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -174,51 +105,13 @@ pub mod income_records {
         /// 分页链接
         pub links: GetResponseLinks,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("total_count", &self.total_count)?;
-            m.req("offset", &self.offset)?;
-            m.req("limit", &self.limit)?;
-            m.opt("data", &self.data)?;
-            m.req("links", &self.links)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("total_count"),
-                o.req("offset"),
-                o.req("limit"),
-                o.opt("data"),
-                o.req("links"),
-            ) {
-                (
-                    Some(total_count),
-                    Some(offset),
-                    Some(limit),
-                    Some(data),
-                    Some(links),
-                ) => {
-                    Ok(Self {
-                        total_count,
-                        offset,
-                        limit,
-                        data,
-                        links,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        total_count: "total_count" req req,
+        offset: "offset" req req,
+        limit: "limit" req req,
+        data: "data" opt opt,
+        links: "links" req req,
+    });
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseData {
@@ -263,71 +156,18 @@ pub mod income_records {
         /// Example: `单号：202106010001`
         pub recharge_remark: String,
     }
-    impl ::serde::Serialize for GetResponseData {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("account_type", &self.account_type)?;
-            m.req("income_record_type", &self.income_record_type)?;
-            m.req("income_record_id", &self.income_record_id)?;
-            m.req("amount", &self.amount)?;
-            m.req("success_time", &self.success_time)?;
-            m.req("bank_name", &self.bank_name)?;
-            m.req("bank_account_name", &self.bank_account_name)?;
-            m.req("bank_account_number", &self.bank_account_number)?;
-            m.req("recharge_remark", &self.recharge_remark)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("sub_mchid"),
-                o.req("account_type"),
-                o.req("income_record_type"),
-                o.req("income_record_id"),
-                o.req("amount"),
-                o.req("success_time"),
-                o.req("bank_name"),
-                o.req("bank_account_name"),
-                o.req("bank_account_number"),
-                o.req("recharge_remark"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(account_type),
-                    Some(income_record_type),
-                    Some(income_record_id),
-                    Some(amount),
-                    Some(success_time),
-                    Some(bank_name),
-                    Some(bank_account_name),
-                    Some(bank_account_number),
-                    Some(recharge_remark),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        account_type,
-                        income_record_type,
-                        income_record_id,
-                        amount,
-                        success_time,
-                        bank_name,
-                        bank_account_name,
-                        bank_account_number,
-                        recharge_remark,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseData {
+        sub_mchid: "sub_mchid" req req,
+        account_type: "account_type" req req,
+        income_record_type: "income_record_type" req req,
+        income_record_id: "income_record_id" req req,
+        amount: "amount" req req,
+        success_time: "success_time" req req,
+        bank_name: "bank_name" req req,
+        bank_account_name: "bank_account_name" req req,
+        bank_account_number: "bank_account_number" req req,
+        recharge_remark: "recharge_remark" req req,
+    });
     /// 账户类型
     ///
     /// A value this client does not know yet is kept as [`GetResponseDataAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -343,47 +183,11 @@ pub mod income_records {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseDataAccountType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Basic => "BASIC",
-                Self::Operation => "OPERATION",
-                Self::Fees => "FEES",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseDataAccountType {
-        fn from(s: &str) -> Self {
-            match s {
-                "BASIC" => Self::Basic,
-                "OPERATION" => Self::Operation,
-                "FEES" => Self::Fees,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseDataAccountType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseDataAccountType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseDataAccountType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseDataAccountType {
+        Basic = "BASIC",
+        Operation = "OPERATION",
+        Fees = "FEES",
+    });
     /// 银行来账类型
     ///
     /// A value this client does not know yet is kept as [`GetResponseDataIncomeRecordType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -397,45 +201,10 @@ pub mod income_records {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseDataIncomeRecordType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Offlinerecharge => "OFFLINERECHARGE",
-                Self::Enterprisedirectrevenue => "ENTERPRISEDIRECTREVENUE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseDataIncomeRecordType {
-        fn from(s: &str) -> Self {
-            match s {
-                "OFFLINERECHARGE" => Self::Offlinerecharge,
-                "ENTERPRISEDIRECTREVENUE" => Self::Enterprisedirectrevenue,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseDataIncomeRecordType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseDataIncomeRecordType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseDataIncomeRecordType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseDataIncomeRecordType {
+        Offlinerecharge = "OFFLINERECHARGE",
+        Enterprisedirectrevenue = "ENTERPRISEDIRECTREVENUE",
+    });
     /// 分页链接
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseLinks {
@@ -452,27 +221,9 @@ pub mod income_records {
         /// Example: `/v3/merchantfund/partner/income-records?offset=5&limit=5`
         pub self_: String,
     }
-    impl ::serde::Serialize for GetResponseLinks {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("next", &self.next)?;
-            m.req("prev", &self.prev)?;
-            m.req("self", &self.self_)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseLinks {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("next"), o.req("prev"), o.req("self")) {
-                (Some(next), Some(prev), Some(self_)) => Ok(Self { next, prev, self_ }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseLinks {
+        next: "next" req req,
+        prev: "prev" req req,
+        self_: "self" req req,
+    });
 }

@@ -78,62 +78,16 @@ pub mod by_openid {
             /// Example: `ID_CARD`
             pub card_type: PostRequestCardType,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("stock_id", &self.stock_id)?;
-                m.req("out_request_no", &self.out_request_no)?;
-                m.req("user_name", &self.user_name)?;
-                m.req("id_card_number", &self.id_card_number)?;
-                m.opt("amount", &self.amount)?;
-                m.req("appid", &self.appid)?;
-                m.req("card_type", &self.card_type)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("Wechatpay-Serial"),
-                    o.req("stock_id"),
-                    o.req("out_request_no"),
-                    o.req("user_name"),
-                    o.req("id_card_number"),
-                    o.opt("amount"),
-                    o.req("appid"),
-                    o.req("card_type"),
-                ) {
-                    (
-                        Some(wechatpay_serial),
-                        Some(stock_id),
-                        Some(out_request_no),
-                        Some(user_name),
-                        Some(id_card_number),
-                        Some(amount),
-                        Some(appid),
-                        Some(card_type),
-                    ) => {
-                        Ok(Self {
-                            wechatpay_serial,
-                            stock_id,
-                            out_request_no,
-                            user_name,
-                            id_card_number,
-                            amount,
-                            appid,
-                            card_type,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            wechatpay_serial: "Wechatpay-Serial" skip req,
+            stock_id: "stock_id" req req,
+            out_request_no: "out_request_no" req req,
+            user_name: "user_name" req req,
+            id_card_number: "id_card_number" req req,
+            amount: "amount" opt opt,
+            appid: "appid" req req,
+            card_type: "card_type" req req,
+        });
         /// 证件类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestCardType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -145,45 +99,9 @@ pub mod by_openid {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestCardType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::IdCard => "ID_CARD",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestCardType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ID_CARD" => Self::IdCard,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestCardType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestCardType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestCardType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestCardType {
+            IdCard = "ID_CARD",
+        });
         /// The response of `POST /v3/multiuse/users/{openid}/coupons` (发放指定批次的消费金).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -192,26 +110,8 @@ pub mod by_openid {
             /// Example: `9867041`
             pub coupon_id: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("coupon_id", &self.coupon_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("coupon_id") {
-                    Some(coupon_id) => Ok(Self { coupon_id }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            coupon_id: "coupon_id" req req,
+        });
     }
 }

@@ -30,39 +30,11 @@ pub struct PostRequest {
     /// 卡券模板信息
     pub card_template_information: PostRequestCardTemplateInformation,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("sub_mchid", &self.sub_mchid)?;
-        m.req("card_appid", &self.card_appid)?;
-        m.req("card_template_information", &self.card_template_information)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("sub_mchid"),
-            o.req("card_appid"),
-            o.req("card_template_information"),
-        ) {
-            (Some(sub_mchid), Some(card_appid), Some(card_template_information)) => {
-                Ok(Self {
-                    sub_mchid,
-                    card_appid,
-                    card_template_information,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    sub_mchid: "sub_mchid" opt opt,
+    card_appid: "card_appid" req req,
+    card_template_information: "card_template_information" req req,
+});
 /// 卡券模板信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestCardTemplateInformation {
@@ -77,35 +49,11 @@ pub struct PostRequestCardTemplateInformation {
     /// 卡券自定义cell位配置
     pub custom_cell: Option<PostRequestCardTemplateInformationCustomCell>,
 }
-impl ::serde::Serialize for PostRequestCardTemplateInformation {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("payee_name", &self.payee_name)?;
-        m.req("logo_url", &self.logo_url)?;
-        m.opt("custom_cell", &self.custom_cell)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestCardTemplateInformation {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("payee_name"), o.req("logo_url"), o.opt("custom_cell")) {
-            (Some(payee_name), Some(logo_url), Some(custom_cell)) => {
-                Ok(Self {
-                    payee_name,
-                    logo_url,
-                    custom_cell,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestCardTemplateInformation {
+    payee_name: "payee_name" opt opt,
+    logo_url: "logo_url" req req,
+    custom_cell: "custom_cell" opt opt,
+});
 /// 卡券自定义cell位配置
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestCardTemplateInformationCustomCell {
@@ -130,51 +78,13 @@ pub struct PostRequestCardTemplateInformationCustomCell {
     /// Example: `pages/xxxPage`
     pub miniprogram_path: Option<String>,
 }
-impl ::serde::Serialize for PostRequestCardTemplateInformationCustomCell {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("words", &self.words)?;
-        m.req("description", &self.description)?;
-        m.opt("jump_url", &self.jump_url)?;
-        m.opt("miniprogram_user_name", &self.miniprogram_user_name)?;
-        m.opt("miniprogram_path", &self.miniprogram_path)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestCardTemplateInformationCustomCell {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("words"),
-            o.req("description"),
-            o.opt("jump_url"),
-            o.opt("miniprogram_user_name"),
-            o.opt("miniprogram_path"),
-        ) {
-            (
-                Some(words),
-                Some(description),
-                Some(jump_url),
-                Some(miniprogram_user_name),
-                Some(miniprogram_path),
-            ) => {
-                Ok(Self {
-                    words,
-                    description,
-                    jump_url,
-                    miniprogram_user_name,
-                    miniprogram_path,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestCardTemplateInformationCustomCell {
+    words: "words" req req,
+    description: "description" req req,
+    jump_url: "jump_url" opt opt,
+    miniprogram_user_name: "miniprogram_user_name" opt opt,
+    miniprogram_path: "miniprogram_path" opt opt,
+});
 /// The response of `POST /v3/new-tax-control-fapiao/card-template` (创建电子发票卡券模板).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -187,25 +97,7 @@ pub struct PostResponse {
     /// Example: `p4gLgvn_cxVCQez17kaBJnZHPcXs`
     pub card_id: String,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("card_appid", &self.card_appid)?;
-        m.req("card_id", &self.card_id)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("card_appid"), o.req("card_id")) {
-            (Some(card_appid), Some(card_id)) => Ok(Self { card_appid, card_id }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    card_appid: "card_appid" req req,
+    card_id: "card_id" req req,
+});

@@ -78,54 +78,14 @@ pub struct PostRequest {
     /// 需要开具的发票信息
     pub fapiao_information: Vec<PostRequestFapiaoInformation>,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("sub_mchid", &self.sub_mchid)?;
-        m.req("scene", &self.scene)?;
-        m.req("fapiao_apply_id", &self.fapiao_apply_id)?;
-        m.req("buyer_information", &self.buyer_information)?;
-        m.req("fapiao_information", &self.fapiao_information)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("Wechatpay-Serial"),
-            o.opt("sub_mchid"),
-            o.req("scene"),
-            o.req("fapiao_apply_id"),
-            o.req("buyer_information"),
-            o.req("fapiao_information"),
-        ) {
-            (
-                Some(wechatpay_serial),
-                Some(sub_mchid),
-                Some(scene),
-                Some(fapiao_apply_id),
-                Some(buyer_information),
-                Some(fapiao_information),
-            ) => {
-                Ok(Self {
-                    wechatpay_serial,
-                    sub_mchid,
-                    scene,
-                    fapiao_apply_id,
-                    buyer_information,
-                    fapiao_information,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    wechatpay_serial: "Wechatpay-Serial" skip req,
+    sub_mchid: "sub_mchid" opt opt,
+    scene: "scene" req req,
+    fapiao_apply_id: "fapiao_apply_id" req req,
+    buyer_information: "buyer_information" req req,
+    fapiao_information: "fapiao_information" req req,
+});
 /// 购买方信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestBuyerInformation {
@@ -166,67 +126,17 @@ pub struct PostRequestBuyerInformation {
     /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
     pub email: Option<String>,
 }
-impl ::serde::Serialize for PostRequestBuyerInformation {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("type", &self.type_)?;
-        m.req("name", &self.name)?;
-        m.opt("taxpayer_id", &self.taxpayer_id)?;
-        m.opt("address", &self.address)?;
-        m.opt("telephone", &self.telephone)?;
-        m.opt("bank_name", &self.bank_name)?;
-        m.opt("bank_account", &self.bank_account)?;
-        m.opt("phone", &self.phone)?;
-        m.opt("email", &self.email)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestBuyerInformation {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("type"),
-            o.req("name"),
-            o.opt("taxpayer_id"),
-            o.opt("address"),
-            o.opt("telephone"),
-            o.opt("bank_name"),
-            o.opt("bank_account"),
-            o.opt("phone"),
-            o.opt("email"),
-        ) {
-            (
-                Some(type_),
-                Some(name),
-                Some(taxpayer_id),
-                Some(address),
-                Some(telephone),
-                Some(bank_name),
-                Some(bank_account),
-                Some(phone),
-                Some(email),
-            ) => {
-                Ok(Self {
-                    type_,
-                    name,
-                    taxpayer_id,
-                    address,
-                    telephone,
-                    bank_name,
-                    bank_account,
-                    phone,
-                    email,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestBuyerInformation {
+    type_: "type" req req,
+    name: "name" req req,
+    taxpayer_id: "taxpayer_id" opt opt,
+    address: "address" opt opt,
+    telephone: "telephone" opt opt,
+    bank_name: "bank_name" opt opt,
+    bank_account: "bank_account" opt opt,
+    phone: "phone" opt opt,
+    email: "email" opt opt,
+});
 /// PostRequestFapiaoInformation
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestFapiaoInformation {
@@ -247,51 +157,13 @@ pub struct PostRequestFapiaoInformation {
     /// 发票行信息
     pub items: Vec<PostRequestFapiaoInformationItems>,
 }
-impl ::serde::Serialize for PostRequestFapiaoInformation {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("fapiao_id", &self.fapiao_id)?;
-        m.req("total_amount", &self.total_amount)?;
-        m.req("need_list", &self.need_list)?;
-        m.opt("remark", &self.remark)?;
-        m.req("items", &self.items)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestFapiaoInformation {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("fapiao_id"),
-            o.req("total_amount"),
-            o.req("need_list"),
-            o.opt("remark"),
-            o.req("items"),
-        ) {
-            (
-                Some(fapiao_id),
-                Some(total_amount),
-                Some(need_list),
-                Some(remark),
-                Some(items),
-            ) => {
-                Ok(Self {
-                    fapiao_id,
-                    total_amount,
-                    need_list,
-                    remark,
-                    items,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestFapiaoInformation {
+    fapiao_id: "fapiao_id" req req,
+    total_amount: "total_amount" req req,
+    need_list: "need_list" req req,
+    remark: "remark" opt opt,
+    items: "items" req req,
+});
 /// PostRequestFapiaoInformationItems
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestFapiaoInformationItems {
@@ -338,75 +210,19 @@ pub struct PostRequestFapiaoInformationItems {
     /// 是否折扣行
     pub discount: bool,
 }
-impl ::serde::Serialize for PostRequestFapiaoInformationItems {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("tax_code", &self.tax_code)?;
-        m.opt("goods_category", &self.goods_category)?;
-        m.opt("goods_name", &self.goods_name)?;
-        m.opt("goods_id", &self.goods_id)?;
-        m.opt("specification", &self.specification)?;
-        m.opt("unit", &self.unit)?;
-        m.req("quantity", &self.quantity)?;
-        m.req("total_amount", &self.total_amount)?;
-        m.opt("tax_rate", &self.tax_rate)?;
-        m.opt("tax_prefer_mark", &self.tax_prefer_mark)?;
-        m.req("discount", &self.discount)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestFapiaoInformationItems {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("tax_code"),
-            o.opt("goods_category"),
-            o.opt("goods_name"),
-            o.opt("goods_id"),
-            o.opt("specification"),
-            o.opt("unit"),
-            o.req("quantity"),
-            o.req("total_amount"),
-            o.opt("tax_rate"),
-            o.opt("tax_prefer_mark"),
-            o.req("discount"),
-        ) {
-            (
-                Some(tax_code),
-                Some(goods_category),
-                Some(goods_name),
-                Some(goods_id),
-                Some(specification),
-                Some(unit),
-                Some(quantity),
-                Some(total_amount),
-                Some(tax_rate),
-                Some(tax_prefer_mark),
-                Some(discount),
-            ) => {
-                Ok(Self {
-                    tax_code,
-                    goods_category,
-                    goods_name,
-                    goods_id,
-                    specification,
-                    unit,
-                    quantity,
-                    total_amount,
-                    tax_rate,
-                    tax_prefer_mark,
-                    discount,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestFapiaoInformationItems {
+    tax_code: "tax_code" req req,
+    goods_category: "goods_category" opt opt,
+    goods_name: "goods_name" opt opt,
+    goods_id: "goods_id" opt opt,
+    specification: "specification" opt opt,
+    unit: "unit" opt opt,
+    quantity: "quantity" req req,
+    total_amount: "total_amount" req req,
+    tax_rate: "tax_rate" opt opt,
+    tax_prefer_mark: "tax_prefer_mark" opt opt,
+    discount: "discount" req req,
+});
 /// `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}`
 pub mod by_fapiao_apply_id {
     /// The chain step for `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}`, reached with `client.v3().new_tax_control_fapiao().fapiao_applications().fapiao_apply_id(fapiao_apply_id)`.
@@ -456,26 +272,10 @@ pub mod by_fapiao_apply_id {
         /// Query parameter `fapiao_id`. Example: `20200701123456`
         pub fapiao_id: Option<String>,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("sub_mchid"), o.opt("fapiao_id")) {
-                (Some(sub_mchid), Some(fapiao_id)) => Ok(Self { sub_mchid, fapiao_id }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        sub_mchid: "sub_mchid" skip opt,
+        fapiao_id: "fapiao_id" skip opt,
+    });
     /// The response of `GET /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}` (查询电子发票).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -486,33 +286,10 @@ pub mod by_fapiao_apply_id {
         /// 发票信息
         pub fapiao_information: Vec<GetResponseFapiaoInformation>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("total_count", &self.total_count)?;
-            m.req("fapiao_information", &self.fapiao_information)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("total_count"), o.req("fapiao_information")) {
-                (Some(total_count), Some(fapiao_information)) => {
-                    Ok(Self {
-                        total_count,
-                        fapiao_information,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        total_count: "total_count" req req,
+        fapiao_information: "fapiao_information" req req,
+    });
     /// GetResponseFapiaoInformation
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseFapiaoInformation {
@@ -563,91 +340,23 @@ pub mod by_fapiao_apply_id {
         /// Example: `开票失败。授信额度不足，请联系主管税务机关或者登录电子税务局提额/申报。`
         pub fapiao_error_message: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseFapiaoInformation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("fapiao_id", &self.fapiao_id)?;
-            m.req("status", &self.status)?;
-            m.opt("blue_fapiao", &self.blue_fapiao)?;
-            m.opt("red_fapiao", &self.red_fapiao)?;
-            m.opt("card_information", &self.card_information)?;
-            m.req("total_amount", &self.total_amount)?;
-            m.req("tax_amount", &self.tax_amount)?;
-            m.req("amount", &self.amount)?;
-            m.req("seller_information", &self.seller_information)?;
-            m.req("buyer_information", &self.buyer_information)?;
-            m.req("extra_information", &self.extra_information)?;
-            m.req("items", &self.items)?;
-            m.opt("remark", &self.remark)?;
-            m.opt("fapiao_error_code", &self.fapiao_error_code)?;
-            m.opt("fapiao_error_message", &self.fapiao_error_message)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseFapiaoInformation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("fapiao_id"),
-                o.req("status"),
-                o.opt("blue_fapiao"),
-                o.opt("red_fapiao"),
-                o.opt("card_information"),
-                o.req("total_amount"),
-                o.req("tax_amount"),
-                o.req("amount"),
-                o.req("seller_information"),
-                o.req("buyer_information"),
-                o.req("extra_information"),
-                o.req("items"),
-                o.opt("remark"),
-                o.opt("fapiao_error_code"),
-                o.opt("fapiao_error_message"),
-            ) {
-                (
-                    Some(fapiao_id),
-                    Some(status),
-                    Some(blue_fapiao),
-                    Some(red_fapiao),
-                    Some(card_information),
-                    Some(total_amount),
-                    Some(tax_amount),
-                    Some(amount),
-                    Some(seller_information),
-                    Some(buyer_information),
-                    Some(extra_information),
-                    Some(items),
-                    Some(remark),
-                    Some(fapiao_error_code),
-                    Some(fapiao_error_message),
-                ) => {
-                    Ok(Self {
-                        fapiao_id,
-                        status,
-                        blue_fapiao,
-                        red_fapiao,
-                        card_information,
-                        total_amount,
-                        tax_amount,
-                        amount,
-                        seller_information,
-                        buyer_information,
-                        extra_information,
-                        items,
-                        remark,
-                        fapiao_error_code,
-                        fapiao_error_message,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseFapiaoInformation {
+        fapiao_id: "fapiao_id" req req,
+        status: "status" req req,
+        blue_fapiao: "blue_fapiao" opt opt,
+        red_fapiao: "red_fapiao" opt opt,
+        card_information: "card_information" opt opt,
+        total_amount: "total_amount" req req,
+        tax_amount: "tax_amount" req req,
+        amount: "amount" req req,
+        seller_information: "seller_information" req req,
+        buyer_information: "buyer_information" req req,
+        extra_information: "extra_information" req req,
+        items: "items" req req,
+        remark: "remark" opt opt,
+        fapiao_error_code: "fapiao_error_code" opt opt,
+        fapiao_error_message: "fapiao_error_message" opt opt,
+    });
     /// 蓝字发票信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseFapiaoInformationBlueFapiao {
@@ -672,51 +381,13 @@ pub mod by_fapiao_apply_id {
         /// Example: `2020-07-01T12:00:00+08:00`
         pub fapiao_time: String,
     }
-    impl ::serde::Serialize for GetResponseFapiaoInformationBlueFapiao {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("fapiao_code", &self.fapiao_code)?;
-            m.req("fapiao_number", &self.fapiao_number)?;
-            m.req("check_code", &self.check_code)?;
-            m.req("password", &self.password)?;
-            m.req("fapiao_time", &self.fapiao_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseFapiaoInformationBlueFapiao {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("fapiao_code"),
-                o.req("fapiao_number"),
-                o.req("check_code"),
-                o.req("password"),
-                o.req("fapiao_time"),
-            ) {
-                (
-                    Some(fapiao_code),
-                    Some(fapiao_number),
-                    Some(check_code),
-                    Some(password),
-                    Some(fapiao_time),
-                ) => {
-                    Ok(Self {
-                        fapiao_code,
-                        fapiao_number,
-                        check_code,
-                        password,
-                        fapiao_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseFapiaoInformationBlueFapiao {
+        fapiao_code: "fapiao_code" req req,
+        fapiao_number: "fapiao_number" req req,
+        check_code: "check_code" req req,
+        password: "password" req req,
+        fapiao_time: "fapiao_time" req req,
+    });
     /// 购买方信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseFapiaoInformationBuyerInformation {
@@ -775,84 +446,21 @@ pub mod by_fapiao_apply_id {
         /// Example: `用户留言`
         pub user_apply_message: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseFapiaoInformationBuyerInformation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("type", &self.type_)?;
-            m.req("name", &self.name)?;
-            m.opt("taxpayer_id", &self.taxpayer_id)?;
-            m.opt("address", &self.address)?;
-            m.opt("telephone", &self.telephone)?;
-            m.opt("bank_name", &self.bank_name)?;
-            m.opt("bank_account", &self.bank_account)?;
-            m.opt("phone", &self.phone)?;
-            m.opt("email", &self.email)?;
-            m.opt("amount", &self.amount)?;
-            m.opt("out_trade_no", &self.out_trade_no)?;
-            m.opt("fapiao_bill_type", &self.fapiao_bill_type)?;
-            m.opt("user_apply_message", &self.user_apply_message)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseFapiaoInformationBuyerInformation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("type"),
-                o.req("name"),
-                o.opt("taxpayer_id"),
-                o.opt("address"),
-                o.opt("telephone"),
-                o.opt("bank_name"),
-                o.opt("bank_account"),
-                o.opt("phone"),
-                o.opt("email"),
-                o.opt("amount"),
-                o.opt("out_trade_no"),
-                o.opt("fapiao_bill_type"),
-                o.opt("user_apply_message"),
-            ) {
-                (
-                    Some(type_),
-                    Some(name),
-                    Some(taxpayer_id),
-                    Some(address),
-                    Some(telephone),
-                    Some(bank_name),
-                    Some(bank_account),
-                    Some(phone),
-                    Some(email),
-                    Some(amount),
-                    Some(out_trade_no),
-                    Some(fapiao_bill_type),
-                    Some(user_apply_message),
-                ) => {
-                    Ok(Self {
-                        type_,
-                        name,
-                        taxpayer_id,
-                        address,
-                        telephone,
-                        bank_name,
-                        bank_account,
-                        phone,
-                        email,
-                        amount,
-                        out_trade_no,
-                        fapiao_bill_type,
-                        user_apply_message,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseFapiaoInformationBuyerInformation {
+        type_: "type" req req,
+        name: "name" req req,
+        taxpayer_id: "taxpayer_id" opt opt,
+        address: "address" opt opt,
+        telephone: "telephone" opt opt,
+        bank_name: "bank_name" opt opt,
+        bank_account: "bank_account" opt opt,
+        phone: "phone" opt opt,
+        email: "email" opt opt,
+        amount: "amount" opt opt,
+        out_trade_no: "out_trade_no" opt opt,
+        fapiao_bill_type: "fapiao_bill_type" opt opt,
+        user_apply_message: "user_apply_message" opt opt,
+    });
     /// 开具的发票类型
     ///
     /// A value this client does not know yet is kept as [`GetResponseFapiaoInformationBuyerInformationFapiaoBillType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -866,49 +474,10 @@ pub mod by_fapiao_apply_id {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseFapiaoInformationBuyerInformationFapiaoBillType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::CommFapiao => "COMM_FAPIAO",
-                Self::VatFapiao => "VAT_FAPIAO",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for GetResponseFapiaoInformationBuyerInformationFapiaoBillType {
-        fn from(s: &str) -> Self {
-            match s {
-                "COMM_FAPIAO" => Self::CommFapiao,
-                "VAT_FAPIAO" => Self::VatFapiao,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for GetResponseFapiaoInformationBuyerInformationFapiaoBillType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for GetResponseFapiaoInformationBuyerInformationFapiaoBillType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseFapiaoInformationBuyerInformationFapiaoBillType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseFapiaoInformationBuyerInformationFapiaoBillType {
+        CommFapiao = "COMM_FAPIAO",
+        VatFapiao = "VAT_FAPIAO",
+    });
     /// 购买方类型
     ///
     /// A value this client does not know yet is kept as [`GetResponseFapiaoInformationBuyerInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -922,47 +491,10 @@ pub mod by_fapiao_apply_id {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseFapiaoInformationBuyerInformationType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Individual => "INDIVIDUAL",
-                Self::Organization => "ORGANIZATION",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for GetResponseFapiaoInformationBuyerInformationType {
-        fn from(s: &str) -> Self {
-            match s {
-                "INDIVIDUAL" => Self::Individual,
-                "ORGANIZATION" => Self::Organization,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseFapiaoInformationBuyerInformationType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseFapiaoInformationBuyerInformationType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseFapiaoInformationBuyerInformationType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseFapiaoInformationBuyerInformationType {
+        Individual = "INDIVIDUAL",
+        Organization = "ORGANIZATION",
+    });
     /// 电子发票插卡信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseFapiaoInformationCardInformation {
@@ -987,51 +519,13 @@ pub mod by_fapiao_apply_id {
         /// Example: `INSERT_ACCEPTED`
         pub card_status: GetResponseFapiaoInformationCardInformationCardStatus,
     }
-    impl ::serde::Serialize for GetResponseFapiaoInformationCardInformation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("card_appid", &self.card_appid)?;
-            m.req("card_openid", &self.card_openid)?;
-            m.opt("card_id", &self.card_id)?;
-            m.opt("card_code", &self.card_code)?;
-            m.req("card_status", &self.card_status)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseFapiaoInformationCardInformation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("card_appid"),
-                o.req("card_openid"),
-                o.opt("card_id"),
-                o.opt("card_code"),
-                o.req("card_status"),
-            ) {
-                (
-                    Some(card_appid),
-                    Some(card_openid),
-                    Some(card_id),
-                    Some(card_code),
-                    Some(card_status),
-                ) => {
-                    Ok(Self {
-                        card_appid,
-                        card_openid,
-                        card_id,
-                        card_code,
-                        card_status,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseFapiaoInformationCardInformation {
+        card_appid: "card_appid" req req,
+        card_openid: "card_openid" req req,
+        card_id: "card_id" opt opt,
+        card_code: "card_code" opt opt,
+        card_status: "card_status" req req,
+    });
     /// 发票卡券状态
     ///
     /// A value this client does not know yet is kept as [`GetResponseFapiaoInformationCardInformationCardStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1049,51 +543,12 @@ pub mod by_fapiao_apply_id {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseFapiaoInformationCardInformationCardStatus {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::InsertAccepted => "INSERT_ACCEPTED",
-                Self::Inserted => "INSERTED",
-                Self::DiscardAccepted => "DISCARD_ACCEPTED",
-                Self::Discarded => "DISCARDED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for GetResponseFapiaoInformationCardInformationCardStatus {
-        fn from(s: &str) -> Self {
-            match s {
-                "INSERT_ACCEPTED" => Self::InsertAccepted,
-                "INSERTED" => Self::Inserted,
-                "DISCARD_ACCEPTED" => Self::DiscardAccepted,
-                "DISCARDED" => Self::Discarded,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseFapiaoInformationCardInformationCardStatus {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseFapiaoInformationCardInformationCardStatus {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseFapiaoInformationCardInformationCardStatus {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseFapiaoInformationCardInformationCardStatus {
+        InsertAccepted = "INSERT_ACCEPTED",
+        Inserted = "INSERTED",
+        DiscardAccepted = "DISCARD_ACCEPTED",
+        Discarded = "DISCARDED",
+    });
     /// 附加信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseFapiaoInformationExtraInformation {
@@ -1110,32 +565,11 @@ pub mod by_fapiao_apply_id {
         /// Example: `王五`
         pub drawer: String,
     }
-    impl ::serde::Serialize for GetResponseFapiaoInformationExtraInformation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("payee", &self.payee)?;
-            m.opt("reviewer", &self.reviewer)?;
-            m.req("drawer", &self.drawer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseFapiaoInformationExtraInformation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("payee"), o.opt("reviewer"), o.req("drawer")) {
-                (Some(payee), Some(reviewer), Some(drawer)) => {
-                    Ok(Self { payee, reviewer, drawer })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseFapiaoInformationExtraInformation {
+        payee: "payee" opt opt,
+        reviewer: "reviewer" opt opt,
+        drawer: "drawer" req req,
+    });
     /// GetResponseFapiaoInformationItems
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseFapiaoInformationItems {
@@ -1186,79 +620,20 @@ pub mod by_fapiao_apply_id {
         /// 是否折扣行
         pub discount: bool,
     }
-    impl ::serde::Serialize for GetResponseFapiaoInformationItems {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("tax_code", &self.tax_code)?;
-            m.req("goods_name", &self.goods_name)?;
-            m.opt("specification", &self.specification)?;
-            m.opt("unit", &self.unit)?;
-            m.req("quantity", &self.quantity)?;
-            m.req("unit_price", &self.unit_price)?;
-            m.req("amount", &self.amount)?;
-            m.req("tax_amount", &self.tax_amount)?;
-            m.req("total_amount", &self.total_amount)?;
-            m.req("tax_rate", &self.tax_rate)?;
-            m.req("tax_prefer_mark", &self.tax_prefer_mark)?;
-            m.req("discount", &self.discount)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseFapiaoInformationItems {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("tax_code"),
-                o.req("goods_name"),
-                o.opt("specification"),
-                o.opt("unit"),
-                o.req("quantity"),
-                o.req("unit_price"),
-                o.req("amount"),
-                o.req("tax_amount"),
-                o.req("total_amount"),
-                o.req("tax_rate"),
-                o.req("tax_prefer_mark"),
-                o.req("discount"),
-            ) {
-                (
-                    Some(tax_code),
-                    Some(goods_name),
-                    Some(specification),
-                    Some(unit),
-                    Some(quantity),
-                    Some(unit_price),
-                    Some(amount),
-                    Some(tax_amount),
-                    Some(total_amount),
-                    Some(tax_rate),
-                    Some(tax_prefer_mark),
-                    Some(discount),
-                ) => {
-                    Ok(Self {
-                        tax_code,
-                        goods_name,
-                        specification,
-                        unit,
-                        quantity,
-                        unit_price,
-                        amount,
-                        tax_amount,
-                        total_amount,
-                        tax_rate,
-                        tax_prefer_mark,
-                        discount,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseFapiaoInformationItems {
+        tax_code: "tax_code" req req,
+        goods_name: "goods_name" req req,
+        specification: "specification" opt opt,
+        unit: "unit" opt opt,
+        quantity: "quantity" req req,
+        unit_price: "unit_price" req req,
+        amount: "amount" req req,
+        tax_amount: "tax_amount" req req,
+        total_amount: "total_amount" req req,
+        tax_rate: "tax_rate" req req,
+        tax_prefer_mark: "tax_prefer_mark" req req,
+        discount: "discount" req req,
+    });
     /// 税收优惠政策标识
     ///
     /// A value this client does not know yet is kept as [`GetResponseFapiaoInformationItemsTaxPreferMark::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1278,52 +653,13 @@ pub mod by_fapiao_apply_id {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseFapiaoInformationItemsTaxPreferMark {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::NoFavorable => "NO_FAVORABLE",
-                Self::OutsideVat => "OUTSIDE_VAT",
-                Self::VatExempt => "VAT_EXEMPT",
-                Self::NormalZeroRated => "NORMAL_ZERO_RATED",
-                Self::ExportZeroRated => "EXPORT_ZERO_RATED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseFapiaoInformationItemsTaxPreferMark {
-        fn from(s: &str) -> Self {
-            match s {
-                "NO_FAVORABLE" => Self::NoFavorable,
-                "OUTSIDE_VAT" => Self::OutsideVat,
-                "VAT_EXEMPT" => Self::VatExempt,
-                "NORMAL_ZERO_RATED" => Self::NormalZeroRated,
-                "EXPORT_ZERO_RATED" => Self::ExportZeroRated,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseFapiaoInformationItemsTaxPreferMark {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseFapiaoInformationItemsTaxPreferMark {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseFapiaoInformationItemsTaxPreferMark {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseFapiaoInformationItemsTaxPreferMark {
+        NoFavorable = "NO_FAVORABLE",
+        OutsideVat = "OUTSIDE_VAT",
+        VatExempt = "VAT_EXEMPT",
+        NormalZeroRated = "NORMAL_ZERO_RATED",
+        ExportZeroRated = "EXPORT_ZERO_RATED",
+    });
     /// 红字发票信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseFapiaoInformationRedFapiao {
@@ -1348,51 +684,13 @@ pub mod by_fapiao_apply_id {
         /// Example: `2020-07-01T12:00:00+08:00`
         pub fapiao_time: String,
     }
-    impl ::serde::Serialize for GetResponseFapiaoInformationRedFapiao {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("fapiao_code", &self.fapiao_code)?;
-            m.req("fapiao_number", &self.fapiao_number)?;
-            m.req("check_code", &self.check_code)?;
-            m.req("password", &self.password)?;
-            m.req("fapiao_time", &self.fapiao_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseFapiaoInformationRedFapiao {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("fapiao_code"),
-                o.req("fapiao_number"),
-                o.req("check_code"),
-                o.req("password"),
-                o.req("fapiao_time"),
-            ) {
-                (
-                    Some(fapiao_code),
-                    Some(fapiao_number),
-                    Some(check_code),
-                    Some(password),
-                    Some(fapiao_time),
-                ) => {
-                    Ok(Self {
-                        fapiao_code,
-                        fapiao_number,
-                        check_code,
-                        password,
-                        fapiao_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseFapiaoInformationRedFapiao {
+        fapiao_code: "fapiao_code" req req,
+        fapiao_number: "fapiao_number" req req,
+        check_code: "check_code" req req,
+        password: "password" req req,
+        fapiao_time: "fapiao_time" req req,
+    });
     /// 销售方信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseFapiaoInformationSellerInformation {
@@ -1421,56 +719,14 @@ pub mod by_fapiao_apply_id {
         /// Example: `62001234567890`
         pub bank_account: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseFapiaoInformationSellerInformation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("name", &self.name)?;
-            m.req("taxpayer_id", &self.taxpayer_id)?;
-            m.req("address", &self.address)?;
-            m.opt("telephone", &self.telephone)?;
-            m.opt("bank_name", &self.bank_name)?;
-            m.opt("bank_account", &self.bank_account)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseFapiaoInformationSellerInformation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("name"),
-                o.req("taxpayer_id"),
-                o.req("address"),
-                o.opt("telephone"),
-                o.opt("bank_name"),
-                o.opt("bank_account"),
-            ) {
-                (
-                    Some(name),
-                    Some(taxpayer_id),
-                    Some(address),
-                    Some(telephone),
-                    Some(bank_name),
-                    Some(bank_account),
-                ) => {
-                    Ok(Self {
-                        name,
-                        taxpayer_id,
-                        address,
-                        telephone,
-                        bank_name,
-                        bank_account,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseFapiaoInformationSellerInformation {
+        name: "name" req req,
+        taxpayer_id: "taxpayer_id" req req,
+        address: "address" req req,
+        telephone: "telephone" opt opt,
+        bank_name: "bank_name" opt opt,
+        bank_account: "bank_account" opt opt,
+    });
     /// 发票状态
     ///
     /// A value this client does not know yet is kept as [`GetResponseFapiaoInformationStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1492,53 +748,14 @@ pub mod by_fapiao_apply_id {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseFapiaoInformationStatus {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::IssueAccepted => "ISSUE_ACCEPTED",
-                Self::Issued => "ISSUED",
-                Self::ReverseAccepted => "REVERSE_ACCEPTED",
-                Self::Reversed => "REVERSED",
-                Self::IssueFailed => "ISSUE_FAILED",
-                Self::ReverseFailed => "REVERSE_FAILED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseFapiaoInformationStatus {
-        fn from(s: &str) -> Self {
-            match s {
-                "ISSUE_ACCEPTED" => Self::IssueAccepted,
-                "ISSUED" => Self::Issued,
-                "REVERSE_ACCEPTED" => Self::ReverseAccepted,
-                "REVERSED" => Self::Reversed,
-                "ISSUE_FAILED" => Self::IssueFailed,
-                "REVERSE_FAILED" => Self::ReverseFailed,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseFapiaoInformationStatus {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseFapiaoInformationStatus {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseFapiaoInformationStatus {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseFapiaoInformationStatus {
+        IssueAccepted = "ISSUE_ACCEPTED",
+        Issued = "ISSUED",
+        ReverseAccepted = "REVERSE_ACCEPTED",
+        Reversed = "REVERSED",
+        IssueFailed = "ISSUE_FAILED",
+        ReverseFailed = "REVERSE_FAILED",
+    });
     /// `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/fapiao-files`
     pub mod fapiao_files {
         /// The chain step for `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/fapiao-files`, reached with `client.v3().new_tax_control_fapiao().fapiao_applications().fapiao_apply_id(fapiao_apply_id).fapiao_files()`.
@@ -1573,28 +790,10 @@ pub mod by_fapiao_apply_id {
             /// Query parameter `fapiao_id`. Example: `20200701123456`
             pub fapiao_id: String,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("sub_mchid"), o.req("fapiao_id")) {
-                    (Some(sub_mchid), Some(fapiao_id)) => {
-                        Ok(Self { sub_mchid, fapiao_id })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            sub_mchid: "sub_mchid" skip req,
+            fapiao_id: "fapiao_id" skip req,
+        });
         /// The response of `GET /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/fapiao-files` (获取发票下载信息).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -1603,29 +802,9 @@ pub mod by_fapiao_apply_id {
                 Vec<GetResponseFapiaoDownloadInfoList>,
             >,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("fapiao_download_info_list", &self.fapiao_download_info_list)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("fapiao_download_info_list") {
-                    Some(fapiao_download_info_list) => {
-                        Ok(Self { fapiao_download_info_list })
-                    }
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            fapiao_download_info_list: "fapiao_download_info_list" opt opt,
+        });
         /// GetResponseFapiaoDownloadInfoList
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseFapiaoDownloadInfoList {
@@ -1642,35 +821,11 @@ pub mod by_fapiao_apply_id {
             /// Example: `ISSUE_ACCEPTED`
             pub status: Option<GetResponseFapiaoDownloadInfoListStatus>,
         }
-        impl ::serde::Serialize for GetResponseFapiaoDownloadInfoList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("fapiao_id", &self.fapiao_id)?;
-                m.opt("download_url", &self.download_url)?;
-                m.opt("status", &self.status)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseFapiaoDownloadInfoList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("fapiao_id"), o.opt("download_url"), o.opt("status")) {
-                    (Some(fapiao_id), Some(download_url), Some(status)) => {
-                        Ok(Self {
-                            fapiao_id,
-                            download_url,
-                            status,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseFapiaoDownloadInfoList {
+            fapiao_id: "fapiao_id" opt opt,
+            download_url: "download_url" opt opt,
+            status: "status" opt opt,
+        });
         /// 发票状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseFapiaoDownloadInfoListStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1692,55 +847,14 @@ pub mod by_fapiao_apply_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseFapiaoDownloadInfoListStatus {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::IssueAccepted => "ISSUE_ACCEPTED",
-                    Self::Issued => "ISSUED",
-                    Self::ReverseAccepted => "REVERSE_ACCEPTED",
-                    Self::Reversed => "REVERSED",
-                    Self::IssueFailed => "ISSUE_FAILED",
-                    Self::ReverseFailed => "REVERSE_FAILED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseFapiaoDownloadInfoListStatus {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ISSUE_ACCEPTED" => Self::IssueAccepted,
-                    "ISSUED" => Self::Issued,
-                    "REVERSE_ACCEPTED" => Self::ReverseAccepted,
-                    "REVERSED" => Self::Reversed,
-                    "ISSUE_FAILED" => Self::IssueFailed,
-                    "REVERSE_FAILED" => Self::ReverseFailed,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseFapiaoDownloadInfoListStatus {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseFapiaoDownloadInfoListStatus {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseFapiaoDownloadInfoListStatus {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseFapiaoDownloadInfoListStatus {
+            IssueAccepted = "ISSUE_ACCEPTED",
+            Issued = "ISSUED",
+            ReverseAccepted = "REVERSE_ACCEPTED",
+            Reversed = "REVERSED",
+            IssueFailed = "ISSUE_FAILED",
+            ReverseFailed = "REVERSE_FAILED",
+        });
     }
     /// `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/insert-cards`
     pub mod insert_cards {
@@ -1784,50 +898,13 @@ pub mod by_fapiao_apply_id {
             /// 电子发票卡券信息列表
             pub fapiao_card_information: Vec<PostRequestFapiaoCardInformation>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.req("scene", &self.scene)?;
-                m.req("buyer_information", &self.buyer_information)?;
-                m.req("fapiao_card_information", &self.fapiao_card_information)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("Wechatpay-Serial"),
-                    o.opt("sub_mchid"),
-                    o.req("scene"),
-                    o.req("buyer_information"),
-                    o.req("fapiao_card_information"),
-                ) {
-                    (
-                        Some(wechatpay_serial),
-                        Some(sub_mchid),
-                        Some(scene),
-                        Some(buyer_information),
-                        Some(fapiao_card_information),
-                    ) => {
-                        Ok(Self {
-                            wechatpay_serial,
-                            sub_mchid,
-                            scene,
-                            buyer_information,
-                            fapiao_card_information,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            wechatpay_serial: "Wechatpay-Serial" skip req,
+            sub_mchid: "sub_mchid" opt opt,
+            scene: "scene" req req,
+            buyer_information: "buyer_information" req req,
+            fapiao_card_information: "fapiao_card_information" req req,
+        });
         /// 购买方信息
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestBuyerInformation {
@@ -1884,83 +961,21 @@ pub mod by_fapiao_apply_id {
             /// Example: `用户留言`
             pub user_apply_message: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestBuyerInformation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("type", &self.type_)?;
-                m.req("name", &self.name)?;
-                m.opt("taxpayer_id", &self.taxpayer_id)?;
-                m.opt("address", &self.address)?;
-                m.opt("telephone", &self.telephone)?;
-                m.opt("bank_name", &self.bank_name)?;
-                m.opt("bank_account", &self.bank_account)?;
-                m.opt("phone", &self.phone)?;
-                m.opt("email", &self.email)?;
-                m.opt("amount", &self.amount)?;
-                m.opt("out_trade_no", &self.out_trade_no)?;
-                m.opt("fapiao_bill_type", &self.fapiao_bill_type)?;
-                m.opt("user_apply_message", &self.user_apply_message)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestBuyerInformation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("type"),
-                    o.req("name"),
-                    o.opt("taxpayer_id"),
-                    o.opt("address"),
-                    o.opt("telephone"),
-                    o.opt("bank_name"),
-                    o.opt("bank_account"),
-                    o.opt("phone"),
-                    o.opt("email"),
-                    o.opt("amount"),
-                    o.opt("out_trade_no"),
-                    o.opt("fapiao_bill_type"),
-                    o.opt("user_apply_message"),
-                ) {
-                    (
-                        Some(type_),
-                        Some(name),
-                        Some(taxpayer_id),
-                        Some(address),
-                        Some(telephone),
-                        Some(bank_name),
-                        Some(bank_account),
-                        Some(phone),
-                        Some(email),
-                        Some(amount),
-                        Some(out_trade_no),
-                        Some(fapiao_bill_type),
-                        Some(user_apply_message),
-                    ) => {
-                        Ok(Self {
-                            type_,
-                            name,
-                            taxpayer_id,
-                            address,
-                            telephone,
-                            bank_name,
-                            bank_account,
-                            phone,
-                            email,
-                            amount,
-                            out_trade_no,
-                            fapiao_bill_type,
-                            user_apply_message,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestBuyerInformation {
+            type_: "type" req req,
+            name: "name" req req,
+            taxpayer_id: "taxpayer_id" opt opt,
+            address: "address" opt opt,
+            telephone: "telephone" opt opt,
+            bank_name: "bank_name" opt opt,
+            bank_account: "bank_account" opt opt,
+            phone: "phone" opt opt,
+            email: "email" opt opt,
+            amount: "amount" opt opt,
+            out_trade_no: "out_trade_no" opt opt,
+            fapiao_bill_type: "fapiao_bill_type" opt opt,
+            user_apply_message: "user_apply_message" opt opt,
+        });
         /// 开具的发票类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestBuyerInformationFapiaoBillType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1974,48 +989,10 @@ pub mod by_fapiao_apply_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestBuyerInformationFapiaoBillType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::CommFapiao => "COMM_FAPIAO",
-                    Self::VatFapiao => "VAT_FAPIAO",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestBuyerInformationFapiaoBillType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "COMM_FAPIAO" => Self::CommFapiao,
-                    "VAT_FAPIAO" => Self::VatFapiao,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestBuyerInformationFapiaoBillType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestBuyerInformationFapiaoBillType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostRequestBuyerInformationFapiaoBillType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestBuyerInformationFapiaoBillType {
+            CommFapiao = "COMM_FAPIAO",
+            VatFapiao = "VAT_FAPIAO",
+        });
         /// 购买方类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestBuyerInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2029,47 +1006,10 @@ pub mod by_fapiao_apply_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestBuyerInformationType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Individual => "INDIVIDUAL",
-                    Self::Organization => "ORGANIZATION",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestBuyerInformationType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "INDIVIDUAL" => Self::Individual,
-                    "ORGANIZATION" => Self::Organization,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestBuyerInformationType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestBuyerInformationType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestBuyerInformationType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestBuyerInformationType {
+            Individual = "INDIVIDUAL",
+            Organization = "ORGANIZATION",
+        });
         /// PostRequestFapiaoCardInformation
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestFapiaoCardInformation {
@@ -2120,83 +1060,21 @@ pub mod by_fapiao_apply_id {
             /// Example: `备注`
             pub remark: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestFapiaoCardInformation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("fapiao_media_id", &self.fapiao_media_id)?;
-                m.req("fapiao_number", &self.fapiao_number)?;
-                m.req("fapiao_code", &self.fapiao_code)?;
-                m.req("fapiao_time", &self.fapiao_time)?;
-                m.req("check_code", &self.check_code)?;
-                m.req("password", &self.password)?;
-                m.req("total_amount", &self.total_amount)?;
-                m.req("tax_amount", &self.tax_amount)?;
-                m.req("amount", &self.amount)?;
-                m.req("seller_information", &self.seller_information)?;
-                m.req("extra_information", &self.extra_information)?;
-                m.req("items", &self.items)?;
-                m.opt("remark", &self.remark)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestFapiaoCardInformation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("fapiao_media_id"),
-                    o.req("fapiao_number"),
-                    o.req("fapiao_code"),
-                    o.req("fapiao_time"),
-                    o.req("check_code"),
-                    o.req("password"),
-                    o.req("total_amount"),
-                    o.req("tax_amount"),
-                    o.req("amount"),
-                    o.req("seller_information"),
-                    o.req("extra_information"),
-                    o.req("items"),
-                    o.opt("remark"),
-                ) {
-                    (
-                        Some(fapiao_media_id),
-                        Some(fapiao_number),
-                        Some(fapiao_code),
-                        Some(fapiao_time),
-                        Some(check_code),
-                        Some(password),
-                        Some(total_amount),
-                        Some(tax_amount),
-                        Some(amount),
-                        Some(seller_information),
-                        Some(extra_information),
-                        Some(items),
-                        Some(remark),
-                    ) => {
-                        Ok(Self {
-                            fapiao_media_id,
-                            fapiao_number,
-                            fapiao_code,
-                            fapiao_time,
-                            check_code,
-                            password,
-                            total_amount,
-                            tax_amount,
-                            amount,
-                            seller_information,
-                            extra_information,
-                            items,
-                            remark,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestFapiaoCardInformation {
+            fapiao_media_id: "fapiao_media_id" req req,
+            fapiao_number: "fapiao_number" req req,
+            fapiao_code: "fapiao_code" req req,
+            fapiao_time: "fapiao_time" req req,
+            check_code: "check_code" req req,
+            password: "password" req req,
+            total_amount: "total_amount" req req,
+            tax_amount: "tax_amount" req req,
+            amount: "amount" req req,
+            seller_information: "seller_information" req req,
+            extra_information: "extra_information" req req,
+            items: "items" req req,
+            remark: "remark" opt opt,
+        });
         /// 附加信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestFapiaoCardInformationExtraInformation {
@@ -2213,32 +1091,11 @@ pub mod by_fapiao_apply_id {
             /// Example: `王五`
             pub drawer: String,
         }
-        impl ::serde::Serialize for PostRequestFapiaoCardInformationExtraInformation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("payee", &self.payee)?;
-                m.opt("reviewer", &self.reviewer)?;
-                m.req("drawer", &self.drawer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostRequestFapiaoCardInformationExtraInformation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("payee"), o.opt("reviewer"), o.req("drawer")) {
-                    (Some(payee), Some(reviewer), Some(drawer)) => {
-                        Ok(Self { payee, reviewer, drawer })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestFapiaoCardInformationExtraInformation {
+            payee: "payee" opt opt,
+            reviewer: "reviewer" opt opt,
+            drawer: "drawer" req req,
+        });
         /// PostRequestFapiaoCardInformationItems
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestFapiaoCardInformationItems {
@@ -2289,79 +1146,20 @@ pub mod by_fapiao_apply_id {
             /// 是否折扣行
             pub discount: bool,
         }
-        impl ::serde::Serialize for PostRequestFapiaoCardInformationItems {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("tax_code", &self.tax_code)?;
-                m.req("goods_name", &self.goods_name)?;
-                m.opt("specification", &self.specification)?;
-                m.opt("unit", &self.unit)?;
-                m.req("quantity", &self.quantity)?;
-                m.req("unit_price", &self.unit_price)?;
-                m.req("amount", &self.amount)?;
-                m.req("tax_amount", &self.tax_amount)?;
-                m.req("total_amount", &self.total_amount)?;
-                m.req("tax_rate", &self.tax_rate)?;
-                m.req("tax_prefer_mark", &self.tax_prefer_mark)?;
-                m.req("discount", &self.discount)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestFapiaoCardInformationItems {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("tax_code"),
-                    o.req("goods_name"),
-                    o.opt("specification"),
-                    o.opt("unit"),
-                    o.req("quantity"),
-                    o.req("unit_price"),
-                    o.req("amount"),
-                    o.req("tax_amount"),
-                    o.req("total_amount"),
-                    o.req("tax_rate"),
-                    o.req("tax_prefer_mark"),
-                    o.req("discount"),
-                ) {
-                    (
-                        Some(tax_code),
-                        Some(goods_name),
-                        Some(specification),
-                        Some(unit),
-                        Some(quantity),
-                        Some(unit_price),
-                        Some(amount),
-                        Some(tax_amount),
-                        Some(total_amount),
-                        Some(tax_rate),
-                        Some(tax_prefer_mark),
-                        Some(discount),
-                    ) => {
-                        Ok(Self {
-                            tax_code,
-                            goods_name,
-                            specification,
-                            unit,
-                            quantity,
-                            unit_price,
-                            amount,
-                            tax_amount,
-                            total_amount,
-                            tax_rate,
-                            tax_prefer_mark,
-                            discount,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestFapiaoCardInformationItems {
+            tax_code: "tax_code" req req,
+            goods_name: "goods_name" req req,
+            specification: "specification" opt opt,
+            unit: "unit" opt opt,
+            quantity: "quantity" req req,
+            unit_price: "unit_price" req req,
+            amount: "amount" req req,
+            tax_amount: "tax_amount" req req,
+            total_amount: "total_amount" req req,
+            tax_rate: "tax_rate" req req,
+            tax_prefer_mark: "tax_prefer_mark" req req,
+            discount: "discount" req req,
+        });
         /// 税收优惠政策标识
         ///
         /// A value this client does not know yet is kept as [`PostRequestFapiaoCardInformationItemsTaxPreferMark::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2381,56 +1179,13 @@ pub mod by_fapiao_apply_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestFapiaoCardInformationItemsTaxPreferMark {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::NoFavorable => "NO_FAVORABLE",
-                    Self::OutsideVat => "OUTSIDE_VAT",
-                    Self::VatExempt => "VAT_EXEMPT",
-                    Self::NormalZeroRated => "NORMAL_ZERO_RATED",
-                    Self::ExportZeroRated => "EXPORT_ZERO_RATED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for PostRequestFapiaoCardInformationItemsTaxPreferMark {
-            fn from(s: &str) -> Self {
-                match s {
-                    "NO_FAVORABLE" => Self::NoFavorable,
-                    "OUTSIDE_VAT" => Self::OutsideVat,
-                    "VAT_EXEMPT" => Self::VatExempt,
-                    "NORMAL_ZERO_RATED" => Self::NormalZeroRated,
-                    "EXPORT_ZERO_RATED" => Self::ExportZeroRated,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display
-        for PostRequestFapiaoCardInformationItemsTaxPreferMark {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestFapiaoCardInformationItemsTaxPreferMark {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostRequestFapiaoCardInformationItemsTaxPreferMark {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestFapiaoCardInformationItemsTaxPreferMark {
+            NoFavorable = "NO_FAVORABLE",
+            OutsideVat = "OUTSIDE_VAT",
+            VatExempt = "VAT_EXEMPT",
+            NormalZeroRated = "NORMAL_ZERO_RATED",
+            ExportZeroRated = "EXPORT_ZERO_RATED",
+        });
         /// 销售方信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestFapiaoCardInformationSellerInformation {
@@ -2459,56 +1214,14 @@ pub mod by_fapiao_apply_id {
             /// Example: `62001234567890`
             pub bank_account: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestFapiaoCardInformationSellerInformation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("name", &self.name)?;
-                m.req("taxpayer_id", &self.taxpayer_id)?;
-                m.req("address", &self.address)?;
-                m.opt("telephone", &self.telephone)?;
-                m.opt("bank_name", &self.bank_name)?;
-                m.opt("bank_account", &self.bank_account)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostRequestFapiaoCardInformationSellerInformation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("name"),
-                    o.req("taxpayer_id"),
-                    o.req("address"),
-                    o.opt("telephone"),
-                    o.opt("bank_name"),
-                    o.opt("bank_account"),
-                ) {
-                    (
-                        Some(name),
-                        Some(taxpayer_id),
-                        Some(address),
-                        Some(telephone),
-                        Some(bank_name),
-                        Some(bank_account),
-                    ) => {
-                        Ok(Self {
-                            name,
-                            taxpayer_id,
-                            address,
-                            telephone,
-                            bank_name,
-                            bank_account,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestFapiaoCardInformationSellerInformation {
+            name: "name" req req,
+            taxpayer_id: "taxpayer_id" req req,
+            address: "address" req req,
+            telephone: "telephone" opt opt,
+            bank_name: "bank_name" opt opt,
+            bank_account: "bank_account" opt opt,
+        });
         /// 插卡场景
         ///
         /// A value this client does not know yet is kept as [`PostRequestScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2522,47 +1235,10 @@ pub mod by_fapiao_apply_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestScene {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::WithWechatpay => "WITH_WECHATPAY",
-                    Self::WithoutWechatpay => "WITHOUT_WECHATPAY",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestScene {
-            fn from(s: &str) -> Self {
-                match s {
-                    "WITH_WECHATPAY" => Self::WithWechatpay,
-                    "WITHOUT_WECHATPAY" => Self::WithoutWechatpay,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestScene {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestScene {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestScene {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestScene {
+            WithWechatpay = "WITH_WECHATPAY",
+            WithoutWechatpay = "WITHOUT_WECHATPAY",
+        });
     }
     /// `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/reverse`
     pub mod reverse {
@@ -2599,39 +1275,11 @@ pub mod by_fapiao_apply_id {
             /// 需要冲红的发票信息
             pub fapiao_information: Vec<PostRequestFapiaoInformation>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.req("reverse_reason", &self.reverse_reason)?;
-                m.req("fapiao_information", &self.fapiao_information)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("sub_mchid"),
-                    o.req("reverse_reason"),
-                    o.req("fapiao_information"),
-                ) {
-                    (Some(sub_mchid), Some(reverse_reason), Some(fapiao_information)) => {
-                        Ok(Self {
-                            sub_mchid,
-                            reverse_reason,
-                            fapiao_information,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            sub_mchid: "sub_mchid" opt opt,
+            reverse_reason: "reverse_reason" req req,
+            fapiao_information: "fapiao_information" req req,
+        });
         /// PostRequestFapiaoInformation
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestFapiaoInformation {
@@ -2648,39 +1296,11 @@ pub mod by_fapiao_apply_id {
             /// Example: `12897794`
             pub fapiao_number: String,
         }
-        impl ::serde::Serialize for PostRequestFapiaoInformation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("fapiao_id", &self.fapiao_id)?;
-                m.opt("fapiao_code", &self.fapiao_code)?;
-                m.req("fapiao_number", &self.fapiao_number)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestFapiaoInformation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("fapiao_id"),
-                    o.opt("fapiao_code"),
-                    o.req("fapiao_number"),
-                ) {
-                    (Some(fapiao_id), Some(fapiao_code), Some(fapiao_number)) => {
-                        Ok(Self {
-                            fapiao_id,
-                            fapiao_code,
-                            fapiao_number,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestFapiaoInformation {
+            fapiao_id: "fapiao_id" req req,
+            fapiao_code: "fapiao_code" opt opt,
+            fapiao_number: "fapiao_number" req req,
+        });
         /// 冲红原因
         ///
         /// A value this client does not know yet is kept as [`PostRequestReverseReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2698,51 +1318,12 @@ pub mod by_fapiao_apply_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestReverseReason {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::IssueError => "ISSUE_ERROR",
-                    Self::SalesReturn => "SALES_RETURN",
-                    Self::ServiceSuspention => "SERVICE_SUSPENTION",
-                    Self::SalesDiscount => "SALES_DISCOUNT",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestReverseReason {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ISSUE_ERROR" => Self::IssueError,
-                    "SALES_RETURN" => Self::SalesReturn,
-                    "SERVICE_SUSPENTION" => Self::ServiceSuspention,
-                    "SALES_DISCOUNT" => Self::SalesDiscount,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestReverseReason {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestReverseReason {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestReverseReason {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestReverseReason {
+            IssueError = "ISSUE_ERROR",
+            SalesReturn = "SALES_RETURN",
+            ServiceSuspention = "SERVICE_SUSPENTION",
+            SalesDiscount = "SALES_DISCOUNT",
+        });
     }
 }
 /// `/v3/new-tax-control-fapiao/fapiao-applications/issue-general`
@@ -2784,50 +1365,13 @@ pub mod issue_general {
         /// 需要开具的数电发票信息
         pub fapiao_information: PostRequestFapiaoInformation,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("fapiao_apply_id", &self.fapiao_apply_id)?;
-            m.req("buyer_information", &self.buyer_information)?;
-            m.req("fapiao_information", &self.fapiao_information)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("Wechatpay-Serial"),
-                o.req("sub_mchid"),
-                o.req("fapiao_apply_id"),
-                o.req("buyer_information"),
-                o.req("fapiao_information"),
-            ) {
-                (
-                    Some(wechatpay_serial),
-                    Some(sub_mchid),
-                    Some(fapiao_apply_id),
-                    Some(buyer_information),
-                    Some(fapiao_information),
-                ) => {
-                    Ok(Self {
-                        wechatpay_serial,
-                        sub_mchid,
-                        fapiao_apply_id,
-                        buyer_information,
-                        fapiao_information,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        wechatpay_serial: "Wechatpay-Serial" skip req,
+        sub_mchid: "sub_mchid" req req,
+        fapiao_apply_id: "fapiao_apply_id" req req,
+        buyer_information: "buyer_information" req req,
+        fapiao_information: "fapiao_information" req req,
+    });
     /// 购买方信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestBuyerInformation {
@@ -2884,83 +1428,21 @@ pub mod issue_general {
         /// Example: `用户留言`
         pub user_apply_message: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestBuyerInformation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("type", &self.type_)?;
-            m.req("name", &self.name)?;
-            m.opt("taxpayer_id", &self.taxpayer_id)?;
-            m.opt("address", &self.address)?;
-            m.opt("telephone", &self.telephone)?;
-            m.opt("bank_name", &self.bank_name)?;
-            m.opt("bank_account", &self.bank_account)?;
-            m.opt("phone", &self.phone)?;
-            m.opt("email", &self.email)?;
-            m.opt("amount", &self.amount)?;
-            m.opt("out_trade_no", &self.out_trade_no)?;
-            m.opt("fapiao_bill_type", &self.fapiao_bill_type)?;
-            m.opt("user_apply_message", &self.user_apply_message)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestBuyerInformation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("type"),
-                o.req("name"),
-                o.opt("taxpayer_id"),
-                o.opt("address"),
-                o.opt("telephone"),
-                o.opt("bank_name"),
-                o.opt("bank_account"),
-                o.opt("phone"),
-                o.opt("email"),
-                o.opt("amount"),
-                o.opt("out_trade_no"),
-                o.opt("fapiao_bill_type"),
-                o.opt("user_apply_message"),
-            ) {
-                (
-                    Some(type_),
-                    Some(name),
-                    Some(taxpayer_id),
-                    Some(address),
-                    Some(telephone),
-                    Some(bank_name),
-                    Some(bank_account),
-                    Some(phone),
-                    Some(email),
-                    Some(amount),
-                    Some(out_trade_no),
-                    Some(fapiao_bill_type),
-                    Some(user_apply_message),
-                ) => {
-                    Ok(Self {
-                        type_,
-                        name,
-                        taxpayer_id,
-                        address,
-                        telephone,
-                        bank_name,
-                        bank_account,
-                        phone,
-                        email,
-                        amount,
-                        out_trade_no,
-                        fapiao_bill_type,
-                        user_apply_message,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestBuyerInformation {
+        type_: "type" req req,
+        name: "name" req req,
+        taxpayer_id: "taxpayer_id" opt opt,
+        address: "address" opt opt,
+        telephone: "telephone" opt opt,
+        bank_name: "bank_name" opt opt,
+        bank_account: "bank_account" opt opt,
+        phone: "phone" opt opt,
+        email: "email" opt opt,
+        amount: "amount" opt opt,
+        out_trade_no: "out_trade_no" opt opt,
+        fapiao_bill_type: "fapiao_bill_type" opt opt,
+        user_apply_message: "user_apply_message" opt opt,
+    });
     /// 开具的发票类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestBuyerInformationFapiaoBillType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2974,45 +1456,10 @@ pub mod issue_general {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestBuyerInformationFapiaoBillType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::CommFapiao => "COMM_FAPIAO",
-                Self::VatFapiao => "VAT_FAPIAO",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestBuyerInformationFapiaoBillType {
-        fn from(s: &str) -> Self {
-            match s {
-                "COMM_FAPIAO" => Self::CommFapiao,
-                "VAT_FAPIAO" => Self::VatFapiao,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestBuyerInformationFapiaoBillType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestBuyerInformationFapiaoBillType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestBuyerInformationFapiaoBillType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestBuyerInformationFapiaoBillType {
+        CommFapiao = "COMM_FAPIAO",
+        VatFapiao = "VAT_FAPIAO",
+    });
     /// 购买方类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestBuyerInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3026,45 +1473,10 @@ pub mod issue_general {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestBuyerInformationType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Individual => "INDIVIDUAL",
-                Self::Organization => "ORGANIZATION",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestBuyerInformationType {
-        fn from(s: &str) -> Self {
-            match s {
-                "INDIVIDUAL" => Self::Individual,
-                "ORGANIZATION" => Self::Organization,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestBuyerInformationType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestBuyerInformationType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestBuyerInformationType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestBuyerInformationType {
+        Individual = "INDIVIDUAL",
+        Organization = "ORGANIZATION",
+    });
     /// 需要开具的数电发票信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFapiaoInformation {
@@ -3137,71 +1549,18 @@ pub mod issue_general {
         /// Example: `备注`
         pub remark: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestFapiaoInformation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("fapiao_id", &self.fapiao_id)?;
-            m.req("total_amount", &self.total_amount)?;
-            m.req("items", &self.items)?;
-            m.opt("export_business_policy_code", &self.export_business_policy_code)?;
-            m.opt("vat_refund_levy_code", &self.vat_refund_levy_code)?;
-            m.req("billing_person_id", &self.billing_person_id)?;
-            m.opt("billing_person", &self.billing_person)?;
-            m.req("fapiao_bill_type", &self.fapiao_bill_type)?;
-            m.req("transaction_information", &self.transaction_information)?;
-            m.opt("remark", &self.remark)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestFapiaoInformation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("fapiao_id"),
-                o.req("total_amount"),
-                o.req("items"),
-                o.opt("export_business_policy_code"),
-                o.opt("vat_refund_levy_code"),
-                o.req("billing_person_id"),
-                o.opt("billing_person"),
-                o.req("fapiao_bill_type"),
-                o.req("transaction_information"),
-                o.opt("remark"),
-            ) {
-                (
-                    Some(fapiao_id),
-                    Some(total_amount),
-                    Some(items),
-                    Some(export_business_policy_code),
-                    Some(vat_refund_levy_code),
-                    Some(billing_person_id),
-                    Some(billing_person),
-                    Some(fapiao_bill_type),
-                    Some(transaction_information),
-                    Some(remark),
-                ) => {
-                    Ok(Self {
-                        fapiao_id,
-                        total_amount,
-                        items,
-                        export_business_policy_code,
-                        vat_refund_levy_code,
-                        billing_person_id,
-                        billing_person,
-                        fapiao_bill_type,
-                        transaction_information,
-                        remark,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestFapiaoInformation {
+        fapiao_id: "fapiao_id" req req,
+        total_amount: "total_amount" req req,
+        items: "items" req req,
+        export_business_policy_code: "export_business_policy_code" opt opt,
+        vat_refund_levy_code: "vat_refund_levy_code" opt opt,
+        billing_person_id: "billing_person_id" req req,
+        billing_person: "billing_person" opt opt,
+        fapiao_bill_type: "fapiao_bill_type" req req,
+        transaction_information: "transaction_information" req req,
+        remark: "remark" opt opt,
+    });
     /// 发票类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestFapiaoInformationFapiaoBillType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3215,45 +1574,10 @@ pub mod issue_general {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestFapiaoInformationFapiaoBillType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::CommFapiao => "COMM_FAPIAO",
-                Self::VatFapiao => "VAT_FAPIAO",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestFapiaoInformationFapiaoBillType {
-        fn from(s: &str) -> Self {
-            match s {
-                "COMM_FAPIAO" => Self::CommFapiao,
-                "VAT_FAPIAO" => Self::VatFapiao,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestFapiaoInformationFapiaoBillType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestFapiaoInformationFapiaoBillType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestFapiaoInformationFapiaoBillType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestFapiaoInformationFapiaoBillType {
+        CommFapiao = "COMM_FAPIAO",
+        VatFapiao = "VAT_FAPIAO",
+    });
     /// PostRequestFapiaoInformationItems
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestFapiaoInformationItems {
@@ -3328,67 +1652,17 @@ pub mod issue_general {
         /// - `18`: 超税负6%即征即退
         pub preferential_policy_code: Option<i64>,
     }
-    impl ::serde::Serialize for PostRequestFapiaoInformationItems {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("tax_code", &self.tax_code)?;
-            m.req("goods_name", &self.goods_name)?;
-            m.opt("specification", &self.specification)?;
-            m.opt("unit", &self.unit)?;
-            m.opt("quantity", &self.quantity)?;
-            m.req("total_amount", &self.total_amount)?;
-            m.req("tax_rate", &self.tax_rate)?;
-            m.req("discount", &self.discount)?;
-            m.opt("preferential_policy_code", &self.preferential_policy_code)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestFapiaoInformationItems {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("tax_code"),
-                o.req("goods_name"),
-                o.opt("specification"),
-                o.opt("unit"),
-                o.opt("quantity"),
-                o.req("total_amount"),
-                o.req("tax_rate"),
-                o.req("discount"),
-                o.opt("preferential_policy_code"),
-            ) {
-                (
-                    Some(tax_code),
-                    Some(goods_name),
-                    Some(specification),
-                    Some(unit),
-                    Some(quantity),
-                    Some(total_amount),
-                    Some(tax_rate),
-                    Some(discount),
-                    Some(preferential_policy_code),
-                ) => {
-                    Ok(Self {
-                        tax_code,
-                        goods_name,
-                        specification,
-                        unit,
-                        quantity,
-                        total_amount,
-                        tax_rate,
-                        discount,
-                        preferential_policy_code,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestFapiaoInformationItems {
+        tax_code: "tax_code" req req,
+        goods_name: "goods_name" req req,
+        specification: "specification" opt opt,
+        unit: "unit" opt opt,
+        quantity: "quantity" opt opt,
+        total_amount: "total_amount" req req,
+        tax_rate: "tax_rate" req req,
+        discount: "discount" req req,
+        preferential_policy_code: "preferential_policy_code" opt opt,
+    });
     /// PostRequestFapiaoInformationTransactionInformation
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFapiaoInformationTransactionInformation {
@@ -3409,48 +1683,12 @@ pub mod issue_general {
         /// Example: `382895`
         pub amount: i64,
     }
-    impl ::serde::Serialize for PostRequestFapiaoInformationTransactionInformation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("pay_channel", &self.pay_channel)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.opt("out_trade_no", &self.out_trade_no)?;
-            m.req("amount", &self.amount)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestFapiaoInformationTransactionInformation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("pay_channel"),
-                o.req("transaction_id"),
-                o.opt("out_trade_no"),
-                o.req("amount"),
-            ) {
-                (
-                    Some(pay_channel),
-                    Some(transaction_id),
-                    Some(out_trade_no),
-                    Some(amount),
-                ) => {
-                    Ok(Self {
-                        pay_channel,
-                        transaction_id,
-                        out_trade_no,
-                        amount,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestFapiaoInformationTransactionInformation {
+        pay_channel: "pay_channel" req req,
+        transaction_id: "transaction_id" req req,
+        out_trade_no: "out_trade_no" opt opt,
+        amount: "amount" req req,
+    });
     /// 支付渠道
     ///
     /// A value this client does not know yet is kept as [`PostRequestFapiaoInformationTransactionInformationPayChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3462,47 +1700,9 @@ pub mod issue_general {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestFapiaoInformationTransactionInformationPayChannel {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::WechatPay => "WECHAT_PAY",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for PostRequestFapiaoInformationTransactionInformationPayChannel {
-        fn from(s: &str) -> Self {
-            match s {
-                "WECHAT_PAY" => Self::WechatPay,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for PostRequestFapiaoInformationTransactionInformationPayChannel {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for PostRequestFapiaoInformationTransactionInformationPayChannel {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestFapiaoInformationTransactionInformationPayChannel {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestFapiaoInformationTransactionInformationPayChannel {
+        WechatPay = "WECHAT_PAY",
+    });
 }
 /// `/v3/new-tax-control-fapiao/fapiao-applications/issue-passenger-transport`
 pub mod issue_passenger_transport {
@@ -3543,50 +1743,13 @@ pub mod issue_passenger_transport {
         /// 需要开具的数电发票信息
         pub fapiao_information: PostRequestFapiaoInformation,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("fapiao_apply_id", &self.fapiao_apply_id)?;
-            m.req("buyer_information", &self.buyer_information)?;
-            m.req("fapiao_information", &self.fapiao_information)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("Wechatpay-Serial"),
-                o.req("sub_mchid"),
-                o.req("fapiao_apply_id"),
-                o.req("buyer_information"),
-                o.req("fapiao_information"),
-            ) {
-                (
-                    Some(wechatpay_serial),
-                    Some(sub_mchid),
-                    Some(fapiao_apply_id),
-                    Some(buyer_information),
-                    Some(fapiao_information),
-                ) => {
-                    Ok(Self {
-                        wechatpay_serial,
-                        sub_mchid,
-                        fapiao_apply_id,
-                        buyer_information,
-                        fapiao_information,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        wechatpay_serial: "Wechatpay-Serial" skip req,
+        sub_mchid: "sub_mchid" req req,
+        fapiao_apply_id: "fapiao_apply_id" req req,
+        buyer_information: "buyer_information" req req,
+        fapiao_information: "fapiao_information" req req,
+    });
     /// 购买方信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestBuyerInformation {
@@ -3643,83 +1806,21 @@ pub mod issue_passenger_transport {
         /// Example: `用户留言`
         pub user_apply_message: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestBuyerInformation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("type", &self.type_)?;
-            m.req("name", &self.name)?;
-            m.opt("taxpayer_id", &self.taxpayer_id)?;
-            m.opt("address", &self.address)?;
-            m.opt("telephone", &self.telephone)?;
-            m.opt("bank_name", &self.bank_name)?;
-            m.opt("bank_account", &self.bank_account)?;
-            m.opt("phone", &self.phone)?;
-            m.opt("email", &self.email)?;
-            m.opt("amount", &self.amount)?;
-            m.opt("out_trade_no", &self.out_trade_no)?;
-            m.opt("fapiao_bill_type", &self.fapiao_bill_type)?;
-            m.opt("user_apply_message", &self.user_apply_message)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestBuyerInformation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("type"),
-                o.req("name"),
-                o.opt("taxpayer_id"),
-                o.opt("address"),
-                o.opt("telephone"),
-                o.opt("bank_name"),
-                o.opt("bank_account"),
-                o.opt("phone"),
-                o.opt("email"),
-                o.opt("amount"),
-                o.opt("out_trade_no"),
-                o.opt("fapiao_bill_type"),
-                o.opt("user_apply_message"),
-            ) {
-                (
-                    Some(type_),
-                    Some(name),
-                    Some(taxpayer_id),
-                    Some(address),
-                    Some(telephone),
-                    Some(bank_name),
-                    Some(bank_account),
-                    Some(phone),
-                    Some(email),
-                    Some(amount),
-                    Some(out_trade_no),
-                    Some(fapiao_bill_type),
-                    Some(user_apply_message),
-                ) => {
-                    Ok(Self {
-                        type_,
-                        name,
-                        taxpayer_id,
-                        address,
-                        telephone,
-                        bank_name,
-                        bank_account,
-                        phone,
-                        email,
-                        amount,
-                        out_trade_no,
-                        fapiao_bill_type,
-                        user_apply_message,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestBuyerInformation {
+        type_: "type" req req,
+        name: "name" req req,
+        taxpayer_id: "taxpayer_id" opt opt,
+        address: "address" opt opt,
+        telephone: "telephone" opt opt,
+        bank_name: "bank_name" opt opt,
+        bank_account: "bank_account" opt opt,
+        phone: "phone" opt opt,
+        email: "email" opt opt,
+        amount: "amount" opt opt,
+        out_trade_no: "out_trade_no" opt opt,
+        fapiao_bill_type: "fapiao_bill_type" opt opt,
+        user_apply_message: "user_apply_message" opt opt,
+    });
     /// 开具的发票类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestBuyerInformationFapiaoBillType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3733,45 +1834,10 @@ pub mod issue_passenger_transport {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestBuyerInformationFapiaoBillType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::CommFapiao => "COMM_FAPIAO",
-                Self::VatFapiao => "VAT_FAPIAO",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestBuyerInformationFapiaoBillType {
-        fn from(s: &str) -> Self {
-            match s {
-                "COMM_FAPIAO" => Self::CommFapiao,
-                "VAT_FAPIAO" => Self::VatFapiao,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestBuyerInformationFapiaoBillType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestBuyerInformationFapiaoBillType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestBuyerInformationFapiaoBillType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestBuyerInformationFapiaoBillType {
+        CommFapiao = "COMM_FAPIAO",
+        VatFapiao = "VAT_FAPIAO",
+    });
     /// 购买方类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestBuyerInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3785,45 +1851,10 @@ pub mod issue_passenger_transport {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestBuyerInformationType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Individual => "INDIVIDUAL",
-                Self::Organization => "ORGANIZATION",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestBuyerInformationType {
-        fn from(s: &str) -> Self {
-            match s {
-                "INDIVIDUAL" => Self::Individual,
-                "ORGANIZATION" => Self::Organization,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestBuyerInformationType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestBuyerInformationType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestBuyerInformationType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestBuyerInformationType {
+        Individual = "INDIVIDUAL",
+        Organization = "ORGANIZATION",
+    });
     /// 需要开具的数电发票信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFapiaoInformation {
@@ -3896,71 +1927,18 @@ pub mod issue_passenger_transport {
         /// Example: `备注`
         pub remark: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestFapiaoInformation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("fapiao_id", &self.fapiao_id)?;
-            m.req("total_amount", &self.total_amount)?;
-            m.req("items", &self.items)?;
-            m.opt("export_business_policy_code", &self.export_business_policy_code)?;
-            m.opt("vat_refund_levy_code", &self.vat_refund_levy_code)?;
-            m.req("billing_person_id", &self.billing_person_id)?;
-            m.opt("billing_person", &self.billing_person)?;
-            m.req("fapiao_bill_type", &self.fapiao_bill_type)?;
-            m.req("transaction_information", &self.transaction_information)?;
-            m.opt("remark", &self.remark)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestFapiaoInformation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("fapiao_id"),
-                o.req("total_amount"),
-                o.req("items"),
-                o.opt("export_business_policy_code"),
-                o.opt("vat_refund_levy_code"),
-                o.req("billing_person_id"),
-                o.opt("billing_person"),
-                o.req("fapiao_bill_type"),
-                o.req("transaction_information"),
-                o.opt("remark"),
-            ) {
-                (
-                    Some(fapiao_id),
-                    Some(total_amount),
-                    Some(items),
-                    Some(export_business_policy_code),
-                    Some(vat_refund_levy_code),
-                    Some(billing_person_id),
-                    Some(billing_person),
-                    Some(fapiao_bill_type),
-                    Some(transaction_information),
-                    Some(remark),
-                ) => {
-                    Ok(Self {
-                        fapiao_id,
-                        total_amount,
-                        items,
-                        export_business_policy_code,
-                        vat_refund_levy_code,
-                        billing_person_id,
-                        billing_person,
-                        fapiao_bill_type,
-                        transaction_information,
-                        remark,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestFapiaoInformation {
+        fapiao_id: "fapiao_id" req req,
+        total_amount: "total_amount" req req,
+        items: "items" req req,
+        export_business_policy_code: "export_business_policy_code" opt opt,
+        vat_refund_levy_code: "vat_refund_levy_code" opt opt,
+        billing_person_id: "billing_person_id" req req,
+        billing_person: "billing_person" opt opt,
+        fapiao_bill_type: "fapiao_bill_type" req req,
+        transaction_information: "transaction_information" req req,
+        remark: "remark" opt opt,
+    });
     /// 发票类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestFapiaoInformationFapiaoBillType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3974,45 +1952,10 @@ pub mod issue_passenger_transport {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestFapiaoInformationFapiaoBillType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::CommFapiao => "COMM_FAPIAO",
-                Self::VatFapiao => "VAT_FAPIAO",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestFapiaoInformationFapiaoBillType {
-        fn from(s: &str) -> Self {
-            match s {
-                "COMM_FAPIAO" => Self::CommFapiao,
-                "VAT_FAPIAO" => Self::VatFapiao,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestFapiaoInformationFapiaoBillType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestFapiaoInformationFapiaoBillType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestFapiaoInformationFapiaoBillType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestFapiaoInformationFapiaoBillType {
+        CommFapiao = "COMM_FAPIAO",
+        VatFapiao = "VAT_FAPIAO",
+    });
     /// PostRequestFapiaoInformationItems
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestFapiaoInformationItems {
@@ -4089,71 +2032,18 @@ pub mod issue_passenger_transport {
             PostRequestFapiaoInformationItemsPassengerInformation,
         >,
     }
-    impl ::serde::Serialize for PostRequestFapiaoInformationItems {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("tax_code", &self.tax_code)?;
-            m.req("goods_name", &self.goods_name)?;
-            m.opt("specification", &self.specification)?;
-            m.opt("unit", &self.unit)?;
-            m.opt("quantity", &self.quantity)?;
-            m.req("total_amount", &self.total_amount)?;
-            m.req("tax_rate", &self.tax_rate)?;
-            m.req("discount", &self.discount)?;
-            m.opt("preferential_policy_code", &self.preferential_policy_code)?;
-            m.opt("passenger_information", &self.passenger_information)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestFapiaoInformationItems {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("tax_code"),
-                o.req("goods_name"),
-                o.opt("specification"),
-                o.opt("unit"),
-                o.opt("quantity"),
-                o.req("total_amount"),
-                o.req("tax_rate"),
-                o.req("discount"),
-                o.opt("preferential_policy_code"),
-                o.opt("passenger_information"),
-            ) {
-                (
-                    Some(tax_code),
-                    Some(goods_name),
-                    Some(specification),
-                    Some(unit),
-                    Some(quantity),
-                    Some(total_amount),
-                    Some(tax_rate),
-                    Some(discount),
-                    Some(preferential_policy_code),
-                    Some(passenger_information),
-                ) => {
-                    Ok(Self {
-                        tax_code,
-                        goods_name,
-                        specification,
-                        unit,
-                        quantity,
-                        total_amount,
-                        tax_rate,
-                        discount,
-                        preferential_policy_code,
-                        passenger_information,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestFapiaoInformationItems {
+        tax_code: "tax_code" req req,
+        goods_name: "goods_name" req req,
+        specification: "specification" opt opt,
+        unit: "unit" opt opt,
+        quantity: "quantity" opt opt,
+        total_amount: "total_amount" req req,
+        tax_rate: "tax_rate" req req,
+        discount: "discount" req req,
+        preferential_policy_code: "preferential_policy_code" opt opt,
+        passenger_information: "passenger_information" opt opt,
+    });
     /// 出行人额外信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFapiaoInformationItemsPassengerInformation {
@@ -4192,64 +2082,16 @@ pub mod issue_passenger_transport {
             PostRequestFapiaoInformationItemsPassengerInformationTransportationClasses,
         >,
     }
-    impl ::serde::Serialize for PostRequestFapiaoInformationItemsPassengerInformation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("name", &self.name)?;
-            m.req("certificate_type", &self.certificate_type)?;
-            m.req("certificate_number", &self.certificate_number)?;
-            m.req("departure_date", &self.departure_date)?;
-            m.req("departure_place", &self.departure_place)?;
-            m.req("destination", &self.destination)?;
-            m.req("transportation_type", &self.transportation_type)?;
-            m.opt("transportation_classes", &self.transportation_classes)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestFapiaoInformationItemsPassengerInformation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("name"),
-                o.req("certificate_type"),
-                o.req("certificate_number"),
-                o.req("departure_date"),
-                o.req("departure_place"),
-                o.req("destination"),
-                o.req("transportation_type"),
-                o.opt("transportation_classes"),
-            ) {
-                (
-                    Some(name),
-                    Some(certificate_type),
-                    Some(certificate_number),
-                    Some(departure_date),
-                    Some(departure_place),
-                    Some(destination),
-                    Some(transportation_type),
-                    Some(transportation_classes),
-                ) => {
-                    Ok(Self {
-                        name,
-                        certificate_type,
-                        certificate_number,
-                        departure_date,
-                        departure_place,
-                        destination,
-                        transportation_type,
-                        transportation_classes,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestFapiaoInformationItemsPassengerInformation {
+        name: "name" req req,
+        certificate_type: "certificate_type" req req,
+        certificate_number: "certificate_number" req req,
+        departure_date: "departure_date" req req,
+        departure_place: "departure_place" req req,
+        destination: "destination" req req,
+        transportation_type: "transportation_type" req req,
+        transportation_classes: "transportation_classes" opt opt,
+    });
     /// 出行人证件类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestFapiaoInformationItemsPassengerInformationCertificateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4287,73 +2129,22 @@ pub mod issue_passenger_transport {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestFapiaoInformationItemsPassengerInformationCertificateType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::IdentityCard => "IDENTITY_CARD",
-                Self::Passport => "PASSPORT",
-                Self::HongKongPermit => "HONG_KONG_PERMIT",
-                Self::MacaoPermit => "MACAO_PERMIT",
-                Self::TaiwanPermit => "TAIWAN_PERMIT",
-                Self::ForeignerResidencePermit => "FOREIGNER_RESIDENCE_PERMIT",
-                Self::HongKongResidentCard => "HONG_KONG_RESIDENT_CARD",
-                Self::MacaoResidentCard => "MACAO_RESIDENT_CARD",
-                Self::TaiwanResidentCard => "TAIWAN_RESIDENT_CARD",
-                Self::MilitaryOfficerCard => "MILITARY_OFFICER_CARD",
-                Self::ArmedPoliceOfficerCard => "ARMED_POLICE_OFFICER_CARD",
-                Self::SoldierCard => "SOLDIER_CARD",
-                Self::HomecomingCert => "HOMECOMING_CERT",
-                Self::TaiwanCompatriotCert => "TAIWAN_COMPATRIOT_CERT",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for PostRequestFapiaoInformationItemsPassengerInformationCertificateType {
-        fn from(s: &str) -> Self {
-            match s {
-                "IDENTITY_CARD" => Self::IdentityCard,
-                "PASSPORT" => Self::Passport,
-                "HONG_KONG_PERMIT" => Self::HongKongPermit,
-                "MACAO_PERMIT" => Self::MacaoPermit,
-                "TAIWAN_PERMIT" => Self::TaiwanPermit,
-                "FOREIGNER_RESIDENCE_PERMIT" => Self::ForeignerResidencePermit,
-                "HONG_KONG_RESIDENT_CARD" => Self::HongKongResidentCard,
-                "MACAO_RESIDENT_CARD" => Self::MacaoResidentCard,
-                "TAIWAN_RESIDENT_CARD" => Self::TaiwanResidentCard,
-                "MILITARY_OFFICER_CARD" => Self::MilitaryOfficerCard,
-                "ARMED_POLICE_OFFICER_CARD" => Self::ArmedPoliceOfficerCard,
-                "SOLDIER_CARD" => Self::SoldierCard,
-                "HOMECOMING_CERT" => Self::HomecomingCert,
-                "TAIWAN_COMPATRIOT_CERT" => Self::TaiwanCompatriotCert,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for PostRequestFapiaoInformationItemsPassengerInformationCertificateType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for PostRequestFapiaoInformationItemsPassengerInformationCertificateType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestFapiaoInformationItemsPassengerInformationCertificateType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestFapiaoInformationItemsPassengerInformationCertificateType {
+        IdentityCard = "IDENTITY_CARD",
+        Passport = "PASSPORT",
+        HongKongPermit = "HONG_KONG_PERMIT",
+        MacaoPermit = "MACAO_PERMIT",
+        TaiwanPermit = "TAIWAN_PERMIT",
+        ForeignerResidencePermit = "FOREIGNER_RESIDENCE_PERMIT",
+        HongKongResidentCard = "HONG_KONG_RESIDENT_CARD",
+        MacaoResidentCard = "MACAO_RESIDENT_CARD",
+        TaiwanResidentCard = "TAIWAN_RESIDENT_CARD",
+        MilitaryOfficerCard = "MILITARY_OFFICER_CARD",
+        ArmedPoliceOfficerCard = "ARMED_POLICE_OFFICER_CARD",
+        SoldierCard = "SOLDIER_CARD",
+        HomecomingCert = "HOMECOMING_CERT",
+        TaiwanCompatriotCert = "TAIWAN_COMPATRIOT_CERT",
+    });
     /// 交通工具等级
     ///
     /// A value this client does not know yet is kept as [`PostRequestFapiaoInformationItemsPassengerInformationTransportationClasses::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4369,51 +2160,11 @@ pub mod issue_passenger_transport {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestFapiaoInformationItemsPassengerInformationTransportationClasses {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::ShipFirstClassCabin => "SHIP_FIRST_CLASS_CABIN",
-                Self::ShipSecondClassCabin => "SHIP_SECOND_CLASS_CABIN",
-                Self::ShipThirdClassCabin => "SHIP_THIRD_CLASS_CABIN",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for PostRequestFapiaoInformationItemsPassengerInformationTransportationClasses {
-        fn from(s: &str) -> Self {
-            match s {
-                "SHIP_FIRST_CLASS_CABIN" => Self::ShipFirstClassCabin,
-                "SHIP_SECOND_CLASS_CABIN" => Self::ShipSecondClassCabin,
-                "SHIP_THIRD_CLASS_CABIN" => Self::ShipThirdClassCabin,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for PostRequestFapiaoInformationItemsPassengerInformationTransportationClasses {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for PostRequestFapiaoInformationItemsPassengerInformationTransportationClasses {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestFapiaoInformationItemsPassengerInformationTransportationClasses {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestFapiaoInformationItemsPassengerInformationTransportationClasses {
+        ShipFirstClassCabin = "SHIP_FIRST_CLASS_CABIN",
+        ShipSecondClassCabin = "SHIP_SECOND_CLASS_CABIN",
+        ShipThirdClassCabin = "SHIP_THIRD_CLASS_CABIN",
+    });
     /// 交通工具类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestFapiaoInformationItemsPassengerInformationTransportationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4433,55 +2184,13 @@ pub mod issue_passenger_transport {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestFapiaoInformationItemsPassengerInformationTransportationType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::LongDistanceBus => "LONG_DISTANCE_BUS",
-                Self::PublicTransportation => "PUBLIC_TRANSPORTATION",
-                Self::Car => "CAR",
-                Self::Ship => "SHIP",
-                Self::OtherTransportation => "OTHER_TRANSPORTATION",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for PostRequestFapiaoInformationItemsPassengerInformationTransportationType {
-        fn from(s: &str) -> Self {
-            match s {
-                "LONG_DISTANCE_BUS" => Self::LongDistanceBus,
-                "PUBLIC_TRANSPORTATION" => Self::PublicTransportation,
-                "CAR" => Self::Car,
-                "SHIP" => Self::Ship,
-                "OTHER_TRANSPORTATION" => Self::OtherTransportation,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for PostRequestFapiaoInformationItemsPassengerInformationTransportationType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for PostRequestFapiaoInformationItemsPassengerInformationTransportationType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestFapiaoInformationItemsPassengerInformationTransportationType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestFapiaoInformationItemsPassengerInformationTransportationType {
+        LongDistanceBus = "LONG_DISTANCE_BUS",
+        PublicTransportation = "PUBLIC_TRANSPORTATION",
+        Car = "CAR",
+        Ship = "SHIP",
+        OtherTransportation = "OTHER_TRANSPORTATION",
+    });
     /// PostRequestFapiaoInformationTransactionInformation
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFapiaoInformationTransactionInformation {
@@ -4502,48 +2211,12 @@ pub mod issue_passenger_transport {
         /// Example: `382895`
         pub amount: i64,
     }
-    impl ::serde::Serialize for PostRequestFapiaoInformationTransactionInformation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("pay_channel", &self.pay_channel)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.opt("out_trade_no", &self.out_trade_no)?;
-            m.req("amount", &self.amount)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestFapiaoInformationTransactionInformation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("pay_channel"),
-                o.req("transaction_id"),
-                o.opt("out_trade_no"),
-                o.req("amount"),
-            ) {
-                (
-                    Some(pay_channel),
-                    Some(transaction_id),
-                    Some(out_trade_no),
-                    Some(amount),
-                ) => {
-                    Ok(Self {
-                        pay_channel,
-                        transaction_id,
-                        out_trade_no,
-                        amount,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestFapiaoInformationTransactionInformation {
+        pay_channel: "pay_channel" req req,
+        transaction_id: "transaction_id" req req,
+        out_trade_no: "out_trade_no" opt opt,
+        amount: "amount" req req,
+    });
     /// 支付渠道
     ///
     /// A value this client does not know yet is kept as [`PostRequestFapiaoInformationTransactionInformationPayChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4555,47 +2228,9 @@ pub mod issue_passenger_transport {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestFapiaoInformationTransactionInformationPayChannel {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::WechatPay => "WECHAT_PAY",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for PostRequestFapiaoInformationTransactionInformationPayChannel {
-        fn from(s: &str) -> Self {
-            match s {
-                "WECHAT_PAY" => Self::WechatPay,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for PostRequestFapiaoInformationTransactionInformationPayChannel {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for PostRequestFapiaoInformationTransactionInformationPayChannel {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestFapiaoInformationTransactionInformationPayChannel {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestFapiaoInformationTransactionInformationPayChannel {
+        WechatPay = "WECHAT_PAY",
+    });
 }
 /// `/v3/new-tax-control-fapiao/fapiao-applications/issue-refined-oil`
 pub mod issue_refined_oil {
@@ -4636,50 +2271,13 @@ pub mod issue_refined_oil {
         /// 需要开具的数电发票信息
         pub fapiao_information: PostRequestFapiaoInformation,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("fapiao_apply_id", &self.fapiao_apply_id)?;
-            m.req("buyer_information", &self.buyer_information)?;
-            m.req("fapiao_information", &self.fapiao_information)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("Wechatpay-Serial"),
-                o.req("sub_mchid"),
-                o.req("fapiao_apply_id"),
-                o.req("buyer_information"),
-                o.req("fapiao_information"),
-            ) {
-                (
-                    Some(wechatpay_serial),
-                    Some(sub_mchid),
-                    Some(fapiao_apply_id),
-                    Some(buyer_information),
-                    Some(fapiao_information),
-                ) => {
-                    Ok(Self {
-                        wechatpay_serial,
-                        sub_mchid,
-                        fapiao_apply_id,
-                        buyer_information,
-                        fapiao_information,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        wechatpay_serial: "Wechatpay-Serial" skip req,
+        sub_mchid: "sub_mchid" req req,
+        fapiao_apply_id: "fapiao_apply_id" req req,
+        buyer_information: "buyer_information" req req,
+        fapiao_information: "fapiao_information" req req,
+    });
     /// 购买方信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestBuyerInformation {
@@ -4736,83 +2334,21 @@ pub mod issue_refined_oil {
         /// Example: `用户留言`
         pub user_apply_message: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestBuyerInformation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("type", &self.type_)?;
-            m.req("name", &self.name)?;
-            m.opt("taxpayer_id", &self.taxpayer_id)?;
-            m.opt("address", &self.address)?;
-            m.opt("telephone", &self.telephone)?;
-            m.opt("bank_name", &self.bank_name)?;
-            m.opt("bank_account", &self.bank_account)?;
-            m.opt("phone", &self.phone)?;
-            m.opt("email", &self.email)?;
-            m.opt("amount", &self.amount)?;
-            m.opt("out_trade_no", &self.out_trade_no)?;
-            m.opt("fapiao_bill_type", &self.fapiao_bill_type)?;
-            m.opt("user_apply_message", &self.user_apply_message)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestBuyerInformation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("type"),
-                o.req("name"),
-                o.opt("taxpayer_id"),
-                o.opt("address"),
-                o.opt("telephone"),
-                o.opt("bank_name"),
-                o.opt("bank_account"),
-                o.opt("phone"),
-                o.opt("email"),
-                o.opt("amount"),
-                o.opt("out_trade_no"),
-                o.opt("fapiao_bill_type"),
-                o.opt("user_apply_message"),
-            ) {
-                (
-                    Some(type_),
-                    Some(name),
-                    Some(taxpayer_id),
-                    Some(address),
-                    Some(telephone),
-                    Some(bank_name),
-                    Some(bank_account),
-                    Some(phone),
-                    Some(email),
-                    Some(amount),
-                    Some(out_trade_no),
-                    Some(fapiao_bill_type),
-                    Some(user_apply_message),
-                ) => {
-                    Ok(Self {
-                        type_,
-                        name,
-                        taxpayer_id,
-                        address,
-                        telephone,
-                        bank_name,
-                        bank_account,
-                        phone,
-                        email,
-                        amount,
-                        out_trade_no,
-                        fapiao_bill_type,
-                        user_apply_message,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestBuyerInformation {
+        type_: "type" req req,
+        name: "name" req req,
+        taxpayer_id: "taxpayer_id" opt opt,
+        address: "address" opt opt,
+        telephone: "telephone" opt opt,
+        bank_name: "bank_name" opt opt,
+        bank_account: "bank_account" opt opt,
+        phone: "phone" opt opt,
+        email: "email" opt opt,
+        amount: "amount" opt opt,
+        out_trade_no: "out_trade_no" opt opt,
+        fapiao_bill_type: "fapiao_bill_type" opt opt,
+        user_apply_message: "user_apply_message" opt opt,
+    });
     /// 开具的发票类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestBuyerInformationFapiaoBillType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4826,45 +2362,10 @@ pub mod issue_refined_oil {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestBuyerInformationFapiaoBillType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::CommFapiao => "COMM_FAPIAO",
-                Self::VatFapiao => "VAT_FAPIAO",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestBuyerInformationFapiaoBillType {
-        fn from(s: &str) -> Self {
-            match s {
-                "COMM_FAPIAO" => Self::CommFapiao,
-                "VAT_FAPIAO" => Self::VatFapiao,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestBuyerInformationFapiaoBillType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestBuyerInformationFapiaoBillType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestBuyerInformationFapiaoBillType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestBuyerInformationFapiaoBillType {
+        CommFapiao = "COMM_FAPIAO",
+        VatFapiao = "VAT_FAPIAO",
+    });
     /// 购买方类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestBuyerInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4878,45 +2379,10 @@ pub mod issue_refined_oil {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestBuyerInformationType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Individual => "INDIVIDUAL",
-                Self::Organization => "ORGANIZATION",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestBuyerInformationType {
-        fn from(s: &str) -> Self {
-            match s {
-                "INDIVIDUAL" => Self::Individual,
-                "ORGANIZATION" => Self::Organization,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestBuyerInformationType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestBuyerInformationType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestBuyerInformationType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestBuyerInformationType {
+        Individual = "INDIVIDUAL",
+        Organization = "ORGANIZATION",
+    });
     /// 需要开具的数电发票信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFapiaoInformation {
@@ -4989,71 +2455,18 @@ pub mod issue_refined_oil {
         /// Example: `备注`
         pub remark: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestFapiaoInformation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("fapiao_id", &self.fapiao_id)?;
-            m.req("total_amount", &self.total_amount)?;
-            m.req("items", &self.items)?;
-            m.opt("export_business_policy_code", &self.export_business_policy_code)?;
-            m.opt("vat_refund_levy_code", &self.vat_refund_levy_code)?;
-            m.req("billing_person_id", &self.billing_person_id)?;
-            m.opt("billing_person", &self.billing_person)?;
-            m.req("fapiao_bill_type", &self.fapiao_bill_type)?;
-            m.req("transaction_information", &self.transaction_information)?;
-            m.opt("remark", &self.remark)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestFapiaoInformation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("fapiao_id"),
-                o.req("total_amount"),
-                o.req("items"),
-                o.opt("export_business_policy_code"),
-                o.opt("vat_refund_levy_code"),
-                o.req("billing_person_id"),
-                o.opt("billing_person"),
-                o.req("fapiao_bill_type"),
-                o.req("transaction_information"),
-                o.opt("remark"),
-            ) {
-                (
-                    Some(fapiao_id),
-                    Some(total_amount),
-                    Some(items),
-                    Some(export_business_policy_code),
-                    Some(vat_refund_levy_code),
-                    Some(billing_person_id),
-                    Some(billing_person),
-                    Some(fapiao_bill_type),
-                    Some(transaction_information),
-                    Some(remark),
-                ) => {
-                    Ok(Self {
-                        fapiao_id,
-                        total_amount,
-                        items,
-                        export_business_policy_code,
-                        vat_refund_levy_code,
-                        billing_person_id,
-                        billing_person,
-                        fapiao_bill_type,
-                        transaction_information,
-                        remark,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestFapiaoInformation {
+        fapiao_id: "fapiao_id" req req,
+        total_amount: "total_amount" req req,
+        items: "items" req req,
+        export_business_policy_code: "export_business_policy_code" opt opt,
+        vat_refund_levy_code: "vat_refund_levy_code" opt opt,
+        billing_person_id: "billing_person_id" req req,
+        billing_person: "billing_person" opt opt,
+        fapiao_bill_type: "fapiao_bill_type" req req,
+        transaction_information: "transaction_information" req req,
+        remark: "remark" opt opt,
+    });
     /// 发票类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestFapiaoInformationFapiaoBillType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5067,45 +2480,10 @@ pub mod issue_refined_oil {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestFapiaoInformationFapiaoBillType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::CommFapiao => "COMM_FAPIAO",
-                Self::VatFapiao => "VAT_FAPIAO",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestFapiaoInformationFapiaoBillType {
-        fn from(s: &str) -> Self {
-            match s {
-                "COMM_FAPIAO" => Self::CommFapiao,
-                "VAT_FAPIAO" => Self::VatFapiao,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestFapiaoInformationFapiaoBillType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestFapiaoInformationFapiaoBillType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestFapiaoInformationFapiaoBillType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestFapiaoInformationFapiaoBillType {
+        CommFapiao = "COMM_FAPIAO",
+        VatFapiao = "VAT_FAPIAO",
+    });
     /// PostRequestFapiaoInformationItems
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestFapiaoInformationItems {
@@ -5184,71 +2562,18 @@ pub mod issue_refined_oil {
             PostRequestFapiaoInformationItemsRefinedOilInformation,
         >,
     }
-    impl ::serde::Serialize for PostRequestFapiaoInformationItems {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("tax_code", &self.tax_code)?;
-            m.req("goods_name", &self.goods_name)?;
-            m.opt("specification", &self.specification)?;
-            m.opt("unit", &self.unit)?;
-            m.opt("quantity", &self.quantity)?;
-            m.req("total_amount", &self.total_amount)?;
-            m.req("tax_rate", &self.tax_rate)?;
-            m.req("discount", &self.discount)?;
-            m.opt("preferential_policy_code", &self.preferential_policy_code)?;
-            m.opt("refined_oil_information", &self.refined_oil_information)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestFapiaoInformationItems {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("tax_code"),
-                o.req("goods_name"),
-                o.opt("specification"),
-                o.opt("unit"),
-                o.opt("quantity"),
-                o.req("total_amount"),
-                o.req("tax_rate"),
-                o.req("discount"),
-                o.opt("preferential_policy_code"),
-                o.opt("refined_oil_information"),
-            ) {
-                (
-                    Some(tax_code),
-                    Some(goods_name),
-                    Some(specification),
-                    Some(unit),
-                    Some(quantity),
-                    Some(total_amount),
-                    Some(tax_rate),
-                    Some(discount),
-                    Some(preferential_policy_code),
-                    Some(refined_oil_information),
-                ) => {
-                    Ok(Self {
-                        tax_code,
-                        goods_name,
-                        specification,
-                        unit,
-                        quantity,
-                        total_amount,
-                        tax_rate,
-                        discount,
-                        preferential_policy_code,
-                        refined_oil_information,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestFapiaoInformationItems {
+        tax_code: "tax_code" req req,
+        goods_name: "goods_name" req req,
+        specification: "specification" opt opt,
+        unit: "unit" opt opt,
+        quantity: "quantity" opt opt,
+        total_amount: "total_amount" req req,
+        tax_rate: "tax_rate" req req,
+        discount: "discount" req req,
+        preferential_policy_code: "preferential_policy_code" opt opt,
+        refined_oil_information: "refined_oil_information" opt opt,
+    });
     /// 成品油行业额外信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestFapiaoInformationItemsRefinedOilInformation {
@@ -5265,36 +2590,11 @@ pub mod issue_refined_oil {
         /// Example: `1号枪`
         pub gun_number: String,
     }
-    impl ::serde::Serialize for PostRequestFapiaoInformationItemsRefinedOilInformation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("station", &self.station)?;
-            m.req("trade_time", &self.trade_time)?;
-            m.req("gun_number", &self.gun_number)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestFapiaoInformationItemsRefinedOilInformation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("station"), o.req("trade_time"), o.req("gun_number")) {
-                (Some(station), Some(trade_time), Some(gun_number)) => {
-                    Ok(Self {
-                        station,
-                        trade_time,
-                        gun_number,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestFapiaoInformationItemsRefinedOilInformation {
+        station: "station" req req,
+        trade_time: "trade_time" req req,
+        gun_number: "gun_number" req req,
+    });
     /// 成品油单位
     ///
     /// A value this client does not know yet is kept as [`PostRequestFapiaoInformationItemsUnit::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5308,45 +2608,10 @@ pub mod issue_refined_oil {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestFapiaoInformationItemsUnit {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Ton => "TON",
-                Self::Leter => "LETER",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestFapiaoInformationItemsUnit {
-        fn from(s: &str) -> Self {
-            match s {
-                "TON" => Self::Ton,
-                "LETER" => Self::Leter,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestFapiaoInformationItemsUnit {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestFapiaoInformationItemsUnit {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestFapiaoInformationItemsUnit {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestFapiaoInformationItemsUnit {
+        Ton = "TON",
+        Leter = "LETER",
+    });
     /// PostRequestFapiaoInformationTransactionInformation
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFapiaoInformationTransactionInformation {
@@ -5367,48 +2632,12 @@ pub mod issue_refined_oil {
         /// Example: `382895`
         pub amount: i64,
     }
-    impl ::serde::Serialize for PostRequestFapiaoInformationTransactionInformation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("pay_channel", &self.pay_channel)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.opt("out_trade_no", &self.out_trade_no)?;
-            m.req("amount", &self.amount)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestFapiaoInformationTransactionInformation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("pay_channel"),
-                o.req("transaction_id"),
-                o.opt("out_trade_no"),
-                o.req("amount"),
-            ) {
-                (
-                    Some(pay_channel),
-                    Some(transaction_id),
-                    Some(out_trade_no),
-                    Some(amount),
-                ) => {
-                    Ok(Self {
-                        pay_channel,
-                        transaction_id,
-                        out_trade_no,
-                        amount,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestFapiaoInformationTransactionInformation {
+        pay_channel: "pay_channel" req req,
+        transaction_id: "transaction_id" req req,
+        out_trade_no: "out_trade_no" opt opt,
+        amount: "amount" req req,
+    });
     /// 支付渠道
     ///
     /// A value this client does not know yet is kept as [`PostRequestFapiaoInformationTransactionInformationPayChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5420,47 +2649,9 @@ pub mod issue_refined_oil {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestFapiaoInformationTransactionInformationPayChannel {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::WechatPay => "WECHAT_PAY",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for PostRequestFapiaoInformationTransactionInformationPayChannel {
-        fn from(s: &str) -> Self {
-            match s {
-                "WECHAT_PAY" => Self::WechatPay,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for PostRequestFapiaoInformationTransactionInformationPayChannel {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for PostRequestFapiaoInformationTransactionInformationPayChannel {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestFapiaoInformationTransactionInformationPayChannel {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestFapiaoInformationTransactionInformationPayChannel {
+        WechatPay = "WECHAT_PAY",
+    });
 }
 /// `/v3/new-tax-control-fapiao/fapiao-applications/real-estate-leasing`
 pub mod real_estate_leasing {
@@ -5501,50 +2692,13 @@ pub mod real_estate_leasing {
         /// 需要开具的数电发票信息
         pub fapiao_information: PostRequestFapiaoInformation,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("fapiao_apply_id", &self.fapiao_apply_id)?;
-            m.req("buyer_information", &self.buyer_information)?;
-            m.req("fapiao_information", &self.fapiao_information)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("Wechatpay-Serial"),
-                o.req("sub_mchid"),
-                o.req("fapiao_apply_id"),
-                o.req("buyer_information"),
-                o.req("fapiao_information"),
-            ) {
-                (
-                    Some(wechatpay_serial),
-                    Some(sub_mchid),
-                    Some(fapiao_apply_id),
-                    Some(buyer_information),
-                    Some(fapiao_information),
-                ) => {
-                    Ok(Self {
-                        wechatpay_serial,
-                        sub_mchid,
-                        fapiao_apply_id,
-                        buyer_information,
-                        fapiao_information,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        wechatpay_serial: "Wechatpay-Serial" skip req,
+        sub_mchid: "sub_mchid" req req,
+        fapiao_apply_id: "fapiao_apply_id" req req,
+        buyer_information: "buyer_information" req req,
+        fapiao_information: "fapiao_information" req req,
+    });
     /// 购买方信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestBuyerInformation {
@@ -5601,83 +2755,21 @@ pub mod real_estate_leasing {
         /// Example: `用户留言`
         pub user_apply_message: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestBuyerInformation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("type", &self.type_)?;
-            m.req("name", &self.name)?;
-            m.opt("taxpayer_id", &self.taxpayer_id)?;
-            m.opt("address", &self.address)?;
-            m.opt("telephone", &self.telephone)?;
-            m.opt("bank_name", &self.bank_name)?;
-            m.opt("bank_account", &self.bank_account)?;
-            m.opt("phone", &self.phone)?;
-            m.opt("email", &self.email)?;
-            m.opt("amount", &self.amount)?;
-            m.opt("out_trade_no", &self.out_trade_no)?;
-            m.opt("fapiao_bill_type", &self.fapiao_bill_type)?;
-            m.opt("user_apply_message", &self.user_apply_message)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestBuyerInformation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("type"),
-                o.req("name"),
-                o.opt("taxpayer_id"),
-                o.opt("address"),
-                o.opt("telephone"),
-                o.opt("bank_name"),
-                o.opt("bank_account"),
-                o.opt("phone"),
-                o.opt("email"),
-                o.opt("amount"),
-                o.opt("out_trade_no"),
-                o.opt("fapiao_bill_type"),
-                o.opt("user_apply_message"),
-            ) {
-                (
-                    Some(type_),
-                    Some(name),
-                    Some(taxpayer_id),
-                    Some(address),
-                    Some(telephone),
-                    Some(bank_name),
-                    Some(bank_account),
-                    Some(phone),
-                    Some(email),
-                    Some(amount),
-                    Some(out_trade_no),
-                    Some(fapiao_bill_type),
-                    Some(user_apply_message),
-                ) => {
-                    Ok(Self {
-                        type_,
-                        name,
-                        taxpayer_id,
-                        address,
-                        telephone,
-                        bank_name,
-                        bank_account,
-                        phone,
-                        email,
-                        amount,
-                        out_trade_no,
-                        fapiao_bill_type,
-                        user_apply_message,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestBuyerInformation {
+        type_: "type" req req,
+        name: "name" req req,
+        taxpayer_id: "taxpayer_id" opt opt,
+        address: "address" opt opt,
+        telephone: "telephone" opt opt,
+        bank_name: "bank_name" opt opt,
+        bank_account: "bank_account" opt opt,
+        phone: "phone" opt opt,
+        email: "email" opt opt,
+        amount: "amount" opt opt,
+        out_trade_no: "out_trade_no" opt opt,
+        fapiao_bill_type: "fapiao_bill_type" opt opt,
+        user_apply_message: "user_apply_message" opt opt,
+    });
     /// 开具的发票类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestBuyerInformationFapiaoBillType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5691,45 +2783,10 @@ pub mod real_estate_leasing {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestBuyerInformationFapiaoBillType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::CommFapiao => "COMM_FAPIAO",
-                Self::VatFapiao => "VAT_FAPIAO",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestBuyerInformationFapiaoBillType {
-        fn from(s: &str) -> Self {
-            match s {
-                "COMM_FAPIAO" => Self::CommFapiao,
-                "VAT_FAPIAO" => Self::VatFapiao,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestBuyerInformationFapiaoBillType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestBuyerInformationFapiaoBillType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestBuyerInformationFapiaoBillType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestBuyerInformationFapiaoBillType {
+        CommFapiao = "COMM_FAPIAO",
+        VatFapiao = "VAT_FAPIAO",
+    });
     /// 购买方类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestBuyerInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5743,45 +2800,10 @@ pub mod real_estate_leasing {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestBuyerInformationType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Individual => "INDIVIDUAL",
-                Self::Organization => "ORGANIZATION",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestBuyerInformationType {
-        fn from(s: &str) -> Self {
-            match s {
-                "INDIVIDUAL" => Self::Individual,
-                "ORGANIZATION" => Self::Organization,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestBuyerInformationType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestBuyerInformationType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestBuyerInformationType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestBuyerInformationType {
+        Individual = "INDIVIDUAL",
+        Organization = "ORGANIZATION",
+    });
     /// 需要开具的数电发票信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFapiaoInformation {
@@ -5854,71 +2876,18 @@ pub mod real_estate_leasing {
         /// Example: `备注`
         pub remark: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestFapiaoInformation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("fapiao_id", &self.fapiao_id)?;
-            m.req("total_amount", &self.total_amount)?;
-            m.req("items", &self.items)?;
-            m.opt("export_business_policy_code", &self.export_business_policy_code)?;
-            m.opt("vat_refund_levy_code", &self.vat_refund_levy_code)?;
-            m.req("billing_person_id", &self.billing_person_id)?;
-            m.opt("billing_person", &self.billing_person)?;
-            m.req("fapiao_bill_type", &self.fapiao_bill_type)?;
-            m.req("transaction_information", &self.transaction_information)?;
-            m.opt("remark", &self.remark)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestFapiaoInformation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("fapiao_id"),
-                o.req("total_amount"),
-                o.req("items"),
-                o.opt("export_business_policy_code"),
-                o.opt("vat_refund_levy_code"),
-                o.req("billing_person_id"),
-                o.opt("billing_person"),
-                o.req("fapiao_bill_type"),
-                o.req("transaction_information"),
-                o.opt("remark"),
-            ) {
-                (
-                    Some(fapiao_id),
-                    Some(total_amount),
-                    Some(items),
-                    Some(export_business_policy_code),
-                    Some(vat_refund_levy_code),
-                    Some(billing_person_id),
-                    Some(billing_person),
-                    Some(fapiao_bill_type),
-                    Some(transaction_information),
-                    Some(remark),
-                ) => {
-                    Ok(Self {
-                        fapiao_id,
-                        total_amount,
-                        items,
-                        export_business_policy_code,
-                        vat_refund_levy_code,
-                        billing_person_id,
-                        billing_person,
-                        fapiao_bill_type,
-                        transaction_information,
-                        remark,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestFapiaoInformation {
+        fapiao_id: "fapiao_id" req req,
+        total_amount: "total_amount" req req,
+        items: "items" req req,
+        export_business_policy_code: "export_business_policy_code" opt opt,
+        vat_refund_levy_code: "vat_refund_levy_code" opt opt,
+        billing_person_id: "billing_person_id" req req,
+        billing_person: "billing_person" opt opt,
+        fapiao_bill_type: "fapiao_bill_type" req req,
+        transaction_information: "transaction_information" req req,
+        remark: "remark" opt opt,
+    });
     /// 发票类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestFapiaoInformationFapiaoBillType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5932,45 +2901,10 @@ pub mod real_estate_leasing {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestFapiaoInformationFapiaoBillType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::CommFapiao => "COMM_FAPIAO",
-                Self::VatFapiao => "VAT_FAPIAO",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestFapiaoInformationFapiaoBillType {
-        fn from(s: &str) -> Self {
-            match s {
-                "COMM_FAPIAO" => Self::CommFapiao,
-                "VAT_FAPIAO" => Self::VatFapiao,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestFapiaoInformationFapiaoBillType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestFapiaoInformationFapiaoBillType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestFapiaoInformationFapiaoBillType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestFapiaoInformationFapiaoBillType {
+        CommFapiao = "COMM_FAPIAO",
+        VatFapiao = "VAT_FAPIAO",
+    });
     /// PostRequestFapiaoInformationItems
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestFapiaoInformationItems {
@@ -6049,74 +2983,18 @@ pub mod real_estate_leasing {
             PostRequestFapiaoInformationItemsRealEstateLeasingInformation,
         >,
     }
-    impl ::serde::Serialize for PostRequestFapiaoInformationItems {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("tax_code", &self.tax_code)?;
-            m.req("goods_name", &self.goods_name)?;
-            m.opt("specification", &self.specification)?;
-            m.opt("unit", &self.unit)?;
-            m.opt("quantity", &self.quantity)?;
-            m.req("total_amount", &self.total_amount)?;
-            m.req("tax_rate", &self.tax_rate)?;
-            m.req("discount", &self.discount)?;
-            m.opt("preferential_policy_code", &self.preferential_policy_code)?;
-            m.opt(
-                "real_estate_leasing_information",
-                &self.real_estate_leasing_information,
-            )?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestFapiaoInformationItems {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("tax_code"),
-                o.req("goods_name"),
-                o.opt("specification"),
-                o.opt("unit"),
-                o.opt("quantity"),
-                o.req("total_amount"),
-                o.req("tax_rate"),
-                o.req("discount"),
-                o.opt("preferential_policy_code"),
-                o.opt("real_estate_leasing_information"),
-            ) {
-                (
-                    Some(tax_code),
-                    Some(goods_name),
-                    Some(specification),
-                    Some(unit),
-                    Some(quantity),
-                    Some(total_amount),
-                    Some(tax_rate),
-                    Some(discount),
-                    Some(preferential_policy_code),
-                    Some(real_estate_leasing_information),
-                ) => {
-                    Ok(Self {
-                        tax_code,
-                        goods_name,
-                        specification,
-                        unit,
-                        quantity,
-                        total_amount,
-                        tax_rate,
-                        discount,
-                        preferential_policy_code,
-                        real_estate_leasing_information,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestFapiaoInformationItems {
+        tax_code: "tax_code" req req,
+        goods_name: "goods_name" req req,
+        specification: "specification" opt opt,
+        unit: "unit" opt opt,
+        quantity: "quantity" opt opt,
+        total_amount: "total_amount" req req,
+        tax_rate: "tax_rate" req req,
+        discount: "discount" req req,
+        preferential_policy_code: "preferential_policy_code" opt opt,
+        real_estate_leasing_information: "real_estate_leasing_information" opt opt,
+    });
     /// 不动产租赁特定行业额外信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestFapiaoInformationItemsRealEstateLeasingInformation {
@@ -6149,65 +3027,16 @@ pub mod real_estate_leasing {
         /// 车牌号
         pub plate_no: Option<Vec<String>>,
     }
-    impl ::serde::Serialize
-    for PostRequestFapiaoInformationItemsRealEstateLeasingInformation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("province", &self.province)?;
-            m.opt("city", &self.city)?;
-            m.req("address", &self.address)?;
-            m.req("lease_period_start", &self.lease_period_start)?;
-            m.req("lease_period_end", &self.lease_period_end)?;
-            m.req("cross_city_flag", &self.cross_city_flag)?;
-            m.opt("certificate_no", &self.certificate_no)?;
-            m.opt("plate_no", &self.plate_no)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestFapiaoInformationItemsRealEstateLeasingInformation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("province"),
-                o.opt("city"),
-                o.req("address"),
-                o.req("lease_period_start"),
-                o.req("lease_period_end"),
-                o.req("cross_city_flag"),
-                o.opt("certificate_no"),
-                o.opt("plate_no"),
-            ) {
-                (
-                    Some(province),
-                    Some(city),
-                    Some(address),
-                    Some(lease_period_start),
-                    Some(lease_period_end),
-                    Some(cross_city_flag),
-                    Some(certificate_no),
-                    Some(plate_no),
-                ) => {
-                    Ok(Self {
-                        province,
-                        city,
-                        address,
-                        lease_period_start,
-                        lease_period_end,
-                        cross_city_flag,
-                        certificate_no,
-                        plate_no,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestFapiaoInformationItemsRealEstateLeasingInformation {
+        province: "province" req req,
+        city: "city" opt opt,
+        address: "address" req req,
+        lease_period_start: "lease_period_start" req req,
+        lease_period_end: "lease_period_end" req req,
+        cross_city_flag: "cross_city_flag" req req,
+        certificate_no: "certificate_no" opt opt,
+        plate_no: "plate_no" opt opt,
+    });
     /// PostRequestFapiaoInformationTransactionInformation
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFapiaoInformationTransactionInformation {
@@ -6228,48 +3057,12 @@ pub mod real_estate_leasing {
         /// Example: `382895`
         pub amount: i64,
     }
-    impl ::serde::Serialize for PostRequestFapiaoInformationTransactionInformation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("pay_channel", &self.pay_channel)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.opt("out_trade_no", &self.out_trade_no)?;
-            m.req("amount", &self.amount)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestFapiaoInformationTransactionInformation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("pay_channel"),
-                o.req("transaction_id"),
-                o.opt("out_trade_no"),
-                o.req("amount"),
-            ) {
-                (
-                    Some(pay_channel),
-                    Some(transaction_id),
-                    Some(out_trade_no),
-                    Some(amount),
-                ) => {
-                    Ok(Self {
-                        pay_channel,
-                        transaction_id,
-                        out_trade_no,
-                        amount,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestFapiaoInformationTransactionInformation {
+        pay_channel: "pay_channel" req req,
+        transaction_id: "transaction_id" req req,
+        out_trade_no: "out_trade_no" opt opt,
+        amount: "amount" req req,
+    });
     /// 支付渠道
     ///
     /// A value this client does not know yet is kept as [`PostRequestFapiaoInformationTransactionInformationPayChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6281,47 +3074,9 @@ pub mod real_estate_leasing {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestFapiaoInformationTransactionInformationPayChannel {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::WechatPay => "WECHAT_PAY",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for PostRequestFapiaoInformationTransactionInformationPayChannel {
-        fn from(s: &str) -> Self {
-            match s {
-                "WECHAT_PAY" => Self::WechatPay,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for PostRequestFapiaoInformationTransactionInformationPayChannel {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for PostRequestFapiaoInformationTransactionInformationPayChannel {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestFapiaoInformationTransactionInformationPayChannel {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestFapiaoInformationTransactionInformationPayChannel {
+        WechatPay = "WECHAT_PAY",
+    });
 }
 /// `/v3/new-tax-control-fapiao/fapiao-applications/upload-fapiao-file`
 pub mod upload_fapiao_file {
@@ -6351,27 +3106,9 @@ pub mod upload_fapiao_file {
         /// 媒体文件元信息`JSON`格式字符串
         pub meta: PostRequestMeta,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("meta", &self.meta)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("meta") {
-                Some(meta) => Ok(Self { meta }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        meta: "meta" req req,
+    });
     /// 媒体文件元信息`JSON`格式字符串
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestMeta {
@@ -6388,47 +3125,12 @@ pub mod upload_fapiao_file {
         /// 文件摘要
         pub digest: String,
     }
-    impl ::serde::Serialize for PostRequestMeta {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("sub_mchid", &self.sub_mchid)?;
-            m.req("file_type", &self.file_type)?;
-            m.req("digest_alogrithm", &self.digest_alogrithm)?;
-            m.req("digest", &self.digest)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestMeta {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("sub_mchid"),
-                o.req("file_type"),
-                o.req("digest_alogrithm"),
-                o.req("digest"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(file_type),
-                    Some(digest_alogrithm),
-                    Some(digest),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        file_type,
-                        digest_alogrithm,
-                        digest,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestMeta {
+        sub_mchid: "sub_mchid" opt opt,
+        file_type: "file_type" req req,
+        digest_alogrithm: "digest_alogrithm" req req,
+        digest: "digest" req req,
+    });
     /// The response of `POST /v3/new-tax-control-fapiao/fapiao-applications/upload-fapiao-file` (上传电子发票文件).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -6437,25 +3139,7 @@ pub mod upload_fapiao_file {
         /// Example: `ASNFZ4mrze/+3LqYdlQyEA==`
         pub fapiao_media_id: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("fapiao_media_id", &self.fapiao_media_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("fapiao_media_id") {
-                Some(fapiao_media_id) => Ok(Self { fapiao_media_id }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        fapiao_media_id: "fapiao_media_id" req req,
+    });
 }

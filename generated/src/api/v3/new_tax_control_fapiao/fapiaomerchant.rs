@@ -81,55 +81,16 @@ pub mod getspinviteurl {
         /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
         pub wechatpay_serial: String,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("operation_type"),
-                o.req("fapiao_mode"),
-                o.opt("fapiao_ability_type_list"),
-                o.opt("invite_channel"),
-                o.opt("operate_user"),
-                o.req("invite_code"),
-                o.opt("sub_mchid"),
-                o.req("Wechatpay-Serial"),
-            ) {
-                (
-                    Some(operation_type),
-                    Some(fapiao_mode),
-                    Some(fapiao_ability_type_list),
-                    Some(invite_channel),
-                    Some(operate_user),
-                    Some(invite_code),
-                    Some(sub_mchid),
-                    Some(wechatpay_serial),
-                ) => {
-                    Ok(Self {
-                        operation_type,
-                        fapiao_mode,
-                        fapiao_ability_type_list,
-                        invite_channel,
-                        operate_user,
-                        invite_code,
-                        sub_mchid,
-                        wechatpay_serial,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        operation_type: "operation_type" skip req,
+        fapiao_mode: "fapiao_mode" skip req,
+        fapiao_ability_type_list: "fapiao_ability_type_list" skip opt,
+        invite_channel: "invite_channel" skip opt,
+        operate_user: "operate_user" skip opt,
+        invite_code: "invite_code" skip req,
+        sub_mchid: "sub_mchid" skip opt,
+        wechatpay_serial: "Wechatpay-Serial" skip req,
+    });
     /// GetRequestFapiaoAbilityTypeList
     ///
     /// A value this client does not know yet is kept as [`GetRequestFapiaoAbilityTypeList::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -147,49 +108,12 @@ pub mod getspinviteurl {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetRequestFapiaoAbilityTypeList {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::BaseAbility => "BASE_ABILITY",
-                Self::RealEstateAbility => "REAL_ESTATE_ABILITY",
-                Self::PassengerTransportAbility => "PASSENGER_TRANSPORT_ABILITY",
-                Self::RefinedOilAbility => "REFINED_OIL_ABILITY",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetRequestFapiaoAbilityTypeList {
-        fn from(s: &str) -> Self {
-            match s {
-                "BASE_ABILITY" => Self::BaseAbility,
-                "REAL_ESTATE_ABILITY" => Self::RealEstateAbility,
-                "PASSENGER_TRANSPORT_ABILITY" => Self::PassengerTransportAbility,
-                "REFINED_OIL_ABILITY" => Self::RefinedOilAbility,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetRequestFapiaoAbilityTypeList {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetRequestFapiaoAbilityTypeList {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequestFapiaoAbilityTypeList {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetRequestFapiaoAbilityTypeList {
+        BaseAbility = "BASE_ABILITY",
+        RealEstateAbility = "REAL_ESTATE_ABILITY",
+        PassengerTransportAbility = "PASSENGER_TRANSPORT_ABILITY",
+        RefinedOilAbility = "REFINED_OIL_ABILITY",
+    });
     /// 开票模式
     ///
     /// A value this client does not know yet is kept as [`GetRequestFapiaoMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -203,45 +127,10 @@ pub mod getspinviteurl {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetRequestFapiaoMode {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::ThirdOrSelfFapiao => "THIRD_OR_SELF_FAPIAO",
-                Self::TencentDigitalTax => "TENCENT_DIGITAL_TAX",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetRequestFapiaoMode {
-        fn from(s: &str) -> Self {
-            match s {
-                "THIRD_OR_SELF_FAPIAO" => Self::ThirdOrSelfFapiao,
-                "TENCENT_DIGITAL_TAX" => Self::TencentDigitalTax,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetRequestFapiaoMode {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetRequestFapiaoMode {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequestFapiaoMode {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetRequestFapiaoMode {
+        ThirdOrSelfFapiao = "THIRD_OR_SELF_FAPIAO",
+        TencentDigitalTax = "TENCENT_DIGITAL_TAX",
+    });
     /// 操作类型
     ///
     /// A value this client does not know yet is kept as [`GetRequestOperationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -253,43 +142,9 @@ pub mod getspinviteurl {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetRequestOperationType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::AuthBinding => "AUTH_BINDING",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetRequestOperationType {
-        fn from(s: &str) -> Self {
-            match s {
-                "AUTH_BINDING" => Self::AuthBinding,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetRequestOperationType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetRequestOperationType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequestOperationType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetRequestOperationType {
+        AuthBinding = "AUTH_BINDING",
+    });
     /// The response of `GET /v3/new-tax-control-fapiao/fapiaomerchant/getspinviteurl` (获取邀请商户开通服务商电子发票能力).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -306,39 +161,11 @@ pub mod getspinviteurl {
         /// Example: `pages/xxxPage`
         pub miniprogram_path: String,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("invite_url", &self.invite_url)?;
-            m.req("miniprogram_appid", &self.miniprogram_appid)?;
-            m.req("miniprogram_path", &self.miniprogram_path)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("invite_url"),
-                o.req("miniprogram_appid"),
-                o.req("miniprogram_path"),
-            ) {
-                (Some(invite_url), Some(miniprogram_appid), Some(miniprogram_path)) => {
-                    Ok(Self {
-                        invite_url,
-                        miniprogram_appid,
-                        miniprogram_path,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        invite_url: "invite_url" req req,
+        miniprogram_appid: "miniprogram_appid" req req,
+        miniprogram_path: "miniprogram_path" req req,
+    });
 }
 /// `/v3/new-tax-control-fapiao/fapiaomerchant/listspinvitemchinfo`
 pub mod listspinvitemchinfo {
@@ -394,49 +221,14 @@ pub mod listspinvitemchinfo {
         /// Query parameter `mch_invite_status`. Example: `MCH_INVITE_SUCC`
         pub mch_invite_status: GetRequestMchInviteStatus,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("query_time_start"),
-                o.req("query_time_end"),
-                o.req("offset"),
-                o.req("limit"),
-                o.opt("invite_code"),
-                o.req("mch_invite_status"),
-            ) {
-                (
-                    Some(query_time_start),
-                    Some(query_time_end),
-                    Some(offset),
-                    Some(limit),
-                    Some(invite_code),
-                    Some(mch_invite_status),
-                ) => {
-                    Ok(Self {
-                        query_time_start,
-                        query_time_end,
-                        offset,
-                        limit,
-                        invite_code,
-                        mch_invite_status,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        query_time_start: "query_time_start" skip req,
+        query_time_end: "query_time_end" skip req,
+        offset: "offset" skip req,
+        limit: "limit" skip req,
+        invite_code: "invite_code" skip opt,
+        mch_invite_status: "mch_invite_status" skip req,
+    });
     /// 商户邀请状态
     ///
     /// A value this client does not know yet is kept as [`GetRequestMchInviteStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -450,45 +242,10 @@ pub mod listspinvitemchinfo {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetRequestMchInviteStatus {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::MchInviteSucc => "MCH_INVITE_SUCC",
-                Self::MchInviteFailed => "MCH_INVITE_FAILED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetRequestMchInviteStatus {
-        fn from(s: &str) -> Self {
-            match s {
-                "MCH_INVITE_SUCC" => Self::MchInviteSucc,
-                "MCH_INVITE_FAILED" => Self::MchInviteFailed,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetRequestMchInviteStatus {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetRequestMchInviteStatus {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequestMchInviteStatus {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetRequestMchInviteStatus {
+        MchInviteSucc = "MCH_INVITE_SUCC",
+        MchInviteFailed = "MCH_INVITE_FAILED",
+    });
     /// The response of `GET /v3/new-tax-control-fapiao/fapiaomerchant/listspinvitemchinfo` (获取邀请开通的商户信息).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -509,51 +266,13 @@ pub mod listspinvitemchinfo {
         /// 邀请的商户结果
         pub mch_invite_result_list: Option<Vec<GetResponseMchInviteResultList>>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("total_count", &self.total_count)?;
-            m.req("offset", &self.offset)?;
-            m.req("limit", &self.limit)?;
-            m.opt("links", &self.links)?;
-            m.opt("mch_invite_result_list", &self.mch_invite_result_list)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("total_count"),
-                o.req("offset"),
-                o.req("limit"),
-                o.opt("links"),
-                o.opt("mch_invite_result_list"),
-            ) {
-                (
-                    Some(total_count),
-                    Some(offset),
-                    Some(limit),
-                    Some(links),
-                    Some(mch_invite_result_list),
-                ) => {
-                    Ok(Self {
-                        total_count,
-                        offset,
-                        limit,
-                        links,
-                        mch_invite_result_list,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        total_count: "total_count" req req,
+        offset: "offset" req req,
+        limit: "limit" req req,
+        links: "links" opt opt,
+        mch_invite_result_list: "mch_invite_result_list" opt opt,
+    });
     /// 相关链接
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseLinks {
@@ -570,29 +289,11 @@ pub mod listspinvitemchinfo {
         /// Example: `/v3/new-tax-control-fapiao/xxx?offset=1&limit=5`
         pub self_: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseLinks {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("next", &self.next)?;
-            m.opt("prev", &self.prev)?;
-            m.opt("self", &self.self_)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseLinks {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("next"), o.opt("prev"), o.opt("self")) {
-                (Some(next), Some(prev), Some(self_)) => Ok(Self { next, prev, self_ }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseLinks {
+        next: "next" opt opt,
+        prev: "prev" opt opt,
+        self_: "self" opt opt,
+    });
     /// GetResponseMchInviteResultList
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseMchInviteResultList {
@@ -629,63 +330,16 @@ pub mod listspinvitemchinfo {
         /// Example: `示例失败原因`
         pub invite_failed_reason: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseMchInviteResultList {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("sub_mchid", &self.sub_mchid)?;
-            m.req("mch_invite_status", &self.mch_invite_status)?;
-            m.req("ep_name", &self.ep_name)?;
-            m.req("tax_id", &self.tax_id)?;
-            m.req("invite_code", &self.invite_code)?;
-            m.req("operate_time", &self.operate_time)?;
-            m.opt("invite_failed_code", &self.invite_failed_code)?;
-            m.opt("invite_failed_reason", &self.invite_failed_reason)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseMchInviteResultList {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("sub_mchid"),
-                o.req("mch_invite_status"),
-                o.req("ep_name"),
-                o.req("tax_id"),
-                o.req("invite_code"),
-                o.req("operate_time"),
-                o.opt("invite_failed_code"),
-                o.opt("invite_failed_reason"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(mch_invite_status),
-                    Some(ep_name),
-                    Some(tax_id),
-                    Some(invite_code),
-                    Some(operate_time),
-                    Some(invite_failed_code),
-                    Some(invite_failed_reason),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        mch_invite_status,
-                        ep_name,
-                        tax_id,
-                        invite_code,
-                        operate_time,
-                        invite_failed_code,
-                        invite_failed_reason,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseMchInviteResultList {
+        sub_mchid: "sub_mchid" opt opt,
+        mch_invite_status: "mch_invite_status" req req,
+        ep_name: "ep_name" req req,
+        tax_id: "tax_id" req req,
+        invite_code: "invite_code" req req,
+        operate_time: "operate_time" req req,
+        invite_failed_code: "invite_failed_code" opt opt,
+        invite_failed_reason: "invite_failed_reason" opt opt,
+    });
     /// 商户邀请失败错误码
     ///
     /// A value this client does not know yet is kept as [`GetResponseMchInviteResultListInviteFailedCode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -709,56 +363,15 @@ pub mod listspinvitemchinfo {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseMchInviteResultListInviteFailedCode {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::UnknownTaxInfo => "UNKNOWN_TAX_INFO",
-                Self::InvalidCompanyInfo => "INVALID_COMPANY_INFO",
-                Self::NotMeetAccessCondition => "NOT_MEET_ACCESS_CONDITION",
-                Self::NotInPilotScope => "NOT_IN_PILOT_SCOPE",
-                Self::MissingTaxAuthorityCode => "MISSING_TAX_AUTHORITY_CODE",
-                Self::MerchantInfoNotSet => "MERCHANT_INFO_NOT_SET",
-                Self::UnknownError => "UNKNOWN_ERROR",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseMchInviteResultListInviteFailedCode {
-        fn from(s: &str) -> Self {
-            match s {
-                "UNKNOWN_TAX_INFO" => Self::UnknownTaxInfo,
-                "INVALID_COMPANY_INFO" => Self::InvalidCompanyInfo,
-                "NOT_MEET_ACCESS_CONDITION" => Self::NotMeetAccessCondition,
-                "NOT_IN_PILOT_SCOPE" => Self::NotInPilotScope,
-                "MISSING_TAX_AUTHORITY_CODE" => Self::MissingTaxAuthorityCode,
-                "MERCHANT_INFO_NOT_SET" => Self::MerchantInfoNotSet,
-                "UNKNOWN_ERROR" => Self::UnknownError,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseMchInviteResultListInviteFailedCode {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseMchInviteResultListInviteFailedCode {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseMchInviteResultListInviteFailedCode {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseMchInviteResultListInviteFailedCode {
+        UnknownTaxInfo = "UNKNOWN_TAX_INFO",
+        InvalidCompanyInfo = "INVALID_COMPANY_INFO",
+        NotMeetAccessCondition = "NOT_MEET_ACCESS_CONDITION",
+        NotInPilotScope = "NOT_IN_PILOT_SCOPE",
+        MissingTaxAuthorityCode = "MISSING_TAX_AUTHORITY_CODE",
+        MerchantInfoNotSet = "MERCHANT_INFO_NOT_SET",
+        UnknownError = "UNKNOWN_ERROR",
+    });
     /// 商户邀请的状态
     ///
     /// A value this client does not know yet is kept as [`GetResponseMchInviteResultListMchInviteStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -772,44 +385,8 @@ pub mod listspinvitemchinfo {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseMchInviteResultListMchInviteStatus {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::MchInviteSucc => "MCH_INVITE_SUCC",
-                Self::MchInviteFailed => "MCH_INVITE_FAILED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseMchInviteResultListMchInviteStatus {
-        fn from(s: &str) -> Self {
-            match s {
-                "MCH_INVITE_SUCC" => Self::MchInviteSucc,
-                "MCH_INVITE_FAILED" => Self::MchInviteFailed,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseMchInviteResultListMchInviteStatus {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseMchInviteResultListMchInviteStatus {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseMchInviteResultListMchInviteStatus {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseMchInviteResultListMchInviteStatus {
+        MchInviteSucc = "MCH_INVITE_SUCC",
+        MchInviteFailed = "MCH_INVITE_FAILED",
+    });
 }

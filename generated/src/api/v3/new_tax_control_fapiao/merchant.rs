@@ -53,26 +53,9 @@ pub mod base_information {
         /// Query parameter `sub_mchid`. Example: `1900000109`
         pub sub_mchid: String,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("sub_mchid") {
-                Some(sub_mchid) => Ok(Self { sub_mchid }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        sub_mchid: "sub_mchid" skip req,
+    });
     /// The response of `GET /v3/new-tax-control-fapiao/merchant/base-information` (获取商户开票基础信息).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -81,33 +64,10 @@ pub mod base_information {
         /// 附加信息
         pub extra_information: GetResponseExtraInformation,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("seller_information", &self.seller_information)?;
-            m.req("extra_information", &self.extra_information)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("seller_information"), o.req("extra_information")) {
-                (Some(seller_information), Some(extra_information)) => {
-                    Ok(Self {
-                        seller_information,
-                        extra_information,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        seller_information: "seller_information" req req,
+        extra_information: "extra_information" req req,
+    });
     /// 附加信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseExtraInformation {
@@ -124,31 +84,11 @@ pub mod base_information {
         /// Example: `王五`
         pub drawer: String,
     }
-    impl ::serde::Serialize for GetResponseExtraInformation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("payee", &self.payee)?;
-            m.opt("reviewer", &self.reviewer)?;
-            m.req("drawer", &self.drawer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseExtraInformation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("payee"), o.opt("reviewer"), o.req("drawer")) {
-                (Some(payee), Some(reviewer), Some(drawer)) => {
-                    Ok(Self { payee, reviewer, drawer })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseExtraInformation {
+        payee: "payee" opt opt,
+        reviewer: "reviewer" opt opt,
+        drawer: "drawer" req req,
+    });
     /// 销售方信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseSellerInformation {
@@ -177,55 +117,14 @@ pub mod base_information {
         /// Example: `62001234567890`
         pub bank_account: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseSellerInformation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("name", &self.name)?;
-            m.req("taxpayer_id", &self.taxpayer_id)?;
-            m.req("address", &self.address)?;
-            m.opt("telephone", &self.telephone)?;
-            m.opt("bank_name", &self.bank_name)?;
-            m.opt("bank_account", &self.bank_account)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseSellerInformation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("name"),
-                o.req("taxpayer_id"),
-                o.req("address"),
-                o.opt("telephone"),
-                o.opt("bank_name"),
-                o.opt("bank_account"),
-            ) {
-                (
-                    Some(name),
-                    Some(taxpayer_id),
-                    Some(address),
-                    Some(telephone),
-                    Some(bank_name),
-                    Some(bank_account),
-                ) => {
-                    Ok(Self {
-                        name,
-                        taxpayer_id,
-                        address,
-                        telephone,
-                        bank_name,
-                        bank_account,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseSellerInformation {
+        name: "name" req req,
+        taxpayer_id: "taxpayer_id" req req,
+        address: "address" req req,
+        telephone: "telephone" opt opt,
+        bank_name: "bank_name" opt opt,
+        bank_account: "bank_account" opt opt,
+    });
 }
 /// `/v3/new-tax-control-fapiao/merchant/{sub_mchid}`
 pub mod by_sub_mchid {
@@ -286,39 +185,11 @@ pub mod by_sub_mchid {
             /// 数电发票模式
             pub digital_tax_mode: Option<GetResponseDigitalTaxMode>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.opt("third_mode", &self.third_mode)?;
-                m.opt("digital_tax_mode", &self.digital_tax_mode)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sub_mchid"),
-                    o.opt("third_mode"),
-                    o.opt("digital_tax_mode"),
-                ) {
-                    (Some(sub_mchid), Some(third_mode), Some(digital_tax_mode)) => {
-                        Ok(Self {
-                            sub_mchid,
-                            third_mode,
-                            digital_tax_mode,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            sub_mchid: "sub_mchid" req req,
+            third_mode: "third_mode" opt opt,
+            digital_tax_mode: "digital_tax_mode" opt opt,
+        });
         /// 数电发票模式
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseDigitalTaxMode {
@@ -343,55 +214,14 @@ pub mod by_sub_mchid {
             /// 能力信息
             pub ability_info: Option<Vec<GetResponseDigitalTaxModeAbilityInfo>>,
         }
-        impl ::serde::Serialize for GetResponseDigitalTaxMode {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("status", &self.status)?;
-                m.opt("billing_person_info", &self.billing_person_info)?;
-                m.opt("access_time", &self.access_time)?;
-                m.opt("expired_time", &self.expired_time)?;
-                m.opt("access_fail_reason", &self.access_fail_reason)?;
-                m.opt("ability_info", &self.ability_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDigitalTaxMode {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("status"),
-                    o.opt("billing_person_info"),
-                    o.opt("access_time"),
-                    o.opt("expired_time"),
-                    o.opt("access_fail_reason"),
-                    o.opt("ability_info"),
-                ) {
-                    (
-                        Some(status),
-                        Some(billing_person_info),
-                        Some(access_time),
-                        Some(expired_time),
-                        Some(access_fail_reason),
-                        Some(ability_info),
-                    ) => {
-                        Ok(Self {
-                            status,
-                            billing_person_info,
-                            access_time,
-                            expired_time,
-                            access_fail_reason,
-                            ability_info,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDigitalTaxMode {
+            status: "status" req req,
+            billing_person_info: "billing_person_info" opt opt,
+            access_time: "access_time" opt opt,
+            expired_time: "expired_time" opt opt,
+            access_fail_reason: "access_fail_reason" opt opt,
+            ability_info: "ability_info" opt opt,
+        });
         /// GetResponseDigitalTaxModeAbilityInfo
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseDigitalTaxModeAbilityInfo {
@@ -408,35 +238,11 @@ pub mod by_sub_mchid {
             /// Example: `失败原因`
             pub authorize_fail_reason: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseDigitalTaxModeAbilityInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("type", &self.type_)?;
-                m.req("status", &self.status)?;
-                m.opt("authorize_fail_reason", &self.authorize_fail_reason)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDigitalTaxModeAbilityInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("type"), o.req("status"), o.opt("authorize_fail_reason")) {
-                    (Some(type_), Some(status), Some(authorize_fail_reason)) => {
-                        Ok(Self {
-                            type_,
-                            status,
-                            authorize_fail_reason,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDigitalTaxModeAbilityInfo {
+            type_: "type" req req,
+            status: "status" req req,
+            authorize_fail_reason: "authorize_fail_reason" opt opt,
+        });
         /// 能力授权状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseDigitalTaxModeAbilityInfoStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -454,52 +260,12 @@ pub mod by_sub_mchid {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDigitalTaxModeAbilityInfoStatus {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Authorized => "AUTHORIZED",
-                    Self::AuthorizePending => "AUTHORIZE_PENDING",
-                    Self::Deauthorized => "DEAUTHORIZED",
-                    Self::AuthorizeFailed => "AUTHORIZE_FAILED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseDigitalTaxModeAbilityInfoStatus {
-            fn from(s: &str) -> Self {
-                match s {
-                    "AUTHORIZED" => Self::Authorized,
-                    "AUTHORIZE_PENDING" => Self::AuthorizePending,
-                    "DEAUTHORIZED" => Self::Deauthorized,
-                    "AUTHORIZE_FAILED" => Self::AuthorizeFailed,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseDigitalTaxModeAbilityInfoStatus {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseDigitalTaxModeAbilityInfoStatus {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseDigitalTaxModeAbilityInfoStatus {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDigitalTaxModeAbilityInfoStatus {
+            Authorized = "AUTHORIZED",
+            AuthorizePending = "AUTHORIZE_PENDING",
+            Deauthorized = "DEAUTHORIZED",
+            AuthorizeFailed = "AUTHORIZE_FAILED",
+        });
         /// 能力类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseDigitalTaxModeAbilityInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -515,50 +281,11 @@ pub mod by_sub_mchid {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDigitalTaxModeAbilityInfoType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::BaseAbility => "BASE_ABILITY",
-                    Self::PassengerTransportAbility => "PASSENGER_TRANSPORT_ABILITY",
-                    Self::RealEstateAbility => "REAL_ESTATE_ABILITY",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseDigitalTaxModeAbilityInfoType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "BASE_ABILITY" => Self::BaseAbility,
-                    "PASSENGER_TRANSPORT_ABILITY" => Self::PassengerTransportAbility,
-                    "REAL_ESTATE_ABILITY" => Self::RealEstateAbility,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseDigitalTaxModeAbilityInfoType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseDigitalTaxModeAbilityInfoType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseDigitalTaxModeAbilityInfoType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDigitalTaxModeAbilityInfoType {
+            BaseAbility = "BASE_ABILITY",
+            PassengerTransportAbility = "PASSENGER_TRANSPORT_ABILITY",
+            RealEstateAbility = "REAL_ESTATE_ABILITY",
+        });
         /// 开票人信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDigitalTaxModeBillingPersonInfo {
@@ -571,29 +298,10 @@ pub mod by_sub_mchid {
             /// Example: `张伟`
             pub name: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseDigitalTaxModeBillingPersonInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("id", &self.id)?;
-                m.opt("name", &self.name)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseDigitalTaxModeBillingPersonInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("id"), o.opt("name")) {
-                    (Some(id), Some(name)) => Ok(Self { id, name }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseDigitalTaxModeBillingPersonInfo {
+            id: "id" opt opt,
+            name: "name" opt opt,
+        });
         /// 接入状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseDigitalTaxModeStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -623,71 +331,18 @@ pub mod by_sub_mchid {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDigitalTaxModeStatus {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::ApprovalPending => "APPROVAL_PENDING",
-                    Self::AccessConfirmedPending => "ACCESS_CONFIRMED_PENDING",
-                    Self::AbilityConfirmedPending => "ABILITY_CONFIRMED_PENDING",
-                    Self::BillingPersonRegisterPending => {
-                        "BILLING_PERSON_REGISTER_PENDING"
-                    }
-                    Self::BillingPersonConfirmedPending => {
-                        "BILLING_PERSON_CONFIRMED_PENDING"
-                    }
-                    Self::SecuritySettingPending => "SECURITY_SETTING_PENDING",
-                    Self::ApplyFailed => "APPLY_FAILED",
-                    Self::Disabled => "DISABLED",
-                    Self::Enabled => "ENABLED",
-                    Self::ResourceExpired => "RESOURCE_EXPIRED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseDigitalTaxModeStatus {
-            fn from(s: &str) -> Self {
-                match s {
-                    "APPROVAL_PENDING" => Self::ApprovalPending,
-                    "ACCESS_CONFIRMED_PENDING" => Self::AccessConfirmedPending,
-                    "ABILITY_CONFIRMED_PENDING" => Self::AbilityConfirmedPending,
-                    "BILLING_PERSON_REGISTER_PENDING" => {
-                        Self::BillingPersonRegisterPending
-                    }
-                    "BILLING_PERSON_CONFIRMED_PENDING" => {
-                        Self::BillingPersonConfirmedPending
-                    }
-                    "SECURITY_SETTING_PENDING" => Self::SecuritySettingPending,
-                    "APPLY_FAILED" => Self::ApplyFailed,
-                    "DISABLED" => Self::Disabled,
-                    "ENABLED" => Self::Enabled,
-                    "RESOURCE_EXPIRED" => Self::ResourceExpired,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseDigitalTaxModeStatus {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseDigitalTaxModeStatus {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDigitalTaxModeStatus {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDigitalTaxModeStatus {
+            ApprovalPending = "APPROVAL_PENDING",
+            AccessConfirmedPending = "ACCESS_CONFIRMED_PENDING",
+            AbilityConfirmedPending = "ABILITY_CONFIRMED_PENDING",
+            BillingPersonRegisterPending = "BILLING_PERSON_REGISTER_PENDING",
+            BillingPersonConfirmedPending = "BILLING_PERSON_CONFIRMED_PENDING",
+            SecuritySettingPending = "SECURITY_SETTING_PENDING",
+            ApplyFailed = "APPLY_FAILED",
+            Disabled = "DISABLED",
+            Enabled = "ENABLED",
+            ResourceExpired = "RESOURCE_EXPIRED",
+        });
         /// 第三方开票模式
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseThirdMode {
@@ -696,27 +351,9 @@ pub mod by_sub_mchid {
             /// Example: `ENABLED`
             pub status: GetResponseThirdModeStatus,
         }
-        impl ::serde::Serialize for GetResponseThirdMode {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("status", &self.status)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseThirdMode {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("status") {
-                    Some(status) => Ok(Self { status }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseThirdMode {
+            status: "status" req req,
+        });
         /// 第三方/自建发票能力接入状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseThirdModeStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -730,47 +367,10 @@ pub mod by_sub_mchid {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseThirdModeStatus {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Disabled => "DISABLED",
-                    Self::Enabled => "ENABLED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseThirdModeStatus {
-            fn from(s: &str) -> Self {
-                match s {
-                    "DISABLED" => Self::Disabled,
-                    "ENABLED" => Self::Enabled,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseThirdModeStatus {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseThirdModeStatus {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseThirdModeStatus {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseThirdModeStatus {
+            Disabled = "DISABLED",
+            Enabled = "ENABLED",
+        });
     }
 }
 /// `/v3/new-tax-control-fapiao/merchant/development-config`
@@ -816,43 +416,11 @@ pub mod development_config {
         /// Example: `false`
         pub support_vat_fapiao: Option<bool>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("callback_url", &self.callback_url)?;
-            m.opt("show_fapiao_cell", &self.show_fapiao_cell)?;
-            m.opt("support_vat_fapiao", &self.support_vat_fapiao)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("callback_url"),
-                o.opt("show_fapiao_cell"),
-                o.opt("support_vat_fapiao"),
-            ) {
-                (
-                    Some(callback_url),
-                    Some(show_fapiao_cell),
-                    Some(support_vat_fapiao),
-                ) => {
-                    Ok(Self {
-                        callback_url,
-                        show_fapiao_cell,
-                        support_vat_fapiao,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        callback_url: "callback_url" req req,
+        show_fapiao_cell: "show_fapiao_cell" opt opt,
+        support_vat_fapiao: "support_vat_fapiao" opt opt,
+    });
     /// The request of `PATCH /v3/new-tax-control-fapiao/merchant/development-config` (配置开发选项).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PatchRequest {
@@ -873,47 +441,12 @@ pub mod development_config {
         /// Example: `false`
         pub support_vat_fapiao: Option<bool>,
     }
-    impl ::serde::Serialize for PatchRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("callback_url", &self.callback_url)?;
-            m.opt("sub_mch_code", &self.sub_mch_code)?;
-            m.opt("show_fapiao_cell", &self.show_fapiao_cell)?;
-            m.opt("support_vat_fapiao", &self.support_vat_fapiao)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PatchRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("callback_url"),
-                o.opt("sub_mch_code"),
-                o.opt("show_fapiao_cell"),
-                o.opt("support_vat_fapiao"),
-            ) {
-                (
-                    Some(callback_url),
-                    Some(sub_mch_code),
-                    Some(show_fapiao_cell),
-                    Some(support_vat_fapiao),
-                ) => {
-                    Ok(Self {
-                        callback_url,
-                        sub_mch_code,
-                        show_fapiao_cell,
-                        support_vat_fapiao,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PatchRequest {
+        callback_url: "callback_url" opt opt,
+        sub_mch_code: "sub_mch_code" opt opt,
+        show_fapiao_cell: "show_fapiao_cell" opt opt,
+        support_vat_fapiao: "support_vat_fapiao" opt opt,
+    });
     /// The response of `PATCH /v3/new-tax-control-fapiao/merchant/development-config` (配置开发选项).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PatchResponse {
@@ -930,43 +463,11 @@ pub mod development_config {
         /// Example: `false`
         pub support_vat_fapiao: Option<bool>,
     }
-    impl ::serde::Serialize for PatchResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("callback_url", &self.callback_url)?;
-            m.opt("show_fapiao_cell", &self.show_fapiao_cell)?;
-            m.opt("support_vat_fapiao", &self.support_vat_fapiao)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PatchResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("callback_url"),
-                o.opt("show_fapiao_cell"),
-                o.opt("support_vat_fapiao"),
-            ) {
-                (
-                    Some(callback_url),
-                    Some(show_fapiao_cell),
-                    Some(support_vat_fapiao),
-                ) => {
-                    Ok(Self {
-                        callback_url,
-                        show_fapiao_cell,
-                        support_vat_fapiao,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PatchResponse {
+        callback_url: "callback_url" req req,
+        show_fapiao_cell: "show_fapiao_cell" opt opt,
+        support_vat_fapiao: "support_vat_fapiao" opt opt,
+    });
 }
 /// `/v3/new-tax-control-fapiao/merchant/tax-codes`
 pub mod tax_codes {
@@ -1007,28 +508,11 @@ pub mod tax_codes {
         /// Query parameter `limit`. Example: `5`
         pub limit: i64,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("sub_mchid"), o.req("offset"), o.req("limit")) {
-                (Some(sub_mchid), Some(offset), Some(limit)) => {
-                    Ok(Self { sub_mchid, offset, limit })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        sub_mchid: "sub_mchid" skip opt,
+        offset: "offset" skip req,
+        limit: "limit" skip req,
+    });
     /// The response of `GET /v3/new-tax-control-fapiao/merchant/tax-codes` (获取商品和服务税收分类对照表).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -1047,51 +531,13 @@ pub mod tax_codes {
         /// Example: `20`
         pub total_count: i64,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("offset", &self.offset)?;
-            m.req("limit", &self.limit)?;
-            m.opt("links", &self.links)?;
-            m.req("data", &self.data)?;
-            m.req("total_count", &self.total_count)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("offset"),
-                o.req("limit"),
-                o.opt("links"),
-                o.req("data"),
-                o.req("total_count"),
-            ) {
-                (
-                    Some(offset),
-                    Some(limit),
-                    Some(links),
-                    Some(data),
-                    Some(total_count),
-                ) => {
-                    Ok(Self {
-                        offset,
-                        limit,
-                        links,
-                        data,
-                        total_count,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        offset: "offset" req req,
+        limit: "limit" req req,
+        links: "links" opt opt,
+        data: "data" req req,
+        total_count: "total_count" req req,
+    });
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseData {
@@ -1120,55 +566,14 @@ pub mod tax_codes {
         /// Example: `NO_FAVORABLE`
         pub tax_prefer_mark: String,
     }
-    impl ::serde::Serialize for GetResponseData {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("goods_name", &self.goods_name)?;
-            m.opt("goods_id", &self.goods_id)?;
-            m.opt("goods_category", &self.goods_category)?;
-            m.req("tax_code", &self.tax_code)?;
-            m.req("tax_rate", &self.tax_rate)?;
-            m.req("tax_prefer_mark", &self.tax_prefer_mark)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("goods_name"),
-                o.opt("goods_id"),
-                o.opt("goods_category"),
-                o.req("tax_code"),
-                o.req("tax_rate"),
-                o.req("tax_prefer_mark"),
-            ) {
-                (
-                    Some(goods_name),
-                    Some(goods_id),
-                    Some(goods_category),
-                    Some(tax_code),
-                    Some(tax_rate),
-                    Some(tax_prefer_mark),
-                ) => {
-                    Ok(Self {
-                        goods_name,
-                        goods_id,
-                        goods_category,
-                        tax_code,
-                        tax_rate,
-                        tax_prefer_mark,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseData {
+        goods_name: "goods_name" req req,
+        goods_id: "goods_id" opt opt,
+        goods_category: "goods_category" opt opt,
+        tax_code: "tax_code" req req,
+        tax_rate: "tax_rate" req req,
+        tax_prefer_mark: "tax_prefer_mark" req req,
+    });
     /// 相关链接
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseLinks {
@@ -1185,27 +590,9 @@ pub mod tax_codes {
         /// Example: `/v3/new-tax-control-fapiao/xxx?offset=1&limit=5`
         pub self_: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseLinks {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("next", &self.next)?;
-            m.opt("prev", &self.prev)?;
-            m.opt("self", &self.self_)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseLinks {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("next"), o.opt("prev"), o.opt("self")) {
-                (Some(next), Some(prev), Some(self_)) => Ok(Self { next, prev, self_ }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseLinks {
+        next: "next" opt opt,
+        prev: "prev" opt opt,
+        self_: "self" opt opt,
+    });
 }

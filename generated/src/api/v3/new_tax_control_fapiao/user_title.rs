@@ -42,32 +42,11 @@ pub struct GetRequest {
     /// Query parameter `fapiao_apply_id`. Example: `4200000444201910177461284488`
     pub fapiao_apply_id: String,
 }
-impl ::serde::Serialize for GetRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("sub_mchid"), o.req("scene"), o.req("fapiao_apply_id")) {
-            (Some(sub_mchid), Some(scene), Some(fapiao_apply_id)) => {
-                Ok(Self {
-                    sub_mchid,
-                    scene,
-                    fapiao_apply_id,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetRequest {
+    sub_mchid: "sub_mchid" skip opt,
+    scene: "scene" skip req,
+    fapiao_apply_id: "fapiao_apply_id" skip req,
+});
 /// 开票场景
 ///
 /// A value this client does not know yet is kept as [`GetRequestScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -81,45 +60,10 @@ pub enum GetRequestScene {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl GetRequestScene {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::WithWechatpay => "WITH_WECHATPAY",
-            Self::WithoutWechatpay => "WITHOUT_WECHATPAY",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for GetRequestScene {
-    fn from(s: &str) -> Self {
-        match s {
-            "WITH_WECHATPAY" => Self::WithWechatpay,
-            "WITHOUT_WECHATPAY" => Self::WithoutWechatpay,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for GetRequestScene {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GetRequestScene {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetRequestScene {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GetRequestScene {
+    WithWechatpay = "WITH_WECHATPAY",
+    WithoutWechatpay = "WITHOUT_WECHATPAY",
+});
 /// The response of `GET /v3/new-tax-control-fapiao/user-title` (获取用户填写的抬头).
 #[derive(Clone, Debug, PartialEq)]
 pub struct GetResponse {
@@ -176,83 +120,21 @@ pub struct GetResponse {
     /// Example: `用户留言`
     pub user_apply_message: Option<String>,
 }
-impl ::serde::Serialize for GetResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("type", &self.type_)?;
-        m.req("name", &self.name)?;
-        m.opt("taxpayer_id", &self.taxpayer_id)?;
-        m.opt("address", &self.address)?;
-        m.opt("telephone", &self.telephone)?;
-        m.opt("bank_name", &self.bank_name)?;
-        m.opt("bank_account", &self.bank_account)?;
-        m.opt("phone", &self.phone)?;
-        m.opt("email", &self.email)?;
-        m.opt("amount", &self.amount)?;
-        m.opt("out_trade_no", &self.out_trade_no)?;
-        m.opt("fapiao_bill_type", &self.fapiao_bill_type)?;
-        m.opt("user_apply_message", &self.user_apply_message)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("type"),
-            o.req("name"),
-            o.opt("taxpayer_id"),
-            o.opt("address"),
-            o.opt("telephone"),
-            o.opt("bank_name"),
-            o.opt("bank_account"),
-            o.opt("phone"),
-            o.opt("email"),
-            o.opt("amount"),
-            o.opt("out_trade_no"),
-            o.opt("fapiao_bill_type"),
-            o.opt("user_apply_message"),
-        ) {
-            (
-                Some(type_),
-                Some(name),
-                Some(taxpayer_id),
-                Some(address),
-                Some(telephone),
-                Some(bank_name),
-                Some(bank_account),
-                Some(phone),
-                Some(email),
-                Some(amount),
-                Some(out_trade_no),
-                Some(fapiao_bill_type),
-                Some(user_apply_message),
-            ) => {
-                Ok(Self {
-                    type_,
-                    name,
-                    taxpayer_id,
-                    address,
-                    telephone,
-                    bank_name,
-                    bank_account,
-                    phone,
-                    email,
-                    amount,
-                    out_trade_no,
-                    fapiao_bill_type,
-                    user_apply_message,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponse {
+    type_: "type" req req,
+    name: "name" req req,
+    taxpayer_id: "taxpayer_id" opt opt,
+    address: "address" opt opt,
+    telephone: "telephone" opt opt,
+    bank_name: "bank_name" opt opt,
+    bank_account: "bank_account" opt opt,
+    phone: "phone" opt opt,
+    email: "email" opt opt,
+    amount: "amount" opt opt,
+    out_trade_no: "out_trade_no" opt opt,
+    fapiao_bill_type: "fapiao_bill_type" opt opt,
+    user_apply_message: "user_apply_message" opt opt,
+});
 /// 开具的发票类型
 ///
 /// A value this client does not know yet is kept as [`GetResponseFapiaoBillType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -266,45 +148,10 @@ pub enum GetResponseFapiaoBillType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl GetResponseFapiaoBillType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::CommFapiao => "COMM_FAPIAO",
-            Self::VatFapiao => "VAT_FAPIAO",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for GetResponseFapiaoBillType {
-    fn from(s: &str) -> Self {
-        match s {
-            "COMM_FAPIAO" => Self::CommFapiao,
-            "VAT_FAPIAO" => Self::VatFapiao,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for GetResponseFapiaoBillType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GetResponseFapiaoBillType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseFapiaoBillType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GetResponseFapiaoBillType {
+    CommFapiao = "COMM_FAPIAO",
+    VatFapiao = "VAT_FAPIAO",
+});
 /// 购买方类型
 ///
 /// A value this client does not know yet is kept as [`GetResponseType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -318,45 +165,10 @@ pub enum GetResponseType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl GetResponseType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Individual => "INDIVIDUAL",
-            Self::Organization => "ORGANIZATION",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for GetResponseType {
-    fn from(s: &str) -> Self {
-        match s {
-            "INDIVIDUAL" => Self::Individual,
-            "ORGANIZATION" => Self::Organization,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for GetResponseType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GetResponseType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GetResponseType {
+    Individual = "INDIVIDUAL",
+    Organization = "ORGANIZATION",
+});
 /// `/v3/new-tax-control-fapiao/user-title/title-url`
 pub mod title_url {
     /// The chain step for `/v3/new-tax-control-fapiao/user-title/title-url`, reached with `client.v3().new_tax_control_fapiao().user_title().title_url()`.
@@ -436,64 +248,19 @@ pub mod title_url {
         /// Query parameter `must_input_email`.
         pub must_input_email: Option<bool>,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("sub_mchid"),
-                o.req("fapiao_apply_id"),
-                o.req("source"),
-                o.req("appid"),
-                o.req("openid"),
-                o.req("total_amount"),
-                o.opt("seller_name"),
-                o.opt("show_phone_cell"),
-                o.opt("must_input_phone"),
-                o.opt("show_email_cell"),
-                o.opt("must_input_email"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(fapiao_apply_id),
-                    Some(source),
-                    Some(appid),
-                    Some(openid),
-                    Some(total_amount),
-                    Some(seller_name),
-                    Some(show_phone_cell),
-                    Some(must_input_phone),
-                    Some(show_email_cell),
-                    Some(must_input_email),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        fapiao_apply_id,
-                        source,
-                        appid,
-                        openid,
-                        total_amount,
-                        seller_name,
-                        show_phone_cell,
-                        must_input_phone,
-                        show_email_cell,
-                        must_input_email,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        sub_mchid: "sub_mchid" skip opt,
+        fapiao_apply_id: "fapiao_apply_id" skip req,
+        source: "source" skip req,
+        appid: "appid" skip req,
+        openid: "openid" skip req,
+        total_amount: "total_amount" skip req,
+        seller_name: "seller_name" skip opt,
+        show_phone_cell: "show_phone_cell" skip opt,
+        must_input_phone: "must_input_phone" skip opt,
+        show_email_cell: "show_email_cell" skip opt,
+        must_input_email: "must_input_email" skip opt,
+    });
     /// 开票来源
     ///
     /// A value this client does not know yet is kept as [`GetRequestSource::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -507,45 +274,10 @@ pub mod title_url {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetRequestSource {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Web => "WEB",
-                Self::Miniprogram => "MINIPROGRAM",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetRequestSource {
-        fn from(s: &str) -> Self {
-            match s {
-                "WEB" => Self::Web,
-                "MINIPROGRAM" => Self::Miniprogram,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetRequestSource {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetRequestSource {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequestSource {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetRequestSource {
+        Web = "WEB",
+        Miniprogram = "MINIPROGRAM",
+    });
     /// The response of `GET /v3/new-tax-control-fapiao/user-title/title-url` (获取抬头填写链接).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -566,45 +298,10 @@ pub mod title_url {
         /// Example: `gh_86a091e50ad4@app`
         pub miniprogram_user_name: Option<String>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("title_url", &self.title_url)?;
-            m.opt("miniprogram_appid", &self.miniprogram_appid)?;
-            m.opt("miniprogram_path", &self.miniprogram_path)?;
-            m.opt("miniprogram_user_name", &self.miniprogram_user_name)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("title_url"),
-                o.opt("miniprogram_appid"),
-                o.opt("miniprogram_path"),
-                o.opt("miniprogram_user_name"),
-            ) {
-                (
-                    Some(title_url),
-                    Some(miniprogram_appid),
-                    Some(miniprogram_path),
-                    Some(miniprogram_user_name),
-                ) => {
-                    Ok(Self {
-                        title_url,
-                        miniprogram_appid,
-                        miniprogram_path,
-                        miniprogram_user_name,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        title_url: "title_url" opt opt,
+        miniprogram_appid: "miniprogram_appid" opt opt,
+        miniprogram_path: "miniprogram_path" opt opt,
+        miniprogram_user_name: "miniprogram_user_name" opt opt,
+    });
 }

@@ -32,79 +32,20 @@ pub struct PostRequest {
     /// 机构id
     pub organization_id: String,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("sp_appid", &self.sp_appid)?;
-        m.opt("sub_appid", &self.sub_appid)?;
-        m.req("sub_mchid", &self.sub_mchid)?;
-        m.req("device_id", &self.device_id)?;
-        m.req("raw_data", &self.raw_data)?;
-        m.req("organization_id", &self.organization_id)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("sp_appid"),
-            o.opt("sub_appid"),
-            o.req("sub_mchid"),
-            o.req("device_id"),
-            o.req("raw_data"),
-            o.req("organization_id"),
-        ) {
-            (
-                Some(sp_appid),
-                Some(sub_appid),
-                Some(sub_mchid),
-                Some(device_id),
-                Some(raw_data),
-                Some(organization_id),
-            ) => {
-                Ok(Self {
-                    sp_appid,
-                    sub_appid,
-                    sub_mchid,
-                    device_id,
-                    raw_data,
-                    organization_id,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    sp_appid: "sp_appid" req req,
+    sub_appid: "sub_appid" opt opt,
+    sub_mchid: "sub_mchid" req req,
+    device_id: "device_id" req req,
+    raw_data: "raw_data" req req,
+    organization_id: "organization_id" req req,
+});
 /// The response of `POST /v3/offlineface/authinfo` (获取authinfo接口).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 授权信息
     pub authinfo: String,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("authinfo", &self.authinfo)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match o.req("authinfo") {
-            Some(authinfo) => Ok(Self { authinfo }),
-            None => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    authinfo: "authinfo" req req,
+});

@@ -43,26 +43,9 @@ pub mod by_contract_id {
         /// Query parameter `appid`. Example: `wx8888888888`
         pub appid: Option<String>,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.opt("appid") {
-                Some(appid) => Ok(Self { appid }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        appid: "appid" skip opt,
+    });
     /// The response of `GET /v3/offlineface/contracts/{contract_id}` (签约查询接口).
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
@@ -101,71 +84,18 @@ pub mod by_contract_id {
         /// 签约卡来源
         pub contract_bank_card_from: GetResponseContractBankCardFrom,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("contract_id", &self.contract_id)?;
-            m.req("mchid", &self.mchid)?;
-            m.req("organization_id", &self.organization_id)?;
-            m.opt("use_id", &self.use_id)?;
-            m.opt("openid", &self.openid)?;
-            m.req("contract_state", &self.contract_state)?;
-            m.req("contract_signed_time", &self.contract_signed_time)?;
-            m.opt("contract_terminated_time", &self.contract_terminated_time)?;
-            m.req("contract_mode", &self.contract_mode)?;
-            m.req("contract_bank_card_from", &self.contract_bank_card_from)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("contract_id"),
-                o.req("mchid"),
-                o.req("organization_id"),
-                o.opt("use_id"),
-                o.opt("openid"),
-                o.req("contract_state"),
-                o.req("contract_signed_time"),
-                o.opt("contract_terminated_time"),
-                o.req("contract_mode"),
-                o.req("contract_bank_card_from"),
-            ) {
-                (
-                    Some(contract_id),
-                    Some(mchid),
-                    Some(organization_id),
-                    Some(use_id),
-                    Some(openid),
-                    Some(contract_state),
-                    Some(contract_signed_time),
-                    Some(contract_terminated_time),
-                    Some(contract_mode),
-                    Some(contract_bank_card_from),
-                ) => {
-                    Ok(Self {
-                        contract_id,
-                        mchid,
-                        organization_id,
-                        use_id,
-                        openid,
-                        contract_state,
-                        contract_signed_time,
-                        contract_terminated_time,
-                        contract_mode,
-                        contract_bank_card_from,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        contract_id: "contract_id" req req,
+        mchid: "mchid" req req,
+        organization_id: "organization_id" req req,
+        use_id: "use_id" opt opt,
+        openid: "openid" opt opt,
+        contract_state: "contract_state" req req,
+        contract_signed_time: "contract_signed_time" req req,
+        contract_terminated_time: "contract_terminated_time" opt opt,
+        contract_mode: "contract_mode" req req,
+        contract_bank_card_from: "contract_bank_card_from" req req,
+    });
     /// 签约卡来源
     ///
     /// A value this client does not know yet is kept as [`GetResponseContractBankCardFrom::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -179,45 +109,10 @@ pub mod by_contract_id {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseContractBankCardFrom {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::MerchantLimitedBankCard => "MERCHANT_LIMITED_BANK_CARD",
-                Self::UserSelectFree => "USER_SELECT_FREE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseContractBankCardFrom {
-        fn from(s: &str) -> Self {
-            match s {
-                "MERCHANT_LIMITED_BANK_CARD" => Self::MerchantLimitedBankCard,
-                "USER_SELECT_FREE" => Self::UserSelectFree,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseContractBankCardFrom {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseContractBankCardFrom {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseContractBankCardFrom {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseContractBankCardFrom {
+        MerchantLimitedBankCard = "MERCHANT_LIMITED_BANK_CARD",
+        UserSelectFree = "USER_SELECT_FREE",
+    });
     /// 签约模式
     ///
     /// A value this client does not know yet is kept as [`GetResponseContractMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -233,47 +128,11 @@ pub mod by_contract_id {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseContractMode {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::LimitBankCard => "LIMIT_BANK_CARD",
-                Self::PriorityBankCard => "PRIORITY_BANK_CARD",
-                Self::LimitNone => "LIMIT_NONE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseContractMode {
-        fn from(s: &str) -> Self {
-            match s {
-                "LIMIT_BANK_CARD" => Self::LimitBankCard,
-                "PRIORITY_BANK_CARD" => Self::PriorityBankCard,
-                "LIMIT_NONE" => Self::LimitNone,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseContractMode {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseContractMode {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseContractMode {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseContractMode {
+        LimitBankCard = "LIMIT_BANK_CARD",
+        PriorityBankCard = "PRIORITY_BANK_CARD",
+        LimitNone = "LIMIT_NONE",
+    });
     /// 签约状态
     ///
     /// A value this client does not know yet is kept as [`GetResponseContractState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -289,47 +148,11 @@ pub mod by_contract_id {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseContractState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::NotContracted => "NOT_CONTRACTED",
-                Self::Terminated => "TERMINATED",
-                Self::Contracted => "CONTRACTED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseContractState {
-        fn from(s: &str) -> Self {
-            match s {
-                "NOT_CONTRACTED" => Self::NotContracted,
-                "TERMINATED" => Self::Terminated,
-                "CONTRACTED" => Self::Contracted,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseContractState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseContractState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseContractState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseContractState {
+        NotContracted = "NOT_CONTRACTED",
+        Terminated = "TERMINATED",
+        Contracted = "CONTRACTED",
+    });
 }
 /// `/v3/offlineface/contracts/presign`
 pub mod presign {
@@ -369,50 +192,13 @@ pub mod presign {
         /// 签约模式
         pub contract_mode: Option<PostRequestContractMode>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("business_name", &self.business_name)?;
-            m.req("facepay_user", &self.facepay_user)?;
-            m.opt("limit_bank_card", &self.limit_bank_card)?;
-            m.opt("contract_mode", &self.contract_mode)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("Wechatpay-Serial"),
-                o.req("business_name"),
-                o.req("facepay_user"),
-                o.opt("limit_bank_card"),
-                o.opt("contract_mode"),
-            ) {
-                (
-                    Some(wechatpay_serial),
-                    Some(business_name),
-                    Some(facepay_user),
-                    Some(limit_bank_card),
-                    Some(contract_mode),
-                ) => {
-                    Ok(Self {
-                        wechatpay_serial,
-                        business_name,
-                        facepay_user,
-                        limit_bank_card,
-                        contract_mode,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        wechatpay_serial: "Wechatpay-Serial" skip req,
+        business_name: "business_name" req req,
+        facepay_user: "facepay_user" req req,
+        limit_bank_card: "limit_bank_card" opt opt,
+        contract_mode: "contract_mode" opt opt,
+    });
     /// 签约模式
     ///
     /// A value this client does not know yet is kept as [`PostRequestContractMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -428,47 +214,11 @@ pub mod presign {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestContractMode {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::LimitBankCard => "LIMIT_BANK_CARD",
-                Self::PriorityBankCard => "PRIORITY_BANK_CARD",
-                Self::LimitNone => "LIMIT_NONE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestContractMode {
-        fn from(s: &str) -> Self {
-            match s {
-                "LIMIT_BANK_CARD" => Self::LimitBankCard,
-                "PRIORITY_BANK_CARD" => Self::PriorityBankCard,
-                "LIMIT_NONE" => Self::LimitNone,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestContractMode {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestContractMode {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestContractMode {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestContractMode {
+        LimitBankCard = "LIMIT_BANK_CARD",
+        PriorityBankCard = "PRIORITY_BANK_CARD",
+        LimitNone = "LIMIT_NONE",
+    });
     /// 刷脸用户信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestFacepayUser {
@@ -483,51 +233,13 @@ pub mod presign {
         /// 手机号码
         pub phone: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestFacepayUser {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_user_id", &self.out_user_id)?;
-            m.opt("identification_name", &self.identification_name)?;
-            m.req("organization_id", &self.organization_id)?;
-            m.opt("identification", &self.identification)?;
-            m.opt("phone", &self.phone)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestFacepayUser {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("out_user_id"),
-                o.opt("identification_name"),
-                o.req("organization_id"),
-                o.opt("identification"),
-                o.opt("phone"),
-            ) {
-                (
-                    Some(out_user_id),
-                    Some(identification_name),
-                    Some(organization_id),
-                    Some(identification),
-                    Some(phone),
-                ) => {
-                    Ok(Self {
-                        out_user_id,
-                        identification_name,
-                        organization_id,
-                        identification,
-                        phone,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestFacepayUser {
+        out_user_id: "out_user_id" req req,
+        identification_name: "identification_name" opt opt,
+        organization_id: "organization_id" req req,
+        identification: "identification" opt opt,
+        phone: "phone" opt opt,
+    });
     /// 证件信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFacepayUserIdentification {
@@ -536,33 +248,10 @@ pub mod presign {
         /// 证件ID
         pub identification_number: String,
     }
-    impl ::serde::Serialize for PostRequestFacepayUserIdentification {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("identification_type", &self.identification_type)?;
-            m.req("identification_number", &self.identification_number)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestFacepayUserIdentification {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("identification_type"), o.req("identification_number")) {
-                (Some(identification_type), Some(identification_number)) => {
-                    Ok(Self {
-                        identification_type,
-                        identification_number,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestFacepayUserIdentification {
+        identification_type: "identification_type" req req,
+        identification_number: "identification_number" req req,
+    });
     /// 证件类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestFacepayUserIdentificationIdentificationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -574,46 +263,9 @@ pub mod presign {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestFacepayUserIdentificationIdentificationType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Idcard => "IDCARD",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for PostRequestFacepayUserIdentificationIdentificationType {
-        fn from(s: &str) -> Self {
-            match s {
-                "IDCARD" => Self::Idcard,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for PostRequestFacepayUserIdentificationIdentificationType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestFacepayUserIdentificationIdentificationType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestFacepayUserIdentificationIdentificationType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestFacepayUserIdentificationIdentificationType {
+        Idcard = "IDCARD",
+    });
     /// 签约指定银行卡
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestLimitBankCard {
@@ -630,55 +282,14 @@ pub mod presign {
         /// 开卡预留手机号
         pub phone: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestLimitBankCard {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("bank_card_number", &self.bank_card_number)?;
-            m.opt("identification_name", &self.identification_name)?;
-            m.opt("identification", &self.identification)?;
-            m.opt("valid_thru", &self.valid_thru)?;
-            m.opt("bank_type", &self.bank_type)?;
-            m.opt("phone", &self.phone)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestLimitBankCard {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("bank_card_number"),
-                o.opt("identification_name"),
-                o.opt("identification"),
-                o.opt("valid_thru"),
-                o.opt("bank_type"),
-                o.opt("phone"),
-            ) {
-                (
-                    Some(bank_card_number),
-                    Some(identification_name),
-                    Some(identification),
-                    Some(valid_thru),
-                    Some(bank_type),
-                    Some(phone),
-                ) => {
-                    Ok(Self {
-                        bank_card_number,
-                        identification_name,
-                        identification,
-                        valid_thru,
-                        bank_type,
-                        phone,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestLimitBankCard {
+        bank_card_number: "bank_card_number" opt opt,
+        identification_name: "identification_name" opt opt,
+        identification: "identification" opt opt,
+        valid_thru: "valid_thru" opt opt,
+        bank_type: "bank_type" opt opt,
+        phone: "phone" opt opt,
+    });
     /// 开卡人证件
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestLimitBankCardIdentification {
@@ -687,33 +298,10 @@ pub mod presign {
         /// 证件ID
         pub identification_number: String,
     }
-    impl ::serde::Serialize for PostRequestLimitBankCardIdentification {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("identification_type", &self.identification_type)?;
-            m.req("identification_number", &self.identification_number)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestLimitBankCardIdentification {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("identification_type"), o.req("identification_number")) {
-                (Some(identification_type), Some(identification_number)) => {
-                    Ok(Self {
-                        identification_type,
-                        identification_number,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestLimitBankCardIdentification {
+        identification_type: "identification_type" req req,
+        identification_number: "identification_number" req req,
+    });
     /// 证件类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestLimitBankCardIdentificationIdentificationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -725,72 +313,16 @@ pub mod presign {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestLimitBankCardIdentificationIdentificationType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Idcard => "IDCARD",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for PostRequestLimitBankCardIdentificationIdentificationType {
-        fn from(s: &str) -> Self {
-            match s {
-                "IDCARD" => Self::Idcard,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for PostRequestLimitBankCardIdentificationIdentificationType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for PostRequestLimitBankCardIdentificationIdentificationType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestLimitBankCardIdentificationIdentificationType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestLimitBankCardIdentificationIdentificationType {
+        Idcard = "IDCARD",
+    });
     /// The response of `POST /v3/offlineface/contracts/presign` (预签约接口).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 会话ID
         pub presign_token: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("presign_token", &self.presign_token)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("presign_token") {
-                Some(presign_token) => Ok(Self { presign_token }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        presign_token: "presign_token" req req,
+    });
 }

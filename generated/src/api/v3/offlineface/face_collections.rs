@@ -45,59 +45,20 @@ pub struct GetRequest {
     /// Query parameter `limit`. Example: `20`
     pub limit: Option<i64>,
 }
-impl ::serde::Serialize for GetRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("organization_id"), o.opt("offset"), o.opt("limit")) {
-            (Some(organization_id), Some(offset), Some(limit)) => {
-                Ok(Self {
-                    organization_id,
-                    offset,
-                    limit,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetRequest {
+    organization_id: "organization_id" skip req,
+    offset: "offset" skip opt,
+    limit: "limit" skip opt,
+});
 /// The response of `GET /v3/offlineface/face-collections` (查询重采用户列表).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
     /// 重采列表
     pub face_collections: Vec<GetResponseFaceCollections>,
 }
-impl ::serde::Serialize for GetResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("face_collections", &self.face_collections)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match o.req("face_collections") {
-            Some(face_collections) => Ok(Self { face_collections }),
-            None => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponse {
+    face_collections: "face_collections" req req,
+});
 /// 重采对象
 #[derive(Clone, Debug, PartialEq)]
 pub struct GetResponseFaceCollections {
@@ -114,55 +75,14 @@ pub struct GetResponseFaceCollections {
     /// 支付用户确认时间
     pub confirm_time: Option<String>,
 }
-impl ::serde::Serialize for GetResponseFaceCollections {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("collection_id", &self.collection_id)?;
-        m.req("use_id", &self.use_id)?;
-        m.req("organization_id", &self.organization_id)?;
-        m.req("collection_state", &self.collection_state)?;
-        m.opt("register_photo_upload_time", &self.register_photo_upload_time)?;
-        m.opt("confirm_time", &self.confirm_time)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseFaceCollections {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("collection_id"),
-            o.req("use_id"),
-            o.req("organization_id"),
-            o.req("collection_state"),
-            o.opt("register_photo_upload_time"),
-            o.opt("confirm_time"),
-        ) {
-            (
-                Some(collection_id),
-                Some(use_id),
-                Some(organization_id),
-                Some(collection_state),
-                Some(register_photo_upload_time),
-                Some(confirm_time),
-            ) => {
-                Ok(Self {
-                    collection_id,
-                    use_id,
-                    organization_id,
-                    collection_state,
-                    register_photo_upload_time,
-                    confirm_time,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponseFaceCollections {
+    collection_id: "collection_id" req req,
+    use_id: "use_id" req req,
+    organization_id: "organization_id" req req,
+    collection_state: "collection_state" req req,
+    register_photo_upload_time: "register_photo_upload_time" opt opt,
+    confirm_time: "confirm_time" opt opt,
+});
 /// 重采状态
 ///
 /// A value this client does not know yet is kept as [`GetResponseFaceCollectionsCollectionState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -178,47 +98,11 @@ pub enum GetResponseFaceCollectionsCollectionState {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl GetResponseFaceCollectionsCollectionState {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::CollectionRequired => "COLLECTION_REQUIRED",
-            Self::PhotoUploaded => "PHOTO_UPLOADED",
-            Self::Complete => "COMPLETE",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for GetResponseFaceCollectionsCollectionState {
-    fn from(s: &str) -> Self {
-        match s {
-            "COLLECTION_REQUIRED" => Self::CollectionRequired,
-            "PHOTO_UPLOADED" => Self::PhotoUploaded,
-            "COMPLETE" => Self::Complete,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for GetResponseFaceCollectionsCollectionState {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GetResponseFaceCollectionsCollectionState {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseFaceCollectionsCollectionState {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GetResponseFaceCollectionsCollectionState {
+    CollectionRequired = "COLLECTION_REQUIRED",
+    PhotoUploaded = "PHOTO_UPLOADED",
+    Complete = "COMPLETE",
+});
 /// `/v3/offlineface/face-collections/{collection_id}`
 pub mod by_collection_id {
     /// The chain step for `/v3/offlineface/face-collections/{collection_id}`, reached with `client.v3().offlineface().face_collections().collection_id(collection_id)`.
@@ -250,55 +134,14 @@ pub mod by_collection_id {
         /// 支付用户确认时间
         pub confirm_time: Option<String>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("collection_id", &self.collection_id)?;
-            m.req("use_id", &self.use_id)?;
-            m.req("organization_id", &self.organization_id)?;
-            m.req("collection_state", &self.collection_state)?;
-            m.opt("register_photo_upload_time", &self.register_photo_upload_time)?;
-            m.opt("confirm_time", &self.confirm_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("collection_id"),
-                o.req("use_id"),
-                o.req("organization_id"),
-                o.req("collection_state"),
-                o.opt("register_photo_upload_time"),
-                o.opt("confirm_time"),
-            ) {
-                (
-                    Some(collection_id),
-                    Some(use_id),
-                    Some(organization_id),
-                    Some(collection_state),
-                    Some(register_photo_upload_time),
-                    Some(confirm_time),
-                ) => {
-                    Ok(Self {
-                        collection_id,
-                        use_id,
-                        organization_id,
-                        collection_state,
-                        register_photo_upload_time,
-                        confirm_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        collection_id: "collection_id" req req,
+        use_id: "use_id" req req,
+        organization_id: "organization_id" req req,
+        collection_state: "collection_state" req req,
+        register_photo_upload_time: "register_photo_upload_time" opt opt,
+        confirm_time: "confirm_time" opt opt,
+    });
     /// 重采状态
     ///
     /// A value this client does not know yet is kept as [`GetResponseCollectionState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -314,45 +157,9 @@ pub mod by_collection_id {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseCollectionState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::CollectionRequired => "COLLECTION_REQUIRED",
-                Self::PhotoUploaded => "PHOTO_UPLOADED",
-                Self::Complete => "COMPLETE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseCollectionState {
-        fn from(s: &str) -> Self {
-            match s {
-                "COLLECTION_REQUIRED" => Self::CollectionRequired,
-                "PHOTO_UPLOADED" => Self::PhotoUploaded,
-                "COMPLETE" => Self::Complete,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseCollectionState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseCollectionState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseCollectionState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseCollectionState {
+        CollectionRequired = "COLLECTION_REQUIRED",
+        PhotoUploaded = "PHOTO_UPLOADED",
+        Complete = "COMPLETE",
+    });
 }

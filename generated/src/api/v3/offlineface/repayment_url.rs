@@ -24,33 +24,10 @@ pub struct PostRequest {
     /// 机构id
     pub organization_id: String,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("out_user_id", &self.out_user_id)?;
-        m.req("organization_id", &self.organization_id)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("out_user_id"), o.req("organization_id")) {
-            (Some(out_user_id), Some(organization_id)) => {
-                Ok(Self {
-                    out_user_id,
-                    organization_id,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    out_user_id: "out_user_id" req req,
+    organization_id: "organization_id" req req,
+});
 /// The response of `POST /v3/offlineface/repayment-url` (获取还款链接接口).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -59,27 +36,7 @@ pub struct PostResponse {
     /// 链接过期时间
     pub expire_at: String,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("repayment_url", &self.repayment_url)?;
-        m.req("expire_at", &self.expire_at)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("repayment_url"), o.req("expire_at")) {
-            (Some(repayment_url), Some(expire_at)) => {
-                Ok(Self { repayment_url, expire_at })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    repayment_url: "repayment_url" req req,
+    expire_at: "expire_at" req req,
+});

@@ -51,83 +51,21 @@ pub struct PostRequest {
     /// 业务信息
     pub business: Option<PostRequestBusiness>,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("auth_code", &self.auth_code)?;
-        m.opt("sp_appid", &self.sp_appid)?;
-        m.opt("sp_mchid", &self.sp_mchid)?;
-        m.opt("sub_appid", &self.sub_appid)?;
-        m.opt("sub_mchid", &self.sub_mchid)?;
-        m.opt("amount", &self.amount)?;
-        m.opt("scene_info", &self.scene_info)?;
-        m.opt("goods_tag", &self.goods_tag)?;
-        m.opt("description", &self.description)?;
-        m.opt("attach", &self.attach)?;
-        m.opt("settle_info", &self.settle_info)?;
-        m.opt("out_trade_no", &self.out_trade_no)?;
-        m.opt("business", &self.business)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("auth_code"),
-            o.opt("sp_appid"),
-            o.opt("sp_mchid"),
-            o.opt("sub_appid"),
-            o.opt("sub_mchid"),
-            o.opt("amount"),
-            o.opt("scene_info"),
-            o.opt("goods_tag"),
-            o.opt("description"),
-            o.opt("attach"),
-            o.opt("settle_info"),
-            o.opt("out_trade_no"),
-            o.opt("business"),
-        ) {
-            (
-                Some(auth_code),
-                Some(sp_appid),
-                Some(sp_mchid),
-                Some(sub_appid),
-                Some(sub_mchid),
-                Some(amount),
-                Some(scene_info),
-                Some(goods_tag),
-                Some(description),
-                Some(attach),
-                Some(settle_info),
-                Some(out_trade_no),
-                Some(business),
-            ) => {
-                Ok(Self {
-                    auth_code,
-                    sp_appid,
-                    sp_mchid,
-                    sub_appid,
-                    sub_mchid,
-                    amount,
-                    scene_info,
-                    goods_tag,
-                    description,
-                    attach,
-                    settle_info,
-                    out_trade_no,
-                    business,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    auth_code: "auth_code" req req,
+    sp_appid: "sp_appid" opt opt,
+    sp_mchid: "sp_mchid" opt opt,
+    sub_appid: "sub_appid" opt opt,
+    sub_mchid: "sub_mchid" opt opt,
+    amount: "amount" opt opt,
+    scene_info: "scene_info" opt opt,
+    goods_tag: "goods_tag" opt opt,
+    description: "description" opt opt,
+    attach: "attach" opt opt,
+    settle_info: "settle_info" opt opt,
+    out_trade_no: "out_trade_no" opt opt,
+    business: "business" opt opt,
+});
 /// 金额信息
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestAmount {
@@ -136,28 +74,10 @@ pub struct PostRequestAmount {
     /// 货币类型
     pub currency: PostRequestAmountCurrency,
 }
-impl ::serde::Serialize for PostRequestAmount {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("total", &self.total)?;
-        m.req("currency", &self.currency)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("total"), o.req("currency")) {
-            (Some(total), Some(currency)) => Ok(Self { total, currency }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestAmount {
+    total: "total" req req,
+    currency: "currency" req req,
+});
 /// 货币类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestAmountCurrency::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -169,43 +89,9 @@ pub enum PostRequestAmountCurrency {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostRequestAmountCurrency {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Cny => "CNY",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostRequestAmountCurrency {
-    fn from(s: &str) -> Self {
-        match s {
-            "CNY" => Self::Cny,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostRequestAmountCurrency {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostRequestAmountCurrency {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestAmountCurrency {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostRequestAmountCurrency {
+    Cny = "CNY",
+});
 /// 业务信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestBusiness {
@@ -232,87 +118,28 @@ pub struct PostRequestBusiness {
     /// - `126`: 腾讯食堂
     pub business_scene_id: i64,
 }
-impl ::serde::Serialize for PostRequestBusiness {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("business_product_id", &self.business_product_id)?;
-        m.req("business_scene_id", &self.business_scene_id)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestBusiness {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("business_product_id"), o.req("business_scene_id")) {
-            (Some(business_product_id), Some(business_scene_id)) => {
-                Ok(Self {
-                    business_product_id,
-                    business_scene_id,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestBusiness {
+    business_product_id: "business_product_id" req req,
+    business_scene_id: "business_scene_id" req req,
+});
 /// 支付场景信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSceneInfo {
     /// 设备IP
     pub device_ip: String,
 }
-impl ::serde::Serialize for PostRequestSceneInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("device_ip", &self.device_ip)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match o.req("device_ip") {
-            Some(device_ip) => Ok(Self { device_ip }),
-            None => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestSceneInfo {
+    device_ip: "device_ip" req req,
+});
 /// 结算信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSettleInfo {
     /// 是否支持分账
     pub profit_sharing: Option<bool>,
 }
-impl ::serde::Serialize for PostRequestSettleInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("profit_sharing", &self.profit_sharing)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestSettleInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match o.opt("profit_sharing") {
-            Some(profit_sharing) => Ok(Self { profit_sharing }),
-            None => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestSettleInfo {
+    profit_sharing: "profit_sharing" opt opt,
+});
 /// The response of `POST /v3/offlineface/transactions` (申请扣款接口).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -357,111 +184,28 @@ pub struct PostResponse {
     /// 错误分类
     pub error_type: Option<String>,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("sp_appid", &self.sp_appid)?;
-        m.req("sp_mchid", &self.sp_mchid)?;
-        m.opt("sub_appid", &self.sub_appid)?;
-        m.req("sub_mchid", &self.sub_mchid)?;
-        m.opt("payer", &self.payer)?;
-        m.opt("amount", &self.amount)?;
-        m.opt("promotion_detail", &self.promotion_detail)?;
-        m.opt("scene_info", &self.scene_info)?;
-        m.opt("bank_type", &self.bank_type)?;
-        m.opt("trade_type", &self.trade_type)?;
-        m.opt("trade_state", &self.trade_state)?;
-        m.opt("trade_state_description", &self.trade_state_description)?;
-        m.opt("debt_state", &self.debt_state)?;
-        m.opt("description", &self.description)?;
-        m.opt("attach", &self.attach)?;
-        m.opt("success_time", &self.success_time)?;
-        m.opt("transaction_id", &self.transaction_id)?;
-        m.opt("repayment_transaction_id", &self.repayment_transaction_id)?;
-        m.opt("out_trade_no", &self.out_trade_no)?;
-        m.opt("error_type", &self.error_type)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("sp_appid"),
-            o.req("sp_mchid"),
-            o.opt("sub_appid"),
-            o.req("sub_mchid"),
-            o.opt("payer"),
-            o.opt("amount"),
-            o.opt("promotion_detail"),
-            o.opt("scene_info"),
-            o.opt("bank_type"),
-            o.opt("trade_type"),
-            o.opt("trade_state"),
-            o.opt("trade_state_description"),
-            o.opt("debt_state"),
-            o.opt("description"),
-            o.opt("attach"),
-            o.opt("success_time"),
-            o.opt("transaction_id"),
-            o.opt("repayment_transaction_id"),
-            o.opt("out_trade_no"),
-            o.opt("error_type"),
-        ) {
-            (
-                Some(sp_appid),
-                Some(sp_mchid),
-                Some(sub_appid),
-                Some(sub_mchid),
-                Some(payer),
-                Some(amount),
-                Some(promotion_detail),
-                Some(scene_info),
-                Some(bank_type),
-                Some(trade_type),
-                Some(trade_state),
-                Some(trade_state_description),
-                Some(debt_state),
-                Some(description),
-                Some(attach),
-                Some(success_time),
-                Some(transaction_id),
-                Some(repayment_transaction_id),
-                Some(out_trade_no),
-                Some(error_type),
-            ) => {
-                Ok(Self {
-                    sp_appid,
-                    sp_mchid,
-                    sub_appid,
-                    sub_mchid,
-                    payer,
-                    amount,
-                    promotion_detail,
-                    scene_info,
-                    bank_type,
-                    trade_type,
-                    trade_state,
-                    trade_state_description,
-                    debt_state,
-                    description,
-                    attach,
-                    success_time,
-                    transaction_id,
-                    repayment_transaction_id,
-                    out_trade_no,
-                    error_type,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    sp_appid: "sp_appid" req req,
+    sp_mchid: "sp_mchid" req req,
+    sub_appid: "sub_appid" opt opt,
+    sub_mchid: "sub_mchid" req req,
+    payer: "payer" opt opt,
+    amount: "amount" opt opt,
+    promotion_detail: "promotion_detail" opt opt,
+    scene_info: "scene_info" opt opt,
+    bank_type: "bank_type" opt opt,
+    trade_type: "trade_type" opt opt,
+    trade_state: "trade_state" opt opt,
+    trade_state_description: "trade_state_description" opt opt,
+    debt_state: "debt_state" opt opt,
+    description: "description" opt opt,
+    attach: "attach" opt opt,
+    success_time: "success_time" opt opt,
+    transaction_id: "transaction_id" opt opt,
+    repayment_transaction_id: "repayment_transaction_id" opt opt,
+    out_trade_no: "out_trade_no" opt opt,
+    error_type: "error_type" opt opt,
+});
 /// 金额信息
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostResponseAmount {
@@ -470,28 +214,10 @@ pub struct PostResponseAmount {
     /// 货币类型
     pub currency: PostResponseAmountCurrency,
 }
-impl ::serde::Serialize for PostResponseAmount {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("total", &self.total)?;
-        m.req("currency", &self.currency)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseAmount {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("total"), o.req("currency")) {
-            (Some(total), Some(currency)) => Ok(Self { total, currency }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponseAmount {
+    total: "total" req req,
+    currency: "currency" req req,
+});
 /// 货币类型
 ///
 /// A value this client does not know yet is kept as [`PostResponseAmountCurrency::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -503,43 +229,9 @@ pub enum PostResponseAmountCurrency {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostResponseAmountCurrency {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Cny => "CNY",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostResponseAmountCurrency {
-    fn from(s: &str) -> Self {
-        match s {
-            "CNY" => Self::Cny,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostResponseAmountCurrency {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostResponseAmountCurrency {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseAmountCurrency {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostResponseAmountCurrency {
+    Cny = "CNY",
+});
 /// 支付用户信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponsePayer {
@@ -548,55 +240,19 @@ pub struct PostResponsePayer {
     /// 子公众下的openid
     pub sub_openid: Option<String>,
 }
-impl ::serde::Serialize for PostResponsePayer {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("sp_openid", &self.sp_openid)?;
-        m.opt("sub_openid", &self.sub_openid)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponsePayer {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("sp_openid"), o.opt("sub_openid")) {
-            (Some(sp_openid), Some(sub_openid)) => Ok(Self { sp_openid, sub_openid }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponsePayer {
+    sp_openid: "sp_openid" opt opt,
+    sub_openid: "sub_openid" opt opt,
+});
 /// 支付场景信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponseSceneInfo {
     /// 设备IP
     pub device_ip: Option<String>,
 }
-impl ::serde::Serialize for PostResponseSceneInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("device_ip", &self.device_ip)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseSceneInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match o.opt("device_ip") {
-            Some(device_ip) => Ok(Self { device_ip }),
-            None => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponseSceneInfo {
+    device_ip: "device_ip" opt opt,
+});
 /// 交易类型
 ///
 /// A value this client does not know yet is kept as [`PostResponseTradeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -616,51 +272,13 @@ pub enum PostResponseTradeType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostResponseTradeType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Native => "NATIVE",
-            Self::Jsapi => "JSAPI",
-            Self::App => "APP",
-            Self::Mweb => "MWEB",
-            Self::Auth => "AUTH",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostResponseTradeType {
-    fn from(s: &str) -> Self {
-        match s {
-            "NATIVE" => Self::Native,
-            "JSAPI" => Self::Jsapi,
-            "APP" => Self::App,
-            "MWEB" => Self::Mweb,
-            "AUTH" => Self::Auth,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostResponseTradeType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostResponseTradeType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseTradeType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostResponseTradeType {
+    Native = "NATIVE",
+    Jsapi = "JSAPI",
+    App = "APP",
+    Mweb = "MWEB",
+    Auth = "AUTH",
+});
 /// `/v3/offlineface/transactions/out-trade-no`
 pub mod out_trade_no {
     /// The chain step for `/v3/offlineface/transactions/out-trade-no`, reached with `client.v3().offlineface().transactions().out_trade_no()`.
@@ -714,36 +332,11 @@ pub mod out_trade_no {
             /// Query parameter `business_product_id`. Example: `2`
             pub business_product_id: GetRequestBusinessProductId,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sp_mchid"),
-                    o.req("sub_mchid"),
-                    o.req("business_product_id"),
-                ) {
-                    (Some(sp_mchid), Some(sub_mchid), Some(business_product_id)) => {
-                        Ok(Self {
-                            sp_mchid,
-                            sub_mchid,
-                            business_product_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            sp_mchid: "sp_mchid" skip req,
+            sub_mchid: "sub_mchid" skip req,
+            business_product_id: "business_product_id" skip req,
+        });
         /// 平台产品ID
         ///
         /// A value this client does not know yet is kept as [`GetRequestBusinessProductId::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -757,47 +350,10 @@ pub mod out_trade_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetRequestBusinessProductId {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::V2 => "2",
-                    Self::V11 => "11",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetRequestBusinessProductId {
-            fn from(s: &str) -> Self {
-                match s {
-                    "2" => Self::V2,
-                    "11" => Self::V11,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetRequestBusinessProductId {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetRequestBusinessProductId {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequestBusinessProductId {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetRequestBusinessProductId {
+            V2 = "2",
+            V11 = "11",
+        });
         /// The response of `GET /v3/offlineface/transactions/out-trade-no/{out_trade_no}` (查单接口).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -842,111 +398,28 @@ pub mod out_trade_no {
             /// 错误分类
             pub error_type: Option<String>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sp_appid", &self.sp_appid)?;
-                m.req("sp_mchid", &self.sp_mchid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.opt("payer", &self.payer)?;
-                m.opt("amount", &self.amount)?;
-                m.opt("promotion_detail", &self.promotion_detail)?;
-                m.opt("scene_info", &self.scene_info)?;
-                m.opt("bank_type", &self.bank_type)?;
-                m.opt("trade_type", &self.trade_type)?;
-                m.req("trade_state", &self.trade_state)?;
-                m.opt("trade_state_description", &self.trade_state_description)?;
-                m.opt("debt_state", &self.debt_state)?;
-                m.opt("description", &self.description)?;
-                m.opt("attach", &self.attach)?;
-                m.opt("success_time", &self.success_time)?;
-                m.opt("transaction_id", &self.transaction_id)?;
-                m.opt("repayment_transaction_id", &self.repayment_transaction_id)?;
-                m.opt("out_trade_no", &self.out_trade_no)?;
-                m.opt("error_type", &self.error_type)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sp_appid"),
-                    o.req("sp_mchid"),
-                    o.opt("sub_appid"),
-                    o.req("sub_mchid"),
-                    o.opt("payer"),
-                    o.opt("amount"),
-                    o.opt("promotion_detail"),
-                    o.opt("scene_info"),
-                    o.opt("bank_type"),
-                    o.opt("trade_type"),
-                    o.req("trade_state"),
-                    o.opt("trade_state_description"),
-                    o.opt("debt_state"),
-                    o.opt("description"),
-                    o.opt("attach"),
-                    o.opt("success_time"),
-                    o.opt("transaction_id"),
-                    o.opt("repayment_transaction_id"),
-                    o.opt("out_trade_no"),
-                    o.opt("error_type"),
-                ) {
-                    (
-                        Some(sp_appid),
-                        Some(sp_mchid),
-                        Some(sub_appid),
-                        Some(sub_mchid),
-                        Some(payer),
-                        Some(amount),
-                        Some(promotion_detail),
-                        Some(scene_info),
-                        Some(bank_type),
-                        Some(trade_type),
-                        Some(trade_state),
-                        Some(trade_state_description),
-                        Some(debt_state),
-                        Some(description),
-                        Some(attach),
-                        Some(success_time),
-                        Some(transaction_id),
-                        Some(repayment_transaction_id),
-                        Some(out_trade_no),
-                        Some(error_type),
-                    ) => {
-                        Ok(Self {
-                            sp_appid,
-                            sp_mchid,
-                            sub_appid,
-                            sub_mchid,
-                            payer,
-                            amount,
-                            promotion_detail,
-                            scene_info,
-                            bank_type,
-                            trade_type,
-                            trade_state,
-                            trade_state_description,
-                            debt_state,
-                            description,
-                            attach,
-                            success_time,
-                            transaction_id,
-                            repayment_transaction_id,
-                            out_trade_no,
-                            error_type,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            sp_appid: "sp_appid" req req,
+            sp_mchid: "sp_mchid" req req,
+            sub_appid: "sub_appid" opt opt,
+            sub_mchid: "sub_mchid" req req,
+            payer: "payer" opt opt,
+            amount: "amount" opt opt,
+            promotion_detail: "promotion_detail" opt opt,
+            scene_info: "scene_info" opt opt,
+            bank_type: "bank_type" opt opt,
+            trade_type: "trade_type" opt opt,
+            trade_state: "trade_state" req req,
+            trade_state_description: "trade_state_description" opt opt,
+            debt_state: "debt_state" opt opt,
+            description: "description" opt opt,
+            attach: "attach" opt opt,
+            success_time: "success_time" opt opt,
+            transaction_id: "transaction_id" opt opt,
+            repayment_transaction_id: "repayment_transaction_id" opt opt,
+            out_trade_no: "out_trade_no" opt opt,
+            error_type: "error_type" opt opt,
+        });
         /// 金额信息
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseAmount {
@@ -955,28 +428,10 @@ pub mod out_trade_no {
             /// 货币类型
             pub currency: GetResponseAmountCurrency,
         }
-        impl ::serde::Serialize for GetResponseAmount {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("total", &self.total)?;
-                m.req("currency", &self.currency)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("total"), o.req("currency")) {
-                    (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseAmount {
+            total: "total" req req,
+            currency: "currency" req req,
+        });
         /// 货币类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseAmountCurrency::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -988,45 +443,9 @@ pub mod out_trade_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseAmountCurrency {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Cny => "CNY",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseAmountCurrency {
-            fn from(s: &str) -> Self {
-                match s {
-                    "CNY" => Self::Cny,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseAmountCurrency {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseAmountCurrency {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAmountCurrency {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseAmountCurrency {
+            Cny = "CNY",
+        });
         /// 支付用户信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePayer {
@@ -1035,57 +454,19 @@ pub mod out_trade_no {
             /// 子公众下的openid
             pub sub_openid: Option<String>,
         }
-        impl ::serde::Serialize for GetResponsePayer {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("sp_openid", &self.sp_openid)?;
-                m.opt("sub_openid", &self.sub_openid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePayer {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("sp_openid"), o.opt("sub_openid")) {
-                    (Some(sp_openid), Some(sub_openid)) => {
-                        Ok(Self { sp_openid, sub_openid })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponsePayer {
+            sp_openid: "sp_openid" opt opt,
+            sub_openid: "sub_openid" opt opt,
+        });
         /// 支付场景信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseSceneInfo {
             /// 设备IP
             pub device_ip: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseSceneInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("device_ip", &self.device_ip)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseSceneInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("device_ip") {
-                    Some(device_ip) => Ok(Self { device_ip }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseSceneInfo {
+            device_ip: "device_ip" opt opt,
+        });
         /// 交易类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseTradeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1105,52 +486,12 @@ pub mod out_trade_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseTradeType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Native => "NATIVE",
-                    Self::Jsapi => "JSAPI",
-                    Self::App => "APP",
-                    Self::Mweb => "MWEB",
-                    Self::Auth => "AUTH",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseTradeType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "NATIVE" => Self::Native,
-                    "JSAPI" => Self::Jsapi,
-                    "APP" => Self::App,
-                    "MWEB" => Self::Mweb,
-                    "AUTH" => Self::Auth,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseTradeType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseTradeType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseTradeType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseTradeType {
+            Native = "NATIVE",
+            Jsapi = "JSAPI",
+            App = "APP",
+            Mweb = "MWEB",
+            Auth = "AUTH",
+        });
     }
 }

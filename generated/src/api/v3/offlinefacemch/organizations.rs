@@ -40,31 +40,10 @@ pub struct GetRequest {
     /// Query parameter `organization_name`. Example: `南山中兴小学部`
     pub organization_name: Option<String>,
 }
-impl ::serde::Serialize for GetRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("organization_id"), o.opt("organization_name")) {
-            (Some(organization_id), Some(organization_name)) => {
-                Ok(Self {
-                    organization_id,
-                    organization_name,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetRequest {
+    organization_id: "organization_id" skip opt,
+    organization_name: "organization_name" skip opt,
+});
 /// The response of `GET /v3/offlinefacemch/organizations` (查询机构信息接口).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
@@ -73,33 +52,10 @@ pub struct GetResponse {
     /// 机构名称
     pub organization_name: Option<String>,
 }
-impl ::serde::Serialize for GetResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("organization_id", &self.organization_id)?;
-        m.opt("organization_name", &self.organization_name)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("organization_id"), o.opt("organization_name")) {
-            (Some(organization_id), Some(organization_name)) => {
-                Ok(Self {
-                    organization_id,
-                    organization_name,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponse {
+    organization_id: "organization_id" opt opt,
+    organization_name: "organization_name" opt opt,
+});
 /// `/v3/offlinefacemch/organizations/{organization_id}`
 pub mod by_organization_id {
     /// The chain step for `/v3/offlinefacemch/organizations/{organization_id}`, reached with `client.v3().offlinefacemch().organizations().organization_id(organization_id)`.
@@ -198,75 +154,19 @@ pub mod by_organization_id {
                     /// 签约ID
                     pub contract_id: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("use_id", &self.use_id)?;
-                        m.opt("out_user_id", &self.out_user_id)?;
-                        m.opt("organization_id", &self.organization_id)?;
-                        m.opt("user_name", &self.user_name)?;
-                        m.opt("user_type", &self.user_type)?;
-                        m.opt("student_info", &self.student_info)?;
-                        m.opt("staff_info", &self.staff_info)?;
-                        m.opt("status", &self.status)?;
-                        m.opt("contract_state", &self.contract_state)?;
-                        m.opt("face_image_ok", &self.face_image_ok)?;
-                        m.opt("contract_id", &self.contract_id)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.opt("use_id"),
-                            o.opt("out_user_id"),
-                            o.opt("organization_id"),
-                            o.opt("user_name"),
-                            o.opt("user_type"),
-                            o.opt("student_info"),
-                            o.opt("staff_info"),
-                            o.opt("status"),
-                            o.opt("contract_state"),
-                            o.opt("face_image_ok"),
-                            o.opt("contract_id"),
-                        ) {
-                            (
-                                Some(use_id),
-                                Some(out_user_id),
-                                Some(organization_id),
-                                Some(user_name),
-                                Some(user_type),
-                                Some(student_info),
-                                Some(staff_info),
-                                Some(status),
-                                Some(contract_state),
-                                Some(face_image_ok),
-                                Some(contract_id),
-                            ) => {
-                                Ok(Self {
-                                    use_id,
-                                    out_user_id,
-                                    organization_id,
-                                    user_name,
-                                    user_type,
-                                    student_info,
-                                    staff_info,
-                                    status,
-                                    contract_state,
-                                    face_image_ok,
-                                    contract_id,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    use_id: "use_id" opt opt,
+                    out_user_id: "out_user_id" opt opt,
+                    organization_id: "organization_id" opt opt,
+                    user_name: "user_name" opt opt,
+                    user_type: "user_type" opt opt,
+                    student_info: "student_info" opt opt,
+                    staff_info: "staff_info" opt opt,
+                    status: "status" opt opt,
+                    contract_state: "contract_state" opt opt,
+                    face_image_ok: "face_image_ok" opt opt,
+                    contract_id: "contract_id" opt opt,
+                });
                 /// 签约状态
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseContractState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -282,81 +182,20 @@ pub mod by_organization_id {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseContractState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::NotContracted => "NOT_CONTRACTED",
-                            Self::Terminated => "TERMINATED",
-                            Self::Contracted => "CONTRACTED",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseContractState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "NOT_CONTRACTED" => Self::NotContracted,
-                            "TERMINATED" => Self::Terminated,
-                            "CONTRACTED" => Self::Contracted,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseContractState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseContractState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseContractState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseContractState {
+                    NotContracted = "NOT_CONTRACTED",
+                    Terminated = "TERMINATED",
+                    Contracted = "CONTRACTED",
+                });
                 /// 职工信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseStaffInfo {
                     /// 职业
                     pub occupation: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponseStaffInfo {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("occupation", &self.occupation)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseStaffInfo {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.opt("occupation") {
-                            Some(occupation) => Ok(Self { occupation }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseStaffInfo {
+                    occupation: "occupation" opt opt,
+                });
                 /// 用户状态
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -370,79 +209,19 @@ pub mod by_organization_id {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseStatus {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Normal => "NORMAL",
-                            Self::Disabled => "DISABLED",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseStatus {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "NORMAL" => Self::Normal,
-                            "DISABLED" => Self::Disabled,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseStatus {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseStatus {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseStatus {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseStatus {
+                    Normal = "NORMAL",
+                    Disabled = "DISABLED",
+                });
                 /// 学生信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseStudentInfo {
                     /// 班级名
                     pub class_name: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponseStudentInfo {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("class_name", &self.class_name)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseStudentInfo {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.opt("class_name") {
-                            Some(class_name) => Ok(Self { class_name }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseStudentInfo {
+                    class_name: "class_name" opt opt,
+                });
                 /// 用户类型
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseUserType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -456,52 +235,10 @@ pub mod by_organization_id {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseUserType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Student => "STUDENT",
-                            Self::Stuff => "STUFF",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseUserType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "STUDENT" => Self::Student,
-                            "STUFF" => Self::Stuff,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseUserType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseUserType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseUserType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseUserType {
+                    Student = "STUDENT",
+                    Stuff = "STUFF",
+                });
                 /// The request of `PATCH /v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}` (刷脸用户信息修改接口).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PatchRequest {
@@ -522,85 +259,24 @@ pub mod by_organization_id {
                     /// 手机号
                     pub phone: Option<String>,
                 }
-                impl ::serde::Serialize for PatchRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("user_name", &self.user_name)?;
-                        m.opt("user_type", &self.user_type)?;
-                        m.opt("student_info", &self.student_info)?;
-                        m.opt("staff_info", &self.staff_info)?;
-                        m.opt("status", &self.status)?;
-                        m.opt("phone", &self.phone)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PatchRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("Wechatpay-Serial"),
-                            o.opt("user_name"),
-                            o.opt("user_type"),
-                            o.opt("student_info"),
-                            o.opt("staff_info"),
-                            o.opt("status"),
-                            o.opt("phone"),
-                        ) {
-                            (
-                                Some(wechatpay_serial),
-                                Some(user_name),
-                                Some(user_type),
-                                Some(student_info),
-                                Some(staff_info),
-                                Some(status),
-                                Some(phone),
-                            ) => {
-                                Ok(Self {
-                                    wechatpay_serial,
-                                    user_name,
-                                    user_type,
-                                    student_info,
-                                    staff_info,
-                                    status,
-                                    phone,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PatchRequest {
+                    wechatpay_serial: "Wechatpay-Serial" skip req,
+                    user_name: "user_name" opt opt,
+                    user_type: "user_type" opt opt,
+                    student_info: "student_info" opt opt,
+                    staff_info: "staff_info" opt opt,
+                    status: "status" opt opt,
+                    phone: "phone" opt opt,
+                });
                 /// 职工信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PatchRequestStaffInfo {
                     /// 职业
                     pub occupation: Option<String>,
                 }
-                impl ::serde::Serialize for PatchRequestStaffInfo {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("occupation", &self.occupation)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PatchRequestStaffInfo {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.opt("occupation") {
-                            Some(occupation) => Ok(Self { occupation }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PatchRequestStaffInfo {
+                    occupation: "occupation" opt opt,
+                });
                 /// 状态
                 ///
                 /// A value this client does not know yet is kept as [`PatchRequestStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -614,79 +290,19 @@ pub mod by_organization_id {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PatchRequestStatus {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Normal => "NORMAL",
-                            Self::Disabled => "DISABLED",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PatchRequestStatus {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "NORMAL" => Self::Normal,
-                            "DISABLED" => Self::Disabled,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PatchRequestStatus {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PatchRequestStatus {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PatchRequestStatus {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PatchRequestStatus {
+                    Normal = "NORMAL",
+                    Disabled = "DISABLED",
+                });
                 /// 学生信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PatchRequestStudentInfo {
                     /// 班级名
                     pub class_name: Option<String>,
                 }
-                impl ::serde::Serialize for PatchRequestStudentInfo {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("class_name", &self.class_name)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PatchRequestStudentInfo {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.opt("class_name") {
-                            Some(class_name) => Ok(Self { class_name }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PatchRequestStudentInfo {
+                    class_name: "class_name" opt opt,
+                });
                 /// 用户类型
                 ///
                 /// A value this client does not know yet is kept as [`PatchRequestUserType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -700,52 +316,10 @@ pub mod by_organization_id {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PatchRequestUserType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Student => "STUDENT",
-                            Self::Stuff => "STUFF",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PatchRequestUserType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "STUDENT" => Self::Student,
-                            "STUFF" => Self::Stuff,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PatchRequestUserType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PatchRequestUserType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PatchRequestUserType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PatchRequestUserType {
+                    Student = "STUDENT",
+                    Stuff = "STUFF",
+                });
             }
         }
         /// `/v3/offlinefacemch/organizations/{organization_id}/users/user-id`

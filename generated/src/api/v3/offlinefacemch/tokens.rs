@@ -26,28 +26,10 @@ pub struct PostRequest {
     /// 小程序/h5鉴权场景初始化数据
     pub web_init_data: Option<PostRequestWebInitData>,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("scene", &self.scene)?;
-        m.opt("web_init_data", &self.web_init_data)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("scene"), o.opt("web_init_data")) {
-            (Some(scene), Some(web_init_data)) => Ok(Self { scene, web_init_data }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    scene: "scene" opt opt,
+    web_init_data: "web_init_data" opt opt,
+});
 /// 小程序/h5鉴权场景初始化数据
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestWebInitData {
@@ -56,57 +38,16 @@ pub struct PostRequestWebInitData {
     /// 机构ID
     pub organization_id: Option<String>,
 }
-impl ::serde::Serialize for PostRequestWebInitData {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("out_user_id", &self.out_user_id)?;
-        m.opt("organization_id", &self.organization_id)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestWebInitData {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("out_user_id"), o.opt("organization_id")) {
-            (Some(out_user_id), Some(organization_id)) => {
-                Ok(Self {
-                    out_user_id,
-                    organization_id,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestWebInitData {
+    out_user_id: "out_user_id" opt opt,
+    organization_id: "organization_id" opt opt,
+});
 /// The response of `POST /v3/offlinefacemch/tokens` (获取凭证授权接口).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 授权凭证
     pub token: Option<String>,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("token", &self.token)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match o.opt("token") {
-            Some(token) => Ok(Self { token }),
-            None => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    token: "token" opt opt,
+});

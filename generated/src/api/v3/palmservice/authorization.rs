@@ -54,26 +54,9 @@ pub mod openid {
             /// Query parameter `organization_id`. Example: `1004`
             pub organization_id: String,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("organization_id") {
-                    Some(organization_id) => Ok(Self { organization_id }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            organization_id: "organization_id" skip req,
+        });
         /// The response of `GET /v3/palmservice/authorization/openid/{openid}` (查询刷掌授权).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -92,47 +75,12 @@ pub mod openid {
             /// Example: `2018-06-08T10:34:56+08:00`
             pub authorize_time: Option<String>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("openid", &self.openid)?;
-                m.opt("organization_id", &self.organization_id)?;
-                m.opt("state", &self.state)?;
-                m.opt("authorize_time", &self.authorize_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("openid"),
-                    o.opt("organization_id"),
-                    o.opt("state"),
-                    o.opt("authorize_time"),
-                ) {
-                    (
-                        Some(openid),
-                        Some(organization_id),
-                        Some(state),
-                        Some(authorize_time),
-                    ) => {
-                        Ok(Self {
-                            openid,
-                            organization_id,
-                            state,
-                            authorize_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            openid: "openid" opt opt,
+            organization_id: "organization_id" opt opt,
+            state: "state" opt opt,
+            authorize_time: "authorize_time" opt opt,
+        });
         /// 授权状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -148,49 +96,11 @@ pub mod openid {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::AuthorizationStateNone => "AUTHORIZATION_STATE_NONE",
-                    Self::AuthorizationStateOn => "AUTHORIZATION_STATE_ON",
-                    Self::AuthorizationStateOff => "AUTHORIZATION_STATE_OFF",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "AUTHORIZATION_STATE_NONE" => Self::AuthorizationStateNone,
-                    "AUTHORIZATION_STATE_ON" => Self::AuthorizationStateOn,
-                    "AUTHORIZATION_STATE_OFF" => Self::AuthorizationStateOff,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseState {
+            AuthorizationStateNone = "AUTHORIZATION_STATE_NONE",
+            AuthorizationStateOn = "AUTHORIZATION_STATE_ON",
+            AuthorizationStateOff = "AUTHORIZATION_STATE_OFF",
+        });
     }
 }
 /// `/v3/palmservice/authorization/preauthorize`
@@ -227,39 +137,11 @@ pub mod preauthorize {
         /// Example: `1004`
         pub organization_id: Option<String>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("openid", &self.openid)?;
-            m.opt("preauthorize_session_id", &self.preauthorize_session_id)?;
-            m.opt("organization_id", &self.organization_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("openid"),
-                o.opt("preauthorize_session_id"),
-                o.opt("organization_id"),
-            ) {
-                (Some(openid), Some(preauthorize_session_id), Some(organization_id)) => {
-                    Ok(Self {
-                        openid,
-                        preauthorize_session_id,
-                        organization_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        openid: "openid" req req,
+        preauthorize_session_id: "preauthorize_session_id" opt opt,
+        organization_id: "organization_id" opt opt,
+    });
     /// The response of `POST /v3/palmservice/authorization/preauthorize` (服务关联预授权).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -268,25 +150,7 @@ pub mod preauthorize {
         /// Example: `toaken_sdafkdshjfldsajfafgjdasg`
         pub permission_token: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("permission_token", &self.permission_token)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("permission_token") {
-                Some(permission_token) => Ok(Self { permission_token }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        permission_token: "permission_token" req req,
+    });
 }

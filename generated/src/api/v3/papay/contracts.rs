@@ -58,28 +58,10 @@ pub mod by_contract_id {
             /// Example: `wxd678efh567hg6787`
             pub appid: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("mchid", &self.mchid)?;
-                m.req("appid", &self.appid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("mchid"), o.req("appid")) {
-                    (Some(mchid), Some(appid)) => Ok(Self { mchid, appid }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            mchid: "mchid" req req,
+            appid: "appid" req req,
+        });
     }
     /// `/v3/papay/contracts/{contract_id}/notify`
     pub mod notify {
@@ -118,47 +100,12 @@ pub mod by_contract_id {
             /// 预计扣费金额信息
             pub estimated_amount: PostRequestEstimatedAmount,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("mchid", &self.mchid)?;
-                m.req("appid", &self.appid)?;
-                m.opt("deduct_duration", &self.deduct_duration)?;
-                m.req("estimated_amount", &self.estimated_amount)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("mchid"),
-                    o.req("appid"),
-                    o.opt("deduct_duration"),
-                    o.req("estimated_amount"),
-                ) {
-                    (
-                        Some(mchid),
-                        Some(appid),
-                        Some(deduct_duration),
-                        Some(estimated_amount),
-                    ) => {
-                        Ok(Self {
-                            mchid,
-                            appid,
-                            deduct_duration,
-                            estimated_amount,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            mchid: "mchid" req req,
+            appid: "appid" req req,
+            deduct_duration: "deduct_duration" opt opt,
+            estimated_amount: "estimated_amount" req req,
+        });
         /// 扣费持续时间
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestDeductDuration {
@@ -177,28 +124,10 @@ pub mod by_contract_id {
             /// Example: `DAY`
             pub unit: Option<PostRequestDeductDurationUnit>,
         }
-        impl ::serde::Serialize for PostRequestDeductDuration {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("count", &self.count)?;
-                m.opt("unit", &self.unit)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestDeductDuration {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("count"), o.opt("unit")) {
-                    (Some(count), Some(unit)) => Ok(Self { count, unit }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestDeductDuration {
+            count: "count" req req,
+            unit: "unit" opt opt,
+        });
         /// 单位
         ///
         /// A value this client does not know yet is kept as [`PostRequestDeductDurationUnit::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -210,45 +139,9 @@ pub mod by_contract_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestDeductDurationUnit {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Day => "DAY",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestDeductDurationUnit {
-            fn from(s: &str) -> Self {
-                match s {
-                    "DAY" => Self::Day,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestDeductDurationUnit {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestDeductDurationUnit {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestDeductDurationUnit {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestDeductDurationUnit {
+            Day = "DAY",
+        });
         /// 预计扣费金额信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestEstimatedAmount {
@@ -261,27 +154,9 @@ pub mod by_contract_id {
             /// Example: `CNY`
             pub currency: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestEstimatedAmount {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("amount", &self.amount)?;
-                m.opt("currency", &self.currency)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestEstimatedAmount {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("amount"), o.opt("currency")) {
-                    (Some(amount), Some(currency)) => Ok(Self { amount, currency }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestEstimatedAmount {
+            amount: "amount" req req,
+            currency: "currency" opt opt,
+        });
     }
 }

@@ -118,59 +118,15 @@ pub mod policy_periods {
                         /// Example: `2019-11-22`
                         pub deduct_date: Option<String>,
                     }
-                    impl ::serde::Serialize for GetResponse {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("policy_period_id", &self.policy_period_id)?;
-                            m.req("policy_period_state", &self.policy_period_state)?;
-                            m.opt("deduct_start_date", &self.deduct_start_date)?;
-                            m.opt("deduct_end_date", &self.deduct_end_date)?;
-                            m.opt("scheduled_amount", &self.scheduled_amount)?;
-                            m.opt("deduct_amount", &self.deduct_amount)?;
-                            m.opt("deduct_date", &self.deduct_date)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (
-                                o.req("policy_period_id"),
-                                o.req("policy_period_state"),
-                                o.opt("deduct_start_date"),
-                                o.opt("deduct_end_date"),
-                                o.opt("scheduled_amount"),
-                                o.opt("deduct_amount"),
-                                o.opt("deduct_date"),
-                            ) {
-                                (
-                                    Some(policy_period_id),
-                                    Some(policy_period_state),
-                                    Some(deduct_start_date),
-                                    Some(deduct_end_date),
-                                    Some(scheduled_amount),
-                                    Some(deduct_amount),
-                                    Some(deduct_date),
-                                ) => {
-                                    Ok(Self {
-                                        policy_period_id,
-                                        policy_period_state,
-                                        deduct_start_date,
-                                        deduct_end_date,
-                                        scheduled_amount,
-                                        deduct_amount,
-                                        deduct_date,
-                                    })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(GetResponse {
+                        policy_period_id: "policy_period_id" req req,
+                        policy_period_state: "policy_period_state" req req,
+                        deduct_start_date: "deduct_start_date" opt opt,
+                        deduct_end_date: "deduct_end_date" opt opt,
+                        scheduled_amount: "scheduled_amount" opt opt,
+                        deduct_amount: "deduct_amount" opt opt,
+                        deduct_date: "deduct_date" opt opt,
+                    });
                     /// 实际扣费金额
                     #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetResponseDeductAmount {
@@ -183,30 +139,10 @@ pub mod policy_periods {
                         /// Example: `CNY`
                         pub currency: Option<String>,
                     }
-                    impl ::serde::Serialize for GetResponseDeductAmount {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("total", &self.total)?;
-                            m.opt("currency", &self.currency)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for GetResponseDeductAmount {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (o.req("total"), o.opt("currency")) {
-                                (Some(total), Some(currency)) => {
-                                    Ok(Self { total, currency })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(GetResponseDeductAmount {
+                        total: "total" req req,
+                        currency: "currency" opt opt,
+                    });
                     /// 已预约的扣费金额信息
                     #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetResponseScheduledAmount {
@@ -219,30 +155,10 @@ pub mod policy_periods {
                         /// Example: `CNY`
                         pub currency: Option<String>,
                     }
-                    impl ::serde::Serialize for GetResponseScheduledAmount {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("total", &self.total)?;
-                            m.opt("currency", &self.currency)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for GetResponseScheduledAmount {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (o.req("total"), o.opt("currency")) {
-                                (Some(total), Some(currency)) => {
-                                    Ok(Self { total, currency })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(GetResponseScheduledAmount {
+                        total: "total" req req,
+                        currency: "currency" opt opt,
+                    });
                     /// `/v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule`
                     pub mod schedule {
                         /// The chain step for `/v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule`, reached with `client.v3().papay().insurance_pay().policy_periods().contract_id().contract_id(contract_id).policy_period_id().policy_period_id(policy_period_id).schedule()`.
@@ -276,32 +192,10 @@ pub mod policy_periods {
                             /// 预约扣费金额信息
                             pub scheduled_amount: PostRequestScheduledAmount,
                         }
-                        impl ::serde::Serialize for PostRequest {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.req("appid", &self.appid)?;
-                                m.req("scheduled_amount", &self.scheduled_amount)?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (o.req("appid"), o.req("scheduled_amount")) {
-                                    (Some(appid), Some(scheduled_amount)) => {
-                                        Ok(Self { appid, scheduled_amount })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(PostRequest {
+                            appid: "appid" req req,
+                            scheduled_amount: "scheduled_amount" req req,
+                        });
                         /// 预约扣费金额信息
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostRequestScheduledAmount {
@@ -314,33 +208,10 @@ pub mod policy_periods {
                             /// Example: `CNY`
                             pub currency: Option<String>,
                         }
-                        impl ::serde::Serialize for PostRequestScheduledAmount {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.req("total", &self.total)?;
-                                m.opt("currency", &self.currency)?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de>
-                        for PostRequestScheduledAmount {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (o.req("total"), o.opt("currency")) {
-                                    (Some(total), Some(currency)) => {
-                                        Ok(Self { total, currency })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(PostRequestScheduledAmount {
+                            total: "total" req req,
+                            currency: "currency" opt opt,
+                        });
                         /// The response of `POST /v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule` (保险商户预约保险自动续费API).
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostResponse {
@@ -369,61 +240,15 @@ pub mod policy_periods {
                             /// Example: `2019-11-22`
                             pub deduct_date: Option<String>,
                         }
-                        impl ::serde::Serialize for PostResponse {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.req("policy_period_id", &self.policy_period_id)?;
-                                m.req("policy_period_state", &self.policy_period_state)?;
-                                m.opt("deduct_start_date", &self.deduct_start_date)?;
-                                m.opt("deduct_end_date", &self.deduct_end_date)?;
-                                m.opt("scheduled_amount", &self.scheduled_amount)?;
-                                m.opt("deduct_amount", &self.deduct_amount)?;
-                                m.opt("deduct_date", &self.deduct_date)?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (
-                                    o.req("policy_period_id"),
-                                    o.req("policy_period_state"),
-                                    o.opt("deduct_start_date"),
-                                    o.opt("deduct_end_date"),
-                                    o.opt("scheduled_amount"),
-                                    o.opt("deduct_amount"),
-                                    o.opt("deduct_date"),
-                                ) {
-                                    (
-                                        Some(policy_period_id),
-                                        Some(policy_period_state),
-                                        Some(deduct_start_date),
-                                        Some(deduct_end_date),
-                                        Some(scheduled_amount),
-                                        Some(deduct_amount),
-                                        Some(deduct_date),
-                                    ) => {
-                                        Ok(Self {
-                                            policy_period_id,
-                                            policy_period_state,
-                                            deduct_start_date,
-                                            deduct_end_date,
-                                            scheduled_amount,
-                                            deduct_amount,
-                                            deduct_date,
-                                        })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(PostResponse {
+                            policy_period_id: "policy_period_id" req req,
+                            policy_period_state: "policy_period_state" req req,
+                            deduct_start_date: "deduct_start_date" opt opt,
+                            deduct_end_date: "deduct_end_date" opt opt,
+                            scheduled_amount: "scheduled_amount" opt opt,
+                            deduct_amount: "deduct_amount" opt opt,
+                            deduct_date: "deduct_date" opt opt,
+                        });
                         /// 实际扣费金额
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostResponseDeductAmount {
@@ -436,33 +261,10 @@ pub mod policy_periods {
                             /// Example: `CNY`
                             pub currency: Option<String>,
                         }
-                        impl ::serde::Serialize for PostResponseDeductAmount {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.req("total", &self.total)?;
-                                m.opt("currency", &self.currency)?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de>
-                        for PostResponseDeductAmount {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (o.req("total"), o.opt("currency")) {
-                                    (Some(total), Some(currency)) => {
-                                        Ok(Self { total, currency })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(PostResponseDeductAmount {
+                            total: "total" req req,
+                            currency: "currency" opt opt,
+                        });
                         /// 已预约的扣费金额信息
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostResponseScheduledAmount {
@@ -475,33 +277,10 @@ pub mod policy_periods {
                             /// Example: `CNY`
                             pub currency: Option<String>,
                         }
-                        impl ::serde::Serialize for PostResponseScheduledAmount {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.req("total", &self.total)?;
-                                m.opt("currency", &self.currency)?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de>
-                        for PostResponseScheduledAmount {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (o.req("total"), o.opt("currency")) {
-                                    (Some(total), Some(currency)) => {
-                                        Ok(Self { total, currency })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(PostResponseScheduledAmount {
+                            total: "total" req req,
+                            currency: "currency" opt opt,
+                        });
                     }
                 }
             }
@@ -578,67 +357,17 @@ pub mod transactions {
             /// Example: `自定义数据`
             pub attach: Option<String>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("appid", &self.appid)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.req("description", &self.description)?;
-                m.req("transaction_notify_url", &self.transaction_notify_url)?;
-                m.req("contract_id", &self.contract_id)?;
-                m.req("policy_period_id", &self.policy_period_id)?;
-                m.req("amount", &self.amount)?;
-                m.opt("goods_tag", &self.goods_tag)?;
-                m.opt("attach", &self.attach)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("appid"),
-                    o.req("out_trade_no"),
-                    o.req("description"),
-                    o.req("transaction_notify_url"),
-                    o.req("contract_id"),
-                    o.req("policy_period_id"),
-                    o.req("amount"),
-                    o.opt("goods_tag"),
-                    o.opt("attach"),
-                ) {
-                    (
-                        Some(appid),
-                        Some(out_trade_no),
-                        Some(description),
-                        Some(transaction_notify_url),
-                        Some(contract_id),
-                        Some(policy_period_id),
-                        Some(amount),
-                        Some(goods_tag),
-                        Some(attach),
-                    ) => {
-                        Ok(Self {
-                            appid,
-                            out_trade_no,
-                            description,
-                            transaction_notify_url,
-                            contract_id,
-                            policy_period_id,
-                            amount,
-                            goods_tag,
-                            attach,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            appid: "appid" req req,
+            out_trade_no: "out_trade_no" req req,
+            description: "description" req req,
+            transaction_notify_url: "transaction_notify_url" req req,
+            contract_id: "contract_id" req req,
+            policy_period_id: "policy_period_id" req req,
+            amount: "amount" req req,
+            goods_tag: "goods_tag" opt opt,
+            attach: "attach" opt opt,
+        });
         /// 扣费金额信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestAmount {
@@ -651,28 +380,10 @@ pub mod transactions {
             /// Example: `CNY`
             pub currency: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestAmount {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("total", &self.total)?;
-                m.opt("currency", &self.currency)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("total"), o.opt("currency")) {
-                    (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestAmount {
+            total: "total" req req,
+            currency: "currency" opt opt,
+        });
         /// The response of `POST /v3/papay/insurance-pay/transactions/apply` (保险商户受理保险自动续费扣款API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -683,30 +394,10 @@ pub mod transactions {
             /// 扣费金额信息
             pub amount: PostResponseAmount,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.req("amount", &self.amount)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("out_trade_no"), o.req("amount")) {
-                    (Some(out_trade_no), Some(amount)) => {
-                        Ok(Self { out_trade_no, amount })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            out_trade_no: "out_trade_no" req req,
+            amount: "amount" req req,
+        });
         /// 扣费金额信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseAmount {
@@ -719,27 +410,9 @@ pub mod transactions {
             /// Example: `CNY`
             pub currency: Option<String>,
         }
-        impl ::serde::Serialize for PostResponseAmount {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("total", &self.total)?;
-                m.opt("currency", &self.currency)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseAmount {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("total"), o.opt("currency")) {
-                    (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseAmount {
+            total: "total" req req,
+            currency: "currency" opt opt,
+        });
     }
 }

@@ -122,32 +122,10 @@ pub mod contracts {
                             /// 续期的扣费周期列表
                             pub policy_periods: Vec<PostRequestPolicyPeriods>,
                         }
-                        impl ::serde::Serialize for PostRequest {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.req("appid", &self.appid)?;
-                                m.req("policy_periods", &self.policy_periods)?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (o.req("appid"), o.req("policy_periods")) {
-                                    (Some(appid), Some(policy_periods)) => {
-                                        Ok(Self { appid, policy_periods })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(PostRequest {
+                            appid: "appid" req req,
+                            policy_periods: "policy_periods" req req,
+                        });
                         /// PostRequestPolicyPeriods
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostRequestPolicyPeriods {
@@ -162,52 +140,11 @@ pub mod contracts {
                             /// 预计扣费金额
                             pub estimated_deduct_amount: PostRequestPolicyPeriodsEstimatedDeductAmount,
                         }
-                        impl ::serde::Serialize for PostRequestPolicyPeriods {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.req("policy_period_id", &self.policy_period_id)?;
-                                m.req(
-                                    "estimated_deduct_date",
-                                    &self.estimated_deduct_date,
-                                )?;
-                                m.req(
-                                    "estimated_deduct_amount",
-                                    &self.estimated_deduct_amount,
-                                )?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de>
-                        for PostRequestPolicyPeriods {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (
-                                    o.req("policy_period_id"),
-                                    o.req("estimated_deduct_date"),
-                                    o.req("estimated_deduct_amount"),
-                                ) {
-                                    (
-                                        Some(policy_period_id),
-                                        Some(estimated_deduct_date),
-                                        Some(estimated_deduct_amount),
-                                    ) => {
-                                        Ok(Self {
-                                            policy_period_id,
-                                            estimated_deduct_date,
-                                            estimated_deduct_amount,
-                                        })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(PostRequestPolicyPeriods {
+                            policy_period_id: "policy_period_id" req req,
+                            estimated_deduct_date: "estimated_deduct_date" req req,
+                            estimated_deduct_amount: "estimated_deduct_amount" req req,
+                        });
                         /// 预计扣费金额
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostRequestPolicyPeriodsEstimatedDeductAmount {
@@ -220,34 +157,10 @@ pub mod contracts {
                             /// Example: `CNY`
                             pub currency: Option<String>,
                         }
-                        impl ::serde::Serialize
-                        for PostRequestPolicyPeriodsEstimatedDeductAmount {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.req("total", &self.total)?;
-                                m.opt("currency", &self.currency)?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de>
-                        for PostRequestPolicyPeriodsEstimatedDeductAmount {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (o.req("total"), o.opt("currency")) {
-                                    (Some(total), Some(currency)) => {
-                                        Ok(Self { total, currency })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(PostRequestPolicyPeriodsEstimatedDeductAmount {
+                            total: "total" req req,
+                            currency: "currency" opt opt,
+                        });
                     }
                 }
             }
@@ -351,96 +264,22 @@ pub mod contracts {
                         /// Example: `wxbd687630cd02ce1d`
                         pub revoke_terminate_contract_redirect_appid: Option<String>,
                     }
-                    impl ::serde::Serialize for GetResponse {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("mchid", &self.mchid)?;
-                            m.req("contract_id", &self.contract_id)?;
-                            m.req("appid", &self.appid)?;
-                            m.req("plan_id", &self.plan_id)?;
-                            m.req("out_contract_code", &self.out_contract_code)?;
-                            m.opt("insured_display_name", &self.insured_display_name)?;
-                            m.req("contract_state", &self.contract_state)?;
-                            m.opt("contract_signed_time", &self.contract_signed_time)?;
-                            m.opt("contract_expired_time", &self.contract_expired_time)?;
-                            m.opt(
-                                "contract_terminate_info",
-                                &self.contract_terminate_info,
-                            )?;
-                            m.req("openid", &self.openid)?;
-                            m.opt("out_user_code", &self.out_user_code)?;
-                            m.opt(
-                                "revoke_terminate_contract_redirect_url",
-                                &self.revoke_terminate_contract_redirect_url,
-                            )?;
-                            m.opt(
-                                "revoke_terminate_contract_redirect_appid",
-                                &self.revoke_terminate_contract_redirect_appid,
-                            )?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (
-                                o.req("mchid"),
-                                o.req("contract_id"),
-                                o.req("appid"),
-                                o.req("plan_id"),
-                                o.req("out_contract_code"),
-                                o.opt("insured_display_name"),
-                                o.req("contract_state"),
-                                o.opt("contract_signed_time"),
-                                o.opt("contract_expired_time"),
-                                o.opt("contract_terminate_info"),
-                                o.req("openid"),
-                                o.opt("out_user_code"),
-                                o.opt("revoke_terminate_contract_redirect_url"),
-                                o.opt("revoke_terminate_contract_redirect_appid"),
-                            ) {
-                                (
-                                    Some(mchid),
-                                    Some(contract_id),
-                                    Some(appid),
-                                    Some(plan_id),
-                                    Some(out_contract_code),
-                                    Some(insured_display_name),
-                                    Some(contract_state),
-                                    Some(contract_signed_time),
-                                    Some(contract_expired_time),
-                                    Some(contract_terminate_info),
-                                    Some(openid),
-                                    Some(out_user_code),
-                                    Some(revoke_terminate_contract_redirect_url),
-                                    Some(revoke_terminate_contract_redirect_appid),
-                                ) => {
-                                    Ok(Self {
-                                        mchid,
-                                        contract_id,
-                                        appid,
-                                        plan_id,
-                                        out_contract_code,
-                                        insured_display_name,
-                                        contract_state,
-                                        contract_signed_time,
-                                        contract_expired_time,
-                                        contract_terminate_info,
-                                        openid,
-                                        out_user_code,
-                                        revoke_terminate_contract_redirect_url,
-                                        revoke_terminate_contract_redirect_appid,
-                                    })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(GetResponse {
+                        mchid: "mchid" req req,
+                        contract_id: "contract_id" req req,
+                        appid: "appid" req req,
+                        plan_id: "plan_id" req req,
+                        out_contract_code: "out_contract_code" req req,
+                        insured_display_name: "insured_display_name" opt opt,
+                        contract_state: "contract_state" req req,
+                        contract_signed_time: "contract_signed_time" opt opt,
+                        contract_expired_time: "contract_expired_time" opt opt,
+                        contract_terminate_info: "contract_terminate_info" opt opt,
+                        openid: "openid" req req,
+                        out_user_code: "out_user_code" opt opt,
+                        revoke_terminate_contract_redirect_url: "revoke_terminate_contract_redirect_url" opt opt,
+                        revoke_terminate_contract_redirect_appid: "revoke_terminate_contract_redirect_appid" opt opt,
+                    });
                     /// 委托代扣协议状态
                     ///
                     /// A value this client does not know yet is kept as [`GetResponseContractState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -460,58 +299,13 @@ pub mod contracts {
                         /// A value not listed in the spec, kept as received.
                         Unknown(::wechatpay::runtime::UnknownValue),
                     }
-                    impl GetResponseContractState {
-                        /// The value as sent on the wire.
-                        pub fn as_str(&self) -> &str {
-                            match self {
-                                Self::Signed => "SIGNED",
-                                Self::Terminated => "TERMINATED",
-                                Self::SignFailed => "SIGN_FAILED",
-                                Self::ToBeRenewed => "TO_BE_RENEWED",
-                                Self::TerminatePending => "TERMINATE_PENDING",
-                                Self::Unknown(v) => v.as_str(),
-                            }
-                        }
-                    }
-                    impl ::core::convert::From<&str> for GetResponseContractState {
-                        fn from(s: &str) -> Self {
-                            match s {
-                                "SIGNED" => Self::Signed,
-                                "TERMINATED" => Self::Terminated,
-                                "SIGN_FAILED" => Self::SignFailed,
-                                "TO_BE_RENEWED" => Self::ToBeRenewed,
-                                "TERMINATE_PENDING" => Self::TerminatePending,
-                                other => {
-                                    Self::Unknown(
-                                        ::wechatpay::runtime::UnknownValue::new(other),
-                                    )
-                                }
-                            }
-                        }
-                    }
-                    impl ::core::fmt::Display for GetResponseContractState {
-                        fn fmt(
-                            &self,
-                            f: &mut ::core::fmt::Formatter<'_>,
-                        ) -> ::core::fmt::Result {
-                            f.write_str(self.as_str())
-                        }
-                    }
-                    impl ::serde::Serialize for GetResponseContractState {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            serializer.serialize_str(self.as_str())
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for GetResponseContractState {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            ::wechatpay::runtime::deserialize_enum(deserializer)
-                        }
-                    }
+                    ::wechatpay::runtime::json_enum!(GetResponseContractState {
+                        Signed = "SIGNED",
+                        Terminated = "TERMINATED",
+                        SignFailed = "SIGN_FAILED",
+                        ToBeRenewed = "TO_BE_RENEWED",
+                        TerminatePending = "TERMINATE_PENDING",
+                    });
                     /// 协议解约信息
                     #[derive(Clone, Debug, PartialEq)]
                     pub struct GetResponseContractTerminateInfo {
@@ -528,53 +322,11 @@ pub mod contracts {
                         /// Example: `用户解约`
                         pub contract_termination_remark: Option<String>,
                     }
-                    impl ::serde::Serialize for GetResponseContractTerminateInfo {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req(
-                                "contract_termination_mode",
-                                &self.contract_termination_mode,
-                            )?;
-                            m.req(
-                                "contract_terminated_time",
-                                &self.contract_terminated_time,
-                            )?;
-                            m.opt(
-                                "contract_termination_remark",
-                                &self.contract_termination_remark,
-                            )?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de>
-                    for GetResponseContractTerminateInfo {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (
-                                o.req("contract_termination_mode"),
-                                o.req("contract_terminated_time"),
-                                o.opt("contract_termination_remark"),
-                            ) {
-                                (
-                                    Some(contract_termination_mode),
-                                    Some(contract_terminated_time),
-                                    Some(contract_termination_remark),
-                                ) => {
-                                    Ok(Self {
-                                        contract_termination_mode,
-                                        contract_terminated_time,
-                                        contract_termination_remark,
-                                    })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(GetResponseContractTerminateInfo {
+                        contract_termination_mode: "contract_termination_mode" req req,
+                        contract_terminated_time: "contract_terminated_time" req req,
+                        contract_termination_remark: "contract_termination_remark" opt opt,
+                    });
                     /// 协议解约方式
                     ///
                     /// A value this client does not know yet is kept as [`GetResponseContractTerminateInfoContractTerminationMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -594,66 +346,13 @@ pub mod contracts {
                         /// A value not listed in the spec, kept as received.
                         Unknown(::wechatpay::runtime::UnknownValue),
                     }
-                    impl GetResponseContractTerminateInfoContractTerminationMode {
-                        /// The value as sent on the wire.
-                        pub fn as_str(&self) -> &str {
-                            match self {
-                                Self::UserTerminate => "USER_TERMINATE",
-                                Self::MchApiTerminate => "MCH_API_TERMINATE",
-                                Self::WepayWebTerminate => "WEPAY_WEB_TERMINATE",
-                                Self::CustomerServiceTerminate => {
-                                    "CUSTOMER_SERVICE_TERMINATE"
-                                }
-                                Self::SystemTerminate => "SYSTEM_TERMINATE",
-                                Self::Unknown(v) => v.as_str(),
-                            }
-                        }
-                    }
-                    impl ::core::convert::From<&str>
-                    for GetResponseContractTerminateInfoContractTerminationMode {
-                        fn from(s: &str) -> Self {
-                            match s {
-                                "USER_TERMINATE" => Self::UserTerminate,
-                                "MCH_API_TERMINATE" => Self::MchApiTerminate,
-                                "WEPAY_WEB_TERMINATE" => Self::WepayWebTerminate,
-                                "CUSTOMER_SERVICE_TERMINATE" => {
-                                    Self::CustomerServiceTerminate
-                                }
-                                "SYSTEM_TERMINATE" => Self::SystemTerminate,
-                                other => {
-                                    Self::Unknown(
-                                        ::wechatpay::runtime::UnknownValue::new(other),
-                                    )
-                                }
-                            }
-                        }
-                    }
-                    impl ::core::fmt::Display
-                    for GetResponseContractTerminateInfoContractTerminationMode {
-                        fn fmt(
-                            &self,
-                            f: &mut ::core::fmt::Formatter<'_>,
-                        ) -> ::core::fmt::Result {
-                            f.write_str(self.as_str())
-                        }
-                    }
-                    impl ::serde::Serialize
-                    for GetResponseContractTerminateInfoContractTerminationMode {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            serializer.serialize_str(self.as_str())
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de>
-                    for GetResponseContractTerminateInfoContractTerminationMode {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            ::wechatpay::runtime::deserialize_enum(deserializer)
-                        }
-                    }
+                    ::wechatpay::runtime::json_enum!(GetResponseContractTerminateInfoContractTerminationMode {
+                        UserTerminate = "USER_TERMINATE",
+                        MchApiTerminate = "MCH_API_TERMINATE",
+                        WepayWebTerminate = "WEPAY_WEB_TERMINATE",
+                        CustomerServiceTerminate = "CUSTOMER_SERVICE_TERMINATE",
+                        SystemTerminate = "SYSTEM_TERMINATE",
+                    });
                     /// `/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`
                     pub mod terminate {
                         /// The chain step for `/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`, reached with `client.v3().papay().insurance_sign().contracts().plan_id().plan_id(plan_id).out_contract_code().out_contract_code(out_contract_code).terminate()`.
@@ -685,36 +384,9 @@ pub mod contracts {
                             /// Example: `用户解约`
                             pub contract_termination_remark: String,
                         }
-                        impl ::serde::Serialize for PostRequest {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.req(
-                                    "contract_termination_remark",
-                                    &self.contract_termination_remark,
-                                )?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match o.req("contract_termination_remark") {
-                                    Some(contract_termination_remark) => {
-                                        Ok(Self {
-                                            contract_termination_remark,
-                                        })
-                                    }
-                                    None => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(PostRequest {
+                            contract_termination_remark: "contract_termination_remark" req req,
+                        });
                         /// The response of `POST /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (保险商户通过商户协议号解除保险自动续费协议).
                         #[derive(Clone, Debug, PartialEq)]
                         pub struct PostResponse {
@@ -767,87 +439,20 @@ pub mod contracts {
                             /// Example: `用户A`
                             pub out_user_code: Option<String>,
                         }
-                        impl ::serde::Serialize for PostResponse {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.req("mchid", &self.mchid)?;
-                                m.req("contract_id", &self.contract_id)?;
-                                m.req("appid", &self.appid)?;
-                                m.req("plan_id", &self.plan_id)?;
-                                m.req("out_contract_code", &self.out_contract_code)?;
-                                m.opt("insured_display_name", &self.insured_display_name)?;
-                                m.req("contract_state", &self.contract_state)?;
-                                m.opt("contract_signed_time", &self.contract_signed_time)?;
-                                m.opt(
-                                    "contract_expired_time",
-                                    &self.contract_expired_time,
-                                )?;
-                                m.opt(
-                                    "contract_terminate_info",
-                                    &self.contract_terminate_info,
-                                )?;
-                                m.req("openid", &self.openid)?;
-                                m.opt("out_user_code", &self.out_user_code)?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (
-                                    o.req("mchid"),
-                                    o.req("contract_id"),
-                                    o.req("appid"),
-                                    o.req("plan_id"),
-                                    o.req("out_contract_code"),
-                                    o.opt("insured_display_name"),
-                                    o.req("contract_state"),
-                                    o.opt("contract_signed_time"),
-                                    o.opt("contract_expired_time"),
-                                    o.opt("contract_terminate_info"),
-                                    o.req("openid"),
-                                    o.opt("out_user_code"),
-                                ) {
-                                    (
-                                        Some(mchid),
-                                        Some(contract_id),
-                                        Some(appid),
-                                        Some(plan_id),
-                                        Some(out_contract_code),
-                                        Some(insured_display_name),
-                                        Some(contract_state),
-                                        Some(contract_signed_time),
-                                        Some(contract_expired_time),
-                                        Some(contract_terminate_info),
-                                        Some(openid),
-                                        Some(out_user_code),
-                                    ) => {
-                                        Ok(Self {
-                                            mchid,
-                                            contract_id,
-                                            appid,
-                                            plan_id,
-                                            out_contract_code,
-                                            insured_display_name,
-                                            contract_state,
-                                            contract_signed_time,
-                                            contract_expired_time,
-                                            contract_terminate_info,
-                                            openid,
-                                            out_user_code,
-                                        })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(PostResponse {
+                            mchid: "mchid" req req,
+                            contract_id: "contract_id" req req,
+                            appid: "appid" req req,
+                            plan_id: "plan_id" req req,
+                            out_contract_code: "out_contract_code" req req,
+                            insured_display_name: "insured_display_name" opt opt,
+                            contract_state: "contract_state" req req,
+                            contract_signed_time: "contract_signed_time" opt opt,
+                            contract_expired_time: "contract_expired_time" opt opt,
+                            contract_terminate_info: "contract_terminate_info" opt opt,
+                            openid: "openid" req req,
+                            out_user_code: "out_user_code" opt opt,
+                        });
                         /// 委托代扣协议状态
                         ///
                         /// A value this client does not know yet is kept as [`PostResponseContractState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -867,59 +472,13 @@ pub mod contracts {
                             /// A value not listed in the spec, kept as received.
                             Unknown(::wechatpay::runtime::UnknownValue),
                         }
-                        impl PostResponseContractState {
-                            /// The value as sent on the wire.
-                            pub fn as_str(&self) -> &str {
-                                match self {
-                                    Self::Signed => "SIGNED",
-                                    Self::Terminated => "TERMINATED",
-                                    Self::SignFailed => "SIGN_FAILED",
-                                    Self::ToBeRenewed => "TO_BE_RENEWED",
-                                    Self::TerminatePending => "TERMINATE_PENDING",
-                                    Self::Unknown(v) => v.as_str(),
-                                }
-                            }
-                        }
-                        impl ::core::convert::From<&str> for PostResponseContractState {
-                            fn from(s: &str) -> Self {
-                                match s {
-                                    "SIGNED" => Self::Signed,
-                                    "TERMINATED" => Self::Terminated,
-                                    "SIGN_FAILED" => Self::SignFailed,
-                                    "TO_BE_RENEWED" => Self::ToBeRenewed,
-                                    "TERMINATE_PENDING" => Self::TerminatePending,
-                                    other => {
-                                        Self::Unknown(
-                                            ::wechatpay::runtime::UnknownValue::new(other),
-                                        )
-                                    }
-                                }
-                            }
-                        }
-                        impl ::core::fmt::Display for PostResponseContractState {
-                            fn fmt(
-                                &self,
-                                f: &mut ::core::fmt::Formatter<'_>,
-                            ) -> ::core::fmt::Result {
-                                f.write_str(self.as_str())
-                            }
-                        }
-                        impl ::serde::Serialize for PostResponseContractState {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                serializer.serialize_str(self.as_str())
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de>
-                        for PostResponseContractState {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                ::wechatpay::runtime::deserialize_enum(deserializer)
-                            }
-                        }
+                        ::wechatpay::runtime::json_enum!(PostResponseContractState {
+                            Signed = "SIGNED",
+                            Terminated = "TERMINATED",
+                            SignFailed = "SIGN_FAILED",
+                            ToBeRenewed = "TO_BE_RENEWED",
+                            TerminatePending = "TERMINATE_PENDING",
+                        });
                         /// 协议解约信息
                         #[derive(Clone, Debug, PartialEq)]
                         pub struct PostResponseContractTerminateInfo {
@@ -936,55 +495,11 @@ pub mod contracts {
                             /// Example: `用户解约`
                             pub contract_termination_remark: Option<String>,
                         }
-                        impl ::serde::Serialize for PostResponseContractTerminateInfo {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.req(
-                                    "contract_termination_mode",
-                                    &self.contract_termination_mode,
-                                )?;
-                                m.req(
-                                    "contract_terminated_time",
-                                    &self.contract_terminated_time,
-                                )?;
-                                m.opt(
-                                    "contract_termination_remark",
-                                    &self.contract_termination_remark,
-                                )?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de>
-                        for PostResponseContractTerminateInfo {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (
-                                    o.req("contract_termination_mode"),
-                                    o.req("contract_terminated_time"),
-                                    o.opt("contract_termination_remark"),
-                                ) {
-                                    (
-                                        Some(contract_termination_mode),
-                                        Some(contract_terminated_time),
-                                        Some(contract_termination_remark),
-                                    ) => {
-                                        Ok(Self {
-                                            contract_termination_mode,
-                                            contract_terminated_time,
-                                            contract_termination_remark,
-                                        })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(PostResponseContractTerminateInfo {
+                            contract_termination_mode: "contract_termination_mode" req req,
+                            contract_terminated_time: "contract_terminated_time" req req,
+                            contract_termination_remark: "contract_termination_remark" opt opt,
+                        });
                         /// 协议解约方式
                         ///
                         /// A value this client does not know yet is kept as [`PostResponseContractTerminateInfoContractTerminationMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1004,66 +519,13 @@ pub mod contracts {
                             /// A value not listed in the spec, kept as received.
                             Unknown(::wechatpay::runtime::UnknownValue),
                         }
-                        impl PostResponseContractTerminateInfoContractTerminationMode {
-                            /// The value as sent on the wire.
-                            pub fn as_str(&self) -> &str {
-                                match self {
-                                    Self::UserTerminate => "USER_TERMINATE",
-                                    Self::MchApiTerminate => "MCH_API_TERMINATE",
-                                    Self::WepayWebTerminate => "WEPAY_WEB_TERMINATE",
-                                    Self::CustomerServiceTerminate => {
-                                        "CUSTOMER_SERVICE_TERMINATE"
-                                    }
-                                    Self::SystemTerminate => "SYSTEM_TERMINATE",
-                                    Self::Unknown(v) => v.as_str(),
-                                }
-                            }
-                        }
-                        impl ::core::convert::From<&str>
-                        for PostResponseContractTerminateInfoContractTerminationMode {
-                            fn from(s: &str) -> Self {
-                                match s {
-                                    "USER_TERMINATE" => Self::UserTerminate,
-                                    "MCH_API_TERMINATE" => Self::MchApiTerminate,
-                                    "WEPAY_WEB_TERMINATE" => Self::WepayWebTerminate,
-                                    "CUSTOMER_SERVICE_TERMINATE" => {
-                                        Self::CustomerServiceTerminate
-                                    }
-                                    "SYSTEM_TERMINATE" => Self::SystemTerminate,
-                                    other => {
-                                        Self::Unknown(
-                                            ::wechatpay::runtime::UnknownValue::new(other),
-                                        )
-                                    }
-                                }
-                            }
-                        }
-                        impl ::core::fmt::Display
-                        for PostResponseContractTerminateInfoContractTerminationMode {
-                            fn fmt(
-                                &self,
-                                f: &mut ::core::fmt::Formatter<'_>,
-                            ) -> ::core::fmt::Result {
-                                f.write_str(self.as_str())
-                            }
-                        }
-                        impl ::serde::Serialize
-                        for PostResponseContractTerminateInfoContractTerminationMode {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                serializer.serialize_str(self.as_str())
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de>
-                        for PostResponseContractTerminateInfoContractTerminationMode {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                ::wechatpay::runtime::deserialize_enum(deserializer)
-                            }
-                        }
+                        ::wechatpay::runtime::json_enum!(PostResponseContractTerminateInfoContractTerminationMode {
+                            UserTerminate = "USER_TERMINATE",
+                            MchApiTerminate = "MCH_API_TERMINATE",
+                            WepayWebTerminate = "WEPAY_WEB_TERMINATE",
+                            CustomerServiceTerminate = "CUSTOMER_SERVICE_TERMINATE",
+                            SystemTerminate = "SYSTEM_TERMINATE",
+                        });
                     }
                 }
             }
@@ -1199,117 +661,29 @@ pub mod contracts {
                 /// Example: `1`
                 pub combined_deduct_period_count: Option<f64>,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("appid", &self.appid)?;
-                    m.opt("openid", &self.openid)?;
-                    m.req("plan_id", &self.plan_id)?;
-                    m.req("out_contract_code", &self.out_contract_code)?;
-                    m.req("insured_display_name", &self.insured_display_name)?;
-                    m.req("contract_notify_url", &self.contract_notify_url)?;
-                    m.req("policy_start_date", &self.policy_start_date)?;
-                    m.req("policy_end_date", &self.policy_end_date)?;
-                    m.req("policy_periods", &self.policy_periods)?;
-                    m.opt("amount", &self.amount)?;
-                    m.opt("out_trade_no", &self.out_trade_no)?;
-                    m.opt("description", &self.description)?;
-                    m.opt("transaction_notify_url", &self.transaction_notify_url)?;
-                    m.opt("out_user_code", &self.out_user_code)?;
-                    m.opt("goods_tag", &self.goods_tag)?;
-                    m.opt("attach", &self.attach)?;
-                    m.opt("can_auto_insure", &self.can_auto_insure)?;
-                    m.opt("can_auto_reinsure", &self.can_auto_reinsure)?;
-                    m.opt("real_identity", &self.real_identity)?;
-                    m.opt(
-                        "combined_deduct_period_count",
-                        &self.combined_deduct_period_count,
-                    )?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("Wechatpay-Serial"),
-                        o.req("appid"),
-                        o.opt("openid"),
-                        o.req("plan_id"),
-                        o.req("out_contract_code"),
-                        o.req("insured_display_name"),
-                        o.req("contract_notify_url"),
-                        o.req("policy_start_date"),
-                        o.req("policy_end_date"),
-                        o.req("policy_periods"),
-                        o.opt("amount"),
-                        o.opt("out_trade_no"),
-                        o.opt("description"),
-                        o.opt("transaction_notify_url"),
-                        o.opt("out_user_code"),
-                        o.opt("goods_tag"),
-                        o.opt("attach"),
-                        o.opt("can_auto_insure"),
-                        o.opt("can_auto_reinsure"),
-                        o.opt("real_identity"),
-                        o.opt("combined_deduct_period_count"),
-                    ) {
-                        (
-                            Some(wechatpay_serial),
-                            Some(appid),
-                            Some(openid),
-                            Some(plan_id),
-                            Some(out_contract_code),
-                            Some(insured_display_name),
-                            Some(contract_notify_url),
-                            Some(policy_start_date),
-                            Some(policy_end_date),
-                            Some(policy_periods),
-                            Some(amount),
-                            Some(out_trade_no),
-                            Some(description),
-                            Some(transaction_notify_url),
-                            Some(out_user_code),
-                            Some(goods_tag),
-                            Some(attach),
-                            Some(can_auto_insure),
-                            Some(can_auto_reinsure),
-                            Some(real_identity),
-                            Some(combined_deduct_period_count),
-                        ) => {
-                            Ok(Self {
-                                wechatpay_serial,
-                                appid,
-                                openid,
-                                plan_id,
-                                out_contract_code,
-                                insured_display_name,
-                                contract_notify_url,
-                                policy_start_date,
-                                policy_end_date,
-                                policy_periods,
-                                amount,
-                                out_trade_no,
-                                description,
-                                transaction_notify_url,
-                                out_user_code,
-                                goods_tag,
-                                attach,
-                                can_auto_insure,
-                                can_auto_reinsure,
-                                real_identity,
-                                combined_deduct_period_count,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                wechatpay_serial: "Wechatpay-Serial" skip req,
+                appid: "appid" req req,
+                openid: "openid" opt opt,
+                plan_id: "plan_id" req req,
+                out_contract_code: "out_contract_code" req req,
+                insured_display_name: "insured_display_name" req req,
+                contract_notify_url: "contract_notify_url" req req,
+                policy_start_date: "policy_start_date" req req,
+                policy_end_date: "policy_end_date" req req,
+                policy_periods: "policy_periods" req req,
+                amount: "amount" opt opt,
+                out_trade_no: "out_trade_no" opt opt,
+                description: "description" opt opt,
+                transaction_notify_url: "transaction_notify_url" opt opt,
+                out_user_code: "out_user_code" opt opt,
+                goods_tag: "goods_tag" opt opt,
+                attach: "attach" opt opt,
+                can_auto_insure: "can_auto_insure" opt opt,
+                can_auto_reinsure: "can_auto_reinsure" opt opt,
+                real_identity: "real_identity" opt opt,
+                combined_deduct_period_count: "combined_deduct_period_count" opt opt,
+            });
             /// 扣费金额信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestAmount {
@@ -1322,28 +696,10 @@ pub mod contracts {
                 /// Example: `CNY`
                 pub currency: Option<String>,
             }
-            impl ::serde::Serialize for PostRequestAmount {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("total", &self.total)?;
-                    m.opt("currency", &self.currency)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("total"), o.opt("currency")) {
-                        (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestAmount {
+                total: "total" req req,
+                currency: "currency" opt opt,
+            });
             /// PostRequestPolicyPeriods
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPolicyPeriods {
@@ -1358,43 +714,11 @@ pub mod contracts {
                 /// 预计扣费金额
                 pub estimated_deduct_amount: PostRequestPolicyPeriodsEstimatedDeductAmount,
             }
-            impl ::serde::Serialize for PostRequestPolicyPeriods {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("policy_period_id", &self.policy_period_id)?;
-                    m.req("estimated_deduct_date", &self.estimated_deduct_date)?;
-                    m.req("estimated_deduct_amount", &self.estimated_deduct_amount)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestPolicyPeriods {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("policy_period_id"),
-                        o.req("estimated_deduct_date"),
-                        o.req("estimated_deduct_amount"),
-                    ) {
-                        (
-                            Some(policy_period_id),
-                            Some(estimated_deduct_date),
-                            Some(estimated_deduct_amount),
-                        ) => {
-                            Ok(Self {
-                                policy_period_id,
-                                estimated_deduct_date,
-                                estimated_deduct_amount,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestPolicyPeriods {
+                policy_period_id: "policy_period_id" req req,
+                estimated_deduct_date: "estimated_deduct_date" req req,
+                estimated_deduct_amount: "estimated_deduct_amount" req req,
+            });
             /// 预计扣费金额
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPolicyPeriodsEstimatedDeductAmount {
@@ -1407,29 +731,10 @@ pub mod contracts {
                 /// Example: `CNY`
                 pub currency: Option<String>,
             }
-            impl ::serde::Serialize for PostRequestPolicyPeriodsEstimatedDeductAmount {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("total", &self.total)?;
-                    m.opt("currency", &self.currency)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PostRequestPolicyPeriodsEstimatedDeductAmount {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("total"), o.opt("currency")) {
-                        (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestPolicyPeriodsEstimatedDeductAmount {
+                total: "total" req req,
+                currency: "currency" opt opt,
+            });
             /// 用户实名信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestRealIdentity {
@@ -1446,39 +751,11 @@ pub mod contracts {
                 /// Example: `ID_CARD`
                 pub identity_type: Option<PostRequestRealIdentityIdentityType>,
             }
-            impl ::serde::Serialize for PostRequestRealIdentity {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("real_name", &self.real_name)?;
-                    m.req("id_card_number", &self.id_card_number)?;
-                    m.opt("identity_type", &self.identity_type)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestRealIdentity {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("real_name"),
-                        o.req("id_card_number"),
-                        o.opt("identity_type"),
-                    ) {
-                        (Some(real_name), Some(id_card_number), Some(identity_type)) => {
-                            Ok(Self {
-                                real_name,
-                                id_card_number,
-                                identity_type,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestRealIdentity {
+                real_name: "real_name" req req,
+                id_card_number: "id_card_number" req req,
+                identity_type: "identity_type" opt opt,
+            });
             /// 实名验证类型
             ///
             /// A value this client does not know yet is kept as [`PostRequestRealIdentityIdentityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1490,48 +767,9 @@ pub mod contracts {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostRequestRealIdentityIdentityType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::IdCard => "ID_CARD",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostRequestRealIdentityIdentityType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "ID_CARD" => Self::IdCard,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostRequestRealIdentityIdentityType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostRequestRealIdentityIdentityType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestRealIdentityIdentityType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostRequestRealIdentityIdentityType {
+                IdCard = "ID_CARD",
+            });
             /// The response of `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/app` (保险商户App预签约API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -1540,27 +778,9 @@ pub mod contracts {
                 /// Example: `5778aadY9nltAsZzXixCkFIGYnV2V`
                 pub pre_entrustweb_id: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("pre_entrustweb_id", &self.pre_entrustweb_id)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("pre_entrustweb_id") {
-                        Some(pre_entrustweb_id) => Ok(Self { pre_entrustweb_id }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                pre_entrustweb_id: "pre_entrustweb_id" req req,
+            });
         }
         /// `/v3/papay/insurance-sign/contracts/pre-entrust-sign/h5`
         pub mod h5 {
@@ -1668,121 +888,30 @@ pub mod contracts {
                 /// Example: `1`
                 pub combined_deduct_period_count: Option<f64>,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("appid", &self.appid)?;
-                    m.opt("openid", &self.openid)?;
-                    m.req("plan_id", &self.plan_id)?;
-                    m.req("out_contract_code", &self.out_contract_code)?;
-                    m.req("insured_display_name", &self.insured_display_name)?;
-                    m.req("contract_notify_url", &self.contract_notify_url)?;
-                    m.req("policy_start_date", &self.policy_start_date)?;
-                    m.req("policy_end_date", &self.policy_end_date)?;
-                    m.req("policy_periods", &self.policy_periods)?;
-                    m.opt("amount", &self.amount)?;
-                    m.opt("out_trade_no", &self.out_trade_no)?;
-                    m.opt("description", &self.description)?;
-                    m.opt("transaction_notify_url", &self.transaction_notify_url)?;
-                    m.opt("out_user_code", &self.out_user_code)?;
-                    m.opt("goods_tag", &self.goods_tag)?;
-                    m.opt("attach", &self.attach)?;
-                    m.opt("can_auto_insure", &self.can_auto_insure)?;
-                    m.opt("can_auto_reinsure", &self.can_auto_reinsure)?;
-                    m.opt("real_identity", &self.real_identity)?;
-                    m.opt("jump_control", &self.jump_control)?;
-                    m.opt(
-                        "combined_deduct_period_count",
-                        &self.combined_deduct_period_count,
-                    )?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("Wechatpay-Serial"),
-                        o.req("appid"),
-                        o.opt("openid"),
-                        o.req("plan_id"),
-                        o.req("out_contract_code"),
-                        o.req("insured_display_name"),
-                        o.req("contract_notify_url"),
-                        o.req("policy_start_date"),
-                        o.req("policy_end_date"),
-                        o.req("policy_periods"),
-                        o.opt("amount"),
-                        o.opt("out_trade_no"),
-                        o.opt("description"),
-                        o.opt("transaction_notify_url"),
-                        o.opt("out_user_code"),
-                        o.opt("goods_tag"),
-                        o.opt("attach"),
-                        o.opt("can_auto_insure"),
-                        o.opt("can_auto_reinsure"),
-                        o.opt("real_identity"),
-                        o.opt("jump_control"),
-                        o.opt("combined_deduct_period_count"),
-                    ) {
-                        (
-                            Some(wechatpay_serial),
-                            Some(appid),
-                            Some(openid),
-                            Some(plan_id),
-                            Some(out_contract_code),
-                            Some(insured_display_name),
-                            Some(contract_notify_url),
-                            Some(policy_start_date),
-                            Some(policy_end_date),
-                            Some(policy_periods),
-                            Some(amount),
-                            Some(out_trade_no),
-                            Some(description),
-                            Some(transaction_notify_url),
-                            Some(out_user_code),
-                            Some(goods_tag),
-                            Some(attach),
-                            Some(can_auto_insure),
-                            Some(can_auto_reinsure),
-                            Some(real_identity),
-                            Some(jump_control),
-                            Some(combined_deduct_period_count),
-                        ) => {
-                            Ok(Self {
-                                wechatpay_serial,
-                                appid,
-                                openid,
-                                plan_id,
-                                out_contract_code,
-                                insured_display_name,
-                                contract_notify_url,
-                                policy_start_date,
-                                policy_end_date,
-                                policy_periods,
-                                amount,
-                                out_trade_no,
-                                description,
-                                transaction_notify_url,
-                                out_user_code,
-                                goods_tag,
-                                attach,
-                                can_auto_insure,
-                                can_auto_reinsure,
-                                real_identity,
-                                jump_control,
-                                combined_deduct_period_count,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                wechatpay_serial: "Wechatpay-Serial" skip req,
+                appid: "appid" req req,
+                openid: "openid" opt opt,
+                plan_id: "plan_id" req req,
+                out_contract_code: "out_contract_code" req req,
+                insured_display_name: "insured_display_name" req req,
+                contract_notify_url: "contract_notify_url" req req,
+                policy_start_date: "policy_start_date" req req,
+                policy_end_date: "policy_end_date" req req,
+                policy_periods: "policy_periods" req req,
+                amount: "amount" opt opt,
+                out_trade_no: "out_trade_no" opt opt,
+                description: "description" opt opt,
+                transaction_notify_url: "transaction_notify_url" opt opt,
+                out_user_code: "out_user_code" opt opt,
+                goods_tag: "goods_tag" opt opt,
+                attach: "attach" opt opt,
+                can_auto_insure: "can_auto_insure" opt opt,
+                can_auto_reinsure: "can_auto_reinsure" opt opt,
+                real_identity: "real_identity" opt opt,
+                jump_control: "jump_control" opt opt,
+                combined_deduct_period_count: "combined_deduct_period_count" opt opt,
+            });
             /// 扣费金额信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestAmount {
@@ -1795,28 +924,10 @@ pub mod contracts {
                 /// Example: `CNY`
                 pub currency: Option<String>,
             }
-            impl ::serde::Serialize for PostRequestAmount {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("total", &self.total)?;
-                    m.opt("currency", &self.currency)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("total"), o.opt("currency")) {
-                        (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestAmount {
+                total: "total" req req,
+                currency: "currency" opt opt,
+            });
             /// 跳转控制信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestJumpControl {
@@ -1825,27 +936,9 @@ pub mod contracts {
                 /// Example: `wxd678efh567hg6787`
                 pub jump_appid: Option<String>,
             }
-            impl ::serde::Serialize for PostRequestJumpControl {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("jump_appid", &self.jump_appid)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestJumpControl {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.opt("jump_appid") {
-                        Some(jump_appid) => Ok(Self { jump_appid }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestJumpControl {
+                jump_appid: "jump_appid" opt opt,
+            });
             /// PostRequestPolicyPeriods
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPolicyPeriods {
@@ -1864,47 +957,12 @@ pub mod contracts {
                     PostRequestPolicyPeriodsPolicyCoverageDetail,
                 >,
             }
-            impl ::serde::Serialize for PostRequestPolicyPeriods {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("policy_period_id", &self.policy_period_id)?;
-                    m.req("estimated_deduct_date", &self.estimated_deduct_date)?;
-                    m.req("estimated_deduct_amount", &self.estimated_deduct_amount)?;
-                    m.opt("policy_coverage_detail", &self.policy_coverage_detail)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestPolicyPeriods {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("policy_period_id"),
-                        o.req("estimated_deduct_date"),
-                        o.req("estimated_deduct_amount"),
-                        o.opt("policy_coverage_detail"),
-                    ) {
-                        (
-                            Some(policy_period_id),
-                            Some(estimated_deduct_date),
-                            Some(estimated_deduct_amount),
-                            Some(policy_coverage_detail),
-                        ) => {
-                            Ok(Self {
-                                policy_period_id,
-                                estimated_deduct_date,
-                                estimated_deduct_amount,
-                                policy_coverage_detail,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestPolicyPeriods {
+                policy_period_id: "policy_period_id" req req,
+                estimated_deduct_date: "estimated_deduct_date" req req,
+                estimated_deduct_amount: "estimated_deduct_amount" req req,
+                policy_coverage_detail: "policy_coverage_detail" opt opt,
+            });
             /// 预计扣费金额
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPolicyPeriodsEstimatedDeductAmount {
@@ -1917,29 +975,10 @@ pub mod contracts {
                 /// Example: `CNY`
                 pub currency: Option<String>,
             }
-            impl ::serde::Serialize for PostRequestPolicyPeriodsEstimatedDeductAmount {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("total", &self.total)?;
-                    m.opt("currency", &self.currency)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PostRequestPolicyPeriodsEstimatedDeductAmount {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("total"), o.opt("currency")) {
-                        (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestPolicyPeriodsEstimatedDeductAmount {
+                total: "total" req req,
+                currency: "currency" opt opt,
+            });
             /// 保障详情
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPolicyPeriodsPolicyCoverageDetail {
@@ -1952,34 +991,10 @@ pub mod contracts {
                     Vec<PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses>,
                 >,
             }
-            impl ::serde::Serialize for PostRequestPolicyPeriodsPolicyCoverageDetail {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("policy_amount", &self.policy_amount)?;
-                    m.opt("policy_clauses", &self.policy_clauses)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PostRequestPolicyPeriodsPolicyCoverageDetail {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("policy_amount"), o.opt("policy_clauses")) {
-                        (Some(policy_amount), Some(policy_clauses)) => {
-                            Ok(Self {
-                                policy_amount,
-                                policy_clauses,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestPolicyPeriodsPolicyCoverageDetail {
+                policy_amount: "policy_amount" opt opt,
+                policy_clauses: "policy_clauses" opt opt,
+            });
             /// PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses {
@@ -1992,32 +1007,10 @@ pub mod contracts {
                 /// Example: `example_clause_quota`
                 pub clause_quota: Option<String>,
             }
-            impl ::serde::Serialize
-            for PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("clause_name", &self.clause_name)?;
-                    m.opt("clause_quota", &self.clause_quota)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("clause_name"), o.opt("clause_quota")) {
-                        (Some(clause_name), Some(clause_quota)) => {
-                            Ok(Self { clause_name, clause_quota })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses {
+                clause_name: "clause_name" opt opt,
+                clause_quota: "clause_quota" opt opt,
+            });
             /// 用户实名信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestRealIdentity {
@@ -2034,39 +1027,11 @@ pub mod contracts {
                 /// Example: `ID_CARD`
                 pub identity_type: Option<PostRequestRealIdentityIdentityType>,
             }
-            impl ::serde::Serialize for PostRequestRealIdentity {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("real_name", &self.real_name)?;
-                    m.req("id_card_number", &self.id_card_number)?;
-                    m.opt("identity_type", &self.identity_type)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestRealIdentity {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("real_name"),
-                        o.req("id_card_number"),
-                        o.opt("identity_type"),
-                    ) {
-                        (Some(real_name), Some(id_card_number), Some(identity_type)) => {
-                            Ok(Self {
-                                real_name,
-                                id_card_number,
-                                identity_type,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestRealIdentity {
+                real_name: "real_name" req req,
+                id_card_number: "id_card_number" req req,
+                identity_type: "identity_type" opt opt,
+            });
             /// 实名验证类型
             ///
             /// A value this client does not know yet is kept as [`PostRequestRealIdentityIdentityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2078,48 +1043,9 @@ pub mod contracts {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostRequestRealIdentityIdentityType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::IdCard => "ID_CARD",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostRequestRealIdentityIdentityType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "ID_CARD" => Self::IdCard,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostRequestRealIdentityIdentityType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostRequestRealIdentityIdentityType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestRealIdentityIdentityType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostRequestRealIdentityIdentityType {
+                IdCard = "ID_CARD",
+            });
             /// The response of `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/h5` (保险商户H5预签约API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -2128,27 +1054,9 @@ pub mod contracts {
                 /// Example: `https://www.xxx.com/xxxtemplate?session_id=wx12334`
                 pub redirect_url: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("redirect_url", &self.redirect_url)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("redirect_url") {
-                        Some(redirect_url) => Ok(Self { redirect_url }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                redirect_url: "redirect_url" req req,
+            });
         }
         /// `/v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi`
         pub mod jsapi {
@@ -2254,117 +1162,29 @@ pub mod contracts {
                 /// Example: `1`
                 pub combined_deduct_period_count: Option<f64>,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("appid", &self.appid)?;
-                    m.opt("openid", &self.openid)?;
-                    m.req("plan_id", &self.plan_id)?;
-                    m.req("out_contract_code", &self.out_contract_code)?;
-                    m.req("insured_display_name", &self.insured_display_name)?;
-                    m.req("contract_notify_url", &self.contract_notify_url)?;
-                    m.req("policy_start_date", &self.policy_start_date)?;
-                    m.req("policy_end_date", &self.policy_end_date)?;
-                    m.req("policy_periods", &self.policy_periods)?;
-                    m.opt("amount", &self.amount)?;
-                    m.opt("out_trade_no", &self.out_trade_no)?;
-                    m.opt("description", &self.description)?;
-                    m.opt("transaction_notify_url", &self.transaction_notify_url)?;
-                    m.opt("out_user_code", &self.out_user_code)?;
-                    m.opt("goods_tag", &self.goods_tag)?;
-                    m.opt("attach", &self.attach)?;
-                    m.opt("can_auto_insure", &self.can_auto_insure)?;
-                    m.opt("can_auto_reinsure", &self.can_auto_reinsure)?;
-                    m.opt("real_identity", &self.real_identity)?;
-                    m.opt(
-                        "combined_deduct_period_count",
-                        &self.combined_deduct_period_count,
-                    )?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("Wechatpay-Serial"),
-                        o.req("appid"),
-                        o.opt("openid"),
-                        o.req("plan_id"),
-                        o.req("out_contract_code"),
-                        o.req("insured_display_name"),
-                        o.req("contract_notify_url"),
-                        o.req("policy_start_date"),
-                        o.req("policy_end_date"),
-                        o.req("policy_periods"),
-                        o.opt("amount"),
-                        o.opt("out_trade_no"),
-                        o.opt("description"),
-                        o.opt("transaction_notify_url"),
-                        o.opt("out_user_code"),
-                        o.opt("goods_tag"),
-                        o.opt("attach"),
-                        o.opt("can_auto_insure"),
-                        o.opt("can_auto_reinsure"),
-                        o.opt("real_identity"),
-                        o.opt("combined_deduct_period_count"),
-                    ) {
-                        (
-                            Some(wechatpay_serial),
-                            Some(appid),
-                            Some(openid),
-                            Some(plan_id),
-                            Some(out_contract_code),
-                            Some(insured_display_name),
-                            Some(contract_notify_url),
-                            Some(policy_start_date),
-                            Some(policy_end_date),
-                            Some(policy_periods),
-                            Some(amount),
-                            Some(out_trade_no),
-                            Some(description),
-                            Some(transaction_notify_url),
-                            Some(out_user_code),
-                            Some(goods_tag),
-                            Some(attach),
-                            Some(can_auto_insure),
-                            Some(can_auto_reinsure),
-                            Some(real_identity),
-                            Some(combined_deduct_period_count),
-                        ) => {
-                            Ok(Self {
-                                wechatpay_serial,
-                                appid,
-                                openid,
-                                plan_id,
-                                out_contract_code,
-                                insured_display_name,
-                                contract_notify_url,
-                                policy_start_date,
-                                policy_end_date,
-                                policy_periods,
-                                amount,
-                                out_trade_no,
-                                description,
-                                transaction_notify_url,
-                                out_user_code,
-                                goods_tag,
-                                attach,
-                                can_auto_insure,
-                                can_auto_reinsure,
-                                real_identity,
-                                combined_deduct_period_count,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                wechatpay_serial: "Wechatpay-Serial" skip req,
+                appid: "appid" req req,
+                openid: "openid" opt opt,
+                plan_id: "plan_id" req req,
+                out_contract_code: "out_contract_code" req req,
+                insured_display_name: "insured_display_name" req req,
+                contract_notify_url: "contract_notify_url" req req,
+                policy_start_date: "policy_start_date" req req,
+                policy_end_date: "policy_end_date" req req,
+                policy_periods: "policy_periods" req req,
+                amount: "amount" opt opt,
+                out_trade_no: "out_trade_no" opt opt,
+                description: "description" opt opt,
+                transaction_notify_url: "transaction_notify_url" opt opt,
+                out_user_code: "out_user_code" opt opt,
+                goods_tag: "goods_tag" opt opt,
+                attach: "attach" opt opt,
+                can_auto_insure: "can_auto_insure" opt opt,
+                can_auto_reinsure: "can_auto_reinsure" opt opt,
+                real_identity: "real_identity" opt opt,
+                combined_deduct_period_count: "combined_deduct_period_count" opt opt,
+            });
             /// 扣费金额信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestAmount {
@@ -2377,28 +1197,10 @@ pub mod contracts {
                 /// Example: `CNY`
                 pub currency: Option<String>,
             }
-            impl ::serde::Serialize for PostRequestAmount {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("total", &self.total)?;
-                    m.opt("currency", &self.currency)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("total"), o.opt("currency")) {
-                        (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestAmount {
+                total: "total" req req,
+                currency: "currency" opt opt,
+            });
             /// PostRequestPolicyPeriods
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPolicyPeriods {
@@ -2417,47 +1219,12 @@ pub mod contracts {
                     PostRequestPolicyPeriodsPolicyCoverageDetail,
                 >,
             }
-            impl ::serde::Serialize for PostRequestPolicyPeriods {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("policy_period_id", &self.policy_period_id)?;
-                    m.req("estimated_deduct_date", &self.estimated_deduct_date)?;
-                    m.req("estimated_deduct_amount", &self.estimated_deduct_amount)?;
-                    m.opt("policy_coverage_detail", &self.policy_coverage_detail)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestPolicyPeriods {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("policy_period_id"),
-                        o.req("estimated_deduct_date"),
-                        o.req("estimated_deduct_amount"),
-                        o.opt("policy_coverage_detail"),
-                    ) {
-                        (
-                            Some(policy_period_id),
-                            Some(estimated_deduct_date),
-                            Some(estimated_deduct_amount),
-                            Some(policy_coverage_detail),
-                        ) => {
-                            Ok(Self {
-                                policy_period_id,
-                                estimated_deduct_date,
-                                estimated_deduct_amount,
-                                policy_coverage_detail,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestPolicyPeriods {
+                policy_period_id: "policy_period_id" req req,
+                estimated_deduct_date: "estimated_deduct_date" req req,
+                estimated_deduct_amount: "estimated_deduct_amount" req req,
+                policy_coverage_detail: "policy_coverage_detail" opt opt,
+            });
             /// 预计扣费金额
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPolicyPeriodsEstimatedDeductAmount {
@@ -2470,29 +1237,10 @@ pub mod contracts {
                 /// Example: `CNY`
                 pub currency: Option<String>,
             }
-            impl ::serde::Serialize for PostRequestPolicyPeriodsEstimatedDeductAmount {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("total", &self.total)?;
-                    m.opt("currency", &self.currency)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PostRequestPolicyPeriodsEstimatedDeductAmount {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("total"), o.opt("currency")) {
-                        (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestPolicyPeriodsEstimatedDeductAmount {
+                total: "total" req req,
+                currency: "currency" opt opt,
+            });
             /// 保障详情
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPolicyPeriodsPolicyCoverageDetail {
@@ -2505,34 +1253,10 @@ pub mod contracts {
                     Vec<PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses>,
                 >,
             }
-            impl ::serde::Serialize for PostRequestPolicyPeriodsPolicyCoverageDetail {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("policy_amount", &self.policy_amount)?;
-                    m.opt("policy_clauses", &self.policy_clauses)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PostRequestPolicyPeriodsPolicyCoverageDetail {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("policy_amount"), o.opt("policy_clauses")) {
-                        (Some(policy_amount), Some(policy_clauses)) => {
-                            Ok(Self {
-                                policy_amount,
-                                policy_clauses,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestPolicyPeriodsPolicyCoverageDetail {
+                policy_amount: "policy_amount" opt opt,
+                policy_clauses: "policy_clauses" opt opt,
+            });
             /// PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses {
@@ -2545,32 +1269,10 @@ pub mod contracts {
                 /// Example: `example_clause_quota`
                 pub clause_quota: Option<String>,
             }
-            impl ::serde::Serialize
-            for PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("clause_name", &self.clause_name)?;
-                    m.opt("clause_quota", &self.clause_quota)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("clause_name"), o.opt("clause_quota")) {
-                        (Some(clause_name), Some(clause_quota)) => {
-                            Ok(Self { clause_name, clause_quota })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses {
+                clause_name: "clause_name" opt opt,
+                clause_quota: "clause_quota" opt opt,
+            });
             /// 用户实名信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestRealIdentity {
@@ -2587,39 +1289,11 @@ pub mod contracts {
                 /// Example: `ID_CARD`
                 pub identity_type: Option<PostRequestRealIdentityIdentityType>,
             }
-            impl ::serde::Serialize for PostRequestRealIdentity {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("real_name", &self.real_name)?;
-                    m.req("id_card_number", &self.id_card_number)?;
-                    m.opt("identity_type", &self.identity_type)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestRealIdentity {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("real_name"),
-                        o.req("id_card_number"),
-                        o.opt("identity_type"),
-                    ) {
-                        (Some(real_name), Some(id_card_number), Some(identity_type)) => {
-                            Ok(Self {
-                                real_name,
-                                id_card_number,
-                                identity_type,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestRealIdentity {
+                real_name: "real_name" req req,
+                id_card_number: "id_card_number" req req,
+                identity_type: "identity_type" opt opt,
+            });
             /// 实名验证类型
             ///
             /// A value this client does not know yet is kept as [`PostRequestRealIdentityIdentityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2631,48 +1305,9 @@ pub mod contracts {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostRequestRealIdentityIdentityType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::IdCard => "ID_CARD",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostRequestRealIdentityIdentityType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "ID_CARD" => Self::IdCard,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostRequestRealIdentityIdentityType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostRequestRealIdentityIdentityType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestRealIdentityIdentityType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostRequestRealIdentityIdentityType {
+                IdCard = "ID_CARD",
+            });
             /// The response of `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi` (保险商户JSAPI预签约API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -2681,27 +1316,9 @@ pub mod contracts {
                 /// Example: `https://www.xxx.com?pre_entrust_id=wx12334`
                 pub redirect_url: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("redirect_url", &self.redirect_url)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("redirect_url") {
-                        Some(redirect_url) => Ok(Self { redirect_url }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                redirect_url: "redirect_url" req req,
+            });
         }
         /// `/v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program`
         pub mod mini_program {
@@ -2807,117 +1424,29 @@ pub mod contracts {
                 /// Example: `1`
                 pub combined_deduct_period_count: Option<f64>,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("appid", &self.appid)?;
-                    m.opt("openid", &self.openid)?;
-                    m.req("plan_id", &self.plan_id)?;
-                    m.req("out_contract_code", &self.out_contract_code)?;
-                    m.req("insured_display_name", &self.insured_display_name)?;
-                    m.req("contract_notify_url", &self.contract_notify_url)?;
-                    m.req("policy_start_date", &self.policy_start_date)?;
-                    m.req("policy_end_date", &self.policy_end_date)?;
-                    m.req("policy_periods", &self.policy_periods)?;
-                    m.opt("amount", &self.amount)?;
-                    m.opt("out_trade_no", &self.out_trade_no)?;
-                    m.opt("description", &self.description)?;
-                    m.opt("transaction_notify_url", &self.transaction_notify_url)?;
-                    m.opt("out_user_code", &self.out_user_code)?;
-                    m.opt("goods_tag", &self.goods_tag)?;
-                    m.opt("attach", &self.attach)?;
-                    m.opt("can_auto_insure", &self.can_auto_insure)?;
-                    m.opt("can_auto_reinsure", &self.can_auto_reinsure)?;
-                    m.opt("real_identity", &self.real_identity)?;
-                    m.opt(
-                        "combined_deduct_period_count",
-                        &self.combined_deduct_period_count,
-                    )?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("Wechatpay-Serial"),
-                        o.req("appid"),
-                        o.opt("openid"),
-                        o.req("plan_id"),
-                        o.req("out_contract_code"),
-                        o.req("insured_display_name"),
-                        o.req("contract_notify_url"),
-                        o.req("policy_start_date"),
-                        o.req("policy_end_date"),
-                        o.req("policy_periods"),
-                        o.opt("amount"),
-                        o.opt("out_trade_no"),
-                        o.opt("description"),
-                        o.opt("transaction_notify_url"),
-                        o.opt("out_user_code"),
-                        o.opt("goods_tag"),
-                        o.opt("attach"),
-                        o.opt("can_auto_insure"),
-                        o.opt("can_auto_reinsure"),
-                        o.opt("real_identity"),
-                        o.opt("combined_deduct_period_count"),
-                    ) {
-                        (
-                            Some(wechatpay_serial),
-                            Some(appid),
-                            Some(openid),
-                            Some(plan_id),
-                            Some(out_contract_code),
-                            Some(insured_display_name),
-                            Some(contract_notify_url),
-                            Some(policy_start_date),
-                            Some(policy_end_date),
-                            Some(policy_periods),
-                            Some(amount),
-                            Some(out_trade_no),
-                            Some(description),
-                            Some(transaction_notify_url),
-                            Some(out_user_code),
-                            Some(goods_tag),
-                            Some(attach),
-                            Some(can_auto_insure),
-                            Some(can_auto_reinsure),
-                            Some(real_identity),
-                            Some(combined_deduct_period_count),
-                        ) => {
-                            Ok(Self {
-                                wechatpay_serial,
-                                appid,
-                                openid,
-                                plan_id,
-                                out_contract_code,
-                                insured_display_name,
-                                contract_notify_url,
-                                policy_start_date,
-                                policy_end_date,
-                                policy_periods,
-                                amount,
-                                out_trade_no,
-                                description,
-                                transaction_notify_url,
-                                out_user_code,
-                                goods_tag,
-                                attach,
-                                can_auto_insure,
-                                can_auto_reinsure,
-                                real_identity,
-                                combined_deduct_period_count,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                wechatpay_serial: "Wechatpay-Serial" skip req,
+                appid: "appid" req req,
+                openid: "openid" opt opt,
+                plan_id: "plan_id" req req,
+                out_contract_code: "out_contract_code" req req,
+                insured_display_name: "insured_display_name" req req,
+                contract_notify_url: "contract_notify_url" req req,
+                policy_start_date: "policy_start_date" req req,
+                policy_end_date: "policy_end_date" req req,
+                policy_periods: "policy_periods" req req,
+                amount: "amount" opt opt,
+                out_trade_no: "out_trade_no" opt opt,
+                description: "description" opt opt,
+                transaction_notify_url: "transaction_notify_url" opt opt,
+                out_user_code: "out_user_code" opt opt,
+                goods_tag: "goods_tag" opt opt,
+                attach: "attach" opt opt,
+                can_auto_insure: "can_auto_insure" opt opt,
+                can_auto_reinsure: "can_auto_reinsure" opt opt,
+                real_identity: "real_identity" opt opt,
+                combined_deduct_period_count: "combined_deduct_period_count" opt opt,
+            });
             /// 扣费金额信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestAmount {
@@ -2930,28 +1459,10 @@ pub mod contracts {
                 /// Example: `CNY`
                 pub currency: Option<String>,
             }
-            impl ::serde::Serialize for PostRequestAmount {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("total", &self.total)?;
-                    m.opt("currency", &self.currency)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("total"), o.opt("currency")) {
-                        (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestAmount {
+                total: "total" req req,
+                currency: "currency" opt opt,
+            });
             /// PostRequestPolicyPeriods
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPolicyPeriods {
@@ -2970,47 +1481,12 @@ pub mod contracts {
                     PostRequestPolicyPeriodsPolicyCoverageDetail,
                 >,
             }
-            impl ::serde::Serialize for PostRequestPolicyPeriods {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("policy_period_id", &self.policy_period_id)?;
-                    m.req("estimated_deduct_date", &self.estimated_deduct_date)?;
-                    m.req("estimated_deduct_amount", &self.estimated_deduct_amount)?;
-                    m.opt("policy_coverage_detail", &self.policy_coverage_detail)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestPolicyPeriods {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("policy_period_id"),
-                        o.req("estimated_deduct_date"),
-                        o.req("estimated_deduct_amount"),
-                        o.opt("policy_coverage_detail"),
-                    ) {
-                        (
-                            Some(policy_period_id),
-                            Some(estimated_deduct_date),
-                            Some(estimated_deduct_amount),
-                            Some(policy_coverage_detail),
-                        ) => {
-                            Ok(Self {
-                                policy_period_id,
-                                estimated_deduct_date,
-                                estimated_deduct_amount,
-                                policy_coverage_detail,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestPolicyPeriods {
+                policy_period_id: "policy_period_id" req req,
+                estimated_deduct_date: "estimated_deduct_date" req req,
+                estimated_deduct_amount: "estimated_deduct_amount" req req,
+                policy_coverage_detail: "policy_coverage_detail" opt opt,
+            });
             /// 预计扣费金额
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPolicyPeriodsEstimatedDeductAmount {
@@ -3023,29 +1499,10 @@ pub mod contracts {
                 /// Example: `CNY`
                 pub currency: Option<String>,
             }
-            impl ::serde::Serialize for PostRequestPolicyPeriodsEstimatedDeductAmount {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("total", &self.total)?;
-                    m.opt("currency", &self.currency)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PostRequestPolicyPeriodsEstimatedDeductAmount {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("total"), o.opt("currency")) {
-                        (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestPolicyPeriodsEstimatedDeductAmount {
+                total: "total" req req,
+                currency: "currency" opt opt,
+            });
             /// 保障详情
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPolicyPeriodsPolicyCoverageDetail {
@@ -3058,34 +1515,10 @@ pub mod contracts {
                     Vec<PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses>,
                 >,
             }
-            impl ::serde::Serialize for PostRequestPolicyPeriodsPolicyCoverageDetail {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("policy_amount", &self.policy_amount)?;
-                    m.opt("policy_clauses", &self.policy_clauses)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PostRequestPolicyPeriodsPolicyCoverageDetail {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("policy_amount"), o.opt("policy_clauses")) {
-                        (Some(policy_amount), Some(policy_clauses)) => {
-                            Ok(Self {
-                                policy_amount,
-                                policy_clauses,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestPolicyPeriodsPolicyCoverageDetail {
+                policy_amount: "policy_amount" opt opt,
+                policy_clauses: "policy_clauses" opt opt,
+            });
             /// PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses {
@@ -3098,32 +1531,10 @@ pub mod contracts {
                 /// Example: `example_clause_quota`
                 pub clause_quota: Option<String>,
             }
-            impl ::serde::Serialize
-            for PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("clause_name", &self.clause_name)?;
-                    m.opt("clause_quota", &self.clause_quota)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("clause_name"), o.opt("clause_quota")) {
-                        (Some(clause_name), Some(clause_quota)) => {
-                            Ok(Self { clause_name, clause_quota })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses {
+                clause_name: "clause_name" opt opt,
+                clause_quota: "clause_quota" opt opt,
+            });
             /// 用户实名信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestRealIdentity {
@@ -3140,39 +1551,11 @@ pub mod contracts {
                 /// Example: `ID_CARD`
                 pub identity_type: Option<PostRequestRealIdentityIdentityType>,
             }
-            impl ::serde::Serialize for PostRequestRealIdentity {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("real_name", &self.real_name)?;
-                    m.req("id_card_number", &self.id_card_number)?;
-                    m.opt("identity_type", &self.identity_type)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestRealIdentity {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("real_name"),
-                        o.req("id_card_number"),
-                        o.opt("identity_type"),
-                    ) {
-                        (Some(real_name), Some(id_card_number), Some(identity_type)) => {
-                            Ok(Self {
-                                real_name,
-                                id_card_number,
-                                identity_type,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestRealIdentity {
+                real_name: "real_name" req req,
+                id_card_number: "id_card_number" req req,
+                identity_type: "identity_type" opt opt,
+            });
             /// 实名验证类型
             ///
             /// A value this client does not know yet is kept as [`PostRequestRealIdentityIdentityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3184,48 +1567,9 @@ pub mod contracts {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostRequestRealIdentityIdentityType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::IdCard => "ID_CARD",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostRequestRealIdentityIdentityType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "ID_CARD" => Self::IdCard,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostRequestRealIdentityIdentityType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostRequestRealIdentityIdentityType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestRealIdentityIdentityType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostRequestRealIdentityIdentityType {
+                IdCard = "ID_CARD",
+            });
             /// The response of `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program` (保险商户小程序预签约API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -3242,43 +1586,11 @@ pub mod contracts {
                 /// Example: `pages/PwdExemptContract/index`
                 pub redirect_path: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("pre_entrustweb_id", &self.pre_entrustweb_id)?;
-                    m.req("redirect_appid", &self.redirect_appid)?;
-                    m.req("redirect_path", &self.redirect_path)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("pre_entrustweb_id"),
-                        o.req("redirect_appid"),
-                        o.req("redirect_path"),
-                    ) {
-                        (
-                            Some(pre_entrustweb_id),
-                            Some(redirect_appid),
-                            Some(redirect_path),
-                        ) => {
-                            Ok(Self {
-                                pre_entrustweb_id,
-                                redirect_appid,
-                                redirect_path,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                pre_entrustweb_id: "pre_entrustweb_id" req req,
+                redirect_appid: "redirect_appid" req req,
+                redirect_path: "redirect_path" req req,
+            });
         }
     }
 }
@@ -3377,48 +1689,11 @@ pub mod policy_periods {
                             /// 是否允许取消预约
                             pub allow_cancel_scheduled: Option<bool>,
                         }
-                        impl ::serde::Serialize for PostRequest {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.req("appid", &self.appid)?;
-                                m.req("policy_periods", &self.policy_periods)?;
-                                m.opt(
-                                    "allow_cancel_scheduled",
-                                    &self.allow_cancel_scheduled,
-                                )?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (
-                                    o.req("appid"),
-                                    o.req("policy_periods"),
-                                    o.opt("allow_cancel_scheduled"),
-                                ) {
-                                    (
-                                        Some(appid),
-                                        Some(policy_periods),
-                                        Some(allow_cancel_scheduled),
-                                    ) => {
-                                        Ok(Self {
-                                            appid,
-                                            policy_periods,
-                                            allow_cancel_scheduled,
-                                        })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(PostRequest {
+                            appid: "appid" req req,
+                            policy_periods: "policy_periods" req req,
+                            allow_cancel_scheduled: "allow_cancel_scheduled" opt opt,
+                        });
                         /// PostRequestPolicyPeriods
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostRequestPolicyPeriods {
@@ -3433,52 +1708,11 @@ pub mod policy_periods {
                             /// 预计扣费金额
                             pub estimated_deduct_amount: PostRequestPolicyPeriodsEstimatedDeductAmount,
                         }
-                        impl ::serde::Serialize for PostRequestPolicyPeriods {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.req("policy_period_id", &self.policy_period_id)?;
-                                m.req(
-                                    "estimated_deduct_date",
-                                    &self.estimated_deduct_date,
-                                )?;
-                                m.req(
-                                    "estimated_deduct_amount",
-                                    &self.estimated_deduct_amount,
-                                )?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de>
-                        for PostRequestPolicyPeriods {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (
-                                    o.req("policy_period_id"),
-                                    o.req("estimated_deduct_date"),
-                                    o.req("estimated_deduct_amount"),
-                                ) {
-                                    (
-                                        Some(policy_period_id),
-                                        Some(estimated_deduct_date),
-                                        Some(estimated_deduct_amount),
-                                    ) => {
-                                        Ok(Self {
-                                            policy_period_id,
-                                            estimated_deduct_date,
-                                            estimated_deduct_amount,
-                                        })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(PostRequestPolicyPeriods {
+                            policy_period_id: "policy_period_id" req req,
+                            estimated_deduct_date: "estimated_deduct_date" req req,
+                            estimated_deduct_amount: "estimated_deduct_amount" req req,
+                        });
                         /// 预计扣费金额
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostRequestPolicyPeriodsEstimatedDeductAmount {
@@ -3491,34 +1725,10 @@ pub mod policy_periods {
                             /// Example: `CNY`
                             pub currency: Option<String>,
                         }
-                        impl ::serde::Serialize
-                        for PostRequestPolicyPeriodsEstimatedDeductAmount {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.req("total", &self.total)?;
-                                m.opt("currency", &self.currency)?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de>
-                        for PostRequestPolicyPeriodsEstimatedDeductAmount {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (o.req("total"), o.opt("currency")) {
-                                    (Some(total), Some(currency)) => {
-                                        Ok(Self { total, currency })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(PostRequestPolicyPeriodsEstimatedDeductAmount {
+                            total: "total" req req,
+                            currency: "currency" opt opt,
+                        });
                         /// The response of `POST /v3/papay/insurance-sign/policy-periods/plan-id/{plan_id}/contract-id/{contract_id}/modify` (保险商户修改保险扣费周期列表).
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostResponse {
@@ -3527,44 +1737,10 @@ pub mod policy_periods {
                             /// 发生了取消预约的扣费计划项编号
                             pub cancel_scheduled_policy_period_id: Option<i64>,
                         }
-                        impl ::serde::Serialize for PostResponse {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.opt("policy_periods", &self.policy_periods)?;
-                                m.opt(
-                                    "cancel_scheduled_policy_period_id",
-                                    &self.cancel_scheduled_policy_period_id,
-                                )?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (
-                                    o.opt("policy_periods"),
-                                    o.opt("cancel_scheduled_policy_period_id"),
-                                ) {
-                                    (
-                                        Some(policy_periods),
-                                        Some(cancel_scheduled_policy_period_id),
-                                    ) => {
-                                        Ok(Self {
-                                            policy_periods,
-                                            cancel_scheduled_policy_period_id,
-                                        })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(PostResponse {
+                            policy_periods: "policy_periods" opt opt,
+                            cancel_scheduled_policy_period_id: "cancel_scheduled_policy_period_id" opt opt,
+                        });
                         /// PostResponsePolicyPeriods
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostResponsePolicyPeriods {
@@ -3579,52 +1755,11 @@ pub mod policy_periods {
                             /// 预计扣费金额
                             pub estimated_deduct_amount: PostResponsePolicyPeriodsEstimatedDeductAmount,
                         }
-                        impl ::serde::Serialize for PostResponsePolicyPeriods {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.req("policy_period_id", &self.policy_period_id)?;
-                                m.req(
-                                    "estimated_deduct_date",
-                                    &self.estimated_deduct_date,
-                                )?;
-                                m.req(
-                                    "estimated_deduct_amount",
-                                    &self.estimated_deduct_amount,
-                                )?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de>
-                        for PostResponsePolicyPeriods {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (
-                                    o.req("policy_period_id"),
-                                    o.req("estimated_deduct_date"),
-                                    o.req("estimated_deduct_amount"),
-                                ) {
-                                    (
-                                        Some(policy_period_id),
-                                        Some(estimated_deduct_date),
-                                        Some(estimated_deduct_amount),
-                                    ) => {
-                                        Ok(Self {
-                                            policy_period_id,
-                                            estimated_deduct_date,
-                                            estimated_deduct_amount,
-                                        })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(PostResponsePolicyPeriods {
+                            policy_period_id: "policy_period_id" req req,
+                            estimated_deduct_date: "estimated_deduct_date" req req,
+                            estimated_deduct_amount: "estimated_deduct_amount" req req,
+                        });
                         /// 预计扣费金额
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostResponsePolicyPeriodsEstimatedDeductAmount {
@@ -3637,34 +1772,10 @@ pub mod policy_periods {
                             /// Example: `CNY`
                             pub currency: Option<String>,
                         }
-                        impl ::serde::Serialize
-                        for PostResponsePolicyPeriodsEstimatedDeductAmount {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.req("total", &self.total)?;
-                                m.opt("currency", &self.currency)?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de>
-                        for PostResponsePolicyPeriodsEstimatedDeductAmount {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (o.req("total"), o.opt("currency")) {
-                                    (Some(total), Some(currency)) => {
-                                        Ok(Self { total, currency })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(PostResponsePolicyPeriodsEstimatedDeductAmount {
+                            total: "total" req req,
+                            currency: "currency" opt opt,
+                        });
                     }
                 }
             }
@@ -3760,26 +1871,10 @@ pub mod policy_periods_ {
                         /// Query parameter `offset`. Example: `50`
                         pub offset: Option<f64>,
                     }
-                    impl ::serde::Serialize for GetRequest {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (o.opt("limit"), o.opt("offset")) {
-                                (Some(limit), Some(offset)) => Ok(Self { limit, offset }),
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(GetRequest {
+                        limit: "limit" skip opt,
+                        offset: "offset" skip opt,
+                    });
                     /// The response of `GET /v3/papay/insurance-sign/policy_periods/plan-id/{plan_id}/out-contract-code/{out_contract_code}` (保险商户查询保险扣费周期列表API).
                     #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetResponse {
@@ -3798,47 +1893,12 @@ pub mod policy_periods_ {
                         /// Example: `360`
                         pub total_count: Option<f64>,
                     }
-                    impl ::serde::Serialize for GetResponse {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.opt("data", &self.data)?;
-                            m.req("limit", &self.limit)?;
-                            m.req("offset", &self.offset)?;
-                            m.opt("total_count", &self.total_count)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (
-                                o.opt("data"),
-                                o.req("limit"),
-                                o.req("offset"),
-                                o.opt("total_count"),
-                            ) {
-                                (
-                                    Some(data),
-                                    Some(limit),
-                                    Some(offset),
-                                    Some(total_count),
-                                ) => {
-                                    Ok(Self {
-                                        data,
-                                        limit,
-                                        offset,
-                                        total_count,
-                                    })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(GetResponse {
+                        data: "data" opt opt,
+                        limit: "limit" req req,
+                        offset: "offset" req req,
+                        total_count: "total_count" opt opt,
+                    });
                     /// GetResponseData
                     #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetResponseData {
@@ -3865,62 +1925,15 @@ pub mod policy_periods_ {
                         /// Example: `2019-11-22`
                         pub deduct_date: Option<String>,
                     }
-                    impl ::serde::Serialize for GetResponseData {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("policy_period_id", &self.policy_period_id)?;
-                            m.req("estimated_deduct_date", &self.estimated_deduct_date)?;
-                            m.req(
-                                "estimated_deduct_amount",
-                                &self.estimated_deduct_amount,
-                            )?;
-                            m.req("policy_period_state", &self.policy_period_state)?;
-                            m.opt("scheduled_amount", &self.scheduled_amount)?;
-                            m.opt("deduct_amount", &self.deduct_amount)?;
-                            m.opt("deduct_date", &self.deduct_date)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (
-                                o.req("policy_period_id"),
-                                o.req("estimated_deduct_date"),
-                                o.req("estimated_deduct_amount"),
-                                o.req("policy_period_state"),
-                                o.opt("scheduled_amount"),
-                                o.opt("deduct_amount"),
-                                o.opt("deduct_date"),
-                            ) {
-                                (
-                                    Some(policy_period_id),
-                                    Some(estimated_deduct_date),
-                                    Some(estimated_deduct_amount),
-                                    Some(policy_period_state),
-                                    Some(scheduled_amount),
-                                    Some(deduct_amount),
-                                    Some(deduct_date),
-                                ) => {
-                                    Ok(Self {
-                                        policy_period_id,
-                                        estimated_deduct_date,
-                                        estimated_deduct_amount,
-                                        policy_period_state,
-                                        scheduled_amount,
-                                        deduct_amount,
-                                        deduct_date,
-                                    })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(GetResponseData {
+                        policy_period_id: "policy_period_id" req req,
+                        estimated_deduct_date: "estimated_deduct_date" req req,
+                        estimated_deduct_amount: "estimated_deduct_amount" req req,
+                        policy_period_state: "policy_period_state" req req,
+                        scheduled_amount: "scheduled_amount" opt opt,
+                        deduct_amount: "deduct_amount" opt opt,
+                        deduct_date: "deduct_date" opt opt,
+                    });
                     /// 实际扣费金额
                     #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetResponseDataDeductAmount {
@@ -3933,30 +1946,10 @@ pub mod policy_periods_ {
                         /// Example: `CNY`
                         pub currency: Option<String>,
                     }
-                    impl ::serde::Serialize for GetResponseDataDeductAmount {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("total", &self.total)?;
-                            m.opt("currency", &self.currency)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for GetResponseDataDeductAmount {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (o.req("total"), o.opt("currency")) {
-                                (Some(total), Some(currency)) => {
-                                    Ok(Self { total, currency })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(GetResponseDataDeductAmount {
+                        total: "total" req req,
+                        currency: "currency" opt opt,
+                    });
                     /// 扣费周期预计的扣费金额
                     #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetResponseDataEstimatedDeductAmount {
@@ -3969,31 +1962,10 @@ pub mod policy_periods_ {
                         /// Example: `CNY`
                         pub currency: Option<String>,
                     }
-                    impl ::serde::Serialize for GetResponseDataEstimatedDeductAmount {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("total", &self.total)?;
-                            m.opt("currency", &self.currency)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de>
-                    for GetResponseDataEstimatedDeductAmount {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (o.req("total"), o.opt("currency")) {
-                                (Some(total), Some(currency)) => {
-                                    Ok(Self { total, currency })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(GetResponseDataEstimatedDeductAmount {
+                        total: "total" req req,
+                        currency: "currency" opt opt,
+                    });
                     /// 已预约的扣费金额信息
                     #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetResponseDataScheduledAmount {
@@ -4006,31 +1978,10 @@ pub mod policy_periods_ {
                         /// Example: `CNY`
                         pub currency: Option<String>,
                     }
-                    impl ::serde::Serialize for GetResponseDataScheduledAmount {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("total", &self.total)?;
-                            m.opt("currency", &self.currency)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de>
-                    for GetResponseDataScheduledAmount {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (o.req("total"), o.opt("currency")) {
-                                (Some(total), Some(currency)) => {
-                                    Ok(Self { total, currency })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(GetResponseDataScheduledAmount {
+                        total: "total" req req,
+                        currency: "currency" opt opt,
+                    });
                 }
             }
         }

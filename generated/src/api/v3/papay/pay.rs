@@ -109,71 +109,18 @@ pub mod harmony {
                 /// Example: `5734`
                 pub mcc: Option<String>,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("appid", &self.appid)?;
-                    m.req("out_trade_no", &self.out_trade_no)?;
-                    m.req("description", &self.description)?;
-                    m.req("transaction_notify_url", &self.transaction_notify_url)?;
-                    m.req("contract_id", &self.contract_id)?;
-                    m.req("amount", &self.amount)?;
-                    m.opt("goods_tag", &self.goods_tag)?;
-                    m.opt("attach", &self.attach)?;
-                    m.req("harmony_account_id", &self.harmony_account_id)?;
-                    m.opt("mcc", &self.mcc)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("appid"),
-                        o.req("out_trade_no"),
-                        o.req("description"),
-                        o.req("transaction_notify_url"),
-                        o.req("contract_id"),
-                        o.req("amount"),
-                        o.opt("goods_tag"),
-                        o.opt("attach"),
-                        o.req("harmony_account_id"),
-                        o.opt("mcc"),
-                    ) {
-                        (
-                            Some(appid),
-                            Some(out_trade_no),
-                            Some(description),
-                            Some(transaction_notify_url),
-                            Some(contract_id),
-                            Some(amount),
-                            Some(goods_tag),
-                            Some(attach),
-                            Some(harmony_account_id),
-                            Some(mcc),
-                        ) => {
-                            Ok(Self {
-                                appid,
-                                out_trade_no,
-                                description,
-                                transaction_notify_url,
-                                contract_id,
-                                amount,
-                                goods_tag,
-                                attach,
-                                harmony_account_id,
-                                mcc,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                appid: "appid" req req,
+                out_trade_no: "out_trade_no" req req,
+                description: "description" req req,
+                transaction_notify_url: "transaction_notify_url" req req,
+                contract_id: "contract_id" req req,
+                amount: "amount" req req,
+                goods_tag: "goods_tag" opt opt,
+                attach: "attach" opt opt,
+                harmony_account_id: "harmony_account_id" req req,
+                mcc: "mcc" opt opt,
+            });
             /// 扣费金额信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestAmount {
@@ -186,28 +133,10 @@ pub mod harmony {
                 /// Example: `CNY`
                 pub currency: Option<String>,
             }
-            impl ::serde::Serialize for PostRequestAmount {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("total", &self.total)?;
-                    m.opt("currency", &self.currency)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("total"), o.opt("currency")) {
-                        (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestAmount {
+                total: "total" req req,
+                currency: "currency" opt opt,
+            });
             /// The response of `POST /v3/papay/pay/harmony/transactions/apply` (代扣受理扣款).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -218,30 +147,10 @@ pub mod harmony {
                 /// 扣费金额信息
                 pub amount: PostResponseAmount,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("out_trade_no", &self.out_trade_no)?;
-                    m.req("amount", &self.amount)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("out_trade_no"), o.req("amount")) {
-                        (Some(out_trade_no), Some(amount)) => {
-                            Ok(Self { out_trade_no, amount })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                out_trade_no: "out_trade_no" req req,
+                amount: "amount" req req,
+            });
             /// 扣费金额信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseAmount {
@@ -254,28 +163,10 @@ pub mod harmony {
                 /// Example: `CNY`
                 pub currency: Option<String>,
             }
-            impl ::serde::Serialize for PostResponseAmount {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("total", &self.total)?;
-                    m.opt("currency", &self.currency)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponseAmount {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("total"), o.opt("currency")) {
-                        (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponseAmount {
+                total: "total" req req,
+                currency: "currency" opt opt,
+            });
         }
     }
 }
@@ -354,26 +245,9 @@ pub mod partner {
                     /// Query parameter `sub_mchid`. Example: `1900000109`
                     pub sub_mchid: String,
                 }
-                impl ::serde::Serialize for GetRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.req("sub_mchid") {
-                            Some(sub_mchid) => Ok(Self { sub_mchid }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetRequest {
+                    sub_mchid: "sub_mchid" skip req,
+                });
                 /// The response of `GET /v3/papay/pay/partner/schedules/contract-id/{contract_id}` (查询扣费预约API).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponse {
@@ -398,55 +272,14 @@ pub mod partner {
                     /// Example: `2019-11-22`
                     pub deduct_date: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("schedule_state", &self.schedule_state)?;
-                        m.opt("deduct_start_date", &self.deduct_start_date)?;
-                        m.opt("deduct_end_date", &self.deduct_end_date)?;
-                        m.opt("scheduled_amount", &self.scheduled_amount)?;
-                        m.opt("deduct_amount", &self.deduct_amount)?;
-                        m.opt("deduct_date", &self.deduct_date)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("schedule_state"),
-                            o.opt("deduct_start_date"),
-                            o.opt("deduct_end_date"),
-                            o.opt("scheduled_amount"),
-                            o.opt("deduct_amount"),
-                            o.opt("deduct_date"),
-                        ) {
-                            (
-                                Some(schedule_state),
-                                Some(deduct_start_date),
-                                Some(deduct_end_date),
-                                Some(scheduled_amount),
-                                Some(deduct_amount),
-                                Some(deduct_date),
-                            ) => {
-                                Ok(Self {
-                                    schedule_state,
-                                    deduct_start_date,
-                                    deduct_end_date,
-                                    scheduled_amount,
-                                    deduct_amount,
-                                    deduct_date,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    schedule_state: "schedule_state" req req,
+                    deduct_start_date: "deduct_start_date" opt opt,
+                    deduct_end_date: "deduct_end_date" opt opt,
+                    scheduled_amount: "scheduled_amount" opt opt,
+                    deduct_amount: "deduct_amount" opt opt,
+                    deduct_date: "deduct_date" opt opt,
+                });
                 /// 实际扣费金额
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseDeductAmount {
@@ -459,28 +292,10 @@ pub mod partner {
                     /// Example: `CNY`
                     pub currency: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponseDeductAmount {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("total", &self.total)?;
-                        m.opt("currency", &self.currency)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseDeductAmount {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.req("total"), o.opt("currency")) {
-                            (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseDeductAmount {
+                    total: "total" req req,
+                    currency: "currency" opt opt,
+                });
                 /// 已预约的扣费金额信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseScheduledAmount {
@@ -493,28 +308,10 @@ pub mod partner {
                     /// Example: `CNY`
                     pub currency: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponseScheduledAmount {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("total", &self.total)?;
-                        m.opt("currency", &self.currency)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseScheduledAmount {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.req("total"), o.opt("currency")) {
-                            (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseScheduledAmount {
+                    total: "total" req req,
+                    currency: "currency" opt opt,
+                });
                 /// `/v3/papay/pay/partner/schedules/contract-id/{contract_id}/schedule`
                 pub mod schedule {
                     /// The chain step for `/v3/papay/pay/partner/schedules/contract-id/{contract_id}/schedule`, reached with `client.v3().papay().pay().partner().schedules().contract_id().contract_id(contract_id).schedule()`.
@@ -554,47 +351,12 @@ pub mod partner {
                         /// 预约的金额信息
                         pub schedule_amount: PostRequestScheduleAmount,
                     }
-                    impl ::serde::Serialize for PostRequest {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("sp_appid", &self.sp_appid)?;
-                            m.req("sub_mchid", &self.sub_mchid)?;
-                            m.opt("sub_appid", &self.sub_appid)?;
-                            m.req("schedule_amount", &self.schedule_amount)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (
-                                o.req("sp_appid"),
-                                o.req("sub_mchid"),
-                                o.opt("sub_appid"),
-                                o.req("schedule_amount"),
-                            ) {
-                                (
-                                    Some(sp_appid),
-                                    Some(sub_mchid),
-                                    Some(sub_appid),
-                                    Some(schedule_amount),
-                                ) => {
-                                    Ok(Self {
-                                        sp_appid,
-                                        sub_mchid,
-                                        sub_appid,
-                                        schedule_amount,
-                                    })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(PostRequest {
+                        sp_appid: "sp_appid" req req,
+                        sub_mchid: "sub_mchid" req req,
+                        sub_appid: "sub_appid" opt opt,
+                        schedule_amount: "schedule_amount" req req,
+                    });
                     /// 预约的金额信息
                     #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostRequestScheduleAmount {
@@ -607,30 +369,10 @@ pub mod partner {
                         /// Example: `CNY`
                         pub currency: Option<String>,
                     }
-                    impl ::serde::Serialize for PostRequestScheduleAmount {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("total", &self.total)?;
-                            m.opt("currency", &self.currency)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for PostRequestScheduleAmount {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (o.req("total"), o.opt("currency")) {
-                                (Some(total), Some(currency)) => {
-                                    Ok(Self { total, currency })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(PostRequestScheduleAmount {
+                        total: "total" req req,
+                        currency: "currency" opt opt,
+                    });
                     /// The response of `POST /v3/papay/pay/partner/schedules/contract-id/{contract_id}/schedule` (预约扣费API).
                     #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostResponse {
@@ -655,55 +397,14 @@ pub mod partner {
                         /// Example: `2019-11-22`
                         pub deduct_date: Option<String>,
                     }
-                    impl ::serde::Serialize for PostResponse {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("schedule_state", &self.schedule_state)?;
-                            m.opt("deduct_start_date", &self.deduct_start_date)?;
-                            m.opt("deduct_end_date", &self.deduct_end_date)?;
-                            m.opt("scheduled_amount", &self.scheduled_amount)?;
-                            m.opt("deduct_amount", &self.deduct_amount)?;
-                            m.opt("deduct_date", &self.deduct_date)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (
-                                o.req("schedule_state"),
-                                o.opt("deduct_start_date"),
-                                o.opt("deduct_end_date"),
-                                o.opt("scheduled_amount"),
-                                o.opt("deduct_amount"),
-                                o.opt("deduct_date"),
-                            ) {
-                                (
-                                    Some(schedule_state),
-                                    Some(deduct_start_date),
-                                    Some(deduct_end_date),
-                                    Some(scheduled_amount),
-                                    Some(deduct_amount),
-                                    Some(deduct_date),
-                                ) => {
-                                    Ok(Self {
-                                        schedule_state,
-                                        deduct_start_date,
-                                        deduct_end_date,
-                                        scheduled_amount,
-                                        deduct_amount,
-                                        deduct_date,
-                                    })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(PostResponse {
+                        schedule_state: "schedule_state" req req,
+                        deduct_start_date: "deduct_start_date" opt opt,
+                        deduct_end_date: "deduct_end_date" opt opt,
+                        scheduled_amount: "scheduled_amount" opt opt,
+                        deduct_amount: "deduct_amount" opt opt,
+                        deduct_date: "deduct_date" opt opt,
+                    });
                     /// 实际扣费金额
                     #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostResponseDeductAmount {
@@ -716,30 +417,10 @@ pub mod partner {
                         /// Example: `CNY`
                         pub currency: Option<String>,
                     }
-                    impl ::serde::Serialize for PostResponseDeductAmount {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("total", &self.total)?;
-                            m.opt("currency", &self.currency)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for PostResponseDeductAmount {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (o.req("total"), o.opt("currency")) {
-                                (Some(total), Some(currency)) => {
-                                    Ok(Self { total, currency })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(PostResponseDeductAmount {
+                        total: "total" req req,
+                        currency: "currency" opt opt,
+                    });
                     /// 已预约的扣费金额信息
                     #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostResponseScheduledAmount {
@@ -752,30 +433,10 @@ pub mod partner {
                         /// Example: `CNY`
                         pub currency: Option<String>,
                     }
-                    impl ::serde::Serialize for PostResponseScheduledAmount {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("total", &self.total)?;
-                            m.opt("currency", &self.currency)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for PostResponseScheduledAmount {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (o.req("total"), o.opt("currency")) {
-                                (Some(total), Some(currency)) => {
-                                    Ok(Self { total, currency })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(PostResponseScheduledAmount {
+                        total: "total" req req,
+                        currency: "currency" opt opt,
+                    });
                 }
             }
         }
@@ -854,71 +515,18 @@ pub mod partner {
                 /// Example: `自定义数据`
                 pub attach: Option<String>,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("sp_appid", &self.sp_appid)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.opt("sub_appid", &self.sub_appid)?;
-                    m.req("out_trade_no", &self.out_trade_no)?;
-                    m.req("description", &self.description)?;
-                    m.req("transaction_notify_url", &self.transaction_notify_url)?;
-                    m.req("contract_id", &self.contract_id)?;
-                    m.req("amount", &self.amount)?;
-                    m.opt("goods_tag", &self.goods_tag)?;
-                    m.opt("attach", &self.attach)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("sp_appid"),
-                        o.req("sub_mchid"),
-                        o.opt("sub_appid"),
-                        o.req("out_trade_no"),
-                        o.req("description"),
-                        o.req("transaction_notify_url"),
-                        o.req("contract_id"),
-                        o.req("amount"),
-                        o.opt("goods_tag"),
-                        o.opt("attach"),
-                    ) {
-                        (
-                            Some(sp_appid),
-                            Some(sub_mchid),
-                            Some(sub_appid),
-                            Some(out_trade_no),
-                            Some(description),
-                            Some(transaction_notify_url),
-                            Some(contract_id),
-                            Some(amount),
-                            Some(goods_tag),
-                            Some(attach),
-                        ) => {
-                            Ok(Self {
-                                sp_appid,
-                                sub_mchid,
-                                sub_appid,
-                                out_trade_no,
-                                description,
-                                transaction_notify_url,
-                                contract_id,
-                                amount,
-                                goods_tag,
-                                attach,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                sp_appid: "sp_appid" req req,
+                sub_mchid: "sub_mchid" req req,
+                sub_appid: "sub_appid" opt opt,
+                out_trade_no: "out_trade_no" req req,
+                description: "description" req req,
+                transaction_notify_url: "transaction_notify_url" req req,
+                contract_id: "contract_id" req req,
+                amount: "amount" req req,
+                goods_tag: "goods_tag" opt opt,
+                attach: "attach" opt opt,
+            });
             /// 扣费金额信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestAmount {
@@ -931,28 +539,10 @@ pub mod partner {
                 /// Example: `CNY`
                 pub currency: Option<String>,
             }
-            impl ::serde::Serialize for PostRequestAmount {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("total", &self.total)?;
-                    m.opt("currency", &self.currency)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("total"), o.opt("currency")) {
-                        (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestAmount {
+                total: "total" req req,
+                currency: "currency" opt opt,
+            });
             /// The response of `POST /v3/papay/pay/partner/transactions/apply` (受理扣款API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -963,30 +553,10 @@ pub mod partner {
                 /// 扣费金额信息
                 pub amount: PostResponseAmount,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("out_trade_no", &self.out_trade_no)?;
-                    m.req("amount", &self.amount)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("out_trade_no"), o.req("amount")) {
-                        (Some(out_trade_no), Some(amount)) => {
-                            Ok(Self { out_trade_no, amount })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                out_trade_no: "out_trade_no" req req,
+                amount: "amount" req req,
+            });
             /// 扣费金额信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseAmount {
@@ -999,28 +569,10 @@ pub mod partner {
                 /// Example: `CNY`
                 pub currency: Option<String>,
             }
-            impl ::serde::Serialize for PostResponseAmount {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("total", &self.total)?;
-                    m.opt("currency", &self.currency)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponseAmount {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("total"), o.opt("currency")) {
-                        (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponseAmount {
+                total: "total" req req,
+                currency: "currency" opt opt,
+            });
         }
     }
 }
@@ -1093,55 +645,14 @@ pub mod schedules {
                 /// Example: `2019-11-22`
                 pub deduct_date: Option<String>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("schedule_state", &self.schedule_state)?;
-                    m.opt("deduct_start_date", &self.deduct_start_date)?;
-                    m.opt("deduct_end_date", &self.deduct_end_date)?;
-                    m.opt("scheduled_amount", &self.scheduled_amount)?;
-                    m.opt("deduct_amount", &self.deduct_amount)?;
-                    m.opt("deduct_date", &self.deduct_date)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("schedule_state"),
-                        o.opt("deduct_start_date"),
-                        o.opt("deduct_end_date"),
-                        o.opt("scheduled_amount"),
-                        o.opt("deduct_amount"),
-                        o.opt("deduct_date"),
-                    ) {
-                        (
-                            Some(schedule_state),
-                            Some(deduct_start_date),
-                            Some(deduct_end_date),
-                            Some(scheduled_amount),
-                            Some(deduct_amount),
-                            Some(deduct_date),
-                        ) => {
-                            Ok(Self {
-                                schedule_state,
-                                deduct_start_date,
-                                deduct_end_date,
-                                scheduled_amount,
-                                deduct_amount,
-                                deduct_date,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                schedule_state: "schedule_state" req req,
+                deduct_start_date: "deduct_start_date" opt opt,
+                deduct_end_date: "deduct_end_date" opt opt,
+                scheduled_amount: "scheduled_amount" opt opt,
+                deduct_amount: "deduct_amount" opt opt,
+                deduct_date: "deduct_date" opt opt,
+            });
             /// 实际扣费金额
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseDeductAmount {
@@ -1154,28 +665,10 @@ pub mod schedules {
                 /// Example: `CNY`
                 pub currency: Option<String>,
             }
-            impl ::serde::Serialize for GetResponseDeductAmount {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("total", &self.total)?;
-                    m.opt("currency", &self.currency)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseDeductAmount {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("total"), o.opt("currency")) {
-                        (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseDeductAmount {
+                total: "total" req req,
+                currency: "currency" opt opt,
+            });
             /// 已预约的扣费金额信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseScheduledAmount {
@@ -1188,28 +681,10 @@ pub mod schedules {
                 /// Example: `CNY`
                 pub currency: Option<String>,
             }
-            impl ::serde::Serialize for GetResponseScheduledAmount {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("total", &self.total)?;
-                    m.opt("currency", &self.currency)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseScheduledAmount {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("total"), o.opt("currency")) {
-                        (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseScheduledAmount {
+                total: "total" req req,
+                currency: "currency" opt opt,
+            });
             /// `/v3/papay/pay/schedules/contract-id/{contract_id}/schedule`
             pub mod schedule {
                 /// The chain step for `/v3/papay/pay/schedules/contract-id/{contract_id}/schedule`, reached with `client.v3().papay().pay().schedules().contract_id().contract_id(contract_id).schedule()`.
@@ -1241,30 +716,10 @@ pub mod schedules {
                     /// 预约的金额信息
                     pub schedule_amount: PostRequestScheduleAmount,
                 }
-                impl ::serde::Serialize for PostRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("appid", &self.appid)?;
-                        m.req("schedule_amount", &self.schedule_amount)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.req("appid"), o.req("schedule_amount")) {
-                            (Some(appid), Some(schedule_amount)) => {
-                                Ok(Self { appid, schedule_amount })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequest {
+                    appid: "appid" req req,
+                    schedule_amount: "schedule_amount" req req,
+                });
                 /// 预约的金额信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequestScheduleAmount {
@@ -1277,28 +732,10 @@ pub mod schedules {
                     /// Example: `CNY`
                     pub currency: Option<String>,
                 }
-                impl ::serde::Serialize for PostRequestScheduleAmount {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("total", &self.total)?;
-                        m.opt("currency", &self.currency)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequestScheduleAmount {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.req("total"), o.opt("currency")) {
-                            (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequestScheduleAmount {
+                    total: "total" req req,
+                    currency: "currency" opt opt,
+                });
                 /// The response of `POST /v3/papay/pay/schedules/contract-id/{contract_id}/schedule` (预约扣费API).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
@@ -1323,55 +760,14 @@ pub mod schedules {
                     /// Example: `2019-11-22`
                     pub deduct_date: Option<String>,
                 }
-                impl ::serde::Serialize for PostResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("schedule_state", &self.schedule_state)?;
-                        m.opt("deduct_start_date", &self.deduct_start_date)?;
-                        m.opt("deduct_end_date", &self.deduct_end_date)?;
-                        m.opt("scheduled_amount", &self.scheduled_amount)?;
-                        m.opt("deduct_amount", &self.deduct_amount)?;
-                        m.opt("deduct_date", &self.deduct_date)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("schedule_state"),
-                            o.opt("deduct_start_date"),
-                            o.opt("deduct_end_date"),
-                            o.opt("scheduled_amount"),
-                            o.opt("deduct_amount"),
-                            o.opt("deduct_date"),
-                        ) {
-                            (
-                                Some(schedule_state),
-                                Some(deduct_start_date),
-                                Some(deduct_end_date),
-                                Some(scheduled_amount),
-                                Some(deduct_amount),
-                                Some(deduct_date),
-                            ) => {
-                                Ok(Self {
-                                    schedule_state,
-                                    deduct_start_date,
-                                    deduct_end_date,
-                                    scheduled_amount,
-                                    deduct_amount,
-                                    deduct_date,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponse {
+                    schedule_state: "schedule_state" req req,
+                    deduct_start_date: "deduct_start_date" opt opt,
+                    deduct_end_date: "deduct_end_date" opt opt,
+                    scheduled_amount: "scheduled_amount" opt opt,
+                    deduct_amount: "deduct_amount" opt opt,
+                    deduct_date: "deduct_date" opt opt,
+                });
                 /// 实际扣费金额
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseDeductAmount {
@@ -1384,28 +780,10 @@ pub mod schedules {
                     /// Example: `CNY`
                     pub currency: Option<String>,
                 }
-                impl ::serde::Serialize for PostResponseDeductAmount {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("total", &self.total)?;
-                        m.opt("currency", &self.currency)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseDeductAmount {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.req("total"), o.opt("currency")) {
-                            (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponseDeductAmount {
+                    total: "total" req req,
+                    currency: "currency" opt opt,
+                });
                 /// 已预约的扣费金额信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseScheduledAmount {
@@ -1418,28 +796,10 @@ pub mod schedules {
                     /// Example: `CNY`
                     pub currency: Option<String>,
                 }
-                impl ::serde::Serialize for PostResponseScheduledAmount {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("total", &self.total)?;
-                        m.opt("currency", &self.currency)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseScheduledAmount {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.req("total"), o.opt("currency")) {
-                            (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponseScheduledAmount {
+                    total: "total" req req,
+                    currency: "currency" opt opt,
+                });
             }
         }
     }
@@ -1510,63 +870,16 @@ pub mod transactions {
             /// Example: `自定义数据`
             pub attach: Option<String>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("appid", &self.appid)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.req("description", &self.description)?;
-                m.req("transaction_notify_url", &self.transaction_notify_url)?;
-                m.req("contract_id", &self.contract_id)?;
-                m.req("amount", &self.amount)?;
-                m.opt("goods_tag", &self.goods_tag)?;
-                m.opt("attach", &self.attach)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("appid"),
-                    o.req("out_trade_no"),
-                    o.req("description"),
-                    o.req("transaction_notify_url"),
-                    o.req("contract_id"),
-                    o.req("amount"),
-                    o.opt("goods_tag"),
-                    o.opt("attach"),
-                ) {
-                    (
-                        Some(appid),
-                        Some(out_trade_no),
-                        Some(description),
-                        Some(transaction_notify_url),
-                        Some(contract_id),
-                        Some(amount),
-                        Some(goods_tag),
-                        Some(attach),
-                    ) => {
-                        Ok(Self {
-                            appid,
-                            out_trade_no,
-                            description,
-                            transaction_notify_url,
-                            contract_id,
-                            amount,
-                            goods_tag,
-                            attach,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            appid: "appid" req req,
+            out_trade_no: "out_trade_no" req req,
+            description: "description" req req,
+            transaction_notify_url: "transaction_notify_url" req req,
+            contract_id: "contract_id" req req,
+            amount: "amount" req req,
+            goods_tag: "goods_tag" opt opt,
+            attach: "attach" opt opt,
+        });
         /// 扣费金额信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestAmount {
@@ -1579,28 +892,10 @@ pub mod transactions {
             /// Example: `CNY`
             pub currency: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestAmount {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("total", &self.total)?;
-                m.opt("currency", &self.currency)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("total"), o.opt("currency")) {
-                    (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestAmount {
+            total: "total" req req,
+            currency: "currency" opt opt,
+        });
         /// The response of `POST /v3/papay/pay/transactions/apply` (受理扣款API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -1611,30 +906,10 @@ pub mod transactions {
             /// 扣费金额信息
             pub amount: PostResponseAmount,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.req("amount", &self.amount)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("out_trade_no"), o.req("amount")) {
-                    (Some(out_trade_no), Some(amount)) => {
-                        Ok(Self { out_trade_no, amount })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            out_trade_no: "out_trade_no" req req,
+            amount: "amount" req req,
+        });
         /// 扣费金额信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseAmount {
@@ -1647,27 +922,9 @@ pub mod transactions {
             /// Example: `CNY`
             pub currency: Option<String>,
         }
-        impl ::serde::Serialize for PostResponseAmount {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("total", &self.total)?;
-                m.opt("currency", &self.currency)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseAmount {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("total"), o.opt("currency")) {
-                    (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseAmount {
+            total: "total" req req,
+            currency: "currency" opt opt,
+        });
     }
 }

@@ -106,63 +106,16 @@ pub mod contracts {
                 /// 用于预约扣费的预约信息
                 pub deduct_schedule: Option<PostRequestDeductSchedule>,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("appid", &self.appid)?;
-                    m.opt("openid", &self.openid)?;
-                    m.req("plan_id", &self.plan_id)?;
-                    m.req("out_contract_code", &self.out_contract_code)?;
-                    m.req("contract_display_account", &self.contract_display_account)?;
-                    m.req("contract_notify_url", &self.contract_notify_url)?;
-                    m.opt("out_user_code", &self.out_user_code)?;
-                    m.opt("deduct_schedule", &self.deduct_schedule)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("appid"),
-                        o.opt("openid"),
-                        o.req("plan_id"),
-                        o.req("out_contract_code"),
-                        o.req("contract_display_account"),
-                        o.req("contract_notify_url"),
-                        o.opt("out_user_code"),
-                        o.opt("deduct_schedule"),
-                    ) {
-                        (
-                            Some(appid),
-                            Some(openid),
-                            Some(plan_id),
-                            Some(out_contract_code),
-                            Some(contract_display_account),
-                            Some(contract_notify_url),
-                            Some(out_user_code),
-                            Some(deduct_schedule),
-                        ) => {
-                            Ok(Self {
-                                appid,
-                                openid,
-                                plan_id,
-                                out_contract_code,
-                                contract_display_account,
-                                contract_notify_url,
-                                out_user_code,
-                                deduct_schedule,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                appid: "appid" req req,
+                openid: "openid" opt opt,
+                plan_id: "plan_id" req req,
+                out_contract_code: "out_contract_code" req req,
+                contract_display_account: "contract_display_account" req req,
+                contract_notify_url: "contract_notify_url" req req,
+                out_user_code: "out_user_code" opt opt,
+                deduct_schedule: "deduct_schedule" opt opt,
+            });
             /// 用于预约扣费的预约信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestDeductSchedule {
@@ -177,43 +130,11 @@ pub mod contracts {
                 /// Example: `小乔-碎云皮肤（微信83区沧海之耀）`
                 pub description: String,
             }
-            impl ::serde::Serialize for PostRequestDeductSchedule {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("estimated_deduct_date", &self.estimated_deduct_date)?;
-                    m.req("estimated_deduct_amount", &self.estimated_deduct_amount)?;
-                    m.req("description", &self.description)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestDeductSchedule {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("estimated_deduct_date"),
-                        o.req("estimated_deduct_amount"),
-                        o.req("description"),
-                    ) {
-                        (
-                            Some(estimated_deduct_date),
-                            Some(estimated_deduct_amount),
-                            Some(description),
-                        ) => {
-                            Ok(Self {
-                                estimated_deduct_date,
-                                estimated_deduct_amount,
-                                description,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestDeductSchedule {
+                estimated_deduct_date: "estimated_deduct_date" req req,
+                estimated_deduct_amount: "estimated_deduct_amount" req req,
+                description: "description" req req,
+            });
             /// 预计的扣费金额
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestDeductScheduleEstimatedDeductAmount {
@@ -226,29 +147,10 @@ pub mod contracts {
                 /// Example: `CNY`
                 pub currency: Option<String>,
             }
-            impl ::serde::Serialize for PostRequestDeductScheduleEstimatedDeductAmount {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("total", &self.total)?;
-                    m.opt("currency", &self.currency)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PostRequestDeductScheduleEstimatedDeductAmount {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("total"), o.opt("currency")) {
-                        (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestDeductScheduleEstimatedDeductAmount {
+                total: "total" req req,
+                currency: "currency" opt opt,
+            });
             /// The response of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/app` (App场景预约扣费类型签约的预签约API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -265,43 +167,11 @@ pub mod contracts {
                 /// Example: `pages/index/index?sign_scene=app&domain_type=cn&pre_entrustweb_id=xxxxxxxxxx`
                 pub miniprogram_path: Option<String>,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("pre_entrustweb_id", &self.pre_entrustweb_id)?;
-                    m.opt("miniprogram_username", &self.miniprogram_username)?;
-                    m.opt("miniprogram_path", &self.miniprogram_path)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("pre_entrustweb_id"),
-                        o.opt("miniprogram_username"),
-                        o.opt("miniprogram_path"),
-                    ) {
-                        (
-                            Some(pre_entrustweb_id),
-                            Some(miniprogram_username),
-                            Some(miniprogram_path),
-                        ) => {
-                            Ok(Self {
-                                pre_entrustweb_id,
-                                miniprogram_username,
-                                miniprogram_path,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                pre_entrustweb_id: "pre_entrustweb_id" req req,
+                miniprogram_username: "miniprogram_username" opt opt,
+                miniprogram_path: "miniprogram_path" opt opt,
+            });
         }
         /// `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5`
         pub mod h5 {
@@ -360,67 +230,17 @@ pub mod contracts {
                 /// 跳转控制信息
                 pub jump_control: Option<PostRequestJumpControl>,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("appid", &self.appid)?;
-                    m.opt("openid", &self.openid)?;
-                    m.req("plan_id", &self.plan_id)?;
-                    m.req("out_contract_code", &self.out_contract_code)?;
-                    m.req("contract_display_account", &self.contract_display_account)?;
-                    m.req("contract_notify_url", &self.contract_notify_url)?;
-                    m.opt("out_user_code", &self.out_user_code)?;
-                    m.opt("deduct_schedule", &self.deduct_schedule)?;
-                    m.opt("jump_control", &self.jump_control)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("appid"),
-                        o.opt("openid"),
-                        o.req("plan_id"),
-                        o.req("out_contract_code"),
-                        o.req("contract_display_account"),
-                        o.req("contract_notify_url"),
-                        o.opt("out_user_code"),
-                        o.opt("deduct_schedule"),
-                        o.opt("jump_control"),
-                    ) {
-                        (
-                            Some(appid),
-                            Some(openid),
-                            Some(plan_id),
-                            Some(out_contract_code),
-                            Some(contract_display_account),
-                            Some(contract_notify_url),
-                            Some(out_user_code),
-                            Some(deduct_schedule),
-                            Some(jump_control),
-                        ) => {
-                            Ok(Self {
-                                appid,
-                                openid,
-                                plan_id,
-                                out_contract_code,
-                                contract_display_account,
-                                contract_notify_url,
-                                out_user_code,
-                                deduct_schedule,
-                                jump_control,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                appid: "appid" req req,
+                openid: "openid" opt opt,
+                plan_id: "plan_id" req req,
+                out_contract_code: "out_contract_code" req req,
+                contract_display_account: "contract_display_account" req req,
+                contract_notify_url: "contract_notify_url" req req,
+                out_user_code: "out_user_code" opt opt,
+                deduct_schedule: "deduct_schedule" opt opt,
+                jump_control: "jump_control" opt opt,
+            });
             /// 用于预约扣费的预约信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestDeductSchedule {
@@ -435,43 +255,11 @@ pub mod contracts {
                 /// Example: `小乔-碎云皮肤（微信83区沧海之耀）`
                 pub description: String,
             }
-            impl ::serde::Serialize for PostRequestDeductSchedule {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("estimated_deduct_date", &self.estimated_deduct_date)?;
-                    m.req("estimated_deduct_amount", &self.estimated_deduct_amount)?;
-                    m.req("description", &self.description)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestDeductSchedule {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("estimated_deduct_date"),
-                        o.req("estimated_deduct_amount"),
-                        o.req("description"),
-                    ) {
-                        (
-                            Some(estimated_deduct_date),
-                            Some(estimated_deduct_amount),
-                            Some(description),
-                        ) => {
-                            Ok(Self {
-                                estimated_deduct_date,
-                                estimated_deduct_amount,
-                                description,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestDeductSchedule {
+                estimated_deduct_date: "estimated_deduct_date" req req,
+                estimated_deduct_amount: "estimated_deduct_amount" req req,
+                description: "description" req req,
+            });
             /// 预计的扣费金额
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestDeductScheduleEstimatedDeductAmount {
@@ -484,29 +272,10 @@ pub mod contracts {
                 /// Example: `CNY`
                 pub currency: Option<String>,
             }
-            impl ::serde::Serialize for PostRequestDeductScheduleEstimatedDeductAmount {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("total", &self.total)?;
-                    m.opt("currency", &self.currency)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PostRequestDeductScheduleEstimatedDeductAmount {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("total"), o.opt("currency")) {
-                        (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestDeductScheduleEstimatedDeductAmount {
+                total: "total" req req,
+                currency: "currency" opt opt,
+            });
             /// 跳转控制信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestJumpControl {
@@ -515,27 +284,9 @@ pub mod contracts {
                 /// Example: `wxd678efh567hg6787`
                 pub jump_appid: Option<String>,
             }
-            impl ::serde::Serialize for PostRequestJumpControl {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("jump_appid", &self.jump_appid)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestJumpControl {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.opt("jump_appid") {
-                        Some(jump_appid) => Ok(Self { jump_appid }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestJumpControl {
+                jump_appid: "jump_appid" opt opt,
+            });
             /// The response of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5` (H5场景预约扣费类型签约的预签约API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -544,27 +295,9 @@ pub mod contracts {
                 /// Example: `https://www.xxx.com/xxxtemplate?session_id=wx12334`
                 pub redirect_url: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("redirect_url", &self.redirect_url)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("redirect_url") {
-                        Some(redirect_url) => Ok(Self { redirect_url }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                redirect_url: "redirect_url" req req,
+            });
         }
         /// `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi`
         pub mod jsapi {
@@ -621,63 +354,16 @@ pub mod contracts {
                 /// 用于预约扣费的预约信息
                 pub deduct_schedule: Option<PostRequestDeductSchedule>,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("appid", &self.appid)?;
-                    m.opt("openid", &self.openid)?;
-                    m.req("plan_id", &self.plan_id)?;
-                    m.req("out_contract_code", &self.out_contract_code)?;
-                    m.req("contract_display_account", &self.contract_display_account)?;
-                    m.req("contract_notify_url", &self.contract_notify_url)?;
-                    m.opt("out_user_code", &self.out_user_code)?;
-                    m.opt("deduct_schedule", &self.deduct_schedule)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("appid"),
-                        o.opt("openid"),
-                        o.req("plan_id"),
-                        o.req("out_contract_code"),
-                        o.req("contract_display_account"),
-                        o.req("contract_notify_url"),
-                        o.opt("out_user_code"),
-                        o.opt("deduct_schedule"),
-                    ) {
-                        (
-                            Some(appid),
-                            Some(openid),
-                            Some(plan_id),
-                            Some(out_contract_code),
-                            Some(contract_display_account),
-                            Some(contract_notify_url),
-                            Some(out_user_code),
-                            Some(deduct_schedule),
-                        ) => {
-                            Ok(Self {
-                                appid,
-                                openid,
-                                plan_id,
-                                out_contract_code,
-                                contract_display_account,
-                                contract_notify_url,
-                                out_user_code,
-                                deduct_schedule,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                appid: "appid" req req,
+                openid: "openid" opt opt,
+                plan_id: "plan_id" req req,
+                out_contract_code: "out_contract_code" req req,
+                contract_display_account: "contract_display_account" req req,
+                contract_notify_url: "contract_notify_url" req req,
+                out_user_code: "out_user_code" opt opt,
+                deduct_schedule: "deduct_schedule" opt opt,
+            });
             /// 用于预约扣费的预约信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestDeductSchedule {
@@ -692,43 +378,11 @@ pub mod contracts {
                 /// Example: `小乔-碎云皮肤（微信83区沧海之耀）`
                 pub description: String,
             }
-            impl ::serde::Serialize for PostRequestDeductSchedule {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("estimated_deduct_date", &self.estimated_deduct_date)?;
-                    m.req("estimated_deduct_amount", &self.estimated_deduct_amount)?;
-                    m.req("description", &self.description)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestDeductSchedule {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("estimated_deduct_date"),
-                        o.req("estimated_deduct_amount"),
-                        o.req("description"),
-                    ) {
-                        (
-                            Some(estimated_deduct_date),
-                            Some(estimated_deduct_amount),
-                            Some(description),
-                        ) => {
-                            Ok(Self {
-                                estimated_deduct_date,
-                                estimated_deduct_amount,
-                                description,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestDeductSchedule {
+                estimated_deduct_date: "estimated_deduct_date" req req,
+                estimated_deduct_amount: "estimated_deduct_amount" req req,
+                description: "description" req req,
+            });
             /// 预计的扣费金额
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestDeductScheduleEstimatedDeductAmount {
@@ -741,29 +395,10 @@ pub mod contracts {
                 /// Example: `CNY`
                 pub currency: Option<String>,
             }
-            impl ::serde::Serialize for PostRequestDeductScheduleEstimatedDeductAmount {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("total", &self.total)?;
-                    m.opt("currency", &self.currency)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PostRequestDeductScheduleEstimatedDeductAmount {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("total"), o.opt("currency")) {
-                        (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestDeductScheduleEstimatedDeductAmount {
+                total: "total" req req,
+                currency: "currency" opt opt,
+            });
             /// The response of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi` (JSAPI场景预约扣费类型签约的预签约API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -772,27 +407,9 @@ pub mod contracts {
                 /// Example: `https://www.xxx.com?pre_entrust_id=wx12334`
                 pub redirect_url: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("redirect_url", &self.redirect_url)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("redirect_url") {
-                        Some(redirect_url) => Ok(Self { redirect_url }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                redirect_url: "redirect_url" req req,
+            });
         }
         /// `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program`
         pub mod mini_program {
@@ -849,63 +466,16 @@ pub mod contracts {
                 /// 用于预约扣费的预约信息
                 pub deduct_schedule: Option<PostRequestDeductSchedule>,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("appid", &self.appid)?;
-                    m.opt("openid", &self.openid)?;
-                    m.req("plan_id", &self.plan_id)?;
-                    m.req("out_contract_code", &self.out_contract_code)?;
-                    m.req("contract_display_account", &self.contract_display_account)?;
-                    m.req("contract_notify_url", &self.contract_notify_url)?;
-                    m.opt("out_user_code", &self.out_user_code)?;
-                    m.opt("deduct_schedule", &self.deduct_schedule)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("appid"),
-                        o.opt("openid"),
-                        o.req("plan_id"),
-                        o.req("out_contract_code"),
-                        o.req("contract_display_account"),
-                        o.req("contract_notify_url"),
-                        o.opt("out_user_code"),
-                        o.opt("deduct_schedule"),
-                    ) {
-                        (
-                            Some(appid),
-                            Some(openid),
-                            Some(plan_id),
-                            Some(out_contract_code),
-                            Some(contract_display_account),
-                            Some(contract_notify_url),
-                            Some(out_user_code),
-                            Some(deduct_schedule),
-                        ) => {
-                            Ok(Self {
-                                appid,
-                                openid,
-                                plan_id,
-                                out_contract_code,
-                                contract_display_account,
-                                contract_notify_url,
-                                out_user_code,
-                                deduct_schedule,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                appid: "appid" req req,
+                openid: "openid" opt opt,
+                plan_id: "plan_id" req req,
+                out_contract_code: "out_contract_code" req req,
+                contract_display_account: "contract_display_account" req req,
+                contract_notify_url: "contract_notify_url" req req,
+                out_user_code: "out_user_code" opt opt,
+                deduct_schedule: "deduct_schedule" opt opt,
+            });
             /// 用于预约扣费的预约信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestDeductSchedule {
@@ -920,43 +490,11 @@ pub mod contracts {
                 /// Example: `小乔-碎云皮肤（微信83区沧海之耀）`
                 pub description: String,
             }
-            impl ::serde::Serialize for PostRequestDeductSchedule {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("estimated_deduct_date", &self.estimated_deduct_date)?;
-                    m.req("estimated_deduct_amount", &self.estimated_deduct_amount)?;
-                    m.req("description", &self.description)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestDeductSchedule {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("estimated_deduct_date"),
-                        o.req("estimated_deduct_amount"),
-                        o.req("description"),
-                    ) {
-                        (
-                            Some(estimated_deduct_date),
-                            Some(estimated_deduct_amount),
-                            Some(description),
-                        ) => {
-                            Ok(Self {
-                                estimated_deduct_date,
-                                estimated_deduct_amount,
-                                description,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestDeductSchedule {
+                estimated_deduct_date: "estimated_deduct_date" req req,
+                estimated_deduct_amount: "estimated_deduct_amount" req req,
+                description: "description" req req,
+            });
             /// 预计的扣费金额
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestDeductScheduleEstimatedDeductAmount {
@@ -969,29 +507,10 @@ pub mod contracts {
                 /// Example: `CNY`
                 pub currency: Option<String>,
             }
-            impl ::serde::Serialize for PostRequestDeductScheduleEstimatedDeductAmount {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("total", &self.total)?;
-                    m.opt("currency", &self.currency)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PostRequestDeductScheduleEstimatedDeductAmount {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("total"), o.opt("currency")) {
-                        (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestDeductScheduleEstimatedDeductAmount {
+                total: "total" req req,
+                currency: "currency" opt opt,
+            });
             /// The response of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program` (小程序场景预约扣费类型签约的预签约API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -1008,43 +527,11 @@ pub mod contracts {
                 /// Example: `pages/PwdExemptContract/index`
                 pub redirect_path: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("pre_entrustweb_id", &self.pre_entrustweb_id)?;
-                    m.req("redirect_appid", &self.redirect_appid)?;
-                    m.req("redirect_path", &self.redirect_path)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("pre_entrustweb_id"),
-                        o.req("redirect_appid"),
-                        o.req("redirect_path"),
-                    ) {
-                        (
-                            Some(pre_entrustweb_id),
-                            Some(redirect_appid),
-                            Some(redirect_path),
-                        ) => {
-                            Ok(Self {
-                                pre_entrustweb_id,
-                                redirect_appid,
-                                redirect_path,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                pre_entrustweb_id: "pre_entrustweb_id" req req,
+                redirect_appid: "redirect_appid" req req,
+                redirect_path: "redirect_path" req req,
+            });
         }
     }
 }
@@ -1163,78 +650,19 @@ pub mod partner {
                     /// 用于预约扣费的预约信息
                     pub deduct_schedule: Option<PostRequestDeductSchedule>,
                 }
-                impl ::serde::Serialize for PostRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("sp_appid", &self.sp_appid)?;
-                        m.opt("sp_openid", &self.sp_openid)?;
-                        m.req("sub_mchid", &self.sub_mchid)?;
-                        m.opt("sub_appid", &self.sub_appid)?;
-                        m.opt("sub_openid", &self.sub_openid)?;
-                        m.req("plan_id", &self.plan_id)?;
-                        m.req("out_contract_code", &self.out_contract_code)?;
-                        m.req(
-                            "contract_display_account",
-                            &self.contract_display_account,
-                        )?;
-                        m.req("contract_notify_url", &self.contract_notify_url)?;
-                        m.opt("out_user_code", &self.out_user_code)?;
-                        m.opt("deduct_schedule", &self.deduct_schedule)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("sp_appid"),
-                            o.opt("sp_openid"),
-                            o.req("sub_mchid"),
-                            o.opt("sub_appid"),
-                            o.opt("sub_openid"),
-                            o.req("plan_id"),
-                            o.req("out_contract_code"),
-                            o.req("contract_display_account"),
-                            o.req("contract_notify_url"),
-                            o.opt("out_user_code"),
-                            o.opt("deduct_schedule"),
-                        ) {
-                            (
-                                Some(sp_appid),
-                                Some(sp_openid),
-                                Some(sub_mchid),
-                                Some(sub_appid),
-                                Some(sub_openid),
-                                Some(plan_id),
-                                Some(out_contract_code),
-                                Some(contract_display_account),
-                                Some(contract_notify_url),
-                                Some(out_user_code),
-                                Some(deduct_schedule),
-                            ) => {
-                                Ok(Self {
-                                    sp_appid,
-                                    sp_openid,
-                                    sub_mchid,
-                                    sub_appid,
-                                    sub_openid,
-                                    plan_id,
-                                    out_contract_code,
-                                    contract_display_account,
-                                    contract_notify_url,
-                                    out_user_code,
-                                    deduct_schedule,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequest {
+                    sp_appid: "sp_appid" req req,
+                    sp_openid: "sp_openid" opt opt,
+                    sub_mchid: "sub_mchid" req req,
+                    sub_appid: "sub_appid" opt opt,
+                    sub_openid: "sub_openid" opt opt,
+                    plan_id: "plan_id" req req,
+                    out_contract_code: "out_contract_code" req req,
+                    contract_display_account: "contract_display_account" req req,
+                    contract_notify_url: "contract_notify_url" req req,
+                    out_user_code: "out_user_code" opt opt,
+                    deduct_schedule: "deduct_schedule" opt opt,
+                });
                 /// 用于预约扣费的预约信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequestDeductSchedule {
@@ -1249,43 +677,11 @@ pub mod partner {
                     /// Example: `小乔-碎云皮肤（微信83区沧海之耀）`
                     pub description: String,
                 }
-                impl ::serde::Serialize for PostRequestDeductSchedule {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("estimated_deduct_date", &self.estimated_deduct_date)?;
-                        m.req("estimated_deduct_amount", &self.estimated_deduct_amount)?;
-                        m.req("description", &self.description)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequestDeductSchedule {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("estimated_deduct_date"),
-                            o.req("estimated_deduct_amount"),
-                            o.req("description"),
-                        ) {
-                            (
-                                Some(estimated_deduct_date),
-                                Some(estimated_deduct_amount),
-                                Some(description),
-                            ) => {
-                                Ok(Self {
-                                    estimated_deduct_date,
-                                    estimated_deduct_amount,
-                                    description,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequestDeductSchedule {
+                    estimated_deduct_date: "estimated_deduct_date" req req,
+                    estimated_deduct_amount: "estimated_deduct_amount" req req,
+                    description: "description" req req,
+                });
                 /// 预计的扣费金额
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequestDeductScheduleEstimatedDeductAmount {
@@ -1298,30 +694,10 @@ pub mod partner {
                     /// Example: `CNY`
                     pub currency: Option<String>,
                 }
-                impl ::serde::Serialize
-                for PostRequestDeductScheduleEstimatedDeductAmount {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("total", &self.total)?;
-                        m.opt("currency", &self.currency)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for PostRequestDeductScheduleEstimatedDeductAmount {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.req("total"), o.opt("currency")) {
-                            (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequestDeductScheduleEstimatedDeductAmount {
+                    total: "total" req req,
+                    currency: "currency" opt opt,
+                });
                 /// The response of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app` (App场景预约扣费类型签约的预签约API).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
@@ -1338,43 +714,11 @@ pub mod partner {
                     /// Example: `pages/index/index?sign_scene=app&domain_type=cn&pre_entrustweb_id=xxxxxxxxxx`
                     pub miniprogram_path: Option<String>,
                 }
-                impl ::serde::Serialize for PostResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("pre_entrustweb_id", &self.pre_entrustweb_id)?;
-                        m.opt("miniprogram_username", &self.miniprogram_username)?;
-                        m.opt("miniprogram_path", &self.miniprogram_path)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("pre_entrustweb_id"),
-                            o.opt("miniprogram_username"),
-                            o.opt("miniprogram_path"),
-                        ) {
-                            (
-                                Some(pre_entrustweb_id),
-                                Some(miniprogram_username),
-                                Some(miniprogram_path),
-                            ) => {
-                                Ok(Self {
-                                    pre_entrustweb_id,
-                                    miniprogram_username,
-                                    miniprogram_path,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponse {
+                    pre_entrustweb_id: "pre_entrustweb_id" req req,
+                    miniprogram_username: "miniprogram_username" opt opt,
+                    miniprogram_path: "miniprogram_path" opt opt,
+                });
             }
             /// `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5`
             pub mod h5 {
@@ -1445,82 +789,20 @@ pub mod partner {
                     /// 跳转控制信息
                     pub jump_control: Option<PostRequestJumpControl>,
                 }
-                impl ::serde::Serialize for PostRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("sp_appid", &self.sp_appid)?;
-                        m.opt("sp_openid", &self.sp_openid)?;
-                        m.req("sub_mchid", &self.sub_mchid)?;
-                        m.opt("sub_appid", &self.sub_appid)?;
-                        m.opt("sub_openid", &self.sub_openid)?;
-                        m.req("plan_id", &self.plan_id)?;
-                        m.req("out_contract_code", &self.out_contract_code)?;
-                        m.req(
-                            "contract_display_account",
-                            &self.contract_display_account,
-                        )?;
-                        m.req("contract_notify_url", &self.contract_notify_url)?;
-                        m.opt("out_user_code", &self.out_user_code)?;
-                        m.opt("deduct_schedule", &self.deduct_schedule)?;
-                        m.opt("jump_control", &self.jump_control)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("sp_appid"),
-                            o.opt("sp_openid"),
-                            o.req("sub_mchid"),
-                            o.opt("sub_appid"),
-                            o.opt("sub_openid"),
-                            o.req("plan_id"),
-                            o.req("out_contract_code"),
-                            o.req("contract_display_account"),
-                            o.req("contract_notify_url"),
-                            o.opt("out_user_code"),
-                            o.opt("deduct_schedule"),
-                            o.opt("jump_control"),
-                        ) {
-                            (
-                                Some(sp_appid),
-                                Some(sp_openid),
-                                Some(sub_mchid),
-                                Some(sub_appid),
-                                Some(sub_openid),
-                                Some(plan_id),
-                                Some(out_contract_code),
-                                Some(contract_display_account),
-                                Some(contract_notify_url),
-                                Some(out_user_code),
-                                Some(deduct_schedule),
-                                Some(jump_control),
-                            ) => {
-                                Ok(Self {
-                                    sp_appid,
-                                    sp_openid,
-                                    sub_mchid,
-                                    sub_appid,
-                                    sub_openid,
-                                    plan_id,
-                                    out_contract_code,
-                                    contract_display_account,
-                                    contract_notify_url,
-                                    out_user_code,
-                                    deduct_schedule,
-                                    jump_control,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequest {
+                    sp_appid: "sp_appid" req req,
+                    sp_openid: "sp_openid" opt opt,
+                    sub_mchid: "sub_mchid" req req,
+                    sub_appid: "sub_appid" opt opt,
+                    sub_openid: "sub_openid" opt opt,
+                    plan_id: "plan_id" req req,
+                    out_contract_code: "out_contract_code" req req,
+                    contract_display_account: "contract_display_account" req req,
+                    contract_notify_url: "contract_notify_url" req req,
+                    out_user_code: "out_user_code" opt opt,
+                    deduct_schedule: "deduct_schedule" opt opt,
+                    jump_control: "jump_control" opt opt,
+                });
                 /// 用于预约扣费的预约信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequestDeductSchedule {
@@ -1535,43 +817,11 @@ pub mod partner {
                     /// Example: `小乔-碎云皮肤（微信83区沧海之耀）`
                     pub description: String,
                 }
-                impl ::serde::Serialize for PostRequestDeductSchedule {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("estimated_deduct_date", &self.estimated_deduct_date)?;
-                        m.req("estimated_deduct_amount", &self.estimated_deduct_amount)?;
-                        m.req("description", &self.description)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequestDeductSchedule {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("estimated_deduct_date"),
-                            o.req("estimated_deduct_amount"),
-                            o.req("description"),
-                        ) {
-                            (
-                                Some(estimated_deduct_date),
-                                Some(estimated_deduct_amount),
-                                Some(description),
-                            ) => {
-                                Ok(Self {
-                                    estimated_deduct_date,
-                                    estimated_deduct_amount,
-                                    description,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequestDeductSchedule {
+                    estimated_deduct_date: "estimated_deduct_date" req req,
+                    estimated_deduct_amount: "estimated_deduct_amount" req req,
+                    description: "description" req req,
+                });
                 /// 预计的扣费金额
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequestDeductScheduleEstimatedDeductAmount {
@@ -1584,30 +834,10 @@ pub mod partner {
                     /// Example: `CNY`
                     pub currency: Option<String>,
                 }
-                impl ::serde::Serialize
-                for PostRequestDeductScheduleEstimatedDeductAmount {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("total", &self.total)?;
-                        m.opt("currency", &self.currency)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for PostRequestDeductScheduleEstimatedDeductAmount {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.req("total"), o.opt("currency")) {
-                            (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequestDeductScheduleEstimatedDeductAmount {
+                    total: "total" req req,
+                    currency: "currency" opt opt,
+                });
                 /// 跳转控制信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequestJumpControl {
@@ -1616,27 +846,9 @@ pub mod partner {
                     /// Example: `wxd678efh567hg6787`
                     pub jump_appid: Option<String>,
                 }
-                impl ::serde::Serialize for PostRequestJumpControl {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("jump_appid", &self.jump_appid)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequestJumpControl {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.opt("jump_appid") {
-                            Some(jump_appid) => Ok(Self { jump_appid }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequestJumpControl {
+                    jump_appid: "jump_appid" opt opt,
+                });
                 /// The response of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5` (H5场景预约扣费类型签约的预签约API).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
@@ -1645,27 +857,9 @@ pub mod partner {
                     /// Example: `https://www.xxx.com/xxxtemplate?session_id=wx12334`
                     pub redirect_url: String,
                 }
-                impl ::serde::Serialize for PostResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("redirect_url", &self.redirect_url)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.req("redirect_url") {
-                            Some(redirect_url) => Ok(Self { redirect_url }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponse {
+                    redirect_url: "redirect_url" req req,
+                });
             }
             /// `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi`
             pub mod jsapi {
@@ -1734,78 +928,19 @@ pub mod partner {
                     /// 用于预约扣费的预约信息
                     pub deduct_schedule: Option<PostRequestDeductSchedule>,
                 }
-                impl ::serde::Serialize for PostRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("sp_appid", &self.sp_appid)?;
-                        m.opt("sp_openid", &self.sp_openid)?;
-                        m.req("sub_mchid", &self.sub_mchid)?;
-                        m.opt("sub_appid", &self.sub_appid)?;
-                        m.opt("sub_openid", &self.sub_openid)?;
-                        m.req("plan_id", &self.plan_id)?;
-                        m.req("out_contract_code", &self.out_contract_code)?;
-                        m.req(
-                            "contract_display_account",
-                            &self.contract_display_account,
-                        )?;
-                        m.req("contract_notify_url", &self.contract_notify_url)?;
-                        m.opt("out_user_code", &self.out_user_code)?;
-                        m.opt("deduct_schedule", &self.deduct_schedule)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("sp_appid"),
-                            o.opt("sp_openid"),
-                            o.req("sub_mchid"),
-                            o.opt("sub_appid"),
-                            o.opt("sub_openid"),
-                            o.req("plan_id"),
-                            o.req("out_contract_code"),
-                            o.req("contract_display_account"),
-                            o.req("contract_notify_url"),
-                            o.opt("out_user_code"),
-                            o.opt("deduct_schedule"),
-                        ) {
-                            (
-                                Some(sp_appid),
-                                Some(sp_openid),
-                                Some(sub_mchid),
-                                Some(sub_appid),
-                                Some(sub_openid),
-                                Some(plan_id),
-                                Some(out_contract_code),
-                                Some(contract_display_account),
-                                Some(contract_notify_url),
-                                Some(out_user_code),
-                                Some(deduct_schedule),
-                            ) => {
-                                Ok(Self {
-                                    sp_appid,
-                                    sp_openid,
-                                    sub_mchid,
-                                    sub_appid,
-                                    sub_openid,
-                                    plan_id,
-                                    out_contract_code,
-                                    contract_display_account,
-                                    contract_notify_url,
-                                    out_user_code,
-                                    deduct_schedule,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequest {
+                    sp_appid: "sp_appid" req req,
+                    sp_openid: "sp_openid" opt opt,
+                    sub_mchid: "sub_mchid" req req,
+                    sub_appid: "sub_appid" opt opt,
+                    sub_openid: "sub_openid" opt opt,
+                    plan_id: "plan_id" req req,
+                    out_contract_code: "out_contract_code" req req,
+                    contract_display_account: "contract_display_account" req req,
+                    contract_notify_url: "contract_notify_url" req req,
+                    out_user_code: "out_user_code" opt opt,
+                    deduct_schedule: "deduct_schedule" opt opt,
+                });
                 /// 用于预约扣费的预约信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequestDeductSchedule {
@@ -1820,43 +955,11 @@ pub mod partner {
                     /// Example: `小乔-碎云皮肤（微信83区沧海之耀）`
                     pub description: String,
                 }
-                impl ::serde::Serialize for PostRequestDeductSchedule {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("estimated_deduct_date", &self.estimated_deduct_date)?;
-                        m.req("estimated_deduct_amount", &self.estimated_deduct_amount)?;
-                        m.req("description", &self.description)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequestDeductSchedule {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("estimated_deduct_date"),
-                            o.req("estimated_deduct_amount"),
-                            o.req("description"),
-                        ) {
-                            (
-                                Some(estimated_deduct_date),
-                                Some(estimated_deduct_amount),
-                                Some(description),
-                            ) => {
-                                Ok(Self {
-                                    estimated_deduct_date,
-                                    estimated_deduct_amount,
-                                    description,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequestDeductSchedule {
+                    estimated_deduct_date: "estimated_deduct_date" req req,
+                    estimated_deduct_amount: "estimated_deduct_amount" req req,
+                    description: "description" req req,
+                });
                 /// 预计的扣费金额
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequestDeductScheduleEstimatedDeductAmount {
@@ -1869,30 +972,10 @@ pub mod partner {
                     /// Example: `CNY`
                     pub currency: Option<String>,
                 }
-                impl ::serde::Serialize
-                for PostRequestDeductScheduleEstimatedDeductAmount {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("total", &self.total)?;
-                        m.opt("currency", &self.currency)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for PostRequestDeductScheduleEstimatedDeductAmount {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.req("total"), o.opt("currency")) {
-                            (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequestDeductScheduleEstimatedDeductAmount {
+                    total: "total" req req,
+                    currency: "currency" opt opt,
+                });
                 /// The response of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi` (JSAPI场景预约扣费类型签约的预签约API).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
@@ -1901,27 +984,9 @@ pub mod partner {
                     /// Example: `https://www.xxx.com?pre_entrust_id=wx12334`
                     pub redirect_url: String,
                 }
-                impl ::serde::Serialize for PostResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("redirect_url", &self.redirect_url)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.req("redirect_url") {
-                            Some(redirect_url) => Ok(Self { redirect_url }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponse {
+                    redirect_url: "redirect_url" req req,
+                });
             }
             /// `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program`
             pub mod mini_program {
@@ -1990,78 +1055,19 @@ pub mod partner {
                     /// 用于预约扣费的预约信息
                     pub deduct_schedule: Option<PostRequestDeductSchedule>,
                 }
-                impl ::serde::Serialize for PostRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("sp_appid", &self.sp_appid)?;
-                        m.opt("sp_openid", &self.sp_openid)?;
-                        m.req("sub_mchid", &self.sub_mchid)?;
-                        m.opt("sub_appid", &self.sub_appid)?;
-                        m.opt("sub_openid", &self.sub_openid)?;
-                        m.req("plan_id", &self.plan_id)?;
-                        m.req("out_contract_code", &self.out_contract_code)?;
-                        m.req(
-                            "contract_display_account",
-                            &self.contract_display_account,
-                        )?;
-                        m.req("contract_notify_url", &self.contract_notify_url)?;
-                        m.opt("out_user_code", &self.out_user_code)?;
-                        m.opt("deduct_schedule", &self.deduct_schedule)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("sp_appid"),
-                            o.opt("sp_openid"),
-                            o.req("sub_mchid"),
-                            o.opt("sub_appid"),
-                            o.opt("sub_openid"),
-                            o.req("plan_id"),
-                            o.req("out_contract_code"),
-                            o.req("contract_display_account"),
-                            o.req("contract_notify_url"),
-                            o.opt("out_user_code"),
-                            o.opt("deduct_schedule"),
-                        ) {
-                            (
-                                Some(sp_appid),
-                                Some(sp_openid),
-                                Some(sub_mchid),
-                                Some(sub_appid),
-                                Some(sub_openid),
-                                Some(plan_id),
-                                Some(out_contract_code),
-                                Some(contract_display_account),
-                                Some(contract_notify_url),
-                                Some(out_user_code),
-                                Some(deduct_schedule),
-                            ) => {
-                                Ok(Self {
-                                    sp_appid,
-                                    sp_openid,
-                                    sub_mchid,
-                                    sub_appid,
-                                    sub_openid,
-                                    plan_id,
-                                    out_contract_code,
-                                    contract_display_account,
-                                    contract_notify_url,
-                                    out_user_code,
-                                    deduct_schedule,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequest {
+                    sp_appid: "sp_appid" req req,
+                    sp_openid: "sp_openid" opt opt,
+                    sub_mchid: "sub_mchid" req req,
+                    sub_appid: "sub_appid" opt opt,
+                    sub_openid: "sub_openid" opt opt,
+                    plan_id: "plan_id" req req,
+                    out_contract_code: "out_contract_code" req req,
+                    contract_display_account: "contract_display_account" req req,
+                    contract_notify_url: "contract_notify_url" req req,
+                    out_user_code: "out_user_code" opt opt,
+                    deduct_schedule: "deduct_schedule" opt opt,
+                });
                 /// 用于预约扣费的预约信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequestDeductSchedule {
@@ -2076,43 +1082,11 @@ pub mod partner {
                     /// Example: `小乔-碎云皮肤（微信83区沧海之耀）`
                     pub description: String,
                 }
-                impl ::serde::Serialize for PostRequestDeductSchedule {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("estimated_deduct_date", &self.estimated_deduct_date)?;
-                        m.req("estimated_deduct_amount", &self.estimated_deduct_amount)?;
-                        m.req("description", &self.description)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequestDeductSchedule {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("estimated_deduct_date"),
-                            o.req("estimated_deduct_amount"),
-                            o.req("description"),
-                        ) {
-                            (
-                                Some(estimated_deduct_date),
-                                Some(estimated_deduct_amount),
-                                Some(description),
-                            ) => {
-                                Ok(Self {
-                                    estimated_deduct_date,
-                                    estimated_deduct_amount,
-                                    description,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequestDeductSchedule {
+                    estimated_deduct_date: "estimated_deduct_date" req req,
+                    estimated_deduct_amount: "estimated_deduct_amount" req req,
+                    description: "description" req req,
+                });
                 /// 预计的扣费金额
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequestDeductScheduleEstimatedDeductAmount {
@@ -2125,30 +1099,10 @@ pub mod partner {
                     /// Example: `CNY`
                     pub currency: Option<String>,
                 }
-                impl ::serde::Serialize
-                for PostRequestDeductScheduleEstimatedDeductAmount {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("total", &self.total)?;
-                        m.opt("currency", &self.currency)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for PostRequestDeductScheduleEstimatedDeductAmount {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.req("total"), o.opt("currency")) {
-                            (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequestDeductScheduleEstimatedDeductAmount {
+                    total: "total" req req,
+                    currency: "currency" opt opt,
+                });
                 /// The response of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program` (小程序场景预约扣费类型签约的预签约API).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
@@ -2165,43 +1119,11 @@ pub mod partner {
                     /// Example: `pages/PwdExemptContract/index`
                     pub redirect_path: String,
                 }
-                impl ::serde::Serialize for PostResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("pre_entrustweb_id", &self.pre_entrustweb_id)?;
-                        m.req("redirect_appid", &self.redirect_appid)?;
-                        m.req("redirect_path", &self.redirect_path)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("pre_entrustweb_id"),
-                            o.req("redirect_appid"),
-                            o.req("redirect_path"),
-                        ) {
-                            (
-                                Some(pre_entrustweb_id),
-                                Some(redirect_appid),
-                                Some(redirect_path),
-                            ) => {
-                                Ok(Self {
-                                    pre_entrustweb_id,
-                                    redirect_appid,
-                                    redirect_path,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponse {
+                    pre_entrustweb_id: "pre_entrustweb_id" req req,
+                    redirect_appid: "redirect_appid" req req,
+                    redirect_path: "redirect_path" req req,
+                });
             }
         }
     }

@@ -150,89 +150,21 @@ pub mod contracts {
                         /// Example: `example_mask_wxid`
                         pub mask_wxid: Option<String>,
                     }
-                    impl ::serde::Serialize for GetResponse {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("mchid", &self.mchid)?;
-                            m.req("contract_id", &self.contract_id)?;
-                            m.req("appid", &self.appid)?;
-                            m.req("plan_id", &self.plan_id)?;
-                            m.req("out_contract_code", &self.out_contract_code)?;
-                            m.req(
-                                "contract_display_account",
-                                &self.contract_display_account,
-                            )?;
-                            m.req("contract_state", &self.contract_state)?;
-                            m.opt("contract_signed_time", &self.contract_signed_time)?;
-                            m.opt("contract_expired_time", &self.contract_expired_time)?;
-                            m.req("openid", &self.openid)?;
-                            m.opt(
-                                "contract_terminate_info",
-                                &self.contract_terminate_info,
-                            )?;
-                            m.opt("out_user_code", &self.out_user_code)?;
-                            m.opt("mask_wxid", &self.mask_wxid)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (
-                                o.req("mchid"),
-                                o.req("contract_id"),
-                                o.req("appid"),
-                                o.req("plan_id"),
-                                o.req("out_contract_code"),
-                                o.req("contract_display_account"),
-                                o.req("contract_state"),
-                                o.opt("contract_signed_time"),
-                                o.opt("contract_expired_time"),
-                                o.req("openid"),
-                                o.opt("contract_terminate_info"),
-                                o.opt("out_user_code"),
-                                o.opt("mask_wxid"),
-                            ) {
-                                (
-                                    Some(mchid),
-                                    Some(contract_id),
-                                    Some(appid),
-                                    Some(plan_id),
-                                    Some(out_contract_code),
-                                    Some(contract_display_account),
-                                    Some(contract_state),
-                                    Some(contract_signed_time),
-                                    Some(contract_expired_time),
-                                    Some(openid),
-                                    Some(contract_terminate_info),
-                                    Some(out_user_code),
-                                    Some(mask_wxid),
-                                ) => {
-                                    Ok(Self {
-                                        mchid,
-                                        contract_id,
-                                        appid,
-                                        plan_id,
-                                        out_contract_code,
-                                        contract_display_account,
-                                        contract_state,
-                                        contract_signed_time,
-                                        contract_expired_time,
-                                        openid,
-                                        contract_terminate_info,
-                                        out_user_code,
-                                        mask_wxid,
-                                    })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(GetResponse {
+                        mchid: "mchid" req req,
+                        contract_id: "contract_id" req req,
+                        appid: "appid" req req,
+                        plan_id: "plan_id" req req,
+                        out_contract_code: "out_contract_code" req req,
+                        contract_display_account: "contract_display_account" req req,
+                        contract_state: "contract_state" req req,
+                        contract_signed_time: "contract_signed_time" opt opt,
+                        contract_expired_time: "contract_expired_time" opt opt,
+                        openid: "openid" req req,
+                        contract_terminate_info: "contract_terminate_info" opt opt,
+                        out_user_code: "out_user_code" opt opt,
+                        mask_wxid: "mask_wxid" opt opt,
+                    });
                     /// 委托代扣协议状态
                     ///
                     /// A value this client does not know yet is kept as [`GetResponseContractState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -250,56 +182,12 @@ pub mod contracts {
                         /// A value not listed in the spec, kept as received.
                         Unknown(::wechatpay::runtime::UnknownValue),
                     }
-                    impl GetResponseContractState {
-                        /// The value as sent on the wire.
-                        pub fn as_str(&self) -> &str {
-                            match self {
-                                Self::Signed => "SIGNED",
-                                Self::Terminated => "TERMINATED",
-                                Self::SignFailed => "SIGN_FAILED",
-                                Self::ToBeRenewed => "TO_BE_RENEWED",
-                                Self::Unknown(v) => v.as_str(),
-                            }
-                        }
-                    }
-                    impl ::core::convert::From<&str> for GetResponseContractState {
-                        fn from(s: &str) -> Self {
-                            match s {
-                                "SIGNED" => Self::Signed,
-                                "TERMINATED" => Self::Terminated,
-                                "SIGN_FAILED" => Self::SignFailed,
-                                "TO_BE_RENEWED" => Self::ToBeRenewed,
-                                other => {
-                                    Self::Unknown(
-                                        ::wechatpay::runtime::UnknownValue::new(other),
-                                    )
-                                }
-                            }
-                        }
-                    }
-                    impl ::core::fmt::Display for GetResponseContractState {
-                        fn fmt(
-                            &self,
-                            f: &mut ::core::fmt::Formatter<'_>,
-                        ) -> ::core::fmt::Result {
-                            f.write_str(self.as_str())
-                        }
-                    }
-                    impl ::serde::Serialize for GetResponseContractState {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            serializer.serialize_str(self.as_str())
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for GetResponseContractState {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            ::wechatpay::runtime::deserialize_enum(deserializer)
-                        }
-                    }
+                    ::wechatpay::runtime::json_enum!(GetResponseContractState {
+                        Signed = "SIGNED",
+                        Terminated = "TERMINATED",
+                        SignFailed = "SIGN_FAILED",
+                        ToBeRenewed = "TO_BE_RENEWED",
+                    });
                     /// 协议解约信息
                     #[derive(Clone, Debug, PartialEq)]
                     pub struct GetResponseContractTerminateInfo {
@@ -316,53 +204,11 @@ pub mod contracts {
                         /// Example: `用户解约`
                         pub contract_termination_remark: Option<String>,
                     }
-                    impl ::serde::Serialize for GetResponseContractTerminateInfo {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req(
-                                "contract_termination_mode",
-                                &self.contract_termination_mode,
-                            )?;
-                            m.req(
-                                "contract_terminated_time",
-                                &self.contract_terminated_time,
-                            )?;
-                            m.opt(
-                                "contract_termination_remark",
-                                &self.contract_termination_remark,
-                            )?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de>
-                    for GetResponseContractTerminateInfo {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (
-                                o.req("contract_termination_mode"),
-                                o.req("contract_terminated_time"),
-                                o.opt("contract_termination_remark"),
-                            ) {
-                                (
-                                    Some(contract_termination_mode),
-                                    Some(contract_terminated_time),
-                                    Some(contract_termination_remark),
-                                ) => {
-                                    Ok(Self {
-                                        contract_termination_mode,
-                                        contract_terminated_time,
-                                        contract_termination_remark,
-                                    })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(GetResponseContractTerminateInfo {
+                        contract_termination_mode: "contract_termination_mode" req req,
+                        contract_terminated_time: "contract_terminated_time" req req,
+                        contract_termination_remark: "contract_termination_remark" opt opt,
+                    });
                     /// 协议解约方式
                     ///
                     /// A value this client does not know yet is kept as [`GetResponseContractTerminateInfoContractTerminationMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -382,66 +228,13 @@ pub mod contracts {
                         /// A value not listed in the spec, kept as received.
                         Unknown(::wechatpay::runtime::UnknownValue),
                     }
-                    impl GetResponseContractTerminateInfoContractTerminationMode {
-                        /// The value as sent on the wire.
-                        pub fn as_str(&self) -> &str {
-                            match self {
-                                Self::UserTerminate => "USER_TERMINATE",
-                                Self::MchApiTerminate => "MCH_API_TERMINATE",
-                                Self::WepayWebTerminate => "WEPAY_WEB_TERMINATE",
-                                Self::CustomerServiceTerminate => {
-                                    "CUSTOMER_SERVICE_TERMINATE"
-                                }
-                                Self::SystemTerminate => "SYSTEM_TERMINATE",
-                                Self::Unknown(v) => v.as_str(),
-                            }
-                        }
-                    }
-                    impl ::core::convert::From<&str>
-                    for GetResponseContractTerminateInfoContractTerminationMode {
-                        fn from(s: &str) -> Self {
-                            match s {
-                                "USER_TERMINATE" => Self::UserTerminate,
-                                "MCH_API_TERMINATE" => Self::MchApiTerminate,
-                                "WEPAY_WEB_TERMINATE" => Self::WepayWebTerminate,
-                                "CUSTOMER_SERVICE_TERMINATE" => {
-                                    Self::CustomerServiceTerminate
-                                }
-                                "SYSTEM_TERMINATE" => Self::SystemTerminate,
-                                other => {
-                                    Self::Unknown(
-                                        ::wechatpay::runtime::UnknownValue::new(other),
-                                    )
-                                }
-                            }
-                        }
-                    }
-                    impl ::core::fmt::Display
-                    for GetResponseContractTerminateInfoContractTerminationMode {
-                        fn fmt(
-                            &self,
-                            f: &mut ::core::fmt::Formatter<'_>,
-                        ) -> ::core::fmt::Result {
-                            f.write_str(self.as_str())
-                        }
-                    }
-                    impl ::serde::Serialize
-                    for GetResponseContractTerminateInfoContractTerminationMode {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            serializer.serialize_str(self.as_str())
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de>
-                    for GetResponseContractTerminateInfoContractTerminationMode {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            ::wechatpay::runtime::deserialize_enum(deserializer)
-                        }
-                    }
+                    ::wechatpay::runtime::json_enum!(GetResponseContractTerminateInfoContractTerminationMode {
+                        UserTerminate = "USER_TERMINATE",
+                        MchApiTerminate = "MCH_API_TERMINATE",
+                        WepayWebTerminate = "WEPAY_WEB_TERMINATE",
+                        CustomerServiceTerminate = "CUSTOMER_SERVICE_TERMINATE",
+                        SystemTerminate = "SYSTEM_TERMINATE",
+                    });
                 }
             }
         }
@@ -564,89 +357,21 @@ pub mod contracts {
                         /// 预约扣费场景的预约信息
                         pub deduct_schedule: Option<GetResponseDeductSchedule>,
                     }
-                    impl ::serde::Serialize for GetResponse {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("mchid", &self.mchid)?;
-                            m.req("contract_id", &self.contract_id)?;
-                            m.req("appid", &self.appid)?;
-                            m.req("plan_id", &self.plan_id)?;
-                            m.req("out_contract_code", &self.out_contract_code)?;
-                            m.req(
-                                "contract_display_account",
-                                &self.contract_display_account,
-                            )?;
-                            m.req("contract_state", &self.contract_state)?;
-                            m.opt("contract_signed_time", &self.contract_signed_time)?;
-                            m.opt("contract_expired_time", &self.contract_expired_time)?;
-                            m.req("openid", &self.openid)?;
-                            m.opt(
-                                "contract_terminate_info",
-                                &self.contract_terminate_info,
-                            )?;
-                            m.opt("out_user_code", &self.out_user_code)?;
-                            m.opt("deduct_schedule", &self.deduct_schedule)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (
-                                o.req("mchid"),
-                                o.req("contract_id"),
-                                o.req("appid"),
-                                o.req("plan_id"),
-                                o.req("out_contract_code"),
-                                o.req("contract_display_account"),
-                                o.req("contract_state"),
-                                o.opt("contract_signed_time"),
-                                o.opt("contract_expired_time"),
-                                o.req("openid"),
-                                o.opt("contract_terminate_info"),
-                                o.opt("out_user_code"),
-                                o.opt("deduct_schedule"),
-                            ) {
-                                (
-                                    Some(mchid),
-                                    Some(contract_id),
-                                    Some(appid),
-                                    Some(plan_id),
-                                    Some(out_contract_code),
-                                    Some(contract_display_account),
-                                    Some(contract_state),
-                                    Some(contract_signed_time),
-                                    Some(contract_expired_time),
-                                    Some(openid),
-                                    Some(contract_terminate_info),
-                                    Some(out_user_code),
-                                    Some(deduct_schedule),
-                                ) => {
-                                    Ok(Self {
-                                        mchid,
-                                        contract_id,
-                                        appid,
-                                        plan_id,
-                                        out_contract_code,
-                                        contract_display_account,
-                                        contract_state,
-                                        contract_signed_time,
-                                        contract_expired_time,
-                                        openid,
-                                        contract_terminate_info,
-                                        out_user_code,
-                                        deduct_schedule,
-                                    })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(GetResponse {
+                        mchid: "mchid" req req,
+                        contract_id: "contract_id" req req,
+                        appid: "appid" req req,
+                        plan_id: "plan_id" req req,
+                        out_contract_code: "out_contract_code" req req,
+                        contract_display_account: "contract_display_account" req req,
+                        contract_state: "contract_state" req req,
+                        contract_signed_time: "contract_signed_time" opt opt,
+                        contract_expired_time: "contract_expired_time" opt opt,
+                        openid: "openid" req req,
+                        contract_terminate_info: "contract_terminate_info" opt opt,
+                        out_user_code: "out_user_code" opt opt,
+                        deduct_schedule: "deduct_schedule" opt opt,
+                    });
                     /// 协议解约信息
                     #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetResponseContractTerminateInfo {
@@ -663,53 +388,11 @@ pub mod contracts {
                         /// Example: `用户解约`
                         pub contract_termination_remark: Option<String>,
                     }
-                    impl ::serde::Serialize for GetResponseContractTerminateInfo {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req(
-                                "contract_termination_mode",
-                                &self.contract_termination_mode,
-                            )?;
-                            m.req(
-                                "contract_terminated_time",
-                                &self.contract_terminated_time,
-                            )?;
-                            m.opt(
-                                "contract_termination_remark",
-                                &self.contract_termination_remark,
-                            )?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de>
-                    for GetResponseContractTerminateInfo {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (
-                                o.req("contract_termination_mode"),
-                                o.req("contract_terminated_time"),
-                                o.opt("contract_termination_remark"),
-                            ) {
-                                (
-                                    Some(contract_termination_mode),
-                                    Some(contract_terminated_time),
-                                    Some(contract_termination_remark),
-                                ) => {
-                                    Ok(Self {
-                                        contract_termination_mode,
-                                        contract_terminated_time,
-                                        contract_termination_remark,
-                                    })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(GetResponseContractTerminateInfo {
+                        contract_termination_mode: "contract_termination_mode" req req,
+                        contract_terminated_time: "contract_terminated_time" req req,
+                        contract_termination_remark: "contract_termination_remark" opt opt,
+                    });
                     /// 预约扣费场景的预约信息
                     #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetResponseDeductSchedule {
@@ -734,58 +417,14 @@ pub mod contracts {
                         /// Example: `2019-11-22`
                         pub deduct_date: Option<String>,
                     }
-                    impl ::serde::Serialize for GetResponseDeductSchedule {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("estimated_deduct_date", &self.estimated_deduct_date)?;
-                            m.req(
-                                "estimated_deduct_amount",
-                                &self.estimated_deduct_amount,
-                            )?;
-                            m.req("schedule_state", &self.schedule_state)?;
-                            m.opt("scheduled_amount", &self.scheduled_amount)?;
-                            m.opt("deduct_amount", &self.deduct_amount)?;
-                            m.opt("deduct_date", &self.deduct_date)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for GetResponseDeductSchedule {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (
-                                o.req("estimated_deduct_date"),
-                                o.req("estimated_deduct_amount"),
-                                o.req("schedule_state"),
-                                o.opt("scheduled_amount"),
-                                o.opt("deduct_amount"),
-                                o.opt("deduct_date"),
-                            ) {
-                                (
-                                    Some(estimated_deduct_date),
-                                    Some(estimated_deduct_amount),
-                                    Some(schedule_state),
-                                    Some(scheduled_amount),
-                                    Some(deduct_amount),
-                                    Some(deduct_date),
-                                ) => {
-                                    Ok(Self {
-                                        estimated_deduct_date,
-                                        estimated_deduct_amount,
-                                        schedule_state,
-                                        scheduled_amount,
-                                        deduct_amount,
-                                        deduct_date,
-                                    })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(GetResponseDeductSchedule {
+                        estimated_deduct_date: "estimated_deduct_date" req req,
+                        estimated_deduct_amount: "estimated_deduct_amount" req req,
+                        schedule_state: "schedule_state" req req,
+                        scheduled_amount: "scheduled_amount" opt opt,
+                        deduct_amount: "deduct_amount" opt opt,
+                        deduct_date: "deduct_date" opt opt,
+                    });
                     /// 实际扣费金额
                     #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetResponseDeductScheduleDeductAmount {
@@ -798,31 +437,10 @@ pub mod contracts {
                         /// Example: `CNY`
                         pub currency: Option<String>,
                     }
-                    impl ::serde::Serialize for GetResponseDeductScheduleDeductAmount {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("total", &self.total)?;
-                            m.opt("currency", &self.currency)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de>
-                    for GetResponseDeductScheduleDeductAmount {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (o.req("total"), o.opt("currency")) {
-                                (Some(total), Some(currency)) => {
-                                    Ok(Self { total, currency })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(GetResponseDeductScheduleDeductAmount {
+                        total: "total" req req,
+                        currency: "currency" opt opt,
+                    });
                     /// 预计的扣费金额
                     #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetResponseDeductScheduleEstimatedDeductAmount {
@@ -835,32 +453,10 @@ pub mod contracts {
                         /// Example: `CNY`
                         pub currency: Option<String>,
                     }
-                    impl ::serde::Serialize
-                    for GetResponseDeductScheduleEstimatedDeductAmount {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("total", &self.total)?;
-                            m.opt("currency", &self.currency)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de>
-                    for GetResponseDeductScheduleEstimatedDeductAmount {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (o.req("total"), o.opt("currency")) {
-                                (Some(total), Some(currency)) => {
-                                    Ok(Self { total, currency })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(GetResponseDeductScheduleEstimatedDeductAmount {
+                        total: "total" req req,
+                        currency: "currency" opt opt,
+                    });
                     /// 已预约的扣费金额信息
                     #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetResponseDeductScheduleScheduledAmount {
@@ -873,32 +469,10 @@ pub mod contracts {
                         /// Example: `CNY`
                         pub currency: Option<String>,
                     }
-                    impl ::serde::Serialize
-                    for GetResponseDeductScheduleScheduledAmount {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("total", &self.total)?;
-                            m.opt("currency", &self.currency)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de>
-                    for GetResponseDeductScheduleScheduledAmount {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (o.req("total"), o.opt("currency")) {
-                                (Some(total), Some(currency)) => {
-                                    Ok(Self { total, currency })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(GetResponseDeductScheduleScheduledAmount {
+                        total: "total" req req,
+                        currency: "currency" opt opt,
+                    });
                     /// `/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`
                     pub mod terminate {
                         /// The chain step for `/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`, reached with `client.v3().papay().sign().contracts().plan_id().plan_id(plan_id).out_contract_code().out_contract_code(out_contract_code).terminate()`.
@@ -930,36 +504,9 @@ pub mod contracts {
                             /// Example: `用户解约`
                             pub contract_termination_remark: String,
                         }
-                        impl ::serde::Serialize for PostRequest {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.req(
-                                    "contract_termination_remark",
-                                    &self.contract_termination_remark,
-                                )?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match o.req("contract_termination_remark") {
-                                    Some(contract_termination_remark) => {
-                                        Ok(Self {
-                                            contract_termination_remark,
-                                        })
-                                    }
-                                    None => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(PostRequest {
+                            contract_termination_remark: "contract_termination_remark" req req,
+                        });
                         /// The response of `POST /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (通过商户协议号解除委托代扣签约协议API).
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostResponse {
@@ -1014,94 +561,21 @@ pub mod contracts {
                             /// 预约扣费场景的预约信息
                             pub deduct_schedule: Option<PostResponseDeductSchedule>,
                         }
-                        impl ::serde::Serialize for PostResponse {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.req("mchid", &self.mchid)?;
-                                m.req("contract_id", &self.contract_id)?;
-                                m.req("appid", &self.appid)?;
-                                m.req("plan_id", &self.plan_id)?;
-                                m.req("out_contract_code", &self.out_contract_code)?;
-                                m.req(
-                                    "contract_display_account",
-                                    &self.contract_display_account,
-                                )?;
-                                m.req("contract_state", &self.contract_state)?;
-                                m.opt("contract_signed_time", &self.contract_signed_time)?;
-                                m.opt(
-                                    "contract_expired_time",
-                                    &self.contract_expired_time,
-                                )?;
-                                m.req("openid", &self.openid)?;
-                                m.opt(
-                                    "contract_terminate_info",
-                                    &self.contract_terminate_info,
-                                )?;
-                                m.opt("out_user_code", &self.out_user_code)?;
-                                m.opt("deduct_schedule", &self.deduct_schedule)?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (
-                                    o.req("mchid"),
-                                    o.req("contract_id"),
-                                    o.req("appid"),
-                                    o.req("plan_id"),
-                                    o.req("out_contract_code"),
-                                    o.req("contract_display_account"),
-                                    o.req("contract_state"),
-                                    o.opt("contract_signed_time"),
-                                    o.opt("contract_expired_time"),
-                                    o.req("openid"),
-                                    o.opt("contract_terminate_info"),
-                                    o.opt("out_user_code"),
-                                    o.opt("deduct_schedule"),
-                                ) {
-                                    (
-                                        Some(mchid),
-                                        Some(contract_id),
-                                        Some(appid),
-                                        Some(plan_id),
-                                        Some(out_contract_code),
-                                        Some(contract_display_account),
-                                        Some(contract_state),
-                                        Some(contract_signed_time),
-                                        Some(contract_expired_time),
-                                        Some(openid),
-                                        Some(contract_terminate_info),
-                                        Some(out_user_code),
-                                        Some(deduct_schedule),
-                                    ) => {
-                                        Ok(Self {
-                                            mchid,
-                                            contract_id,
-                                            appid,
-                                            plan_id,
-                                            out_contract_code,
-                                            contract_display_account,
-                                            contract_state,
-                                            contract_signed_time,
-                                            contract_expired_time,
-                                            openid,
-                                            contract_terminate_info,
-                                            out_user_code,
-                                            deduct_schedule,
-                                        })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(PostResponse {
+                            mchid: "mchid" req req,
+                            contract_id: "contract_id" req req,
+                            appid: "appid" req req,
+                            plan_id: "plan_id" req req,
+                            out_contract_code: "out_contract_code" req req,
+                            contract_display_account: "contract_display_account" req req,
+                            contract_state: "contract_state" req req,
+                            contract_signed_time: "contract_signed_time" opt opt,
+                            contract_expired_time: "contract_expired_time" opt opt,
+                            openid: "openid" req req,
+                            contract_terminate_info: "contract_terminate_info" opt opt,
+                            out_user_code: "out_user_code" opt opt,
+                            deduct_schedule: "deduct_schedule" opt opt,
+                        });
                         /// 协议解约信息
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostResponseContractTerminateInfo {
@@ -1118,55 +592,11 @@ pub mod contracts {
                             /// Example: `用户解约`
                             pub contract_termination_remark: Option<String>,
                         }
-                        impl ::serde::Serialize for PostResponseContractTerminateInfo {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.req(
-                                    "contract_termination_mode",
-                                    &self.contract_termination_mode,
-                                )?;
-                                m.req(
-                                    "contract_terminated_time",
-                                    &self.contract_terminated_time,
-                                )?;
-                                m.opt(
-                                    "contract_termination_remark",
-                                    &self.contract_termination_remark,
-                                )?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de>
-                        for PostResponseContractTerminateInfo {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (
-                                    o.req("contract_termination_mode"),
-                                    o.req("contract_terminated_time"),
-                                    o.opt("contract_termination_remark"),
-                                ) {
-                                    (
-                                        Some(contract_termination_mode),
-                                        Some(contract_terminated_time),
-                                        Some(contract_termination_remark),
-                                    ) => {
-                                        Ok(Self {
-                                            contract_termination_mode,
-                                            contract_terminated_time,
-                                            contract_termination_remark,
-                                        })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(PostResponseContractTerminateInfo {
+                            contract_termination_mode: "contract_termination_mode" req req,
+                            contract_terminated_time: "contract_terminated_time" req req,
+                            contract_termination_remark: "contract_termination_remark" opt opt,
+                        });
                         /// 预约扣费场景的预约信息
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostResponseDeductSchedule {
@@ -1193,64 +623,14 @@ pub mod contracts {
                             /// Example: `2019-11-22`
                             pub deduct_date: Option<String>,
                         }
-                        impl ::serde::Serialize for PostResponseDeductSchedule {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.req(
-                                    "estimated_deduct_date",
-                                    &self.estimated_deduct_date,
-                                )?;
-                                m.req(
-                                    "estimated_deduct_amount",
-                                    &self.estimated_deduct_amount,
-                                )?;
-                                m.req("schedule_state", &self.schedule_state)?;
-                                m.opt("scheduled_amount", &self.scheduled_amount)?;
-                                m.opt("deduct_amount", &self.deduct_amount)?;
-                                m.opt("deduct_date", &self.deduct_date)?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de>
-                        for PostResponseDeductSchedule {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (
-                                    o.req("estimated_deduct_date"),
-                                    o.req("estimated_deduct_amount"),
-                                    o.req("schedule_state"),
-                                    o.opt("scheduled_amount"),
-                                    o.opt("deduct_amount"),
-                                    o.opt("deduct_date"),
-                                ) {
-                                    (
-                                        Some(estimated_deduct_date),
-                                        Some(estimated_deduct_amount),
-                                        Some(schedule_state),
-                                        Some(scheduled_amount),
-                                        Some(deduct_amount),
-                                        Some(deduct_date),
-                                    ) => {
-                                        Ok(Self {
-                                            estimated_deduct_date,
-                                            estimated_deduct_amount,
-                                            schedule_state,
-                                            scheduled_amount,
-                                            deduct_amount,
-                                            deduct_date,
-                                        })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(PostResponseDeductSchedule {
+                            estimated_deduct_date: "estimated_deduct_date" req req,
+                            estimated_deduct_amount: "estimated_deduct_amount" req req,
+                            schedule_state: "schedule_state" req req,
+                            scheduled_amount: "scheduled_amount" opt opt,
+                            deduct_amount: "deduct_amount" opt opt,
+                            deduct_date: "deduct_date" opt opt,
+                        });
                         /// 实际扣费金额
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostResponseDeductScheduleDeductAmount {
@@ -1263,34 +643,10 @@ pub mod contracts {
                             /// Example: `CNY`
                             pub currency: Option<String>,
                         }
-                        impl ::serde::Serialize
-                        for PostResponseDeductScheduleDeductAmount {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.req("total", &self.total)?;
-                                m.opt("currency", &self.currency)?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de>
-                        for PostResponseDeductScheduleDeductAmount {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (o.req("total"), o.opt("currency")) {
-                                    (Some(total), Some(currency)) => {
-                                        Ok(Self { total, currency })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(PostResponseDeductScheduleDeductAmount {
+                            total: "total" req req,
+                            currency: "currency" opt opt,
+                        });
                         /// 预计的扣费金额
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostResponseDeductScheduleEstimatedDeductAmount {
@@ -1303,34 +659,10 @@ pub mod contracts {
                             /// Example: `CNY`
                             pub currency: Option<String>,
                         }
-                        impl ::serde::Serialize
-                        for PostResponseDeductScheduleEstimatedDeductAmount {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.req("total", &self.total)?;
-                                m.opt("currency", &self.currency)?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de>
-                        for PostResponseDeductScheduleEstimatedDeductAmount {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (o.req("total"), o.opt("currency")) {
-                                    (Some(total), Some(currency)) => {
-                                        Ok(Self { total, currency })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(PostResponseDeductScheduleEstimatedDeductAmount {
+                            total: "total" req req,
+                            currency: "currency" opt opt,
+                        });
                         /// 已预约的扣费金额信息
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostResponseDeductScheduleScheduledAmount {
@@ -1343,34 +675,10 @@ pub mod contracts {
                             /// Example: `CNY`
                             pub currency: Option<String>,
                         }
-                        impl ::serde::Serialize
-                        for PostResponseDeductScheduleScheduledAmount {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.req("total", &self.total)?;
-                                m.opt("currency", &self.currency)?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de>
-                        for PostResponseDeductScheduleScheduledAmount {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (o.req("total"), o.opt("currency")) {
-                                    (Some(total), Some(currency)) => {
-                                        Ok(Self { total, currency })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(PostResponseDeductScheduleScheduledAmount {
+                            total: "total" req req,
+                            currency: "currency" opt opt,
+                        });
                     }
                 }
             }
@@ -1439,71 +747,18 @@ pub mod contracts {
             /// 发起预签约的用户，其设备信息
             pub device_info: PostRequestDeviceInfo,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sign_scene", &self.sign_scene)?;
-                m.req("appid", &self.appid)?;
-                m.opt("openid", &self.openid)?;
-                m.req("plan_id", &self.plan_id)?;
-                m.req("out_contract_code", &self.out_contract_code)?;
-                m.req("contract_display_account", &self.contract_display_account)?;
-                m.req("contract_notify_url", &self.contract_notify_url)?;
-                m.req("out_user_code", &self.out_user_code)?;
-                m.opt("return_url", &self.return_url)?;
-                m.req("device_info", &self.device_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sign_scene"),
-                    o.req("appid"),
-                    o.opt("openid"),
-                    o.req("plan_id"),
-                    o.req("out_contract_code"),
-                    o.req("contract_display_account"),
-                    o.req("contract_notify_url"),
-                    o.req("out_user_code"),
-                    o.opt("return_url"),
-                    o.req("device_info"),
-                ) {
-                    (
-                        Some(sign_scene),
-                        Some(appid),
-                        Some(openid),
-                        Some(plan_id),
-                        Some(out_contract_code),
-                        Some(contract_display_account),
-                        Some(contract_notify_url),
-                        Some(out_user_code),
-                        Some(return_url),
-                        Some(device_info),
-                    ) => {
-                        Ok(Self {
-                            sign_scene,
-                            appid,
-                            openid,
-                            plan_id,
-                            out_contract_code,
-                            contract_display_account,
-                            contract_notify_url,
-                            out_user_code,
-                            return_url,
-                            device_info,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            sign_scene: "sign_scene" req req,
+            appid: "appid" req req,
+            openid: "openid" opt opt,
+            plan_id: "plan_id" req req,
+            out_contract_code: "out_contract_code" req req,
+            contract_display_account: "contract_display_account" req req,
+            contract_notify_url: "contract_notify_url" req req,
+            out_user_code: "out_user_code" req req,
+            return_url: "return_url" opt opt,
+            device_info: "device_info" req req,
+        });
         /// 发起预签约的用户，其设备信息
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestDeviceInfo {
@@ -1532,63 +787,16 @@ pub mod contracts {
             /// 发起预签约的用户首次登录该设备的时间
             pub days_since_first_login: PostRequestDeviceInfoDaysSinceFirstLogin,
         }
-        impl ::serde::Serialize for PostRequestDeviceInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("device_type", &self.device_type)?;
-                m.req("device_os", &self.device_os)?;
-                m.req("device_id", &self.device_id)?;
-                m.req("device_running_as_root", &self.device_running_as_root)?;
-                m.req("device_ip", &self.device_ip)?;
-                m.req("weixin_installed", &self.weixin_installed)?;
-                m.req("weixin_version", &self.weixin_version)?;
-                m.req("days_since_first_login", &self.days_since_first_login)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestDeviceInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("device_type"),
-                    o.req("device_os"),
-                    o.req("device_id"),
-                    o.req("device_running_as_root"),
-                    o.req("device_ip"),
-                    o.req("weixin_installed"),
-                    o.req("weixin_version"),
-                    o.req("days_since_first_login"),
-                ) {
-                    (
-                        Some(device_type),
-                        Some(device_os),
-                        Some(device_id),
-                        Some(device_running_as_root),
-                        Some(device_ip),
-                        Some(weixin_installed),
-                        Some(weixin_version),
-                        Some(days_since_first_login),
-                    ) => {
-                        Ok(Self {
-                            device_type,
-                            device_os,
-                            device_id,
-                            device_running_as_root,
-                            device_ip,
-                            weixin_installed,
-                            weixin_version,
-                            days_since_first_login,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestDeviceInfo {
+            device_type: "device_type" req req,
+            device_os: "device_os" req req,
+            device_id: "device_id" req req,
+            device_running_as_root: "device_running_as_root" req req,
+            device_ip: "device_ip" req req,
+            weixin_installed: "weixin_installed" req req,
+            weixin_version: "weixin_version" req req,
+            days_since_first_login: "days_since_first_login" req req,
+        });
         /// 发起预签约的用户首次登录该设备的时间
         ///
         /// A value this client does not know yet is kept as [`PostRequestDeviceInfoDaysSinceFirstLogin::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1612,82 +820,15 @@ pub mod contracts {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestDeviceInfoDaysSinceFirstLogin {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::DaysSinceFirstLoginUnknow => "DAYS_SINCE_FIRST_LOGIN_UNKNOW",
-                    Self::DaysSinceFirstLoginWithin1Day => {
-                        "DAYS_SINCE_FIRST_LOGIN_WITHIN_1_DAY"
-                    }
-                    Self::DaysSinceFirstLoginWithin7Days => {
-                        "DAYS_SINCE_FIRST_LOGIN_WITHIN_7_DAYS"
-                    }
-                    Self::DaysSinceFirstLoginWithin30Days => {
-                        "DAYS_SINCE_FIRST_LOGIN_WITHIN_30_DAYS"
-                    }
-                    Self::DaysSinceFirstLoginWithin90Days => {
-                        "DAYS_SINCE_FIRST_LOGIN_WITHIN_90_DAYS"
-                    }
-                    Self::DaysSinceFirstLoginWithin180Days => {
-                        "DAYS_SINCE_FIRST_LOGIN_WITHIN_180_DAYS"
-                    }
-                    Self::DaysSinceFirstLoginMoreThen180Days => {
-                        "DAYS_SINCE_FIRST_LOGIN_MORE_THEN_180_DAYS"
-                    }
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestDeviceInfoDaysSinceFirstLogin {
-            fn from(s: &str) -> Self {
-                match s {
-                    "DAYS_SINCE_FIRST_LOGIN_UNKNOW" => Self::DaysSinceFirstLoginUnknow,
-                    "DAYS_SINCE_FIRST_LOGIN_WITHIN_1_DAY" => {
-                        Self::DaysSinceFirstLoginWithin1Day
-                    }
-                    "DAYS_SINCE_FIRST_LOGIN_WITHIN_7_DAYS" => {
-                        Self::DaysSinceFirstLoginWithin7Days
-                    }
-                    "DAYS_SINCE_FIRST_LOGIN_WITHIN_30_DAYS" => {
-                        Self::DaysSinceFirstLoginWithin30Days
-                    }
-                    "DAYS_SINCE_FIRST_LOGIN_WITHIN_90_DAYS" => {
-                        Self::DaysSinceFirstLoginWithin90Days
-                    }
-                    "DAYS_SINCE_FIRST_LOGIN_WITHIN_180_DAYS" => {
-                        Self::DaysSinceFirstLoginWithin180Days
-                    }
-                    "DAYS_SINCE_FIRST_LOGIN_MORE_THEN_180_DAYS" => {
-                        Self::DaysSinceFirstLoginMoreThen180Days
-                    }
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestDeviceInfoDaysSinceFirstLogin {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestDeviceInfoDaysSinceFirstLogin {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostRequestDeviceInfoDaysSinceFirstLogin {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestDeviceInfoDaysSinceFirstLogin {
+            DaysSinceFirstLoginUnknow = "DAYS_SINCE_FIRST_LOGIN_UNKNOW",
+            DaysSinceFirstLoginWithin1Day = "DAYS_SINCE_FIRST_LOGIN_WITHIN_1_DAY",
+            DaysSinceFirstLoginWithin7Days = "DAYS_SINCE_FIRST_LOGIN_WITHIN_7_DAYS",
+            DaysSinceFirstLoginWithin30Days = "DAYS_SINCE_FIRST_LOGIN_WITHIN_30_DAYS",
+            DaysSinceFirstLoginWithin90Days = "DAYS_SINCE_FIRST_LOGIN_WITHIN_90_DAYS",
+            DaysSinceFirstLoginWithin180Days = "DAYS_SINCE_FIRST_LOGIN_WITHIN_180_DAYS",
+            DaysSinceFirstLoginMoreThen180Days = "DAYS_SINCE_FIRST_LOGIN_MORE_THEN_180_DAYS",
+        });
         /// 设备类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestDeviceInfoDeviceType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1707,53 +848,13 @@ pub mod contracts {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestDeviceInfoDeviceType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::DeviceTypeUnknow => "DEVICE_TYPE_UNKNOW",
-                    Self::DeviceTypePhone => "DEVICE_TYPE_PHONE",
-                    Self::DeviceTypePad => "DEVICE_TYPE_PAD",
-                    Self::DeviceTypeTv => "DEVICE_TYPE_TV",
-                    Self::DeviceTypeWatch => "DEVICE_TYPE_WATCH",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestDeviceInfoDeviceType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "DEVICE_TYPE_UNKNOW" => Self::DeviceTypeUnknow,
-                    "DEVICE_TYPE_PHONE" => Self::DeviceTypePhone,
-                    "DEVICE_TYPE_PAD" => Self::DeviceTypePad,
-                    "DEVICE_TYPE_TV" => Self::DeviceTypeTv,
-                    "DEVICE_TYPE_WATCH" => Self::DeviceTypeWatch,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestDeviceInfoDeviceType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestDeviceInfoDeviceType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestDeviceInfoDeviceType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestDeviceInfoDeviceType {
+            DeviceTypeUnknow = "DEVICE_TYPE_UNKNOW",
+            DeviceTypePhone = "DEVICE_TYPE_PHONE",
+            DeviceTypePad = "DEVICE_TYPE_PAD",
+            DeviceTypeTv = "DEVICE_TYPE_TV",
+            DeviceTypeWatch = "DEVICE_TYPE_WATCH",
+        });
         /// 签约场景
         ///
         /// A value this client does not know yet is kept as [`PostRequestSignScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1767,47 +868,10 @@ pub mod contracts {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestSignScene {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::SignSceneApp => "SIGN_SCENE_APP",
-                    Self::SignSceneQrcode => "SIGN_SCENE_QRCODE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestSignScene {
-            fn from(s: &str) -> Self {
-                match s {
-                    "SIGN_SCENE_APP" => Self::SignSceneApp,
-                    "SIGN_SCENE_QRCODE" => Self::SignSceneQrcode,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestSignScene {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestSignScene {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestSignScene {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestSignScene {
+            SignSceneApp = "SIGN_SCENE_APP",
+            SignSceneQrcode = "SIGN_SCENE_QRCODE",
+        });
         /// The response of `POST /v3/papay/sign/contracts/pre-entrust-sign` (代扣预签约).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -1828,47 +892,12 @@ pub mod contracts {
             /// Example: `example_redirect_url`
             pub redirect_url: Option<String>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("pre_entrustweb_id", &self.pre_entrustweb_id)?;
-                m.opt("mini_program_username", &self.mini_program_username)?;
-                m.opt("mini_program_path", &self.mini_program_path)?;
-                m.opt("redirect_url", &self.redirect_url)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("pre_entrustweb_id"),
-                    o.opt("mini_program_username"),
-                    o.opt("mini_program_path"),
-                    o.opt("redirect_url"),
-                ) {
-                    (
-                        Some(pre_entrustweb_id),
-                        Some(mini_program_username),
-                        Some(mini_program_path),
-                        Some(redirect_url),
-                    ) => {
-                        Ok(Self {
-                            pre_entrustweb_id,
-                            mini_program_username,
-                            mini_program_path,
-                            redirect_url,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            pre_entrustweb_id: "pre_entrustweb_id" req req,
+            mini_program_username: "mini_program_username" opt opt,
+            mini_program_path: "mini_program_path" opt opt,
+            redirect_url: "redirect_url" opt opt,
+        });
     }
 }
 /// `/v3/papay/sign/partner`
@@ -1973,28 +1002,9 @@ pub mod partner {
                             /// Query parameter `sub_mchid`. Example: `1900000109`
                             pub sub_mchid: String,
                         }
-                        impl ::serde::Serialize for GetRequest {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match o.req("sub_mchid") {
-                                    Some(sub_mchid) => Ok(Self { sub_mchid }),
-                                    None => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(GetRequest {
+                            sub_mchid: "sub_mchid" skip req,
+                        });
                         /// The response of `GET /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` (通过商户协议号查询委托代扣签约协议API).
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponse {
@@ -2061,106 +1071,24 @@ pub mod partner {
                             /// 预约扣费场景的预约信息
                             pub deduct_schedule: Option<GetResponseDeductSchedule>,
                         }
-                        impl ::serde::Serialize for GetResponse {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.req("contract_id", &self.contract_id)?;
-                                m.req("sp_mchid", &self.sp_mchid)?;
-                                m.req("sp_appid", &self.sp_appid)?;
-                                m.req("sub_mchid", &self.sub_mchid)?;
-                                m.opt("sub_appid", &self.sub_appid)?;
-                                m.req("plan_id", &self.plan_id)?;
-                                m.req("out_contract_code", &self.out_contract_code)?;
-                                m.req(
-                                    "contract_display_account",
-                                    &self.contract_display_account,
-                                )?;
-                                m.req("contract_state", &self.contract_state)?;
-                                m.opt("contract_signed_time", &self.contract_signed_time)?;
-                                m.opt(
-                                    "contract_expired_time",
-                                    &self.contract_expired_time,
-                                )?;
-                                m.req("sp_openid", &self.sp_openid)?;
-                                m.opt("sub_openid", &self.sub_openid)?;
-                                m.opt(
-                                    "contract_terminate_info",
-                                    &self.contract_terminate_info,
-                                )?;
-                                m.opt("out_user_code", &self.out_user_code)?;
-                                m.opt("deduct_schedule", &self.deduct_schedule)?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (
-                                    o.req("contract_id"),
-                                    o.req("sp_mchid"),
-                                    o.req("sp_appid"),
-                                    o.req("sub_mchid"),
-                                    o.opt("sub_appid"),
-                                    o.req("plan_id"),
-                                    o.req("out_contract_code"),
-                                    o.req("contract_display_account"),
-                                    o.req("contract_state"),
-                                    o.opt("contract_signed_time"),
-                                    o.opt("contract_expired_time"),
-                                    o.req("sp_openid"),
-                                    o.opt("sub_openid"),
-                                    o.opt("contract_terminate_info"),
-                                    o.opt("out_user_code"),
-                                    o.opt("deduct_schedule"),
-                                ) {
-                                    (
-                                        Some(contract_id),
-                                        Some(sp_mchid),
-                                        Some(sp_appid),
-                                        Some(sub_mchid),
-                                        Some(sub_appid),
-                                        Some(plan_id),
-                                        Some(out_contract_code),
-                                        Some(contract_display_account),
-                                        Some(contract_state),
-                                        Some(contract_signed_time),
-                                        Some(contract_expired_time),
-                                        Some(sp_openid),
-                                        Some(sub_openid),
-                                        Some(contract_terminate_info),
-                                        Some(out_user_code),
-                                        Some(deduct_schedule),
-                                    ) => {
-                                        Ok(Self {
-                                            contract_id,
-                                            sp_mchid,
-                                            sp_appid,
-                                            sub_mchid,
-                                            sub_appid,
-                                            plan_id,
-                                            out_contract_code,
-                                            contract_display_account,
-                                            contract_state,
-                                            contract_signed_time,
-                                            contract_expired_time,
-                                            sp_openid,
-                                            sub_openid,
-                                            contract_terminate_info,
-                                            out_user_code,
-                                            deduct_schedule,
-                                        })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(GetResponse {
+                            contract_id: "contract_id" req req,
+                            sp_mchid: "sp_mchid" req req,
+                            sp_appid: "sp_appid" req req,
+                            sub_mchid: "sub_mchid" req req,
+                            sub_appid: "sub_appid" opt opt,
+                            plan_id: "plan_id" req req,
+                            out_contract_code: "out_contract_code" req req,
+                            contract_display_account: "contract_display_account" req req,
+                            contract_state: "contract_state" req req,
+                            contract_signed_time: "contract_signed_time" opt opt,
+                            contract_expired_time: "contract_expired_time" opt opt,
+                            sp_openid: "sp_openid" req req,
+                            sub_openid: "sub_openid" opt opt,
+                            contract_terminate_info: "contract_terminate_info" opt opt,
+                            out_user_code: "out_user_code" opt opt,
+                            deduct_schedule: "deduct_schedule" opt opt,
+                        });
                         /// 协议解约信息
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponseContractTerminateInfo {
@@ -2177,55 +1105,11 @@ pub mod partner {
                             /// Example: `用户解约`
                             pub contract_termination_remark: Option<String>,
                         }
-                        impl ::serde::Serialize for GetResponseContractTerminateInfo {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.req(
-                                    "contract_termination_mode",
-                                    &self.contract_termination_mode,
-                                )?;
-                                m.req(
-                                    "contract_terminated_time",
-                                    &self.contract_terminated_time,
-                                )?;
-                                m.opt(
-                                    "contract_termination_remark",
-                                    &self.contract_termination_remark,
-                                )?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de>
-                        for GetResponseContractTerminateInfo {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (
-                                    o.req("contract_termination_mode"),
-                                    o.req("contract_terminated_time"),
-                                    o.opt("contract_termination_remark"),
-                                ) {
-                                    (
-                                        Some(contract_termination_mode),
-                                        Some(contract_terminated_time),
-                                        Some(contract_termination_remark),
-                                    ) => {
-                                        Ok(Self {
-                                            contract_termination_mode,
-                                            contract_terminated_time,
-                                            contract_termination_remark,
-                                        })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(GetResponseContractTerminateInfo {
+                            contract_termination_mode: "contract_termination_mode" req req,
+                            contract_terminated_time: "contract_terminated_time" req req,
+                            contract_termination_remark: "contract_termination_remark" opt opt,
+                        });
                         /// 预约扣费场景的预约信息
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponseDeductSchedule {
@@ -2252,64 +1136,14 @@ pub mod partner {
                             /// Example: `2019-11-22`
                             pub deduct_date: Option<String>,
                         }
-                        impl ::serde::Serialize for GetResponseDeductSchedule {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.req(
-                                    "estimated_deduct_date",
-                                    &self.estimated_deduct_date,
-                                )?;
-                                m.req(
-                                    "estimated_deduct_amount",
-                                    &self.estimated_deduct_amount,
-                                )?;
-                                m.req("schedule_state", &self.schedule_state)?;
-                                m.opt("scheduled_amount", &self.scheduled_amount)?;
-                                m.opt("deduct_amount", &self.deduct_amount)?;
-                                m.opt("deduct_date", &self.deduct_date)?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de>
-                        for GetResponseDeductSchedule {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (
-                                    o.req("estimated_deduct_date"),
-                                    o.req("estimated_deduct_amount"),
-                                    o.req("schedule_state"),
-                                    o.opt("scheduled_amount"),
-                                    o.opt("deduct_amount"),
-                                    o.opt("deduct_date"),
-                                ) {
-                                    (
-                                        Some(estimated_deduct_date),
-                                        Some(estimated_deduct_amount),
-                                        Some(schedule_state),
-                                        Some(scheduled_amount),
-                                        Some(deduct_amount),
-                                        Some(deduct_date),
-                                    ) => {
-                                        Ok(Self {
-                                            estimated_deduct_date,
-                                            estimated_deduct_amount,
-                                            schedule_state,
-                                            scheduled_amount,
-                                            deduct_amount,
-                                            deduct_date,
-                                        })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(GetResponseDeductSchedule {
+                            estimated_deduct_date: "estimated_deduct_date" req req,
+                            estimated_deduct_amount: "estimated_deduct_amount" req req,
+                            schedule_state: "schedule_state" req req,
+                            scheduled_amount: "scheduled_amount" opt opt,
+                            deduct_amount: "deduct_amount" opt opt,
+                            deduct_date: "deduct_date" opt opt,
+                        });
                         /// 实际扣费金额
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponseDeductScheduleDeductAmount {
@@ -2322,34 +1156,10 @@ pub mod partner {
                             /// Example: `CNY`
                             pub currency: Option<String>,
                         }
-                        impl ::serde::Serialize
-                        for GetResponseDeductScheduleDeductAmount {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.req("total", &self.total)?;
-                                m.opt("currency", &self.currency)?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de>
-                        for GetResponseDeductScheduleDeductAmount {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (o.req("total"), o.opt("currency")) {
-                                    (Some(total), Some(currency)) => {
-                                        Ok(Self { total, currency })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(GetResponseDeductScheduleDeductAmount {
+                            total: "total" req req,
+                            currency: "currency" opt opt,
+                        });
                         /// 预计的扣费金额
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponseDeductScheduleEstimatedDeductAmount {
@@ -2362,34 +1172,10 @@ pub mod partner {
                             /// Example: `CNY`
                             pub currency: Option<String>,
                         }
-                        impl ::serde::Serialize
-                        for GetResponseDeductScheduleEstimatedDeductAmount {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.req("total", &self.total)?;
-                                m.opt("currency", &self.currency)?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de>
-                        for GetResponseDeductScheduleEstimatedDeductAmount {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (o.req("total"), o.opt("currency")) {
-                                    (Some(total), Some(currency)) => {
-                                        Ok(Self { total, currency })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(GetResponseDeductScheduleEstimatedDeductAmount {
+                            total: "total" req req,
+                            currency: "currency" opt opt,
+                        });
                         /// 已预约的扣费金额信息
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponseDeductScheduleScheduledAmount {
@@ -2402,34 +1188,10 @@ pub mod partner {
                             /// Example: `CNY`
                             pub currency: Option<String>,
                         }
-                        impl ::serde::Serialize
-                        for GetResponseDeductScheduleScheduledAmount {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.req("total", &self.total)?;
-                                m.opt("currency", &self.currency)?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de>
-                        for GetResponseDeductScheduleScheduledAmount {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (o.req("total"), o.opt("currency")) {
-                                    (Some(total), Some(currency)) => {
-                                        Ok(Self { total, currency })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(GetResponseDeductScheduleScheduledAmount {
+                            total: "total" req req,
+                            currency: "currency" opt opt,
+                        });
                         /// `/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`
                         pub mod terminate {
                             /// The chain step for `/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`, reached with `client.v3().papay().sign().partner().contracts().plan_id().plan_id(plan_id).out_contract_code().out_contract_code(out_contract_code).terminate()`.
@@ -2465,41 +1227,10 @@ pub mod partner {
                                 /// Example: `用户解约`
                                 pub contract_termination_remark: String,
                             }
-                            impl ::serde::Serialize for PostRequest {
-                                fn serialize<S: ::serde::Serializer>(
-                                    &self,
-                                    serializer: S,
-                                ) -> ::core::result::Result<S::Ok, S::Error> {
-                                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                    m.req("sub_mchid", &self.sub_mchid)?;
-                                    m.req(
-                                        "contract_termination_remark",
-                                        &self.contract_termination_remark,
-                                    )?;
-                                    m.end()
-                                }
-                            }
-                            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                                fn deserialize<D: ::serde::Deserializer<'de>>(
-                                    deserializer: D,
-                                ) -> ::core::result::Result<Self, D::Error> {
-                                    let mut o = ::wechatpay::runtime::Object::new(
-                                        deserializer,
-                                    )?;
-                                    match (
-                                        o.req("sub_mchid"),
-                                        o.req("contract_termination_remark"),
-                                    ) {
-                                        (Some(sub_mchid), Some(contract_termination_remark)) => {
-                                            Ok(Self {
-                                                sub_mchid,
-                                                contract_termination_remark,
-                                            })
-                                        }
-                                        _ => Err(o.error()),
-                                    }
-                                }
-                            }
+                            ::wechatpay::runtime::json_object!(PostRequest {
+                                sub_mchid: "sub_mchid" req req,
+                                contract_termination_remark: "contract_termination_remark" req req,
+                            });
                             /// The response of `POST /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (通过商户协议号解除委托代扣签约协议API).
                             #[derive(Clone, Debug, PartialEq, Default)]
                             pub struct PostResponse {
@@ -2566,106 +1297,24 @@ pub mod partner {
                                 /// 预约扣费场景的预约信息
                                 pub deduct_schedule: Option<PostResponseDeductSchedule>,
                             }
-                            impl ::serde::Serialize for PostResponse {
-                                fn serialize<S: ::serde::Serializer>(
-                                    &self,
-                                    serializer: S,
-                                ) -> ::core::result::Result<S::Ok, S::Error> {
-                                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                    m.req("contract_id", &self.contract_id)?;
-                                    m.req("sp_mchid", &self.sp_mchid)?;
-                                    m.req("sp_appid", &self.sp_appid)?;
-                                    m.req("sub_mchid", &self.sub_mchid)?;
-                                    m.opt("sub_appid", &self.sub_appid)?;
-                                    m.req("plan_id", &self.plan_id)?;
-                                    m.req("out_contract_code", &self.out_contract_code)?;
-                                    m.req(
-                                        "contract_display_account",
-                                        &self.contract_display_account,
-                                    )?;
-                                    m.req("contract_state", &self.contract_state)?;
-                                    m.opt("contract_signed_time", &self.contract_signed_time)?;
-                                    m.opt(
-                                        "contract_expired_time",
-                                        &self.contract_expired_time,
-                                    )?;
-                                    m.req("sp_openid", &self.sp_openid)?;
-                                    m.opt("sub_openid", &self.sub_openid)?;
-                                    m.opt(
-                                        "contract_terminate_info",
-                                        &self.contract_terminate_info,
-                                    )?;
-                                    m.opt("out_user_code", &self.out_user_code)?;
-                                    m.opt("deduct_schedule", &self.deduct_schedule)?;
-                                    m.end()
-                                }
-                            }
-                            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                                fn deserialize<D: ::serde::Deserializer<'de>>(
-                                    deserializer: D,
-                                ) -> ::core::result::Result<Self, D::Error> {
-                                    let mut o = ::wechatpay::runtime::Object::new(
-                                        deserializer,
-                                    )?;
-                                    match (
-                                        o.req("contract_id"),
-                                        o.req("sp_mchid"),
-                                        o.req("sp_appid"),
-                                        o.req("sub_mchid"),
-                                        o.opt("sub_appid"),
-                                        o.req("plan_id"),
-                                        o.req("out_contract_code"),
-                                        o.req("contract_display_account"),
-                                        o.req("contract_state"),
-                                        o.opt("contract_signed_time"),
-                                        o.opt("contract_expired_time"),
-                                        o.req("sp_openid"),
-                                        o.opt("sub_openid"),
-                                        o.opt("contract_terminate_info"),
-                                        o.opt("out_user_code"),
-                                        o.opt("deduct_schedule"),
-                                    ) {
-                                        (
-                                            Some(contract_id),
-                                            Some(sp_mchid),
-                                            Some(sp_appid),
-                                            Some(sub_mchid),
-                                            Some(sub_appid),
-                                            Some(plan_id),
-                                            Some(out_contract_code),
-                                            Some(contract_display_account),
-                                            Some(contract_state),
-                                            Some(contract_signed_time),
-                                            Some(contract_expired_time),
-                                            Some(sp_openid),
-                                            Some(sub_openid),
-                                            Some(contract_terminate_info),
-                                            Some(out_user_code),
-                                            Some(deduct_schedule),
-                                        ) => {
-                                            Ok(Self {
-                                                contract_id,
-                                                sp_mchid,
-                                                sp_appid,
-                                                sub_mchid,
-                                                sub_appid,
-                                                plan_id,
-                                                out_contract_code,
-                                                contract_display_account,
-                                                contract_state,
-                                                contract_signed_time,
-                                                contract_expired_time,
-                                                sp_openid,
-                                                sub_openid,
-                                                contract_terminate_info,
-                                                out_user_code,
-                                                deduct_schedule,
-                                            })
-                                        }
-                                        _ => Err(o.error()),
-                                    }
-                                }
-                            }
+                            ::wechatpay::runtime::json_object!(PostResponse {
+                                contract_id: "contract_id" req req,
+                                sp_mchid: "sp_mchid" req req,
+                                sp_appid: "sp_appid" req req,
+                                sub_mchid: "sub_mchid" req req,
+                                sub_appid: "sub_appid" opt opt,
+                                plan_id: "plan_id" req req,
+                                out_contract_code: "out_contract_code" req req,
+                                contract_display_account: "contract_display_account" req req,
+                                contract_state: "contract_state" req req,
+                                contract_signed_time: "contract_signed_time" opt opt,
+                                contract_expired_time: "contract_expired_time" opt opt,
+                                sp_openid: "sp_openid" req req,
+                                sub_openid: "sub_openid" opt opt,
+                                contract_terminate_info: "contract_terminate_info" opt opt,
+                                out_user_code: "out_user_code" opt opt,
+                                deduct_schedule: "deduct_schedule" opt opt,
+                            });
                             /// 协议解约信息
                             #[derive(Clone, Debug, PartialEq, Default)]
                             pub struct PostResponseContractTerminateInfo {
@@ -2682,56 +1331,11 @@ pub mod partner {
                                 /// Example: `用户解约`
                                 pub contract_termination_remark: Option<String>,
                             }
-                            impl ::serde::Serialize
-                            for PostResponseContractTerminateInfo {
-                                fn serialize<S: ::serde::Serializer>(
-                                    &self,
-                                    serializer: S,
-                                ) -> ::core::result::Result<S::Ok, S::Error> {
-                                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                    m.req(
-                                        "contract_termination_mode",
-                                        &self.contract_termination_mode,
-                                    )?;
-                                    m.req(
-                                        "contract_terminated_time",
-                                        &self.contract_terminated_time,
-                                    )?;
-                                    m.opt(
-                                        "contract_termination_remark",
-                                        &self.contract_termination_remark,
-                                    )?;
-                                    m.end()
-                                }
-                            }
-                            impl<'de> ::serde::Deserialize<'de>
-                            for PostResponseContractTerminateInfo {
-                                fn deserialize<D: ::serde::Deserializer<'de>>(
-                                    deserializer: D,
-                                ) -> ::core::result::Result<Self, D::Error> {
-                                    let mut o = ::wechatpay::runtime::Object::new(
-                                        deserializer,
-                                    )?;
-                                    match (
-                                        o.req("contract_termination_mode"),
-                                        o.req("contract_terminated_time"),
-                                        o.opt("contract_termination_remark"),
-                                    ) {
-                                        (
-                                            Some(contract_termination_mode),
-                                            Some(contract_terminated_time),
-                                            Some(contract_termination_remark),
-                                        ) => {
-                                            Ok(Self {
-                                                contract_termination_mode,
-                                                contract_terminated_time,
-                                                contract_termination_remark,
-                                            })
-                                        }
-                                        _ => Err(o.error()),
-                                    }
-                                }
-                            }
+                            ::wechatpay::runtime::json_object!(PostResponseContractTerminateInfo {
+                                contract_termination_mode: "contract_termination_mode" req req,
+                                contract_terminated_time: "contract_terminated_time" req req,
+                                contract_termination_remark: "contract_termination_remark" opt opt,
+                            });
                             /// 预约扣费场景的预约信息
                             #[derive(Clone, Debug, PartialEq, Default)]
                             pub struct PostResponseDeductSchedule {
@@ -2758,64 +1362,14 @@ pub mod partner {
                                 /// Example: `2019-11-22`
                                 pub deduct_date: Option<String>,
                             }
-                            impl ::serde::Serialize for PostResponseDeductSchedule {
-                                fn serialize<S: ::serde::Serializer>(
-                                    &self,
-                                    serializer: S,
-                                ) -> ::core::result::Result<S::Ok, S::Error> {
-                                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                    m.req(
-                                        "estimated_deduct_date",
-                                        &self.estimated_deduct_date,
-                                    )?;
-                                    m.req(
-                                        "estimated_deduct_amount",
-                                        &self.estimated_deduct_amount,
-                                    )?;
-                                    m.req("schedule_state", &self.schedule_state)?;
-                                    m.opt("scheduled_amount", &self.scheduled_amount)?;
-                                    m.opt("deduct_amount", &self.deduct_amount)?;
-                                    m.opt("deduct_date", &self.deduct_date)?;
-                                    m.end()
-                                }
-                            }
-                            impl<'de> ::serde::Deserialize<'de>
-                            for PostResponseDeductSchedule {
-                                fn deserialize<D: ::serde::Deserializer<'de>>(
-                                    deserializer: D,
-                                ) -> ::core::result::Result<Self, D::Error> {
-                                    let mut o = ::wechatpay::runtime::Object::new(
-                                        deserializer,
-                                    )?;
-                                    match (
-                                        o.req("estimated_deduct_date"),
-                                        o.req("estimated_deduct_amount"),
-                                        o.req("schedule_state"),
-                                        o.opt("scheduled_amount"),
-                                        o.opt("deduct_amount"),
-                                        o.opt("deduct_date"),
-                                    ) {
-                                        (
-                                            Some(estimated_deduct_date),
-                                            Some(estimated_deduct_amount),
-                                            Some(schedule_state),
-                                            Some(scheduled_amount),
-                                            Some(deduct_amount),
-                                            Some(deduct_date),
-                                        ) => {
-                                            Ok(Self {
-                                                estimated_deduct_date,
-                                                estimated_deduct_amount,
-                                                schedule_state,
-                                                scheduled_amount,
-                                                deduct_amount,
-                                                deduct_date,
-                                            })
-                                        }
-                                        _ => Err(o.error()),
-                                    }
-                                }
-                            }
+                            ::wechatpay::runtime::json_object!(PostResponseDeductSchedule {
+                                estimated_deduct_date: "estimated_deduct_date" req req,
+                                estimated_deduct_amount: "estimated_deduct_amount" req req,
+                                schedule_state: "schedule_state" req req,
+                                scheduled_amount: "scheduled_amount" opt opt,
+                                deduct_amount: "deduct_amount" opt opt,
+                                deduct_date: "deduct_date" opt opt,
+                            });
                             /// 实际扣费金额
                             #[derive(Clone, Debug, PartialEq, Default)]
                             pub struct PostResponseDeductScheduleDeductAmount {
@@ -2828,34 +1382,10 @@ pub mod partner {
                                 /// Example: `CNY`
                                 pub currency: Option<String>,
                             }
-                            impl ::serde::Serialize
-                            for PostResponseDeductScheduleDeductAmount {
-                                fn serialize<S: ::serde::Serializer>(
-                                    &self,
-                                    serializer: S,
-                                ) -> ::core::result::Result<S::Ok, S::Error> {
-                                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                    m.req("total", &self.total)?;
-                                    m.opt("currency", &self.currency)?;
-                                    m.end()
-                                }
-                            }
-                            impl<'de> ::serde::Deserialize<'de>
-                            for PostResponseDeductScheduleDeductAmount {
-                                fn deserialize<D: ::serde::Deserializer<'de>>(
-                                    deserializer: D,
-                                ) -> ::core::result::Result<Self, D::Error> {
-                                    let mut o = ::wechatpay::runtime::Object::new(
-                                        deserializer,
-                                    )?;
-                                    match (o.req("total"), o.opt("currency")) {
-                                        (Some(total), Some(currency)) => {
-                                            Ok(Self { total, currency })
-                                        }
-                                        _ => Err(o.error()),
-                                    }
-                                }
-                            }
+                            ::wechatpay::runtime::json_object!(PostResponseDeductScheduleDeductAmount {
+                                total: "total" req req,
+                                currency: "currency" opt opt,
+                            });
                             /// 预计的扣费金额
                             #[derive(Clone, Debug, PartialEq, Default)]
                             pub struct PostResponseDeductScheduleEstimatedDeductAmount {
@@ -2868,34 +1398,10 @@ pub mod partner {
                                 /// Example: `CNY`
                                 pub currency: Option<String>,
                             }
-                            impl ::serde::Serialize
-                            for PostResponseDeductScheduleEstimatedDeductAmount {
-                                fn serialize<S: ::serde::Serializer>(
-                                    &self,
-                                    serializer: S,
-                                ) -> ::core::result::Result<S::Ok, S::Error> {
-                                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                    m.req("total", &self.total)?;
-                                    m.opt("currency", &self.currency)?;
-                                    m.end()
-                                }
-                            }
-                            impl<'de> ::serde::Deserialize<'de>
-                            for PostResponseDeductScheduleEstimatedDeductAmount {
-                                fn deserialize<D: ::serde::Deserializer<'de>>(
-                                    deserializer: D,
-                                ) -> ::core::result::Result<Self, D::Error> {
-                                    let mut o = ::wechatpay::runtime::Object::new(
-                                        deserializer,
-                                    )?;
-                                    match (o.req("total"), o.opt("currency")) {
-                                        (Some(total), Some(currency)) => {
-                                            Ok(Self { total, currency })
-                                        }
-                                        _ => Err(o.error()),
-                                    }
-                                }
-                            }
+                            ::wechatpay::runtime::json_object!(PostResponseDeductScheduleEstimatedDeductAmount {
+                                total: "total" req req,
+                                currency: "currency" opt opt,
+                            });
                             /// 已预约的扣费金额信息
                             #[derive(Clone, Debug, PartialEq, Default)]
                             pub struct PostResponseDeductScheduleScheduledAmount {
@@ -2908,34 +1414,10 @@ pub mod partner {
                                 /// Example: `CNY`
                                 pub currency: Option<String>,
                             }
-                            impl ::serde::Serialize
-                            for PostResponseDeductScheduleScheduledAmount {
-                                fn serialize<S: ::serde::Serializer>(
-                                    &self,
-                                    serializer: S,
-                                ) -> ::core::result::Result<S::Ok, S::Error> {
-                                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                    m.req("total", &self.total)?;
-                                    m.opt("currency", &self.currency)?;
-                                    m.end()
-                                }
-                            }
-                            impl<'de> ::serde::Deserialize<'de>
-                            for PostResponseDeductScheduleScheduledAmount {
-                                fn deserialize<D: ::serde::Deserializer<'de>>(
-                                    deserializer: D,
-                                ) -> ::core::result::Result<Self, D::Error> {
-                                    let mut o = ::wechatpay::runtime::Object::new(
-                                        deserializer,
-                                    )?;
-                                    match (o.req("total"), o.opt("currency")) {
-                                        (Some(total), Some(currency)) => {
-                                            Ok(Self { total, currency })
-                                        }
-                                        _ => Err(o.error()),
-                                    }
-                                }
-                            }
+                            ::wechatpay::runtime::json_object!(PostResponseDeductScheduleScheduledAmount {
+                                total: "total" req req,
+                                currency: "currency" opt opt,
+                            });
                         }
                     }
                 }

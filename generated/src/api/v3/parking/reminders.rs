@@ -78,27 +78,9 @@ pub mod application {
         /// `parking_lot`
         pub parking_lot: PostRequestParkingLot,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("parking_lot", &self.parking_lot)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("parking_lot") {
-                Some(parking_lot) => Ok(Self { parking_lot }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        parking_lot: "parking_lot" req req,
+    });
     /// PostRequestParkingLot
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestParkingLot {
@@ -155,87 +137,22 @@ pub mod application {
         /// `charging_rule`
         pub charging_rule: Option<PostRequestParkingLotChargingRule>,
     }
-    impl ::serde::Serialize for PostRequestParkingLot {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("parking_lot_name", &self.parking_lot_name)?;
-            m.req("out_parking_lot_id", &self.out_parking_lot_id)?;
-            m.req("parking_lot_address", &self.parking_lot_address)?;
-            m.req("longitude", &self.longitude)?;
-            m.req("latitude", &self.latitude)?;
-            m.req("parking_lot_type", &self.parking_lot_type)?;
-            m.req("phone_number", &self.phone_number)?;
-            m.opt("parking_sign_url", &self.parking_sign_url)?;
-            m.opt("notification_text_list", &self.notification_text_list)?;
-            m.opt("payment_mini_prog_appid", &self.payment_mini_prog_appid)?;
-            m.req("payment_path", &self.payment_path)?;
-            m.opt("parking_order_mini_prog_appid", &self.parking_order_mini_prog_appid)?;
-            m.opt("parking_order_path", &self.parking_order_path)?;
-            m.opt("charging_rule", &self.charging_rule)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestParkingLot {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("parking_lot_name"),
-                o.req("out_parking_lot_id"),
-                o.req("parking_lot_address"),
-                o.req("longitude"),
-                o.req("latitude"),
-                o.req("parking_lot_type"),
-                o.req("phone_number"),
-                o.opt("parking_sign_url"),
-                o.opt("notification_text_list"),
-                o.opt("payment_mini_prog_appid"),
-                o.req("payment_path"),
-                o.opt("parking_order_mini_prog_appid"),
-                o.opt("parking_order_path"),
-                o.opt("charging_rule"),
-            ) {
-                (
-                    Some(parking_lot_name),
-                    Some(out_parking_lot_id),
-                    Some(parking_lot_address),
-                    Some(longitude),
-                    Some(latitude),
-                    Some(parking_lot_type),
-                    Some(phone_number),
-                    Some(parking_sign_url),
-                    Some(notification_text_list),
-                    Some(payment_mini_prog_appid),
-                    Some(payment_path),
-                    Some(parking_order_mini_prog_appid),
-                    Some(parking_order_path),
-                    Some(charging_rule),
-                ) => {
-                    Ok(Self {
-                        parking_lot_name,
-                        out_parking_lot_id,
-                        parking_lot_address,
-                        longitude,
-                        latitude,
-                        parking_lot_type,
-                        phone_number,
-                        parking_sign_url,
-                        notification_text_list,
-                        payment_mini_prog_appid,
-                        payment_path,
-                        parking_order_mini_prog_appid,
-                        parking_order_path,
-                        charging_rule,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestParkingLot {
+        parking_lot_name: "parking_lot_name" req req,
+        out_parking_lot_id: "out_parking_lot_id" req req,
+        parking_lot_address: "parking_lot_address" req req,
+        longitude: "longitude" req req,
+        latitude: "latitude" req req,
+        parking_lot_type: "parking_lot_type" req req,
+        phone_number: "phone_number" req req,
+        parking_sign_url: "parking_sign_url" opt opt,
+        notification_text_list: "notification_text_list" opt opt,
+        payment_mini_prog_appid: "payment_mini_prog_appid" opt opt,
+        payment_path: "payment_path" req req,
+        parking_order_mini_prog_appid: "parking_order_mini_prog_appid" opt opt,
+        parking_order_path: "parking_order_path" opt opt,
+        charging_rule: "charging_rule" opt opt,
+    });
     /// PostRequestParkingLotChargingRule
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestParkingLotChargingRule {
@@ -292,79 +209,20 @@ pub mod application {
             PostRequestParkingLotChargingRuleFirstChargeTimeMode,
         >,
     }
-    impl ::serde::Serialize for PostRequestParkingLotChargingRule {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("rule_type", &self.rule_type)?;
-            m.opt("fee_limit_type", &self.fee_limit_type)?;
-            m.opt("daily_limit_type", &self.daily_limit_type)?;
-            m.opt("time_rounding_type", &self.time_rounding_type)?;
-            m.opt("free_entry_duration", &self.free_entry_duration)?;
-            m.opt("free_exit_duration", &self.free_exit_duration)?;
-            m.opt("fixed_interval_rule", &self.fixed_interval_rule)?;
-            m.opt("duration_segment_rule", &self.duration_segment_rule)?;
-            m.opt("pre_entry_rule", &self.pre_entry_rule)?;
-            m.opt("holiday_mode", &self.holiday_mode)?;
-            m.opt("aggregate_limit_mode", &self.aggregate_limit_mode)?;
-            m.opt("first_charge_time_mode", &self.first_charge_time_mode)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestParkingLotChargingRule {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("rule_type"),
-                o.opt("fee_limit_type"),
-                o.opt("daily_limit_type"),
-                o.opt("time_rounding_type"),
-                o.opt("free_entry_duration"),
-                o.opt("free_exit_duration"),
-                o.opt("fixed_interval_rule"),
-                o.opt("duration_segment_rule"),
-                o.opt("pre_entry_rule"),
-                o.opt("holiday_mode"),
-                o.opt("aggregate_limit_mode"),
-                o.opt("first_charge_time_mode"),
-            ) {
-                (
-                    Some(rule_type),
-                    Some(fee_limit_type),
-                    Some(daily_limit_type),
-                    Some(time_rounding_type),
-                    Some(free_entry_duration),
-                    Some(free_exit_duration),
-                    Some(fixed_interval_rule),
-                    Some(duration_segment_rule),
-                    Some(pre_entry_rule),
-                    Some(holiday_mode),
-                    Some(aggregate_limit_mode),
-                    Some(first_charge_time_mode),
-                ) => {
-                    Ok(Self {
-                        rule_type,
-                        fee_limit_type,
-                        daily_limit_type,
-                        time_rounding_type,
-                        free_entry_duration,
-                        free_exit_duration,
-                        fixed_interval_rule,
-                        duration_segment_rule,
-                        pre_entry_rule,
-                        holiday_mode,
-                        aggregate_limit_mode,
-                        first_charge_time_mode,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestParkingLotChargingRule {
+        rule_type: "rule_type" opt opt,
+        fee_limit_type: "fee_limit_type" opt opt,
+        daily_limit_type: "daily_limit_type" opt opt,
+        time_rounding_type: "time_rounding_type" opt opt,
+        free_entry_duration: "free_entry_duration" opt opt,
+        free_exit_duration: "free_exit_duration" opt opt,
+        fixed_interval_rule: "fixed_interval_rule" opt opt,
+        duration_segment_rule: "duration_segment_rule" opt opt,
+        pre_entry_rule: "pre_entry_rule" opt opt,
+        holiday_mode: "holiday_mode" opt opt,
+        aggregate_limit_mode: "aggregate_limit_mode" opt opt,
+        first_charge_time_mode: "first_charge_time_mode" opt opt,
+    });
     /// 累计限额模式
     ///
     /// A value this client does not know yet is kept as [`PostRequestParkingLotChargingRuleAggregateLimitMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -380,49 +238,11 @@ pub mod application {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestParkingLotChargingRuleAggregateLimitMode {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::AggregateLimitModeUnknown => "AGGREGATE_LIMIT_MODE_UNKNOWN",
-                Self::AggregateLimitModeNormal => "AGGREGATE_LIMIT_MODE_NORMAL",
-                Self::AggregateLimitModeMin => "AGGREGATE_LIMIT_MODE_MIN",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for PostRequestParkingLotChargingRuleAggregateLimitMode {
-        fn from(s: &str) -> Self {
-            match s {
-                "AGGREGATE_LIMIT_MODE_UNKNOWN" => Self::AggregateLimitModeUnknown,
-                "AGGREGATE_LIMIT_MODE_NORMAL" => Self::AggregateLimitModeNormal,
-                "AGGREGATE_LIMIT_MODE_MIN" => Self::AggregateLimitModeMin,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestParkingLotChargingRuleAggregateLimitMode {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestParkingLotChargingRuleAggregateLimitMode {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestParkingLotChargingRuleAggregateLimitMode {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestParkingLotChargingRuleAggregateLimitMode {
+        AggregateLimitModeUnknown = "AGGREGATE_LIMIT_MODE_UNKNOWN",
+        AggregateLimitModeNormal = "AGGREGATE_LIMIT_MODE_NORMAL",
+        AggregateLimitModeMin = "AGGREGATE_LIMIT_MODE_MIN",
+    });
     /// 计费周期类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestParkingLotChargingRuleDailyLimitType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -438,49 +258,11 @@ pub mod application {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestParkingLotChargingRuleDailyLimitType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::DailyLimitUnknown => "DAILY_LIMIT_UNKNOWN",
-                Self::DailyLimitRolling24h => "DAILY_LIMIT_ROLLING_24H",
-                Self::DailyLimitCalendarDay => "DAILY_LIMIT_CALENDAR_DAY",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for PostRequestParkingLotChargingRuleDailyLimitType {
-        fn from(s: &str) -> Self {
-            match s {
-                "DAILY_LIMIT_UNKNOWN" => Self::DailyLimitUnknown,
-                "DAILY_LIMIT_ROLLING_24H" => Self::DailyLimitRolling24h,
-                "DAILY_LIMIT_CALENDAR_DAY" => Self::DailyLimitCalendarDay,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestParkingLotChargingRuleDailyLimitType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestParkingLotChargingRuleDailyLimitType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestParkingLotChargingRuleDailyLimitType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestParkingLotChargingRuleDailyLimitType {
+        DailyLimitUnknown = "DAILY_LIMIT_UNKNOWN",
+        DailyLimitRolling24h = "DAILY_LIMIT_ROLLING_24H",
+        DailyLimitCalendarDay = "DAILY_LIMIT_CALENDAR_DAY",
+    });
     /// PostRequestParkingLotChargingRuleDurationSegmentRule
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestParkingLotChargingRuleDurationSegmentRule {
@@ -545,84 +327,21 @@ pub mod application {
         /// Example: `5000`
         pub max_fee_per_day: Option<i64>,
     }
-    impl ::serde::Serialize for PostRequestParkingLotChargingRuleDurationSegmentRule {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("day_type", &self.day_type)?;
-            m.opt("start_time", &self.start_time)?;
-            m.opt("end_time", &self.end_time)?;
-            m.opt("vehicle_type", &self.vehicle_type)?;
-            m.opt("plate_type", &self.plate_type)?;
-            m.opt("charge_mode", &self.charge_mode)?;
-            m.opt("duration_from", &self.duration_from)?;
-            m.opt("duration_to", &self.duration_to)?;
-            m.opt("fixed_amount", &self.fixed_amount)?;
-            m.opt("interval_min", &self.interval_min)?;
-            m.opt("interval_amount", &self.interval_amount)?;
-            m.opt("interval_max_amount", &self.interval_max_amount)?;
-            m.opt("max_fee_per_day", &self.max_fee_per_day)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestParkingLotChargingRuleDurationSegmentRule {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("day_type"),
-                o.opt("start_time"),
-                o.opt("end_time"),
-                o.opt("vehicle_type"),
-                o.opt("plate_type"),
-                o.opt("charge_mode"),
-                o.opt("duration_from"),
-                o.opt("duration_to"),
-                o.opt("fixed_amount"),
-                o.opt("interval_min"),
-                o.opt("interval_amount"),
-                o.opt("interval_max_amount"),
-                o.opt("max_fee_per_day"),
-            ) {
-                (
-                    Some(day_type),
-                    Some(start_time),
-                    Some(end_time),
-                    Some(vehicle_type),
-                    Some(plate_type),
-                    Some(charge_mode),
-                    Some(duration_from),
-                    Some(duration_to),
-                    Some(fixed_amount),
-                    Some(interval_min),
-                    Some(interval_amount),
-                    Some(interval_max_amount),
-                    Some(max_fee_per_day),
-                ) => {
-                    Ok(Self {
-                        day_type,
-                        start_time,
-                        end_time,
-                        vehicle_type,
-                        plate_type,
-                        charge_mode,
-                        duration_from,
-                        duration_to,
-                        fixed_amount,
-                        interval_min,
-                        interval_amount,
-                        interval_max_amount,
-                        max_fee_per_day,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestParkingLotChargingRuleDurationSegmentRule {
+        day_type: "day_type" opt opt,
+        start_time: "start_time" opt opt,
+        end_time: "end_time" opt opt,
+        vehicle_type: "vehicle_type" opt opt,
+        plate_type: "plate_type" opt opt,
+        charge_mode: "charge_mode" opt opt,
+        duration_from: "duration_from" opt opt,
+        duration_to: "duration_to" opt opt,
+        fixed_amount: "fixed_amount" opt opt,
+        interval_min: "interval_min" opt opt,
+        interval_amount: "interval_amount" opt opt,
+        interval_max_amount: "interval_max_amount" opt opt,
+        max_fee_per_day: "max_fee_per_day" opt opt,
+    });
     /// 收费模式
     ///
     /// A value this client does not know yet is kept as [`PostRequestParkingLotChargingRuleDurationSegmentRuleChargeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -638,51 +357,11 @@ pub mod application {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestParkingLotChargingRuleDurationSegmentRuleChargeMode {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Unknown_ => "UNKNOWN",
-                Self::Interval => "INTERVAL",
-                Self::OneTime => "ONE_TIME",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for PostRequestParkingLotChargingRuleDurationSegmentRuleChargeMode {
-        fn from(s: &str) -> Self {
-            match s {
-                "UNKNOWN" => Self::Unknown_,
-                "INTERVAL" => Self::Interval,
-                "ONE_TIME" => Self::OneTime,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for PostRequestParkingLotChargingRuleDurationSegmentRuleChargeMode {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for PostRequestParkingLotChargingRuleDurationSegmentRuleChargeMode {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestParkingLotChargingRuleDurationSegmentRuleChargeMode {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestParkingLotChargingRuleDurationSegmentRuleChargeMode {
+        Unknown_ = "UNKNOWN",
+        Interval = "INTERVAL",
+        OneTime = "ONE_TIME",
+    });
     /// 日期类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestParkingLotChargingRuleDurationSegmentRuleDayType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -700,53 +379,12 @@ pub mod application {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestParkingLotChargingRuleDurationSegmentRuleDayType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::DayTypeUnknown => "DAY_TYPE_UNKNOWN",
-                Self::DayTypeWeekday => "DAY_TYPE_WEEKDAY",
-                Self::DayTypeHoliday => "DAY_TYPE_HOLIDAY",
-                Self::DayTypeAllDay => "DAY_TYPE_ALL_DAY",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for PostRequestParkingLotChargingRuleDurationSegmentRuleDayType {
-        fn from(s: &str) -> Self {
-            match s {
-                "DAY_TYPE_UNKNOWN" => Self::DayTypeUnknown,
-                "DAY_TYPE_WEEKDAY" => Self::DayTypeWeekday,
-                "DAY_TYPE_HOLIDAY" => Self::DayTypeHoliday,
-                "DAY_TYPE_ALL_DAY" => Self::DayTypeAllDay,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for PostRequestParkingLotChargingRuleDurationSegmentRuleDayType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for PostRequestParkingLotChargingRuleDurationSegmentRuleDayType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestParkingLotChargingRuleDurationSegmentRuleDayType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestParkingLotChargingRuleDurationSegmentRuleDayType {
+        DayTypeUnknown = "DAY_TYPE_UNKNOWN",
+        DayTypeWeekday = "DAY_TYPE_WEEKDAY",
+        DayTypeHoliday = "DAY_TYPE_HOLIDAY",
+        DayTypeAllDay = "DAY_TYPE_ALL_DAY",
+    });
     /// 车牌类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestParkingLotChargingRuleDurationSegmentRulePlateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -768,57 +406,14 @@ pub mod application {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestParkingLotChargingRuleDurationSegmentRulePlateType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::PlateTypeUnknown => "PLATE_TYPE_UNKNOWN",
-                Self::PlateTypeTemporary => "PLATE_TYPE_TEMPORARY",
-                Self::PlateTypeMonthly => "PLATE_TYPE_MONTHLY",
-                Self::PlateTypeFree => "PLATE_TYPE_FREE",
-                Self::PlateTypePrepaid => "PLATE_TYPE_PREPAID",
-                Self::PlateTypeOthers => "PLATE_TYPE_OTHERS",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for PostRequestParkingLotChargingRuleDurationSegmentRulePlateType {
-        fn from(s: &str) -> Self {
-            match s {
-                "PLATE_TYPE_UNKNOWN" => Self::PlateTypeUnknown,
-                "PLATE_TYPE_TEMPORARY" => Self::PlateTypeTemporary,
-                "PLATE_TYPE_MONTHLY" => Self::PlateTypeMonthly,
-                "PLATE_TYPE_FREE" => Self::PlateTypeFree,
-                "PLATE_TYPE_PREPAID" => Self::PlateTypePrepaid,
-                "PLATE_TYPE_OTHERS" => Self::PlateTypeOthers,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for PostRequestParkingLotChargingRuleDurationSegmentRulePlateType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for PostRequestParkingLotChargingRuleDurationSegmentRulePlateType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestParkingLotChargingRuleDurationSegmentRulePlateType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestParkingLotChargingRuleDurationSegmentRulePlateType {
+        PlateTypeUnknown = "PLATE_TYPE_UNKNOWN",
+        PlateTypeTemporary = "PLATE_TYPE_TEMPORARY",
+        PlateTypeMonthly = "PLATE_TYPE_MONTHLY",
+        PlateTypeFree = "PLATE_TYPE_FREE",
+        PlateTypePrepaid = "PLATE_TYPE_PREPAID",
+        PlateTypeOthers = "PLATE_TYPE_OTHERS",
+    });
     /// 车辆类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestParkingLotChargingRuleDurationSegmentRuleVehicleType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -838,55 +433,13 @@ pub mod application {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestParkingLotChargingRuleDurationSegmentRuleVehicleType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::VehicleTypeUnknown => "VEHICLE_TYPE_UNKNOWN",
-                Self::VehicleTypeSmall => "VEHICLE_TYPE_SMALL",
-                Self::VehicleTypeLarge => "VEHICLE_TYPE_LARGE",
-                Self::VehicleTypeExtraLarge => "VEHICLE_TYPE_EXTRA_LARGE",
-                Self::VehicleTypeAllType => "VEHICLE_TYPE_ALL_TYPE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for PostRequestParkingLotChargingRuleDurationSegmentRuleVehicleType {
-        fn from(s: &str) -> Self {
-            match s {
-                "VEHICLE_TYPE_UNKNOWN" => Self::VehicleTypeUnknown,
-                "VEHICLE_TYPE_SMALL" => Self::VehicleTypeSmall,
-                "VEHICLE_TYPE_LARGE" => Self::VehicleTypeLarge,
-                "VEHICLE_TYPE_EXTRA_LARGE" => Self::VehicleTypeExtraLarge,
-                "VEHICLE_TYPE_ALL_TYPE" => Self::VehicleTypeAllType,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for PostRequestParkingLotChargingRuleDurationSegmentRuleVehicleType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for PostRequestParkingLotChargingRuleDurationSegmentRuleVehicleType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestParkingLotChargingRuleDurationSegmentRuleVehicleType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestParkingLotChargingRuleDurationSegmentRuleVehicleType {
+        VehicleTypeUnknown = "VEHICLE_TYPE_UNKNOWN",
+        VehicleTypeSmall = "VEHICLE_TYPE_SMALL",
+        VehicleTypeLarge = "VEHICLE_TYPE_LARGE",
+        VehicleTypeExtraLarge = "VEHICLE_TYPE_EXTRA_LARGE",
+        VehicleTypeAllType = "VEHICLE_TYPE_ALL_TYPE",
+    });
     /// 收费金额限制类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestParkingLotChargingRuleFeeLimitType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -902,48 +455,11 @@ pub mod application {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestParkingLotChargingRuleFeeLimitType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::FeeLimitUnknown => "FEE_LIMIT_UNKNOWN",
-                Self::FeeLimitAggregate => "FEE_LIMIT_AGGREGATE",
-                Self::FeeLimitSingle => "FEE_LIMIT_SINGLE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestParkingLotChargingRuleFeeLimitType {
-        fn from(s: &str) -> Self {
-            match s {
-                "FEE_LIMIT_UNKNOWN" => Self::FeeLimitUnknown,
-                "FEE_LIMIT_AGGREGATE" => Self::FeeLimitAggregate,
-                "FEE_LIMIT_SINGLE" => Self::FeeLimitSingle,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestParkingLotChargingRuleFeeLimitType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestParkingLotChargingRuleFeeLimitType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestParkingLotChargingRuleFeeLimitType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestParkingLotChargingRuleFeeLimitType {
+        FeeLimitUnknown = "FEE_LIMIT_UNKNOWN",
+        FeeLimitAggregate = "FEE_LIMIT_AGGREGATE",
+        FeeLimitSingle = "FEE_LIMIT_SINGLE",
+    });
     /// 首次计费时间模式
     ///
     /// A value this client does not know yet is kept as [`PostRequestParkingLotChargingRuleFirstChargeTimeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -959,49 +475,11 @@ pub mod application {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestParkingLotChargingRuleFirstChargeTimeMode {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::FirstChargeTimeModeUnknown => "FIRST_CHARGE_TIME_MODE_UNKNOWN",
-                Self::FirstChargeTimeModeEnter => "FIRST_CHARGE_TIME_MODE_ENTER",
-                Self::FirstChargeTimeModeAfterFree => "FIRST_CHARGE_TIME_MODE_AFTER_FREE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for PostRequestParkingLotChargingRuleFirstChargeTimeMode {
-        fn from(s: &str) -> Self {
-            match s {
-                "FIRST_CHARGE_TIME_MODE_UNKNOWN" => Self::FirstChargeTimeModeUnknown,
-                "FIRST_CHARGE_TIME_MODE_ENTER" => Self::FirstChargeTimeModeEnter,
-                "FIRST_CHARGE_TIME_MODE_AFTER_FREE" => Self::FirstChargeTimeModeAfterFree,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestParkingLotChargingRuleFirstChargeTimeMode {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestParkingLotChargingRuleFirstChargeTimeMode {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestParkingLotChargingRuleFirstChargeTimeMode {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestParkingLotChargingRuleFirstChargeTimeMode {
+        FirstChargeTimeModeUnknown = "FIRST_CHARGE_TIME_MODE_UNKNOWN",
+        FirstChargeTimeModeEnter = "FIRST_CHARGE_TIME_MODE_ENTER",
+        FirstChargeTimeModeAfterFree = "FIRST_CHARGE_TIME_MODE_AFTER_FREE",
+    });
     /// PostRequestParkingLotChargingRuleFixedIntervalRule
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestParkingLotChargingRuleFixedIntervalRule {
@@ -1076,92 +554,23 @@ pub mod application {
             PostRequestParkingLotChargingRuleFixedIntervalRuleFirstDurationMode,
         >,
     }
-    impl ::serde::Serialize for PostRequestParkingLotChargingRuleFixedIntervalRule {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("day_type", &self.day_type)?;
-            m.opt("start_time", &self.start_time)?;
-            m.opt("end_time", &self.end_time)?;
-            m.opt("vehicle_type", &self.vehicle_type)?;
-            m.opt("plate_type", &self.plate_type)?;
-            m.opt("first_duration", &self.first_duration)?;
-            m.opt("first_amount", &self.first_amount)?;
-            m.opt("interval_duration", &self.interval_duration)?;
-            m.opt("interval_amount", &self.interval_amount)?;
-            m.opt("interval_max_amount", &self.interval_max_amount)?;
-            m.opt("max_fee_per_day", &self.max_fee_per_day)?;
-            m.opt("free_period_charging_mode", &self.free_period_charging_mode)?;
-            m.opt("free_period_calculation_mode", &self.free_period_calculation_mode)?;
-            m.opt("is_green_vehicle_free_parking", &self.is_green_vehicle_free_parking)?;
-            m.opt("first_duration_mode", &self.first_duration_mode)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestParkingLotChargingRuleFixedIntervalRule {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("day_type"),
-                o.opt("start_time"),
-                o.opt("end_time"),
-                o.opt("vehicle_type"),
-                o.opt("plate_type"),
-                o.opt("first_duration"),
-                o.opt("first_amount"),
-                o.opt("interval_duration"),
-                o.opt("interval_amount"),
-                o.opt("interval_max_amount"),
-                o.opt("max_fee_per_day"),
-                o.opt("free_period_charging_mode"),
-                o.opt("free_period_calculation_mode"),
-                o.opt("is_green_vehicle_free_parking"),
-                o.opt("first_duration_mode"),
-            ) {
-                (
-                    Some(day_type),
-                    Some(start_time),
-                    Some(end_time),
-                    Some(vehicle_type),
-                    Some(plate_type),
-                    Some(first_duration),
-                    Some(first_amount),
-                    Some(interval_duration),
-                    Some(interval_amount),
-                    Some(interval_max_amount),
-                    Some(max_fee_per_day),
-                    Some(free_period_charging_mode),
-                    Some(free_period_calculation_mode),
-                    Some(is_green_vehicle_free_parking),
-                    Some(first_duration_mode),
-                ) => {
-                    Ok(Self {
-                        day_type,
-                        start_time,
-                        end_time,
-                        vehicle_type,
-                        plate_type,
-                        first_duration,
-                        first_amount,
-                        interval_duration,
-                        interval_amount,
-                        interval_max_amount,
-                        max_fee_per_day,
-                        free_period_charging_mode,
-                        free_period_calculation_mode,
-                        is_green_vehicle_free_parking,
-                        first_duration_mode,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestParkingLotChargingRuleFixedIntervalRule {
+        day_type: "day_type" opt opt,
+        start_time: "start_time" opt opt,
+        end_time: "end_time" opt opt,
+        vehicle_type: "vehicle_type" opt opt,
+        plate_type: "plate_type" opt opt,
+        first_duration: "first_duration" opt opt,
+        first_amount: "first_amount" opt opt,
+        interval_duration: "interval_duration" opt opt,
+        interval_amount: "interval_amount" opt opt,
+        interval_max_amount: "interval_max_amount" opt opt,
+        max_fee_per_day: "max_fee_per_day" opt opt,
+        free_period_charging_mode: "free_period_charging_mode" opt opt,
+        free_period_calculation_mode: "free_period_calculation_mode" opt opt,
+        is_green_vehicle_free_parking: "is_green_vehicle_free_parking" opt opt,
+        first_duration_mode: "first_duration_mode" opt opt,
+    });
     /// 日期类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestParkingLotChargingRuleFixedIntervalRuleDayType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1179,53 +588,12 @@ pub mod application {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestParkingLotChargingRuleFixedIntervalRuleDayType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::DayTypeUnknown => "DAY_TYPE_UNKNOWN",
-                Self::DayTypeWeekday => "DAY_TYPE_WEEKDAY",
-                Self::DayTypeHoliday => "DAY_TYPE_HOLIDAY",
-                Self::DayTypeAllDay => "DAY_TYPE_ALL_DAY",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for PostRequestParkingLotChargingRuleFixedIntervalRuleDayType {
-        fn from(s: &str) -> Self {
-            match s {
-                "DAY_TYPE_UNKNOWN" => Self::DayTypeUnknown,
-                "DAY_TYPE_WEEKDAY" => Self::DayTypeWeekday,
-                "DAY_TYPE_HOLIDAY" => Self::DayTypeHoliday,
-                "DAY_TYPE_ALL_DAY" => Self::DayTypeAllDay,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for PostRequestParkingLotChargingRuleFixedIntervalRuleDayType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for PostRequestParkingLotChargingRuleFixedIntervalRuleDayType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestParkingLotChargingRuleFixedIntervalRuleDayType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestParkingLotChargingRuleFixedIntervalRuleDayType {
+        DayTypeUnknown = "DAY_TYPE_UNKNOWN",
+        DayTypeWeekday = "DAY_TYPE_WEEKDAY",
+        DayTypeHoliday = "DAY_TYPE_HOLIDAY",
+        DayTypeAllDay = "DAY_TYPE_ALL_DAY",
+    });
     /// 首段收费模式
     ///
     /// A value this client does not know yet is kept as [`PostRequestParkingLotChargingRuleFixedIntervalRuleFirstDurationMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1241,59 +609,11 @@ pub mod application {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestParkingLotChargingRuleFixedIntervalRuleFirstDurationMode {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::FirstDurationModeUnknown => "FIRST_DURATION_MODE_UNKNOWN",
-                Self::FirstDurationModeOnlyFirstDuration => {
-                    "FIRST_DURATION_MODE_ONLY_FIRST_DURATION"
-                }
-                Self::FirstDurationModeEveryFirstDuration => {
-                    "FIRST_DURATION_MODE_EVERY_FIRST_DURATION"
-                }
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for PostRequestParkingLotChargingRuleFixedIntervalRuleFirstDurationMode {
-        fn from(s: &str) -> Self {
-            match s {
-                "FIRST_DURATION_MODE_UNKNOWN" => Self::FirstDurationModeUnknown,
-                "FIRST_DURATION_MODE_ONLY_FIRST_DURATION" => {
-                    Self::FirstDurationModeOnlyFirstDuration
-                }
-                "FIRST_DURATION_MODE_EVERY_FIRST_DURATION" => {
-                    Self::FirstDurationModeEveryFirstDuration
-                }
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for PostRequestParkingLotChargingRuleFixedIntervalRuleFirstDurationMode {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for PostRequestParkingLotChargingRuleFixedIntervalRuleFirstDurationMode {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestParkingLotChargingRuleFixedIntervalRuleFirstDurationMode {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestParkingLotChargingRuleFixedIntervalRuleFirstDurationMode {
+        FirstDurationModeUnknown = "FIRST_DURATION_MODE_UNKNOWN",
+        FirstDurationModeOnlyFirstDuration = "FIRST_DURATION_MODE_ONLY_FIRST_DURATION",
+        FirstDurationModeEveryFirstDuration = "FIRST_DURATION_MODE_EVERY_FIRST_DURATION",
+    });
     /// 免费时段计算方式
     ///
     /// A value this client does not know yet is kept as [`PostRequestParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1309,51 +629,11 @@ pub mod application {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::FreePeriodCalUnknown => "FREE_PERIOD_CAL_UNKNOWN",
-                Self::FreePeriodCalConcurrentStart => "FREE_PERIOD_CAL_CONCURRENT_START",
-                Self::FreePeriodCalSequentialStart => "FREE_PERIOD_CAL_SEQUENTIAL_START",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for PostRequestParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode {
-        fn from(s: &str) -> Self {
-            match s {
-                "FREE_PERIOD_CAL_UNKNOWN" => Self::FreePeriodCalUnknown,
-                "FREE_PERIOD_CAL_CONCURRENT_START" => Self::FreePeriodCalConcurrentStart,
-                "FREE_PERIOD_CAL_SEQUENTIAL_START" => Self::FreePeriodCalSequentialStart,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for PostRequestParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for PostRequestParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode {
+        FreePeriodCalUnknown = "FREE_PERIOD_CAL_UNKNOWN",
+        FreePeriodCalConcurrentStart = "FREE_PERIOD_CAL_CONCURRENT_START",
+        FreePeriodCalSequentialStart = "FREE_PERIOD_CAL_SEQUENTIAL_START",
+    });
     /// 免费时段收取模式
     ///
     /// A value this client does not know yet is kept as [`PostRequestParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1373,71 +653,13 @@ pub mod application {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::FreePeriodChargingUnknown => "FREE_PERIOD_CHARGING_UNKNOWN",
-                Self::FreePeriodChargingOncePerEntry => {
-                    "FREE_PERIOD_CHARGING_ONCE_PER_ENTRY"
-                }
-                Self::FreePeriodChargingOncePer24Hours => {
-                    "FREE_PERIOD_CHARGING_ONCE_PER_24_HOURS"
-                }
-                Self::FreePeriodChargingOncePerCalendarDay => {
-                    "FREE_PERIOD_CHARGING_ONCE_PER_CALENDAR_DAY"
-                }
-                Self::FreePeriodChargingCumulativeQuotaCalculation => {
-                    "FREE_PERIOD_CHARGING_CUMULATIVE_QUOTA_CALCULATION"
-                }
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for PostRequestParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode {
-        fn from(s: &str) -> Self {
-            match s {
-                "FREE_PERIOD_CHARGING_UNKNOWN" => Self::FreePeriodChargingUnknown,
-                "FREE_PERIOD_CHARGING_ONCE_PER_ENTRY" => {
-                    Self::FreePeriodChargingOncePerEntry
-                }
-                "FREE_PERIOD_CHARGING_ONCE_PER_24_HOURS" => {
-                    Self::FreePeriodChargingOncePer24Hours
-                }
-                "FREE_PERIOD_CHARGING_ONCE_PER_CALENDAR_DAY" => {
-                    Self::FreePeriodChargingOncePerCalendarDay
-                }
-                "FREE_PERIOD_CHARGING_CUMULATIVE_QUOTA_CALCULATION" => {
-                    Self::FreePeriodChargingCumulativeQuotaCalculation
-                }
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for PostRequestParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for PostRequestParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode {
+        FreePeriodChargingUnknown = "FREE_PERIOD_CHARGING_UNKNOWN",
+        FreePeriodChargingOncePerEntry = "FREE_PERIOD_CHARGING_ONCE_PER_ENTRY",
+        FreePeriodChargingOncePer24Hours = "FREE_PERIOD_CHARGING_ONCE_PER_24_HOURS",
+        FreePeriodChargingOncePerCalendarDay = "FREE_PERIOD_CHARGING_ONCE_PER_CALENDAR_DAY",
+        FreePeriodChargingCumulativeQuotaCalculation = "FREE_PERIOD_CHARGING_CUMULATIVE_QUOTA_CALCULATION",
+    });
     /// 车牌类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestParkingLotChargingRuleFixedIntervalRulePlateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1459,57 +681,14 @@ pub mod application {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestParkingLotChargingRuleFixedIntervalRulePlateType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::PlateTypeUnknown => "PLATE_TYPE_UNKNOWN",
-                Self::PlateTypeTemporary => "PLATE_TYPE_TEMPORARY",
-                Self::PlateTypeMonthly => "PLATE_TYPE_MONTHLY",
-                Self::PlateTypeFree => "PLATE_TYPE_FREE",
-                Self::PlateTypePrepaid => "PLATE_TYPE_PREPAID",
-                Self::PlateTypeOthers => "PLATE_TYPE_OTHERS",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for PostRequestParkingLotChargingRuleFixedIntervalRulePlateType {
-        fn from(s: &str) -> Self {
-            match s {
-                "PLATE_TYPE_UNKNOWN" => Self::PlateTypeUnknown,
-                "PLATE_TYPE_TEMPORARY" => Self::PlateTypeTemporary,
-                "PLATE_TYPE_MONTHLY" => Self::PlateTypeMonthly,
-                "PLATE_TYPE_FREE" => Self::PlateTypeFree,
-                "PLATE_TYPE_PREPAID" => Self::PlateTypePrepaid,
-                "PLATE_TYPE_OTHERS" => Self::PlateTypeOthers,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for PostRequestParkingLotChargingRuleFixedIntervalRulePlateType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for PostRequestParkingLotChargingRuleFixedIntervalRulePlateType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestParkingLotChargingRuleFixedIntervalRulePlateType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestParkingLotChargingRuleFixedIntervalRulePlateType {
+        PlateTypeUnknown = "PLATE_TYPE_UNKNOWN",
+        PlateTypeTemporary = "PLATE_TYPE_TEMPORARY",
+        PlateTypeMonthly = "PLATE_TYPE_MONTHLY",
+        PlateTypeFree = "PLATE_TYPE_FREE",
+        PlateTypePrepaid = "PLATE_TYPE_PREPAID",
+        PlateTypeOthers = "PLATE_TYPE_OTHERS",
+    });
     /// 车辆类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestParkingLotChargingRuleFixedIntervalRuleVehicleType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1529,55 +708,13 @@ pub mod application {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestParkingLotChargingRuleFixedIntervalRuleVehicleType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::VehicleTypeUnknown => "VEHICLE_TYPE_UNKNOWN",
-                Self::VehicleTypeSmall => "VEHICLE_TYPE_SMALL",
-                Self::VehicleTypeLarge => "VEHICLE_TYPE_LARGE",
-                Self::VehicleTypeExtraLarge => "VEHICLE_TYPE_EXTRA_LARGE",
-                Self::VehicleTypeAllType => "VEHICLE_TYPE_ALL_TYPE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for PostRequestParkingLotChargingRuleFixedIntervalRuleVehicleType {
-        fn from(s: &str) -> Self {
-            match s {
-                "VEHICLE_TYPE_UNKNOWN" => Self::VehicleTypeUnknown,
-                "VEHICLE_TYPE_SMALL" => Self::VehicleTypeSmall,
-                "VEHICLE_TYPE_LARGE" => Self::VehicleTypeLarge,
-                "VEHICLE_TYPE_EXTRA_LARGE" => Self::VehicleTypeExtraLarge,
-                "VEHICLE_TYPE_ALL_TYPE" => Self::VehicleTypeAllType,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for PostRequestParkingLotChargingRuleFixedIntervalRuleVehicleType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for PostRequestParkingLotChargingRuleFixedIntervalRuleVehicleType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestParkingLotChargingRuleFixedIntervalRuleVehicleType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestParkingLotChargingRuleFixedIntervalRuleVehicleType {
+        VehicleTypeUnknown = "VEHICLE_TYPE_UNKNOWN",
+        VehicleTypeSmall = "VEHICLE_TYPE_SMALL",
+        VehicleTypeLarge = "VEHICLE_TYPE_LARGE",
+        VehicleTypeExtraLarge = "VEHICLE_TYPE_EXTRA_LARGE",
+        VehicleTypeAllType = "VEHICLE_TYPE_ALL_TYPE",
+    });
     /// 节假日模式
     ///
     /// A value this client does not know yet is kept as [`PostRequestParkingLotChargingRuleHolidayMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1595,50 +732,12 @@ pub mod application {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestParkingLotChargingRuleHolidayMode {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::HolidayModeUnknown => "HOLIDAY_MODE_UNKNOWN",
-                Self::HolidayModeLegalMody => "HOLIDAY_MODE_LEGAL_MODY",
-                Self::HolidayModeCalendarMody => "HOLIDAY_MODE_CALENDAR_MODY",
-                Self::HolidayModeFinancialMody => "HOLIDAY_MODE_FINANCIAL_MODY",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestParkingLotChargingRuleHolidayMode {
-        fn from(s: &str) -> Self {
-            match s {
-                "HOLIDAY_MODE_UNKNOWN" => Self::HolidayModeUnknown,
-                "HOLIDAY_MODE_LEGAL_MODY" => Self::HolidayModeLegalMody,
-                "HOLIDAY_MODE_CALENDAR_MODY" => Self::HolidayModeCalendarMody,
-                "HOLIDAY_MODE_FINANCIAL_MODY" => Self::HolidayModeFinancialMody,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestParkingLotChargingRuleHolidayMode {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestParkingLotChargingRuleHolidayMode {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestParkingLotChargingRuleHolidayMode {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestParkingLotChargingRuleHolidayMode {
+        HolidayModeUnknown = "HOLIDAY_MODE_UNKNOWN",
+        HolidayModeLegalMody = "HOLIDAY_MODE_LEGAL_MODY",
+        HolidayModeCalendarMody = "HOLIDAY_MODE_CALENDAR_MODY",
+        HolidayModeFinancialMody = "HOLIDAY_MODE_FINANCIAL_MODY",
+    });
     /// PostRequestParkingLotChargingRulePreEntryRule
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestParkingLotChargingRulePreEntryRule {
@@ -1673,60 +772,15 @@ pub mod application {
         /// Example: `5000`
         pub max_fee_per_day: Option<i64>,
     }
-    impl ::serde::Serialize for PostRequestParkingLotChargingRulePreEntryRule {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("day_type", &self.day_type)?;
-            m.opt("start_time", &self.start_time)?;
-            m.opt("end_time", &self.end_time)?;
-            m.opt("vehicle_type", &self.vehicle_type)?;
-            m.opt("plate_type", &self.plate_type)?;
-            m.opt("amount", &self.amount)?;
-            m.opt("max_fee_per_day", &self.max_fee_per_day)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestParkingLotChargingRulePreEntryRule {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("day_type"),
-                o.opt("start_time"),
-                o.opt("end_time"),
-                o.opt("vehicle_type"),
-                o.opt("plate_type"),
-                o.opt("amount"),
-                o.opt("max_fee_per_day"),
-            ) {
-                (
-                    Some(day_type),
-                    Some(start_time),
-                    Some(end_time),
-                    Some(vehicle_type),
-                    Some(plate_type),
-                    Some(amount),
-                    Some(max_fee_per_day),
-                ) => {
-                    Ok(Self {
-                        day_type,
-                        start_time,
-                        end_time,
-                        vehicle_type,
-                        plate_type,
-                        amount,
-                        max_fee_per_day,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestParkingLotChargingRulePreEntryRule {
+        day_type: "day_type" opt opt,
+        start_time: "start_time" opt opt,
+        end_time: "end_time" opt opt,
+        vehicle_type: "vehicle_type" opt opt,
+        plate_type: "plate_type" opt opt,
+        amount: "amount" opt opt,
+        max_fee_per_day: "max_fee_per_day" opt opt,
+    });
     /// 日期类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestParkingLotChargingRulePreEntryRuleDayType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1744,51 +798,12 @@ pub mod application {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestParkingLotChargingRulePreEntryRuleDayType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::DayTypeUnknown => "DAY_TYPE_UNKNOWN",
-                Self::DayTypeWeekday => "DAY_TYPE_WEEKDAY",
-                Self::DayTypeHoliday => "DAY_TYPE_HOLIDAY",
-                Self::DayTypeAllDay => "DAY_TYPE_ALL_DAY",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for PostRequestParkingLotChargingRulePreEntryRuleDayType {
-        fn from(s: &str) -> Self {
-            match s {
-                "DAY_TYPE_UNKNOWN" => Self::DayTypeUnknown,
-                "DAY_TYPE_WEEKDAY" => Self::DayTypeWeekday,
-                "DAY_TYPE_HOLIDAY" => Self::DayTypeHoliday,
-                "DAY_TYPE_ALL_DAY" => Self::DayTypeAllDay,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestParkingLotChargingRulePreEntryRuleDayType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestParkingLotChargingRulePreEntryRuleDayType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestParkingLotChargingRulePreEntryRuleDayType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestParkingLotChargingRulePreEntryRuleDayType {
+        DayTypeUnknown = "DAY_TYPE_UNKNOWN",
+        DayTypeWeekday = "DAY_TYPE_WEEKDAY",
+        DayTypeHoliday = "DAY_TYPE_HOLIDAY",
+        DayTypeAllDay = "DAY_TYPE_ALL_DAY",
+    });
     /// 车牌类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestParkingLotChargingRulePreEntryRulePlateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1810,56 +825,14 @@ pub mod application {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestParkingLotChargingRulePreEntryRulePlateType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::PlateTypeUnknown => "PLATE_TYPE_UNKNOWN",
-                Self::PlateTypeTemporary => "PLATE_TYPE_TEMPORARY",
-                Self::PlateTypeMonthly => "PLATE_TYPE_MONTHLY",
-                Self::PlateTypeFree => "PLATE_TYPE_FREE",
-                Self::PlateTypePrepaid => "PLATE_TYPE_PREPAID",
-                Self::PlateTypeOthers => "PLATE_TYPE_OTHERS",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for PostRequestParkingLotChargingRulePreEntryRulePlateType {
-        fn from(s: &str) -> Self {
-            match s {
-                "PLATE_TYPE_UNKNOWN" => Self::PlateTypeUnknown,
-                "PLATE_TYPE_TEMPORARY" => Self::PlateTypeTemporary,
-                "PLATE_TYPE_MONTHLY" => Self::PlateTypeMonthly,
-                "PLATE_TYPE_FREE" => Self::PlateTypeFree,
-                "PLATE_TYPE_PREPAID" => Self::PlateTypePrepaid,
-                "PLATE_TYPE_OTHERS" => Self::PlateTypeOthers,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for PostRequestParkingLotChargingRulePreEntryRulePlateType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestParkingLotChargingRulePreEntryRulePlateType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestParkingLotChargingRulePreEntryRulePlateType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestParkingLotChargingRulePreEntryRulePlateType {
+        PlateTypeUnknown = "PLATE_TYPE_UNKNOWN",
+        PlateTypeTemporary = "PLATE_TYPE_TEMPORARY",
+        PlateTypeMonthly = "PLATE_TYPE_MONTHLY",
+        PlateTypeFree = "PLATE_TYPE_FREE",
+        PlateTypePrepaid = "PLATE_TYPE_PREPAID",
+        PlateTypeOthers = "PLATE_TYPE_OTHERS",
+    });
     /// 车辆类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestParkingLotChargingRulePreEntryRuleVehicleType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1879,55 +852,13 @@ pub mod application {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestParkingLotChargingRulePreEntryRuleVehicleType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::VehicleTypeUnknown => "VEHICLE_TYPE_UNKNOWN",
-                Self::VehicleTypeSmall => "VEHICLE_TYPE_SMALL",
-                Self::VehicleTypeLarge => "VEHICLE_TYPE_LARGE",
-                Self::VehicleTypeExtraLarge => "VEHICLE_TYPE_EXTRA_LARGE",
-                Self::VehicleTypeAllType => "VEHICLE_TYPE_ALL_TYPE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for PostRequestParkingLotChargingRulePreEntryRuleVehicleType {
-        fn from(s: &str) -> Self {
-            match s {
-                "VEHICLE_TYPE_UNKNOWN" => Self::VehicleTypeUnknown,
-                "VEHICLE_TYPE_SMALL" => Self::VehicleTypeSmall,
-                "VEHICLE_TYPE_LARGE" => Self::VehicleTypeLarge,
-                "VEHICLE_TYPE_EXTRA_LARGE" => Self::VehicleTypeExtraLarge,
-                "VEHICLE_TYPE_ALL_TYPE" => Self::VehicleTypeAllType,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for PostRequestParkingLotChargingRulePreEntryRuleVehicleType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for PostRequestParkingLotChargingRulePreEntryRuleVehicleType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestParkingLotChargingRulePreEntryRuleVehicleType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestParkingLotChargingRulePreEntryRuleVehicleType {
+        VehicleTypeUnknown = "VEHICLE_TYPE_UNKNOWN",
+        VehicleTypeSmall = "VEHICLE_TYPE_SMALL",
+        VehicleTypeLarge = "VEHICLE_TYPE_LARGE",
+        VehicleTypeExtraLarge = "VEHICLE_TYPE_EXTRA_LARGE",
+        VehicleTypeAllType = "VEHICLE_TYPE_ALL_TYPE",
+    });
     /// 收费规则类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestParkingLotChargingRuleRuleType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1945,49 +876,12 @@ pub mod application {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestParkingLotChargingRuleRuleType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::ChargingRuleUnknown => "CHARGING_RULE_UNKNOWN",
-                Self::ChargingRuleFixedInterval => "CHARGING_RULE_FIXED_INTERVAL",
-                Self::ChargingRuleSegment => "CHARGING_RULE_SEGMENT",
-                Self::ChargingRulePerEntry => "CHARGING_RULE_PER_ENTRY",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestParkingLotChargingRuleRuleType {
-        fn from(s: &str) -> Self {
-            match s {
-                "CHARGING_RULE_UNKNOWN" => Self::ChargingRuleUnknown,
-                "CHARGING_RULE_FIXED_INTERVAL" => Self::ChargingRuleFixedInterval,
-                "CHARGING_RULE_SEGMENT" => Self::ChargingRuleSegment,
-                "CHARGING_RULE_PER_ENTRY" => Self::ChargingRulePerEntry,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestParkingLotChargingRuleRuleType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestParkingLotChargingRuleRuleType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestParkingLotChargingRuleRuleType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestParkingLotChargingRuleRuleType {
+        ChargingRuleUnknown = "CHARGING_RULE_UNKNOWN",
+        ChargingRuleFixedInterval = "CHARGING_RULE_FIXED_INTERVAL",
+        ChargingRuleSegment = "CHARGING_RULE_SEGMENT",
+        ChargingRulePerEntry = "CHARGING_RULE_PER_ENTRY",
+    });
     /// 不满一小时取整方式
     ///
     /// A value this client does not know yet is kept as [`PostRequestParkingLotChargingRuleTimeRoundingType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2003,49 +897,11 @@ pub mod application {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestParkingLotChargingRuleTimeRoundingType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::TimeRoundUnknown => "TIME_ROUND_UNKNOWN",
-                Self::TimeRoundDown => "TIME_ROUND_DOWN",
-                Self::TimeRoundUp => "TIME_ROUND_UP",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for PostRequestParkingLotChargingRuleTimeRoundingType {
-        fn from(s: &str) -> Self {
-            match s {
-                "TIME_ROUND_UNKNOWN" => Self::TimeRoundUnknown,
-                "TIME_ROUND_DOWN" => Self::TimeRoundDown,
-                "TIME_ROUND_UP" => Self::TimeRoundUp,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestParkingLotChargingRuleTimeRoundingType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestParkingLotChargingRuleTimeRoundingType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestParkingLotChargingRuleTimeRoundingType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestParkingLotChargingRuleTimeRoundingType {
+        TimeRoundUnknown = "TIME_ROUND_UNKNOWN",
+        TimeRoundDown = "TIME_ROUND_DOWN",
+        TimeRoundUp = "TIME_ROUND_UP",
+    });
     /// 停车场类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestParkingLotParkingLotType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2069,71 +925,15 @@ pub mod application {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestParkingLotParkingLotType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::ParkingLotTypeUnknown => "PARKING_LOT_TYPE_UNKNOWN",
-                Self::ParkingLotTypeBusinessDistrict => {
-                    "PARKING_LOT_TYPE_BUSINESS_DISTRICT"
-                }
-                Self::ParkingLotTypeOfficeBuilding => "PARKING_LOT_TYPE_OFFICE_BUILDING",
-                Self::ParkingLotTypeTransportationHub => {
-                    "PARKING_LOT_TYPE_TRANSPORTATION_HUB"
-                }
-                Self::ParkingLotTypeResidentialArea => {
-                    "PARKING_LOT_TYPE_RESIDENTIAL_AREA"
-                }
-                Self::ParkingLotTypeParkArea => "PARKING_LOT_TYPE_PARK_AREA",
-                Self::ParkingLotTypeOtherPublicFacility => {
-                    "PARKING_LOT_TYPE_OTHER_PUBLIC_FACILITY"
-                }
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestParkingLotParkingLotType {
-        fn from(s: &str) -> Self {
-            match s {
-                "PARKING_LOT_TYPE_UNKNOWN" => Self::ParkingLotTypeUnknown,
-                "PARKING_LOT_TYPE_BUSINESS_DISTRICT" => {
-                    Self::ParkingLotTypeBusinessDistrict
-                }
-                "PARKING_LOT_TYPE_OFFICE_BUILDING" => Self::ParkingLotTypeOfficeBuilding,
-                "PARKING_LOT_TYPE_TRANSPORTATION_HUB" => {
-                    Self::ParkingLotTypeTransportationHub
-                }
-                "PARKING_LOT_TYPE_RESIDENTIAL_AREA" => {
-                    Self::ParkingLotTypeResidentialArea
-                }
-                "PARKING_LOT_TYPE_PARK_AREA" => Self::ParkingLotTypeParkArea,
-                "PARKING_LOT_TYPE_OTHER_PUBLIC_FACILITY" => {
-                    Self::ParkingLotTypeOtherPublicFacility
-                }
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestParkingLotParkingLotType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestParkingLotParkingLotType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestParkingLotParkingLotType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestParkingLotParkingLotType {
+        ParkingLotTypeUnknown = "PARKING_LOT_TYPE_UNKNOWN",
+        ParkingLotTypeBusinessDistrict = "PARKING_LOT_TYPE_BUSINESS_DISTRICT",
+        ParkingLotTypeOfficeBuilding = "PARKING_LOT_TYPE_OFFICE_BUILDING",
+        ParkingLotTypeTransportationHub = "PARKING_LOT_TYPE_TRANSPORTATION_HUB",
+        ParkingLotTypeResidentialArea = "PARKING_LOT_TYPE_RESIDENTIAL_AREA",
+        ParkingLotTypeParkArea = "PARKING_LOT_TYPE_PARK_AREA",
+        ParkingLotTypeOtherPublicFacility = "PARKING_LOT_TYPE_OTHER_PUBLIC_FACILITY",
+    });
     /// The response of `POST /v3/parking/reminders/application` (提交停车场进件申请).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -2142,27 +942,9 @@ pub mod application {
         /// Example: `PLA202604230001`
         pub parking_lot_audit_no: Option<String>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("parking_lot_audit_no", &self.parking_lot_audit_no)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.opt("parking_lot_audit_no") {
-                Some(parking_lot_audit_no) => Ok(Self { parking_lot_audit_no }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        parking_lot_audit_no: "parking_lot_audit_no" opt opt,
+    });
     /// `/v3/parking/reminders/application/query`
     pub mod query {
         /// The chain step for `/v3/parking/reminders/application/query`, reached with `client.v3().parking().reminders().application().query()`.
@@ -2197,31 +979,10 @@ pub mod application {
             /// Query parameter `out_parking_lot_id`. Example: `lot_sz_tencent_001`
             pub out_parking_lot_id: String,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("parking_lot_audit_no"), o.req("out_parking_lot_id")) {
-                    (Some(parking_lot_audit_no), Some(out_parking_lot_id)) => {
-                        Ok(Self {
-                            parking_lot_audit_no,
-                            out_parking_lot_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            parking_lot_audit_no: "parking_lot_audit_no" skip req,
+            out_parking_lot_id: "out_parking_lot_id" skip req,
+        });
         /// The response of `GET /v3/parking/reminders/application/query` (查询停车场进件申请单).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -2232,33 +993,10 @@ pub mod application {
             /// Example: `21232735744117624001123604298240`
             pub wx_parking_lot_id: Option<String>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("application", &self.application)?;
-                m.opt("wx_parking_lot_id", &self.wx_parking_lot_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("application"), o.opt("wx_parking_lot_id")) {
-                    (Some(application), Some(wx_parking_lot_id)) => {
-                        Ok(Self {
-                            application,
-                            wx_parking_lot_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            application: "application" opt opt,
+            wx_parking_lot_id: "wx_parking_lot_id" opt opt,
+        });
         /// GetResponseApplication
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseApplication {
@@ -2279,51 +1017,13 @@ pub mod application {
             /// `audit_comment`
             pub audit_comment: Option<GetResponseApplicationAuditComment>,
         }
-        impl ::serde::Serialize for GetResponseApplication {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("parking_lot_audit_no", &self.parking_lot_audit_no)?;
-                m.opt("audit_status", &self.audit_status)?;
-                m.opt("submit_time", &self.submit_time)?;
-                m.opt("parking_lot", &self.parking_lot)?;
-                m.opt("audit_comment", &self.audit_comment)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseApplication {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("parking_lot_audit_no"),
-                    o.opt("audit_status"),
-                    o.opt("submit_time"),
-                    o.opt("parking_lot"),
-                    o.opt("audit_comment"),
-                ) {
-                    (
-                        Some(parking_lot_audit_no),
-                        Some(audit_status),
-                        Some(submit_time),
-                        Some(parking_lot),
-                        Some(audit_comment),
-                    ) => {
-                        Ok(Self {
-                            parking_lot_audit_no,
-                            audit_status,
-                            submit_time,
-                            parking_lot,
-                            audit_comment,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseApplication {
+            parking_lot_audit_no: "parking_lot_audit_no" opt opt,
+            audit_status: "audit_status" opt opt,
+            submit_time: "submit_time" opt opt,
+            parking_lot: "parking_lot" opt opt,
+            audit_comment: "audit_comment" opt opt,
+        });
         /// GetResponseApplicationAuditComment
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseApplicationAuditComment {
@@ -2334,30 +1034,10 @@ pub mod application {
             /// Example: `请补充完整收费告示牌图片`
             pub recommendation: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseApplicationAuditComment {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("fields", &self.fields)?;
-                m.opt("recommendation", &self.recommendation)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseApplicationAuditComment {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("fields"), o.opt("recommendation")) {
-                    (Some(fields), Some(recommendation)) => {
-                        Ok(Self { fields, recommendation })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseApplicationAuditComment {
+            fields: "fields" opt opt,
+            recommendation: "recommendation" opt opt,
+        });
         /// GetResponseApplicationAuditCommentFields
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseApplicationAuditCommentFields {
@@ -2370,29 +1050,10 @@ pub mod application {
             /// Example: `停车场名称不符合规范`
             pub comment: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseApplicationAuditCommentFields {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("field", &self.field)?;
-                m.opt("comment", &self.comment)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseApplicationAuditCommentFields {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("field"), o.opt("comment")) {
-                    (Some(field), Some(comment)) => Ok(Self { field, comment }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseApplicationAuditCommentFields {
+            field: "field" opt opt,
+            comment: "comment" opt opt,
+        });
         /// 审核状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseApplicationAuditStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2412,53 +1073,13 @@ pub mod application {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseApplicationAuditStatus {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::AuditStatusUnknown => "AUDIT_STATUS_UNKNOWN",
-                    Self::AuditStatusPending => "AUDIT_STATUS_PENDING",
-                    Self::AuditStatusWithdrawn => "AUDIT_STATUS_WITHDRAWN",
-                    Self::AuditStatusApproved => "AUDIT_STATUS_APPROVED",
-                    Self::AuditStatusRejected => "AUDIT_STATUS_REJECTED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseApplicationAuditStatus {
-            fn from(s: &str) -> Self {
-                match s {
-                    "AUDIT_STATUS_UNKNOWN" => Self::AuditStatusUnknown,
-                    "AUDIT_STATUS_PENDING" => Self::AuditStatusPending,
-                    "AUDIT_STATUS_WITHDRAWN" => Self::AuditStatusWithdrawn,
-                    "AUDIT_STATUS_APPROVED" => Self::AuditStatusApproved,
-                    "AUDIT_STATUS_REJECTED" => Self::AuditStatusRejected,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseApplicationAuditStatus {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseApplicationAuditStatus {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseApplicationAuditStatus {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseApplicationAuditStatus {
+            AuditStatusUnknown = "AUDIT_STATUS_UNKNOWN",
+            AuditStatusPending = "AUDIT_STATUS_PENDING",
+            AuditStatusWithdrawn = "AUDIT_STATUS_WITHDRAWN",
+            AuditStatusApproved = "AUDIT_STATUS_APPROVED",
+            AuditStatusRejected = "AUDIT_STATUS_REJECTED",
+        });
         /// GetResponseApplicationParkingLot
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseApplicationParkingLot {
@@ -2517,90 +1138,22 @@ pub mod application {
             /// `charging_rule`
             pub charging_rule: Option<GetResponseApplicationParkingLotChargingRule>,
         }
-        impl ::serde::Serialize for GetResponseApplicationParkingLot {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("parking_lot_name", &self.parking_lot_name)?;
-                m.opt("out_parking_lot_id", &self.out_parking_lot_id)?;
-                m.opt("parking_lot_address", &self.parking_lot_address)?;
-                m.opt("longitude", &self.longitude)?;
-                m.opt("latitude", &self.latitude)?;
-                m.opt("parking_lot_type", &self.parking_lot_type)?;
-                m.opt("phone_number", &self.phone_number)?;
-                m.opt("parking_sign_url", &self.parking_sign_url)?;
-                m.opt("notification_text_list", &self.notification_text_list)?;
-                m.opt("payment_mini_prog_appid", &self.payment_mini_prog_appid)?;
-                m.opt("payment_path", &self.payment_path)?;
-                m.opt(
-                    "parking_order_mini_prog_appid",
-                    &self.parking_order_mini_prog_appid,
-                )?;
-                m.opt("parking_order_path", &self.parking_order_path)?;
-                m.opt("charging_rule", &self.charging_rule)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseApplicationParkingLot {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("parking_lot_name"),
-                    o.opt("out_parking_lot_id"),
-                    o.opt("parking_lot_address"),
-                    o.opt("longitude"),
-                    o.opt("latitude"),
-                    o.opt("parking_lot_type"),
-                    o.opt("phone_number"),
-                    o.opt("parking_sign_url"),
-                    o.opt("notification_text_list"),
-                    o.opt("payment_mini_prog_appid"),
-                    o.opt("payment_path"),
-                    o.opt("parking_order_mini_prog_appid"),
-                    o.opt("parking_order_path"),
-                    o.opt("charging_rule"),
-                ) {
-                    (
-                        Some(parking_lot_name),
-                        Some(out_parking_lot_id),
-                        Some(parking_lot_address),
-                        Some(longitude),
-                        Some(latitude),
-                        Some(parking_lot_type),
-                        Some(phone_number),
-                        Some(parking_sign_url),
-                        Some(notification_text_list),
-                        Some(payment_mini_prog_appid),
-                        Some(payment_path),
-                        Some(parking_order_mini_prog_appid),
-                        Some(parking_order_path),
-                        Some(charging_rule),
-                    ) => {
-                        Ok(Self {
-                            parking_lot_name,
-                            out_parking_lot_id,
-                            parking_lot_address,
-                            longitude,
-                            latitude,
-                            parking_lot_type,
-                            phone_number,
-                            parking_sign_url,
-                            notification_text_list,
-                            payment_mini_prog_appid,
-                            payment_path,
-                            parking_order_mini_prog_appid,
-                            parking_order_path,
-                            charging_rule,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseApplicationParkingLot {
+            parking_lot_name: "parking_lot_name" opt opt,
+            out_parking_lot_id: "out_parking_lot_id" opt opt,
+            parking_lot_address: "parking_lot_address" opt opt,
+            longitude: "longitude" opt opt,
+            latitude: "latitude" opt opt,
+            parking_lot_type: "parking_lot_type" opt opt,
+            phone_number: "phone_number" opt opt,
+            parking_sign_url: "parking_sign_url" opt opt,
+            notification_text_list: "notification_text_list" opt opt,
+            payment_mini_prog_appid: "payment_mini_prog_appid" opt opt,
+            payment_path: "payment_path" opt opt,
+            parking_order_mini_prog_appid: "parking_order_mini_prog_appid" opt opt,
+            parking_order_path: "parking_order_path" opt opt,
+            charging_rule: "charging_rule" opt opt,
+        });
         /// GetResponseApplicationParkingLotChargingRule
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseApplicationParkingLotChargingRule {
@@ -2665,80 +1218,20 @@ pub mod application {
                 GetResponseApplicationParkingLotChargingRuleFirstChargeTimeMode,
             >,
         }
-        impl ::serde::Serialize for GetResponseApplicationParkingLotChargingRule {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("rule_type", &self.rule_type)?;
-                m.opt("fee_limit_type", &self.fee_limit_type)?;
-                m.opt("daily_limit_type", &self.daily_limit_type)?;
-                m.opt("time_rounding_type", &self.time_rounding_type)?;
-                m.opt("free_entry_duration", &self.free_entry_duration)?;
-                m.opt("free_exit_duration", &self.free_exit_duration)?;
-                m.opt("fixed_interval_rule", &self.fixed_interval_rule)?;
-                m.opt("duration_segment_rule", &self.duration_segment_rule)?;
-                m.opt("pre_entry_rule", &self.pre_entry_rule)?;
-                m.opt("holiday_mode", &self.holiday_mode)?;
-                m.opt("aggregate_limit_mode", &self.aggregate_limit_mode)?;
-                m.opt("first_charge_time_mode", &self.first_charge_time_mode)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseApplicationParkingLotChargingRule {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("rule_type"),
-                    o.opt("fee_limit_type"),
-                    o.opt("daily_limit_type"),
-                    o.opt("time_rounding_type"),
-                    o.opt("free_entry_duration"),
-                    o.opt("free_exit_duration"),
-                    o.opt("fixed_interval_rule"),
-                    o.opt("duration_segment_rule"),
-                    o.opt("pre_entry_rule"),
-                    o.opt("holiday_mode"),
-                    o.opt("aggregate_limit_mode"),
-                    o.opt("first_charge_time_mode"),
-                ) {
-                    (
-                        Some(rule_type),
-                        Some(fee_limit_type),
-                        Some(daily_limit_type),
-                        Some(time_rounding_type),
-                        Some(free_entry_duration),
-                        Some(free_exit_duration),
-                        Some(fixed_interval_rule),
-                        Some(duration_segment_rule),
-                        Some(pre_entry_rule),
-                        Some(holiday_mode),
-                        Some(aggregate_limit_mode),
-                        Some(first_charge_time_mode),
-                    ) => {
-                        Ok(Self {
-                            rule_type,
-                            fee_limit_type,
-                            daily_limit_type,
-                            time_rounding_type,
-                            free_entry_duration,
-                            free_exit_duration,
-                            fixed_interval_rule,
-                            duration_segment_rule,
-                            pre_entry_rule,
-                            holiday_mode,
-                            aggregate_limit_mode,
-                            first_charge_time_mode,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseApplicationParkingLotChargingRule {
+            rule_type: "rule_type" opt opt,
+            fee_limit_type: "fee_limit_type" opt opt,
+            daily_limit_type: "daily_limit_type" opt opt,
+            time_rounding_type: "time_rounding_type" opt opt,
+            free_entry_duration: "free_entry_duration" opt opt,
+            free_exit_duration: "free_exit_duration" opt opt,
+            fixed_interval_rule: "fixed_interval_rule" opt opt,
+            duration_segment_rule: "duration_segment_rule" opt opt,
+            pre_entry_rule: "pre_entry_rule" opt opt,
+            holiday_mode: "holiday_mode" opt opt,
+            aggregate_limit_mode: "aggregate_limit_mode" opt opt,
+            first_charge_time_mode: "first_charge_time_mode" opt opt,
+        });
         /// 累计限额模式
         ///
         /// A value this client does not know yet is kept as [`GetResponseApplicationParkingLotChargingRuleAggregateLimitMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2754,53 +1247,11 @@ pub mod application {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseApplicationParkingLotChargingRuleAggregateLimitMode {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::AggregateLimitModeUnknown => "AGGREGATE_LIMIT_MODE_UNKNOWN",
-                    Self::AggregateLimitModeNormal => "AGGREGATE_LIMIT_MODE_NORMAL",
-                    Self::AggregateLimitModeMin => "AGGREGATE_LIMIT_MODE_MIN",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for GetResponseApplicationParkingLotChargingRuleAggregateLimitMode {
-            fn from(s: &str) -> Self {
-                match s {
-                    "AGGREGATE_LIMIT_MODE_UNKNOWN" => Self::AggregateLimitModeUnknown,
-                    "AGGREGATE_LIMIT_MODE_NORMAL" => Self::AggregateLimitModeNormal,
-                    "AGGREGATE_LIMIT_MODE_MIN" => Self::AggregateLimitModeMin,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display
-        for GetResponseApplicationParkingLotChargingRuleAggregateLimitMode {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize
-        for GetResponseApplicationParkingLotChargingRuleAggregateLimitMode {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseApplicationParkingLotChargingRuleAggregateLimitMode {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseApplicationParkingLotChargingRuleAggregateLimitMode {
+            AggregateLimitModeUnknown = "AGGREGATE_LIMIT_MODE_UNKNOWN",
+            AggregateLimitModeNormal = "AGGREGATE_LIMIT_MODE_NORMAL",
+            AggregateLimitModeMin = "AGGREGATE_LIMIT_MODE_MIN",
+        });
         /// 计费周期类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseApplicationParkingLotChargingRuleDailyLimitType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2816,53 +1267,11 @@ pub mod application {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseApplicationParkingLotChargingRuleDailyLimitType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::DailyLimitUnknown => "DAILY_LIMIT_UNKNOWN",
-                    Self::DailyLimitRolling24h => "DAILY_LIMIT_ROLLING_24H",
-                    Self::DailyLimitCalendarDay => "DAILY_LIMIT_CALENDAR_DAY",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for GetResponseApplicationParkingLotChargingRuleDailyLimitType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "DAILY_LIMIT_UNKNOWN" => Self::DailyLimitUnknown,
-                    "DAILY_LIMIT_ROLLING_24H" => Self::DailyLimitRolling24h,
-                    "DAILY_LIMIT_CALENDAR_DAY" => Self::DailyLimitCalendarDay,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display
-        for GetResponseApplicationParkingLotChargingRuleDailyLimitType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize
-        for GetResponseApplicationParkingLotChargingRuleDailyLimitType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseApplicationParkingLotChargingRuleDailyLimitType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseApplicationParkingLotChargingRuleDailyLimitType {
+            DailyLimitUnknown = "DAILY_LIMIT_UNKNOWN",
+            DailyLimitRolling24h = "DAILY_LIMIT_ROLLING_24H",
+            DailyLimitCalendarDay = "DAILY_LIMIT_CALENDAR_DAY",
+        });
         /// GetResponseApplicationParkingLotChargingRuleDurationSegmentRule
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseApplicationParkingLotChargingRuleDurationSegmentRule {
@@ -2927,85 +1336,21 @@ pub mod application {
             /// Example: `1`
             pub max_fee_per_day: Option<i64>,
         }
-        impl ::serde::Serialize
-        for GetResponseApplicationParkingLotChargingRuleDurationSegmentRule {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("day_type", &self.day_type)?;
-                m.opt("start_time", &self.start_time)?;
-                m.opt("end_time", &self.end_time)?;
-                m.opt("vehicle_type", &self.vehicle_type)?;
-                m.opt("plate_type", &self.plate_type)?;
-                m.opt("charge_mode", &self.charge_mode)?;
-                m.opt("duration_from", &self.duration_from)?;
-                m.opt("duration_to", &self.duration_to)?;
-                m.opt("fixed_amount", &self.fixed_amount)?;
-                m.opt("interval_min", &self.interval_min)?;
-                m.opt("interval_amount", &self.interval_amount)?;
-                m.opt("interval_max_amount", &self.interval_max_amount)?;
-                m.opt("max_fee_per_day", &self.max_fee_per_day)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseApplicationParkingLotChargingRuleDurationSegmentRule {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("day_type"),
-                    o.opt("start_time"),
-                    o.opt("end_time"),
-                    o.opt("vehicle_type"),
-                    o.opt("plate_type"),
-                    o.opt("charge_mode"),
-                    o.opt("duration_from"),
-                    o.opt("duration_to"),
-                    o.opt("fixed_amount"),
-                    o.opt("interval_min"),
-                    o.opt("interval_amount"),
-                    o.opt("interval_max_amount"),
-                    o.opt("max_fee_per_day"),
-                ) {
-                    (
-                        Some(day_type),
-                        Some(start_time),
-                        Some(end_time),
-                        Some(vehicle_type),
-                        Some(plate_type),
-                        Some(charge_mode),
-                        Some(duration_from),
-                        Some(duration_to),
-                        Some(fixed_amount),
-                        Some(interval_min),
-                        Some(interval_amount),
-                        Some(interval_max_amount),
-                        Some(max_fee_per_day),
-                    ) => {
-                        Ok(Self {
-                            day_type,
-                            start_time,
-                            end_time,
-                            vehicle_type,
-                            plate_type,
-                            charge_mode,
-                            duration_from,
-                            duration_to,
-                            fixed_amount,
-                            interval_min,
-                            interval_amount,
-                            interval_max_amount,
-                            max_fee_per_day,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseApplicationParkingLotChargingRuleDurationSegmentRule {
+            day_type: "day_type" opt opt,
+            start_time: "start_time" opt opt,
+            end_time: "end_time" opt opt,
+            vehicle_type: "vehicle_type" opt opt,
+            plate_type: "plate_type" opt opt,
+            charge_mode: "charge_mode" opt opt,
+            duration_from: "duration_from" opt opt,
+            duration_to: "duration_to" opt opt,
+            fixed_amount: "fixed_amount" opt opt,
+            interval_min: "interval_min" opt opt,
+            interval_amount: "interval_amount" opt opt,
+            interval_max_amount: "interval_max_amount" opt opt,
+            max_fee_per_day: "max_fee_per_day" opt opt,
+        });
         /// 收费模式
         ///
         /// A value this client does not know yet is kept as [`GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleChargeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3021,53 +1366,11 @@ pub mod application {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleChargeMode {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Unknown_ => "UNKNOWN",
-                    Self::Interval => "INTERVAL",
-                    Self::OneTime => "ONE_TIME",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleChargeMode {
-            fn from(s: &str) -> Self {
-                match s {
-                    "UNKNOWN" => Self::Unknown_,
-                    "INTERVAL" => Self::Interval,
-                    "ONE_TIME" => Self::OneTime,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display
-        for GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleChargeMode {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize
-        for GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleChargeMode {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleChargeMode {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleChargeMode {
+            Unknown_ = "UNKNOWN",
+            Interval = "INTERVAL",
+            OneTime = "ONE_TIME",
+        });
         /// 日期类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleDayType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3085,55 +1388,12 @@ pub mod application {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleDayType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::DayTypeUnknown => "DAY_TYPE_UNKNOWN",
-                    Self::DayTypeWeekday => "DAY_TYPE_WEEKDAY",
-                    Self::DayTypeHoliday => "DAY_TYPE_HOLIDAY",
-                    Self::DayTypeAllDay => "DAY_TYPE_ALL_DAY",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleDayType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "DAY_TYPE_UNKNOWN" => Self::DayTypeUnknown,
-                    "DAY_TYPE_WEEKDAY" => Self::DayTypeWeekday,
-                    "DAY_TYPE_HOLIDAY" => Self::DayTypeHoliday,
-                    "DAY_TYPE_ALL_DAY" => Self::DayTypeAllDay,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display
-        for GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleDayType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize
-        for GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleDayType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleDayType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleDayType {
+            DayTypeUnknown = "DAY_TYPE_UNKNOWN",
+            DayTypeWeekday = "DAY_TYPE_WEEKDAY",
+            DayTypeHoliday = "DAY_TYPE_HOLIDAY",
+            DayTypeAllDay = "DAY_TYPE_ALL_DAY",
+        });
         /// 车牌类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseApplicationParkingLotChargingRuleDurationSegmentRulePlateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3155,59 +1415,14 @@ pub mod application {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseApplicationParkingLotChargingRuleDurationSegmentRulePlateType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::PlateTypeUnknown => "PLATE_TYPE_UNKNOWN",
-                    Self::PlateTypeTemporary => "PLATE_TYPE_TEMPORARY",
-                    Self::PlateTypeMonthly => "PLATE_TYPE_MONTHLY",
-                    Self::PlateTypeFree => "PLATE_TYPE_FREE",
-                    Self::PlateTypePrepaid => "PLATE_TYPE_PREPAID",
-                    Self::PlateTypeOthers => "PLATE_TYPE_OTHERS",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for GetResponseApplicationParkingLotChargingRuleDurationSegmentRulePlateType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "PLATE_TYPE_UNKNOWN" => Self::PlateTypeUnknown,
-                    "PLATE_TYPE_TEMPORARY" => Self::PlateTypeTemporary,
-                    "PLATE_TYPE_MONTHLY" => Self::PlateTypeMonthly,
-                    "PLATE_TYPE_FREE" => Self::PlateTypeFree,
-                    "PLATE_TYPE_PREPAID" => Self::PlateTypePrepaid,
-                    "PLATE_TYPE_OTHERS" => Self::PlateTypeOthers,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display
-        for GetResponseApplicationParkingLotChargingRuleDurationSegmentRulePlateType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize
-        for GetResponseApplicationParkingLotChargingRuleDurationSegmentRulePlateType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseApplicationParkingLotChargingRuleDurationSegmentRulePlateType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseApplicationParkingLotChargingRuleDurationSegmentRulePlateType {
+            PlateTypeUnknown = "PLATE_TYPE_UNKNOWN",
+            PlateTypeTemporary = "PLATE_TYPE_TEMPORARY",
+            PlateTypeMonthly = "PLATE_TYPE_MONTHLY",
+            PlateTypeFree = "PLATE_TYPE_FREE",
+            PlateTypePrepaid = "PLATE_TYPE_PREPAID",
+            PlateTypeOthers = "PLATE_TYPE_OTHERS",
+        });
         /// 车辆类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleVehicleType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3227,57 +1442,13 @@ pub mod application {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleVehicleType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::VehicleTypeUnknown => "VEHICLE_TYPE_UNKNOWN",
-                    Self::VehicleTypeSmall => "VEHICLE_TYPE_SMALL",
-                    Self::VehicleTypeLarge => "VEHICLE_TYPE_LARGE",
-                    Self::VehicleTypeExtraLarge => "VEHICLE_TYPE_EXTRA_LARGE",
-                    Self::VehicleTypeAllType => "VEHICLE_TYPE_ALL_TYPE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleVehicleType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "VEHICLE_TYPE_UNKNOWN" => Self::VehicleTypeUnknown,
-                    "VEHICLE_TYPE_SMALL" => Self::VehicleTypeSmall,
-                    "VEHICLE_TYPE_LARGE" => Self::VehicleTypeLarge,
-                    "VEHICLE_TYPE_EXTRA_LARGE" => Self::VehicleTypeExtraLarge,
-                    "VEHICLE_TYPE_ALL_TYPE" => Self::VehicleTypeAllType,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display
-        for GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleVehicleType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize
-        for GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleVehicleType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleVehicleType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleVehicleType {
+            VehicleTypeUnknown = "VEHICLE_TYPE_UNKNOWN",
+            VehicleTypeSmall = "VEHICLE_TYPE_SMALL",
+            VehicleTypeLarge = "VEHICLE_TYPE_LARGE",
+            VehicleTypeExtraLarge = "VEHICLE_TYPE_EXTRA_LARGE",
+            VehicleTypeAllType = "VEHICLE_TYPE_ALL_TYPE",
+        });
         /// 收费金额限制类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseApplicationParkingLotChargingRuleFeeLimitType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3293,53 +1464,11 @@ pub mod application {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseApplicationParkingLotChargingRuleFeeLimitType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::FeeLimitUnknown => "FEE_LIMIT_UNKNOWN",
-                    Self::FeeLimitAggregate => "FEE_LIMIT_AGGREGATE",
-                    Self::FeeLimitSingle => "FEE_LIMIT_SINGLE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for GetResponseApplicationParkingLotChargingRuleFeeLimitType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "FEE_LIMIT_UNKNOWN" => Self::FeeLimitUnknown,
-                    "FEE_LIMIT_AGGREGATE" => Self::FeeLimitAggregate,
-                    "FEE_LIMIT_SINGLE" => Self::FeeLimitSingle,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display
-        for GetResponseApplicationParkingLotChargingRuleFeeLimitType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize
-        for GetResponseApplicationParkingLotChargingRuleFeeLimitType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseApplicationParkingLotChargingRuleFeeLimitType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseApplicationParkingLotChargingRuleFeeLimitType {
+            FeeLimitUnknown = "FEE_LIMIT_UNKNOWN",
+            FeeLimitAggregate = "FEE_LIMIT_AGGREGATE",
+            FeeLimitSingle = "FEE_LIMIT_SINGLE",
+        });
         /// 首次计费时间模式
         ///
         /// A value this client does not know yet is kept as [`GetResponseApplicationParkingLotChargingRuleFirstChargeTimeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3355,57 +1484,11 @@ pub mod application {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseApplicationParkingLotChargingRuleFirstChargeTimeMode {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::FirstChargeTimeModeUnknown => "FIRST_CHARGE_TIME_MODE_UNKNOWN",
-                    Self::FirstChargeTimeModeEnter => "FIRST_CHARGE_TIME_MODE_ENTER",
-                    Self::FirstChargeTimeModeAfterFree => {
-                        "FIRST_CHARGE_TIME_MODE_AFTER_FREE"
-                    }
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for GetResponseApplicationParkingLotChargingRuleFirstChargeTimeMode {
-            fn from(s: &str) -> Self {
-                match s {
-                    "FIRST_CHARGE_TIME_MODE_UNKNOWN" => Self::FirstChargeTimeModeUnknown,
-                    "FIRST_CHARGE_TIME_MODE_ENTER" => Self::FirstChargeTimeModeEnter,
-                    "FIRST_CHARGE_TIME_MODE_AFTER_FREE" => {
-                        Self::FirstChargeTimeModeAfterFree
-                    }
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display
-        for GetResponseApplicationParkingLotChargingRuleFirstChargeTimeMode {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize
-        for GetResponseApplicationParkingLotChargingRuleFirstChargeTimeMode {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseApplicationParkingLotChargingRuleFirstChargeTimeMode {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseApplicationParkingLotChargingRuleFirstChargeTimeMode {
+            FirstChargeTimeModeUnknown = "FIRST_CHARGE_TIME_MODE_UNKNOWN",
+            FirstChargeTimeModeEnter = "FIRST_CHARGE_TIME_MODE_ENTER",
+            FirstChargeTimeModeAfterFree = "FIRST_CHARGE_TIME_MODE_AFTER_FREE",
+        });
         /// GetResponseApplicationParkingLotChargingRuleFixedIntervalRule
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseApplicationParkingLotChargingRuleFixedIntervalRule {
@@ -3482,99 +1565,23 @@ pub mod application {
                 GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFirstDurationMode,
             >,
         }
-        impl ::serde::Serialize
-        for GetResponseApplicationParkingLotChargingRuleFixedIntervalRule {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("day_type", &self.day_type)?;
-                m.opt("start_time", &self.start_time)?;
-                m.opt("end_time", &self.end_time)?;
-                m.opt("vehicle_type", &self.vehicle_type)?;
-                m.opt("plate_type", &self.plate_type)?;
-                m.opt("first_duration", &self.first_duration)?;
-                m.opt("first_amount", &self.first_amount)?;
-                m.opt("interval_duration", &self.interval_duration)?;
-                m.opt("interval_amount", &self.interval_amount)?;
-                m.opt("interval_max_amount", &self.interval_max_amount)?;
-                m.opt("max_fee_per_day", &self.max_fee_per_day)?;
-                m.opt("free_period_charging_mode", &self.free_period_charging_mode)?;
-                m.opt(
-                    "free_period_calculation_mode",
-                    &self.free_period_calculation_mode,
-                )?;
-                m.opt(
-                    "is_green_vehicle_free_parking",
-                    &self.is_green_vehicle_free_parking,
-                )?;
-                m.opt("first_duration_mode", &self.first_duration_mode)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseApplicationParkingLotChargingRuleFixedIntervalRule {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("day_type"),
-                    o.opt("start_time"),
-                    o.opt("end_time"),
-                    o.opt("vehicle_type"),
-                    o.opt("plate_type"),
-                    o.opt("first_duration"),
-                    o.opt("first_amount"),
-                    o.opt("interval_duration"),
-                    o.opt("interval_amount"),
-                    o.opt("interval_max_amount"),
-                    o.opt("max_fee_per_day"),
-                    o.opt("free_period_charging_mode"),
-                    o.opt("free_period_calculation_mode"),
-                    o.opt("is_green_vehicle_free_parking"),
-                    o.opt("first_duration_mode"),
-                ) {
-                    (
-                        Some(day_type),
-                        Some(start_time),
-                        Some(end_time),
-                        Some(vehicle_type),
-                        Some(plate_type),
-                        Some(first_duration),
-                        Some(first_amount),
-                        Some(interval_duration),
-                        Some(interval_amount),
-                        Some(interval_max_amount),
-                        Some(max_fee_per_day),
-                        Some(free_period_charging_mode),
-                        Some(free_period_calculation_mode),
-                        Some(is_green_vehicle_free_parking),
-                        Some(first_duration_mode),
-                    ) => {
-                        Ok(Self {
-                            day_type,
-                            start_time,
-                            end_time,
-                            vehicle_type,
-                            plate_type,
-                            first_duration,
-                            first_amount,
-                            interval_duration,
-                            interval_amount,
-                            interval_max_amount,
-                            max_fee_per_day,
-                            free_period_charging_mode,
-                            free_period_calculation_mode,
-                            is_green_vehicle_free_parking,
-                            first_duration_mode,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseApplicationParkingLotChargingRuleFixedIntervalRule {
+            day_type: "day_type" opt opt,
+            start_time: "start_time" opt opt,
+            end_time: "end_time" opt opt,
+            vehicle_type: "vehicle_type" opt opt,
+            plate_type: "plate_type" opt opt,
+            first_duration: "first_duration" opt opt,
+            first_amount: "first_amount" opt opt,
+            interval_duration: "interval_duration" opt opt,
+            interval_amount: "interval_amount" opt opt,
+            interval_max_amount: "interval_max_amount" opt opt,
+            max_fee_per_day: "max_fee_per_day" opt opt,
+            free_period_charging_mode: "free_period_charging_mode" opt opt,
+            free_period_calculation_mode: "free_period_calculation_mode" opt opt,
+            is_green_vehicle_free_parking: "is_green_vehicle_free_parking" opt opt,
+            first_duration_mode: "first_duration_mode" opt opt,
+        });
         /// 日期类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleDayType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3592,55 +1599,12 @@ pub mod application {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleDayType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::DayTypeUnknown => "DAY_TYPE_UNKNOWN",
-                    Self::DayTypeWeekday => "DAY_TYPE_WEEKDAY",
-                    Self::DayTypeHoliday => "DAY_TYPE_HOLIDAY",
-                    Self::DayTypeAllDay => "DAY_TYPE_ALL_DAY",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleDayType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "DAY_TYPE_UNKNOWN" => Self::DayTypeUnknown,
-                    "DAY_TYPE_WEEKDAY" => Self::DayTypeWeekday,
-                    "DAY_TYPE_HOLIDAY" => Self::DayTypeHoliday,
-                    "DAY_TYPE_ALL_DAY" => Self::DayTypeAllDay,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display
-        for GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleDayType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize
-        for GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleDayType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleDayType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleDayType {
+            DayTypeUnknown = "DAY_TYPE_UNKNOWN",
+            DayTypeWeekday = "DAY_TYPE_WEEKDAY",
+            DayTypeHoliday = "DAY_TYPE_HOLIDAY",
+            DayTypeAllDay = "DAY_TYPE_ALL_DAY",
+        });
         /// 首段收费模式
         ///
         /// A value this client does not know yet is kept as [`GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFirstDurationMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3656,61 +1620,11 @@ pub mod application {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFirstDurationMode {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::FirstDurationModeUnknown => "FIRST_DURATION_MODE_UNKNOWN",
-                    Self::FirstDurationModeOnlyFirstDuration => {
-                        "FIRST_DURATION_MODE_ONLY_FIRST_DURATION"
-                    }
-                    Self::FirstDurationModeEveryFirstDuration => {
-                        "FIRST_DURATION_MODE_EVERY_FIRST_DURATION"
-                    }
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFirstDurationMode {
-            fn from(s: &str) -> Self {
-                match s {
-                    "FIRST_DURATION_MODE_UNKNOWN" => Self::FirstDurationModeUnknown,
-                    "FIRST_DURATION_MODE_ONLY_FIRST_DURATION" => {
-                        Self::FirstDurationModeOnlyFirstDuration
-                    }
-                    "FIRST_DURATION_MODE_EVERY_FIRST_DURATION" => {
-                        Self::FirstDurationModeEveryFirstDuration
-                    }
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display
-        for GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFirstDurationMode {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize
-        for GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFirstDurationMode {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFirstDurationMode {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFirstDurationMode {
+            FirstDurationModeUnknown = "FIRST_DURATION_MODE_UNKNOWN",
+            FirstDurationModeOnlyFirstDuration = "FIRST_DURATION_MODE_ONLY_FIRST_DURATION",
+            FirstDurationModeEveryFirstDuration = "FIRST_DURATION_MODE_EVERY_FIRST_DURATION",
+        });
         /// 免费时段计算方式
         ///
         /// A value this client does not know yet is kept as [`GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3726,61 +1640,11 @@ pub mod application {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::FreePeriodCalUnknown => "FREE_PERIOD_CAL_UNKNOWN",
-                    Self::FreePeriodCalConcurrentStart => {
-                        "FREE_PERIOD_CAL_CONCURRENT_START"
-                    }
-                    Self::FreePeriodCalSequentialStart => {
-                        "FREE_PERIOD_CAL_SEQUENTIAL_START"
-                    }
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode {
-            fn from(s: &str) -> Self {
-                match s {
-                    "FREE_PERIOD_CAL_UNKNOWN" => Self::FreePeriodCalUnknown,
-                    "FREE_PERIOD_CAL_CONCURRENT_START" => {
-                        Self::FreePeriodCalConcurrentStart
-                    }
-                    "FREE_PERIOD_CAL_SEQUENTIAL_START" => {
-                        Self::FreePeriodCalSequentialStart
-                    }
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display
-        for GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize
-        for GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode {
+            FreePeriodCalUnknown = "FREE_PERIOD_CAL_UNKNOWN",
+            FreePeriodCalConcurrentStart = "FREE_PERIOD_CAL_CONCURRENT_START",
+            FreePeriodCalSequentialStart = "FREE_PERIOD_CAL_SEQUENTIAL_START",
+        });
         /// 免费时段收取模式
         ///
         /// A value this client does not know yet is kept as [`GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3800,73 +1664,13 @@ pub mod application {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::FreePeriodChargingUnknown => "FREE_PERIOD_CHARGING_UNKNOWN",
-                    Self::FreePeriodChargingOncePerEntry => {
-                        "FREE_PERIOD_CHARGING_ONCE_PER_ENTRY"
-                    }
-                    Self::FreePeriodChargingOncePer24Hours => {
-                        "FREE_PERIOD_CHARGING_ONCE_PER_24_HOURS"
-                    }
-                    Self::FreePeriodChargingOncePerCalendarDay => {
-                        "FREE_PERIOD_CHARGING_ONCE_PER_CALENDAR_DAY"
-                    }
-                    Self::FreePeriodChargingCumulativeQuotaCalculation => {
-                        "FREE_PERIOD_CHARGING_CUMULATIVE_QUOTA_CALCULATION"
-                    }
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode {
-            fn from(s: &str) -> Self {
-                match s {
-                    "FREE_PERIOD_CHARGING_UNKNOWN" => Self::FreePeriodChargingUnknown,
-                    "FREE_PERIOD_CHARGING_ONCE_PER_ENTRY" => {
-                        Self::FreePeriodChargingOncePerEntry
-                    }
-                    "FREE_PERIOD_CHARGING_ONCE_PER_24_HOURS" => {
-                        Self::FreePeriodChargingOncePer24Hours
-                    }
-                    "FREE_PERIOD_CHARGING_ONCE_PER_CALENDAR_DAY" => {
-                        Self::FreePeriodChargingOncePerCalendarDay
-                    }
-                    "FREE_PERIOD_CHARGING_CUMULATIVE_QUOTA_CALCULATION" => {
-                        Self::FreePeriodChargingCumulativeQuotaCalculation
-                    }
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display
-        for GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize
-        for GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode {
+            FreePeriodChargingUnknown = "FREE_PERIOD_CHARGING_UNKNOWN",
+            FreePeriodChargingOncePerEntry = "FREE_PERIOD_CHARGING_ONCE_PER_ENTRY",
+            FreePeriodChargingOncePer24Hours = "FREE_PERIOD_CHARGING_ONCE_PER_24_HOURS",
+            FreePeriodChargingOncePerCalendarDay = "FREE_PERIOD_CHARGING_ONCE_PER_CALENDAR_DAY",
+            FreePeriodChargingCumulativeQuotaCalculation = "FREE_PERIOD_CHARGING_CUMULATIVE_QUOTA_CALCULATION",
+        });
         /// 车牌类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseApplicationParkingLotChargingRuleFixedIntervalRulePlateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3888,59 +1692,14 @@ pub mod application {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseApplicationParkingLotChargingRuleFixedIntervalRulePlateType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::PlateTypeUnknown => "PLATE_TYPE_UNKNOWN",
-                    Self::PlateTypeTemporary => "PLATE_TYPE_TEMPORARY",
-                    Self::PlateTypeMonthly => "PLATE_TYPE_MONTHLY",
-                    Self::PlateTypeFree => "PLATE_TYPE_FREE",
-                    Self::PlateTypePrepaid => "PLATE_TYPE_PREPAID",
-                    Self::PlateTypeOthers => "PLATE_TYPE_OTHERS",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for GetResponseApplicationParkingLotChargingRuleFixedIntervalRulePlateType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "PLATE_TYPE_UNKNOWN" => Self::PlateTypeUnknown,
-                    "PLATE_TYPE_TEMPORARY" => Self::PlateTypeTemporary,
-                    "PLATE_TYPE_MONTHLY" => Self::PlateTypeMonthly,
-                    "PLATE_TYPE_FREE" => Self::PlateTypeFree,
-                    "PLATE_TYPE_PREPAID" => Self::PlateTypePrepaid,
-                    "PLATE_TYPE_OTHERS" => Self::PlateTypeOthers,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display
-        for GetResponseApplicationParkingLotChargingRuleFixedIntervalRulePlateType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize
-        for GetResponseApplicationParkingLotChargingRuleFixedIntervalRulePlateType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseApplicationParkingLotChargingRuleFixedIntervalRulePlateType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseApplicationParkingLotChargingRuleFixedIntervalRulePlateType {
+            PlateTypeUnknown = "PLATE_TYPE_UNKNOWN",
+            PlateTypeTemporary = "PLATE_TYPE_TEMPORARY",
+            PlateTypeMonthly = "PLATE_TYPE_MONTHLY",
+            PlateTypeFree = "PLATE_TYPE_FREE",
+            PlateTypePrepaid = "PLATE_TYPE_PREPAID",
+            PlateTypeOthers = "PLATE_TYPE_OTHERS",
+        });
         /// 车辆类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleVehicleType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3960,57 +1719,13 @@ pub mod application {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleVehicleType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::VehicleTypeUnknown => "VEHICLE_TYPE_UNKNOWN",
-                    Self::VehicleTypeSmall => "VEHICLE_TYPE_SMALL",
-                    Self::VehicleTypeLarge => "VEHICLE_TYPE_LARGE",
-                    Self::VehicleTypeExtraLarge => "VEHICLE_TYPE_EXTRA_LARGE",
-                    Self::VehicleTypeAllType => "VEHICLE_TYPE_ALL_TYPE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleVehicleType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "VEHICLE_TYPE_UNKNOWN" => Self::VehicleTypeUnknown,
-                    "VEHICLE_TYPE_SMALL" => Self::VehicleTypeSmall,
-                    "VEHICLE_TYPE_LARGE" => Self::VehicleTypeLarge,
-                    "VEHICLE_TYPE_EXTRA_LARGE" => Self::VehicleTypeExtraLarge,
-                    "VEHICLE_TYPE_ALL_TYPE" => Self::VehicleTypeAllType,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display
-        for GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleVehicleType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize
-        for GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleVehicleType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleVehicleType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleVehicleType {
+            VehicleTypeUnknown = "VEHICLE_TYPE_UNKNOWN",
+            VehicleTypeSmall = "VEHICLE_TYPE_SMALL",
+            VehicleTypeLarge = "VEHICLE_TYPE_LARGE",
+            VehicleTypeExtraLarge = "VEHICLE_TYPE_EXTRA_LARGE",
+            VehicleTypeAllType = "VEHICLE_TYPE_ALL_TYPE",
+        });
         /// 节假日模式
         ///
         /// A value this client does not know yet is kept as [`GetResponseApplicationParkingLotChargingRuleHolidayMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4028,55 +1743,12 @@ pub mod application {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseApplicationParkingLotChargingRuleHolidayMode {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::HolidayModeUnknown => "HOLIDAY_MODE_UNKNOWN",
-                    Self::HolidayModeLegalMody => "HOLIDAY_MODE_LEGAL_MODY",
-                    Self::HolidayModeCalendarMody => "HOLIDAY_MODE_CALENDAR_MODY",
-                    Self::HolidayModeFinancialMody => "HOLIDAY_MODE_FINANCIAL_MODY",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for GetResponseApplicationParkingLotChargingRuleHolidayMode {
-            fn from(s: &str) -> Self {
-                match s {
-                    "HOLIDAY_MODE_UNKNOWN" => Self::HolidayModeUnknown,
-                    "HOLIDAY_MODE_LEGAL_MODY" => Self::HolidayModeLegalMody,
-                    "HOLIDAY_MODE_CALENDAR_MODY" => Self::HolidayModeCalendarMody,
-                    "HOLIDAY_MODE_FINANCIAL_MODY" => Self::HolidayModeFinancialMody,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display
-        for GetResponseApplicationParkingLotChargingRuleHolidayMode {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize
-        for GetResponseApplicationParkingLotChargingRuleHolidayMode {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseApplicationParkingLotChargingRuleHolidayMode {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseApplicationParkingLotChargingRuleHolidayMode {
+            HolidayModeUnknown = "HOLIDAY_MODE_UNKNOWN",
+            HolidayModeLegalMody = "HOLIDAY_MODE_LEGAL_MODY",
+            HolidayModeCalendarMody = "HOLIDAY_MODE_CALENDAR_MODY",
+            HolidayModeFinancialMody = "HOLIDAY_MODE_FINANCIAL_MODY",
+        });
         /// GetResponseApplicationParkingLotChargingRulePreEntryRule
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseApplicationParkingLotChargingRulePreEntryRule {
@@ -4115,61 +1787,15 @@ pub mod application {
             /// Example: `1`
             pub max_fee_per_day: Option<i64>,
         }
-        impl ::serde::Serialize
-        for GetResponseApplicationParkingLotChargingRulePreEntryRule {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("day_type", &self.day_type)?;
-                m.opt("start_time", &self.start_time)?;
-                m.opt("end_time", &self.end_time)?;
-                m.opt("vehicle_type", &self.vehicle_type)?;
-                m.opt("plate_type", &self.plate_type)?;
-                m.opt("amount", &self.amount)?;
-                m.opt("max_fee_per_day", &self.max_fee_per_day)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseApplicationParkingLotChargingRulePreEntryRule {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("day_type"),
-                    o.opt("start_time"),
-                    o.opt("end_time"),
-                    o.opt("vehicle_type"),
-                    o.opt("plate_type"),
-                    o.opt("amount"),
-                    o.opt("max_fee_per_day"),
-                ) {
-                    (
-                        Some(day_type),
-                        Some(start_time),
-                        Some(end_time),
-                        Some(vehicle_type),
-                        Some(plate_type),
-                        Some(amount),
-                        Some(max_fee_per_day),
-                    ) => {
-                        Ok(Self {
-                            day_type,
-                            start_time,
-                            end_time,
-                            vehicle_type,
-                            plate_type,
-                            amount,
-                            max_fee_per_day,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseApplicationParkingLotChargingRulePreEntryRule {
+            day_type: "day_type" opt opt,
+            start_time: "start_time" opt opt,
+            end_time: "end_time" opt opt,
+            vehicle_type: "vehicle_type" opt opt,
+            plate_type: "plate_type" opt opt,
+            amount: "amount" opt opt,
+            max_fee_per_day: "max_fee_per_day" opt opt,
+        });
         /// 日期类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseApplicationParkingLotChargingRulePreEntryRuleDayType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4187,55 +1813,12 @@ pub mod application {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseApplicationParkingLotChargingRulePreEntryRuleDayType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::DayTypeUnknown => "DAY_TYPE_UNKNOWN",
-                    Self::DayTypeWeekday => "DAY_TYPE_WEEKDAY",
-                    Self::DayTypeHoliday => "DAY_TYPE_HOLIDAY",
-                    Self::DayTypeAllDay => "DAY_TYPE_ALL_DAY",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for GetResponseApplicationParkingLotChargingRulePreEntryRuleDayType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "DAY_TYPE_UNKNOWN" => Self::DayTypeUnknown,
-                    "DAY_TYPE_WEEKDAY" => Self::DayTypeWeekday,
-                    "DAY_TYPE_HOLIDAY" => Self::DayTypeHoliday,
-                    "DAY_TYPE_ALL_DAY" => Self::DayTypeAllDay,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display
-        for GetResponseApplicationParkingLotChargingRulePreEntryRuleDayType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize
-        for GetResponseApplicationParkingLotChargingRulePreEntryRuleDayType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseApplicationParkingLotChargingRulePreEntryRuleDayType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseApplicationParkingLotChargingRulePreEntryRuleDayType {
+            DayTypeUnknown = "DAY_TYPE_UNKNOWN",
+            DayTypeWeekday = "DAY_TYPE_WEEKDAY",
+            DayTypeHoliday = "DAY_TYPE_HOLIDAY",
+            DayTypeAllDay = "DAY_TYPE_ALL_DAY",
+        });
         /// 车牌类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseApplicationParkingLotChargingRulePreEntryRulePlateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4257,59 +1840,14 @@ pub mod application {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseApplicationParkingLotChargingRulePreEntryRulePlateType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::PlateTypeUnknown => "PLATE_TYPE_UNKNOWN",
-                    Self::PlateTypeTemporary => "PLATE_TYPE_TEMPORARY",
-                    Self::PlateTypeMonthly => "PLATE_TYPE_MONTHLY",
-                    Self::PlateTypeFree => "PLATE_TYPE_FREE",
-                    Self::PlateTypePrepaid => "PLATE_TYPE_PREPAID",
-                    Self::PlateTypeOthers => "PLATE_TYPE_OTHERS",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for GetResponseApplicationParkingLotChargingRulePreEntryRulePlateType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "PLATE_TYPE_UNKNOWN" => Self::PlateTypeUnknown,
-                    "PLATE_TYPE_TEMPORARY" => Self::PlateTypeTemporary,
-                    "PLATE_TYPE_MONTHLY" => Self::PlateTypeMonthly,
-                    "PLATE_TYPE_FREE" => Self::PlateTypeFree,
-                    "PLATE_TYPE_PREPAID" => Self::PlateTypePrepaid,
-                    "PLATE_TYPE_OTHERS" => Self::PlateTypeOthers,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display
-        for GetResponseApplicationParkingLotChargingRulePreEntryRulePlateType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize
-        for GetResponseApplicationParkingLotChargingRulePreEntryRulePlateType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseApplicationParkingLotChargingRulePreEntryRulePlateType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseApplicationParkingLotChargingRulePreEntryRulePlateType {
+            PlateTypeUnknown = "PLATE_TYPE_UNKNOWN",
+            PlateTypeTemporary = "PLATE_TYPE_TEMPORARY",
+            PlateTypeMonthly = "PLATE_TYPE_MONTHLY",
+            PlateTypeFree = "PLATE_TYPE_FREE",
+            PlateTypePrepaid = "PLATE_TYPE_PREPAID",
+            PlateTypeOthers = "PLATE_TYPE_OTHERS",
+        });
         /// 车辆类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseApplicationParkingLotChargingRulePreEntryRuleVehicleType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4329,57 +1867,13 @@ pub mod application {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseApplicationParkingLotChargingRulePreEntryRuleVehicleType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::VehicleTypeUnknown => "VEHICLE_TYPE_UNKNOWN",
-                    Self::VehicleTypeSmall => "VEHICLE_TYPE_SMALL",
-                    Self::VehicleTypeLarge => "VEHICLE_TYPE_LARGE",
-                    Self::VehicleTypeExtraLarge => "VEHICLE_TYPE_EXTRA_LARGE",
-                    Self::VehicleTypeAllType => "VEHICLE_TYPE_ALL_TYPE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for GetResponseApplicationParkingLotChargingRulePreEntryRuleVehicleType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "VEHICLE_TYPE_UNKNOWN" => Self::VehicleTypeUnknown,
-                    "VEHICLE_TYPE_SMALL" => Self::VehicleTypeSmall,
-                    "VEHICLE_TYPE_LARGE" => Self::VehicleTypeLarge,
-                    "VEHICLE_TYPE_EXTRA_LARGE" => Self::VehicleTypeExtraLarge,
-                    "VEHICLE_TYPE_ALL_TYPE" => Self::VehicleTypeAllType,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display
-        for GetResponseApplicationParkingLotChargingRulePreEntryRuleVehicleType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize
-        for GetResponseApplicationParkingLotChargingRulePreEntryRuleVehicleType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseApplicationParkingLotChargingRulePreEntryRuleVehicleType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseApplicationParkingLotChargingRulePreEntryRuleVehicleType {
+            VehicleTypeUnknown = "VEHICLE_TYPE_UNKNOWN",
+            VehicleTypeSmall = "VEHICLE_TYPE_SMALL",
+            VehicleTypeLarge = "VEHICLE_TYPE_LARGE",
+            VehicleTypeExtraLarge = "VEHICLE_TYPE_EXTRA_LARGE",
+            VehicleTypeAllType = "VEHICLE_TYPE_ALL_TYPE",
+        });
         /// 收费规则类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseApplicationParkingLotChargingRuleRuleType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4397,55 +1891,12 @@ pub mod application {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseApplicationParkingLotChargingRuleRuleType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::ChargingRuleUnknown => "CHARGING_RULE_UNKNOWN",
-                    Self::ChargingRuleFixedInterval => "CHARGING_RULE_FIXED_INTERVAL",
-                    Self::ChargingRuleSegment => "CHARGING_RULE_SEGMENT",
-                    Self::ChargingRulePerEntry => "CHARGING_RULE_PER_ENTRY",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for GetResponseApplicationParkingLotChargingRuleRuleType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "CHARGING_RULE_UNKNOWN" => Self::ChargingRuleUnknown,
-                    "CHARGING_RULE_FIXED_INTERVAL" => Self::ChargingRuleFixedInterval,
-                    "CHARGING_RULE_SEGMENT" => Self::ChargingRuleSegment,
-                    "CHARGING_RULE_PER_ENTRY" => Self::ChargingRulePerEntry,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display
-        for GetResponseApplicationParkingLotChargingRuleRuleType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize
-        for GetResponseApplicationParkingLotChargingRuleRuleType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseApplicationParkingLotChargingRuleRuleType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseApplicationParkingLotChargingRuleRuleType {
+            ChargingRuleUnknown = "CHARGING_RULE_UNKNOWN",
+            ChargingRuleFixedInterval = "CHARGING_RULE_FIXED_INTERVAL",
+            ChargingRuleSegment = "CHARGING_RULE_SEGMENT",
+            ChargingRulePerEntry = "CHARGING_RULE_PER_ENTRY",
+        });
         /// 不满一小时取整方式
         ///
         /// A value this client does not know yet is kept as [`GetResponseApplicationParkingLotChargingRuleTimeRoundingType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4461,53 +1912,11 @@ pub mod application {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseApplicationParkingLotChargingRuleTimeRoundingType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::TimeRoundUnknown => "TIME_ROUND_UNKNOWN",
-                    Self::TimeRoundDown => "TIME_ROUND_DOWN",
-                    Self::TimeRoundUp => "TIME_ROUND_UP",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for GetResponseApplicationParkingLotChargingRuleTimeRoundingType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "TIME_ROUND_UNKNOWN" => Self::TimeRoundUnknown,
-                    "TIME_ROUND_DOWN" => Self::TimeRoundDown,
-                    "TIME_ROUND_UP" => Self::TimeRoundUp,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display
-        for GetResponseApplicationParkingLotChargingRuleTimeRoundingType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize
-        for GetResponseApplicationParkingLotChargingRuleTimeRoundingType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseApplicationParkingLotChargingRuleTimeRoundingType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseApplicationParkingLotChargingRuleTimeRoundingType {
+            TimeRoundUnknown = "TIME_ROUND_UNKNOWN",
+            TimeRoundDown = "TIME_ROUND_DOWN",
+            TimeRoundUp = "TIME_ROUND_UP",
+        });
         /// 停车场类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseApplicationParkingLotParkingLotType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4531,79 +1940,15 @@ pub mod application {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseApplicationParkingLotParkingLotType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::ParkingLotTypeUnknown => "PARKING_LOT_TYPE_UNKNOWN",
-                    Self::ParkingLotTypeBusinessDistrict => {
-                        "PARKING_LOT_TYPE_BUSINESS_DISTRICT"
-                    }
-                    Self::ParkingLotTypeOfficeBuilding => {
-                        "PARKING_LOT_TYPE_OFFICE_BUILDING"
-                    }
-                    Self::ParkingLotTypeTransportationHub => {
-                        "PARKING_LOT_TYPE_TRANSPORTATION_HUB"
-                    }
-                    Self::ParkingLotTypeResidentialArea => {
-                        "PARKING_LOT_TYPE_RESIDENTIAL_AREA"
-                    }
-                    Self::ParkingLotTypeParkArea => "PARKING_LOT_TYPE_PARK_AREA",
-                    Self::ParkingLotTypeOtherPublicFacility => {
-                        "PARKING_LOT_TYPE_OTHER_PUBLIC_FACILITY"
-                    }
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for GetResponseApplicationParkingLotParkingLotType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "PARKING_LOT_TYPE_UNKNOWN" => Self::ParkingLotTypeUnknown,
-                    "PARKING_LOT_TYPE_BUSINESS_DISTRICT" => {
-                        Self::ParkingLotTypeBusinessDistrict
-                    }
-                    "PARKING_LOT_TYPE_OFFICE_BUILDING" => {
-                        Self::ParkingLotTypeOfficeBuilding
-                    }
-                    "PARKING_LOT_TYPE_TRANSPORTATION_HUB" => {
-                        Self::ParkingLotTypeTransportationHub
-                    }
-                    "PARKING_LOT_TYPE_RESIDENTIAL_AREA" => {
-                        Self::ParkingLotTypeResidentialArea
-                    }
-                    "PARKING_LOT_TYPE_PARK_AREA" => Self::ParkingLotTypeParkArea,
-                    "PARKING_LOT_TYPE_OTHER_PUBLIC_FACILITY" => {
-                        Self::ParkingLotTypeOtherPublicFacility
-                    }
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseApplicationParkingLotParkingLotType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseApplicationParkingLotParkingLotType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseApplicationParkingLotParkingLotType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseApplicationParkingLotParkingLotType {
+            ParkingLotTypeUnknown = "PARKING_LOT_TYPE_UNKNOWN",
+            ParkingLotTypeBusinessDistrict = "PARKING_LOT_TYPE_BUSINESS_DISTRICT",
+            ParkingLotTypeOfficeBuilding = "PARKING_LOT_TYPE_OFFICE_BUILDING",
+            ParkingLotTypeTransportationHub = "PARKING_LOT_TYPE_TRANSPORTATION_HUB",
+            ParkingLotTypeResidentialArea = "PARKING_LOT_TYPE_RESIDENTIAL_AREA",
+            ParkingLotTypeParkArea = "PARKING_LOT_TYPE_PARK_AREA",
+            ParkingLotTypeOtherPublicFacility = "PARKING_LOT_TYPE_OTHER_PUBLIC_FACILITY",
+        });
     }
     /// `/v3/parking/reminders/application/withdraw`
     pub mod withdraw {
@@ -4638,33 +1983,10 @@ pub mod application {
             /// Example: `lot_sz_tencent_001`
             pub out_parking_lot_id: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("parking_lot_audit_no", &self.parking_lot_audit_no)?;
-                m.req("out_parking_lot_id", &self.out_parking_lot_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("parking_lot_audit_no"), o.req("out_parking_lot_id")) {
-                    (Some(parking_lot_audit_no), Some(out_parking_lot_id)) => {
-                        Ok(Self {
-                            parking_lot_audit_no,
-                            out_parking_lot_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            parking_lot_audit_no: "parking_lot_audit_no" req req,
+            out_parking_lot_id: "out_parking_lot_id" req req,
+        });
     }
 }
 /// `/v3/parking/reminders/applications`
@@ -4706,32 +2028,11 @@ pub mod applications {
         /// Query parameter `limit`. Example: `10`
         pub limit: Option<i64>,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("out_parking_lot_id"), o.opt("offset"), o.opt("limit")) {
-                (Some(out_parking_lot_id), Some(offset), Some(limit)) => {
-                    Ok(Self {
-                        out_parking_lot_id,
-                        offset,
-                        limit,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        out_parking_lot_id: "out_parking_lot_id" skip req,
+        offset: "offset" skip opt,
+        limit: "limit" skip opt,
+    });
     /// The response of `GET /v3/parking/reminders/applications` (查询停车场进件申请单列表).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -4742,33 +2043,10 @@ pub mod applications {
         /// Example: `21232735744117624001123604298240`
         pub wx_parking_lot_id: Option<String>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("application_list", &self.application_list)?;
-            m.opt("wx_parking_lot_id", &self.wx_parking_lot_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("application_list"), o.opt("wx_parking_lot_id")) {
-                (Some(application_list), Some(wx_parking_lot_id)) => {
-                    Ok(Self {
-                        application_list,
-                        wx_parking_lot_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        application_list: "application_list" opt opt,
+        wx_parking_lot_id: "wx_parking_lot_id" opt opt,
+    });
     /// GetResponseApplicationList
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseApplicationList {
@@ -4789,51 +2067,13 @@ pub mod applications {
         /// `audit_comment`
         pub audit_comment: Option<GetResponseApplicationListAuditComment>,
     }
-    impl ::serde::Serialize for GetResponseApplicationList {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("parking_lot_audit_no", &self.parking_lot_audit_no)?;
-            m.opt("audit_status", &self.audit_status)?;
-            m.opt("submit_time", &self.submit_time)?;
-            m.opt("parking_lot", &self.parking_lot)?;
-            m.opt("audit_comment", &self.audit_comment)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseApplicationList {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("parking_lot_audit_no"),
-                o.opt("audit_status"),
-                o.opt("submit_time"),
-                o.opt("parking_lot"),
-                o.opt("audit_comment"),
-            ) {
-                (
-                    Some(parking_lot_audit_no),
-                    Some(audit_status),
-                    Some(submit_time),
-                    Some(parking_lot),
-                    Some(audit_comment),
-                ) => {
-                    Ok(Self {
-                        parking_lot_audit_no,
-                        audit_status,
-                        submit_time,
-                        parking_lot,
-                        audit_comment,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseApplicationList {
+        parking_lot_audit_no: "parking_lot_audit_no" opt opt,
+        audit_status: "audit_status" opt opt,
+        submit_time: "submit_time" opt opt,
+        parking_lot: "parking_lot" opt opt,
+        audit_comment: "audit_comment" opt opt,
+    });
     /// GetResponseApplicationListAuditComment
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseApplicationListAuditComment {
@@ -4844,30 +2084,10 @@ pub mod applications {
         /// Example: `请补充完整收费告示牌图片`
         pub recommendation: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseApplicationListAuditComment {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("fields", &self.fields)?;
-            m.opt("recommendation", &self.recommendation)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseApplicationListAuditComment {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("fields"), o.opt("recommendation")) {
-                (Some(fields), Some(recommendation)) => {
-                    Ok(Self { fields, recommendation })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseApplicationListAuditComment {
+        fields: "fields" opt opt,
+        recommendation: "recommendation" opt opt,
+    });
     /// GetResponseApplicationListAuditCommentFields
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseApplicationListAuditCommentFields {
@@ -4880,29 +2100,10 @@ pub mod applications {
         /// Example: `停车场名称不符合规范`
         pub comment: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseApplicationListAuditCommentFields {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("field", &self.field)?;
-            m.opt("comment", &self.comment)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseApplicationListAuditCommentFields {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("field"), o.opt("comment")) {
-                (Some(field), Some(comment)) => Ok(Self { field, comment }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseApplicationListAuditCommentFields {
+        field: "field" opt opt,
+        comment: "comment" opt opt,
+    });
     /// 审核状态
     ///
     /// A value this client does not know yet is kept as [`GetResponseApplicationListAuditStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4922,51 +2123,13 @@ pub mod applications {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseApplicationListAuditStatus {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::AuditStatusUnknown => "AUDIT_STATUS_UNKNOWN",
-                Self::AuditStatusPending => "AUDIT_STATUS_PENDING",
-                Self::AuditStatusWithdrawn => "AUDIT_STATUS_WITHDRAWN",
-                Self::AuditStatusApproved => "AUDIT_STATUS_APPROVED",
-                Self::AuditStatusRejected => "AUDIT_STATUS_REJECTED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseApplicationListAuditStatus {
-        fn from(s: &str) -> Self {
-            match s {
-                "AUDIT_STATUS_UNKNOWN" => Self::AuditStatusUnknown,
-                "AUDIT_STATUS_PENDING" => Self::AuditStatusPending,
-                "AUDIT_STATUS_WITHDRAWN" => Self::AuditStatusWithdrawn,
-                "AUDIT_STATUS_APPROVED" => Self::AuditStatusApproved,
-                "AUDIT_STATUS_REJECTED" => Self::AuditStatusRejected,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseApplicationListAuditStatus {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseApplicationListAuditStatus {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseApplicationListAuditStatus {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseApplicationListAuditStatus {
+        AuditStatusUnknown = "AUDIT_STATUS_UNKNOWN",
+        AuditStatusPending = "AUDIT_STATUS_PENDING",
+        AuditStatusWithdrawn = "AUDIT_STATUS_WITHDRAWN",
+        AuditStatusApproved = "AUDIT_STATUS_APPROVED",
+        AuditStatusRejected = "AUDIT_STATUS_REJECTED",
+    });
     /// GetResponseApplicationListParkingLot
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseApplicationListParkingLot {
@@ -5025,87 +2188,22 @@ pub mod applications {
         /// `charging_rule`
         pub charging_rule: Option<GetResponseApplicationListParkingLotChargingRule>,
     }
-    impl ::serde::Serialize for GetResponseApplicationListParkingLot {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("parking_lot_name", &self.parking_lot_name)?;
-            m.opt("out_parking_lot_id", &self.out_parking_lot_id)?;
-            m.opt("parking_lot_address", &self.parking_lot_address)?;
-            m.opt("longitude", &self.longitude)?;
-            m.opt("latitude", &self.latitude)?;
-            m.opt("parking_lot_type", &self.parking_lot_type)?;
-            m.opt("phone_number", &self.phone_number)?;
-            m.opt("parking_sign_url", &self.parking_sign_url)?;
-            m.opt("notification_text_list", &self.notification_text_list)?;
-            m.opt("payment_mini_prog_appid", &self.payment_mini_prog_appid)?;
-            m.opt("payment_path", &self.payment_path)?;
-            m.opt("parking_order_mini_prog_appid", &self.parking_order_mini_prog_appid)?;
-            m.opt("parking_order_path", &self.parking_order_path)?;
-            m.opt("charging_rule", &self.charging_rule)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseApplicationListParkingLot {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("parking_lot_name"),
-                o.opt("out_parking_lot_id"),
-                o.opt("parking_lot_address"),
-                o.opt("longitude"),
-                o.opt("latitude"),
-                o.opt("parking_lot_type"),
-                o.opt("phone_number"),
-                o.opt("parking_sign_url"),
-                o.opt("notification_text_list"),
-                o.opt("payment_mini_prog_appid"),
-                o.opt("payment_path"),
-                o.opt("parking_order_mini_prog_appid"),
-                o.opt("parking_order_path"),
-                o.opt("charging_rule"),
-            ) {
-                (
-                    Some(parking_lot_name),
-                    Some(out_parking_lot_id),
-                    Some(parking_lot_address),
-                    Some(longitude),
-                    Some(latitude),
-                    Some(parking_lot_type),
-                    Some(phone_number),
-                    Some(parking_sign_url),
-                    Some(notification_text_list),
-                    Some(payment_mini_prog_appid),
-                    Some(payment_path),
-                    Some(parking_order_mini_prog_appid),
-                    Some(parking_order_path),
-                    Some(charging_rule),
-                ) => {
-                    Ok(Self {
-                        parking_lot_name,
-                        out_parking_lot_id,
-                        parking_lot_address,
-                        longitude,
-                        latitude,
-                        parking_lot_type,
-                        phone_number,
-                        parking_sign_url,
-                        notification_text_list,
-                        payment_mini_prog_appid,
-                        payment_path,
-                        parking_order_mini_prog_appid,
-                        parking_order_path,
-                        charging_rule,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseApplicationListParkingLot {
+        parking_lot_name: "parking_lot_name" opt opt,
+        out_parking_lot_id: "out_parking_lot_id" opt opt,
+        parking_lot_address: "parking_lot_address" opt opt,
+        longitude: "longitude" opt opt,
+        latitude: "latitude" opt opt,
+        parking_lot_type: "parking_lot_type" opt opt,
+        phone_number: "phone_number" opt opt,
+        parking_sign_url: "parking_sign_url" opt opt,
+        notification_text_list: "notification_text_list" opt opt,
+        payment_mini_prog_appid: "payment_mini_prog_appid" opt opt,
+        payment_path: "payment_path" opt opt,
+        parking_order_mini_prog_appid: "parking_order_mini_prog_appid" opt opt,
+        parking_order_path: "parking_order_path" opt opt,
+        charging_rule: "charging_rule" opt opt,
+    });
     /// GetResponseApplicationListParkingLotChargingRule
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseApplicationListParkingLotChargingRule {
@@ -5170,80 +2268,20 @@ pub mod applications {
             GetResponseApplicationListParkingLotChargingRuleFirstChargeTimeMode,
         >,
     }
-    impl ::serde::Serialize for GetResponseApplicationListParkingLotChargingRule {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("rule_type", &self.rule_type)?;
-            m.opt("fee_limit_type", &self.fee_limit_type)?;
-            m.opt("daily_limit_type", &self.daily_limit_type)?;
-            m.opt("time_rounding_type", &self.time_rounding_type)?;
-            m.opt("free_entry_duration", &self.free_entry_duration)?;
-            m.opt("free_exit_duration", &self.free_exit_duration)?;
-            m.opt("fixed_interval_rule", &self.fixed_interval_rule)?;
-            m.opt("duration_segment_rule", &self.duration_segment_rule)?;
-            m.opt("pre_entry_rule", &self.pre_entry_rule)?;
-            m.opt("holiday_mode", &self.holiday_mode)?;
-            m.opt("aggregate_limit_mode", &self.aggregate_limit_mode)?;
-            m.opt("first_charge_time_mode", &self.first_charge_time_mode)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseApplicationListParkingLotChargingRule {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("rule_type"),
-                o.opt("fee_limit_type"),
-                o.opt("daily_limit_type"),
-                o.opt("time_rounding_type"),
-                o.opt("free_entry_duration"),
-                o.opt("free_exit_duration"),
-                o.opt("fixed_interval_rule"),
-                o.opt("duration_segment_rule"),
-                o.opt("pre_entry_rule"),
-                o.opt("holiday_mode"),
-                o.opt("aggregate_limit_mode"),
-                o.opt("first_charge_time_mode"),
-            ) {
-                (
-                    Some(rule_type),
-                    Some(fee_limit_type),
-                    Some(daily_limit_type),
-                    Some(time_rounding_type),
-                    Some(free_entry_duration),
-                    Some(free_exit_duration),
-                    Some(fixed_interval_rule),
-                    Some(duration_segment_rule),
-                    Some(pre_entry_rule),
-                    Some(holiday_mode),
-                    Some(aggregate_limit_mode),
-                    Some(first_charge_time_mode),
-                ) => {
-                    Ok(Self {
-                        rule_type,
-                        fee_limit_type,
-                        daily_limit_type,
-                        time_rounding_type,
-                        free_entry_duration,
-                        free_exit_duration,
-                        fixed_interval_rule,
-                        duration_segment_rule,
-                        pre_entry_rule,
-                        holiday_mode,
-                        aggregate_limit_mode,
-                        first_charge_time_mode,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseApplicationListParkingLotChargingRule {
+        rule_type: "rule_type" opt opt,
+        fee_limit_type: "fee_limit_type" opt opt,
+        daily_limit_type: "daily_limit_type" opt opt,
+        time_rounding_type: "time_rounding_type" opt opt,
+        free_entry_duration: "free_entry_duration" opt opt,
+        free_exit_duration: "free_exit_duration" opt opt,
+        fixed_interval_rule: "fixed_interval_rule" opt opt,
+        duration_segment_rule: "duration_segment_rule" opt opt,
+        pre_entry_rule: "pre_entry_rule" opt opt,
+        holiday_mode: "holiday_mode" opt opt,
+        aggregate_limit_mode: "aggregate_limit_mode" opt opt,
+        first_charge_time_mode: "first_charge_time_mode" opt opt,
+    });
     /// 累计限额模式
     ///
     /// A value this client does not know yet is kept as [`GetResponseApplicationListParkingLotChargingRuleAggregateLimitMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5259,51 +2297,11 @@ pub mod applications {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseApplicationListParkingLotChargingRuleAggregateLimitMode {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::AggregateLimitModeUnknown => "AGGREGATE_LIMIT_MODE_UNKNOWN",
-                Self::AggregateLimitModeNormal => "AGGREGATE_LIMIT_MODE_NORMAL",
-                Self::AggregateLimitModeMin => "AGGREGATE_LIMIT_MODE_MIN",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for GetResponseApplicationListParkingLotChargingRuleAggregateLimitMode {
-        fn from(s: &str) -> Self {
-            match s {
-                "AGGREGATE_LIMIT_MODE_UNKNOWN" => Self::AggregateLimitModeUnknown,
-                "AGGREGATE_LIMIT_MODE_NORMAL" => Self::AggregateLimitModeNormal,
-                "AGGREGATE_LIMIT_MODE_MIN" => Self::AggregateLimitModeMin,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for GetResponseApplicationListParkingLotChargingRuleAggregateLimitMode {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for GetResponseApplicationListParkingLotChargingRuleAggregateLimitMode {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseApplicationListParkingLotChargingRuleAggregateLimitMode {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseApplicationListParkingLotChargingRuleAggregateLimitMode {
+        AggregateLimitModeUnknown = "AGGREGATE_LIMIT_MODE_UNKNOWN",
+        AggregateLimitModeNormal = "AGGREGATE_LIMIT_MODE_NORMAL",
+        AggregateLimitModeMin = "AGGREGATE_LIMIT_MODE_MIN",
+    });
     /// 计费周期类型
     ///
     /// A value this client does not know yet is kept as [`GetResponseApplicationListParkingLotChargingRuleDailyLimitType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5319,51 +2317,11 @@ pub mod applications {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseApplicationListParkingLotChargingRuleDailyLimitType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::DailyLimitUnknown => "DAILY_LIMIT_UNKNOWN",
-                Self::DailyLimitRolling24h => "DAILY_LIMIT_ROLLING_24H",
-                Self::DailyLimitCalendarDay => "DAILY_LIMIT_CALENDAR_DAY",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for GetResponseApplicationListParkingLotChargingRuleDailyLimitType {
-        fn from(s: &str) -> Self {
-            match s {
-                "DAILY_LIMIT_UNKNOWN" => Self::DailyLimitUnknown,
-                "DAILY_LIMIT_ROLLING_24H" => Self::DailyLimitRolling24h,
-                "DAILY_LIMIT_CALENDAR_DAY" => Self::DailyLimitCalendarDay,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for GetResponseApplicationListParkingLotChargingRuleDailyLimitType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for GetResponseApplicationListParkingLotChargingRuleDailyLimitType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseApplicationListParkingLotChargingRuleDailyLimitType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseApplicationListParkingLotChargingRuleDailyLimitType {
+        DailyLimitUnknown = "DAILY_LIMIT_UNKNOWN",
+        DailyLimitRolling24h = "DAILY_LIMIT_ROLLING_24H",
+        DailyLimitCalendarDay = "DAILY_LIMIT_CALENDAR_DAY",
+    });
     /// GetResponseApplicationListParkingLotChargingRuleDurationSegmentRule
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseApplicationListParkingLotChargingRuleDurationSegmentRule {
@@ -5428,85 +2386,21 @@ pub mod applications {
         /// Example: `1`
         pub max_fee_per_day: Option<i64>,
     }
-    impl ::serde::Serialize
-    for GetResponseApplicationListParkingLotChargingRuleDurationSegmentRule {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("day_type", &self.day_type)?;
-            m.opt("start_time", &self.start_time)?;
-            m.opt("end_time", &self.end_time)?;
-            m.opt("vehicle_type", &self.vehicle_type)?;
-            m.opt("plate_type", &self.plate_type)?;
-            m.opt("charge_mode", &self.charge_mode)?;
-            m.opt("duration_from", &self.duration_from)?;
-            m.opt("duration_to", &self.duration_to)?;
-            m.opt("fixed_amount", &self.fixed_amount)?;
-            m.opt("interval_min", &self.interval_min)?;
-            m.opt("interval_amount", &self.interval_amount)?;
-            m.opt("interval_max_amount", &self.interval_max_amount)?;
-            m.opt("max_fee_per_day", &self.max_fee_per_day)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseApplicationListParkingLotChargingRuleDurationSegmentRule {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("day_type"),
-                o.opt("start_time"),
-                o.opt("end_time"),
-                o.opt("vehicle_type"),
-                o.opt("plate_type"),
-                o.opt("charge_mode"),
-                o.opt("duration_from"),
-                o.opt("duration_to"),
-                o.opt("fixed_amount"),
-                o.opt("interval_min"),
-                o.opt("interval_amount"),
-                o.opt("interval_max_amount"),
-                o.opt("max_fee_per_day"),
-            ) {
-                (
-                    Some(day_type),
-                    Some(start_time),
-                    Some(end_time),
-                    Some(vehicle_type),
-                    Some(plate_type),
-                    Some(charge_mode),
-                    Some(duration_from),
-                    Some(duration_to),
-                    Some(fixed_amount),
-                    Some(interval_min),
-                    Some(interval_amount),
-                    Some(interval_max_amount),
-                    Some(max_fee_per_day),
-                ) => {
-                    Ok(Self {
-                        day_type,
-                        start_time,
-                        end_time,
-                        vehicle_type,
-                        plate_type,
-                        charge_mode,
-                        duration_from,
-                        duration_to,
-                        fixed_amount,
-                        interval_min,
-                        interval_amount,
-                        interval_max_amount,
-                        max_fee_per_day,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseApplicationListParkingLotChargingRuleDurationSegmentRule {
+        day_type: "day_type" opt opt,
+        start_time: "start_time" opt opt,
+        end_time: "end_time" opt opt,
+        vehicle_type: "vehicle_type" opt opt,
+        plate_type: "plate_type" opt opt,
+        charge_mode: "charge_mode" opt opt,
+        duration_from: "duration_from" opt opt,
+        duration_to: "duration_to" opt opt,
+        fixed_amount: "fixed_amount" opt opt,
+        interval_min: "interval_min" opt opt,
+        interval_amount: "interval_amount" opt opt,
+        interval_max_amount: "interval_max_amount" opt opt,
+        max_fee_per_day: "max_fee_per_day" opt opt,
+    });
     /// 收费模式
     ///
     /// A value this client does not know yet is kept as [`GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleChargeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5522,51 +2416,11 @@ pub mod applications {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleChargeMode {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Unknown_ => "UNKNOWN",
-                Self::Interval => "INTERVAL",
-                Self::OneTime => "ONE_TIME",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleChargeMode {
-        fn from(s: &str) -> Self {
-            match s {
-                "UNKNOWN" => Self::Unknown_,
-                "INTERVAL" => Self::Interval,
-                "ONE_TIME" => Self::OneTime,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleChargeMode {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleChargeMode {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleChargeMode {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleChargeMode {
+        Unknown_ = "UNKNOWN",
+        Interval = "INTERVAL",
+        OneTime = "ONE_TIME",
+    });
     /// 日期类型
     ///
     /// A value this client does not know yet is kept as [`GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleDayType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5584,53 +2438,12 @@ pub mod applications {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleDayType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::DayTypeUnknown => "DAY_TYPE_UNKNOWN",
-                Self::DayTypeWeekday => "DAY_TYPE_WEEKDAY",
-                Self::DayTypeHoliday => "DAY_TYPE_HOLIDAY",
-                Self::DayTypeAllDay => "DAY_TYPE_ALL_DAY",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleDayType {
-        fn from(s: &str) -> Self {
-            match s {
-                "DAY_TYPE_UNKNOWN" => Self::DayTypeUnknown,
-                "DAY_TYPE_WEEKDAY" => Self::DayTypeWeekday,
-                "DAY_TYPE_HOLIDAY" => Self::DayTypeHoliday,
-                "DAY_TYPE_ALL_DAY" => Self::DayTypeAllDay,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleDayType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleDayType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleDayType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleDayType {
+        DayTypeUnknown = "DAY_TYPE_UNKNOWN",
+        DayTypeWeekday = "DAY_TYPE_WEEKDAY",
+        DayTypeHoliday = "DAY_TYPE_HOLIDAY",
+        DayTypeAllDay = "DAY_TYPE_ALL_DAY",
+    });
     /// 车牌类型
     ///
     /// A value this client does not know yet is kept as [`GetResponseApplicationListParkingLotChargingRuleDurationSegmentRulePlateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5652,57 +2465,14 @@ pub mod applications {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseApplicationListParkingLotChargingRuleDurationSegmentRulePlateType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::PlateTypeUnknown => "PLATE_TYPE_UNKNOWN",
-                Self::PlateTypeTemporary => "PLATE_TYPE_TEMPORARY",
-                Self::PlateTypeMonthly => "PLATE_TYPE_MONTHLY",
-                Self::PlateTypeFree => "PLATE_TYPE_FREE",
-                Self::PlateTypePrepaid => "PLATE_TYPE_PREPAID",
-                Self::PlateTypeOthers => "PLATE_TYPE_OTHERS",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for GetResponseApplicationListParkingLotChargingRuleDurationSegmentRulePlateType {
-        fn from(s: &str) -> Self {
-            match s {
-                "PLATE_TYPE_UNKNOWN" => Self::PlateTypeUnknown,
-                "PLATE_TYPE_TEMPORARY" => Self::PlateTypeTemporary,
-                "PLATE_TYPE_MONTHLY" => Self::PlateTypeMonthly,
-                "PLATE_TYPE_FREE" => Self::PlateTypeFree,
-                "PLATE_TYPE_PREPAID" => Self::PlateTypePrepaid,
-                "PLATE_TYPE_OTHERS" => Self::PlateTypeOthers,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for GetResponseApplicationListParkingLotChargingRuleDurationSegmentRulePlateType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for GetResponseApplicationListParkingLotChargingRuleDurationSegmentRulePlateType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseApplicationListParkingLotChargingRuleDurationSegmentRulePlateType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseApplicationListParkingLotChargingRuleDurationSegmentRulePlateType {
+        PlateTypeUnknown = "PLATE_TYPE_UNKNOWN",
+        PlateTypeTemporary = "PLATE_TYPE_TEMPORARY",
+        PlateTypeMonthly = "PLATE_TYPE_MONTHLY",
+        PlateTypeFree = "PLATE_TYPE_FREE",
+        PlateTypePrepaid = "PLATE_TYPE_PREPAID",
+        PlateTypeOthers = "PLATE_TYPE_OTHERS",
+    });
     /// 车辆类型
     ///
     /// A value this client does not know yet is kept as [`GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleVehicleType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5722,55 +2492,13 @@ pub mod applications {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleVehicleType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::VehicleTypeUnknown => "VEHICLE_TYPE_UNKNOWN",
-                Self::VehicleTypeSmall => "VEHICLE_TYPE_SMALL",
-                Self::VehicleTypeLarge => "VEHICLE_TYPE_LARGE",
-                Self::VehicleTypeExtraLarge => "VEHICLE_TYPE_EXTRA_LARGE",
-                Self::VehicleTypeAllType => "VEHICLE_TYPE_ALL_TYPE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleVehicleType {
-        fn from(s: &str) -> Self {
-            match s {
-                "VEHICLE_TYPE_UNKNOWN" => Self::VehicleTypeUnknown,
-                "VEHICLE_TYPE_SMALL" => Self::VehicleTypeSmall,
-                "VEHICLE_TYPE_LARGE" => Self::VehicleTypeLarge,
-                "VEHICLE_TYPE_EXTRA_LARGE" => Self::VehicleTypeExtraLarge,
-                "VEHICLE_TYPE_ALL_TYPE" => Self::VehicleTypeAllType,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleVehicleType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleVehicleType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleVehicleType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleVehicleType {
+        VehicleTypeUnknown = "VEHICLE_TYPE_UNKNOWN",
+        VehicleTypeSmall = "VEHICLE_TYPE_SMALL",
+        VehicleTypeLarge = "VEHICLE_TYPE_LARGE",
+        VehicleTypeExtraLarge = "VEHICLE_TYPE_EXTRA_LARGE",
+        VehicleTypeAllType = "VEHICLE_TYPE_ALL_TYPE",
+    });
     /// 收费金额限制类型
     ///
     /// A value this client does not know yet is kept as [`GetResponseApplicationListParkingLotChargingRuleFeeLimitType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5786,51 +2514,11 @@ pub mod applications {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseApplicationListParkingLotChargingRuleFeeLimitType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::FeeLimitUnknown => "FEE_LIMIT_UNKNOWN",
-                Self::FeeLimitAggregate => "FEE_LIMIT_AGGREGATE",
-                Self::FeeLimitSingle => "FEE_LIMIT_SINGLE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for GetResponseApplicationListParkingLotChargingRuleFeeLimitType {
-        fn from(s: &str) -> Self {
-            match s {
-                "FEE_LIMIT_UNKNOWN" => Self::FeeLimitUnknown,
-                "FEE_LIMIT_AGGREGATE" => Self::FeeLimitAggregate,
-                "FEE_LIMIT_SINGLE" => Self::FeeLimitSingle,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for GetResponseApplicationListParkingLotChargingRuleFeeLimitType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for GetResponseApplicationListParkingLotChargingRuleFeeLimitType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseApplicationListParkingLotChargingRuleFeeLimitType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseApplicationListParkingLotChargingRuleFeeLimitType {
+        FeeLimitUnknown = "FEE_LIMIT_UNKNOWN",
+        FeeLimitAggregate = "FEE_LIMIT_AGGREGATE",
+        FeeLimitSingle = "FEE_LIMIT_SINGLE",
+    });
     /// 首次计费时间模式
     ///
     /// A value this client does not know yet is kept as [`GetResponseApplicationListParkingLotChargingRuleFirstChargeTimeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5846,51 +2534,11 @@ pub mod applications {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseApplicationListParkingLotChargingRuleFirstChargeTimeMode {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::FirstChargeTimeModeUnknown => "FIRST_CHARGE_TIME_MODE_UNKNOWN",
-                Self::FirstChargeTimeModeEnter => "FIRST_CHARGE_TIME_MODE_ENTER",
-                Self::FirstChargeTimeModeAfterFree => "FIRST_CHARGE_TIME_MODE_AFTER_FREE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for GetResponseApplicationListParkingLotChargingRuleFirstChargeTimeMode {
-        fn from(s: &str) -> Self {
-            match s {
-                "FIRST_CHARGE_TIME_MODE_UNKNOWN" => Self::FirstChargeTimeModeUnknown,
-                "FIRST_CHARGE_TIME_MODE_ENTER" => Self::FirstChargeTimeModeEnter,
-                "FIRST_CHARGE_TIME_MODE_AFTER_FREE" => Self::FirstChargeTimeModeAfterFree,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for GetResponseApplicationListParkingLotChargingRuleFirstChargeTimeMode {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for GetResponseApplicationListParkingLotChargingRuleFirstChargeTimeMode {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseApplicationListParkingLotChargingRuleFirstChargeTimeMode {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseApplicationListParkingLotChargingRuleFirstChargeTimeMode {
+        FirstChargeTimeModeUnknown = "FIRST_CHARGE_TIME_MODE_UNKNOWN",
+        FirstChargeTimeModeEnter = "FIRST_CHARGE_TIME_MODE_ENTER",
+        FirstChargeTimeModeAfterFree = "FIRST_CHARGE_TIME_MODE_AFTER_FREE",
+    });
     /// GetResponseApplicationListParkingLotChargingRuleFixedIntervalRule
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseApplicationListParkingLotChargingRuleFixedIntervalRule {
@@ -5967,93 +2615,23 @@ pub mod applications {
             GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFirstDurationMode,
         >,
     }
-    impl ::serde::Serialize
-    for GetResponseApplicationListParkingLotChargingRuleFixedIntervalRule {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("day_type", &self.day_type)?;
-            m.opt("start_time", &self.start_time)?;
-            m.opt("end_time", &self.end_time)?;
-            m.opt("vehicle_type", &self.vehicle_type)?;
-            m.opt("plate_type", &self.plate_type)?;
-            m.opt("first_duration", &self.first_duration)?;
-            m.opt("first_amount", &self.first_amount)?;
-            m.opt("interval_duration", &self.interval_duration)?;
-            m.opt("interval_amount", &self.interval_amount)?;
-            m.opt("interval_max_amount", &self.interval_max_amount)?;
-            m.opt("max_fee_per_day", &self.max_fee_per_day)?;
-            m.opt("free_period_charging_mode", &self.free_period_charging_mode)?;
-            m.opt("free_period_calculation_mode", &self.free_period_calculation_mode)?;
-            m.opt("is_green_vehicle_free_parking", &self.is_green_vehicle_free_parking)?;
-            m.opt("first_duration_mode", &self.first_duration_mode)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseApplicationListParkingLotChargingRuleFixedIntervalRule {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("day_type"),
-                o.opt("start_time"),
-                o.opt("end_time"),
-                o.opt("vehicle_type"),
-                o.opt("plate_type"),
-                o.opt("first_duration"),
-                o.opt("first_amount"),
-                o.opt("interval_duration"),
-                o.opt("interval_amount"),
-                o.opt("interval_max_amount"),
-                o.opt("max_fee_per_day"),
-                o.opt("free_period_charging_mode"),
-                o.opt("free_period_calculation_mode"),
-                o.opt("is_green_vehicle_free_parking"),
-                o.opt("first_duration_mode"),
-            ) {
-                (
-                    Some(day_type),
-                    Some(start_time),
-                    Some(end_time),
-                    Some(vehicle_type),
-                    Some(plate_type),
-                    Some(first_duration),
-                    Some(first_amount),
-                    Some(interval_duration),
-                    Some(interval_amount),
-                    Some(interval_max_amount),
-                    Some(max_fee_per_day),
-                    Some(free_period_charging_mode),
-                    Some(free_period_calculation_mode),
-                    Some(is_green_vehicle_free_parking),
-                    Some(first_duration_mode),
-                ) => {
-                    Ok(Self {
-                        day_type,
-                        start_time,
-                        end_time,
-                        vehicle_type,
-                        plate_type,
-                        first_duration,
-                        first_amount,
-                        interval_duration,
-                        interval_amount,
-                        interval_max_amount,
-                        max_fee_per_day,
-                        free_period_charging_mode,
-                        free_period_calculation_mode,
-                        is_green_vehicle_free_parking,
-                        first_duration_mode,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseApplicationListParkingLotChargingRuleFixedIntervalRule {
+        day_type: "day_type" opt opt,
+        start_time: "start_time" opt opt,
+        end_time: "end_time" opt opt,
+        vehicle_type: "vehicle_type" opt opt,
+        plate_type: "plate_type" opt opt,
+        first_duration: "first_duration" opt opt,
+        first_amount: "first_amount" opt opt,
+        interval_duration: "interval_duration" opt opt,
+        interval_amount: "interval_amount" opt opt,
+        interval_max_amount: "interval_max_amount" opt opt,
+        max_fee_per_day: "max_fee_per_day" opt opt,
+        free_period_charging_mode: "free_period_charging_mode" opt opt,
+        free_period_calculation_mode: "free_period_calculation_mode" opt opt,
+        is_green_vehicle_free_parking: "is_green_vehicle_free_parking" opt opt,
+        first_duration_mode: "first_duration_mode" opt opt,
+    });
     /// 日期类型
     ///
     /// A value this client does not know yet is kept as [`GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleDayType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6071,53 +2649,12 @@ pub mod applications {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleDayType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::DayTypeUnknown => "DAY_TYPE_UNKNOWN",
-                Self::DayTypeWeekday => "DAY_TYPE_WEEKDAY",
-                Self::DayTypeHoliday => "DAY_TYPE_HOLIDAY",
-                Self::DayTypeAllDay => "DAY_TYPE_ALL_DAY",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleDayType {
-        fn from(s: &str) -> Self {
-            match s {
-                "DAY_TYPE_UNKNOWN" => Self::DayTypeUnknown,
-                "DAY_TYPE_WEEKDAY" => Self::DayTypeWeekday,
-                "DAY_TYPE_HOLIDAY" => Self::DayTypeHoliday,
-                "DAY_TYPE_ALL_DAY" => Self::DayTypeAllDay,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleDayType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleDayType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleDayType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleDayType {
+        DayTypeUnknown = "DAY_TYPE_UNKNOWN",
+        DayTypeWeekday = "DAY_TYPE_WEEKDAY",
+        DayTypeHoliday = "DAY_TYPE_HOLIDAY",
+        DayTypeAllDay = "DAY_TYPE_ALL_DAY",
+    });
     /// 首段收费模式
     ///
     /// A value this client does not know yet is kept as [`GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFirstDurationMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6133,59 +2670,11 @@ pub mod applications {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFirstDurationMode {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::FirstDurationModeUnknown => "FIRST_DURATION_MODE_UNKNOWN",
-                Self::FirstDurationModeOnlyFirstDuration => {
-                    "FIRST_DURATION_MODE_ONLY_FIRST_DURATION"
-                }
-                Self::FirstDurationModeEveryFirstDuration => {
-                    "FIRST_DURATION_MODE_EVERY_FIRST_DURATION"
-                }
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFirstDurationMode {
-        fn from(s: &str) -> Self {
-            match s {
-                "FIRST_DURATION_MODE_UNKNOWN" => Self::FirstDurationModeUnknown,
-                "FIRST_DURATION_MODE_ONLY_FIRST_DURATION" => {
-                    Self::FirstDurationModeOnlyFirstDuration
-                }
-                "FIRST_DURATION_MODE_EVERY_FIRST_DURATION" => {
-                    Self::FirstDurationModeEveryFirstDuration
-                }
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFirstDurationMode {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFirstDurationMode {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFirstDurationMode {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFirstDurationMode {
+        FirstDurationModeUnknown = "FIRST_DURATION_MODE_UNKNOWN",
+        FirstDurationModeOnlyFirstDuration = "FIRST_DURATION_MODE_ONLY_FIRST_DURATION",
+        FirstDurationModeEveryFirstDuration = "FIRST_DURATION_MODE_EVERY_FIRST_DURATION",
+    });
     /// 免费时段计算方式
     ///
     /// A value this client does not know yet is kept as [`GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6201,51 +2690,11 @@ pub mod applications {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::FreePeriodCalUnknown => "FREE_PERIOD_CAL_UNKNOWN",
-                Self::FreePeriodCalConcurrentStart => "FREE_PERIOD_CAL_CONCURRENT_START",
-                Self::FreePeriodCalSequentialStart => "FREE_PERIOD_CAL_SEQUENTIAL_START",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode {
-        fn from(s: &str) -> Self {
-            match s {
-                "FREE_PERIOD_CAL_UNKNOWN" => Self::FreePeriodCalUnknown,
-                "FREE_PERIOD_CAL_CONCURRENT_START" => Self::FreePeriodCalConcurrentStart,
-                "FREE_PERIOD_CAL_SEQUENTIAL_START" => Self::FreePeriodCalSequentialStart,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode {
+        FreePeriodCalUnknown = "FREE_PERIOD_CAL_UNKNOWN",
+        FreePeriodCalConcurrentStart = "FREE_PERIOD_CAL_CONCURRENT_START",
+        FreePeriodCalSequentialStart = "FREE_PERIOD_CAL_SEQUENTIAL_START",
+    });
     /// 免费时段收取模式
     ///
     /// A value this client does not know yet is kept as [`GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6265,71 +2714,13 @@ pub mod applications {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::FreePeriodChargingUnknown => "FREE_PERIOD_CHARGING_UNKNOWN",
-                Self::FreePeriodChargingOncePerEntry => {
-                    "FREE_PERIOD_CHARGING_ONCE_PER_ENTRY"
-                }
-                Self::FreePeriodChargingOncePer24Hours => {
-                    "FREE_PERIOD_CHARGING_ONCE_PER_24_HOURS"
-                }
-                Self::FreePeriodChargingOncePerCalendarDay => {
-                    "FREE_PERIOD_CHARGING_ONCE_PER_CALENDAR_DAY"
-                }
-                Self::FreePeriodChargingCumulativeQuotaCalculation => {
-                    "FREE_PERIOD_CHARGING_CUMULATIVE_QUOTA_CALCULATION"
-                }
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode {
-        fn from(s: &str) -> Self {
-            match s {
-                "FREE_PERIOD_CHARGING_UNKNOWN" => Self::FreePeriodChargingUnknown,
-                "FREE_PERIOD_CHARGING_ONCE_PER_ENTRY" => {
-                    Self::FreePeriodChargingOncePerEntry
-                }
-                "FREE_PERIOD_CHARGING_ONCE_PER_24_HOURS" => {
-                    Self::FreePeriodChargingOncePer24Hours
-                }
-                "FREE_PERIOD_CHARGING_ONCE_PER_CALENDAR_DAY" => {
-                    Self::FreePeriodChargingOncePerCalendarDay
-                }
-                "FREE_PERIOD_CHARGING_CUMULATIVE_QUOTA_CALCULATION" => {
-                    Self::FreePeriodChargingCumulativeQuotaCalculation
-                }
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode {
+        FreePeriodChargingUnknown = "FREE_PERIOD_CHARGING_UNKNOWN",
+        FreePeriodChargingOncePerEntry = "FREE_PERIOD_CHARGING_ONCE_PER_ENTRY",
+        FreePeriodChargingOncePer24Hours = "FREE_PERIOD_CHARGING_ONCE_PER_24_HOURS",
+        FreePeriodChargingOncePerCalendarDay = "FREE_PERIOD_CHARGING_ONCE_PER_CALENDAR_DAY",
+        FreePeriodChargingCumulativeQuotaCalculation = "FREE_PERIOD_CHARGING_CUMULATIVE_QUOTA_CALCULATION",
+    });
     /// 车牌类型
     ///
     /// A value this client does not know yet is kept as [`GetResponseApplicationListParkingLotChargingRuleFixedIntervalRulePlateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6351,57 +2742,14 @@ pub mod applications {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseApplicationListParkingLotChargingRuleFixedIntervalRulePlateType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::PlateTypeUnknown => "PLATE_TYPE_UNKNOWN",
-                Self::PlateTypeTemporary => "PLATE_TYPE_TEMPORARY",
-                Self::PlateTypeMonthly => "PLATE_TYPE_MONTHLY",
-                Self::PlateTypeFree => "PLATE_TYPE_FREE",
-                Self::PlateTypePrepaid => "PLATE_TYPE_PREPAID",
-                Self::PlateTypeOthers => "PLATE_TYPE_OTHERS",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for GetResponseApplicationListParkingLotChargingRuleFixedIntervalRulePlateType {
-        fn from(s: &str) -> Self {
-            match s {
-                "PLATE_TYPE_UNKNOWN" => Self::PlateTypeUnknown,
-                "PLATE_TYPE_TEMPORARY" => Self::PlateTypeTemporary,
-                "PLATE_TYPE_MONTHLY" => Self::PlateTypeMonthly,
-                "PLATE_TYPE_FREE" => Self::PlateTypeFree,
-                "PLATE_TYPE_PREPAID" => Self::PlateTypePrepaid,
-                "PLATE_TYPE_OTHERS" => Self::PlateTypeOthers,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for GetResponseApplicationListParkingLotChargingRuleFixedIntervalRulePlateType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for GetResponseApplicationListParkingLotChargingRuleFixedIntervalRulePlateType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseApplicationListParkingLotChargingRuleFixedIntervalRulePlateType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseApplicationListParkingLotChargingRuleFixedIntervalRulePlateType {
+        PlateTypeUnknown = "PLATE_TYPE_UNKNOWN",
+        PlateTypeTemporary = "PLATE_TYPE_TEMPORARY",
+        PlateTypeMonthly = "PLATE_TYPE_MONTHLY",
+        PlateTypeFree = "PLATE_TYPE_FREE",
+        PlateTypePrepaid = "PLATE_TYPE_PREPAID",
+        PlateTypeOthers = "PLATE_TYPE_OTHERS",
+    });
     /// 车辆类型
     ///
     /// A value this client does not know yet is kept as [`GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleVehicleType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6421,55 +2769,13 @@ pub mod applications {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleVehicleType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::VehicleTypeUnknown => "VEHICLE_TYPE_UNKNOWN",
-                Self::VehicleTypeSmall => "VEHICLE_TYPE_SMALL",
-                Self::VehicleTypeLarge => "VEHICLE_TYPE_LARGE",
-                Self::VehicleTypeExtraLarge => "VEHICLE_TYPE_EXTRA_LARGE",
-                Self::VehicleTypeAllType => "VEHICLE_TYPE_ALL_TYPE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleVehicleType {
-        fn from(s: &str) -> Self {
-            match s {
-                "VEHICLE_TYPE_UNKNOWN" => Self::VehicleTypeUnknown,
-                "VEHICLE_TYPE_SMALL" => Self::VehicleTypeSmall,
-                "VEHICLE_TYPE_LARGE" => Self::VehicleTypeLarge,
-                "VEHICLE_TYPE_EXTRA_LARGE" => Self::VehicleTypeExtraLarge,
-                "VEHICLE_TYPE_ALL_TYPE" => Self::VehicleTypeAllType,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleVehicleType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleVehicleType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleVehicleType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleVehicleType {
+        VehicleTypeUnknown = "VEHICLE_TYPE_UNKNOWN",
+        VehicleTypeSmall = "VEHICLE_TYPE_SMALL",
+        VehicleTypeLarge = "VEHICLE_TYPE_LARGE",
+        VehicleTypeExtraLarge = "VEHICLE_TYPE_EXTRA_LARGE",
+        VehicleTypeAllType = "VEHICLE_TYPE_ALL_TYPE",
+    });
     /// 节假日模式
     ///
     /// A value this client does not know yet is kept as [`GetResponseApplicationListParkingLotChargingRuleHolidayMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6487,53 +2793,12 @@ pub mod applications {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseApplicationListParkingLotChargingRuleHolidayMode {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::HolidayModeUnknown => "HOLIDAY_MODE_UNKNOWN",
-                Self::HolidayModeLegalMody => "HOLIDAY_MODE_LEGAL_MODY",
-                Self::HolidayModeCalendarMody => "HOLIDAY_MODE_CALENDAR_MODY",
-                Self::HolidayModeFinancialMody => "HOLIDAY_MODE_FINANCIAL_MODY",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for GetResponseApplicationListParkingLotChargingRuleHolidayMode {
-        fn from(s: &str) -> Self {
-            match s {
-                "HOLIDAY_MODE_UNKNOWN" => Self::HolidayModeUnknown,
-                "HOLIDAY_MODE_LEGAL_MODY" => Self::HolidayModeLegalMody,
-                "HOLIDAY_MODE_CALENDAR_MODY" => Self::HolidayModeCalendarMody,
-                "HOLIDAY_MODE_FINANCIAL_MODY" => Self::HolidayModeFinancialMody,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for GetResponseApplicationListParkingLotChargingRuleHolidayMode {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for GetResponseApplicationListParkingLotChargingRuleHolidayMode {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseApplicationListParkingLotChargingRuleHolidayMode {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseApplicationListParkingLotChargingRuleHolidayMode {
+        HolidayModeUnknown = "HOLIDAY_MODE_UNKNOWN",
+        HolidayModeLegalMody = "HOLIDAY_MODE_LEGAL_MODY",
+        HolidayModeCalendarMody = "HOLIDAY_MODE_CALENDAR_MODY",
+        HolidayModeFinancialMody = "HOLIDAY_MODE_FINANCIAL_MODY",
+    });
     /// GetResponseApplicationListParkingLotChargingRulePreEntryRule
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseApplicationListParkingLotChargingRulePreEntryRule {
@@ -6572,61 +2837,15 @@ pub mod applications {
         /// Example: `1`
         pub max_fee_per_day: Option<i64>,
     }
-    impl ::serde::Serialize
-    for GetResponseApplicationListParkingLotChargingRulePreEntryRule {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("day_type", &self.day_type)?;
-            m.opt("start_time", &self.start_time)?;
-            m.opt("end_time", &self.end_time)?;
-            m.opt("vehicle_type", &self.vehicle_type)?;
-            m.opt("plate_type", &self.plate_type)?;
-            m.opt("amount", &self.amount)?;
-            m.opt("max_fee_per_day", &self.max_fee_per_day)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseApplicationListParkingLotChargingRulePreEntryRule {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("day_type"),
-                o.opt("start_time"),
-                o.opt("end_time"),
-                o.opt("vehicle_type"),
-                o.opt("plate_type"),
-                o.opt("amount"),
-                o.opt("max_fee_per_day"),
-            ) {
-                (
-                    Some(day_type),
-                    Some(start_time),
-                    Some(end_time),
-                    Some(vehicle_type),
-                    Some(plate_type),
-                    Some(amount),
-                    Some(max_fee_per_day),
-                ) => {
-                    Ok(Self {
-                        day_type,
-                        start_time,
-                        end_time,
-                        vehicle_type,
-                        plate_type,
-                        amount,
-                        max_fee_per_day,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseApplicationListParkingLotChargingRulePreEntryRule {
+        day_type: "day_type" opt opt,
+        start_time: "start_time" opt opt,
+        end_time: "end_time" opt opt,
+        vehicle_type: "vehicle_type" opt opt,
+        plate_type: "plate_type" opt opt,
+        amount: "amount" opt opt,
+        max_fee_per_day: "max_fee_per_day" opt opt,
+    });
     /// 日期类型
     ///
     /// A value this client does not know yet is kept as [`GetResponseApplicationListParkingLotChargingRulePreEntryRuleDayType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6644,53 +2863,12 @@ pub mod applications {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseApplicationListParkingLotChargingRulePreEntryRuleDayType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::DayTypeUnknown => "DAY_TYPE_UNKNOWN",
-                Self::DayTypeWeekday => "DAY_TYPE_WEEKDAY",
-                Self::DayTypeHoliday => "DAY_TYPE_HOLIDAY",
-                Self::DayTypeAllDay => "DAY_TYPE_ALL_DAY",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for GetResponseApplicationListParkingLotChargingRulePreEntryRuleDayType {
-        fn from(s: &str) -> Self {
-            match s {
-                "DAY_TYPE_UNKNOWN" => Self::DayTypeUnknown,
-                "DAY_TYPE_WEEKDAY" => Self::DayTypeWeekday,
-                "DAY_TYPE_HOLIDAY" => Self::DayTypeHoliday,
-                "DAY_TYPE_ALL_DAY" => Self::DayTypeAllDay,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for GetResponseApplicationListParkingLotChargingRulePreEntryRuleDayType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for GetResponseApplicationListParkingLotChargingRulePreEntryRuleDayType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseApplicationListParkingLotChargingRulePreEntryRuleDayType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseApplicationListParkingLotChargingRulePreEntryRuleDayType {
+        DayTypeUnknown = "DAY_TYPE_UNKNOWN",
+        DayTypeWeekday = "DAY_TYPE_WEEKDAY",
+        DayTypeHoliday = "DAY_TYPE_HOLIDAY",
+        DayTypeAllDay = "DAY_TYPE_ALL_DAY",
+    });
     /// 车牌类型
     ///
     /// A value this client does not know yet is kept as [`GetResponseApplicationListParkingLotChargingRulePreEntryRulePlateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6712,57 +2890,14 @@ pub mod applications {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseApplicationListParkingLotChargingRulePreEntryRulePlateType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::PlateTypeUnknown => "PLATE_TYPE_UNKNOWN",
-                Self::PlateTypeTemporary => "PLATE_TYPE_TEMPORARY",
-                Self::PlateTypeMonthly => "PLATE_TYPE_MONTHLY",
-                Self::PlateTypeFree => "PLATE_TYPE_FREE",
-                Self::PlateTypePrepaid => "PLATE_TYPE_PREPAID",
-                Self::PlateTypeOthers => "PLATE_TYPE_OTHERS",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for GetResponseApplicationListParkingLotChargingRulePreEntryRulePlateType {
-        fn from(s: &str) -> Self {
-            match s {
-                "PLATE_TYPE_UNKNOWN" => Self::PlateTypeUnknown,
-                "PLATE_TYPE_TEMPORARY" => Self::PlateTypeTemporary,
-                "PLATE_TYPE_MONTHLY" => Self::PlateTypeMonthly,
-                "PLATE_TYPE_FREE" => Self::PlateTypeFree,
-                "PLATE_TYPE_PREPAID" => Self::PlateTypePrepaid,
-                "PLATE_TYPE_OTHERS" => Self::PlateTypeOthers,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for GetResponseApplicationListParkingLotChargingRulePreEntryRulePlateType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for GetResponseApplicationListParkingLotChargingRulePreEntryRulePlateType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseApplicationListParkingLotChargingRulePreEntryRulePlateType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseApplicationListParkingLotChargingRulePreEntryRulePlateType {
+        PlateTypeUnknown = "PLATE_TYPE_UNKNOWN",
+        PlateTypeTemporary = "PLATE_TYPE_TEMPORARY",
+        PlateTypeMonthly = "PLATE_TYPE_MONTHLY",
+        PlateTypeFree = "PLATE_TYPE_FREE",
+        PlateTypePrepaid = "PLATE_TYPE_PREPAID",
+        PlateTypeOthers = "PLATE_TYPE_OTHERS",
+    });
     /// 车辆类型
     ///
     /// A value this client does not know yet is kept as [`GetResponseApplicationListParkingLotChargingRulePreEntryRuleVehicleType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6782,55 +2917,13 @@ pub mod applications {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseApplicationListParkingLotChargingRulePreEntryRuleVehicleType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::VehicleTypeUnknown => "VEHICLE_TYPE_UNKNOWN",
-                Self::VehicleTypeSmall => "VEHICLE_TYPE_SMALL",
-                Self::VehicleTypeLarge => "VEHICLE_TYPE_LARGE",
-                Self::VehicleTypeExtraLarge => "VEHICLE_TYPE_EXTRA_LARGE",
-                Self::VehicleTypeAllType => "VEHICLE_TYPE_ALL_TYPE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for GetResponseApplicationListParkingLotChargingRulePreEntryRuleVehicleType {
-        fn from(s: &str) -> Self {
-            match s {
-                "VEHICLE_TYPE_UNKNOWN" => Self::VehicleTypeUnknown,
-                "VEHICLE_TYPE_SMALL" => Self::VehicleTypeSmall,
-                "VEHICLE_TYPE_LARGE" => Self::VehicleTypeLarge,
-                "VEHICLE_TYPE_EXTRA_LARGE" => Self::VehicleTypeExtraLarge,
-                "VEHICLE_TYPE_ALL_TYPE" => Self::VehicleTypeAllType,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for GetResponseApplicationListParkingLotChargingRulePreEntryRuleVehicleType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for GetResponseApplicationListParkingLotChargingRulePreEntryRuleVehicleType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseApplicationListParkingLotChargingRulePreEntryRuleVehicleType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseApplicationListParkingLotChargingRulePreEntryRuleVehicleType {
+        VehicleTypeUnknown = "VEHICLE_TYPE_UNKNOWN",
+        VehicleTypeSmall = "VEHICLE_TYPE_SMALL",
+        VehicleTypeLarge = "VEHICLE_TYPE_LARGE",
+        VehicleTypeExtraLarge = "VEHICLE_TYPE_EXTRA_LARGE",
+        VehicleTypeAllType = "VEHICLE_TYPE_ALL_TYPE",
+    });
     /// 收费规则类型
     ///
     /// A value this client does not know yet is kept as [`GetResponseApplicationListParkingLotChargingRuleRuleType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6848,53 +2941,12 @@ pub mod applications {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseApplicationListParkingLotChargingRuleRuleType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::ChargingRuleUnknown => "CHARGING_RULE_UNKNOWN",
-                Self::ChargingRuleFixedInterval => "CHARGING_RULE_FIXED_INTERVAL",
-                Self::ChargingRuleSegment => "CHARGING_RULE_SEGMENT",
-                Self::ChargingRulePerEntry => "CHARGING_RULE_PER_ENTRY",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for GetResponseApplicationListParkingLotChargingRuleRuleType {
-        fn from(s: &str) -> Self {
-            match s {
-                "CHARGING_RULE_UNKNOWN" => Self::ChargingRuleUnknown,
-                "CHARGING_RULE_FIXED_INTERVAL" => Self::ChargingRuleFixedInterval,
-                "CHARGING_RULE_SEGMENT" => Self::ChargingRuleSegment,
-                "CHARGING_RULE_PER_ENTRY" => Self::ChargingRulePerEntry,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for GetResponseApplicationListParkingLotChargingRuleRuleType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for GetResponseApplicationListParkingLotChargingRuleRuleType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseApplicationListParkingLotChargingRuleRuleType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseApplicationListParkingLotChargingRuleRuleType {
+        ChargingRuleUnknown = "CHARGING_RULE_UNKNOWN",
+        ChargingRuleFixedInterval = "CHARGING_RULE_FIXED_INTERVAL",
+        ChargingRuleSegment = "CHARGING_RULE_SEGMENT",
+        ChargingRulePerEntry = "CHARGING_RULE_PER_ENTRY",
+    });
     /// 不满一小时取整方式
     ///
     /// A value this client does not know yet is kept as [`GetResponseApplicationListParkingLotChargingRuleTimeRoundingType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6910,51 +2962,11 @@ pub mod applications {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseApplicationListParkingLotChargingRuleTimeRoundingType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::TimeRoundUnknown => "TIME_ROUND_UNKNOWN",
-                Self::TimeRoundDown => "TIME_ROUND_DOWN",
-                Self::TimeRoundUp => "TIME_ROUND_UP",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for GetResponseApplicationListParkingLotChargingRuleTimeRoundingType {
-        fn from(s: &str) -> Self {
-            match s {
-                "TIME_ROUND_UNKNOWN" => Self::TimeRoundUnknown,
-                "TIME_ROUND_DOWN" => Self::TimeRoundDown,
-                "TIME_ROUND_UP" => Self::TimeRoundUp,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display
-    for GetResponseApplicationListParkingLotChargingRuleTimeRoundingType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for GetResponseApplicationListParkingLotChargingRuleTimeRoundingType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseApplicationListParkingLotChargingRuleTimeRoundingType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseApplicationListParkingLotChargingRuleTimeRoundingType {
+        TimeRoundUnknown = "TIME_ROUND_UNKNOWN",
+        TimeRoundDown = "TIME_ROUND_DOWN",
+        TimeRoundUp = "TIME_ROUND_UP",
+    });
     /// 停车场类型
     ///
     /// A value this client does not know yet is kept as [`GetResponseApplicationListParkingLotParkingLotType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6978,73 +2990,15 @@ pub mod applications {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseApplicationListParkingLotParkingLotType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::ParkingLotTypeUnknown => "PARKING_LOT_TYPE_UNKNOWN",
-                Self::ParkingLotTypeBusinessDistrict => {
-                    "PARKING_LOT_TYPE_BUSINESS_DISTRICT"
-                }
-                Self::ParkingLotTypeOfficeBuilding => "PARKING_LOT_TYPE_OFFICE_BUILDING",
-                Self::ParkingLotTypeTransportationHub => {
-                    "PARKING_LOT_TYPE_TRANSPORTATION_HUB"
-                }
-                Self::ParkingLotTypeResidentialArea => {
-                    "PARKING_LOT_TYPE_RESIDENTIAL_AREA"
-                }
-                Self::ParkingLotTypeParkArea => "PARKING_LOT_TYPE_PARK_AREA",
-                Self::ParkingLotTypeOtherPublicFacility => {
-                    "PARKING_LOT_TYPE_OTHER_PUBLIC_FACILITY"
-                }
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for GetResponseApplicationListParkingLotParkingLotType {
-        fn from(s: &str) -> Self {
-            match s {
-                "PARKING_LOT_TYPE_UNKNOWN" => Self::ParkingLotTypeUnknown,
-                "PARKING_LOT_TYPE_BUSINESS_DISTRICT" => {
-                    Self::ParkingLotTypeBusinessDistrict
-                }
-                "PARKING_LOT_TYPE_OFFICE_BUILDING" => Self::ParkingLotTypeOfficeBuilding,
-                "PARKING_LOT_TYPE_TRANSPORTATION_HUB" => {
-                    Self::ParkingLotTypeTransportationHub
-                }
-                "PARKING_LOT_TYPE_RESIDENTIAL_AREA" => {
-                    Self::ParkingLotTypeResidentialArea
-                }
-                "PARKING_LOT_TYPE_PARK_AREA" => Self::ParkingLotTypeParkArea,
-                "PARKING_LOT_TYPE_OTHER_PUBLIC_FACILITY" => {
-                    Self::ParkingLotTypeOtherPublicFacility
-                }
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseApplicationListParkingLotParkingLotType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseApplicationListParkingLotParkingLotType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseApplicationListParkingLotParkingLotType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseApplicationListParkingLotParkingLotType {
+        ParkingLotTypeUnknown = "PARKING_LOT_TYPE_UNKNOWN",
+        ParkingLotTypeBusinessDistrict = "PARKING_LOT_TYPE_BUSINESS_DISTRICT",
+        ParkingLotTypeOfficeBuilding = "PARKING_LOT_TYPE_OFFICE_BUILDING",
+        ParkingLotTypeTransportationHub = "PARKING_LOT_TYPE_TRANSPORTATION_HUB",
+        ParkingLotTypeResidentialArea = "PARKING_LOT_TYPE_RESIDENTIAL_AREA",
+        ParkingLotTypeParkArea = "PARKING_LOT_TYPE_PARK_AREA",
+        ParkingLotTypeOtherPublicFacility = "PARKING_LOT_TYPE_OTHER_PUBLIC_FACILITY",
+    });
 }
 /// `/v3/parking/reminders/entry`
 pub mod entry {
@@ -7106,71 +3060,18 @@ pub mod entry {
         /// 优惠信息模板ID
         pub discount_template_id: Option<Vec<i64>>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_serial_number", &self.out_serial_number)?;
-            m.req("parking_id", &self.parking_id)?;
-            m.req("plate_number", &self.plate_number)?;
-            m.req("enter_timestamp", &self.enter_timestamp)?;
-            m.req("plate_color", &self.plate_color)?;
-            m.req("car_type", &self.car_type)?;
-            m.req("vehicle_type", &self.vehicle_type)?;
-            m.opt("entrance_number", &self.entrance_number)?;
-            m.opt("entrance_name", &self.entrance_name)?;
-            m.opt("discount_template_id", &self.discount_template_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("out_serial_number"),
-                o.req("parking_id"),
-                o.req("plate_number"),
-                o.req("enter_timestamp"),
-                o.req("plate_color"),
-                o.req("car_type"),
-                o.req("vehicle_type"),
-                o.opt("entrance_number"),
-                o.opt("entrance_name"),
-                o.opt("discount_template_id"),
-            ) {
-                (
-                    Some(out_serial_number),
-                    Some(parking_id),
-                    Some(plate_number),
-                    Some(enter_timestamp),
-                    Some(plate_color),
-                    Some(car_type),
-                    Some(vehicle_type),
-                    Some(entrance_number),
-                    Some(entrance_name),
-                    Some(discount_template_id),
-                ) => {
-                    Ok(Self {
-                        out_serial_number,
-                        parking_id,
-                        plate_number,
-                        enter_timestamp,
-                        plate_color,
-                        car_type,
-                        vehicle_type,
-                        entrance_number,
-                        entrance_name,
-                        discount_template_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        out_serial_number: "out_serial_number" req req,
+        parking_id: "parking_id" req req,
+        plate_number: "plate_number" req req,
+        enter_timestamp: "enter_timestamp" req req,
+        plate_color: "plate_color" req req,
+        car_type: "car_type" req req,
+        vehicle_type: "vehicle_type" req req,
+        entrance_number: "entrance_number" opt opt,
+        entrance_name: "entrance_name" opt opt,
+        discount_template_id: "discount_template_id" opt opt,
+    });
     /// 车辆性质
     ///
     /// A value this client does not know yet is kept as [`PostRequestCarType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -7192,53 +3093,14 @@ pub mod entry {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestCarType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::PlateTypeUnknown => "PLATE_TYPE_UNKNOWN",
-                Self::PlateTypeTemporary => "PLATE_TYPE_TEMPORARY",
-                Self::PlateTypeMonthly => "PLATE_TYPE_MONTHLY",
-                Self::PlateTypeFree => "PLATE_TYPE_FREE",
-                Self::PlateTypePrepaid => "PLATE_TYPE_PREPAID",
-                Self::PlateTypeOthers => "PLATE_TYPE_OTHERS",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestCarType {
-        fn from(s: &str) -> Self {
-            match s {
-                "PLATE_TYPE_UNKNOWN" => Self::PlateTypeUnknown,
-                "PLATE_TYPE_TEMPORARY" => Self::PlateTypeTemporary,
-                "PLATE_TYPE_MONTHLY" => Self::PlateTypeMonthly,
-                "PLATE_TYPE_FREE" => Self::PlateTypeFree,
-                "PLATE_TYPE_PREPAID" => Self::PlateTypePrepaid,
-                "PLATE_TYPE_OTHERS" => Self::PlateTypeOthers,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestCarType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestCarType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestCarType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestCarType {
+        PlateTypeUnknown = "PLATE_TYPE_UNKNOWN",
+        PlateTypeTemporary = "PLATE_TYPE_TEMPORARY",
+        PlateTypeMonthly = "PLATE_TYPE_MONTHLY",
+        PlateTypeFree = "PLATE_TYPE_FREE",
+        PlateTypePrepaid = "PLATE_TYPE_PREPAID",
+        PlateTypeOthers = "PLATE_TYPE_OTHERS",
+    });
     /// 车牌颜色
     ///
     /// A value this client does not know yet is kept as [`PostRequestPlateColor::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -7266,59 +3128,17 @@ pub mod entry {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestPlateColor {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::PlateColorUnknown => "PLATE_COLOR_UNKNOWN",
-                Self::PlateColorBlue => "PLATE_COLOR_BLUE",
-                Self::PlateColorYellow => "PLATE_COLOR_YELLOW",
-                Self::PlateColorBlack => "PLATE_COLOR_BLACK",
-                Self::PlateColorWhite => "PLATE_COLOR_WHITE",
-                Self::PlateColorGreen => "PLATE_COLOR_GREEN",
-                Self::PlateColorYellowGreen => "PLATE_COLOR_YELLOW_GREEN",
-                Self::PlateColorAgriculturalYellow => "PLATE_COLOR_AGRICULTURAL_YELLOW",
-                Self::PlateColorOther => "PLATE_COLOR_OTHER",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestPlateColor {
-        fn from(s: &str) -> Self {
-            match s {
-                "PLATE_COLOR_UNKNOWN" => Self::PlateColorUnknown,
-                "PLATE_COLOR_BLUE" => Self::PlateColorBlue,
-                "PLATE_COLOR_YELLOW" => Self::PlateColorYellow,
-                "PLATE_COLOR_BLACK" => Self::PlateColorBlack,
-                "PLATE_COLOR_WHITE" => Self::PlateColorWhite,
-                "PLATE_COLOR_GREEN" => Self::PlateColorGreen,
-                "PLATE_COLOR_YELLOW_GREEN" => Self::PlateColorYellowGreen,
-                "PLATE_COLOR_AGRICULTURAL_YELLOW" => Self::PlateColorAgriculturalYellow,
-                "PLATE_COLOR_OTHER" => Self::PlateColorOther,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestPlateColor {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestPlateColor {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPlateColor {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestPlateColor {
+        PlateColorUnknown = "PLATE_COLOR_UNKNOWN",
+        PlateColorBlue = "PLATE_COLOR_BLUE",
+        PlateColorYellow = "PLATE_COLOR_YELLOW",
+        PlateColorBlack = "PLATE_COLOR_BLACK",
+        PlateColorWhite = "PLATE_COLOR_WHITE",
+        PlateColorGreen = "PLATE_COLOR_GREEN",
+        PlateColorYellowGreen = "PLATE_COLOR_YELLOW_GREEN",
+        PlateColorAgriculturalYellow = "PLATE_COLOR_AGRICULTURAL_YELLOW",
+        PlateColorOther = "PLATE_COLOR_OTHER",
+    });
     /// 车辆类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestVehicleType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -7338,51 +3158,13 @@ pub mod entry {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestVehicleType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::VehicleTypeUnknown => "VEHICLE_TYPE_UNKNOWN",
-                Self::VehicleTypeSmall => "VEHICLE_TYPE_SMALL",
-                Self::VehicleTypeLarge => "VEHICLE_TYPE_LARGE",
-                Self::VehicleTypeExtraLarge => "VEHICLE_TYPE_EXTRA_LARGE",
-                Self::VehicleTypeAllType => "VEHICLE_TYPE_ALL_TYPE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestVehicleType {
-        fn from(s: &str) -> Self {
-            match s {
-                "VEHICLE_TYPE_UNKNOWN" => Self::VehicleTypeUnknown,
-                "VEHICLE_TYPE_SMALL" => Self::VehicleTypeSmall,
-                "VEHICLE_TYPE_LARGE" => Self::VehicleTypeLarge,
-                "VEHICLE_TYPE_EXTRA_LARGE" => Self::VehicleTypeExtraLarge,
-                "VEHICLE_TYPE_ALL_TYPE" => Self::VehicleTypeAllType,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestVehicleType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestVehicleType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestVehicleType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestVehicleType {
+        VehicleTypeUnknown = "VEHICLE_TYPE_UNKNOWN",
+        VehicleTypeSmall = "VEHICLE_TYPE_SMALL",
+        VehicleTypeLarge = "VEHICLE_TYPE_LARGE",
+        VehicleTypeExtraLarge = "VEHICLE_TYPE_EXTRA_LARGE",
+        VehicleTypeAllType = "VEHICLE_TYPE_ALL_TYPE",
+    });
     /// The response of `POST /v3/parking/reminders/entry` (同步车辆入场通知).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -7391,27 +3173,9 @@ pub mod entry {
         /// Example: `WX202604230001`
         pub serial_number: Option<String>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("serial_number", &self.serial_number)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.opt("serial_number") {
-                Some(serial_number) => Ok(Self { serial_number }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        serial_number: "serial_number" opt opt,
+    });
 }
 /// `/v3/parking/reminders/exit`
 pub mod exit {
@@ -7492,91 +3256,23 @@ pub mod exit {
         /// Example: `4200001999202407041234567890`
         pub wx_trade_no: Option<String>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_serial_number", &self.out_serial_number)?;
-            m.req("exit_timestamp", &self.exit_timestamp)?;
-            m.req("plate_number", &self.plate_number)?;
-            m.req("plate_color", &self.plate_color)?;
-            m.req("parking_id", &self.parking_id)?;
-            m.opt("pay_state", &self.pay_state)?;
-            m.opt("pay_type", &self.pay_type)?;
-            m.opt("out_trade_no", &self.out_trade_no)?;
-            m.opt("total_amount", &self.total_amount)?;
-            m.opt("paid_amount", &self.paid_amount)?;
-            m.opt("openid", &self.openid)?;
-            m.opt("pay_channel", &self.pay_channel)?;
-            m.opt("pay_time", &self.pay_time)?;
-            m.opt("token", &self.token)?;
-            m.opt("wx_trade_no", &self.wx_trade_no)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("out_serial_number"),
-                o.req("exit_timestamp"),
-                o.req("plate_number"),
-                o.req("plate_color"),
-                o.req("parking_id"),
-                o.opt("pay_state"),
-                o.opt("pay_type"),
-                o.opt("out_trade_no"),
-                o.opt("total_amount"),
-                o.opt("paid_amount"),
-                o.opt("openid"),
-                o.opt("pay_channel"),
-                o.opt("pay_time"),
-                o.opt("token"),
-                o.opt("wx_trade_no"),
-            ) {
-                (
-                    Some(out_serial_number),
-                    Some(exit_timestamp),
-                    Some(plate_number),
-                    Some(plate_color),
-                    Some(parking_id),
-                    Some(pay_state),
-                    Some(pay_type),
-                    Some(out_trade_no),
-                    Some(total_amount),
-                    Some(paid_amount),
-                    Some(openid),
-                    Some(pay_channel),
-                    Some(pay_time),
-                    Some(token),
-                    Some(wx_trade_no),
-                ) => {
-                    Ok(Self {
-                        out_serial_number,
-                        exit_timestamp,
-                        plate_number,
-                        plate_color,
-                        parking_id,
-                        pay_state,
-                        pay_type,
-                        out_trade_no,
-                        total_amount,
-                        paid_amount,
-                        openid,
-                        pay_channel,
-                        pay_time,
-                        token,
-                        wx_trade_no,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        out_serial_number: "out_serial_number" req req,
+        exit_timestamp: "exit_timestamp" req req,
+        plate_number: "plate_number" req req,
+        plate_color: "plate_color" req req,
+        parking_id: "parking_id" req req,
+        pay_state: "pay_state" opt opt,
+        pay_type: "pay_type" opt opt,
+        out_trade_no: "out_trade_no" opt opt,
+        total_amount: "total_amount" opt opt,
+        paid_amount: "paid_amount" opt opt,
+        openid: "openid" opt opt,
+        pay_channel: "pay_channel" opt opt,
+        pay_time: "pay_time" opt opt,
+        token: "token" opt opt,
+        wx_trade_no: "wx_trade_no" opt opt,
+    });
     /// 支付渠道
     ///
     /// A value this client does not know yet is kept as [`PostRequestPayChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -7598,53 +3294,14 @@ pub mod exit {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestPayChannel {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::PayChannelUnknown => "PAY_CHANNEL_UNKNOWN",
-                Self::PayChannelWechatPayNotif => "PAY_CHANNEL_WECHAT_PAY_NOTIF",
-                Self::PayChannelScanQrcode => "PAY_CHANNEL_SCAN_QRCODE",
-                Self::PayChannelOfficialAccount => "PAY_CHANNEL_OFFICIAL_ACCOUNT",
-                Self::PayChannelMchMiniProg => "PAY_CHANNEL_MCH_MINI_PROG",
-                Self::PayChannelOthers => "PAY_CHANNEL_OTHERS",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestPayChannel {
-        fn from(s: &str) -> Self {
-            match s {
-                "PAY_CHANNEL_UNKNOWN" => Self::PayChannelUnknown,
-                "PAY_CHANNEL_WECHAT_PAY_NOTIF" => Self::PayChannelWechatPayNotif,
-                "PAY_CHANNEL_SCAN_QRCODE" => Self::PayChannelScanQrcode,
-                "PAY_CHANNEL_OFFICIAL_ACCOUNT" => Self::PayChannelOfficialAccount,
-                "PAY_CHANNEL_MCH_MINI_PROG" => Self::PayChannelMchMiniProg,
-                "PAY_CHANNEL_OTHERS" => Self::PayChannelOthers,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestPayChannel {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestPayChannel {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPayChannel {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestPayChannel {
+        PayChannelUnknown = "PAY_CHANNEL_UNKNOWN",
+        PayChannelWechatPayNotif = "PAY_CHANNEL_WECHAT_PAY_NOTIF",
+        PayChannelScanQrcode = "PAY_CHANNEL_SCAN_QRCODE",
+        PayChannelOfficialAccount = "PAY_CHANNEL_OFFICIAL_ACCOUNT",
+        PayChannelMchMiniProg = "PAY_CHANNEL_MCH_MINI_PROG",
+        PayChannelOthers = "PAY_CHANNEL_OTHERS",
+    });
     /// 支付状态
     ///
     /// A value this client does not know yet is kept as [`PostRequestPayState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -7660,47 +3317,11 @@ pub mod exit {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestPayState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::PayStatusUnknown => "PAY_STATUS_UNKNOWN",
-                Self::PayStatusUnpaid => "PAY_STATUS_UNPAID",
-                Self::PayStatusPaid => "PAY_STATUS_PAID",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestPayState {
-        fn from(s: &str) -> Self {
-            match s {
-                "PAY_STATUS_UNKNOWN" => Self::PayStatusUnknown,
-                "PAY_STATUS_UNPAID" => Self::PayStatusUnpaid,
-                "PAY_STATUS_PAID" => Self::PayStatusPaid,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestPayState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestPayState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPayState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestPayState {
+        PayStatusUnknown = "PAY_STATUS_UNKNOWN",
+        PayStatusUnpaid = "PAY_STATUS_UNPAID",
+        PayStatusPaid = "PAY_STATUS_PAID",
+    });
     /// 支付类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestPayType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -7716,47 +3337,11 @@ pub mod exit {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestPayType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::PayTypeUnknown => "PAY_TYPE_UNKNOWN",
-                Self::PayTypeWxpay => "PAY_TYPE_WXPAY",
-                Self::PayTypeOthers => "PAY_TYPE_OTHERS",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestPayType {
-        fn from(s: &str) -> Self {
-            match s {
-                "PAY_TYPE_UNKNOWN" => Self::PayTypeUnknown,
-                "PAY_TYPE_WXPAY" => Self::PayTypeWxpay,
-                "PAY_TYPE_OTHERS" => Self::PayTypeOthers,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestPayType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestPayType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPayType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestPayType {
+        PayTypeUnknown = "PAY_TYPE_UNKNOWN",
+        PayTypeWxpay = "PAY_TYPE_WXPAY",
+        PayTypeOthers = "PAY_TYPE_OTHERS",
+    });
     /// 车牌颜色
     ///
     /// A value this client does not know yet is kept as [`PostRequestPlateColor::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -7784,59 +3369,17 @@ pub mod exit {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestPlateColor {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::PlateColorUnknown => "PLATE_COLOR_UNKNOWN",
-                Self::PlateColorBlue => "PLATE_COLOR_BLUE",
-                Self::PlateColorYellow => "PLATE_COLOR_YELLOW",
-                Self::PlateColorBlack => "PLATE_COLOR_BLACK",
-                Self::PlateColorWhite => "PLATE_COLOR_WHITE",
-                Self::PlateColorGreen => "PLATE_COLOR_GREEN",
-                Self::PlateColorYellowGreen => "PLATE_COLOR_YELLOW_GREEN",
-                Self::PlateColorAgriculturalYellow => "PLATE_COLOR_AGRICULTURAL_YELLOW",
-                Self::PlateColorOther => "PLATE_COLOR_OTHER",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestPlateColor {
-        fn from(s: &str) -> Self {
-            match s {
-                "PLATE_COLOR_UNKNOWN" => Self::PlateColorUnknown,
-                "PLATE_COLOR_BLUE" => Self::PlateColorBlue,
-                "PLATE_COLOR_YELLOW" => Self::PlateColorYellow,
-                "PLATE_COLOR_BLACK" => Self::PlateColorBlack,
-                "PLATE_COLOR_WHITE" => Self::PlateColorWhite,
-                "PLATE_COLOR_GREEN" => Self::PlateColorGreen,
-                "PLATE_COLOR_YELLOW_GREEN" => Self::PlateColorYellowGreen,
-                "PLATE_COLOR_AGRICULTURAL_YELLOW" => Self::PlateColorAgriculturalYellow,
-                "PLATE_COLOR_OTHER" => Self::PlateColorOther,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestPlateColor {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestPlateColor {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPlateColor {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestPlateColor {
+        PlateColorUnknown = "PLATE_COLOR_UNKNOWN",
+        PlateColorBlue = "PLATE_COLOR_BLUE",
+        PlateColorYellow = "PLATE_COLOR_YELLOW",
+        PlateColorBlack = "PLATE_COLOR_BLACK",
+        PlateColorWhite = "PLATE_COLOR_WHITE",
+        PlateColorGreen = "PLATE_COLOR_GREEN",
+        PlateColorYellowGreen = "PLATE_COLOR_YELLOW_GREEN",
+        PlateColorAgriculturalYellow = "PLATE_COLOR_AGRICULTURAL_YELLOW",
+        PlateColorOther = "PLATE_COLOR_OTHER",
+    });
 }
 /// `/v3/parking/reminders/ext-payment`
 pub mod ext_payment {
@@ -7875,51 +3418,13 @@ pub mod ext_payment {
         /// Example: `4200001999202407041234567890`
         pub wx_trade_no: Option<String>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_trade_no", &self.out_trade_no)?;
-            m.req("fee_items", &self.fee_items)?;
-            m.req("pay_time", &self.pay_time)?;
-            m.opt("wx_parking_lot_id", &self.wx_parking_lot_id)?;
-            m.opt("wx_trade_no", &self.wx_trade_no)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("out_trade_no"),
-                o.req("fee_items"),
-                o.req("pay_time"),
-                o.opt("wx_parking_lot_id"),
-                o.opt("wx_trade_no"),
-            ) {
-                (
-                    Some(out_trade_no),
-                    Some(fee_items),
-                    Some(pay_time),
-                    Some(wx_parking_lot_id),
-                    Some(wx_trade_no),
-                ) => {
-                    Ok(Self {
-                        out_trade_no,
-                        fee_items,
-                        pay_time,
-                        wx_parking_lot_id,
-                        wx_trade_no,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        out_trade_no: "out_trade_no" req req,
+        fee_items: "fee_items" req req,
+        pay_time: "pay_time" req req,
+        wx_parking_lot_id: "wx_parking_lot_id" opt opt,
+        wx_trade_no: "wx_trade_no" opt opt,
+    });
     /// PostRequestFeeItems
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFeeItems {
@@ -7932,28 +3437,10 @@ pub mod ext_payment {
         /// Example: `5000`
         pub amount: i64,
     }
-    impl ::serde::Serialize for PostRequestFeeItems {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("fee_type", &self.fee_type)?;
-            m.req("amount", &self.amount)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestFeeItems {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("fee_type"), o.req("amount")) {
-                (Some(fee_type), Some(amount)) => Ok(Self { fee_type, amount }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestFeeItems {
+        fee_type: "fee_type" req req,
+        amount: "amount" req req,
+    });
     /// 费用类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestFeeItemsFeeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -7971,65 +3458,12 @@ pub mod ext_payment {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestFeeItemsFeeType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::ExtParkingPaymentFeeTypeUnknown => {
-                    "EXT_PARKING_PAYMENT_FEE_TYPE_UNKNOWN"
-                }
-                Self::ExtParkingPaymentFeeTypeMonthly => {
-                    "EXT_PARKING_PAYMENT_FEE_TYPE_MONTHLY"
-                }
-                Self::ExtParkingPaymentFeeTypeQuarterly => {
-                    "EXT_PARKING_PAYMENT_FEE_TYPE_QUARTERLY"
-                }
-                Self::ExtParkingPaymentFeeTypeMember => {
-                    "EXT_PARKING_PAYMENT_FEE_TYPE_MEMBER"
-                }
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestFeeItemsFeeType {
-        fn from(s: &str) -> Self {
-            match s {
-                "EXT_PARKING_PAYMENT_FEE_TYPE_UNKNOWN" => {
-                    Self::ExtParkingPaymentFeeTypeUnknown
-                }
-                "EXT_PARKING_PAYMENT_FEE_TYPE_MONTHLY" => {
-                    Self::ExtParkingPaymentFeeTypeMonthly
-                }
-                "EXT_PARKING_PAYMENT_FEE_TYPE_QUARTERLY" => {
-                    Self::ExtParkingPaymentFeeTypeQuarterly
-                }
-                "EXT_PARKING_PAYMENT_FEE_TYPE_MEMBER" => {
-                    Self::ExtParkingPaymentFeeTypeMember
-                }
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestFeeItemsFeeType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestFeeItemsFeeType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestFeeItemsFeeType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestFeeItemsFeeType {
+        ExtParkingPaymentFeeTypeUnknown = "EXT_PARKING_PAYMENT_FEE_TYPE_UNKNOWN",
+        ExtParkingPaymentFeeTypeMonthly = "EXT_PARKING_PAYMENT_FEE_TYPE_MONTHLY",
+        ExtParkingPaymentFeeTypeQuarterly = "EXT_PARKING_PAYMENT_FEE_TYPE_QUARTERLY",
+        ExtParkingPaymentFeeTypeMember = "EXT_PARKING_PAYMENT_FEE_TYPE_MEMBER",
+    });
 }
 /// `/v3/parking/reminders/parking-fee`
 pub mod parking_fee {
@@ -8065,39 +3499,11 @@ pub mod parking_fee {
         /// Example: `lot_sz_tencent_001`
         pub out_parking_id: Option<String>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_serial_number", &self.out_serial_number)?;
-            m.opt("plate_number", &self.plate_number)?;
-            m.opt("out_parking_id", &self.out_parking_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("out_serial_number"),
-                o.opt("plate_number"),
-                o.opt("out_parking_id"),
-            ) {
-                (Some(out_serial_number), Some(plate_number), Some(out_parking_id)) => {
-                    Ok(Self {
-                        out_serial_number,
-                        plate_number,
-                        out_parking_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        out_serial_number: "out_serial_number" req req,
+        plate_number: "plate_number" opt opt,
+        out_parking_id: "out_parking_id" opt opt,
+    });
     /// The response of `POST /v3/parking/reminders/parking-fee` (查询停车费用).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -8138,67 +3544,17 @@ pub mod parking_fee {
         /// Example: `0`
         pub paid_amount: Option<i64>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("total_amount", &self.total_amount)?;
-            m.opt("parking_timestamp", &self.parking_timestamp)?;
-            m.opt("parking_state", &self.parking_state)?;
-            m.opt("pay_state", &self.pay_state)?;
-            m.opt("allowed_exit_timestamp", &self.allowed_exit_timestamp)?;
-            m.opt("next_raise_price", &self.next_raise_price)?;
-            m.opt("next_raise_timestamp", &self.next_raise_timestamp)?;
-            m.opt("payable_amount", &self.payable_amount)?;
-            m.opt("paid_amount", &self.paid_amount)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("total_amount"),
-                o.opt("parking_timestamp"),
-                o.opt("parking_state"),
-                o.opt("pay_state"),
-                o.opt("allowed_exit_timestamp"),
-                o.opt("next_raise_price"),
-                o.opt("next_raise_timestamp"),
-                o.opt("payable_amount"),
-                o.opt("paid_amount"),
-            ) {
-                (
-                    Some(total_amount),
-                    Some(parking_timestamp),
-                    Some(parking_state),
-                    Some(pay_state),
-                    Some(allowed_exit_timestamp),
-                    Some(next_raise_price),
-                    Some(next_raise_timestamp),
-                    Some(payable_amount),
-                    Some(paid_amount),
-                ) => {
-                    Ok(Self {
-                        total_amount,
-                        parking_timestamp,
-                        parking_state,
-                        pay_state,
-                        allowed_exit_timestamp,
-                        next_raise_price,
-                        next_raise_timestamp,
-                        payable_amount,
-                        paid_amount,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        total_amount: "total_amount" opt opt,
+        parking_timestamp: "parking_timestamp" opt opt,
+        parking_state: "parking_state" opt opt,
+        pay_state: "pay_state" opt opt,
+        allowed_exit_timestamp: "allowed_exit_timestamp" opt opt,
+        next_raise_price: "next_raise_price" opt opt,
+        next_raise_timestamp: "next_raise_timestamp" opt opt,
+        payable_amount: "payable_amount" opt opt,
+        paid_amount: "paid_amount" opt opt,
+    });
     /// 停车状态
     ///
     /// A value this client does not know yet is kept as [`PostResponseParkingState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -8218,51 +3574,13 @@ pub mod parking_fee {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseParkingState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::ParkingStateUnknown => "PARKING_STATE_UNKNOWN",
-                Self::ParkingStateEntered => "PARKING_STATE_ENTERED",
-                Self::ParkingStateExitGate => "PARKING_STATE_EXIT_GATE",
-                Self::ParkingStateExited => "PARKING_STATE_EXITED",
-                Self::ParkingStateUnexpectedClose => "PARKING_STATE_UNEXPECTED_CLOSE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseParkingState {
-        fn from(s: &str) -> Self {
-            match s {
-                "PARKING_STATE_UNKNOWN" => Self::ParkingStateUnknown,
-                "PARKING_STATE_ENTERED" => Self::ParkingStateEntered,
-                "PARKING_STATE_EXIT_GATE" => Self::ParkingStateExitGate,
-                "PARKING_STATE_EXITED" => Self::ParkingStateExited,
-                "PARKING_STATE_UNEXPECTED_CLOSE" => Self::ParkingStateUnexpectedClose,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseParkingState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseParkingState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseParkingState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseParkingState {
+        ParkingStateUnknown = "PARKING_STATE_UNKNOWN",
+        ParkingStateEntered = "PARKING_STATE_ENTERED",
+        ParkingStateExitGate = "PARKING_STATE_EXIT_GATE",
+        ParkingStateExited = "PARKING_STATE_EXITED",
+        ParkingStateUnexpectedClose = "PARKING_STATE_UNEXPECTED_CLOSE",
+    });
     /// 支付状态
     ///
     /// A value this client does not know yet is kept as [`PostResponsePayState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -8278,47 +3596,11 @@ pub mod parking_fee {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponsePayState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::PayStatusUnknown => "PAY_STATUS_UNKNOWN",
-                Self::PayStatusUnpaid => "PAY_STATUS_UNPAID",
-                Self::PayStatusPaid => "PAY_STATUS_PAID",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponsePayState {
-        fn from(s: &str) -> Self {
-            match s {
-                "PAY_STATUS_UNKNOWN" => Self::PayStatusUnknown,
-                "PAY_STATUS_UNPAID" => Self::PayStatusUnpaid,
-                "PAY_STATUS_PAID" => Self::PayStatusPaid,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponsePayState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponsePayState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponsePayState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponsePayState {
+        PayStatusUnknown = "PAY_STATUS_UNKNOWN",
+        PayStatusUnpaid = "PAY_STATUS_UNPAID",
+        PayStatusPaid = "PAY_STATUS_PAID",
+    });
 }
 /// `/v3/parking/reminders/parking-lot`
 pub mod parking_lot {
@@ -8354,31 +3636,10 @@ pub mod parking_lot {
         /// Query parameter `wx_parking_lot_id`. Example: `21232735744117624001123604298240`
         pub wx_parking_lot_id: Option<String>,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("out_parking_lot_id"), o.opt("wx_parking_lot_id")) {
-                (Some(out_parking_lot_id), Some(wx_parking_lot_id)) => {
-                    Ok(Self {
-                        out_parking_lot_id,
-                        wx_parking_lot_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        out_parking_lot_id: "out_parking_lot_id" skip opt,
+        wx_parking_lot_id: "wx_parking_lot_id" skip opt,
+    });
     /// The response of `GET /v3/parking/reminders/parking-lot` (查询停车场信息).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -8423,71 +3684,18 @@ pub mod parking_lot {
         /// Example: `进场时延过高`
         pub reason: Option<String>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("wx_parking_lot_id", &self.wx_parking_lot_id)?;
-            m.opt("out_parking_lot_id", &self.out_parking_lot_id)?;
-            m.opt("parking_lot_name", &self.parking_lot_name)?;
-            m.opt("parking_lot_address", &self.parking_lot_address)?;
-            m.opt("payment_mini_prog_appid", &self.payment_mini_prog_appid)?;
-            m.opt("payment_mini_prog_path", &self.payment_mini_prog_path)?;
-            m.opt("parking_order_mini_prog_appid", &self.parking_order_mini_prog_appid)?;
-            m.opt("parking_order_mini_prog_path", &self.parking_order_mini_prog_path)?;
-            m.opt("enabled_state", &self.enabled_state)?;
-            m.opt("reason", &self.reason)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("wx_parking_lot_id"),
-                o.opt("out_parking_lot_id"),
-                o.opt("parking_lot_name"),
-                o.opt("parking_lot_address"),
-                o.opt("payment_mini_prog_appid"),
-                o.opt("payment_mini_prog_path"),
-                o.opt("parking_order_mini_prog_appid"),
-                o.opt("parking_order_mini_prog_path"),
-                o.opt("enabled_state"),
-                o.opt("reason"),
-            ) {
-                (
-                    Some(wx_parking_lot_id),
-                    Some(out_parking_lot_id),
-                    Some(parking_lot_name),
-                    Some(parking_lot_address),
-                    Some(payment_mini_prog_appid),
-                    Some(payment_mini_prog_path),
-                    Some(parking_order_mini_prog_appid),
-                    Some(parking_order_mini_prog_path),
-                    Some(enabled_state),
-                    Some(reason),
-                ) => {
-                    Ok(Self {
-                        wx_parking_lot_id,
-                        out_parking_lot_id,
-                        parking_lot_name,
-                        parking_lot_address,
-                        payment_mini_prog_appid,
-                        payment_mini_prog_path,
-                        parking_order_mini_prog_appid,
-                        parking_order_mini_prog_path,
-                        enabled_state,
-                        reason,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        wx_parking_lot_id: "wx_parking_lot_id" opt opt,
+        out_parking_lot_id: "out_parking_lot_id" opt opt,
+        parking_lot_name: "parking_lot_name" opt opt,
+        parking_lot_address: "parking_lot_address" opt opt,
+        payment_mini_prog_appid: "payment_mini_prog_appid" opt opt,
+        payment_mini_prog_path: "payment_mini_prog_path" opt opt,
+        parking_order_mini_prog_appid: "parking_order_mini_prog_appid" opt opt,
+        parking_order_mini_prog_path: "parking_order_mini_prog_path" opt opt,
+        enabled_state: "enabled_state" opt opt,
+        reason: "reason" opt opt,
+    });
     /// 启用状态，停车场启用状态
     ///
     /// A value this client does not know yet is kept as [`GetResponseEnabledState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -8505,49 +3713,12 @@ pub mod parking_lot {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseEnabledState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::EnabledStateUnknown => "ENABLED_STATE_UNKNOWN",
-                Self::EnabledStateNotEnabled => "ENABLED_STATE_NOT_ENABLED",
-                Self::EnabledStateEnabled => "ENABLED_STATE_ENABLED",
-                Self::EnabledStateOffline => "ENABLED_STATE_OFFLINE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseEnabledState {
-        fn from(s: &str) -> Self {
-            match s {
-                "ENABLED_STATE_UNKNOWN" => Self::EnabledStateUnknown,
-                "ENABLED_STATE_NOT_ENABLED" => Self::EnabledStateNotEnabled,
-                "ENABLED_STATE_ENABLED" => Self::EnabledStateEnabled,
-                "ENABLED_STATE_OFFLINE" => Self::EnabledStateOffline,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseEnabledState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseEnabledState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseEnabledState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseEnabledState {
+        EnabledStateUnknown = "ENABLED_STATE_UNKNOWN",
+        EnabledStateNotEnabled = "ENABLED_STATE_NOT_ENABLED",
+        EnabledStateEnabled = "ENABLED_STATE_ENABLED",
+        EnabledStateOffline = "ENABLED_STATE_OFFLINE",
+    });
 }
 /// `/v3/parking/reminders/payment`
 pub mod payment {
@@ -8624,87 +3795,22 @@ pub mod payment {
         /// Example: `4200001999202407041234567890`
         pub wx_trade_no: Option<String>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_serial_number", &self.out_serial_number)?;
-            m.req("plate_number", &self.plate_number)?;
-            m.req("parking_id", &self.parking_id)?;
-            m.req("parking_state", &self.parking_state)?;
-            m.req("pay_type", &self.pay_type)?;
-            m.opt("openid", &self.openid)?;
-            m.opt("sub_mchid", &self.sub_mchid)?;
-            m.req("total_amount", &self.total_amount)?;
-            m.req("paid_amount", &self.paid_amount)?;
-            m.opt("out_trade_no", &self.out_trade_no)?;
-            m.opt("pay_channel", &self.pay_channel)?;
-            m.opt("pay_time", &self.pay_time)?;
-            m.opt("token", &self.token)?;
-            m.opt("wx_trade_no", &self.wx_trade_no)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("out_serial_number"),
-                o.req("plate_number"),
-                o.req("parking_id"),
-                o.req("parking_state"),
-                o.req("pay_type"),
-                o.opt("openid"),
-                o.opt("sub_mchid"),
-                o.req("total_amount"),
-                o.req("paid_amount"),
-                o.opt("out_trade_no"),
-                o.opt("pay_channel"),
-                o.opt("pay_time"),
-                o.opt("token"),
-                o.opt("wx_trade_no"),
-            ) {
-                (
-                    Some(out_serial_number),
-                    Some(plate_number),
-                    Some(parking_id),
-                    Some(parking_state),
-                    Some(pay_type),
-                    Some(openid),
-                    Some(sub_mchid),
-                    Some(total_amount),
-                    Some(paid_amount),
-                    Some(out_trade_no),
-                    Some(pay_channel),
-                    Some(pay_time),
-                    Some(token),
-                    Some(wx_trade_no),
-                ) => {
-                    Ok(Self {
-                        out_serial_number,
-                        plate_number,
-                        parking_id,
-                        parking_state,
-                        pay_type,
-                        openid,
-                        sub_mchid,
-                        total_amount,
-                        paid_amount,
-                        out_trade_no,
-                        pay_channel,
-                        pay_time,
-                        token,
-                        wx_trade_no,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        out_serial_number: "out_serial_number" req req,
+        plate_number: "plate_number" req req,
+        parking_id: "parking_id" req req,
+        parking_state: "parking_state" req req,
+        pay_type: "pay_type" req req,
+        openid: "openid" opt opt,
+        sub_mchid: "sub_mchid" opt opt,
+        total_amount: "total_amount" req req,
+        paid_amount: "paid_amount" req req,
+        out_trade_no: "out_trade_no" opt opt,
+        pay_channel: "pay_channel" opt opt,
+        pay_time: "pay_time" opt opt,
+        token: "token" opt opt,
+        wx_trade_no: "wx_trade_no" opt opt,
+    });
     /// 停车状态
     ///
     /// A value this client does not know yet is kept as [`PostRequestParkingState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -8720,47 +3826,11 @@ pub mod payment {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestParkingState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::ParkingStatusUnknown => "PARKING_STATUS_UNKNOWN",
-                Self::ParkingStatusParking => "PARKING_STATUS_PARKING",
-                Self::ParkingStatusNotParking => "PARKING_STATUS_NOT_PARKING",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestParkingState {
-        fn from(s: &str) -> Self {
-            match s {
-                "PARKING_STATUS_UNKNOWN" => Self::ParkingStatusUnknown,
-                "PARKING_STATUS_PARKING" => Self::ParkingStatusParking,
-                "PARKING_STATUS_NOT_PARKING" => Self::ParkingStatusNotParking,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestParkingState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestParkingState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestParkingState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestParkingState {
+        ParkingStatusUnknown = "PARKING_STATUS_UNKNOWN",
+        ParkingStatusParking = "PARKING_STATUS_PARKING",
+        ParkingStatusNotParking = "PARKING_STATUS_NOT_PARKING",
+    });
     /// 支付渠道
     ///
     /// A value this client does not know yet is kept as [`PostRequestPayChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -8782,53 +3852,14 @@ pub mod payment {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestPayChannel {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::PayChannelUnknown => "PAY_CHANNEL_UNKNOWN",
-                Self::PayChannelWechatPayNotif => "PAY_CHANNEL_WECHAT_PAY_NOTIF",
-                Self::PayChannelScanQrcode => "PAY_CHANNEL_SCAN_QRCODE",
-                Self::PayChannelOfficialAccount => "PAY_CHANNEL_OFFICIAL_ACCOUNT",
-                Self::PayChannelMchMiniProg => "PAY_CHANNEL_MCH_MINI_PROG",
-                Self::PayChannelOthers => "PAY_CHANNEL_OTHERS",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestPayChannel {
-        fn from(s: &str) -> Self {
-            match s {
-                "PAY_CHANNEL_UNKNOWN" => Self::PayChannelUnknown,
-                "PAY_CHANNEL_WECHAT_PAY_NOTIF" => Self::PayChannelWechatPayNotif,
-                "PAY_CHANNEL_SCAN_QRCODE" => Self::PayChannelScanQrcode,
-                "PAY_CHANNEL_OFFICIAL_ACCOUNT" => Self::PayChannelOfficialAccount,
-                "PAY_CHANNEL_MCH_MINI_PROG" => Self::PayChannelMchMiniProg,
-                "PAY_CHANNEL_OTHERS" => Self::PayChannelOthers,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestPayChannel {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestPayChannel {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPayChannel {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestPayChannel {
+        PayChannelUnknown = "PAY_CHANNEL_UNKNOWN",
+        PayChannelWechatPayNotif = "PAY_CHANNEL_WECHAT_PAY_NOTIF",
+        PayChannelScanQrcode = "PAY_CHANNEL_SCAN_QRCODE",
+        PayChannelOfficialAccount = "PAY_CHANNEL_OFFICIAL_ACCOUNT",
+        PayChannelMchMiniProg = "PAY_CHANNEL_MCH_MINI_PROG",
+        PayChannelOthers = "PAY_CHANNEL_OTHERS",
+    });
     /// 支付类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestPayType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -8844,45 +3875,9 @@ pub mod payment {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestPayType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::PayTypeUnknown => "PAY_TYPE_UNKNOWN",
-                Self::PayTypeWxpay => "PAY_TYPE_WXPAY",
-                Self::PayTypeOthers => "PAY_TYPE_OTHERS",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestPayType {
-        fn from(s: &str) -> Self {
-            match s {
-                "PAY_TYPE_UNKNOWN" => Self::PayTypeUnknown,
-                "PAY_TYPE_WXPAY" => Self::PayTypeWxpay,
-                "PAY_TYPE_OTHERS" => Self::PayTypeOthers,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestPayType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestPayType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPayType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestPayType {
+        PayTypeUnknown = "PAY_TYPE_UNKNOWN",
+        PayTypeWxpay = "PAY_TYPE_WXPAY",
+        PayTypeOthers = "PAY_TYPE_OTHERS",
+    });
 }

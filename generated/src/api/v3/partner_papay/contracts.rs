@@ -66,47 +66,12 @@ pub mod by_contract_id {
             /// Example: `wxd678efh567hg6787`
             pub sub_appid: Option<String>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sp_mchid", &self.sp_mchid)?;
-                m.req("sp_appid", &self.sp_appid)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sp_mchid"),
-                    o.req("sp_appid"),
-                    o.req("sub_mchid"),
-                    o.opt("sub_appid"),
-                ) {
-                    (
-                        Some(sp_mchid),
-                        Some(sp_appid),
-                        Some(sub_mchid),
-                        Some(sub_appid),
-                    ) => {
-                        Ok(Self {
-                            sp_mchid,
-                            sp_appid,
-                            sub_mchid,
-                            sub_appid,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            sp_mchid: "sp_mchid" req req,
+            sp_appid: "sp_appid" req req,
+            sub_mchid: "sub_mchid" req req,
+            sub_appid: "sub_appid" opt opt,
+        });
     }
     /// `/v3/partner-papay/contracts/{contract_id}/notify`
     pub mod notify {
@@ -153,55 +118,14 @@ pub mod by_contract_id {
             /// 预计扣费金额信息
             pub estimated_amount: PostRequestEstimatedAmount,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sp_mchid", &self.sp_mchid)?;
-                m.req("sp_appid", &self.sp_appid)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.opt("deduct_duration", &self.deduct_duration)?;
-                m.req("estimated_amount", &self.estimated_amount)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sp_mchid"),
-                    o.req("sp_appid"),
-                    o.req("sub_mchid"),
-                    o.opt("sub_appid"),
-                    o.opt("deduct_duration"),
-                    o.req("estimated_amount"),
-                ) {
-                    (
-                        Some(sp_mchid),
-                        Some(sp_appid),
-                        Some(sub_mchid),
-                        Some(sub_appid),
-                        Some(deduct_duration),
-                        Some(estimated_amount),
-                    ) => {
-                        Ok(Self {
-                            sp_mchid,
-                            sp_appid,
-                            sub_mchid,
-                            sub_appid,
-                            deduct_duration,
-                            estimated_amount,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            sp_mchid: "sp_mchid" req req,
+            sp_appid: "sp_appid" req req,
+            sub_mchid: "sub_mchid" req req,
+            sub_appid: "sub_appid" opt opt,
+            deduct_duration: "deduct_duration" opt opt,
+            estimated_amount: "estimated_amount" req req,
+        });
         /// 扣费持续时间
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestDeductDuration {
@@ -214,28 +138,10 @@ pub mod by_contract_id {
             /// Example: `DAY`
             pub unit: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestDeductDuration {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("count", &self.count)?;
-                m.opt("unit", &self.unit)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestDeductDuration {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("count"), o.opt("unit")) {
-                    (Some(count), Some(unit)) => Ok(Self { count, unit }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestDeductDuration {
+            count: "count" req req,
+            unit: "unit" opt opt,
+        });
         /// 预计扣费金额信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestEstimatedAmount {
@@ -248,27 +154,9 @@ pub mod by_contract_id {
             /// Example: `CNY`
             pub currency: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestEstimatedAmount {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("amount", &self.amount)?;
-                m.opt("currency", &self.currency)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestEstimatedAmount {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("amount"), o.opt("currency")) {
-                    (Some(amount), Some(currency)) => Ok(Self { amount, currency }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestEstimatedAmount {
+            amount: "amount" req req,
+            currency: "currency" opt opt,
+        });
     }
 }

@@ -84,82 +84,21 @@ pub struct PostRequest {
     /// Example: `ORDINARY_TRANSFER`
     pub transfer_scene: Option<PostRequestTransferScene>,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("sub_mchid", &self.sub_mchid)?;
-        m.opt("sub_appid", &self.sub_appid)?;
-        m.req("authorization_type", &self.authorization_type)?;
-        m.req("out_batch_no", &self.out_batch_no)?;
-        m.req("batch_name", &self.batch_name)?;
-        m.req("batch_remark", &self.batch_remark)?;
-        m.req("total_amount", &self.total_amount)?;
-        m.req("total_num", &self.total_num)?;
-        m.req("transfer_detail_list", &self.transfer_detail_list)?;
-        m.opt("sp_appid", &self.sp_appid)?;
-        m.opt("transfer_purpose", &self.transfer_purpose)?;
-        m.opt("transfer_scene", &self.transfer_scene)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("Wechatpay-Serial"),
-            o.req("sub_mchid"),
-            o.opt("sub_appid"),
-            o.req("authorization_type"),
-            o.req("out_batch_no"),
-            o.req("batch_name"),
-            o.req("batch_remark"),
-            o.req("total_amount"),
-            o.req("total_num"),
-            o.req("transfer_detail_list"),
-            o.opt("sp_appid"),
-            o.opt("transfer_purpose"),
-            o.opt("transfer_scene"),
-        ) {
-            (
-                Some(wechatpay_serial),
-                Some(sub_mchid),
-                Some(sub_appid),
-                Some(authorization_type),
-                Some(out_batch_no),
-                Some(batch_name),
-                Some(batch_remark),
-                Some(total_amount),
-                Some(total_num),
-                Some(transfer_detail_list),
-                Some(sp_appid),
-                Some(transfer_purpose),
-                Some(transfer_scene),
-            ) => {
-                Ok(Self {
-                    wechatpay_serial,
-                    sub_mchid,
-                    sub_appid,
-                    authorization_type,
-                    out_batch_no,
-                    batch_name,
-                    batch_remark,
-                    total_amount,
-                    total_num,
-                    transfer_detail_list,
-                    sp_appid,
-                    transfer_purpose,
-                    transfer_scene,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    wechatpay_serial: "Wechatpay-Serial" skip req,
+    sub_mchid: "sub_mchid" req req,
+    sub_appid: "sub_appid" opt opt,
+    authorization_type: "authorization_type" req req,
+    out_batch_no: "out_batch_no" req req,
+    batch_name: "batch_name" req req,
+    batch_remark: "batch_remark" req req,
+    total_amount: "total_amount" req req,
+    total_num: "total_num" req req,
+    transfer_detail_list: "transfer_detail_list" req req,
+    sp_appid: "sp_appid" opt opt,
+    transfer_purpose: "transfer_purpose" opt opt,
+    transfer_scene: "transfer_scene" opt opt,
+});
 /// 特约商户授权类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestAuthorizationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -175,51 +114,11 @@ pub enum PostRequestAuthorizationType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostRequestAuthorizationType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::InformationAuthorizationType => "INFORMATION_AUTHORIZATION_TYPE",
-            Self::FundAuthorizationType => "FUND_AUTHORIZATION_TYPE",
-            Self::InformationAndFundAuthorizationType => {
-                "INFORMATION_AND_FUND_AUTHORIZATION_TYPE"
-            }
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostRequestAuthorizationType {
-    fn from(s: &str) -> Self {
-        match s {
-            "INFORMATION_AUTHORIZATION_TYPE" => Self::InformationAuthorizationType,
-            "FUND_AUTHORIZATION_TYPE" => Self::FundAuthorizationType,
-            "INFORMATION_AND_FUND_AUTHORIZATION_TYPE" => {
-                Self::InformationAndFundAuthorizationType
-            }
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostRequestAuthorizationType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostRequestAuthorizationType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestAuthorizationType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostRequestAuthorizationType {
+    InformationAuthorizationType = "INFORMATION_AUTHORIZATION_TYPE",
+    FundAuthorizationType = "FUND_AUTHORIZATION_TYPE",
+    InformationAndFundAuthorizationType = "INFORMATION_AND_FUND_AUTHORIZATION_TYPE",
+});
 /// PostRequestTransferDetailList
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestTransferDetailList {
@@ -248,55 +147,14 @@ pub struct PostRequestTransferDetailList {
     /// Example: `8609cb22e1774a50a930e414cc71eca06121bcd266335cda230d24a7886a8d9f`
     pub user_id_card: Option<String>,
 }
-impl ::serde::Serialize for PostRequestTransferDetailList {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("out_detail_no", &self.out_detail_no)?;
-        m.req("transfer_amount", &self.transfer_amount)?;
-        m.req("transfer_remark", &self.transfer_remark)?;
-        m.req("openid", &self.openid)?;
-        m.req("user_name", &self.user_name)?;
-        m.opt("user_id_card", &self.user_id_card)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestTransferDetailList {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("out_detail_no"),
-            o.req("transfer_amount"),
-            o.req("transfer_remark"),
-            o.req("openid"),
-            o.req("user_name"),
-            o.opt("user_id_card"),
-        ) {
-            (
-                Some(out_detail_no),
-                Some(transfer_amount),
-                Some(transfer_remark),
-                Some(openid),
-                Some(user_name),
-                Some(user_id_card),
-            ) => {
-                Ok(Self {
-                    out_detail_no,
-                    transfer_amount,
-                    transfer_remark,
-                    openid,
-                    user_name,
-                    user_id_card,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestTransferDetailList {
+    out_detail_no: "out_detail_no" req req,
+    transfer_amount: "transfer_amount" req req,
+    transfer_remark: "transfer_remark" req req,
+    openid: "openid" req req,
+    user_name: "user_name" req req,
+    user_id_card: "user_id_card" opt opt,
+});
 /// 批量转账用途
 ///
 /// A value this client does not know yet is kept as [`PostRequestTransferPurpose::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -318,53 +176,14 @@ pub enum PostRequestTransferPurpose {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostRequestTransferPurpose {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Goodspayment => "GOODSPAYMENT",
-            Self::Commission => "COMMISSION",
-            Self::Refund => "REFUND",
-            Self::Reimbursement => "REIMBURSEMENT",
-            Self::Freight => "FREIGHT",
-            Self::Others => "OTHERS",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostRequestTransferPurpose {
-    fn from(s: &str) -> Self {
-        match s {
-            "GOODSPAYMENT" => Self::Goodspayment,
-            "COMMISSION" => Self::Commission,
-            "REFUND" => Self::Refund,
-            "REIMBURSEMENT" => Self::Reimbursement,
-            "FREIGHT" => Self::Freight,
-            "OTHERS" => Self::Others,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostRequestTransferPurpose {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostRequestTransferPurpose {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestTransferPurpose {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostRequestTransferPurpose {
+    Goodspayment = "GOODSPAYMENT",
+    Commission = "COMMISSION",
+    Refund = "REFUND",
+    Reimbursement = "REIMBURSEMENT",
+    Freight = "FREIGHT",
+    Others = "OTHERS",
+});
 /// 转账场景
 ///
 /// A value this client does not know yet is kept as [`PostRequestTransferScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -378,45 +197,10 @@ pub enum PostRequestTransferScene {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostRequestTransferScene {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::OrdinaryTransfer => "ORDINARY_TRANSFER",
-            Self::PayrollCardTransfer => "PAYROLL_CARD_TRANSFER",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostRequestTransferScene {
-    fn from(s: &str) -> Self {
-        match s {
-            "ORDINARY_TRANSFER" => Self::OrdinaryTransfer,
-            "PAYROLL_CARD_TRANSFER" => Self::PayrollCardTransfer,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostRequestTransferScene {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostRequestTransferScene {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestTransferScene {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostRequestTransferScene {
+    OrdinaryTransfer = "ORDINARY_TRANSFER",
+    PayrollCardTransfer = "PAYROLL_CARD_TRANSFER",
+});
 /// The response of `POST /v3/partner-transfer/batches` (发起批量转账API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -433,35 +217,11 @@ pub struct PostResponse {
     /// Example: `2015-05-20T13:29:35.120+08:00`
     pub create_time: String,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("out_batch_no", &self.out_batch_no)?;
-        m.req("batch_id", &self.batch_id)?;
-        m.req("create_time", &self.create_time)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("out_batch_no"), o.req("batch_id"), o.req("create_time")) {
-            (Some(out_batch_no), Some(batch_id), Some(create_time)) => {
-                Ok(Self {
-                    out_batch_no,
-                    batch_id,
-                    create_time,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    out_batch_no: "out_batch_no" req req,
+    batch_id: "batch_id" req req,
+    create_time: "create_time" req req,
+});
 /// `/v3/partner-transfer/batches/batch-id`
 pub mod batch_id {
     /// The chain step for `/v3/partner-transfer/batches/batch-id`, reached with `client.v3().partner_transfer().batches().batch_id()`.
@@ -522,43 +282,12 @@ pub mod batch_id {
             /// Query parameter `detail_status`. Example: `FAIL`
             pub detail_status: Option<GetRequestDetailStatus>,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("need_query_detail"),
-                    o.opt("offset"),
-                    o.opt("limit"),
-                    o.opt("detail_status"),
-                ) {
-                    (
-                        Some(need_query_detail),
-                        Some(offset),
-                        Some(limit),
-                        Some(detail_status),
-                    ) => {
-                        Ok(Self {
-                            need_query_detail,
-                            offset,
-                            limit,
-                            detail_status,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            need_query_detail: "need_query_detail" skip req,
+            offset: "offset" skip opt,
+            limit: "limit" skip opt,
+            detail_status: "detail_status" skip opt,
+        });
         /// 明细状态
         ///
         /// A value this client does not know yet is kept as [`GetRequestDetailStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -574,49 +303,11 @@ pub mod batch_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetRequestDetailStatus {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::All => "ALL",
-                    Self::Success => "SUCCESS",
-                    Self::Fail => "FAIL",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetRequestDetailStatus {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ALL" => Self::All,
-                    "SUCCESS" => Self::Success,
-                    "FAIL" => Self::Fail,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetRequestDetailStatus {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetRequestDetailStatus {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequestDetailStatus {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetRequestDetailStatus {
+            All = "ALL",
+            Success = "SUCCESS",
+            Fail = "FAIL",
+        });
         /// The response of `GET /v3/partner-transfer/batches/batch-id/{batch_id}` (微信支付批次单号查询批次单API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -711,123 +402,31 @@ pub mod batch_id {
             /// Example: `ORDINARY_TRANSFER`
             pub transfer_scene: Option<GetResponseTransferScene>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sp_mchid", &self.sp_mchid)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.req("out_batch_no", &self.out_batch_no)?;
-                m.req("batch_id", &self.batch_id)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.req("batch_status", &self.batch_status)?;
-                m.req("batch_type", &self.batch_type)?;
-                m.req("authorization_type", &self.authorization_type)?;
-                m.req("batch_name", &self.batch_name)?;
-                m.req("batch_remark", &self.batch_remark)?;
-                m.opt("close_reason", &self.close_reason)?;
-                m.req("total_amount", &self.total_amount)?;
-                m.req("total_num", &self.total_num)?;
-                m.opt("create_time", &self.create_time)?;
-                m.opt("update_time", &self.update_time)?;
-                m.opt("success_amount", &self.success_amount)?;
-                m.opt("success_num", &self.success_num)?;
-                m.opt("fail_amount", &self.fail_amount)?;
-                m.opt("fail_num", &self.fail_num)?;
-                m.opt("transfer_detail_list", &self.transfer_detail_list)?;
-                m.opt("sp_appid", &self.sp_appid)?;
-                m.opt("transfer_purpose", &self.transfer_purpose)?;
-                m.opt("transfer_scene", &self.transfer_scene)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sp_mchid"),
-                    o.req("sub_mchid"),
-                    o.req("out_batch_no"),
-                    o.req("batch_id"),
-                    o.opt("sub_appid"),
-                    o.req("batch_status"),
-                    o.req("batch_type"),
-                    o.req("authorization_type"),
-                    o.req("batch_name"),
-                    o.req("batch_remark"),
-                    o.opt("close_reason"),
-                    o.req("total_amount"),
-                    o.req("total_num"),
-                    o.opt("create_time"),
-                    o.opt("update_time"),
-                    o.opt("success_amount"),
-                    o.opt("success_num"),
-                    o.opt("fail_amount"),
-                    o.opt("fail_num"),
-                    o.opt("transfer_detail_list"),
-                    o.opt("sp_appid"),
-                    o.opt("transfer_purpose"),
-                    o.opt("transfer_scene"),
-                ) {
-                    (
-                        Some(sp_mchid),
-                        Some(sub_mchid),
-                        Some(out_batch_no),
-                        Some(batch_id),
-                        Some(sub_appid),
-                        Some(batch_status),
-                        Some(batch_type),
-                        Some(authorization_type),
-                        Some(batch_name),
-                        Some(batch_remark),
-                        Some(close_reason),
-                        Some(total_amount),
-                        Some(total_num),
-                        Some(create_time),
-                        Some(update_time),
-                        Some(success_amount),
-                        Some(success_num),
-                        Some(fail_amount),
-                        Some(fail_num),
-                        Some(transfer_detail_list),
-                        Some(sp_appid),
-                        Some(transfer_purpose),
-                        Some(transfer_scene),
-                    ) => {
-                        Ok(Self {
-                            sp_mchid,
-                            sub_mchid,
-                            out_batch_no,
-                            batch_id,
-                            sub_appid,
-                            batch_status,
-                            batch_type,
-                            authorization_type,
-                            batch_name,
-                            batch_remark,
-                            close_reason,
-                            total_amount,
-                            total_num,
-                            create_time,
-                            update_time,
-                            success_amount,
-                            success_num,
-                            fail_amount,
-                            fail_num,
-                            transfer_detail_list,
-                            sp_appid,
-                            transfer_purpose,
-                            transfer_scene,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            sp_mchid: "sp_mchid" req req,
+            sub_mchid: "sub_mchid" req req,
+            out_batch_no: "out_batch_no" req req,
+            batch_id: "batch_id" req req,
+            sub_appid: "sub_appid" opt opt,
+            batch_status: "batch_status" req req,
+            batch_type: "batch_type" req req,
+            authorization_type: "authorization_type" req req,
+            batch_name: "batch_name" req req,
+            batch_remark: "batch_remark" req req,
+            close_reason: "close_reason" opt opt,
+            total_amount: "total_amount" req req,
+            total_num: "total_num" req req,
+            create_time: "create_time" opt opt,
+            update_time: "update_time" opt opt,
+            success_amount: "success_amount" opt opt,
+            success_num: "success_num" opt opt,
+            fail_amount: "fail_amount" opt opt,
+            fail_num: "fail_num" opt opt,
+            transfer_detail_list: "transfer_detail_list" opt opt,
+            sp_appid: "sp_appid" opt opt,
+            transfer_purpose: "transfer_purpose" opt opt,
+            transfer_scene: "transfer_scene" opt opt,
+        });
         /// 批次关闭原因
         ///
         /// A value this client does not know yet is kept as [`GetResponseCloseReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -843,49 +442,11 @@ pub mod batch_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseCloseReason {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::MerchantRevocation => "MERCHANT_REVOCATION",
-                    Self::OverdueClose => "OVERDUE_CLOSE",
-                    Self::PayerAccountAbnormal => "PAYER_ACCOUNT_ABNORMAL",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseCloseReason {
-            fn from(s: &str) -> Self {
-                match s {
-                    "MERCHANT_REVOCATION" => Self::MerchantRevocation,
-                    "OVERDUE_CLOSE" => Self::OverdueClose,
-                    "PAYER_ACCOUNT_ABNORMAL" => Self::PayerAccountAbnormal,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseCloseReason {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseCloseReason {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseCloseReason {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseCloseReason {
+            MerchantRevocation = "MERCHANT_REVOCATION",
+            OverdueClose = "OVERDUE_CLOSE",
+            PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+        });
         /// GetResponseTransferDetailList
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseTransferDetailList {
@@ -902,39 +463,11 @@ pub mod batch_id {
             /// Example: `SUCCESS`
             pub detail_status: String,
         }
-        impl ::serde::Serialize for GetResponseTransferDetailList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("detail_id", &self.detail_id)?;
-                m.req("out_detail_no", &self.out_detail_no)?;
-                m.req("detail_status", &self.detail_status)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseTransferDetailList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("detail_id"),
-                    o.req("out_detail_no"),
-                    o.req("detail_status"),
-                ) {
-                    (Some(detail_id), Some(out_detail_no), Some(detail_status)) => {
-                        Ok(Self {
-                            detail_id,
-                            out_detail_no,
-                            detail_status,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseTransferDetailList {
+            detail_id: "detail_id" req req,
+            out_detail_no: "out_detail_no" req req,
+            detail_status: "detail_status" req req,
+        });
         /// 批量转账用途
         ///
         /// A value this client does not know yet is kept as [`GetResponseTransferPurpose::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -956,55 +489,14 @@ pub mod batch_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseTransferPurpose {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Goodspayment => "GOODSPAYMENT",
-                    Self::Commission => "COMMISSION",
-                    Self::Refund => "REFUND",
-                    Self::Reimbursement => "REIMBURSEMENT",
-                    Self::Freight => "FREIGHT",
-                    Self::Others => "OTHERS",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseTransferPurpose {
-            fn from(s: &str) -> Self {
-                match s {
-                    "GOODSPAYMENT" => Self::Goodspayment,
-                    "COMMISSION" => Self::Commission,
-                    "REFUND" => Self::Refund,
-                    "REIMBURSEMENT" => Self::Reimbursement,
-                    "FREIGHT" => Self::Freight,
-                    "OTHERS" => Self::Others,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseTransferPurpose {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseTransferPurpose {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseTransferPurpose {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseTransferPurpose {
+            Goodspayment = "GOODSPAYMENT",
+            Commission = "COMMISSION",
+            Refund = "REFUND",
+            Reimbursement = "REIMBURSEMENT",
+            Freight = "FREIGHT",
+            Others = "OTHERS",
+        });
         /// 转账场景
         ///
         /// A value this client does not know yet is kept as [`GetResponseTransferScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1018,47 +510,10 @@ pub mod batch_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseTransferScene {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::OrdinaryTransfer => "ORDINARY_TRANSFER",
-                    Self::PayrollCardTransfer => "PAYROLL_CARD_TRANSFER",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseTransferScene {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ORDINARY_TRANSFER" => Self::OrdinaryTransfer,
-                    "PAYROLL_CARD_TRANSFER" => Self::PayrollCardTransfer,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseTransferScene {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseTransferScene {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseTransferScene {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseTransferScene {
+            OrdinaryTransfer = "ORDINARY_TRANSFER",
+            PayrollCardTransfer = "PAYROLL_CARD_TRANSFER",
+        });
         /// `/v3/partner-transfer/batches/batch-id/{batch_id}/details`
         pub mod details {
             /// The chain step for `/v3/partner-transfer/batches/batch-id/{batch_id}/details`, reached with `client.v3().partner_transfer().batches().batch_id().batch_id(batch_id).details()`.
@@ -1173,99 +628,25 @@ pub mod batch_id {
                         /// Example: `1234`
                         pub bank_card_number_tail: Option<String>,
                     }
-                    impl ::serde::Serialize for GetResponse {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("sp_mchid", &self.sp_mchid)?;
-                            m.req("out_batch_no", &self.out_batch_no)?;
-                            m.req("batch_id", &self.batch_id)?;
-                            m.opt("appid", &self.appid)?;
-                            m.req("out_detail_no", &self.out_detail_no)?;
-                            m.req("detail_id", &self.detail_id)?;
-                            m.req("detail_status", &self.detail_status)?;
-                            m.req("transfer_amount", &self.transfer_amount)?;
-                            m.req("transfer_remark", &self.transfer_remark)?;
-                            m.opt("fail_reason", &self.fail_reason)?;
-                            m.req("openid", &self.openid)?;
-                            m.req("username", &self.username)?;
-                            m.req("initiate_time", &self.initiate_time)?;
-                            m.req("update_time", &self.update_time)?;
-                            m.opt("account_type", &self.account_type)?;
-                            m.opt("bank_name", &self.bank_name)?;
-                            m.opt("bank_card_number_tail", &self.bank_card_number_tail)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (
-                                o.req("sp_mchid"),
-                                o.req("out_batch_no"),
-                                o.req("batch_id"),
-                                o.opt("appid"),
-                                o.req("out_detail_no"),
-                                o.req("detail_id"),
-                                o.req("detail_status"),
-                                o.req("transfer_amount"),
-                                o.req("transfer_remark"),
-                                o.opt("fail_reason"),
-                                o.req("openid"),
-                                o.req("username"),
-                                o.req("initiate_time"),
-                                o.req("update_time"),
-                                o.opt("account_type"),
-                                o.opt("bank_name"),
-                                o.opt("bank_card_number_tail"),
-                            ) {
-                                (
-                                    Some(sp_mchid),
-                                    Some(out_batch_no),
-                                    Some(batch_id),
-                                    Some(appid),
-                                    Some(out_detail_no),
-                                    Some(detail_id),
-                                    Some(detail_status),
-                                    Some(transfer_amount),
-                                    Some(transfer_remark),
-                                    Some(fail_reason),
-                                    Some(openid),
-                                    Some(username),
-                                    Some(initiate_time),
-                                    Some(update_time),
-                                    Some(account_type),
-                                    Some(bank_name),
-                                    Some(bank_card_number_tail),
-                                ) => {
-                                    Ok(Self {
-                                        sp_mchid,
-                                        out_batch_no,
-                                        batch_id,
-                                        appid,
-                                        out_detail_no,
-                                        detail_id,
-                                        detail_status,
-                                        transfer_amount,
-                                        transfer_remark,
-                                        fail_reason,
-                                        openid,
-                                        username,
-                                        initiate_time,
-                                        update_time,
-                                        account_type,
-                                        bank_name,
-                                        bank_card_number_tail,
-                                    })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(GetResponse {
+                        sp_mchid: "sp_mchid" req req,
+                        out_batch_no: "out_batch_no" req req,
+                        batch_id: "batch_id" req req,
+                        appid: "appid" opt opt,
+                        out_detail_no: "out_detail_no" req req,
+                        detail_id: "detail_id" req req,
+                        detail_status: "detail_status" req req,
+                        transfer_amount: "transfer_amount" req req,
+                        transfer_remark: "transfer_remark" req req,
+                        fail_reason: "fail_reason" opt opt,
+                        openid: "openid" req req,
+                        username: "username" req req,
+                        initiate_time: "initiate_time" req req,
+                        update_time: "update_time" req req,
+                        account_type: "account_type" opt opt,
+                        bank_name: "bank_name" opt opt,
+                        bank_card_number_tail: "bank_card_number_tail" opt opt,
+                    });
                 }
             }
         }
@@ -1334,43 +715,12 @@ pub mod out_batch_no {
             /// Query parameter `detail_status`. Example: `FAIL`
             pub detail_status: Option<GetRequestDetailStatus>,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("need_query_detail"),
-                    o.opt("offset"),
-                    o.opt("limit"),
-                    o.opt("detail_status"),
-                ) {
-                    (
-                        Some(need_query_detail),
-                        Some(offset),
-                        Some(limit),
-                        Some(detail_status),
-                    ) => {
-                        Ok(Self {
-                            need_query_detail,
-                            offset,
-                            limit,
-                            detail_status,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            need_query_detail: "need_query_detail" skip req,
+            offset: "offset" skip opt,
+            limit: "limit" skip opt,
+            detail_status: "detail_status" skip opt,
+        });
         /// 明细状态
         ///
         /// A value this client does not know yet is kept as [`GetRequestDetailStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1388,51 +738,12 @@ pub mod out_batch_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetRequestDetailStatus {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::All => "ALL",
-                    Self::Success => "SUCCESS",
-                    Self::Fail => "FAIL",
-                    Self::Refund => "REFUND",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetRequestDetailStatus {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ALL" => Self::All,
-                    "SUCCESS" => Self::Success,
-                    "FAIL" => Self::Fail,
-                    "REFUND" => Self::Refund,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetRequestDetailStatus {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetRequestDetailStatus {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequestDetailStatus {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetRequestDetailStatus {
+            All = "ALL",
+            Success = "SUCCESS",
+            Fail = "FAIL",
+            Refund = "REFUND",
+        });
         /// The response of `GET /v3/partner-transfer/batches/out-batch-no/{out_batch_no}` (商家批次单号查询批次单API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -1527,123 +838,31 @@ pub mod out_batch_no {
             /// Example: `ORDINARY_TRANSFER`
             pub transfer_scene: Option<GetResponseTransferScene>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sp_mchid", &self.sp_mchid)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.req("out_batch_no", &self.out_batch_no)?;
-                m.req("batch_id", &self.batch_id)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.req("batch_status", &self.batch_status)?;
-                m.req("batch_type", &self.batch_type)?;
-                m.req("authorization_type", &self.authorization_type)?;
-                m.req("batch_name", &self.batch_name)?;
-                m.req("batch_remark", &self.batch_remark)?;
-                m.opt("close_reason", &self.close_reason)?;
-                m.req("total_amount", &self.total_amount)?;
-                m.req("total_num", &self.total_num)?;
-                m.opt("create_time", &self.create_time)?;
-                m.opt("update_time", &self.update_time)?;
-                m.opt("success_amount", &self.success_amount)?;
-                m.opt("success_num", &self.success_num)?;
-                m.opt("fail_amount", &self.fail_amount)?;
-                m.opt("fail_num", &self.fail_num)?;
-                m.req("transfer_detail_list", &self.transfer_detail_list)?;
-                m.opt("sp_appid", &self.sp_appid)?;
-                m.opt("transfer_purpose", &self.transfer_purpose)?;
-                m.opt("transfer_scene", &self.transfer_scene)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sp_mchid"),
-                    o.req("sub_mchid"),
-                    o.req("out_batch_no"),
-                    o.req("batch_id"),
-                    o.opt("sub_appid"),
-                    o.req("batch_status"),
-                    o.req("batch_type"),
-                    o.req("authorization_type"),
-                    o.req("batch_name"),
-                    o.req("batch_remark"),
-                    o.opt("close_reason"),
-                    o.req("total_amount"),
-                    o.req("total_num"),
-                    o.opt("create_time"),
-                    o.opt("update_time"),
-                    o.opt("success_amount"),
-                    o.opt("success_num"),
-                    o.opt("fail_amount"),
-                    o.opt("fail_num"),
-                    o.req("transfer_detail_list"),
-                    o.opt("sp_appid"),
-                    o.opt("transfer_purpose"),
-                    o.opt("transfer_scene"),
-                ) {
-                    (
-                        Some(sp_mchid),
-                        Some(sub_mchid),
-                        Some(out_batch_no),
-                        Some(batch_id),
-                        Some(sub_appid),
-                        Some(batch_status),
-                        Some(batch_type),
-                        Some(authorization_type),
-                        Some(batch_name),
-                        Some(batch_remark),
-                        Some(close_reason),
-                        Some(total_amount),
-                        Some(total_num),
-                        Some(create_time),
-                        Some(update_time),
-                        Some(success_amount),
-                        Some(success_num),
-                        Some(fail_amount),
-                        Some(fail_num),
-                        Some(transfer_detail_list),
-                        Some(sp_appid),
-                        Some(transfer_purpose),
-                        Some(transfer_scene),
-                    ) => {
-                        Ok(Self {
-                            sp_mchid,
-                            sub_mchid,
-                            out_batch_no,
-                            batch_id,
-                            sub_appid,
-                            batch_status,
-                            batch_type,
-                            authorization_type,
-                            batch_name,
-                            batch_remark,
-                            close_reason,
-                            total_amount,
-                            total_num,
-                            create_time,
-                            update_time,
-                            success_amount,
-                            success_num,
-                            fail_amount,
-                            fail_num,
-                            transfer_detail_list,
-                            sp_appid,
-                            transfer_purpose,
-                            transfer_scene,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            sp_mchid: "sp_mchid" req req,
+            sub_mchid: "sub_mchid" req req,
+            out_batch_no: "out_batch_no" req req,
+            batch_id: "batch_id" req req,
+            sub_appid: "sub_appid" opt opt,
+            batch_status: "batch_status" req req,
+            batch_type: "batch_type" req req,
+            authorization_type: "authorization_type" req req,
+            batch_name: "batch_name" req req,
+            batch_remark: "batch_remark" req req,
+            close_reason: "close_reason" opt opt,
+            total_amount: "total_amount" req req,
+            total_num: "total_num" req req,
+            create_time: "create_time" opt opt,
+            update_time: "update_time" opt opt,
+            success_amount: "success_amount" opt opt,
+            success_num: "success_num" opt opt,
+            fail_amount: "fail_amount" opt opt,
+            fail_num: "fail_num" opt opt,
+            transfer_detail_list: "transfer_detail_list" req req,
+            sp_appid: "sp_appid" opt opt,
+            transfer_purpose: "transfer_purpose" opt opt,
+            transfer_scene: "transfer_scene" opt opt,
+        });
         /// 批次关闭原因
         ///
         /// A value this client does not know yet is kept as [`GetResponseCloseReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1659,49 +878,11 @@ pub mod out_batch_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseCloseReason {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::MerchantRevocation => "MERCHANT_REVOCATION",
-                    Self::OverdueClose => "OVERDUE_CLOSE",
-                    Self::PayerAccountAbnormal => "PAYER_ACCOUNT_ABNORMAL",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseCloseReason {
-            fn from(s: &str) -> Self {
-                match s {
-                    "MERCHANT_REVOCATION" => Self::MerchantRevocation,
-                    "OVERDUE_CLOSE" => Self::OverdueClose,
-                    "PAYER_ACCOUNT_ABNORMAL" => Self::PayerAccountAbnormal,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseCloseReason {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseCloseReason {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseCloseReason {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseCloseReason {
+            MerchantRevocation = "MERCHANT_REVOCATION",
+            OverdueClose = "OVERDUE_CLOSE",
+            PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+        });
         /// GetResponseTransferDetailList
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseTransferDetailList {
@@ -1718,39 +899,11 @@ pub mod out_batch_no {
             /// Example: `SUCCESS`
             pub detail_status: String,
         }
-        impl ::serde::Serialize for GetResponseTransferDetailList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("detail_id", &self.detail_id)?;
-                m.req("out_detail_no", &self.out_detail_no)?;
-                m.req("detail_status", &self.detail_status)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseTransferDetailList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("detail_id"),
-                    o.req("out_detail_no"),
-                    o.req("detail_status"),
-                ) {
-                    (Some(detail_id), Some(out_detail_no), Some(detail_status)) => {
-                        Ok(Self {
-                            detail_id,
-                            out_detail_no,
-                            detail_status,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseTransferDetailList {
+            detail_id: "detail_id" req req,
+            out_detail_no: "out_detail_no" req req,
+            detail_status: "detail_status" req req,
+        });
         /// 批量转账用途
         ///
         /// A value this client does not know yet is kept as [`GetResponseTransferPurpose::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1772,55 +925,14 @@ pub mod out_batch_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseTransferPurpose {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Goodspayment => "GOODSPAYMENT",
-                    Self::Commission => "COMMISSION",
-                    Self::Refund => "REFUND",
-                    Self::Reimbursement => "REIMBURSEMENT",
-                    Self::Freight => "FREIGHT",
-                    Self::Others => "OTHERS",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseTransferPurpose {
-            fn from(s: &str) -> Self {
-                match s {
-                    "GOODSPAYMENT" => Self::Goodspayment,
-                    "COMMISSION" => Self::Commission,
-                    "REFUND" => Self::Refund,
-                    "REIMBURSEMENT" => Self::Reimbursement,
-                    "FREIGHT" => Self::Freight,
-                    "OTHERS" => Self::Others,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseTransferPurpose {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseTransferPurpose {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseTransferPurpose {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseTransferPurpose {
+            Goodspayment = "GOODSPAYMENT",
+            Commission = "COMMISSION",
+            Refund = "REFUND",
+            Reimbursement = "REIMBURSEMENT",
+            Freight = "FREIGHT",
+            Others = "OTHERS",
+        });
         /// 转账场景
         ///
         /// A value this client does not know yet is kept as [`GetResponseTransferScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1834,47 +946,10 @@ pub mod out_batch_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseTransferScene {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::OrdinaryTransfer => "ORDINARY_TRANSFER",
-                    Self::PayrollCardTransfer => "PAYROLL_CARD_TRANSFER",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseTransferScene {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ORDINARY_TRANSFER" => Self::OrdinaryTransfer,
-                    "PAYROLL_CARD_TRANSFER" => Self::PayrollCardTransfer,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseTransferScene {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseTransferScene {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseTransferScene {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseTransferScene {
+            OrdinaryTransfer = "ORDINARY_TRANSFER",
+            PayrollCardTransfer = "PAYROLL_CARD_TRANSFER",
+        });
         /// `/v3/partner-transfer/batches/out-batch-no/{out_batch_no}/details`
         pub mod details {
             /// The chain step for `/v3/partner-transfer/batches/out-batch-no/{out_batch_no}/details`, reached with `client.v3().partner_transfer().batches().out_batch_no().out_batch_no(out_batch_no).details()`.
@@ -1991,99 +1066,25 @@ pub mod out_batch_no {
                         /// Example: `1234`
                         pub bank_card_number_tail: Option<String>,
                     }
-                    impl ::serde::Serialize for GetResponse {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("sp_mchid", &self.sp_mchid)?;
-                            m.req("out_batch_no", &self.out_batch_no)?;
-                            m.req("batch_id", &self.batch_id)?;
-                            m.opt("appid", &self.appid)?;
-                            m.req("out_detail_no", &self.out_detail_no)?;
-                            m.req("detail_id", &self.detail_id)?;
-                            m.req("detail_status", &self.detail_status)?;
-                            m.req("transfer_amount", &self.transfer_amount)?;
-                            m.req("transfer_remark", &self.transfer_remark)?;
-                            m.opt("fail_reason", &self.fail_reason)?;
-                            m.req("openid", &self.openid)?;
-                            m.req("username", &self.username)?;
-                            m.req("initiate_time", &self.initiate_time)?;
-                            m.req("update_time", &self.update_time)?;
-                            m.opt("account_type", &self.account_type)?;
-                            m.opt("bank_name", &self.bank_name)?;
-                            m.opt("bank_card_number_tail", &self.bank_card_number_tail)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (
-                                o.req("sp_mchid"),
-                                o.req("out_batch_no"),
-                                o.req("batch_id"),
-                                o.opt("appid"),
-                                o.req("out_detail_no"),
-                                o.req("detail_id"),
-                                o.req("detail_status"),
-                                o.req("transfer_amount"),
-                                o.req("transfer_remark"),
-                                o.opt("fail_reason"),
-                                o.req("openid"),
-                                o.req("username"),
-                                o.req("initiate_time"),
-                                o.req("update_time"),
-                                o.opt("account_type"),
-                                o.opt("bank_name"),
-                                o.opt("bank_card_number_tail"),
-                            ) {
-                                (
-                                    Some(sp_mchid),
-                                    Some(out_batch_no),
-                                    Some(batch_id),
-                                    Some(appid),
-                                    Some(out_detail_no),
-                                    Some(detail_id),
-                                    Some(detail_status),
-                                    Some(transfer_amount),
-                                    Some(transfer_remark),
-                                    Some(fail_reason),
-                                    Some(openid),
-                                    Some(username),
-                                    Some(initiate_time),
-                                    Some(update_time),
-                                    Some(account_type),
-                                    Some(bank_name),
-                                    Some(bank_card_number_tail),
-                                ) => {
-                                    Ok(Self {
-                                        sp_mchid,
-                                        out_batch_no,
-                                        batch_id,
-                                        appid,
-                                        out_detail_no,
-                                        detail_id,
-                                        detail_status,
-                                        transfer_amount,
-                                        transfer_remark,
-                                        fail_reason,
-                                        openid,
-                                        username,
-                                        initiate_time,
-                                        update_time,
-                                        account_type,
-                                        bank_name,
-                                        bank_card_number_tail,
-                                    })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(GetResponse {
+                        sp_mchid: "sp_mchid" req req,
+                        out_batch_no: "out_batch_no" req req,
+                        batch_id: "batch_id" req req,
+                        appid: "appid" opt opt,
+                        out_detail_no: "out_detail_no" req req,
+                        detail_id: "detail_id" req req,
+                        detail_status: "detail_status" req req,
+                        transfer_amount: "transfer_amount" req req,
+                        transfer_remark: "transfer_remark" req req,
+                        fail_reason: "fail_reason" opt opt,
+                        openid: "openid" req req,
+                        username: "username" req req,
+                        initiate_time: "initiate_time" req req,
+                        update_time: "update_time" req req,
+                        account_type: "account_type" opt opt,
+                        bank_name: "bank_name" opt opt,
+                        bank_card_number_tail: "bank_card_number_tail" opt opt,
+                    });
                 }
             }
         }

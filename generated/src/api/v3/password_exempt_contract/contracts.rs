@@ -105,55 +105,14 @@ pub mod ecommerce {
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                 pub openid: String,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("appid", &self.appid)?;
-                    m.req("service_id", &self.service_id)?;
-                    m.req("out_contract_code", &self.out_contract_code)?;
-                    m.req("notify_url", &self.notify_url)?;
-                    m.req("contract_display_account", &self.contract_display_account)?;
-                    m.req("openid", &self.openid)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("appid"),
-                        o.req("service_id"),
-                        o.req("out_contract_code"),
-                        o.req("notify_url"),
-                        o.req("contract_display_account"),
-                        o.req("openid"),
-                    ) {
-                        (
-                            Some(appid),
-                            Some(service_id),
-                            Some(out_contract_code),
-                            Some(notify_url),
-                            Some(contract_display_account),
-                            Some(openid),
-                        ) => {
-                            Ok(Self {
-                                appid,
-                                service_id,
-                                out_contract_code,
-                                notify_url,
-                                contract_display_account,
-                                openid,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                appid: "appid" req req,
+                service_id: "service_id" req req,
+                out_contract_code: "out_contract_code" req req,
+                notify_url: "notify_url" req req,
+                contract_display_account: "contract_display_account" req req,
+                openid: "openid" req req,
+            });
             /// The response of `POST /v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/mini-program` (电商收付通模式小程序场景预签约API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -182,55 +141,14 @@ pub mod ecommerce {
                 /// Example: `pages/PwdExemptContract/index`
                 pub sign_mp_path: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("pre_entrustweb_id", &self.pre_entrustweb_id)?;
-                    m.req("mchid", &self.mchid)?;
-                    m.req("service_id", &self.service_id)?;
-                    m.req("out_contract_code", &self.out_contract_code)?;
-                    m.req("sign_mp_appid", &self.sign_mp_appid)?;
-                    m.req("sign_mp_path", &self.sign_mp_path)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("pre_entrustweb_id"),
-                        o.req("mchid"),
-                        o.req("service_id"),
-                        o.req("out_contract_code"),
-                        o.req("sign_mp_appid"),
-                        o.req("sign_mp_path"),
-                    ) {
-                        (
-                            Some(pre_entrustweb_id),
-                            Some(mchid),
-                            Some(service_id),
-                            Some(out_contract_code),
-                            Some(sign_mp_appid),
-                            Some(sign_mp_path),
-                        ) => {
-                            Ok(Self {
-                                pre_entrustweb_id,
-                                mchid,
-                                service_id,
-                                out_contract_code,
-                                sign_mp_appid,
-                                sign_mp_path,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                pre_entrustweb_id: "pre_entrustweb_id" req req,
+                mchid: "mchid" req req,
+                service_id: "service_id" req req,
+                out_contract_code: "out_contract_code" req req,
+                sign_mp_appid: "sign_mp_appid" req req,
+                sign_mp_path: "sign_mp_path" req req,
+            });
         }
         /// `/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign`
         pub mod pay_redirect_sign {
@@ -285,59 +203,15 @@ pub mod ecommerce {
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                 pub openid: String,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("appid", &self.appid)?;
-                    m.req("service_id", &self.service_id)?;
-                    m.req("out_contract_code", &self.out_contract_code)?;
-                    m.req("notify_url", &self.notify_url)?;
-                    m.req("contract_display_account", &self.contract_display_account)?;
-                    m.req("prepay_id", &self.prepay_id)?;
-                    m.req("openid", &self.openid)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("appid"),
-                        o.req("service_id"),
-                        o.req("out_contract_code"),
-                        o.req("notify_url"),
-                        o.req("contract_display_account"),
-                        o.req("prepay_id"),
-                        o.req("openid"),
-                    ) {
-                        (
-                            Some(appid),
-                            Some(service_id),
-                            Some(out_contract_code),
-                            Some(notify_url),
-                            Some(contract_display_account),
-                            Some(prepay_id),
-                            Some(openid),
-                        ) => {
-                            Ok(Self {
-                                appid,
-                                service_id,
-                                out_contract_code,
-                                notify_url,
-                                contract_display_account,
-                                prepay_id,
-                                openid,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                appid: "appid" req req,
+                service_id: "service_id" req req,
+                out_contract_code: "out_contract_code" req req,
+                notify_url: "notify_url" req req,
+                contract_display_account: "contract_display_account" req req,
+                prepay_id: "prepay_id" req req,
+                openid: "openid" req req,
+            });
             /// The response of `POST /v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign` (电商收付通模式支付后场景预签约API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -354,39 +228,11 @@ pub mod ecommerce {
                 /// Example: `wxwtdk20200910100000`
                 pub out_contract_code: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("mchid", &self.mchid)?;
-                    m.req("service_id", &self.service_id)?;
-                    m.req("out_contract_code", &self.out_contract_code)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("mchid"),
-                        o.req("service_id"),
-                        o.req("out_contract_code"),
-                    ) {
-                        (Some(mchid), Some(service_id), Some(out_contract_code)) => {
-                            Ok(Self {
-                                mchid,
-                                service_id,
-                                out_contract_code,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                mchid: "mchid" req req,
+                service_id: "service_id" req req,
+                out_contract_code: "out_contract_code" req req,
+            });
         }
     }
 }
@@ -466,55 +312,14 @@ pub mod normal {
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                 pub openid: String,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("appid", &self.appid)?;
-                    m.req("service_id", &self.service_id)?;
-                    m.req("out_contract_code", &self.out_contract_code)?;
-                    m.req("notify_url", &self.notify_url)?;
-                    m.req("contract_display_account", &self.contract_display_account)?;
-                    m.req("openid", &self.openid)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("appid"),
-                        o.req("service_id"),
-                        o.req("out_contract_code"),
-                        o.req("notify_url"),
-                        o.req("contract_display_account"),
-                        o.req("openid"),
-                    ) {
-                        (
-                            Some(appid),
-                            Some(service_id),
-                            Some(out_contract_code),
-                            Some(notify_url),
-                            Some(contract_display_account),
-                            Some(openid),
-                        ) => {
-                            Ok(Self {
-                                appid,
-                                service_id,
-                                out_contract_code,
-                                notify_url,
-                                contract_display_account,
-                                openid,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                appid: "appid" req req,
+                service_id: "service_id" req req,
+                out_contract_code: "out_contract_code" req req,
+                notify_url: "notify_url" req req,
+                contract_display_account: "contract_display_account" req req,
+                openid: "openid" req req,
+            });
             /// The response of `POST /v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program` (直连商户模式小程序场景预签约API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -543,55 +348,14 @@ pub mod normal {
                 /// Example: `pages/PwdExemptContract/index`
                 pub sign_mp_path: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("pre_entrustweb_id", &self.pre_entrustweb_id)?;
-                    m.req("mchid", &self.mchid)?;
-                    m.req("service_id", &self.service_id)?;
-                    m.req("out_contract_code", &self.out_contract_code)?;
-                    m.req("sign_mp_appid", &self.sign_mp_appid)?;
-                    m.req("sign_mp_path", &self.sign_mp_path)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("pre_entrustweb_id"),
-                        o.req("mchid"),
-                        o.req("service_id"),
-                        o.req("out_contract_code"),
-                        o.req("sign_mp_appid"),
-                        o.req("sign_mp_path"),
-                    ) {
-                        (
-                            Some(pre_entrustweb_id),
-                            Some(mchid),
-                            Some(service_id),
-                            Some(out_contract_code),
-                            Some(sign_mp_appid),
-                            Some(sign_mp_path),
-                        ) => {
-                            Ok(Self {
-                                pre_entrustweb_id,
-                                mchid,
-                                service_id,
-                                out_contract_code,
-                                sign_mp_appid,
-                                sign_mp_path,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                pre_entrustweb_id: "pre_entrustweb_id" req req,
+                mchid: "mchid" req req,
+                service_id: "service_id" req req,
+                out_contract_code: "out_contract_code" req req,
+                sign_mp_appid: "sign_mp_appid" req req,
+                sign_mp_path: "sign_mp_path" req req,
+            });
         }
         /// `/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign`
         pub mod pay_redirect_sign {
@@ -646,59 +410,15 @@ pub mod normal {
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                 pub openid: String,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("appid", &self.appid)?;
-                    m.req("service_id", &self.service_id)?;
-                    m.req("out_contract_code", &self.out_contract_code)?;
-                    m.req("notify_url", &self.notify_url)?;
-                    m.req("contract_display_account", &self.contract_display_account)?;
-                    m.req("prepay_id", &self.prepay_id)?;
-                    m.req("openid", &self.openid)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("appid"),
-                        o.req("service_id"),
-                        o.req("out_contract_code"),
-                        o.req("notify_url"),
-                        o.req("contract_display_account"),
-                        o.req("prepay_id"),
-                        o.req("openid"),
-                    ) {
-                        (
-                            Some(appid),
-                            Some(service_id),
-                            Some(out_contract_code),
-                            Some(notify_url),
-                            Some(contract_display_account),
-                            Some(prepay_id),
-                            Some(openid),
-                        ) => {
-                            Ok(Self {
-                                appid,
-                                service_id,
-                                out_contract_code,
-                                notify_url,
-                                contract_display_account,
-                                prepay_id,
-                                openid,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                appid: "appid" req req,
+                service_id: "service_id" req req,
+                out_contract_code: "out_contract_code" req req,
+                notify_url: "notify_url" req req,
+                contract_display_account: "contract_display_account" req req,
+                prepay_id: "prepay_id" req req,
+                openid: "openid" req req,
+            });
             /// The response of `POST /v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign` (直连商户模式支付后场景预签约API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -715,39 +435,11 @@ pub mod normal {
                 /// Example: `wxwtdk20200910100000`
                 pub out_contract_code: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("mchid", &self.mchid)?;
-                    m.req("service_id", &self.service_id)?;
-                    m.req("out_contract_code", &self.out_contract_code)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("mchid"),
-                        o.req("service_id"),
-                        o.req("out_contract_code"),
-                    ) {
-                        (Some(mchid), Some(service_id), Some(out_contract_code)) => {
-                            Ok(Self {
-                                mchid,
-                                service_id,
-                                out_contract_code,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                mchid: "mchid" req req,
+                service_id: "service_id" req req,
+                out_contract_code: "out_contract_code" req req,
+            });
         }
     }
 }
@@ -839,67 +531,17 @@ pub mod qs {
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                 pub sub_openid: Option<String>,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("appid", &self.appid)?;
-                    m.req("sub_appid", &self.sub_appid)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.req("service_id", &self.service_id)?;
-                    m.req("out_contract_code", &self.out_contract_code)?;
-                    m.req("notify_url", &self.notify_url)?;
-                    m.req("contract_display_account", &self.contract_display_account)?;
-                    m.opt("openid", &self.openid)?;
-                    m.opt("sub_openid", &self.sub_openid)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("appid"),
-                        o.req("sub_appid"),
-                        o.req("sub_mchid"),
-                        o.req("service_id"),
-                        o.req("out_contract_code"),
-                        o.req("notify_url"),
-                        o.req("contract_display_account"),
-                        o.opt("openid"),
-                        o.opt("sub_openid"),
-                    ) {
-                        (
-                            Some(appid),
-                            Some(sub_appid),
-                            Some(sub_mchid),
-                            Some(service_id),
-                            Some(out_contract_code),
-                            Some(notify_url),
-                            Some(contract_display_account),
-                            Some(openid),
-                            Some(sub_openid),
-                        ) => {
-                            Ok(Self {
-                                appid,
-                                sub_appid,
-                                sub_mchid,
-                                service_id,
-                                out_contract_code,
-                                notify_url,
-                                contract_display_account,
-                                openid,
-                                sub_openid,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                appid: "appid" req req,
+                sub_appid: "sub_appid" req req,
+                sub_mchid: "sub_mchid" req req,
+                service_id: "service_id" req req,
+                out_contract_code: "out_contract_code" req req,
+                notify_url: "notify_url" req req,
+                contract_display_account: "contract_display_account" req req,
+                openid: "openid" opt opt,
+                sub_openid: "sub_openid" opt opt,
+            });
             /// The response of `POST /v3/password-exempt-contract/contracts/qs/pre-entrust-sign/mini-program` (清算机构模式小程序场景预签约API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -928,55 +570,14 @@ pub mod qs {
                 /// Example: `pages/PwdExemptContract/index`
                 pub sign_mp_path: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("pre_entrustweb_id", &self.pre_entrustweb_id)?;
-                    m.req("mchid", &self.mchid)?;
-                    m.req("service_id", &self.service_id)?;
-                    m.req("out_contract_code", &self.out_contract_code)?;
-                    m.req("sign_mp_appid", &self.sign_mp_appid)?;
-                    m.req("sign_mp_path", &self.sign_mp_path)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("pre_entrustweb_id"),
-                        o.req("mchid"),
-                        o.req("service_id"),
-                        o.req("out_contract_code"),
-                        o.req("sign_mp_appid"),
-                        o.req("sign_mp_path"),
-                    ) {
-                        (
-                            Some(pre_entrustweb_id),
-                            Some(mchid),
-                            Some(service_id),
-                            Some(out_contract_code),
-                            Some(sign_mp_appid),
-                            Some(sign_mp_path),
-                        ) => {
-                            Ok(Self {
-                                pre_entrustweb_id,
-                                mchid,
-                                service_id,
-                                out_contract_code,
-                                sign_mp_appid,
-                                sign_mp_path,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                pre_entrustweb_id: "pre_entrustweb_id" req req,
+                mchid: "mchid" req req,
+                service_id: "service_id" req req,
+                out_contract_code: "out_contract_code" req req,
+                sign_mp_appid: "sign_mp_appid" req req,
+                sign_mp_path: "sign_mp_path" req req,
+            });
         }
         /// `/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign`
         pub mod pay_redirect_sign {
@@ -1043,71 +644,18 @@ pub mod qs {
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                 pub sub_openid: Option<String>,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("appid", &self.appid)?;
-                    m.req("sub_appid", &self.sub_appid)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.req("service_id", &self.service_id)?;
-                    m.req("out_contract_code", &self.out_contract_code)?;
-                    m.req("notify_url", &self.notify_url)?;
-                    m.req("contract_display_account", &self.contract_display_account)?;
-                    m.req("prepay_id", &self.prepay_id)?;
-                    m.opt("openid", &self.openid)?;
-                    m.opt("sub_openid", &self.sub_openid)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("appid"),
-                        o.req("sub_appid"),
-                        o.req("sub_mchid"),
-                        o.req("service_id"),
-                        o.req("out_contract_code"),
-                        o.req("notify_url"),
-                        o.req("contract_display_account"),
-                        o.req("prepay_id"),
-                        o.opt("openid"),
-                        o.opt("sub_openid"),
-                    ) {
-                        (
-                            Some(appid),
-                            Some(sub_appid),
-                            Some(sub_mchid),
-                            Some(service_id),
-                            Some(out_contract_code),
-                            Some(notify_url),
-                            Some(contract_display_account),
-                            Some(prepay_id),
-                            Some(openid),
-                            Some(sub_openid),
-                        ) => {
-                            Ok(Self {
-                                appid,
-                                sub_appid,
-                                sub_mchid,
-                                service_id,
-                                out_contract_code,
-                                notify_url,
-                                contract_display_account,
-                                prepay_id,
-                                openid,
-                                sub_openid,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                appid: "appid" req req,
+                sub_appid: "sub_appid" req req,
+                sub_mchid: "sub_mchid" req req,
+                service_id: "service_id" req req,
+                out_contract_code: "out_contract_code" req req,
+                notify_url: "notify_url" req req,
+                contract_display_account: "contract_display_account" req req,
+                prepay_id: "prepay_id" req req,
+                openid: "openid" opt opt,
+                sub_openid: "sub_openid" opt opt,
+            });
             /// The response of `POST /v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign` (清算机构模式支付后场景预签约API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -1124,39 +672,11 @@ pub mod qs {
                 /// Example: `wxwtdk20200910100000`
                 pub out_contract_code: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("mchid", &self.mchid)?;
-                    m.req("service_id", &self.service_id)?;
-                    m.req("out_contract_code", &self.out_contract_code)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("mchid"),
-                        o.req("service_id"),
-                        o.req("out_contract_code"),
-                    ) {
-                        (Some(mchid), Some(service_id), Some(out_contract_code)) => {
-                            Ok(Self {
-                                mchid,
-                                service_id,
-                                out_contract_code,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                mchid: "mchid" req req,
+                service_id: "service_id" req req,
+                out_contract_code: "out_contract_code" req req,
+            });
         }
     }
 }
@@ -1272,82 +792,20 @@ pub mod service_id {
                         GetResponseContractTerminateInfo,
                     >,
                 }
-                impl ::serde::Serialize for GetResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("mchid", &self.mchid)?;
-                        m.req("contract_id", &self.contract_id)?;
-                        m.req("appid", &self.appid)?;
-                        m.req("openid", &self.openid)?;
-                        m.opt("sub_appid", &self.sub_appid)?;
-                        m.opt("sub_openid", &self.sub_openid)?;
-                        m.req("service_id", &self.service_id)?;
-                        m.req("out_contract_code", &self.out_contract_code)?;
-                        m.opt(
-                            "contract_display_account",
-                            &self.contract_display_account,
-                        )?;
-                        m.req("contract_state", &self.contract_state)?;
-                        m.req("contract_signed_time", &self.contract_signed_time)?;
-                        m.opt("contract_terminate_info", &self.contract_terminate_info)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("mchid"),
-                            o.req("contract_id"),
-                            o.req("appid"),
-                            o.req("openid"),
-                            o.opt("sub_appid"),
-                            o.opt("sub_openid"),
-                            o.req("service_id"),
-                            o.req("out_contract_code"),
-                            o.opt("contract_display_account"),
-                            o.req("contract_state"),
-                            o.req("contract_signed_time"),
-                            o.opt("contract_terminate_info"),
-                        ) {
-                            (
-                                Some(mchid),
-                                Some(contract_id),
-                                Some(appid),
-                                Some(openid),
-                                Some(sub_appid),
-                                Some(sub_openid),
-                                Some(service_id),
-                                Some(out_contract_code),
-                                Some(contract_display_account),
-                                Some(contract_state),
-                                Some(contract_signed_time),
-                                Some(contract_terminate_info),
-                            ) => {
-                                Ok(Self {
-                                    mchid,
-                                    contract_id,
-                                    appid,
-                                    openid,
-                                    sub_appid,
-                                    sub_openid,
-                                    service_id,
-                                    out_contract_code,
-                                    contract_display_account,
-                                    contract_state,
-                                    contract_signed_time,
-                                    contract_terminate_info,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    mchid: "mchid" req req,
+                    contract_id: "contract_id" req req,
+                    appid: "appid" req req,
+                    openid: "openid" req req,
+                    sub_appid: "sub_appid" opt opt,
+                    sub_openid: "sub_openid" opt opt,
+                    service_id: "service_id" req req,
+                    out_contract_code: "out_contract_code" req req,
+                    contract_display_account: "contract_display_account" opt opt,
+                    contract_state: "contract_state" req req,
+                    contract_signed_time: "contract_signed_time" req req,
+                    contract_terminate_info: "contract_terminate_info" opt opt,
+                });
                 /// 协议解约信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseContractTerminateInfo {
@@ -1364,53 +822,11 @@ pub mod service_id {
                     /// Example: `用户解约`
                     pub contract_termination_remark: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponseContractTerminateInfo {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req(
-                            "contract_termination_mode",
-                            &self.contract_termination_mode,
-                        )?;
-                        m.opt(
-                            "contract_terminated_time",
-                            &self.contract_terminated_time,
-                        )?;
-                        m.opt(
-                            "contract_termination_remark",
-                            &self.contract_termination_remark,
-                        )?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseContractTerminateInfo {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("contract_termination_mode"),
-                            o.opt("contract_terminated_time"),
-                            o.opt("contract_termination_remark"),
-                        ) {
-                            (
-                                Some(contract_termination_mode),
-                                Some(contract_terminated_time),
-                                Some(contract_termination_remark),
-                            ) => {
-                                Ok(Self {
-                                    contract_termination_mode,
-                                    contract_terminated_time,
-                                    contract_termination_remark,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseContractTerminateInfo {
+                    contract_termination_mode: "contract_termination_mode" req req,
+                    contract_terminated_time: "contract_terminated_time" opt opt,
+                    contract_termination_remark: "contract_termination_remark" opt opt,
+                });
                 /// `/v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}/terminate`
                 pub mod terminate {
                     /// The chain step for `/v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}/terminate`, reached with `client.v3().password_exempt_contract().contracts().service_id().service_id(service_id).out_contract_code().out_contract_code(out_contract_code).terminate()`.
@@ -1440,34 +856,9 @@ pub mod service_id {
                         /// Example: `用户解约`
                         pub contract_termination_remark: String,
                     }
-                    impl ::serde::Serialize for PostRequest {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req(
-                                "contract_termination_remark",
-                                &self.contract_termination_remark,
-                            )?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match o.req("contract_termination_remark") {
-                                Some(contract_termination_remark) => {
-                                    Ok(Self {
-                                        contract_termination_remark,
-                                    })
-                                }
-                                None => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(PostRequest {
+                        contract_termination_remark: "contract_termination_remark" req req,
+                    });
                     /// The response of `POST /v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}/terminate` (商户通过商户协议号解约协议API).
                     #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostResponse {
@@ -1484,39 +875,11 @@ pub mod service_id {
                         /// Example: `wxwtdk20200910100000`
                         pub out_contract_code: String,
                     }
-                    impl ::serde::Serialize for PostResponse {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("mchid", &self.mchid)?;
-                            m.req("service_id", &self.service_id)?;
-                            m.req("out_contract_code", &self.out_contract_code)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (
-                                o.req("mchid"),
-                                o.req("service_id"),
-                                o.req("out_contract_code"),
-                            ) {
-                                (Some(mchid), Some(service_id), Some(out_contract_code)) => {
-                                    Ok(Self {
-                                        mchid,
-                                        service_id,
-                                        out_contract_code,
-                                    })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(PostResponse {
+                        mchid: "mchid" req req,
+                        service_id: "service_id" req req,
+                        out_contract_code: "out_contract_code" req req,
+                    });
                 }
             }
         }
@@ -1610,67 +973,17 @@ pub mod service_provider {
                 /// Example: `微信代扣用户A`
                 pub contract_display_account: String,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("sp_appid", &self.sp_appid)?;
-                    m.opt("sp_openid", &self.sp_openid)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.req("sub_appid", &self.sub_appid)?;
-                    m.opt("sub_openid", &self.sub_openid)?;
-                    m.req("service_id", &self.service_id)?;
-                    m.req("out_contract_code", &self.out_contract_code)?;
-                    m.req("notify_url", &self.notify_url)?;
-                    m.req("contract_display_account", &self.contract_display_account)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("sp_appid"),
-                        o.opt("sp_openid"),
-                        o.req("sub_mchid"),
-                        o.req("sub_appid"),
-                        o.opt("sub_openid"),
-                        o.req("service_id"),
-                        o.req("out_contract_code"),
-                        o.req("notify_url"),
-                        o.req("contract_display_account"),
-                    ) {
-                        (
-                            Some(sp_appid),
-                            Some(sp_openid),
-                            Some(sub_mchid),
-                            Some(sub_appid),
-                            Some(sub_openid),
-                            Some(service_id),
-                            Some(out_contract_code),
-                            Some(notify_url),
-                            Some(contract_display_account),
-                        ) => {
-                            Ok(Self {
-                                sp_appid,
-                                sp_openid,
-                                sub_mchid,
-                                sub_appid,
-                                sub_openid,
-                                service_id,
-                                out_contract_code,
-                                notify_url,
-                                contract_display_account,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                sp_appid: "sp_appid" req req,
+                sp_openid: "sp_openid" opt opt,
+                sub_mchid: "sub_mchid" req req,
+                sub_appid: "sub_appid" req req,
+                sub_openid: "sub_openid" opt opt,
+                service_id: "service_id" req req,
+                out_contract_code: "out_contract_code" req req,
+                notify_url: "notify_url" req req,
+                contract_display_account: "contract_display_account" req req,
+            });
             /// The response of `POST /v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/mini-program` (服务商模式小程序场景预签约API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -1703,59 +1016,15 @@ pub mod service_provider {
                 /// Example: `pages/PwdExemptContract/index`
                 pub sign_mp_path: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("pre_entrustweb_id", &self.pre_entrustweb_id)?;
-                    m.req("mchid", &self.mchid)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.req("service_id", &self.service_id)?;
-                    m.req("out_contract_code", &self.out_contract_code)?;
-                    m.req("sign_mp_appid", &self.sign_mp_appid)?;
-                    m.req("sign_mp_path", &self.sign_mp_path)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("pre_entrustweb_id"),
-                        o.req("mchid"),
-                        o.req("sub_mchid"),
-                        o.req("service_id"),
-                        o.req("out_contract_code"),
-                        o.req("sign_mp_appid"),
-                        o.req("sign_mp_path"),
-                    ) {
-                        (
-                            Some(pre_entrustweb_id),
-                            Some(mchid),
-                            Some(sub_mchid),
-                            Some(service_id),
-                            Some(out_contract_code),
-                            Some(sign_mp_appid),
-                            Some(sign_mp_path),
-                        ) => {
-                            Ok(Self {
-                                pre_entrustweb_id,
-                                mchid,
-                                sub_mchid,
-                                service_id,
-                                out_contract_code,
-                                sign_mp_appid,
-                                sign_mp_path,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                pre_entrustweb_id: "pre_entrustweb_id" req req,
+                mchid: "mchid" req req,
+                sub_mchid: "sub_mchid" req req,
+                service_id: "service_id" req req,
+                out_contract_code: "out_contract_code" req req,
+                sign_mp_appid: "sign_mp_appid" req req,
+                sign_mp_path: "sign_mp_path" req req,
+            });
         }
         /// `/v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/pay-redirect-sign`
         pub mod pay_redirect_sign {
@@ -1822,71 +1091,18 @@ pub mod service_provider {
                 /// Example: `wx201410272009395522657a690389285100`
                 pub prepay_id: String,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("sp_appid", &self.sp_appid)?;
-                    m.opt("sp_openid", &self.sp_openid)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.req("sub_appid", &self.sub_appid)?;
-                    m.opt("sub_openid", &self.sub_openid)?;
-                    m.req("service_id", &self.service_id)?;
-                    m.req("out_contract_code", &self.out_contract_code)?;
-                    m.req("notify_url", &self.notify_url)?;
-                    m.req("contract_display_account", &self.contract_display_account)?;
-                    m.req("prepay_id", &self.prepay_id)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("sp_appid"),
-                        o.opt("sp_openid"),
-                        o.req("sub_mchid"),
-                        o.req("sub_appid"),
-                        o.opt("sub_openid"),
-                        o.req("service_id"),
-                        o.req("out_contract_code"),
-                        o.req("notify_url"),
-                        o.req("contract_display_account"),
-                        o.req("prepay_id"),
-                    ) {
-                        (
-                            Some(sp_appid),
-                            Some(sp_openid),
-                            Some(sub_mchid),
-                            Some(sub_appid),
-                            Some(sub_openid),
-                            Some(service_id),
-                            Some(out_contract_code),
-                            Some(notify_url),
-                            Some(contract_display_account),
-                            Some(prepay_id),
-                        ) => {
-                            Ok(Self {
-                                sp_appid,
-                                sp_openid,
-                                sub_mchid,
-                                sub_appid,
-                                sub_openid,
-                                service_id,
-                                out_contract_code,
-                                notify_url,
-                                contract_display_account,
-                                prepay_id,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                sp_appid: "sp_appid" req req,
+                sp_openid: "sp_openid" opt opt,
+                sub_mchid: "sub_mchid" req req,
+                sub_appid: "sub_appid" req req,
+                sub_openid: "sub_openid" opt opt,
+                service_id: "service_id" req req,
+                out_contract_code: "out_contract_code" req req,
+                notify_url: "notify_url" req req,
+                contract_display_account: "contract_display_account" req req,
+                prepay_id: "prepay_id" req req,
+            });
             /// The response of `POST /v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/pay-redirect-sign` (服务商模式支付后场景预签约API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -1907,47 +1123,12 @@ pub mod service_provider {
                 /// Example: `wxwtdk20200910100000`
                 pub out_contract_code: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("mchid", &self.mchid)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.req("service_id", &self.service_id)?;
-                    m.req("out_contract_code", &self.out_contract_code)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("mchid"),
-                        o.req("sub_mchid"),
-                        o.req("service_id"),
-                        o.req("out_contract_code"),
-                    ) {
-                        (
-                            Some(mchid),
-                            Some(sub_mchid),
-                            Some(service_id),
-                            Some(out_contract_code),
-                        ) => {
-                            Ok(Self {
-                                mchid,
-                                sub_mchid,
-                                service_id,
-                                out_contract_code,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                mchid: "mchid" req req,
+                sub_mchid: "sub_mchid" req req,
+                service_id: "service_id" req req,
+                out_contract_code: "out_contract_code" req req,
+            });
         }
     }
 }

@@ -71,59 +71,15 @@ pub mod transactions {
             /// Example: `1217752501201407033233368018`
             pub out_trade_no: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("acquiring_bank_id", &self.acquiring_bank_id)?;
-                m.opt("acquiring_bank_appid", &self.acquiring_bank_appid)?;
-                m.req("merchant_id", &self.merchant_id)?;
-                m.opt("merchant_appid", &self.merchant_appid)?;
-                m.req("channel_id", &self.channel_id)?;
-                m.req("payer", &self.payer)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("acquiring_bank_id"),
-                    o.opt("acquiring_bank_appid"),
-                    o.req("merchant_id"),
-                    o.opt("merchant_appid"),
-                    o.req("channel_id"),
-                    o.req("payer"),
-                    o.req("out_trade_no"),
-                ) {
-                    (
-                        Some(acquiring_bank_id),
-                        Some(acquiring_bank_appid),
-                        Some(merchant_id),
-                        Some(merchant_appid),
-                        Some(channel_id),
-                        Some(payer),
-                        Some(out_trade_no),
-                    ) => {
-                        Ok(Self {
-                            acquiring_bank_id,
-                            acquiring_bank_appid,
-                            merchant_id,
-                            merchant_appid,
-                            channel_id,
-                            payer,
-                            out_trade_no,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            acquiring_bank_id: "acquiring_bank_id" req req,
+            acquiring_bank_appid: "acquiring_bank_appid" opt opt,
+            merchant_id: "merchant_id" req req,
+            merchant_appid: "merchant_appid" opt opt,
+            channel_id: "channel_id" req req,
+            payer: "payer" req req,
+            out_trade_no: "out_trade_no" req req,
+        });
         /// 支付者
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPayer {
@@ -140,43 +96,11 @@ pub mod transactions {
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             pub merchant_openid: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestPayer {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("acquiring_bank_openid", &self.acquiring_bank_openid)?;
-                m.opt("phone_number_hash", &self.phone_number_hash)?;
-                m.opt("merchant_openid", &self.merchant_openid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestPayer {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("acquiring_bank_openid"),
-                    o.opt("phone_number_hash"),
-                    o.opt("merchant_openid"),
-                ) {
-                    (
-                        Some(acquiring_bank_openid),
-                        Some(phone_number_hash),
-                        Some(merchant_openid),
-                    ) => {
-                        Ok(Self {
-                            acquiring_bank_openid,
-                            phone_number_hash,
-                            merchant_openid,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestPayer {
+            acquiring_bank_openid: "acquiring_bank_openid" opt opt,
+            phone_number_hash: "phone_number_hash" opt opt,
+            merchant_openid: "merchant_openid" opt opt,
+        });
         /// The response of `POST /v3/pay/acquiring-bank/transactions/exposure` (微信分付-支付方式前置服务).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -187,32 +111,9 @@ pub mod transactions {
             /// Example: `Dfkdsf324+-LKFD=`
             pub market_exposure_token: Option<String>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("fqf_exposure", &self.fqf_exposure)?;
-                m.opt("market_exposure_token", &self.market_exposure_token)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("fqf_exposure"), o.opt("market_exposure_token")) {
-                    (Some(fqf_exposure), Some(market_exposure_token)) => {
-                        Ok(Self {
-                            fqf_exposure,
-                            market_exposure_token,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            fqf_exposure: "fqf_exposure" req req,
+            market_exposure_token: "market_exposure_token" opt opt,
+        });
     }
 }

@@ -56,51 +56,13 @@ pub mod exposure {
         /// Example: `EF879546FFFF`
         pub phone_number_hash: Option<String>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("mchid", &self.mchid)?;
-            m.req("appid", &self.appid)?;
-            m.req("user_id_type", &self.user_id_type)?;
-            m.opt("openid", &self.openid)?;
-            m.opt("phone_number_hash", &self.phone_number_hash)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("mchid"),
-                o.req("appid"),
-                o.req("user_id_type"),
-                o.opt("openid"),
-                o.opt("phone_number_hash"),
-            ) {
-                (
-                    Some(mchid),
-                    Some(appid),
-                    Some(user_id_type),
-                    Some(openid),
-                    Some(phone_number_hash),
-                ) => {
-                    Ok(Self {
-                        mchid,
-                        appid,
-                        user_id_type,
-                        openid,
-                        phone_number_hash,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        mchid: "mchid" req req,
+        appid: "appid" req req,
+        user_id_type: "user_id_type" req req,
+        openid: "openid" opt opt,
+        phone_number_hash: "phone_number_hash" opt opt,
+    });
     /// 用户ID的类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestUserIdType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -120,78 +82,22 @@ pub mod exposure {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestUserIdType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::UnknownUserIdType => "UNKNOWN_USER_ID_TYPE",
-                Self::Openid => "OPENID",
-                Self::PhoneNo => "PHONE_NO",
-                Self::SpOpenid => "SP_OPENID",
-                Self::SubOpenid => "SUB_OPENID",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestUserIdType {
-        fn from(s: &str) -> Self {
-            match s {
-                "UNKNOWN_USER_ID_TYPE" => Self::UnknownUserIdType,
-                "OPENID" => Self::Openid,
-                "PHONE_NO" => Self::PhoneNo,
-                "SP_OPENID" => Self::SpOpenid,
-                "SUB_OPENID" => Self::SubOpenid,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestUserIdType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestUserIdType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestUserIdType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestUserIdType {
+        UnknownUserIdType = "UNKNOWN_USER_ID_TYPE",
+        Openid = "OPENID",
+        PhoneNo = "PHONE_NO",
+        SpOpenid = "SP_OPENID",
+        SubOpenid = "SUB_OPENID",
+    });
     /// The response of `POST /v3/pay/instal/exposure` (商户贴息-获取微信分付曝光建议).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 是否建议曝光微信分付
         pub recommend_exposure: bool,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("recommend_exposure", &self.recommend_exposure)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("recommend_exposure") {
-                Some(recommend_exposure) => Ok(Self { recommend_exposure }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        recommend_exposure: "recommend_exposure" req req,
+    });
 }
 /// `/v3/pay/instal/partner`
 pub mod partner {
@@ -247,51 +153,13 @@ pub mod partner {
             /// 用户ID
             pub user_id: Option<PostRequestUserId>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sp_mchid", &self.sp_mchid)?;
-                m.req("sp_appid", &self.sp_appid)?;
-                m.req("sub_appid", &self.sub_appid)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.opt("user_id", &self.user_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sp_mchid"),
-                    o.req("sp_appid"),
-                    o.req("sub_appid"),
-                    o.opt("sub_mchid"),
-                    o.opt("user_id"),
-                ) {
-                    (
-                        Some(sp_mchid),
-                        Some(sp_appid),
-                        Some(sub_appid),
-                        Some(sub_mchid),
-                        Some(user_id),
-                    ) => {
-                        Ok(Self {
-                            sp_mchid,
-                            sp_appid,
-                            sub_appid,
-                            sub_mchid,
-                            user_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            sp_mchid: "sp_mchid" req req,
+            sp_appid: "sp_appid" req req,
+            sub_appid: "sub_appid" req req,
+            sub_mchid: "sub_mchid" opt opt,
+            user_id: "user_id" opt opt,
+        });
         /// 用户ID
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestUserId {
@@ -312,47 +180,12 @@ pub mod partner {
             /// Example: `ABDEF3445546456B`
             pub phone_number_hash: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestUserId {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("user_id_type", &self.user_id_type)?;
-                m.opt("sp_openid", &self.sp_openid)?;
-                m.opt("sub_openid", &self.sub_openid)?;
-                m.opt("phone_number_hash", &self.phone_number_hash)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestUserId {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("user_id_type"),
-                    o.opt("sp_openid"),
-                    o.opt("sub_openid"),
-                    o.opt("phone_number_hash"),
-                ) {
-                    (
-                        Some(user_id_type),
-                        Some(sp_openid),
-                        Some(sub_openid),
-                        Some(phone_number_hash),
-                    ) => {
-                        Ok(Self {
-                            user_id_type,
-                            sp_openid,
-                            sub_openid,
-                            phone_number_hash,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestUserId {
+            user_id_type: "user_id_type" opt opt,
+            sp_openid: "sp_openid" opt opt,
+            sub_openid: "sub_openid" opt opt,
+            phone_number_hash: "phone_number_hash" opt opt,
+        });
         /// 用户ID的类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestUserIdUserIdType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -372,79 +205,21 @@ pub mod partner {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestUserIdUserIdType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::UnknownUserIdType => "UNKNOWN_USER_ID_TYPE",
-                    Self::Openid => "OPENID",
-                    Self::PhoneNo => "PHONE_NO",
-                    Self::SpOpenid => "SP_OPENID",
-                    Self::SubOpenid => "SUB_OPENID",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestUserIdUserIdType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "UNKNOWN_USER_ID_TYPE" => Self::UnknownUserIdType,
-                    "OPENID" => Self::Openid,
-                    "PHONE_NO" => Self::PhoneNo,
-                    "SP_OPENID" => Self::SpOpenid,
-                    "SUB_OPENID" => Self::SubOpenid,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestUserIdUserIdType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestUserIdUserIdType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestUserIdUserIdType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestUserIdUserIdType {
+            UnknownUserIdType = "UNKNOWN_USER_ID_TYPE",
+            Openid = "OPENID",
+            PhoneNo = "PHONE_NO",
+            SpOpenid = "SP_OPENID",
+            SubOpenid = "SUB_OPENID",
+        });
         /// The response of `POST /v3/pay/instal/partner/exposure` (商户贴息-获取微信分付曝光建议).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 是否建议曝光微信分付
             pub recommend_exposure: bool,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("recommend_exposure", &self.recommend_exposure)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("recommend_exposure") {
-                    Some(recommend_exposure) => Ok(Self { recommend_exposure }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            recommend_exposure: "recommend_exposure" req req,
+        });
     }
 }

@@ -132,125 +132,34 @@ pub mod app {
         /// 贴息信息(微信分付)
         pub subsidy_info: Option<PostRequestSubsidyInfo>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("appid", &self.appid)?;
-            m.req("mchid", &self.mchid)?;
-            m.req("description", &self.description)?;
-            m.opt("attach", &self.attach)?;
-            m.req("out_trade_no", &self.out_trade_no)?;
-            m.req("amount", &self.amount)?;
-            m.opt("time_expire", &self.time_expire)?;
-            m.req("notify_url", &self.notify_url)?;
-            m.opt("goods_tag", &self.goods_tag)?;
-            m.opt("limit_pay", &self.limit_pay)?;
-            m.opt("support_fapiao", &self.support_fapiao)?;
-            m.opt("detail", &self.detail)?;
-            m.opt("scene_info", &self.scene_info)?;
-            m.opt("payer", &self.payer)?;
-            m.opt("settle_info", &self.settle_info)?;
-            m.opt("subsidy_info", &self.subsidy_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("Wechatpay-Serial"),
-                o.req("appid"),
-                o.req("mchid"),
-                o.req("description"),
-                o.opt("attach"),
-                o.req("out_trade_no"),
-                o.req("amount"),
-                o.opt("time_expire"),
-                o.req("notify_url"),
-                o.opt("goods_tag"),
-                o.opt("limit_pay"),
-                o.opt("support_fapiao"),
-                o.opt("detail"),
-                o.opt("scene_info"),
-                o.opt("payer"),
-                o.opt("settle_info"),
-                o.opt("subsidy_info"),
-            ) {
-                (
-                    Some(wechatpay_serial),
-                    Some(appid),
-                    Some(mchid),
-                    Some(description),
-                    Some(attach),
-                    Some(out_trade_no),
-                    Some(amount),
-                    Some(time_expire),
-                    Some(notify_url),
-                    Some(goods_tag),
-                    Some(limit_pay),
-                    Some(support_fapiao),
-                    Some(detail),
-                    Some(scene_info),
-                    Some(payer),
-                    Some(settle_info),
-                    Some(subsidy_info),
-                ) => {
-                    Ok(Self {
-                        wechatpay_serial,
-                        appid,
-                        mchid,
-                        description,
-                        attach,
-                        out_trade_no,
-                        amount,
-                        time_expire,
-                        notify_url,
-                        goods_tag,
-                        limit_pay,
-                        support_fapiao,
-                        detail,
-                        scene_info,
-                        payer,
-                        settle_info,
-                        subsidy_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        wechatpay_serial: "Wechatpay-Serial" skip req,
+        appid: "appid" req req,
+        mchid: "mchid" req req,
+        description: "description" req req,
+        attach: "attach" opt opt,
+        out_trade_no: "out_trade_no" req req,
+        amount: "amount" req req,
+        time_expire: "time_expire" opt opt,
+        notify_url: "notify_url" req req,
+        goods_tag: "goods_tag" opt opt,
+        limit_pay: "limit_pay" opt opt,
+        support_fapiao: "support_fapiao" opt opt,
+        detail: "detail" opt opt,
+        scene_info: "scene_info" opt opt,
+        payer: "payer" opt opt,
+        settle_info: "settle_info" opt opt,
+        subsidy_info: "subsidy_info" opt opt,
+    });
     /// 支付者
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPayer {
         /// 实名支付(需单独申请权限)
         pub identity: Option<PostRequestPayerIdentity>,
     }
-    impl ::serde::Serialize for PostRequestPayer {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("identity", &self.identity)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPayer {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.opt("identity") {
-                Some(identity) => Ok(Self { identity }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestPayer {
+        identity: "identity" opt opt,
+    });
     /// 实名支付(需单独申请权限)
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestPayerIdentity {
@@ -265,31 +174,11 @@ pub mod app {
         /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
         pub name: String,
     }
-    impl ::serde::Serialize for PostRequestPayerIdentity {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("type", &self.type_)?;
-            m.req("number", &self.number)?;
-            m.req("name", &self.name)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPayerIdentity {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("type"), o.req("number"), o.req("name")) {
-                (Some(type_), Some(number), Some(name)) => {
-                    Ok(Self { type_, number, name })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestPayerIdentity {
+        type_: "type" req req,
+        number: "number" req req,
+        name: "name" req req,
+    });
     /// 证件类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestPayerIdentityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -313,55 +202,15 @@ pub mod app {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestPayerIdentityType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Idcard => "IDCARD",
-                Self::HongkongMacao => "HONGKONG_MACAO",
-                Self::HongkongMacaoResident => "HONGKONG_MACAO_RESIDENT",
-                Self::TaiwanResident => "TAIWAN_RESIDENT",
-                Self::ForeignResident => "FOREIGN_RESIDENT",
-                Self::OverseaPassport => "OVERSEA_PASSPORT",
-                Self::PhoneNumber => "PHONE_NUMBER",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestPayerIdentityType {
-        fn from(s: &str) -> Self {
-            match s {
-                "IDCARD" => Self::Idcard,
-                "HONGKONG_MACAO" => Self::HongkongMacao,
-                "HONGKONG_MACAO_RESIDENT" => Self::HongkongMacaoResident,
-                "TAIWAN_RESIDENT" => Self::TaiwanResident,
-                "FOREIGN_RESIDENT" => Self::ForeignResident,
-                "OVERSEA_PASSPORT" => Self::OverseaPassport,
-                "PHONE_NUMBER" => Self::PhoneNumber,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestPayerIdentityType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestPayerIdentityType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPayerIdentityType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestPayerIdentityType {
+        Idcard = "IDCARD",
+        HongkongMacao = "HONGKONG_MACAO",
+        HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
+        TaiwanResident = "TAIWAN_RESIDENT",
+        ForeignResident = "FOREIGN_RESIDENT",
+        OverseaPassport = "OVERSEA_PASSPORT",
+        PhoneNumber = "PHONE_NUMBER",
+    });
     /// 结算信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSettleInfo {
@@ -370,54 +219,18 @@ pub mod app {
         /// Example: `false`
         pub profit_sharing: Option<bool>,
     }
-    impl ::serde::Serialize for PostRequestSettleInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("profit_sharing", &self.profit_sharing)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSettleInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.opt("profit_sharing") {
-                Some(profit_sharing) => Ok(Self { profit_sharing }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSettleInfo {
+        profit_sharing: "profit_sharing" opt opt,
+    });
     /// 贴息信息(微信分付)
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSubsidyInfo {
         /// 贴息详情列表
         pub subsidy_detail: Option<Vec<PostRequestSubsidyInfoSubsidyDetail>>,
     }
-    impl ::serde::Serialize for PostRequestSubsidyInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("subsidy_detail", &self.subsidy_detail)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSubsidyInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.opt("subsidy_detail") {
-                Some(subsidy_detail) => Ok(Self { subsidy_detail }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSubsidyInfo {
+        subsidy_detail: "subsidy_detail" opt opt,
+    });
     /// PostRequestSubsidyInfoSubsidyDetail
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestSubsidyInfoSubsidyDetail {
@@ -428,33 +241,10 @@ pub mod app {
         /// 贴息方案列表
         pub subsidy_plan: Vec<PostRequestSubsidyInfoSubsidyDetailSubsidyPlan>,
     }
-    impl ::serde::Serialize for PostRequestSubsidyInfoSubsidyDetail {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("subsidy_period_type", &self.subsidy_period_type)?;
-            m.req("subsidy_plan", &self.subsidy_plan)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSubsidyInfoSubsidyDetail {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("subsidy_period_type"), o.req("subsidy_plan")) {
-                (Some(subsidy_period_type), Some(subsidy_plan)) => {
-                    Ok(Self {
-                        subsidy_period_type,
-                        subsidy_plan,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSubsidyInfoSubsidyDetail {
+        subsidy_period_type: "subsidy_period_type" req req,
+        subsidy_plan: "subsidy_plan" req req,
+    });
     /// 贴息方案类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -468,47 +258,10 @@ pub mod app {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Daily => "DAILY",
-                Self::Period => "PERIOD",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType {
-        fn from(s: &str) -> Self {
-            match s {
-                "DAILY" => Self::Daily,
-                "PERIOD" => Self::Period,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType {
+        Daily = "DAILY",
+        Period = "PERIOD",
+    });
     /// PostRequestSubsidyInfoSubsidyDetailSubsidyPlan
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
@@ -531,34 +284,10 @@ pub mod app {
         /// - `100`
         pub subsidy_percent: i64,
     }
-    impl ::serde::Serialize for PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("subsidy_installment_num", &self.subsidy_installment_num)?;
-            m.req("subsidy_percent", &self.subsidy_percent)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("subsidy_installment_num"), o.req("subsidy_percent")) {
-                (Some(subsidy_installment_num), Some(subsidy_percent)) => {
-                    Ok(Self {
-                        subsidy_installment_num,
-                        subsidy_percent,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
+        subsidy_installment_num: "subsidy_installment_num" req req,
+        subsidy_percent: "subsidy_percent" req req,
+    });
     /// The response of `POST /v3/pay/transactions/app` (APP下单API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -567,27 +296,9 @@ pub mod app {
         /// Example: `wx201410272009395522657a690389285100`
         pub prepay_id: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("prepay_id", &self.prepay_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("prepay_id") {
-                Some(prepay_id) => Ok(Self { prepay_id }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        prepay_id: "prepay_id" req req,
+    });
 }
 /// `/v3/pay/transactions/app-with-contract`
 pub mod app_with_contract {
@@ -657,87 +368,22 @@ pub mod app_with_contract {
         /// 签约授权信息
         pub contract_info: PostRequestContractInfo,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("appid", &self.appid)?;
-            m.req("mchid", &self.mchid)?;
-            m.req("description", &self.description)?;
-            m.req("out_trade_no", &self.out_trade_no)?;
-            m.opt("time_expire", &self.time_expire)?;
-            m.opt("attach", &self.attach)?;
-            m.req("notify_url", &self.notify_url)?;
-            m.opt("goods_tag", &self.goods_tag)?;
-            m.opt("support_fapiao", &self.support_fapiao)?;
-            m.req("amount", &self.amount)?;
-            m.opt("detail", &self.detail)?;
-            m.opt("scene_info", &self.scene_info)?;
-            m.opt("settle_info", &self.settle_info)?;
-            m.req("contract_info", &self.contract_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("appid"),
-                o.req("mchid"),
-                o.req("description"),
-                o.req("out_trade_no"),
-                o.opt("time_expire"),
-                o.opt("attach"),
-                o.req("notify_url"),
-                o.opt("goods_tag"),
-                o.opt("support_fapiao"),
-                o.req("amount"),
-                o.opt("detail"),
-                o.opt("scene_info"),
-                o.opt("settle_info"),
-                o.req("contract_info"),
-            ) {
-                (
-                    Some(appid),
-                    Some(mchid),
-                    Some(description),
-                    Some(out_trade_no),
-                    Some(time_expire),
-                    Some(attach),
-                    Some(notify_url),
-                    Some(goods_tag),
-                    Some(support_fapiao),
-                    Some(amount),
-                    Some(detail),
-                    Some(scene_info),
-                    Some(settle_info),
-                    Some(contract_info),
-                ) => {
-                    Ok(Self {
-                        appid,
-                        mchid,
-                        description,
-                        out_trade_no,
-                        time_expire,
-                        attach,
-                        notify_url,
-                        goods_tag,
-                        support_fapiao,
-                        amount,
-                        detail,
-                        scene_info,
-                        settle_info,
-                        contract_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        appid: "appid" req req,
+        mchid: "mchid" req req,
+        description: "description" req req,
+        out_trade_no: "out_trade_no" req req,
+        time_expire: "time_expire" opt opt,
+        attach: "attach" opt opt,
+        notify_url: "notify_url" req req,
+        goods_tag: "goods_tag" opt opt,
+        support_fapiao: "support_fapiao" opt opt,
+        amount: "amount" req req,
+        detail: "detail" opt opt,
+        scene_info: "scene_info" opt opt,
+        settle_info: "settle_info" opt opt,
+        contract_info: "contract_info" req req,
+    });
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAmount {
@@ -750,28 +396,10 @@ pub mod app_with_contract {
         /// Example: `CNY`
         pub currency: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestAmount {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("total", &self.total)?;
-            m.opt("currency", &self.currency)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("total"), o.opt("currency")) {
-                (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestAmount {
+        total: "total" req req,
+        currency: "currency" opt opt,
+    });
     /// 签约授权信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestContractInfo {
@@ -804,59 +432,15 @@ pub mod app_with_contract {
         /// Example: `https://yoursite.com`
         pub contract_notify_url: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestContractInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("plan_id", &self.plan_id)?;
-            m.req("contract_mchid", &self.contract_mchid)?;
-            m.req("contract_appid", &self.contract_appid)?;
-            m.req("contract_code", &self.contract_code)?;
-            m.req("request_serial", &self.request_serial)?;
-            m.req("contract_display_account", &self.contract_display_account)?;
-            m.opt("contract_notify_url", &self.contract_notify_url)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestContractInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("plan_id"),
-                o.req("contract_mchid"),
-                o.req("contract_appid"),
-                o.req("contract_code"),
-                o.req("request_serial"),
-                o.req("contract_display_account"),
-                o.opt("contract_notify_url"),
-            ) {
-                (
-                    Some(plan_id),
-                    Some(contract_mchid),
-                    Some(contract_appid),
-                    Some(contract_code),
-                    Some(request_serial),
-                    Some(contract_display_account),
-                    Some(contract_notify_url),
-                ) => {
-                    Ok(Self {
-                        plan_id,
-                        contract_mchid,
-                        contract_appid,
-                        contract_code,
-                        request_serial,
-                        contract_display_account,
-                        contract_notify_url,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestContractInfo {
+        plan_id: "plan_id" req req,
+        contract_mchid: "contract_mchid" req req,
+        contract_appid: "contract_appid" req req,
+        contract_code: "contract_code" req req,
+        request_serial: "request_serial" req req,
+        contract_display_account: "contract_display_account" req req,
+        contract_notify_url: "contract_notify_url" opt opt,
+    });
     /// 优惠功能
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDetail {
@@ -871,35 +455,11 @@ pub mod app_with_contract {
         /// 单品列表
         pub goods_detail: Vec<PostRequestDetailGoodsDetail>,
     }
-    impl ::serde::Serialize for PostRequestDetail {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("cost_price", &self.cost_price)?;
-            m.opt("invoice_id", &self.invoice_id)?;
-            m.req("goods_detail", &self.goods_detail)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestDetail {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("cost_price"), o.opt("invoice_id"), o.req("goods_detail")) {
-                (Some(cost_price), Some(invoice_id), Some(goods_detail)) => {
-                    Ok(Self {
-                        cost_price,
-                        invoice_id,
-                        goods_detail,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestDetail {
+        cost_price: "cost_price" opt opt,
+        invoice_id: "invoice_id" opt opt,
+        goods_detail: "goods_detail" req req,
+    });
     /// PostRequestDetailGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDetailGoodsDetail {
@@ -924,51 +484,13 @@ pub mod app_with_contract {
         /// Example: `528800`
         pub unit_price: f64,
     }
-    impl ::serde::Serialize for PostRequestDetailGoodsDetail {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("merchant_goods_id", &self.merchant_goods_id)?;
-            m.opt("wechatpay_goods_id", &self.wechatpay_goods_id)?;
-            m.opt("goods_name", &self.goods_name)?;
-            m.req("quantity", &self.quantity)?;
-            m.req("unit_price", &self.unit_price)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestDetailGoodsDetail {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("merchant_goods_id"),
-                o.opt("wechatpay_goods_id"),
-                o.opt("goods_name"),
-                o.req("quantity"),
-                o.req("unit_price"),
-            ) {
-                (
-                    Some(merchant_goods_id),
-                    Some(wechatpay_goods_id),
-                    Some(goods_name),
-                    Some(quantity),
-                    Some(unit_price),
-                ) => {
-                    Ok(Self {
-                        merchant_goods_id,
-                        wechatpay_goods_id,
-                        goods_name,
-                        quantity,
-                        unit_price,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestDetailGoodsDetail {
+        merchant_goods_id: "merchant_goods_id" req req,
+        wechatpay_goods_id: "wechatpay_goods_id" opt opt,
+        goods_name: "goods_name" opt opt,
+        quantity: "quantity" req req,
+        unit_price: "unit_price" req req,
+    });
     /// 场景信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSceneInfo {
@@ -983,35 +505,11 @@ pub mod app_with_contract {
         /// 商户门店信息
         pub store_info: Option<PostRequestSceneInfoStoreInfo>,
     }
-    impl ::serde::Serialize for PostRequestSceneInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("payer_client_ip", &self.payer_client_ip)?;
-            m.opt("device_id", &self.device_id)?;
-            m.opt("store_info", &self.store_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("payer_client_ip"), o.opt("device_id"), o.opt("store_info")) {
-                (Some(payer_client_ip), Some(device_id), Some(store_info)) => {
-                    Ok(Self {
-                        payer_client_ip,
-                        device_id,
-                        store_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
+        payer_client_ip: "payer_client_ip" req req,
+        device_id: "device_id" opt opt,
+        store_info: "store_info" opt opt,
+    });
     /// 商户门店信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSceneInfoStoreInfo {
@@ -1032,37 +530,12 @@ pub mod app_with_contract {
         /// Example: `广东省深圳市南山区科技中一道10000号`
         pub address: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestSceneInfoStoreInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("id", &self.id)?;
-            m.opt("name", &self.name)?;
-            m.opt("area_code", &self.area_code)?;
-            m.opt("address", &self.address)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfoStoreInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("id"), o.opt("name"), o.opt("area_code"), o.opt("address")) {
-                (Some(id), Some(name), Some(area_code), Some(address)) => {
-                    Ok(Self {
-                        id,
-                        name,
-                        area_code,
-                        address,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSceneInfoStoreInfo {
+        id: "id" opt opt,
+        name: "name" opt opt,
+        area_code: "area_code" opt opt,
+        address: "address" opt opt,
+    });
     /// 结算信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSettleInfo {
@@ -1071,27 +544,9 @@ pub mod app_with_contract {
         /// Example: `false`
         pub profit_sharing: Option<bool>,
     }
-    impl ::serde::Serialize for PostRequestSettleInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("profit_sharing", &self.profit_sharing)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSettleInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.opt("profit_sharing") {
-                Some(profit_sharing) => Ok(Self { profit_sharing }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSettleInfo {
+        profit_sharing: "profit_sharing" opt opt,
+    });
     /// The response of `POST /v3/pay/transactions/app-with-contract` (APP下单并签约).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -1100,27 +555,9 @@ pub mod app_with_contract {
         /// Example: `wx201410272009395522657a690389285100`
         pub prepay_id: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("prepay_id", &self.prepay_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("prepay_id") {
-                Some(prepay_id) => Ok(Self { prepay_id }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        prepay_id: "prepay_id" req req,
+    });
 }
 /// `/v3/pay/transactions/codepay`
 pub mod codepay {
@@ -1182,79 +619,20 @@ pub mod codepay {
         /// 结算信息
         pub settle_info: Option<PostRequestSettleInfo>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("appid", &self.appid)?;
-            m.req("mchid", &self.mchid)?;
-            m.req("description", &self.description)?;
-            m.req("out_trade_no", &self.out_trade_no)?;
-            m.opt("attach", &self.attach)?;
-            m.opt("goods_tag", &self.goods_tag)?;
-            m.opt("support_fapiao", &self.support_fapiao)?;
-            m.req("payer", &self.payer)?;
-            m.req("amount", &self.amount)?;
-            m.req("scene_info", &self.scene_info)?;
-            m.opt("detail", &self.detail)?;
-            m.opt("settle_info", &self.settle_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("appid"),
-                o.req("mchid"),
-                o.req("description"),
-                o.req("out_trade_no"),
-                o.opt("attach"),
-                o.opt("goods_tag"),
-                o.opt("support_fapiao"),
-                o.req("payer"),
-                o.req("amount"),
-                o.req("scene_info"),
-                o.opt("detail"),
-                o.opt("settle_info"),
-            ) {
-                (
-                    Some(appid),
-                    Some(mchid),
-                    Some(description),
-                    Some(out_trade_no),
-                    Some(attach),
-                    Some(goods_tag),
-                    Some(support_fapiao),
-                    Some(payer),
-                    Some(amount),
-                    Some(scene_info),
-                    Some(detail),
-                    Some(settle_info),
-                ) => {
-                    Ok(Self {
-                        appid,
-                        mchid,
-                        description,
-                        out_trade_no,
-                        attach,
-                        goods_tag,
-                        support_fapiao,
-                        payer,
-                        amount,
-                        scene_info,
-                        detail,
-                        settle_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        appid: "appid" req req,
+        mchid: "mchid" req req,
+        description: "description" req req,
+        out_trade_no: "out_trade_no" req req,
+        attach: "attach" opt opt,
+        goods_tag: "goods_tag" opt opt,
+        support_fapiao: "support_fapiao" opt opt,
+        payer: "payer" req req,
+        amount: "amount" req req,
+        scene_info: "scene_info" req req,
+        detail: "detail" opt opt,
+        settle_info: "settle_info" opt opt,
+    });
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAmount {
@@ -1267,28 +645,10 @@ pub mod codepay {
         /// Example: `CNY`
         pub currency: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestAmount {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("total", &self.total)?;
-            m.opt("currency", &self.currency)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("total"), o.opt("currency")) {
-                (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestAmount {
+        total: "total" req req,
+        currency: "currency" opt opt,
+    });
     /// 优惠功能
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDetail {
@@ -1303,35 +663,11 @@ pub mod codepay {
         /// 单品列表
         pub goods_detail: Vec<PostRequestDetailGoodsDetail>,
     }
-    impl ::serde::Serialize for PostRequestDetail {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("cost_price", &self.cost_price)?;
-            m.opt("invoice_id", &self.invoice_id)?;
-            m.req("goods_detail", &self.goods_detail)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestDetail {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("cost_price"), o.opt("invoice_id"), o.req("goods_detail")) {
-                (Some(cost_price), Some(invoice_id), Some(goods_detail)) => {
-                    Ok(Self {
-                        cost_price,
-                        invoice_id,
-                        goods_detail,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestDetail {
+        cost_price: "cost_price" opt opt,
+        invoice_id: "invoice_id" opt opt,
+        goods_detail: "goods_detail" req req,
+    });
     /// PostRequestDetailGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDetailGoodsDetail {
@@ -1356,51 +692,13 @@ pub mod codepay {
         /// Example: `528800`
         pub unit_price: f64,
     }
-    impl ::serde::Serialize for PostRequestDetailGoodsDetail {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("merchant_goods_id", &self.merchant_goods_id)?;
-            m.opt("wxpay_goods_id", &self.wxpay_goods_id)?;
-            m.opt("goods_name", &self.goods_name)?;
-            m.req("quantity", &self.quantity)?;
-            m.req("unit_price", &self.unit_price)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestDetailGoodsDetail {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("merchant_goods_id"),
-                o.opt("wxpay_goods_id"),
-                o.opt("goods_name"),
-                o.req("quantity"),
-                o.req("unit_price"),
-            ) {
-                (
-                    Some(merchant_goods_id),
-                    Some(wxpay_goods_id),
-                    Some(goods_name),
-                    Some(quantity),
-                    Some(unit_price),
-                ) => {
-                    Ok(Self {
-                        merchant_goods_id,
-                        wxpay_goods_id,
-                        goods_name,
-                        quantity,
-                        unit_price,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestDetailGoodsDetail {
+        merchant_goods_id: "merchant_goods_id" req req,
+        wxpay_goods_id: "wxpay_goods_id" opt opt,
+        goods_name: "goods_name" opt opt,
+        quantity: "quantity" req req,
+        unit_price: "unit_price" req req,
+    });
     /// 支付者
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPayer {
@@ -1409,27 +707,9 @@ pub mod codepay {
         /// Example: `130061098828009406`
         pub auth_code: String,
     }
-    impl ::serde::Serialize for PostRequestPayer {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("auth_code", &self.auth_code)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPayer {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("auth_code") {
-                Some(auth_code) => Ok(Self { auth_code }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestPayer {
+        auth_code: "auth_code" req req,
+    });
     /// 场景信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSceneInfo {
@@ -1444,35 +724,11 @@ pub mod codepay {
         /// 商户门店信息
         pub store_info: PostRequestSceneInfoStoreInfo,
     }
-    impl ::serde::Serialize for PostRequestSceneInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("device_id", &self.device_id)?;
-            m.opt("device_ip", &self.device_ip)?;
-            m.req("store_info", &self.store_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("device_id"), o.opt("device_ip"), o.req("store_info")) {
-                (Some(device_id), Some(device_ip), Some(store_info)) => {
-                    Ok(Self {
-                        device_id,
-                        device_ip,
-                        store_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
+        device_id: "device_id" opt opt,
+        device_ip: "device_ip" opt opt,
+        store_info: "store_info" req req,
+    });
     /// 商户门店信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSceneInfoStoreInfo {
@@ -1485,28 +741,10 @@ pub mod codepay {
         /// Example: `A1111`
         pub out_id: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestSceneInfoStoreInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("id", &self.id)?;
-            m.opt("out_id", &self.out_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfoStoreInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("id"), o.opt("out_id")) {
-                (Some(id), Some(out_id)) => Ok(Self { id, out_id }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSceneInfoStoreInfo {
+        id: "id" opt opt,
+        out_id: "out_id" opt opt,
+    });
     /// 结算信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSettleInfo {
@@ -1515,27 +753,9 @@ pub mod codepay {
         /// Example: `false`
         pub profit_sharing: Option<bool>,
     }
-    impl ::serde::Serialize for PostRequestSettleInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("profit_sharing", &self.profit_sharing)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSettleInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.opt("profit_sharing") {
-                Some(profit_sharing) => Ok(Self { profit_sharing }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSettleInfo {
+        profit_sharing: "profit_sharing" opt opt,
+    });
     /// The response of `POST /v3/pay/transactions/codepay` (付款码支付).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -1586,83 +806,21 @@ pub mod codepay {
         /// 优惠信息
         pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("appid", &self.appid)?;
-            m.req("mchid", &self.mchid)?;
-            m.req("out_trade_no", &self.out_trade_no)?;
-            m.opt("transaction_id", &self.transaction_id)?;
-            m.opt("trade_type", &self.trade_type)?;
-            m.opt("bank_type", &self.bank_type)?;
-            m.opt("success_time", &self.success_time)?;
-            m.req("trade_state", &self.trade_state)?;
-            m.opt("trade_state_desc", &self.trade_state_desc)?;
-            m.opt("attach", &self.attach)?;
-            m.opt("payer", &self.payer)?;
-            m.opt("amount", &self.amount)?;
-            m.opt("promotion_detail", &self.promotion_detail)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("appid"),
-                o.req("mchid"),
-                o.req("out_trade_no"),
-                o.opt("transaction_id"),
-                o.opt("trade_type"),
-                o.opt("bank_type"),
-                o.opt("success_time"),
-                o.req("trade_state"),
-                o.opt("trade_state_desc"),
-                o.opt("attach"),
-                o.opt("payer"),
-                o.opt("amount"),
-                o.opt("promotion_detail"),
-            ) {
-                (
-                    Some(appid),
-                    Some(mchid),
-                    Some(out_trade_no),
-                    Some(transaction_id),
-                    Some(trade_type),
-                    Some(bank_type),
-                    Some(success_time),
-                    Some(trade_state),
-                    Some(trade_state_desc),
-                    Some(attach),
-                    Some(payer),
-                    Some(amount),
-                    Some(promotion_detail),
-                ) => {
-                    Ok(Self {
-                        appid,
-                        mchid,
-                        out_trade_no,
-                        transaction_id,
-                        trade_type,
-                        bank_type,
-                        success_time,
-                        trade_state,
-                        trade_state_desc,
-                        attach,
-                        payer,
-                        amount,
-                        promotion_detail,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        appid: "appid" opt opt,
+        mchid: "mchid" req req,
+        out_trade_no: "out_trade_no" req req,
+        transaction_id: "transaction_id" opt opt,
+        trade_type: "trade_type" opt opt,
+        bank_type: "bank_type" opt opt,
+        success_time: "success_time" opt opt,
+        trade_state: "trade_state" req req,
+        trade_state_desc: "trade_state_desc" opt opt,
+        attach: "attach" opt opt,
+        payer: "payer" opt opt,
+        amount: "amount" opt opt,
+        promotion_detail: "promotion_detail" opt opt,
+    });
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseAmount {
@@ -1683,47 +841,12 @@ pub mod codepay {
         /// Example: `CNY`
         pub payer_currency: Option<String>,
     }
-    impl ::serde::Serialize for PostResponseAmount {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("total", &self.total)?;
-            m.opt("payer_total", &self.payer_total)?;
-            m.opt("currency", &self.currency)?;
-            m.opt("payer_currency", &self.payer_currency)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseAmount {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("total"),
-                o.opt("payer_total"),
-                o.opt("currency"),
-                o.opt("payer_currency"),
-            ) {
-                (
-                    Some(total),
-                    Some(payer_total),
-                    Some(currency),
-                    Some(payer_currency),
-                ) => {
-                    Ok(Self {
-                        total,
-                        payer_total,
-                        currency,
-                        payer_currency,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseAmount {
+        total: "total" req req,
+        payer_total: "payer_total" opt opt,
+        currency: "currency" opt opt,
+        payer_currency: "payer_currency" opt opt,
+    });
     /// 支付者
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePayer {
@@ -1732,27 +855,9 @@ pub mod codepay {
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         pub openid: Option<String>,
     }
-    impl ::serde::Serialize for PostResponsePayer {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("openid", &self.openid)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponsePayer {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.opt("openid") {
-                Some(openid) => Ok(Self { openid }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponsePayer {
+        openid: "openid" opt opt,
+    });
     /// PostResponsePromotionDetail
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePromotionDetail {
@@ -1799,75 +904,19 @@ pub mod codepay {
         /// 单品列表
         pub goods_detail: Option<Vec<PostResponsePromotionDetailGoodsDetail>>,
     }
-    impl ::serde::Serialize for PostResponsePromotionDetail {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("coupon_id", &self.coupon_id)?;
-            m.opt("name", &self.name)?;
-            m.opt("scope", &self.scope)?;
-            m.opt("type", &self.type_)?;
-            m.req("amount", &self.amount)?;
-            m.opt("stock_id", &self.stock_id)?;
-            m.opt("wechatpay_contribute", &self.wechatpay_contribute)?;
-            m.opt("merchant_contribute", &self.merchant_contribute)?;
-            m.opt("other_contribute", &self.other_contribute)?;
-            m.opt("currency", &self.currency)?;
-            m.opt("goods_detail", &self.goods_detail)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponsePromotionDetail {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("coupon_id"),
-                o.opt("name"),
-                o.opt("scope"),
-                o.opt("type"),
-                o.req("amount"),
-                o.opt("stock_id"),
-                o.opt("wechatpay_contribute"),
-                o.opt("merchant_contribute"),
-                o.opt("other_contribute"),
-                o.opt("currency"),
-                o.opt("goods_detail"),
-            ) {
-                (
-                    Some(coupon_id),
-                    Some(name),
-                    Some(scope),
-                    Some(type_),
-                    Some(amount),
-                    Some(stock_id),
-                    Some(wechatpay_contribute),
-                    Some(merchant_contribute),
-                    Some(other_contribute),
-                    Some(currency),
-                    Some(goods_detail),
-                ) => {
-                    Ok(Self {
-                        coupon_id,
-                        name,
-                        scope,
-                        type_,
-                        amount,
-                        stock_id,
-                        wechatpay_contribute,
-                        merchant_contribute,
-                        other_contribute,
-                        currency,
-                        goods_detail,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponsePromotionDetail {
+        coupon_id: "coupon_id" req req,
+        name: "name" opt opt,
+        scope: "scope" opt opt,
+        type_: "type" opt opt,
+        amount: "amount" req req,
+        stock_id: "stock_id" opt opt,
+        wechatpay_contribute: "wechatpay_contribute" opt opt,
+        merchant_contribute: "merchant_contribute" opt opt,
+        other_contribute: "other_contribute" opt opt,
+        currency: "currency" opt opt,
+        goods_detail: "goods_detail" opt opt,
+    });
     /// PostResponsePromotionDetailGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePromotionDetailGoodsDetail {
@@ -1892,51 +941,13 @@ pub mod codepay {
         /// Example: `商品备注信息`
         pub goods_remark: Option<String>,
     }
-    impl ::serde::Serialize for PostResponsePromotionDetailGoodsDetail {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("goods_id", &self.goods_id)?;
-            m.req("quantity", &self.quantity)?;
-            m.req("unit_price", &self.unit_price)?;
-            m.req("discount_amount", &self.discount_amount)?;
-            m.opt("goods_remark", &self.goods_remark)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponsePromotionDetailGoodsDetail {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("goods_id"),
-                o.req("quantity"),
-                o.req("unit_price"),
-                o.req("discount_amount"),
-                o.opt("goods_remark"),
-            ) {
-                (
-                    Some(goods_id),
-                    Some(quantity),
-                    Some(unit_price),
-                    Some(discount_amount),
-                    Some(goods_remark),
-                ) => {
-                    Ok(Self {
-                        goods_id,
-                        quantity,
-                        unit_price,
-                        discount_amount,
-                        goods_remark,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponsePromotionDetailGoodsDetail {
+        goods_id: "goods_id" req req,
+        quantity: "quantity" req req,
+        unit_price: "unit_price" req req,
+        discount_amount: "discount_amount" req req,
+        goods_remark: "goods_remark" opt opt,
+    });
 }
 /// `/v3/pay/transactions/exposure`
 pub mod exposure {
@@ -1974,42 +985,12 @@ pub mod exposure {
         /// Example: `1217752501201407033233368018`
         pub out_trade_no: String,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("mchid", &self.mchid)?;
-            m.req("appid", &self.appid)?;
-            m.req("payer", &self.payer)?;
-            m.req("out_trade_no", &self.out_trade_no)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("mchid"),
-                o.req("appid"),
-                o.req("payer"),
-                o.req("out_trade_no"),
-            ) {
-                (Some(mchid), Some(appid), Some(payer), Some(out_trade_no)) => {
-                    Ok(Self {
-                        mchid,
-                        appid,
-                        payer,
-                        out_trade_no,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        mchid: "mchid" opt opt,
+        appid: "appid" req req,
+        payer: "payer" req req,
+        out_trade_no: "out_trade_no" req req,
+    });
     /// 支付者
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPayer {
@@ -2022,30 +1003,10 @@ pub mod exposure {
         /// Example: `ABDEF3445546456B`
         pub phone_number_hash: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestPayer {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("openid", &self.openid)?;
-            m.opt("phone_number_hash", &self.phone_number_hash)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPayer {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("openid"), o.opt("phone_number_hash")) {
-                (Some(openid), Some(phone_number_hash)) => {
-                    Ok(Self { openid, phone_number_hash })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestPayer {
+        openid: "openid" opt opt,
+        phone_number_hash: "phone_number_hash" opt opt,
+    });
     /// The response of `POST /v3/pay/transactions/exposure` (微信分付-支付方式前置服务).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -2056,33 +1017,10 @@ pub mod exposure {
         /// Example: `Dfkdsf324+-LKFD=`
         pub market_exposure_token: Option<String>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("fqf_exposure", &self.fqf_exposure)?;
-            m.opt("market_exposure_token", &self.market_exposure_token)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("fqf_exposure"), o.opt("market_exposure_token")) {
-                (Some(fqf_exposure), Some(market_exposure_token)) => {
-                    Ok(Self {
-                        fqf_exposure,
-                        market_exposure_token,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        fqf_exposure: "fqf_exposure" req req,
+        market_exposure_token: "market_exposure_token" opt opt,
+    });
 }
 /// `/v3/pay/transactions/h5`
 pub mod h5 {
@@ -2160,121 +1098,33 @@ pub mod h5 {
         /// 结算信息
         pub settle_info: Option<PostRequestSettleInfo>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("appid", &self.appid)?;
-            m.req("mchid", &self.mchid)?;
-            m.req("description", &self.description)?;
-            m.opt("attach", &self.attach)?;
-            m.req("out_trade_no", &self.out_trade_no)?;
-            m.req("amount", &self.amount)?;
-            m.opt("time_expire", &self.time_expire)?;
-            m.req("notify_url", &self.notify_url)?;
-            m.opt("goods_tag", &self.goods_tag)?;
-            m.opt("limit_pay", &self.limit_pay)?;
-            m.opt("support_fapiao", &self.support_fapiao)?;
-            m.opt("detail", &self.detail)?;
-            m.req("scene_info", &self.scene_info)?;
-            m.opt("payer", &self.payer)?;
-            m.opt("settle_info", &self.settle_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("Wechatpay-Serial"),
-                o.req("appid"),
-                o.req("mchid"),
-                o.req("description"),
-                o.opt("attach"),
-                o.req("out_trade_no"),
-                o.req("amount"),
-                o.opt("time_expire"),
-                o.req("notify_url"),
-                o.opt("goods_tag"),
-                o.opt("limit_pay"),
-                o.opt("support_fapiao"),
-                o.opt("detail"),
-                o.req("scene_info"),
-                o.opt("payer"),
-                o.opt("settle_info"),
-            ) {
-                (
-                    Some(wechatpay_serial),
-                    Some(appid),
-                    Some(mchid),
-                    Some(description),
-                    Some(attach),
-                    Some(out_trade_no),
-                    Some(amount),
-                    Some(time_expire),
-                    Some(notify_url),
-                    Some(goods_tag),
-                    Some(limit_pay),
-                    Some(support_fapiao),
-                    Some(detail),
-                    Some(scene_info),
-                    Some(payer),
-                    Some(settle_info),
-                ) => {
-                    Ok(Self {
-                        wechatpay_serial,
-                        appid,
-                        mchid,
-                        description,
-                        attach,
-                        out_trade_no,
-                        amount,
-                        time_expire,
-                        notify_url,
-                        goods_tag,
-                        limit_pay,
-                        support_fapiao,
-                        detail,
-                        scene_info,
-                        payer,
-                        settle_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        wechatpay_serial: "Wechatpay-Serial" skip req,
+        appid: "appid" req req,
+        mchid: "mchid" req req,
+        description: "description" req req,
+        attach: "attach" opt opt,
+        out_trade_no: "out_trade_no" req req,
+        amount: "amount" req req,
+        time_expire: "time_expire" opt opt,
+        notify_url: "notify_url" req req,
+        goods_tag: "goods_tag" opt opt,
+        limit_pay: "limit_pay" opt opt,
+        support_fapiao: "support_fapiao" opt opt,
+        detail: "detail" opt opt,
+        scene_info: "scene_info" req req,
+        payer: "payer" opt opt,
+        settle_info: "settle_info" opt opt,
+    });
     /// 支付者
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPayer {
         /// 实名支付(需单独申请权限)
         pub identity: Option<PostRequestPayerIdentity>,
     }
-    impl ::serde::Serialize for PostRequestPayer {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("identity", &self.identity)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPayer {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.opt("identity") {
-                Some(identity) => Ok(Self { identity }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestPayer {
+        identity: "identity" opt opt,
+    });
     /// 实名支付(需单独申请权限)
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestPayerIdentity {
@@ -2289,31 +1139,11 @@ pub mod h5 {
         /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
         pub name: String,
     }
-    impl ::serde::Serialize for PostRequestPayerIdentity {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("type", &self.type_)?;
-            m.req("number", &self.number)?;
-            m.req("name", &self.name)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPayerIdentity {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("type"), o.req("number"), o.req("name")) {
-                (Some(type_), Some(number), Some(name)) => {
-                    Ok(Self { type_, number, name })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestPayerIdentity {
+        type_: "type" req req,
+        number: "number" req req,
+        name: "name" req req,
+    });
     /// 证件类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestPayerIdentityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2337,55 +1167,15 @@ pub mod h5 {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestPayerIdentityType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Idcard => "IDCARD",
-                Self::HongkongMacao => "HONGKONG_MACAO",
-                Self::HongkongMacaoResident => "HONGKONG_MACAO_RESIDENT",
-                Self::TaiwanResident => "TAIWAN_RESIDENT",
-                Self::ForeignResident => "FOREIGN_RESIDENT",
-                Self::OverseaPassport => "OVERSEA_PASSPORT",
-                Self::PhoneNumber => "PHONE_NUMBER",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestPayerIdentityType {
-        fn from(s: &str) -> Self {
-            match s {
-                "IDCARD" => Self::Idcard,
-                "HONGKONG_MACAO" => Self::HongkongMacao,
-                "HONGKONG_MACAO_RESIDENT" => Self::HongkongMacaoResident,
-                "TAIWAN_RESIDENT" => Self::TaiwanResident,
-                "FOREIGN_RESIDENT" => Self::ForeignResident,
-                "OVERSEA_PASSPORT" => Self::OverseaPassport,
-                "PHONE_NUMBER" => Self::PhoneNumber,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestPayerIdentityType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestPayerIdentityType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPayerIdentityType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestPayerIdentityType {
+        Idcard = "IDCARD",
+        HongkongMacao = "HONGKONG_MACAO",
+        HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
+        TaiwanResident = "TAIWAN_RESIDENT",
+        ForeignResident = "FOREIGN_RESIDENT",
+        OverseaPassport = "OVERSEA_PASSPORT",
+        PhoneNumber = "PHONE_NUMBER",
+    });
     /// 场景信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSceneInfo {
@@ -2402,47 +1192,12 @@ pub mod h5 {
         /// `h5_info`
         pub h5_info: Option<crate::types::H5Info>,
     }
-    impl ::serde::Serialize for PostRequestSceneInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("payer_client_ip", &self.payer_client_ip)?;
-            m.opt("device_id", &self.device_id)?;
-            m.opt("store_info", &self.store_info)?;
-            m.opt("h5_info", &self.h5_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("payer_client_ip"),
-                o.opt("device_id"),
-                o.opt("store_info"),
-                o.opt("h5_info"),
-            ) {
-                (
-                    Some(payer_client_ip),
-                    Some(device_id),
-                    Some(store_info),
-                    Some(h5_info),
-                ) => {
-                    Ok(Self {
-                        payer_client_ip,
-                        device_id,
-                        store_info,
-                        h5_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
+        payer_client_ip: "payer_client_ip" opt opt,
+        device_id: "device_id" opt opt,
+        store_info: "store_info" opt opt,
+        h5_info: "h5_info" opt opt,
+    });
     /// 商户门店信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSceneInfoStoreInfo {
@@ -2463,37 +1218,12 @@ pub mod h5 {
         /// Example: `广东省深圳市南山区科技中一道10000号`
         pub address: String,
     }
-    impl ::serde::Serialize for PostRequestSceneInfoStoreInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("id", &self.id)?;
-            m.req("name", &self.name)?;
-            m.req("area_code", &self.area_code)?;
-            m.req("address", &self.address)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfoStoreInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("id"), o.req("name"), o.req("area_code"), o.req("address")) {
-                (Some(id), Some(name), Some(area_code), Some(address)) => {
-                    Ok(Self {
-                        id,
-                        name,
-                        area_code,
-                        address,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSceneInfoStoreInfo {
+        id: "id" opt opt,
+        name: "name" req req,
+        area_code: "area_code" req req,
+        address: "address" req req,
+    });
     /// 结算信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSettleInfo {
@@ -2502,27 +1232,9 @@ pub mod h5 {
         /// Example: `false`
         pub profit_sharing: Option<bool>,
     }
-    impl ::serde::Serialize for PostRequestSettleInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("profit_sharing", &self.profit_sharing)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSettleInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.opt("profit_sharing") {
-                Some(profit_sharing) => Ok(Self { profit_sharing }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSettleInfo {
+        profit_sharing: "profit_sharing" opt opt,
+    });
     /// The response of `POST /v3/pay/transactions/h5` (H5下单API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -2531,27 +1243,9 @@ pub mod h5 {
         /// Example: `https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx2016121516420242444321ca0631331346&package=1405458241`
         pub h5_url: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("h5_url", &self.h5_url)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("h5_url") {
-                Some(h5_url) => Ok(Self { h5_url }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        h5_url: "h5_url" req req,
+    });
 }
 /// `/v3/pay/transactions/id`
 pub mod id {
@@ -2596,26 +1290,9 @@ pub mod id {
             /// Query parameter `mchid`. Example: `1230000109`
             pub mchid: String,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("mchid") {
-                    Some(mchid) => Ok(Self { mchid }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            mchid: "mchid" skip req,
+        });
         /// The response of `GET /v3/pay/transactions/id/{transaction_id}` (微信支付订单号查询).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -2682,107 +1359,27 @@ pub mod id {
             /// `scene_info`
             pub scene_info: Option<crate::types::SceneInfo>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("transaction_id", &self.transaction_id)?;
-                m.opt("trade_type", &self.trade_type)?;
-                m.opt("trade_state", &self.trade_state)?;
-                m.opt("trade_state_desc", &self.trade_state_desc)?;
-                m.opt("bank_type", &self.bank_type)?;
-                m.opt("success_time", &self.success_time)?;
-                m.req("appid", &self.appid)?;
-                m.req("mchid", &self.mchid)?;
-                m.opt("description", &self.description)?;
-                m.opt("attach", &self.attach)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.req("amount", &self.amount)?;
-                m.opt("time_expire", &self.time_expire)?;
-                m.opt("notify_url", &self.notify_url)?;
-                m.opt("goods_tag", &self.goods_tag)?;
-                m.opt("limit_pay", &self.limit_pay)?;
-                m.opt("support_fapiao", &self.support_fapiao)?;
-                m.opt("detail", &self.detail)?;
-                m.opt("scene_info", &self.scene_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("transaction_id"),
-                    o.opt("trade_type"),
-                    o.opt("trade_state"),
-                    o.opt("trade_state_desc"),
-                    o.opt("bank_type"),
-                    o.opt("success_time"),
-                    o.req("appid"),
-                    o.req("mchid"),
-                    o.opt("description"),
-                    o.opt("attach"),
-                    o.req("out_trade_no"),
-                    o.req("amount"),
-                    o.opt("time_expire"),
-                    o.opt("notify_url"),
-                    o.opt("goods_tag"),
-                    o.opt("limit_pay"),
-                    o.opt("support_fapiao"),
-                    o.opt("detail"),
-                    o.opt("scene_info"),
-                ) {
-                    (
-                        Some(transaction_id),
-                        Some(trade_type),
-                        Some(trade_state),
-                        Some(trade_state_desc),
-                        Some(bank_type),
-                        Some(success_time),
-                        Some(appid),
-                        Some(mchid),
-                        Some(description),
-                        Some(attach),
-                        Some(out_trade_no),
-                        Some(amount),
-                        Some(time_expire),
-                        Some(notify_url),
-                        Some(goods_tag),
-                        Some(limit_pay),
-                        Some(support_fapiao),
-                        Some(detail),
-                        Some(scene_info),
-                    ) => {
-                        Ok(Self {
-                            transaction_id,
-                            trade_type,
-                            trade_state,
-                            trade_state_desc,
-                            bank_type,
-                            success_time,
-                            appid,
-                            mchid,
-                            description,
-                            attach,
-                            out_trade_no,
-                            amount,
-                            time_expire,
-                            notify_url,
-                            goods_tag,
-                            limit_pay,
-                            support_fapiao,
-                            detail,
-                            scene_info,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            transaction_id: "transaction_id" opt opt,
+            trade_type: "trade_type" opt opt,
+            trade_state: "trade_state" opt opt,
+            trade_state_desc: "trade_state_desc" opt opt,
+            bank_type: "bank_type" opt opt,
+            success_time: "success_time" opt opt,
+            appid: "appid" req req,
+            mchid: "mchid" req req,
+            description: "description" opt opt,
+            attach: "attach" opt opt,
+            out_trade_no: "out_trade_no" req req,
+            amount: "amount" req req,
+            time_expire: "time_expire" opt opt,
+            notify_url: "notify_url" opt opt,
+            goods_tag: "goods_tag" opt opt,
+            limit_pay: "limit_pay" opt opt,
+            support_fapiao: "support_fapiao" opt opt,
+            detail: "detail" opt opt,
+            scene_info: "scene_info" opt opt,
+        });
     }
 }
 /// `/v3/pay/transactions/jsapi`
@@ -2863,98 +1460,25 @@ pub mod jsapi {
         /// 贴息信息(微信分付)
         pub subsidy_info: Option<PostRequestSubsidyInfo>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("appid", &self.appid)?;
-            m.req("mchid", &self.mchid)?;
-            m.req("description", &self.description)?;
-            m.opt("attach", &self.attach)?;
-            m.req("out_trade_no", &self.out_trade_no)?;
-            m.req("amount", &self.amount)?;
-            m.opt("time_expire", &self.time_expire)?;
-            m.req("notify_url", &self.notify_url)?;
-            m.opt("goods_tag", &self.goods_tag)?;
-            m.opt("limit_pay", &self.limit_pay)?;
-            m.opt("support_fapiao", &self.support_fapiao)?;
-            m.opt("detail", &self.detail)?;
-            m.opt("scene_info", &self.scene_info)?;
-            m.req("payer", &self.payer)?;
-            m.opt("settle_info", &self.settle_info)?;
-            m.opt("subsidy_info", &self.subsidy_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("Wechatpay-Serial"),
-                o.req("appid"),
-                o.req("mchid"),
-                o.req("description"),
-                o.opt("attach"),
-                o.req("out_trade_no"),
-                o.req("amount"),
-                o.opt("time_expire"),
-                o.req("notify_url"),
-                o.opt("goods_tag"),
-                o.opt("limit_pay"),
-                o.opt("support_fapiao"),
-                o.opt("detail"),
-                o.opt("scene_info"),
-                o.req("payer"),
-                o.opt("settle_info"),
-                o.opt("subsidy_info"),
-            ) {
-                (
-                    Some(wechatpay_serial),
-                    Some(appid),
-                    Some(mchid),
-                    Some(description),
-                    Some(attach),
-                    Some(out_trade_no),
-                    Some(amount),
-                    Some(time_expire),
-                    Some(notify_url),
-                    Some(goods_tag),
-                    Some(limit_pay),
-                    Some(support_fapiao),
-                    Some(detail),
-                    Some(scene_info),
-                    Some(payer),
-                    Some(settle_info),
-                    Some(subsidy_info),
-                ) => {
-                    Ok(Self {
-                        wechatpay_serial,
-                        appid,
-                        mchid,
-                        description,
-                        attach,
-                        out_trade_no,
-                        amount,
-                        time_expire,
-                        notify_url,
-                        goods_tag,
-                        limit_pay,
-                        support_fapiao,
-                        detail,
-                        scene_info,
-                        payer,
-                        settle_info,
-                        subsidy_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        wechatpay_serial: "Wechatpay-Serial" skip req,
+        appid: "appid" req req,
+        mchid: "mchid" req req,
+        description: "description" req req,
+        attach: "attach" opt opt,
+        out_trade_no: "out_trade_no" req req,
+        amount: "amount" req req,
+        time_expire: "time_expire" opt opt,
+        notify_url: "notify_url" req req,
+        goods_tag: "goods_tag" opt opt,
+        limit_pay: "limit_pay" opt opt,
+        support_fapiao: "support_fapiao" opt opt,
+        detail: "detail" opt opt,
+        scene_info: "scene_info" opt opt,
+        payer: "payer" req req,
+        settle_info: "settle_info" opt opt,
+        subsidy_info: "subsidy_info" opt opt,
+    });
     /// 支付者
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPayer {
@@ -2965,28 +1489,10 @@ pub mod jsapi {
         /// 实名支付(需单独申请权限)
         pub identity: Option<PostRequestPayerIdentity>,
     }
-    impl ::serde::Serialize for PostRequestPayer {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("openid", &self.openid)?;
-            m.opt("identity", &self.identity)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPayer {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("openid"), o.opt("identity")) {
-                (Some(openid), Some(identity)) => Ok(Self { openid, identity }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestPayer {
+        openid: "openid" req req,
+        identity: "identity" opt opt,
+    });
     /// 实名支付(需单独申请权限)
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestPayerIdentity {
@@ -3001,31 +1507,11 @@ pub mod jsapi {
         /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
         pub name: String,
     }
-    impl ::serde::Serialize for PostRequestPayerIdentity {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("type", &self.type_)?;
-            m.req("number", &self.number)?;
-            m.req("name", &self.name)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPayerIdentity {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("type"), o.req("number"), o.req("name")) {
-                (Some(type_), Some(number), Some(name)) => {
-                    Ok(Self { type_, number, name })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestPayerIdentity {
+        type_: "type" req req,
+        number: "number" req req,
+        name: "name" req req,
+    });
     /// 证件类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestPayerIdentityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3049,55 +1535,15 @@ pub mod jsapi {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestPayerIdentityType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Idcard => "IDCARD",
-                Self::HongkongMacao => "HONGKONG_MACAO",
-                Self::HongkongMacaoResident => "HONGKONG_MACAO_RESIDENT",
-                Self::TaiwanResident => "TAIWAN_RESIDENT",
-                Self::ForeignResident => "FOREIGN_RESIDENT",
-                Self::OverseaPassport => "OVERSEA_PASSPORT",
-                Self::PhoneNumber => "PHONE_NUMBER",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestPayerIdentityType {
-        fn from(s: &str) -> Self {
-            match s {
-                "IDCARD" => Self::Idcard,
-                "HONGKONG_MACAO" => Self::HongkongMacao,
-                "HONGKONG_MACAO_RESIDENT" => Self::HongkongMacaoResident,
-                "TAIWAN_RESIDENT" => Self::TaiwanResident,
-                "FOREIGN_RESIDENT" => Self::ForeignResident,
-                "OVERSEA_PASSPORT" => Self::OverseaPassport,
-                "PHONE_NUMBER" => Self::PhoneNumber,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestPayerIdentityType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestPayerIdentityType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPayerIdentityType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestPayerIdentityType {
+        Idcard = "IDCARD",
+        HongkongMacao = "HONGKONG_MACAO",
+        HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
+        TaiwanResident = "TAIWAN_RESIDENT",
+        ForeignResident = "FOREIGN_RESIDENT",
+        OverseaPassport = "OVERSEA_PASSPORT",
+        PhoneNumber = "PHONE_NUMBER",
+    });
     /// 结算信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSettleInfo {
@@ -3106,54 +1552,18 @@ pub mod jsapi {
         /// Example: `false`
         pub profit_sharing: Option<bool>,
     }
-    impl ::serde::Serialize for PostRequestSettleInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("profit_sharing", &self.profit_sharing)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSettleInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.opt("profit_sharing") {
-                Some(profit_sharing) => Ok(Self { profit_sharing }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSettleInfo {
+        profit_sharing: "profit_sharing" opt opt,
+    });
     /// 贴息信息(微信分付)
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSubsidyInfo {
         /// 贴息详情列表
         pub subsidy_detail: Option<Vec<PostRequestSubsidyInfoSubsidyDetail>>,
     }
-    impl ::serde::Serialize for PostRequestSubsidyInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("subsidy_detail", &self.subsidy_detail)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSubsidyInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.opt("subsidy_detail") {
-                Some(subsidy_detail) => Ok(Self { subsidy_detail }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSubsidyInfo {
+        subsidy_detail: "subsidy_detail" opt opt,
+    });
     /// PostRequestSubsidyInfoSubsidyDetail
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestSubsidyInfoSubsidyDetail {
@@ -3164,33 +1574,10 @@ pub mod jsapi {
         /// 贴息方案列表
         pub subsidy_plan: Vec<PostRequestSubsidyInfoSubsidyDetailSubsidyPlan>,
     }
-    impl ::serde::Serialize for PostRequestSubsidyInfoSubsidyDetail {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("subsidy_period_type", &self.subsidy_period_type)?;
-            m.req("subsidy_plan", &self.subsidy_plan)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSubsidyInfoSubsidyDetail {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("subsidy_period_type"), o.req("subsidy_plan")) {
-                (Some(subsidy_period_type), Some(subsidy_plan)) => {
-                    Ok(Self {
-                        subsidy_period_type,
-                        subsidy_plan,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSubsidyInfoSubsidyDetail {
+        subsidy_period_type: "subsidy_period_type" req req,
+        subsidy_plan: "subsidy_plan" req req,
+    });
     /// 贴息方案类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3204,47 +1591,10 @@ pub mod jsapi {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Daily => "DAILY",
-                Self::Period => "PERIOD",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType {
-        fn from(s: &str) -> Self {
-            match s {
-                "DAILY" => Self::Daily,
-                "PERIOD" => Self::Period,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType {
+        Daily = "DAILY",
+        Period = "PERIOD",
+    });
     /// PostRequestSubsidyInfoSubsidyDetailSubsidyPlan
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
@@ -3267,34 +1617,10 @@ pub mod jsapi {
         /// - `100`
         pub subsidy_percent: i64,
     }
-    impl ::serde::Serialize for PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("subsidy_installment_num", &self.subsidy_installment_num)?;
-            m.req("subsidy_percent", &self.subsidy_percent)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("subsidy_installment_num"), o.req("subsidy_percent")) {
-                (Some(subsidy_installment_num), Some(subsidy_percent)) => {
-                    Ok(Self {
-                        subsidy_installment_num,
-                        subsidy_percent,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
+        subsidy_installment_num: "subsidy_installment_num" req req,
+        subsidy_percent: "subsidy_percent" req req,
+    });
     /// The response of `POST /v3/pay/transactions/jsapi` (JSAPI下单API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -3303,27 +1629,9 @@ pub mod jsapi {
         /// Example: `wx201410272009395522657a690389285100`
         pub prepay_id: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("prepay_id", &self.prepay_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("prepay_id") {
-                Some(prepay_id) => Ok(Self { prepay_id }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        prepay_id: "prepay_id" req req,
+    });
 }
 /// `/v3/pay/transactions/jsapi-with-contract`
 pub mod jsapi_with_contract {
@@ -3395,91 +1703,23 @@ pub mod jsapi_with_contract {
         /// 签约授权信息
         pub contract_info: PostRequestContractInfo,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("appid", &self.appid)?;
-            m.req("mchid", &self.mchid)?;
-            m.req("description", &self.description)?;
-            m.req("out_trade_no", &self.out_trade_no)?;
-            m.opt("time_expire", &self.time_expire)?;
-            m.opt("attach", &self.attach)?;
-            m.req("notify_url", &self.notify_url)?;
-            m.opt("goods_tag", &self.goods_tag)?;
-            m.opt("support_fapiao", &self.support_fapiao)?;
-            m.req("amount", &self.amount)?;
-            m.req("payer", &self.payer)?;
-            m.opt("detail", &self.detail)?;
-            m.opt("scene_info", &self.scene_info)?;
-            m.opt("settle_info", &self.settle_info)?;
-            m.req("contract_info", &self.contract_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("appid"),
-                o.req("mchid"),
-                o.req("description"),
-                o.req("out_trade_no"),
-                o.opt("time_expire"),
-                o.opt("attach"),
-                o.req("notify_url"),
-                o.opt("goods_tag"),
-                o.opt("support_fapiao"),
-                o.req("amount"),
-                o.req("payer"),
-                o.opt("detail"),
-                o.opt("scene_info"),
-                o.opt("settle_info"),
-                o.req("contract_info"),
-            ) {
-                (
-                    Some(appid),
-                    Some(mchid),
-                    Some(description),
-                    Some(out_trade_no),
-                    Some(time_expire),
-                    Some(attach),
-                    Some(notify_url),
-                    Some(goods_tag),
-                    Some(support_fapiao),
-                    Some(amount),
-                    Some(payer),
-                    Some(detail),
-                    Some(scene_info),
-                    Some(settle_info),
-                    Some(contract_info),
-                ) => {
-                    Ok(Self {
-                        appid,
-                        mchid,
-                        description,
-                        out_trade_no,
-                        time_expire,
-                        attach,
-                        notify_url,
-                        goods_tag,
-                        support_fapiao,
-                        amount,
-                        payer,
-                        detail,
-                        scene_info,
-                        settle_info,
-                        contract_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        appid: "appid" req req,
+        mchid: "mchid" req req,
+        description: "description" req req,
+        out_trade_no: "out_trade_no" req req,
+        time_expire: "time_expire" opt opt,
+        attach: "attach" opt opt,
+        notify_url: "notify_url" req req,
+        goods_tag: "goods_tag" opt opt,
+        support_fapiao: "support_fapiao" opt opt,
+        amount: "amount" req req,
+        payer: "payer" req req,
+        detail: "detail" opt opt,
+        scene_info: "scene_info" opt opt,
+        settle_info: "settle_info" opt opt,
+        contract_info: "contract_info" req req,
+    });
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAmount {
@@ -3492,28 +1732,10 @@ pub mod jsapi_with_contract {
         /// Example: `CNY`
         pub currency: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestAmount {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("total", &self.total)?;
-            m.opt("currency", &self.currency)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("total"), o.opt("currency")) {
-                (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestAmount {
+        total: "total" req req,
+        currency: "currency" opt opt,
+    });
     /// 签约授权信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestContractInfo {
@@ -3554,67 +1776,17 @@ pub mod jsapi_with_contract {
         /// Example: `https://yoursite.com`
         pub contract_notify_url: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestContractInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("token", &self.token)?;
-            m.opt("password_free_contract_id", &self.password_free_contract_id)?;
-            m.opt("plan_id", &self.plan_id)?;
-            m.opt("contract_mchid", &self.contract_mchid)?;
-            m.opt("contract_appid", &self.contract_appid)?;
-            m.opt("contract_code", &self.contract_code)?;
-            m.opt("request_serial", &self.request_serial)?;
-            m.opt("contract_display_account", &self.contract_display_account)?;
-            m.opt("contract_notify_url", &self.contract_notify_url)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestContractInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("token"),
-                o.opt("password_free_contract_id"),
-                o.opt("plan_id"),
-                o.opt("contract_mchid"),
-                o.opt("contract_appid"),
-                o.opt("contract_code"),
-                o.opt("request_serial"),
-                o.opt("contract_display_account"),
-                o.opt("contract_notify_url"),
-            ) {
-                (
-                    Some(token),
-                    Some(password_free_contract_id),
-                    Some(plan_id),
-                    Some(contract_mchid),
-                    Some(contract_appid),
-                    Some(contract_code),
-                    Some(request_serial),
-                    Some(contract_display_account),
-                    Some(contract_notify_url),
-                ) => {
-                    Ok(Self {
-                        token,
-                        password_free_contract_id,
-                        plan_id,
-                        contract_mchid,
-                        contract_appid,
-                        contract_code,
-                        request_serial,
-                        contract_display_account,
-                        contract_notify_url,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestContractInfo {
+        token: "token" opt opt,
+        password_free_contract_id: "password_free_contract_id" opt opt,
+        plan_id: "plan_id" opt opt,
+        contract_mchid: "contract_mchid" opt opt,
+        contract_appid: "contract_appid" opt opt,
+        contract_code: "contract_code" opt opt,
+        request_serial: "request_serial" opt opt,
+        contract_display_account: "contract_display_account" opt opt,
+        contract_notify_url: "contract_notify_url" opt opt,
+    });
     /// 优惠功能
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDetail {
@@ -3629,35 +1801,11 @@ pub mod jsapi_with_contract {
         /// 单品列表
         pub goods_detail: Vec<PostRequestDetailGoodsDetail>,
     }
-    impl ::serde::Serialize for PostRequestDetail {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("cost_price", &self.cost_price)?;
-            m.opt("invoice_id", &self.invoice_id)?;
-            m.req("goods_detail", &self.goods_detail)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestDetail {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("cost_price"), o.opt("invoice_id"), o.req("goods_detail")) {
-                (Some(cost_price), Some(invoice_id), Some(goods_detail)) => {
-                    Ok(Self {
-                        cost_price,
-                        invoice_id,
-                        goods_detail,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestDetail {
+        cost_price: "cost_price" opt opt,
+        invoice_id: "invoice_id" opt opt,
+        goods_detail: "goods_detail" req req,
+    });
     /// PostRequestDetailGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDetailGoodsDetail {
@@ -3682,51 +1830,13 @@ pub mod jsapi_with_contract {
         /// Example: `528800`
         pub unit_price: f64,
     }
-    impl ::serde::Serialize for PostRequestDetailGoodsDetail {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("merchant_goods_id", &self.merchant_goods_id)?;
-            m.opt("wechatpay_goods_id", &self.wechatpay_goods_id)?;
-            m.opt("goods_name", &self.goods_name)?;
-            m.req("quantity", &self.quantity)?;
-            m.req("unit_price", &self.unit_price)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestDetailGoodsDetail {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("merchant_goods_id"),
-                o.opt("wechatpay_goods_id"),
-                o.opt("goods_name"),
-                o.req("quantity"),
-                o.req("unit_price"),
-            ) {
-                (
-                    Some(merchant_goods_id),
-                    Some(wechatpay_goods_id),
-                    Some(goods_name),
-                    Some(quantity),
-                    Some(unit_price),
-                ) => {
-                    Ok(Self {
-                        merchant_goods_id,
-                        wechatpay_goods_id,
-                        goods_name,
-                        quantity,
-                        unit_price,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestDetailGoodsDetail {
+        merchant_goods_id: "merchant_goods_id" req req,
+        wechatpay_goods_id: "wechatpay_goods_id" opt opt,
+        goods_name: "goods_name" opt opt,
+        quantity: "quantity" req req,
+        unit_price: "unit_price" req req,
+    });
     /// 支付者
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPayer {
@@ -3735,27 +1845,9 @@ pub mod jsapi_with_contract {
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         pub openid: String,
     }
-    impl ::serde::Serialize for PostRequestPayer {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("openid", &self.openid)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPayer {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("openid") {
-                Some(openid) => Ok(Self { openid }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestPayer {
+        openid: "openid" req req,
+    });
     /// 场景信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSceneInfo {
@@ -3770,35 +1862,11 @@ pub mod jsapi_with_contract {
         /// 商户门店信息
         pub store_info: Option<PostRequestSceneInfoStoreInfo>,
     }
-    impl ::serde::Serialize for PostRequestSceneInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("payer_client_ip", &self.payer_client_ip)?;
-            m.opt("device_id", &self.device_id)?;
-            m.opt("store_info", &self.store_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("payer_client_ip"), o.opt("device_id"), o.opt("store_info")) {
-                (Some(payer_client_ip), Some(device_id), Some(store_info)) => {
-                    Ok(Self {
-                        payer_client_ip,
-                        device_id,
-                        store_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
+        payer_client_ip: "payer_client_ip" req req,
+        device_id: "device_id" opt opt,
+        store_info: "store_info" opt opt,
+    });
     /// 商户门店信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSceneInfoStoreInfo {
@@ -3819,37 +1887,12 @@ pub mod jsapi_with_contract {
         /// Example: `广东省深圳市南山区科技中一道10000号`
         pub address: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestSceneInfoStoreInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("id", &self.id)?;
-            m.opt("name", &self.name)?;
-            m.opt("area_code", &self.area_code)?;
-            m.opt("address", &self.address)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfoStoreInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("id"), o.opt("name"), o.opt("area_code"), o.opt("address")) {
-                (Some(id), Some(name), Some(area_code), Some(address)) => {
-                    Ok(Self {
-                        id,
-                        name,
-                        area_code,
-                        address,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSceneInfoStoreInfo {
+        id: "id" opt opt,
+        name: "name" opt opt,
+        area_code: "area_code" opt opt,
+        address: "address" opt opt,
+    });
     /// 结算信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSettleInfo {
@@ -3858,27 +1901,9 @@ pub mod jsapi_with_contract {
         /// Example: `false`
         pub profit_sharing: Option<bool>,
     }
-    impl ::serde::Serialize for PostRequestSettleInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("profit_sharing", &self.profit_sharing)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSettleInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.opt("profit_sharing") {
-                Some(profit_sharing) => Ok(Self { profit_sharing }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSettleInfo {
+        profit_sharing: "profit_sharing" opt opt,
+    });
     /// The response of `POST /v3/pay/transactions/jsapi-with-contract` (JSAPI下单并授权/签约).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -3887,27 +1912,9 @@ pub mod jsapi_with_contract {
         /// Example: `wx201410272009395522657a690389285100`
         pub prepay_id: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("prepay_id", &self.prepay_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("prepay_id") {
-                Some(prepay_id) => Ok(Self { prepay_id }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        prepay_id: "prepay_id" req req,
+    });
 }
 /// `/v3/pay/transactions/native`
 pub mod native {
@@ -3985,121 +1992,33 @@ pub mod native {
         /// 结算信息
         pub settle_info: Option<PostRequestSettleInfo>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("appid", &self.appid)?;
-            m.req("mchid", &self.mchid)?;
-            m.req("description", &self.description)?;
-            m.opt("attach", &self.attach)?;
-            m.req("out_trade_no", &self.out_trade_no)?;
-            m.req("amount", &self.amount)?;
-            m.opt("time_expire", &self.time_expire)?;
-            m.req("notify_url", &self.notify_url)?;
-            m.opt("goods_tag", &self.goods_tag)?;
-            m.opt("limit_pay", &self.limit_pay)?;
-            m.opt("support_fapiao", &self.support_fapiao)?;
-            m.opt("detail", &self.detail)?;
-            m.opt("scene_info", &self.scene_info)?;
-            m.opt("payer", &self.payer)?;
-            m.opt("settle_info", &self.settle_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("Wechatpay-Serial"),
-                o.req("appid"),
-                o.req("mchid"),
-                o.req("description"),
-                o.opt("attach"),
-                o.req("out_trade_no"),
-                o.req("amount"),
-                o.opt("time_expire"),
-                o.req("notify_url"),
-                o.opt("goods_tag"),
-                o.opt("limit_pay"),
-                o.opt("support_fapiao"),
-                o.opt("detail"),
-                o.opt("scene_info"),
-                o.opt("payer"),
-                o.opt("settle_info"),
-            ) {
-                (
-                    Some(wechatpay_serial),
-                    Some(appid),
-                    Some(mchid),
-                    Some(description),
-                    Some(attach),
-                    Some(out_trade_no),
-                    Some(amount),
-                    Some(time_expire),
-                    Some(notify_url),
-                    Some(goods_tag),
-                    Some(limit_pay),
-                    Some(support_fapiao),
-                    Some(detail),
-                    Some(scene_info),
-                    Some(payer),
-                    Some(settle_info),
-                ) => {
-                    Ok(Self {
-                        wechatpay_serial,
-                        appid,
-                        mchid,
-                        description,
-                        attach,
-                        out_trade_no,
-                        amount,
-                        time_expire,
-                        notify_url,
-                        goods_tag,
-                        limit_pay,
-                        support_fapiao,
-                        detail,
-                        scene_info,
-                        payer,
-                        settle_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        wechatpay_serial: "Wechatpay-Serial" skip req,
+        appid: "appid" req req,
+        mchid: "mchid" req req,
+        description: "description" req req,
+        attach: "attach" opt opt,
+        out_trade_no: "out_trade_no" req req,
+        amount: "amount" req req,
+        time_expire: "time_expire" opt opt,
+        notify_url: "notify_url" req req,
+        goods_tag: "goods_tag" opt opt,
+        limit_pay: "limit_pay" opt opt,
+        support_fapiao: "support_fapiao" opt opt,
+        detail: "detail" opt opt,
+        scene_info: "scene_info" opt opt,
+        payer: "payer" opt opt,
+        settle_info: "settle_info" opt opt,
+    });
     /// 支付者
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPayer {
         /// 实名支付(需单独申请权限)
         pub identity: Option<PostRequestPayerIdentity>,
     }
-    impl ::serde::Serialize for PostRequestPayer {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("identity", &self.identity)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPayer {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.opt("identity") {
-                Some(identity) => Ok(Self { identity }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestPayer {
+        identity: "identity" opt opt,
+    });
     /// 实名支付(需单独申请权限)
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestPayerIdentity {
@@ -4114,31 +2033,11 @@ pub mod native {
         /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
         pub name: String,
     }
-    impl ::serde::Serialize for PostRequestPayerIdentity {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("type", &self.type_)?;
-            m.req("number", &self.number)?;
-            m.req("name", &self.name)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPayerIdentity {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("type"), o.req("number"), o.req("name")) {
-                (Some(type_), Some(number), Some(name)) => {
-                    Ok(Self { type_, number, name })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestPayerIdentity {
+        type_: "type" req req,
+        number: "number" req req,
+        name: "name" req req,
+    });
     /// 证件类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestPayerIdentityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4162,55 +2061,15 @@ pub mod native {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestPayerIdentityType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Idcard => "IDCARD",
-                Self::HongkongMacao => "HONGKONG_MACAO",
-                Self::HongkongMacaoResident => "HONGKONG_MACAO_RESIDENT",
-                Self::TaiwanResident => "TAIWAN_RESIDENT",
-                Self::ForeignResident => "FOREIGN_RESIDENT",
-                Self::OverseaPassport => "OVERSEA_PASSPORT",
-                Self::PhoneNumber => "PHONE_NUMBER",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestPayerIdentityType {
-        fn from(s: &str) -> Self {
-            match s {
-                "IDCARD" => Self::Idcard,
-                "HONGKONG_MACAO" => Self::HongkongMacao,
-                "HONGKONG_MACAO_RESIDENT" => Self::HongkongMacaoResident,
-                "TAIWAN_RESIDENT" => Self::TaiwanResident,
-                "FOREIGN_RESIDENT" => Self::ForeignResident,
-                "OVERSEA_PASSPORT" => Self::OverseaPassport,
-                "PHONE_NUMBER" => Self::PhoneNumber,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestPayerIdentityType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestPayerIdentityType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPayerIdentityType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestPayerIdentityType {
+        Idcard = "IDCARD",
+        HongkongMacao = "HONGKONG_MACAO",
+        HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
+        TaiwanResident = "TAIWAN_RESIDENT",
+        ForeignResident = "FOREIGN_RESIDENT",
+        OverseaPassport = "OVERSEA_PASSPORT",
+        PhoneNumber = "PHONE_NUMBER",
+    });
     /// 结算信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSettleInfo {
@@ -4219,27 +2078,9 @@ pub mod native {
         /// Example: `false`
         pub profit_sharing: Option<bool>,
     }
-    impl ::serde::Serialize for PostRequestSettleInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("profit_sharing", &self.profit_sharing)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSettleInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.opt("profit_sharing") {
-                Some(profit_sharing) => Ok(Self { profit_sharing }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSettleInfo {
+        profit_sharing: "profit_sharing" opt opt,
+    });
     /// The response of `POST /v3/pay/transactions/native` (Native下单API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -4248,27 +2089,9 @@ pub mod native {
         /// Example: `weixin://wxpay/bizpayurl/up?pr=NwY5Mz9&groupid=00`
         pub code_url: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("code_url", &self.code_url)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("code_url") {
-                Some(code_url) => Ok(Self { code_url }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        code_url: "code_url" req req,
+    });
 }
 /// `/v3/pay/transactions/out-trade-no`
 pub mod out_trade_no {
@@ -4323,26 +2146,9 @@ pub mod out_trade_no {
             /// Query parameter `mchid`. Example: `1230000109`
             pub mchid: String,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("mchid") {
-                    Some(mchid) => Ok(Self { mchid }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            mchid: "mchid" skip req,
+        });
         /// The response of `GET /v3/pay/transactions/out-trade-no/{out_trade_no}` (商户订单号查询).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -4413,115 +2219,29 @@ pub mod out_trade_no {
             /// 使用的商户贴息信息(微信分付)
             pub installment_info: Option<GetResponseInstallmentInfo>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("transaction_id", &self.transaction_id)?;
-                m.opt("trade_type", &self.trade_type)?;
-                m.opt("trade_state", &self.trade_state)?;
-                m.opt("trade_state_desc", &self.trade_state_desc)?;
-                m.opt("bank_type", &self.bank_type)?;
-                m.opt("success_time", &self.success_time)?;
-                m.req("appid", &self.appid)?;
-                m.req("mchid", &self.mchid)?;
-                m.opt("description", &self.description)?;
-                m.opt("attach", &self.attach)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.req("amount", &self.amount)?;
-                m.opt("time_expire", &self.time_expire)?;
-                m.opt("notify_url", &self.notify_url)?;
-                m.opt("goods_tag", &self.goods_tag)?;
-                m.opt("limit_pay", &self.limit_pay)?;
-                m.opt("support_fapiao", &self.support_fapiao)?;
-                m.opt("detail", &self.detail)?;
-                m.opt("scene_info", &self.scene_info)?;
-                m.opt("payer", &self.payer)?;
-                m.opt("installment_info", &self.installment_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("transaction_id"),
-                    o.opt("trade_type"),
-                    o.opt("trade_state"),
-                    o.opt("trade_state_desc"),
-                    o.opt("bank_type"),
-                    o.opt("success_time"),
-                    o.req("appid"),
-                    o.req("mchid"),
-                    o.opt("description"),
-                    o.opt("attach"),
-                    o.req("out_trade_no"),
-                    o.req("amount"),
-                    o.opt("time_expire"),
-                    o.opt("notify_url"),
-                    o.opt("goods_tag"),
-                    o.opt("limit_pay"),
-                    o.opt("support_fapiao"),
-                    o.opt("detail"),
-                    o.opt("scene_info"),
-                    o.opt("payer"),
-                    o.opt("installment_info"),
-                ) {
-                    (
-                        Some(transaction_id),
-                        Some(trade_type),
-                        Some(trade_state),
-                        Some(trade_state_desc),
-                        Some(bank_type),
-                        Some(success_time),
-                        Some(appid),
-                        Some(mchid),
-                        Some(description),
-                        Some(attach),
-                        Some(out_trade_no),
-                        Some(amount),
-                        Some(time_expire),
-                        Some(notify_url),
-                        Some(goods_tag),
-                        Some(limit_pay),
-                        Some(support_fapiao),
-                        Some(detail),
-                        Some(scene_info),
-                        Some(payer),
-                        Some(installment_info),
-                    ) => {
-                        Ok(Self {
-                            transaction_id,
-                            trade_type,
-                            trade_state,
-                            trade_state_desc,
-                            bank_type,
-                            success_time,
-                            appid,
-                            mchid,
-                            description,
-                            attach,
-                            out_trade_no,
-                            amount,
-                            time_expire,
-                            notify_url,
-                            goods_tag,
-                            limit_pay,
-                            support_fapiao,
-                            detail,
-                            scene_info,
-                            payer,
-                            installment_info,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            transaction_id: "transaction_id" opt opt,
+            trade_type: "trade_type" opt opt,
+            trade_state: "trade_state" opt opt,
+            trade_state_desc: "trade_state_desc" opt opt,
+            bank_type: "bank_type" opt opt,
+            success_time: "success_time" opt opt,
+            appid: "appid" req req,
+            mchid: "mchid" req req,
+            description: "description" opt opt,
+            attach: "attach" opt opt,
+            out_trade_no: "out_trade_no" req req,
+            amount: "amount" req req,
+            time_expire: "time_expire" opt opt,
+            notify_url: "notify_url" opt opt,
+            goods_tag: "goods_tag" opt opt,
+            limit_pay: "limit_pay" opt opt,
+            support_fapiao: "support_fapiao" opt opt,
+            detail: "detail" opt opt,
+            scene_info: "scene_info" opt opt,
+            payer: "payer" opt opt,
+            installment_info: "installment_info" opt opt,
+        });
         /// 用户支付金额
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmount {
@@ -4542,47 +2262,12 @@ pub mod out_trade_no {
             /// Example: `CNY`
             pub payer_currency: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseAmount {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("total", &self.total)?;
-                m.opt("currency", &self.currency)?;
-                m.opt("payer_total", &self.payer_total)?;
-                m.opt("payer_currency", &self.payer_currency)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("total"),
-                    o.opt("currency"),
-                    o.opt("payer_total"),
-                    o.opt("payer_currency"),
-                ) {
-                    (
-                        Some(total),
-                        Some(currency),
-                        Some(payer_total),
-                        Some(payer_currency),
-                    ) => {
-                        Ok(Self {
-                            total,
-                            currency,
-                            payer_total,
-                            payer_currency,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseAmount {
+            total: "total" req req,
+            currency: "currency" opt opt,
+            payer_total: "payer_total" opt opt,
+            payer_currency: "payer_currency" opt opt,
+        });
         /// 使用的商户贴息信息(微信分付)
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseInstallmentInfo {
@@ -4593,33 +2278,10 @@ pub mod out_trade_no {
             /// Example: `3`
             pub selected_installment_number: i64,
         }
-        impl ::serde::Serialize for GetResponseInstallmentInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("use_subsidy", &self.use_subsidy)?;
-                m.req("selected_installment_number", &self.selected_installment_number)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseInstallmentInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("use_subsidy"), o.req("selected_installment_number")) {
-                    (Some(use_subsidy), Some(selected_installment_number)) => {
-                        Ok(Self {
-                            use_subsidy,
-                            selected_installment_number,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseInstallmentInfo {
+            use_subsidy: "use_subsidy" req req,
+            selected_installment_number: "selected_installment_number" req req,
+        });
         /// 支付者
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePayer {
@@ -4628,27 +2290,9 @@ pub mod out_trade_no {
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             pub openid: String,
         }
-        impl ::serde::Serialize for GetResponsePayer {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("openid", &self.openid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePayer {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("openid") {
-                    Some(openid) => Ok(Self { openid }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponsePayer {
+            openid: "openid" req req,
+        });
         /// `/v3/pay/transactions/out-trade-no/{out_trade_no}/close`
         pub mod close {
             /// The chain step for `/v3/pay/transactions/out-trade-no/{out_trade_no}/close`, reached with `client.v3().pay().transactions().out_trade_no().out_trade_no(out_trade_no).close()`.
@@ -4678,27 +2322,9 @@ pub mod out_trade_no {
                 /// Example: `1230000109`
                 pub mchid: String,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("mchid", &self.mchid)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("mchid") {
-                        Some(mchid) => Ok(Self { mchid }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                mchid: "mchid" req req,
+            });
         }
         /// `/v3/pay/transactions/out-trade-no/{out_trade_no}/reverse`
         pub mod reverse {
@@ -4733,28 +2359,10 @@ pub mod out_trade_no {
                 /// Example: `1230000109`
                 pub mchid: String,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("appid", &self.appid)?;
-                    m.req("mchid", &self.mchid)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("appid"), o.req("mchid")) {
-                        (Some(appid), Some(mchid)) => Ok(Self { appid, mchid }),
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                appid: "appid" req req,
+                mchid: "mchid" req req,
+            });
             /// The response of `POST /v3/pay/transactions/out-trade-no/{out_trade_no}/reverse` (撤销).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -4771,31 +2379,11 @@ pub mod out_trade_no {
                 /// Example: `1217752501201407033233368018`
                 pub out_trade_no: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("appid", &self.appid)?;
-                    m.req("mchid", &self.mchid)?;
-                    m.req("out_trade_no", &self.out_trade_no)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("appid"), o.req("mchid"), o.req("out_trade_no")) {
-                        (Some(appid), Some(mchid), Some(out_trade_no)) => {
-                            Ok(Self { appid, mchid, out_trade_no })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                appid: "appid" opt opt,
+                mchid: "mchid" req req,
+                out_trade_no: "out_trade_no" req req,
+            });
         }
     }
 }

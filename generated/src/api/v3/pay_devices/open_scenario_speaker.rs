@@ -59,42 +59,12 @@ pub mod by_device_sn {
         /// Example: `URl:weixin://wxpay/s/An4baqw`
         pub code_url: String,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("device_sn", &self.device_sn)?;
-            m.req("bind_state", &self.bind_state)?;
-            m.req("code_url", &self.code_url)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("sub_mchid"),
-                o.req("device_sn"),
-                o.req("bind_state"),
-                o.req("code_url"),
-            ) {
-                (Some(sub_mchid), Some(device_sn), Some(bind_state), Some(code_url)) => {
-                    Ok(Self {
-                        sub_mchid,
-                        device_sn,
-                        bind_state,
-                        code_url,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        sub_mchid: "sub_mchid" req req,
+        device_sn: "device_sn" req req,
+        bind_state: "bind_state" req req,
+        code_url: "code_url" req req,
+    });
     /// 绑定状态
     ///
     /// A value this client does not know yet is kept as [`GetResponseBindState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -108,53 +78,10 @@ pub mod by_device_sn {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseBindState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::OpenScenarioSpeakerBindStateUnbond => {
-                    "OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND"
-                }
-                Self::OpenScenarioSpeakerBindStateBinded => {
-                    "OPEN_SCENARIO_SPEAKER_BIND_STATE_BINDED"
-                }
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseBindState {
-        fn from(s: &str) -> Self {
-            match s {
-                "OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND" => {
-                    Self::OpenScenarioSpeakerBindStateUnbond
-                }
-                "OPEN_SCENARIO_SPEAKER_BIND_STATE_BINDED" => {
-                    Self::OpenScenarioSpeakerBindStateBinded
-                }
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseBindState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseBindState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseBindState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseBindState {
+        OpenScenarioSpeakerBindStateUnbond = "OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND",
+        OpenScenarioSpeakerBindStateBinded = "OPEN_SCENARIO_SPEAKER_BIND_STATE_BINDED",
+    });
     /// `/v3/pay-devices/open-scenario-speaker/{device_sn}/bind`
     pub mod bind {
         /// The chain step for `/v3/pay-devices/open-scenario-speaker/{device_sn}/bind`, reached with `client.v3().pay_devices().open_scenario_speaker().device_sn(device_sn).bind()`.
@@ -188,28 +115,10 @@ pub mod by_device_sn {
             /// Example: `URl:weixin://wxpay/s/An4baqw`
             pub code_url: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.req("code_url", &self.code_url)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("sub_mchid"), o.req("code_url")) {
-                    (Some(sub_mchid), Some(code_url)) => Ok(Self { sub_mchid, code_url }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            sub_mchid: "sub_mchid" req req,
+            code_url: "code_url" req req,
+        });
         /// The response of `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/bind` (绑定音箱设备码牌).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -230,47 +139,12 @@ pub mod by_device_sn {
             /// Example: `URl:weixin://wxpay/s/An4baqw`
             pub code_url: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.req("device_sn", &self.device_sn)?;
-                m.req("bind_state", &self.bind_state)?;
-                m.req("code_url", &self.code_url)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sub_mchid"),
-                    o.req("device_sn"),
-                    o.req("bind_state"),
-                    o.req("code_url"),
-                ) {
-                    (
-                        Some(sub_mchid),
-                        Some(device_sn),
-                        Some(bind_state),
-                        Some(code_url),
-                    ) => {
-                        Ok(Self {
-                            sub_mchid,
-                            device_sn,
-                            bind_state,
-                            code_url,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            sub_mchid: "sub_mchid" req req,
+            device_sn: "device_sn" req req,
+            bind_state: "bind_state" req req,
+            code_url: "code_url" req req,
+        });
         /// 绑定状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseBindState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -284,55 +158,10 @@ pub mod by_device_sn {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseBindState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::OpenScenarioSpeakerBindStateUnbond => {
-                        "OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND"
-                    }
-                    Self::OpenScenarioSpeakerBindStateBinded => {
-                        "OPEN_SCENARIO_SPEAKER_BIND_STATE_BINDED"
-                    }
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseBindState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND" => {
-                        Self::OpenScenarioSpeakerBindStateUnbond
-                    }
-                    "OPEN_SCENARIO_SPEAKER_BIND_STATE_BINDED" => {
-                        Self::OpenScenarioSpeakerBindStateBinded
-                    }
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseBindState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseBindState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseBindState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseBindState {
+            OpenScenarioSpeakerBindStateUnbond = "OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND",
+            OpenScenarioSpeakerBindStateBinded = "OPEN_SCENARIO_SPEAKER_BIND_STATE_BINDED",
+        });
     }
     /// `/v3/pay-devices/open-scenario-speaker/{device_sn}/prebind`
     pub mod prebind {
@@ -363,27 +192,9 @@ pub mod by_device_sn {
             /// Example: `URl:weixin://wxpay/s/An4baqw`
             pub code_url: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("code_url", &self.code_url)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("code_url") {
-                    Some(code_url) => Ok(Self { code_url }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            code_url: "code_url" req req,
+        });
         /// The response of `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/prebind` (出厂预绑定音箱和码牌).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -400,35 +211,11 @@ pub mod by_device_sn {
             /// Example: `URl:weixin://wxpay/s/An4baqw`
             pub code_url: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("device_sn", &self.device_sn)?;
-                m.req("bind_state", &self.bind_state)?;
-                m.req("code_url", &self.code_url)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("device_sn"), o.req("bind_state"), o.req("code_url")) {
-                    (Some(device_sn), Some(bind_state), Some(code_url)) => {
-                        Ok(Self {
-                            device_sn,
-                            bind_state,
-                            code_url,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            device_sn: "device_sn" req req,
+            bind_state: "bind_state" req req,
+            code_url: "code_url" req req,
+        });
         /// 绑定状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseBindState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -442,55 +229,10 @@ pub mod by_device_sn {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseBindState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::OpenScenarioSpeakerBindStateUnbond => {
-                        "OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND"
-                    }
-                    Self::OpenScenarioSpeakerBindStateBinded => {
-                        "OPEN_SCENARIO_SPEAKER_BIND_STATE_BINDED"
-                    }
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseBindState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND" => {
-                        Self::OpenScenarioSpeakerBindStateUnbond
-                    }
-                    "OPEN_SCENARIO_SPEAKER_BIND_STATE_BINDED" => {
-                        Self::OpenScenarioSpeakerBindStateBinded
-                    }
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseBindState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseBindState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseBindState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseBindState {
+            OpenScenarioSpeakerBindStateUnbond = "OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND",
+            OpenScenarioSpeakerBindStateBinded = "OPEN_SCENARIO_SPEAKER_BIND_STATE_BINDED",
+        });
     }
     /// `/v3/pay-devices/open-scenario-speaker/{device_sn}/unbind`
     pub mod unbind {
@@ -527,47 +269,12 @@ pub mod by_device_sn {
             /// Example: `URl:weixin://wxpay/s/An4baqw`
             pub code_url: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.req("device_sn", &self.device_sn)?;
-                m.req("bind_state", &self.bind_state)?;
-                m.req("code_url", &self.code_url)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sub_mchid"),
-                    o.req("device_sn"),
-                    o.req("bind_state"),
-                    o.req("code_url"),
-                ) {
-                    (
-                        Some(sub_mchid),
-                        Some(device_sn),
-                        Some(bind_state),
-                        Some(code_url),
-                    ) => {
-                        Ok(Self {
-                            sub_mchid,
-                            device_sn,
-                            bind_state,
-                            code_url,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            sub_mchid: "sub_mchid" req req,
+            device_sn: "device_sn" req req,
+            bind_state: "bind_state" req req,
+            code_url: "code_url" req req,
+        });
         /// 绑定状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseBindState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -581,54 +288,9 @@ pub mod by_device_sn {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseBindState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::OpenScenarioSpeakerBindStateUnbond => {
-                        "OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND"
-                    }
-                    Self::OpenScenarioSpeakerBindStateBinded => {
-                        "OPEN_SCENARIO_SPEAKER_BIND_STATE_BINDED"
-                    }
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseBindState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND" => {
-                        Self::OpenScenarioSpeakerBindStateUnbond
-                    }
-                    "OPEN_SCENARIO_SPEAKER_BIND_STATE_BINDED" => {
-                        Self::OpenScenarioSpeakerBindStateBinded
-                    }
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseBindState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseBindState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseBindState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseBindState {
+            OpenScenarioSpeakerBindStateUnbond = "OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND",
+            OpenScenarioSpeakerBindStateBinded = "OPEN_SCENARIO_SPEAKER_BIND_STATE_BINDED",
+        });
     }
 }

@@ -64,47 +64,12 @@ pub mod by_transaction_id {
             /// Example: `example_device_sn`
             pub device_sn: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.req("code_url", &self.code_url)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.req("device_sn", &self.device_sn)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sub_mchid"),
-                    o.req("code_url"),
-                    o.req("out_trade_no"),
-                    o.req("device_sn"),
-                ) {
-                    (
-                        Some(sub_mchid),
-                        Some(code_url),
-                        Some(out_trade_no),
-                        Some(device_sn),
-                    ) => {
-                        Ok(Self {
-                            sub_mchid,
-                            code_url,
-                            out_trade_no,
-                            device_sn,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            sub_mchid: "sub_mchid" req req,
+            code_url: "code_url" req req,
+            out_trade_no: "out_trade_no" req req,
+            device_sn: "device_sn" req req,
+        });
         /// The response of `POST /v3/pay-devices/open-scenario-speakerorder/{transaction_id}/report` (码牌支付结果上报).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -129,50 +94,12 @@ pub mod by_transaction_id {
             /// Example: `20190611222222222200000000012122`
             pub transaction_id: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.req("code_url", &self.code_url)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.req("device_sn", &self.device_sn)?;
-                m.req("transaction_id", &self.transaction_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sub_mchid"),
-                    o.req("code_url"),
-                    o.req("out_trade_no"),
-                    o.req("device_sn"),
-                    o.req("transaction_id"),
-                ) {
-                    (
-                        Some(sub_mchid),
-                        Some(code_url),
-                        Some(out_trade_no),
-                        Some(device_sn),
-                        Some(transaction_id),
-                    ) => {
-                        Ok(Self {
-                            sub_mchid,
-                            code_url,
-                            out_trade_no,
-                            device_sn,
-                            transaction_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            sub_mchid: "sub_mchid" req req,
+            code_url: "code_url" req req,
+            out_trade_no: "out_trade_no" req req,
+            device_sn: "device_sn" req req,
+            transaction_id: "transaction_id" req req,
+        });
     }
 }

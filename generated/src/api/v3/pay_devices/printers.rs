@@ -69,51 +69,13 @@ pub mod by_device_id {
             /// 表格变量列表
             pub table_list: Option<Vec<PostRequestTableList>>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("print_order_no", &self.print_order_no)?;
-                m.opt("template_id", &self.template_id)?;
-                m.opt("notify_url", &self.notify_url)?;
-                m.opt("variable_list", &self.variable_list)?;
-                m.opt("table_list", &self.table_list)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("print_order_no"),
-                    o.opt("template_id"),
-                    o.opt("notify_url"),
-                    o.opt("variable_list"),
-                    o.opt("table_list"),
-                ) {
-                    (
-                        Some(print_order_no),
-                        Some(template_id),
-                        Some(notify_url),
-                        Some(variable_list),
-                        Some(table_list),
-                    ) => {
-                        Ok(Self {
-                            print_order_no,
-                            template_id,
-                            notify_url,
-                            variable_list,
-                            table_list,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            print_order_no: "print_order_no" opt opt,
+            template_id: "template_id" opt opt,
+            notify_url: "notify_url" opt opt,
+            variable_list: "variable_list" opt opt,
+            table_list: "table_list" opt opt,
+        });
         /// PostRequestTableList
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestTableList {
@@ -122,55 +84,19 @@ pub mod by_device_id {
             /// Value值列表
             pub row_list: Option<Vec<PostRequestTableListRowList>>,
         }
-        impl ::serde::Serialize for PostRequestTableList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("key", &self.key)?;
-                m.opt("row_list", &self.row_list)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestTableList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("key"), o.opt("row_list")) {
-                    (Some(key), Some(row_list)) => Ok(Self { key, row_list }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestTableList {
+            key: "key" opt opt,
+            row_list: "row_list" opt opt,
+        });
         /// PostRequestTableListRowList
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestTableListRowList {
             /// 值列表
             pub cell_list: Option<Vec<String>>,
         }
-        impl ::serde::Serialize for PostRequestTableListRowList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("cell_list", &self.cell_list)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestTableListRowList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("cell_list") {
-                    Some(cell_list) => Ok(Self { cell_list }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestTableListRowList {
+            cell_list: "cell_list" opt opt,
+        });
         /// PostRequestVariableList
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestVariableList {
@@ -179,28 +105,10 @@ pub mod by_device_id {
             /// Value值字段
             pub value: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestVariableList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("key", &self.key)?;
-                m.opt("value", &self.value)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestVariableList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("key"), o.opt("value")) {
-                    (Some(key), Some(value)) => Ok(Self { key, value }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestVariableList {
+            key: "key" opt opt,
+            value: "value" opt opt,
+        });
         /// `/v3/pay-devices/printers/{device_id}/print-orders/{print_order_no}`
         pub mod by_print_order_no {
             /// The chain step for `/v3/pay-devices/printers/{device_id}/print-orders/{print_order_no}`, reached with `client.v3().pay_devices().printers().device_id(device_id).print_orders().print_order_no(print_order_no)`.
@@ -240,59 +148,15 @@ pub mod by_device_id {
                 /// 表格变量列表
                 pub table_list: Option<Vec<GetResponseTableList>>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("print_order_no", &self.print_order_no)?;
-                    m.opt("template_id", &self.template_id)?;
-                    m.opt("notify_url", &self.notify_url)?;
-                    m.opt("print_state", &self.print_state)?;
-                    m.opt("print_state_description", &self.print_state_description)?;
-                    m.opt("variable_list", &self.variable_list)?;
-                    m.opt("table_list", &self.table_list)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("print_order_no"),
-                        o.opt("template_id"),
-                        o.opt("notify_url"),
-                        o.opt("print_state"),
-                        o.opt("print_state_description"),
-                        o.opt("variable_list"),
-                        o.opt("table_list"),
-                    ) {
-                        (
-                            Some(print_order_no),
-                            Some(template_id),
-                            Some(notify_url),
-                            Some(print_state),
-                            Some(print_state_description),
-                            Some(variable_list),
-                            Some(table_list),
-                        ) => {
-                            Ok(Self {
-                                print_order_no,
-                                template_id,
-                                notify_url,
-                                print_state,
-                                print_state_description,
-                                variable_list,
-                                table_list,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                print_order_no: "print_order_no" opt opt,
+                template_id: "template_id" opt opt,
+                notify_url: "notify_url" opt opt,
+                print_state: "print_state" opt opt,
+                print_state_description: "print_state_description" opt opt,
+                variable_list: "variable_list" opt opt,
+                table_list: "table_list" opt opt,
+            });
             /// 打印状态
             ///
             /// A value this client does not know yet is kept as [`GetResponsePrintState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -310,54 +174,12 @@ pub mod by_device_id {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponsePrintState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::PrintStateWait => "PRINT_STATE_WAIT",
-                        Self::PrintStateSuccess => "PRINT_STATE_SUCCESS",
-                        Self::PrintStateFail => "PRINT_STATE_FAIL",
-                        Self::PrintStateCached => "PRINT_STATE_CACHED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponsePrintState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "PRINT_STATE_WAIT" => Self::PrintStateWait,
-                        "PRINT_STATE_SUCCESS" => Self::PrintStateSuccess,
-                        "PRINT_STATE_FAIL" => Self::PrintStateFail,
-                        "PRINT_STATE_CACHED" => Self::PrintStateCached,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponsePrintState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponsePrintState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponsePrintState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponsePrintState {
+                PrintStateWait = "PRINT_STATE_WAIT",
+                PrintStateSuccess = "PRINT_STATE_SUCCESS",
+                PrintStateFail = "PRINT_STATE_FAIL",
+                PrintStateCached = "PRINT_STATE_CACHED",
+            });
             /// GetResponseTableList
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseTableList {
@@ -366,55 +188,19 @@ pub mod by_device_id {
                 /// Value值列表
                 pub row_list: Option<Vec<GetResponseTableListRowList>>,
             }
-            impl ::serde::Serialize for GetResponseTableList {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("key", &self.key)?;
-                    m.opt("row_list", &self.row_list)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseTableList {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("key"), o.opt("row_list")) {
-                        (Some(key), Some(row_list)) => Ok(Self { key, row_list }),
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseTableList {
+                key: "key" opt opt,
+                row_list: "row_list" opt opt,
+            });
             /// GetResponseTableListRowList
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseTableListRowList {
                 /// 值列表
                 pub cell_list: Option<Vec<String>>,
             }
-            impl ::serde::Serialize for GetResponseTableListRowList {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("cell_list", &self.cell_list)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseTableListRowList {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.opt("cell_list") {
-                        Some(cell_list) => Ok(Self { cell_list }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseTableListRowList {
+                cell_list: "cell_list" opt opt,
+            });
             /// GetResponseVariableList
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseVariableList {
@@ -423,28 +209,10 @@ pub mod by_device_id {
                 /// Value值字段
                 pub value: Option<String>,
             }
-            impl ::serde::Serialize for GetResponseVariableList {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("key", &self.key)?;
-                    m.opt("value", &self.value)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseVariableList {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("key"), o.opt("value")) {
-                        (Some(key), Some(value)) => Ok(Self { key, value }),
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseVariableList {
+                key: "key" opt opt,
+                value: "value" opt opt,
+            });
         }
     }
 }

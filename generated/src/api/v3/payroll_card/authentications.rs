@@ -82,55 +82,16 @@ pub struct GetRequest {
     /// Query parameter `limit`. Example: `10`
     pub limit: Option<i64>,
 }
-impl ::serde::Serialize for GetRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("openid"),
-            o.opt("appid"),
-            o.opt("sub_appid"),
-            o.req("sub_mchid"),
-            o.req("authenticate_date"),
-            o.req("authenticate_state"),
-            o.opt("offset"),
-            o.opt("limit"),
-        ) {
-            (
-                Some(openid),
-                Some(appid),
-                Some(sub_appid),
-                Some(sub_mchid),
-                Some(authenticate_date),
-                Some(authenticate_state),
-                Some(offset),
-                Some(limit),
-            ) => {
-                Ok(Self {
-                    openid,
-                    appid,
-                    sub_appid,
-                    sub_mchid,
-                    authenticate_date,
-                    authenticate_state,
-                    offset,
-                    limit,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetRequest {
+    openid: "openid" skip req,
+    appid: "appid" skip opt,
+    sub_appid: "sub_appid" skip opt,
+    sub_mchid: "sub_mchid" skip req,
+    authenticate_date: "authenticate_date" skip req,
+    authenticate_state: "authenticate_state" skip req,
+    offset: "offset" skip opt,
+    limit: "limit" skip opt,
+});
 /// The response of `GET /v3/payroll-card/authentications` (查询核身记录API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
@@ -149,37 +110,12 @@ pub struct GetResponse {
     /// Example: `10`
     pub limit: i64,
 }
-impl ::serde::Serialize for GetResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("data", &self.data)?;
-        m.req("total_count", &self.total_count)?;
-        m.req("offset", &self.offset)?;
-        m.req("limit", &self.limit)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("data"), o.req("total_count"), o.req("offset"), o.req("limit")) {
-            (Some(data), Some(total_count), Some(offset), Some(limit)) => {
-                Ok(Self {
-                    data,
-                    total_count,
-                    offset,
-                    limit,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponse {
+    data: "data" opt opt,
+    total_count: "total_count" req req,
+    offset: "offset" req req,
+    limit: "limit" req req,
+});
 /// GetResponseData
 #[derive(Clone, Debug, PartialEq)]
 pub struct GetResponseData {
@@ -224,71 +160,18 @@ pub struct GetResponseData {
     /// Example: `mcdhehfgisdhfjghed39384564i83`
     pub authenticate_number: String,
 }
-impl ::serde::Serialize for GetResponseData {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("mchid", &self.mchid)?;
-        m.req("sub_mchid", &self.sub_mchid)?;
-        m.req("openid", &self.openid)?;
-        m.req("authenticate_scene", &self.authenticate_scene)?;
-        m.req("authenticate_source", &self.authenticate_source)?;
-        m.req("project_name", &self.project_name)?;
-        m.req("employer_name", &self.employer_name)?;
-        m.req("authenticate_state", &self.authenticate_state)?;
-        m.req("authenticate_time", &self.authenticate_time)?;
-        m.req("authenticate_number", &self.authenticate_number)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("mchid"),
-            o.req("sub_mchid"),
-            o.req("openid"),
-            o.req("authenticate_scene"),
-            o.req("authenticate_source"),
-            o.req("project_name"),
-            o.req("employer_name"),
-            o.req("authenticate_state"),
-            o.req("authenticate_time"),
-            o.req("authenticate_number"),
-        ) {
-            (
-                Some(mchid),
-                Some(sub_mchid),
-                Some(openid),
-                Some(authenticate_scene),
-                Some(authenticate_source),
-                Some(project_name),
-                Some(employer_name),
-                Some(authenticate_state),
-                Some(authenticate_time),
-                Some(authenticate_number),
-            ) => {
-                Ok(Self {
-                    mchid,
-                    sub_mchid,
-                    openid,
-                    authenticate_scene,
-                    authenticate_source,
-                    project_name,
-                    employer_name,
-                    authenticate_state,
-                    authenticate_time,
-                    authenticate_number,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponseData {
+    mchid: "mchid" req req,
+    sub_mchid: "sub_mchid" req req,
+    openid: "openid" req req,
+    authenticate_scene: "authenticate_scene" req req,
+    authenticate_source: "authenticate_source" req req,
+    project_name: "project_name" req req,
+    employer_name: "employer_name" req req,
+    authenticate_state: "authenticate_state" req req,
+    authenticate_time: "authenticate_time" req req,
+    authenticate_number: "authenticate_number" req req,
+});
 /// 核身渠道
 ///
 /// A value this client does not know yet is kept as [`GetResponseDataAuthenticateScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -302,45 +185,10 @@ pub enum GetResponseDataAuthenticateScene {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl GetResponseDataAuthenticateScene {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::FromMiniApp => "FROM_MINI_APP",
-            Self::FromHardware => "FROM_HARDWARE",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for GetResponseDataAuthenticateScene {
-    fn from(s: &str) -> Self {
-        match s {
-            "FROM_MINI_APP" => Self::FromMiniApp,
-            "FROM_HARDWARE" => Self::FromHardware,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for GetResponseDataAuthenticateScene {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GetResponseDataAuthenticateScene {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseDataAuthenticateScene {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GetResponseDataAuthenticateScene {
+    FromMiniApp = "FROM_MINI_APP",
+    FromHardware = "FROM_HARDWARE",
+});
 /// 核身状态
 ///
 /// A value this client does not know yet is kept as [`GetResponseDataAuthenticateState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -356,47 +204,11 @@ pub enum GetResponseDataAuthenticateState {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl GetResponseDataAuthenticateState {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::AuthenticateProcessing => "AUTHENTICATE_PROCESSING",
-            Self::AuthenticateSuccess => "AUTHENTICATE_SUCCESS",
-            Self::AuthenticateFailed => "AUTHENTICATE_FAILED",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for GetResponseDataAuthenticateState {
-    fn from(s: &str) -> Self {
-        match s {
-            "AUTHENTICATE_PROCESSING" => Self::AuthenticateProcessing,
-            "AUTHENTICATE_SUCCESS" => Self::AuthenticateSuccess,
-            "AUTHENTICATE_FAILED" => Self::AuthenticateFailed,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for GetResponseDataAuthenticateState {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GetResponseDataAuthenticateState {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseDataAuthenticateState {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GetResponseDataAuthenticateState {
+    AuthenticateProcessing = "AUTHENTICATE_PROCESSING",
+    AuthenticateSuccess = "AUTHENTICATE_SUCCESS",
+    AuthenticateFailed = "AUTHENTICATE_FAILED",
+});
 /// `/v3/payroll-card/authentications/{authenticate_number}`
 pub mod by_authenticate_number {
     /// The chain step for `/v3/payroll-card/authentications/{authenticate_number}`, reached with `client.v3().payroll_card().authentications().authenticate_number(authenticate_number)`.
@@ -426,26 +238,9 @@ pub mod by_authenticate_number {
         /// Query parameter `sub_mchid`. Example: `1111111`
         pub sub_mchid: String,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("sub_mchid") {
-                Some(sub_mchid) => Ok(Self { sub_mchid }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        sub_mchid: "sub_mchid" skip req,
+    });
     /// The response of `GET /v3/payroll-card/authentications/{authenticate_number}` (获取核身结果API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
@@ -494,75 +289,19 @@ pub mod by_authenticate_number {
         /// Example: `人脸验证未通过`
         pub authenticate_failed_reason: Option<String>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("mchid", &self.mchid)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("openid", &self.openid)?;
-            m.req("authenticate_scene", &self.authenticate_scene)?;
-            m.req("authenticate_source", &self.authenticate_source)?;
-            m.req("project_name", &self.project_name)?;
-            m.req("employer_name", &self.employer_name)?;
-            m.req("authenticate_state", &self.authenticate_state)?;
-            m.req("authenticate_time", &self.authenticate_time)?;
-            m.req("authenticate_number", &self.authenticate_number)?;
-            m.opt("authenticate_failed_reason", &self.authenticate_failed_reason)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("mchid"),
-                o.req("sub_mchid"),
-                o.req("openid"),
-                o.req("authenticate_scene"),
-                o.req("authenticate_source"),
-                o.req("project_name"),
-                o.req("employer_name"),
-                o.req("authenticate_state"),
-                o.req("authenticate_time"),
-                o.req("authenticate_number"),
-                o.opt("authenticate_failed_reason"),
-            ) {
-                (
-                    Some(mchid),
-                    Some(sub_mchid),
-                    Some(openid),
-                    Some(authenticate_scene),
-                    Some(authenticate_source),
-                    Some(project_name),
-                    Some(employer_name),
-                    Some(authenticate_state),
-                    Some(authenticate_time),
-                    Some(authenticate_number),
-                    Some(authenticate_failed_reason),
-                ) => {
-                    Ok(Self {
-                        mchid,
-                        sub_mchid,
-                        openid,
-                        authenticate_scene,
-                        authenticate_source,
-                        project_name,
-                        employer_name,
-                        authenticate_state,
-                        authenticate_time,
-                        authenticate_number,
-                        authenticate_failed_reason,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        mchid: "mchid" req req,
+        sub_mchid: "sub_mchid" req req,
+        openid: "openid" req req,
+        authenticate_scene: "authenticate_scene" req req,
+        authenticate_source: "authenticate_source" req req,
+        project_name: "project_name" req req,
+        employer_name: "employer_name" req req,
+        authenticate_state: "authenticate_state" req req,
+        authenticate_time: "authenticate_time" req req,
+        authenticate_number: "authenticate_number" req req,
+        authenticate_failed_reason: "authenticate_failed_reason" opt opt,
+    });
     /// 核身状态
     ///
     /// A value this client does not know yet is kept as [`GetResponseAuthenticateState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -578,47 +317,11 @@ pub mod by_authenticate_number {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseAuthenticateState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::AuthenticateProcessing => "AUTHENTICATE_PROCESSING",
-                Self::AuthenticateSuccess => "AUTHENTICATE_SUCCESS",
-                Self::AuthenticateFailed => "AUTHENTICATE_FAILED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseAuthenticateState {
-        fn from(s: &str) -> Self {
-            match s {
-                "AUTHENTICATE_PROCESSING" => Self::AuthenticateProcessing,
-                "AUTHENTICATE_SUCCESS" => Self::AuthenticateSuccess,
-                "AUTHENTICATE_FAILED" => Self::AuthenticateFailed,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseAuthenticateState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseAuthenticateState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseAuthenticateState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseAuthenticateState {
+        AuthenticateProcessing = "AUTHENTICATE_PROCESSING",
+        AuthenticateSuccess = "AUTHENTICATE_SUCCESS",
+        AuthenticateFailed = "AUTHENTICATE_FAILED",
+    });
 }
 /// `/v3/payroll-card/authentications/pre-order`
 pub mod pre_order {
@@ -674,63 +377,16 @@ pub mod pre_order {
         /// Example: `SIGN_IN`
         pub authenticate_type: PostRequestAuthenticateType,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("openid", &self.openid)?;
-            m.opt("appid", &self.appid)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.opt("sub_appid", &self.sub_appid)?;
-            m.req("authenticate_number", &self.authenticate_number)?;
-            m.req("project_name", &self.project_name)?;
-            m.req("employer_name", &self.employer_name)?;
-            m.req("authenticate_type", &self.authenticate_type)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("openid"),
-                o.opt("appid"),
-                o.req("sub_mchid"),
-                o.opt("sub_appid"),
-                o.req("authenticate_number"),
-                o.req("project_name"),
-                o.req("employer_name"),
-                o.req("authenticate_type"),
-            ) {
-                (
-                    Some(openid),
-                    Some(appid),
-                    Some(sub_mchid),
-                    Some(sub_appid),
-                    Some(authenticate_number),
-                    Some(project_name),
-                    Some(employer_name),
-                    Some(authenticate_type),
-                ) => {
-                    Ok(Self {
-                        openid,
-                        appid,
-                        sub_mchid,
-                        sub_appid,
-                        authenticate_number,
-                        project_name,
-                        employer_name,
-                        authenticate_type,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        openid: "openid" req req,
+        appid: "appid" opt opt,
+        sub_mchid: "sub_mchid" req req,
+        sub_appid: "sub_appid" opt opt,
+        authenticate_number: "authenticate_number" req req,
+        project_name: "project_name" req req,
+        employer_name: "employer_name" req req,
+        authenticate_type: "authenticate_type" req req,
+    });
     /// 核身类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestAuthenticateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -746,47 +402,11 @@ pub mod pre_order {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestAuthenticateType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::SignIn => "SIGN_IN",
-                Self::Insurance => "INSURANCE",
-                Self::Contract => "CONTRACT",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestAuthenticateType {
-        fn from(s: &str) -> Self {
-            match s {
-                "SIGN_IN" => Self::SignIn,
-                "INSURANCE" => Self::Insurance,
-                "CONTRACT" => Self::Contract,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestAuthenticateType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestAuthenticateType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestAuthenticateType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestAuthenticateType {
+        SignIn = "SIGN_IN",
+        Insurance = "INSURANCE",
+        Contract = "CONTRACT",
+    });
     /// The response of `POST /v3/payroll-card/authentications/pre-order` (微工卡核身预下单API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -815,55 +435,14 @@ pub mod pre_order {
         /// Example: `300`
         pub expires_in: i64,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("authenticate_number", &self.authenticate_number)?;
-            m.req("openid", &self.openid)?;
-            m.req("mchid", &self.mchid)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("token", &self.token)?;
-            m.req("expires_in", &self.expires_in)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("authenticate_number"),
-                o.req("openid"),
-                o.req("mchid"),
-                o.req("sub_mchid"),
-                o.req("token"),
-                o.req("expires_in"),
-            ) {
-                (
-                    Some(authenticate_number),
-                    Some(openid),
-                    Some(mchid),
-                    Some(sub_mchid),
-                    Some(token),
-                    Some(expires_in),
-                ) => {
-                    Ok(Self {
-                        authenticate_number,
-                        openid,
-                        mchid,
-                        sub_mchid,
-                        token,
-                        expires_in,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        authenticate_number: "authenticate_number" req req,
+        openid: "openid" req req,
+        mchid: "mchid" req req,
+        sub_mchid: "sub_mchid" req req,
+        token: "token" req req,
+        expires_in: "expires_in" req req,
+    });
 }
 /// `/v3/payroll-card/authentications/pre-order-with-auth`
 pub mod pre_order_with_auth {
@@ -939,78 +518,20 @@ pub mod pre_order_with_auth {
         /// Example: `SIGN_IN`
         pub authenticate_type: PostRequestAuthenticateType,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("openid", &self.openid)?;
-            m.opt("appid", &self.appid)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.opt("sub_appid", &self.sub_appid)?;
-            m.req("authenticate_number", &self.authenticate_number)?;
-            m.req("project_name", &self.project_name)?;
-            m.req("employer_name", &self.employer_name)?;
-            m.req("user_name", &self.user_name)?;
-            m.req("id_card_number", &self.id_card_number)?;
-            m.req("employment_type", &self.employment_type)?;
-            m.req("authenticate_type", &self.authenticate_type)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("Wechatpay-Serial"),
-                o.req("openid"),
-                o.opt("appid"),
-                o.req("sub_mchid"),
-                o.opt("sub_appid"),
-                o.req("authenticate_number"),
-                o.req("project_name"),
-                o.req("employer_name"),
-                o.req("user_name"),
-                o.req("id_card_number"),
-                o.req("employment_type"),
-                o.req("authenticate_type"),
-            ) {
-                (
-                    Some(wechatpay_serial),
-                    Some(openid),
-                    Some(appid),
-                    Some(sub_mchid),
-                    Some(sub_appid),
-                    Some(authenticate_number),
-                    Some(project_name),
-                    Some(employer_name),
-                    Some(user_name),
-                    Some(id_card_number),
-                    Some(employment_type),
-                    Some(authenticate_type),
-                ) => {
-                    Ok(Self {
-                        wechatpay_serial,
-                        openid,
-                        appid,
-                        sub_mchid,
-                        sub_appid,
-                        authenticate_number,
-                        project_name,
-                        employer_name,
-                        user_name,
-                        id_card_number,
-                        employment_type,
-                        authenticate_type,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        wechatpay_serial: "Wechatpay-Serial" skip req,
+        openid: "openid" req req,
+        appid: "appid" opt opt,
+        sub_mchid: "sub_mchid" req req,
+        sub_appid: "sub_appid" opt opt,
+        authenticate_number: "authenticate_number" req req,
+        project_name: "project_name" req req,
+        employer_name: "employer_name" req req,
+        user_name: "user_name" req req,
+        id_card_number: "id_card_number" req req,
+        employment_type: "employment_type" req req,
+        authenticate_type: "authenticate_type" req req,
+    });
     /// 核身类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestAuthenticateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1026,47 +547,11 @@ pub mod pre_order_with_auth {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestAuthenticateType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::SignIn => "SIGN_IN",
-                Self::Insurance => "INSURANCE",
-                Self::Contract => "CONTRACT",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestAuthenticateType {
-        fn from(s: &str) -> Self {
-            match s {
-                "SIGN_IN" => Self::SignIn,
-                "INSURANCE" => Self::Insurance,
-                "CONTRACT" => Self::Contract,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestAuthenticateType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestAuthenticateType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestAuthenticateType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestAuthenticateType {
+        SignIn = "SIGN_IN",
+        Insurance = "INSURANCE",
+        Contract = "CONTRACT",
+    });
     /// 用工类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestEmploymentType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1082,47 +567,11 @@ pub mod pre_order_with_auth {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestEmploymentType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::LongTermEmployment => "LONG_TERM_EMPLOYMENT",
-                Self::ShortTermEmployment => "SHORT_TERM_EMPLOYMENT",
-                Self::CooperationEmployment => "COOPERATION_EMPLOYMENT",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestEmploymentType {
-        fn from(s: &str) -> Self {
-            match s {
-                "LONG_TERM_EMPLOYMENT" => Self::LongTermEmployment,
-                "SHORT_TERM_EMPLOYMENT" => Self::ShortTermEmployment,
-                "COOPERATION_EMPLOYMENT" => Self::CooperationEmployment,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestEmploymentType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestEmploymentType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestEmploymentType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestEmploymentType {
+        LongTermEmployment = "LONG_TERM_EMPLOYMENT",
+        ShortTermEmployment = "SHORT_TERM_EMPLOYMENT",
+        CooperationEmployment = "COOPERATION_EMPLOYMENT",
+    });
     /// The response of `POST /v3/payroll-card/authentications/pre-order-with-auth` (微工卡核身预下单（流程中完成授权）).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -1151,53 +600,12 @@ pub mod pre_order_with_auth {
         /// Example: `300`
         pub expires_in: i64,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("authenticate_number", &self.authenticate_number)?;
-            m.req("openid", &self.openid)?;
-            m.req("mchid", &self.mchid)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("token", &self.token)?;
-            m.req("expires_in", &self.expires_in)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("authenticate_number"),
-                o.req("openid"),
-                o.req("mchid"),
-                o.req("sub_mchid"),
-                o.req("token"),
-                o.req("expires_in"),
-            ) {
-                (
-                    Some(authenticate_number),
-                    Some(openid),
-                    Some(mchid),
-                    Some(sub_mchid),
-                    Some(token),
-                    Some(expires_in),
-                ) => {
-                    Ok(Self {
-                        authenticate_number,
-                        openid,
-                        mchid,
-                        sub_mchid,
-                        token,
-                        expires_in,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        authenticate_number: "authenticate_number" req req,
+        openid: "openid" req req,
+        mchid: "mchid" req req,
+        sub_mchid: "sub_mchid" req req,
+        token: "token" req req,
+        expires_in: "expires_in" req req,
+    });
 }

@@ -48,32 +48,11 @@ pub mod by_openid {
         /// Query parameter `sub_appid`. Example: `wxa1111111`
         pub sub_appid: Option<String>,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("sub_mchid"), o.opt("appid"), o.opt("sub_appid")) {
-                (Some(sub_mchid), Some(appid), Some(sub_appid)) => {
-                    Ok(Self {
-                        sub_mchid,
-                        appid,
-                        sub_appid,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        sub_mchid: "sub_mchid" skip req,
+        appid: "appid" skip opt,
+        sub_appid: "sub_appid" skip opt,
+    });
     /// The response of `GET /v3/payroll-card/relations/{openid}` (查询微工卡授权关系API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
@@ -102,55 +81,14 @@ pub mod by_openid {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub deauthorize_time: Option<String>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("openid", &self.openid)?;
-            m.req("mchid", &self.mchid)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("authorize_state", &self.authorize_state)?;
-            m.opt("authorize_time", &self.authorize_time)?;
-            m.opt("deauthorize_time", &self.deauthorize_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("openid"),
-                o.req("mchid"),
-                o.req("sub_mchid"),
-                o.req("authorize_state"),
-                o.opt("authorize_time"),
-                o.opt("deauthorize_time"),
-            ) {
-                (
-                    Some(openid),
-                    Some(mchid),
-                    Some(sub_mchid),
-                    Some(authorize_state),
-                    Some(authorize_time),
-                    Some(deauthorize_time),
-                ) => {
-                    Ok(Self {
-                        openid,
-                        mchid,
-                        sub_mchid,
-                        authorize_state,
-                        authorize_time,
-                        deauthorize_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        openid: "openid" req req,
+        mchid: "mchid" req req,
+        sub_mchid: "sub_mchid" req req,
+        authorize_state: "authorize_state" req req,
+        authorize_time: "authorize_time" opt opt,
+        deauthorize_time: "deauthorize_time" opt opt,
+    });
     /// 授权状态
     ///
     /// A value this client does not know yet is kept as [`GetResponseAuthorizeState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -166,45 +104,9 @@ pub mod by_openid {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseAuthorizeState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Unauthorized => "UNAUTHORIZED",
-                Self::Authorized => "AUTHORIZED",
-                Self::Deauthorized => "DEAUTHORIZED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseAuthorizeState {
-        fn from(s: &str) -> Self {
-            match s {
-                "UNAUTHORIZED" => Self::Unauthorized,
-                "AUTHORIZED" => Self::Authorized,
-                "DEAUTHORIZED" => Self::Deauthorized,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseAuthorizeState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseAuthorizeState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseAuthorizeState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseAuthorizeState {
+        Unauthorized = "UNAUTHORIZED",
+        Authorized = "AUTHORIZED",
+        Deauthorized = "DEAUTHORIZED",
+    });
 }

@@ -56,62 +56,16 @@ pub struct PostRequest {
     /// Example: `LONG_TERM_EMPLOYMENT`
     pub employment_type: PostRequestEmploymentType,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("openid", &self.openid)?;
-        m.opt("appid", &self.appid)?;
-        m.opt("sub_appid", &self.sub_appid)?;
-        m.req("sub_mchid", &self.sub_mchid)?;
-        m.req("user_name", &self.user_name)?;
-        m.req("id_card_number", &self.id_card_number)?;
-        m.req("employment_type", &self.employment_type)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("Wechatpay-Serial"),
-            o.req("openid"),
-            o.opt("appid"),
-            o.opt("sub_appid"),
-            o.req("sub_mchid"),
-            o.req("user_name"),
-            o.req("id_card_number"),
-            o.req("employment_type"),
-        ) {
-            (
-                Some(wechatpay_serial),
-                Some(openid),
-                Some(appid),
-                Some(sub_appid),
-                Some(sub_mchid),
-                Some(user_name),
-                Some(id_card_number),
-                Some(employment_type),
-            ) => {
-                Ok(Self {
-                    wechatpay_serial,
-                    openid,
-                    appid,
-                    sub_appid,
-                    sub_mchid,
-                    user_name,
-                    id_card_number,
-                    employment_type,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    wechatpay_serial: "Wechatpay-Serial" skip req,
+    openid: "openid" req req,
+    appid: "appid" opt opt,
+    sub_appid: "sub_appid" opt opt,
+    sub_mchid: "sub_mchid" req req,
+    user_name: "user_name" req req,
+    id_card_number: "id_card_number" req req,
+    employment_type: "employment_type" req req,
+});
 /// 用工类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestEmploymentType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -127,47 +81,11 @@ pub enum PostRequestEmploymentType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostRequestEmploymentType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::LongTermEmployment => "LONG_TERM_EMPLOYMENT",
-            Self::ShortTermEmployment => "SHORT_TERM_EMPLOYMENT",
-            Self::CooperationEmployment => "COOPERATION_EMPLOYMENT",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostRequestEmploymentType {
-    fn from(s: &str) -> Self {
-        match s {
-            "LONG_TERM_EMPLOYMENT" => Self::LongTermEmployment,
-            "SHORT_TERM_EMPLOYMENT" => Self::ShortTermEmployment,
-            "COOPERATION_EMPLOYMENT" => Self::CooperationEmployment,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostRequestEmploymentType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostRequestEmploymentType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestEmploymentType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostRequestEmploymentType {
+    LongTermEmployment = "LONG_TERM_EMPLOYMENT",
+    ShortTermEmployment = "SHORT_TERM_EMPLOYMENT",
+    CooperationEmployment = "COOPERATION_EMPLOYMENT",
+});
 /// The response of `POST /v3/payroll-card/tokens` (生成授权token API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -192,48 +110,10 @@ pub struct PostResponse {
     /// Example: `1800`
     pub expires_in: i64,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("openid", &self.openid)?;
-        m.req("mchid", &self.mchid)?;
-        m.req("sub_mchid", &self.sub_mchid)?;
-        m.req("token", &self.token)?;
-        m.req("expires_in", &self.expires_in)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("openid"),
-            o.req("mchid"),
-            o.req("sub_mchid"),
-            o.req("token"),
-            o.req("expires_in"),
-        ) {
-            (
-                Some(openid),
-                Some(mchid),
-                Some(sub_mchid),
-                Some(token),
-                Some(expires_in),
-            ) => {
-                Ok(Self {
-                    openid,
-                    mchid,
-                    sub_mchid,
-                    token,
-                    expires_in,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    openid: "openid" req req,
+    mchid: "mchid" req req,
+    sub_mchid: "sub_mchid" req req,
+    token: "token" req req,
+    expires_in: "expires_in" req req,
+});

@@ -74,82 +74,21 @@ pub struct PostRequest {
     /// Example: `LOGISTICS`
     pub employment_scene: String,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("sub_mchid", &self.sub_mchid)?;
-        m.opt("sub_appid", &self.sub_appid)?;
-        m.req("authorization_type", &self.authorization_type)?;
-        m.req("out_batch_no", &self.out_batch_no)?;
-        m.req("batch_name", &self.batch_name)?;
-        m.req("batch_remark", &self.batch_remark)?;
-        m.req("total_amount", &self.total_amount)?;
-        m.req("total_num", &self.total_num)?;
-        m.req("transfer_detail_list", &self.transfer_detail_list)?;
-        m.opt("sp_appid", &self.sp_appid)?;
-        m.req("employment_type", &self.employment_type)?;
-        m.req("employment_scene", &self.employment_scene)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("Wechatpay-Serial"),
-            o.req("sub_mchid"),
-            o.opt("sub_appid"),
-            o.req("authorization_type"),
-            o.req("out_batch_no"),
-            o.req("batch_name"),
-            o.req("batch_remark"),
-            o.req("total_amount"),
-            o.req("total_num"),
-            o.req("transfer_detail_list"),
-            o.opt("sp_appid"),
-            o.req("employment_type"),
-            o.req("employment_scene"),
-        ) {
-            (
-                Some(wechatpay_serial),
-                Some(sub_mchid),
-                Some(sub_appid),
-                Some(authorization_type),
-                Some(out_batch_no),
-                Some(batch_name),
-                Some(batch_remark),
-                Some(total_amount),
-                Some(total_num),
-                Some(transfer_detail_list),
-                Some(sp_appid),
-                Some(employment_type),
-                Some(employment_scene),
-            ) => {
-                Ok(Self {
-                    wechatpay_serial,
-                    sub_mchid,
-                    sub_appid,
-                    authorization_type,
-                    out_batch_no,
-                    batch_name,
-                    batch_remark,
-                    total_amount,
-                    total_num,
-                    transfer_detail_list,
-                    sp_appid,
-                    employment_type,
-                    employment_scene,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    wechatpay_serial: "Wechatpay-Serial" skip req,
+    sub_mchid: "sub_mchid" req req,
+    sub_appid: "sub_appid" opt opt,
+    authorization_type: "authorization_type" req req,
+    out_batch_no: "out_batch_no" req req,
+    batch_name: "batch_name" req req,
+    batch_remark: "batch_remark" req req,
+    total_amount: "total_amount" req req,
+    total_num: "total_num" req req,
+    transfer_detail_list: "transfer_detail_list" req req,
+    sp_appid: "sp_appid" opt opt,
+    employment_type: "employment_type" req req,
+    employment_scene: "employment_scene" req req,
+});
 /// PostRequestTransferDetailList
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestTransferDetailList {
@@ -174,51 +113,13 @@ pub struct PostRequestTransferDetailList {
     /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
     pub user_name: String,
 }
-impl ::serde::Serialize for PostRequestTransferDetailList {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("out_detail_no", &self.out_detail_no)?;
-        m.req("transfer_amount", &self.transfer_amount)?;
-        m.req("transfer_remark", &self.transfer_remark)?;
-        m.req("openid", &self.openid)?;
-        m.req("user_name", &self.user_name)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestTransferDetailList {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("out_detail_no"),
-            o.req("transfer_amount"),
-            o.req("transfer_remark"),
-            o.req("openid"),
-            o.req("user_name"),
-        ) {
-            (
-                Some(out_detail_no),
-                Some(transfer_amount),
-                Some(transfer_remark),
-                Some(openid),
-                Some(user_name),
-            ) => {
-                Ok(Self {
-                    out_detail_no,
-                    transfer_amount,
-                    transfer_remark,
-                    openid,
-                    user_name,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestTransferDetailList {
+    out_detail_no: "out_detail_no" req req,
+    transfer_amount: "transfer_amount" req req,
+    transfer_remark: "transfer_remark" req req,
+    openid: "openid" req req,
+    user_name: "user_name" req req,
+});
 /// The response of `POST /v3/payroll-card/transfer-batches` (发起批量转账API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -235,32 +136,8 @@ pub struct PostResponse {
     /// Example: `2015-05-20T13:29:35.120+08:00`
     pub create_time: String,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("out_batch_no", &self.out_batch_no)?;
-        m.req("batch_id", &self.batch_id)?;
-        m.req("create_time", &self.create_time)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("out_batch_no"), o.req("batch_id"), o.req("create_time")) {
-            (Some(out_batch_no), Some(batch_id), Some(create_time)) => {
-                Ok(Self {
-                    out_batch_no,
-                    batch_id,
-                    create_time,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    out_batch_no: "out_batch_no" req req,
+    batch_id: "batch_id" req req,
+    create_time: "create_time" req req,
+});

@@ -69,67 +69,17 @@ pub mod insurance {
         /// Example: `平安`
         pub insurance_company_name: String,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sp_mchid", &self.sp_mchid)?;
-            m.req("wesure_order_no", &self.wesure_order_no)?;
-            m.req("token", &self.token)?;
-            m.req("insurance_company_order_no", &self.insurance_company_order_no)?;
-            m.req("openid", &self.openid)?;
-            m.req("insure_state", &self.insure_state)?;
-            m.req("insure_effect_time", &self.insure_effect_time)?;
-            m.req("insure_invalid_time", &self.insure_invalid_time)?;
-            m.req("insurance_company_name", &self.insurance_company_name)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("sp_mchid"),
-                o.req("wesure_order_no"),
-                o.req("token"),
-                o.req("insurance_company_order_no"),
-                o.req("openid"),
-                o.req("insure_state"),
-                o.req("insure_effect_time"),
-                o.req("insure_invalid_time"),
-                o.req("insurance_company_name"),
-            ) {
-                (
-                    Some(sp_mchid),
-                    Some(wesure_order_no),
-                    Some(token),
-                    Some(insurance_company_order_no),
-                    Some(openid),
-                    Some(insure_state),
-                    Some(insure_effect_time),
-                    Some(insure_invalid_time),
-                    Some(insurance_company_name),
-                ) => {
-                    Ok(Self {
-                        sp_mchid,
-                        wesure_order_no,
-                        token,
-                        insurance_company_order_no,
-                        openid,
-                        insure_state,
-                        insure_effect_time,
-                        insure_invalid_time,
-                        insurance_company_name,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        sp_mchid: "sp_mchid" req req,
+        wesure_order_no: "wesure_order_no" req req,
+        token: "token" req req,
+        insurance_company_order_no: "insurance_company_order_no" req req,
+        openid: "openid" req req,
+        insure_state: "insure_state" req req,
+        insure_effect_time: "insure_effect_time" req req,
+        insure_invalid_time: "insure_invalid_time" req req,
+        insurance_company_name: "insurance_company_name" req req,
+    });
 }
 /// `/v3/payroll-card/wesure/token-validations`
 pub mod token_validations {
@@ -185,58 +135,15 @@ pub mod token_validations {
         /// Example: `NORMAL`
         pub authenticate_type: Option<PostRequestAuthenticateType>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sp_mchid", &self.sp_mchid)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("token", &self.token)?;
-            m.req("user_name", &self.user_name)?;
-            m.req("id_card_number", &self.id_card_number)?;
-            m.opt("authenticate_type", &self.authenticate_type)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("Wechatpay-Serial"),
-                o.req("sp_mchid"),
-                o.req("sub_mchid"),
-                o.req("token"),
-                o.req("user_name"),
-                o.req("id_card_number"),
-                o.opt("authenticate_type"),
-            ) {
-                (
-                    Some(wechatpay_serial),
-                    Some(sp_mchid),
-                    Some(sub_mchid),
-                    Some(token),
-                    Some(user_name),
-                    Some(id_card_number),
-                    Some(authenticate_type),
-                ) => {
-                    Ok(Self {
-                        wechatpay_serial,
-                        sp_mchid,
-                        sub_mchid,
-                        token,
-                        user_name,
-                        id_card_number,
-                        authenticate_type,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        wechatpay_serial: "Wechatpay-Serial" skip req,
+        sp_mchid: "sp_mchid" req req,
+        sub_mchid: "sub_mchid" req req,
+        token: "token" req req,
+        user_name: "user_name" req req,
+        id_card_number: "id_card_number" req req,
+        authenticate_type: "authenticate_type" opt opt,
+    });
     /// 核身类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestAuthenticateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -254,49 +161,12 @@ pub mod token_validations {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestAuthenticateType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Normal => "NORMAL",
-                Self::SignIn => "SIGN_IN",
-                Self::Insurance => "INSURANCE",
-                Self::Contract => "CONTRACT",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestAuthenticateType {
-        fn from(s: &str) -> Self {
-            match s {
-                "NORMAL" => Self::Normal,
-                "SIGN_IN" => Self::SignIn,
-                "INSURANCE" => Self::Insurance,
-                "CONTRACT" => Self::Contract,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestAuthenticateType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestAuthenticateType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestAuthenticateType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestAuthenticateType {
+        Normal = "NORMAL",
+        SignIn = "SIGN_IN",
+        Insurance = "INSURANCE",
+        Contract = "CONTRACT",
+    });
     /// The response of `POST /v3/payroll-card/wesure/token-validations` (校验核身结果API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -317,45 +187,10 @@ pub mod token_validations {
         /// Example: `SP_MCH_NO_PERMISSION`
         pub fail_reason: Option<String>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("result", &self.result)?;
-            m.opt("authenticate_success_time", &self.authenticate_success_time)?;
-            m.opt("openid", &self.openid)?;
-            m.opt("fail_reason", &self.fail_reason)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("result"),
-                o.opt("authenticate_success_time"),
-                o.opt("openid"),
-                o.opt("fail_reason"),
-            ) {
-                (
-                    Some(result),
-                    Some(authenticate_success_time),
-                    Some(openid),
-                    Some(fail_reason),
-                ) => {
-                    Ok(Self {
-                        result,
-                        authenticate_success_time,
-                        openid,
-                        fail_reason,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        result: "result" req req,
+        authenticate_success_time: "authenticate_success_time" opt opt,
+        openid: "openid" opt opt,
+        fail_reason: "fail_reason" opt opt,
+    });
 }

@@ -78,59 +78,15 @@ pub mod permissions {
         /// Example: `http://www.qq.com`
         pub notify_url: Option<String>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("service_id", &self.service_id)?;
-            m.req("channel_id", &self.channel_id)?;
-            m.req("appid", &self.appid)?;
-            m.opt("sub_appid", &self.sub_appid)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("authorization_code", &self.authorization_code)?;
-            m.opt("notify_url", &self.notify_url)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("service_id"),
-                o.req("channel_id"),
-                o.req("appid"),
-                o.opt("sub_appid"),
-                o.req("sub_mchid"),
-                o.req("authorization_code"),
-                o.opt("notify_url"),
-            ) {
-                (
-                    Some(service_id),
-                    Some(channel_id),
-                    Some(appid),
-                    Some(sub_appid),
-                    Some(sub_mchid),
-                    Some(authorization_code),
-                    Some(notify_url),
-                ) => {
-                    Ok(Self {
-                        service_id,
-                        channel_id,
-                        appid,
-                        sub_appid,
-                        sub_mchid,
-                        authorization_code,
-                        notify_url,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        service_id: "service_id" req req,
+        channel_id: "channel_id" req req,
+        appid: "appid" req req,
+        sub_appid: "sub_appid" opt opt,
+        sub_mchid: "sub_mchid" req req,
+        authorization_code: "authorization_code" req req,
+        notify_url: "notify_url" opt opt,
+    });
     /// The response of `POST /v3/payscore/acquiringbank/permissions` (从业机构预授权).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -139,27 +95,9 @@ pub mod permissions {
         /// Example: `apply_permissions_token`
         pub apply_permissions_token: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("apply_permissions_token", &self.apply_permissions_token)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("apply_permissions_token") {
-                Some(apply_permissions_token) => Ok(Self { apply_permissions_token }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        apply_permissions_token: "apply_permissions_token" req req,
+    });
     /// `/v3/payscore/acquiringbank/permissions/authorization-code`
     pub mod authorization_code {
         /// The chain step for `/v3/payscore/acquiringbank/permissions/authorization-code`, reached with `client.v3().payscore().acquiringbank().permissions().authorization_code()`.
@@ -222,36 +160,11 @@ pub mod permissions {
                 /// Query parameter `sub_mchid`. Example: `1230000109`
                 pub sub_mchid: String,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("service_id"),
-                        o.req("channel_id"),
-                        o.req("sub_mchid"),
-                    ) {
-                        (Some(service_id), Some(channel_id), Some(sub_mchid)) => {
-                            Ok(Self {
-                                service_id,
-                                channel_id,
-                                sub_mchid,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                service_id: "service_id" skip req,
+                channel_id: "channel_id" skip req,
+                sub_mchid: "sub_mchid" skip req,
+            });
             /// The response of `GET /v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}` (从业机构查询与用户授权记录（授权协议号）).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -306,86 +219,21 @@ pub mod permissions {
                 /// Example: `1230000109`
                 pub channel_id: Option<String>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("service_id", &self.service_id)?;
-                    m.req("appid", &self.appid)?;
-                    m.req("mchid", &self.mchid)?;
-                    m.opt("openid", &self.openid)?;
-                    m.opt("sub_openid", &self.sub_openid)?;
-                    m.req("authorization_code", &self.authorization_code)?;
-                    m.req("authorization_state", &self.authorization_state)?;
-                    m.opt("notify_url", &self.notify_url)?;
-                    m.opt("cancel_authorization_time", &self.cancel_authorization_time)?;
-                    m.opt(
-                        "authorization_success_time",
-                        &self.authorization_success_time,
-                    )?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.opt("sub_appid", &self.sub_appid)?;
-                    m.opt("channel_id", &self.channel_id)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("service_id"),
-                        o.req("appid"),
-                        o.req("mchid"),
-                        o.opt("openid"),
-                        o.opt("sub_openid"),
-                        o.req("authorization_code"),
-                        o.req("authorization_state"),
-                        o.opt("notify_url"),
-                        o.opt("cancel_authorization_time"),
-                        o.opt("authorization_success_time"),
-                        o.req("sub_mchid"),
-                        o.opt("sub_appid"),
-                        o.opt("channel_id"),
-                    ) {
-                        (
-                            Some(service_id),
-                            Some(appid),
-                            Some(mchid),
-                            Some(openid),
-                            Some(sub_openid),
-                            Some(authorization_code),
-                            Some(authorization_state),
-                            Some(notify_url),
-                            Some(cancel_authorization_time),
-                            Some(authorization_success_time),
-                            Some(sub_mchid),
-                            Some(sub_appid),
-                            Some(channel_id),
-                        ) => {
-                            Ok(Self {
-                                service_id,
-                                appid,
-                                mchid,
-                                openid,
-                                sub_openid,
-                                authorization_code,
-                                authorization_state,
-                                notify_url,
-                                cancel_authorization_time,
-                                authorization_success_time,
-                                sub_mchid,
-                                sub_appid,
-                                channel_id,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                service_id: "service_id" req req,
+                appid: "appid" req req,
+                mchid: "mchid" req req,
+                openid: "openid" opt opt,
+                sub_openid: "sub_openid" opt opt,
+                authorization_code: "authorization_code" req req,
+                authorization_state: "authorization_state" req req,
+                notify_url: "notify_url" opt opt,
+                cancel_authorization_time: "cancel_authorization_time" opt opt,
+                authorization_success_time: "authorization_success_time" opt opt,
+                sub_mchid: "sub_mchid" req req,
+                sub_appid: "sub_appid" opt opt,
+                channel_id: "channel_id" opt opt,
+            });
             /// `/v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}/terminate`
             pub mod terminate {
                 /// The chain step for `/v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}/terminate`, reached with `client.v3().payscore().acquiringbank().permissions().authorization_code().authorization_code(authorization_code).terminate()`.
@@ -427,47 +275,12 @@ pub mod permissions {
                     /// Example: `撤销原因`
                     pub reason: String,
                 }
-                impl ::serde::Serialize for PostRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("service_id", &self.service_id)?;
-                        m.opt("channel_id", &self.channel_id)?;
-                        m.req("sub_mchid", &self.sub_mchid)?;
-                        m.req("reason", &self.reason)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("service_id"),
-                            o.opt("channel_id"),
-                            o.req("sub_mchid"),
-                            o.req("reason"),
-                        ) {
-                            (
-                                Some(service_id),
-                                Some(channel_id),
-                                Some(sub_mchid),
-                                Some(reason),
-                            ) => {
-                                Ok(Self {
-                                    service_id,
-                                    channel_id,
-                                    sub_mchid,
-                                    reason,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequest {
+                    service_id: "service_id" req req,
+                    channel_id: "channel_id" opt opt,
+                    sub_mchid: "sub_mchid" req req,
+                    reason: "reason" req req,
+                });
             }
         }
     }
@@ -546,46 +359,13 @@ pub mod serviceorder {
         /// Query parameter `query_id`.
         pub query_id: Option<String>,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("service_id"),
-                o.req("sub_mchid"),
-                o.req("channel_id"),
-                o.opt("out_order_no"),
-                o.opt("query_id"),
-            ) {
-                (
-                    Some(service_id),
-                    Some(sub_mchid),
-                    Some(channel_id),
-                    Some(out_order_no),
-                    Some(query_id),
-                ) => {
-                    Ok(Self {
-                        service_id,
-                        sub_mchid,
-                        channel_id,
-                        out_order_no,
-                        query_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        service_id: "service_id" skip req,
+        sub_mchid: "sub_mchid" skip req,
+        channel_id: "channel_id" skip req,
+        out_order_no: "out_order_no" skip opt,
+        query_id: "query_id" skip opt,
+    });
     /// The response of `GET /v3/payscore/acquiringbank/serviceorder` (从业机构查询微信支付分订单).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -668,123 +448,31 @@ pub mod serviceorder {
         /// Example: `1230000109`
         pub channel_id: String,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_order_no", &self.out_order_no)?;
-            m.req("service_id", &self.service_id)?;
-            m.req("appid", &self.appid)?;
-            m.req("mchid", &self.mchid)?;
-            m.opt("sub_appid", &self.sub_appid)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("service_introduction", &self.service_introduction)?;
-            m.req("state", &self.state)?;
-            m.opt("state_description", &self.state_description)?;
-            m.opt("post_payments", &self.post_payments)?;
-            m.opt("post_discounts", &self.post_discounts)?;
-            m.req("risk_fund", &self.risk_fund)?;
-            m.opt("total_amount", &self.total_amount)?;
-            m.opt("need_collection", &self.need_collection)?;
-            m.opt("collection", &self.collection)?;
-            m.req("time_range", &self.time_range)?;
-            m.opt("location", &self.location)?;
-            m.opt("attach", &self.attach)?;
-            m.req("notify_url", &self.notify_url)?;
-            m.opt("openid", &self.openid)?;
-            m.opt("sub_openid", &self.sub_openid)?;
-            m.req("order_id", &self.order_id)?;
-            m.req("channel_id", &self.channel_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("out_order_no"),
-                o.req("service_id"),
-                o.req("appid"),
-                o.req("mchid"),
-                o.opt("sub_appid"),
-                o.req("sub_mchid"),
-                o.req("service_introduction"),
-                o.req("state"),
-                o.opt("state_description"),
-                o.opt("post_payments"),
-                o.opt("post_discounts"),
-                o.req("risk_fund"),
-                o.opt("total_amount"),
-                o.opt("need_collection"),
-                o.opt("collection"),
-                o.req("time_range"),
-                o.opt("location"),
-                o.opt("attach"),
-                o.req("notify_url"),
-                o.opt("openid"),
-                o.opt("sub_openid"),
-                o.req("order_id"),
-                o.req("channel_id"),
-            ) {
-                (
-                    Some(out_order_no),
-                    Some(service_id),
-                    Some(appid),
-                    Some(mchid),
-                    Some(sub_appid),
-                    Some(sub_mchid),
-                    Some(service_introduction),
-                    Some(state),
-                    Some(state_description),
-                    Some(post_payments),
-                    Some(post_discounts),
-                    Some(risk_fund),
-                    Some(total_amount),
-                    Some(need_collection),
-                    Some(collection),
-                    Some(time_range),
-                    Some(location),
-                    Some(attach),
-                    Some(notify_url),
-                    Some(openid),
-                    Some(sub_openid),
-                    Some(order_id),
-                    Some(channel_id),
-                ) => {
-                    Ok(Self {
-                        out_order_no,
-                        service_id,
-                        appid,
-                        mchid,
-                        sub_appid,
-                        sub_mchid,
-                        service_introduction,
-                        state,
-                        state_description,
-                        post_payments,
-                        post_discounts,
-                        risk_fund,
-                        total_amount,
-                        need_collection,
-                        collection,
-                        time_range,
-                        location,
-                        attach,
-                        notify_url,
-                        openid,
-                        sub_openid,
-                        order_id,
-                        channel_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        out_order_no: "out_order_no" req req,
+        service_id: "service_id" req req,
+        appid: "appid" req req,
+        mchid: "mchid" req req,
+        sub_appid: "sub_appid" opt opt,
+        sub_mchid: "sub_mchid" req req,
+        service_introduction: "service_introduction" req req,
+        state: "state" req req,
+        state_description: "state_description" opt opt,
+        post_payments: "post_payments" opt opt,
+        post_discounts: "post_discounts" opt opt,
+        risk_fund: "risk_fund" req req,
+        total_amount: "total_amount" opt opt,
+        need_collection: "need_collection" opt opt,
+        collection: "collection" opt opt,
+        time_range: "time_range" req req,
+        location: "location" opt opt,
+        attach: "attach" opt opt,
+        notify_url: "notify_url" req req,
+        openid: "openid" opt opt,
+        sub_openid: "sub_openid" opt opt,
+        order_id: "order_id" req req,
+        channel_id: "channel_id" req req,
+    });
     /// 收款信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseCollection {
@@ -807,51 +495,13 @@ pub mod serviceorder {
         /// 收款明细列表
         pub details: Option<Vec<GetResponseCollectionDetails>>,
     }
-    impl ::serde::Serialize for GetResponseCollection {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("state", &self.state)?;
-            m.opt("total_amount", &self.total_amount)?;
-            m.opt("paying_amount", &self.paying_amount)?;
-            m.opt("paid_amount", &self.paid_amount)?;
-            m.opt("details", &self.details)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseCollection {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("state"),
-                o.opt("total_amount"),
-                o.opt("paying_amount"),
-                o.opt("paid_amount"),
-                o.opt("details"),
-            ) {
-                (
-                    Some(state),
-                    Some(total_amount),
-                    Some(paying_amount),
-                    Some(paid_amount),
-                    Some(details),
-                ) => {
-                    Ok(Self {
-                        state,
-                        total_amount,
-                        paying_amount,
-                        paid_amount,
-                        details,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseCollection {
+        state: "state" req req,
+        total_amount: "total_amount" opt opt,
+        paying_amount: "paying_amount" opt opt,
+        paid_amount: "paid_amount" opt opt,
+        details: "details" opt opt,
+    });
     /// GetResponseCollectionDetails
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseCollectionDetails {
@@ -878,55 +528,14 @@ pub mod serviceorder {
         /// 优惠功能
         pub promotion_detail: Option<Vec<GetResponseCollectionDetailsPromotionDetail>>,
     }
-    impl ::serde::Serialize for GetResponseCollectionDetails {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("seq", &self.seq)?;
-            m.opt("amount", &self.amount)?;
-            m.opt("paid_type", &self.paid_type)?;
-            m.opt("paid_time", &self.paid_time)?;
-            m.opt("transaction_id", &self.transaction_id)?;
-            m.opt("promotion_detail", &self.promotion_detail)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseCollectionDetails {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("seq"),
-                o.opt("amount"),
-                o.opt("paid_type"),
-                o.opt("paid_time"),
-                o.opt("transaction_id"),
-                o.opt("promotion_detail"),
-            ) {
-                (
-                    Some(seq),
-                    Some(amount),
-                    Some(paid_type),
-                    Some(paid_time),
-                    Some(transaction_id),
-                    Some(promotion_detail),
-                ) => {
-                    Ok(Self {
-                        seq,
-                        amount,
-                        paid_type,
-                        paid_time,
-                        transaction_id,
-                        promotion_detail,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseCollectionDetails {
+        seq: "seq" opt opt,
+        amount: "amount" opt opt,
+        paid_type: "paid_type" opt opt,
+        paid_time: "paid_time" opt opt,
+        transaction_id: "transaction_id" opt opt,
+        promotion_detail: "promotion_detail" opt opt,
+    });
     /// GetResponseCollectionDetailsPromotionDetail
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseCollectionDetailsPromotionDetail {
@@ -975,75 +584,19 @@ pub mod serviceorder {
             Vec<GetResponseCollectionDetailsPromotionDetailGoodsDetail>,
         >,
     }
-    impl ::serde::Serialize for GetResponseCollectionDetailsPromotionDetail {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("coupon_id", &self.coupon_id)?;
-            m.opt("name", &self.name)?;
-            m.opt("scope", &self.scope)?;
-            m.opt("type", &self.type_)?;
-            m.req("amount", &self.amount)?;
-            m.opt("stock_id", &self.stock_id)?;
-            m.opt("wechatpay_contribute", &self.wechatpay_contribute)?;
-            m.opt("merchant_contribute", &self.merchant_contribute)?;
-            m.opt("other_contribute", &self.other_contribute)?;
-            m.opt("currency", &self.currency)?;
-            m.opt("goods_detail", &self.goods_detail)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseCollectionDetailsPromotionDetail {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("coupon_id"),
-                o.opt("name"),
-                o.opt("scope"),
-                o.opt("type"),
-                o.req("amount"),
-                o.opt("stock_id"),
-                o.opt("wechatpay_contribute"),
-                o.opt("merchant_contribute"),
-                o.opt("other_contribute"),
-                o.opt("currency"),
-                o.opt("goods_detail"),
-            ) {
-                (
-                    Some(coupon_id),
-                    Some(name),
-                    Some(scope),
-                    Some(type_),
-                    Some(amount),
-                    Some(stock_id),
-                    Some(wechatpay_contribute),
-                    Some(merchant_contribute),
-                    Some(other_contribute),
-                    Some(currency),
-                    Some(goods_detail),
-                ) => {
-                    Ok(Self {
-                        coupon_id,
-                        name,
-                        scope,
-                        type_,
-                        amount,
-                        stock_id,
-                        wechatpay_contribute,
-                        merchant_contribute,
-                        other_contribute,
-                        currency,
-                        goods_detail,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseCollectionDetailsPromotionDetail {
+        coupon_id: "coupon_id" req req,
+        name: "name" opt opt,
+        scope: "scope" opt opt,
+        type_: "type" opt opt,
+        amount: "amount" req req,
+        stock_id: "stock_id" opt opt,
+        wechatpay_contribute: "wechatpay_contribute" opt opt,
+        merchant_contribute: "merchant_contribute" opt opt,
+        other_contribute: "other_contribute" opt opt,
+        currency: "currency" opt opt,
+        goods_detail: "goods_detail" opt opt,
+    });
     /// GetResponseCollectionDetailsPromotionDetailGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseCollectionDetailsPromotionDetailGoodsDetail {
@@ -1068,52 +621,13 @@ pub mod serviceorder {
         /// Example: `商品备注信息`
         pub goods_remark: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseCollectionDetailsPromotionDetailGoodsDetail {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("goods_id", &self.goods_id)?;
-            m.opt("quantity", &self.quantity)?;
-            m.opt("unit_price", &self.unit_price)?;
-            m.opt("discount_amount", &self.discount_amount)?;
-            m.opt("goods_remark", &self.goods_remark)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseCollectionDetailsPromotionDetailGoodsDetail {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("goods_id"),
-                o.opt("quantity"),
-                o.opt("unit_price"),
-                o.opt("discount_amount"),
-                o.opt("goods_remark"),
-            ) {
-                (
-                    Some(goods_id),
-                    Some(quantity),
-                    Some(unit_price),
-                    Some(discount_amount),
-                    Some(goods_remark),
-                ) => {
-                    Ok(Self {
-                        goods_id,
-                        quantity,
-                        unit_price,
-                        discount_amount,
-                        goods_remark,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseCollectionDetailsPromotionDetailGoodsDetail {
+        goods_id: "goods_id" req req,
+        quantity: "quantity" opt opt,
+        unit_price: "unit_price" opt opt,
+        discount_amount: "discount_amount" opt opt,
+        goods_remark: "goods_remark" opt opt,
+    });
     /// 服务位置
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseLocation {
@@ -1126,33 +640,10 @@ pub mod serviceorder {
         /// Example: `嗨客时尚主题展餐厅`
         pub end_location: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseLocation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("start_location", &self.start_location)?;
-            m.opt("end_location", &self.end_location)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseLocation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("start_location"), o.opt("end_location")) {
-                (Some(start_location), Some(end_location)) => {
-                    Ok(Self {
-                        start_location,
-                        end_location,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseLocation {
+        start_location: "start_location" opt opt,
+        end_location: "end_location" opt opt,
+    });
     /// GetResponsePostDiscounts
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponsePostDiscounts {
@@ -1173,42 +664,12 @@ pub mod serviceorder {
         /// Example: `2`
         pub count: Option<i64>,
     }
-    impl ::serde::Serialize for GetResponsePostDiscounts {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("name", &self.name)?;
-            m.req("description", &self.description)?;
-            m.opt("amount", &self.amount)?;
-            m.opt("count", &self.count)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponsePostDiscounts {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("name"),
-                o.req("description"),
-                o.opt("amount"),
-                o.opt("count"),
-            ) {
-                (Some(name), Some(description), Some(amount), Some(count)) => {
-                    Ok(Self {
-                        name,
-                        description,
-                        amount,
-                        count,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponsePostDiscounts {
+        name: "name" req req,
+        description: "description" req req,
+        amount: "amount" opt opt,
+        count: "count" opt opt,
+    });
     /// GetResponsePostPayments
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponsePostPayments {
@@ -1229,42 +690,12 @@ pub mod serviceorder {
         /// Example: `4`
         pub count: Option<i64>,
     }
-    impl ::serde::Serialize for GetResponsePostPayments {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("name", &self.name)?;
-            m.opt("description", &self.description)?;
-            m.opt("amount", &self.amount)?;
-            m.opt("count", &self.count)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponsePostPayments {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("name"),
-                o.opt("description"),
-                o.opt("amount"),
-                o.opt("count"),
-            ) {
-                (Some(name), Some(description), Some(amount), Some(count)) => {
-                    Ok(Self {
-                        name,
-                        description,
-                        amount,
-                        count,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponsePostPayments {
+        name: "name" req req,
+        description: "description" opt opt,
+        amount: "amount" opt opt,
+        count: "count" opt opt,
+    });
     /// 订单风险金
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseRiskFund {
@@ -1281,31 +712,11 @@ pub mod serviceorder {
         /// Example: `就餐的预估费用`
         pub description: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseRiskFund {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("name", &self.name)?;
-            m.req("amount", &self.amount)?;
-            m.opt("description", &self.description)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseRiskFund {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("name"), o.req("amount"), o.opt("description")) {
-                (Some(name), Some(amount), Some(description)) => {
-                    Ok(Self { name, amount, description })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseRiskFund {
+        name: "name" req req,
+        amount: "amount" req req,
+        description: "description" opt opt,
+    });
     /// 服务时间段
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseTimeRange {
@@ -1326,47 +737,12 @@ pub mod serviceorder {
         /// Example: `租借结束时间`
         pub end_time_remark: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseTimeRange {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("start_time", &self.start_time)?;
-            m.opt("start_time_remark", &self.start_time_remark)?;
-            m.opt("end_time", &self.end_time)?;
-            m.opt("end_time_remark", &self.end_time_remark)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseTimeRange {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("start_time"),
-                o.opt("start_time_remark"),
-                o.opt("end_time"),
-                o.opt("end_time_remark"),
-            ) {
-                (
-                    Some(start_time),
-                    Some(start_time_remark),
-                    Some(end_time),
-                    Some(end_time_remark),
-                ) => {
-                    Ok(Self {
-                        start_time,
-                        start_time_remark,
-                        end_time,
-                        end_time_remark,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseTimeRange {
+        start_time: "start_time" req req,
+        start_time_remark: "start_time_remark" opt opt,
+        end_time: "end_time" opt opt,
+        end_time_remark: "end_time_remark" opt opt,
+    });
     /// The request of `POST /v3/payscore/acquiringbank/serviceorder` (从业机构创建微信支付分订单).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
@@ -1427,99 +803,25 @@ pub mod serviceorder {
         /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
         pub attach: Option<String>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("service_id", &self.service_id)?;
-            m.req("appid", &self.appid)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.opt("sub_appid", &self.sub_appid)?;
-            m.req("channel_id", &self.channel_id)?;
-            m.req("out_order_no", &self.out_order_no)?;
-            m.req("service_introduction", &self.service_introduction)?;
-            m.opt("post_payments", &self.post_payments)?;
-            m.opt("post_discounts", &self.post_discounts)?;
-            m.req("risk_fund", &self.risk_fund)?;
-            m.req("time_range", &self.time_range)?;
-            m.opt("location", &self.location)?;
-            m.opt("openid", &self.openid)?;
-            m.opt("sub_openid", &self.sub_openid)?;
-            m.opt("need_user_confirm", &self.need_user_confirm)?;
-            m.req("notify_url", &self.notify_url)?;
-            m.opt("attach", &self.attach)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("service_id"),
-                o.req("appid"),
-                o.req("sub_mchid"),
-                o.opt("sub_appid"),
-                o.req("channel_id"),
-                o.req("out_order_no"),
-                o.req("service_introduction"),
-                o.opt("post_payments"),
-                o.opt("post_discounts"),
-                o.req("risk_fund"),
-                o.req("time_range"),
-                o.opt("location"),
-                o.opt("openid"),
-                o.opt("sub_openid"),
-                o.opt("need_user_confirm"),
-                o.req("notify_url"),
-                o.opt("attach"),
-            ) {
-                (
-                    Some(service_id),
-                    Some(appid),
-                    Some(sub_mchid),
-                    Some(sub_appid),
-                    Some(channel_id),
-                    Some(out_order_no),
-                    Some(service_introduction),
-                    Some(post_payments),
-                    Some(post_discounts),
-                    Some(risk_fund),
-                    Some(time_range),
-                    Some(location),
-                    Some(openid),
-                    Some(sub_openid),
-                    Some(need_user_confirm),
-                    Some(notify_url),
-                    Some(attach),
-                ) => {
-                    Ok(Self {
-                        service_id,
-                        appid,
-                        sub_mchid,
-                        sub_appid,
-                        channel_id,
-                        out_order_no,
-                        service_introduction,
-                        post_payments,
-                        post_discounts,
-                        risk_fund,
-                        time_range,
-                        location,
-                        openid,
-                        sub_openid,
-                        need_user_confirm,
-                        notify_url,
-                        attach,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        service_id: "service_id" req req,
+        appid: "appid" req req,
+        sub_mchid: "sub_mchid" req req,
+        sub_appid: "sub_appid" opt opt,
+        channel_id: "channel_id" req req,
+        out_order_no: "out_order_no" req req,
+        service_introduction: "service_introduction" req req,
+        post_payments: "post_payments" opt opt,
+        post_discounts: "post_discounts" opt opt,
+        risk_fund: "risk_fund" req req,
+        time_range: "time_range" req req,
+        location: "location" opt opt,
+        openid: "openid" opt opt,
+        sub_openid: "sub_openid" opt opt,
+        need_user_confirm: "need_user_confirm" opt opt,
+        notify_url: "notify_url" req req,
+        attach: "attach" opt opt,
+    });
     /// 服务位置
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestLocation {
@@ -1532,33 +834,10 @@ pub mod serviceorder {
         /// Example: `嗨客时尚主题展餐厅`
         pub end_location: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestLocation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("start_location", &self.start_location)?;
-            m.opt("end_location", &self.end_location)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestLocation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("start_location"), o.opt("end_location")) {
-                (Some(start_location), Some(end_location)) => {
-                    Ok(Self {
-                        start_location,
-                        end_location,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestLocation {
+        start_location: "start_location" opt opt,
+        end_location: "end_location" opt opt,
+    });
     /// PostRequestPostDiscounts
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPostDiscounts {
@@ -1579,42 +858,12 @@ pub mod serviceorder {
         /// Example: `40000`
         pub amount: Option<i64>,
     }
-    impl ::serde::Serialize for PostRequestPostDiscounts {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("name", &self.name)?;
-            m.req("description", &self.description)?;
-            m.opt("count", &self.count)?;
-            m.opt("amount", &self.amount)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPostDiscounts {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("name"),
-                o.req("description"),
-                o.opt("count"),
-                o.opt("amount"),
-            ) {
-                (Some(name), Some(description), Some(count), Some(amount)) => {
-                    Ok(Self {
-                        name,
-                        description,
-                        count,
-                        amount,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
+        name: "name" req req,
+        description: "description" req req,
+        count: "count" opt opt,
+        amount: "amount" opt opt,
+    });
     /// PostRequestPostPayments
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPostPayments {
@@ -1635,42 +884,12 @@ pub mod serviceorder {
         /// Example: `4`
         pub count: Option<i64>,
     }
-    impl ::serde::Serialize for PostRequestPostPayments {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("name", &self.name)?;
-            m.opt("description", &self.description)?;
-            m.opt("amount", &self.amount)?;
-            m.opt("count", &self.count)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPostPayments {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("name"),
-                o.opt("description"),
-                o.opt("amount"),
-                o.opt("count"),
-            ) {
-                (Some(name), Some(description), Some(amount), Some(count)) => {
-                    Ok(Self {
-                        name,
-                        description,
-                        amount,
-                        count,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestPostPayments {
+        name: "name" req req,
+        description: "description" opt opt,
+        amount: "amount" opt opt,
+        count: "count" opt opt,
+    });
     /// 订单风险金
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestRiskFund {
@@ -1687,31 +906,11 @@ pub mod serviceorder {
         /// Example: `就餐的预估费用`
         pub description: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestRiskFund {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("name", &self.name)?;
-            m.req("amount", &self.amount)?;
-            m.opt("description", &self.description)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestRiskFund {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("name"), o.req("amount"), o.opt("description")) {
-                (Some(name), Some(amount), Some(description)) => {
-                    Ok(Self { name, amount, description })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestRiskFund {
+        name: "name" req req,
+        amount: "amount" req req,
+        description: "description" opt opt,
+    });
     /// 服务时间段
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestTimeRange {
@@ -1732,47 +931,12 @@ pub mod serviceorder {
         /// Example: `租借结束时间`
         pub end_time_remark: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestTimeRange {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("start_time", &self.start_time)?;
-            m.opt("start_time_remark", &self.start_time_remark)?;
-            m.opt("end_time", &self.end_time)?;
-            m.opt("end_time_remark", &self.end_time_remark)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestTimeRange {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("start_time"),
-                o.opt("start_time_remark"),
-                o.opt("end_time"),
-                o.opt("end_time_remark"),
-            ) {
-                (
-                    Some(start_time),
-                    Some(start_time_remark),
-                    Some(end_time),
-                    Some(end_time_remark),
-                ) => {
-                    Ok(Self {
-                        start_time,
-                        start_time_remark,
-                        end_time,
-                        end_time_remark,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestTimeRange {
+        start_time: "start_time" req req,
+        start_time_remark: "start_time_remark" opt opt,
+        end_time: "end_time" opt opt,
+        end_time_remark: "end_time_remark" opt opt,
+    });
     /// The response of `POST /v3/payscore/acquiringbank/serviceorder` (从业机构创建微信支付分订单).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -1843,107 +1007,27 @@ pub mod serviceorder {
         /// Example: `DJIOSQPYWDxsjdldeuwhdodwxasd_dDiodnwjh9we`
         pub package: Option<String>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_order_no", &self.out_order_no)?;
-            m.req("service_id", &self.service_id)?;
-            m.req("appid", &self.appid)?;
-            m.req("mchid", &self.mchid)?;
-            m.opt("sub_appid", &self.sub_appid)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("channel_id", &self.channel_id)?;
-            m.req("service_introduction", &self.service_introduction)?;
-            m.req("state", &self.state)?;
-            m.opt("state_description", &self.state_description)?;
-            m.opt("post_payments", &self.post_payments)?;
-            m.opt("post_discounts", &self.post_discounts)?;
-            m.opt("risk_fund", &self.risk_fund)?;
-            m.opt("time_range", &self.time_range)?;
-            m.opt("location", &self.location)?;
-            m.opt("attach", &self.attach)?;
-            m.opt("notify_url", &self.notify_url)?;
-            m.req("order_id", &self.order_id)?;
-            m.opt("package", &self.package)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("out_order_no"),
-                o.req("service_id"),
-                o.req("appid"),
-                o.req("mchid"),
-                o.opt("sub_appid"),
-                o.req("sub_mchid"),
-                o.req("channel_id"),
-                o.req("service_introduction"),
-                o.req("state"),
-                o.opt("state_description"),
-                o.opt("post_payments"),
-                o.opt("post_discounts"),
-                o.opt("risk_fund"),
-                o.opt("time_range"),
-                o.opt("location"),
-                o.opt("attach"),
-                o.opt("notify_url"),
-                o.req("order_id"),
-                o.opt("package"),
-            ) {
-                (
-                    Some(out_order_no),
-                    Some(service_id),
-                    Some(appid),
-                    Some(mchid),
-                    Some(sub_appid),
-                    Some(sub_mchid),
-                    Some(channel_id),
-                    Some(service_introduction),
-                    Some(state),
-                    Some(state_description),
-                    Some(post_payments),
-                    Some(post_discounts),
-                    Some(risk_fund),
-                    Some(time_range),
-                    Some(location),
-                    Some(attach),
-                    Some(notify_url),
-                    Some(order_id),
-                    Some(package),
-                ) => {
-                    Ok(Self {
-                        out_order_no,
-                        service_id,
-                        appid,
-                        mchid,
-                        sub_appid,
-                        sub_mchid,
-                        channel_id,
-                        service_introduction,
-                        state,
-                        state_description,
-                        post_payments,
-                        post_discounts,
-                        risk_fund,
-                        time_range,
-                        location,
-                        attach,
-                        notify_url,
-                        order_id,
-                        package,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        out_order_no: "out_order_no" req req,
+        service_id: "service_id" req req,
+        appid: "appid" req req,
+        mchid: "mchid" req req,
+        sub_appid: "sub_appid" opt opt,
+        sub_mchid: "sub_mchid" req req,
+        channel_id: "channel_id" req req,
+        service_introduction: "service_introduction" req req,
+        state: "state" req req,
+        state_description: "state_description" opt opt,
+        post_payments: "post_payments" opt opt,
+        post_discounts: "post_discounts" opt opt,
+        risk_fund: "risk_fund" opt opt,
+        time_range: "time_range" opt opt,
+        location: "location" opt opt,
+        attach: "attach" opt opt,
+        notify_url: "notify_url" opt opt,
+        order_id: "order_id" req req,
+        package: "package" opt opt,
+    });
     /// 服务位置
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseLocation {
@@ -1956,33 +1040,10 @@ pub mod serviceorder {
         /// Example: `嗨客时尚主题展餐厅`
         pub end_location: String,
     }
-    impl ::serde::Serialize for PostResponseLocation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("start_location", &self.start_location)?;
-            m.req("end_location", &self.end_location)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseLocation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("start_location"), o.req("end_location")) {
-                (Some(start_location), Some(end_location)) => {
-                    Ok(Self {
-                        start_location,
-                        end_location,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseLocation {
+        start_location: "start_location" opt opt,
+        end_location: "end_location" req req,
+    });
     /// PostResponsePostDiscounts
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePostDiscounts {
@@ -1999,31 +1060,11 @@ pub mod serviceorder {
         /// Example: `2`
         pub count: Option<i64>,
     }
-    impl ::serde::Serialize for PostResponsePostDiscounts {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("name", &self.name)?;
-            m.req("description", &self.description)?;
-            m.opt("count", &self.count)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponsePostDiscounts {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("name"), o.req("description"), o.opt("count")) {
-                (Some(name), Some(description), Some(count)) => {
-                    Ok(Self { name, description, count })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponsePostDiscounts {
+        name: "name" req req,
+        description: "description" req req,
+        count: "count" opt opt,
+    });
     /// PostResponsePostPayments
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePostPayments {
@@ -2044,42 +1085,12 @@ pub mod serviceorder {
         /// Example: `4`
         pub count: Option<i64>,
     }
-    impl ::serde::Serialize for PostResponsePostPayments {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("name", &self.name)?;
-            m.opt("description", &self.description)?;
-            m.opt("amount", &self.amount)?;
-            m.opt("count", &self.count)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponsePostPayments {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("name"),
-                o.opt("description"),
-                o.opt("amount"),
-                o.opt("count"),
-            ) {
-                (Some(name), Some(description), Some(amount), Some(count)) => {
-                    Ok(Self {
-                        name,
-                        description,
-                        amount,
-                        count,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponsePostPayments {
+        name: "name" req req,
+        description: "description" opt opt,
+        amount: "amount" opt opt,
+        count: "count" opt opt,
+    });
     /// 订单风险金
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseRiskFund {
@@ -2096,31 +1107,11 @@ pub mod serviceorder {
         /// Example: `就餐的预估费用`
         pub description: Option<String>,
     }
-    impl ::serde::Serialize for PostResponseRiskFund {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("name", &self.name)?;
-            m.req("amount", &self.amount)?;
-            m.opt("description", &self.description)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseRiskFund {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("name"), o.req("amount"), o.opt("description")) {
-                (Some(name), Some(amount), Some(description)) => {
-                    Ok(Self { name, amount, description })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseRiskFund {
+        name: "name" req req,
+        amount: "amount" req req,
+        description: "description" opt opt,
+    });
     /// 服务时间段
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseTimeRange {
@@ -2141,47 +1132,12 @@ pub mod serviceorder {
         /// Example: `租借结束时间`
         pub end_time_remark: Option<String>,
     }
-    impl ::serde::Serialize for PostResponseTimeRange {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("start_time", &self.start_time)?;
-            m.opt("start_time_remark", &self.start_time_remark)?;
-            m.opt("end_time", &self.end_time)?;
-            m.opt("end_time_remark", &self.end_time_remark)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseTimeRange {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("start_time"),
-                o.opt("start_time_remark"),
-                o.opt("end_time"),
-                o.opt("end_time_remark"),
-            ) {
-                (
-                    Some(start_time),
-                    Some(start_time_remark),
-                    Some(end_time),
-                    Some(end_time_remark),
-                ) => {
-                    Ok(Self {
-                        start_time,
-                        start_time_remark,
-                        end_time,
-                        end_time_remark,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseTimeRange {
+        start_time: "start_time" req req,
+        start_time_remark: "start_time_remark" opt opt,
+        end_time: "end_time" opt opt,
+        end_time_remark: "end_time_remark" opt opt,
+    });
     /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}`
     pub mod by_out_order_no {
         /// The chain step for `/v3/payscore/acquiringbank/serviceorder/{out_order_no}`, reached with `client.v3().payscore().acquiringbank().serviceorder().out_order_no(out_order_no)`.
@@ -2256,47 +1212,12 @@ pub mod serviceorder {
                 /// Example: `用户投诉`
                 pub reason: String,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("service_id", &self.service_id)?;
-                    m.req("channel_id", &self.channel_id)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.req("reason", &self.reason)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("service_id"),
-                        o.req("channel_id"),
-                        o.req("sub_mchid"),
-                        o.req("reason"),
-                    ) {
-                        (
-                            Some(service_id),
-                            Some(channel_id),
-                            Some(sub_mchid),
-                            Some(reason),
-                        ) => {
-                            Ok(Self {
-                                service_id,
-                                channel_id,
-                                sub_mchid,
-                                reason,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                service_id: "service_id" req req,
+                channel_id: "channel_id" req req,
+                sub_mchid: "sub_mchid" req req,
+                reason: "reason" req req,
+            });
         }
         /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/complete`
         pub mod complete {
@@ -2357,75 +1278,19 @@ pub mod serviceorder {
                 /// Example: `goods_tag`
                 pub goods_tag: Option<String>,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("service_id", &self.service_id)?;
-                    m.opt("channel_id", &self.channel_id)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.req("post_payments", &self.post_payments)?;
-                    m.opt("post_discounts", &self.post_discounts)?;
-                    m.req("total_amount", &self.total_amount)?;
-                    m.opt("time_range", &self.time_range)?;
-                    m.opt("location", &self.location)?;
-                    m.opt("profit_sharing", &self.profit_sharing)?;
-                    m.opt("complete_time", &self.complete_time)?;
-                    m.opt("goods_tag", &self.goods_tag)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("service_id"),
-                        o.opt("channel_id"),
-                        o.req("sub_mchid"),
-                        o.req("post_payments"),
-                        o.opt("post_discounts"),
-                        o.req("total_amount"),
-                        o.opt("time_range"),
-                        o.opt("location"),
-                        o.opt("profit_sharing"),
-                        o.opt("complete_time"),
-                        o.opt("goods_tag"),
-                    ) {
-                        (
-                            Some(service_id),
-                            Some(channel_id),
-                            Some(sub_mchid),
-                            Some(post_payments),
-                            Some(post_discounts),
-                            Some(total_amount),
-                            Some(time_range),
-                            Some(location),
-                            Some(profit_sharing),
-                            Some(complete_time),
-                            Some(goods_tag),
-                        ) => {
-                            Ok(Self {
-                                service_id,
-                                channel_id,
-                                sub_mchid,
-                                post_payments,
-                                post_discounts,
-                                total_amount,
-                                time_range,
-                                location,
-                                profit_sharing,
-                                complete_time,
-                                goods_tag,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                service_id: "service_id" req req,
+                channel_id: "channel_id" opt opt,
+                sub_mchid: "sub_mchid" req req,
+                post_payments: "post_payments" req req,
+                post_discounts: "post_discounts" opt opt,
+                total_amount: "total_amount" req req,
+                time_range: "time_range" opt opt,
+                location: "location" opt opt,
+                profit_sharing: "profit_sharing" opt opt,
+                complete_time: "complete_time" opt opt,
+                goods_tag: "goods_tag" opt opt,
+            });
             /// 实际服务位置
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestLocation {
@@ -2438,33 +1303,10 @@ pub mod serviceorder {
                 /// Example: `嗨客时尚主题展餐厅`
                 pub end_location: Option<String>,
             }
-            impl ::serde::Serialize for PostRequestLocation {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("start_location", &self.start_location)?;
-                    m.opt("end_location", &self.end_location)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestLocation {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("start_location"), o.opt("end_location")) {
-                        (Some(start_location), Some(end_location)) => {
-                            Ok(Self {
-                                start_location,
-                                end_location,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestLocation {
+                start_location: "start_location" opt opt,
+                end_location: "end_location" opt opt,
+            });
             /// PostRequestPostDiscounts
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPostDiscounts {
@@ -2485,42 +1327,12 @@ pub mod serviceorder {
                 /// Example: `2`
                 pub count: Option<i64>,
             }
-            impl ::serde::Serialize for PostRequestPostDiscounts {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("name", &self.name)?;
-                    m.req("description", &self.description)?;
-                    m.req("amount", &self.amount)?;
-                    m.opt("count", &self.count)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestPostDiscounts {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("name"),
-                        o.req("description"),
-                        o.req("amount"),
-                        o.opt("count"),
-                    ) {
-                        (Some(name), Some(description), Some(amount), Some(count)) => {
-                            Ok(Self {
-                                name,
-                                description,
-                                amount,
-                                count,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
+                name: "name" req req,
+                description: "description" req req,
+                amount: "amount" req req,
+                count: "count" opt opt,
+            });
             /// PostRequestPostPayments
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPostPayments {
@@ -2541,42 +1353,12 @@ pub mod serviceorder {
                 /// Example: `4`
                 pub count: Option<i64>,
             }
-            impl ::serde::Serialize for PostRequestPostPayments {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("name", &self.name)?;
-                    m.opt("description", &self.description)?;
-                    m.opt("amount", &self.amount)?;
-                    m.opt("count", &self.count)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestPostPayments {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("name"),
-                        o.opt("description"),
-                        o.opt("amount"),
-                        o.opt("count"),
-                    ) {
-                        (Some(name), Some(description), Some(amount), Some(count)) => {
-                            Ok(Self {
-                                name,
-                                description,
-                                amount,
-                                count,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestPostPayments {
+                name: "name" req req,
+                description: "description" opt opt,
+                amount: "amount" opt opt,
+                count: "count" opt opt,
+            });
             /// 实际服务时间
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestTimeRange {
@@ -2597,47 +1379,12 @@ pub mod serviceorder {
                 /// Example: `租借结束时间`
                 pub end_time_remark: Option<String>,
             }
-            impl ::serde::Serialize for PostRequestTimeRange {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("start_time", &self.start_time)?;
-                    m.opt("start_time_remark", &self.start_time_remark)?;
-                    m.opt("end_time", &self.end_time)?;
-                    m.opt("end_time_remark", &self.end_time_remark)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestTimeRange {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("start_time"),
-                        o.opt("start_time_remark"),
-                        o.opt("end_time"),
-                        o.opt("end_time_remark"),
-                    ) {
-                        (
-                            Some(start_time),
-                            Some(start_time_remark),
-                            Some(end_time),
-                            Some(end_time_remark),
-                        ) => {
-                            Ok(Self {
-                                start_time,
-                                start_time_remark,
-                                end_time,
-                                end_time_remark,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestTimeRange {
+                start_time: "start_time" req req,
+                start_time_remark: "start_time_remark" opt opt,
+                end_time: "end_time" opt opt,
+                end_time_remark: "end_time_remark" opt opt,
+            });
         }
         /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/modify`
         pub mod modify {
@@ -2688,59 +1435,15 @@ pub mod serviceorder {
                 /// Example: `用户投诉`
                 pub reason: String,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("service_id", &self.service_id)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.opt("channel_id", &self.channel_id)?;
-                    m.opt("post_payments", &self.post_payments)?;
-                    m.opt("post_discounts", &self.post_discounts)?;
-                    m.req("total_amount", &self.total_amount)?;
-                    m.req("reason", &self.reason)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("service_id"),
-                        o.req("sub_mchid"),
-                        o.opt("channel_id"),
-                        o.opt("post_payments"),
-                        o.opt("post_discounts"),
-                        o.req("total_amount"),
-                        o.req("reason"),
-                    ) {
-                        (
-                            Some(service_id),
-                            Some(sub_mchid),
-                            Some(channel_id),
-                            Some(post_payments),
-                            Some(post_discounts),
-                            Some(total_amount),
-                            Some(reason),
-                        ) => {
-                            Ok(Self {
-                                service_id,
-                                sub_mchid,
-                                channel_id,
-                                post_payments,
-                                post_discounts,
-                                total_amount,
-                                reason,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                service_id: "service_id" req req,
+                sub_mchid: "sub_mchid" req req,
+                channel_id: "channel_id" opt opt,
+                post_payments: "post_payments" opt opt,
+                post_discounts: "post_discounts" opt opt,
+                total_amount: "total_amount" req req,
+                reason: "reason" req req,
+            });
             /// PostRequestPostDiscounts
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPostDiscounts {
@@ -2761,42 +1464,12 @@ pub mod serviceorder {
                 /// Example: `2`
                 pub count: Option<i64>,
             }
-            impl ::serde::Serialize for PostRequestPostDiscounts {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("name", &self.name)?;
-                    m.req("description", &self.description)?;
-                    m.req("amount", &self.amount)?;
-                    m.opt("count", &self.count)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestPostDiscounts {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("name"),
-                        o.req("description"),
-                        o.req("amount"),
-                        o.opt("count"),
-                    ) {
-                        (Some(name), Some(description), Some(amount), Some(count)) => {
-                            Ok(Self {
-                                name,
-                                description,
-                                amount,
-                                count,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
+                name: "name" req req,
+                description: "description" req req,
+                amount: "amount" req req,
+                count: "count" opt opt,
+            });
             /// PostRequestPostPayments
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPostPayments {
@@ -2817,42 +1490,12 @@ pub mod serviceorder {
                 /// Example: `4`
                 pub count: Option<i64>,
             }
-            impl ::serde::Serialize for PostRequestPostPayments {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("name", &self.name)?;
-                    m.opt("description", &self.description)?;
-                    m.opt("amount", &self.amount)?;
-                    m.opt("count", &self.count)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestPostPayments {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("name"),
-                        o.opt("description"),
-                        o.opt("amount"),
-                        o.opt("count"),
-                    ) {
-                        (Some(name), Some(description), Some(amount), Some(count)) => {
-                            Ok(Self {
-                                name,
-                                description,
-                                amount,
-                                count,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestPostPayments {
+                name: "name" req req,
+                description: "description" opt opt,
+                amount: "amount" opt opt,
+                count: "count" opt opt,
+            });
         }
         /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/registerdeductinfo`
         pub mod registerdeductinfo {
@@ -2905,82 +1548,23 @@ pub mod serviceorder {
                 /// Example: `wxd678efh567hg6999`
                 pub sub_appid: Option<String>,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("service_id", &self.service_id)?;
-                    m.opt("appid", &self.appid)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.req("channel_id", &self.channel_id)?;
-                    m.opt("out_trade_no", &self.out_trade_no)?;
-                    m.opt("sub_appid", &self.sub_appid)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("service_id"),
-                        o.opt("appid"),
-                        o.req("sub_mchid"),
-                        o.req("channel_id"),
-                        o.opt("out_trade_no"),
-                        o.opt("sub_appid"),
-                    ) {
-                        (
-                            Some(service_id),
-                            Some(appid),
-                            Some(sub_mchid),
-                            Some(channel_id),
-                            Some(out_trade_no),
-                            Some(sub_appid),
-                        ) => {
-                            Ok(Self {
-                                service_id,
-                                appid,
-                                sub_mchid,
-                                channel_id,
-                                out_trade_no,
-                                sub_appid,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                service_id: "service_id" req req,
+                appid: "appid" opt opt,
+                sub_mchid: "sub_mchid" req req,
+                channel_id: "channel_id" req req,
+                out_trade_no: "out_trade_no" opt opt,
+                sub_appid: "sub_appid" opt opt,
+            });
             /// The response of `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/registerdeductinfo` (从业机构登记微信支付分扣款信息).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 商品或支付单简要描述
                 pub description: Option<String>,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("description", &self.description)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.opt("description") {
-                        Some(description) => Ok(Self { description }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                description: "description" opt opt,
+            });
         }
         /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/sync`
         pub mod sync {
@@ -3025,51 +1609,13 @@ pub mod serviceorder {
                 /// 内容信息详情
                 pub detail: PostRequestDetail,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("service_id", &self.service_id)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.opt("channel_id", &self.channel_id)?;
-                    m.req("type", &self.type_)?;
-                    m.req("detail", &self.detail)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("service_id"),
-                        o.req("sub_mchid"),
-                        o.opt("channel_id"),
-                        o.req("type"),
-                        o.req("detail"),
-                    ) {
-                        (
-                            Some(service_id),
-                            Some(sub_mchid),
-                            Some(channel_id),
-                            Some(type_),
-                            Some(detail),
-                        ) => {
-                            Ok(Self {
-                                service_id,
-                                sub_mchid,
-                                channel_id,
-                                type_,
-                                detail,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                service_id: "service_id" req req,
+                sub_mchid: "sub_mchid" req req,
+                channel_id: "channel_id" opt opt,
+                type_: "type" req req,
+                detail: "detail" req req,
+            });
             /// 内容信息详情
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestDetail {
@@ -3078,27 +1624,9 @@ pub mod serviceorder {
                 /// Example: `20091225091210`
                 pub paid_time: String,
             }
-            impl ::serde::Serialize for PostRequestDetail {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("paid_time", &self.paid_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestDetail {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("paid_time") {
-                        Some(paid_time) => Ok(Self { paid_time }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestDetail {
+                paid_time: "paid_time" req req,
+            });
         }
     }
     /// `/v3/payscore/acquiringbank/serviceorder/deduction`
@@ -3155,49 +1683,14 @@ pub mod serviceorder {
             /// Query parameter `out_order_no`. Example: `1234323JKHDFE1243252`
             pub out_order_no: Option<String>,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("service_id"),
-                    o.req("appid"),
-                    o.req("sub_mchid"),
-                    o.opt("sub_appid"),
-                    o.req("channel_id"),
-                    o.opt("out_order_no"),
-                ) {
-                    (
-                        Some(service_id),
-                        Some(appid),
-                        Some(sub_mchid),
-                        Some(sub_appid),
-                        Some(channel_id),
-                        Some(out_order_no),
-                    ) => {
-                        Ok(Self {
-                            service_id,
-                            appid,
-                            sub_mchid,
-                            sub_appid,
-                            channel_id,
-                            out_order_no,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            service_id: "service_id" skip req,
+            appid: "appid" skip req,
+            sub_mchid: "sub_mchid" skip req,
+            sub_appid: "sub_appid" skip opt,
+            channel_id: "channel_id" skip req,
+            out_order_no: "out_order_no" skip opt,
+        });
         /// The response of `GET /v3/payscore/acquiringbank/serviceorder/deduction` (从业机构查询微信支付分扣款信息).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -3206,30 +1699,10 @@ pub mod serviceorder {
             /// 商户扣款单号
             pub out_trade_no: String,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("description", &self.description)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("description"), o.req("out_trade_no")) {
-                    (Some(description), Some(out_trade_no)) => {
-                        Ok(Self { description, out_trade_no })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            description: "description" req req,
+            out_trade_no: "out_trade_no" req req,
+        });
     }
 }
 /// `/v3/payscore/acquiringbank/servicepayondeliveryorder`
@@ -3316,107 +1789,27 @@ pub mod servicepayondeliveryorder {
         /// 先用后付购物详情
         pub shopping_info: Option<PostRequestShoppingInfo>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_order_no", &self.out_order_no)?;
-            m.req("appid", &self.appid)?;
-            m.opt("sub_mchid", &self.sub_mchid)?;
-            m.opt("sub_appid", &self.sub_appid)?;
-            m.opt("channel_id", &self.channel_id)?;
-            m.req("service_id", &self.service_id)?;
-            m.req("service_introduction", &self.service_introduction)?;
-            m.opt("post_payments", &self.post_payments)?;
-            m.opt("post_discounts", &self.post_discounts)?;
-            m.req("time_range", &self.time_range)?;
-            m.opt("location", &self.location)?;
-            m.opt("risk_fund", &self.risk_fund)?;
-            m.opt("attach", &self.attach)?;
-            m.opt("notify_url", &self.notify_url)?;
-            m.opt("openid", &self.openid)?;
-            m.opt("sub_openid", &self.sub_openid)?;
-            m.opt("need_user_confirm", &self.need_user_confirm)?;
-            m.opt("mchid", &self.mchid)?;
-            m.opt("shopping_info", &self.shopping_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("out_order_no"),
-                o.req("appid"),
-                o.opt("sub_mchid"),
-                o.opt("sub_appid"),
-                o.opt("channel_id"),
-                o.req("service_id"),
-                o.req("service_introduction"),
-                o.opt("post_payments"),
-                o.opt("post_discounts"),
-                o.req("time_range"),
-                o.opt("location"),
-                o.opt("risk_fund"),
-                o.opt("attach"),
-                o.opt("notify_url"),
-                o.opt("openid"),
-                o.opt("sub_openid"),
-                o.opt("need_user_confirm"),
-                o.opt("mchid"),
-                o.opt("shopping_info"),
-            ) {
-                (
-                    Some(out_order_no),
-                    Some(appid),
-                    Some(sub_mchid),
-                    Some(sub_appid),
-                    Some(channel_id),
-                    Some(service_id),
-                    Some(service_introduction),
-                    Some(post_payments),
-                    Some(post_discounts),
-                    Some(time_range),
-                    Some(location),
-                    Some(risk_fund),
-                    Some(attach),
-                    Some(notify_url),
-                    Some(openid),
-                    Some(sub_openid),
-                    Some(need_user_confirm),
-                    Some(mchid),
-                    Some(shopping_info),
-                ) => {
-                    Ok(Self {
-                        out_order_no,
-                        appid,
-                        sub_mchid,
-                        sub_appid,
-                        channel_id,
-                        service_id,
-                        service_introduction,
-                        post_payments,
-                        post_discounts,
-                        time_range,
-                        location,
-                        risk_fund,
-                        attach,
-                        notify_url,
-                        openid,
-                        sub_openid,
-                        need_user_confirm,
-                        mchid,
-                        shopping_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        out_order_no: "out_order_no" req req,
+        appid: "appid" req req,
+        sub_mchid: "sub_mchid" opt opt,
+        sub_appid: "sub_appid" opt opt,
+        channel_id: "channel_id" opt opt,
+        service_id: "service_id" req req,
+        service_introduction: "service_introduction" req req,
+        post_payments: "post_payments" opt opt,
+        post_discounts: "post_discounts" opt opt,
+        time_range: "time_range" req req,
+        location: "location" opt opt,
+        risk_fund: "risk_fund" opt opt,
+        attach: "attach" opt opt,
+        notify_url: "notify_url" opt opt,
+        openid: "openid" opt opt,
+        sub_openid: "sub_openid" opt opt,
+        need_user_confirm: "need_user_confirm" opt opt,
+        mchid: "mchid" opt opt,
+        shopping_info: "shopping_info" opt opt,
+    });
     /// 服务位置
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestLocation {
@@ -3429,33 +1822,10 @@ pub mod servicepayondeliveryorder {
         /// Example: `嗨客时尚主题展餐厅`
         pub end_location: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestLocation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("start_location", &self.start_location)?;
-            m.opt("end_location", &self.end_location)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestLocation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("start_location"), o.opt("end_location")) {
-                (Some(start_location), Some(end_location)) => {
-                    Ok(Self {
-                        start_location,
-                        end_location,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestLocation {
+        start_location: "start_location" opt opt,
+        end_location: "end_location" opt opt,
+    });
     /// 后付费商户优惠
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPostDiscounts {
@@ -3476,42 +1846,12 @@ pub mod servicepayondeliveryorder {
         /// Example: `2`
         pub count: Option<i64>,
     }
-    impl ::serde::Serialize for PostRequestPostDiscounts {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("name", &self.name)?;
-            m.opt("description", &self.description)?;
-            m.opt("amount", &self.amount)?;
-            m.opt("count", &self.count)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPostDiscounts {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("name"),
-                o.opt("description"),
-                o.opt("amount"),
-                o.opt("count"),
-            ) {
-                (Some(name), Some(description), Some(amount), Some(count)) => {
-                    Ok(Self {
-                        name,
-                        description,
-                        amount,
-                        count,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
+        name: "name" opt opt,
+        description: "description" opt opt,
+        amount: "amount" opt opt,
+        count: "count" opt opt,
+    });
     /// 后付费项目
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPostPayments {
@@ -3532,42 +1872,12 @@ pub mod servicepayondeliveryorder {
         /// Example: `4`
         pub count: Option<i64>,
     }
-    impl ::serde::Serialize for PostRequestPostPayments {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("name", &self.name)?;
-            m.opt("amount", &self.amount)?;
-            m.opt("description", &self.description)?;
-            m.opt("count", &self.count)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPostPayments {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("name"),
-                o.opt("amount"),
-                o.opt("description"),
-                o.opt("count"),
-            ) {
-                (Some(name), Some(amount), Some(description), Some(count)) => {
-                    Ok(Self {
-                        name,
-                        amount,
-                        description,
-                        count,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestPostPayments {
+        name: "name" opt opt,
+        amount: "amount" opt opt,
+        description: "description" opt opt,
+        count: "count" opt opt,
+    });
     /// 订单风险金
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestRiskFund {
@@ -3582,31 +1892,11 @@ pub mod servicepayondeliveryorder {
         /// Example: `就餐的预估费用`
         pub description: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestRiskFund {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("name", &self.name)?;
-            m.opt("amount", &self.amount)?;
-            m.opt("description", &self.description)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestRiskFund {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("name"), o.opt("amount"), o.opt("description")) {
-                (Some(name), Some(amount), Some(description)) => {
-                    Ok(Self { name, amount, description })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestRiskFund {
+        name: "name" opt opt,
+        amount: "amount" opt opt,
+        description: "description" opt opt,
+    });
     /// 风险金名称
     ///
     /// A value this client does not know yet is kept as [`PostRequestRiskFundName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3624,49 +1914,12 @@ pub mod servicepayondeliveryorder {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestRiskFundName {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Deposit => "DEPOSIT",
-                Self::Advance => "ADVANCE",
-                Self::CashDeposit => "CASH_DEPOSIT",
-                Self::EstimateOrderCost => "ESTIMATE_ORDER_COST",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestRiskFundName {
-        fn from(s: &str) -> Self {
-            match s {
-                "DEPOSIT" => Self::Deposit,
-                "ADVANCE" => Self::Advance,
-                "CASH_DEPOSIT" => Self::CashDeposit,
-                "ESTIMATE_ORDER_COST" => Self::EstimateOrderCost,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestRiskFundName {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestRiskFundName {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestRiskFundName {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestRiskFundName {
+        Deposit = "DEPOSIT",
+        Advance = "ADVANCE",
+        CashDeposit = "CASH_DEPOSIT",
+        EstimateOrderCost = "ESTIMATE_ORDER_COST",
+    });
     /// 先用后付购物详情
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestShoppingInfo {
@@ -3679,35 +1932,11 @@ pub mod servicepayondeliveryorder {
         /// 商品列表
         pub goods: Option<Vec<PostRequestShoppingInfoGoods>>,
     }
-    impl ::serde::Serialize for PostRequestShoppingInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("real_merchant_appid", &self.real_merchant_appid)?;
-            m.opt("jump_link", &self.jump_link)?;
-            m.opt("goods", &self.goods)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestShoppingInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("real_merchant_appid"), o.opt("jump_link"), o.opt("goods")) {
-                (Some(real_merchant_appid), Some(jump_link), Some(goods)) => {
-                    Ok(Self {
-                        real_merchant_appid,
-                        jump_link,
-                        goods,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestShoppingInfo {
+        real_merchant_appid: "real_merchant_appid" opt opt,
+        jump_link: "jump_link" opt opt,
+        goods: "goods" opt opt,
+    });
     /// PostRequestShoppingInfoGoods
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestShoppingInfoGoods {
@@ -3728,51 +1957,13 @@ pub mod servicepayondeliveryorder {
         /// `category_id`
         pub category_id: Option<Vec<String>>,
     }
-    impl ::serde::Serialize for PostRequestShoppingInfoGoods {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("name", &self.name)?;
-            m.opt("picture", &self.picture)?;
-            m.opt("amount", &self.amount)?;
-            m.opt("count", &self.count)?;
-            m.opt("category_id", &self.category_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestShoppingInfoGoods {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("name"),
-                o.opt("picture"),
-                o.opt("amount"),
-                o.opt("count"),
-                o.opt("category_id"),
-            ) {
-                (
-                    Some(name),
-                    Some(picture),
-                    Some(amount),
-                    Some(count),
-                    Some(category_id),
-                ) => {
-                    Ok(Self {
-                        name,
-                        picture,
-                        amount,
-                        count,
-                        category_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestShoppingInfoGoods {
+        name: "name" opt opt,
+        picture: "picture" opt opt,
+        amount: "amount" opt opt,
+        count: "count" opt opt,
+        category_id: "category_id" opt opt,
+    });
     /// 单详跳转链接
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestShoppingInfoJumpLink {
@@ -3783,35 +1974,11 @@ pub mod servicepayondeliveryorder {
         /// 小程序跳转path
         pub path: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestShoppingInfoJumpLink {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("jump_link_type", &self.jump_link_type)?;
-            m.opt("appid", &self.appid)?;
-            m.opt("path", &self.path)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestShoppingInfoJumpLink {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("jump_link_type"), o.opt("appid"), o.opt("path")) {
-                (Some(jump_link_type), Some(appid), Some(path)) => {
-                    Ok(Self {
-                        jump_link_type,
-                        appid,
-                        path,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestShoppingInfoJumpLink {
+        jump_link_type: "jump_link_type" opt opt,
+        appid: "appid" opt opt,
+        path: "path" opt opt,
+    });
     /// 跳转链接类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestShoppingInfoJumpLinkJumpLinkType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3823,43 +1990,9 @@ pub mod servicepayondeliveryorder {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestShoppingInfoJumpLinkJumpLinkType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::JumpLinkMiniProgram => "JUMP_LINK_MINI_PROGRAM",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestShoppingInfoJumpLinkJumpLinkType {
-        fn from(s: &str) -> Self {
-            match s {
-                "JUMP_LINK_MINI_PROGRAM" => Self::JumpLinkMiniProgram,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestShoppingInfoJumpLinkJumpLinkType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestShoppingInfoJumpLinkJumpLinkType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestShoppingInfoJumpLinkJumpLinkType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestShoppingInfoJumpLinkJumpLinkType {
+        JumpLinkMiniProgram = "JUMP_LINK_MINI_PROGRAM",
+    });
     /// 服务时间段
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestTimeRange {
@@ -3880,47 +2013,12 @@ pub mod servicepayondeliveryorder {
         /// Example: `备注2`
         pub end_time_remark: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestTimeRange {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("start_time", &self.start_time)?;
-            m.opt("start_time_remark", &self.start_time_remark)?;
-            m.opt("end_time", &self.end_time)?;
-            m.opt("end_time_remark", &self.end_time_remark)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestTimeRange {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("start_time"),
-                o.opt("start_time_remark"),
-                o.opt("end_time"),
-                o.opt("end_time_remark"),
-            ) {
-                (
-                    Some(start_time),
-                    Some(start_time_remark),
-                    Some(end_time),
-                    Some(end_time_remark),
-                ) => {
-                    Ok(Self {
-                        start_time,
-                        start_time_remark,
-                        end_time,
-                        end_time_remark,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestTimeRange {
+        start_time: "start_time" opt opt,
+        start_time_remark: "start_time_remark" opt opt,
+        end_time: "end_time" opt opt,
+        end_time_remark: "end_time_remark" opt opt,
+    });
     /// The response of `POST /v3/payscore/acquiringbank/servicepayondeliveryorder` (从业机构创建先用后付订单).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -3989,107 +2087,27 @@ pub mod servicepayondeliveryorder {
         /// 先用后付购物详情
         pub shopping_info: Option<PostResponseShoppingInfo>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_order_no", &self.out_order_no)?;
-            m.req("service_id", &self.service_id)?;
-            m.req("appid", &self.appid)?;
-            m.req("mchid", &self.mchid)?;
-            m.opt("sub_appid", &self.sub_appid)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("service_introduction", &self.service_introduction)?;
-            m.req("state", &self.state)?;
-            m.opt("state_description", &self.state_description)?;
-            m.opt("post_payments", &self.post_payments)?;
-            m.opt("post_discounts", &self.post_discounts)?;
-            m.opt("risk_fund", &self.risk_fund)?;
-            m.opt("time_range", &self.time_range)?;
-            m.opt("location", &self.location)?;
-            m.opt("attach", &self.attach)?;
-            m.opt("notify_url", &self.notify_url)?;
-            m.opt("order_id", &self.order_id)?;
-            m.opt("package", &self.package)?;
-            m.opt("shopping_info", &self.shopping_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("out_order_no"),
-                o.req("service_id"),
-                o.req("appid"),
-                o.req("mchid"),
-                o.opt("sub_appid"),
-                o.req("sub_mchid"),
-                o.req("service_introduction"),
-                o.req("state"),
-                o.opt("state_description"),
-                o.opt("post_payments"),
-                o.opt("post_discounts"),
-                o.opt("risk_fund"),
-                o.opt("time_range"),
-                o.opt("location"),
-                o.opt("attach"),
-                o.opt("notify_url"),
-                o.opt("order_id"),
-                o.opt("package"),
-                o.opt("shopping_info"),
-            ) {
-                (
-                    Some(out_order_no),
-                    Some(service_id),
-                    Some(appid),
-                    Some(mchid),
-                    Some(sub_appid),
-                    Some(sub_mchid),
-                    Some(service_introduction),
-                    Some(state),
-                    Some(state_description),
-                    Some(post_payments),
-                    Some(post_discounts),
-                    Some(risk_fund),
-                    Some(time_range),
-                    Some(location),
-                    Some(attach),
-                    Some(notify_url),
-                    Some(order_id),
-                    Some(package),
-                    Some(shopping_info),
-                ) => {
-                    Ok(Self {
-                        out_order_no,
-                        service_id,
-                        appid,
-                        mchid,
-                        sub_appid,
-                        sub_mchid,
-                        service_introduction,
-                        state,
-                        state_description,
-                        post_payments,
-                        post_discounts,
-                        risk_fund,
-                        time_range,
-                        location,
-                        attach,
-                        notify_url,
-                        order_id,
-                        package,
-                        shopping_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        out_order_no: "out_order_no" req req,
+        service_id: "service_id" req req,
+        appid: "appid" req req,
+        mchid: "mchid" req req,
+        sub_appid: "sub_appid" opt opt,
+        sub_mchid: "sub_mchid" req req,
+        service_introduction: "service_introduction" req req,
+        state: "state" req req,
+        state_description: "state_description" opt opt,
+        post_payments: "post_payments" opt opt,
+        post_discounts: "post_discounts" opt opt,
+        risk_fund: "risk_fund" opt opt,
+        time_range: "time_range" opt opt,
+        location: "location" opt opt,
+        attach: "attach" opt opt,
+        notify_url: "notify_url" opt opt,
+        order_id: "order_id" opt opt,
+        package: "package" opt opt,
+        shopping_info: "shopping_info" opt opt,
+    });
     /// 服务位置
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseLocation {
@@ -4102,33 +2120,10 @@ pub mod servicepayondeliveryorder {
         /// Example: `嗨客时尚主题展餐厅`
         pub end_location: Option<String>,
     }
-    impl ::serde::Serialize for PostResponseLocation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("start_location", &self.start_location)?;
-            m.opt("end_location", &self.end_location)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseLocation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("start_location"), o.opt("end_location")) {
-                (Some(start_location), Some(end_location)) => {
-                    Ok(Self {
-                        start_location,
-                        end_location,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseLocation {
+        start_location: "start_location" opt opt,
+        end_location: "end_location" opt opt,
+    });
     /// PostResponsePostDiscounts
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePostDiscounts {
@@ -4149,42 +2144,12 @@ pub mod servicepayondeliveryorder {
         /// Example: `2`
         pub count: Option<f64>,
     }
-    impl ::serde::Serialize for PostResponsePostDiscounts {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("name", &self.name)?;
-            m.opt("description", &self.description)?;
-            m.opt("amount", &self.amount)?;
-            m.opt("count", &self.count)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponsePostDiscounts {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("name"),
-                o.opt("description"),
-                o.opt("amount"),
-                o.opt("count"),
-            ) {
-                (Some(name), Some(description), Some(amount), Some(count)) => {
-                    Ok(Self {
-                        name,
-                        description,
-                        amount,
-                        count,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponsePostDiscounts {
+        name: "name" opt opt,
+        description: "description" opt opt,
+        amount: "amount" opt opt,
+        count: "count" opt opt,
+    });
     /// PostResponsePostPayments
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePostPayments {
@@ -4205,42 +2170,12 @@ pub mod servicepayondeliveryorder {
         /// Example: `4`
         pub count: Option<f64>,
     }
-    impl ::serde::Serialize for PostResponsePostPayments {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("name", &self.name)?;
-            m.opt("amount", &self.amount)?;
-            m.opt("description", &self.description)?;
-            m.opt("count", &self.count)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponsePostPayments {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("name"),
-                o.opt("amount"),
-                o.opt("description"),
-                o.opt("count"),
-            ) {
-                (Some(name), Some(amount), Some(description), Some(count)) => {
-                    Ok(Self {
-                        name,
-                        amount,
-                        description,
-                        count,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponsePostPayments {
+        name: "name" opt opt,
+        amount: "amount" opt opt,
+        description: "description" opt opt,
+        count: "count" opt opt,
+    });
     /// 服务风险金
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseRiskFund {
@@ -4257,31 +2192,11 @@ pub mod servicepayondeliveryorder {
         /// Example: `就餐的预估费用`
         pub description: Option<String>,
     }
-    impl ::serde::Serialize for PostResponseRiskFund {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("name", &self.name)?;
-            m.req("amount", &self.amount)?;
-            m.opt("description", &self.description)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseRiskFund {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("name"), o.req("amount"), o.opt("description")) {
-                (Some(name), Some(amount), Some(description)) => {
-                    Ok(Self { name, amount, description })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseRiskFund {
+        name: "name" req req,
+        amount: "amount" req req,
+        description: "description" opt opt,
+    });
     /// 先用后付购物详情
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseShoppingInfo {
@@ -4294,35 +2209,11 @@ pub mod servicepayondeliveryorder {
         /// 商品列表
         pub goods: Vec<PostResponseShoppingInfoGoods>,
     }
-    impl ::serde::Serialize for PostResponseShoppingInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("real_merchant_appid", &self.real_merchant_appid)?;
-            m.req("jump_link", &self.jump_link)?;
-            m.req("goods", &self.goods)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseShoppingInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("real_merchant_appid"), o.req("jump_link"), o.req("goods")) {
-                (Some(real_merchant_appid), Some(jump_link), Some(goods)) => {
-                    Ok(Self {
-                        real_merchant_appid,
-                        jump_link,
-                        goods,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseShoppingInfo {
+        real_merchant_appid: "real_merchant_appid" opt opt,
+        jump_link: "jump_link" req req,
+        goods: "goods" req req,
+    });
     /// PostResponseShoppingInfoGoods
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseShoppingInfoGoods {
@@ -4343,51 +2234,13 @@ pub mod servicepayondeliveryorder {
         /// 商品品类ID
         pub category_id: Option<Vec<String>>,
     }
-    impl ::serde::Serialize for PostResponseShoppingInfoGoods {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("name", &self.name)?;
-            m.req("picture", &self.picture)?;
-            m.req("amount", &self.amount)?;
-            m.req("count", &self.count)?;
-            m.opt("category_id", &self.category_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseShoppingInfoGoods {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("name"),
-                o.req("picture"),
-                o.req("amount"),
-                o.req("count"),
-                o.opt("category_id"),
-            ) {
-                (
-                    Some(name),
-                    Some(picture),
-                    Some(amount),
-                    Some(count),
-                    Some(category_id),
-                ) => {
-                    Ok(Self {
-                        name,
-                        picture,
-                        amount,
-                        count,
-                        category_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseShoppingInfoGoods {
+        name: "name" req req,
+        picture: "picture" req req,
+        amount: "amount" req req,
+        count: "count" req req,
+        category_id: "category_id" opt opt,
+    });
     /// 单详跳转链接
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseShoppingInfoJumpLink {
@@ -4404,35 +2257,11 @@ pub mod servicepayondeliveryorder {
         /// Example: `/page/order/orderid=PO213412451223`
         pub path: Option<String>,
     }
-    impl ::serde::Serialize for PostResponseShoppingInfoJumpLink {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("jump_link_type", &self.jump_link_type)?;
-            m.opt("appid", &self.appid)?;
-            m.opt("path", &self.path)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseShoppingInfoJumpLink {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("jump_link_type"), o.opt("appid"), o.opt("path")) {
-                (Some(jump_link_type), Some(appid), Some(path)) => {
-                    Ok(Self {
-                        jump_link_type,
-                        appid,
-                        path,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseShoppingInfoJumpLink {
+        jump_link_type: "jump_link_type" req req,
+        appid: "appid" opt opt,
+        path: "path" opt opt,
+    });
     /// 服务时间
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseTimeRange {
@@ -4453,45 +2282,10 @@ pub mod servicepayondeliveryorder {
         /// Example: `备注2`
         pub end_time_remark: Option<String>,
     }
-    impl ::serde::Serialize for PostResponseTimeRange {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("start_time", &self.start_time)?;
-            m.opt("end_time", &self.end_time)?;
-            m.opt("start_time_remark", &self.start_time_remark)?;
-            m.opt("end_time_remark", &self.end_time_remark)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseTimeRange {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("start_time"),
-                o.opt("end_time"),
-                o.opt("start_time_remark"),
-                o.opt("end_time_remark"),
-            ) {
-                (
-                    Some(start_time),
-                    Some(end_time),
-                    Some(start_time_remark),
-                    Some(end_time_remark),
-                ) => {
-                    Ok(Self {
-                        start_time,
-                        end_time,
-                        start_time_remark,
-                        end_time_remark,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseTimeRange {
+        start_time: "start_time" opt opt,
+        end_time: "end_time" opt opt,
+        start_time_remark: "start_time_remark" opt opt,
+        end_time_remark: "end_time_remark" opt opt,
+    });
 }

@@ -42,43 +42,12 @@ pub struct GetRequest {
     /// Query parameter `service_id`. Example: `2002000000000558128851361561536`
     pub service_id: String,
 }
-impl ::serde::Serialize for GetRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("bill_date"),
-            o.opt("tar_type"),
-            o.req("encryption_algorithm"),
-            o.req("service_id"),
-        ) {
-            (
-                Some(bill_date),
-                Some(tar_type),
-                Some(encryption_algorithm),
-                Some(service_id),
-            ) => {
-                Ok(Self {
-                    bill_date,
-                    tar_type,
-                    encryption_algorithm,
-                    service_id,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetRequest {
+    bill_date: "bill_date" skip req,
+    tar_type: "tar_type" skip opt,
+    encryption_algorithm: "encryption_algorithm" skip req,
+    service_id: "service_id" skip req,
+});
 /// 压缩类型
 ///
 /// A value this client does not know yet is kept as [`GetRequestTarType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -90,43 +59,9 @@ pub enum GetRequestTarType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl GetRequestTarType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Gzip => "GZIP",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for GetRequestTarType {
-    fn from(s: &str) -> Self {
-        match s {
-            "GZIP" => Self::Gzip,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for GetRequestTarType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GetRequestTarType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetRequestTarType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GetRequestTarType {
+    Gzip = "GZIP",
+});
 /// The response of `GET /v3/payscore/merchant-bill` (商户申请获取对账单API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
@@ -137,33 +72,10 @@ pub struct GetResponse {
     /// 下载信息明细
     pub download_bill_list: Vec<GetResponseDownloadBillList>,
 }
-impl ::serde::Serialize for GetResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("download_bill_count", &self.download_bill_count)?;
-        m.req("download_bill_list", &self.download_bill_list)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("download_bill_count"), o.req("download_bill_list")) {
-            (Some(download_bill_count), Some(download_bill_list)) => {
-                Ok(Self {
-                    download_bill_count,
-                    download_bill_list,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponse {
+    download_bill_count: "download_bill_count" req req,
+    download_bill_list: "download_bill_list" req req,
+});
 /// GetResponseDownloadBillList
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseDownloadBillList {
@@ -192,52 +104,11 @@ pub struct GetResponseDownloadBillList {
     /// Example: `5K8264ILTKCH16CQ2502SI8ZNMTM67VS`
     pub nonce: String,
 }
-impl ::serde::Serialize for GetResponseDownloadBillList {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("bill_sequence", &self.bill_sequence)?;
-        m.req("hash_type", &self.hash_type)?;
-        m.req("hash_value", &self.hash_value)?;
-        m.req("download_url", &self.download_url)?;
-        m.req("encrypt_key", &self.encrypt_key)?;
-        m.req("nonce", &self.nonce)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseDownloadBillList {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("bill_sequence"),
-            o.req("hash_type"),
-            o.req("hash_value"),
-            o.req("download_url"),
-            o.req("encrypt_key"),
-            o.req("nonce"),
-        ) {
-            (
-                Some(bill_sequence),
-                Some(hash_type),
-                Some(hash_value),
-                Some(download_url),
-                Some(encrypt_key),
-                Some(nonce),
-            ) => {
-                Ok(Self {
-                    bill_sequence,
-                    hash_type,
-                    hash_value,
-                    download_url,
-                    encrypt_key,
-                    nonce,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponseDownloadBillList {
+    bill_sequence: "bill_sequence" req req,
+    hash_type: "hash_type" req req,
+    hash_value: "hash_value" req req,
+    download_url: "download_url" req req,
+    encrypt_key: "encrypt_key" req req,
+    nonce: "nonce" req req,
+});

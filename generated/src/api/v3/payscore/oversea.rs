@@ -87,43 +87,12 @@ pub mod partner {
             /// Query parameter `query_id`. Example: `15646546545165651651`
             pub query_id: Option<String>,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("service_id"),
-                    o.req("sub_mchid"),
-                    o.opt("out_order_no"),
-                    o.opt("query_id"),
-                ) {
-                    (
-                        Some(service_id),
-                        Some(sub_mchid),
-                        Some(out_order_no),
-                        Some(query_id),
-                    ) => {
-                        Ok(Self {
-                            service_id,
-                            sub_mchid,
-                            out_order_no,
-                            query_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            service_id: "service_id" skip req,
+            sub_mchid: "sub_mchid" skip req,
+            out_order_no: "out_order_no" skip opt,
+            query_id: "query_id" skip opt,
+        });
         /// The response of `GET /v3/payscore/oversea/partner/serviceorder` (查询支付分订单).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -214,131 +183,33 @@ pub mod partner {
             /// Example: `1HKD=0.90CNY`
             pub currency_rate_info: Option<String>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("out_order_no", &self.out_order_no)?;
-                m.req("service_id", &self.service_id)?;
-                m.req("appid", &self.appid)?;
-                m.req("mchid", &self.mchid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.req("service_introduction", &self.service_introduction)?;
-                m.req("state", &self.state)?;
-                m.opt("state_description", &self.state_description)?;
-                m.opt("post_payments", &self.post_payments)?;
-                m.opt("post_discounts", &self.post_discounts)?;
-                m.req("risk_fund", &self.risk_fund)?;
-                m.opt("total_amount", &self.total_amount)?;
-                m.opt("need_collection", &self.need_collection)?;
-                m.opt("collection", &self.collection)?;
-                m.req("time_range", &self.time_range)?;
-                m.opt("location", &self.location)?;
-                m.opt("attach", &self.attach)?;
-                m.req("notify_url", &self.notify_url)?;
-                m.opt("openid", &self.openid)?;
-                m.opt("sub_openid", &self.sub_openid)?;
-                m.req("order_id", &self.order_id)?;
-                m.opt("currency", &self.currency)?;
-                m.opt("currency_price", &self.currency_price)?;
-                m.opt("currency_rate_info", &self.currency_rate_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("out_order_no"),
-                    o.req("service_id"),
-                    o.req("appid"),
-                    o.req("mchid"),
-                    o.opt("sub_appid"),
-                    o.req("sub_mchid"),
-                    o.req("service_introduction"),
-                    o.req("state"),
-                    o.opt("state_description"),
-                    o.opt("post_payments"),
-                    o.opt("post_discounts"),
-                    o.req("risk_fund"),
-                    o.opt("total_amount"),
-                    o.opt("need_collection"),
-                    o.opt("collection"),
-                    o.req("time_range"),
-                    o.opt("location"),
-                    o.opt("attach"),
-                    o.req("notify_url"),
-                    o.opt("openid"),
-                    o.opt("sub_openid"),
-                    o.req("order_id"),
-                    o.opt("currency"),
-                    o.opt("currency_price"),
-                    o.opt("currency_rate_info"),
-                ) {
-                    (
-                        Some(out_order_no),
-                        Some(service_id),
-                        Some(appid),
-                        Some(mchid),
-                        Some(sub_appid),
-                        Some(sub_mchid),
-                        Some(service_introduction),
-                        Some(state),
-                        Some(state_description),
-                        Some(post_payments),
-                        Some(post_discounts),
-                        Some(risk_fund),
-                        Some(total_amount),
-                        Some(need_collection),
-                        Some(collection),
-                        Some(time_range),
-                        Some(location),
-                        Some(attach),
-                        Some(notify_url),
-                        Some(openid),
-                        Some(sub_openid),
-                        Some(order_id),
-                        Some(currency),
-                        Some(currency_price),
-                        Some(currency_rate_info),
-                    ) => {
-                        Ok(Self {
-                            out_order_no,
-                            service_id,
-                            appid,
-                            mchid,
-                            sub_appid,
-                            sub_mchid,
-                            service_introduction,
-                            state,
-                            state_description,
-                            post_payments,
-                            post_discounts,
-                            risk_fund,
-                            total_amount,
-                            need_collection,
-                            collection,
-                            time_range,
-                            location,
-                            attach,
-                            notify_url,
-                            openid,
-                            sub_openid,
-                            order_id,
-                            currency,
-                            currency_price,
-                            currency_rate_info,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            out_order_no: "out_order_no" req req,
+            service_id: "service_id" req req,
+            appid: "appid" req req,
+            mchid: "mchid" req req,
+            sub_appid: "sub_appid" opt opt,
+            sub_mchid: "sub_mchid" req req,
+            service_introduction: "service_introduction" req req,
+            state: "state" req req,
+            state_description: "state_description" opt opt,
+            post_payments: "post_payments" opt opt,
+            post_discounts: "post_discounts" opt opt,
+            risk_fund: "risk_fund" req req,
+            total_amount: "total_amount" opt opt,
+            need_collection: "need_collection" opt opt,
+            collection: "collection" opt opt,
+            time_range: "time_range" req req,
+            location: "location" opt opt,
+            attach: "attach" opt opt,
+            notify_url: "notify_url" req req,
+            openid: "openid" opt opt,
+            sub_openid: "sub_openid" opt opt,
+            order_id: "order_id" req req,
+            currency: "currency" opt opt,
+            currency_price: "currency_price" opt opt,
+            currency_rate_info: "currency_rate_info" opt opt,
+        });
         /// 收款信息
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseCollection {
@@ -365,55 +236,14 @@ pub mod partner {
             /// 收款明细列表
             pub details: Option<Vec<GetResponseCollectionDetails>>,
         }
-        impl ::serde::Serialize for GetResponseCollection {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("state", &self.state)?;
-                m.opt("total_amount", &self.total_amount)?;
-                m.opt("paying_amount", &self.paying_amount)?;
-                m.opt("paid_amount", &self.paid_amount)?;
-                m.opt("bank_type", &self.bank_type)?;
-                m.opt("details", &self.details)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseCollection {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("state"),
-                    o.opt("total_amount"),
-                    o.opt("paying_amount"),
-                    o.opt("paid_amount"),
-                    o.opt("bank_type"),
-                    o.opt("details"),
-                ) {
-                    (
-                        Some(state),
-                        Some(total_amount),
-                        Some(paying_amount),
-                        Some(paid_amount),
-                        Some(bank_type),
-                        Some(details),
-                    ) => {
-                        Ok(Self {
-                            state,
-                            total_amount,
-                            paying_amount,
-                            paid_amount,
-                            bank_type,
-                            details,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseCollection {
+            state: "state" req req,
+            total_amount: "total_amount" opt opt,
+            paying_amount: "paying_amount" opt opt,
+            paid_amount: "paid_amount" opt opt,
+            bank_type: "bank_type" opt opt,
+            details: "details" opt opt,
+        });
         /// GetResponseCollectionDetails
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseCollectionDetails {
@@ -442,55 +272,14 @@ pub mod partner {
                 Vec<GetResponseCollectionDetailsPromotionDetail>,
             >,
         }
-        impl ::serde::Serialize for GetResponseCollectionDetails {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("seq", &self.seq)?;
-                m.opt("amount", &self.amount)?;
-                m.opt("paid_type", &self.paid_type)?;
-                m.opt("paid_time", &self.paid_time)?;
-                m.opt("transaction_id", &self.transaction_id)?;
-                m.opt("promotion_detail", &self.promotion_detail)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseCollectionDetails {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("seq"),
-                    o.opt("amount"),
-                    o.opt("paid_type"),
-                    o.opt("paid_time"),
-                    o.opt("transaction_id"),
-                    o.opt("promotion_detail"),
-                ) {
-                    (
-                        Some(seq),
-                        Some(amount),
-                        Some(paid_type),
-                        Some(paid_time),
-                        Some(transaction_id),
-                        Some(promotion_detail),
-                    ) => {
-                        Ok(Self {
-                            seq,
-                            amount,
-                            paid_type,
-                            paid_time,
-                            transaction_id,
-                            promotion_detail,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseCollectionDetails {
+            seq: "seq" opt opt,
+            amount: "amount" opt opt,
+            paid_type: "paid_type" opt opt,
+            paid_time: "paid_time" opt opt,
+            transaction_id: "transaction_id" opt opt,
+            promotion_detail: "promotion_detail" opt opt,
+        });
         /// 收款成功渠道
         ///
         /// A value this client does not know yet is kept as [`GetResponseCollectionDetailsPaidType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -504,47 +293,10 @@ pub mod partner {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseCollectionDetailsPaidType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Newton => "NEWTON",
-                    Self::Mch => "MCH",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseCollectionDetailsPaidType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "NEWTON" => Self::Newton,
-                    "MCH" => Self::Mch,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseCollectionDetailsPaidType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseCollectionDetailsPaidType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseCollectionDetailsPaidType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseCollectionDetailsPaidType {
+            Newton = "NEWTON",
+            Mch = "MCH",
+        });
         /// GetResponseCollectionDetailsPromotionDetail
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseCollectionDetailsPromotionDetail {
@@ -593,76 +345,19 @@ pub mod partner {
                 Vec<GetResponseCollectionDetailsPromotionDetailGoodsDetail>,
             >,
         }
-        impl ::serde::Serialize for GetResponseCollectionDetailsPromotionDetail {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("coupon_id", &self.coupon_id)?;
-                m.opt("name", &self.name)?;
-                m.opt("scope", &self.scope)?;
-                m.opt("type", &self.type_)?;
-                m.req("amount", &self.amount)?;
-                m.opt("stock_id", &self.stock_id)?;
-                m.opt("wechatpay_contribute", &self.wechatpay_contribute)?;
-                m.opt("merchant_contribute", &self.merchant_contribute)?;
-                m.opt("other_contribute", &self.other_contribute)?;
-                m.opt("currency", &self.currency)?;
-                m.opt("goods_detail", &self.goods_detail)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseCollectionDetailsPromotionDetail {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("coupon_id"),
-                    o.opt("name"),
-                    o.opt("scope"),
-                    o.opt("type"),
-                    o.req("amount"),
-                    o.opt("stock_id"),
-                    o.opt("wechatpay_contribute"),
-                    o.opt("merchant_contribute"),
-                    o.opt("other_contribute"),
-                    o.opt("currency"),
-                    o.opt("goods_detail"),
-                ) {
-                    (
-                        Some(coupon_id),
-                        Some(name),
-                        Some(scope),
-                        Some(type_),
-                        Some(amount),
-                        Some(stock_id),
-                        Some(wechatpay_contribute),
-                        Some(merchant_contribute),
-                        Some(other_contribute),
-                        Some(currency),
-                        Some(goods_detail),
-                    ) => {
-                        Ok(Self {
-                            coupon_id,
-                            name,
-                            scope,
-                            type_,
-                            amount,
-                            stock_id,
-                            wechatpay_contribute,
-                            merchant_contribute,
-                            other_contribute,
-                            currency,
-                            goods_detail,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseCollectionDetailsPromotionDetail {
+            coupon_id: "coupon_id" req req,
+            name: "name" opt opt,
+            scope: "scope" opt opt,
+            type_: "type" opt opt,
+            amount: "amount" req req,
+            stock_id: "stock_id" opt opt,
+            wechatpay_contribute: "wechatpay_contribute" opt opt,
+            merchant_contribute: "merchant_contribute" opt opt,
+            other_contribute: "other_contribute" opt opt,
+            currency: "currency" opt opt,
+            goods_detail: "goods_detail" opt opt,
+        });
         /// GetResponseCollectionDetailsPromotionDetailGoodsDetail
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseCollectionDetailsPromotionDetailGoodsDetail {
@@ -687,53 +382,13 @@ pub mod partner {
             /// Example: `商品备注信息`
             pub goods_remark: Option<String>,
         }
-        impl ::serde::Serialize
-        for GetResponseCollectionDetailsPromotionDetailGoodsDetail {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("goods_id", &self.goods_id)?;
-                m.opt("quantity", &self.quantity)?;
-                m.opt("unit_price", &self.unit_price)?;
-                m.opt("discount_amount", &self.discount_amount)?;
-                m.opt("goods_remark", &self.goods_remark)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseCollectionDetailsPromotionDetailGoodsDetail {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("goods_id"),
-                    o.opt("quantity"),
-                    o.opt("unit_price"),
-                    o.opt("discount_amount"),
-                    o.opt("goods_remark"),
-                ) {
-                    (
-                        Some(goods_id),
-                        Some(quantity),
-                        Some(unit_price),
-                        Some(discount_amount),
-                        Some(goods_remark),
-                    ) => {
-                        Ok(Self {
-                            goods_id,
-                            quantity,
-                            unit_price,
-                            discount_amount,
-                            goods_remark,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseCollectionDetailsPromotionDetailGoodsDetail {
+            goods_id: "goods_id" req req,
+            quantity: "quantity" opt opt,
+            unit_price: "unit_price" opt opt,
+            discount_amount: "discount_amount" opt opt,
+            goods_remark: "goods_remark" opt opt,
+        });
         /// 优惠范围
         ///
         /// A value this client does not know yet is kept as [`GetResponseCollectionDetailsPromotionDetailScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -747,49 +402,10 @@ pub mod partner {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseCollectionDetailsPromotionDetailScope {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Global => "GLOBAL",
-                    Self::Single => "SINGLE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for GetResponseCollectionDetailsPromotionDetailScope {
-            fn from(s: &str) -> Self {
-                match s {
-                    "GLOBAL" => Self::Global,
-                    "SINGLE" => Self::Single,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseCollectionDetailsPromotionDetailScope {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseCollectionDetailsPromotionDetailScope {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseCollectionDetailsPromotionDetailScope {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseCollectionDetailsPromotionDetailScope {
+            Global = "GLOBAL",
+            Single = "SINGLE",
+        });
         /// 优惠类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseCollectionDetailsPromotionDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -803,49 +419,10 @@ pub mod partner {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseCollectionDetailsPromotionDetailType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Cash => "CASH",
-                    Self::Nocash => "NOCASH",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for GetResponseCollectionDetailsPromotionDetailType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "CASH" => Self::Cash,
-                    "NOCASH" => Self::Nocash,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseCollectionDetailsPromotionDetailType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseCollectionDetailsPromotionDetailType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseCollectionDetailsPromotionDetailType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseCollectionDetailsPromotionDetailType {
+            Cash = "CASH",
+            Nocash = "NOCASH",
+        });
         /// 收款状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseCollectionState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -859,47 +436,10 @@ pub mod partner {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseCollectionState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::UserPaying => "USER_PAYING",
-                    Self::UserPaid => "USER_PAID",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseCollectionState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "USER_PAYING" => Self::UserPaying,
-                    "USER_PAID" => Self::UserPaid,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseCollectionState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseCollectionState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseCollectionState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseCollectionState {
+            UserPaying = "USER_PAYING",
+            UserPaid = "USER_PAID",
+        });
         /// 服务位置
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseLocation {
@@ -912,33 +452,10 @@ pub mod partner {
             /// Example: `嗨客时尚主题展餐厅`
             pub end_location: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseLocation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("start_location", &self.start_location)?;
-                m.opt("end_location", &self.end_location)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseLocation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("start_location"), o.opt("end_location")) {
-                    (Some(start_location), Some(end_location)) => {
-                        Ok(Self {
-                            start_location,
-                            end_location,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseLocation {
+            start_location: "start_location" opt opt,
+            end_location: "end_location" opt opt,
+        });
         /// GetResponsePostDiscounts
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePostDiscounts {
@@ -959,42 +476,12 @@ pub mod partner {
             /// Example: `2`
             pub count: Option<i64>,
         }
-        impl ::serde::Serialize for GetResponsePostDiscounts {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("name", &self.name)?;
-                m.req("description", &self.description)?;
-                m.opt("amount", &self.amount)?;
-                m.opt("count", &self.count)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePostDiscounts {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("name"),
-                    o.req("description"),
-                    o.opt("amount"),
-                    o.opt("count"),
-                ) {
-                    (Some(name), Some(description), Some(amount), Some(count)) => {
-                        Ok(Self {
-                            name,
-                            description,
-                            amount,
-                            count,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponsePostDiscounts {
+            name: "name" req req,
+            description: "description" req req,
+            amount: "amount" opt opt,
+            count: "count" opt opt,
+        });
         /// GetResponsePostPayments
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePostPayments {
@@ -1015,42 +502,12 @@ pub mod partner {
             /// Example: `4`
             pub count: Option<i64>,
         }
-        impl ::serde::Serialize for GetResponsePostPayments {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("name", &self.name)?;
-                m.opt("amount", &self.amount)?;
-                m.opt("description", &self.description)?;
-                m.opt("count", &self.count)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePostPayments {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("name"),
-                    o.opt("amount"),
-                    o.opt("description"),
-                    o.opt("count"),
-                ) {
-                    (Some(name), Some(amount), Some(description), Some(count)) => {
-                        Ok(Self {
-                            name,
-                            amount,
-                            description,
-                            count,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponsePostPayments {
+            name: "name" req req,
+            amount: "amount" opt opt,
+            description: "description" opt opt,
+            count: "count" opt opt,
+        });
         /// 订单风险金
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseRiskFund {
@@ -1067,31 +524,11 @@ pub mod partner {
             /// Example: `就餐的预估费用`
             pub description: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseRiskFund {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("name", &self.name)?;
-                m.req("amount", &self.amount)?;
-                m.opt("description", &self.description)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseRiskFund {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("name"), o.req("amount"), o.opt("description")) {
-                    (Some(name), Some(amount), Some(description)) => {
-                        Ok(Self { name, amount, description })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseRiskFund {
+            name: "name" req req,
+            amount: "amount" req req,
+            description: "description" opt opt,
+        });
         /// 服务订单状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1111,53 +548,13 @@ pub mod partner {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Created => "CREATED",
-                    Self::Doing => "DOING",
-                    Self::Done => "DONE",
-                    Self::Revoked => "REVOKED",
-                    Self::Expired => "EXPIRED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "CREATED" => Self::Created,
-                    "DOING" => Self::Doing,
-                    "DONE" => Self::Done,
-                    "REVOKED" => Self::Revoked,
-                    "EXPIRED" => Self::Expired,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseState {
+            Created = "CREATED",
+            Doing = "DOING",
+            Done = "DONE",
+            Revoked = "REVOKED",
+            Expired = "EXPIRED",
+        });
         /// 订单状态说明
         ///
         /// A value this client does not know yet is kept as [`GetResponseStateDescription::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1171,47 +568,10 @@ pub mod partner {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseStateDescription {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::UserConfirm => "USER_CONFIRM",
-                    Self::MchComplete => "MCH_COMPLETE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseStateDescription {
-            fn from(s: &str) -> Self {
-                match s {
-                    "USER_CONFIRM" => Self::UserConfirm,
-                    "MCH_COMPLETE" => Self::MchComplete,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseStateDescription {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseStateDescription {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseStateDescription {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseStateDescription {
+            UserConfirm = "USER_CONFIRM",
+            MchComplete = "MCH_COMPLETE",
+        });
         /// 服务时间段
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseTimeRange {
@@ -1232,47 +592,12 @@ pub mod partner {
             /// Example: `租借结束时间`
             pub end_time_remark: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseTimeRange {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("start_time", &self.start_time)?;
-                m.opt("start_time_remark", &self.start_time_remark)?;
-                m.opt("end_time", &self.end_time)?;
-                m.opt("end_time_remark", &self.end_time_remark)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseTimeRange {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("start_time"),
-                    o.opt("start_time_remark"),
-                    o.opt("end_time"),
-                    o.opt("end_time_remark"),
-                ) {
-                    (
-                        Some(start_time),
-                        Some(start_time_remark),
-                        Some(end_time),
-                        Some(end_time_remark),
-                    ) => {
-                        Ok(Self {
-                            start_time,
-                            start_time_remark,
-                            end_time,
-                            end_time_remark,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseTimeRange {
+            start_time: "start_time" opt opt,
+            start_time_remark: "start_time_remark" opt opt,
+            end_time: "end_time" opt opt,
+            end_time_remark: "end_time_remark" opt opt,
+        });
         /// The request of `POST /v3/payscore/oversea/partner/serviceorder` (创建支付分订单).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
@@ -1333,99 +658,25 @@ pub mod partner {
             /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
             pub attach: Option<String>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("service_id", &self.service_id)?;
-                m.req("appid", &self.appid)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.req("out_order_no", &self.out_order_no)?;
-                m.req("currency", &self.currency)?;
-                m.req("service_introduction", &self.service_introduction)?;
-                m.opt("post_payments", &self.post_payments)?;
-                m.opt("post_discounts", &self.post_discounts)?;
-                m.req("risk_fund", &self.risk_fund)?;
-                m.req("time_range", &self.time_range)?;
-                m.opt("location", &self.location)?;
-                m.opt("openid", &self.openid)?;
-                m.opt("sub_openid", &self.sub_openid)?;
-                m.opt("need_user_confirm", &self.need_user_confirm)?;
-                m.req("notify_url", &self.notify_url)?;
-                m.opt("attach", &self.attach)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("service_id"),
-                    o.req("appid"),
-                    o.req("sub_mchid"),
-                    o.opt("sub_appid"),
-                    o.req("out_order_no"),
-                    o.req("currency"),
-                    o.req("service_introduction"),
-                    o.opt("post_payments"),
-                    o.opt("post_discounts"),
-                    o.req("risk_fund"),
-                    o.req("time_range"),
-                    o.opt("location"),
-                    o.opt("openid"),
-                    o.opt("sub_openid"),
-                    o.opt("need_user_confirm"),
-                    o.req("notify_url"),
-                    o.opt("attach"),
-                ) {
-                    (
-                        Some(service_id),
-                        Some(appid),
-                        Some(sub_mchid),
-                        Some(sub_appid),
-                        Some(out_order_no),
-                        Some(currency),
-                        Some(service_introduction),
-                        Some(post_payments),
-                        Some(post_discounts),
-                        Some(risk_fund),
-                        Some(time_range),
-                        Some(location),
-                        Some(openid),
-                        Some(sub_openid),
-                        Some(need_user_confirm),
-                        Some(notify_url),
-                        Some(attach),
-                    ) => {
-                        Ok(Self {
-                            service_id,
-                            appid,
-                            sub_mchid,
-                            sub_appid,
-                            out_order_no,
-                            currency,
-                            service_introduction,
-                            post_payments,
-                            post_discounts,
-                            risk_fund,
-                            time_range,
-                            location,
-                            openid,
-                            sub_openid,
-                            need_user_confirm,
-                            notify_url,
-                            attach,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            service_id: "service_id" req req,
+            appid: "appid" req req,
+            sub_mchid: "sub_mchid" req req,
+            sub_appid: "sub_appid" opt opt,
+            out_order_no: "out_order_no" req req,
+            currency: "currency" req req,
+            service_introduction: "service_introduction" req req,
+            post_payments: "post_payments" opt opt,
+            post_discounts: "post_discounts" opt opt,
+            risk_fund: "risk_fund" req req,
+            time_range: "time_range" req req,
+            location: "location" opt opt,
+            openid: "openid" opt opt,
+            sub_openid: "sub_openid" opt opt,
+            need_user_confirm: "need_user_confirm" opt opt,
+            notify_url: "notify_url" req req,
+            attach: "attach" opt opt,
+        });
         /// 服务位置
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestLocation {
@@ -1438,33 +689,10 @@ pub mod partner {
             /// Example: `嗨客时尚主题展餐厅`
             pub end_location: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestLocation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("start_location", &self.start_location)?;
-                m.opt("end_location", &self.end_location)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestLocation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("start_location"), o.opt("end_location")) {
-                    (Some(start_location), Some(end_location)) => {
-                        Ok(Self {
-                            start_location,
-                            end_location,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestLocation {
+            start_location: "start_location" opt opt,
+            end_location: "end_location" opt opt,
+        });
         /// PostRequestPostDiscounts
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPostDiscounts {
@@ -1485,42 +713,12 @@ pub mod partner {
             /// Example: `2`
             pub count: Option<i64>,
         }
-        impl ::serde::Serialize for PostRequestPostDiscounts {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("name", &self.name)?;
-                m.req("description", &self.description)?;
-                m.opt("amount", &self.amount)?;
-                m.opt("count", &self.count)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestPostDiscounts {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("name"),
-                    o.req("description"),
-                    o.opt("amount"),
-                    o.opt("count"),
-                ) {
-                    (Some(name), Some(description), Some(amount), Some(count)) => {
-                        Ok(Self {
-                            name,
-                            description,
-                            amount,
-                            count,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
+            name: "name" req req,
+            description: "description" req req,
+            amount: "amount" opt opt,
+            count: "count" opt opt,
+        });
         /// PostRequestPostPayments
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPostPayments {
@@ -1541,42 +739,12 @@ pub mod partner {
             /// Example: `4`
             pub count: Option<i64>,
         }
-        impl ::serde::Serialize for PostRequestPostPayments {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("name", &self.name)?;
-                m.opt("amount", &self.amount)?;
-                m.opt("description", &self.description)?;
-                m.opt("count", &self.count)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestPostPayments {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("name"),
-                    o.opt("amount"),
-                    o.opt("description"),
-                    o.opt("count"),
-                ) {
-                    (Some(name), Some(amount), Some(description), Some(count)) => {
-                        Ok(Self {
-                            name,
-                            amount,
-                            description,
-                            count,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestPostPayments {
+            name: "name" req req,
+            amount: "amount" opt opt,
+            description: "description" opt opt,
+            count: "count" opt opt,
+        });
         /// 服务风险金
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestRiskFund {
@@ -1593,31 +761,11 @@ pub mod partner {
             /// Example: `就餐的预估费用`
             pub description: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestRiskFund {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("name", &self.name)?;
-                m.req("amount", &self.amount)?;
-                m.opt("description", &self.description)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestRiskFund {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("name"), o.req("amount"), o.opt("description")) {
-                    (Some(name), Some(amount), Some(description)) => {
-                        Ok(Self { name, amount, description })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestRiskFund {
+            name: "name" req req,
+            amount: "amount" req req,
+            description: "description" opt opt,
+        });
         /// 服务时间
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestTimeRange {
@@ -1638,47 +786,12 @@ pub mod partner {
             /// Example: `备注2`
             pub end_time_remark: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestTimeRange {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("start_time", &self.start_time)?;
-                m.opt("end_time", &self.end_time)?;
-                m.opt("start_time_remark", &self.start_time_remark)?;
-                m.opt("end_time_remark", &self.end_time_remark)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestTimeRange {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("start_time"),
-                    o.opt("end_time"),
-                    o.opt("start_time_remark"),
-                    o.opt("end_time_remark"),
-                ) {
-                    (
-                        Some(start_time),
-                        Some(end_time),
-                        Some(start_time_remark),
-                        Some(end_time_remark),
-                    ) => {
-                        Ok(Self {
-                            start_time,
-                            end_time,
-                            start_time_remark,
-                            end_time_remark,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestTimeRange {
+            start_time: "start_time" req req,
+            end_time: "end_time" opt opt,
+            start_time_remark: "start_time_remark" opt opt,
+            end_time_remark: "end_time_remark" opt opt,
+        });
         /// The response of `POST /v3/payscore/oversea/partner/serviceorder` (创建支付分订单).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -1749,107 +862,27 @@ pub mod partner {
             /// Example: `DJIOSQPYWDxsjdldeuwhdodwxasd_dDiodnwjh9we`
             pub package: Option<String>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("out_order_no", &self.out_order_no)?;
-                m.req("service_id", &self.service_id)?;
-                m.req("appid", &self.appid)?;
-                m.req("mchid", &self.mchid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.opt("currency", &self.currency)?;
-                m.req("service_introduction", &self.service_introduction)?;
-                m.req("state", &self.state)?;
-                m.opt("state_description", &self.state_description)?;
-                m.opt("post_payments", &self.post_payments)?;
-                m.opt("post_discounts", &self.post_discounts)?;
-                m.opt("risk_fund", &self.risk_fund)?;
-                m.opt("time_range", &self.time_range)?;
-                m.opt("location", &self.location)?;
-                m.opt("attach", &self.attach)?;
-                m.opt("notify_url", &self.notify_url)?;
-                m.req("order_id", &self.order_id)?;
-                m.opt("package", &self.package)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("out_order_no"),
-                    o.req("service_id"),
-                    o.req("appid"),
-                    o.req("mchid"),
-                    o.opt("sub_appid"),
-                    o.req("sub_mchid"),
-                    o.opt("currency"),
-                    o.req("service_introduction"),
-                    o.req("state"),
-                    o.opt("state_description"),
-                    o.opt("post_payments"),
-                    o.opt("post_discounts"),
-                    o.opt("risk_fund"),
-                    o.opt("time_range"),
-                    o.opt("location"),
-                    o.opt("attach"),
-                    o.opt("notify_url"),
-                    o.req("order_id"),
-                    o.opt("package"),
-                ) {
-                    (
-                        Some(out_order_no),
-                        Some(service_id),
-                        Some(appid),
-                        Some(mchid),
-                        Some(sub_appid),
-                        Some(sub_mchid),
-                        Some(currency),
-                        Some(service_introduction),
-                        Some(state),
-                        Some(state_description),
-                        Some(post_payments),
-                        Some(post_discounts),
-                        Some(risk_fund),
-                        Some(time_range),
-                        Some(location),
-                        Some(attach),
-                        Some(notify_url),
-                        Some(order_id),
-                        Some(package),
-                    ) => {
-                        Ok(Self {
-                            out_order_no,
-                            service_id,
-                            appid,
-                            mchid,
-                            sub_appid,
-                            sub_mchid,
-                            currency,
-                            service_introduction,
-                            state,
-                            state_description,
-                            post_payments,
-                            post_discounts,
-                            risk_fund,
-                            time_range,
-                            location,
-                            attach,
-                            notify_url,
-                            order_id,
-                            package,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            out_order_no: "out_order_no" req req,
+            service_id: "service_id" req req,
+            appid: "appid" req req,
+            mchid: "mchid" req req,
+            sub_appid: "sub_appid" opt opt,
+            sub_mchid: "sub_mchid" req req,
+            currency: "currency" opt opt,
+            service_introduction: "service_introduction" req req,
+            state: "state" req req,
+            state_description: "state_description" opt opt,
+            post_payments: "post_payments" opt opt,
+            post_discounts: "post_discounts" opt opt,
+            risk_fund: "risk_fund" opt opt,
+            time_range: "time_range" opt opt,
+            location: "location" opt opt,
+            attach: "attach" opt opt,
+            notify_url: "notify_url" opt opt,
+            order_id: "order_id" req req,
+            package: "package" opt opt,
+        });
         /// 服务位置
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseLocation {
@@ -1862,33 +895,10 @@ pub mod partner {
             /// Example: `嗨客时尚主题展餐厅`
             pub end_location: String,
         }
-        impl ::serde::Serialize for PostResponseLocation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("start_location", &self.start_location)?;
-                m.req("end_location", &self.end_location)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseLocation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("start_location"), o.req("end_location")) {
-                    (Some(start_location), Some(end_location)) => {
-                        Ok(Self {
-                            start_location,
-                            end_location,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseLocation {
+            start_location: "start_location" opt opt,
+            end_location: "end_location" req req,
+        });
         /// PostResponsePostDiscounts
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponsePostDiscounts {
@@ -1905,31 +915,11 @@ pub mod partner {
             /// Example: `2`
             pub count: Option<i64>,
         }
-        impl ::serde::Serialize for PostResponsePostDiscounts {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("name", &self.name)?;
-                m.req("description", &self.description)?;
-                m.opt("count", &self.count)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponsePostDiscounts {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("name"), o.req("description"), o.opt("count")) {
-                    (Some(name), Some(description), Some(count)) => {
-                        Ok(Self { name, description, count })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponsePostDiscounts {
+            name: "name" req req,
+            description: "description" req req,
+            count: "count" opt opt,
+        });
         /// PostResponsePostPayments
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponsePostPayments {
@@ -1950,42 +940,12 @@ pub mod partner {
             /// Example: `4`
             pub count: Option<i64>,
         }
-        impl ::serde::Serialize for PostResponsePostPayments {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("name", &self.name)?;
-                m.opt("amount", &self.amount)?;
-                m.opt("description", &self.description)?;
-                m.opt("count", &self.count)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponsePostPayments {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("name"),
-                    o.opt("amount"),
-                    o.opt("description"),
-                    o.opt("count"),
-                ) {
-                    (Some(name), Some(amount), Some(description), Some(count)) => {
-                        Ok(Self {
-                            name,
-                            amount,
-                            description,
-                            count,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponsePostPayments {
+            name: "name" req req,
+            amount: "amount" opt opt,
+            description: "description" opt opt,
+            count: "count" opt opt,
+        });
         /// 订单风险金
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseRiskFund {
@@ -2002,31 +962,11 @@ pub mod partner {
             /// Example: `就餐的预估费用`
             pub description: Option<String>,
         }
-        impl ::serde::Serialize for PostResponseRiskFund {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("name", &self.name)?;
-                m.req("amount", &self.amount)?;
-                m.opt("description", &self.description)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseRiskFund {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("name"), o.req("amount"), o.opt("description")) {
-                    (Some(name), Some(amount), Some(description)) => {
-                        Ok(Self { name, amount, description })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseRiskFund {
+            name: "name" req req,
+            amount: "amount" req req,
+            description: "description" opt opt,
+        });
         /// 服务订单状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2046,53 +986,13 @@ pub mod partner {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Created => "CREATED",
-                    Self::Doing => "DOING",
-                    Self::Done => "DONE",
-                    Self::Revoked => "REVOKED",
-                    Self::Expired => "EXPIRED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "CREATED" => Self::Created,
-                    "DOING" => Self::Doing,
-                    "DONE" => Self::Done,
-                    "REVOKED" => Self::Revoked,
-                    "EXPIRED" => Self::Expired,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseState {
+            Created = "CREATED",
+            Doing = "DOING",
+            Done = "DONE",
+            Revoked = "REVOKED",
+            Expired = "EXPIRED",
+        });
         /// 订单状态说明
         ///
         /// A value this client does not know yet is kept as [`PostResponseStateDescription::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2106,47 +1006,10 @@ pub mod partner {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseStateDescription {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::UserConfirm => "USER_CONFIRM",
-                    Self::MchComplete => "MCH_COMPLETE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseStateDescription {
-            fn from(s: &str) -> Self {
-                match s {
-                    "USER_CONFIRM" => Self::UserConfirm,
-                    "MCH_COMPLETE" => Self::MchComplete,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseStateDescription {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseStateDescription {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseStateDescription {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseStateDescription {
+            UserConfirm = "USER_CONFIRM",
+            MchComplete = "MCH_COMPLETE",
+        });
         /// 服务时间段
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseTimeRange {
@@ -2167,47 +1030,12 @@ pub mod partner {
             /// Example: `备注2`
             pub end_time_remark: Option<String>,
         }
-        impl ::serde::Serialize for PostResponseTimeRange {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("start_time", &self.start_time)?;
-                m.opt("end_time", &self.end_time)?;
-                m.opt("start_time_remark", &self.start_time_remark)?;
-                m.opt("end_time_remark", &self.end_time_remark)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseTimeRange {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("start_time"),
-                    o.opt("end_time"),
-                    o.opt("start_time_remark"),
-                    o.opt("end_time_remark"),
-                ) {
-                    (
-                        Some(start_time),
-                        Some(end_time),
-                        Some(start_time_remark),
-                        Some(end_time_remark),
-                    ) => {
-                        Ok(Self {
-                            start_time,
-                            end_time,
-                            start_time_remark,
-                            end_time_remark,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseTimeRange {
+            start_time: "start_time" req req,
+            end_time: "end_time" opt opt,
+            start_time_remark: "start_time_remark" opt opt,
+            end_time_remark: "end_time_remark" opt opt,
+        });
         /// `/v3/payscore/oversea/partner/serviceorder/{out_order_no}`
         pub mod by_out_order_no {
             /// The chain step for `/v3/payscore/oversea/partner/serviceorder/{out_order_no}`, reached with `client.v3().payscore().oversea().partner().serviceorder().out_order_no(out_order_no)`.
@@ -2266,39 +1094,11 @@ pub mod partner {
                     /// Example: `用户投诉`
                     pub reason: String,
                 }
-                impl ::serde::Serialize for PostRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("service_id", &self.service_id)?;
-                        m.req("sub_mchid", &self.sub_mchid)?;
-                        m.req("reason", &self.reason)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("service_id"),
-                            o.req("sub_mchid"),
-                            o.req("reason"),
-                        ) {
-                            (Some(service_id), Some(sub_mchid), Some(reason)) => {
-                                Ok(Self {
-                                    service_id,
-                                    sub_mchid,
-                                    reason,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequest {
+                    service_id: "service_id" req req,
+                    sub_mchid: "sub_mchid" req req,
+                    reason: "reason" req req,
+                });
             }
             /// `/v3/payscore/oversea/partner/serviceorder/{out_order_no}/complete`
             pub mod complete {
@@ -2359,75 +1159,19 @@ pub mod partner {
                     /// Example: `goods_tag`
                     pub goods_tag: Option<String>,
                 }
-                impl ::serde::Serialize for PostRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("service_id", &self.service_id)?;
-                        m.req("sub_mchid", &self.sub_mchid)?;
-                        m.req("post_payments", &self.post_payments)?;
-                        m.opt("post_discounts", &self.post_discounts)?;
-                        m.req("total_amount", &self.total_amount)?;
-                        m.opt("currency", &self.currency)?;
-                        m.opt("time_range", &self.time_range)?;
-                        m.opt("location", &self.location)?;
-                        m.opt("profit_sharing", &self.profit_sharing)?;
-                        m.opt("complete_time", &self.complete_time)?;
-                        m.opt("goods_tag", &self.goods_tag)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("service_id"),
-                            o.req("sub_mchid"),
-                            o.req("post_payments"),
-                            o.opt("post_discounts"),
-                            o.req("total_amount"),
-                            o.opt("currency"),
-                            o.opt("time_range"),
-                            o.opt("location"),
-                            o.opt("profit_sharing"),
-                            o.opt("complete_time"),
-                            o.opt("goods_tag"),
-                        ) {
-                            (
-                                Some(service_id),
-                                Some(sub_mchid),
-                                Some(post_payments),
-                                Some(post_discounts),
-                                Some(total_amount),
-                                Some(currency),
-                                Some(time_range),
-                                Some(location),
-                                Some(profit_sharing),
-                                Some(complete_time),
-                                Some(goods_tag),
-                            ) => {
-                                Ok(Self {
-                                    service_id,
-                                    sub_mchid,
-                                    post_payments,
-                                    post_discounts,
-                                    total_amount,
-                                    currency,
-                                    time_range,
-                                    location,
-                                    profit_sharing,
-                                    complete_time,
-                                    goods_tag,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequest {
+                    service_id: "service_id" req req,
+                    sub_mchid: "sub_mchid" req req,
+                    post_payments: "post_payments" req req,
+                    post_discounts: "post_discounts" opt opt,
+                    total_amount: "total_amount" req req,
+                    currency: "currency" opt opt,
+                    time_range: "time_range" opt opt,
+                    location: "location" opt opt,
+                    profit_sharing: "profit_sharing" opt opt,
+                    complete_time: "complete_time" opt opt,
+                    goods_tag: "goods_tag" opt opt,
+                });
                 /// 实际服务位置
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequestLocation {
@@ -2440,33 +1184,10 @@ pub mod partner {
                     /// Example: `嗨客时尚主题展餐厅`
                     pub end_location: Option<String>,
                 }
-                impl ::serde::Serialize for PostRequestLocation {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("start_location", &self.start_location)?;
-                        m.opt("end_location", &self.end_location)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequestLocation {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("start_location"), o.opt("end_location")) {
-                            (Some(start_location), Some(end_location)) => {
-                                Ok(Self {
-                                    start_location,
-                                    end_location,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequestLocation {
+                    start_location: "start_location" opt opt,
+                    end_location: "end_location" opt opt,
+                });
                 /// PostRequestPostDiscounts
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequestPostDiscounts {
@@ -2487,47 +1208,12 @@ pub mod partner {
                     /// Example: `2`
                     pub count: Option<i64>,
                 }
-                impl ::serde::Serialize for PostRequestPostDiscounts {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("name", &self.name)?;
-                        m.req("description", &self.description)?;
-                        m.req("amount", &self.amount)?;
-                        m.opt("count", &self.count)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequestPostDiscounts {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("name"),
-                            o.req("description"),
-                            o.req("amount"),
-                            o.opt("count"),
-                        ) {
-                            (
-                                Some(name),
-                                Some(description),
-                                Some(amount),
-                                Some(count),
-                            ) => {
-                                Ok(Self {
-                                    name,
-                                    description,
-                                    amount,
-                                    count,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
+                    name: "name" req req,
+                    description: "description" req req,
+                    amount: "amount" req req,
+                    count: "count" opt opt,
+                });
                 /// PostRequestPostPayments
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequestPostPayments {
@@ -2548,47 +1234,12 @@ pub mod partner {
                     /// Example: `4`
                     pub count: Option<i64>,
                 }
-                impl ::serde::Serialize for PostRequestPostPayments {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("name", &self.name)?;
-                        m.opt("description", &self.description)?;
-                        m.opt("amount", &self.amount)?;
-                        m.opt("count", &self.count)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequestPostPayments {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("name"),
-                            o.opt("description"),
-                            o.opt("amount"),
-                            o.opt("count"),
-                        ) {
-                            (
-                                Some(name),
-                                Some(description),
-                                Some(amount),
-                                Some(count),
-                            ) => {
-                                Ok(Self {
-                                    name,
-                                    description,
-                                    amount,
-                                    count,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequestPostPayments {
+                    name: "name" req req,
+                    description: "description" opt opt,
+                    amount: "amount" opt opt,
+                    count: "count" opt opt,
+                });
                 /// 实际服务时间
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequestTimeRange {
@@ -2609,47 +1260,12 @@ pub mod partner {
                     /// Example: `备注2`
                     pub end_time_remark: Option<String>,
                 }
-                impl ::serde::Serialize for PostRequestTimeRange {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("start_time", &self.start_time)?;
-                        m.opt("end_time", &self.end_time)?;
-                        m.opt("start_time_remark", &self.start_time_remark)?;
-                        m.opt("end_time_remark", &self.end_time_remark)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequestTimeRange {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.opt("start_time"),
-                            o.opt("end_time"),
-                            o.opt("start_time_remark"),
-                            o.opt("end_time_remark"),
-                        ) {
-                            (
-                                Some(start_time),
-                                Some(end_time),
-                                Some(start_time_remark),
-                                Some(end_time_remark),
-                            ) => {
-                                Ok(Self {
-                                    start_time,
-                                    end_time,
-                                    start_time_remark,
-                                    end_time_remark,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequestTimeRange {
+                    start_time: "start_time" opt opt,
+                    end_time: "end_time" opt opt,
+                    start_time_remark: "start_time_remark" opt opt,
+                    end_time_remark: "end_time_remark" opt opt,
+                });
             }
             /// `/v3/payscore/oversea/partner/serviceorder/{out_order_no}/sync`
             pub mod sync {
@@ -2690,47 +1306,12 @@ pub mod partner {
                     /// 内容信息详情
                     pub detail: PostRequestDetail,
                 }
-                impl ::serde::Serialize for PostRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("service_id", &self.service_id)?;
-                        m.req("sub_mchid", &self.sub_mchid)?;
-                        m.req("type", &self.type_)?;
-                        m.req("detail", &self.detail)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("service_id"),
-                            o.req("sub_mchid"),
-                            o.req("type"),
-                            o.req("detail"),
-                        ) {
-                            (
-                                Some(service_id),
-                                Some(sub_mchid),
-                                Some(type_),
-                                Some(detail),
-                            ) => {
-                                Ok(Self {
-                                    service_id,
-                                    sub_mchid,
-                                    type_,
-                                    detail,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequest {
+                    service_id: "service_id" req req,
+                    sub_mchid: "sub_mchid" req req,
+                    type_: "type" req req,
+                    detail: "detail" req req,
+                });
                 /// 内容信息详情
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequestDetail {
@@ -2747,35 +1328,11 @@ pub mod partner {
                     /// Example: `1`
                     pub paid_amount: Option<i64>,
                 }
-                impl ::serde::Serialize for PostRequestDetail {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("seq", &self.seq)?;
-                        m.req("paid_time", &self.paid_time)?;
-                        m.opt("paid_amount", &self.paid_amount)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequestDetail {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("seq"), o.req("paid_time"), o.opt("paid_amount")) {
-                            (Some(seq), Some(paid_time), Some(paid_amount)) => {
-                                Ok(Self {
-                                    seq,
-                                    paid_time,
-                                    paid_amount,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequestDetail {
+                    seq: "seq" opt opt,
+                    paid_time: "paid_time" req req,
+                    paid_amount: "paid_amount" opt opt,
+                });
                 /// 场景类型
                 ///
                 /// A value this client does not know yet is kept as [`PostRequestType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2787,50 +1344,9 @@ pub mod partner {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostRequestType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::OrderPaid => "Order_Paid",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PostRequestType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "Order_Paid" => Self::OrderPaid,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostRequestType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostRequestType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequestType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostRequestType {
+                    OrderPaid = "Order_Paid",
+                });
             }
         }
     }

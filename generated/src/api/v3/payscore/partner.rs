@@ -112,55 +112,14 @@ pub mod permissions {
         /// Example: `http://www.qq.com`
         pub notify_url: Option<String>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("service_id", &self.service_id)?;
-            m.req("appid", &self.appid)?;
-            m.opt("sub_appid", &self.sub_appid)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("authorization_code", &self.authorization_code)?;
-            m.opt("notify_url", &self.notify_url)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("service_id"),
-                o.req("appid"),
-                o.opt("sub_appid"),
-                o.req("sub_mchid"),
-                o.req("authorization_code"),
-                o.opt("notify_url"),
-            ) {
-                (
-                    Some(service_id),
-                    Some(appid),
-                    Some(sub_appid),
-                    Some(sub_mchid),
-                    Some(authorization_code),
-                    Some(notify_url),
-                ) => {
-                    Ok(Self {
-                        service_id,
-                        appid,
-                        sub_appid,
-                        sub_mchid,
-                        authorization_code,
-                        notify_url,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        service_id: "service_id" req req,
+        appid: "appid" req req,
+        sub_appid: "sub_appid" opt opt,
+        sub_mchid: "sub_mchid" req req,
+        authorization_code: "authorization_code" req req,
+        notify_url: "notify_url" opt opt,
+    });
     /// The response of `POST /v3/payscore/partner/permissions` (商户预授权API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -169,27 +128,9 @@ pub mod permissions {
         /// Example: `apply_permissions_token`
         pub apply_permissions_token: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("apply_permissions_token", &self.apply_permissions_token)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("apply_permissions_token") {
-                Some(apply_permissions_token) => Ok(Self { apply_permissions_token }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        apply_permissions_token: "apply_permissions_token" req req,
+    });
     /// `/v3/payscore/partner/permissions/apply-for-scene`
     pub mod apply_for_scene {
         /// The chain step for `/v3/payscore/partner/permissions/apply-for-scene`, reached with `client.v3().payscore().partner().permissions().apply_for_scene()`.
@@ -245,63 +186,16 @@ pub mod permissions {
             /// 微信支付交易中授权附带的参数
             pub transaction_scene_info: Option<PostRequestTransactionSceneInfo>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("service_id", &self.service_id)?;
-                m.req("appid", &self.appid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.req("authorization_code", &self.authorization_code)?;
-                m.opt("notify_url", &self.notify_url)?;
-                m.req("scene", &self.scene)?;
-                m.opt("transaction_scene_info", &self.transaction_scene_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("service_id"),
-                    o.req("appid"),
-                    o.opt("sub_appid"),
-                    o.req("sub_mchid"),
-                    o.req("authorization_code"),
-                    o.opt("notify_url"),
-                    o.req("scene"),
-                    o.opt("transaction_scene_info"),
-                ) {
-                    (
-                        Some(service_id),
-                        Some(appid),
-                        Some(sub_appid),
-                        Some(sub_mchid),
-                        Some(authorization_code),
-                        Some(notify_url),
-                        Some(scene),
-                        Some(transaction_scene_info),
-                    ) => {
-                        Ok(Self {
-                            service_id,
-                            appid,
-                            sub_appid,
-                            sub_mchid,
-                            authorization_code,
-                            notify_url,
-                            scene,
-                            transaction_scene_info,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            service_id: "service_id" req req,
+            appid: "appid" req req,
+            sub_appid: "sub_appid" opt opt,
+            sub_mchid: "sub_mchid" req req,
+            authorization_code: "authorization_code" req req,
+            notify_url: "notify_url" opt opt,
+            scene: "scene" req req,
+            transaction_scene_info: "transaction_scene_info" opt opt,
+        });
         /// 微信支付交易中授权附带的参数
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestTransactionSceneInfo {
@@ -314,28 +208,10 @@ pub mod permissions {
             /// Example: `1230000109`
             pub sub_mchid: String,
         }
-        impl ::serde::Serialize for PostRequestTransactionSceneInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("mchid", &self.mchid)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestTransactionSceneInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("mchid"), o.req("sub_mchid")) {
-                    (Some(mchid), Some(sub_mchid)) => Ok(Self { mchid, sub_mchid }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestTransactionSceneInfo {
+            mchid: "mchid" req req,
+            sub_mchid: "sub_mchid" req req,
+        });
         /// The response of `POST /v3/payscore/partner/permissions/apply-for-scene` (服务商场景中预授权).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -348,36 +224,10 @@ pub mod permissions {
             /// Example: `transaction_permissions_token`
             pub transaction_permissions_token: Option<String>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("scene", &self.scene)?;
-                m.opt(
-                    "transaction_permissions_token",
-                    &self.transaction_permissions_token,
-                )?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("scene"), o.opt("transaction_permissions_token")) {
-                    (Some(scene), Some(transaction_permissions_token)) => {
-                        Ok(Self {
-                            scene,
-                            transaction_permissions_token,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            scene: "scene" req req,
+            transaction_permissions_token: "transaction_permissions_token" opt opt,
+        });
     }
     /// `/v3/payscore/partner/permissions/assess-user-risk-level`
     pub mod assess_user_risk_level {
@@ -435,89 +285,25 @@ pub mod permissions {
             /// 先用后付商品信息
             pub shopping_info: Option<PostRequestShoppingInfo>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("service_id", &self.service_id)?;
-                m.req("appid", &self.appid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.opt("authorization_code", &self.authorization_code)?;
-                m.opt("openid", &self.openid)?;
-                m.opt("sub_openid", &self.sub_openid)?;
-                m.opt("shopping_info", &self.shopping_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sub_mchid"),
-                    o.req("service_id"),
-                    o.req("appid"),
-                    o.opt("sub_appid"),
-                    o.opt("authorization_code"),
-                    o.opt("openid"),
-                    o.opt("sub_openid"),
-                    o.opt("shopping_info"),
-                ) {
-                    (
-                        Some(sub_mchid),
-                        Some(service_id),
-                        Some(appid),
-                        Some(sub_appid),
-                        Some(authorization_code),
-                        Some(openid),
-                        Some(sub_openid),
-                        Some(shopping_info),
-                    ) => {
-                        Ok(Self {
-                            sub_mchid,
-                            service_id,
-                            appid,
-                            sub_appid,
-                            authorization_code,
-                            openid,
-                            sub_openid,
-                            shopping_info,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            sub_mchid: "sub_mchid" skip req,
+            service_id: "service_id" req req,
+            appid: "appid" req req,
+            sub_appid: "sub_appid" opt opt,
+            authorization_code: "authorization_code" opt opt,
+            openid: "openid" opt opt,
+            sub_openid: "sub_openid" opt opt,
+            shopping_info: "shopping_info" opt opt,
+        });
         /// 先用后付商品信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestShoppingInfo {
             /// 商品列表
             pub goods: Vec<PostRequestShoppingInfoGoods>,
         }
-        impl ::serde::Serialize for PostRequestShoppingInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("goods", &self.goods)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestShoppingInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("goods") {
-                    Some(goods) => Ok(Self { goods }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestShoppingInfo {
+            goods: "goods" req req,
+        });
         /// PostRequestShoppingInfoGoods
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestShoppingInfoGoods {
@@ -538,51 +324,13 @@ pub mod permissions {
             /// 商品品类ID
             pub category_id: Option<Vec<String>>,
         }
-        impl ::serde::Serialize for PostRequestShoppingInfoGoods {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("name", &self.name)?;
-                m.req("picture", &self.picture)?;
-                m.req("amount", &self.amount)?;
-                m.req("count", &self.count)?;
-                m.opt("category_id", &self.category_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestShoppingInfoGoods {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("name"),
-                    o.req("picture"),
-                    o.req("amount"),
-                    o.req("count"),
-                    o.opt("category_id"),
-                ) {
-                    (
-                        Some(name),
-                        Some(picture),
-                        Some(amount),
-                        Some(count),
-                        Some(category_id),
-                    ) => {
-                        Ok(Self {
-                            name,
-                            picture,
-                            amount,
-                            count,
-                            category_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestShoppingInfoGoods {
+            name: "name" req req,
+            picture: "picture" req req,
+            amount: "amount" req req,
+            count: "count" req req,
+            category_id: "category_id" opt opt,
+        });
         /// The response of `POST /v3/payscore/partner/permissions/assess-user-risk-level` (服务商评估用户分层).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -651,95 +399,24 @@ pub mod permissions {
             /// Example: `1`
             pub risk_level_version: Option<f64>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("service_id", &self.service_id)?;
-                m.req("appid", &self.appid)?;
-                m.req("mchid", &self.mchid)?;
-                m.opt("openid", &self.openid)?;
-                m.opt("authorization_code", &self.authorization_code)?;
-                m.req("authorization_state", &self.authorization_state)?;
-                m.opt("notify_url", &self.notify_url)?;
-                m.opt("cancel_authorization_time", &self.cancel_authorization_time)?;
-                m.opt("authorization_success_time", &self.authorization_success_time)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.opt("sub_openid", &self.sub_openid)?;
-                m.opt("user_label", &self.user_label)?;
-                m.opt("channel_id", &self.channel_id)?;
-                m.opt("user_risk_level", &self.user_risk_level)?;
-                m.opt("risk_level_version", &self.risk_level_version)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("service_id"),
-                    o.req("appid"),
-                    o.req("mchid"),
-                    o.opt("openid"),
-                    o.opt("authorization_code"),
-                    o.req("authorization_state"),
-                    o.opt("notify_url"),
-                    o.opt("cancel_authorization_time"),
-                    o.opt("authorization_success_time"),
-                    o.opt("sub_mchid"),
-                    o.opt("sub_appid"),
-                    o.opt("sub_openid"),
-                    o.opt("user_label"),
-                    o.opt("channel_id"),
-                    o.opt("user_risk_level"),
-                    o.opt("risk_level_version"),
-                ) {
-                    (
-                        Some(service_id),
-                        Some(appid),
-                        Some(mchid),
-                        Some(openid),
-                        Some(authorization_code),
-                        Some(authorization_state),
-                        Some(notify_url),
-                        Some(cancel_authorization_time),
-                        Some(authorization_success_time),
-                        Some(sub_mchid),
-                        Some(sub_appid),
-                        Some(sub_openid),
-                        Some(user_label),
-                        Some(channel_id),
-                        Some(user_risk_level),
-                        Some(risk_level_version),
-                    ) => {
-                        Ok(Self {
-                            service_id,
-                            appid,
-                            mchid,
-                            openid,
-                            authorization_code,
-                            authorization_state,
-                            notify_url,
-                            cancel_authorization_time,
-                            authorization_success_time,
-                            sub_mchid,
-                            sub_appid,
-                            sub_openid,
-                            user_label,
-                            channel_id,
-                            user_risk_level,
-                            risk_level_version,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            service_id: "service_id" req req,
+            appid: "appid" req req,
+            mchid: "mchid" req req,
+            openid: "openid" opt opt,
+            authorization_code: "authorization_code" opt opt,
+            authorization_state: "authorization_state" req req,
+            notify_url: "notify_url" opt opt,
+            cancel_authorization_time: "cancel_authorization_time" opt opt,
+            authorization_success_time: "authorization_success_time" opt opt,
+            sub_mchid: "sub_mchid" opt opt,
+            sub_appid: "sub_appid" opt opt,
+            sub_openid: "sub_openid" opt opt,
+            user_label: "user_label" opt opt,
+            channel_id: "channel_id" opt opt,
+            user_risk_level: "user_risk_level" opt opt,
+            risk_level_version: "risk_level_version" opt opt,
+        });
     }
     /// `/v3/payscore/partner/permissions/authorization-code`
     pub mod authorization_code {
@@ -798,28 +475,10 @@ pub mod permissions {
                 /// Query parameter `sub_mchid`. Example: `1230000109`
                 pub sub_mchid: String,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("service_id"), o.req("sub_mchid")) {
-                        (Some(service_id), Some(sub_mchid)) => {
-                            Ok(Self { service_id, sub_mchid })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                service_id: "service_id" skip req,
+                sub_mchid: "sub_mchid" skip req,
+            });
             /// The response of `GET /v3/payscore/partner/permissions/authorization-code/{authorization_code}` (查询与用户授权记录（授权协议号）API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -880,90 +539,22 @@ pub mod permissions {
                 /// Example: `1`
                 pub risk_level_version: Option<f64>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("service_id", &self.service_id)?;
-                    m.req("appid", &self.appid)?;
-                    m.req("mchid", &self.mchid)?;
-                    m.opt("openid", &self.openid)?;
-                    m.req("authorization_code", &self.authorization_code)?;
-                    m.req("authorization_state", &self.authorization_state)?;
-                    m.opt("notify_url", &self.notify_url)?;
-                    m.opt("cancel_authorization_time", &self.cancel_authorization_time)?;
-                    m.opt(
-                        "authorization_success_time",
-                        &self.authorization_success_time,
-                    )?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.opt("sub_appid", &self.sub_appid)?;
-                    m.opt("sub_openid", &self.sub_openid)?;
-                    m.opt("user_risk_level", &self.user_risk_level)?;
-                    m.opt("risk_level_version", &self.risk_level_version)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("service_id"),
-                        o.req("appid"),
-                        o.req("mchid"),
-                        o.opt("openid"),
-                        o.req("authorization_code"),
-                        o.req("authorization_state"),
-                        o.opt("notify_url"),
-                        o.opt("cancel_authorization_time"),
-                        o.opt("authorization_success_time"),
-                        o.req("sub_mchid"),
-                        o.opt("sub_appid"),
-                        o.opt("sub_openid"),
-                        o.opt("user_risk_level"),
-                        o.opt("risk_level_version"),
-                    ) {
-                        (
-                            Some(service_id),
-                            Some(appid),
-                            Some(mchid),
-                            Some(openid),
-                            Some(authorization_code),
-                            Some(authorization_state),
-                            Some(notify_url),
-                            Some(cancel_authorization_time),
-                            Some(authorization_success_time),
-                            Some(sub_mchid),
-                            Some(sub_appid),
-                            Some(sub_openid),
-                            Some(user_risk_level),
-                            Some(risk_level_version),
-                        ) => {
-                            Ok(Self {
-                                service_id,
-                                appid,
-                                mchid,
-                                openid,
-                                authorization_code,
-                                authorization_state,
-                                notify_url,
-                                cancel_authorization_time,
-                                authorization_success_time,
-                                sub_mchid,
-                                sub_appid,
-                                sub_openid,
-                                user_risk_level,
-                                risk_level_version,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                service_id: "service_id" req req,
+                appid: "appid" req req,
+                mchid: "mchid" req req,
+                openid: "openid" opt opt,
+                authorization_code: "authorization_code" req req,
+                authorization_state: "authorization_state" req req,
+                notify_url: "notify_url" opt opt,
+                cancel_authorization_time: "cancel_authorization_time" opt opt,
+                authorization_success_time: "authorization_success_time" opt opt,
+                sub_mchid: "sub_mchid" req req,
+                sub_appid: "sub_appid" opt opt,
+                sub_openid: "sub_openid" opt opt,
+                user_risk_level: "user_risk_level" opt opt,
+                risk_level_version: "risk_level_version" opt opt,
+            });
             /// `/v3/payscore/partner/permissions/authorization-code/{authorization_code}/terminate`
             pub mod terminate {
                 /// The chain step for `/v3/payscore/partner/permissions/authorization-code/{authorization_code}/terminate`, reached with `client.v3().payscore().partner().permissions().authorization_code().authorization_code(authorization_code).terminate()`.
@@ -1001,39 +592,11 @@ pub mod permissions {
                     /// Example: `撤销原因`
                     pub reason: String,
                 }
-                impl ::serde::Serialize for PostRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("service_id", &self.service_id)?;
-                        m.req("sub_mchid", &self.sub_mchid)?;
-                        m.req("reason", &self.reason)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("service_id"),
-                            o.req("sub_mchid"),
-                            o.req("reason"),
-                        ) {
-                            (Some(service_id), Some(sub_mchid), Some(reason)) => {
-                                Ok(Self {
-                                    service_id,
-                                    sub_mchid,
-                                    reason,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequest {
+                    service_id: "service_id" req req,
+                    sub_mchid: "sub_mchid" req req,
+                    reason: "reason" req req,
+                });
             }
         }
     }
@@ -1091,49 +654,14 @@ pub mod permissions {
             /// Query parameter `sub_openid`. Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             pub sub_openid: Option<String>,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("service_id"),
-                    o.req("appid"),
-                    o.req("sub_mchid"),
-                    o.opt("sub_appid"),
-                    o.opt("openid"),
-                    o.opt("sub_openid"),
-                ) {
-                    (
-                        Some(service_id),
-                        Some(appid),
-                        Some(sub_mchid),
-                        Some(sub_appid),
-                        Some(openid),
-                        Some(sub_openid),
-                    ) => {
-                        Ok(Self {
-                            service_id,
-                            appid,
-                            sub_mchid,
-                            sub_appid,
-                            openid,
-                            sub_openid,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            service_id: "service_id" skip req,
+            appid: "appid" skip req,
+            sub_mchid: "sub_mchid" skip req,
+            sub_appid: "sub_appid" skip opt,
+            openid: "openid" skip opt,
+            sub_openid: "sub_openid" skip opt,
+        });
         /// The response of `GET /v3/payscore/partner/permissions/search` (查询与用户授权记录（openid）API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -1194,87 +722,22 @@ pub mod permissions {
             /// Example: `1`
             pub risk_level_version: Option<f64>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("service_id", &self.service_id)?;
-                m.req("appid", &self.appid)?;
-                m.req("mchid", &self.mchid)?;
-                m.opt("openid", &self.openid)?;
-                m.opt("authorization_code", &self.authorization_code)?;
-                m.req("authorization_state", &self.authorization_state)?;
-                m.opt("notify_url", &self.notify_url)?;
-                m.opt("cancel_authorization_time", &self.cancel_authorization_time)?;
-                m.req("authorization_success_time", &self.authorization_success_time)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.opt("sub_openid", &self.sub_openid)?;
-                m.opt("user_risk_level", &self.user_risk_level)?;
-                m.opt("risk_level_version", &self.risk_level_version)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("service_id"),
-                    o.req("appid"),
-                    o.req("mchid"),
-                    o.opt("openid"),
-                    o.opt("authorization_code"),
-                    o.req("authorization_state"),
-                    o.opt("notify_url"),
-                    o.opt("cancel_authorization_time"),
-                    o.req("authorization_success_time"),
-                    o.req("sub_mchid"),
-                    o.opt("sub_appid"),
-                    o.opt("sub_openid"),
-                    o.opt("user_risk_level"),
-                    o.opt("risk_level_version"),
-                ) {
-                    (
-                        Some(service_id),
-                        Some(appid),
-                        Some(mchid),
-                        Some(openid),
-                        Some(authorization_code),
-                        Some(authorization_state),
-                        Some(notify_url),
-                        Some(cancel_authorization_time),
-                        Some(authorization_success_time),
-                        Some(sub_mchid),
-                        Some(sub_appid),
-                        Some(sub_openid),
-                        Some(user_risk_level),
-                        Some(risk_level_version),
-                    ) => {
-                        Ok(Self {
-                            service_id,
-                            appid,
-                            mchid,
-                            openid,
-                            authorization_code,
-                            authorization_state,
-                            notify_url,
-                            cancel_authorization_time,
-                            authorization_success_time,
-                            sub_mchid,
-                            sub_appid,
-                            sub_openid,
-                            user_risk_level,
-                            risk_level_version,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            service_id: "service_id" req req,
+            appid: "appid" req req,
+            mchid: "mchid" req req,
+            openid: "openid" opt opt,
+            authorization_code: "authorization_code" opt opt,
+            authorization_state: "authorization_state" req req,
+            notify_url: "notify_url" opt opt,
+            cancel_authorization_time: "cancel_authorization_time" opt opt,
+            authorization_success_time: "authorization_success_time" req req,
+            sub_mchid: "sub_mchid" req req,
+            sub_appid: "sub_appid" opt opt,
+            sub_openid: "sub_openid" opt opt,
+            user_risk_level: "user_risk_level" opt opt,
+            risk_level_version: "risk_level_version" opt opt,
+        });
     }
     /// `/v3/payscore/partner/permissions/terminate`
     pub mod terminate {
@@ -1327,59 +790,15 @@ pub mod permissions {
             /// Example: `reason`
             pub reason: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("openid", &self.openid)?;
-                m.opt("sub_openid", &self.sub_openid)?;
-                m.req("service_id", &self.service_id)?;
-                m.req("appid", &self.appid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.req("reason", &self.reason)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("openid"),
-                    o.opt("sub_openid"),
-                    o.req("service_id"),
-                    o.req("appid"),
-                    o.opt("sub_appid"),
-                    o.req("sub_mchid"),
-                    o.req("reason"),
-                ) {
-                    (
-                        Some(openid),
-                        Some(sub_openid),
-                        Some(service_id),
-                        Some(appid),
-                        Some(sub_appid),
-                        Some(sub_mchid),
-                        Some(reason),
-                    ) => {
-                        Ok(Self {
-                            openid,
-                            sub_openid,
-                            service_id,
-                            appid,
-                            sub_appid,
-                            sub_mchid,
-                            reason,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            openid: "openid" opt opt,
+            sub_openid: "sub_openid" opt opt,
+            service_id: "service_id" req req,
+            appid: "appid" req req,
+            sub_appid: "sub_appid" opt opt,
+            sub_mchid: "sub_mchid" req req,
+            reason: "reason" req req,
+        });
     }
 }
 /// `/v3/payscore/partner/service-account-applications`
@@ -1438,55 +857,14 @@ pub mod service_account_applications {
         /// Example: `https://api.test.com`
         pub result_notify_url: Option<String>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("service_id", &self.service_id)?;
-            m.req("appid", &self.appid)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.opt("sub_appid", &self.sub_appid)?;
-            m.req("out_apply_no", &self.out_apply_no)?;
-            m.opt("result_notify_url", &self.result_notify_url)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("service_id"),
-                o.req("appid"),
-                o.req("sub_mchid"),
-                o.opt("sub_appid"),
-                o.req("out_apply_no"),
-                o.opt("result_notify_url"),
-            ) {
-                (
-                    Some(service_id),
-                    Some(appid),
-                    Some(sub_mchid),
-                    Some(sub_appid),
-                    Some(out_apply_no),
-                    Some(result_notify_url),
-                ) => {
-                    Ok(Self {
-                        service_id,
-                        appid,
-                        sub_mchid,
-                        sub_appid,
-                        out_apply_no,
-                        result_notify_url,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        service_id: "service_id" req req,
+        appid: "appid" req req,
+        sub_mchid: "sub_mchid" req req,
+        sub_appid: "sub_appid" opt opt,
+        out_apply_no: "out_apply_no" req req,
+        result_notify_url: "result_notify_url" opt opt,
+    });
     /// The response of `POST /v3/payscore/partner/service-account-applications` (收付通子商户申请绑定支付分服务).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -1527,67 +905,17 @@ pub mod service_account_applications {
         /// Example: `账户异常，绑定失败`
         pub reject_reason: Option<String>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("service_id", &self.service_id)?;
-            m.req("mchid", &self.mchid)?;
-            m.req("appid", &self.appid)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.opt("sub_appid", &self.sub_appid)?;
-            m.req("out_apply_no", &self.out_apply_no)?;
-            m.opt("result_notify_url", &self.result_notify_url)?;
-            m.req("apply_state", &self.apply_state)?;
-            m.opt("reject_reason", &self.reject_reason)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("service_id"),
-                o.req("mchid"),
-                o.req("appid"),
-                o.req("sub_mchid"),
-                o.opt("sub_appid"),
-                o.req("out_apply_no"),
-                o.opt("result_notify_url"),
-                o.req("apply_state"),
-                o.opt("reject_reason"),
-            ) {
-                (
-                    Some(service_id),
-                    Some(mchid),
-                    Some(appid),
-                    Some(sub_mchid),
-                    Some(sub_appid),
-                    Some(out_apply_no),
-                    Some(result_notify_url),
-                    Some(apply_state),
-                    Some(reject_reason),
-                ) => {
-                    Ok(Self {
-                        service_id,
-                        mchid,
-                        appid,
-                        sub_mchid,
-                        sub_appid,
-                        out_apply_no,
-                        result_notify_url,
-                        apply_state,
-                        reject_reason,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        service_id: "service_id" req req,
+        mchid: "mchid" req req,
+        appid: "appid" req req,
+        sub_mchid: "sub_mchid" req req,
+        sub_appid: "sub_appid" opt opt,
+        out_apply_no: "out_apply_no" req req,
+        result_notify_url: "result_notify_url" opt opt,
+        apply_state: "apply_state" req req,
+        reject_reason: "reject_reason" opt opt,
+    });
     /// `/v3/payscore/partner/service-account-applications/{out_apply_no}`
     pub mod by_out_apply_no {
         /// The chain step for `/v3/payscore/partner/service-account-applications/{out_apply_no}`, reached with `client.v3().payscore().partner().service_account_applications().out_apply_no(out_apply_no)`.
@@ -1643,67 +971,17 @@ pub mod service_account_applications {
             /// Example: `账户异常，绑定失败`
             pub reject_reason: Option<String>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("service_id", &self.service_id)?;
-                m.req("mchid", &self.mchid)?;
-                m.req("appid", &self.appid)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.req("out_apply_no", &self.out_apply_no)?;
-                m.opt("result_notify_url", &self.result_notify_url)?;
-                m.req("apply_state", &self.apply_state)?;
-                m.opt("reject_reason", &self.reject_reason)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("service_id"),
-                    o.req("mchid"),
-                    o.req("appid"),
-                    o.req("sub_mchid"),
-                    o.opt("sub_appid"),
-                    o.req("out_apply_no"),
-                    o.opt("result_notify_url"),
-                    o.req("apply_state"),
-                    o.opt("reject_reason"),
-                ) {
-                    (
-                        Some(service_id),
-                        Some(mchid),
-                        Some(appid),
-                        Some(sub_mchid),
-                        Some(sub_appid),
-                        Some(out_apply_no),
-                        Some(result_notify_url),
-                        Some(apply_state),
-                        Some(reject_reason),
-                    ) => {
-                        Ok(Self {
-                            service_id,
-                            mchid,
-                            appid,
-                            sub_mchid,
-                            sub_appid,
-                            out_apply_no,
-                            result_notify_url,
-                            apply_state,
-                            reject_reason,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            service_id: "service_id" req req,
+            mchid: "mchid" req req,
+            appid: "appid" req req,
+            sub_mchid: "sub_mchid" req req,
+            sub_appid: "sub_appid" opt opt,
+            out_apply_no: "out_apply_no" req req,
+            result_notify_url: "result_notify_url" opt opt,
+            apply_state: "apply_state" req req,
+            reject_reason: "reject_reason" opt opt,
+        });
     }
 }
 /// `/v3/payscore/partner/serviceorder`
@@ -1775,43 +1053,12 @@ pub mod serviceorder {
         /// Query parameter `query_id`.
         pub query_id: Option<String>,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("service_id"),
-                o.req("sub_mchid"),
-                o.opt("out_order_no"),
-                o.opt("query_id"),
-            ) {
-                (
-                    Some(service_id),
-                    Some(sub_mchid),
-                    Some(out_order_no),
-                    Some(query_id),
-                ) => {
-                    Ok(Self {
-                        service_id,
-                        sub_mchid,
-                        out_order_no,
-                        query_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        service_id: "service_id" skip req,
+        sub_mchid: "sub_mchid" skip req,
+        out_order_no: "out_order_no" skip opt,
+        query_id: "query_id" skip opt,
+    });
     /// The response of `GET /v3/payscore/partner/serviceorder` (查询支付分订单).
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
@@ -1890,119 +1137,30 @@ pub mod serviceorder {
         /// Example: `0000300001201908301055157220022`
         pub order_id: Option<String>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_order_no", &self.out_order_no)?;
-            m.req("service_id", &self.service_id)?;
-            m.req("appid", &self.appid)?;
-            m.req("mchid", &self.mchid)?;
-            m.opt("sub_appid", &self.sub_appid)?;
-            m.opt("sub_mchid", &self.sub_mchid)?;
-            m.req("service_introduction", &self.service_introduction)?;
-            m.req("state", &self.state)?;
-            m.opt("state_description", &self.state_description)?;
-            m.opt("post_payments", &self.post_payments)?;
-            m.opt("post_discounts", &self.post_discounts)?;
-            m.opt("risk_fund", &self.risk_fund)?;
-            m.opt("total_amount", &self.total_amount)?;
-            m.opt("need_collection", &self.need_collection)?;
-            m.opt("collection", &self.collection)?;
-            m.opt("time_range", &self.time_range)?;
-            m.opt("location", &self.location)?;
-            m.opt("attach", &self.attach)?;
-            m.opt("notify_url", &self.notify_url)?;
-            m.opt("openid", &self.openid)?;
-            m.opt("sub_openid", &self.sub_openid)?;
-            m.opt("order_id", &self.order_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("out_order_no"),
-                o.req("service_id"),
-                o.req("appid"),
-                o.req("mchid"),
-                o.opt("sub_appid"),
-                o.opt("sub_mchid"),
-                o.req("service_introduction"),
-                o.req("state"),
-                o.opt("state_description"),
-                o.opt("post_payments"),
-                o.opt("post_discounts"),
-                o.opt("risk_fund"),
-                o.opt("total_amount"),
-                o.opt("need_collection"),
-                o.opt("collection"),
-                o.opt("time_range"),
-                o.opt("location"),
-                o.opt("attach"),
-                o.opt("notify_url"),
-                o.opt("openid"),
-                o.opt("sub_openid"),
-                o.opt("order_id"),
-            ) {
-                (
-                    Some(out_order_no),
-                    Some(service_id),
-                    Some(appid),
-                    Some(mchid),
-                    Some(sub_appid),
-                    Some(sub_mchid),
-                    Some(service_introduction),
-                    Some(state),
-                    Some(state_description),
-                    Some(post_payments),
-                    Some(post_discounts),
-                    Some(risk_fund),
-                    Some(total_amount),
-                    Some(need_collection),
-                    Some(collection),
-                    Some(time_range),
-                    Some(location),
-                    Some(attach),
-                    Some(notify_url),
-                    Some(openid),
-                    Some(sub_openid),
-                    Some(order_id),
-                ) => {
-                    Ok(Self {
-                        out_order_no,
-                        service_id,
-                        appid,
-                        mchid,
-                        sub_appid,
-                        sub_mchid,
-                        service_introduction,
-                        state,
-                        state_description,
-                        post_payments,
-                        post_discounts,
-                        risk_fund,
-                        total_amount,
-                        need_collection,
-                        collection,
-                        time_range,
-                        location,
-                        attach,
-                        notify_url,
-                        openid,
-                        sub_openid,
-                        order_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        out_order_no: "out_order_no" req req,
+        service_id: "service_id" req req,
+        appid: "appid" req req,
+        mchid: "mchid" req req,
+        sub_appid: "sub_appid" opt opt,
+        sub_mchid: "sub_mchid" opt opt,
+        service_introduction: "service_introduction" req req,
+        state: "state" req req,
+        state_description: "state_description" opt opt,
+        post_payments: "post_payments" opt opt,
+        post_discounts: "post_discounts" opt opt,
+        risk_fund: "risk_fund" opt opt,
+        total_amount: "total_amount" opt opt,
+        need_collection: "need_collection" opt opt,
+        collection: "collection" opt opt,
+        time_range: "time_range" opt opt,
+        location: "location" opt opt,
+        attach: "attach" opt opt,
+        notify_url: "notify_url" opt opt,
+        openid: "openid" opt opt,
+        sub_openid: "sub_openid" opt opt,
+        order_id: "order_id" opt opt,
+    });
     /// 收款信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseCollection {
@@ -2029,55 +1187,14 @@ pub mod serviceorder {
         /// Example: `example_bank_type`
         pub bank_type: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseCollection {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("state", &self.state)?;
-            m.opt("total_amount", &self.total_amount)?;
-            m.opt("paying_amount", &self.paying_amount)?;
-            m.opt("paid_amount", &self.paid_amount)?;
-            m.opt("details", &self.details)?;
-            m.opt("bank_type", &self.bank_type)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseCollection {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("state"),
-                o.opt("total_amount"),
-                o.opt("paying_amount"),
-                o.opt("paid_amount"),
-                o.opt("details"),
-                o.opt("bank_type"),
-            ) {
-                (
-                    Some(state),
-                    Some(total_amount),
-                    Some(paying_amount),
-                    Some(paid_amount),
-                    Some(details),
-                    Some(bank_type),
-                ) => {
-                    Ok(Self {
-                        state,
-                        total_amount,
-                        paying_amount,
-                        paid_amount,
-                        details,
-                        bank_type,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseCollection {
+        state: "state" req req,
+        total_amount: "total_amount" opt opt,
+        paying_amount: "paying_amount" opt opt,
+        paid_amount: "paid_amount" opt opt,
+        details: "details" opt opt,
+        bank_type: "bank_type" opt opt,
+    });
     /// GetResponseCollectionDetails
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseCollectionDetails {
@@ -2104,55 +1221,14 @@ pub mod serviceorder {
         /// 优惠功能
         pub promotion_detail: Option<Vec<GetResponseCollectionDetailsPromotionDetail>>,
     }
-    impl ::serde::Serialize for GetResponseCollectionDetails {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("seq", &self.seq)?;
-            m.opt("amount", &self.amount)?;
-            m.opt("paid_type", &self.paid_type)?;
-            m.opt("paid_time", &self.paid_time)?;
-            m.opt("transaction_id", &self.transaction_id)?;
-            m.opt("promotion_detail", &self.promotion_detail)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseCollectionDetails {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("seq"),
-                o.opt("amount"),
-                o.opt("paid_type"),
-                o.opt("paid_time"),
-                o.opt("transaction_id"),
-                o.opt("promotion_detail"),
-            ) {
-                (
-                    Some(seq),
-                    Some(amount),
-                    Some(paid_type),
-                    Some(paid_time),
-                    Some(transaction_id),
-                    Some(promotion_detail),
-                ) => {
-                    Ok(Self {
-                        seq,
-                        amount,
-                        paid_type,
-                        paid_time,
-                        transaction_id,
-                        promotion_detail,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseCollectionDetails {
+        seq: "seq" opt opt,
+        amount: "amount" opt opt,
+        paid_type: "paid_type" opt opt,
+        paid_time: "paid_time" opt opt,
+        transaction_id: "transaction_id" opt opt,
+        promotion_detail: "promotion_detail" opt opt,
+    });
     /// 收款成功渠道
     ///
     /// A value this client does not know yet is kept as [`GetResponseCollectionDetailsPaidType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2166,45 +1242,10 @@ pub mod serviceorder {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseCollectionDetailsPaidType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Newton => "NEWTON",
-                Self::Mch => "MCH",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseCollectionDetailsPaidType {
-        fn from(s: &str) -> Self {
-            match s {
-                "NEWTON" => Self::Newton,
-                "MCH" => Self::Mch,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseCollectionDetailsPaidType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseCollectionDetailsPaidType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseCollectionDetailsPaidType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseCollectionDetailsPaidType {
+        Newton = "NEWTON",
+        Mch = "MCH",
+    });
     /// GetResponseCollectionDetailsPromotionDetail
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseCollectionDetailsPromotionDetail {
@@ -2253,75 +1294,19 @@ pub mod serviceorder {
             Vec<GetResponseCollectionDetailsPromotionDetailGoodsDetail>,
         >,
     }
-    impl ::serde::Serialize for GetResponseCollectionDetailsPromotionDetail {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("coupon_id", &self.coupon_id)?;
-            m.opt("name", &self.name)?;
-            m.opt("scope", &self.scope)?;
-            m.opt("type", &self.type_)?;
-            m.req("amount", &self.amount)?;
-            m.opt("stock_id", &self.stock_id)?;
-            m.opt("wechatpay_contribute", &self.wechatpay_contribute)?;
-            m.opt("merchant_contribute", &self.merchant_contribute)?;
-            m.opt("other_contribute", &self.other_contribute)?;
-            m.opt("currency", &self.currency)?;
-            m.opt("goods_detail", &self.goods_detail)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseCollectionDetailsPromotionDetail {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("coupon_id"),
-                o.opt("name"),
-                o.opt("scope"),
-                o.opt("type"),
-                o.req("amount"),
-                o.opt("stock_id"),
-                o.opt("wechatpay_contribute"),
-                o.opt("merchant_contribute"),
-                o.opt("other_contribute"),
-                o.opt("currency"),
-                o.opt("goods_detail"),
-            ) {
-                (
-                    Some(coupon_id),
-                    Some(name),
-                    Some(scope),
-                    Some(type_),
-                    Some(amount),
-                    Some(stock_id),
-                    Some(wechatpay_contribute),
-                    Some(merchant_contribute),
-                    Some(other_contribute),
-                    Some(currency),
-                    Some(goods_detail),
-                ) => {
-                    Ok(Self {
-                        coupon_id,
-                        name,
-                        scope,
-                        type_,
-                        amount,
-                        stock_id,
-                        wechatpay_contribute,
-                        merchant_contribute,
-                        other_contribute,
-                        currency,
-                        goods_detail,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseCollectionDetailsPromotionDetail {
+        coupon_id: "coupon_id" req req,
+        name: "name" opt opt,
+        scope: "scope" opt opt,
+        type_: "type" opt opt,
+        amount: "amount" req req,
+        stock_id: "stock_id" opt opt,
+        wechatpay_contribute: "wechatpay_contribute" opt opt,
+        merchant_contribute: "merchant_contribute" opt opt,
+        other_contribute: "other_contribute" opt opt,
+        currency: "currency" opt opt,
+        goods_detail: "goods_detail" opt opt,
+    });
     /// GetResponseCollectionDetailsPromotionDetailGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseCollectionDetailsPromotionDetailGoodsDetail {
@@ -2346,52 +1331,13 @@ pub mod serviceorder {
         /// Example: `商品备注信息`
         pub goods_remark: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseCollectionDetailsPromotionDetailGoodsDetail {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("goods_id", &self.goods_id)?;
-            m.opt("quantity", &self.quantity)?;
-            m.opt("unit_price", &self.unit_price)?;
-            m.opt("discount_amount", &self.discount_amount)?;
-            m.opt("goods_remark", &self.goods_remark)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseCollectionDetailsPromotionDetailGoodsDetail {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("goods_id"),
-                o.opt("quantity"),
-                o.opt("unit_price"),
-                o.opt("discount_amount"),
-                o.opt("goods_remark"),
-            ) {
-                (
-                    Some(goods_id),
-                    Some(quantity),
-                    Some(unit_price),
-                    Some(discount_amount),
-                    Some(goods_remark),
-                ) => {
-                    Ok(Self {
-                        goods_id,
-                        quantity,
-                        unit_price,
-                        discount_amount,
-                        goods_remark,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseCollectionDetailsPromotionDetailGoodsDetail {
+        goods_id: "goods_id" req req,
+        quantity: "quantity" opt opt,
+        unit_price: "unit_price" opt opt,
+        discount_amount: "discount_amount" opt opt,
+        goods_remark: "goods_remark" opt opt,
+    });
     /// 优惠范围
     ///
     /// A value this client does not know yet is kept as [`GetResponseCollectionDetailsPromotionDetailScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2405,47 +1351,10 @@ pub mod serviceorder {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseCollectionDetailsPromotionDetailScope {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Single => "SINGLE",
-                Self::Global => "GLOBAL",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for GetResponseCollectionDetailsPromotionDetailScope {
-        fn from(s: &str) -> Self {
-            match s {
-                "SINGLE" => Self::Single,
-                "GLOBAL" => Self::Global,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseCollectionDetailsPromotionDetailScope {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseCollectionDetailsPromotionDetailScope {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseCollectionDetailsPromotionDetailScope {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseCollectionDetailsPromotionDetailScope {
+        Single = "SINGLE",
+        Global = "GLOBAL",
+    });
     /// 优惠类型
     ///
     /// A value this client does not know yet is kept as [`GetResponseCollectionDetailsPromotionDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2459,47 +1368,10 @@ pub mod serviceorder {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseCollectionDetailsPromotionDetailType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Cash => "CASH",
-                Self::Nocash => "NOCASH",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str>
-    for GetResponseCollectionDetailsPromotionDetailType {
-        fn from(s: &str) -> Self {
-            match s {
-                "CASH" => Self::Cash,
-                "NOCASH" => Self::Nocash,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseCollectionDetailsPromotionDetailType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseCollectionDetailsPromotionDetailType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for GetResponseCollectionDetailsPromotionDetailType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseCollectionDetailsPromotionDetailType {
+        Cash = "CASH",
+        Nocash = "NOCASH",
+    });
     /// 收款状态
     ///
     /// A value this client does not know yet is kept as [`GetResponseCollectionState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2513,45 +1385,10 @@ pub mod serviceorder {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseCollectionState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::UserPaying => "USER_PAYING",
-                Self::UserPaid => "USER_PAID",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseCollectionState {
-        fn from(s: &str) -> Self {
-            match s {
-                "USER_PAYING" => Self::UserPaying,
-                "USER_PAID" => Self::UserPaid,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseCollectionState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseCollectionState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseCollectionState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseCollectionState {
+        UserPaying = "USER_PAYING",
+        UserPaid = "USER_PAID",
+    });
     /// 服务位置
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseLocation {
@@ -2564,33 +1401,10 @@ pub mod serviceorder {
         /// Example: `嗨客时尚主题展餐厅`
         pub end_location: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseLocation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("start_location", &self.start_location)?;
-            m.opt("end_location", &self.end_location)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseLocation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("start_location"), o.opt("end_location")) {
-                (Some(start_location), Some(end_location)) => {
-                    Ok(Self {
-                        start_location,
-                        end_location,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseLocation {
+        start_location: "start_location" opt opt,
+        end_location: "end_location" opt opt,
+    });
     /// GetResponsePostDiscounts
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponsePostDiscounts {
@@ -2611,42 +1425,12 @@ pub mod serviceorder {
         /// Example: `2`
         pub count: Option<i64>,
     }
-    impl ::serde::Serialize for GetResponsePostDiscounts {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("name", &self.name)?;
-            m.req("description", &self.description)?;
-            m.opt("amount", &self.amount)?;
-            m.opt("count", &self.count)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponsePostDiscounts {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("name"),
-                o.req("description"),
-                o.opt("amount"),
-                o.opt("count"),
-            ) {
-                (Some(name), Some(description), Some(amount), Some(count)) => {
-                    Ok(Self {
-                        name,
-                        description,
-                        amount,
-                        count,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponsePostDiscounts {
+        name: "name" req req,
+        description: "description" req req,
+        amount: "amount" opt opt,
+        count: "count" opt opt,
+    });
     /// GetResponsePostPayments
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponsePostPayments {
@@ -2667,42 +1451,12 @@ pub mod serviceorder {
         /// Example: `4`
         pub count: Option<i64>,
     }
-    impl ::serde::Serialize for GetResponsePostPayments {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("name", &self.name)?;
-            m.opt("description", &self.description)?;
-            m.opt("amount", &self.amount)?;
-            m.opt("count", &self.count)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponsePostPayments {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("name"),
-                o.opt("description"),
-                o.opt("amount"),
-                o.opt("count"),
-            ) {
-                (Some(name), Some(description), Some(amount), Some(count)) => {
-                    Ok(Self {
-                        name,
-                        description,
-                        amount,
-                        count,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponsePostPayments {
+        name: "name" req req,
+        description: "description" opt opt,
+        amount: "amount" opt opt,
+        count: "count" opt opt,
+    });
     /// 订单风险金
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseRiskFund {
@@ -2719,31 +1473,11 @@ pub mod serviceorder {
         /// Example: `就餐的预估费用`
         pub description: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseRiskFund {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("name", &self.name)?;
-            m.req("amount", &self.amount)?;
-            m.opt("description", &self.description)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseRiskFund {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("name"), o.req("amount"), o.opt("description")) {
-                (Some(name), Some(amount), Some(description)) => {
-                    Ok(Self { name, amount, description })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseRiskFund {
+        name: "name" req req,
+        amount: "amount" req req,
+        description: "description" opt opt,
+    });
     /// 服务订单状态
     ///
     /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2763,51 +1497,13 @@ pub mod serviceorder {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Created => "CREATED",
-                Self::Doing => "DOING",
-                Self::Done => "DONE",
-                Self::Revoked => "REVOKED",
-                Self::Expired => "EXPIRED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseState {
-        fn from(s: &str) -> Self {
-            match s {
-                "CREATED" => Self::Created,
-                "DOING" => Self::Doing,
-                "DONE" => Self::Done,
-                "REVOKED" => Self::Revoked,
-                "EXPIRED" => Self::Expired,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseState {
+        Created = "CREATED",
+        Doing = "DOING",
+        Done = "DONE",
+        Revoked = "REVOKED",
+        Expired = "EXPIRED",
+    });
     /// 订单状态说明
     ///
     /// A value this client does not know yet is kept as [`GetResponseStateDescription::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2821,45 +1517,10 @@ pub mod serviceorder {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseStateDescription {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::UserConfirm => "USER_CONFIRM",
-                Self::MchComplete => "MCH_COMPLETE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseStateDescription {
-        fn from(s: &str) -> Self {
-            match s {
-                "USER_CONFIRM" => Self::UserConfirm,
-                "MCH_COMPLETE" => Self::MchComplete,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseStateDescription {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseStateDescription {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseStateDescription {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseStateDescription {
+        UserConfirm = "USER_CONFIRM",
+        MchComplete = "MCH_COMPLETE",
+    });
     /// 服务时间
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseTimeRange {
@@ -2880,47 +1541,12 @@ pub mod serviceorder {
         /// Example: `租借结束时间`
         pub end_time_remark: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseTimeRange {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("start_time", &self.start_time)?;
-            m.opt("start_time_remark", &self.start_time_remark)?;
-            m.opt("end_time", &self.end_time)?;
-            m.opt("end_time_remark", &self.end_time_remark)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseTimeRange {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("start_time"),
-                o.opt("start_time_remark"),
-                o.opt("end_time"),
-                o.opt("end_time_remark"),
-            ) {
-                (
-                    Some(start_time),
-                    Some(start_time_remark),
-                    Some(end_time),
-                    Some(end_time_remark),
-                ) => {
-                    Ok(Self {
-                        start_time,
-                        start_time_remark,
-                        end_time,
-                        end_time_remark,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseTimeRange {
+        start_time: "start_time" opt opt,
+        start_time_remark: "start_time_remark" opt opt,
+        end_time: "end_time" opt opt,
+        end_time_remark: "end_time_remark" opt opt,
+    });
     /// The request of `POST /v3/payscore/partner/serviceorder` (创建支付分订单).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
@@ -2979,99 +1605,25 @@ pub mod serviceorder {
         /// 设备信息
         pub device: Option<PostRequestDevice>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("service_id", &self.service_id)?;
-            m.req("appid", &self.appid)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.opt("sub_appid", &self.sub_appid)?;
-            m.req("out_order_no", &self.out_order_no)?;
-            m.req("service_introduction", &self.service_introduction)?;
-            m.opt("post_payments", &self.post_payments)?;
-            m.opt("post_discounts", &self.post_discounts)?;
-            m.req("risk_fund", &self.risk_fund)?;
-            m.req("time_range", &self.time_range)?;
-            m.opt("location", &self.location)?;
-            m.opt("openid", &self.openid)?;
-            m.opt("sub_openid", &self.sub_openid)?;
-            m.opt("need_user_confirm", &self.need_user_confirm)?;
-            m.req("notify_url", &self.notify_url)?;
-            m.opt("attach", &self.attach)?;
-            m.opt("device", &self.device)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("service_id"),
-                o.req("appid"),
-                o.req("sub_mchid"),
-                o.opt("sub_appid"),
-                o.req("out_order_no"),
-                o.req("service_introduction"),
-                o.opt("post_payments"),
-                o.opt("post_discounts"),
-                o.req("risk_fund"),
-                o.req("time_range"),
-                o.opt("location"),
-                o.opt("openid"),
-                o.opt("sub_openid"),
-                o.opt("need_user_confirm"),
-                o.req("notify_url"),
-                o.opt("attach"),
-                o.opt("device"),
-            ) {
-                (
-                    Some(service_id),
-                    Some(appid),
-                    Some(sub_mchid),
-                    Some(sub_appid),
-                    Some(out_order_no),
-                    Some(service_introduction),
-                    Some(post_payments),
-                    Some(post_discounts),
-                    Some(risk_fund),
-                    Some(time_range),
-                    Some(location),
-                    Some(openid),
-                    Some(sub_openid),
-                    Some(need_user_confirm),
-                    Some(notify_url),
-                    Some(attach),
-                    Some(device),
-                ) => {
-                    Ok(Self {
-                        service_id,
-                        appid,
-                        sub_mchid,
-                        sub_appid,
-                        out_order_no,
-                        service_introduction,
-                        post_payments,
-                        post_discounts,
-                        risk_fund,
-                        time_range,
-                        location,
-                        openid,
-                        sub_openid,
-                        need_user_confirm,
-                        notify_url,
-                        attach,
-                        device,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        service_id: "service_id" req req,
+        appid: "appid" req req,
+        sub_mchid: "sub_mchid" req req,
+        sub_appid: "sub_appid" opt opt,
+        out_order_no: "out_order_no" req req,
+        service_introduction: "service_introduction" req req,
+        post_payments: "post_payments" opt opt,
+        post_discounts: "post_discounts" opt opt,
+        risk_fund: "risk_fund" req req,
+        time_range: "time_range" req req,
+        location: "location" opt opt,
+        openid: "openid" opt opt,
+        sub_openid: "sub_openid" opt opt,
+        need_user_confirm: "need_user_confirm" opt opt,
+        notify_url: "notify_url" req req,
+        attach: "attach" opt opt,
+        device: "device" opt opt,
+    });
     /// 设备信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDevice {
@@ -3088,39 +1640,11 @@ pub mod serviceorder {
         /// Example: `example_materiel_no`
         pub materiel_no: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestDevice {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("start_device_id", &self.start_device_id)?;
-            m.opt("end_device_id", &self.end_device_id)?;
-            m.opt("materiel_no", &self.materiel_no)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestDevice {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("start_device_id"),
-                o.opt("end_device_id"),
-                o.opt("materiel_no"),
-            ) {
-                (Some(start_device_id), Some(end_device_id), Some(materiel_no)) => {
-                    Ok(Self {
-                        start_device_id,
-                        end_device_id,
-                        materiel_no,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestDevice {
+        start_device_id: "start_device_id" opt opt,
+        end_device_id: "end_device_id" opt opt,
+        materiel_no: "materiel_no" opt opt,
+    });
     /// 服务位置
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestLocation {
@@ -3133,33 +1657,10 @@ pub mod serviceorder {
         /// Example: `嗨客时尚主题展餐厅`
         pub end_location: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestLocation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("start_location", &self.start_location)?;
-            m.opt("end_location", &self.end_location)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestLocation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("start_location"), o.opt("end_location")) {
-                (Some(start_location), Some(end_location)) => {
-                    Ok(Self {
-                        start_location,
-                        end_location,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestLocation {
+        start_location: "start_location" opt opt,
+        end_location: "end_location" opt opt,
+    });
     /// PostRequestPostDiscounts
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPostDiscounts {
@@ -3180,42 +1681,12 @@ pub mod serviceorder {
         /// Example: `2`
         pub count: Option<i64>,
     }
-    impl ::serde::Serialize for PostRequestPostDiscounts {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("name", &self.name)?;
-            m.req("description", &self.description)?;
-            m.opt("amount", &self.amount)?;
-            m.opt("count", &self.count)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPostDiscounts {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("name"),
-                o.req("description"),
-                o.opt("amount"),
-                o.opt("count"),
-            ) {
-                (Some(name), Some(description), Some(amount), Some(count)) => {
-                    Ok(Self {
-                        name,
-                        description,
-                        amount,
-                        count,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
+        name: "name" req req,
+        description: "description" req req,
+        amount: "amount" opt opt,
+        count: "count" opt opt,
+    });
     /// PostRequestPostPayments
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPostPayments {
@@ -3236,42 +1707,12 @@ pub mod serviceorder {
         /// Example: `4`
         pub count: Option<i64>,
     }
-    impl ::serde::Serialize for PostRequestPostPayments {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("name", &self.name)?;
-            m.opt("description", &self.description)?;
-            m.opt("amount", &self.amount)?;
-            m.opt("count", &self.count)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPostPayments {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("name"),
-                o.opt("description"),
-                o.opt("amount"),
-                o.opt("count"),
-            ) {
-                (Some(name), Some(description), Some(amount), Some(count)) => {
-                    Ok(Self {
-                        name,
-                        description,
-                        amount,
-                        count,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestPostPayments {
+        name: "name" req req,
+        description: "description" opt opt,
+        amount: "amount" opt opt,
+        count: "count" opt opt,
+    });
     /// 订单风险金
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestRiskFund {
@@ -3288,31 +1729,11 @@ pub mod serviceorder {
         /// Example: `就餐的预估费用`
         pub description: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestRiskFund {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("name", &self.name)?;
-            m.req("amount", &self.amount)?;
-            m.opt("description", &self.description)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestRiskFund {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("name"), o.req("amount"), o.opt("description")) {
-                (Some(name), Some(amount), Some(description)) => {
-                    Ok(Self { name, amount, description })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestRiskFund {
+        name: "name" req req,
+        amount: "amount" req req,
+        description: "description" opt opt,
+    });
     /// 风险金名称
     ///
     /// A value this client does not know yet is kept as [`PostRequestRiskFundName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3330,49 +1751,12 @@ pub mod serviceorder {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestRiskFundName {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Deposit => "DEPOSIT",
-                Self::Advance => "ADVANCE",
-                Self::CashDeposit => "CASH_DEPOSIT",
-                Self::EstimateOrderCost => "ESTIMATE_ORDER_COST",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestRiskFundName {
-        fn from(s: &str) -> Self {
-            match s {
-                "DEPOSIT" => Self::Deposit,
-                "ADVANCE" => Self::Advance,
-                "CASH_DEPOSIT" => Self::CashDeposit,
-                "ESTIMATE_ORDER_COST" => Self::EstimateOrderCost,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestRiskFundName {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestRiskFundName {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestRiskFundName {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestRiskFundName {
+        Deposit = "DEPOSIT",
+        Advance = "ADVANCE",
+        CashDeposit = "CASH_DEPOSIT",
+        EstimateOrderCost = "ESTIMATE_ORDER_COST",
+    });
     /// 服务时间
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestTimeRange {
@@ -3393,47 +1777,12 @@ pub mod serviceorder {
         /// Example: `租借结束时间`
         pub end_time_remark: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestTimeRange {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("start_time", &self.start_time)?;
-            m.opt("start_time_remark", &self.start_time_remark)?;
-            m.opt("end_time", &self.end_time)?;
-            m.opt("end_time_remark", &self.end_time_remark)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestTimeRange {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("start_time"),
-                o.opt("start_time_remark"),
-                o.opt("end_time"),
-                o.opt("end_time_remark"),
-            ) {
-                (
-                    Some(start_time),
-                    Some(start_time_remark),
-                    Some(end_time),
-                    Some(end_time_remark),
-                ) => {
-                    Ok(Self {
-                        start_time,
-                        start_time_remark,
-                        end_time,
-                        end_time_remark,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestTimeRange {
+        start_time: "start_time" opt opt,
+        start_time_remark: "start_time_remark" opt opt,
+        end_time: "end_time" opt opt,
+        end_time_remark: "end_time_remark" opt opt,
+    });
     /// The response of `POST /v3/payscore/partner/serviceorder` (创建支付分订单).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -3500,103 +1849,26 @@ pub mod serviceorder {
         /// Example: `DJIOSQPYWDxsjdldeuwhdodwxasd_dDiodnwjh9we`
         pub package: Option<String>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_order_no", &self.out_order_no)?;
-            m.req("service_id", &self.service_id)?;
-            m.req("appid", &self.appid)?;
-            m.req("mchid", &self.mchid)?;
-            m.opt("sub_appid", &self.sub_appid)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("service_introduction", &self.service_introduction)?;
-            m.req("state", &self.state)?;
-            m.opt("state_description", &self.state_description)?;
-            m.opt("post_payments", &self.post_payments)?;
-            m.opt("post_discounts", &self.post_discounts)?;
-            m.opt("risk_fund", &self.risk_fund)?;
-            m.opt("time_range", &self.time_range)?;
-            m.opt("location", &self.location)?;
-            m.opt("attach", &self.attach)?;
-            m.opt("notify_url", &self.notify_url)?;
-            m.req("order_id", &self.order_id)?;
-            m.opt("package", &self.package)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("out_order_no"),
-                o.req("service_id"),
-                o.req("appid"),
-                o.req("mchid"),
-                o.opt("sub_appid"),
-                o.req("sub_mchid"),
-                o.req("service_introduction"),
-                o.req("state"),
-                o.opt("state_description"),
-                o.opt("post_payments"),
-                o.opt("post_discounts"),
-                o.opt("risk_fund"),
-                o.opt("time_range"),
-                o.opt("location"),
-                o.opt("attach"),
-                o.opt("notify_url"),
-                o.req("order_id"),
-                o.opt("package"),
-            ) {
-                (
-                    Some(out_order_no),
-                    Some(service_id),
-                    Some(appid),
-                    Some(mchid),
-                    Some(sub_appid),
-                    Some(sub_mchid),
-                    Some(service_introduction),
-                    Some(state),
-                    Some(state_description),
-                    Some(post_payments),
-                    Some(post_discounts),
-                    Some(risk_fund),
-                    Some(time_range),
-                    Some(location),
-                    Some(attach),
-                    Some(notify_url),
-                    Some(order_id),
-                    Some(package),
-                ) => {
-                    Ok(Self {
-                        out_order_no,
-                        service_id,
-                        appid,
-                        mchid,
-                        sub_appid,
-                        sub_mchid,
-                        service_introduction,
-                        state,
-                        state_description,
-                        post_payments,
-                        post_discounts,
-                        risk_fund,
-                        time_range,
-                        location,
-                        attach,
-                        notify_url,
-                        order_id,
-                        package,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        out_order_no: "out_order_no" req req,
+        service_id: "service_id" req req,
+        appid: "appid" req req,
+        mchid: "mchid" req req,
+        sub_appid: "sub_appid" opt opt,
+        sub_mchid: "sub_mchid" req req,
+        service_introduction: "service_introduction" req req,
+        state: "state" req req,
+        state_description: "state_description" opt opt,
+        post_payments: "post_payments" opt opt,
+        post_discounts: "post_discounts" opt opt,
+        risk_fund: "risk_fund" opt opt,
+        time_range: "time_range" opt opt,
+        location: "location" opt opt,
+        attach: "attach" opt opt,
+        notify_url: "notify_url" opt opt,
+        order_id: "order_id" req req,
+        package: "package" opt opt,
+    });
     /// 服务位置
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseLocation {
@@ -3609,33 +1881,10 @@ pub mod serviceorder {
         /// Example: `嗨客时尚主题展餐厅`
         pub end_location: String,
     }
-    impl ::serde::Serialize for PostResponseLocation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("start_location", &self.start_location)?;
-            m.req("end_location", &self.end_location)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseLocation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("start_location"), o.req("end_location")) {
-                (Some(start_location), Some(end_location)) => {
-                    Ok(Self {
-                        start_location,
-                        end_location,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseLocation {
+        start_location: "start_location" opt opt,
+        end_location: "end_location" req req,
+    });
     /// PostResponsePostDiscounts
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePostDiscounts {
@@ -3656,42 +1905,12 @@ pub mod serviceorder {
         /// Example: `2`
         pub count: Option<i64>,
     }
-    impl ::serde::Serialize for PostResponsePostDiscounts {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("name", &self.name)?;
-            m.req("description", &self.description)?;
-            m.opt("amount", &self.amount)?;
-            m.opt("count", &self.count)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponsePostDiscounts {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("name"),
-                o.req("description"),
-                o.opt("amount"),
-                o.opt("count"),
-            ) {
-                (Some(name), Some(description), Some(amount), Some(count)) => {
-                    Ok(Self {
-                        name,
-                        description,
-                        amount,
-                        count,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponsePostDiscounts {
+        name: "name" req req,
+        description: "description" req req,
+        amount: "amount" opt opt,
+        count: "count" opt opt,
+    });
     /// PostResponsePostPayments
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePostPayments {
@@ -3712,42 +1931,12 @@ pub mod serviceorder {
         /// Example: `4`
         pub count: Option<i64>,
     }
-    impl ::serde::Serialize for PostResponsePostPayments {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("name", &self.name)?;
-            m.opt("description", &self.description)?;
-            m.opt("amount", &self.amount)?;
-            m.opt("count", &self.count)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponsePostPayments {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("name"),
-                o.opt("description"),
-                o.opt("amount"),
-                o.opt("count"),
-            ) {
-                (Some(name), Some(description), Some(amount), Some(count)) => {
-                    Ok(Self {
-                        name,
-                        description,
-                        amount,
-                        count,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponsePostPayments {
+        name: "name" req req,
+        description: "description" opt opt,
+        amount: "amount" opt opt,
+        count: "count" opt opt,
+    });
     /// 订单风险金
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponseRiskFund {
@@ -3764,31 +1953,11 @@ pub mod serviceorder {
         /// Example: `就餐的预估费用`
         pub description: Option<String>,
     }
-    impl ::serde::Serialize for PostResponseRiskFund {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("name", &self.name)?;
-            m.req("amount", &self.amount)?;
-            m.opt("description", &self.description)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseRiskFund {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("name"), o.req("amount"), o.opt("description")) {
-                (Some(name), Some(amount), Some(description)) => {
-                    Ok(Self { name, amount, description })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseRiskFund {
+        name: "name" req req,
+        amount: "amount" req req,
+        description: "description" opt opt,
+    });
     /// 风险金名称
     ///
     /// A value this client does not know yet is kept as [`PostResponseRiskFundName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3806,49 +1975,12 @@ pub mod serviceorder {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseRiskFundName {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Deposit => "DEPOSIT",
-                Self::Advance => "ADVANCE",
-                Self::CashDeposit => "CASH_DEPOSIT",
-                Self::EstimateOrderCost => "ESTIMATE_ORDER_COST",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseRiskFundName {
-        fn from(s: &str) -> Self {
-            match s {
-                "DEPOSIT" => Self::Deposit,
-                "ADVANCE" => Self::Advance,
-                "CASH_DEPOSIT" => Self::CashDeposit,
-                "ESTIMATE_ORDER_COST" => Self::EstimateOrderCost,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseRiskFundName {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseRiskFundName {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseRiskFundName {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseRiskFundName {
+        Deposit = "DEPOSIT",
+        Advance = "ADVANCE",
+        CashDeposit = "CASH_DEPOSIT",
+        EstimateOrderCost = "ESTIMATE_ORDER_COST",
+    });
     /// 服务订单状态
     ///
     /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3868,51 +2000,13 @@ pub mod serviceorder {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Created => "CREATED",
-                Self::Doing => "DOING",
-                Self::Done => "DONE",
-                Self::Revoked => "REVOKED",
-                Self::Expired => "EXPIRED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseState {
-        fn from(s: &str) -> Self {
-            match s {
-                "CREATED" => Self::Created,
-                "DOING" => Self::Doing,
-                "DONE" => Self::Done,
-                "REVOKED" => Self::Revoked,
-                "EXPIRED" => Self::Expired,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseState {
+        Created = "CREATED",
+        Doing = "DOING",
+        Done = "DONE",
+        Revoked = "REVOKED",
+        Expired = "EXPIRED",
+    });
     /// 订单状态说明
     ///
     /// A value this client does not know yet is kept as [`PostResponseStateDescription::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3926,45 +2020,10 @@ pub mod serviceorder {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseStateDescription {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::UserConfirm => "USER_CONFIRM",
-                Self::MchComplete => "MCH_COMPLETE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseStateDescription {
-        fn from(s: &str) -> Self {
-            match s {
-                "USER_CONFIRM" => Self::UserConfirm,
-                "MCH_COMPLETE" => Self::MchComplete,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseStateDescription {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseStateDescription {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseStateDescription {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseStateDescription {
+        UserConfirm = "USER_CONFIRM",
+        MchComplete = "MCH_COMPLETE",
+    });
     /// 服务时间段
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseTimeRange {
@@ -3985,47 +2044,12 @@ pub mod serviceorder {
         /// Example: `租借结束时间`
         pub end_time_remark: Option<String>,
     }
-    impl ::serde::Serialize for PostResponseTimeRange {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("start_time", &self.start_time)?;
-            m.opt("start_time_remark", &self.start_time_remark)?;
-            m.opt("end_time", &self.end_time)?;
-            m.opt("end_time_remark", &self.end_time_remark)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseTimeRange {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("start_time"),
-                o.opt("start_time_remark"),
-                o.opt("end_time"),
-                o.opt("end_time_remark"),
-            ) {
-                (
-                    Some(start_time),
-                    Some(start_time_remark),
-                    Some(end_time),
-                    Some(end_time_remark),
-                ) => {
-                    Ok(Self {
-                        start_time,
-                        start_time_remark,
-                        end_time,
-                        end_time_remark,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseTimeRange {
+        start_time: "start_time" req req,
+        start_time_remark: "start_time_remark" opt opt,
+        end_time: "end_time" opt opt,
+        end_time_remark: "end_time_remark" opt opt,
+    });
     /// `/v3/payscore/partner/serviceorder/{out_order_no}`
     pub mod by_out_order_no {
         /// The chain step for `/v3/payscore/partner/serviceorder/{out_order_no}`, reached with `client.v3().payscore().partner().serviceorder().out_order_no(out_order_no)`.
@@ -4112,35 +2136,11 @@ pub mod serviceorder {
                 /// Example: `用户投诉`
                 pub reason: String,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("service_id", &self.service_id)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.req("reason", &self.reason)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("service_id"), o.req("sub_mchid"), o.req("reason")) {
-                        (Some(service_id), Some(sub_mchid), Some(reason)) => {
-                            Ok(Self {
-                                service_id,
-                                sub_mchid,
-                                reason,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                service_id: "service_id" req req,
+                sub_mchid: "sub_mchid" req req,
+                reason: "reason" req req,
+            });
         }
         /// `/v3/payscore/partner/serviceorder/{out_order_no}/complete`
         pub mod complete {
@@ -4199,75 +2199,19 @@ pub mod serviceorder {
                 /// 设备信息
                 pub device: Option<PostRequestDevice>,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("service_id", &self.service_id)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.req("post_payments", &self.post_payments)?;
-                    m.opt("post_discounts", &self.post_discounts)?;
-                    m.req("total_amount", &self.total_amount)?;
-                    m.opt("time_range", &self.time_range)?;
-                    m.opt("location", &self.location)?;
-                    m.opt("profit_sharing", &self.profit_sharing)?;
-                    m.opt("complete_time", &self.complete_time)?;
-                    m.opt("goods_tag", &self.goods_tag)?;
-                    m.opt("device", &self.device)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("service_id"),
-                        o.req("sub_mchid"),
-                        o.req("post_payments"),
-                        o.opt("post_discounts"),
-                        o.req("total_amount"),
-                        o.opt("time_range"),
-                        o.opt("location"),
-                        o.opt("profit_sharing"),
-                        o.opt("complete_time"),
-                        o.opt("goods_tag"),
-                        o.opt("device"),
-                    ) {
-                        (
-                            Some(service_id),
-                            Some(sub_mchid),
-                            Some(post_payments),
-                            Some(post_discounts),
-                            Some(total_amount),
-                            Some(time_range),
-                            Some(location),
-                            Some(profit_sharing),
-                            Some(complete_time),
-                            Some(goods_tag),
-                            Some(device),
-                        ) => {
-                            Ok(Self {
-                                service_id,
-                                sub_mchid,
-                                post_payments,
-                                post_discounts,
-                                total_amount,
-                                time_range,
-                                location,
-                                profit_sharing,
-                                complete_time,
-                                goods_tag,
-                                device,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                service_id: "service_id" req req,
+                sub_mchid: "sub_mchid" req req,
+                post_payments: "post_payments" req req,
+                post_discounts: "post_discounts" opt opt,
+                total_amount: "total_amount" req req,
+                time_range: "time_range" opt opt,
+                location: "location" opt opt,
+                profit_sharing: "profit_sharing" opt opt,
+                complete_time: "complete_time" opt opt,
+                goods_tag: "goods_tag" opt opt,
+                device: "device" opt opt,
+            });
             /// 设备信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestDevice {
@@ -4284,43 +2228,11 @@ pub mod serviceorder {
                 /// Example: `example_materiel_no`
                 pub materiel_no: Option<String>,
             }
-            impl ::serde::Serialize for PostRequestDevice {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("start_device_id", &self.start_device_id)?;
-                    m.opt("end_device_id", &self.end_device_id)?;
-                    m.opt("materiel_no", &self.materiel_no)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestDevice {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("start_device_id"),
-                        o.opt("end_device_id"),
-                        o.opt("materiel_no"),
-                    ) {
-                        (
-                            Some(start_device_id),
-                            Some(end_device_id),
-                            Some(materiel_no),
-                        ) => {
-                            Ok(Self {
-                                start_device_id,
-                                end_device_id,
-                                materiel_no,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestDevice {
+                start_device_id: "start_device_id" opt opt,
+                end_device_id: "end_device_id" opt opt,
+                materiel_no: "materiel_no" opt opt,
+            });
             /// 实际服务位置
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestLocation {
@@ -4333,33 +2245,10 @@ pub mod serviceorder {
                 /// Example: `嗨客时尚主题展餐厅`
                 pub end_location: Option<String>,
             }
-            impl ::serde::Serialize for PostRequestLocation {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("start_location", &self.start_location)?;
-                    m.opt("end_location", &self.end_location)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestLocation {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("start_location"), o.opt("end_location")) {
-                        (Some(start_location), Some(end_location)) => {
-                            Ok(Self {
-                                start_location,
-                                end_location,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestLocation {
+                start_location: "start_location" opt opt,
+                end_location: "end_location" opt opt,
+            });
             /// PostRequestPostDiscounts
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPostDiscounts {
@@ -4380,42 +2269,12 @@ pub mod serviceorder {
                 /// Example: `2`
                 pub count: Option<i64>,
             }
-            impl ::serde::Serialize for PostRequestPostDiscounts {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("name", &self.name)?;
-                    m.req("description", &self.description)?;
-                    m.req("amount", &self.amount)?;
-                    m.opt("count", &self.count)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestPostDiscounts {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("name"),
-                        o.req("description"),
-                        o.req("amount"),
-                        o.opt("count"),
-                    ) {
-                        (Some(name), Some(description), Some(amount), Some(count)) => {
-                            Ok(Self {
-                                name,
-                                description,
-                                amount,
-                                count,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
+                name: "name" req req,
+                description: "description" req req,
+                amount: "amount" req req,
+                count: "count" opt opt,
+            });
             /// PostRequestPostPayments
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPostPayments {
@@ -4436,42 +2295,12 @@ pub mod serviceorder {
                 /// Example: `4`
                 pub count: Option<i64>,
             }
-            impl ::serde::Serialize for PostRequestPostPayments {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("name", &self.name)?;
-                    m.opt("description", &self.description)?;
-                    m.opt("amount", &self.amount)?;
-                    m.opt("count", &self.count)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestPostPayments {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("name"),
-                        o.opt("description"),
-                        o.opt("amount"),
-                        o.opt("count"),
-                    ) {
-                        (Some(name), Some(description), Some(amount), Some(count)) => {
-                            Ok(Self {
-                                name,
-                                description,
-                                amount,
-                                count,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestPostPayments {
+                name: "name" req req,
+                description: "description" opt opt,
+                amount: "amount" opt opt,
+                count: "count" opt opt,
+            });
             /// 实际服务时间
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestTimeRange {
@@ -4492,47 +2321,12 @@ pub mod serviceorder {
                 /// Example: `租借结束时间`
                 pub end_time_remark: Option<String>,
             }
-            impl ::serde::Serialize for PostRequestTimeRange {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("start_time", &self.start_time)?;
-                    m.opt("start_time_remark", &self.start_time_remark)?;
-                    m.opt("end_time", &self.end_time)?;
-                    m.opt("end_time_remark", &self.end_time_remark)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestTimeRange {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("start_time"),
-                        o.opt("start_time_remark"),
-                        o.opt("end_time"),
-                        o.opt("end_time_remark"),
-                    ) {
-                        (
-                            Some(start_time),
-                            Some(start_time_remark),
-                            Some(end_time),
-                            Some(end_time_remark),
-                        ) => {
-                            Ok(Self {
-                                start_time,
-                                start_time_remark,
-                                end_time,
-                                end_time_remark,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestTimeRange {
+                start_time: "start_time" opt opt,
+                start_time_remark: "start_time_remark" opt opt,
+                end_time: "end_time" opt opt,
+                end_time_remark: "end_time_remark" opt opt,
+            });
         }
         /// `/v3/payscore/partner/serviceorder/{out_order_no}/modify`
         pub mod modify {
@@ -4581,59 +2375,15 @@ pub mod serviceorder {
                 /// 设备信息
                 pub device: Option<PostRequestDevice>,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("service_id", &self.service_id)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.req("post_payments", &self.post_payments)?;
-                    m.opt("post_discounts", &self.post_discounts)?;
-                    m.req("total_amount", &self.total_amount)?;
-                    m.req("reason", &self.reason)?;
-                    m.opt("device", &self.device)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("service_id"),
-                        o.req("sub_mchid"),
-                        o.req("post_payments"),
-                        o.opt("post_discounts"),
-                        o.req("total_amount"),
-                        o.req("reason"),
-                        o.opt("device"),
-                    ) {
-                        (
-                            Some(service_id),
-                            Some(sub_mchid),
-                            Some(post_payments),
-                            Some(post_discounts),
-                            Some(total_amount),
-                            Some(reason),
-                            Some(device),
-                        ) => {
-                            Ok(Self {
-                                service_id,
-                                sub_mchid,
-                                post_payments,
-                                post_discounts,
-                                total_amount,
-                                reason,
-                                device,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                service_id: "service_id" opt opt,
+                sub_mchid: "sub_mchid" req req,
+                post_payments: "post_payments" req req,
+                post_discounts: "post_discounts" opt opt,
+                total_amount: "total_amount" req req,
+                reason: "reason" req req,
+                device: "device" opt opt,
+            });
             /// 设备信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestDevice {
@@ -4650,43 +2400,11 @@ pub mod serviceorder {
                 /// Example: `example_materiel_no`
                 pub materiel_no: Option<String>,
             }
-            impl ::serde::Serialize for PostRequestDevice {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("start_device_id", &self.start_device_id)?;
-                    m.opt("end_device_id", &self.end_device_id)?;
-                    m.opt("materiel_no", &self.materiel_no)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestDevice {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("start_device_id"),
-                        o.opt("end_device_id"),
-                        o.opt("materiel_no"),
-                    ) {
-                        (
-                            Some(start_device_id),
-                            Some(end_device_id),
-                            Some(materiel_no),
-                        ) => {
-                            Ok(Self {
-                                start_device_id,
-                                end_device_id,
-                                materiel_no,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestDevice {
+                start_device_id: "start_device_id" opt opt,
+                end_device_id: "end_device_id" opt opt,
+                materiel_no: "materiel_no" opt opt,
+            });
             /// PostRequestPostDiscounts
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPostDiscounts {
@@ -4707,42 +2425,12 @@ pub mod serviceorder {
                 /// Example: `2`
                 pub count: Option<i64>,
             }
-            impl ::serde::Serialize for PostRequestPostDiscounts {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("name", &self.name)?;
-                    m.opt("description", &self.description)?;
-                    m.req("amount", &self.amount)?;
-                    m.opt("count", &self.count)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestPostDiscounts {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("name"),
-                        o.opt("description"),
-                        o.req("amount"),
-                        o.opt("count"),
-                    ) {
-                        (Some(name), Some(description), Some(amount), Some(count)) => {
-                            Ok(Self {
-                                name,
-                                description,
-                                amount,
-                                count,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
+                name: "name" req req,
+                description: "description" opt opt,
+                amount: "amount" req req,
+                count: "count" opt opt,
+            });
             /// PostRequestPostPayments
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPostPayments {
@@ -4763,42 +2451,12 @@ pub mod serviceorder {
                 /// Example: `4`
                 pub count: Option<i64>,
             }
-            impl ::serde::Serialize for PostRequestPostPayments {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("name", &self.name)?;
-                    m.opt("description", &self.description)?;
-                    m.opt("amount", &self.amount)?;
-                    m.opt("count", &self.count)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestPostPayments {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("name"),
-                        o.opt("description"),
-                        o.opt("amount"),
-                        o.opt("count"),
-                    ) {
-                        (Some(name), Some(description), Some(amount), Some(count)) => {
-                            Ok(Self {
-                                name,
-                                description,
-                                amount,
-                                count,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestPostPayments {
+                name: "name" req req,
+                description: "description" opt opt,
+                amount: "amount" opt opt,
+                count: "count" opt opt,
+            });
         }
         /// `/v3/payscore/partner/serviceorder/{out_order_no}/pay`
         pub mod pay {
@@ -4833,30 +2491,10 @@ pub mod serviceorder {
                 /// Example: `1900000109`
                 pub sub_mchid: String,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("service_id", &self.service_id)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("service_id"), o.req("sub_mchid")) {
-                        (Some(service_id), Some(sub_mchid)) => {
-                            Ok(Self { service_id, sub_mchid })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                service_id: "service_id" opt opt,
+                sub_mchid: "sub_mchid" req req,
+            });
         }
         /// `/v3/payscore/partner/serviceorder/{out_order_no}/send-pendingmessage`
         pub mod send_pendingmessage {
@@ -4905,55 +2543,14 @@ pub mod serviceorder {
                 /// Example: `20231218`
                 pub prepaid_time: String,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("service_id", &self.service_id)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.req("post_payments", &self.post_payments)?;
-                    m.opt("post_discounts", &self.post_discounts)?;
-                    m.req("total_amount", &self.total_amount)?;
-                    m.req("prepaid_time", &self.prepaid_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("service_id"),
-                        o.req("sub_mchid"),
-                        o.req("post_payments"),
-                        o.opt("post_discounts"),
-                        o.req("total_amount"),
-                        o.req("prepaid_time"),
-                    ) {
-                        (
-                            Some(service_id),
-                            Some(sub_mchid),
-                            Some(post_payments),
-                            Some(post_discounts),
-                            Some(total_amount),
-                            Some(prepaid_time),
-                        ) => {
-                            Ok(Self {
-                                service_id,
-                                sub_mchid,
-                                post_payments,
-                                post_discounts,
-                                total_amount,
-                                prepaid_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                service_id: "service_id" req req,
+                sub_mchid: "sub_mchid" req req,
+                post_payments: "post_payments" req req,
+                post_discounts: "post_discounts" opt opt,
+                total_amount: "total_amount" req req,
+                prepaid_time: "prepaid_time" req req,
+            });
             /// PostRequestPostDiscounts
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPostDiscounts {
@@ -4974,42 +2571,12 @@ pub mod serviceorder {
                 /// Example: `2`
                 pub count: Option<f64>,
             }
-            impl ::serde::Serialize for PostRequestPostDiscounts {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("name", &self.name)?;
-                    m.opt("description", &self.description)?;
-                    m.opt("amount", &self.amount)?;
-                    m.opt("count", &self.count)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestPostDiscounts {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("name"),
-                        o.opt("description"),
-                        o.opt("amount"),
-                        o.opt("count"),
-                    ) {
-                        (Some(name), Some(description), Some(amount), Some(count)) => {
-                            Ok(Self {
-                                name,
-                                description,
-                                amount,
-                                count,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
+                name: "name" opt opt,
+                description: "description" opt opt,
+                amount: "amount" opt opt,
+                count: "count" opt opt,
+            });
             /// PostRequestPostPayments
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPostPayments {
@@ -5030,42 +2597,12 @@ pub mod serviceorder {
                 /// Example: `4`
                 pub count: Option<f64>,
             }
-            impl ::serde::Serialize for PostRequestPostPayments {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("name", &self.name)?;
-                    m.opt("amount", &self.amount)?;
-                    m.opt("description", &self.description)?;
-                    m.opt("count", &self.count)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestPostPayments {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("name"),
-                        o.opt("amount"),
-                        o.opt("description"),
-                        o.opt("count"),
-                    ) {
-                        (Some(name), Some(amount), Some(description), Some(count)) => {
-                            Ok(Self {
-                                name,
-                                amount,
-                                description,
-                                count,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestPostPayments {
+                name: "name" opt opt,
+                amount: "amount" opt opt,
+                description: "description" opt opt,
+                count: "count" opt opt,
+            });
         }
         /// `/v3/payscore/partner/serviceorder/{out_order_no}/send-prepaidmessage`
         pub mod send_prepaidmessage {
@@ -5114,55 +2651,14 @@ pub mod serviceorder {
                 /// Example: `20231218`
                 pub prepaid_time: String,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("service_id", &self.service_id)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.req("post_payments", &self.post_payments)?;
-                    m.opt("post_discounts", &self.post_discounts)?;
-                    m.req("total_amount", &self.total_amount)?;
-                    m.req("prepaid_time", &self.prepaid_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("service_id"),
-                        o.req("sub_mchid"),
-                        o.req("post_payments"),
-                        o.opt("post_discounts"),
-                        o.req("total_amount"),
-                        o.req("prepaid_time"),
-                    ) {
-                        (
-                            Some(service_id),
-                            Some(sub_mchid),
-                            Some(post_payments),
-                            Some(post_discounts),
-                            Some(total_amount),
-                            Some(prepaid_time),
-                        ) => {
-                            Ok(Self {
-                                service_id,
-                                sub_mchid,
-                                post_payments,
-                                post_discounts,
-                                total_amount,
-                                prepaid_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                service_id: "service_id" req req,
+                sub_mchid: "sub_mchid" req req,
+                post_payments: "post_payments" req req,
+                post_discounts: "post_discounts" opt opt,
+                total_amount: "total_amount" req req,
+                prepaid_time: "prepaid_time" req req,
+            });
             /// PostRequestPostDiscounts
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPostDiscounts {
@@ -5183,42 +2679,12 @@ pub mod serviceorder {
                 /// Example: `2`
                 pub count: Option<f64>,
             }
-            impl ::serde::Serialize for PostRequestPostDiscounts {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("name", &self.name)?;
-                    m.opt("description", &self.description)?;
-                    m.opt("amount", &self.amount)?;
-                    m.opt("count", &self.count)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestPostDiscounts {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("name"),
-                        o.opt("description"),
-                        o.opt("amount"),
-                        o.opt("count"),
-                    ) {
-                        (Some(name), Some(description), Some(amount), Some(count)) => {
-                            Ok(Self {
-                                name,
-                                description,
-                                amount,
-                                count,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
+                name: "name" opt opt,
+                description: "description" opt opt,
+                amount: "amount" opt opt,
+                count: "count" opt opt,
+            });
             /// PostRequestPostPayments
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPostPayments {
@@ -5239,42 +2705,12 @@ pub mod serviceorder {
                 /// Example: `4`
                 pub count: Option<f64>,
             }
-            impl ::serde::Serialize for PostRequestPostPayments {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("name", &self.name)?;
-                    m.opt("amount", &self.amount)?;
-                    m.opt("description", &self.description)?;
-                    m.opt("count", &self.count)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestPostPayments {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("name"),
-                        o.opt("amount"),
-                        o.opt("description"),
-                        o.opt("count"),
-                    ) {
-                        (Some(name), Some(amount), Some(description), Some(count)) => {
-                            Ok(Self {
-                                name,
-                                amount,
-                                description,
-                                count,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestPostPayments {
+                name: "name" opt opt,
+                amount: "amount" opt opt,
+                description: "description" opt opt,
+                count: "count" opt opt,
+            });
         }
         /// `/v3/payscore/partner/serviceorder/{out_order_no}/sync`
         pub mod sync {
@@ -5315,47 +2751,12 @@ pub mod serviceorder {
                 /// 内容信息详情
                 pub detail: PostRequestDetail,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("service_id", &self.service_id)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.req("type", &self.type_)?;
-                    m.req("detail", &self.detail)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("service_id"),
-                        o.req("sub_mchid"),
-                        o.req("type"),
-                        o.req("detail"),
-                    ) {
-                        (
-                            Some(service_id),
-                            Some(sub_mchid),
-                            Some(type_),
-                            Some(detail),
-                        ) => {
-                            Ok(Self {
-                                service_id,
-                                sub_mchid,
-                                type_,
-                                detail,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                service_id: "service_id" req req,
+                sub_mchid: "sub_mchid" req req,
+                type_: "type" req req,
+                detail: "detail" req req,
+            });
             /// 内容信息详情
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestDetail {
@@ -5372,35 +2773,11 @@ pub mod serviceorder {
                 /// Example: `1`
                 pub paid_amount: Option<i64>,
             }
-            impl ::serde::Serialize for PostRequestDetail {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("seq", &self.seq)?;
-                    m.req("paid_time", &self.paid_time)?;
-                    m.opt("paid_amount", &self.paid_amount)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestDetail {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("seq"), o.req("paid_time"), o.opt("paid_amount")) {
-                        (Some(seq), Some(paid_time), Some(paid_amount)) => {
-                            Ok(Self {
-                                seq,
-                                paid_time,
-                                paid_amount,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestDetail {
+                seq: "seq" opt opt,
+                paid_time: "paid_time" req req,
+                paid_amount: "paid_amount" opt opt,
+            });
         }
     }
     /// `/v3/payscore/partner/serviceorder/direct-complete`
@@ -5482,95 +2859,24 @@ pub mod serviceorder {
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             pub openid: Option<String>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("service_id", &self.service_id)?;
-                m.req("appid", &self.appid)?;
-                m.req("sub_appid", &self.sub_appid)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.req("out_order_no", &self.out_order_no)?;
-                m.req("service_introduction", &self.service_introduction)?;
-                m.opt("post_payments", &self.post_payments)?;
-                m.opt("post_discounts", &self.post_discounts)?;
-                m.req("total_amount", &self.total_amount)?;
-                m.req("time_range", &self.time_range)?;
-                m.opt("location", &self.location)?;
-                m.opt("profit_sharing", &self.profit_sharing)?;
-                m.opt("goods_tag", &self.goods_tag)?;
-                m.opt("attach", &self.attach)?;
-                m.req("notify_url", &self.notify_url)?;
-                m.opt("openid", &self.openid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("service_id"),
-                    o.req("appid"),
-                    o.req("sub_appid"),
-                    o.opt("sub_mchid"),
-                    o.req("out_order_no"),
-                    o.req("service_introduction"),
-                    o.opt("post_payments"),
-                    o.opt("post_discounts"),
-                    o.req("total_amount"),
-                    o.req("time_range"),
-                    o.opt("location"),
-                    o.opt("profit_sharing"),
-                    o.opt("goods_tag"),
-                    o.opt("attach"),
-                    o.req("notify_url"),
-                    o.opt("openid"),
-                ) {
-                    (
-                        Some(service_id),
-                        Some(appid),
-                        Some(sub_appid),
-                        Some(sub_mchid),
-                        Some(out_order_no),
-                        Some(service_introduction),
-                        Some(post_payments),
-                        Some(post_discounts),
-                        Some(total_amount),
-                        Some(time_range),
-                        Some(location),
-                        Some(profit_sharing),
-                        Some(goods_tag),
-                        Some(attach),
-                        Some(notify_url),
-                        Some(openid),
-                    ) => {
-                        Ok(Self {
-                            service_id,
-                            appid,
-                            sub_appid,
-                            sub_mchid,
-                            out_order_no,
-                            service_introduction,
-                            post_payments,
-                            post_discounts,
-                            total_amount,
-                            time_range,
-                            location,
-                            profit_sharing,
-                            goods_tag,
-                            attach,
-                            notify_url,
-                            openid,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            service_id: "service_id" req req,
+            appid: "appid" req req,
+            sub_appid: "sub_appid" req req,
+            sub_mchid: "sub_mchid" opt opt,
+            out_order_no: "out_order_no" req req,
+            service_introduction: "service_introduction" req req,
+            post_payments: "post_payments" opt opt,
+            post_discounts: "post_discounts" opt opt,
+            total_amount: "total_amount" req req,
+            time_range: "time_range" req req,
+            location: "location" opt opt,
+            profit_sharing: "profit_sharing" opt opt,
+            goods_tag: "goods_tag" opt opt,
+            attach: "attach" opt opt,
+            notify_url: "notify_url" req req,
+            openid: "openid" opt opt,
+        });
         /// 服务位置
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestLocation {
@@ -5583,33 +2889,10 @@ pub mod serviceorder {
             /// Example: `嗨客时尚主题展餐厅`
             pub end_location: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestLocation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("start_location", &self.start_location)?;
-                m.opt("end_location", &self.end_location)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestLocation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("start_location"), o.opt("end_location")) {
-                    (Some(start_location), Some(end_location)) => {
-                        Ok(Self {
-                            start_location,
-                            end_location,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestLocation {
+            start_location: "start_location" opt opt,
+            end_location: "end_location" opt opt,
+        });
         /// PostRequestPostDiscounts
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPostDiscounts {
@@ -5630,42 +2913,12 @@ pub mod serviceorder {
             /// Example: `2`
             pub count: Option<i64>,
         }
-        impl ::serde::Serialize for PostRequestPostDiscounts {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("name", &self.name)?;
-                m.req("description", &self.description)?;
-                m.opt("amount", &self.amount)?;
-                m.opt("count", &self.count)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestPostDiscounts {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("name"),
-                    o.req("description"),
-                    o.opt("amount"),
-                    o.opt("count"),
-                ) {
-                    (Some(name), Some(description), Some(amount), Some(count)) => {
-                        Ok(Self {
-                            name,
-                            description,
-                            amount,
-                            count,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
+            name: "name" req req,
+            description: "description" req req,
+            amount: "amount" opt opt,
+            count: "count" opt opt,
+        });
         /// PostRequestPostPayments
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPostPayments {
@@ -5686,42 +2939,12 @@ pub mod serviceorder {
             /// Example: `4`
             pub count: Option<i64>,
         }
-        impl ::serde::Serialize for PostRequestPostPayments {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("name", &self.name)?;
-                m.opt("description", &self.description)?;
-                m.opt("amount", &self.amount)?;
-                m.opt("count", &self.count)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestPostPayments {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("name"),
-                    o.opt("description"),
-                    o.opt("amount"),
-                    o.opt("count"),
-                ) {
-                    (Some(name), Some(description), Some(amount), Some(count)) => {
-                        Ok(Self {
-                            name,
-                            description,
-                            amount,
-                            count,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestPostPayments {
+            name: "name" req req,
+            description: "description" opt opt,
+            amount: "amount" opt opt,
+            count: "count" opt opt,
+        });
         /// 服务时间段
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestTimeRange {
@@ -5742,47 +2965,12 @@ pub mod serviceorder {
             /// Example: `租借结束时间`
             pub end_time_remark: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestTimeRange {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("start_time", &self.start_time)?;
-                m.opt("start_time_remark", &self.start_time_remark)?;
-                m.opt("end_time", &self.end_time)?;
-                m.opt("end_time_remark", &self.end_time_remark)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestTimeRange {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("start_time"),
-                    o.opt("start_time_remark"),
-                    o.opt("end_time"),
-                    o.opt("end_time_remark"),
-                ) {
-                    (
-                        Some(start_time),
-                        Some(start_time_remark),
-                        Some(end_time),
-                        Some(end_time_remark),
-                    ) => {
-                        Ok(Self {
-                            start_time,
-                            start_time_remark,
-                            end_time,
-                            end_time_remark,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestTimeRange {
+            start_time: "start_time" req req,
+            start_time_remark: "start_time_remark" opt opt,
+            end_time: "end_time" opt opt,
+            end_time_remark: "end_time_remark" opt opt,
+        });
     }
 }
 /// `/v3/payscore/partner/servicepayondeliveryorder`
@@ -5865,103 +3053,26 @@ pub mod servicepayondeliveryorder {
         /// 先用后付购物详情
         pub shopping_info: PostRequestShoppingInfo,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_order_no", &self.out_order_no)?;
-            m.req("appid", &self.appid)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.opt("sub_appid", &self.sub_appid)?;
-            m.req("service_id", &self.service_id)?;
-            m.req("service_introduction", &self.service_introduction)?;
-            m.opt("post_payments", &self.post_payments)?;
-            m.opt("post_discounts", &self.post_discounts)?;
-            m.req("time_range", &self.time_range)?;
-            m.opt("location", &self.location)?;
-            m.req("risk_fund", &self.risk_fund)?;
-            m.opt("attach", &self.attach)?;
-            m.req("notify_url", &self.notify_url)?;
-            m.opt("openid", &self.openid)?;
-            m.opt("sub_openid", &self.sub_openid)?;
-            m.opt("need_user_confirm", &self.need_user_confirm)?;
-            m.opt("mchid", &self.mchid)?;
-            m.req("shopping_info", &self.shopping_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("out_order_no"),
-                o.req("appid"),
-                o.req("sub_mchid"),
-                o.opt("sub_appid"),
-                o.req("service_id"),
-                o.req("service_introduction"),
-                o.opt("post_payments"),
-                o.opt("post_discounts"),
-                o.req("time_range"),
-                o.opt("location"),
-                o.req("risk_fund"),
-                o.opt("attach"),
-                o.req("notify_url"),
-                o.opt("openid"),
-                o.opt("sub_openid"),
-                o.opt("need_user_confirm"),
-                o.opt("mchid"),
-                o.req("shopping_info"),
-            ) {
-                (
-                    Some(out_order_no),
-                    Some(appid),
-                    Some(sub_mchid),
-                    Some(sub_appid),
-                    Some(service_id),
-                    Some(service_introduction),
-                    Some(post_payments),
-                    Some(post_discounts),
-                    Some(time_range),
-                    Some(location),
-                    Some(risk_fund),
-                    Some(attach),
-                    Some(notify_url),
-                    Some(openid),
-                    Some(sub_openid),
-                    Some(need_user_confirm),
-                    Some(mchid),
-                    Some(shopping_info),
-                ) => {
-                    Ok(Self {
-                        out_order_no,
-                        appid,
-                        sub_mchid,
-                        sub_appid,
-                        service_id,
-                        service_introduction,
-                        post_payments,
-                        post_discounts,
-                        time_range,
-                        location,
-                        risk_fund,
-                        attach,
-                        notify_url,
-                        openid,
-                        sub_openid,
-                        need_user_confirm,
-                        mchid,
-                        shopping_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        out_order_no: "out_order_no" req req,
+        appid: "appid" req req,
+        sub_mchid: "sub_mchid" req req,
+        sub_appid: "sub_appid" opt opt,
+        service_id: "service_id" req req,
+        service_introduction: "service_introduction" req req,
+        post_payments: "post_payments" opt opt,
+        post_discounts: "post_discounts" opt opt,
+        time_range: "time_range" req req,
+        location: "location" opt opt,
+        risk_fund: "risk_fund" req req,
+        attach: "attach" opt opt,
+        notify_url: "notify_url" req req,
+        openid: "openid" opt opt,
+        sub_openid: "sub_openid" opt opt,
+        need_user_confirm: "need_user_confirm" opt opt,
+        mchid: "mchid" opt opt,
+        shopping_info: "shopping_info" req req,
+    });
     /// 服务位置
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestLocation {
@@ -5974,33 +3085,10 @@ pub mod servicepayondeliveryorder {
         /// Example: `嗨客时尚主题展餐厅`
         pub end_location: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestLocation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("start_location", &self.start_location)?;
-            m.opt("end_location", &self.end_location)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestLocation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("start_location"), o.opt("end_location")) {
-                (Some(start_location), Some(end_location)) => {
-                    Ok(Self {
-                        start_location,
-                        end_location,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestLocation {
+        start_location: "start_location" opt opt,
+        end_location: "end_location" opt opt,
+    });
     /// 商户优惠
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPostDiscounts {
@@ -6021,42 +3109,12 @@ pub mod servicepayondeliveryorder {
         /// Example: `2`
         pub count: Option<i64>,
     }
-    impl ::serde::Serialize for PostRequestPostDiscounts {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("name", &self.name)?;
-            m.opt("description", &self.description)?;
-            m.opt("amount", &self.amount)?;
-            m.opt("count", &self.count)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPostDiscounts {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("name"),
-                o.opt("description"),
-                o.opt("amount"),
-                o.opt("count"),
-            ) {
-                (Some(name), Some(description), Some(amount), Some(count)) => {
-                    Ok(Self {
-                        name,
-                        description,
-                        amount,
-                        count,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
+        name: "name" opt opt,
+        description: "description" opt opt,
+        amount: "amount" opt opt,
+        count: "count" opt opt,
+    });
     /// 后付费项目
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPostPayments {
@@ -6077,42 +3135,12 @@ pub mod servicepayondeliveryorder {
         /// Example: `4`
         pub count: Option<i64>,
     }
-    impl ::serde::Serialize for PostRequestPostPayments {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("name", &self.name)?;
-            m.opt("amount", &self.amount)?;
-            m.opt("description", &self.description)?;
-            m.opt("count", &self.count)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPostPayments {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("name"),
-                o.opt("amount"),
-                o.opt("description"),
-                o.opt("count"),
-            ) {
-                (Some(name), Some(amount), Some(description), Some(count)) => {
-                    Ok(Self {
-                        name,
-                        amount,
-                        description,
-                        count,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestPostPayments {
+        name: "name" opt opt,
+        amount: "amount" opt opt,
+        description: "description" opt opt,
+        count: "count" opt opt,
+    });
     /// 订单风险金
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestRiskFund {
@@ -6127,31 +3155,11 @@ pub mod servicepayondeliveryorder {
         /// Example: `就餐的预估费用`
         pub description: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestRiskFund {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("name", &self.name)?;
-            m.req("amount", &self.amount)?;
-            m.opt("description", &self.description)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestRiskFund {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("name"), o.req("amount"), o.opt("description")) {
-                (Some(name), Some(amount), Some(description)) => {
-                    Ok(Self { name, amount, description })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestRiskFund {
+        name: "name" req req,
+        amount: "amount" req req,
+        description: "description" opt opt,
+    });
     /// 风险金名称
     ///
     /// A value this client does not know yet is kept as [`PostRequestRiskFundName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6169,49 +3177,12 @@ pub mod servicepayondeliveryorder {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestRiskFundName {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Deposit => "DEPOSIT",
-                Self::Advance => "ADVANCE",
-                Self::CashDeposit => "CASH_DEPOSIT",
-                Self::EstimateOrderCost => "ESTIMATE_ORDER_COST",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestRiskFundName {
-        fn from(s: &str) -> Self {
-            match s {
-                "DEPOSIT" => Self::Deposit,
-                "ADVANCE" => Self::Advance,
-                "CASH_DEPOSIT" => Self::CashDeposit,
-                "ESTIMATE_ORDER_COST" => Self::EstimateOrderCost,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestRiskFundName {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestRiskFundName {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestRiskFundName {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestRiskFundName {
+        Deposit = "DEPOSIT",
+        Advance = "ADVANCE",
+        CashDeposit = "CASH_DEPOSIT",
+        EstimateOrderCost = "ESTIMATE_ORDER_COST",
+    });
     /// 先用后付购物详情
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestShoppingInfo {
@@ -6224,35 +3195,11 @@ pub mod servicepayondeliveryorder {
         /// 商品列表
         pub goods: Option<Vec<PostRequestShoppingInfoGoods>>,
     }
-    impl ::serde::Serialize for PostRequestShoppingInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("real_merchant_appid", &self.real_merchant_appid)?;
-            m.opt("jump_link", &self.jump_link)?;
-            m.opt("goods", &self.goods)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestShoppingInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("real_merchant_appid"), o.opt("jump_link"), o.opt("goods")) {
-                (Some(real_merchant_appid), Some(jump_link), Some(goods)) => {
-                    Ok(Self {
-                        real_merchant_appid,
-                        jump_link,
-                        goods,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestShoppingInfo {
+        real_merchant_appid: "real_merchant_appid" opt opt,
+        jump_link: "jump_link" opt opt,
+        goods: "goods" opt opt,
+    });
     /// PostRequestShoppingInfoGoods
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestShoppingInfoGoods {
@@ -6273,51 +3220,13 @@ pub mod servicepayondeliveryorder {
         /// 商品品类ID
         pub category_id: Option<Vec<String>>,
     }
-    impl ::serde::Serialize for PostRequestShoppingInfoGoods {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("name", &self.name)?;
-            m.opt("picture", &self.picture)?;
-            m.opt("amount", &self.amount)?;
-            m.opt("count", &self.count)?;
-            m.opt("category_id", &self.category_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestShoppingInfoGoods {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("name"),
-                o.opt("picture"),
-                o.opt("amount"),
-                o.opt("count"),
-                o.opt("category_id"),
-            ) {
-                (
-                    Some(name),
-                    Some(picture),
-                    Some(amount),
-                    Some(count),
-                    Some(category_id),
-                ) => {
-                    Ok(Self {
-                        name,
-                        picture,
-                        amount,
-                        count,
-                        category_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestShoppingInfoGoods {
+        name: "name" opt opt,
+        picture: "picture" opt opt,
+        amount: "amount" opt opt,
+        count: "count" opt opt,
+        category_id: "category_id" opt opt,
+    });
     /// 单详跳转链接
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestShoppingInfoJumpLink {
@@ -6328,35 +3237,11 @@ pub mod servicepayondeliveryorder {
         /// 小程序跳转path
         pub path: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestShoppingInfoJumpLink {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("jump_link_type", &self.jump_link_type)?;
-            m.opt("appid", &self.appid)?;
-            m.opt("path", &self.path)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestShoppingInfoJumpLink {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("jump_link_type"), o.opt("appid"), o.opt("path")) {
-                (Some(jump_link_type), Some(appid), Some(path)) => {
-                    Ok(Self {
-                        jump_link_type,
-                        appid,
-                        path,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestShoppingInfoJumpLink {
+        jump_link_type: "jump_link_type" opt opt,
+        appid: "appid" opt opt,
+        path: "path" opt opt,
+    });
     /// 跳转链接类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestShoppingInfoJumpLinkJumpLinkType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6368,43 +3253,9 @@ pub mod servicepayondeliveryorder {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestShoppingInfoJumpLinkJumpLinkType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::JumpLinkMiniProgram => "JUMP_LINK_MINI_PROGRAM",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestShoppingInfoJumpLinkJumpLinkType {
-        fn from(s: &str) -> Self {
-            match s {
-                "JUMP_LINK_MINI_PROGRAM" => Self::JumpLinkMiniProgram,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestShoppingInfoJumpLinkJumpLinkType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestShoppingInfoJumpLinkJumpLinkType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestShoppingInfoJumpLinkJumpLinkType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestShoppingInfoJumpLinkJumpLinkType {
+        JumpLinkMiniProgram = "JUMP_LINK_MINI_PROGRAM",
+    });
     /// 服务时间
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestTimeRange {
@@ -6425,47 +3276,12 @@ pub mod servicepayondeliveryorder {
         /// Example: `备注2`
         pub end_time_remark: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestTimeRange {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("start_time", &self.start_time)?;
-            m.opt("start_time_remark", &self.start_time_remark)?;
-            m.opt("end_time", &self.end_time)?;
-            m.opt("end_time_remark", &self.end_time_remark)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestTimeRange {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("start_time"),
-                o.opt("start_time_remark"),
-                o.opt("end_time"),
-                o.opt("end_time_remark"),
-            ) {
-                (
-                    Some(start_time),
-                    Some(start_time_remark),
-                    Some(end_time),
-                    Some(end_time_remark),
-                ) => {
-                    Ok(Self {
-                        start_time,
-                        start_time_remark,
-                        end_time,
-                        end_time_remark,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestTimeRange {
+        start_time: "start_time" opt opt,
+        start_time_remark: "start_time_remark" opt opt,
+        end_time: "end_time" opt opt,
+        end_time_remark: "end_time_remark" opt opt,
+    });
     /// The response of `POST /v3/payscore/partner/servicepayondeliveryorder` (创建先用后付订单).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -6534,107 +3350,27 @@ pub mod servicepayondeliveryorder {
         /// 先用后付购物详情
         pub shopping_info: Option<PostResponseShoppingInfo>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_order_no", &self.out_order_no)?;
-            m.req("service_id", &self.service_id)?;
-            m.req("appid", &self.appid)?;
-            m.req("mchid", &self.mchid)?;
-            m.opt("sub_appid", &self.sub_appid)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("service_introduction", &self.service_introduction)?;
-            m.req("state", &self.state)?;
-            m.opt("state_description", &self.state_description)?;
-            m.opt("post_payments", &self.post_payments)?;
-            m.opt("post_discounts", &self.post_discounts)?;
-            m.opt("risk_fund", &self.risk_fund)?;
-            m.opt("time_range", &self.time_range)?;
-            m.opt("location", &self.location)?;
-            m.opt("attach", &self.attach)?;
-            m.opt("notify_url", &self.notify_url)?;
-            m.opt("order_id", &self.order_id)?;
-            m.opt("package", &self.package)?;
-            m.opt("shopping_info", &self.shopping_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("out_order_no"),
-                o.req("service_id"),
-                o.req("appid"),
-                o.req("mchid"),
-                o.opt("sub_appid"),
-                o.req("sub_mchid"),
-                o.req("service_introduction"),
-                o.req("state"),
-                o.opt("state_description"),
-                o.opt("post_payments"),
-                o.opt("post_discounts"),
-                o.opt("risk_fund"),
-                o.opt("time_range"),
-                o.opt("location"),
-                o.opt("attach"),
-                o.opt("notify_url"),
-                o.opt("order_id"),
-                o.opt("package"),
-                o.opt("shopping_info"),
-            ) {
-                (
-                    Some(out_order_no),
-                    Some(service_id),
-                    Some(appid),
-                    Some(mchid),
-                    Some(sub_appid),
-                    Some(sub_mchid),
-                    Some(service_introduction),
-                    Some(state),
-                    Some(state_description),
-                    Some(post_payments),
-                    Some(post_discounts),
-                    Some(risk_fund),
-                    Some(time_range),
-                    Some(location),
-                    Some(attach),
-                    Some(notify_url),
-                    Some(order_id),
-                    Some(package),
-                    Some(shopping_info),
-                ) => {
-                    Ok(Self {
-                        out_order_no,
-                        service_id,
-                        appid,
-                        mchid,
-                        sub_appid,
-                        sub_mchid,
-                        service_introduction,
-                        state,
-                        state_description,
-                        post_payments,
-                        post_discounts,
-                        risk_fund,
-                        time_range,
-                        location,
-                        attach,
-                        notify_url,
-                        order_id,
-                        package,
-                        shopping_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        out_order_no: "out_order_no" req req,
+        service_id: "service_id" req req,
+        appid: "appid" req req,
+        mchid: "mchid" req req,
+        sub_appid: "sub_appid" opt opt,
+        sub_mchid: "sub_mchid" req req,
+        service_introduction: "service_introduction" req req,
+        state: "state" req req,
+        state_description: "state_description" opt opt,
+        post_payments: "post_payments" opt opt,
+        post_discounts: "post_discounts" opt opt,
+        risk_fund: "risk_fund" opt opt,
+        time_range: "time_range" opt opt,
+        location: "location" opt opt,
+        attach: "attach" opt opt,
+        notify_url: "notify_url" opt opt,
+        order_id: "order_id" opt opt,
+        package: "package" opt opt,
+        shopping_info: "shopping_info" opt opt,
+    });
     /// 服务位置
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseLocation {
@@ -6647,33 +3383,10 @@ pub mod servicepayondeliveryorder {
         /// Example: `嗨客时尚主题展餐厅`
         pub end_location: Option<String>,
     }
-    impl ::serde::Serialize for PostResponseLocation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("start_location", &self.start_location)?;
-            m.opt("end_location", &self.end_location)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseLocation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("start_location"), o.opt("end_location")) {
-                (Some(start_location), Some(end_location)) => {
-                    Ok(Self {
-                        start_location,
-                        end_location,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseLocation {
+        start_location: "start_location" opt opt,
+        end_location: "end_location" opt opt,
+    });
     /// PostResponsePostDiscounts
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePostDiscounts {
@@ -6694,42 +3407,12 @@ pub mod servicepayondeliveryorder {
         /// Example: `2`
         pub count: Option<f64>,
     }
-    impl ::serde::Serialize for PostResponsePostDiscounts {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("name", &self.name)?;
-            m.opt("description", &self.description)?;
-            m.opt("amount", &self.amount)?;
-            m.opt("count", &self.count)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponsePostDiscounts {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("name"),
-                o.opt("description"),
-                o.opt("amount"),
-                o.opt("count"),
-            ) {
-                (Some(name), Some(description), Some(amount), Some(count)) => {
-                    Ok(Self {
-                        name,
-                        description,
-                        amount,
-                        count,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponsePostDiscounts {
+        name: "name" opt opt,
+        description: "description" opt opt,
+        amount: "amount" opt opt,
+        count: "count" opt opt,
+    });
     /// PostResponsePostPayments
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePostPayments {
@@ -6750,42 +3433,12 @@ pub mod servicepayondeliveryorder {
         /// Example: `4`
         pub count: Option<f64>,
     }
-    impl ::serde::Serialize for PostResponsePostPayments {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("name", &self.name)?;
-            m.opt("amount", &self.amount)?;
-            m.opt("description", &self.description)?;
-            m.opt("count", &self.count)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponsePostPayments {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("name"),
-                o.opt("amount"),
-                o.opt("description"),
-                o.opt("count"),
-            ) {
-                (Some(name), Some(amount), Some(description), Some(count)) => {
-                    Ok(Self {
-                        name,
-                        amount,
-                        description,
-                        count,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponsePostPayments {
+        name: "name" opt opt,
+        amount: "amount" opt opt,
+        description: "description" opt opt,
+        count: "count" opt opt,
+    });
     /// 服务风险金
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseRiskFund {
@@ -6802,31 +3455,11 @@ pub mod servicepayondeliveryorder {
         /// Example: `就餐的预估费用`
         pub description: Option<String>,
     }
-    impl ::serde::Serialize for PostResponseRiskFund {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("name", &self.name)?;
-            m.req("amount", &self.amount)?;
-            m.opt("description", &self.description)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseRiskFund {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("name"), o.req("amount"), o.opt("description")) {
-                (Some(name), Some(amount), Some(description)) => {
-                    Ok(Self { name, amount, description })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseRiskFund {
+        name: "name" req req,
+        amount: "amount" req req,
+        description: "description" opt opt,
+    });
     /// 先用后付购物详情
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseShoppingInfo {
@@ -6839,35 +3472,11 @@ pub mod servicepayondeliveryorder {
         /// 商品列表
         pub goods: Vec<PostResponseShoppingInfoGoods>,
     }
-    impl ::serde::Serialize for PostResponseShoppingInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("real_merchant_appid", &self.real_merchant_appid)?;
-            m.req("jump_link", &self.jump_link)?;
-            m.req("goods", &self.goods)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseShoppingInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("real_merchant_appid"), o.req("jump_link"), o.req("goods")) {
-                (Some(real_merchant_appid), Some(jump_link), Some(goods)) => {
-                    Ok(Self {
-                        real_merchant_appid,
-                        jump_link,
-                        goods,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseShoppingInfo {
+        real_merchant_appid: "real_merchant_appid" opt opt,
+        jump_link: "jump_link" req req,
+        goods: "goods" req req,
+    });
     /// PostResponseShoppingInfoGoods
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseShoppingInfoGoods {
@@ -6888,51 +3497,13 @@ pub mod servicepayondeliveryorder {
         /// 商品品类ID
         pub category_id: Option<Vec<String>>,
     }
-    impl ::serde::Serialize for PostResponseShoppingInfoGoods {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("name", &self.name)?;
-            m.req("picture", &self.picture)?;
-            m.req("amount", &self.amount)?;
-            m.req("count", &self.count)?;
-            m.opt("category_id", &self.category_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseShoppingInfoGoods {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("name"),
-                o.req("picture"),
-                o.req("amount"),
-                o.req("count"),
-                o.opt("category_id"),
-            ) {
-                (
-                    Some(name),
-                    Some(picture),
-                    Some(amount),
-                    Some(count),
-                    Some(category_id),
-                ) => {
-                    Ok(Self {
-                        name,
-                        picture,
-                        amount,
-                        count,
-                        category_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseShoppingInfoGoods {
+        name: "name" req req,
+        picture: "picture" req req,
+        amount: "amount" req req,
+        count: "count" req req,
+        category_id: "category_id" opt opt,
+    });
     /// 单详跳转链接
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseShoppingInfoJumpLink {
@@ -6949,35 +3520,11 @@ pub mod servicepayondeliveryorder {
         /// Example: `/page/order/orderid=PO213412451223`
         pub path: Option<String>,
     }
-    impl ::serde::Serialize for PostResponseShoppingInfoJumpLink {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("jump_link_type", &self.jump_link_type)?;
-            m.opt("appid", &self.appid)?;
-            m.opt("path", &self.path)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseShoppingInfoJumpLink {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("jump_link_type"), o.opt("appid"), o.opt("path")) {
-                (Some(jump_link_type), Some(appid), Some(path)) => {
-                    Ok(Self {
-                        jump_link_type,
-                        appid,
-                        path,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseShoppingInfoJumpLink {
+        jump_link_type: "jump_link_type" req req,
+        appid: "appid" opt opt,
+        path: "path" opt opt,
+    });
     /// 服务时间
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseTimeRange {
@@ -6998,47 +3545,12 @@ pub mod servicepayondeliveryorder {
         /// Example: `备注2`
         pub end_time_remark: Option<String>,
     }
-    impl ::serde::Serialize for PostResponseTimeRange {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("start_time", &self.start_time)?;
-            m.opt("end_time", &self.end_time)?;
-            m.opt("start_time_remark", &self.start_time_remark)?;
-            m.opt("end_time_remark", &self.end_time_remark)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseTimeRange {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("start_time"),
-                o.opt("end_time"),
-                o.opt("start_time_remark"),
-                o.opt("end_time_remark"),
-            ) {
-                (
-                    Some(start_time),
-                    Some(end_time),
-                    Some(start_time_remark),
-                    Some(end_time_remark),
-                ) => {
-                    Ok(Self {
-                        start_time,
-                        end_time,
-                        start_time_remark,
-                        end_time_remark,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseTimeRange {
+        start_time: "start_time" opt opt,
+        end_time: "end_time" opt opt,
+        start_time_remark: "start_time_remark" opt opt,
+        end_time_remark: "end_time_remark" opt opt,
+    });
 }
 /// `/v3/payscore/partner/servicequotas`
 pub mod servicequotas {
@@ -7106,43 +3618,12 @@ pub mod servicequotas {
                 /// Query parameter `risk_level_version`. Example: `1`
                 pub risk_level_version: f64,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("sub_mchid"),
-                        o.req("appid"),
-                        o.opt("sub_appid"),
-                        o.req("risk_level_version"),
-                    ) {
-                        (
-                            Some(sub_mchid),
-                            Some(appid),
-                            Some(sub_appid),
-                            Some(risk_level_version),
-                        ) => {
-                            Ok(Self {
-                                sub_mchid,
-                                appid,
-                                sub_appid,
-                                risk_level_version,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                sub_mchid: "sub_mchid" skip req,
+                appid: "appid" skip req,
+                sub_appid: "sub_appid" skip opt,
+                risk_level_version: "risk_level_version" skip req,
+            });
             /// The response of `GET /v3/payscore/partner/servicequotas/service-id/{service_id}` (查询用户分层对应建议先享金额).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -7173,59 +3654,15 @@ pub mod servicequotas {
                 /// 先享金额列表
                 pub quotas: Vec<GetResponseQuotas>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("service_id", &self.service_id)?;
-                    m.req("mchid", &self.mchid)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.req("appid", &self.appid)?;
-                    m.opt("sub_appid", &self.sub_appid)?;
-                    m.req("risk_level_version", &self.risk_level_version)?;
-                    m.req("quotas", &self.quotas)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("service_id"),
-                        o.req("mchid"),
-                        o.req("sub_mchid"),
-                        o.req("appid"),
-                        o.opt("sub_appid"),
-                        o.req("risk_level_version"),
-                        o.req("quotas"),
-                    ) {
-                        (
-                            Some(service_id),
-                            Some(mchid),
-                            Some(sub_mchid),
-                            Some(appid),
-                            Some(sub_appid),
-                            Some(risk_level_version),
-                            Some(quotas),
-                        ) => {
-                            Ok(Self {
-                                service_id,
-                                mchid,
-                                sub_mchid,
-                                appid,
-                                sub_appid,
-                                risk_level_version,
-                                quotas,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                service_id: "service_id" req req,
+                mchid: "mchid" req req,
+                sub_mchid: "sub_mchid" req req,
+                appid: "appid" req req,
+                sub_appid: "sub_appid" opt opt,
+                risk_level_version: "risk_level_version" req req,
+                quotas: "quotas" req req,
+            });
             /// GetResponseQuotas
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseQuotas {
@@ -7238,33 +3675,10 @@ pub mod servicequotas {
                 /// Example: `1000`
                 pub suggested_quota: f64,
             }
-            impl ::serde::Serialize for GetResponseQuotas {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("risk_level", &self.risk_level)?;
-                    m.req("suggested_quota", &self.suggested_quota)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseQuotas {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("risk_level"), o.req("suggested_quota")) {
-                        (Some(risk_level), Some(suggested_quota)) => {
-                            Ok(Self {
-                                risk_level,
-                                suggested_quota,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseQuotas {
+                risk_level: "risk_level" req req,
+                suggested_quota: "suggested_quota" req req,
+            });
         }
     }
 }

@@ -63,38 +63,12 @@ pub struct GetRequest {
     /// Query parameter `appid`.
     pub appid: Option<String>,
 }
-impl ::serde::Serialize for GetRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("service_id"),
-            o.opt("out_order_no"),
-            o.opt("query_id"),
-            o.opt("appid"),
-        ) {
-            (Some(service_id), Some(out_order_no), Some(query_id), Some(appid)) => {
-                Ok(Self {
-                    service_id,
-                    out_order_no,
-                    query_id,
-                    appid,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetRequest {
+    service_id: "service_id" skip opt,
+    out_order_no: "out_order_no" skip opt,
+    query_id: "query_id" skip opt,
+    appid: "appid" skip opt,
+});
 /// The response of `GET /v3/payscore/payafter-orders` (查询先享后付订单).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
@@ -157,127 +131,32 @@ pub struct GetResponse {
     /// 支付方式
     pub pay_type: Option<GetResponsePayType>,
 }
-impl ::serde::Serialize for GetResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("appid", &self.appid)?;
-        m.opt("mchid", &self.mchid)?;
-        m.opt("out_order_no", &self.out_order_no)?;
-        m.opt("service_id", &self.service_id)?;
-        m.opt("state", &self.state)?;
-        m.opt("finish_type", &self.finish_type)?;
-        m.opt("service_start_time", &self.service_start_time)?;
-        m.opt("service_end_time", &self.service_end_time)?;
-        m.opt("real_service_start_time", &self.real_service_start_time)?;
-        m.opt("real_service_end_time", &self.real_service_end_time)?;
-        m.opt("pay_succ_time", &self.pay_succ_time)?;
-        m.opt("service_start_location", &self.service_start_location)?;
-        m.opt("service_end_location", &self.service_end_location)?;
-        m.opt("real_service_start_location", &self.real_service_start_location)?;
-        m.opt("real_service_end_location", &self.real_service_end_location)?;
-        m.opt("service_introduction", &self.service_introduction)?;
-        m.opt("fees", &self.fees)?;
-        m.opt("discounts", &self.discounts)?;
-        m.opt("risk_amount", &self.risk_amount)?;
-        m.opt("total_amount", &self.total_amount)?;
-        m.opt("attach", &self.attach)?;
-        m.opt("finish_ticket", &self.finish_ticket)?;
-        m.opt("finish_transaction_id", &self.finish_transaction_id)?;
-        m.opt("pay_type", &self.pay_type)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("appid"),
-            o.opt("mchid"),
-            o.opt("out_order_no"),
-            o.opt("service_id"),
-            o.opt("state"),
-            o.opt("finish_type"),
-            o.opt("service_start_time"),
-            o.opt("service_end_time"),
-            o.opt("real_service_start_time"),
-            o.opt("real_service_end_time"),
-            o.opt("pay_succ_time"),
-            o.opt("service_start_location"),
-            o.opt("service_end_location"),
-            o.opt("real_service_start_location"),
-            o.opt("real_service_end_location"),
-            o.opt("service_introduction"),
-            o.opt("fees"),
-            o.opt("discounts"),
-            o.opt("risk_amount"),
-            o.opt("total_amount"),
-            o.opt("attach"),
-            o.opt("finish_ticket"),
-            o.opt("finish_transaction_id"),
-            o.opt("pay_type"),
-        ) {
-            (
-                Some(appid),
-                Some(mchid),
-                Some(out_order_no),
-                Some(service_id),
-                Some(state),
-                Some(finish_type),
-                Some(service_start_time),
-                Some(service_end_time),
-                Some(real_service_start_time),
-                Some(real_service_end_time),
-                Some(pay_succ_time),
-                Some(service_start_location),
-                Some(service_end_location),
-                Some(real_service_start_location),
-                Some(real_service_end_location),
-                Some(service_introduction),
-                Some(fees),
-                Some(discounts),
-                Some(risk_amount),
-                Some(total_amount),
-                Some(attach),
-                Some(finish_ticket),
-                Some(finish_transaction_id),
-                Some(pay_type),
-            ) => {
-                Ok(Self {
-                    appid,
-                    mchid,
-                    out_order_no,
-                    service_id,
-                    state,
-                    finish_type,
-                    service_start_time,
-                    service_end_time,
-                    real_service_start_time,
-                    real_service_end_time,
-                    pay_succ_time,
-                    service_start_location,
-                    service_end_location,
-                    real_service_start_location,
-                    real_service_end_location,
-                    service_introduction,
-                    fees,
-                    discounts,
-                    risk_amount,
-                    total_amount,
-                    attach,
-                    finish_ticket,
-                    finish_transaction_id,
-                    pay_type,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponse {
+    appid: "appid" opt opt,
+    mchid: "mchid" opt opt,
+    out_order_no: "out_order_no" opt opt,
+    service_id: "service_id" opt opt,
+    state: "state" opt opt,
+    finish_type: "finish_type" opt opt,
+    service_start_time: "service_start_time" opt opt,
+    service_end_time: "service_end_time" opt opt,
+    real_service_start_time: "real_service_start_time" opt opt,
+    real_service_end_time: "real_service_end_time" opt opt,
+    pay_succ_time: "pay_succ_time" opt opt,
+    service_start_location: "service_start_location" opt opt,
+    service_end_location: "service_end_location" opt opt,
+    real_service_start_location: "real_service_start_location" opt opt,
+    real_service_end_location: "real_service_end_location" opt opt,
+    service_introduction: "service_introduction" opt opt,
+    fees: "fees" opt opt,
+    discounts: "discounts" opt opt,
+    risk_amount: "risk_amount" opt opt,
+    total_amount: "total_amount" opt opt,
+    attach: "attach" opt opt,
+    finish_ticket: "finish_ticket" opt opt,
+    finish_transaction_id: "finish_transaction_id" opt opt,
+    pay_type: "pay_type" opt opt,
+});
 /// GetResponseDiscounts
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseDiscounts {
@@ -292,39 +171,11 @@ pub struct GetResponseDiscounts {
     /// Example: `不与其他优惠叠加`
     pub discount_desc: Option<String>,
 }
-impl ::serde::Serialize for GetResponseDiscounts {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("discount_name", &self.discount_name)?;
-        m.opt("discount_amount", &self.discount_amount)?;
-        m.opt("discount_desc", &self.discount_desc)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseDiscounts {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("discount_name"),
-            o.opt("discount_amount"),
-            o.opt("discount_desc"),
-        ) {
-            (Some(discount_name), Some(discount_amount), Some(discount_desc)) => {
-                Ok(Self {
-                    discount_name,
-                    discount_amount,
-                    discount_desc,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponseDiscounts {
+    discount_name: "discount_name" opt opt,
+    discount_amount: "discount_amount" opt opt,
+    discount_desc: "discount_desc" opt opt,
+});
 /// GetResponseFees
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseFees {
@@ -337,42 +188,12 @@ pub struct GetResponseFees {
     /// 描述计费规则
     pub fee_desc: Option<String>,
 }
-impl ::serde::Serialize for GetResponseFees {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("fee_name", &self.fee_name)?;
-        m.opt("fee_count", &self.fee_count)?;
-        m.opt("fee_amount", &self.fee_amount)?;
-        m.opt("fee_desc", &self.fee_desc)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseFees {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("fee_name"),
-            o.opt("fee_count"),
-            o.opt("fee_amount"),
-            o.opt("fee_desc"),
-        ) {
-            (Some(fee_name), Some(fee_count), Some(fee_amount), Some(fee_desc)) => {
-                Ok(Self {
-                    fee_name,
-                    fee_count,
-                    fee_amount,
-                    fee_desc,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponseFees {
+    fee_name: "fee_name" opt opt,
+    fee_count: "fee_count" opt opt,
+    fee_amount: "fee_amount" opt opt,
+    fee_desc: "fee_desc" opt opt,
+});
 /// 支付方式
 ///
 /// A value this client does not know yet is kept as [`GetResponsePayType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -384,43 +205,9 @@ pub enum GetResponsePayType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl GetResponsePayType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::MchChannelPayType => "MchChannelPayType",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for GetResponsePayType {
-    fn from(s: &str) -> Self {
-        match s {
-            "MchChannelPayType" => Self::MchChannelPayType,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for GetResponsePayType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GetResponsePayType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponsePayType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GetResponsePayType {
+    MchChannelPayType = "MchChannelPayType",
+});
 /// GetResponseState
 ///
 /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -442,53 +229,14 @@ pub enum GetResponseState {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl GetResponseState {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Created => "CREATED",
-            Self::UserAccepted => "USER_ACCEPTED",
-            Self::Finished => "FINISHED",
-            Self::UserPaid => "USER_PAID",
-            Self::Revoked => "REVOKED",
-            Self::Expired => "EXPIRED",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for GetResponseState {
-    fn from(s: &str) -> Self {
-        match s {
-            "CREATED" => Self::Created,
-            "USER_ACCEPTED" => Self::UserAccepted,
-            "FINISHED" => Self::Finished,
-            "USER_PAID" => Self::UserPaid,
-            "REVOKED" => Self::Revoked,
-            "EXPIRED" => Self::Expired,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for GetResponseState {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GetResponseState {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseState {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GetResponseState {
+    Created = "CREATED",
+    UserAccepted = "USER_ACCEPTED",
+    Finished = "FINISHED",
+    UserPaid = "USER_PAID",
+    Revoked = "REVOKED",
+    Expired = "EXPIRED",
+});
 /// The request of `POST /v3/payscore/payafter-orders` (创建先享后付订单).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
@@ -539,106 +287,27 @@ pub struct PostRequest {
     /// 用户收货地址
     pub address: Option<String>,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("appid", &self.appid)?;
-        m.req("out_order_no", &self.out_order_no)?;
-        m.req("service_id", &self.service_id)?;
-        m.opt("service_start_time", &self.service_start_time)?;
-        m.opt("service_end_time", &self.service_end_time)?;
-        m.opt("service_start_location", &self.service_start_location)?;
-        m.opt("service_end_location", &self.service_end_location)?;
-        m.opt("service_introduction", &self.service_introduction)?;
-        m.opt("fees", &self.fees)?;
-        m.opt("discounts", &self.discounts)?;
-        m.opt("risk_amount", &self.risk_amount)?;
-        m.opt("attach", &self.attach)?;
-        m.opt("need_user_confirm", &self.need_user_confirm)?;
-        m.opt("openid", &self.openid)?;
-        m.opt("name", &self.name)?;
-        m.opt("phone", &self.phone)?;
-        m.opt("userid", &self.userid)?;
-        m.opt("address", &self.address)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("Wechatpay-Serial"),
-            o.req("appid"),
-            o.req("out_order_no"),
-            o.req("service_id"),
-            o.opt("service_start_time"),
-            o.opt("service_end_time"),
-            o.opt("service_start_location"),
-            o.opt("service_end_location"),
-            o.opt("service_introduction"),
-            o.opt("fees"),
-            o.opt("discounts"),
-            o.opt("risk_amount"),
-            o.opt("attach"),
-            o.opt("need_user_confirm"),
-            o.opt("openid"),
-            o.opt("name"),
-            o.opt("phone"),
-            o.opt("userid"),
-            o.opt("address"),
-        ) {
-            (
-                Some(wechatpay_serial),
-                Some(appid),
-                Some(out_order_no),
-                Some(service_id),
-                Some(service_start_time),
-                Some(service_end_time),
-                Some(service_start_location),
-                Some(service_end_location),
-                Some(service_introduction),
-                Some(fees),
-                Some(discounts),
-                Some(risk_amount),
-                Some(attach),
-                Some(need_user_confirm),
-                Some(openid),
-                Some(name),
-                Some(phone),
-                Some(userid),
-                Some(address),
-            ) => {
-                Ok(Self {
-                    wechatpay_serial,
-                    appid,
-                    out_order_no,
-                    service_id,
-                    service_start_time,
-                    service_end_time,
-                    service_start_location,
-                    service_end_location,
-                    service_introduction,
-                    fees,
-                    discounts,
-                    risk_amount,
-                    attach,
-                    need_user_confirm,
-                    openid,
-                    name,
-                    phone,
-                    userid,
-                    address,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    wechatpay_serial: "Wechatpay-Serial" skip req,
+    appid: "appid" req req,
+    out_order_no: "out_order_no" req req,
+    service_id: "service_id" req req,
+    service_start_time: "service_start_time" opt opt,
+    service_end_time: "service_end_time" opt opt,
+    service_start_location: "service_start_location" opt opt,
+    service_end_location: "service_end_location" opt opt,
+    service_introduction: "service_introduction" opt opt,
+    fees: "fees" opt opt,
+    discounts: "discounts" opt opt,
+    risk_amount: "risk_amount" opt opt,
+    attach: "attach" opt opt,
+    need_user_confirm: "need_user_confirm" opt opt,
+    openid: "openid" opt opt,
+    name: "name" opt opt,
+    phone: "phone" opt opt,
+    userid: "userid" opt opt,
+    address: "address" opt opt,
+});
 /// PostRequestDiscounts
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestDiscounts {
@@ -651,33 +320,10 @@ pub struct PostRequestDiscounts {
     /// Example: `不与其他优惠叠加`
     pub discount_desc: Option<String>,
 }
-impl ::serde::Serialize for PostRequestDiscounts {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("discount_name", &self.discount_name)?;
-        m.opt("discount_desc", &self.discount_desc)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestDiscounts {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("discount_name"), o.opt("discount_desc")) {
-            (Some(discount_name), Some(discount_desc)) => {
-                Ok(Self {
-                    discount_name,
-                    discount_desc,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestDiscounts {
+    discount_name: "discount_name" opt opt,
+    discount_desc: "discount_desc" opt opt,
+});
 /// PostRequestFees
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestFees {
@@ -690,42 +336,12 @@ pub struct PostRequestFees {
     /// 描述计费规则
     pub fee_desc: Option<String>,
 }
-impl ::serde::Serialize for PostRequestFees {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("fee_name", &self.fee_name)?;
-        m.opt("fee_count", &self.fee_count)?;
-        m.opt("fee_amount", &self.fee_amount)?;
-        m.opt("fee_desc", &self.fee_desc)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestFees {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("fee_name"),
-            o.opt("fee_count"),
-            o.opt("fee_amount"),
-            o.opt("fee_desc"),
-        ) {
-            (Some(fee_name), Some(fee_count), Some(fee_amount), Some(fee_desc)) => {
-                Ok(Self {
-                    fee_name,
-                    fee_count,
-                    fee_amount,
-                    fee_desc,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestFees {
+    fee_name: "fee_name" opt opt,
+    fee_count: "fee_count" opt opt,
+    fee_amount: "fee_amount" opt opt,
+    fee_desc: "fee_desc" opt opt,
+});
 /// The response of `POST /v3/payscore/payafter-orders` (创建先享后付订单).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -758,71 +374,18 @@ pub struct PostResponse {
     /// 用于跳转到微信侧小程序订单数据,跳转到微信侧小程序传入
     pub package: Option<String>,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("appid", &self.appid)?;
-        m.opt("mchid", &self.mchid)?;
-        m.opt("out_order_no", &self.out_order_no)?;
-        m.opt("service_id", &self.service_id)?;
-        m.opt("order_id", &self.order_id)?;
-        m.opt("miniprogram_businesstype", &self.miniprogram_businesstype)?;
-        m.opt("miniprogram_appid", &self.miniprogram_appid)?;
-        m.opt("miniprogram_path", &self.miniprogram_path)?;
-        m.opt("miniprogram_username", &self.miniprogram_username)?;
-        m.opt("package", &self.package)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("appid"),
-            o.opt("mchid"),
-            o.opt("out_order_no"),
-            o.opt("service_id"),
-            o.opt("order_id"),
-            o.opt("miniprogram_businesstype"),
-            o.opt("miniprogram_appid"),
-            o.opt("miniprogram_path"),
-            o.opt("miniprogram_username"),
-            o.opt("package"),
-        ) {
-            (
-                Some(appid),
-                Some(mchid),
-                Some(out_order_no),
-                Some(service_id),
-                Some(order_id),
-                Some(miniprogram_businesstype),
-                Some(miniprogram_appid),
-                Some(miniprogram_path),
-                Some(miniprogram_username),
-                Some(package),
-            ) => {
-                Ok(Self {
-                    appid,
-                    mchid,
-                    out_order_no,
-                    service_id,
-                    order_id,
-                    miniprogram_businesstype,
-                    miniprogram_appid,
-                    miniprogram_path,
-                    miniprogram_username,
-                    package,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    appid: "appid" opt opt,
+    mchid: "mchid" opt opt,
+    out_order_no: "out_order_no" opt opt,
+    service_id: "service_id" opt opt,
+    order_id: "order_id" opt opt,
+    miniprogram_businesstype: "miniprogram_businesstype" opt opt,
+    miniprogram_appid: "miniprogram_appid" opt opt,
+    miniprogram_path: "miniprogram_path" opt opt,
+    miniprogram_username: "miniprogram_username" opt opt,
+    package: "package" opt opt,
+});
 /// `/v3/payscore/payafter-orders/{out_order_no}`
 pub mod by_out_order_no {
     /// The chain step for `/v3/payscore/payafter-orders/{out_order_no}`, reached with `client.v3().payscore().payafter_orders().out_order_no(out_order_no)`.
@@ -881,31 +444,11 @@ pub mod by_out_order_no {
             /// Example: `用户投诉`
             pub reason: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("appid", &self.appid)?;
-                m.req("service_id", &self.service_id)?;
-                m.req("reason", &self.reason)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("appid"), o.req("service_id"), o.req("reason")) {
-                    (Some(appid), Some(service_id), Some(reason)) => {
-                        Ok(Self { appid, service_id, reason })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            appid: "appid" req req,
+            service_id: "service_id" req req,
+            reason: "reason" req req,
+        });
         /// The response of `POST /v3/payscore/payafter-orders/{out_order_no}/cancel` (撤销先享后付订单).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -930,51 +473,13 @@ pub mod by_out_order_no {
             /// Example: `15646546545165651651`
             pub order_id: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("appid", &self.appid)?;
-                m.req("mchid", &self.mchid)?;
-                m.req("out_order_no", &self.out_order_no)?;
-                m.req("service_id", &self.service_id)?;
-                m.req("order_id", &self.order_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("appid"),
-                    o.req("mchid"),
-                    o.req("out_order_no"),
-                    o.req("service_id"),
-                    o.req("order_id"),
-                ) {
-                    (
-                        Some(appid),
-                        Some(mchid),
-                        Some(out_order_no),
-                        Some(service_id),
-                        Some(order_id),
-                    ) => {
-                        Ok(Self {
-                            appid,
-                            mchid,
-                            out_order_no,
-                            service_id,
-                            order_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            appid: "appid" req req,
+            mchid: "mchid" req req,
+            out_order_no: "out_order_no" req req,
+            service_id: "service_id" req req,
+            order_id: "order_id" req req,
+        });
     }
     /// `/v3/payscore/payafter-orders/{out_order_no}/complete`
     pub mod complete {
@@ -1033,79 +538,20 @@ pub mod by_out_order_no {
             /// 是否指定商户分账
             pub profit_sharing: Option<bool>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("appid", &self.appid)?;
-                m.req("service_id", &self.service_id)?;
-                m.opt("finish_type", &self.finish_type)?;
-                m.opt("cancel_reason", &self.cancel_reason)?;
-                m.opt("real_service_start_time", &self.real_service_start_time)?;
-                m.opt("real_service_end_time", &self.real_service_end_time)?;
-                m.opt("real_service_end_location", &self.real_service_end_location)?;
-                m.opt("fees", &self.fees)?;
-                m.opt("discounts", &self.discounts)?;
-                m.opt("total_amount", &self.total_amount)?;
-                m.opt("finish_ticket", &self.finish_ticket)?;
-                m.opt("profit_sharing", &self.profit_sharing)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("appid"),
-                    o.req("service_id"),
-                    o.opt("finish_type"),
-                    o.opt("cancel_reason"),
-                    o.opt("real_service_start_time"),
-                    o.opt("real_service_end_time"),
-                    o.opt("real_service_end_location"),
-                    o.opt("fees"),
-                    o.opt("discounts"),
-                    o.opt("total_amount"),
-                    o.opt("finish_ticket"),
-                    o.opt("profit_sharing"),
-                ) {
-                    (
-                        Some(appid),
-                        Some(service_id),
-                        Some(finish_type),
-                        Some(cancel_reason),
-                        Some(real_service_start_time),
-                        Some(real_service_end_time),
-                        Some(real_service_end_location),
-                        Some(fees),
-                        Some(discounts),
-                        Some(total_amount),
-                        Some(finish_ticket),
-                        Some(profit_sharing),
-                    ) => {
-                        Ok(Self {
-                            appid,
-                            service_id,
-                            finish_type,
-                            cancel_reason,
-                            real_service_start_time,
-                            real_service_end_time,
-                            real_service_end_location,
-                            fees,
-                            discounts,
-                            total_amount,
-                            finish_ticket,
-                            profit_sharing,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            appid: "appid" req req,
+            service_id: "service_id" req req,
+            finish_type: "finish_type" opt opt,
+            cancel_reason: "cancel_reason" opt opt,
+            real_service_start_time: "real_service_start_time" opt opt,
+            real_service_end_time: "real_service_end_time" opt opt,
+            real_service_end_location: "real_service_end_location" opt opt,
+            fees: "fees" opt opt,
+            discounts: "discounts" opt opt,
+            total_amount: "total_amount" opt opt,
+            finish_ticket: "finish_ticket" opt opt,
+            profit_sharing: "profit_sharing" opt opt,
+        });
         /// PostRequestDiscounts
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestDiscounts {
@@ -1120,39 +566,11 @@ pub mod by_out_order_no {
             /// Example: `不与其他优惠叠加`
             pub discount_desc: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestDiscounts {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("discount_name", &self.discount_name)?;
-                m.opt("discount_amount", &self.discount_amount)?;
-                m.opt("discount_desc", &self.discount_desc)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestDiscounts {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("discount_name"),
-                    o.opt("discount_amount"),
-                    o.opt("discount_desc"),
-                ) {
-                    (Some(discount_name), Some(discount_amount), Some(discount_desc)) => {
-                        Ok(Self {
-                            discount_name,
-                            discount_amount,
-                            discount_desc,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestDiscounts {
+            discount_name: "discount_name" opt opt,
+            discount_amount: "discount_amount" opt opt,
+            discount_desc: "discount_desc" opt opt,
+        });
         /// PostRequestFees
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestFees {
@@ -1165,47 +583,12 @@ pub mod by_out_order_no {
             /// 描述计费规则
             pub fee_desc: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestFees {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("fee_name", &self.fee_name)?;
-                m.opt("fee_count", &self.fee_count)?;
-                m.opt("fee_amount", &self.fee_amount)?;
-                m.opt("fee_desc", &self.fee_desc)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestFees {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("fee_name"),
-                    o.opt("fee_count"),
-                    o.opt("fee_amount"),
-                    o.opt("fee_desc"),
-                ) {
-                    (
-                        Some(fee_name),
-                        Some(fee_count),
-                        Some(fee_amount),
-                        Some(fee_desc),
-                    ) => {
-                        Ok(Self {
-                            fee_name,
-                            fee_count,
-                            fee_amount,
-                            fee_desc,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestFees {
+            fee_name: "fee_name" opt opt,
+            fee_count: "fee_count" opt opt,
+            fee_amount: "fee_amount" opt opt,
+            fee_desc: "fee_desc" opt opt,
+        });
         /// The response of `POST /v3/payscore/payafter-orders/{out_order_no}/complete` (完结先享后付订单).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -1230,51 +613,13 @@ pub mod by_out_order_no {
             /// Example: `15646546545165651651`
             pub order_id: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("appid", &self.appid)?;
-                m.req("mchid", &self.mchid)?;
-                m.req("out_order_no", &self.out_order_no)?;
-                m.req("service_id", &self.service_id)?;
-                m.req("order_id", &self.order_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("appid"),
-                    o.req("mchid"),
-                    o.req("out_order_no"),
-                    o.req("service_id"),
-                    o.req("order_id"),
-                ) {
-                    (
-                        Some(appid),
-                        Some(mchid),
-                        Some(out_order_no),
-                        Some(service_id),
-                        Some(order_id),
-                    ) => {
-                        Ok(Self {
-                            appid,
-                            mchid,
-                            out_order_no,
-                            service_id,
-                            order_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            appid: "appid" req req,
+            mchid: "mchid" req req,
+            out_order_no: "out_order_no" req req,
+            service_id: "service_id" req req,
+            order_id: "order_id" req req,
+        });
     }
     /// `/v3/payscore/payafter-orders/{out_order_no}/sync`
     pub mod sync {
@@ -1313,42 +658,12 @@ pub mod by_out_order_no {
             /// 内容信息详情
             pub detail: Option<PostRequestDetail>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("appid", &self.appid)?;
-                m.opt("service_id", &self.service_id)?;
-                m.opt("type", &self.type_)?;
-                m.opt("detail", &self.detail)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("appid"),
-                    o.opt("service_id"),
-                    o.opt("type"),
-                    o.opt("detail"),
-                ) {
-                    (Some(appid), Some(service_id), Some(type_), Some(detail)) => {
-                        Ok(Self {
-                            appid,
-                            service_id,
-                            type_,
-                            detail,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            appid: "appid" opt opt,
+            service_id: "service_id" opt opt,
+            type_: "type" opt opt,
+            detail: "detail" opt opt,
+        });
         /// 内容信息详情
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestDetail {
@@ -1357,27 +672,9 @@ pub mod by_out_order_no {
             /// Example: `20091225091010`
             pub paid_time: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestDetail {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("paid_time", &self.paid_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestDetail {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("paid_time") {
-                    Some(paid_time) => Ok(Self { paid_time }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestDetail {
+            paid_time: "paid_time" opt opt,
+        });
         /// 场景类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1389,45 +686,9 @@ pub mod by_out_order_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::OrderPaid => "Order_Paid",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "Order_Paid" => Self::OrderPaid,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestType {
+            OrderPaid = "Order_Paid",
+        });
         /// The response of `POST /v3/payscore/payafter-orders/{out_order_no}/sync` (支付分订单同步).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -1448,41 +709,11 @@ pub mod by_out_order_no {
             /// Example: `15646546545165651651`
             pub order_id: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("appid", &self.appid)?;
-                m.req("mchid", &self.mchid)?;
-                m.req("out_order_no", &self.out_order_no)?;
-                m.req("order_id", &self.order_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("appid"),
-                    o.req("mchid"),
-                    o.req("out_order_no"),
-                    o.req("order_id"),
-                ) {
-                    (Some(appid), Some(mchid), Some(out_order_no), Some(order_id)) => {
-                        Ok(Self {
-                            appid,
-                            mchid,
-                            out_order_no,
-                            order_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            appid: "appid" req req,
+            mchid: "mchid" req req,
+            out_order_no: "out_order_no" req req,
+            order_id: "order_id" req req,
+        });
     }
 }

@@ -55,47 +55,12 @@ pub struct PostRequest {
     /// Example: `http://www.qq.com`
     pub notify_url: Option<String>,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("service_id", &self.service_id)?;
-        m.req("appid", &self.appid)?;
-        m.req("authorization_code", &self.authorization_code)?;
-        m.opt("notify_url", &self.notify_url)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("service_id"),
-            o.req("appid"),
-            o.req("authorization_code"),
-            o.opt("notify_url"),
-        ) {
-            (
-                Some(service_id),
-                Some(appid),
-                Some(authorization_code),
-                Some(notify_url),
-            ) => {
-                Ok(Self {
-                    service_id,
-                    appid,
-                    authorization_code,
-                    notify_url,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    service_id: "service_id" req req,
+    appid: "appid" req req,
+    authorization_code: "authorization_code" req req,
+    notify_url: "notify_url" opt opt,
+});
 /// The response of `POST /v3/payscore/permissions` (商户预授权API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -104,27 +69,9 @@ pub struct PostResponse {
     /// Example: `apply_permissions_token`
     pub apply_permissions_token: String,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("apply_permissions_token", &self.apply_permissions_token)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match o.req("apply_permissions_token") {
-            Some(apply_permissions_token) => Ok(Self { apply_permissions_token }),
-            None => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    apply_permissions_token: "apply_permissions_token" req req,
+});
 /// `/v3/payscore/permissions/assess-user-risk-level`
 pub mod assess_user_risk_level {
     /// The chain step for `/v3/payscore/permissions/assess-user-risk-level`, reached with `client.v3().payscore().permissions().assess_user_risk_level()`.
@@ -165,78 +112,22 @@ pub mod assess_user_risk_level {
         /// 先用后付商品信息
         pub shopping_info: Option<PostRequestShoppingInfo>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("service_id", &self.service_id)?;
-            m.req("appid", &self.appid)?;
-            m.opt("authorization_code", &self.authorization_code)?;
-            m.opt("openid", &self.openid)?;
-            m.opt("shopping_info", &self.shopping_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("service_id"),
-                o.req("appid"),
-                o.opt("authorization_code"),
-                o.opt("openid"),
-                o.opt("shopping_info"),
-            ) {
-                (
-                    Some(service_id),
-                    Some(appid),
-                    Some(authorization_code),
-                    Some(openid),
-                    Some(shopping_info),
-                ) => {
-                    Ok(Self {
-                        service_id,
-                        appid,
-                        authorization_code,
-                        openid,
-                        shopping_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        service_id: "service_id" req req,
+        appid: "appid" req req,
+        authorization_code: "authorization_code" opt opt,
+        openid: "openid" opt opt,
+        shopping_info: "shopping_info" opt opt,
+    });
     /// 先用后付商品信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestShoppingInfo {
         /// 商品列表
         pub goods: Vec<PostRequestShoppingInfoGoods>,
     }
-    impl ::serde::Serialize for PostRequestShoppingInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("goods", &self.goods)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestShoppingInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("goods") {
-                Some(goods) => Ok(Self { goods }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestShoppingInfo {
+        goods: "goods" req req,
+    });
     /// PostRequestShoppingInfoGoods
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestShoppingInfoGoods {
@@ -257,51 +148,13 @@ pub mod assess_user_risk_level {
         /// 商品品类ID
         pub category_id: Option<Vec<String>>,
     }
-    impl ::serde::Serialize for PostRequestShoppingInfoGoods {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("name", &self.name)?;
-            m.req("picture", &self.picture)?;
-            m.req("amount", &self.amount)?;
-            m.req("count", &self.count)?;
-            m.opt("category_id", &self.category_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestShoppingInfoGoods {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("name"),
-                o.req("picture"),
-                o.req("amount"),
-                o.req("count"),
-                o.opt("category_id"),
-            ) {
-                (
-                    Some(name),
-                    Some(picture),
-                    Some(amount),
-                    Some(count),
-                    Some(category_id),
-                ) => {
-                    Ok(Self {
-                        name,
-                        picture,
-                        amount,
-                        count,
-                        category_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestShoppingInfoGoods {
+        name: "name" req req,
+        picture: "picture" req req,
+        amount: "amount" req req,
+        count: "count" req req,
+        category_id: "category_id" opt opt,
+    });
     /// The response of `POST /v3/payscore/permissions/assess-user-risk-level` (商户评估用户分层).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -370,95 +223,24 @@ pub mod assess_user_risk_level {
         /// Example: `1`
         pub risk_level_version: Option<f64>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("service_id", &self.service_id)?;
-            m.req("appid", &self.appid)?;
-            m.req("mchid", &self.mchid)?;
-            m.opt("openid", &self.openid)?;
-            m.opt("authorization_code", &self.authorization_code)?;
-            m.req("authorization_state", &self.authorization_state)?;
-            m.opt("notify_url", &self.notify_url)?;
-            m.opt("cancel_authorization_time", &self.cancel_authorization_time)?;
-            m.opt("authorization_success_time", &self.authorization_success_time)?;
-            m.opt("sub_mchid", &self.sub_mchid)?;
-            m.opt("sub_appid", &self.sub_appid)?;
-            m.opt("sub_openid", &self.sub_openid)?;
-            m.opt("user_label", &self.user_label)?;
-            m.opt("channel_id", &self.channel_id)?;
-            m.opt("user_risk_level", &self.user_risk_level)?;
-            m.opt("risk_level_version", &self.risk_level_version)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("service_id"),
-                o.req("appid"),
-                o.req("mchid"),
-                o.opt("openid"),
-                o.opt("authorization_code"),
-                o.req("authorization_state"),
-                o.opt("notify_url"),
-                o.opt("cancel_authorization_time"),
-                o.opt("authorization_success_time"),
-                o.opt("sub_mchid"),
-                o.opt("sub_appid"),
-                o.opt("sub_openid"),
-                o.opt("user_label"),
-                o.opt("channel_id"),
-                o.opt("user_risk_level"),
-                o.opt("risk_level_version"),
-            ) {
-                (
-                    Some(service_id),
-                    Some(appid),
-                    Some(mchid),
-                    Some(openid),
-                    Some(authorization_code),
-                    Some(authorization_state),
-                    Some(notify_url),
-                    Some(cancel_authorization_time),
-                    Some(authorization_success_time),
-                    Some(sub_mchid),
-                    Some(sub_appid),
-                    Some(sub_openid),
-                    Some(user_label),
-                    Some(channel_id),
-                    Some(user_risk_level),
-                    Some(risk_level_version),
-                ) => {
-                    Ok(Self {
-                        service_id,
-                        appid,
-                        mchid,
-                        openid,
-                        authorization_code,
-                        authorization_state,
-                        notify_url,
-                        cancel_authorization_time,
-                        authorization_success_time,
-                        sub_mchid,
-                        sub_appid,
-                        sub_openid,
-                        user_label,
-                        channel_id,
-                        user_risk_level,
-                        risk_level_version,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        service_id: "service_id" req req,
+        appid: "appid" req req,
+        mchid: "mchid" req req,
+        openid: "openid" opt opt,
+        authorization_code: "authorization_code" opt opt,
+        authorization_state: "authorization_state" req req,
+        notify_url: "notify_url" opt opt,
+        cancel_authorization_time: "cancel_authorization_time" opt opt,
+        authorization_success_time: "authorization_success_time" opt opt,
+        sub_mchid: "sub_mchid" opt opt,
+        sub_appid: "sub_appid" opt opt,
+        sub_openid: "sub_openid" opt opt,
+        user_label: "user_label" opt opt,
+        channel_id: "channel_id" opt opt,
+        user_risk_level: "user_risk_level" opt opt,
+        risk_level_version: "risk_level_version" opt opt,
+    });
 }
 /// `/v3/payscore/permissions/authorization-code`
 pub mod authorization_code {
@@ -510,26 +292,9 @@ pub mod authorization_code {
             /// Query parameter `service_id`. Example: `500001`
             pub service_id: String,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("service_id") {
-                    Some(service_id) => Ok(Self { service_id }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            service_id: "service_id" skip req,
+        });
         /// The response of `GET /v3/payscore/permissions/authorization-code/{authorization_code}` (查询与用户授权记录（授权协议号）API).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -576,75 +341,19 @@ pub mod authorization_code {
             /// Example: `1`
             pub risk_level_version: Option<f64>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("service_id", &self.service_id)?;
-                m.req("appid", &self.appid)?;
-                m.req("mchid", &self.mchid)?;
-                m.opt("openid", &self.openid)?;
-                m.req("authorization_code", &self.authorization_code)?;
-                m.req("authorization_state", &self.authorization_state)?;
-                m.opt("notify_url", &self.notify_url)?;
-                m.opt("cancel_authorization_time", &self.cancel_authorization_time)?;
-                m.opt("authorization_success_time", &self.authorization_success_time)?;
-                m.opt("user_risk_level", &self.user_risk_level)?;
-                m.opt("risk_level_version", &self.risk_level_version)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("service_id"),
-                    o.req("appid"),
-                    o.req("mchid"),
-                    o.opt("openid"),
-                    o.req("authorization_code"),
-                    o.req("authorization_state"),
-                    o.opt("notify_url"),
-                    o.opt("cancel_authorization_time"),
-                    o.opt("authorization_success_time"),
-                    o.opt("user_risk_level"),
-                    o.opt("risk_level_version"),
-                ) {
-                    (
-                        Some(service_id),
-                        Some(appid),
-                        Some(mchid),
-                        Some(openid),
-                        Some(authorization_code),
-                        Some(authorization_state),
-                        Some(notify_url),
-                        Some(cancel_authorization_time),
-                        Some(authorization_success_time),
-                        Some(user_risk_level),
-                        Some(risk_level_version),
-                    ) => {
-                        Ok(Self {
-                            service_id,
-                            appid,
-                            mchid,
-                            openid,
-                            authorization_code,
-                            authorization_state,
-                            notify_url,
-                            cancel_authorization_time,
-                            authorization_success_time,
-                            user_risk_level,
-                            risk_level_version,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            service_id: "service_id" req req,
+            appid: "appid" req req,
+            mchid: "mchid" req req,
+            openid: "openid" opt opt,
+            authorization_code: "authorization_code" req req,
+            authorization_state: "authorization_state" req req,
+            notify_url: "notify_url" opt opt,
+            cancel_authorization_time: "cancel_authorization_time" opt opt,
+            authorization_success_time: "authorization_success_time" opt opt,
+            user_risk_level: "user_risk_level" opt opt,
+            risk_level_version: "risk_level_version" opt opt,
+        });
         /// `/v3/payscore/permissions/authorization-code/{authorization_code}/terminate`
         pub mod terminate {
             /// The chain step for `/v3/payscore/permissions/authorization-code/{authorization_code}/terminate`, reached with `client.v3().payscore().permissions().authorization_code().authorization_code(authorization_code).terminate()`.
@@ -678,30 +387,10 @@ pub mod authorization_code {
                 /// Example: `撤销原因`
                 pub reason: String,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("service_id", &self.service_id)?;
-                    m.req("reason", &self.reason)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("service_id"), o.req("reason")) {
-                        (Some(service_id), Some(reason)) => {
-                            Ok(Self { service_id, reason })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                service_id: "service_id" req req,
+                reason: "reason" req req,
+            });
         }
     }
 }
@@ -755,26 +444,10 @@ pub mod openid {
             /// Query parameter `appid`. Example: `wxd678efh567hg6787`
             pub appid: String,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("service_id"), o.req("appid")) {
-                    (Some(service_id), Some(appid)) => Ok(Self { service_id, appid }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            service_id: "service_id" skip req,
+            appid: "appid" skip req,
+        });
         /// The response of `GET /v3/payscore/permissions/openid/{openid}` (查询与用户授权记录（openid）API).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -817,71 +490,18 @@ pub mod openid {
             /// Example: `1`
             pub risk_level_version: Option<f64>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("service_id", &self.service_id)?;
-                m.req("appid", &self.appid)?;
-                m.req("mchid", &self.mchid)?;
-                m.opt("openid", &self.openid)?;
-                m.opt("authorization_code", &self.authorization_code)?;
-                m.req("authorization_state", &self.authorization_state)?;
-                m.opt("cancel_authorization_time", &self.cancel_authorization_time)?;
-                m.opt("authorization_success_time", &self.authorization_success_time)?;
-                m.opt("user_risk_level", &self.user_risk_level)?;
-                m.opt("risk_level_version", &self.risk_level_version)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("service_id"),
-                    o.req("appid"),
-                    o.req("mchid"),
-                    o.opt("openid"),
-                    o.opt("authorization_code"),
-                    o.req("authorization_state"),
-                    o.opt("cancel_authorization_time"),
-                    o.opt("authorization_success_time"),
-                    o.opt("user_risk_level"),
-                    o.opt("risk_level_version"),
-                ) {
-                    (
-                        Some(service_id),
-                        Some(appid),
-                        Some(mchid),
-                        Some(openid),
-                        Some(authorization_code),
-                        Some(authorization_state),
-                        Some(cancel_authorization_time),
-                        Some(authorization_success_time),
-                        Some(user_risk_level),
-                        Some(risk_level_version),
-                    ) => {
-                        Ok(Self {
-                            service_id,
-                            appid,
-                            mchid,
-                            openid,
-                            authorization_code,
-                            authorization_state,
-                            cancel_authorization_time,
-                            authorization_success_time,
-                            user_risk_level,
-                            risk_level_version,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            service_id: "service_id" req req,
+            appid: "appid" req req,
+            mchid: "mchid" req req,
+            openid: "openid" opt opt,
+            authorization_code: "authorization_code" opt opt,
+            authorization_state: "authorization_state" req req,
+            cancel_authorization_time: "cancel_authorization_time" opt opt,
+            authorization_success_time: "authorization_success_time" opt opt,
+            user_risk_level: "user_risk_level" opt opt,
+            risk_level_version: "risk_level_version" opt opt,
+        });
         /// `/v3/payscore/permissions/openid/{openid}/terminate`
         pub mod terminate {
             /// The chain step for `/v3/payscore/permissions/openid/{openid}/terminate`, reached with `client.v3().payscore().permissions().openid().openid(openid).terminate()`.
@@ -919,31 +539,11 @@ pub mod openid {
                 /// Example: `reason`
                 pub reason: String,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("service_id", &self.service_id)?;
-                    m.req("appid", &self.appid)?;
-                    m.req("reason", &self.reason)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("service_id"), o.req("appid"), o.req("reason")) {
-                        (Some(service_id), Some(appid), Some(reason)) => {
-                            Ok(Self { service_id, appid, reason })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                service_id: "service_id" req req,
+                appid: "appid" req req,
+                reason: "reason" req req,
+            });
         }
     }
 }

@@ -97,75 +97,19 @@ pub mod partner {
             /// Example: `1234323JKHDFE1243252`
             pub merchant_plan_no: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("service_id", &self.service_id)?;
-                m.req("appid", &self.appid)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.req("plan_name", &self.plan_name)?;
-                m.req("plan_duration", &self.plan_duration)?;
-                m.req("deduction_quantity", &self.deduction_quantity)?;
-                m.req("total_original_price", &self.total_original_price)?;
-                m.req("total_actual_price", &self.total_actual_price)?;
-                m.opt("plan_detail_list", &self.plan_detail_list)?;
-                m.req("merchant_plan_no", &self.merchant_plan_no)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("service_id"),
-                    o.req("appid"),
-                    o.req("sub_mchid"),
-                    o.opt("sub_appid"),
-                    o.req("plan_name"),
-                    o.req("plan_duration"),
-                    o.req("deduction_quantity"),
-                    o.req("total_original_price"),
-                    o.req("total_actual_price"),
-                    o.opt("plan_detail_list"),
-                    o.req("merchant_plan_no"),
-                ) {
-                    (
-                        Some(service_id),
-                        Some(appid),
-                        Some(sub_mchid),
-                        Some(sub_appid),
-                        Some(plan_name),
-                        Some(plan_duration),
-                        Some(deduction_quantity),
-                        Some(total_original_price),
-                        Some(total_actual_price),
-                        Some(plan_detail_list),
-                        Some(merchant_plan_no),
-                    ) => {
-                        Ok(Self {
-                            service_id,
-                            appid,
-                            sub_mchid,
-                            sub_appid,
-                            plan_name,
-                            plan_duration,
-                            deduction_quantity,
-                            total_original_price,
-                            total_actual_price,
-                            plan_detail_list,
-                            merchant_plan_no,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            service_id: "service_id" req req,
+            appid: "appid" req req,
+            sub_mchid: "sub_mchid" req req,
+            sub_appid: "sub_appid" opt opt,
+            plan_name: "plan_name" req req,
+            plan_duration: "plan_duration" req req,
+            deduction_quantity: "deduction_quantity" req req,
+            total_original_price: "total_original_price" req req,
+            total_actual_price: "total_actual_price" req req,
+            plan_detail_list: "plan_detail_list" opt opt,
+            merchant_plan_no: "merchant_plan_no" req req,
+        });
         /// PostRequestPlanDetailList
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPlanDetailList {
@@ -186,47 +130,12 @@ pub mod partner {
             /// Example: `第八节课`
             pub plan_detail_name: String,
         }
-        impl ::serde::Serialize for PostRequestPlanDetailList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("original_price", &self.original_price)?;
-                m.opt("plan_discount_description", &self.plan_discount_description)?;
-                m.req("actual_price", &self.actual_price)?;
-                m.req("plan_detail_name", &self.plan_detail_name)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestPlanDetailList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("original_price"),
-                    o.opt("plan_discount_description"),
-                    o.req("actual_price"),
-                    o.req("plan_detail_name"),
-                ) {
-                    (
-                        Some(original_price),
-                        Some(plan_discount_description),
-                        Some(actual_price),
-                        Some(plan_detail_name),
-                    ) => {
-                        Ok(Self {
-                            original_price,
-                            plan_discount_description,
-                            actual_price,
-                            plan_detail_name,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestPlanDetailList {
+            original_price: "original_price" req req,
+            plan_discount_description: "plan_discount_description" opt opt,
+            actual_price: "actual_price" req req,
+            plan_detail_name: "plan_detail_name" req req,
+        });
         /// The response of `POST /v3/payscore/plan/partner/payscore-plans` (创建支付分计划).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -293,95 +202,24 @@ pub mod partner {
             /// Example: `2021-05-20T13:29:35.120+08:00`
             pub stop_time: Option<String>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("plan_id", &self.plan_id)?;
-                m.req("service_id", &self.service_id)?;
-                m.req("mchid", &self.mchid)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.req("appid", &self.appid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.req("merchant_plan_no", &self.merchant_plan_no)?;
-                m.req("plan_name", &self.plan_name)?;
-                m.req("plan_duration", &self.plan_duration)?;
-                m.req("plan_state", &self.plan_state)?;
-                m.req("total_original_price", &self.total_original_price)?;
-                m.req("deduction_quantity", &self.deduction_quantity)?;
-                m.req("total_actual_price", &self.total_actual_price)?;
-                m.opt("plan_detail_list", &self.plan_detail_list)?;
-                m.opt("stop_mchid", &self.stop_mchid)?;
-                m.opt("stop_time", &self.stop_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("plan_id"),
-                    o.req("service_id"),
-                    o.req("mchid"),
-                    o.req("sub_mchid"),
-                    o.req("appid"),
-                    o.opt("sub_appid"),
-                    o.req("merchant_plan_no"),
-                    o.req("plan_name"),
-                    o.req("plan_duration"),
-                    o.req("plan_state"),
-                    o.req("total_original_price"),
-                    o.req("deduction_quantity"),
-                    o.req("total_actual_price"),
-                    o.opt("plan_detail_list"),
-                    o.opt("stop_mchid"),
-                    o.opt("stop_time"),
-                ) {
-                    (
-                        Some(plan_id),
-                        Some(service_id),
-                        Some(mchid),
-                        Some(sub_mchid),
-                        Some(appid),
-                        Some(sub_appid),
-                        Some(merchant_plan_no),
-                        Some(plan_name),
-                        Some(plan_duration),
-                        Some(plan_state),
-                        Some(total_original_price),
-                        Some(deduction_quantity),
-                        Some(total_actual_price),
-                        Some(plan_detail_list),
-                        Some(stop_mchid),
-                        Some(stop_time),
-                    ) => {
-                        Ok(Self {
-                            plan_id,
-                            service_id,
-                            mchid,
-                            sub_mchid,
-                            appid,
-                            sub_appid,
-                            merchant_plan_no,
-                            plan_name,
-                            plan_duration,
-                            plan_state,
-                            total_original_price,
-                            deduction_quantity,
-                            total_actual_price,
-                            plan_detail_list,
-                            stop_mchid,
-                            stop_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            plan_id: "plan_id" req req,
+            service_id: "service_id" req req,
+            mchid: "mchid" req req,
+            sub_mchid: "sub_mchid" req req,
+            appid: "appid" req req,
+            sub_appid: "sub_appid" opt opt,
+            merchant_plan_no: "merchant_plan_no" req req,
+            plan_name: "plan_name" req req,
+            plan_duration: "plan_duration" req req,
+            plan_state: "plan_state" req req,
+            total_original_price: "total_original_price" req req,
+            deduction_quantity: "deduction_quantity" req req,
+            total_actual_price: "total_actual_price" req req,
+            plan_detail_list: "plan_detail_list" opt opt,
+            stop_mchid: "stop_mchid" opt opt,
+            stop_time: "stop_time" opt opt,
+        });
         /// PostResponsePlanDetailList
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponsePlanDetailList {
@@ -406,51 +244,13 @@ pub mod partner {
             /// Example: `14000`
             pub actual_price: f64,
         }
-        impl ::serde::Serialize for PostResponsePlanDetailList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("plan_detail_no", &self.plan_detail_no)?;
-                m.req("plan_detail_name", &self.plan_detail_name)?;
-                m.req("original_price", &self.original_price)?;
-                m.opt("plan_discount_description", &self.plan_discount_description)?;
-                m.req("actual_price", &self.actual_price)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponsePlanDetailList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("plan_detail_no"),
-                    o.req("plan_detail_name"),
-                    o.req("original_price"),
-                    o.opt("plan_discount_description"),
-                    o.req("actual_price"),
-                ) {
-                    (
-                        Some(plan_detail_no),
-                        Some(plan_detail_name),
-                        Some(original_price),
-                        Some(plan_discount_description),
-                        Some(actual_price),
-                    ) => {
-                        Ok(Self {
-                            plan_detail_no,
-                            plan_detail_name,
-                            original_price,
-                            plan_discount_description,
-                            actual_price,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponsePlanDetailList {
+            plan_detail_no: "plan_detail_no" req req,
+            plan_detail_name: "plan_detail_name" req req,
+            original_price: "original_price" req req,
+            plan_discount_description: "plan_discount_description" opt opt,
+            actual_price: "actual_price" req req,
+        });
         /// `/v3/payscore/plan/partner/payscore-plans/merchant-plan-no`
         pub mod merchant_plan_no {
             /// The chain step for `/v3/payscore/plan/partner/payscore-plans/merchant-plan-no`, reached with `client.v3().payscore().plan().partner().payscore_plans().merchant_plan_no()`.
@@ -503,26 +303,9 @@ pub mod partner {
                     /// Query parameter `sub_mchid`. Example: `1900000109`
                     pub sub_mchid: String,
                 }
-                impl ::serde::Serialize for GetRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.req("sub_mchid") {
-                            Some(sub_mchid) => Ok(Self { sub_mchid }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetRequest {
+                    sub_mchid: "sub_mchid" skip req,
+                });
                 /// The response of `GET /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}` (查询支付分计划).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponse {
@@ -589,95 +372,24 @@ pub mod partner {
                     /// Example: `2021-05-20T13:29:35.120+08:00`
                     pub stop_time: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("plan_id", &self.plan_id)?;
-                        m.req("service_id", &self.service_id)?;
-                        m.req("mchid", &self.mchid)?;
-                        m.req("sub_mchid", &self.sub_mchid)?;
-                        m.req("appid", &self.appid)?;
-                        m.opt("sub_appid", &self.sub_appid)?;
-                        m.req("merchant_plan_no", &self.merchant_plan_no)?;
-                        m.req("plan_name", &self.plan_name)?;
-                        m.req("plan_duration", &self.plan_duration)?;
-                        m.req("plan_state", &self.plan_state)?;
-                        m.req("total_original_price", &self.total_original_price)?;
-                        m.req("deduction_quantity", &self.deduction_quantity)?;
-                        m.req("total_actual_price", &self.total_actual_price)?;
-                        m.opt("plan_detail_list", &self.plan_detail_list)?;
-                        m.opt("stop_mchid", &self.stop_mchid)?;
-                        m.opt("stop_time", &self.stop_time)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("plan_id"),
-                            o.req("service_id"),
-                            o.req("mchid"),
-                            o.req("sub_mchid"),
-                            o.req("appid"),
-                            o.opt("sub_appid"),
-                            o.req("merchant_plan_no"),
-                            o.req("plan_name"),
-                            o.req("plan_duration"),
-                            o.req("plan_state"),
-                            o.req("total_original_price"),
-                            o.req("deduction_quantity"),
-                            o.req("total_actual_price"),
-                            o.opt("plan_detail_list"),
-                            o.opt("stop_mchid"),
-                            o.opt("stop_time"),
-                        ) {
-                            (
-                                Some(plan_id),
-                                Some(service_id),
-                                Some(mchid),
-                                Some(sub_mchid),
-                                Some(appid),
-                                Some(sub_appid),
-                                Some(merchant_plan_no),
-                                Some(plan_name),
-                                Some(plan_duration),
-                                Some(plan_state),
-                                Some(total_original_price),
-                                Some(deduction_quantity),
-                                Some(total_actual_price),
-                                Some(plan_detail_list),
-                                Some(stop_mchid),
-                                Some(stop_time),
-                            ) => {
-                                Ok(Self {
-                                    plan_id,
-                                    service_id,
-                                    mchid,
-                                    sub_mchid,
-                                    appid,
-                                    sub_appid,
-                                    merchant_plan_no,
-                                    plan_name,
-                                    plan_duration,
-                                    plan_state,
-                                    total_original_price,
-                                    deduction_quantity,
-                                    total_actual_price,
-                                    plan_detail_list,
-                                    stop_mchid,
-                                    stop_time,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    plan_id: "plan_id" req req,
+                    service_id: "service_id" req req,
+                    mchid: "mchid" req req,
+                    sub_mchid: "sub_mchid" req req,
+                    appid: "appid" req req,
+                    sub_appid: "sub_appid" opt opt,
+                    merchant_plan_no: "merchant_plan_no" req req,
+                    plan_name: "plan_name" req req,
+                    plan_duration: "plan_duration" req req,
+                    plan_state: "plan_state" req req,
+                    total_original_price: "total_original_price" req req,
+                    deduction_quantity: "deduction_quantity" req req,
+                    total_actual_price: "total_actual_price" req req,
+                    plan_detail_list: "plan_detail_list" opt opt,
+                    stop_mchid: "stop_mchid" opt opt,
+                    stop_time: "stop_time" opt opt,
+                });
                 /// GetResponsePlanDetailList
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponsePlanDetailList {
@@ -702,54 +414,13 @@ pub mod partner {
                     /// Example: `14000`
                     pub actual_price: f64,
                 }
-                impl ::serde::Serialize for GetResponsePlanDetailList {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("plan_detail_no", &self.plan_detail_no)?;
-                        m.req("plan_detail_name", &self.plan_detail_name)?;
-                        m.req("original_price", &self.original_price)?;
-                        m.opt(
-                            "plan_discount_description",
-                            &self.plan_discount_description,
-                        )?;
-                        m.req("actual_price", &self.actual_price)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponsePlanDetailList {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("plan_detail_no"),
-                            o.req("plan_detail_name"),
-                            o.req("original_price"),
-                            o.opt("plan_discount_description"),
-                            o.req("actual_price"),
-                        ) {
-                            (
-                                Some(plan_detail_no),
-                                Some(plan_detail_name),
-                                Some(original_price),
-                                Some(plan_discount_description),
-                                Some(actual_price),
-                            ) => {
-                                Ok(Self {
-                                    plan_detail_no,
-                                    plan_detail_name,
-                                    original_price,
-                                    plan_discount_description,
-                                    actual_price,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponsePlanDetailList {
+                    plan_detail_no: "plan_detail_no" req req,
+                    plan_detail_name: "plan_detail_name" req req,
+                    original_price: "original_price" req req,
+                    plan_discount_description: "plan_discount_description" opt opt,
+                    actual_price: "actual_price" req req,
+                });
                 /// `/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop`
                 pub mod stop {
                     /// The chain step for `/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop`, reached with `client.v3().payscore().plan().partner().payscore_plans().merchant_plan_no().merchant_plan_no(merchant_plan_no).stop()`.
@@ -779,27 +450,9 @@ pub mod partner {
                         /// Example: `1900000109`
                         pub sub_mchid: String,
                     }
-                    impl ::serde::Serialize for PostRequest {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("sub_mchid", &self.sub_mchid)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match o.req("sub_mchid") {
-                                Some(sub_mchid) => Ok(Self { sub_mchid }),
-                                None => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(PostRequest {
+                        sub_mchid: "sub_mchid" req req,
+                    });
                     /// The response of `POST /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop` (停止支付分计划).
                     #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostResponse {
@@ -866,95 +519,24 @@ pub mod partner {
                         /// Example: `2021-05-20T13:29:35.120+08:00`
                         pub stop_time: Option<String>,
                     }
-                    impl ::serde::Serialize for PostResponse {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("plan_id", &self.plan_id)?;
-                            m.req("service_id", &self.service_id)?;
-                            m.req("mchid", &self.mchid)?;
-                            m.req("sub_mchid", &self.sub_mchid)?;
-                            m.req("appid", &self.appid)?;
-                            m.opt("sub_appid", &self.sub_appid)?;
-                            m.req("merchant_plan_no", &self.merchant_plan_no)?;
-                            m.req("plan_name", &self.plan_name)?;
-                            m.req("plan_duration", &self.plan_duration)?;
-                            m.req("plan_state", &self.plan_state)?;
-                            m.req("total_original_price", &self.total_original_price)?;
-                            m.req("deduction_quantity", &self.deduction_quantity)?;
-                            m.req("total_actual_price", &self.total_actual_price)?;
-                            m.opt("plan_detail_list", &self.plan_detail_list)?;
-                            m.opt("stop_mchid", &self.stop_mchid)?;
-                            m.opt("stop_time", &self.stop_time)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (
-                                o.req("plan_id"),
-                                o.req("service_id"),
-                                o.req("mchid"),
-                                o.req("sub_mchid"),
-                                o.req("appid"),
-                                o.opt("sub_appid"),
-                                o.req("merchant_plan_no"),
-                                o.req("plan_name"),
-                                o.req("plan_duration"),
-                                o.req("plan_state"),
-                                o.req("total_original_price"),
-                                o.req("deduction_quantity"),
-                                o.req("total_actual_price"),
-                                o.opt("plan_detail_list"),
-                                o.opt("stop_mchid"),
-                                o.opt("stop_time"),
-                            ) {
-                                (
-                                    Some(plan_id),
-                                    Some(service_id),
-                                    Some(mchid),
-                                    Some(sub_mchid),
-                                    Some(appid),
-                                    Some(sub_appid),
-                                    Some(merchant_plan_no),
-                                    Some(plan_name),
-                                    Some(plan_duration),
-                                    Some(plan_state),
-                                    Some(total_original_price),
-                                    Some(deduction_quantity),
-                                    Some(total_actual_price),
-                                    Some(plan_detail_list),
-                                    Some(stop_mchid),
-                                    Some(stop_time),
-                                ) => {
-                                    Ok(Self {
-                                        plan_id,
-                                        service_id,
-                                        mchid,
-                                        sub_mchid,
-                                        appid,
-                                        sub_appid,
-                                        merchant_plan_no,
-                                        plan_name,
-                                        plan_duration,
-                                        plan_state,
-                                        total_original_price,
-                                        deduction_quantity,
-                                        total_actual_price,
-                                        plan_detail_list,
-                                        stop_mchid,
-                                        stop_time,
-                                    })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(PostResponse {
+                        plan_id: "plan_id" req req,
+                        service_id: "service_id" req req,
+                        mchid: "mchid" req req,
+                        sub_mchid: "sub_mchid" req req,
+                        appid: "appid" req req,
+                        sub_appid: "sub_appid" opt opt,
+                        merchant_plan_no: "merchant_plan_no" req req,
+                        plan_name: "plan_name" req req,
+                        plan_duration: "plan_duration" req req,
+                        plan_state: "plan_state" req req,
+                        total_original_price: "total_original_price" req req,
+                        deduction_quantity: "deduction_quantity" req req,
+                        total_actual_price: "total_actual_price" req req,
+                        plan_detail_list: "plan_detail_list" opt opt,
+                        stop_mchid: "stop_mchid" opt opt,
+                        stop_time: "stop_time" opt opt,
+                    });
                     /// PostResponsePlanDetailList
                     #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostResponsePlanDetailList {
@@ -979,54 +561,13 @@ pub mod partner {
                         /// Example: `14000`
                         pub actual_price: f64,
                     }
-                    impl ::serde::Serialize for PostResponsePlanDetailList {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("plan_detail_no", &self.plan_detail_no)?;
-                            m.req("plan_detail_name", &self.plan_detail_name)?;
-                            m.req("original_price", &self.original_price)?;
-                            m.opt(
-                                "plan_discount_description",
-                                &self.plan_discount_description,
-                            )?;
-                            m.req("actual_price", &self.actual_price)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for PostResponsePlanDetailList {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (
-                                o.req("plan_detail_no"),
-                                o.req("plan_detail_name"),
-                                o.req("original_price"),
-                                o.opt("plan_discount_description"),
-                                o.req("actual_price"),
-                            ) {
-                                (
-                                    Some(plan_detail_no),
-                                    Some(plan_detail_name),
-                                    Some(original_price),
-                                    Some(plan_discount_description),
-                                    Some(actual_price),
-                                ) => {
-                                    Ok(Self {
-                                        plan_detail_no,
-                                        plan_detail_name,
-                                        original_price,
-                                        plan_discount_description,
-                                        actual_price,
-                                    })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(PostResponsePlanDetailList {
+                        plan_detail_no: "plan_detail_no" req req,
+                        plan_detail_name: "plan_detail_name" req req,
+                        original_price: "original_price" req req,
+                        plan_discount_description: "plan_discount_description" opt opt,
+                        actual_price: "actual_price" req req,
+                    });
                 }
             }
         }
@@ -1093,67 +634,17 @@ pub mod payscore_plans {
         /// Example: `1234323JKHDFE1243252`
         pub merchant_plan_no: String,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("service_id", &self.service_id)?;
-            m.req("appid", &self.appid)?;
-            m.req("plan_name", &self.plan_name)?;
-            m.req("plan_duration", &self.plan_duration)?;
-            m.req("deduction_quantity", &self.deduction_quantity)?;
-            m.req("total_original_price", &self.total_original_price)?;
-            m.req("total_actual_price", &self.total_actual_price)?;
-            m.opt("plan_detail_list", &self.plan_detail_list)?;
-            m.req("merchant_plan_no", &self.merchant_plan_no)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("service_id"),
-                o.req("appid"),
-                o.req("plan_name"),
-                o.req("plan_duration"),
-                o.req("deduction_quantity"),
-                o.req("total_original_price"),
-                o.req("total_actual_price"),
-                o.opt("plan_detail_list"),
-                o.req("merchant_plan_no"),
-            ) {
-                (
-                    Some(service_id),
-                    Some(appid),
-                    Some(plan_name),
-                    Some(plan_duration),
-                    Some(deduction_quantity),
-                    Some(total_original_price),
-                    Some(total_actual_price),
-                    Some(plan_detail_list),
-                    Some(merchant_plan_no),
-                ) => {
-                    Ok(Self {
-                        service_id,
-                        appid,
-                        plan_name,
-                        plan_duration,
-                        deduction_quantity,
-                        total_original_price,
-                        total_actual_price,
-                        plan_detail_list,
-                        merchant_plan_no,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        service_id: "service_id" req req,
+        appid: "appid" req req,
+        plan_name: "plan_name" req req,
+        plan_duration: "plan_duration" req req,
+        deduction_quantity: "deduction_quantity" req req,
+        total_original_price: "total_original_price" req req,
+        total_actual_price: "total_actual_price" req req,
+        plan_detail_list: "plan_detail_list" opt opt,
+        merchant_plan_no: "merchant_plan_no" req req,
+    });
     /// PostRequestPlanDetailList
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPlanDetailList {
@@ -1174,47 +665,12 @@ pub mod payscore_plans {
         /// Example: `第八节课`
         pub plan_detail_name: String,
     }
-    impl ::serde::Serialize for PostRequestPlanDetailList {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("original_price", &self.original_price)?;
-            m.opt("plan_discount_description", &self.plan_discount_description)?;
-            m.req("actual_price", &self.actual_price)?;
-            m.req("plan_detail_name", &self.plan_detail_name)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestPlanDetailList {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("original_price"),
-                o.opt("plan_discount_description"),
-                o.req("actual_price"),
-                o.req("plan_detail_name"),
-            ) {
-                (
-                    Some(original_price),
-                    Some(plan_discount_description),
-                    Some(actual_price),
-                    Some(plan_detail_name),
-                ) => {
-                    Ok(Self {
-                        original_price,
-                        plan_discount_description,
-                        actual_price,
-                        plan_detail_name,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestPlanDetailList {
+        original_price: "original_price" req req,
+        plan_discount_description: "plan_discount_description" opt opt,
+        actual_price: "actual_price" req req,
+        plan_detail_name: "plan_detail_name" req req,
+    });
     /// The response of `POST /v3/payscore/plan/payscore-plans` (创建支付分计划).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -1273,87 +729,22 @@ pub mod payscore_plans {
         /// Example: `2021-05-20T13:29:35.120+08:00`
         pub stop_time: Option<String>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("plan_id", &self.plan_id)?;
-            m.req("service_id", &self.service_id)?;
-            m.req("mchid", &self.mchid)?;
-            m.req("appid", &self.appid)?;
-            m.req("merchant_plan_no", &self.merchant_plan_no)?;
-            m.req("plan_name", &self.plan_name)?;
-            m.req("plan_duration", &self.plan_duration)?;
-            m.req("plan_state", &self.plan_state)?;
-            m.req("total_original_price", &self.total_original_price)?;
-            m.req("deduction_quantity", &self.deduction_quantity)?;
-            m.req("total_actual_price", &self.total_actual_price)?;
-            m.opt("plan_detail_list", &self.plan_detail_list)?;
-            m.opt("stop_mchid", &self.stop_mchid)?;
-            m.opt("stop_time", &self.stop_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("plan_id"),
-                o.req("service_id"),
-                o.req("mchid"),
-                o.req("appid"),
-                o.req("merchant_plan_no"),
-                o.req("plan_name"),
-                o.req("plan_duration"),
-                o.req("plan_state"),
-                o.req("total_original_price"),
-                o.req("deduction_quantity"),
-                o.req("total_actual_price"),
-                o.opt("plan_detail_list"),
-                o.opt("stop_mchid"),
-                o.opt("stop_time"),
-            ) {
-                (
-                    Some(plan_id),
-                    Some(service_id),
-                    Some(mchid),
-                    Some(appid),
-                    Some(merchant_plan_no),
-                    Some(plan_name),
-                    Some(plan_duration),
-                    Some(plan_state),
-                    Some(total_original_price),
-                    Some(deduction_quantity),
-                    Some(total_actual_price),
-                    Some(plan_detail_list),
-                    Some(stop_mchid),
-                    Some(stop_time),
-                ) => {
-                    Ok(Self {
-                        plan_id,
-                        service_id,
-                        mchid,
-                        appid,
-                        merchant_plan_no,
-                        plan_name,
-                        plan_duration,
-                        plan_state,
-                        total_original_price,
-                        deduction_quantity,
-                        total_actual_price,
-                        plan_detail_list,
-                        stop_mchid,
-                        stop_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        plan_id: "plan_id" req req,
+        service_id: "service_id" req req,
+        mchid: "mchid" req req,
+        appid: "appid" req req,
+        merchant_plan_no: "merchant_plan_no" req req,
+        plan_name: "plan_name" req req,
+        plan_duration: "plan_duration" req req,
+        plan_state: "plan_state" req req,
+        total_original_price: "total_original_price" req req,
+        deduction_quantity: "deduction_quantity" req req,
+        total_actual_price: "total_actual_price" req req,
+        plan_detail_list: "plan_detail_list" opt opt,
+        stop_mchid: "stop_mchid" opt opt,
+        stop_time: "stop_time" opt opt,
+    });
     /// PostResponsePlanDetailList
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePlanDetailList {
@@ -1378,51 +769,13 @@ pub mod payscore_plans {
         /// Example: `14000`
         pub actual_price: f64,
     }
-    impl ::serde::Serialize for PostResponsePlanDetailList {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("plan_detail_no", &self.plan_detail_no)?;
-            m.req("plan_detail_name", &self.plan_detail_name)?;
-            m.req("original_price", &self.original_price)?;
-            m.opt("plan_discount_description", &self.plan_discount_description)?;
-            m.req("actual_price", &self.actual_price)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponsePlanDetailList {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("plan_detail_no"),
-                o.req("plan_detail_name"),
-                o.req("original_price"),
-                o.opt("plan_discount_description"),
-                o.req("actual_price"),
-            ) {
-                (
-                    Some(plan_detail_no),
-                    Some(plan_detail_name),
-                    Some(original_price),
-                    Some(plan_discount_description),
-                    Some(actual_price),
-                ) => {
-                    Ok(Self {
-                        plan_detail_no,
-                        plan_detail_name,
-                        original_price,
-                        plan_discount_description,
-                        actual_price,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponsePlanDetailList {
+        plan_detail_no: "plan_detail_no" req req,
+        plan_detail_name: "plan_detail_name" req req,
+        original_price: "original_price" req req,
+        plan_discount_description: "plan_discount_description" opt opt,
+        actual_price: "actual_price" req req,
+    });
     /// `/v3/payscore/plan/payscore-plans/merchant-plan-no`
     pub mod merchant_plan_no {
         /// The chain step for `/v3/payscore/plan/payscore-plans/merchant-plan-no`, reached with `client.v3().payscore().plan().payscore_plans().merchant_plan_no()`.
@@ -1517,87 +870,22 @@ pub mod payscore_plans {
                 /// Example: `2021-05-20T13:29:35.120+08:00`
                 pub stop_time: Option<String>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("plan_id", &self.plan_id)?;
-                    m.req("service_id", &self.service_id)?;
-                    m.req("mchid", &self.mchid)?;
-                    m.req("appid", &self.appid)?;
-                    m.req("merchant_plan_no", &self.merchant_plan_no)?;
-                    m.req("plan_name", &self.plan_name)?;
-                    m.req("plan_duration", &self.plan_duration)?;
-                    m.req("plan_state", &self.plan_state)?;
-                    m.req("total_original_price", &self.total_original_price)?;
-                    m.req("deduction_quantity", &self.deduction_quantity)?;
-                    m.req("total_actual_price", &self.total_actual_price)?;
-                    m.opt("plan_detail_list", &self.plan_detail_list)?;
-                    m.opt("stop_mchid", &self.stop_mchid)?;
-                    m.opt("stop_time", &self.stop_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("plan_id"),
-                        o.req("service_id"),
-                        o.req("mchid"),
-                        o.req("appid"),
-                        o.req("merchant_plan_no"),
-                        o.req("plan_name"),
-                        o.req("plan_duration"),
-                        o.req("plan_state"),
-                        o.req("total_original_price"),
-                        o.req("deduction_quantity"),
-                        o.req("total_actual_price"),
-                        o.opt("plan_detail_list"),
-                        o.opt("stop_mchid"),
-                        o.opt("stop_time"),
-                    ) {
-                        (
-                            Some(plan_id),
-                            Some(service_id),
-                            Some(mchid),
-                            Some(appid),
-                            Some(merchant_plan_no),
-                            Some(plan_name),
-                            Some(plan_duration),
-                            Some(plan_state),
-                            Some(total_original_price),
-                            Some(deduction_quantity),
-                            Some(total_actual_price),
-                            Some(plan_detail_list),
-                            Some(stop_mchid),
-                            Some(stop_time),
-                        ) => {
-                            Ok(Self {
-                                plan_id,
-                                service_id,
-                                mchid,
-                                appid,
-                                merchant_plan_no,
-                                plan_name,
-                                plan_duration,
-                                plan_state,
-                                total_original_price,
-                                deduction_quantity,
-                                total_actual_price,
-                                plan_detail_list,
-                                stop_mchid,
-                                stop_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                plan_id: "plan_id" req req,
+                service_id: "service_id" req req,
+                mchid: "mchid" req req,
+                appid: "appid" req req,
+                merchant_plan_no: "merchant_plan_no" req req,
+                plan_name: "plan_name" req req,
+                plan_duration: "plan_duration" req req,
+                plan_state: "plan_state" req req,
+                total_original_price: "total_original_price" req req,
+                deduction_quantity: "deduction_quantity" req req,
+                total_actual_price: "total_actual_price" req req,
+                plan_detail_list: "plan_detail_list" opt opt,
+                stop_mchid: "stop_mchid" opt opt,
+                stop_time: "stop_time" opt opt,
+            });
             /// GetResponsePlanDetailList
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponsePlanDetailList {
@@ -1622,51 +910,13 @@ pub mod payscore_plans {
                 /// Example: `14000`
                 pub actual_price: f64,
             }
-            impl ::serde::Serialize for GetResponsePlanDetailList {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("plan_detail_no", &self.plan_detail_no)?;
-                    m.req("plan_detail_name", &self.plan_detail_name)?;
-                    m.req("original_price", &self.original_price)?;
-                    m.opt("plan_discount_description", &self.plan_discount_description)?;
-                    m.req("actual_price", &self.actual_price)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponsePlanDetailList {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("plan_detail_no"),
-                        o.req("plan_detail_name"),
-                        o.req("original_price"),
-                        o.opt("plan_discount_description"),
-                        o.req("actual_price"),
-                    ) {
-                        (
-                            Some(plan_detail_no),
-                            Some(plan_detail_name),
-                            Some(original_price),
-                            Some(plan_discount_description),
-                            Some(actual_price),
-                        ) => {
-                            Ok(Self {
-                                plan_detail_no,
-                                plan_detail_name,
-                                original_price,
-                                plan_discount_description,
-                                actual_price,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponsePlanDetailList {
+                plan_detail_no: "plan_detail_no" req req,
+                plan_detail_name: "plan_detail_name" req req,
+                original_price: "original_price" req req,
+                plan_discount_description: "plan_discount_description" opt opt,
+                actual_price: "actual_price" req req,
+            });
             /// `/v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop`
             pub mod stop {
                 /// The chain step for `/v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop`, reached with `client.v3().payscore().plan().payscore_plans().merchant_plan_no().merchant_plan_no(merchant_plan_no).stop()`.
@@ -1740,87 +990,22 @@ pub mod payscore_plans {
                     /// Example: `2021-05-20T13:29:35.120+08:00`
                     pub stop_time: Option<String>,
                 }
-                impl ::serde::Serialize for PostResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("plan_id", &self.plan_id)?;
-                        m.req("service_id", &self.service_id)?;
-                        m.req("mchid", &self.mchid)?;
-                        m.req("appid", &self.appid)?;
-                        m.req("merchant_plan_no", &self.merchant_plan_no)?;
-                        m.req("plan_name", &self.plan_name)?;
-                        m.req("plan_duration", &self.plan_duration)?;
-                        m.req("plan_state", &self.plan_state)?;
-                        m.req("total_original_price", &self.total_original_price)?;
-                        m.req("deduction_quantity", &self.deduction_quantity)?;
-                        m.req("total_actual_price", &self.total_actual_price)?;
-                        m.opt("plan_detail_list", &self.plan_detail_list)?;
-                        m.opt("stop_mchid", &self.stop_mchid)?;
-                        m.opt("stop_time", &self.stop_time)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("plan_id"),
-                            o.req("service_id"),
-                            o.req("mchid"),
-                            o.req("appid"),
-                            o.req("merchant_plan_no"),
-                            o.req("plan_name"),
-                            o.req("plan_duration"),
-                            o.req("plan_state"),
-                            o.req("total_original_price"),
-                            o.req("deduction_quantity"),
-                            o.req("total_actual_price"),
-                            o.opt("plan_detail_list"),
-                            o.opt("stop_mchid"),
-                            o.opt("stop_time"),
-                        ) {
-                            (
-                                Some(plan_id),
-                                Some(service_id),
-                                Some(mchid),
-                                Some(appid),
-                                Some(merchant_plan_no),
-                                Some(plan_name),
-                                Some(plan_duration),
-                                Some(plan_state),
-                                Some(total_original_price),
-                                Some(deduction_quantity),
-                                Some(total_actual_price),
-                                Some(plan_detail_list),
-                                Some(stop_mchid),
-                                Some(stop_time),
-                            ) => {
-                                Ok(Self {
-                                    plan_id,
-                                    service_id,
-                                    mchid,
-                                    appid,
-                                    merchant_plan_no,
-                                    plan_name,
-                                    plan_duration,
-                                    plan_state,
-                                    total_original_price,
-                                    deduction_quantity,
-                                    total_actual_price,
-                                    plan_detail_list,
-                                    stop_mchid,
-                                    stop_time,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponse {
+                    plan_id: "plan_id" req req,
+                    service_id: "service_id" req req,
+                    mchid: "mchid" req req,
+                    appid: "appid" req req,
+                    merchant_plan_no: "merchant_plan_no" req req,
+                    plan_name: "plan_name" req req,
+                    plan_duration: "plan_duration" req req,
+                    plan_state: "plan_state" req req,
+                    total_original_price: "total_original_price" req req,
+                    deduction_quantity: "deduction_quantity" req req,
+                    total_actual_price: "total_actual_price" req req,
+                    plan_detail_list: "plan_detail_list" opt opt,
+                    stop_mchid: "stop_mchid" opt opt,
+                    stop_time: "stop_time" opt opt,
+                });
                 /// PostResponsePlanDetailList
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponsePlanDetailList {
@@ -1845,54 +1030,13 @@ pub mod payscore_plans {
                     /// Example: `14000`
                     pub actual_price: f64,
                 }
-                impl ::serde::Serialize for PostResponsePlanDetailList {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("plan_detail_no", &self.plan_detail_no)?;
-                        m.req("plan_detail_name", &self.plan_detail_name)?;
-                        m.req("original_price", &self.original_price)?;
-                        m.opt(
-                            "plan_discount_description",
-                            &self.plan_discount_description,
-                        )?;
-                        m.req("actual_price", &self.actual_price)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponsePlanDetailList {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("plan_detail_no"),
-                            o.req("plan_detail_name"),
-                            o.req("original_price"),
-                            o.opt("plan_discount_description"),
-                            o.req("actual_price"),
-                        ) {
-                            (
-                                Some(plan_detail_no),
-                                Some(plan_detail_name),
-                                Some(original_price),
-                                Some(plan_discount_description),
-                                Some(actual_price),
-                            ) => {
-                                Ok(Self {
-                                    plan_detail_no,
-                                    plan_detail_name,
-                                    original_price,
-                                    plan_discount_description,
-                                    actual_price,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponsePlanDetailList {
+                    plan_detail_no: "plan_detail_no" req req,
+                    plan_detail_name: "plan_detail_name" req req,
+                    original_price: "original_price" req req,
+                    plan_discount_description: "plan_discount_description" opt opt,
+                    actual_price: "actual_price" req req,
+                });
             }
         }
     }

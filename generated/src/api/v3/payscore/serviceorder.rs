@@ -64,38 +64,12 @@ pub struct GetRequest {
     /// Query parameter `appid`. Example: `wxd678efh567hg6787`
     pub appid: String,
 }
-impl ::serde::Serialize for GetRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("out_order_no"),
-            o.opt("query_id"),
-            o.req("service_id"),
-            o.req("appid"),
-        ) {
-            (Some(out_order_no), Some(query_id), Some(service_id), Some(appid)) => {
-                Ok(Self {
-                    out_order_no,
-                    query_id,
-                    service_id,
-                    appid,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetRequest {
+    out_order_no: "out_order_no" skip opt,
+    query_id: "query_id" skip opt,
+    service_id: "service_id" skip req,
+    appid: "appid" skip req,
+});
 /// The response of `GET /v3/payscore/serviceorder` (查询支付分订单API).
 #[derive(Clone, Debug, PartialEq)]
 pub struct GetResponse {
@@ -164,107 +138,27 @@ pub struct GetResponse {
     /// Example: `0000300001201908301055157220022`
     pub order_id: Option<String>,
 }
-impl ::serde::Serialize for GetResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("out_order_no", &self.out_order_no)?;
-        m.req("service_id", &self.service_id)?;
-        m.req("appid", &self.appid)?;
-        m.req("mchid", &self.mchid)?;
-        m.req("service_introduction", &self.service_introduction)?;
-        m.req("state", &self.state)?;
-        m.opt("state_description", &self.state_description)?;
-        m.opt("post_payments", &self.post_payments)?;
-        m.opt("post_discounts", &self.post_discounts)?;
-        m.opt("risk_fund", &self.risk_fund)?;
-        m.opt("total_amount", &self.total_amount)?;
-        m.opt("need_collection", &self.need_collection)?;
-        m.opt("collection", &self.collection)?;
-        m.opt("time_range", &self.time_range)?;
-        m.opt("location", &self.location)?;
-        m.opt("attach", &self.attach)?;
-        m.req("notify_url", &self.notify_url)?;
-        m.opt("openid", &self.openid)?;
-        m.opt("order_id", &self.order_id)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("out_order_no"),
-            o.req("service_id"),
-            o.req("appid"),
-            o.req("mchid"),
-            o.req("service_introduction"),
-            o.req("state"),
-            o.opt("state_description"),
-            o.opt("post_payments"),
-            o.opt("post_discounts"),
-            o.opt("risk_fund"),
-            o.opt("total_amount"),
-            o.opt("need_collection"),
-            o.opt("collection"),
-            o.opt("time_range"),
-            o.opt("location"),
-            o.opt("attach"),
-            o.req("notify_url"),
-            o.opt("openid"),
-            o.opt("order_id"),
-        ) {
-            (
-                Some(out_order_no),
-                Some(service_id),
-                Some(appid),
-                Some(mchid),
-                Some(service_introduction),
-                Some(state),
-                Some(state_description),
-                Some(post_payments),
-                Some(post_discounts),
-                Some(risk_fund),
-                Some(total_amount),
-                Some(need_collection),
-                Some(collection),
-                Some(time_range),
-                Some(location),
-                Some(attach),
-                Some(notify_url),
-                Some(openid),
-                Some(order_id),
-            ) => {
-                Ok(Self {
-                    out_order_no,
-                    service_id,
-                    appid,
-                    mchid,
-                    service_introduction,
-                    state,
-                    state_description,
-                    post_payments,
-                    post_discounts,
-                    risk_fund,
-                    total_amount,
-                    need_collection,
-                    collection,
-                    time_range,
-                    location,
-                    attach,
-                    notify_url,
-                    openid,
-                    order_id,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponse {
+    out_order_no: "out_order_no" req req,
+    service_id: "service_id" req req,
+    appid: "appid" req req,
+    mchid: "mchid" req req,
+    service_introduction: "service_introduction" req req,
+    state: "state" req req,
+    state_description: "state_description" opt opt,
+    post_payments: "post_payments" opt opt,
+    post_discounts: "post_discounts" opt opt,
+    risk_fund: "risk_fund" opt opt,
+    total_amount: "total_amount" opt opt,
+    need_collection: "need_collection" opt opt,
+    collection: "collection" opt opt,
+    time_range: "time_range" opt opt,
+    location: "location" opt opt,
+    attach: "attach" opt opt,
+    notify_url: "notify_url" req req,
+    openid: "openid" opt opt,
+    order_id: "order_id" opt opt,
+});
 /// 收款信息
 #[derive(Clone, Debug, PartialEq)]
 pub struct GetResponseCollection {
@@ -291,55 +185,14 @@ pub struct GetResponseCollection {
     /// Example: `example_bank_type`
     pub bank_type: Option<String>,
 }
-impl ::serde::Serialize for GetResponseCollection {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("state", &self.state)?;
-        m.opt("total_amount", &self.total_amount)?;
-        m.opt("paying_amount", &self.paying_amount)?;
-        m.opt("paid_amount", &self.paid_amount)?;
-        m.opt("details", &self.details)?;
-        m.opt("bank_type", &self.bank_type)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseCollection {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("state"),
-            o.opt("total_amount"),
-            o.opt("paying_amount"),
-            o.opt("paid_amount"),
-            o.opt("details"),
-            o.opt("bank_type"),
-        ) {
-            (
-                Some(state),
-                Some(total_amount),
-                Some(paying_amount),
-                Some(paid_amount),
-                Some(details),
-                Some(bank_type),
-            ) => {
-                Ok(Self {
-                    state,
-                    total_amount,
-                    paying_amount,
-                    paid_amount,
-                    details,
-                    bank_type,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponseCollection {
+    state: "state" req req,
+    total_amount: "total_amount" opt opt,
+    paying_amount: "paying_amount" opt opt,
+    paid_amount: "paid_amount" opt opt,
+    details: "details" opt opt,
+    bank_type: "bank_type" opt opt,
+});
 /// GetResponseCollectionDetails
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseCollectionDetails {
@@ -366,55 +219,14 @@ pub struct GetResponseCollectionDetails {
     /// 优惠功能
     pub promotion_detail: Option<Vec<GetResponseCollectionDetailsPromotionDetail>>,
 }
-impl ::serde::Serialize for GetResponseCollectionDetails {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("seq", &self.seq)?;
-        m.opt("amount", &self.amount)?;
-        m.opt("paid_type", &self.paid_type)?;
-        m.opt("paid_time", &self.paid_time)?;
-        m.opt("transaction_id", &self.transaction_id)?;
-        m.opt("promotion_detail", &self.promotion_detail)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseCollectionDetails {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("seq"),
-            o.opt("amount"),
-            o.opt("paid_type"),
-            o.opt("paid_time"),
-            o.opt("transaction_id"),
-            o.opt("promotion_detail"),
-        ) {
-            (
-                Some(seq),
-                Some(amount),
-                Some(paid_type),
-                Some(paid_time),
-                Some(transaction_id),
-                Some(promotion_detail),
-            ) => {
-                Ok(Self {
-                    seq,
-                    amount,
-                    paid_type,
-                    paid_time,
-                    transaction_id,
-                    promotion_detail,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponseCollectionDetails {
+    seq: "seq" opt opt,
+    amount: "amount" opt opt,
+    paid_type: "paid_type" opt opt,
+    paid_time: "paid_time" opt opt,
+    transaction_id: "transaction_id" opt opt,
+    promotion_detail: "promotion_detail" opt opt,
+});
 /// 收款成功渠道
 ///
 /// A value this client does not know yet is kept as [`GetResponseCollectionDetailsPaidType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -428,45 +240,10 @@ pub enum GetResponseCollectionDetailsPaidType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl GetResponseCollectionDetailsPaidType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Newton => "NEWTON",
-            Self::Mch => "MCH",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for GetResponseCollectionDetailsPaidType {
-    fn from(s: &str) -> Self {
-        match s {
-            "NEWTON" => Self::Newton,
-            "MCH" => Self::Mch,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for GetResponseCollectionDetailsPaidType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GetResponseCollectionDetailsPaidType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseCollectionDetailsPaidType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GetResponseCollectionDetailsPaidType {
+    Newton = "NEWTON",
+    Mch = "MCH",
+});
 /// GetResponseCollectionDetailsPromotionDetail
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseCollectionDetailsPromotionDetail {
@@ -515,75 +292,19 @@ pub struct GetResponseCollectionDetailsPromotionDetail {
         Vec<GetResponseCollectionDetailsPromotionDetailGoodsDetail>,
     >,
 }
-impl ::serde::Serialize for GetResponseCollectionDetailsPromotionDetail {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("coupon_id", &self.coupon_id)?;
-        m.opt("name", &self.name)?;
-        m.opt("scope", &self.scope)?;
-        m.opt("type", &self.type_)?;
-        m.req("amount", &self.amount)?;
-        m.opt("stock_id", &self.stock_id)?;
-        m.opt("wechatpay_contribute", &self.wechatpay_contribute)?;
-        m.opt("merchant_contribute", &self.merchant_contribute)?;
-        m.opt("other_contribute", &self.other_contribute)?;
-        m.opt("currency", &self.currency)?;
-        m.opt("goods_detail", &self.goods_detail)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseCollectionDetailsPromotionDetail {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("coupon_id"),
-            o.opt("name"),
-            o.opt("scope"),
-            o.opt("type"),
-            o.req("amount"),
-            o.opt("stock_id"),
-            o.opt("wechatpay_contribute"),
-            o.opt("merchant_contribute"),
-            o.opt("other_contribute"),
-            o.opt("currency"),
-            o.opt("goods_detail"),
-        ) {
-            (
-                Some(coupon_id),
-                Some(name),
-                Some(scope),
-                Some(type_),
-                Some(amount),
-                Some(stock_id),
-                Some(wechatpay_contribute),
-                Some(merchant_contribute),
-                Some(other_contribute),
-                Some(currency),
-                Some(goods_detail),
-            ) => {
-                Ok(Self {
-                    coupon_id,
-                    name,
-                    scope,
-                    type_,
-                    amount,
-                    stock_id,
-                    wechatpay_contribute,
-                    merchant_contribute,
-                    other_contribute,
-                    currency,
-                    goods_detail,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponseCollectionDetailsPromotionDetail {
+    coupon_id: "coupon_id" req req,
+    name: "name" opt opt,
+    scope: "scope" opt opt,
+    type_: "type" opt opt,
+    amount: "amount" req req,
+    stock_id: "stock_id" opt opt,
+    wechatpay_contribute: "wechatpay_contribute" opt opt,
+    merchant_contribute: "merchant_contribute" opt opt,
+    other_contribute: "other_contribute" opt opt,
+    currency: "currency" opt opt,
+    goods_detail: "goods_detail" opt opt,
+});
 /// GetResponseCollectionDetailsPromotionDetailGoodsDetail
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseCollectionDetailsPromotionDetailGoodsDetail {
@@ -608,52 +329,13 @@ pub struct GetResponseCollectionDetailsPromotionDetailGoodsDetail {
     /// Example: `商品备注信息`
     pub goods_remark: Option<String>,
 }
-impl ::serde::Serialize for GetResponseCollectionDetailsPromotionDetailGoodsDetail {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("goods_id", &self.goods_id)?;
-        m.opt("quantity", &self.quantity)?;
-        m.opt("unit_price", &self.unit_price)?;
-        m.opt("discount_amount", &self.discount_amount)?;
-        m.opt("goods_remark", &self.goods_remark)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de>
-for GetResponseCollectionDetailsPromotionDetailGoodsDetail {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("goods_id"),
-            o.opt("quantity"),
-            o.opt("unit_price"),
-            o.opt("discount_amount"),
-            o.opt("goods_remark"),
-        ) {
-            (
-                Some(goods_id),
-                Some(quantity),
-                Some(unit_price),
-                Some(discount_amount),
-                Some(goods_remark),
-            ) => {
-                Ok(Self {
-                    goods_id,
-                    quantity,
-                    unit_price,
-                    discount_amount,
-                    goods_remark,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponseCollectionDetailsPromotionDetailGoodsDetail {
+    goods_id: "goods_id" req req,
+    quantity: "quantity" opt opt,
+    unit_price: "unit_price" opt opt,
+    discount_amount: "discount_amount" opt opt,
+    goods_remark: "goods_remark" opt opt,
+});
 /// 优惠范围
 ///
 /// A value this client does not know yet is kept as [`GetResponseCollectionDetailsPromotionDetailScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -667,46 +349,10 @@ pub enum GetResponseCollectionDetailsPromotionDetailScope {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl GetResponseCollectionDetailsPromotionDetailScope {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Single => "SINGLE",
-            Self::Global => "GLOBAL",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for GetResponseCollectionDetailsPromotionDetailScope {
-    fn from(s: &str) -> Self {
-        match s {
-            "SINGLE" => Self::Single,
-            "GLOBAL" => Self::Global,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for GetResponseCollectionDetailsPromotionDetailScope {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GetResponseCollectionDetailsPromotionDetailScope {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de>
-for GetResponseCollectionDetailsPromotionDetailScope {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GetResponseCollectionDetailsPromotionDetailScope {
+    Single = "SINGLE",
+    Global = "GLOBAL",
+});
 /// 优惠类型
 ///
 /// A value this client does not know yet is kept as [`GetResponseCollectionDetailsPromotionDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -720,45 +366,10 @@ pub enum GetResponseCollectionDetailsPromotionDetailType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl GetResponseCollectionDetailsPromotionDetailType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Cash => "CASH",
-            Self::Nocash => "NOCASH",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for GetResponseCollectionDetailsPromotionDetailType {
-    fn from(s: &str) -> Self {
-        match s {
-            "CASH" => Self::Cash,
-            "NOCASH" => Self::Nocash,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for GetResponseCollectionDetailsPromotionDetailType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GetResponseCollectionDetailsPromotionDetailType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseCollectionDetailsPromotionDetailType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GetResponseCollectionDetailsPromotionDetailType {
+    Cash = "CASH",
+    Nocash = "NOCASH",
+});
 /// 收款状态
 ///
 /// A value this client does not know yet is kept as [`GetResponseCollectionState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -772,45 +383,10 @@ pub enum GetResponseCollectionState {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl GetResponseCollectionState {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::UserPaying => "USER_PAYING",
-            Self::UserPaid => "USER_PAID",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for GetResponseCollectionState {
-    fn from(s: &str) -> Self {
-        match s {
-            "USER_PAYING" => Self::UserPaying,
-            "USER_PAID" => Self::UserPaid,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for GetResponseCollectionState {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GetResponseCollectionState {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseCollectionState {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GetResponseCollectionState {
+    UserPaying = "USER_PAYING",
+    UserPaid = "USER_PAID",
+});
 /// 服务位置
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseLocation {
@@ -823,33 +399,10 @@ pub struct GetResponseLocation {
     /// Example: `嗨客时尚主题展餐厅`
     pub end_location: Option<String>,
 }
-impl ::serde::Serialize for GetResponseLocation {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("start_location", &self.start_location)?;
-        m.opt("end_location", &self.end_location)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseLocation {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("start_location"), o.opt("end_location")) {
-            (Some(start_location), Some(end_location)) => {
-                Ok(Self {
-                    start_location,
-                    end_location,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponseLocation {
+    start_location: "start_location" opt opt,
+    end_location: "end_location" opt opt,
+});
 /// GetResponsePostDiscounts
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponsePostDiscounts {
@@ -870,37 +423,12 @@ pub struct GetResponsePostDiscounts {
     /// Example: `2`
     pub count: Option<f64>,
 }
-impl ::serde::Serialize for GetResponsePostDiscounts {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("name", &self.name)?;
-        m.opt("description", &self.description)?;
-        m.opt("amount", &self.amount)?;
-        m.opt("count", &self.count)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponsePostDiscounts {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("name"), o.opt("description"), o.opt("amount"), o.opt("count")) {
-            (Some(name), Some(description), Some(amount), Some(count)) => {
-                Ok(Self {
-                    name,
-                    description,
-                    amount,
-                    count,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponsePostDiscounts {
+    name: "name" opt opt,
+    description: "description" opt opt,
+    amount: "amount" opt opt,
+    count: "count" opt opt,
+});
 /// GetResponsePostPayments
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponsePostPayments {
@@ -921,37 +449,12 @@ pub struct GetResponsePostPayments {
     /// Example: `4`
     pub count: Option<f64>,
 }
-impl ::serde::Serialize for GetResponsePostPayments {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("name", &self.name)?;
-        m.opt("amount", &self.amount)?;
-        m.opt("description", &self.description)?;
-        m.opt("count", &self.count)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponsePostPayments {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("name"), o.opt("amount"), o.opt("description"), o.opt("count")) {
-            (Some(name), Some(amount), Some(description), Some(count)) => {
-                Ok(Self {
-                    name,
-                    amount,
-                    description,
-                    count,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponsePostPayments {
+    name: "name" opt opt,
+    amount: "amount" opt opt,
+    description: "description" opt opt,
+    count: "count" opt opt,
+});
 /// 服务风险金
 #[derive(Clone, Debug, PartialEq)]
 pub struct GetResponseRiskFund {
@@ -968,31 +471,11 @@ pub struct GetResponseRiskFund {
     /// Example: `就餐的预估费用`
     pub description: Option<String>,
 }
-impl ::serde::Serialize for GetResponseRiskFund {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("name", &self.name)?;
-        m.req("amount", &self.amount)?;
-        m.opt("description", &self.description)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseRiskFund {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("name"), o.req("amount"), o.opt("description")) {
-            (Some(name), Some(amount), Some(description)) => {
-                Ok(Self { name, amount, description })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponseRiskFund {
+    name: "name" req req,
+    amount: "amount" req req,
+    description: "description" opt opt,
+});
 /// 风险名称
 ///
 /// A value this client does not know yet is kept as [`GetResponseRiskFundName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1010,49 +493,12 @@ pub enum GetResponseRiskFundName {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl GetResponseRiskFundName {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Deposit => "DEPOSIT",
-            Self::Advance => "ADVANCE",
-            Self::CashDeposit => "CASH_DEPOSIT",
-            Self::EstimateOrderCost => "ESTIMATE_ORDER_COST",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for GetResponseRiskFundName {
-    fn from(s: &str) -> Self {
-        match s {
-            "DEPOSIT" => Self::Deposit,
-            "ADVANCE" => Self::Advance,
-            "CASH_DEPOSIT" => Self::CashDeposit,
-            "ESTIMATE_ORDER_COST" => Self::EstimateOrderCost,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for GetResponseRiskFundName {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GetResponseRiskFundName {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseRiskFundName {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GetResponseRiskFundName {
+    Deposit = "DEPOSIT",
+    Advance = "ADVANCE",
+    CashDeposit = "CASH_DEPOSIT",
+    EstimateOrderCost = "ESTIMATE_ORDER_COST",
+});
 /// 服务订单状态
 ///
 /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1072,51 +518,13 @@ pub enum GetResponseState {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl GetResponseState {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Created => "CREATED",
-            Self::Doing => "DOING",
-            Self::Done => "DONE",
-            Self::Revoked => "REVOKED",
-            Self::Expired => "EXPIRED",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for GetResponseState {
-    fn from(s: &str) -> Self {
-        match s {
-            "CREATED" => Self::Created,
-            "DOING" => Self::Doing,
-            "DONE" => Self::Done,
-            "REVOKED" => Self::Revoked,
-            "EXPIRED" => Self::Expired,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for GetResponseState {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GetResponseState {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseState {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GetResponseState {
+    Created = "CREATED",
+    Doing = "DOING",
+    Done = "DONE",
+    Revoked = "REVOKED",
+    Expired = "EXPIRED",
+});
 /// 订单状态说明
 ///
 /// A value this client does not know yet is kept as [`GetResponseStateDescription::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1130,45 +538,10 @@ pub enum GetResponseStateDescription {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl GetResponseStateDescription {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::UserConfirm => "USER_CONFIRM",
-            Self::MchComplete => "MCH_COMPLETE",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for GetResponseStateDescription {
-    fn from(s: &str) -> Self {
-        match s {
-            "USER_CONFIRM" => Self::UserConfirm,
-            "MCH_COMPLETE" => Self::MchComplete,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for GetResponseStateDescription {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GetResponseStateDescription {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseStateDescription {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GetResponseStateDescription {
+    UserConfirm = "USER_CONFIRM",
+    MchComplete = "MCH_COMPLETE",
+});
 /// 服务时间
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseTimeRange {
@@ -1189,47 +562,12 @@ pub struct GetResponseTimeRange {
     /// Example: `备注2`
     pub end_time_remark: Option<String>,
 }
-impl ::serde::Serialize for GetResponseTimeRange {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("start_time", &self.start_time)?;
-        m.opt("end_time", &self.end_time)?;
-        m.opt("start_time_remark", &self.start_time_remark)?;
-        m.opt("end_time_remark", &self.end_time_remark)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseTimeRange {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("start_time"),
-            o.opt("end_time"),
-            o.opt("start_time_remark"),
-            o.opt("end_time_remark"),
-        ) {
-            (
-                Some(start_time),
-                Some(end_time),
-                Some(start_time_remark),
-                Some(end_time_remark),
-            ) => {
-                Ok(Self {
-                    start_time,
-                    end_time,
-                    start_time_remark,
-                    end_time_remark,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponseTimeRange {
+    start_time: "start_time" opt opt,
+    end_time: "end_time" opt opt,
+    start_time_remark: "start_time_remark" opt opt,
+    end_time_remark: "end_time_remark" opt opt,
+});
 /// The request of `POST /v3/payscore/serviceorder` (创建支付分订单API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
@@ -1278,87 +616,22 @@ pub struct PostRequest {
     /// 设备信息
     pub device: Option<PostRequestDevice>,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("out_order_no", &self.out_order_no)?;
-        m.req("appid", &self.appid)?;
-        m.req("service_id", &self.service_id)?;
-        m.req("service_introduction", &self.service_introduction)?;
-        m.opt("post_payments", &self.post_payments)?;
-        m.opt("post_discounts", &self.post_discounts)?;
-        m.req("time_range", &self.time_range)?;
-        m.opt("location", &self.location)?;
-        m.req("risk_fund", &self.risk_fund)?;
-        m.opt("attach", &self.attach)?;
-        m.req("notify_url", &self.notify_url)?;
-        m.opt("openid", &self.openid)?;
-        m.opt("need_user_confirm", &self.need_user_confirm)?;
-        m.opt("device", &self.device)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("out_order_no"),
-            o.req("appid"),
-            o.req("service_id"),
-            o.req("service_introduction"),
-            o.opt("post_payments"),
-            o.opt("post_discounts"),
-            o.req("time_range"),
-            o.opt("location"),
-            o.req("risk_fund"),
-            o.opt("attach"),
-            o.req("notify_url"),
-            o.opt("openid"),
-            o.opt("need_user_confirm"),
-            o.opt("device"),
-        ) {
-            (
-                Some(out_order_no),
-                Some(appid),
-                Some(service_id),
-                Some(service_introduction),
-                Some(post_payments),
-                Some(post_discounts),
-                Some(time_range),
-                Some(location),
-                Some(risk_fund),
-                Some(attach),
-                Some(notify_url),
-                Some(openid),
-                Some(need_user_confirm),
-                Some(device),
-            ) => {
-                Ok(Self {
-                    out_order_no,
-                    appid,
-                    service_id,
-                    service_introduction,
-                    post_payments,
-                    post_discounts,
-                    time_range,
-                    location,
-                    risk_fund,
-                    attach,
-                    notify_url,
-                    openid,
-                    need_user_confirm,
-                    device,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    out_order_no: "out_order_no" req req,
+    appid: "appid" req req,
+    service_id: "service_id" req req,
+    service_introduction: "service_introduction" req req,
+    post_payments: "post_payments" opt opt,
+    post_discounts: "post_discounts" opt opt,
+    time_range: "time_range" req req,
+    location: "location" opt opt,
+    risk_fund: "risk_fund" req req,
+    attach: "attach" opt opt,
+    notify_url: "notify_url" req req,
+    openid: "openid" opt opt,
+    need_user_confirm: "need_user_confirm" opt opt,
+    device: "device" opt opt,
+});
 /// 设备信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestDevice {
@@ -1375,35 +648,11 @@ pub struct PostRequestDevice {
     /// Example: `example_materiel_no`
     pub materiel_no: Option<String>,
 }
-impl ::serde::Serialize for PostRequestDevice {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("start_device_id", &self.start_device_id)?;
-        m.opt("end_device_id", &self.end_device_id)?;
-        m.opt("materiel_no", &self.materiel_no)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestDevice {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("start_device_id"), o.opt("end_device_id"), o.opt("materiel_no")) {
-            (Some(start_device_id), Some(end_device_id), Some(materiel_no)) => {
-                Ok(Self {
-                    start_device_id,
-                    end_device_id,
-                    materiel_no,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestDevice {
+    start_device_id: "start_device_id" opt opt,
+    end_device_id: "end_device_id" opt opt,
+    materiel_no: "materiel_no" opt opt,
+});
 /// 服务位置
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestLocation {
@@ -1416,33 +665,10 @@ pub struct PostRequestLocation {
     /// Example: `嗨客时尚主题展餐厅`
     pub end_location: Option<String>,
 }
-impl ::serde::Serialize for PostRequestLocation {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("start_location", &self.start_location)?;
-        m.opt("end_location", &self.end_location)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestLocation {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("start_location"), o.opt("end_location")) {
-            (Some(start_location), Some(end_location)) => {
-                Ok(Self {
-                    start_location,
-                    end_location,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestLocation {
+    start_location: "start_location" opt opt,
+    end_location: "end_location" opt opt,
+});
 /// PostRequestPostDiscounts
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestPostDiscounts {
@@ -1459,31 +685,11 @@ pub struct PostRequestPostDiscounts {
     /// Example: `2`
     pub count: Option<f64>,
 }
-impl ::serde::Serialize for PostRequestPostDiscounts {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("name", &self.name)?;
-        m.req("description", &self.description)?;
-        m.opt("count", &self.count)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestPostDiscounts {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("name"), o.req("description"), o.opt("count")) {
-            (Some(name), Some(description), Some(count)) => {
-                Ok(Self { name, description, count })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
+    name: "name" req req,
+    description: "description" req req,
+    count: "count" opt opt,
+});
 /// PostRequestPostPayments
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestPostPayments {
@@ -1504,37 +710,12 @@ pub struct PostRequestPostPayments {
     /// Example: `4`
     pub count: Option<f64>,
 }
-impl ::serde::Serialize for PostRequestPostPayments {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("name", &self.name)?;
-        m.opt("amount", &self.amount)?;
-        m.opt("description", &self.description)?;
-        m.opt("count", &self.count)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestPostPayments {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("name"), o.opt("amount"), o.opt("description"), o.opt("count")) {
-            (Some(name), Some(amount), Some(description), Some(count)) => {
-                Ok(Self {
-                    name,
-                    amount,
-                    description,
-                    count,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestPostPayments {
+    name: "name" req req,
+    amount: "amount" opt opt,
+    description: "description" opt opt,
+    count: "count" opt opt,
+});
 /// 服务风险金
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestRiskFund {
@@ -1551,31 +732,11 @@ pub struct PostRequestRiskFund {
     /// Example: `就餐的预估费用`
     pub description: Option<String>,
 }
-impl ::serde::Serialize for PostRequestRiskFund {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("name", &self.name)?;
-        m.req("amount", &self.amount)?;
-        m.opt("description", &self.description)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestRiskFund {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("name"), o.req("amount"), o.opt("description")) {
-            (Some(name), Some(amount), Some(description)) => {
-                Ok(Self { name, amount, description })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestRiskFund {
+    name: "name" req req,
+    amount: "amount" req req,
+    description: "description" opt opt,
+});
 /// 服务时间段
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestTimeRange {
@@ -1596,47 +757,12 @@ pub struct PostRequestTimeRange {
     /// Example: `备注2`
     pub end_time_remark: Option<String>,
 }
-impl ::serde::Serialize for PostRequestTimeRange {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("start_time", &self.start_time)?;
-        m.opt("end_time", &self.end_time)?;
-        m.opt("start_time_remark", &self.start_time_remark)?;
-        m.opt("end_time_remark", &self.end_time_remark)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestTimeRange {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("start_time"),
-            o.opt("end_time"),
-            o.opt("start_time_remark"),
-            o.opt("end_time_remark"),
-        ) {
-            (
-                Some(start_time),
-                Some(end_time),
-                Some(start_time_remark),
-                Some(end_time_remark),
-            ) => {
-                Ok(Self {
-                    start_time,
-                    end_time,
-                    start_time_remark,
-                    end_time_remark,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestTimeRange {
+    start_time: "start_time" req req,
+    end_time: "end_time" opt opt,
+    start_time_remark: "start_time_remark" opt opt,
+    end_time_remark: "end_time_remark" opt opt,
+});
 /// The response of `POST /v3/payscore/serviceorder` (创建支付分订单API).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostResponse {
@@ -1695,95 +821,24 @@ pub struct PostResponse {
     /// Example: `DJIOSQPYWDxsjdldeuwhdodwxasd_dDiodnwjh9we`
     pub package: String,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("appid", &self.appid)?;
-        m.req("mchid", &self.mchid)?;
-        m.req("out_order_no", &self.out_order_no)?;
-        m.req("service_id", &self.service_id)?;
-        m.req("service_introduction", &self.service_introduction)?;
-        m.req("state", &self.state)?;
-        m.opt("state_description", &self.state_description)?;
-        m.opt("post_payments", &self.post_payments)?;
-        m.opt("post_discounts", &self.post_discounts)?;
-        m.opt("risk_fund", &self.risk_fund)?;
-        m.opt("time_range", &self.time_range)?;
-        m.opt("location", &self.location)?;
-        m.opt("attach", &self.attach)?;
-        m.opt("notify_url", &self.notify_url)?;
-        m.req("order_id", &self.order_id)?;
-        m.req("package", &self.package)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("appid"),
-            o.req("mchid"),
-            o.req("out_order_no"),
-            o.req("service_id"),
-            o.req("service_introduction"),
-            o.req("state"),
-            o.opt("state_description"),
-            o.opt("post_payments"),
-            o.opt("post_discounts"),
-            o.opt("risk_fund"),
-            o.opt("time_range"),
-            o.opt("location"),
-            o.opt("attach"),
-            o.opt("notify_url"),
-            o.req("order_id"),
-            o.req("package"),
-        ) {
-            (
-                Some(appid),
-                Some(mchid),
-                Some(out_order_no),
-                Some(service_id),
-                Some(service_introduction),
-                Some(state),
-                Some(state_description),
-                Some(post_payments),
-                Some(post_discounts),
-                Some(risk_fund),
-                Some(time_range),
-                Some(location),
-                Some(attach),
-                Some(notify_url),
-                Some(order_id),
-                Some(package),
-            ) => {
-                Ok(Self {
-                    appid,
-                    mchid,
-                    out_order_no,
-                    service_id,
-                    service_introduction,
-                    state,
-                    state_description,
-                    post_payments,
-                    post_discounts,
-                    risk_fund,
-                    time_range,
-                    location,
-                    attach,
-                    notify_url,
-                    order_id,
-                    package,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    appid: "appid" req req,
+    mchid: "mchid" req req,
+    out_order_no: "out_order_no" req req,
+    service_id: "service_id" req req,
+    service_introduction: "service_introduction" req req,
+    state: "state" req req,
+    state_description: "state_description" opt opt,
+    post_payments: "post_payments" opt opt,
+    post_discounts: "post_discounts" opt opt,
+    risk_fund: "risk_fund" opt opt,
+    time_range: "time_range" opt opt,
+    location: "location" opt opt,
+    attach: "attach" opt opt,
+    notify_url: "notify_url" opt opt,
+    order_id: "order_id" req req,
+    package: "package" req req,
+});
 /// 服务位置
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponseLocation {
@@ -1796,33 +851,10 @@ pub struct PostResponseLocation {
     /// Example: `嗨客时尚主题展餐厅`
     pub end_location: Option<String>,
 }
-impl ::serde::Serialize for PostResponseLocation {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("start_location", &self.start_location)?;
-        m.opt("end_location", &self.end_location)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseLocation {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("start_location"), o.opt("end_location")) {
-            (Some(start_location), Some(end_location)) => {
-                Ok(Self {
-                    start_location,
-                    end_location,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponseLocation {
+    start_location: "start_location" opt opt,
+    end_location: "end_location" opt opt,
+});
 /// PostResponsePostDiscounts
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponsePostDiscounts {
@@ -1843,37 +875,12 @@ pub struct PostResponsePostDiscounts {
     /// Example: `2`
     pub count: Option<f64>,
 }
-impl ::serde::Serialize for PostResponsePostDiscounts {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("name", &self.name)?;
-        m.opt("description", &self.description)?;
-        m.opt("amount", &self.amount)?;
-        m.opt("count", &self.count)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponsePostDiscounts {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("name"), o.opt("description"), o.opt("amount"), o.opt("count")) {
-            (Some(name), Some(description), Some(amount), Some(count)) => {
-                Ok(Self {
-                    name,
-                    description,
-                    amount,
-                    count,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponsePostDiscounts {
+    name: "name" opt opt,
+    description: "description" opt opt,
+    amount: "amount" opt opt,
+    count: "count" opt opt,
+});
 /// PostResponsePostPayments
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponsePostPayments {
@@ -1894,37 +901,12 @@ pub struct PostResponsePostPayments {
     /// Example: `4`
     pub count: Option<f64>,
 }
-impl ::serde::Serialize for PostResponsePostPayments {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("name", &self.name)?;
-        m.opt("amount", &self.amount)?;
-        m.opt("description", &self.description)?;
-        m.opt("count", &self.count)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponsePostPayments {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("name"), o.opt("amount"), o.opt("description"), o.opt("count")) {
-            (Some(name), Some(amount), Some(description), Some(count)) => {
-                Ok(Self {
-                    name,
-                    amount,
-                    description,
-                    count,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponsePostPayments {
+    name: "name" opt opt,
+    amount: "amount" opt opt,
+    description: "description" opt opt,
+    count: "count" opt opt,
+});
 /// 服务风险金
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostResponseRiskFund {
@@ -1941,31 +923,11 @@ pub struct PostResponseRiskFund {
     /// Example: `就餐的预估费用`
     pub description: Option<String>,
 }
-impl ::serde::Serialize for PostResponseRiskFund {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("name", &self.name)?;
-        m.req("amount", &self.amount)?;
-        m.opt("description", &self.description)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseRiskFund {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("name"), o.req("amount"), o.opt("description")) {
-            (Some(name), Some(amount), Some(description)) => {
-                Ok(Self { name, amount, description })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponseRiskFund {
+    name: "name" req req,
+    amount: "amount" req req,
+    description: "description" opt opt,
+});
 /// 风险名称
 ///
 /// A value this client does not know yet is kept as [`PostResponseRiskFundName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1983,49 +945,12 @@ pub enum PostResponseRiskFundName {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostResponseRiskFundName {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Deposit => "DEPOSIT",
-            Self::Advance => "ADVANCE",
-            Self::CashDeposit => "CASH_DEPOSIT",
-            Self::EstimateOrderCost => "ESTIMATE_ORDER_COST",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostResponseRiskFundName {
-    fn from(s: &str) -> Self {
-        match s {
-            "DEPOSIT" => Self::Deposit,
-            "ADVANCE" => Self::Advance,
-            "CASH_DEPOSIT" => Self::CashDeposit,
-            "ESTIMATE_ORDER_COST" => Self::EstimateOrderCost,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostResponseRiskFundName {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostResponseRiskFundName {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseRiskFundName {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostResponseRiskFundName {
+    Deposit = "DEPOSIT",
+    Advance = "ADVANCE",
+    CashDeposit = "CASH_DEPOSIT",
+    EstimateOrderCost = "ESTIMATE_ORDER_COST",
+});
 /// 服务订单状态
 ///
 /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2045,51 +970,13 @@ pub enum PostResponseState {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostResponseState {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Created => "CREATED",
-            Self::Doing => "DOING",
-            Self::Done => "DONE",
-            Self::Revoked => "REVOKED",
-            Self::Expired => "EXPIRED",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostResponseState {
-    fn from(s: &str) -> Self {
-        match s {
-            "CREATED" => Self::Created,
-            "DOING" => Self::Doing,
-            "DONE" => Self::Done,
-            "REVOKED" => Self::Revoked,
-            "EXPIRED" => Self::Expired,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostResponseState {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostResponseState {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostResponseState {
+    Created = "CREATED",
+    Doing = "DOING",
+    Done = "DONE",
+    Revoked = "REVOKED",
+    Expired = "EXPIRED",
+});
 /// 订单状态说明
 ///
 /// A value this client does not know yet is kept as [`PostResponseStateDescription::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2103,45 +990,10 @@ pub enum PostResponseStateDescription {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostResponseStateDescription {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::UserConfirm => "USER_CONFIRM",
-            Self::MchComplete => "MCH_COMPLETE",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostResponseStateDescription {
-    fn from(s: &str) -> Self {
-        match s {
-            "USER_CONFIRM" => Self::UserConfirm,
-            "MCH_COMPLETE" => Self::MchComplete,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostResponseStateDescription {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostResponseStateDescription {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseStateDescription {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostResponseStateDescription {
+    UserConfirm = "USER_CONFIRM",
+    MchComplete = "MCH_COMPLETE",
+});
 /// 服务时间段
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponseTimeRange {
@@ -2162,47 +1014,12 @@ pub struct PostResponseTimeRange {
     /// Example: `备注2`
     pub end_time_remark: Option<String>,
 }
-impl ::serde::Serialize for PostResponseTimeRange {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("start_time", &self.start_time)?;
-        m.opt("end_time", &self.end_time)?;
-        m.opt("start_time_remark", &self.start_time_remark)?;
-        m.opt("end_time_remark", &self.end_time_remark)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseTimeRange {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("start_time"),
-            o.opt("end_time"),
-            o.opt("start_time_remark"),
-            o.opt("end_time_remark"),
-        ) {
-            (
-                Some(start_time),
-                Some(end_time),
-                Some(start_time_remark),
-                Some(end_time_remark),
-            ) => {
-                Ok(Self {
-                    start_time,
-                    end_time,
-                    start_time_remark,
-                    end_time_remark,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponseTimeRange {
+    start_time: "start_time" opt opt,
+    end_time: "end_time" opt opt,
+    start_time_remark: "start_time_remark" opt opt,
+    end_time_remark: "end_time_remark" opt opt,
+});
 /// `/v3/payscore/serviceorder/{out_order_no}`
 pub mod by_out_order_no {
     /// The chain step for `/v3/payscore/serviceorder/{out_order_no}`, reached with `client.v3().payscore().serviceorder().out_order_no(out_order_no)`.
@@ -2281,31 +1098,11 @@ pub mod by_out_order_no {
             /// Example: `用户投诉`
             pub reason: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("appid", &self.appid)?;
-                m.req("service_id", &self.service_id)?;
-                m.req("reason", &self.reason)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("appid"), o.req("service_id"), o.req("reason")) {
-                    (Some(appid), Some(service_id), Some(reason)) => {
-                        Ok(Self { appid, service_id, reason })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            appid: "appid" req req,
+            service_id: "service_id" req req,
+            reason: "reason" req req,
+        });
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/cancel` (取消支付分订单API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -2330,51 +1127,13 @@ pub mod by_out_order_no {
             /// Example: `15646546545165651651`
             pub order_id: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("appid", &self.appid)?;
-                m.req("mchid", &self.mchid)?;
-                m.req("out_order_no", &self.out_order_no)?;
-                m.req("service_id", &self.service_id)?;
-                m.req("order_id", &self.order_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("appid"),
-                    o.req("mchid"),
-                    o.req("out_order_no"),
-                    o.req("service_id"),
-                    o.req("order_id"),
-                ) {
-                    (
-                        Some(appid),
-                        Some(mchid),
-                        Some(out_order_no),
-                        Some(service_id),
-                        Some(order_id),
-                    ) => {
-                        Ok(Self {
-                            appid,
-                            mchid,
-                            out_order_no,
-                            service_id,
-                            order_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            appid: "appid" req req,
+            mchid: "mchid" req req,
+            out_order_no: "out_order_no" req req,
+            service_id: "service_id" req req,
+            order_id: "order_id" req req,
+        });
     }
     /// `/v3/payscore/serviceorder/{out_order_no}/complete`
     pub mod complete {
@@ -2431,71 +1190,18 @@ pub mod by_out_order_no {
             /// 设备信息
             pub device: Option<PostRequestDevice>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("appid", &self.appid)?;
-                m.req("service_id", &self.service_id)?;
-                m.req("post_payments", &self.post_payments)?;
-                m.opt("post_discounts", &self.post_discounts)?;
-                m.req("total_amount", &self.total_amount)?;
-                m.opt("time_range", &self.time_range)?;
-                m.opt("location", &self.location)?;
-                m.opt("profit_sharing", &self.profit_sharing)?;
-                m.opt("goods_tag", &self.goods_tag)?;
-                m.opt("device", &self.device)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("appid"),
-                    o.req("service_id"),
-                    o.req("post_payments"),
-                    o.opt("post_discounts"),
-                    o.req("total_amount"),
-                    o.opt("time_range"),
-                    o.opt("location"),
-                    o.opt("profit_sharing"),
-                    o.opt("goods_tag"),
-                    o.opt("device"),
-                ) {
-                    (
-                        Some(appid),
-                        Some(service_id),
-                        Some(post_payments),
-                        Some(post_discounts),
-                        Some(total_amount),
-                        Some(time_range),
-                        Some(location),
-                        Some(profit_sharing),
-                        Some(goods_tag),
-                        Some(device),
-                    ) => {
-                        Ok(Self {
-                            appid,
-                            service_id,
-                            post_payments,
-                            post_discounts,
-                            total_amount,
-                            time_range,
-                            location,
-                            profit_sharing,
-                            goods_tag,
-                            device,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            appid: "appid" req req,
+            service_id: "service_id" req req,
+            post_payments: "post_payments" req req,
+            post_discounts: "post_discounts" opt opt,
+            total_amount: "total_amount" req req,
+            time_range: "time_range" opt opt,
+            location: "location" opt opt,
+            profit_sharing: "profit_sharing" opt opt,
+            goods_tag: "goods_tag" opt opt,
+            device: "device" opt opt,
+        });
         /// 设备信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestDevice {
@@ -2512,39 +1218,11 @@ pub mod by_out_order_no {
             /// Example: `example_materiel_no`
             pub materiel_no: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestDevice {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("start_device_id", &self.start_device_id)?;
-                m.opt("end_device_id", &self.end_device_id)?;
-                m.opt("materiel_no", &self.materiel_no)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestDevice {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("start_device_id"),
-                    o.opt("end_device_id"),
-                    o.opt("materiel_no"),
-                ) {
-                    (Some(start_device_id), Some(end_device_id), Some(materiel_no)) => {
-                        Ok(Self {
-                            start_device_id,
-                            end_device_id,
-                            materiel_no,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestDevice {
+            start_device_id: "start_device_id" opt opt,
+            end_device_id: "end_device_id" opt opt,
+            materiel_no: "materiel_no" opt opt,
+        });
         /// 实际服务位置
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestLocation {
@@ -2553,27 +1231,9 @@ pub mod by_out_order_no {
             /// Example: `嗨客时尚主题展餐厅`
             pub end_location: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestLocation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("end_location", &self.end_location)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestLocation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("end_location") {
-                    Some(end_location) => Ok(Self { end_location }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestLocation {
+            end_location: "end_location" opt opt,
+        });
         /// PostRequestPostDiscounts
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPostDiscounts {
@@ -2594,42 +1254,12 @@ pub mod by_out_order_no {
             /// Example: `2`
             pub count: Option<f64>,
         }
-        impl ::serde::Serialize for PostRequestPostDiscounts {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("name", &self.name)?;
-                m.opt("description", &self.description)?;
-                m.req("amount", &self.amount)?;
-                m.opt("count", &self.count)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestPostDiscounts {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("name"),
-                    o.opt("description"),
-                    o.req("amount"),
-                    o.opt("count"),
-                ) {
-                    (Some(name), Some(description), Some(amount), Some(count)) => {
-                        Ok(Self {
-                            name,
-                            description,
-                            amount,
-                            count,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
+            name: "name" req req,
+            description: "description" opt opt,
+            amount: "amount" req req,
+            count: "count" opt opt,
+        });
         /// PostRequestPostPayments
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPostPayments {
@@ -2650,42 +1280,12 @@ pub mod by_out_order_no {
             /// Example: `4`
             pub count: Option<f64>,
         }
-        impl ::serde::Serialize for PostRequestPostPayments {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("name", &self.name)?;
-                m.opt("amount", &self.amount)?;
-                m.opt("description", &self.description)?;
-                m.opt("count", &self.count)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestPostPayments {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("name"),
-                    o.opt("amount"),
-                    o.opt("description"),
-                    o.opt("count"),
-                ) {
-                    (Some(name), Some(amount), Some(description), Some(count)) => {
-                        Ok(Self {
-                            name,
-                            amount,
-                            description,
-                            count,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestPostPayments {
+            name: "name" req req,
+            amount: "amount" opt opt,
+            description: "description" opt opt,
+            count: "count" opt opt,
+        });
         /// 实际服务时间段
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestTimeRange {
@@ -2706,47 +1306,12 @@ pub mod by_out_order_no {
             /// Example: `备注2`
             pub end_time_remark: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestTimeRange {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("start_time", &self.start_time)?;
-                m.opt("end_time", &self.end_time)?;
-                m.opt("start_time_remark", &self.start_time_remark)?;
-                m.opt("end_time_remark", &self.end_time_remark)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestTimeRange {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("start_time"),
-                    o.opt("end_time"),
-                    o.opt("start_time_remark"),
-                    o.opt("end_time_remark"),
-                ) {
-                    (
-                        Some(start_time),
-                        Some(end_time),
-                        Some(start_time_remark),
-                        Some(end_time_remark),
-                    ) => {
-                        Ok(Self {
-                            start_time,
-                            end_time,
-                            start_time_remark,
-                            end_time_remark,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestTimeRange {
+            start_time: "start_time" opt opt,
+            end_time: "end_time" opt opt,
+            start_time_remark: "start_time_remark" opt opt,
+            end_time_remark: "end_time_remark" opt opt,
+        });
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/complete` (完结支付分订单API).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -2801,91 +1366,23 @@ pub mod by_out_order_no {
             /// Example: `true`
             pub need_collection: Option<bool>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("appid", &self.appid)?;
-                m.req("mchid", &self.mchid)?;
-                m.req("out_order_no", &self.out_order_no)?;
-                m.req("service_id", &self.service_id)?;
-                m.req("service_introduction", &self.service_introduction)?;
-                m.req("state", &self.state)?;
-                m.opt("state_description", &self.state_description)?;
-                m.req("total_amount", &self.total_amount)?;
-                m.opt("post_payments", &self.post_payments)?;
-                m.opt("post_discounts", &self.post_discounts)?;
-                m.req("risk_fund", &self.risk_fund)?;
-                m.opt("time_range", &self.time_range)?;
-                m.opt("location", &self.location)?;
-                m.opt("order_id", &self.order_id)?;
-                m.opt("need_collection", &self.need_collection)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("appid"),
-                    o.req("mchid"),
-                    o.req("out_order_no"),
-                    o.req("service_id"),
-                    o.req("service_introduction"),
-                    o.req("state"),
-                    o.opt("state_description"),
-                    o.req("total_amount"),
-                    o.opt("post_payments"),
-                    o.opt("post_discounts"),
-                    o.req("risk_fund"),
-                    o.opt("time_range"),
-                    o.opt("location"),
-                    o.opt("order_id"),
-                    o.opt("need_collection"),
-                ) {
-                    (
-                        Some(appid),
-                        Some(mchid),
-                        Some(out_order_no),
-                        Some(service_id),
-                        Some(service_introduction),
-                        Some(state),
-                        Some(state_description),
-                        Some(total_amount),
-                        Some(post_payments),
-                        Some(post_discounts),
-                        Some(risk_fund),
-                        Some(time_range),
-                        Some(location),
-                        Some(order_id),
-                        Some(need_collection),
-                    ) => {
-                        Ok(Self {
-                            appid,
-                            mchid,
-                            out_order_no,
-                            service_id,
-                            service_introduction,
-                            state,
-                            state_description,
-                            total_amount,
-                            post_payments,
-                            post_discounts,
-                            risk_fund,
-                            time_range,
-                            location,
-                            order_id,
-                            need_collection,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            appid: "appid" req req,
+            mchid: "mchid" req req,
+            out_order_no: "out_order_no" req req,
+            service_id: "service_id" req req,
+            service_introduction: "service_introduction" req req,
+            state: "state" req req,
+            state_description: "state_description" opt opt,
+            total_amount: "total_amount" req req,
+            post_payments: "post_payments" opt opt,
+            post_discounts: "post_discounts" opt opt,
+            risk_fund: "risk_fund" req req,
+            time_range: "time_range" opt opt,
+            location: "location" opt opt,
+            order_id: "order_id" opt opt,
+            need_collection: "need_collection" opt opt,
+        });
         /// 服务位置
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseLocation {
@@ -2894,27 +1391,9 @@ pub mod by_out_order_no {
             /// Example: `嗨客时尚主题展餐厅`
             pub end_location: Option<String>,
         }
-        impl ::serde::Serialize for PostResponseLocation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("end_location", &self.end_location)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseLocation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("end_location") {
-                    Some(end_location) => Ok(Self { end_location }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseLocation {
+            end_location: "end_location" opt opt,
+        });
         /// PostResponsePostDiscounts
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponsePostDiscounts {
@@ -2935,42 +1414,12 @@ pub mod by_out_order_no {
             /// Example: `2`
             pub count: Option<f64>,
         }
-        impl ::serde::Serialize for PostResponsePostDiscounts {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("name", &self.name)?;
-                m.opt("description", &self.description)?;
-                m.req("amount", &self.amount)?;
-                m.opt("count", &self.count)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponsePostDiscounts {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("name"),
-                    o.opt("description"),
-                    o.req("amount"),
-                    o.opt("count"),
-                ) {
-                    (Some(name), Some(description), Some(amount), Some(count)) => {
-                        Ok(Self {
-                            name,
-                            description,
-                            amount,
-                            count,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponsePostDiscounts {
+            name: "name" req req,
+            description: "description" opt opt,
+            amount: "amount" req req,
+            count: "count" opt opt,
+        });
         /// PostResponsePostPayments
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponsePostPayments {
@@ -2991,42 +1440,12 @@ pub mod by_out_order_no {
             /// Example: `4`
             pub count: Option<f64>,
         }
-        impl ::serde::Serialize for PostResponsePostPayments {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("name", &self.name)?;
-                m.opt("amount", &self.amount)?;
-                m.opt("description", &self.description)?;
-                m.opt("count", &self.count)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponsePostPayments {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("name"),
-                    o.opt("amount"),
-                    o.opt("description"),
-                    o.opt("count"),
-                ) {
-                    (Some(name), Some(amount), Some(description), Some(count)) => {
-                        Ok(Self {
-                            name,
-                            amount,
-                            description,
-                            count,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponsePostPayments {
+            name: "name" req req,
+            amount: "amount" opt opt,
+            description: "description" opt opt,
+            count: "count" opt opt,
+        });
         /// 服务风险金
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponseRiskFund {
@@ -3043,31 +1462,11 @@ pub mod by_out_order_no {
             /// Example: `就餐的预估费用`
             pub description: Option<String>,
         }
-        impl ::serde::Serialize for PostResponseRiskFund {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("name", &self.name)?;
-                m.req("amount", &self.amount)?;
-                m.opt("description", &self.description)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseRiskFund {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("name"), o.req("amount"), o.opt("description")) {
-                    (Some(name), Some(amount), Some(description)) => {
-                        Ok(Self { name, amount, description })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseRiskFund {
+            name: "name" req req,
+            amount: "amount" req req,
+            description: "description" opt opt,
+        });
         /// 风险名称
         ///
         /// A value this client does not know yet is kept as [`PostResponseRiskFundName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3085,51 +1484,12 @@ pub mod by_out_order_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseRiskFundName {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Deposit => "DEPOSIT",
-                    Self::Advance => "ADVANCE",
-                    Self::CashDeposit => "CASH_DEPOSIT",
-                    Self::EstimateOrderCost => "ESTIMATE_ORDER_COST",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseRiskFundName {
-            fn from(s: &str) -> Self {
-                match s {
-                    "DEPOSIT" => Self::Deposit,
-                    "ADVANCE" => Self::Advance,
-                    "CASH_DEPOSIT" => Self::CashDeposit,
-                    "ESTIMATE_ORDER_COST" => Self::EstimateOrderCost,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseRiskFundName {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseRiskFundName {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseRiskFundName {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseRiskFundName {
+            Deposit = "DEPOSIT",
+            Advance = "ADVANCE",
+            CashDeposit = "CASH_DEPOSIT",
+            EstimateOrderCost = "ESTIMATE_ORDER_COST",
+        });
         /// 服务订单状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3149,53 +1509,13 @@ pub mod by_out_order_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Created => "CREATED",
-                    Self::Doing => "DOING",
-                    Self::Done => "DONE",
-                    Self::Revoked => "REVOKED",
-                    Self::Expired => "EXPIRED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "CREATED" => Self::Created,
-                    "DOING" => Self::Doing,
-                    "DONE" => Self::Done,
-                    "REVOKED" => Self::Revoked,
-                    "EXPIRED" => Self::Expired,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseState {
+            Created = "CREATED",
+            Doing = "DOING",
+            Done = "DONE",
+            Revoked = "REVOKED",
+            Expired = "EXPIRED",
+        });
         /// 订单状态说明
         ///
         /// A value this client does not know yet is kept as [`PostResponseStateDescription::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3209,47 +1529,10 @@ pub mod by_out_order_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseStateDescription {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::UserConfirm => "USER_CONFIRM",
-                    Self::MchComplete => "MCH_COMPLETE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseStateDescription {
-            fn from(s: &str) -> Self {
-                match s {
-                    "USER_CONFIRM" => Self::UserConfirm,
-                    "MCH_COMPLETE" => Self::MchComplete,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseStateDescription {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseStateDescription {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseStateDescription {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseStateDescription {
+            UserConfirm = "USER_CONFIRM",
+            MchComplete = "MCH_COMPLETE",
+        });
         /// 服务时间段
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseTimeRange {
@@ -3270,47 +1553,12 @@ pub mod by_out_order_no {
             /// Example: `备注2`
             pub end_time_remark: Option<String>,
         }
-        impl ::serde::Serialize for PostResponseTimeRange {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("start_time", &self.start_time)?;
-                m.opt("end_time", &self.end_time)?;
-                m.opt("start_time_remark", &self.start_time_remark)?;
-                m.opt("end_time_remark", &self.end_time_remark)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseTimeRange {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("start_time"),
-                    o.opt("end_time"),
-                    o.opt("start_time_remark"),
-                    o.opt("end_time_remark"),
-                ) {
-                    (
-                        Some(start_time),
-                        Some(end_time),
-                        Some(start_time_remark),
-                        Some(end_time_remark),
-                    ) => {
-                        Ok(Self {
-                            start_time,
-                            end_time,
-                            start_time_remark,
-                            end_time_remark,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseTimeRange {
+            start_time: "start_time" opt opt,
+            end_time: "end_time" opt opt,
+            start_time_remark: "start_time_remark" opt opt,
+            end_time_remark: "end_time_remark" opt opt,
+        });
     }
     /// `/v3/payscore/serviceorder/{out_order_no}/modify`
     pub mod modify {
@@ -3359,59 +1607,15 @@ pub mod by_out_order_no {
             /// 设备信息
             pub device: Option<PostRequestDevice>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("appid", &self.appid)?;
-                m.req("service_id", &self.service_id)?;
-                m.req("post_payments", &self.post_payments)?;
-                m.opt("post_discounts", &self.post_discounts)?;
-                m.req("total_amount", &self.total_amount)?;
-                m.req("reason", &self.reason)?;
-                m.opt("device", &self.device)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("appid"),
-                    o.req("service_id"),
-                    o.req("post_payments"),
-                    o.opt("post_discounts"),
-                    o.req("total_amount"),
-                    o.req("reason"),
-                    o.opt("device"),
-                ) {
-                    (
-                        Some(appid),
-                        Some(service_id),
-                        Some(post_payments),
-                        Some(post_discounts),
-                        Some(total_amount),
-                        Some(reason),
-                        Some(device),
-                    ) => {
-                        Ok(Self {
-                            appid,
-                            service_id,
-                            post_payments,
-                            post_discounts,
-                            total_amount,
-                            reason,
-                            device,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            appid: "appid" req req,
+            service_id: "service_id" req req,
+            post_payments: "post_payments" req req,
+            post_discounts: "post_discounts" opt opt,
+            total_amount: "total_amount" req req,
+            reason: "reason" req req,
+            device: "device" opt opt,
+        });
         /// 设备信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestDevice {
@@ -3428,39 +1632,11 @@ pub mod by_out_order_no {
             /// Example: `example_materiel_no`
             pub materiel_no: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestDevice {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("start_device_id", &self.start_device_id)?;
-                m.opt("end_device_id", &self.end_device_id)?;
-                m.opt("materiel_no", &self.materiel_no)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestDevice {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("start_device_id"),
-                    o.opt("end_device_id"),
-                    o.opt("materiel_no"),
-                ) {
-                    (Some(start_device_id), Some(end_device_id), Some(materiel_no)) => {
-                        Ok(Self {
-                            start_device_id,
-                            end_device_id,
-                            materiel_no,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestDevice {
+            start_device_id: "start_device_id" opt opt,
+            end_device_id: "end_device_id" opt opt,
+            materiel_no: "materiel_no" opt opt,
+        });
         /// PostRequestPostDiscounts
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPostDiscounts {
@@ -3481,42 +1657,12 @@ pub mod by_out_order_no {
             /// Example: `2`
             pub count: Option<f64>,
         }
-        impl ::serde::Serialize for PostRequestPostDiscounts {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("name", &self.name)?;
-                m.opt("description", &self.description)?;
-                m.opt("amount", &self.amount)?;
-                m.opt("count", &self.count)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestPostDiscounts {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("name"),
-                    o.opt("description"),
-                    o.opt("amount"),
-                    o.opt("count"),
-                ) {
-                    (Some(name), Some(description), Some(amount), Some(count)) => {
-                        Ok(Self {
-                            name,
-                            description,
-                            amount,
-                            count,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
+            name: "name" opt opt,
+            description: "description" opt opt,
+            amount: "amount" opt opt,
+            count: "count" opt opt,
+        });
         /// PostRequestPostPayments
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPostPayments {
@@ -3537,42 +1683,12 @@ pub mod by_out_order_no {
             /// Example: `4`
             pub count: Option<f64>,
         }
-        impl ::serde::Serialize for PostRequestPostPayments {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("name", &self.name)?;
-                m.opt("amount", &self.amount)?;
-                m.opt("description", &self.description)?;
-                m.opt("count", &self.count)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestPostPayments {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("name"),
-                    o.opt("amount"),
-                    o.opt("description"),
-                    o.opt("count"),
-                ) {
-                    (Some(name), Some(amount), Some(description), Some(count)) => {
-                        Ok(Self {
-                            name,
-                            amount,
-                            description,
-                            count,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestPostPayments {
+            name: "name" req req,
+            amount: "amount" opt opt,
+            description: "description" opt opt,
+            count: "count" opt opt,
+        });
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/modify` (修改订单金额API).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -3637,103 +1753,26 @@ pub mod by_out_order_no {
             /// Example: `0000300001201908301055157220022`
             pub order_id: Option<String>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("out_order_no", &self.out_order_no)?;
-                m.req("service_id", &self.service_id)?;
-                m.req("appid", &self.appid)?;
-                m.req("mchid", &self.mchid)?;
-                m.req("service_introduction", &self.service_introduction)?;
-                m.req("state", &self.state)?;
-                m.opt("state_description", &self.state_description)?;
-                m.req("post_payments", &self.post_payments)?;
-                m.opt("post_discounts", &self.post_discounts)?;
-                m.opt("risk_fund", &self.risk_fund)?;
-                m.opt("total_amount", &self.total_amount)?;
-                m.opt("need_collection", &self.need_collection)?;
-                m.opt("collection", &self.collection)?;
-                m.opt("time_range", &self.time_range)?;
-                m.opt("location", &self.location)?;
-                m.opt("attach", &self.attach)?;
-                m.opt("notify_url", &self.notify_url)?;
-                m.opt("order_id", &self.order_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("out_order_no"),
-                    o.req("service_id"),
-                    o.req("appid"),
-                    o.req("mchid"),
-                    o.req("service_introduction"),
-                    o.req("state"),
-                    o.opt("state_description"),
-                    o.req("post_payments"),
-                    o.opt("post_discounts"),
-                    o.opt("risk_fund"),
-                    o.opt("total_amount"),
-                    o.opt("need_collection"),
-                    o.opt("collection"),
-                    o.opt("time_range"),
-                    o.opt("location"),
-                    o.opt("attach"),
-                    o.opt("notify_url"),
-                    o.opt("order_id"),
-                ) {
-                    (
-                        Some(out_order_no),
-                        Some(service_id),
-                        Some(appid),
-                        Some(mchid),
-                        Some(service_introduction),
-                        Some(state),
-                        Some(state_description),
-                        Some(post_payments),
-                        Some(post_discounts),
-                        Some(risk_fund),
-                        Some(total_amount),
-                        Some(need_collection),
-                        Some(collection),
-                        Some(time_range),
-                        Some(location),
-                        Some(attach),
-                        Some(notify_url),
-                        Some(order_id),
-                    ) => {
-                        Ok(Self {
-                            out_order_no,
-                            service_id,
-                            appid,
-                            mchid,
-                            service_introduction,
-                            state,
-                            state_description,
-                            post_payments,
-                            post_discounts,
-                            risk_fund,
-                            total_amount,
-                            need_collection,
-                            collection,
-                            time_range,
-                            location,
-                            attach,
-                            notify_url,
-                            order_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            out_order_no: "out_order_no" req req,
+            service_id: "service_id" req req,
+            appid: "appid" req req,
+            mchid: "mchid" req req,
+            service_introduction: "service_introduction" req req,
+            state: "state" req req,
+            state_description: "state_description" opt opt,
+            post_payments: "post_payments" req req,
+            post_discounts: "post_discounts" opt opt,
+            risk_fund: "risk_fund" opt opt,
+            total_amount: "total_amount" opt opt,
+            need_collection: "need_collection" opt opt,
+            collection: "collection" opt opt,
+            time_range: "time_range" opt opt,
+            location: "location" opt opt,
+            attach: "attach" opt opt,
+            notify_url: "notify_url" opt opt,
+            order_id: "order_id" opt opt,
+        });
         /// 收款信息
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponseCollection {
@@ -3760,55 +1799,14 @@ pub mod by_out_order_no {
             /// Example: `example_bank_type`
             pub bank_type: Option<String>,
         }
-        impl ::serde::Serialize for PostResponseCollection {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("state", &self.state)?;
-                m.opt("total_amount", &self.total_amount)?;
-                m.opt("paying_amount", &self.paying_amount)?;
-                m.opt("paid_amount", &self.paid_amount)?;
-                m.opt("details", &self.details)?;
-                m.opt("bank_type", &self.bank_type)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseCollection {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("state"),
-                    o.opt("total_amount"),
-                    o.opt("paying_amount"),
-                    o.opt("paid_amount"),
-                    o.opt("details"),
-                    o.opt("bank_type"),
-                ) {
-                    (
-                        Some(state),
-                        Some(total_amount),
-                        Some(paying_amount),
-                        Some(paid_amount),
-                        Some(details),
-                        Some(bank_type),
-                    ) => {
-                        Ok(Self {
-                            state,
-                            total_amount,
-                            paying_amount,
-                            paid_amount,
-                            details,
-                            bank_type,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseCollection {
+            state: "state" req req,
+            total_amount: "total_amount" opt opt,
+            paying_amount: "paying_amount" opt opt,
+            paid_amount: "paid_amount" opt opt,
+            details: "details" opt opt,
+            bank_type: "bank_type" opt opt,
+        });
         /// PostResponseCollectionDetails
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseCollectionDetails {
@@ -3833,51 +1831,13 @@ pub mod by_out_order_no {
             /// Example: `15646546545165651651`
             pub transaction_id: Option<String>,
         }
-        impl ::serde::Serialize for PostResponseCollectionDetails {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("seq", &self.seq)?;
-                m.opt("amount", &self.amount)?;
-                m.opt("paid_type", &self.paid_type)?;
-                m.opt("paid_time", &self.paid_time)?;
-                m.opt("transaction_id", &self.transaction_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseCollectionDetails {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("seq"),
-                    o.opt("amount"),
-                    o.opt("paid_type"),
-                    o.opt("paid_time"),
-                    o.opt("transaction_id"),
-                ) {
-                    (
-                        Some(seq),
-                        Some(amount),
-                        Some(paid_type),
-                        Some(paid_time),
-                        Some(transaction_id),
-                    ) => {
-                        Ok(Self {
-                            seq,
-                            amount,
-                            paid_type,
-                            paid_time,
-                            transaction_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseCollectionDetails {
+            seq: "seq" opt opt,
+            amount: "amount" opt opt,
+            paid_type: "paid_type" opt opt,
+            paid_time: "paid_time" opt opt,
+            transaction_id: "transaction_id" opt opt,
+        });
         /// 收款成功渠道
         ///
         /// A value this client does not know yet is kept as [`PostResponseCollectionDetailsPaidType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3891,47 +1851,10 @@ pub mod by_out_order_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseCollectionDetailsPaidType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Newton => "NEWTON",
-                    Self::Mch => "MCH",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseCollectionDetailsPaidType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "NEWTON" => Self::Newton,
-                    "MCH" => Self::Mch,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseCollectionDetailsPaidType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseCollectionDetailsPaidType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseCollectionDetailsPaidType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseCollectionDetailsPaidType {
+            Newton = "NEWTON",
+            Mch = "MCH",
+        });
         /// 收款状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseCollectionState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3945,47 +1868,10 @@ pub mod by_out_order_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseCollectionState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::UserPaying => "USER_PAYING",
-                    Self::UserPaid => "USER_PAID",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseCollectionState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "USER_PAYING" => Self::UserPaying,
-                    "USER_PAID" => Self::UserPaid,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseCollectionState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseCollectionState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseCollectionState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseCollectionState {
+            UserPaying = "USER_PAYING",
+            UserPaid = "USER_PAID",
+        });
         /// 服务位置
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseLocation {
@@ -3998,33 +1884,10 @@ pub mod by_out_order_no {
             /// Example: `嗨客时尚主题展餐厅`
             pub end_location: Option<String>,
         }
-        impl ::serde::Serialize for PostResponseLocation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("start_location", &self.start_location)?;
-                m.opt("end_location", &self.end_location)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseLocation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("start_location"), o.opt("end_location")) {
-                    (Some(start_location), Some(end_location)) => {
-                        Ok(Self {
-                            start_location,
-                            end_location,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseLocation {
+            start_location: "start_location" opt opt,
+            end_location: "end_location" opt opt,
+        });
         /// PostResponsePostDiscounts
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponsePostDiscounts {
@@ -4045,42 +1908,12 @@ pub mod by_out_order_no {
             /// Example: `2`
             pub count: Option<f64>,
         }
-        impl ::serde::Serialize for PostResponsePostDiscounts {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("name", &self.name)?;
-                m.opt("description", &self.description)?;
-                m.opt("amount", &self.amount)?;
-                m.opt("count", &self.count)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponsePostDiscounts {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("name"),
-                    o.opt("description"),
-                    o.opt("amount"),
-                    o.opt("count"),
-                ) {
-                    (Some(name), Some(description), Some(amount), Some(count)) => {
-                        Ok(Self {
-                            name,
-                            description,
-                            amount,
-                            count,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponsePostDiscounts {
+            name: "name" opt opt,
+            description: "description" opt opt,
+            amount: "amount" opt opt,
+            count: "count" opt opt,
+        });
         /// PostResponsePostPayments
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponsePostPayments {
@@ -4101,42 +1934,12 @@ pub mod by_out_order_no {
             /// Example: `4`
             pub count: Option<f64>,
         }
-        impl ::serde::Serialize for PostResponsePostPayments {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("name", &self.name)?;
-                m.opt("amount", &self.amount)?;
-                m.opt("description", &self.description)?;
-                m.opt("count", &self.count)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponsePostPayments {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("name"),
-                    o.opt("amount"),
-                    o.opt("description"),
-                    o.opt("count"),
-                ) {
-                    (Some(name), Some(amount), Some(description), Some(count)) => {
-                        Ok(Self {
-                            name,
-                            amount,
-                            description,
-                            count,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponsePostPayments {
+            name: "name" req req,
+            amount: "amount" opt opt,
+            description: "description" opt opt,
+            count: "count" opt opt,
+        });
         /// 服务风险金
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponseRiskFund {
@@ -4153,31 +1956,11 @@ pub mod by_out_order_no {
             /// Example: `就餐的预估费用`
             pub description: Option<String>,
         }
-        impl ::serde::Serialize for PostResponseRiskFund {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("name", &self.name)?;
-                m.req("amount", &self.amount)?;
-                m.opt("description", &self.description)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseRiskFund {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("name"), o.req("amount"), o.opt("description")) {
-                    (Some(name), Some(amount), Some(description)) => {
-                        Ok(Self { name, amount, description })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseRiskFund {
+            name: "name" req req,
+            amount: "amount" req req,
+            description: "description" opt opt,
+        });
         /// 风险名称
         ///
         /// A value this client does not know yet is kept as [`PostResponseRiskFundName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4195,51 +1978,12 @@ pub mod by_out_order_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseRiskFundName {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Deposit => "DEPOSIT",
-                    Self::Advance => "ADVANCE",
-                    Self::CashDeposit => "CASH_DEPOSIT",
-                    Self::EstimateOrderCost => "ESTIMATE_ORDER_COST",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseRiskFundName {
-            fn from(s: &str) -> Self {
-                match s {
-                    "DEPOSIT" => Self::Deposit,
-                    "ADVANCE" => Self::Advance,
-                    "CASH_DEPOSIT" => Self::CashDeposit,
-                    "ESTIMATE_ORDER_COST" => Self::EstimateOrderCost,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseRiskFundName {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseRiskFundName {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseRiskFundName {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseRiskFundName {
+            Deposit = "DEPOSIT",
+            Advance = "ADVANCE",
+            CashDeposit = "CASH_DEPOSIT",
+            EstimateOrderCost = "ESTIMATE_ORDER_COST",
+        });
         /// 服务订单状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4259,53 +2003,13 @@ pub mod by_out_order_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Created => "CREATED",
-                    Self::Doing => "DOING",
-                    Self::Done => "DONE",
-                    Self::Revoked => "REVOKED",
-                    Self::Expired => "EXPIRED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "CREATED" => Self::Created,
-                    "DOING" => Self::Doing,
-                    "DONE" => Self::Done,
-                    "REVOKED" => Self::Revoked,
-                    "EXPIRED" => Self::Expired,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseState {
+            Created = "CREATED",
+            Doing = "DOING",
+            Done = "DONE",
+            Revoked = "REVOKED",
+            Expired = "EXPIRED",
+        });
         /// 订单状态说明
         ///
         /// A value this client does not know yet is kept as [`PostResponseStateDescription::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4319,47 +2023,10 @@ pub mod by_out_order_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseStateDescription {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::UserConfirm => "USER_CONFIRM",
-                    Self::MchComplete => "MCH_COMPLETE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseStateDescription {
-            fn from(s: &str) -> Self {
-                match s {
-                    "USER_CONFIRM" => Self::UserConfirm,
-                    "MCH_COMPLETE" => Self::MchComplete,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseStateDescription {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseStateDescription {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseStateDescription {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseStateDescription {
+            UserConfirm = "USER_CONFIRM",
+            MchComplete = "MCH_COMPLETE",
+        });
         /// 服务时间
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseTimeRange {
@@ -4380,47 +2047,12 @@ pub mod by_out_order_no {
             /// Example: `备注2`
             pub end_time_remark: Option<String>,
         }
-        impl ::serde::Serialize for PostResponseTimeRange {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("start_time", &self.start_time)?;
-                m.opt("end_time", &self.end_time)?;
-                m.opt("start_time_remark", &self.start_time_remark)?;
-                m.opt("end_time_remark", &self.end_time_remark)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseTimeRange {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("start_time"),
-                    o.opt("end_time"),
-                    o.opt("start_time_remark"),
-                    o.opt("end_time_remark"),
-                ) {
-                    (
-                        Some(start_time),
-                        Some(end_time),
-                        Some(start_time_remark),
-                        Some(end_time_remark),
-                    ) => {
-                        Ok(Self {
-                            start_time,
-                            end_time,
-                            start_time_remark,
-                            end_time_remark,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseTimeRange {
+            start_time: "start_time" opt opt,
+            end_time: "end_time" opt opt,
+            start_time_remark: "start_time_remark" opt opt,
+            end_time_remark: "end_time_remark" opt opt,
+        });
     }
     /// `/v3/payscore/serviceorder/{out_order_no}/pay`
     pub mod pay {
@@ -4455,28 +2087,10 @@ pub mod by_out_order_no {
             /// Example: `500001`
             pub service_id: Option<String>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("appid", &self.appid)?;
-                m.opt("service_id", &self.service_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("appid"), o.opt("service_id")) {
-                    (Some(appid), Some(service_id)) => Ok(Self { appid, service_id }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            appid: "appid" opt opt,
+            service_id: "service_id" opt opt,
+        });
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/pay` (商户发起催收扣款API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -4501,51 +2115,13 @@ pub mod by_out_order_no {
             /// Example: `15646546545165651651`
             pub order_id: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("appid", &self.appid)?;
-                m.opt("mchid", &self.mchid)?;
-                m.req("out_order_no", &self.out_order_no)?;
-                m.req("service_id", &self.service_id)?;
-                m.req("order_id", &self.order_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("appid"),
-                    o.opt("mchid"),
-                    o.req("out_order_no"),
-                    o.req("service_id"),
-                    o.req("order_id"),
-                ) {
-                    (
-                        Some(appid),
-                        Some(mchid),
-                        Some(out_order_no),
-                        Some(service_id),
-                        Some(order_id),
-                    ) => {
-                        Ok(Self {
-                            appid,
-                            mchid,
-                            out_order_no,
-                            service_id,
-                            order_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            appid: "appid" req req,
+            mchid: "mchid" opt opt,
+            out_order_no: "out_order_no" req req,
+            service_id: "service_id" req req,
+            order_id: "order_id" req req,
+        });
     }
     /// `/v3/payscore/serviceorder/{out_order_no}/send-pendingmessage`
     pub mod send_pendingmessage {
@@ -4588,51 +2164,13 @@ pub mod by_out_order_no {
             /// Example: `20231218`
             pub prepaid_time: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("service_id", &self.service_id)?;
-                m.req("post_payments", &self.post_payments)?;
-                m.opt("post_discounts", &self.post_discounts)?;
-                m.req("total_amount", &self.total_amount)?;
-                m.req("prepaid_time", &self.prepaid_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("service_id"),
-                    o.req("post_payments"),
-                    o.opt("post_discounts"),
-                    o.req("total_amount"),
-                    o.req("prepaid_time"),
-                ) {
-                    (
-                        Some(service_id),
-                        Some(post_payments),
-                        Some(post_discounts),
-                        Some(total_amount),
-                        Some(prepaid_time),
-                    ) => {
-                        Ok(Self {
-                            service_id,
-                            post_payments,
-                            post_discounts,
-                            total_amount,
-                            prepaid_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            service_id: "service_id" req req,
+            post_payments: "post_payments" req req,
+            post_discounts: "post_discounts" opt opt,
+            total_amount: "total_amount" req req,
+            prepaid_time: "prepaid_time" req req,
+        });
         /// PostRequestPostDiscounts
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPostDiscounts {
@@ -4653,42 +2191,12 @@ pub mod by_out_order_no {
             /// Example: `2`
             pub count: Option<f64>,
         }
-        impl ::serde::Serialize for PostRequestPostDiscounts {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("name", &self.name)?;
-                m.opt("description", &self.description)?;
-                m.opt("amount", &self.amount)?;
-                m.opt("count", &self.count)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestPostDiscounts {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("name"),
-                    o.opt("description"),
-                    o.opt("amount"),
-                    o.opt("count"),
-                ) {
-                    (Some(name), Some(description), Some(amount), Some(count)) => {
-                        Ok(Self {
-                            name,
-                            description,
-                            amount,
-                            count,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
+            name: "name" opt opt,
+            description: "description" opt opt,
+            amount: "amount" opt opt,
+            count: "count" opt opt,
+        });
         /// PostRequestPostPayments
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPostPayments {
@@ -4709,42 +2217,12 @@ pub mod by_out_order_no {
             /// Example: `4`
             pub count: Option<f64>,
         }
-        impl ::serde::Serialize for PostRequestPostPayments {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("name", &self.name)?;
-                m.opt("amount", &self.amount)?;
-                m.opt("description", &self.description)?;
-                m.opt("count", &self.count)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestPostPayments {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("name"),
-                    o.opt("amount"),
-                    o.opt("description"),
-                    o.opt("count"),
-                ) {
-                    (Some(name), Some(amount), Some(description), Some(count)) => {
-                        Ok(Self {
-                            name,
-                            amount,
-                            description,
-                            count,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestPostPayments {
+            name: "name" opt opt,
+            amount: "amount" opt opt,
+            description: "description" opt opt,
+            count: "count" opt opt,
+        });
     }
     /// `/v3/payscore/serviceorder/{out_order_no}/send-prepaidmessage`
     pub mod send_prepaidmessage {
@@ -4787,51 +2265,13 @@ pub mod by_out_order_no {
             /// Example: `20231218`
             pub prepaid_time: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("service_id", &self.service_id)?;
-                m.req("post_payments", &self.post_payments)?;
-                m.opt("post_discounts", &self.post_discounts)?;
-                m.req("total_amount", &self.total_amount)?;
-                m.req("prepaid_time", &self.prepaid_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("service_id"),
-                    o.req("post_payments"),
-                    o.opt("post_discounts"),
-                    o.req("total_amount"),
-                    o.req("prepaid_time"),
-                ) {
-                    (
-                        Some(service_id),
-                        Some(post_payments),
-                        Some(post_discounts),
-                        Some(total_amount),
-                        Some(prepaid_time),
-                    ) => {
-                        Ok(Self {
-                            service_id,
-                            post_payments,
-                            post_discounts,
-                            total_amount,
-                            prepaid_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            service_id: "service_id" req req,
+            post_payments: "post_payments" req req,
+            post_discounts: "post_discounts" opt opt,
+            total_amount: "total_amount" req req,
+            prepaid_time: "prepaid_time" req req,
+        });
         /// PostRequestPostDiscounts
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPostDiscounts {
@@ -4852,42 +2292,12 @@ pub mod by_out_order_no {
             /// Example: `2`
             pub count: Option<f64>,
         }
-        impl ::serde::Serialize for PostRequestPostDiscounts {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("name", &self.name)?;
-                m.opt("description", &self.description)?;
-                m.opt("amount", &self.amount)?;
-                m.opt("count", &self.count)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestPostDiscounts {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("name"),
-                    o.opt("description"),
-                    o.opt("amount"),
-                    o.opt("count"),
-                ) {
-                    (Some(name), Some(description), Some(amount), Some(count)) => {
-                        Ok(Self {
-                            name,
-                            description,
-                            amount,
-                            count,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
+            name: "name" opt opt,
+            description: "description" opt opt,
+            amount: "amount" opt opt,
+            count: "count" opt opt,
+        });
         /// PostRequestPostPayments
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPostPayments {
@@ -4908,42 +2318,12 @@ pub mod by_out_order_no {
             /// Example: `4`
             pub count: Option<f64>,
         }
-        impl ::serde::Serialize for PostRequestPostPayments {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("name", &self.name)?;
-                m.opt("amount", &self.amount)?;
-                m.opt("description", &self.description)?;
-                m.opt("count", &self.count)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestPostPayments {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("name"),
-                    o.opt("amount"),
-                    o.opt("description"),
-                    o.opt("count"),
-                ) {
-                    (Some(name), Some(amount), Some(description), Some(count)) => {
-                        Ok(Self {
-                            name,
-                            amount,
-                            description,
-                            count,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestPostPayments {
+            name: "name" opt opt,
+            amount: "amount" opt opt,
+            description: "description" opt opt,
+            count: "count" opt opt,
+        });
     }
     /// `/v3/payscore/serviceorder/{out_order_no}/sync`
     pub mod sync {
@@ -4984,42 +2364,12 @@ pub mod by_out_order_no {
             /// 内容信息详情
             pub detail: PostRequestDetail,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("appid", &self.appid)?;
-                m.req("service_id", &self.service_id)?;
-                m.req("type", &self.type_)?;
-                m.req("detail", &self.detail)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("appid"),
-                    o.req("service_id"),
-                    o.req("type"),
-                    o.req("detail"),
-                ) {
-                    (Some(appid), Some(service_id), Some(type_), Some(detail)) => {
-                        Ok(Self {
-                            appid,
-                            service_id,
-                            type_,
-                            detail,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            appid: "appid" req req,
+            service_id: "service_id" req req,
+            type_: "type" req req,
+            detail: "detail" req req,
+        });
         /// 内容信息详情
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestDetail {
@@ -5028,27 +2378,9 @@ pub mod by_out_order_no {
             /// Example: `20091225091210`
             pub paid_time: String,
         }
-        impl ::serde::Serialize for PostRequestDetail {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("paid_time", &self.paid_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestDetail {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("paid_time") {
-                    Some(paid_time) => Ok(Self { paid_time }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestDetail {
+            paid_time: "paid_time" req req,
+        });
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/sync` (同步服务订单信息API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -5117,107 +2449,27 @@ pub mod by_out_order_no {
             /// Example: `0000300001201908301055157220022`
             pub order_id: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("out_order_no", &self.out_order_no)?;
-                m.req("service_id", &self.service_id)?;
-                m.req("appid", &self.appid)?;
-                m.req("mchid", &self.mchid)?;
-                m.req("service_introduction", &self.service_introduction)?;
-                m.req("state", &self.state)?;
-                m.opt("state_description", &self.state_description)?;
-                m.opt("post_payments", &self.post_payments)?;
-                m.opt("post_discounts", &self.post_discounts)?;
-                m.opt("risk_fund", &self.risk_fund)?;
-                m.opt("total_amount", &self.total_amount)?;
-                m.opt("need_collection", &self.need_collection)?;
-                m.opt("collection", &self.collection)?;
-                m.opt("time_range", &self.time_range)?;
-                m.opt("location", &self.location)?;
-                m.opt("attach", &self.attach)?;
-                m.opt("notify_url", &self.notify_url)?;
-                m.req("openid", &self.openid)?;
-                m.req("order_id", &self.order_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("out_order_no"),
-                    o.req("service_id"),
-                    o.req("appid"),
-                    o.req("mchid"),
-                    o.req("service_introduction"),
-                    o.req("state"),
-                    o.opt("state_description"),
-                    o.opt("post_payments"),
-                    o.opt("post_discounts"),
-                    o.opt("risk_fund"),
-                    o.opt("total_amount"),
-                    o.opt("need_collection"),
-                    o.opt("collection"),
-                    o.opt("time_range"),
-                    o.opt("location"),
-                    o.opt("attach"),
-                    o.opt("notify_url"),
-                    o.req("openid"),
-                    o.req("order_id"),
-                ) {
-                    (
-                        Some(out_order_no),
-                        Some(service_id),
-                        Some(appid),
-                        Some(mchid),
-                        Some(service_introduction),
-                        Some(state),
-                        Some(state_description),
-                        Some(post_payments),
-                        Some(post_discounts),
-                        Some(risk_fund),
-                        Some(total_amount),
-                        Some(need_collection),
-                        Some(collection),
-                        Some(time_range),
-                        Some(location),
-                        Some(attach),
-                        Some(notify_url),
-                        Some(openid),
-                        Some(order_id),
-                    ) => {
-                        Ok(Self {
-                            out_order_no,
-                            service_id,
-                            appid,
-                            mchid,
-                            service_introduction,
-                            state,
-                            state_description,
-                            post_payments,
-                            post_discounts,
-                            risk_fund,
-                            total_amount,
-                            need_collection,
-                            collection,
-                            time_range,
-                            location,
-                            attach,
-                            notify_url,
-                            openid,
-                            order_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            out_order_no: "out_order_no" req req,
+            service_id: "service_id" req req,
+            appid: "appid" req req,
+            mchid: "mchid" req req,
+            service_introduction: "service_introduction" req req,
+            state: "state" req req,
+            state_description: "state_description" opt opt,
+            post_payments: "post_payments" opt opt,
+            post_discounts: "post_discounts" opt opt,
+            risk_fund: "risk_fund" opt opt,
+            total_amount: "total_amount" opt opt,
+            need_collection: "need_collection" opt opt,
+            collection: "collection" opt opt,
+            time_range: "time_range" opt opt,
+            location: "location" opt opt,
+            attach: "attach" opt opt,
+            notify_url: "notify_url" opt opt,
+            openid: "openid" req req,
+            order_id: "order_id" req req,
+        });
         /// 收款信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseCollection {
@@ -5244,55 +2496,14 @@ pub mod by_out_order_no {
             /// Example: `example_bank_type`
             pub bank_type: Option<String>,
         }
-        impl ::serde::Serialize for PostResponseCollection {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("state", &self.state)?;
-                m.opt("total_amount", &self.total_amount)?;
-                m.opt("paying_amount", &self.paying_amount)?;
-                m.opt("paid_amount", &self.paid_amount)?;
-                m.opt("details", &self.details)?;
-                m.opt("bank_type", &self.bank_type)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseCollection {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("state"),
-                    o.opt("total_amount"),
-                    o.opt("paying_amount"),
-                    o.opt("paid_amount"),
-                    o.opt("details"),
-                    o.opt("bank_type"),
-                ) {
-                    (
-                        Some(state),
-                        Some(total_amount),
-                        Some(paying_amount),
-                        Some(paid_amount),
-                        Some(details),
-                        Some(bank_type),
-                    ) => {
-                        Ok(Self {
-                            state,
-                            total_amount,
-                            paying_amount,
-                            paid_amount,
-                            details,
-                            bank_type,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseCollection {
+            state: "state" req req,
+            total_amount: "total_amount" opt opt,
+            paying_amount: "paying_amount" opt opt,
+            paid_amount: "paid_amount" opt opt,
+            details: "details" opt opt,
+            bank_type: "bank_type" opt opt,
+        });
         /// PostResponseCollectionDetails
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseCollectionDetails {
@@ -5313,47 +2524,12 @@ pub mod by_out_order_no {
             /// Example: `15646546545165651651`
             pub transaction_id: Option<String>,
         }
-        impl ::serde::Serialize for PostResponseCollectionDetails {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("amount", &self.amount)?;
-                m.opt("paid_type", &self.paid_type)?;
-                m.opt("paid_time", &self.paid_time)?;
-                m.opt("transaction_id", &self.transaction_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseCollectionDetails {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("amount"),
-                    o.opt("paid_type"),
-                    o.opt("paid_time"),
-                    o.opt("transaction_id"),
-                ) {
-                    (
-                        Some(amount),
-                        Some(paid_type),
-                        Some(paid_time),
-                        Some(transaction_id),
-                    ) => {
-                        Ok(Self {
-                            amount,
-                            paid_type,
-                            paid_time,
-                            transaction_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseCollectionDetails {
+            amount: "amount" opt opt,
+            paid_type: "paid_type" opt opt,
+            paid_time: "paid_time" opt opt,
+            transaction_id: "transaction_id" opt opt,
+        });
         /// 服务位置
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseLocation {
@@ -5366,33 +2542,10 @@ pub mod by_out_order_no {
             /// Example: `嗨客时尚主题展餐厅`
             pub end_location: Option<String>,
         }
-        impl ::serde::Serialize for PostResponseLocation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("start_location", &self.start_location)?;
-                m.opt("end_location", &self.end_location)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseLocation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("start_location"), o.opt("end_location")) {
-                    (Some(start_location), Some(end_location)) => {
-                        Ok(Self {
-                            start_location,
-                            end_location,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseLocation {
+            start_location: "start_location" opt opt,
+            end_location: "end_location" opt opt,
+        });
         /// PostResponsePostDiscounts
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponsePostDiscounts {
@@ -5409,31 +2562,11 @@ pub mod by_out_order_no {
             /// Example: `100`
             pub amount: Option<f64>,
         }
-        impl ::serde::Serialize for PostResponsePostDiscounts {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("name", &self.name)?;
-                m.opt("description", &self.description)?;
-                m.opt("amount", &self.amount)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponsePostDiscounts {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("name"), o.opt("description"), o.opt("amount")) {
-                    (Some(name), Some(description), Some(amount)) => {
-                        Ok(Self { name, description, amount })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponsePostDiscounts {
+            name: "name" opt opt,
+            description: "description" opt opt,
+            amount: "amount" opt opt,
+        });
         /// PostResponsePostPayments
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponsePostPayments {
@@ -5454,42 +2587,12 @@ pub mod by_out_order_no {
             /// Example: `4`
             pub count: Option<f64>,
         }
-        impl ::serde::Serialize for PostResponsePostPayments {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("name", &self.name)?;
-                m.opt("amount", &self.amount)?;
-                m.opt("description", &self.description)?;
-                m.opt("count", &self.count)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponsePostPayments {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("name"),
-                    o.opt("amount"),
-                    o.opt("description"),
-                    o.opt("count"),
-                ) {
-                    (Some(name), Some(amount), Some(description), Some(count)) => {
-                        Ok(Self {
-                            name,
-                            amount,
-                            description,
-                            count,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponsePostPayments {
+            name: "name" opt opt,
+            amount: "amount" opt opt,
+            description: "description" opt opt,
+            count: "count" opt opt,
+        });
         /// 服务风险金
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseRiskFund {
@@ -5506,31 +2609,11 @@ pub mod by_out_order_no {
             /// Example: `就餐的预估费用`
             pub description: Option<String>,
         }
-        impl ::serde::Serialize for PostResponseRiskFund {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("name", &self.name)?;
-                m.req("amount", &self.amount)?;
-                m.opt("description", &self.description)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseRiskFund {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("name"), o.req("amount"), o.opt("description")) {
-                    (Some(name), Some(amount), Some(description)) => {
-                        Ok(Self { name, amount, description })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseRiskFund {
+            name: "name" req req,
+            amount: "amount" req req,
+            description: "description" opt opt,
+        });
         /// 服务时间
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseTimeRange {
@@ -5551,47 +2634,12 @@ pub mod by_out_order_no {
             /// Example: `备注2`
             pub end_time_remark: Option<String>,
         }
-        impl ::serde::Serialize for PostResponseTimeRange {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("start_time", &self.start_time)?;
-                m.opt("end_time", &self.end_time)?;
-                m.opt("start_time_remark", &self.start_time_remark)?;
-                m.opt("end_time_remark", &self.end_time_remark)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseTimeRange {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("start_time"),
-                    o.opt("end_time"),
-                    o.opt("start_time_remark"),
-                    o.opt("end_time_remark"),
-                ) {
-                    (
-                        Some(start_time),
-                        Some(end_time),
-                        Some(start_time_remark),
-                        Some(end_time_remark),
-                    ) => {
-                        Ok(Self {
-                            start_time,
-                            end_time,
-                            start_time_remark,
-                            end_time_remark,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseTimeRange {
+            start_time: "start_time" opt opt,
+            end_time: "end_time" opt opt,
+            start_time_remark: "start_time_remark" opt opt,
+            end_time_remark: "end_time_remark" opt opt,
+        });
     }
 }
 /// `/v3/payscore/serviceorder/direct-complete`
@@ -5660,87 +2708,22 @@ pub mod direct_complete {
         /// 订单优惠标记
         pub goods_tag: Option<String>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_order_no", &self.out_order_no)?;
-            m.req("appid", &self.appid)?;
-            m.req("service_id", &self.service_id)?;
-            m.opt("post_payments", &self.post_payments)?;
-            m.opt("post_discounts", &self.post_discounts)?;
-            m.req("time_range", &self.time_range)?;
-            m.opt("location", &self.location)?;
-            m.opt("service_introduction", &self.service_introduction)?;
-            m.opt("attach", &self.attach)?;
-            m.opt("notify_url", &self.notify_url)?;
-            m.opt("openid", &self.openid)?;
-            m.opt("total_amount", &self.total_amount)?;
-            m.opt("profit_sharing", &self.profit_sharing)?;
-            m.opt("goods_tag", &self.goods_tag)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("out_order_no"),
-                o.req("appid"),
-                o.req("service_id"),
-                o.opt("post_payments"),
-                o.opt("post_discounts"),
-                o.req("time_range"),
-                o.opt("location"),
-                o.opt("service_introduction"),
-                o.opt("attach"),
-                o.opt("notify_url"),
-                o.opt("openid"),
-                o.opt("total_amount"),
-                o.opt("profit_sharing"),
-                o.opt("goods_tag"),
-            ) {
-                (
-                    Some(out_order_no),
-                    Some(appid),
-                    Some(service_id),
-                    Some(post_payments),
-                    Some(post_discounts),
-                    Some(time_range),
-                    Some(location),
-                    Some(service_introduction),
-                    Some(attach),
-                    Some(notify_url),
-                    Some(openid),
-                    Some(total_amount),
-                    Some(profit_sharing),
-                    Some(goods_tag),
-                ) => {
-                    Ok(Self {
-                        out_order_no,
-                        appid,
-                        service_id,
-                        post_payments,
-                        post_discounts,
-                        time_range,
-                        location,
-                        service_introduction,
-                        attach,
-                        notify_url,
-                        openid,
-                        total_amount,
-                        profit_sharing,
-                        goods_tag,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        out_order_no: "out_order_no" req req,
+        appid: "appid" req req,
+        service_id: "service_id" req req,
+        post_payments: "post_payments" opt opt,
+        post_discounts: "post_discounts" opt opt,
+        time_range: "time_range" req req,
+        location: "location" opt opt,
+        service_introduction: "service_introduction" opt opt,
+        attach: "attach" opt opt,
+        notify_url: "notify_url" opt opt,
+        openid: "openid" opt opt,
+        total_amount: "total_amount" opt opt,
+        profit_sharing: "profit_sharing" opt opt,
+        goods_tag: "goods_tag" opt opt,
+    });
     /// 服务位置
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestLocation {
@@ -5753,33 +2736,10 @@ pub mod direct_complete {
         /// Example: `嗨客时尚主题展餐厅`
         pub end_location: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestLocation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("start_location", &self.start_location)?;
-            m.opt("end_location", &self.end_location)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestLocation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("start_location"), o.opt("end_location")) {
-                (Some(start_location), Some(end_location)) => {
-                    Ok(Self {
-                        start_location,
-                        end_location,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestLocation {
+        start_location: "start_location" opt opt,
+        end_location: "end_location" opt opt,
+    });
     /// 服务时间段
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestTimeRange {
@@ -5800,47 +2760,12 @@ pub mod direct_complete {
         /// Example: `租借结束时间`
         pub end_time_remark: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestTimeRange {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("start_time", &self.start_time)?;
-            m.opt("start_time_remark", &self.start_time_remark)?;
-            m.opt("end_time", &self.end_time)?;
-            m.opt("end_time_remark", &self.end_time_remark)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestTimeRange {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("start_time"),
-                o.opt("start_time_remark"),
-                o.opt("end_time"),
-                o.opt("end_time_remark"),
-            ) {
-                (
-                    Some(start_time),
-                    Some(start_time_remark),
-                    Some(end_time),
-                    Some(end_time_remark),
-                ) => {
-                    Ok(Self {
-                        start_time,
-                        start_time_remark,
-                        end_time,
-                        end_time_remark,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestTimeRange {
+        start_time: "start_time" opt opt,
+        start_time_remark: "start_time_remark" opt opt,
+        end_time: "end_time" opt opt,
+        end_time_remark: "end_time_remark" opt opt,
+    });
     /// The response of `POST /v3/payscore/serviceorder/direct-complete` (创单结单合并API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -5893,91 +2818,23 @@ pub mod direct_complete {
         /// Example: `50000`
         pub total_amount: Option<i64>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_order_no", &self.out_order_no)?;
-            m.req("appid", &self.appid)?;
-            m.req("service_id", &self.service_id)?;
-            m.opt("post_payments", &self.post_payments)?;
-            m.opt("post_discounts", &self.post_discounts)?;
-            m.req("time_range", &self.time_range)?;
-            m.opt("location", &self.location)?;
-            m.req("service_introduction", &self.service_introduction)?;
-            m.req("mchid", &self.mchid)?;
-            m.req("order_id", &self.order_id)?;
-            m.req("state", &self.state)?;
-            m.req("state_description", &self.state_description)?;
-            m.opt("attach", &self.attach)?;
-            m.opt("notify_url", &self.notify_url)?;
-            m.opt("total_amount", &self.total_amount)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("out_order_no"),
-                o.req("appid"),
-                o.req("service_id"),
-                o.opt("post_payments"),
-                o.opt("post_discounts"),
-                o.req("time_range"),
-                o.opt("location"),
-                o.req("service_introduction"),
-                o.req("mchid"),
-                o.req("order_id"),
-                o.req("state"),
-                o.req("state_description"),
-                o.opt("attach"),
-                o.opt("notify_url"),
-                o.opt("total_amount"),
-            ) {
-                (
-                    Some(out_order_no),
-                    Some(appid),
-                    Some(service_id),
-                    Some(post_payments),
-                    Some(post_discounts),
-                    Some(time_range),
-                    Some(location),
-                    Some(service_introduction),
-                    Some(mchid),
-                    Some(order_id),
-                    Some(state),
-                    Some(state_description),
-                    Some(attach),
-                    Some(notify_url),
-                    Some(total_amount),
-                ) => {
-                    Ok(Self {
-                        out_order_no,
-                        appid,
-                        service_id,
-                        post_payments,
-                        post_discounts,
-                        time_range,
-                        location,
-                        service_introduction,
-                        mchid,
-                        order_id,
-                        state,
-                        state_description,
-                        attach,
-                        notify_url,
-                        total_amount,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        out_order_no: "out_order_no" req req,
+        appid: "appid" req req,
+        service_id: "service_id" req req,
+        post_payments: "post_payments" opt opt,
+        post_discounts: "post_discounts" opt opt,
+        time_range: "time_range" req req,
+        location: "location" opt opt,
+        service_introduction: "service_introduction" req req,
+        mchid: "mchid" req req,
+        order_id: "order_id" req req,
+        state: "state" req req,
+        state_description: "state_description" req req,
+        attach: "attach" opt opt,
+        notify_url: "notify_url" opt opt,
+        total_amount: "total_amount" opt opt,
+    });
     /// 服务位置
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseLocation {
@@ -5990,33 +2847,10 @@ pub mod direct_complete {
         /// Example: `嗨客时尚主题展餐厅`
         pub end_location: Option<String>,
     }
-    impl ::serde::Serialize for PostResponseLocation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("start_location", &self.start_location)?;
-            m.opt("end_location", &self.end_location)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseLocation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("start_location"), o.opt("end_location")) {
-                (Some(start_location), Some(end_location)) => {
-                    Ok(Self {
-                        start_location,
-                        end_location,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseLocation {
+        start_location: "start_location" opt opt,
+        end_location: "end_location" opt opt,
+    });
     /// 服务订单状态
     ///
     /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6036,51 +2870,13 @@ pub mod direct_complete {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Created => "CREATED",
-                Self::Doing => "DOING",
-                Self::Done => "DONE",
-                Self::Revoked => "REVOKED",
-                Self::Expired => "EXPIRED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseState {
-        fn from(s: &str) -> Self {
-            match s {
-                "CREATED" => Self::Created,
-                "DOING" => Self::Doing,
-                "DONE" => Self::Done,
-                "REVOKED" => Self::Revoked,
-                "EXPIRED" => Self::Expired,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseState {
+        Created = "CREATED",
+        Doing = "DOING",
+        Done = "DONE",
+        Revoked = "REVOKED",
+        Expired = "EXPIRED",
+    });
     /// 订单状态说明
     ///
     /// A value this client does not know yet is kept as [`PostResponseStateDescription::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6094,45 +2890,10 @@ pub mod direct_complete {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseStateDescription {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::UserConfirm => "USER_CONFIRM",
-                Self::MchComplete => "MCH_COMPLETE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseStateDescription {
-        fn from(s: &str) -> Self {
-            match s {
-                "USER_CONFIRM" => Self::UserConfirm,
-                "MCH_COMPLETE" => Self::MchComplete,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseStateDescription {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseStateDescription {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseStateDescription {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseStateDescription {
+        UserConfirm = "USER_CONFIRM",
+        MchComplete = "MCH_COMPLETE",
+    });
     /// 服务时间段
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseTimeRange {
@@ -6153,45 +2914,10 @@ pub mod direct_complete {
         /// Example: `租借结束时间`
         pub end_time_remark: Option<String>,
     }
-    impl ::serde::Serialize for PostResponseTimeRange {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("start_time", &self.start_time)?;
-            m.opt("start_time_remark", &self.start_time_remark)?;
-            m.opt("end_time", &self.end_time)?;
-            m.opt("end_time_remark", &self.end_time_remark)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseTimeRange {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("start_time"),
-                o.opt("start_time_remark"),
-                o.opt("end_time"),
-                o.opt("end_time_remark"),
-            ) {
-                (
-                    Some(start_time),
-                    Some(start_time_remark),
-                    Some(end_time),
-                    Some(end_time_remark),
-                ) => {
-                    Ok(Self {
-                        start_time,
-                        start_time_remark,
-                        end_time,
-                        end_time_remark,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseTimeRange {
+        start_time: "start_time" opt opt,
+        start_time_remark: "start_time_remark" opt opt,
+        end_time: "end_time" opt opt,
+        end_time_remark: "end_time_remark" opt opt,
+    });
 }

@@ -66,91 +66,23 @@ pub struct PostRequest {
     /// 先用后付购物详情
     pub shopping_info: PostRequestShoppingInfo,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("out_order_no", &self.out_order_no)?;
-        m.req("appid", &self.appid)?;
-        m.req("service_id", &self.service_id)?;
-        m.req("service_introduction", &self.service_introduction)?;
-        m.opt("post_payments", &self.post_payments)?;
-        m.opt("post_discounts", &self.post_discounts)?;
-        m.req("time_range", &self.time_range)?;
-        m.opt("location", &self.location)?;
-        m.req("risk_fund", &self.risk_fund)?;
-        m.opt("attach", &self.attach)?;
-        m.req("notify_url", &self.notify_url)?;
-        m.opt("openid", &self.openid)?;
-        m.opt("need_user_confirm", &self.need_user_confirm)?;
-        m.opt("mchid", &self.mchid)?;
-        m.req("shopping_info", &self.shopping_info)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("out_order_no"),
-            o.req("appid"),
-            o.req("service_id"),
-            o.req("service_introduction"),
-            o.opt("post_payments"),
-            o.opt("post_discounts"),
-            o.req("time_range"),
-            o.opt("location"),
-            o.req("risk_fund"),
-            o.opt("attach"),
-            o.req("notify_url"),
-            o.opt("openid"),
-            o.opt("need_user_confirm"),
-            o.opt("mchid"),
-            o.req("shopping_info"),
-        ) {
-            (
-                Some(out_order_no),
-                Some(appid),
-                Some(service_id),
-                Some(service_introduction),
-                Some(post_payments),
-                Some(post_discounts),
-                Some(time_range),
-                Some(location),
-                Some(risk_fund),
-                Some(attach),
-                Some(notify_url),
-                Some(openid),
-                Some(need_user_confirm),
-                Some(mchid),
-                Some(shopping_info),
-            ) => {
-                Ok(Self {
-                    out_order_no,
-                    appid,
-                    service_id,
-                    service_introduction,
-                    post_payments,
-                    post_discounts,
-                    time_range,
-                    location,
-                    risk_fund,
-                    attach,
-                    notify_url,
-                    openid,
-                    need_user_confirm,
-                    mchid,
-                    shopping_info,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    out_order_no: "out_order_no" req req,
+    appid: "appid" req req,
+    service_id: "service_id" req req,
+    service_introduction: "service_introduction" req req,
+    post_payments: "post_payments" opt opt,
+    post_discounts: "post_discounts" opt opt,
+    time_range: "time_range" req req,
+    location: "location" opt opt,
+    risk_fund: "risk_fund" req req,
+    attach: "attach" opt opt,
+    notify_url: "notify_url" req req,
+    openid: "openid" opt opt,
+    need_user_confirm: "need_user_confirm" opt opt,
+    mchid: "mchid" opt opt,
+    shopping_info: "shopping_info" req req,
+});
 /// 服务位置
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestLocation {
@@ -163,33 +95,10 @@ pub struct PostRequestLocation {
     /// Example: `嗨客时尚主题展餐厅`
     pub end_location: Option<String>,
 }
-impl ::serde::Serialize for PostRequestLocation {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("start_location", &self.start_location)?;
-        m.opt("end_location", &self.end_location)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestLocation {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("start_location"), o.opt("end_location")) {
-            (Some(start_location), Some(end_location)) => {
-                Ok(Self {
-                    start_location,
-                    end_location,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestLocation {
+    start_location: "start_location" opt opt,
+    end_location: "end_location" opt opt,
+});
 /// 后付费商户优惠
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestPostDiscounts {
@@ -210,37 +119,12 @@ pub struct PostRequestPostDiscounts {
     /// Example: `2`
     pub count: Option<i64>,
 }
-impl ::serde::Serialize for PostRequestPostDiscounts {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("name", &self.name)?;
-        m.req("description", &self.description)?;
-        m.opt("amount", &self.amount)?;
-        m.opt("count", &self.count)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestPostDiscounts {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("name"), o.req("description"), o.opt("amount"), o.opt("count")) {
-            (Some(name), Some(description), Some(amount), Some(count)) => {
-                Ok(Self {
-                    name,
-                    description,
-                    amount,
-                    count,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
+    name: "name" req req,
+    description: "description" req req,
+    amount: "amount" opt opt,
+    count: "count" opt opt,
+});
 /// 后付费项目
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestPostPayments {
@@ -261,37 +145,12 @@ pub struct PostRequestPostPayments {
     /// Example: `4`
     pub count: Option<i64>,
 }
-impl ::serde::Serialize for PostRequestPostPayments {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("name", &self.name)?;
-        m.opt("amount", &self.amount)?;
-        m.opt("description", &self.description)?;
-        m.opt("count", &self.count)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestPostPayments {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("name"), o.opt("amount"), o.opt("description"), o.opt("count")) {
-            (Some(name), Some(amount), Some(description), Some(count)) => {
-                Ok(Self {
-                    name,
-                    amount,
-                    description,
-                    count,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestPostPayments {
+    name: "name" req req,
+    amount: "amount" opt opt,
+    description: "description" opt opt,
+    count: "count" opt opt,
+});
 /// 订单风险金
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestRiskFund {
@@ -306,31 +165,11 @@ pub struct PostRequestRiskFund {
     /// Example: `就餐的预估费用`
     pub description: Option<String>,
 }
-impl ::serde::Serialize for PostRequestRiskFund {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("name", &self.name)?;
-        m.req("amount", &self.amount)?;
-        m.opt("description", &self.description)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestRiskFund {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("name"), o.req("amount"), o.opt("description")) {
-            (Some(name), Some(amount), Some(description)) => {
-                Ok(Self { name, amount, description })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestRiskFund {
+    name: "name" req req,
+    amount: "amount" req req,
+    description: "description" opt opt,
+});
 /// 风险金名称
 ///
 /// A value this client does not know yet is kept as [`PostRequestRiskFundName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -348,49 +187,12 @@ pub enum PostRequestRiskFundName {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostRequestRiskFundName {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Deposit => "DEPOSIT",
-            Self::Advance => "ADVANCE",
-            Self::CashDeposit => "CASH_DEPOSIT",
-            Self::EstimateOrderCost => "ESTIMATE_ORDER_COST",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostRequestRiskFundName {
-    fn from(s: &str) -> Self {
-        match s {
-            "DEPOSIT" => Self::Deposit,
-            "ADVANCE" => Self::Advance,
-            "CASH_DEPOSIT" => Self::CashDeposit,
-            "ESTIMATE_ORDER_COST" => Self::EstimateOrderCost,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostRequestRiskFundName {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostRequestRiskFundName {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestRiskFundName {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostRequestRiskFundName {
+    Deposit = "DEPOSIT",
+    Advance = "ADVANCE",
+    CashDeposit = "CASH_DEPOSIT",
+    EstimateOrderCost = "ESTIMATE_ORDER_COST",
+});
 /// 先用后付购物详情
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestShoppingInfo {
@@ -403,35 +205,11 @@ pub struct PostRequestShoppingInfo {
     /// 商品列表
     pub goods: Vec<PostRequestShoppingInfoGoods>,
 }
-impl ::serde::Serialize for PostRequestShoppingInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("real_merchant_appid", &self.real_merchant_appid)?;
-        m.req("jump_link", &self.jump_link)?;
-        m.req("goods", &self.goods)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestShoppingInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("real_merchant_appid"), o.req("jump_link"), o.req("goods")) {
-            (Some(real_merchant_appid), Some(jump_link), Some(goods)) => {
-                Ok(Self {
-                    real_merchant_appid,
-                    jump_link,
-                    goods,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestShoppingInfo {
+    real_merchant_appid: "real_merchant_appid" opt opt,
+    jump_link: "jump_link" req req,
+    goods: "goods" req req,
+});
 /// PostRequestShoppingInfoGoods
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestShoppingInfoGoods {
@@ -452,45 +230,13 @@ pub struct PostRequestShoppingInfoGoods {
     /// 商品品类ID
     pub category_id: Option<Vec<String>>,
 }
-impl ::serde::Serialize for PostRequestShoppingInfoGoods {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("name", &self.name)?;
-        m.req("picture", &self.picture)?;
-        m.req("amount", &self.amount)?;
-        m.req("count", &self.count)?;
-        m.opt("category_id", &self.category_id)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestShoppingInfoGoods {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("name"),
-            o.req("picture"),
-            o.req("amount"),
-            o.req("count"),
-            o.opt("category_id"),
-        ) {
-            (Some(name), Some(picture), Some(amount), Some(count), Some(category_id)) => {
-                Ok(Self {
-                    name,
-                    picture,
-                    amount,
-                    count,
-                    category_id,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestShoppingInfoGoods {
+    name: "name" req req,
+    picture: "picture" req req,
+    amount: "amount" req req,
+    count: "count" req req,
+    category_id: "category_id" opt opt,
+});
 /// 单详跳转链接
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestShoppingInfoJumpLink {
@@ -501,35 +247,11 @@ pub struct PostRequestShoppingInfoJumpLink {
     /// 小程序跳转path
     pub path: Option<String>,
 }
-impl ::serde::Serialize for PostRequestShoppingInfoJumpLink {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("jump_link_type", &self.jump_link_type)?;
-        m.opt("appid", &self.appid)?;
-        m.opt("path", &self.path)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestShoppingInfoJumpLink {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("jump_link_type"), o.opt("appid"), o.opt("path")) {
-            (Some(jump_link_type), Some(appid), Some(path)) => {
-                Ok(Self {
-                    jump_link_type,
-                    appid,
-                    path,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestShoppingInfoJumpLink {
+    jump_link_type: "jump_link_type" opt opt,
+    appid: "appid" opt opt,
+    path: "path" opt opt,
+});
 /// 跳转链接类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestShoppingInfoJumpLinkJumpLinkType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -541,43 +263,9 @@ pub enum PostRequestShoppingInfoJumpLinkJumpLinkType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostRequestShoppingInfoJumpLinkJumpLinkType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::JumpLinkMiniProgram => "JUMP_LINK_MINI_PROGRAM",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostRequestShoppingInfoJumpLinkJumpLinkType {
-    fn from(s: &str) -> Self {
-        match s {
-            "JUMP_LINK_MINI_PROGRAM" => Self::JumpLinkMiniProgram,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostRequestShoppingInfoJumpLinkJumpLinkType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostRequestShoppingInfoJumpLinkJumpLinkType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestShoppingInfoJumpLinkJumpLinkType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostRequestShoppingInfoJumpLinkJumpLinkType {
+    JumpLinkMiniProgram = "JUMP_LINK_MINI_PROGRAM",
+});
 /// 服务时间段
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestTimeRange {
@@ -598,47 +286,12 @@ pub struct PostRequestTimeRange {
     /// Example: `备注2`
     pub end_time_remark: Option<String>,
 }
-impl ::serde::Serialize for PostRequestTimeRange {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("start_time", &self.start_time)?;
-        m.opt("start_time_remark", &self.start_time_remark)?;
-        m.opt("end_time", &self.end_time)?;
-        m.opt("end_time_remark", &self.end_time_remark)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestTimeRange {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("start_time"),
-            o.opt("start_time_remark"),
-            o.opt("end_time"),
-            o.opt("end_time_remark"),
-        ) {
-            (
-                Some(start_time),
-                Some(start_time_remark),
-                Some(end_time),
-                Some(end_time_remark),
-            ) => {
-                Ok(Self {
-                    start_time,
-                    start_time_remark,
-                    end_time,
-                    end_time_remark,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestTimeRange {
+    start_time: "start_time" req req,
+    start_time_remark: "start_time_remark" opt opt,
+    end_time: "end_time" opt opt,
+    end_time_remark: "end_time_remark" opt opt,
+});
 /// The response of `POST /v3/payscore/servicepayondeliveryorder` (创建先用后付订单).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -699,99 +352,25 @@ pub struct PostResponse {
     /// 先用后付购物详情
     pub shopping_info: Option<PostResponseShoppingInfo>,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("appid", &self.appid)?;
-        m.req("mchid", &self.mchid)?;
-        m.req("out_order_no", &self.out_order_no)?;
-        m.req("service_id", &self.service_id)?;
-        m.req("service_introduction", &self.service_introduction)?;
-        m.req("state", &self.state)?;
-        m.opt("state_description", &self.state_description)?;
-        m.opt("post_payments", &self.post_payments)?;
-        m.opt("post_discounts", &self.post_discounts)?;
-        m.opt("risk_fund", &self.risk_fund)?;
-        m.opt("time_range", &self.time_range)?;
-        m.opt("location", &self.location)?;
-        m.opt("attach", &self.attach)?;
-        m.opt("notify_url", &self.notify_url)?;
-        m.req("order_id", &self.order_id)?;
-        m.req("package", &self.package)?;
-        m.opt("shopping_info", &self.shopping_info)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("appid"),
-            o.req("mchid"),
-            o.req("out_order_no"),
-            o.req("service_id"),
-            o.req("service_introduction"),
-            o.req("state"),
-            o.opt("state_description"),
-            o.opt("post_payments"),
-            o.opt("post_discounts"),
-            o.opt("risk_fund"),
-            o.opt("time_range"),
-            o.opt("location"),
-            o.opt("attach"),
-            o.opt("notify_url"),
-            o.req("order_id"),
-            o.req("package"),
-            o.opt("shopping_info"),
-        ) {
-            (
-                Some(appid),
-                Some(mchid),
-                Some(out_order_no),
-                Some(service_id),
-                Some(service_introduction),
-                Some(state),
-                Some(state_description),
-                Some(post_payments),
-                Some(post_discounts),
-                Some(risk_fund),
-                Some(time_range),
-                Some(location),
-                Some(attach),
-                Some(notify_url),
-                Some(order_id),
-                Some(package),
-                Some(shopping_info),
-            ) => {
-                Ok(Self {
-                    appid,
-                    mchid,
-                    out_order_no,
-                    service_id,
-                    service_introduction,
-                    state,
-                    state_description,
-                    post_payments,
-                    post_discounts,
-                    risk_fund,
-                    time_range,
-                    location,
-                    attach,
-                    notify_url,
-                    order_id,
-                    package,
-                    shopping_info,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    appid: "appid" req req,
+    mchid: "mchid" req req,
+    out_order_no: "out_order_no" req req,
+    service_id: "service_id" req req,
+    service_introduction: "service_introduction" req req,
+    state: "state" req req,
+    state_description: "state_description" opt opt,
+    post_payments: "post_payments" opt opt,
+    post_discounts: "post_discounts" opt opt,
+    risk_fund: "risk_fund" opt opt,
+    time_range: "time_range" opt opt,
+    location: "location" opt opt,
+    attach: "attach" opt opt,
+    notify_url: "notify_url" opt opt,
+    order_id: "order_id" req req,
+    package: "package" req req,
+    shopping_info: "shopping_info" opt opt,
+});
 /// 服务位置
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponseLocation {
@@ -804,33 +383,10 @@ pub struct PostResponseLocation {
     /// Example: `嗨客时尚主题展餐厅`
     pub end_location: Option<String>,
 }
-impl ::serde::Serialize for PostResponseLocation {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("start_location", &self.start_location)?;
-        m.opt("end_location", &self.end_location)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseLocation {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("start_location"), o.opt("end_location")) {
-            (Some(start_location), Some(end_location)) => {
-                Ok(Self {
-                    start_location,
-                    end_location,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponseLocation {
+    start_location: "start_location" opt opt,
+    end_location: "end_location" opt opt,
+});
 /// PostResponsePostDiscounts
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponsePostDiscounts {
@@ -851,37 +407,12 @@ pub struct PostResponsePostDiscounts {
     /// Example: `2`
     pub count: Option<f64>,
 }
-impl ::serde::Serialize for PostResponsePostDiscounts {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("name", &self.name)?;
-        m.opt("description", &self.description)?;
-        m.opt("amount", &self.amount)?;
-        m.opt("count", &self.count)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponsePostDiscounts {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("name"), o.opt("description"), o.opt("amount"), o.opt("count")) {
-            (Some(name), Some(description), Some(amount), Some(count)) => {
-                Ok(Self {
-                    name,
-                    description,
-                    amount,
-                    count,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponsePostDiscounts {
+    name: "name" opt opt,
+    description: "description" opt opt,
+    amount: "amount" opt opt,
+    count: "count" opt opt,
+});
 /// PostResponsePostPayments
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponsePostPayments {
@@ -902,37 +433,12 @@ pub struct PostResponsePostPayments {
     /// Example: `4`
     pub count: Option<f64>,
 }
-impl ::serde::Serialize for PostResponsePostPayments {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("name", &self.name)?;
-        m.opt("amount", &self.amount)?;
-        m.opt("description", &self.description)?;
-        m.opt("count", &self.count)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponsePostPayments {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("name"), o.opt("amount"), o.opt("description"), o.opt("count")) {
-            (Some(name), Some(amount), Some(description), Some(count)) => {
-                Ok(Self {
-                    name,
-                    amount,
-                    description,
-                    count,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponsePostPayments {
+    name: "name" opt opt,
+    amount: "amount" opt opt,
+    description: "description" opt opt,
+    count: "count" opt opt,
+});
 /// 服务风险金
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponseRiskFund {
@@ -949,31 +455,11 @@ pub struct PostResponseRiskFund {
     /// Example: `就餐的预估费用`
     pub description: Option<String>,
 }
-impl ::serde::Serialize for PostResponseRiskFund {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("name", &self.name)?;
-        m.req("amount", &self.amount)?;
-        m.opt("description", &self.description)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseRiskFund {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("name"), o.req("amount"), o.opt("description")) {
-            (Some(name), Some(amount), Some(description)) => {
-                Ok(Self { name, amount, description })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponseRiskFund {
+    name: "name" req req,
+    amount: "amount" req req,
+    description: "description" opt opt,
+});
 /// 先用后付购物详情
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponseShoppingInfo {
@@ -986,35 +472,11 @@ pub struct PostResponseShoppingInfo {
     /// 商品列表
     pub goods: Vec<PostResponseShoppingInfoGoods>,
 }
-impl ::serde::Serialize for PostResponseShoppingInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("real_merchant_appid", &self.real_merchant_appid)?;
-        m.req("jump_link", &self.jump_link)?;
-        m.req("goods", &self.goods)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseShoppingInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("real_merchant_appid"), o.req("jump_link"), o.req("goods")) {
-            (Some(real_merchant_appid), Some(jump_link), Some(goods)) => {
-                Ok(Self {
-                    real_merchant_appid,
-                    jump_link,
-                    goods,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponseShoppingInfo {
+    real_merchant_appid: "real_merchant_appid" opt opt,
+    jump_link: "jump_link" req req,
+    goods: "goods" req req,
+});
 /// PostResponseShoppingInfoGoods
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponseShoppingInfoGoods {
@@ -1035,45 +497,13 @@ pub struct PostResponseShoppingInfoGoods {
     /// 商品品类ID
     pub category_id: Option<Vec<String>>,
 }
-impl ::serde::Serialize for PostResponseShoppingInfoGoods {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("name", &self.name)?;
-        m.req("picture", &self.picture)?;
-        m.req("amount", &self.amount)?;
-        m.req("count", &self.count)?;
-        m.opt("category_id", &self.category_id)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseShoppingInfoGoods {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("name"),
-            o.req("picture"),
-            o.req("amount"),
-            o.req("count"),
-            o.opt("category_id"),
-        ) {
-            (Some(name), Some(picture), Some(amount), Some(count), Some(category_id)) => {
-                Ok(Self {
-                    name,
-                    picture,
-                    amount,
-                    count,
-                    category_id,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponseShoppingInfoGoods {
+    name: "name" req req,
+    picture: "picture" req req,
+    amount: "amount" req req,
+    count: "count" req req,
+    category_id: "category_id" opt opt,
+});
 /// 单详跳转链接
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponseShoppingInfoJumpLink {
@@ -1090,35 +520,11 @@ pub struct PostResponseShoppingInfoJumpLink {
     /// Example: `/page/order/orderid=PO213412451223`
     pub path: Option<String>,
 }
-impl ::serde::Serialize for PostResponseShoppingInfoJumpLink {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("jump_link_type", &self.jump_link_type)?;
-        m.opt("appid", &self.appid)?;
-        m.opt("path", &self.path)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseShoppingInfoJumpLink {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("jump_link_type"), o.opt("appid"), o.opt("path")) {
-            (Some(jump_link_type), Some(appid), Some(path)) => {
-                Ok(Self {
-                    jump_link_type,
-                    appid,
-                    path,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponseShoppingInfoJumpLink {
+    jump_link_type: "jump_link_type" req req,
+    appid: "appid" opt opt,
+    path: "path" opt opt,
+});
 /// 服务时间段
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponseTimeRange {
@@ -1139,44 +545,9 @@ pub struct PostResponseTimeRange {
     /// Example: `备注2`
     pub end_time_remark: Option<String>,
 }
-impl ::serde::Serialize for PostResponseTimeRange {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("start_time", &self.start_time)?;
-        m.opt("end_time", &self.end_time)?;
-        m.opt("start_time_remark", &self.start_time_remark)?;
-        m.opt("end_time_remark", &self.end_time_remark)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseTimeRange {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("start_time"),
-            o.opt("end_time"),
-            o.opt("start_time_remark"),
-            o.opt("end_time_remark"),
-        ) {
-            (
-                Some(start_time),
-                Some(end_time),
-                Some(start_time_remark),
-                Some(end_time_remark),
-            ) => {
-                Ok(Self {
-                    start_time,
-                    end_time,
-                    start_time_remark,
-                    end_time_remark,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponseTimeRange {
+    start_time: "start_time" opt opt,
+    end_time: "end_time" opt opt,
+    start_time_remark: "start_time_remark" opt opt,
+    end_time_remark: "end_time_remark" opt opt,
+});

@@ -112,87 +112,22 @@ pub mod partner {
             /// Example: `1514323JSVDFE1243252`
             pub out_trade_no: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("service_id", &self.service_id)?;
-                m.req("sign_plan_id", &self.sign_plan_id)?;
-                m.req("plan_detail_no", &self.plan_detail_no)?;
-                m.req("appid", &self.appid)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.opt("openid", &self.openid)?;
-                m.opt("sub_openid", &self.sub_openid)?;
-                m.req("notify_url", &self.notify_url)?;
-                m.req("service_introduction", &self.service_introduction)?;
-                m.req("time_range", &self.time_range)?;
-                m.opt("location", &self.location)?;
-                m.opt("attach", &self.attach)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("service_id"),
-                    o.req("sign_plan_id"),
-                    o.req("plan_detail_no"),
-                    o.req("appid"),
-                    o.req("sub_mchid"),
-                    o.opt("sub_appid"),
-                    o.opt("openid"),
-                    o.opt("sub_openid"),
-                    o.req("notify_url"),
-                    o.req("service_introduction"),
-                    o.req("time_range"),
-                    o.opt("location"),
-                    o.opt("attach"),
-                    o.req("out_trade_no"),
-                ) {
-                    (
-                        Some(service_id),
-                        Some(sign_plan_id),
-                        Some(plan_detail_no),
-                        Some(appid),
-                        Some(sub_mchid),
-                        Some(sub_appid),
-                        Some(openid),
-                        Some(sub_openid),
-                        Some(notify_url),
-                        Some(service_introduction),
-                        Some(time_range),
-                        Some(location),
-                        Some(attach),
-                        Some(out_trade_no),
-                    ) => {
-                        Ok(Self {
-                            service_id,
-                            sign_plan_id,
-                            plan_detail_no,
-                            appid,
-                            sub_mchid,
-                            sub_appid,
-                            openid,
-                            sub_openid,
-                            notify_url,
-                            service_introduction,
-                            time_range,
-                            location,
-                            attach,
-                            out_trade_no,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            service_id: "service_id" req req,
+            sign_plan_id: "sign_plan_id" req req,
+            plan_detail_no: "plan_detail_no" req req,
+            appid: "appid" req req,
+            sub_mchid: "sub_mchid" req req,
+            sub_appid: "sub_appid" opt opt,
+            openid: "openid" opt opt,
+            sub_openid: "sub_openid" opt opt,
+            notify_url: "notify_url" req req,
+            service_introduction: "service_introduction" req req,
+            time_range: "time_range" req req,
+            location: "location" opt opt,
+            attach: "attach" opt opt,
+            out_trade_no: "out_trade_no" req req,
+        });
         /// 服务位置
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestLocation {
@@ -205,33 +140,10 @@ pub mod partner {
             /// Example: `嗨客时尚主题展餐厅`
             pub end_location: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestLocation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("start_location", &self.start_location)?;
-                m.opt("end_location", &self.end_location)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestLocation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("start_location"), o.opt("end_location")) {
-                    (Some(start_location), Some(end_location)) => {
-                        Ok(Self {
-                            start_location,
-                            end_location,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestLocation {
+            start_location: "start_location" opt opt,
+            end_location: "end_location" opt opt,
+        });
         /// 服务时间
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestTimeRange {
@@ -252,47 +164,12 @@ pub mod partner {
             /// Example: `备注2`
             pub end_time_remark: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestTimeRange {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("start_time", &self.start_time)?;
-                m.opt("end_time", &self.end_time)?;
-                m.opt("start_time_remark", &self.start_time_remark)?;
-                m.opt("end_time_remark", &self.end_time_remark)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestTimeRange {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("start_time"),
-                    o.opt("end_time"),
-                    o.opt("start_time_remark"),
-                    o.opt("end_time_remark"),
-                ) {
-                    (
-                        Some(start_time),
-                        Some(end_time),
-                        Some(start_time_remark),
-                        Some(end_time_remark),
-                    ) => {
-                        Ok(Self {
-                            start_time,
-                            end_time,
-                            start_time_remark,
-                            end_time_remark,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestTimeRange {
+            start_time: "start_time" req req,
+            end_time: "end_time" opt opt,
+            start_time_remark: "start_time_remark" opt opt,
+            end_time_remark: "end_time_remark" opt opt,
+        });
         /// The response of `POST /v3/payscore/sign-plan/partner/serviceorder` (创建用户的签约计划详情对应的服务订单).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -355,99 +232,25 @@ pub mod partner {
             /// Example: `0000300001201908301055157220022`
             pub order_id: Option<String>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("out_order_no", &self.out_order_no)?;
-                m.req("service_id", &self.service_id)?;
-                m.req("appid", &self.appid)?;
-                m.req("mchid", &self.mchid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.req("service_introduction", &self.service_introduction)?;
-                m.req("state", &self.state)?;
-                m.opt("state_description", &self.state_description)?;
-                m.opt("post_payments", &self.post_payments)?;
-                m.opt("post_discounts", &self.post_discounts)?;
-                m.opt("risk_fund", &self.risk_fund)?;
-                m.opt("time_range", &self.time_range)?;
-                m.opt("location", &self.location)?;
-                m.opt("attach", &self.attach)?;
-                m.opt("notify_url", &self.notify_url)?;
-                m.opt("order_id", &self.order_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("out_order_no"),
-                    o.req("service_id"),
-                    o.req("appid"),
-                    o.req("mchid"),
-                    o.opt("sub_appid"),
-                    o.req("sub_mchid"),
-                    o.req("service_introduction"),
-                    o.req("state"),
-                    o.opt("state_description"),
-                    o.opt("post_payments"),
-                    o.opt("post_discounts"),
-                    o.opt("risk_fund"),
-                    o.opt("time_range"),
-                    o.opt("location"),
-                    o.opt("attach"),
-                    o.opt("notify_url"),
-                    o.opt("order_id"),
-                ) {
-                    (
-                        Some(out_order_no),
-                        Some(service_id),
-                        Some(appid),
-                        Some(mchid),
-                        Some(sub_appid),
-                        Some(sub_mchid),
-                        Some(service_introduction),
-                        Some(state),
-                        Some(state_description),
-                        Some(post_payments),
-                        Some(post_discounts),
-                        Some(risk_fund),
-                        Some(time_range),
-                        Some(location),
-                        Some(attach),
-                        Some(notify_url),
-                        Some(order_id),
-                    ) => {
-                        Ok(Self {
-                            out_order_no,
-                            service_id,
-                            appid,
-                            mchid,
-                            sub_appid,
-                            sub_mchid,
-                            service_introduction,
-                            state,
-                            state_description,
-                            post_payments,
-                            post_discounts,
-                            risk_fund,
-                            time_range,
-                            location,
-                            attach,
-                            notify_url,
-                            order_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            out_order_no: "out_order_no" req req,
+            service_id: "service_id" req req,
+            appid: "appid" req req,
+            mchid: "mchid" req req,
+            sub_appid: "sub_appid" opt opt,
+            sub_mchid: "sub_mchid" req req,
+            service_introduction: "service_introduction" req req,
+            state: "state" req req,
+            state_description: "state_description" opt opt,
+            post_payments: "post_payments" opt opt,
+            post_discounts: "post_discounts" opt opt,
+            risk_fund: "risk_fund" opt opt,
+            time_range: "time_range" opt opt,
+            location: "location" opt opt,
+            attach: "attach" opt opt,
+            notify_url: "notify_url" opt opt,
+            order_id: "order_id" opt opt,
+        });
         /// 服务位置
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseLocation {
@@ -460,33 +263,10 @@ pub mod partner {
             /// Example: `嗨客时尚主题展餐厅`
             pub end_location: Option<String>,
         }
-        impl ::serde::Serialize for PostResponseLocation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("start_location", &self.start_location)?;
-                m.opt("end_location", &self.end_location)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseLocation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("start_location"), o.opt("end_location")) {
-                    (Some(start_location), Some(end_location)) => {
-                        Ok(Self {
-                            start_location,
-                            end_location,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseLocation {
+            start_location: "start_location" opt opt,
+            end_location: "end_location" opt opt,
+        });
         /// PostResponsePostDiscounts
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponsePostDiscounts {
@@ -499,28 +279,10 @@ pub mod partner {
             /// Example: `100`
             pub amount: Option<f64>,
         }
-        impl ::serde::Serialize for PostResponsePostDiscounts {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("name", &self.name)?;
-                m.opt("amount", &self.amount)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponsePostDiscounts {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("name"), o.opt("amount")) {
-                    (Some(name), Some(amount)) => Ok(Self { name, amount }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponsePostDiscounts {
+            name: "name" opt opt,
+            amount: "amount" opt opt,
+        });
         /// PostResponsePostPayments
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponsePostPayments {
@@ -537,31 +299,11 @@ pub mod partner {
             /// Example: `第6节课`
             pub description: Option<String>,
         }
-        impl ::serde::Serialize for PostResponsePostPayments {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("name", &self.name)?;
-                m.opt("amount", &self.amount)?;
-                m.opt("description", &self.description)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponsePostPayments {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("name"), o.opt("amount"), o.opt("description")) {
-                    (Some(name), Some(amount), Some(description)) => {
-                        Ok(Self { name, amount, description })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponsePostPayments {
+            name: "name" opt opt,
+            amount: "amount" opt opt,
+            description: "description" opt opt,
+        });
         /// 服务风险金
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseRiskFund {
@@ -570,27 +312,9 @@ pub mod partner {
             /// Example: `10000`
             pub amount: f64,
         }
-        impl ::serde::Serialize for PostResponseRiskFund {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("amount", &self.amount)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseRiskFund {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("amount") {
-                    Some(amount) => Ok(Self { amount }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseRiskFund {
+            amount: "amount" req req,
+        });
         /// 服务时间
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseTimeRange {
@@ -611,47 +335,12 @@ pub mod partner {
             /// Example: `备注2`
             pub end_time_remark: Option<String>,
         }
-        impl ::serde::Serialize for PostResponseTimeRange {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("start_time", &self.start_time)?;
-                m.opt("end_time", &self.end_time)?;
-                m.opt("start_time_remark", &self.start_time_remark)?;
-                m.opt("end_time_remark", &self.end_time_remark)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseTimeRange {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("start_time"),
-                    o.opt("end_time"),
-                    o.opt("start_time_remark"),
-                    o.opt("end_time_remark"),
-                ) {
-                    (
-                        Some(start_time),
-                        Some(end_time),
-                        Some(start_time_remark),
-                        Some(end_time_remark),
-                    ) => {
-                        Ok(Self {
-                            start_time,
-                            end_time,
-                            start_time_remark,
-                            end_time_remark,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseTimeRange {
+            start_time: "start_time" req req,
+            end_time: "end_time" opt opt,
+            start_time_remark: "start_time_remark" opt opt,
+            end_time_remark: "end_time_remark" opt opt,
+        });
     }
     /// `/v3/payscore/sign-plan/partner/user-sign-plans`
     pub mod user_sign_plans {
@@ -725,71 +414,18 @@ pub mod partner {
             /// 签约计划对应的计划详情列表的商户侧单号信息
             pub sign_plan_detail: Vec<PostRequestSignPlanDetail>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("service_id", &self.service_id)?;
-                m.req("plan_id", &self.plan_id)?;
-                m.req("appid", &self.appid)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.opt("openid", &self.openid)?;
-                m.opt("sub_openid", &self.sub_openid)?;
-                m.req("merchant_sign_plan_no", &self.merchant_sign_plan_no)?;
-                m.req("notify_url", &self.notify_url)?;
-                m.req("sign_plan_detail", &self.sign_plan_detail)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("service_id"),
-                    o.req("plan_id"),
-                    o.req("appid"),
-                    o.req("sub_mchid"),
-                    o.opt("sub_appid"),
-                    o.opt("openid"),
-                    o.opt("sub_openid"),
-                    o.req("merchant_sign_plan_no"),
-                    o.req("notify_url"),
-                    o.req("sign_plan_detail"),
-                ) {
-                    (
-                        Some(service_id),
-                        Some(plan_id),
-                        Some(appid),
-                        Some(sub_mchid),
-                        Some(sub_appid),
-                        Some(openid),
-                        Some(sub_openid),
-                        Some(merchant_sign_plan_no),
-                        Some(notify_url),
-                        Some(sign_plan_detail),
-                    ) => {
-                        Ok(Self {
-                            service_id,
-                            plan_id,
-                            appid,
-                            sub_mchid,
-                            sub_appid,
-                            openid,
-                            sub_openid,
-                            merchant_sign_plan_no,
-                            notify_url,
-                            sign_plan_detail,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            service_id: "service_id" req req,
+            plan_id: "plan_id" req req,
+            appid: "appid" req req,
+            sub_mchid: "sub_mchid" req req,
+            sub_appid: "sub_appid" opt opt,
+            openid: "openid" opt opt,
+            sub_openid: "sub_openid" opt opt,
+            merchant_sign_plan_no: "merchant_sign_plan_no" req req,
+            notify_url: "notify_url" req req,
+            sign_plan_detail: "sign_plan_detail" req req,
+        });
         /// PostRequestSignPlanDetail
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSignPlanDetail {
@@ -802,33 +438,10 @@ pub mod partner {
             /// Example: `1234323JKHDFE1243252`
             pub merchant_plan_detail_no: String,
         }
-        impl ::serde::Serialize for PostRequestSignPlanDetail {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("plan_detail_no", &self.plan_detail_no)?;
-                m.req("merchant_plan_detail_no", &self.merchant_plan_detail_no)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestSignPlanDetail {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("plan_detail_no"), o.req("merchant_plan_detail_no")) {
-                    (Some(plan_detail_no), Some(merchant_plan_detail_no)) => {
-                        Ok(Self {
-                            plan_detail_no,
-                            merchant_plan_detail_no,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestSignPlanDetail {
+            plan_detail_no: "plan_detail_no" req req,
+            merchant_plan_detail_no: "merchant_plan_detail_no" req req,
+        });
         /// The response of `POST /v3/payscore/sign-plan/partner/user-sign-plans` (创建用户的签约计划).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -839,28 +452,10 @@ pub mod partner {
             /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
             pub package: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sign_plan", &self.sign_plan)?;
-                m.req("package", &self.package)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("sign_plan"), o.req("package")) {
-                    (Some(sign_plan), Some(package)) => Ok(Self { sign_plan, package }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            sign_plan: "sign_plan" req req,
+            package: "package" req req,
+        });
         /// 用户的签约计划
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseSignPlan {
@@ -955,123 +550,31 @@ pub mod partner {
             /// Example: `2021-05-20T13:29:35.120+08:00`
             pub sign_time: Option<String>,
         }
-        impl ::serde::Serialize for PostResponseSignPlan {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sign_plan_id", &self.sign_plan_id)?;
-                m.opt("openid", &self.openid)?;
-                m.opt("sub_openid", &self.sub_openid)?;
-                m.req("service_id", &self.service_id)?;
-                m.req("mchid", &self.mchid)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.req("appid", &self.appid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.req("merchant_sign_plan_no", &self.merchant_sign_plan_no)?;
-                m.req("merchant_callback_url", &self.merchant_callback_url)?;
-                m.req("plan_id", &self.plan_id)?;
-                m.req("going_detail_no", &self.going_detail_no)?;
-                m.req("sign_state", &self.sign_state)?;
-                m.opt("cancel_sign_time", &self.cancel_sign_time)?;
-                m.opt("cancel_sign_type", &self.cancel_sign_type)?;
-                m.opt("cancel_reason", &self.cancel_reason)?;
-                m.req("plan_name", &self.plan_name)?;
-                m.req("plan_over_time", &self.plan_over_time)?;
-                m.req("total_origin_price", &self.total_origin_price)?;
-                m.req("deduction_quantity", &self.deduction_quantity)?;
-                m.req("total_actual_price", &self.total_actual_price)?;
-                m.opt("signed_detail_list", &self.signed_detail_list)?;
-                m.opt("sign_time", &self.sign_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseSignPlan {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sign_plan_id"),
-                    o.opt("openid"),
-                    o.opt("sub_openid"),
-                    o.req("service_id"),
-                    o.req("mchid"),
-                    o.req("sub_mchid"),
-                    o.req("appid"),
-                    o.opt("sub_appid"),
-                    o.req("merchant_sign_plan_no"),
-                    o.req("merchant_callback_url"),
-                    o.req("plan_id"),
-                    o.req("going_detail_no"),
-                    o.req("sign_state"),
-                    o.opt("cancel_sign_time"),
-                    o.opt("cancel_sign_type"),
-                    o.opt("cancel_reason"),
-                    o.req("plan_name"),
-                    o.req("plan_over_time"),
-                    o.req("total_origin_price"),
-                    o.req("deduction_quantity"),
-                    o.req("total_actual_price"),
-                    o.opt("signed_detail_list"),
-                    o.opt("sign_time"),
-                ) {
-                    (
-                        Some(sign_plan_id),
-                        Some(openid),
-                        Some(sub_openid),
-                        Some(service_id),
-                        Some(mchid),
-                        Some(sub_mchid),
-                        Some(appid),
-                        Some(sub_appid),
-                        Some(merchant_sign_plan_no),
-                        Some(merchant_callback_url),
-                        Some(plan_id),
-                        Some(going_detail_no),
-                        Some(sign_state),
-                        Some(cancel_sign_time),
-                        Some(cancel_sign_type),
-                        Some(cancel_reason),
-                        Some(plan_name),
-                        Some(plan_over_time),
-                        Some(total_origin_price),
-                        Some(deduction_quantity),
-                        Some(total_actual_price),
-                        Some(signed_detail_list),
-                        Some(sign_time),
-                    ) => {
-                        Ok(Self {
-                            sign_plan_id,
-                            openid,
-                            sub_openid,
-                            service_id,
-                            mchid,
-                            sub_mchid,
-                            appid,
-                            sub_appid,
-                            merchant_sign_plan_no,
-                            merchant_callback_url,
-                            plan_id,
-                            going_detail_no,
-                            sign_state,
-                            cancel_sign_time,
-                            cancel_sign_type,
-                            cancel_reason,
-                            plan_name,
-                            plan_over_time,
-                            total_origin_price,
-                            deduction_quantity,
-                            total_actual_price,
-                            signed_detail_list,
-                            sign_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseSignPlan {
+            sign_plan_id: "sign_plan_id" req req,
+            openid: "openid" opt opt,
+            sub_openid: "sub_openid" opt opt,
+            service_id: "service_id" req req,
+            mchid: "mchid" req req,
+            sub_mchid: "sub_mchid" req req,
+            appid: "appid" req req,
+            sub_appid: "sub_appid" opt opt,
+            merchant_sign_plan_no: "merchant_sign_plan_no" req req,
+            merchant_callback_url: "merchant_callback_url" req req,
+            plan_id: "plan_id" req req,
+            going_detail_no: "going_detail_no" req req,
+            sign_state: "sign_state" req req,
+            cancel_sign_time: "cancel_sign_time" opt opt,
+            cancel_sign_type: "cancel_sign_type" opt opt,
+            cancel_reason: "cancel_reason" opt opt,
+            plan_name: "plan_name" req req,
+            plan_over_time: "plan_over_time" req req,
+            total_origin_price: "total_origin_price" req req,
+            deduction_quantity: "deduction_quantity" req req,
+            total_actual_price: "total_actual_price" req req,
+            signed_detail_list: "signed_detail_list" opt opt,
+            sign_time: "sign_time" opt opt,
+        });
         /// PostResponseSignPlanSignedDetailList
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseSignPlanSignedDetailList {
@@ -1124,79 +627,20 @@ pub mod partner {
             /// Example: `2021-05-20T13:29:35.120+08:00`
             pub cancel_time: Option<String>,
         }
-        impl ::serde::Serialize for PostResponseSignPlanSignedDetailList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("plan_detail_no", &self.plan_detail_no)?;
-                m.req("original_price", &self.original_price)?;
-                m.opt("plan_discount_description", &self.plan_discount_description)?;
-                m.req("actual_price", &self.actual_price)?;
-                m.req("plan_detail_state", &self.plan_detail_state)?;
-                m.opt("order_id", &self.order_id)?;
-                m.req("merchant_plan_detail_no", &self.merchant_plan_detail_no)?;
-                m.req("plan_detail_name", &self.plan_detail_name)?;
-                m.opt("actual_pay_price", &self.actual_pay_price)?;
-                m.opt("use_time", &self.use_time)?;
-                m.opt("complete_time", &self.complete_time)?;
-                m.opt("cancel_time", &self.cancel_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseSignPlanSignedDetailList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("plan_detail_no"),
-                    o.req("original_price"),
-                    o.opt("plan_discount_description"),
-                    o.req("actual_price"),
-                    o.req("plan_detail_state"),
-                    o.opt("order_id"),
-                    o.req("merchant_plan_detail_no"),
-                    o.req("plan_detail_name"),
-                    o.opt("actual_pay_price"),
-                    o.opt("use_time"),
-                    o.opt("complete_time"),
-                    o.opt("cancel_time"),
-                ) {
-                    (
-                        Some(plan_detail_no),
-                        Some(original_price),
-                        Some(plan_discount_description),
-                        Some(actual_price),
-                        Some(plan_detail_state),
-                        Some(order_id),
-                        Some(merchant_plan_detail_no),
-                        Some(plan_detail_name),
-                        Some(actual_pay_price),
-                        Some(use_time),
-                        Some(complete_time),
-                        Some(cancel_time),
-                    ) => {
-                        Ok(Self {
-                            plan_detail_no,
-                            original_price,
-                            plan_discount_description,
-                            actual_price,
-                            plan_detail_state,
-                            order_id,
-                            merchant_plan_detail_no,
-                            plan_detail_name,
-                            actual_pay_price,
-                            use_time,
-                            complete_time,
-                            cancel_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseSignPlanSignedDetailList {
+            plan_detail_no: "plan_detail_no" req req,
+            original_price: "original_price" req req,
+            plan_discount_description: "plan_discount_description" opt opt,
+            actual_price: "actual_price" req req,
+            plan_detail_state: "plan_detail_state" req req,
+            order_id: "order_id" opt opt,
+            merchant_plan_detail_no: "merchant_plan_detail_no" req req,
+            plan_detail_name: "plan_detail_name" req req,
+            actual_pay_price: "actual_pay_price" opt opt,
+            use_time: "use_time" opt opt,
+            complete_time: "complete_time" opt opt,
+            cancel_time: "cancel_time" opt opt,
+        });
         /// `/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no`
         pub mod merchant_sign_plan_no {
             /// The chain step for `/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no`, reached with `client.v3().payscore().sign_plan().partner().user_sign_plans().merchant_sign_plan_no()`.
@@ -1251,26 +695,9 @@ pub mod partner {
                     /// Query parameter `sub_mchid`. Example: `1900000109`
                     pub sub_mchid: String,
                 }
-                impl ::serde::Serialize for GetRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.req("sub_mchid") {
-                            Some(sub_mchid) => Ok(Self { sub_mchid }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetRequest {
+                    sub_mchid: "sub_mchid" skip req,
+                });
                 /// The response of `GET /v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}` (查询用户的签约计划).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponse {
@@ -1365,123 +792,31 @@ pub mod partner {
                     /// Example: `2021-05-20T13:29:35.120+08:00`
                     pub sign_time: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("sign_plan_id", &self.sign_plan_id)?;
-                        m.opt("openid", &self.openid)?;
-                        m.opt("sub_openid", &self.sub_openid)?;
-                        m.req("service_id", &self.service_id)?;
-                        m.req("mchid", &self.mchid)?;
-                        m.req("sub_mchid", &self.sub_mchid)?;
-                        m.req("appid", &self.appid)?;
-                        m.opt("sub_appid", &self.sub_appid)?;
-                        m.req("merchant_sign_plan_no", &self.merchant_sign_plan_no)?;
-                        m.req("merchant_callback_url", &self.merchant_callback_url)?;
-                        m.req("plan_id", &self.plan_id)?;
-                        m.req("going_detail_no", &self.going_detail_no)?;
-                        m.req("sign_state", &self.sign_state)?;
-                        m.opt("cancel_sign_time", &self.cancel_sign_time)?;
-                        m.opt("cancel_sign_type", &self.cancel_sign_type)?;
-                        m.opt("cancel_reason", &self.cancel_reason)?;
-                        m.req("plan_name", &self.plan_name)?;
-                        m.req("plan_over_time", &self.plan_over_time)?;
-                        m.req("total_origin_price", &self.total_origin_price)?;
-                        m.req("deduction_quantity", &self.deduction_quantity)?;
-                        m.req("total_actual_price", &self.total_actual_price)?;
-                        m.opt("signed_detail_list", &self.signed_detail_list)?;
-                        m.opt("sign_time", &self.sign_time)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("sign_plan_id"),
-                            o.opt("openid"),
-                            o.opt("sub_openid"),
-                            o.req("service_id"),
-                            o.req("mchid"),
-                            o.req("sub_mchid"),
-                            o.req("appid"),
-                            o.opt("sub_appid"),
-                            o.req("merchant_sign_plan_no"),
-                            o.req("merchant_callback_url"),
-                            o.req("plan_id"),
-                            o.req("going_detail_no"),
-                            o.req("sign_state"),
-                            o.opt("cancel_sign_time"),
-                            o.opt("cancel_sign_type"),
-                            o.opt("cancel_reason"),
-                            o.req("plan_name"),
-                            o.req("plan_over_time"),
-                            o.req("total_origin_price"),
-                            o.req("deduction_quantity"),
-                            o.req("total_actual_price"),
-                            o.opt("signed_detail_list"),
-                            o.opt("sign_time"),
-                        ) {
-                            (
-                                Some(sign_plan_id),
-                                Some(openid),
-                                Some(sub_openid),
-                                Some(service_id),
-                                Some(mchid),
-                                Some(sub_mchid),
-                                Some(appid),
-                                Some(sub_appid),
-                                Some(merchant_sign_plan_no),
-                                Some(merchant_callback_url),
-                                Some(plan_id),
-                                Some(going_detail_no),
-                                Some(sign_state),
-                                Some(cancel_sign_time),
-                                Some(cancel_sign_type),
-                                Some(cancel_reason),
-                                Some(plan_name),
-                                Some(plan_over_time),
-                                Some(total_origin_price),
-                                Some(deduction_quantity),
-                                Some(total_actual_price),
-                                Some(signed_detail_list),
-                                Some(sign_time),
-                            ) => {
-                                Ok(Self {
-                                    sign_plan_id,
-                                    openid,
-                                    sub_openid,
-                                    service_id,
-                                    mchid,
-                                    sub_mchid,
-                                    appid,
-                                    sub_appid,
-                                    merchant_sign_plan_no,
-                                    merchant_callback_url,
-                                    plan_id,
-                                    going_detail_no,
-                                    sign_state,
-                                    cancel_sign_time,
-                                    cancel_sign_type,
-                                    cancel_reason,
-                                    plan_name,
-                                    plan_over_time,
-                                    total_origin_price,
-                                    deduction_quantity,
-                                    total_actual_price,
-                                    signed_detail_list,
-                                    sign_time,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    sign_plan_id: "sign_plan_id" req req,
+                    openid: "openid" opt opt,
+                    sub_openid: "sub_openid" opt opt,
+                    service_id: "service_id" req req,
+                    mchid: "mchid" req req,
+                    sub_mchid: "sub_mchid" req req,
+                    appid: "appid" req req,
+                    sub_appid: "sub_appid" opt opt,
+                    merchant_sign_plan_no: "merchant_sign_plan_no" req req,
+                    merchant_callback_url: "merchant_callback_url" req req,
+                    plan_id: "plan_id" req req,
+                    going_detail_no: "going_detail_no" req req,
+                    sign_state: "sign_state" req req,
+                    cancel_sign_time: "cancel_sign_time" opt opt,
+                    cancel_sign_type: "cancel_sign_type" opt opt,
+                    cancel_reason: "cancel_reason" opt opt,
+                    plan_name: "plan_name" req req,
+                    plan_over_time: "plan_over_time" req req,
+                    total_origin_price: "total_origin_price" req req,
+                    deduction_quantity: "deduction_quantity" req req,
+                    total_actual_price: "total_actual_price" req req,
+                    signed_detail_list: "signed_detail_list" opt opt,
+                    sign_time: "sign_time" opt opt,
+                });
                 /// GetResponseSignedDetailList
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseSignedDetailList {
@@ -1534,82 +869,20 @@ pub mod partner {
                     /// Example: `2021-05-20T13:29:35.120+08:00`
                     pub cancel_time: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponseSignedDetailList {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("plan_detail_no", &self.plan_detail_no)?;
-                        m.req("original_price", &self.original_price)?;
-                        m.opt(
-                            "plan_discount_description",
-                            &self.plan_discount_description,
-                        )?;
-                        m.req("actual_price", &self.actual_price)?;
-                        m.req("plan_detail_state", &self.plan_detail_state)?;
-                        m.opt("order_id", &self.order_id)?;
-                        m.req("merchant_plan_detail_no", &self.merchant_plan_detail_no)?;
-                        m.req("plan_detail_name", &self.plan_detail_name)?;
-                        m.opt("actual_pay_price", &self.actual_pay_price)?;
-                        m.opt("use_time", &self.use_time)?;
-                        m.opt("complete_time", &self.complete_time)?;
-                        m.opt("cancel_time", &self.cancel_time)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseSignedDetailList {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("plan_detail_no"),
-                            o.req("original_price"),
-                            o.opt("plan_discount_description"),
-                            o.req("actual_price"),
-                            o.req("plan_detail_state"),
-                            o.opt("order_id"),
-                            o.req("merchant_plan_detail_no"),
-                            o.req("plan_detail_name"),
-                            o.opt("actual_pay_price"),
-                            o.opt("use_time"),
-                            o.opt("complete_time"),
-                            o.opt("cancel_time"),
-                        ) {
-                            (
-                                Some(plan_detail_no),
-                                Some(original_price),
-                                Some(plan_discount_description),
-                                Some(actual_price),
-                                Some(plan_detail_state),
-                                Some(order_id),
-                                Some(merchant_plan_detail_no),
-                                Some(plan_detail_name),
-                                Some(actual_pay_price),
-                                Some(use_time),
-                                Some(complete_time),
-                                Some(cancel_time),
-                            ) => {
-                                Ok(Self {
-                                    plan_detail_no,
-                                    original_price,
-                                    plan_discount_description,
-                                    actual_price,
-                                    plan_detail_state,
-                                    order_id,
-                                    merchant_plan_detail_no,
-                                    plan_detail_name,
-                                    actual_pay_price,
-                                    use_time,
-                                    complete_time,
-                                    cancel_time,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseSignedDetailList {
+                    plan_detail_no: "plan_detail_no" req req,
+                    original_price: "original_price" req req,
+                    plan_discount_description: "plan_discount_description" opt opt,
+                    actual_price: "actual_price" req req,
+                    plan_detail_state: "plan_detail_state" req req,
+                    order_id: "order_id" opt opt,
+                    merchant_plan_detail_no: "merchant_plan_detail_no" req req,
+                    plan_detail_name: "plan_detail_name" req req,
+                    actual_pay_price: "actual_pay_price" opt opt,
+                    use_time: "use_time" opt opt,
+                    complete_time: "complete_time" opt opt,
+                    cancel_time: "cancel_time" opt opt,
+                });
                 /// `/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop`
                 pub mod stop {
                     /// The chain step for `/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop`, reached with `client.v3().payscore().sign_plan().partner().user_sign_plans().merchant_sign_plan_no().merchant_sign_plan_no(merchant_sign_plan_no).stop()`.
@@ -1643,30 +916,10 @@ pub mod partner {
                         /// Example: `用户协商后停止`
                         pub stop_reason: String,
                     }
-                    impl ::serde::Serialize for PostRequest {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("sub_mchid", &self.sub_mchid)?;
-                            m.req("stop_reason", &self.stop_reason)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (o.req("sub_mchid"), o.req("stop_reason")) {
-                                (Some(sub_mchid), Some(stop_reason)) => {
-                                    Ok(Self { sub_mchid, stop_reason })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(PostRequest {
+                        sub_mchid: "sub_mchid" req req,
+                        stop_reason: "stop_reason" req req,
+                    });
                     /// The response of `POST /v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop` (取消用户的签约计划).
                     #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostResponse {
@@ -1763,123 +1016,31 @@ pub mod partner {
                         /// Example: `2021-05-20T13:29:35.120+08:00`
                         pub sign_time: Option<String>,
                     }
-                    impl ::serde::Serialize for PostResponse {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("sign_plan_id", &self.sign_plan_id)?;
-                            m.opt("openid", &self.openid)?;
-                            m.opt("sub_openid", &self.sub_openid)?;
-                            m.req("service_id", &self.service_id)?;
-                            m.req("mchid", &self.mchid)?;
-                            m.req("sub_mchid", &self.sub_mchid)?;
-                            m.req("appid", &self.appid)?;
-                            m.opt("sub_appid", &self.sub_appid)?;
-                            m.req("merchant_sign_plan_no", &self.merchant_sign_plan_no)?;
-                            m.req("merchant_callback_url", &self.merchant_callback_url)?;
-                            m.req("plan_id", &self.plan_id)?;
-                            m.req("going_detail_no", &self.going_detail_no)?;
-                            m.req("sign_state", &self.sign_state)?;
-                            m.opt("cancel_sign_time", &self.cancel_sign_time)?;
-                            m.opt("cancel_sign_type", &self.cancel_sign_type)?;
-                            m.opt("cancel_reason", &self.cancel_reason)?;
-                            m.req("plan_name", &self.plan_name)?;
-                            m.req("plan_over_time", &self.plan_over_time)?;
-                            m.req("total_origin_price", &self.total_origin_price)?;
-                            m.req("deduction_quantity", &self.deduction_quantity)?;
-                            m.req("total_actual_price", &self.total_actual_price)?;
-                            m.opt("signed_detail_list", &self.signed_detail_list)?;
-                            m.opt("sign_time", &self.sign_time)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (
-                                o.req("sign_plan_id"),
-                                o.opt("openid"),
-                                o.opt("sub_openid"),
-                                o.req("service_id"),
-                                o.req("mchid"),
-                                o.req("sub_mchid"),
-                                o.req("appid"),
-                                o.opt("sub_appid"),
-                                o.req("merchant_sign_plan_no"),
-                                o.req("merchant_callback_url"),
-                                o.req("plan_id"),
-                                o.req("going_detail_no"),
-                                o.req("sign_state"),
-                                o.opt("cancel_sign_time"),
-                                o.opt("cancel_sign_type"),
-                                o.opt("cancel_reason"),
-                                o.req("plan_name"),
-                                o.req("plan_over_time"),
-                                o.req("total_origin_price"),
-                                o.req("deduction_quantity"),
-                                o.req("total_actual_price"),
-                                o.opt("signed_detail_list"),
-                                o.opt("sign_time"),
-                            ) {
-                                (
-                                    Some(sign_plan_id),
-                                    Some(openid),
-                                    Some(sub_openid),
-                                    Some(service_id),
-                                    Some(mchid),
-                                    Some(sub_mchid),
-                                    Some(appid),
-                                    Some(sub_appid),
-                                    Some(merchant_sign_plan_no),
-                                    Some(merchant_callback_url),
-                                    Some(plan_id),
-                                    Some(going_detail_no),
-                                    Some(sign_state),
-                                    Some(cancel_sign_time),
-                                    Some(cancel_sign_type),
-                                    Some(cancel_reason),
-                                    Some(plan_name),
-                                    Some(plan_over_time),
-                                    Some(total_origin_price),
-                                    Some(deduction_quantity),
-                                    Some(total_actual_price),
-                                    Some(signed_detail_list),
-                                    Some(sign_time),
-                                ) => {
-                                    Ok(Self {
-                                        sign_plan_id,
-                                        openid,
-                                        sub_openid,
-                                        service_id,
-                                        mchid,
-                                        sub_mchid,
-                                        appid,
-                                        sub_appid,
-                                        merchant_sign_plan_no,
-                                        merchant_callback_url,
-                                        plan_id,
-                                        going_detail_no,
-                                        sign_state,
-                                        cancel_sign_time,
-                                        cancel_sign_type,
-                                        cancel_reason,
-                                        plan_name,
-                                        plan_over_time,
-                                        total_origin_price,
-                                        deduction_quantity,
-                                        total_actual_price,
-                                        signed_detail_list,
-                                        sign_time,
-                                    })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(PostResponse {
+                        sign_plan_id: "sign_plan_id" req req,
+                        openid: "openid" opt opt,
+                        sub_openid: "sub_openid" opt opt,
+                        service_id: "service_id" req req,
+                        mchid: "mchid" req req,
+                        sub_mchid: "sub_mchid" req req,
+                        appid: "appid" req req,
+                        sub_appid: "sub_appid" opt opt,
+                        merchant_sign_plan_no: "merchant_sign_plan_no" req req,
+                        merchant_callback_url: "merchant_callback_url" req req,
+                        plan_id: "plan_id" req req,
+                        going_detail_no: "going_detail_no" req req,
+                        sign_state: "sign_state" req req,
+                        cancel_sign_time: "cancel_sign_time" opt opt,
+                        cancel_sign_type: "cancel_sign_type" opt opt,
+                        cancel_reason: "cancel_reason" opt opt,
+                        plan_name: "plan_name" req req,
+                        plan_over_time: "plan_over_time" req req,
+                        total_origin_price: "total_origin_price" req req,
+                        deduction_quantity: "deduction_quantity" req req,
+                        total_actual_price: "total_actual_price" req req,
+                        signed_detail_list: "signed_detail_list" opt opt,
+                        sign_time: "sign_time" opt opt,
+                    });
                     /// PostResponseSignedDetailList
                     #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostResponseSignedDetailList {
@@ -1932,86 +1093,20 @@ pub mod partner {
                         /// Example: `2021-05-20T13:29:35.120+08:00`
                         pub cancel_time: Option<String>,
                     }
-                    impl ::serde::Serialize for PostResponseSignedDetailList {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("plan_detail_no", &self.plan_detail_no)?;
-                            m.req("original_price", &self.original_price)?;
-                            m.opt(
-                                "plan_discount_description",
-                                &self.plan_discount_description,
-                            )?;
-                            m.req("actual_price", &self.actual_price)?;
-                            m.req("plan_detail_state", &self.plan_detail_state)?;
-                            m.opt("order_id", &self.order_id)?;
-                            m.req(
-                                "merchant_plan_detail_no",
-                                &self.merchant_plan_detail_no,
-                            )?;
-                            m.req("plan_detail_name", &self.plan_detail_name)?;
-                            m.opt("actual_pay_price", &self.actual_pay_price)?;
-                            m.opt("use_time", &self.use_time)?;
-                            m.opt("complete_time", &self.complete_time)?;
-                            m.opt("cancel_time", &self.cancel_time)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de>
-                    for PostResponseSignedDetailList {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (
-                                o.req("plan_detail_no"),
-                                o.req("original_price"),
-                                o.opt("plan_discount_description"),
-                                o.req("actual_price"),
-                                o.req("plan_detail_state"),
-                                o.opt("order_id"),
-                                o.req("merchant_plan_detail_no"),
-                                o.req("plan_detail_name"),
-                                o.opt("actual_pay_price"),
-                                o.opt("use_time"),
-                                o.opt("complete_time"),
-                                o.opt("cancel_time"),
-                            ) {
-                                (
-                                    Some(plan_detail_no),
-                                    Some(original_price),
-                                    Some(plan_discount_description),
-                                    Some(actual_price),
-                                    Some(plan_detail_state),
-                                    Some(order_id),
-                                    Some(merchant_plan_detail_no),
-                                    Some(plan_detail_name),
-                                    Some(actual_pay_price),
-                                    Some(use_time),
-                                    Some(complete_time),
-                                    Some(cancel_time),
-                                ) => {
-                                    Ok(Self {
-                                        plan_detail_no,
-                                        original_price,
-                                        plan_discount_description,
-                                        actual_price,
-                                        plan_detail_state,
-                                        order_id,
-                                        merchant_plan_detail_no,
-                                        plan_detail_name,
-                                        actual_pay_price,
-                                        use_time,
-                                        complete_time,
-                                        cancel_time,
-                                    })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(PostResponseSignedDetailList {
+                        plan_detail_no: "plan_detail_no" req req,
+                        original_price: "original_price" req req,
+                        plan_discount_description: "plan_discount_description" opt opt,
+                        actual_price: "actual_price" req req,
+                        plan_detail_state: "plan_detail_state" req req,
+                        order_id: "order_id" opt opt,
+                        merchant_plan_detail_no: "merchant_plan_detail_no" req req,
+                        plan_detail_name: "plan_detail_name" req req,
+                        actual_pay_price: "actual_pay_price" opt opt,
+                        use_time: "use_time" opt opt,
+                        complete_time: "complete_time" opt opt,
+                        cancel_time: "cancel_time" opt opt,
+                    });
                 }
             }
         }
@@ -2079,75 +1174,19 @@ pub mod serviceorder {
         /// Example: `1514323JSVDFE1243252`
         pub out_trade_no: String,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("service_id", &self.service_id)?;
-            m.req("sign_plan_id", &self.sign_plan_id)?;
-            m.req("plan_detail_no", &self.plan_detail_no)?;
-            m.req("appid", &self.appid)?;
-            m.req("openid", &self.openid)?;
-            m.req("notify_url", &self.notify_url)?;
-            m.req("service_introduction", &self.service_introduction)?;
-            m.req("time_range", &self.time_range)?;
-            m.opt("location", &self.location)?;
-            m.opt("attach", &self.attach)?;
-            m.req("out_trade_no", &self.out_trade_no)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("service_id"),
-                o.req("sign_plan_id"),
-                o.req("plan_detail_no"),
-                o.req("appid"),
-                o.req("openid"),
-                o.req("notify_url"),
-                o.req("service_introduction"),
-                o.req("time_range"),
-                o.opt("location"),
-                o.opt("attach"),
-                o.req("out_trade_no"),
-            ) {
-                (
-                    Some(service_id),
-                    Some(sign_plan_id),
-                    Some(plan_detail_no),
-                    Some(appid),
-                    Some(openid),
-                    Some(notify_url),
-                    Some(service_introduction),
-                    Some(time_range),
-                    Some(location),
-                    Some(attach),
-                    Some(out_trade_no),
-                ) => {
-                    Ok(Self {
-                        service_id,
-                        sign_plan_id,
-                        plan_detail_no,
-                        appid,
-                        openid,
-                        notify_url,
-                        service_introduction,
-                        time_range,
-                        location,
-                        attach,
-                        out_trade_no,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        service_id: "service_id" req req,
+        sign_plan_id: "sign_plan_id" req req,
+        plan_detail_no: "plan_detail_no" req req,
+        appid: "appid" req req,
+        openid: "openid" req req,
+        notify_url: "notify_url" req req,
+        service_introduction: "service_introduction" req req,
+        time_range: "time_range" req req,
+        location: "location" opt opt,
+        attach: "attach" opt opt,
+        out_trade_no: "out_trade_no" req req,
+    });
     /// 服务位置
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestLocation {
@@ -2160,33 +1199,10 @@ pub mod serviceorder {
         /// Example: `嗨客时尚主题展餐厅`
         pub end_location: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestLocation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("start_location", &self.start_location)?;
-            m.opt("end_location", &self.end_location)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestLocation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("start_location"), o.opt("end_location")) {
-                (Some(start_location), Some(end_location)) => {
-                    Ok(Self {
-                        start_location,
-                        end_location,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestLocation {
+        start_location: "start_location" opt opt,
+        end_location: "end_location" opt opt,
+    });
     /// 服务时间
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestTimeRange {
@@ -2207,47 +1223,12 @@ pub mod serviceorder {
         /// Example: `备注2`
         pub end_time_remark: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestTimeRange {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("start_time", &self.start_time)?;
-            m.opt("end_time", &self.end_time)?;
-            m.opt("start_time_remark", &self.start_time_remark)?;
-            m.opt("end_time_remark", &self.end_time_remark)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestTimeRange {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("start_time"),
-                o.opt("end_time"),
-                o.opt("start_time_remark"),
-                o.opt("end_time_remark"),
-            ) {
-                (
-                    Some(start_time),
-                    Some(end_time),
-                    Some(start_time_remark),
-                    Some(end_time_remark),
-                ) => {
-                    Ok(Self {
-                        start_time,
-                        end_time,
-                        start_time_remark,
-                        end_time_remark,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestTimeRange {
+        start_time: "start_time" req req,
+        end_time: "end_time" opt opt,
+        start_time_remark: "start_time_remark" opt opt,
+        end_time_remark: "end_time_remark" opt opt,
+    });
     /// The response of `POST /v3/payscore/sign-plan/serviceorder` (创建用户的签约计划详情对应的服务订单).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -2302,91 +1283,23 @@ pub mod serviceorder {
         /// Example: `0000300001201908301055157220022`
         pub order_id: Option<String>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_order_no", &self.out_order_no)?;
-            m.req("service_id", &self.service_id)?;
-            m.req("appid", &self.appid)?;
-            m.req("mchid", &self.mchid)?;
-            m.req("service_introduction", &self.service_introduction)?;
-            m.req("state", &self.state)?;
-            m.opt("state_description", &self.state_description)?;
-            m.opt("post_payments", &self.post_payments)?;
-            m.opt("post_discounts", &self.post_discounts)?;
-            m.opt("risk_fund", &self.risk_fund)?;
-            m.opt("time_range", &self.time_range)?;
-            m.opt("location", &self.location)?;
-            m.opt("attach", &self.attach)?;
-            m.opt("notify_url", &self.notify_url)?;
-            m.opt("order_id", &self.order_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("out_order_no"),
-                o.req("service_id"),
-                o.req("appid"),
-                o.req("mchid"),
-                o.req("service_introduction"),
-                o.req("state"),
-                o.opt("state_description"),
-                o.opt("post_payments"),
-                o.opt("post_discounts"),
-                o.opt("risk_fund"),
-                o.opt("time_range"),
-                o.opt("location"),
-                o.opt("attach"),
-                o.opt("notify_url"),
-                o.opt("order_id"),
-            ) {
-                (
-                    Some(out_order_no),
-                    Some(service_id),
-                    Some(appid),
-                    Some(mchid),
-                    Some(service_introduction),
-                    Some(state),
-                    Some(state_description),
-                    Some(post_payments),
-                    Some(post_discounts),
-                    Some(risk_fund),
-                    Some(time_range),
-                    Some(location),
-                    Some(attach),
-                    Some(notify_url),
-                    Some(order_id),
-                ) => {
-                    Ok(Self {
-                        out_order_no,
-                        service_id,
-                        appid,
-                        mchid,
-                        service_introduction,
-                        state,
-                        state_description,
-                        post_payments,
-                        post_discounts,
-                        risk_fund,
-                        time_range,
-                        location,
-                        attach,
-                        notify_url,
-                        order_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        out_order_no: "out_order_no" req req,
+        service_id: "service_id" req req,
+        appid: "appid" req req,
+        mchid: "mchid" req req,
+        service_introduction: "service_introduction" req req,
+        state: "state" req req,
+        state_description: "state_description" opt opt,
+        post_payments: "post_payments" opt opt,
+        post_discounts: "post_discounts" opt opt,
+        risk_fund: "risk_fund" opt opt,
+        time_range: "time_range" opt opt,
+        location: "location" opt opt,
+        attach: "attach" opt opt,
+        notify_url: "notify_url" opt opt,
+        order_id: "order_id" opt opt,
+    });
     /// 服务位置
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseLocation {
@@ -2399,33 +1312,10 @@ pub mod serviceorder {
         /// Example: `嗨客时尚主题展餐厅`
         pub end_location: Option<String>,
     }
-    impl ::serde::Serialize for PostResponseLocation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("start_location", &self.start_location)?;
-            m.opt("end_location", &self.end_location)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseLocation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("start_location"), o.opt("end_location")) {
-                (Some(start_location), Some(end_location)) => {
-                    Ok(Self {
-                        start_location,
-                        end_location,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseLocation {
+        start_location: "start_location" opt opt,
+        end_location: "end_location" opt opt,
+    });
     /// PostResponsePostDiscounts
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePostDiscounts {
@@ -2438,28 +1328,10 @@ pub mod serviceorder {
         /// Example: `100`
         pub amount: Option<f64>,
     }
-    impl ::serde::Serialize for PostResponsePostDiscounts {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("name", &self.name)?;
-            m.opt("amount", &self.amount)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponsePostDiscounts {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("name"), o.opt("amount")) {
-                (Some(name), Some(amount)) => Ok(Self { name, amount }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponsePostDiscounts {
+        name: "name" opt opt,
+        amount: "amount" opt opt,
+    });
     /// PostResponsePostPayments
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePostPayments {
@@ -2476,31 +1348,11 @@ pub mod serviceorder {
         /// Example: `第6节课`
         pub description: Option<String>,
     }
-    impl ::serde::Serialize for PostResponsePostPayments {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("name", &self.name)?;
-            m.opt("amount", &self.amount)?;
-            m.opt("description", &self.description)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponsePostPayments {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("name"), o.opt("amount"), o.opt("description")) {
-                (Some(name), Some(amount), Some(description)) => {
-                    Ok(Self { name, amount, description })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponsePostPayments {
+        name: "name" opt opt,
+        amount: "amount" opt opt,
+        description: "description" opt opt,
+    });
     /// 服务风险金
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseRiskFund {
@@ -2509,27 +1361,9 @@ pub mod serviceorder {
         /// Example: `10000`
         pub amount: f64,
     }
-    impl ::serde::Serialize for PostResponseRiskFund {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("amount", &self.amount)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseRiskFund {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("amount") {
-                Some(amount) => Ok(Self { amount }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseRiskFund {
+        amount: "amount" req req,
+    });
     /// 服务时间
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseTimeRange {
@@ -2550,47 +1384,12 @@ pub mod serviceorder {
         /// Example: `备注2`
         pub end_time_remark: Option<String>,
     }
-    impl ::serde::Serialize for PostResponseTimeRange {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("start_time", &self.start_time)?;
-            m.opt("end_time", &self.end_time)?;
-            m.opt("start_time_remark", &self.start_time_remark)?;
-            m.opt("end_time_remark", &self.end_time_remark)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseTimeRange {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("start_time"),
-                o.opt("end_time"),
-                o.opt("start_time_remark"),
-                o.opt("end_time_remark"),
-            ) {
-                (
-                    Some(start_time),
-                    Some(end_time),
-                    Some(start_time_remark),
-                    Some(end_time_remark),
-                ) => {
-                    Ok(Self {
-                        start_time,
-                        end_time,
-                        start_time_remark,
-                        end_time_remark,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseTimeRange {
+        start_time: "start_time" req req,
+        end_time: "end_time" opt opt,
+        start_time_remark: "start_time_remark" opt opt,
+        end_time_remark: "end_time_remark" opt opt,
+    });
 }
 /// `/v3/payscore/sign-plan/user-sign-plans`
 pub mod user_sign_plans {
@@ -2649,59 +1448,15 @@ pub mod user_sign_plans {
         /// 签约计划对应的计划详情列表的商户侧单号信息
         pub sign_plan_detail: Vec<PostRequestSignPlanDetail>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("service_id", &self.service_id)?;
-            m.req("plan_id", &self.plan_id)?;
-            m.req("appid", &self.appid)?;
-            m.req("openid", &self.openid)?;
-            m.req("merchant_sign_plan_no", &self.merchant_sign_plan_no)?;
-            m.req("notify_url", &self.notify_url)?;
-            m.req("sign_plan_detail", &self.sign_plan_detail)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("service_id"),
-                o.req("plan_id"),
-                o.req("appid"),
-                o.req("openid"),
-                o.req("merchant_sign_plan_no"),
-                o.req("notify_url"),
-                o.req("sign_plan_detail"),
-            ) {
-                (
-                    Some(service_id),
-                    Some(plan_id),
-                    Some(appid),
-                    Some(openid),
-                    Some(merchant_sign_plan_no),
-                    Some(notify_url),
-                    Some(sign_plan_detail),
-                ) => {
-                    Ok(Self {
-                        service_id,
-                        plan_id,
-                        appid,
-                        openid,
-                        merchant_sign_plan_no,
-                        notify_url,
-                        sign_plan_detail,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        service_id: "service_id" req req,
+        plan_id: "plan_id" req req,
+        appid: "appid" req req,
+        openid: "openid" req req,
+        merchant_sign_plan_no: "merchant_sign_plan_no" req req,
+        notify_url: "notify_url" req req,
+        sign_plan_detail: "sign_plan_detail" req req,
+    });
     /// PostRequestSignPlanDetail
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSignPlanDetail {
@@ -2714,33 +1469,10 @@ pub mod user_sign_plans {
         /// Example: `1234323JKHDFE1243252`
         pub merchant_plan_detail_no: String,
     }
-    impl ::serde::Serialize for PostRequestSignPlanDetail {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("plan_detail_no", &self.plan_detail_no)?;
-            m.req("merchant_plan_detail_no", &self.merchant_plan_detail_no)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestSignPlanDetail {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("plan_detail_no"), o.req("merchant_plan_detail_no")) {
-                (Some(plan_detail_no), Some(merchant_plan_detail_no)) => {
-                    Ok(Self {
-                        plan_detail_no,
-                        merchant_plan_detail_no,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestSignPlanDetail {
+        plan_detail_no: "plan_detail_no" req req,
+        merchant_plan_detail_no: "merchant_plan_detail_no" req req,
+    });
     /// The response of `POST /v3/payscore/sign-plan/user-sign-plans` (创建用户的签约计划).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -2751,28 +1483,10 @@ pub mod user_sign_plans {
         /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
         pub package: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sign_plan", &self.sign_plan)?;
-            m.req("package", &self.package)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("sign_plan"), o.req("package")) {
-                (Some(sign_plan), Some(package)) => Ok(Self { sign_plan, package }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        sign_plan: "sign_plan" req req,
+        package: "package" req req,
+    });
     /// 用户的签约计划
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseSignPlan {
@@ -2855,111 +1569,28 @@ pub mod user_sign_plans {
         /// Example: `2021-05-20T13:29:35.120+08:00`
         pub sign_time: Option<String>,
     }
-    impl ::serde::Serialize for PostResponseSignPlan {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sign_plan_id", &self.sign_plan_id)?;
-            m.opt("openid", &self.openid)?;
-            m.req("service_id", &self.service_id)?;
-            m.req("mchid", &self.mchid)?;
-            m.req("appid", &self.appid)?;
-            m.req("merchant_sign_plan_no", &self.merchant_sign_plan_no)?;
-            m.req("merchant_callback_url", &self.merchant_callback_url)?;
-            m.req("plan_id", &self.plan_id)?;
-            m.req("going_detail_no", &self.going_detail_no)?;
-            m.req("sign_state", &self.sign_state)?;
-            m.opt("cancel_sign_time", &self.cancel_sign_time)?;
-            m.opt("cancel_sign_type", &self.cancel_sign_type)?;
-            m.opt("cancel_reason", &self.cancel_reason)?;
-            m.req("plan_name", &self.plan_name)?;
-            m.req("plan_over_time", &self.plan_over_time)?;
-            m.req("total_origin_price", &self.total_origin_price)?;
-            m.req("deduction_quantity", &self.deduction_quantity)?;
-            m.req("total_actual_price", &self.total_actual_price)?;
-            m.opt("signed_detail_list", &self.signed_detail_list)?;
-            m.opt("sign_time", &self.sign_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseSignPlan {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("sign_plan_id"),
-                o.opt("openid"),
-                o.req("service_id"),
-                o.req("mchid"),
-                o.req("appid"),
-                o.req("merchant_sign_plan_no"),
-                o.req("merchant_callback_url"),
-                o.req("plan_id"),
-                o.req("going_detail_no"),
-                o.req("sign_state"),
-                o.opt("cancel_sign_time"),
-                o.opt("cancel_sign_type"),
-                o.opt("cancel_reason"),
-                o.req("plan_name"),
-                o.req("plan_over_time"),
-                o.req("total_origin_price"),
-                o.req("deduction_quantity"),
-                o.req("total_actual_price"),
-                o.opt("signed_detail_list"),
-                o.opt("sign_time"),
-            ) {
-                (
-                    Some(sign_plan_id),
-                    Some(openid),
-                    Some(service_id),
-                    Some(mchid),
-                    Some(appid),
-                    Some(merchant_sign_plan_no),
-                    Some(merchant_callback_url),
-                    Some(plan_id),
-                    Some(going_detail_no),
-                    Some(sign_state),
-                    Some(cancel_sign_time),
-                    Some(cancel_sign_type),
-                    Some(cancel_reason),
-                    Some(plan_name),
-                    Some(plan_over_time),
-                    Some(total_origin_price),
-                    Some(deduction_quantity),
-                    Some(total_actual_price),
-                    Some(signed_detail_list),
-                    Some(sign_time),
-                ) => {
-                    Ok(Self {
-                        sign_plan_id,
-                        openid,
-                        service_id,
-                        mchid,
-                        appid,
-                        merchant_sign_plan_no,
-                        merchant_callback_url,
-                        plan_id,
-                        going_detail_no,
-                        sign_state,
-                        cancel_sign_time,
-                        cancel_sign_type,
-                        cancel_reason,
-                        plan_name,
-                        plan_over_time,
-                        total_origin_price,
-                        deduction_quantity,
-                        total_actual_price,
-                        signed_detail_list,
-                        sign_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseSignPlan {
+        sign_plan_id: "sign_plan_id" req req,
+        openid: "openid" opt opt,
+        service_id: "service_id" req req,
+        mchid: "mchid" req req,
+        appid: "appid" req req,
+        merchant_sign_plan_no: "merchant_sign_plan_no" req req,
+        merchant_callback_url: "merchant_callback_url" req req,
+        plan_id: "plan_id" req req,
+        going_detail_no: "going_detail_no" req req,
+        sign_state: "sign_state" req req,
+        cancel_sign_time: "cancel_sign_time" opt opt,
+        cancel_sign_type: "cancel_sign_type" opt opt,
+        cancel_reason: "cancel_reason" opt opt,
+        plan_name: "plan_name" req req,
+        plan_over_time: "plan_over_time" req req,
+        total_origin_price: "total_origin_price" req req,
+        deduction_quantity: "deduction_quantity" req req,
+        total_actual_price: "total_actual_price" req req,
+        signed_detail_list: "signed_detail_list" opt opt,
+        sign_time: "sign_time" opt opt,
+    });
     /// PostResponseSignPlanSignedDetailList
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseSignPlanSignedDetailList {
@@ -3012,79 +1643,20 @@ pub mod user_sign_plans {
         /// Example: `2021-05-20T13:29:35.120+08:00`
         pub cancel_time: Option<String>,
     }
-    impl ::serde::Serialize for PostResponseSignPlanSignedDetailList {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("plan_detail_no", &self.plan_detail_no)?;
-            m.req("original_price", &self.original_price)?;
-            m.opt("plan_discount_description", &self.plan_discount_description)?;
-            m.req("actual_price", &self.actual_price)?;
-            m.req("plan_detail_state", &self.plan_detail_state)?;
-            m.opt("order_id", &self.order_id)?;
-            m.req("merchant_plan_detail_no", &self.merchant_plan_detail_no)?;
-            m.req("plan_detail_name", &self.plan_detail_name)?;
-            m.opt("actual_pay_price", &self.actual_pay_price)?;
-            m.opt("use_time", &self.use_time)?;
-            m.opt("complete_time", &self.complete_time)?;
-            m.opt("cancel_time", &self.cancel_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseSignPlanSignedDetailList {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("plan_detail_no"),
-                o.req("original_price"),
-                o.opt("plan_discount_description"),
-                o.req("actual_price"),
-                o.req("plan_detail_state"),
-                o.opt("order_id"),
-                o.req("merchant_plan_detail_no"),
-                o.req("plan_detail_name"),
-                o.opt("actual_pay_price"),
-                o.opt("use_time"),
-                o.opt("complete_time"),
-                o.opt("cancel_time"),
-            ) {
-                (
-                    Some(plan_detail_no),
-                    Some(original_price),
-                    Some(plan_discount_description),
-                    Some(actual_price),
-                    Some(plan_detail_state),
-                    Some(order_id),
-                    Some(merchant_plan_detail_no),
-                    Some(plan_detail_name),
-                    Some(actual_pay_price),
-                    Some(use_time),
-                    Some(complete_time),
-                    Some(cancel_time),
-                ) => {
-                    Ok(Self {
-                        plan_detail_no,
-                        original_price,
-                        plan_discount_description,
-                        actual_price,
-                        plan_detail_state,
-                        order_id,
-                        merchant_plan_detail_no,
-                        plan_detail_name,
-                        actual_pay_price,
-                        use_time,
-                        complete_time,
-                        cancel_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseSignPlanSignedDetailList {
+        plan_detail_no: "plan_detail_no" req req,
+        original_price: "original_price" req req,
+        plan_discount_description: "plan_discount_description" opt opt,
+        actual_price: "actual_price" req req,
+        plan_detail_state: "plan_detail_state" req req,
+        order_id: "order_id" opt opt,
+        merchant_plan_detail_no: "merchant_plan_detail_no" req req,
+        plan_detail_name: "plan_detail_name" req req,
+        actual_pay_price: "actual_pay_price" opt opt,
+        use_time: "use_time" opt opt,
+        complete_time: "complete_time" opt opt,
+        cancel_time: "cancel_time" opt opt,
+    });
     /// `/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no`
     pub mod merchant_sign_plan_no {
         /// The chain step for `/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no`, reached with `client.v3().payscore().sign_plan().user_sign_plans().merchant_sign_plan_no()`.
@@ -3205,111 +1777,28 @@ pub mod user_sign_plans {
                 /// Example: `2021-05-20T13:29:35.120+08:00`
                 pub sign_time: Option<String>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("sign_plan_id", &self.sign_plan_id)?;
-                    m.opt("openid", &self.openid)?;
-                    m.req("service_id", &self.service_id)?;
-                    m.req("mchid", &self.mchid)?;
-                    m.req("appid", &self.appid)?;
-                    m.req("merchant_sign_plan_no", &self.merchant_sign_plan_no)?;
-                    m.req("merchant_callback_url", &self.merchant_callback_url)?;
-                    m.req("plan_id", &self.plan_id)?;
-                    m.req("going_detail_no", &self.going_detail_no)?;
-                    m.req("sign_state", &self.sign_state)?;
-                    m.opt("cancel_sign_time", &self.cancel_sign_time)?;
-                    m.opt("cancel_sign_type", &self.cancel_sign_type)?;
-                    m.opt("cancel_reason", &self.cancel_reason)?;
-                    m.req("plan_name", &self.plan_name)?;
-                    m.req("plan_over_time", &self.plan_over_time)?;
-                    m.req("total_origin_price", &self.total_origin_price)?;
-                    m.req("deduction_quantity", &self.deduction_quantity)?;
-                    m.req("total_actual_price", &self.total_actual_price)?;
-                    m.opt("signed_detail_list", &self.signed_detail_list)?;
-                    m.opt("sign_time", &self.sign_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("sign_plan_id"),
-                        o.opt("openid"),
-                        o.req("service_id"),
-                        o.req("mchid"),
-                        o.req("appid"),
-                        o.req("merchant_sign_plan_no"),
-                        o.req("merchant_callback_url"),
-                        o.req("plan_id"),
-                        o.req("going_detail_no"),
-                        o.req("sign_state"),
-                        o.opt("cancel_sign_time"),
-                        o.opt("cancel_sign_type"),
-                        o.opt("cancel_reason"),
-                        o.req("plan_name"),
-                        o.req("plan_over_time"),
-                        o.req("total_origin_price"),
-                        o.req("deduction_quantity"),
-                        o.req("total_actual_price"),
-                        o.opt("signed_detail_list"),
-                        o.opt("sign_time"),
-                    ) {
-                        (
-                            Some(sign_plan_id),
-                            Some(openid),
-                            Some(service_id),
-                            Some(mchid),
-                            Some(appid),
-                            Some(merchant_sign_plan_no),
-                            Some(merchant_callback_url),
-                            Some(plan_id),
-                            Some(going_detail_no),
-                            Some(sign_state),
-                            Some(cancel_sign_time),
-                            Some(cancel_sign_type),
-                            Some(cancel_reason),
-                            Some(plan_name),
-                            Some(plan_over_time),
-                            Some(total_origin_price),
-                            Some(deduction_quantity),
-                            Some(total_actual_price),
-                            Some(signed_detail_list),
-                            Some(sign_time),
-                        ) => {
-                            Ok(Self {
-                                sign_plan_id,
-                                openid,
-                                service_id,
-                                mchid,
-                                appid,
-                                merchant_sign_plan_no,
-                                merchant_callback_url,
-                                plan_id,
-                                going_detail_no,
-                                sign_state,
-                                cancel_sign_time,
-                                cancel_sign_type,
-                                cancel_reason,
-                                plan_name,
-                                plan_over_time,
-                                total_origin_price,
-                                deduction_quantity,
-                                total_actual_price,
-                                signed_detail_list,
-                                sign_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                sign_plan_id: "sign_plan_id" req req,
+                openid: "openid" opt opt,
+                service_id: "service_id" req req,
+                mchid: "mchid" req req,
+                appid: "appid" req req,
+                merchant_sign_plan_no: "merchant_sign_plan_no" req req,
+                merchant_callback_url: "merchant_callback_url" req req,
+                plan_id: "plan_id" req req,
+                going_detail_no: "going_detail_no" req req,
+                sign_state: "sign_state" req req,
+                cancel_sign_time: "cancel_sign_time" opt opt,
+                cancel_sign_type: "cancel_sign_type" opt opt,
+                cancel_reason: "cancel_reason" opt opt,
+                plan_name: "plan_name" req req,
+                plan_over_time: "plan_over_time" req req,
+                total_origin_price: "total_origin_price" req req,
+                deduction_quantity: "deduction_quantity" req req,
+                total_actual_price: "total_actual_price" req req,
+                signed_detail_list: "signed_detail_list" opt opt,
+                sign_time: "sign_time" opt opt,
+            });
             /// GetResponseSignedDetailList
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseSignedDetailList {
@@ -3362,79 +1851,20 @@ pub mod user_sign_plans {
                 /// Example: `2021-05-20T13:29:35.120+08:00`
                 pub cancel_time: Option<String>,
             }
-            impl ::serde::Serialize for GetResponseSignedDetailList {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("plan_detail_no", &self.plan_detail_no)?;
-                    m.req("original_price", &self.original_price)?;
-                    m.opt("plan_discount_description", &self.plan_discount_description)?;
-                    m.req("actual_price", &self.actual_price)?;
-                    m.req("plan_detail_state", &self.plan_detail_state)?;
-                    m.opt("order_id", &self.order_id)?;
-                    m.req("merchant_plan_detail_no", &self.merchant_plan_detail_no)?;
-                    m.req("plan_detail_name", &self.plan_detail_name)?;
-                    m.opt("actual_pay_price", &self.actual_pay_price)?;
-                    m.opt("use_time", &self.use_time)?;
-                    m.opt("complete_time", &self.complete_time)?;
-                    m.opt("cancel_time", &self.cancel_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseSignedDetailList {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("plan_detail_no"),
-                        o.req("original_price"),
-                        o.opt("plan_discount_description"),
-                        o.req("actual_price"),
-                        o.req("plan_detail_state"),
-                        o.opt("order_id"),
-                        o.req("merchant_plan_detail_no"),
-                        o.req("plan_detail_name"),
-                        o.opt("actual_pay_price"),
-                        o.opt("use_time"),
-                        o.opt("complete_time"),
-                        o.opt("cancel_time"),
-                    ) {
-                        (
-                            Some(plan_detail_no),
-                            Some(original_price),
-                            Some(plan_discount_description),
-                            Some(actual_price),
-                            Some(plan_detail_state),
-                            Some(order_id),
-                            Some(merchant_plan_detail_no),
-                            Some(plan_detail_name),
-                            Some(actual_pay_price),
-                            Some(use_time),
-                            Some(complete_time),
-                            Some(cancel_time),
-                        ) => {
-                            Ok(Self {
-                                plan_detail_no,
-                                original_price,
-                                plan_discount_description,
-                                actual_price,
-                                plan_detail_state,
-                                order_id,
-                                merchant_plan_detail_no,
-                                plan_detail_name,
-                                actual_pay_price,
-                                use_time,
-                                complete_time,
-                                cancel_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseSignedDetailList {
+                plan_detail_no: "plan_detail_no" req req,
+                original_price: "original_price" req req,
+                plan_discount_description: "plan_discount_description" opt opt,
+                actual_price: "actual_price" req req,
+                plan_detail_state: "plan_detail_state" req req,
+                order_id: "order_id" opt opt,
+                merchant_plan_detail_no: "merchant_plan_detail_no" req req,
+                plan_detail_name: "plan_detail_name" req req,
+                actual_pay_price: "actual_pay_price" opt opt,
+                use_time: "use_time" opt opt,
+                complete_time: "complete_time" opt opt,
+                cancel_time: "cancel_time" opt opt,
+            });
             /// `/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop`
             pub mod stop {
                 /// The chain step for `/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop`, reached with `client.v3().payscore().sign_plan().user_sign_plans().merchant_sign_plan_no().merchant_sign_plan_no(merchant_sign_plan_no).stop()`.
@@ -3464,27 +1894,9 @@ pub mod user_sign_plans {
                     /// Example: `用户协商后停止`
                     pub stop_reason: String,
                 }
-                impl ::serde::Serialize for PostRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("stop_reason", &self.stop_reason)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.req("stop_reason") {
-                            Some(stop_reason) => Ok(Self { stop_reason }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequest {
+                    stop_reason: "stop_reason" req req,
+                });
                 /// The response of `POST /v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop` (直连商户取消用户的签约计划).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
@@ -3567,111 +1979,28 @@ pub mod user_sign_plans {
                     /// Example: `2021-05-20T13:29:35.120+08:00`
                     pub sign_time: Option<String>,
                 }
-                impl ::serde::Serialize for PostResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("sign_plan_id", &self.sign_plan_id)?;
-                        m.opt("openid", &self.openid)?;
-                        m.req("service_id", &self.service_id)?;
-                        m.req("mchid", &self.mchid)?;
-                        m.req("appid", &self.appid)?;
-                        m.req("merchant_sign_plan_no", &self.merchant_sign_plan_no)?;
-                        m.req("merchant_callback_url", &self.merchant_callback_url)?;
-                        m.req("plan_id", &self.plan_id)?;
-                        m.req("going_detail_no", &self.going_detail_no)?;
-                        m.req("sign_state", &self.sign_state)?;
-                        m.opt("cancel_sign_time", &self.cancel_sign_time)?;
-                        m.opt("cancel_sign_type", &self.cancel_sign_type)?;
-                        m.opt("cancel_reason", &self.cancel_reason)?;
-                        m.req("plan_name", &self.plan_name)?;
-                        m.req("plan_over_time", &self.plan_over_time)?;
-                        m.req("total_origin_price", &self.total_origin_price)?;
-                        m.req("deduction_quantity", &self.deduction_quantity)?;
-                        m.req("total_actual_price", &self.total_actual_price)?;
-                        m.opt("signed_detail_list", &self.signed_detail_list)?;
-                        m.opt("sign_time", &self.sign_time)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("sign_plan_id"),
-                            o.opt("openid"),
-                            o.req("service_id"),
-                            o.req("mchid"),
-                            o.req("appid"),
-                            o.req("merchant_sign_plan_no"),
-                            o.req("merchant_callback_url"),
-                            o.req("plan_id"),
-                            o.req("going_detail_no"),
-                            o.req("sign_state"),
-                            o.opt("cancel_sign_time"),
-                            o.opt("cancel_sign_type"),
-                            o.opt("cancel_reason"),
-                            o.req("plan_name"),
-                            o.req("plan_over_time"),
-                            o.req("total_origin_price"),
-                            o.req("deduction_quantity"),
-                            o.req("total_actual_price"),
-                            o.opt("signed_detail_list"),
-                            o.opt("sign_time"),
-                        ) {
-                            (
-                                Some(sign_plan_id),
-                                Some(openid),
-                                Some(service_id),
-                                Some(mchid),
-                                Some(appid),
-                                Some(merchant_sign_plan_no),
-                                Some(merchant_callback_url),
-                                Some(plan_id),
-                                Some(going_detail_no),
-                                Some(sign_state),
-                                Some(cancel_sign_time),
-                                Some(cancel_sign_type),
-                                Some(cancel_reason),
-                                Some(plan_name),
-                                Some(plan_over_time),
-                                Some(total_origin_price),
-                                Some(deduction_quantity),
-                                Some(total_actual_price),
-                                Some(signed_detail_list),
-                                Some(sign_time),
-                            ) => {
-                                Ok(Self {
-                                    sign_plan_id,
-                                    openid,
-                                    service_id,
-                                    mchid,
-                                    appid,
-                                    merchant_sign_plan_no,
-                                    merchant_callback_url,
-                                    plan_id,
-                                    going_detail_no,
-                                    sign_state,
-                                    cancel_sign_time,
-                                    cancel_sign_type,
-                                    cancel_reason,
-                                    plan_name,
-                                    plan_over_time,
-                                    total_origin_price,
-                                    deduction_quantity,
-                                    total_actual_price,
-                                    signed_detail_list,
-                                    sign_time,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponse {
+                    sign_plan_id: "sign_plan_id" req req,
+                    openid: "openid" opt opt,
+                    service_id: "service_id" req req,
+                    mchid: "mchid" req req,
+                    appid: "appid" req req,
+                    merchant_sign_plan_no: "merchant_sign_plan_no" req req,
+                    merchant_callback_url: "merchant_callback_url" req req,
+                    plan_id: "plan_id" req req,
+                    going_detail_no: "going_detail_no" req req,
+                    sign_state: "sign_state" req req,
+                    cancel_sign_time: "cancel_sign_time" opt opt,
+                    cancel_sign_type: "cancel_sign_type" opt opt,
+                    cancel_reason: "cancel_reason" opt opt,
+                    plan_name: "plan_name" req req,
+                    plan_over_time: "plan_over_time" req req,
+                    total_origin_price: "total_origin_price" req req,
+                    deduction_quantity: "deduction_quantity" req req,
+                    total_actual_price: "total_actual_price" req req,
+                    signed_detail_list: "signed_detail_list" opt opt,
+                    sign_time: "sign_time" opt opt,
+                });
                 /// PostResponseSignedDetailList
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseSignedDetailList {
@@ -3724,82 +2053,20 @@ pub mod user_sign_plans {
                     /// Example: `2021-05-20T13:29:35.120+08:00`
                     pub cancel_time: Option<String>,
                 }
-                impl ::serde::Serialize for PostResponseSignedDetailList {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("plan_detail_no", &self.plan_detail_no)?;
-                        m.req("original_price", &self.original_price)?;
-                        m.opt(
-                            "plan_discount_description",
-                            &self.plan_discount_description,
-                        )?;
-                        m.req("actual_price", &self.actual_price)?;
-                        m.req("plan_detail_state", &self.plan_detail_state)?;
-                        m.opt("order_id", &self.order_id)?;
-                        m.req("merchant_plan_detail_no", &self.merchant_plan_detail_no)?;
-                        m.req("plan_detail_name", &self.plan_detail_name)?;
-                        m.opt("actual_pay_price", &self.actual_pay_price)?;
-                        m.opt("use_time", &self.use_time)?;
-                        m.opt("complete_time", &self.complete_time)?;
-                        m.opt("cancel_time", &self.cancel_time)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseSignedDetailList {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("plan_detail_no"),
-                            o.req("original_price"),
-                            o.opt("plan_discount_description"),
-                            o.req("actual_price"),
-                            o.req("plan_detail_state"),
-                            o.opt("order_id"),
-                            o.req("merchant_plan_detail_no"),
-                            o.req("plan_detail_name"),
-                            o.opt("actual_pay_price"),
-                            o.opt("use_time"),
-                            o.opt("complete_time"),
-                            o.opt("cancel_time"),
-                        ) {
-                            (
-                                Some(plan_detail_no),
-                                Some(original_price),
-                                Some(plan_discount_description),
-                                Some(actual_price),
-                                Some(plan_detail_state),
-                                Some(order_id),
-                                Some(merchant_plan_detail_no),
-                                Some(plan_detail_name),
-                                Some(actual_pay_price),
-                                Some(use_time),
-                                Some(complete_time),
-                                Some(cancel_time),
-                            ) => {
-                                Ok(Self {
-                                    plan_detail_no,
-                                    original_price,
-                                    plan_discount_description,
-                                    actual_price,
-                                    plan_detail_state,
-                                    order_id,
-                                    merchant_plan_detail_no,
-                                    plan_detail_name,
-                                    actual_pay_price,
-                                    use_time,
-                                    complete_time,
-                                    cancel_time,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponseSignedDetailList {
+                    plan_detail_no: "plan_detail_no" req req,
+                    original_price: "original_price" req req,
+                    plan_discount_description: "plan_discount_description" opt opt,
+                    actual_price: "actual_price" req req,
+                    plan_detail_state: "plan_detail_state" req req,
+                    order_id: "order_id" opt opt,
+                    merchant_plan_detail_no: "merchant_plan_detail_no" req req,
+                    plan_detail_name: "plan_detail_name" req req,
+                    actual_pay_price: "actual_pay_price" opt opt,
+                    use_time: "use_time" opt opt,
+                    complete_time: "complete_time" opt opt,
+                    cancel_time: "cancel_time" opt opt,
+                });
             }
         }
     }

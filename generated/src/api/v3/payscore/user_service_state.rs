@@ -37,28 +37,11 @@ pub struct GetRequest {
     /// Query parameter `openid`.
     pub openid: String,
 }
-impl ::serde::Serialize for GetRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("appid"), o.req("service_id"), o.req("openid")) {
-            (Some(appid), Some(service_id), Some(openid)) => {
-                Ok(Self { appid, service_id, openid })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetRequest {
+    appid: "appid" skip req,
+    service_id: "service_id" skip req,
+    openid: "openid" skip req,
+});
 /// The response of `GET /v3/payscore/user-service-state` (查询用户授权状态API).
 #[derive(Clone, Debug, PartialEq)]
 pub struct GetResponse {
@@ -77,42 +60,12 @@ pub struct GetResponse {
     /// 用户授权服务情况
     pub use_service_state: GetResponseUseServiceState,
 }
-impl ::serde::Serialize for GetResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("appid", &self.appid)?;
-        m.req("service_id", &self.service_id)?;
-        m.opt("openid", &self.openid)?;
-        m.req("use_service_state", &self.use_service_state)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("appid"),
-            o.req("service_id"),
-            o.opt("openid"),
-            o.req("use_service_state"),
-        ) {
-            (Some(appid), Some(service_id), Some(openid), Some(use_service_state)) => {
-                Ok(Self {
-                    appid,
-                    service_id,
-                    openid,
-                    use_service_state,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponse {
+    appid: "appid" req req,
+    service_id: "service_id" req req,
+    openid: "openid" opt opt,
+    use_service_state: "use_service_state" req req,
+});
 /// 用户授权服务情况
 ///
 /// A value this client does not know yet is kept as [`GetResponseUseServiceState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -126,42 +79,7 @@ pub enum GetResponseUseServiceState {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl GetResponseUseServiceState {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Unavailable => "UNAVAILABLE",
-            Self::Available => "AVAILABLE",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for GetResponseUseServiceState {
-    fn from(s: &str) -> Self {
-        match s {
-            "UNAVAILABLE" => Self::Unavailable,
-            "AVAILABLE" => Self::Available,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for GetResponseUseServiceState {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GetResponseUseServiceState {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseUseServiceState {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GetResponseUseServiceState {
+    Unavailable = "UNAVAILABLE",
+    Available = "AVAILABLE",
+});

@@ -81,45 +81,12 @@ pub mod by_openid {
                     /// 撤销原因
                     pub reason: String,
                 }
-                impl ::serde::Serialize for PostRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("appid", &self.appid)?;
-                        m.req("reason", &self.reason)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("openid"),
-                            o.req("service_id"),
-                            o.req("appid"),
-                            o.req("reason"),
-                        ) {
-                            (
-                                Some(openid),
-                                Some(service_id),
-                                Some(appid),
-                                Some(reason),
-                            ) => {
-                                Ok(Self {
-                                    openid,
-                                    service_id,
-                                    appid,
-                                    reason,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequest {
+                    openid: "openid" skip req,
+                    service_id: "service_id" skip req,
+                    appid: "appid" req req,
+                    reason: "reason" req req,
+                });
             }
         }
     }

@@ -102,47 +102,12 @@ pub mod bank_transfer_recharges {
             /// 充值金额
             pub recharge_amount: PostRequestRechargeAmount,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("out_recharge_no", &self.out_recharge_no)?;
-                m.req("recharge_scene", &self.recharge_scene)?;
-                m.req("account_type", &self.account_type)?;
-                m.req("recharge_amount", &self.recharge_amount)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("out_recharge_no"),
-                    o.req("recharge_scene"),
-                    o.req("account_type"),
-                    o.req("recharge_amount"),
-                ) {
-                    (
-                        Some(out_recharge_no),
-                        Some(recharge_scene),
-                        Some(account_type),
-                        Some(recharge_amount),
-                    ) => {
-                        Ok(Self {
-                            out_recharge_no,
-                            recharge_scene,
-                            account_type,
-                            recharge_amount,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            out_recharge_no: "out_recharge_no" req req,
+            recharge_scene: "recharge_scene" req req,
+            account_type: "account_type" req req,
+            recharge_amount: "recharge_amount" req req,
+        });
         /// 充值入账账户
         ///
         /// A value this client does not know yet is kept as [`PostRequestAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -158,49 +123,11 @@ pub mod bank_transfer_recharges {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestAccountType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Basic => "BASIC",
-                    Self::Operation => "OPERATION",
-                    Self::Fees => "FEES",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestAccountType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "BASIC" => Self::Basic,
-                    "OPERATION" => Self::Operation,
-                    "FEES" => Self::Fees,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestAccountType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestAccountType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestAccountType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestAccountType {
+            Basic = "BASIC",
+            Operation = "OPERATION",
+            Fees = "FEES",
+        });
         /// 充值金额
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestRechargeAmount {
@@ -213,28 +140,10 @@ pub mod bank_transfer_recharges {
             /// Example: `CNY`
             pub currency: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestRechargeAmount {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("amount", &self.amount)?;
-                m.opt("currency", &self.currency)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestRechargeAmount {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("amount"), o.opt("currency")) {
-                    (Some(amount), Some(currency)) => Ok(Self { amount, currency }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestRechargeAmount {
+            amount: "amount" opt opt,
+            currency: "currency" opt opt,
+        });
         /// The response of `POST /v3/platsolution/ecommerce/bank-transfer-recharges/apply` (申请银行转账充值).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -249,43 +158,11 @@ pub mod bank_transfer_recharges {
             /// 银行账户
             pub transfer_in_account: PostResponseTransferInAccount,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("recharge_id", &self.recharge_id)?;
-                m.req("out_recharge_no", &self.out_recharge_no)?;
-                m.req("transfer_in_account", &self.transfer_in_account)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("recharge_id"),
-                    o.req("out_recharge_no"),
-                    o.req("transfer_in_account"),
-                ) {
-                    (
-                        Some(recharge_id),
-                        Some(out_recharge_no),
-                        Some(transfer_in_account),
-                    ) => {
-                        Ok(Self {
-                            recharge_id,
-                            out_recharge_no,
-                            transfer_in_account,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            recharge_id: "recharge_id" req req,
+            out_recharge_no: "out_recharge_no" req req,
+            transfer_in_account: "transfer_in_account" req req,
+        });
         /// 银行账户
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseTransferInAccount {
@@ -310,51 +187,13 @@ pub mod bank_transfer_recharges {
             /// Example: `686000172489957748585801`
             pub bank_account_no: Option<String>,
         }
-        impl ::serde::Serialize for PostResponseTransferInAccount {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("bank_name", &self.bank_name)?;
-                m.opt("bank_address_code", &self.bank_address_code)?;
-                m.opt("bank_code", &self.bank_code)?;
-                m.opt("bank_account_name", &self.bank_account_name)?;
-                m.opt("bank_account_no", &self.bank_account_no)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseTransferInAccount {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("bank_name"),
-                    o.opt("bank_address_code"),
-                    o.opt("bank_code"),
-                    o.opt("bank_account_name"),
-                    o.opt("bank_account_no"),
-                ) {
-                    (
-                        Some(bank_name),
-                        Some(bank_address_code),
-                        Some(bank_code),
-                        Some(bank_account_name),
-                        Some(bank_account_no),
-                    ) => {
-                        Ok(Self {
-                            bank_name,
-                            bank_address_code,
-                            bank_code,
-                            bank_account_name,
-                            bank_account_no,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseTransferInAccount {
+            bank_name: "bank_name" opt opt,
+            bank_address_code: "bank_address_code" opt opt,
+            bank_code: "bank_code" opt opt,
+            bank_account_name: "bank_account_name" opt opt,
+            bank_account_no: "bank_account_no" opt opt,
+        });
     }
     /// `/v3/platsolution/ecommerce/bank-transfer-recharges/out-recharge-no`
     pub mod out_recharge_no {
@@ -433,79 +272,20 @@ pub mod bank_transfer_recharges {
                 /// Example: `2015-05-20T13:29:35+08:00`
                 pub close_time: Option<String>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("mchid", &self.mchid)?;
-                    m.req("recharge_id", &self.recharge_id)?;
-                    m.req("out_recharge_no", &self.out_recharge_no)?;
-                    m.req("account_type", &self.account_type)?;
-                    m.req("recharge_state", &self.recharge_state)?;
-                    m.req("recharge_scene", &self.recharge_scene)?;
-                    m.opt("recharge_state_desc", &self.recharge_state_desc)?;
-                    m.req("recharge_amount", &self.recharge_amount)?;
-                    m.opt("bank_transfer_info", &self.bank_transfer_info)?;
-                    m.opt("accept_time", &self.accept_time)?;
-                    m.opt("success_time", &self.success_time)?;
-                    m.opt("close_time", &self.close_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("mchid"),
-                        o.req("recharge_id"),
-                        o.req("out_recharge_no"),
-                        o.req("account_type"),
-                        o.req("recharge_state"),
-                        o.req("recharge_scene"),
-                        o.opt("recharge_state_desc"),
-                        o.req("recharge_amount"),
-                        o.opt("bank_transfer_info"),
-                        o.opt("accept_time"),
-                        o.opt("success_time"),
-                        o.opt("close_time"),
-                    ) {
-                        (
-                            Some(mchid),
-                            Some(recharge_id),
-                            Some(out_recharge_no),
-                            Some(account_type),
-                            Some(recharge_state),
-                            Some(recharge_scene),
-                            Some(recharge_state_desc),
-                            Some(recharge_amount),
-                            Some(bank_transfer_info),
-                            Some(accept_time),
-                            Some(success_time),
-                            Some(close_time),
-                        ) => {
-                            Ok(Self {
-                                mchid,
-                                recharge_id,
-                                out_recharge_no,
-                                account_type,
-                                recharge_state,
-                                recharge_scene,
-                                recharge_state_desc,
-                                recharge_amount,
-                                bank_transfer_info,
-                                accept_time,
-                                success_time,
-                                close_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                mchid: "mchid" req req,
+                recharge_id: "recharge_id" req req,
+                out_recharge_no: "out_recharge_no" req req,
+                account_type: "account_type" req req,
+                recharge_state: "recharge_state" req req,
+                recharge_scene: "recharge_scene" req req,
+                recharge_state_desc: "recharge_state_desc" opt opt,
+                recharge_amount: "recharge_amount" req req,
+                bank_transfer_info: "bank_transfer_info" opt opt,
+                accept_time: "accept_time" opt opt,
+                success_time: "success_time" opt opt,
+                close_time: "close_time" opt opt,
+            });
             /// 充值入账账户
             ///
             /// A value this client does not know yet is kept as [`GetResponseAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -521,52 +301,11 @@ pub mod bank_transfer_recharges {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseAccountType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Basic => "BASIC",
-                        Self::Operation => "OPERATION",
-                        Self::Fees => "FEES",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseAccountType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "BASIC" => Self::Basic,
-                        "OPERATION" => Self::Operation,
-                        "FEES" => Self::Fees,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseAccountType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseAccountType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseAccountType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseAccountType {
+                Basic = "BASIC",
+                Operation = "OPERATION",
+                Fees = "FEES",
+            });
             /// 转账充值的付款信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseBankTransferInfo {
@@ -591,51 +330,13 @@ pub mod bank_transfer_recharges {
                 /// Example: `0722`
                 pub bank_card_tail: Option<String>,
             }
-            impl ::serde::Serialize for GetResponseBankTransferInfo {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("memo", &self.memo)?;
-                    m.opt("return_time", &self.return_time)?;
-                    m.opt("return_reason", &self.return_reason)?;
-                    m.opt("bank_name", &self.bank_name)?;
-                    m.opt("bank_card_tail", &self.bank_card_tail)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseBankTransferInfo {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("memo"),
-                        o.opt("return_time"),
-                        o.opt("return_reason"),
-                        o.opt("bank_name"),
-                        o.opt("bank_card_tail"),
-                    ) {
-                        (
-                            Some(memo),
-                            Some(return_time),
-                            Some(return_reason),
-                            Some(bank_name),
-                            Some(bank_card_tail),
-                        ) => {
-                            Ok(Self {
-                                memo,
-                                return_time,
-                                return_reason,
-                                bank_name,
-                                bank_card_tail,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseBankTransferInfo {
+                memo: "memo" opt opt,
+                return_time: "return_time" opt opt,
+                return_reason: "return_reason" opt opt,
+                bank_name: "bank_name" opt opt,
+                bank_card_tail: "bank_card_tail" opt opt,
+            });
             /// 充值金额
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseRechargeAmount {
@@ -648,28 +349,10 @@ pub mod bank_transfer_recharges {
                 /// Example: `CNY`
                 pub currency: Option<String>,
             }
-            impl ::serde::Serialize for GetResponseRechargeAmount {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("amount", &self.amount)?;
-                    m.opt("currency", &self.currency)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseRechargeAmount {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("amount"), o.opt("currency")) {
-                        (Some(amount), Some(currency)) => Ok(Self { amount, currency }),
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseRechargeAmount {
+                amount: "amount" opt opt,
+                currency: "currency" opt opt,
+            });
             /// 充值场景
             ///
             /// A value this client does not know yet is kept as [`GetResponseRechargeScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -681,48 +364,9 @@ pub mod bank_transfer_recharges {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseRechargeScene {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::EcommerceBankTransfer => "ECOMMERCE_BANK_TRANSFER",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseRechargeScene {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "ECOMMERCE_BANK_TRANSFER" => Self::EcommerceBankTransfer,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseRechargeScene {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseRechargeScene {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseRechargeScene {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseRechargeScene {
+                EcommerceBankTransfer = "ECOMMERCE_BANK_TRANSFER",
+            });
             /// 充值状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseRechargeState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -738,52 +382,11 @@ pub mod bank_transfer_recharges {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseRechargeState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Success => "SUCCESS",
-                        Self::Recharging => "RECHARGING",
-                        Self::Closed => "CLOSED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseRechargeState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "SUCCESS" => Self::Success,
-                        "RECHARGING" => Self::Recharging,
-                        "CLOSED" => Self::Closed,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseRechargeState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseRechargeState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseRechargeState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseRechargeState {
+                Success = "SUCCESS",
+                Recharging = "RECHARGING",
+                Closed = "CLOSED",
+            });
         }
     }
 }
@@ -826,35 +429,11 @@ pub mod insurance_compensation_contracts {
         /// 签约协议列表
         pub agreement_list: Vec<PostRequestAgreementList>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_apply_no", &self.out_apply_no)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("agreement_list", &self.agreement_list)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("out_apply_no"), o.req("sub_mchid"), o.req("agreement_list")) {
-                (Some(out_apply_no), Some(sub_mchid), Some(agreement_list)) => {
-                    Ok(Self {
-                        out_apply_no,
-                        sub_mchid,
-                        agreement_list,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        out_apply_no: "out_apply_no" req req,
+        sub_mchid: "sub_mchid" req req,
+        agreement_list: "agreement_list" req req,
+    });
     /// PostRequestAgreementList
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAgreementList {
@@ -875,47 +454,12 @@ pub mod insurance_compensation_contracts {
         /// Example: `2024-08-08T10:34:56+08:00`
         pub sign_time: String,
     }
-    impl ::serde::Serialize for PostRequestAgreementList {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("agreement_code", &self.agreement_code)?;
-            m.req("agreement_version", &self.agreement_version)?;
-            m.req("sign_organization", &self.sign_organization)?;
-            m.req("sign_time", &self.sign_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestAgreementList {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("agreement_code"),
-                o.req("agreement_version"),
-                o.req("sign_organization"),
-                o.req("sign_time"),
-            ) {
-                (
-                    Some(agreement_code),
-                    Some(agreement_version),
-                    Some(sign_organization),
-                    Some(sign_time),
-                ) => {
-                    Ok(Self {
-                        agreement_code,
-                        agreement_version,
-                        sign_organization,
-                        sign_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestAgreementList {
+        agreement_code: "agreement_code" req req,
+        agreement_version: "agreement_version" req req,
+        sign_organization: "sign_organization" req req,
+        sign_time: "sign_time" req req,
+    });
     /// The response of `POST /v3/platsolution/ecommerce/insurance-compensation-contracts` (开通保险理赔功能).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -932,35 +476,11 @@ pub mod insurance_compensation_contracts {
         /// Example: `2024-08-09T13:29:35.120+08:00`
         pub success_time: Option<String>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("opened", &self.opened)?;
-            m.opt("success_time", &self.success_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("sub_mchid"), o.req("opened"), o.opt("success_time")) {
-                (Some(sub_mchid), Some(opened), Some(success_time)) => {
-                    Ok(Self {
-                        sub_mchid,
-                        opened,
-                        success_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        sub_mchid: "sub_mchid" req req,
+        opened: "opened" req req,
+        success_time: "success_time" opt opt,
+    });
     /// `/v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid`
     pub mod sub_mchid {
         /// The chain step for `/v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid`, reached with `client.v3().platsolution().ecommerce().insurance_compensation_contracts().sub_mchid()`.
@@ -1014,39 +534,11 @@ pub mod insurance_compensation_contracts {
                     /// Example: `2024-08-09T13:29:35.120+08:00`
                     pub success_time: Option<String>,
                 }
-                impl ::serde::Serialize for PostResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("sub_mchid", &self.sub_mchid)?;
-                        m.req("opened", &self.opened)?;
-                        m.opt("success_time", &self.success_time)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("sub_mchid"),
-                            o.req("opened"),
-                            o.opt("success_time"),
-                        ) {
-                            (Some(sub_mchid), Some(opened), Some(success_time)) => {
-                                Ok(Self {
-                                    sub_mchid,
-                                    opened,
-                                    success_time,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponse {
+                    sub_mchid: "sub_mchid" req req,
+                    opened: "opened" req req,
+                    success_time: "success_time" opt opt,
+                });
             }
         }
     }
@@ -1184,59 +676,15 @@ pub mod mch_transfer {
             /// Example: `退货运费补偿`
             pub user_recv_perception: Option<String>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("receiver", &self.receiver)?;
-                m.req("out_bill_no", &self.out_bill_no)?;
-                m.opt("amount", &self.amount)?;
-                m.req("transfer_remark", &self.transfer_remark)?;
-                m.opt("sponsor_mchid", &self.sponsor_mchid)?;
-                m.opt("transfer_scene_id", &self.transfer_scene_id)?;
-                m.opt("user_recv_perception", &self.user_recv_perception)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("receiver"),
-                    o.req("out_bill_no"),
-                    o.opt("amount"),
-                    o.req("transfer_remark"),
-                    o.opt("sponsor_mchid"),
-                    o.opt("transfer_scene_id"),
-                    o.opt("user_recv_perception"),
-                ) {
-                    (
-                        Some(receiver),
-                        Some(out_bill_no),
-                        Some(amount),
-                        Some(transfer_remark),
-                        Some(sponsor_mchid),
-                        Some(transfer_scene_id),
-                        Some(user_recv_perception),
-                    ) => {
-                        Ok(Self {
-                            receiver,
-                            out_bill_no,
-                            amount,
-                            transfer_remark,
-                            sponsor_mchid,
-                            transfer_scene_id,
-                            user_recv_perception,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            receiver: "receiver" req req,
+            out_bill_no: "out_bill_no" req req,
+            amount: "amount" opt opt,
+            transfer_remark: "transfer_remark" req req,
+            sponsor_mchid: "sponsor_mchid" opt opt,
+            transfer_scene_id: "transfer_scene_id" opt opt,
+            user_recv_perception: "user_recv_perception" opt opt,
+        });
         /// 收款方信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestReceiver {
@@ -1247,30 +695,10 @@ pub mod mch_transfer {
             /// 转账接收方订单信息
             pub transaction_info: Option<PostRequestReceiverTransactionInfo>,
         }
-        impl ::serde::Serialize for PostRequestReceiver {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("type", &self.type_)?;
-                m.opt("transaction_info", &self.transaction_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiver {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("type"), o.opt("transaction_info")) {
-                    (Some(type_), Some(transaction_info)) => {
-                        Ok(Self { type_, transaction_info })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestReceiver {
+            type_: "type" opt opt,
+            transaction_info: "transaction_info" opt opt,
+        });
         /// 转账接收方订单信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestReceiverTransactionInfo {
@@ -1283,30 +711,10 @@ pub mod mch_transfer {
             /// Example: `WXPAY`
             pub type_: Option<PostRequestReceiverTransactionInfoType>,
         }
-        impl ::serde::Serialize for PostRequestReceiverTransactionInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("transaction_id", &self.transaction_id)?;
-                m.opt("type", &self.type_)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiverTransactionInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("transaction_id"), o.opt("type")) {
-                    (Some(transaction_id), Some(type_)) => {
-                        Ok(Self { transaction_id, type_ })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestReceiverTransactionInfo {
+            transaction_id: "transaction_id" req req,
+            type_: "type" opt opt,
+        });
         /// 转账接收方订单类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestReceiverTransactionInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1320,47 +728,10 @@ pub mod mch_transfer {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestReceiverTransactionInfoType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Wxpay => "WXPAY",
-                    Self::Wxvalue => "WXVALUE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestReceiverTransactionInfoType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "WXPAY" => Self::Wxpay,
-                    "WXVALUE" => Self::Wxvalue,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestReceiverTransactionInfoType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestReceiverTransactionInfoType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiverTransactionInfoType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestReceiverTransactionInfoType {
+            Wxpay = "WXPAY",
+            Wxvalue = "WXVALUE",
+        });
         /// 转账接收方类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1372,45 +743,9 @@ pub mod mch_transfer {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestReceiverType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::TransactionUser => "TRANSACTION_USER",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestReceiverType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "TRANSACTION_USER" => Self::TransactionUser,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestReceiverType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestReceiverType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiverType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestReceiverType {
+            TransactionUser = "TRANSACTION_USER",
+        });
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills` (请求赔付).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -1453,98 +788,27 @@ pub mod mch_transfer {
             /// Example: `1900001109`
             pub sponsor_mchid: Option<String>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sp_mchid", &self.sp_mchid)?;
-                m.req("receiver_detail", &self.receiver_detail)?;
-                m.req("out_bill_no", &self.out_bill_no)?;
-                m.opt("amount", &self.amount)?;
-                m.req("transfer_remark", &self.transfer_remark)?;
-                m.req("bill_id", &self.bill_id)?;
-                m.req("state", &self.state)?;
-                m.req("accept_time", &self.accept_time)?;
-                m.opt("success_time", &self.success_time)?;
-                m.opt("sponsor_mchid", &self.sponsor_mchid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sp_mchid"),
-                    o.req("receiver_detail"),
-                    o.req("out_bill_no"),
-                    o.opt("amount"),
-                    o.req("transfer_remark"),
-                    o.req("bill_id"),
-                    o.req("state"),
-                    o.req("accept_time"),
-                    o.opt("success_time"),
-                    o.opt("sponsor_mchid"),
-                ) {
-                    (
-                        Some(sp_mchid),
-                        Some(receiver_detail),
-                        Some(out_bill_no),
-                        Some(amount),
-                        Some(transfer_remark),
-                        Some(bill_id),
-                        Some(state),
-                        Some(accept_time),
-                        Some(success_time),
-                        Some(sponsor_mchid),
-                    ) => {
-                        Ok(Self {
-                            sp_mchid,
-                            receiver_detail,
-                            out_bill_no,
-                            amount,
-                            transfer_remark,
-                            bill_id,
-                            state,
-                            accept_time,
-                            success_time,
-                            sponsor_mchid,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            sp_mchid: "sp_mchid" req req,
+            receiver_detail: "receiver_detail" req req,
+            out_bill_no: "out_bill_no" req req,
+            amount: "amount" opt opt,
+            transfer_remark: "transfer_remark" req req,
+            bill_id: "bill_id" req req,
+            state: "state" req req,
+            accept_time: "accept_time" req req,
+            success_time: "success_time" opt opt,
+            sponsor_mchid: "sponsor_mchid" opt opt,
+        });
         /// 转账接收方信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetail {
             /// 转账接收者信息
             pub receiver: Option<PostResponseReceiverDetailReceiver>,
         }
-        impl ::serde::Serialize for PostResponseReceiverDetail {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("receiver", &self.receiver)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseReceiverDetail {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("receiver") {
-                    Some(receiver) => Ok(Self { receiver }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseReceiverDetail {
+            receiver: "receiver" opt opt,
+        });
         /// 转账接收者信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetailReceiver {
@@ -1557,30 +821,10 @@ pub mod mch_transfer {
                 PostResponseReceiverDetailReceiverTransactionInfo,
             >,
         }
-        impl ::serde::Serialize for PostResponseReceiverDetailReceiver {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("type", &self.type_)?;
-                m.opt("transaction_info", &self.transaction_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseReceiverDetailReceiver {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("type"), o.opt("transaction_info")) {
-                    (Some(type_), Some(transaction_info)) => {
-                        Ok(Self { type_, transaction_info })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiver {
+            type_: "type" opt opt,
+            transaction_info: "transaction_info" opt opt,
+        });
         /// 转账接收方订单信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetailReceiverTransactionInfo {
@@ -1593,31 +837,10 @@ pub mod mch_transfer {
             /// Example: `WXPAY`
             pub type_: Option<PostResponseReceiverDetailReceiverTransactionInfoType>,
         }
-        impl ::serde::Serialize for PostResponseReceiverDetailReceiverTransactionInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("transaction_id", &self.transaction_id)?;
-                m.opt("type", &self.type_)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostResponseReceiverDetailReceiverTransactionInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("transaction_id"), o.opt("type")) {
-                    (Some(transaction_id), Some(type_)) => {
-                        Ok(Self { transaction_id, type_ })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiverTransactionInfo {
+            transaction_id: "transaction_id" req req,
+            type_: "type" opt opt,
+        });
         /// 转账接收方订单类型
         ///
         /// A value this client does not know yet is kept as [`PostResponseReceiverDetailReceiverTransactionInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1631,51 +854,10 @@ pub mod mch_transfer {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseReceiverDetailReceiverTransactionInfoType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Wxpay => "WXPAY",
-                    Self::Wxvalue => "WXVALUE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for PostResponseReceiverDetailReceiverTransactionInfoType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "WXPAY" => Self::Wxpay,
-                    "WXVALUE" => Self::Wxvalue,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display
-        for PostResponseReceiverDetailReceiverTransactionInfoType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize
-        for PostResponseReceiverDetailReceiverTransactionInfoType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostResponseReceiverDetailReceiverTransactionInfoType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseReceiverDetailReceiverTransactionInfoType {
+            Wxpay = "WXPAY",
+            Wxvalue = "WXVALUE",
+        });
         /// 转账接收方类型
         ///
         /// A value this client does not know yet is kept as [`PostResponseReceiverDetailReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1687,45 +869,9 @@ pub mod mch_transfer {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseReceiverDetailReceiverType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::TransactionUser => "TRANSACTION_USER",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseReceiverDetailReceiverType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "TRANSACTION_USER" => Self::TransactionUser,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseReceiverDetailReceiverType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseReceiverDetailReceiverType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseReceiverDetailReceiverType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseReceiverDetailReceiverType {
+            TransactionUser = "TRANSACTION_USER",
+        });
         /// 赔付状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1747,55 +893,14 @@ pub mod mch_transfer {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Accepted => "ACCEPTED",
-                    Self::Success => "SUCCESS",
-                    Self::Closed => "CLOSED",
-                    Self::WaitUserConfirm => "WAIT_USER_CONFIRM",
-                    Self::Canceling => "CANCELING",
-                    Self::Cancelled => "CANCELLED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ACCEPTED" => Self::Accepted,
-                    "SUCCESS" => Self::Success,
-                    "CLOSED" => Self::Closed,
-                    "WAIT_USER_CONFIRM" => Self::WaitUserConfirm,
-                    "CANCELING" => Self::Canceling,
-                    "CANCELLED" => Self::Cancelled,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseState {
+            Accepted = "ACCEPTED",
+            Success = "SUCCESS",
+            Closed = "CLOSED",
+            WaitUserConfirm = "WAIT_USER_CONFIRM",
+            Canceling = "CANCELING",
+            Cancelled = "CANCELLED",
+        });
         /// `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id`
         pub mod bill_id {
             /// The chain step for `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id`, reached with `client.v3().platsolution().ecommerce().mch_transfer().compensate_bills().bill_id()`.
@@ -1866,75 +971,19 @@ pub mod mch_transfer {
                     /// Example: `1900001109`
                     pub sponsor_mchid: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("sp_mchid", &self.sp_mchid)?;
-                        m.req("receiver_detail", &self.receiver_detail)?;
-                        m.req("out_bill_no", &self.out_bill_no)?;
-                        m.opt("amount", &self.amount)?;
-                        m.opt("transfer_remark", &self.transfer_remark)?;
-                        m.req("bill_id", &self.bill_id)?;
-                        m.req("state", &self.state)?;
-                        m.req("accept_time", &self.accept_time)?;
-                        m.opt("success_time", &self.success_time)?;
-                        m.opt("close_info", &self.close_info)?;
-                        m.opt("sponsor_mchid", &self.sponsor_mchid)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("sp_mchid"),
-                            o.req("receiver_detail"),
-                            o.req("out_bill_no"),
-                            o.opt("amount"),
-                            o.opt("transfer_remark"),
-                            o.req("bill_id"),
-                            o.req("state"),
-                            o.req("accept_time"),
-                            o.opt("success_time"),
-                            o.opt("close_info"),
-                            o.opt("sponsor_mchid"),
-                        ) {
-                            (
-                                Some(sp_mchid),
-                                Some(receiver_detail),
-                                Some(out_bill_no),
-                                Some(amount),
-                                Some(transfer_remark),
-                                Some(bill_id),
-                                Some(state),
-                                Some(accept_time),
-                                Some(success_time),
-                                Some(close_info),
-                                Some(sponsor_mchid),
-                            ) => {
-                                Ok(Self {
-                                    sp_mchid,
-                                    receiver_detail,
-                                    out_bill_no,
-                                    amount,
-                                    transfer_remark,
-                                    bill_id,
-                                    state,
-                                    accept_time,
-                                    success_time,
-                                    close_info,
-                                    sponsor_mchid,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    sp_mchid: "sp_mchid" req req,
+                    receiver_detail: "receiver_detail" req req,
+                    out_bill_no: "out_bill_no" req req,
+                    amount: "amount" opt opt,
+                    transfer_remark: "transfer_remark" opt opt,
+                    bill_id: "bill_id" req req,
+                    state: "state" req req,
+                    accept_time: "accept_time" req req,
+                    success_time: "success_time" opt opt,
+                    close_info: "close_info" opt opt,
+                    sponsor_mchid: "sponsor_mchid" opt opt,
+                });
                 /// 关单信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCloseInfo {
@@ -1947,57 +996,19 @@ pub mod mch_transfer {
                     /// Example: `NOT_ENOUGH`
                     pub close_reason: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponseCloseInfo {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("close_time", &self.close_time)?;
-                        m.opt("close_reason", &self.close_reason)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseCloseInfo {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("close_time"), o.opt("close_reason")) {
-                            (Some(close_time), Some(close_reason)) => {
-                                Ok(Self { close_time, close_reason })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseCloseInfo {
+                    close_time: "close_time" opt opt,
+                    close_reason: "close_reason" opt opt,
+                });
                 /// 转账接收方信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetail {
                     /// 转账接收者信息
                     pub receiver: Option<GetResponseReceiverDetailReceiver>,
                 }
-                impl ::serde::Serialize for GetResponseReceiverDetail {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("receiver", &self.receiver)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseReceiverDetail {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.opt("receiver") {
-                            Some(receiver) => Ok(Self { receiver }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseReceiverDetail {
+                    receiver: "receiver" opt opt,
+                });
                 /// 转账接收者信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetailReceiver {
@@ -2010,31 +1021,10 @@ pub mod mch_transfer {
                         GetResponseReceiverDetailReceiverTransactionInfo,
                     >,
                 }
-                impl ::serde::Serialize for GetResponseReceiverDetailReceiver {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("type", &self.type_)?;
-                        m.opt("transaction_info", &self.transaction_info)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseReceiverDetailReceiver {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("type"), o.opt("transaction_info")) {
-                            (Some(type_), Some(transaction_info)) => {
-                                Ok(Self { type_, transaction_info })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiver {
+                    type_: "type" opt opt,
+                    transaction_info: "transaction_info" opt opt,
+                });
                 /// 转账接收方订单信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetailReceiverTransactionInfo {
@@ -2049,32 +1039,10 @@ pub mod mch_transfer {
                         GetResponseReceiverDetailReceiverTransactionInfoType,
                     >,
                 }
-                impl ::serde::Serialize
-                for GetResponseReceiverDetailReceiverTransactionInfo {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("transaction_id", &self.transaction_id)?;
-                        m.opt("type", &self.type_)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseReceiverDetailReceiverTransactionInfo {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.req("transaction_id"), o.opt("type")) {
-                            (Some(transaction_id), Some(type_)) => {
-                                Ok(Self { transaction_id, type_ })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiverTransactionInfo {
+                    transaction_id: "transaction_id" req req,
+                    type_: "type" opt opt,
+                });
                 /// 转账接收方订单类型
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseReceiverDetailReceiverTransactionInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2088,56 +1056,10 @@ pub mod mch_transfer {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseReceiverDetailReceiverTransactionInfoType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Wxpay => "WXPAY",
-                            Self::Wxvalue => "WXVALUE",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str>
-                for GetResponseReceiverDetailReceiverTransactionInfoType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "WXPAY" => Self::Wxpay,
-                            "WXVALUE" => Self::Wxvalue,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display
-                for GetResponseReceiverDetailReceiverTransactionInfoType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize
-                for GetResponseReceiverDetailReceiverTransactionInfoType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseReceiverDetailReceiverTransactionInfoType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseReceiverDetailReceiverTransactionInfoType {
+                    Wxpay = "WXPAY",
+                    Wxvalue = "WXVALUE",
+                });
                 /// 转账接收方类型
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseReceiverDetailReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2149,52 +1071,9 @@ pub mod mch_transfer {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseReceiverDetailReceiverType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::TransactionUser => "TRANSACTION_USER",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str>
-                for GetResponseReceiverDetailReceiverType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "TRANSACTION_USER" => Self::TransactionUser,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseReceiverDetailReceiverType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseReceiverDetailReceiverType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseReceiverDetailReceiverType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseReceiverDetailReceiverType {
+                    TransactionUser = "TRANSACTION_USER",
+                });
                 /// 赔付状态
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2216,60 +1095,14 @@ pub mod mch_transfer {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Accepted => "ACCEPTED",
-                            Self::Success => "SUCCESS",
-                            Self::Closed => "CLOSED",
-                            Self::WaitUserConfirm => "WAIT_USER_CONFIRM",
-                            Self::Canceling => "CANCELING",
-                            Self::Cancelled => "CANCELLED",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "ACCEPTED" => Self::Accepted,
-                            "SUCCESS" => Self::Success,
-                            "CLOSED" => Self::Closed,
-                            "WAIT_USER_CONFIRM" => Self::WaitUserConfirm,
-                            "CANCELING" => Self::Canceling,
-                            "CANCELLED" => Self::Cancelled,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseState {
+                    Accepted = "ACCEPTED",
+                    Success = "SUCCESS",
+                    Closed = "CLOSED",
+                    WaitUserConfirm = "WAIT_USER_CONFIRM",
+                    Canceling = "CANCELING",
+                    Cancelled = "CANCELLED",
+                });
             }
         }
         /// `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no`
@@ -2350,75 +1183,19 @@ pub mod mch_transfer {
                     /// Example: `1900001109`
                     pub sponsor_mchid: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("sp_mchid", &self.sp_mchid)?;
-                        m.req("receiver_detail", &self.receiver_detail)?;
-                        m.req("out_bill_no", &self.out_bill_no)?;
-                        m.opt("amount", &self.amount)?;
-                        m.opt("transfer_remark", &self.transfer_remark)?;
-                        m.req("bill_id", &self.bill_id)?;
-                        m.req("state", &self.state)?;
-                        m.req("accept_time", &self.accept_time)?;
-                        m.opt("success_time", &self.success_time)?;
-                        m.opt("close_info", &self.close_info)?;
-                        m.opt("sponsor_mchid", &self.sponsor_mchid)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("sp_mchid"),
-                            o.req("receiver_detail"),
-                            o.req("out_bill_no"),
-                            o.opt("amount"),
-                            o.opt("transfer_remark"),
-                            o.req("bill_id"),
-                            o.req("state"),
-                            o.req("accept_time"),
-                            o.opt("success_time"),
-                            o.opt("close_info"),
-                            o.opt("sponsor_mchid"),
-                        ) {
-                            (
-                                Some(sp_mchid),
-                                Some(receiver_detail),
-                                Some(out_bill_no),
-                                Some(amount),
-                                Some(transfer_remark),
-                                Some(bill_id),
-                                Some(state),
-                                Some(accept_time),
-                                Some(success_time),
-                                Some(close_info),
-                                Some(sponsor_mchid),
-                            ) => {
-                                Ok(Self {
-                                    sp_mchid,
-                                    receiver_detail,
-                                    out_bill_no,
-                                    amount,
-                                    transfer_remark,
-                                    bill_id,
-                                    state,
-                                    accept_time,
-                                    success_time,
-                                    close_info,
-                                    sponsor_mchid,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    sp_mchid: "sp_mchid" req req,
+                    receiver_detail: "receiver_detail" req req,
+                    out_bill_no: "out_bill_no" req req,
+                    amount: "amount" opt opt,
+                    transfer_remark: "transfer_remark" opt opt,
+                    bill_id: "bill_id" req req,
+                    state: "state" req req,
+                    accept_time: "accept_time" req req,
+                    success_time: "success_time" opt opt,
+                    close_info: "close_info" opt opt,
+                    sponsor_mchid: "sponsor_mchid" opt opt,
+                });
                 /// 关单信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCloseInfo {
@@ -2431,57 +1208,19 @@ pub mod mch_transfer {
                     /// Example: `NOT_ENOUGH`
                     pub close_reason: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponseCloseInfo {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("close_time", &self.close_time)?;
-                        m.opt("close_reason", &self.close_reason)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseCloseInfo {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("close_time"), o.opt("close_reason")) {
-                            (Some(close_time), Some(close_reason)) => {
-                                Ok(Self { close_time, close_reason })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseCloseInfo {
+                    close_time: "close_time" opt opt,
+                    close_reason: "close_reason" opt opt,
+                });
                 /// 转账接收方信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetail {
                     /// 转账接收者信息
                     pub receiver: Option<GetResponseReceiverDetailReceiver>,
                 }
-                impl ::serde::Serialize for GetResponseReceiverDetail {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("receiver", &self.receiver)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseReceiverDetail {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.opt("receiver") {
-                            Some(receiver) => Ok(Self { receiver }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseReceiverDetail {
+                    receiver: "receiver" opt opt,
+                });
                 /// 转账接收者信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetailReceiver {
@@ -2494,31 +1233,10 @@ pub mod mch_transfer {
                         GetResponseReceiverDetailReceiverTransactionInfo,
                     >,
                 }
-                impl ::serde::Serialize for GetResponseReceiverDetailReceiver {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("type", &self.type_)?;
-                        m.opt("transaction_info", &self.transaction_info)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseReceiverDetailReceiver {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("type"), o.opt("transaction_info")) {
-                            (Some(type_), Some(transaction_info)) => {
-                                Ok(Self { type_, transaction_info })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiver {
+                    type_: "type" opt opt,
+                    transaction_info: "transaction_info" opt opt,
+                });
                 /// 转账接收方订单信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetailReceiverTransactionInfo {
@@ -2533,32 +1251,10 @@ pub mod mch_transfer {
                         GetResponseReceiverDetailReceiverTransactionInfoType,
                     >,
                 }
-                impl ::serde::Serialize
-                for GetResponseReceiverDetailReceiverTransactionInfo {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("transaction_id", &self.transaction_id)?;
-                        m.opt("type", &self.type_)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseReceiverDetailReceiverTransactionInfo {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.req("transaction_id"), o.opt("type")) {
-                            (Some(transaction_id), Some(type_)) => {
-                                Ok(Self { transaction_id, type_ })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiverTransactionInfo {
+                    transaction_id: "transaction_id" req req,
+                    type_: "type" opt opt,
+                });
                 /// 转账接收方订单类型
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseReceiverDetailReceiverTransactionInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2572,56 +1268,10 @@ pub mod mch_transfer {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseReceiverDetailReceiverTransactionInfoType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Wxpay => "WXPAY",
-                            Self::Wxvalue => "WXVALUE",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str>
-                for GetResponseReceiverDetailReceiverTransactionInfoType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "WXPAY" => Self::Wxpay,
-                            "WXVALUE" => Self::Wxvalue,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display
-                for GetResponseReceiverDetailReceiverTransactionInfoType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize
-                for GetResponseReceiverDetailReceiverTransactionInfoType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseReceiverDetailReceiverTransactionInfoType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseReceiverDetailReceiverTransactionInfoType {
+                    Wxpay = "WXPAY",
+                    Wxvalue = "WXVALUE",
+                });
                 /// 转账接收方类型
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseReceiverDetailReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2633,52 +1283,9 @@ pub mod mch_transfer {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseReceiverDetailReceiverType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::TransactionUser => "TRANSACTION_USER",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str>
-                for GetResponseReceiverDetailReceiverType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "TRANSACTION_USER" => Self::TransactionUser,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseReceiverDetailReceiverType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseReceiverDetailReceiverType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseReceiverDetailReceiverType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseReceiverDetailReceiverType {
+                    TransactionUser = "TRANSACTION_USER",
+                });
                 /// 赔付状态
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2700,60 +1307,14 @@ pub mod mch_transfer {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Accepted => "ACCEPTED",
-                            Self::Success => "SUCCESS",
-                            Self::Closed => "CLOSED",
-                            Self::WaitUserConfirm => "WAIT_USER_CONFIRM",
-                            Self::Canceling => "CANCELING",
-                            Self::Cancelled => "CANCELLED",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "ACCEPTED" => Self::Accepted,
-                            "SUCCESS" => Self::Success,
-                            "CLOSED" => Self::Closed,
-                            "WAIT_USER_CONFIRM" => Self::WaitUserConfirm,
-                            "CANCELING" => Self::Canceling,
-                            "CANCELLED" => Self::Cancelled,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseState {
+                    Accepted = "ACCEPTED",
+                    Success = "SUCCESS",
+                    Closed = "CLOSED",
+                    WaitUserConfirm = "WAIT_USER_CONFIRM",
+                    Canceling = "CANCELING",
+                    Cancelled = "CANCELLED",
+                });
                 /// `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}/cancel`
                 pub mod cancel {
                     /// The chain step for `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}/cancel`, reached with `client.v3().platsolution().ecommerce().mch_transfer().compensate_bills().out_bill_no().out_bill_no(out_bill_no).cancel()`.
@@ -2793,47 +1354,12 @@ pub mod mch_transfer {
                         /// Example: `2015-05-20T13:29:35+08:00`
                         pub cancel_accept_time: String,
                     }
-                    impl ::serde::Serialize for PostResponse {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("out_bill_no", &self.out_bill_no)?;
-                            m.req("bill_id", &self.bill_id)?;
-                            m.req("state", &self.state)?;
-                            m.req("cancel_accept_time", &self.cancel_accept_time)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (
-                                o.req("out_bill_no"),
-                                o.req("bill_id"),
-                                o.req("state"),
-                                o.req("cancel_accept_time"),
-                            ) {
-                                (
-                                    Some(out_bill_no),
-                                    Some(bill_id),
-                                    Some(state),
-                                    Some(cancel_accept_time),
-                                ) => {
-                                    Ok(Self {
-                                        out_bill_no,
-                                        bill_id,
-                                        state,
-                                        cancel_accept_time,
-                                    })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(PostResponse {
+                        out_bill_no: "out_bill_no" req req,
+                        bill_id: "bill_id" req req,
+                        state: "state" req req,
+                        cancel_accept_time: "cancel_accept_time" req req,
+                    });
                     /// 赔付状态
                     ///
                     /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2855,60 +1381,14 @@ pub mod mch_transfer {
                         /// A value not listed in the spec, kept as received.
                         Unknown(::wechatpay::runtime::UnknownValue),
                     }
-                    impl PostResponseState {
-                        /// The value as sent on the wire.
-                        pub fn as_str(&self) -> &str {
-                            match self {
-                                Self::Accepted => "ACCEPTED",
-                                Self::Success => "SUCCESS",
-                                Self::Closed => "CLOSED",
-                                Self::WaitUserConfirm => "WAIT_USER_CONFIRM",
-                                Self::Canceling => "CANCELING",
-                                Self::Cancelled => "CANCELLED",
-                                Self::Unknown(v) => v.as_str(),
-                            }
-                        }
-                    }
-                    impl ::core::convert::From<&str> for PostResponseState {
-                        fn from(s: &str) -> Self {
-                            match s {
-                                "ACCEPTED" => Self::Accepted,
-                                "SUCCESS" => Self::Success,
-                                "CLOSED" => Self::Closed,
-                                "WAIT_USER_CONFIRM" => Self::WaitUserConfirm,
-                                "CANCELING" => Self::Canceling,
-                                "CANCELLED" => Self::Cancelled,
-                                other => {
-                                    Self::Unknown(
-                                        ::wechatpay::runtime::UnknownValue::new(other),
-                                    )
-                                }
-                            }
-                        }
-                    }
-                    impl ::core::fmt::Display for PostResponseState {
-                        fn fmt(
-                            &self,
-                            f: &mut ::core::fmt::Formatter<'_>,
-                        ) -> ::core::fmt::Result {
-                            f.write_str(self.as_str())
-                        }
-                    }
-                    impl ::serde::Serialize for PostResponseState {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            serializer.serialize_str(self.as_str())
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            ::wechatpay::runtime::deserialize_enum(deserializer)
-                        }
-                    }
+                    ::wechatpay::runtime::json_enum!(PostResponseState {
+                        Accepted = "ACCEPTED",
+                        Success = "SUCCESS",
+                        Closed = "CLOSED",
+                        WaitUserConfirm = "WAIT_USER_CONFIRM",
+                        Canceling = "CANCELING",
+                        Cancelled = "CANCELLED",
+                    });
                 }
             }
         }
@@ -2971,67 +1451,17 @@ pub mod mch_transfer {
                 /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
                 pub notify_url: Option<String>,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("sp_appid", &self.sp_appid)?;
-                    m.req("receiver", &self.receiver)?;
-                    m.req("out_bill_no", &self.out_bill_no)?;
-                    m.opt("amount", &self.amount)?;
-                    m.req("transfer_remark", &self.transfer_remark)?;
-                    m.opt("sponsor_mchid", &self.sponsor_mchid)?;
-                    m.opt("transfer_scene_id", &self.transfer_scene_id)?;
-                    m.opt("user_recv_perception", &self.user_recv_perception)?;
-                    m.opt("notify_url", &self.notify_url)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("sp_appid"),
-                        o.req("receiver"),
-                        o.req("out_bill_no"),
-                        o.opt("amount"),
-                        o.req("transfer_remark"),
-                        o.opt("sponsor_mchid"),
-                        o.opt("transfer_scene_id"),
-                        o.opt("user_recv_perception"),
-                        o.opt("notify_url"),
-                    ) {
-                        (
-                            Some(sp_appid),
-                            Some(receiver),
-                            Some(out_bill_no),
-                            Some(amount),
-                            Some(transfer_remark),
-                            Some(sponsor_mchid),
-                            Some(transfer_scene_id),
-                            Some(user_recv_perception),
-                            Some(notify_url),
-                        ) => {
-                            Ok(Self {
-                                sp_appid,
-                                receiver,
-                                out_bill_no,
-                                amount,
-                                transfer_remark,
-                                sponsor_mchid,
-                                transfer_scene_id,
-                                user_recv_perception,
-                                notify_url,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                sp_appid: "sp_appid" opt opt,
+                receiver: "receiver" req req,
+                out_bill_no: "out_bill_no" req req,
+                amount: "amount" opt opt,
+                transfer_remark: "transfer_remark" req req,
+                sponsor_mchid: "sponsor_mchid" opt opt,
+                transfer_scene_id: "transfer_scene_id" opt opt,
+                user_recv_perception: "user_recv_perception" opt opt,
+                notify_url: "notify_url" opt opt,
+            });
             /// 收款方信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestReceiver {
@@ -3042,30 +1472,10 @@ pub mod mch_transfer {
                 /// 转账接收方订单信息
                 pub transaction_info: Option<PostRequestReceiverTransactionInfo>,
             }
-            impl ::serde::Serialize for PostRequestReceiver {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("type", &self.type_)?;
-                    m.opt("transaction_info", &self.transaction_info)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestReceiver {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("type"), o.opt("transaction_info")) {
-                        (Some(type_), Some(transaction_info)) => {
-                            Ok(Self { type_, transaction_info })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestReceiver {
+                type_: "type" opt opt,
+                transaction_info: "transaction_info" opt opt,
+            });
             /// 转账接收方订单信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestReceiverTransactionInfo {
@@ -3078,30 +1488,10 @@ pub mod mch_transfer {
                 /// Example: `WXPAY`
                 pub type_: Option<PostRequestReceiverTransactionInfoType>,
             }
-            impl ::serde::Serialize for PostRequestReceiverTransactionInfo {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("transaction_id", &self.transaction_id)?;
-                    m.opt("type", &self.type_)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestReceiverTransactionInfo {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("transaction_id"), o.opt("type")) {
-                        (Some(transaction_id), Some(type_)) => {
-                            Ok(Self { transaction_id, type_ })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestReceiverTransactionInfo {
+                transaction_id: "transaction_id" req req,
+                type_: "type" opt opt,
+            });
             /// 转账接收方订单类型
             ///
             /// A value this client does not know yet is kept as [`PostRequestReceiverTransactionInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3115,51 +1505,10 @@ pub mod mch_transfer {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostRequestReceiverTransactionInfoType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Wxpay => "WXPAY",
-                        Self::Wxvalue => "WXVALUE",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostRequestReceiverTransactionInfoType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "WXPAY" => Self::Wxpay,
-                        "WXVALUE" => Self::Wxvalue,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostRequestReceiverTransactionInfoType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostRequestReceiverTransactionInfoType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PostRequestReceiverTransactionInfoType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostRequestReceiverTransactionInfoType {
+                Wxpay = "WXPAY",
+                Wxvalue = "WXVALUE",
+            });
             /// 转账接收方类型
             ///
             /// A value this client does not know yet is kept as [`PostRequestReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3171,48 +1520,9 @@ pub mod mch_transfer {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostRequestReceiverType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::TransactionUser => "TRANSACTION_USER",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostRequestReceiverType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "TRANSACTION_USER" => Self::TransactionUser,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostRequestReceiverType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostRequestReceiverType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestReceiverType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostRequestReceiverType {
+                TransactionUser = "TRANSACTION_USER",
+            });
             /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills/pre-transfer` (请求赔付预下单).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -3233,47 +1543,12 @@ pub mod mch_transfer {
                 /// Example: `affffddafdfafddffda==`
                 pub package_info: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("out_bill_no", &self.out_bill_no)?;
-                    m.req("bill_id", &self.bill_id)?;
-                    m.req("accept_time", &self.accept_time)?;
-                    m.req("package_info", &self.package_info)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("out_bill_no"),
-                        o.req("bill_id"),
-                        o.req("accept_time"),
-                        o.req("package_info"),
-                    ) {
-                        (
-                            Some(out_bill_no),
-                            Some(bill_id),
-                            Some(accept_time),
-                            Some(package_info),
-                        ) => {
-                            Ok(Self {
-                                out_bill_no,
-                                bill_id,
-                                accept_time,
-                                package_info,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                out_bill_no: "out_bill_no" req req,
+                bill_id: "bill_id" req req,
+                accept_time: "accept_time" req req,
+                package_info: "package_info" req req,
+            });
         }
     }
     /// `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills`
@@ -3347,67 +1622,17 @@ pub mod mch_transfer {
             /// Example: `wx8888888888888888`
             pub sub_appid: Option<String>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.opt("sp_appid", &self.sp_appid)?;
-                m.req("receiver", &self.receiver)?;
-                m.req("out_bill_no", &self.out_bill_no)?;
-                m.opt("amount", &self.amount)?;
-                m.req("transfer_remark", &self.transfer_remark)?;
-                m.opt("transfer_scene_id", &self.transfer_scene_id)?;
-                m.opt("user_recv_perception", &self.user_recv_perception)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("sub_mchid"),
-                    o.opt("sp_appid"),
-                    o.req("receiver"),
-                    o.req("out_bill_no"),
-                    o.opt("amount"),
-                    o.req("transfer_remark"),
-                    o.opt("transfer_scene_id"),
-                    o.opt("user_recv_perception"),
-                    o.opt("sub_appid"),
-                ) {
-                    (
-                        Some(sub_mchid),
-                        Some(sp_appid),
-                        Some(receiver),
-                        Some(out_bill_no),
-                        Some(amount),
-                        Some(transfer_remark),
-                        Some(transfer_scene_id),
-                        Some(user_recv_perception),
-                        Some(sub_appid),
-                    ) => {
-                        Ok(Self {
-                            sub_mchid,
-                            sp_appid,
-                            receiver,
-                            out_bill_no,
-                            amount,
-                            transfer_remark,
-                            transfer_scene_id,
-                            user_recv_perception,
-                            sub_appid,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            sub_mchid: "sub_mchid" opt opt,
+            sp_appid: "sp_appid" opt opt,
+            receiver: "receiver" req req,
+            out_bill_no: "out_bill_no" req req,
+            amount: "amount" opt opt,
+            transfer_remark: "transfer_remark" req req,
+            transfer_scene_id: "transfer_scene_id" opt opt,
+            user_recv_perception: "user_recv_perception" opt opt,
+            sub_appid: "sub_appid" opt opt,
+        });
         /// 收款方信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestReceiver {
@@ -3420,35 +1645,11 @@ pub mod mch_transfer {
             /// 转账接收方用户
             pub user_info: Option<PostRequestReceiverUserInfo>,
         }
-        impl ::serde::Serialize for PostRequestReceiver {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("type", &self.type_)?;
-                m.opt("transaction_info", &self.transaction_info)?;
-                m.opt("user_info", &self.user_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiver {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("type"), o.opt("transaction_info"), o.opt("user_info")) {
-                    (Some(type_), Some(transaction_info), Some(user_info)) => {
-                        Ok(Self {
-                            type_,
-                            transaction_info,
-                            user_info,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestReceiver {
+            type_: "type" opt opt,
+            transaction_info: "transaction_info" opt opt,
+            user_info: "user_info" opt opt,
+        });
         /// 转账接收方订单信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestReceiverTransactionInfo {
@@ -3461,30 +1662,10 @@ pub mod mch_transfer {
             /// Example: `WXPAY`
             pub type_: Option<PostRequestReceiverTransactionInfoType>,
         }
-        impl ::serde::Serialize for PostRequestReceiverTransactionInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("transaction_id", &self.transaction_id)?;
-                m.opt("type", &self.type_)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiverTransactionInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("transaction_id"), o.opt("type")) {
-                    (Some(transaction_id), Some(type_)) => {
-                        Ok(Self { transaction_id, type_ })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestReceiverTransactionInfo {
+            transaction_id: "transaction_id" req req,
+            type_: "type" opt opt,
+        });
         /// 转账接收方订单类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestReceiverTransactionInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3498,47 +1679,10 @@ pub mod mch_transfer {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestReceiverTransactionInfoType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Wxpay => "WXPAY",
-                    Self::Wxvalue => "WXVALUE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestReceiverTransactionInfoType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "WXPAY" => Self::Wxpay,
-                    "WXVALUE" => Self::Wxvalue,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestReceiverTransactionInfoType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestReceiverTransactionInfoType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiverTransactionInfoType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestReceiverTransactionInfoType {
+            Wxpay = "WXPAY",
+            Wxvalue = "WXVALUE",
+        });
         /// 转账接收方类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3552,47 +1696,10 @@ pub mod mch_transfer {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestReceiverType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Merchant => "MERCHANT",
-                    Self::TransactionUser => "TRANSACTION_USER",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestReceiverType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "MERCHANT" => Self::Merchant,
-                    "TRANSACTION_USER" => Self::TransactionUser,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestReceiverType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestReceiverType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiverType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestReceiverType {
+            Merchant = "MERCHANT",
+            TransactionUser = "TRANSACTION_USER",
+        });
         /// 转账接收方用户
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestReceiverUserInfo {
@@ -3601,27 +1708,9 @@ pub mod mch_transfer {
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             pub sp_openid: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestReceiverUserInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("sp_openid", &self.sp_openid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiverUserInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("sp_openid") {
-                    Some(sp_openid) => Ok(Self { sp_openid }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestReceiverUserInfo {
+            sp_openid: "sp_openid" opt opt,
+        });
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills` (请求保证金售后赔付).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -3672,106 +1761,29 @@ pub mod mch_transfer {
             /// Example: `wx8888888888888888`
             pub sub_appid: Option<String>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sp_mchid", &self.sp_mchid)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.req("receiver_detail", &self.receiver_detail)?;
-                m.req("out_bill_no", &self.out_bill_no)?;
-                m.opt("amount", &self.amount)?;
-                m.req("transfer_remark", &self.transfer_remark)?;
-                m.req("bill_id", &self.bill_id)?;
-                m.req("state", &self.state)?;
-                m.req("accept_time", &self.accept_time)?;
-                m.opt("success_time", &self.success_time)?;
-                m.opt("sponsor_mchid", &self.sponsor_mchid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sp_mchid"),
-                    o.opt("sub_mchid"),
-                    o.req("receiver_detail"),
-                    o.req("out_bill_no"),
-                    o.opt("amount"),
-                    o.req("transfer_remark"),
-                    o.req("bill_id"),
-                    o.req("state"),
-                    o.req("accept_time"),
-                    o.opt("success_time"),
-                    o.opt("sponsor_mchid"),
-                    o.opt("sub_appid"),
-                ) {
-                    (
-                        Some(sp_mchid),
-                        Some(sub_mchid),
-                        Some(receiver_detail),
-                        Some(out_bill_no),
-                        Some(amount),
-                        Some(transfer_remark),
-                        Some(bill_id),
-                        Some(state),
-                        Some(accept_time),
-                        Some(success_time),
-                        Some(sponsor_mchid),
-                        Some(sub_appid),
-                    ) => {
-                        Ok(Self {
-                            sp_mchid,
-                            sub_mchid,
-                            receiver_detail,
-                            out_bill_no,
-                            amount,
-                            transfer_remark,
-                            bill_id,
-                            state,
-                            accept_time,
-                            success_time,
-                            sponsor_mchid,
-                            sub_appid,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            sp_mchid: "sp_mchid" req req,
+            sub_mchid: "sub_mchid" opt opt,
+            receiver_detail: "receiver_detail" req req,
+            out_bill_no: "out_bill_no" req req,
+            amount: "amount" opt opt,
+            transfer_remark: "transfer_remark" req req,
+            bill_id: "bill_id" req req,
+            state: "state" req req,
+            accept_time: "accept_time" req req,
+            success_time: "success_time" opt opt,
+            sponsor_mchid: "sponsor_mchid" opt opt,
+            sub_appid: "sub_appid" opt opt,
+        });
         /// 转账接收方信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetail {
             /// 转账接收者信息
             pub receiver: Option<PostResponseReceiverDetailReceiver>,
         }
-        impl ::serde::Serialize for PostResponseReceiverDetail {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("receiver", &self.receiver)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseReceiverDetail {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("receiver") {
-                    Some(receiver) => Ok(Self { receiver }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseReceiverDetail {
+            receiver: "receiver" opt opt,
+        });
         /// 转账接收者信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetailReceiver {
@@ -3784,30 +1796,10 @@ pub mod mch_transfer {
                 PostResponseReceiverDetailReceiverTransactionInfo,
             >,
         }
-        impl ::serde::Serialize for PostResponseReceiverDetailReceiver {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("type", &self.type_)?;
-                m.opt("transaction_info", &self.transaction_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseReceiverDetailReceiver {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("type"), o.opt("transaction_info")) {
-                    (Some(type_), Some(transaction_info)) => {
-                        Ok(Self { type_, transaction_info })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiver {
+            type_: "type" opt opt,
+            transaction_info: "transaction_info" opt opt,
+        });
         /// 转账接收方订单信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetailReceiverTransactionInfo {
@@ -3820,31 +1812,10 @@ pub mod mch_transfer {
             /// Example: `WXPAY`
             pub type_: Option<PostResponseReceiverDetailReceiverTransactionInfoType>,
         }
-        impl ::serde::Serialize for PostResponseReceiverDetailReceiverTransactionInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("transaction_id", &self.transaction_id)?;
-                m.opt("type", &self.type_)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostResponseReceiverDetailReceiverTransactionInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("transaction_id"), o.opt("type")) {
-                    (Some(transaction_id), Some(type_)) => {
-                        Ok(Self { transaction_id, type_ })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiverTransactionInfo {
+            transaction_id: "transaction_id" req req,
+            type_: "type" opt opt,
+        });
         /// 转账接收方订单类型
         ///
         /// A value this client does not know yet is kept as [`PostResponseReceiverDetailReceiverTransactionInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3858,51 +1829,10 @@ pub mod mch_transfer {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseReceiverDetailReceiverTransactionInfoType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Wxpay => "WXPAY",
-                    Self::Wxvalue => "WXVALUE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for PostResponseReceiverDetailReceiverTransactionInfoType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "WXPAY" => Self::Wxpay,
-                    "WXVALUE" => Self::Wxvalue,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display
-        for PostResponseReceiverDetailReceiverTransactionInfoType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize
-        for PostResponseReceiverDetailReceiverTransactionInfoType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostResponseReceiverDetailReceiverTransactionInfoType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseReceiverDetailReceiverTransactionInfoType {
+            Wxpay = "WXPAY",
+            Wxvalue = "WXVALUE",
+        });
         /// 转账接收方类型
         ///
         /// A value this client does not know yet is kept as [`PostResponseReceiverDetailReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3916,47 +1846,10 @@ pub mod mch_transfer {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseReceiverDetailReceiverType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Merchant => "MERCHANT",
-                    Self::TransactionUser => "TRANSACTION_USER",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseReceiverDetailReceiverType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "MERCHANT" => Self::Merchant,
-                    "TRANSACTION_USER" => Self::TransactionUser,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseReceiverDetailReceiverType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseReceiverDetailReceiverType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseReceiverDetailReceiverType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseReceiverDetailReceiverType {
+            Merchant = "MERCHANT",
+            TransactionUser = "TRANSACTION_USER",
+        });
         /// 赔付状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3978,55 +1871,14 @@ pub mod mch_transfer {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Accepted => "ACCEPTED",
-                    Self::Success => "SUCCESS",
-                    Self::Closed => "CLOSED",
-                    Self::WaitUserConfirm => "WAIT_USER_CONFIRM",
-                    Self::Canceling => "CANCELING",
-                    Self::Cancelled => "CANCELLED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ACCEPTED" => Self::Accepted,
-                    "SUCCESS" => Self::Success,
-                    "CLOSED" => Self::Closed,
-                    "WAIT_USER_CONFIRM" => Self::WaitUserConfirm,
-                    "CANCELING" => Self::Canceling,
-                    "CANCELLED" => Self::Cancelled,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseState {
+            Accepted = "ACCEPTED",
+            Success = "SUCCESS",
+            Closed = "CLOSED",
+            WaitUserConfirm = "WAIT_USER_CONFIRM",
+            Canceling = "CANCELING",
+            Cancelled = "CANCELLED",
+        });
         /// `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id`
         pub mod bill_id {
             /// The chain step for `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id`, reached with `client.v3().platsolution().ecommerce().mch_transfer().deposit_after_sales_compensation_bills().bill_id()`.
@@ -4067,26 +1919,9 @@ pub mod mch_transfer {
                     /// Query parameter `sub_mchid`. Example: `1900001109`
                     pub sub_mchid: Option<String>,
                 }
-                impl ::serde::Serialize for GetRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.opt("sub_mchid") {
-                            Some(sub_mchid) => Ok(Self { sub_mchid }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetRequest {
+                    sub_mchid: "sub_mchid" skip opt,
+                });
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id}` (查询保证金售后赔付结果（按微信支付赔付单号）).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
@@ -4139,83 +1974,21 @@ pub mod mch_transfer {
                     /// Example: `wx8888888888888888`
                     pub sub_appid: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("sp_mchid", &self.sp_mchid)?;
-                        m.opt("sub_mchid", &self.sub_mchid)?;
-                        m.req("receiver_detail", &self.receiver_detail)?;
-                        m.req("out_bill_no", &self.out_bill_no)?;
-                        m.opt("amount", &self.amount)?;
-                        m.opt("transfer_remark", &self.transfer_remark)?;
-                        m.req("bill_id", &self.bill_id)?;
-                        m.req("state", &self.state)?;
-                        m.req("accept_time", &self.accept_time)?;
-                        m.opt("success_time", &self.success_time)?;
-                        m.opt("close_info", &self.close_info)?;
-                        m.opt("sponsor_mchid", &self.sponsor_mchid)?;
-                        m.opt("sub_appid", &self.sub_appid)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("sp_mchid"),
-                            o.opt("sub_mchid"),
-                            o.req("receiver_detail"),
-                            o.req("out_bill_no"),
-                            o.opt("amount"),
-                            o.opt("transfer_remark"),
-                            o.req("bill_id"),
-                            o.req("state"),
-                            o.req("accept_time"),
-                            o.opt("success_time"),
-                            o.opt("close_info"),
-                            o.opt("sponsor_mchid"),
-                            o.opt("sub_appid"),
-                        ) {
-                            (
-                                Some(sp_mchid),
-                                Some(sub_mchid),
-                                Some(receiver_detail),
-                                Some(out_bill_no),
-                                Some(amount),
-                                Some(transfer_remark),
-                                Some(bill_id),
-                                Some(state),
-                                Some(accept_time),
-                                Some(success_time),
-                                Some(close_info),
-                                Some(sponsor_mchid),
-                                Some(sub_appid),
-                            ) => {
-                                Ok(Self {
-                                    sp_mchid,
-                                    sub_mchid,
-                                    receiver_detail,
-                                    out_bill_no,
-                                    amount,
-                                    transfer_remark,
-                                    bill_id,
-                                    state,
-                                    accept_time,
-                                    success_time,
-                                    close_info,
-                                    sponsor_mchid,
-                                    sub_appid,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    sp_mchid: "sp_mchid" req req,
+                    sub_mchid: "sub_mchid" opt opt,
+                    receiver_detail: "receiver_detail" req req,
+                    out_bill_no: "out_bill_no" req req,
+                    amount: "amount" opt opt,
+                    transfer_remark: "transfer_remark" opt opt,
+                    bill_id: "bill_id" req req,
+                    state: "state" req req,
+                    accept_time: "accept_time" req req,
+                    success_time: "success_time" opt opt,
+                    close_info: "close_info" opt opt,
+                    sponsor_mchid: "sponsor_mchid" opt opt,
+                    sub_appid: "sub_appid" opt opt,
+                });
                 /// 关单信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCloseInfo {
@@ -4228,57 +2001,19 @@ pub mod mch_transfer {
                     /// Example: `NOT_ENOUGH`
                     pub close_reason: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponseCloseInfo {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("close_time", &self.close_time)?;
-                        m.opt("close_reason", &self.close_reason)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseCloseInfo {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("close_time"), o.opt("close_reason")) {
-                            (Some(close_time), Some(close_reason)) => {
-                                Ok(Self { close_time, close_reason })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseCloseInfo {
+                    close_time: "close_time" opt opt,
+                    close_reason: "close_reason" opt opt,
+                });
                 /// 转账接收方信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetail {
                     /// 转账接收者信息
                     pub receiver: Option<GetResponseReceiverDetailReceiver>,
                 }
-                impl ::serde::Serialize for GetResponseReceiverDetail {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("receiver", &self.receiver)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseReceiverDetail {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.opt("receiver") {
-                            Some(receiver) => Ok(Self { receiver }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseReceiverDetail {
+                    receiver: "receiver" opt opt,
+                });
                 /// 转账接收者信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetailReceiver {
@@ -4291,31 +2026,10 @@ pub mod mch_transfer {
                         GetResponseReceiverDetailReceiverTransactionInfo,
                     >,
                 }
-                impl ::serde::Serialize for GetResponseReceiverDetailReceiver {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("type", &self.type_)?;
-                        m.opt("transaction_info", &self.transaction_info)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseReceiverDetailReceiver {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("type"), o.opt("transaction_info")) {
-                            (Some(type_), Some(transaction_info)) => {
-                                Ok(Self { type_, transaction_info })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiver {
+                    type_: "type" opt opt,
+                    transaction_info: "transaction_info" opt opt,
+                });
                 /// 转账接收方订单信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetailReceiverTransactionInfo {
@@ -4330,32 +2044,10 @@ pub mod mch_transfer {
                         GetResponseReceiverDetailReceiverTransactionInfoType,
                     >,
                 }
-                impl ::serde::Serialize
-                for GetResponseReceiverDetailReceiverTransactionInfo {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("transaction_id", &self.transaction_id)?;
-                        m.opt("type", &self.type_)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseReceiverDetailReceiverTransactionInfo {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.req("transaction_id"), o.opt("type")) {
-                            (Some(transaction_id), Some(type_)) => {
-                                Ok(Self { transaction_id, type_ })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiverTransactionInfo {
+                    transaction_id: "transaction_id" req req,
+                    type_: "type" opt opt,
+                });
                 /// 转账接收方订单类型
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseReceiverDetailReceiverTransactionInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4369,56 +2061,10 @@ pub mod mch_transfer {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseReceiverDetailReceiverTransactionInfoType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Wxpay => "WXPAY",
-                            Self::Wxvalue => "WXVALUE",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str>
-                for GetResponseReceiverDetailReceiverTransactionInfoType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "WXPAY" => Self::Wxpay,
-                            "WXVALUE" => Self::Wxvalue,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display
-                for GetResponseReceiverDetailReceiverTransactionInfoType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize
-                for GetResponseReceiverDetailReceiverTransactionInfoType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseReceiverDetailReceiverTransactionInfoType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseReceiverDetailReceiverTransactionInfoType {
+                    Wxpay = "WXPAY",
+                    Wxvalue = "WXVALUE",
+                });
                 /// 转账接收方类型
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseReceiverDetailReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4432,54 +2078,10 @@ pub mod mch_transfer {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseReceiverDetailReceiverType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Merchant => "MERCHANT",
-                            Self::TransactionUser => "TRANSACTION_USER",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str>
-                for GetResponseReceiverDetailReceiverType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "MERCHANT" => Self::Merchant,
-                            "TRANSACTION_USER" => Self::TransactionUser,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseReceiverDetailReceiverType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseReceiverDetailReceiverType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseReceiverDetailReceiverType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseReceiverDetailReceiverType {
+                    Merchant = "MERCHANT",
+                    TransactionUser = "TRANSACTION_USER",
+                });
                 /// 赔付状态
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4501,60 +2103,14 @@ pub mod mch_transfer {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Accepted => "ACCEPTED",
-                            Self::Success => "SUCCESS",
-                            Self::Closed => "CLOSED",
-                            Self::WaitUserConfirm => "WAIT_USER_CONFIRM",
-                            Self::Canceling => "CANCELING",
-                            Self::Cancelled => "CANCELLED",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "ACCEPTED" => Self::Accepted,
-                            "SUCCESS" => Self::Success,
-                            "CLOSED" => Self::Closed,
-                            "WAIT_USER_CONFIRM" => Self::WaitUserConfirm,
-                            "CANCELING" => Self::Canceling,
-                            "CANCELLED" => Self::Cancelled,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseState {
+                    Accepted = "ACCEPTED",
+                    Success = "SUCCESS",
+                    Closed = "CLOSED",
+                    WaitUserConfirm = "WAIT_USER_CONFIRM",
+                    Canceling = "CANCELING",
+                    Cancelled = "CANCELLED",
+                });
             }
         }
         /// `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no`
@@ -4600,26 +2156,9 @@ pub mod mch_transfer {
                     /// Query parameter `sub_mchid`. Example: `1900001109`
                     pub sub_mchid: Option<String>,
                 }
-                impl ::serde::Serialize for GetRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.opt("sub_mchid") {
-                            Some(sub_mchid) => Ok(Self { sub_mchid }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetRequest {
+                    sub_mchid: "sub_mchid" skip opt,
+                });
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}` (查询保证金售后赔付结果（按商户赔付单号）).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
@@ -4672,83 +2211,21 @@ pub mod mch_transfer {
                     /// Example: `wx8888888888888888`
                     pub sub_appid: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("sp_mchid", &self.sp_mchid)?;
-                        m.opt("sub_mchid", &self.sub_mchid)?;
-                        m.req("receiver_detail", &self.receiver_detail)?;
-                        m.req("out_bill_no", &self.out_bill_no)?;
-                        m.opt("amount", &self.amount)?;
-                        m.opt("transfer_remark", &self.transfer_remark)?;
-                        m.req("bill_id", &self.bill_id)?;
-                        m.req("state", &self.state)?;
-                        m.req("accept_time", &self.accept_time)?;
-                        m.opt("success_time", &self.success_time)?;
-                        m.opt("close_info", &self.close_info)?;
-                        m.opt("sponsor_mchid", &self.sponsor_mchid)?;
-                        m.opt("sub_appid", &self.sub_appid)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("sp_mchid"),
-                            o.opt("sub_mchid"),
-                            o.req("receiver_detail"),
-                            o.req("out_bill_no"),
-                            o.opt("amount"),
-                            o.opt("transfer_remark"),
-                            o.req("bill_id"),
-                            o.req("state"),
-                            o.req("accept_time"),
-                            o.opt("success_time"),
-                            o.opt("close_info"),
-                            o.opt("sponsor_mchid"),
-                            o.opt("sub_appid"),
-                        ) {
-                            (
-                                Some(sp_mchid),
-                                Some(sub_mchid),
-                                Some(receiver_detail),
-                                Some(out_bill_no),
-                                Some(amount),
-                                Some(transfer_remark),
-                                Some(bill_id),
-                                Some(state),
-                                Some(accept_time),
-                                Some(success_time),
-                                Some(close_info),
-                                Some(sponsor_mchid),
-                                Some(sub_appid),
-                            ) => {
-                                Ok(Self {
-                                    sp_mchid,
-                                    sub_mchid,
-                                    receiver_detail,
-                                    out_bill_no,
-                                    amount,
-                                    transfer_remark,
-                                    bill_id,
-                                    state,
-                                    accept_time,
-                                    success_time,
-                                    close_info,
-                                    sponsor_mchid,
-                                    sub_appid,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    sp_mchid: "sp_mchid" req req,
+                    sub_mchid: "sub_mchid" opt opt,
+                    receiver_detail: "receiver_detail" req req,
+                    out_bill_no: "out_bill_no" req req,
+                    amount: "amount" opt opt,
+                    transfer_remark: "transfer_remark" opt opt,
+                    bill_id: "bill_id" req req,
+                    state: "state" req req,
+                    accept_time: "accept_time" req req,
+                    success_time: "success_time" opt opt,
+                    close_info: "close_info" opt opt,
+                    sponsor_mchid: "sponsor_mchid" opt opt,
+                    sub_appid: "sub_appid" opt opt,
+                });
                 /// 关单信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCloseInfo {
@@ -4761,57 +2238,19 @@ pub mod mch_transfer {
                     /// Example: `NOT_ENOUGH`
                     pub close_reason: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponseCloseInfo {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("close_time", &self.close_time)?;
-                        m.opt("close_reason", &self.close_reason)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseCloseInfo {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("close_time"), o.opt("close_reason")) {
-                            (Some(close_time), Some(close_reason)) => {
-                                Ok(Self { close_time, close_reason })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseCloseInfo {
+                    close_time: "close_time" opt opt,
+                    close_reason: "close_reason" opt opt,
+                });
                 /// 转账接收方信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetail {
                     /// 转账接收者信息
                     pub receiver: Option<GetResponseReceiverDetailReceiver>,
                 }
-                impl ::serde::Serialize for GetResponseReceiverDetail {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("receiver", &self.receiver)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseReceiverDetail {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.opt("receiver") {
-                            Some(receiver) => Ok(Self { receiver }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseReceiverDetail {
+                    receiver: "receiver" opt opt,
+                });
                 /// 转账接收者信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetailReceiver {
@@ -4824,31 +2263,10 @@ pub mod mch_transfer {
                         GetResponseReceiverDetailReceiverTransactionInfo,
                     >,
                 }
-                impl ::serde::Serialize for GetResponseReceiverDetailReceiver {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("type", &self.type_)?;
-                        m.opt("transaction_info", &self.transaction_info)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseReceiverDetailReceiver {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("type"), o.opt("transaction_info")) {
-                            (Some(type_), Some(transaction_info)) => {
-                                Ok(Self { type_, transaction_info })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiver {
+                    type_: "type" opt opt,
+                    transaction_info: "transaction_info" opt opt,
+                });
                 /// 转账接收方订单信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetailReceiverTransactionInfo {
@@ -4863,32 +2281,10 @@ pub mod mch_transfer {
                         GetResponseReceiverDetailReceiverTransactionInfoType,
                     >,
                 }
-                impl ::serde::Serialize
-                for GetResponseReceiverDetailReceiverTransactionInfo {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("transaction_id", &self.transaction_id)?;
-                        m.opt("type", &self.type_)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseReceiverDetailReceiverTransactionInfo {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.req("transaction_id"), o.opt("type")) {
-                            (Some(transaction_id), Some(type_)) => {
-                                Ok(Self { transaction_id, type_ })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiverTransactionInfo {
+                    transaction_id: "transaction_id" req req,
+                    type_: "type" opt opt,
+                });
                 /// 转账接收方订单类型
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseReceiverDetailReceiverTransactionInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4902,56 +2298,10 @@ pub mod mch_transfer {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseReceiverDetailReceiverTransactionInfoType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Wxpay => "WXPAY",
-                            Self::Wxvalue => "WXVALUE",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str>
-                for GetResponseReceiverDetailReceiverTransactionInfoType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "WXPAY" => Self::Wxpay,
-                            "WXVALUE" => Self::Wxvalue,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display
-                for GetResponseReceiverDetailReceiverTransactionInfoType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize
-                for GetResponseReceiverDetailReceiverTransactionInfoType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseReceiverDetailReceiverTransactionInfoType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseReceiverDetailReceiverTransactionInfoType {
+                    Wxpay = "WXPAY",
+                    Wxvalue = "WXVALUE",
+                });
                 /// 转账接收方类型
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseReceiverDetailReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4965,54 +2315,10 @@ pub mod mch_transfer {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseReceiverDetailReceiverType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Merchant => "MERCHANT",
-                            Self::TransactionUser => "TRANSACTION_USER",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str>
-                for GetResponseReceiverDetailReceiverType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "MERCHANT" => Self::Merchant,
-                            "TRANSACTION_USER" => Self::TransactionUser,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseReceiverDetailReceiverType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseReceiverDetailReceiverType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseReceiverDetailReceiverType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseReceiverDetailReceiverType {
+                    Merchant = "MERCHANT",
+                    TransactionUser = "TRANSACTION_USER",
+                });
                 /// 赔付状态
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5034,60 +2340,14 @@ pub mod mch_transfer {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Accepted => "ACCEPTED",
-                            Self::Success => "SUCCESS",
-                            Self::Closed => "CLOSED",
-                            Self::WaitUserConfirm => "WAIT_USER_CONFIRM",
-                            Self::Canceling => "CANCELING",
-                            Self::Cancelled => "CANCELLED",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "ACCEPTED" => Self::Accepted,
-                            "SUCCESS" => Self::Success,
-                            "CLOSED" => Self::Closed,
-                            "WAIT_USER_CONFIRM" => Self::WaitUserConfirm,
-                            "CANCELING" => Self::Canceling,
-                            "CANCELLED" => Self::Cancelled,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseState {
+                    Accepted = "ACCEPTED",
+                    Success = "SUCCESS",
+                    Closed = "CLOSED",
+                    WaitUserConfirm = "WAIT_USER_CONFIRM",
+                    Canceling = "CANCELING",
+                    Cancelled = "CANCELLED",
+                });
             }
         }
     }
@@ -5148,55 +2408,14 @@ pub mod mch_transfer {
             /// Example: `直播违规扣罚`
             pub transfer_remark: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.opt("sp_appid", &self.sp_appid)?;
-                m.req("receiver", &self.receiver)?;
-                m.req("out_bill_no", &self.out_bill_no)?;
-                m.opt("amount", &self.amount)?;
-                m.req("transfer_remark", &self.transfer_remark)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("sub_mchid"),
-                    o.opt("sp_appid"),
-                    o.req("receiver"),
-                    o.req("out_bill_no"),
-                    o.opt("amount"),
-                    o.req("transfer_remark"),
-                ) {
-                    (
-                        Some(sub_mchid),
-                        Some(sp_appid),
-                        Some(receiver),
-                        Some(out_bill_no),
-                        Some(amount),
-                        Some(transfer_remark),
-                    ) => {
-                        Ok(Self {
-                            sub_mchid,
-                            sp_appid,
-                            receiver,
-                            out_bill_no,
-                            amount,
-                            transfer_remark,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            sub_mchid: "sub_mchid" opt opt,
+            sp_appid: "sp_appid" opt opt,
+            receiver: "receiver" req req,
+            out_bill_no: "out_bill_no" req req,
+            amount: "amount" opt opt,
+            transfer_remark: "transfer_remark" req req,
+        });
         /// 赔付用户信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestReceiver {
@@ -5209,35 +2428,11 @@ pub mod mch_transfer {
             /// 赔付单信息
             pub transaction_info: Option<PostRequestReceiverTransactionInfo>,
         }
-        impl ::serde::Serialize for PostRequestReceiver {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("type", &self.type_)?;
-                m.opt("mch_info", &self.mch_info)?;
-                m.opt("transaction_info", &self.transaction_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiver {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("type"), o.opt("mch_info"), o.opt("transaction_info")) {
-                    (Some(type_), Some(mch_info), Some(transaction_info)) => {
-                        Ok(Self {
-                            type_,
-                            mch_info,
-                            transaction_info,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestReceiver {
+            type_: "type" opt opt,
+            mch_info: "mch_info" opt opt,
+            transaction_info: "transaction_info" opt opt,
+        });
         /// 转账接收方商户信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestReceiverMchInfo {
@@ -5246,27 +2441,9 @@ pub mod mch_transfer {
             /// Example: `1900001108`
             pub mchid: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestReceiverMchInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("mchid", &self.mchid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiverMchInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("mchid") {
-                    Some(mchid) => Ok(Self { mchid }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestReceiverMchInfo {
+            mchid: "mchid" opt opt,
+        });
         /// 赔付单信息
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestReceiverTransactionInfo {
@@ -5277,30 +2454,10 @@ pub mod mch_transfer {
             /// 赔付单类型
             pub type_: PostRequestReceiverTransactionInfoType,
         }
-        impl ::serde::Serialize for PostRequestReceiverTransactionInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("transaction_id", &self.transaction_id)?;
-                m.req("type", &self.type_)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiverTransactionInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("transaction_id"), o.req("type")) {
-                    (Some(transaction_id), Some(type_)) => {
-                        Ok(Self { transaction_id, type_ })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestReceiverTransactionInfo {
+            transaction_id: "transaction_id" req req,
+            type_: "type" req req,
+        });
         /// 赔付单类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestReceiverTransactionInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5314,47 +2471,10 @@ pub mod mch_transfer {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestReceiverTransactionInfoType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Wxpay => "WXPAY",
-                    Self::Wxvalue => "WXVALUE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestReceiverTransactionInfoType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "WXPAY" => Self::Wxpay,
-                    "WXVALUE" => Self::Wxvalue,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestReceiverTransactionInfoType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestReceiverTransactionInfoType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiverTransactionInfoType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestReceiverTransactionInfoType {
+            Wxpay = "WXPAY",
+            Wxvalue = "WXVALUE",
+        });
         /// 转账接收方类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5366,45 +2486,9 @@ pub mod mch_transfer {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestReceiverType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Merchant => "MERCHANT",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestReceiverType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "MERCHANT" => Self::Merchant,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestReceiverType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestReceiverType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiverType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestReceiverType {
+            Merchant = "MERCHANT",
+        });
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills` (发起保证金赔付保司保费).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -5455,106 +2539,29 @@ pub mod mch_transfer {
             /// Example: `1900001109`
             pub sponsor_mchid: Option<String>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sp_mchid", &self.sp_mchid)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.req("receiver_detail", &self.receiver_detail)?;
-                m.req("out_bill_no", &self.out_bill_no)?;
-                m.opt("amount", &self.amount)?;
-                m.req("transfer_remark", &self.transfer_remark)?;
-                m.req("bill_id", &self.bill_id)?;
-                m.req("state", &self.state)?;
-                m.req("accept_time", &self.accept_time)?;
-                m.opt("success_time", &self.success_time)?;
-                m.opt("sponsor_mchid", &self.sponsor_mchid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sp_mchid"),
-                    o.opt("sub_mchid"),
-                    o.opt("sub_appid"),
-                    o.req("receiver_detail"),
-                    o.req("out_bill_no"),
-                    o.opt("amount"),
-                    o.req("transfer_remark"),
-                    o.req("bill_id"),
-                    o.req("state"),
-                    o.req("accept_time"),
-                    o.opt("success_time"),
-                    o.opt("sponsor_mchid"),
-                ) {
-                    (
-                        Some(sp_mchid),
-                        Some(sub_mchid),
-                        Some(sub_appid),
-                        Some(receiver_detail),
-                        Some(out_bill_no),
-                        Some(amount),
-                        Some(transfer_remark),
-                        Some(bill_id),
-                        Some(state),
-                        Some(accept_time),
-                        Some(success_time),
-                        Some(sponsor_mchid),
-                    ) => {
-                        Ok(Self {
-                            sp_mchid,
-                            sub_mchid,
-                            sub_appid,
-                            receiver_detail,
-                            out_bill_no,
-                            amount,
-                            transfer_remark,
-                            bill_id,
-                            state,
-                            accept_time,
-                            success_time,
-                            sponsor_mchid,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            sp_mchid: "sp_mchid" req req,
+            sub_mchid: "sub_mchid" opt opt,
+            sub_appid: "sub_appid" opt opt,
+            receiver_detail: "receiver_detail" req req,
+            out_bill_no: "out_bill_no" req req,
+            amount: "amount" opt opt,
+            transfer_remark: "transfer_remark" req req,
+            bill_id: "bill_id" req req,
+            state: "state" req req,
+            accept_time: "accept_time" req req,
+            success_time: "success_time" opt opt,
+            sponsor_mchid: "sponsor_mchid" opt opt,
+        });
         /// 转账接收方信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetail {
             /// 转账接收者信息
             pub receiver: Option<PostResponseReceiverDetailReceiver>,
         }
-        impl ::serde::Serialize for PostResponseReceiverDetail {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("receiver", &self.receiver)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseReceiverDetail {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("receiver") {
-                    Some(receiver) => Ok(Self { receiver }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseReceiverDetail {
+            receiver: "receiver" opt opt,
+        });
         /// 转账接收者信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetailReceiver {
@@ -5569,35 +2576,11 @@ pub mod mch_transfer {
                 PostResponseReceiverDetailReceiverTransactionInfo,
             >,
         }
-        impl ::serde::Serialize for PostResponseReceiverDetailReceiver {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("type", &self.type_)?;
-                m.opt("mch_info", &self.mch_info)?;
-                m.opt("transaction_info", &self.transaction_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseReceiverDetailReceiver {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("type"), o.opt("mch_info"), o.opt("transaction_info")) {
-                    (Some(type_), Some(mch_info), Some(transaction_info)) => {
-                        Ok(Self {
-                            type_,
-                            mch_info,
-                            transaction_info,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiver {
+            type_: "type" opt opt,
+            mch_info: "mch_info" opt opt,
+            transaction_info: "transaction_info" opt opt,
+        });
         /// 转账接收方商户信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetailReceiverMchInfo {
@@ -5606,28 +2589,9 @@ pub mod mch_transfer {
             /// Example: `1900001108`
             pub mchid: Option<String>,
         }
-        impl ::serde::Serialize for PostResponseReceiverDetailReceiverMchInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("mchid", &self.mchid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostResponseReceiverDetailReceiverMchInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("mchid") {
-                    Some(mchid) => Ok(Self { mchid }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiverMchInfo {
+            mchid: "mchid" opt opt,
+        });
         /// 赔付单信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetailReceiverTransactionInfo {
@@ -5636,28 +2600,9 @@ pub mod mch_transfer {
             /// Example: `1217752501201407033233368018`
             pub transaction_id: String,
         }
-        impl ::serde::Serialize for PostResponseReceiverDetailReceiverTransactionInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("transaction_id", &self.transaction_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostResponseReceiverDetailReceiverTransactionInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("transaction_id") {
-                    Some(transaction_id) => Ok(Self { transaction_id }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiverTransactionInfo {
+            transaction_id: "transaction_id" req req,
+        });
         /// 转账接收方类型
         ///
         /// A value this client does not know yet is kept as [`PostResponseReceiverDetailReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5669,45 +2614,9 @@ pub mod mch_transfer {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseReceiverDetailReceiverType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Merchant => "MERCHANT",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseReceiverDetailReceiverType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "MERCHANT" => Self::Merchant,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseReceiverDetailReceiverType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseReceiverDetailReceiverType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseReceiverDetailReceiverType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseReceiverDetailReceiverType {
+            Merchant = "MERCHANT",
+        });
         /// 赔付状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5729,55 +2638,14 @@ pub mod mch_transfer {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Accepted => "ACCEPTED",
-                    Self::Success => "SUCCESS",
-                    Self::Closed => "CLOSED",
-                    Self::WaitUserConfirm => "WAIT_USER_CONFIRM",
-                    Self::Canceling => "CANCELING",
-                    Self::Cancelled => "CANCELLED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ACCEPTED" => Self::Accepted,
-                    "SUCCESS" => Self::Success,
-                    "CLOSED" => Self::Closed,
-                    "WAIT_USER_CONFIRM" => Self::WaitUserConfirm,
-                    "CANCELING" => Self::Canceling,
-                    "CANCELLED" => Self::Cancelled,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseState {
+            Accepted = "ACCEPTED",
+            Success = "SUCCESS",
+            Closed = "CLOSED",
+            WaitUserConfirm = "WAIT_USER_CONFIRM",
+            Canceling = "CANCELING",
+            Cancelled = "CANCELLED",
+        });
         /// `/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no}`
         pub mod by_out_bill_no {
             /// The chain step for `/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no}`, reached with `client.v3().platsolution().ecommerce().mch_transfer().deposit_insurance_premiums_compensation_bills().out_bill_no(out_bill_no)`.
@@ -5845,83 +2713,21 @@ pub mod mch_transfer {
                 /// Example: `1900001109`
                 pub sponsor_mchid: Option<String>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("sp_mchid", &self.sp_mchid)?;
-                    m.opt("sub_mchid", &self.sub_mchid)?;
-                    m.opt("sub_appid", &self.sub_appid)?;
-                    m.req("receiver_detail", &self.receiver_detail)?;
-                    m.req("out_bill_no", &self.out_bill_no)?;
-                    m.opt("amount", &self.amount)?;
-                    m.req("transfer_remark", &self.transfer_remark)?;
-                    m.req("bill_id", &self.bill_id)?;
-                    m.req("state", &self.state)?;
-                    m.req("accept_time", &self.accept_time)?;
-                    m.opt("success_time", &self.success_time)?;
-                    m.opt("close_info", &self.close_info)?;
-                    m.opt("sponsor_mchid", &self.sponsor_mchid)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("sp_mchid"),
-                        o.opt("sub_mchid"),
-                        o.opt("sub_appid"),
-                        o.req("receiver_detail"),
-                        o.req("out_bill_no"),
-                        o.opt("amount"),
-                        o.req("transfer_remark"),
-                        o.req("bill_id"),
-                        o.req("state"),
-                        o.req("accept_time"),
-                        o.opt("success_time"),
-                        o.opt("close_info"),
-                        o.opt("sponsor_mchid"),
-                    ) {
-                        (
-                            Some(sp_mchid),
-                            Some(sub_mchid),
-                            Some(sub_appid),
-                            Some(receiver_detail),
-                            Some(out_bill_no),
-                            Some(amount),
-                            Some(transfer_remark),
-                            Some(bill_id),
-                            Some(state),
-                            Some(accept_time),
-                            Some(success_time),
-                            Some(close_info),
-                            Some(sponsor_mchid),
-                        ) => {
-                            Ok(Self {
-                                sp_mchid,
-                                sub_mchid,
-                                sub_appid,
-                                receiver_detail,
-                                out_bill_no,
-                                amount,
-                                transfer_remark,
-                                bill_id,
-                                state,
-                                accept_time,
-                                success_time,
-                                close_info,
-                                sponsor_mchid,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                sp_mchid: "sp_mchid" req req,
+                sub_mchid: "sub_mchid" opt opt,
+                sub_appid: "sub_appid" opt opt,
+                receiver_detail: "receiver_detail" req req,
+                out_bill_no: "out_bill_no" req req,
+                amount: "amount" opt opt,
+                transfer_remark: "transfer_remark" req req,
+                bill_id: "bill_id" req req,
+                state: "state" req req,
+                accept_time: "accept_time" req req,
+                success_time: "success_time" opt opt,
+                close_info: "close_info" opt opt,
+                sponsor_mchid: "sponsor_mchid" opt opt,
+            });
             /// 关单信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseCloseInfo {
@@ -5934,57 +2740,19 @@ pub mod mch_transfer {
                 /// Example: `NOT_ENOUGH`
                 pub close_reason: Option<String>,
             }
-            impl ::serde::Serialize for GetResponseCloseInfo {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("close_time", &self.close_time)?;
-                    m.opt("close_reason", &self.close_reason)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseCloseInfo {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("close_time"), o.opt("close_reason")) {
-                        (Some(close_time), Some(close_reason)) => {
-                            Ok(Self { close_time, close_reason })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseCloseInfo {
+                close_time: "close_time" opt opt,
+                close_reason: "close_reason" opt opt,
+            });
             /// 转账接收方信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseReceiverDetail {
                 /// 转账接收者信息
                 pub receiver: Option<GetResponseReceiverDetailReceiver>,
             }
-            impl ::serde::Serialize for GetResponseReceiverDetail {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("receiver", &self.receiver)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseReceiverDetail {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.opt("receiver") {
-                        Some(receiver) => Ok(Self { receiver }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseReceiverDetail {
+                receiver: "receiver" opt opt,
+            });
             /// 转账接收者信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseReceiverDetailReceiver {
@@ -5999,35 +2767,11 @@ pub mod mch_transfer {
                     GetResponseReceiverDetailReceiverTransactionInfo,
                 >,
             }
-            impl ::serde::Serialize for GetResponseReceiverDetailReceiver {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("type", &self.type_)?;
-                    m.opt("mch_info", &self.mch_info)?;
-                    m.opt("transaction_info", &self.transaction_info)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseReceiverDetailReceiver {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("type"), o.opt("mch_info"), o.opt("transaction_info")) {
-                        (Some(type_), Some(mch_info), Some(transaction_info)) => {
-                            Ok(Self {
-                                type_,
-                                mch_info,
-                                transaction_info,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiver {
+                type_: "type" opt opt,
+                mch_info: "mch_info" opt opt,
+                transaction_info: "transaction_info" opt opt,
+            });
             /// 转账接收方商户信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseReceiverDetailReceiverMchInfo {
@@ -6036,28 +2780,9 @@ pub mod mch_transfer {
                 /// Example: `1900001108`
                 pub mchid: Option<String>,
             }
-            impl ::serde::Serialize for GetResponseReceiverDetailReceiverMchInfo {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("mchid", &self.mchid)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for GetResponseReceiverDetailReceiverMchInfo {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.opt("mchid") {
-                        Some(mchid) => Ok(Self { mchid }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiverMchInfo {
+                mchid: "mchid" opt opt,
+            });
             /// 赔付单信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseReceiverDetailReceiverTransactionInfo {
@@ -6066,29 +2791,9 @@ pub mod mch_transfer {
                 /// Example: `1217752501201407033233368018`
                 pub transaction_id: String,
             }
-            impl ::serde::Serialize
-            for GetResponseReceiverDetailReceiverTransactionInfo {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("transaction_id", &self.transaction_id)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for GetResponseReceiverDetailReceiverTransactionInfo {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("transaction_id") {
-                        Some(transaction_id) => Ok(Self { transaction_id }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiverTransactionInfo {
+                transaction_id: "transaction_id" req req,
+            });
             /// 转账接收方类型
             ///
             /// A value this client does not know yet is kept as [`GetResponseReceiverDetailReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6100,49 +2805,9 @@ pub mod mch_transfer {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseReceiverDetailReceiverType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Merchant => "MERCHANT",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseReceiverDetailReceiverType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "MERCHANT" => Self::Merchant,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseReceiverDetailReceiverType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseReceiverDetailReceiverType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for GetResponseReceiverDetailReceiverType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseReceiverDetailReceiverType {
+                Merchant = "MERCHANT",
+            });
             /// 赔付状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6164,58 +2829,14 @@ pub mod mch_transfer {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Accepted => "ACCEPTED",
-                        Self::Success => "SUCCESS",
-                        Self::Closed => "CLOSED",
-                        Self::WaitUserConfirm => "WAIT_USER_CONFIRM",
-                        Self::Canceling => "CANCELING",
-                        Self::Cancelled => "CANCELLED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "ACCEPTED" => Self::Accepted,
-                        "SUCCESS" => Self::Success,
-                        "CLOSED" => Self::Closed,
-                        "WAIT_USER_CONFIRM" => Self::WaitUserConfirm,
-                        "CANCELING" => Self::Canceling,
-                        "CANCELLED" => Self::Cancelled,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseState {
+                Accepted = "ACCEPTED",
+                Success = "SUCCESS",
+                Closed = "CLOSED",
+                WaitUserConfirm = "WAIT_USER_CONFIRM",
+                Canceling = "CANCELING",
+                Cancelled = "CANCELLED",
+            });
         }
     }
     /// `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills`
@@ -6280,63 +2901,16 @@ pub mod mch_transfer {
             /// Example: `退货运费补偿`
             pub user_recv_perception: Option<String>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.opt("sp_appid", &self.sp_appid)?;
-                m.req("receiver", &self.receiver)?;
-                m.req("out_bill_no", &self.out_bill_no)?;
-                m.opt("amount", &self.amount)?;
-                m.req("transfer_remark", &self.transfer_remark)?;
-                m.opt("transfer_scene_id", &self.transfer_scene_id)?;
-                m.opt("user_recv_perception", &self.user_recv_perception)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("sub_mchid"),
-                    o.opt("sp_appid"),
-                    o.req("receiver"),
-                    o.req("out_bill_no"),
-                    o.opt("amount"),
-                    o.req("transfer_remark"),
-                    o.opt("transfer_scene_id"),
-                    o.opt("user_recv_perception"),
-                ) {
-                    (
-                        Some(sub_mchid),
-                        Some(sp_appid),
-                        Some(receiver),
-                        Some(out_bill_no),
-                        Some(amount),
-                        Some(transfer_remark),
-                        Some(transfer_scene_id),
-                        Some(user_recv_perception),
-                    ) => {
-                        Ok(Self {
-                            sub_mchid,
-                            sp_appid,
-                            receiver,
-                            out_bill_no,
-                            amount,
-                            transfer_remark,
-                            transfer_scene_id,
-                            user_recv_perception,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            sub_mchid: "sub_mchid" opt opt,
+            sp_appid: "sp_appid" opt opt,
+            receiver: "receiver" req req,
+            out_bill_no: "out_bill_no" req req,
+            amount: "amount" opt opt,
+            transfer_remark: "transfer_remark" req req,
+            transfer_scene_id: "transfer_scene_id" opt opt,
+            user_recv_perception: "user_recv_perception" opt opt,
+        });
         /// 赔付用户信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestReceiver {
@@ -6345,33 +2919,10 @@ pub mod mch_transfer {
             /// 转账接收方用户
             pub user_info: Option<PostRequestReceiverUserInfo>,
         }
-        impl ::serde::Serialize for PostRequestReceiver {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("transaction_info", &self.transaction_info)?;
-                m.opt("user_info", &self.user_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiver {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("transaction_info"), o.opt("user_info")) {
-                    (Some(transaction_info), Some(user_info)) => {
-                        Ok(Self {
-                            transaction_info,
-                            user_info,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestReceiver {
+            transaction_info: "transaction_info" opt opt,
+            user_info: "user_info" opt opt,
+        });
         /// 转账接收方订单信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestReceiverTransactionInfo {
@@ -6384,30 +2935,10 @@ pub mod mch_transfer {
             /// Example: `WXPAY`
             pub type_: Option<PostRequestReceiverTransactionInfoType>,
         }
-        impl ::serde::Serialize for PostRequestReceiverTransactionInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("transaction_id", &self.transaction_id)?;
-                m.opt("type", &self.type_)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiverTransactionInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("transaction_id"), o.opt("type")) {
-                    (Some(transaction_id), Some(type_)) => {
-                        Ok(Self { transaction_id, type_ })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestReceiverTransactionInfo {
+            transaction_id: "transaction_id" req req,
+            type_: "type" opt opt,
+        });
         /// 转账接收方订单类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestReceiverTransactionInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6421,47 +2952,10 @@ pub mod mch_transfer {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestReceiverTransactionInfoType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Wxpay => "WXPAY",
-                    Self::Wxvalue => "WXVALUE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestReceiverTransactionInfoType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "WXPAY" => Self::Wxpay,
-                    "WXVALUE" => Self::Wxvalue,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestReceiverTransactionInfoType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestReceiverTransactionInfoType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiverTransactionInfoType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestReceiverTransactionInfoType {
+            Wxpay = "WXPAY",
+            Wxvalue = "WXVALUE",
+        });
         /// 转账接收方用户
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestReceiverUserInfo {
@@ -6470,27 +2964,9 @@ pub mod mch_transfer {
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             pub sp_openid: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestReceiverUserInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("sp_openid", &self.sp_openid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiverUserInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("sp_openid") {
-                    Some(sp_openid) => Ok(Self { sp_openid }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestReceiverUserInfo {
+            sp_openid: "sp_openid" opt opt,
+        });
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills` (发起保证金赔付用户运费).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -6541,106 +3017,29 @@ pub mod mch_transfer {
             /// Example: `1900001109`
             pub sponsor_mchid: Option<String>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sp_mchid", &self.sp_mchid)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.req("receiver_detail", &self.receiver_detail)?;
-                m.req("out_bill_no", &self.out_bill_no)?;
-                m.opt("amount", &self.amount)?;
-                m.req("transfer_remark", &self.transfer_remark)?;
-                m.req("bill_id", &self.bill_id)?;
-                m.req("state", &self.state)?;
-                m.req("accept_time", &self.accept_time)?;
-                m.opt("success_time", &self.success_time)?;
-                m.opt("sponsor_mchid", &self.sponsor_mchid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sp_mchid"),
-                    o.opt("sub_mchid"),
-                    o.opt("sub_appid"),
-                    o.req("receiver_detail"),
-                    o.req("out_bill_no"),
-                    o.opt("amount"),
-                    o.req("transfer_remark"),
-                    o.req("bill_id"),
-                    o.req("state"),
-                    o.req("accept_time"),
-                    o.opt("success_time"),
-                    o.opt("sponsor_mchid"),
-                ) {
-                    (
-                        Some(sp_mchid),
-                        Some(sub_mchid),
-                        Some(sub_appid),
-                        Some(receiver_detail),
-                        Some(out_bill_no),
-                        Some(amount),
-                        Some(transfer_remark),
-                        Some(bill_id),
-                        Some(state),
-                        Some(accept_time),
-                        Some(success_time),
-                        Some(sponsor_mchid),
-                    ) => {
-                        Ok(Self {
-                            sp_mchid,
-                            sub_mchid,
-                            sub_appid,
-                            receiver_detail,
-                            out_bill_no,
-                            amount,
-                            transfer_remark,
-                            bill_id,
-                            state,
-                            accept_time,
-                            success_time,
-                            sponsor_mchid,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            sp_mchid: "sp_mchid" req req,
+            sub_mchid: "sub_mchid" opt opt,
+            sub_appid: "sub_appid" opt opt,
+            receiver_detail: "receiver_detail" req req,
+            out_bill_no: "out_bill_no" req req,
+            amount: "amount" opt opt,
+            transfer_remark: "transfer_remark" req req,
+            bill_id: "bill_id" req req,
+            state: "state" req req,
+            accept_time: "accept_time" req req,
+            success_time: "success_time" opt opt,
+            sponsor_mchid: "sponsor_mchid" opt opt,
+        });
         /// 转账接收方信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetail {
             /// 转账接收者信息
             pub receiver: Option<PostResponseReceiverDetailReceiver>,
         }
-        impl ::serde::Serialize for PostResponseReceiverDetail {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("receiver", &self.receiver)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseReceiverDetail {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("receiver") {
-                    Some(receiver) => Ok(Self { receiver }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseReceiverDetail {
+            receiver: "receiver" opt opt,
+        });
         /// 转账接收者信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetailReceiver {
@@ -6651,33 +3050,10 @@ pub mod mch_transfer {
             /// 转账接收方用户
             pub user_info: Option<PostResponseReceiverDetailReceiverUserInfo>,
         }
-        impl ::serde::Serialize for PostResponseReceiverDetailReceiver {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("transaction_info", &self.transaction_info)?;
-                m.opt("user_info", &self.user_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseReceiverDetailReceiver {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("transaction_info"), o.opt("user_info")) {
-                    (Some(transaction_info), Some(user_info)) => {
-                        Ok(Self {
-                            transaction_info,
-                            user_info,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiver {
+            transaction_info: "transaction_info" opt opt,
+            user_info: "user_info" opt opt,
+        });
         /// 转账接收方订单信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetailReceiverTransactionInfo {
@@ -6690,31 +3066,10 @@ pub mod mch_transfer {
             /// Example: `WXPAY`
             pub type_: Option<PostResponseReceiverDetailReceiverTransactionInfoType>,
         }
-        impl ::serde::Serialize for PostResponseReceiverDetailReceiverTransactionInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("transaction_id", &self.transaction_id)?;
-                m.opt("type", &self.type_)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostResponseReceiverDetailReceiverTransactionInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("transaction_id"), o.opt("type")) {
-                    (Some(transaction_id), Some(type_)) => {
-                        Ok(Self { transaction_id, type_ })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiverTransactionInfo {
+            transaction_id: "transaction_id" req req,
+            type_: "type" opt opt,
+        });
         /// 转账接收方订单类型
         ///
         /// A value this client does not know yet is kept as [`PostResponseReceiverDetailReceiverTransactionInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6728,51 +3083,10 @@ pub mod mch_transfer {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseReceiverDetailReceiverTransactionInfoType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Wxpay => "WXPAY",
-                    Self::Wxvalue => "WXVALUE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for PostResponseReceiverDetailReceiverTransactionInfoType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "WXPAY" => Self::Wxpay,
-                    "WXVALUE" => Self::Wxvalue,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display
-        for PostResponseReceiverDetailReceiverTransactionInfoType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize
-        for PostResponseReceiverDetailReceiverTransactionInfoType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostResponseReceiverDetailReceiverTransactionInfoType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseReceiverDetailReceiverTransactionInfoType {
+            Wxpay = "WXPAY",
+            Wxvalue = "WXVALUE",
+        });
         /// 转账接收方用户
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetailReceiverUserInfo {
@@ -6781,28 +3095,9 @@ pub mod mch_transfer {
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             pub sp_openid: Option<String>,
         }
-        impl ::serde::Serialize for PostResponseReceiverDetailReceiverUserInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("sp_openid", &self.sp_openid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostResponseReceiverDetailReceiverUserInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("sp_openid") {
-                    Some(sp_openid) => Ok(Self { sp_openid }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiverUserInfo {
+            sp_openid: "sp_openid" opt opt,
+        });
         /// 赔付状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6824,55 +3119,14 @@ pub mod mch_transfer {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Accepted => "ACCEPTED",
-                    Self::Success => "SUCCESS",
-                    Self::Closed => "CLOSED",
-                    Self::WaitUserConfirm => "WAIT_USER_CONFIRM",
-                    Self::Canceling => "CANCELING",
-                    Self::Cancelled => "CANCELLED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ACCEPTED" => Self::Accepted,
-                    "SUCCESS" => Self::Success,
-                    "CLOSED" => Self::Closed,
-                    "WAIT_USER_CONFIRM" => Self::WaitUserConfirm,
-                    "CANCELING" => Self::Canceling,
-                    "CANCELLED" => Self::Cancelled,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseState {
+            Accepted = "ACCEPTED",
+            Success = "SUCCESS",
+            Closed = "CLOSED",
+            WaitUserConfirm = "WAIT_USER_CONFIRM",
+            Canceling = "CANCELING",
+            Cancelled = "CANCELLED",
+        });
         /// `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no`
         pub mod out_bill_no {
             /// The chain step for `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no`, reached with `client.v3().platsolution().ecommerce().mch_transfer().deposit_shipping_cost_compensation_bills().out_bill_no()`.
@@ -6916,26 +3170,9 @@ pub mod mch_transfer {
                     /// Query parameter `sub_mchid`. Example: `1900001109`
                     pub sub_mchid: Option<String>,
                 }
-                impl ::serde::Serialize for GetRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.opt("sub_mchid") {
-                            Some(sub_mchid) => Ok(Self { sub_mchid }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetRequest {
+                    sub_mchid: "sub_mchid" skip opt,
+                });
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no}` (查询保证金售后赔付运费结果（按商户赔付单号）).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
@@ -6984,79 +3221,20 @@ pub mod mch_transfer {
                     /// Example: `1900001109`
                     pub sponsor_mchid: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("sp_mchid", &self.sp_mchid)?;
-                        m.opt("sub_mchid", &self.sub_mchid)?;
-                        m.req("receiver_detail", &self.receiver_detail)?;
-                        m.req("out_bill_no", &self.out_bill_no)?;
-                        m.opt("amount", &self.amount)?;
-                        m.opt("transfer_remark", &self.transfer_remark)?;
-                        m.req("bill_id", &self.bill_id)?;
-                        m.req("state", &self.state)?;
-                        m.req("accept_time", &self.accept_time)?;
-                        m.opt("success_time", &self.success_time)?;
-                        m.opt("close_info", &self.close_info)?;
-                        m.opt("sponsor_mchid", &self.sponsor_mchid)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("sp_mchid"),
-                            o.opt("sub_mchid"),
-                            o.req("receiver_detail"),
-                            o.req("out_bill_no"),
-                            o.opt("amount"),
-                            o.opt("transfer_remark"),
-                            o.req("bill_id"),
-                            o.req("state"),
-                            o.req("accept_time"),
-                            o.opt("success_time"),
-                            o.opt("close_info"),
-                            o.opt("sponsor_mchid"),
-                        ) {
-                            (
-                                Some(sp_mchid),
-                                Some(sub_mchid),
-                                Some(receiver_detail),
-                                Some(out_bill_no),
-                                Some(amount),
-                                Some(transfer_remark),
-                                Some(bill_id),
-                                Some(state),
-                                Some(accept_time),
-                                Some(success_time),
-                                Some(close_info),
-                                Some(sponsor_mchid),
-                            ) => {
-                                Ok(Self {
-                                    sp_mchid,
-                                    sub_mchid,
-                                    receiver_detail,
-                                    out_bill_no,
-                                    amount,
-                                    transfer_remark,
-                                    bill_id,
-                                    state,
-                                    accept_time,
-                                    success_time,
-                                    close_info,
-                                    sponsor_mchid,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    sp_mchid: "sp_mchid" req req,
+                    sub_mchid: "sub_mchid" opt opt,
+                    receiver_detail: "receiver_detail" req req,
+                    out_bill_no: "out_bill_no" req req,
+                    amount: "amount" opt opt,
+                    transfer_remark: "transfer_remark" opt opt,
+                    bill_id: "bill_id" req req,
+                    state: "state" req req,
+                    accept_time: "accept_time" req req,
+                    success_time: "success_time" opt opt,
+                    close_info: "close_info" opt opt,
+                    sponsor_mchid: "sponsor_mchid" opt opt,
+                });
                 /// 关单信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCloseInfo {
@@ -7069,57 +3247,19 @@ pub mod mch_transfer {
                     /// Example: `NOT_ENOUGH`
                     pub close_reason: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponseCloseInfo {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("close_time", &self.close_time)?;
-                        m.opt("close_reason", &self.close_reason)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseCloseInfo {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("close_time"), o.opt("close_reason")) {
-                            (Some(close_time), Some(close_reason)) => {
-                                Ok(Self { close_time, close_reason })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseCloseInfo {
+                    close_time: "close_time" opt opt,
+                    close_reason: "close_reason" opt opt,
+                });
                 /// 转账接收方信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetail {
                     /// 转账接收者信息
                     pub receiver: Option<GetResponseReceiverDetailReceiver>,
                 }
-                impl ::serde::Serialize for GetResponseReceiverDetail {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("receiver", &self.receiver)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseReceiverDetail {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.opt("receiver") {
-                            Some(receiver) => Ok(Self { receiver }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseReceiverDetail {
+                    receiver: "receiver" opt opt,
+                });
                 /// 转账接收者信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetailReceiver {
@@ -7130,34 +3270,10 @@ pub mod mch_transfer {
                     /// 转账接收方用户
                     pub user_info: Option<GetResponseReceiverDetailReceiverUserInfo>,
                 }
-                impl ::serde::Serialize for GetResponseReceiverDetailReceiver {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("transaction_info", &self.transaction_info)?;
-                        m.opt("user_info", &self.user_info)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseReceiverDetailReceiver {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("transaction_info"), o.opt("user_info")) {
-                            (Some(transaction_info), Some(user_info)) => {
-                                Ok(Self {
-                                    transaction_info,
-                                    user_info,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiver {
+                    transaction_info: "transaction_info" opt opt,
+                    user_info: "user_info" opt opt,
+                });
                 /// 转账接收方订单信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetailReceiverTransactionInfo {
@@ -7172,32 +3288,10 @@ pub mod mch_transfer {
                         GetResponseReceiverDetailReceiverTransactionInfoType,
                     >,
                 }
-                impl ::serde::Serialize
-                for GetResponseReceiverDetailReceiverTransactionInfo {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("transaction_id", &self.transaction_id)?;
-                        m.opt("type", &self.type_)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseReceiverDetailReceiverTransactionInfo {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.req("transaction_id"), o.opt("type")) {
-                            (Some(transaction_id), Some(type_)) => {
-                                Ok(Self { transaction_id, type_ })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiverTransactionInfo {
+                    transaction_id: "transaction_id" req req,
+                    type_: "type" opt opt,
+                });
                 /// 转账接收方订单类型
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseReceiverDetailReceiverTransactionInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -7211,56 +3305,10 @@ pub mod mch_transfer {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseReceiverDetailReceiverTransactionInfoType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Wxpay => "WXPAY",
-                            Self::Wxvalue => "WXVALUE",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str>
-                for GetResponseReceiverDetailReceiverTransactionInfoType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "WXPAY" => Self::Wxpay,
-                            "WXVALUE" => Self::Wxvalue,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display
-                for GetResponseReceiverDetailReceiverTransactionInfoType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize
-                for GetResponseReceiverDetailReceiverTransactionInfoType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseReceiverDetailReceiverTransactionInfoType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseReceiverDetailReceiverTransactionInfoType {
+                    Wxpay = "WXPAY",
+                    Wxvalue = "WXVALUE",
+                });
                 /// 转账接收方用户
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetailReceiverUserInfo {
@@ -7269,28 +3317,9 @@ pub mod mch_transfer {
                     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                     pub sp_openid: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponseReceiverDetailReceiverUserInfo {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("sp_openid", &self.sp_openid)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseReceiverDetailReceiverUserInfo {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.opt("sp_openid") {
-                            Some(sp_openid) => Ok(Self { sp_openid }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiverUserInfo {
+                    sp_openid: "sp_openid" opt opt,
+                });
                 /// 赔付状态
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -7312,60 +3341,14 @@ pub mod mch_transfer {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Accepted => "ACCEPTED",
-                            Self::Success => "SUCCESS",
-                            Self::Closed => "CLOSED",
-                            Self::WaitUserConfirm => "WAIT_USER_CONFIRM",
-                            Self::Canceling => "CANCELING",
-                            Self::Cancelled => "CANCELLED",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "ACCEPTED" => Self::Accepted,
-                            "SUCCESS" => Self::Success,
-                            "CLOSED" => Self::Closed,
-                            "WAIT_USER_CONFIRM" => Self::WaitUserConfirm,
-                            "CANCELING" => Self::Canceling,
-                            "CANCELLED" => Self::Cancelled,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseState {
+                    Accepted = "ACCEPTED",
+                    Success = "SUCCESS",
+                    Closed = "CLOSED",
+                    WaitUserConfirm = "WAIT_USER_CONFIRM",
+                    Canceling = "CANCELING",
+                    Cancelled = "CANCELLED",
+                });
             }
         }
     }
@@ -7427,51 +3410,13 @@ pub mod mch_transfer {
             /// Example: `直播违规扣罚`
             pub transfer_remark: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.req("receiver", &self.receiver)?;
-                m.req("out_bill_no", &self.out_bill_no)?;
-                m.opt("amount", &self.amount)?;
-                m.req("transfer_remark", &self.transfer_remark)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("sub_mchid"),
-                    o.req("receiver"),
-                    o.req("out_bill_no"),
-                    o.opt("amount"),
-                    o.req("transfer_remark"),
-                ) {
-                    (
-                        Some(sub_mchid),
-                        Some(receiver),
-                        Some(out_bill_no),
-                        Some(amount),
-                        Some(transfer_remark),
-                    ) => {
-                        Ok(Self {
-                            sub_mchid,
-                            receiver,
-                            out_bill_no,
-                            amount,
-                            transfer_remark,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            sub_mchid: "sub_mchid" opt opt,
+            receiver: "receiver" req req,
+            out_bill_no: "out_bill_no" req req,
+            amount: "amount" opt opt,
+            transfer_remark: "transfer_remark" req req,
+        });
         /// 赔付用户信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestReceiver {
@@ -7482,30 +3427,10 @@ pub mod mch_transfer {
             /// 转账接收方订单信息
             pub transaction_info: Option<PostRequestReceiverTransactionInfo>,
         }
-        impl ::serde::Serialize for PostRequestReceiver {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("type", &self.type_)?;
-                m.opt("transaction_info", &self.transaction_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiver {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("type"), o.opt("transaction_info")) {
-                    (Some(type_), Some(transaction_info)) => {
-                        Ok(Self { type_, transaction_info })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestReceiver {
+            type_: "type" opt opt,
+            transaction_info: "transaction_info" opt opt,
+        });
         /// 转账接收方订单信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestReceiverTransactionInfo {
@@ -7518,30 +3443,10 @@ pub mod mch_transfer {
             /// Example: `WXPAY`
             pub type_: Option<PostRequestReceiverTransactionInfoType>,
         }
-        impl ::serde::Serialize for PostRequestReceiverTransactionInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("transaction_id", &self.transaction_id)?;
-                m.opt("type", &self.type_)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiverTransactionInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("transaction_id"), o.opt("type")) {
-                    (Some(transaction_id), Some(type_)) => {
-                        Ok(Self { transaction_id, type_ })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestReceiverTransactionInfo {
+            transaction_id: "transaction_id" req req,
+            type_: "type" opt opt,
+        });
         /// 转账接收方订单类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestReceiverTransactionInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -7555,47 +3460,10 @@ pub mod mch_transfer {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestReceiverTransactionInfoType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Wxpay => "WXPAY",
-                    Self::Wxvalue => "WXVALUE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestReceiverTransactionInfoType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "WXPAY" => Self::Wxpay,
-                    "WXVALUE" => Self::Wxvalue,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestReceiverTransactionInfoType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestReceiverTransactionInfoType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiverTransactionInfoType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestReceiverTransactionInfoType {
+            Wxpay = "WXPAY",
+            Wxvalue = "WXVALUE",
+        });
         /// 转账接收方类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -7609,47 +3477,10 @@ pub mod mch_transfer {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestReceiverType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Merchant => "MERCHANT",
-                    Self::TransactionUser => "TRANSACTION_USER",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestReceiverType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "MERCHANT" => Self::Merchant,
-                    "TRANSACTION_USER" => Self::TransactionUser,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestReceiverType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestReceiverType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiverType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestReceiverType {
+            Merchant = "MERCHANT",
+            TransactionUser = "TRANSACTION_USER",
+        });
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills` (请求保险理赔).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -7696,102 +3527,28 @@ pub mod mch_transfer {
             /// Example: `1900001109`
             pub sponsor_mchid: Option<String>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sp_mchid", &self.sp_mchid)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.req("receiver_detail", &self.receiver_detail)?;
-                m.req("out_bill_no", &self.out_bill_no)?;
-                m.req("amount", &self.amount)?;
-                m.opt("transfer_remark", &self.transfer_remark)?;
-                m.req("bill_id", &self.bill_id)?;
-                m.req("state", &self.state)?;
-                m.req("accept_time", &self.accept_time)?;
-                m.opt("success_time", &self.success_time)?;
-                m.opt("sponsor_mchid", &self.sponsor_mchid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sp_mchid"),
-                    o.opt("sub_mchid"),
-                    o.req("receiver_detail"),
-                    o.req("out_bill_no"),
-                    o.req("amount"),
-                    o.opt("transfer_remark"),
-                    o.req("bill_id"),
-                    o.req("state"),
-                    o.req("accept_time"),
-                    o.opt("success_time"),
-                    o.opt("sponsor_mchid"),
-                ) {
-                    (
-                        Some(sp_mchid),
-                        Some(sub_mchid),
-                        Some(receiver_detail),
-                        Some(out_bill_no),
-                        Some(amount),
-                        Some(transfer_remark),
-                        Some(bill_id),
-                        Some(state),
-                        Some(accept_time),
-                        Some(success_time),
-                        Some(sponsor_mchid),
-                    ) => {
-                        Ok(Self {
-                            sp_mchid,
-                            sub_mchid,
-                            receiver_detail,
-                            out_bill_no,
-                            amount,
-                            transfer_remark,
-                            bill_id,
-                            state,
-                            accept_time,
-                            success_time,
-                            sponsor_mchid,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            sp_mchid: "sp_mchid" req req,
+            sub_mchid: "sub_mchid" opt opt,
+            receiver_detail: "receiver_detail" req req,
+            out_bill_no: "out_bill_no" req req,
+            amount: "amount" req req,
+            transfer_remark: "transfer_remark" opt opt,
+            bill_id: "bill_id" req req,
+            state: "state" req req,
+            accept_time: "accept_time" req req,
+            success_time: "success_time" opt opt,
+            sponsor_mchid: "sponsor_mchid" opt opt,
+        });
         /// 转账接收方信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetail {
             /// 转账接收者信息
             pub receiver: Option<PostResponseReceiverDetailReceiver>,
         }
-        impl ::serde::Serialize for PostResponseReceiverDetail {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("receiver", &self.receiver)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseReceiverDetail {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("receiver") {
-                    Some(receiver) => Ok(Self { receiver }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseReceiverDetail {
+            receiver: "receiver" opt opt,
+        });
         /// 转账接收者信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetailReceiver {
@@ -7804,30 +3561,10 @@ pub mod mch_transfer {
                 PostResponseReceiverDetailReceiverTransactionInfo,
             >,
         }
-        impl ::serde::Serialize for PostResponseReceiverDetailReceiver {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("type", &self.type_)?;
-                m.opt("transaction_info", &self.transaction_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseReceiverDetailReceiver {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("type"), o.opt("transaction_info")) {
-                    (Some(type_), Some(transaction_info)) => {
-                        Ok(Self { type_, transaction_info })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiver {
+            type_: "type" opt opt,
+            transaction_info: "transaction_info" opt opt,
+        });
         /// 转账接收方订单信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetailReceiverTransactionInfo {
@@ -7840,31 +3577,10 @@ pub mod mch_transfer {
             /// Example: `WXPAY`
             pub type_: Option<PostResponseReceiverDetailReceiverTransactionInfoType>,
         }
-        impl ::serde::Serialize for PostResponseReceiverDetailReceiverTransactionInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("transaction_id", &self.transaction_id)?;
-                m.opt("type", &self.type_)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostResponseReceiverDetailReceiverTransactionInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("transaction_id"), o.opt("type")) {
-                    (Some(transaction_id), Some(type_)) => {
-                        Ok(Self { transaction_id, type_ })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiverTransactionInfo {
+            transaction_id: "transaction_id" req req,
+            type_: "type" opt opt,
+        });
         /// 转账接收方订单类型
         ///
         /// A value this client does not know yet is kept as [`PostResponseReceiverDetailReceiverTransactionInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -7878,51 +3594,10 @@ pub mod mch_transfer {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseReceiverDetailReceiverTransactionInfoType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Wxpay => "WXPAY",
-                    Self::Wxvalue => "WXVALUE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str>
-        for PostResponseReceiverDetailReceiverTransactionInfoType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "WXPAY" => Self::Wxpay,
-                    "WXVALUE" => Self::Wxvalue,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display
-        for PostResponseReceiverDetailReceiverTransactionInfoType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize
-        for PostResponseReceiverDetailReceiverTransactionInfoType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostResponseReceiverDetailReceiverTransactionInfoType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseReceiverDetailReceiverTransactionInfoType {
+            Wxpay = "WXPAY",
+            Wxvalue = "WXVALUE",
+        });
         /// 转账接收方类型
         ///
         /// A value this client does not know yet is kept as [`PostResponseReceiverDetailReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -7936,47 +3611,10 @@ pub mod mch_transfer {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseReceiverDetailReceiverType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Merchant => "MERCHANT",
-                    Self::TransactionUser => "TRANSACTION_USER",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseReceiverDetailReceiverType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "MERCHANT" => Self::Merchant,
-                    "TRANSACTION_USER" => Self::TransactionUser,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseReceiverDetailReceiverType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseReceiverDetailReceiverType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseReceiverDetailReceiverType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseReceiverDetailReceiverType {
+            Merchant = "MERCHANT",
+            TransactionUser = "TRANSACTION_USER",
+        });
         /// 赔付状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -7998,55 +3636,14 @@ pub mod mch_transfer {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Accepted => "ACCEPTED",
-                    Self::Success => "SUCCESS",
-                    Self::Closed => "CLOSED",
-                    Self::WaitUserConfirm => "WAIT_USER_CONFIRM",
-                    Self::Canceling => "CANCELING",
-                    Self::Cancelled => "CANCELLED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ACCEPTED" => Self::Accepted,
-                    "SUCCESS" => Self::Success,
-                    "CLOSED" => Self::Closed,
-                    "WAIT_USER_CONFIRM" => Self::WaitUserConfirm,
-                    "CANCELING" => Self::Canceling,
-                    "CANCELLED" => Self::Cancelled,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseState {
+            Accepted = "ACCEPTED",
+            Success = "SUCCESS",
+            Closed = "CLOSED",
+            WaitUserConfirm = "WAIT_USER_CONFIRM",
+            Canceling = "CANCELING",
+            Cancelled = "CANCELLED",
+        });
         /// `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id`
         pub mod bill_id {
             /// The chain step for `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id`, reached with `client.v3().platsolution().ecommerce().mch_transfer().insurance_claim_bills().bill_id()`.
@@ -8087,26 +3684,9 @@ pub mod mch_transfer {
                     /// Query parameter `sub_mchid`. Example: `1900001109`
                     pub sub_mchid: Option<String>,
                 }
-                impl ::serde::Serialize for GetRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.opt("sub_mchid") {
-                            Some(sub_mchid) => Ok(Self { sub_mchid }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetRequest {
+                    sub_mchid: "sub_mchid" skip opt,
+                });
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id}` (查询保险理赔结果（按微信支付赔付单号）).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
@@ -8155,79 +3735,20 @@ pub mod mch_transfer {
                     /// Example: `1900001109`
                     pub sponsor_mchid: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("sp_mchid", &self.sp_mchid)?;
-                        m.opt("sub_mchid", &self.sub_mchid)?;
-                        m.req("receiver_detail", &self.receiver_detail)?;
-                        m.req("out_bill_no", &self.out_bill_no)?;
-                        m.opt("amount", &self.amount)?;
-                        m.opt("transfer_remark", &self.transfer_remark)?;
-                        m.req("bill_id", &self.bill_id)?;
-                        m.req("state", &self.state)?;
-                        m.req("accept_time", &self.accept_time)?;
-                        m.opt("success_time", &self.success_time)?;
-                        m.opt("close_info", &self.close_info)?;
-                        m.opt("sponsor_mchid", &self.sponsor_mchid)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("sp_mchid"),
-                            o.opt("sub_mchid"),
-                            o.req("receiver_detail"),
-                            o.req("out_bill_no"),
-                            o.opt("amount"),
-                            o.opt("transfer_remark"),
-                            o.req("bill_id"),
-                            o.req("state"),
-                            o.req("accept_time"),
-                            o.opt("success_time"),
-                            o.opt("close_info"),
-                            o.opt("sponsor_mchid"),
-                        ) {
-                            (
-                                Some(sp_mchid),
-                                Some(sub_mchid),
-                                Some(receiver_detail),
-                                Some(out_bill_no),
-                                Some(amount),
-                                Some(transfer_remark),
-                                Some(bill_id),
-                                Some(state),
-                                Some(accept_time),
-                                Some(success_time),
-                                Some(close_info),
-                                Some(sponsor_mchid),
-                            ) => {
-                                Ok(Self {
-                                    sp_mchid,
-                                    sub_mchid,
-                                    receiver_detail,
-                                    out_bill_no,
-                                    amount,
-                                    transfer_remark,
-                                    bill_id,
-                                    state,
-                                    accept_time,
-                                    success_time,
-                                    close_info,
-                                    sponsor_mchid,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    sp_mchid: "sp_mchid" req req,
+                    sub_mchid: "sub_mchid" opt opt,
+                    receiver_detail: "receiver_detail" req req,
+                    out_bill_no: "out_bill_no" req req,
+                    amount: "amount" opt opt,
+                    transfer_remark: "transfer_remark" opt opt,
+                    bill_id: "bill_id" req req,
+                    state: "state" req req,
+                    accept_time: "accept_time" req req,
+                    success_time: "success_time" opt opt,
+                    close_info: "close_info" opt opt,
+                    sponsor_mchid: "sponsor_mchid" opt opt,
+                });
                 /// 关单信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCloseInfo {
@@ -8240,57 +3761,19 @@ pub mod mch_transfer {
                     /// Example: `NOT_ENOUGH`
                     pub close_reason: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponseCloseInfo {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("accept_time", &self.accept_time)?;
-                        m.opt("close_reason", &self.close_reason)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseCloseInfo {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("accept_time"), o.opt("close_reason")) {
-                            (Some(accept_time), Some(close_reason)) => {
-                                Ok(Self { accept_time, close_reason })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseCloseInfo {
+                    accept_time: "accept_time" opt opt,
+                    close_reason: "close_reason" opt opt,
+                });
                 /// 转账接收方信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetail {
                     /// 转账接收者信息
                     pub receiver: Option<GetResponseReceiverDetailReceiver>,
                 }
-                impl ::serde::Serialize for GetResponseReceiverDetail {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("receiver", &self.receiver)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseReceiverDetail {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.opt("receiver") {
-                            Some(receiver) => Ok(Self { receiver }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseReceiverDetail {
+                    receiver: "receiver" opt opt,
+                });
                 /// 转账接收者信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetailReceiver {
@@ -8303,31 +3786,10 @@ pub mod mch_transfer {
                         GetResponseReceiverDetailReceiverTransactionInfo,
                     >,
                 }
-                impl ::serde::Serialize for GetResponseReceiverDetailReceiver {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("type", &self.type_)?;
-                        m.opt("transaction_info", &self.transaction_info)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseReceiverDetailReceiver {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("type"), o.opt("transaction_info")) {
-                            (Some(type_), Some(transaction_info)) => {
-                                Ok(Self { type_, transaction_info })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiver {
+                    type_: "type" opt opt,
+                    transaction_info: "transaction_info" opt opt,
+                });
                 /// 转账接收方订单信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetailReceiverTransactionInfo {
@@ -8342,32 +3804,10 @@ pub mod mch_transfer {
                         GetResponseReceiverDetailReceiverTransactionInfoType,
                     >,
                 }
-                impl ::serde::Serialize
-                for GetResponseReceiverDetailReceiverTransactionInfo {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("transaction_id", &self.transaction_id)?;
-                        m.opt("type", &self.type_)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseReceiverDetailReceiverTransactionInfo {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.req("transaction_id"), o.opt("type")) {
-                            (Some(transaction_id), Some(type_)) => {
-                                Ok(Self { transaction_id, type_ })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiverTransactionInfo {
+                    transaction_id: "transaction_id" req req,
+                    type_: "type" opt opt,
+                });
                 /// 转账接收方订单类型
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseReceiverDetailReceiverTransactionInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -8381,56 +3821,10 @@ pub mod mch_transfer {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseReceiverDetailReceiverTransactionInfoType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Wxpay => "WXPAY",
-                            Self::Wxvalue => "WXVALUE",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str>
-                for GetResponseReceiverDetailReceiverTransactionInfoType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "WXPAY" => Self::Wxpay,
-                            "WXVALUE" => Self::Wxvalue,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display
-                for GetResponseReceiverDetailReceiverTransactionInfoType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize
-                for GetResponseReceiverDetailReceiverTransactionInfoType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseReceiverDetailReceiverTransactionInfoType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseReceiverDetailReceiverTransactionInfoType {
+                    Wxpay = "WXPAY",
+                    Wxvalue = "WXVALUE",
+                });
                 /// 转账接收方类型
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseReceiverDetailReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -8444,54 +3838,10 @@ pub mod mch_transfer {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseReceiverDetailReceiverType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Merchant => "MERCHANT",
-                            Self::TransactionUser => "TRANSACTION_USER",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str>
-                for GetResponseReceiverDetailReceiverType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "MERCHANT" => Self::Merchant,
-                            "TRANSACTION_USER" => Self::TransactionUser,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseReceiverDetailReceiverType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseReceiverDetailReceiverType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseReceiverDetailReceiverType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseReceiverDetailReceiverType {
+                    Merchant = "MERCHANT",
+                    TransactionUser = "TRANSACTION_USER",
+                });
                 /// 赔付状态
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -8513,60 +3863,14 @@ pub mod mch_transfer {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Accepted => "ACCEPTED",
-                            Self::Success => "SUCCESS",
-                            Self::Closed => "CLOSED",
-                            Self::WaitUserConfirm => "WAIT_USER_CONFIRM",
-                            Self::Canceling => "CANCELING",
-                            Self::Cancelled => "CANCELLED",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "ACCEPTED" => Self::Accepted,
-                            "SUCCESS" => Self::Success,
-                            "CLOSED" => Self::Closed,
-                            "WAIT_USER_CONFIRM" => Self::WaitUserConfirm,
-                            "CANCELING" => Self::Canceling,
-                            "CANCELLED" => Self::Cancelled,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseState {
+                    Accepted = "ACCEPTED",
+                    Success = "SUCCESS",
+                    Closed = "CLOSED",
+                    WaitUserConfirm = "WAIT_USER_CONFIRM",
+                    Canceling = "CANCELING",
+                    Cancelled = "CANCELLED",
+                });
             }
         }
         /// `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no`
@@ -8617,26 +3921,9 @@ pub mod mch_transfer {
                     /// Query parameter `sub_mchid`. Example: `1900001109`
                     pub sub_mchid: Option<String>,
                 }
-                impl ::serde::Serialize for GetRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.opt("sub_mchid") {
-                            Some(sub_mchid) => Ok(Self { sub_mchid }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetRequest {
+                    sub_mchid: "sub_mchid" skip opt,
+                });
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}` (查询保险理赔结果（按商户赔付单号）).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
@@ -8685,79 +3972,20 @@ pub mod mch_transfer {
                     /// Example: `1900001109`
                     pub sponsor_mchid: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("sp_mchid", &self.sp_mchid)?;
-                        m.opt("sub_mchid", &self.sub_mchid)?;
-                        m.req("receiver_detail", &self.receiver_detail)?;
-                        m.req("out_bill_no", &self.out_bill_no)?;
-                        m.opt("amount", &self.amount)?;
-                        m.opt("transfer_remark", &self.transfer_remark)?;
-                        m.req("bill_id", &self.bill_id)?;
-                        m.req("state", &self.state)?;
-                        m.req("accept_time", &self.accept_time)?;
-                        m.opt("success_time", &self.success_time)?;
-                        m.opt("close_info", &self.close_info)?;
-                        m.opt("sponsor_mchid", &self.sponsor_mchid)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("sp_mchid"),
-                            o.opt("sub_mchid"),
-                            o.req("receiver_detail"),
-                            o.req("out_bill_no"),
-                            o.opt("amount"),
-                            o.opt("transfer_remark"),
-                            o.req("bill_id"),
-                            o.req("state"),
-                            o.req("accept_time"),
-                            o.opt("success_time"),
-                            o.opt("close_info"),
-                            o.opt("sponsor_mchid"),
-                        ) {
-                            (
-                                Some(sp_mchid),
-                                Some(sub_mchid),
-                                Some(receiver_detail),
-                                Some(out_bill_no),
-                                Some(amount),
-                                Some(transfer_remark),
-                                Some(bill_id),
-                                Some(state),
-                                Some(accept_time),
-                                Some(success_time),
-                                Some(close_info),
-                                Some(sponsor_mchid),
-                            ) => {
-                                Ok(Self {
-                                    sp_mchid,
-                                    sub_mchid,
-                                    receiver_detail,
-                                    out_bill_no,
-                                    amount,
-                                    transfer_remark,
-                                    bill_id,
-                                    state,
-                                    accept_time,
-                                    success_time,
-                                    close_info,
-                                    sponsor_mchid,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    sp_mchid: "sp_mchid" req req,
+                    sub_mchid: "sub_mchid" opt opt,
+                    receiver_detail: "receiver_detail" req req,
+                    out_bill_no: "out_bill_no" req req,
+                    amount: "amount" opt opt,
+                    transfer_remark: "transfer_remark" opt opt,
+                    bill_id: "bill_id" req req,
+                    state: "state" req req,
+                    accept_time: "accept_time" req req,
+                    success_time: "success_time" opt opt,
+                    close_info: "close_info" opt opt,
+                    sponsor_mchid: "sponsor_mchid" opt opt,
+                });
                 /// 关单信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCloseInfo {
@@ -8770,57 +3998,19 @@ pub mod mch_transfer {
                     /// Example: `NOT_ENOUGH`
                     pub close_reason: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponseCloseInfo {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("accept_time", &self.accept_time)?;
-                        m.opt("close_reason", &self.close_reason)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseCloseInfo {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("accept_time"), o.opt("close_reason")) {
-                            (Some(accept_time), Some(close_reason)) => {
-                                Ok(Self { accept_time, close_reason })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseCloseInfo {
+                    accept_time: "accept_time" opt opt,
+                    close_reason: "close_reason" opt opt,
+                });
                 /// 转账接收方信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetail {
                     /// 转账接收者信息
                     pub receiver: Option<GetResponseReceiverDetailReceiver>,
                 }
-                impl ::serde::Serialize for GetResponseReceiverDetail {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("receiver", &self.receiver)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseReceiverDetail {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.opt("receiver") {
-                            Some(receiver) => Ok(Self { receiver }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseReceiverDetail {
+                    receiver: "receiver" opt opt,
+                });
                 /// 转账接收者信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetailReceiver {
@@ -8833,31 +4023,10 @@ pub mod mch_transfer {
                         GetResponseReceiverDetailReceiverTransactionInfo,
                     >,
                 }
-                impl ::serde::Serialize for GetResponseReceiverDetailReceiver {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("type", &self.type_)?;
-                        m.opt("transaction_info", &self.transaction_info)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseReceiverDetailReceiver {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("type"), o.opt("transaction_info")) {
-                            (Some(type_), Some(transaction_info)) => {
-                                Ok(Self { type_, transaction_info })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiver {
+                    type_: "type" opt opt,
+                    transaction_info: "transaction_info" opt opt,
+                });
                 /// 转账接收方订单信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetailReceiverTransactionInfo {
@@ -8872,32 +4041,10 @@ pub mod mch_transfer {
                         GetResponseReceiverDetailReceiverTransactionInfoType,
                     >,
                 }
-                impl ::serde::Serialize
-                for GetResponseReceiverDetailReceiverTransactionInfo {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("transaction_id", &self.transaction_id)?;
-                        m.opt("type", &self.type_)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseReceiverDetailReceiverTransactionInfo {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.req("transaction_id"), o.opt("type")) {
-                            (Some(transaction_id), Some(type_)) => {
-                                Ok(Self { transaction_id, type_ })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiverTransactionInfo {
+                    transaction_id: "transaction_id" req req,
+                    type_: "type" opt opt,
+                });
                 /// 转账接收方订单类型
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseReceiverDetailReceiverTransactionInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -8911,56 +4058,10 @@ pub mod mch_transfer {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseReceiverDetailReceiverTransactionInfoType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Wxpay => "WXPAY",
-                            Self::Wxvalue => "WXVALUE",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str>
-                for GetResponseReceiverDetailReceiverTransactionInfoType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "WXPAY" => Self::Wxpay,
-                            "WXVALUE" => Self::Wxvalue,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display
-                for GetResponseReceiverDetailReceiverTransactionInfoType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize
-                for GetResponseReceiverDetailReceiverTransactionInfoType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseReceiverDetailReceiverTransactionInfoType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseReceiverDetailReceiverTransactionInfoType {
+                    Wxpay = "WXPAY",
+                    Wxvalue = "WXVALUE",
+                });
                 /// 转账接收方类型
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseReceiverDetailReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -8974,54 +4075,10 @@ pub mod mch_transfer {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseReceiverDetailReceiverType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Merchant => "MERCHANT",
-                            Self::TransactionUser => "TRANSACTION_USER",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str>
-                for GetResponseReceiverDetailReceiverType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "MERCHANT" => Self::Merchant,
-                            "TRANSACTION_USER" => Self::TransactionUser,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseReceiverDetailReceiverType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseReceiverDetailReceiverType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseReceiverDetailReceiverType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseReceiverDetailReceiverType {
+                    Merchant = "MERCHANT",
+                    TransactionUser = "TRANSACTION_USER",
+                });
                 /// 赔付状态
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -9043,60 +4100,14 @@ pub mod mch_transfer {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Accepted => "ACCEPTED",
-                            Self::Success => "SUCCESS",
-                            Self::Closed => "CLOSED",
-                            Self::WaitUserConfirm => "WAIT_USER_CONFIRM",
-                            Self::Canceling => "CANCELING",
-                            Self::Cancelled => "CANCELLED",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "ACCEPTED" => Self::Accepted,
-                            "SUCCESS" => Self::Success,
-                            "CLOSED" => Self::Closed,
-                            "WAIT_USER_CONFIRM" => Self::WaitUserConfirm,
-                            "CANCELING" => Self::Canceling,
-                            "CANCELLED" => Self::Cancelled,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseState {
+                    Accepted = "ACCEPTED",
+                    Success = "SUCCESS",
+                    Closed = "CLOSED",
+                    WaitUserConfirm = "WAIT_USER_CONFIRM",
+                    Canceling = "CANCELING",
+                    Cancelled = "CANCELLED",
+                });
                 /// `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}/cancel`
                 pub mod cancel {
                     /// The chain step for `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}/cancel`, reached with `client.v3().platsolution().ecommerce().mch_transfer().insurance_claim_bills().out_bill_no().out_bill_no(out_bill_no).cancel()`.
@@ -9126,27 +4137,9 @@ pub mod mch_transfer {
                         /// Example: `1900001109`
                         pub sub_mchid: Option<String>,
                     }
-                    impl ::serde::Serialize for PostRequest {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.opt("sub_mchid", &self.sub_mchid)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match o.opt("sub_mchid") {
-                                Some(sub_mchid) => Ok(Self { sub_mchid }),
-                                None => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(PostRequest {
+                        sub_mchid: "sub_mchid" opt opt,
+                    });
                     /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}/cancel` (请求撤销保险理赔).
                     #[derive(Clone, Debug, PartialEq)]
                     pub struct PostResponse {
@@ -9171,51 +4164,13 @@ pub mod mch_transfer {
                         /// Example: `2015-05-20T13:29:35+08:00`
                         pub cancel_accept_time: String,
                     }
-                    impl ::serde::Serialize for PostResponse {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.opt("sub_mchid", &self.sub_mchid)?;
-                            m.req("out_bill_no", &self.out_bill_no)?;
-                            m.req("bill_id", &self.bill_id)?;
-                            m.req("state", &self.state)?;
-                            m.req("cancel_accept_time", &self.cancel_accept_time)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (
-                                o.opt("sub_mchid"),
-                                o.req("out_bill_no"),
-                                o.req("bill_id"),
-                                o.req("state"),
-                                o.req("cancel_accept_time"),
-                            ) {
-                                (
-                                    Some(sub_mchid),
-                                    Some(out_bill_no),
-                                    Some(bill_id),
-                                    Some(state),
-                                    Some(cancel_accept_time),
-                                ) => {
-                                    Ok(Self {
-                                        sub_mchid,
-                                        out_bill_no,
-                                        bill_id,
-                                        state,
-                                        cancel_accept_time,
-                                    })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(PostResponse {
+                        sub_mchid: "sub_mchid" opt opt,
+                        out_bill_no: "out_bill_no" req req,
+                        bill_id: "bill_id" req req,
+                        state: "state" req req,
+                        cancel_accept_time: "cancel_accept_time" req req,
+                    });
                     /// 赔付状态
                     ///
                     /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -9237,60 +4192,14 @@ pub mod mch_transfer {
                         /// A value not listed in the spec, kept as received.
                         Unknown(::wechatpay::runtime::UnknownValue),
                     }
-                    impl PostResponseState {
-                        /// The value as sent on the wire.
-                        pub fn as_str(&self) -> &str {
-                            match self {
-                                Self::Accepted => "ACCEPTED",
-                                Self::Success => "SUCCESS",
-                                Self::Closed => "CLOSED",
-                                Self::WaitUserConfirm => "WAIT_USER_CONFIRM",
-                                Self::Canceling => "CANCELING",
-                                Self::Cancelled => "CANCELLED",
-                                Self::Unknown(v) => v.as_str(),
-                            }
-                        }
-                    }
-                    impl ::core::convert::From<&str> for PostResponseState {
-                        fn from(s: &str) -> Self {
-                            match s {
-                                "ACCEPTED" => Self::Accepted,
-                                "SUCCESS" => Self::Success,
-                                "CLOSED" => Self::Closed,
-                                "WAIT_USER_CONFIRM" => Self::WaitUserConfirm,
-                                "CANCELING" => Self::Canceling,
-                                "CANCELLED" => Self::Cancelled,
-                                other => {
-                                    Self::Unknown(
-                                        ::wechatpay::runtime::UnknownValue::new(other),
-                                    )
-                                }
-                            }
-                        }
-                    }
-                    impl ::core::fmt::Display for PostResponseState {
-                        fn fmt(
-                            &self,
-                            f: &mut ::core::fmt::Formatter<'_>,
-                        ) -> ::core::fmt::Result {
-                            f.write_str(self.as_str())
-                        }
-                    }
-                    impl ::serde::Serialize for PostResponseState {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            serializer.serialize_str(self.as_str())
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            ::wechatpay::runtime::deserialize_enum(deserializer)
-                        }
-                    }
+                    ::wechatpay::runtime::json_enum!(PostResponseState {
+                        Accepted = "ACCEPTED",
+                        Success = "SUCCESS",
+                        Closed = "CLOSED",
+                        WaitUserConfirm = "WAIT_USER_CONFIRM",
+                        Canceling = "CANCELING",
+                        Cancelled = "CANCELLED",
+                    });
                 }
             }
         }
@@ -9341,55 +4250,14 @@ pub mod mch_transfer {
                 /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
                 pub notify_url: Option<String>,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("sub_mchid", &self.sub_mchid)?;
-                    m.req("receiver", &self.receiver)?;
-                    m.req("out_bill_no", &self.out_bill_no)?;
-                    m.opt("amount", &self.amount)?;
-                    m.req("transfer_remark", &self.transfer_remark)?;
-                    m.opt("notify_url", &self.notify_url)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("sub_mchid"),
-                        o.req("receiver"),
-                        o.req("out_bill_no"),
-                        o.opt("amount"),
-                        o.req("transfer_remark"),
-                        o.opt("notify_url"),
-                    ) {
-                        (
-                            Some(sub_mchid),
-                            Some(receiver),
-                            Some(out_bill_no),
-                            Some(amount),
-                            Some(transfer_remark),
-                            Some(notify_url),
-                        ) => {
-                            Ok(Self {
-                                sub_mchid,
-                                receiver,
-                                out_bill_no,
-                                amount,
-                                transfer_remark,
-                                notify_url,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                sub_mchid: "sub_mchid" opt opt,
+                receiver: "receiver" req req,
+                out_bill_no: "out_bill_no" req req,
+                amount: "amount" opt opt,
+                transfer_remark: "transfer_remark" req req,
+                notify_url: "notify_url" opt opt,
+            });
             /// 收款方信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestReceiver {
@@ -9400,30 +4268,10 @@ pub mod mch_transfer {
                 /// 转账接收方订单信息
                 pub transaction_info: Option<PostRequestReceiverTransactionInfo>,
             }
-            impl ::serde::Serialize for PostRequestReceiver {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("type", &self.type_)?;
-                    m.opt("transaction_info", &self.transaction_info)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestReceiver {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("type"), o.opt("transaction_info")) {
-                        (Some(type_), Some(transaction_info)) => {
-                            Ok(Self { type_, transaction_info })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestReceiver {
+                type_: "type" opt opt,
+                transaction_info: "transaction_info" opt opt,
+            });
             /// 转账接收方订单信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestReceiverTransactionInfo {
@@ -9436,30 +4284,10 @@ pub mod mch_transfer {
                 /// Example: `WXPAY`
                 pub type_: Option<PostRequestReceiverTransactionInfoType>,
             }
-            impl ::serde::Serialize for PostRequestReceiverTransactionInfo {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("transaction_id", &self.transaction_id)?;
-                    m.opt("type", &self.type_)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestReceiverTransactionInfo {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("transaction_id"), o.opt("type")) {
-                        (Some(transaction_id), Some(type_)) => {
-                            Ok(Self { transaction_id, type_ })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestReceiverTransactionInfo {
+                transaction_id: "transaction_id" req req,
+                type_: "type" opt opt,
+            });
             /// 转账接收方订单类型
             ///
             /// A value this client does not know yet is kept as [`PostRequestReceiverTransactionInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -9473,51 +4301,10 @@ pub mod mch_transfer {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostRequestReceiverTransactionInfoType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Wxpay => "WXPAY",
-                        Self::Wxvalue => "WXVALUE",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostRequestReceiverTransactionInfoType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "WXPAY" => Self::Wxpay,
-                        "WXVALUE" => Self::Wxvalue,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostRequestReceiverTransactionInfoType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostRequestReceiverTransactionInfoType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PostRequestReceiverTransactionInfoType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostRequestReceiverTransactionInfoType {
+                Wxpay = "WXPAY",
+                Wxvalue = "WXVALUE",
+            });
             /// 转账接收方类型
             ///
             /// A value this client does not know yet is kept as [`PostRequestReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -9531,50 +4318,10 @@ pub mod mch_transfer {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostRequestReceiverType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Merchant => "MERCHANT",
-                        Self::TransactionUser => "TRANSACTION_USER",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostRequestReceiverType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "MERCHANT" => Self::Merchant,
-                        "TRANSACTION_USER" => Self::TransactionUser,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostRequestReceiverType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostRequestReceiverType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestReceiverType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostRequestReceiverType {
+                Merchant = "MERCHANT",
+                TransactionUser = "TRANSACTION_USER",
+            });
             /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/pre-transfer` (请求保险理赔预下单).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -9599,51 +4346,13 @@ pub mod mch_transfer {
                 /// Example: `affffddafdfafddffda==`
                 pub package_info: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("sub_mchid", &self.sub_mchid)?;
-                    m.req("out_bill_no", &self.out_bill_no)?;
-                    m.req("bill_id", &self.bill_id)?;
-                    m.req("accept_time", &self.accept_time)?;
-                    m.req("package_info", &self.package_info)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("sub_mchid"),
-                        o.req("out_bill_no"),
-                        o.req("bill_id"),
-                        o.req("accept_time"),
-                        o.req("package_info"),
-                    ) {
-                        (
-                            Some(sub_mchid),
-                            Some(out_bill_no),
-                            Some(bill_id),
-                            Some(accept_time),
-                            Some(package_info),
-                        ) => {
-                            Ok(Self {
-                                sub_mchid,
-                                out_bill_no,
-                                bill_id,
-                                accept_time,
-                                package_info,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                sub_mchid: "sub_mchid" opt opt,
+                out_bill_no: "out_bill_no" req req,
+                bill_id: "bill_id" req req,
+                accept_time: "accept_time" req req,
+                package_info: "package_info" req req,
+            });
         }
     }
     /// `/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills`
@@ -9699,51 +4408,13 @@ pub mod mch_transfer {
             /// Example: `1900001109`
             pub sponsor_mchid: Option<String>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("receiver", &self.receiver)?;
-                m.req("out_bill_no", &self.out_bill_no)?;
-                m.req("amount", &self.amount)?;
-                m.req("transfer_remark", &self.transfer_remark)?;
-                m.opt("sponsor_mchid", &self.sponsor_mchid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("receiver"),
-                    o.req("out_bill_no"),
-                    o.req("amount"),
-                    o.req("transfer_remark"),
-                    o.opt("sponsor_mchid"),
-                ) {
-                    (
-                        Some(receiver),
-                        Some(out_bill_no),
-                        Some(amount),
-                        Some(transfer_remark),
-                        Some(sponsor_mchid),
-                    ) => {
-                        Ok(Self {
-                            receiver,
-                            out_bill_no,
-                            amount,
-                            transfer_remark,
-                            sponsor_mchid,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            receiver: "receiver" req req,
+            out_bill_no: "out_bill_no" req req,
+            amount: "amount" req req,
+            transfer_remark: "transfer_remark" req req,
+            sponsor_mchid: "sponsor_mchid" opt opt,
+        });
         /// 赔付商户信息
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestReceiver {
@@ -9754,28 +4425,10 @@ pub mod mch_transfer {
             /// 赔付接收方商户信息
             pub mch_info: PostRequestReceiverMchInfo,
         }
-        impl ::serde::Serialize for PostRequestReceiver {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("type", &self.type_)?;
-                m.req("mch_info", &self.mch_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiver {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("type"), o.req("mch_info")) {
-                    (Some(type_), Some(mch_info)) => Ok(Self { type_, mch_info }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestReceiver {
+            type_: "type" req req,
+            mch_info: "mch_info" req req,
+        });
         /// 赔付接收方商户信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestReceiverMchInfo {
@@ -9784,27 +4437,9 @@ pub mod mch_transfer {
             /// Example: `1900001108`
             pub mchid: String,
         }
-        impl ::serde::Serialize for PostRequestReceiverMchInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("mchid", &self.mchid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiverMchInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("mchid") {
-                    Some(mchid) => Ok(Self { mchid }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestReceiverMchInfo {
+            mchid: "mchid" req req,
+        });
         /// 赔付接收方类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -9816,45 +4451,9 @@ pub mod mch_transfer {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestReceiverType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Merchant => "MERCHANT",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestReceiverType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "MERCHANT" => Self::Merchant,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestReceiverType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestReceiverType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiverType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestReceiverType {
+            Merchant = "MERCHANT",
+        });
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills` (请求赔付).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -9897,98 +4496,27 @@ pub mod mch_transfer {
             /// Example: `1900001109`
             pub sponsor_mchid: Option<String>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sp_mchid", &self.sp_mchid)?;
-                m.req("receiver_detail", &self.receiver_detail)?;
-                m.req("out_bill_no", &self.out_bill_no)?;
-                m.req("amount", &self.amount)?;
-                m.req("transfer_remark", &self.transfer_remark)?;
-                m.req("bill_id", &self.bill_id)?;
-                m.req("state", &self.state)?;
-                m.req("accept_time", &self.accept_time)?;
-                m.opt("success_time", &self.success_time)?;
-                m.opt("sponsor_mchid", &self.sponsor_mchid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sp_mchid"),
-                    o.req("receiver_detail"),
-                    o.req("out_bill_no"),
-                    o.req("amount"),
-                    o.req("transfer_remark"),
-                    o.req("bill_id"),
-                    o.req("state"),
-                    o.req("accept_time"),
-                    o.opt("success_time"),
-                    o.opt("sponsor_mchid"),
-                ) {
-                    (
-                        Some(sp_mchid),
-                        Some(receiver_detail),
-                        Some(out_bill_no),
-                        Some(amount),
-                        Some(transfer_remark),
-                        Some(bill_id),
-                        Some(state),
-                        Some(accept_time),
-                        Some(success_time),
-                        Some(sponsor_mchid),
-                    ) => {
-                        Ok(Self {
-                            sp_mchid,
-                            receiver_detail,
-                            out_bill_no,
-                            amount,
-                            transfer_remark,
-                            bill_id,
-                            state,
-                            accept_time,
-                            success_time,
-                            sponsor_mchid,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            sp_mchid: "sp_mchid" req req,
+            receiver_detail: "receiver_detail" req req,
+            out_bill_no: "out_bill_no" req req,
+            amount: "amount" req req,
+            transfer_remark: "transfer_remark" req req,
+            bill_id: "bill_id" req req,
+            state: "state" req req,
+            accept_time: "accept_time" req req,
+            success_time: "success_time" opt opt,
+            sponsor_mchid: "sponsor_mchid" opt opt,
+        });
         /// 赔付接收方信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetail {
             /// 赔付接收者信息
             pub receiver: Option<PostResponseReceiverDetailReceiver>,
         }
-        impl ::serde::Serialize for PostResponseReceiverDetail {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("receiver", &self.receiver)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseReceiverDetail {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("receiver") {
-                    Some(receiver) => Ok(Self { receiver }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseReceiverDetail {
+            receiver: "receiver" opt opt,
+        });
         /// 赔付接收者信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetailReceiver {
@@ -9999,28 +4527,10 @@ pub mod mch_transfer {
             /// 赔付接收方商户信息
             pub mch_info: Option<PostResponseReceiverDetailReceiverMchInfo>,
         }
-        impl ::serde::Serialize for PostResponseReceiverDetailReceiver {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("type", &self.type_)?;
-                m.opt("mch_info", &self.mch_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseReceiverDetailReceiver {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("type"), o.opt("mch_info")) {
-                    (Some(type_), Some(mch_info)) => Ok(Self { type_, mch_info }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiver {
+            type_: "type" opt opt,
+            mch_info: "mch_info" opt opt,
+        });
         /// 赔付接收方商户信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetailReceiverMchInfo {
@@ -10029,28 +4539,9 @@ pub mod mch_transfer {
             /// Example: `1900001108`
             pub mchid: String,
         }
-        impl ::serde::Serialize for PostResponseReceiverDetailReceiverMchInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("mchid", &self.mchid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostResponseReceiverDetailReceiverMchInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("mchid") {
-                    Some(mchid) => Ok(Self { mchid }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiverMchInfo {
+            mchid: "mchid" req req,
+        });
         /// 赔付接收方类型
         ///
         /// A value this client does not know yet is kept as [`PostResponseReceiverDetailReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -10062,45 +4553,9 @@ pub mod mch_transfer {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseReceiverDetailReceiverType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Merchant => "MERCHANT",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseReceiverDetailReceiverType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "MERCHANT" => Self::Merchant,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseReceiverDetailReceiverType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseReceiverDetailReceiverType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseReceiverDetailReceiverType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseReceiverDetailReceiverType {
+            Merchant = "MERCHANT",
+        });
         /// 赔付状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -10116,49 +4571,11 @@ pub mod mch_transfer {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Accepted => "ACCEPTED",
-                    Self::Success => "SUCCESS",
-                    Self::Closed => "CLOSED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ACCEPTED" => Self::Accepted,
-                    "SUCCESS" => Self::Success,
-                    "CLOSED" => Self::Closed,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseState {
+            Accepted = "ACCEPTED",
+            Success = "SUCCESS",
+            Closed = "CLOSED",
+        });
         /// `/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no}`
         pub mod by_out_bill_no {
             /// The chain step for `/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no}`, reached with `client.v3().platsolution().ecommerce().mch_transfer().sub_mch_compensation_bills().out_bill_no(out_bill_no)`.
@@ -10188,26 +4605,9 @@ pub mod mch_transfer {
                 /// Query parameter `sponsor_mchid`. Example: `1900001109`
                 pub sponsor_mchid: Option<String>,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.opt("sponsor_mchid") {
-                        Some(sponsor_mchid) => Ok(Self { sponsor_mchid }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                sponsor_mchid: "sponsor_mchid" skip opt,
+            });
             /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no}` (查询赔付结果（按商户赔付单号）).
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
@@ -10252,75 +4652,19 @@ pub mod mch_transfer {
                 /// Example: `1900001109`
                 pub sponsor_mchid: Option<String>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("sp_mchid", &self.sp_mchid)?;
-                    m.req("receiver_detail", &self.receiver_detail)?;
-                    m.req("out_bill_no", &self.out_bill_no)?;
-                    m.req("amount", &self.amount)?;
-                    m.req("transfer_remark", &self.transfer_remark)?;
-                    m.req("bill_id", &self.bill_id)?;
-                    m.req("state", &self.state)?;
-                    m.req("accept_time", &self.accept_time)?;
-                    m.opt("success_time", &self.success_time)?;
-                    m.opt("close_info", &self.close_info)?;
-                    m.opt("sponsor_mchid", &self.sponsor_mchid)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("sp_mchid"),
-                        o.req("receiver_detail"),
-                        o.req("out_bill_no"),
-                        o.req("amount"),
-                        o.req("transfer_remark"),
-                        o.req("bill_id"),
-                        o.req("state"),
-                        o.req("accept_time"),
-                        o.opt("success_time"),
-                        o.opt("close_info"),
-                        o.opt("sponsor_mchid"),
-                    ) {
-                        (
-                            Some(sp_mchid),
-                            Some(receiver_detail),
-                            Some(out_bill_no),
-                            Some(amount),
-                            Some(transfer_remark),
-                            Some(bill_id),
-                            Some(state),
-                            Some(accept_time),
-                            Some(success_time),
-                            Some(close_info),
-                            Some(sponsor_mchid),
-                        ) => {
-                            Ok(Self {
-                                sp_mchid,
-                                receiver_detail,
-                                out_bill_no,
-                                amount,
-                                transfer_remark,
-                                bill_id,
-                                state,
-                                accept_time,
-                                success_time,
-                                close_info,
-                                sponsor_mchid,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                sp_mchid: "sp_mchid" req req,
+                receiver_detail: "receiver_detail" req req,
+                out_bill_no: "out_bill_no" req req,
+                amount: "amount" req req,
+                transfer_remark: "transfer_remark" req req,
+                bill_id: "bill_id" req req,
+                state: "state" req req,
+                accept_time: "accept_time" req req,
+                success_time: "success_time" opt opt,
+                close_info: "close_info" opt opt,
+                sponsor_mchid: "sponsor_mchid" opt opt,
+            });
             /// 关单信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseCloseInfo {
@@ -10333,57 +4677,19 @@ pub mod mch_transfer {
                 /// Example: `NOT_ENOUGH`
                 pub close_reason: Option<String>,
             }
-            impl ::serde::Serialize for GetResponseCloseInfo {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("close_time", &self.close_time)?;
-                    m.opt("close_reason", &self.close_reason)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseCloseInfo {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("close_time"), o.opt("close_reason")) {
-                        (Some(close_time), Some(close_reason)) => {
-                            Ok(Self { close_time, close_reason })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseCloseInfo {
+                close_time: "close_time" opt opt,
+                close_reason: "close_reason" opt opt,
+            });
             /// 赔付接收方信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseReceiverDetail {
                 /// 赔付接收者信息
                 pub receiver: Option<GetResponseReceiverDetailReceiver>,
             }
-            impl ::serde::Serialize for GetResponseReceiverDetail {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("receiver", &self.receiver)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseReceiverDetail {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.opt("receiver") {
-                        Some(receiver) => Ok(Self { receiver }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseReceiverDetail {
+                receiver: "receiver" opt opt,
+            });
             /// 赔付接收者信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseReceiverDetailReceiver {
@@ -10394,28 +4700,10 @@ pub mod mch_transfer {
                 /// 赔付接收方商户信息
                 pub mch_info: Option<GetResponseReceiverDetailReceiverMchInfo>,
             }
-            impl ::serde::Serialize for GetResponseReceiverDetailReceiver {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("type", &self.type_)?;
-                    m.opt("mch_info", &self.mch_info)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseReceiverDetailReceiver {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("type"), o.opt("mch_info")) {
-                        (Some(type_), Some(mch_info)) => Ok(Self { type_, mch_info }),
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiver {
+                type_: "type" opt opt,
+                mch_info: "mch_info" opt opt,
+            });
             /// 赔付接收方商户信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseReceiverDetailReceiverMchInfo {
@@ -10424,28 +4712,9 @@ pub mod mch_transfer {
                 /// Example: `1900001108`
                 pub mchid: String,
             }
-            impl ::serde::Serialize for GetResponseReceiverDetailReceiverMchInfo {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("mchid", &self.mchid)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for GetResponseReceiverDetailReceiverMchInfo {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("mchid") {
-                        Some(mchid) => Ok(Self { mchid }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiverMchInfo {
+                mchid: "mchid" req req,
+            });
             /// 赔付接收方类型
             ///
             /// A value this client does not know yet is kept as [`GetResponseReceiverDetailReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -10457,49 +4726,9 @@ pub mod mch_transfer {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseReceiverDetailReceiverType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Merchant => "MERCHANT",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseReceiverDetailReceiverType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "MERCHANT" => Self::Merchant,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseReceiverDetailReceiverType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseReceiverDetailReceiverType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for GetResponseReceiverDetailReceiverType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseReceiverDetailReceiverType {
+                Merchant = "MERCHANT",
+            });
             /// 赔付状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -10515,52 +4744,11 @@ pub mod mch_transfer {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Accepted => "ACCEPTED",
-                        Self::Success => "SUCCESS",
-                        Self::Closed => "CLOSED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "ACCEPTED" => Self::Accepted,
-                        "SUCCESS" => Self::Success,
-                        "CLOSED" => Self::Closed,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseState {
+                Accepted = "ACCEPTED",
+                Success = "SUCCESS",
+                Closed = "CLOSED",
+            });
         }
     }
     /// `/v3/platsolution/ecommerce/mch-transfer/transfer-bills`
@@ -10628,63 +4816,16 @@ pub mod mch_transfer {
             /// Example: `小店XXXX直播违规扣罚`
             pub receiver_remark: Option<String>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.opt("sp_appid", &self.sp_appid)?;
-                m.req("business_type", &self.business_type)?;
-                m.req("receiver", &self.receiver)?;
-                m.req("out_bill_no", &self.out_bill_no)?;
-                m.opt("amount", &self.amount)?;
-                m.req("transfer_remark", &self.transfer_remark)?;
-                m.opt("receiver_remark", &self.receiver_remark)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("sub_mchid"),
-                    o.opt("sp_appid"),
-                    o.req("business_type"),
-                    o.req("receiver"),
-                    o.req("out_bill_no"),
-                    o.opt("amount"),
-                    o.req("transfer_remark"),
-                    o.opt("receiver_remark"),
-                ) {
-                    (
-                        Some(sub_mchid),
-                        Some(sp_appid),
-                        Some(business_type),
-                        Some(receiver),
-                        Some(out_bill_no),
-                        Some(amount),
-                        Some(transfer_remark),
-                        Some(receiver_remark),
-                    ) => {
-                        Ok(Self {
-                            sub_mchid,
-                            sp_appid,
-                            business_type,
-                            receiver,
-                            out_bill_no,
-                            amount,
-                            transfer_remark,
-                            receiver_remark,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            sub_mchid: "sub_mchid" opt opt,
+            sp_appid: "sp_appid" opt opt,
+            business_type: "business_type" req req,
+            receiver: "receiver" req req,
+            out_bill_no: "out_bill_no" req req,
+            amount: "amount" opt opt,
+            transfer_remark: "transfer_remark" req req,
+            receiver_remark: "receiver_remark" opt opt,
+        });
         /// 业务类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -10702,59 +4843,12 @@ pub mod mch_transfer {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestBusinessType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::DepositCompensation => "DEPOSIT_COMPENSATION",
-                    Self::PlatformAfterSalesCompensation => {
-                        "PLATFORM_AFTER_SALES_COMPENSATION"
-                    }
-                    Self::InsuranceClaim => "INSURANCE_CLAIM",
-                    Self::DepositAfterSalesCompensation => {
-                        "DEPOSIT_AFTER_SALES_COMPENSATION"
-                    }
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestBusinessType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "DEPOSIT_COMPENSATION" => Self::DepositCompensation,
-                    "PLATFORM_AFTER_SALES_COMPENSATION" => {
-                        Self::PlatformAfterSalesCompensation
-                    }
-                    "INSURANCE_CLAIM" => Self::InsuranceClaim,
-                    "DEPOSIT_AFTER_SALES_COMPENSATION" => {
-                        Self::DepositAfterSalesCompensation
-                    }
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestBusinessType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestBusinessType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestBusinessType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestBusinessType {
+            DepositCompensation = "DEPOSIT_COMPENSATION",
+            PlatformAfterSalesCompensation = "PLATFORM_AFTER_SALES_COMPENSATION",
+            InsuranceClaim = "INSURANCE_CLAIM",
+            DepositAfterSalesCompensation = "DEPOSIT_AFTER_SALES_COMPENSATION",
+        });
         /// 收款方信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestReceiver {
@@ -10765,28 +4859,10 @@ pub mod mch_transfer {
             /// 转账接收方商户信息
             pub mch_info: Option<PostRequestReceiverMchInfo>,
         }
-        impl ::serde::Serialize for PostRequestReceiver {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("type", &self.type_)?;
-                m.opt("mch_info", &self.mch_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiver {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("type"), o.opt("mch_info")) {
-                    (Some(type_), Some(mch_info)) => Ok(Self { type_, mch_info }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestReceiver {
+            type_: "type" opt opt,
+            mch_info: "mch_info" opt opt,
+        });
         /// 转账接收方商户信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestReceiverMchInfo {
@@ -10799,28 +4875,10 @@ pub mod mch_transfer {
             /// Example: `1900001108`
             pub mchid: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestReceiverMchInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("mch_id", &self.mch_id)?;
-                m.opt("mchid", &self.mchid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiverMchInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("mch_id"), o.opt("mchid")) {
-                    (Some(mch_id), Some(mchid)) => Ok(Self { mch_id, mchid }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestReceiverMchInfo {
+            mch_id: "mch_id" opt opt,
+            mchid: "mchid" opt opt,
+        });
         /// 转账接收方类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -10834,47 +4892,10 @@ pub mod mch_transfer {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestReceiverType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Merchant => "MERCHANT",
-                    Self::TransactionUser => "TRANSACTION_USER",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestReceiverType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "MERCHANT" => Self::Merchant,
-                    "TRANSACTION_USER" => Self::TransactionUser,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestReceiverType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestReceiverType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiverType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestReceiverType {
+            Merchant = "MERCHANT",
+            TransactionUser = "TRANSACTION_USER",
+        });
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/transfer-bills` (保证金赔付).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -10933,87 +4954,22 @@ pub mod mch_transfer {
             /// Example: `1900001109`
             pub sponsor_mchid: Option<String>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sp_mchid", &self.sp_mchid)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.opt("business_type", &self.business_type)?;
-                m.req("receiver_detail", &self.receiver_detail)?;
-                m.req("out_bill_no", &self.out_bill_no)?;
-                m.opt("amount", &self.amount)?;
-                m.req("transfer_remark", &self.transfer_remark)?;
-                m.opt("receiver_remark", &self.receiver_remark)?;
-                m.req("bill_id", &self.bill_id)?;
-                m.req("state", &self.state)?;
-                m.req("accept_time", &self.accept_time)?;
-                m.opt("success_time", &self.success_time)?;
-                m.opt("sponsor_mchid", &self.sponsor_mchid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sp_mchid"),
-                    o.opt("sub_mchid"),
-                    o.opt("sub_appid"),
-                    o.opt("business_type"),
-                    o.req("receiver_detail"),
-                    o.req("out_bill_no"),
-                    o.opt("amount"),
-                    o.req("transfer_remark"),
-                    o.opt("receiver_remark"),
-                    o.req("bill_id"),
-                    o.req("state"),
-                    o.req("accept_time"),
-                    o.opt("success_time"),
-                    o.opt("sponsor_mchid"),
-                ) {
-                    (
-                        Some(sp_mchid),
-                        Some(sub_mchid),
-                        Some(sub_appid),
-                        Some(business_type),
-                        Some(receiver_detail),
-                        Some(out_bill_no),
-                        Some(amount),
-                        Some(transfer_remark),
-                        Some(receiver_remark),
-                        Some(bill_id),
-                        Some(state),
-                        Some(accept_time),
-                        Some(success_time),
-                        Some(sponsor_mchid),
-                    ) => {
-                        Ok(Self {
-                            sp_mchid,
-                            sub_mchid,
-                            sub_appid,
-                            business_type,
-                            receiver_detail,
-                            out_bill_no,
-                            amount,
-                            transfer_remark,
-                            receiver_remark,
-                            bill_id,
-                            state,
-                            accept_time,
-                            success_time,
-                            sponsor_mchid,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            sp_mchid: "sp_mchid" req req,
+            sub_mchid: "sub_mchid" opt opt,
+            sub_appid: "sub_appid" opt opt,
+            business_type: "business_type" opt opt,
+            receiver_detail: "receiver_detail" req req,
+            out_bill_no: "out_bill_no" req req,
+            amount: "amount" opt opt,
+            transfer_remark: "transfer_remark" req req,
+            receiver_remark: "receiver_remark" opt opt,
+            bill_id: "bill_id" req req,
+            state: "state" req req,
+            accept_time: "accept_time" req req,
+            success_time: "success_time" opt opt,
+            sponsor_mchid: "sponsor_mchid" opt opt,
+        });
         /// 业务类型
         ///
         /// A value this client does not know yet is kept as [`PostResponseBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -11031,86 +4987,21 @@ pub mod mch_transfer {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseBusinessType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::DepositCompensation => "DEPOSIT_COMPENSATION",
-                    Self::PlatformAfterSalesCompensation => {
-                        "PLATFORM_AFTER_SALES_COMPENSATION"
-                    }
-                    Self::InsuranceClaim => "INSURANCE_CLAIM",
-                    Self::DepositAfterSalesCompensation => {
-                        "DEPOSIT_AFTER_SALES_COMPENSATION"
-                    }
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseBusinessType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "DEPOSIT_COMPENSATION" => Self::DepositCompensation,
-                    "PLATFORM_AFTER_SALES_COMPENSATION" => {
-                        Self::PlatformAfterSalesCompensation
-                    }
-                    "INSURANCE_CLAIM" => Self::InsuranceClaim,
-                    "DEPOSIT_AFTER_SALES_COMPENSATION" => {
-                        Self::DepositAfterSalesCompensation
-                    }
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseBusinessType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseBusinessType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseBusinessType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseBusinessType {
+            DepositCompensation = "DEPOSIT_COMPENSATION",
+            PlatformAfterSalesCompensation = "PLATFORM_AFTER_SALES_COMPENSATION",
+            InsuranceClaim = "INSURANCE_CLAIM",
+            DepositAfterSalesCompensation = "DEPOSIT_AFTER_SALES_COMPENSATION",
+        });
         /// 转账接收方信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetail {
             /// 转账接收者信息
             pub receiver: Option<PostResponseReceiverDetailReceiver>,
         }
-        impl ::serde::Serialize for PostResponseReceiverDetail {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("receiver", &self.receiver)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseReceiverDetail {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("receiver") {
-                    Some(receiver) => Ok(Self { receiver }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseReceiverDetail {
+            receiver: "receiver" opt opt,
+        });
         /// 转账接收者信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetailReceiver {
@@ -11121,28 +5012,10 @@ pub mod mch_transfer {
             /// 转账接收方商户信息
             pub mch_info: Option<PostResponseReceiverDetailReceiverMchInfo>,
         }
-        impl ::serde::Serialize for PostResponseReceiverDetailReceiver {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("type", &self.type_)?;
-                m.opt("mch_info", &self.mch_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseReceiverDetailReceiver {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("type"), o.opt("mch_info")) {
-                    (Some(type_), Some(mch_info)) => Ok(Self { type_, mch_info }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiver {
+            type_: "type" opt opt,
+            mch_info: "mch_info" opt opt,
+        });
         /// 转账接收方商户信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetailReceiverMchInfo {
@@ -11151,28 +5024,9 @@ pub mod mch_transfer {
             /// Example: `1900001108`
             pub mch_id: Option<String>,
         }
-        impl ::serde::Serialize for PostResponseReceiverDetailReceiverMchInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("mch_id", &self.mch_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostResponseReceiverDetailReceiverMchInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("mch_id") {
-                    Some(mch_id) => Ok(Self { mch_id }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiverMchInfo {
+            mch_id: "mch_id" opt opt,
+        });
         /// 转账接收方类型
         ///
         /// A value this client does not know yet is kept as [`PostResponseReceiverDetailReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -11186,47 +5040,10 @@ pub mod mch_transfer {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseReceiverDetailReceiverType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Merchant => "MERCHANT",
-                    Self::TransactionUser => "TRANSACTION_USER",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseReceiverDetailReceiverType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "MERCHANT" => Self::Merchant,
-                    "TRANSACTION_USER" => Self::TransactionUser,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseReceiverDetailReceiverType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseReceiverDetailReceiverType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseReceiverDetailReceiverType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseReceiverDetailReceiverType {
+            Merchant = "MERCHANT",
+            TransactionUser = "TRANSACTION_USER",
+        });
         /// 赔付状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -11248,55 +5065,14 @@ pub mod mch_transfer {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Accepted => "ACCEPTED",
-                    Self::Success => "SUCCESS",
-                    Self::Closed => "CLOSED",
-                    Self::WaitUserConfirm => "WAIT_USER_CONFIRM",
-                    Self::Canceling => "CANCELING",
-                    Self::Cancelled => "CANCELLED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ACCEPTED" => Self::Accepted,
-                    "SUCCESS" => Self::Success,
-                    "CLOSED" => Self::Closed,
-                    "WAIT_USER_CONFIRM" => Self::WaitUserConfirm,
-                    "CANCELING" => Self::Canceling,
-                    "CANCELLED" => Self::Cancelled,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseState {
+            Accepted = "ACCEPTED",
+            Success = "SUCCESS",
+            Closed = "CLOSED",
+            WaitUserConfirm = "WAIT_USER_CONFIRM",
+            Canceling = "CANCELING",
+            Cancelled = "CANCELLED",
+        });
         /// `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id`
         pub mod bill_id {
             /// The chain step for `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id`, reached with `client.v3().platsolution().ecommerce().mch_transfer().transfer_bills().bill_id()`.
@@ -11337,26 +5113,9 @@ pub mod mch_transfer {
                     /// Query parameter `business_type`. Example: `DEPOSIT_COMPENSATION`
                     pub business_type: Option<GetRequestBusinessType>,
                 }
-                impl ::serde::Serialize for GetRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.opt("business_type") {
-                            Some(business_type) => Ok(Self { business_type }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetRequest {
+                    business_type: "business_type" skip opt,
+                });
                 /// 业务类型
                 ///
                 /// A value this client does not know yet is kept as [`GetRequestBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -11374,64 +5133,12 @@ pub mod mch_transfer {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetRequestBusinessType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::DepositCompensation => "DEPOSIT_COMPENSATION",
-                            Self::PlatformAfterSalesCompensation => {
-                                "PLATFORM_AFTER_SALES_COMPENSATION"
-                            }
-                            Self::InsuranceClaim => "INSURANCE_CLAIM",
-                            Self::DepositAfterSalesCompensation => {
-                                "DEPOSIT_AFTER_SALES_COMPENSATION"
-                            }
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetRequestBusinessType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "DEPOSIT_COMPENSATION" => Self::DepositCompensation,
-                            "PLATFORM_AFTER_SALES_COMPENSATION" => {
-                                Self::PlatformAfterSalesCompensation
-                            }
-                            "INSURANCE_CLAIM" => Self::InsuranceClaim,
-                            "DEPOSIT_AFTER_SALES_COMPENSATION" => {
-                                Self::DepositAfterSalesCompensation
-                            }
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetRequestBusinessType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetRequestBusinessType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetRequestBusinessType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetRequestBusinessType {
+                    DepositCompensation = "DEPOSIT_COMPENSATION",
+                    PlatformAfterSalesCompensation = "PLATFORM_AFTER_SALES_COMPENSATION",
+                    InsuranceClaim = "INSURANCE_CLAIM",
+                    DepositAfterSalesCompensation = "DEPOSIT_AFTER_SALES_COMPENSATION",
+                });
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id}` (查询保证金赔付结果（按微信支付赔付单号）).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
@@ -11484,83 +5191,21 @@ pub mod mch_transfer {
                     /// Example: `1900001109`
                     pub sponsor_mchid: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("sp_mchid", &self.sp_mchid)?;
-                        m.opt("business_type", &self.business_type)?;
-                        m.req("receiver_detail", &self.receiver_detail)?;
-                        m.req("out_bill_no", &self.out_bill_no)?;
-                        m.opt("amount", &self.amount)?;
-                        m.opt("transfer_remark", &self.transfer_remark)?;
-                        m.opt("receiver_remark", &self.receiver_remark)?;
-                        m.req("bill_id", &self.bill_id)?;
-                        m.req("state", &self.state)?;
-                        m.req("accept_time", &self.accept_time)?;
-                        m.opt("success_time", &self.success_time)?;
-                        m.opt("close_info", &self.close_info)?;
-                        m.opt("sponsor_mchid", &self.sponsor_mchid)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("sp_mchid"),
-                            o.opt("business_type"),
-                            o.req("receiver_detail"),
-                            o.req("out_bill_no"),
-                            o.opt("amount"),
-                            o.opt("transfer_remark"),
-                            o.opt("receiver_remark"),
-                            o.req("bill_id"),
-                            o.req("state"),
-                            o.req("accept_time"),
-                            o.opt("success_time"),
-                            o.opt("close_info"),
-                            o.opt("sponsor_mchid"),
-                        ) {
-                            (
-                                Some(sp_mchid),
-                                Some(business_type),
-                                Some(receiver_detail),
-                                Some(out_bill_no),
-                                Some(amount),
-                                Some(transfer_remark),
-                                Some(receiver_remark),
-                                Some(bill_id),
-                                Some(state),
-                                Some(accept_time),
-                                Some(success_time),
-                                Some(close_info),
-                                Some(sponsor_mchid),
-                            ) => {
-                                Ok(Self {
-                                    sp_mchid,
-                                    business_type,
-                                    receiver_detail,
-                                    out_bill_no,
-                                    amount,
-                                    transfer_remark,
-                                    receiver_remark,
-                                    bill_id,
-                                    state,
-                                    accept_time,
-                                    success_time,
-                                    close_info,
-                                    sponsor_mchid,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    sp_mchid: "sp_mchid" req req,
+                    business_type: "business_type" opt opt,
+                    receiver_detail: "receiver_detail" req req,
+                    out_bill_no: "out_bill_no" req req,
+                    amount: "amount" opt opt,
+                    transfer_remark: "transfer_remark" opt opt,
+                    receiver_remark: "receiver_remark" opt opt,
+                    bill_id: "bill_id" req req,
+                    state: "state" req req,
+                    accept_time: "accept_time" req req,
+                    success_time: "success_time" opt opt,
+                    close_info: "close_info" opt opt,
+                    sponsor_mchid: "sponsor_mchid" opt opt,
+                });
                 /// 业务类型
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -11578,64 +5223,12 @@ pub mod mch_transfer {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseBusinessType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::DepositCompensation => "DEPOSIT_COMPENSATION",
-                            Self::PlatformAfterSalesCompensation => {
-                                "PLATFORM_AFTER_SALES_COMPENSATION"
-                            }
-                            Self::InsuranceClaim => "INSURANCE_CLAIM",
-                            Self::DepositAfterSalesCompensation => {
-                                "DEPOSIT_AFTER_SALES_COMPENSATION"
-                            }
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseBusinessType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "DEPOSIT_COMPENSATION" => Self::DepositCompensation,
-                            "PLATFORM_AFTER_SALES_COMPENSATION" => {
-                                Self::PlatformAfterSalesCompensation
-                            }
-                            "INSURANCE_CLAIM" => Self::InsuranceClaim,
-                            "DEPOSIT_AFTER_SALES_COMPENSATION" => {
-                                Self::DepositAfterSalesCompensation
-                            }
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseBusinessType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseBusinessType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseBusinessType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseBusinessType {
+                    DepositCompensation = "DEPOSIT_COMPENSATION",
+                    PlatformAfterSalesCompensation = "PLATFORM_AFTER_SALES_COMPENSATION",
+                    InsuranceClaim = "INSURANCE_CLAIM",
+                    DepositAfterSalesCompensation = "DEPOSIT_AFTER_SALES_COMPENSATION",
+                });
                 /// 关单信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCloseInfo {
@@ -11648,57 +5241,19 @@ pub mod mch_transfer {
                     /// Example: `NOT_ENOUGH`
                     pub close_reason: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponseCloseInfo {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("close_time", &self.close_time)?;
-                        m.opt("close_reason", &self.close_reason)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseCloseInfo {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("close_time"), o.opt("close_reason")) {
-                            (Some(close_time), Some(close_reason)) => {
-                                Ok(Self { close_time, close_reason })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseCloseInfo {
+                    close_time: "close_time" opt opt,
+                    close_reason: "close_reason" opt opt,
+                });
                 /// 转账接收方信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetail {
                     /// 转账接收者信息
                     pub receiver: Option<GetResponseReceiverDetailReceiver>,
                 }
-                impl ::serde::Serialize for GetResponseReceiverDetail {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("receiver", &self.receiver)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseReceiverDetail {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.opt("receiver") {
-                            Some(receiver) => Ok(Self { receiver }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseReceiverDetail {
+                    receiver: "receiver" opt opt,
+                });
                 /// 转账接收者信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetailReceiver {
@@ -11709,29 +5264,10 @@ pub mod mch_transfer {
                     /// 转账接收方商户信息
                     pub mch_info: Option<GetResponseReceiverDetailReceiverMchInfo>,
                 }
-                impl ::serde::Serialize for GetResponseReceiverDetailReceiver {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("type", &self.type_)?;
-                        m.opt("mch_info", &self.mch_info)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseReceiverDetailReceiver {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("type"), o.opt("mch_info")) {
-                            (Some(type_), Some(mch_info)) => Ok(Self { type_, mch_info }),
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiver {
+                    type_: "type" opt opt,
+                    mch_info: "mch_info" opt opt,
+                });
                 /// 转账接收方商户信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetailReceiverMchInfo {
@@ -11740,28 +5276,9 @@ pub mod mch_transfer {
                     /// Example: `1900001108`
                     pub mch_id: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponseReceiverDetailReceiverMchInfo {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("mch_id", &self.mch_id)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseReceiverDetailReceiverMchInfo {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.opt("mch_id") {
-                            Some(mch_id) => Ok(Self { mch_id }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiverMchInfo {
+                    mch_id: "mch_id" opt opt,
+                });
                 /// 转账接收方类型
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseReceiverDetailReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -11775,54 +5292,10 @@ pub mod mch_transfer {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseReceiverDetailReceiverType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Merchant => "MERCHANT",
-                            Self::TransactionUser => "TRANSACTION_USER",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str>
-                for GetResponseReceiverDetailReceiverType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "MERCHANT" => Self::Merchant,
-                            "TRANSACTION_USER" => Self::TransactionUser,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseReceiverDetailReceiverType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseReceiverDetailReceiverType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseReceiverDetailReceiverType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseReceiverDetailReceiverType {
+                    Merchant = "MERCHANT",
+                    TransactionUser = "TRANSACTION_USER",
+                });
                 /// 赔付状态
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -11844,60 +5317,14 @@ pub mod mch_transfer {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Accepted => "ACCEPTED",
-                            Self::Success => "SUCCESS",
-                            Self::Closed => "CLOSED",
-                            Self::WaitUserConfirm => "WAIT_USER_CONFIRM",
-                            Self::Canceling => "CANCELING",
-                            Self::Cancelled => "CANCELLED",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "ACCEPTED" => Self::Accepted,
-                            "SUCCESS" => Self::Success,
-                            "CLOSED" => Self::Closed,
-                            "WAIT_USER_CONFIRM" => Self::WaitUserConfirm,
-                            "CANCELING" => Self::Canceling,
-                            "CANCELLED" => Self::Cancelled,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseState {
+                    Accepted = "ACCEPTED",
+                    Success = "SUCCESS",
+                    Closed = "CLOSED",
+                    WaitUserConfirm = "WAIT_USER_CONFIRM",
+                    Canceling = "CANCELING",
+                    Cancelled = "CANCELLED",
+                });
             }
         }
         /// `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no`
@@ -11943,26 +5370,9 @@ pub mod mch_transfer {
                     /// Query parameter `business_type`. Example: `DEPOSIT_COMPENSATION`
                     pub business_type: Option<GetRequestBusinessType>,
                 }
-                impl ::serde::Serialize for GetRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.opt("business_type") {
-                            Some(business_type) => Ok(Self { business_type }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetRequest {
+                    business_type: "business_type" skip opt,
+                });
                 /// 业务类型
                 ///
                 /// A value this client does not know yet is kept as [`GetRequestBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -11980,64 +5390,12 @@ pub mod mch_transfer {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetRequestBusinessType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::DepositCompensation => "DEPOSIT_COMPENSATION",
-                            Self::PlatformAfterSalesCompensation => {
-                                "PLATFORM_AFTER_SALES_COMPENSATION"
-                            }
-                            Self::InsuranceClaim => "INSURANCE_CLAIM",
-                            Self::DepositAfterSalesCompensation => {
-                                "DEPOSIT_AFTER_SALES_COMPENSATION"
-                            }
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetRequestBusinessType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "DEPOSIT_COMPENSATION" => Self::DepositCompensation,
-                            "PLATFORM_AFTER_SALES_COMPENSATION" => {
-                                Self::PlatformAfterSalesCompensation
-                            }
-                            "INSURANCE_CLAIM" => Self::InsuranceClaim,
-                            "DEPOSIT_AFTER_SALES_COMPENSATION" => {
-                                Self::DepositAfterSalesCompensation
-                            }
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetRequestBusinessType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetRequestBusinessType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetRequestBusinessType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetRequestBusinessType {
+                    DepositCompensation = "DEPOSIT_COMPENSATION",
+                    PlatformAfterSalesCompensation = "PLATFORM_AFTER_SALES_COMPENSATION",
+                    InsuranceClaim = "INSURANCE_CLAIM",
+                    DepositAfterSalesCompensation = "DEPOSIT_AFTER_SALES_COMPENSATION",
+                });
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}` (查询保证金赔付结果（按商户赔付单号）).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
@@ -12090,83 +5448,21 @@ pub mod mch_transfer {
                     /// Example: `1900001109`
                     pub sponsor_mchid: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("sp_mchid", &self.sp_mchid)?;
-                        m.opt("business_type", &self.business_type)?;
-                        m.req("receiver_detail", &self.receiver_detail)?;
-                        m.req("out_bill_no", &self.out_bill_no)?;
-                        m.opt("amount", &self.amount)?;
-                        m.opt("transfer_remark", &self.transfer_remark)?;
-                        m.opt("receiver_remark", &self.receiver_remark)?;
-                        m.req("bill_id", &self.bill_id)?;
-                        m.req("state", &self.state)?;
-                        m.req("accept_time", &self.accept_time)?;
-                        m.opt("success_time", &self.success_time)?;
-                        m.opt("close_info", &self.close_info)?;
-                        m.opt("sponsor_mchid", &self.sponsor_mchid)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("sp_mchid"),
-                            o.opt("business_type"),
-                            o.req("receiver_detail"),
-                            o.req("out_bill_no"),
-                            o.opt("amount"),
-                            o.opt("transfer_remark"),
-                            o.opt("receiver_remark"),
-                            o.req("bill_id"),
-                            o.req("state"),
-                            o.req("accept_time"),
-                            o.opt("success_time"),
-                            o.opt("close_info"),
-                            o.opt("sponsor_mchid"),
-                        ) {
-                            (
-                                Some(sp_mchid),
-                                Some(business_type),
-                                Some(receiver_detail),
-                                Some(out_bill_no),
-                                Some(amount),
-                                Some(transfer_remark),
-                                Some(receiver_remark),
-                                Some(bill_id),
-                                Some(state),
-                                Some(accept_time),
-                                Some(success_time),
-                                Some(close_info),
-                                Some(sponsor_mchid),
-                            ) => {
-                                Ok(Self {
-                                    sp_mchid,
-                                    business_type,
-                                    receiver_detail,
-                                    out_bill_no,
-                                    amount,
-                                    transfer_remark,
-                                    receiver_remark,
-                                    bill_id,
-                                    state,
-                                    accept_time,
-                                    success_time,
-                                    close_info,
-                                    sponsor_mchid,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    sp_mchid: "sp_mchid" req req,
+                    business_type: "business_type" opt opt,
+                    receiver_detail: "receiver_detail" req req,
+                    out_bill_no: "out_bill_no" req req,
+                    amount: "amount" opt opt,
+                    transfer_remark: "transfer_remark" opt opt,
+                    receiver_remark: "receiver_remark" opt opt,
+                    bill_id: "bill_id" req req,
+                    state: "state" req req,
+                    accept_time: "accept_time" req req,
+                    success_time: "success_time" opt opt,
+                    close_info: "close_info" opt opt,
+                    sponsor_mchid: "sponsor_mchid" opt opt,
+                });
                 /// 业务类型
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -12184,64 +5480,12 @@ pub mod mch_transfer {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseBusinessType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::DepositCompensation => "DEPOSIT_COMPENSATION",
-                            Self::PlatformAfterSalesCompensation => {
-                                "PLATFORM_AFTER_SALES_COMPENSATION"
-                            }
-                            Self::InsuranceClaim => "INSURANCE_CLAIM",
-                            Self::DepositAfterSalesCompensation => {
-                                "DEPOSIT_AFTER_SALES_COMPENSATION"
-                            }
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseBusinessType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "DEPOSIT_COMPENSATION" => Self::DepositCompensation,
-                            "PLATFORM_AFTER_SALES_COMPENSATION" => {
-                                Self::PlatformAfterSalesCompensation
-                            }
-                            "INSURANCE_CLAIM" => Self::InsuranceClaim,
-                            "DEPOSIT_AFTER_SALES_COMPENSATION" => {
-                                Self::DepositAfterSalesCompensation
-                            }
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseBusinessType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseBusinessType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseBusinessType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseBusinessType {
+                    DepositCompensation = "DEPOSIT_COMPENSATION",
+                    PlatformAfterSalesCompensation = "PLATFORM_AFTER_SALES_COMPENSATION",
+                    InsuranceClaim = "INSURANCE_CLAIM",
+                    DepositAfterSalesCompensation = "DEPOSIT_AFTER_SALES_COMPENSATION",
+                });
                 /// 关单信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCloseInfo {
@@ -12254,57 +5498,19 @@ pub mod mch_transfer {
                     /// Example: `NOT_ENOUGH`
                     pub close_reason: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponseCloseInfo {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("close_time", &self.close_time)?;
-                        m.opt("close_reason", &self.close_reason)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseCloseInfo {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("close_time"), o.opt("close_reason")) {
-                            (Some(close_time), Some(close_reason)) => {
-                                Ok(Self { close_time, close_reason })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseCloseInfo {
+                    close_time: "close_time" opt opt,
+                    close_reason: "close_reason" opt opt,
+                });
                 /// 转账接收方信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetail {
                     /// 转账接收者信息
                     pub receiver: Option<GetResponseReceiverDetailReceiver>,
                 }
-                impl ::serde::Serialize for GetResponseReceiverDetail {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("receiver", &self.receiver)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseReceiverDetail {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.opt("receiver") {
-                            Some(receiver) => Ok(Self { receiver }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseReceiverDetail {
+                    receiver: "receiver" opt opt,
+                });
                 /// 转账接收者信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetailReceiver {
@@ -12315,29 +5521,10 @@ pub mod mch_transfer {
                     /// 转账接收方商户信息
                     pub mch_info: Option<GetResponseReceiverDetailReceiverMchInfo>,
                 }
-                impl ::serde::Serialize for GetResponseReceiverDetailReceiver {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("type", &self.type_)?;
-                        m.opt("mch_info", &self.mch_info)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseReceiverDetailReceiver {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("type"), o.opt("mch_info")) {
-                            (Some(type_), Some(mch_info)) => Ok(Self { type_, mch_info }),
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiver {
+                    type_: "type" opt opt,
+                    mch_info: "mch_info" opt opt,
+                });
                 /// 转账接收方商户信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetailReceiverMchInfo {
@@ -12346,28 +5533,9 @@ pub mod mch_transfer {
                     /// Example: `1900001108`
                     pub mch_id: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponseReceiverDetailReceiverMchInfo {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("mch_id", &self.mch_id)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseReceiverDetailReceiverMchInfo {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.opt("mch_id") {
-                            Some(mch_id) => Ok(Self { mch_id }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiverMchInfo {
+                    mch_id: "mch_id" opt opt,
+                });
                 /// 转账接收方类型
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseReceiverDetailReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -12381,54 +5549,10 @@ pub mod mch_transfer {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseReceiverDetailReceiverType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Merchant => "MERCHANT",
-                            Self::TransactionUser => "TRANSACTION_USER",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str>
-                for GetResponseReceiverDetailReceiverType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "MERCHANT" => Self::Merchant,
-                            "TRANSACTION_USER" => Self::TransactionUser,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseReceiverDetailReceiverType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseReceiverDetailReceiverType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseReceiverDetailReceiverType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseReceiverDetailReceiverType {
+                    Merchant = "MERCHANT",
+                    TransactionUser = "TRANSACTION_USER",
+                });
                 /// 赔付状态
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -12450,60 +5574,14 @@ pub mod mch_transfer {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Accepted => "ACCEPTED",
-                            Self::Success => "SUCCESS",
-                            Self::Closed => "CLOSED",
-                            Self::WaitUserConfirm => "WAIT_USER_CONFIRM",
-                            Self::Canceling => "CANCELING",
-                            Self::Cancelled => "CANCELLED",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "ACCEPTED" => Self::Accepted,
-                            "SUCCESS" => Self::Success,
-                            "CLOSED" => Self::Closed,
-                            "WAIT_USER_CONFIRM" => Self::WaitUserConfirm,
-                            "CANCELING" => Self::Canceling,
-                            "CANCELLED" => Self::Cancelled,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseState {
+                    Accepted = "ACCEPTED",
+                    Success = "SUCCESS",
+                    Closed = "CLOSED",
+                    WaitUserConfirm = "WAIT_USER_CONFIRM",
+                    Canceling = "CANCELING",
+                    Cancelled = "CANCELLED",
+                });
             }
         }
     }
@@ -12543,28 +5621,10 @@ pub mod recharge_employees {
         /// Example: `oLTPCuCsfN3ABBz50VUZBNlHDbUU`
         pub sp_openid: String,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("sp_openid", &self.sp_openid)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("sub_mchid"), o.req("sp_openid")) {
-                (Some(sub_mchid), Some(sp_openid)) => Ok(Self { sub_mchid, sp_openid }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        sub_mchid: "sub_mchid" req req,
+        sp_openid: "sp_openid" req req,
+    });
     /// The response of `POST /v3/platsolution/ecommerce/recharge-employees` (添加二级商户可扫码充值员工).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -12587,51 +5647,13 @@ pub mod recharge_employees {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub update_time: Option<String>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.opt("sp_openid", &self.sp_openid)?;
-            m.opt("state", &self.state)?;
-            m.opt("create_time", &self.create_time)?;
-            m.opt("update_time", &self.update_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("sub_mchid"),
-                o.opt("sp_openid"),
-                o.opt("state"),
-                o.opt("create_time"),
-                o.opt("update_time"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(sp_openid),
-                    Some(state),
-                    Some(create_time),
-                    Some(update_time),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        sp_openid,
-                        state,
-                        create_time,
-                        update_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        sub_mchid: "sub_mchid" req req,
+        sp_openid: "sp_openid" opt opt,
+        state: "state" opt opt,
+        create_time: "create_time" opt opt,
+        update_time: "update_time" opt opt,
+    });
     /// 员工状态
     ///
     /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -12645,45 +5667,10 @@ pub mod recharge_employees {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Effective => "EFFECTIVE",
-                Self::Deleted => "DELETED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseState {
-        fn from(s: &str) -> Self {
-            match s {
-                "EFFECTIVE" => Self::Effective,
-                "DELETED" => Self::Deleted,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseState {
+        Effective = "EFFECTIVE",
+        Deleted = "DELETED",
+    });
     /// `/v3/platsolution/ecommerce/recharge-employees/sub-mchid`
     pub mod sub_mchid {
         /// The chain step for `/v3/platsolution/ecommerce/recharge-employees/sub-mchid`, reached with `client.v3().platsolution().ecommerce().recharge_employees().sub_mchid()`.
@@ -12721,27 +5708,9 @@ pub mod recharge_employees {
                 /// 员工列表
                 pub employees: Option<Vec<GetResponseEmployees>>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("employees", &self.employees)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.opt("employees") {
-                        Some(employees) => Ok(Self { employees }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                employees: "employees" opt opt,
+            });
             /// GetResponseEmployees
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseEmployees {
@@ -12764,51 +5733,13 @@ pub mod recharge_employees {
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 pub update_time: Option<String>,
             }
-            impl ::serde::Serialize for GetResponseEmployees {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.opt("sp_openid", &self.sp_openid)?;
-                    m.opt("state", &self.state)?;
-                    m.opt("create_time", &self.create_time)?;
-                    m.opt("update_time", &self.update_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseEmployees {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("sub_mchid"),
-                        o.opt("sp_openid"),
-                        o.opt("state"),
-                        o.opt("create_time"),
-                        o.opt("update_time"),
-                    ) {
-                        (
-                            Some(sub_mchid),
-                            Some(sp_openid),
-                            Some(state),
-                            Some(create_time),
-                            Some(update_time),
-                        ) => {
-                            Ok(Self {
-                                sub_mchid,
-                                sp_openid,
-                                state,
-                                create_time,
-                                update_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseEmployees {
+                sub_mchid: "sub_mchid" req req,
+                sp_openid: "sp_openid" opt opt,
+                state: "state" opt opt,
+                create_time: "create_time" opt opt,
+                update_time: "update_time" opt opt,
+            });
             /// 员工状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseEmployeesState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -12822,50 +5753,10 @@ pub mod recharge_employees {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseEmployeesState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Effective => "EFFECTIVE",
-                        Self::Deleted => "DELETED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseEmployeesState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "EFFECTIVE" => Self::Effective,
-                        "DELETED" => Self::Deleted,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseEmployeesState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseEmployeesState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseEmployeesState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseEmployeesState {
+                Effective = "EFFECTIVE",
+                Deleted = "DELETED",
+            });
             /// `/v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}/sp-openid`
             pub mod sp_openid {
                 /// The chain step for `/v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}/sp-openid`, reached with `client.v3().platsolution().ecommerce().recharge_employees().sub_mchid().sub_mchid(sub_mchid).sp_openid()`.
@@ -12936,53 +5827,13 @@ pub mod recharge_employees {
                             /// Example: `2015-05-20T13:29:35.120+08:00`
                             pub update_time: Option<String>,
                         }
-                        impl ::serde::Serialize for PostResponse {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.req("sub_mchid", &self.sub_mchid)?;
-                                m.opt("sp_openid", &self.sp_openid)?;
-                                m.opt("state", &self.state)?;
-                                m.opt("create_time", &self.create_time)?;
-                                m.opt("update_time", &self.update_time)?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (
-                                    o.req("sub_mchid"),
-                                    o.opt("sp_openid"),
-                                    o.opt("state"),
-                                    o.opt("create_time"),
-                                    o.opt("update_time"),
-                                ) {
-                                    (
-                                        Some(sub_mchid),
-                                        Some(sp_openid),
-                                        Some(state),
-                                        Some(create_time),
-                                        Some(update_time),
-                                    ) => {
-                                        Ok(Self {
-                                            sub_mchid,
-                                            sp_openid,
-                                            state,
-                                            create_time,
-                                            update_time,
-                                        })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(PostResponse {
+                            sub_mchid: "sub_mchid" req req,
+                            sp_openid: "sp_openid" opt opt,
+                            state: "state" opt opt,
+                            create_time: "create_time" opt opt,
+                            update_time: "update_time" opt opt,
+                        });
                         /// 员工状态
                         ///
                         /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -12996,52 +5847,10 @@ pub mod recharge_employees {
                             /// A value not listed in the spec, kept as received.
                             Unknown(::wechatpay::runtime::UnknownValue),
                         }
-                        impl PostResponseState {
-                            /// The value as sent on the wire.
-                            pub fn as_str(&self) -> &str {
-                                match self {
-                                    Self::Effective => "EFFECTIVE",
-                                    Self::Deleted => "DELETED",
-                                    Self::Unknown(v) => v.as_str(),
-                                }
-                            }
-                        }
-                        impl ::core::convert::From<&str> for PostResponseState {
-                            fn from(s: &str) -> Self {
-                                match s {
-                                    "EFFECTIVE" => Self::Effective,
-                                    "DELETED" => Self::Deleted,
-                                    other => {
-                                        Self::Unknown(
-                                            ::wechatpay::runtime::UnknownValue::new(other),
-                                        )
-                                    }
-                                }
-                            }
-                        }
-                        impl ::core::fmt::Display for PostResponseState {
-                            fn fmt(
-                                &self,
-                                f: &mut ::core::fmt::Formatter<'_>,
-                            ) -> ::core::fmt::Result {
-                                f.write_str(self.as_str())
-                            }
-                        }
-                        impl ::serde::Serialize for PostResponseState {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                serializer.serialize_str(self.as_str())
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                ::wechatpay::runtime::deserialize_enum(deserializer)
-                            }
-                        }
+                        ::wechatpay::runtime::json_enum!(PostResponseState {
+                            Effective = "EFFECTIVE",
+                            Deleted = "DELETED",
+                        });
                     }
                 }
             }
@@ -13119,63 +5928,16 @@ pub mod recharges {
             /// Example: `example_remark`
             pub remark: Option<String>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.req("out_recharge_no", &self.out_recharge_no)?;
-                m.req("recharge_scene", &self.recharge_scene)?;
-                m.req("account_type", &self.account_type)?;
-                m.req("recharge_amount", &self.recharge_amount)?;
-                m.opt("notify_url", &self.notify_url)?;
-                m.opt("available_recharge_channels", &self.available_recharge_channels)?;
-                m.opt("remark", &self.remark)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sub_mchid"),
-                    o.req("out_recharge_no"),
-                    o.req("recharge_scene"),
-                    o.req("account_type"),
-                    o.req("recharge_amount"),
-                    o.opt("notify_url"),
-                    o.opt("available_recharge_channels"),
-                    o.opt("remark"),
-                ) {
-                    (
-                        Some(sub_mchid),
-                        Some(out_recharge_no),
-                        Some(recharge_scene),
-                        Some(account_type),
-                        Some(recharge_amount),
-                        Some(notify_url),
-                        Some(available_recharge_channels),
-                        Some(remark),
-                    ) => {
-                        Ok(Self {
-                            sub_mchid,
-                            out_recharge_no,
-                            recharge_scene,
-                            account_type,
-                            recharge_amount,
-                            notify_url,
-                            available_recharge_channels,
-                            remark,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            sub_mchid: "sub_mchid" req req,
+            out_recharge_no: "out_recharge_no" req req,
+            recharge_scene: "recharge_scene" req req,
+            account_type: "account_type" req req,
+            recharge_amount: "recharge_amount" req req,
+            notify_url: "notify_url" opt opt,
+            available_recharge_channels: "available_recharge_channels" opt opt,
+            remark: "remark" opt opt,
+        });
         /// 充值入账账户
         ///
         /// A value this client does not know yet is kept as [`PostRequestAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -13189,47 +5951,10 @@ pub mod recharges {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestAccountType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Deposit => "DEPOSIT",
-                    Self::Operation => "OPERATION",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestAccountType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "DEPOSIT" => Self::Deposit,
-                    "OPERATION" => Self::Operation,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestAccountType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestAccountType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestAccountType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestAccountType {
+            Deposit = "DEPOSIT",
+            Operation = "OPERATION",
+        });
         /// PostRequestAvailableRechargeChannels
         ///
         /// A value this client does not know yet is kept as [`PostRequestAvailableRechargeChannels::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -13245,49 +5970,11 @@ pub mod recharges {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestAvailableRechargeChannels {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::BankTransfer => "BANK_TRANSFER",
-                    Self::QrRecharge => "QR_RECHARGE",
-                    Self::OnlineBank => "ONLINE_BANK",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestAvailableRechargeChannels {
-            fn from(s: &str) -> Self {
-                match s {
-                    "BANK_TRANSFER" => Self::BankTransfer,
-                    "QR_RECHARGE" => Self::QrRecharge,
-                    "ONLINE_BANK" => Self::OnlineBank,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestAvailableRechargeChannels {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestAvailableRechargeChannels {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestAvailableRechargeChannels {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestAvailableRechargeChannels {
+            BankTransfer = "BANK_TRANSFER",
+            QrRecharge = "QR_RECHARGE",
+            OnlineBank = "ONLINE_BANK",
+        });
         /// 充值金额
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestRechargeAmount {
@@ -13300,28 +5987,10 @@ pub mod recharges {
             /// Example: `CNY`
             pub currency: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestRechargeAmount {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("amount", &self.amount)?;
-                m.opt("currency", &self.currency)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestRechargeAmount {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("amount"), o.opt("currency")) {
-                    (Some(amount), Some(currency)) => Ok(Self { amount, currency }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestRechargeAmount {
+            amount: "amount" opt opt,
+            currency: "currency" opt opt,
+        });
         /// 充值场景
         ///
         /// A value this client does not know yet is kept as [`PostRequestRechargeScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -13335,47 +6004,10 @@ pub mod recharges {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestRechargeScene {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::EcommerceDeposit => "ECOMMERCE_DEPOSIT",
-                    Self::EcommercePayment => "ECOMMERCE_PAYMENT",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestRechargeScene {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ECOMMERCE_DEPOSIT" => Self::EcommerceDeposit,
-                    "ECOMMERCE_PAYMENT" => Self::EcommercePayment,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestRechargeScene {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestRechargeScene {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestRechargeScene {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestRechargeScene {
+            EcommerceDeposit = "ECOMMERCE_DEPOSIT",
+            EcommercePayment = "ECOMMERCE_PAYMENT",
+        });
         /// The response of `POST /v3/platsolution/ecommerce/recharges/apply` (申请二级商户充值).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -13392,39 +6024,11 @@ pub mod recharges {
             /// Example: `https://www.payapp.qq.com/plat/recharge.html`
             pub recharge_url: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("recharge_id", &self.recharge_id)?;
-                m.req("out_recharge_no", &self.out_recharge_no)?;
-                m.req("recharge_url", &self.recharge_url)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("recharge_id"),
-                    o.req("out_recharge_no"),
-                    o.req("recharge_url"),
-                ) {
-                    (Some(recharge_id), Some(out_recharge_no), Some(recharge_url)) => {
-                        Ok(Self {
-                            recharge_id,
-                            out_recharge_no,
-                            recharge_url,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            recharge_id: "recharge_id" req req,
+            out_recharge_no: "out_recharge_no" req req,
+            recharge_url: "recharge_url" req req,
+        });
     }
     /// `/v3/platsolution/ecommerce/recharges/out-recharge-no`
     pub mod out_recharge_no {
@@ -13474,26 +6078,9 @@ pub mod recharges {
                 /// Query parameter `sub_mchid`. Example: `1900001121`
                 pub sub_mchid: String,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("sub_mchid") {
-                        Some(sub_mchid) => Ok(Self { sub_mchid }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                sub_mchid: "sub_mchid" skip req,
+            });
             /// The response of `GET /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}` (查询二级商户充值结果).
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
@@ -13558,102 +6145,25 @@ pub mod recharges {
                     Vec<GetResponseAvailableRechargeChannels>,
                 >,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("sp_mchid", &self.sp_mchid)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.req("recharge_id", &self.recharge_id)?;
-                    m.req("out_recharge_no", &self.out_recharge_no)?;
-                    m.opt("recharge_channel", &self.recharge_channel)?;
-                    m.req("account_type", &self.account_type)?;
-                    m.req("recharge_state", &self.recharge_state)?;
-                    m.req("recharge_scene", &self.recharge_scene)?;
-                    m.opt("recharge_state_desc", &self.recharge_state_desc)?;
-                    m.req("recharge_amount", &self.recharge_amount)?;
-                    m.opt("bank_transfer_info", &self.bank_transfer_info)?;
-                    m.opt("qr_recharge_info", &self.qr_recharge_info)?;
-                    m.opt("online_bank_recharge_info", &self.online_bank_recharge_info)?;
-                    m.opt("accept_time", &self.accept_time)?;
-                    m.opt("success_time", &self.success_time)?;
-                    m.opt("close_time", &self.close_time)?;
-                    m.opt(
-                        "available_recharge_channels",
-                        &self.available_recharge_channels,
-                    )?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("sp_mchid"),
-                        o.req("sub_mchid"),
-                        o.req("recharge_id"),
-                        o.req("out_recharge_no"),
-                        o.opt("recharge_channel"),
-                        o.req("account_type"),
-                        o.req("recharge_state"),
-                        o.req("recharge_scene"),
-                        o.opt("recharge_state_desc"),
-                        o.req("recharge_amount"),
-                        o.opt("bank_transfer_info"),
-                        o.opt("qr_recharge_info"),
-                        o.opt("online_bank_recharge_info"),
-                        o.opt("accept_time"),
-                        o.opt("success_time"),
-                        o.opt("close_time"),
-                        o.opt("available_recharge_channels"),
-                    ) {
-                        (
-                            Some(sp_mchid),
-                            Some(sub_mchid),
-                            Some(recharge_id),
-                            Some(out_recharge_no),
-                            Some(recharge_channel),
-                            Some(account_type),
-                            Some(recharge_state),
-                            Some(recharge_scene),
-                            Some(recharge_state_desc),
-                            Some(recharge_amount),
-                            Some(bank_transfer_info),
-                            Some(qr_recharge_info),
-                            Some(online_bank_recharge_info),
-                            Some(accept_time),
-                            Some(success_time),
-                            Some(close_time),
-                            Some(available_recharge_channels),
-                        ) => {
-                            Ok(Self {
-                                sp_mchid,
-                                sub_mchid,
-                                recharge_id,
-                                out_recharge_no,
-                                recharge_channel,
-                                account_type,
-                                recharge_state,
-                                recharge_scene,
-                                recharge_state_desc,
-                                recharge_amount,
-                                bank_transfer_info,
-                                qr_recharge_info,
-                                online_bank_recharge_info,
-                                accept_time,
-                                success_time,
-                                close_time,
-                                available_recharge_channels,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                sp_mchid: "sp_mchid" req req,
+                sub_mchid: "sub_mchid" req req,
+                recharge_id: "recharge_id" req req,
+                out_recharge_no: "out_recharge_no" req req,
+                recharge_channel: "recharge_channel" opt opt,
+                account_type: "account_type" req req,
+                recharge_state: "recharge_state" req req,
+                recharge_scene: "recharge_scene" req req,
+                recharge_state_desc: "recharge_state_desc" opt opt,
+                recharge_amount: "recharge_amount" req req,
+                bank_transfer_info: "bank_transfer_info" opt opt,
+                qr_recharge_info: "qr_recharge_info" opt opt,
+                online_bank_recharge_info: "online_bank_recharge_info" opt opt,
+                accept_time: "accept_time" opt opt,
+                success_time: "success_time" opt opt,
+                close_time: "close_time" opt opt,
+                available_recharge_channels: "available_recharge_channels" opt opt,
+            });
             /// 充值入账账户
             ///
             /// A value this client does not know yet is kept as [`GetResponseAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -13667,50 +6177,10 @@ pub mod recharges {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseAccountType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Deposit => "DEPOSIT",
-                        Self::Operation => "OPERATION",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseAccountType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "DEPOSIT" => Self::Deposit,
-                        "OPERATION" => Self::Operation,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseAccountType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseAccountType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseAccountType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseAccountType {
+                Deposit = "DEPOSIT",
+                Operation = "OPERATION",
+            });
             /// GetResponseAvailableRechargeChannels
             ///
             /// A value this client does not know yet is kept as [`GetResponseAvailableRechargeChannels::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -13726,53 +6196,11 @@ pub mod recharges {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseAvailableRechargeChannels {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::BankTransfer => "BANK_TRANSFER",
-                        Self::QrRecharge => "QR_RECHARGE",
-                        Self::OnlineBank => "ONLINE_BANK",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseAvailableRechargeChannels {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "BANK_TRANSFER" => Self::BankTransfer,
-                        "QR_RECHARGE" => Self::QrRecharge,
-                        "ONLINE_BANK" => Self::OnlineBank,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseAvailableRechargeChannels {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseAvailableRechargeChannels {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for GetResponseAvailableRechargeChannels {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseAvailableRechargeChannels {
+                BankTransfer = "BANK_TRANSFER",
+                QrRecharge = "QR_RECHARGE",
+                OnlineBank = "ONLINE_BANK",
+            });
             /// 转账充值的付款信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseBankTransferInfo {
@@ -13805,59 +6233,15 @@ pub mod recharges {
                 /// Example: `某某某有限公司`
                 pub bank_account_name: Option<String>,
             }
-            impl ::serde::Serialize for GetResponseBankTransferInfo {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("bill_no", &self.bill_no)?;
-                    m.opt("memo", &self.memo)?;
-                    m.opt("return_time", &self.return_time)?;
-                    m.opt("return_reason", &self.return_reason)?;
-                    m.opt("bank_name", &self.bank_name)?;
-                    m.opt("bank_card_tail", &self.bank_card_tail)?;
-                    m.opt("bank_account_name", &self.bank_account_name)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseBankTransferInfo {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("bill_no"),
-                        o.opt("memo"),
-                        o.opt("return_time"),
-                        o.opt("return_reason"),
-                        o.opt("bank_name"),
-                        o.opt("bank_card_tail"),
-                        o.opt("bank_account_name"),
-                    ) {
-                        (
-                            Some(bill_no),
-                            Some(memo),
-                            Some(return_time),
-                            Some(return_reason),
-                            Some(bank_name),
-                            Some(bank_card_tail),
-                            Some(bank_account_name),
-                        ) => {
-                            Ok(Self {
-                                bill_no,
-                                memo,
-                                return_time,
-                                return_reason,
-                                bank_name,
-                                bank_card_tail,
-                                bank_account_name,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseBankTransferInfo {
+                bill_no: "bill_no" opt opt,
+                memo: "memo" opt opt,
+                return_time: "return_time" opt opt,
+                return_reason: "return_reason" opt opt,
+                bank_name: "bank_name" opt opt,
+                bank_card_tail: "bank_card_tail" opt opt,
+                bank_account_name: "bank_account_name" opt opt,
+            });
             /// 网银充值的付款信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseOnlineBankRechargeInfo {
@@ -13892,59 +6276,15 @@ pub mod recharges {
                 /// Example: `某某某有限公司`
                 pub bank_account_name: Option<String>,
             }
-            impl ::serde::Serialize for GetResponseOnlineBankRechargeInfo {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("bill_no", &self.bill_no)?;
-                    m.opt("return_time", &self.return_time)?;
-                    m.opt("return_reason", &self.return_reason)?;
-                    m.opt("bank_name", &self.bank_name)?;
-                    m.opt("online_bank_type", &self.online_bank_type)?;
-                    m.opt("bank_card_tail", &self.bank_card_tail)?;
-                    m.opt("bank_account_name", &self.bank_account_name)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseOnlineBankRechargeInfo {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.opt("bill_no"),
-                        o.opt("return_time"),
-                        o.opt("return_reason"),
-                        o.opt("bank_name"),
-                        o.opt("online_bank_type"),
-                        o.opt("bank_card_tail"),
-                        o.opt("bank_account_name"),
-                    ) {
-                        (
-                            Some(bill_no),
-                            Some(return_time),
-                            Some(return_reason),
-                            Some(bank_name),
-                            Some(online_bank_type),
-                            Some(bank_card_tail),
-                            Some(bank_account_name),
-                        ) => {
-                            Ok(Self {
-                                bill_no,
-                                return_time,
-                                return_reason,
-                                bank_name,
-                                online_bank_type,
-                                bank_card_tail,
-                                bank_account_name,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseOnlineBankRechargeInfo {
+                bill_no: "bill_no" opt opt,
+                return_time: "return_time" opt opt,
+                return_reason: "return_reason" opt opt,
+                bank_name: "bank_name" opt opt,
+                online_bank_type: "online_bank_type" opt opt,
+                bank_card_tail: "bank_card_tail" opt opt,
+                bank_account_name: "bank_account_name" opt opt,
+            });
             /// 网银类型
             ///
             /// A value this client does not know yet is kept as [`GetResponseOnlineBankRechargeInfoOnlineBankType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -13958,53 +6298,10 @@ pub mod recharges {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseOnlineBankRechargeInfoOnlineBankType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::OnlineBankTypeCorporate => "ONLINE_BANK_TYPE_CORPORATE",
-                        Self::OnlineBankTypePersonal => "ONLINE_BANK_TYPE_PERSONAL",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str>
-            for GetResponseOnlineBankRechargeInfoOnlineBankType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "ONLINE_BANK_TYPE_CORPORATE" => Self::OnlineBankTypeCorporate,
-                        "ONLINE_BANK_TYPE_PERSONAL" => Self::OnlineBankTypePersonal,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display
-            for GetResponseOnlineBankRechargeInfoOnlineBankType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseOnlineBankRechargeInfoOnlineBankType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for GetResponseOnlineBankRechargeInfoOnlineBankType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseOnlineBankRechargeInfoOnlineBankType {
+                OnlineBankTypeCorporate = "ONLINE_BANK_TYPE_CORPORATE",
+                OnlineBankTypePersonal = "ONLINE_BANK_TYPE_PERSONAL",
+            });
             /// 扫码充值的付款信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseQrRechargeInfo {
@@ -14017,30 +6314,10 @@ pub mod recharges {
                 /// Example: `ADMIN`
                 pub employee_type: Option<GetResponseQrRechargeInfoEmployeeType>,
             }
-            impl ::serde::Serialize for GetResponseQrRechargeInfo {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("openid", &self.openid)?;
-                    m.opt("employee_type", &self.employee_type)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseQrRechargeInfo {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("openid"), o.opt("employee_type")) {
-                        (Some(openid), Some(employee_type)) => {
-                            Ok(Self { openid, employee_type })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseQrRechargeInfo {
+                openid: "openid" opt opt,
+                employee_type: "employee_type" opt opt,
+            });
             /// 员工类型
             ///
             /// A value this client does not know yet is kept as [`GetResponseQrRechargeInfoEmployeeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -14054,51 +6331,10 @@ pub mod recharges {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseQrRechargeInfoEmployeeType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Admin => "ADMIN",
-                        Self::Staff => "STAFF",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseQrRechargeInfoEmployeeType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "ADMIN" => Self::Admin,
-                        "STAFF" => Self::Staff,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseQrRechargeInfoEmployeeType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseQrRechargeInfoEmployeeType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for GetResponseQrRechargeInfoEmployeeType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseQrRechargeInfoEmployeeType {
+                Admin = "ADMIN",
+                Staff = "STAFF",
+            });
             /// 充值金额
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseRechargeAmount {
@@ -14111,28 +6347,10 @@ pub mod recharges {
                 /// Example: `CNY`
                 pub currency: Option<String>,
             }
-            impl ::serde::Serialize for GetResponseRechargeAmount {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("amount", &self.amount)?;
-                    m.opt("currency", &self.currency)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseRechargeAmount {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("amount"), o.opt("currency")) {
-                        (Some(amount), Some(currency)) => Ok(Self { amount, currency }),
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseRechargeAmount {
+                amount: "amount" opt opt,
+                currency: "currency" opt opt,
+            });
             /// 充值渠道
             ///
             /// A value this client does not know yet is kept as [`GetResponseRechargeChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -14148,52 +6366,11 @@ pub mod recharges {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseRechargeChannel {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::BankTransfer => "BANK_TRANSFER",
-                        Self::QrRecharge => "QR_RECHARGE",
-                        Self::OnlineBank => "ONLINE_BANK",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseRechargeChannel {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "BANK_TRANSFER" => Self::BankTransfer,
-                        "QR_RECHARGE" => Self::QrRecharge,
-                        "ONLINE_BANK" => Self::OnlineBank,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseRechargeChannel {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseRechargeChannel {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseRechargeChannel {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseRechargeChannel {
+                BankTransfer = "BANK_TRANSFER",
+                QrRecharge = "QR_RECHARGE",
+                OnlineBank = "ONLINE_BANK",
+            });
             /// 充值场景
             ///
             /// A value this client does not know yet is kept as [`GetResponseRechargeScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -14207,50 +6384,10 @@ pub mod recharges {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseRechargeScene {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::EcommerceDeposit => "ECOMMERCE_DEPOSIT",
-                        Self::EcommercePayment => "ECOMMERCE_PAYMENT",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseRechargeScene {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "ECOMMERCE_DEPOSIT" => Self::EcommerceDeposit,
-                        "ECOMMERCE_PAYMENT" => Self::EcommercePayment,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseRechargeScene {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseRechargeScene {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseRechargeScene {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseRechargeScene {
+                EcommerceDeposit = "ECOMMERCE_DEPOSIT",
+                EcommercePayment = "ECOMMERCE_PAYMENT",
+            });
             /// 充值状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseRechargeState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -14266,52 +6403,11 @@ pub mod recharges {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseRechargeState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Success => "SUCCESS",
-                        Self::Recharging => "RECHARGING",
-                        Self::Closed => "CLOSED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseRechargeState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "SUCCESS" => Self::Success,
-                        "RECHARGING" => Self::Recharging,
-                        "CLOSED" => Self::Closed,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseRechargeState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseRechargeState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseRechargeState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseRechargeState {
+                Success = "SUCCESS",
+                Recharging = "RECHARGING",
+                Closed = "CLOSED",
+            });
             /// `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close`
             pub mod close {
                 /// The chain step for `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close`, reached with `client.v3().platsolution().ecommerce().recharges().out_recharge_no().out_recharge_no(out_recharge_no).close()`.
@@ -14341,26 +6437,9 @@ pub mod recharges {
                     /// Query parameter `sub_mchid`. Example: `1900001121`
                     pub sub_mchid: String,
                 }
-                impl ::serde::Serialize for PostRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.req("sub_mchid") {
-                            Some(sub_mchid) => Ok(Self { sub_mchid }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequest {
+                    sub_mchid: "sub_mchid" skip req,
+                });
                 /// The response of `POST /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close` (关闭二级商户充值).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
@@ -14427,105 +6506,25 @@ pub mod recharges {
                         Vec<PostResponseAvailableRechargeChannels>,
                     >,
                 }
-                impl ::serde::Serialize for PostResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("sp_mchid", &self.sp_mchid)?;
-                        m.req("sub_mchid", &self.sub_mchid)?;
-                        m.req("recharge_id", &self.recharge_id)?;
-                        m.req("out_recharge_no", &self.out_recharge_no)?;
-                        m.opt("recharge_channel", &self.recharge_channel)?;
-                        m.req("account_type", &self.account_type)?;
-                        m.req("recharge_state", &self.recharge_state)?;
-                        m.req("recharge_scene", &self.recharge_scene)?;
-                        m.opt("recharge_state_desc", &self.recharge_state_desc)?;
-                        m.req("recharge_amount", &self.recharge_amount)?;
-                        m.opt("bank_transfer_info", &self.bank_transfer_info)?;
-                        m.opt("qr_recharge_info", &self.qr_recharge_info)?;
-                        m.opt(
-                            "online_bank_recharge_info",
-                            &self.online_bank_recharge_info,
-                        )?;
-                        m.opt("accept_time", &self.accept_time)?;
-                        m.opt("success_time", &self.success_time)?;
-                        m.opt("close_time", &self.close_time)?;
-                        m.opt(
-                            "available_recharge_channels",
-                            &self.available_recharge_channels,
-                        )?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("sp_mchid"),
-                            o.req("sub_mchid"),
-                            o.req("recharge_id"),
-                            o.req("out_recharge_no"),
-                            o.opt("recharge_channel"),
-                            o.req("account_type"),
-                            o.req("recharge_state"),
-                            o.req("recharge_scene"),
-                            o.opt("recharge_state_desc"),
-                            o.req("recharge_amount"),
-                            o.opt("bank_transfer_info"),
-                            o.opt("qr_recharge_info"),
-                            o.opt("online_bank_recharge_info"),
-                            o.opt("accept_time"),
-                            o.opt("success_time"),
-                            o.opt("close_time"),
-                            o.opt("available_recharge_channels"),
-                        ) {
-                            (
-                                Some(sp_mchid),
-                                Some(sub_mchid),
-                                Some(recharge_id),
-                                Some(out_recharge_no),
-                                Some(recharge_channel),
-                                Some(account_type),
-                                Some(recharge_state),
-                                Some(recharge_scene),
-                                Some(recharge_state_desc),
-                                Some(recharge_amount),
-                                Some(bank_transfer_info),
-                                Some(qr_recharge_info),
-                                Some(online_bank_recharge_info),
-                                Some(accept_time),
-                                Some(success_time),
-                                Some(close_time),
-                                Some(available_recharge_channels),
-                            ) => {
-                                Ok(Self {
-                                    sp_mchid,
-                                    sub_mchid,
-                                    recharge_id,
-                                    out_recharge_no,
-                                    recharge_channel,
-                                    account_type,
-                                    recharge_state,
-                                    recharge_scene,
-                                    recharge_state_desc,
-                                    recharge_amount,
-                                    bank_transfer_info,
-                                    qr_recharge_info,
-                                    online_bank_recharge_info,
-                                    accept_time,
-                                    success_time,
-                                    close_time,
-                                    available_recharge_channels,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponse {
+                    sp_mchid: "sp_mchid" req req,
+                    sub_mchid: "sub_mchid" req req,
+                    recharge_id: "recharge_id" req req,
+                    out_recharge_no: "out_recharge_no" req req,
+                    recharge_channel: "recharge_channel" opt opt,
+                    account_type: "account_type" req req,
+                    recharge_state: "recharge_state" req req,
+                    recharge_scene: "recharge_scene" req req,
+                    recharge_state_desc: "recharge_state_desc" opt opt,
+                    recharge_amount: "recharge_amount" req req,
+                    bank_transfer_info: "bank_transfer_info" opt opt,
+                    qr_recharge_info: "qr_recharge_info" opt opt,
+                    online_bank_recharge_info: "online_bank_recharge_info" opt opt,
+                    accept_time: "accept_time" opt opt,
+                    success_time: "success_time" opt opt,
+                    close_time: "close_time" opt opt,
+                    available_recharge_channels: "available_recharge_channels" opt opt,
+                });
                 /// 充值入账账户
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -14539,52 +6538,10 @@ pub mod recharges {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseAccountType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Deposit => "DEPOSIT",
-                            Self::Operation => "OPERATION",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PostResponseAccountType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "DEPOSIT" => Self::Deposit,
-                            "OPERATION" => Self::Operation,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostResponseAccountType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostResponseAccountType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseAccountType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseAccountType {
+                    Deposit = "DEPOSIT",
+                    Operation = "OPERATION",
+                });
                 /// PostResponseAvailableRechargeChannels
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseAvailableRechargeChannels::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -14600,56 +6557,11 @@ pub mod recharges {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseAvailableRechargeChannels {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::BankTransfer => "BANK_TRANSFER",
-                            Self::QrRecharge => "QR_RECHARGE",
-                            Self::OnlineBank => "ONLINE_BANK",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str>
-                for PostResponseAvailableRechargeChannels {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "BANK_TRANSFER" => Self::BankTransfer,
-                            "QR_RECHARGE" => Self::QrRecharge,
-                            "ONLINE_BANK" => Self::OnlineBank,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostResponseAvailableRechargeChannels {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostResponseAvailableRechargeChannels {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for PostResponseAvailableRechargeChannels {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseAvailableRechargeChannels {
+                    BankTransfer = "BANK_TRANSFER",
+                    QrRecharge = "QR_RECHARGE",
+                    OnlineBank = "ONLINE_BANK",
+                });
                 /// 转账充值的付款信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseBankTransferInfo {
@@ -14682,59 +6594,15 @@ pub mod recharges {
                     /// Example: `某某某有限公司`
                     pub bank_account_name: Option<String>,
                 }
-                impl ::serde::Serialize for PostResponseBankTransferInfo {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("bill_no", &self.bill_no)?;
-                        m.opt("memo", &self.memo)?;
-                        m.opt("return_time", &self.return_time)?;
-                        m.opt("return_reason", &self.return_reason)?;
-                        m.opt("bank_name", &self.bank_name)?;
-                        m.opt("bank_card_tail", &self.bank_card_tail)?;
-                        m.opt("bank_account_name", &self.bank_account_name)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseBankTransferInfo {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.opt("bill_no"),
-                            o.opt("memo"),
-                            o.opt("return_time"),
-                            o.opt("return_reason"),
-                            o.opt("bank_name"),
-                            o.opt("bank_card_tail"),
-                            o.opt("bank_account_name"),
-                        ) {
-                            (
-                                Some(bill_no),
-                                Some(memo),
-                                Some(return_time),
-                                Some(return_reason),
-                                Some(bank_name),
-                                Some(bank_card_tail),
-                                Some(bank_account_name),
-                            ) => {
-                                Ok(Self {
-                                    bill_no,
-                                    memo,
-                                    return_time,
-                                    return_reason,
-                                    bank_name,
-                                    bank_card_tail,
-                                    bank_account_name,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponseBankTransferInfo {
+                    bill_no: "bill_no" opt opt,
+                    memo: "memo" opt opt,
+                    return_time: "return_time" opt opt,
+                    return_reason: "return_reason" opt opt,
+                    bank_name: "bank_name" opt opt,
+                    bank_card_tail: "bank_card_tail" opt opt,
+                    bank_account_name: "bank_account_name" opt opt,
+                });
                 /// 网银充值的付款信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseOnlineBankRechargeInfo {
@@ -14769,60 +6637,15 @@ pub mod recharges {
                     /// Example: `某某某有限公司`
                     pub bank_account_name: Option<String>,
                 }
-                impl ::serde::Serialize for PostResponseOnlineBankRechargeInfo {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("bill_no", &self.bill_no)?;
-                        m.opt("return_time", &self.return_time)?;
-                        m.opt("return_reason", &self.return_reason)?;
-                        m.opt("bank_name", &self.bank_name)?;
-                        m.opt("online_bank_type", &self.online_bank_type)?;
-                        m.opt("bank_card_tail", &self.bank_card_tail)?;
-                        m.opt("bank_account_name", &self.bank_account_name)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for PostResponseOnlineBankRechargeInfo {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.opt("bill_no"),
-                            o.opt("return_time"),
-                            o.opt("return_reason"),
-                            o.opt("bank_name"),
-                            o.opt("online_bank_type"),
-                            o.opt("bank_card_tail"),
-                            o.opt("bank_account_name"),
-                        ) {
-                            (
-                                Some(bill_no),
-                                Some(return_time),
-                                Some(return_reason),
-                                Some(bank_name),
-                                Some(online_bank_type),
-                                Some(bank_card_tail),
-                                Some(bank_account_name),
-                            ) => {
-                                Ok(Self {
-                                    bill_no,
-                                    return_time,
-                                    return_reason,
-                                    bank_name,
-                                    online_bank_type,
-                                    bank_card_tail,
-                                    bank_account_name,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponseOnlineBankRechargeInfo {
+                    bill_no: "bill_no" opt opt,
+                    return_time: "return_time" opt opt,
+                    return_reason: "return_reason" opt opt,
+                    bank_name: "bank_name" opt opt,
+                    online_bank_type: "online_bank_type" opt opt,
+                    bank_card_tail: "bank_card_tail" opt opt,
+                    bank_account_name: "bank_account_name" opt opt,
+                });
                 /// 网银类型
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseOnlineBankRechargeInfoOnlineBankType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -14836,56 +6659,10 @@ pub mod recharges {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseOnlineBankRechargeInfoOnlineBankType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::OnlineBankTypeCorporate => "ONLINE_BANK_TYPE_CORPORATE",
-                            Self::OnlineBankTypePersonal => "ONLINE_BANK_TYPE_PERSONAL",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str>
-                for PostResponseOnlineBankRechargeInfoOnlineBankType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "ONLINE_BANK_TYPE_CORPORATE" => Self::OnlineBankTypeCorporate,
-                            "ONLINE_BANK_TYPE_PERSONAL" => Self::OnlineBankTypePersonal,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display
-                for PostResponseOnlineBankRechargeInfoOnlineBankType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize
-                for PostResponseOnlineBankRechargeInfoOnlineBankType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for PostResponseOnlineBankRechargeInfoOnlineBankType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseOnlineBankRechargeInfoOnlineBankType {
+                    OnlineBankTypeCorporate = "ONLINE_BANK_TYPE_CORPORATE",
+                    OnlineBankTypePersonal = "ONLINE_BANK_TYPE_PERSONAL",
+                });
                 /// 扫码充值的付款信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseQrRechargeInfo {
@@ -14898,30 +6675,10 @@ pub mod recharges {
                     /// Example: `ADMIN`
                     pub employee_type: Option<PostResponseQrRechargeInfoEmployeeType>,
                 }
-                impl ::serde::Serialize for PostResponseQrRechargeInfo {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("openid", &self.openid)?;
-                        m.opt("employee_type", &self.employee_type)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseQrRechargeInfo {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("openid"), o.opt("employee_type")) {
-                            (Some(openid), Some(employee_type)) => {
-                                Ok(Self { openid, employee_type })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponseQrRechargeInfo {
+                    openid: "openid" opt opt,
+                    employee_type: "employee_type" opt opt,
+                });
                 /// 员工类型
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseQrRechargeInfoEmployeeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -14935,54 +6692,10 @@ pub mod recharges {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseQrRechargeInfoEmployeeType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Admin => "ADMIN",
-                            Self::Staff => "STAFF",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str>
-                for PostResponseQrRechargeInfoEmployeeType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "ADMIN" => Self::Admin,
-                            "STAFF" => Self::Staff,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostResponseQrRechargeInfoEmployeeType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostResponseQrRechargeInfoEmployeeType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for PostResponseQrRechargeInfoEmployeeType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseQrRechargeInfoEmployeeType {
+                    Admin = "ADMIN",
+                    Staff = "STAFF",
+                });
                 /// 充值金额
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseRechargeAmount {
@@ -14995,30 +6708,10 @@ pub mod recharges {
                     /// Example: `CNY`
                     pub currency: Option<String>,
                 }
-                impl ::serde::Serialize for PostResponseRechargeAmount {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.opt("amount", &self.amount)?;
-                        m.opt("currency", &self.currency)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseRechargeAmount {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.opt("amount"), o.opt("currency")) {
-                            (Some(amount), Some(currency)) => {
-                                Ok(Self { amount, currency })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponseRechargeAmount {
+                    amount: "amount" opt opt,
+                    currency: "currency" opt opt,
+                });
                 /// 充值渠道
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseRechargeChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -15034,54 +6727,11 @@ pub mod recharges {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseRechargeChannel {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::BankTransfer => "BANK_TRANSFER",
-                            Self::QrRecharge => "QR_RECHARGE",
-                            Self::OnlineBank => "ONLINE_BANK",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PostResponseRechargeChannel {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "BANK_TRANSFER" => Self::BankTransfer,
-                            "QR_RECHARGE" => Self::QrRecharge,
-                            "ONLINE_BANK" => Self::OnlineBank,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostResponseRechargeChannel {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostResponseRechargeChannel {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseRechargeChannel {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseRechargeChannel {
+                    BankTransfer = "BANK_TRANSFER",
+                    QrRecharge = "QR_RECHARGE",
+                    OnlineBank = "ONLINE_BANK",
+                });
                 /// 充值场景
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseRechargeScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -15095,52 +6745,10 @@ pub mod recharges {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseRechargeScene {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::EcommerceDeposit => "ECOMMERCE_DEPOSIT",
-                            Self::EcommercePayment => "ECOMMERCE_PAYMENT",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PostResponseRechargeScene {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "ECOMMERCE_DEPOSIT" => Self::EcommerceDeposit,
-                            "ECOMMERCE_PAYMENT" => Self::EcommercePayment,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostResponseRechargeScene {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostResponseRechargeScene {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseRechargeScene {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseRechargeScene {
+                    EcommerceDeposit = "ECOMMERCE_DEPOSIT",
+                    EcommercePayment = "ECOMMERCE_PAYMENT",
+                });
                 /// 充值状态
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseRechargeState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -15156,54 +6764,11 @@ pub mod recharges {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseRechargeState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Success => "SUCCESS",
-                            Self::Recharging => "RECHARGING",
-                            Self::Closed => "CLOSED",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PostResponseRechargeState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "SUCCESS" => Self::Success,
-                            "RECHARGING" => Self::Recharging,
-                            "CLOSED" => Self::Closed,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostResponseRechargeState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostResponseRechargeState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseRechargeState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseRechargeState {
+                    Success = "SUCCESS",
+                    Recharging = "RECHARGING",
+                    Closed = "CLOSED",
+                });
             }
         }
     }
@@ -15286,63 +6851,16 @@ pub mod settle {
             /// - `2`
             pub receive_type_template_id: Option<i64>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("appid", &self.appid)?;
-                m.req("out_settle_batch_no", &self.out_settle_batch_no)?;
-                m.req("individual_auth_id", &self.individual_auth_id)?;
-                m.req("notify_url", &self.notify_url)?;
-                m.req("description", &self.description)?;
-                m.req("trade_scenario", &self.trade_scenario)?;
-                m.req("settle_info_list", &self.settle_info_list)?;
-                m.opt("receive_type_template_id", &self.receive_type_template_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("appid"),
-                    o.req("out_settle_batch_no"),
-                    o.req("individual_auth_id"),
-                    o.req("notify_url"),
-                    o.req("description"),
-                    o.req("trade_scenario"),
-                    o.req("settle_info_list"),
-                    o.opt("receive_type_template_id"),
-                ) {
-                    (
-                        Some(appid),
-                        Some(out_settle_batch_no),
-                        Some(individual_auth_id),
-                        Some(notify_url),
-                        Some(description),
-                        Some(trade_scenario),
-                        Some(settle_info_list),
-                        Some(receive_type_template_id),
-                    ) => {
-                        Ok(Self {
-                            appid,
-                            out_settle_batch_no,
-                            individual_auth_id,
-                            notify_url,
-                            description,
-                            trade_scenario,
-                            settle_info_list,
-                            receive_type_template_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            appid: "appid" req req,
+            out_settle_batch_no: "out_settle_batch_no" req req,
+            individual_auth_id: "individual_auth_id" req req,
+            notify_url: "notify_url" req req,
+            description: "description" req req,
+            trade_scenario: "trade_scenario" req req,
+            settle_info_list: "settle_info_list" req req,
+            receive_type_template_id: "receive_type_template_id" opt opt,
+        });
         /// PostRequestSettleInfoList
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSettleInfoList {
@@ -15359,43 +6877,11 @@ pub mod settle {
                 PostRequestSettleInfoListSettleDetailInfoList,
             >,
         }
-        impl ::serde::Serialize for PostRequestSettleInfoList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("out_settle_no", &self.out_settle_no)?;
-                m.req("transaction_id", &self.transaction_id)?;
-                m.req("settle_detail_info_list", &self.settle_detail_info_list)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestSettleInfoList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("out_settle_no"),
-                    o.req("transaction_id"),
-                    o.req("settle_detail_info_list"),
-                ) {
-                    (
-                        Some(out_settle_no),
-                        Some(transaction_id),
-                        Some(settle_detail_info_list),
-                    ) => {
-                        Ok(Self {
-                            out_settle_no,
-                            transaction_id,
-                            settle_detail_info_list,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestSettleInfoList {
+            out_settle_no: "out_settle_no" req req,
+            transaction_id: "transaction_id" req req,
+            settle_detail_info_list: "settle_detail_info_list" req req,
+        });
         /// PostRequestSettleInfoListSettleDetailInfoList
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSettleInfoListSettleDetailInfoList {
@@ -15418,52 +6904,13 @@ pub mod settle {
             /// 金额
             pub amount: PostRequestSettleInfoListSettleDetailInfoListAmount,
         }
-        impl ::serde::Serialize for PostRequestSettleInfoListSettleDetailInfoList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("out_settle_detail_no", &self.out_settle_detail_no)?;
-                m.req("settle_type", &self.settle_type)?;
-                m.req("receiver_type", &self.receiver_type)?;
-                m.req("receiver_account", &self.receiver_account)?;
-                m.req("amount", &self.amount)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostRequestSettleInfoListSettleDetailInfoList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("out_settle_detail_no"),
-                    o.req("settle_type"),
-                    o.req("receiver_type"),
-                    o.req("receiver_account"),
-                    o.req("amount"),
-                ) {
-                    (
-                        Some(out_settle_detail_no),
-                        Some(settle_type),
-                        Some(receiver_type),
-                        Some(receiver_account),
-                        Some(amount),
-                    ) => {
-                        Ok(Self {
-                            out_settle_detail_no,
-                            settle_type,
-                            receiver_type,
-                            receiver_account,
-                            amount,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestSettleInfoListSettleDetailInfoList {
+            out_settle_detail_no: "out_settle_detail_no" req req,
+            settle_type: "settle_type" req req,
+            receiver_type: "receiver_type" req req,
+            receiver_account: "receiver_account" req req,
+            amount: "amount" req req,
+        });
         /// 金额
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSettleInfoListSettleDetailInfoListAmount {
@@ -15476,29 +6923,10 @@ pub mod settle {
             /// Example: `CNY`
             pub currency: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestSettleInfoListSettleDetailInfoListAmount {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("amount", &self.amount)?;
-                m.opt("currency", &self.currency)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostRequestSettleInfoListSettleDetailInfoListAmount {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("amount"), o.opt("currency")) {
-                    (Some(amount), Some(currency)) => Ok(Self { amount, currency }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestSettleInfoListSettleDetailInfoListAmount {
+            amount: "amount" req req,
+            currency: "currency" opt opt,
+        });
         /// 交易场景
         ///
         /// A value this client does not know yet is kept as [`PostRequestTradeScenario::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -15510,45 +6938,9 @@ pub mod settle {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestTradeScenario {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Recommerce => "RECOMMERCE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestTradeScenario {
-            fn from(s: &str) -> Self {
-                match s {
-                    "RECOMMERCE" => Self::Recommerce,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestTradeScenario {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestTradeScenario {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestTradeScenario {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestTradeScenario {
+            Recommerce = "RECOMMERCE",
+        });
         /// The response of `POST /v3/platsolution/ecommerce/settle/prepay-settle-orders` (个人收款-申请批量结算).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -15569,63 +6961,16 @@ pub mod settle {
             /// 批次完成时间
             pub finish_time: Option<String>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("out_settle_batch_no", &self.out_settle_batch_no)?;
-                m.req("settle_batch_no", &self.settle_batch_no)?;
-                m.req("individual_auth_id", &self.individual_auth_id)?;
-                m.req("description", &self.description)?;
-                m.req("state", &self.state)?;
-                m.req("trade_scenario", &self.trade_scenario)?;
-                m.req("create_time", &self.create_time)?;
-                m.opt("finish_time", &self.finish_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("out_settle_batch_no"),
-                    o.req("settle_batch_no"),
-                    o.req("individual_auth_id"),
-                    o.req("description"),
-                    o.req("state"),
-                    o.req("trade_scenario"),
-                    o.req("create_time"),
-                    o.opt("finish_time"),
-                ) {
-                    (
-                        Some(out_settle_batch_no),
-                        Some(settle_batch_no),
-                        Some(individual_auth_id),
-                        Some(description),
-                        Some(state),
-                        Some(trade_scenario),
-                        Some(create_time),
-                        Some(finish_time),
-                    ) => {
-                        Ok(Self {
-                            out_settle_batch_no,
-                            settle_batch_no,
-                            individual_auth_id,
-                            description,
-                            state,
-                            trade_scenario,
-                            create_time,
-                            finish_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            out_settle_batch_no: "out_settle_batch_no" req req,
+            settle_batch_no: "settle_batch_no" req req,
+            individual_auth_id: "individual_auth_id" req req,
+            description: "description" req req,
+            state: "state" req req,
+            trade_scenario: "trade_scenario" req req,
+            create_time: "create_time" req req,
+            finish_time: "finish_time" opt opt,
+        });
         /// `/v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}`
         pub mod by_settle_batch_no {
             /// The chain step for `/v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}`, reached with `client.v3().platsolution().ecommerce().settle().prepay_settle_orders().settle_batch_no(settle_batch_no)`.
@@ -15670,63 +7015,16 @@ pub mod settle {
                 /// 批次完成时间
                 pub finish_time: Option<String>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("out_settle_batch_no", &self.out_settle_batch_no)?;
-                    m.req("settle_batch_no", &self.settle_batch_no)?;
-                    m.req("individual_auth_id", &self.individual_auth_id)?;
-                    m.req("description", &self.description)?;
-                    m.req("state", &self.state)?;
-                    m.req("trade_scenario", &self.trade_scenario)?;
-                    m.req("create_time", &self.create_time)?;
-                    m.opt("finish_time", &self.finish_time)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("out_settle_batch_no"),
-                        o.req("settle_batch_no"),
-                        o.req("individual_auth_id"),
-                        o.req("description"),
-                        o.req("state"),
-                        o.req("trade_scenario"),
-                        o.req("create_time"),
-                        o.opt("finish_time"),
-                    ) {
-                        (
-                            Some(out_settle_batch_no),
-                            Some(settle_batch_no),
-                            Some(individual_auth_id),
-                            Some(description),
-                            Some(state),
-                            Some(trade_scenario),
-                            Some(create_time),
-                            Some(finish_time),
-                        ) => {
-                            Ok(Self {
-                                out_settle_batch_no,
-                                settle_batch_no,
-                                individual_auth_id,
-                                description,
-                                state,
-                                trade_scenario,
-                                create_time,
-                                finish_time,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                out_settle_batch_no: "out_settle_batch_no" req req,
+                settle_batch_no: "settle_batch_no" req req,
+                individual_auth_id: "individual_auth_id" req req,
+                description: "description" req req,
+                state: "state" req req,
+                trade_scenario: "trade_scenario" req req,
+                create_time: "create_time" req req,
+                finish_time: "finish_time" opt opt,
+            });
             /// 交易场景
             ///
             /// A value this client does not know yet is kept as [`GetResponseTradeScenario::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -15738,48 +7036,9 @@ pub mod settle {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseTradeScenario {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Recommerce => "RECOMMERCE",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseTradeScenario {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "RECOMMERCE" => Self::Recommerce,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseTradeScenario {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseTradeScenario {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseTradeScenario {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseTradeScenario {
+                Recommerce = "RECOMMERCE",
+            });
             /// `/v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}/apply-abnormal-settle`
             pub mod apply_abnormal_settle {
                 /// The chain step for `/v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}/apply-abnormal-settle`, reached with `client.v3().platsolution().ecommerce().settle().prepay_settle_orders().settle_batch_no(settle_batch_no).apply_abnormal_settle()`.
@@ -15823,50 +7082,12 @@ pub mod settle {
                     /// Example: `xx结算失败，转付至原用户`
                     pub description: Option<String>,
                 }
-                impl ::serde::Serialize for PostRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("individual_auth_id", &self.individual_auth_id)?;
-                        m.req(
-                            "out_abnormal_settle_batch_no",
-                            &self.out_abnormal_settle_batch_no,
-                        )?;
-                        m.req("abnormal_settle_type", &self.abnormal_settle_type)?;
-                        m.opt("description", &self.description)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("individual_auth_id"),
-                            o.req("out_abnormal_settle_batch_no"),
-                            o.req("abnormal_settle_type"),
-                            o.opt("description"),
-                        ) {
-                            (
-                                Some(individual_auth_id),
-                                Some(out_abnormal_settle_batch_no),
-                                Some(abnormal_settle_type),
-                                Some(description),
-                            ) => {
-                                Ok(Self {
-                                    individual_auth_id,
-                                    out_abnormal_settle_batch_no,
-                                    abnormal_settle_type,
-                                    description,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequest {
+                    individual_auth_id: "individual_auth_id" req req,
+                    out_abnormal_settle_batch_no: "out_abnormal_settle_batch_no" req req,
+                    abnormal_settle_type: "abnormal_settle_type" req req,
+                    description: "description" opt opt,
+                });
                 /// 异常结算批次单处理方式
                 ///
                 /// A value this client does not know yet is kept as [`PostRequestAbnormalSettleType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -15878,54 +7099,9 @@ pub mod settle {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostRequestAbnormalSettleType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::TransferToOriginalReceiveUser => {
-                                "TRANSFER_TO_ORIGINAL_RECEIVE_USER"
-                            }
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PostRequestAbnormalSettleType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "TRANSFER_TO_ORIGINAL_RECEIVE_USER" => {
-                                Self::TransferToOriginalReceiveUser
-                            }
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostRequestAbnormalSettleType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostRequestAbnormalSettleType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequestAbnormalSettleType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostRequestAbnormalSettleType {
+                    TransferToOriginalReceiveUser = "TRANSFER_TO_ORIGINAL_RECEIVE_USER",
+                });
                 /// The response of `POST /v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}/apply-abnormal-settle` (个人收款-申请异常结算批次单处理).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
@@ -15950,71 +7126,18 @@ pub mod settle {
                     /// 异常结算处理结果
                     pub abnormal_settle_result: Option<PostResponseAbnormalSettleResult>,
                 }
-                impl ::serde::Serialize for PostResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("out_settle_batch_no", &self.out_settle_batch_no)?;
-                        m.req("settle_batch_no", &self.settle_batch_no)?;
-                        m.req("individual_auth_id", &self.individual_auth_id)?;
-                        m.req("description", &self.description)?;
-                        m.req("state", &self.state)?;
-                        m.req("trade_scenario", &self.trade_scenario)?;
-                        m.req("create_time", &self.create_time)?;
-                        m.opt("finish_time", &self.finish_time)?;
-                        m.opt("abnormal_type", &self.abnormal_type)?;
-                        m.opt("abnormal_settle_result", &self.abnormal_settle_result)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("out_settle_batch_no"),
-                            o.req("settle_batch_no"),
-                            o.req("individual_auth_id"),
-                            o.req("description"),
-                            o.req("state"),
-                            o.req("trade_scenario"),
-                            o.req("create_time"),
-                            o.opt("finish_time"),
-                            o.opt("abnormal_type"),
-                            o.opt("abnormal_settle_result"),
-                        ) {
-                            (
-                                Some(out_settle_batch_no),
-                                Some(settle_batch_no),
-                                Some(individual_auth_id),
-                                Some(description),
-                                Some(state),
-                                Some(trade_scenario),
-                                Some(create_time),
-                                Some(finish_time),
-                                Some(abnormal_type),
-                                Some(abnormal_settle_result),
-                            ) => {
-                                Ok(Self {
-                                    out_settle_batch_no,
-                                    settle_batch_no,
-                                    individual_auth_id,
-                                    description,
-                                    state,
-                                    trade_scenario,
-                                    create_time,
-                                    finish_time,
-                                    abnormal_type,
-                                    abnormal_settle_result,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponse {
+                    out_settle_batch_no: "out_settle_batch_no" req req,
+                    settle_batch_no: "settle_batch_no" req req,
+                    individual_auth_id: "individual_auth_id" req req,
+                    description: "description" req req,
+                    state: "state" req req,
+                    trade_scenario: "trade_scenario" req req,
+                    create_time: "create_time" req req,
+                    finish_time: "finish_time" opt opt,
+                    abnormal_type: "abnormal_type" opt opt,
+                    abnormal_settle_result: "abnormal_settle_result" opt opt,
+                });
                 /// 异常结算处理结果
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponseAbnormalSettleResult {
@@ -16031,54 +7154,12 @@ pub mod settle {
                     /// Example: `1236698745558870`
                     pub out_abnormal_settle_batch_no: String,
                 }
-                impl ::serde::Serialize for PostResponseAbnormalSettleResult {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("abnormal_settle_type", &self.abnormal_settle_type)?;
-                        m.req("apply_success_time", &self.apply_success_time)?;
-                        m.req(
-                            "abnormal_fund_receipt_id",
-                            &self.abnormal_fund_receipt_id,
-                        )?;
-                        m.req(
-                            "out_abnormal_settle_batch_no",
-                            &self.out_abnormal_settle_batch_no,
-                        )?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for PostResponseAbnormalSettleResult {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("abnormal_settle_type"),
-                            o.req("apply_success_time"),
-                            o.req("abnormal_fund_receipt_id"),
-                            o.req("out_abnormal_settle_batch_no"),
-                        ) {
-                            (
-                                Some(abnormal_settle_type),
-                                Some(apply_success_time),
-                                Some(abnormal_fund_receipt_id),
-                                Some(out_abnormal_settle_batch_no),
-                            ) => {
-                                Ok(Self {
-                                    abnormal_settle_type,
-                                    apply_success_time,
-                                    abnormal_fund_receipt_id,
-                                    out_abnormal_settle_batch_no,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponseAbnormalSettleResult {
+                    abnormal_settle_type: "abnormal_settle_type" req req,
+                    apply_success_time: "apply_success_time" req req,
+                    abnormal_fund_receipt_id: "abnormal_fund_receipt_id" req req,
+                    out_abnormal_settle_batch_no: "out_abnormal_settle_batch_no" req req,
+                });
                 /// 异常结算批次单处理方式
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseAbnormalSettleResultAbnormalSettleType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -16090,58 +7171,9 @@ pub mod settle {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseAbnormalSettleResultAbnormalSettleType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::TransferToOriginalReceiveUser => {
-                                "TRANSFER_TO_ORIGINAL_RECEIVE_USER"
-                            }
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str>
-                for PostResponseAbnormalSettleResultAbnormalSettleType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "TRANSFER_TO_ORIGINAL_RECEIVE_USER" => {
-                                Self::TransferToOriginalReceiveUser
-                            }
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display
-                for PostResponseAbnormalSettleResultAbnormalSettleType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize
-                for PostResponseAbnormalSettleResultAbnormalSettleType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for PostResponseAbnormalSettleResultAbnormalSettleType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseAbnormalSettleResultAbnormalSettleType {
+                    TransferToOriginalReceiveUser = "TRANSFER_TO_ORIGINAL_RECEIVE_USER",
+                });
                 /// 异常原因类型
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseAbnormalType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -16155,52 +7187,10 @@ pub mod settle {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseAbnormalType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::AuthRelationshipInvalid => "AUTH_RELATIONSHIP_INVALID",
-                            Self::UserPayQuotaLimit => "USER_PAY_QUOTA_LIMIT",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PostResponseAbnormalType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "AUTH_RELATIONSHIP_INVALID" => Self::AuthRelationshipInvalid,
-                            "USER_PAY_QUOTA_LIMIT" => Self::UserPayQuotaLimit,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostResponseAbnormalType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostResponseAbnormalType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseAbnormalType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseAbnormalType {
+                    AuthRelationshipInvalid = "AUTH_RELATIONSHIP_INVALID",
+                    UserPayQuotaLimit = "USER_PAY_QUOTA_LIMIT",
+                });
                 /// 批次状态
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -16222,60 +7212,14 @@ pub mod settle {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Accepted => "ACCEPTED",
-                            Self::Received => "RECEIVED",
-                            Self::Success => "SUCCESS",
-                            Self::DeductFeeFail => "DEDUCT_FEE_FAIL",
-                            Self::Abnormal => "ABNORMAL",
-                            Self::AbnormalSettleSuccess => "ABNORMAL_SETTLE_SUCCESS",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PostResponseState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "ACCEPTED" => Self::Accepted,
-                            "RECEIVED" => Self::Received,
-                            "SUCCESS" => Self::Success,
-                            "DEDUCT_FEE_FAIL" => Self::DeductFeeFail,
-                            "ABNORMAL" => Self::Abnormal,
-                            "ABNORMAL_SETTLE_SUCCESS" => Self::AbnormalSettleSuccess,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostResponseState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostResponseState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseState {
+                    Accepted = "ACCEPTED",
+                    Received = "RECEIVED",
+                    Success = "SUCCESS",
+                    DeductFeeFail = "DEDUCT_FEE_FAIL",
+                    Abnormal = "ABNORMAL",
+                    AbnormalSettleSuccess = "ABNORMAL_SETTLE_SUCCESS",
+                });
                 /// 交易场景
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseTradeScenario::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -16289,52 +7233,10 @@ pub mod settle {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseTradeScenario {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Recommerce => "RECOMMERCE",
-                            Self::Individualtrade => "INDIVIDUALTRADE",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PostResponseTradeScenario {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "RECOMMERCE" => Self::Recommerce,
-                            "INDIVIDUALTRADE" => Self::Individualtrade,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostResponseTradeScenario {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostResponseTradeScenario {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseTradeScenario {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseTradeScenario {
+                    Recommerce = "RECOMMERCE",
+                    Individualtrade = "INDIVIDUALTRADE",
+                });
             }
         }
     }
@@ -16412,59 +7314,15 @@ pub mod withdraw {
             /// Example: `100`
             pub reserve_amount: Option<i64>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.req("out_request_no", &self.out_request_no)?;
-                m.req("calculate_amount_type", &self.calculate_amount_type)?;
-                m.opt("remark", &self.remark)?;
-                m.opt("bank_memo", &self.bank_memo)?;
-                m.opt("notify_url", &self.notify_url)?;
-                m.opt("reserve_amount", &self.reserve_amount)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sub_mchid"),
-                    o.req("out_request_no"),
-                    o.req("calculate_amount_type"),
-                    o.opt("remark"),
-                    o.opt("bank_memo"),
-                    o.opt("notify_url"),
-                    o.opt("reserve_amount"),
-                ) {
-                    (
-                        Some(sub_mchid),
-                        Some(out_request_no),
-                        Some(calculate_amount_type),
-                        Some(remark),
-                        Some(bank_memo),
-                        Some(notify_url),
-                        Some(reserve_amount),
-                    ) => {
-                        Ok(Self {
-                            sub_mchid,
-                            out_request_no,
-                            calculate_amount_type,
-                            remark,
-                            bank_memo,
-                            notify_url,
-                            reserve_amount,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            sub_mchid: "sub_mchid" req req,
+            out_request_no: "out_request_no" req req,
+            calculate_amount_type: "calculate_amount_type" req req,
+            remark: "remark" opt opt,
+            bank_memo: "bank_memo" opt opt,
+            notify_url: "notify_url" opt opt,
+            reserve_amount: "reserve_amount" opt opt,
+        });
         /// 计算提现金额方式
         ///
         /// A value this client does not know yet is kept as [`PostRequestCalculateAmountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -16478,47 +7336,10 @@ pub mod withdraw {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestCalculateAmountType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::OnlyDayEndBalance => "ONLY_DAY_END_BALANCE",
-                    Self::AllowCurrentBalance => "ALLOW_CURRENT_BALANCE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestCalculateAmountType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ONLY_DAY_END_BALANCE" => Self::OnlyDayEndBalance,
-                    "ALLOW_CURRENT_BALANCE" => Self::AllowCurrentBalance,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestCalculateAmountType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestCalculateAmountType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestCalculateAmountType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestCalculateAmountType {
+            OnlyDayEndBalance = "ONLY_DAY_END_BALANCE",
+            AllowCurrentBalance = "ALLOW_CURRENT_BALANCE",
+        });
         /// The response of `POST /v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw` (二级商户按日终余额预约提现).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -16591,103 +7412,26 @@ pub mod withdraw {
             /// Example: `中国工商银行股份有限公司深圳软件园支行`
             pub bank_name: Option<String>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sp_mchid", &self.sp_mchid)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.req("status", &self.status)?;
-                m.req("withdraw_id", &self.withdraw_id)?;
-                m.req("out_request_no", &self.out_request_no)?;
-                m.req("total_amount", &self.total_amount)?;
-                m.opt("success_amount", &self.success_amount)?;
-                m.opt("fail_amount", &self.fail_amount)?;
-                m.opt("refund_amount", &self.refund_amount)?;
-                m.req("create_time", &self.create_time)?;
-                m.req("update_time", &self.update_time)?;
-                m.opt("reason", &self.reason)?;
-                m.opt("remark", &self.remark)?;
-                m.opt("bank_memo", &self.bank_memo)?;
-                m.req("account_type", &self.account_type)?;
-                m.req("account_number", &self.account_number)?;
-                m.req("account_bank", &self.account_bank)?;
-                m.opt("bank_name", &self.bank_name)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sp_mchid"),
-                    o.req("sub_mchid"),
-                    o.req("status"),
-                    o.req("withdraw_id"),
-                    o.req("out_request_no"),
-                    o.req("total_amount"),
-                    o.opt("success_amount"),
-                    o.opt("fail_amount"),
-                    o.opt("refund_amount"),
-                    o.req("create_time"),
-                    o.req("update_time"),
-                    o.opt("reason"),
-                    o.opt("remark"),
-                    o.opt("bank_memo"),
-                    o.req("account_type"),
-                    o.req("account_number"),
-                    o.req("account_bank"),
-                    o.opt("bank_name"),
-                ) {
-                    (
-                        Some(sp_mchid),
-                        Some(sub_mchid),
-                        Some(status),
-                        Some(withdraw_id),
-                        Some(out_request_no),
-                        Some(total_amount),
-                        Some(success_amount),
-                        Some(fail_amount),
-                        Some(refund_amount),
-                        Some(create_time),
-                        Some(update_time),
-                        Some(reason),
-                        Some(remark),
-                        Some(bank_memo),
-                        Some(account_type),
-                        Some(account_number),
-                        Some(account_bank),
-                        Some(bank_name),
-                    ) => {
-                        Ok(Self {
-                            sp_mchid,
-                            sub_mchid,
-                            status,
-                            withdraw_id,
-                            out_request_no,
-                            total_amount,
-                            success_amount,
-                            fail_amount,
-                            refund_amount,
-                            create_time,
-                            update_time,
-                            reason,
-                            remark,
-                            bank_memo,
-                            account_type,
-                            account_number,
-                            account_bank,
-                            bank_name,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            sp_mchid: "sp_mchid" req req,
+            sub_mchid: "sub_mchid" req req,
+            status: "status" req req,
+            withdraw_id: "withdraw_id" req req,
+            out_request_no: "out_request_no" req req,
+            total_amount: "total_amount" req req,
+            success_amount: "success_amount" opt opt,
+            fail_amount: "fail_amount" opt opt,
+            refund_amount: "refund_amount" opt opt,
+            create_time: "create_time" req req,
+            update_time: "update_time" req req,
+            reason: "reason" opt opt,
+            remark: "remark" opt opt,
+            bank_memo: "bank_memo" opt opt,
+            account_type: "account_type" req req,
+            account_number: "account_number" req req,
+            account_bank: "account_bank" req req,
+            bank_name: "bank_name" opt opt,
+        });
         /// 出款账户类型
         ///
         /// A value this client does not know yet is kept as [`PostResponseAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -16703,49 +7447,11 @@ pub mod withdraw {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseAccountType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Basic => "BASIC",
-                    Self::Operation => "OPERATION",
-                    Self::Fees => "FEES",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseAccountType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "BASIC" => Self::Basic,
-                    "OPERATION" => Self::Operation,
-                    "FEES" => Self::Fees,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseAccountType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseAccountType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseAccountType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseAccountType {
+            Basic = "BASIC",
+            Operation = "OPERATION",
+            Fees = "FEES",
+        });
         /// 单据状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -16763,51 +7469,12 @@ pub mod withdraw {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseStatus {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Created => "CREATED",
-                    Self::Processing => "PROCESSING",
-                    Self::Finished => "FINISHED",
-                    Self::Abnormal => "ABNORMAL",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseStatus {
-            fn from(s: &str) -> Self {
-                match s {
-                    "CREATED" => Self::Created,
-                    "PROCESSING" => Self::Processing,
-                    "FINISHED" => Self::Finished,
-                    "ABNORMAL" => Self::Abnormal,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseStatus {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseStatus {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseStatus {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseStatus {
+            Created = "CREATED",
+            Processing = "PROCESSING",
+            Finished = "FINISHED",
+            Abnormal = "ABNORMAL",
+        });
         /// `/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no`
         pub mod out_request_no {
             /// The chain step for `/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no`, reached with `client.v3().platsolution().ecommerce().withdraw().day_end_balance_withdraw().out_request_no()`.
@@ -16853,26 +7520,9 @@ pub mod withdraw {
                     /// Query parameter `sub_mchid`. Example: `1900000109`
                     pub sub_mchid: String,
                 }
-                impl ::serde::Serialize for GetRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.req("sub_mchid") {
-                            Some(sub_mchid) => Ok(Self { sub_mchid }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetRequest {
+                    sub_mchid: "sub_mchid" skip req,
+                });
                 /// The response of `GET /v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}` (查询二级商户按日终余额预约提现状态).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
@@ -16945,103 +7595,26 @@ pub mod withdraw {
                     /// Example: `中国工商银行股份有限公司深圳软件园支行`
                     pub bank_name: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("sp_mchid", &self.sp_mchid)?;
-                        m.req("sub_mchid", &self.sub_mchid)?;
-                        m.req("status", &self.status)?;
-                        m.req("withdraw_id", &self.withdraw_id)?;
-                        m.req("out_request_no", &self.out_request_no)?;
-                        m.req("total_amount", &self.total_amount)?;
-                        m.opt("success_amount", &self.success_amount)?;
-                        m.opt("fail_amount", &self.fail_amount)?;
-                        m.opt("refund_amount", &self.refund_amount)?;
-                        m.req("create_time", &self.create_time)?;
-                        m.req("update_time", &self.update_time)?;
-                        m.opt("reason", &self.reason)?;
-                        m.opt("remark", &self.remark)?;
-                        m.opt("bank_memo", &self.bank_memo)?;
-                        m.req("account_type", &self.account_type)?;
-                        m.req("account_number", &self.account_number)?;
-                        m.req("account_bank", &self.account_bank)?;
-                        m.opt("bank_name", &self.bank_name)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("sp_mchid"),
-                            o.req("sub_mchid"),
-                            o.req("status"),
-                            o.req("withdraw_id"),
-                            o.req("out_request_no"),
-                            o.req("total_amount"),
-                            o.opt("success_amount"),
-                            o.opt("fail_amount"),
-                            o.opt("refund_amount"),
-                            o.req("create_time"),
-                            o.req("update_time"),
-                            o.opt("reason"),
-                            o.opt("remark"),
-                            o.opt("bank_memo"),
-                            o.req("account_type"),
-                            o.req("account_number"),
-                            o.req("account_bank"),
-                            o.opt("bank_name"),
-                        ) {
-                            (
-                                Some(sp_mchid),
-                                Some(sub_mchid),
-                                Some(status),
-                                Some(withdraw_id),
-                                Some(out_request_no),
-                                Some(total_amount),
-                                Some(success_amount),
-                                Some(fail_amount),
-                                Some(refund_amount),
-                                Some(create_time),
-                                Some(update_time),
-                                Some(reason),
-                                Some(remark),
-                                Some(bank_memo),
-                                Some(account_type),
-                                Some(account_number),
-                                Some(account_bank),
-                                Some(bank_name),
-                            ) => {
-                                Ok(Self {
-                                    sp_mchid,
-                                    sub_mchid,
-                                    status,
-                                    withdraw_id,
-                                    out_request_no,
-                                    total_amount,
-                                    success_amount,
-                                    fail_amount,
-                                    refund_amount,
-                                    create_time,
-                                    update_time,
-                                    reason,
-                                    remark,
-                                    bank_memo,
-                                    account_type,
-                                    account_number,
-                                    account_bank,
-                                    bank_name,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    sp_mchid: "sp_mchid" req req,
+                    sub_mchid: "sub_mchid" req req,
+                    status: "status" req req,
+                    withdraw_id: "withdraw_id" req req,
+                    out_request_no: "out_request_no" req req,
+                    total_amount: "total_amount" req req,
+                    success_amount: "success_amount" opt opt,
+                    fail_amount: "fail_amount" opt opt,
+                    refund_amount: "refund_amount" opt opt,
+                    create_time: "create_time" req req,
+                    update_time: "update_time" req req,
+                    reason: "reason" opt opt,
+                    remark: "remark" opt opt,
+                    bank_memo: "bank_memo" opt opt,
+                    account_type: "account_type" req req,
+                    account_number: "account_number" req req,
+                    account_bank: "account_bank" req req,
+                    bank_name: "bank_name" opt opt,
+                });
                 /// 出款账户类型
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -17057,54 +7630,11 @@ pub mod withdraw {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseAccountType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Basic => "BASIC",
-                            Self::Operation => "OPERATION",
-                            Self::Fees => "FEES",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseAccountType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "BASIC" => Self::Basic,
-                            "OPERATION" => Self::Operation,
-                            "FEES" => Self::Fees,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseAccountType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseAccountType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseAccountType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseAccountType {
+                    Basic = "BASIC",
+                    Operation = "OPERATION",
+                    Fees = "FEES",
+                });
                 /// 单据状态
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -17122,56 +7652,12 @@ pub mod withdraw {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseStatus {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Created => "CREATED",
-                            Self::Processing => "PROCESSING",
-                            Self::Finished => "FINISHED",
-                            Self::Abnormal => "ABNORMAL",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseStatus {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "CREATED" => Self::Created,
-                            "PROCESSING" => Self::Processing,
-                            "FINISHED" => Self::Finished,
-                            "ABNORMAL" => Self::Abnormal,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseStatus {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseStatus {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseStatus {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseStatus {
+                    Created = "CREATED",
+                    Processing = "PROCESSING",
+                    Finished = "FINISHED",
+                    Abnormal = "ABNORMAL",
+                });
             }
         }
     }

@@ -123,75 +123,19 @@ pub mod mch_transfer {
                 /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
                 pub notify_url: String,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.req("sp_appid", &self.sp_appid)?;
-                    m.opt("sub_appid", &self.sub_appid)?;
-                    m.req("out_batch_no", &self.out_batch_no)?;
-                    m.req("batch_name", &self.batch_name)?;
-                    m.req("batch_remark", &self.batch_remark)?;
-                    m.req("total_amount", &self.total_amount)?;
-                    m.req("total_num", &self.total_num)?;
-                    m.req("transfer_scene_id", &self.transfer_scene_id)?;
-                    m.req("transfer_detail_list", &self.transfer_detail_list)?;
-                    m.req("notify_url", &self.notify_url)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("sub_mchid"),
-                        o.req("sp_appid"),
-                        o.opt("sub_appid"),
-                        o.req("out_batch_no"),
-                        o.req("batch_name"),
-                        o.req("batch_remark"),
-                        o.req("total_amount"),
-                        o.req("total_num"),
-                        o.req("transfer_scene_id"),
-                        o.req("transfer_detail_list"),
-                        o.req("notify_url"),
-                    ) {
-                        (
-                            Some(sub_mchid),
-                            Some(sp_appid),
-                            Some(sub_appid),
-                            Some(out_batch_no),
-                            Some(batch_name),
-                            Some(batch_remark),
-                            Some(total_amount),
-                            Some(total_num),
-                            Some(transfer_scene_id),
-                            Some(transfer_detail_list),
-                            Some(notify_url),
-                        ) => {
-                            Ok(Self {
-                                sub_mchid,
-                                sp_appid,
-                                sub_appid,
-                                out_batch_no,
-                                batch_name,
-                                batch_remark,
-                                total_amount,
-                                total_num,
-                                transfer_scene_id,
-                                transfer_detail_list,
-                                notify_url,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                sub_mchid: "sub_mchid" req req,
+                sp_appid: "sp_appid" req req,
+                sub_appid: "sub_appid" opt opt,
+                out_batch_no: "out_batch_no" req req,
+                batch_name: "batch_name" req req,
+                batch_remark: "batch_remark" req req,
+                total_amount: "total_amount" req req,
+                total_num: "total_num" req req,
+                transfer_scene_id: "transfer_scene_id" req req,
+                transfer_detail_list: "transfer_detail_list" req req,
+                notify_url: "notify_url" req req,
+            });
             /// PostRequestTransferDetailList
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestTransferDetailList {
@@ -216,51 +160,13 @@ pub mod mch_transfer {
                 /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
                 pub openid: String,
             }
-            impl ::serde::Serialize for PostRequestTransferDetailList {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("out_detail_no", &self.out_detail_no)?;
-                    m.req("transfer_amount", &self.transfer_amount)?;
-                    m.req("transfer_remark", &self.transfer_remark)?;
-                    m.req("reservation_id", &self.reservation_id)?;
-                    m.req("openid", &self.openid)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestTransferDetailList {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("out_detail_no"),
-                        o.req("transfer_amount"),
-                        o.req("transfer_remark"),
-                        o.req("reservation_id"),
-                        o.req("openid"),
-                    ) {
-                        (
-                            Some(out_detail_no),
-                            Some(transfer_amount),
-                            Some(transfer_remark),
-                            Some(reservation_id),
-                            Some(openid),
-                        ) => {
-                            Ok(Self {
-                                out_detail_no,
-                                transfer_amount,
-                                transfer_remark,
-                                reservation_id,
-                                openid,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestTransferDetailList {
+                out_detail_no: "out_detail_no" req req,
+                transfer_amount: "transfer_amount" req req,
+                transfer_remark: "transfer_remark" req req,
+                reservation_id: "reservation_id" req req,
+                openid: "openid" req req,
+            });
             /// The response of `POST /v3/platsolution/insurance/mch-transfer/batches/apply` (受理商家转账).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -281,47 +187,12 @@ pub mod mch_transfer {
                 /// Example: `ACCEPTED`
                 pub batch_state: Option<PostResponseBatchState>,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("out_batch_no", &self.out_batch_no)?;
-                    m.req("batch_id", &self.batch_id)?;
-                    m.req("create_time", &self.create_time)?;
-                    m.opt("batch_state", &self.batch_state)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("out_batch_no"),
-                        o.req("batch_id"),
-                        o.req("create_time"),
-                        o.opt("batch_state"),
-                    ) {
-                        (
-                            Some(out_batch_no),
-                            Some(batch_id),
-                            Some(create_time),
-                            Some(batch_state),
-                        ) => {
-                            Ok(Self {
-                                out_batch_no,
-                                batch_id,
-                                create_time,
-                                batch_state,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                out_batch_no: "out_batch_no" req req,
+                batch_id: "batch_id" req req,
+                create_time: "create_time" req req,
+                batch_state: "batch_state" opt opt,
+            });
             /// 批次状态
             ///
             /// A value this client does not know yet is kept as [`PostResponseBatchState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -339,54 +210,12 @@ pub mod mch_transfer {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostResponseBatchState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Accepted => "ACCEPTED",
-                        Self::Processing => "PROCESSING",
-                        Self::Completed => "COMPLETED",
-                        Self::Closed => "CLOSED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostResponseBatchState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "ACCEPTED" => Self::Accepted,
-                        "PROCESSING" => Self::Processing,
-                        "COMPLETED" => Self::Completed,
-                        "CLOSED" => Self::Closed,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostResponseBatchState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostResponseBatchState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponseBatchState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostResponseBatchState {
+                Accepted = "ACCEPTED",
+                Processing = "PROCESSING",
+                Completed = "COMPLETED",
+                Closed = "CLOSED",
+            });
         }
         /// `/v3/platsolution/insurance/mch-transfer/batches/batch-id`
         pub mod batch_id {
@@ -453,46 +282,13 @@ pub mod mch_transfer {
                     /// Query parameter `limit`.
                     pub limit: Option<f64>,
                 }
-                impl ::serde::Serialize for GetRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("sub_mchid"),
-                            o.req("need_query_detail"),
-                            o.opt("detail_state"),
-                            o.opt("offset"),
-                            o.opt("limit"),
-                        ) {
-                            (
-                                Some(sub_mchid),
-                                Some(need_query_detail),
-                                Some(detail_state),
-                                Some(offset),
-                                Some(limit),
-                            ) => {
-                                Ok(Self {
-                                    sub_mchid,
-                                    need_query_detail,
-                                    detail_state,
-                                    offset,
-                                    limit,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetRequest {
+                    sub_mchid: "sub_mchid" skip req,
+                    need_query_detail: "need_query_detail" skip req,
+                    detail_state: "detail_state" skip opt,
+                    offset: "offset" skip opt,
+                    limit: "limit" skip opt,
+                });
                 /// 明细状态
                 ///
                 /// A value this client does not know yet is kept as [`GetRequestDetailState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -512,58 +308,13 @@ pub mod mch_transfer {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetRequestDetailState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::All => "ALL",
-                            Self::WaitPay => "WAIT_PAY",
-                            Self::Success => "SUCCESS",
-                            Self::Fail => "FAIL",
-                            Self::BankRefund => "BANK_REFUND",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetRequestDetailState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "ALL" => Self::All,
-                            "WAIT_PAY" => Self::WaitPay,
-                            "SUCCESS" => Self::Success,
-                            "FAIL" => Self::Fail,
-                            "BANK_REFUND" => Self::BankRefund,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetRequestDetailState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetRequestDetailState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetRequestDetailState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetRequestDetailState {
+                    All = "ALL",
+                    WaitPay = "WAIT_PAY",
+                    Success = "SUCCESS",
+                    Fail = "FAIL",
+                    BankRefund = "BANK_REFUND",
+                });
                 /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}` (微信支付转账批次单号查询批次单).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
@@ -580,47 +331,12 @@ pub mod mch_transfer {
                     /// Example: `20`
                     pub limit: Option<f64>,
                 }
-                impl ::serde::Serialize for GetResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("transfer_batch", &self.transfer_batch)?;
-                        m.opt("data", &self.data)?;
-                        m.opt("offset", &self.offset)?;
-                        m.opt("limit", &self.limit)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("transfer_batch"),
-                            o.opt("data"),
-                            o.opt("offset"),
-                            o.opt("limit"),
-                        ) {
-                            (
-                                Some(transfer_batch),
-                                Some(data),
-                                Some(offset),
-                                Some(limit),
-                            ) => {
-                                Ok(Self {
-                                    transfer_batch,
-                                    data,
-                                    offset,
-                                    limit,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    transfer_batch: "transfer_batch" req req,
+                    data: "data" opt opt,
+                    offset: "offset" opt opt,
+                    limit: "limit" opt opt,
+                });
                 /// GetResponseData
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponseData {
@@ -637,43 +353,11 @@ pub mod mch_transfer {
                     /// Example: `INIT`
                     pub detail_state: GetResponseDataDetailState,
                 }
-                impl ::serde::Serialize for GetResponseData {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("detail_id", &self.detail_id)?;
-                        m.req("out_detail_no", &self.out_detail_no)?;
-                        m.req("detail_state", &self.detail_state)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("detail_id"),
-                            o.req("out_detail_no"),
-                            o.req("detail_state"),
-                        ) {
-                            (
-                                Some(detail_id),
-                                Some(out_detail_no),
-                                Some(detail_state),
-                            ) => {
-                                Ok(Self {
-                                    detail_id,
-                                    out_detail_no,
-                                    detail_state,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseData {
+                    detail_id: "detail_id" req req,
+                    out_detail_no: "out_detail_no" req req,
+                    detail_state: "detail_state" req req,
+                });
                 /// 明细状态
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseDataDetailState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -695,60 +379,14 @@ pub mod mch_transfer {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseDataDetailState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Init => "INIT",
-                            Self::All => "ALL",
-                            Self::WaitPay => "WAIT_PAY",
-                            Self::Success => "SUCCESS",
-                            Self::Fail => "FAIL",
-                            Self::BankRefund => "BANK_REFUND",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseDataDetailState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "INIT" => Self::Init,
-                            "ALL" => Self::All,
-                            "WAIT_PAY" => Self::WaitPay,
-                            "SUCCESS" => Self::Success,
-                            "FAIL" => Self::Fail,
-                            "BANK_REFUND" => Self::BankRefund,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseDataDetailState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseDataDetailState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseDataDetailState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseDataDetailState {
+                    Init = "INIT",
+                    All = "ALL",
+                    WaitPay = "WAIT_PAY",
+                    Success = "SUCCESS",
+                    Fail = "FAIL",
+                    BankRefund = "BANK_REFUND",
+                });
                 /// 转账批次单
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponseTransferBatch {
@@ -821,99 +459,25 @@ pub mod mch_transfer {
                     /// Example: `1000`
                     pub transfer_scene_id: String,
                 }
-                impl ::serde::Serialize for GetResponseTransferBatch {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("out_batch_no", &self.out_batch_no)?;
-                        m.req("batch_id", &self.batch_id)?;
-                        m.req("sp_appid", &self.sp_appid)?;
-                        m.req("sub_mchid", &self.sub_mchid)?;
-                        m.opt("sub_appid", &self.sub_appid)?;
-                        m.req("batch_state", &self.batch_state)?;
-                        m.req("batch_name", &self.batch_name)?;
-                        m.req("batch_remark", &self.batch_remark)?;
-                        m.opt("close_reason", &self.close_reason)?;
-                        m.req("total_amount", &self.total_amount)?;
-                        m.req("total_num", &self.total_num)?;
-                        m.req("create_time", &self.create_time)?;
-                        m.req("success_amount", &self.success_amount)?;
-                        m.req("success_num", &self.success_num)?;
-                        m.req("failed_amount", &self.failed_amount)?;
-                        m.req("failed_num", &self.failed_num)?;
-                        m.req("transfer_scene_id", &self.transfer_scene_id)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseTransferBatch {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("out_batch_no"),
-                            o.req("batch_id"),
-                            o.req("sp_appid"),
-                            o.req("sub_mchid"),
-                            o.opt("sub_appid"),
-                            o.req("batch_state"),
-                            o.req("batch_name"),
-                            o.req("batch_remark"),
-                            o.opt("close_reason"),
-                            o.req("total_amount"),
-                            o.req("total_num"),
-                            o.req("create_time"),
-                            o.req("success_amount"),
-                            o.req("success_num"),
-                            o.req("failed_amount"),
-                            o.req("failed_num"),
-                            o.req("transfer_scene_id"),
-                        ) {
-                            (
-                                Some(out_batch_no),
-                                Some(batch_id),
-                                Some(sp_appid),
-                                Some(sub_mchid),
-                                Some(sub_appid),
-                                Some(batch_state),
-                                Some(batch_name),
-                                Some(batch_remark),
-                                Some(close_reason),
-                                Some(total_amount),
-                                Some(total_num),
-                                Some(create_time),
-                                Some(success_amount),
-                                Some(success_num),
-                                Some(failed_amount),
-                                Some(failed_num),
-                                Some(transfer_scene_id),
-                            ) => {
-                                Ok(Self {
-                                    out_batch_no,
-                                    batch_id,
-                                    sp_appid,
-                                    sub_mchid,
-                                    sub_appid,
-                                    batch_state,
-                                    batch_name,
-                                    batch_remark,
-                                    close_reason,
-                                    total_amount,
-                                    total_num,
-                                    create_time,
-                                    success_amount,
-                                    success_num,
-                                    failed_amount,
-                                    failed_num,
-                                    transfer_scene_id,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseTransferBatch {
+                    out_batch_no: "out_batch_no" req req,
+                    batch_id: "batch_id" req req,
+                    sp_appid: "sp_appid" req req,
+                    sub_mchid: "sub_mchid" req req,
+                    sub_appid: "sub_appid" opt opt,
+                    batch_state: "batch_state" req req,
+                    batch_name: "batch_name" req req,
+                    batch_remark: "batch_remark" req req,
+                    close_reason: "close_reason" opt opt,
+                    total_amount: "total_amount" req req,
+                    total_num: "total_num" req req,
+                    create_time: "create_time" req req,
+                    success_amount: "success_amount" req req,
+                    success_num: "success_num" req req,
+                    failed_amount: "failed_amount" req req,
+                    failed_num: "failed_num" req req,
+                    transfer_scene_id: "transfer_scene_id" req req,
+                });
                 /// 批次状态
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseTransferBatchBatchState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -931,57 +495,12 @@ pub mod mch_transfer {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseTransferBatchBatchState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Accepted => "ACCEPTED",
-                            Self::Processing => "PROCESSING",
-                            Self::Completed => "COMPLETED",
-                            Self::Closed => "CLOSED",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseTransferBatchBatchState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "ACCEPTED" => Self::Accepted,
-                            "PROCESSING" => Self::Processing,
-                            "COMPLETED" => Self::Completed,
-                            "CLOSED" => Self::Closed,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseTransferBatchBatchState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseTransferBatchBatchState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseTransferBatchBatchState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseTransferBatchBatchState {
+                    Accepted = "ACCEPTED",
+                    Processing = "PROCESSING",
+                    Completed = "COMPLETED",
+                    Closed = "CLOSED",
+                });
                 /// 批次关闭原因
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseTransferBatchCloseReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -995,54 +514,10 @@ pub mod mch_transfer {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseTransferBatchCloseReason {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::MerchantRevocation => "MERCHANT_REVOCATION",
-                            Self::OverdueClose => "OVERDUE_CLOSE",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str>
-                for GetResponseTransferBatchCloseReason {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "MERCHANT_REVOCATION" => Self::MerchantRevocation,
-                            "OVERDUE_CLOSE" => Self::OverdueClose,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseTransferBatchCloseReason {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseTransferBatchCloseReason {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseTransferBatchCloseReason {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseTransferBatchCloseReason {
+                    MerchantRevocation = "MERCHANT_REVOCATION",
+                    OverdueClose = "OVERDUE_CLOSE",
+                });
                 /// `/v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}/details`
                 pub mod details {
                     /// The chain step for `/v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}/details`, reached with `client.v3().platsolution().insurance().mch_transfer().batches().batch_id().batch_id(batch_id).details()`.
@@ -1101,28 +576,9 @@ pub mod mch_transfer {
                                 /// Query parameter `sub_mchid`. Example: `1900000109`
                                 pub sub_mchid: String,
                             }
-                            impl ::serde::Serialize for GetRequest {
-                                fn serialize<S: ::serde::Serializer>(
-                                    &self,
-                                    serializer: S,
-                                ) -> ::core::result::Result<S::Ok, S::Error> {
-                                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                    m.end()
-                                }
-                            }
-                            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                                fn deserialize<D: ::serde::Deserializer<'de>>(
-                                    deserializer: D,
-                                ) -> ::core::result::Result<Self, D::Error> {
-                                    let mut o = ::wechatpay::runtime::Object::new(
-                                        deserializer,
-                                    )?;
-                                    match o.req("sub_mchid") {
-                                        Some(sub_mchid) => Ok(Self { sub_mchid }),
-                                        None => Err(o.error()),
-                                    }
-                                }
-                            }
+                            ::wechatpay::runtime::json_object!(GetRequest {
+                                sub_mchid: "sub_mchid" skip req,
+                            });
                             /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` (微信支付转账明细单号查询明细单).
                             #[derive(Clone, Debug, PartialEq)]
                             pub struct GetResponse {
@@ -1195,101 +651,25 @@ pub mod mch_transfer {
                                 /// Example: `2023-02-23T13:29:35+08:00`
                                 pub bank_refund_time: Option<String>,
                             }
-                            impl ::serde::Serialize for GetResponse {
-                                fn serialize<S: ::serde::Serializer>(
-                                    &self,
-                                    serializer: S,
-                                ) -> ::core::result::Result<S::Ok, S::Error> {
-                                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                    m.req("out_batch_no", &self.out_batch_no)?;
-                                    m.req("batch_id", &self.batch_id)?;
-                                    m.req("out_detail_no", &self.out_detail_no)?;
-                                    m.req("detail_id", &self.detail_id)?;
-                                    m.req("sp_appid", &self.sp_appid)?;
-                                    m.req("sub_mchid", &self.sub_mchid)?;
-                                    m.opt("sub_appid", &self.sub_appid)?;
-                                    m.req("create_time", &self.create_time)?;
-                                    m.req("detail_state", &self.detail_state)?;
-                                    m.req("transfer_amount", &self.transfer_amount)?;
-                                    m.req("transfer_remark", &self.transfer_remark)?;
-                                    m.opt("fail_reason", &self.fail_reason)?;
-                                    m.opt("openid", &self.openid)?;
-                                    m.opt("bank_type", &self.bank_type)?;
-                                    m.opt("user_name", &self.user_name)?;
-                                    m.opt("transfer_finish_time", &self.transfer_finish_time)?;
-                                    m.opt("bank_refund_time", &self.bank_refund_time)?;
-                                    m.end()
-                                }
-                            }
-                            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                                fn deserialize<D: ::serde::Deserializer<'de>>(
-                                    deserializer: D,
-                                ) -> ::core::result::Result<Self, D::Error> {
-                                    let mut o = ::wechatpay::runtime::Object::new(
-                                        deserializer,
-                                    )?;
-                                    match (
-                                        o.req("out_batch_no"),
-                                        o.req("batch_id"),
-                                        o.req("out_detail_no"),
-                                        o.req("detail_id"),
-                                        o.req("sp_appid"),
-                                        o.req("sub_mchid"),
-                                        o.opt("sub_appid"),
-                                        o.req("create_time"),
-                                        o.req("detail_state"),
-                                        o.req("transfer_amount"),
-                                        o.req("transfer_remark"),
-                                        o.opt("fail_reason"),
-                                        o.opt("openid"),
-                                        o.opt("bank_type"),
-                                        o.opt("user_name"),
-                                        o.opt("transfer_finish_time"),
-                                        o.opt("bank_refund_time"),
-                                    ) {
-                                        (
-                                            Some(out_batch_no),
-                                            Some(batch_id),
-                                            Some(out_detail_no),
-                                            Some(detail_id),
-                                            Some(sp_appid),
-                                            Some(sub_mchid),
-                                            Some(sub_appid),
-                                            Some(create_time),
-                                            Some(detail_state),
-                                            Some(transfer_amount),
-                                            Some(transfer_remark),
-                                            Some(fail_reason),
-                                            Some(openid),
-                                            Some(bank_type),
-                                            Some(user_name),
-                                            Some(transfer_finish_time),
-                                            Some(bank_refund_time),
-                                        ) => {
-                                            Ok(Self {
-                                                out_batch_no,
-                                                batch_id,
-                                                out_detail_no,
-                                                detail_id,
-                                                sp_appid,
-                                                sub_mchid,
-                                                sub_appid,
-                                                create_time,
-                                                detail_state,
-                                                transfer_amount,
-                                                transfer_remark,
-                                                fail_reason,
-                                                openid,
-                                                bank_type,
-                                                user_name,
-                                                transfer_finish_time,
-                                                bank_refund_time,
-                                            })
-                                        }
-                                        _ => Err(o.error()),
-                                    }
-                                }
-                            }
+                            ::wechatpay::runtime::json_object!(GetResponse {
+                                out_batch_no: "out_batch_no" req req,
+                                batch_id: "batch_id" req req,
+                                out_detail_no: "out_detail_no" req req,
+                                detail_id: "detail_id" req req,
+                                sp_appid: "sp_appid" req req,
+                                sub_mchid: "sub_mchid" req req,
+                                sub_appid: "sub_appid" opt opt,
+                                create_time: "create_time" req req,
+                                detail_state: "detail_state" req req,
+                                transfer_amount: "transfer_amount" req req,
+                                transfer_remark: "transfer_remark" req req,
+                                fail_reason: "fail_reason" opt opt,
+                                openid: "openid" opt opt,
+                                bank_type: "bank_type" opt opt,
+                                user_name: "user_name" opt opt,
+                                transfer_finish_time: "transfer_finish_time" opt opt,
+                                bank_refund_time: "bank_refund_time" opt opt,
+                            });
                             /// 明细状态
                             ///
                             /// A value this client does not know yet is kept as [`GetResponseDetailState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1311,61 +691,14 @@ pub mod mch_transfer {
                                 /// A value not listed in the spec, kept as received.
                                 Unknown(::wechatpay::runtime::UnknownValue),
                             }
-                            impl GetResponseDetailState {
-                                /// The value as sent on the wire.
-                                pub fn as_str(&self) -> &str {
-                                    match self {
-                                        Self::Init => "INIT",
-                                        Self::All => "ALL",
-                                        Self::WaitPay => "WAIT_PAY",
-                                        Self::Success => "SUCCESS",
-                                        Self::Fail => "FAIL",
-                                        Self::BankRefund => "BANK_REFUND",
-                                        Self::Unknown(v) => v.as_str(),
-                                    }
-                                }
-                            }
-                            impl ::core::convert::From<&str> for GetResponseDetailState {
-                                fn from(s: &str) -> Self {
-                                    match s {
-                                        "INIT" => Self::Init,
-                                        "ALL" => Self::All,
-                                        "WAIT_PAY" => Self::WaitPay,
-                                        "SUCCESS" => Self::Success,
-                                        "FAIL" => Self::Fail,
-                                        "BANK_REFUND" => Self::BankRefund,
-                                        other => {
-                                            Self::Unknown(
-                                                ::wechatpay::runtime::UnknownValue::new(other),
-                                            )
-                                        }
-                                    }
-                                }
-                            }
-                            impl ::core::fmt::Display for GetResponseDetailState {
-                                fn fmt(
-                                    &self,
-                                    f: &mut ::core::fmt::Formatter<'_>,
-                                ) -> ::core::fmt::Result {
-                                    f.write_str(self.as_str())
-                                }
-                            }
-                            impl ::serde::Serialize for GetResponseDetailState {
-                                fn serialize<S: ::serde::Serializer>(
-                                    &self,
-                                    serializer: S,
-                                ) -> ::core::result::Result<S::Ok, S::Error> {
-                                    serializer.serialize_str(self.as_str())
-                                }
-                            }
-                            impl<'de> ::serde::Deserialize<'de>
-                            for GetResponseDetailState {
-                                fn deserialize<D: ::serde::Deserializer<'de>>(
-                                    deserializer: D,
-                                ) -> ::core::result::Result<Self, D::Error> {
-                                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                                }
-                            }
+                            ::wechatpay::runtime::json_enum!(GetResponseDetailState {
+                                Init = "INIT",
+                                All = "ALL",
+                                WaitPay = "WAIT_PAY",
+                                Success = "SUCCESS",
+                                Fail = "FAIL",
+                                BankRefund = "BANK_REFUND",
+                            });
                             /// 明细失败原因
                             ///
                             /// A value this client does not know yet is kept as [`GetResponseFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1463,205 +796,52 @@ pub mod mch_transfer {
                                 /// A value not listed in the spec, kept as received.
                                 Unknown(::wechatpay::runtime::UnknownValue),
                             }
-                            impl GetResponseFailReason {
-                                /// The value as sent on the wire.
-                                pub fn as_str(&self) -> &str {
-                                    match self {
-                                        Self::AccountFrozen => "ACCOUNT_FROZEN",
-                                        Self::RealNameCheckFail => "REAL_NAME_CHECK_FAIL",
-                                        Self::NameNotCorrect => "NAME_NOT_CORRECT",
-                                        Self::OpenidInvalid => "OPENID_INVALID",
-                                        Self::TransferQuotaExceed => "TRANSFER_QUOTA_EXCEED",
-                                        Self::DayReceivedQuotaExceed => "DAY_RECEIVED_QUOTA_EXCEED",
-                                        Self::MonthReceivedQuotaExceed => {
-                                            "MONTH_RECEIVED_QUOTA_EXCEED"
-                                        }
-                                        Self::DayReceivedCountExceed => "DAY_RECEIVED_COUNT_EXCEED",
-                                        Self::ProductAuthCheckFail => "PRODUCT_AUTH_CHECK_FAIL",
-                                        Self::OverdueClose => "OVERDUE_CLOSE",
-                                        Self::IdCardNotCorrect => "ID_CARD_NOT_CORRECT",
-                                        Self::AccountNotExist => "ACCOUNT_NOT_EXIST",
-                                        Self::TransferRisk => "TRANSFER_RISK",
-                                        Self::PayrollCardAlreadyLogout => {
-                                            "PAYROLL_CARD_ALREADY_LOGOUT"
-                                        }
-                                        Self::PayrollCardAlreadyFrozen => {
-                                            "PAYROLL_CARD_ALREADY_FROZEN"
-                                        }
-                                        Self::PayrollCardUnauthorized => "PAYROLL_CARD_UNAUTHORIZED",
-                                        Self::PayrollCardUserNotOpen => "PAYROLL_CARD_USER_NOT_OPEN",
-                                        Self::PayrollCardNameCardNotMatch => {
-                                            "PAYROLL_CARD_NAME_CARD_NOT_MATCH"
-                                        }
-                                        Self::PayrollCardIdCardNotMatch => {
-                                            "PAYROLL_CARD_ID_CARD_NOT_MATCH"
-                                        }
-                                        Self::PayrollCardBankcardUnbundling => {
-                                            "PAYROLL_CARD_BANKCARD_UNBUNDLING"
-                                        }
-                                        Self::BankCardCollectionsAboveQuota => {
-                                            "BANK_CARD_COLLECTIONS_ABOVE_QUOTA"
-                                        }
-                                        Self::BankCardAccountAbnormal => {
-                                            "BANK_CARD_ACCOUNT_ABNORMAL"
-                                        }
-                                        Self::BankCardStatusAbnormal => "BANK_CARD_STATUS_ABNORMAL",
-                                        Self::BankCardBankInfoWrong => "BANK_CARD_BANK_INFO_WRONG",
-                                        Self::BankCardCardInfoWrong => "BANK_CARD_CARD_INFO_WRONG",
-                                        Self::OtherFailReasonType => "OTHER_FAIL_REASON_TYPE",
-                                        Self::RealnameAccountReceivedQuotaExceed => {
-                                            "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED"
-                                        }
-                                        Self::ReceiveAccountNotPermmit => {
-                                            "RECEIVE_ACCOUNT_NOT_PERMMIT"
-                                        }
-                                        Self::PayeeAccountAbnormal => "PAYEE_ACCOUNT_ABNORMAL",
-                                        Self::PayerAccountAbnormal => "PAYER_ACCOUNT_ABNORMAL",
-                                        Self::TransferRemarkSetFail => "TRANSFER_REMARK_SET_FAIL",
-                                        Self::TransferSceneInvalid => "TRANSFER_SCENE_INVALID",
-                                        Self::TransferSceneUnavailable => {
-                                            "TRANSFER_SCENE_UNAVAILABLE"
-                                        }
-                                        Self::ReceiveAccountNotConfigure => {
-                                            "RECEIVE_ACCOUNT_NOT_CONFIGURE"
-                                        }
-                                        Self::BlockB2cUserlimitamountBsruleMonth => {
-                                            "BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH"
-                                        }
-                                        Self::BlockB2cUserlimitamountMonth => {
-                                            "BLOCK_B2C_USERLIMITAMOUNT_MONTH"
-                                        }
-                                        Self::MerchantReject => "MERCHANT_REJECT",
-                                        Self::MerchantNotConfirm => "MERCHANT_NOT_CONFIRM",
-                                        Self::BankCardParamError => "BANK_CARD_PARAM_ERROR",
-                                        Self::BankCardTypeNotSupported => {
-                                            "BANK_CARD_TYPE_NOT_SUPPORTED"
-                                        }
-                                        Self::ReservationStateInvalid => "RESERVATION_STATE_INVALID",
-                                        Self::ExceededEstimatedAmount => "EXCEEDED_ESTIMATED_AMOUNT",
-                                        Self::ReservationInfoNotMatch => {
-                                            "RESERVATION_INFO_NOT_MATCH"
-                                        }
-                                        Self::ReservationSceneNotMatch => {
-                                            "RESERVATION_SCENE_NOT_MATCH"
-                                        }
-                                        Self::Unknown(v) => v.as_str(),
-                                    }
-                                }
-                            }
-                            impl ::core::convert::From<&str> for GetResponseFailReason {
-                                fn from(s: &str) -> Self {
-                                    match s {
-                                        "ACCOUNT_FROZEN" => Self::AccountFrozen,
-                                        "REAL_NAME_CHECK_FAIL" => Self::RealNameCheckFail,
-                                        "NAME_NOT_CORRECT" => Self::NameNotCorrect,
-                                        "OPENID_INVALID" => Self::OpenidInvalid,
-                                        "TRANSFER_QUOTA_EXCEED" => Self::TransferQuotaExceed,
-                                        "DAY_RECEIVED_QUOTA_EXCEED" => Self::DayReceivedQuotaExceed,
-                                        "MONTH_RECEIVED_QUOTA_EXCEED" => {
-                                            Self::MonthReceivedQuotaExceed
-                                        }
-                                        "DAY_RECEIVED_COUNT_EXCEED" => Self::DayReceivedCountExceed,
-                                        "PRODUCT_AUTH_CHECK_FAIL" => Self::ProductAuthCheckFail,
-                                        "OVERDUE_CLOSE" => Self::OverdueClose,
-                                        "ID_CARD_NOT_CORRECT" => Self::IdCardNotCorrect,
-                                        "ACCOUNT_NOT_EXIST" => Self::AccountNotExist,
-                                        "TRANSFER_RISK" => Self::TransferRisk,
-                                        "PAYROLL_CARD_ALREADY_LOGOUT" => {
-                                            Self::PayrollCardAlreadyLogout
-                                        }
-                                        "PAYROLL_CARD_ALREADY_FROZEN" => {
-                                            Self::PayrollCardAlreadyFrozen
-                                        }
-                                        "PAYROLL_CARD_UNAUTHORIZED" => Self::PayrollCardUnauthorized,
-                                        "PAYROLL_CARD_USER_NOT_OPEN" => Self::PayrollCardUserNotOpen,
-                                        "PAYROLL_CARD_NAME_CARD_NOT_MATCH" => {
-                                            Self::PayrollCardNameCardNotMatch
-                                        }
-                                        "PAYROLL_CARD_ID_CARD_NOT_MATCH" => {
-                                            Self::PayrollCardIdCardNotMatch
-                                        }
-                                        "PAYROLL_CARD_BANKCARD_UNBUNDLING" => {
-                                            Self::PayrollCardBankcardUnbundling
-                                        }
-                                        "BANK_CARD_COLLECTIONS_ABOVE_QUOTA" => {
-                                            Self::BankCardCollectionsAboveQuota
-                                        }
-                                        "BANK_CARD_ACCOUNT_ABNORMAL" => {
-                                            Self::BankCardAccountAbnormal
-                                        }
-                                        "BANK_CARD_STATUS_ABNORMAL" => Self::BankCardStatusAbnormal,
-                                        "BANK_CARD_BANK_INFO_WRONG" => Self::BankCardBankInfoWrong,
-                                        "BANK_CARD_CARD_INFO_WRONG" => Self::BankCardCardInfoWrong,
-                                        "OTHER_FAIL_REASON_TYPE" => Self::OtherFailReasonType,
-                                        "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED" => {
-                                            Self::RealnameAccountReceivedQuotaExceed
-                                        }
-                                        "RECEIVE_ACCOUNT_NOT_PERMMIT" => {
-                                            Self::ReceiveAccountNotPermmit
-                                        }
-                                        "PAYEE_ACCOUNT_ABNORMAL" => Self::PayeeAccountAbnormal,
-                                        "PAYER_ACCOUNT_ABNORMAL" => Self::PayerAccountAbnormal,
-                                        "TRANSFER_REMARK_SET_FAIL" => Self::TransferRemarkSetFail,
-                                        "TRANSFER_SCENE_INVALID" => Self::TransferSceneInvalid,
-                                        "TRANSFER_SCENE_UNAVAILABLE" => {
-                                            Self::TransferSceneUnavailable
-                                        }
-                                        "RECEIVE_ACCOUNT_NOT_CONFIGURE" => {
-                                            Self::ReceiveAccountNotConfigure
-                                        }
-                                        "BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH" => {
-                                            Self::BlockB2cUserlimitamountBsruleMonth
-                                        }
-                                        "BLOCK_B2C_USERLIMITAMOUNT_MONTH" => {
-                                            Self::BlockB2cUserlimitamountMonth
-                                        }
-                                        "MERCHANT_REJECT" => Self::MerchantReject,
-                                        "MERCHANT_NOT_CONFIRM" => Self::MerchantNotConfirm,
-                                        "BANK_CARD_PARAM_ERROR" => Self::BankCardParamError,
-                                        "BANK_CARD_TYPE_NOT_SUPPORTED" => {
-                                            Self::BankCardTypeNotSupported
-                                        }
-                                        "RESERVATION_STATE_INVALID" => Self::ReservationStateInvalid,
-                                        "EXCEEDED_ESTIMATED_AMOUNT" => Self::ExceededEstimatedAmount,
-                                        "RESERVATION_INFO_NOT_MATCH" => {
-                                            Self::ReservationInfoNotMatch
-                                        }
-                                        "RESERVATION_SCENE_NOT_MATCH" => {
-                                            Self::ReservationSceneNotMatch
-                                        }
-                                        other => {
-                                            Self::Unknown(
-                                                ::wechatpay::runtime::UnknownValue::new(other),
-                                            )
-                                        }
-                                    }
-                                }
-                            }
-                            impl ::core::fmt::Display for GetResponseFailReason {
-                                fn fmt(
-                                    &self,
-                                    f: &mut ::core::fmt::Formatter<'_>,
-                                ) -> ::core::fmt::Result {
-                                    f.write_str(self.as_str())
-                                }
-                            }
-                            impl ::serde::Serialize for GetResponseFailReason {
-                                fn serialize<S: ::serde::Serializer>(
-                                    &self,
-                                    serializer: S,
-                                ) -> ::core::result::Result<S::Ok, S::Error> {
-                                    serializer.serialize_str(self.as_str())
-                                }
-                            }
-                            impl<'de> ::serde::Deserialize<'de>
-                            for GetResponseFailReason {
-                                fn deserialize<D: ::serde::Deserializer<'de>>(
-                                    deserializer: D,
-                                ) -> ::core::result::Result<Self, D::Error> {
-                                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                                }
-                            }
+                            ::wechatpay::runtime::json_enum!(GetResponseFailReason {
+                                AccountFrozen = "ACCOUNT_FROZEN",
+                                RealNameCheckFail = "REAL_NAME_CHECK_FAIL",
+                                NameNotCorrect = "NAME_NOT_CORRECT",
+                                OpenidInvalid = "OPENID_INVALID",
+                                TransferQuotaExceed = "TRANSFER_QUOTA_EXCEED",
+                                DayReceivedQuotaExceed = "DAY_RECEIVED_QUOTA_EXCEED",
+                                MonthReceivedQuotaExceed = "MONTH_RECEIVED_QUOTA_EXCEED",
+                                DayReceivedCountExceed = "DAY_RECEIVED_COUNT_EXCEED",
+                                ProductAuthCheckFail = "PRODUCT_AUTH_CHECK_FAIL",
+                                OverdueClose = "OVERDUE_CLOSE",
+                                IdCardNotCorrect = "ID_CARD_NOT_CORRECT",
+                                AccountNotExist = "ACCOUNT_NOT_EXIST",
+                                TransferRisk = "TRANSFER_RISK",
+                                PayrollCardAlreadyLogout = "PAYROLL_CARD_ALREADY_LOGOUT",
+                                PayrollCardAlreadyFrozen = "PAYROLL_CARD_ALREADY_FROZEN",
+                                PayrollCardUnauthorized = "PAYROLL_CARD_UNAUTHORIZED",
+                                PayrollCardUserNotOpen = "PAYROLL_CARD_USER_NOT_OPEN",
+                                PayrollCardNameCardNotMatch = "PAYROLL_CARD_NAME_CARD_NOT_MATCH",
+                                PayrollCardIdCardNotMatch = "PAYROLL_CARD_ID_CARD_NOT_MATCH",
+                                PayrollCardBankcardUnbundling = "PAYROLL_CARD_BANKCARD_UNBUNDLING",
+                                BankCardCollectionsAboveQuota = "BANK_CARD_COLLECTIONS_ABOVE_QUOTA",
+                                BankCardAccountAbnormal = "BANK_CARD_ACCOUNT_ABNORMAL",
+                                BankCardStatusAbnormal = "BANK_CARD_STATUS_ABNORMAL",
+                                BankCardBankInfoWrong = "BANK_CARD_BANK_INFO_WRONG",
+                                BankCardCardInfoWrong = "BANK_CARD_CARD_INFO_WRONG",
+                                OtherFailReasonType = "OTHER_FAIL_REASON_TYPE",
+                                RealnameAccountReceivedQuotaExceed = "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED",
+                                ReceiveAccountNotPermmit = "RECEIVE_ACCOUNT_NOT_PERMMIT",
+                                PayeeAccountAbnormal = "PAYEE_ACCOUNT_ABNORMAL",
+                                PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+                                TransferRemarkSetFail = "TRANSFER_REMARK_SET_FAIL",
+                                TransferSceneInvalid = "TRANSFER_SCENE_INVALID",
+                                TransferSceneUnavailable = "TRANSFER_SCENE_UNAVAILABLE",
+                                ReceiveAccountNotConfigure = "RECEIVE_ACCOUNT_NOT_CONFIGURE",
+                                BlockB2cUserlimitamountBsruleMonth = "BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH",
+                                BlockB2cUserlimitamountMonth = "BLOCK_B2C_USERLIMITAMOUNT_MONTH",
+                                MerchantReject = "MERCHANT_REJECT",
+                                MerchantNotConfirm = "MERCHANT_NOT_CONFIRM",
+                                BankCardParamError = "BANK_CARD_PARAM_ERROR",
+                                BankCardTypeNotSupported = "BANK_CARD_TYPE_NOT_SUPPORTED",
+                                ReservationStateInvalid = "RESERVATION_STATE_INVALID",
+                                ExceededEstimatedAmount = "EXCEEDED_ESTIMATED_AMOUNT",
+                                ReservationInfoNotMatch = "RESERVATION_INFO_NOT_MATCH",
+                                ReservationSceneNotMatch = "RESERVATION_SCENE_NOT_MATCH",
+                            });
                         }
                     }
                 }
@@ -1759,28 +939,9 @@ pub mod mch_transfer {
                                 /// Query parameter `sub_mchid`. Example: `1900000109`
                                 pub sub_mchid: String,
                             }
-                            impl ::serde::Serialize for GetRequest {
-                                fn serialize<S: ::serde::Serializer>(
-                                    &self,
-                                    serializer: S,
-                                ) -> ::core::result::Result<S::Ok, S::Error> {
-                                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                    m.end()
-                                }
-                            }
-                            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                                fn deserialize<D: ::serde::Deserializer<'de>>(
-                                    deserializer: D,
-                                ) -> ::core::result::Result<Self, D::Error> {
-                                    let mut o = ::wechatpay::runtime::Object::new(
-                                        deserializer,
-                                    )?;
-                                    match o.req("sub_mchid") {
-                                        Some(sub_mchid) => Ok(Self { sub_mchid }),
-                                        None => Err(o.error()),
-                                    }
-                                }
-                            }
+                            ::wechatpay::runtime::json_object!(GetRequest {
+                                sub_mchid: "sub_mchid" skip req,
+                            });
                             /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}` (查询商家转账明细电子回单).
                             #[derive(Clone, Debug, PartialEq)]
                             pub struct GetResponse {
@@ -1821,69 +982,17 @@ pub mod mch_transfer {
                                 /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=toekn`
                                 pub download_url: Option<String>,
                             }
-                            impl ::serde::Serialize for GetResponse {
-                                fn serialize<S: ::serde::Serializer>(
-                                    &self,
-                                    serializer: S,
-                                ) -> ::core::result::Result<S::Ok, S::Error> {
-                                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                    m.req("batch_id", &self.batch_id)?;
-                                    m.req("out_batch_no", &self.out_batch_no)?;
-                                    m.req("detail_id", &self.detail_id)?;
-                                    m.req("out_detail_no", &self.out_detail_no)?;
-                                    m.req("sub_mchid", &self.sub_mchid)?;
-                                    m.req("receipt_state", &self.receipt_state)?;
-                                    m.opt("hash_type", &self.hash_type)?;
-                                    m.opt("hash_value", &self.hash_value)?;
-                                    m.opt("download_url", &self.download_url)?;
-                                    m.end()
-                                }
-                            }
-                            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                                fn deserialize<D: ::serde::Deserializer<'de>>(
-                                    deserializer: D,
-                                ) -> ::core::result::Result<Self, D::Error> {
-                                    let mut o = ::wechatpay::runtime::Object::new(
-                                        deserializer,
-                                    )?;
-                                    match (
-                                        o.req("batch_id"),
-                                        o.req("out_batch_no"),
-                                        o.req("detail_id"),
-                                        o.req("out_detail_no"),
-                                        o.req("sub_mchid"),
-                                        o.req("receipt_state"),
-                                        o.opt("hash_type"),
-                                        o.opt("hash_value"),
-                                        o.opt("download_url"),
-                                    ) {
-                                        (
-                                            Some(batch_id),
-                                            Some(out_batch_no),
-                                            Some(detail_id),
-                                            Some(out_detail_no),
-                                            Some(sub_mchid),
-                                            Some(receipt_state),
-                                            Some(hash_type),
-                                            Some(hash_value),
-                                            Some(download_url),
-                                        ) => {
-                                            Ok(Self {
-                                                batch_id,
-                                                out_batch_no,
-                                                detail_id,
-                                                out_detail_no,
-                                                sub_mchid,
-                                                receipt_state,
-                                                hash_type,
-                                                hash_value,
-                                                download_url,
-                                            })
-                                        }
-                                        _ => Err(o.error()),
-                                    }
-                                }
-                            }
+                            ::wechatpay::runtime::json_object!(GetResponse {
+                                batch_id: "batch_id" req req,
+                                out_batch_no: "out_batch_no" req req,
+                                detail_id: "detail_id" req req,
+                                out_detail_no: "out_detail_no" req req,
+                                sub_mchid: "sub_mchid" req req,
+                                receipt_state: "receipt_state" req req,
+                                hash_type: "hash_type" opt opt,
+                                hash_value: "hash_value" opt opt,
+                                download_url: "download_url" opt opt,
+                            });
                             /// 电子回单状态
                             ///
                             /// A value this client does not know yet is kept as [`GetResponseReceiptState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1897,54 +1006,10 @@ pub mod mch_transfer {
                                 /// A value not listed in the spec, kept as received.
                                 Unknown(::wechatpay::runtime::UnknownValue),
                             }
-                            impl GetResponseReceiptState {
-                                /// The value as sent on the wire.
-                                pub fn as_str(&self) -> &str {
-                                    match self {
-                                        Self::Accepted => "ACCEPTED",
-                                        Self::Finished => "FINISHED",
-                                        Self::Unknown(v) => v.as_str(),
-                                    }
-                                }
-                            }
-                            impl ::core::convert::From<&str>
-                            for GetResponseReceiptState {
-                                fn from(s: &str) -> Self {
-                                    match s {
-                                        "ACCEPTED" => Self::Accepted,
-                                        "FINISHED" => Self::Finished,
-                                        other => {
-                                            Self::Unknown(
-                                                ::wechatpay::runtime::UnknownValue::new(other),
-                                            )
-                                        }
-                                    }
-                                }
-                            }
-                            impl ::core::fmt::Display for GetResponseReceiptState {
-                                fn fmt(
-                                    &self,
-                                    f: &mut ::core::fmt::Formatter<'_>,
-                                ) -> ::core::fmt::Result {
-                                    f.write_str(self.as_str())
-                                }
-                            }
-                            impl ::serde::Serialize for GetResponseReceiptState {
-                                fn serialize<S: ::serde::Serializer>(
-                                    &self,
-                                    serializer: S,
-                                ) -> ::core::result::Result<S::Ok, S::Error> {
-                                    serializer.serialize_str(self.as_str())
-                                }
-                            }
-                            impl<'de> ::serde::Deserialize<'de>
-                            for GetResponseReceiptState {
-                                fn deserialize<D: ::serde::Deserializer<'de>>(
-                                    deserializer: D,
-                                ) -> ::core::result::Result<Self, D::Error> {
-                                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                                }
-                            }
+                            ::wechatpay::runtime::json_enum!(GetResponseReceiptState {
+                                Accepted = "ACCEPTED",
+                                Finished = "FINISHED",
+                            });
                             /// `/v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply`
                             pub mod apply {
                                 /// The chain step for `/v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply`, reached with `client.v3().platsolution().insurance().mch_transfer().batches().detail_receipts().out_batch_no().out_batch_no(out_batch_no).out_detail_no().out_detail_no(out_detail_no).apply()`.
@@ -1976,29 +1041,9 @@ pub mod mch_transfer {
                                     /// Example: `1900102208`
                                     pub sub_mchid: String,
                                 }
-                                impl ::serde::Serialize for PostRequest {
-                                    fn serialize<S: ::serde::Serializer>(
-                                        &self,
-                                        serializer: S,
-                                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                        m.req("sub_mchid", &self.sub_mchid)?;
-                                        m.end()
-                                    }
-                                }
-                                impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                                        deserializer: D,
-                                    ) -> ::core::result::Result<Self, D::Error> {
-                                        let mut o = ::wechatpay::runtime::Object::new(
-                                            deserializer,
-                                        )?;
-                                        match o.req("sub_mchid") {
-                                            Some(sub_mchid) => Ok(Self { sub_mchid }),
-                                            None => Err(o.error()),
-                                        }
-                                    }
-                                }
+                                ::wechatpay::runtime::json_object!(PostRequest {
+                                    sub_mchid: "sub_mchid" req req,
+                                });
                                 /// The response of `POST /v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply` (申请商家转账明细电子回单).
                                 #[derive(Clone, Debug, PartialEq)]
                                 pub struct PostResponse {
@@ -2019,49 +1064,12 @@ pub mod mch_transfer {
                                     /// Example: `ACCEPTED`
                                     pub receipt_state: PostResponseReceiptState,
                                 }
-                                impl ::serde::Serialize for PostResponse {
-                                    fn serialize<S: ::serde::Serializer>(
-                                        &self,
-                                        serializer: S,
-                                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                        m.req("sub_mchid", &self.sub_mchid)?;
-                                        m.req("out_batch_no", &self.out_batch_no)?;
-                                        m.req("out_detail_no", &self.out_detail_no)?;
-                                        m.req("receipt_state", &self.receipt_state)?;
-                                        m.end()
-                                    }
-                                }
-                                impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                                        deserializer: D,
-                                    ) -> ::core::result::Result<Self, D::Error> {
-                                        let mut o = ::wechatpay::runtime::Object::new(
-                                            deserializer,
-                                        )?;
-                                        match (
-                                            o.req("sub_mchid"),
-                                            o.req("out_batch_no"),
-                                            o.req("out_detail_no"),
-                                            o.req("receipt_state"),
-                                        ) {
-                                            (
-                                                Some(sub_mchid),
-                                                Some(out_batch_no),
-                                                Some(out_detail_no),
-                                                Some(receipt_state),
-                                            ) => {
-                                                Ok(Self {
-                                                    sub_mchid,
-                                                    out_batch_no,
-                                                    out_detail_no,
-                                                    receipt_state,
-                                                })
-                                            }
-                                            _ => Err(o.error()),
-                                        }
-                                    }
-                                }
+                                ::wechatpay::runtime::json_object!(PostResponse {
+                                    sub_mchid: "sub_mchid" req req,
+                                    out_batch_no: "out_batch_no" req req,
+                                    out_detail_no: "out_detail_no" req req,
+                                    receipt_state: "receipt_state" req req,
+                                });
                                 /// 电子回单状态
                                 ///
                                 /// A value this client does not know yet is kept as [`PostResponseReceiptState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2075,54 +1083,10 @@ pub mod mch_transfer {
                                     /// A value not listed in the spec, kept as received.
                                     Unknown(::wechatpay::runtime::UnknownValue),
                                 }
-                                impl PostResponseReceiptState {
-                                    /// The value as sent on the wire.
-                                    pub fn as_str(&self) -> &str {
-                                        match self {
-                                            Self::Accepted => "ACCEPTED",
-                                            Self::Finished => "FINISHED",
-                                            Self::Unknown(v) => v.as_str(),
-                                        }
-                                    }
-                                }
-                                impl ::core::convert::From<&str>
-                                for PostResponseReceiptState {
-                                    fn from(s: &str) -> Self {
-                                        match s {
-                                            "ACCEPTED" => Self::Accepted,
-                                            "FINISHED" => Self::Finished,
-                                            other => {
-                                                Self::Unknown(
-                                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                                )
-                                            }
-                                        }
-                                    }
-                                }
-                                impl ::core::fmt::Display for PostResponseReceiptState {
-                                    fn fmt(
-                                        &self,
-                                        f: &mut ::core::fmt::Formatter<'_>,
-                                    ) -> ::core::fmt::Result {
-                                        f.write_str(self.as_str())
-                                    }
-                                }
-                                impl ::serde::Serialize for PostResponseReceiptState {
-                                    fn serialize<S: ::serde::Serializer>(
-                                        &self,
-                                        serializer: S,
-                                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                                        serializer.serialize_str(self.as_str())
-                                    }
-                                }
-                                impl<'de> ::serde::Deserialize<'de>
-                                for PostResponseReceiptState {
-                                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                                        deserializer: D,
-                                    ) -> ::core::result::Result<Self, D::Error> {
-                                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                                    }
-                                }
+                                ::wechatpay::runtime::json_enum!(PostResponseReceiptState {
+                                    Accepted = "ACCEPTED",
+                                    Finished = "FINISHED",
+                                });
                             }
                         }
                     }
@@ -2197,46 +1161,13 @@ pub mod mch_transfer {
                     /// Query parameter `detail_state`. Example: `ALL`
                     pub detail_state: Option<GetRequestDetailState>,
                 }
-                impl ::serde::Serialize for GetRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("sub_mchid"),
-                            o.req("need_query_detail"),
-                            o.opt("offset"),
-                            o.opt("limit"),
-                            o.opt("detail_state"),
-                        ) {
-                            (
-                                Some(sub_mchid),
-                                Some(need_query_detail),
-                                Some(offset),
-                                Some(limit),
-                                Some(detail_state),
-                            ) => {
-                                Ok(Self {
-                                    sub_mchid,
-                                    need_query_detail,
-                                    offset,
-                                    limit,
-                                    detail_state,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetRequest {
+                    sub_mchid: "sub_mchid" skip req,
+                    need_query_detail: "need_query_detail" skip req,
+                    offset: "offset" skip opt,
+                    limit: "limit" skip opt,
+                    detail_state: "detail_state" skip opt,
+                });
                 /// 明细状态
                 ///
                 /// A value this client does not know yet is kept as [`GetRequestDetailState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2256,58 +1187,13 @@ pub mod mch_transfer {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetRequestDetailState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::All => "ALL",
-                            Self::WaitPay => "WAIT_PAY",
-                            Self::Success => "SUCCESS",
-                            Self::Fail => "FAIL",
-                            Self::BankRefund => "BANK_REFUND",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetRequestDetailState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "ALL" => Self::All,
-                            "WAIT_PAY" => Self::WaitPay,
-                            "SUCCESS" => Self::Success,
-                            "FAIL" => Self::Fail,
-                            "BANK_REFUND" => Self::BankRefund,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetRequestDetailState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetRequestDetailState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetRequestDetailState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetRequestDetailState {
+                    All = "ALL",
+                    WaitPay = "WAIT_PAY",
+                    Success = "SUCCESS",
+                    Fail = "FAIL",
+                    BankRefund = "BANK_REFUND",
+                });
                 /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}` (商户转账批次单号查询批次单).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
@@ -2324,47 +1210,12 @@ pub mod mch_transfer {
                     /// Example: `20`
                     pub limit: Option<f64>,
                 }
-                impl ::serde::Serialize for GetResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("transfer_batch", &self.transfer_batch)?;
-                        m.opt("data", &self.data)?;
-                        m.opt("offset", &self.offset)?;
-                        m.opt("limit", &self.limit)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("transfer_batch"),
-                            o.opt("data"),
-                            o.opt("offset"),
-                            o.opt("limit"),
-                        ) {
-                            (
-                                Some(transfer_batch),
-                                Some(data),
-                                Some(offset),
-                                Some(limit),
-                            ) => {
-                                Ok(Self {
-                                    transfer_batch,
-                                    data,
-                                    offset,
-                                    limit,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    transfer_batch: "transfer_batch" req req,
+                    data: "data" opt opt,
+                    offset: "offset" opt opt,
+                    limit: "limit" opt opt,
+                });
                 /// GetResponseData
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponseData {
@@ -2381,43 +1232,11 @@ pub mod mch_transfer {
                     /// Example: `INIT`
                     pub detail_state: GetResponseDataDetailState,
                 }
-                impl ::serde::Serialize for GetResponseData {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("detail_id", &self.detail_id)?;
-                        m.req("out_detail_no", &self.out_detail_no)?;
-                        m.req("detail_state", &self.detail_state)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("detail_id"),
-                            o.req("out_detail_no"),
-                            o.req("detail_state"),
-                        ) {
-                            (
-                                Some(detail_id),
-                                Some(out_detail_no),
-                                Some(detail_state),
-                            ) => {
-                                Ok(Self {
-                                    detail_id,
-                                    out_detail_no,
-                                    detail_state,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseData {
+                    detail_id: "detail_id" req req,
+                    out_detail_no: "out_detail_no" req req,
+                    detail_state: "detail_state" req req,
+                });
                 /// 明细状态
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseDataDetailState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2439,60 +1258,14 @@ pub mod mch_transfer {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseDataDetailState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Init => "INIT",
-                            Self::All => "ALL",
-                            Self::WaitPay => "WAIT_PAY",
-                            Self::Success => "SUCCESS",
-                            Self::Fail => "FAIL",
-                            Self::BankRefund => "BANK_REFUND",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseDataDetailState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "INIT" => Self::Init,
-                            "ALL" => Self::All,
-                            "WAIT_PAY" => Self::WaitPay,
-                            "SUCCESS" => Self::Success,
-                            "FAIL" => Self::Fail,
-                            "BANK_REFUND" => Self::BankRefund,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseDataDetailState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseDataDetailState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseDataDetailState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseDataDetailState {
+                    Init = "INIT",
+                    All = "ALL",
+                    WaitPay = "WAIT_PAY",
+                    Success = "SUCCESS",
+                    Fail = "FAIL",
+                    BankRefund = "BANK_REFUND",
+                });
                 /// 转账批次单
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponseTransferBatch {
@@ -2565,99 +1338,25 @@ pub mod mch_transfer {
                     /// Example: `1000`
                     pub transfer_scene_id: String,
                 }
-                impl ::serde::Serialize for GetResponseTransferBatch {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("out_batch_no", &self.out_batch_no)?;
-                        m.req("batch_id", &self.batch_id)?;
-                        m.req("sp_appid", &self.sp_appid)?;
-                        m.req("sub_mchid", &self.sub_mchid)?;
-                        m.opt("sub_appid", &self.sub_appid)?;
-                        m.req("batch_state", &self.batch_state)?;
-                        m.req("batch_name", &self.batch_name)?;
-                        m.req("batch_remark", &self.batch_remark)?;
-                        m.opt("close_reason", &self.close_reason)?;
-                        m.req("total_amount", &self.total_amount)?;
-                        m.req("total_num", &self.total_num)?;
-                        m.req("create_time", &self.create_time)?;
-                        m.req("success_amount", &self.success_amount)?;
-                        m.req("success_num", &self.success_num)?;
-                        m.req("failed_amount", &self.failed_amount)?;
-                        m.req("failed_num", &self.failed_num)?;
-                        m.req("transfer_scene_id", &self.transfer_scene_id)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseTransferBatch {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("out_batch_no"),
-                            o.req("batch_id"),
-                            o.req("sp_appid"),
-                            o.req("sub_mchid"),
-                            o.opt("sub_appid"),
-                            o.req("batch_state"),
-                            o.req("batch_name"),
-                            o.req("batch_remark"),
-                            o.opt("close_reason"),
-                            o.req("total_amount"),
-                            o.req("total_num"),
-                            o.req("create_time"),
-                            o.req("success_amount"),
-                            o.req("success_num"),
-                            o.req("failed_amount"),
-                            o.req("failed_num"),
-                            o.req("transfer_scene_id"),
-                        ) {
-                            (
-                                Some(out_batch_no),
-                                Some(batch_id),
-                                Some(sp_appid),
-                                Some(sub_mchid),
-                                Some(sub_appid),
-                                Some(batch_state),
-                                Some(batch_name),
-                                Some(batch_remark),
-                                Some(close_reason),
-                                Some(total_amount),
-                                Some(total_num),
-                                Some(create_time),
-                                Some(success_amount),
-                                Some(success_num),
-                                Some(failed_amount),
-                                Some(failed_num),
-                                Some(transfer_scene_id),
-                            ) => {
-                                Ok(Self {
-                                    out_batch_no,
-                                    batch_id,
-                                    sp_appid,
-                                    sub_mchid,
-                                    sub_appid,
-                                    batch_state,
-                                    batch_name,
-                                    batch_remark,
-                                    close_reason,
-                                    total_amount,
-                                    total_num,
-                                    create_time,
-                                    success_amount,
-                                    success_num,
-                                    failed_amount,
-                                    failed_num,
-                                    transfer_scene_id,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseTransferBatch {
+                    out_batch_no: "out_batch_no" req req,
+                    batch_id: "batch_id" req req,
+                    sp_appid: "sp_appid" req req,
+                    sub_mchid: "sub_mchid" req req,
+                    sub_appid: "sub_appid" opt opt,
+                    batch_state: "batch_state" req req,
+                    batch_name: "batch_name" req req,
+                    batch_remark: "batch_remark" req req,
+                    close_reason: "close_reason" opt opt,
+                    total_amount: "total_amount" req req,
+                    total_num: "total_num" req req,
+                    create_time: "create_time" req req,
+                    success_amount: "success_amount" req req,
+                    success_num: "success_num" req req,
+                    failed_amount: "failed_amount" req req,
+                    failed_num: "failed_num" req req,
+                    transfer_scene_id: "transfer_scene_id" req req,
+                });
                 /// 批次状态
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseTransferBatchBatchState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2675,57 +1374,12 @@ pub mod mch_transfer {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseTransferBatchBatchState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Accepted => "ACCEPTED",
-                            Self::Processing => "PROCESSING",
-                            Self::Completed => "COMPLETED",
-                            Self::Closed => "CLOSED",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseTransferBatchBatchState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "ACCEPTED" => Self::Accepted,
-                            "PROCESSING" => Self::Processing,
-                            "COMPLETED" => Self::Completed,
-                            "CLOSED" => Self::Closed,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseTransferBatchBatchState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseTransferBatchBatchState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseTransferBatchBatchState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseTransferBatchBatchState {
+                    Accepted = "ACCEPTED",
+                    Processing = "PROCESSING",
+                    Completed = "COMPLETED",
+                    Closed = "CLOSED",
+                });
                 /// 批次关闭原因
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseTransferBatchCloseReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2739,54 +1393,10 @@ pub mod mch_transfer {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseTransferBatchCloseReason {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::MerchantRevocation => "MERCHANT_REVOCATION",
-                            Self::OverdueClose => "OVERDUE_CLOSE",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str>
-                for GetResponseTransferBatchCloseReason {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "MERCHANT_REVOCATION" => Self::MerchantRevocation,
-                            "OVERDUE_CLOSE" => Self::OverdueClose,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseTransferBatchCloseReason {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseTransferBatchCloseReason {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de>
-                for GetResponseTransferBatchCloseReason {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseTransferBatchCloseReason {
+                    MerchantRevocation = "MERCHANT_REVOCATION",
+                    OverdueClose = "OVERDUE_CLOSE",
+                });
                 /// `/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details`
                 pub mod details {
                     /// The chain step for `/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details`, reached with `client.v3().platsolution().insurance().mch_transfer().batches().out_batch_no().out_batch_no(out_batch_no).details()`.
@@ -2847,28 +1457,9 @@ pub mod mch_transfer {
                                 /// Query parameter `sub_mchid`. Example: `1900000109`
                                 pub sub_mchid: String,
                             }
-                            impl ::serde::Serialize for GetRequest {
-                                fn serialize<S: ::serde::Serializer>(
-                                    &self,
-                                    serializer: S,
-                                ) -> ::core::result::Result<S::Ok, S::Error> {
-                                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                    m.end()
-                                }
-                            }
-                            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                                fn deserialize<D: ::serde::Deserializer<'de>>(
-                                    deserializer: D,
-                                ) -> ::core::result::Result<Self, D::Error> {
-                                    let mut o = ::wechatpay::runtime::Object::new(
-                                        deserializer,
-                                    )?;
-                                    match o.req("sub_mchid") {
-                                        Some(sub_mchid) => Ok(Self { sub_mchid }),
-                                        None => Err(o.error()),
-                                    }
-                                }
-                            }
+                            ::wechatpay::runtime::json_object!(GetRequest {
+                                sub_mchid: "sub_mchid" skip req,
+                            });
                             /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` (商户明细单号查询明细单).
                             #[derive(Clone, Debug, PartialEq)]
                             pub struct GetResponse {
@@ -2941,101 +1532,25 @@ pub mod mch_transfer {
                                 /// Example: `2023-02-23T13:29:35+08:00`
                                 pub bank_refund_time: Option<String>,
                             }
-                            impl ::serde::Serialize for GetResponse {
-                                fn serialize<S: ::serde::Serializer>(
-                                    &self,
-                                    serializer: S,
-                                ) -> ::core::result::Result<S::Ok, S::Error> {
-                                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                    m.req("out_batch_no", &self.out_batch_no)?;
-                                    m.req("batch_id", &self.batch_id)?;
-                                    m.req("out_detail_no", &self.out_detail_no)?;
-                                    m.req("detail_id", &self.detail_id)?;
-                                    m.req("sp_appid", &self.sp_appid)?;
-                                    m.req("sub_mchid", &self.sub_mchid)?;
-                                    m.opt("sub_appid", &self.sub_appid)?;
-                                    m.req("create_time", &self.create_time)?;
-                                    m.req("detail_state", &self.detail_state)?;
-                                    m.req("transfer_amount", &self.transfer_amount)?;
-                                    m.req("transfer_remark", &self.transfer_remark)?;
-                                    m.opt("fail_reason", &self.fail_reason)?;
-                                    m.opt("openid", &self.openid)?;
-                                    m.opt("bank_type", &self.bank_type)?;
-                                    m.opt("user_name", &self.user_name)?;
-                                    m.opt("transfer_finish_time", &self.transfer_finish_time)?;
-                                    m.opt("bank_refund_time", &self.bank_refund_time)?;
-                                    m.end()
-                                }
-                            }
-                            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                                fn deserialize<D: ::serde::Deserializer<'de>>(
-                                    deserializer: D,
-                                ) -> ::core::result::Result<Self, D::Error> {
-                                    let mut o = ::wechatpay::runtime::Object::new(
-                                        deserializer,
-                                    )?;
-                                    match (
-                                        o.req("out_batch_no"),
-                                        o.req("batch_id"),
-                                        o.req("out_detail_no"),
-                                        o.req("detail_id"),
-                                        o.req("sp_appid"),
-                                        o.req("sub_mchid"),
-                                        o.opt("sub_appid"),
-                                        o.req("create_time"),
-                                        o.req("detail_state"),
-                                        o.req("transfer_amount"),
-                                        o.req("transfer_remark"),
-                                        o.opt("fail_reason"),
-                                        o.opt("openid"),
-                                        o.opt("bank_type"),
-                                        o.opt("user_name"),
-                                        o.opt("transfer_finish_time"),
-                                        o.opt("bank_refund_time"),
-                                    ) {
-                                        (
-                                            Some(out_batch_no),
-                                            Some(batch_id),
-                                            Some(out_detail_no),
-                                            Some(detail_id),
-                                            Some(sp_appid),
-                                            Some(sub_mchid),
-                                            Some(sub_appid),
-                                            Some(create_time),
-                                            Some(detail_state),
-                                            Some(transfer_amount),
-                                            Some(transfer_remark),
-                                            Some(fail_reason),
-                                            Some(openid),
-                                            Some(bank_type),
-                                            Some(user_name),
-                                            Some(transfer_finish_time),
-                                            Some(bank_refund_time),
-                                        ) => {
-                                            Ok(Self {
-                                                out_batch_no,
-                                                batch_id,
-                                                out_detail_no,
-                                                detail_id,
-                                                sp_appid,
-                                                sub_mchid,
-                                                sub_appid,
-                                                create_time,
-                                                detail_state,
-                                                transfer_amount,
-                                                transfer_remark,
-                                                fail_reason,
-                                                openid,
-                                                bank_type,
-                                                user_name,
-                                                transfer_finish_time,
-                                                bank_refund_time,
-                                            })
-                                        }
-                                        _ => Err(o.error()),
-                                    }
-                                }
-                            }
+                            ::wechatpay::runtime::json_object!(GetResponse {
+                                out_batch_no: "out_batch_no" req req,
+                                batch_id: "batch_id" req req,
+                                out_detail_no: "out_detail_no" req req,
+                                detail_id: "detail_id" req req,
+                                sp_appid: "sp_appid" req req,
+                                sub_mchid: "sub_mchid" req req,
+                                sub_appid: "sub_appid" opt opt,
+                                create_time: "create_time" req req,
+                                detail_state: "detail_state" req req,
+                                transfer_amount: "transfer_amount" req req,
+                                transfer_remark: "transfer_remark" req req,
+                                fail_reason: "fail_reason" opt opt,
+                                openid: "openid" opt opt,
+                                bank_type: "bank_type" opt opt,
+                                user_name: "user_name" opt opt,
+                                transfer_finish_time: "transfer_finish_time" opt opt,
+                                bank_refund_time: "bank_refund_time" opt opt,
+                            });
                             /// 明细状态
                             ///
                             /// A value this client does not know yet is kept as [`GetResponseDetailState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3057,61 +1572,14 @@ pub mod mch_transfer {
                                 /// A value not listed in the spec, kept as received.
                                 Unknown(::wechatpay::runtime::UnknownValue),
                             }
-                            impl GetResponseDetailState {
-                                /// The value as sent on the wire.
-                                pub fn as_str(&self) -> &str {
-                                    match self {
-                                        Self::Init => "INIT",
-                                        Self::All => "ALL",
-                                        Self::WaitPay => "WAIT_PAY",
-                                        Self::Success => "SUCCESS",
-                                        Self::Fail => "FAIL",
-                                        Self::BankRefund => "BANK_REFUND",
-                                        Self::Unknown(v) => v.as_str(),
-                                    }
-                                }
-                            }
-                            impl ::core::convert::From<&str> for GetResponseDetailState {
-                                fn from(s: &str) -> Self {
-                                    match s {
-                                        "INIT" => Self::Init,
-                                        "ALL" => Self::All,
-                                        "WAIT_PAY" => Self::WaitPay,
-                                        "SUCCESS" => Self::Success,
-                                        "FAIL" => Self::Fail,
-                                        "BANK_REFUND" => Self::BankRefund,
-                                        other => {
-                                            Self::Unknown(
-                                                ::wechatpay::runtime::UnknownValue::new(other),
-                                            )
-                                        }
-                                    }
-                                }
-                            }
-                            impl ::core::fmt::Display for GetResponseDetailState {
-                                fn fmt(
-                                    &self,
-                                    f: &mut ::core::fmt::Formatter<'_>,
-                                ) -> ::core::fmt::Result {
-                                    f.write_str(self.as_str())
-                                }
-                            }
-                            impl ::serde::Serialize for GetResponseDetailState {
-                                fn serialize<S: ::serde::Serializer>(
-                                    &self,
-                                    serializer: S,
-                                ) -> ::core::result::Result<S::Ok, S::Error> {
-                                    serializer.serialize_str(self.as_str())
-                                }
-                            }
-                            impl<'de> ::serde::Deserialize<'de>
-                            for GetResponseDetailState {
-                                fn deserialize<D: ::serde::Deserializer<'de>>(
-                                    deserializer: D,
-                                ) -> ::core::result::Result<Self, D::Error> {
-                                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                                }
-                            }
+                            ::wechatpay::runtime::json_enum!(GetResponseDetailState {
+                                Init = "INIT",
+                                All = "ALL",
+                                WaitPay = "WAIT_PAY",
+                                Success = "SUCCESS",
+                                Fail = "FAIL",
+                                BankRefund = "BANK_REFUND",
+                            });
                             /// 明细失败原因
                             ///
                             /// A value this client does not know yet is kept as [`GetResponseFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3209,205 +1677,52 @@ pub mod mch_transfer {
                                 /// A value not listed in the spec, kept as received.
                                 Unknown(::wechatpay::runtime::UnknownValue),
                             }
-                            impl GetResponseFailReason {
-                                /// The value as sent on the wire.
-                                pub fn as_str(&self) -> &str {
-                                    match self {
-                                        Self::AccountFrozen => "ACCOUNT_FROZEN",
-                                        Self::RealNameCheckFail => "REAL_NAME_CHECK_FAIL",
-                                        Self::NameNotCorrect => "NAME_NOT_CORRECT",
-                                        Self::OpenidInvalid => "OPENID_INVALID",
-                                        Self::TransferQuotaExceed => "TRANSFER_QUOTA_EXCEED",
-                                        Self::DayReceivedQuotaExceed => "DAY_RECEIVED_QUOTA_EXCEED",
-                                        Self::MonthReceivedQuotaExceed => {
-                                            "MONTH_RECEIVED_QUOTA_EXCEED"
-                                        }
-                                        Self::DayReceivedCountExceed => "DAY_RECEIVED_COUNT_EXCEED",
-                                        Self::ProductAuthCheckFail => "PRODUCT_AUTH_CHECK_FAIL",
-                                        Self::OverdueClose => "OVERDUE_CLOSE",
-                                        Self::IdCardNotCorrect => "ID_CARD_NOT_CORRECT",
-                                        Self::AccountNotExist => "ACCOUNT_NOT_EXIST",
-                                        Self::TransferRisk => "TRANSFER_RISK",
-                                        Self::PayrollCardAlreadyLogout => {
-                                            "PAYROLL_CARD_ALREADY_LOGOUT"
-                                        }
-                                        Self::PayrollCardAlreadyFrozen => {
-                                            "PAYROLL_CARD_ALREADY_FROZEN"
-                                        }
-                                        Self::PayrollCardUnauthorized => "PAYROLL_CARD_UNAUTHORIZED",
-                                        Self::PayrollCardUserNotOpen => "PAYROLL_CARD_USER_NOT_OPEN",
-                                        Self::PayrollCardNameCardNotMatch => {
-                                            "PAYROLL_CARD_NAME_CARD_NOT_MATCH"
-                                        }
-                                        Self::PayrollCardIdCardNotMatch => {
-                                            "PAYROLL_CARD_ID_CARD_NOT_MATCH"
-                                        }
-                                        Self::PayrollCardBankcardUnbundling => {
-                                            "PAYROLL_CARD_BANKCARD_UNBUNDLING"
-                                        }
-                                        Self::BankCardCollectionsAboveQuota => {
-                                            "BANK_CARD_COLLECTIONS_ABOVE_QUOTA"
-                                        }
-                                        Self::BankCardAccountAbnormal => {
-                                            "BANK_CARD_ACCOUNT_ABNORMAL"
-                                        }
-                                        Self::BankCardStatusAbnormal => "BANK_CARD_STATUS_ABNORMAL",
-                                        Self::BankCardBankInfoWrong => "BANK_CARD_BANK_INFO_WRONG",
-                                        Self::BankCardCardInfoWrong => "BANK_CARD_CARD_INFO_WRONG",
-                                        Self::OtherFailReasonType => "OTHER_FAIL_REASON_TYPE",
-                                        Self::RealnameAccountReceivedQuotaExceed => {
-                                            "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED"
-                                        }
-                                        Self::ReceiveAccountNotPermmit => {
-                                            "RECEIVE_ACCOUNT_NOT_PERMMIT"
-                                        }
-                                        Self::PayeeAccountAbnormal => "PAYEE_ACCOUNT_ABNORMAL",
-                                        Self::PayerAccountAbnormal => "PAYER_ACCOUNT_ABNORMAL",
-                                        Self::TransferRemarkSetFail => "TRANSFER_REMARK_SET_FAIL",
-                                        Self::TransferSceneInvalid => "TRANSFER_SCENE_INVALID",
-                                        Self::TransferSceneUnavailable => {
-                                            "TRANSFER_SCENE_UNAVAILABLE"
-                                        }
-                                        Self::ReceiveAccountNotConfigure => {
-                                            "RECEIVE_ACCOUNT_NOT_CONFIGURE"
-                                        }
-                                        Self::BlockB2cUserlimitamountBsruleMonth => {
-                                            "BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH"
-                                        }
-                                        Self::BlockB2cUserlimitamountMonth => {
-                                            "BLOCK_B2C_USERLIMITAMOUNT_MONTH"
-                                        }
-                                        Self::MerchantReject => "MERCHANT_REJECT",
-                                        Self::MerchantNotConfirm => "MERCHANT_NOT_CONFIRM",
-                                        Self::BankCardParamError => "BANK_CARD_PARAM_ERROR",
-                                        Self::BankCardTypeNotSupported => {
-                                            "BANK_CARD_TYPE_NOT_SUPPORTED"
-                                        }
-                                        Self::ReservationStateInvalid => "RESERVATION_STATE_INVALID",
-                                        Self::ExceededEstimatedAmount => "EXCEEDED_ESTIMATED_AMOUNT",
-                                        Self::ReservationInfoNotMatch => {
-                                            "RESERVATION_INFO_NOT_MATCH"
-                                        }
-                                        Self::ReservationSceneNotMatch => {
-                                            "RESERVATION_SCENE_NOT_MATCH"
-                                        }
-                                        Self::Unknown(v) => v.as_str(),
-                                    }
-                                }
-                            }
-                            impl ::core::convert::From<&str> for GetResponseFailReason {
-                                fn from(s: &str) -> Self {
-                                    match s {
-                                        "ACCOUNT_FROZEN" => Self::AccountFrozen,
-                                        "REAL_NAME_CHECK_FAIL" => Self::RealNameCheckFail,
-                                        "NAME_NOT_CORRECT" => Self::NameNotCorrect,
-                                        "OPENID_INVALID" => Self::OpenidInvalid,
-                                        "TRANSFER_QUOTA_EXCEED" => Self::TransferQuotaExceed,
-                                        "DAY_RECEIVED_QUOTA_EXCEED" => Self::DayReceivedQuotaExceed,
-                                        "MONTH_RECEIVED_QUOTA_EXCEED" => {
-                                            Self::MonthReceivedQuotaExceed
-                                        }
-                                        "DAY_RECEIVED_COUNT_EXCEED" => Self::DayReceivedCountExceed,
-                                        "PRODUCT_AUTH_CHECK_FAIL" => Self::ProductAuthCheckFail,
-                                        "OVERDUE_CLOSE" => Self::OverdueClose,
-                                        "ID_CARD_NOT_CORRECT" => Self::IdCardNotCorrect,
-                                        "ACCOUNT_NOT_EXIST" => Self::AccountNotExist,
-                                        "TRANSFER_RISK" => Self::TransferRisk,
-                                        "PAYROLL_CARD_ALREADY_LOGOUT" => {
-                                            Self::PayrollCardAlreadyLogout
-                                        }
-                                        "PAYROLL_CARD_ALREADY_FROZEN" => {
-                                            Self::PayrollCardAlreadyFrozen
-                                        }
-                                        "PAYROLL_CARD_UNAUTHORIZED" => Self::PayrollCardUnauthorized,
-                                        "PAYROLL_CARD_USER_NOT_OPEN" => Self::PayrollCardUserNotOpen,
-                                        "PAYROLL_CARD_NAME_CARD_NOT_MATCH" => {
-                                            Self::PayrollCardNameCardNotMatch
-                                        }
-                                        "PAYROLL_CARD_ID_CARD_NOT_MATCH" => {
-                                            Self::PayrollCardIdCardNotMatch
-                                        }
-                                        "PAYROLL_CARD_BANKCARD_UNBUNDLING" => {
-                                            Self::PayrollCardBankcardUnbundling
-                                        }
-                                        "BANK_CARD_COLLECTIONS_ABOVE_QUOTA" => {
-                                            Self::BankCardCollectionsAboveQuota
-                                        }
-                                        "BANK_CARD_ACCOUNT_ABNORMAL" => {
-                                            Self::BankCardAccountAbnormal
-                                        }
-                                        "BANK_CARD_STATUS_ABNORMAL" => Self::BankCardStatusAbnormal,
-                                        "BANK_CARD_BANK_INFO_WRONG" => Self::BankCardBankInfoWrong,
-                                        "BANK_CARD_CARD_INFO_WRONG" => Self::BankCardCardInfoWrong,
-                                        "OTHER_FAIL_REASON_TYPE" => Self::OtherFailReasonType,
-                                        "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED" => {
-                                            Self::RealnameAccountReceivedQuotaExceed
-                                        }
-                                        "RECEIVE_ACCOUNT_NOT_PERMMIT" => {
-                                            Self::ReceiveAccountNotPermmit
-                                        }
-                                        "PAYEE_ACCOUNT_ABNORMAL" => Self::PayeeAccountAbnormal,
-                                        "PAYER_ACCOUNT_ABNORMAL" => Self::PayerAccountAbnormal,
-                                        "TRANSFER_REMARK_SET_FAIL" => Self::TransferRemarkSetFail,
-                                        "TRANSFER_SCENE_INVALID" => Self::TransferSceneInvalid,
-                                        "TRANSFER_SCENE_UNAVAILABLE" => {
-                                            Self::TransferSceneUnavailable
-                                        }
-                                        "RECEIVE_ACCOUNT_NOT_CONFIGURE" => {
-                                            Self::ReceiveAccountNotConfigure
-                                        }
-                                        "BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH" => {
-                                            Self::BlockB2cUserlimitamountBsruleMonth
-                                        }
-                                        "BLOCK_B2C_USERLIMITAMOUNT_MONTH" => {
-                                            Self::BlockB2cUserlimitamountMonth
-                                        }
-                                        "MERCHANT_REJECT" => Self::MerchantReject,
-                                        "MERCHANT_NOT_CONFIRM" => Self::MerchantNotConfirm,
-                                        "BANK_CARD_PARAM_ERROR" => Self::BankCardParamError,
-                                        "BANK_CARD_TYPE_NOT_SUPPORTED" => {
-                                            Self::BankCardTypeNotSupported
-                                        }
-                                        "RESERVATION_STATE_INVALID" => Self::ReservationStateInvalid,
-                                        "EXCEEDED_ESTIMATED_AMOUNT" => Self::ExceededEstimatedAmount,
-                                        "RESERVATION_INFO_NOT_MATCH" => {
-                                            Self::ReservationInfoNotMatch
-                                        }
-                                        "RESERVATION_SCENE_NOT_MATCH" => {
-                                            Self::ReservationSceneNotMatch
-                                        }
-                                        other => {
-                                            Self::Unknown(
-                                                ::wechatpay::runtime::UnknownValue::new(other),
-                                            )
-                                        }
-                                    }
-                                }
-                            }
-                            impl ::core::fmt::Display for GetResponseFailReason {
-                                fn fmt(
-                                    &self,
-                                    f: &mut ::core::fmt::Formatter<'_>,
-                                ) -> ::core::fmt::Result {
-                                    f.write_str(self.as_str())
-                                }
-                            }
-                            impl ::serde::Serialize for GetResponseFailReason {
-                                fn serialize<S: ::serde::Serializer>(
-                                    &self,
-                                    serializer: S,
-                                ) -> ::core::result::Result<S::Ok, S::Error> {
-                                    serializer.serialize_str(self.as_str())
-                                }
-                            }
-                            impl<'de> ::serde::Deserialize<'de>
-                            for GetResponseFailReason {
-                                fn deserialize<D: ::serde::Deserializer<'de>>(
-                                    deserializer: D,
-                                ) -> ::core::result::Result<Self, D::Error> {
-                                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                                }
-                            }
+                            ::wechatpay::runtime::json_enum!(GetResponseFailReason {
+                                AccountFrozen = "ACCOUNT_FROZEN",
+                                RealNameCheckFail = "REAL_NAME_CHECK_FAIL",
+                                NameNotCorrect = "NAME_NOT_CORRECT",
+                                OpenidInvalid = "OPENID_INVALID",
+                                TransferQuotaExceed = "TRANSFER_QUOTA_EXCEED",
+                                DayReceivedQuotaExceed = "DAY_RECEIVED_QUOTA_EXCEED",
+                                MonthReceivedQuotaExceed = "MONTH_RECEIVED_QUOTA_EXCEED",
+                                DayReceivedCountExceed = "DAY_RECEIVED_COUNT_EXCEED",
+                                ProductAuthCheckFail = "PRODUCT_AUTH_CHECK_FAIL",
+                                OverdueClose = "OVERDUE_CLOSE",
+                                IdCardNotCorrect = "ID_CARD_NOT_CORRECT",
+                                AccountNotExist = "ACCOUNT_NOT_EXIST",
+                                TransferRisk = "TRANSFER_RISK",
+                                PayrollCardAlreadyLogout = "PAYROLL_CARD_ALREADY_LOGOUT",
+                                PayrollCardAlreadyFrozen = "PAYROLL_CARD_ALREADY_FROZEN",
+                                PayrollCardUnauthorized = "PAYROLL_CARD_UNAUTHORIZED",
+                                PayrollCardUserNotOpen = "PAYROLL_CARD_USER_NOT_OPEN",
+                                PayrollCardNameCardNotMatch = "PAYROLL_CARD_NAME_CARD_NOT_MATCH",
+                                PayrollCardIdCardNotMatch = "PAYROLL_CARD_ID_CARD_NOT_MATCH",
+                                PayrollCardBankcardUnbundling = "PAYROLL_CARD_BANKCARD_UNBUNDLING",
+                                BankCardCollectionsAboveQuota = "BANK_CARD_COLLECTIONS_ABOVE_QUOTA",
+                                BankCardAccountAbnormal = "BANK_CARD_ACCOUNT_ABNORMAL",
+                                BankCardStatusAbnormal = "BANK_CARD_STATUS_ABNORMAL",
+                                BankCardBankInfoWrong = "BANK_CARD_BANK_INFO_WRONG",
+                                BankCardCardInfoWrong = "BANK_CARD_CARD_INFO_WRONG",
+                                OtherFailReasonType = "OTHER_FAIL_REASON_TYPE",
+                                RealnameAccountReceivedQuotaExceed = "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED",
+                                ReceiveAccountNotPermmit = "RECEIVE_ACCOUNT_NOT_PERMMIT",
+                                PayeeAccountAbnormal = "PAYEE_ACCOUNT_ABNORMAL",
+                                PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+                                TransferRemarkSetFail = "TRANSFER_REMARK_SET_FAIL",
+                                TransferSceneInvalid = "TRANSFER_SCENE_INVALID",
+                                TransferSceneUnavailable = "TRANSFER_SCENE_UNAVAILABLE",
+                                ReceiveAccountNotConfigure = "RECEIVE_ACCOUNT_NOT_CONFIGURE",
+                                BlockB2cUserlimitamountBsruleMonth = "BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH",
+                                BlockB2cUserlimitamountMonth = "BLOCK_B2C_USERLIMITAMOUNT_MONTH",
+                                MerchantReject = "MERCHANT_REJECT",
+                                MerchantNotConfirm = "MERCHANT_NOT_CONFIRM",
+                                BankCardParamError = "BANK_CARD_PARAM_ERROR",
+                                BankCardTypeNotSupported = "BANK_CARD_TYPE_NOT_SUPPORTED",
+                                ReservationStateInvalid = "RESERVATION_STATE_INVALID",
+                                ExceededEstimatedAmount = "EXCEEDED_ESTIMATED_AMOUNT",
+                                ReservationInfoNotMatch = "RESERVATION_INFO_NOT_MATCH",
+                                ReservationSceneNotMatch = "RESERVATION_SCENE_NOT_MATCH",
+                            });
                         }
                     }
                 }
@@ -3474,26 +1789,9 @@ pub mod mch_transfer {
                         /// Query parameter `sub_mchid`. Example: `1900000109`
                         pub sub_mchid: String,
                     }
-                    impl ::serde::Serialize for GetRequest {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match o.req("sub_mchid") {
-                                Some(sub_mchid) => Ok(Self { sub_mchid }),
-                                None => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(GetRequest {
+                        sub_mchid: "sub_mchid" skip req,
+                    });
                     /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}` (查询商家转账批次电子回单).
                     #[derive(Clone, Debug, PartialEq)]
                     pub struct GetResponse {
@@ -3526,59 +1824,15 @@ pub mod mch_transfer {
                         /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=toekn`
                         pub download_url: Option<String>,
                     }
-                    impl ::serde::Serialize for GetResponse {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("batch_id", &self.batch_id)?;
-                            m.req("out_batch_no", &self.out_batch_no)?;
-                            m.req("sub_mchid", &self.sub_mchid)?;
-                            m.req("receipt_state", &self.receipt_state)?;
-                            m.opt("hash_type", &self.hash_type)?;
-                            m.opt("hash_value", &self.hash_value)?;
-                            m.opt("download_url", &self.download_url)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (
-                                o.req("batch_id"),
-                                o.req("out_batch_no"),
-                                o.req("sub_mchid"),
-                                o.req("receipt_state"),
-                                o.opt("hash_type"),
-                                o.opt("hash_value"),
-                                o.opt("download_url"),
-                            ) {
-                                (
-                                    Some(batch_id),
-                                    Some(out_batch_no),
-                                    Some(sub_mchid),
-                                    Some(receipt_state),
-                                    Some(hash_type),
-                                    Some(hash_value),
-                                    Some(download_url),
-                                ) => {
-                                    Ok(Self {
-                                        batch_id,
-                                        out_batch_no,
-                                        sub_mchid,
-                                        receipt_state,
-                                        hash_type,
-                                        hash_value,
-                                        download_url,
-                                    })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(GetResponse {
+                        batch_id: "batch_id" req req,
+                        out_batch_no: "out_batch_no" req req,
+                        sub_mchid: "sub_mchid" req req,
+                        receipt_state: "receipt_state" req req,
+                        hash_type: "hash_type" opt opt,
+                        hash_value: "hash_value" opt opt,
+                        download_url: "download_url" opt opt,
+                    });
                     /// 电子回单状态
                     ///
                     /// A value this client does not know yet is kept as [`GetResponseReceiptState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3592,52 +1846,10 @@ pub mod mch_transfer {
                         /// A value not listed in the spec, kept as received.
                         Unknown(::wechatpay::runtime::UnknownValue),
                     }
-                    impl GetResponseReceiptState {
-                        /// The value as sent on the wire.
-                        pub fn as_str(&self) -> &str {
-                            match self {
-                                Self::Accepted => "ACCEPTED",
-                                Self::Finished => "FINISHED",
-                                Self::Unknown(v) => v.as_str(),
-                            }
-                        }
-                    }
-                    impl ::core::convert::From<&str> for GetResponseReceiptState {
-                        fn from(s: &str) -> Self {
-                            match s {
-                                "ACCEPTED" => Self::Accepted,
-                                "FINISHED" => Self::Finished,
-                                other => {
-                                    Self::Unknown(
-                                        ::wechatpay::runtime::UnknownValue::new(other),
-                                    )
-                                }
-                            }
-                        }
-                    }
-                    impl ::core::fmt::Display for GetResponseReceiptState {
-                        fn fmt(
-                            &self,
-                            f: &mut ::core::fmt::Formatter<'_>,
-                        ) -> ::core::fmt::Result {
-                            f.write_str(self.as_str())
-                        }
-                    }
-                    impl ::serde::Serialize for GetResponseReceiptState {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            serializer.serialize_str(self.as_str())
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for GetResponseReceiptState {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            ::wechatpay::runtime::deserialize_enum(deserializer)
-                        }
-                    }
+                    ::wechatpay::runtime::json_enum!(GetResponseReceiptState {
+                        Accepted = "ACCEPTED",
+                        Finished = "FINISHED",
+                    });
                     /// `/v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply`
                     pub mod apply {
                         /// The chain step for `/v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply`, reached with `client.v3().platsolution().insurance().mch_transfer().batches().summary_receipts().out_batch_no().out_batch_no(out_batch_no).apply()`.
@@ -3667,29 +1879,9 @@ pub mod mch_transfer {
                             /// Example: `1900102208`
                             pub sub_mchid: String,
                         }
-                        impl ::serde::Serialize for PostRequest {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.req("sub_mchid", &self.sub_mchid)?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match o.req("sub_mchid") {
-                                    Some(sub_mchid) => Ok(Self { sub_mchid }),
-                                    None => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(PostRequest {
+                            sub_mchid: "sub_mchid" req req,
+                        });
                         /// The response of `POST /v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply` (申请商家转账批次电子回单).
                         #[derive(Clone, Debug, PartialEq)]
                         pub struct PostResponse {
@@ -3706,45 +1898,11 @@ pub mod mch_transfer {
                             /// Example: `ACCEPTED`
                             pub receipt_state: PostResponseReceiptState,
                         }
-                        impl ::serde::Serialize for PostResponse {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.req("sub_mchid", &self.sub_mchid)?;
-                                m.req("out_batch_no", &self.out_batch_no)?;
-                                m.req("receipt_state", &self.receipt_state)?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (
-                                    o.req("sub_mchid"),
-                                    o.req("out_batch_no"),
-                                    o.req("receipt_state"),
-                                ) {
-                                    (
-                                        Some(sub_mchid),
-                                        Some(out_batch_no),
-                                        Some(receipt_state),
-                                    ) => {
-                                        Ok(Self {
-                                            sub_mchid,
-                                            out_batch_no,
-                                            receipt_state,
-                                        })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(PostResponse {
+                            sub_mchid: "sub_mchid" req req,
+                            out_batch_no: "out_batch_no" req req,
+                            receipt_state: "receipt_state" req req,
+                        });
                         /// 电子回单状态
                         ///
                         /// A value this client does not know yet is kept as [`PostResponseReceiptState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3758,53 +1916,10 @@ pub mod mch_transfer {
                             /// A value not listed in the spec, kept as received.
                             Unknown(::wechatpay::runtime::UnknownValue),
                         }
-                        impl PostResponseReceiptState {
-                            /// The value as sent on the wire.
-                            pub fn as_str(&self) -> &str {
-                                match self {
-                                    Self::Accepted => "ACCEPTED",
-                                    Self::Finished => "FINISHED",
-                                    Self::Unknown(v) => v.as_str(),
-                                }
-                            }
-                        }
-                        impl ::core::convert::From<&str> for PostResponseReceiptState {
-                            fn from(s: &str) -> Self {
-                                match s {
-                                    "ACCEPTED" => Self::Accepted,
-                                    "FINISHED" => Self::Finished,
-                                    other => {
-                                        Self::Unknown(
-                                            ::wechatpay::runtime::UnknownValue::new(other),
-                                        )
-                                    }
-                                }
-                            }
-                        }
-                        impl ::core::fmt::Display for PostResponseReceiptState {
-                            fn fmt(
-                                &self,
-                                f: &mut ::core::fmt::Formatter<'_>,
-                            ) -> ::core::fmt::Result {
-                                f.write_str(self.as_str())
-                            }
-                        }
-                        impl ::serde::Serialize for PostResponseReceiptState {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                serializer.serialize_str(self.as_str())
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de>
-                        for PostResponseReceiptState {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                ::wechatpay::runtime::deserialize_enum(deserializer)
-                            }
-                        }
+                        ::wechatpay::runtime::json_enum!(PostResponseReceiptState {
+                            Accepted = "ACCEPTED",
+                            Finished = "FINISHED",
+                        });
                     }
                 }
             }
@@ -3911,113 +2026,31 @@ pub mod mch_transfer {
                 /// 场景报备信息
                 pub scene_report_data: Option<PostRequestSceneReportData>,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.req("sp_appid", &self.sp_appid)?;
-                    m.opt("sub_appid", &self.sub_appid)?;
-                    m.req("out_reservation_no", &self.out_reservation_no)?;
-                    m.req("transfer_scene_id", &self.transfer_scene_id)?;
-                    m.req("estimated_date", &self.estimated_date)?;
-                    m.opt("estimated_max_amount", &self.estimated_max_amount)?;
-                    m.opt("exact_amount", &self.exact_amount)?;
-                    m.opt("openid", &self.openid)?;
-                    m.opt("user_real_name", &self.user_real_name)?;
-                    m.req("reserve_remark", &self.reserve_remark)?;
-                    m.req("notify_url", &self.notify_url)?;
-                    m.opt("scene_report_data", &self.scene_report_data)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("Wechatpay-Serial"),
-                        o.req("sub_mchid"),
-                        o.req("sp_appid"),
-                        o.opt("sub_appid"),
-                        o.req("out_reservation_no"),
-                        o.req("transfer_scene_id"),
-                        o.req("estimated_date"),
-                        o.opt("estimated_max_amount"),
-                        o.opt("exact_amount"),
-                        o.opt("openid"),
-                        o.opt("user_real_name"),
-                        o.req("reserve_remark"),
-                        o.req("notify_url"),
-                        o.opt("scene_report_data"),
-                    ) {
-                        (
-                            Some(wechatpay_serial),
-                            Some(sub_mchid),
-                            Some(sp_appid),
-                            Some(sub_appid),
-                            Some(out_reservation_no),
-                            Some(transfer_scene_id),
-                            Some(estimated_date),
-                            Some(estimated_max_amount),
-                            Some(exact_amount),
-                            Some(openid),
-                            Some(user_real_name),
-                            Some(reserve_remark),
-                            Some(notify_url),
-                            Some(scene_report_data),
-                        ) => {
-                            Ok(Self {
-                                wechatpay_serial,
-                                sub_mchid,
-                                sp_appid,
-                                sub_appid,
-                                out_reservation_no,
-                                transfer_scene_id,
-                                estimated_date,
-                                estimated_max_amount,
-                                exact_amount,
-                                openid,
-                                user_real_name,
-                                reserve_remark,
-                                notify_url,
-                                scene_report_data,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                wechatpay_serial: "Wechatpay-Serial" skip req,
+                sub_mchid: "sub_mchid" req req,
+                sp_appid: "sp_appid" req req,
+                sub_appid: "sub_appid" opt opt,
+                out_reservation_no: "out_reservation_no" req req,
+                transfer_scene_id: "transfer_scene_id" req req,
+                estimated_date: "estimated_date" req req,
+                estimated_max_amount: "estimated_max_amount" opt opt,
+                exact_amount: "exact_amount" opt opt,
+                openid: "openid" opt opt,
+                user_real_name: "user_real_name" opt opt,
+                reserve_remark: "reserve_remark" req req,
+                notify_url: "notify_url" req req,
+                scene_report_data: "scene_report_data" opt opt,
+            });
             /// 场景报备信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestSceneReportData {
                 /// 保险保单报备信息
                 pub insurance_policy: Option<PostRequestSceneReportDataInsurancePolicy>,
             }
-            impl ::serde::Serialize for PostRequestSceneReportData {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("insurance_policy", &self.insurance_policy)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestSceneReportData {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.opt("insurance_policy") {
-                        Some(insurance_policy) => Ok(Self { insurance_policy }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestSceneReportData {
+                insurance_policy: "insurance_policy" opt opt,
+            });
             /// 保险保单报备信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestSceneReportDataInsurancePolicy {
@@ -4042,52 +2075,13 @@ pub mod mch_transfer {
                 /// Example: `202310410941`
                 pub claim_no: Option<String>,
             }
-            impl ::serde::Serialize for PostRequestSceneReportDataInsurancePolicy {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("product_registration_no", &self.product_registration_no)?;
-                    m.req("policy_no", &self.policy_no)?;
-                    m.req("name", &self.name)?;
-                    m.opt("withdrawal_no", &self.withdrawal_no)?;
-                    m.opt("claim_no", &self.claim_no)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PostRequestSceneReportDataInsurancePolicy {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("product_registration_no"),
-                        o.req("policy_no"),
-                        o.req("name"),
-                        o.opt("withdrawal_no"),
-                        o.opt("claim_no"),
-                    ) {
-                        (
-                            Some(product_registration_no),
-                            Some(policy_no),
-                            Some(name),
-                            Some(withdrawal_no),
-                            Some(claim_no),
-                        ) => {
-                            Ok(Self {
-                                product_registration_no,
-                                policy_no,
-                                name,
-                                withdrawal_no,
-                                claim_no,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequestSceneReportDataInsurancePolicy {
+                product_registration_no: "product_registration_no" req req,
+                policy_no: "policy_no" req req,
+                name: "name" req req,
+                withdrawal_no: "withdrawal_no" opt opt,
+                claim_no: "claim_no" opt opt,
+            });
             /// The response of `POST /v3/platsolution/insurance/mch-transfer/reservation/apply` (受理单次预约商家转账).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
@@ -4116,55 +2110,14 @@ pub mod mch_transfer {
                 /// Example: `affffddafdfafddffda==`
                 pub package_info: String,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.req("out_reservation_no", &self.out_reservation_no)?;
-                    m.req("reservation_id", &self.reservation_id)?;
-                    m.req("accept_time", &self.accept_time)?;
-                    m.req("state", &self.state)?;
-                    m.req("package_info", &self.package_info)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("sub_mchid"),
-                        o.req("out_reservation_no"),
-                        o.req("reservation_id"),
-                        o.req("accept_time"),
-                        o.req("state"),
-                        o.req("package_info"),
-                    ) {
-                        (
-                            Some(sub_mchid),
-                            Some(out_reservation_no),
-                            Some(reservation_id),
-                            Some(accept_time),
-                            Some(state),
-                            Some(package_info),
-                        ) => {
-                            Ok(Self {
-                                sub_mchid,
-                                out_reservation_no,
-                                reservation_id,
-                                accept_time,
-                                state,
-                                package_info,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                sub_mchid: "sub_mchid" req req,
+                out_reservation_no: "out_reservation_no" req req,
+                reservation_id: "reservation_id" req req,
+                accept_time: "accept_time" req req,
+                state: "state" req req,
+                package_info: "package_info" req req,
+            });
             /// 预约记录状态
             ///
             /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4180,52 +2133,11 @@ pub mod mch_transfer {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostResponseState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Accepted => "ACCEPTED",
-                        Self::Confirmed => "CONFIRMED",
-                        Self::Closed => "CLOSED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostResponseState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "ACCEPTED" => Self::Accepted,
-                        "CONFIRMED" => Self::Confirmed,
-                        "CLOSED" => Self::Closed,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostResponseState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostResponseState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostResponseState {
+                Accepted = "ACCEPTED",
+                Confirmed = "CONFIRMED",
+                Closed = "CLOSED",
+            });
         }
         /// `/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no`
         pub mod out_reservation_no {
@@ -4279,26 +2191,9 @@ pub mod mch_transfer {
                     /// Query parameter `sub_mchid`. Example: `1900001109`
                     pub sub_mchid: String,
                 }
-                impl ::serde::Serialize for GetRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.req("sub_mchid") {
-                            Some(sub_mchid) => Ok(Self { sub_mchid }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetRequest {
+                    sub_mchid: "sub_mchid" skip req,
+                });
                 /// The response of `GET /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}` (商户预约单号查询预约商家转账记录).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
@@ -4365,95 +2260,24 @@ pub mod mch_transfer {
                     /// 预约记录的关闭信息
                     pub close_info: Option<GetResponseCloseInfo>,
                 }
-                impl ::serde::Serialize for GetResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("sp_mchid", &self.sp_mchid)?;
-                        m.req("sub_mchid", &self.sub_mchid)?;
-                        m.req("sp_appid", &self.sp_appid)?;
-                        m.opt("sub_appid", &self.sub_appid)?;
-                        m.req("reservation_id", &self.reservation_id)?;
-                        m.req("out_reservation_no", &self.out_reservation_no)?;
-                        m.req("transfer_scene_id", &self.transfer_scene_id)?;
-                        m.opt("estimated_date", &self.estimated_date)?;
-                        m.opt("estimated_max_amount", &self.estimated_max_amount)?;
-                        m.opt("exact_amount", &self.exact_amount)?;
-                        m.req("openid", &self.openid)?;
-                        m.opt("bank_type", &self.bank_type)?;
-                        m.req("state", &self.state)?;
-                        m.req("accept_time", &self.accept_time)?;
-                        m.opt("reserve_time", &self.reserve_time)?;
-                        m.opt("close_info", &self.close_info)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("sp_mchid"),
-                            o.req("sub_mchid"),
-                            o.req("sp_appid"),
-                            o.opt("sub_appid"),
-                            o.req("reservation_id"),
-                            o.req("out_reservation_no"),
-                            o.req("transfer_scene_id"),
-                            o.opt("estimated_date"),
-                            o.opt("estimated_max_amount"),
-                            o.opt("exact_amount"),
-                            o.req("openid"),
-                            o.opt("bank_type"),
-                            o.req("state"),
-                            o.req("accept_time"),
-                            o.opt("reserve_time"),
-                            o.opt("close_info"),
-                        ) {
-                            (
-                                Some(sp_mchid),
-                                Some(sub_mchid),
-                                Some(sp_appid),
-                                Some(sub_appid),
-                                Some(reservation_id),
-                                Some(out_reservation_no),
-                                Some(transfer_scene_id),
-                                Some(estimated_date),
-                                Some(estimated_max_amount),
-                                Some(exact_amount),
-                                Some(openid),
-                                Some(bank_type),
-                                Some(state),
-                                Some(accept_time),
-                                Some(reserve_time),
-                                Some(close_info),
-                            ) => {
-                                Ok(Self {
-                                    sp_mchid,
-                                    sub_mchid,
-                                    sp_appid,
-                                    sub_appid,
-                                    reservation_id,
-                                    out_reservation_no,
-                                    transfer_scene_id,
-                                    estimated_date,
-                                    estimated_max_amount,
-                                    exact_amount,
-                                    openid,
-                                    bank_type,
-                                    state,
-                                    accept_time,
-                                    reserve_time,
-                                    close_info,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    sp_mchid: "sp_mchid" req req,
+                    sub_mchid: "sub_mchid" req req,
+                    sp_appid: "sp_appid" req req,
+                    sub_appid: "sub_appid" opt opt,
+                    reservation_id: "reservation_id" req req,
+                    out_reservation_no: "out_reservation_no" req req,
+                    transfer_scene_id: "transfer_scene_id" req req,
+                    estimated_date: "estimated_date" opt opt,
+                    estimated_max_amount: "estimated_max_amount" opt opt,
+                    exact_amount: "exact_amount" opt opt,
+                    openid: "openid" req req,
+                    bank_type: "bank_type" opt opt,
+                    state: "state" req req,
+                    accept_time: "accept_time" req req,
+                    reserve_time: "reserve_time" opt opt,
+                    close_info: "close_info" opt opt,
+                });
                 /// 预约记录的关闭信息
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponseCloseInfo {
@@ -4466,30 +2290,10 @@ pub mod mch_transfer {
                     /// Example: `USER_OVERDUE_UNCONFIRMED`
                     pub close_reason: GetResponseCloseInfoCloseReason,
                 }
-                impl ::serde::Serialize for GetResponseCloseInfo {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("close_time", &self.close_time)?;
-                        m.req("close_reason", &self.close_reason)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseCloseInfo {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.req("close_time"), o.req("close_reason")) {
-                            (Some(close_time), Some(close_reason)) => {
-                                Ok(Self { close_time, close_reason })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseCloseInfo {
+                    close_time: "close_time" req req,
+                    close_reason: "close_reason" req req,
+                });
                 /// 预约记录关闭的原因
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseCloseInfoCloseReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4513,66 +2317,15 @@ pub mod mch_transfer {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseCloseInfoCloseReason {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::UserOverdueUnconfirmed => "USER_OVERDUE_UNCONFIRMED",
-                            Self::CloseConfirmedViaMchApi => {
-                                "CLOSE_CONFIRMED_VIA_MCH_API"
-                            }
-                            Self::CloseAcceptedViaMchApi => "CLOSE_ACCEPTED_VIA_MCH_API",
-                            Self::TransferFinished => "TRANSFER_FINISHED",
-                            Self::OverdueNotTransfer => "OVERDUE_NOT_TRANSFER",
-                            Self::ReserveFail => "RESERVE_FAIL",
-                            Self::UserClose => "USER_CLOSE",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseCloseInfoCloseReason {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "USER_OVERDUE_UNCONFIRMED" => Self::UserOverdueUnconfirmed,
-                            "CLOSE_CONFIRMED_VIA_MCH_API" => {
-                                Self::CloseConfirmedViaMchApi
-                            }
-                            "CLOSE_ACCEPTED_VIA_MCH_API" => Self::CloseAcceptedViaMchApi,
-                            "TRANSFER_FINISHED" => Self::TransferFinished,
-                            "OVERDUE_NOT_TRANSFER" => Self::OverdueNotTransfer,
-                            "RESERVE_FAIL" => Self::ReserveFail,
-                            "USER_CLOSE" => Self::UserClose,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseCloseInfoCloseReason {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseCloseInfoCloseReason {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseCloseInfoCloseReason {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseCloseInfoCloseReason {
+                    UserOverdueUnconfirmed = "USER_OVERDUE_UNCONFIRMED",
+                    CloseConfirmedViaMchApi = "CLOSE_CONFIRMED_VIA_MCH_API",
+                    CloseAcceptedViaMchApi = "CLOSE_ACCEPTED_VIA_MCH_API",
+                    TransferFinished = "TRANSFER_FINISHED",
+                    OverdueNotTransfer = "OVERDUE_NOT_TRANSFER",
+                    ReserveFail = "RESERVE_FAIL",
+                    UserClose = "USER_CLOSE",
+                });
                 /// 预约记录状态
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4588,54 +2341,11 @@ pub mod mch_transfer {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Accepted => "ACCEPTED",
-                            Self::Confirmed => "CONFIRMED",
-                            Self::Closed => "CLOSED",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "ACCEPTED" => Self::Accepted,
-                            "CONFIRMED" => Self::Confirmed,
-                            "CLOSED" => Self::Closed,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseState {
+                    Accepted = "ACCEPTED",
+                    Confirmed = "CONFIRMED",
+                    Closed = "CLOSED",
+                });
                 /// `/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`
                 pub mod close {
                     /// The chain step for `/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`, reached with `client.v3().platsolution().insurance().mch_transfer().reservation().out_reservation_no().out_reservation_no(out_reservation_no).close()`.
@@ -4665,26 +2375,9 @@ pub mod mch_transfer {
                         /// Query parameter `sub_mchid`. Example: `1900001109`
                         pub sub_mchid: String,
                     }
-                    impl ::serde::Serialize for PostRequest {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match o.req("sub_mchid") {
-                                Some(sub_mchid) => Ok(Self { sub_mchid }),
-                                None => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(PostRequest {
+                        sub_mchid: "sub_mchid" skip req,
+                    });
                     /// The response of `POST /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close` (关闭预约商家转账记录).
                     #[derive(Clone, Debug, PartialEq)]
                     pub struct PostResponse {
@@ -4751,95 +2444,24 @@ pub mod mch_transfer {
                         /// 预约记录的关闭信息
                         pub close_info: Option<PostResponseCloseInfo>,
                     }
-                    impl ::serde::Serialize for PostResponse {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("sp_mchid", &self.sp_mchid)?;
-                            m.req("sub_mchid", &self.sub_mchid)?;
-                            m.req("sp_appid", &self.sp_appid)?;
-                            m.opt("sub_appid", &self.sub_appid)?;
-                            m.req("reservation_id", &self.reservation_id)?;
-                            m.req("out_reservation_no", &self.out_reservation_no)?;
-                            m.req("transfer_scene_id", &self.transfer_scene_id)?;
-                            m.opt("estimated_date", &self.estimated_date)?;
-                            m.opt("estimated_max_amount", &self.estimated_max_amount)?;
-                            m.opt("exact_amount", &self.exact_amount)?;
-                            m.req("openid", &self.openid)?;
-                            m.opt("bank_type", &self.bank_type)?;
-                            m.req("state", &self.state)?;
-                            m.req("accept_time", &self.accept_time)?;
-                            m.opt("reserve_time", &self.reserve_time)?;
-                            m.opt("close_info", &self.close_info)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (
-                                o.req("sp_mchid"),
-                                o.req("sub_mchid"),
-                                o.req("sp_appid"),
-                                o.opt("sub_appid"),
-                                o.req("reservation_id"),
-                                o.req("out_reservation_no"),
-                                o.req("transfer_scene_id"),
-                                o.opt("estimated_date"),
-                                o.opt("estimated_max_amount"),
-                                o.opt("exact_amount"),
-                                o.req("openid"),
-                                o.opt("bank_type"),
-                                o.req("state"),
-                                o.req("accept_time"),
-                                o.opt("reserve_time"),
-                                o.opt("close_info"),
-                            ) {
-                                (
-                                    Some(sp_mchid),
-                                    Some(sub_mchid),
-                                    Some(sp_appid),
-                                    Some(sub_appid),
-                                    Some(reservation_id),
-                                    Some(out_reservation_no),
-                                    Some(transfer_scene_id),
-                                    Some(estimated_date),
-                                    Some(estimated_max_amount),
-                                    Some(exact_amount),
-                                    Some(openid),
-                                    Some(bank_type),
-                                    Some(state),
-                                    Some(accept_time),
-                                    Some(reserve_time),
-                                    Some(close_info),
-                                ) => {
-                                    Ok(Self {
-                                        sp_mchid,
-                                        sub_mchid,
-                                        sp_appid,
-                                        sub_appid,
-                                        reservation_id,
-                                        out_reservation_no,
-                                        transfer_scene_id,
-                                        estimated_date,
-                                        estimated_max_amount,
-                                        exact_amount,
-                                        openid,
-                                        bank_type,
-                                        state,
-                                        accept_time,
-                                        reserve_time,
-                                        close_info,
-                                    })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(PostResponse {
+                        sp_mchid: "sp_mchid" req req,
+                        sub_mchid: "sub_mchid" req req,
+                        sp_appid: "sp_appid" req req,
+                        sub_appid: "sub_appid" opt opt,
+                        reservation_id: "reservation_id" req req,
+                        out_reservation_no: "out_reservation_no" req req,
+                        transfer_scene_id: "transfer_scene_id" req req,
+                        estimated_date: "estimated_date" opt opt,
+                        estimated_max_amount: "estimated_max_amount" opt opt,
+                        exact_amount: "exact_amount" opt opt,
+                        openid: "openid" req req,
+                        bank_type: "bank_type" opt opt,
+                        state: "state" req req,
+                        accept_time: "accept_time" req req,
+                        reserve_time: "reserve_time" opt opt,
+                        close_info: "close_info" opt opt,
+                    });
                     /// 预约记录的关闭信息
                     #[derive(Clone, Debug, PartialEq)]
                     pub struct PostResponseCloseInfo {
@@ -4852,30 +2474,10 @@ pub mod mch_transfer {
                         /// Example: `USER_OVERDUE_UNCONFIRMED`
                         pub close_reason: PostResponseCloseInfoCloseReason,
                     }
-                    impl ::serde::Serialize for PostResponseCloseInfo {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("close_time", &self.close_time)?;
-                            m.req("close_reason", &self.close_reason)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for PostResponseCloseInfo {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (o.req("close_time"), o.req("close_reason")) {
-                                (Some(close_time), Some(close_reason)) => {
-                                    Ok(Self { close_time, close_reason })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(PostResponseCloseInfo {
+                        close_time: "close_time" req req,
+                        close_reason: "close_reason" req req,
+                    });
                     /// 预约记录关闭的原因
                     ///
                     /// A value this client does not know yet is kept as [`PostResponseCloseInfoCloseReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4899,68 +2501,15 @@ pub mod mch_transfer {
                         /// A value not listed in the spec, kept as received.
                         Unknown(::wechatpay::runtime::UnknownValue),
                     }
-                    impl PostResponseCloseInfoCloseReason {
-                        /// The value as sent on the wire.
-                        pub fn as_str(&self) -> &str {
-                            match self {
-                                Self::UserOverdueUnconfirmed => "USER_OVERDUE_UNCONFIRMED",
-                                Self::CloseConfirmedViaMchApi => {
-                                    "CLOSE_CONFIRMED_VIA_MCH_API"
-                                }
-                                Self::CloseAcceptedViaMchApi => "CLOSE_ACCEPTED_VIA_MCH_API",
-                                Self::TransferFinished => "TRANSFER_FINISHED",
-                                Self::OverdueNotTransfer => "OVERDUE_NOT_TRANSFER",
-                                Self::ReserveFail => "RESERVE_FAIL",
-                                Self::UserClose => "USER_CLOSE",
-                                Self::Unknown(v) => v.as_str(),
-                            }
-                        }
-                    }
-                    impl ::core::convert::From<&str>
-                    for PostResponseCloseInfoCloseReason {
-                        fn from(s: &str) -> Self {
-                            match s {
-                                "USER_OVERDUE_UNCONFIRMED" => Self::UserOverdueUnconfirmed,
-                                "CLOSE_CONFIRMED_VIA_MCH_API" => {
-                                    Self::CloseConfirmedViaMchApi
-                                }
-                                "CLOSE_ACCEPTED_VIA_MCH_API" => Self::CloseAcceptedViaMchApi,
-                                "TRANSFER_FINISHED" => Self::TransferFinished,
-                                "OVERDUE_NOT_TRANSFER" => Self::OverdueNotTransfer,
-                                "RESERVE_FAIL" => Self::ReserveFail,
-                                "USER_CLOSE" => Self::UserClose,
-                                other => {
-                                    Self::Unknown(
-                                        ::wechatpay::runtime::UnknownValue::new(other),
-                                    )
-                                }
-                            }
-                        }
-                    }
-                    impl ::core::fmt::Display for PostResponseCloseInfoCloseReason {
-                        fn fmt(
-                            &self,
-                            f: &mut ::core::fmt::Formatter<'_>,
-                        ) -> ::core::fmt::Result {
-                            f.write_str(self.as_str())
-                        }
-                    }
-                    impl ::serde::Serialize for PostResponseCloseInfoCloseReason {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            serializer.serialize_str(self.as_str())
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de>
-                    for PostResponseCloseInfoCloseReason {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            ::wechatpay::runtime::deserialize_enum(deserializer)
-                        }
-                    }
+                    ::wechatpay::runtime::json_enum!(PostResponseCloseInfoCloseReason {
+                        UserOverdueUnconfirmed = "USER_OVERDUE_UNCONFIRMED",
+                        CloseConfirmedViaMchApi = "CLOSE_CONFIRMED_VIA_MCH_API",
+                        CloseAcceptedViaMchApi = "CLOSE_ACCEPTED_VIA_MCH_API",
+                        TransferFinished = "TRANSFER_FINISHED",
+                        OverdueNotTransfer = "OVERDUE_NOT_TRANSFER",
+                        ReserveFail = "RESERVE_FAIL",
+                        UserClose = "USER_CLOSE",
+                    });
                     /// 预约记录状态
                     ///
                     /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4976,54 +2525,11 @@ pub mod mch_transfer {
                         /// A value not listed in the spec, kept as received.
                         Unknown(::wechatpay::runtime::UnknownValue),
                     }
-                    impl PostResponseState {
-                        /// The value as sent on the wire.
-                        pub fn as_str(&self) -> &str {
-                            match self {
-                                Self::Accepted => "ACCEPTED",
-                                Self::Confirmed => "CONFIRMED",
-                                Self::Closed => "CLOSED",
-                                Self::Unknown(v) => v.as_str(),
-                            }
-                        }
-                    }
-                    impl ::core::convert::From<&str> for PostResponseState {
-                        fn from(s: &str) -> Self {
-                            match s {
-                                "ACCEPTED" => Self::Accepted,
-                                "CONFIRMED" => Self::Confirmed,
-                                "CLOSED" => Self::Closed,
-                                other => {
-                                    Self::Unknown(
-                                        ::wechatpay::runtime::UnknownValue::new(other),
-                                    )
-                                }
-                            }
-                        }
-                    }
-                    impl ::core::fmt::Display for PostResponseState {
-                        fn fmt(
-                            &self,
-                            f: &mut ::core::fmt::Formatter<'_>,
-                        ) -> ::core::fmt::Result {
-                            f.write_str(self.as_str())
-                        }
-                    }
-                    impl ::serde::Serialize for PostResponseState {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            serializer.serialize_str(self.as_str())
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            ::wechatpay::runtime::deserialize_enum(deserializer)
-                        }
-                    }
+                    ::wechatpay::runtime::json_enum!(PostResponseState {
+                        Accepted = "ACCEPTED",
+                        Confirmed = "CONFIRMED",
+                        Closed = "CLOSED",
+                    });
                 }
             }
         }
@@ -5074,26 +2580,9 @@ pub mod mch_transfer {
                     /// Query parameter `sub_mchid`. Example: `1900001109`
                     pub sub_mchid: String,
                 }
-                impl ::serde::Serialize for GetRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.req("sub_mchid") {
-                            Some(sub_mchid) => Ok(Self { sub_mchid }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetRequest {
+                    sub_mchid: "sub_mchid" skip req,
+                });
                 /// The response of `GET /v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id}` (微信支付预约单号查询预约商家转账记录).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
@@ -5160,95 +2649,24 @@ pub mod mch_transfer {
                     /// 预约记录的关闭信息
                     pub close_info: Option<GetResponseCloseInfo>,
                 }
-                impl ::serde::Serialize for GetResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("sp_mchid", &self.sp_mchid)?;
-                        m.req("sub_mchid", &self.sub_mchid)?;
-                        m.req("sp_appid", &self.sp_appid)?;
-                        m.opt("sub_appid", &self.sub_appid)?;
-                        m.req("reservation_id", &self.reservation_id)?;
-                        m.req("out_reservation_no", &self.out_reservation_no)?;
-                        m.req("transfer_scene_id", &self.transfer_scene_id)?;
-                        m.opt("estimated_date", &self.estimated_date)?;
-                        m.opt("estimated_max_amount", &self.estimated_max_amount)?;
-                        m.opt("exact_amount", &self.exact_amount)?;
-                        m.req("openid", &self.openid)?;
-                        m.opt("bank_type", &self.bank_type)?;
-                        m.req("state", &self.state)?;
-                        m.req("accept_time", &self.accept_time)?;
-                        m.opt("reserve_time", &self.reserve_time)?;
-                        m.opt("close_info", &self.close_info)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("sp_mchid"),
-                            o.req("sub_mchid"),
-                            o.req("sp_appid"),
-                            o.opt("sub_appid"),
-                            o.req("reservation_id"),
-                            o.req("out_reservation_no"),
-                            o.req("transfer_scene_id"),
-                            o.opt("estimated_date"),
-                            o.opt("estimated_max_amount"),
-                            o.opt("exact_amount"),
-                            o.req("openid"),
-                            o.opt("bank_type"),
-                            o.req("state"),
-                            o.req("accept_time"),
-                            o.opt("reserve_time"),
-                            o.opt("close_info"),
-                        ) {
-                            (
-                                Some(sp_mchid),
-                                Some(sub_mchid),
-                                Some(sp_appid),
-                                Some(sub_appid),
-                                Some(reservation_id),
-                                Some(out_reservation_no),
-                                Some(transfer_scene_id),
-                                Some(estimated_date),
-                                Some(estimated_max_amount),
-                                Some(exact_amount),
-                                Some(openid),
-                                Some(bank_type),
-                                Some(state),
-                                Some(accept_time),
-                                Some(reserve_time),
-                                Some(close_info),
-                            ) => {
-                                Ok(Self {
-                                    sp_mchid,
-                                    sub_mchid,
-                                    sp_appid,
-                                    sub_appid,
-                                    reservation_id,
-                                    out_reservation_no,
-                                    transfer_scene_id,
-                                    estimated_date,
-                                    estimated_max_amount,
-                                    exact_amount,
-                                    openid,
-                                    bank_type,
-                                    state,
-                                    accept_time,
-                                    reserve_time,
-                                    close_info,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    sp_mchid: "sp_mchid" req req,
+                    sub_mchid: "sub_mchid" req req,
+                    sp_appid: "sp_appid" req req,
+                    sub_appid: "sub_appid" opt opt,
+                    reservation_id: "reservation_id" req req,
+                    out_reservation_no: "out_reservation_no" req req,
+                    transfer_scene_id: "transfer_scene_id" req req,
+                    estimated_date: "estimated_date" opt opt,
+                    estimated_max_amount: "estimated_max_amount" opt opt,
+                    exact_amount: "exact_amount" opt opt,
+                    openid: "openid" req req,
+                    bank_type: "bank_type" opt opt,
+                    state: "state" req req,
+                    accept_time: "accept_time" req req,
+                    reserve_time: "reserve_time" opt opt,
+                    close_info: "close_info" opt opt,
+                });
                 /// 预约记录的关闭信息
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponseCloseInfo {
@@ -5261,30 +2679,10 @@ pub mod mch_transfer {
                     /// Example: `USER_OVERDUE_UNCONFIRMED`
                     pub close_reason: GetResponseCloseInfoCloseReason,
                 }
-                impl ::serde::Serialize for GetResponseCloseInfo {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("close_time", &self.close_time)?;
-                        m.req("close_reason", &self.close_reason)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseCloseInfo {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.req("close_time"), o.req("close_reason")) {
-                            (Some(close_time), Some(close_reason)) => {
-                                Ok(Self { close_time, close_reason })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponseCloseInfo {
+                    close_time: "close_time" req req,
+                    close_reason: "close_reason" req req,
+                });
                 /// 预约记录关闭的原因
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseCloseInfoCloseReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5308,66 +2706,15 @@ pub mod mch_transfer {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseCloseInfoCloseReason {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::UserOverdueUnconfirmed => "USER_OVERDUE_UNCONFIRMED",
-                            Self::CloseConfirmedViaMchApi => {
-                                "CLOSE_CONFIRMED_VIA_MCH_API"
-                            }
-                            Self::CloseAcceptedViaMchApi => "CLOSE_ACCEPTED_VIA_MCH_API",
-                            Self::TransferFinished => "TRANSFER_FINISHED",
-                            Self::OverdueNotTransfer => "OVERDUE_NOT_TRANSFER",
-                            Self::ReserveFail => "RESERVE_FAIL",
-                            Self::UserClose => "USER_CLOSE",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseCloseInfoCloseReason {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "USER_OVERDUE_UNCONFIRMED" => Self::UserOverdueUnconfirmed,
-                            "CLOSE_CONFIRMED_VIA_MCH_API" => {
-                                Self::CloseConfirmedViaMchApi
-                            }
-                            "CLOSE_ACCEPTED_VIA_MCH_API" => Self::CloseAcceptedViaMchApi,
-                            "TRANSFER_FINISHED" => Self::TransferFinished,
-                            "OVERDUE_NOT_TRANSFER" => Self::OverdueNotTransfer,
-                            "RESERVE_FAIL" => Self::ReserveFail,
-                            "USER_CLOSE" => Self::UserClose,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseCloseInfoCloseReason {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseCloseInfoCloseReason {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseCloseInfoCloseReason {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseCloseInfoCloseReason {
+                    UserOverdueUnconfirmed = "USER_OVERDUE_UNCONFIRMED",
+                    CloseConfirmedViaMchApi = "CLOSE_CONFIRMED_VIA_MCH_API",
+                    CloseAcceptedViaMchApi = "CLOSE_ACCEPTED_VIA_MCH_API",
+                    TransferFinished = "TRANSFER_FINISHED",
+                    OverdueNotTransfer = "OVERDUE_NOT_TRANSFER",
+                    ReserveFail = "RESERVE_FAIL",
+                    UserClose = "USER_CLOSE",
+                });
                 /// 预约记录状态
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5383,54 +2730,11 @@ pub mod mch_transfer {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Accepted => "ACCEPTED",
-                            Self::Confirmed => "CONFIRMED",
-                            Self::Closed => "CLOSED",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "ACCEPTED" => Self::Accepted,
-                            "CONFIRMED" => Self::Confirmed,
-                            "CLOSED" => Self::Closed,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseState {
+                    Accepted = "ACCEPTED",
+                    Confirmed = "CONFIRMED",
+                    Closed = "CLOSED",
+                });
             }
         }
     }

@@ -112,75 +112,19 @@ pub mod batches {
             /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
             pub notify_url: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.req("sp_appid", &self.sp_appid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.req("out_batch_no", &self.out_batch_no)?;
-                m.req("batch_name", &self.batch_name)?;
-                m.req("batch_remark", &self.batch_remark)?;
-                m.req("total_amount", &self.total_amount)?;
-                m.req("total_num", &self.total_num)?;
-                m.req("transfer_scene_id", &self.transfer_scene_id)?;
-                m.req("transfer_detail_list", &self.transfer_detail_list)?;
-                m.req("notify_url", &self.notify_url)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sub_mchid"),
-                    o.req("sp_appid"),
-                    o.opt("sub_appid"),
-                    o.req("out_batch_no"),
-                    o.req("batch_name"),
-                    o.req("batch_remark"),
-                    o.req("total_amount"),
-                    o.req("total_num"),
-                    o.req("transfer_scene_id"),
-                    o.req("transfer_detail_list"),
-                    o.req("notify_url"),
-                ) {
-                    (
-                        Some(sub_mchid),
-                        Some(sp_appid),
-                        Some(sub_appid),
-                        Some(out_batch_no),
-                        Some(batch_name),
-                        Some(batch_remark),
-                        Some(total_amount),
-                        Some(total_num),
-                        Some(transfer_scene_id),
-                        Some(transfer_detail_list),
-                        Some(notify_url),
-                    ) => {
-                        Ok(Self {
-                            sub_mchid,
-                            sp_appid,
-                            sub_appid,
-                            out_batch_no,
-                            batch_name,
-                            batch_remark,
-                            total_amount,
-                            total_num,
-                            transfer_scene_id,
-                            transfer_detail_list,
-                            notify_url,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            sub_mchid: "sub_mchid" req req,
+            sp_appid: "sp_appid" req req,
+            sub_appid: "sub_appid" opt opt,
+            out_batch_no: "out_batch_no" req req,
+            batch_name: "batch_name" req req,
+            batch_remark: "batch_remark" req req,
+            total_amount: "total_amount" req req,
+            total_num: "total_num" req req,
+            transfer_scene_id: "transfer_scene_id" req req,
+            transfer_detail_list: "transfer_detail_list" req req,
+            notify_url: "notify_url" req req,
+        });
         /// PostRequestTransferDetailList
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestTransferDetailList {
@@ -205,51 +149,13 @@ pub mod batches {
             /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
             pub openid: String,
         }
-        impl ::serde::Serialize for PostRequestTransferDetailList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("out_detail_no", &self.out_detail_no)?;
-                m.req("transfer_amount", &self.transfer_amount)?;
-                m.req("transfer_remark", &self.transfer_remark)?;
-                m.req("reservation_id", &self.reservation_id)?;
-                m.req("openid", &self.openid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestTransferDetailList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("out_detail_no"),
-                    o.req("transfer_amount"),
-                    o.req("transfer_remark"),
-                    o.req("reservation_id"),
-                    o.req("openid"),
-                ) {
-                    (
-                        Some(out_detail_no),
-                        Some(transfer_amount),
-                        Some(transfer_remark),
-                        Some(reservation_id),
-                        Some(openid),
-                    ) => {
-                        Ok(Self {
-                            out_detail_no,
-                            transfer_amount,
-                            transfer_remark,
-                            reservation_id,
-                            openid,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestTransferDetailList {
+            out_detail_no: "out_detail_no" req req,
+            transfer_amount: "transfer_amount" req req,
+            transfer_remark: "transfer_remark" req req,
+            reservation_id: "reservation_id" req req,
+            openid: "openid" req req,
+        });
         /// The response of `POST /v3/platsolution/mch-transfer/batches/apply` (受理商家转账).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -270,47 +176,12 @@ pub mod batches {
             /// Example: `ACCEPTED`
             pub batch_state: Option<String>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("out_batch_no", &self.out_batch_no)?;
-                m.req("batch_id", &self.batch_id)?;
-                m.req("create_time", &self.create_time)?;
-                m.opt("batch_state", &self.batch_state)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("out_batch_no"),
-                    o.req("batch_id"),
-                    o.req("create_time"),
-                    o.opt("batch_state"),
-                ) {
-                    (
-                        Some(out_batch_no),
-                        Some(batch_id),
-                        Some(create_time),
-                        Some(batch_state),
-                    ) => {
-                        Ok(Self {
-                            out_batch_no,
-                            batch_id,
-                            create_time,
-                            batch_state,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            out_batch_no: "out_batch_no" req req,
+            batch_id: "batch_id" req req,
+            create_time: "create_time" req req,
+            batch_state: "batch_state" opt opt,
+        });
     }
     /// `/v3/platsolution/mch-transfer/batches/batch-id`
     pub mod batch_id {
@@ -377,46 +248,13 @@ pub mod batches {
                 /// Query parameter `limit`.
                 pub limit: Option<f64>,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("sub_mchid"),
-                        o.req("need_query_detail"),
-                        o.opt("detail_state"),
-                        o.opt("offset"),
-                        o.opt("limit"),
-                    ) {
-                        (
-                            Some(sub_mchid),
-                            Some(need_query_detail),
-                            Some(detail_state),
-                            Some(offset),
-                            Some(limit),
-                        ) => {
-                            Ok(Self {
-                                sub_mchid,
-                                need_query_detail,
-                                detail_state,
-                                offset,
-                                limit,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                sub_mchid: "sub_mchid" skip req,
+                need_query_detail: "need_query_detail" skip req,
+                detail_state: "detail_state" skip opt,
+                offset: "offset" skip opt,
+                limit: "limit" skip opt,
+            });
             /// 明细状态
             ///
             /// A value this client does not know yet is kept as [`GetRequestDetailState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -434,54 +272,12 @@ pub mod batches {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetRequestDetailState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::All => "ALL",
-                        Self::WaitPay => "WAIT_PAY",
-                        Self::Success => "SUCCESS",
-                        Self::Fail => "FAIL",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetRequestDetailState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "ALL" => Self::All,
-                        "WAIT_PAY" => Self::WaitPay,
-                        "SUCCESS" => Self::Success,
-                        "FAIL" => Self::Fail,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetRequestDetailState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetRequestDetailState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequestDetailState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetRequestDetailState {
+                All = "ALL",
+                WaitPay = "WAIT_PAY",
+                Success = "SUCCESS",
+                Fail = "FAIL",
+            });
             /// The response of `GET /v3/platsolution/mch-transfer/batches/batch-id/{batch_id}` (微信支付转账批次单号查询批次单).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -498,42 +294,12 @@ pub mod batches {
                 /// Example: `20`
                 pub limit: Option<f64>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("transfer_batch", &self.transfer_batch)?;
-                    m.opt("data", &self.data)?;
-                    m.opt("offset", &self.offset)?;
-                    m.opt("limit", &self.limit)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("transfer_batch"),
-                        o.opt("data"),
-                        o.opt("offset"),
-                        o.opt("limit"),
-                    ) {
-                        (Some(transfer_batch), Some(data), Some(offset), Some(limit)) => {
-                            Ok(Self {
-                                transfer_batch,
-                                data,
-                                offset,
-                                limit,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                transfer_batch: "transfer_batch" req req,
+                data: "data" opt opt,
+                offset: "offset" opt opt,
+                limit: "limit" opt opt,
+            });
             /// GetResponseData
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseData {
@@ -550,39 +316,11 @@ pub mod batches {
                 /// Example: `INIT`
                 pub detail_state: String,
             }
-            impl ::serde::Serialize for GetResponseData {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("detail_id", &self.detail_id)?;
-                    m.req("out_detail_no", &self.out_detail_no)?;
-                    m.req("detail_state", &self.detail_state)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("detail_id"),
-                        o.req("out_detail_no"),
-                        o.req("detail_state"),
-                    ) {
-                        (Some(detail_id), Some(out_detail_no), Some(detail_state)) => {
-                            Ok(Self {
-                                detail_id,
-                                out_detail_no,
-                                detail_state,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseData {
+                detail_id: "detail_id" req req,
+                out_detail_no: "out_detail_no" req req,
+                detail_state: "detail_state" req req,
+            });
             /// 转账批次单
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseTransferBatch {
@@ -655,99 +393,25 @@ pub mod batches {
                 /// Example: `1000`
                 pub transfer_scene_id: String,
             }
-            impl ::serde::Serialize for GetResponseTransferBatch {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("out_batch_no", &self.out_batch_no)?;
-                    m.req("batch_id", &self.batch_id)?;
-                    m.req("sp_appid", &self.sp_appid)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.opt("sub_appid", &self.sub_appid)?;
-                    m.req("batch_state", &self.batch_state)?;
-                    m.req("batch_name", &self.batch_name)?;
-                    m.req("batch_remark", &self.batch_remark)?;
-                    m.opt("close_reason", &self.close_reason)?;
-                    m.req("total_amount", &self.total_amount)?;
-                    m.req("total_num", &self.total_num)?;
-                    m.req("create_time", &self.create_time)?;
-                    m.req("success_amount", &self.success_amount)?;
-                    m.req("success_num", &self.success_num)?;
-                    m.req("failed_amount", &self.failed_amount)?;
-                    m.req("failed_num", &self.failed_num)?;
-                    m.req("transfer_scene_id", &self.transfer_scene_id)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseTransferBatch {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("out_batch_no"),
-                        o.req("batch_id"),
-                        o.req("sp_appid"),
-                        o.req("sub_mchid"),
-                        o.opt("sub_appid"),
-                        o.req("batch_state"),
-                        o.req("batch_name"),
-                        o.req("batch_remark"),
-                        o.opt("close_reason"),
-                        o.req("total_amount"),
-                        o.req("total_num"),
-                        o.req("create_time"),
-                        o.req("success_amount"),
-                        o.req("success_num"),
-                        o.req("failed_amount"),
-                        o.req("failed_num"),
-                        o.req("transfer_scene_id"),
-                    ) {
-                        (
-                            Some(out_batch_no),
-                            Some(batch_id),
-                            Some(sp_appid),
-                            Some(sub_mchid),
-                            Some(sub_appid),
-                            Some(batch_state),
-                            Some(batch_name),
-                            Some(batch_remark),
-                            Some(close_reason),
-                            Some(total_amount),
-                            Some(total_num),
-                            Some(create_time),
-                            Some(success_amount),
-                            Some(success_num),
-                            Some(failed_amount),
-                            Some(failed_num),
-                            Some(transfer_scene_id),
-                        ) => {
-                            Ok(Self {
-                                out_batch_no,
-                                batch_id,
-                                sp_appid,
-                                sub_mchid,
-                                sub_appid,
-                                batch_state,
-                                batch_name,
-                                batch_remark,
-                                close_reason,
-                                total_amount,
-                                total_num,
-                                create_time,
-                                success_amount,
-                                success_num,
-                                failed_amount,
-                                failed_num,
-                                transfer_scene_id,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseTransferBatch {
+                out_batch_no: "out_batch_no" req req,
+                batch_id: "batch_id" req req,
+                sp_appid: "sp_appid" req req,
+                sub_mchid: "sub_mchid" req req,
+                sub_appid: "sub_appid" opt opt,
+                batch_state: "batch_state" req req,
+                batch_name: "batch_name" req req,
+                batch_remark: "batch_remark" req req,
+                close_reason: "close_reason" opt opt,
+                total_amount: "total_amount" req req,
+                total_num: "total_num" req req,
+                create_time: "create_time" req req,
+                success_amount: "success_amount" req req,
+                success_num: "success_num" req req,
+                failed_amount: "failed_amount" req req,
+                failed_num: "failed_num" req req,
+                transfer_scene_id: "transfer_scene_id" req req,
+            });
             /// `/v3/platsolution/mch-transfer/batches/batch-id/{batch_id}/details`
             pub mod details {
                 /// The chain step for `/v3/platsolution/mch-transfer/batches/batch-id/{batch_id}/details`, reached with `client.v3().platsolution().mch_transfer().batches().batch_id().batch_id(batch_id).details()`.
@@ -804,28 +468,9 @@ pub mod batches {
                             /// Query parameter `sub_mchid`. Example: `1900000109`
                             pub sub_mchid: String,
                         }
-                        impl ::serde::Serialize for GetRequest {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match o.req("sub_mchid") {
-                                    Some(sub_mchid) => Ok(Self { sub_mchid }),
-                                    None => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(GetRequest {
+                            sub_mchid: "sub_mchid" skip req,
+                        });
                         /// The response of `GET /v3/platsolution/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` (微信支付转账明细单号查询明细单).
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponse {
@@ -898,101 +543,25 @@ pub mod batches {
                             /// Example: `2023-02-23T13:29:35+08:00`
                             pub bank_refund_time: Option<String>,
                         }
-                        impl ::serde::Serialize for GetResponse {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.req("out_batch_no", &self.out_batch_no)?;
-                                m.req("batch_id", &self.batch_id)?;
-                                m.req("out_detail_no", &self.out_detail_no)?;
-                                m.req("detail_id", &self.detail_id)?;
-                                m.req("sp_appid", &self.sp_appid)?;
-                                m.req("sub_mchid", &self.sub_mchid)?;
-                                m.opt("sub_appid", &self.sub_appid)?;
-                                m.req("create_time", &self.create_time)?;
-                                m.req("detail_state", &self.detail_state)?;
-                                m.req("transfer_amount", &self.transfer_amount)?;
-                                m.req("transfer_remark", &self.transfer_remark)?;
-                                m.opt("fail_reason", &self.fail_reason)?;
-                                m.opt("openid", &self.openid)?;
-                                m.opt("bank_type", &self.bank_type)?;
-                                m.opt("user_name", &self.user_name)?;
-                                m.opt("transfer_finish_time", &self.transfer_finish_time)?;
-                                m.opt("bank_refund_time", &self.bank_refund_time)?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (
-                                    o.req("out_batch_no"),
-                                    o.req("batch_id"),
-                                    o.req("out_detail_no"),
-                                    o.req("detail_id"),
-                                    o.req("sp_appid"),
-                                    o.req("sub_mchid"),
-                                    o.opt("sub_appid"),
-                                    o.req("create_time"),
-                                    o.req("detail_state"),
-                                    o.req("transfer_amount"),
-                                    o.req("transfer_remark"),
-                                    o.opt("fail_reason"),
-                                    o.opt("openid"),
-                                    o.opt("bank_type"),
-                                    o.opt("user_name"),
-                                    o.opt("transfer_finish_time"),
-                                    o.opt("bank_refund_time"),
-                                ) {
-                                    (
-                                        Some(out_batch_no),
-                                        Some(batch_id),
-                                        Some(out_detail_no),
-                                        Some(detail_id),
-                                        Some(sp_appid),
-                                        Some(sub_mchid),
-                                        Some(sub_appid),
-                                        Some(create_time),
-                                        Some(detail_state),
-                                        Some(transfer_amount),
-                                        Some(transfer_remark),
-                                        Some(fail_reason),
-                                        Some(openid),
-                                        Some(bank_type),
-                                        Some(user_name),
-                                        Some(transfer_finish_time),
-                                        Some(bank_refund_time),
-                                    ) => {
-                                        Ok(Self {
-                                            out_batch_no,
-                                            batch_id,
-                                            out_detail_no,
-                                            detail_id,
-                                            sp_appid,
-                                            sub_mchid,
-                                            sub_appid,
-                                            create_time,
-                                            detail_state,
-                                            transfer_amount,
-                                            transfer_remark,
-                                            fail_reason,
-                                            openid,
-                                            bank_type,
-                                            user_name,
-                                            transfer_finish_time,
-                                            bank_refund_time,
-                                        })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(GetResponse {
+                            out_batch_no: "out_batch_no" req req,
+                            batch_id: "batch_id" req req,
+                            out_detail_no: "out_detail_no" req req,
+                            detail_id: "detail_id" req req,
+                            sp_appid: "sp_appid" req req,
+                            sub_mchid: "sub_mchid" req req,
+                            sub_appid: "sub_appid" opt opt,
+                            create_time: "create_time" req req,
+                            detail_state: "detail_state" req req,
+                            transfer_amount: "transfer_amount" req req,
+                            transfer_remark: "transfer_remark" req req,
+                            fail_reason: "fail_reason" opt opt,
+                            openid: "openid" opt opt,
+                            bank_type: "bank_type" opt opt,
+                            user_name: "user_name" opt opt,
+                            transfer_finish_time: "transfer_finish_time" opt opt,
+                            bank_refund_time: "bank_refund_time" opt opt,
+                        });
                     }
                 }
             }
@@ -1088,28 +657,9 @@ pub mod batches {
                             /// Query parameter `sub_mchid`. Example: `1900000109`
                             pub sub_mchid: String,
                         }
-                        impl ::serde::Serialize for GetRequest {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match o.req("sub_mchid") {
-                                    Some(sub_mchid) => Ok(Self { sub_mchid }),
-                                    None => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(GetRequest {
+                            sub_mchid: "sub_mchid" skip req,
+                        });
                         /// The response of `GET /v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}` (查询商家转账明细电子回单).
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponse {
@@ -1150,69 +700,17 @@ pub mod batches {
                             /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=toekn`
                             pub download_url: Option<String>,
                         }
-                        impl ::serde::Serialize for GetResponse {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.req("batch_id", &self.batch_id)?;
-                                m.req("out_batch_no", &self.out_batch_no)?;
-                                m.req("detail_id", &self.detail_id)?;
-                                m.req("out_detail_no", &self.out_detail_no)?;
-                                m.req("sub_mchid", &self.sub_mchid)?;
-                                m.req("receipt_state", &self.receipt_state)?;
-                                m.opt("hash_type", &self.hash_type)?;
-                                m.opt("hash_value", &self.hash_value)?;
-                                m.opt("download_url", &self.download_url)?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (
-                                    o.req("batch_id"),
-                                    o.req("out_batch_no"),
-                                    o.req("detail_id"),
-                                    o.req("out_detail_no"),
-                                    o.req("sub_mchid"),
-                                    o.req("receipt_state"),
-                                    o.opt("hash_type"),
-                                    o.opt("hash_value"),
-                                    o.opt("download_url"),
-                                ) {
-                                    (
-                                        Some(batch_id),
-                                        Some(out_batch_no),
-                                        Some(detail_id),
-                                        Some(out_detail_no),
-                                        Some(sub_mchid),
-                                        Some(receipt_state),
-                                        Some(hash_type),
-                                        Some(hash_value),
-                                        Some(download_url),
-                                    ) => {
-                                        Ok(Self {
-                                            batch_id,
-                                            out_batch_no,
-                                            detail_id,
-                                            out_detail_no,
-                                            sub_mchid,
-                                            receipt_state,
-                                            hash_type,
-                                            hash_value,
-                                            download_url,
-                                        })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(GetResponse {
+                            batch_id: "batch_id" req req,
+                            out_batch_no: "out_batch_no" req req,
+                            detail_id: "detail_id" req req,
+                            out_detail_no: "out_detail_no" req req,
+                            sub_mchid: "sub_mchid" req req,
+                            receipt_state: "receipt_state" req req,
+                            hash_type: "hash_type" opt opt,
+                            hash_value: "hash_value" opt opt,
+                            download_url: "download_url" opt opt,
+                        });
                         /// `/v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply`
                         pub mod apply {
                             /// The chain step for `/v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply`, reached with `client.v3().platsolution().mch_transfer().batches().detail_receipts().out_batch_no().out_batch_no(out_batch_no).out_detail_no().out_detail_no(out_detail_no).apply()`.
@@ -1244,29 +742,9 @@ pub mod batches {
                                 /// Example: `1900102208`
                                 pub sub_mchid: String,
                             }
-                            impl ::serde::Serialize for PostRequest {
-                                fn serialize<S: ::serde::Serializer>(
-                                    &self,
-                                    serializer: S,
-                                ) -> ::core::result::Result<S::Ok, S::Error> {
-                                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                    m.req("sub_mchid", &self.sub_mchid)?;
-                                    m.end()
-                                }
-                            }
-                            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                                fn deserialize<D: ::serde::Deserializer<'de>>(
-                                    deserializer: D,
-                                ) -> ::core::result::Result<Self, D::Error> {
-                                    let mut o = ::wechatpay::runtime::Object::new(
-                                        deserializer,
-                                    )?;
-                                    match o.req("sub_mchid") {
-                                        Some(sub_mchid) => Ok(Self { sub_mchid }),
-                                        None => Err(o.error()),
-                                    }
-                                }
-                            }
+                            ::wechatpay::runtime::json_object!(PostRequest {
+                                sub_mchid: "sub_mchid" req req,
+                            });
                             /// The response of `POST /v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply` (申请商家转账明细电子回单).
                             #[derive(Clone, Debug, PartialEq, Default)]
                             pub struct PostResponse {
@@ -1287,49 +765,12 @@ pub mod batches {
                                 /// Example: `ACCEPTED`
                                 pub receipt_state: String,
                             }
-                            impl ::serde::Serialize for PostResponse {
-                                fn serialize<S: ::serde::Serializer>(
-                                    &self,
-                                    serializer: S,
-                                ) -> ::core::result::Result<S::Ok, S::Error> {
-                                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                    m.req("sub_mchid", &self.sub_mchid)?;
-                                    m.req("out_batch_no", &self.out_batch_no)?;
-                                    m.req("out_detail_no", &self.out_detail_no)?;
-                                    m.req("receipt_state", &self.receipt_state)?;
-                                    m.end()
-                                }
-                            }
-                            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                                fn deserialize<D: ::serde::Deserializer<'de>>(
-                                    deserializer: D,
-                                ) -> ::core::result::Result<Self, D::Error> {
-                                    let mut o = ::wechatpay::runtime::Object::new(
-                                        deserializer,
-                                    )?;
-                                    match (
-                                        o.req("sub_mchid"),
-                                        o.req("out_batch_no"),
-                                        o.req("out_detail_no"),
-                                        o.req("receipt_state"),
-                                    ) {
-                                        (
-                                            Some(sub_mchid),
-                                            Some(out_batch_no),
-                                            Some(out_detail_no),
-                                            Some(receipt_state),
-                                        ) => {
-                                            Ok(Self {
-                                                sub_mchid,
-                                                out_batch_no,
-                                                out_detail_no,
-                                                receipt_state,
-                                            })
-                                        }
-                                        _ => Err(o.error()),
-                                    }
-                                }
-                            }
+                            ::wechatpay::runtime::json_object!(PostResponse {
+                                sub_mchid: "sub_mchid" req req,
+                                out_batch_no: "out_batch_no" req req,
+                                out_detail_no: "out_detail_no" req req,
+                                receipt_state: "receipt_state" req req,
+                            });
                         }
                     }
                 }
@@ -1404,46 +845,13 @@ pub mod batches {
                 /// Query parameter `detail_state`. Example: `ALL`
                 pub detail_state: Option<GetRequestDetailState>,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("sub_mchid"),
-                        o.req("need_query_detail"),
-                        o.opt("offset"),
-                        o.opt("limit"),
-                        o.opt("detail_state"),
-                    ) {
-                        (
-                            Some(sub_mchid),
-                            Some(need_query_detail),
-                            Some(offset),
-                            Some(limit),
-                            Some(detail_state),
-                        ) => {
-                            Ok(Self {
-                                sub_mchid,
-                                need_query_detail,
-                                offset,
-                                limit,
-                                detail_state,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                sub_mchid: "sub_mchid" skip req,
+                need_query_detail: "need_query_detail" skip req,
+                offset: "offset" skip opt,
+                limit: "limit" skip opt,
+                detail_state: "detail_state" skip opt,
+            });
             /// 明细状态
             ///
             /// A value this client does not know yet is kept as [`GetRequestDetailState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1463,56 +871,13 @@ pub mod batches {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetRequestDetailState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::All => "ALL",
-                        Self::WaitPay => "WAIT_PAY",
-                        Self::Success => "SUCCESS",
-                        Self::Fail => "FAIL",
-                        Self::BankRefund => "BANK_REFUND",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetRequestDetailState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "ALL" => Self::All,
-                        "WAIT_PAY" => Self::WaitPay,
-                        "SUCCESS" => Self::Success,
-                        "FAIL" => Self::Fail,
-                        "BANK_REFUND" => Self::BankRefund,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetRequestDetailState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetRequestDetailState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequestDetailState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetRequestDetailState {
+                All = "ALL",
+                WaitPay = "WAIT_PAY",
+                Success = "SUCCESS",
+                Fail = "FAIL",
+                BankRefund = "BANK_REFUND",
+            });
             /// The response of `GET /v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}` (商户转账批次单号查询批次单).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -1529,42 +894,12 @@ pub mod batches {
                 /// Example: `20`
                 pub limit: Option<f64>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("transfer_batch", &self.transfer_batch)?;
-                    m.opt("data", &self.data)?;
-                    m.opt("offset", &self.offset)?;
-                    m.opt("limit", &self.limit)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("transfer_batch"),
-                        o.opt("data"),
-                        o.opt("offset"),
-                        o.opt("limit"),
-                    ) {
-                        (Some(transfer_batch), Some(data), Some(offset), Some(limit)) => {
-                            Ok(Self {
-                                transfer_batch,
-                                data,
-                                offset,
-                                limit,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                transfer_batch: "transfer_batch" req req,
+                data: "data" opt opt,
+                offset: "offset" opt opt,
+                limit: "limit" opt opt,
+            });
             /// GetResponseData
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseData {
@@ -1581,39 +916,11 @@ pub mod batches {
                 /// Example: `INIT`
                 pub detail_state: String,
             }
-            impl ::serde::Serialize for GetResponseData {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("detail_id", &self.detail_id)?;
-                    m.req("out_detail_no", &self.out_detail_no)?;
-                    m.req("detail_state", &self.detail_state)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("detail_id"),
-                        o.req("out_detail_no"),
-                        o.req("detail_state"),
-                    ) {
-                        (Some(detail_id), Some(out_detail_no), Some(detail_state)) => {
-                            Ok(Self {
-                                detail_id,
-                                out_detail_no,
-                                detail_state,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseData {
+                detail_id: "detail_id" req req,
+                out_detail_no: "out_detail_no" req req,
+                detail_state: "detail_state" req req,
+            });
             /// 转账批次单
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseTransferBatch {
@@ -1686,99 +993,25 @@ pub mod batches {
                 /// Example: `1000`
                 pub transfer_scene_id: String,
             }
-            impl ::serde::Serialize for GetResponseTransferBatch {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("out_batch_no", &self.out_batch_no)?;
-                    m.req("batch_id", &self.batch_id)?;
-                    m.req("sp_appid", &self.sp_appid)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.opt("sub_appid", &self.sub_appid)?;
-                    m.req("batch_state", &self.batch_state)?;
-                    m.req("batch_name", &self.batch_name)?;
-                    m.req("batch_remark", &self.batch_remark)?;
-                    m.opt("close_reason", &self.close_reason)?;
-                    m.req("total_amount", &self.total_amount)?;
-                    m.req("total_num", &self.total_num)?;
-                    m.req("create_time", &self.create_time)?;
-                    m.req("success_amount", &self.success_amount)?;
-                    m.req("success_num", &self.success_num)?;
-                    m.req("failed_amount", &self.failed_amount)?;
-                    m.req("failed_num", &self.failed_num)?;
-                    m.req("transfer_scene_id", &self.transfer_scene_id)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseTransferBatch {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("out_batch_no"),
-                        o.req("batch_id"),
-                        o.req("sp_appid"),
-                        o.req("sub_mchid"),
-                        o.opt("sub_appid"),
-                        o.req("batch_state"),
-                        o.req("batch_name"),
-                        o.req("batch_remark"),
-                        o.opt("close_reason"),
-                        o.req("total_amount"),
-                        o.req("total_num"),
-                        o.req("create_time"),
-                        o.req("success_amount"),
-                        o.req("success_num"),
-                        o.req("failed_amount"),
-                        o.req("failed_num"),
-                        o.req("transfer_scene_id"),
-                    ) {
-                        (
-                            Some(out_batch_no),
-                            Some(batch_id),
-                            Some(sp_appid),
-                            Some(sub_mchid),
-                            Some(sub_appid),
-                            Some(batch_state),
-                            Some(batch_name),
-                            Some(batch_remark),
-                            Some(close_reason),
-                            Some(total_amount),
-                            Some(total_num),
-                            Some(create_time),
-                            Some(success_amount),
-                            Some(success_num),
-                            Some(failed_amount),
-                            Some(failed_num),
-                            Some(transfer_scene_id),
-                        ) => {
-                            Ok(Self {
-                                out_batch_no,
-                                batch_id,
-                                sp_appid,
-                                sub_mchid,
-                                sub_appid,
-                                batch_state,
-                                batch_name,
-                                batch_remark,
-                                close_reason,
-                                total_amount,
-                                total_num,
-                                create_time,
-                                success_amount,
-                                success_num,
-                                failed_amount,
-                                failed_num,
-                                transfer_scene_id,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseTransferBatch {
+                out_batch_no: "out_batch_no" req req,
+                batch_id: "batch_id" req req,
+                sp_appid: "sp_appid" req req,
+                sub_mchid: "sub_mchid" req req,
+                sub_appid: "sub_appid" opt opt,
+                batch_state: "batch_state" req req,
+                batch_name: "batch_name" req req,
+                batch_remark: "batch_remark" req req,
+                close_reason: "close_reason" opt opt,
+                total_amount: "total_amount" req req,
+                total_num: "total_num" req req,
+                create_time: "create_time" req req,
+                success_amount: "success_amount" req req,
+                success_num: "success_num" req req,
+                failed_amount: "failed_amount" req req,
+                failed_num: "failed_num" req req,
+                transfer_scene_id: "transfer_scene_id" req req,
+            });
             /// `/v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}/details`
             pub mod details {
                 /// The chain step for `/v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}/details`, reached with `client.v3().platsolution().mch_transfer().batches().out_batch_no().out_batch_no(out_batch_no).details()`.
@@ -1839,28 +1072,9 @@ pub mod batches {
                             /// Query parameter `sub_mchid`. Example: `1900000109`
                             pub sub_mchid: String,
                         }
-                        impl ::serde::Serialize for GetRequest {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match o.req("sub_mchid") {
-                                    Some(sub_mchid) => Ok(Self { sub_mchid }),
-                                    None => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(GetRequest {
+                            sub_mchid: "sub_mchid" skip req,
+                        });
                         /// The response of `GET /v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` (商户明细单号查询明细单).
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponse {
@@ -1933,101 +1147,25 @@ pub mod batches {
                             /// Example: `2023-02-23T13:29:35+08:00`
                             pub bank_refund_time: Option<String>,
                         }
-                        impl ::serde::Serialize for GetResponse {
-                            fn serialize<S: ::serde::Serializer>(
-                                &self,
-                                serializer: S,
-                            ) -> ::core::result::Result<S::Ok, S::Error> {
-                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                                m.req("out_batch_no", &self.out_batch_no)?;
-                                m.req("batch_id", &self.batch_id)?;
-                                m.req("out_detail_no", &self.out_detail_no)?;
-                                m.req("detail_id", &self.detail_id)?;
-                                m.req("sp_appid", &self.sp_appid)?;
-                                m.req("sub_mchid", &self.sub_mchid)?;
-                                m.opt("sub_appid", &self.sub_appid)?;
-                                m.req("create_time", &self.create_time)?;
-                                m.req("detail_state", &self.detail_state)?;
-                                m.req("transfer_amount", &self.transfer_amount)?;
-                                m.req("transfer_remark", &self.transfer_remark)?;
-                                m.opt("fail_reason", &self.fail_reason)?;
-                                m.opt("openid", &self.openid)?;
-                                m.opt("bank_type", &self.bank_type)?;
-                                m.opt("user_name", &self.user_name)?;
-                                m.opt("transfer_finish_time", &self.transfer_finish_time)?;
-                                m.opt("bank_refund_time", &self.bank_refund_time)?;
-                                m.end()
-                            }
-                        }
-                        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                            fn deserialize<D: ::serde::Deserializer<'de>>(
-                                deserializer: D,
-                            ) -> ::core::result::Result<Self, D::Error> {
-                                let mut o = ::wechatpay::runtime::Object::new(
-                                    deserializer,
-                                )?;
-                                match (
-                                    o.req("out_batch_no"),
-                                    o.req("batch_id"),
-                                    o.req("out_detail_no"),
-                                    o.req("detail_id"),
-                                    o.req("sp_appid"),
-                                    o.req("sub_mchid"),
-                                    o.opt("sub_appid"),
-                                    o.req("create_time"),
-                                    o.req("detail_state"),
-                                    o.req("transfer_amount"),
-                                    o.req("transfer_remark"),
-                                    o.opt("fail_reason"),
-                                    o.opt("openid"),
-                                    o.opt("bank_type"),
-                                    o.opt("user_name"),
-                                    o.opt("transfer_finish_time"),
-                                    o.opt("bank_refund_time"),
-                                ) {
-                                    (
-                                        Some(out_batch_no),
-                                        Some(batch_id),
-                                        Some(out_detail_no),
-                                        Some(detail_id),
-                                        Some(sp_appid),
-                                        Some(sub_mchid),
-                                        Some(sub_appid),
-                                        Some(create_time),
-                                        Some(detail_state),
-                                        Some(transfer_amount),
-                                        Some(transfer_remark),
-                                        Some(fail_reason),
-                                        Some(openid),
-                                        Some(bank_type),
-                                        Some(user_name),
-                                        Some(transfer_finish_time),
-                                        Some(bank_refund_time),
-                                    ) => {
-                                        Ok(Self {
-                                            out_batch_no,
-                                            batch_id,
-                                            out_detail_no,
-                                            detail_id,
-                                            sp_appid,
-                                            sub_mchid,
-                                            sub_appid,
-                                            create_time,
-                                            detail_state,
-                                            transfer_amount,
-                                            transfer_remark,
-                                            fail_reason,
-                                            openid,
-                                            bank_type,
-                                            user_name,
-                                            transfer_finish_time,
-                                            bank_refund_time,
-                                        })
-                                    }
-                                    _ => Err(o.error()),
-                                }
-                            }
-                        }
+                        ::wechatpay::runtime::json_object!(GetResponse {
+                            out_batch_no: "out_batch_no" req req,
+                            batch_id: "batch_id" req req,
+                            out_detail_no: "out_detail_no" req req,
+                            detail_id: "detail_id" req req,
+                            sp_appid: "sp_appid" req req,
+                            sub_mchid: "sub_mchid" req req,
+                            sub_appid: "sub_appid" opt opt,
+                            create_time: "create_time" req req,
+                            detail_state: "detail_state" req req,
+                            transfer_amount: "transfer_amount" req req,
+                            transfer_remark: "transfer_remark" req req,
+                            fail_reason: "fail_reason" opt opt,
+                            openid: "openid" opt opt,
+                            bank_type: "bank_type" opt opt,
+                            user_name: "user_name" opt opt,
+                            transfer_finish_time: "transfer_finish_time" opt opt,
+                            bank_refund_time: "bank_refund_time" opt opt,
+                        });
                     }
                 }
             }
@@ -2092,26 +1230,9 @@ pub mod batches {
                     /// Query parameter `sub_mchid`. Example: `1900000109`
                     pub sub_mchid: String,
                 }
-                impl ::serde::Serialize for GetRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.req("sub_mchid") {
-                            Some(sub_mchid) => Ok(Self { sub_mchid }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetRequest {
+                    sub_mchid: "sub_mchid" skip req,
+                });
                 /// The response of `GET /v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}` (查询商家转账批次电子回单).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponse {
@@ -2144,59 +1265,15 @@ pub mod batches {
                     /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=toekn`
                     pub download_url: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("batch_id", &self.batch_id)?;
-                        m.req("out_batch_no", &self.out_batch_no)?;
-                        m.req("sub_mchid", &self.sub_mchid)?;
-                        m.req("receipt_state", &self.receipt_state)?;
-                        m.opt("hash_type", &self.hash_type)?;
-                        m.opt("hash_value", &self.hash_value)?;
-                        m.opt("download_url", &self.download_url)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("batch_id"),
-                            o.req("out_batch_no"),
-                            o.req("sub_mchid"),
-                            o.req("receipt_state"),
-                            o.opt("hash_type"),
-                            o.opt("hash_value"),
-                            o.opt("download_url"),
-                        ) {
-                            (
-                                Some(batch_id),
-                                Some(out_batch_no),
-                                Some(sub_mchid),
-                                Some(receipt_state),
-                                Some(hash_type),
-                                Some(hash_value),
-                                Some(download_url),
-                            ) => {
-                                Ok(Self {
-                                    batch_id,
-                                    out_batch_no,
-                                    sub_mchid,
-                                    receipt_state,
-                                    hash_type,
-                                    hash_value,
-                                    download_url,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    batch_id: "batch_id" req req,
+                    out_batch_no: "out_batch_no" req req,
+                    sub_mchid: "sub_mchid" req req,
+                    receipt_state: "receipt_state" req req,
+                    hash_type: "hash_type" opt opt,
+                    hash_value: "hash_value" opt opt,
+                    download_url: "download_url" opt opt,
+                });
                 /// `/v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply`
                 pub mod apply {
                     /// The chain step for `/v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply`, reached with `client.v3().platsolution().mch_transfer().batches().summary_receipts().out_batch_no().out_batch_no(out_batch_no).apply()`.
@@ -2226,27 +1303,9 @@ pub mod batches {
                         /// Example: `1900102208`
                         pub sub_mchid: String,
                     }
-                    impl ::serde::Serialize for PostRequest {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("sub_mchid", &self.sub_mchid)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match o.req("sub_mchid") {
-                                Some(sub_mchid) => Ok(Self { sub_mchid }),
-                                None => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(PostRequest {
+                        sub_mchid: "sub_mchid" req req,
+                    });
                     /// The response of `POST /v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply` (申请商家转账批次电子回单).
                     #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostResponse {
@@ -2263,43 +1322,11 @@ pub mod batches {
                         /// Example: `ACCEPTED`
                         pub receipt_state: String,
                     }
-                    impl ::serde::Serialize for PostResponse {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("sub_mchid", &self.sub_mchid)?;
-                            m.req("out_batch_no", &self.out_batch_no)?;
-                            m.req("receipt_state", &self.receipt_state)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (
-                                o.req("sub_mchid"),
-                                o.req("out_batch_no"),
-                                o.req("receipt_state"),
-                            ) {
-                                (
-                                    Some(sub_mchid),
-                                    Some(out_batch_no),
-                                    Some(receipt_state),
-                                ) => {
-                                    Ok(Self {
-                                        sub_mchid,
-                                        out_batch_no,
-                                        receipt_state,
-                                    })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(PostResponse {
+                        sub_mchid: "sub_mchid" req req,
+                        out_batch_no: "out_batch_no" req req,
+                        receipt_state: "receipt_state" req req,
+                    });
                 }
             }
         }
@@ -2406,113 +1433,31 @@ pub mod reservation {
             /// 场景报备信息
             pub scene_report_data: Option<PostRequestSceneReportData>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.req("sp_appid", &self.sp_appid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.req("out_reservation_no", &self.out_reservation_no)?;
-                m.req("transfer_scene_id", &self.transfer_scene_id)?;
-                m.req("estimated_date", &self.estimated_date)?;
-                m.opt("estimated_max_amount", &self.estimated_max_amount)?;
-                m.opt("exact_amount", &self.exact_amount)?;
-                m.opt("openid", &self.openid)?;
-                m.opt("user_real_name", &self.user_real_name)?;
-                m.req("reserve_remark", &self.reserve_remark)?;
-                m.req("notify_url", &self.notify_url)?;
-                m.opt("scene_report_data", &self.scene_report_data)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("Wechatpay-Serial"),
-                    o.req("sub_mchid"),
-                    o.req("sp_appid"),
-                    o.opt("sub_appid"),
-                    o.req("out_reservation_no"),
-                    o.req("transfer_scene_id"),
-                    o.req("estimated_date"),
-                    o.opt("estimated_max_amount"),
-                    o.opt("exact_amount"),
-                    o.opt("openid"),
-                    o.opt("user_real_name"),
-                    o.req("reserve_remark"),
-                    o.req("notify_url"),
-                    o.opt("scene_report_data"),
-                ) {
-                    (
-                        Some(wechatpay_serial),
-                        Some(sub_mchid),
-                        Some(sp_appid),
-                        Some(sub_appid),
-                        Some(out_reservation_no),
-                        Some(transfer_scene_id),
-                        Some(estimated_date),
-                        Some(estimated_max_amount),
-                        Some(exact_amount),
-                        Some(openid),
-                        Some(user_real_name),
-                        Some(reserve_remark),
-                        Some(notify_url),
-                        Some(scene_report_data),
-                    ) => {
-                        Ok(Self {
-                            wechatpay_serial,
-                            sub_mchid,
-                            sp_appid,
-                            sub_appid,
-                            out_reservation_no,
-                            transfer_scene_id,
-                            estimated_date,
-                            estimated_max_amount,
-                            exact_amount,
-                            openid,
-                            user_real_name,
-                            reserve_remark,
-                            notify_url,
-                            scene_report_data,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            wechatpay_serial: "Wechatpay-Serial" skip req,
+            sub_mchid: "sub_mchid" req req,
+            sp_appid: "sp_appid" req req,
+            sub_appid: "sub_appid" opt opt,
+            out_reservation_no: "out_reservation_no" req req,
+            transfer_scene_id: "transfer_scene_id" req req,
+            estimated_date: "estimated_date" req req,
+            estimated_max_amount: "estimated_max_amount" opt opt,
+            exact_amount: "exact_amount" opt opt,
+            openid: "openid" opt opt,
+            user_real_name: "user_real_name" opt opt,
+            reserve_remark: "reserve_remark" req req,
+            notify_url: "notify_url" req req,
+            scene_report_data: "scene_report_data" opt opt,
+        });
         /// 场景报备信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSceneReportData {
             /// 保险保单报备信息
             pub insurance_policy: Option<PostRequestSceneReportDataInsurancePolicy>,
         }
-        impl ::serde::Serialize for PostRequestSceneReportData {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("insurance_policy", &self.insurance_policy)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestSceneReportData {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("insurance_policy") {
-                    Some(insurance_policy) => Ok(Self { insurance_policy }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestSceneReportData {
+            insurance_policy: "insurance_policy" opt opt,
+        });
         /// 保险保单报备信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSceneReportDataInsurancePolicy {
@@ -2537,52 +1482,13 @@ pub mod reservation {
             /// Example: `202310410941`
             pub claim_no: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestSceneReportDataInsurancePolicy {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("product_registration_no", &self.product_registration_no)?;
-                m.req("policy_no", &self.policy_no)?;
-                m.req("name", &self.name)?;
-                m.opt("withdrawal_no", &self.withdrawal_no)?;
-                m.opt("claim_no", &self.claim_no)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PostRequestSceneReportDataInsurancePolicy {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("product_registration_no"),
-                    o.req("policy_no"),
-                    o.req("name"),
-                    o.opt("withdrawal_no"),
-                    o.opt("claim_no"),
-                ) {
-                    (
-                        Some(product_registration_no),
-                        Some(policy_no),
-                        Some(name),
-                        Some(withdrawal_no),
-                        Some(claim_no),
-                    ) => {
-                        Ok(Self {
-                            product_registration_no,
-                            policy_no,
-                            name,
-                            withdrawal_no,
-                            claim_no,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestSceneReportDataInsurancePolicy {
+            product_registration_no: "product_registration_no" req req,
+            policy_no: "policy_no" req req,
+            name: "name" req req,
+            withdrawal_no: "withdrawal_no" opt opt,
+            claim_no: "claim_no" opt opt,
+        });
         /// The response of `POST /v3/platsolution/mch-transfer/reservation/apply` (受理单次预约商家转账).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -2611,55 +1517,14 @@ pub mod reservation {
             /// Example: `affffddafdfafddffda==`
             pub package_info: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.req("out_reservation_no", &self.out_reservation_no)?;
-                m.req("reservation_id", &self.reservation_id)?;
-                m.req("accept_time", &self.accept_time)?;
-                m.req("state", &self.state)?;
-                m.req("package_info", &self.package_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sub_mchid"),
-                    o.req("out_reservation_no"),
-                    o.req("reservation_id"),
-                    o.req("accept_time"),
-                    o.req("state"),
-                    o.req("package_info"),
-                ) {
-                    (
-                        Some(sub_mchid),
-                        Some(out_reservation_no),
-                        Some(reservation_id),
-                        Some(accept_time),
-                        Some(state),
-                        Some(package_info),
-                    ) => {
-                        Ok(Self {
-                            sub_mchid,
-                            out_reservation_no,
-                            reservation_id,
-                            accept_time,
-                            state,
-                            package_info,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            sub_mchid: "sub_mchid" req req,
+            out_reservation_no: "out_reservation_no" req req,
+            reservation_id: "reservation_id" req req,
+            accept_time: "accept_time" req req,
+            state: "state" req req,
+            package_info: "package_info" req req,
+        });
         /// 预约记录状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2675,49 +1540,11 @@ pub mod reservation {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Accepted => "ACCEPTED",
-                    Self::Confirmed => "CONFIRMED",
-                    Self::Closed => "CLOSED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ACCEPTED" => Self::Accepted,
-                    "CONFIRMED" => Self::Confirmed,
-                    "CLOSED" => Self::Closed,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseState {
+            Accepted = "ACCEPTED",
+            Confirmed = "CONFIRMED",
+            Closed = "CLOSED",
+        });
     }
     /// `/v3/platsolution/mch-transfer/reservation/out-reservation-no`
     pub mod out_reservation_no {
@@ -2771,26 +1598,9 @@ pub mod reservation {
                 /// Query parameter `sub_mchid`. Example: `1900001109`
                 pub sub_mchid: String,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("sub_mchid") {
-                        Some(sub_mchid) => Ok(Self { sub_mchid }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                sub_mchid: "sub_mchid" skip req,
+            });
             /// The response of `GET /v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}` (商户预约单号查询预约商家转账记录).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -2857,95 +1667,24 @@ pub mod reservation {
                 /// 预约记录的关闭信息
                 pub close_info: Option<GetResponseCloseInfo>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("sp_mchid", &self.sp_mchid)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.req("sp_appid", &self.sp_appid)?;
-                    m.opt("sub_appid", &self.sub_appid)?;
-                    m.req("reservation_id", &self.reservation_id)?;
-                    m.req("out_reservation_no", &self.out_reservation_no)?;
-                    m.req("transfer_scene_id", &self.transfer_scene_id)?;
-                    m.opt("estimated_date", &self.estimated_date)?;
-                    m.opt("estimated_max_amount", &self.estimated_max_amount)?;
-                    m.opt("exact_amount", &self.exact_amount)?;
-                    m.req("openid", &self.openid)?;
-                    m.opt("bank_type", &self.bank_type)?;
-                    m.req("state", &self.state)?;
-                    m.req("accept_time", &self.accept_time)?;
-                    m.opt("reserve_time", &self.reserve_time)?;
-                    m.opt("close_info", &self.close_info)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("sp_mchid"),
-                        o.req("sub_mchid"),
-                        o.req("sp_appid"),
-                        o.opt("sub_appid"),
-                        o.req("reservation_id"),
-                        o.req("out_reservation_no"),
-                        o.req("transfer_scene_id"),
-                        o.opt("estimated_date"),
-                        o.opt("estimated_max_amount"),
-                        o.opt("exact_amount"),
-                        o.req("openid"),
-                        o.opt("bank_type"),
-                        o.req("state"),
-                        o.req("accept_time"),
-                        o.opt("reserve_time"),
-                        o.opt("close_info"),
-                    ) {
-                        (
-                            Some(sp_mchid),
-                            Some(sub_mchid),
-                            Some(sp_appid),
-                            Some(sub_appid),
-                            Some(reservation_id),
-                            Some(out_reservation_no),
-                            Some(transfer_scene_id),
-                            Some(estimated_date),
-                            Some(estimated_max_amount),
-                            Some(exact_amount),
-                            Some(openid),
-                            Some(bank_type),
-                            Some(state),
-                            Some(accept_time),
-                            Some(reserve_time),
-                            Some(close_info),
-                        ) => {
-                            Ok(Self {
-                                sp_mchid,
-                                sub_mchid,
-                                sp_appid,
-                                sub_appid,
-                                reservation_id,
-                                out_reservation_no,
-                                transfer_scene_id,
-                                estimated_date,
-                                estimated_max_amount,
-                                exact_amount,
-                                openid,
-                                bank_type,
-                                state,
-                                accept_time,
-                                reserve_time,
-                                close_info,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                sp_mchid: "sp_mchid" req req,
+                sub_mchid: "sub_mchid" req req,
+                sp_appid: "sp_appid" req req,
+                sub_appid: "sub_appid" opt opt,
+                reservation_id: "reservation_id" req req,
+                out_reservation_no: "out_reservation_no" req req,
+                transfer_scene_id: "transfer_scene_id" req req,
+                estimated_date: "estimated_date" opt opt,
+                estimated_max_amount: "estimated_max_amount" opt opt,
+                exact_amount: "exact_amount" opt opt,
+                openid: "openid" req req,
+                bank_type: "bank_type" opt opt,
+                state: "state" req req,
+                accept_time: "accept_time" req req,
+                reserve_time: "reserve_time" opt opt,
+                close_info: "close_info" opt opt,
+            });
             /// 预约记录的关闭信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseCloseInfo {
@@ -2958,30 +1697,10 @@ pub mod reservation {
                 /// Example: `USER_OVERDUE_UNCONFIRMED`
                 pub close_reason: String,
             }
-            impl ::serde::Serialize for GetResponseCloseInfo {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("close_time", &self.close_time)?;
-                    m.req("close_reason", &self.close_reason)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseCloseInfo {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("close_time"), o.req("close_reason")) {
-                        (Some(close_time), Some(close_reason)) => {
-                            Ok(Self { close_time, close_reason })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseCloseInfo {
+                close_time: "close_time" req req,
+                close_reason: "close_reason" req req,
+            });
             /// `/v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`
             pub mod close {
                 /// The chain step for `/v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`, reached with `client.v3().platsolution().mch_transfer().reservation().out_reservation_no().out_reservation_no(out_reservation_no).close()`.
@@ -3011,26 +1730,9 @@ pub mod reservation {
                     /// Query parameter `sub_mchid`. Example: `1900001109`
                     pub sub_mchid: String,
                 }
-                impl ::serde::Serialize for PostRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.req("sub_mchid") {
-                            Some(sub_mchid) => Ok(Self { sub_mchid }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequest {
+                    sub_mchid: "sub_mchid" skip req,
+                });
                 /// The response of `POST /v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close` (关闭预约商家转账记录).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
@@ -3097,95 +1799,24 @@ pub mod reservation {
                     /// 预约记录的关闭信息
                     pub close_info: Option<PostResponseCloseInfo>,
                 }
-                impl ::serde::Serialize for PostResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("sp_mchid", &self.sp_mchid)?;
-                        m.req("sub_mchid", &self.sub_mchid)?;
-                        m.req("sp_appid", &self.sp_appid)?;
-                        m.opt("sub_appid", &self.sub_appid)?;
-                        m.req("reservation_id", &self.reservation_id)?;
-                        m.req("out_reservation_no", &self.out_reservation_no)?;
-                        m.req("transfer_scene_id", &self.transfer_scene_id)?;
-                        m.opt("estimated_date", &self.estimated_date)?;
-                        m.opt("estimated_max_amount", &self.estimated_max_amount)?;
-                        m.opt("exact_amount", &self.exact_amount)?;
-                        m.req("openid", &self.openid)?;
-                        m.opt("bank_type", &self.bank_type)?;
-                        m.req("state", &self.state)?;
-                        m.req("accept_time", &self.accept_time)?;
-                        m.opt("reserve_time", &self.reserve_time)?;
-                        m.opt("close_info", &self.close_info)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("sp_mchid"),
-                            o.req("sub_mchid"),
-                            o.req("sp_appid"),
-                            o.opt("sub_appid"),
-                            o.req("reservation_id"),
-                            o.req("out_reservation_no"),
-                            o.req("transfer_scene_id"),
-                            o.opt("estimated_date"),
-                            o.opt("estimated_max_amount"),
-                            o.opt("exact_amount"),
-                            o.req("openid"),
-                            o.opt("bank_type"),
-                            o.req("state"),
-                            o.req("accept_time"),
-                            o.opt("reserve_time"),
-                            o.opt("close_info"),
-                        ) {
-                            (
-                                Some(sp_mchid),
-                                Some(sub_mchid),
-                                Some(sp_appid),
-                                Some(sub_appid),
-                                Some(reservation_id),
-                                Some(out_reservation_no),
-                                Some(transfer_scene_id),
-                                Some(estimated_date),
-                                Some(estimated_max_amount),
-                                Some(exact_amount),
-                                Some(openid),
-                                Some(bank_type),
-                                Some(state),
-                                Some(accept_time),
-                                Some(reserve_time),
-                                Some(close_info),
-                            ) => {
-                                Ok(Self {
-                                    sp_mchid,
-                                    sub_mchid,
-                                    sp_appid,
-                                    sub_appid,
-                                    reservation_id,
-                                    out_reservation_no,
-                                    transfer_scene_id,
-                                    estimated_date,
-                                    estimated_max_amount,
-                                    exact_amount,
-                                    openid,
-                                    bank_type,
-                                    state,
-                                    accept_time,
-                                    reserve_time,
-                                    close_info,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponse {
+                    sp_mchid: "sp_mchid" req req,
+                    sub_mchid: "sub_mchid" req req,
+                    sp_appid: "sp_appid" req req,
+                    sub_appid: "sub_appid" opt opt,
+                    reservation_id: "reservation_id" req req,
+                    out_reservation_no: "out_reservation_no" req req,
+                    transfer_scene_id: "transfer_scene_id" req req,
+                    estimated_date: "estimated_date" opt opt,
+                    estimated_max_amount: "estimated_max_amount" opt opt,
+                    exact_amount: "exact_amount" opt opt,
+                    openid: "openid" req req,
+                    bank_type: "bank_type" opt opt,
+                    state: "state" req req,
+                    accept_time: "accept_time" req req,
+                    reserve_time: "reserve_time" opt opt,
+                    close_info: "close_info" opt opt,
+                });
                 /// 预约记录的关闭信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseCloseInfo {
@@ -3198,30 +1829,10 @@ pub mod reservation {
                     /// Example: `USER_OVERDUE_UNCONFIRMED`
                     pub close_reason: String,
                 }
-                impl ::serde::Serialize for PostResponseCloseInfo {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("close_time", &self.close_time)?;
-                        m.req("close_reason", &self.close_reason)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseCloseInfo {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.req("close_time"), o.req("close_reason")) {
-                            (Some(close_time), Some(close_reason)) => {
-                                Ok(Self { close_time, close_reason })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponseCloseInfo {
+                    close_time: "close_time" req req,
+                    close_reason: "close_reason" req req,
+                });
             }
         }
     }
@@ -3268,26 +1879,9 @@ pub mod reservation {
                 /// Query parameter `sub_mchid`. Example: `1900001109`
                 pub sub_mchid: String,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("sub_mchid") {
-                        Some(sub_mchid) => Ok(Self { sub_mchid }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                sub_mchid: "sub_mchid" skip req,
+            });
             /// The response of `GET /v3/platsolution/mch-transfer/reservation/reservation-id/{reservation_id}` (微信支付预约单号查询预约商家转账记录).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -3354,95 +1948,24 @@ pub mod reservation {
                 /// 预约记录的关闭信息
                 pub close_info: Option<GetResponseCloseInfo>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("sp_mchid", &self.sp_mchid)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.req("sp_appid", &self.sp_appid)?;
-                    m.opt("sub_appid", &self.sub_appid)?;
-                    m.req("reservation_id", &self.reservation_id)?;
-                    m.req("out_reservation_no", &self.out_reservation_no)?;
-                    m.req("transfer_scene_id", &self.transfer_scene_id)?;
-                    m.opt("estimated_date", &self.estimated_date)?;
-                    m.opt("estimated_max_amount", &self.estimated_max_amount)?;
-                    m.opt("exact_amount", &self.exact_amount)?;
-                    m.req("openid", &self.openid)?;
-                    m.opt("bank_type", &self.bank_type)?;
-                    m.req("state", &self.state)?;
-                    m.req("accept_time", &self.accept_time)?;
-                    m.opt("reserve_time", &self.reserve_time)?;
-                    m.opt("close_info", &self.close_info)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("sp_mchid"),
-                        o.req("sub_mchid"),
-                        o.req("sp_appid"),
-                        o.opt("sub_appid"),
-                        o.req("reservation_id"),
-                        o.req("out_reservation_no"),
-                        o.req("transfer_scene_id"),
-                        o.opt("estimated_date"),
-                        o.opt("estimated_max_amount"),
-                        o.opt("exact_amount"),
-                        o.req("openid"),
-                        o.opt("bank_type"),
-                        o.req("state"),
-                        o.req("accept_time"),
-                        o.opt("reserve_time"),
-                        o.opt("close_info"),
-                    ) {
-                        (
-                            Some(sp_mchid),
-                            Some(sub_mchid),
-                            Some(sp_appid),
-                            Some(sub_appid),
-                            Some(reservation_id),
-                            Some(out_reservation_no),
-                            Some(transfer_scene_id),
-                            Some(estimated_date),
-                            Some(estimated_max_amount),
-                            Some(exact_amount),
-                            Some(openid),
-                            Some(bank_type),
-                            Some(state),
-                            Some(accept_time),
-                            Some(reserve_time),
-                            Some(close_info),
-                        ) => {
-                            Ok(Self {
-                                sp_mchid,
-                                sub_mchid,
-                                sp_appid,
-                                sub_appid,
-                                reservation_id,
-                                out_reservation_no,
-                                transfer_scene_id,
-                                estimated_date,
-                                estimated_max_amount,
-                                exact_amount,
-                                openid,
-                                bank_type,
-                                state,
-                                accept_time,
-                                reserve_time,
-                                close_info,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                sp_mchid: "sp_mchid" req req,
+                sub_mchid: "sub_mchid" req req,
+                sp_appid: "sp_appid" req req,
+                sub_appid: "sub_appid" opt opt,
+                reservation_id: "reservation_id" req req,
+                out_reservation_no: "out_reservation_no" req req,
+                transfer_scene_id: "transfer_scene_id" req req,
+                estimated_date: "estimated_date" opt opt,
+                estimated_max_amount: "estimated_max_amount" opt opt,
+                exact_amount: "exact_amount" opt opt,
+                openid: "openid" req req,
+                bank_type: "bank_type" opt opt,
+                state: "state" req req,
+                accept_time: "accept_time" req req,
+                reserve_time: "reserve_time" opt opt,
+                close_info: "close_info" opt opt,
+            });
             /// 预约记录的关闭信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseCloseInfo {
@@ -3455,30 +1978,10 @@ pub mod reservation {
                 /// Example: `USER_OVERDUE_UNCONFIRMED`
                 pub close_reason: String,
             }
-            impl ::serde::Serialize for GetResponseCloseInfo {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("close_time", &self.close_time)?;
-                    m.req("close_reason", &self.close_reason)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseCloseInfo {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("close_time"), o.req("close_reason")) {
-                        (Some(close_time), Some(close_reason)) => {
-                            Ok(Self { close_time, close_reason })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseCloseInfo {
+                close_time: "close_time" req req,
+                close_reason: "close_reason" req req,
+            });
         }
     }
 }

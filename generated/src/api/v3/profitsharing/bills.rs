@@ -37,32 +37,11 @@ pub struct GetRequest {
     /// Query parameter `tar_type`. Example: `GZIP`
     pub tar_type: Option<GetRequestTarType>,
 }
-impl ::serde::Serialize for GetRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("sub_mchid"), o.req("bill_date"), o.opt("tar_type")) {
-            (Some(sub_mchid), Some(bill_date), Some(tar_type)) => {
-                Ok(Self {
-                    sub_mchid,
-                    bill_date,
-                    tar_type,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetRequest {
+    sub_mchid: "sub_mchid" skip opt,
+    bill_date: "bill_date" skip req,
+    tar_type: "tar_type" skip opt,
+});
 /// 压缩类型
 ///
 /// A value this client does not know yet is kept as [`GetRequestTarType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -74,43 +53,9 @@ pub enum GetRequestTarType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl GetRequestTarType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Gzip => "GZIP",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for GetRequestTarType {
-    fn from(s: &str) -> Self {
-        match s {
-            "GZIP" => Self::Gzip,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for GetRequestTarType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GetRequestTarType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetRequestTarType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GetRequestTarType {
+    Gzip = "GZIP",
+});
 /// The response of `GET /v3/profitsharing/bills` (申请分账账单).
 #[derive(Clone, Debug, PartialEq)]
 pub struct GetResponse {
@@ -127,35 +72,11 @@ pub struct GetResponse {
     /// Example: `79bb0f45fc4c42234a918000b2668d689e2bde04`
     pub hash_value: String,
 }
-impl ::serde::Serialize for GetResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("download_url", &self.download_url)?;
-        m.req("hash_type", &self.hash_type)?;
-        m.req("hash_value", &self.hash_value)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("download_url"), o.req("hash_type"), o.req("hash_value")) {
-            (Some(download_url), Some(hash_type), Some(hash_value)) => {
-                Ok(Self {
-                    download_url,
-                    hash_type,
-                    hash_value,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponse {
+    download_url: "download_url" req req,
+    hash_type: "hash_type" req req,
+    hash_value: "hash_value" req req,
+});
 /// 哈希类型
 ///
 /// A value this client does not know yet is kept as [`GetResponseHashType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -167,40 +88,6 @@ pub enum GetResponseHashType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl GetResponseHashType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Sha1 => "SHA1",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for GetResponseHashType {
-    fn from(s: &str) -> Self {
-        match s {
-            "SHA1" => Self::Sha1,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for GetResponseHashType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GetResponseHashType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseHashType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GetResponseHashType {
+    Sha1 = "SHA1",
+});

@@ -36,26 +36,8 @@ pub mod by_sub_mchid {
         /// Example: `2000`
         pub max_ratio: i64,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("max_ratio", &self.max_ratio)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("sub_mchid"), o.req("max_ratio")) {
-                (Some(sub_mchid), Some(max_ratio)) => Ok(Self { sub_mchid, max_ratio }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        sub_mchid: "sub_mchid" req req,
+        max_ratio: "max_ratio" req req,
+    });
 }

@@ -62,62 +62,16 @@ pub struct PostRequest {
     /// 是否解冻剩余未分资金
     pub unfreeze_unsplit: bool,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("sub_mchid", &self.sub_mchid)?;
-        m.opt("appid", &self.appid)?;
-        m.opt("sub_appid", &self.sub_appid)?;
-        m.req("transaction_id", &self.transaction_id)?;
-        m.req("out_order_no", &self.out_order_no)?;
-        m.opt("receivers", &self.receivers)?;
-        m.req("unfreeze_unsplit", &self.unfreeze_unsplit)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("Wechatpay-Serial"),
-            o.opt("sub_mchid"),
-            o.opt("appid"),
-            o.opt("sub_appid"),
-            o.req("transaction_id"),
-            o.req("out_order_no"),
-            o.opt("receivers"),
-            o.req("unfreeze_unsplit"),
-        ) {
-            (
-                Some(wechatpay_serial),
-                Some(sub_mchid),
-                Some(appid),
-                Some(sub_appid),
-                Some(transaction_id),
-                Some(out_order_no),
-                Some(receivers),
-                Some(unfreeze_unsplit),
-            ) => {
-                Ok(Self {
-                    wechatpay_serial,
-                    sub_mchid,
-                    appid,
-                    sub_appid,
-                    transaction_id,
-                    out_order_no,
-                    receivers,
-                    unfreeze_unsplit,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    wechatpay_serial: "Wechatpay-Serial" skip req,
+    sub_mchid: "sub_mchid" opt opt,
+    appid: "appid" opt opt,
+    sub_appid: "sub_appid" opt opt,
+    transaction_id: "transaction_id" req req,
+    out_order_no: "out_order_no" req req,
+    receivers: "receivers" opt opt,
+    unfreeze_unsplit: "unfreeze_unsplit" req req,
+});
 /// PostRequestReceivers
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestReceivers {
@@ -142,45 +96,13 @@ pub struct PostRequestReceivers {
     /// Example: `分给商户A`
     pub description: String,
 }
-impl ::serde::Serialize for PostRequestReceivers {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("type", &self.type_)?;
-        m.req("account", &self.account)?;
-        m.opt("name", &self.name)?;
-        m.req("amount", &self.amount)?;
-        m.req("description", &self.description)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestReceivers {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("type"),
-            o.req("account"),
-            o.opt("name"),
-            o.req("amount"),
-            o.req("description"),
-        ) {
-            (Some(type_), Some(account), Some(name), Some(amount), Some(description)) => {
-                Ok(Self {
-                    type_,
-                    account,
-                    name,
-                    amount,
-                    description,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestReceivers {
+    type_: "type" req req,
+    account: "account" req req,
+    name: "name" opt opt,
+    amount: "amount" req req,
+    description: "description" req req,
+});
 /// 分账接收方类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestReceiversType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -196,47 +118,11 @@ pub enum PostRequestReceiversType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostRequestReceiversType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::MerchantId => "MERCHANT_ID",
-            Self::PersonalOpenid => "PERSONAL_OPENID",
-            Self::PersonalSubOpenid => "PERSONAL_SUB_OPENID",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostRequestReceiversType {
-    fn from(s: &str) -> Self {
-        match s {
-            "MERCHANT_ID" => Self::MerchantId,
-            "PERSONAL_OPENID" => Self::PersonalOpenid,
-            "PERSONAL_SUB_OPENID" => Self::PersonalSubOpenid,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostRequestReceiversType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostRequestReceiversType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestReceiversType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostRequestReceiversType {
+    MerchantId = "MERCHANT_ID",
+    PersonalOpenid = "PERSONAL_OPENID",
+    PersonalSubOpenid = "PERSONAL_SUB_OPENID",
+});
 /// The response of `POST /v3/profitsharing/orders` (请求分账).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostResponse {
@@ -263,55 +149,14 @@ pub struct PostResponse {
     /// 分账接收方列表
     pub receivers: Option<Vec<PostResponseReceivers>>,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("sub_mchid", &self.sub_mchid)?;
-        m.req("transaction_id", &self.transaction_id)?;
-        m.req("out_order_no", &self.out_order_no)?;
-        m.req("order_id", &self.order_id)?;
-        m.req("state", &self.state)?;
-        m.opt("receivers", &self.receivers)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("sub_mchid"),
-            o.req("transaction_id"),
-            o.req("out_order_no"),
-            o.req("order_id"),
-            o.req("state"),
-            o.opt("receivers"),
-        ) {
-            (
-                Some(sub_mchid),
-                Some(transaction_id),
-                Some(out_order_no),
-                Some(order_id),
-                Some(state),
-                Some(receivers),
-            ) => {
-                Ok(Self {
-                    sub_mchid,
-                    transaction_id,
-                    out_order_no,
-                    order_id,
-                    state,
-                    receivers,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    sub_mchid: "sub_mchid" opt opt,
+    transaction_id: "transaction_id" req req,
+    out_order_no: "out_order_no" req req,
+    order_id: "order_id" req req,
+    state: "state" req req,
+    receivers: "receivers" opt opt,
+});
 /// PostResponseReceivers
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostResponseReceivers {
@@ -352,67 +197,17 @@ pub struct PostResponseReceivers {
     /// Example: `2015-05-20T13:29:35.120+08:00`
     pub finish_time: String,
 }
-impl ::serde::Serialize for PostResponseReceivers {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("amount", &self.amount)?;
-        m.req("description", &self.description)?;
-        m.req("type", &self.type_)?;
-        m.req("account", &self.account)?;
-        m.req("result", &self.result)?;
-        m.opt("fail_reason", &self.fail_reason)?;
-        m.opt("detail_id", &self.detail_id)?;
-        m.req("create_time", &self.create_time)?;
-        m.req("finish_time", &self.finish_time)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseReceivers {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("amount"),
-            o.req("description"),
-            o.req("type"),
-            o.req("account"),
-            o.req("result"),
-            o.opt("fail_reason"),
-            o.opt("detail_id"),
-            o.req("create_time"),
-            o.req("finish_time"),
-        ) {
-            (
-                Some(amount),
-                Some(description),
-                Some(type_),
-                Some(account),
-                Some(result),
-                Some(fail_reason),
-                Some(detail_id),
-                Some(create_time),
-                Some(finish_time),
-            ) => {
-                Ok(Self {
-                    amount,
-                    description,
-                    type_,
-                    account,
-                    result,
-                    fail_reason,
-                    detail_id,
-                    create_time,
-                    finish_time,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponseReceivers {
+    amount: "amount" req req,
+    description: "description" req req,
+    type_: "type" req req,
+    account: "account" req req,
+    result: "result" req req,
+    fail_reason: "fail_reason" opt opt,
+    detail_id: "detail_id" opt opt,
+    create_time: "create_time" req req,
+    finish_time: "finish_time" req req,
+});
 /// 分账失败原因
 ///
 /// A value this client does not know yet is kept as [`PostResponseReceiversFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -438,57 +233,16 @@ pub enum PostResponseReceiversFailReason {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostResponseReceiversFailReason {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::AccountAbnormal => "ACCOUNT_ABNORMAL",
-            Self::NoRelation => "NO_RELATION",
-            Self::ReceiverHighRisk => "RECEIVER_HIGH_RISK",
-            Self::ReceiverRealNameNotVerified => "RECEIVER_REAL_NAME_NOT_VERIFIED",
-            Self::NoAuth => "NO_AUTH",
-            Self::ReceiverReceiptLimit => "RECEIVER_RECEIPT_LIMIT",
-            Self::PayerAccountAbnormal => "PAYER_ACCOUNT_ABNORMAL",
-            Self::InvalidRequest => "INVALID_REQUEST",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostResponseReceiversFailReason {
-    fn from(s: &str) -> Self {
-        match s {
-            "ACCOUNT_ABNORMAL" => Self::AccountAbnormal,
-            "NO_RELATION" => Self::NoRelation,
-            "RECEIVER_HIGH_RISK" => Self::ReceiverHighRisk,
-            "RECEIVER_REAL_NAME_NOT_VERIFIED" => Self::ReceiverRealNameNotVerified,
-            "NO_AUTH" => Self::NoAuth,
-            "RECEIVER_RECEIPT_LIMIT" => Self::ReceiverReceiptLimit,
-            "PAYER_ACCOUNT_ABNORMAL" => Self::PayerAccountAbnormal,
-            "INVALID_REQUEST" => Self::InvalidRequest,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostResponseReceiversFailReason {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostResponseReceiversFailReason {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseReceiversFailReason {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostResponseReceiversFailReason {
+    AccountAbnormal = "ACCOUNT_ABNORMAL",
+    NoRelation = "NO_RELATION",
+    ReceiverHighRisk = "RECEIVER_HIGH_RISK",
+    ReceiverRealNameNotVerified = "RECEIVER_REAL_NAME_NOT_VERIFIED",
+    NoAuth = "NO_AUTH",
+    ReceiverReceiptLimit = "RECEIVER_RECEIPT_LIMIT",
+    PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+    InvalidRequest = "INVALID_REQUEST",
+});
 /// 分账结果
 ///
 /// A value this client does not know yet is kept as [`PostResponseReceiversResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -504,47 +258,11 @@ pub enum PostResponseReceiversResult {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostResponseReceiversResult {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Pending => "PENDING",
-            Self::Success => "SUCCESS",
-            Self::Closed => "CLOSED",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostResponseReceiversResult {
-    fn from(s: &str) -> Self {
-        match s {
-            "PENDING" => Self::Pending,
-            "SUCCESS" => Self::Success,
-            "CLOSED" => Self::Closed,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostResponseReceiversResult {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostResponseReceiversResult {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseReceiversResult {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostResponseReceiversResult {
+    Pending = "PENDING",
+    Success = "SUCCESS",
+    Closed = "CLOSED",
+});
 /// 分账接收方类型
 ///
 /// A value this client does not know yet is kept as [`PostResponseReceiversType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -560,47 +278,11 @@ pub enum PostResponseReceiversType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostResponseReceiversType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::MerchantId => "MERCHANT_ID",
-            Self::PersonalOpenid => "PERSONAL_OPENID",
-            Self::PersonalSubOpenid => "PERSONAL_SUB_OPENID",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostResponseReceiversType {
-    fn from(s: &str) -> Self {
-        match s {
-            "MERCHANT_ID" => Self::MerchantId,
-            "PERSONAL_OPENID" => Self::PersonalOpenid,
-            "PERSONAL_SUB_OPENID" => Self::PersonalSubOpenid,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostResponseReceiversType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostResponseReceiversType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseReceiversType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostResponseReceiversType {
+    MerchantId = "MERCHANT_ID",
+    PersonalOpenid = "PERSONAL_OPENID",
+    PersonalSubOpenid = "PERSONAL_SUB_OPENID",
+});
 /// 分账单状态
 ///
 /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -614,45 +296,10 @@ pub enum PostResponseState {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostResponseState {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Processing => "PROCESSING",
-            Self::Finished => "FINISHED",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostResponseState {
-    fn from(s: &str) -> Self {
-        match s {
-            "PROCESSING" => Self::Processing,
-            "FINISHED" => Self::Finished,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostResponseState {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostResponseState {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostResponseState {
+    Processing = "PROCESSING",
+    Finished = "FINISHED",
+});
 /// `/v3/profitsharing/orders/{out_order_no}`
 pub mod by_out_order_no {
     /// The chain step for `/v3/profitsharing/orders/{out_order_no}`, reached with `client.v3().profitsharing().orders().out_order_no(out_order_no)`.
@@ -687,28 +334,10 @@ pub mod by_out_order_no {
         /// Query parameter `transaction_id`. Example: `4208450740201411110007820472`
         pub transaction_id: String,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("sub_mchid"), o.req("transaction_id")) {
-                (Some(sub_mchid), Some(transaction_id)) => {
-                    Ok(Self { sub_mchid, transaction_id })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        sub_mchid: "sub_mchid" skip opt,
+        transaction_id: "transaction_id" skip req,
+    });
     /// The response of `GET /v3/profitsharing/orders/{out_order_no}` (查询分账结果).
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
@@ -735,55 +364,14 @@ pub mod by_out_order_no {
         /// 分账接收方列表
         pub receivers: Option<Vec<GetResponseReceivers>>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("sub_mchid", &self.sub_mchid)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.req("out_order_no", &self.out_order_no)?;
-            m.req("order_id", &self.order_id)?;
-            m.req("state", &self.state)?;
-            m.opt("receivers", &self.receivers)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("sub_mchid"),
-                o.req("transaction_id"),
-                o.req("out_order_no"),
-                o.req("order_id"),
-                o.req("state"),
-                o.opt("receivers"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(transaction_id),
-                    Some(out_order_no),
-                    Some(order_id),
-                    Some(state),
-                    Some(receivers),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        transaction_id,
-                        out_order_no,
-                        order_id,
-                        state,
-                        receivers,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        sub_mchid: "sub_mchid" opt opt,
+        transaction_id: "transaction_id" req req,
+        out_order_no: "out_order_no" req req,
+        order_id: "order_id" req req,
+        state: "state" req req,
+        receivers: "receivers" opt opt,
+    });
     /// GetResponseReceivers
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseReceivers {
@@ -824,67 +412,17 @@ pub mod by_out_order_no {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub finish_time: String,
     }
-    impl ::serde::Serialize for GetResponseReceivers {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("amount", &self.amount)?;
-            m.req("description", &self.description)?;
-            m.req("type", &self.type_)?;
-            m.req("account", &self.account)?;
-            m.req("result", &self.result)?;
-            m.opt("fail_reason", &self.fail_reason)?;
-            m.opt("detail_id", &self.detail_id)?;
-            m.req("create_time", &self.create_time)?;
-            m.req("finish_time", &self.finish_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseReceivers {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("amount"),
-                o.req("description"),
-                o.req("type"),
-                o.req("account"),
-                o.req("result"),
-                o.opt("fail_reason"),
-                o.opt("detail_id"),
-                o.req("create_time"),
-                o.req("finish_time"),
-            ) {
-                (
-                    Some(amount),
-                    Some(description),
-                    Some(type_),
-                    Some(account),
-                    Some(result),
-                    Some(fail_reason),
-                    Some(detail_id),
-                    Some(create_time),
-                    Some(finish_time),
-                ) => {
-                    Ok(Self {
-                        amount,
-                        description,
-                        type_,
-                        account,
-                        result,
-                        fail_reason,
-                        detail_id,
-                        create_time,
-                        finish_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseReceivers {
+        amount: "amount" req req,
+        description: "description" req req,
+        type_: "type" req req,
+        account: "account" req req,
+        result: "result" req req,
+        fail_reason: "fail_reason" opt opt,
+        detail_id: "detail_id" opt opt,
+        create_time: "create_time" req req,
+        finish_time: "finish_time" req req,
+    });
     /// 分账结果
     ///
     /// A value this client does not know yet is kept as [`GetResponseReceiversResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -910,57 +448,16 @@ pub mod by_out_order_no {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseReceiversResult {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::AccountAbnormal => "ACCOUNT_ABNORMAL",
-                Self::NoRelation => "NO_RELATION",
-                Self::ReceiverHighRisk => "RECEIVER_HIGH_RISK",
-                Self::ReceiverRealNameNotVerified => "RECEIVER_REAL_NAME_NOT_VERIFIED",
-                Self::NoAuth => "NO_AUTH",
-                Self::ReceiverReceiptLimit => "RECEIVER_RECEIPT_LIMIT",
-                Self::PayerAccountAbnormal => "PAYER_ACCOUNT_ABNORMAL",
-                Self::InvalidRequest => "INVALID_REQUEST",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseReceiversResult {
-        fn from(s: &str) -> Self {
-            match s {
-                "ACCOUNT_ABNORMAL" => Self::AccountAbnormal,
-                "NO_RELATION" => Self::NoRelation,
-                "RECEIVER_HIGH_RISK" => Self::ReceiverHighRisk,
-                "RECEIVER_REAL_NAME_NOT_VERIFIED" => Self::ReceiverRealNameNotVerified,
-                "NO_AUTH" => Self::NoAuth,
-                "RECEIVER_RECEIPT_LIMIT" => Self::ReceiverReceiptLimit,
-                "PAYER_ACCOUNT_ABNORMAL" => Self::PayerAccountAbnormal,
-                "INVALID_REQUEST" => Self::InvalidRequest,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseReceiversResult {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseReceiversResult {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseReceiversResult {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseReceiversResult {
+        AccountAbnormal = "ACCOUNT_ABNORMAL",
+        NoRelation = "NO_RELATION",
+        ReceiverHighRisk = "RECEIVER_HIGH_RISK",
+        ReceiverRealNameNotVerified = "RECEIVER_REAL_NAME_NOT_VERIFIED",
+        NoAuth = "NO_AUTH",
+        ReceiverReceiptLimit = "RECEIVER_RECEIPT_LIMIT",
+        PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+        InvalidRequest = "INVALID_REQUEST",
+    });
     /// 分账接收方类型
     ///
     /// A value this client does not know yet is kept as [`GetResponseReceiversType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -976,47 +473,11 @@ pub mod by_out_order_no {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseReceiversType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::MerchantId => "MERCHANT_ID",
-                Self::PersonalOpenid => "PERSONAL_OPENID",
-                Self::PersonalSubOpenid => "PERSONAL_SUB_OPENID",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseReceiversType {
-        fn from(s: &str) -> Self {
-            match s {
-                "MERCHANT_ID" => Self::MerchantId,
-                "PERSONAL_OPENID" => Self::PersonalOpenid,
-                "PERSONAL_SUB_OPENID" => Self::PersonalSubOpenid,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseReceiversType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseReceiversType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseReceiversType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseReceiversType {
+        MerchantId = "MERCHANT_ID",
+        PersonalOpenid = "PERSONAL_OPENID",
+        PersonalSubOpenid = "PERSONAL_SUB_OPENID",
+    });
     /// 分账单状态
     ///
     /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1032,47 +493,11 @@ pub mod by_out_order_no {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Pending => "PENDING",
-                Self::Success => "SUCCESS",
-                Self::Closed => "CLOSED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseState {
-        fn from(s: &str) -> Self {
-            match s {
-                "PENDING" => Self::Pending,
-                "SUCCESS" => Self::Success,
-                "CLOSED" => Self::Closed,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseState {
+        Pending = "PENDING",
+        Success = "SUCCESS",
+        Closed = "CLOSED",
+    });
 }
 /// `/v3/profitsharing/orders/unfreeze`
 pub mod unfreeze {
@@ -1112,47 +537,12 @@ pub mod unfreeze {
         /// Example: `解冻全部剩余资金`
         pub description: String,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("sub_mchid", &self.sub_mchid)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.req("out_order_no", &self.out_order_no)?;
-            m.req("description", &self.description)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("sub_mchid"),
-                o.req("transaction_id"),
-                o.req("out_order_no"),
-                o.req("description"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(transaction_id),
-                    Some(out_order_no),
-                    Some(description),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        transaction_id,
-                        out_order_no,
-                        description,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        sub_mchid: "sub_mchid" opt opt,
+        transaction_id: "transaction_id" req req,
+        out_order_no: "out_order_no" req req,
+        description: "description" req req,
+    });
     /// The response of `POST /v3/profitsharing/orders/unfreeze` (解冻剩余资金).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -1179,55 +569,14 @@ pub mod unfreeze {
         /// 分账接收方列表
         pub receivers: Option<Vec<PostResponseReceivers>>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("sub_mchid", &self.sub_mchid)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.req("out_order_no", &self.out_order_no)?;
-            m.req("order_id", &self.order_id)?;
-            m.req("state", &self.state)?;
-            m.opt("receivers", &self.receivers)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("sub_mchid"),
-                o.req("transaction_id"),
-                o.req("out_order_no"),
-                o.req("order_id"),
-                o.req("state"),
-                o.opt("receivers"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(transaction_id),
-                    Some(out_order_no),
-                    Some(order_id),
-                    Some(state),
-                    Some(receivers),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        transaction_id,
-                        out_order_no,
-                        order_id,
-                        state,
-                        receivers,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        sub_mchid: "sub_mchid" opt opt,
+        transaction_id: "transaction_id" req req,
+        out_order_no: "out_order_no" req req,
+        order_id: "order_id" req req,
+        state: "state" req req,
+        receivers: "receivers" opt opt,
+    });
     /// PostResponseReceivers
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponseReceivers {
@@ -1268,67 +617,17 @@ pub mod unfreeze {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub finish_time: String,
     }
-    impl ::serde::Serialize for PostResponseReceivers {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("amount", &self.amount)?;
-            m.req("description", &self.description)?;
-            m.req("type", &self.type_)?;
-            m.req("account", &self.account)?;
-            m.req("result", &self.result)?;
-            m.req("fail_reason", &self.fail_reason)?;
-            m.opt("detail_id", &self.detail_id)?;
-            m.req("create_time", &self.create_time)?;
-            m.req("finish_time", &self.finish_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseReceivers {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("amount"),
-                o.req("description"),
-                o.req("type"),
-                o.req("account"),
-                o.req("result"),
-                o.req("fail_reason"),
-                o.opt("detail_id"),
-                o.req("create_time"),
-                o.req("finish_time"),
-            ) {
-                (
-                    Some(amount),
-                    Some(description),
-                    Some(type_),
-                    Some(account),
-                    Some(result),
-                    Some(fail_reason),
-                    Some(detail_id),
-                    Some(create_time),
-                    Some(finish_time),
-                ) => {
-                    Ok(Self {
-                        amount,
-                        description,
-                        type_,
-                        account,
-                        result,
-                        fail_reason,
-                        detail_id,
-                        create_time,
-                        finish_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseReceivers {
+        amount: "amount" req req,
+        description: "description" req req,
+        type_: "type" req req,
+        account: "account" req req,
+        result: "result" req req,
+        fail_reason: "fail_reason" req req,
+        detail_id: "detail_id" opt opt,
+        create_time: "create_time" req req,
+        finish_time: "finish_time" req req,
+    });
     /// 分账失败原因
     ///
     /// A value this client does not know yet is kept as [`PostResponseReceiversFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1354,57 +653,16 @@ pub mod unfreeze {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseReceiversFailReason {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::AccountAbnormal => "ACCOUNT_ABNORMAL",
-                Self::NoRelation => "NO_RELATION",
-                Self::ReceiverHighRisk => "RECEIVER_HIGH_RISK",
-                Self::ReceiverRealNameNotVerified => "RECEIVER_REAL_NAME_NOT_VERIFIED",
-                Self::NoAuth => "NO_AUTH",
-                Self::ReceiverReceiptLimit => "RECEIVER_RECEIPT_LIMIT",
-                Self::PayerAccountAbnormal => "PAYER_ACCOUNT_ABNORMAL",
-                Self::InvalidRequest => "INVALID_REQUEST",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseReceiversFailReason {
-        fn from(s: &str) -> Self {
-            match s {
-                "ACCOUNT_ABNORMAL" => Self::AccountAbnormal,
-                "NO_RELATION" => Self::NoRelation,
-                "RECEIVER_HIGH_RISK" => Self::ReceiverHighRisk,
-                "RECEIVER_REAL_NAME_NOT_VERIFIED" => Self::ReceiverRealNameNotVerified,
-                "NO_AUTH" => Self::NoAuth,
-                "RECEIVER_RECEIPT_LIMIT" => Self::ReceiverReceiptLimit,
-                "PAYER_ACCOUNT_ABNORMAL" => Self::PayerAccountAbnormal,
-                "INVALID_REQUEST" => Self::InvalidRequest,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseReceiversFailReason {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseReceiversFailReason {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseReceiversFailReason {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseReceiversFailReason {
+        AccountAbnormal = "ACCOUNT_ABNORMAL",
+        NoRelation = "NO_RELATION",
+        ReceiverHighRisk = "RECEIVER_HIGH_RISK",
+        ReceiverRealNameNotVerified = "RECEIVER_REAL_NAME_NOT_VERIFIED",
+        NoAuth = "NO_AUTH",
+        ReceiverReceiptLimit = "RECEIVER_RECEIPT_LIMIT",
+        PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+        InvalidRequest = "INVALID_REQUEST",
+    });
     /// 分账接收方类型
     ///
     /// A value this client does not know yet is kept as [`PostResponseReceiversType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1420,47 +678,11 @@ pub mod unfreeze {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseReceiversType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::MerchantId => "MERCHANT_ID",
-                Self::PersonalOpenid => "PERSONAL_OPENID",
-                Self::PersonalSubOpenid => "PERSONAL_SUB_OPENID",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseReceiversType {
-        fn from(s: &str) -> Self {
-            match s {
-                "MERCHANT_ID" => Self::MerchantId,
-                "PERSONAL_OPENID" => Self::PersonalOpenid,
-                "PERSONAL_SUB_OPENID" => Self::PersonalSubOpenid,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseReceiversType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseReceiversType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseReceiversType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseReceiversType {
+        MerchantId = "MERCHANT_ID",
+        PersonalOpenid = "PERSONAL_OPENID",
+        PersonalSubOpenid = "PERSONAL_SUB_OPENID",
+    });
     /// 分账单状态
     ///
     /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1474,43 +696,8 @@ pub mod unfreeze {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Processing => "PROCESSING",
-                Self::Finished => "FINISHED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseState {
-        fn from(s: &str) -> Self {
-            match s {
-                "PROCESSING" => Self::Processing,
-                "FINISHED" => Self::Finished,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseState {
+        Processing = "PROCESSING",
+        Finished = "FINISHED",
+    });
 }

@@ -76,66 +76,17 @@ pub mod add {
         /// Example: `代理商`
         pub custom_relation: Option<String>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("sub_mchid", &self.sub_mchid)?;
-            m.req("appid", &self.appid)?;
-            m.opt("sub_appid", &self.sub_appid)?;
-            m.req("type", &self.type_)?;
-            m.req("account", &self.account)?;
-            m.opt("name", &self.name)?;
-            m.req("relation_type", &self.relation_type)?;
-            m.opt("custom_relation", &self.custom_relation)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("Wechatpay-Serial"),
-                o.opt("sub_mchid"),
-                o.req("appid"),
-                o.opt("sub_appid"),
-                o.req("type"),
-                o.req("account"),
-                o.opt("name"),
-                o.req("relation_type"),
-                o.opt("custom_relation"),
-            ) {
-                (
-                    Some(wechatpay_serial),
-                    Some(sub_mchid),
-                    Some(appid),
-                    Some(sub_appid),
-                    Some(type_),
-                    Some(account),
-                    Some(name),
-                    Some(relation_type),
-                    Some(custom_relation),
-                ) => {
-                    Ok(Self {
-                        wechatpay_serial,
-                        sub_mchid,
-                        appid,
-                        sub_appid,
-                        type_,
-                        account,
-                        name,
-                        relation_type,
-                        custom_relation,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        wechatpay_serial: "Wechatpay-Serial" skip req,
+        sub_mchid: "sub_mchid" opt opt,
+        appid: "appid" req req,
+        sub_appid: "sub_appid" opt opt,
+        type_: "type" req req,
+        account: "account" req req,
+        name: "name" opt opt,
+        relation_type: "relation_type" req req,
+        custom_relation: "custom_relation" opt opt,
+    });
     /// 与分账方的关系类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestRelationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -167,63 +118,19 @@ pub mod add {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestRelationType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::ServiceProvider => "SERVICE_PROVIDER",
-                Self::Store => "STORE",
-                Self::Staff => "STAFF",
-                Self::StoreOwner => "STORE_OWNER",
-                Self::Partner => "PARTNER",
-                Self::Headquarter => "HEADQUARTER",
-                Self::Brand => "BRAND",
-                Self::Distributor => "DISTRIBUTOR",
-                Self::User => "USER",
-                Self::Supplier => "SUPPLIER",
-                Self::Custom => "CUSTOM",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestRelationType {
-        fn from(s: &str) -> Self {
-            match s {
-                "SERVICE_PROVIDER" => Self::ServiceProvider,
-                "STORE" => Self::Store,
-                "STAFF" => Self::Staff,
-                "STORE_OWNER" => Self::StoreOwner,
-                "PARTNER" => Self::Partner,
-                "HEADQUARTER" => Self::Headquarter,
-                "BRAND" => Self::Brand,
-                "DISTRIBUTOR" => Self::Distributor,
-                "USER" => Self::User,
-                "SUPPLIER" => Self::Supplier,
-                "CUSTOM" => Self::Custom,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestRelationType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestRelationType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestRelationType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestRelationType {
+        ServiceProvider = "SERVICE_PROVIDER",
+        Store = "STORE",
+        Staff = "STAFF",
+        StoreOwner = "STORE_OWNER",
+        Partner = "PARTNER",
+        Headquarter = "HEADQUARTER",
+        Brand = "BRAND",
+        Distributor = "DISTRIBUTOR",
+        User = "USER",
+        Supplier = "SUPPLIER",
+        Custom = "CUSTOM",
+    });
     /// 分账接收方类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -239,47 +146,11 @@ pub mod add {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::MerchantId => "MERCHANT_ID",
-                Self::PersonalOpenid => "PERSONAL_OPENID",
-                Self::PersonalSubOpenid => "PERSONAL_SUB_OPENID",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestType {
-        fn from(s: &str) -> Self {
-            match s {
-                "MERCHANT_ID" => Self::MerchantId,
-                "PERSONAL_OPENID" => Self::PersonalOpenid,
-                "PERSONAL_SUB_OPENID" => Self::PersonalSubOpenid,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestType {
+        MerchantId = "MERCHANT_ID",
+        PersonalOpenid = "PERSONAL_OPENID",
+        PersonalSubOpenid = "PERSONAL_SUB_OPENID",
+    });
     /// The response of `POST /v3/profitsharing/receivers/add` (添加分账接收方).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -308,55 +179,14 @@ pub mod add {
         /// Example: `代理商`
         pub custom_relation: Option<String>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("sub_mchid", &self.sub_mchid)?;
-            m.req("type", &self.type_)?;
-            m.req("account", &self.account)?;
-            m.opt("name", &self.name)?;
-            m.req("relation_type", &self.relation_type)?;
-            m.opt("custom_relation", &self.custom_relation)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("sub_mchid"),
-                o.req("type"),
-                o.req("account"),
-                o.opt("name"),
-                o.req("relation_type"),
-                o.opt("custom_relation"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(type_),
-                    Some(account),
-                    Some(name),
-                    Some(relation_type),
-                    Some(custom_relation),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        type_,
-                        account,
-                        name,
-                        relation_type,
-                        custom_relation,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        sub_mchid: "sub_mchid" opt opt,
+        type_: "type" req req,
+        account: "account" req req,
+        name: "name" opt opt,
+        relation_type: "relation_type" req req,
+        custom_relation: "custom_relation" opt opt,
+    });
     /// 与分账方的关系类型
     ///
     /// A value this client does not know yet is kept as [`PostResponseRelationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -388,63 +218,19 @@ pub mod add {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseRelationType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::ServiceProvider => "SERVICE_PROVIDER",
-                Self::Store => "STORE",
-                Self::Staff => "STAFF",
-                Self::StoreOwner => "STORE_OWNER",
-                Self::Partner => "PARTNER",
-                Self::Headquarter => "HEADQUARTER",
-                Self::Brand => "BRAND",
-                Self::Distributor => "DISTRIBUTOR",
-                Self::User => "USER",
-                Self::Supplier => "SUPPLIER",
-                Self::Custom => "CUSTOM",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseRelationType {
-        fn from(s: &str) -> Self {
-            match s {
-                "SERVICE_PROVIDER" => Self::ServiceProvider,
-                "STORE" => Self::Store,
-                "STAFF" => Self::Staff,
-                "STORE_OWNER" => Self::StoreOwner,
-                "PARTNER" => Self::Partner,
-                "HEADQUARTER" => Self::Headquarter,
-                "BRAND" => Self::Brand,
-                "DISTRIBUTOR" => Self::Distributor,
-                "USER" => Self::User,
-                "SUPPLIER" => Self::Supplier,
-                "CUSTOM" => Self::Custom,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseRelationType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseRelationType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseRelationType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseRelationType {
+        ServiceProvider = "SERVICE_PROVIDER",
+        Store = "STORE",
+        Staff = "STAFF",
+        StoreOwner = "STORE_OWNER",
+        Partner = "PARTNER",
+        Headquarter = "HEADQUARTER",
+        Brand = "BRAND",
+        Distributor = "DISTRIBUTOR",
+        User = "USER",
+        Supplier = "SUPPLIER",
+        Custom = "CUSTOM",
+    });
     /// 分账接收方类型
     ///
     /// A value this client does not know yet is kept as [`PostResponseType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -460,47 +246,11 @@ pub mod add {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::MerchantId => "MERCHANT_ID",
-                Self::PersonalOpenid => "PERSONAL_OPENID",
-                Self::PersonalSubOpenid => "PERSONAL_SUB_OPENID",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseType {
-        fn from(s: &str) -> Self {
-            match s {
-                "MERCHANT_ID" => Self::MerchantId,
-                "PERSONAL_OPENID" => Self::PersonalOpenid,
-                "PERSONAL_SUB_OPENID" => Self::PersonalSubOpenid,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseType {
+        MerchantId = "MERCHANT_ID",
+        PersonalOpenid = "PERSONAL_OPENID",
+        PersonalSubOpenid = "PERSONAL_SUB_OPENID",
+    });
 }
 /// `/v3/profitsharing/receivers/delete`
 pub mod delete_ {
@@ -544,51 +294,13 @@ pub mod delete_ {
         /// Example: `86693852`
         pub account: String,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("sub_mchid", &self.sub_mchid)?;
-            m.req("appid", &self.appid)?;
-            m.opt("sub_appid", &self.sub_appid)?;
-            m.req("type", &self.type_)?;
-            m.req("account", &self.account)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("sub_mchid"),
-                o.req("appid"),
-                o.opt("sub_appid"),
-                o.req("type"),
-                o.req("account"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(appid),
-                    Some(sub_appid),
-                    Some(type_),
-                    Some(account),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        appid,
-                        sub_appid,
-                        type_,
-                        account,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        sub_mchid: "sub_mchid" opt opt,
+        appid: "appid" req req,
+        sub_appid: "sub_appid" opt opt,
+        type_: "type" req req,
+        account: "account" req req,
+    });
     /// 分账接收方类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -604,47 +316,11 @@ pub mod delete_ {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::MerchantId => "MERCHANT_ID",
-                Self::PersonalOpenid => "PERSONAL_OPENID",
-                Self::PersonalSubOpenid => "PERSONAL_SUB_OPENID",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestType {
-        fn from(s: &str) -> Self {
-            match s {
-                "MERCHANT_ID" => Self::MerchantId,
-                "PERSONAL_OPENID" => Self::PersonalOpenid,
-                "PERSONAL_SUB_OPENID" => Self::PersonalSubOpenid,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestType {
+        MerchantId = "MERCHANT_ID",
+        PersonalOpenid = "PERSONAL_OPENID",
+        PersonalSubOpenid = "PERSONAL_SUB_OPENID",
+    });
     /// The response of `POST /v3/profitsharing/receivers/delete` (删除分账接收方).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -661,31 +337,11 @@ pub mod delete_ {
         /// Example: `1900000109`
         pub account: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("sub_mchid", &self.sub_mchid)?;
-            m.req("type", &self.type_)?;
-            m.req("account", &self.account)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("sub_mchid"), o.req("type"), o.req("account")) {
-                (Some(sub_mchid), Some(type_), Some(account)) => {
-                    Ok(Self { sub_mchid, type_, account })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        sub_mchid: "sub_mchid" opt opt,
+        type_: "type" req req,
+        account: "account" req req,
+    });
     /// 分账接收方类型
     ///
     /// A value this client does not know yet is kept as [`PostResponseType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -701,45 +357,9 @@ pub mod delete_ {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::MerchantId => "MERCHANT_ID",
-                Self::PersonalOpenid => "PERSONAL_OPENID",
-                Self::PersonalSubOpenid => "PERSONAL_SUB_OPENID",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseType {
-        fn from(s: &str) -> Self {
-            match s {
-                "MERCHANT_ID" => Self::MerchantId,
-                "PERSONAL_OPENID" => Self::PersonalOpenid,
-                "PERSONAL_SUB_OPENID" => Self::PersonalSubOpenid,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseType {
+        MerchantId = "MERCHANT_ID",
+        PersonalOpenid = "PERSONAL_OPENID",
+        PersonalSubOpenid = "PERSONAL_SUB_OPENID",
+    });
 }

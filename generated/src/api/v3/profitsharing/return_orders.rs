@@ -54,59 +54,15 @@ pub struct PostRequest {
     /// Example: `用户退款`
     pub description: String,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("sub_mchid", &self.sub_mchid)?;
-        m.opt("order_id", &self.order_id)?;
-        m.opt("out_order_no", &self.out_order_no)?;
-        m.req("out_return_no", &self.out_return_no)?;
-        m.req("return_mchid", &self.return_mchid)?;
-        m.req("amount", &self.amount)?;
-        m.req("description", &self.description)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("sub_mchid"),
-            o.opt("order_id"),
-            o.opt("out_order_no"),
-            o.req("out_return_no"),
-            o.req("return_mchid"),
-            o.req("amount"),
-            o.req("description"),
-        ) {
-            (
-                Some(sub_mchid),
-                Some(order_id),
-                Some(out_order_no),
-                Some(out_return_no),
-                Some(return_mchid),
-                Some(amount),
-                Some(description),
-            ) => {
-                Ok(Self {
-                    sub_mchid,
-                    order_id,
-                    out_order_no,
-                    out_return_no,
-                    return_mchid,
-                    amount,
-                    description,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    sub_mchid: "sub_mchid" opt opt,
+    order_id: "order_id" opt opt,
+    out_order_no: "out_order_no" opt opt,
+    out_return_no: "out_return_no" req req,
+    return_mchid: "return_mchid" req req,
+    amount: "amount" req req,
+    description: "description" req req,
+});
 /// The response of `POST /v3/profitsharing/return-orders` (请求分账回退).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostResponse {
@@ -159,79 +115,20 @@ pub struct PostResponse {
     /// Example: `2015-05-20T13:29:35.120+08:00`
     pub finish_time: String,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("sub_mchid", &self.sub_mchid)?;
-        m.req("order_id", &self.order_id)?;
-        m.req("out_order_no", &self.out_order_no)?;
-        m.req("out_return_no", &self.out_return_no)?;
-        m.req("return_id", &self.return_id)?;
-        m.req("return_mchid", &self.return_mchid)?;
-        m.req("amount", &self.amount)?;
-        m.req("description", &self.description)?;
-        m.req("result", &self.result)?;
-        m.opt("fail_reason", &self.fail_reason)?;
-        m.req("create_time", &self.create_time)?;
-        m.req("finish_time", &self.finish_time)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("sub_mchid"),
-            o.req("order_id"),
-            o.req("out_order_no"),
-            o.req("out_return_no"),
-            o.req("return_id"),
-            o.req("return_mchid"),
-            o.req("amount"),
-            o.req("description"),
-            o.req("result"),
-            o.opt("fail_reason"),
-            o.req("create_time"),
-            o.req("finish_time"),
-        ) {
-            (
-                Some(sub_mchid),
-                Some(order_id),
-                Some(out_order_no),
-                Some(out_return_no),
-                Some(return_id),
-                Some(return_mchid),
-                Some(amount),
-                Some(description),
-                Some(result),
-                Some(fail_reason),
-                Some(create_time),
-                Some(finish_time),
-            ) => {
-                Ok(Self {
-                    sub_mchid,
-                    order_id,
-                    out_order_no,
-                    out_return_no,
-                    return_id,
-                    return_mchid,
-                    amount,
-                    description,
-                    result,
-                    fail_reason,
-                    create_time,
-                    finish_time,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    sub_mchid: "sub_mchid" opt opt,
+    order_id: "order_id" req req,
+    out_order_no: "out_order_no" req req,
+    out_return_no: "out_return_no" req req,
+    return_id: "return_id" req req,
+    return_mchid: "return_mchid" req req,
+    amount: "amount" req req,
+    description: "description" req req,
+    result: "result" req req,
+    fail_reason: "fail_reason" opt opt,
+    create_time: "create_time" req req,
+    finish_time: "finish_time" req req,
+});
 /// 失败原因
 ///
 /// A value this client does not know yet is kept as [`PostResponseFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -251,51 +148,13 @@ pub enum PostResponseFailReason {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostResponseFailReason {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::AccountAbnormal => "ACCOUNT_ABNORMAL",
-            Self::BalanceNotEnough => "BALANCE_NOT_ENOUGH",
-            Self::TimeOutClosed => "TIME_OUT_CLOSED",
-            Self::PayerAccountAbnormal => "PAYER_ACCOUNT_ABNORMAL",
-            Self::InvalidRequest => "INVALID_REQUEST",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostResponseFailReason {
-    fn from(s: &str) -> Self {
-        match s {
-            "ACCOUNT_ABNORMAL" => Self::AccountAbnormal,
-            "BALANCE_NOT_ENOUGH" => Self::BalanceNotEnough,
-            "TIME_OUT_CLOSED" => Self::TimeOutClosed,
-            "PAYER_ACCOUNT_ABNORMAL" => Self::PayerAccountAbnormal,
-            "INVALID_REQUEST" => Self::InvalidRequest,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostResponseFailReason {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostResponseFailReason {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseFailReason {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostResponseFailReason {
+    AccountAbnormal = "ACCOUNT_ABNORMAL",
+    BalanceNotEnough = "BALANCE_NOT_ENOUGH",
+    TimeOutClosed = "TIME_OUT_CLOSED",
+    PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+    InvalidRequest = "INVALID_REQUEST",
+});
 /// 回退结果
 ///
 /// A value this client does not know yet is kept as [`PostResponseResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -311,47 +170,11 @@ pub enum PostResponseResult {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostResponseResult {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Processing => "PROCESSING",
-            Self::Success => "SUCCESS",
-            Self::Failed => "FAILED",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostResponseResult {
-    fn from(s: &str) -> Self {
-        match s {
-            "PROCESSING" => Self::Processing,
-            "SUCCESS" => Self::Success,
-            "FAILED" => Self::Failed,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostResponseResult {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostResponseResult {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseResult {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostResponseResult {
+    Processing = "PROCESSING",
+    Success = "SUCCESS",
+    Failed = "FAILED",
+});
 /// `/v3/profitsharing/return-orders/{out_return_no}`
 pub mod by_out_return_no {
     /// The chain step for `/v3/profitsharing/return-orders/{out_return_no}`, reached with `client.v3().profitsharing().return_orders().out_return_no(out_return_no)`.
@@ -386,28 +209,10 @@ pub mod by_out_return_no {
         /// Query parameter `out_order_no`. Example: `P20190806125346`
         pub out_order_no: String,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("sub_mchid"), o.req("out_order_no")) {
-                (Some(sub_mchid), Some(out_order_no)) => {
-                    Ok(Self { sub_mchid, out_order_no })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        sub_mchid: "sub_mchid" skip opt,
+        out_order_no: "out_order_no" skip req,
+    });
     /// The response of `GET /v3/profitsharing/return-orders/{out_return_no}` (查询分账回退结果).
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
@@ -460,79 +265,20 @@ pub mod by_out_return_no {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub finish_time: String,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("sub_mchid", &self.sub_mchid)?;
-            m.req("order_id", &self.order_id)?;
-            m.req("out_order_no", &self.out_order_no)?;
-            m.req("out_return_no", &self.out_return_no)?;
-            m.req("return_id", &self.return_id)?;
-            m.req("return_mchid", &self.return_mchid)?;
-            m.req("amount", &self.amount)?;
-            m.req("description", &self.description)?;
-            m.req("result", &self.result)?;
-            m.opt("fail_reason", &self.fail_reason)?;
-            m.req("create_time", &self.create_time)?;
-            m.req("finish_time", &self.finish_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("sub_mchid"),
-                o.req("order_id"),
-                o.req("out_order_no"),
-                o.req("out_return_no"),
-                o.req("return_id"),
-                o.req("return_mchid"),
-                o.req("amount"),
-                o.req("description"),
-                o.req("result"),
-                o.opt("fail_reason"),
-                o.req("create_time"),
-                o.req("finish_time"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(order_id),
-                    Some(out_order_no),
-                    Some(out_return_no),
-                    Some(return_id),
-                    Some(return_mchid),
-                    Some(amount),
-                    Some(description),
-                    Some(result),
-                    Some(fail_reason),
-                    Some(create_time),
-                    Some(finish_time),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        order_id,
-                        out_order_no,
-                        out_return_no,
-                        return_id,
-                        return_mchid,
-                        amount,
-                        description,
-                        result,
-                        fail_reason,
-                        create_time,
-                        finish_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        sub_mchid: "sub_mchid" opt opt,
+        order_id: "order_id" req req,
+        out_order_no: "out_order_no" req req,
+        out_return_no: "out_return_no" req req,
+        return_id: "return_id" req req,
+        return_mchid: "return_mchid" req req,
+        amount: "amount" req req,
+        description: "description" req req,
+        result: "result" req req,
+        fail_reason: "fail_reason" opt opt,
+        create_time: "create_time" req req,
+        finish_time: "finish_time" req req,
+    });
     /// 失败原因
     ///
     /// A value this client does not know yet is kept as [`GetResponseFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -552,51 +298,13 @@ pub mod by_out_return_no {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseFailReason {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::AccountAbnormal => "ACCOUNT_ABNORMAL",
-                Self::BalanceNotEnough => "BALANCE_NOT_ENOUGH",
-                Self::TimeOutClosed => "TIME_OUT_CLOSED",
-                Self::PayerAccountAbnormal => "PAYER_ACCOUNT_ABNORMAL",
-                Self::InvalidRequest => "INVALID_REQUEST",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseFailReason {
-        fn from(s: &str) -> Self {
-            match s {
-                "ACCOUNT_ABNORMAL" => Self::AccountAbnormal,
-                "BALANCE_NOT_ENOUGH" => Self::BalanceNotEnough,
-                "TIME_OUT_CLOSED" => Self::TimeOutClosed,
-                "PAYER_ACCOUNT_ABNORMAL" => Self::PayerAccountAbnormal,
-                "INVALID_REQUEST" => Self::InvalidRequest,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseFailReason {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseFailReason {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseFailReason {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseFailReason {
+        AccountAbnormal = "ACCOUNT_ABNORMAL",
+        BalanceNotEnough = "BALANCE_NOT_ENOUGH",
+        TimeOutClosed = "TIME_OUT_CLOSED",
+        PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+        InvalidRequest = "INVALID_REQUEST",
+    });
     /// 回退结果
     ///
     /// A value this client does not know yet is kept as [`GetResponseResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -612,45 +320,9 @@ pub mod by_out_return_no {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseResult {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Processing => "PROCESSING",
-                Self::Success => "SUCCESS",
-                Self::Failed => "FAILED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseResult {
-        fn from(s: &str) -> Self {
-            match s {
-                "PROCESSING" => Self::Processing,
-                "SUCCESS" => Self::Success,
-                "FAILED" => Self::Failed,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseResult {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseResult {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseResult {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseResult {
+        Processing = "PROCESSING",
+        Success = "SUCCESS",
+        Failed = "FAILED",
+    });
 }

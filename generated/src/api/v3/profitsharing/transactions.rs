@@ -50,32 +50,9 @@ pub mod by_transaction_id {
             /// Example: `1000`
             pub unsplit_amount: i64,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("transaction_id", &self.transaction_id)?;
-                m.req("unsplit_amount", &self.unsplit_amount)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("transaction_id"), o.req("unsplit_amount")) {
-                    (Some(transaction_id), Some(unsplit_amount)) => {
-                        Ok(Self {
-                            transaction_id,
-                            unsplit_amount,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            transaction_id: "transaction_id" req req,
+            unsplit_amount: "unsplit_amount" req req,
+        });
     }
 }

@@ -69,83 +69,21 @@ pub struct PostRequest {
     /// 地铁场景信息
     pub metro_info: Option<PostRequestMetroInfo>,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("appid", &self.appid)?;
-        m.opt("sub_appid", &self.sub_appid)?;
-        m.opt("sub_mchid", &self.sub_mchid)?;
-        m.opt("description", &self.description)?;
-        m.opt("attach", &self.attach)?;
-        m.req("out_trade_no", &self.out_trade_no)?;
-        m.req("trade_scene", &self.trade_scene)?;
-        m.opt("goods_tag", &self.goods_tag)?;
-        m.req("contract_id", &self.contract_id)?;
-        m.opt("notify_url", &self.notify_url)?;
-        m.opt("amount", &self.amount)?;
-        m.opt("bus_info", &self.bus_info)?;
-        m.opt("metro_info", &self.metro_info)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("appid"),
-            o.opt("sub_appid"),
-            o.opt("sub_mchid"),
-            o.opt("description"),
-            o.opt("attach"),
-            o.req("out_trade_no"),
-            o.req("trade_scene"),
-            o.opt("goods_tag"),
-            o.req("contract_id"),
-            o.opt("notify_url"),
-            o.opt("amount"),
-            o.opt("bus_info"),
-            o.opt("metro_info"),
-        ) {
-            (
-                Some(appid),
-                Some(sub_appid),
-                Some(sub_mchid),
-                Some(description),
-                Some(attach),
-                Some(out_trade_no),
-                Some(trade_scene),
-                Some(goods_tag),
-                Some(contract_id),
-                Some(notify_url),
-                Some(amount),
-                Some(bus_info),
-                Some(metro_info),
-            ) => {
-                Ok(Self {
-                    appid,
-                    sub_appid,
-                    sub_mchid,
-                    description,
-                    attach,
-                    out_trade_no,
-                    trade_scene,
-                    goods_tag,
-                    contract_id,
-                    notify_url,
-                    amount,
-                    bus_info,
-                    metro_info,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    appid: "appid" req req,
+    sub_appid: "sub_appid" opt opt,
+    sub_mchid: "sub_mchid" opt opt,
+    description: "description" opt opt,
+    attach: "attach" opt opt,
+    out_trade_no: "out_trade_no" req req,
+    trade_scene: "trade_scene" req req,
+    goods_tag: "goods_tag" opt opt,
+    contract_id: "contract_id" req req,
+    notify_url: "notify_url" opt opt,
+    amount: "amount" opt opt,
+    bus_info: "bus_info" opt opt,
+    metro_info: "metro_info" opt opt,
+});
 /// 订单金额信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestAmount {
@@ -158,28 +96,10 @@ pub struct PostRequestAmount {
     /// Example: `CNY`
     pub currency: Option<String>,
 }
-impl ::serde::Serialize for PostRequestAmount {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("total", &self.total)?;
-        m.opt("currency", &self.currency)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("total"), o.opt("currency")) {
-            (Some(total), Some(currency)) => Ok(Self { total, currency }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestAmount {
+    total: "total" opt opt,
+    currency: "currency" opt opt,
+});
 /// 公交场景信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestBusInfo {
@@ -196,35 +116,11 @@ pub struct PostRequestBusInfo {
     /// Example: `粤B888888`
     pub plate_number: Option<String>,
 }
-impl ::serde::Serialize for PostRequestBusInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("start_time", &self.start_time)?;
-        m.opt("line_name", &self.line_name)?;
-        m.opt("plate_number", &self.plate_number)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestBusInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("start_time"), o.opt("line_name"), o.opt("plate_number")) {
-            (Some(start_time), Some(line_name), Some(plate_number)) => {
-                Ok(Self {
-                    start_time,
-                    line_name,
-                    plate_number,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestBusInfo {
+    start_time: "start_time" opt opt,
+    line_name: "line_name" opt opt,
+    plate_number: "plate_number" opt opt,
+});
 /// 地铁场景信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestMetroInfo {
@@ -245,47 +141,12 @@ pub struct PostRequestMetroInfo {
     /// Example: `天安门西`
     pub end_station: Option<String>,
 }
-impl ::serde::Serialize for PostRequestMetroInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("start_time", &self.start_time)?;
-        m.opt("end_time", &self.end_time)?;
-        m.opt("start_station", &self.start_station)?;
-        m.opt("end_station", &self.end_station)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestMetroInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("start_time"),
-            o.opt("end_time"),
-            o.opt("start_station"),
-            o.opt("end_station"),
-        ) {
-            (
-                Some(start_time),
-                Some(end_time),
-                Some(start_station),
-                Some(end_station),
-            ) => {
-                Ok(Self {
-                    start_time,
-                    end_time,
-                    start_station,
-                    end_station,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestMetroInfo {
+    start_time: "start_time" opt opt,
+    end_time: "end_time" opt opt,
+    start_station: "start_station" opt opt,
+    end_station: "end_station" opt opt,
+});
 /// 交易场景值，现在支持公交和地铁的场景值
 ///
 /// A value this client does not know yet is kept as [`PostRequestTradeScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -299,45 +160,10 @@ pub enum PostRequestTradeScene {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostRequestTradeScene {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Bus => "BUS",
-            Self::Metro => "METRO",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostRequestTradeScene {
-    fn from(s: &str) -> Self {
-        match s {
-            "BUS" => Self::Bus,
-            "METRO" => Self::Metro,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostRequestTradeScene {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostRequestTradeScene {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestTradeScene {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostRequestTradeScene {
+    Bus = "BUS",
+    Metro = "METRO",
+});
 /// The response of `POST /v3/qrcode/transactions` (扣费受理).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -386,119 +212,30 @@ pub struct PostResponse {
     /// `promotion_detail`
     pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("appid", &self.appid)?;
-        m.opt("sub_appid", &self.sub_appid)?;
-        m.opt("sp_mchid", &self.sp_mchid)?;
-        m.opt("sub_mchid", &self.sub_mchid)?;
-        m.opt("description", &self.description)?;
-        m.opt("create_time", &self.create_time)?;
-        m.opt("out_trade_no", &self.out_trade_no)?;
-        m.opt("transaction_id", &self.transaction_id)?;
-        m.opt("trade_state", &self.trade_state)?;
-        m.opt("trade_state_description", &self.trade_state_description)?;
-        m.opt("success_time", &self.success_time)?;
-        m.opt("bank_type", &self.bank_type)?;
-        m.opt("user_repay_state", &self.user_repay_state)?;
-        m.opt("repay_transaction_id", &self.repay_transaction_id)?;
-        m.opt("repay_time", &self.repay_time)?;
-        m.opt("attach", &self.attach)?;
-        m.opt("contract_id", &self.contract_id)?;
-        m.opt("trade_scene", &self.trade_scene)?;
-        m.opt("bus_info", &self.bus_info)?;
-        m.opt("metro_info", &self.metro_info)?;
-        m.opt("amount", &self.amount)?;
-        m.opt("promotion_detail", &self.promotion_detail)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("appid"),
-            o.opt("sub_appid"),
-            o.opt("sp_mchid"),
-            o.opt("sub_mchid"),
-            o.opt("description"),
-            o.opt("create_time"),
-            o.opt("out_trade_no"),
-            o.opt("transaction_id"),
-            o.opt("trade_state"),
-            o.opt("trade_state_description"),
-            o.opt("success_time"),
-            o.opt("bank_type"),
-            o.opt("user_repay_state"),
-            o.opt("repay_transaction_id"),
-            o.opt("repay_time"),
-            o.opt("attach"),
-            o.opt("contract_id"),
-            o.opt("trade_scene"),
-            o.opt("bus_info"),
-            o.opt("metro_info"),
-            o.opt("amount"),
-            o.opt("promotion_detail"),
-        ) {
-            (
-                Some(appid),
-                Some(sub_appid),
-                Some(sp_mchid),
-                Some(sub_mchid),
-                Some(description),
-                Some(create_time),
-                Some(out_trade_no),
-                Some(transaction_id),
-                Some(trade_state),
-                Some(trade_state_description),
-                Some(success_time),
-                Some(bank_type),
-                Some(user_repay_state),
-                Some(repay_transaction_id),
-                Some(repay_time),
-                Some(attach),
-                Some(contract_id),
-                Some(trade_scene),
-                Some(bus_info),
-                Some(metro_info),
-                Some(amount),
-                Some(promotion_detail),
-            ) => {
-                Ok(Self {
-                    appid,
-                    sub_appid,
-                    sp_mchid,
-                    sub_mchid,
-                    description,
-                    create_time,
-                    out_trade_no,
-                    transaction_id,
-                    trade_state,
-                    trade_state_description,
-                    success_time,
-                    bank_type,
-                    user_repay_state,
-                    repay_transaction_id,
-                    repay_time,
-                    attach,
-                    contract_id,
-                    trade_scene,
-                    bus_info,
-                    metro_info,
-                    amount,
-                    promotion_detail,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    appid: "appid" opt opt,
+    sub_appid: "sub_appid" opt opt,
+    sp_mchid: "sp_mchid" opt opt,
+    sub_mchid: "sub_mchid" opt opt,
+    description: "description" opt opt,
+    create_time: "create_time" opt opt,
+    out_trade_no: "out_trade_no" opt opt,
+    transaction_id: "transaction_id" opt opt,
+    trade_state: "trade_state" opt opt,
+    trade_state_description: "trade_state_description" opt opt,
+    success_time: "success_time" opt opt,
+    bank_type: "bank_type" opt opt,
+    user_repay_state: "user_repay_state" opt opt,
+    repay_transaction_id: "repay_transaction_id" opt opt,
+    repay_time: "repay_time" opt opt,
+    attach: "attach" opt opt,
+    contract_id: "contract_id" opt opt,
+    trade_scene: "trade_scene" opt opt,
+    bus_info: "bus_info" opt opt,
+    metro_info: "metro_info" opt opt,
+    amount: "amount" opt opt,
+    promotion_detail: "promotion_detail" opt opt,
+});
 /// 订单金额信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponseAmount {
@@ -509,35 +246,11 @@ pub struct PostResponseAmount {
     /// 货币类型
     pub currency: Option<String>,
 }
-impl ::serde::Serialize for PostResponseAmount {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("total", &self.total)?;
-        m.opt("payer_total", &self.payer_total)?;
-        m.opt("currency", &self.currency)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseAmount {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("total"), o.opt("payer_total"), o.opt("currency")) {
-            (Some(total), Some(payer_total), Some(currency)) => {
-                Ok(Self {
-                    total,
-                    payer_total,
-                    currency,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponseAmount {
+    total: "total" opt opt,
+    payer_total: "payer_total" opt opt,
+    currency: "currency" opt opt,
+});
 /// 公交场景信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponseBusInfo {
@@ -548,35 +261,11 @@ pub struct PostResponseBusInfo {
     /// 车牌号。
     pub plate_number: Option<String>,
 }
-impl ::serde::Serialize for PostResponseBusInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("start_time", &self.start_time)?;
-        m.opt("line_name", &self.line_name)?;
-        m.opt("plate_number", &self.plate_number)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseBusInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("start_time"), o.opt("line_name"), o.opt("plate_number")) {
-            (Some(start_time), Some(line_name), Some(plate_number)) => {
-                Ok(Self {
-                    start_time,
-                    line_name,
-                    plate_number,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponseBusInfo {
+    start_time: "start_time" opt opt,
+    line_name: "line_name" opt opt,
+    plate_number: "plate_number" opt opt,
+});
 /// 地铁场景信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponseMetroInfo {
@@ -589,47 +278,12 @@ pub struct PostResponseMetroInfo {
     /// 乘车终点站
     pub end_station: Option<String>,
 }
-impl ::serde::Serialize for PostResponseMetroInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("start_time", &self.start_time)?;
-        m.opt("end_time", &self.end_time)?;
-        m.opt("start_station", &self.start_station)?;
-        m.opt("end_station", &self.end_station)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseMetroInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("start_time"),
-            o.opt("end_time"),
-            o.opt("start_station"),
-            o.opt("end_station"),
-        ) {
-            (
-                Some(start_time),
-                Some(end_time),
-                Some(start_station),
-                Some(end_station),
-            ) => {
-                Ok(Self {
-                    start_time,
-                    end_time,
-                    start_station,
-                    end_station,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponseMetroInfo {
+    start_time: "start_time" opt opt,
+    end_time: "end_time" opt opt,
+    start_station: "start_station" opt opt,
+    end_station: "end_station" opt opt,
+});
 /// 优惠信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponsePromotionDetail {
@@ -654,71 +308,18 @@ pub struct PostResponsePromotionDetail {
     /// 优惠币种
     pub currency: Option<String>,
 }
-impl ::serde::Serialize for PostResponsePromotionDetail {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("coupon_id", &self.coupon_id)?;
-        m.opt("name", &self.name)?;
-        m.opt("scope", &self.scope)?;
-        m.opt("type", &self.type_)?;
-        m.opt("stock_id", &self.stock_id)?;
-        m.opt("amount", &self.amount)?;
-        m.opt("wechatpay_contribute", &self.wechatpay_contribute)?;
-        m.opt("merchant_contribute", &self.merchant_contribute)?;
-        m.opt("other_contribute", &self.other_contribute)?;
-        m.opt("currency", &self.currency)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponsePromotionDetail {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("coupon_id"),
-            o.opt("name"),
-            o.opt("scope"),
-            o.opt("type"),
-            o.opt("stock_id"),
-            o.opt("amount"),
-            o.opt("wechatpay_contribute"),
-            o.opt("merchant_contribute"),
-            o.opt("other_contribute"),
-            o.opt("currency"),
-        ) {
-            (
-                Some(coupon_id),
-                Some(name),
-                Some(scope),
-                Some(type_),
-                Some(stock_id),
-                Some(amount),
-                Some(wechatpay_contribute),
-                Some(merchant_contribute),
-                Some(other_contribute),
-                Some(currency),
-            ) => {
-                Ok(Self {
-                    coupon_id,
-                    name,
-                    scope,
-                    type_,
-                    stock_id,
-                    amount,
-                    wechatpay_contribute,
-                    merchant_contribute,
-                    other_contribute,
-                    currency,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponsePromotionDetail {
+    coupon_id: "coupon_id" opt opt,
+    name: "name" opt opt,
+    scope: "scope" opt opt,
+    type_: "type" opt opt,
+    stock_id: "stock_id" opt opt,
+    amount: "amount" opt opt,
+    wechatpay_contribute: "wechatpay_contribute" opt opt,
+    merchant_contribute: "merchant_contribute" opt opt,
+    other_contribute: "other_contribute" opt opt,
+    currency: "currency" opt opt,
+});
 /// 优惠范围
 ///
 /// A value this client does not know yet is kept as [`PostResponsePromotionDetailScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -732,45 +333,10 @@ pub enum PostResponsePromotionDetailScope {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostResponsePromotionDetailScope {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Global => "GLOBAL",
-            Self::Single => "SINGLE",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostResponsePromotionDetailScope {
-    fn from(s: &str) -> Self {
-        match s {
-            "GLOBAL" => Self::Global,
-            "SINGLE" => Self::Single,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostResponsePromotionDetailScope {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostResponsePromotionDetailScope {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponsePromotionDetailScope {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostResponsePromotionDetailScope {
+    Global = "GLOBAL",
+    Single = "SINGLE",
+});
 /// 优惠类型
 ///
 /// A value this client does not know yet is kept as [`PostResponsePromotionDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -784,45 +350,10 @@ pub enum PostResponsePromotionDetailType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostResponsePromotionDetailType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Cash => "CASH",
-            Self::Nocash => "NOCASH",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostResponsePromotionDetailType {
-    fn from(s: &str) -> Self {
-        match s {
-            "CASH" => Self::Cash,
-            "NOCASH" => Self::Nocash,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostResponsePromotionDetailType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostResponsePromotionDetailType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponsePromotionDetailType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostResponsePromotionDetailType {
+    Cash = "CASH",
+    Nocash = "NOCASH",
+});
 /// 交易场景
 ///
 /// A value this client does not know yet is kept as [`PostResponseTradeScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -836,45 +367,10 @@ pub enum PostResponseTradeScene {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostResponseTradeScene {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Bus => "BUS",
-            Self::Metro => "METRO",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostResponseTradeScene {
-    fn from(s: &str) -> Self {
-        match s {
-            "BUS" => Self::Bus,
-            "METRO" => Self::Metro,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostResponseTradeScene {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostResponseTradeScene {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseTradeScene {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostResponseTradeScene {
+    Bus = "BUS",
+    Metro = "METRO",
+});
 /// 交易状态
 ///
 /// A value this client does not know yet is kept as [`PostResponseTradeState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -892,49 +388,12 @@ pub enum PostResponseTradeState {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostResponseTradeState {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Success => "SUCCESS",
-            Self::Accepted => "ACCEPTED",
-            Self::PayFail => "PAY_FAIL",
-            Self::Refund => "REFUND",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostResponseTradeState {
-    fn from(s: &str) -> Self {
-        match s {
-            "SUCCESS" => Self::Success,
-            "ACCEPTED" => Self::Accepted,
-            "PAY_FAIL" => Self::PayFail,
-            "REFUND" => Self::Refund,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostResponseTradeState {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostResponseTradeState {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseTradeState {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostResponseTradeState {
+    Success = "SUCCESS",
+    Accepted = "ACCEPTED",
+    PayFail = "PAY_FAIL",
+    Refund = "REFUND",
+});
 /// 用户还款状态
 ///
 /// A value this client does not know yet is kept as [`PostResponseUserRepayState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -950,47 +409,11 @@ pub enum PostResponseUserRepayState {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostResponseUserRepayState {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::NotRepay => "NOT_REPAY",
-            Self::Repaid => "REPAID",
-            Self::AllRefund => "ALL_REFUND",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostResponseUserRepayState {
-    fn from(s: &str) -> Self {
-        match s {
-            "NOT_REPAY" => Self::NotRepay,
-            "REPAID" => Self::Repaid,
-            "ALL_REFUND" => Self::AllRefund,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostResponseUserRepayState {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostResponseUserRepayState {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseUserRepayState {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostResponseUserRepayState {
+    NotRepay = "NOT_REPAY",
+    Repaid = "REPAID",
+    AllRefund = "ALL_REFUND",
+});
 /// `/v3/qrcode/transactions/out-trade-no`
 pub mod out_trade_no {
     /// The chain step for `/v3/qrcode/transactions/out-trade-no`, reached with `client.v3().qrcode().transactions().out_trade_no()`.
@@ -1034,26 +457,9 @@ pub mod out_trade_no {
             /// Query parameter `sub_mchid`. Example: `1900000109`
             pub sub_mchid: Option<String>,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("sub_mchid") {
-                    Some(sub_mchid) => Ok(Self { sub_mchid }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            sub_mchid: "sub_mchid" skip opt,
+        });
         /// The response of `GET /v3/qrcode/transactions/out-trade-no/{out_trade_no}` (查询订单).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -1102,119 +508,30 @@ pub mod out_trade_no {
             /// `promotion_detail`
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("appid", &self.appid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.opt("sp_mchid", &self.sp_mchid)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.opt("description", &self.description)?;
-                m.opt("create_time", &self.create_time)?;
-                m.opt("out_trade_no", &self.out_trade_no)?;
-                m.opt("transaction_id", &self.transaction_id)?;
-                m.opt("trade_state", &self.trade_state)?;
-                m.opt("trade_state_description", &self.trade_state_description)?;
-                m.opt("success_time", &self.success_time)?;
-                m.opt("bank_type", &self.bank_type)?;
-                m.opt("user_repay_state", &self.user_repay_state)?;
-                m.opt("repay_transaction_id", &self.repay_transaction_id)?;
-                m.opt("repay_time", &self.repay_time)?;
-                m.opt("attach", &self.attach)?;
-                m.opt("contract_id", &self.contract_id)?;
-                m.opt("trade_scene", &self.trade_scene)?;
-                m.opt("bus_info", &self.bus_info)?;
-                m.opt("metro_info", &self.metro_info)?;
-                m.opt("amount", &self.amount)?;
-                m.opt("promotion_detail", &self.promotion_detail)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("appid"),
-                    o.opt("sub_appid"),
-                    o.opt("sp_mchid"),
-                    o.opt("sub_mchid"),
-                    o.opt("description"),
-                    o.opt("create_time"),
-                    o.opt("out_trade_no"),
-                    o.opt("transaction_id"),
-                    o.opt("trade_state"),
-                    o.opt("trade_state_description"),
-                    o.opt("success_time"),
-                    o.opt("bank_type"),
-                    o.opt("user_repay_state"),
-                    o.opt("repay_transaction_id"),
-                    o.opt("repay_time"),
-                    o.opt("attach"),
-                    o.opt("contract_id"),
-                    o.opt("trade_scene"),
-                    o.opt("bus_info"),
-                    o.opt("metro_info"),
-                    o.opt("amount"),
-                    o.opt("promotion_detail"),
-                ) {
-                    (
-                        Some(appid),
-                        Some(sub_appid),
-                        Some(sp_mchid),
-                        Some(sub_mchid),
-                        Some(description),
-                        Some(create_time),
-                        Some(out_trade_no),
-                        Some(transaction_id),
-                        Some(trade_state),
-                        Some(trade_state_description),
-                        Some(success_time),
-                        Some(bank_type),
-                        Some(user_repay_state),
-                        Some(repay_transaction_id),
-                        Some(repay_time),
-                        Some(attach),
-                        Some(contract_id),
-                        Some(trade_scene),
-                        Some(bus_info),
-                        Some(metro_info),
-                        Some(amount),
-                        Some(promotion_detail),
-                    ) => {
-                        Ok(Self {
-                            appid,
-                            sub_appid,
-                            sp_mchid,
-                            sub_mchid,
-                            description,
-                            create_time,
-                            out_trade_no,
-                            transaction_id,
-                            trade_state,
-                            trade_state_description,
-                            success_time,
-                            bank_type,
-                            user_repay_state,
-                            repay_transaction_id,
-                            repay_time,
-                            attach,
-                            contract_id,
-                            trade_scene,
-                            bus_info,
-                            metro_info,
-                            amount,
-                            promotion_detail,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            appid: "appid" opt opt,
+            sub_appid: "sub_appid" opt opt,
+            sp_mchid: "sp_mchid" opt opt,
+            sub_mchid: "sub_mchid" opt opt,
+            description: "description" opt opt,
+            create_time: "create_time" opt opt,
+            out_trade_no: "out_trade_no" opt opt,
+            transaction_id: "transaction_id" opt opt,
+            trade_state: "trade_state" opt opt,
+            trade_state_description: "trade_state_description" opt opt,
+            success_time: "success_time" opt opt,
+            bank_type: "bank_type" opt opt,
+            user_repay_state: "user_repay_state" opt opt,
+            repay_transaction_id: "repay_transaction_id" opt opt,
+            repay_time: "repay_time" opt opt,
+            attach: "attach" opt opt,
+            contract_id: "contract_id" opt opt,
+            trade_scene: "trade_scene" opt opt,
+            bus_info: "bus_info" opt opt,
+            metro_info: "metro_info" opt opt,
+            amount: "amount" opt opt,
+            promotion_detail: "promotion_detail" opt opt,
+        });
         /// 订单金额信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmount {
@@ -1225,35 +542,11 @@ pub mod out_trade_no {
             /// 货币类型
             pub currency: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseAmount {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("total", &self.total)?;
-                m.opt("payer_total", &self.payer_total)?;
-                m.opt("currency", &self.currency)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("total"), o.opt("payer_total"), o.opt("currency")) {
-                    (Some(total), Some(payer_total), Some(currency)) => {
-                        Ok(Self {
-                            total,
-                            payer_total,
-                            currency,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseAmount {
+            total: "total" opt opt,
+            payer_total: "payer_total" opt opt,
+            currency: "currency" opt opt,
+        });
         /// 公交场景信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseBusInfo {
@@ -1264,35 +557,11 @@ pub mod out_trade_no {
             /// 车牌号。
             pub plate_number: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseBusInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("start_time", &self.start_time)?;
-                m.opt("line_name", &self.line_name)?;
-                m.opt("plate_number", &self.plate_number)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseBusInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("start_time"), o.opt("line_name"), o.opt("plate_number")) {
-                    (Some(start_time), Some(line_name), Some(plate_number)) => {
-                        Ok(Self {
-                            start_time,
-                            line_name,
-                            plate_number,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseBusInfo {
+            start_time: "start_time" opt opt,
+            line_name: "line_name" opt opt,
+            plate_number: "plate_number" opt opt,
+        });
         /// 地铁场景信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseMetroInfo {
@@ -1305,47 +574,12 @@ pub mod out_trade_no {
             /// 乘车终点站
             pub end_station: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseMetroInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("start_time", &self.start_time)?;
-                m.opt("end_time", &self.end_time)?;
-                m.opt("start_station", &self.start_station)?;
-                m.opt("end_station", &self.end_station)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseMetroInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("start_time"),
-                    o.opt("end_time"),
-                    o.opt("start_station"),
-                    o.opt("end_station"),
-                ) {
-                    (
-                        Some(start_time),
-                        Some(end_time),
-                        Some(start_station),
-                        Some(end_station),
-                    ) => {
-                        Ok(Self {
-                            start_time,
-                            end_time,
-                            start_station,
-                            end_station,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseMetroInfo {
+            start_time: "start_time" opt opt,
+            end_time: "end_time" opt opt,
+            start_station: "start_station" opt opt,
+            end_station: "end_station" opt opt,
+        });
         /// 优惠信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePromotionDetail {
@@ -1370,71 +604,18 @@ pub mod out_trade_no {
             /// 优惠币种
             pub currency: Option<String>,
         }
-        impl ::serde::Serialize for GetResponsePromotionDetail {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("coupon_id", &self.coupon_id)?;
-                m.opt("name", &self.name)?;
-                m.opt("scope", &self.scope)?;
-                m.opt("type", &self.type_)?;
-                m.opt("stock_id", &self.stock_id)?;
-                m.opt("amount", &self.amount)?;
-                m.opt("wechatpay_contribute", &self.wechatpay_contribute)?;
-                m.opt("merchant_contribute", &self.merchant_contribute)?;
-                m.opt("other_contribute", &self.other_contribute)?;
-                m.opt("currency", &self.currency)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetail {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("coupon_id"),
-                    o.opt("name"),
-                    o.opt("scope"),
-                    o.opt("type"),
-                    o.opt("stock_id"),
-                    o.opt("amount"),
-                    o.opt("wechatpay_contribute"),
-                    o.opt("merchant_contribute"),
-                    o.opt("other_contribute"),
-                    o.opt("currency"),
-                ) {
-                    (
-                        Some(coupon_id),
-                        Some(name),
-                        Some(scope),
-                        Some(type_),
-                        Some(stock_id),
-                        Some(amount),
-                        Some(wechatpay_contribute),
-                        Some(merchant_contribute),
-                        Some(other_contribute),
-                        Some(currency),
-                    ) => {
-                        Ok(Self {
-                            coupon_id,
-                            name,
-                            scope,
-                            type_,
-                            stock_id,
-                            amount,
-                            wechatpay_contribute,
-                            merchant_contribute,
-                            other_contribute,
-                            currency,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponsePromotionDetail {
+            coupon_id: "coupon_id" opt opt,
+            name: "name" opt opt,
+            scope: "scope" opt opt,
+            type_: "type" opt opt,
+            stock_id: "stock_id" opt opt,
+            amount: "amount" opt opt,
+            wechatpay_contribute: "wechatpay_contribute" opt opt,
+            merchant_contribute: "merchant_contribute" opt opt,
+            other_contribute: "other_contribute" opt opt,
+            currency: "currency" opt opt,
+        });
         /// 优惠范围
         ///
         /// A value this client does not know yet is kept as [`GetResponsePromotionDetailScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1448,47 +629,10 @@ pub mod out_trade_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponsePromotionDetailScope {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Global => "GLOBAL",
-                    Self::Single => "SINGLE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponsePromotionDetailScope {
-            fn from(s: &str) -> Self {
-                match s {
-                    "GLOBAL" => Self::Global,
-                    "SINGLE" => Self::Single,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponsePromotionDetailScope {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponsePromotionDetailScope {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetailScope {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponsePromotionDetailScope {
+            Global = "GLOBAL",
+            Single = "SINGLE",
+        });
         /// 优惠类型
         ///
         /// A value this client does not know yet is kept as [`GetResponsePromotionDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1502,47 +646,10 @@ pub mod out_trade_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponsePromotionDetailType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Cash => "CASH",
-                    Self::Nocash => "NOCASH",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponsePromotionDetailType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "CASH" => Self::Cash,
-                    "NOCASH" => Self::Nocash,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponsePromotionDetailType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponsePromotionDetailType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetailType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponsePromotionDetailType {
+            Cash = "CASH",
+            Nocash = "NOCASH",
+        });
         /// 交易场景
         ///
         /// A value this client does not know yet is kept as [`GetResponseTradeScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1556,47 +663,10 @@ pub mod out_trade_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseTradeScene {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Bus => "BUS",
-                    Self::Metro => "METRO",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseTradeScene {
-            fn from(s: &str) -> Self {
-                match s {
-                    "BUS" => Self::Bus,
-                    "METRO" => Self::Metro,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseTradeScene {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseTradeScene {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseTradeScene {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseTradeScene {
+            Bus = "BUS",
+            Metro = "METRO",
+        });
         /// 交易状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseTradeState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1614,51 +684,12 @@ pub mod out_trade_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseTradeState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Success => "SUCCESS",
-                    Self::Accepted => "ACCEPTED",
-                    Self::PayFail => "PAY_FAIL",
-                    Self::Refund => "REFUND",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseTradeState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "SUCCESS" => Self::Success,
-                    "ACCEPTED" => Self::Accepted,
-                    "PAY_FAIL" => Self::PayFail,
-                    "REFUND" => Self::Refund,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseTradeState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseTradeState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseTradeState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseTradeState {
+            Success = "SUCCESS",
+            Accepted = "ACCEPTED",
+            PayFail = "PAY_FAIL",
+            Refund = "REFUND",
+        });
         /// 用户还款状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseUserRepayState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1674,48 +705,10 @@ pub mod out_trade_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseUserRepayState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::NotRepay => "NOT_REPAY",
-                    Self::Repaid => "REPAID",
-                    Self::AllRefund => "ALL_REFUND",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseUserRepayState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "NOT_REPAY" => Self::NotRepay,
-                    "REPAID" => Self::Repaid,
-                    "ALL_REFUND" => Self::AllRefund,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseUserRepayState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseUserRepayState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseUserRepayState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseUserRepayState {
+            NotRepay = "NOT_REPAY",
+            Repaid = "REPAID",
+            AllRefund = "ALL_REFUND",
+        });
     }
 }

@@ -59,32 +59,11 @@ pub mod contract_id {
             /// Query parameter `sub_mchid`. Example: `1900000109`
             pub sub_mchid: Option<String>,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("appid"), o.opt("sub_appid"), o.opt("sub_mchid")) {
-                    (Some(appid), Some(sub_appid), Some(sub_mchid)) => {
-                        Ok(Self {
-                            appid,
-                            sub_appid,
-                            sub_mchid,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            appid: "appid" skip opt,
+            sub_appid: "sub_appid" skip opt,
+            sub_mchid: "sub_mchid" skip opt,
+        });
         /// The response of `GET /v3/qrcode/user-services/contract-id/{contract_id}` (查询用户服务可用信息).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -97,39 +76,11 @@ pub mod contract_id {
             /// 原因
             pub block_reason: Option<String>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("contract_id", &self.contract_id)?;
-                m.opt("user_service_state", &self.user_service_state)?;
-                m.opt("block_reason", &self.block_reason)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("contract_id"),
-                    o.opt("user_service_state"),
-                    o.opt("block_reason"),
-                ) {
-                    (Some(contract_id), Some(user_service_state), Some(block_reason)) => {
-                        Ok(Self {
-                            contract_id,
-                            user_service_state,
-                            block_reason,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            contract_id: "contract_id" opt opt,
+            user_service_state: "user_service_state" opt opt,
+            block_reason: "block_reason" opt opt,
+        });
         /// GetResponseUserServiceState
         ///
         /// A value this client does not know yet is kept as [`GetResponseUserServiceState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -143,46 +94,9 @@ pub mod contract_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseUserServiceState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Normal => "NORMAL",
-                    Self::Blocked => "BLOCKED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseUserServiceState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "NORMAL" => Self::Normal,
-                    "BLOCKED" => Self::Blocked,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseUserServiceState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseUserServiceState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseUserServiceState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseUserServiceState {
+            Normal = "NORMAL",
+            Blocked = "BLOCKED",
+        });
     }
 }

@@ -41,51 +41,13 @@ pub struct PostRequest {
     /// 补充信息
     pub additional_information: Option<PostRequestAdditionalInformation>,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("acquiring_bank_id", &self.acquiring_bank_id)?;
-        m.req("channel_id", &self.channel_id)?;
-        m.req("sub_mchid", &self.sub_mchid)?;
-        m.req("activity_detail", &self.activity_detail)?;
-        m.opt("additional_information", &self.additional_information)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("acquiring_bank_id"),
-            o.req("channel_id"),
-            o.req("sub_mchid"),
-            o.req("activity_detail"),
-            o.opt("additional_information"),
-        ) {
-            (
-                Some(acquiring_bank_id),
-                Some(channel_id),
-                Some(sub_mchid),
-                Some(activity_detail),
-                Some(additional_information),
-            ) => {
-                Ok(Self {
-                    acquiring_bank_id,
-                    channel_id,
-                    sub_mchid,
-                    activity_detail,
-                    additional_information,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    acquiring_bank_id: "acquiring_bank_id" req req,
+    channel_id: "channel_id" req req,
+    sub_mchid: "sub_mchid" req req,
+    activity_detail: "activity_detail" req req,
+    additional_information: "additional_information" opt opt,
+});
 /// 活动报名信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestActivityDetail {
@@ -102,43 +64,11 @@ pub struct PostRequestActivityDetail {
         Vec<PostRequestActivityDetailActivityApplyInformation>,
     >,
 }
-impl ::serde::Serialize for PostRequestActivityDetail {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("activity_id", &self.activity_id)?;
-        m.opt("activity_rate", &self.activity_rate)?;
-        m.opt("activity_apply_information", &self.activity_apply_information)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestActivityDetail {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("activity_id"),
-            o.opt("activity_rate"),
-            o.opt("activity_apply_information"),
-        ) {
-            (
-                Some(activity_id),
-                Some(activity_rate),
-                Some(activity_apply_information),
-            ) => {
-                Ok(Self {
-                    activity_id,
-                    activity_rate,
-                    activity_apply_information,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestActivityDetail {
+    activity_id: "activity_id" req req,
+    activity_rate: "activity_rate" opt opt,
+    activity_apply_information: "activity_apply_information" opt opt,
+});
 /// PostRequestActivityDetailActivityApplyInformation
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestActivityDetailActivityApplyInformation {
@@ -149,34 +79,10 @@ pub struct PostRequestActivityDetailActivityApplyInformation {
     /// `apply_material_information`
     pub apply_material_information: Option<Vec<String>>,
 }
-impl ::serde::Serialize for PostRequestActivityDetailActivityApplyInformation {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("apply_material_id", &self.apply_material_id)?;
-        m.opt("apply_material_information", &self.apply_material_information)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de>
-for PostRequestActivityDetailActivityApplyInformation {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("apply_material_id"), o.opt("apply_material_information")) {
-            (Some(apply_material_id), Some(apply_material_information)) => {
-                Ok(Self {
-                    apply_material_id,
-                    apply_material_information,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestActivityDetailActivityApplyInformation {
+    apply_material_id: "apply_material_id" opt opt,
+    apply_material_information: "apply_material_information" opt opt,
+});
 /// 补充信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestAdditionalInformation {
@@ -187,33 +93,10 @@ pub struct PostRequestAdditionalInformation {
     /// `additional_material`
     pub additional_material: Option<Vec<String>>,
 }
-impl ::serde::Serialize for PostRequestAdditionalInformation {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("additional_message", &self.additional_message)?;
-        m.opt("additional_material", &self.additional_material)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestAdditionalInformation {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("additional_message"), o.opt("additional_material")) {
-            (Some(additional_message), Some(additional_material)) => {
-                Ok(Self {
-                    additional_message,
-                    additional_material,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestAdditionalInformation {
+    additional_message: "additional_message" opt opt,
+    additional_material: "additional_material" opt opt,
+});
 /// The response of `POST /v3/rate-activity/applications` (报名费率优惠活动API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -222,27 +105,9 @@ pub struct PostResponse {
     /// Example: `20000000011111`
     pub application_id: String,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("application_id", &self.application_id)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match o.req("application_id") {
-            Some(application_id) => Ok(Self { application_id }),
-            None => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    application_id: "application_id" req req,
+});
 /// `/v3/rate-activity/applications/id`
 pub mod id {
     /// The chain step for `/v3/rate-activity/applications/id`, reached with `client.v3().rate_activity().applications().id()`.
@@ -311,51 +176,13 @@ pub mod id {
             /// Example: `2015-05-20T13:29:35+08:00`
             pub pass_time: Option<String>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("application_state", &self.application_state)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.opt("reject_parameter", &self.reject_parameter)?;
-                m.opt("reject_reason", &self.reject_reason)?;
-                m.opt("pass_time", &self.pass_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("application_state"),
-                    o.req("sub_mchid"),
-                    o.opt("reject_parameter"),
-                    o.opt("reject_reason"),
-                    o.opt("pass_time"),
-                ) {
-                    (
-                        Some(application_state),
-                        Some(sub_mchid),
-                        Some(reject_parameter),
-                        Some(reject_reason),
-                        Some(pass_time),
-                    ) => {
-                        Ok(Self {
-                            application_state,
-                            sub_mchid,
-                            reject_parameter,
-                            reject_reason,
-                            pass_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            application_state: "application_state" req req,
+            sub_mchid: "sub_mchid" req req,
+            reject_parameter: "reject_parameter" opt opt,
+            reject_reason: "reject_reason" opt opt,
+            pass_time: "pass_time" opt opt,
+        });
         /// The request of `PATCH /v3/rate-activity/applications/id/{application_id}` (修改单据信息API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequest {
@@ -366,42 +193,10 @@ pub mod id {
             /// 补充信息
             pub additional_information: Option<PatchRequestAdditionalInformation>,
         }
-        impl ::serde::Serialize for PatchRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt(
-                    "activity_detail_modification",
-                    &self.activity_detail_modification,
-                )?;
-                m.opt("additional_information", &self.additional_information)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PatchRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("activity_detail_modification"),
-                    o.opt("additional_information"),
-                ) {
-                    (
-                        Some(activity_detail_modification),
-                        Some(additional_information),
-                    ) => {
-                        Ok(Self {
-                            activity_detail_modification,
-                            additional_information,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PatchRequest {
+            activity_detail_modification: "activity_detail_modification" opt opt,
+            additional_information: "additional_information" opt opt,
+        });
         /// 活动报名修改信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequestActivityDetailModification {
@@ -414,33 +209,10 @@ pub mod id {
                 Vec<PatchRequestActivityDetailModificationActivityApplyInformation>,
             >,
         }
-        impl ::serde::Serialize for PatchRequestActivityDetailModification {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("activity_rate", &self.activity_rate)?;
-                m.opt("activity_apply_information", &self.activity_apply_information)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PatchRequestActivityDetailModification {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("activity_rate"), o.opt("activity_apply_information")) {
-                    (Some(activity_rate), Some(activity_apply_information)) => {
-                        Ok(Self {
-                            activity_rate,
-                            activity_apply_information,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PatchRequestActivityDetailModification {
+            activity_rate: "activity_rate" opt opt,
+            activity_apply_information: "activity_apply_information" opt opt,
+        });
         /// PatchRequestActivityDetailModificationActivityApplyInformation
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequestActivityDetailModificationActivityApplyInformation {
@@ -451,35 +223,10 @@ pub mod id {
             /// `apply_material_information`
             pub apply_material_information: Option<Vec<String>>,
         }
-        impl ::serde::Serialize
-        for PatchRequestActivityDetailModificationActivityApplyInformation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("apply_material_id", &self.apply_material_id)?;
-                m.opt("apply_material_information", &self.apply_material_information)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for PatchRequestActivityDetailModificationActivityApplyInformation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("apply_material_id"), o.opt("apply_material_information")) {
-                    (Some(apply_material_id), Some(apply_material_information)) => {
-                        Ok(Self {
-                            apply_material_id,
-                            apply_material_information,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PatchRequestActivityDetailModificationActivityApplyInformation {
+            apply_material_id: "apply_material_id" opt opt,
+            apply_material_information: "apply_material_information" opt opt,
+        });
         /// 补充信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequestAdditionalInformation {
@@ -490,33 +237,10 @@ pub mod id {
             /// `additional_material`
             pub additional_material: Option<Vec<String>>,
         }
-        impl ::serde::Serialize for PatchRequestAdditionalInformation {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("additional_message", &self.additional_message)?;
-                m.opt("additional_material", &self.additional_material)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PatchRequestAdditionalInformation {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("additional_message"), o.opt("additional_material")) {
-                    (Some(additional_message), Some(additional_material)) => {
-                        Ok(Self {
-                            additional_message,
-                            additional_material,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PatchRequestAdditionalInformation {
+            additional_message: "additional_message" opt opt,
+            additional_material: "additional_material" opt opt,
+        });
         /// The response of `PATCH /v3/rate-activity/applications/id/{application_id}` (修改单据信息API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchResponse {
@@ -525,26 +249,8 @@ pub mod id {
             /// Example: `20000000011111`
             pub application_id: String,
         }
-        impl ::serde::Serialize for PatchResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("application_id", &self.application_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PatchResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("application_id") {
-                    Some(application_id) => Ok(Self { application_id }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PatchResponse {
+            application_id: "application_id" req req,
+        });
     }
 }

@@ -61,46 +61,13 @@ pub struct GetRequest {
     /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
     pub wechatpay_serial: String,
 }
-impl ::serde::Serialize for GetRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("credential_type"),
-            o.req("encrypted_credential_id"),
-            o.req("encrypted_name"),
-            o.req("wxp_trade_no"),
-            o.req("Wechatpay-Serial"),
-        ) {
-            (
-                Some(credential_type),
-                Some(encrypted_credential_id),
-                Some(encrypted_name),
-                Some(wxp_trade_no),
-                Some(wechatpay_serial),
-            ) => {
-                Ok(Self {
-                    credential_type,
-                    encrypted_credential_id,
-                    encrypted_name,
-                    wxp_trade_no,
-                    wechatpay_serial,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetRequest {
+    credential_type: "credential_type" skip req,
+    encrypted_credential_id: "encrypted_credential_id" skip req,
+    encrypted_name: "encrypted_name" skip req,
+    wxp_trade_no: "wxp_trade_no" skip req,
+    wechatpay_serial: "Wechatpay-Serial" skip req,
+});
 /// The response of `GET /v3/realname/verify` (实名信息校验).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
@@ -117,27 +84,7 @@ pub struct GetResponse {
     /// Example: `realname verify succ`
     pub err_message: Option<String>,
 }
-impl ::serde::Serialize for GetResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("verify_result", &self.verify_result)?;
-        m.opt("err_message", &self.err_message)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("verify_result"), o.opt("err_message")) {
-            (Some(verify_result), Some(err_message)) => {
-                Ok(Self { verify_result, err_message })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponse {
+    verify_result: "verify_result" req req,
+    err_message: "err_message" opt opt,
+});

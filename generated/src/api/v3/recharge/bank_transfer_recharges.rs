@@ -50,47 +50,12 @@ pub mod apply {
         /// 充值金额
         pub recharge_amount: PostRequestRechargeAmount,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_recharge_no", &self.out_recharge_no)?;
-            m.req("recharge_scene", &self.recharge_scene)?;
-            m.req("account_type", &self.account_type)?;
-            m.req("recharge_amount", &self.recharge_amount)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("out_recharge_no"),
-                o.req("recharge_scene"),
-                o.req("account_type"),
-                o.req("recharge_amount"),
-            ) {
-                (
-                    Some(out_recharge_no),
-                    Some(recharge_scene),
-                    Some(account_type),
-                    Some(recharge_amount),
-                ) => {
-                    Ok(Self {
-                        out_recharge_no,
-                        recharge_scene,
-                        account_type,
-                        recharge_amount,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        out_recharge_no: "out_recharge_no" req req,
+        recharge_scene: "recharge_scene" req req,
+        account_type: "account_type" req req,
+        recharge_amount: "recharge_amount" req req,
+    });
     /// 充值入账账户
     ///
     /// A value this client does not know yet is kept as [`PostRequestAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -106,47 +71,11 @@ pub mod apply {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestAccountType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Basic => "BASIC",
-                Self::Operation => "OPERATION",
-                Self::Fees => "FEES",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestAccountType {
-        fn from(s: &str) -> Self {
-            match s {
-                "BASIC" => Self::Basic,
-                "OPERATION" => Self::Operation,
-                "FEES" => Self::Fees,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestAccountType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestAccountType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestAccountType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestAccountType {
+        Basic = "BASIC",
+        Operation = "OPERATION",
+        Fees = "FEES",
+    });
     /// 充值金额
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestRechargeAmount {
@@ -159,28 +88,10 @@ pub mod apply {
         /// Example: `CNY`
         pub currency: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestRechargeAmount {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("amount", &self.amount)?;
-            m.opt("currency", &self.currency)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestRechargeAmount {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("amount"), o.opt("currency")) {
-                (Some(amount), Some(currency)) => Ok(Self { amount, currency }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestRechargeAmount {
+        amount: "amount" opt opt,
+        currency: "currency" opt opt,
+    });
     /// 充值场景
     ///
     /// A value this client does not know yet is kept as [`PostRequestRechargeScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -192,43 +103,9 @@ pub mod apply {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestRechargeScene {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::NormalBankTransfer => "NORMAL_BANK_TRANSFER",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestRechargeScene {
-        fn from(s: &str) -> Self {
-            match s {
-                "NORMAL_BANK_TRANSFER" => Self::NormalBankTransfer,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestRechargeScene {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestRechargeScene {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestRechargeScene {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestRechargeScene {
+        NormalBankTransfer = "NORMAL_BANK_TRANSFER",
+    });
     /// The response of `POST /v3/recharge/bank-transfer-recharges/apply` (申请银行转账充值).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -243,39 +120,11 @@ pub mod apply {
         /// 银行账户
         pub transfer_in_account: PostResponseTransferInAccount,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("recharge_id", &self.recharge_id)?;
-            m.req("out_recharge_no", &self.out_recharge_no)?;
-            m.req("transfer_in_account", &self.transfer_in_account)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("recharge_id"),
-                o.req("out_recharge_no"),
-                o.req("transfer_in_account"),
-            ) {
-                (Some(recharge_id), Some(out_recharge_no), Some(transfer_in_account)) => {
-                    Ok(Self {
-                        recharge_id,
-                        out_recharge_no,
-                        transfer_in_account,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        recharge_id: "recharge_id" req req,
+        out_recharge_no: "out_recharge_no" req req,
+        transfer_in_account: "transfer_in_account" req req,
+    });
     /// 银行账户
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseTransferInAccount {
@@ -300,51 +149,13 @@ pub mod apply {
         /// Example: `686000172489957748585801`
         pub bank_account_no: Option<String>,
     }
-    impl ::serde::Serialize for PostResponseTransferInAccount {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("bank_name", &self.bank_name)?;
-            m.opt("bank_address_code", &self.bank_address_code)?;
-            m.opt("bank_code", &self.bank_code)?;
-            m.opt("bank_account_name", &self.bank_account_name)?;
-            m.opt("bank_account_no", &self.bank_account_no)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseTransferInAccount {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("bank_name"),
-                o.opt("bank_address_code"),
-                o.opt("bank_code"),
-                o.opt("bank_account_name"),
-                o.opt("bank_account_no"),
-            ) {
-                (
-                    Some(bank_name),
-                    Some(bank_address_code),
-                    Some(bank_code),
-                    Some(bank_account_name),
-                    Some(bank_account_no),
-                ) => {
-                    Ok(Self {
-                        bank_name,
-                        bank_address_code,
-                        bank_code,
-                        bank_account_name,
-                        bank_account_no,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseTransferInAccount {
+        bank_name: "bank_name" opt opt,
+        bank_address_code: "bank_address_code" opt opt,
+        bank_code: "bank_code" opt opt,
+        bank_account_name: "bank_account_name" opt opt,
+        bank_account_no: "bank_account_no" opt opt,
+    });
 }
 /// `/v3/recharge/bank-transfer-recharges/out-recharge-no`
 pub mod out_recharge_no {
@@ -423,79 +234,20 @@ pub mod out_recharge_no {
             /// Example: `2015-05-20T13:29:35+08:00`
             pub close_time: Option<String>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("mchid", &self.mchid)?;
-                m.req("recharge_id", &self.recharge_id)?;
-                m.req("out_recharge_no", &self.out_recharge_no)?;
-                m.req("account_type", &self.account_type)?;
-                m.req("recharge_state", &self.recharge_state)?;
-                m.req("recharge_scene", &self.recharge_scene)?;
-                m.opt("recharge_state_desc", &self.recharge_state_desc)?;
-                m.req("recharge_amount", &self.recharge_amount)?;
-                m.opt("bank_transfer_info", &self.bank_transfer_info)?;
-                m.opt("accept_time", &self.accept_time)?;
-                m.opt("success_time", &self.success_time)?;
-                m.opt("close_time", &self.close_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("mchid"),
-                    o.req("recharge_id"),
-                    o.req("out_recharge_no"),
-                    o.req("account_type"),
-                    o.req("recharge_state"),
-                    o.req("recharge_scene"),
-                    o.opt("recharge_state_desc"),
-                    o.req("recharge_amount"),
-                    o.opt("bank_transfer_info"),
-                    o.opt("accept_time"),
-                    o.opt("success_time"),
-                    o.opt("close_time"),
-                ) {
-                    (
-                        Some(mchid),
-                        Some(recharge_id),
-                        Some(out_recharge_no),
-                        Some(account_type),
-                        Some(recharge_state),
-                        Some(recharge_scene),
-                        Some(recharge_state_desc),
-                        Some(recharge_amount),
-                        Some(bank_transfer_info),
-                        Some(accept_time),
-                        Some(success_time),
-                        Some(close_time),
-                    ) => {
-                        Ok(Self {
-                            mchid,
-                            recharge_id,
-                            out_recharge_no,
-                            account_type,
-                            recharge_state,
-                            recharge_scene,
-                            recharge_state_desc,
-                            recharge_amount,
-                            bank_transfer_info,
-                            accept_time,
-                            success_time,
-                            close_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            mchid: "mchid" req req,
+            recharge_id: "recharge_id" req req,
+            out_recharge_no: "out_recharge_no" req req,
+            account_type: "account_type" req req,
+            recharge_state: "recharge_state" req req,
+            recharge_scene: "recharge_scene" req req,
+            recharge_state_desc: "recharge_state_desc" opt opt,
+            recharge_amount: "recharge_amount" req req,
+            bank_transfer_info: "bank_transfer_info" opt opt,
+            accept_time: "accept_time" opt opt,
+            success_time: "success_time" opt opt,
+            close_time: "close_time" opt opt,
+        });
         /// 充值入账账户
         ///
         /// A value this client does not know yet is kept as [`GetResponseAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -511,49 +263,11 @@ pub mod out_recharge_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseAccountType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Basic => "BASIC",
-                    Self::Operation => "OPERATION",
-                    Self::Fees => "FEES",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseAccountType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "BASIC" => Self::Basic,
-                    "OPERATION" => Self::Operation,
-                    "FEES" => Self::Fees,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseAccountType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseAccountType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAccountType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseAccountType {
+            Basic = "BASIC",
+            Operation = "OPERATION",
+            Fees = "FEES",
+        });
         /// 转账充值的付款信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseBankTransferInfo {
@@ -578,51 +292,13 @@ pub mod out_recharge_no {
             /// Example: `0722`
             pub bank_card_tail: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseBankTransferInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("memo", &self.memo)?;
-                m.opt("return_time", &self.return_time)?;
-                m.opt("return_reason", &self.return_reason)?;
-                m.opt("bank_name", &self.bank_name)?;
-                m.opt("bank_card_tail", &self.bank_card_tail)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseBankTransferInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("memo"),
-                    o.opt("return_time"),
-                    o.opt("return_reason"),
-                    o.opt("bank_name"),
-                    o.opt("bank_card_tail"),
-                ) {
-                    (
-                        Some(memo),
-                        Some(return_time),
-                        Some(return_reason),
-                        Some(bank_name),
-                        Some(bank_card_tail),
-                    ) => {
-                        Ok(Self {
-                            memo,
-                            return_time,
-                            return_reason,
-                            bank_name,
-                            bank_card_tail,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseBankTransferInfo {
+            memo: "memo" opt opt,
+            return_time: "return_time" opt opt,
+            return_reason: "return_reason" opt opt,
+            bank_name: "bank_name" opt opt,
+            bank_card_tail: "bank_card_tail" opt opt,
+        });
         /// 充值金额
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseRechargeAmount {
@@ -635,28 +311,10 @@ pub mod out_recharge_no {
             /// Example: `CNY`
             pub currency: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseRechargeAmount {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("amount", &self.amount)?;
-                m.opt("currency", &self.currency)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseRechargeAmount {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("amount"), o.opt("currency")) {
-                    (Some(amount), Some(currency)) => Ok(Self { amount, currency }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseRechargeAmount {
+            amount: "amount" opt opt,
+            currency: "currency" opt opt,
+        });
         /// 充值场景
         ///
         /// A value this client does not know yet is kept as [`GetResponseRechargeScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -668,45 +326,9 @@ pub mod out_recharge_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseRechargeScene {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::EcommerceBankTransfer => "ECOMMERCE_BANK_TRANSFER",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseRechargeScene {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ECOMMERCE_BANK_TRANSFER" => Self::EcommerceBankTransfer,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseRechargeScene {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseRechargeScene {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseRechargeScene {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseRechargeScene {
+            EcommerceBankTransfer = "ECOMMERCE_BANK_TRANSFER",
+        });
         /// 充值状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseRechargeState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -722,48 +344,10 @@ pub mod out_recharge_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseRechargeState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Success => "SUCCESS",
-                    Self::Recharging => "RECHARGING",
-                    Self::Closed => "CLOSED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseRechargeState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "SUCCESS" => Self::Success,
-                    "RECHARGING" => Self::Recharging,
-                    "CLOSED" => Self::Closed,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseRechargeState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseRechargeState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseRechargeState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseRechargeState {
+            Success = "SUCCESS",
+            Recharging = "RECHARGING",
+            Closed = "CLOSED",
+        });
     }
 }

@@ -76,67 +76,17 @@ pub mod refunds {
         /// 退款商品
         pub goods_detail: Option<Vec<PostRequestGoodsDetail>>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("sub_mchid", &self.sub_mchid)?;
-            m.opt("transaction_id", &self.transaction_id)?;
-            m.opt("out_trade_no", &self.out_trade_no)?;
-            m.req("out_refund_no", &self.out_refund_no)?;
-            m.opt("reason", &self.reason)?;
-            m.opt("notify_url", &self.notify_url)?;
-            m.opt("funds_account", &self.funds_account)?;
-            m.req("amount", &self.amount)?;
-            m.opt("goods_detail", &self.goods_detail)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("sub_mchid"),
-                o.opt("transaction_id"),
-                o.opt("out_trade_no"),
-                o.req("out_refund_no"),
-                o.opt("reason"),
-                o.opt("notify_url"),
-                o.opt("funds_account"),
-                o.req("amount"),
-                o.opt("goods_detail"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(transaction_id),
-                    Some(out_trade_no),
-                    Some(out_refund_no),
-                    Some(reason),
-                    Some(notify_url),
-                    Some(funds_account),
-                    Some(amount),
-                    Some(goods_detail),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        transaction_id,
-                        out_trade_no,
-                        out_refund_no,
-                        reason,
-                        notify_url,
-                        funds_account,
-                        amount,
-                        goods_detail,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        sub_mchid: "sub_mchid" opt opt,
+        transaction_id: "transaction_id" opt opt,
+        out_trade_no: "out_trade_no" opt opt,
+        out_refund_no: "out_refund_no" req req,
+        reason: "reason" opt opt,
+        notify_url: "notify_url" opt opt,
+        funds_account: "funds_account" opt opt,
+        amount: "amount" req req,
+        goods_detail: "goods_detail" opt opt,
+    });
     /// 金额信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAmount {
@@ -155,37 +105,12 @@ pub mod refunds {
         /// Example: `CNY`
         pub currency: String,
     }
-    impl ::serde::Serialize for PostRequestAmount {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("refund", &self.refund)?;
-            m.opt("from", &self.from)?;
-            m.req("total", &self.total)?;
-            m.req("currency", &self.currency)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("refund"), o.opt("from"), o.req("total"), o.req("currency")) {
-                (Some(refund), Some(from), Some(total), Some(currency)) => {
-                    Ok(Self {
-                        refund,
-                        from,
-                        total,
-                        currency,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestAmount {
+        refund: "refund" req req,
+        from: "from" opt opt,
+        total: "total" req req,
+        currency: "currency" req req,
+    });
     /// PostRequestAmountFrom
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAmountFrom {
@@ -198,28 +123,10 @@ pub mod refunds {
         /// Example: `444`
         pub amount: i64,
     }
-    impl ::serde::Serialize for PostRequestAmountFrom {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("account", &self.account)?;
-            m.req("amount", &self.amount)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestAmountFrom {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("account"), o.req("amount")) {
-                (Some(account), Some(amount)) => Ok(Self { account, amount }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestAmountFrom {
+        account: "account" req req,
+        amount: "amount" req req,
+    });
     /// PostRequestGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestGoodsDetail {
@@ -248,55 +155,14 @@ pub mod refunds {
         /// Example: `1`
         pub refund_quantity: i64,
     }
-    impl ::serde::Serialize for PostRequestGoodsDetail {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("merchant_goods_id", &self.merchant_goods_id)?;
-            m.opt("wechatpay_goods_id", &self.wechatpay_goods_id)?;
-            m.opt("goods_name", &self.goods_name)?;
-            m.req("unit_price", &self.unit_price)?;
-            m.req("refund_amount", &self.refund_amount)?;
-            m.req("refund_quantity", &self.refund_quantity)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestGoodsDetail {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("merchant_goods_id"),
-                o.opt("wechatpay_goods_id"),
-                o.opt("goods_name"),
-                o.req("unit_price"),
-                o.req("refund_amount"),
-                o.req("refund_quantity"),
-            ) {
-                (
-                    Some(merchant_goods_id),
-                    Some(wechatpay_goods_id),
-                    Some(goods_name),
-                    Some(unit_price),
-                    Some(refund_amount),
-                    Some(refund_quantity),
-                ) => {
-                    Ok(Self {
-                        merchant_goods_id,
-                        wechatpay_goods_id,
-                        goods_name,
-                        unit_price,
-                        refund_amount,
-                        refund_quantity,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestGoodsDetail {
+        merchant_goods_id: "merchant_goods_id" req req,
+        wechatpay_goods_id: "wechatpay_goods_id" opt opt,
+        goods_name: "goods_name" opt opt,
+        unit_price: "unit_price" req req,
+        refund_amount: "refund_amount" req req,
+        refund_quantity: "refund_quantity" req req,
+    });
     /// The response of `POST /v3/refund/domestic/refunds` (申请退款API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -345,79 +211,20 @@ pub mod refunds {
         /// 优惠退款信息
         pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("refund_id", &self.refund_id)?;
-            m.req("out_refund_no", &self.out_refund_no)?;
-            m.req("transaction_id", &self.transaction_id)?;
-            m.req("out_trade_no", &self.out_trade_no)?;
-            m.req("channel", &self.channel)?;
-            m.req("user_received_account", &self.user_received_account)?;
-            m.opt("success_time", &self.success_time)?;
-            m.req("create_time", &self.create_time)?;
-            m.req("status", &self.status)?;
-            m.opt("funds_account", &self.funds_account)?;
-            m.req("amount", &self.amount)?;
-            m.opt("promotion_detail", &self.promotion_detail)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("refund_id"),
-                o.req("out_refund_no"),
-                o.req("transaction_id"),
-                o.req("out_trade_no"),
-                o.req("channel"),
-                o.req("user_received_account"),
-                o.opt("success_time"),
-                o.req("create_time"),
-                o.req("status"),
-                o.opt("funds_account"),
-                o.req("amount"),
-                o.opt("promotion_detail"),
-            ) {
-                (
-                    Some(refund_id),
-                    Some(out_refund_no),
-                    Some(transaction_id),
-                    Some(out_trade_no),
-                    Some(channel),
-                    Some(user_received_account),
-                    Some(success_time),
-                    Some(create_time),
-                    Some(status),
-                    Some(funds_account),
-                    Some(amount),
-                    Some(promotion_detail),
-                ) => {
-                    Ok(Self {
-                        refund_id,
-                        out_refund_no,
-                        transaction_id,
-                        out_trade_no,
-                        channel,
-                        user_received_account,
-                        success_time,
-                        create_time,
-                        status,
-                        funds_account,
-                        amount,
-                        promotion_detail,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        refund_id: "refund_id" req req,
+        out_refund_no: "out_refund_no" req req,
+        transaction_id: "transaction_id" req req,
+        out_trade_no: "out_trade_no" req req,
+        channel: "channel" req req,
+        user_received_account: "user_received_account" req req,
+        success_time: "success_time" opt opt,
+        create_time: "create_time" req req,
+        status: "status" req req,
+        funds_account: "funds_account" opt opt,
+        amount: "amount" req req,
+        promotion_detail: "promotion_detail" opt opt,
+    });
     /// 金额信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseAmount {
@@ -460,71 +267,18 @@ pub mod refunds {
         /// Example: `100`
         pub refund_fee: Option<f64>,
     }
-    impl ::serde::Serialize for PostResponseAmount {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("total", &self.total)?;
-            m.req("refund", &self.refund)?;
-            m.opt("from", &self.from)?;
-            m.req("payer_total", &self.payer_total)?;
-            m.req("payer_refund", &self.payer_refund)?;
-            m.req("settlement_refund", &self.settlement_refund)?;
-            m.req("settlement_total", &self.settlement_total)?;
-            m.req("discount_refund", &self.discount_refund)?;
-            m.req("currency", &self.currency)?;
-            m.opt("refund_fee", &self.refund_fee)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseAmount {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("total"),
-                o.req("refund"),
-                o.opt("from"),
-                o.req("payer_total"),
-                o.req("payer_refund"),
-                o.req("settlement_refund"),
-                o.req("settlement_total"),
-                o.req("discount_refund"),
-                o.req("currency"),
-                o.opt("refund_fee"),
-            ) {
-                (
-                    Some(total),
-                    Some(refund),
-                    Some(from),
-                    Some(payer_total),
-                    Some(payer_refund),
-                    Some(settlement_refund),
-                    Some(settlement_total),
-                    Some(discount_refund),
-                    Some(currency),
-                    Some(refund_fee),
-                ) => {
-                    Ok(Self {
-                        total,
-                        refund,
-                        from,
-                        payer_total,
-                        payer_refund,
-                        settlement_refund,
-                        settlement_total,
-                        discount_refund,
-                        currency,
-                        refund_fee,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseAmount {
+        total: "total" req req,
+        refund: "refund" req req,
+        from: "from" opt opt,
+        payer_total: "payer_total" req req,
+        payer_refund: "payer_refund" req req,
+        settlement_refund: "settlement_refund" req req,
+        settlement_total: "settlement_total" req req,
+        discount_refund: "discount_refund" req req,
+        currency: "currency" req req,
+        refund_fee: "refund_fee" opt opt,
+    });
     /// PostResponseAmountFrom
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseAmountFrom {
@@ -537,28 +291,10 @@ pub mod refunds {
         /// Example: `444`
         pub amount: i64,
     }
-    impl ::serde::Serialize for PostResponseAmountFrom {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("account", &self.account)?;
-            m.req("amount", &self.amount)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseAmountFrom {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("account"), o.req("amount")) {
-                (Some(account), Some(amount)) => Ok(Self { account, amount }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseAmountFrom {
+        account: "account" req req,
+        amount: "amount" req req,
+    });
     /// PostResponsePromotionDetail
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePromotionDetail {
@@ -585,55 +321,14 @@ pub mod refunds {
         /// 商品列表
         pub goods_detail: Option<Vec<PostResponsePromotionDetailGoodsDetail>>,
     }
-    impl ::serde::Serialize for PostResponsePromotionDetail {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("promotion_id", &self.promotion_id)?;
-            m.req("scope", &self.scope)?;
-            m.req("type", &self.type_)?;
-            m.req("amount", &self.amount)?;
-            m.req("refund_amount", &self.refund_amount)?;
-            m.opt("goods_detail", &self.goods_detail)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponsePromotionDetail {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("promotion_id"),
-                o.req("scope"),
-                o.req("type"),
-                o.req("amount"),
-                o.req("refund_amount"),
-                o.opt("goods_detail"),
-            ) {
-                (
-                    Some(promotion_id),
-                    Some(scope),
-                    Some(type_),
-                    Some(amount),
-                    Some(refund_amount),
-                    Some(goods_detail),
-                ) => {
-                    Ok(Self {
-                        promotion_id,
-                        scope,
-                        type_,
-                        amount,
-                        refund_amount,
-                        goods_detail,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponsePromotionDetail {
+        promotion_id: "promotion_id" req req,
+        scope: "scope" req req,
+        type_: "type" req req,
+        amount: "amount" req req,
+        refund_amount: "refund_amount" req req,
+        goods_detail: "goods_detail" opt opt,
+    });
     /// PostResponsePromotionDetailGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePromotionDetailGoodsDetail {
@@ -662,55 +357,14 @@ pub mod refunds {
         /// Example: `1`
         pub refund_quantity: i64,
     }
-    impl ::serde::Serialize for PostResponsePromotionDetailGoodsDetail {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("merchant_goods_id", &self.merchant_goods_id)?;
-            m.opt("wechatpay_goods_id", &self.wechatpay_goods_id)?;
-            m.opt("goods_name", &self.goods_name)?;
-            m.req("unit_price", &self.unit_price)?;
-            m.req("refund_amount", &self.refund_amount)?;
-            m.req("refund_quantity", &self.refund_quantity)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponsePromotionDetailGoodsDetail {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("merchant_goods_id"),
-                o.opt("wechatpay_goods_id"),
-                o.opt("goods_name"),
-                o.req("unit_price"),
-                o.req("refund_amount"),
-                o.req("refund_quantity"),
-            ) {
-                (
-                    Some(merchant_goods_id),
-                    Some(wechatpay_goods_id),
-                    Some(goods_name),
-                    Some(unit_price),
-                    Some(refund_amount),
-                    Some(refund_quantity),
-                ) => {
-                    Ok(Self {
-                        merchant_goods_id,
-                        wechatpay_goods_id,
-                        goods_name,
-                        unit_price,
-                        refund_amount,
-                        refund_quantity,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponsePromotionDetailGoodsDetail {
+        merchant_goods_id: "merchant_goods_id" req req,
+        wechatpay_goods_id: "wechatpay_goods_id" opt opt,
+        goods_name: "goods_name" opt opt,
+        unit_price: "unit_price" req req,
+        refund_amount: "refund_amount" req req,
+        refund_quantity: "refund_quantity" req req,
+    });
     /// `/v3/refund/domestic/refunds/{out_refund_no}`
     pub mod by_out_refund_no {
         /// The chain step for `/v3/refund/domestic/refunds/{out_refund_no}`, reached with `client.v3().refund().domestic().refunds().out_refund_no(out_refund_no)`.
@@ -740,26 +394,9 @@ pub mod refunds {
             /// Query parameter `sub_mchid`. Example: `1900000109`
             pub sub_mchid: Option<String>,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("sub_mchid") {
-                    Some(sub_mchid) => Ok(Self { sub_mchid }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            sub_mchid: "sub_mchid" skip opt,
+        });
         /// The response of `GET /v3/refund/domestic/refunds/{out_refund_no}` (查询单笔退款API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -808,79 +445,20 @@ pub mod refunds {
             /// 优惠退款信息
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("refund_id", &self.refund_id)?;
-                m.req("out_refund_no", &self.out_refund_no)?;
-                m.req("transaction_id", &self.transaction_id)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.req("channel", &self.channel)?;
-                m.req("user_received_account", &self.user_received_account)?;
-                m.opt("success_time", &self.success_time)?;
-                m.req("create_time", &self.create_time)?;
-                m.req("status", &self.status)?;
-                m.opt("funds_account", &self.funds_account)?;
-                m.req("amount", &self.amount)?;
-                m.opt("promotion_detail", &self.promotion_detail)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("refund_id"),
-                    o.req("out_refund_no"),
-                    o.req("transaction_id"),
-                    o.req("out_trade_no"),
-                    o.req("channel"),
-                    o.req("user_received_account"),
-                    o.opt("success_time"),
-                    o.req("create_time"),
-                    o.req("status"),
-                    o.opt("funds_account"),
-                    o.req("amount"),
-                    o.opt("promotion_detail"),
-                ) {
-                    (
-                        Some(refund_id),
-                        Some(out_refund_no),
-                        Some(transaction_id),
-                        Some(out_trade_no),
-                        Some(channel),
-                        Some(user_received_account),
-                        Some(success_time),
-                        Some(create_time),
-                        Some(status),
-                        Some(funds_account),
-                        Some(amount),
-                        Some(promotion_detail),
-                    ) => {
-                        Ok(Self {
-                            refund_id,
-                            out_refund_no,
-                            transaction_id,
-                            out_trade_no,
-                            channel,
-                            user_received_account,
-                            success_time,
-                            create_time,
-                            status,
-                            funds_account,
-                            amount,
-                            promotion_detail,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            refund_id: "refund_id" req req,
+            out_refund_no: "out_refund_no" req req,
+            transaction_id: "transaction_id" req req,
+            out_trade_no: "out_trade_no" req req,
+            channel: "channel" req req,
+            user_received_account: "user_received_account" req req,
+            success_time: "success_time" opt opt,
+            create_time: "create_time" req req,
+            status: "status" req req,
+            funds_account: "funds_account" opt opt,
+            amount: "amount" req req,
+            promotion_detail: "promotion_detail" opt opt,
+        });
         /// 金额信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmount {
@@ -923,71 +501,18 @@ pub mod refunds {
             /// Example: `100`
             pub refund_fee: Option<f64>,
         }
-        impl ::serde::Serialize for GetResponseAmount {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("total", &self.total)?;
-                m.req("refund", &self.refund)?;
-                m.opt("from", &self.from)?;
-                m.req("payer_total", &self.payer_total)?;
-                m.req("payer_refund", &self.payer_refund)?;
-                m.req("settlement_refund", &self.settlement_refund)?;
-                m.req("settlement_total", &self.settlement_total)?;
-                m.req("discount_refund", &self.discount_refund)?;
-                m.req("currency", &self.currency)?;
-                m.opt("refund_fee", &self.refund_fee)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("total"),
-                    o.req("refund"),
-                    o.opt("from"),
-                    o.req("payer_total"),
-                    o.req("payer_refund"),
-                    o.req("settlement_refund"),
-                    o.req("settlement_total"),
-                    o.req("discount_refund"),
-                    o.req("currency"),
-                    o.opt("refund_fee"),
-                ) {
-                    (
-                        Some(total),
-                        Some(refund),
-                        Some(from),
-                        Some(payer_total),
-                        Some(payer_refund),
-                        Some(settlement_refund),
-                        Some(settlement_total),
-                        Some(discount_refund),
-                        Some(currency),
-                        Some(refund_fee),
-                    ) => {
-                        Ok(Self {
-                            total,
-                            refund,
-                            from,
-                            payer_total,
-                            payer_refund,
-                            settlement_refund,
-                            settlement_total,
-                            discount_refund,
-                            currency,
-                            refund_fee,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseAmount {
+            total: "total" req req,
+            refund: "refund" req req,
+            from: "from" opt opt,
+            payer_total: "payer_total" req req,
+            payer_refund: "payer_refund" req req,
+            settlement_refund: "settlement_refund" req req,
+            settlement_total: "settlement_total" req req,
+            discount_refund: "discount_refund" req req,
+            currency: "currency" req req,
+            refund_fee: "refund_fee" opt opt,
+        });
         /// GetResponseAmountFrom
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmountFrom {
@@ -1000,28 +525,10 @@ pub mod refunds {
             /// Example: `444`
             pub amount: i64,
         }
-        impl ::serde::Serialize for GetResponseAmountFrom {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("account", &self.account)?;
-                m.req("amount", &self.amount)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAmountFrom {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("account"), o.req("amount")) {
-                    (Some(account), Some(amount)) => Ok(Self { account, amount }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseAmountFrom {
+            account: "account" req req,
+            amount: "amount" req req,
+        });
         /// GetResponsePromotionDetail
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePromotionDetail {
@@ -1048,55 +555,14 @@ pub mod refunds {
             /// 商品列表
             pub goods_detail: Option<Vec<GetResponsePromotionDetailGoodsDetail>>,
         }
-        impl ::serde::Serialize for GetResponsePromotionDetail {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("promotion_id", &self.promotion_id)?;
-                m.req("scope", &self.scope)?;
-                m.req("type", &self.type_)?;
-                m.req("amount", &self.amount)?;
-                m.req("refund_amount", &self.refund_amount)?;
-                m.opt("goods_detail", &self.goods_detail)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetail {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("promotion_id"),
-                    o.req("scope"),
-                    o.req("type"),
-                    o.req("amount"),
-                    o.req("refund_amount"),
-                    o.opt("goods_detail"),
-                ) {
-                    (
-                        Some(promotion_id),
-                        Some(scope),
-                        Some(type_),
-                        Some(amount),
-                        Some(refund_amount),
-                        Some(goods_detail),
-                    ) => {
-                        Ok(Self {
-                            promotion_id,
-                            scope,
-                            type_,
-                            amount,
-                            refund_amount,
-                            goods_detail,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponsePromotionDetail {
+            promotion_id: "promotion_id" req req,
+            scope: "scope" req req,
+            type_: "type" req req,
+            amount: "amount" req req,
+            refund_amount: "refund_amount" req req,
+            goods_detail: "goods_detail" opt opt,
+        });
         /// GetResponsePromotionDetailGoodsDetail
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePromotionDetailGoodsDetail {
@@ -1125,55 +591,14 @@ pub mod refunds {
             /// Example: `1`
             pub refund_quantity: i64,
         }
-        impl ::serde::Serialize for GetResponsePromotionDetailGoodsDetail {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("merchant_goods_id", &self.merchant_goods_id)?;
-                m.opt("wechatpay_goods_id", &self.wechatpay_goods_id)?;
-                m.opt("goods_name", &self.goods_name)?;
-                m.req("unit_price", &self.unit_price)?;
-                m.req("refund_amount", &self.refund_amount)?;
-                m.req("refund_quantity", &self.refund_quantity)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetailGoodsDetail {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("merchant_goods_id"),
-                    o.opt("wechatpay_goods_id"),
-                    o.opt("goods_name"),
-                    o.req("unit_price"),
-                    o.req("refund_amount"),
-                    o.req("refund_quantity"),
-                ) {
-                    (
-                        Some(merchant_goods_id),
-                        Some(wechatpay_goods_id),
-                        Some(goods_name),
-                        Some(unit_price),
-                        Some(refund_amount),
-                        Some(refund_quantity),
-                    ) => {
-                        Ok(Self {
-                            merchant_goods_id,
-                            wechatpay_goods_id,
-                            goods_name,
-                            unit_price,
-                            refund_amount,
-                            refund_quantity,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponsePromotionDetailGoodsDetail {
+            merchant_goods_id: "merchant_goods_id" req req,
+            wechatpay_goods_id: "wechatpay_goods_id" opt opt,
+            goods_name: "goods_name" opt opt,
+            unit_price: "unit_price" req req,
+            refund_amount: "refund_amount" req req,
+            refund_quantity: "refund_quantity" req req,
+        });
     }
     /// `/v3/refund/domestic/refunds/{refund_id}`
     pub mod by_refund_id {
@@ -1242,58 +667,15 @@ pub mod refunds {
                 /// Example: `UPgQcZSdq3zOayJwZ5XLrHY2dZU1W2Cd`
                 pub real_name: Option<String>,
             }
-            impl ::serde::Serialize for PostRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("sub_mchid", &self.sub_mchid)?;
-                    m.req("out_refund_no", &self.out_refund_no)?;
-                    m.req("type", &self.type_)?;
-                    m.opt("bank_type", &self.bank_type)?;
-                    m.opt("bank_account", &self.bank_account)?;
-                    m.opt("real_name", &self.real_name)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("Wechatpay-Serial"),
-                        o.opt("sub_mchid"),
-                        o.req("out_refund_no"),
-                        o.req("type"),
-                        o.opt("bank_type"),
-                        o.opt("bank_account"),
-                        o.opt("real_name"),
-                    ) {
-                        (
-                            Some(wechatpay_serial),
-                            Some(sub_mchid),
-                            Some(out_refund_no),
-                            Some(type_),
-                            Some(bank_type),
-                            Some(bank_account),
-                            Some(real_name),
-                        ) => {
-                            Ok(Self {
-                                wechatpay_serial,
-                                sub_mchid,
-                                out_refund_no,
-                                type_,
-                                bank_type,
-                                bank_account,
-                                real_name,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostRequest {
+                wechatpay_serial: "Wechatpay-Serial" skip req,
+                sub_mchid: "sub_mchid" opt opt,
+                out_refund_no: "out_refund_no" req req,
+                type_: "type" req req,
+                bank_type: "bank_type" opt opt,
+                bank_account: "bank_account" opt opt,
+                real_name: "real_name" opt opt,
+            });
             /// 开户银行
             ///
             /// A value this client does not know yet is kept as [`PostRequestBankType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1333,76 +715,23 @@ pub mod refunds {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostRequestBankType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::CmbDebit => "CMB_DEBIT",
-                        Self::CommDebit => "COMM_DEBIT",
-                        Self::AbcDebit => "ABC_DEBIT",
-                        Self::CcbDebit => "CCB_DEBIT",
-                        Self::IcbcDebit => "ICBC_DEBIT",
-                        Self::BocDebit => "BOC_DEBIT",
-                        Self::PabDebit => "PAB_DEBIT",
-                        Self::SpdbDebit => "SPDB_DEBIT",
-                        Self::CiticDebit => "CITIC_DEBIT",
-                        Self::CebDebit => "CEB_DEBIT",
-                        Self::CmbcDebit => "CMBC_DEBIT",
-                        Self::CibDebit => "CIB_DEBIT",
-                        Self::GdbDebit => "GDB_DEBIT",
-                        Self::PsbcDebit => "PSBC_DEBIT",
-                        Self::NbcbDebit => "NBCB_DEBIT",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostRequestBankType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "CMB_DEBIT" => Self::CmbDebit,
-                        "COMM_DEBIT" => Self::CommDebit,
-                        "ABC_DEBIT" => Self::AbcDebit,
-                        "CCB_DEBIT" => Self::CcbDebit,
-                        "ICBC_DEBIT" => Self::IcbcDebit,
-                        "BOC_DEBIT" => Self::BocDebit,
-                        "PAB_DEBIT" => Self::PabDebit,
-                        "SPDB_DEBIT" => Self::SpdbDebit,
-                        "CITIC_DEBIT" => Self::CiticDebit,
-                        "CEB_DEBIT" => Self::CebDebit,
-                        "CMBC_DEBIT" => Self::CmbcDebit,
-                        "CIB_DEBIT" => Self::CibDebit,
-                        "GDB_DEBIT" => Self::GdbDebit,
-                        "PSBC_DEBIT" => Self::PsbcDebit,
-                        "NBCB_DEBIT" => Self::NbcbDebit,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostRequestBankType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostRequestBankType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestBankType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostRequestBankType {
+                CmbDebit = "CMB_DEBIT",
+                CommDebit = "COMM_DEBIT",
+                AbcDebit = "ABC_DEBIT",
+                CcbDebit = "CCB_DEBIT",
+                IcbcDebit = "ICBC_DEBIT",
+                BocDebit = "BOC_DEBIT",
+                PabDebit = "PAB_DEBIT",
+                SpdbDebit = "SPDB_DEBIT",
+                CiticDebit = "CITIC_DEBIT",
+                CebDebit = "CEB_DEBIT",
+                CmbcDebit = "CMBC_DEBIT",
+                CibDebit = "CIB_DEBIT",
+                GdbDebit = "GDB_DEBIT",
+                PsbcDebit = "PSBC_DEBIT",
+                NbcbDebit = "NBCB_DEBIT",
+            });
             /// 异常退款处理方式
             ///
             /// A value this client does not know yet is kept as [`PostRequestType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1416,50 +745,10 @@ pub mod refunds {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl PostRequestType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::UserBankCard => "USER_BANK_CARD",
-                        Self::MerchantBankCard => "MERCHANT_BANK_CARD",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for PostRequestType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "USER_BANK_CARD" => Self::UserBankCard,
-                        "MERCHANT_BANK_CARD" => Self::MerchantBankCard,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for PostRequestType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for PostRequestType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostRequestType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(PostRequestType {
+                UserBankCard = "USER_BANK_CARD",
+                MerchantBankCard = "MERCHANT_BANK_CARD",
+            });
             /// The response of `POST /v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund` (发起异常退款).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -1508,79 +797,20 @@ pub mod refunds {
                 /// 优惠退款信息
                 pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
             }
-            impl ::serde::Serialize for PostResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("refund_id", &self.refund_id)?;
-                    m.req("out_refund_no", &self.out_refund_no)?;
-                    m.req("transaction_id", &self.transaction_id)?;
-                    m.req("out_trade_no", &self.out_trade_no)?;
-                    m.req("channel", &self.channel)?;
-                    m.req("user_received_account", &self.user_received_account)?;
-                    m.opt("success_time", &self.success_time)?;
-                    m.req("create_time", &self.create_time)?;
-                    m.req("status", &self.status)?;
-                    m.opt("funds_account", &self.funds_account)?;
-                    m.req("amount", &self.amount)?;
-                    m.opt("promotion_detail", &self.promotion_detail)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("refund_id"),
-                        o.req("out_refund_no"),
-                        o.req("transaction_id"),
-                        o.req("out_trade_no"),
-                        o.req("channel"),
-                        o.req("user_received_account"),
-                        o.opt("success_time"),
-                        o.req("create_time"),
-                        o.req("status"),
-                        o.opt("funds_account"),
-                        o.req("amount"),
-                        o.opt("promotion_detail"),
-                    ) {
-                        (
-                            Some(refund_id),
-                            Some(out_refund_no),
-                            Some(transaction_id),
-                            Some(out_trade_no),
-                            Some(channel),
-                            Some(user_received_account),
-                            Some(success_time),
-                            Some(create_time),
-                            Some(status),
-                            Some(funds_account),
-                            Some(amount),
-                            Some(promotion_detail),
-                        ) => {
-                            Ok(Self {
-                                refund_id,
-                                out_refund_no,
-                                transaction_id,
-                                out_trade_no,
-                                channel,
-                                user_received_account,
-                                success_time,
-                                create_time,
-                                status,
-                                funds_account,
-                                amount,
-                                promotion_detail,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                refund_id: "refund_id" req req,
+                out_refund_no: "out_refund_no" req req,
+                transaction_id: "transaction_id" req req,
+                out_trade_no: "out_trade_no" req req,
+                channel: "channel" req req,
+                user_received_account: "user_received_account" req req,
+                success_time: "success_time" opt opt,
+                create_time: "create_time" req req,
+                status: "status" req req,
+                funds_account: "funds_account" opt opt,
+                amount: "amount" req req,
+                promotion_detail: "promotion_detail" opt opt,
+            });
             /// 金额信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseAmount {
@@ -1623,71 +853,18 @@ pub mod refunds {
                 /// Example: `100`
                 pub refund_fee: Option<f64>,
             }
-            impl ::serde::Serialize for PostResponseAmount {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("total", &self.total)?;
-                    m.req("refund", &self.refund)?;
-                    m.opt("from", &self.from)?;
-                    m.req("payer_total", &self.payer_total)?;
-                    m.req("payer_refund", &self.payer_refund)?;
-                    m.req("settlement_refund", &self.settlement_refund)?;
-                    m.req("settlement_total", &self.settlement_total)?;
-                    m.req("discount_refund", &self.discount_refund)?;
-                    m.req("currency", &self.currency)?;
-                    m.opt("refund_fee", &self.refund_fee)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponseAmount {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("total"),
-                        o.req("refund"),
-                        o.opt("from"),
-                        o.req("payer_total"),
-                        o.req("payer_refund"),
-                        o.req("settlement_refund"),
-                        o.req("settlement_total"),
-                        o.req("discount_refund"),
-                        o.req("currency"),
-                        o.opt("refund_fee"),
-                    ) {
-                        (
-                            Some(total),
-                            Some(refund),
-                            Some(from),
-                            Some(payer_total),
-                            Some(payer_refund),
-                            Some(settlement_refund),
-                            Some(settlement_total),
-                            Some(discount_refund),
-                            Some(currency),
-                            Some(refund_fee),
-                        ) => {
-                            Ok(Self {
-                                total,
-                                refund,
-                                from,
-                                payer_total,
-                                payer_refund,
-                                settlement_refund,
-                                settlement_total,
-                                discount_refund,
-                                currency,
-                                refund_fee,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponseAmount {
+                total: "total" req req,
+                refund: "refund" req req,
+                from: "from" opt opt,
+                payer_total: "payer_total" req req,
+                payer_refund: "payer_refund" req req,
+                settlement_refund: "settlement_refund" req req,
+                settlement_total: "settlement_total" req req,
+                discount_refund: "discount_refund" req req,
+                currency: "currency" req req,
+                refund_fee: "refund_fee" opt opt,
+            });
             /// PostResponseAmountFrom
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseAmountFrom {
@@ -1700,28 +877,10 @@ pub mod refunds {
                 /// Example: `444`
                 pub amount: f64,
             }
-            impl ::serde::Serialize for PostResponseAmountFrom {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("account", &self.account)?;
-                    m.req("amount", &self.amount)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponseAmountFrom {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("account"), o.req("amount")) {
-                        (Some(account), Some(amount)) => Ok(Self { account, amount }),
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponseAmountFrom {
+                account: "account" req req,
+                amount: "amount" req req,
+            });
             /// PostResponsePromotionDetail
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponsePromotionDetail {
@@ -1748,55 +907,14 @@ pub mod refunds {
                 /// 商品列表
                 pub goods_detail: Option<Vec<PostResponsePromotionDetailGoodsDetail>>,
             }
-            impl ::serde::Serialize for PostResponsePromotionDetail {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("promotion_id", &self.promotion_id)?;
-                    m.req("scope", &self.scope)?;
-                    m.req("type", &self.type_)?;
-                    m.req("amount", &self.amount)?;
-                    m.req("refund_amount", &self.refund_amount)?;
-                    m.opt("goods_detail", &self.goods_detail)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for PostResponsePromotionDetail {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("promotion_id"),
-                        o.req("scope"),
-                        o.req("type"),
-                        o.req("amount"),
-                        o.req("refund_amount"),
-                        o.opt("goods_detail"),
-                    ) {
-                        (
-                            Some(promotion_id),
-                            Some(scope),
-                            Some(type_),
-                            Some(amount),
-                            Some(refund_amount),
-                            Some(goods_detail),
-                        ) => {
-                            Ok(Self {
-                                promotion_id,
-                                scope,
-                                type_,
-                                amount,
-                                refund_amount,
-                                goods_detail,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponsePromotionDetail {
+                promotion_id: "promotion_id" req req,
+                scope: "scope" req req,
+                type_: "type" req req,
+                amount: "amount" req req,
+                refund_amount: "refund_amount" req req,
+                goods_detail: "goods_detail" opt opt,
+            });
             /// PostResponsePromotionDetailGoodsDetail
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponsePromotionDetailGoodsDetail {
@@ -1825,56 +943,14 @@ pub mod refunds {
                 /// Example: `1`
                 pub refund_quantity: f64,
             }
-            impl ::serde::Serialize for PostResponsePromotionDetailGoodsDetail {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("merchant_goods_id", &self.merchant_goods_id)?;
-                    m.opt("wechatpay_goods_id", &self.wechatpay_goods_id)?;
-                    m.opt("goods_name", &self.goods_name)?;
-                    m.req("unit_price", &self.unit_price)?;
-                    m.req("refund_amount", &self.refund_amount)?;
-                    m.req("refund_quantity", &self.refund_quantity)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de>
-            for PostResponsePromotionDetailGoodsDetail {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("merchant_goods_id"),
-                        o.opt("wechatpay_goods_id"),
-                        o.opt("goods_name"),
-                        o.req("unit_price"),
-                        o.req("refund_amount"),
-                        o.req("refund_quantity"),
-                    ) {
-                        (
-                            Some(merchant_goods_id),
-                            Some(wechatpay_goods_id),
-                            Some(goods_name),
-                            Some(unit_price),
-                            Some(refund_amount),
-                            Some(refund_quantity),
-                        ) => {
-                            Ok(Self {
-                                merchant_goods_id,
-                                wechatpay_goods_id,
-                                goods_name,
-                                unit_price,
-                                refund_amount,
-                                refund_quantity,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(PostResponsePromotionDetailGoodsDetail {
+                merchant_goods_id: "merchant_goods_id" req req,
+                wechatpay_goods_id: "wechatpay_goods_id" opt opt,
+                goods_name: "goods_name" opt opt,
+                unit_price: "unit_price" req req,
+                refund_amount: "refund_amount" req req,
+                refund_quantity: "refund_quantity" req req,
+            });
         }
     }
 }

@@ -87,55 +87,14 @@ pub mod partner {
                 /// 还款明细单信息列表
                 pub sub_orders: Option<Vec<GetResponseSubOrders>>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("combine_appid", &self.combine_appid)?;
-                    m.req("combine_mchid", &self.combine_mchid)?;
-                    m.req("combine_out_trade_no", &self.combine_out_trade_no)?;
-                    m.req("combine_transaction_id", &self.combine_transaction_id)?;
-                    m.opt("combine_payer_info", &self.combine_payer_info)?;
-                    m.opt("sub_orders", &self.sub_orders)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("combine_appid"),
-                        o.req("combine_mchid"),
-                        o.req("combine_out_trade_no"),
-                        o.req("combine_transaction_id"),
-                        o.opt("combine_payer_info"),
-                        o.opt("sub_orders"),
-                    ) {
-                        (
-                            Some(combine_appid),
-                            Some(combine_mchid),
-                            Some(combine_out_trade_no),
-                            Some(combine_transaction_id),
-                            Some(combine_payer_info),
-                            Some(sub_orders),
-                        ) => {
-                            Ok(Self {
-                                combine_appid,
-                                combine_mchid,
-                                combine_out_trade_no,
-                                combine_transaction_id,
-                                combine_payer_info,
-                                sub_orders,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                combine_appid: "combine_appid" req req,
+                combine_mchid: "combine_mchid" req req,
+                combine_out_trade_no: "combine_out_trade_no" req req,
+                combine_transaction_id: "combine_transaction_id" req req,
+                combine_payer_info: "combine_payer_info" opt opt,
+                sub_orders: "sub_orders" opt opt,
+            });
             /// 还款支付者信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseCombinePayerInfo {
@@ -144,27 +103,9 @@ pub mod partner {
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                 pub openid: String,
             }
-            impl ::serde::Serialize for GetResponseCombinePayerInfo {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("openid", &self.openid)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseCombinePayerInfo {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("openid") {
-                        Some(openid) => Ok(Self { openid }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseCombinePayerInfo {
+                openid: "openid" req req,
+            });
             /// GetResponseSubOrders
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseSubOrders {
@@ -207,71 +148,18 @@ pub mod partner {
                 /// 子单金额信息
                 pub amount: Option<GetResponseSubOrdersAmount>,
             }
-            impl ::serde::Serialize for GetResponseSubOrders {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("mchid", &self.mchid)?;
-                    m.opt("sub_mchid", &self.sub_mchid)?;
-                    m.req("out_trade_no", &self.out_trade_no)?;
-                    m.opt("transaction_id", &self.transaction_id)?;
-                    m.opt("trade_type", &self.trade_type)?;
-                    m.opt("trade_state", &self.trade_state)?;
-                    m.opt("bank_type", &self.bank_type)?;
-                    m.opt("attach", &self.attach)?;
-                    m.opt("success_time", &self.success_time)?;
-                    m.opt("amount", &self.amount)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseSubOrders {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("mchid"),
-                        o.opt("sub_mchid"),
-                        o.req("out_trade_no"),
-                        o.opt("transaction_id"),
-                        o.opt("trade_type"),
-                        o.opt("trade_state"),
-                        o.opt("bank_type"),
-                        o.opt("attach"),
-                        o.opt("success_time"),
-                        o.opt("amount"),
-                    ) {
-                        (
-                            Some(mchid),
-                            Some(sub_mchid),
-                            Some(out_trade_no),
-                            Some(transaction_id),
-                            Some(trade_type),
-                            Some(trade_state),
-                            Some(bank_type),
-                            Some(attach),
-                            Some(success_time),
-                            Some(amount),
-                        ) => {
-                            Ok(Self {
-                                mchid,
-                                sub_mchid,
-                                out_trade_no,
-                                transaction_id,
-                                trade_type,
-                                trade_state,
-                                bank_type,
-                                attach,
-                                success_time,
-                                amount,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseSubOrders {
+                mchid: "mchid" req req,
+                sub_mchid: "sub_mchid" opt opt,
+                out_trade_no: "out_trade_no" req req,
+                transaction_id: "transaction_id" opt opt,
+                trade_type: "trade_type" opt opt,
+                trade_state: "trade_state" opt opt,
+                bank_type: "bank_type" opt opt,
+                attach: "attach" opt opt,
+                success_time: "success_time" opt opt,
+                amount: "amount" opt opt,
+            });
             /// 子单金额信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseSubOrdersAmount {
@@ -292,47 +180,12 @@ pub mod partner {
                 /// Example: `CNY`
                 pub payer_currency: Option<String>,
             }
-            impl ::serde::Serialize for GetResponseSubOrdersAmount {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("total_amount", &self.total_amount)?;
-                    m.opt("currency", &self.currency)?;
-                    m.req("payer_amount", &self.payer_amount)?;
-                    m.opt("payer_currency", &self.payer_currency)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseSubOrdersAmount {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("total_amount"),
-                        o.opt("currency"),
-                        o.req("payer_amount"),
-                        o.opt("payer_currency"),
-                    ) {
-                        (
-                            Some(total_amount),
-                            Some(currency),
-                            Some(payer_amount),
-                            Some(payer_currency),
-                        ) => {
-                            Ok(Self {
-                                total_amount,
-                                currency,
-                                payer_amount,
-                                payer_currency,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseSubOrdersAmount {
+                total_amount: "total_amount" req req,
+                currency: "currency" opt opt,
+                payer_amount: "payer_amount" req req,
+                payer_currency: "payer_currency" opt opt,
+            });
             /// 交易状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseSubOrdersTradeState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -348,52 +201,11 @@ pub mod partner {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseSubOrdersTradeState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Success => "SUCCESS",
-                        Self::Notpay => "NOTPAY",
-                        Self::Closed => "CLOSED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseSubOrdersTradeState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "SUCCESS" => Self::Success,
-                        "NOTPAY" => Self::Notpay,
-                        "CLOSED" => Self::Closed,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseSubOrdersTradeState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseSubOrdersTradeState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseSubOrdersTradeState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseSubOrdersTradeState {
+                Success = "SUCCESS",
+                Notpay = "NOTPAY",
+                Closed = "CLOSED",
+            });
             /// 交易类型
             ///
             /// A value this client does not know yet is kept as [`GetResponseSubOrdersTradeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -405,48 +217,9 @@ pub mod partner {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseSubOrdersTradeType {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Repayment => "REPAYMENT",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseSubOrdersTradeType {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "REPAYMENT" => Self::Repayment,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseSubOrdersTradeType {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseSubOrdersTradeType {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseSubOrdersTradeType {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseSubOrdersTradeType {
+                Repayment = "REPAYMENT",
+            });
             /// `/v3/repayment/combine-transactions/partner/out-trade-no/{combine_out_trade_no}/close`
             pub mod close {
                 /// The chain step for `/v3/repayment/combine-transactions/partner/out-trade-no/{combine_out_trade_no}/close`, reached with `client.v3().repayment().combine_transactions().partner().out_trade_no().combine_out_trade_no(combine_out_trade_no).close()`.
@@ -474,27 +247,9 @@ pub mod partner {
                     /// 还款明细单信息列表
                     pub sub_orders: Vec<PostRequestSubOrders>,
                 }
-                impl ::serde::Serialize for PostRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("sub_orders", &self.sub_orders)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match o.req("sub_orders") {
-                            Some(sub_orders) => Ok(Self { sub_orders }),
-                            None => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequest {
+                    sub_orders: "sub_orders" req req,
+                });
                 /// PostRequestSubOrders
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequestSubOrders {
@@ -511,39 +266,11 @@ pub mod partner {
                     /// Example: `1900000109`
                     pub sub_mchid: Option<String>,
                 }
-                impl ::serde::Serialize for PostRequestSubOrders {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("mchid", &self.mchid)?;
-                        m.req("out_trade_no", &self.out_trade_no)?;
-                        m.opt("sub_mchid", &self.sub_mchid)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrders {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("mchid"),
-                            o.req("out_trade_no"),
-                            o.opt("sub_mchid"),
-                        ) {
-                            (Some(mchid), Some(out_trade_no), Some(sub_mchid)) => {
-                                Ok(Self {
-                                    mchid,
-                                    out_trade_no,
-                                    sub_mchid,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequestSubOrders {
+                    mchid: "mchid" req req,
+                    out_trade_no: "out_trade_no" req req,
+                    sub_mchid: "sub_mchid" opt opt,
+                });
             }
         }
     }
@@ -600,71 +327,18 @@ pub mod partner {
             /// 微信内网页调起支付场景信息
             pub wechat_web_info: Option<PostRequestWechatWebInfo>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("combine_out_trade_no", &self.combine_out_trade_no)?;
-                m.req("combine_mchid", &self.combine_mchid)?;
-                m.req("sub_orders", &self.sub_orders)?;
-                m.opt("time_expire", &self.time_expire)?;
-                m.opt("notify_url", &self.notify_url)?;
-                m.opt("h5_info", &self.h5_info)?;
-                m.opt("app_info", &self.app_info)?;
-                m.opt("miniprogram_info", &self.miniprogram_info)?;
-                m.opt("combine_payer_info", &self.combine_payer_info)?;
-                m.opt("wechat_web_info", &self.wechat_web_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("combine_out_trade_no"),
-                    o.req("combine_mchid"),
-                    o.req("sub_orders"),
-                    o.opt("time_expire"),
-                    o.opt("notify_url"),
-                    o.opt("h5_info"),
-                    o.opt("app_info"),
-                    o.opt("miniprogram_info"),
-                    o.opt("combine_payer_info"),
-                    o.opt("wechat_web_info"),
-                ) {
-                    (
-                        Some(combine_out_trade_no),
-                        Some(combine_mchid),
-                        Some(sub_orders),
-                        Some(time_expire),
-                        Some(notify_url),
-                        Some(h5_info),
-                        Some(app_info),
-                        Some(miniprogram_info),
-                        Some(combine_payer_info),
-                        Some(wechat_web_info),
-                    ) => {
-                        Ok(Self {
-                            combine_out_trade_no,
-                            combine_mchid,
-                            sub_orders,
-                            time_expire,
-                            notify_url,
-                            h5_info,
-                            app_info,
-                            miniprogram_info,
-                            combine_payer_info,
-                            wechat_web_info,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            combine_out_trade_no: "combine_out_trade_no" req req,
+            combine_mchid: "combine_mchid" req req,
+            sub_orders: "sub_orders" req req,
+            time_expire: "time_expire" opt opt,
+            notify_url: "notify_url" opt opt,
+            h5_info: "h5_info" opt opt,
+            app_info: "app_info" opt opt,
+            miniprogram_info: "miniprogram_info" opt opt,
+            combine_payer_info: "combine_payer_info" opt opt,
+            wechat_web_info: "wechat_web_info" opt opt,
+        });
         /// APP调起支付场景信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestAppInfo {
@@ -673,54 +347,18 @@ pub mod partner {
             /// Example: `wxd678efh567hg6787`
             pub combine_appid: String,
         }
-        impl ::serde::Serialize for PostRequestAppInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("combine_appid", &self.combine_appid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestAppInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("combine_appid") {
-                    Some(combine_appid) => Ok(Self { combine_appid }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestAppInfo {
+            combine_appid: "combine_appid" req req,
+        });
         /// 支付者信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestCombinePayerInfo {
             /// 实名支付
             pub identity: Option<PostRequestCombinePayerInfoIdentity>,
         }
-        impl ::serde::Serialize for PostRequestCombinePayerInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("identity", &self.identity)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestCombinePayerInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("identity") {
-                    Some(identity) => Ok(Self { identity }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestCombinePayerInfo {
+            identity: "identity" opt opt,
+        });
         /// 实名支付
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestCombinePayerInfoIdentity {
@@ -731,31 +369,11 @@ pub mod partner {
             /// 加密后的姓名
             pub name: String,
         }
-        impl ::serde::Serialize for PostRequestCombinePayerInfoIdentity {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("type", &self.type_)?;
-                m.req("number", &self.number)?;
-                m.req("name", &self.name)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestCombinePayerInfoIdentity {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("type"), o.req("number"), o.req("name")) {
-                    (Some(type_), Some(number), Some(name)) => {
-                        Ok(Self { type_, number, name })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestCombinePayerInfoIdentity {
+            type_: "type" req req,
+            number: "number" req req,
+            name: "name" req req,
+        });
         /// 类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestCombinePayerInfoIdentityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -779,57 +397,15 @@ pub mod partner {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestCombinePayerInfoIdentityType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Idcard => "IDCARD",
-                    Self::HongkongMacao => "HONGKONG_MACAO",
-                    Self::HongkongMacaoResident => "HONGKONG_MACAO_RESIDENT",
-                    Self::TaiwanResident => "TAIWAN_RESIDENT",
-                    Self::ForeignResident => "FOREIGN_RESIDENT",
-                    Self::OverseaPassport => "OVERSEA_PASSPORT",
-                    Self::TaiwanCompatriotPermit => "TAIWAN_COMPATRIOT_PERMIT",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestCombinePayerInfoIdentityType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "IDCARD" => Self::Idcard,
-                    "HONGKONG_MACAO" => Self::HongkongMacao,
-                    "HONGKONG_MACAO_RESIDENT" => Self::HongkongMacaoResident,
-                    "TAIWAN_RESIDENT" => Self::TaiwanResident,
-                    "FOREIGN_RESIDENT" => Self::ForeignResident,
-                    "OVERSEA_PASSPORT" => Self::OverseaPassport,
-                    "TAIWAN_COMPATRIOT_PERMIT" => Self::TaiwanCompatriotPermit,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestCombinePayerInfoIdentityType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestCombinePayerInfoIdentityType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestCombinePayerInfoIdentityType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestCombinePayerInfoIdentityType {
+            Idcard = "IDCARD",
+            HongkongMacao = "HONGKONG_MACAO",
+            HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
+            TaiwanResident = "TAIWAN_RESIDENT",
+            ForeignResident = "FOREIGN_RESIDENT",
+            OverseaPassport = "OVERSEA_PASSPORT",
+            TaiwanCompatriotPermit = "TAIWAN_COMPATRIOT_PERMIT",
+        });
         /// H5调起支付场景信息
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestH5Info {
@@ -862,59 +438,15 @@ pub mod partner {
             /// Example: `com.tencent.tmgp.sgame`
             pub package_name: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestH5Info {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("combine_appid", &self.combine_appid)?;
-                m.req("payer_client_ip", &self.payer_client_ip)?;
-                m.req("type", &self.type_)?;
-                m.opt("app_name", &self.app_name)?;
-                m.req("app_url", &self.app_url)?;
-                m.opt("bundle_id", &self.bundle_id)?;
-                m.opt("package_name", &self.package_name)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestH5Info {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("combine_appid"),
-                    o.req("payer_client_ip"),
-                    o.req("type"),
-                    o.opt("app_name"),
-                    o.req("app_url"),
-                    o.opt("bundle_id"),
-                    o.opt("package_name"),
-                ) {
-                    (
-                        Some(combine_appid),
-                        Some(payer_client_ip),
-                        Some(type_),
-                        Some(app_name),
-                        Some(app_url),
-                        Some(bundle_id),
-                        Some(package_name),
-                    ) => {
-                        Ok(Self {
-                            combine_appid,
-                            payer_client_ip,
-                            type_,
-                            app_name,
-                            app_url,
-                            bundle_id,
-                            package_name,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestH5Info {
+            combine_appid: "combine_appid" req req,
+            payer_client_ip: "payer_client_ip" req req,
+            type_: "type" req req,
+            app_name: "app_name" opt opt,
+            app_url: "app_url" req req,
+            bundle_id: "bundle_id" opt opt,
+            package_name: "package_name" opt opt,
+        });
         /// 场景类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestH5InfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -930,49 +462,11 @@ pub mod partner {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestH5InfoType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::IOs => "iOS",
-                    Self::Android => "Android",
-                    Self::Wap => "Wap",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestH5InfoType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "iOS" => Self::IOs,
-                    "Android" => Self::Android,
-                    "Wap" => Self::Wap,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestH5InfoType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestH5InfoType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestH5InfoType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestH5InfoType {
+            IOs = "iOS",
+            Android = "Android",
+            Wap = "Wap",
+        });
         /// 小程序调起支付场景信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMiniprogramInfo {
@@ -985,30 +479,10 @@ pub mod partner {
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             pub openid: String,
         }
-        impl ::serde::Serialize for PostRequestMiniprogramInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("combine_appid", &self.combine_appid)?;
-                m.req("openid", &self.openid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestMiniprogramInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("combine_appid"), o.req("openid")) {
-                    (Some(combine_appid), Some(openid)) => {
-                        Ok(Self { combine_appid, openid })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestMiniprogramInfo {
+            combine_appid: "combine_appid" req req,
+            openid: "openid" req req,
+        });
         /// PostRequestSubOrders
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSubOrders {
@@ -1037,59 +511,15 @@ pub mod partner {
             /// 结算信息
             pub settle_info: Option<PostRequestSubOrdersSettleInfo>,
         }
-        impl ::serde::Serialize for PostRequestSubOrders {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("mchid", &self.mchid)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.req("amount", &self.amount)?;
-                m.req("attach", &self.attach)?;
-                m.req("description", &self.description)?;
-                m.opt("settle_info", &self.settle_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrders {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("mchid"),
-                    o.opt("sub_mchid"),
-                    o.req("out_trade_no"),
-                    o.req("amount"),
-                    o.req("attach"),
-                    o.req("description"),
-                    o.opt("settle_info"),
-                ) {
-                    (
-                        Some(mchid),
-                        Some(sub_mchid),
-                        Some(out_trade_no),
-                        Some(amount),
-                        Some(attach),
-                        Some(description),
-                        Some(settle_info),
-                    ) => {
-                        Ok(Self {
-                            mchid,
-                            sub_mchid,
-                            out_trade_no,
-                            amount,
-                            attach,
-                            description,
-                            settle_info,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestSubOrders {
+            mchid: "mchid" req req,
+            sub_mchid: "sub_mchid" opt opt,
+            out_trade_no: "out_trade_no" req req,
+            amount: "amount" req req,
+            attach: "attach" req req,
+            description: "description" req req,
+            settle_info: "settle_info" opt opt,
+        });
         /// 订单金额
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSubOrdersAmount {
@@ -1102,30 +532,10 @@ pub mod partner {
             /// Example: `CNY`
             pub currency: String,
         }
-        impl ::serde::Serialize for PostRequestSubOrdersAmount {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("total_amount", &self.total_amount)?;
-                m.req("currency", &self.currency)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrdersAmount {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("total_amount"), o.req("currency")) {
-                    (Some(total_amount), Some(currency)) => {
-                        Ok(Self { total_amount, currency })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestSubOrdersAmount {
+            total_amount: "total_amount" req req,
+            currency: "currency" req req,
+        });
         /// 结算信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSubOrdersSettleInfo {
@@ -1136,33 +546,10 @@ pub mod partner {
             /// Example: `10`
             pub subsidy_amount: Option<i64>,
         }
-        impl ::serde::Serialize for PostRequestSubOrdersSettleInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("profit_sharing", &self.profit_sharing)?;
-                m.opt("subsidy_amount", &self.subsidy_amount)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrdersSettleInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("profit_sharing"), o.opt("subsidy_amount")) {
-                    (Some(profit_sharing), Some(subsidy_amount)) => {
-                        Ok(Self {
-                            profit_sharing,
-                            subsidy_amount,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestSubOrdersSettleInfo {
+            profit_sharing: "profit_sharing" opt opt,
+            subsidy_amount: "subsidy_amount" opt opt,
+        });
         /// 微信内网页调起支付场景信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestWechatWebInfo {
@@ -1173,35 +560,11 @@ pub mod partner {
             /// 网页经营场景URL
             pub webview_url: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestWechatWebInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("combine_appid", &self.combine_appid)?;
-                m.opt("openid", &self.openid)?;
-                m.opt("webview_url", &self.webview_url)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestWechatWebInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("combine_appid"), o.opt("openid"), o.opt("webview_url")) {
-                    (Some(combine_appid), Some(openid), Some(webview_url)) => {
-                        Ok(Self {
-                            combine_appid,
-                            openid,
-                            webview_url,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestWechatWebInfo {
+            combine_appid: "combine_appid" opt opt,
+            openid: "openid" opt opt,
+            webview_url: "webview_url" opt opt,
+        });
         /// The response of `POST /v3/repayment/combine-transactions/partner/prepay` (还款下单).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -1214,27 +577,9 @@ pub mod partner {
             /// Example: `https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx2016121516420242444321ca0631331346&package=1405458241`
             pub h5_url: Option<String>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("prepay_id", &self.prepay_id)?;
-                m.opt("h5_url", &self.h5_url)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("prepay_id"), o.opt("h5_url")) {
-                    (Some(prepay_id), Some(h5_url)) => Ok(Self { prepay_id, h5_url }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            prepay_id: "prepay_id" opt opt,
+            h5_url: "h5_url" opt opt,
+        });
     }
 }

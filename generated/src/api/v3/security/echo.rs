@@ -40,46 +40,12 @@ pub struct PostRequest {
     /// Example: `Fx9mh7K5sjqHxxQcgDVhnJ9QdS4nKfcUbuAOj`
     pub encrypted_echo_message: Option<String>,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("notify_url", &self.notify_url)?;
-        m.req("echo_message", &self.echo_message)?;
-        m.opt("encrypted_echo_message", &self.encrypted_echo_message)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("Wechatpay-Serial"),
-            o.opt("notify_url"),
-            o.req("echo_message"),
-            o.opt("encrypted_echo_message"),
-        ) {
-            (
-                Some(wechatpay_serial),
-                Some(notify_url),
-                Some(echo_message),
-                Some(encrypted_echo_message),
-            ) => {
-                Ok(Self {
-                    wechatpay_serial,
-                    notify_url,
-                    echo_message,
-                    encrypted_echo_message,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    wechatpay_serial: "Wechatpay-Serial" skip req,
+    notify_url: "notify_url" opt opt,
+    echo_message: "echo_message" req req,
+    encrypted_echo_message: "encrypted_echo_message" opt opt,
+});
 /// The response of `POST /v3/security/echo` (商户签名验签／加解密测试).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -88,30 +54,7 @@ pub struct PostResponse {
     /// 平台证书或微信支付公钥加密测试字段
     pub encrypted_echo_message: Option<String>,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("echo_message", &self.echo_message)?;
-        m.opt("encrypted_echo_message", &self.encrypted_echo_message)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("echo_message"), o.opt("encrypted_echo_message")) {
-            (Some(echo_message), Some(encrypted_echo_message)) => {
-                Ok(Self {
-                    echo_message,
-                    encrypted_echo_message,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    echo_message: "echo_message" req req,
+    encrypted_echo_message: "encrypted_echo_message" opt opt,
+});

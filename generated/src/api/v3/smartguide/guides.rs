@@ -83,55 +83,16 @@ pub struct GetRequest {
     /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
     pub wechatpay_serial: String,
 }
-impl ::serde::Serialize for GetRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("sub_mchid"),
-            o.req("store_id"),
-            o.opt("userid"),
-            o.opt("mobile"),
-            o.opt("work_id"),
-            o.opt("limit"),
-            o.opt("offset"),
-            o.req("Wechatpay-Serial"),
-        ) {
-            (
-                Some(sub_mchid),
-                Some(store_id),
-                Some(userid),
-                Some(mobile),
-                Some(work_id),
-                Some(limit),
-                Some(offset),
-                Some(wechatpay_serial),
-            ) => {
-                Ok(Self {
-                    sub_mchid,
-                    store_id,
-                    userid,
-                    mobile,
-                    work_id,
-                    limit,
-                    offset,
-                    wechatpay_serial,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetRequest {
+    sub_mchid: "sub_mchid" skip opt,
+    store_id: "store_id" skip req,
+    userid: "userid" skip opt,
+    mobile: "mobile" skip opt,
+    work_id: "work_id" skip opt,
+    limit: "limit" skip opt,
+    offset: "offset" skip opt,
+    wechatpay_serial: "Wechatpay-Serial" skip req,
+});
 /// The response of `GET /v3/smartguide/guides` (服务人员查询API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
@@ -144,37 +105,12 @@ pub struct GetResponse {
     /// 服务人员信息列表
     pub data: Option<Vec<GetResponseData>>,
 }
-impl ::serde::Serialize for GetResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("total_count", &self.total_count)?;
-        m.opt("limit", &self.limit)?;
-        m.opt("offset", &self.offset)?;
-        m.opt("data", &self.data)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("total_count"), o.opt("limit"), o.opt("offset"), o.opt("data")) {
-            (Some(total_count), Some(limit), Some(offset), Some(data)) => {
-                Ok(Self {
-                    total_count,
-                    limit,
-                    offset,
-                    data,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponse {
+    total_count: "total_count" opt opt,
+    limit: "limit" opt opt,
+    offset: "offset" opt opt,
+    data: "data" opt opt,
+});
 /// 服务人员信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseData {
@@ -203,55 +139,14 @@ pub struct GetResponseData {
     /// Example: `robert`
     pub work_id: Option<String>,
 }
-impl ::serde::Serialize for GetResponseData {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("guide_id", &self.guide_id)?;
-        m.opt("store_id", &self.store_id)?;
-        m.opt("name", &self.name)?;
-        m.opt("mobile", &self.mobile)?;
-        m.opt("userid", &self.userid)?;
-        m.opt("work_id", &self.work_id)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("guide_id"),
-            o.opt("store_id"),
-            o.opt("name"),
-            o.opt("mobile"),
-            o.opt("userid"),
-            o.opt("work_id"),
-        ) {
-            (
-                Some(guide_id),
-                Some(store_id),
-                Some(name),
-                Some(mobile),
-                Some(userid),
-                Some(work_id),
-            ) => {
-                Ok(Self {
-                    guide_id,
-                    store_id,
-                    name,
-                    mobile,
-                    userid,
-                    work_id,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponseData {
+    guide_id: "guide_id" opt opt,
+    store_id: "store_id" opt opt,
+    name: "name" opt opt,
+    mobile: "mobile" opt opt,
+    userid: "userid" opt opt,
+    work_id: "work_id" opt opt,
+});
 /// The request of `POST /v3/smartguide/guides` (服务人员注册API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
@@ -280,70 +175,18 @@ pub struct PostRequest {
     /// Example: `https://work.weixin.qq.com/xxxxxxx`
     pub group_qrcode: Option<String>,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("sub_mchid", &self.sub_mchid)?;
-        m.req("corpid", &self.corpid)?;
-        m.req("store_id", &self.store_id)?;
-        m.req("userid", &self.userid)?;
-        m.req("name", &self.name)?;
-        m.req("mobile", &self.mobile)?;
-        m.req("qr_code", &self.qr_code)?;
-        m.req("avatar", &self.avatar)?;
-        m.opt("group_qrcode", &self.group_qrcode)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("Wechatpay-Serial"),
-            o.opt("sub_mchid"),
-            o.req("corpid"),
-            o.req("store_id"),
-            o.req("userid"),
-            o.req("name"),
-            o.req("mobile"),
-            o.req("qr_code"),
-            o.req("avatar"),
-            o.opt("group_qrcode"),
-        ) {
-            (
-                Some(wechatpay_serial),
-                Some(sub_mchid),
-                Some(corpid),
-                Some(store_id),
-                Some(userid),
-                Some(name),
-                Some(mobile),
-                Some(qr_code),
-                Some(avatar),
-                Some(group_qrcode),
-            ) => {
-                Ok(Self {
-                    wechatpay_serial,
-                    sub_mchid,
-                    corpid,
-                    store_id,
-                    userid,
-                    name,
-                    mobile,
-                    qr_code,
-                    avatar,
-                    group_qrcode,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    wechatpay_serial: "Wechatpay-Serial" skip req,
+    sub_mchid: "sub_mchid" opt opt,
+    corpid: "corpid" req req,
+    store_id: "store_id" req req,
+    userid: "userid" req req,
+    name: "name" req req,
+    mobile: "mobile" req req,
+    qr_code: "qr_code" req req,
+    avatar: "avatar" req req,
+    group_qrcode: "group_qrcode" opt opt,
+});
 /// The response of `POST /v3/smartguide/guides` (服务人员注册API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -352,27 +195,9 @@ pub struct PostResponse {
     /// Example: `LLA3WJ6DSZUfiaZDS79FH5Wm5m4X69TBic`
     pub guide_id: String,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("guide_id", &self.guide_id)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match o.req("guide_id") {
-            Some(guide_id) => Ok(Self { guide_id }),
-            None => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    guide_id: "guide_id" req req,
+});
 /// `/v3/smartguide/guides/{guide_id}`
 pub mod by_guide_id {
     /// The chain step for `/v3/smartguide/guides/{guide_id}`, reached with `client.v3().smartguide().guides().guide_id(guide_id)`.
@@ -424,58 +249,15 @@ pub mod by_guide_id {
         /// Example: `https://work.weixin.qq.com/xxxxxxx`
         pub group_qrcode: Option<String>,
     }
-    impl ::serde::Serialize for PatchRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("sub_mchid", &self.sub_mchid)?;
-            m.opt("name", &self.name)?;
-            m.opt("mobile", &self.mobile)?;
-            m.opt("qr_code", &self.qr_code)?;
-            m.opt("avatar", &self.avatar)?;
-            m.opt("group_qrcode", &self.group_qrcode)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PatchRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("Wechatpay-Serial"),
-                o.opt("sub_mchid"),
-                o.opt("name"),
-                o.opt("mobile"),
-                o.opt("qr_code"),
-                o.opt("avatar"),
-                o.opt("group_qrcode"),
-            ) {
-                (
-                    Some(wechatpay_serial),
-                    Some(sub_mchid),
-                    Some(name),
-                    Some(mobile),
-                    Some(qr_code),
-                    Some(avatar),
-                    Some(group_qrcode),
-                ) => {
-                    Ok(Self {
-                        wechatpay_serial,
-                        sub_mchid,
-                        name,
-                        mobile,
-                        qr_code,
-                        avatar,
-                        group_qrcode,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PatchRequest {
+        wechatpay_serial: "Wechatpay-Serial" skip req,
+        sub_mchid: "sub_mchid" opt opt,
+        name: "name" opt opt,
+        mobile: "mobile" opt opt,
+        qr_code: "qr_code" opt opt,
+        avatar: "avatar" opt opt,
+        group_qrcode: "group_qrcode" opt opt,
+    });
     /// `/v3/smartguide/guides/{guide_id}/assign`
     pub mod assign {
         /// The chain step for `/v3/smartguide/guides/{guide_id}/assign`, reached with `client.v3().smartguide().guides().guide_id(guide_id).assign()`.
@@ -509,29 +291,9 @@ pub mod by_guide_id {
             /// Example: `20150806125346`
             pub out_trade_no: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("sub_mchid"), o.req("out_trade_no")) {
-                    (Some(sub_mchid), Some(out_trade_no)) => {
-                        Ok(Self { sub_mchid, out_trade_no })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            sub_mchid: "sub_mchid" opt opt,
+            out_trade_no: "out_trade_no" req req,
+        });
     }
 }

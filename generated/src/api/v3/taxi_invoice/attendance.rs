@@ -48,49 +48,11 @@ pub mod punch {
         /// Example: `510100`
         pub region_id: i64,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("plate_number", &self.plate_number)?;
-            m.req("driver_license", &self.driver_license)?;
-            m.req("event_time", &self.event_time)?;
-            m.req("event_type", &self.event_type)?;
-            m.req("region_id", &self.region_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("plate_number"),
-                o.req("driver_license"),
-                o.req("event_time"),
-                o.req("event_type"),
-                o.req("region_id"),
-            ) {
-                (
-                    Some(plate_number),
-                    Some(driver_license),
-                    Some(event_time),
-                    Some(event_type),
-                    Some(region_id),
-                ) => {
-                    Ok(Self {
-                        plate_number,
-                        driver_license,
-                        event_time,
-                        event_type,
-                        region_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        plate_number: "plate_number" req req,
+        driver_license: "driver_license" req req,
+        event_time: "event_time" req req,
+        event_type: "event_type" req req,
+        region_id: "region_id" req req,
+    });
 }

@@ -59,67 +59,17 @@ pub struct PostRequest {
     /// Example: `ESvqG19gjw0qiiy1eeRA4VusLrOmIYQOMJ8rXX2V`
     pub token: Option<String>,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("company_mchid", &self.company_mchid)?;
-        m.req("trade_number", &self.trade_number)?;
-        m.opt("appid", &self.appid)?;
-        m.req("openid", &self.openid)?;
-        m.req("region_id", &self.region_id)?;
-        m.req("driver_license", &self.driver_license)?;
-        m.req("plate_number", &self.plate_number)?;
-        m.req("fapiao_card_information", &self.fapiao_card_information)?;
-        m.opt("token", &self.token)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("company_mchid"),
-            o.req("trade_number"),
-            o.opt("appid"),
-            o.req("openid"),
-            o.req("region_id"),
-            o.req("driver_license"),
-            o.req("plate_number"),
-            o.req("fapiao_card_information"),
-            o.opt("token"),
-        ) {
-            (
-                Some(company_mchid),
-                Some(trade_number),
-                Some(appid),
-                Some(openid),
-                Some(region_id),
-                Some(driver_license),
-                Some(plate_number),
-                Some(fapiao_card_information),
-                Some(token),
-            ) => {
-                Ok(Self {
-                    company_mchid,
-                    trade_number,
-                    appid,
-                    openid,
-                    region_id,
-                    driver_license,
-                    plate_number,
-                    fapiao_card_information,
-                    token,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    company_mchid: "company_mchid" req req,
+    trade_number: "trade_number" req req,
+    appid: "appid" opt opt,
+    openid: "openid" req req,
+    region_id: "region_id" req req,
+    driver_license: "driver_license" req req,
+    plate_number: "plate_number" req req,
+    fapiao_card_information: "fapiao_card_information" req req,
+    token: "token" opt opt,
+});
 /// 发票卡券信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestFapiaoCardInformation {
@@ -172,87 +122,22 @@ pub struct PostRequestFapiaoCardInformation {
     /// Example: `备注`
     pub remark: Option<String>,
 }
-impl ::serde::Serialize for PostRequestFapiaoCardInformation {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("fapiao_media_id", &self.fapiao_media_id)?;
-        m.req("fapiao_number", &self.fapiao_number)?;
-        m.req("fapiao_code", &self.fapiao_code)?;
-        m.req("fapiao_time", &self.fapiao_time)?;
-        m.req("check_code", &self.check_code)?;
-        m.req("password", &self.password)?;
-        m.req("total_amount", &self.total_amount)?;
-        m.req("tax_amount", &self.tax_amount)?;
-        m.req("amount", &self.amount)?;
-        m.req("buyer_information", &self.buyer_information)?;
-        m.req("seller_information", &self.seller_information)?;
-        m.req("extra_information", &self.extra_information)?;
-        m.opt("items", &self.items)?;
-        m.opt("remark", &self.remark)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestFapiaoCardInformation {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("fapiao_media_id"),
-            o.req("fapiao_number"),
-            o.req("fapiao_code"),
-            o.req("fapiao_time"),
-            o.req("check_code"),
-            o.req("password"),
-            o.req("total_amount"),
-            o.req("tax_amount"),
-            o.req("amount"),
-            o.req("buyer_information"),
-            o.req("seller_information"),
-            o.req("extra_information"),
-            o.opt("items"),
-            o.opt("remark"),
-        ) {
-            (
-                Some(fapiao_media_id),
-                Some(fapiao_number),
-                Some(fapiao_code),
-                Some(fapiao_time),
-                Some(check_code),
-                Some(password),
-                Some(total_amount),
-                Some(tax_amount),
-                Some(amount),
-                Some(buyer_information),
-                Some(seller_information),
-                Some(extra_information),
-                Some(items),
-                Some(remark),
-            ) => {
-                Ok(Self {
-                    fapiao_media_id,
-                    fapiao_number,
-                    fapiao_code,
-                    fapiao_time,
-                    check_code,
-                    password,
-                    total_amount,
-                    tax_amount,
-                    amount,
-                    buyer_information,
-                    seller_information,
-                    extra_information,
-                    items,
-                    remark,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestFapiaoCardInformation {
+    fapiao_media_id: "fapiao_media_id" req req,
+    fapiao_number: "fapiao_number" req req,
+    fapiao_code: "fapiao_code" req req,
+    fapiao_time: "fapiao_time" req req,
+    check_code: "check_code" req req,
+    password: "password" req req,
+    total_amount: "total_amount" req req,
+    tax_amount: "tax_amount" req req,
+    amount: "amount" req req,
+    buyer_information: "buyer_information" req req,
+    seller_information: "seller_information" req req,
+    extra_information: "extra_information" req req,
+    items: "items" opt opt,
+    remark: "remark" opt opt,
+});
 /// 购买方信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestFapiaoCardInformationBuyerInformation {
@@ -285,60 +170,15 @@ pub struct PostRequestFapiaoCardInformationBuyerInformation {
     /// Example: `62001234567890`
     pub bank_account: Option<String>,
 }
-impl ::serde::Serialize for PostRequestFapiaoCardInformationBuyerInformation {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("type", &self.type_)?;
-        m.req("name", &self.name)?;
-        m.opt("taxpayer_id", &self.taxpayer_id)?;
-        m.opt("address", &self.address)?;
-        m.opt("telephone", &self.telephone)?;
-        m.opt("bank_name", &self.bank_name)?;
-        m.opt("bank_account", &self.bank_account)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de>
-for PostRequestFapiaoCardInformationBuyerInformation {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("type"),
-            o.req("name"),
-            o.opt("taxpayer_id"),
-            o.opt("address"),
-            o.opt("telephone"),
-            o.opt("bank_name"),
-            o.opt("bank_account"),
-        ) {
-            (
-                Some(type_),
-                Some(name),
-                Some(taxpayer_id),
-                Some(address),
-                Some(telephone),
-                Some(bank_name),
-                Some(bank_account),
-            ) => {
-                Ok(Self {
-                    type_,
-                    name,
-                    taxpayer_id,
-                    address,
-                    telephone,
-                    bank_name,
-                    bank_account,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestFapiaoCardInformationBuyerInformation {
+    type_: "type" req req,
+    name: "name" req req,
+    taxpayer_id: "taxpayer_id" opt opt,
+    address: "address" opt opt,
+    telephone: "telephone" opt opt,
+    bank_name: "bank_name" opt opt,
+    bank_account: "bank_account" opt opt,
+});
 /// 附加信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestFapiaoCardInformationExtraInformation {
@@ -355,32 +195,11 @@ pub struct PostRequestFapiaoCardInformationExtraInformation {
     /// Example: `王五`
     pub drawer: String,
 }
-impl ::serde::Serialize for PostRequestFapiaoCardInformationExtraInformation {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("payee", &self.payee)?;
-        m.opt("reviewer", &self.reviewer)?;
-        m.req("drawer", &self.drawer)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de>
-for PostRequestFapiaoCardInformationExtraInformation {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("payee"), o.opt("reviewer"), o.req("drawer")) {
-            (Some(payee), Some(reviewer), Some(drawer)) => {
-                Ok(Self { payee, reviewer, drawer })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestFapiaoCardInformationExtraInformation {
+    payee: "payee" opt opt,
+    reviewer: "reviewer" opt opt,
+    drawer: "drawer" req req,
+});
 /// PostRequestFapiaoCardInformationItems
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestFapiaoCardInformationItems {
@@ -431,79 +250,20 @@ pub struct PostRequestFapiaoCardInformationItems {
     /// 是否折扣行
     pub discount: bool,
 }
-impl ::serde::Serialize for PostRequestFapiaoCardInformationItems {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("tax_code", &self.tax_code)?;
-        m.req("goods_name", &self.goods_name)?;
-        m.opt("specification", &self.specification)?;
-        m.opt("unit", &self.unit)?;
-        m.req("quantity", &self.quantity)?;
-        m.req("unit_price", &self.unit_price)?;
-        m.req("amount", &self.amount)?;
-        m.req("tax_amount", &self.tax_amount)?;
-        m.req("total_amount", &self.total_amount)?;
-        m.req("tax_rate", &self.tax_rate)?;
-        m.req("tax_prefer_mark", &self.tax_prefer_mark)?;
-        m.req("discount", &self.discount)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestFapiaoCardInformationItems {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("tax_code"),
-            o.req("goods_name"),
-            o.opt("specification"),
-            o.opt("unit"),
-            o.req("quantity"),
-            o.req("unit_price"),
-            o.req("amount"),
-            o.req("tax_amount"),
-            o.req("total_amount"),
-            o.req("tax_rate"),
-            o.req("tax_prefer_mark"),
-            o.req("discount"),
-        ) {
-            (
-                Some(tax_code),
-                Some(goods_name),
-                Some(specification),
-                Some(unit),
-                Some(quantity),
-                Some(unit_price),
-                Some(amount),
-                Some(tax_amount),
-                Some(total_amount),
-                Some(tax_rate),
-                Some(tax_prefer_mark),
-                Some(discount),
-            ) => {
-                Ok(Self {
-                    tax_code,
-                    goods_name,
-                    specification,
-                    unit,
-                    quantity,
-                    unit_price,
-                    amount,
-                    tax_amount,
-                    total_amount,
-                    tax_rate,
-                    tax_prefer_mark,
-                    discount,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestFapiaoCardInformationItems {
+    tax_code: "tax_code" req req,
+    goods_name: "goods_name" req req,
+    specification: "specification" opt opt,
+    unit: "unit" opt opt,
+    quantity: "quantity" req req,
+    unit_price: "unit_price" req req,
+    amount: "amount" req req,
+    tax_amount: "tax_amount" req req,
+    total_amount: "total_amount" req req,
+    tax_rate: "tax_rate" req req,
+    tax_prefer_mark: "tax_prefer_mark" req req,
+    discount: "discount" req req,
+});
 /// 销售方信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestFapiaoCardInformationSellerInformation {
@@ -532,56 +292,14 @@ pub struct PostRequestFapiaoCardInformationSellerInformation {
     /// Example: `62001234567890`
     pub bank_account: Option<String>,
 }
-impl ::serde::Serialize for PostRequestFapiaoCardInformationSellerInformation {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("name", &self.name)?;
-        m.req("taxpayer_id", &self.taxpayer_id)?;
-        m.req("address", &self.address)?;
-        m.opt("telephone", &self.telephone)?;
-        m.opt("bank_name", &self.bank_name)?;
-        m.opt("bank_account", &self.bank_account)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de>
-for PostRequestFapiaoCardInformationSellerInformation {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("name"),
-            o.req("taxpayer_id"),
-            o.req("address"),
-            o.opt("telephone"),
-            o.opt("bank_name"),
-            o.opt("bank_account"),
-        ) {
-            (
-                Some(name),
-                Some(taxpayer_id),
-                Some(address),
-                Some(telephone),
-                Some(bank_name),
-                Some(bank_account),
-            ) => {
-                Ok(Self {
-                    name,
-                    taxpayer_id,
-                    address,
-                    telephone,
-                    bank_name,
-                    bank_account,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestFapiaoCardInformationSellerInformation {
+    name: "name" req req,
+    taxpayer_id: "taxpayer_id" req req,
+    address: "address" req req,
+    telephone: "telephone" opt opt,
+    bank_name: "bank_name" opt opt,
+    bank_account: "bank_account" opt opt,
+});
 /// The response of `POST /v3/taxi-invoice/cards` (将出租车电子发票插入微信用户卡包API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -602,42 +320,12 @@ pub struct PostResponse {
     /// Example: `379550244162`
     pub card_code: String,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("card_appid", &self.card_appid)?;
-        m.req("card_openid", &self.card_openid)?;
-        m.req("card_id", &self.card_id)?;
-        m.req("card_code", &self.card_code)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("card_appid"),
-            o.req("card_openid"),
-            o.req("card_id"),
-            o.req("card_code"),
-        ) {
-            (Some(card_appid), Some(card_openid), Some(card_id), Some(card_code)) => {
-                Ok(Self {
-                    card_appid,
-                    card_openid,
-                    card_id,
-                    card_code,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    card_appid: "card_appid" req req,
+    card_openid: "card_openid" req req,
+    card_id: "card_id" req req,
+    card_code: "card_code" req req,
+});
 /// `/v3/taxi-invoice/cards/upload-file`
 pub mod upload_file {
     /// The chain step for `/v3/taxi-invoice/cards/upload-file`, reached with `client.v3().taxi_invoice().cards().upload_file()`.
@@ -666,27 +354,9 @@ pub mod upload_file {
         /// 出租车电子发票文件元信息`JSON`格式字符串
         pub meta: PostRequestMeta,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("meta", &self.meta)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("meta") {
-                Some(meta) => Ok(Self { meta }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        meta: "meta" req req,
+    });
     /// 出租车电子发票文件元信息`JSON`格式字符串
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestMeta {
@@ -707,47 +377,12 @@ pub mod upload_file {
         /// Example: `310100`
         pub region_id: i64,
     }
-    impl ::serde::Serialize for PostRequestMeta {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("company_mchid", &self.company_mchid)?;
-            m.req("digest", &self.digest)?;
-            m.req("digest_algorithm", &self.digest_algorithm)?;
-            m.req("region_id", &self.region_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestMeta {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("company_mchid"),
-                o.req("digest"),
-                o.req("digest_algorithm"),
-                o.req("region_id"),
-            ) {
-                (
-                    Some(company_mchid),
-                    Some(digest),
-                    Some(digest_algorithm),
-                    Some(region_id),
-                ) => {
-                    Ok(Self {
-                        company_mchid,
-                        digest,
-                        digest_algorithm,
-                        region_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestMeta {
+        company_mchid: "company_mchid" req req,
+        digest: "digest" req req,
+        digest_algorithm: "digest_algorithm" req req,
+        region_id: "region_id" req req,
+    });
     /// The response of `POST /v3/taxi-invoice/cards/upload-file` (上传出租车电子发票文件).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -756,25 +391,7 @@ pub mod upload_file {
         /// Example: `ASNFZ4mrze/+3LqYdlQyEA==`
         pub fapiao_media_id: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("fapiao_media_id", &self.fapiao_media_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("fapiao_media_id") {
-                Some(fapiao_media_id) => Ok(Self { fapiao_media_id }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        fapiao_media_id: "fapiao_media_id" req req,
+    });
 }

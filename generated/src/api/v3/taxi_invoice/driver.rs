@@ -73,70 +73,18 @@ pub mod update_driver {
         /// Example: `510100`
         pub region_id: i64,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("driver_name", &self.driver_name)?;
-            m.req("id_card_number", &self.id_card_number)?;
-            m.req("company_name", &self.company_name)?;
-            m.req("mchid", &self.mchid)?;
-            m.req("driver_license", &self.driver_license)?;
-            m.req("driver_category", &self.driver_category)?;
-            m.req("driver_status", &self.driver_status)?;
-            m.opt("driver_photo", &self.driver_photo)?;
-            m.req("region_id", &self.region_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("Wechatpay-Serial"),
-                o.req("driver_name"),
-                o.req("id_card_number"),
-                o.req("company_name"),
-                o.req("mchid"),
-                o.req("driver_license"),
-                o.req("driver_category"),
-                o.req("driver_status"),
-                o.opt("driver_photo"),
-                o.req("region_id"),
-            ) {
-                (
-                    Some(wechatpay_serial),
-                    Some(driver_name),
-                    Some(id_card_number),
-                    Some(company_name),
-                    Some(mchid),
-                    Some(driver_license),
-                    Some(driver_category),
-                    Some(driver_status),
-                    Some(driver_photo),
-                    Some(region_id),
-                ) => {
-                    Ok(Self {
-                        wechatpay_serial,
-                        driver_name,
-                        id_card_number,
-                        company_name,
-                        mchid,
-                        driver_license,
-                        driver_category,
-                        driver_status,
-                        driver_photo,
-                        region_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        wechatpay_serial: "Wechatpay-Serial" skip req,
+        driver_name: "driver_name" req req,
+        id_card_number: "id_card_number" req req,
+        company_name: "company_name" req req,
+        mchid: "mchid" req req,
+        driver_license: "driver_license" req req,
+        driver_category: "driver_category" req req,
+        driver_status: "driver_status" req req,
+        driver_photo: "driver_photo" opt opt,
+        region_id: "region_id" req req,
+    });
     /// 司机头像
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDriverPhoto {
@@ -153,47 +101,12 @@ pub mod update_driver {
         /// 头像icon
         pub photo_icon: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestDriverPhoto {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("photo_type", &self.photo_type)?;
-            m.opt("photo_digest", &self.photo_digest)?;
-            m.opt("photo_url", &self.photo_url)?;
-            m.opt("photo_icon", &self.photo_icon)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestDriverPhoto {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("photo_type"),
-                o.opt("photo_digest"),
-                o.opt("photo_url"),
-                o.opt("photo_icon"),
-            ) {
-                (
-                    Some(photo_type),
-                    Some(photo_digest),
-                    Some(photo_url),
-                    Some(photo_icon),
-                ) => {
-                    Ok(Self {
-                        photo_type,
-                        photo_digest,
-                        photo_url,
-                        photo_icon,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestDriverPhoto {
+        photo_type: "photo_type" opt opt,
+        photo_digest: "photo_digest" opt opt,
+        photo_url: "photo_url" opt opt,
+        photo_icon: "photo_icon" opt opt,
+    });
     /// 司机头像摘要
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDriverPhotoPhotoDigest {
@@ -206,28 +119,10 @@ pub mod update_driver {
         /// Example: `e10adc3949ba59abbe56e057f20f883e`
         pub hash_value: Option<String>,
     }
-    impl ::serde::Serialize for PostRequestDriverPhotoPhotoDigest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("hash_type", &self.hash_type)?;
-            m.opt("hash_value", &self.hash_value)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestDriverPhotoPhotoDigest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("hash_type"), o.opt("hash_value")) {
-                (Some(hash_type), Some(hash_value)) => Ok(Self { hash_type, hash_value }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestDriverPhotoPhotoDigest {
+        hash_type: "hash_type" opt opt,
+        hash_value: "hash_value" opt opt,
+    });
     /// The response of `POST /v3/taxi-invoice/driver/update-driver` (更新司机信息API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -266,67 +161,17 @@ pub mod update_driver {
         /// Example: `510100`
         pub region_id: i64,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("driver_name", &self.driver_name)?;
-            m.req("id_card_number", &self.id_card_number)?;
-            m.req("company_name", &self.company_name)?;
-            m.req("mchid", &self.mchid)?;
-            m.req("driver_license", &self.driver_license)?;
-            m.req("driver_category", &self.driver_category)?;
-            m.req("driver_status", &self.driver_status)?;
-            m.opt("driver_photo", &self.driver_photo)?;
-            m.req("region_id", &self.region_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("driver_name"),
-                o.req("id_card_number"),
-                o.req("company_name"),
-                o.req("mchid"),
-                o.req("driver_license"),
-                o.req("driver_category"),
-                o.req("driver_status"),
-                o.opt("driver_photo"),
-                o.req("region_id"),
-            ) {
-                (
-                    Some(driver_name),
-                    Some(id_card_number),
-                    Some(company_name),
-                    Some(mchid),
-                    Some(driver_license),
-                    Some(driver_category),
-                    Some(driver_status),
-                    Some(driver_photo),
-                    Some(region_id),
-                ) => {
-                    Ok(Self {
-                        driver_name,
-                        id_card_number,
-                        company_name,
-                        mchid,
-                        driver_license,
-                        driver_category,
-                        driver_status,
-                        driver_photo,
-                        region_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        driver_name: "driver_name" req req,
+        id_card_number: "id_card_number" req req,
+        company_name: "company_name" req req,
+        mchid: "mchid" req req,
+        driver_license: "driver_license" req req,
+        driver_category: "driver_category" req req,
+        driver_status: "driver_status" req req,
+        driver_photo: "driver_photo" opt opt,
+        region_id: "region_id" req req,
+    });
     /// 司机头像
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseDriverPhoto {
@@ -345,47 +190,12 @@ pub mod update_driver {
         /// Example: `/9j/4AAQSkZJRgABAgAAAQABAAD/2wBDAAMOCZXP4+STRRXMzqiZPmv8A3jRRRUFH/9k=`
         pub photo_icon: Option<String>,
     }
-    impl ::serde::Serialize for PostResponseDriverPhoto {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("photo_type", &self.photo_type)?;
-            m.opt("photo_digest", &self.photo_digest)?;
-            m.opt("photo_url", &self.photo_url)?;
-            m.opt("photo_icon", &self.photo_icon)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseDriverPhoto {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("photo_type"),
-                o.opt("photo_digest"),
-                o.opt("photo_url"),
-                o.opt("photo_icon"),
-            ) {
-                (
-                    Some(photo_type),
-                    Some(photo_digest),
-                    Some(photo_url),
-                    Some(photo_icon),
-                ) => {
-                    Ok(Self {
-                        photo_type,
-                        photo_digest,
-                        photo_url,
-                        photo_icon,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseDriverPhoto {
+        photo_type: "photo_type" opt opt,
+        photo_digest: "photo_digest" opt opt,
+        photo_url: "photo_url" opt opt,
+        photo_icon: "photo_icon" opt opt,
+    });
     /// 司机头像摘要
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseDriverPhotoPhotoDigest {
@@ -398,26 +208,8 @@ pub mod update_driver {
         /// Example: `e10adc3949ba59abbe56e057f20f883e`
         pub hash_value: Option<String>,
     }
-    impl ::serde::Serialize for PostResponseDriverPhotoPhotoDigest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("hash_type", &self.hash_type)?;
-            m.opt("hash_value", &self.hash_value)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseDriverPhotoPhotoDigest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("hash_type"), o.opt("hash_value")) {
-                (Some(hash_type), Some(hash_value)) => Ok(Self { hash_type, hash_value }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseDriverPhotoPhotoDigest {
+        hash_type: "hash_type" opt opt,
+        hash_value: "hash_value" opt opt,
+    });
 }

@@ -41,26 +41,9 @@ pub mod by_driver_license {
         /// Query parameter `region_id`. Example: `510100`
         pub region_id: i64,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("region_id") {
-                Some(region_id) => Ok(Self { region_id }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        region_id: "region_id" skip req,
+    });
     /// The response of `GET /v3/taxi-invoice/drivers/{driver_license}` (获取司机信息API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -93,63 +76,16 @@ pub mod by_driver_license {
         /// Example: `ACTIVE`
         pub driver_state: String,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("driver_name", &self.driver_name)?;
-            m.req("company_name", &self.company_name)?;
-            m.req("company_mchid", &self.company_mchid)?;
-            m.req("driver_license", &self.driver_license)?;
-            m.req("driver_category", &self.driver_category)?;
-            m.opt("driver_photo", &self.driver_photo)?;
-            m.req("region_id", &self.region_id)?;
-            m.req("driver_state", &self.driver_state)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("driver_name"),
-                o.req("company_name"),
-                o.req("company_mchid"),
-                o.req("driver_license"),
-                o.req("driver_category"),
-                o.opt("driver_photo"),
-                o.req("region_id"),
-                o.req("driver_state"),
-            ) {
-                (
-                    Some(driver_name),
-                    Some(company_name),
-                    Some(company_mchid),
-                    Some(driver_license),
-                    Some(driver_category),
-                    Some(driver_photo),
-                    Some(region_id),
-                    Some(driver_state),
-                ) => {
-                    Ok(Self {
-                        driver_name,
-                        company_name,
-                        company_mchid,
-                        driver_license,
-                        driver_category,
-                        driver_photo,
-                        region_id,
-                        driver_state,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        driver_name: "driver_name" req req,
+        company_name: "company_name" req req,
+        company_mchid: "company_mchid" req req,
+        driver_license: "driver_license" req req,
+        driver_category: "driver_category" req req,
+        driver_photo: "driver_photo" opt opt,
+        region_id: "region_id" req req,
+        driver_state: "driver_state" req req,
+    });
     /// 司机照片
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDriverPhoto {
@@ -166,47 +102,12 @@ pub mod by_driver_license {
         /// 头像icon
         pub photo_data: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseDriverPhoto {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("photo_type", &self.photo_type)?;
-            m.opt("photo_digest", &self.photo_digest)?;
-            m.opt("photo_url", &self.photo_url)?;
-            m.opt("photo_data", &self.photo_data)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseDriverPhoto {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("photo_type"),
-                o.opt("photo_digest"),
-                o.opt("photo_url"),
-                o.opt("photo_data"),
-            ) {
-                (
-                    Some(photo_type),
-                    Some(photo_digest),
-                    Some(photo_url),
-                    Some(photo_data),
-                ) => {
-                    Ok(Self {
-                        photo_type,
-                        photo_digest,
-                        photo_url,
-                        photo_data,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseDriverPhoto {
+        photo_type: "photo_type" opt opt,
+        photo_digest: "photo_digest" opt opt,
+        photo_url: "photo_url" opt opt,
+        photo_data: "photo_data" opt opt,
+    });
     /// 司机照片摘要
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDriverPhotoPhotoDigest {
@@ -219,26 +120,8 @@ pub mod by_driver_license {
         /// Example: `e10adc3949ba59abbe56e057f20f883e`
         pub hash_value: Option<String>,
     }
-    impl ::serde::Serialize for GetResponseDriverPhotoPhotoDigest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("hash_type", &self.hash_type)?;
-            m.opt("hash_value", &self.hash_value)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseDriverPhotoPhotoDigest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.opt("hash_type"), o.opt("hash_value")) {
-                (Some(hash_type), Some(hash_value)) => Ok(Self { hash_type, hash_value }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponseDriverPhotoPhotoDigest {
+        hash_type: "hash_type" opt opt,
+        hash_value: "hash_value" opt opt,
+    });
 }

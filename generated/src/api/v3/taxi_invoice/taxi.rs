@@ -61,63 +61,16 @@ pub mod update_taxi {
         /// 出租车状态
         pub taxi_state: Option<PostRequestTaxiState>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("plate_number", &self.plate_number)?;
-            m.req("company_name", &self.company_name)?;
-            m.opt("mchid", &self.mchid)?;
-            m.req("main_license", &self.main_license)?;
-            m.opt("deputy_license", &self.deputy_license)?;
-            m.req("region_id", &self.region_id)?;
-            m.opt("invoice_flag", &self.invoice_flag)?;
-            m.opt("taxi_state", &self.taxi_state)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("plate_number"),
-                o.req("company_name"),
-                o.opt("mchid"),
-                o.req("main_license"),
-                o.opt("deputy_license"),
-                o.req("region_id"),
-                o.opt("invoice_flag"),
-                o.opt("taxi_state"),
-            ) {
-                (
-                    Some(plate_number),
-                    Some(company_name),
-                    Some(mchid),
-                    Some(main_license),
-                    Some(deputy_license),
-                    Some(region_id),
-                    Some(invoice_flag),
-                    Some(taxi_state),
-                ) => {
-                    Ok(Self {
-                        plate_number,
-                        company_name,
-                        mchid,
-                        main_license,
-                        deputy_license,
-                        region_id,
-                        invoice_flag,
-                        taxi_state,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        plate_number: "plate_number" req req,
+        company_name: "company_name" req req,
+        mchid: "mchid" opt opt,
+        main_license: "main_license" req req,
+        deputy_license: "deputy_license" opt opt,
+        region_id: "region_id" req req,
+        invoice_flag: "invoice_flag" opt opt,
+        taxi_state: "taxi_state" opt opt,
+    });
     /// 出租车状态
     ///
     /// A value this client does not know yet is kept as [`PostRequestTaxiState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -131,45 +84,10 @@ pub mod update_taxi {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestTaxiState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::InOperation => "IN_OPERATION",
-                Self::OutOperation => "OUT_OPERATION",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestTaxiState {
-        fn from(s: &str) -> Self {
-            match s {
-                "IN_OPERATION" => Self::InOperation,
-                "OUT_OPERATION" => Self::OutOperation,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestTaxiState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestTaxiState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestTaxiState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestTaxiState {
+        InOperation = "IN_OPERATION",
+        OutOperation = "OUT_OPERATION",
+    });
     /// The response of `POST /v3/taxi-invoice/taxi/update-taxi` (更新出租车信息API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -198,53 +116,12 @@ pub mod update_taxi {
         /// Example: `510100`
         pub region_id: i64,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("plate_number", &self.plate_number)?;
-            m.req("company_name", &self.company_name)?;
-            m.opt("mchid", &self.mchid)?;
-            m.req("main_license", &self.main_license)?;
-            m.opt("deputy_license", &self.deputy_license)?;
-            m.req("region_id", &self.region_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("plate_number"),
-                o.req("company_name"),
-                o.opt("mchid"),
-                o.req("main_license"),
-                o.opt("deputy_license"),
-                o.req("region_id"),
-            ) {
-                (
-                    Some(plate_number),
-                    Some(company_name),
-                    Some(mchid),
-                    Some(main_license),
-                    Some(deputy_license),
-                    Some(region_id),
-                ) => {
-                    Ok(Self {
-                        plate_number,
-                        company_name,
-                        mchid,
-                        main_license,
-                        deputy_license,
-                        region_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        plate_number: "plate_number" req req,
+        company_name: "company_name" req req,
+        mchid: "mchid" opt opt,
+        main_license: "main_license" req req,
+        deputy_license: "deputy_license" opt opt,
+        region_id: "region_id" req req,
+    });
 }

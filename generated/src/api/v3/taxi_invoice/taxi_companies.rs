@@ -41,26 +41,9 @@ pub mod by_company_mchid {
         /// Query parameter `region_id`. Example: `510100`
         pub region_id: i64,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("region_id") {
-                Some(region_id) => Ok(Self { region_id }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        region_id: "region_id" skip req,
+    });
     /// The response of `GET /v3/taxi-invoice/taxi-companies/{company_mchid}` (获取出租车公司商户信息API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -113,77 +96,18 @@ pub mod by_company_mchid {
         /// Example: `510100`
         pub region_id: i64,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("company_mchid", &self.company_mchid)?;
-            m.req("enterprise_type", &self.enterprise_type)?;
-            m.req("company_name", &self.company_name)?;
-            m.req("short_name", &self.short_name)?;
-            m.req("tax_id", &self.tax_id)?;
-            m.req("address", &self.address)?;
-            m.opt("phone", &self.phone)?;
-            m.opt("bank_name", &self.bank_name)?;
-            m.opt("bank_account", &self.bank_account)?;
-            m.req("legal_person", &self.legal_person)?;
-            m.req("invoice_mode", &self.invoice_mode)?;
-            m.req("region_id", &self.region_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("company_mchid"),
-                o.req("enterprise_type"),
-                o.req("company_name"),
-                o.req("short_name"),
-                o.req("tax_id"),
-                o.req("address"),
-                o.opt("phone"),
-                o.opt("bank_name"),
-                o.opt("bank_account"),
-                o.req("legal_person"),
-                o.req("invoice_mode"),
-                o.req("region_id"),
-            ) {
-                (
-                    Some(company_mchid),
-                    Some(enterprise_type),
-                    Some(company_name),
-                    Some(short_name),
-                    Some(tax_id),
-                    Some(address),
-                    Some(phone),
-                    Some(bank_name),
-                    Some(bank_account),
-                    Some(legal_person),
-                    Some(invoice_mode),
-                    Some(region_id),
-                ) => {
-                    Ok(Self {
-                        company_mchid,
-                        enterprise_type,
-                        company_name,
-                        short_name,
-                        tax_id,
-                        address,
-                        phone,
-                        bank_name,
-                        bank_account,
-                        legal_person,
-                        invoice_mode,
-                        region_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        company_mchid: "company_mchid" req req,
+        enterprise_type: "enterprise_type" req req,
+        company_name: "company_name" req req,
+        short_name: "short_name" req req,
+        tax_id: "tax_id" req req,
+        address: "address" req req,
+        phone: "phone" opt opt,
+        bank_name: "bank_name" opt opt,
+        bank_account: "bank_account" opt opt,
+        legal_person: "legal_person" req req,
+        invoice_mode: "invoice_mode" req req,
+        region_id: "region_id" req req,
+    });
 }

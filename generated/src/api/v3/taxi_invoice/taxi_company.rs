@@ -75,75 +75,19 @@ pub mod create_taxi_company {
         /// Example: `ENTERPRISE`
         pub enterprise_type: String,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("company_name", &self.company_name)?;
-            m.req("tax_id", &self.tax_id)?;
-            m.req("address", &self.address)?;
-            m.opt("phone", &self.phone)?;
-            m.opt("bank_name", &self.bank_name)?;
-            m.opt("bank_account", &self.bank_account)?;
-            m.req("invoice_mode", &self.invoice_mode)?;
-            m.req("legal_person", &self.legal_person)?;
-            m.opt("short_name", &self.short_name)?;
-            m.req("region_id", &self.region_id)?;
-            m.req("enterprise_type", &self.enterprise_type)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("company_name"),
-                o.req("tax_id"),
-                o.req("address"),
-                o.opt("phone"),
-                o.opt("bank_name"),
-                o.opt("bank_account"),
-                o.req("invoice_mode"),
-                o.req("legal_person"),
-                o.opt("short_name"),
-                o.req("region_id"),
-                o.req("enterprise_type"),
-            ) {
-                (
-                    Some(company_name),
-                    Some(tax_id),
-                    Some(address),
-                    Some(phone),
-                    Some(bank_name),
-                    Some(bank_account),
-                    Some(invoice_mode),
-                    Some(legal_person),
-                    Some(short_name),
-                    Some(region_id),
-                    Some(enterprise_type),
-                ) => {
-                    Ok(Self {
-                        company_name,
-                        tax_id,
-                        address,
-                        phone,
-                        bank_name,
-                        bank_account,
-                        invoice_mode,
-                        legal_person,
-                        short_name,
-                        region_id,
-                        enterprise_type,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        company_name: "company_name" opt opt,
+        tax_id: "tax_id" req req,
+        address: "address" req req,
+        phone: "phone" opt opt,
+        bank_name: "bank_name" opt opt,
+        bank_account: "bank_account" opt opt,
+        invoice_mode: "invoice_mode" req req,
+        legal_person: "legal_person" req req,
+        short_name: "short_name" opt opt,
+        region_id: "region_id" req req,
+        enterprise_type: "enterprise_type" req req,
+    });
     /// The response of `POST /v3/taxi-invoice/taxi-company/create-taxi-company` (新增出租车公司API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -156,26 +100,8 @@ pub mod create_taxi_company {
         /// Example: `深圳市未来有限公司`
         pub company_name: Option<String>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("mchid", &self.mchid)?;
-            m.opt("company_name", &self.company_name)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("mchid"), o.opt("company_name")) {
-                (Some(mchid), Some(company_name)) => Ok(Self { mchid, company_name }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        mchid: "mchid" req req,
+        company_name: "company_name" opt opt,
+    });
 }

@@ -38,26 +38,9 @@ pub mod by_plate_number {
         /// Query parameter `region_id`. Example: `510100`
         pub region_id: i64,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("region_id") {
-                Some(region_id) => Ok(Self { region_id }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        region_id: "region_id" skip req,
+    });
     /// The response of `GET /v3/taxi-invoice/taxies/{plate_number}` (获取出租车信息API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -92,61 +75,14 @@ pub mod by_plate_number {
         /// Example: `IN_OPERATION`
         pub taxi_state: String,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("plate_number", &self.plate_number)?;
-            m.req("company_name", &self.company_name)?;
-            m.req("company_mchid", &self.company_mchid)?;
-            m.req("main_license", &self.main_license)?;
-            m.req("deputy_license", &self.deputy_license)?;
-            m.req("region_id", &self.region_id)?;
-            m.req("support_invoice", &self.support_invoice)?;
-            m.req("taxi_state", &self.taxi_state)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("plate_number"),
-                o.req("company_name"),
-                o.req("company_mchid"),
-                o.req("main_license"),
-                o.req("deputy_license"),
-                o.req("region_id"),
-                o.req("support_invoice"),
-                o.req("taxi_state"),
-            ) {
-                (
-                    Some(plate_number),
-                    Some(company_name),
-                    Some(company_mchid),
-                    Some(main_license),
-                    Some(deputy_license),
-                    Some(region_id),
-                    Some(support_invoice),
-                    Some(taxi_state),
-                ) => {
-                    Ok(Self {
-                        plate_number,
-                        company_name,
-                        company_mchid,
-                        main_license,
-                        deputy_license,
-                        region_id,
-                        support_invoice,
-                        taxi_state,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        plate_number: "plate_number" req req,
+        company_name: "company_name" req req,
+        company_mchid: "company_mchid" req req,
+        main_license: "main_license" req req,
+        deputy_license: "deputy_license" req req,
+        region_id: "region_id" req req,
+        support_invoice: "support_invoice" req req,
+        taxi_state: "taxi_state" req req,
+    });
 }

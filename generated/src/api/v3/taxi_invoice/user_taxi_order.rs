@@ -58,46 +58,13 @@ pub mod find_by_token {
         /// Query parameter `auth_mode`. Example: `ORDER_AUTH`
         pub auth_mode: Option<String>,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("token"),
-                o.req("openid"),
-                o.req("appid"),
-                o.opt("region_id"),
-                o.opt("auth_mode"),
-            ) {
-                (
-                    Some(token),
-                    Some(openid),
-                    Some(appid),
-                    Some(region_id),
-                    Some(auth_mode),
-                ) => {
-                    Ok(Self {
-                        token,
-                        openid,
-                        appid,
-                        region_id,
-                        auth_mode,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        token: "token" skip req,
+        openid: "openid" skip req,
+        appid: "appid" skip req,
+        region_id: "region_id" skip opt,
+        auth_mode: "auth_mode" skip opt,
+    });
     /// The response of `GET /v3/taxi-invoice/user-taxi-order/find-by-token` (根据凭证查询乘客行程单API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -130,57 +97,13 @@ pub mod find_by_token {
         /// Example: `5450`
         pub pay_amount: Option<i64>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("plate_number", &self.plate_number)?;
-            m.req("driver_license", &self.driver_license)?;
-            m.req("up_time", &self.up_time)?;
-            m.req("region_id", &self.region_id)?;
-            m.req("source", &self.source)?;
-            m.opt("pay_time", &self.pay_time)?;
-            m.opt("pay_amount", &self.pay_amount)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("plate_number"),
-                o.req("driver_license"),
-                o.req("up_time"),
-                o.req("region_id"),
-                o.req("source"),
-                o.opt("pay_time"),
-                o.opt("pay_amount"),
-            ) {
-                (
-                    Some(plate_number),
-                    Some(driver_license),
-                    Some(up_time),
-                    Some(region_id),
-                    Some(source),
-                    Some(pay_time),
-                    Some(pay_amount),
-                ) => {
-                    Ok(Self {
-                        plate_number,
-                        driver_license,
-                        up_time,
-                        region_id,
-                        source,
-                        pay_time,
-                        pay_amount,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        plate_number: "plate_number" req req,
+        driver_license: "driver_license" req req,
+        up_time: "up_time" req req,
+        region_id: "region_id" req req,
+        source: "source" req req,
+        pay_time: "pay_time" opt opt,
+        pay_amount: "pay_amount" opt opt,
+    });
 }

@@ -57,52 +57,15 @@ pub struct GetRequest {
     /// Query parameter `region_id`. Example: `510100`
     pub region_id: i64,
 }
-impl ::serde::Serialize for GetRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.opt("limit"),
-            o.opt("offset"),
-            o.req("openid"),
-            o.req("appid"),
-            o.req("begin_date"),
-            o.req("end_date"),
-            o.req("region_id"),
-        ) {
-            (
-                Some(limit),
-                Some(offset),
-                Some(openid),
-                Some(appid),
-                Some(begin_date),
-                Some(end_date),
-                Some(region_id),
-            ) => {
-                Ok(Self {
-                    limit,
-                    offset,
-                    openid,
-                    appid,
-                    begin_date,
-                    end_date,
-                    region_id,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetRequest {
+    limit: "limit" skip opt,
+    offset: "offset" skip opt,
+    openid: "openid" skip req,
+    appid: "appid" skip req,
+    begin_date: "begin_date" skip req,
+    end_date: "end_date" skip req,
+    region_id: "region_id" skip req,
+});
 /// The response of `GET /v3/taxi-invoice/user-taxi-orders` (获取乘客行程单列表API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
@@ -123,45 +86,13 @@ pub struct GetResponse {
     /// 相关链接
     pub links: Option<GetResponseLinks>,
 }
-impl ::serde::Serialize for GetResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("data", &self.data)?;
-        m.req("offset", &self.offset)?;
-        m.req("limit", &self.limit)?;
-        m.req("total_count", &self.total_count)?;
-        m.opt("links", &self.links)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("data"),
-            o.req("offset"),
-            o.req("limit"),
-            o.req("total_count"),
-            o.opt("links"),
-        ) {
-            (Some(data), Some(offset), Some(limit), Some(total_count), Some(links)) => {
-                Ok(Self {
-                    data,
-                    offset,
-                    limit,
-                    total_count,
-                    links,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponse {
+    data: "data" req req,
+    offset: "offset" req req,
+    limit: "limit" req req,
+    total_count: "total_count" req req,
+    links: "links" opt opt,
+});
 /// GetResponseData
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseData {
@@ -178,35 +109,11 @@ pub struct GetResponseData {
     /// Example: `2020-04-07T19:47:32+08:00`
     pub up_time: String,
 }
-impl ::serde::Serialize for GetResponseData {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("plate_number", &self.plate_number)?;
-        m.req("driver_license", &self.driver_license)?;
-        m.req("up_time", &self.up_time)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("plate_number"), o.req("driver_license"), o.req("up_time")) {
-            (Some(plate_number), Some(driver_license), Some(up_time)) => {
-                Ok(Self {
-                    plate_number,
-                    driver_license,
-                    up_time,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponseData {
+    plate_number: "plate_number" req req,
+    driver_license: "driver_license" req req,
+    up_time: "up_time" req req,
+});
 /// 相关链接
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseLinks {
@@ -223,26 +130,8 @@ pub struct GetResponseLinks {
     /// Example: `/v3/bankpoint/exchangerecords?offset=15&limit=5`
     pub self_: Option<String>,
 }
-impl ::serde::Serialize for GetResponseLinks {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("next", &self.next)?;
-        m.opt("prev", &self.prev)?;
-        m.opt("self", &self.self_)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseLinks {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("next"), o.opt("prev"), o.opt("self")) {
-            (Some(next), Some(prev), Some(self_)) => Ok(Self { next, prev, self_ }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponseLinks {
+    next: "next" opt opt,
+    prev: "prev" opt opt,
+    self_: "self" opt opt,
+});

@@ -46,26 +46,9 @@ pub mod by_block_record_id {
         /// Query parameter `sub_mchid`. Example: `123000110`
         pub sub_mchid: String,
     }
-    impl ::serde::Serialize for GetRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("sub_mchid") {
-                Some(sub_mchid) => Ok(Self { sub_mchid }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetRequest {
+        sub_mchid: "sub_mchid" skip req,
+    });
     /// The response of `GET /v3/transaction-block/transaction-block-records/{block_record_id}` (查询子商户交易拦截记录详情).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -94,55 +77,14 @@ pub mod by_block_record_id {
         /// Example: `{"record_fields":[]}`
         pub requested_item_info: Option<String>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("block_record_id", &self.block_record_id)?;
-            m.opt("block_time", &self.block_time)?;
-            m.opt("block_reason", &self.block_reason)?;
-            m.opt("number_of_block", &self.number_of_block)?;
-            m.opt("recover_way", &self.recover_way)?;
-            m.opt("requested_item_info", &self.requested_item_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("block_record_id"),
-                o.opt("block_time"),
-                o.opt("block_reason"),
-                o.opt("number_of_block"),
-                o.opt("recover_way"),
-                o.opt("requested_item_info"),
-            ) {
-                (
-                    Some(block_record_id),
-                    Some(block_time),
-                    Some(block_reason),
-                    Some(number_of_block),
-                    Some(recover_way),
-                    Some(requested_item_info),
-                ) => {
-                    Ok(Self {
-                        block_record_id,
-                        block_time,
-                        block_reason,
-                        number_of_block,
-                        recover_way,
-                        requested_item_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        block_record_id: "block_record_id" opt opt,
+        block_time: "block_time" opt opt,
+        block_reason: "block_reason" opt opt,
+        number_of_block: "number_of_block" opt opt,
+        recover_way: "recover_way" opt opt,
+        requested_item_info: "requested_item_info" opt opt,
+    });
     /// 拦截笔数
     ///
     /// A value this client does not know yet is kept as [`GetResponseNumberOfBlock::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -160,49 +102,12 @@ pub mod by_block_record_id {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseNumberOfBlock {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::LessThanTwenty => "LESS_THAN_TWENTY",
-                Self::LessThanOneHundred => "LESS_THAN_ONE_HUNDRED",
-                Self::LessThanOneThousand => "LESS_THAN_ONE_THOUSAND",
-                Self::OverOneThousand => "OVER_ONE_THOUSAND",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseNumberOfBlock {
-        fn from(s: &str) -> Self {
-            match s {
-                "LESS_THAN_TWENTY" => Self::LessThanTwenty,
-                "LESS_THAN_ONE_HUNDRED" => Self::LessThanOneHundred,
-                "LESS_THAN_ONE_THOUSAND" => Self::LessThanOneThousand,
-                "OVER_ONE_THOUSAND" => Self::OverOneThousand,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseNumberOfBlock {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseNumberOfBlock {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseNumberOfBlock {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseNumberOfBlock {
+        LessThanTwenty = "LESS_THAN_TWENTY",
+        LessThanOneHundred = "LESS_THAN_ONE_HUNDRED",
+        LessThanOneThousand = "LESS_THAN_ONE_THOUSAND",
+        OverOneThousand = "OVER_ONE_THOUSAND",
+    });
     /// 解除管控方式
     ///
     /// A value this client does not know yet is kept as [`GetResponseRecoverWay::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -214,43 +119,9 @@ pub mod by_block_record_id {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseRecoverWay {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::SubmitInformation => "SUBMIT_INFORMATION",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseRecoverWay {
-        fn from(s: &str) -> Self {
-            match s {
-                "SUBMIT_INFORMATION" => Self::SubmitInformation,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseRecoverWay {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseRecoverWay {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseRecoverWay {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseRecoverWay {
+        SubmitInformation = "SUBMIT_INFORMATION",
+    });
 }
 /// `/v3/transaction-block/transaction-block-records/sub-mchid`
 pub mod sub_mchid {
@@ -297,26 +168,10 @@ pub mod sub_mchid {
             /// Query parameter `offset`. Example: `10`
             pub offset: Option<f64>,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("limit"), o.opt("offset")) {
-                    (Some(limit), Some(offset)) => Ok(Self { limit, offset }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            limit: "limit" skip req,
+            offset: "offset" skip opt,
+        });
         /// The response of `GET /v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid}` (分页查询子商户名下的交易拦截记录).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -335,42 +190,12 @@ pub mod sub_mchid {
             /// 交易拦截记录详情列表
             pub data: Option<Vec<GetResponseData>>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("offset", &self.offset)?;
-                m.opt("limit", &self.limit)?;
-                m.opt("total_count", &self.total_count)?;
-                m.opt("data", &self.data)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("offset"),
-                    o.opt("limit"),
-                    o.opt("total_count"),
-                    o.opt("data"),
-                ) {
-                    (Some(offset), Some(limit), Some(total_count), Some(data)) => {
-                        Ok(Self {
-                            offset,
-                            limit,
-                            total_count,
-                            data,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            offset: "offset" opt opt,
+            limit: "limit" opt opt,
+            total_count: "total_count" opt opt,
+            data: "data" opt opt,
+        });
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseData {
@@ -399,55 +224,14 @@ pub mod sub_mchid {
             /// Example: `{"record_fields":[]}`
             pub requested_item_info: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseData {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("block_record_id", &self.block_record_id)?;
-                m.opt("block_time", &self.block_time)?;
-                m.opt("block_reason", &self.block_reason)?;
-                m.opt("number_of_block", &self.number_of_block)?;
-                m.opt("recover_way", &self.recover_way)?;
-                m.opt("requested_item_info", &self.requested_item_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseData {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("block_record_id"),
-                    o.opt("block_time"),
-                    o.opt("block_reason"),
-                    o.opt("number_of_block"),
-                    o.opt("recover_way"),
-                    o.opt("requested_item_info"),
-                ) {
-                    (
-                        Some(block_record_id),
-                        Some(block_time),
-                        Some(block_reason),
-                        Some(number_of_block),
-                        Some(recover_way),
-                        Some(requested_item_info),
-                    ) => {
-                        Ok(Self {
-                            block_record_id,
-                            block_time,
-                            block_reason,
-                            number_of_block,
-                            recover_way,
-                            requested_item_info,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseData {
+            block_record_id: "block_record_id" opt opt,
+            block_time: "block_time" opt opt,
+            block_reason: "block_reason" opt opt,
+            number_of_block: "number_of_block" opt opt,
+            recover_way: "recover_way" opt opt,
+            requested_item_info: "requested_item_info" opt opt,
+        });
         /// 拦截笔数
         ///
         /// A value this client does not know yet is kept as [`GetResponseDataNumberOfBlock::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -465,51 +249,12 @@ pub mod sub_mchid {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDataNumberOfBlock {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::LessThanTwenty => "LESS_THAN_TWENTY",
-                    Self::LessThanOneHundred => "LESS_THAN_ONE_HUNDRED",
-                    Self::LessThanOneThousand => "LESS_THAN_ONE_THOUSAND",
-                    Self::OverOneThousand => "OVER_ONE_THOUSAND",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseDataNumberOfBlock {
-            fn from(s: &str) -> Self {
-                match s {
-                    "LESS_THAN_TWENTY" => Self::LessThanTwenty,
-                    "LESS_THAN_ONE_HUNDRED" => Self::LessThanOneHundred,
-                    "LESS_THAN_ONE_THOUSAND" => Self::LessThanOneThousand,
-                    "OVER_ONE_THOUSAND" => Self::OverOneThousand,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseDataNumberOfBlock {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseDataNumberOfBlock {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataNumberOfBlock {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDataNumberOfBlock {
+            LessThanTwenty = "LESS_THAN_TWENTY",
+            LessThanOneHundred = "LESS_THAN_ONE_HUNDRED",
+            LessThanOneThousand = "LESS_THAN_ONE_THOUSAND",
+            OverOneThousand = "OVER_ONE_THOUSAND",
+        });
         /// 解除管控方式
         ///
         /// A value this client does not know yet is kept as [`GetResponseDataRecoverWay::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -521,44 +266,8 @@ pub mod sub_mchid {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseDataRecoverWay {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::SubmitInformation => "SUBMIT_INFORMATION",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseDataRecoverWay {
-            fn from(s: &str) -> Self {
-                match s {
-                    "SUBMIT_INFORMATION" => Self::SubmitInformation,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseDataRecoverWay {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseDataRecoverWay {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseDataRecoverWay {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseDataRecoverWay {
+            SubmitInformation = "SUBMIT_INFORMATION",
+        });
     }
 }

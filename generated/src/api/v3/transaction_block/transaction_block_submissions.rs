@@ -58,51 +58,13 @@ pub mod by_block_submission_id {
         /// Example: `身份证图片有遮挡，请上传清晰的身份证图片`
         pub review_reject_reason: Option<String>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.opt("block_submission_id", &self.block_submission_id)?;
-            m.opt("submit_time", &self.submit_time)?;
-            m.opt("review_result", &self.review_result)?;
-            m.opt("review_time", &self.review_time)?;
-            m.opt("review_reject_reason", &self.review_reject_reason)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.opt("block_submission_id"),
-                o.opt("submit_time"),
-                o.opt("review_result"),
-                o.opt("review_time"),
-                o.opt("review_reject_reason"),
-            ) {
-                (
-                    Some(block_submission_id),
-                    Some(submit_time),
-                    Some(review_result),
-                    Some(review_time),
-                    Some(review_reject_reason),
-                ) => {
-                    Ok(Self {
-                        block_submission_id,
-                        submit_time,
-                        review_result,
-                        review_time,
-                        review_reject_reason,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        block_submission_id: "block_submission_id" opt opt,
+        submit_time: "submit_time" opt opt,
+        review_result: "review_result" opt opt,
+        review_time: "review_time" opt opt,
+        review_reject_reason: "review_reject_reason" opt opt,
+    });
     /// 审核结果
     ///
     /// A value this client does not know yet is kept as [`GetResponseReviewResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -118,47 +80,11 @@ pub mod by_block_submission_id {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl GetResponseReviewResult {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Empty => "EMPTY",
-                Self::Pass => "PASS",
-                Self::Reject => "REJECT",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for GetResponseReviewResult {
-        fn from(s: &str) -> Self {
-            match s {
-                "EMPTY" => Self::Empty,
-                "PASS" => Self::Pass,
-                "REJECT" => Self::Reject,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for GetResponseReviewResult {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for GetResponseReviewResult {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponseReviewResult {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(GetResponseReviewResult {
+        Empty = "EMPTY",
+        Pass = "PASS",
+        Reject = "REJECT",
+    });
 }
 /// `/v3/transaction-block/transaction-block-submissions/sub-mchid`
 pub mod sub_mchid {
@@ -204,33 +130,10 @@ pub mod sub_mchid {
             /// Example: `{"record_fields":[]}`
             pub submit_data: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("merchant_submit_id", &self.merchant_submit_id)?;
-                m.req("submit_data", &self.submit_data)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("merchant_submit_id"), o.req("submit_data")) {
-                    (Some(merchant_submit_id), Some(submit_data)) => {
-                        Ok(Self {
-                            merchant_submit_id,
-                            submit_data,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            merchant_submit_id: "merchant_submit_id" req req,
+            submit_data: "submit_data" req req,
+        });
         /// The response of `POST /v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid}` (发起交易拦截申诉).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -255,51 +158,13 @@ pub mod sub_mchid {
             /// Example: `身份证图片有遮挡，请上传清晰的身份证图片`
             pub review_reject_reason: Option<String>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("block_submission_id", &self.block_submission_id)?;
-                m.opt("submit_time", &self.submit_time)?;
-                m.opt("review_result", &self.review_result)?;
-                m.opt("review_time", &self.review_time)?;
-                m.opt("review_reject_reason", &self.review_reject_reason)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.opt("block_submission_id"),
-                    o.opt("submit_time"),
-                    o.opt("review_result"),
-                    o.opt("review_time"),
-                    o.opt("review_reject_reason"),
-                ) {
-                    (
-                        Some(block_submission_id),
-                        Some(submit_time),
-                        Some(review_result),
-                        Some(review_time),
-                        Some(review_reject_reason),
-                    ) => {
-                        Ok(Self {
-                            block_submission_id,
-                            submit_time,
-                            review_result,
-                            review_time,
-                            review_reject_reason,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            block_submission_id: "block_submission_id" opt opt,
+            submit_time: "submit_time" opt opt,
+            review_result: "review_result" opt opt,
+            review_time: "review_time" opt opt,
+            review_reject_reason: "review_reject_reason" opt opt,
+        });
         /// 审核结果
         ///
         /// A value this client does not know yet is kept as [`PostResponseReviewResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -315,48 +180,10 @@ pub mod sub_mchid {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseReviewResult {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Empty => "EMPTY",
-                    Self::Pass => "PASS",
-                    Self::Reject => "REJECT",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseReviewResult {
-            fn from(s: &str) -> Self {
-                match s {
-                    "EMPTY" => Self::Empty,
-                    "PASS" => Self::Pass,
-                    "REJECT" => Self::Reject,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseReviewResult {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseReviewResult {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseReviewResult {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseReviewResult {
+            Empty = "EMPTY",
+            Pass = "PASS",
+            Reject = "REJECT",
+        });
     }
 }

@@ -72,70 +72,18 @@ pub struct PostRequest {
     /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
     pub notify_url: Option<String>,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("appid", &self.appid)?;
-        m.req("out_batch_no", &self.out_batch_no)?;
-        m.req("batch_name", &self.batch_name)?;
-        m.req("batch_remark", &self.batch_remark)?;
-        m.req("total_amount", &self.total_amount)?;
-        m.req("total_num", &self.total_num)?;
-        m.req("transfer_detail_list", &self.transfer_detail_list)?;
-        m.req("transfer_scene_id", &self.transfer_scene_id)?;
-        m.opt("notify_url", &self.notify_url)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("Wechatpay-Serial"),
-            o.req("appid"),
-            o.req("out_batch_no"),
-            o.req("batch_name"),
-            o.req("batch_remark"),
-            o.req("total_amount"),
-            o.req("total_num"),
-            o.req("transfer_detail_list"),
-            o.req("transfer_scene_id"),
-            o.opt("notify_url"),
-        ) {
-            (
-                Some(wechatpay_serial),
-                Some(appid),
-                Some(out_batch_no),
-                Some(batch_name),
-                Some(batch_remark),
-                Some(total_amount),
-                Some(total_num),
-                Some(transfer_detail_list),
-                Some(transfer_scene_id),
-                Some(notify_url),
-            ) => {
-                Ok(Self {
-                    wechatpay_serial,
-                    appid,
-                    out_batch_no,
-                    batch_name,
-                    batch_remark,
-                    total_amount,
-                    total_num,
-                    transfer_detail_list,
-                    transfer_scene_id,
-                    notify_url,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    wechatpay_serial: "Wechatpay-Serial" skip req,
+    appid: "appid" req req,
+    out_batch_no: "out_batch_no" req req,
+    batch_name: "batch_name" req req,
+    batch_remark: "batch_remark" req req,
+    total_amount: "total_amount" req req,
+    total_num: "total_num" req req,
+    transfer_detail_list: "transfer_detail_list" req req,
+    transfer_scene_id: "transfer_scene_id" req req,
+    notify_url: "notify_url" opt opt,
+});
 /// PostRequestTransferDetailList
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestTransferDetailList {
@@ -164,55 +112,14 @@ pub struct PostRequestTransferDetailList {
     /// Example: `8609cb22e1774a50a930e414cc71eca06121bcd266335cda230d24a7886a8d9f`
     pub user_id_card: Option<String>,
 }
-impl ::serde::Serialize for PostRequestTransferDetailList {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("out_detail_no", &self.out_detail_no)?;
-        m.req("transfer_amount", &self.transfer_amount)?;
-        m.req("transfer_remark", &self.transfer_remark)?;
-        m.req("openid", &self.openid)?;
-        m.req("user_name", &self.user_name)?;
-        m.opt("user_id_card", &self.user_id_card)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestTransferDetailList {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("out_detail_no"),
-            o.req("transfer_amount"),
-            o.req("transfer_remark"),
-            o.req("openid"),
-            o.req("user_name"),
-            o.opt("user_id_card"),
-        ) {
-            (
-                Some(out_detail_no),
-                Some(transfer_amount),
-                Some(transfer_remark),
-                Some(openid),
-                Some(user_name),
-                Some(user_id_card),
-            ) => {
-                Ok(Self {
-                    out_detail_no,
-                    transfer_amount,
-                    transfer_remark,
-                    openid,
-                    user_name,
-                    user_id_card,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequestTransferDetailList {
+    out_detail_no: "out_detail_no" req req,
+    transfer_amount: "transfer_amount" req req,
+    transfer_remark: "transfer_remark" req req,
+    openid: "openid" req req,
+    user_name: "user_name" req req,
+    user_id_card: "user_id_card" opt opt,
+});
 /// The response of `POST /v3/transfer/batches` (发起批量转账API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -233,47 +140,12 @@ pub struct PostResponse {
     /// Example: `ACCEPTED`
     pub batch_status: Option<PostResponseBatchStatus>,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("out_batch_no", &self.out_batch_no)?;
-        m.req("batch_id", &self.batch_id)?;
-        m.req("create_time", &self.create_time)?;
-        m.opt("batch_status", &self.batch_status)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("out_batch_no"),
-            o.req("batch_id"),
-            o.req("create_time"),
-            o.opt("batch_status"),
-        ) {
-            (
-                Some(out_batch_no),
-                Some(batch_id),
-                Some(create_time),
-                Some(batch_status),
-            ) => {
-                Ok(Self {
-                    out_batch_no,
-                    batch_id,
-                    create_time,
-                    batch_status,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    out_batch_no: "out_batch_no" req req,
+    batch_id: "batch_id" req req,
+    create_time: "create_time" req req,
+    batch_status: "batch_status" opt opt,
+});
 /// 批次状态
 ///
 /// A value this client does not know yet is kept as [`PostResponseBatchStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -291,49 +163,12 @@ pub enum PostResponseBatchStatus {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostResponseBatchStatus {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Accepted => "ACCEPTED",
-            Self::Processing => "PROCESSING",
-            Self::Finished => "FINISHED",
-            Self::Closed => "CLOSED",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostResponseBatchStatus {
-    fn from(s: &str) -> Self {
-        match s {
-            "ACCEPTED" => Self::Accepted,
-            "PROCESSING" => Self::Processing,
-            "FINISHED" => Self::Finished,
-            "CLOSED" => Self::Closed,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostResponseBatchStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostResponseBatchStatus {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponseBatchStatus {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostResponseBatchStatus {
+    Accepted = "ACCEPTED",
+    Processing = "PROCESSING",
+    Finished = "FINISHED",
+    Closed = "CLOSED",
+});
 /// `/v3/transfer/batches/batch-id`
 pub mod batch_id {
     /// The chain step for `/v3/transfer/batches/batch-id`, reached with `client.v3().transfer().batches().batch_id()`.
@@ -394,43 +229,12 @@ pub mod batch_id {
             /// Query parameter `detail_status`. Example: `FAIL`
             pub detail_status: Option<String>,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("need_query_detail"),
-                    o.opt("offset"),
-                    o.opt("limit"),
-                    o.opt("detail_status"),
-                ) {
-                    (
-                        Some(need_query_detail),
-                        Some(offset),
-                        Some(limit),
-                        Some(detail_status),
-                    ) => {
-                        Ok(Self {
-                            need_query_detail,
-                            offset,
-                            limit,
-                            detail_status,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            need_query_detail: "need_query_detail" skip req,
+            offset: "offset" skip opt,
+            limit: "limit" skip opt,
+            detail_status: "detail_status" skip opt,
+        });
         /// The response of `GET /v3/transfer/batches/batch-id/{batch_id}` (微信批次单号查询批次单API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -439,33 +243,10 @@ pub mod batch_id {
             /// 转账明细单列表
             pub transfer_detail_list: Option<Vec<GetResponseTransferDetailList>>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("transfer_batch", &self.transfer_batch)?;
-                m.opt("transfer_detail_list", &self.transfer_detail_list)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("transfer_batch"), o.opt("transfer_detail_list")) {
-                    (Some(transfer_batch), Some(transfer_detail_list)) => {
-                        Ok(Self {
-                            transfer_batch,
-                            transfer_detail_list,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            transfer_batch: "transfer_batch" req req,
+            transfer_detail_list: "transfer_detail_list" opt opt,
+        });
         /// 转账批次单
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseTransferBatch {
@@ -542,103 +323,26 @@ pub mod batch_id {
             /// Example: `1000`
             pub transfer_scene_id: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseTransferBatch {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("mchid", &self.mchid)?;
-                m.req("out_batch_no", &self.out_batch_no)?;
-                m.req("batch_id", &self.batch_id)?;
-                m.req("appid", &self.appid)?;
-                m.req("batch_status", &self.batch_status)?;
-                m.req("batch_type", &self.batch_type)?;
-                m.req("batch_name", &self.batch_name)?;
-                m.req("batch_remark", &self.batch_remark)?;
-                m.opt("close_reason", &self.close_reason)?;
-                m.req("total_amount", &self.total_amount)?;
-                m.req("total_num", &self.total_num)?;
-                m.opt("create_time", &self.create_time)?;
-                m.opt("update_time", &self.update_time)?;
-                m.opt("success_amount", &self.success_amount)?;
-                m.opt("success_num", &self.success_num)?;
-                m.opt("fail_amount", &self.fail_amount)?;
-                m.opt("fail_num", &self.fail_num)?;
-                m.opt("transfer_scene_id", &self.transfer_scene_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseTransferBatch {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("mchid"),
-                    o.req("out_batch_no"),
-                    o.req("batch_id"),
-                    o.req("appid"),
-                    o.req("batch_status"),
-                    o.req("batch_type"),
-                    o.req("batch_name"),
-                    o.req("batch_remark"),
-                    o.opt("close_reason"),
-                    o.req("total_amount"),
-                    o.req("total_num"),
-                    o.opt("create_time"),
-                    o.opt("update_time"),
-                    o.opt("success_amount"),
-                    o.opt("success_num"),
-                    o.opt("fail_amount"),
-                    o.opt("fail_num"),
-                    o.opt("transfer_scene_id"),
-                ) {
-                    (
-                        Some(mchid),
-                        Some(out_batch_no),
-                        Some(batch_id),
-                        Some(appid),
-                        Some(batch_status),
-                        Some(batch_type),
-                        Some(batch_name),
-                        Some(batch_remark),
-                        Some(close_reason),
-                        Some(total_amount),
-                        Some(total_num),
-                        Some(create_time),
-                        Some(update_time),
-                        Some(success_amount),
-                        Some(success_num),
-                        Some(fail_amount),
-                        Some(fail_num),
-                        Some(transfer_scene_id),
-                    ) => {
-                        Ok(Self {
-                            mchid,
-                            out_batch_no,
-                            batch_id,
-                            appid,
-                            batch_status,
-                            batch_type,
-                            batch_name,
-                            batch_remark,
-                            close_reason,
-                            total_amount,
-                            total_num,
-                            create_time,
-                            update_time,
-                            success_amount,
-                            success_num,
-                            fail_amount,
-                            fail_num,
-                            transfer_scene_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseTransferBatch {
+            mchid: "mchid" req req,
+            out_batch_no: "out_batch_no" req req,
+            batch_id: "batch_id" req req,
+            appid: "appid" req req,
+            batch_status: "batch_status" req req,
+            batch_type: "batch_type" req req,
+            batch_name: "batch_name" req req,
+            batch_remark: "batch_remark" req req,
+            close_reason: "close_reason" opt opt,
+            total_amount: "total_amount" req req,
+            total_num: "total_num" req req,
+            create_time: "create_time" opt opt,
+            update_time: "update_time" opt opt,
+            success_amount: "success_amount" opt opt,
+            success_num: "success_num" opt opt,
+            fail_amount: "fail_amount" opt opt,
+            fail_num: "fail_num" opt opt,
+            transfer_scene_id: "transfer_scene_id" opt opt,
+        });
         /// GetResponseTransferDetailList
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseTransferDetailList {
@@ -655,39 +359,11 @@ pub mod batch_id {
             /// Example: `SUCCESS`
             pub detail_status: String,
         }
-        impl ::serde::Serialize for GetResponseTransferDetailList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("detail_id", &self.detail_id)?;
-                m.req("out_detail_no", &self.out_detail_no)?;
-                m.req("detail_status", &self.detail_status)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseTransferDetailList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("detail_id"),
-                    o.req("out_detail_no"),
-                    o.req("detail_status"),
-                ) {
-                    (Some(detail_id), Some(out_detail_no), Some(detail_status)) => {
-                        Ok(Self {
-                            detail_id,
-                            out_detail_no,
-                            detail_status,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseTransferDetailList {
+            detail_id: "detail_id" req req,
+            out_detail_no: "out_detail_no" req req,
+            detail_status: "detail_status" req req,
+        });
         /// `/v3/transfer/batches/batch-id/{batch_id}/details`
         pub mod details {
             /// The chain step for `/v3/transfer/batches/batch-id/{batch_id}/details`, reached with `client.v3().transfer().batches().batch_id().batch_id(batch_id).details()`.
@@ -790,87 +466,22 @@ pub mod batch_id {
                         /// Example: `2015-05-20T13:29:35.120+08:00`
                         pub update_time: String,
                     }
-                    impl ::serde::Serialize for GetResponse {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("mchid", &self.mchid)?;
-                            m.req("out_batch_no", &self.out_batch_no)?;
-                            m.req("batch_id", &self.batch_id)?;
-                            m.req("appid", &self.appid)?;
-                            m.req("out_detail_no", &self.out_detail_no)?;
-                            m.req("detail_id", &self.detail_id)?;
-                            m.req("detail_status", &self.detail_status)?;
-                            m.req("transfer_amount", &self.transfer_amount)?;
-                            m.req("transfer_remark", &self.transfer_remark)?;
-                            m.opt("fail_reason", &self.fail_reason)?;
-                            m.req("openid", &self.openid)?;
-                            m.req("user_name", &self.user_name)?;
-                            m.req("initiate_time", &self.initiate_time)?;
-                            m.req("update_time", &self.update_time)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (
-                                o.req("mchid"),
-                                o.req("out_batch_no"),
-                                o.req("batch_id"),
-                                o.req("appid"),
-                                o.req("out_detail_no"),
-                                o.req("detail_id"),
-                                o.req("detail_status"),
-                                o.req("transfer_amount"),
-                                o.req("transfer_remark"),
-                                o.opt("fail_reason"),
-                                o.req("openid"),
-                                o.req("user_name"),
-                                o.req("initiate_time"),
-                                o.req("update_time"),
-                            ) {
-                                (
-                                    Some(mchid),
-                                    Some(out_batch_no),
-                                    Some(batch_id),
-                                    Some(appid),
-                                    Some(out_detail_no),
-                                    Some(detail_id),
-                                    Some(detail_status),
-                                    Some(transfer_amount),
-                                    Some(transfer_remark),
-                                    Some(fail_reason),
-                                    Some(openid),
-                                    Some(user_name),
-                                    Some(initiate_time),
-                                    Some(update_time),
-                                ) => {
-                                    Ok(Self {
-                                        mchid,
-                                        out_batch_no,
-                                        batch_id,
-                                        appid,
-                                        out_detail_no,
-                                        detail_id,
-                                        detail_status,
-                                        transfer_amount,
-                                        transfer_remark,
-                                        fail_reason,
-                                        openid,
-                                        user_name,
-                                        initiate_time,
-                                        update_time,
-                                    })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(GetResponse {
+                        mchid: "mchid" req req,
+                        out_batch_no: "out_batch_no" req req,
+                        batch_id: "batch_id" req req,
+                        appid: "appid" req req,
+                        out_detail_no: "out_detail_no" req req,
+                        detail_id: "detail_id" req req,
+                        detail_status: "detail_status" req req,
+                        transfer_amount: "transfer_amount" req req,
+                        transfer_remark: "transfer_remark" req req,
+                        fail_reason: "fail_reason" opt opt,
+                        openid: "openid" req req,
+                        user_name: "user_name" req req,
+                        initiate_time: "initiate_time" req req,
+                        update_time: "update_time" req req,
+                    });
                 }
             }
         }
@@ -939,43 +550,12 @@ pub mod out_batch_no {
             /// Query parameter `detail_status`. Example: `FAIL`
             pub detail_status: Option<String>,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("need_query_detail"),
-                    o.opt("offset"),
-                    o.opt("limit"),
-                    o.opt("detail_status"),
-                ) {
-                    (
-                        Some(need_query_detail),
-                        Some(offset),
-                        Some(limit),
-                        Some(detail_status),
-                    ) => {
-                        Ok(Self {
-                            need_query_detail,
-                            offset,
-                            limit,
-                            detail_status,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            need_query_detail: "need_query_detail" skip req,
+            offset: "offset" skip opt,
+            limit: "limit" skip opt,
+            detail_status: "detail_status" skip opt,
+        });
         /// The response of `GET /v3/transfer/batches/out-batch-no/{out_batch_no}` (商家批次单号查询批次单API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -990,47 +570,12 @@ pub mod out_batch_no {
             /// Example: `20`
             pub limit: Option<i64>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("transfer_batch", &self.transfer_batch)?;
-                m.opt("transfer_detail_list", &self.transfer_detail_list)?;
-                m.opt("offset", &self.offset)?;
-                m.opt("limit", &self.limit)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("transfer_batch"),
-                    o.opt("transfer_detail_list"),
-                    o.opt("offset"),
-                    o.opt("limit"),
-                ) {
-                    (
-                        Some(transfer_batch),
-                        Some(transfer_detail_list),
-                        Some(offset),
-                        Some(limit),
-                    ) => {
-                        Ok(Self {
-                            transfer_batch,
-                            transfer_detail_list,
-                            offset,
-                            limit,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            transfer_batch: "transfer_batch" req req,
+            transfer_detail_list: "transfer_detail_list" opt opt,
+            offset: "offset" opt opt,
+            limit: "limit" opt opt,
+        });
         /// 转账批次单
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseTransferBatch {
@@ -1107,103 +652,26 @@ pub mod out_batch_no {
             /// Example: `1000`
             pub transfer_scene_id: Option<String>,
         }
-        impl ::serde::Serialize for GetResponseTransferBatch {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("mchid", &self.mchid)?;
-                m.req("out_batch_no", &self.out_batch_no)?;
-                m.req("batch_id", &self.batch_id)?;
-                m.req("appid", &self.appid)?;
-                m.req("batch_status", &self.batch_status)?;
-                m.req("batch_type", &self.batch_type)?;
-                m.req("batch_name", &self.batch_name)?;
-                m.req("batch_remark", &self.batch_remark)?;
-                m.opt("close_reason", &self.close_reason)?;
-                m.req("total_amount", &self.total_amount)?;
-                m.req("total_num", &self.total_num)?;
-                m.opt("create_time", &self.create_time)?;
-                m.opt("update_time", &self.update_time)?;
-                m.opt("success_amount", &self.success_amount)?;
-                m.opt("success_num", &self.success_num)?;
-                m.opt("fail_amount", &self.fail_amount)?;
-                m.opt("fail_num", &self.fail_num)?;
-                m.opt("transfer_scene_id", &self.transfer_scene_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseTransferBatch {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("mchid"),
-                    o.req("out_batch_no"),
-                    o.req("batch_id"),
-                    o.req("appid"),
-                    o.req("batch_status"),
-                    o.req("batch_type"),
-                    o.req("batch_name"),
-                    o.req("batch_remark"),
-                    o.opt("close_reason"),
-                    o.req("total_amount"),
-                    o.req("total_num"),
-                    o.opt("create_time"),
-                    o.opt("update_time"),
-                    o.opt("success_amount"),
-                    o.opt("success_num"),
-                    o.opt("fail_amount"),
-                    o.opt("fail_num"),
-                    o.opt("transfer_scene_id"),
-                ) {
-                    (
-                        Some(mchid),
-                        Some(out_batch_no),
-                        Some(batch_id),
-                        Some(appid),
-                        Some(batch_status),
-                        Some(batch_type),
-                        Some(batch_name),
-                        Some(batch_remark),
-                        Some(close_reason),
-                        Some(total_amount),
-                        Some(total_num),
-                        Some(create_time),
-                        Some(update_time),
-                        Some(success_amount),
-                        Some(success_num),
-                        Some(fail_amount),
-                        Some(fail_num),
-                        Some(transfer_scene_id),
-                    ) => {
-                        Ok(Self {
-                            mchid,
-                            out_batch_no,
-                            batch_id,
-                            appid,
-                            batch_status,
-                            batch_type,
-                            batch_name,
-                            batch_remark,
-                            close_reason,
-                            total_amount,
-                            total_num,
-                            create_time,
-                            update_time,
-                            success_amount,
-                            success_num,
-                            fail_amount,
-                            fail_num,
-                            transfer_scene_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseTransferBatch {
+            mchid: "mchid" req req,
+            out_batch_no: "out_batch_no" req req,
+            batch_id: "batch_id" req req,
+            appid: "appid" req req,
+            batch_status: "batch_status" req req,
+            batch_type: "batch_type" req req,
+            batch_name: "batch_name" req req,
+            batch_remark: "batch_remark" req req,
+            close_reason: "close_reason" opt opt,
+            total_amount: "total_amount" req req,
+            total_num: "total_num" req req,
+            create_time: "create_time" opt opt,
+            update_time: "update_time" opt opt,
+            success_amount: "success_amount" opt opt,
+            success_num: "success_num" opt opt,
+            fail_amount: "fail_amount" opt opt,
+            fail_num: "fail_num" opt opt,
+            transfer_scene_id: "transfer_scene_id" opt opt,
+        });
         /// GetResponseTransferDetailList
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseTransferDetailList {
@@ -1220,39 +688,11 @@ pub mod out_batch_no {
             /// Example: `SUCCESS`
             pub detail_status: String,
         }
-        impl ::serde::Serialize for GetResponseTransferDetailList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("detail_id", &self.detail_id)?;
-                m.req("out_detail_no", &self.out_detail_no)?;
-                m.req("detail_status", &self.detail_status)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseTransferDetailList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("detail_id"),
-                    o.req("out_detail_no"),
-                    o.req("detail_status"),
-                ) {
-                    (Some(detail_id), Some(out_detail_no), Some(detail_status)) => {
-                        Ok(Self {
-                            detail_id,
-                            out_detail_no,
-                            detail_status,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseTransferDetailList {
+            detail_id: "detail_id" req req,
+            out_detail_no: "out_detail_no" req req,
+            detail_status: "detail_status" req req,
+        });
         /// `/v3/transfer/batches/out-batch-no/{out_batch_no}/details`
         pub mod details {
             /// The chain step for `/v3/transfer/batches/out-batch-no/{out_batch_no}/details`, reached with `client.v3().transfer().batches().out_batch_no().out_batch_no(out_batch_no).details()`.
@@ -1357,87 +797,22 @@ pub mod out_batch_no {
                         /// Example: `2015-05-20T13:29:35.120+08:00`
                         pub update_time: String,
                     }
-                    impl ::serde::Serialize for GetResponse {
-                        fn serialize<S: ::serde::Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> ::core::result::Result<S::Ok, S::Error> {
-                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                            m.req("mchid", &self.mchid)?;
-                            m.req("out_batch_no", &self.out_batch_no)?;
-                            m.req("batch_id", &self.batch_id)?;
-                            m.req("appid", &self.appid)?;
-                            m.req("out_detail_no", &self.out_detail_no)?;
-                            m.req("detail_id", &self.detail_id)?;
-                            m.req("detail_status", &self.detail_status)?;
-                            m.req("transfer_amount", &self.transfer_amount)?;
-                            m.req("transfer_remark", &self.transfer_remark)?;
-                            m.opt("fail_reason", &self.fail_reason)?;
-                            m.req("openid", &self.openid)?;
-                            m.req("user_name", &self.user_name)?;
-                            m.req("initiate_time", &self.initiate_time)?;
-                            m.req("update_time", &self.update_time)?;
-                            m.end()
-                        }
-                    }
-                    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                        fn deserialize<D: ::serde::Deserializer<'de>>(
-                            deserializer: D,
-                        ) -> ::core::result::Result<Self, D::Error> {
-                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            match (
-                                o.req("mchid"),
-                                o.req("out_batch_no"),
-                                o.req("batch_id"),
-                                o.req("appid"),
-                                o.req("out_detail_no"),
-                                o.req("detail_id"),
-                                o.req("detail_status"),
-                                o.req("transfer_amount"),
-                                o.req("transfer_remark"),
-                                o.opt("fail_reason"),
-                                o.req("openid"),
-                                o.req("user_name"),
-                                o.req("initiate_time"),
-                                o.req("update_time"),
-                            ) {
-                                (
-                                    Some(mchid),
-                                    Some(out_batch_no),
-                                    Some(batch_id),
-                                    Some(appid),
-                                    Some(out_detail_no),
-                                    Some(detail_id),
-                                    Some(detail_status),
-                                    Some(transfer_amount),
-                                    Some(transfer_remark),
-                                    Some(fail_reason),
-                                    Some(openid),
-                                    Some(user_name),
-                                    Some(initiate_time),
-                                    Some(update_time),
-                                ) => {
-                                    Ok(Self {
-                                        mchid,
-                                        out_batch_no,
-                                        batch_id,
-                                        appid,
-                                        out_detail_no,
-                                        detail_id,
-                                        detail_status,
-                                        transfer_amount,
-                                        transfer_remark,
-                                        fail_reason,
-                                        openid,
-                                        user_name,
-                                        initiate_time,
-                                        update_time,
-                                    })
-                                }
-                                _ => Err(o.error()),
-                            }
-                        }
-                    }
+                    ::wechatpay::runtime::json_object!(GetResponse {
+                        mchid: "mchid" req req,
+                        out_batch_no: "out_batch_no" req req,
+                        batch_id: "batch_id" req req,
+                        appid: "appid" req req,
+                        out_detail_no: "out_detail_no" req req,
+                        detail_id: "detail_id" req req,
+                        detail_status: "detail_status" req req,
+                        transfer_amount: "transfer_amount" req req,
+                        transfer_remark: "transfer_remark" req req,
+                        fail_reason: "fail_reason" opt opt,
+                        openid: "openid" req req,
+                        user_name: "user_name" req req,
+                        initiate_time: "initiate_time" req req,
+                        update_time: "update_time" req req,
+                    });
                 }
             }
         }

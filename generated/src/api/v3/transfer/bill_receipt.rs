@@ -29,27 +29,9 @@ pub struct PostRequest {
     /// Example: `plfk2020042013`
     pub out_batch_no: String,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("out_batch_no", &self.out_batch_no)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match o.req("out_batch_no") {
-            Some(out_batch_no) => Ok(Self { out_batch_no }),
-            None => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    out_batch_no: "out_batch_no" req req,
+});
 /// The response of `POST /v3/transfer/bill-receipt` (转账电子回单申请受理API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -86,63 +68,16 @@ pub struct PostResponse {
     /// Example: `2020-05-21T13:29:35.120+08:00`
     pub update_time: Option<String>,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("out_batch_no", &self.out_batch_no)?;
-        m.req("signature_no", &self.signature_no)?;
-        m.opt("signature_status", &self.signature_status)?;
-        m.opt("hash_type", &self.hash_type)?;
-        m.opt("hash_value", &self.hash_value)?;
-        m.opt("download_url", &self.download_url)?;
-        m.opt("create_time", &self.create_time)?;
-        m.opt("update_time", &self.update_time)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("out_batch_no"),
-            o.req("signature_no"),
-            o.opt("signature_status"),
-            o.opt("hash_type"),
-            o.opt("hash_value"),
-            o.opt("download_url"),
-            o.opt("create_time"),
-            o.opt("update_time"),
-        ) {
-            (
-                Some(out_batch_no),
-                Some(signature_no),
-                Some(signature_status),
-                Some(hash_type),
-                Some(hash_value),
-                Some(download_url),
-                Some(create_time),
-                Some(update_time),
-            ) => {
-                Ok(Self {
-                    out_batch_no,
-                    signature_no,
-                    signature_status,
-                    hash_type,
-                    hash_value,
-                    download_url,
-                    create_time,
-                    update_time,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    out_batch_no: "out_batch_no" req req,
+    signature_no: "signature_no" req req,
+    signature_status: "signature_status" opt opt,
+    hash_type: "hash_type" opt opt,
+    hash_value: "hash_value" opt opt,
+    download_url: "download_url" opt opt,
+    create_time: "create_time" opt opt,
+    update_time: "update_time" opt opt,
+});
 /// `/v3/transfer/bill-receipt/{out_batch_no}`
 pub mod by_out_batch_no {
     /// The chain step for `/v3/transfer/bill-receipt/{out_batch_no}`, reached with `client.v3().transfer().bill_receipt().out_batch_no(out_batch_no)`.
@@ -194,61 +129,14 @@ pub mod by_out_batch_no {
         /// Example: `2020-05-21T13:29:35.120+08:00`
         pub update_time: Option<String>,
     }
-    impl ::serde::Serialize for GetResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("out_batch_no", &self.out_batch_no)?;
-            m.req("signature_no", &self.signature_no)?;
-            m.opt("signature_status", &self.signature_status)?;
-            m.opt("hash_type", &self.hash_type)?;
-            m.opt("hash_value", &self.hash_value)?;
-            m.opt("download_url", &self.download_url)?;
-            m.opt("create_time", &self.create_time)?;
-            m.opt("update_time", &self.update_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("out_batch_no"),
-                o.req("signature_no"),
-                o.opt("signature_status"),
-                o.opt("hash_type"),
-                o.opt("hash_value"),
-                o.opt("download_url"),
-                o.opt("create_time"),
-                o.opt("update_time"),
-            ) {
-                (
-                    Some(out_batch_no),
-                    Some(signature_no),
-                    Some(signature_status),
-                    Some(hash_type),
-                    Some(hash_value),
-                    Some(download_url),
-                    Some(create_time),
-                    Some(update_time),
-                ) => {
-                    Ok(Self {
-                        out_batch_no,
-                        signature_no,
-                        signature_status,
-                        hash_type,
-                        hash_value,
-                        download_url,
-                        create_time,
-                        update_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        out_batch_no: "out_batch_no" req req,
+        signature_no: "signature_no" req req,
+        signature_status: "signature_status" opt opt,
+        hash_type: "hash_type" opt opt,
+        hash_value: "hash_value" opt opt,
+        download_url: "download_url" opt opt,
+        create_time: "create_time" opt opt,
+        update_time: "update_time" opt opt,
+    });
 }

@@ -49,32 +49,11 @@ pub struct GetRequest {
     /// Query parameter `out_detail_no`. Example: `mx0911231610162610v4CNkO4HAf`
     pub out_detail_no: String,
 }
-impl ::serde::Serialize for GetRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("accept_type"), o.opt("out_batch_no"), o.req("out_detail_no")) {
-            (Some(accept_type), Some(out_batch_no), Some(out_detail_no)) => {
-                Ok(Self {
-                    accept_type,
-                    out_batch_no,
-                    out_detail_no,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetRequest {
+    accept_type: "accept_type" skip req,
+    out_batch_no: "out_batch_no" skip opt,
+    out_detail_no: "out_detail_no" skip req,
+});
 /// 受理类型
 ///
 /// A value this client does not know yet is kept as [`GetRequestAcceptType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -90,47 +69,11 @@ pub enum GetRequestAcceptType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl GetRequestAcceptType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::BatchTransfer => "BATCH_TRANSFER",
-            Self::TransferToPocket => "TRANSFER_TO_POCKET",
-            Self::TransferToBank => "TRANSFER_TO_BANK",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for GetRequestAcceptType {
-    fn from(s: &str) -> Self {
-        match s {
-            "BATCH_TRANSFER" => Self::BatchTransfer,
-            "TRANSFER_TO_POCKET" => Self::TransferToPocket,
-            "TRANSFER_TO_BANK" => Self::TransferToBank,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for GetRequestAcceptType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GetRequestAcceptType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetRequestAcceptType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GetRequestAcceptType {
+    BatchTransfer = "BATCH_TRANSFER",
+    TransferToPocket = "TRANSFER_TO_POCKET",
+    TransferToBank = "TRANSFER_TO_BANK",
+});
 /// The response of `GET /v3/transfer-detail/electronic-receipts` (查询转账明细电子回单受理结果API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
@@ -167,63 +110,16 @@ pub struct GetResponse {
     /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
     pub download_url: Option<String>,
 }
-impl ::serde::Serialize for GetResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("accept_type", &self.accept_type)?;
-        m.opt("out_batch_no", &self.out_batch_no)?;
-        m.req("out_detail_no", &self.out_detail_no)?;
-        m.req("signature_no", &self.signature_no)?;
-        m.opt("signature_status", &self.signature_status)?;
-        m.opt("hash_type", &self.hash_type)?;
-        m.opt("hash_value", &self.hash_value)?;
-        m.opt("download_url", &self.download_url)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("accept_type"),
-            o.opt("out_batch_no"),
-            o.req("out_detail_no"),
-            o.req("signature_no"),
-            o.opt("signature_status"),
-            o.opt("hash_type"),
-            o.opt("hash_value"),
-            o.opt("download_url"),
-        ) {
-            (
-                Some(accept_type),
-                Some(out_batch_no),
-                Some(out_detail_no),
-                Some(signature_no),
-                Some(signature_status),
-                Some(hash_type),
-                Some(hash_value),
-                Some(download_url),
-            ) => {
-                Ok(Self {
-                    accept_type,
-                    out_batch_no,
-                    out_detail_no,
-                    signature_no,
-                    signature_status,
-                    hash_type,
-                    hash_value,
-                    download_url,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponse {
+    accept_type: "accept_type" req req,
+    out_batch_no: "out_batch_no" opt opt,
+    out_detail_no: "out_detail_no" req req,
+    signature_no: "signature_no" req req,
+    signature_status: "signature_status" opt opt,
+    hash_type: "hash_type" opt opt,
+    hash_value: "hash_value" opt opt,
+    download_url: "download_url" opt opt,
+});
 /// The request of `POST /v3/transfer-detail/electronic-receipts` (转账明细电子回单受理API).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
@@ -240,35 +136,11 @@ pub struct PostRequest {
     /// Example: `mx0911231610162610v4CNkO4HAf`
     pub out_detail_no: String,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("accept_type", &self.accept_type)?;
-        m.opt("out_batch_no", &self.out_batch_no)?;
-        m.req("out_detail_no", &self.out_detail_no)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("accept_type"), o.opt("out_batch_no"), o.req("out_detail_no")) {
-            (Some(accept_type), Some(out_batch_no), Some(out_detail_no)) => {
-                Ok(Self {
-                    accept_type,
-                    out_batch_no,
-                    out_detail_no,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    accept_type: "accept_type" req req,
+    out_batch_no: "out_batch_no" opt opt,
+    out_detail_no: "out_detail_no" req req,
+});
 /// 受理类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestAcceptType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -284,47 +156,11 @@ pub enum PostRequestAcceptType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostRequestAcceptType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::BatchTransfer => "BATCH_TRANSFER",
-            Self::TransferToPocket => "TRANSFER_TO_POCKET",
-            Self::TransferToBank => "TRANSFER_TO_BANK",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostRequestAcceptType {
-    fn from(s: &str) -> Self {
-        match s {
-            "BATCH_TRANSFER" => Self::BatchTransfer,
-            "TRANSFER_TO_POCKET" => Self::TransferToPocket,
-            "TRANSFER_TO_BANK" => Self::TransferToBank,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostRequestAcceptType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostRequestAcceptType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestAcceptType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostRequestAcceptType {
+    BatchTransfer = "BATCH_TRANSFER",
+    TransferToPocket = "TRANSFER_TO_POCKET",
+    TransferToBank = "TRANSFER_TO_BANK",
+});
 /// The response of `POST /v3/transfer-detail/electronic-receipts` (转账明细电子回单受理API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -361,60 +197,13 @@ pub struct PostResponse {
     /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
     pub download_url: Option<String>,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("accept_type", &self.accept_type)?;
-        m.opt("out_batch_no", &self.out_batch_no)?;
-        m.req("out_detail_no", &self.out_detail_no)?;
-        m.req("signature_no", &self.signature_no)?;
-        m.opt("signature_status", &self.signature_status)?;
-        m.opt("hash_type", &self.hash_type)?;
-        m.opt("hash_value", &self.hash_value)?;
-        m.opt("download_url", &self.download_url)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (
-            o.req("accept_type"),
-            o.opt("out_batch_no"),
-            o.req("out_detail_no"),
-            o.req("signature_no"),
-            o.opt("signature_status"),
-            o.opt("hash_type"),
-            o.opt("hash_value"),
-            o.opt("download_url"),
-        ) {
-            (
-                Some(accept_type),
-                Some(out_batch_no),
-                Some(out_detail_no),
-                Some(signature_no),
-                Some(signature_status),
-                Some(hash_type),
-                Some(hash_value),
-                Some(download_url),
-            ) => {
-                Ok(Self {
-                    accept_type,
-                    out_batch_no,
-                    out_detail_no,
-                    signature_no,
-                    signature_status,
-                    hash_type,
-                    hash_value,
-                    download_url,
-                })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    accept_type: "accept_type" req req,
+    out_batch_no: "out_batch_no" opt opt,
+    out_detail_no: "out_detail_no" req req,
+    signature_no: "signature_no" req req,
+    signature_status: "signature_status" opt opt,
+    hash_type: "hash_type" opt opt,
+    hash_value: "hash_value" opt opt,
+    download_url: "download_url" opt opt,
+});

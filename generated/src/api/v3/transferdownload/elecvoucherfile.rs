@@ -33,23 +33,7 @@ pub struct GetRequest {
     /// Query parameter `source`. Example: `elecsign`
     pub source: String,
 }
-impl ::serde::Serialize for GetRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("token"), o.req("source")) {
-            (Some(token), Some(source)) => Ok(Self { token, source }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetRequest {
+    token: "token" skip req,
+    source: "source" skip req,
+});

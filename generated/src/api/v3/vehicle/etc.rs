@@ -64,26 +64,9 @@ pub mod contracts {
             /// Query parameter `sub_mchid`. Example: `1900000109`
             pub sub_mchid: Option<String>,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("sub_mchid") {
-                    Some(sub_mchid) => Ok(Self { sub_mchid }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            sub_mchid: "sub_mchid" skip opt,
+        });
         /// The response of `GET /v3/vehicle/etc/contracts/{contract_id}` (通过商户ETC绑定号查询签约状态).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -124,67 +107,17 @@ pub mod contracts {
             /// Example: `onqOjjmM1tbd-3Rxise1-yUfa6ua`
             pub sub_openid: Option<String>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("appid", &self.appid)?;
-                m.req("sp_mchid", &self.sp_mchid)?;
-                m.req("sp_openid", &self.sp_openid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.req("contract_id", &self.contract_id)?;
-                m.req("bind_state", &self.bind_state)?;
-                m.req("plate_number", &self.plate_number)?;
-                m.opt("sub_openid", &self.sub_openid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("appid"),
-                    o.req("sp_mchid"),
-                    o.req("sp_openid"),
-                    o.opt("sub_appid"),
-                    o.opt("sub_mchid"),
-                    o.req("contract_id"),
-                    o.req("bind_state"),
-                    o.req("plate_number"),
-                    o.opt("sub_openid"),
-                ) {
-                    (
-                        Some(appid),
-                        Some(sp_mchid),
-                        Some(sp_openid),
-                        Some(sub_appid),
-                        Some(sub_mchid),
-                        Some(contract_id),
-                        Some(bind_state),
-                        Some(plate_number),
-                        Some(sub_openid),
-                    ) => {
-                        Ok(Self {
-                            appid,
-                            sp_mchid,
-                            sp_openid,
-                            sub_appid,
-                            sub_mchid,
-                            contract_id,
-                            bind_state,
-                            plate_number,
-                            sub_openid,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            appid: "appid" req req,
+            sp_mchid: "sp_mchid" req req,
+            sp_openid: "sp_openid" req req,
+            sub_appid: "sub_appid" opt opt,
+            sub_mchid: "sub_mchid" opt opt,
+            contract_id: "contract_id" req req,
+            bind_state: "bind_state" req req,
+            plate_number: "plate_number" req req,
+            sub_openid: "sub_openid" opt opt,
+        });
     }
 }
 /// `/v3/vehicle/etc/preopen`
@@ -251,70 +184,18 @@ pub mod preopen {
         /// Example: `K/TErW6DqEM8JFHX4iL3Rlj2vqaEqktvw1KVjgmQ==`
         pub bank_card_no: Option<String>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sp_appid", &self.sp_appid)?;
-            m.opt("sub_appid", &self.sub_appid)?;
-            m.opt("sub_mchid", &self.sub_mchid)?;
-            m.req("openid", &self.openid)?;
-            m.req("plan_id", &self.plan_id)?;
-            m.opt("etc_device_id", &self.etc_device_id)?;
-            m.req("plate_number", &self.plate_number)?;
-            m.req("identify", &self.identify)?;
-            m.opt("bank_card_no", &self.bank_card_no)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("Wechatpay-Serial"),
-                o.req("sp_appid"),
-                o.opt("sub_appid"),
-                o.opt("sub_mchid"),
-                o.req("openid"),
-                o.req("plan_id"),
-                o.opt("etc_device_id"),
-                o.req("plate_number"),
-                o.req("identify"),
-                o.opt("bank_card_no"),
-            ) {
-                (
-                    Some(wechatpay_serial),
-                    Some(sp_appid),
-                    Some(sub_appid),
-                    Some(sub_mchid),
-                    Some(openid),
-                    Some(plan_id),
-                    Some(etc_device_id),
-                    Some(plate_number),
-                    Some(identify),
-                    Some(bank_card_no),
-                ) => {
-                    Ok(Self {
-                        wechatpay_serial,
-                        sp_appid,
-                        sub_appid,
-                        sub_mchid,
-                        openid,
-                        plan_id,
-                        etc_device_id,
-                        plate_number,
-                        identify,
-                        bank_card_no,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        wechatpay_serial: "Wechatpay-Serial" skip req,
+        sp_appid: "sp_appid" req req,
+        sub_appid: "sub_appid" opt opt,
+        sub_mchid: "sub_mchid" opt opt,
+        openid: "openid" req req,
+        plan_id: "plan_id" req req,
+        etc_device_id: "etc_device_id" opt opt,
+        plate_number: "plate_number" req req,
+        identify: "identify" req req,
+        bank_card_no: "bank_card_no" opt opt,
+    });
     /// 实名信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestIdentify {
@@ -331,43 +212,11 @@ pub mod preopen {
         /// Example: `ID_CARD`
         pub credential_type: String,
     }
-    impl ::serde::Serialize for PostRequestIdentify {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("encrypted_real_name", &self.encrypted_real_name)?;
-            m.req("encrypted_credential_id", &self.encrypted_credential_id)?;
-            m.req("credential_type", &self.credential_type)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestIdentify {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("encrypted_real_name"),
-                o.req("encrypted_credential_id"),
-                o.req("credential_type"),
-            ) {
-                (
-                    Some(encrypted_real_name),
-                    Some(encrypted_credential_id),
-                    Some(credential_type),
-                ) => {
-                    Ok(Self {
-                        encrypted_real_name,
-                        encrypted_credential_id,
-                        credential_type,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestIdentify {
+        encrypted_real_name: "encrypted_real_name" req req,
+        encrypted_credential_id: "encrypted_credential_id" req req,
+        credential_type: "credential_type" req req,
+    });
     /// The response of `POST /v3/vehicle/etc/preopen` (预开通用户ETC指定卡扣费API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -376,27 +225,9 @@ pub mod preopen {
         /// Example: `sdjf23kdsHJfdksj8djsK98HJio5hdI0`
         pub preopen_id: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("preopen_id", &self.preopen_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match o.req("preopen_id") {
-                Some(preopen_id) => Ok(Self { preopen_id }),
-                None => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        preopen_id: "preopen_id" req req,
+    });
 }
 /// `/v3/vehicle/etc/transactions`
 pub mod transactions {
@@ -482,75 +313,19 @@ pub mod transactions {
             /// 设备信息
             pub device_info: Option<PostRequestDeviceInfo>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.req("appid", &self.appid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.req("contract_id", &self.contract_id)?;
-                m.req("description", &self.description)?;
-                m.opt("attach", &self.attach)?;
-                m.opt("goods_tag", &self.goods_tag)?;
-                m.req("highway_info", &self.highway_info)?;
-                m.req("amount", &self.amount)?;
-                m.opt("device_info", &self.device_info)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("out_trade_no"),
-                    o.opt("sub_mchid"),
-                    o.req("appid"),
-                    o.opt("sub_appid"),
-                    o.req("contract_id"),
-                    o.req("description"),
-                    o.opt("attach"),
-                    o.opt("goods_tag"),
-                    o.req("highway_info"),
-                    o.req("amount"),
-                    o.opt("device_info"),
-                ) {
-                    (
-                        Some(out_trade_no),
-                        Some(sub_mchid),
-                        Some(appid),
-                        Some(sub_appid),
-                        Some(contract_id),
-                        Some(description),
-                        Some(attach),
-                        Some(goods_tag),
-                        Some(highway_info),
-                        Some(amount),
-                        Some(device_info),
-                    ) => {
-                        Ok(Self {
-                            out_trade_no,
-                            sub_mchid,
-                            appid,
-                            sub_appid,
-                            contract_id,
-                            description,
-                            attach,
-                            goods_tag,
-                            highway_info,
-                            amount,
-                            device_info,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            out_trade_no: "out_trade_no" req req,
+            sub_mchid: "sub_mchid" opt opt,
+            appid: "appid" req req,
+            sub_appid: "sub_appid" opt opt,
+            contract_id: "contract_id" req req,
+            description: "description" req req,
+            attach: "attach" opt opt,
+            goods_tag: "goods_tag" opt opt,
+            highway_info: "highway_info" req req,
+            amount: "amount" req req,
+            device_info: "device_info" opt opt,
+        });
         /// 订单金额
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestAmount {
@@ -563,28 +338,10 @@ pub mod transactions {
             /// Example: `CNY`
             pub currency: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestAmount {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("total", &self.total)?;
-                m.opt("currency", &self.currency)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("total"), o.opt("currency")) {
-                    (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestAmount {
+            total: "total" opt opt,
+            currency: "currency" opt opt,
+        });
         /// 设备信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestDeviceInfo {
@@ -597,30 +354,10 @@ pub mod transactions {
             /// Example: `123.12.12.123`
             pub device_ip: String,
         }
-        impl ::serde::Serialize for PostRequestDeviceInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("device_id", &self.device_id)?;
-                m.req("device_ip", &self.device_ip)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestDeviceInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("device_id"), o.req("device_ip")) {
-                    (Some(device_id), Some(device_ip)) => {
-                        Ok(Self { device_id, device_ip })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestDeviceInfo {
+            device_id: "device_id" opt opt,
+            device_ip: "device_ip" req req,
+        });
         /// 高速场景信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestHighwayInfo {
@@ -661,67 +398,17 @@ pub mod transactions {
             /// Example: `6-12`
             pub carrying_range: Option<String>,
         }
-        impl ::serde::Serialize for PostRequestHighwayInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("plate_number", &self.plate_number)?;
-                m.req("start_time", &self.start_time)?;
-                m.req("end_time", &self.end_time)?;
-                m.req("channel_type", &self.channel_type)?;
-                m.opt("car_type", &self.car_type)?;
-                m.req("entrance", &self.entrance)?;
-                m.opt("exit", &self.exit)?;
-                m.opt("carrying_capacity", &self.carrying_capacity)?;
-                m.opt("carrying_range", &self.carrying_range)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestHighwayInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("plate_number"),
-                    o.req("start_time"),
-                    o.req("end_time"),
-                    o.req("channel_type"),
-                    o.opt("car_type"),
-                    o.req("entrance"),
-                    o.opt("exit"),
-                    o.opt("carrying_capacity"),
-                    o.opt("carrying_range"),
-                ) {
-                    (
-                        Some(plate_number),
-                        Some(start_time),
-                        Some(end_time),
-                        Some(channel_type),
-                        Some(car_type),
-                        Some(entrance),
-                        Some(exit),
-                        Some(carrying_capacity),
-                        Some(carrying_range),
-                    ) => {
-                        Ok(Self {
-                            plate_number,
-                            start_time,
-                            end_time,
-                            channel_type,
-                            car_type,
-                            entrance,
-                            exit,
-                            carrying_capacity,
-                            carrying_range,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequestHighwayInfo {
+            plate_number: "plate_number" req req,
+            start_time: "start_time" req req,
+            end_time: "end_time" req req,
+            channel_type: "channel_type" req req,
+            car_type: "car_type" opt opt,
+            entrance: "entrance" req req,
+            exit: "exit" opt opt,
+            carrying_capacity: "carrying_capacity" opt opt,
+            carrying_range: "carrying_range" opt opt,
+        });
         /// The response of `POST /v3/vehicle/etc/transactions/highway` (高速场景商户扣款API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -782,95 +469,24 @@ pub mod transactions {
             /// 优惠详情
             pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("mchid", &self.mchid)?;
-                m.opt("sub_mchid", &self.sub_mchid)?;
-                m.req("appid", &self.appid)?;
-                m.opt("sub_appid", &self.sub_appid)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.req("transaction_id", &self.transaction_id)?;
-                m.opt("attach", &self.attach)?;
-                m.req("trade_type", &self.trade_type)?;
-                m.opt("bank_type", &self.bank_type)?;
-                m.opt("success_time", &self.success_time)?;
-                m.req("trade_state", &self.trade_state)?;
-                m.opt("trade_state_desc", &self.trade_state_desc)?;
-                m.opt("payer", &self.payer)?;
-                m.req("amount", &self.amount)?;
-                m.opt("device_info", &self.device_info)?;
-                m.opt("promotion_detail", &self.promotion_detail)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("mchid"),
-                    o.opt("sub_mchid"),
-                    o.req("appid"),
-                    o.opt("sub_appid"),
-                    o.req("out_trade_no"),
-                    o.req("transaction_id"),
-                    o.opt("attach"),
-                    o.req("trade_type"),
-                    o.opt("bank_type"),
-                    o.opt("success_time"),
-                    o.req("trade_state"),
-                    o.opt("trade_state_desc"),
-                    o.opt("payer"),
-                    o.req("amount"),
-                    o.opt("device_info"),
-                    o.opt("promotion_detail"),
-                ) {
-                    (
-                        Some(mchid),
-                        Some(sub_mchid),
-                        Some(appid),
-                        Some(sub_appid),
-                        Some(out_trade_no),
-                        Some(transaction_id),
-                        Some(attach),
-                        Some(trade_type),
-                        Some(bank_type),
-                        Some(success_time),
-                        Some(trade_state),
-                        Some(trade_state_desc),
-                        Some(payer),
-                        Some(amount),
-                        Some(device_info),
-                        Some(promotion_detail),
-                    ) => {
-                        Ok(Self {
-                            mchid,
-                            sub_mchid,
-                            appid,
-                            sub_appid,
-                            out_trade_no,
-                            transaction_id,
-                            attach,
-                            trade_type,
-                            bank_type,
-                            success_time,
-                            trade_state,
-                            trade_state_desc,
-                            payer,
-                            amount,
-                            device_info,
-                            promotion_detail,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            mchid: "mchid" req req,
+            sub_mchid: "sub_mchid" opt opt,
+            appid: "appid" req req,
+            sub_appid: "sub_appid" opt opt,
+            out_trade_no: "out_trade_no" req req,
+            transaction_id: "transaction_id" req req,
+            attach: "attach" opt opt,
+            trade_type: "trade_type" req req,
+            bank_type: "bank_type" opt opt,
+            success_time: "success_time" opt opt,
+            trade_state: "trade_state" req req,
+            trade_state_desc: "trade_state_desc" opt opt,
+            payer: "payer" opt opt,
+            amount: "amount" req req,
+            device_info: "device_info" opt opt,
+            promotion_detail: "promotion_detail" opt opt,
+        });
         /// 订单金额
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseAmount {
@@ -891,47 +507,12 @@ pub mod transactions {
             /// Example: `100`
             pub discount_total: Option<i64>,
         }
-        impl ::serde::Serialize for PostResponseAmount {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("total", &self.total)?;
-                m.opt("currency", &self.currency)?;
-                m.opt("payer_total", &self.payer_total)?;
-                m.opt("discount_total", &self.discount_total)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseAmount {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("total"),
-                    o.opt("currency"),
-                    o.opt("payer_total"),
-                    o.opt("discount_total"),
-                ) {
-                    (
-                        Some(total),
-                        Some(currency),
-                        Some(payer_total),
-                        Some(discount_total),
-                    ) => {
-                        Ok(Self {
-                            total,
-                            currency,
-                            payer_total,
-                            discount_total,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseAmount {
+            total: "total" req req,
+            currency: "currency" opt opt,
+            payer_total: "payer_total" opt opt,
+            discount_total: "discount_total" opt opt,
+        });
         /// 设备信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseDeviceInfo {
@@ -944,30 +525,10 @@ pub mod transactions {
             /// Example: `123.12.12.123`
             pub device_ip: Option<String>,
         }
-        impl ::serde::Serialize for PostResponseDeviceInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("device_id", &self.device_id)?;
-                m.opt("device_ip", &self.device_ip)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseDeviceInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("device_id"), o.opt("device_ip")) {
-                    (Some(device_id), Some(device_ip)) => {
-                        Ok(Self { device_id, device_ip })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponseDeviceInfo {
+            device_id: "device_id" opt opt,
+            device_ip: "device_ip" opt opt,
+        });
         /// 支付者
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponsePayer {
@@ -980,30 +541,10 @@ pub mod transactions {
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             pub sub_openid: Option<String>,
         }
-        impl ::serde::Serialize for PostResponsePayer {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.opt("sp_openid", &self.sp_openid)?;
-                m.opt("sub_openid", &self.sub_openid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponsePayer {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.opt("sp_openid"), o.opt("sub_openid")) {
-                    (Some(sp_openid), Some(sub_openid)) => {
-                        Ok(Self { sp_openid, sub_openid })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponsePayer {
+            sp_openid: "sp_openid" opt opt,
+            sub_openid: "sub_openid" opt opt,
+        });
         /// PostResponsePromotionDetail
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponsePromotionDetail {
@@ -1044,67 +585,17 @@ pub mod transactions {
             /// Example: `5`
             pub other_contribute: Option<i64>,
         }
-        impl ::serde::Serialize for PostResponsePromotionDetail {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("promotion_id", &self.promotion_id)?;
-                m.opt("name", &self.name)?;
-                m.opt("scope", &self.scope)?;
-                m.opt("type", &self.type_)?;
-                m.opt("activity_id", &self.activity_id)?;
-                m.req("amount", &self.amount)?;
-                m.opt("wxpay_contribute", &self.wxpay_contribute)?;
-                m.opt("merchant_contribute", &self.merchant_contribute)?;
-                m.opt("other_contribute", &self.other_contribute)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponsePromotionDetail {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("promotion_id"),
-                    o.opt("name"),
-                    o.opt("scope"),
-                    o.opt("type"),
-                    o.opt("activity_id"),
-                    o.req("amount"),
-                    o.opt("wxpay_contribute"),
-                    o.opt("merchant_contribute"),
-                    o.opt("other_contribute"),
-                ) {
-                    (
-                        Some(promotion_id),
-                        Some(name),
-                        Some(scope),
-                        Some(type_),
-                        Some(activity_id),
-                        Some(amount),
-                        Some(wxpay_contribute),
-                        Some(merchant_contribute),
-                        Some(other_contribute),
-                    ) => {
-                        Ok(Self {
-                            promotion_id,
-                            name,
-                            scope,
-                            type_,
-                            activity_id,
-                            amount,
-                            wxpay_contribute,
-                            merchant_contribute,
-                            other_contribute,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponsePromotionDetail {
+            promotion_id: "promotion_id" req req,
+            name: "name" opt opt,
+            scope: "scope" opt opt,
+            type_: "type" opt opt,
+            activity_id: "activity_id" opt opt,
+            amount: "amount" req req,
+            wxpay_contribute: "wxpay_contribute" opt opt,
+            merchant_contribute: "merchant_contribute" opt opt,
+            other_contribute: "other_contribute" opt opt,
+        });
     }
     /// `/v3/vehicle/etc/transactions/id`
     pub mod id {
@@ -1149,26 +640,9 @@ pub mod transactions {
                 /// Query parameter `sub_mchid`. Example: `1900000109`
                 pub sub_mchid: Option<String>,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.opt("sub_mchid") {
-                        Some(sub_mchid) => Ok(Self { sub_mchid }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                sub_mchid: "sub_mchid" skip opt,
+            });
             /// The response of `GET /v3/vehicle/etc/transactions/id/{transaction_id}` (查询订单API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -1229,95 +703,24 @@ pub mod transactions {
                 /// 优惠详情
                 pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("mchid", &self.mchid)?;
-                    m.opt("sub_mchid", &self.sub_mchid)?;
-                    m.req("appid", &self.appid)?;
-                    m.opt("sub_appid", &self.sub_appid)?;
-                    m.req("out_trade_no", &self.out_trade_no)?;
-                    m.req("transaction_id", &self.transaction_id)?;
-                    m.opt("attach", &self.attach)?;
-                    m.req("trade_type", &self.trade_type)?;
-                    m.opt("bank_type", &self.bank_type)?;
-                    m.opt("success_time", &self.success_time)?;
-                    m.req("trade_state", &self.trade_state)?;
-                    m.opt("trade_state_desc", &self.trade_state_desc)?;
-                    m.opt("payer", &self.payer)?;
-                    m.req("amount", &self.amount)?;
-                    m.opt("device_info", &self.device_info)?;
-                    m.opt("promotion_detail", &self.promotion_detail)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("mchid"),
-                        o.opt("sub_mchid"),
-                        o.req("appid"),
-                        o.opt("sub_appid"),
-                        o.req("out_trade_no"),
-                        o.req("transaction_id"),
-                        o.opt("attach"),
-                        o.req("trade_type"),
-                        o.opt("bank_type"),
-                        o.opt("success_time"),
-                        o.req("trade_state"),
-                        o.opt("trade_state_desc"),
-                        o.opt("payer"),
-                        o.req("amount"),
-                        o.opt("device_info"),
-                        o.opt("promotion_detail"),
-                    ) {
-                        (
-                            Some(mchid),
-                            Some(sub_mchid),
-                            Some(appid),
-                            Some(sub_appid),
-                            Some(out_trade_no),
-                            Some(transaction_id),
-                            Some(attach),
-                            Some(trade_type),
-                            Some(bank_type),
-                            Some(success_time),
-                            Some(trade_state),
-                            Some(trade_state_desc),
-                            Some(payer),
-                            Some(amount),
-                            Some(device_info),
-                            Some(promotion_detail),
-                        ) => {
-                            Ok(Self {
-                                mchid,
-                                sub_mchid,
-                                appid,
-                                sub_appid,
-                                out_trade_no,
-                                transaction_id,
-                                attach,
-                                trade_type,
-                                bank_type,
-                                success_time,
-                                trade_state,
-                                trade_state_desc,
-                                payer,
-                                amount,
-                                device_info,
-                                promotion_detail,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                mchid: "mchid" req req,
+                sub_mchid: "sub_mchid" opt opt,
+                appid: "appid" req req,
+                sub_appid: "sub_appid" opt opt,
+                out_trade_no: "out_trade_no" req req,
+                transaction_id: "transaction_id" req req,
+                attach: "attach" opt opt,
+                trade_type: "trade_type" req req,
+                bank_type: "bank_type" opt opt,
+                success_time: "success_time" opt opt,
+                trade_state: "trade_state" req req,
+                trade_state_desc: "trade_state_desc" opt opt,
+                payer: "payer" opt opt,
+                amount: "amount" req req,
+                device_info: "device_info" opt opt,
+                promotion_detail: "promotion_detail" opt opt,
+            });
             /// 订单金额
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseAmount {
@@ -1338,47 +741,12 @@ pub mod transactions {
                 /// Example: `100`
                 pub discount_total: Option<i64>,
             }
-            impl ::serde::Serialize for GetResponseAmount {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("total", &self.total)?;
-                    m.opt("currency", &self.currency)?;
-                    m.opt("payer_total", &self.payer_total)?;
-                    m.opt("discount_total", &self.discount_total)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("total"),
-                        o.opt("currency"),
-                        o.opt("payer_total"),
-                        o.opt("discount_total"),
-                    ) {
-                        (
-                            Some(total),
-                            Some(currency),
-                            Some(payer_total),
-                            Some(discount_total),
-                        ) => {
-                            Ok(Self {
-                                total,
-                                currency,
-                                payer_total,
-                                discount_total,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseAmount {
+                total: "total" req req,
+                currency: "currency" opt opt,
+                payer_total: "payer_total" opt opt,
+                discount_total: "discount_total" opt opt,
+            });
             /// 设备信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseDeviceInfo {
@@ -1391,30 +759,10 @@ pub mod transactions {
                 /// Example: `123.12.12.123`
                 pub device_ip: Option<String>,
             }
-            impl ::serde::Serialize for GetResponseDeviceInfo {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("device_id", &self.device_id)?;
-                    m.opt("device_ip", &self.device_ip)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseDeviceInfo {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("device_id"), o.opt("device_ip")) {
-                        (Some(device_id), Some(device_ip)) => {
-                            Ok(Self { device_id, device_ip })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseDeviceInfo {
+                device_id: "device_id" opt opt,
+                device_ip: "device_ip" opt opt,
+            });
             /// 支付者
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponsePayer {
@@ -1427,30 +775,10 @@ pub mod transactions {
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                 pub sub_openid: Option<String>,
             }
-            impl ::serde::Serialize for GetResponsePayer {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("sp_openid", &self.sp_openid)?;
-                    m.opt("sub_openid", &self.sub_openid)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponsePayer {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("sp_openid"), o.opt("sub_openid")) {
-                        (Some(sp_openid), Some(sub_openid)) => {
-                            Ok(Self { sp_openid, sub_openid })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponsePayer {
+                sp_openid: "sp_openid" opt opt,
+                sub_openid: "sub_openid" opt opt,
+            });
             /// GetResponsePromotionDetail
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponsePromotionDetail {
@@ -1491,67 +819,17 @@ pub mod transactions {
                 /// Example: `5`
                 pub other_contribute: Option<i64>,
             }
-            impl ::serde::Serialize for GetResponsePromotionDetail {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("promotion_id", &self.promotion_id)?;
-                    m.opt("name", &self.name)?;
-                    m.opt("scope", &self.scope)?;
-                    m.opt("type", &self.type_)?;
-                    m.opt("activity_id", &self.activity_id)?;
-                    m.req("amount", &self.amount)?;
-                    m.opt("wxpay_contribute", &self.wxpay_contribute)?;
-                    m.opt("merchant_contribute", &self.merchant_contribute)?;
-                    m.opt("other_contribute", &self.other_contribute)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetail {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("promotion_id"),
-                        o.opt("name"),
-                        o.opt("scope"),
-                        o.opt("type"),
-                        o.opt("activity_id"),
-                        o.req("amount"),
-                        o.opt("wxpay_contribute"),
-                        o.opt("merchant_contribute"),
-                        o.opt("other_contribute"),
-                    ) {
-                        (
-                            Some(promotion_id),
-                            Some(name),
-                            Some(scope),
-                            Some(type_),
-                            Some(activity_id),
-                            Some(amount),
-                            Some(wxpay_contribute),
-                            Some(merchant_contribute),
-                            Some(other_contribute),
-                        ) => {
-                            Ok(Self {
-                                promotion_id,
-                                name,
-                                scope,
-                                type_,
-                                activity_id,
-                                amount,
-                                wxpay_contribute,
-                                merchant_contribute,
-                                other_contribute,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponsePromotionDetail {
+                promotion_id: "promotion_id" req req,
+                name: "name" opt opt,
+                scope: "scope" opt opt,
+                type_: "type" opt opt,
+                activity_id: "activity_id" opt opt,
+                amount: "amount" req req,
+                wxpay_contribute: "wxpay_contribute" opt opt,
+                merchant_contribute: "merchant_contribute" opt opt,
+                other_contribute: "other_contribute" opt opt,
+            });
         }
     }
     /// `/v3/vehicle/etc/transactions/out-trade-no`
@@ -1597,26 +875,9 @@ pub mod transactions {
                 /// Query parameter `sub_mchid`. Example: `1900000109`
                 pub sub_mchid: Option<String>,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.opt("sub_mchid") {
-                        Some(sub_mchid) => Ok(Self { sub_mchid }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                sub_mchid: "sub_mchid" skip opt,
+            });
             /// The response of `GET /v3/vehicle/etc/transactions/out-trade-no/{out_trade_no}` (查询订单API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -1677,95 +938,24 @@ pub mod transactions {
                 /// 优惠详情
                 pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("mchid", &self.mchid)?;
-                    m.opt("sub_mchid", &self.sub_mchid)?;
-                    m.req("appid", &self.appid)?;
-                    m.opt("sub_appid", &self.sub_appid)?;
-                    m.req("out_trade_no", &self.out_trade_no)?;
-                    m.req("transaction_id", &self.transaction_id)?;
-                    m.opt("attach", &self.attach)?;
-                    m.req("trade_type", &self.trade_type)?;
-                    m.opt("bank_type", &self.bank_type)?;
-                    m.opt("success_time", &self.success_time)?;
-                    m.req("trade_state", &self.trade_state)?;
-                    m.opt("trade_state_desc", &self.trade_state_desc)?;
-                    m.opt("payer", &self.payer)?;
-                    m.req("amount", &self.amount)?;
-                    m.opt("device_info", &self.device_info)?;
-                    m.opt("promotion_detail", &self.promotion_detail)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("mchid"),
-                        o.opt("sub_mchid"),
-                        o.req("appid"),
-                        o.opt("sub_appid"),
-                        o.req("out_trade_no"),
-                        o.req("transaction_id"),
-                        o.opt("attach"),
-                        o.req("trade_type"),
-                        o.opt("bank_type"),
-                        o.opt("success_time"),
-                        o.req("trade_state"),
-                        o.opt("trade_state_desc"),
-                        o.opt("payer"),
-                        o.req("amount"),
-                        o.opt("device_info"),
-                        o.opt("promotion_detail"),
-                    ) {
-                        (
-                            Some(mchid),
-                            Some(sub_mchid),
-                            Some(appid),
-                            Some(sub_appid),
-                            Some(out_trade_no),
-                            Some(transaction_id),
-                            Some(attach),
-                            Some(trade_type),
-                            Some(bank_type),
-                            Some(success_time),
-                            Some(trade_state),
-                            Some(trade_state_desc),
-                            Some(payer),
-                            Some(amount),
-                            Some(device_info),
-                            Some(promotion_detail),
-                        ) => {
-                            Ok(Self {
-                                mchid,
-                                sub_mchid,
-                                appid,
-                                sub_appid,
-                                out_trade_no,
-                                transaction_id,
-                                attach,
-                                trade_type,
-                                bank_type,
-                                success_time,
-                                trade_state,
-                                trade_state_desc,
-                                payer,
-                                amount,
-                                device_info,
-                                promotion_detail,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                mchid: "mchid" req req,
+                sub_mchid: "sub_mchid" opt opt,
+                appid: "appid" req req,
+                sub_appid: "sub_appid" opt opt,
+                out_trade_no: "out_trade_no" req req,
+                transaction_id: "transaction_id" req req,
+                attach: "attach" opt opt,
+                trade_type: "trade_type" req req,
+                bank_type: "bank_type" opt opt,
+                success_time: "success_time" opt opt,
+                trade_state: "trade_state" req req,
+                trade_state_desc: "trade_state_desc" opt opt,
+                payer: "payer" opt opt,
+                amount: "amount" req req,
+                device_info: "device_info" opt opt,
+                promotion_detail: "promotion_detail" opt opt,
+            });
             /// 订单金额
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseAmount {
@@ -1786,47 +976,12 @@ pub mod transactions {
                 /// Example: `100`
                 pub discount_total: Option<i64>,
             }
-            impl ::serde::Serialize for GetResponseAmount {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("total", &self.total)?;
-                    m.opt("currency", &self.currency)?;
-                    m.opt("payer_total", &self.payer_total)?;
-                    m.opt("discount_total", &self.discount_total)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("total"),
-                        o.opt("currency"),
-                        o.opt("payer_total"),
-                        o.opt("discount_total"),
-                    ) {
-                        (
-                            Some(total),
-                            Some(currency),
-                            Some(payer_total),
-                            Some(discount_total),
-                        ) => {
-                            Ok(Self {
-                                total,
-                                currency,
-                                payer_total,
-                                discount_total,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseAmount {
+                total: "total" req req,
+                currency: "currency" opt opt,
+                payer_total: "payer_total" opt opt,
+                discount_total: "discount_total" opt opt,
+            });
             /// 设备信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseDeviceInfo {
@@ -1839,30 +994,10 @@ pub mod transactions {
                 /// Example: `123.12.12.123`
                 pub device_ip: Option<String>,
             }
-            impl ::serde::Serialize for GetResponseDeviceInfo {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("device_id", &self.device_id)?;
-                    m.opt("device_ip", &self.device_ip)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseDeviceInfo {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("device_id"), o.opt("device_ip")) {
-                        (Some(device_id), Some(device_ip)) => {
-                            Ok(Self { device_id, device_ip })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponseDeviceInfo {
+                device_id: "device_id" opt opt,
+                device_ip: "device_ip" opt opt,
+            });
             /// 支付者
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponsePayer {
@@ -1875,30 +1010,10 @@ pub mod transactions {
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                 pub sub_openid: Option<String>,
             }
-            impl ::serde::Serialize for GetResponsePayer {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.opt("sp_openid", &self.sp_openid)?;
-                    m.opt("sub_openid", &self.sub_openid)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponsePayer {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("sp_openid"), o.opt("sub_openid")) {
-                        (Some(sp_openid), Some(sub_openid)) => {
-                            Ok(Self { sp_openid, sub_openid })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponsePayer {
+                sp_openid: "sp_openid" opt opt,
+                sub_openid: "sub_openid" opt opt,
+            });
             /// GetResponsePromotionDetail
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponsePromotionDetail {
@@ -1939,67 +1054,17 @@ pub mod transactions {
                 /// Example: `5`
                 pub other_contribute: Option<i64>,
             }
-            impl ::serde::Serialize for GetResponsePromotionDetail {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("promotion_id", &self.promotion_id)?;
-                    m.opt("name", &self.name)?;
-                    m.opt("scope", &self.scope)?;
-                    m.opt("type", &self.type_)?;
-                    m.opt("activity_id", &self.activity_id)?;
-                    m.req("amount", &self.amount)?;
-                    m.opt("wxpay_contribute", &self.wxpay_contribute)?;
-                    m.opt("merchant_contribute", &self.merchant_contribute)?;
-                    m.opt("other_contribute", &self.other_contribute)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetail {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("promotion_id"),
-                        o.opt("name"),
-                        o.opt("scope"),
-                        o.opt("type"),
-                        o.opt("activity_id"),
-                        o.req("amount"),
-                        o.opt("wxpay_contribute"),
-                        o.opt("merchant_contribute"),
-                        o.opt("other_contribute"),
-                    ) {
-                        (
-                            Some(promotion_id),
-                            Some(name),
-                            Some(scope),
-                            Some(type_),
-                            Some(activity_id),
-                            Some(amount),
-                            Some(wxpay_contribute),
-                            Some(merchant_contribute),
-                            Some(other_contribute),
-                        ) => {
-                            Ok(Self {
-                                promotion_id,
-                                name,
-                                scope,
-                                type_,
-                                activity_id,
-                                amount,
-                                wxpay_contribute,
-                                merchant_contribute,
-                                other_contribute,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponsePromotionDetail {
+                promotion_id: "promotion_id" req req,
+                name: "name" opt opt,
+                scope: "scope" opt opt,
+                type_: "type" opt opt,
+                activity_id: "activity_id" opt opt,
+                amount: "amount" req req,
+                wxpay_contribute: "wxpay_contribute" opt opt,
+                merchant_contribute: "merchant_contribute" opt opt,
+                other_contribute: "other_contribute" opt opt,
+            });
         }
     }
 }
@@ -2064,32 +1129,11 @@ pub mod users {
                 /// Query parameter `plate_number`. Example: `浙ASB945`
                 pub plate_number: String,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.opt("sub_mchid"), o.req("plan_id"), o.req("plate_number")) {
-                        (Some(sub_mchid), Some(plan_id), Some(plate_number)) => {
-                            Ok(Self {
-                                sub_mchid,
-                                plan_id,
-                                plate_number,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                sub_mchid: "sub_mchid" skip opt,
+                plan_id: "plan_id" skip req,
+                plate_number: "plate_number" skip req,
+            });
             /// The response of `GET /v3/vehicle/etc/users/{openid}/contracts` (查询ETC签约状态API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -2130,67 +1174,17 @@ pub mod users {
                 /// Example: `onqOjjmM1tbd-3Rxise1-yUfa6ua`
                 pub sub_openid: Option<String>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("appid", &self.appid)?;
-                    m.req("sp_mchid", &self.sp_mchid)?;
-                    m.req("sp_openid", &self.sp_openid)?;
-                    m.opt("sub_appid", &self.sub_appid)?;
-                    m.opt("sub_mchid", &self.sub_mchid)?;
-                    m.req("contract_id", &self.contract_id)?;
-                    m.req("bind_state", &self.bind_state)?;
-                    m.req("plate_number", &self.plate_number)?;
-                    m.opt("sub_openid", &self.sub_openid)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("appid"),
-                        o.req("sp_mchid"),
-                        o.req("sp_openid"),
-                        o.opt("sub_appid"),
-                        o.opt("sub_mchid"),
-                        o.req("contract_id"),
-                        o.req("bind_state"),
-                        o.req("plate_number"),
-                        o.opt("sub_openid"),
-                    ) {
-                        (
-                            Some(appid),
-                            Some(sp_mchid),
-                            Some(sp_openid),
-                            Some(sub_appid),
-                            Some(sub_mchid),
-                            Some(contract_id),
-                            Some(bind_state),
-                            Some(plate_number),
-                            Some(sub_openid),
-                        ) => {
-                            Ok(Self {
-                                appid,
-                                sp_mchid,
-                                sp_openid,
-                                sub_appid,
-                                sub_mchid,
-                                contract_id,
-                                bind_state,
-                                plate_number,
-                                sub_openid,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                appid: "appid" req req,
+                sp_mchid: "sp_mchid" req req,
+                sp_openid: "sp_openid" req req,
+                sub_appid: "sub_appid" opt opt,
+                sub_mchid: "sub_mchid" opt opt,
+                contract_id: "contract_id" req req,
+                bind_state: "bind_state" req req,
+                plate_number: "plate_number" req req,
+                sub_openid: "sub_openid" opt opt,
+            });
         }
     }
 }

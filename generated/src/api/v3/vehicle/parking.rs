@@ -66,63 +66,16 @@ pub mod parkings {
         /// Example: `3600`
         pub free_duration: i64,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("out_parking_no", &self.out_parking_no)?;
-            m.req("plate_number", &self.plate_number)?;
-            m.req("plate_color", &self.plate_color)?;
-            m.req("notify_url", &self.notify_url)?;
-            m.req("start_time", &self.start_time)?;
-            m.req("parking_name", &self.parking_name)?;
-            m.req("free_duration", &self.free_duration)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("sub_mchid"),
-                o.req("out_parking_no"),
-                o.req("plate_number"),
-                o.req("plate_color"),
-                o.req("notify_url"),
-                o.req("start_time"),
-                o.req("parking_name"),
-                o.req("free_duration"),
-            ) {
-                (
-                    Some(sub_mchid),
-                    Some(out_parking_no),
-                    Some(plate_number),
-                    Some(plate_color),
-                    Some(notify_url),
-                    Some(start_time),
-                    Some(parking_name),
-                    Some(free_duration),
-                ) => {
-                    Ok(Self {
-                        sub_mchid,
-                        out_parking_no,
-                        plate_number,
-                        plate_color,
-                        notify_url,
-                        start_time,
-                        parking_name,
-                        free_duration,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        sub_mchid: "sub_mchid" req req,
+        out_parking_no: "out_parking_no" req req,
+        plate_number: "plate_number" req req,
+        plate_color: "plate_color" req req,
+        notify_url: "notify_url" req req,
+        start_time: "start_time" req req,
+        parking_name: "parking_name" req req,
+        free_duration: "free_duration" req req,
+    });
     /// The response of `POST /v3/vehicle/parking/parkings` (创建停车入场API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -161,67 +114,17 @@ pub mod parkings {
         /// Example: `PAUSE`
         pub block_reason: Option<PostResponseBlockReason>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("id", &self.id)?;
-            m.req("out_parking_no", &self.out_parking_no)?;
-            m.req("plate_number", &self.plate_number)?;
-            m.req("plate_color", &self.plate_color)?;
-            m.req("start_time", &self.start_time)?;
-            m.req("parking_name", &self.parking_name)?;
-            m.req("free_duration", &self.free_duration)?;
-            m.req("state", &self.state)?;
-            m.opt("block_reason", &self.block_reason)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("id"),
-                o.req("out_parking_no"),
-                o.req("plate_number"),
-                o.req("plate_color"),
-                o.req("start_time"),
-                o.req("parking_name"),
-                o.req("free_duration"),
-                o.req("state"),
-                o.opt("block_reason"),
-            ) {
-                (
-                    Some(id),
-                    Some(out_parking_no),
-                    Some(plate_number),
-                    Some(plate_color),
-                    Some(start_time),
-                    Some(parking_name),
-                    Some(free_duration),
-                    Some(state),
-                    Some(block_reason),
-                ) => {
-                    Ok(Self {
-                        id,
-                        out_parking_no,
-                        plate_number,
-                        plate_color,
-                        start_time,
-                        parking_name,
-                        free_duration,
-                        state,
-                        block_reason,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        id: "id" req req,
+        out_parking_no: "out_parking_no" req req,
+        plate_number: "plate_number" req req,
+        plate_color: "plate_color" req req,
+        start_time: "start_time" req req,
+        parking_name: "parking_name" req req,
+        free_duration: "free_duration" req req,
+        state: "state" req req,
+        block_reason: "block_reason" opt opt,
+    });
     /// 不可用状态描述
     ///
     /// A value this client does not know yet is kept as [`PostResponseBlockReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -239,49 +142,12 @@ pub mod parkings {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseBlockReason {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Pause => "PAUSE",
-                Self::Overdue => "OVERDUE",
-                Self::OutService => "OUT_SERVICE",
-                Self::EvaluationFailed => "EVALUATION_FAILED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseBlockReason {
-        fn from(s: &str) -> Self {
-            match s {
-                "PAUSE" => Self::Pause,
-                "OVERDUE" => Self::Overdue,
-                "OUT_SERVICE" => Self::OutService,
-                "EVALUATION_FAILED" => Self::EvaluationFailed,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseBlockReason {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseBlockReason {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseBlockReason {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseBlockReason {
+        Pause = "PAUSE",
+        Overdue = "OVERDUE",
+        OutService = "OUT_SERVICE",
+        EvaluationFailed = "EVALUATION_FAILED",
+    });
     /// 停车入场状态
     ///
     /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -295,45 +161,10 @@ pub mod parkings {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Normal => "NORMAL",
-                Self::Blocked => "BLOCKED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseState {
-        fn from(s: &str) -> Self {
-            match s {
-                "NORMAL" => Self::Normal,
-                "BLOCKED" => Self::Blocked,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseState {
+        Normal = "NORMAL",
+        Blocked = "BLOCKED",
+    });
 }
 /// `/v3/vehicle/parking/services`
 pub mod services {
@@ -395,46 +226,13 @@ pub mod services {
             /// Query parameter `openid`. Example: `oUpF8uMuAJOM2pxb1Q`
             pub openid: String,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("appid"),
-                    o.req("sub_mchid"),
-                    o.req("plate_number"),
-                    o.req("plate_color"),
-                    o.req("openid"),
-                ) {
-                    (
-                        Some(appid),
-                        Some(sub_mchid),
-                        Some(plate_number),
-                        Some(plate_color),
-                        Some(openid),
-                    ) => {
-                        Ok(Self {
-                            appid,
-                            sub_mchid,
-                            plate_number,
-                            plate_color,
-                            openid,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            appid: "appid" skip req,
+            sub_mchid: "sub_mchid" skip req,
+            plate_number: "plate_number" skip req,
+            plate_color: "plate_color" skip req,
+            openid: "openid" skip req,
+        });
         /// 车牌颜色
         ///
         /// A value this client does not know yet is kept as [`GetRequestPlateColor::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -456,55 +254,14 @@ pub mod services {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetRequestPlateColor {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Blue => "BLUE",
-                    Self::Green => "GREEN",
-                    Self::Yellow => "YELLOW",
-                    Self::Black => "BLACK",
-                    Self::White => "WHITE",
-                    Self::Limegreen => "LIMEGREEN",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetRequestPlateColor {
-            fn from(s: &str) -> Self {
-                match s {
-                    "BLUE" => Self::Blue,
-                    "GREEN" => Self::Green,
-                    "YELLOW" => Self::Yellow,
-                    "BLACK" => Self::Black,
-                    "WHITE" => Self::White,
-                    "LIMEGREEN" => Self::Limegreen,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetRequestPlateColor {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetRequestPlateColor {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequestPlateColor {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetRequestPlateColor {
+            Blue = "BLUE",
+            Green = "GREEN",
+            Yellow = "YELLOW",
+            Black = "BLACK",
+            White = "WHITE",
+            Limegreen = "LIMEGREEN",
+        });
         /// The response of `GET /v3/vehicle/parking/services/find` (查询车牌服务开通信息API).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -527,51 +284,13 @@ pub mod services {
             /// Example: `PAUSE`
             pub service_state: GetResponseServiceState,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("plate_number", &self.plate_number)?;
-                m.req("plate_color", &self.plate_color)?;
-                m.opt("service_open_time", &self.service_open_time)?;
-                m.req("openid", &self.openid)?;
-                m.req("service_state", &self.service_state)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("plate_number"),
-                    o.req("plate_color"),
-                    o.opt("service_open_time"),
-                    o.req("openid"),
-                    o.req("service_state"),
-                ) {
-                    (
-                        Some(plate_number),
-                        Some(plate_color),
-                        Some(service_open_time),
-                        Some(openid),
-                        Some(service_state),
-                    ) => {
-                        Ok(Self {
-                            plate_number,
-                            plate_color,
-                            service_open_time,
-                            openid,
-                            service_state,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            plate_number: "plate_number" req req,
+            plate_color: "plate_color" req req,
+            service_open_time: "service_open_time" opt opt,
+            openid: "openid" req req,
+            service_state: "service_state" req req,
+        });
         /// 车牌服务开通状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseServiceState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -587,48 +306,10 @@ pub mod services {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseServiceState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Normal => "NORMAL",
-                    Self::Pause => "PAUSE",
-                    Self::OutService => "OUT_SERVICE",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseServiceState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "NORMAL" => Self::Normal,
-                    "PAUSE" => Self::Pause,
-                    "OUT_SERVICE" => Self::OutService,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseServiceState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseServiceState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseServiceState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseServiceState {
+            Normal = "NORMAL",
+            Pause = "PAUSE",
+            OutService = "OUT_SERVICE",
+        });
     }
 }

@@ -57,26 +57,9 @@ pub mod out_trade_no {
             /// Query parameter `sub_mchid`. Example: `1900000109`
             pub sub_mchid: Option<String>,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.opt("sub_mchid") {
-                    Some(sub_mchid) => Ok(Self { sub_mchid }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            sub_mchid: "sub_mchid" skip opt,
+        });
         /// The response of `GET /v3/vehicle/transactions/out-trade-no/{out_trade_no}` (查询订单API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -149,107 +132,27 @@ pub mod out_trade_no {
             /// 优惠信息
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("appid", &self.appid)?;
-                m.req("sub_appid", &self.sub_appid)?;
-                m.req("sp_mchid", &self.sp_mchid)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.req("description", &self.description)?;
-                m.req("create_time", &self.create_time)?;
-                m.req("out_trade_no", &self.out_trade_no)?;
-                m.opt("transaction_id", &self.transaction_id)?;
-                m.req("trade_state", &self.trade_state)?;
-                m.opt("trade_state_description", &self.trade_state_description)?;
-                m.opt("success_time", &self.success_time)?;
-                m.opt("bank_type", &self.bank_type)?;
-                m.opt("user_repaid", &self.user_repaid)?;
-                m.opt("attach", &self.attach)?;
-                m.req("trade_scene", &self.trade_scene)?;
-                m.opt("parking_info", &self.parking_info)?;
-                m.req("payer", &self.payer)?;
-                m.req("amount", &self.amount)?;
-                m.opt("promotion_detail", &self.promotion_detail)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("appid"),
-                    o.req("sub_appid"),
-                    o.req("sp_mchid"),
-                    o.req("sub_mchid"),
-                    o.req("description"),
-                    o.req("create_time"),
-                    o.req("out_trade_no"),
-                    o.opt("transaction_id"),
-                    o.req("trade_state"),
-                    o.opt("trade_state_description"),
-                    o.opt("success_time"),
-                    o.opt("bank_type"),
-                    o.opt("user_repaid"),
-                    o.opt("attach"),
-                    o.req("trade_scene"),
-                    o.opt("parking_info"),
-                    o.req("payer"),
-                    o.req("amount"),
-                    o.opt("promotion_detail"),
-                ) {
-                    (
-                        Some(appid),
-                        Some(sub_appid),
-                        Some(sp_mchid),
-                        Some(sub_mchid),
-                        Some(description),
-                        Some(create_time),
-                        Some(out_trade_no),
-                        Some(transaction_id),
-                        Some(trade_state),
-                        Some(trade_state_description),
-                        Some(success_time),
-                        Some(bank_type),
-                        Some(user_repaid),
-                        Some(attach),
-                        Some(trade_scene),
-                        Some(parking_info),
-                        Some(payer),
-                        Some(amount),
-                        Some(promotion_detail),
-                    ) => {
-                        Ok(Self {
-                            appid,
-                            sub_appid,
-                            sp_mchid,
-                            sub_mchid,
-                            description,
-                            create_time,
-                            out_trade_no,
-                            transaction_id,
-                            trade_state,
-                            trade_state_description,
-                            success_time,
-                            bank_type,
-                            user_repaid,
-                            attach,
-                            trade_scene,
-                            parking_info,
-                            payer,
-                            amount,
-                            promotion_detail,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            appid: "appid" req req,
+            sub_appid: "sub_appid" req req,
+            sp_mchid: "sp_mchid" req req,
+            sub_mchid: "sub_mchid" req req,
+            description: "description" req req,
+            create_time: "create_time" req req,
+            out_trade_no: "out_trade_no" req req,
+            transaction_id: "transaction_id" opt opt,
+            trade_state: "trade_state" req req,
+            trade_state_description: "trade_state_description" opt opt,
+            success_time: "success_time" opt opt,
+            bank_type: "bank_type" opt opt,
+            user_repaid: "user_repaid" opt opt,
+            attach: "attach" opt opt,
+            trade_scene: "trade_scene" req req,
+            parking_info: "parking_info" opt opt,
+            payer: "payer" req req,
+            amount: "amount" req req,
+            promotion_detail: "promotion_detail" opt opt,
+        });
         /// 订单金额信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmount {
@@ -270,47 +173,12 @@ pub mod out_trade_no {
             /// Example: `100`
             pub discount_total: Option<i64>,
         }
-        impl ::serde::Serialize for GetResponseAmount {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("total", &self.total)?;
-                m.req("currency", &self.currency)?;
-                m.opt("payer_total", &self.payer_total)?;
-                m.opt("discount_total", &self.discount_total)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("total"),
-                    o.req("currency"),
-                    o.opt("payer_total"),
-                    o.opt("discount_total"),
-                ) {
-                    (
-                        Some(total),
-                        Some(currency),
-                        Some(payer_total),
-                        Some(discount_total),
-                    ) => {
-                        Ok(Self {
-                            total,
-                            currency,
-                            payer_total,
-                            discount_total,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseAmount {
+            total: "total" req req,
+            currency: "currency" req req,
+            payer_total: "payer_total" opt opt,
+            discount_total: "discount_total" opt opt,
+        });
         /// 停车场景信息
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseParkingInfo {
@@ -345,63 +213,16 @@ pub mod out_trade_no {
             /// Example: `12313`
             pub device_id: String,
         }
-        impl ::serde::Serialize for GetResponseParkingInfo {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("parking_id", &self.parking_id)?;
-                m.req("plate_number", &self.plate_number)?;
-                m.req("plate_color", &self.plate_color)?;
-                m.req("start_time", &self.start_time)?;
-                m.req("end_time", &self.end_time)?;
-                m.req("parking_name", &self.parking_name)?;
-                m.req("charging_duration", &self.charging_duration)?;
-                m.req("device_id", &self.device_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseParkingInfo {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("parking_id"),
-                    o.req("plate_number"),
-                    o.req("plate_color"),
-                    o.req("start_time"),
-                    o.req("end_time"),
-                    o.req("parking_name"),
-                    o.req("charging_duration"),
-                    o.req("device_id"),
-                ) {
-                    (
-                        Some(parking_id),
-                        Some(plate_number),
-                        Some(plate_color),
-                        Some(start_time),
-                        Some(end_time),
-                        Some(parking_name),
-                        Some(charging_duration),
-                        Some(device_id),
-                    ) => {
-                        Ok(Self {
-                            parking_id,
-                            plate_number,
-                            plate_color,
-                            start_time,
-                            end_time,
-                            parking_name,
-                            charging_duration,
-                            device_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseParkingInfo {
+            parking_id: "parking_id" req req,
+            plate_number: "plate_number" req req,
+            plate_color: "plate_color" req req,
+            start_time: "start_time" req req,
+            end_time: "end_time" req req,
+            parking_name: "parking_name" req req,
+            charging_duration: "charging_duration" req req,
+            device_id: "device_id" req req,
+        });
         /// 支付者信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePayer {
@@ -414,28 +235,10 @@ pub mod out_trade_no {
             /// Example: `oUpF8uMuAJOM2pxb1Q`
             pub sub_openid: Option<String>,
         }
-        impl ::serde::Serialize for GetResponsePayer {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("openid", &self.openid)?;
-                m.opt("sub_openid", &self.sub_openid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePayer {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("openid"), o.opt("sub_openid")) {
-                    (Some(openid), Some(sub_openid)) => Ok(Self { openid, sub_openid }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponsePayer {
+            openid: "openid" req req,
+            sub_openid: "sub_openid" opt opt,
+        });
         /// GetResponsePromotionDetail
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePromotionDetail {
@@ -480,71 +283,18 @@ pub mod out_trade_no {
             /// Example: `CNY`
             pub currency: Option<String>,
         }
-        impl ::serde::Serialize for GetResponsePromotionDetail {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("coupon_id", &self.coupon_id)?;
-                m.opt("name", &self.name)?;
-                m.opt("scope", &self.scope)?;
-                m.opt("type", &self.type_)?;
-                m.opt("stock_id", &self.stock_id)?;
-                m.req("amount", &self.amount)?;
-                m.opt("wechatpay_contribute", &self.wechatpay_contribute)?;
-                m.opt("merchant_contribute", &self.merchant_contribute)?;
-                m.opt("other_contribute", &self.other_contribute)?;
-                m.opt("currency", &self.currency)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetail {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("coupon_id"),
-                    o.opt("name"),
-                    o.opt("scope"),
-                    o.opt("type"),
-                    o.opt("stock_id"),
-                    o.req("amount"),
-                    o.opt("wechatpay_contribute"),
-                    o.opt("merchant_contribute"),
-                    o.opt("other_contribute"),
-                    o.opt("currency"),
-                ) {
-                    (
-                        Some(coupon_id),
-                        Some(name),
-                        Some(scope),
-                        Some(type_),
-                        Some(stock_id),
-                        Some(amount),
-                        Some(wechatpay_contribute),
-                        Some(merchant_contribute),
-                        Some(other_contribute),
-                        Some(currency),
-                    ) => {
-                        Ok(Self {
-                            coupon_id,
-                            name,
-                            scope,
-                            type_,
-                            stock_id,
-                            amount,
-                            wechatpay_contribute,
-                            merchant_contribute,
-                            other_contribute,
-                            currency,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponsePromotionDetail {
+            coupon_id: "coupon_id" req req,
+            name: "name" opt opt,
+            scope: "scope" opt opt,
+            type_: "type" opt opt,
+            stock_id: "stock_id" opt opt,
+            amount: "amount" req req,
+            wechatpay_contribute: "wechatpay_contribute" opt opt,
+            merchant_contribute: "merchant_contribute" opt opt,
+            other_contribute: "other_contribute" opt opt,
+            currency: "currency" opt opt,
+        });
     }
 }
 /// `/v3/vehicle/transactions/parking`
@@ -613,79 +363,20 @@ pub mod parking {
         /// 停车场景信息
         pub parking_info: Option<PostRequestParkingInfo>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("appid", &self.appid)?;
-            m.req("sub_appid", &self.sub_appid)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("description", &self.description)?;
-            m.opt("attach", &self.attach)?;
-            m.req("out_trade_no", &self.out_trade_no)?;
-            m.req("trade_scene", &self.trade_scene)?;
-            m.opt("goods_tag", &self.goods_tag)?;
-            m.req("notify_url", &self.notify_url)?;
-            m.opt("profit_sharing", &self.profit_sharing)?;
-            m.req("amount", &self.amount)?;
-            m.opt("parking_info", &self.parking_info)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("appid"),
-                o.req("sub_appid"),
-                o.req("sub_mchid"),
-                o.req("description"),
-                o.opt("attach"),
-                o.req("out_trade_no"),
-                o.req("trade_scene"),
-                o.opt("goods_tag"),
-                o.req("notify_url"),
-                o.opt("profit_sharing"),
-                o.req("amount"),
-                o.opt("parking_info"),
-            ) {
-                (
-                    Some(appid),
-                    Some(sub_appid),
-                    Some(sub_mchid),
-                    Some(description),
-                    Some(attach),
-                    Some(out_trade_no),
-                    Some(trade_scene),
-                    Some(goods_tag),
-                    Some(notify_url),
-                    Some(profit_sharing),
-                    Some(amount),
-                    Some(parking_info),
-                ) => {
-                    Ok(Self {
-                        appid,
-                        sub_appid,
-                        sub_mchid,
-                        description,
-                        attach,
-                        out_trade_no,
-                        trade_scene,
-                        goods_tag,
-                        notify_url,
-                        profit_sharing,
-                        amount,
-                        parking_info,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        appid: "appid" req req,
+        sub_appid: "sub_appid" req req,
+        sub_mchid: "sub_mchid" req req,
+        description: "description" req req,
+        attach: "attach" opt opt,
+        out_trade_no: "out_trade_no" req req,
+        trade_scene: "trade_scene" req req,
+        goods_tag: "goods_tag" opt opt,
+        notify_url: "notify_url" req req,
+        profit_sharing: "profit_sharing" opt opt,
+        amount: "amount" req req,
+        parking_info: "parking_info" opt opt,
+    });
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAmount {
@@ -698,28 +389,10 @@ pub mod parking {
         /// Example: `CNY`
         pub currency: Option<PostRequestAmountCurrency>,
     }
-    impl ::serde::Serialize for PostRequestAmount {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("total", &self.total)?;
-            m.opt("currency", &self.currency)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("total"), o.opt("currency")) {
-                (Some(total), Some(currency)) => Ok(Self { total, currency }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestAmount {
+        total: "total" req req,
+        currency: "currency" opt opt,
+    });
     /// 货币类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestAmountCurrency::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -731,43 +404,9 @@ pub mod parking {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestAmountCurrency {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Cny => "CNY",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestAmountCurrency {
-        fn from(s: &str) -> Self {
-            match s {
-                "CNY" => Self::Cny,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestAmountCurrency {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestAmountCurrency {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestAmountCurrency {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestAmountCurrency {
+        Cny = "CNY",
+    });
     /// 停车场景信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestParkingInfo {
@@ -802,63 +441,16 @@ pub mod parking {
         /// Example: `12313`
         pub device_id: String,
     }
-    impl ::serde::Serialize for PostRequestParkingInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("parking_id", &self.parking_id)?;
-            m.req("plate_number", &self.plate_number)?;
-            m.req("plate_color", &self.plate_color)?;
-            m.req("start_time", &self.start_time)?;
-            m.req("end_time", &self.end_time)?;
-            m.req("parking_name", &self.parking_name)?;
-            m.req("charging_duration", &self.charging_duration)?;
-            m.req("device_id", &self.device_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestParkingInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("parking_id"),
-                o.req("plate_number"),
-                o.req("plate_color"),
-                o.req("start_time"),
-                o.req("end_time"),
-                o.req("parking_name"),
-                o.req("charging_duration"),
-                o.req("device_id"),
-            ) {
-                (
-                    Some(parking_id),
-                    Some(plate_number),
-                    Some(plate_color),
-                    Some(start_time),
-                    Some(end_time),
-                    Some(parking_name),
-                    Some(charging_duration),
-                    Some(device_id),
-                ) => {
-                    Ok(Self {
-                        parking_id,
-                        plate_number,
-                        plate_color,
-                        start_time,
-                        end_time,
-                        parking_name,
-                        charging_duration,
-                        device_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestParkingInfo {
+        parking_id: "parking_id" req req,
+        plate_number: "plate_number" req req,
+        plate_color: "plate_color" req req,
+        start_time: "start_time" req req,
+        end_time: "end_time" req req,
+        parking_name: "parking_name" req req,
+        charging_duration: "charging_duration" req req,
+        device_id: "device_id" req req,
+    });
     /// 分账标识
     ///
     /// A value this client does not know yet is kept as [`PostRequestProfitSharing::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -872,45 +464,10 @@ pub mod parking {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestProfitSharing {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Y => "Y",
-                Self::N => "N",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestProfitSharing {
-        fn from(s: &str) -> Self {
-            match s {
-                "Y" => Self::Y,
-                "N" => Self::N,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestProfitSharing {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestProfitSharing {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestProfitSharing {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestProfitSharing {
+        Y = "Y",
+        N = "N",
+    });
     /// The response of `POST /v3/vehicle/transactions/parking` (扣费受理API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -983,107 +540,27 @@ pub mod parking {
         /// 优惠信息
         pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("appid", &self.appid)?;
-            m.opt("sub_appid", &self.sub_appid)?;
-            m.req("sp_mchid", &self.sp_mchid)?;
-            m.opt("sub_mchid", &self.sub_mchid)?;
-            m.req("description", &self.description)?;
-            m.req("create_time", &self.create_time)?;
-            m.req("out_trade_no", &self.out_trade_no)?;
-            m.opt("transaction_id", &self.transaction_id)?;
-            m.req("trade_state", &self.trade_state)?;
-            m.opt("trade_state_description", &self.trade_state_description)?;
-            m.opt("success_time", &self.success_time)?;
-            m.opt("bank_type", &self.bank_type)?;
-            m.opt("user_repaid", &self.user_repaid)?;
-            m.opt("attach", &self.attach)?;
-            m.req("trade_scene", &self.trade_scene)?;
-            m.opt("parking_info", &self.parking_info)?;
-            m.req("payer", &self.payer)?;
-            m.req("amount", &self.amount)?;
-            m.opt("promotion_detail", &self.promotion_detail)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("appid"),
-                o.opt("sub_appid"),
-                o.req("sp_mchid"),
-                o.opt("sub_mchid"),
-                o.req("description"),
-                o.req("create_time"),
-                o.req("out_trade_no"),
-                o.opt("transaction_id"),
-                o.req("trade_state"),
-                o.opt("trade_state_description"),
-                o.opt("success_time"),
-                o.opt("bank_type"),
-                o.opt("user_repaid"),
-                o.opt("attach"),
-                o.req("trade_scene"),
-                o.opt("parking_info"),
-                o.req("payer"),
-                o.req("amount"),
-                o.opt("promotion_detail"),
-            ) {
-                (
-                    Some(appid),
-                    Some(sub_appid),
-                    Some(sp_mchid),
-                    Some(sub_mchid),
-                    Some(description),
-                    Some(create_time),
-                    Some(out_trade_no),
-                    Some(transaction_id),
-                    Some(trade_state),
-                    Some(trade_state_description),
-                    Some(success_time),
-                    Some(bank_type),
-                    Some(user_repaid),
-                    Some(attach),
-                    Some(trade_scene),
-                    Some(parking_info),
-                    Some(payer),
-                    Some(amount),
-                    Some(promotion_detail),
-                ) => {
-                    Ok(Self {
-                        appid,
-                        sub_appid,
-                        sp_mchid,
-                        sub_mchid,
-                        description,
-                        create_time,
-                        out_trade_no,
-                        transaction_id,
-                        trade_state,
-                        trade_state_description,
-                        success_time,
-                        bank_type,
-                        user_repaid,
-                        attach,
-                        trade_scene,
-                        parking_info,
-                        payer,
-                        amount,
-                        promotion_detail,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        appid: "appid" req req,
+        sub_appid: "sub_appid" opt opt,
+        sp_mchid: "sp_mchid" req req,
+        sub_mchid: "sub_mchid" opt opt,
+        description: "description" req req,
+        create_time: "create_time" req req,
+        out_trade_no: "out_trade_no" req req,
+        transaction_id: "transaction_id" opt opt,
+        trade_state: "trade_state" req req,
+        trade_state_description: "trade_state_description" opt opt,
+        success_time: "success_time" opt opt,
+        bank_type: "bank_type" opt opt,
+        user_repaid: "user_repaid" opt opt,
+        attach: "attach" opt opt,
+        trade_scene: "trade_scene" req req,
+        parking_info: "parking_info" opt opt,
+        payer: "payer" req req,
+        amount: "amount" req req,
+        promotion_detail: "promotion_detail" opt opt,
+    });
     /// 订单金额信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponseAmount {
@@ -1104,47 +581,12 @@ pub mod parking {
         /// Example: `100`
         pub discount_total: Option<i64>,
     }
-    impl ::serde::Serialize for PostResponseAmount {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("total", &self.total)?;
-            m.req("currency", &self.currency)?;
-            m.opt("payer_total", &self.payer_total)?;
-            m.opt("discount_total", &self.discount_total)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseAmount {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("total"),
-                o.req("currency"),
-                o.opt("payer_total"),
-                o.opt("discount_total"),
-            ) {
-                (
-                    Some(total),
-                    Some(currency),
-                    Some(payer_total),
-                    Some(discount_total),
-                ) => {
-                    Ok(Self {
-                        total,
-                        currency,
-                        payer_total,
-                        discount_total,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseAmount {
+        total: "total" req req,
+        currency: "currency" req req,
+        payer_total: "payer_total" opt opt,
+        discount_total: "discount_total" opt opt,
+    });
     /// 货币类型
     ///
     /// A value this client does not know yet is kept as [`PostResponseAmountCurrency::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1156,43 +598,9 @@ pub mod parking {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseAmountCurrency {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Cny => "CNY",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseAmountCurrency {
-        fn from(s: &str) -> Self {
-            match s {
-                "CNY" => Self::Cny,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseAmountCurrency {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseAmountCurrency {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseAmountCurrency {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseAmountCurrency {
+        Cny = "CNY",
+    });
     /// 停车场景信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponseParkingInfo {
@@ -1227,63 +635,16 @@ pub mod parking {
         /// Example: `12313`
         pub device_id: String,
     }
-    impl ::serde::Serialize for PostResponseParkingInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("parking_id", &self.parking_id)?;
-            m.req("plate_number", &self.plate_number)?;
-            m.req("plate_color", &self.plate_color)?;
-            m.req("start_time", &self.start_time)?;
-            m.req("end_time", &self.end_time)?;
-            m.req("parking_name", &self.parking_name)?;
-            m.req("charging_duration", &self.charging_duration)?;
-            m.req("device_id", &self.device_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseParkingInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("parking_id"),
-                o.req("plate_number"),
-                o.req("plate_color"),
-                o.req("start_time"),
-                o.req("end_time"),
-                o.req("parking_name"),
-                o.req("charging_duration"),
-                o.req("device_id"),
-            ) {
-                (
-                    Some(parking_id),
-                    Some(plate_number),
-                    Some(plate_color),
-                    Some(start_time),
-                    Some(end_time),
-                    Some(parking_name),
-                    Some(charging_duration),
-                    Some(device_id),
-                ) => {
-                    Ok(Self {
-                        parking_id,
-                        plate_number,
-                        plate_color,
-                        start_time,
-                        end_time,
-                        parking_name,
-                        charging_duration,
-                        device_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponseParkingInfo {
+        parking_id: "parking_id" req req,
+        plate_number: "plate_number" req req,
+        plate_color: "plate_color" req req,
+        start_time: "start_time" req req,
+        end_time: "end_time" req req,
+        parking_name: "parking_name" req req,
+        charging_duration: "charging_duration" req req,
+        device_id: "device_id" req req,
+    });
     /// 支付者信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePayer {
@@ -1296,28 +657,10 @@ pub mod parking {
         /// Example: `oUpF8uMuAJOM2pxb1Q`
         pub sub_openid: Option<String>,
     }
-    impl ::serde::Serialize for PostResponsePayer {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("openid", &self.openid)?;
-            m.opt("sub_openid", &self.sub_openid)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponsePayer {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("openid"), o.opt("sub_openid")) {
-                (Some(openid), Some(sub_openid)) => Ok(Self { openid, sub_openid }),
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponsePayer {
+        openid: "openid" req req,
+        sub_openid: "sub_openid" opt opt,
+    });
     /// PostResponsePromotionDetail
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePromotionDetail {
@@ -1362,71 +705,18 @@ pub mod parking {
         /// Example: `CNY`
         pub currency: Option<PostResponsePromotionDetailCurrency>,
     }
-    impl ::serde::Serialize for PostResponsePromotionDetail {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("coupon_id", &self.coupon_id)?;
-            m.opt("name", &self.name)?;
-            m.opt("scope", &self.scope)?;
-            m.opt("type", &self.type_)?;
-            m.opt("stock_id", &self.stock_id)?;
-            m.req("amount", &self.amount)?;
-            m.opt("wechatpay_contribute", &self.wechatpay_contribute)?;
-            m.opt("merchant_contribute", &self.merchant_contribute)?;
-            m.opt("other_contribute", &self.other_contribute)?;
-            m.opt("currency", &self.currency)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponsePromotionDetail {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("coupon_id"),
-                o.opt("name"),
-                o.opt("scope"),
-                o.opt("type"),
-                o.opt("stock_id"),
-                o.req("amount"),
-                o.opt("wechatpay_contribute"),
-                o.opt("merchant_contribute"),
-                o.opt("other_contribute"),
-                o.opt("currency"),
-            ) {
-                (
-                    Some(coupon_id),
-                    Some(name),
-                    Some(scope),
-                    Some(type_),
-                    Some(stock_id),
-                    Some(amount),
-                    Some(wechatpay_contribute),
-                    Some(merchant_contribute),
-                    Some(other_contribute),
-                    Some(currency),
-                ) => {
-                    Ok(Self {
-                        coupon_id,
-                        name,
-                        scope,
-                        type_,
-                        stock_id,
-                        amount,
-                        wechatpay_contribute,
-                        merchant_contribute,
-                        other_contribute,
-                        currency,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponsePromotionDetail {
+        coupon_id: "coupon_id" req req,
+        name: "name" opt opt,
+        scope: "scope" opt opt,
+        type_: "type" opt opt,
+        stock_id: "stock_id" opt opt,
+        amount: "amount" req req,
+        wechatpay_contribute: "wechatpay_contribute" opt opt,
+        merchant_contribute: "merchant_contribute" opt opt,
+        other_contribute: "other_contribute" opt opt,
+        currency: "currency" opt opt,
+    });
     /// 优惠币种
     ///
     /// A value this client does not know yet is kept as [`PostResponsePromotionDetailCurrency::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1438,43 +728,9 @@ pub mod parking {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponsePromotionDetailCurrency {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Cny => "CNY",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponsePromotionDetailCurrency {
-        fn from(s: &str) -> Self {
-            match s {
-                "CNY" => Self::Cny,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponsePromotionDetailCurrency {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponsePromotionDetailCurrency {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponsePromotionDetailCurrency {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponsePromotionDetailCurrency {
+        Cny = "CNY",
+    });
     /// 优惠范围
     ///
     /// A value this client does not know yet is kept as [`PostResponsePromotionDetailScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1488,45 +744,10 @@ pub mod parking {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponsePromotionDetailScope {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Single => "SINGLE",
-                Self::Global => "GLOBAL",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponsePromotionDetailScope {
-        fn from(s: &str) -> Self {
-            match s {
-                "SINGLE" => Self::Single,
-                "GLOBAL" => Self::Global,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponsePromotionDetailScope {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponsePromotionDetailScope {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponsePromotionDetailScope {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponsePromotionDetailScope {
+        Single = "SINGLE",
+        Global = "GLOBAL",
+    });
     /// 优惠类型
     ///
     /// A value this client does not know yet is kept as [`PostResponsePromotionDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1540,45 +761,10 @@ pub mod parking {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponsePromotionDetailType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Cash => "CASH",
-                Self::Nocash => "NOCASH",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponsePromotionDetailType {
-        fn from(s: &str) -> Self {
-            match s {
-                "CASH" => Self::Cash,
-                "NOCASH" => Self::Nocash,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponsePromotionDetailType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponsePromotionDetailType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponsePromotionDetailType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponsePromotionDetailType {
+        Cash = "CASH",
+        Nocash = "NOCASH",
+    });
     /// 交易场景
     ///
     /// A value this client does not know yet is kept as [`PostResponseTradeScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1590,43 +776,9 @@ pub mod parking {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseTradeScene {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Parking => "PARKING",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseTradeScene {
-        fn from(s: &str) -> Self {
-            match s {
-                "PARKING" => Self::Parking,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseTradeScene {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseTradeScene {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseTradeScene {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseTradeScene {
+        Parking = "PARKING",
+    });
     /// 交易状态
     ///
     /// A value this client does not know yet is kept as [`PostResponseTradeState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1644,49 +796,12 @@ pub mod parking {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseTradeState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Success => "SUCCESS",
-                Self::Accepted => "ACCEPTED",
-                Self::PayFail => "PAY_FAIL",
-                Self::Refund => "REFUND",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseTradeState {
-        fn from(s: &str) -> Self {
-            match s {
-                "SUCCESS" => Self::Success,
-                "ACCEPTED" => Self::Accepted,
-                "PAY_FAIL" => Self::PayFail,
-                "REFUND" => Self::Refund,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseTradeState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseTradeState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseTradeState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseTradeState {
+        Success = "SUCCESS",
+        Accepted = "ACCEPTED",
+        PayFail = "PAY_FAIL",
+        Refund = "REFUND",
+    });
     /// 用户是否已还款
     ///
     /// A value this client does not know yet is kept as [`PostResponseUserRepaid::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1700,43 +815,8 @@ pub mod parking {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseUserRepaid {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Y => "Y",
-                Self::N => "N",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseUserRepaid {
-        fn from(s: &str) -> Self {
-            match s {
-                "Y" => Self::Y,
-                "N" => Self::N,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseUserRepaid {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseUserRepaid {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseUserRepaid {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseUserRepaid {
+        Y = "Y",
+        N = "N",
+    });
 }

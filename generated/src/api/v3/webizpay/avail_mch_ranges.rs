@@ -44,26 +44,9 @@ pub struct GetRequest {
     /// Query parameter `sp_mchid`. Example: `12341234`
     pub sp_mchid: String,
 }
-impl ::serde::Serialize for GetRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match o.req("sp_mchid") {
-            Some(sp_mchid) => Ok(Self { sp_mchid }),
-            None => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetRequest {
+    sp_mchid: "sp_mchid" skip req,
+});
 /// The response of `GET /v3/webizpay/avail-mch-ranges` (查询可用商户范围列表).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
@@ -74,28 +57,10 @@ pub struct GetResponse {
     /// 可用商户范围列表
     pub range_list: Vec<GetResponseRangeList>,
 }
-impl ::serde::Serialize for GetResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("sp_mchid", &self.sp_mchid)?;
-        m.req("range_list", &self.range_list)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("sp_mchid"), o.req("range_list")) {
-            (Some(sp_mchid), Some(range_list)) => Ok(Self { sp_mchid, range_list }),
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponse {
+    sp_mchid: "sp_mchid" req req,
+    range_list: "range_list" req req,
+});
 /// GetResponseRangeList
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseRangeList {
@@ -108,30 +73,10 @@ pub struct GetResponseRangeList {
     /// Example: `ORGANIZATION_CODE`
     pub identifier_type: Option<GetResponseRangeListIdentifierType>,
 }
-impl ::serde::Serialize for GetResponseRangeList {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.opt("range_id", &self.range_id)?;
-        m.opt("identifier_type", &self.identifier_type)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseRangeList {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.opt("range_id"), o.opt("identifier_type")) {
-            (Some(range_id), Some(identifier_type)) => {
-                Ok(Self { range_id, identifier_type })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(GetResponseRangeList {
+    range_id: "range_id" opt opt,
+    identifier_type: "identifier_type" opt opt,
+});
 /// 商户标识类型
 ///
 /// A value this client does not know yet is kept as [`GetResponseRangeListIdentifierType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -145,45 +90,10 @@ pub enum GetResponseRangeListIdentifierType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl GetResponseRangeListIdentifierType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::OrganizationCode => "ORGANIZATION_CODE",
-            Self::TransactionId => "TRANSACTION_ID",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for GetResponseRangeListIdentifierType {
-    fn from(s: &str) -> Self {
-        match s {
-            "ORGANIZATION_CODE" => Self::OrganizationCode,
-            "TRANSACTION_ID" => Self::TransactionId,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for GetResponseRangeListIdentifierType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GetResponseRangeListIdentifierType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GetResponseRangeListIdentifierType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(GetResponseRangeListIdentifierType {
+    OrganizationCode = "ORGANIZATION_CODE",
+    TransactionId = "TRANSACTION_ID",
+});
 /// The request of `POST /v3/webizpay/avail-mch-ranges` (创建可用商户范围).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
@@ -196,30 +106,10 @@ pub struct PostRequest {
     /// Example: `ORGANIZATION_CODE`
     pub identifier_type: PostRequestIdentifierType,
 }
-impl ::serde::Serialize for PostRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("sp_mchid", &self.sp_mchid)?;
-        m.req("identifier_type", &self.identifier_type)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match (o.req("sp_mchid"), o.req("identifier_type")) {
-            (Some(sp_mchid), Some(identifier_type)) => {
-                Ok(Self { sp_mchid, identifier_type })
-            }
-            _ => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostRequest {
+    sp_mchid: "sp_mchid" req req,
+    identifier_type: "identifier_type" req req,
+});
 /// 商户标识类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestIdentifierType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -233,45 +123,10 @@ pub enum PostRequestIdentifierType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-impl PostRequestIdentifierType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::OrganizationCode => "ORGANIZATION_CODE",
-            Self::TransactionId => "TRANSACTION_ID",
-            Self::Unknown(v) => v.as_str(),
-        }
-    }
-}
-impl ::core::convert::From<&str> for PostRequestIdentifierType {
-    fn from(s: &str) -> Self {
-        match s {
-            "ORGANIZATION_CODE" => Self::OrganizationCode,
-            "TRANSACTION_ID" => Self::TransactionId,
-            other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-        }
-    }
-}
-impl ::core::fmt::Display for PostRequestIdentifierType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PostRequestIdentifierType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostRequestIdentifierType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::wechatpay::runtime::deserialize_enum(deserializer)
-    }
-}
+::wechatpay::runtime::json_enum!(PostRequestIdentifierType {
+    OrganizationCode = "ORGANIZATION_CODE",
+    TransactionId = "TRANSACTION_ID",
+});
 /// The response of `POST /v3/webizpay/avail-mch-ranges` (创建可用商户范围).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -280,27 +135,9 @@ pub struct PostResponse {
     /// Example: `89f5123e-5ad4-4e0e-89b1-63ced0c798c5`
     pub range_id: String,
 }
-impl ::serde::Serialize for PostResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-        m.req("range_id", &self.range_id)?;
-        m.end()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PostResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        match o.req("range_id") {
-            Some(range_id) => Ok(Self { range_id }),
-            None => Err(o.error()),
-        }
-    }
-}
+::wechatpay::runtime::json_object!(PostResponse {
+    range_id: "range_id" req req,
+});
 /// `/v3/webizpay/avail-mch-ranges/{range_id}`
 pub mod by_range_id {
     /// The chain step for `/v3/webizpay/avail-mch-ranges/{range_id}`, reached with `client.v3().webizpay().avail_mch_ranges().range_id(range_id)`.
@@ -380,28 +217,11 @@ pub mod by_range_id {
             /// Query parameter `limit`. Example: `100`
             pub limit: i64,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("sp_mchid"), o.req("offset"), o.req("limit")) {
-                    (Some(sp_mchid), Some(offset), Some(limit)) => {
-                        Ok(Self { sp_mchid, offset, limit })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            sp_mchid: "sp_mchid" skip req,
+            offset: "offset" skip req,
+            limit: "limit" skip req,
+        });
         /// The response of `GET /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers` (查询商户标识列表).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -424,51 +244,13 @@ pub mod by_range_id {
             /// 商户标识列表
             pub data: Vec<String>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("offset", &self.offset)?;
-                m.req("limit", &self.limit)?;
-                m.req("count", &self.count)?;
-                m.req("total_count", &self.total_count)?;
-                m.req("data", &self.data)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("offset"),
-                    o.req("limit"),
-                    o.req("count"),
-                    o.req("total_count"),
-                    o.req("data"),
-                ) {
-                    (
-                        Some(offset),
-                        Some(limit),
-                        Some(count),
-                        Some(total_count),
-                        Some(data),
-                    ) => {
-                        Ok(Self {
-                            offset,
-                            limit,
-                            count,
-                            total_count,
-                            data,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            offset: "offset" req req,
+            limit: "limit" req req,
+            count: "count" req req,
+            total_count: "total_count" req req,
+            data: "data" req req,
+        });
         /// The request of `POST /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers` (添加商户标识).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
@@ -481,33 +263,10 @@ pub mod by_range_id {
             /// Example: `91110000710926094P`
             pub merchant_identifier: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sp_mchid", &self.sp_mchid)?;
-                m.req("merchant_identifier", &self.merchant_identifier)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("sp_mchid"), o.req("merchant_identifier")) {
-                    (Some(sp_mchid), Some(merchant_identifier)) => {
-                        Ok(Self {
-                            sp_mchid,
-                            merchant_identifier,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            sp_mchid: "sp_mchid" req req,
+            merchant_identifier: "merchant_identifier" req req,
+        });
         /// The response of `POST /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers` (添加商户标识).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -516,27 +275,9 @@ pub mod by_range_id {
             /// Example: `89f5123e-5ad4-4e0e-89b1-63ced0c798c5`
             pub range_id: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("range_id", &self.range_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("range_id") {
-                    Some(range_id) => Ok(Self { range_id }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            range_id: "range_id" req req,
+        });
         /// `/v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}`
         pub mod by_merchant_identifier {
             /// The chain step for `/v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}`, reached with `client.v3().webizpay().avail_mch_ranges().range_id(range_id).merchant_identifiers().merchant_identifier(merchant_identifier)`.
@@ -568,27 +309,9 @@ pub mod by_range_id {
                 /// Example: `12341234`
                 pub sp_mchid: String,
             }
-            impl ::serde::Serialize for DeleteRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("sp_mchid", &self.sp_mchid)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for DeleteRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("sp_mchid") {
-                        Some(sp_mchid) => Ok(Self { sp_mchid }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(DeleteRequest {
+                sp_mchid: "sp_mchid" req req,
+            });
             /// The response of `DELETE /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}` (删除商户标识).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct DeleteResponse {
@@ -597,27 +320,9 @@ pub mod by_range_id {
                 /// Example: `89f5123e-5ad4-4e0e-89b1-63ced0c798c5`
                 pub range_id: String,
             }
-            impl ::serde::Serialize for DeleteResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("range_id", &self.range_id)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for DeleteResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match o.req("range_id") {
-                        Some(range_id) => Ok(Self { range_id }),
-                        None => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(DeleteResponse {
+                range_id: "range_id" req req,
+            });
         }
     }
 }

@@ -60,55 +60,14 @@ pub mod proof {
         /// Example: `operation12345678`
         pub out_operation_id: String,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sp_mchid", &self.sp_mchid)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("start_date", &self.start_date)?;
-            m.req("end_date", &self.end_date)?;
-            m.opt("entity_name", &self.entity_name)?;
-            m.req("out_operation_id", &self.out_operation_id)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("sp_mchid"),
-                o.req("sub_mchid"),
-                o.req("start_date"),
-                o.req("end_date"),
-                o.opt("entity_name"),
-                o.req("out_operation_id"),
-            ) {
-                (
-                    Some(sp_mchid),
-                    Some(sub_mchid),
-                    Some(start_date),
-                    Some(end_date),
-                    Some(entity_name),
-                    Some(out_operation_id),
-                ) => {
-                    Ok(Self {
-                        sp_mchid,
-                        sub_mchid,
-                        start_date,
-                        end_date,
-                        entity_name,
-                        out_operation_id,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        sp_mchid: "sp_mchid" req req,
+        sub_mchid: "sub_mchid" req req,
+        start_date: "start_date" req req,
+        end_date: "end_date" req req,
+        entity_name: "entity_name" opt opt,
+        out_operation_id: "out_operation_id" req req,
+    });
     /// The response of `POST /v3/webizpay/bill/proof` (申请企业商户企业支付出资凭证).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -157,75 +116,19 @@ pub mod proof {
         /// Example: `2023-06-08T10:34:56+08:00`
         pub updated_time: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sp_mchid", &self.sp_mchid)?;
-            m.req("out_operation_id", &self.out_operation_id)?;
-            m.req("operation_id", &self.operation_id)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("start_date", &self.start_date)?;
-            m.req("end_date", &self.end_date)?;
-            m.req("entity_name", &self.entity_name)?;
-            m.req("proof_id", &self.proof_id)?;
-            m.req("download_url", &self.download_url)?;
-            m.req("create_time", &self.create_time)?;
-            m.req("updated_time", &self.updated_time)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("sp_mchid"),
-                o.req("out_operation_id"),
-                o.req("operation_id"),
-                o.req("sub_mchid"),
-                o.req("start_date"),
-                o.req("end_date"),
-                o.req("entity_name"),
-                o.req("proof_id"),
-                o.req("download_url"),
-                o.req("create_time"),
-                o.req("updated_time"),
-            ) {
-                (
-                    Some(sp_mchid),
-                    Some(out_operation_id),
-                    Some(operation_id),
-                    Some(sub_mchid),
-                    Some(start_date),
-                    Some(end_date),
-                    Some(entity_name),
-                    Some(proof_id),
-                    Some(download_url),
-                    Some(create_time),
-                    Some(updated_time),
-                ) => {
-                    Ok(Self {
-                        sp_mchid,
-                        out_operation_id,
-                        operation_id,
-                        sub_mchid,
-                        start_date,
-                        end_date,
-                        entity_name,
-                        proof_id,
-                        download_url,
-                        create_time,
-                        updated_time,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        sp_mchid: "sp_mchid" req req,
+        out_operation_id: "out_operation_id" req req,
+        operation_id: "operation_id" req req,
+        sub_mchid: "sub_mchid" req req,
+        start_date: "start_date" req req,
+        end_date: "end_date" req req,
+        entity_name: "entity_name" req req,
+        proof_id: "proof_id" req req,
+        download_url: "download_url" req req,
+        create_time: "create_time" req req,
+        updated_time: "updated_time" req req,
+    });
 }
 /// `/v3/webizpay/bill/trade-bill`
 pub mod trade_bill {
@@ -265,37 +168,12 @@ pub mod trade_bill {
         /// Example: `QYZFALL`
         pub type_: PostRequestType,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sp_mchid", &self.sp_mchid)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("date", &self.date)?;
-            m.req("type", &self.type_)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("sp_mchid"), o.req("sub_mchid"), o.req("date"), o.req("type")) {
-                (Some(sp_mchid), Some(sub_mchid), Some(date), Some(type_)) => {
-                    Ok(Self {
-                        sp_mchid,
-                        sub_mchid,
-                        date,
-                        type_,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        sp_mchid: "sp_mchid" req req,
+        sub_mchid: "sub_mchid" req req,
+        date: "date" req req,
+        type_: "type" req req,
+    });
     /// 账单类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -307,43 +185,9 @@ pub mod trade_bill {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Qyzfall => "QYZFALL",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestType {
-        fn from(s: &str) -> Self {
-            match s {
-                "QYZFALL" => Self::Qyzfall,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestType {
+        Qyzfall = "QYZFALL",
+    });
     /// The response of `POST /v3/webizpay/bill/trade-bill` (申请企业商户企业支付业务账单).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -368,51 +212,13 @@ pub mod trade_bill {
         /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
         pub download_url: String,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sp_mchid", &self.sp_mchid)?;
-            m.req("sub_mchid", &self.sub_mchid)?;
-            m.req("date", &self.date)?;
-            m.req("type", &self.type_)?;
-            m.req("download_url", &self.download_url)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("sp_mchid"),
-                o.req("sub_mchid"),
-                o.req("date"),
-                o.req("type"),
-                o.req("download_url"),
-            ) {
-                (
-                    Some(sp_mchid),
-                    Some(sub_mchid),
-                    Some(date),
-                    Some(type_),
-                    Some(download_url),
-                ) => {
-                    Ok(Self {
-                        sp_mchid,
-                        sub_mchid,
-                        date,
-                        type_,
-                        download_url,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        sp_mchid: "sp_mchid" req req,
+        sub_mchid: "sub_mchid" req req,
+        date: "date" req req,
+        type_: "type" req req,
+        download_url: "download_url" req req,
+    });
     /// 账单类型
     ///
     /// A value this client does not know yet is kept as [`PostResponseType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -424,41 +230,7 @@ pub mod trade_bill {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Qyzfall => "QYZFALL",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseType {
-        fn from(s: &str) -> Self {
-            match s {
-                "QYZFALL" => Self::Qyzfall,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseType {
+        Qyzfall = "QYZFALL",
+    });
 }

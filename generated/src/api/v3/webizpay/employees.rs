@@ -78,28 +78,10 @@ pub mod by_employee_id {
                 /// Query parameter `sub_mchid`. Example: `43214321`
                 pub sub_mchid: String,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("sp_mchid"), o.req("sub_mchid")) {
-                        (Some(sp_mchid), Some(sub_mchid)) => {
-                            Ok(Self { sp_mchid, sub_mchid })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                sp_mchid: "sp_mchid" skip req,
+                sub_mchid: "sub_mchid" skip req,
+            });
             /// The response of `GET /v3/webizpay/employees/{employee_id}/out-quota-cards/{out_card_no}` (使用商户卡号查询企业支付额度卡).
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
@@ -180,107 +162,27 @@ pub mod by_employee_id {
                 /// Example: `2023年1月差旅报销`
                 pub card_remark: Option<String>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("sp_mchid", &self.sp_mchid)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.req("card_no", &self.card_no)?;
-                    m.req("out_card_no", &self.out_card_no)?;
-                    m.req("employee_id", &self.employee_id)?;
-                    m.req("card_template_id", &self.card_template_id)?;
-                    m.req("card_rule", &self.card_rule)?;
-                    m.req("refund_rule", &self.refund_rule)?;
-                    m.req("amount", &self.amount)?;
-                    m.req("remain_amount", &self.remain_amount)?;
-                    m.req("effective_end_time", &self.effective_end_time)?;
-                    m.req("effective_begin_time", &self.effective_begin_time)?;
-                    m.req("card_state", &self.card_state)?;
-                    m.req("card_name", &self.card_name)?;
-                    m.opt("reason", &self.reason)?;
-                    m.opt("card_usage_time", &self.card_usage_time)?;
-                    m.opt("transaction_id", &self.transaction_id)?;
-                    m.opt("card_disabled_time", &self.card_disabled_time)?;
-                    m.opt("card_remark", &self.card_remark)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("sp_mchid"),
-                        o.req("sub_mchid"),
-                        o.req("card_no"),
-                        o.req("out_card_no"),
-                        o.req("employee_id"),
-                        o.req("card_template_id"),
-                        o.req("card_rule"),
-                        o.req("refund_rule"),
-                        o.req("amount"),
-                        o.req("remain_amount"),
-                        o.req("effective_end_time"),
-                        o.req("effective_begin_time"),
-                        o.req("card_state"),
-                        o.req("card_name"),
-                        o.opt("reason"),
-                        o.opt("card_usage_time"),
-                        o.opt("transaction_id"),
-                        o.opt("card_disabled_time"),
-                        o.opt("card_remark"),
-                    ) {
-                        (
-                            Some(sp_mchid),
-                            Some(sub_mchid),
-                            Some(card_no),
-                            Some(out_card_no),
-                            Some(employee_id),
-                            Some(card_template_id),
-                            Some(card_rule),
-                            Some(refund_rule),
-                            Some(amount),
-                            Some(remain_amount),
-                            Some(effective_end_time),
-                            Some(effective_begin_time),
-                            Some(card_state),
-                            Some(card_name),
-                            Some(reason),
-                            Some(card_usage_time),
-                            Some(transaction_id),
-                            Some(card_disabled_time),
-                            Some(card_remark),
-                        ) => {
-                            Ok(Self {
-                                sp_mchid,
-                                sub_mchid,
-                                card_no,
-                                out_card_no,
-                                employee_id,
-                                card_template_id,
-                                card_rule,
-                                refund_rule,
-                                amount,
-                                remain_amount,
-                                effective_end_time,
-                                effective_begin_time,
-                                card_state,
-                                card_name,
-                                reason,
-                                card_usage_time,
-                                transaction_id,
-                                card_disabled_time,
-                                card_remark,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                sp_mchid: "sp_mchid" req req,
+                sub_mchid: "sub_mchid" req req,
+                card_no: "card_no" req req,
+                out_card_no: "out_card_no" req req,
+                employee_id: "employee_id" req req,
+                card_template_id: "card_template_id" req req,
+                card_rule: "card_rule" req req,
+                refund_rule: "refund_rule" req req,
+                amount: "amount" req req,
+                remain_amount: "remain_amount" req req,
+                effective_end_time: "effective_end_time" req req,
+                effective_begin_time: "effective_begin_time" req req,
+                card_state: "card_state" req req,
+                card_name: "card_name" req req,
+                reason: "reason" opt opt,
+                card_usage_time: "card_usage_time" opt opt,
+                transaction_id: "transaction_id" opt opt,
+                card_disabled_time: "card_disabled_time" opt opt,
+                card_remark: "card_remark" opt opt,
+            });
             /// 使用规则
             ///
             /// A value this client does not know yet is kept as [`GetResponseCardRule::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -294,50 +196,10 @@ pub mod by_employee_id {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseCardRule {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Single => "SINGLE",
-                        Self::Multiple => "MULTIPLE",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseCardRule {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "SINGLE" => Self::Single,
-                        "MULTIPLE" => Self::Multiple,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseCardRule {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseCardRule {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseCardRule {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseCardRule {
+                Single = "SINGLE",
+                Multiple = "MULTIPLE",
+            });
             /// 卡片状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseCardState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -351,50 +213,10 @@ pub mod by_employee_id {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseCardState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Active => "ACTIVE",
-                        Self::Disabled => "DISABLED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseCardState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "ACTIVE" => Self::Active,
-                        "DISABLED" => Self::Disabled,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseCardState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseCardState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseCardState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseCardState {
+                Active = "ACTIVE",
+                Disabled = "DISABLED",
+            });
             /// 退款规则
             ///
             /// A value this client does not know yet is kept as [`GetResponseRefundRule::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -408,50 +230,10 @@ pub mod by_employee_id {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseRefundRule {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Return => "RETURN",
-                        Self::NotReturn => "NOT_RETURN",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseRefundRule {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "RETURN" => Self::Return,
-                        "NOT_RETURN" => Self::NotReturn,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseRefundRule {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseRefundRule {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseRefundRule {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseRefundRule {
+                Return = "RETURN",
+                NotReturn = "NOT_RETURN",
+            });
         }
     }
     /// `/v3/webizpay/employees/{employee_id}/quota-cards`
@@ -520,67 +302,17 @@ pub mod by_employee_id {
             /// Example: `range_12345678`
             pub avail_mch_range_id: Option<String>,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sp_mchid", &self.sp_mchid)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.req("card_template_id", &self.card_template_id)?;
-                m.req("amount", &self.amount)?;
-                m.req("card_name", &self.card_name)?;
-                m.req("out_card_no", &self.out_card_no)?;
-                m.req("effective_end_time", &self.effective_end_time)?;
-                m.opt("card_remark", &self.card_remark)?;
-                m.opt("avail_mch_range_id", &self.avail_mch_range_id)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sp_mchid"),
-                    o.req("sub_mchid"),
-                    o.req("card_template_id"),
-                    o.req("amount"),
-                    o.req("card_name"),
-                    o.req("out_card_no"),
-                    o.req("effective_end_time"),
-                    o.opt("card_remark"),
-                    o.opt("avail_mch_range_id"),
-                ) {
-                    (
-                        Some(sp_mchid),
-                        Some(sub_mchid),
-                        Some(card_template_id),
-                        Some(amount),
-                        Some(card_name),
-                        Some(out_card_no),
-                        Some(effective_end_time),
-                        Some(card_remark),
-                        Some(avail_mch_range_id),
-                    ) => {
-                        Ok(Self {
-                            sp_mchid,
-                            sub_mchid,
-                            card_template_id,
-                            amount,
-                            card_name,
-                            out_card_no,
-                            effective_end_time,
-                            card_remark,
-                            avail_mch_range_id,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            sp_mchid: "sp_mchid" req req,
+            sub_mchid: "sub_mchid" req req,
+            card_template_id: "card_template_id" req req,
+            amount: "amount" req req,
+            card_name: "card_name" req req,
+            out_card_no: "out_card_no" req req,
+            effective_end_time: "effective_end_time" req req,
+            card_remark: "card_remark" opt opt,
+            avail_mch_range_id: "avail_mch_range_id" opt opt,
+        });
         /// The response of `POST /v3/webizpay/employees/{employee_id}/quota-cards` (企业商户为员工下发企业支付额度卡).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -613,59 +345,15 @@ pub mod by_employee_id {
             /// Example: `2023-12-31T23:59:59+08:00`
             pub effective_end_time: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sp_mchid", &self.sp_mchid)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.req("out_card_no", &self.out_card_no)?;
-                m.req("employee_id", &self.employee_id)?;
-                m.req("card_no", &self.card_no)?;
-                m.req("effective_begin_time", &self.effective_begin_time)?;
-                m.req("effective_end_time", &self.effective_end_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sp_mchid"),
-                    o.req("sub_mchid"),
-                    o.req("out_card_no"),
-                    o.req("employee_id"),
-                    o.req("card_no"),
-                    o.req("effective_begin_time"),
-                    o.req("effective_end_time"),
-                ) {
-                    (
-                        Some(sp_mchid),
-                        Some(sub_mchid),
-                        Some(out_card_no),
-                        Some(employee_id),
-                        Some(card_no),
-                        Some(effective_begin_time),
-                        Some(effective_end_time),
-                    ) => {
-                        Ok(Self {
-                            sp_mchid,
-                            sub_mchid,
-                            out_card_no,
-                            employee_id,
-                            card_no,
-                            effective_begin_time,
-                            effective_end_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            sp_mchid: "sp_mchid" req req,
+            sub_mchid: "sub_mchid" req req,
+            out_card_no: "out_card_no" req req,
+            employee_id: "employee_id" req req,
+            card_no: "card_no" req req,
+            effective_begin_time: "effective_begin_time" req req,
+            effective_end_time: "effective_end_time" req req,
+        });
         /// `/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}`
         pub mod by_card_no {
             /// The chain step for `/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}`, reached with `client.v3().webizpay().employees().employee_id(employee_id).quota_cards().card_no(card_no)`.
@@ -710,28 +398,10 @@ pub mod by_employee_id {
                 /// Query parameter `sub_mchid`. Example: `43214321`
                 pub sub_mchid: String,
             }
-            impl ::serde::Serialize for GetRequest {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (o.req("sp_mchid"), o.req("sub_mchid")) {
-                        (Some(sp_mchid), Some(sub_mchid)) => {
-                            Ok(Self { sp_mchid, sub_mchid })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetRequest {
+                sp_mchid: "sp_mchid" skip req,
+                sub_mchid: "sub_mchid" skip req,
+            });
             /// The response of `GET /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}` (企业商户查询企业支付额度卡).
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
@@ -812,107 +482,27 @@ pub mod by_employee_id {
                 /// Example: `2023年1月差旅报销`
                 pub card_remark: Option<String>,
             }
-            impl ::serde::Serialize for GetResponse {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                    m.req("sp_mchid", &self.sp_mchid)?;
-                    m.req("sub_mchid", &self.sub_mchid)?;
-                    m.req("card_no", &self.card_no)?;
-                    m.req("out_card_no", &self.out_card_no)?;
-                    m.req("employee_id", &self.employee_id)?;
-                    m.req("card_template_id", &self.card_template_id)?;
-                    m.req("card_rule", &self.card_rule)?;
-                    m.req("refund_rule", &self.refund_rule)?;
-                    m.req("amount", &self.amount)?;
-                    m.req("remain_amount", &self.remain_amount)?;
-                    m.req("effective_end_time", &self.effective_end_time)?;
-                    m.req("effective_begin_time", &self.effective_begin_time)?;
-                    m.req("card_state", &self.card_state)?;
-                    m.req("card_name", &self.card_name)?;
-                    m.opt("reason", &self.reason)?;
-                    m.opt("card_usage_time", &self.card_usage_time)?;
-                    m.opt("transaction_id", &self.transaction_id)?;
-                    m.opt("card_disabled_time", &self.card_disabled_time)?;
-                    m.opt("card_remark", &self.card_remark)?;
-                    m.end()
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    match (
-                        o.req("sp_mchid"),
-                        o.req("sub_mchid"),
-                        o.req("card_no"),
-                        o.req("out_card_no"),
-                        o.req("employee_id"),
-                        o.req("card_template_id"),
-                        o.req("card_rule"),
-                        o.req("refund_rule"),
-                        o.req("amount"),
-                        o.req("remain_amount"),
-                        o.req("effective_end_time"),
-                        o.req("effective_begin_time"),
-                        o.req("card_state"),
-                        o.req("card_name"),
-                        o.opt("reason"),
-                        o.opt("card_usage_time"),
-                        o.opt("transaction_id"),
-                        o.opt("card_disabled_time"),
-                        o.opt("card_remark"),
-                    ) {
-                        (
-                            Some(sp_mchid),
-                            Some(sub_mchid),
-                            Some(card_no),
-                            Some(out_card_no),
-                            Some(employee_id),
-                            Some(card_template_id),
-                            Some(card_rule),
-                            Some(refund_rule),
-                            Some(amount),
-                            Some(remain_amount),
-                            Some(effective_end_time),
-                            Some(effective_begin_time),
-                            Some(card_state),
-                            Some(card_name),
-                            Some(reason),
-                            Some(card_usage_time),
-                            Some(transaction_id),
-                            Some(card_disabled_time),
-                            Some(card_remark),
-                        ) => {
-                            Ok(Self {
-                                sp_mchid,
-                                sub_mchid,
-                                card_no,
-                                out_card_no,
-                                employee_id,
-                                card_template_id,
-                                card_rule,
-                                refund_rule,
-                                amount,
-                                remain_amount,
-                                effective_end_time,
-                                effective_begin_time,
-                                card_state,
-                                card_name,
-                                reason,
-                                card_usage_time,
-                                transaction_id,
-                                card_disabled_time,
-                                card_remark,
-                            })
-                        }
-                        _ => Err(o.error()),
-                    }
-                }
-            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                sp_mchid: "sp_mchid" req req,
+                sub_mchid: "sub_mchid" req req,
+                card_no: "card_no" req req,
+                out_card_no: "out_card_no" req req,
+                employee_id: "employee_id" req req,
+                card_template_id: "card_template_id" req req,
+                card_rule: "card_rule" req req,
+                refund_rule: "refund_rule" req req,
+                amount: "amount" req req,
+                remain_amount: "remain_amount" req req,
+                effective_end_time: "effective_end_time" req req,
+                effective_begin_time: "effective_begin_time" req req,
+                card_state: "card_state" req req,
+                card_name: "card_name" req req,
+                reason: "reason" opt opt,
+                card_usage_time: "card_usage_time" opt opt,
+                transaction_id: "transaction_id" opt opt,
+                card_disabled_time: "card_disabled_time" opt opt,
+                card_remark: "card_remark" opt opt,
+            });
             /// 使用规则
             ///
             /// A value this client does not know yet is kept as [`GetResponseCardRule::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -926,50 +516,10 @@ pub mod by_employee_id {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseCardRule {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Single => "SINGLE",
-                        Self::Multiple => "MULTIPLE",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseCardRule {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "SINGLE" => Self::Single,
-                        "MULTIPLE" => Self::Multiple,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseCardRule {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseCardRule {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseCardRule {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseCardRule {
+                Single = "SINGLE",
+                Multiple = "MULTIPLE",
+            });
             /// 卡片状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseCardState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -983,50 +533,10 @@ pub mod by_employee_id {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseCardState {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Active => "ACTIVE",
-                        Self::Disabled => "DISABLED",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseCardState {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "ACTIVE" => Self::Active,
-                        "DISABLED" => Self::Disabled,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseCardState {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseCardState {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseCardState {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseCardState {
+                Active = "ACTIVE",
+                Disabled = "DISABLED",
+            });
             /// 退款规则
             ///
             /// A value this client does not know yet is kept as [`GetResponseRefundRule::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1040,50 +550,10 @@ pub mod by_employee_id {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            impl GetResponseRefundRule {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        Self::Return => "RETURN",
-                        Self::NotReturn => "NOT_RETURN",
-                        Self::Unknown(v) => v.as_str(),
-                    }
-                }
-            }
-            impl ::core::convert::From<&str> for GetResponseRefundRule {
-                fn from(s: &str) -> Self {
-                    match s {
-                        "RETURN" => Self::Return,
-                        "NOT_RETURN" => Self::NotReturn,
-                        other => {
-                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                        }
-                    }
-                }
-            }
-            impl ::core::fmt::Display for GetResponseRefundRule {
-                fn fmt(
-                    &self,
-                    f: &mut ::core::fmt::Formatter<'_>,
-                ) -> ::core::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::serde::Serialize for GetResponseRefundRule {
-                fn serialize<S: ::serde::Serializer>(
-                    &self,
-                    serializer: S,
-                ) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-            impl<'de> ::serde::Deserialize<'de> for GetResponseRefundRule {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::core::result::Result<Self, D::Error> {
-                    ::wechatpay::runtime::deserialize_enum(deserializer)
-                }
-            }
+            ::wechatpay::runtime::json_enum!(GetResponseRefundRule {
+                Return = "RETURN",
+                NotReturn = "NOT_RETURN",
+            });
             /// `/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/cancel`
             pub mod cancel {
                 /// The chain step for `/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/cancel`, reached with `client.v3().webizpay().employees().employee_id(employee_id).quota_cards().card_no(card_no).cancel()`.
@@ -1121,35 +591,11 @@ pub mod by_employee_id {
                     /// Example: `商户主动作废`
                     pub reason: String,
                 }
-                impl ::serde::Serialize for PostRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("sp_mchid", &self.sp_mchid)?;
-                        m.req("sub_mchid", &self.sub_mchid)?;
-                        m.req("reason", &self.reason)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (o.req("sp_mchid"), o.req("sub_mchid"), o.req("reason")) {
-                            (Some(sp_mchid), Some(sub_mchid), Some(reason)) => {
-                                Ok(Self {
-                                    sp_mchid,
-                                    sub_mchid,
-                                    reason,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostRequest {
+                    sp_mchid: "sp_mchid" req req,
+                    sub_mchid: "sub_mchid" req req,
+                    reason: "reason" req req,
+                });
                 /// The response of `POST /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/cancel` (企业商户作废员工企业支付额度卡).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
@@ -1178,55 +624,14 @@ pub mod by_employee_id {
                     /// Example: `2023-06-08T10:34:56+08:00`
                     pub card_disabled_time: Option<String>,
                 }
-                impl ::serde::Serialize for PostResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("sp_mchid", &self.sp_mchid)?;
-                        m.req("sub_mchid", &self.sub_mchid)?;
-                        m.req("employee_id", &self.employee_id)?;
-                        m.req("card_no", &self.card_no)?;
-                        m.req("card_state", &self.card_state)?;
-                        m.opt("card_disabled_time", &self.card_disabled_time)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("sp_mchid"),
-                            o.req("sub_mchid"),
-                            o.req("employee_id"),
-                            o.req("card_no"),
-                            o.req("card_state"),
-                            o.opt("card_disabled_time"),
-                        ) {
-                            (
-                                Some(sp_mchid),
-                                Some(sub_mchid),
-                                Some(employee_id),
-                                Some(card_no),
-                                Some(card_state),
-                                Some(card_disabled_time),
-                            ) => {
-                                Ok(Self {
-                                    sp_mchid,
-                                    sub_mchid,
-                                    employee_id,
-                                    card_no,
-                                    card_state,
-                                    card_disabled_time,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(PostResponse {
+                    sp_mchid: "sp_mchid" req req,
+                    sub_mchid: "sub_mchid" req req,
+                    employee_id: "employee_id" req req,
+                    card_no: "card_no" req req,
+                    card_state: "card_state" req req,
+                    card_disabled_time: "card_disabled_time" opt opt,
+                });
                 /// 卡片状态
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseCardState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1240,52 +645,10 @@ pub mod by_employee_id {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl PostResponseCardState {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Active => "ACTIVE",
-                            Self::Disabled => "DISABLED",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for PostResponseCardState {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "ACTIVE" => Self::Active,
-                            "DISABLED" => Self::Disabled,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for PostResponseCardState {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for PostResponseCardState {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for PostResponseCardState {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(PostResponseCardState {
+                    Active = "ACTIVE",
+                    Disabled = "DISABLED",
+                });
             }
             /// `/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/payment-url`
             pub mod payment_url {
@@ -1326,36 +689,11 @@ pub mod by_employee_id {
                     /// Query parameter `application_type`. Example: `H5`
                     pub application_type: GetRequestApplicationType,
                 }
-                impl ::serde::Serialize for GetRequest {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetRequest {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("sp_mchid"),
-                            o.req("sub_mchid"),
-                            o.req("application_type"),
-                        ) {
-                            (Some(sp_mchid), Some(sub_mchid), Some(application_type)) => {
-                                Ok(Self {
-                                    sp_mchid,
-                                    sub_mchid,
-                                    application_type,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetRequest {
+                    sp_mchid: "sp_mchid" skip req,
+                    sub_mchid: "sub_mchid" skip req,
+                    application_type: "application_type" skip req,
+                });
                 /// 拉起付款码页面的企业应用类型
                 ///
                 /// A value this client does not know yet is kept as [`GetRequestApplicationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1369,52 +707,10 @@ pub mod by_employee_id {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetRequestApplicationType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::H5 => "H5",
-                            Self::Miniprogram => "MINIPROGRAM",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetRequestApplicationType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "H5" => Self::H5,
-                            "MINIPROGRAM" => Self::Miniprogram,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetRequestApplicationType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetRequestApplicationType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetRequestApplicationType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetRequestApplicationType {
+                    H5 = "H5",
+                    Miniprogram = "MINIPROGRAM",
+                });
                 /// The response of `GET /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/payment-url` (企业商户获取指定额度卡支付链接).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponse {
@@ -1455,67 +751,17 @@ pub mod by_employee_id {
                     /// Example: `liteAppWebizPayRegister`
                     pub mp_business_type: Option<String>,
                 }
-                impl ::serde::Serialize for GetResponse {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                        m.req("sp_mchid", &self.sp_mchid)?;
-                        m.req("sub_mchid", &self.sub_mchid)?;
-                        m.req("employee_id", &self.employee_id)?;
-                        m.req("card_no", &self.card_no)?;
-                        m.req("expire_time", &self.expire_time)?;
-                        m.req("payment_url", &self.payment_url)?;
-                        m.opt("application_type", &self.application_type)?;
-                        m.opt("mp_query", &self.mp_query)?;
-                        m.opt("mp_business_type", &self.mp_business_type)?;
-                        m.end()
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponse {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        match (
-                            o.req("sp_mchid"),
-                            o.req("sub_mchid"),
-                            o.req("employee_id"),
-                            o.req("card_no"),
-                            o.req("expire_time"),
-                            o.req("payment_url"),
-                            o.opt("application_type"),
-                            o.opt("mp_query"),
-                            o.opt("mp_business_type"),
-                        ) {
-                            (
-                                Some(sp_mchid),
-                                Some(sub_mchid),
-                                Some(employee_id),
-                                Some(card_no),
-                                Some(expire_time),
-                                Some(payment_url),
-                                Some(application_type),
-                                Some(mp_query),
-                                Some(mp_business_type),
-                            ) => {
-                                Ok(Self {
-                                    sp_mchid,
-                                    sub_mchid,
-                                    employee_id,
-                                    card_no,
-                                    expire_time,
-                                    payment_url,
-                                    application_type,
-                                    mp_query,
-                                    mp_business_type,
-                                })
-                            }
-                            _ => Err(o.error()),
-                        }
-                    }
-                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    sp_mchid: "sp_mchid" req req,
+                    sub_mchid: "sub_mchid" req req,
+                    employee_id: "employee_id" req req,
+                    card_no: "card_no" req req,
+                    expire_time: "expire_time" req req,
+                    payment_url: "payment_url" req req,
+                    application_type: "application_type" opt opt,
+                    mp_query: "mp_query" opt opt,
+                    mp_business_type: "mp_business_type" opt opt,
+                });
                 /// 拉起付款码页面的企业应用类型
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseApplicationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1529,52 +775,10 @@ pub mod by_employee_id {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                impl GetResponseApplicationType {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::H5 => "H5",
-                            Self::Miniprogram => "MINIPROGRAM",
-                            Self::Unknown(v) => v.as_str(),
-                        }
-                    }
-                }
-                impl ::core::convert::From<&str> for GetResponseApplicationType {
-                    fn from(s: &str) -> Self {
-                        match s {
-                            "H5" => Self::H5,
-                            "MINIPROGRAM" => Self::Miniprogram,
-                            other => {
-                                Self::Unknown(
-                                    ::wechatpay::runtime::UnknownValue::new(other),
-                                )
-                            }
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for GetResponseApplicationType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::serde::Serialize for GetResponseApplicationType {
-                    fn serialize<S: ::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::serde::Deserialize<'de> for GetResponseApplicationType {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::wechatpay::runtime::deserialize_enum(deserializer)
-                    }
-                }
+                ::wechatpay::runtime::json_enum!(GetResponseApplicationType {
+                    H5 = "H5",
+                    Miniprogram = "MINIPROGRAM",
+                });
             }
         }
     }
@@ -1611,28 +815,10 @@ pub mod by_employee_id {
             /// Example: `43214321`
             pub sub_mchid: String,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sp_mchid", &self.sp_mchid)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("sp_mchid"), o.req("sub_mchid")) {
-                    (Some(sp_mchid), Some(sub_mchid)) => Ok(Self { sp_mchid, sub_mchid }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            sp_mchid: "sp_mchid" req req,
+            sub_mchid: "sub_mchid" req req,
+        });
         /// The response of `POST /v3/webizpay/employees/{employee_id}/revoke` (企业商户发起解除员工企业支付授权).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -1661,55 +847,14 @@ pub mod by_employee_id {
             /// Example: `用户主动撤销`
             pub reason: String,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sp_mchid", &self.sp_mchid)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.req("user_id", &self.user_id)?;
-                m.req("authorization_state", &self.authorization_state)?;
-                m.req("authorization_revoked_time", &self.authorization_revoked_time)?;
-                m.req("reason", &self.reason)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sp_mchid"),
-                    o.req("sub_mchid"),
-                    o.req("user_id"),
-                    o.req("authorization_state"),
-                    o.req("authorization_revoked_time"),
-                    o.req("reason"),
-                ) {
-                    (
-                        Some(sp_mchid),
-                        Some(sub_mchid),
-                        Some(user_id),
-                        Some(authorization_state),
-                        Some(authorization_revoked_time),
-                        Some(reason),
-                    ) => {
-                        Ok(Self {
-                            sp_mchid,
-                            sub_mchid,
-                            user_id,
-                            authorization_state,
-                            authorization_revoked_time,
-                            reason,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            sp_mchid: "sp_mchid" req req,
+            sub_mchid: "sub_mchid" req req,
+            user_id: "user_id" req req,
+            authorization_state: "authorization_state" req req,
+            authorization_revoked_time: "authorization_revoked_time" req req,
+            reason: "reason" req req,
+        });
         /// 员工企业支付权限状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseAuthorizationState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1723,46 +868,9 @@ pub mod by_employee_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseAuthorizationState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Revoked => "REVOKED",
-                    Self::Authorized => "AUTHORIZED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseAuthorizationState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "REVOKED" => Self::Revoked,
-                    "AUTHORIZED" => Self::Authorized,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseAuthorizationState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseAuthorizationState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseAuthorizationState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseAuthorizationState {
+            Revoked = "REVOKED",
+            Authorized = "AUTHORIZED",
+        });
     }
 }

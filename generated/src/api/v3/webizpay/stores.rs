@@ -46,35 +46,11 @@ pub mod entity_matches {
         /// 主体匹配明细列表
         pub match_details: Option<Vec<PostRequestMatchDetails>>,
     }
-    impl ::serde::Serialize for PostRequest {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sp_mchid", &self.sp_mchid)?;
-            m.req("out_batch_id", &self.out_batch_id)?;
-            m.opt("match_details", &self.match_details)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequest {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (o.req("sp_mchid"), o.req("out_batch_id"), o.opt("match_details")) {
-                (Some(sp_mchid), Some(out_batch_id), Some(match_details)) => {
-                    Ok(Self {
-                        sp_mchid,
-                        out_batch_id,
-                        match_details,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequest {
+        sp_mchid: "sp_mchid" req req,
+        out_batch_id: "out_batch_id" req req,
+        match_details: "match_details" opt opt,
+    });
     /// PostRequestMatchDetails
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestMatchDetails {
@@ -91,39 +67,11 @@ pub mod entity_matches {
         /// Example: `CODE_PAY`
         pub product_type: PostRequestMatchDetailsProductType,
     }
-    impl ::serde::Serialize for PostRequestMatchDetails {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("organization_code", &self.organization_code)?;
-            m.req("store_name", &self.store_name)?;
-            m.req("product_type", &self.product_type)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestMatchDetails {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("organization_code"),
-                o.req("store_name"),
-                o.req("product_type"),
-            ) {
-                (Some(organization_code), Some(store_name), Some(product_type)) => {
-                    Ok(Self {
-                        organization_code,
-                        store_name,
-                        product_type,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostRequestMatchDetails {
+        organization_code: "organization_code" req req,
+        store_name: "store_name" req req,
+        product_type: "product_type" req req,
+    });
     /// 需要查询的支付产品
     ///
     /// A value this client does not know yet is kept as [`PostRequestMatchDetailsProductType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -137,45 +85,10 @@ pub mod entity_matches {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostRequestMatchDetailsProductType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::CodePay => "CODE_PAY",
-                Self::None => "NONE",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostRequestMatchDetailsProductType {
-        fn from(s: &str) -> Self {
-            match s {
-                "CODE_PAY" => Self::CodePay,
-                "NONE" => Self::None,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostRequestMatchDetailsProductType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostRequestMatchDetailsProductType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostRequestMatchDetailsProductType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostRequestMatchDetailsProductType {
+        CodePay = "CODE_PAY",
+        None = "NONE",
+    });
     /// The response of `POST /v3/webizpay/stores/entity-matches` (发起门店主体匹配).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -200,51 +113,13 @@ pub mod entity_matches {
         /// Example: `ACCEPTED`
         pub state: PostResponseState,
     }
-    impl ::serde::Serialize for PostResponse {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-            m.req("sp_mchid", &self.sp_mchid)?;
-            m.req("out_batch_id", &self.out_batch_id)?;
-            m.req("batch_id", &self.batch_id)?;
-            m.req("time", &self.time)?;
-            m.req("state", &self.state)?;
-            m.end()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            match (
-                o.req("sp_mchid"),
-                o.req("out_batch_id"),
-                o.req("batch_id"),
-                o.req("time"),
-                o.req("state"),
-            ) {
-                (
-                    Some(sp_mchid),
-                    Some(out_batch_id),
-                    Some(batch_id),
-                    Some(time),
-                    Some(state),
-                ) => {
-                    Ok(Self {
-                        sp_mchid,
-                        out_batch_id,
-                        batch_id,
-                        time,
-                        state,
-                    })
-                }
-                _ => Err(o.error()),
-            }
-        }
-    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        sp_mchid: "sp_mchid" req req,
+        out_batch_id: "out_batch_id" req req,
+        batch_id: "batch_id" req req,
+        time: "time" req req,
+        state: "state" req req,
+    });
     /// 批次状态
     ///
     /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -262,49 +137,12 @@ pub mod entity_matches {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    impl PostResponseState {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Accepted => "ACCEPTED",
-                Self::InProgress => "IN_PROGRESS",
-                Self::Completed => "COMPLETED",
-                Self::Closed => "CLOSED",
-                Self::Unknown(v) => v.as_str(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for PostResponseState {
-        fn from(s: &str) -> Self {
-            match s {
-                "ACCEPTED" => Self::Accepted,
-                "IN_PROGRESS" => Self::InProgress,
-                "COMPLETED" => Self::Completed,
-                "CLOSED" => Self::Closed,
-                other => Self::Unknown(::wechatpay::runtime::UnknownValue::new(other)),
-            }
-        }
-    }
-    impl ::core::fmt::Display for PostResponseState {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for PostResponseState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostResponseState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            ::wechatpay::runtime::deserialize_enum(deserializer)
-        }
-    }
+    ::wechatpay::runtime::json_enum!(PostResponseState {
+        Accepted = "ACCEPTED",
+        InProgress = "IN_PROGRESS",
+        Completed = "COMPLETED",
+        Closed = "CLOSED",
+    });
     /// `/v3/webizpay/stores/entity-matches/{batch_id}`
     pub mod by_batch_id {
         /// The chain step for `/v3/webizpay/stores/entity-matches/{batch_id}`, reached with `client.v3().webizpay().stores().entity_matches().batch_id(batch_id)`.
@@ -334,26 +172,9 @@ pub mod entity_matches {
             /// Query parameter `sp_mchid`. Example: `12341234`
             pub sp_mchid: String,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match o.req("sp_mchid") {
-                    Some(sp_mchid) => Ok(Self { sp_mchid }),
-                    None => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            sp_mchid: "sp_mchid" skip req,
+        });
         /// The response of `GET /v3/webizpay/stores/entity-matches/{batch_id}` (查询门店主体匹配结果).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -376,51 +197,13 @@ pub mod entity_matches {
             /// 主体匹配明细列表
             pub match_results: Option<Vec<GetResponseMatchResults>>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sp_mchid", &self.sp_mchid)?;
-                m.req("out_batch_id", &self.out_batch_id)?;
-                m.req("batch_id", &self.batch_id)?;
-                m.req("state", &self.state)?;
-                m.opt("match_results", &self.match_results)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sp_mchid"),
-                    o.req("out_batch_id"),
-                    o.req("batch_id"),
-                    o.req("state"),
-                    o.opt("match_results"),
-                ) {
-                    (
-                        Some(sp_mchid),
-                        Some(out_batch_id),
-                        Some(batch_id),
-                        Some(state),
-                        Some(match_results),
-                    ) => {
-                        Ok(Self {
-                            sp_mchid,
-                            out_batch_id,
-                            batch_id,
-                            state,
-                            match_results,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            sp_mchid: "sp_mchid" req req,
+            out_batch_id: "out_batch_id" req req,
+            batch_id: "batch_id" req req,
+            state: "state" req req,
+            match_results: "match_results" opt opt,
+        });
         /// GetResponseMatchResults
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseMatchResults {
@@ -437,43 +220,11 @@ pub mod entity_matches {
             /// Example: `true`
             pub has_valid_mchid: bool,
         }
-        impl ::serde::Serialize for GetResponseMatchResults {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("organization_code", &self.organization_code)?;
-                m.req("store_name", &self.store_name)?;
-                m.req("has_valid_mchid", &self.has_valid_mchid)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseMatchResults {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("organization_code"),
-                    o.req("store_name"),
-                    o.req("has_valid_mchid"),
-                ) {
-                    (
-                        Some(organization_code),
-                        Some(store_name),
-                        Some(has_valid_mchid),
-                    ) => {
-                        Ok(Self {
-                            organization_code,
-                            store_name,
-                            has_valid_mchid,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseMatchResults {
+            organization_code: "organization_code" req req,
+            store_name: "store_name" req req,
+            has_valid_mchid: "has_valid_mchid" req req,
+        });
         /// 批次状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -491,50 +242,11 @@ pub mod entity_matches {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Accepted => "ACCEPTED",
-                    Self::InProgress => "IN_PROGRESS",
-                    Self::Completed => "COMPLETED",
-                    Self::Closed => "CLOSED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "ACCEPTED" => Self::Accepted,
-                    "IN_PROGRESS" => Self::InProgress,
-                    "COMPLETED" => Self::Completed,
-                    "CLOSED" => Self::Closed,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseState {
+            Accepted = "ACCEPTED",
+            InProgress = "IN_PROGRESS",
+            Completed = "COMPLETED",
+            Closed = "CLOSED",
+        });
     }
 }

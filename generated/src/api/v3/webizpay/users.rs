@@ -59,26 +59,10 @@ pub mod by_user_id {
             /// Query parameter `sub_mchid`. Example: `43214321`
             pub sub_mchid: String,
         }
-        impl ::serde::Serialize for GetRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (o.req("sp_mchid"), o.req("sub_mchid")) {
-                    (Some(sp_mchid), Some(sub_mchid)) => Ok(Self { sp_mchid, sub_mchid }),
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetRequest {
+            sp_mchid: "sp_mchid" skip req,
+            sub_mchid: "sub_mchid" skip req,
+        });
         /// The response of `GET /v3/webizpay/users/{user_id}/authorization-state` (企业商户查询企业员工开通授权状态).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -97,47 +81,12 @@ pub mod by_user_id {
             /// 微信授权关系列表
             pub employee_list: Option<Vec<GetResponseEmployeeList>>,
         }
-        impl ::serde::Serialize for GetResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sp_mchid", &self.sp_mchid)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.req("user_id", &self.user_id)?;
-                m.opt("employee_list", &self.employee_list)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sp_mchid"),
-                    o.req("sub_mchid"),
-                    o.req("user_id"),
-                    o.opt("employee_list"),
-                ) {
-                    (
-                        Some(sp_mchid),
-                        Some(sub_mchid),
-                        Some(user_id),
-                        Some(employee_list),
-                    ) => {
-                        Ok(Self {
-                            sp_mchid,
-                            sub_mchid,
-                            user_id,
-                            employee_list,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            sp_mchid: "sp_mchid" req req,
+            sub_mchid: "sub_mchid" req req,
+            user_id: "user_id" req req,
+            employee_list: "employee_list" opt opt,
+        });
         /// GetResponseEmployeeList
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseEmployeeList {
@@ -158,47 +107,12 @@ pub mod by_user_id {
             /// Example: `2023-06-08T10:34:56+08:00`
             pub authorization_revoked_time: String,
         }
-        impl ::serde::Serialize for GetResponseEmployeeList {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("employee_id", &self.employee_id)?;
-                m.req("authorization_state", &self.authorization_state)?;
-                m.req("authorization_time", &self.authorization_time)?;
-                m.req("authorization_revoked_time", &self.authorization_revoked_time)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for GetResponseEmployeeList {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("employee_id"),
-                    o.req("authorization_state"),
-                    o.req("authorization_time"),
-                    o.req("authorization_revoked_time"),
-                ) {
-                    (
-                        Some(employee_id),
-                        Some(authorization_state),
-                        Some(authorization_time),
-                        Some(authorization_revoked_time),
-                    ) => {
-                        Ok(Self {
-                            employee_id,
-                            authorization_state,
-                            authorization_time,
-                            authorization_revoked_time,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(GetResponseEmployeeList {
+            employee_id: "employee_id" req req,
+            authorization_state: "authorization_state" req req,
+            authorization_time: "authorization_time" req req,
+            authorization_revoked_time: "authorization_revoked_time" req req,
+        });
         /// 授权状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseEmployeeListAuthorizationState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -212,48 +126,10 @@ pub mod by_user_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl GetResponseEmployeeListAuthorizationState {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Authorized => "AUTHORIZED",
-                    Self::Revoked => "REVOKED",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for GetResponseEmployeeListAuthorizationState {
-            fn from(s: &str) -> Self {
-                match s {
-                    "AUTHORIZED" => Self::Authorized,
-                    "REVOKED" => Self::Revoked,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for GetResponseEmployeeListAuthorizationState {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for GetResponseEmployeeListAuthorizationState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de>
-        for GetResponseEmployeeListAuthorizationState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(GetResponseEmployeeListAuthorizationState {
+            Authorized = "AUTHORIZED",
+            Revoked = "REVOKED",
+        });
     }
     /// `/v3/webizpay/users/{user_id}/authorization-url`
     pub mod authorization_url {
@@ -292,39 +168,11 @@ pub mod by_user_id {
             /// Example: `H5`
             pub application_type: PostRequestApplicationType,
         }
-        impl ::serde::Serialize for PostRequest {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sp_mchid", &self.sp_mchid)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.req("application_type", &self.application_type)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequest {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sp_mchid"),
-                    o.req("sub_mchid"),
-                    o.req("application_type"),
-                ) {
-                    (Some(sp_mchid), Some(sub_mchid), Some(application_type)) => {
-                        Ok(Self {
-                            sp_mchid,
-                            sub_mchid,
-                            application_type,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostRequest {
+            sp_mchid: "sp_mchid" req req,
+            sub_mchid: "sub_mchid" req req,
+            application_type: "application_type" req req,
+        });
         /// 发起授权应用类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestApplicationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -338,47 +186,10 @@ pub mod by_user_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostRequestApplicationType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::H5 => "H5",
-                    Self::Miniprogram => "MINIPROGRAM",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostRequestApplicationType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "H5" => Self::H5,
-                    "MINIPROGRAM" => Self::Miniprogram,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostRequestApplicationType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostRequestApplicationType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostRequestApplicationType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostRequestApplicationType {
+            H5 = "H5",
+            Miniprogram = "MINIPROGRAM",
+        });
         /// The response of `POST /v3/webizpay/users/{user_id}/authorization-url` (企业商户发起员工开通企业支付授权).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -415,63 +226,16 @@ pub mod by_user_id {
             /// Example: `liteAppWebizPayRegister`
             pub mp_business_type: Option<String>,
         }
-        impl ::serde::Serialize for PostResponse {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
-                m.req("sp_mchid", &self.sp_mchid)?;
-                m.req("sub_mchid", &self.sub_mchid)?;
-                m.req("user_id", &self.user_id)?;
-                m.opt("authorization_url", &self.authorization_url)?;
-                m.opt("expire_time", &self.expire_time)?;
-                m.req("application_type", &self.application_type)?;
-                m.opt("mp_query", &self.mp_query)?;
-                m.opt("mp_business_type", &self.mp_business_type)?;
-                m.end()
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponse {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                match (
-                    o.req("sp_mchid"),
-                    o.req("sub_mchid"),
-                    o.req("user_id"),
-                    o.opt("authorization_url"),
-                    o.opt("expire_time"),
-                    o.req("application_type"),
-                    o.opt("mp_query"),
-                    o.opt("mp_business_type"),
-                ) {
-                    (
-                        Some(sp_mchid),
-                        Some(sub_mchid),
-                        Some(user_id),
-                        Some(authorization_url),
-                        Some(expire_time),
-                        Some(application_type),
-                        Some(mp_query),
-                        Some(mp_business_type),
-                    ) => {
-                        Ok(Self {
-                            sp_mchid,
-                            sub_mchid,
-                            user_id,
-                            authorization_url,
-                            expire_time,
-                            application_type,
-                            mp_query,
-                            mp_business_type,
-                        })
-                    }
-                    _ => Err(o.error()),
-                }
-            }
-        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            sp_mchid: "sp_mchid" req req,
+            sub_mchid: "sub_mchid" req req,
+            user_id: "user_id" req req,
+            authorization_url: "authorization_url" opt opt,
+            expire_time: "expire_time" opt opt,
+            application_type: "application_type" req req,
+            mp_query: "mp_query" opt opt,
+            mp_business_type: "mp_business_type" opt opt,
+        });
         /// 发起授权应用类型
         ///
         /// A value this client does not know yet is kept as [`PostResponseApplicationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -485,46 +249,9 @@ pub mod by_user_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        impl PostResponseApplicationType {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::H5 => "H5",
-                    Self::Miniprogram => "MINIPROGRAM",
-                    Self::Unknown(v) => v.as_str(),
-                }
-            }
-        }
-        impl ::core::convert::From<&str> for PostResponseApplicationType {
-            fn from(s: &str) -> Self {
-                match s {
-                    "H5" => Self::H5,
-                    "MINIPROGRAM" => Self::Miniprogram,
-                    other => {
-                        Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
-                    }
-                }
-            }
-        }
-        impl ::core::fmt::Display for PostResponseApplicationType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for PostResponseApplicationType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for PostResponseApplicationType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Self, D::Error> {
-                ::wechatpay::runtime::deserialize_enum(deserializer)
-            }
-        }
+        ::wechatpay::runtime::json_enum!(PostResponseApplicationType {
+            H5 = "H5",
+            Miniprogram = "MINIPROGRAM",
+        });
     }
 }
